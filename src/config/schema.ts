@@ -1,0 +1,89 @@
+// The one typed configuration of the server, with defaults. Sources: file (YAML/JSON) < env PROTODEPOT_… < flags.
+import { z } from "zod";
+
+const mib = 1024 * 1024;
+
+export const configSchema = z.strictObject({
+  /** Where the embedded drivers keep their files. */
+  dataDir: z.string().min(1).default(".protodepot"),
+  /** Ensures an admin user `admin` holding this token at every start (for scripted deployments). */
+  adminToken: z.string().min(16, "adminToken must be at least 16 characters").optional(),
+  /** Push the demo modules from examples/ on first start. */
+  demo: z.boolean().default(false),
+  server: z
+    .strictObject({
+      host: z.string().default("127.0.0.1"),
+      port: z.number().int().min(0).max(65535).default(8080),
+      /** The URL clients reach this server at; defaults to http://{host}:{port}. */
+      publicUrl: z.url().optional(),
+    })
+    .prefault({}),
+  storage: z
+    .strictObject({
+      meta: z
+        .strictObject({
+          driver: z.enum(["sqlite"]).default("sqlite"),
+          /** Defaults to {dataDir}/metadata.sqlite. */
+          sqlitePath: z.string().optional(),
+        })
+        .prefault({}),
+      blob: z
+        .strictObject({
+          driver: z.enum(["fs"]).default("fs"),
+          /** Defaults to {dataDir}/blobs. */
+          fsRoot: z.string().optional(),
+          /** fsync each blob before it becomes visible (durability across power loss, at a cost). */
+          fsync: z.boolean().default(true),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  limits: z
+    .strictObject({
+      /** Largest accepted push request body. Larger → 413. */
+      maxUploadBytes: z.number().int().positive().default(32 * mib),
+      /** Most files in one module. */
+      maxFiles: z.number().int().positive().default(10_000),
+      /** Largest single file in a module. */
+      maxFileBytes: z.number().int().positive().default(4 * mib),
+    })
+    .prefault({}),
+  plugins: z
+    .strictObject({
+      /** Run host-command plugins without bwrap when bwrap is missing (never for pushed images). */
+      allowUnsandboxed: z.boolean().default(false),
+      timeoutMs: z.number().int().positive().default(60_000),
+      memoryBytes: z.number().int().positive().default(2048 * mib),
+      maxOutputBytes: z.number().int().positive().default(64 * mib),
+      maxFiles: z.number().int().positive().default(10_000),
+      /** Plugin runs at once in this process. */
+      concurrency: z.number().int().positive().default(4),
+    })
+    .prefault({}),
+  go: z
+    .strictObject({
+      /** First element of generated Go module paths: must contain a dot and no port. */
+      host: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9.-]*\.[a-z0-9.-]*[a-z0-9]$/, "go host must be a domain-like name with a dot and no port")
+        .default("protodepot.local"),
+    })
+    .prefault({}),
+  npm: z
+    .strictObject({
+      /** npm scope of generated packages, without "@". */
+      scope: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9._-]*$/, "npm scope must be lowercase letters, digits, '.', '_' or '-'")
+        .default("protodepot"),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,164 @@
+// Domain records shared by storage, services and protocols. Plain data, no behaviour.
+
+export type Visibility = "public" | "private";
+
+export interface User {
+  id: string;
+  name: string;
+  isAdmin: boolean;
+  createdAt: string;
+}
+
+export interface TokenRecord {
+  id: string;
+  userId: string;
+  /** hex sha256 of the secret; the secret itself is never stored. */
+  hash: string;
+  note: string;
+  createdAt: string;
+}
+
+export interface Module {
+  id: string;
+  owner: string;
+  name: string;
+  visibility: Visibility;
+  defaultLabel: string;
+  createdAt: string;
+}
+
+export interface Commit {
+  /** 32 random lowercase hex chars. */
+  id: string;
+  moduleId: string;
+  owner: string;
+  module: string;
+  /** 1, 2, 3… per module, dense. */
+  seq: number;
+  /** `sha256:` + hex over the sorted file manifest. */
+  digest: string;
+  /** Blob key of the deterministic .tar.gz of the pushed files. */
+  sourcesBlob: string;
+  /** Blob key of the FileDescriptorSet of the module's files and all transitive imports. */
+  imageBlob: string;
+  createdBy: string;
+  createdAt: string;
+}
+
+export interface CommitFile {
+  path: string;
+  size: number;
+  /** hex sha256 of the file content. */
+  sha256: string;
+}
+
+export interface CommitDep {
+  /** The dependency commit; every transitive dependency is pinned, in dependency order (deepest first). */
+  commitId: string;
+  owner: string;
+  module: string;
+  seq: number;
+  /** True when named in the module's own buf.yaml. */
+  direct: boolean;
+}
+
+export interface Label {
+  moduleId: string;
+  name: string;
+  commitId: string;
+  updatedAt: string;
+}
+
+export interface Plugin {
+  id: string;
+  owner: string;
+  name: string;
+  visibility: Visibility;
+  createdAt: string;
+}
+
+export interface GoRuntimeLibrary {
+  module: string;
+  version: string;
+}
+
+export interface NpmRuntimeLibrary {
+  package: string;
+  version: string;
+}
+
+export interface RuntimeLibraries {
+  go?: GoRuntimeLibrary[];
+  npm?: NpmRuntimeLibrary[];
+}
+
+/** Where a plugin version's executable comes from. More kinds (OCI images) arrive later. */
+export type PluginSource = { kind: "host"; command: string[] };
+
+export interface PluginVersion {
+  pluginId: string;
+  owner: string;
+  name: string;
+  /** semver with a leading v: `v2.2.0`, `v1.28.1-1`. */
+  version: string;
+  source: PluginSource;
+  runtimeLibraries: RuntimeLibraries;
+  /** Options for registries, e.g. `{ go: { minGoVersion: "1.21" } }`. Free-form JSON, validated by its reader. */
+  registryOptions: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface TemplatePlugin {
+  owner: string;
+  name: string;
+  parameter: string;
+}
+
+export interface Template {
+  id: string;
+  owner: string;
+  name: string;
+  visibility: Visibility;
+  plugins: TemplatePlugin[];
+  createdAt: string;
+}
+
+export interface PinnedPlugin {
+  owner: string;
+  name: string;
+  version: string;
+}
+
+export interface TemplateVersion {
+  templateId: string;
+  /** 1, 2, 3… rendered `v1`, `v2`, … */
+  number: number;
+  /** One per template plugin, in the template's order. */
+  plugins: PinnedPlugin[];
+  createdAt: string;
+}
+
+/** What a generation covers: the module's files, plus its dependency modules, plus the well-known types. */
+export type Scope = "module" | "imports" | "imports_wkt";
+
+/** The registry an artifact is packaged for. */
+export type Flavour = "archive" | "go" | "npm";
+
+export interface ArtifactKey {
+  templateId: string;
+  templateVersion: number;
+  commitId: string;
+  scope: Scope;
+  flavour: Flavour;
+}
+
+export interface ArtifactRecord extends ArtifactKey {
+  /** Blob key of the packaged bytes. */
+  blob: string;
+  /** `sha256:` + hex of the packaged bytes. */
+  digest: string;
+  size: number;
+  /** Extra facts a registry needs without reading the blob (e.g. npm sha512 integrity, go.mod blob key). */
+  extra: Record<string, string>;
+  createdAt: string;
+}

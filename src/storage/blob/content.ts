@@ -1,0 +1,28 @@
+// Content-addressed helpers over any BlobStore.
+import { buffer } from "node:stream/consumers";
+import { Code, RegistryError } from "../../core/errors.js";
+import type { BlobStore } from "./blob-store.js";
+import { contentKey, sha256Hex } from "./paths.js";
+
+export interface StoredContent {
+  key: string;
+  /** `sha256:` + hex. */
+  digest: string;
+  size: number;
+}
+
+/** Stores bytes under their sha256 key; writing the same bytes twice is a cheap no-op. */
+export async function putContent(store: BlobStore, data: Uint8Array): Promise<StoredContent> {
+  const hex = sha256Hex(data);
+  const key = contentKey(hex);
+  const existing = await store.stat(key);
+  if (existing?.size !== data.byteLength) await store.put(key, data);
+  return { key, digest: `sha256:${hex}`, size: data.byteLength };
+}
+
+/** Reads a whole blob into memory; for small blobs (images, sources). A missing blob is an Internal error. */
+export async function readContent(store: BlobStore, key: string): Promise<Uint8Array> {
+  const stream = await store.get(key);
+  if (!stream) throw new RegistryError(Code.Internal, `blob ${key} is missing from the blob store`);
+  return new Uint8Array(await buffer(stream));
+}
