@@ -1,0 +1,40 @@
+// UserService: users and tokens.
+import type { ServiceImpl } from "@connectrpc/connect";
+import { Code, RegistryError } from "../core/errors.js";
+import { checkName } from "../core/names.js";
+import { UserService } from "../gen/protodepot/v1/user_pb.js";
+import { type AuthService, requireAdmin, requireUser } from "../services/auth.js";
+import type { MetadataStore } from "../storage/meta/metadata-store.js";
+import { principal } from "./context.js";
+import { userMessage } from "./convert.js";
+
+export function createUserServiceImpl(meta: MetadataStore, auth: AuthService): ServiceImpl<typeof UserService> {
+  return {
+    async whoAmI(_req, ctx) {
+      return { user: userMessage(requireUser(await principal(ctx), "whoami")) };
+    },
+
+    async createUser(req, ctx) {
+      requireAdmin(await principal(ctx), "creating users");
+      return { user: userMessage(await meta.createUser({ name: checkName("user", req.name), isAdmin: req.isAdmin })) };
+    },
+
+    async listUsers(_req, ctx) {
+      requireAdmin(await principal(ctx), "listing users");
+      return { users: (await meta.listUsers()).map(userMessage) };
+    },
+
+    async createToken(req, ctx) {
+      const caller = requireUser(await principal(ctx), "creating tokens");
+      let user = caller;
+      if (req.user && req.user !== caller.name) {
+        requireAdmin(await principal(ctx), "creating tokens for other users");
+        const found = await meta.getUserByName(req.user);
+        if (!found) throw new RegistryError(Code.NotFound, `user ${req.user} does not exist`);
+        user = found;
+      }
+      const token = await auth.issueToken(user.id, req.note);
+      return { token: token.secret, tokenId: token.id, user: user.name };
+    },
+  };
+}

@@ -1,0 +1,54 @@
+// `protodepot serve`: run the registry.
+import type { Command } from "commander";
+import { loadConfig } from "../../config/load.js";
+import { startServer } from "../../server.js";
+
+interface ServeFlags {
+  port?: string;
+  host?: string;
+  data?: string;
+  config?: string;
+  demo?: boolean;
+  goHost?: string;
+  npmScope?: string;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command("serve")
+    .description("run the registry (embedded SQLite + files by default)")
+    .option("--port <n>", "port to listen on (0 = any free port)")
+    .option("--host <h>", "address to listen on")
+    .option("--data <dir>", "data directory for the embedded storage")
+    .option("--config <file>", "YAML or JSON config file")
+    .option("--demo", "push the demo modules on first start")
+    .option("--go-host <name>", "first element of generated Go module paths")
+    .option("--npm-scope <name>", "npm scope of generated packages")
+    .action(async (flags: ServeFlags) => {
+      const config = loadConfig({
+        ...(flags.config ? { file: flags.config } : {}),
+        overrides: {
+          dataDir: flags.data,
+          demo: flags.demo,
+          server: { port: flags.port === undefined ? undefined : Number(flags.port), host: flags.host },
+          go: { host: flags.goHost },
+          npm: { scope: flags.npmScope },
+        },
+      });
+      const server = await startServer(config);
+      // Plain lines on stdout for people and scripts; structured logs go through pino.
+      process.stdout.write(`protodepot serving at ${server.url}\n`);
+      if (server.adminToken) {
+        process.stdout.write(
+          `admin token (shown once, store it): ${server.adminToken}\n` +
+            `  protodepot login ${server.url} --token ${server.adminToken}\n`,
+        );
+      }
+      const stop = async () => {
+        await server.close();
+        process.exit(0);
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+}

@@ -1,0 +1,16 @@
+// Domain error codes → HTTP statuses, shared by the plain-HTTP registries (each renders its own body).
+import { Code } from "../core/errors.js";
+
+export const httpStatus: Record<Code, number> = {
+  [Code.InvalidArgument]: 400,
+  [Code.Unauthenticated]: 401,
+  [Code.PermissionDenied]: 403,
+  [Code.NotFound]: 404,
+  [Code.AlreadyExists]: 409,
+  [Code.FailedPrecondition]: 412,
+  [Code.ResourceExhausted]: 413,
+  [Code.Unprocessable]: 422,
+  [Code.Internal]: 500,
+  [Code.Unavailable]: 503,
+  [Code.DeadlineExceeded]: 504,
+};

@@ -1,0 +1,10 @@
+// Errors of the module sources download: plain text, for curl users.
+import type { FastifyReply } from "fastify";
+import { RegistryError } from "../../core/errors.js";
+import { httpStatus } from "../../http/status.js";
+
+export function sendError(reply: FastifyReply, reason: unknown): FastifyReply {
+  const err = RegistryError.from(reason);
+  const details = err.fields.details?.length ? `\n${err.fields.details.join("\n")}` : "";
+  return reply.code(httpStatus[err.code]).type("text/plain; charset=utf-8").send(`${err.message}${details}\n`);
+}

@@ -1,0 +1,100 @@
+// Composition root: config → storage → services → routes. Nothing else wires parts together.
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { createContextValues } from "@connectrpc/connect";
+import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { Registry as MetricsRegistry, collectDefaultMetrics } from "prom-client";
+import { principalKey } from "./api/context.js";
+import { errorInterceptor } from "./api/errors.js";
+import { createModuleServiceImpl } from "./api/module-service.js";
+import { createUserServiceImpl } from "./api/user-service.js";
+import { createBufCompiler } from "./compile/buf-compiler.js";
+import type { Config } from "./config/schema.js";
+import { ModuleService } from "./gen/protodepot/v1/module_pb.js";
+import { UserService } from "./gen/protodepot/v1/user_pb.js";
+import { principalOf } from "./http/principal.js";
+import { registerSourceRoutes } from "./registries/sources/routes.js";
+import { seedDemo } from "./services/demo.js";
+import { createAuthService } from "./services/auth.js";
+import { createModuleService } from "./services/modules.js";
+import type { BlobStore } from "./storage/blob/blob-store.js";
+import { createFsBlobStore } from "./storage/blob/fs/fs-blob-store.js";
+import type { MetadataStore } from "./storage/meta/metadata-store.js";
+import { createSqliteMetadataStore } from "./storage/meta/sqlite/sqlite-metadata-store.js";
+
+export interface RunningServer {
+  app: FastifyInstance;
+  url: string;
+  /** Set on the first start without PROTODEPOT_ADMIN_TOKEN: the admin's token, shown once. */
+  adminToken?: string;
+  close(): Promise<void>;
+}
+
+// Drivers are chosen by name from explicit maps; adding postgres or s3 is one entry each.
+const metadataDrivers: Record<Config["storage"]["meta"]["driver"], (c: Config) => Promise<MetadataStore>> = {
+  sqlite: (c) =>
+    createSqliteMetadataStore({ path: c.storage.meta.sqlitePath ?? resolve(c.dataDir, "metadata.sqlite") }),
+};
+
+const blobDrivers: Record<Config["storage"]["blob"]["driver"], (c: Config) => Promise<BlobStore>> = {
+  fs: (c) =>
+    createFsBlobStore({ root: c.storage.blob.fsRoot ?? resolve(c.dataDir, "blobs"), fsync: c.storage.blob.fsync }),
+};
+
+export async function startServer(config: Config): Promise<RunningServer> {
+  const app = Fastify({ logger: { level: config.log.level }, disableRequestLogging: config.log.level !== "debug" });
+  const log: FastifyBaseLogger = app.log;
+  mkdirSync(config.dataDir, { recursive: true });
+  const meta = await metadataDrivers[config.storage.meta.driver](config);
+  const blobs = await blobDrivers[config.storage.blob.driver](config);
+  const compiler = createBufCompiler({});
+  const auth = createAuthService(meta);
+  const modules = createModuleService({ meta, blobs, compiler, limits: config.limits });
+  const metrics = new MetricsRegistry();
+  collectDefaultMetrics({ register: metrics });
+
+  app.get("/healthz", async () => ({ ok: true }));
+  app.get("/metrics", async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+
+  // Connect reads request bodies itself; refuse oversized pushes up front with 413 and a Connect error body.
+  const maxBody = config.limits.maxUploadBytes;
+  app.addHook("onRequest", async (request, reply) => {
+    const length = Number(request.headers["content-length"] ?? 0);
+    if (request.method === "POST" && request.url.startsWith("/protodepot.v1.") && length > maxBody) {
+      return reply.code(413).type("application/json").send({
+        code: "resource_exhausted",
+        message: `request body is ${length} bytes; this server accepts at most ${maxBody} (limits.maxUploadBytes)`,
+      });
+    }
+  });
+  await app.register(fastifyConnectPlugin, {
+    interceptors: [errorInterceptor],
+    readMaxBytes: maxBody,
+    contextValues: (request) => createContextValues().set(principalKey, () => principalOf(auth, request)),
+    routes: (router) => {
+      router.service(UserService, createUserServiceImpl(meta, auth));
+      router.service(ModuleService, createModuleServiceImpl(modules));
+    },
+  });
+  registerSourceRoutes(app, auth, modules);
+
+  const admin = await auth.ensureAdmin(config.adminToken);
+  if (config.demo) await seedDemo(modules, meta, log);
+
+  await app.listen({ host: config.server.host, port: config.server.port });
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : config.server.port;
+  const url = config.server.publicUrl ?? `http://${config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host}:${port}`;
+  log.info({ url }, "protodepot listening");
+
+  return {
+    app,
+    url,
+    ...(admin.secret ? { adminToken: admin.secret } : {}),
+    async close() {
+      await app.close();
+      await meta.close();
+    },
+  };
+}

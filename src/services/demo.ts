@@ -1,0 +1,26 @@
+// The quick start's demo: pushes examples/money and examples/payments once, so a newcomer has something to fetch.
+import { fileURLToPath } from "node:url";
+import type { FastifyBaseLogger as Logger } from "fastify";
+import type { MetadataStore } from "../storage/meta/metadata-store.js";
+import { readModuleDir } from "../workspace/module-dir.js";
+import type { ModuleService } from "./modules.js";
+
+const examples = fileURLToPath(new URL("../../examples/", import.meta.url));
+
+/** Dependency first. */
+export const demoModules = [
+  { dir: "money", name: "demo/money" },
+  { dir: "payments", name: "demo/payments" },
+] as const;
+
+export async function seedDemo(modules: ModuleService, meta: MetadataStore, log: Logger): Promise<void> {
+  const admin = await meta.getUserByName("admin");
+  if (!admin) return;
+  for (const demo of demoModules) {
+    const [owner = "", name = ""] = demo.name.split("/");
+    if (await meta.getModule(owner, name)) continue;
+    const files = await readModuleDir(`${examples}${demo.dir}`);
+    const { commit } = await modules.push({ user: admin }, { module: demo.name, files });
+    log.info({ module: demo.name, commit: commit.id, seq: commit.seq }, "demo module pushed");
+  }
+}

@@ -1,0 +1,244 @@
+// Modules, commits and labels: push (validate → resolve deps → compile → store), and reading them back.
+import { randomBytes } from "node:crypto";
+import type { Readable } from "node:stream";
+import type { Compiler } from "../compile/buf-compiler.js";
+import { parseBufConfig } from "../compile/buf-config.js";
+import { manifestDigest, validateModuleFiles } from "../compile/module-files.js";
+import { Code, RegistryError } from "../core/errors.js";
+import { checkLabel, type FullName, isCommitId, parseFullName } from "../core/names.js";
+import type { Commit, CommitDep, CommitFile, Label, Module } from "../core/types.js";
+import { createTarGz, readTarGz, type TarEntry } from "../packaging/tar.js";
+import type { BlobStore } from "../storage/blob/blob-store.js";
+import { putContent, readContent } from "../storage/blob/content.js";
+import { sha256Hex } from "../storage/blob/paths.js";
+import type { MetadataStore } from "../storage/meta/metadata-store.js";
+import { type Principal, requireOwner } from "./auth.js";
+
+export interface PushInput {
+  /** OWNER/NAME; read from buf.yaml when absent. */
+  module?: string;
+  files: { path: string; content: Uint8Array }[];
+  label?: string;
+}
+
+export interface ModuleFile {
+  path: string;
+  content: Uint8Array;
+}
+
+export interface ModuleServiceOptions {
+  meta: MetadataStore;
+  blobs: BlobStore;
+  compiler: Compiler;
+  limits: { maxFiles: number; maxFileBytes: number };
+}
+
+export type ModuleService = ReturnType<typeof createModuleService>;
+
+export function createModuleService({ meta, blobs, compiler, limits }: ModuleServiceOptions) {
+  async function getModule(name: FullName): Promise<Module> {
+    const mod = await meta.getModule(name.owner, name.name);
+    if (!mod) {
+      throw new RegistryError(Code.NotFound, `module ${name.owner}/${name.name} does not exist`, {
+        owner: name.owner,
+        module: name.name,
+      });
+    }
+    return mod;
+  }
+
+  /** A label or commit id of the module; an empty ref means the module's default label. */
+  async function resolveRef(name: FullName, ref: string | undefined): Promise<Commit> {
+    const mod = await getModule(name);
+    const wanted = ref || mod.defaultLabel;
+    const fields = { owner: name.owner, module: name.name, ref: wanted };
+    if (isCommitId(wanted)) {
+      const commit = await meta.getCommit(wanted);
+      if (commit?.moduleId === mod.id) return commit;
+      throw new RegistryError(Code.NotFound, `module ${name.owner}/${name.name} has no commit ${wanted}`, fields);
+    }
+    const label = await meta.getLabel(mod.id, wanted);
+    if (!label) {
+      const labels = (await meta.listLabels(mod.id)).map((l) => l.name);
+      throw new RegistryError(
+        Code.NotFound,
+        `module ${name.owner}/${name.name} has no label "${wanted}" (labels: ${labels.join(", ") || "none"})`,
+        fields,
+      );
+    }
+    const commit = await meta.getCommit(label.commitId);
+    if (!commit) throw new RegistryError(Code.Internal, `label ${wanted} points at a missing commit`, fields);
+    return commit;
+  }
+
+  /** The pushed files of a commit, as stored. */
+  async function readFiles(commit: Commit): Promise<TarEntry[]> {
+    return readTarGz(await readContent(blobs, commit.sourcesBlob));
+  }
+
+  /**
+   * Pins every dependency: direct ones from buf.lock, `:ref` or the default label; transitive ones as their
+   * dependents pinned them (a direct pin wins). Deepest first, so the list is in dependency order.
+   */
+  async function resolveDeps(
+    self: FullName,
+    deps: readonly (FullName & { ref?: string })[],
+    pins: ReadonlyMap<string, string>,
+  ): Promise<CommitDep[]> {
+    const direct = new Map<string, Commit>();
+    for (const dep of deps) {
+      const key = `${dep.owner}/${dep.name}`;
+      if (key === `${self.owner}/${self.name}`) {
+        throw new RegistryError(Code.InvalidArgument, `module ${key} cannot depend on itself`);
+      }
+      const mod = await meta.getModule(dep.owner, dep.name);
+      if (!mod) {
+        throw new RegistryError(
+          Code.FailedPrecondition,
+          `dependency ${key} does not exist in this registry: push it first, or fix buf.yaml deps`,
+          { owner: dep.owner, module: dep.name },
+        );
+      }
+      direct.set(key, await resolveRef(dep, pins.get(key) ?? dep.ref));
+    }
+    const ordered: CommitDep[] = [];
+    const seen = new Set<string>();
+    const add = (d: CommitDep) => {
+      const key = `${d.owner}/${d.module}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      ordered.push(d);
+    };
+    for (const [key, commit] of direct) {
+      for (const transitive of await meta.listCommitDeps(commit.id)) {
+        const tkey = `${transitive.owner}/${transitive.module}`;
+        if (tkey === `${self.owner}/${self.name}`) {
+          throw new RegistryError(Code.InvalidArgument, `dependency cycle: ${key} depends on ${tkey}`);
+        }
+        // A module named directly keeps its direct pin even when a dependency pinned another commit.
+        const pinned = direct.get(tkey);
+        add(pinned ? toDep(pinned, true) : { ...transitive, direct: false });
+      }
+      add(toDep(commit, true));
+    }
+    return ordered;
+  }
+
+  return {
+    resolveRef,
+    readFiles,
+    getModule,
+
+    async push(principal: Principal, input: PushInput): Promise<{ commit: Commit; created: boolean }> {
+      validateModuleFiles(input.files, limits);
+      const bufYaml = input.files.find((f) => f.path === "buf.yaml");
+      if (!bufYaml) throw new RegistryError(Code.InvalidArgument, "buf.yaml is missing: push a module directory");
+      const bufLock = input.files.find((f) => f.path === "buf.lock");
+      const config = parseBufConfig({
+        bufYaml: new TextDecoder().decode(bufYaml.content),
+        ...(bufLock ? { bufLock: new TextDecoder().decode(bufLock.content) } : {}),
+      });
+      const name = resolveModuleName(input.module, config.name);
+      const user = requireOwner(principal, name.owner, "push to modules");
+      const label = checkLabel(input.label || "main");
+
+      const deps = await resolveDeps(name, config.deps, config.pins);
+      const depFiles = await Promise.all(
+        deps.map(async (d) => {
+          const commit = await meta.getCommit(d.commitId);
+          if (!commit) throw new RegistryError(Code.Internal, `dependency commit ${d.commitId} is missing`);
+          return { name: `${d.owner}/${d.module}`, files: protoFiles(await readFiles(commit)) };
+        }),
+      );
+      const { image } = await compiler.compile({ module: { files: protoFiles(input.files) }, deps: depFiles });
+
+      // Blobs first, metadata last: a crash in between leaves only unreferenced blobs.
+      const sources = await putContent(blobs, await createTarGz(input.files));
+      const imageBlob = await putContent(blobs, image);
+      const files: CommitFile[] = input.files
+        .map((f) => ({ path: f.path, size: f.content.byteLength, sha256: sha256Hex(f.content) }))
+        .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      return meta.insertCommit({
+        owner: name.owner,
+        module: name.name,
+        id: randomBytes(16).toString("hex"),
+        digest: manifestDigest(input.files),
+        sourcesBlob: sources.key,
+        imageBlob: imageBlob.key,
+        createdBy: user.name,
+        files,
+        deps: deps.map((d) => ({ commitId: d.commitId, direct: d.direct })),
+        label,
+      });
+    },
+
+    async listModules(owner?: string): Promise<Module[]> {
+      return meta.listModules(owner);
+    },
+
+    async listCommits(name: FullName, page: { limit: number; beforeSeq?: number }): Promise<Commit[]> {
+      const mod = await getModule(name);
+      return meta.listCommits(mod.id, page);
+    },
+
+    async commitDeps(commit: Commit): Promise<CommitDep[]> {
+      return meta.listCommitDeps(commit.id);
+    },
+
+    async listCommitFiles(commit: Commit): Promise<CommitFile[]> {
+      return meta.listCommitFiles(commit.id);
+    },
+
+    async openSources(commit: Commit): Promise<Readable> {
+      const stream = await blobs.get(commit.sourcesBlob);
+      if (!stream) throw new RegistryError(Code.Internal, `sources of commit ${commit.id} are missing`);
+      return stream;
+    },
+
+    async listLabels(name: FullName): Promise<Label[]> {
+      const mod = await getModule(name);
+      return meta.listLabels(mod.id);
+    },
+
+    async setLabel(
+      principal: Principal,
+      name: FullName,
+      label: string,
+      ref: string,
+      mode: "create" | "move",
+    ): Promise<Label> {
+      requireOwner(principal, name.owner, `${mode} labels`);
+      const mod = await getModule(name);
+      const commit = await resolveRef(name, ref);
+      return meta.setLabel(mod.id, checkLabel(label), commit.id, mode);
+    },
+  };
+}
+
+function toDep(commit: Commit, direct: boolean): CommitDep {
+  return { commitId: commit.id, owner: commit.owner, module: commit.module, seq: commit.seq, direct };
+}
+
+function protoFiles<T extends { path: string }>(files: readonly T[]): T[] {
+  return files.filter((f) => f.path.endsWith(".proto"));
+}
+
+function resolveModuleName(requested: string | undefined, fromConfig: FullName | undefined): FullName {
+  if (requested) {
+    const name = parseFullName("module", requested);
+    if (fromConfig && (fromConfig.owner !== name.owner || fromConfig.name !== name.name)) {
+      throw new RegistryError(
+        Code.InvalidArgument,
+        `buf.yaml names module ${fromConfig.owner}/${fromConfig.name}, but the push is for ${name.owner}/${name.name}`,
+      );
+    }
+    return name;
+  }
+  if (!fromConfig) {
+    throw new RegistryError(
+      Code.InvalidArgument,
+      "the module has no name: set `name: HOST/OWNER/MODULE` in buf.yaml or pass OWNER/NAME",
+    );
+  }
+  return fromConfig;
+}
