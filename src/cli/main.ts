@@ -4,8 +4,10 @@ import { Command } from "commander";
 import { isRegistryError } from "../core/errors.js";
 import { registerLogin } from "./commands/login.js";
 import { registerModules } from "./commands/modules.js";
+import { registerPlugins } from "./commands/plugins.js";
 import { registerPush } from "./commands/push.js";
 import { registerServe } from "./commands/serve.js";
+import { registerTemplates } from "./commands/templates.js";
 import { registerUsers } from "./commands/users.js";
 
 const program = new Command("protodepot")
@@ -16,6 +18,8 @@ registerLogin(program);
 registerPush(program);
 registerUsers(program);
 registerModules(program);
+registerPlugins(program);
+registerTemplates(program);
 
 /** One line of reason (plus compiler lines when there are some), never a stack trace. */
 function reasonOf(err: unknown): string {

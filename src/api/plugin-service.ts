@@ -1,0 +1,70 @@
+// PluginService: plugins and plugin versions.
+import { create } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { Code, RegistryError } from "../core/errors.js";
+import type { Plugin, PluginVersion, Visibility } from "../core/types.js";
+import { PluginSchema, PluginService, PluginVersionSchema } from "../gen/protodepot/v1/plugin_pb.js";
+import type { PluginService as Plugins } from "../services/plugins.js";
+import { principal } from "./context.js";
+
+export const pluginMessage = (p: Plugin) =>
+  create(PluginSchema, { id: p.id, owner: p.owner, name: p.name, visibility: p.visibility, createTime: p.createdAt });
+
+export const pluginVersionMessage = (v: PluginVersion) =>
+  create(PluginVersionSchema, {
+    owner: v.owner,
+    name: v.name,
+    version: v.version,
+    command: v.source.command,
+    runtimeLibraries: { go: v.runtimeLibraries.go ?? [], npm: v.runtimeLibraries.npm ?? [] },
+    registryOptionsJson: JSON.stringify(v.registryOptions),
+    createTime: v.createdAt,
+  });
+
+export function parseVisibility(text: string): Visibility {
+  if (text === "" || text === "public") return "public";
+  if (text === "private") return "private";
+  throw new RegistryError(Code.InvalidArgument, `invalid visibility "${text}": use public or private`);
+}
+
+function parseOptions(json: string): Record<string, unknown> {
+  if (!json) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    throw new RegistryError(Code.InvalidArgument, "registry_options_json is not valid JSON");
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new RegistryError(Code.InvalidArgument, "registry_options_json must be a JSON object");
+  }
+  return parsed as Record<string, unknown>;
+}
+
+export function createPluginServiceImpl(plugins: Plugins): ServiceImpl<typeof PluginService> {
+  return {
+    async createPlugin(req, ctx) {
+      return { plugin: pluginMessage(await plugins.createPlugin(await principal(ctx), req.plugin, parseVisibility(req.visibility))) };
+    },
+    async listPlugins(req) {
+      return { plugins: (await plugins.listPlugins(req.owner || undefined)).map(pluginMessage) };
+    },
+    async createPluginVersion(req, ctx) {
+      const libs = req.runtimeLibraries;
+      const version = await plugins.createPluginVersion(await principal(ctx), {
+        plugin: req.plugin,
+        version: req.version,
+        command: req.command,
+        runtimeLibraries: {
+          ...(libs?.go.length ? { go: libs.go.map((g) => ({ module: g.module, version: g.version })) } : {}),
+          ...(libs?.npm.length ? { npm: libs.npm.map((n) => ({ package: n.package, version: n.version })) } : {}),
+        },
+        registryOptions: parseOptions(req.registryOptionsJson),
+      });
+      return { pluginVersion: pluginVersionMessage(version) };
+    },
+    async listPluginVersions(req) {
+      return { pluginVersions: (await plugins.listPluginVersions(req.plugin)).map(pluginVersionMessage) };
+    },
+  };
+}

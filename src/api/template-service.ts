@@ -1,0 +1,56 @@
+// TemplateService: templates and template versions.
+import { create } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { parseFullName } from "../core/names.js";
+import type { Template, TemplateVersion } from "../core/types.js";
+import { TemplateSchema, TemplateService, TemplateVersionSchema } from "../gen/protodepot/v1/template_pb.js";
+import type { TemplateService as Templates } from "../services/templates.js";
+import { principal } from "./context.js";
+import { parseVisibility } from "./plugin-service.js";
+
+const templateMessage = (t: Template) =>
+  create(TemplateSchema, {
+    id: t.id,
+    owner: t.owner,
+    name: t.name,
+    visibility: t.visibility,
+    plugins: t.plugins,
+    createTime: t.createdAt,
+  });
+
+const versionMessage = (t: { owner: string; name: string }, v: TemplateVersion) =>
+  create(TemplateVersionSchema, {
+    template: `${t.owner}/${t.name}`,
+    name: `v${v.number}`,
+    number: v.number,
+    pluginVersions: v.plugins,
+    createTime: v.createdAt,
+  });
+
+export function createTemplateServiceImpl(templates: Templates): ServiceImpl<typeof TemplateService> {
+  return {
+    async createTemplate(req, ctx) {
+      const plugins = req.plugins.map((p) => ({ owner: p.owner, name: p.name, parameter: p.parameter }));
+      const t = await templates.createTemplate(await principal(ctx), req.template, plugins, parseVisibility(req.visibility));
+      return { template: templateMessage(t) };
+    },
+    async listTemplates(req) {
+      return { templates: (await templates.listTemplates(req.owner || undefined)).map(templateMessage) };
+    },
+    async getTemplate(req) {
+      const t = await templates.getTemplate(parseFullName("template", req.template));
+      const versions = await templates.listVersions(req.template);
+      return { template: templateMessage(t), versions: versions.map((v) => versionMessage(t, v)) };
+    },
+    async createTemplateVersion(req, ctx) {
+      const pins = req.pluginVersions.map((p) => ({ owner: p.owner, name: p.name, version: p.version }));
+      const name = parseFullName("template", req.template);
+      const v = await templates.createTemplateVersion(await principal(ctx), req.template, pins);
+      return { templateVersion: versionMessage(name, v) };
+    },
+    async listTemplateVersions(req) {
+      const name = parseFullName("template", req.template);
+      return { templateVersions: (await templates.listVersions(req.template)).map((v) => versionMessage(name, v)) };
+    },
+  };
+}

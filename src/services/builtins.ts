@@ -1,0 +1,150 @@
+// Built-in plugins and templates of the embedded default: whatever code generators this machine has.
+import { execFile } from "node:child_process";
+import { readFileSync, realpathSync } from "node:fs";
+import { createRequire } from "node:module";
+import { promisify } from "node:util";
+import semver from "semver";
+import { isRegistryError, Code } from "../core/errors.js";
+import type { RuntimeLibraries, User } from "../core/types.js";
+import type { PluginService } from "./plugins.js";
+import { resolveCommand } from "./plugins.js";
+import type { TemplateService } from "./templates.js";
+
+const exec = promisify(execFile);
+const require = createRequire(import.meta.url);
+
+export interface BuiltinPlugin {
+  owner: string;
+  name: string;
+  version: string;
+  command: string[];
+  runtimeLibraries: RuntimeLibraries;
+}
+
+export interface BuiltinTemplate {
+  owner: string;
+  name: string;
+  plugins: { owner: string; name: string; parameter: string }[];
+}
+
+/** The owner of the built-in templates: `protodepot/es`, `protodepot/go`, `protodepot/go-grpc`. */
+export const builtinTemplateOwner = "protodepot";
+
+async function hostVersion(command: string): Promise<string | undefined> {
+  try {
+    const { stdout } = await exec(command, ["--version"], { timeout: 5000 });
+    const v = semver.coerce(stdout.trim().split(/\s+/).pop() ?? "");
+    return v ? `v${v.version}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** protoc-gen-es from our own dependencies always; Debian's Go plugins when they are on PATH. */
+export async function detectBuiltins(): Promise<{ plugins: BuiltinPlugin[]; templates: BuiltinTemplate[] }> {
+  const plugins: BuiltinPlugin[] = [];
+  const templates: BuiltinTemplate[] = [];
+
+  const esPackage = require.resolve("@bufbuild/protoc-gen-es/package.json");
+  const es = JSON.parse(readFileSync(esPackage, "utf8")) as { version: string; bin: Record<string, string> };
+  const esBin = realpathSync(require.resolve(`@bufbuild/protoc-gen-es/${es.bin["protoc-gen-es"]?.replace(/^\.\//, "")}`));
+  plugins.push({
+    owner: "bufbuild",
+    name: "es",
+    version: `v${es.version}`,
+    command: [esBin],
+    runtimeLibraries: { npm: [{ package: "@bufbuild/protobuf", version: `^${es.version}` }] },
+  });
+  templates.push({ owner: builtinTemplateOwner, name: "es", plugins: [{ owner: "bufbuild", name: "es", parameter: "target=ts" }] });
+
+  const goCommand = tryResolve("protoc-gen-go");
+  const goVersion = goCommand && (await hostVersion(goCommand));
+  if (goCommand && goVersion) {
+    plugins.push({
+      owner: "protocolbuffers",
+      name: "go",
+      version: goVersion,
+      command: [goCommand],
+      runtimeLibraries: { go: [{ module: "google.golang.org/protobuf", version: goVersion }] },
+    });
+    templates.push({
+      owner: builtinTemplateOwner,
+      name: "go",
+      plugins: [{ owner: "protocolbuffers", name: "go", parameter: "paths=source_relative" }],
+    });
+    const grpcCommand = tryResolve("protoc-gen-go-grpc");
+    const grpcVersion = grpcCommand && (await hostVersion(grpcCommand));
+    if (grpcCommand && grpcVersion) {
+      plugins.push({
+        owner: "grpc",
+        name: "go",
+        version: grpcVersion,
+        command: [grpcCommand],
+        // protoc-gen-go-grpc 1.0 output needs grpc-go ≥ 1.32 (SupportPackageIsVersion7).
+        runtimeLibraries: { go: [{ module: "google.golang.org/grpc", version: "v1.33.3" }] },
+      });
+      templates.push({
+        owner: builtinTemplateOwner,
+        name: "go-grpc",
+        plugins: [
+          { owner: "protocolbuffers", name: "go", parameter: "paths=source_relative" },
+          { owner: "grpc", name: "go", parameter: "paths=source_relative" },
+        ],
+      });
+    }
+  }
+  return { plugins, templates };
+}
+
+function tryResolve(command: string): string | undefined {
+  try {
+    return resolveCommand([command])[0];
+  } catch {
+    return undefined;
+  }
+}
+
+const ignoreExisting = async <T>(p: Promise<T>): Promise<T | undefined> => {
+  try {
+    return await p;
+  } catch (err) {
+    if (isRegistryError(err, Code.AlreadyExists)) return undefined;
+    throw err;
+  }
+};
+
+/**
+ * Registers what detectBuiltins found, idempotently: a plugin version new to the registry (an upgraded
+ * protoc-gen-es, say) gets a new template version, so earlier template versions keep serving the old bytes.
+ */
+export async function registerBuiltins(admin: User, plugins: PluginService, templates: TemplateService): Promise<string[]> {
+  const principal = { user: admin };
+  const found = await detectBuiltins();
+  for (const p of found.plugins) {
+    await ignoreExisting(plugins.createPlugin(principal, `${p.owner}/${p.name}`));
+    await ignoreExisting(
+      plugins.createPluginVersion(principal, {
+        plugin: `${p.owner}/${p.name}`,
+        version: p.version,
+        command: p.command,
+        runtimeLibraries: p.runtimeLibraries,
+        registryOptions: {},
+      }),
+    );
+  }
+  const names: string[] = [];
+  for (const t of found.templates) {
+    const fullName = `${t.owner}/${t.name}`;
+    names.push(fullName);
+    await ignoreExisting(templates.createTemplate(principal, fullName, t.plugins));
+    const pins = t.plugins.map((tp) => {
+      const plugin = found.plugins.find((p) => p.owner === tp.owner && p.name === tp.name);
+      return { owner: tp.owner, name: tp.name, version: plugin?.version ?? "" };
+    });
+    const versions = await templates.listVersions(fullName);
+    const latest = versions[versions.length - 1];
+    const same = latest?.plugins.every((p, i) => p.version === pins[i]?.version);
+    if (!same) await templates.createTemplateVersion(principal, fullName, pins);
+  }
+  return names;
+}

@@ -1,0 +1,160 @@
+// Issue 2 robustness: concurrent pushes, a crash mid-push, and bad input — against the real server.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
+import { openRemote } from "../../src/cli/client.js";
+import { ModuleService } from "../../src/gen/protodepot/v1/module_pb.js";
+import { UserService } from "../../src/gen/protodepot/v1/user_pb.js";
+import { chainModule, moduleFiles } from "./support/modules.js";
+import { adminToken, makeDataDir, startTestServer, type TestServer } from "./support/server.js";
+
+const exec = promisify(execFile);
+
+async function api(url: string, token?: string) {
+  return openRemote({ remote: url, ...(token ? { token } : {}) }, {});
+}
+
+
+async function curl(args: string[], input?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const child = execFile("curl", ["-sS", "-o", "-", "-w", "\n%{http_code}", ...args], { maxBuffer: 64 << 20 }, (err, stdout) => {
+      if (err && !stdout) return reject(err);
+      const lines = stdout.trimEnd().split("\n");
+      resolve({ status: Number(lines.pop()), body: lines.join("\n") });
+    });
+    child.stdin?.end(input ?? "");
+  });
+}
+
+const pushPath = "/protodepot.v1.ModuleService/Push";
+const b64 = (s: string) => Buffer.from(s).toString("base64");
+
+describe("robustness", () => {
+  let data: Awaited<ReturnType<typeof makeDataDir>>;
+  let server: TestServer;
+
+  before(async () => {
+    data = await makeDataDir();
+    server = await startTestServer({ dataDir: data.dir, env: { PROTODEPOT_LIMITS_MAX_UPLOAD_BYTES: String(2 << 20) } });
+  });
+  after(async () => {
+    await server.stop();
+    await data.remove();
+  });
+
+  it("gives 20 concurrent pushes of different content seqs 1..20 with no gap or duplicate", async () => {
+    const client = (await api(server.url, adminToken)).client(ModuleService);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        client.push({
+          files: moduleFiles("conc/many", { "conc/v1/a.proto": `syntax = "proto3";\npackage conc.v1;\nmessage A${i} {}\n` }),
+        }),
+      ),
+    );
+    const seqs = results.map((r) => Number(r.commit?.seq)).sort((a, b) => a - b);
+    assert.deepEqual(seqs, Array.from({ length: 20 }, (_, i) => i + 1));
+    assert.equal(new Set(results.map((r) => r.commit?.id)).size, 20);
+    const listed = await client.listCommits({ module: "conc/many", pageSize: 100 });
+    assert.deepEqual(
+      listed.commits.map((c) => Number(c.seq)),
+      Array.from({ length: 20 }, (_, i) => 20 - i),
+    );
+  });
+
+  it("answers bad input with the right status and stays up", async () => {
+    const admin = (await api(server.url, adminToken)).client(UserService);
+    await admin.createUser({ name: "alice" });
+    const aliceToken = (await admin.createToken({ user: "alice" })).token;
+    const push = (files: { path: string; content: string }[], auth: string, module = "") =>
+      curl(
+        ["-X", "POST", "-H", "content-type: application/json", "-H", `authorization: ${auth}`, "--data-binary", "@-", `${server.url}${pushPath}`],
+        JSON.stringify({ module, files: files.map((f) => ({ path: f.path, content: b64(f.content) })) }),
+      );
+    const ok = [
+      { path: "buf.yaml", content: "version: v1\nname: buf.build/alice/pay\n" },
+      { path: "pay/v1/pay.proto", content: 'syntax = "proto3";\npackage pay.v1;\nmessage P {}\n' },
+    ];
+
+    const wrong = await push(ok, "Bearer pd_not-a-real-token");
+    assert.equal(wrong.status, 401, wrong.body);
+    assert.match(wrong.body, /invalid token/);
+    const wrongBasic = await curl(["-u", "alice:pd_wrong", `${server.url}/demo/money/archive/main.tar.gz`]);
+    assert.equal(wrongBasic.status, 401);
+
+    const basicOk = await push(ok, `Basic ${b64(`alice:${aliceToken}`)}`);
+    assert.equal(basicOk.status, 200, basicOk.body);
+
+    const other = await push(
+      [{ path: "buf.yaml", content: "version: v1\nname: buf.build/bob/pay\n" }, ok[1] ?? ok[0]!],
+      `Bearer ${aliceToken}`,
+    );
+    assert.equal(other.status, 403, other.body);
+    assert.match(other.body, /alice may not push/);
+
+    const badName = await push(
+      [{ path: "buf.yaml", content: "version: v1\nname: buf.build/alice/Bad_Name\n" }, ok[1]!],
+      `Bearer ${aliceToken}`,
+    );
+    assert.equal(badName.status, 400, badName.body);
+    assert.match(badName.body, /invalid module name/);
+
+    const dotdot = await push([ok[0]!, { path: "../evil.proto", content: 'syntax = "proto3";' }], `Bearer ${aliceToken}`);
+    assert.equal(dotdot.status, 400, dotdot.body);
+    assert.match(dotdot.body, /\.\.\/evil\.proto/);
+
+    const big = "x".repeat(3 << 20);
+    const oversized = await push([ok[0]!, { path: "pay/v1/big.proto", content: `// ${big}` }], `Bearer ${aliceToken}`);
+    assert.equal(oversized.status, 413, oversized.body);
+    assert.match(oversized.body, /at most/);
+
+    const health = await curl([`${server.url}/healthz`]);
+    assert.equal(health.status, 200);
+  });
+
+  it("leaves no commit and no label move after a SIGKILL mid-upload or mid-compile", async () => {
+    const client = (await api(server.url, adminToken)).client(ModuleService);
+    const first = await client.push({ files: moduleFiles("crash/mod", { "crash/v1/f0.proto": chainModule("crash", 1)["crash/v1/f0.proto"] ?? "" }) });
+    assert.equal(Number(first.commit?.seq), 1);
+    const bigModule = moduleFiles("crash/mod", chainModule("crash", 600));
+
+    // Mid-compile: wait until the server has spawned buf for this push, then kill it.
+    const pending = client.push({ files: bigModule }).catch((e: unknown) => e);
+    const serverPid = server.child.pid ?? 0;
+    const deadline = Date.now() + 20_000;
+    let sawCompiler = false;
+    while (Date.now() < deadline && !sawCompiler) {
+      const children = await readFile(`/proc/${serverPid}/task/${serverPid}/children`, "utf8").catch(() => "");
+      for (const pid of children.trim().split(/\s+/).filter(Boolean)) {
+        const cmd = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+        if (cmd.includes("build")) sawCompiler = true;
+      }
+      if (!sawCompiler) await new Promise((r) => setTimeout(r, 2));
+    }
+    assert.ok(sawCompiler, "the compiler never started");
+    await server.kill();
+    assert.ok((await pending) instanceof Error);
+
+    // Mid-upload: send half the body of a push, then kill.
+    server = await startTestServer({ dataDir: data.dir });
+    const body = JSON.stringify({ files: bigModule.map((f) => ({ path: f.path, content: Buffer.from(f.content).toString("base64") })) });
+    const { request } = await import("node:http");
+    const req = request(`${server.url}${pushPath}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}`, "content-length": Buffer.byteLength(body) },
+    });
+    req.on("error", () => {});
+    req.write(body.slice(0, body.length / 2));
+    await new Promise((r) => setTimeout(r, 200));
+    await server.kill();
+    req.destroy();
+
+    server = await startTestServer({ dataDir: data.dir });
+    const after = (await api(server.url, adminToken)).client(ModuleService);
+    const commits = await after.listCommits({ module: "crash/mod" });
+    assert.deepEqual(commits.commits.map((c) => Number(c.seq)), [1]);
+    const head = await after.getCommit({ module: "crash/mod", ref: "main" });
+    assert.equal(head.commit?.id, first.commit?.id);
+  });
+});
