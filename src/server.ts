@@ -8,13 +8,25 @@ import { Registry as MetricsRegistry, collectDefaultMetrics } from "prom-client"
 import { principalKey } from "./api/context.js";
 import { errorInterceptor } from "./api/errors.js";
 import { createModuleServiceImpl } from "./api/module-service.js";
+import { createPluginServiceImpl } from "./api/plugin-service.js";
+import { createTemplateServiceImpl } from "./api/template-service.js";
 import { createUserServiceImpl } from "./api/user-service.js";
 import { createBufCompiler } from "./compile/buf-compiler.js";
 import type { Config } from "./config/schema.js";
+import { archivePackager } from "./generate/package/archive.js";
+import { createHostRuntime } from "./plugins/host/host-runtime.js";
 import { ModuleService } from "./gen/protodepot/v1/module_pb.js";
+import { PluginService } from "./gen/protodepot/v1/plugin_pb.js";
+import { TemplateService } from "./gen/protodepot/v1/template_pb.js";
 import { UserService } from "./gen/protodepot/v1/user_pb.js";
 import { principalOf } from "./http/principal.js";
+import { registerArchiveRoutes } from "./registries/archive/routes.js";
 import { registerSourceRoutes } from "./registries/sources/routes.js";
+import { createArtifactGenerator } from "./services/artifact-generator.js";
+import { registerBuiltins } from "./services/builtins.js";
+import { createGenerationService } from "./services/generation.js";
+import { createPluginService } from "./services/plugins.js";
+import { createTemplateService } from "./services/templates.js";
 import { seedDemo } from "./services/demo.js";
 import { createAuthService } from "./services/auth.js";
 import { createModuleService } from "./services/modules.js";
@@ -51,8 +63,22 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const compiler = createBufCompiler({});
   const auth = createAuthService(meta);
   const modules = createModuleService({ meta, blobs, compiler, limits: config.limits });
+  const plugins = createPluginService(meta);
+  const templates = createTemplateService(meta, plugins);
   const metrics = new MetricsRegistry();
   collectDefaultMetrics({ register: metrics });
+  const runtime = createHostRuntime({ ...config.plugins, log });
+  const generation = createGenerationService({
+    meta,
+    blobs,
+    modules,
+    templates,
+    compiler,
+    generator: createArtifactGenerator({ meta, blobs, runtime, limits: config.plugins, metrics }),
+    packagers: [archivePackager],
+    goHost: config.go.host,
+    npmScope: config.npm.scope,
+  });
 
   app.get("/healthz", async () => ({ ok: true }));
   app.get("/metrics", async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
@@ -75,11 +101,19 @@ export async function startServer(config: Config): Promise<RunningServer> {
     routes: (router) => {
       router.service(UserService, createUserServiceImpl(meta, auth));
       router.service(ModuleService, createModuleServiceImpl(modules));
+      router.service(PluginService, createPluginServiceImpl(plugins));
+      router.service(TemplateService, createTemplateServiceImpl(templates));
     },
   });
   registerSourceRoutes(app, auth, modules);
+  registerArchiveRoutes(app, auth, generation);
 
   const admin = await auth.ensureAdmin(config.adminToken);
+  const adminUser = await meta.getUserByName("admin");
+  if (config.builtinPlugins && adminUser) {
+    const names = await registerBuiltins(adminUser, plugins, templates);
+    log.info({ templates: names }, "built-in templates ready");
+  }
   if (config.demo) await seedDemo(modules, meta, log);
 
   await app.listen({ host: config.server.host, port: config.server.port });

@@ -38,3 +38,10 @@ describe("config", () => {
     assert.throws(() => loadConfig({ env: {}, overrides: { serverr: {} } }), /Unrecognized key/);
   });
 });
+
+describe("examples/config.yaml", () => {
+  it("is valid and states the defaults", () => {
+    const file = new URL("../../examples/config.yaml", import.meta.url).pathname;
+    assert.deepEqual(loadConfig({ file, env: {} }), loadConfig({ env: {} }));
+  });
+});

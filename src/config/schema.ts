@@ -10,6 +10,8 @@ export const configSchema = z.strictObject({
   adminToken: z.string().min(16, "adminToken must be at least 16 characters").optional(),
   /** Push the demo modules from examples/ on first start. */
   demo: z.boolean().default(false),
+  /** Register the code generators found on this machine (protoc-gen-es always; protoc-gen-go/-go-grpc on PATH). */
+  builtinPlugins: z.boolean().default(true),
   server: z
     .strictObject({
       host: z.string().default("127.0.0.1"),

@@ -1,0 +1,90 @@
+// bench/push: `protodepot push` of a ~500-file module vs `buf build` of the same directory, side by side.
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { promisify } from "node:util";
+import { adminToken, cliPath, makeDataDir, repoRoot, startTestServer } from "../../test/e2e/support/server.js";
+
+const exec = promisify(execFile);
+const files = Number(process.env.BENCH_FILES ?? 500);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+const buf = join(repoRoot, "node_modules/.bin/buf");
+
+/** Files in 25 packages; each imports its predecessor and a file of the previous package. */
+async function writeModule(dir: string, round: number): Promise<void> {
+  await writeFile(join(dir, "buf.yaml"), "version: v1\nname: buf.build/bench/big\n");
+  const perPkg = 20;
+  for (let i = 0; i < files; i++) {
+    const pkg = Math.floor(i / perPkg);
+    const path = `bench/p${pkg}/v1/f${i}.proto`;
+    const imports: string[] = [];
+    const fields: string[] = [];
+    if (i % perPkg > 0) {
+      imports.push(`import "bench/p${pkg}/v1/f${i - 1}.proto";`);
+      fields.push(`  M${i - 1} prev = 10;`);
+    }
+    if (pkg > 0) {
+      const other = (pkg - 1) * perPkg + (i % perPkg);
+      imports.push(`import "bench/p${pkg - 1}/v1/f${other}.proto";`);
+      fields.push(`  bench.p${pkg - 1}.v1.M${other} other = 11;`);
+    }
+    const text = [
+      'syntax = "proto3";',
+      `package bench.p${pkg}.v1;`,
+      ...imports,
+      `// round ${i === 0 ? round : 0}`,
+      `message M${i} {`,
+      "  string id = 1;",
+      "  repeated int64 values = 2;",
+      "  map<string, string> labels = 3;",
+      ...fields,
+      "}",
+      `service S${i} {`,
+      `  rpc Get(M${i}) returns (M${i});`,
+      "}",
+      "",
+    ].join("\n");
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), text);
+  }
+}
+
+async function time(fn: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+
+const work = await mkdtemp(join(tmpdir(), "protodepot-bench-push-"));
+const data = await makeDataDir("protodepot-bench-data-");
+const server = await startTestServer({ dataDir: data.dir });
+const env = { ...process.env, PROTODEPOT_REMOTE: server.url, PROTODEPOT_TOKEN: adminToken, XDG_CONFIG_HOME: work };
+try {
+  const pushTimes: number[] = [];
+  const buildTimes: number[] = [];
+  // Round 0 warms caches on both sides and is not counted; each round changes a comment so every push is new.
+  for (let round = 0; round <= rounds; round++) {
+    const dir = join(work, `m${round}`);
+    await mkdir(dir);
+    await writeModule(dir, round);
+    const b = await time(() => exec(buf, ["build", dir, "-o", join(work, "out.binpb")]));
+    const p = await time(() => exec(process.execPath, [cliPath, "push", dir], { env }));
+    if (round > 0) {
+      buildTimes.push(b);
+      pushTimes.push(p);
+    }
+  }
+  const push = median(pushTimes);
+  const build = median(buildTimes);
+  console.log(`files: ${files}, rounds: ${rounds}`);
+  console.log(`buf build        median ${build.toFixed(0)} ms`);
+  console.log(`protodepot push  median ${push.toFixed(0)} ms (CLI start + upload + compile + store)`);
+  console.log(`ratio push / buf build: ${(push / build).toFixed(2)} (goal <= 1.2)`);
+} finally {
+  await server.stop();
+  await data.remove();
+  await rm(work, { recursive: true, force: true });
+}

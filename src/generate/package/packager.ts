@@ -1,0 +1,36 @@
+// How generated files become one registry's artifact. One packager per flavour (archive, go, npm).
+import type { Commit, CommitDep, Flavour, PluginVersion, Scope, Template, TemplateVersion } from "../../core/types.js";
+
+export interface GeneratedFile {
+  path: string;
+  content: Uint8Array;
+}
+
+/** Everything a packager may need to know about what it packages. */
+export interface PackageContext {
+  template: Template;
+  templateVersion: TemplateVersion;
+  commit: Commit;
+  /** Every dependency commit, deepest first. */
+  deps: readonly CommitDep[];
+  /** The plugin versions of the template version, in template order. */
+  plugins: readonly PluginVersion[];
+  scope: Scope;
+  goHost: string;
+  npmScope: string;
+}
+
+export interface Packaged {
+  bytes: Uint8Array;
+  /** Facts a registry serves without reading the artifact (e.g. npm integrity, go.mod text). */
+  extra: Record<string, string>;
+}
+
+export interface Packager {
+  flavour: Flavour;
+  /** The scope this flavour always generates with, when it ignores the requested one (Go, npm: `module`). */
+  fixedScope?: Scope;
+  /** Extra plugin options this flavour needs (e.g. npm import rewriting); the template's parameter comes first. */
+  extraOptions?(plugin: PluginVersion, ctx: PackageContext): string[];
+  package(files: readonly GeneratedFile[], ctx: PackageContext): Promise<Packaged>;
+}

@@ -1,0 +1,35 @@
+// Plugin options every flavour needs: Go import paths for Go plugins (module files and each dependency's files).
+import { goImportOptions, goModulePath } from "../core/go-paths.js";
+import type { CommitFile, PluginVersion, Template } from "../core/types.js";
+
+/** A plugin is a Go plugin when it says so in its registry options, or when its output needs Go runtime libraries. */
+export function isGoPlugin(plugin: PluginVersion): boolean {
+  const go = plugin.registryOptions.go;
+  if (typeof go === "object" && go !== null && "plugin" in go) return (go as { plugin: unknown }).plugin === true;
+  return (plugin.runtimeLibraries.go?.length ?? 0) > 0;
+}
+
+export interface ModuleFiles {
+  owner: string;
+  module: string;
+  files: readonly CommitFile[];
+}
+
+/**
+ * `M{file}={import path}` for the module's files and every dependency module's files, each under its own
+ * generated Go module; well-known types keep their upstream go_package.
+ */
+export function goOptions(goHost: string, template: Template, modules: readonly ModuleFiles[]): string[] {
+  return modules.flatMap((m) => {
+    const path = goModulePath({
+      goHost,
+      templateOwner: template.owner,
+      templateName: template.name,
+      moduleOwner: m.owner,
+      moduleName: m.module,
+    });
+    const protos = m.files.map((f) => f.path).filter((p) => p.endsWith(".proto"));
+    return goImportOptions(path, m.module, protos);
+  });
+}
+

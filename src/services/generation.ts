@@ -1,0 +1,218 @@
+// Remote generation: resolve (template version, commit, scope, flavour) → run plugins once → package → cache forever.
+import type { Readable } from "node:stream";
+import { fromBinary } from "@bufbuild/protobuf";
+import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import type { Compiler } from "../compile/buf-compiler.js";
+import { Code, RegistryError } from "../core/errors.js";
+import type { FullName } from "../core/names.js";
+import type { SyntheticVersion } from "../core/synthetic-version.js";
+import type { ArtifactKey, ArtifactRecord, Commit, Flavour, Scope, Template, TemplateVersion } from "../core/types.js";
+import type { GeneratedFile, PackageContext, Packaged, Packager } from "../generate/package/packager.js";
+import type { PluginSource } from "../core/types.js";
+import { goOptions, isGoPlugin } from "../generate/plugin-options.js";
+import { filesForScope } from "../generate/request.js";
+import { joinParameter } from "../core/go-paths.js";
+import type { BlobStore } from "../storage/blob/blob-store.js";
+import { readContent } from "../storage/blob/content.js";
+import type { MetadataStore } from "../storage/meta/metadata-store.js";
+import type { Principal } from "./auth.js";
+import type { ModuleService } from "./modules.js";
+import { parseTemplateVersionName, type TemplateService } from "./templates.js";
+
+export interface GenerateRequest {
+  template: FullName;
+  /** `v3`, `3` or `latest`. */
+  templateVersion: string;
+  module: FullName;
+  /** Label, commit id or empty for the module's default label. */
+  ref: string;
+  scope: Scope;
+  flavour: Flavour;
+}
+
+export interface GenerateResult {
+  record: ArtifactRecord;
+  commit: Commit;
+  template: Template;
+  templateVersion: TemplateVersion;
+  version: SyntheticVersion;
+}
+
+/** What the engine runs for one artifact; prepared lazily, so a cache hit or a joined flight costs nothing. */
+export interface PreparedJob {
+  image: Uint8Array;
+  fileToGenerate: string[];
+  compilerVersion: string;
+  plugins: { label: string; source: PluginSource; parameter: string }[];
+  package(files: readonly GeneratedFile[]): Promise<Packaged>;
+}
+
+export interface ArtifactJob {
+  key: ArtifactKey;
+  keyString: string;
+  prepare(): Promise<PreparedJob>;
+}
+
+/** Runs a job and returns the stored artifact record (see artifact-generator.ts for the composed engine). */
+export interface ArtifactGenerator {
+  generate(job: ArtifactJob): Promise<ArtifactRecord>;
+}
+
+export interface GenerationServiceOptions {
+  meta: MetadataStore;
+  blobs: BlobStore;
+  modules: ModuleService;
+  templates: TemplateService;
+  compiler: Compiler;
+  /** The engine, already composed with its wrappers (singleflight, cache, concurrency limit). */
+  generator: ArtifactGenerator;
+  packagers: readonly Packager[];
+  goHost: string;
+  npmScope: string;
+}
+
+export type GenerationService = ReturnType<typeof createGenerationService>;
+
+export const artifactKeyString = (k: ArtifactKey) => `${k.templateId}/${k.templateVersion}/${k.commitId}/${k.scope}/${k.flavour}`;
+
+export function createGenerationService(opts: GenerationServiceOptions) {
+  const { meta, blobs, modules, templates } = opts;
+  const packagers = new Map(opts.packagers.map((p) => [p.flavour, p]));
+
+  async function resolveTemplateVersion(template: Template, name: string): Promise<TemplateVersion> {
+    if (name === "latest") {
+      const versions = await meta.listTemplateVersions(template.id);
+      const latest = versions[versions.length - 1];
+      if (!latest) {
+        throw new RegistryError(Code.NotFound, `template ${template.owner}/${template.name} has no versions yet`, {
+          template: `${template.owner}/${template.name}`,
+        });
+      }
+      return latest;
+    }
+    return templates.getVersion(template, parseTemplateVersionName(name));
+  }
+
+  /** Builds everything the engine needs for one artifact; only called on a cache miss. */
+  async function prepare(ctx: PackageContext, packager: Packager) {
+    const commitFiles = await meta.listCommitFiles(ctx.commit.id);
+    const depModules = await Promise.all(
+      ctx.deps.map(async (d) => ({ owner: d.owner, module: d.module, files: await meta.listCommitFiles(d.commitId) })),
+    );
+    const image = await readContent(blobs, ctx.commit.imageBlob);
+    const allFiles = fromBinary(FileDescriptorSetSchema, image).file.map((f) => f.name);
+    const protos = (files: readonly { path: string }[]) => files.map((f) => f.path).filter((p) => p.endsWith(".proto"));
+    const fileToGenerate = filesForScope(
+      { moduleFiles: protos(commitFiles), depFiles: depModules.flatMap((d) => protos(d.files)), allFiles },
+      ctx.scope,
+    );
+    const go = goOptions(opts.goHost, ctx.template, [
+      { owner: ctx.commit.owner, module: ctx.commit.module, files: commitFiles },
+      ...depModules,
+    ]);
+    const plugins = ctx.plugins.map((plugin, i) => ({
+      label: `${plugin.owner}/${plugin.name}:${plugin.version}`,
+      source: plugin.source,
+      parameter: joinParameter(ctx.template.plugins[i]?.parameter ?? "", [
+        ...(isGoPlugin(plugin) ? go : []),
+        ...(packager.extraOptions?.(plugin, ctx) ?? []),
+      ]),
+    }));
+    return { image, fileToGenerate, plugins, compilerVersion: await opts.compiler.version() };
+  }
+
+  return {
+    async generate(_principal: Principal, req: GenerateRequest): Promise<GenerateResult> {
+      const packager = packagers.get(req.flavour);
+      if (!packager) throw new RegistryError(Code.Internal, `no packager for flavour ${req.flavour}`);
+      const template = await templates.getTemplate(req.template);
+      const templateVersion = await resolveTemplateVersion(template, req.templateVersion);
+      const commit = await modules.resolveRef(req.module, req.ref);
+      const scope = packager.fixedScope ?? req.scope;
+      const key: ArtifactKey = {
+        templateId: template.id,
+        templateVersion: templateVersion.number,
+        commitId: commit.id,
+        scope,
+        flavour: req.flavour,
+      };
+      const version = { templateVersion: templateVersion.number, commitSeq: commit.seq };
+      const done = (record: ArtifactRecord): GenerateResult => ({ record, commit, template, templateVersion, version });
+
+      // The hot path: one indexed lookup, no plugin, no image read.
+      const cached = await meta.getArtifact(key);
+      if (cached) return done(cached);
+
+      const record = await opts.generator.generate({
+        key,
+        keyString: artifactKeyString(key),
+        prepare: async () => {
+          const resolved = await templates.resolvePlugins(template, templateVersion);
+          const ctx: PackageContext = {
+            template,
+            templateVersion,
+            commit,
+            deps: await meta.listCommitDeps(commit.id),
+            plugins: resolved.map((r) => r.version),
+            scope,
+            goHost: opts.goHost,
+            npmScope: opts.npmScope,
+          };
+          return { ...(await prepare(ctx, packager)), package: (files) => packager.package(files, ctx) };
+        },
+      });
+      return done(record);
+    },
+
+    /**
+     * Every synthetic version of a (template, module) pair: each template version × each commit, oldest first.
+     * Computed from metadata alone: nothing is generated.
+     */
+    async listVersions(templateName: FullName, moduleName: FullName): Promise<{ templateVersion: TemplateVersion; commit: Commit; version: SyntheticVersion }[]> {
+      const template = await templates.getTemplate(templateName);
+      const mod = await modules.getModule(moduleName);
+      const versions = await meta.listTemplateVersions(template.id);
+      const commits: Commit[] = [];
+      for (let beforeSeq: number | undefined; ; ) {
+        const page = await meta.listCommits(mod.id, { limit: 500, ...(beforeSeq ? { beforeSeq } : {}) });
+        commits.push(...page);
+        const last = page[page.length - 1];
+        if (page.length < 500 || !last) break;
+        beforeSeq = last.seq;
+      }
+      commits.reverse();
+      return versions.flatMap((tv) =>
+        commits.map((commit) => ({ templateVersion: tv, commit, version: { templateVersion: tv.number, commitSeq: commit.seq } })),
+      );
+    },
+
+    /** The template's newest version over the head of the module's default label: what `latest` means. */
+    async latest(templateName: FullName, moduleName: FullName): Promise<{ templateVersion: TemplateVersion; commit: Commit; version: SyntheticVersion }> {
+      const template = await templates.getTemplate(templateName);
+      const templateVersion = await resolveTemplateVersion(template, "latest");
+      const commit = await modules.resolveRef(moduleName, "");
+      return { templateVersion, commit, version: { templateVersion: templateVersion.number, commitSeq: commit.seq } };
+    },
+
+    /** Resolves a synthetic version back to its template version and commit (NotFound when either is missing). */
+    async resolveVersion(templateName: FullName, moduleName: FullName, version: SyntheticVersion): Promise<{ templateVersion: TemplateVersion; commit: Commit }> {
+      const template = await templates.getTemplate(templateName);
+      const templateVersion = await templates.getVersion(template, version.templateVersion);
+      const mod = await modules.getModule(moduleName);
+      const commit = await meta.getCommitBySeq(mod.id, version.commitSeq);
+      if (!commit) {
+        throw new RegistryError(Code.NotFound, `module ${moduleName.owner}/${moduleName.name} has no commit with sequence ${version.commitSeq}`, {
+          owner: moduleName.owner,
+          module: moduleName.name,
+        });
+      }
+      return { templateVersion, commit };
+    },
+
+    async openArtifact(record: ArtifactRecord): Promise<Readable> {
+      const stream = await blobs.get(record.blob);
+      if (!stream) throw new RegistryError(Code.Internal, `artifact blob ${record.blob} is missing`);
+      return stream;
+    },
+  };
+}
