@@ -1,0 +1,201 @@
+// Reads what protodepot needs from a pushed buf.yaml (v1, v2) and buf.lock (v1, v2): name, root, deps, pins.
+import { parseDocument } from "yaml";
+import { Code, isRegistryError, RegistryError } from "../core/errors.js";
+import { type FullName, isCommitId, parseFullName, parseModuleRef } from "../core/names.js";
+import { pathProblem } from "./module-files.js";
+
+export type ModuleDep = FullName & { ref?: string };
+
+export interface BufConfig {
+  version: "v1" | "v2";
+  /** The module's name from buf.yaml, without its host. */
+  name?: FullName;
+  /** Directory of the module inside the pushed directory: "." for v1 and for v2 without `modules`. */
+  root: string;
+  /**
+   * Direct dependencies, in buf.yaml order. The host in `host/owner/module` is dropped: every dependency is
+   * looked up in this registry, so a buf.yaml written for buf.build works unchanged when its deps are mirrored.
+   */
+  deps: ModuleDep[];
+  /** Commit ids from buf.lock by `owner/name`, transitive ones included (buf.lock lists them all). */
+  pins: Map<string, string>;
+}
+
+export interface BufConfigInput {
+  bufYaml: string;
+  bufLock?: string;
+  /** `[host/]owner/name`: picks a module of a v2 buf.yaml that declares several. */
+  moduleName?: string;
+}
+
+export function parseBufConfig(input: BufConfigInput): BufConfig {
+  const yaml = parseYaml("buf.yaml", input.bufYaml);
+  const version = yaml.version;
+  let config: Omit<BufConfig, "pins">;
+  if (version === "v1") config = parseV1(yaml);
+  else if (version === "v2") config = parseV2(yaml, input.moduleName);
+  else if (version === undefined) throw invalid("buf.yaml", "`version` is missing: use v1 or v2");
+  else throw invalid("buf.yaml", `version ${JSON.stringify(version)} is not supported: use v1 or v2`);
+  const pins = input.bufLock === undefined ? new Map<string, string>() : parseBufLock(input.bufLock);
+  return { ...config, pins };
+}
+
+function parseV1(yaml: Record<string, unknown>): Omit<BufConfig, "pins"> {
+  const config: Omit<BufConfig, "pins"> = { version: "v1", root: ".", deps: parseDeps(yaml.deps) };
+  if (yaml.name !== undefined && yaml.name !== null) {
+    config.name = wrap("buf.yaml", "name", () =>
+      parseFullName("module", asString(yaml.name, "name"), hostOk),
+    );
+  }
+  return config;
+}
+
+function parseV2(yaml: Record<string, unknown>, wanted: string | undefined): Omit<BufConfig, "pins"> {
+  const deps = parseDeps(yaml.deps);
+  if (yaml.modules === undefined || yaml.modules === null) return { version: "v2", root: ".", deps };
+  const modules = asArray(yaml.modules, "modules").map((m, i) => {
+    const where = `modules[${i}]`;
+    const entry = asRecord(m, where);
+    const path = entry.path === undefined ? "." : asString(entry.path, `${where}.path`).replace(/\/+$/, "");
+    const problem = path === "." ? undefined : pathProblem(path);
+    if (problem) throw invalid("buf.yaml", `${where}.path ${JSON.stringify(path)}: ${problem}`);
+    const module: { path: string; name?: FullName } = { path };
+    if (entry.name !== undefined && entry.name !== null) {
+      module.name = wrap("buf.yaml", `${where}.name`, () =>
+        parseFullName("module", asString(entry.name, `${where}.name`), hostOk),
+      );
+    }
+    return module;
+  });
+  if (modules.length === 0)
+    throw invalid("buf.yaml", "`modules` is empty: list one module or remove the key");
+
+  let chosen = modules.length === 1 ? modules[0] : undefined;
+  if (wanted !== undefined) {
+    const name = parseFullName("module", wanted, hostOk);
+    chosen = modules.find((m) => m.name?.owner === name.owner && m.name.name === name.name) ?? chosen;
+    if (modules.length > 1 && chosen === undefined) {
+      throw invalid(
+        "buf.yaml",
+        `declares no module ${name.owner}/${name.name} (modules: ${describe(modules)})`,
+      );
+    }
+  }
+  if (chosen === undefined) {
+    throw invalid(
+      "buf.yaml",
+      `declares ${modules.length} modules, name the one to push (modules: ${describe(modules)})`,
+    );
+  }
+  const config: Omit<BufConfig, "pins"> = { version: "v2", root: chosen.path, deps };
+  if (chosen.name) config.name = chosen.name;
+  return config;
+}
+
+function parseDeps(value: unknown): ModuleDep[] {
+  if (value === undefined || value === null) return [];
+  const seen = new Set<string>();
+  return asArray(value, "deps").map((d, i) => {
+    const dep = wrap("buf.yaml", `deps[${i}]`, () => parseModuleRef(asString(d, `deps[${i}]`)));
+    const key = `${dep.owner}/${dep.name}`;
+    if (seen.has(key)) throw invalid("buf.yaml", `deps lists ${key} twice`);
+    seen.add(key);
+    return dep;
+  });
+}
+
+/** Pins by `owner/name`. v1 entries are `{remote, owner, repository, commit}`, v2 ones `{name, commit}`. */
+export function parseBufLock(text: string): Map<string, string> {
+  const lock = parseYaml("buf.lock", text);
+  const version = lock.version ?? "v1";
+  if (version !== "v1" && version !== "v2") {
+    throw invalid("buf.lock", `version ${JSON.stringify(version)} is not supported: use v1 or v2`);
+  }
+  const pins = new Map<string, string>();
+  if (lock.deps === undefined || lock.deps === null) return pins;
+  for (const [i, d] of asArray(lock.deps, "deps", "buf.lock").entries()) {
+    const where = `deps[${i}]`;
+    const entry = asRecord(d, where, "buf.lock");
+    const name = wrap("buf.lock", where, () =>
+      version === "v1"
+        ? parseFullName(
+            "module",
+            `${asString(entry.owner, `${where}.owner`, "buf.lock")}/${asString(entry.repository, `${where}.repository`, "buf.lock")}`,
+          )
+        : parseFullName("module", asString(entry.name, `${where}.name`, "buf.lock"), hostOk),
+    );
+    const commit = asString(entry.commit, `${where}.commit`, "buf.lock");
+    if (!isCommitId(commit)) {
+      throw invalid(
+        "buf.lock",
+        `${where}.commit ${JSON.stringify(commit)} is not a commit id (32 hex characters)`,
+      );
+    }
+    const key = `${name.owner}/${name.name}`;
+    if (pins.has(key)) throw invalid("buf.lock", `pins ${key} twice`);
+    pins.set(key, commit);
+  }
+  return pins;
+}
+
+const hostOk = { allowHost: true };
+
+type FileName = "buf.yaml" | "buf.lock";
+
+function parseYaml(file: FileName, text: string): Record<string, unknown> {
+  const doc = parseDocument(text, { logLevel: "silent" });
+  const error = doc.errors[0];
+  if (error) throw invalid(file, `is not valid YAML: ${error.message.split("\n")[0]}`);
+  const value: unknown = doc.toJS();
+  if (value === null || value === undefined) throw invalid(file, "is empty");
+  return asRecord(value, "the document", file);
+}
+
+function asRecord(value: unknown, where: string, file: FileName = "buf.yaml"): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw invalid(file, `${where} must be a mapping, not ${kindOf(value)}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function asArray(value: unknown, where: string, file: FileName = "buf.yaml"): unknown[] {
+  if (!Array.isArray(value)) throw invalid(file, `${where} must be a list, not ${kindOf(value)}`);
+  return value;
+}
+
+function asString(value: unknown, where: string, file: FileName = "buf.yaml"): string {
+  if (typeof value !== "string" || value === "") {
+    throw invalid(file, `${where} must be a non-empty string, not ${kindOf(value)}`);
+  }
+  return value;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null || value === undefined) return "nothing";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  if (value === "") return "an empty string";
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+/** Prefixes the file and the key to a name error from core/names.ts, which knows neither. */
+function wrap<T>(file: FileName, where: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (isRegistryError(err, Code.InvalidArgument) && !err.message.startsWith(file)) {
+      throw invalid(file, `${where}: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
+function describe(modules: readonly { path: string; name?: FullName }[]): string {
+  return modules
+    .map((m) => (m.name ? `${m.name.owner}/${m.name.name} at ${m.path}` : `unnamed at ${m.path}`))
+    .join(", ");
+}
+
+function invalid(file: FileName, what: string): RegistryError {
+  return new RegistryError(Code.InvalidArgument, `${file}: ${what}`);
+}

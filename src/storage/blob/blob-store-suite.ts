@@ -1,0 +1,173 @@
+// The contract every BlobStore driver passes: `runBlobStoreSuite("fs", …)`, later `("s3", …)`.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { Readable } from "node:stream";
+import { buffer } from "node:stream/consumers";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { Code, isRegistryError } from "../../core/errors.js";
+import type { BlobStore } from "./blob-store.js";
+
+/** One empty store made by a driver for one test. */
+export interface BlobStoreHarness {
+  store: BlobStore;
+  /** Removes everything the store wrote. */
+  cleanup(): Promise<void>;
+}
+
+async function read(store: BlobStore, key: string): Promise<Buffer | undefined> {
+  const stream = await store.get(key);
+  return stream && buffer(stream);
+}
+
+async function keys(store: BlobStore, prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const key of store.list(prefix)) out.push(key);
+  return out.sort();
+}
+
+/** Yields `parts` chunks of `size` bytes each, then optionally fails. */
+function chunked(size: number, parts: number, failAfter?: number): Readable {
+  return Readable.from(
+    (async function* () {
+      for (let i = 0; i < parts; i++) {
+        if (i === failAfter) throw new Error("source broke");
+        yield Buffer.alloc(size, i % 256);
+      }
+    })(),
+  );
+}
+
+export function runBlobStoreSuite(driverName: string, make: () => Promise<BlobStoreHarness>): void {
+  describe(`BlobStore contract: ${driverName}`, () => {
+    let harness: BlobStoreHarness;
+    let store: BlobStore;
+
+    beforeEach(async () => {
+      harness = await make();
+      store = harness.store;
+    });
+    afterEach(async () => {
+      await harness.cleanup();
+    });
+
+    it("puts bytes and gets them back", async () => {
+      const data = randomBytes(1000);
+      assert.deepEqual(await store.put("a/b/c.bin", data), { size: 1000 });
+      assert.deepEqual(await read(store, "a/b/c.bin"), data);
+      assert.deepEqual(await store.stat("a/b/c.bin"), { size: 1000 });
+    });
+
+    it("puts a stream", async () => {
+      assert.deepEqual(await store.put("stream", chunked(1024, 10)), { size: 10_240 });
+      const got = await read(store, "stream");
+      assert.equal(got?.byteLength, 10_240);
+      assert.equal(got?.[1024 * 9], 9);
+    });
+
+    it("stores an empty blob", async () => {
+      assert.deepEqual(await store.put("empty", new Uint8Array()), { size: 0 });
+      assert.deepEqual(await store.stat("empty"), { size: 0 });
+      assert.deepEqual(await read(store, "empty"), Buffer.alloc(0));
+    });
+
+    it("answers undefined for missing keys and ignores deleting them", async () => {
+      assert.equal(await store.get("nope/x"), undefined);
+      assert.equal(await store.stat("nope/x"), undefined);
+      await store.delete("nope/x");
+      await store.put("dir/file", Buffer.from("x"));
+      // A prefix of a key is not a key, and neither is a path below a key.
+      assert.equal(await store.get("dir"), undefined);
+      assert.equal(await store.stat("dir"), undefined);
+      assert.equal(await store.get("dir/file/below"), undefined);
+      assert.equal(await store.stat("dir/file/below"), undefined);
+    });
+
+    it("overwrites a key", async () => {
+      await store.put("k", Buffer.from("first version"));
+      await store.put("k", Buffer.from("second"));
+      assert.equal((await read(store, "k"))?.toString(), "second");
+      assert.deepEqual(await store.stat("k"), { size: 6 });
+    });
+
+    it("deletes a key", async () => {
+      await store.put("x/y", Buffer.from("1"));
+      await store.put("x/z", Buffer.from("2"));
+      await store.delete("x/y");
+      assert.equal(await store.get("x/y"), undefined);
+      assert.deepEqual(await keys(store, ""), ["x/z"]);
+    });
+
+    it("lists keys by prefix", async () => {
+      for (const key of ["sha256/ab/ab01", "sha256/ab/ab02", "sha256/cd/cd01", "other/file", "top"]) {
+        await store.put(key, Buffer.from(key));
+      }
+      assert.deepEqual(await keys(store, ""), [
+        "other/file",
+        "sha256/ab/ab01",
+        "sha256/ab/ab02",
+        "sha256/cd/cd01",
+        "top",
+      ]);
+      assert.deepEqual(await keys(store, "sha256/"), ["sha256/ab/ab01", "sha256/ab/ab02", "sha256/cd/cd01"]);
+      assert.deepEqual(await keys(store, "sha256/ab/"), ["sha256/ab/ab01", "sha256/ab/ab02"]);
+      assert.deepEqual(await keys(store, "sha256/ab/ab0"), ["sha256/ab/ab01", "sha256/ab/ab02"]);
+      assert.deepEqual(await keys(store, "sha256/c"), ["sha256/cd/cd01"]);
+      assert.deepEqual(await keys(store, "t"), ["top"]);
+      assert.deepEqual(await keys(store, "missing/"), []);
+    });
+
+    it("rejects invalid keys", async () => {
+      const bad = ["", "/abs", "a//b", "a/../b", "..", "a/./b", "trailing/", "sp ace", "a\\b", "nul\0", "é"];
+      for (const key of bad) {
+        const invalid = (err: unknown) => isRegistryError(err, Code.InvalidArgument);
+        await assert.rejects(store.put(key, Buffer.from("x")), invalid, `put ${JSON.stringify(key)}`);
+        await assert.rejects(store.get(key), invalid, `get ${JSON.stringify(key)}`);
+        await assert.rejects(store.stat(key), invalid, `stat ${JSON.stringify(key)}`);
+        await assert.rejects(store.delete(key), invalid, `delete ${JSON.stringify(key)}`);
+      }
+      await assert.rejects(keys(store, "../"), (err: unknown) => isRegistryError(err, Code.InvalidArgument));
+      assert.deepEqual(await keys(store, ""), []);
+    });
+
+    it("leaves nothing visible after an aborted put", async () => {
+      const controller = new AbortController();
+      const body = new Readable({ read() {} });
+      body.push(Buffer.alloc(64 * 1024, 1));
+      const put = store.put("aborted", body, { signal: controller.signal });
+      setTimeout(() => controller.abort(), 20);
+      await assert.rejects(put);
+      assert.equal(await store.stat("aborted"), undefined);
+      assert.deepEqual(await keys(store, ""), []);
+
+      const already = AbortSignal.abort();
+      await assert.rejects(store.put("aborted", Buffer.from("x"), { signal: already }));
+      assert.equal(await store.stat("aborted"), undefined);
+    });
+
+    it("keeps the old blob when a replacing put fails halfway", async () => {
+      await store.put("kept", Buffer.from("old"));
+      await assert.rejects(store.put("kept", chunked(64 * 1024, 8, 4)), /source broke/);
+      await assert.rejects(store.put("new", chunked(64 * 1024, 8, 4)), /source broke/);
+      assert.equal((await read(store, "kept"))?.toString(), "old");
+      assert.equal(await store.stat("new"), undefined);
+      assert.deepEqual(await keys(store, ""), ["kept"]);
+    });
+
+    it("streams a large blob in and out", async () => {
+      const chunk = 1024 * 1024;
+      assert.deepEqual(await store.put("large", chunked(chunk, 20)), { size: 20 * chunk });
+      assert.deepEqual(await store.stat("large"), { size: 20 * chunk });
+      const stream = await store.get("large");
+      assert.ok(stream);
+      let size = 0;
+      let last = -1;
+      for await (const part of stream) {
+        assert.ok(part instanceof Uint8Array);
+        size += part.byteLength;
+        last = part[part.byteLength - 1] ?? -1;
+      }
+      assert.equal(size, 20 * chunk);
+      assert.equal(last, 19);
+    });
+  });
+}

@@ -1,0 +1,142 @@
+// Converts database rows to domain records: column names, 0/1 booleans and JSON text.
+import type {
+  ArtifactRecord,
+  Commit,
+  Flavour,
+  Label,
+  Module,
+  PinnedPlugin,
+  Plugin,
+  PluginSource,
+  PluginVersion,
+  RuntimeLibraries,
+  Scope,
+  Template,
+  TemplatePlugin,
+  TemplateVersion,
+  TokenRecord,
+  User,
+  Visibility,
+} from "../../../core/types.js";
+import type {
+  ArtifactsTable,
+  CommitsTable,
+  LabelsTable,
+  ModulesTable,
+  PluginsTable,
+  PluginVersionsTable,
+  TemplatesTable,
+  TemplateVersionsTable,
+  TokensTable,
+  UsersTable,
+} from "./schema.js";
+
+// JSON columns are written only by this store from typed values, so reading them back as those types is sound.
+function parseJson<T>(text: string): T {
+  return JSON.parse(text) as T;
+}
+
+export function toUser(r: UsersTable): User {
+  return { id: r.id, name: r.name, isAdmin: r.is_admin === 1, createdAt: r.created_at };
+}
+
+export function toToken(r: TokensTable): TokenRecord {
+  return { id: r.id, userId: r.user_id, hash: r.hash, note: r.note, createdAt: r.created_at };
+}
+
+export function toModule(r: ModulesTable): Module {
+  return {
+    id: r.id,
+    owner: r.owner,
+    name: r.name,
+    visibility: r.visibility as Visibility,
+    defaultLabel: r.default_label,
+    createdAt: r.created_at,
+  };
+}
+
+/** A commits row joined with its module's owner and name. */
+export type CommitRow = CommitsTable & { owner: string; module_name: string };
+
+export function toCommit(r: CommitRow): Commit {
+  return {
+    id: r.id,
+    moduleId: r.module_id,
+    owner: r.owner,
+    module: r.module_name,
+    seq: r.seq,
+    digest: r.digest,
+    sourcesBlob: r.sources_blob,
+    imageBlob: r.image_blob,
+    createdBy: r.created_by,
+    createdAt: r.created_at,
+  };
+}
+
+export function toLabel(r: LabelsTable): Label {
+  return { moduleId: r.module_id, name: r.name, commitId: r.commit_id, updatedAt: r.updated_at };
+}
+
+export function toPlugin(r: PluginsTable): Plugin {
+  return {
+    id: r.id,
+    owner: r.owner,
+    name: r.name,
+    visibility: r.visibility as Visibility,
+    createdAt: r.created_at,
+  };
+}
+
+/** A plugin_versions row joined with its plugin's owner and name. */
+export type PluginVersionRow = PluginVersionsTable & { owner: string; name: string };
+
+export function toPluginVersion(r: PluginVersionRow): PluginVersion {
+  return {
+    pluginId: r.plugin_id,
+    owner: r.owner,
+    name: r.name,
+    version: r.version,
+    source: parseJson<PluginSource>(r.source),
+    runtimeLibraries: parseJson<RuntimeLibraries>(r.runtime_libraries),
+    registryOptions: parseJson<Record<string, unknown>>(r.registry_options),
+    createdAt: r.created_at,
+  };
+}
+
+export function toTemplate(r: TemplatesTable): Template {
+  return {
+    id: r.id,
+    owner: r.owner,
+    name: r.name,
+    visibility: r.visibility as Visibility,
+    plugins: parseJson<TemplatePlugin[]>(r.plugins),
+    createdAt: r.created_at,
+  };
+}
+
+export function toTemplateVersion(r: TemplateVersionsTable): TemplateVersion {
+  return {
+    templateId: r.template_id,
+    number: r.number,
+    plugins: parseJson<PinnedPlugin[]>(r.plugins),
+    createdAt: r.created_at,
+  };
+}
+
+/** An artifacts row as selected: `size` may come back as a string (Postgres bigint). */
+export type ArtifactRow = Omit<ArtifactsTable, "size"> & { size: number | string };
+
+export function toArtifact(r: ArtifactRow): ArtifactRecord {
+  return {
+    templateId: r.template_id,
+    templateVersion: r.template_version,
+    commitId: r.commit_id,
+    scope: r.scope as Scope,
+    flavour: r.flavour as Flavour,
+    blob: r.blob,
+    digest: r.digest,
+    size: Number(r.size),
+    extra: parseJson<Record<string, string>>(r.extra),
+    createdAt: r.created_at,
+  };
+}

@@ -1,0 +1,139 @@
+// Table types of the metadata database, shared by every Kysely dialect (snake_case columns, ISO text timestamps).
+import type { ColumnType } from "kysely";
+
+/** 0 or 1: booleans are stored as integers so SQLite and Postgres read them the same way. */
+export type IntBool = 0 | 1;
+
+/** Postgres returns bigint columns as strings; read them through `Number()`. */
+export type BigIntColumn = ColumnType<number | string, number, number>;
+
+export interface UsersTable {
+  id: string;
+  name: string;
+  is_admin: IntBool;
+  created_at: string;
+}
+
+export interface TokensTable {
+  id: string;
+  user_id: string;
+  hash: string;
+  note: string;
+  created_at: string;
+}
+
+export interface ModulesTable {
+  id: string;
+  owner: string;
+  name: string;
+  visibility: string;
+  default_label: string;
+  /** The seq of the module's newest commit; incremented under a row lock to allocate the next one. */
+  last_seq: number;
+  created_at: string;
+}
+
+export interface CommitsTable {
+  id: string;
+  module_id: string;
+  seq: number;
+  digest: string;
+  sources_blob: string;
+  image_blob: string;
+  created_by: string;
+  created_at: string;
+}
+
+export interface CommitFilesTable {
+  commit_id: string;
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export interface CommitDepsTable {
+  commit_id: string;
+  /** 0-based index in the commit's dependency list, which keeps dependency order. */
+  position: number;
+  dep_commit_id: string;
+  direct: IntBool;
+}
+
+export interface LabelsTable {
+  module_id: string;
+  name: string;
+  commit_id: string;
+  updated_at: string;
+}
+
+export interface PluginsTable {
+  id: string;
+  owner: string;
+  name: string;
+  visibility: string;
+  /** How many versions were created; allocates `plugin_versions.position` (creation order without clock ties). */
+  version_count: number;
+  created_at: string;
+}
+
+export interface PluginVersionsTable {
+  plugin_id: string;
+  version: string;
+  position: number;
+  /** JSON text of PluginSource. */
+  source: string;
+  /** JSON text of RuntimeLibraries. */
+  runtime_libraries: string;
+  /** JSON text of a free-form object. */
+  registry_options: string;
+  created_at: string;
+}
+
+export interface TemplatesTable {
+  id: string;
+  owner: string;
+  name: string;
+  visibility: string;
+  /** JSON text of TemplatePlugin[]. */
+  plugins: string;
+  /** The number of the newest version; incremented under a row lock to allocate the next one. */
+  last_version: number;
+  created_at: string;
+}
+
+export interface TemplateVersionsTable {
+  template_id: string;
+  number: number;
+  /** JSON text of PinnedPlugin[]. */
+  plugins: string;
+  created_at: string;
+}
+
+export interface ArtifactsTable {
+  template_id: string;
+  template_version: number;
+  commit_id: string;
+  scope: string;
+  flavour: string;
+  blob: string;
+  digest: string;
+  size: BigIntColumn;
+  /** JSON text of Record<string, string>. */
+  extra: string;
+  created_at: string;
+}
+
+export interface Database {
+  users: UsersTable;
+  tokens: TokensTable;
+  modules: ModulesTable;
+  commits: CommitsTable;
+  commit_files: CommitFilesTable;
+  commit_deps: CommitDepsTable;
+  labels: LabelsTable;
+  plugins: PluginsTable;
+  plugin_versions: PluginVersionsTable;
+  templates: TemplatesTable;
+  template_versions: TemplateVersionsTable;
+  artifacts: ArtifactsTable;
+}

@@ -1,0 +1,532 @@
+// The contract every MetadataStore driver passes: `runMetadataStoreSuite("sqlite", …)`, later `("postgres", …)`.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { Code, isRegistryError } from "../../core/errors.js";
+import type { ArtifactKey, Commit, PluginVersion } from "../../core/types.js";
+import type { MetadataStore, NewCommit } from "./metadata-store.js";
+
+/** One empty database made by a driver for one test. */
+export interface MetadataStoreHarness {
+  store: MetadataStore;
+  /** Opens another store over the same data, as a restarted server would; the suite closes the old one first. */
+  reopen(): Promise<MetadataStore>;
+  /** Closes every store the harness opened and removes the data. */
+  cleanup(): Promise<void>;
+}
+
+const hex = (bytes: number): string => randomBytes(bytes).toString("hex");
+
+function newCommit(owner: string, module: string, over: Partial<NewCommit> = {}): NewCommit {
+  return {
+    owner,
+    module,
+    id: hex(16),
+    digest: `sha256:${hex(32)}`,
+    sourcesBlob: `sha256/aa/${hex(32)}`,
+    imageBlob: `sha256/bb/${hex(32)}`,
+    createdBy: "alice",
+    files: [],
+    deps: [],
+    label: "main",
+    ...over,
+  };
+}
+
+function isCode(code: Code) {
+  return (err: unknown): boolean => isRegistryError(err, code);
+}
+
+export function runMetadataStoreSuite(driverName: string, make: () => Promise<MetadataStoreHarness>): void {
+  describe(`MetadataStore contract: ${driverName}`, () => {
+    let harness: MetadataStoreHarness;
+    let store: MetadataStore;
+
+    beforeEach(async () => {
+      harness = await make();
+      store = harness.store;
+    });
+    afterEach(async () => {
+      await harness.cleanup();
+    });
+
+    async function push(owner: string, module: string, over: Partial<NewCommit> = {}): Promise<Commit> {
+      const { commit, created } = await store.insertCommit(newCommit(owner, module, over));
+      assert.equal(created, true);
+      return commit;
+    }
+
+    describe("users and tokens", () => {
+      it("creates users and finds them by name and id", async () => {
+        const bob = await store.createUser({ name: "bob", isAdmin: false });
+        const alice = await store.createUser({ name: "alice", isAdmin: true });
+        assert.match(alice.id, /^[0-9a-f]{32}$/);
+        assert.equal(alice.isAdmin, true);
+        assert.equal(bob.isAdmin, false);
+        assert.deepEqual(await store.getUserByName("alice"), alice);
+        assert.deepEqual(await store.getUserById(bob.id), bob);
+        assert.equal(await store.getUserByName("carol"), undefined);
+        assert.equal(await store.getUserById(hex(16)), undefined);
+        assert.deepEqual(await store.listUsers(), [alice, bob]);
+      });
+
+      it("refuses a duplicate user name", async () => {
+        await store.createUser({ name: "alice", isAdmin: false });
+        await assert.rejects(store.createUser({ name: "alice", isAdmin: true }), (err: unknown) => {
+          assert.ok(isRegistryError(err, Code.AlreadyExists));
+          assert.match(err.message, /alice/);
+          return true;
+        });
+      });
+
+      it("creates tokens and finds them with their user by hash", async () => {
+        const alice = await store.createUser({ name: "alice", isAdmin: true });
+        const hash = hex(32);
+        const token = await store.createToken({ userId: alice.id, hash, note: "laptop" });
+        assert.equal(token.userId, alice.id);
+        assert.equal(token.note, "laptop");
+        assert.deepEqual(await store.findToken(hash), { token, user: alice });
+        assert.equal(await store.findToken(hex(32)), undefined);
+      });
+
+      it("refuses a duplicate token hash and a token of an unknown user", async () => {
+        const alice = await store.createUser({ name: "alice", isAdmin: false });
+        const hash = hex(32);
+        await store.createToken({ userId: alice.id, hash, note: "" });
+        await assert.rejects(
+          store.createToken({ userId: alice.id, hash, note: "" }),
+          isCode(Code.AlreadyExists),
+        );
+        await assert.rejects(
+          store.createToken({ userId: hex(16), hash: hex(32), note: "" }),
+          isCode(Code.NotFound),
+        );
+      });
+    });
+
+    describe("modules and commits", () => {
+      it("creates the module on the first push and stores the commit, its files and its label", async () => {
+        const input = newCommit("acme", "payments", {
+          files: [
+            { path: "b/b.proto", size: 20, sha256: hex(32) },
+            { path: "a.proto", size: 10, sha256: hex(32) },
+          ],
+          label: "dev",
+        });
+        const { commit, created } = await store.insertCommit(input, "private");
+        assert.equal(created, true);
+        assert.equal(commit.id, input.id);
+        assert.equal(commit.seq, 1);
+        assert.equal(commit.owner, "acme");
+        assert.equal(commit.module, "payments");
+        assert.equal(commit.digest, input.digest);
+        assert.equal(commit.sourcesBlob, input.sourcesBlob);
+        assert.equal(commit.imageBlob, input.imageBlob);
+        assert.equal(commit.createdBy, "alice");
+
+        const mod = await store.getModule("acme", "payments");
+        assert.ok(mod);
+        assert.equal(mod.id, commit.moduleId);
+        assert.equal(mod.visibility, "private");
+        assert.equal(mod.defaultLabel, "dev");
+        assert.deepEqual(await store.getCommit(commit.id), commit);
+        assert.deepEqual(await store.getCommitBySeq(mod.id, 1), commit);
+        assert.equal(await store.getCommitBySeq(mod.id, 2), undefined);
+        assert.equal(await store.getCommit(hex(16)), undefined);
+        assert.deepEqual(
+          await store.listCommitFiles(commit.id),
+          [...input.files].sort((x, y) => x.path.localeCompare(y.path)),
+        );
+        const label = await store.getLabel(mod.id, "dev");
+        assert.equal(label?.commitId, commit.id);
+        assert.equal(await store.getLabel(mod.id, "main"), undefined);
+      });
+
+      it("defaults a new module to public and keeps an existing module's visibility and default label", async () => {
+        await push("acme", "a");
+        assert.equal((await store.getModule("acme", "a"))?.visibility, "public");
+        await store.insertCommit(newCommit("acme", "a", { label: "v2" }), "private");
+        const mod = await store.getModule("acme", "a");
+        assert.equal(mod?.visibility, "public");
+        assert.equal(mod?.defaultLabel, "main");
+      });
+
+      it("returns the label's head unchanged when digest and deps are the same", async () => {
+        const dep = await push("acme", "common");
+        const deps = [{ commitId: dep.id, direct: true }];
+        const first = await push("acme", "payments", {
+          deps,
+          files: [{ path: "a.proto", size: 1, sha256: hex(32) }],
+        });
+        const again = await store.insertCommit(newCommit("acme", "payments", { digest: first.digest, deps }));
+        assert.equal(again.created, false);
+        assert.deepEqual(again.commit, first);
+        assert.equal(await store.getCommitBySeq(first.moduleId, 2), undefined);
+
+        // A new digest, or the same digest with other deps, or a label without a head is a new commit.
+        const changedDigest = await push("acme", "payments", { deps });
+        assert.equal(changedDigest.seq, 2);
+        const dep2 = await push("acme", "common");
+        const changedDeps = await push("acme", "payments", {
+          digest: changedDigest.digest,
+          deps: [{ commitId: dep2.id, direct: true }],
+        });
+        assert.equal(changedDeps.seq, 3);
+        const otherLabel = await push("acme", "payments", {
+          digest: changedDeps.digest,
+          deps: [{ commitId: dep2.id, direct: true }],
+          label: "v2",
+        });
+        assert.equal(otherLabel.seq, 4);
+        assert.equal((await store.getLabel(first.moduleId, "main"))?.commitId, changedDeps.id);
+        assert.equal((await store.getLabel(first.moduleId, "v2"))?.commitId, otherLabel.id);
+      });
+
+      it("lists deps in inserted order with their module and seq", async () => {
+        const wkt = await push("acme", "types");
+        await push("acme", "common");
+        const common2 = await push("acme", "common");
+        const app = await push("acme", "app", {
+          deps: [
+            { commitId: wkt.id, direct: false },
+            { commitId: common2.id, direct: true },
+          ],
+        });
+        assert.deepEqual(await store.listCommitDeps(app.id), [
+          { commitId: wkt.id, owner: "acme", module: "types", seq: 1, direct: false },
+          { commitId: common2.id, owner: "acme", module: "common", seq: 2, direct: true },
+        ]);
+        assert.deepEqual(await store.listCommitDeps(wkt.id), []);
+      });
+
+      it("rejects an unknown dependency and writes nothing", async () => {
+        const missing = hex(16);
+        await assert.rejects(
+          store.insertCommit(newCommit("acme", "app", { deps: [{ commitId: missing, direct: true }] })),
+          (err: unknown) => {
+            assert.ok(isRegistryError(err, Code.NotFound));
+            assert.match(err.message, new RegExp(missing));
+            return true;
+          },
+        );
+        assert.equal(await store.getModule("acme", "app"), undefined);
+        assert.equal((await push("acme", "app")).seq, 1);
+      });
+
+      it("pages commits newest first", async () => {
+        const pushed: Commit[] = [];
+        for (let i = 0; i < 5; i++) pushed.push(await push("acme", "app"));
+        const moduleId = pushed[0]?.moduleId ?? "";
+        const seqs = (cs: Commit[]) => cs.map((c) => c.seq);
+        assert.deepEqual(seqs(await store.listCommits(moduleId, { limit: 2 })), [5, 4]);
+        assert.deepEqual(seqs(await store.listCommits(moduleId, { limit: 2, beforeSeq: 4 })), [3, 2]);
+        assert.deepEqual(seqs(await store.listCommits(moduleId, { limit: 2, beforeSeq: 2 })), [1]);
+        assert.deepEqual(seqs(await store.listCommits(moduleId, { limit: 10 })), [5, 4, 3, 2, 1]);
+        assert.deepEqual(await store.listCommits(moduleId, { limit: 1 }), [pushed[4]]);
+        assert.deepEqual(await store.listCommits(hex(16), { limit: 10 }), []);
+      });
+
+      it("lists modules by owner then name", async () => {
+        await push("zeta", "a");
+        await push("acme", "b");
+        await push("acme", "a");
+        const names = (ms: { owner: string; name: string }[]) => ms.map((m) => `${m.owner}/${m.name}`);
+        assert.deepEqual(names(await store.listModules()), ["acme/a", "acme/b", "zeta/a"]);
+        assert.deepEqual(names(await store.listModules("acme")), ["acme/a", "acme/b"]);
+        assert.deepEqual(await store.listModules("nobody"), []);
+      });
+
+      it("allocates dense seqs under 20 concurrent pushes to one module", async () => {
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () => store.insertCommit(newCommit("acme", "busy"))),
+        );
+        assert.ok(results.every((r) => r.created));
+        const seqs = results.map((r) => r.commit.seq).sort((a, b) => a - b);
+        assert.deepEqual(
+          seqs,
+          Array.from({ length: 20 }, (_, i) => i + 1),
+        );
+        const moduleId = results[0]?.commit.moduleId ?? "";
+        const head = await store.getLabel(moduleId, "main");
+        assert.equal(head?.commitId, (await store.getCommitBySeq(moduleId, 20))?.id);
+      });
+
+      it("creates one commit when identical pushes race", async () => {
+        const digest = `sha256:${hex(32)}`;
+        const results = await Promise.all(
+          Array.from({ length: 10 }, () => store.insertCommit(newCommit("acme", "race", { digest }))),
+        );
+        assert.equal(results.filter((r) => r.created).length, 1);
+        assert.equal(new Set(results.map((r) => r.commit.id)).size, 1);
+      });
+    });
+
+    describe("labels", () => {
+      it("creates, moves and upserts labels", async () => {
+        const c1 = await push("acme", "app");
+        const c2 = await push("acme", "app");
+        const moduleId = c1.moduleId;
+
+        const v1 = await store.setLabel(moduleId, "v1", c1.id, "create");
+        assert.deepEqual(v1, { moduleId, name: "v1", commitId: c1.id, updatedAt: v1.updatedAt });
+        assert.deepEqual(await store.getLabel(moduleId, "v1"), v1);
+        await assert.rejects(store.setLabel(moduleId, "v1", c2.id, "create"), isCode(Code.AlreadyExists));
+
+        const moved = await store.setLabel(moduleId, "v1", c2.id, "move");
+        assert.equal(moved.commitId, c2.id);
+        assert.equal((await store.getLabel(moduleId, "v1"))?.commitId, c2.id);
+        await assert.rejects(store.setLabel(moduleId, "mian", c2.id, "move"), (err: unknown) => {
+          assert.ok(isRegistryError(err, Code.NotFound));
+          assert.match(err.message, /mian/);
+          assert.match(err.message, /main, v1/);
+          return true;
+        });
+
+        await store.setLabel(moduleId, "beta", c1.id, "upsert");
+        assert.equal((await store.getLabel(moduleId, "beta"))?.commitId, c1.id);
+        await store.setLabel(moduleId, "beta", c2.id, "upsert");
+        assert.equal((await store.getLabel(moduleId, "beta"))?.commitId, c2.id);
+
+        assert.deepEqual(
+          (await store.listLabels(moduleId)).map((l) => [l.name, l.commitId]),
+          [
+            ["beta", c2.id],
+            ["main", c2.id],
+            ["v1", c2.id],
+          ],
+        );
+      });
+
+      it("refuses unknown modules, unknown commits and commits of another module", async () => {
+        const app = await push("acme", "app");
+        const other = await push("acme", "other");
+        await assert.rejects(store.setLabel(hex(16), "x", app.id, "upsert"), isCode(Code.NotFound));
+        await assert.rejects(store.setLabel(app.moduleId, "x", hex(16), "upsert"), isCode(Code.NotFound));
+        await assert.rejects(store.setLabel(app.moduleId, "x", other.id, "create"), isCode(Code.NotFound));
+        assert.equal(await store.getLabel(app.moduleId, "x"), undefined);
+      });
+    });
+
+    describe("plugins", () => {
+      const version = (v: string): Omit<PluginVersion, "pluginId" | "createdAt"> => ({
+        owner: "bufbuild",
+        name: "es",
+        version: v,
+        source: { kind: "host", command: ["protoc-gen-es"] },
+        runtimeLibraries: { npm: [{ package: "@bufbuild/protobuf", version: "^2.2.0" }] },
+        registryOptions: { npm: { importStyle: "module" } },
+      });
+
+      it("creates, gets and lists plugins", async () => {
+        const es = await store.createPlugin({ owner: "bufbuild", name: "es", visibility: "public" });
+        const go = await store.createPlugin({ owner: "acme", name: "go", visibility: "private" });
+        assert.equal(es.owner, "bufbuild");
+        assert.equal(go.visibility, "private");
+        assert.deepEqual(await store.getPlugin("bufbuild", "es"), es);
+        assert.equal(await store.getPlugin("bufbuild", "go"), undefined);
+        assert.deepEqual(await store.listPlugins(), [go, es]);
+        assert.deepEqual(await store.listPlugins("bufbuild"), [es]);
+        await assert.rejects(
+          store.createPlugin({ owner: "bufbuild", name: "es", visibility: "public" }),
+          isCode(Code.AlreadyExists),
+        );
+      });
+
+      it("creates plugin versions and lists them in creation order", async () => {
+        const es = await store.createPlugin({ owner: "bufbuild", name: "es", visibility: "public" });
+        const v2 = await store.createPluginVersion(version("v2.2.0"));
+        const v1 = await store.createPluginVersion(version("v1.10.0"));
+        assert.equal(v2.pluginId, es.id);
+        assert.deepEqual({ ...v2, createdAt: "" }, { ...version("v2.2.0"), pluginId: es.id, createdAt: "" });
+        assert.deepEqual(await store.getPluginVersion("bufbuild", "es", "v2.2.0"), v2);
+        assert.equal(await store.getPluginVersion("bufbuild", "es", "v9.0.0"), undefined);
+        assert.deepEqual(await store.listPluginVersions("bufbuild", "es"), [v2, v1]);
+        assert.deepEqual(await store.listPluginVersions("bufbuild", "nope"), []);
+      });
+
+      it("refuses a duplicate version and a version of an unknown plugin", async () => {
+        await store.createPlugin({ owner: "bufbuild", name: "es", visibility: "public" });
+        await store.createPluginVersion(version("v2.2.0"));
+        await assert.rejects(store.createPluginVersion(version("v2.2.0")), (err: unknown) => {
+          assert.ok(isRegistryError(err, Code.AlreadyExists));
+          assert.match(err.message, /bufbuild\/es v2\.2\.0/);
+          return true;
+        });
+        await assert.rejects(
+          store.createPluginVersion({ ...version("v1.0.0"), name: "missing" }),
+          isCode(Code.NotFound),
+        );
+        assert.equal((await store.listPluginVersions("bufbuild", "es")).length, 1);
+      });
+    });
+
+    describe("templates", () => {
+      const plugins = [
+        { owner: "bufbuild", name: "es", parameter: "target=ts" },
+        { owner: "connectrpc", name: "es", parameter: "" },
+      ];
+      const pins = (n: number) => [
+        { owner: "bufbuild", name: "es", version: `v2.${n}.0` },
+        { owner: "connectrpc", name: "es", version: "v1.0.0" },
+      ];
+
+      it("creates, gets and lists templates", async () => {
+        const t = await store.createTemplate({ owner: "acme", name: "ts", visibility: "public", plugins });
+        const u = await store.createTemplate({
+          owner: "acme",
+          name: "go",
+          visibility: "private",
+          plugins: [],
+        });
+        assert.deepEqual(t.plugins, plugins);
+        assert.deepEqual(await store.getTemplate("acme", "ts"), t);
+        assert.equal(await store.getTemplate("acme", "py"), undefined);
+        assert.deepEqual(await store.listTemplates(), [u, t]);
+        assert.deepEqual(await store.listTemplates("other"), []);
+        await assert.rejects(
+          store.createTemplate({ owner: "acme", name: "ts", visibility: "public", plugins }),
+          isCode(Code.AlreadyExists),
+        );
+      });
+
+      it("numbers versions 1, 2, … per template", async () => {
+        const t = await store.createTemplate({ owner: "acme", name: "ts", visibility: "public", plugins });
+        const other = await store.createTemplate({
+          owner: "acme",
+          name: "go",
+          visibility: "public",
+          plugins,
+        });
+        const v1 = await store.createTemplateVersion(t.id, pins(1));
+        const v2 = await store.createTemplateVersion(t.id, pins(2));
+        const o1 = await store.createTemplateVersion(other.id, pins(3));
+        assert.deepEqual([v1.number, v2.number, o1.number], [1, 2, 1]);
+        assert.deepEqual(v2.plugins, pins(2));
+        assert.deepEqual(await store.getTemplateVersion(t.id, 2), v2);
+        assert.equal(await store.getTemplateVersion(t.id, 3), undefined);
+        assert.deepEqual(await store.listTemplateVersions(t.id), [v1, v2]);
+        await assert.rejects(store.createTemplateVersion(hex(16), pins(1)), isCode(Code.NotFound));
+      });
+
+      it("allocates dense numbers under concurrent creation", async () => {
+        const t = await store.createTemplate({ owner: "acme", name: "ts", visibility: "public", plugins });
+        const versions = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => store.createTemplateVersion(t.id, pins(i))),
+        );
+        assert.deepEqual(
+          versions.map((v) => v.number).sort((a, b) => a - b),
+          Array.from({ length: 20 }, (_, i) => i + 1),
+        );
+      });
+    });
+
+    describe("artifacts", () => {
+      async function fixture(): Promise<{ key: ArtifactKey; commit: Commit; templateId: string }> {
+        const commit = await push("acme", "app");
+        const t = await store.createTemplate({
+          owner: "acme",
+          name: "ts",
+          visibility: "public",
+          plugins: [],
+        });
+        await store.createTemplateVersion(t.id, []);
+        await store.createTemplateVersion(t.id, []);
+        const key: ArtifactKey = {
+          templateId: t.id,
+          templateVersion: 1,
+          commitId: commit.id,
+          scope: "module",
+          flavour: "archive",
+        };
+        return { key, commit, templateId: t.id };
+      }
+      const body = (key: ArtifactKey, blob = `sha256/cc/${hex(32)}`) => ({
+        ...key,
+        blob,
+        digest: `sha256:${hex(32)}`,
+        size: 3_000_000_000,
+        extra: { integrity: "sha512-abc" },
+      });
+
+      it("puts and gets an artifact, first writer wins", async () => {
+        const { key } = await fixture();
+        assert.equal(await store.getArtifact(key), undefined);
+        const first = body(key);
+        const stored = await store.putArtifact(first);
+        assert.deepEqual(stored, { ...first, createdAt: stored.createdAt });
+        assert.deepEqual(await store.getArtifact(key), stored);
+        const again = await store.putArtifact(body(key));
+        assert.deepEqual(again, stored);
+      });
+
+      it("lists and deletes artifacts by any part of the key", async () => {
+        const { key, templateId } = await fixture();
+        const other = await push("acme", "app");
+        const keys: ArtifactKey[] = [
+          key,
+          { ...key, scope: "imports" },
+          { ...key, flavour: "npm" },
+          { ...key, templateVersion: 2 },
+          { ...key, commitId: other.id },
+        ];
+        for (const k of keys) await store.putArtifact(body(k));
+        assert.equal((await store.listArtifacts({})).length, 5);
+        assert.equal((await store.listArtifacts({ templateId })).length, 5);
+        assert.equal((await store.listArtifacts({ commitId: key.commitId })).length, 4);
+        assert.equal((await store.listArtifacts({ commitId: key.commitId, templateVersion: 1 })).length, 3);
+        assert.deepEqual(
+          (await store.listArtifacts({ flavour: "npm" })).map((a) => a.flavour),
+          ["npm"],
+        );
+        assert.deepEqual(
+          (await store.listArtifacts({ scope: "imports" })).map((a) => a.scope),
+          ["imports"],
+        );
+
+        assert.equal(await store.deleteArtifacts({ commitId: other.id }), 1);
+        assert.equal(await store.deleteArtifacts({ commitId: other.id }), 0);
+        assert.equal(await store.deleteArtifacts({ templateVersion: 1, scope: "module" }), 2);
+        assert.equal(await store.getArtifact(key), undefined);
+        assert.equal((await store.listArtifacts({})).length, 2);
+        assert.equal(await store.deleteArtifacts({}), 2);
+      });
+
+      it("refuses an artifact of an unknown commit", async () => {
+        const { key } = await fixture();
+        await assert.rejects(store.putArtifact(body({ ...key, commitId: hex(16) })), isCode(Code.NotFound));
+      });
+    });
+
+    it("keeps everything across close and reopen", async () => {
+      const alice = await store.createUser({ name: "alice", isAdmin: true });
+      const hash = hex(32);
+      await store.createToken({ userId: alice.id, hash, note: "" });
+      const c1 = await push("acme", "app", { files: [{ path: "a.proto", size: 5, sha256: hex(32) }] });
+      await store.createPlugin({ owner: "bufbuild", name: "es", visibility: "public" });
+      const t = await store.createTemplate({ owner: "acme", name: "ts", visibility: "public", plugins: [] });
+      const tv = await store.createTemplateVersion(t.id, []);
+      const key: ArtifactKey = {
+        templateId: t.id,
+        templateVersion: 1,
+        commitId: c1.id,
+        scope: "imports_wkt",
+        flavour: "go",
+      };
+      const artifact = await store.putArtifact({ ...key, blob: "b", digest: "d", size: 7, extra: {} });
+
+      await store.close();
+      store = await harness.reopen();
+
+      assert.deepEqual(await store.getUserByName("alice"), alice);
+      assert.equal((await store.findToken(hash))?.user.id, alice.id);
+      assert.deepEqual(await store.getCommit(c1.id), c1);
+      assert.equal((await store.listCommitFiles(c1.id)).length, 1);
+      assert.equal((await store.getLabel(c1.moduleId, "main"))?.commitId, c1.id);
+      assert.ok(await store.getPlugin("bufbuild", "es"));
+      assert.deepEqual(await store.getTemplateVersion(t.id, 1), tv);
+      assert.deepEqual(await store.getArtifact(key), artifact);
+      assert.equal((await push("acme", "app")).seq, 2);
+      assert.equal((await store.createTemplateVersion(t.id, [])).number, 2);
+    });
+  });
+}

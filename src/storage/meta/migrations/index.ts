@@ -1,0 +1,18 @@
+// Schema migrations in code, applied in name order at open; a new migration is one more entry below.
+import { type Kysely, type Migration, Migrator } from "kysely";
+import { initial } from "./0001-initial.js";
+
+const migrations: Record<string, Migration> = {
+  "0001-initial": initial,
+};
+
+/** Brings the database to the newest schema; throws if any migration fails (nothing of it is applied). */
+export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    throw new Error(`metadata migration failed: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,27 @@
+// The embedded metadata driver: better-sqlite3 behind Kysely's SqliteDialect.
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import SQLite from "better-sqlite3";
+import { Kysely, SqliteDialect } from "kysely";
+import { createKyselyMetadataStore } from "../kysely/kysely-metadata-store.js";
+import type { Database } from "../kysely/schema.js";
+import type { MetadataStore } from "../metadata-store.js";
+
+export async function createSqliteMetadataStore(opts: { path: string }): Promise<MetadataStore> {
+  await mkdir(dirname(opts.path), { recursive: true });
+  const database = new SQLite(opts.path);
+  try {
+    // WAL lets readers run beside the writer; busy_timeout makes a second process wait for the write lock
+    // instead of failing; NORMAL is durable across application crashes in WAL mode.
+    database.pragma("journal_mode = WAL");
+    database.pragma("busy_timeout = 5000");
+    database.pragma("foreign_keys = ON");
+    database.pragma("synchronous = NORMAL");
+    return await createKyselyMetadataStore(
+      new Kysely<Database>({ dialect: new SqliteDialect({ database }) }),
+    );
+  } catch (err) {
+    database.close();
+    throw err;
+  }
+}
