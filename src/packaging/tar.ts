@@ -37,7 +37,7 @@ const gzipAsync = (data: Uint8Array) =>
   );
 
 /** Packs files (no directory entries) sorted by path in byte order, with fixed metadata; rejects duplicates. */
-export async function createTarGz(entries: readonly TarEntry[]): Promise<Uint8Array> {
+export async function createTar(entries: readonly TarEntry[]): Promise<Buffer> {
   const sorted = entries
     .map((e) => ({ entry: e, key: Buffer.from(e.path, "utf8") }))
     .sort((a, b) => Buffer.compare(a.key, b.key));
@@ -70,7 +70,12 @@ export async function createTarGz(entries: readonly TarEntry[]): Promise<Uint8Ar
     );
   }
   packer.finalize();
-  const gz = await gzipAsync(await chunks);
+  return chunks;
+}
+
+/** createTar, then gzip with fixed settings and a platform-independent header. */
+export async function createTarGz(entries: readonly TarEntry[]): Promise<Uint8Array> {
+  const gz = await gzipAsync(await createTar(entries));
   // Header layout (RFC 1952): ID1 ID2 CM FLG MTIME(4) XFL OS. zlib already writes MTIME 0 for in-memory data;
   // setting it again documents the invariant and guards against a zlib that does otherwise.
   gz.fill(0, 4, 8);

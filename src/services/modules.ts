@@ -150,11 +150,14 @@ export function createModuleService({ meta, blobs, compiler, limits }: ModuleSer
           return { name: `${d.owner}/${d.module}`, files: protoFiles(await readFiles(commit)) };
         }),
       );
-      const { image } = await compiler.compile({ module: { files: protoFiles(input.files) }, deps: depFiles });
+      // Packing the sources does not depend on the compiler's answer, so it overlaps the compile.
+      const [{ image }, sourcesTar] = await Promise.all([
+        compiler.compile({ module: { files: protoFiles(input.files) }, deps: depFiles }),
+        createTarGz(input.files),
+      ]);
 
       // Blobs first, metadata last: a crash in between leaves only unreferenced blobs.
-      const sources = await putContent(blobs, await createTarGz(input.files));
-      const imageBlob = await putContent(blobs, image);
+      const [sources, imageBlob] = await Promise.all([putContent(blobs, sourcesTar), putContent(blobs, image)]);
       const files: CommitFile[] = input.files
         .map((f) => ({ path: f.path, size: f.content.byteLength, sha256: sha256Hex(f.content) }))
         .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

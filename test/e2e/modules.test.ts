@@ -124,6 +124,6 @@ describe("module registry end to end", () => {
     assert.match((await cliOk(["label", "list", "demo/payments"], env)).stdout, /^stable\s+2\s/m);
     const again = await runCli(["label", "create", "demo/payments", "stable", "main"], env);
     assert.equal(again.code, 1);
-    assert.match(again.stderr, /already exists/);
+    assert.match(again.stderr, /already has label "stable"; move it instead/);
   });
 });

@@ -1,7 +1,5 @@
 // `protodepot serve`: run the registry.
 import type { Command } from "commander";
-import { loadConfig } from "../../config/load.js";
-import { startServer } from "../../server.js";
 
 interface ServeFlags {
   port?: string;
@@ -25,6 +23,9 @@ export function registerServe(program: Command): void {
     .option("--go-host <name>", "first element of generated Go module paths")
     .option("--npm-scope <name>", "npm scope of generated packages")
     .action(async (flags: ServeFlags) => {
+      // Loaded on demand: the server's dependencies would slow every other command's start.
+      const { loadConfig } = await import("../../config/load.js");
+      const { startServer } = await import("../../server.js");
       const config = loadConfig({
         ...(flags.config ? { file: flags.config } : {}),
         overrides: {
