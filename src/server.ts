@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { Registry as MetricsRegistry, collectDefaultMetrics } from "prom-client";
 import { principalKey } from "./api/context.js";
 import { errorInterceptor } from "./api/errors.js";
@@ -55,7 +55,10 @@ const blobDrivers: Record<Config["storage"]["blob"]["driver"], (c: Config) => Pr
 };
 
 export async function startServer(config: Config): Promise<RunningServer> {
-  const app = Fastify({ logger: { level: config.log.level }, disableRequestLogging: config.log.level !== "debug" });
+  const app = Fastify({
+    logger: { level: config.log.level },
+    logController: new LogController({ disableRequestLogging: config.log.level !== "debug" }),
+  });
   const log: FastifyBaseLogger = app.log;
   mkdirSync(config.dataDir, { recursive: true });
   const meta = await metadataDrivers[config.storage.meta.driver](config);
@@ -73,7 +76,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
     blobs,
     modules,
     templates,
-    compiler,
     generator: createArtifactGenerator({ meta, blobs, runtime, limits: config.plugins, metrics }),
     packagers: [archivePackager],
     goHost: config.go.host,

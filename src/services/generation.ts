@@ -2,13 +2,12 @@
 import type { Readable } from "node:stream";
 import { fromBinary } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
-import type { Compiler } from "../compile/buf-compiler.js";
 import { Code, RegistryError } from "../core/errors.js";
 import type { FullName } from "../core/names.js";
 import type { SyntheticVersion } from "../core/synthetic-version.js";
 import type { ArtifactKey, ArtifactRecord, Commit, Flavour, Scope, Template, TemplateVersion } from "../core/types.js";
-import type { GeneratedFile, PackageContext, Packaged, Packager } from "../generate/package/packager.js";
-import type { PluginSource } from "../core/types.js";
+import type { GenerationJob, Generator } from "../generate/generator.js";
+import type { PackageContext, Packager } from "../generate/package/packager.js";
 import { goOptions, isGoPlugin } from "../generate/plugin-options.js";
 import { filesForScope } from "../generate/request.js";
 import { joinParameter } from "../core/go-paths.js";
@@ -38,34 +37,13 @@ export interface GenerateResult {
   version: SyntheticVersion;
 }
 
-/** What the engine runs for one artifact; prepared lazily, so a cache hit or a joined flight costs nothing. */
-export interface PreparedJob {
-  image: Uint8Array;
-  fileToGenerate: string[];
-  compilerVersion: string;
-  plugins: { label: string; source: PluginSource; parameter: string }[];
-  package(files: readonly GeneratedFile[]): Promise<Packaged>;
-}
-
-export interface ArtifactJob {
-  key: ArtifactKey;
-  keyString: string;
-  prepare(): Promise<PreparedJob>;
-}
-
-/** Runs a job and returns the stored artifact record (see artifact-generator.ts for the composed engine). */
-export interface ArtifactGenerator {
-  generate(job: ArtifactJob): Promise<ArtifactRecord>;
-}
-
 export interface GenerationServiceOptions {
   meta: MetadataStore;
   blobs: BlobStore;
   modules: ModuleService;
   templates: TemplateService;
-  compiler: Compiler;
   /** The engine, already composed with its wrappers (singleflight, cache, concurrency limit). */
-  generator: ArtifactGenerator;
+  generator: Generator<ArtifactRecord>;
   packagers: readonly Packager[];
   goHost: string;
   npmScope: string;
@@ -73,7 +51,13 @@ export interface GenerationServiceOptions {
 
 export type GenerationService = ReturnType<typeof createGenerationService>;
 
+/** The engine keys flights and cache entries by string; ids never contain "/". */
 export const artifactKeyString = (k: ArtifactKey) => `${k.templateId}/${k.templateVersion}/${k.commitId}/${k.scope}/${k.flavour}`;
+
+export function parseArtifactKey(text: string): ArtifactKey {
+  const [templateId = "", templateVersion = "", commitId = "", scope = "", flavour = ""] = text.split("/");
+  return { templateId, templateVersion: Number(templateVersion), commitId, scope: scope as Scope, flavour: flavour as Flavour };
+}
 
 export function createGenerationService(opts: GenerationServiceOptions) {
   const { meta, blobs, modules, templates } = opts;
@@ -118,7 +102,9 @@ export function createGenerationService(opts: GenerationServiceOptions) {
         ...(packager.extraOptions?.(plugin, ctx) ?? []),
       ]),
     }));
-    return { image, fileToGenerate, plugins, compilerVersion: await opts.compiler.version() };
+    // compiler_version stays unset, as with local `buf generate`: output is then identical to local generation,
+    // and upgrading the server's buf never changes the bytes of a regenerated artifact.
+    return { image, fileToGenerate, plugins, compilerVersion: "" };
   }
 
   return {
@@ -143,9 +129,8 @@ export function createGenerationService(opts: GenerationServiceOptions) {
       const cached = await meta.getArtifact(key);
       if (cached) return done(cached);
 
-      const record = await opts.generator.generate({
-        key,
-        keyString: artifactKeyString(key),
+      const job: GenerationJob = {
+        key: artifactKeyString(key),
         prepare: async () => {
           const resolved = await templates.resolvePlugins(template, templateVersion);
           const ctx: PackageContext = {
@@ -160,8 +145,8 @@ export function createGenerationService(opts: GenerationServiceOptions) {
           };
           return { ...(await prepare(ctx, packager)), package: (files) => packager.package(files, ctx) };
         },
-      });
-      return done(record);
+      };
+      return done(await opts.generator.generate(job));
     },
 
     /**

@@ -1,10 +1,9 @@
 // How generated files become one registry's artifact. One packager per flavour (archive, go, npm).
 import type { Commit, CommitDep, Flavour, PluginVersion, Scope, Template, TemplateVersion } from "../../core/types.js";
+import type { Packaged } from "../generator.js";
+import type { GeneratedFile } from "../run-plugins.js";
 
-export interface GeneratedFile {
-  path: string;
-  content: Uint8Array;
-}
+export type { GeneratedFile, Packaged };
 
 /** Everything a packager may need to know about what it packages. */
 export interface PackageContext {
@@ -18,12 +17,6 @@ export interface PackageContext {
   scope: Scope;
   goHost: string;
   npmScope: string;
-}
-
-export interface Packaged {
-  bytes: Uint8Array;
-  /** Facts a registry serves without reading the artifact (e.g. npm integrity, go.mod text). */
-  extra: Record<string, string>;
 }
 
 export interface Packager {
