@@ -8,7 +8,8 @@ export const httpStatus: Record<Code, number> = {
   [Code.NotFound]: 404,
   [Code.AlreadyExists]: 409,
   [Code.FailedPrecondition]: 412,
-  [Code.ResourceExhausted]: 413,
+  // Plain-HTTP registries meet this only when generated output passes a cap (pushes get their 413 before parsing).
+  [Code.ResourceExhausted]: 507,
   [Code.Unprocessable]: 422,
   [Code.Internal]: 500,
   [Code.Unavailable]: 503,
