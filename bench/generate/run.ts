@@ -1,0 +1,92 @@
+// bench/generate: cold remote generation vs local `buf generate`, and cached archive downloads under load.
+import { execFile } from "node:child_process";
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import autocannon from "autocannon";
+import { adminToken, cliPath, makeDataDir, repoRoot, startTestServer } from "../../test/e2e/support/server.js";
+
+const exec = promisify(execFile);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const buf = join(repoRoot, "node_modules/.bin/buf");
+const esPlugin = join(repoRoot, "node_modules/.bin/protoc-gen-es");
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+
+/** Milliseconds until the first byte of the response body arrives. */
+function timeToFirstByte(url: string): Promise<number> {
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    request(url, (res) => {
+      if (res.statusCode !== 200) reject(new Error(`${url}: HTTP ${res.statusCode}`));
+      res.once("data", () => resolve(performance.now() - start));
+      res.resume();
+    })
+      .on("error", reject)
+      .end();
+  });
+}
+
+async function rssKiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+}
+
+const work = await mkdtemp(join(tmpdir(), "protodepot-bench-gen-"));
+const data = await makeDataDir("protodepot-bench-data-");
+const server = await startTestServer({ dataDir: data.dir });
+const env = { ...process.env, PROTODEPOT_REMOTE: server.url, PROTODEPOT_TOKEN: adminToken, XDG_CONFIG_HOME: work };
+try {
+  await exec(process.execPath, [cliPath, "push", join(repoRoot, "examples/money")], { env });
+  // A local buf workspace with the same two modules and the same plugin and parameter.
+  const ws = join(work, "ws");
+  for (const m of ["money", "payments"]) {
+    await mkdir(join(ws, m), { recursive: true });
+    await cp(join(repoRoot, "examples", m, "demo"), join(ws, m, "demo"), { recursive: true });
+  }
+  await writeFile(join(ws, "buf.yaml"), "version: v2\nmodules:\n  - path: money\n  - path: payments\n");
+  await writeFile(join(ws, "buf.gen.yaml"), `version: v2\nplugins:\n  - local: ${esPlugin}\n    out: out\n    opt: [target=ts]\n`);
+
+  const remote: number[] = [];
+  const local: number[] = [];
+  for (let round = 0; round <= rounds; round++) {
+    // A new commit each round, so every remote request is a true cold generation.
+    const dir = join(work, `payments-${round}`);
+    await cp(join(repoRoot, "examples/payments"), dir, { recursive: true });
+    const proto = join(dir, "demo/payments/v1/payments.proto");
+    await writeFile(proto, `${await readFile(proto, "utf8")}\n// round ${round}\n`);
+    const pushed = await exec(process.execPath, [cliPath, "push", dir], { env });
+    const commit = /commit ([0-9a-f]{32})/.exec(pushed.stdout)?.[1];
+    const r = await timeToFirstByte(`${server.url}/v1/protodepot/es/v1/demo/payments/${commit}.tar.gz`);
+    await cp(proto, join(ws, "payments/demo/payments/v1/payments.proto"));
+    const start = performance.now();
+    await exec(buf, ["generate", "payments"], { cwd: ws });
+    const l = performance.now() - start;
+    // Round 0 warms both sides (plugin and buf binaries in the page cache).
+    if (round > 0) {
+      remote.push(r);
+      local.push(l);
+    }
+  }
+  console.log(`cold generation, ${rounds} rounds (protoc-gen-es target=ts, demo/payments):`);
+  console.log(`  remote time to first byte  median ${median(remote).toFixed(0)} ms`);
+  console.log(`  local buf generate         median ${median(local).toFixed(0)} ms`);
+  console.log(`  ratio remote / local: ${(median(remote) / median(local)).toFixed(2)} (goal <= 0.8)`);
+
+  const url = `${server.url}/v1/protodepot/es/v1/demo/payments/main.tar.gz`;
+  await timeToFirstByte(url);
+  const pid = server.child.pid ?? 0;
+  const before = await rssKiB(pid);
+  const result = await autocannon({ url, connections: 64, duration: seconds });
+  const afterRss = await rssKiB(pid);
+  console.log(`cached archive download, 64 connections, ${seconds} s:`);
+  console.log(`  ${result.requests.average.toFixed(0)} req/s average, p99 latency ${result.latency.p99} ms, ${result.non2xx} non-2xx, ${result.errors} errors`);
+  console.log(`  server RSS ${(before / 1024).toFixed(0)} MiB before, ${(afterRss / 1024).toFixed(0)} MiB after`);
+} finally {
+  await server.stop();
+  await data.remove();
+  await rm(work, { recursive: true, force: true });
+}
