@@ -93,7 +93,9 @@ describe("remote generation (archive registry)", () => {
     });
     assert.deepEqual([...remote.keys()], ["demo/money/v1/money.pb.go", "demo/payments/v1/payments.pb.go"]);
     assert.deepEqual(remote, local);
-    assert.match(remote.get("demo/payments/v1/payments.pb.go") ?? "", /moneyv1 "protodepot\.local\/protodepot\/go\/demo\/money\/demo\/money\/v1"/);
+    const payments = remote.get("demo/payments/v1/payments.pb.go") ?? "";
+    assert.match(payments, /^package paymentsv1$/m);
+    assert.match(payments, /"protodepot\.local\/protodepot\/go\/demo\/money\/demo\/money\/v1"/);
   });
 
   it("serves headers: synthetic version, etag, file name, immutable caching only for commit ids", async () => {

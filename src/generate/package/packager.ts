@@ -17,6 +17,11 @@ export interface PackageContext {
   scope: Scope;
   goHost: string;
   npmScope: string;
+  /**
+   * The `.proto` paths of the commit and of each dependency commit (by commit id), so a packager can point imports
+   * of dependency files at the dependency's own package. Set by the generation service before plugins run.
+   */
+  protoFiles?: { module: readonly string[]; deps: ReadonlyMap<string, readonly string[]> };
 }
 
 export interface Packager {

@@ -25,7 +25,10 @@ export async function readTree(dir: string): Promise<FileMap> {
 }
 
 /**
- * `buf generate` of examples/payments (with examples/money as a workspace module) with one local plugin;
+ * `buf generate` with `strategy: all` (one request with every file, as the registry sends and as BSR's remote
+ * plugins do; buf's default for local plugins is one request per directory, which only differs for
+ * imports_wkt with protoc-gen-es: it then imports the well-known types from the runtime instead of the
+ * generated copies the archive holds) of examples/payments (with examples/money as a workspace module) with one local plugin;
  * `imports` adds --include-imports, `imports_wkt` also --include-wkt.
  */
 export async function localGenerate(opts: {
@@ -42,7 +45,7 @@ export async function localGenerate(opts: {
   const opt = opts.options.map((o) => `      - "${o}"\n`).join("");
   await writeFile(
     join(ws, "buf.gen.yaml"),
-    `version: v2\nplugins:\n  - local: ${opts.plugin}\n    out: out\n${opt ? `    opt:\n${opt}` : ""}`,
+    `version: v2\nplugins:\n  - local: ${opts.plugin}\n    out: out\n    strategy: all\n${opt ? `    opt:\n${opt}` : ""}`,
   );
   const flags = opts.scope === "module" ? [] : opts.scope === "imports" ? ["--include-imports"] : ["--include-imports", "--include-wkt"];
   await exec(bufPath, ["generate", "payments", ...flags], { cwd: ws, env: { ...process.env, BUF_CACHE_DIR: join(ws, ".cache") } });

@@ -1,0 +1,140 @@
+// Merges untrusted plugin responses into one file tree the way protoc does: path checks, insertion points, limits.
+import type { CodeGeneratorResponse_File } from "@bufbuild/protobuf/wkt";
+import { Code, RegistryError } from "../core/errors.js";
+
+export interface OutputLimits {
+  maxFiles: number;
+  /** Total bytes of all generated files. */
+  maxOutputBytes: number;
+}
+
+interface Entry {
+  content: string;
+  /** The plugin that created the file; insertions by later plugins do not change it. */
+  plugin: string;
+}
+
+/** Why a generated path is refused, or undefined when it is a clean relative path. */
+export function outputPathProblem(path: string): string | undefined {
+  if (path === "") return "is empty";
+  if (path.includes("\0")) return "contains a NUL byte";
+  if (path.includes("\\")) return "contains a backslash";
+  if (path.startsWith("/")) return "is absolute";
+  const parts = path.split("/");
+  if (parts.includes("..")) return 'contains ".."';
+  if (parts.some((p) => p === "" || p === ".")) return "is not clean (empty or '.' element)";
+  return undefined;
+}
+
+export function createOutputTree(limits: OutputLimits) {
+  const files = new Map<string, Entry>();
+  const encoder = new TextEncoder();
+
+  const fail = (code: Code, plugin: string, message: string) =>
+    new RegistryError(code, `plugin ${plugin} ${message}`, { plugin });
+
+  function checkPath(plugin: string, path: string) {
+    const problem = outputPathProblem(path);
+    if (problem)
+      throw fail(Code.Unprocessable, plugin, `generated file ${JSON.stringify(path)}: path ${problem}`);
+  }
+
+  function open(plugin: string, name: string, content: string) {
+    checkPath(plugin, name);
+    const existing = files.get(name);
+    if (existing) {
+      const by = existing.plugin === plugin ? "twice" : `that plugin ${existing.plugin} also generated`;
+      throw fail(Code.Unprocessable, plugin, `generated ${name} ${by}`);
+    }
+    if (files.size >= limits.maxFiles) {
+      throw fail(
+        Code.ResourceExhausted,
+        plugin,
+        `generated more than ${limits.maxFiles} files (plugins.maxFiles)`,
+      );
+    }
+    files.set(name, { content, plugin });
+  }
+
+  function insert(plugin: string, name: string, point: string, content: string) {
+    checkPath(plugin, name);
+    const target = files.get(name);
+    if (!target)
+      throw fail(Code.Unprocessable, plugin, `tried to insert into ${name}, which no plugin generated (yet)`);
+    const next = applyInsertion(target.content, point, content);
+    if (next === undefined)
+      throw fail(Code.Unprocessable, plugin, `insertion point "${point}" not found in ${name}`);
+    target.content = next;
+  }
+
+  return {
+    /**
+     * Adds one plugin's files in response order. A chunk without a name continues the previous chunk, so the
+     * content is joined before an insertion is applied, exactly as protoc streams it.
+     */
+    add(plugin: string, chunks: readonly CodeGeneratorResponse_File[]) {
+      let current: { name: string; point: string; content: string } | undefined;
+      const flush = () => {
+        if (!current) return;
+        if (current.point === "") open(plugin, current.name, current.content);
+        else insert(plugin, current.name, current.point, current.content);
+        current = undefined;
+      };
+      for (const chunk of chunks) {
+        if (chunk.name === "") {
+          if (!current) throw fail(Code.Unprocessable, plugin, "returned a first file without a name");
+          current.content += chunk.content;
+          continue;
+        }
+        flush();
+        current = { name: chunk.name, point: chunk.insertionPoint, content: chunk.content };
+      }
+      flush();
+      let total = 0;
+      for (const f of files.values()) total += Buffer.byteLength(f.content, "utf8");
+      if (total > limits.maxOutputBytes) {
+        throw fail(
+          Code.ResourceExhausted,
+          plugin,
+          `brought generated files to ${total} bytes, over ${limits.maxOutputBytes} (plugins.maxOutputBytes)`,
+        );
+      }
+    },
+
+    /** The files, sorted by path (byte order). */
+    files(): { path: string; content: Uint8Array }[] {
+      return [...files.keys()]
+        .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+        .map((path) => ({ path, content: encoder.encode(files.get(path)?.content ?? "") }));
+    },
+  };
+}
+
+/**
+ * protoc's rule (command_line_interface.cc, MemoryOutputStream): find the first `@@protoc_insertion_point(NAME)`;
+ * when it is written inline as `/* @@protoc_insertion_point(NAME) *\/`, insert right before the comment as is;
+ * otherwise insert before the start of its line, with that line's leading spaces and tabs prefixed to every
+ * inserted line. The inserted text gets a final newline when it lacks one.
+ */
+export function applyInsertion(target: string, point: string, content: string): string | undefined {
+  const magic = `@@protoc_insertion_point(${point})`;
+  let pos = target.indexOf(magic);
+  if (pos < 0) return undefined;
+  let data = content;
+  if (data !== "" && !data.endsWith("\n")) data += "\n";
+  if (pos > 3 && target.slice(pos - 3, pos - 1) === "/*") {
+    pos -= 3;
+  } else {
+    pos = target.lastIndexOf("\n", pos) + 1;
+  }
+  const indent = /^[ \t]*/.exec(target.slice(pos))?.[0] ?? "";
+  if (indent !== "" && data !== "") {
+    data = data
+      .slice(0, -1)
+      .split("\n")
+      .map((line) => indent + line)
+      .join("\n")
+      .concat("\n");
+  }
+  return target.slice(0, pos) + data + target.slice(pos);
+}

@@ -1,0 +1,240 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { Registry } from "prom-client";
+import { Code, isRegistryError } from "../core/errors.js";
+import { createTarGz } from "../packaging/tar.js";
+import { createHostRuntime, isSandboxAvailable } from "../plugins/host/host-runtime.js";
+import {
+  compose,
+  createGenerator,
+  type GenerationJob,
+  type GenerationResult,
+  type Generator,
+} from "./generator.js";
+import { createGenerateMetrics } from "./metrics.js";
+import { buildExamples, fixturePlugins, type Workspace } from "./testing/examples.js";
+import { withCache, withConcurrencyLimit, withSingleflight } from "./wrappers.js";
+
+const mib = 2 ** 20;
+const runtime = createHostRuntime({
+  timeoutMs: 20_000,
+  memoryBytes: 1024 * mib,
+  maxOutputBytes: 32 * mib,
+  allowUnsandboxed: false,
+});
+const limits = { maxFiles: 100, maxOutputBytes: 8 * mib };
+
+describe("wrappers over the real engine", { skip: !isSandboxAvailable() && "bwrap is not installed" }, () => {
+  let ws: Workspace;
+  before(async () => {
+    ws = await buildExamples();
+  });
+  after(() => ws.cleanup());
+
+  const engine = () => {
+    const registry = new Registry();
+    const metrics = createGenerateMetrics(registry);
+    const runs = async () => {
+      const m = await registry.getSingleMetric("protodepot_plugin_runs_total")?.get();
+      return m?.values.reduce((sum, v) => sum + v.value, 0) ?? 0;
+    };
+    return { base: createGenerator({ runtime, limits, metrics }), runs };
+  };
+  let prepared = 0;
+  const job = (key: string, plugin: string, parameter = ""): GenerationJob => ({
+    key,
+    async prepare() {
+      prepared++;
+      return {
+        image: ws.image,
+        fileToGenerate: ["demo/money/v1/money.proto", "demo/payments/v1/payments.proto"],
+        compilerVersion: "1.75.0",
+        plugins: [
+          {
+            label: `test/${plugin}:v1`,
+            source: { kind: "host", command: [join(fixturePlugins, plugin)] },
+            parameter,
+          },
+        ],
+        package: async (files) => ({
+          bytes: await createTarGz(files),
+          extra: { files: String(files.length) },
+        }),
+      };
+    },
+  });
+
+  test("singleflight: 50 concurrent generate() of one key run the plugin once, and all get the same result", async () => {
+    const { base, runs } = engine();
+    const g = compose(base, withSingleflight());
+    prepared = 0;
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => g.generate(job("k1", "stamp.mjs", "a"))),
+    );
+    assert.equal(await runs(), 1);
+    assert.equal(prepared, 1);
+    const first = results[0];
+    assert.ok(first);
+    assert.match(first.digest, /^sha256:[0-9a-f]{64}$/);
+    for (const r of results) assert.equal(r, first);
+    assert.deepEqual(first.extra, { files: "2" });
+    // Settled flights are forgotten: the next call runs again and, packaging being deterministic, gives the same bytes.
+    const again = await g.generate(job("k1", "stamp.mjs", "a"));
+    assert.equal(await runs(), 2);
+    assert.equal(again.digest, first.digest);
+  });
+
+  test("singleflight: a failure is shared by the waiters, then forgotten", async () => {
+    const { base, runs } = engine();
+    const g = compose(base, withSingleflight());
+    const all = await Promise.allSettled(
+      Array.from({ length: 10 }, () => g.generate(job("bad", "exit-nonzero.mjs"))),
+    );
+    assert.ok(all.every((r) => r.status === "rejected" && isRegistryError(r.reason, Code.Internal)));
+    assert.equal(await runs(), 1);
+    await assert.rejects(g.generate(job("bad", "exit-nonzero.mjs")));
+    assert.equal(await runs(), 2);
+  });
+
+  test("cache: a hit neither prepares nor runs; a failed run caches nothing", async () => {
+    const { base, runs } = engine();
+    const store = new Map<string, GenerationResult>();
+    const cache = {
+      get: async (key: string) => store.get(key),
+      put: async (key: string, result: GenerationResult) => {
+        store.set(key, result);
+        return result;
+      },
+    };
+    const g = compose(withCache(cache)(base), withSingleflight());
+    prepared = 0;
+    const first = await g.generate(job("k", "stamp.mjs"));
+    const second = await g.generate(job("k", "stamp.mjs"));
+    assert.equal(second, first);
+    assert.equal(prepared, 1);
+    assert.equal(await runs(), 1);
+
+    for (const hostile of ["exit-nonzero.mjs", "invalid.mjs", "flood.mjs"]) {
+      await assert.rejects(g.generate(job(`bad-${hostile}`, hostile)), (err: unknown) =>
+        isRegistryError(err),
+      );
+      assert.equal(store.has(`bad-${hostile}`), false);
+    }
+    await assert.rejects(
+      g.generate(job("bad-error", "echo.mjs", JSON.stringify({ error: "no" }))),
+      /failed: no/,
+    );
+    assert.deepEqual([...store.keys()], ["k"]);
+  });
+});
+
+/** A generator whose runs the test finishes by hand. */
+function manual() {
+  const pending: { key: string; resolve: (r: GenerationResult) => void; reject: (e: unknown) => void }[] = [];
+  let running = 0;
+  let maxRunning = 0;
+  const g: Generator = {
+    generate: (job) =>
+      new Promise<GenerationResult>((resolve, reject) => {
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        const done = () => running--;
+        pending.push({
+          key: job.key,
+          resolve: (r) => {
+            done();
+            resolve(r);
+          },
+          reject: (e) => {
+            done();
+            reject(e);
+          },
+        });
+      }),
+  };
+  return { g, pending, maxRunning: () => maxRunning };
+}
+const result = (key: string): GenerationResult => ({
+  key,
+  bytes: new Uint8Array(),
+  digest: "sha256:x",
+  size: 0,
+  extra: {},
+  fileCount: 0,
+});
+const noJob = (key: string): GenerationJob => ({ key, prepare: () => Promise.reject(new Error("not used")) });
+const tick = () => new Promise((r) => setImmediate(r));
+
+test("withConcurrencyLimit alone: at most n at once, in arrival order, an aborted waiter leaves the queue", async () => {
+  const m = manual();
+  const g = withConcurrencyLimit<GenerationResult>(2)(m.g);
+  const ac = new AbortController();
+  const calls = Promise.allSettled(["a", "b", "c", "d"].map((k) => g.generate(noJob(k))));
+  const aborted = g.generate(noJob("e"), ac.signal);
+  await tick();
+  assert.deepEqual(
+    m.pending.map((p) => p.key),
+    ["a", "b"],
+  );
+  ac.abort();
+  await assert.rejects(aborted, (err: unknown) => isRegistryError(err, Code.Unavailable));
+  m.pending[0]?.resolve(result("a"));
+  await tick();
+  assert.deepEqual(
+    m.pending.map((p) => p.key),
+    ["a", "b", "c"],
+  );
+  m.pending[1]?.reject(new Error("b failed"));
+  await tick();
+  for (const p of m.pending.slice(2)) p.resolve(result(p.key));
+  await tick();
+  for (const p of m.pending.slice(3)) p.resolve(result(p.key));
+  const settled = await calls;
+  assert.deepEqual(
+    settled.map((s) => s.status),
+    ["fulfilled", "rejected", "fulfilled", "fulfilled"],
+  );
+  assert.equal(m.maxRunning(), 2);
+  assert.equal(m.pending.length, 4);
+});
+
+test("withSingleflight alone: one run per key, distinct keys run apart, a waiter's abort leaves the flight running", async () => {
+  const m = manual();
+  const g = withSingleflight<GenerationResult>()(m.g);
+  const ac = new AbortController();
+  const a1 = g.generate(noJob("a"));
+  const a2 = g.generate(noJob("a"), ac.signal);
+  const b = g.generate(noJob("b"));
+  assert.equal(m.pending.length, 2);
+  ac.abort();
+  await assert.rejects(a2, (err: unknown) => isRegistryError(err, Code.Unavailable));
+  m.pending[0]?.resolve(result("a"));
+  m.pending[1]?.resolve(result("b"));
+  assert.equal((await a1).key, "a");
+  assert.equal((await b).key, "b");
+});
+
+test("withCache alone: get first, put only fresh successes, put's answer is returned", async () => {
+  const puts: string[] = [];
+  const cache = {
+    get: async (key: string) => (key === "hit" ? "cached" : undefined),
+    put: async (key: string, r: GenerationResult) => {
+      puts.push(key);
+      return `stored ${r.key}`;
+    },
+  };
+  let fail = false;
+  const base: Generator = {
+    generate: async (job) => {
+      if (fail) throw new Error("plugin failed");
+      return result(job.key);
+    },
+  };
+  const g = withCache(cache)(base);
+  assert.equal(await g.generate(noJob("hit")), "cached");
+  assert.equal(await g.generate(noJob("miss")), "stored miss");
+  fail = true;
+  await assert.rejects(g.generate(noJob("broken")), /plugin failed/);
+  assert.deepEqual(puts, ["miss"]);
+});

@@ -1,0 +1,121 @@
+// Behaviour around a Generator: one flight per key, a cache in front, a bound on generations at once.
+import { Code, RegistryError } from "../core/errors.js";
+import type { GenerationJob, GenerationResult, Generator, Wrapper } from "./generator.js";
+
+/**
+ * One generation per `job.key` at a time (DESIGN invariant 4): callers arriving while it runs get the very same
+ * promise. The flight is forgotten when it settles, so a failure is not remembered and the next call retries.
+ * A caller's signal only stops that caller's wait: the flight itself runs on for the others.
+ */
+export function withSingleflight<R>(): Wrapper<R> {
+  return (inner) => {
+    const flights = new Map<string, Promise<R>>();
+    return {
+      generate(job, signal) {
+        let flight = flights.get(job.key);
+        if (!flight) {
+          const started = inner.generate(job);
+          flight = started;
+          flights.set(job.key, started);
+          const forget = () => {
+            if (flights.get(job.key) === started) flights.delete(job.key);
+          };
+          // Every caller may have gone; the rejection is theirs to see, not an unhandled one.
+          started.then(forget, forget);
+        }
+        return signal ? untilAborted(flight, signal) : flight;
+      },
+    };
+  };
+}
+
+/** At most `n` generations run at once; the others wait in arrival order (and stop waiting when aborted). */
+export function withConcurrencyLimit<R>(n: number): Wrapper<R> {
+  if (!Number.isInteger(n) || n < 1)
+    throw new RangeError(`concurrency limit must be a positive integer, got ${n}`);
+  return (inner) => {
+    let running = 0;
+    const queue: (() => void)[] = [];
+    const release = () => {
+      running--;
+      queue.shift()?.();
+    };
+    const acquire = (signal: AbortSignal | undefined) =>
+      new Promise<void>((resolve, reject) => {
+        if (running < n) {
+          running++;
+          resolve();
+          return;
+        }
+        const onAbort = () => {
+          const i = queue.indexOf(grant);
+          if (i >= 0) queue.splice(i, 1);
+          reject(aborted(signal));
+        };
+        const grant = () => {
+          signal?.removeEventListener("abort", onAbort);
+          running++;
+          resolve();
+        };
+        if (signal?.aborted) return onAbort();
+        signal?.addEventListener("abort", onAbort, { once: true });
+        queue.push(grant);
+      });
+    return {
+      async generate(job, signal) {
+        await acquire(signal);
+        try {
+          return await inner.generate(job, signal);
+        } finally {
+          release();
+        }
+      },
+    };
+  };
+}
+
+/** What withCache needs; the server backs it with the MetadataStore (records) and the BlobStore (bytes). */
+export interface GenerationCache<R> {
+  get(key: string): Promise<R | undefined>;
+  /** Stores a fresh result (blobs first, metadata last) and returns what later `get`s will return. */
+  put(key: string, result: GenerationResult): Promise<R>;
+}
+
+/**
+ * Answers from the cache when it can; otherwise generates and stores. Only successful results reach `put`
+ * (DESIGN invariant 5). It changes the result type from GenerationResult to the cache's R, so it sits between
+ * wrappers of the engine's results (`withConcurrencyLimit`) and wrappers of the cache's (`withSingleflight`).
+ */
+export function withCache<R>(cache: GenerationCache<R>): (g: Generator<GenerationResult>) => Generator<R> {
+  return (inner) => ({
+    async generate(job: GenerationJob, signal?: AbortSignal) {
+      const hit = await cache.get(job.key);
+      if (hit !== undefined) return hit;
+      const fresh = await inner.generate(job, signal);
+      return cache.put(job.key, fresh);
+    },
+  });
+}
+
+function untilAborted<R>(promise: Promise<R>, signal: AbortSignal): Promise<R> {
+  if (signal.aborted) return Promise.reject(aborted(signal));
+  return new Promise<R>((resolve, reject) => {
+    const onAbort = () => reject(aborted(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+function aborted(signal: AbortSignal | undefined): RegistryError {
+  const reason: unknown = signal?.reason;
+  return new RegistryError(Code.Unavailable, "generation was cancelled", {}, { cause: reason });
+}

@@ -1,0 +1,182 @@
+import assert from "node:assert/strict";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { CodeGeneratorRequestSchema, CodeGeneratorResponseSchema } from "@bufbuild/protobuf/wkt";
+import { Code, isRegistryError } from "../../core/errors.js";
+import type { PluginRuntime } from "../runtime.js";
+import { createHostRuntime, isSandboxAvailable } from "./host-runtime.js";
+
+const fixtures = join(import.meta.dirname, "../../../test/fixtures/plugins");
+const mib = 2 ** 20;
+const limits = {
+  timeoutMs: 10_000,
+  memoryBytes: 512 * mib,
+  maxOutputBytes: 8 * mib,
+  allowUnsandboxed: false,
+};
+const request = (parameter = "") =>
+  toBinary(CodeGeneratorRequestSchema, create(CodeGeneratorRequestSchema, { parameter }));
+const run = (rt: PluginRuntime, script: string, parameter = "") =>
+  rt.run({
+    source: { kind: "host", command: [join(fixtures, script)] },
+    request: request(parameter),
+    label: `test/${script}:v1`,
+  });
+
+async function rejectsWith(p: Promise<unknown>, code: Code, message: RegExp) {
+  await assert.rejects(p, (err: unknown) => {
+    assert.ok(isRegistryError(err), `not a RegistryError: ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    assert.match(err.message, message);
+    assert.ok(err.fields.plugin?.startsWith("test/"));
+    return true;
+  });
+}
+
+describe("host runtime in bwrap", { skip: !isSandboxAvailable() && "bwrap is not installed" }, () => {
+  const rt = createHostRuntime(limits);
+
+  test("a plugin that exits non-zero: Internal with the exit code and the last lines of stderr", async () => {
+    await rejectsWith(
+      run(rt, "exit-nonzero.mjs"),
+      Code.Internal,
+      /exited with code 3: [\s\S]*panic: something broke$/,
+    );
+    await assert.rejects(run(rt, "exit-nonzero.mjs"), (err: unknown) => {
+      assert.ok(isRegistryError(err));
+      assert.ok(!err.message.includes("noise line 0"), "only the tail of stderr is kept");
+      return true;
+    });
+  });
+
+  test("a plugin that hangs: DeadlineExceeded after the timeout, and it is killed", async () => {
+    const short = createHostRuntime({ ...limits, timeoutMs: 300 });
+    const started = Date.now();
+    await rejectsWith(run(short, "hang.mjs"), Code.DeadlineExceeded, /did not finish within 300 ms/);
+    assert.ok(Date.now() - started < 3000);
+  });
+
+  test("a plugin that writes 200 MB: ResourceExhausted as soon as the cap is crossed", async () => {
+    const before = process.memoryUsage().rss;
+    const started = Date.now();
+    await rejectsWith(run(rt, "flood.mjs"), Code.ResourceExhausted, /more than 8388608 bytes/);
+    assert.ok(Date.now() - started < 5000);
+    assert.ok(process.memoryUsage().rss - before < 100 * mib, "stdout is not buffered past the cap");
+  });
+
+  test("no network: a TCP connection to a loopback port where we listen never arrives", async () => {
+    let arrived = 0;
+    const server = createServer((s) => {
+      arrived++;
+      s.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    assert.ok(address && typeof address === "object");
+    try {
+      await rejectsWith(
+        run(rt, "connect.mjs", String(address.port)),
+        Code.Internal,
+        /exited with code 7: connect failed/,
+      );
+      assert.equal(arrived, 0);
+    } finally {
+      server.close();
+    }
+  });
+
+  test("the plugin runs as nobody with a cleared env, /tmp as cwd, and sees only what it needs, read-only", async () => {
+    const out = fromBinary(CodeGeneratorResponseSchema, await run(rt, "probe.mjs"));
+    const report = JSON.parse(out.file[0]?.content ?? "{}");
+    // bwrap sets PWD for --chdir; nothing of the server's environment gets through.
+    assert.deepEqual(Object.keys(report.env).sort(), ["HOME", "NODE_OPTIONS", "PATH", "PWD"]);
+    assert.equal(report.env.HOME, "/tmp");
+    assert.equal(report.uid, 65534);
+    assert.equal(report.cwd, "/tmp");
+    assert.deepEqual(report.sees, {
+      "/etc/passwd": false,
+      "/root": false,
+      "/work/main/src": false,
+      "/work/main/node_modules": true,
+    });
+    assert.equal(report.canWriteBesideScript, false);
+  });
+
+  test("memory limit: a plugin allocating past memoryBytes fails, one within it runs", async () => {
+    const small = createHostRuntime({ ...limits, memoryBytes: 256 * mib });
+    await run(small, "probe.mjs", String(32 * mib));
+    await rejectsWith(
+      run(small, "probe.mjs", String(1024 * mib)),
+      Code.Internal,
+      /exited with code|killed by/,
+    );
+  });
+
+  test("cancellation kills the run", async () => {
+    const ac = new AbortController();
+    const p = rt.run({
+      source: { kind: "host", command: [join(fixtures, "hang.mjs")] },
+      request: request(),
+      label: "test/hang:v1",
+      signal: ac.signal,
+    });
+    setTimeout(() => ac.abort(), 100);
+    await rejectsWith(p, Code.Unavailable, /cancelled/);
+  });
+
+  test("a missing command: FailedPrecondition", async () => {
+    await rejectsWith(
+      rt.run({
+        source: { kind: "host", command: ["/nonexistent/protoc-gen-x"] },
+        request: request(),
+        label: "test/x:v1",
+      }),
+      Code.FailedPrecondition,
+      /cannot run/,
+    );
+  });
+
+  test("sandbox overhead per run is a few ms", async () => {
+    const bare = createHostRuntime({ ...limits, sandbox: false, allowUnsandboxed: true });
+    const time = async (r: PluginRuntime) => {
+      const runs: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const t = performance.now();
+        await r.run({
+          source: { kind: "host", command: ["/usr/bin/true"] },
+          request: request(),
+          label: "test/true:v1",
+        });
+        runs.push(performance.now() - t);
+      }
+      return runs.sort((a, b) => a - b)[10] ?? 0;
+    };
+    const sandboxed = await time(rt);
+    const direct = await time(bare);
+    console.log(
+      `median run of /usr/bin/true: bwrap ${sandboxed.toFixed(1)} ms, direct ${direct.toFixed(1)} ms`,
+    );
+    assert.ok(sandboxed - direct < 50);
+  });
+});
+
+describe("host runtime without bwrap", () => {
+  test("refuses with FailedPrecondition unless allowUnsandboxed", async () => {
+    const rt = createHostRuntime({ ...limits, sandbox: false });
+    await rejectsWith(run(rt, "probe.mjs"), Code.FailedPrecondition, /bubblewrap .* is not installed/);
+  });
+
+  test("with allowUnsandboxed it runs directly with a cleared env", async () => {
+    const rt = createHostRuntime({ ...limits, sandbox: false, allowUnsandboxed: true });
+    const out = fromBinary(CodeGeneratorResponseSchema, await run(rt, "probe.mjs"));
+    const report = JSON.parse(out.file[0]?.content ?? "{}");
+    assert.deepEqual(Object.keys(report.env).sort(), ["HOME", "NODE_OPTIONS", "PATH"]);
+  });
+
+  test("a hanging plugin is killed with its process group", async () => {
+    const rt = createHostRuntime({ ...limits, sandbox: false, allowUnsandboxed: true, timeoutMs: 300 });
+    await rejectsWith(run(rt, "hang.mjs"), Code.DeadlineExceeded, /did not finish/);
+  });
+});

@@ -1,0 +1,21 @@
+// The seam between the generation engine and whatever executes a plugin (host command today, OCI images later).
+import type { PluginSource } from "../core/types.js";
+
+export interface PluginRun {
+  source: PluginSource;
+  /** CodeGeneratorRequest bytes, written to the plugin's stdin. */
+  request: Uint8Array;
+  /** `owner/name:version`, used in messages, logs and `RegistryError.fields.plugin`. */
+  label: string;
+  signal?: AbortSignal;
+}
+
+export interface PluginRuntime {
+  /**
+   * Runs one plugin once and returns its stdout: CodeGeneratorResponse bytes, not yet parsed.
+   * Throws RegistryError: Internal on a non-zero exit, DeadlineExceeded on timeout, ResourceExhausted when stdout
+   * passes the output cap, FailedPrecondition when the plugin may not run here (no sandbox), Unavailable when
+   * cancelled.
+   */
+  run(input: PluginRun): Promise<Uint8Array>;
+}
