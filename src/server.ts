@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import { createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
-import { Registry as MetricsRegistry, collectDefaultMetrics } from "prom-client";
+import { collectDefaultMetrics, Registry as MetricsRegistry } from "prom-client";
 import { principalKey } from "./api/context.js";
 import { errorInterceptor } from "./api/errors.js";
 import { createModuleServiceImpl } from "./api/module-service.js";
@@ -13,23 +13,23 @@ import { createTemplateServiceImpl } from "./api/template-service.js";
 import { createUserServiceImpl } from "./api/user-service.js";
 import { createBufCompiler } from "./compile/buf-compiler.js";
 import type { Config } from "./config/schema.js";
-import { archivePackager } from "./generate/package/archive.js";
-import { createHostRuntime } from "./plugins/host/host-runtime.js";
 import { ModuleService } from "./gen/protodepot/v1/module_pb.js";
 import { PluginService } from "./gen/protodepot/v1/plugin_pb.js";
 import { TemplateService } from "./gen/protodepot/v1/template_pb.js";
 import { UserService } from "./gen/protodepot/v1/user_pb.js";
+import { archivePackager } from "./generate/package/archive.js";
 import { principalOf } from "./http/principal.js";
+import { createHostRuntime } from "./plugins/host/host-runtime.js";
 import { registerArchiveRoutes } from "./registries/archive/routes.js";
 import { registerSourceRoutes } from "./registries/sources/routes.js";
 import { createArtifactGenerator } from "./services/artifact-generator.js";
+import { createAuthService } from "./services/auth.js";
 import { registerBuiltins } from "./services/builtins.js";
+import { seedDemo } from "./services/demo.js";
 import { createGenerationService } from "./services/generation.js";
+import { createModuleService } from "./services/modules.js";
 import { createPluginService } from "./services/plugins.js";
 import { createTemplateService } from "./services/templates.js";
-import { seedDemo } from "./services/demo.js";
-import { createAuthService } from "./services/auth.js";
-import { createModuleService } from "./services/modules.js";
 import type { BlobStore } from "./storage/blob/blob-store.js";
 import { createFsBlobStore } from "./storage/blob/fs/fs-blob-store.js";
 import type { MetadataStore } from "./storage/meta/metadata-store.js";
@@ -51,7 +51,10 @@ const metadataDrivers: Record<Config["storage"]["meta"]["driver"], (c: Config) =
 
 const blobDrivers: Record<Config["storage"]["blob"]["driver"], (c: Config) => Promise<BlobStore>> = {
   fs: (c) =>
-    createFsBlobStore({ root: c.storage.blob.fsRoot ?? resolve(c.dataDir, "blobs"), fsync: c.storage.blob.fsync }),
+    createFsBlobStore({
+      root: c.storage.blob.fsRoot ?? resolve(c.dataDir, "blobs"),
+      fsync: c.storage.blob.fsync,
+    }),
 };
 
 export async function startServer(config: Config): Promise<RunningServer> {
@@ -90,10 +93,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
   app.addHook("onRequest", async (request, reply) => {
     const length = Number(request.headers["content-length"] ?? 0);
     if (request.method === "POST" && request.url.startsWith("/protodepot.v1.") && length > maxBody) {
-      return reply.code(413).type("application/json").send({
-        code: "resource_exhausted",
-        message: `request body is ${length} bytes; this server accepts at most ${maxBody} (limits.maxUploadBytes)`,
-      });
+      return reply
+        .code(413)
+        .type("application/json")
+        .send({
+          code: "resource_exhausted",
+          message: `request body is ${length} bytes; this server accepts at most ${maxBody} (limits.maxUploadBytes)`,
+        });
     }
   });
   await app.register(fastifyConnectPlugin, {
@@ -121,7 +127,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
   await app.listen({ host: config.server.host, port: config.server.port });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.server.port;
-  const url = config.server.publicUrl ?? `http://${config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host}:${port}`;
+  const url =
+    config.server.publicUrl ??
+    `http://${config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host}:${port}`;
   log.info({ url }, "protodepot listening");
 
   return {

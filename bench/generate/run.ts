@@ -6,7 +6,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import autocannon from "autocannon";
-import { adminToken, cliPath, makeDataDir, repoRoot, startTestServer } from "../../test/e2e/support/server.js";
+import {
+  adminToken,
+  cliPath,
+  makeDataDir,
+  repoRoot,
+  startTestServer,
+} from "../../test/e2e/support/server.js";
 
 const exec = promisify(execFile);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
@@ -38,7 +44,12 @@ async function rssKiB(pid: number): Promise<number> {
 const work = await mkdtemp(join(tmpdir(), "protodepot-bench-gen-"));
 const data = await makeDataDir("protodepot-bench-data-");
 const server = await startTestServer({ dataDir: data.dir });
-const env = { ...process.env, PROTODEPOT_REMOTE: server.url, PROTODEPOT_TOKEN: adminToken, XDG_CONFIG_HOME: work };
+const env = {
+  ...process.env,
+  PROTODEPOT_REMOTE: server.url,
+  PROTODEPOT_TOKEN: adminToken,
+  XDG_CONFIG_HOME: work,
+};
 try {
   await exec(process.execPath, [cliPath, "push", join(repoRoot, "examples/money")], { env });
   // A local buf workspace with the same two modules and the same plugin and parameter.
@@ -48,7 +59,10 @@ try {
     await cp(join(repoRoot, "examples", m, "demo"), join(ws, m, "demo"), { recursive: true });
   }
   await writeFile(join(ws, "buf.yaml"), "version: v2\nmodules:\n  - path: money\n  - path: payments\n");
-  await writeFile(join(ws, "buf.gen.yaml"), `version: v2\nplugins:\n  - local: ${esPlugin}\n    out: out\n    opt: [target=ts]\n`);
+  await writeFile(
+    join(ws, "buf.gen.yaml"),
+    `version: v2\nplugins:\n  - local: ${esPlugin}\n    out: out\n    opt: [target=ts]\n`,
+  );
 
   const remote: number[] = [];
   const local: number[] = [];
@@ -83,8 +97,12 @@ try {
   const result = await autocannon({ url, connections: 64, duration: seconds });
   const afterRss = await rssKiB(pid);
   console.log(`cached archive download, 64 connections, ${seconds} s:`);
-  console.log(`  ${result.requests.average.toFixed(0)} req/s average, p99 latency ${result.latency.p99} ms, ${result.non2xx} non-2xx, ${result.errors} errors`);
-  console.log(`  server RSS ${(before / 1024).toFixed(0)} MiB before, ${(afterRss / 1024).toFixed(0)} MiB after`);
+  console.log(
+    `  ${result.requests.average.toFixed(0)} req/s average, p99 latency ${result.latency.p99} ms, ${result.non2xx} non-2xx, ${result.errors} errors`,
+  );
+  console.log(
+    `  server RSS ${(before / 1024).toFixed(0)} MiB before, ${(afterRss / 1024).toFixed(0)} MiB after`,
+  );
 } finally {
   await server.stop();
   await data.remove();

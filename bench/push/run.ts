@@ -4,7 +4,13 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
-import { adminToken, cliPath, makeDataDir, repoRoot, startTestServer } from "../../test/e2e/support/server.js";
+import {
+  adminToken,
+  cliPath,
+  makeDataDir,
+  repoRoot,
+  startTestServer,
+} from "../../test/e2e/support/server.js";
 
 const exec = promisify(execFile);
 const files = Number(process.env.BENCH_FILES ?? 500);
@@ -61,7 +67,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const work = await mkdtemp(join(tmpdir(), "protodepot-bench-push-"));
 const data = await makeDataDir("protodepot-bench-data-");
 const server = await startTestServer({ dataDir: data.dir });
-const env = { ...process.env, PROTODEPOT_REMOTE: server.url, PROTODEPOT_TOKEN: adminToken, XDG_CONFIG_HOME: work };
+const env = {
+  ...process.env,
+  PROTODEPOT_REMOTE: server.url,
+  PROTODEPOT_TOKEN: adminToken,
+  XDG_CONFIG_HOME: work,
+};
 try {
   const pushTimes: number[] = [];
   const buildTimes: number[] = [];

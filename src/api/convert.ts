@@ -2,8 +2,8 @@
 import { create } from "@bufbuild/protobuf";
 import type { Commit, CommitDep, Label, Module, User } from "../core/types.js";
 import {
-  type Commit as CommitMessage,
   CommitDepSchema,
+  type Commit as CommitMessage,
   CommitSchema,
   LabelSchema,
   ModuleSchema,
@@ -44,4 +44,9 @@ export const commitMessage = (c: Commit, deps: readonly CommitDep[] = []): Commi
   });
 
 export const labelMessage = (l: Label, commitSeq: number) =>
-  create(LabelSchema, { name: l.name, commitId: l.commitId, commitSeq: BigInt(commitSeq), updateTime: l.updatedAt });
+  create(LabelSchema, {
+    name: l.name,
+    commitId: l.commitId,
+    commitSeq: BigInt(commitSeq),
+    updateTime: l.updatedAt,
+  });

@@ -3,7 +3,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { Code, RegistryError } from "../core/errors.js";
 import { parseFullName } from "../core/names.js";
 import type { Label } from "../core/types.js";
-import { ModuleService } from "../gen/protodepot/v1/module_pb.js";
+import type { ModuleService } from "../gen/protodepot/v1/module_pb.js";
 import type { ModuleService as Modules } from "../services/modules.js";
 import { principal } from "./context.js";
 import { commitMessage, labelMessage, moduleMessage } from "./convert.js";

@@ -3,12 +3,18 @@ import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { Code, RegistryError } from "../core/errors.js";
 import type { Plugin, PluginVersion, Visibility } from "../core/types.js";
-import { PluginSchema, PluginService, PluginVersionSchema } from "../gen/protodepot/v1/plugin_pb.js";
+import { PluginSchema, type PluginService, PluginVersionSchema } from "../gen/protodepot/v1/plugin_pb.js";
 import type { PluginService as Plugins } from "../services/plugins.js";
 import { principal } from "./context.js";
 
 export const pluginMessage = (p: Plugin) =>
-  create(PluginSchema, { id: p.id, owner: p.owner, name: p.name, visibility: p.visibility, createTime: p.createdAt });
+  create(PluginSchema, {
+    id: p.id,
+    owner: p.owner,
+    name: p.name,
+    visibility: p.visibility,
+    createTime: p.createdAt,
+  });
 
 export const pluginVersionMessage = (v: PluginVersion) =>
   create(PluginVersionSchema, {
@@ -44,7 +50,11 @@ function parseOptions(json: string): Record<string, unknown> {
 export function createPluginServiceImpl(plugins: Plugins): ServiceImpl<typeof PluginService> {
   return {
     async createPlugin(req, ctx) {
-      return { plugin: pluginMessage(await plugins.createPlugin(await principal(ctx), req.plugin, parseVisibility(req.visibility))) };
+      return {
+        plugin: pluginMessage(
+          await plugins.createPlugin(await principal(ctx), req.plugin, parseVisibility(req.visibility)),
+        ),
+      };
     },
     async listPlugins(req) {
       return { plugins: (await plugins.listPlugins(req.owner || undefined)).map(pluginMessage) };
@@ -57,7 +67,9 @@ export function createPluginServiceImpl(plugins: Plugins): ServiceImpl<typeof Pl
         command: req.command,
         runtimeLibraries: {
           ...(libs?.go.length ? { go: libs.go.map((g) => ({ module: g.module, version: g.version })) } : {}),
-          ...(libs?.npm.length ? { npm: libs.npm.map((n) => ({ package: n.package, version: n.version })) } : {}),
+          ...(libs?.npm.length
+            ? { npm: libs.npm.map((n) => ({ package: n.package, version: n.version })) }
+            : {}),
         },
         registryOptions: parseOptions(req.registryOptionsJson),
       });

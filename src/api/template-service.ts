@@ -3,7 +3,11 @@ import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { parseFullName } from "../core/names.js";
 import type { Template, TemplateVersion } from "../core/types.js";
-import { TemplateSchema, TemplateService, TemplateVersionSchema } from "../gen/protodepot/v1/template_pb.js";
+import {
+  TemplateSchema,
+  type TemplateService,
+  TemplateVersionSchema,
+} from "../gen/protodepot/v1/template_pb.js";
 import type { TemplateService as Templates } from "../services/templates.js";
 import { principal } from "./context.js";
 import { parseVisibility } from "./plugin-service.js";
@@ -31,7 +35,12 @@ export function createTemplateServiceImpl(templates: Templates): ServiceImpl<typ
   return {
     async createTemplate(req, ctx) {
       const plugins = req.plugins.map((p) => ({ owner: p.owner, name: p.name, parameter: p.parameter }));
-      const t = await templates.createTemplate(await principal(ctx), req.template, plugins, parseVisibility(req.visibility));
+      const t = await templates.createTemplate(
+        await principal(ctx),
+        req.template,
+        plugins,
+        parseVisibility(req.visibility),
+      );
       return { template: templateMessage(t) };
     },
     async listTemplates(req) {
@@ -50,7 +59,9 @@ export function createTemplateServiceImpl(templates: Templates): ServiceImpl<typ
     },
     async listTemplateVersions(req) {
       const name = parseFullName("template", req.template);
-      return { templateVersions: (await templates.listVersions(req.template)).map((v) => versionMessage(name, v)) };
+      return {
+        templateVersions: (await templates.listVersions(req.template)).map((v) => versionMessage(name, v)),
+      };
     },
   };
 }

@@ -2,13 +2,16 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import { Code, RegistryError } from "../core/errors.js";
 import { checkName } from "../core/names.js";
-import { UserService } from "../gen/protodepot/v1/user_pb.js";
+import type { UserService } from "../gen/protodepot/v1/user_pb.js";
 import { type AuthService, requireAdmin, requireUser } from "../services/auth.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import { principal } from "./context.js";
 import { userMessage } from "./convert.js";
 
-export function createUserServiceImpl(meta: MetadataStore, auth: AuthService): ServiceImpl<typeof UserService> {
+export function createUserServiceImpl(
+  meta: MetadataStore,
+  auth: AuthService,
+): ServiceImpl<typeof UserService> {
   return {
     async whoAmI(_req, ctx) {
       return { user: userMessage(requireUser(await principal(ctx), "whoami")) };
@@ -16,7 +19,9 @@ export function createUserServiceImpl(meta: MetadataStore, auth: AuthService): S
 
     async createUser(req, ctx) {
       requireAdmin(await principal(ctx), "creating users");
-      return { user: userMessage(await meta.createUser({ name: checkName("user", req.name), isAdmin: req.isAdmin })) };
+      return {
+        user: userMessage(await meta.createUser({ name: checkName("user", req.name), isAdmin: req.isAdmin })),
+      };
     },
 
     async listUsers(_req, ctx) {

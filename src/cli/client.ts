@@ -20,7 +20,9 @@ export async function openRemote(opts: RemoteOptions, env: NodeJS.ProcessEnv = p
   const settings = await readSettings();
   const chosen = opts.remote ?? env.PROTODEPOT_REMOTE ?? settings.current;
   if (!chosen) {
-    throw new Error("no remote: pass --remote URL, set PROTODEPOT_REMOTE, or run 'protodepot login URL --token T'");
+    throw new Error(
+      "no remote: pass --remote URL, set PROTODEPOT_REMOTE, or run 'protodepot login URL --token T'",
+    );
   }
   const url = normalizeRemote(chosen);
   const token = opts.token ?? env.PROTODEPOT_TOKEN ?? settings.remotes[url]?.token;

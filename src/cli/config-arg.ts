@@ -9,12 +9,16 @@ export function parseConfigArg<T extends z.ZodType>(text: string, schema: T, wha
   try {
     doc = parseYaml(source);
   } catch (err) {
-    throw new Error(`${what}: not valid JSON or YAML (${err instanceof Error ? err.message.split("\n")[0] : err})`);
+    throw new Error(
+      `${what}: not valid JSON or YAML (${err instanceof Error ? err.message.split("\n")[0] : err})`,
+    );
   }
   const result = schema.safeParse(doc);
   if (!result.success) {
     const first = result.error.issues[0];
-    throw new Error(`${what}: ${first ? `${first.path.join(".") || "(root)"}: ${first.message}` : "invalid"}`);
+    throw new Error(
+      `${what}: ${first ? `${first.path.join(".") || "(root)"}: ${first.message}` : "invalid"}`,
+    );
   }
   return result.data;
 }

@@ -24,7 +24,11 @@ describe("config", () => {
     const dir = await mkdtemp(join(tmpdir(), "protodepot-config-"));
     const file = join(dir, "config.yaml");
     await writeFile(file, "server:\n  port: 9000\n  host: 0.0.0.0\nnpm:\n  scope: acme\n");
-    const c = loadConfig({ file, env: { PROTODEPOT_SERVER_PORT: "9100" }, overrides: { npm: { scope: "over" } } });
+    const c = loadConfig({
+      file,
+      env: { PROTODEPOT_SERVER_PORT: "9100" },
+      overrides: { npm: { scope: "over" } },
+    });
     assert.equal(c.server.port, 9100);
     assert.equal(c.server.host, "0.0.0.0");
     assert.equal(c.npm.scope, "over");

@@ -21,7 +21,9 @@ function leafPaths(schema: z.ZodType, prefix: string[] = []): string[][] {
     s = s.unwrap() as z.ZodType;
   }
   if (s instanceof z.ZodObject) {
-    return Object.entries(s.shape as Record<string, z.ZodType>).flatMap(([k, v]) => leafPaths(v, [...prefix, k]));
+    return Object.entries(s.shape as Record<string, z.ZodType>).flatMap(([k, v]) =>
+      leafPaths(v, [...prefix, k]),
+    );
   }
   return [prefix];
 }
@@ -30,7 +32,13 @@ function setPath(tree: Tree, path: readonly string[], value: unknown): void {
   let node = tree;
   for (const key of path.slice(0, -1)) {
     const next = node[key];
-    node = isTree(next) ? next : (node[key] = {});
+    if (isTree(next)) {
+      node = next;
+    } else {
+      const created: Tree = {};
+      node[key] = created;
+      node = created;
+    }
   }
   node[path[path.length - 1] ?? ""] = value;
 }

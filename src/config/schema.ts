@@ -43,11 +43,19 @@ export const configSchema = z.strictObject({
   limits: z
     .strictObject({
       /** Largest accepted push request body. Larger → 413. */
-      maxUploadBytes: z.number().int().positive().default(32 * mib),
+      maxUploadBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(32 * mib),
       /** Most files in one module. */
       maxFiles: z.number().int().positive().default(10_000),
       /** Largest single file in a module. */
-      maxFileBytes: z.number().int().positive().default(4 * mib),
+      maxFileBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(4 * mib),
     })
     .prefault({}),
   plugins: z
@@ -55,8 +63,16 @@ export const configSchema = z.strictObject({
       /** Run host-command plugins without bwrap when bwrap is missing (never for pushed images). */
       allowUnsandboxed: z.boolean().default(false),
       timeoutMs: z.number().int().positive().default(60_000),
-      memoryBytes: z.number().int().positive().default(2048 * mib),
-      maxOutputBytes: z.number().int().positive().default(64 * mib),
+      memoryBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(2048 * mib),
+      maxOutputBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(64 * mib),
       maxFiles: z.number().int().positive().default(10_000),
       /** Plugin runs at once in this process. */
       concurrency: z.number().int().positive().default(4),
@@ -67,7 +83,10 @@ export const configSchema = z.strictObject({
       /** First element of generated Go module paths: must contain a dot and no port. */
       host: z
         .string()
-        .regex(/^[a-z0-9][a-z0-9.-]*\.[a-z0-9.-]*[a-z0-9]$/, "go host must be a domain-like name with a dot and no port")
+        .regex(
+          /^[a-z0-9][a-z0-9.-]*\.[a-z0-9.-]*[a-z0-9]$/,
+          "go host must be a domain-like name with a dot and no port",
+        )
         .default("protodepot.local"),
     })
     .prefault({}),

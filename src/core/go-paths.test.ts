@@ -4,7 +4,13 @@ import { goImportOptions, goModulePath, goPackageName, joinParameter } from "./g
 
 describe("go paths", () => {
   it("builds module paths from the go host, template and module", () => {
-    const path = goModulePath({ goHost: "gen.acme.dev", templateOwner: "protodepot", templateName: "go", moduleOwner: "demo", moduleName: "payments" });
+    const path = goModulePath({
+      goHost: "gen.acme.dev",
+      templateOwner: "protodepot",
+      templateName: "go",
+      moduleOwner: "demo",
+      moduleName: "payments",
+    });
     assert.equal(path, "gen.acme.dev/protodepot/go/demo/payments");
   });
 
@@ -18,10 +24,13 @@ describe("go paths", () => {
   });
 
   it("maps each file to its directory's import path", () => {
-    assert.deepEqual(goImportOptions("h.dev/t/go/demo/money", "money", ["demo/money/v1/money.proto", "root.proto"]), [
-      "Mdemo/money/v1/money.proto=h.dev/t/go/demo/money/demo/money/v1;moneyv1",
-      "Mroot.proto=h.dev/t/go/demo/money;money",
-    ]);
+    assert.deepEqual(
+      goImportOptions("h.dev/t/go/demo/money", "money", ["demo/money/v1/money.proto", "root.proto"]),
+      [
+        "Mdemo/money/v1/money.proto=h.dev/t/go/demo/money/demo/money/v1;moneyv1",
+        "Mroot.proto=h.dev/t/go/demo/money;money",
+      ],
+    );
     assert.equal(joinParameter("paths=source_relative", ["Ma=b"]), "paths=source_relative,Ma=b");
     assert.equal(joinParameter("", ["Ma=b"]), "Ma=b");
   });

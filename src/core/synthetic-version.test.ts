@@ -12,7 +12,11 @@ describe("synthetic versions", () => {
     assert.deepEqual(parseSyntheticVersion("v1.3.9"), { templateVersion: 3, commitSeq: 9 });
     assert.deepEqual(parseSyntheticVersion("1.3.9"), { templateVersion: 3, commitSeq: 9 });
     for (const bad of ["v2.1.1", "v1.0.1", "v1.1.0", "v1.1", "v1.1.1-pre", "latest", "v1.01.1"]) {
-      assert.throws(() => parseSyntheticVersion(bad), /expected v1\.\{template version\}\.\{commit sequence\}/, bad);
+      assert.throws(
+        () => parseSyntheticVersion(bad),
+        /expected v1\.\{template version\}\.\{commit sequence\}/,
+        bad,
+      );
     }
   });
 });

@@ -5,7 +5,8 @@ import type { CommitFile, PluginVersion, Template } from "../core/types.js";
 /** A plugin is a Go plugin when it says so in its registry options, or when its output needs Go runtime libraries. */
 export function isGoPlugin(plugin: PluginVersion): boolean {
   const go = plugin.registryOptions.go;
-  if (typeof go === "object" && go !== null && "plugin" in go) return (go as { plugin: unknown }).plugin === true;
+  if (typeof go === "object" && go !== null && "plugin" in go)
+    return (go as { plugin: unknown }).plugin === true;
   return (plugin.runtimeLibraries.go?.length ?? 0) > 0;
 }
 
@@ -32,4 +33,3 @@ export function goOptions(goHost: string, template: Template, modules: readonly 
     return goImportOptions(path, m.module, protos);
   });
 }
-

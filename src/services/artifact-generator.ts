@@ -3,7 +3,12 @@ import type { Registry } from "prom-client";
 import type { ArtifactRecord } from "../core/types.js";
 import { compose, createGenerator, type Generator } from "../generate/generator.js";
 import { createGenerateMetrics } from "../generate/metrics.js";
-import { type GenerationCache, withCache, withConcurrencyLimit, withSingleflight } from "../generate/wrappers.js";
+import {
+  type GenerationCache,
+  withCache,
+  withConcurrencyLimit,
+  withSingleflight,
+} from "../generate/wrappers.js";
 import type { PluginRuntime } from "../plugins/runtime.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
 import { putContent } from "../storage/blob/content.js";
@@ -43,6 +48,8 @@ export function createArtifactGenerator(opts: ArtifactGeneratorOptions): Generat
   });
   // Singleflight outermost so concurrent first requests share one flight; the cache inside it so a request
   // arriving just after a flight lands reads the record instead of generating again.
-  const cached = withCache(createArtifactCache(opts.meta, opts.blobs))(compose(engine, withConcurrencyLimit(opts.limits.concurrency)));
+  const cached = withCache(createArtifactCache(opts.meta, opts.blobs))(
+    compose(engine, withConcurrencyLimit(opts.limits.concurrency)),
+  );
   return compose(cached, withSingleflight<ArtifactRecord>());
 }

@@ -6,7 +6,10 @@ describe("tokens", () => {
   it("reads Bearer and Basic (token as password) credentials", () => {
     assert.equal(tokenFromAuthorization("Bearer pd_abc"), "pd_abc");
     assert.equal(tokenFromAuthorization(`Basic ${Buffer.from("alice:pd_abc").toString("base64")}`), "pd_abc");
-    assert.equal(tokenFromAuthorization(`basic ${Buffer.from("x:pd:with:colons").toString("base64")}`), "pd:with:colons");
+    assert.equal(
+      tokenFromAuthorization(`basic ${Buffer.from("x:pd:with:colons").toString("base64")}`),
+      "pd:with:colons",
+    );
     assert.equal(tokenFromAuthorization("Digest abc"), undefined);
     assert.equal(tokenFromAuthorization(undefined), undefined);
   });

@@ -74,7 +74,11 @@ export function createAuthService(meta: MetadataStore): AuthService {
       admin ??= await meta.createUser({ name: "admin", isAdmin: true });
       if (secret) {
         if (!(await meta.findToken(hashToken(secret)))) {
-          await meta.createToken({ userId: admin.id, hash: hashToken(secret), note: "PROTODEPOT_ADMIN_TOKEN" });
+          await meta.createToken({
+            userId: admin.id,
+            hash: hashToken(secret),
+            note: "PROTODEPOT_ADMIN_TOKEN",
+          });
         }
         return { created };
       }
@@ -88,9 +92,13 @@ export function createAuthService(meta: MetadataStore): AuthService {
 
 export function requireUser(principal: Principal, op: string): User {
   if (!principal.user) {
-    throw new RegistryError(Code.Unauthenticated, `${op} needs a token: pass --token or run 'protodepot login'`, {
-      op,
-    });
+    throw new RegistryError(
+      Code.Unauthenticated,
+      `${op} needs a token: pass --token or run 'protodepot login'`,
+      {
+        op,
+      },
+    );
   }
   return principal.user;
 }

@@ -4,7 +4,7 @@ import { readFileSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import { promisify } from "node:util";
 import semver from "semver";
-import { isRegistryError, Code } from "../core/errors.js";
+import { Code, isRegistryError } from "../core/errors.js";
 import type { RuntimeLibraries, User } from "../core/types.js";
 import type { PluginService } from "./plugins.js";
 import { resolveCommand } from "./plugins.js";
@@ -47,7 +47,9 @@ export async function detectBuiltins(): Promise<{ plugins: BuiltinPlugin[]; temp
 
   const esPackage = require.resolve("@bufbuild/protoc-gen-es/package.json");
   const es = JSON.parse(readFileSync(esPackage, "utf8")) as { version: string; bin: Record<string, string> };
-  const esBin = realpathSync(require.resolve(`@bufbuild/protoc-gen-es/${es.bin["protoc-gen-es"]?.replace(/^\.\//, "")}`));
+  const esBin = realpathSync(
+    require.resolve(`@bufbuild/protoc-gen-es/${es.bin["protoc-gen-es"]?.replace(/^\.\//, "")}`),
+  );
   plugins.push({
     owner: "bufbuild",
     name: "es",
@@ -55,7 +57,11 @@ export async function detectBuiltins(): Promise<{ plugins: BuiltinPlugin[]; temp
     command: [esBin],
     runtimeLibraries: { npm: [{ package: "@bufbuild/protobuf", version: `^${es.version}` }] },
   });
-  templates.push({ owner: builtinTemplateOwner, name: "es", plugins: [{ owner: "bufbuild", name: "es", parameter: "target=ts" }] });
+  templates.push({
+    owner: builtinTemplateOwner,
+    name: "es",
+    plugins: [{ owner: "bufbuild", name: "es", parameter: "target=ts" }],
+  });
 
   const goCommand = tryResolve("protoc-gen-go");
   const goVersion = goCommand && (await hostVersion(goCommand));
@@ -117,7 +123,11 @@ const ignoreExisting = async <T>(p: Promise<T>): Promise<T | undefined> => {
  * Registers what detectBuiltins found, idempotently: a plugin version new to the registry (an upgraded
  * protoc-gen-es, say) gets a new template version, so earlier template versions keep serving the old bytes.
  */
-export async function registerBuiltins(admin: User, plugins: PluginService, templates: TemplateService): Promise<string[]> {
+export async function registerBuiltins(
+  admin: User,
+  plugins: PluginService,
+  templates: TemplateService,
+): Promise<string[]> {
   const principal = { user: admin };
   const found = await detectBuiltins();
   for (const p of found.plugins) {

@@ -3,14 +3,22 @@ import type { Readable } from "node:stream";
 import { fromBinary } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { Code, RegistryError } from "../core/errors.js";
+import { joinParameter } from "../core/go-paths.js";
 import type { FullName } from "../core/names.js";
 import type { SyntheticVersion } from "../core/synthetic-version.js";
-import type { ArtifactKey, ArtifactRecord, Commit, Flavour, Scope, Template, TemplateVersion } from "../core/types.js";
+import type {
+  ArtifactKey,
+  ArtifactRecord,
+  Commit,
+  Flavour,
+  Scope,
+  Template,
+  TemplateVersion,
+} from "../core/types.js";
 import type { GenerationJob, Generator } from "../generate/generator.js";
-import type { PackageContext, Packager } from "../generate/package/packager.js";
+import type { GeneratedFile, PackageContext, Packager } from "../generate/package/packager.js";
 import { goOptions, isGoPlugin } from "../generate/plugin-options.js";
 import { filesForScope } from "../generate/request.js";
-import { joinParameter } from "../core/go-paths.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
 import { readContent } from "../storage/blob/content.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
@@ -52,11 +60,18 @@ export interface GenerationServiceOptions {
 export type GenerationService = ReturnType<typeof createGenerationService>;
 
 /** The engine keys flights and cache entries by string; ids never contain "/". */
-export const artifactKeyString = (k: ArtifactKey) => `${k.templateId}/${k.templateVersion}/${k.commitId}/${k.scope}/${k.flavour}`;
+export const artifactKeyString = (k: ArtifactKey) =>
+  `${k.templateId}/${k.templateVersion}/${k.commitId}/${k.scope}/${k.flavour}`;
 
 export function parseArtifactKey(text: string): ArtifactKey {
   const [templateId = "", templateVersion = "", commitId = "", scope = "", flavour = ""] = text.split("/");
-  return { templateId, templateVersion: Number(templateVersion), commitId, scope: scope as Scope, flavour: flavour as Flavour };
+  return {
+    templateId,
+    templateVersion: Number(templateVersion),
+    commitId,
+    scope: scope as Scope,
+    flavour: flavour as Flavour,
+  };
 }
 
 export function createGenerationService(opts: GenerationServiceOptions) {
@@ -68,9 +83,13 @@ export function createGenerationService(opts: GenerationServiceOptions) {
       const versions = await meta.listTemplateVersions(template.id);
       const latest = versions[versions.length - 1];
       if (!latest) {
-        throw new RegistryError(Code.NotFound, `template ${template.owner}/${template.name} has no versions yet`, {
-          template: `${template.owner}/${template.name}`,
-        });
+        throw new RegistryError(
+          Code.NotFound,
+          `template ${template.owner}/${template.name} has no versions yet`,
+          {
+            template: `${template.owner}/${template.name}`,
+          },
+        );
       }
       return latest;
     }
@@ -81,15 +100,27 @@ export function createGenerationService(opts: GenerationServiceOptions) {
   async function prepare(ctx: PackageContext, packager: Packager) {
     const commitFiles = await meta.listCommitFiles(ctx.commit.id);
     const depModules = await Promise.all(
-      ctx.deps.map(async (d) => ({ owner: d.owner, module: d.module, files: await meta.listCommitFiles(d.commitId) })),
+      ctx.deps.map(async (d) => ({
+        owner: d.owner,
+        module: d.module,
+        files: await meta.listCommitFiles(d.commitId),
+      })),
     );
     const image = await readContent(blobs, ctx.commit.imageBlob);
     const allFiles = fromBinary(FileDescriptorSetSchema, image).file.map((f) => f.name);
-    const protos = (files: readonly { path: string }[]) => files.map((f) => f.path).filter((p) => p.endsWith(".proto"));
+    const protos = (files: readonly { path: string }[]) =>
+      files.map((f) => f.path).filter((p) => p.endsWith(".proto"));
     const fileToGenerate = filesForScope(
       { moduleFiles: protos(commitFiles), depFiles: depModules.flatMap((d) => protos(d.files)), allFiles },
       ctx.scope,
     );
+    const full: PackageContext = {
+      ...ctx,
+      protoFiles: {
+        module: protos(commitFiles),
+        deps: new Map(ctx.deps.map((d, i) => [d.commitId, protos(depModules[i]?.files ?? [])])),
+      },
+    };
     const go = goOptions(opts.goHost, ctx.template, [
       { owner: ctx.commit.owner, module: ctx.commit.module, files: commitFiles },
       ...depModules,
@@ -99,12 +130,18 @@ export function createGenerationService(opts: GenerationServiceOptions) {
       source: plugin.source,
       parameter: joinParameter(ctx.template.plugins[i]?.parameter ?? "", [
         ...(isGoPlugin(plugin) ? go : []),
-        ...(packager.extraOptions?.(plugin, ctx) ?? []),
+        ...(packager.extraOptions?.(plugin, full) ?? []),
       ]),
     }));
     // compiler_version stays unset, as with local `buf generate`: output is then identical to local generation,
     // and upgrading the server's buf never changes the bytes of a regenerated artifact.
-    return { image, fileToGenerate, plugins, compilerVersion: "" };
+    return {
+      image,
+      fileToGenerate,
+      plugins,
+      compilerVersion: "",
+      package: (files: readonly GeneratedFile[]) => packager.package(files, full),
+    };
   }
 
   return {
@@ -123,7 +160,13 @@ export function createGenerationService(opts: GenerationServiceOptions) {
         flavour: req.flavour,
       };
       const version = { templateVersion: templateVersion.number, commitSeq: commit.seq };
-      const done = (record: ArtifactRecord): GenerateResult => ({ record, commit, template, templateVersion, version });
+      const done = (record: ArtifactRecord): GenerateResult => ({
+        record,
+        commit,
+        template,
+        templateVersion,
+        version,
+      });
 
       // The hot path: one indexed lookup, no plugin, no image read.
       const cached = await meta.getArtifact(key);
@@ -143,7 +186,7 @@ export function createGenerationService(opts: GenerationServiceOptions) {
             goHost: opts.goHost,
             npmScope: opts.npmScope,
           };
-          return { ...(await prepare(ctx, packager)), package: (files) => packager.package(files, ctx) };
+          return prepare(ctx, packager);
         },
       };
       return done(await opts.generator.generate(job));
@@ -153,7 +196,10 @@ export function createGenerationService(opts: GenerationServiceOptions) {
      * Every synthetic version of a (template, module) pair: each template version × each commit, oldest first.
      * Computed from metadata alone: nothing is generated.
      */
-    async listVersions(templateName: FullName, moduleName: FullName): Promise<{ templateVersion: TemplateVersion; commit: Commit; version: SyntheticVersion }[]> {
+    async listVersions(
+      templateName: FullName,
+      moduleName: FullName,
+    ): Promise<{ templateVersion: TemplateVersion; commit: Commit; version: SyntheticVersion }[]> {
       const template = await templates.getTemplate(templateName);
       const mod = await modules.getModule(moduleName);
       const versions = await meta.listTemplateVersions(template.id);
@@ -167,31 +213,64 @@ export function createGenerationService(opts: GenerationServiceOptions) {
       }
       commits.reverse();
       return versions.flatMap((tv) =>
-        commits.map((commit) => ({ templateVersion: tv, commit, version: { templateVersion: tv.number, commitSeq: commit.seq } })),
+        commits.map((commit) => ({
+          templateVersion: tv,
+          commit,
+          version: { templateVersion: tv.number, commitSeq: commit.seq },
+        })),
       );
     },
 
     /** The template's newest version over the head of the module's default label: what `latest` means. */
-    async latest(templateName: FullName, moduleName: FullName): Promise<{ templateVersion: TemplateVersion; commit: Commit; version: SyntheticVersion }> {
+    async latest(
+      templateName: FullName,
+      moduleName: FullName,
+    ): Promise<{ templateVersion: TemplateVersion; commit: Commit; version: SyntheticVersion }> {
       const template = await templates.getTemplate(templateName);
       const templateVersion = await resolveTemplateVersion(template, "latest");
       const commit = await modules.resolveRef(moduleName, "");
-      return { templateVersion, commit, version: { templateVersion: templateVersion.number, commitSeq: commit.seq } };
+      return {
+        templateVersion,
+        commit,
+        version: { templateVersion: templateVersion.number, commitSeq: commit.seq },
+      };
     },
 
     /** Resolves a synthetic version back to its template version and commit (NotFound when either is missing). */
-    async resolveVersion(templateName: FullName, moduleName: FullName, version: SyntheticVersion): Promise<{ templateVersion: TemplateVersion; commit: Commit }> {
+    async resolveVersion(
+      templateName: FullName,
+      moduleName: FullName,
+      version: SyntheticVersion,
+    ): Promise<{ templateVersion: TemplateVersion; commit: Commit }> {
       const template = await templates.getTemplate(templateName);
       const templateVersion = await templates.getVersion(template, version.templateVersion);
       const mod = await modules.getModule(moduleName);
       const commit = await meta.getCommitBySeq(mod.id, version.commitSeq);
       if (!commit) {
-        throw new RegistryError(Code.NotFound, `module ${moduleName.owner}/${moduleName.name} has no commit with sequence ${version.commitSeq}`, {
-          owner: moduleName.owner,
-          module: moduleName.name,
-        });
+        throw new RegistryError(
+          Code.NotFound,
+          `module ${moduleName.owner}/${moduleName.name} has no commit with sequence ${version.commitSeq}`,
+          {
+            owner: moduleName.owner,
+            module: moduleName.name,
+          },
+        );
       }
       return { templateVersion, commit };
+    },
+
+    /** The artifacts of one flavour already generated for a template over the given commits: nothing is generated. */
+    async listGenerated(
+      templateName: FullName,
+      flavour: Flavour,
+      commitIds: readonly string[],
+    ): Promise<ArtifactRecord[]> {
+      const template = await templates.getTemplate(templateName);
+      // One indexed query per commit: bounded by the module's size, not by everything the template ever generated.
+      const lists = await Promise.all(
+        commitIds.map((commitId) => meta.listArtifacts({ templateId: template.id, commitId, flavour })),
+      );
+      return lists.flat();
     },
 
     async openArtifact(record: ArtifactRecord): Promise<Readable> {

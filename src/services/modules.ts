@@ -55,7 +55,11 @@ export function createModuleService({ meta, blobs, compiler, limits }: ModuleSer
     if (isCommitId(wanted)) {
       const commit = await meta.getCommit(wanted);
       if (commit?.moduleId === mod.id) return commit;
-      throw new RegistryError(Code.NotFound, `module ${name.owner}/${name.name} has no commit ${wanted}`, fields);
+      throw new RegistryError(
+        Code.NotFound,
+        `module ${name.owner}/${name.name} has no commit ${wanted}`,
+        fields,
+      );
     }
     const label = await meta.getLabel(mod.id, wanted);
     if (!label) {
@@ -132,7 +136,8 @@ export function createModuleService({ meta, blobs, compiler, limits }: ModuleSer
     async push(principal: Principal, input: PushInput): Promise<{ commit: Commit; created: boolean }> {
       validateModuleFiles(input.files, limits);
       const bufYaml = input.files.find((f) => f.path === "buf.yaml");
-      if (!bufYaml) throw new RegistryError(Code.InvalidArgument, "buf.yaml is missing: push a module directory");
+      if (!bufYaml)
+        throw new RegistryError(Code.InvalidArgument, "buf.yaml is missing: push a module directory");
       const bufLock = input.files.find((f) => f.path === "buf.lock");
       const config = parseBufConfig({
         bufYaml: new TextDecoder().decode(bufYaml.content),
@@ -157,7 +162,10 @@ export function createModuleService({ meta, blobs, compiler, limits }: ModuleSer
       ]);
 
       // Blobs first, metadata last: a crash in between leaves only unreferenced blobs.
-      const [sources, imageBlob] = await Promise.all([putContent(blobs, sourcesTar), putContent(blobs, image)]);
+      const [sources, imageBlob] = await Promise.all([
+        putContent(blobs, sourcesTar),
+        putContent(blobs, image),
+      ]);
       const files: CommitFile[] = input.files
         .map((f) => ({ path: f.path, size: f.content.byteLength, sha256: sha256Hex(f.content) }))
         .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

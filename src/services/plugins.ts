@@ -19,7 +19,10 @@ export interface NewPluginVersion {
 /** Plugin versions are semver with a leading v: `v2.2.0`, `v1.28.1-1`. */
 export function checkPluginVersion(version: string): string {
   if (!version.startsWith("v") || semver.valid(version.slice(1)) === null) {
-    throw new RegistryError(Code.InvalidArgument, `invalid plugin version "${version}": use semver with a leading v, e.g. v1.28.1-1`);
+    throw new RegistryError(
+      Code.InvalidArgument,
+      `invalid plugin version "${version}": use semver with a leading v, e.g. v1.28.1-1`,
+    );
   }
   return version;
 }
@@ -27,8 +30,16 @@ export function checkPluginVersion(version: string): string {
 /** Resolves argv[0] on PATH to an absolute, executable file, so the sandbox can bind exactly that. */
 export function resolveCommand(command: readonly string[], path = process.env.PATH ?? ""): string[] {
   const [exe, ...args] = command;
-  if (!exe) throw new RegistryError(Code.InvalidArgument, "a host plugin needs a command, e.g. --command /usr/bin/protoc-gen-go");
-  const candidates = isAbsolute(exe) ? [exe] : exe.includes("/") ? [join(process.cwd(), exe)] : path.split(delimiter).map((d) => join(d, exe));
+  if (!exe)
+    throw new RegistryError(
+      Code.InvalidArgument,
+      "a host plugin needs a command, e.g. --command /usr/bin/protoc-gen-go",
+    );
+  const candidates = isAbsolute(exe)
+    ? [exe]
+    : exe.includes("/")
+      ? [join(process.cwd(), exe)]
+      : path.split(delimiter).map((d) => join(d, exe));
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);
@@ -37,18 +48,30 @@ export function resolveCommand(command: readonly string[], path = process.env.PA
       // Try the next directory on PATH.
     }
   }
-  throw new RegistryError(Code.InvalidArgument, `plugin command "${exe}" is not an executable file on this server`);
+  throw new RegistryError(
+    Code.InvalidArgument,
+    `plugin command "${exe}" is not an executable file on this server`,
+  );
 }
 
 function checkRuntimeLibraries(libs: RuntimeLibraries): RuntimeLibraries {
   for (const go of libs.go ?? []) {
     if (!go.module || !go.version.startsWith("v") || semver.valid(go.version.slice(1)) === null) {
-      throw new RegistryError(Code.InvalidArgument, `invalid Go runtime library "${go.module}@${go.version}": expected MODULE@vX.Y.Z`);
+      throw new RegistryError(
+        Code.InvalidArgument,
+        `invalid Go runtime library "${go.module}@${go.version}": expected MODULE@vX.Y.Z`,
+      );
     }
   }
   for (const npm of libs.npm ?? []) {
-    if (!/^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/.test(npm.package) || semver.validRange(npm.version) === null) {
-      throw new RegistryError(Code.InvalidArgument, `invalid npm runtime library "${npm.package}@${npm.version}": expected PACKAGE@VERSION-OR-RANGE`);
+    if (
+      !/^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/.test(npm.package) ||
+      semver.validRange(npm.version) === null
+    ) {
+      throw new RegistryError(
+        Code.InvalidArgument,
+        `invalid npm runtime library "${npm.package}@${npm.version}": expected PACKAGE@VERSION-OR-RANGE`,
+      );
     }
   }
   return libs;
@@ -59,14 +82,21 @@ export type PluginService = ReturnType<typeof createPluginService>;
 export function createPluginService(meta: MetadataStore) {
   async function getPlugin(name: FullName): Promise<Plugin> {
     const plugin = await meta.getPlugin(name.owner, name.name);
-    if (!plugin) throw new RegistryError(Code.NotFound, `plugin ${name.owner}/${name.name} does not exist`, { plugin: `${name.owner}/${name.name}` });
+    if (!plugin)
+      throw new RegistryError(Code.NotFound, `plugin ${name.owner}/${name.name} does not exist`, {
+        plugin: `${name.owner}/${name.name}`,
+      });
     return plugin;
   }
 
   return {
     getPlugin,
 
-    async createPlugin(principal: Principal, fullName: string, visibility: Visibility = "public"): Promise<Plugin> {
+    async createPlugin(
+      principal: Principal,
+      fullName: string,
+      visibility: Visibility = "public",
+    ): Promise<Plugin> {
       const name = parseFullName("plugin", fullName);
       requireOwner(principal, name.owner, "create plugins");
       return meta.createPlugin({ owner: name.owner, name: name.name, visibility });

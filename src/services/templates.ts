@@ -1,7 +1,14 @@
 // Templates (ordered plugins + parameters) and template versions (v1, v2, … pinning a version of each plugin).
 import { Code, RegistryError } from "../core/errors.js";
 import { type FullName, parseFullName } from "../core/names.js";
-import type { PinnedPlugin, PluginVersion, Template, TemplatePlugin, TemplateVersion, Visibility } from "../core/types.js";
+import type {
+  PinnedPlugin,
+  PluginVersion,
+  Template,
+  TemplatePlugin,
+  TemplateVersion,
+  Visibility,
+} from "../core/types.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import { type Principal, requireOwner } from "./auth.js";
 import type { PluginService } from "./plugins.js";
@@ -11,7 +18,8 @@ export type TemplateService = ReturnType<typeof createTemplateService>;
 /** `v3` or `3` → 3. */
 export function parseTemplateVersionName(text: string): number {
   const m = /^v?([1-9][0-9]{0,8})$/.exec(text);
-  if (!m) throw new RegistryError(Code.InvalidArgument, `invalid template version "${text}": expected v1, v2, …`);
+  if (!m)
+    throw new RegistryError(Code.InvalidArgument, `invalid template version "${text}": expected v1, v2, …`);
   return Number(m[1]);
 }
 
@@ -43,15 +51,26 @@ export function createTemplateService(meta: MetadataStore, plugins: PluginServic
     getTemplate,
     getVersion,
 
-    async createTemplate(principal: Principal, fullName: string, entries: TemplatePlugin[], visibility: Visibility = "public"): Promise<Template> {
+    async createTemplate(
+      principal: Principal,
+      fullName: string,
+      entries: TemplatePlugin[],
+      visibility: Visibility = "public",
+    ): Promise<Template> {
       const name = parseFullName("template", fullName);
       requireOwner(principal, name.owner, "create templates");
-      if (entries.length === 0) throw new RegistryError(Code.InvalidArgument, "a template needs at least one plugin");
-      for (const entry of entries) await plugins.getPlugin(parseFullName("plugin", `${entry.owner}/${entry.name}`));
+      if (entries.length === 0)
+        throw new RegistryError(Code.InvalidArgument, "a template needs at least one plugin");
+      for (const entry of entries)
+        await plugins.getPlugin(parseFullName("plugin", `${entry.owner}/${entry.name}`));
       return meta.createTemplate({ owner: name.owner, name: name.name, visibility, plugins: entries });
     },
 
-    async createTemplateVersion(principal: Principal, fullName: string, pins: PinnedPlugin[]): Promise<TemplateVersion> {
+    async createTemplateVersion(
+      principal: Principal,
+      fullName: string,
+      pins: PinnedPlugin[],
+    ): Promise<TemplateVersion> {
       const name = parseFullName("template", fullName);
       requireOwner(principal, name.owner, "create template versions");
       const template = await getTemplate(name);
@@ -59,12 +78,19 @@ export function createTemplateService(meta: MetadataStore, plugins: PluginServic
       const wanted = template.plugins.map((p) => `${p.owner}/${p.name}`);
       const extra = [...byName.keys()].filter((k) => !wanted.includes(k));
       if (extra.length) {
-        throw new RegistryError(Code.InvalidArgument, `template ${fullName} has no plugin ${extra.join(", ")} (plugins: ${wanted.join(", ")})`);
+        throw new RegistryError(
+          Code.InvalidArgument,
+          `template ${fullName} has no plugin ${extra.join(", ")} (plugins: ${wanted.join(", ")})`,
+        );
       }
       const ordered: PinnedPlugin[] = [];
       for (const key of wanted) {
         const pin = byName.get(key);
-        if (!pin) throw new RegistryError(Code.InvalidArgument, `pin a version of plugin ${key}: every plugin of the template needs one`);
+        if (!pin)
+          throw new RegistryError(
+            Code.InvalidArgument,
+            `pin a version of plugin ${key}: every plugin of the template needs one`,
+          );
         await plugins.getPluginVersion(pin.owner, pin.name, pin.version);
         ordered.push({ owner: pin.owner, name: pin.name, version: pin.version });
       }
@@ -81,7 +107,10 @@ export function createTemplateService(meta: MetadataStore, plugins: PluginServic
     },
 
     /** The plugin versions and parameters a template version runs, in order. */
-    async resolvePlugins(template: Template, version: TemplateVersion): Promise<{ version: PluginVersion; parameter: string }[]> {
+    async resolvePlugins(
+      template: Template,
+      version: TemplateVersion,
+    ): Promise<{ version: PluginVersion; parameter: string }[]> {
       return Promise.all(
         version.plugins.map(async (pin, i) => ({
           version: await plugins.getPluginVersion(pin.owner, pin.name, pin.version),

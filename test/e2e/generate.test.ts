@@ -50,7 +50,11 @@ describe("remote generation (archive registry)", () => {
     data = await makeDataDir();
     work = await mkdtemp(join(tmpdir(), "protodepot-gen-"));
     server = await startTestServer({ dataDir: data.dir });
-    env = { PROTODEPOT_REMOTE: server.url, PROTODEPOT_TOKEN: adminToken, XDG_CONFIG_HOME: join(work, "config") };
+    env = {
+      PROTODEPOT_REMOTE: server.url,
+      PROTODEPOT_TOKEN: adminToken,
+      XDG_CONFIG_HOME: join(work, "config"),
+    };
     await pushDemo();
   });
   after(async () => {
@@ -60,7 +64,11 @@ describe("remote generation (archive registry)", () => {
   });
 
   for (const scope of ["module", "imports", "imports_wkt"] as const) {
-    const suffix = { module: ".tar.gz", imports: ".include_imports.tar.gz", imports_wkt: ".include_imports_and_wkt.tar.gz" }[scope];
+    const suffix = {
+      module: ".tar.gz",
+      imports: ".include_imports.tar.gz",
+      imports_wkt: ".include_imports_and_wkt.tar.gz",
+    }[scope];
     it(`protoc-gen-es output (${scope}) is identical to local buf generate`, async () => {
       const remote = await fetchTree(`/v1/protodepot/es/v1/demo/payments/main${suffix}`);
       const local = await localGenerate({ plugin: esPlugin, options: ["target=ts"], scope });
@@ -70,9 +78,14 @@ describe("remote generation (archive registry)", () => {
   }
 
   it("scopes hold exactly the right files", async () => {
-    const files = async (suffix: string) => [...(await fetchTree(`/v1/protodepot/es/v1/demo/payments/main${suffix}`)).keys()];
+    const files = async (suffix: string) => [
+      ...(await fetchTree(`/v1/protodepot/es/v1/demo/payments/main${suffix}`)).keys(),
+    ];
     assert.deepEqual(await files(".tar.gz"), ["demo/payments/v1/payments_pb.ts"]);
-    assert.deepEqual(await files(".include_imports.tar.gz"), ["demo/money/v1/money_pb.ts", "demo/payments/v1/payments_pb.ts"]);
+    assert.deepEqual(await files(".include_imports.tar.gz"), [
+      "demo/money/v1/money_pb.ts",
+      "demo/payments/v1/payments_pb.ts",
+    ]);
     assert.deepEqual(await files(".include_imports_and_wkt.tar.gz"), [
       "demo/money/v1/money_pb.ts",
       "demo/payments/v1/payments_pb.ts",
@@ -103,7 +116,10 @@ describe("remote generation (archive registry)", () => {
     assert.equal(byLabel.status, 200);
     assert.equal(byLabel.headers.get("x-protodepot-version"), "v1.1.1");
     assert.match(byLabel.headers.get("etag") ?? "", /^"sha256:[0-9a-f]{64}"$/);
-    assert.match(byLabel.headers.get("content-disposition") ?? "", /filename="protodepot-es-demo-payments-v1\.1\.1\.tar\.gz"/);
+    assert.match(
+      byLabel.headers.get("content-disposition") ?? "",
+      /filename="protodepot-es-demo-payments-v1\.1\.1\.tar\.gz"/,
+    );
     assert.equal(byLabel.headers.get("cache-control"), "no-cache");
     const commit = byLabel.headers.get("x-protodepot-commit") ?? "";
     const byCommit = await fetchBytes(`${server.url}/v1/protodepot/es/v1/demo/payments/${commit}.tar.gz`);
@@ -120,7 +136,10 @@ describe("remote generation (archive registry)", () => {
       ["/v1/nobody/es/v1/demo/payments/main.tar.gz", /template nobody\/es does not exist/],
       ["/v1/protodepot/es/v9/demo/payments/main.tar.gz", /template protodepot\/es has no version v9/],
       ["/v1/protodepot/es/v1/demo/nothing/main.tar.gz", /module demo\/nothing does not exist/],
-      ["/v1/protodepot/es/v1/demo/payments/mian.tar.gz", /module demo\/payments has no label "mian" \(labels: main\)/],
+      [
+        "/v1/protodepot/es/v1/demo/payments/mian.tar.gz",
+        /module demo\/payments has no label "mian" \(labels: main\)/,
+      ],
     ];
     for (const [path, message] of cases) {
       const res = await fetchBytes(`${server.url}${path}`);
@@ -170,18 +189,53 @@ describe("remote generation (archive registry)", () => {
   it("serves a new template version's output as v1.2.x while v1.1.x keeps its bytes", async () => {
     await cliOk(["plugin", "create", "tests/stamp"], env);
     for (const v of ["1", "2"]) {
-      await cliOk(["plugin", "version", "create", "tests/stamp", `v${v}.0.0`, "--command", `${stampPlugin} ${v}`], env);
+      await cliOk(
+        ["plugin", "version", "create", "tests/stamp", `v${v}.0.0`, "--command", `${stampPlugin} ${v}`],
+        env,
+      );
     }
-    await cliOk(["template", "create", "tests/stamp", "--config", '{"plugins":[{"owner":"tests","name":"stamp","parameter":"p=1"}]}'], env);
-    const v1 = await cliOk(["template", "version", "create", "tests/stamp", "--config", "plugin_versions: [{owner: tests, name: stamp, version: v1.0.0}]"], env);
+    await cliOk(
+      [
+        "template",
+        "create",
+        "tests/stamp",
+        "--config",
+        '{"plugins":[{"owner":"tests","name":"stamp","parameter":"p=1"}]}',
+      ],
+      env,
+    );
+    const v1 = await cliOk(
+      [
+        "template",
+        "version",
+        "create",
+        "tests/stamp",
+        "--config",
+        "plugin_versions: [{owner: tests, name: stamp, version: v1.0.0}]",
+      ],
+      env,
+    );
     assert.equal(v1.stdout.trim(), "v1");
     const old = await fetchBytes(`${server.url}/v1/tests/stamp/v1/demo/money/main.tar.gz`);
     assert.equal(old.headers.get("x-protodepot-version"), "v1.1.1");
-    const v2 = await cliOk(["template", "version", "create", "tests/stamp", "--config", '{"plugin_versions":[{"owner":"tests","name":"stamp","version":"v2.0.0"}]}'], env);
+    const v2 = await cliOk(
+      [
+        "template",
+        "version",
+        "create",
+        "tests/stamp",
+        "--config",
+        '{"plugin_versions":[{"owner":"tests","name":"stamp","version":"v2.0.0"}]}',
+      ],
+      env,
+    );
     assert.equal(v2.stdout.trim(), "v2");
 
     const fresh = await fetchTree("/v1/tests/stamp/v2/demo/money/main.tar.gz");
-    assert.equal(fresh.get("demo/money/v1/money.stamp.txt"), "demo/money/v1/money.proto stamped 2 parameter=p=1\n");
+    assert.equal(
+      fresh.get("demo/money/v1/money.stamp.txt"),
+      "demo/money/v1/money.proto stamped 2 parameter=p=1\n",
+    );
     const latest = await fetchBytes(`${server.url}/v1/tests/stamp/latest/demo/money/main.tar.gz`);
     assert.equal(latest.headers.get("x-protodepot-version"), "v1.2.1");
     const stillOld = await fetchBytes(`${server.url}/v1/tests/stamp/v1/demo/money/main.tar.gz`);

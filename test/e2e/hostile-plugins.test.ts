@@ -34,7 +34,11 @@ describe("hostile plugins", () => {
       dataDir: data.dir,
       env: { PROTODEPOT_PLUGINS_TIMEOUT_MS: "3000", PROTODEPOT_PLUGINS_MAX_OUTPUT_BYTES: String(8 << 20) },
     });
-    env = { PROTODEPOT_REMOTE: server.url, PROTODEPOT_TOKEN: adminToken, XDG_CONFIG_HOME: join(work, "config") };
+    env = {
+      PROTODEPOT_REMOTE: server.url,
+      PROTODEPOT_TOKEN: adminToken,
+      XDG_CONFIG_HOME: join(work, "config"),
+    };
     await cliOk(["push", join(repoRoot, "examples/money")], env);
     listener = createServer((socket) => {
       connections++;
@@ -54,10 +58,23 @@ describe("hostile plugins", () => {
   /** Registers plugin hostile/NAME backed by a fixture, a template of it, and returns the archive URL. */
   const setup = async (name: string, script: string, parameter = "") => {
     await cliOk(["plugin", "create", `hostile/${name}`], env);
-    await cliOk(["plugin", "version", "create", `hostile/${name}`, "v1.0.0", "--command", fixture(script)], env);
+    await cliOk(
+      ["plugin", "version", "create", `hostile/${name}`, "v1.0.0", "--command", fixture(script)],
+      env,
+    );
     const config = JSON.stringify({ plugins: [{ owner: "hostile", name, parameter }] });
     await cliOk(["template", "create", `hostile/${name}`, "--config", config], env);
-    await cliOk(["template", "version", "create", `hostile/${name}`, "--config", JSON.stringify({ plugin_versions: [{ owner: "hostile", name, version: "v1.0.0" }] })], env);
+    await cliOk(
+      [
+        "template",
+        "version",
+        "create",
+        `hostile/${name}`,
+        "--config",
+        JSON.stringify({ plugin_versions: [{ owner: "hostile", name, version: "v1.0.0" }] }),
+      ],
+      env,
+    );
     return `${server.url}/v1/hostile/${name}/v1/demo/money/main.tar.gz`;
   };
 
@@ -78,7 +95,11 @@ describe("hostile plugins", () => {
 
   it("a plugin that exits non-zero: 500 naming the plugin, exit code and its stderr", async () => {
     const url = await setup("crash", "exit-nonzero.mjs");
-    await expectFailure(url, 500, /plugin hostile\/crash:v1\.0\.0 exited with code 3[\s\S]*panic: something broke/);
+    await expectFailure(
+      url,
+      500,
+      /plugin hostile\/crash:v1\.0\.0 exited with code 3[\s\S]*panic: something broke/,
+    );
   });
 
   it("a plugin that hangs: 504 after the time limit", async () => {

@@ -23,7 +23,11 @@ describe("module registry end to end", () => {
     data = await makeDataDir();
     work = await mkdtemp(join(tmpdir(), "protodepot-work-"));
     server = await startTestServer({ dataDir: data.dir });
-    env = { PROTODEPOT_REMOTE: server.url, PROTODEPOT_TOKEN: adminToken, XDG_CONFIG_HOME: join(work, "config") };
+    env = {
+      PROTODEPOT_REMOTE: server.url,
+      PROTODEPOT_TOKEN: adminToken,
+      XDG_CONFIG_HOME: join(work, "config"),
+    };
   });
   after(async () => {
     await server.stop();
@@ -54,7 +58,10 @@ describe("module registry end to end", () => {
     const dir = join(work, "payments");
     await cp(join(examples, "payments"), dir, { recursive: true });
     const proto = join(dir, "demo/payments/v1/payments.proto");
-    await writeFile(proto, `${await readFile(proto, "utf8")}\nmessage Refund {\n  string payment_id = 1;\n}\n`);
+    await writeFile(
+      proto,
+      `${await readFile(proto, "utf8")}\nmessage Refund {\n  string payment_id = 1;\n}\n`,
+    );
     const second = await cliOk(["push", dir], env);
     assert.match(second.stdout, /^pushed demo\/payments commit [0-9a-f]{32} seq 2/m);
     const same = await cliOk(["push", dir], env);
@@ -89,7 +96,10 @@ describe("module registry end to end", () => {
   const fetchArchive = async (ref: string) => {
     const out = join(work, `x-${Date.now()}-${Math.random()}`);
     await exec("mkdir", ["-p", out]);
-    await exec("sh", ["-c", `curl -fsS "${server.url}/demo/money/archive/${ref}.tar.gz" | tar xz -C "${out}"`]);
+    await exec("sh", [
+      "-c",
+      `curl -fsS "${server.url}/demo/money/archive/${ref}.tar.gz" | tar xz -C "${out}"`,
+    ]);
     return readModuleDir(out);
   };
 
@@ -104,12 +114,18 @@ describe("module registry end to end", () => {
 
   it("finds everything again after a restart on the same data dir", async () => {
     const before = await cliOk(["commit", "list", "demo/payments"], env);
-    const archive = await exec("sh", ["-c", `curl -fsS "${server.url}/demo/money/archive/main.tar.gz" | sha256sum`]);
+    const archive = await exec("sh", [
+      "-c",
+      `curl -fsS "${server.url}/demo/money/archive/main.tar.gz" | sha256sum`,
+    ]);
     await server.stop();
     server = await startTestServer({ dataDir: data.dir });
     env.PROTODEPOT_REMOTE = server.url;
     assert.equal((await cliOk(["commit", "list", "demo/payments"], env)).stdout, before.stdout);
-    const again = await exec("sh", ["-c", `curl -fsS "${server.url}/demo/money/archive/main.tar.gz" | sha256sum`]);
+    const again = await exec("sh", [
+      "-c",
+      `curl -fsS "${server.url}/demo/money/archive/main.tar.gz" | sha256sum`,
+    ]);
     assert.equal(again.stdout, archive.stdout);
     const labels = await cliOk(["label", "list", "demo/payments"], env);
     assert.match(labels.stdout, /^main\s+2\s+[0-9a-f]{32}/m);

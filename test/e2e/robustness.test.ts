@@ -3,27 +3,28 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
-import { promisify } from "node:util";
 import { openRemote } from "../../src/cli/client.js";
 import { ModuleService } from "../../src/gen/protodepot/v1/module_pb.js";
 import { UserService } from "../../src/gen/protodepot/v1/user_pb.js";
 import { chainModule, moduleFiles } from "./support/modules.js";
 import { adminToken, makeDataDir, startTestServer, type TestServer } from "./support/server.js";
 
-const exec = promisify(execFile);
-
 async function api(url: string, token?: string) {
   return openRemote({ remote: url, ...(token ? { token } : {}) }, {});
 }
 
-
 async function curl(args: string[], input?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const child = execFile("curl", ["-sS", "-o", "-", "-w", "\n%{http_code}", ...args], { maxBuffer: 64 << 20 }, (err, stdout) => {
-      if (err && !stdout) return reject(err);
-      const lines = stdout.trimEnd().split("\n");
-      resolve({ status: Number(lines.pop()), body: lines.join("\n") });
-    });
+    const child = execFile(
+      "curl",
+      ["-sS", "-o", "-", "-w", "\n%{http_code}", ...args],
+      { maxBuffer: 64 << 20 },
+      (err, stdout) => {
+        if (err && !stdout) return reject(err);
+        const lines = stdout.trimEnd().split("\n");
+        resolve({ status: Number(lines.pop()), body: lines.join("\n") });
+      },
+    );
     child.stdin?.end(input ?? "");
   });
 }
@@ -37,7 +38,10 @@ describe("robustness", () => {
 
   before(async () => {
     data = await makeDataDir();
-    server = await startTestServer({ dataDir: data.dir, env: { PROTODEPOT_LIMITS_MAX_UPLOAD_BYTES: String(2 << 20) } });
+    server = await startTestServer({
+      dataDir: data.dir,
+      env: { PROTODEPOT_LIMITS_MAX_UPLOAD_BYTES: String(2 << 20) },
+    });
   });
   after(async () => {
     await server.stop();
@@ -49,12 +53,17 @@ describe("robustness", () => {
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         client.push({
-          files: moduleFiles("conc/many", { "conc/v1/a.proto": `syntax = "proto3";\npackage conc.v1;\nmessage A${i} {}\n` }),
+          files: moduleFiles("conc/many", {
+            "conc/v1/a.proto": `syntax = "proto3";\npackage conc.v1;\nmessage A${i} {}\n`,
+          }),
         }),
       ),
     );
     const seqs = results.map((r) => Number(r.commit?.seq)).sort((a, b) => a - b);
-    assert.deepEqual(seqs, Array.from({ length: 20 }, (_, i) => i + 1));
+    assert.deepEqual(
+      seqs,
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
     assert.equal(new Set(results.map((r) => r.commit?.id)).size, 20);
     const listed = await client.listCommits({ module: "conc/many", pageSize: 100 });
     assert.deepEqual(
@@ -69,13 +78,25 @@ describe("robustness", () => {
     const aliceToken = (await admin.createToken({ user: "alice" })).token;
     const push = (files: { path: string; content: string }[], auth: string, module = "") =>
       curl(
-        ["-X", "POST", "-H", "content-type: application/json", "-H", `authorization: ${auth}`, "--data-binary", "@-", `${server.url}${pushPath}`],
+        [
+          "-X",
+          "POST",
+          "-H",
+          "content-type: application/json",
+          "-H",
+          `authorization: ${auth}`,
+          "--data-binary",
+          "@-",
+          `${server.url}${pushPath}`,
+        ],
         JSON.stringify({ module, files: files.map((f) => ({ path: f.path, content: b64(f.content) })) }),
       );
-    const ok = [
-      { path: "buf.yaml", content: "version: v1\nname: buf.build/alice/pay\n" },
-      { path: "pay/v1/pay.proto", content: 'syntax = "proto3";\npackage pay.v1;\nmessage P {}\n' },
-    ];
+    const bufYaml = { path: "buf.yaml", content: "version: v1\nname: buf.build/alice/pay\n" };
+    const payProto = {
+      path: "pay/v1/pay.proto",
+      content: 'syntax = "proto3";\npackage pay.v1;\nmessage P {}\n',
+    };
+    const ok = [bufYaml, payProto];
 
     const wrong = await push(ok, "Bearer pd_not-a-real-token");
     assert.equal(wrong.status, 401, wrong.body);
@@ -87,25 +108,31 @@ describe("robustness", () => {
     assert.equal(basicOk.status, 200, basicOk.body);
 
     const other = await push(
-      [{ path: "buf.yaml", content: "version: v1\nname: buf.build/bob/pay\n" }, ok[1] ?? ok[0]!],
+      [{ path: "buf.yaml", content: "version: v1\nname: buf.build/bob/pay\n" }, payProto],
       `Bearer ${aliceToken}`,
     );
     assert.equal(other.status, 403, other.body);
     assert.match(other.body, /alice may not push/);
 
     const badName = await push(
-      [{ path: "buf.yaml", content: "version: v1\nname: buf.build/alice/Bad_Name\n" }, ok[1]!],
+      [{ path: "buf.yaml", content: "version: v1\nname: buf.build/alice/Bad_Name\n" }, payProto],
       `Bearer ${aliceToken}`,
     );
     assert.equal(badName.status, 400, badName.body);
     assert.match(badName.body, /invalid module name/);
 
-    const dotdot = await push([ok[0]!, { path: "../evil.proto", content: 'syntax = "proto3";' }], `Bearer ${aliceToken}`);
+    const dotdot = await push(
+      [bufYaml, { path: "../evil.proto", content: 'syntax = "proto3";' }],
+      `Bearer ${aliceToken}`,
+    );
     assert.equal(dotdot.status, 400, dotdot.body);
     assert.match(dotdot.body, /\.\.\/evil\.proto/);
 
     const big = "x".repeat(3 << 20);
-    const oversized = await push([ok[0]!, { path: "pay/v1/big.proto", content: `// ${big}` }], `Bearer ${aliceToken}`);
+    const oversized = await push(
+      [bufYaml, { path: "pay/v1/big.proto", content: `// ${big}` }],
+      `Bearer ${aliceToken}`,
+    );
     assert.equal(oversized.status, 413, oversized.body);
     assert.match(oversized.body, /at most/);
 
@@ -115,7 +142,11 @@ describe("robustness", () => {
 
   it("leaves no commit and no label move after a SIGKILL mid-upload or mid-compile", async () => {
     const client = (await api(server.url, adminToken)).client(ModuleService);
-    const first = await client.push({ files: moduleFiles("crash/mod", { "crash/v1/f0.proto": chainModule("crash", 1)["crash/v1/f0.proto"] ?? "" }) });
+    const first = await client.push({
+      files: moduleFiles("crash/mod", {
+        "crash/v1/f0.proto": chainModule("crash", 1)["crash/v1/f0.proto"] ?? "",
+      }),
+    });
     assert.equal(Number(first.commit?.seq), 1);
     const bigModule = moduleFiles("crash/mod", chainModule("crash", 600));
 
@@ -125,7 +156,9 @@ describe("robustness", () => {
     const deadline = Date.now() + 20_000;
     let sawCompiler = false;
     while (Date.now() < deadline && !sawCompiler) {
-      const children = await readFile(`/proc/${serverPid}/task/${serverPid}/children`, "utf8").catch(() => "");
+      const children = await readFile(`/proc/${serverPid}/task/${serverPid}/children`, "utf8").catch(
+        () => "",
+      );
       for (const pid of children.trim().split(/\s+/).filter(Boolean)) {
         const cmd = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
         if (cmd.includes("build")) sawCompiler = true;
@@ -138,11 +171,17 @@ describe("robustness", () => {
 
     // Mid-upload: send half the body of a push, then kill.
     server = await startTestServer({ dataDir: data.dir });
-    const body = JSON.stringify({ files: bigModule.map((f) => ({ path: f.path, content: Buffer.from(f.content).toString("base64") })) });
+    const body = JSON.stringify({
+      files: bigModule.map((f) => ({ path: f.path, content: Buffer.from(f.content).toString("base64") })),
+    });
     const { request } = await import("node:http");
     const req = request(`${server.url}${pushPath}`, {
       method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}`, "content-length": Buffer.byteLength(body) },
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${adminToken}`,
+        "content-length": Buffer.byteLength(body),
+      },
     });
     req.on("error", () => {});
     req.write(body.slice(0, body.length / 2));
@@ -153,7 +192,10 @@ describe("robustness", () => {
     server = await startTestServer({ dataDir: data.dir });
     const after = (await api(server.url, adminToken)).client(ModuleService);
     const commits = await after.listCommits({ module: "crash/mod" });
-    assert.deepEqual(commits.commits.map((c) => Number(c.seq)), [1]);
+    assert.deepEqual(
+      commits.commits.map((c) => Number(c.seq)),
+      [1],
+    );
     const head = await after.getCommit({ module: "crash/mod", ref: "main" });
     assert.equal(head.commit?.id, first.commit?.id);
   });

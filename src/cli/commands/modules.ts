@@ -14,7 +14,10 @@ export function registerModules(program: Command): void {
     .action(async (owner: string | undefined, flags: RemoteOptions) => {
       const remote = await openRemote(flags);
       const { modules } = await remote.client(ModuleService).listModules({ owner: owner ?? "" });
-      printTable([["MODULE", "DEFAULT LABEL", "CREATED"], ...modules.map((m) => [`${m.owner}/${m.name}`, m.defaultLabel, m.createTime])]);
+      printTable([
+        ["MODULE", "DEFAULT LABEL", "CREATED"],
+        ...modules.map((m) => [`${m.owner}/${m.name}`, m.defaultLabel, m.createTime]),
+      ]);
     });
 
   program
@@ -30,7 +33,10 @@ export function registerModules(program: Command): void {
       const res = await remote
         .client(ModuleService)
         .listCommits({ module, pageSize: Number(flags.limit), pageToken: flags.pageToken ?? "" });
-      printTable([["SEQ", "COMMIT", "DIGEST", "BY", "CREATED"], ...res.commits.map((c) => [String(c.seq), c.id, c.digest, c.createdBy, c.createTime])]);
+      printTable([
+        ["SEQ", "COMMIT", "DIGEST", "BY", "CREATED"],
+        ...res.commits.map((c) => [String(c.seq), c.id, c.digest, c.createdBy, c.createTime]),
+      ]);
       if (res.nextPageToken) process.stderr.write(`more: --page-token ${res.nextPageToken}\n`);
     });
 
@@ -42,7 +48,10 @@ export function registerModules(program: Command): void {
     .action(async (module: string, flags: RemoteOptions) => {
       const remote = await openRemote(flags);
       const { labels } = await remote.client(ModuleService).listLabels({ module });
-      printTable([["LABEL", "SEQ", "COMMIT", "UPDATED"], ...labels.map((l) => [l.name, String(l.commitSeq), l.commitId, l.updateTime])]);
+      printTable([
+        ["LABEL", "SEQ", "COMMIT", "UPDATED"],
+        ...labels.map((l) => [l.name, String(l.commitSeq), l.commitId, l.updateTime]),
+      ]);
     });
   for (const verb of ["create", "move"] as const) {
     label
@@ -55,7 +64,9 @@ export function registerModules(program: Command): void {
         const client = remote.client(ModuleService);
         const req = { module, label: name, ref };
         const res = verb === "create" ? await client.createLabel(req) : await client.moveLabel(req);
-        process.stdout.write(`label ${res.label?.name} -> ${res.label?.commitId} (seq ${res.label?.commitSeq})\n`);
+        process.stdout.write(
+          `label ${res.label?.name} -> ${res.label?.commitId} (seq ${res.label?.commitSeq})\n`,
+        );
       });
   }
 }

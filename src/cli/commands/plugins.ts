@@ -25,7 +25,9 @@ export function registerPlugins(program: Command): void {
     .option("--token <token>")
     .action(async (name: string, flags: RemoteOptions & { visibility: string }) => {
       const remote = await openRemote(flags);
-      const res = await remote.client(PluginService).createPlugin({ plugin: name, visibility: flags.visibility });
+      const res = await remote
+        .client(PluginService)
+        .createPlugin({ plugin: name, visibility: flags.visibility });
       process.stdout.write(`created plugin ${res.plugin?.owner}/${res.plugin?.name}\n`);
     });
   plugin
@@ -35,7 +37,10 @@ export function registerPlugins(program: Command): void {
     .action(async (owner: string | undefined, flags: RemoteOptions) => {
       const remote = await openRemote(flags);
       const { plugins } = await remote.client(PluginService).listPlugins({ owner: owner ?? "" });
-      printTable([["PLUGIN", "VISIBILITY", "CREATED"], ...plugins.map((p) => [`${p.owner}/${p.name}`, p.visibility, p.createTime])]);
+      printTable([
+        ["PLUGIN", "VISIBILITY", "CREATED"],
+        ...plugins.map((p) => [`${p.owner}/${p.name}`, p.visibility, p.createTime]),
+      ]);
     });
 
   const version = plugin.command("version").description("manage plugin versions");
@@ -48,7 +53,11 @@ export function registerPlugins(program: Command): void {
     .option("--remote <url>")
     .option("--token <token>")
     .action(
-      async (name: string, v: string, flags: RemoteOptions & { command: string; runtimeLib: string[]; registryOptions: string }) => {
+      async (
+        name: string,
+        v: string,
+        flags: RemoteOptions & { command: string; runtimeLib: string[]; registryOptions: string },
+      ) => {
         const libs = flags.runtimeLib.map(parseRuntimeLib);
         const remote = await openRemote(flags);
         const res = await remote.client(PluginService).createPluginVersion({
@@ -57,12 +66,16 @@ export function registerPlugins(program: Command): void {
           command: flags.command.trim().split(/\s+/),
           runtimeLibraries: {
             go: libs.filter((l) => l.ecosystem === "go").map((l) => ({ module: l.name, version: l.version })),
-            npm: libs.filter((l) => l.ecosystem === "npm").map((l) => ({ package: l.name, version: l.version })),
+            npm: libs
+              .filter((l) => l.ecosystem === "npm")
+              .map((l) => ({ package: l.name, version: l.version })),
           },
           registryOptionsJson: flags.registryOptions,
         });
         const pv = res.pluginVersion;
-        process.stdout.write(`created plugin version ${pv?.owner}/${pv?.name} ${pv?.version}: ${pv?.command.join(" ")}\n`);
+        process.stdout.write(
+          `created plugin version ${pv?.owner}/${pv?.name} ${pv?.version}: ${pv?.command.join(" ")}\n`,
+        );
       },
     );
   version
@@ -77,7 +90,10 @@ export function registerPlugins(program: Command): void {
         ...pluginVersions.map((v) => [
           v.version,
           v.command.join(" "),
-          [...(v.runtimeLibraries?.go ?? []).map((g) => `go:${g.module}@${g.version}`), ...(v.runtimeLibraries?.npm ?? []).map((n) => `npm:${n.package}@${n.version}`)].join(" "),
+          [
+            ...(v.runtimeLibraries?.go ?? []).map((g) => `go:${g.module}@${g.version}`),
+            ...(v.runtimeLibraries?.npm ?? []).map((n) => `npm:${n.package}@${n.version}`),
+          ].join(" "),
         ]),
       ]);
     });

@@ -20,12 +20,16 @@ export function registerPush(program: Command): void {
       progress(`collected ${files.length} files (${formatBytes(bytes)}) from ${dir}`);
       progress(`uploading to ${remote.url} and compiling…`);
       const started = performance.now();
-      const res = await remote.client(ModuleService).push({ module: flags.module ?? "", files, label: flags.label });
+      const res = await remote
+        .client(ModuleService)
+        .push({ module: flags.module ?? "", files, label: flags.label });
       const c = res.commit;
       if (!c) throw new Error("the server answered without a commit");
       const ms = Math.round(performance.now() - started);
       progress(`${res.created ? "compiled and stored" : "unchanged"} in ${ms} ms`);
       const verb = res.created ? "pushed" : "unchanged, label's head already has this content:";
-      process.stdout.write(`${verb} ${c.owner}/${c.module} commit ${c.id} seq ${c.seq} label ${flags.label}\n`);
+      process.stdout.write(
+        `${verb} ${c.owner}/${c.module} commit ${c.id} seq ${c.seq} label ${flags.label}\n`,
+      );
     });
 }

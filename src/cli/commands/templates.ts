@@ -20,7 +20,9 @@ export function registerTemplates(program: Command): void {
   const template = program.command("template").description("manage templates (plugins + parameters)");
   template
     .command("create <template>")
-    .description('create OWNER/NAME from --config \'{"plugins":[{"owner":"bufbuild","name":"es","parameter":"target=ts"}]}\'')
+    .description(
+      'create OWNER/NAME from --config \'{"plugins":[{"owner":"bufbuild","name":"es","parameter":"target=ts"}]}\'',
+    )
     .requiredOption("--config <config>", "inline JSON/YAML or a file path")
     .option("--visibility <v>", "public or private", "public")
     .option("--remote <url>")
@@ -28,7 +30,9 @@ export function registerTemplates(program: Command): void {
     .action(async (name: string, flags: RemoteOptions & { config: string; visibility: string }) => {
       const config = parseConfigArg(flags.config, templateConfig, "--config");
       const remote = await openRemote(flags);
-      const res = await remote.client(TemplateService).createTemplate({ template: name, plugins: config.plugins, visibility: flags.visibility });
+      const res = await remote
+        .client(TemplateService)
+        .createTemplate({ template: name, plugins: config.plugins, visibility: flags.visibility });
       process.stdout.write(`created template ${res.template?.owner}/${res.template?.name}\n`);
     });
   template
@@ -40,7 +44,10 @@ export function registerTemplates(program: Command): void {
       const { templates } = await remote.client(TemplateService).listTemplates({ owner: owner ?? "" });
       printTable([
         ["TEMPLATE", "PLUGINS"],
-        ...templates.map((t) => [`${t.owner}/${t.name}`, t.plugins.map((p) => `${p.owner}/${p.name}${p.parameter ? `(${p.parameter})` : ""}`).join(" ")]),
+        ...templates.map((t) => [
+          `${t.owner}/${t.name}`,
+          t.plugins.map((p) => `${p.owner}/${p.name}${p.parameter ? `(${p.parameter})` : ""}`).join(" "),
+        ]),
       ]);
     });
   template
@@ -50,23 +57,30 @@ export function registerTemplates(program: Command): void {
     .action(async (name: string, flags: RemoteOptions) => {
       const remote = await openRemote(flags);
       const res = await remote.client(TemplateService).getTemplate({ template: name });
-      for (const p of res.template?.plugins ?? []) process.stdout.write(`plugin ${p.owner}/${p.name} parameter "${p.parameter}"\n`);
+      for (const p of res.template?.plugins ?? [])
+        process.stdout.write(`plugin ${p.owner}/${p.name} parameter "${p.parameter}"\n`);
       for (const v of res.versions) {
-        process.stdout.write(`${v.name}  ${v.pluginVersions.map((p) => `${p.owner}/${p.name}:${p.version}`).join(" ")}\n`);
+        process.stdout.write(
+          `${v.name}  ${v.pluginVersions.map((p) => `${p.owner}/${p.name}:${p.version}`).join(" ")}\n`,
+        );
       }
     });
 
   const version = template.command("version").description("manage template versions");
   version
     .command("create <template>")
-    .description('pin plugin versions: --config \'{"plugin_versions":[{"owner":"bufbuild","name":"es","version":"v2.2.0"}]}\'')
+    .description(
+      'pin plugin versions: --config \'{"plugin_versions":[{"owner":"bufbuild","name":"es","version":"v2.2.0"}]}\'',
+    )
     .requiredOption("--config <config>", "inline JSON/YAML or a file path")
     .option("--remote <url>")
     .option("--token <token>")
     .action(async (name: string, flags: RemoteOptions & { config: string }) => {
       const config = parseConfigArg(flags.config, versionConfig, "--config");
       const remote = await openRemote(flags);
-      const res = await remote.client(TemplateService).createTemplateVersion({ template: name, pluginVersions: config.plugin_versions });
+      const res = await remote
+        .client(TemplateService)
+        .createTemplateVersion({ template: name, pluginVersions: config.plugin_versions });
       process.stdout.write(`${res.templateVersion?.name}\n`);
     });
   version
@@ -75,7 +89,16 @@ export function registerTemplates(program: Command): void {
     .option("--token <token>")
     .action(async (name: string, flags: RemoteOptions) => {
       const remote = await openRemote(flags);
-      const { templateVersions } = await remote.client(TemplateService).listTemplateVersions({ template: name });
-      printTable([["VERSION", "PLUGINS", "CREATED"], ...templateVersions.map((v) => [v.name, v.pluginVersions.map((p) => `${p.owner}/${p.name}:${p.version}`).join(" "), v.createTime])]);
+      const { templateVersions } = await remote
+        .client(TemplateService)
+        .listTemplateVersions({ template: name });
+      printTable([
+        ["VERSION", "PLUGINS", "CREATED"],
+        ...templateVersions.map((v) => [
+          v.name,
+          v.pluginVersions.map((p) => `${p.owner}/${p.name}:${p.version}`).join(" "),
+          v.createTime,
+        ]),
+      ]);
     });
 }

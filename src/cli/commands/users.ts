@@ -23,7 +23,10 @@ export function registerUsers(program: Command): void {
     .action(async (flags: RemoteOptions) => {
       const remote = await openRemote(flags);
       const { users } = await remote.client(UserService).listUsers({});
-      printTable([["NAME", "ADMIN", "CREATED"], ...users.map((u) => [u.name, u.isAdmin ? "yes" : "no", u.createTime])]);
+      printTable([
+        ["NAME", "ADMIN", "CREATED"],
+        ...users.map((u) => [u.name, u.isAdmin ? "yes" : "no", u.createTime]),
+      ]);
     });
 
   const token = program.command("token").description("manage tokens");

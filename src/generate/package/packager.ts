@@ -1,5 +1,13 @@
 // How generated files become one registry's artifact. One packager per flavour (archive, go, npm).
-import type { Commit, CommitDep, Flavour, PluginVersion, Scope, Template, TemplateVersion } from "../../core/types.js";
+import type {
+  Commit,
+  CommitDep,
+  Flavour,
+  PluginVersion,
+  Scope,
+  Template,
+  TemplateVersion,
+} from "../../core/types.js";
 import type { Packaged } from "../generator.js";
 import type { GeneratedFile } from "../run-plugins.js";
 

@@ -27,7 +27,8 @@ const suffixes: readonly [string, Scope][] = [
 
 export function parseArchiveFile(file: string): { ref: string; scope: Scope } {
   for (const [suffix, scope] of suffixes) {
-    if (file.endsWith(suffix) && file.length > suffix.length) return { ref: file.slice(0, -suffix.length), scope };
+    if (file.endsWith(suffix) && file.length > suffix.length)
+      return { ref: file.slice(0, -suffix.length), scope };
   }
   throw invalidArgument(
     `unknown archive "${file}": use {reference}.tar.gz, {reference}.include_imports.tar.gz or {reference}.include_imports_and_wkt.tar.gz`,
@@ -58,7 +59,8 @@ export function createDownloadHandler(auth: AuthService, generation: GenerationS
         .header("x-protodepot-commit", result.commit.id)
         .header("cache-control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
       if (request.headers["if-none-match"] === etag) return reply.code(304).send();
-      const scopeSuffix = scope === "module" ? "" : scope === "imports" ? ".include_imports" : ".include_imports_and_wkt";
+      const scopeSuffix =
+        scope === "module" ? "" : scope === "imports" ? ".include_imports" : ".include_imports_and_wkt";
       const name = `${p.templateOwner}-${p.templateName}-${p.moduleOwner}-${p.moduleName}-${version}${scopeSuffix}.tar.gz`;
       return reply
         .header("content-type", "application/gzip")

@@ -4,7 +4,11 @@ import type { AuthService } from "../../services/auth.js";
 import type { GenerationService } from "../../services/generation.js";
 import { createDownloadHandler, type DownloadParams } from "./download.js";
 
-export function registerArchiveRoutes(app: FastifyInstance, auth: AuthService, generation: GenerationService): void {
+export function registerArchiveRoutes(
+  app: FastifyInstance,
+  auth: AuthService,
+  generation: GenerationService,
+): void {
   app.get<{ Params: DownloadParams }>(
     "/v1/:templateOwner/:templateName/:templateVersion/:moduleOwner/:moduleName/:file",
     createDownloadHandler(auth, generation),

@@ -6,5 +6,8 @@ import { httpStatus } from "../../http/status.js";
 export function sendError(reply: FastifyReply, reason: unknown): FastifyReply {
   const err = RegistryError.from(reason);
   const details = err.fields.details?.length ? `\n${err.fields.details.join("\n")}` : "";
-  return reply.code(httpStatus[err.code]).type("text/plain; charset=utf-8").send(`${err.message}${details}\n`);
+  return reply
+    .code(httpStatus[err.code])
+    .type("text/plain; charset=utf-8")
+    .send(`${err.message}${details}\n`);
 }

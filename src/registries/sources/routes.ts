@@ -1,10 +1,10 @@
 // Routes of the module sources download.
 import type { FastifyInstance } from "fastify";
+import { invalidArgument } from "../../core/errors.js";
 import type { AuthService } from "../../services/auth.js";
 import type { ModuleService } from "../../services/modules.js";
 import { createArchiveHandler } from "./archive.js";
 import { sendError } from "./errors.js";
-import { invalidArgument } from "../../core/errors.js";
 
 export function registerSourceRoutes(app: FastifyInstance, auth: AuthService, modules: ModuleService): void {
   const archive = createArchiveHandler(auth, modules);
@@ -12,7 +12,10 @@ export function registerSourceRoutes(app: FastifyInstance, auth: AuthService, mo
     "/:owner/:module/archive/:file",
     async (request, reply) => {
       if (!request.params.file.endsWith(".tar.gz")) {
-        return sendError(reply, invalidArgument("only .tar.gz archives are served: GET …/archive/{ref}.tar.gz"));
+        return sendError(
+          reply,
+          invalidArgument("only .tar.gz archives are served: GET …/archive/{ref}.tar.gz"),
+        );
       }
       return archive(request, reply);
     },

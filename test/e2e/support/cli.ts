@@ -25,6 +25,7 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
 /** Throws with the CLI's output when it fails, so a broken step names itself. */
 export async function cliOk(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   const res = await runCli(args, env);
-  if (res.code !== 0) throw new Error(`protodepot ${args.join(" ")} exited ${res.code}:\n${res.stderr}${res.stdout}`);
+  if (res.code !== 0)
+    throw new Error(`protodepot ${args.join(" ")} exited ${res.code}:\n${res.stderr}${res.stdout}`);
   return res;
 }

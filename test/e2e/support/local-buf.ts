@@ -47,7 +47,15 @@ export async function localGenerate(opts: {
     join(ws, "buf.gen.yaml"),
     `version: v2\nplugins:\n  - local: ${opts.plugin}\n    out: out\n    strategy: all\n${opt ? `    opt:\n${opt}` : ""}`,
   );
-  const flags = opts.scope === "module" ? [] : opts.scope === "imports" ? ["--include-imports"] : ["--include-imports", "--include-wkt"];
-  await exec(bufPath, ["generate", "payments", ...flags], { cwd: ws, env: { ...process.env, BUF_CACHE_DIR: join(ws, ".cache") } });
+  const flags =
+    opts.scope === "module"
+      ? []
+      : opts.scope === "imports"
+        ? ["--include-imports"]
+        : ["--include-imports", "--include-wkt"];
+  await exec(bufPath, ["generate", "payments", ...flags], {
+    cwd: ws,
+    env: { ...process.env, BUF_CACHE_DIR: join(ws, ".cache") },
+  });
   return readTree(join(ws, "out"));
 }

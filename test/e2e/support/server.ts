@@ -20,17 +20,27 @@ export interface TestServer {
   kill(): Promise<void>;
 }
 
-export async function makeDataDir(prefix = "protodepot-e2e-"): Promise<{ dir: string; remove(): Promise<void> }> {
+export async function makeDataDir(
+  prefix = "protodepot-e2e-",
+): Promise<{ dir: string; remove(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-export async function startTestServer(opts: { dataDir: string; env?: Record<string, string>; args?: string[] }): Promise<TestServer> {
-  const child = spawn(process.execPath, [cliPath, "serve", "--port", "0", "--data", opts.dataDir, ...(opts.args ?? [])], {
-    cwd: repoRoot,
-    env: { ...process.env, PROTODEPOT_ADMIN_TOKEN: adminToken, PROTODEPOT_LOG_LEVEL: "warn", ...opts.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+export async function startTestServer(opts: {
+  dataDir: string;
+  env?: Record<string, string>;
+  args?: string[];
+}): Promise<TestServer> {
+  const child = spawn(
+    process.execPath,
+    [cliPath, "serve", "--port", "0", "--data", opts.dataDir, ...(opts.args ?? [])],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, PROTODEPOT_ADMIN_TOKEN: adminToken, PROTODEPOT_LOG_LEVEL: "warn", ...opts.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let out = "";
   child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
