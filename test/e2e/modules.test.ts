@@ -1,7 +1,7 @@
 // Issue 2 end to end: the real server driven by the real CLI, curl and tar.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -129,6 +129,19 @@ describe("module registry end to end", () => {
     assert.equal(again.stdout, archive.stdout);
     const labels = await cliOk(["label", "list", "demo/payments"], env);
     assert.match(labels.stdout, /^main\s+2\s+[0-9a-f]{32}/m);
+  });
+
+  it("stores a login per remote and uses it when no flag or env names one", async () => {
+    const home = { XDG_CONFIG_HOME: join(work, "login-config") };
+    const bad = await runCli(["login", server.url, "--token", "pd_wrong"], home);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /invalid token/);
+    const good = await cliOk(["login", server.url, "--token", adminToken], home);
+    assert.match(good.stdout, /logged in to http:\/\/127\.0\.0\.1:\d+ as admin/);
+    const listed = await cliOk(["token", "create", "--note", "from stored login"], home);
+    assert.match(listed.stdout, /^pd_/);
+    const settings = await stat(join(work, "login-config/protodepot/config.json"));
+    assert.equal(settings.mode & 0o777, 0o600);
   });
 
   it("creates and moves labels", async () => {
