@@ -4,6 +4,9 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
+import { openRemote } from "../../src/cli/client.js";
+import { ModuleService } from "../../src/gen/protodepot/v1/module_pb.js";
+import { readModuleDir } from "../../src/workspace/module-dir.js";
 import {
   adminToken,
   cliPath,
@@ -75,7 +78,9 @@ const env = {
 };
 try {
   const pushTimes: number[] = [];
+  const apiTimes: number[] = [];
   const buildTimes: number[] = [];
+  const client = (await openRemote({ remote: server.url, token: adminToken }, {})).client(ModuleService);
   // Round 0 warms caches on both sides and is not counted; each round changes a comment so every push is new.
   for (let round = 0; round <= rounds; round++) {
     const dir = join(work, `m${round}`);
@@ -83,17 +88,25 @@ try {
     await writeModule(dir, round);
     const b = await time(() => exec(buf, ["build", dir, "-o", join(work, "out.binpb")]));
     const p = await time(() => exec(process.execPath, [cliPath, "push", dir], { env }));
+    // The same push through the API from this process: the server's share, without the CLI's start.
+    await writeModule(dir, round + 1000);
+    const files = await readModuleDir(dir);
+    const a = await time(() => client.push({ files }));
     if (round > 0) {
       buildTimes.push(b);
       pushTimes.push(p);
+      apiTimes.push(a);
     }
   }
   const push = median(pushTimes);
+  const api = median(apiTimes);
   const build = median(buildTimes);
   console.log(`files: ${files}, rounds: ${rounds}`);
   console.log(`buf build        median ${build.toFixed(0)} ms`);
   console.log(`protodepot push  median ${push.toFixed(0)} ms (CLI start + upload + compile + store)`);
+  console.log(`API push         median ${api.toFixed(0)} ms (upload + compile + store, no CLI start)`);
   console.log(`ratio push / buf build: ${(push / build).toFixed(2)} (goal <= 1.2)`);
+  console.log(`ratio API push / buf build: ${(api / build).toFixed(2)}`);
 } finally {
   await server.stop();
   await data.remove();
