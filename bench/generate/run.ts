@@ -13,14 +13,13 @@ import {
   repoRoot,
   startTestServer,
 } from "../../test/e2e/support/server.js";
+import { median } from "../support.js";
 
 const exec = promisify(execFile);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const buf = join(repoRoot, "node_modules/.bin/buf");
 const esPlugin = join(repoRoot, "node_modules/.bin/protoc-gen-es");
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 /** Milliseconds until the first byte of the response body arrives. */
 function timeToFirstByte(url: string): Promise<number> {

@@ -14,6 +14,7 @@ import {
   repoRoot,
   startTestServer,
 } from "../../test/e2e/support/server.js";
+import { median, time } from "../support.js";
 
 const exec = promisify(execFile);
 const files = Number(process.env.BENCH_FILES ?? 500);
@@ -58,14 +59,6 @@ async function writeModule(dir: string, round: number): Promise<void> {
     await writeFile(join(dir, path), text);
   }
 }
-
-async function time(fn: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await fn();
-  return performance.now() - start;
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 const work = await mkdtemp(join(tmpdir(), "protodepot-bench-push-"));
 const data = await makeDataDir("protodepot-bench-data-");

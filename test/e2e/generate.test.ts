@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import { wipeArtifacts } from "./support/cache.js";
 import { cliOk } from "./support/cli.js";
 import { localGenerate, readTree } from "./support/local-buf.js";
+import { pluginRuns } from "./support/metrics.js";
 import { adminToken, makeDataDir, repoRoot, startTestServer, type TestServer } from "./support/server.js";
 
 const exec = promisify(execFile);
@@ -18,14 +19,6 @@ const stampPlugin = join(repoRoot, "test/fixtures/plugins/stamp.mjs");
 async function fetchBytes(url: string): Promise<{ status: number; bytes: Buffer; headers: Headers }> {
   const res = await fetch(url);
   return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()), headers: res.headers };
-}
-
-async function pluginRuns(server: TestServer): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  return text
-    .split("\n")
-    .filter((l) => l.startsWith("protodepot_plugin_runs_total"))
-    .reduce((n, l) => n + Number(l.split(" ").pop()), 0);
 }
 
 describe("remote generation (archive registry)", () => {

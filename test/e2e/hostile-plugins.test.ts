@@ -6,17 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { cliOk } from "./support/cli.js";
+import { pluginRuns } from "./support/metrics.js";
 import { adminToken, makeDataDir, repoRoot, startTestServer, type TestServer } from "./support/server.js";
 
 const fixture = (name: string) => join(repoRoot, "test/fixtures/plugins", name);
-
-async function pluginRuns(server: TestServer): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  return text
-    .split("\n")
-    .filter((l) => l.startsWith("protodepot_plugin_runs_total"))
-    .reduce((n, l) => n + Number(l.split(" ").pop()), 0);
-}
 
 describe("hostile plugins", () => {
   let data: Awaited<ReturnType<typeof makeDataDir>>;
