@@ -18,9 +18,11 @@ import { PluginService } from "./gen/protodepot/v1/plugin_pb.js";
 import { TemplateService } from "./gen/protodepot/v1/template_pb.js";
 import { UserService } from "./gen/protodepot/v1/user_pb.js";
 import { archivePackager } from "./generate/package/archive.js";
+import { npmPackager } from "./generate/package/npm.js";
 import { principalOf } from "./http/principal.js";
 import { createHostRuntime } from "./plugins/host/host-runtime.js";
 import { registerArchiveRoutes } from "./registries/archive/routes.js";
+import { registerNpmRoutes } from "./registries/npm/routes.js";
 import { registerSourceRoutes } from "./registries/sources/routes.js";
 import { createArtifactGenerator } from "./services/artifact-generator.js";
 import { createAuthService } from "./services/auth.js";
@@ -79,8 +81,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     blobs,
     modules,
     templates,
-    generator: createArtifactGenerator({ meta, blobs, runtime, limits: config.plugins, metrics }),
-    packagers: [archivePackager],
+    generator: createArtifactGenerator({ meta, blobs, runtime, limits: config.plugins, metrics, log }),
+    packagers: [archivePackager, npmPackager],
     goHost: config.go.host,
     npmScope: config.npm.scope,
   });
@@ -115,6 +117,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
   });
   registerSourceRoutes(app, auth, modules);
   registerArchiveRoutes(app, auth, generation);
+  registerNpmRoutes(app, auth, generation, {
+    modules,
+    scope: config.npm.scope,
+    publicUrl: config.server.publicUrl,
+    onBackgroundError: (err) => log.warn({ err }, "npm background generation failed"),
+  });
 
   const admin = await auth.ensureAdmin(config.adminToken);
   const adminUser = await meta.getUserByName("admin");

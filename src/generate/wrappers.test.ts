@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Registry } from "prom-client";
-import { Code, isRegistryError } from "../core/errors.js";
+import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import { createTarGz } from "../packaging/tar.js";
 import { createHostRuntime, isSandboxAvailable } from "../plugins/host/host-runtime.js";
 import {
@@ -14,7 +14,7 @@ import {
 } from "./generator.js";
 import { createGenerateMetrics } from "./metrics.js";
 import { buildExamples, fixturePlugins, type Workspace } from "./testing/examples.js";
-import { withCache, withConcurrencyLimit, withSingleflight } from "./wrappers.js";
+import { withCache, withConcurrencyLimit, withLogging, withSingleflight } from "./wrappers.js";
 
 const mib = 2 ** 20;
 const runtime = createHostRuntime({
@@ -237,4 +237,45 @@ test("withCache alone: get first, put only fresh successes, put's answer is retu
   fail = true;
   await assert.rejects(g.generate(noJob("broken")), /plugin failed/);
   assert.deepEqual(puts, ["miss"]);
+});
+
+describe("withLogging", () => {
+  const job: GenerationJob = {
+    key: "k",
+    prepare: () => Promise.reject(new Error("not used")),
+  };
+  const lines: { level: string; fields: Record<string, unknown>; message: string }[] = [];
+  const log = {
+    info: (fields: object, message: string) => lines.push({ level: "info", fields: { ...fields }, message }),
+    warn: (fields: object, message: string) => lines.push({ level: "warn", fields: { ...fields }, message }),
+  };
+
+  test("logs a finished generation with its size and a failed one with its code and plugin", async () => {
+    const ok: Generator = {
+      generate: async () => ({
+        key: "k",
+        bytes: new Uint8Array(3),
+        digest: "sha256:x",
+        size: 3,
+        extra: {},
+        fileCount: 2,
+      }),
+    };
+    await withLogging(log)(ok).generate(job);
+    const failing: Generator = {
+      generate: () =>
+        Promise.reject(
+          new RegistryError(Code.Unprocessable, "plugin a/b:v1 failed: no", { plugin: "a/b:v1" }),
+        ),
+    };
+    await assert.rejects(withLogging(log)(failing).generate(job), /failed: no/);
+    assert.deepEqual(
+      lines.map((l) => [l.level, l.message, l.fields.bytes ?? l.fields.plugin]),
+      [
+        ["info", "generation finished", 3],
+        ["warn", "generation failed", "a/b:v1"],
+      ],
+    );
+    assert.equal(lines[1]?.fields.code, Code.Unprocessable);
+  });
 });

@@ -119,3 +119,31 @@ function aborted(signal: AbortSignal | undefined): RegistryError {
   const reason: unknown = signal?.reason;
   return new RegistryError(Code.Unavailable, "generation was cancelled", {}, { cause: reason });
 }
+
+export interface GenerationLog {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
+/** One log line per real generation: how long it took and how big it was, or why it failed. */
+export function withLogging(log: GenerationLog): Wrapper<GenerationResult> {
+  return (inner) => ({
+    async generate(job, signal) {
+      const started = performance.now();
+      try {
+        const result = await inner.generate(job, signal);
+        const ms = Math.round(performance.now() - started);
+        log.info({ key: job.key, ms, bytes: result.size, files: result.fileCount }, "generation finished");
+        return result;
+      } catch (err) {
+        const ms = Math.round(performance.now() - started);
+        const e = RegistryError.from(err);
+        log.warn(
+          { key: job.key, ms, code: e.code, plugin: e.fields.plugin, error: e.message },
+          "generation failed",
+        );
+        throw err;
+      }
+    },
+  });
+}

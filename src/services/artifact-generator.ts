@@ -5,8 +5,10 @@ import { compose, createGenerator, type Generator } from "../generate/generator.
 import { createGenerateMetrics } from "../generate/metrics.js";
 import {
   type GenerationCache,
+  type GenerationLog,
   withCache,
   withConcurrencyLimit,
+  withLogging,
   withSingleflight,
 } from "../generate/wrappers.js";
 import type { PluginRuntime } from "../plugins/runtime.js";
@@ -21,6 +23,7 @@ export interface ArtifactGeneratorOptions {
   runtime: PluginRuntime;
   limits: { maxFiles: number; maxOutputBytes: number; concurrency: number };
   metrics: Registry;
+  log: GenerationLog;
 }
 
 /** Artifacts live in the blob store by content and in the metadata store by key; a record is written last. */
@@ -49,7 +52,7 @@ export function createArtifactGenerator(opts: ArtifactGeneratorOptions): Generat
   // Singleflight outermost so concurrent first requests share one flight; the cache inside it so a request
   // arriving just after a flight lands reads the record instead of generating again.
   const cached = withCache(createArtifactCache(opts.meta, opts.blobs))(
-    compose(engine, withConcurrencyLimit(opts.limits.concurrency)),
+    compose(engine, withLogging(opts.log), withConcurrencyLimit(opts.limits.concurrency)),
   );
   return compose(cached, withSingleflight<ArtifactRecord>());
 }

@@ -273,6 +273,34 @@ export function createGenerationService(opts: GenerationServiceOptions) {
       return lists.flat();
     },
 
+    /**
+     * What a packager would be told about one synthetic version, from metadata alone (no image read, no plugin run):
+     * the Go proxy renders `.mod` from it, byte-identical to the go.mod inside the zip.
+     */
+    async describeVersion(templateName: FullName, moduleName: FullName, version: SyntheticVersion, flavour: Flavour): Promise<PackageContext> {
+      const template = await templates.getTemplate(templateName);
+      const templateVersion = await templates.getVersion(template, version.templateVersion);
+      const mod = await modules.getModule(moduleName);
+      const commit = await meta.getCommitBySeq(mod.id, version.commitSeq);
+      if (!commit) {
+        throw new RegistryError(Code.NotFound, `module ${moduleName.owner}/${moduleName.name} has no commit with sequence ${version.commitSeq}`, {
+          owner: moduleName.owner,
+          module: moduleName.name,
+        });
+      }
+      const resolved = await templates.resolvePlugins(template, templateVersion);
+      return {
+        template,
+        templateVersion,
+        commit,
+        deps: await meta.listCommitDeps(commit.id),
+        plugins: resolved.map((r) => r.version),
+        scope: packagers.get(flavour)?.fixedScope ?? "module",
+        goHost: opts.goHost,
+        npmScope: opts.npmScope,
+      };
+    },
+
     async openArtifact(record: ArtifactRecord): Promise<Readable> {
       const stream = await blobs.get(record.blob);
       if (!stream) throw new RegistryError(Code.Internal, `artifact blob ${record.blob} is missing`);

@@ -1,10 +1,10 @@
 // Plugins and plugin versions. Host-command versions run executables of this machine, so only admins add them.
-import { accessSync, constants, statSync } from "node:fs";
-import { delimiter, isAbsolute, join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import semver from "semver";
 import { Code, RegistryError } from "../core/errors.js";
 import { type FullName, parseFullName } from "../core/names.js";
 import type { Plugin, PluginVersion, RuntimeLibraries, Visibility } from "../core/types.js";
+import { resolveCommand as resolveSandboxCommand } from "../plugins/host/sandbox.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import { type Principal, requireAdmin, requireOwner } from "./auth.js";
 
@@ -27,31 +27,32 @@ export function checkPluginVersion(version: string): string {
   return version;
 }
 
-/** Resolves argv[0] on PATH to an absolute, executable file, so the sandbox can bind exactly that. */
+/**
+ * Checks at registration what the runtime will do at every run (argv[0] absolute or on PATH, executable), and
+ * stores the absolute path, so a later change of PATH cannot change what a version runs.
+ */
 export function resolveCommand(command: readonly string[], path = process.env.PATH ?? ""): string[] {
-  const [exe, ...args] = command;
+  const [exe = "", ...args] = command;
   if (!exe)
     throw new RegistryError(
       Code.InvalidArgument,
       "a host plugin needs a command, e.g. --command /usr/bin/protoc-gen-go",
     );
-  const candidates = isAbsolute(exe)
-    ? [exe]
-    : exe.includes("/")
-      ? [join(process.cwd(), exe)]
-      : path.split(delimiter).map((d) => join(d, exe));
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      if (statSync(candidate).isFile()) return [candidate, ...args];
-    } catch {
-      // Try the next directory on PATH.
-    }
+  try {
+    // The path as given (e.g. node_modules/.bin/x), not the resolved symlink target: the runtime resolves it.
+    const absolute = isAbsolute(exe)
+      ? exe
+      : exe.includes("/")
+        ? join(process.cwd(), exe)
+        : resolveSandboxCommand([exe], path).executable;
+    resolveSandboxCommand([absolute, ...args], path);
+    return [absolute, ...args];
+  } catch (err) {
+    throw new RegistryError(
+      Code.InvalidArgument,
+      `plugin command "${exe}" is not an executable file on this server (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
-  throw new RegistryError(
-    Code.InvalidArgument,
-    `plugin command "${exe}" is not an executable file on this server`,
-  );
 }
 
 function checkRuntimeLibraries(libs: RuntimeLibraries): RuntimeLibraries {

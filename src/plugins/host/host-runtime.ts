@@ -52,6 +52,14 @@ function memoryPrefix(memoryBytes: number): string[] {
 export function createHostRuntime(opts: HostRuntimeOptions): PluginRuntime {
   const sandboxed = opts.sandbox ?? isSandboxAvailable();
   const resolved = new Map<string, SandboxCommand>();
+  if (!sandboxed) {
+    opts.log?.warn(
+      { bwrap: bwrapPath, allowUnsandboxed: opts.allowUnsandboxed },
+      opts.allowUnsandboxed
+        ? "bubblewrap is missing: host plugins run unsandboxed because plugins.allowUnsandboxed is set"
+        : "bubblewrap is missing: plugin runs will be refused until it is installed (apt-get install bubblewrap)",
+    );
+  }
   const nodeOptions = `--max-old-space-size=${Math.max(16, Math.floor((opts.memoryBytes * 3) / 4 / 2 ** 20))}`;
 
   function spec(command: SandboxCommand): ProcessSpec {
