@@ -1,0 +1,21 @@
+// The shape every GOPROXY endpoint handler shares: routes.ts parses the path once and hands each handler its target.
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { AuthService } from "../../services/auth.js";
+import type { GenerationService } from "../../services/generation.js";
+import type { GoproxyTarget } from "./module-path.js";
+
+export interface GoproxyDeps {
+  auth: AuthService;
+  generation: GenerationService;
+}
+
+export type GoproxyHandler<E extends GoproxyTarget["endpoint"]> = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  target: Extract<GoproxyTarget, { endpoint: E }>,
+) => Promise<FastifyReply>;
+
+/** A version's .info, .mod and .zip never change once served (DESIGN.md invariant 2). */
+export const immutable = "public, max-age=31536000, immutable";
+/** list and @latest move with every push. */
+export const revalidate = "no-cache";

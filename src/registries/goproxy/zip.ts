@@ -1,0 +1,35 @@
+// GET /go/{module}/@v/{version}.zip: the module zip, generated on first request and streamed from the blob store.
+import { goVersion } from "../../core/synthetic-version.js";
+import { principalOf } from "../../http/principal.js";
+import type { GoproxyDeps, GoproxyHandler } from "./handler.js";
+import { immutable } from "./handler.js";
+import { parseGoVersion } from "./module-path.js";
+
+export function createZipHandler({ auth, generation }: GoproxyDeps): GoproxyHandler<"zip"> {
+  return async (request, reply, { module, version }) => {
+    const principal = await principalOf(auth, request);
+    const wanted = parseGoVersion(version, module);
+    const { templateVersion, commit } = await generation.resolveVersion(
+      module.template,
+      module.module,
+      wanted,
+    );
+    // By commit id and numbered template version: the key of exactly one artifact, whatever labels do meanwhile.
+    const result = await generation.generate(principal, {
+      template: module.template,
+      templateVersion: `v${templateVersion.number}`,
+      module: module.module,
+      ref: commit.id,
+      scope: "module",
+      flavour: "go",
+    });
+    const name = `${module.module.name}-${goVersion(wanted)}.zip`;
+    return reply
+      .header("cache-control", immutable)
+      .header("etag", `"${result.record.digest}"`)
+      .header("content-type", "application/zip")
+      .header("content-length", String(result.record.size))
+      .header("content-disposition", `attachment; filename="${name}"`)
+      .send(await generation.openArtifact(result.record));
+  };
+}
