@@ -18,10 +18,12 @@ import { PluginService } from "./gen/protodepot/v1/plugin_pb.js";
 import { TemplateService } from "./gen/protodepot/v1/template_pb.js";
 import { UserService } from "./gen/protodepot/v1/user_pb.js";
 import { archivePackager } from "./generate/package/archive.js";
+import { goPackager } from "./generate/package/go.js";
 import { npmPackager } from "./generate/package/npm.js";
 import { principalOf } from "./http/principal.js";
 import { createHostRuntime } from "./plugins/host/host-runtime.js";
 import { registerArchiveRoutes } from "./registries/archive/routes.js";
+import { registerGoproxyRoutes } from "./registries/goproxy/routes.js";
 import { registerNpmRoutes } from "./registries/npm/routes.js";
 import { registerSourceRoutes } from "./registries/sources/routes.js";
 import { createArtifactGenerator } from "./services/artifact-generator.js";
@@ -82,7 +84,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     modules,
     templates,
     generator: createArtifactGenerator({ meta, blobs, runtime, limits: config.plugins, metrics, log }),
-    packagers: [archivePackager, npmPackager],
+    packagers: [archivePackager, npmPackager, goPackager],
     goHost: config.go.host,
     npmScope: config.npm.scope,
   });
@@ -117,6 +119,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   });
   registerSourceRoutes(app, auth, modules);
   registerArchiveRoutes(app, auth, generation);
+  registerGoproxyRoutes(app, auth, generation, { goHost: config.go.host });
   registerNpmRoutes(app, auth, generation, {
     modules,
     scope: config.npm.scope,

@@ -277,16 +277,25 @@ export function createGenerationService(opts: GenerationServiceOptions) {
      * What a packager would be told about one synthetic version, from metadata alone (no image read, no plugin run):
      * the Go proxy renders `.mod` from it, byte-identical to the go.mod inside the zip.
      */
-    async describeVersion(templateName: FullName, moduleName: FullName, version: SyntheticVersion, flavour: Flavour): Promise<PackageContext> {
+    async describeVersion(
+      templateName: FullName,
+      moduleName: FullName,
+      version: SyntheticVersion,
+      flavour: Flavour,
+    ): Promise<PackageContext> {
       const template = await templates.getTemplate(templateName);
       const templateVersion = await templates.getVersion(template, version.templateVersion);
       const mod = await modules.getModule(moduleName);
       const commit = await meta.getCommitBySeq(mod.id, version.commitSeq);
       if (!commit) {
-        throw new RegistryError(Code.NotFound, `module ${moduleName.owner}/${moduleName.name} has no commit with sequence ${version.commitSeq}`, {
-          owner: moduleName.owner,
-          module: moduleName.name,
-        });
+        throw new RegistryError(
+          Code.NotFound,
+          `module ${moduleName.owner}/${moduleName.name} has no commit with sequence ${version.commitSeq}`,
+          {
+            owner: moduleName.owner,
+            module: moduleName.name,
+          },
+        );
       }
       const resolved = await templates.resolvePlugins(template, templateVersion);
       return {

@@ -127,7 +127,10 @@ const relativeSpecifier = /(\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)(["'])
  * lands on a file generated from a dependency's `.proto` (`{stem}_pb.js`, `{stem}.ts`, …) is pointed at the
  * dependency's package. Imports of this package's own files are left alone.
  */
-export function rewriteDependencyImports(files: readonly GeneratedFile[], ctx: PackageContext): GeneratedFile[] {
+export function rewriteDependencyImports(
+  files: readonly GeneratedFile[],
+  ctx: PackageContext,
+): GeneratedFile[] {
   const protoFiles = ctx.protoFiles;
   if (!protoFiles || ctx.deps.length === 0) return [...files];
   const packages = dependencyPackages(ctx);
@@ -138,11 +141,20 @@ export function rewriteDependencyImports(files: readonly GeneratedFile[], ctx: P
   }
   const own = new Set(files.map((f) => f.path));
   const ownsPath = (p: string) =>
-    own.has(p) || [".js", ".ts", ".d.ts", ".mjs", ".cjs"].some((ext) => own.has(p + ext) || own.has(p.replace(/\.js$/, ext)));
+    own.has(p) ||
+    [".js", ".ts", ".d.ts", ".mjs", ".cjs"].some(
+      (ext) => own.has(p + ext) || own.has(p.replace(/\.js$/, ext)),
+    );
+  // `demo/money/v1/money_pb.js` → tries `money_pb`, then `money`: generated names extend the proto's stem.
   const dependencyOf = (target: string): string | undefined => {
-    const bare = target.replace(/(\.d)?\.[cm]?[jt]s$/, "");
-    for (let cut = bare.length; cut > 0; cut = Math.max(bare.lastIndexOf("_", cut - 1), bare.lastIndexOf(".", cut - 1))) {
-      const pkg = stems.get(bare.slice(0, cut));
+    const dir = posix.dirname(target);
+    const name = posix.basename(target).replace(/(\.d)?\.[cm]?[jt]s$/, "");
+    for (
+      let cut = name.length;
+      cut > 0;
+      cut = Math.max(name.lastIndexOf("_", cut - 1), name.lastIndexOf(".", cut - 1))
+    ) {
+      const pkg = stems.get(posix.join(dir, name.slice(0, cut)));
       if (pkg) return pkg;
     }
     return undefined;
@@ -184,7 +196,8 @@ export function npmDependencies(ctx: PackageContext): Record<string, string> {
   for (const plugin of ctx.plugins) {
     for (const lib of plugin.runtimeLibraries.npm ?? []) {
       const prev = deps.get(lib.package);
-      if (prev === undefined || minimum(lib.version) > minimum(prev)) deps.set(lib.package, lib.version);
+      if (prev === undefined || semver.gt(minimum(lib.version), minimum(prev)))
+        deps.set(lib.package, lib.version);
     }
   }
   for (const pkg of dependencyPackages(ctx).values()) deps.set(pkg.name, pkg.version);
@@ -214,7 +227,7 @@ export function renderPackageJson(ctx: PackageContext, dependencies: Record<stri
   const manifest = {
     name: npmPackageName(ctx.npmScope, parts),
     version: semverVersion({ templateVersion: ctx.templateVersion.number, commitSeq: ctx.commit.seq }),
-    description: npmDescription(ctx),
+    description: npmDescription(parts, ctx.commit.id, ctx.templateVersion.number),
     type: "module",
     sideEffects: false,
     exports: {
@@ -227,8 +240,9 @@ export function renderPackageJson(ctx: PackageContext, dependencies: Record<stri
   return `${JSON.stringify(manifest, null, 2)}\n`;
 }
 
-export function npmDescription(ctx: PackageContext): string {
-  return `Generated code of module ${ctx.commit.owner}/${ctx.commit.module} (commit ${ctx.commit.id}) by template ${ctx.template.owner}/${ctx.template.name} v${ctx.templateVersion.number}`;
+/** One line naming what a package holds, shared by package.json and the packument. */
+export function npmDescription(p: NpmPackageParts, commitId: string, templateVersion: number): string {
+  return `Generated code of module ${p.moduleOwner}/${p.moduleName} (commit ${commitId}) by template ${p.templateOwner}/${p.templateName} v${templateVersion}`;
 }
 
 export const npmPackager: Packager = {

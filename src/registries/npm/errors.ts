@@ -1,0 +1,14 @@
+// Errors of the npm registry: `{"error": "…"}` with the HTTP status of the domain code, as npm prints them.
+import type { FastifyReply } from "fastify";
+import { RegistryError } from "../../core/errors.js";
+import { httpStatus } from "../../http/status.js";
+
+export function sendError(reply: FastifyReply, reason: unknown): FastifyReply {
+  const err = RegistryError.from(reason);
+  const details = err.fields.details?.length ? `\n${err.fields.details.join("\n")}` : "";
+  return reply
+    .code(httpStatus[err.code])
+    .header("cache-control", "no-store")
+    .type("application/json; charset=utf-8")
+    .send(JSON.stringify({ error: `${err.message}${details}` }));
+}
