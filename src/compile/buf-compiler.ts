@@ -80,7 +80,11 @@ export function createBufCompiler(opts: BufCompilerOptions = {}): Compiler {
           { cwd: dir, timeoutMs, signal, stdin: await workspaceTar(input) },
         );
         if (result.code !== 0) throw buildError(result, input);
-        const image = new Uint8Array(result.stdout.buffer, result.stdout.byteOffset, result.stdout.byteLength);
+        const image = new Uint8Array(
+          result.stdout.buffer,
+          result.stdout.byteOffset,
+          result.stdout.byteLength,
+        );
         checkUniqueSymbols(fromBinary(FileDescriptorSetSchema, image), owners);
         return { image };
       } finally {
@@ -161,7 +165,9 @@ function workspaceTar(input: CompileInput): Promise<Buffer> {
   return createTar([
     { path: "buf.yaml", content: new TextEncoder().encode(bufYaml) },
     ...protos(input.module.files).map((f) => ({ path: `${moduleDir}/${f.path}`, content: f.content })),
-    ...input.deps.flatMap((dep, i) => protos(dep.files).map((f) => ({ path: `${depDir(i)}/${f.path}`, content: f.content }))),
+    ...input.deps.flatMap((dep, i) =>
+      protos(dep.files).map((f) => ({ path: `${depDir(i)}/${f.path}`, content: f.content })),
+    ),
   ]);
 }
 

@@ -14,7 +14,11 @@ describe("quick start (serve --demo)", () => {
 
   before(async () => {
     data = await makeDataDir();
-    server = await startTestServer({ dataDir: data.dir, args: ["--demo"], env: { PROTODEPOT_ADMIN_TOKEN: "" } });
+    server = await startTestServer({
+      dataDir: data.dir,
+      args: ["--demo"],
+      env: { PROTODEPOT_ADMIN_TOKEN: "" },
+    });
   });
   after(async () => {
     await server.stop();
@@ -28,13 +32,24 @@ describe("quick start (serve --demo)", () => {
     assert.equal(who.code, 0, who.stderr);
     assert.match(who.stdout, /^pd_/);
     await server.stop();
-    server = await startTestServer({ dataDir: data.dir, args: ["--demo"], env: { PROTODEPOT_ADMIN_TOKEN: "" } });
+    server = await startTestServer({
+      dataDir: data.dir,
+      args: ["--demo"],
+      env: { PROTODEPOT_ADMIN_TOKEN: "" },
+    });
     assert.doesNotMatch(server.output(), /admin token/);
   });
 
   it("has the demo modules and serves generated code for them", async () => {
-    const sources = await exec("sh", ["-c", `curl -fsS ${server.url}/demo/payments/archive/main.tar.gz | tar tz`]);
-    assert.deepEqual(sources.stdout.trim().split("\n").sort(), ["README.md", "buf.yaml", "demo/payments/v1/payments.proto"]);
+    const sources = await exec("sh", [
+      "-c",
+      `curl -fsS ${server.url}/demo/payments/archive/main.tar.gz | tar tz`,
+    ]);
+    assert.deepEqual(sources.stdout.trim().split("\n").sort(), [
+      "README.md",
+      "buf.yaml",
+      "demo/payments/v1/payments.proto",
+    ]);
     const generated = await exec("sh", [
       "-c",
       `curl -fsS ${server.url}/v1/protodepot/es/latest/demo/payments/main.tar.gz | tar tz`,

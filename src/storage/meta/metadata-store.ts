@@ -73,7 +73,12 @@ export interface MetadataStore {
   getLabel(moduleId: string, name: string): Promise<Label | undefined>;
   listLabels(moduleId: string): Promise<Label[]>;
   /** `mode: "create"` fails with AlreadyExists if present; `"move"` fails with NotFound if absent; `"upsert"` does either. */
-  setLabel(moduleId: string, name: string, commitId: string, mode: "create" | "move" | "upsert"): Promise<Label>;
+  setLabel(
+    moduleId: string,
+    name: string,
+    commitId: string,
+    mode: "create" | "move" | "upsert",
+  ): Promise<Label>;
 
   // Plugins.
   createPlugin(input: { owner: string; name: string; visibility: Visibility }): Promise<Plugin>;
