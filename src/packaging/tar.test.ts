@@ -66,7 +66,8 @@ describe("createTarGz", () => {
 
   it("writes fixed metadata that the real tar sees", async (t) => {
     const probe = spawnSync("tar", ["--version"]);
-    if (probe.error) return t.skip("tar is not installed");
+    // CI has every tool: there a missing one fails the test instead of skipping it.
+    if (probe.error && !process.env.CI) return t.skip("tar is not installed");
     const dir = mkdtempSync(join(tmpdir(), "protodepot-tar-"));
     try {
       const file = join(dir, "out.tar.gz");
