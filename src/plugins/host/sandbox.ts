@@ -121,10 +121,13 @@ export function bwrapArgs({ command, env }: BwrapOptions): string[] {
     else args.push("--ro-bind", dir, dir);
   }
   for (const file of etcFiles) args.push("--ro-bind-try", file, file);
+  // The private /tmp comes before the plugin's own binds: a plugin installed under /tmp (a checkout there, say)
+  // is then bound on top of it instead of hidden by it.
+  args.push("--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev");
   for (const dir of command.binds) {
     if (!systemDirs.some((s) => within(dir, s))) args.push("--ro-bind", dir, dir);
   }
-  args.push("--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp", "--clearenv");
+  args.push("--chdir", "/tmp", "--clearenv");
   for (const [k, v] of Object.entries(env)) args.push("--setenv", k, v);
   args.push("--", command.executable, ...command.args);
   return args;
