@@ -8,7 +8,8 @@ import { Code, isRegistryError } from "../../core/errors.js";
 import type { PluginRuntime } from "../runtime.js";
 import { createHostRuntime, isSandboxAvailable } from "./host-runtime.js";
 
-const fixtures = join(import.meta.dirname, "../../../test/fixtures/plugins");
+const repo = join(import.meta.dirname, "../../..");
+const fixtures = join(repo, "test/fixtures/plugins");
 const mib = 2 ** 20;
 const limits = {
   timeoutMs: 10_000,
@@ -100,8 +101,8 @@ describe("host runtime in bwrap", {
     assert.deepEqual(report.sees, {
       "/etc/passwd": false,
       "/root": false,
-      "/work/main/src": false,
-      "/work/main/node_modules": true,
+      [join(repo, "src")]: false,
+      [join(repo, "node_modules")]: true,
     });
     assert.equal(report.canWriteBesideScript, false);
   });
