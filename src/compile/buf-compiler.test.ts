@@ -187,10 +187,4 @@ describe("buf compiler", () => {
     );
     assert.match(lines[0] ?? "", /not found at \/nonexistent\/buf/);
   });
-
-  it("reports its version once", async () => {
-    const version = await compiler.version();
-    assert.match(version, /^\d+\.\d+\.\d+/);
-    assert.equal(await compiler.version(), version);
-  });
 });

@@ -36,8 +36,6 @@ export interface CompileOutput {
 
 export interface Compiler {
   compile(input: CompileInput, signal?: AbortSignal): Promise<CompileOutput>;
-  /** `buf --version`, e.g. `1.75.0`, for CodeGeneratorRequest.compiler_version. */
-  version(): Promise<string>;
 }
 
 export interface BufCompilerOptions {
@@ -58,7 +56,6 @@ const depDir = (i: number) => `d${i}`;
 export function createBufCompiler(opts: BufCompilerOptions = {}): Compiler {
   const command = opts.bufPath ? { file: opts.bufPath, args: [] } : defaultBuf();
   const timeoutMs = opts.timeoutMs ?? defaultTimeoutMs;
-  let version: Promise<string> | undefined;
 
   return {
     async compile(input, signal) {
@@ -90,26 +87,6 @@ export function createBufCompiler(opts: BufCompilerOptions = {}): Compiler {
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
-    },
-
-    version() {
-      version ??= (async () => {
-        const dir = await mkdtemp(join(tmpdir(), "protodepot-buf-version-"));
-        try {
-          const result = await run(command, ["--version"], { cwd: dir, timeoutMs });
-          if (result.code !== 0) {
-            throw new RegistryError(Code.Internal, `buf --version failed: ${result.stderr.trim()}`);
-          }
-          return result.stdout.toString("utf8").trim();
-        } finally {
-          await rm(dir, { recursive: true, force: true });
-        }
-      })();
-      // A failure is not cached: the next caller tries again.
-      version.catch(() => {
-        version = undefined;
-      });
-      return version;
     },
   };
 }
