@@ -1,6 +1,5 @@
 // The quick start's demo: pushes examples/money and examples/payments once, so a newcomer has something to fetch.
 import { fileURLToPath } from "node:url";
-import type { FastifyBaseLogger as Logger } from "fastify";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import { readModuleDir } from "../workspace/module-dir.js";
 import type { ModuleService } from "./modules.js";
@@ -13,7 +12,11 @@ export const demoModules = [
   { dir: "payments", name: "demo/payments" },
 ] as const;
 
-export async function seedDemo(modules: ModuleService, meta: MetadataStore, log: Logger): Promise<void> {
+export async function seedDemo(
+  modules: ModuleService,
+  meta: MetadataStore,
+  log: { info(fields: object, message: string): void },
+): Promise<void> {
   const admin = await meta.getUserByName("admin");
   if (!admin) return;
   for (const demo of demoModules) {
