@@ -33,8 +33,11 @@ export async function createNpmProject(opts: {
   );
   const userConfig = join(opts.dir, "..", "npm-userconfig");
   await writeFile(userConfig, "");
+  // Under `npm test` the outer npm exports its whole configuration as npm_config_* variables (e.g. a user's
+  // omit-lockfile-registry-resolved): the consumer's npm must not inherit them.
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
   const env = {
-    ...process.env,
+    ...inherited,
     npm_config_cache: join(opts.dir, "..", "npm-cache"),
     npm_config_userconfig: userConfig,
     npm_config_audit: "false",
