@@ -35,6 +35,7 @@ import { createModuleService } from "./services/modules.js";
 import { createPluginService } from "./services/plugins.js";
 import { createTemplateService } from "./services/templates.js";
 import type { BlobStore } from "./storage/blob/blob-store.js";
+import { withContentCache } from "./storage/blob/content-cache.js";
 import { createFsBlobStore } from "./storage/blob/fs/fs-blob-store.js";
 import type { MetadataStore } from "./storage/meta/metadata-store.js";
 import { createSqliteMetadataStore } from "./storage/meta/sqlite/sqlite-metadata-store.js";
@@ -69,7 +70,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const log: FastifyBaseLogger = app.log;
   mkdirSync(config.dataDir, { recursive: true });
   const meta = await metadataDrivers[config.storage.meta.driver](config);
-  const blobs = await blobDrivers[config.storage.blob.driver](config);
+  const stored = await blobDrivers[config.storage.blob.driver](config);
+  const { cacheBytes, cacheItemBytes } = config.storage.blob;
+  const blobs =
+    cacheBytes > 0
+      ? withContentCache(stored, { maxBytes: cacheBytes, maxItemBytes: cacheItemBytes })
+      : stored;
   const compiler = createBufCompiler({});
   const auth = createAuthService(meta);
   const modules = createModuleService({ meta, blobs, compiler, limits: config.limits });

@@ -36,6 +36,14 @@ export const configSchema = z.strictObject({
           fsRoot: z.string().optional(),
           /** fsync each blob before it becomes visible (durability across power loss, at a cost). */
           fsync: z.boolean().default(true),
+          /** Memory for small immutable blobs (artifacts, sources) served hot; 0 turns the cache off. */
+          cacheBytes: z
+            .number()
+            .int()
+            .min(0)
+            .default(64 * mib),
+          /** Blobs larger than this always stream from storage. */
+          cacheItemBytes: z.number().int().positive().default(mib),
         })
         .prefault({}),
     })
