@@ -1,19 +1,12 @@
 // bench/generate: cold remote generation vs local `buf generate`, and cached archive downloads under load.
 import { execFile } from "node:child_process";
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
 import { request } from "node:http";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import autocannon from "autocannon";
-import {
-  adminToken,
-  cliPath,
-  makeDataDir,
-  repoRoot,
-  startTestServer,
-} from "../../test/e2e/support/server.js";
-import { median } from "../support.js";
+import { cliPath, repoRoot } from "../../test/e2e/support/server.js";
+import { median, startBenchServer } from "../support.js";
 
 const exec = promisify(execFile);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
@@ -40,15 +33,8 @@ async function rssKiB(pid: number): Promise<number> {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
 }
 
-const work = await mkdtemp(join(tmpdir(), "protodepot-bench-gen-"));
-const data = await makeDataDir("protodepot-bench-data-");
-const server = await startTestServer({ dataDir: data.dir });
-const env = {
-  ...process.env,
-  PROTODEPOT_REMOTE: server.url,
-  PROTODEPOT_TOKEN: adminToken,
-  XDG_CONFIG_HOME: work,
-};
+const bench = await startBenchServer("gen");
+const { server, work, env } = bench;
 try {
   await exec(process.execPath, [cliPath, "push", join(repoRoot, "examples/money")], { env });
   // A local buf workspace with the same two modules and the same plugin and parameter.
@@ -103,7 +89,5 @@ try {
     `  server RSS ${(before / 1024).toFixed(0)} MiB before, ${(afterRss / 1024).toFixed(0)} MiB after`,
   );
 } finally {
-  await server.stop();
-  await data.remove();
-  await rm(work, { recursive: true, force: true });
+  await bench.close();
 }

@@ -1,20 +1,13 @@
 // bench/goproxy: cold `go mod download` of a generated module vs local `buf generate` + Go module zip packaging, and
 // warm `go mod download` (server cache hit) after `go clean -modcache`.
 import { execFile } from "node:child_process";
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cp, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import { createGoModuleZip } from "../../src/generate/package/go.js";
 import { goHost, goOk, makeGoEnv } from "../../test/e2e/support/go.js";
-import {
-  adminToken,
-  cliPath,
-  makeDataDir,
-  repoRoot,
-  startTestServer,
-} from "../../test/e2e/support/server.js";
-import { median, time } from "../support.js";
+import { cliPath, repoRoot } from "../../test/e2e/support/server.js";
+import { median, startBenchServer, time } from "../support.js";
 
 const exec = promisify(execFile);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
@@ -34,15 +27,8 @@ async function listFiles(dir: string): Promise<{ path: string; content: Uint8Arr
   return out;
 }
 
-const work = await mkdtemp(join(tmpdir(), "protodepot-bench-go-"));
-const data = await makeDataDir("protodepot-bench-data-");
-const server = await startTestServer({ dataDir: data.dir });
-const env = {
-  ...process.env,
-  PROTODEPOT_REMOTE: server.url,
-  PROTODEPOT_TOKEN: adminToken,
-  XDG_CONFIG_HOME: work,
-};
+const bench = await startBenchServer("go");
+const { server, work, env } = bench;
 try {
   await exec(process.execPath, [cliPath, "push", join(repoRoot, "examples/money")], { env });
   const go = await makeGoEnv(join(work, "go"), server.url);
@@ -109,7 +95,5 @@ try {
   console.log(`  ratio cold remote / local: ${(median(cold) / median(local)).toFixed(2)}`);
   console.log(`  ratio warm remote / local: ${(median(warm) / median(local)).toFixed(2)}`);
 } finally {
-  await server.stop();
-  await data.remove();
-  await rm(work, { recursive: true, force: true });
+  await bench.close();
 }

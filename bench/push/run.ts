@@ -1,20 +1,13 @@
 // bench/push: `protodepot push` of a ~500-file module vs `buf build` of the same directory, side by side.
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { openRemote } from "../../src/cli/client.js";
 import { ModuleService } from "../../src/gen/protodepot/v1/module_pb.js";
 import { readModuleDir } from "../../src/workspace/module-dir.js";
-import {
-  adminToken,
-  cliPath,
-  makeDataDir,
-  repoRoot,
-  startTestServer,
-} from "../../test/e2e/support/server.js";
-import { median, time } from "../support.js";
+import { adminToken, cliPath, repoRoot } from "../../test/e2e/support/server.js";
+import { median, startBenchServer, time } from "../support.js";
 
 const exec = promisify(execFile);
 const files = Number(process.env.BENCH_FILES ?? 500);
@@ -60,15 +53,8 @@ async function writeModule(dir: string, round: number): Promise<void> {
   }
 }
 
-const work = await mkdtemp(join(tmpdir(), "protodepot-bench-push-"));
-const data = await makeDataDir("protodepot-bench-data-");
-const server = await startTestServer({ dataDir: data.dir });
-const env = {
-  ...process.env,
-  PROTODEPOT_REMOTE: server.url,
-  PROTODEPOT_TOKEN: adminToken,
-  XDG_CONFIG_HOME: work,
-};
+const bench = await startBenchServer("push");
+const { server, work, env } = bench;
 try {
   const pushTimes: number[] = [];
   const apiTimes: number[] = [];
@@ -101,7 +87,5 @@ try {
   console.log(`ratio push / buf build: ${(push / build).toFixed(2)} (goal <= 1.2)`);
   console.log(`ratio API push / buf build: ${(api / build).toFixed(2)}`);
 } finally {
-  await server.stop();
-  await data.remove();
-  await rm(work, { recursive: true, force: true });
+  await bench.close();
 }

@@ -96,6 +96,29 @@ export function createGenerationService(opts: GenerationServiceOptions) {
     return templates.getVersion(template, parseTemplateVersionName(name));
   }
 
+  /** Resolves a synthetic version back to its template version and commit (NotFound when either is missing). */
+  async function resolveVersion(
+    templateName: FullName,
+    moduleName: FullName,
+    version: SyntheticVersion,
+  ): Promise<{ templateVersion: TemplateVersion; commit: Commit }> {
+    const template = await templates.getTemplate(templateName);
+    const templateVersion = await templates.getVersion(template, version.templateVersion);
+    const mod = await modules.getModule(moduleName);
+    const commit = await meta.getCommitBySeq(mod.id, version.commitSeq);
+    if (!commit) {
+      throw new RegistryError(
+        Code.NotFound,
+        `module ${moduleName.owner}/${moduleName.name} has no commit with sequence ${version.commitSeq}`,
+        {
+          owner: moduleName.owner,
+          module: moduleName.name,
+        },
+      );
+    }
+    return { templateVersion, commit };
+  }
+
   /** Builds everything the engine needs for one artifact; only called on a cache miss. */
   async function prepare(ctx: PackageContext, packager: Packager) {
     const commitFiles = await meta.listCommitFiles(ctx.commit.id);
@@ -236,28 +259,7 @@ export function createGenerationService(opts: GenerationServiceOptions) {
       };
     },
 
-    /** Resolves a synthetic version back to its template version and commit (NotFound when either is missing). */
-    async resolveVersion(
-      templateName: FullName,
-      moduleName: FullName,
-      version: SyntheticVersion,
-    ): Promise<{ templateVersion: TemplateVersion; commit: Commit }> {
-      const template = await templates.getTemplate(templateName);
-      const templateVersion = await templates.getVersion(template, version.templateVersion);
-      const mod = await modules.getModule(moduleName);
-      const commit = await meta.getCommitBySeq(mod.id, version.commitSeq);
-      if (!commit) {
-        throw new RegistryError(
-          Code.NotFound,
-          `module ${moduleName.owner}/${moduleName.name} has no commit with sequence ${version.commitSeq}`,
-          {
-            owner: moduleName.owner,
-            module: moduleName.name,
-          },
-        );
-      }
-      return { templateVersion, commit };
-    },
+    resolveVersion,
 
     /** The artifacts of one flavour already generated for a template over the given commits: nothing is generated. */
     async listGenerated(
@@ -284,19 +286,7 @@ export function createGenerationService(opts: GenerationServiceOptions) {
       flavour: Flavour,
     ): Promise<PackageContext> {
       const template = await templates.getTemplate(templateName);
-      const templateVersion = await templates.getVersion(template, version.templateVersion);
-      const mod = await modules.getModule(moduleName);
-      const commit = await meta.getCommitBySeq(mod.id, version.commitSeq);
-      if (!commit) {
-        throw new RegistryError(
-          Code.NotFound,
-          `module ${moduleName.owner}/${moduleName.name} has no commit with sequence ${version.commitSeq}`,
-          {
-            owner: moduleName.owner,
-            module: moduleName.name,
-          },
-        );
-      }
+      const { templateVersion, commit } = await resolveVersion(templateName, moduleName, version);
       const resolved = await templates.resolvePlugins(template, templateVersion);
       return {
         template,
