@@ -1,8 +1,17 @@
 // Helpers shared by the benchmarks: timing, the median of repeated runs, a server to measure.
-import { mkdtemp, rm } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { adminToken, makeDataDir, startTestServer, type TestServer } from "../test/e2e/support/server.js";
+import { promisify } from "node:util";
+import {
+  adminToken,
+  cliPath,
+  makeDataDir,
+  repoRoot,
+  startTestServer,
+  type TestServer,
+} from "../test/e2e/support/server.js";
 export const median = (xs: readonly number[]): number =>
   [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
@@ -43,4 +52,26 @@ export async function startBenchServer(name: string): Promise<BenchServer> {
       await rm(work, { recursive: true, force: true });
     },
   };
+}
+
+export interface PushedRound {
+  /** The changed payments.proto, to copy into a local workspace for the side-by-side run. */
+  proto: string;
+  commit: string;
+  seq: number;
+}
+
+/**
+ * Pushes examples/payments with a comment naming the round, so each round is a new commit and the registry's
+ * first request for it is a true cold generation.
+ */
+export async function pushPaymentsRound(bench: BenchServer, round: number): Promise<PushedRound> {
+  const dir = join(bench.work, `payments-${round}`);
+  await cp(join(repoRoot, "examples/payments"), dir, { recursive: true });
+  const proto = join(dir, "demo/payments/v1/payments.proto");
+  await writeFile(proto, `${await readFile(proto, "utf8")}\n// round ${round}\n`);
+  const { stdout } = await promisify(execFile)(process.execPath, [cliPath, "push", dir], { env: bench.env });
+  const m = /commit ([0-9a-f]{32}) seq (\d+)/.exec(stdout);
+  if (!m?.[1] || !m[2]) throw new Error(`push printed no commit: ${stdout}`);
+  return { proto, commit: m[1], seq: Number(m[2]) };
 }

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import autocannon from "autocannon";
 import { cliPath, repoRoot } from "../../test/e2e/support/server.js";
-import { median, startBenchServer } from "../support.js";
+import { median, pushPaymentsRound, startBenchServer } from "../support.js";
 
 const exec = promisify(execFile);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
@@ -52,13 +52,7 @@ try {
   const remote: number[] = [];
   const local: number[] = [];
   for (let round = 0; round <= rounds; round++) {
-    // A new commit each round, so every remote request is a true cold generation.
-    const dir = join(work, `payments-${round}`);
-    await cp(join(repoRoot, "examples/payments"), dir, { recursive: true });
-    const proto = join(dir, "demo/payments/v1/payments.proto");
-    await writeFile(proto, `${await readFile(proto, "utf8")}\n// round ${round}\n`);
-    const pushed = await exec(process.execPath, [cliPath, "push", dir], { env });
-    const commit = /commit ([0-9a-f]{32})/.exec(pushed.stdout)?.[1];
+    const { proto, commit } = await pushPaymentsRound(bench, round);
     const r = await timeToFirstByte(`${server.url}/v1/protodepot/es/v1/demo/payments/${commit}.tar.gz`);
     await cp(proto, join(ws, "payments/demo/payments/v1/payments.proto"));
     const start = performance.now();

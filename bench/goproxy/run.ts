@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { createGoModuleZip } from "../../src/generate/package/go.js";
 import { goHost, goOk, makeGoEnv } from "../../test/e2e/support/go.js";
 import { cliPath, repoRoot } from "../../test/e2e/support/server.js";
-import { median, startBenchServer, time } from "../support.js";
+import { median, pushPaymentsRound, startBenchServer, time } from "../support.js";
 
 const exec = promisify(execFile);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
@@ -56,13 +56,7 @@ try {
   const warm: number[] = [];
   const local: number[] = [];
   for (let round = 0; round <= rounds; round++) {
-    // A new commit each round, so every cold download really generates.
-    const dir = join(work, `payments-${round}`);
-    await cp(join(repoRoot, "examples/payments"), dir, { recursive: true });
-    const proto = join(dir, "demo/payments/v1/payments.proto");
-    await writeFile(proto, `${await readFile(proto, "utf8")}\n// round ${round}\n`);
-    const pushed = await exec(process.execPath, [cliPath, "push", dir], { env });
-    const seq = /seq (\d+)/.exec(pushed.stdout)?.[1];
+    const { proto, seq } = await pushPaymentsRound(bench, round);
     const version = `${modulePath}@v1.1.${seq}`;
 
     await goOk(["clean", "-modcache"], outside);

@@ -5,20 +5,22 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { Code, isRegistryError } from "../core/errors.js";
 import type { Scope } from "../core/types.js";
-import { createHostRuntime, isSandboxAvailable } from "../plugins/host/host-runtime.js";
+import { isSandboxAvailable } from "../plugins/host/host-runtime.js";
 import { createOutputTree } from "./output.js";
 import { filesForScope } from "./request.js";
 import { type PluginInvocation, runPlugins } from "./run-plugins.js";
-import { bufGenerate, buildExamples, fixturePlugins, repoRoot, type Workspace } from "./testing/examples.js";
+import {
+  bufGenerate,
+  buildExamples,
+  fixturePlugins,
+  repoRoot,
+  testLimits,
+  testRuntime,
+  type Workspace,
+} from "./testing/examples.js";
 
-const mib = 2 ** 20;
-const runtime = createHostRuntime({
-  timeoutMs: 20_000,
-  memoryBytes: 1024 * mib,
-  maxOutputBytes: 32 * mib,
-  allowUnsandboxed: false,
-});
-const limits = { maxFiles: 100, maxOutputBytes: 8 * mib };
+const runtime = testRuntime;
+const limits = testLimits;
 const es = join(repoRoot, "node_modules/.bin/protoc-gen-es");
 const goOpts = [
   "Mdemo/payments/v1/payments.proto=example.com/gen/demo/payments/v1;paymentsv1",
@@ -181,7 +183,7 @@ describe("runPlugins over the demo modules", {
     await rejects(
       run([echo("acme/bad:v1", { supportedFeatures: "1", file: many })], "module", {
         maxFiles: 4,
-        maxOutputBytes: mib,
+        maxOutputBytes: 2 ** 20,
       }),
       Code.ResourceExhausted,
       /more than 4 files/,

@@ -4,7 +4,7 @@ import { after, before, describe, test } from "node:test";
 import { Registry } from "prom-client";
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import { createTarGz } from "../packaging/tar.js";
-import { createHostRuntime, isSandboxAvailable } from "../plugins/host/host-runtime.js";
+import { isSandboxAvailable } from "../plugins/host/host-runtime.js";
 import {
   compose,
   createGenerator,
@@ -13,17 +13,17 @@ import {
   type Generator,
 } from "./generator.js";
 import { createGenerateMetrics } from "./metrics.js";
-import { buildExamples, fixturePlugins, type Workspace } from "./testing/examples.js";
+import {
+  buildExamples,
+  fixturePlugins,
+  testLimits,
+  testRuntime,
+  type Workspace,
+} from "./testing/examples.js";
 import { withCache, withConcurrencyLimit, withLogging, withSingleflight } from "./wrappers.js";
 
-const mib = 2 ** 20;
-const runtime = createHostRuntime({
-  timeoutMs: 20_000,
-  memoryBytes: 1024 * mib,
-  maxOutputBytes: 32 * mib,
-  allowUnsandboxed: false,
-});
-const limits = { maxFiles: 100, maxOutputBytes: 8 * mib };
+const runtime = testRuntime;
+const limits = testLimits;
 
 // Outside CI these tests skip when bwrap is missing; in CI (which installs it) they always run.
 describe("wrappers over the real engine", {

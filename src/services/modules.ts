@@ -4,7 +4,7 @@ import type { Readable } from "node:stream";
 import type { Compiler } from "../compile/buf-compiler.js";
 import { parseBufConfig } from "../compile/buf-config.js";
 import { manifestDigest, validateModuleFiles } from "../compile/module-files.js";
-import { Code, RegistryError } from "../core/errors.js";
+import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import { checkLabel, type FullName, isCommitId, parseFullName } from "../core/names.js";
 import type { Commit, CommitDep, CommitFile, Label, Module } from "../core/types.js";
 import { createTarGz, readTarGz, type TarEntry } from "../packaging/tar.js";
@@ -95,15 +95,18 @@ export function createModuleService({ meta, blobs, compiler, limits }: ModuleSer
       if (key === `${self.owner}/${self.name}`) {
         throw new RegistryError(Code.InvalidArgument, `module ${key} cannot depend on itself`);
       }
-      const mod = await meta.getModule(dep.owner, dep.name);
-      if (!mod) {
-        throw new RegistryError(
-          Code.FailedPrecondition,
-          `dependency ${key} does not exist in this registry: push it first, or fix buf.yaml deps`,
-          { owner: dep.owner, module: dep.name },
-        );
-      }
-      direct.set(key, await resolveRef(dep, pins.get(key) ?? dep.ref));
+      const commit = await resolveRef(dep, pins.get(key) ?? dep.ref).catch((err: unknown) => {
+        // A missing module is the user's buf.yaml naming something not pushed here; a missing ref stays NotFound.
+        if (isRegistryError(err, Code.NotFound) && err.fields.ref === undefined) {
+          throw new RegistryError(
+            Code.FailedPrecondition,
+            `dependency ${key} does not exist in this registry: push it first, or fix buf.yaml deps`,
+            { owner: dep.owner, module: dep.name },
+          );
+        }
+        throw err;
+      });
+      direct.set(key, commit);
     }
     const ordered: CommitDep[] = [];
     const seen = new Set<string>();

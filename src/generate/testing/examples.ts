@@ -5,11 +5,22 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import type { Scope } from "../../core/types.js";
+import { createHostRuntime } from "../../plugins/host/host-runtime.js";
 
 const exec = promisify(execFile);
 export const repoRoot = join(import.meta.dirname, "../../..");
 export const bufPath = join(repoRoot, "node_modules/.bin/buf");
 export const fixturePlugins = join(repoRoot, "test/fixtures/plugins");
+
+const mib = 2 ** 20;
+/** The sandboxed runtime the engine tests run real plugins with. */
+export const testRuntime = createHostRuntime({
+  timeoutMs: 20_000,
+  memoryBytes: 1024 * mib,
+  maxOutputBytes: 32 * mib,
+  allowUnsandboxed: false,
+});
+export const testLimits = { maxFiles: 100, maxOutputBytes: 8 * mib };
 
 export interface Workspace {
   dir: string;
