@@ -37,6 +37,8 @@ import { createTemplateService } from "./services/templates.js";
 import type { BlobStore } from "./storage/blob/blob-store.js";
 import { withContentCache } from "./storage/blob/content-cache.js";
 import { createFsBlobStore } from "./storage/blob/fs/fs-blob-store.js";
+import { withMetadataCache } from "./storage/meta/cached-metadata-store.js";
+import { createInvalidation, type InvalidationBus, localBus } from "./storage/meta/invalidation.js";
 import type { MetadataStore } from "./storage/meta/metadata-store.js";
 import { createSqliteMetadataStore } from "./storage/meta/sqlite/sqlite-metadata-store.js";
 
@@ -62,20 +64,34 @@ const blobDrivers: Record<Config["storage"]["blob"]["driver"], (c: Config) => Pr
     }),
 };
 
-export async function startServer(config: Config): Promise<RunningServer> {
+export interface ServerRuntimeOptions {
+  /** How this process's metadata writes reach the caches of its sibling workers (serve --workers N). */
+  bus?: InvalidationBus;
+  /**
+   * Ensure the admin, register built-in plugins and seed the demo (default true). Of several workers only the first
+   * does, before the others start, so they never race to create the same rows.
+   */
+  setup?: boolean;
+}
+
+export async function startServer(
+  config: Config,
+  runtimeOpts: ServerRuntimeOptions = {},
+): Promise<RunningServer> {
   const app = Fastify({
     logger: { level: config.log.level },
     logController: new LogController({ disableRequestLogging: config.log.level !== "debug" }),
   });
   const log: FastifyBaseLogger = app.log;
   mkdirSync(config.dataDir, { recursive: true });
-  const meta = await metadataDrivers[config.storage.meta.driver](config);
+  const invalidation = createInvalidation(runtimeOpts.bus ?? localBus);
+  const meta = withMetadataCache(await metadataDrivers[config.storage.meta.driver](config), {
+    invalidation,
+    mutableTtlMs: config.storage.meta.cacheTtlMs,
+  });
   const stored = await blobDrivers[config.storage.blob.driver](config);
   const { cacheBytes, cacheItemBytes } = config.storage.blob;
-  const blobs =
-    cacheBytes > 0
-      ? withContentCache(stored, { maxBytes: cacheBytes, maxItemBytes: cacheItemBytes })
-      : stored;
+  const blobs = withContentCache(stored, { maxBytes: cacheBytes, maxItemBytes: cacheItemBytes });
   const compiler = createBufCompiler({});
   const auth = createAuthService(meta);
   const modules = createModuleService({ meta, blobs, compiler, limits: config.limits });
@@ -93,6 +109,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     packagers: [archivePackager, npmPackager, goPackager],
     goHost: config.go.host,
     npmScope: config.npm.scope,
+    smallBlobs: blobs,
   });
 
   app.get("/healthz", async () => ({ ok: true }));
@@ -133,13 +150,14 @@ export async function startServer(config: Config): Promise<RunningServer> {
     onBackgroundError: (err) => log.warn({ err }, "npm background generation failed"),
   });
 
-  const admin = await auth.ensureAdmin(config.adminToken);
-  const adminUser = await meta.getUserByName("admin");
+  const setup = runtimeOpts.setup ?? true;
+  const admin: { secret?: string } = setup ? await auth.ensureAdmin(config.adminToken) : {};
+  const adminUser = setup ? await meta.getUserByName("admin") : undefined;
   if (config.builtinPlugins && adminUser) {
     const names = await registerBuiltins(adminUser, plugins, templates);
     log.info({ templates: names }, "built-in templates ready");
   }
-  if (config.demo) await seedDemo(modules, meta, log);
+  if (setup && config.demo) await seedDemo(modules, meta, log);
 
   await app.listen({ host: config.server.host, port: config.server.port });
   const address = app.server.address();

@@ -18,6 +18,8 @@ export const configSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).default(8080),
       /** The URL clients reach this server at; defaults to http://{host}:{port}. */
       publicUrl: z.url().optional(),
+      /** Processes serving requests on the one port (node:cluster); `auto` is one per core. */
+      workers: z.union([z.number().int().min(1).max(256), z.literal("auto")]).default(1),
     })
     .prefault({}),
   storage: z
@@ -27,6 +29,11 @@ export const configSchema = z.strictObject({
           driver: z.enum(["sqlite"]).default("sqlite"),
           /** Defaults to {dataDir}/metadata.sqlite. */
           sqlitePath: z.string().optional(),
+          /**
+           * Longest reuse of a module, label or template record read from the store. Writes through this server
+           * (any worker) drop them at once; this only bounds how late another node's writes show. 0 = off.
+           */
+          cacheTtlMs: z.number().int().min(0).default(2000),
         })
         .prefault({}),
       blob: z

@@ -9,6 +9,7 @@ interface ServeFlags {
   demo?: boolean;
   goHost?: string;
   npmScope?: string;
+  workers?: string;
 }
 
 export function registerServe(program: Command): void {
@@ -22,23 +23,35 @@ export function registerServe(program: Command): void {
     .option("--demo", "push the demo modules on first start")
     .option("--go-host <name>", "first element of generated Go module paths")
     .option("--npm-scope <name>", "npm scope of generated packages")
+    .option("--workers <n>", "processes serving the port: a number, or auto for one per core (default 1)")
     .action(async (flags: ServeFlags) => {
       // Loaded on demand: the server's dependencies would slow every other command's start.
       const { loadConfig } = await import("../../config/load.js");
-      const { startServer } = await import("../../server.js");
+      const cluster = await import("../../cluster/serve-workers.js");
+      const workers =
+        flags.workers === undefined || flags.workers === "auto" ? flags.workers : Number(flags.workers);
       const config = loadConfig({
         ...(flags.config ? { file: flags.config } : {}),
         overrides: {
           dataDir: flags.data,
           demo: flags.demo,
-          server: { port: flags.port === undefined ? undefined : Number(flags.port), host: flags.host },
+          server: {
+            port: flags.port === undefined ? undefined : Number(flags.port),
+            host: flags.host,
+            workers,
+          },
           go: { host: flags.goHost },
           npm: { scope: flags.npmScope },
         },
       });
-      const server = await startServer(config);
+      if (cluster.isWorker()) return cluster.startWorker(config);
+      const count = cluster.workerCount(config.server.workers);
+      const server =
+        count > 1
+          ? await cluster.startPrimary(count, (line) => process.stderr.write(`${line}\n`))
+          : await (await import("../../server.js")).startServer(config);
       // Plain lines on stdout for people and scripts; structured logs go through pino.
-      process.stdout.write(`protodepot serving at ${server.url}\n`);
+      process.stdout.write(`protodepot serving at ${server.url}${count > 1 ? ` (${count} workers)` : ""}\n`);
       if (server.adminToken) {
         process.stdout.write(
           `admin token (shown once, store it): ${server.adminToken}\n` +

@@ -38,7 +38,7 @@ export function createTarballHandler(
       const name = packageNameOf(request.params);
       const version = tarballVersion(name, npmBareName(packageParts(scope, name)), request.params.file);
       let { record } = await catalog.tarball(principal, name, version);
-      let body: Readable;
+      let body: Buffer | Readable;
       try {
         body = await generation.openArtifact(record);
       } catch {
@@ -51,7 +51,7 @@ export function createTarballHandler(
       // A version names one template version and one commit, and both are immutable: so are these bytes.
       reply.header("etag", etag).header("cache-control", "public, max-age=31536000, immutable");
       if (request.headers["if-none-match"] === etag) {
-        body.destroy();
+        if (!Buffer.isBuffer(body)) body.destroy();
         return reply.code(304).send();
       }
       return reply.type("application/octet-stream").header("content-length", String(record.size)).send(body);
