@@ -148,6 +148,7 @@ export async function startServer(
     scope: config.npm.scope,
     publicUrl: config.server.publicUrl,
     onBackgroundError: (err) => log.warn({ err }, "npm background generation failed"),
+    invalidation,
   });
 
   const setup = runtimeOpts.setup ?? true;

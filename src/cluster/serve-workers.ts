@@ -86,9 +86,11 @@ export async function startWorker(config: Config): Promise<void> {
     bus: createWorkerBus(),
     setup: process.env.PROTODEPOT_WORKER_SETUP === "1",
   });
-  let closing: Promise<void> | undefined;
+  let closing = false;
   const close = () => {
-    closing ??= server.close().finally(() => process.exit(0));
+    if (closing) return;
+    closing = true;
+    void server.close().finally(() => process.exit(0));
   };
   process.on("message", (m: unknown) => {
     if (typeof m === "object" && m !== null && (m as { type?: unknown }).type === "protodepot:shutdown")

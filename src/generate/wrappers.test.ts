@@ -169,6 +169,43 @@ const result = (key: string): GenerationResult => ({
 const noJob = (key: string): GenerationJob => ({ key, prepare: () => Promise.reject(new Error("not used")) });
 const tick = () => new Promise((r) => setImmediate(r));
 
+test("withConcurrencyLimit: background jobs leave a slot free and yield to waiting requests", async () => {
+  const m = manual();
+  const g = withConcurrencyLimit<GenerationResult>(3)(m.g);
+  const bg = (key: string): GenerationJob => ({ ...noJob(key), background: true });
+  const warming = Promise.allSettled(["w1", "w2", "w3", "w4"].map((k) => g.generate(bg(k))));
+  await tick();
+  // Three slots, background jobs hold at most two of them.
+  assert.deepEqual(
+    m.pending.map((p) => p.key),
+    ["w1", "w2"],
+  );
+  const request = g.generate(noJob("r1"));
+  await tick();
+  assert.deepEqual(
+    m.pending.map((p) => p.key),
+    ["w1", "w2", "r1"],
+  );
+  // With every slot busy, a request that arrives after w3 and w4 still goes first.
+  const later = g.generate(noJob("r2"));
+  m.pending[0]?.resolve(result("w1"));
+  await tick();
+  assert.deepEqual(
+    m.pending.map((p) => p.key),
+    ["w1", "w2", "r1", "r2"],
+  );
+  for (const p of m.pending.slice(1)) p.resolve(result(p.key));
+  await Promise.all([request, later]);
+  await tick();
+  for (const p of m.pending.slice(4)) p.resolve(result(p.key));
+  await tick();
+  for (const p of m.pending.slice(5)) p.resolve(result(p.key));
+  assert.deepEqual(
+    (await warming).map((s) => s.status),
+    ["fulfilled", "fulfilled", "fulfilled", "fulfilled"],
+  );
+});
+
 test("withConcurrencyLimit alone: at most n at once, in arrival order, an aborted waiter leaves the queue", async () => {
   const m = manual();
   const g = withConcurrencyLimit<GenerationResult>(2)(m.g);

@@ -29,24 +29,36 @@ export function withSingleflight<R>(): Wrapper<R> {
   };
 }
 
-/** At most `n` generations run at once; the others wait in arrival order (and stop waiting when aborted). */
+/**
+ * At most `n` generations run at once; the others wait in arrival order (and stop waiting when aborted). Waiting
+ * requests go before waiting background jobs, and background jobs hold at most `n - 1` slots (when `n` > 1), so a
+ * request never queues behind warming.
+ */
 export function withConcurrencyLimit<R>(n: number): Wrapper<R> {
   if (!Number.isInteger(n) || n < 1)
     throw new RangeError(`concurrency limit must be a positive integer, got ${n}`);
+  const backgroundSlots = Math.max(1, n - 1);
   return (inner) => {
     let running = 0;
-    const queue: (() => void)[] = [];
-    const release = () => {
-      running--;
-      queue.shift()?.();
+    let runningBackground = 0;
+    const foreground: (() => void)[] = [];
+    const background: (() => void)[] = [];
+    const next = () => {
+      if (running >= n) return;
+      const grant =
+        foreground.shift() ?? (runningBackground < backgroundSlots ? background.shift() : undefined);
+      grant?.();
     };
-    const acquire = (signal: AbortSignal | undefined) =>
+    const acquire = (signal: AbortSignal | undefined, isBackground: boolean) =>
       new Promise<void>((resolve, reject) => {
-        if (running < n) {
+        const queue = isBackground ? background : foreground;
+        const take = () => {
           running++;
+          if (isBackground) runningBackground++;
           resolve();
-          return;
-        }
+        };
+        const free = running < n && (!isBackground || runningBackground < backgroundSlots);
+        if (free && (isBackground ? foreground.length === 0 : true)) return take();
         const onAbort = () => {
           const i = queue.indexOf(grant);
           if (i >= 0) queue.splice(i, 1);
@@ -54,8 +66,7 @@ export function withConcurrencyLimit<R>(n: number): Wrapper<R> {
         };
         const grant = () => {
           signal?.removeEventListener("abort", onAbort);
-          running++;
-          resolve();
+          take();
         };
         if (signal?.aborted) return onAbort();
         signal?.addEventListener("abort", onAbort, { once: true });
@@ -63,11 +74,14 @@ export function withConcurrencyLimit<R>(n: number): Wrapper<R> {
       });
     return {
       async generate(job, signal) {
-        await acquire(signal);
+        const isBackground = job.background === true;
+        await acquire(signal, isBackground);
         try {
           return await inner.generate(job, signal);
         } finally {
-          release();
+          running--;
+          if (isBackground) runningBackground--;
+          next();
         }
       },
     };

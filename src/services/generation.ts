@@ -36,6 +36,8 @@ export interface GenerateRequest {
   ref: string;
   scope: Scope;
   flavour: Flavour;
+  /** Nobody waits for it (warming, pre-generation): it yields to requests for plugin slots. */
+  background?: boolean;
 }
 
 export interface GenerateResult {
@@ -200,6 +202,7 @@ export function createGenerationService(opts: GenerationServiceOptions) {
 
       const job: GenerationJob = {
         key: artifactKeyString(key),
+        ...(req.background ? { background: true } : {}),
         prepare: async () => {
           const resolved = await templates.resolvePlugins(template, templateVersion);
           const ctx: PackageContext = {

@@ -4,6 +4,7 @@ import { invalidArgument } from "../../core/errors.js";
 import { isCommitId, parseFullName } from "../../core/names.js";
 import { goVersion } from "../../core/synthetic-version.js";
 import type { Scope } from "../../core/types.js";
+import { clientGone } from "../../http/client-gone.js";
 import { principalOf } from "../../http/principal.js";
 import type { AuthService } from "../../services/auth.js";
 import type { GenerationService } from "../../services/generation.js";
@@ -66,7 +67,7 @@ export function createDownloadHandler(auth: AuthService, generation: GenerationS
         .header("content-type", "application/gzip")
         .header("content-length", String(result.record.size))
         .header("content-disposition", `attachment; filename="${name}"`)
-        .send(await generation.openArtifact(result.record));
+        .send(await generation.openArtifact(result.record, clientGone(reply)));
     } catch (reason) {
       return sendError(reply, reason);
     }

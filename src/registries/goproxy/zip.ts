@@ -1,5 +1,6 @@
 // GET /go/{module}/@v/{version}.zip: the module zip, generated on first request and streamed from the blob store.
 import { goVersion } from "../../core/synthetic-version.js";
+import { clientGone } from "../../http/client-gone.js";
 import { principalOf } from "../../http/principal.js";
 import type { GoproxyDeps, GoproxyHandler } from "./handler.js";
 import { immutable } from "./handler.js";
@@ -30,6 +31,6 @@ export function createZipHandler({ auth, generation }: GoproxyDeps): GoproxyHand
       .header("content-type", "application/zip")
       .header("content-length", String(result.record.size))
       .header("content-disposition", `attachment; filename="${name}"`)
-      .send(await generation.openArtifact(result.record));
+      .send(await generation.openArtifact(result.record, clientGone(reply)));
   };
 }

@@ -4,6 +4,7 @@ import { Code, RegistryError } from "../../core/errors.js";
 import type { AuthService } from "../../services/auth.js";
 import type { GenerationService } from "../../services/generation.js";
 import type { ModuleService } from "../../services/modules.js";
+import type { Invalidation } from "../../storage/meta/invalidation.js";
 import { createCatalog } from "./catalog.js";
 import { createDistTagsHandler } from "./dist-tags.js";
 import { sendError } from "./errors.js";
@@ -22,6 +23,8 @@ export interface NpmRoutesOptions {
   cacheTtlMs?: number;
   /** Where background generation (warming older versions) reports failures. */
   onBackgroundError?: (err: unknown) => void;
+  /** Moves on at every metadata write: listings built before it are rebuilt. */
+  invalidation?: Pick<Invalidation, "epoch">;
 }
 
 export function registerNpmRoutes(
@@ -36,7 +39,10 @@ export function registerNpmRoutes(
     scope: opts.scope,
     ...(opts.cacheTtlMs !== undefined ? { cacheTtlMs: opts.cacheTtlMs } : {}),
     ...(opts.onBackgroundError ? { onBackgroundError: opts.onBackgroundError } : {}),
+    ...(opts.invalidation ? { invalidation: opts.invalidation } : {}),
   });
+  // Warming must not start plugin runs on a server that is shutting down.
+  app.addHook("onClose", async () => catalog.close());
   const packument = createPackumentHandler(auth, catalog, opts.publicUrl);
   const tarball = createTarballHandler(auth, catalog, generation, opts.scope);
   const distTags = createDistTagsHandler(auth, catalog);

@@ -474,6 +474,12 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
         assert.equal((await store.listArtifacts({ templateId })).length, 5);
         assert.equal((await store.listArtifacts({ commitId: key.commitId })).length, 4);
         assert.equal((await store.listArtifacts({ commitId: key.commitId, templateVersion: 1 })).length, 3);
+        assert.equal((await store.listArtifacts({ commitIds: [key.commitId, other.id] })).length, 5);
+        assert.equal((await store.listArtifacts({ commitIds: [other.id], templateVersion: 1 })).length, 1);
+        assert.deepEqual(await store.listArtifacts({ commitIds: [] }), []);
+        // More ids than one statement takes: the same answer, in the same order.
+        const many = [...Array.from({ length: 1200 }, () => hex(16)), key.commitId, other.id];
+        assert.deepEqual(await store.listArtifacts({ commitIds: many }), await store.listArtifacts({}));
         assert.deepEqual(
           (await store.listArtifacts({ flavour: "npm" })).map((a) => a.flavour),
           ["npm"],

@@ -37,6 +37,8 @@ export interface InsertCommitResult {
   created: boolean;
 }
 
+export type ArtifactFilter = Partial<ArtifactKey> & { commitIds?: readonly string[] };
+
 export interface Page {
   limit: number;
   /** Return commits with seq strictly below this (newest-first paging). */
@@ -103,8 +105,11 @@ export interface MetadataStore {
   getArtifact(key: ArtifactKey): Promise<ArtifactRecord | undefined>;
   /** Idempotent: if the key exists the existing record is returned (first writer wins). */
   putArtifact(record: Omit<ArtifactRecord, "createdAt">): Promise<ArtifactRecord>;
-  /** Artifact records matching every given field of the filter. */
-  listArtifacts(filter: Partial<ArtifactKey>): Promise<ArtifactRecord[]>;
+  /**
+   * Artifact records matching every given field of the filter; `commitIds` matches any of them, in one query
+   * (a listing over a module's commits costs one round trip, whatever the number of commits).
+   */
+  listArtifacts(filter: ArtifactFilter): Promise<ArtifactRecord[]>;
   deleteArtifacts(filter: Partial<ArtifactKey>): Promise<number>;
 
   close(): Promise<void>;

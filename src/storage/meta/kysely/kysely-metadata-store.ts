@@ -18,7 +18,13 @@ import type {
   User,
   Visibility,
 } from "../../../core/types.js";
-import type { InsertCommitResult, MetadataStore, NewCommit, Page } from "../metadata-store.js";
+import type {
+  ArtifactFilter,
+  InsertCommitResult,
+  MetadataStore,
+  NewCommit,
+  Page,
+} from "../metadata-store.js";
 import { migrateToLatest } from "../migrations/index.js";
 import {
   toArtifact,
@@ -37,6 +43,22 @@ import { isForeignKeyViolation, isUniqueViolation } from "./sql-errors.js";
 
 // Keeps multi-row inserts well under SQLite's bound-parameter limit (32766) and Postgres' (65535).
 const insertChunkRows = 500;
+
+/** Commit ids in one `IN (…)`: far below SQLite's and PostgreSQL's bound on parameters. */
+const maxInList = 500;
+
+/** The order listArtifacts returns: the key's columns, left to right. */
+function compareArtifacts(a: ArtifactKey, b: ArtifactKey): number {
+  const pairs: [string | number, string | number][] = [
+    [a.templateId, b.templateId],
+    [a.templateVersion, b.templateVersion],
+    [a.commitId, b.commitId],
+    [a.scope, b.scope],
+    [a.flavour, b.flavour],
+  ];
+  for (const [x, y] of pairs) if (x !== y) return x < y ? -1 : 1;
+  return 0;
+}
 
 const newId = (): string => randomBytes(16).toString("hex");
 const now = (): string => new Date().toISOString();
@@ -693,8 +715,21 @@ class KyselyMetadataStore implements MetadataStore {
     return stored;
   }
 
-  async listArtifacts(filter: Partial<ArtifactKey>): Promise<ArtifactRecord[]> {
+  async listArtifacts(filter: ArtifactFilter): Promise<ArtifactRecord[]> {
+    const { commitIds } = filter;
+    if (commitIds && commitIds.length > maxInList) {
+      // SQLite and PostgreSQL bound the parameters of one statement; huge modules take a few statements.
+      const parts: ArtifactRecord[] = [];
+      for (let i = 0; i < commitIds.length; i += maxInList) {
+        parts.push(
+          ...(await this.listArtifacts({ ...filter, commitIds: commitIds.slice(i, i + maxInList) })),
+        );
+      }
+      return parts.sort(compareArtifacts);
+    }
+    if (commitIds?.length === 0) return [];
     let q = this.db.selectFrom("artifacts").selectAll();
+    if (commitIds) q = q.where("commit_id", "in", [...commitIds]);
     if (filter.templateId !== undefined) q = q.where("template_id", "=", filter.templateId);
     if (filter.templateVersion !== undefined) q = q.where("template_version", "=", filter.templateVersion);
     if (filter.commitId !== undefined) q = q.where("commit_id", "=", filter.commitId);
