@@ -334,6 +334,13 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
           (await store.listDependents(appModule.id)).map((m) => `${m.owner}/${m.name}`),
           ["other/tool"],
         );
+        const toolModule = await store.getModule("other", "tool");
+        assert.ok(toolModule);
+        assert.deepEqual(
+          (await store.listDependencies(toolModule.id)).map((m) => `${m.owner}/${m.name}`),
+          ["acme/app", "acme/base"],
+        );
+        assert.deepEqual(await store.listDependencies(baseModule.id), []);
       });
 
       it("pages commits newest first", async () => {

@@ -98,6 +98,8 @@ export interface MetadataStore {
   setVisibility(kind: "module" | "plugin" | "template", id: string, visibility: Visibility): Promise<void>;
   /** Modules with at least one commit that depends on a commit of this module, by owner and name. */
   listDependents(moduleId: string): Promise<Module[]>;
+  /** Modules that at least one commit of this module depends on (directly or transitively), by owner and name. */
+  listDependencies(moduleId: string): Promise<Module[]>;
   /**
    * In one transaction: creates the module if absent (default label = `label`), compares the label's head
    * (digest and deps) and returns it unchanged when identical, otherwise allocates the next seq, inserts the

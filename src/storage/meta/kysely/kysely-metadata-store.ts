@@ -371,6 +371,27 @@ class KyselyMetadataStore implements MetadataStore {
     return rows.map(toModule);
   }
 
+  async listDependencies(moduleId: string): Promise<Module[]> {
+    const rows = await this.db
+      .selectFrom("modules as m")
+      .selectAll("m")
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom("commits as c")
+            .innerJoin("commit_deps as d", "d.commit_id", "c.id")
+            .innerJoin("commits as dc", "dc.id", "d.dep_commit_id")
+            .select("c.id")
+            .where("c.module_id", "=", moduleId)
+            .whereRef("dc.module_id", "=", "m.id"),
+        ),
+      )
+      .orderBy("m.owner")
+      .orderBy("m.name")
+      .execute();
+    return rows.map(toModule);
+  }
+
   async insertCommit(input: NewCommit, visibility: Visibility = "public"): Promise<InsertCommitResult> {
     const fields = { op: "insertCommit", owner: input.owner, module: input.module } as const;
     return this.db.transaction().execute(async (trx) => {
