@@ -2,6 +2,7 @@
 import cluster, { type Worker } from "node:cluster";
 import { availableParallelism } from "node:os";
 import type { Config } from "../config/schema.js";
+import type { StartHooks } from "../server.js";
 import { createWorkerBus, relayInvalidations } from "./invalidation-bus.js";
 
 /** What a worker tells the primary once it listens. */
@@ -80,9 +81,10 @@ export async function startPrimary(count: number, onLog: (line: string) => void)
 }
 
 /** A worker: serves with the cluster bus, tells the primary it listens, and closes when asked. */
-export async function startWorker(config: Config): Promise<void> {
+export async function startWorker(config: Config, hooks: StartHooks = {}): Promise<void> {
   const { startServer } = await import("../server.js");
   const server = await startServer(config, {
+    ...hooks,
     bus: createWorkerBus(),
     setup: process.env.PROTODEPOT_WORKER_SETUP === "1",
   });

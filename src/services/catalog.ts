@@ -114,7 +114,7 @@ export function createCatalog(opts: CatalogOptions): Catalog {
     if (depsChecked.has(key)) return;
     await Promise.all(
       opts.dependenciesOf(record).map(async (dep) => {
-        const { commit } = await generation.resolveVersion(dep.template, dep.module, dep.version);
+        const { commit } = await generation.resolveVersion(principal, dep.template, dep.module, dep.version);
         await generate(principal, dep, dep.version, commit.id);
       }),
     );
@@ -145,7 +145,7 @@ export function createCatalog(opts: CatalogOptions): Catalog {
   }
 
   async function build(principal: Principal, pkg: PackageRef): Promise<CatalogListing> {
-    const all = await generation.listVersions(pkg.template, pkg.module);
+    const all = await generation.listVersions(principal, pkg.template, pkg.module);
     const newest = all[all.length - 1]?.templateVersion.number;
     if (newest === undefined) {
       // listVersions is template versions × commits: one of the two is empty.
@@ -156,9 +156,9 @@ export function createCatalog(opts: CatalogOptions): Catalog {
     }
     const commits = new Map<string, Commit>();
     for (const v of all) commits.set(v.commit.id, v.commit);
-    const mod = await modules.getModule(pkg.module);
+    const mod = await modules.getModule(principal, pkg.module);
     const targets = new Map<string, string>();
-    for (const label of await modules.listLabels(pkg.module)) {
+    for (const label of await modules.listLabels(principal, pkg.module)) {
       if (label.name === mod.defaultLabel) targets.set("latest", label.commitId);
       if (label.name !== "latest" && opts.isTag(label.name)) targets.set(label.name, label.commitId);
     }
@@ -166,7 +166,7 @@ export function createCatalog(opts: CatalogOptions): Catalog {
     // One query for every commit's artifacts; the tag targets missing from it are generated and added.
     const byKey = new Map<string, ArtifactRecord>();
     const keyOf = (templateVersion: number, commitId: string) => `${templateVersion}/${commitId}`;
-    for (const r of await generation.listGenerated(pkg.template, flavour, [...commits.keys()])) {
+    for (const r of await generation.listGenerated(principal, pkg.template, flavour, [...commits.keys()])) {
       byKey.set(keyOf(r.templateVersion, r.commitId), r);
     }
     const missing = [...new Set(targets.values())].filter((id) => !byKey.has(keyOf(newest, id)));
@@ -236,7 +236,7 @@ export function createCatalog(opts: CatalogOptions): Catalog {
     },
 
     async artifact(principal, pkg, version) {
-      const { commit } = await generation.resolveVersion(pkg.template, pkg.module, version);
+      const { commit } = await generation.resolveVersion(principal, pkg.template, pkg.module, version);
       return generate(principal, pkg, version, commit.id);
     },
 

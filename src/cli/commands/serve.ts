@@ -44,18 +44,25 @@ export function registerServe(program: Command): void {
           npm: { scope: flags.npmScope },
         },
       });
-      if (cluster.isWorker()) return cluster.startWorker(config);
+      // Plain lines on stdout for people and scripts; structured logs go through pino. The first token is printed
+      // before the server listens, so a busy port cannot lose it (it is also kept in a 0600 file).
+      const hooks = {
+        onInitialAdminToken(token: string, file: string) {
+          process.stdout.write(
+            `admin token (shown once, store it): ${token}\n  kept in ${file} until revoked\n`,
+          );
+        },
+      };
+      if (cluster.isWorker()) return cluster.startWorker(config, hooks);
       const count = cluster.workerCount(config.server.workers);
       const server =
         count > 1
           ? await cluster.startPrimary(count, (line) => process.stderr.write(`${line}\n`))
-          : await (await import("../../server.js")).startServer(config);
-      // Plain lines on stdout for people and scripts; structured logs go through pino.
+          : await (await import("../../server.js")).startServer(config, hooks);
       process.stdout.write(`protodepot serving at ${server.url}${count > 1 ? ` (${count} workers)` : ""}\n`);
       if (server.adminToken) {
         process.stdout.write(
-          `admin token (shown once, store it): ${server.adminToken}\n` +
-            `  protodepot login ${server.url} --token ${server.adminToken}\n`,
+          `  protodepot login ${server.url} --token-stdin < ${config.dataDir}/initial-admin-token\n`,
         );
       }
       const stop = async () => {

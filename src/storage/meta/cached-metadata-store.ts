@@ -42,6 +42,10 @@ const mutable: ReadonlySet<Method> = new Set<Method>([
   "getTemplate",
   "listTemplateVersions",
   "getPlugin",
+  "getOwner",
+  "getOrganization",
+  // Memberships: the access policy still decides on every request, from the current record.
+  "getMemberRole",
 ]);
 
 /**
@@ -53,7 +57,14 @@ const harmless: ReadonlySet<string> = new Set([
   "putArtifact",
   "createToken",
   "createUser",
+  // Tokens are never cached (revocation and expiry count at once); touching one moves nothing cached.
   "findToken",
+  "touchToken",
+  "listTokens",
+  "listOrganizations",
+  "listMembers",
+  "listDependents",
+  "listDependencies",
   "getUserByName",
   "getUserById",
   "listUsers",
