@@ -38,6 +38,7 @@ import { createGenerationService } from "./services/generation.js";
 import { createModuleService } from "./services/modules.js";
 import { createOrganizationService } from "./services/organizations.js";
 import { createPluginService } from "./services/plugins.js";
+import { createPregenerateService } from "./services/pregenerate.js";
 import { createTemplateService } from "./services/templates.js";
 import type { BlobStore } from "./storage/blob/blob-store.js";
 import { withContentCache } from "./storage/blob/content-cache.js";
@@ -152,6 +153,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
     npmScope: config.npm.scope,
     smallBlobs: blobs,
   });
+  const pregenerate = createPregenerateService({ meta, access, modules, templates, generation, log });
 
   app.get("/healthz", async () => ({ ok: true }));
   app.get("/metrics", async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
@@ -178,7 +180,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
     routes: (router) => {
       router.service(UserService, createUserServiceImpl(meta, auth));
       router.service(OrganizationService, createOrganizationServiceImpl(orgs));
-      router.service(ModuleService, createModuleServiceImpl(modules));
+      router.service(ModuleService, createModuleServiceImpl(modules, pregenerate));
       router.service(PluginService, createPluginServiceImpl(plugins));
       router.service(TemplateService, createTemplateServiceImpl(templates));
     },
@@ -223,6 +225,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
     ...(admin.secret ? { adminToken: admin.secret } : {}),
     async close() {
       await app.close();
+      await pregenerate.close();
       await meta.close();
     },
   };

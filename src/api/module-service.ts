@@ -6,13 +6,17 @@ import type { Label } from "../core/types.js";
 import type { ModuleService } from "../gen/protodepot/v1/module_pb.js";
 import type { Principal } from "../services/auth.js";
 import type { ModuleService as Modules } from "../services/modules.js";
+import type { PregenerateService } from "../services/pregenerate.js";
 import { principal } from "./context.js";
 import { commitMessage, labelMessage, moduleMessage, parseVisibility } from "./convert.js";
 
 const maxPageSize = 250;
 const moduleName = (text: string) => parseFullName("module", text);
 
-export function createModuleServiceImpl(modules: Modules): ServiceImpl<typeof ModuleService> {
+export function createModuleServiceImpl(
+  modules: Modules,
+  pregenerate?: PregenerateService,
+): ServiceImpl<typeof ModuleService> {
   async function withSeq(caller: Principal, name: ReturnType<typeof moduleName>, label: Label) {
     const commit = await modules.resolveRef(caller, name, label.commitId);
     return labelMessage(label, commit.seq);
@@ -21,12 +25,15 @@ export function createModuleServiceImpl(modules: Modules): ServiceImpl<typeof Mo
   return {
     async push(req, ctx) {
       const visibility = parseVisibility(req.visibility);
-      const { commit, created } = await modules.push(await principal(ctx), {
+      const caller = await principal(ctx);
+      const { commit, created } = await modules.push(caller, {
         ...(req.module ? { module: req.module } : {}),
         files: req.files.map((f) => ({ path: f.path, content: f.content })),
         label: req.label,
         ...(visibility ? { visibility } : {}),
       });
+      // In the background: the push answers now, whatever the plugins do.
+      if (created) pregenerate?.afterPush(caller, commit);
       return { commit: commitMessage(commit, await modules.commitDeps(commit)), created };
     },
 
@@ -47,12 +54,15 @@ export function createModuleServiceImpl(modules: Modules): ServiceImpl<typeof Mo
 
     async updateModule(req, ctx) {
       const visibility = parseVisibility(req.visibility);
-      const mod = await modules.updateModule(
-        await principal(ctx),
-        moduleName(req.module),
-        visibility ? { visibility } : {},
-      );
-      return { module: moduleMessage(mod) };
+      const caller = await principal(ctx);
+      const name = moduleName(req.module);
+      const mod = await modules.updateModule(caller, name, visibility ? { visibility } : {});
+      if (!pregenerate) return { module: moduleMessage(mod) };
+      const change = req.clearPregenerate || req.pregenerate.length > 0;
+      const templates = change
+        ? await pregenerate.set(caller, name, req.pregenerate)
+        : await pregenerate.list(caller, name);
+      return { module: moduleMessage(mod), pregenerate: templates.map((t) => `${t.owner}/${t.name}`) };
     },
 
     async listCommits(req, ctx) {

@@ -37,16 +37,37 @@ export function registerModules(program: Command): void {
     });
   module
     .command("update <module>")
-    .description("change a module's visibility")
-    .requiredOption("--visibility <v>", "public or private")
+    .description("change a module's visibility or its pre-generation templates")
+    .option("--visibility <v>", "public or private")
+    .option(
+      "--pregenerate <templates>",
+      "comma-separated templates (OWNER/NAME) generated right after each push; '' clears the list",
+    )
     .option("--remote <url>")
     .option("--token <token>")
-    .action(async (name: string, flags: RemoteOptions & { visibility: string }) => {
+    .action(async (name: string, flags: RemoteOptions & { visibility?: string; pregenerate?: string }) => {
+      if (flags.visibility === undefined && flags.pregenerate === undefined) {
+        throw new Error("nothing to change: pass --visibility and/or --pregenerate");
+      }
+      const pregenerate = (flags.pregenerate ?? "")
+        .split(",")
+        .map((t) => t.trim())
+        .filter((t) => t !== "");
       const remote = await openRemote(flags);
-      const res = await remote
-        .client(ModuleService)
-        .updateModule({ module: name, visibility: flags.visibility });
+      const res = await remote.client(ModuleService).updateModule({
+        module: name,
+        visibility: flags.visibility ?? "",
+        pregenerate,
+        clearPregenerate: flags.pregenerate !== undefined && pregenerate.length === 0,
+      });
       process.stdout.write(`module ${res.module?.owner}/${res.module?.name} is ${res.module?.visibility}\n`);
+      if (flags.pregenerate !== undefined) {
+        process.stdout.write(
+          res.pregenerate.length > 0
+            ? `pre-generates ${res.pregenerate.join(", ")} after each push\n`
+            : "pre-generates nothing\n",
+        );
+      }
     });
 
   program

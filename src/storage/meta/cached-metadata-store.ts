@@ -74,6 +74,7 @@ const harmless: ReadonlySet<string> = new Set([
   "listPluginVersions",
   "listTemplates",
   "listArtifacts",
+  "listPregenerate",
   "close",
 ]);
 

@@ -630,6 +630,24 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
       });
     });
 
+    describe("pre-generation", () => {
+      it("replaces a module's template list, keeps its order, and unsubscribes with an empty one", async () => {
+        const c = await push("acme", "pre");
+        const a = await store.createTemplate({ owner: "acme", name: "a", visibility: "public", plugins: [] });
+        const b = await store.createTemplate({ owner: "acme", name: "b", visibility: "public", plugins: [] });
+        assert.deepEqual(await store.listPregenerate(c.moduleId), []);
+        await store.setPregenerate(c.moduleId, [b.id, a.id]);
+        assert.deepEqual(
+          (await store.listPregenerate(c.moduleId)).map((t) => t.name),
+          ["b", "a"],
+        );
+        await store.setPregenerate(c.moduleId, [a.id]);
+        assert.deepEqual(await store.listPregenerate(c.moduleId), [a]);
+        await store.setPregenerate(c.moduleId, []);
+        assert.deepEqual(await store.listPregenerate(c.moduleId), []);
+      });
+    });
+
     it("keeps everything across close and reopen", async () => {
       const alice = await store.createUser({ name: "alice", isAdmin: true });
       const hash = hex(32);

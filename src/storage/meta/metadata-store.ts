@@ -144,6 +144,12 @@ export interface MetadataStore {
   /** Ascending by number. */
   listTemplateVersions(templateId: string): Promise<TemplateVersion[]>;
 
+  // Pre-generation: templates whose artifacts are generated right after each push of a module.
+  /** Replaces the module's list (in the given order); an empty list unsubscribes. */
+  setPregenerate(moduleId: string, templateIds: readonly string[]): Promise<void>;
+  /** The module's subscribed templates, in the order they were given. */
+  listPregenerate(moduleId: string): Promise<Template[]>;
+
   // Artifacts: (template version, commit, scope, flavour) → packaged blob.
   getArtifact(key: ArtifactKey): Promise<ArtifactRecord | undefined>;
   /** Idempotent: if the key exists the existing record is returned (first writer wins). */

@@ -886,6 +886,31 @@ class KyselyMetadataStore implements MetadataStore {
 
   // Artifacts.
 
+  async setPregenerate(moduleId: string, templateIds: readonly string[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom("module_pregenerate").where("module_id", "=", moduleId).execute();
+      const rows = [...new Set(templateIds)].map((template_id, position) => ({
+        module_id: moduleId,
+        template_id,
+        position,
+      }));
+      for (const chunk of chunks(rows, insertChunkRows)) {
+        await trx.insertInto("module_pregenerate").values(chunk).execute();
+      }
+    });
+  }
+
+  async listPregenerate(moduleId: string): Promise<Template[]> {
+    const rows = await this.db
+      .selectFrom("module_pregenerate")
+      .innerJoin("templates", "templates.id", "module_pregenerate.template_id")
+      .selectAll("templates")
+      .where("module_pregenerate.module_id", "=", moduleId)
+      .orderBy("module_pregenerate.position")
+      .execute();
+    return rows.map(toTemplate);
+  }
+
   async getArtifact(key: ArtifactKey): Promise<ArtifactRecord | undefined> {
     const row = await this.db
       .selectFrom("artifacts")

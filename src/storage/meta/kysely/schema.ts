@@ -7,6 +7,13 @@ export type IntBool = 0 | 1;
 /** Postgres returns bigint columns as strings; read them through `Number()`. */
 export type BigIntColumn = ColumnType<number | string, number, number>;
 
+export interface ModulePregenerateTable {
+  module_id: string;
+  template_id: string;
+  /** Order the user gave. */
+  position: number;
+}
+
 export interface UsersTable {
   id: string;
   name: string;
@@ -163,4 +170,5 @@ export interface Database {
   templates: TemplatesTable;
   template_versions: TemplateVersionsTable;
   artifacts: ArtifactsTable;
+  module_pregenerate: ModulePregenerateTable;
 }

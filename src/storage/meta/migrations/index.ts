@@ -2,10 +2,12 @@
 import { type Kysely, type Migration, Migrator } from "kysely";
 import { initial } from "./0001-initial.js";
 import { access } from "./0002-access.js";
+import { pregenerate } from "./0005-pregenerate.js";
 
 const migrations: Record<string, Migration> = {
   "0001-initial": initial,
   "0002-access": access,
+  "0005-pregenerate": pregenerate,
 };
 
 /** Brings the database to the newest schema; throws if any migration fails (nothing of it is applied). */
