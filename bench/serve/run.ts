@@ -103,7 +103,7 @@ const servers: { stop(): Promise<void> }[] = [];
 const rows: { label: string; rates: Record<string, number> }[] = [];
 try {
   // Seed once with one worker: two modules, then one request of each target so every artifact is cached.
-  let server = await startTestServer({ dataDir: data.dir, args: ["--workers", "1"] });
+  let server = await startTestServer({ dataDir: data.dir, orgs: ["demo"], args: ["--workers", "1"] });
   servers.push(server);
   const env = { ...process.env, PROTODEPOT_REMOTE: server.url, PROTODEPOT_TOKEN: adminToken };
   for (const m of ["money", "payments"])

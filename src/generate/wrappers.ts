@@ -5,25 +5,50 @@ import type { GenerationJob, GenerationResult, Generator, Wrapper } from "./gene
 /**
  * One generation per `job.key` at a time (DESIGN invariant 4): callers arriving while it runs get the very same
  * promise. The flight is forgotten when it settles, so a failure is not remembered and the next call retries.
- * A caller's signal only stops that caller's wait: the flight itself runs on for the others.
+ * A caller's signal only stops that caller's wait. When every caller of a flight has given up (each passed a signal
+ * and each aborted), the flight's own signal aborts: a generation still waiting for a slot is then never started,
+ * while one already running is left to finish for the cache (the wrappers below pass the signal to waits only).
  */
 export function withSingleflight<R>(): Wrapper<R> {
   return (inner) => {
-    const flights = new Map<string, Promise<R>>();
+    const flights = new Map<string, { promise: Promise<R>; waiting: number; controller: AbortController }>();
     return {
       generate(job, signal) {
         let flight = flights.get(job.key);
         if (!flight) {
-          const started = inner.generate(job);
-          flight = started;
-          flights.set(job.key, started);
+          const controller = new AbortController();
+          const started = inner.generate(job, controller.signal);
+          const entry = { promise: started, waiting: 0, controller };
+          flight = entry;
+          flights.set(job.key, entry);
           const forget = () => {
-            if (flights.get(job.key) === started) flights.delete(job.key);
+            if (flights.get(job.key) === entry) flights.delete(job.key);
           };
           // Every caller may have gone; the rejection is theirs to see, not an unhandled one.
           started.then(forget, forget);
         }
-        return signal ? untilAborted(flight, signal) : flight;
+        if (!signal) {
+          // A caller that cannot leave keeps the flight wanted for good.
+          flight.waiting = Number.POSITIVE_INFINITY;
+          return flight.promise;
+        }
+        const entry = flight;
+        entry.waiting++;
+        const leave = () => {
+          entry.waiting--;
+          if (entry.waiting > 0) return;
+          // A caller arriving from now on starts afresh instead of joining a cancelled flight.
+          if (flights.get(job.key) === entry) flights.delete(job.key);
+          entry.controller.abort(signal.reason);
+        };
+        if (signal.aborted) {
+          leave();
+          return Promise.reject(aborted(signal));
+        }
+        signal.addEventListener("abort", leave, { once: true });
+        const done = () => signal.removeEventListener("abort", leave);
+        entry.promise.then(done, done);
+        return untilAborted(entry.promise, signal);
       },
     };
   };
@@ -77,7 +102,8 @@ export function withConcurrencyLimit<R>(n: number): Wrapper<R> {
         const isBackground = job.background === true;
         await acquire(signal, isBackground);
         try {
-          return await inner.generate(job, signal);
+          // Once it holds a slot the run is not cancelled: its result goes to the cache for the next caller.
+          return await inner.generate(job);
         } finally {
           running--;
           if (isBackground) runningBackground--;

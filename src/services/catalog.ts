@@ -64,7 +64,12 @@ export interface Catalog {
    */
   list(principal: Principal, pkg: PackageRef): Promise<CatalogListing>;
   /** The artifact of one version, generated if needed (a lockfile may name a version no listing generated yet). */
-  artifact(principal: Principal, pkg: PackageRef, version: SyntheticVersion): Promise<GenerateResult>;
+  artifact(
+    principal: Principal,
+    pkg: PackageRef,
+    version: SyntheticVersion,
+    signal?: AbortSignal,
+  ): Promise<GenerateResult>;
   /** Stops warming: nothing new starts; a run already started finishes for the cache. */
   close(): void;
 }
@@ -93,8 +98,10 @@ export function createCatalog(opts: CatalogOptions): Catalog {
     v: SyntheticVersion,
     commitId: string,
     background = false,
+    signal?: AbortSignal,
   ) =>
     generation.generate(principal, {
+      ...(signal ? { signal } : {}),
       template: pkg.template,
       templateVersion: String(v.templateVersion),
       module: pkg.module,
@@ -235,9 +242,9 @@ export function createCatalog(opts: CatalogOptions): Catalog {
       return entry.value;
     },
 
-    async artifact(principal, pkg, version) {
+    async artifact(principal, pkg, version, signal) {
       const { commit } = await generation.resolveVersion(principal, pkg.template, pkg.module, version);
-      return generate(principal, pkg, version, commit.id);
+      return generate(principal, pkg, version, commit.id, false, signal);
     },
 
     close() {

@@ -38,6 +38,8 @@ export interface GenerateRequest {
   flavour: Flavour;
   /** Nobody waits for it (warming, pre-generation): it yields to requests for plugin slots. */
   background?: boolean;
+  /** The client went away: stop waiting, and if nobody else waits for this artifact, do not start it. */
+  signal?: AbortSignal;
 }
 
 export interface GenerateResult {
@@ -228,7 +230,7 @@ export function createGenerationService(opts: GenerationServiceOptions) {
           return prepare(ctx, packager);
         },
       };
-      return done(await opts.generator.generate(job));
+      return done(await opts.generator.generate(job, req.signal));
     },
 
     /**

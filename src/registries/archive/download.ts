@@ -44,6 +44,7 @@ export function createDownloadHandler(generation: GenerationService) {
       ref,
       scope,
       flavour: "archive",
+      signal: clientGone(reply),
     });
     const version = goVersion(result.version);
     const etag = `"${result.record.digest}"`;

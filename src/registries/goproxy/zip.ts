@@ -23,6 +23,7 @@ export function createZipHandler(generation: GenerationService): GoproxyHandler<
       ref: commit.id,
       scope: "module",
       flavour: "go",
+      signal: clientGone(reply),
     });
     const name = `${module.module.name}-${goVersion(wanted)}.zip`;
     return reply

@@ -46,7 +46,7 @@ export interface PackageListing {
 
 export interface Catalog {
   list(principal: Principal, name: string): Promise<PackageListing>;
-  tarball(principal: Principal, name: string, version: string): Promise<GenerateResult>;
+  tarball(principal: Principal, name: string, version: string, signal?: AbortSignal): Promise<GenerateResult>;
   /** Stops background warming (the server is closing). */
   close(): void;
 }
@@ -133,7 +133,7 @@ export function createCatalog(opts: CatalogOptions): Catalog {
       return { name, parts, versions, distTags };
     },
 
-    async tarball(principal, name, version) {
+    async tarball(principal, name, version, signal) {
       const parts = packageParts(scope, name);
       const v = parseNpmVersion(version);
       if (!v) {
@@ -143,7 +143,7 @@ export function createCatalog(opts: CatalogOptions): Catalog {
         );
       }
       try {
-        return await catalog.artifact(principal, names(parts), v);
+        return await catalog.artifact(principal, names(parts), v, signal);
       } catch (err) {
         if (isRegistryError(err, Code.NotFound)) {
           throw new RegistryError(

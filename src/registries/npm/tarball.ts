@@ -28,7 +28,7 @@ export function createTarballHandler(catalog: Catalog, generation: GenerationSer
     const principal = request.principal;
     const name = packageNameOf(request.params);
     const version = tarballVersion(name, npmBareName(packageParts(scope, name)), request.params.file);
-    const { record } = await catalog.tarball(principal, name, version);
+    const { record } = await catalog.tarball(principal, name, version, clientGone(reply));
     const etag = `"${record.digest}"`;
     // A version names one template version and one commit, and both are immutable: so are these bytes.
     reply.header("etag", etag).header("cache-control", "public, max-age=31536000, immutable");
