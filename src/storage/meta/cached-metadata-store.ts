@@ -148,26 +148,37 @@ export function withMetadataCache(inner: MetadataStore, opts: MetadataCacheOptio
     }
   };
 
+  const wrap = (target: MetadataStore, prop: string, value: (...a: unknown[]) => Promise<unknown>) => {
+    const method = prop as Method;
+    const call = (args: unknown[]) => value.apply(target, args);
+    if (immutable.has(method)) return (...args: unknown[]) => readFact(method, () => call(args), args);
+    if (mutable.has(method)) return (...args: unknown[]) => readMoving(method, () => call(args), args);
+    if (harmless.has(prop)) return (...args: unknown[]) => call(args);
+    return async (...args: unknown[]) => {
+      try {
+        return await call(args);
+      } finally {
+        // Only here: no server path deletes artifacts; other workers keep their records until they restart.
+        if (method === "deleteArtifacts") forgetArtifacts((args[0] ?? {}) as Partial<ArtifactKey>);
+        // Even a failed write may have moved something (a transaction that committed before an error).
+        await invalidation.invalidate();
+      }
+    };
+  };
+  // Built once per method: the hot path allocates no wrapper per call.
+  const wrapped = new Map<string, unknown>();
+
   // A Proxy, so a method added to the store is a write (and drops the caches) until someone lists it above.
   return new Proxy(inner, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
       if (typeof value !== "function" || typeof prop !== "string") return value;
-      const method = prop as Method;
-      const call = (args: unknown[]) => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-      if (immutable.has(method)) return (...args: unknown[]) => readFact(method, () => call(args), args);
-      if (mutable.has(method)) return (...args: unknown[]) => readMoving(method, () => call(args), args);
-      if (harmless.has(prop)) return (...args: unknown[]) => call(args);
-      return async (...args: unknown[]) => {
-        try {
-          return await call(args);
-        } finally {
-          // Only here: no server path deletes artifacts; other workers keep their records until they restart.
-          if (method === "deleteArtifacts") forgetArtifacts((args[0] ?? {}) as Partial<ArtifactKey>);
-          // Even a failed write may have moved something (a transaction that committed before an error).
-          await invalidation.invalidate();
-        }
-      };
+      let fn = wrapped.get(prop);
+      if (!fn) {
+        fn = wrap(target, prop, value as (...a: unknown[]) => Promise<unknown>);
+        wrapped.set(prop, fn);
+      }
+      return fn;
     },
   });
 }
