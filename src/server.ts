@@ -1,5 +1,5 @@
 // Composition root: config → storage → services → routes. Nothing else wires parts together.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
@@ -13,6 +13,7 @@ import { createTemplateServiceImpl } from "./api/template-service.js";
 import { createUserServiceImpl } from "./api/user-service.js";
 import { createBufCompiler } from "./compile/buf-compiler.js";
 import type { Config } from "./config/schema.js";
+import { Code, RegistryError } from "./core/errors.js";
 import { ModuleService } from "./gen/protodepot/v1/module_pb.js";
 import { PluginService } from "./gen/protodepot/v1/plugin_pb.js";
 import { TemplateService } from "./gen/protodepot/v1/template_pb.js";
@@ -62,11 +63,38 @@ const blobDrivers: Record<Config["storage"]["blob"]["driver"], (c: Config) => Pr
     }),
 };
 
+/** The PEM files of `server.tls`, read once at start; a missing or unreadable file is a start error naming it. */
+function readTls(tls: Config["server"]["tls"]): { cert: Buffer; key: Buffer } | undefined {
+  if (tls.cert === undefined || tls.key === undefined) return undefined;
+  const read = (key: "cert" | "key", path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new RegistryError(Code.InvalidArgument, `server.tls.${key}: cannot read ${path} (${reason})`);
+    }
+  };
+  return { cert: read("cert", tls.cert), key: read("key", tls.key) };
+}
+
 export async function startServer(config: Config): Promise<RunningServer> {
-  const app = Fastify({
-    logger: { level: config.log.level },
-    logController: new LogController({ disableRequestLogging: config.log.level !== "debug" }),
-  });
+  const https = readTls(config.server.tls);
+  let app: FastifyInstance;
+  try {
+    app = Fastify({
+      ...(https ? { https } : {}),
+      logger: { level: config.log.level },
+      logController: new LogController({ disableRequestLogging: config.log.level !== "debug" }),
+    });
+  } catch (err) {
+    // node:tls parses the PEM here: a wrong file or a key that does not match the certificate ends up in this catch.
+    if (!https) throw err;
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new RegistryError(
+      Code.InvalidArgument,
+      `server.tls: ${config.server.tls.cert} and ${config.server.tls.key} are not a PEM certificate and its private key (${reason})`,
+    );
+  }
   const log: FastifyBaseLogger = app.log;
   mkdirSync(config.dataDir, { recursive: true });
   const meta = await metadataDrivers[config.storage.meta.driver](config);
@@ -146,7 +174,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const port = typeof address === "object" && address ? address.port : config.server.port;
   const url =
     config.server.publicUrl ??
-    `http://${config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host}:${port}`;
+    `${https ? "https" : "http"}://${config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host}:${port}`;
   log.info({ url }, "protodepot listening");
 
   return {

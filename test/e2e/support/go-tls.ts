@@ -1,13 +1,9 @@
 // A loopback HTTPS front for the test server: go sends ~/.netrc credentials over https only, as deployments run it.
-import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
-import { promisify } from "node:util";
-
-const exec = promisify(execFile);
+import { makeSelfSignedCert } from "./tls.js";
 
 export interface TlsFront {
   url: string;
@@ -16,30 +12,12 @@ export interface TlsFront {
   close(): Promise<void>;
 }
 
-/** Self-signed certificate for 127.0.0.1 (openssl), and a TLS server forwarding every request to `target`. */
+/** A self-signed certificate for 127.0.0.1 and a TLS server forwarding every request to `target`. */
 export async function startTlsFront(dir: string, target: string): Promise<TlsFront> {
-  const key = join(dir, "tls.key");
-  const cert = join(dir, "tls.crt");
-  await exec("openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=127.0.0.1",
-    "-addext",
-    "subjectAltName=IP:127.0.0.1",
-    "-keyout",
-    key,
-    "-out",
-    cert,
-  ]);
+  const { certFile, keyFile } = await makeSelfSignedCert(dir, "front");
   const upstream = new URL(target);
   const server: Server = createServer(
-    { key: await readFile(key), cert: await readFile(cert) },
+    { key: await readFile(keyFile), cert: await readFile(certFile) },
     (req, res) => {
       const forward = httpRequest(
         {
@@ -62,7 +40,7 @@ export async function startTlsFront(dir: string, target: string): Promise<TlsFro
   const { port } = server.address() as AddressInfo;
   return {
     url: `https://127.0.0.1:${port}`,
-    certFile: cert,
+    certFile,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
