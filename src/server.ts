@@ -96,7 +96,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     );
   }
   const log: FastifyBaseLogger = app.log;
-  mkdirSync(config.dataDir, { recursive: true });
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const meta = await metadataDrivers[config.storage.meta.driver](config);
   const stored = await blobDrivers[config.storage.blob.driver](config);
   const { cacheBytes, cacheItemBytes } = config.storage.blob;
