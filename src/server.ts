@@ -9,6 +9,7 @@ import { principalKey } from "./api/context.js";
 import { errorInterceptor } from "./api/errors.js";
 import { createModuleServiceImpl } from "./api/module-service.js";
 import { createPluginServiceImpl } from "./api/plugin-service.js";
+import { createServerServiceImpl } from "./api/server-service.js";
 import { createTemplateServiceImpl } from "./api/template-service.js";
 import { createUserServiceImpl } from "./api/user-service.js";
 import { createBufCompiler } from "./compile/buf-compiler.js";
@@ -16,6 +17,7 @@ import type { Config } from "./config/schema.js";
 import { Code, RegistryError } from "./core/errors.js";
 import { ModuleService } from "./gen/protodepot/v1/module_pb.js";
 import { PluginService } from "./gen/protodepot/v1/plugin_pb.js";
+import { ServerService } from "./gen/protodepot/v1/server_pb.js";
 import { TemplateService } from "./gen/protodepot/v1/template_pb.js";
 import { UserService } from "./gen/protodepot/v1/user_pb.js";
 import { archivePackager } from "./generate/package/archive.js";
@@ -149,6 +151,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
       router.service(ModuleService, createModuleServiceImpl(modules));
       router.service(PluginService, createPluginServiceImpl(plugins));
       router.service(TemplateService, createTemplateServiceImpl(templates));
+      router.service(
+        ServerService,
+        createServerServiceImpl({ npmScope: config.npm.scope, goHost: config.go.host }),
+      );
     },
   });
   registerSourceRoutes(app, auth, modules);
