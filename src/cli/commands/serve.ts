@@ -50,7 +50,7 @@ export function registerServe(program: Command): void {
       if (server.adminToken) {
         process.stdout.write(
           `admin token (shown once, store it): ${server.adminToken}\n` +
-            `  protodepot login ${server.url} --token ${server.adminToken}\n`,
+            `  protodepot login ${server.url} --token-stdin    (paste it when asked)\n`,
         );
       }
       const stop = async () => {
