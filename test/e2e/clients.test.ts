@@ -102,7 +102,8 @@ describe("clients set up by protodepot login, over the server's own TLS", () => 
       await mkdir(join(dir, file.path, ".."), { recursive: true });
       await writeFile(join(dir, file.path), file.content);
     }
-    await cliOk(["push", dir], { ...user, PROTODEPOT_REMOTE: server.url, PROTODEPOT_TOKEN: adminToken });
+    const admin = { ...user, PROTODEPOT_REMOTE: server.url, PROTODEPOT_TOKEN: adminToken };
+    await cliOk(["push", dir, "--visibility", "private"], admin);
     const bundle = join(work, "ca-bundle.pem");
     await writeFile(bundle, `${await readFile(systemCas, "utf8")}\n${await readFile(cert.certFile, "utf8")}`);
     npmEnv = { npm_config_cafile: bundle };
@@ -198,21 +199,6 @@ describe("clients set up by protodepot login, over the server's own TLS", () => 
     assert.match(wrong.stderr, /invalid token/);
   });
 
-  it("module update --visibility private hides the module from anonymous callers", async () => {
-    await cliOk(["module", "update", moduleName, "--visibility", "private"], user);
-    const { stdout } = await exec("curl", [
-      "-s",
-      "-o",
-      "/dev/null",
-      "-w",
-      "%{http_code}",
-      "--cacert",
-      cert.certFile,
-      `${server.url}/npm/${npmPackage.replace("/", "%2f")}`,
-    ]);
-    assert.equal(stdout, "404");
-  });
-
   it("npm install of the private package fails with 404 without the token line", async () => {
     const anonymousRc = join(work, "npmrc-anonymous");
     await writeFile(anonymousRc, `@protodepot:registry=${server.url}/npm/\n`);
@@ -224,6 +210,20 @@ describe("clients set up by protodepot login, over the server's own TLS", () => 
     const res = await project.tryNpm(["install", npmPackage]);
     assert.notEqual(res.code, 0);
     assert.match(res.stderr, /E404|404 Not Found/);
+    // The same answer as for a package that does not exist.
+    const packument = (name: string) =>
+      exec("curl", [
+        "-s",
+        "-w",
+        " %{http_code}",
+        "--cacert",
+        cert.certFile,
+        `${server.url}/npm/${name.replace("/", "%2f")}`,
+      ]);
+    const hidden = (await packument(npmPackage)).stdout;
+    const missing = (await packument("@protodepot/protodepot_es_admin_nothing")).stdout;
+    assert.match(hidden, / 404$/);
+    assert.equal(hidden.replace("ledger", "nothing"), missing);
   });
 
   it("npm install of the private package succeeds with the .npmrc login wrote, and the code runs", async () => {

@@ -58,7 +58,8 @@ export const GetServerInfoResponseSchema: GenMessage<GetServerInfoResponse> = /*
  */
 export const ServerService: GenService<{
   /**
-   * The names the registries of this server use. Needs no token; a wrong token is still refused.
+   * The names the registries of this server use. Needs no token unless auth.anonymousRead is false; a wrong
+   * token is refused.
    *
    * @generated from rpc protodepot.v1.ServerService.GetServerInfo
    */
