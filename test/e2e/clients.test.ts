@@ -245,7 +245,7 @@ describe("clients set up by protodepot login, over the server's own TLS", () => 
     assert.equal(stdout.trim(), "e-1 42");
   });
 
-  it("go get of the private module fails without ~/.netrc", async () => {
+  it("go get of the private module fails without ~/.netrc, and with only a host:port entry", async () => {
     const bare = await makeGoEnv(join(work, "go-anonymous"), server.url);
     const env = { ...bare.env, SSL_CERT_FILE: cert.certFile };
     const consumer = join(work, "go-anonymous", "consumer");
@@ -253,6 +253,18 @@ describe("clients set up by protodepot login, over the server's own TLS", () => 
     const res = await runGo(["get", `${goModule}@latest`], { cwd: consumer, env });
     assert.notEqual(res.code, 0);
     assert.match(res.stderr, /404 Not Found/);
+    // go matches the host name without the port: an entry with the port (buf's) is not go's.
+    const { host } = new URL(server.url);
+    await writeFile(
+      join(bare.env.HOME ?? "", ".netrc"),
+      `machine ${host} login admin password ${adminToken}\n`,
+      {
+        mode: 0o600,
+      },
+    );
+    const withPort = await runGo(["list", "-m", "-versions", goModule], { cwd: consumer, env });
+    assert.notEqual(withPort.code, 0);
+    assert.match(withPort.stderr, /404 Not Found/);
   });
 
   it("go get of the private module succeeds over https with the ~/.netrc login wrote, and the program runs", async () => {
