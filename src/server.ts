@@ -37,7 +37,9 @@ import { createTemplateService } from "./services/templates.js";
 import type { BlobStore } from "./storage/blob/blob-store.js";
 import { withContentCache } from "./storage/blob/content-cache.js";
 import { createFsBlobStore } from "./storage/blob/fs/fs-blob-store.js";
+import { createS3BlobStore } from "./storage/blob/s3/s3-blob-store.js";
 import type { MetadataStore } from "./storage/meta/metadata-store.js";
+import { createPostgresMetadataStore } from "./storage/meta/postgres/postgres-metadata-store.js";
 import { createSqliteMetadataStore } from "./storage/meta/sqlite/sqlite-metadata-store.js";
 
 export interface RunningServer {
@@ -48,18 +50,35 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-// Drivers are chosen by name from explicit maps; adding postgres or s3 is one entry each.
+// Drivers are chosen by name from explicit maps; a new driver is one entry each (and its config sub-object).
 const metadataDrivers: Record<Config["storage"]["meta"]["driver"], (c: Config) => Promise<MetadataStore>> = {
   sqlite: (c) =>
-    createSqliteMetadataStore({ path: c.storage.meta.sqlitePath ?? resolve(c.dataDir, "metadata.sqlite") }),
+    createSqliteMetadataStore({ path: c.storage.meta.sqlite.path ?? resolve(c.dataDir, "metadata.sqlite") }),
+  postgres: ({ storage: { meta } }) =>
+    // The schema refuses driver postgres without a url, so the fallback is never used.
+    createPostgresMetadataStore({ url: meta.postgres.url ?? "", poolSize: meta.postgres.poolSize }),
 };
 
-const blobDrivers: Record<Config["storage"]["blob"]["driver"], (c: Config) => Promise<BlobStore>> = {
+type OpenedBlobStore = BlobStore & { close?(): void };
+
+const blobDrivers: Record<Config["storage"]["blob"]["driver"], (c: Config) => Promise<OpenedBlobStore>> = {
   fs: (c) =>
     createFsBlobStore({
-      root: c.storage.blob.fsRoot ?? resolve(c.dataDir, "blobs"),
-      fsync: c.storage.blob.fsync,
+      root: c.storage.blob.fs.root ?? resolve(c.dataDir, "blobs"),
+      fsync: c.storage.blob.fs.fsync,
     }),
+  s3: ({ storage: { blob } }) => {
+    const { endpoint, bucket, prefix, region, accessKeyId, secretAccessKey, forcePathStyle } = blob.s3;
+    return createS3BlobStore({
+      ...(endpoint !== undefined ? { endpoint } : {}),
+      // The schema refuses driver s3 without a bucket.
+      bucket: bucket ?? "",
+      prefix,
+      region,
+      ...(accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey } : {}),
+      forcePathStyle: forcePathStyle ?? endpoint !== undefined,
+    });
+  },
 };
 
 export async function startServer(config: Config): Promise<RunningServer> {
@@ -156,6 +175,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     async close() {
       await app.close();
       await meta.close();
+      stored.close?.();
     },
   };
 }
