@@ -41,6 +41,28 @@ describe("postgres metadata store", { skip: skipWithout(pgVariable) }, () => {
     }
   });
 
+  it("wakes another node's waiter by notification, long before its poll interval", async () => {
+    const db = await createTestDatabase();
+    const open = () => createPostgresMetadataStore({ url: db.url, poolSize: 2, leasePollMs: 30_000 });
+    const [a, b] = [await open(), await open()];
+    try {
+      const lease = await a.acquireLease("k", "node-a", 60_000);
+      assert.ok(lease);
+      const waited = b.waitForLease("k", 30_000);
+      // The waiter has subscribed; the release commits on the other node.
+      await new Promise((r) => setTimeout(r, 50));
+      const released = Date.now();
+      assert.equal(await a.transaction((tx) => tx.releaseLease(lease)), true);
+      await waited;
+      assert.ok(Date.now() - released < 2_000, `woke after ${Date.now() - released} ms`);
+      assert.ok(await b.acquireLease("k", "node-b", 60_000));
+    } finally {
+      await a.close();
+      await b.close();
+      await db.drop();
+    }
+  });
+
   it("fails at start with the server's reason", async () => {
     const db = await createTestDatabase();
     await db.drop();
