@@ -39,6 +39,7 @@ describe("robustness", () => {
   before(async () => {
     data = await makeDataDir();
     server = await startTestServer({
+      orgs: ["demo"],
       dataDir: data.dir,
       env: { PROTODEPOT_LIMITS_MAX_UPLOAD_BYTES: String(2 << 20) },
     });
@@ -170,7 +171,7 @@ describe("robustness", () => {
     assert.ok((await pending) instanceof Error);
 
     // Mid-upload: send half the body of a push, then kill.
-    server = await startTestServer({ dataDir: data.dir });
+    server = await startTestServer({ dataDir: data.dir, orgs: ["demo"] });
     const body = JSON.stringify({
       files: bigModule.map((f) => ({ path: f.path, content: Buffer.from(f.content).toString("base64") })),
     });
@@ -189,7 +190,7 @@ describe("robustness", () => {
     await server.kill();
     req.destroy();
 
-    server = await startTestServer({ dataDir: data.dir });
+    server = await startTestServer({ dataDir: data.dir, orgs: ["demo"] });
     const after = (await api(server.url, adminToken)).client(ModuleService);
     const commits = await after.listCommits({ module: "crash/mod" });
     assert.deepEqual(
