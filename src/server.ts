@@ -1,5 +1,7 @@
 // Composition root: config → storage → services → routes. Nothing else wires parts together.
+import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
+import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
@@ -123,7 +125,18 @@ export async function startServer(config: Config): Promise<RunningServer> {
     blobs,
     modules,
     templates,
-    generator: createArtifactGenerator({ meta, blobs, runtime, limits: config.plugins, metrics, log }),
+    generator: createArtifactGenerator({
+      meta,
+      blobs,
+      runtime,
+      limits: config.plugins,
+      metrics,
+      log,
+      lease: {
+        holder: `${hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`,
+        ttlMs: config.storage.meta.leaseTtlMs,
+      },
+    }),
     packagers: [archivePackager, npmPackager, goPackager],
     goHost: config.go.host,
     npmScope: config.npm.scope,

@@ -54,6 +54,11 @@ export const configSchema = z.strictObject({
               poolSize: z.number().int().positive().default(10),
             })
             .prefault({}),
+          /**
+           * A node generating an artifact holds a lease on it and renews it every third of this; a node that dies
+           * loses it after this long, and another node takes the generation over.
+           */
+          leaseTtlMs: z.number().int().min(300).default(30_000),
         })
         .prefault({}),
       blob: z

@@ -22,14 +22,12 @@ export function registerPush(program: Command): void {
         progress(`collected ${files.length} files (${formatBytes(bytes)}) from ${dir}`);
         progress(`uploading to ${remote.url} and compiling…`);
         const started = performance.now();
-        const res = await remote
-          .client(ModuleService)
-          .push({
-            module: flags.module ?? "",
-            files,
-            label: flags.label,
-            visibility: flags.visibility ?? "",
-          });
+        const res = await remote.client(ModuleService).push({
+          module: flags.module ?? "",
+          files,
+          label: flags.label,
+          visibility: flags.visibility ?? "",
+        });
         const c = res.commit;
         if (!c) throw new Error("the server answered without a commit");
         const ms = Math.round(performance.now() - started);
