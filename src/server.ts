@@ -1,6 +1,6 @@
 // Composition root: config → storage → services → routes. Nothing else wires parts together.
 import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { createContextValues } from "@connectrpc/connect";
@@ -33,7 +33,7 @@ import { npmRegistry } from "./registries/npm/routes.js";
 import { sourcesRegistry } from "./registries/sources/routes.js";
 import { createAccessPolicy } from "./services/access.js";
 import { createArtifactGenerator } from "./services/artifact-generator.js";
-import { createAuthService } from "./services/auth.js";
+import { type AuthService, createAuthService } from "./services/auth.js";
 import { registerBuiltins } from "./services/builtins.js";
 import { seedDemo } from "./services/demo.js";
 import { createGenerationService } from "./services/generation.js";
@@ -88,7 +88,36 @@ const blobDrivers: Record<Config["storage"]["blob"]["driver"], (c: Config) => Pr
   },
 };
 
-export async function startServer(config: Config): Promise<RunningServer> {
+export interface StartHooks {
+  /**
+   * Called with the admin's first token as soon as it exists, before anything else can fail (a busy port, say),
+   * and with the file that keeps it until it is revoked.
+   */
+  onInitialAdminToken?(token: string, file: string): void;
+}
+
+/** The first start's admin token, kept beside the data (mode 0600) so a failed first start never loses it. */
+const initialAdminTokenFile = (config: Config) => resolve(config.dataDir, "initial-admin-token");
+
+async function keepInitialAdminToken(config: Config, auth: AuthService, secret: string | undefined) {
+  const file = initialAdminTokenFile(config);
+  if (secret) {
+    const temp = `${file}.${process.pid}.tmp`;
+    writeFileSync(temp, `${secret}\n`, { mode: 0o600 });
+    renameSync(temp, file);
+    return;
+  }
+  if (!existsSync(file)) return;
+  // Once that token is revoked (an admin made their own), the file has done its job.
+  const kept = readFileSync(file, "utf8").trim();
+  const valid = await auth.authenticate(`Bearer ${kept}`).then(
+    () => true,
+    () => false,
+  );
+  if (!valid) unlinkSync(file);
+}
+
+export async function startServer(config: Config, hooks: StartHooks = {}): Promise<RunningServer> {
   const app = Fastify({
     logger: { level: config.log.level },
     logController: new LogController({ disableRequestLogging: config.log.level !== "debug" }),
@@ -187,6 +216,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   );
 
   const admin = await auth.ensureAdmin(config.adminToken);
+  await keepInitialAdminToken(config, auth, admin.secret);
+  if (admin.secret) hooks.onInitialAdminToken?.(admin.secret, initialAdminTokenFile(config));
   const adminUser = await meta.getUserByName("admin");
   if (config.builtinPlugins && adminUser) {
     const names = await registerBuiltins(adminUser, { orgs, plugins, templates });
