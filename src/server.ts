@@ -1,5 +1,7 @@
 // Composition root: config → storage → services → routes. Nothing else wires parts together.
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
@@ -10,13 +12,16 @@ import { errorInterceptor } from "./api/errors.js";
 import { createModuleServiceImpl } from "./api/module-service.js";
 import { createOrganizationServiceImpl } from "./api/organization-service.js";
 import { createPluginServiceImpl } from "./api/plugin-service.js";
+import { createServerServiceImpl } from "./api/server-service.js";
 import { createTemplateServiceImpl } from "./api/template-service.js";
 import { createUserServiceImpl } from "./api/user-service.js";
 import { createBufCompiler } from "./compile/buf-compiler.js";
 import type { Config } from "./config/schema.js";
+import { Code, RegistryError } from "./core/errors.js";
 import { ModuleService } from "./gen/protodepot/v1/module_pb.js";
 import { OrganizationService } from "./gen/protodepot/v1/organization_pb.js";
 import { PluginService } from "./gen/protodepot/v1/plugin_pb.js";
+import { ServerService } from "./gen/protodepot/v1/server_pb.js";
 import { TemplateService } from "./gen/protodepot/v1/template_pb.js";
 import { UserService } from "./gen/protodepot/v1/user_pb.js";
 import { archivePackager } from "./generate/package/archive.js";
@@ -43,9 +48,11 @@ import { createTemplateService } from "./services/templates.js";
 import type { BlobStore } from "./storage/blob/blob-store.js";
 import { withContentCache } from "./storage/blob/content-cache.js";
 import { createFsBlobStore } from "./storage/blob/fs/fs-blob-store.js";
+import { createS3BlobStore } from "./storage/blob/s3/s3-blob-store.js";
 import { withMetadataCache } from "./storage/meta/cached-metadata-store.js";
 import { createInvalidation, type InvalidationBus, localBus } from "./storage/meta/invalidation.js";
 import type { MetadataStore } from "./storage/meta/metadata-store.js";
+import { createPostgresMetadataStore } from "./storage/meta/postgres/postgres-metadata-store.js";
 import { createSqliteMetadataStore } from "./storage/meta/sqlite/sqlite-metadata-store.js";
 
 export interface RunningServer {
@@ -56,19 +63,50 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-// Drivers are chosen by name from explicit maps; adding postgres or s3 is one entry each.
+// Drivers are chosen by name from explicit maps; a new driver is one entry each (and its config sub-object).
 const metadataDrivers: Record<Config["storage"]["meta"]["driver"], (c: Config) => Promise<MetadataStore>> = {
   sqlite: (c) =>
-    createSqliteMetadataStore({ path: c.storage.meta.sqlitePath ?? resolve(c.dataDir, "metadata.sqlite") }),
+    createSqliteMetadataStore({ path: c.storage.meta.sqlite.path ?? resolve(c.dataDir, "metadata.sqlite") }),
+  postgres: ({ storage: { meta } }) =>
+    // The schema refuses driver postgres without a url, so the fallback is never used.
+    createPostgresMetadataStore({ url: meta.postgres.url ?? "", poolSize: meta.postgres.poolSize }),
 };
 
-const blobDrivers: Record<Config["storage"]["blob"]["driver"], (c: Config) => Promise<BlobStore>> = {
+type OpenedBlobStore = BlobStore & { close?(): void };
+
+const blobDrivers: Record<Config["storage"]["blob"]["driver"], (c: Config) => Promise<OpenedBlobStore>> = {
   fs: (c) =>
     createFsBlobStore({
-      root: c.storage.blob.fsRoot ?? resolve(c.dataDir, "blobs"),
-      fsync: c.storage.blob.fsync,
+      root: c.storage.blob.fs.root ?? resolve(c.dataDir, "blobs"),
+      fsync: c.storage.blob.fs.fsync,
     }),
+  s3: ({ storage: { blob } }) => {
+    const { endpoint, bucket, prefix, region, accessKeyId, secretAccessKey, forcePathStyle } = blob.s3;
+    return createS3BlobStore({
+      ...(endpoint !== undefined ? { endpoint } : {}),
+      // The schema refuses driver s3 without a bucket.
+      bucket: bucket ?? "",
+      prefix,
+      region,
+      ...(accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey } : {}),
+      forcePathStyle: forcePathStyle ?? endpoint !== undefined,
+    });
+  },
 };
+
+/** The PEM files of `server.tls`, read once at start; a missing or unreadable file is a start error naming it. */
+function readTls(tls: Config["server"]["tls"]): { cert: Buffer; key: Buffer } | undefined {
+  if (tls.cert === undefined || tls.key === undefined) return undefined;
+  const read = (key: "cert" | "key", path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new RegistryError(Code.InvalidArgument, `server.tls.${key}: cannot read ${path} (${reason})`);
+    }
+  };
+  return { cert: read("cert", tls.cert), key: read("key", tls.key) };
+}
 
 export interface StartHooks {
   /**
@@ -110,12 +148,25 @@ export interface ServerRuntimeOptions extends StartHooks {
 }
 
 export async function startServer(config: Config, hooks: ServerRuntimeOptions = {}): Promise<RunningServer> {
-  const app = Fastify({
-    logger: { level: config.log.level },
-    logController: new LogController({ disableRequestLogging: config.log.level !== "debug" }),
-  });
+  const https = readTls(config.server.tls);
+  let app: FastifyInstance;
+  try {
+    app = Fastify({
+      ...(https ? { https } : {}),
+      logger: { level: config.log.level },
+      logController: new LogController({ disableRequestLogging: config.log.level !== "debug" }),
+    });
+  } catch (err) {
+    // node:tls parses the PEM here: a wrong file or a key that does not match the certificate ends up in this catch.
+    if (!https) throw err;
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new RegistryError(
+      Code.InvalidArgument,
+      `server.tls: ${config.server.tls.cert} and ${config.server.tls.key} are not a PEM certificate and its private key (${reason})`,
+    );
+  }
   const log: FastifyBaseLogger = app.log;
-  mkdirSync(config.dataDir, { recursive: true });
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const invalidation = createInvalidation(hooks.bus ?? localBus);
   const meta = withMetadataCache(await metadataDrivers[config.storage.meta.driver](config), {
     invalidation,
@@ -147,7 +198,18 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
     blobs,
     modules,
     templates,
-    generator: createArtifactGenerator({ meta, blobs, runtime, limits: config.plugins, metrics, log }),
+    generator: createArtifactGenerator({
+      meta,
+      blobs,
+      runtime,
+      limits: config.plugins,
+      metrics,
+      log,
+      lease: {
+        holder: `${hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`,
+        ttlMs: config.storage.meta.leaseTtlMs,
+      },
+    }),
     packagers: [archivePackager, npmPackager, goPackager],
     goHost: config.go.host,
     npmScope: config.npm.scope,
@@ -183,6 +245,10 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
       router.service(ModuleService, createModuleServiceImpl(modules, pregenerate));
       router.service(PluginService, createPluginServiceImpl(plugins));
       router.service(TemplateService, createTemplateServiceImpl(templates));
+      router.service(
+        ServerService,
+        createServerServiceImpl({ npmScope: config.npm.scope, goHost: config.go.host }, access),
+      );
     },
   });
   registerRegistry(app, auth, sourcesRegistry(modules));
@@ -216,7 +282,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
   const port = typeof address === "object" && address ? address.port : config.server.port;
   const url =
     config.server.publicUrl ??
-    `http://${config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host}:${port}`;
+    `${https ? "https" : "http"}://${config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host}:${port}`;
   log.info({ url }, "protodepot listening");
 
   return {
@@ -227,6 +293,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
       await app.close();
       await pregenerate.close();
       await meta.close();
+      stored.close?.();
     },
   };
 }

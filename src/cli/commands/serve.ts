@@ -10,6 +10,8 @@ interface ServeFlags {
   goHost?: string;
   npmScope?: string;
   workers?: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 export function registerServe(program: Command): void {
@@ -24,6 +26,8 @@ export function registerServe(program: Command): void {
     .option("--go-host <name>", "first element of generated Go module paths")
     .option("--npm-scope <name>", "npm scope of generated packages")
     .option("--workers <n>", "processes serving the port: a number, or auto for one per core (default 1)")
+    .option("--tls-cert <file>", "serve https with this PEM certificate (chain); needs --tls-key")
+    .option("--tls-key <file>", "the PEM private key of --tls-cert")
     .action(async (flags: ServeFlags) => {
       // Loaded on demand: the server's dependencies would slow every other command's start.
       const { loadConfig } = await import("../../config/load.js");
@@ -39,6 +43,7 @@ export function registerServe(program: Command): void {
             port: flags.port === undefined ? undefined : Number(flags.port),
             host: flags.host,
             workers,
+            tls: { cert: flags.tlsCert, key: flags.tlsKey },
           },
           go: { host: flags.goHost },
           npm: { scope: flags.npmScope },

@@ -2,7 +2,8 @@
 import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { LRUCache } from "lru-cache";
-import type { BlobOptions, BlobStore } from "./blob-store.js";
+import type { BlobOptions, BlobRange, BlobRead, BlobStore, ReadOptions } from "./blob-store.js";
+import { checkRange, clampRange } from "./keys.js";
 import { contentPrefix } from "./paths.js";
 
 export interface ContentCacheOptions {
@@ -15,10 +16,37 @@ export interface ContentCacheOptions {
 export interface ContentCache extends BlobStore {
   /**
    * The whole blob in memory when it is a content blob small enough to keep (read and kept on a miss), or undefined
-   * when it is absent, larger, or not content-addressed: then stream it with `get`. A hot download answers from this
-   * with one write, no stream.
+   * when it is absent, larger, or not content-addressed: then stream it with `read`. A hot download answers from
+   * this with one write, no stream.
    */
   getBuffer(key: string, opts?: BlobOptions): Promise<Buffer | undefined>;
+}
+
+function fromMemory(data: Buffer, range: BlobRange | undefined): BlobRead {
+  if (range) checkRange(range);
+  const { start, end } = clampRange(range, data.byteLength);
+  const part = data.subarray(start, end + 1);
+  return { stream: Readable.from([part]), size: data.byteLength, length: part.byteLength };
+}
+
+/** Waits for `pending` unless `signal` aborts first (the read itself goes on for the other waiters). */
+function unlessAborted<T>(pending: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return pending;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    pending.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
 }
 
 /**
@@ -35,51 +63,62 @@ export function withContentCache(inner: BlobStore, opts: ContentCacheOptions): C
         })
       : undefined;
   // Concurrent misses of one blob share one read.
-  const loading = new Map<string, Promise<Buffer | undefined>>();
+  const loading = new Map<string, Promise<Buffer | BlobRead | undefined>>();
 
-  const load = async (key: string, o: BlobOptions | undefined): Promise<Buffer | undefined> => {
-    const stat = await inner.stat(key, o);
-    if (!stat || stat.size > opts.maxItemBytes) return undefined;
-    const stream = await inner.get(key, o);
-    if (!stream) return undefined;
-    const data = await buffer(stream);
+  /** One round trip: the size arrives with the stream, and decides whether the bytes are worth keeping. */
+  const load = async (key: string): Promise<Buffer | BlobRead | undefined> => {
+    const opened = await inner.read(key);
+    if (!opened || opened.size > opts.maxItemBytes) return opened;
+    const data = await buffer(opened.stream);
     cache?.set(key, data);
     return data;
   };
 
-  const getBuffer = (key: string, o?: BlobOptions): Promise<Buffer | undefined> => {
-    if (!cache || !key.startsWith(contentPrefix)) return Promise.resolve(undefined);
-    const hit = cache.get(key);
+  /** The bytes when kept (or now loaded and kept); a larger blob comes back open, for the caller to stream. */
+  const lookup = (key: string, o?: BlobOptions): Promise<Buffer | BlobRead | undefined> => {
+    const hit = cache?.get(key);
     if (hit) return Promise.resolve(hit);
     let pending = loading.get(key);
     if (!pending) {
       // Not tied to one caller's signal: others may be waiting on the same read.
-      pending = load(key, undefined);
+      pending = load(key);
       loading.set(key, pending);
       const forget = () => loading.delete(key);
       pending.then(forget, forget);
+      return unlessAborted(pending, o?.signal);
     }
-    if (!o?.signal) return pending;
-    const signal = o.signal;
-    signal.throwIfAborted();
-    return Promise.race([
-      pending,
-      new Promise<never>((_, reject) =>
-        signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
-      ),
-    ]);
+    // A joined load of a large blob cannot share its stream: such a caller opens its own.
+    return unlessAborted(pending, o?.signal).then(
+      (r): Buffer | BlobRead | undefined | Promise<BlobRead | undefined> =>
+        r === undefined || Buffer.isBuffer(r) ? r : inner.read(key, o),
+    );
+  };
+
+  const cacheable = (key: string) => cache !== undefined && key.startsWith(contentPrefix);
+
+  const read = async (key: string, o?: ReadOptions): Promise<BlobRead | undefined> => {
+    // Ranged reads are rare (resumed downloads): they pass through instead of filling the cache.
+    if (!cacheable(key) || (o?.range && !cache?.has(key))) return inner.read(key, o);
+    const found = await lookup(key, o);
+    if (found === undefined || !Buffer.isBuffer(found)) return found;
+    return fromMemory(found, o?.range);
   };
 
   return {
-    getBuffer,
+    async getBuffer(key, o) {
+      if (!cacheable(key)) return undefined;
+      const found = await lookup(key, o);
+      if (found === undefined || Buffer.isBuffer(found)) return found;
+      // Too large to keep: the caller streams it with `read`.
+      found.stream.destroy();
+      return undefined;
+    },
     put: (key, body, o) => {
       cache?.delete(key);
       return inner.put(key, body, o);
     },
-    async get(key, o) {
-      const data = await getBuffer(key, o);
-      return data ? Readable.from([data]) : inner.get(key, o);
-    },
+    get: async (key, o) => (await read(key, o))?.stream,
+    read,
     stat: (key, o) => {
       const hit = key.startsWith(contentPrefix) ? cache?.get(key) : undefined;
       return hit ? Promise.resolve({ size: hit.byteLength }) : inner.stat(key, o);

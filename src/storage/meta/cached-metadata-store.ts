@@ -75,6 +75,11 @@ const harmless: ReadonlySet<string> = new Set([
   "listTemplates",
   "listArtifacts",
   "listPregenerate",
+  // Leases coordinate generations; they move nothing cached (their artifact record is written by putArtifact).
+  "acquireLease",
+  "renewLease",
+  "releaseLease",
+  "waitForLease",
   "close",
 ]);
 

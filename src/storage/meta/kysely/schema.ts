@@ -154,6 +154,14 @@ export interface ArtifactsTable {
   created_at: string;
 }
 
+export interface LeasesTable {
+  key: string;
+  holder: string;
+  token: BigIntColumn;
+  /** Milliseconds since the epoch by the database clock; 0 once released. */
+  expires_at: BigIntColumn;
+}
+
 export interface Database {
   users: UsersTable;
   tokens: TokensTable;
@@ -171,4 +179,5 @@ export interface Database {
   template_versions: TemplateVersionsTable;
   artifacts: ArtifactsTable;
   module_pregenerate: ModulePregenerateTable;
+  leases: LeasesTable;
 }
