@@ -146,6 +146,26 @@ describe("metadata cache", () => {
     );
   });
 
+  it("shows a new user's owner name on the next read", async () => {
+    const { cached } = await open();
+    assert.equal(await cached.getOwner("newcomer"), undefined);
+    await cached.createUser({ name: "newcomer", isAdmin: false });
+    assert.equal((await cached.getOwner("newcomer"))?.kind, "user");
+  });
+
+  it("hands out frozen records, so no caller can change what the next one reads", async () => {
+    const { cached } = await open();
+    const { commit: c } = await cached.insertCommit(commit("frozen"));
+    const labels = await cached.listLabels(c.moduleId);
+    const first = labels[0];
+    assert.ok(first);
+    assert.throws(() => labels.push(first), TypeError);
+    assert.throws(() => {
+      first.commitId = "x";
+    }, TypeError);
+    assert.equal((await cached.getLabel(c.moduleId, "main"))?.commitId, c.id);
+  });
+
   it("treats a method it does not know as a write (a visibility setter, say) and drops what could move", async () => {
     const raw = await createSqliteMetadataStore({ path });
     let visibility: "public" | "private" = "public";

@@ -56,7 +56,6 @@ const mutable: ReadonlySet<Method> = new Set<Method>([
 const harmless: ReadonlySet<string> = new Set([
   "putArtifact",
   "createToken",
-  "createUser",
   // Tokens are never cached (revocation and expiry count at once); touching one moves nothing cached.
   "findToken",
   "touchToken",
@@ -89,6 +88,16 @@ const keyOf = (method: string, args: readonly unknown[]): string => {
   for (const a of args) key += `\0${typeof a === "object" && a !== null ? JSON.stringify(a) : String(a)}`;
   return key;
 };
+
+/**
+ * Every caller shares one cached object: frozen (with the records of a list), a caller that sorted or edited it in
+ * place would throw instead of changing what the next request reads.
+ */
+function frozen<T>(value: T): T {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) for (const item of value) Object.freeze(item);
+  return Object.freeze(value);
+}
 
 interface Box {
   value: unknown;
@@ -127,7 +136,7 @@ export function withMetadataCache(inner: MetadataStore, opts: MetadataCacheOptio
     if (hit !== undefined) return Promise.resolve(hit);
     return shared(`i${key}`, async () => {
       const value = await call();
-      if (value !== undefined && value !== null && typeof value === "object") facts.set(key, value);
+      if (value !== undefined && value !== null && typeof value === "object") facts.set(key, frozen(value));
       return value;
     });
   };
@@ -139,7 +148,7 @@ export function withMetadataCache(inner: MetadataStore, opts: MetadataCacheOptio
     const started = invalidation.epoch();
     return shared(`m${key}`, async () => {
       const value = await call();
-      if (invalidation.epoch() === started && ttl > 0) moving.set(key, { value });
+      if (invalidation.epoch() === started && ttl > 0) moving.set(key, { value: frozen(value) });
       return value;
     });
   };
