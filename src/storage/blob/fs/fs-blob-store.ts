@@ -11,6 +11,10 @@ import { checkKey, checkPrefix, checkRange, clampRange } from "../keys.js";
 const tmpDir = "tmp";
 // Temp files older than this at open belong to a crashed writer; younger ones may be another process's write.
 const staleTmpMs = 60 * 60 * 1000;
+// Blobs hold private modules' files and generated code: only the server's user may read them, whatever the umask.
+const fileMode = 0o600;
+const dirMode = 0o700;
+
 /** Throws InvalidArgument unless key is valid for every driver and outside tmp/. */
 function checkFsKey(key: string): void {
   checkKey(key);
@@ -82,13 +86,13 @@ async function statFile(path: string): Promise<BlobStat | undefined> {
 export async function createFsBlobStore(opts: { root: string; fsync: boolean }): Promise<BlobStore> {
   const { root, fsync } = opts;
   const tmpRoot = join(root, tmpDir);
-  await mkdir(tmpRoot, { recursive: true });
+  await mkdir(tmpRoot, { recursive: true, mode: dirMode });
   await removeStaleTmp(tmpRoot);
 
   const pathOf = (key: string): string => join(root, ...key.split("/"));
 
   async function writeTemp(tmp: string, body: Uint8Array | Readable, signal?: AbortSignal): Promise<number> {
-    const handle = await open(tmp, "wx");
+    const handle = await open(tmp, "wx", fileMode);
     try {
       let size = 0;
       if (body instanceof Uint8Array) {
@@ -126,7 +130,7 @@ export async function createFsBlobStore(opts: { root: string; fsync: boolean }):
       const tmp = join(tmpRoot, randomBytes(12).toString("hex"));
       try {
         const size = await writeTemp(tmp, body, o?.signal);
-        await mkdir(dirname(target), { recursive: true });
+        await mkdir(dirname(target), { recursive: true, mode: dirMode });
         o?.signal?.throwIfAborted();
         if (o?.ifAbsent) {
           // link() fails with EEXIST when another writer got there first: theirs stays, ours is dropped.
