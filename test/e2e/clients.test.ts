@@ -134,18 +134,20 @@ describe("clients set up by protodepot login, over the server's own TLS", () => 
     assert.notEqual(plain, "200");
   });
 
-  it("refuses a certificate without its key, naming both settings", async () => {
-    const res = await runCli([
-      "serve",
-      "--port",
-      "0",
-      "--data",
-      join(work, "unused"),
-      "--tls-cert",
-      cert.certFile,
-    ]);
-    assert.equal(res.code, 1);
-    assert.match(res.stderr, /server\.tls: set both server\.tls\.cert and server\.tls\.key/);
+  it("refuses at start a certificate without its key, an unreadable key, and a key that is not PEM", async () => {
+    const serve = (...tls: string[]) =>
+      runCli(["serve", "--port", "0", "--data", join(work, "unused"), "--tls-cert", cert.certFile, ...tls]);
+    const cases: [string[], RegExp][] = [
+      [[], /server\.tls: set both server\.tls\.cert and server\.tls\.key/],
+      [["--tls-key", join(work, "nope.key")], /server\.tls\.key: cannot read .*nope\.key \(ENOENT/],
+      [["--tls-key", cert.certFile], /server\.tls: .* are not a PEM certificate and its private key/],
+    ];
+    for (const [args, message] of cases) {
+      const res = await serve(...args);
+      assert.equal(res.code, 1, args.join(" "));
+      assert.match(res.stderr, message);
+      assert.doesNotMatch(res.stdout, /serving at/);
+    }
   });
 
   it("login --token-stdin --npmrc FILE --netrc writes both files, keeps unrelated lines, and a second run changes nothing", async () => {
