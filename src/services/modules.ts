@@ -13,7 +13,7 @@ import { putContent, readContent } from "../storage/blob/content.js";
 import { sha256Hex } from "../storage/blob/paths.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import { type AccessPolicy, readable } from "./access.js";
-import type { Principal } from "./auth.js";
+import { type Principal, requireUser } from "./auth.js";
 
 export interface PushInput {
   /** OWNER/NAME; read from buf.yaml when absent. */
@@ -192,9 +192,12 @@ export function createModuleService({
         ...(bufLock ? { bufLock: new TextDecoder().decode(bufLock.content) } : {}),
       });
       const name = resolveModuleName(input.module, config.name);
+      requireUser(principal, "push to modules");
+      const existing = await meta.getModule(name.owner, name.name);
+      // A module the caller may not see answers as missing, before any question of write permission.
+      if (existing) await access.checkRead(principal, existing, missingModule(name));
       const user = await access.requireWrite(principal, name.owner, "push to modules");
       const label = checkLabel(input.label || "main");
-      const existing = await meta.getModule(name.owner, name.name);
       const visibility = existing?.visibility ?? input.visibility ?? defaultVisibility;
 
       const deps = await resolveDeps(principal, name, config.deps, config.pins);
@@ -261,6 +264,7 @@ export function createModuleService({
       name: FullName,
       change: { visibility?: Visibility },
     ): Promise<Module> {
+      requireUser(principal, "change modules");
       const mod = await getModule(principal, name);
       await access.requireWrite(principal, name.owner, "change modules");
       const visibility = change.visibility;
@@ -332,6 +336,7 @@ export function createModuleService({
       ref: string,
       mode: "create" | "move",
     ): Promise<Label> {
+      requireUser(principal, `${mode} labels`);
       const mod = await getModule(principal, name);
       await access.requireWrite(principal, name.owner, `${mode} labels`);
       const commit = await resolveIn(mod, ref);

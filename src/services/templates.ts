@@ -11,7 +11,7 @@ import type {
 } from "../core/types.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import { type AccessPolicy, readable } from "./access.js";
-import type { Principal } from "./auth.js";
+import { type Principal, requireUser } from "./auth.js";
 import type { PluginService } from "./plugins.js";
 
 export type TemplateService = ReturnType<typeof createTemplateService>;
@@ -117,6 +117,7 @@ export function createTemplateService(
       fullName: string,
       change: { visibility?: Visibility },
     ): Promise<Template> {
+      requireUser(principal, "change templates");
       const name = parseFullName("template", fullName);
       const template = await getTemplate(principal, name);
       await access.requireWrite(principal, name.owner, "change templates");
@@ -132,6 +133,7 @@ export function createTemplateService(
       fullName: string,
       pins: PinnedPlugin[],
     ): Promise<TemplateVersion> {
+      requireUser(principal, "create template versions");
       const name = parseFullName("template", fullName);
       const template = await getTemplate(principal, name);
       await access.requireWrite(principal, name.owner, "create template versions");
