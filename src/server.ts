@@ -1,5 +1,7 @@
 // Composition root: config → storage → services → routes. Nothing else wires parts together.
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
@@ -45,7 +47,9 @@ import { createTemplateService } from "./services/templates.js";
 import type { BlobStore } from "./storage/blob/blob-store.js";
 import { withContentCache } from "./storage/blob/content-cache.js";
 import { createFsBlobStore } from "./storage/blob/fs/fs-blob-store.js";
+import { createS3BlobStore } from "./storage/blob/s3/s3-blob-store.js";
 import type { MetadataStore } from "./storage/meta/metadata-store.js";
+import { createPostgresMetadataStore } from "./storage/meta/postgres/postgres-metadata-store.js";
 import { createSqliteMetadataStore } from "./storage/meta/sqlite/sqlite-metadata-store.js";
 
 export interface RunningServer {
@@ -56,18 +60,35 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-// Drivers are chosen by name from explicit maps; adding postgres or s3 is one entry each.
+// Drivers are chosen by name from explicit maps; a new driver is one entry each (and its config sub-object).
 const metadataDrivers: Record<Config["storage"]["meta"]["driver"], (c: Config) => Promise<MetadataStore>> = {
   sqlite: (c) =>
-    createSqliteMetadataStore({ path: c.storage.meta.sqlitePath ?? resolve(c.dataDir, "metadata.sqlite") }),
+    createSqliteMetadataStore({ path: c.storage.meta.sqlite.path ?? resolve(c.dataDir, "metadata.sqlite") }),
+  postgres: ({ storage: { meta } }) =>
+    // The schema refuses driver postgres without a url, so the fallback is never used.
+    createPostgresMetadataStore({ url: meta.postgres.url ?? "", poolSize: meta.postgres.poolSize }),
 };
 
-const blobDrivers: Record<Config["storage"]["blob"]["driver"], (c: Config) => Promise<BlobStore>> = {
+type OpenedBlobStore = BlobStore & { close?(): void };
+
+const blobDrivers: Record<Config["storage"]["blob"]["driver"], (c: Config) => Promise<OpenedBlobStore>> = {
   fs: (c) =>
     createFsBlobStore({
-      root: c.storage.blob.fsRoot ?? resolve(c.dataDir, "blobs"),
-      fsync: c.storage.blob.fsync,
+      root: c.storage.blob.fs.root ?? resolve(c.dataDir, "blobs"),
+      fsync: c.storage.blob.fs.fsync,
     }),
+  s3: ({ storage: { blob } }) => {
+    const { endpoint, bucket, prefix, region, accessKeyId, secretAccessKey, forcePathStyle } = blob.s3;
+    return createS3BlobStore({
+      ...(endpoint !== undefined ? { endpoint } : {}),
+      // The schema refuses driver s3 without a bucket.
+      bucket: bucket ?? "",
+      prefix,
+      region,
+      ...(accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey } : {}),
+      forcePathStyle: forcePathStyle ?? endpoint !== undefined,
+    });
+  },
 };
 
 /** The PEM files of `server.tls`, read once at start; a missing or unreadable file is a start error naming it. */
@@ -163,7 +184,18 @@ export async function startServer(config: Config, hooks: StartHooks = {}): Promi
     blobs,
     modules,
     templates,
-    generator: createArtifactGenerator({ meta, blobs, runtime, limits: config.plugins, metrics, log }),
+    generator: createArtifactGenerator({
+      meta,
+      blobs,
+      runtime,
+      limits: config.plugins,
+      metrics,
+      log,
+      lease: {
+        holder: `${hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`,
+        ttlMs: config.storage.meta.leaseTtlMs,
+      },
+    }),
     packagers: [archivePackager, npmPackager, goPackager],
     goHost: config.go.host,
     npmScope: config.npm.scope,
@@ -242,6 +274,7 @@ export async function startServer(config: Config, hooks: StartHooks = {}): Promi
     async close() {
       await app.close();
       await meta.close();
+      stored.close?.();
     },
   };
 }

@@ -147,6 +147,14 @@ export interface ArtifactsTable {
   created_at: string;
 }
 
+export interface LeasesTable {
+  key: string;
+  holder: string;
+  token: BigIntColumn;
+  /** Milliseconds since the epoch by the database clock; 0 once released. */
+  expires_at: BigIntColumn;
+}
+
 export interface Database {
   users: UsersTable;
   tokens: TokensTable;
@@ -163,4 +171,5 @@ export interface Database {
   templates: TemplatesTable;
   template_versions: TemplateVersionsTable;
   artifacts: ArtifactsTable;
+  leases: LeasesTable;
 }

@@ -2,10 +2,12 @@
 import { type Kysely, type Migration, Migrator } from "kysely";
 import { initial } from "./0001-initial.js";
 import { access } from "./0002-access.js";
+import { leases } from "./0003-leases.js";
 
 const migrations: Record<string, Migration> = {
   "0001-initial": initial,
   "0002-access": access,
+  "0003-leases": leases,
 };
 
 /** Brings the database to the newest schema; throws if any migration fails (nothing of it is applied). */
