@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { collectDefaultMetrics, Registry as MetricsRegistry } from "prom-client";
 import { principalKey } from "./api/context.js";
 import { errorInterceptor } from "./api/errors.js";
+import { registerApiGuards, withClientStatuses } from "./api/guards.js";
 import { createModuleServiceImpl } from "./api/module-service.js";
 import { createPluginServiceImpl } from "./api/plugin-service.js";
 import { createTemplateServiceImpl } from "./api/template-service.js";
@@ -98,20 +99,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
   app.get("/healthz", async () => ({ ok: true }));
   app.get("/metrics", async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
 
-  // Connect reads request bodies itself; refuse oversized pushes up front with 413 and a Connect error body.
+  // Connect reads request bodies itself: size and caller are checked before it does.
   const maxBody = config.limits.maxUploadBytes;
-  app.addHook("onRequest", async (request, reply) => {
-    const length = Number(request.headers["content-length"] ?? 0);
-    if (request.method === "POST" && request.url.startsWith("/protodepot.v1.") && length > maxBody) {
-      return reply
-        .code(413)
-        .type("application/json")
-        .send({
-          code: "resource_exhausted",
-          message: `request body is ${length} bytes; this server accepts at most ${maxBody} (limits.maxUploadBytes)`,
-        });
-    }
-  });
+  registerApiGuards(app, { auth, maxBodyBytes: maxBody });
   await app.register(fastifyConnectPlugin, {
     interceptors: [errorInterceptor],
     readMaxBytes: maxBody,
@@ -121,6 +111,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       router.service(ModuleService, createModuleServiceImpl(modules));
       router.service(PluginService, createPluginServiceImpl(plugins));
       router.service(TemplateService, createTemplateServiceImpl(templates));
+      withClientStatuses(router, maxBody);
     },
   });
   registerSourceRoutes(app, auth, modules);

@@ -68,7 +68,10 @@ describe("parseBufConfig v1", () => {
 
   it("refuses malformed YAML with the position", () => {
     rejects({ bufYaml: "version: v1\nname: [unclosed" }, /^buf\.yaml: is not valid YAML: .*line/);
-    rejects({ bufYaml: "version: v1\nversion: v2" }, /^buf\.yaml: is not valid YAML: .*unique/i);
+    rejects(
+      { bufYaml: "version: v1\nversion: v2" },
+      /^buf\.yaml: is not valid YAML: key "version" appears twice \(line 2, column 1\)$/,
+    );
   });
 });
 

@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
 import type { Compiler } from "../compile/buf-compiler.js";
-import { parseBufConfig } from "../compile/buf-config.js";
+import { checkConfigSize, parseBufConfig } from "../compile/buf-config.js";
 import { manifestDigest, validateModuleFiles } from "../compile/module-files.js";
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import { checkLabel, type FullName, isCommitId, parseFullName } from "../core/names.js";
@@ -12,7 +12,7 @@ import type { BlobStore } from "../storage/blob/blob-store.js";
 import { putContent, readContent } from "../storage/blob/content.js";
 import { sha256Hex } from "../storage/blob/paths.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
-import { type Principal, requireOwner } from "./auth.js";
+import { type Principal, requireOwner, requireUser } from "./auth.js";
 
 export interface PushInput {
   /** OWNER/NAME; read from buf.yaml when absent. */
@@ -137,11 +137,17 @@ export function createModuleService({ meta, blobs, compiler, limits }: ModuleSer
     getModule,
 
     async push(principal: Principal, input: PushInput): Promise<{ commit: Commit; created: boolean }> {
+      // Who may push is settled before any pushed byte is parsed; only a name from buf.yaml waits for it.
+      requireUser(principal, "pushing");
+      if (input.module)
+        requireOwner(principal, parseFullName("module", input.module).owner, "push to modules");
       validateModuleFiles(input.files, limits);
       const bufYaml = input.files.find((f) => f.path === "buf.yaml");
       if (!bufYaml)
         throw new RegistryError(Code.InvalidArgument, "buf.yaml is missing: push a module directory");
       const bufLock = input.files.find((f) => f.path === "buf.lock");
+      checkConfigSize("buf.yaml", bufYaml.content.byteLength);
+      if (bufLock) checkConfigSize("buf.lock", bufLock.content.byteLength);
       const config = parseBufConfig({
         bufYaml: new TextDecoder().decode(bufYaml.content),
         ...(bufLock ? { bufLock: new TextDecoder().decode(bufLock.content) } : {}),
