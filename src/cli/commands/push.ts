@@ -27,7 +27,7 @@ export function registerPush(program: Command): void {
       if (!c) throw new Error("the server answered without a commit");
       const ms = Math.round(performance.now() - started);
       progress(`${res.created ? "compiled and stored" : "unchanged"} in ${ms} ms`);
-      const verb = res.created ? "pushed" : "unchanged, label's head already has this content:";
+      const verb = res.created ? "pushed" : "unchanged, the module already has this content:";
       process.stdout.write(
         `${verb} ${c.owner}/${c.module} commit ${c.id} seq ${c.seq} label ${flags.label}\n`,
       );

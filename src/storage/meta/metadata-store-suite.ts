@@ -163,7 +163,7 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
         assert.deepEqual(again.commit, first);
         assert.equal(await store.getCommitBySeq(first.moduleId, 2), undefined);
 
-        // A new digest, or the same digest with other deps, or a label without a head is a new commit.
+        // A new digest, or the same digest with other deps, is a new commit.
         const changedDigest = await push("acme", "payments", { deps });
         assert.equal(changedDigest.seq, 2);
         const dep2 = await push("acme", "common");
@@ -172,14 +172,31 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
           deps: [{ commitId: dep2.id, direct: true }],
         });
         assert.equal(changedDeps.seq, 3);
-        const otherLabel = await push("acme", "payments", {
-          digest: changedDeps.digest,
-          deps: [{ commitId: dep2.id, direct: true }],
-          label: "v2",
-        });
-        assert.equal(otherLabel.seq, 4);
         assert.equal((await store.getLabel(first.moduleId, "main"))?.commitId, changedDeps.id);
-        assert.equal((await store.getLabel(first.moduleId, "v2"))?.commitId, otherLabel.id);
+      });
+
+      it("points a label at an existing identical commit instead of committing the same content again", async () => {
+        const dep = await push("acme", "ledger-dep");
+        const deps = [{ commitId: dep.id, direct: true }];
+        const first = await push("acme", "ledger", { deps });
+        const second = await push("acme", "ledger", { deps });
+        // Onto a new label: the label is created at the identical commit.
+        const beta = await store.insertCommit(
+          newCommit("acme", "ledger", { digest: first.digest, deps, label: "beta" }),
+        );
+        assert.equal(beta.created, false);
+        assert.deepEqual(beta.commit, first);
+        assert.equal((await store.getLabel(first.moduleId, "beta"))?.commitId, first.id);
+        // Onto a label at other content (a revert): the label moves back, no commit is made.
+        const revert = await store.insertCommit(newCommit("acme", "ledger", { digest: first.digest, deps }));
+        assert.equal(revert.created, false);
+        assert.equal(revert.commit.id, first.id);
+        assert.equal((await store.getLabel(first.moduleId, "main"))?.commitId, first.id);
+        assert.equal(await store.getCommitBySeq(first.moduleId, 3), undefined);
+        // The same digest with other deps is still new content.
+        const other = await push("acme", "ledger", { digest: first.digest, label: "beta" });
+        assert.equal(other.seq, 3);
+        assert.notEqual(other.id, second.id);
       });
 
       it("lists deps in inserted order with their module and seq", async () => {

@@ -58,9 +58,9 @@ export interface MetadataStore {
   /** All modules, or those of one owner, ordered by owner then name. */
   listModules(owner?: string): Promise<Module[]>;
   /**
-   * In one transaction: creates the module if absent (default label = `label`), compares the label's head
-   * (digest and deps) and returns it unchanged when identical, otherwise allocates the next seq, inserts the
-   * commit, its files and deps, and moves the label.
+   * In one transaction: creates the module if absent (default label = `label`); when a commit of the module
+   * has the same digest and deps (the label's head first), points the label at it and returns it with
+   * `created: false`; otherwise allocates the next seq, inserts the commit, its files and deps, and moves the label.
    */
   insertCommit(input: NewCommit, visibility?: Visibility): Promise<InsertCommitResult>;
   getCommit(id: string): Promise<Commit | undefined>;

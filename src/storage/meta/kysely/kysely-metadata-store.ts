@@ -207,22 +207,37 @@ class KyselyMetadataStore implements MetadataStore {
         .where("module_id", "=", mod.id)
         .where("name", "=", input.label)
         .executeTakeFirst();
-      if (head) {
-        const headCommit = await selectCommits(trx)
-          .where("c.id", "=", head.commit_id)
-          .executeTakeFirstOrThrow();
-        if (headCommit.digest === input.digest) {
-          const headDeps = await trx
-            .selectFrom("commit_deps")
-            .select("dep_commit_id")
-            .where("commit_id", "=", head.commit_id)
-            .orderBy("position")
+      // Content the module already has (same digest, same pinned deps) is not committed twice: the label is
+      // pointed at that commit, whether it is the label's head, another label's, or an older one (a revert).
+      const sameDigest = await selectCommits(trx)
+        .where("c.module_id", "=", mod.id)
+        .where("c.digest", "=", input.digest)
+        .orderBy("c.seq", "desc")
+        .execute();
+      sameDigest.sort((a, b) => Number(b.id === head?.commit_id) - Number(a.id === head?.commit_id));
+      for (const candidate of sameDigest) {
+        const candidateDeps = await trx
+          .selectFrom("commit_deps")
+          .select("dep_commit_id")
+          .where("commit_id", "=", candidate.id)
+          .orderBy("position")
+          .execute();
+        const same =
+          candidateDeps.length === input.deps.length &&
+          candidateDeps.every((d, i) => d.dep_commit_id === input.deps[i]?.commitId);
+        if (!same) continue;
+        if (head?.commit_id !== candidate.id) {
+          await trx
+            .insertInto("labels")
+            .values({ module_id: mod.id, name: input.label, commit_id: candidate.id, updated_at: createdAt })
+            .onConflict((oc) =>
+              oc
+                .columns(["module_id", "name"])
+                .doUpdateSet({ commit_id: candidate.id, updated_at: createdAt }),
+            )
             .execute();
-          const same =
-            headDeps.length === input.deps.length &&
-            headDeps.every((d, i) => d.dep_commit_id === input.deps[i]?.commitId);
-          if (same) return { commit: toCommit(headCommit), created: false };
         }
+        return { commit: toCommit(candidate), created: false };
       }
 
       const depIds = [...new Set(input.deps.map((d) => d.commitId))];
