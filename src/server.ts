@@ -21,6 +21,7 @@ import { UserService } from "./gen/protodepot/v1/user_pb.js";
 import { archivePackager } from "./generate/package/archive.js";
 import { goPackager } from "./generate/package/go.js";
 import { npmPackager } from "./generate/package/npm.js";
+import { registerMetricsRoute } from "./http/metrics.js";
 import { principalOf } from "./http/principal.js";
 import { createHostRuntime } from "./plugins/host/host-runtime.js";
 import { registerArchiveRoutes } from "./registries/archive/routes.js";
@@ -65,6 +66,7 @@ const blobDrivers: Record<Config["storage"]["blob"]["driver"], (c: Config) => Pr
 
 export async function startServer(config: Config): Promise<RunningServer> {
   const app = Fastify({
+    trustProxy: config.server.trustProxy,
     logger: { level: config.log.level },
     logController: new LogController({ disableRequestLogging: config.log.level !== "debug" }),
   });
@@ -97,7 +99,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   });
 
   app.get("/healthz", async () => ({ ok: true }));
-  app.get("/metrics", async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+  registerMetricsRoute(app, { auth, metrics, access: config.server.metrics });
 
   // Connect reads request bodies itself: size and caller are checked before it does.
   const maxBody = config.limits.maxUploadBytes;

@@ -14,6 +14,9 @@ import { sha256Hex } from "../storage/blob/paths.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import { type Principal, requireOwner, requireUser } from "./auth.js";
 
+/** A unique prefix of a commit id that a reference may use, as git allows abbreviated hashes. */
+const shortCommitId = /^[0-9a-f]{8,31}$/;
+
 export interface PushInput {
   /** OWNER/NAME; read from buf.yaml when absent. */
   module?: string;
@@ -63,10 +66,21 @@ export function createModuleService({ meta, blobs, compiler, limits }: ModuleSer
     }
     const label = await meta.getLabel(mod.id, wanted);
     if (!label) {
+      if (shortCommitId.test(wanted)) {
+        const found = await meta.findCommitsByIdPrefix(mod.id, wanted, 2);
+        if (found.length === 1 && found[0]) return found[0];
+        if (found.length > 1) {
+          throw new RegistryError(
+            Code.InvalidArgument,
+            `commit id prefix ${wanted} of module ${name.owner}/${name.name} is ambiguous (${found.map((c) => c.id).join(", ")}, …): give more digits`,
+            fields,
+          );
+        }
+      }
       const labels = (await meta.listLabels(mod.id)).map((l) => l.name);
       throw new RegistryError(
         Code.NotFound,
-        `module ${name.owner}/${name.name} has no label "${wanted}" (labels: ${labels.join(", ") || "none"})`,
+        `module ${name.owner}/${name.name} has no label or commit "${wanted}" (labels: ${labels.join(", ") || "none"}; a reference is a label, or a commit id: 32 hex digits or a unique prefix of 8 or more)`,
         fields,
       );
     }
@@ -193,7 +207,13 @@ export function createModuleService({ meta, blobs, compiler, limits }: ModuleSer
     },
 
     async listModules(owner?: string): Promise<Module[]> {
-      return meta.listModules(owner);
+      const modules = await meta.listModules(owner);
+      // An empty list would read as "this owner has no modules" when the name is mistyped. (Admins may push
+      // to a name that is no user or organization, such as demo/, so owning modules makes an owner too.)
+      if (owner !== undefined && modules.length === 0 && !(await meta.getOwner(owner))) {
+        throw new RegistryError(Code.NotFound, `owner ${owner} does not exist`, { owner });
+      }
+      return modules;
     },
 
     async listCommits(name: FullName, page: { limit: number; beforeSeq?: number }): Promise<Commit[]> {

@@ -9,6 +9,7 @@ export function registerModules(program: Command): void {
     .command("module")
     .description("list modules")
     .command("list [owner]")
+    .description("list the modules of every owner, or of one")
     .option("--remote <url>")
     .option("--token <token>")
     .action(async (owner: string | undefined, flags: RemoteOptions) => {
@@ -24,6 +25,7 @@ export function registerModules(program: Command): void {
     .command("commit")
     .description("list commits")
     .command("list <module>")
+    .description("list the commits of a module, newest first")
     .option("--limit <n>", "commits per page", "50")
     .option("--page-token <t>", "continue after a previous page")
     .option("--remote <url>")
@@ -43,6 +45,7 @@ export function registerModules(program: Command): void {
   const label = program.command("label").description("list, create and move labels");
   label
     .command("list <module>")
+    .description("list the labels of a module and the commit each points at")
     .option("--remote <url>")
     .option("--token <token>")
     .action(async (module: string, flags: RemoteOptions) => {

@@ -36,7 +36,11 @@ export function registerServe(program: Command): void {
           npm: { scope: flags.npmScope },
         },
       });
-      const server = await startServer(config);
+      const server = await startServer(config).catch((err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+        const { host, port } = config.server;
+        throw new Error(`${host}:${port} is already in use: pick a free port with --port N (0 = any)`);
+      });
       // Plain lines on stdout for people and scripts; structured logs go through pino.
       process.stdout.write(`protodepot serving at ${server.url}\n`);
       if (server.adminToken) {

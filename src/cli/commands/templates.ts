@@ -37,6 +37,7 @@ export function registerTemplates(program: Command): void {
     });
   template
     .command("list [owner]")
+    .description("list templates of every owner, or of one")
     .option("--remote <url>")
     .option("--token <token>")
     .action(async (owner: string | undefined, flags: RemoteOptions) => {
@@ -52,6 +53,7 @@ export function registerTemplates(program: Command): void {
     });
   template
     .command("show <template>")
+    .description("show a template's plugins, parameters and versions")
     .option("--remote <url>")
     .option("--token <token>")
     .action(async (name: string, flags: RemoteOptions) => {
@@ -85,6 +87,7 @@ export function registerTemplates(program: Command): void {
     });
   version
     .command("list <template>")
+    .description("list the versions of a template and the plugin versions each pins")
     .option("--remote <url>")
     .option("--token <token>")
     .action(async (name: string, flags: RemoteOptions) => {

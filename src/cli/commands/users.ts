@@ -8,6 +8,7 @@ export function registerUsers(program: Command): void {
   const user = program.command("user").description("manage users (admin)");
   user
     .command("create <name>")
+    .description("create a user (admin)")
     .option("--admin", "make the user an admin")
     .option("--remote <url>")
     .option("--token <token>")
@@ -18,6 +19,7 @@ export function registerUsers(program: Command): void {
     });
   user
     .command("list")
+    .description("list users (admin)")
     .option("--remote <url>")
     .option("--token <token>")
     .action(async (flags: RemoteOptions) => {
@@ -32,6 +34,7 @@ export function registerUsers(program: Command): void {
   const token = program.command("token").description("manage tokens");
   token
     .command("create")
+    .description("create a token and print its secret (shown once)")
     .option("--user <name>", "user to create the token for (admin); yourself by default")
     .option("--note <text>", "what the token is for", "")
     .option("--remote <url>")

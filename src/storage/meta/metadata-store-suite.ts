@@ -280,6 +280,23 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
         assert.notEqual(other.id, second.id);
       });
 
+      it("finds commits of one module by a prefix of their id", async () => {
+        const a = await push("acme", "prefixed", { id: `abcdef01${"0".repeat(24)}` });
+        const b = await push("acme", "prefixed", { id: `abcdef02${"0".repeat(24)}` });
+        await push("acme", "prefixed-other", { id: `abcdef03${"0".repeat(24)}` });
+        const both = await store.findCommitsByIdPrefix(a.moduleId, "abcdef0", 5);
+        assert.deepEqual(
+          both.map((c) => c.id),
+          [b.id, a.id],
+        );
+        assert.deepEqual(
+          (await store.findCommitsByIdPrefix(a.moduleId, "abcdef01", 5)).map((c) => c.id),
+          [a.id],
+        );
+        assert.deepEqual(await store.findCommitsByIdPrefix(a.moduleId, "abcdef03", 5), []);
+        assert.deepEqual(await store.findCommitsByIdPrefix(a.moduleId, "%", 5), []);
+      });
+
       it("lists deps in inserted order with their module and seq", async () => {
         const wkt = await push("acme", "types");
         await push("acme", "common");

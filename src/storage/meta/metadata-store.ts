@@ -108,6 +108,8 @@ export interface MetadataStore {
   insertCommit(input: NewCommit, visibility?: Visibility): Promise<InsertCommitResult>;
   getCommit(id: string): Promise<Commit | undefined>;
   getCommitBySeq(moduleId: string, seq: number): Promise<Commit | undefined>;
+  /** Commits of the module whose id starts with `prefix` (lowercase hex), at most `limit`, newest first. */
+  findCommitsByIdPrefix(moduleId: string, prefix: string, limit: number): Promise<Commit[]>;
   /** Newest first. */
   listCommits(moduleId: string, page: Page): Promise<Commit[]>;
   listCommitFiles(commitId: string): Promise<CommitFile[]>;

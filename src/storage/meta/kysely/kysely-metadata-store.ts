@@ -548,6 +548,18 @@ class KyselyMetadataStore implements MetadataStore {
     return row && toCommit(row);
   }
 
+  async findCommitsByIdPrefix(moduleId: string, prefix: string, limit: number): Promise<Commit[]> {
+    // The callers pass hex only, so the prefix has no LIKE wildcards to escape.
+    if (!/^[0-9a-f]*$/.test(prefix)) return [];
+    const rows = await selectCommits(this.db)
+      .where("c.module_id", "=", moduleId)
+      .where("c.id", "like", `${prefix}%`)
+      .orderBy("c.seq", "desc")
+      .limit(limit)
+      .execute();
+    return rows.map(toCommit);
+  }
+
   async getCommitBySeq(moduleId: string, seq: number): Promise<Commit | undefined> {
     const row = await selectCommits(this.db)
       .where("c.module_id", "=", moduleId)
