@@ -1,20 +1,22 @@
 // Composition root: config → storage → services → routes. Nothing else wires parts together.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { collectDefaultMetrics, Registry as MetricsRegistry } from "prom-client";
-import { principalKey } from "./api/context.js";
+import { authInterceptor, principalKey } from "./api/context.js";
 import { errorInterceptor } from "./api/errors.js";
 import { registerApiGuards, withClientStatuses } from "./api/guards.js";
 import { createModuleServiceImpl } from "./api/module-service.js";
+import { createOrganizationServiceImpl } from "./api/organization-service.js";
 import { createPluginServiceImpl } from "./api/plugin-service.js";
 import { createTemplateServiceImpl } from "./api/template-service.js";
 import { createUserServiceImpl } from "./api/user-service.js";
 import { createBufCompiler } from "./compile/buf-compiler.js";
 import type { Config } from "./config/schema.js";
 import { ModuleService } from "./gen/protodepot/v1/module_pb.js";
+import { OrganizationService } from "./gen/protodepot/v1/organization_pb.js";
 import { PluginService } from "./gen/protodepot/v1/plugin_pb.js";
 import { TemplateService } from "./gen/protodepot/v1/template_pb.js";
 import { UserService } from "./gen/protodepot/v1/user_pb.js";
@@ -23,17 +25,20 @@ import { goPackager } from "./generate/package/go.js";
 import { npmPackager } from "./generate/package/npm.js";
 import { registerMetricsRoute } from "./http/metrics.js";
 import { principalOf } from "./http/principal.js";
+import { registerRegistry } from "./http/registry-plugin.js";
 import { createHostRuntime } from "./plugins/host/host-runtime.js";
-import { registerArchiveRoutes } from "./registries/archive/routes.js";
-import { registerGoproxyRoutes } from "./registries/goproxy/routes.js";
-import { registerNpmRoutes } from "./registries/npm/routes.js";
-import { registerSourceRoutes } from "./registries/sources/routes.js";
+import { archiveRegistry } from "./registries/archive/routes.js";
+import { goproxyRegistry } from "./registries/goproxy/routes.js";
+import { npmRegistry } from "./registries/npm/routes.js";
+import { sourcesRegistry } from "./registries/sources/routes.js";
+import { createAccessPolicy } from "./services/access.js";
 import { createArtifactGenerator } from "./services/artifact-generator.js";
-import { createAuthService } from "./services/auth.js";
+import { type AuthService, createAuthService } from "./services/auth.js";
 import { registerBuiltins } from "./services/builtins.js";
 import { seedDemo } from "./services/demo.js";
 import { createGenerationService } from "./services/generation.js";
 import { createModuleService } from "./services/modules.js";
+import { createOrganizationService } from "./services/organizations.js";
 import { createPluginService } from "./services/plugins.js";
 import { createTemplateService } from "./services/templates.js";
 import type { BlobStore } from "./storage/blob/blob-store.js";
@@ -64,7 +69,36 @@ const blobDrivers: Record<Config["storage"]["blob"]["driver"], (c: Config) => Pr
     }),
 };
 
-export async function startServer(config: Config): Promise<RunningServer> {
+export interface StartHooks {
+  /**
+   * Called with the admin's first token as soon as it exists, before anything else can fail (a busy port, say),
+   * and with the file that keeps it until it is revoked.
+   */
+  onInitialAdminToken?(token: string, file: string): void;
+}
+
+/** The first start's admin token, kept beside the data (mode 0600) so a failed first start never loses it. */
+const initialAdminTokenFile = (config: Config) => resolve(config.dataDir, "initial-admin-token");
+
+async function keepInitialAdminToken(config: Config, auth: AuthService, secret: string | undefined) {
+  const file = initialAdminTokenFile(config);
+  if (secret) {
+    const temp = `${file}.${process.pid}.tmp`;
+    writeFileSync(temp, `${secret}\n`, { mode: 0o600 });
+    renameSync(temp, file);
+    return;
+  }
+  if (!existsSync(file)) return;
+  // Once that token is revoked (an admin made their own), the file has done its job.
+  const kept = readFileSync(file, "utf8").trim();
+  const valid = await auth.authenticate(`Bearer ${kept}`).then(
+    () => true,
+    () => false,
+  );
+  if (!valid) unlinkSync(file);
+}
+
+export async function startServer(config: Config, hooks: StartHooks = {}): Promise<RunningServer> {
   const app = Fastify({
     trustProxy: config.server.trustProxy,
     logger: { level: config.log.level },
@@ -81,9 +115,19 @@ export async function startServer(config: Config): Promise<RunningServer> {
       : stored;
   const compiler = createBufCompiler({});
   const auth = createAuthService(meta);
-  const modules = createModuleService({ meta, blobs, compiler, limits: config.limits });
-  const plugins = createPluginService(meta);
-  const templates = createTemplateService(meta, plugins);
+  const access = createAccessPolicy(meta, { anonymousRead: config.auth.anonymousRead });
+  const defaultVisibility = config.defaults.visibility;
+  const orgs = createOrganizationService(meta, { access, allowOrgCreation: config.auth.allowOrgCreation });
+  const modules = createModuleService({
+    meta,
+    blobs,
+    compiler,
+    access,
+    limits: config.limits,
+    defaultVisibility,
+  });
+  const plugins = createPluginService(meta, { access, defaultVisibility });
+  const templates = createTemplateService(meta, plugins, { access, defaultVisibility });
   const metrics = new MetricsRegistry();
   collectDefaultMetrics({ register: metrics });
   const runtime = createHostRuntime({ ...config.plugins, log });
@@ -105,34 +149,42 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const maxBody = config.limits.maxUploadBytes;
   registerApiGuards(app, { auth, maxBodyBytes: maxBody });
   await app.register(fastifyConnectPlugin, {
-    interceptors: [errorInterceptor],
+    // Outermost first: every failure, the caller's authentication included, leaves as a Connect error.
+    interceptors: [errorInterceptor, authInterceptor],
     readMaxBytes: maxBody,
     contextValues: (request) => createContextValues().set(principalKey, () => principalOf(auth, request)),
     routes: (router) => {
       router.service(UserService, createUserServiceImpl(meta, auth));
+      router.service(OrganizationService, createOrganizationServiceImpl(orgs));
       router.service(ModuleService, createModuleServiceImpl(modules));
       router.service(PluginService, createPluginServiceImpl(plugins));
       router.service(TemplateService, createTemplateServiceImpl(templates));
       withClientStatuses(router, maxBody);
     },
   });
-  registerSourceRoutes(app, auth, modules);
-  registerArchiveRoutes(app, auth, generation);
-  registerGoproxyRoutes(app, auth, generation, { goHost: config.go.host });
-  registerNpmRoutes(app, auth, generation, {
-    modules,
-    scope: config.npm.scope,
-    publicUrl: config.server.publicUrl,
-    onBackgroundError: (err) => log.warn({ err }, "npm background generation failed"),
-  });
+  registerRegistry(app, auth, sourcesRegistry(modules));
+  registerRegistry(app, auth, archiveRegistry(generation));
+  registerRegistry(app, auth, goproxyRegistry(generation, { goHost: config.go.host }));
+  registerRegistry(
+    app,
+    auth,
+    npmRegistry(generation, {
+      modules,
+      scope: config.npm.scope,
+      publicUrl: config.server.publicUrl,
+      onBackgroundError: (err: unknown) => log.warn({ err }, "npm background generation failed"),
+    }),
+  );
 
   const admin = await auth.ensureAdmin(config.adminToken);
+  await keepInitialAdminToken(config, auth, admin.secret);
+  if (admin.secret) hooks.onInitialAdminToken?.(admin.secret, initialAdminTokenFile(config));
   const adminUser = await meta.getUserByName("admin");
   if (config.builtinPlugins && adminUser) {
-    const names = await registerBuiltins(adminUser, plugins, templates);
+    const names = await registerBuiltins(adminUser, { orgs, plugins, templates });
     log.info({ templates: names }, "built-in templates ready");
   }
-  if (config.demo) await seedDemo(modules, meta, log);
+  if (config.demo) await seedDemo({ modules, orgs }, meta, log);
 
   await app.listen({ host: config.server.host, port: config.server.port });
   const address = app.server.address();

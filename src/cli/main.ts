@@ -29,8 +29,12 @@ export const commands: Readonly<Record<string, { summary: string; load: () => Pr
     load: async () => (await import("./commands/users.js")).registerUsers,
   },
   token: { summary: "manage tokens", load: async () => (await import("./commands/users.js")).registerUsers },
+  org: {
+    summary: "manage organizations and their members",
+    load: async () => (await import("./commands/orgs.js")).registerOrgs,
+  },
   module: {
-    summary: "list modules",
+    summary: "list, create and change modules",
     load: async () => (await import("./commands/modules.js")).registerModules,
   },
   commit: {

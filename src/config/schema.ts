@@ -28,6 +28,20 @@ export const configSchema = z.strictObject({
       metrics: z.enum(["admin", "public", "off"]).default("admin"),
     })
     .prefault({}),
+  auth: z
+    .strictObject({
+      /** Reads without a token (public things only). False: every read needs a valid token. */
+      anonymousRead: z.boolean().default(true),
+      /** Any user may create organizations; false: only admins. */
+      allowOrgCreation: z.boolean().default(true),
+    })
+    .prefault({}),
+  defaults: z
+    .strictObject({
+      /** Visibility of modules, plugins and templates created without one. */
+      visibility: z.enum(["public", "private"]).default("public"),
+    })
+    .prefault({}),
   storage: z
     .strictObject({
       meta: z

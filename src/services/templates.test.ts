@@ -7,6 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { Code, isRegistryError } from "../core/errors.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import { createSqliteMetadataStore } from "../storage/meta/sqlite/sqlite-metadata-store.js";
+import { createAccessPolicy } from "./access.js";
 import type { Principal } from "./auth.js";
 import { createPluginService } from "./plugins.js";
 import { createTemplateService } from "./templates.js";
@@ -26,9 +27,12 @@ describe("template service", () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "protodepot-templates-"));
     meta = await createSqliteMetadataStore({ path: join(dir, "meta.sqlite") });
-    admin = { user: await meta.createUser({ name: "admin", isAdmin: true }) };
-    const plugins = createPluginService(meta);
-    templates = createTemplateService(meta, plugins);
+    const user = await meta.createUser({ name: "admin", isAdmin: true });
+    admin = { user };
+    await meta.createOrganization({ name: "acme", ownerUserId: user.id });
+    const access = createAccessPolicy(meta, { anonymousRead: true });
+    const plugins = createPluginService(meta, { access, defaultVisibility: "public" });
+    templates = createTemplateService(meta, plugins, { access, defaultVisibility: "public" });
     await plugins.createPlugin(admin, "acme/gen");
     for (const version of ["v1.0.0", "v1.1.0"]) {
       await plugins.createPluginVersion(admin, {

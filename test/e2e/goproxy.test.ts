@@ -58,7 +58,7 @@ describe("Go module proxy with the real go command", () => {
   let cli: Record<string, string>;
 
   const start = async () => {
-    server = await startTestServer({ dataDir: data.dir });
+    server = await startTestServer({ dataDir: data.dir, orgs: ["demo"] });
     cli = {
       PROTODEPOT_REMOTE: server.url,
       PROTODEPOT_TOKEN: adminToken,

@@ -36,17 +36,23 @@ export function registerServe(program: Command): void {
           npm: { scope: flags.npmScope },
         },
       });
-      const server = await startServer(config).catch((err: unknown) => {
+      // Plain lines on stdout for people and scripts; structured logs go through pino. The first token is printed
+      // before the server listens, so a busy port cannot lose it (it is also kept in a 0600 file).
+      const server = await startServer(config, {
+        onInitialAdminToken(token, file) {
+          process.stdout.write(
+            `admin token (shown once, store it): ${token}\n  kept in ${file} until revoked\n`,
+          );
+        },
+      }).catch((err: unknown) => {
         if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
         const { host, port } = config.server;
         throw new Error(`${host}:${port} is already in use: pick a free port with --port N (0 = any)`);
       });
-      // Plain lines on stdout for people and scripts; structured logs go through pino.
       process.stdout.write(`protodepot serving at ${server.url}\n`);
       if (server.adminToken) {
         process.stdout.write(
-          `admin token (shown once, store it): ${server.adminToken}\n` +
-            `  protodepot login ${server.url} --token ${server.adminToken}\n`,
+          `  protodepot login ${server.url} --token-stdin < ${config.dataDir}/initial-admin-token\n`,
         );
       }
       const stop = async () => {

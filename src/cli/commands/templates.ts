@@ -44,9 +44,10 @@ export function registerTemplates(program: Command): void {
       const remote = await openRemote(flags);
       const { templates } = await remote.client(TemplateService).listTemplates({ owner: owner ?? "" });
       printTable([
-        ["TEMPLATE", "PLUGINS"],
+        ["TEMPLATE", "VISIBILITY", "PLUGINS"],
         ...templates.map((t) => [
           `${t.owner}/${t.name}`,
+          t.visibility,
           t.plugins.map((p) => `${p.owner}/${p.name}${p.parameter ? `(${p.parameter})` : ""}`).join(" "),
         ]),
       ]);

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file protodepot/v1/plugin.proto.
  */
 export const file_protodepot_v1_plugin: GenFile = /*@__PURE__*/
-  fileDesc("Chpwcm90b2RlcG90L3YxL3BsdWdpbi5wcm90bxINcHJvdG9kZXBvdC52MSJaCgZQbHVnaW4SCgoCaWQYASABKAkSDQoFb3duZXIYAiABKAkSDAoEbmFtZRgDIAEoCRISCgp2aXNpYmlsaXR5GAQgASgJEhMKC2NyZWF0ZV90aW1lGAUgASgJIjMKEEdvUnVudGltZUxpYnJhcnkSDgoGbW9kdWxlGAEgASgJEg8KB3ZlcnNpb24YAiABKAkiNQoRTnBtUnVudGltZUxpYnJhcnkSDwoHcGFja2FnZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJIm4KEFJ1bnRpbWVMaWJyYXJpZXMSKwoCZ28YASADKAsyHy5wcm90b2RlcG90LnYxLkdvUnVudGltZUxpYnJhcnkSLQoDbnBtGAIgAygLMiAucHJvdG9kZXBvdC52MS5OcG1SdW50aW1lTGlicmFyeSK+AQoNUGx1Z2luVmVyc2lvbhINCgVvd25lchgBIAEoCRIMCgRuYW1lGAIgASgJEg8KB3ZlcnNpb24YAyABKAkSDwoHY29tbWFuZBgEIAMoCRI6ChFydW50aW1lX2xpYnJhcmllcxgFIAEoCzIfLnByb3RvZGVwb3QudjEuUnVudGltZUxpYnJhcmllcxITCgtjcmVhdGVfdGltZRgGIAEoCRIdChVyZWdpc3RyeV9vcHRpb25zX2pzb24YByABKAkiOQoTQ3JlYXRlUGx1Z2luUmVxdWVzdBIOCgZwbHVnaW4YASABKAkSEgoKdmlzaWJpbGl0eRgCIAEoCSI9ChRDcmVhdGVQbHVnaW5SZXNwb25zZRIlCgZwbHVnaW4YASABKAsyFS5wcm90b2RlcG90LnYxLlBsdWdpbiIjChJMaXN0UGx1Z2luc1JlcXVlc3QSDQoFb3duZXIYASABKAkiPQoTTGlzdFBsdWdpbnNSZXNwb25zZRImCgdwbHVnaW5zGAEgAygLMhUucHJvdG9kZXBvdC52MS5QbHVnaW4iqQEKGkNyZWF0ZVBsdWdpblZlcnNpb25SZXF1ZXN0Eg4KBnBsdWdpbhgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEg8KB2NvbW1hbmQYAyADKAkSOgoRcnVudGltZV9saWJyYXJpZXMYBCABKAsyHy5wcm90b2RlcG90LnYxLlJ1bnRpbWVMaWJyYXJpZXMSHQoVcmVnaXN0cnlfb3B0aW9uc19qc29uGAUgASgJIlMKG0NyZWF0ZVBsdWdpblZlcnNpb25SZXNwb25zZRI0Cg5wbHVnaW5fdmVyc2lvbhgBIAEoCzIcLnByb3RvZGVwb3QudjEuUGx1Z2luVmVyc2lvbiIrChlMaXN0UGx1Z2luVmVyc2lvbnNSZXF1ZXN0Eg4KBnBsdWdpbhgBIAEoCSJTChpMaXN0UGx1Z2luVmVyc2lvbnNSZXNwb25zZRI1Cg9wbHVnaW5fdmVyc2lvbnMYASADKAsyHC5wcm90b2RlcG90LnYxLlBsdWdpblZlcnNpb24ylwMKDVBsdWdpblNlcnZpY2USVwoMQ3JlYXRlUGx1Z2luEiIucHJvdG9kZXBvdC52MS5DcmVhdGVQbHVnaW5SZXF1ZXN0GiMucHJvdG9kZXBvdC52MS5DcmVhdGVQbHVnaW5SZXNwb25zZRJUCgtMaXN0UGx1Z2lucxIhLnByb3RvZGVwb3QudjEuTGlzdFBsdWdpbnNSZXF1ZXN0GiIucHJvdG9kZXBvdC52MS5MaXN0UGx1Z2luc1Jlc3BvbnNlEmwKE0NyZWF0ZVBsdWdpblZlcnNpb24SKS5wcm90b2RlcG90LnYxLkNyZWF0ZVBsdWdpblZlcnNpb25SZXF1ZXN0GioucHJvdG9kZXBvdC52MS5DcmVhdGVQbHVnaW5WZXJzaW9uUmVzcG9uc2USaQoSTGlzdFBsdWdpblZlcnNpb25zEigucHJvdG9kZXBvdC52MS5MaXN0UGx1Z2luVmVyc2lvbnNSZXF1ZXN0GikucHJvdG9kZXBvdC52MS5MaXN0UGx1Z2luVmVyc2lvbnNSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("Chpwcm90b2RlcG90L3YxL3BsdWdpbi5wcm90bxINcHJvdG9kZXBvdC52MSJaCgZQbHVnaW4SCgoCaWQYASABKAkSDQoFb3duZXIYAiABKAkSDAoEbmFtZRgDIAEoCRISCgp2aXNpYmlsaXR5GAQgASgJEhMKC2NyZWF0ZV90aW1lGAUgASgJIjMKEEdvUnVudGltZUxpYnJhcnkSDgoGbW9kdWxlGAEgASgJEg8KB3ZlcnNpb24YAiABKAkiNQoRTnBtUnVudGltZUxpYnJhcnkSDwoHcGFja2FnZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJIm4KEFJ1bnRpbWVMaWJyYXJpZXMSKwoCZ28YASADKAsyHy5wcm90b2RlcG90LnYxLkdvUnVudGltZUxpYnJhcnkSLQoDbnBtGAIgAygLMiAucHJvdG9kZXBvdC52MS5OcG1SdW50aW1lTGlicmFyeSK+AQoNUGx1Z2luVmVyc2lvbhINCgVvd25lchgBIAEoCRIMCgRuYW1lGAIgASgJEg8KB3ZlcnNpb24YAyABKAkSDwoHY29tbWFuZBgEIAMoCRI6ChFydW50aW1lX2xpYnJhcmllcxgFIAEoCzIfLnByb3RvZGVwb3QudjEuUnVudGltZUxpYnJhcmllcxITCgtjcmVhdGVfdGltZRgGIAEoCRIdChVyZWdpc3RyeV9vcHRpb25zX2pzb24YByABKAkiOQoTQ3JlYXRlUGx1Z2luUmVxdWVzdBIOCgZwbHVnaW4YASABKAkSEgoKdmlzaWJpbGl0eRgCIAEoCSI9ChRDcmVhdGVQbHVnaW5SZXNwb25zZRIlCgZwbHVnaW4YASABKAsyFS5wcm90b2RlcG90LnYxLlBsdWdpbiIjChJMaXN0UGx1Z2luc1JlcXVlc3QSDQoFb3duZXIYASABKAkiPQoTTGlzdFBsdWdpbnNSZXNwb25zZRImCgdwbHVnaW5zGAEgAygLMhUucHJvdG9kZXBvdC52MS5QbHVnaW4iqQEKGkNyZWF0ZVBsdWdpblZlcnNpb25SZXF1ZXN0Eg4KBnBsdWdpbhgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEg8KB2NvbW1hbmQYAyADKAkSOgoRcnVudGltZV9saWJyYXJpZXMYBCABKAsyHy5wcm90b2RlcG90LnYxLlJ1bnRpbWVMaWJyYXJpZXMSHQoVcmVnaXN0cnlfb3B0aW9uc19qc29uGAUgASgJIlMKG0NyZWF0ZVBsdWdpblZlcnNpb25SZXNwb25zZRI0Cg5wbHVnaW5fdmVyc2lvbhgBIAEoCzIcLnByb3RvZGVwb3QudjEuUGx1Z2luVmVyc2lvbiIrChlMaXN0UGx1Z2luVmVyc2lvbnNSZXF1ZXN0Eg4KBnBsdWdpbhgBIAEoCSJTChpMaXN0UGx1Z2luVmVyc2lvbnNSZXNwb25zZRI1Cg9wbHVnaW5fdmVyc2lvbnMYASADKAsyHC5wcm90b2RlcG90LnYxLlBsdWdpblZlcnNpb24iOQoTVXBkYXRlUGx1Z2luUmVxdWVzdBIOCgZwbHVnaW4YASABKAkSEgoKdmlzaWJpbGl0eRgCIAEoCSI9ChRVcGRhdGVQbHVnaW5SZXNwb25zZRIlCgZwbHVnaW4YASABKAsyFS5wcm90b2RlcG90LnYxLlBsdWdpbjLwAwoNUGx1Z2luU2VydmljZRJXCgxDcmVhdGVQbHVnaW4SIi5wcm90b2RlcG90LnYxLkNyZWF0ZVBsdWdpblJlcXVlc3QaIy5wcm90b2RlcG90LnYxLkNyZWF0ZVBsdWdpblJlc3BvbnNlElQKC0xpc3RQbHVnaW5zEiEucHJvdG9kZXBvdC52MS5MaXN0UGx1Z2luc1JlcXVlc3QaIi5wcm90b2RlcG90LnYxLkxpc3RQbHVnaW5zUmVzcG9uc2USVwoMVXBkYXRlUGx1Z2luEiIucHJvdG9kZXBvdC52MS5VcGRhdGVQbHVnaW5SZXF1ZXN0GiMucHJvdG9kZXBvdC52MS5VcGRhdGVQbHVnaW5SZXNwb25zZRJsChNDcmVhdGVQbHVnaW5WZXJzaW9uEikucHJvdG9kZXBvdC52MS5DcmVhdGVQbHVnaW5WZXJzaW9uUmVxdWVzdBoqLnByb3RvZGVwb3QudjEuQ3JlYXRlUGx1Z2luVmVyc2lvblJlc3BvbnNlEmkKEkxpc3RQbHVnaW5WZXJzaW9ucxIoLnByb3RvZGVwb3QudjEuTGlzdFBsdWdpblZlcnNpb25zUmVxdWVzdBopLnByb3RvZGVwb3QudjEuTGlzdFBsdWdpblZlcnNpb25zUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * @generated from message protodepot.v1.Plugin
@@ -332,6 +332,49 @@ export const ListPluginVersionsResponseSchema: GenMessage<ListPluginVersionsResp
   messageDesc(file_protodepot_v1_plugin, 12);
 
 /**
+ * @generated from message protodepot.v1.UpdatePluginRequest
+ */
+export type UpdatePluginRequest = Message<"protodepot.v1.UpdatePluginRequest"> & {
+  /**
+   * OWNER/NAME
+   *
+   * @generated from field: string plugin = 1;
+   */
+  plugin: string;
+
+  /**
+   * "public" or "private"; empty leaves it unchanged.
+   *
+   * @generated from field: string visibility = 2;
+   */
+  visibility: string;
+};
+
+/**
+ * Describes the message protodepot.v1.UpdatePluginRequest.
+ * Use `create(UpdatePluginRequestSchema)` to create a new message.
+ */
+export const UpdatePluginRequestSchema: GenMessage<UpdatePluginRequest> = /*@__PURE__*/
+  messageDesc(file_protodepot_v1_plugin, 13);
+
+/**
+ * @generated from message protodepot.v1.UpdatePluginResponse
+ */
+export type UpdatePluginResponse = Message<"protodepot.v1.UpdatePluginResponse"> & {
+  /**
+   * @generated from field: protodepot.v1.Plugin plugin = 1;
+   */
+  plugin?: Plugin | undefined;
+};
+
+/**
+ * Describes the message protodepot.v1.UpdatePluginResponse.
+ * Use `create(UpdatePluginResponseSchema)` to create a new message.
+ */
+export const UpdatePluginResponseSchema: GenMessage<UpdatePluginResponse> = /*@__PURE__*/
+  messageDesc(file_protodepot_v1_plugin, 14);
+
+/**
  * Code generator plugins and their versions.
  *
  * @generated from service protodepot.v1.PluginService
@@ -352,6 +395,16 @@ export const PluginService: GenService<{
     methodKind: "unary";
     input: typeof ListPluginsRequestSchema;
     output: typeof ListPluginsResponseSchema;
+  },
+  /**
+   * Changes a plugin's visibility; a plugin used by public templates stays public.
+   *
+   * @generated from rpc protodepot.v1.PluginService.UpdatePlugin
+   */
+  updatePlugin: {
+    methodKind: "unary";
+    input: typeof UpdatePluginRequestSchema;
+    output: typeof UpdatePluginResponseSchema;
   },
   /**
    * Admin only for host-command sources: they run executables of the server's machine.
