@@ -9,7 +9,9 @@ import semver from "semver";
 import { repoRoot } from "./e2e/support/server.js";
 
 it("every runtime dependency supports the Node.js version package.json promises", async () => {
-  const own = JSON.parse(await readFile(join(repoRoot, "package.json"), "utf8")) as { engines: { node: string } };
+  const own = JSON.parse(await readFile(join(repoRoot, "package.json"), "utf8")) as {
+    engines: { node: string };
+  };
   const oldest = semver.minVersion(own.engines.node)?.version ?? "";
   assert.equal(oldest, "20.0.0");
   const { stdout } = await promisify(execFile)("npm", ["ls", "--omit=dev", "--all", "--parseable"], {
@@ -26,7 +28,8 @@ it("every runtime dependency supports the Node.js version package.json promises"
       engines?: { node?: string };
     };
     const wanted = pkg.engines?.node;
-    if (wanted && !semver.satisfies(oldest, wanted)) refused.push(`${pkg.name}@${pkg.version} needs node ${wanted}`);
+    if (wanted && !semver.satisfies(oldest, wanted))
+      refused.push(`${pkg.name}@${pkg.version} needs node ${wanted}`);
   }
   assert.deepEqual(refused, [], "pin a compatible version in package.json overrides, or raise engines.node");
 });
