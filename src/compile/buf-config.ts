@@ -20,6 +20,11 @@ export interface BufConfig {
   deps: ModuleDep[];
   /** Commit ids from buf.lock by `owner/name`, transitive ones included (buf.lock lists them all). */
   pins: Map<string, string>;
+  /**
+   * The other named modules of a v2 workspace. Modules of one workspace import each other without listing
+   * each other in `deps`; the push adds those it imports as dependencies.
+   */
+  workspace: FullName[];
 }
 
 export interface BufConfigInput {
@@ -32,17 +37,21 @@ export interface BufConfigInput {
 export function parseBufConfig(input: BufConfigInput): BufConfig {
   const yaml = parseYaml("buf.yaml", input.bufYaml);
   const version = yaml.version;
-  let config: Omit<BufConfig, "pins">;
+  let config: Omit<BufConfig, "pins" | "workspace"> & { workspace?: FullName[] };
   if (version === "v1") config = parseV1(yaml);
   else if (version === "v2") config = parseV2(yaml, input.moduleName);
   else if (version === undefined) throw invalid("buf.yaml", "`version` is missing: use v1 or v2");
   else throw invalid("buf.yaml", `version ${JSON.stringify(version)} is not supported: use v1 or v2`);
   const pins = input.bufLock === undefined ? new Map<string, string>() : parseBufLock(input.bufLock);
-  return { ...config, pins };
+  return { ...config, workspace: config.workspace ?? [], pins };
 }
 
-function parseV1(yaml: Record<string, unknown>): Omit<BufConfig, "pins"> {
-  const config: Omit<BufConfig, "pins"> = { version: "v1", root: ".", deps: parseDeps(yaml.deps) };
+function parseV1(yaml: Record<string, unknown>): Omit<BufConfig, "pins" | "workspace"> {
+  const config: Omit<BufConfig, "pins" | "workspace"> = {
+    version: "v1",
+    root: ".",
+    deps: parseDeps(yaml.deps),
+  };
   if (yaml.name !== undefined && yaml.name !== null) {
     config.name = wrap("buf.yaml", "name", () =>
       parseFullName("module", asString(yaml.name, "name"), hostOk),
@@ -51,7 +60,10 @@ function parseV1(yaml: Record<string, unknown>): Omit<BufConfig, "pins"> {
   return config;
 }
 
-function parseV2(yaml: Record<string, unknown>, wanted: string | undefined): Omit<BufConfig, "pins"> {
+function parseV2(
+  yaml: Record<string, unknown>,
+  wanted: string | undefined,
+): Omit<BufConfig, "pins" | "workspace"> & { workspace?: FullName[] } {
   const deps = parseDeps(yaml.deps);
   if (yaml.modules === undefined || yaml.modules === null) return { version: "v2", root: ".", deps };
   const modules = asArray(yaml.modules, "modules").map((m, i) => {
@@ -88,7 +100,8 @@ function parseV2(yaml: Record<string, unknown>, wanted: string | undefined): Omi
       `declares ${modules.length} modules, name the one to push (modules: ${describe(modules)})`,
     );
   }
-  const config: Omit<BufConfig, "pins"> = { version: "v2", root: chosen.path, deps };
+  const workspace = modules.flatMap((m) => (m !== chosen && m.name ? [m.name] : []));
+  const config: Omit<BufConfig, "pins"> = { version: "v2", root: chosen.path, deps, workspace };
   if (chosen.name) config.name = chosen.name;
   return config;
 }

@@ -118,6 +118,33 @@ export function createModuleService({
   }
 
   /**
+   * The workspace siblings (other modules of the same v2 buf.yaml, already in this registry) whose files the
+   * pushed files import: `buf build` resolves those imports inside the workspace, so they become dependencies
+   * here. A sibling named in `deps` already, or not pushed yet, is left to resolveDeps.
+   */
+  async function importedSiblings(
+    principal: Principal,
+    workspace: readonly FullName[],
+    declared: readonly FullName[],
+    files: readonly ModuleFile[],
+  ): Promise<FullName[]> {
+    const candidates = workspace.filter(
+      (w) => !declared.some((d) => d.owner === w.owner && d.name === w.name),
+    );
+    if (candidates.length === 0) return [];
+    const imports = importsOf(files);
+    const found: FullName[] = [];
+    for (const sibling of candidates) {
+      const mod = await meta.getModule(sibling.owner, sibling.name);
+      if (!mod || !(await access.canRead(principal, mod))) continue;
+      const head = await resolveIn(mod, "");
+      const siblingFiles = await meta.listCommitFiles(head.id);
+      if (siblingFiles.some((f) => imports.has(f.path))) found.push(sibling);
+    }
+    return found;
+  }
+
+  /**
    * Pins every dependency: direct ones from buf.lock, `:ref` or the default label; transitive ones as their
    * dependents pinned them (a direct pin wins). Deepest first, so the list is in dependency order.
    */
@@ -210,14 +237,16 @@ export function createModuleService({
       const config = parseBufConfig({
         bufYaml: new TextDecoder().decode(bufYaml.content),
         ...(bufLock ? { bufLock: new TextDecoder().decode(bufLock.content) } : {}),
+        ...(input.module ? { moduleName: input.module } : {}),
       });
-      const name = resolveModuleName(input.module, config.name);
+      const name = resolveModuleName(input.module, config.name, config.version);
       const user = await access.requireWrite(principal, name.owner, "push to modules");
       const label = checkLabel(input.label || "main");
       const existing = await meta.getModule(name.owner, name.name);
       const visibility = existing?.visibility ?? input.visibility ?? defaultVisibility;
 
-      const deps = await resolveDeps(principal, name, config.deps, config.pins);
+      const siblings = await importedSiblings(principal, config.workspace, config.deps, input.files);
+      const deps = await resolveDeps(principal, name, [...config.deps, ...siblings], config.pins);
       if (visibility === "public") await refusePrivateDeps(name, deps);
       const depFiles = await Promise.all(
         deps.map(async (d) => {
@@ -371,11 +400,29 @@ function toDep(commit: Commit, direct: boolean): CommitDep {
   return { commitId: commit.id, owner: commit.owner, module: commit.module, seq: commit.seq, direct };
 }
 
+/** The paths every .proto file imports (`import "a/b.proto";`, also `public` and `weak`). */
+export function importsOf(files: readonly ModuleFile[]): Set<string> {
+  const imports = new Set<string>();
+  const decoder = new TextDecoder();
+  for (const file of protoFiles(files)) {
+    for (const m of decoder
+      .decode(file.content)
+      .matchAll(/^\s*import\s+(?:public\s+|weak\s+)?"([^"]+)"\s*;/gm)) {
+      if (m[1]) imports.add(m[1]);
+    }
+  }
+  return imports;
+}
+
 function protoFiles<T extends { path: string }>(files: readonly T[]): T[] {
   return files.filter((f) => f.path.endsWith(".proto"));
 }
 
-function resolveModuleName(requested: string | undefined, fromConfig: FullName | undefined): FullName {
+function resolveModuleName(
+  requested: string | undefined,
+  fromConfig: FullName | undefined,
+  version: "v1" | "v2",
+): FullName {
   if (requested) {
     const name = parseFullName("module", requested);
     if (fromConfig && (fromConfig.owner !== name.owner || fromConfig.name !== name.name)) {
@@ -389,7 +436,9 @@ function resolveModuleName(requested: string | undefined, fromConfig: FullName |
   if (!fromConfig) {
     throw new RegistryError(
       Code.InvalidArgument,
-      "the module has no name: set `name: HOST/OWNER/MODULE` in buf.yaml or pass OWNER/NAME",
+      version === "v1"
+        ? "the module has no name: set `name: HOST/OWNER/MODULE` in buf.yaml or pass --module OWNER/NAME"
+        : "the module has no name: set `name: HOST/OWNER/MODULE` under its entry in `modules:` of buf.yaml, or pass --module OWNER/NAME",
     );
   }
   return fromConfig;

@@ -1,10 +1,12 @@
 // Issue 14, the first day: what a new user meets answers with what to do, and the CLI behaves like a native one.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { openRemote } from "../../src/cli/client.js";
+import { ModuleService } from "../../src/gen/protodepot/v1/module_pb.js";
 import { cliOk, runCli } from "./support/cli.js";
 import {
   adminToken,
@@ -122,6 +124,69 @@ describe("the first day", () => {
     assert.ok(!anonymous.stdout.includes(repoRoot), "no path of the server");
     const admin = await cliOk(["plugin", "version", "list", "bufbuild/es"], env);
     assert.match(admin.stdout, /\/node_modules\/.*protoc-gen-es/);
+  });
+
+  it("pushes a buf.yaml v2 workspace: every module in dependency order, or one by --module", async () => {
+    const ws = join(work, "workspace");
+    const write = async (path: string, text: string) => {
+      await mkdir(dirname(join(ws, path)), { recursive: true });
+      await writeFile(join(ws, path), text);
+    };
+    // app is listed first but imports base: base must be pushed first, and becomes app's dependency.
+    await write(
+      "buf.yaml",
+      "version: v2\nmodules:\n  - path: app\n    name: buf.build/admin/ws-app\n  - path: base\n    name: buf.build/admin/ws-base\n",
+    );
+    await write(
+      "base/ws/base/v1/base.proto",
+      'syntax = "proto3";\npackage ws.base.v1;\nmessage Id { string v = 1; }\n',
+    );
+    await write(
+      "app/ws/app/v1/app.proto",
+      'syntax = "proto3";\npackage ws.app.v1;\nimport "ws/base/v1/base.proto";\nmessage User { ws.base.v1.Id id = 1; }\n',
+    );
+    const all = await cliOk(["push", ws], env);
+    assert.match(
+      all.stdout,
+      /^pushed admin\/ws-base commit [0-9a-f]{32} seq 1 label main\npushed admin\/ws-app commit/,
+    );
+    const app = (await openRemote({ remote: server.url, token: adminToken }, {})).client(ModuleService);
+    const head = await app.getCommit({ module: "admin/ws-app", ref: "main" });
+    assert.deepEqual(
+      head.commit?.deps.map((d) => `${d.owner}/${d.module}`),
+      ["admin/ws-base"],
+    );
+    await write(
+      "app/ws/app/v1/app.proto",
+      'syntax = "proto3";\npackage ws.app.v1;\nimport "ws/base/v1/base.proto";\nmessage User { ws.base.v1.Id id = 1; string name = 2; }\n',
+    );
+    const one = await cliOk(["push", ws, "--module", "admin/ws-app"], env);
+    assert.match(one.stdout, /^pushed admin\/ws-app commit [0-9a-f]{32} seq 2 label main\n$/);
+    const wrong = await runCli(["push", ws, "--module", "admin/ws-nope"], env);
+    assert.match(
+      wrong.stderr,
+      /buf\.yaml declares no module admin\/ws-nope \(modules: admin\/ws-base at base, admin\/ws-app at app\)/,
+    );
+
+    await write(
+      "buf.yaml",
+      "version: v2\nmodules:\n  - path: app\n  - path: base\n    name: buf.build/admin/ws-base\n",
+    );
+    const single = join(work, "single-v2");
+    await mkdir(join(single, "proto/s/v1"), { recursive: true });
+    await writeFile(join(single, "buf.yaml"), "version: v2\nmodules:\n  - path: proto\n");
+    await writeFile(join(single, "proto/s/v1/s.proto"), 'syntax = "proto3";\npackage s.v1;\n');
+    const noName = await runCli(["push", single], env);
+    assert.match(
+      noName.stderr,
+      /no name: set `name: HOST\/OWNER\/MODULE` under its entry in `modules:` of buf\.yaml/,
+    );
+    const unnamed = await runCli(["push", ws], env);
+    assert.equal(unnamed.code, 1);
+    assert.match(
+      unnamed.stderr,
+      /module at app has no name: set `name: HOST\/OWNER\/MODULE` under its entry in `modules:`/,
+    );
   });
 
   it("serves /metrics to admins only by default", async () => {
