@@ -13,6 +13,7 @@ import { createOrganizationServiceImpl } from "./api/organization-service.js";
 import { createPluginServiceImpl } from "./api/plugin-service.js";
 import { createTemplateServiceImpl } from "./api/template-service.js";
 import { createUserServiceImpl } from "./api/user-service.js";
+import { createBufChecker } from "./compile/buf-checks.js";
 import { createBufCompiler } from "./compile/buf-compiler.js";
 import type { Config } from "./config/schema.js";
 import { ModuleService } from "./gen/protodepot/v1/module_pb.js";
@@ -122,6 +123,7 @@ export async function startServer(config: Config, hooks: StartHooks = {}): Promi
     meta,
     blobs,
     compiler,
+    checker: createBufChecker(),
     access,
     limits: config.limits,
     defaultVisibility,

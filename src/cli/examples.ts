@@ -12,6 +12,7 @@ export const examples: Readonly<Record<string, readonly string[]>> = {
   push: [
     "protodepot push examples/money               # the module name comes from buf.yaml",
     "protodepot push ./proto --label v2 --module acme/payments",
+    "protodepot push ./proto --allow-breaking        # an owner overriding a 'breaking: reject' policy once",
   ],
   user: ["protodepot user create alice", "protodepot user list"],
   "user create": ["protodepot user create alice", "protodepot user create ops --admin"],
@@ -33,7 +34,11 @@ export const examples: Readonly<Record<string, readonly string[]>> = {
   module: ["protodepot module list", "protodepot module create acme/payments --visibility private"],
   "module list": ["protodepot module list", "protodepot module list demo"],
   "module create": ["protodepot module create acme/payments --visibility private --default-label main"],
-  "module update": ["protodepot module update acme/payments --visibility public"],
+  "module update": [
+    "protodepot module update acme/payments --visibility public",
+    "protodepot module update acme/payments --breaking reject --breaking-category WIRE_JSON",
+    "protodepot module update acme/payments --lint warn --lint-category STANDARD --label main",
+  ],
   commit: ["protodepot commit list demo/payments --limit 10"],
   "commit list": [
     "protodepot commit list demo/payments",

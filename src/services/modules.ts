@@ -1,12 +1,22 @@
 // Modules, commits and labels: push (validate → resolve deps → compile → store), and reading them back.
 import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
+import type { SchemaChecker } from "../compile/buf-checks.js";
 import type { Compiler } from "../compile/buf-compiler.js";
 import { checkConfigSize, parseBufConfig } from "../compile/buf-config.js";
 import { manifestDigest, validateModuleFiles } from "../compile/module-files.js";
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import { checkLabel, type FullName, isCommitId, parseFullName } from "../core/names.js";
-import type { Commit, CommitDep, CommitFile, Label, Module, Visibility } from "../core/types.js";
+import {
+  type Commit,
+  type CommitDep,
+  type CommitFile,
+  defaultPushPolicy,
+  type Label,
+  type Module,
+  type PushPolicy,
+  type Visibility,
+} from "../core/types.js";
 import { createTarGz, readTarGz, type TarEntry } from "../packaging/tar.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
 import { putContent, readContent } from "../storage/blob/content.js";
@@ -25,7 +35,12 @@ export interface PushInput {
   label?: string;
   /** Used when the push creates the module; an existing module keeps its visibility. */
   visibility?: Visibility;
+  /** Store the commit despite breaking changes the policy rejects (the module's owners only). */
+  allowBreaking?: boolean;
 }
+
+/** A change of push policy: the fields given replace the current ones. */
+export type PushPolicyChange = Partial<PushPolicy>;
 
 export interface ModuleFile {
   path: string;
@@ -36,6 +51,8 @@ export interface ModuleServiceOptions {
   meta: MetadataStore;
   blobs: BlobStore;
   compiler: Compiler;
+  /** buf breaking and buf lint over stored images, for push policies. */
+  checker: SchemaChecker;
   access: AccessPolicy;
   limits: { maxFiles: number; maxFileBytes: number };
   /** Visibility of modules created without one (config defaults.visibility). */
@@ -54,6 +71,7 @@ export function createModuleService({
   meta,
   blobs,
   compiler,
+  checker,
   access,
   limits,
   defaultVisibility,
@@ -115,6 +133,55 @@ export function createModuleService({
   /** The pushed files of a commit, as stored. */
   async function readFiles(commit: Commit): Promise<TarEntry[]> {
     return readTarGz(await readContent(blobs, commit.sourcesBlob));
+  }
+
+  /**
+   * Runs the module's push policy for `label` over the new image: lint findings, and breaking changes against
+   * the label's head. "reject" refuses the push with the findings as detail lines; "warn" returns them.
+   */
+  async function policyFindings(
+    principal: Principal,
+    mod: Module,
+    label: string,
+    image: Uint8Array,
+    files: readonly ModuleFile[],
+    allowBreaking: boolean,
+  ): Promise<string[]> {
+    const policy = await meta.getPushPolicy(mod.id, label);
+    if (!policy) return [];
+    const where = `${mod.owner}/${mod.name}${policy.label ? ` label ${policy.label}` : ""}`;
+    const paths = protoFiles(files).map((f) => f.path);
+    const warnings: string[] = [];
+    const fields = { owner: mod.owner, module: mod.name };
+    if (policy.lint !== "off") {
+      const found = await checker.lint({ image, categories: policy.lintCategories, paths });
+      if (found.length > 0 && policy.lint === "reject") {
+        throw new RegistryError(
+          Code.FailedPrecondition,
+          `push refused: ${found.length} lint finding(s) in ${policy.lintCategories.join(", ")}, which the policy of ${where} rejects; fix them, or relax it with 'protodepot module update ${mod.owner}/${mod.name} --lint warn'`,
+          { ...fields, details: found },
+        );
+      }
+      warnings.push(...found.map((l) => `lint: ${l}`));
+    }
+    const head = policy.breaking === "off" ? undefined : await meta.getLabel(mod.id, label);
+    const headCommit = head && (await meta.getCommit(head.commitId));
+    if (headCommit) {
+      const against = await readContent(blobs, headCommit.imageBlob);
+      const found = await checker.breaking({ image, against, category: policy.breakingCategory, paths });
+      if (found.length > 0 && policy.breaking === "reject") {
+        if (!allowBreaking) {
+          throw new RegistryError(
+            Code.FailedPrecondition,
+            `push refused: ${found.length} breaking change(s) in category ${policy.breakingCategory} against ${label} (seq ${headCommit.seq}), which the policy of ${where} rejects; keep the old fields, or an owner of ${mod.owner} may push with --allow-breaking`,
+            { ...fields, details: found },
+          );
+        }
+        await access.requireManage(principal, mod.owner, "override the breaking-change policy");
+      }
+      warnings.push(...found.map((l) => `breaking: ${l}`));
+    }
+    return warnings;
   }
 
   /**
@@ -222,7 +289,10 @@ export function createModuleService({
     readFiles,
     getModule,
 
-    async push(principal: Principal, input: PushInput): Promise<{ commit: Commit; created: boolean }> {
+    async push(
+      principal: Principal,
+      input: PushInput,
+    ): Promise<{ commit: Commit; created: boolean; warnings: string[] }> {
       // Who may push is settled before any pushed byte is parsed; only a name from buf.yaml waits for it.
       requireUser(principal, "pushing");
       if (input.module)
@@ -260,6 +330,9 @@ export function createModuleService({
         compiler.compile({ module: { files: protoFiles(input.files) }, deps: depFiles }),
         createTarGz(input.files),
       ]);
+      const warnings = existing
+        ? await policyFindings(principal, existing, label, image, input.files, input.allowBreaking === true)
+        : [];
 
       // Blobs first, metadata last: a crash in between leaves only unreferenced blobs.
       const [sources, imageBlob] = await Promise.all([
@@ -269,7 +342,7 @@ export function createModuleService({
       const files: CommitFile[] = input.files
         .map((f) => ({ path: f.path, size: f.content.byteLength, sha256: sha256Hex(f.content) }))
         .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-      return meta.insertCommit(
+      const stored = await meta.insertCommit(
         {
           owner: name.owner,
           module: name.name,
@@ -284,6 +357,37 @@ export function createModuleService({
         },
         visibility,
       );
+      return { ...stored, warnings };
+    },
+
+    /** The push policy of a label (its own, else the module's default), or of the module with label "". */
+    async getPushPolicy(
+      principal: Principal,
+      name: FullName,
+      label: string,
+    ): Promise<PushPolicy & { label: string }> {
+      const mod = await getModule(principal, name);
+      return (await meta.getPushPolicy(mod.id, label)) ?? { label: "", ...defaultPushPolicy };
+    },
+
+    /**
+     * Changes the module's default policy (label "") or one label's; a label without its own starts from the
+     * module's. Returns the policy now in force there.
+     */
+    async setPushPolicy(
+      principal: Principal,
+      name: FullName,
+      label: string,
+      change: PushPolicyChange,
+    ): Promise<PushPolicy & { label: string }> {
+      const mod = await getModule(principal, name);
+      await access.requireWrite(principal, name.owner, "change push policies");
+      if (label !== "") checkLabel(label);
+      const current = (await meta.getPushPolicy(mod.id, label)) ?? { label: "", ...defaultPushPolicy };
+      const { label: _from, ...base } = current;
+      const next: PushPolicy = { ...base, ...change };
+      await meta.setPushPolicy(mod.id, label, next);
+      return { label, ...next };
     },
 
     /** A module with no commits yet, so its visibility (and default label) can be set before the first push. */

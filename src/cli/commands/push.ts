@@ -16,10 +16,19 @@ export function registerPush(program: Command): void {
       "module name when buf.yaml has none, or the one module of a workspace to push",
     )
     .option("--visibility <v>", "public or private, when the push creates the module (default: the server's)")
+    .option("--allow-breaking", "store the commit despite breaking changes the push policy rejects (owners)")
     .option("--remote <url>", "registry URL")
     .option("--token <token>", "token")
     .action(
-      async (dir: string, flags: RemoteOptions & { label: string; module?: string; visibility?: string }) => {
+      async (
+        dir: string,
+        flags: RemoteOptions & {
+          label: string;
+          module?: string;
+          visibility?: string;
+          allowBreaking?: boolean;
+        },
+      ) => {
         const remote = await openRemote(flags);
         const client = remote.client(ModuleService);
         for (const module of await modulesToPush(dir, flags.module)) {
@@ -34,7 +43,9 @@ export function registerPush(program: Command): void {
             files,
             label: flags.label,
             visibility: flags.visibility ?? "",
+            allowBreaking: flags.allowBreaking ?? false,
           });
+          for (const warning of res.warnings) progress(`warning: ${warning}`);
           const c = res.commit;
           if (!c) throw new Error("the server answered without a commit");
           const ms = Math.round(performance.now() - started);

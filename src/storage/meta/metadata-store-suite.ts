@@ -280,6 +280,37 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
         assert.notEqual(other.id, second.id);
       });
 
+      it("keeps a push policy per module with per-label overrides", async () => {
+        const c = await push("acme", "policied");
+        assert.equal(await store.getPushPolicy(c.moduleId, "main"), undefined);
+        const strict = {
+          breaking: "reject",
+          breakingCategory: "WIRE_JSON",
+          lint: "warn",
+          lintCategories: ["BASIC", "COMMENTS"],
+        } as const;
+        await store.setPushPolicy(c.moduleId, "", { ...strict, lintCategories: [...strict.lintCategories] });
+        assert.deepEqual(await store.getPushPolicy(c.moduleId, "main"), {
+          label: "",
+          ...strict,
+          lintCategories: ["BASIC", "COMMENTS"],
+        });
+        await store.setPushPolicy(c.moduleId, "dev", {
+          breaking: "off",
+          breakingCategory: "FILE",
+          lint: "off",
+          lintCategories: [],
+        });
+        assert.equal((await store.getPushPolicy(c.moduleId, "dev"))?.breaking, "off");
+        assert.equal((await store.getPushPolicy(c.moduleId, "main"))?.breaking, "reject");
+        await store.setPushPolicy(c.moduleId, "", {
+          ...strict,
+          breaking: "warn",
+          lintCategories: ["MINIMAL"],
+        });
+        assert.equal((await store.getPushPolicy(c.moduleId, "main"))?.breaking, "warn");
+      });
+
       it("finds commits of one module by a prefix of their id", async () => {
         const a = await push("acme", "prefixed", { id: `abcdef01${"0".repeat(24)}` });
         const b = await push("acme", "prefixed", { id: `abcdef02${"0".repeat(24)}` });

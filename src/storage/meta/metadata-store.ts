@@ -12,6 +12,7 @@ import type {
   Owner,
   Plugin,
   PluginVersion,
+  PushPolicy,
   Role,
   Template,
   TemplateVersion,
@@ -108,6 +109,10 @@ export interface MetadataStore {
   insertCommit(input: NewCommit, visibility?: Visibility): Promise<InsertCommitResult>;
   getCommit(id: string): Promise<Commit | undefined>;
   getCommitBySeq(moduleId: string, seq: number): Promise<Commit | undefined>;
+  /** The policy for pushes to `label`: the label's own, else the module's default (label ""), else none. */
+  getPushPolicy(moduleId: string, label: string): Promise<(PushPolicy & { label: string }) | undefined>;
+  /** Sets the module's default policy (label "") or one label's. */
+  setPushPolicy(moduleId: string, label: string, policy: PushPolicy): Promise<void>;
   /** Commits of the module whose id starts with `prefix` (lowercase hex), at most `limit`, newest first. */
   findCommitsByIdPrefix(moduleId: string, prefix: string, limit: number): Promise<Commit[]>;
   /** Newest first. */

@@ -5,10 +5,12 @@ import { Code, RegistryError } from "../../../core/errors.js";
 import type {
   ArtifactKey,
   ArtifactRecord,
+  BreakingCategory,
   Commit,
   CommitDep,
   CommitFile,
   Label,
+  LintCategory,
   Member,
   Module,
   Organization,
@@ -16,6 +18,8 @@ import type {
   OwnerKind,
   Plugin,
   PluginVersion,
+  PolicyAction,
+  PushPolicy,
   Role,
   Template,
   TemplateVersion,
@@ -546,6 +550,43 @@ class KyselyMetadataStore implements MetadataStore {
   async getCommit(id: string): Promise<Commit | undefined> {
     const row = await selectCommits(this.db).where("c.id", "=", id).executeTakeFirst();
     return row && toCommit(row);
+  }
+
+  async getPushPolicy(
+    moduleId: string,
+    label: string,
+  ): Promise<(PushPolicy & { label: string }) | undefined> {
+    const rows = await this.db
+      .selectFrom("push_policies")
+      .selectAll()
+      .where("module_id", "=", moduleId)
+      .where("label", "in", label === "" ? [""] : [label, ""])
+      .execute();
+    const row = rows.find((r) => r.label === label) ?? rows.find((r) => r.label === "");
+    return (
+      row && {
+        label: row.label,
+        breaking: row.breaking as PolicyAction,
+        breakingCategory: row.breaking_category as BreakingCategory,
+        lint: row.lint as PolicyAction,
+        lintCategories: row.lint_categories.split(",").filter(Boolean) as LintCategory[],
+      }
+    );
+  }
+
+  async setPushPolicy(moduleId: string, label: string, policy: PushPolicy): Promise<void> {
+    const values = {
+      breaking: policy.breaking,
+      breaking_category: policy.breakingCategory,
+      lint: policy.lint,
+      lint_categories: policy.lintCategories.join(","),
+      updated_at: now(),
+    };
+    await this.db
+      .insertInto("push_policies")
+      .values({ module_id: moduleId, label, ...values })
+      .onConflict((oc) => oc.columns(["module_id", "label"]).doUpdateSet(values))
+      .execute();
   }
 
   async findCommitsByIdPrefix(moduleId: string, prefix: string, limit: number): Promise<Commit[]> {

@@ -147,6 +147,18 @@ export interface ArtifactsTable {
   created_at: string;
 }
 
+export interface PushPoliciesTable {
+  module_id: string;
+  /** "" for the module's default. */
+  label: string;
+  breaking: string;
+  breaking_category: string;
+  lint: string;
+  /** Comma-separated buf lint categories. */
+  lint_categories: string;
+  updated_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   tokens: TokensTable;
@@ -163,4 +175,5 @@ export interface Database {
   templates: TemplatesTable;
   template_versions: TemplateVersionsTable;
   artifacts: ArtifactsTable;
+  push_policies: PushPoliciesTable;
 }

@@ -2,10 +2,12 @@
 import { type Kysely, type Migration, Migrator } from "kysely";
 import { initial } from "./0001-initial.js";
 import { access } from "./0002-access.js";
+import { pushPolicies } from "./0004-push-policies.js";
 
 const migrations: Record<string, Migration> = {
   "0001-initial": initial,
   "0002-access": access,
+  "0004-push-policies": pushPolicies,
 };
 
 /** Brings the database to the newest schema; throws if any migration fails (nothing of it is applied). */
