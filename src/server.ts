@@ -11,14 +11,17 @@ import { registerApiGuards, withClientStatuses } from "./api/guards.js";
 import { createModuleServiceImpl } from "./api/module-service.js";
 import { createOrganizationServiceImpl } from "./api/organization-service.js";
 import { createPluginServiceImpl } from "./api/plugin-service.js";
+import { createServerServiceImpl } from "./api/server-service.js";
 import { createTemplateServiceImpl } from "./api/template-service.js";
 import { createUserServiceImpl } from "./api/user-service.js";
 import { createBufChecker } from "./compile/buf-checks.js";
 import { createBufCompiler } from "./compile/buf-compiler.js";
 import type { Config } from "./config/schema.js";
+import { Code, RegistryError } from "./core/errors.js";
 import { ModuleService } from "./gen/protodepot/v1/module_pb.js";
 import { OrganizationService } from "./gen/protodepot/v1/organization_pb.js";
 import { PluginService } from "./gen/protodepot/v1/plugin_pb.js";
+import { ServerService } from "./gen/protodepot/v1/server_pb.js";
 import { TemplateService } from "./gen/protodepot/v1/template_pb.js";
 import { UserService } from "./gen/protodepot/v1/user_pb.js";
 import { archivePackager } from "./generate/package/archive.js";
@@ -70,6 +73,20 @@ const blobDrivers: Record<Config["storage"]["blob"]["driver"], (c: Config) => Pr
     }),
 };
 
+/** The PEM files of `server.tls`, read once at start; a missing or unreadable file is a start error naming it. */
+function readTls(tls: Config["server"]["tls"]): { cert: Buffer; key: Buffer } | undefined {
+  if (tls.cert === undefined || tls.key === undefined) return undefined;
+  const read = (key: "cert" | "key", path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new RegistryError(Code.InvalidArgument, `server.tls.${key}: cannot read ${path} (${reason})`);
+    }
+  };
+  return { cert: read("cert", tls.cert), key: read("key", tls.key) };
+}
+
 export interface StartHooks {
   /**
    * Called with the admin's first token as soon as it exists, before anything else can fail (a busy port, say),
@@ -100,13 +117,26 @@ async function keepInitialAdminToken(config: Config, auth: AuthService, secret: 
 }
 
 export async function startServer(config: Config, hooks: StartHooks = {}): Promise<RunningServer> {
-  const app = Fastify({
-    trustProxy: config.server.trustProxy,
-    logger: { level: config.log.level },
-    logController: new LogController({ disableRequestLogging: config.log.level !== "debug" }),
-  });
+  const https = readTls(config.server.tls);
+  let app: FastifyInstance;
+  try {
+    app = Fastify({
+      ...(https ? { https } : {}),
+      trustProxy: config.server.trustProxy,
+      logger: { level: config.log.level },
+      logController: new LogController({ disableRequestLogging: config.log.level !== "debug" }),
+    });
+  } catch (err) {
+    // node:tls parses the PEM here: a wrong file or a key that does not match the certificate ends up in this catch.
+    if (!https) throw err;
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new RegistryError(
+      Code.InvalidArgument,
+      `server.tls: ${config.server.tls.cert} and ${config.server.tls.key} are not a PEM certificate and its private key (${reason})`,
+    );
+  }
   const log: FastifyBaseLogger = app.log;
-  mkdirSync(config.dataDir, { recursive: true });
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const meta = await metadataDrivers[config.storage.meta.driver](config);
   const stored = await blobDrivers[config.storage.blob.driver](config);
   const { cacheBytes, cacheItemBytes } = config.storage.blob;
@@ -161,6 +191,10 @@ export async function startServer(config: Config, hooks: StartHooks = {}): Promi
       router.service(ModuleService, createModuleServiceImpl(modules));
       router.service(PluginService, createPluginServiceImpl(plugins));
       router.service(TemplateService, createTemplateServiceImpl(templates));
+      router.service(
+        ServerService,
+        createServerServiceImpl({ npmScope: config.npm.scope, goHost: config.go.host }, access),
+      );
       withClientStatuses(router, maxBody);
     },
   });
@@ -193,7 +227,7 @@ export async function startServer(config: Config, hooks: StartHooks = {}): Promi
   const port = typeof address === "object" && address ? address.port : config.server.port;
   const url =
     config.server.publicUrl ??
-    `http://${config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host}:${port}`;
+    `${https ? "https" : "http"}://${config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host}:${port}`;
   log.info({ url }, "protodepot listening");
 
   return {

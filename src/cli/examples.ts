@@ -8,7 +8,10 @@ export const examples: Readonly<Record<string, readonly string[]>> = {
     "protodepot serve --demo                       # 127.0.0.1:8080, data in ./.protodepot",
     "protodepot serve --port 0 --data /var/lib/protodepot --config /etc/protodepot.yaml",
   ],
-  login: [`protodepot login ${R} --token pd_…        # stored in ~/.config/protodepot/config.json`],
+  login: [
+    `protodepot login ${R} --token-stdin < token.txt   # stored in ~/.config/protodepot/config.json`,
+    `protodepot login ${R} --token-stdin --npmrc --netrc   # also set up npm and go for this registry`,
+  ],
   push: [
     "protodepot push examples/money               # the module name comes from buf.yaml",
     "protodepot push ./proto --label v2 --module acme/payments",
@@ -53,6 +56,7 @@ export const examples: Readonly<Record<string, readonly string[]>> = {
   "label move": ["protodepot label move demo/payments beta 3f2a9c1e"],
   plugin: ["protodepot plugin create acme/es", "protodepot plugin list"],
   "plugin create": ["protodepot plugin create acme/es"],
+  "plugin update": ["protodepot plugin update acme/es --visibility private"],
   "plugin list": ["protodepot plugin list", "protodepot plugin list protocolbuffers"],
   "plugin version": ["protodepot plugin version list protocolbuffers/go"],
   "plugin version create": [
@@ -65,6 +69,7 @@ export const examples: Readonly<Record<string, readonly string[]>> = {
     `protodepot template create acme/ts --config '{"plugins":[{"owner":"acme","name":"es","parameter":"target=ts"}]}'`,
     "protodepot template create acme/ts --config template.yaml",
   ],
+  "template update": ["protodepot template update acme/ts --visibility public"],
   "template list": ["protodepot template list", "protodepot template list protodepot"],
   "template show": ["protodepot template show protodepot/es"],
   "template version": ["protodepot template version list protodepot/es"],

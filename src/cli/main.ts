@@ -17,7 +17,8 @@ export const commands: Readonly<Record<string, { summary: string; load: () => Pr
     load: async () => (await import("./commands/serve.js")).registerServe,
   },
   login: {
-    summary: "check a token against a remote and store it for later commands",
+    summary:
+      "check a token against a remote, store it for later commands, and optionally set up npm, go and buf",
     load: async () => (await import("./commands/login.js")).registerLogin,
   },
   push: {

@@ -16,7 +16,7 @@ export const configSchema = z.strictObject({
     .strictObject({
       host: z.string().default("127.0.0.1"),
       port: z.number().int().min(0).max(65535).default(8080),
-      /** The URL clients reach this server at; defaults to http://{host}:{port}. */
+      /** The URL clients reach this server at; defaults to http(s)://{host}:{port}. */
       publicUrl: z.url().optional(),
       /**
        * Honour X-Forwarded-Proto/-Host/-For from a reverse proxy (URLs in npm packuments, client addresses):
@@ -26,6 +26,17 @@ export const configSchema = z.strictObject({
       trustProxy: z.union([z.boolean(), z.string().min(1)]).default(false),
       /** Who may read GET /metrics: `admin` (an admin token), `public` (anyone), or `off` (no route). */
       metrics: z.enum(["admin", "public", "off"]).default("admin"),
+      /** Serve https with this PEM certificate (chain) and private key; both or neither. */
+      tls: z
+        .strictObject({
+          cert: z.string().min(1).optional(),
+          key: z.string().min(1).optional(),
+        })
+        .refine((t) => (t.cert === undefined) === (t.key === undefined), {
+          message:
+            "set both server.tls.cert and server.tls.key (or neither): https needs the certificate and its key",
+        })
+        .prefault({}),
     })
     .prefault({}),
   auth: z

@@ -135,6 +135,14 @@ export function createModuleService({
     return readTarGz(await readContent(blobs, commit.sourcesBlob));
   }
 
+  /** A module the caller may not see answers as missing, before any question of write permission. */
+  async function authorizePush(principal: Principal, name: FullName) {
+    const existing = await meta.getModule(name.owner, name.name);
+    if (existing) await access.checkRead(principal, existing, missingModule(name));
+    const user = await access.requireWrite(principal, name.owner, "push to modules");
+    return { user, existing };
+  }
+
   /**
    * Runs the module's push policy for `label` over the new image: lint findings, and breaking changes against
    * the label's head. "reject" refuses the push with the findings as detail lines; "warn" returns them.
@@ -295,8 +303,7 @@ export function createModuleService({
     ): Promise<{ commit: Commit; created: boolean; warnings: string[] }> {
       // Who may push is settled before any pushed byte is parsed; only a name from buf.yaml waits for it.
       requireUser(principal, "pushing");
-      if (input.module)
-        await access.requireWrite(principal, parseFullName("module", input.module).owner, "push to modules");
+      if (input.module) await authorizePush(principal, parseFullName("module", input.module));
       validateModuleFiles(input.files, limits);
       const bufYaml = input.files.find((f) => f.path === "buf.yaml");
       if (!bufYaml)
@@ -310,9 +317,8 @@ export function createModuleService({
         ...(input.module ? { moduleName: input.module } : {}),
       });
       const name = resolveModuleName(input.module, config.name, config.version);
-      const user = await access.requireWrite(principal, name.owner, "push to modules");
+      const { user, existing } = await authorizePush(principal, name);
       const label = checkLabel(input.label || "main");
-      const existing = await meta.getModule(name.owner, name.name);
       const visibility = existing?.visibility ?? input.visibility ?? defaultVisibility;
 
       const siblings = await importedSiblings(principal, config.workspace, config.deps, input.files);
@@ -414,6 +420,7 @@ export function createModuleService({
       name: FullName,
       change: { visibility?: Visibility },
     ): Promise<Module> {
+      requireUser(principal, "change modules");
       const mod = await getModule(principal, name);
       await access.requireWrite(principal, name.owner, "change modules");
       const visibility = change.visibility;
@@ -492,6 +499,7 @@ export function createModuleService({
       ref: string,
       mode: "create" | "move",
     ): Promise<Label> {
+      requireUser(principal, `${mode} labels`);
       const mod = await getModule(principal, name);
       await access.requireWrite(principal, name.owner, `${mode} labels`);
       const commit = await resolveIn(mod, ref);

@@ -7,7 +7,7 @@ import type { Plugin, PluginVersion, RuntimeLibraries, Visibility } from "../cor
 import { resolveCommand as resolveSandboxCommand } from "../plugins/host/sandbox.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import { type AccessPolicy, readable } from "./access.js";
-import { type Principal, requireAdmin } from "./auth.js";
+import { type Principal, requireAdmin, requireUser } from "./auth.js";
 
 export interface NewPluginVersion {
   plugin: string;
@@ -141,6 +141,7 @@ export function createPluginService(
       fullName: string,
       change: { visibility?: Visibility },
     ): Promise<Plugin> {
+      requireUser(principal, "change plugins");
       const name = parseFullName("plugin", fullName);
       const plugin = await getPlugin(principal, name);
       await access.requireWrite(principal, name.owner, "change plugins");
@@ -166,9 +167,10 @@ export function createPluginService(
     },
 
     async createPluginVersion(principal: Principal, input: NewPluginVersion): Promise<PluginVersion> {
-      requireAdmin(principal, "registering host-command plugin versions");
+      requireUser(principal, "registering plugin versions");
       const name = parseFullName("plugin", input.plugin);
       await getPlugin(principal, name);
+      requireAdmin(principal, "registering host-command plugin versions");
       return meta.createPluginVersion({
         owner: name.owner,
         name: name.name,

@@ -12,7 +12,7 @@ import type {
 } from "../core/types.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import { type AccessPolicy, readable } from "./access.js";
-import type { Principal } from "./auth.js";
+import { type Principal, requireUser } from "./auth.js";
 import type { PluginService } from "./plugins.js";
 
 export type TemplateService = ReturnType<typeof createTemplateService>;
@@ -160,6 +160,7 @@ export function createTemplateService(
       fullName: string,
       change: { visibility?: Visibility },
     ): Promise<Template> {
+      requireUser(principal, "change templates");
       const name = parseFullName("template", fullName);
       const template = await getTemplate(principal, name);
       await access.requireWrite(principal, name.owner, "change templates");
@@ -175,6 +176,7 @@ export function createTemplateService(
       fullName: string,
       pins: PinnedPlugin[],
     ): Promise<TemplateVersion> {
+      requireUser(principal, "create template versions");
       const name = parseFullName("template", fullName);
       const template = await getTemplate(principal, name);
       await access.requireWrite(principal, name.owner, "create template versions");

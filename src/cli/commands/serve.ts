@@ -9,6 +9,8 @@ interface ServeFlags {
   demo?: boolean;
   goHost?: string;
   npmScope?: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 export function registerServe(program: Command): void {
@@ -22,6 +24,8 @@ export function registerServe(program: Command): void {
     .option("--demo", "push the demo modules on first start")
     .option("--go-host <name>", "first element of generated Go module paths")
     .option("--npm-scope <name>", "npm scope of generated packages")
+    .option("--tls-cert <file>", "serve https with this PEM certificate (chain); needs --tls-key")
+    .option("--tls-key <file>", "the PEM private key of --tls-cert")
     .action(async (flags: ServeFlags) => {
       // Loaded on demand: the server's dependencies would slow every other command's start.
       const { loadConfig } = await import("../../config/load.js");
@@ -31,7 +35,11 @@ export function registerServe(program: Command): void {
         overrides: {
           dataDir: flags.data,
           demo: flags.demo,
-          server: { port: flags.port === undefined ? undefined : Number(flags.port), host: flags.host },
+          server: {
+            port: flags.port === undefined ? undefined : Number(flags.port),
+            host: flags.host,
+            tls: { cert: flags.tlsCert, key: flags.tlsKey },
+          },
           go: { host: flags.goHost },
           npm: { scope: flags.npmScope },
         },

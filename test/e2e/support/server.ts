@@ -32,7 +32,8 @@ export async function callApi(
   url: string,
   method: string,
   body: unknown,
-  token: string | undefined = adminToken,
+  /** undefined: anonymous. */
+  token: string | undefined,
 ): Promise<Response> {
   return fetch(`${url}/protodepot.v1.${method}`, {
     method: "POST",
@@ -80,7 +81,7 @@ export async function startTestServer(opts: {
     });
   });
   for (const name of opts.orgs ?? []) {
-    const res = await callApi(url, "OrganizationService/CreateOrganization", { name });
+    const res = await callApi(url, "OrganizationService/CreateOrganization", { name }, adminToken);
     const text = await res.text();
     if (!res.ok && !text.includes("already taken")) throw new Error(`creating organization ${name}: ${text}`);
   }
