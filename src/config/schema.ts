@@ -18,6 +18,14 @@ export const configSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).default(8080),
       /** The URL clients reach this server at; defaults to http(s)://{host}:{port}. */
       publicUrl: z.url().optional(),
+      /**
+       * Honour X-Forwarded-Proto/-Host/-For from a reverse proxy (URLs in npm packuments, client addresses):
+       * `true` trusts any sender, a string names trusted addresses or CIDRs ("127.0.0.1,::1"). Off by default,
+       * since without a proxy anyone could set them. `publicUrl`, when set, wins for the URLs.
+       */
+      trustProxy: z.union([z.boolean(), z.string().min(1)]).default(false),
+      /** Who may read GET /metrics: `admin` (an admin token), `public` (anyone), or `off` (no route). */
+      metrics: z.enum(["admin", "public", "off"]).default("admin"),
       /** Serve https with this PEM certificate (chain) and private key; both or neither. */
       tls: z
         .strictObject({
