@@ -9,12 +9,14 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { collectDefaultMetrics, Registry as MetricsRegistry } from "prom-client";
 import { authInterceptor, principalKey } from "./api/context.js";
 import { errorInterceptor } from "./api/errors.js";
+import { registerApiGuards, withClientStatuses } from "./api/guards.js";
 import { createModuleServiceImpl } from "./api/module-service.js";
 import { createOrganizationServiceImpl } from "./api/organization-service.js";
 import { createPluginServiceImpl } from "./api/plugin-service.js";
 import { createServerServiceImpl } from "./api/server-service.js";
 import { createTemplateServiceImpl } from "./api/template-service.js";
 import { createUserServiceImpl } from "./api/user-service.js";
+import { createBufChecker } from "./compile/buf-checks.js";
 import { createBufCompiler } from "./compile/buf-compiler.js";
 import type { Config } from "./config/schema.js";
 import { Code, RegistryError } from "./core/errors.js";
@@ -27,6 +29,7 @@ import { UserService } from "./gen/protodepot/v1/user_pb.js";
 import { archivePackager } from "./generate/package/archive.js";
 import { goPackager } from "./generate/package/go.js";
 import { npmPackager } from "./generate/package/npm.js";
+import { registerMetricsRoute } from "./http/metrics.js";
 import { principalOf } from "./http/principal.js";
 import { registerRegistry } from "./http/registry-plugin.js";
 import { createHostRuntime } from "./plugins/host/host-runtime.js";
@@ -40,6 +43,7 @@ import { type AuthService, createAuthService } from "./services/auth.js";
 import { registerBuiltins } from "./services/builtins.js";
 import { seedDemo } from "./services/demo.js";
 import { createGenerationService } from "./services/generation.js";
+import { createHealthCheck } from "./services/health.js";
 import { createModuleService } from "./services/modules.js";
 import { createOrganizationService } from "./services/organizations.js";
 import { createPluginService } from "./services/plugins.js";
@@ -153,6 +157,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
   try {
     app = Fastify({
       ...(https ? { https } : {}),
+      trustProxy: config.server.trustProxy,
       logger: { level: config.log.level },
       logController: new LogController({ disableRequestLogging: config.log.level !== "debug" }),
     });
@@ -184,6 +189,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
     meta,
     blobs,
     compiler,
+    checker: createBufChecker(),
     access,
     limits: config.limits,
     defaultVisibility,
@@ -217,23 +223,16 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
   });
   const pregenerate = createPregenerateService({ meta, access, modules, templates, generation, log });
 
-  app.get("/healthz", async () => ({ ok: true }));
-  app.get("/metrics", async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
-
-  // Connect reads request bodies itself; refuse oversized pushes up front with 413 and a Connect error body.
-  const maxBody = config.limits.maxUploadBytes;
-  app.addHook("onRequest", async (request, reply) => {
-    const length = Number(request.headers["content-length"] ?? 0);
-    if (request.method === "POST" && request.url.startsWith("/protodepot.v1.") && length > maxBody) {
-      return reply
-        .code(413)
-        .type("application/json")
-        .send({
-          code: "resource_exhausted",
-          message: `request body is ${length} bytes; this server accepts at most ${maxBody} (limits.maxUploadBytes)`,
-        });
-    }
+  const health = createHealthCheck({ meta, blobs, timeoutMs: 2000, log });
+  app.get("/healthz", async (_req, reply) => {
+    const report = await health.check();
+    return reply.code(report.ok ? 200 : 503).send(report.ok ? { ok: true } : report);
   });
+  registerMetricsRoute(app, { auth, metrics, access: config.server.metrics });
+
+  // Connect reads request bodies itself: size and caller are checked before it does.
+  const maxBody = config.limits.maxUploadBytes;
+  registerApiGuards(app, { auth, maxBodyBytes: maxBody });
   await app.register(fastifyConnectPlugin, {
     // Outermost first: every failure, the caller's authentication included, leaves as a Connect error.
     interceptors: [errorInterceptor, authInterceptor],
@@ -249,6 +248,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
         ServerService,
         createServerServiceImpl({ npmScope: config.npm.scope, goHost: config.go.host }, access),
       );
+      withClientStatuses(router, maxBody);
     },
   });
   registerRegistry(app, auth, sourcesRegistry(modules));

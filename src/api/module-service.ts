@@ -2,16 +2,27 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import { Code, RegistryError } from "../core/errors.js";
 import { parseFullName } from "../core/names.js";
+import { parseBreakingCategory, parseLintCategories, parsePolicyAction } from "../core/push-policy.js";
 import type { Label } from "../core/types.js";
-import type { ModuleService } from "../gen/protodepot/v1/module_pb.js";
+import type { ModuleService, PushPolicy as PushPolicyMessage } from "../gen/protodepot/v1/module_pb.js";
 import type { Principal } from "../services/auth.js";
-import type { ModuleService as Modules } from "../services/modules.js";
+import type { ModuleService as Modules, PushPolicyChange } from "../services/modules.js";
 import type { PregenerateService } from "../services/pregenerate.js";
 import { principal } from "./context.js";
 import { commitMessage, labelMessage, moduleMessage, parseVisibility } from "./convert.js";
 
 const maxPageSize = 250;
 const moduleName = (text: string) => parseFullName("module", text);
+
+/** The fields of a PushPolicy message that are set; empty strings and lists keep the current value. */
+function policyChange(p: PushPolicyMessage): PushPolicyChange {
+  return {
+    ...(p.breaking ? { breaking: parsePolicyAction(p.breaking, "breaking") } : {}),
+    ...(p.breakingCategory ? { breakingCategory: parseBreakingCategory(p.breakingCategory) } : {}),
+    ...(p.lint ? { lint: parsePolicyAction(p.lint, "lint") } : {}),
+    ...(p.lintCategories.length ? { lintCategories: parseLintCategories(p.lintCategories) } : {}),
+  };
+}
 
 export function createModuleServiceImpl(
   modules: Modules,
@@ -26,15 +37,16 @@ export function createModuleServiceImpl(
     async push(req, ctx) {
       const visibility = parseVisibility(req.visibility);
       const caller = await principal(ctx);
-      const { commit, created } = await modules.push(caller, {
+      const { commit, created, warnings } = await modules.push(caller, {
         ...(req.module ? { module: req.module } : {}),
         files: req.files.map((f) => ({ path: f.path, content: f.content })),
         label: req.label,
         ...(visibility ? { visibility } : {}),
+        allowBreaking: req.allowBreaking,
       });
       // In the background: the push answers now, whatever the plugins do.
       if (created) pregenerate?.afterPush(caller, commit);
-      return { commit: commitMessage(commit, await modules.commitDeps(commit)), created };
+      return { commit: commitMessage(commit, await modules.commitDeps(commit)), created, warnings };
     },
 
     async listModules(req, ctx) {
@@ -56,13 +68,23 @@ export function createModuleServiceImpl(
       const visibility = parseVisibility(req.visibility);
       const caller = await principal(ctx);
       const name = moduleName(req.module);
+      // The policy is checked whole before anything changes, so a bad value leaves the visibility as it was.
+      const change = req.policy ? policyChange(req.policy) : undefined;
       const mod = await modules.updateModule(caller, name, visibility ? { visibility } : {});
-      if (!pregenerate) return { module: moduleMessage(mod) };
-      const change = req.clearPregenerate || req.pregenerate.length > 0;
-      const templates = change
-        ? await pregenerate.set(caller, name, req.pregenerate)
-        : await pregenerate.list(caller, name);
-      return { module: moduleMessage(mod), pregenerate: templates.map((t) => `${t.owner}/${t.name}`) };
+      const label = req.policy?.label ?? "";
+      const policy = change
+        ? await modules.setPushPolicy(caller, name, label, change)
+        : await modules.getPushPolicy(caller, name, label);
+      if (!pregenerate) return { module: moduleMessage(mod), policy };
+      const templates =
+        req.clearPregenerate || req.pregenerate.length > 0
+          ? await pregenerate.set(caller, name, req.pregenerate)
+          : await pregenerate.list(caller, name);
+      return {
+        module: moduleMessage(mod),
+        policy,
+        pregenerate: templates.map((t) => `${t.owner}/${t.name}`),
+      };
     },
 
     async listCommits(req, ctx) {

@@ -1,9 +1,11 @@
 // PluginService: plugins and plugin versions.
+import { basename } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { Code, RegistryError } from "../core/errors.js";
 import type { Plugin, PluginVersion } from "../core/types.js";
 import { PluginSchema, type PluginService, PluginVersionSchema } from "../gen/protodepot/v1/plugin_pb.js";
+import type { Principal } from "../services/auth.js";
 import type { PluginService as Plugins } from "../services/plugins.js";
 import { principal } from "./context.js";
 import { parseVisibility } from "./convert.js";
@@ -17,12 +19,16 @@ export const pluginMessage = (p: Plugin) =>
     createTime: p.createdAt,
   });
 
-export const pluginVersionMessage = (v: PluginVersion) =>
+/**
+ * A host command is a path of the server's file system: only admins (who registered it) see it whole; everyone
+ * else sees the executable's name, which says what runs without mapping the server.
+ */
+export const pluginVersionMessage = (v: PluginVersion, caller: Principal) =>
   create(PluginVersionSchema, {
     owner: v.owner,
     name: v.name,
     version: v.version,
-    command: v.source.command,
+    command: caller.user?.isAdmin ? v.source.command : v.source.command.slice(0, 1).map((c) => basename(c)),
     runtimeLibraries: { go: v.runtimeLibraries.go ?? [], npm: v.runtimeLibraries.npm ?? [] },
     registryOptionsJson: JSON.stringify(v.registryOptions),
     createTime: v.createdAt,
@@ -79,11 +85,12 @@ export function createPluginServiceImpl(plugins: Plugins): ServiceImpl<typeof Pl
         },
         registryOptions: parseOptions(req.registryOptionsJson),
       });
-      return { pluginVersion: pluginVersionMessage(version) };
+      return { pluginVersion: pluginVersionMessage(version, await principal(ctx)) };
     },
     async listPluginVersions(req, ctx) {
-      const versions = await plugins.listPluginVersions(await principal(ctx), req.plugin);
-      return { pluginVersions: versions.map(pluginVersionMessage) };
+      const caller = await principal(ctx);
+      const versions = await plugins.listPluginVersions(caller, req.plugin);
+      return { pluginVersions: versions.map((v) => pluginVersionMessage(v, caller)) };
     },
   };
 }

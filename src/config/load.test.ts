@@ -40,6 +40,24 @@ describe("config", () => {
       (err: Error) => /go\.host: go host must be/.test(err.message) && /server\.port/.test(err.message),
     );
     assert.throws(() => loadConfig({ env: {}, overrides: { serverr: {} } }), /Unrecognized key/);
+    assert.throws(
+      () => loadConfig({ file: "/nonexistent/confg.yaml", env: {} }),
+      /config file \/nonexistent\/confg\.yaml does not exist: check the path given to --config/,
+    );
+  });
+
+  it("reads trustProxy and metrics access from the environment", () => {
+    const c = loadConfig({
+      env: { PROTODEPOT_SERVER_TRUST_PROXY: "true", PROTODEPOT_SERVER_METRICS: "public" },
+    });
+    assert.equal(c.server.trustProxy, true);
+    assert.equal(c.server.metrics, "public");
+    assert.equal(
+      loadConfig({ env: { PROTODEPOT_SERVER_TRUST_PROXY: "127.0.0.1" } }).server.trustProxy,
+      "127.0.0.1",
+    );
+    assert.equal(loadConfig({ env: {} }).server.metrics, "admin");
+    assert.throws(() => loadConfig({ env: { PROTODEPOT_SERVER_METRICS: "everyone" } }), /server\.metrics/);
   });
 });
 

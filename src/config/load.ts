@@ -89,7 +89,19 @@ export interface LoadOptions {
 export function loadConfig(opts: LoadOptions = {}): Config {
   let fileTree: Tree = {};
   if (opts.file) {
-    const parsed: unknown = parseYaml(readFileSync(opts.file, "utf8"));
+    let text: string;
+    try {
+      text = readFileSync(opts.file, "utf8");
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new RegistryError(
+        Code.InvalidArgument,
+        code === "ENOENT"
+          ? `config file ${opts.file} does not exist: check the path given to --config`
+          : `config file ${opts.file} cannot be read: ${(err as Error).message}`,
+      );
+    }
+    const parsed: unknown = parseYaml(text);
     if (parsed !== null && !isTree(parsed)) {
       throw new RegistryError(Code.InvalidArgument, `config file ${opts.file} must hold a mapping`);
     }

@@ -20,6 +20,14 @@ export const configSchema = z.strictObject({
       publicUrl: z.url().optional(),
       /** Processes serving requests on the one port (node:cluster); `auto` is one per core. */
       workers: z.union([z.number().int().min(1).max(256), z.literal("auto")]).default(1),
+      /**
+       * Honour X-Forwarded-Proto/-Host/-For from a reverse proxy (URLs in npm packuments, client addresses):
+       * `true` trusts any sender, a string names trusted addresses or CIDRs ("127.0.0.1,::1"). Off by default,
+       * since without a proxy anyone could set them. `publicUrl`, when set, wins for the URLs.
+       */
+      trustProxy: z.union([z.boolean(), z.string().min(1)]).default(false),
+      /** Who may read GET /metrics: `admin` (an admin token), `public` (anyone), or `off` (no route). */
+      metrics: z.enum(["admin", "public", "off"]).default("admin"),
       /** Serve https with this PEM certificate (chain) and private key; both or neither. */
       tls: z
         .strictObject({

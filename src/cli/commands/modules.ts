@@ -4,6 +4,18 @@ import { ModuleService } from "../../gen/protodepot/v1/module_pb.js";
 import { openRemote, type RemoteOptions } from "../client.js";
 import { printTable } from "../output.js";
 
+interface UpdateFlags {
+  visibility?: string;
+  breaking?: string;
+  breakingCategory?: string;
+  lint?: string;
+  lintCategory: string[];
+  label?: string;
+  pregenerate?: string;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
 export function registerModules(program: Command): void {
   const module = program.command("module").description("list, create and change modules");
   module
@@ -37,30 +49,54 @@ export function registerModules(program: Command): void {
     });
   module
     .command("update <module>")
-    .description("change a module's visibility or its pre-generation templates")
+    .description(
+      "change a module's visibility, push policy (breaking changes, lint) or pre-generation templates",
+    )
     .option("--visibility <v>", "public or private")
+    .option("--breaking <action>", "breaking changes against the label's head: off, warn or reject")
+    .option("--breaking-category <c>", "FILE, PACKAGE, WIRE_JSON or WIRE (buf's categories)")
+    .option("--lint <action>", "buf lint findings: off, warn or reject")
+    .option("--lint-category <c>", "MINIMAL, BASIC, STANDARD, COMMENTS, UNARY_RPC (repeatable)", collect, [])
+    .option("--label <label>", "set the policy of this label only (default: the module's, for every label)")
     .option(
       "--pregenerate <templates>",
       "comma-separated templates (OWNER/NAME) generated right after each push; '' clears the list",
     )
     .option("--remote <url>")
     .option("--token <token>")
-    .action(async (name: string, flags: RemoteOptions & { visibility?: string; pregenerate?: string }) => {
-      if (flags.visibility === undefined && flags.pregenerate === undefined) {
-        throw new Error("nothing to change: pass --visibility and/or --pregenerate");
-      }
+    .action(async (name: string, flags: RemoteOptions & UpdateFlags) => {
+      const remote = await openRemote(flags);
+      const changesPolicy =
+        flags.breaking ?? flags.breakingCategory ?? flags.lint ?? flags.lintCategory[0] ?? flags.label;
       const pregenerate = (flags.pregenerate ?? "")
         .split(",")
         .map((t) => t.trim())
         .filter((t) => t !== "");
-      const remote = await openRemote(flags);
       const res = await remote.client(ModuleService).updateModule({
         module: name,
         visibility: flags.visibility ?? "",
         pregenerate,
         clearPregenerate: flags.pregenerate !== undefined && pregenerate.length === 0,
+        ...(changesPolicy === undefined
+          ? {}
+          : {
+              policy: {
+                label: flags.label ?? "",
+                breaking: flags.breaking ?? "",
+                breakingCategory: flags.breakingCategory ?? "",
+                lint: flags.lint ?? "",
+                lintCategories: flags.lintCategory.flatMap((c) => c.split(",")),
+              },
+            }),
       });
-      process.stdout.write(`module ${res.module?.owner}/${res.module?.name} is ${res.module?.visibility}\n`);
+      const m = res.module;
+      const p = res.policy;
+      process.stdout.write(`module ${m?.owner}/${m?.name} is ${m?.visibility}\n`);
+      if (p) {
+        process.stdout.write(
+          `push policy${p.label ? ` of label ${p.label}` : ""}: breaking ${p.breaking} (${p.breakingCategory}), lint ${p.lint} (${p.lintCategories.join(", ")})\n`,
+        );
+      }
       if (flags.pregenerate !== undefined) {
         process.stdout.write(
           res.pregenerate.length > 0
@@ -74,6 +110,7 @@ export function registerModules(program: Command): void {
     .command("commit")
     .description("list commits")
     .command("list <module>")
+    .description("list the commits of a module, newest first")
     .option("--limit <n>", "commits per page", "50")
     .option("--page-token <t>", "continue after a previous page")
     .option("--remote <url>")
@@ -93,6 +130,7 @@ export function registerModules(program: Command): void {
   const label = program.command("label").description("list, create and move labels");
   label
     .command("list <module>")
+    .description("list the labels of a module and the commit each points at")
     .option("--remote <url>")
     .option("--token <token>")
     .action(async (module: string, flags: RemoteOptions) => {

@@ -58,12 +58,17 @@ export function registerServe(program: Command): void {
           );
         },
       };
-      if (cluster.isWorker()) return cluster.startWorker(config, hooks);
+      const portTaken = (err: unknown): never => {
+        if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+        const { host, port } = config.server;
+        throw new Error(`${host}:${port} is already in use: pick a free port with --port N (0 = any)`);
+      };
+      if (cluster.isWorker()) return cluster.startWorker(config, hooks).catch(portTaken);
       const count = cluster.workerCount(config.server.workers);
       const server =
         count > 1
           ? await cluster.startPrimary(count, (line) => process.stderr.write(`${line}\n`))
-          : await (await import("../../server.js")).startServer(config, hooks);
+          : await (await import("../../server.js")).startServer(config, hooks).catch(portTaken);
       process.stdout.write(`protodepot serving at ${server.url}${count > 1 ? ` (${count} workers)` : ""}\n`);
       if (server.adminToken) {
         process.stdout.write(

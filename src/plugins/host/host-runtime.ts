@@ -130,7 +130,8 @@ function outputOf(outcome: ProcessOutcome, plugin: string, opts: HostRuntimeOpti
       if (outcome.code === 0) return outcome.stdout;
       const how =
         outcome.code !== null ? `exited with code ${outcome.code}` : `was killed by ${outcome.signal}`;
-      throw new RegistryError(Code.Internal, `plugin ${plugin} ${how}${stderrSuffix(outcome.stderr)}`, {
+      // The stderr tail goes in details only: every protocol prints details under the message.
+      throw new RegistryError(Code.Internal, `plugin ${plugin} ${how}`, {
         plugin,
         details: tailLines(outcome.stderr),
       });
@@ -138,12 +139,13 @@ function outputOf(outcome: ProcessOutcome, plugin: string, opts: HostRuntimeOpti
     case "timeout":
       throw new RegistryError(
         Code.DeadlineExceeded,
-        `plugin ${plugin} did not finish within ${opts.timeoutMs} ms${stderrSuffix(outcome.stderr)}`,
-        { plugin },
+        `plugin ${plugin} did not finish within ${opts.timeoutMs} ms`,
+        { plugin, details: tailLines(outcome.stderr) },
       );
     case "output-limit":
+      // Not a retryable condition and not the request's size: the same module and plugin always overflow.
       throw new RegistryError(
-        Code.ResourceExhausted,
+        Code.Unprocessable,
         `plugin ${plugin} wrote more than ${opts.maxOutputBytes} bytes to stdout (plugins.maxOutputBytes)`,
         { plugin },
       );
@@ -174,9 +176,4 @@ function tailLines(stderr: string): string[] {
     .map((l) => l.trimEnd())
     .filter((l) => l !== "")
     .slice(-maxStderrLines);
-}
-
-function stderrSuffix(stderr: string): string {
-  const lines = tailLines(stderr);
-  return lines.length ? `: ${lines.join("\n")}` : "";
 }

@@ -74,6 +74,11 @@ const harmless: ReadonlySet<string> = new Set([
   "listTemplates",
   "listArtifacts",
   "listPregenerate",
+  // Read once per push, never on a download; new commits may appear under a prefix at any time.
+  "getPushPolicy",
+  "findCommitsByIdPrefix",
+  // /healthz asks on every probe: a round trip, nothing cached.
+  "ping",
   // Leases coordinate generations; they move nothing cached (their artifact record is written by putArtifact).
   "acquireLease",
   "renewLease",

@@ -244,7 +244,7 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
         assert.deepEqual(again.commit, first);
         assert.equal(await store.getCommitBySeq(first.moduleId, 2), undefined);
 
-        // A new digest, or the same digest with other deps, or a label without a head is a new commit.
+        // A new digest, or the same digest with other deps, is a new commit.
         const changedDigest = await push("acme", "payments", { deps });
         assert.equal(changedDigest.seq, 2);
         const dep2 = await push("acme", "common");
@@ -253,14 +253,79 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
           deps: [{ commitId: dep2.id, direct: true }],
         });
         assert.equal(changedDeps.seq, 3);
-        const otherLabel = await push("acme", "payments", {
-          digest: changedDeps.digest,
-          deps: [{ commitId: dep2.id, direct: true }],
-          label: "v2",
-        });
-        assert.equal(otherLabel.seq, 4);
         assert.equal((await store.getLabel(first.moduleId, "main"))?.commitId, changedDeps.id);
-        assert.equal((await store.getLabel(first.moduleId, "v2"))?.commitId, otherLabel.id);
+      });
+
+      it("points a label at an existing identical commit instead of committing the same content again", async () => {
+        const dep = await push("acme", "ledger-dep");
+        const deps = [{ commitId: dep.id, direct: true }];
+        const first = await push("acme", "ledger", { deps });
+        const second = await push("acme", "ledger", { deps });
+        // Onto a new label: the label is created at the identical commit.
+        const beta = await store.insertCommit(
+          newCommit("acme", "ledger", { digest: first.digest, deps, label: "beta" }),
+        );
+        assert.equal(beta.created, false);
+        assert.deepEqual(beta.commit, first);
+        assert.equal((await store.getLabel(first.moduleId, "beta"))?.commitId, first.id);
+        // Onto a label at other content (a revert): the label moves back, no commit is made.
+        const revert = await store.insertCommit(newCommit("acme", "ledger", { digest: first.digest, deps }));
+        assert.equal(revert.created, false);
+        assert.equal(revert.commit.id, first.id);
+        assert.equal((await store.getLabel(first.moduleId, "main"))?.commitId, first.id);
+        assert.equal(await store.getCommitBySeq(first.moduleId, 3), undefined);
+        // The same digest with other deps is still new content.
+        const other = await push("acme", "ledger", { digest: first.digest, label: "beta" });
+        assert.equal(other.seq, 3);
+        assert.notEqual(other.id, second.id);
+      });
+
+      it("keeps a push policy per module with per-label overrides", async () => {
+        const c = await push("acme", "policied");
+        assert.equal(await store.getPushPolicy(c.moduleId, "main"), undefined);
+        const strict = {
+          breaking: "reject",
+          breakingCategory: "WIRE_JSON",
+          lint: "warn",
+          lintCategories: ["BASIC", "COMMENTS"],
+        } as const;
+        await store.setPushPolicy(c.moduleId, "", { ...strict, lintCategories: [...strict.lintCategories] });
+        assert.deepEqual(await store.getPushPolicy(c.moduleId, "main"), {
+          label: "",
+          ...strict,
+          lintCategories: ["BASIC", "COMMENTS"],
+        });
+        await store.setPushPolicy(c.moduleId, "dev", {
+          breaking: "off",
+          breakingCategory: "FILE",
+          lint: "off",
+          lintCategories: [],
+        });
+        assert.equal((await store.getPushPolicy(c.moduleId, "dev"))?.breaking, "off");
+        assert.equal((await store.getPushPolicy(c.moduleId, "main"))?.breaking, "reject");
+        await store.setPushPolicy(c.moduleId, "", {
+          ...strict,
+          breaking: "warn",
+          lintCategories: ["MINIMAL"],
+        });
+        assert.equal((await store.getPushPolicy(c.moduleId, "main"))?.breaking, "warn");
+      });
+
+      it("finds commits of one module by a prefix of their id", async () => {
+        const a = await push("acme", "prefixed", { id: `abcdef01${"0".repeat(24)}` });
+        const b = await push("acme", "prefixed", { id: `abcdef02${"0".repeat(24)}` });
+        await push("acme", "prefixed-other", { id: `abcdef03${"0".repeat(24)}` });
+        const both = await store.findCommitsByIdPrefix(a.moduleId, "abcdef0", 5);
+        assert.deepEqual(
+          both.map((c) => c.id),
+          [b.id, a.id],
+        );
+        assert.deepEqual(
+          (await store.findCommitsByIdPrefix(a.moduleId, "abcdef01", 5)).map((c) => c.id),
+          [a.id],
+        );
+        assert.deepEqual(await store.findCommitsByIdPrefix(a.moduleId, "abcdef03", 5), []);
+        assert.deepEqual(await store.findCommitsByIdPrefix(a.moduleId, "%", 5), []);
       });
 
       it("lists deps in inserted order with their module and seq", async () => {

@@ -12,6 +12,7 @@ import type {
   Owner,
   Plugin,
   PluginVersion,
+  PushPolicy,
   Role,
   Template,
   TemplateVersion,
@@ -107,13 +108,19 @@ export interface ModuleStore {
   /** Modules that at least one commit of this module depends on (directly or transitively), by owner and name. */
   listDependencies(moduleId: string): Promise<Module[]>;
   /**
-   * In one transaction: creates the module if absent (default label = `label`), compares the label's head
-   * (digest and deps) and returns it unchanged when identical, otherwise allocates the next seq, inserts the
-   * commit, its files and deps, and moves the label.
+   * In one transaction: creates the module if absent (default label = `label`); when a commit of the module
+   * has the same digest and deps (the label's head first), points the label at it and returns it with
+   * `created: false`; otherwise allocates the next seq, inserts the commit, its files and deps, and moves the label.
    */
   insertCommit(input: NewCommit, visibility?: Visibility): Promise<InsertCommitResult>;
   getCommit(id: string): Promise<Commit | undefined>;
   getCommitBySeq(moduleId: string, seq: number): Promise<Commit | undefined>;
+  /** The policy for pushes to `label`: the label's own, else the module's default (label ""), else none. */
+  getPushPolicy(moduleId: string, label: string): Promise<(PushPolicy & { label: string }) | undefined>;
+  /** Sets the module's default policy (label "") or one label's. */
+  setPushPolicy(moduleId: string, label: string, policy: PushPolicy): Promise<void>;
+  /** Commits of the module whose id starts with `prefix` (lowercase hex), at most `limit`, newest first. */
+  findCommitsByIdPrefix(moduleId: string, prefix: string, limit: number): Promise<Commit[]>;
   /** Newest first. */
   listCommits(moduleId: string, page: Page): Promise<Commit[]>;
   listCommitFiles(commitId: string): Promise<CommitFile[]>;
@@ -222,5 +229,7 @@ export interface MetadataStore extends MetadataStores {
    * `tx` (on SQLite the transaction holds the one connection, so a call on the outer store would wait forever).
    */
   transaction<T>(fn: (tx: MetadataStores) => Promise<T>): Promise<T>;
+  /** One round trip to the database: throws when it cannot be reached (health checks). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

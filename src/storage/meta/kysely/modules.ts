@@ -1,7 +1,18 @@
 // Modules, commits, labels and visibility.
 import type { Kysely } from "kysely";
 import { Code, RegistryError } from "../../../core/errors.js";
-import type { Commit, CommitDep, CommitFile, Label, Module, Visibility } from "../../../core/types.js";
+import type {
+  BreakingCategory,
+  Commit,
+  CommitDep,
+  CommitFile,
+  Label,
+  LintCategory,
+  Module,
+  PolicyAction,
+  PushPolicy,
+  Visibility,
+} from "../../../core/types.js";
 import type { InsertCommitResult, ModuleStore, NewCommit, Page } from "../metadata-store.js";
 import { chunks, insertChunkRows, inTransaction, newId, now, selectCommits } from "./common.js";
 import { toCommit, toLabel, toModule } from "./rows.js";
@@ -151,22 +162,42 @@ export function createKyselyModuleStore(db: Kysely<Database>): ModuleStore {
           .where("module_id", "=", mod.id)
           .where("name", "=", input.label)
           .executeTakeFirst();
-        if (head) {
-          const headCommit = await selectCommits(trx)
-            .where("c.id", "=", head.commit_id)
-            .executeTakeFirstOrThrow();
-          if (headCommit.digest === input.digest) {
-            const headDeps = await trx
-              .selectFrom("commit_deps")
-              .select("dep_commit_id")
-              .where("commit_id", "=", head.commit_id)
-              .orderBy("position")
+        // Content the module already has (same digest, same pinned deps) is not committed twice: the label is
+        // pointed at that commit, whether it is the label's head, another label's, or an older one (a revert).
+        const sameDigest = await selectCommits(trx)
+          .where("c.module_id", "=", mod.id)
+          .where("c.digest", "=", input.digest)
+          .orderBy("c.seq", "desc")
+          .execute();
+        sameDigest.sort((a, b) => Number(b.id === head?.commit_id) - Number(a.id === head?.commit_id));
+        for (const candidate of sameDigest) {
+          const candidateDeps = await trx
+            .selectFrom("commit_deps")
+            .select("dep_commit_id")
+            .where("commit_id", "=", candidate.id)
+            .orderBy("position")
+            .execute();
+          const same =
+            candidateDeps.length === input.deps.length &&
+            candidateDeps.every((d, i) => d.dep_commit_id === input.deps[i]?.commitId);
+          if (!same) continue;
+          if (head?.commit_id !== candidate.id) {
+            await trx
+              .insertInto("labels")
+              .values({
+                module_id: mod.id,
+                name: input.label,
+                commit_id: candidate.id,
+                updated_at: createdAt,
+              })
+              .onConflict((oc) =>
+                oc
+                  .columns(["module_id", "name"])
+                  .doUpdateSet({ commit_id: candidate.id, updated_at: createdAt }),
+              )
               .execute();
-            const same =
-              headDeps.length === input.deps.length &&
-              headDeps.every((d, i) => d.dep_commit_id === input.deps[i]?.commitId);
-            if (same) return { commit: toCommit(headCommit), created: false };
           }
+          return { commit: toCommit(candidate), created: false };
         }
 
         const depIds = [...new Set(input.deps.map((d) => d.commitId))];
@@ -257,6 +288,55 @@ export function createKyselyModuleStore(db: Kysely<Database>): ModuleStore {
     async getCommit(id: string): Promise<Commit | undefined> {
       const row = await selectCommits(db).where("c.id", "=", id).executeTakeFirst();
       return row && toCommit(row);
+    },
+
+    async getPushPolicy(
+      moduleId: string,
+      label: string,
+    ): Promise<(PushPolicy & { label: string }) | undefined> {
+      const rows = await db
+        .selectFrom("push_policies")
+        .selectAll()
+        .where("module_id", "=", moduleId)
+        .where("label", "in", label === "" ? [""] : [label, ""])
+        .execute();
+      const row = rows.find((r) => r.label === label) ?? rows.find((r) => r.label === "");
+      return (
+        row && {
+          label: row.label,
+          breaking: row.breaking as PolicyAction,
+          breakingCategory: row.breaking_category as BreakingCategory,
+          lint: row.lint as PolicyAction,
+          lintCategories: row.lint_categories.split(",").filter(Boolean) as LintCategory[],
+        }
+      );
+    },
+
+    async setPushPolicy(moduleId: string, label: string, policy: PushPolicy): Promise<void> {
+      const values = {
+        breaking: policy.breaking,
+        breaking_category: policy.breakingCategory,
+        lint: policy.lint,
+        lint_categories: policy.lintCategories.join(","),
+        updated_at: now(),
+      };
+      await db
+        .insertInto("push_policies")
+        .values({ module_id: moduleId, label, ...values })
+        .onConflict((oc) => oc.columns(["module_id", "label"]).doUpdateSet(values))
+        .execute();
+    },
+
+    async findCommitsByIdPrefix(moduleId: string, prefix: string, limit: number): Promise<Commit[]> {
+      // The callers pass hex only, so the prefix has no LIKE wildcards to escape.
+      if (!/^[0-9a-f]*$/.test(prefix)) return [];
+      const rows = await selectCommits(db)
+        .where("c.module_id", "=", moduleId)
+        .where("c.id", "like", `${prefix}%`)
+        .orderBy("c.seq", "desc")
+        .limit(limit)
+        .execute();
+      return rows.map(toCommit);
     },
 
     async getCommitBySeq(moduleId: string, seq: number): Promise<Commit | undefined> {

@@ -162,6 +162,18 @@ export interface LeasesTable {
   expires_at: BigIntColumn;
 }
 
+export interface PushPoliciesTable {
+  module_id: string;
+  /** "" for the module's default. */
+  label: string;
+  breaking: string;
+  breaking_category: string;
+  lint: string;
+  /** Comma-separated buf lint categories. */
+  lint_categories: string;
+  updated_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   tokens: TokensTable;
@@ -180,4 +192,5 @@ export interface Database {
   artifacts: ArtifactsTable;
   module_pregenerate: ModulePregenerateTable;
   leases: LeasesTable;
+  push_policies: PushPoliciesTable;
 }
