@@ -32,7 +32,7 @@ function protoFile(f: number): string {
 async function writeModule(dir: string): Promise<number> {
   let bytes = 0;
   await mkdir(join(dir, "bench/large/v1"), { recursive: true });
-  await writeFile(join(dir, "buf.yaml"), "version: v2\nname: buf.build/bench/large\n");
+  await writeFile(join(dir, "buf.yaml"), "version: v1\nname: buf.build/bench/large\n");
   for (let f = 0; f < files; f++) {
     const text = protoFile(f);
     bytes += Buffer.byteLength(text);
