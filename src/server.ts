@@ -22,6 +22,7 @@ import { goPackager } from "./generate/package/go.js";
 import { npmPackager } from "./generate/package/npm.js";
 import { principalOf } from "./http/principal.js";
 import { createHostRuntime } from "./plugins/host/host-runtime.js";
+import { createSandbox } from "./plugins/sandbox/sandbox.js";
 import { registerArchiveRoutes } from "./registries/archive/routes.js";
 import { registerGoproxyRoutes } from "./registries/goproxy/routes.js";
 import { registerNpmRoutes } from "./registries/npm/routes.js";
@@ -83,7 +84,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const templates = createTemplateService(meta, plugins);
   const metrics = new MetricsRegistry();
   collectDefaultMetrics({ register: metrics });
-  const runtime = createHostRuntime({ ...config.plugins, log });
+  const sandbox = createSandbox({ ...config.plugins, log });
+  const runtime = createHostRuntime(sandbox);
   const generation = createGenerationService({
     meta,
     blobs,
@@ -156,6 +158,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     async close() {
       await app.close();
       await meta.close();
+      sandbox.close();
     },
   };
 }

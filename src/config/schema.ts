@@ -71,18 +71,27 @@ export const configSchema = z.strictObject({
       /** Run host-command plugins without bwrap when bwrap is missing (never for pushed images). */
       allowUnsandboxed: z.boolean().default(false),
       timeoutMs: z.number().int().positive().default(60_000),
+      /** RAM of one run: every process of it and the pages of its /tmp (cgroup memory controller). */
       memoryBytes: z
         .number()
         .int()
         .positive()
         .default(2048 * mib),
+      /** Size of each run's private /tmp; its pages count against memoryBytes too. */
+      tmpBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(256 * mib),
+      /** Processes and threads of one run at once (cgroup pids controller). */
+      maxProcesses: z.number().int().positive().default(256),
       maxOutputBytes: z
         .number()
         .int()
         .positive()
         .default(64 * mib),
       maxFiles: z.number().int().positive().default(10_000),
-      /** Plugin runs at once in this process. */
+      /** Plugin runs at once in this process (generations are scheduled fairly across template owners). */
       concurrency: z.number().int().positive().default(4),
     })
     .prefault({}),

@@ -4,7 +4,7 @@ import { after, before, describe, test } from "node:test";
 import { Registry } from "prom-client";
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import { createTarGz } from "../packaging/tar.js";
-import { isSandboxAvailable } from "../plugins/host/host-runtime.js";
+import { isBwrapAvailable } from "../plugins/sandbox/bwrap.js";
 import {
   compose,
   createGenerator,
@@ -27,7 +27,7 @@ const limits = testLimits;
 
 // Outside CI these tests skip when bwrap is missing; in CI (which installs it) they always run.
 describe("wrappers over the real engine", {
-  skip: !isSandboxAvailable() && !process.env.CI && "bwrap is not installed",
+  skip: !isBwrapAvailable() && !process.env.CI && "bwrap is not installed",
 }, () => {
   let ws: Workspace;
   before(async () => {

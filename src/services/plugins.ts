@@ -4,7 +4,7 @@ import semver from "semver";
 import { Code, RegistryError } from "../core/errors.js";
 import { type FullName, parseFullName } from "../core/names.js";
 import type { Plugin, PluginVersion, RuntimeLibraries, Visibility } from "../core/types.js";
-import { resolveCommand as resolveSandboxCommand } from "../plugins/host/sandbox.js";
+import { resolveCommand as resolveSandboxCommand } from "../plugins/host/command.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import { type Principal, requireAdmin, requireOwner } from "./auth.js";
 
