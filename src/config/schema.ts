@@ -93,6 +93,8 @@ export const configSchema = z.strictObject({
       maxFiles: z.number().int().positive().default(10_000),
       /** Plugin runs at once in this process (generations are scheduled fairly across template owners). */
       concurrency: z.number().int().positive().default(4),
+      /** Generations at once for one template owner; defaults to concurrency − 1 (at least 1). */
+      ownerConcurrency: z.number().int().positive().optional(),
     })
     .prefault({}),
   go: z

@@ -1,4 +1,4 @@
-// The composed engine of the server: one flight per artifact, cache (blobs first, metadata last), bounded runs.
+// The composed engine of the server: one flight per artifact, cache (blobs first, metadata last), fair bounded runs.
 import type { Registry } from "prom-client";
 import type { ArtifactRecord } from "../core/types.js";
 import { compose, createGenerator, type Generator } from "../generate/generator.js";
@@ -7,7 +7,7 @@ import {
   type GenerationCache,
   type GenerationLog,
   withCache,
-  withConcurrencyLimit,
+  withFairScheduling,
   withLogging,
   withSingleflight,
 } from "../generate/wrappers.js";
@@ -21,7 +21,13 @@ export interface ArtifactGeneratorOptions {
   meta: MetadataStore;
   blobs: BlobStore;
   runtime: PluginRuntime;
-  limits: { maxFiles: number; maxOutputBytes: number; concurrency: number };
+  limits: {
+    maxFiles: number;
+    maxOutputBytes: number;
+    concurrency: number;
+    /** Defaults to concurrency − 1 (at least 1). */
+    ownerConcurrency?: number | undefined;
+  };
   metrics: Registry;
   log: GenerationLog;
 }
@@ -52,7 +58,14 @@ export function createArtifactGenerator(opts: ArtifactGeneratorOptions): Generat
   // Singleflight outermost so concurrent first requests share one flight; the cache inside it so a request
   // arriving just after a flight lands reads the record instead of generating again.
   const cached = withCache(createArtifactCache(opts.meta, opts.blobs))(
-    compose(engine, withLogging(opts.log), withConcurrencyLimit(opts.limits.concurrency)),
+    compose(
+      engine,
+      withLogging(opts.log),
+      withFairScheduling({
+        slots: opts.limits.concurrency,
+        perOwner: opts.limits.ownerConcurrency ?? Math.max(1, opts.limits.concurrency - 1),
+      }),
+    ),
   );
   return compose(cached, withSingleflight<ArtifactRecord>());
 }
