@@ -22,16 +22,21 @@ import { goPackager } from "./generate/package/go.js";
 import { npmPackager } from "./generate/package/npm.js";
 import { principalOf } from "./http/principal.js";
 import { createHostRuntime } from "./plugins/host/host-runtime.js";
+import { createOciRuntime } from "./plugins/oci/oci-runtime.js";
+import { createRootfsCache } from "./plugins/oci/rootfs-cache.js";
+import { createRuntimeByKind } from "./plugins/runtime.js";
 import { createSandbox } from "./plugins/sandbox/sandbox.js";
 import { registerArchiveRoutes } from "./registries/archive/routes.js";
 import { registerGoproxyRoutes } from "./registries/goproxy/routes.js";
 import { registerNpmRoutes } from "./registries/npm/routes.js";
+import { registerOciRoutes } from "./registries/oci/routes.js";
 import { registerSourceRoutes } from "./registries/sources/routes.js";
 import { createArtifactGenerator } from "./services/artifact-generator.js";
 import { createAuthService } from "./services/auth.js";
 import { registerBuiltins } from "./services/builtins.js";
 import { seedDemo } from "./services/demo.js";
 import { createGenerationService } from "./services/generation.js";
+import { createImageService } from "./services/images.js";
 import { createModuleService } from "./services/modules.js";
 import { createPluginService } from "./services/plugins.js";
 import { createTemplateService } from "./services/templates.js";
@@ -85,7 +90,20 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const metrics = new MetricsRegistry();
   collectDefaultMetrics({ register: metrics });
   const sandbox = createSandbox({ ...config.plugins, log });
-  const runtime = createHostRuntime(sandbox);
+  const images = createImageService({ blobs, plugins, limits: config.oci });
+  const runtime = createRuntimeByKind({
+    host: createHostRuntime(sandbox),
+    oci: createOciRuntime({
+      sandbox,
+      blobs,
+      log,
+      rootfs: createRootfsCache({
+        dir: config.oci.rootfsDir ?? resolve(config.dataDir, "oci-rootfs"),
+        maxBytes: config.oci.rootfsCacheBytes,
+        limits: { maxBytes: config.oci.maxUnpackedBytes, maxEntries: config.oci.maxLayerEntries },
+      }),
+    }),
+  });
   const generation = createGenerationService({
     meta,
     blobs,
@@ -128,6 +146,16 @@ export async function startServer(config: Config): Promise<RunningServer> {
   registerSourceRoutes(app, auth, modules);
   registerArchiveRoutes(app, auth, generation);
   registerGoproxyRoutes(app, auth, generation, { goHost: config.go.host });
+  await registerOciRoutes(app, auth, images, { maxManifestBytes: config.oci.maxManifestBytes });
+  // Abandoned uploads go after oci.uploadTtlMs; checked a few times per TTL, never holding the process open.
+  const sweep = () =>
+    images.sweepUploads().then(
+      (removed) => removed && log.info({ removed }, "abandoned uploads removed"),
+      (err: unknown) => log.warn({ err }, "upload sweep failed"),
+    );
+  const sweeper = setInterval(sweep, Math.max(1000, Math.floor(config.oci.uploadTtlMs / 4)));
+  sweeper.unref();
+  void sweep();
   registerNpmRoutes(app, auth, generation, {
     modules,
     scope: config.npm.scope,
@@ -156,6 +184,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     url,
     ...(admin.secret ? { adminToken: admin.secret } : {}),
     async close() {
+      clearInterval(sweeper);
       await app.close();
       await meta.close();
       sandbox.close();

@@ -97,6 +97,44 @@ export const configSchema = z.strictObject({
       ownerConcurrency: z.number().int().positive().optional(),
     })
     .prefault({}),
+  oci: z
+    .strictObject({
+      /** Largest image blob (layer, config) a push may upload. */
+      maxBlobBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(1024 * mib),
+      /** Largest manifest or index. */
+      maxManifestBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(4 * mib),
+      /** Uploads untouched for this long are removed. */
+      uploadTtlMs: z
+        .number()
+        .int()
+        .positive()
+        .default(60 * 60 * 1000),
+      /** Where unpacked image roots are cached; defaults to {dataDir}/oci-rootfs. */
+      rootfsDir: z.string().optional(),
+      /** Disk for unpacked image roots; the least recently used are removed past it. */
+      rootfsCacheBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(4096 * mib),
+      /** Largest unpacked image (file contents over all layers). */
+      maxUnpackedBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(2048 * mib),
+      /** Most entries over all layers of one image. */
+      maxLayerEntries: z.number().int().positive().default(200_000),
+    })
+    .prefault({}),
   go: z
     .strictObject({
       /** First element of generated Go module paths: must contain a dot and no port. */

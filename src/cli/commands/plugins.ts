@@ -86,10 +86,10 @@ export function registerPlugins(program: Command): void {
       const remote = await openRemote(flags);
       const { pluginVersions } = await remote.client(PluginService).listPluginVersions({ plugin: name });
       printTable([
-        ["VERSION", "COMMAND", "RUNTIME LIBRARIES"],
+        ["VERSION", "SOURCE", "RUNTIME LIBRARIES"],
         ...pluginVersions.map((v) => [
           v.version,
-          v.command.join(" "),
+          v.imageDigest ? `image ${v.imageDigest}` : v.command.join(" "),
           [
             ...(v.runtimeLibraries?.go ?? []).map((g) => `go:${g.module}@${g.version}`),
             ...(v.runtimeLibraries?.npm ?? []).map((n) => `npm:${n.package}@${n.version}`),

@@ -45,6 +45,8 @@ export interface Sandbox {
   readonly limits: SandboxLimits;
   /** Whether bwrap isolates runs; false only for a development server with plugins.allowUnsandboxed. */
   readonly isolated: boolean;
+  /** The host uid of a run's processes: nobody when the server is root, else the server's own. */
+  readonly hostUid: number;
   /**
    * Runs one process to completion and returns its stdout. Throws RegistryError: Internal on a non-zero exit,
    * ResourceExhausted when killed for memory or past the output cap, DeadlineExceeded on timeout,
@@ -122,6 +124,7 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
   return {
     limits,
     isolated: bwrap,
+    hostUid: asNobody ? sandboxUid : (process.getuid?.() ?? 0),
     async run(spec, input) {
       const plugin = input.label;
       if (!bwrap && (spec.fs.kind === "rootfs" || !opts.allowUnsandboxed)) {
