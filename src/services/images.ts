@@ -252,7 +252,7 @@ export function createImageService(opts: {
   }
 
   /** The labels of the image a tag will run: the manifest's config, or for an index its linux/amd64 image's. */
-  async function labelsOf(repo: FullName, bytes: Uint8Array, contentType: string | undefined) {
+  async function labelsOf(bytes: Uint8Array, contentType: string | undefined) {
     const parsed = parseManifest(bytes, contentType);
     let image = parsed;
     if (parsed.kind === "index") {
@@ -424,7 +424,7 @@ export function createImageService(opts: {
       // A tag is a plugin version: validate everything (semver, labels, immutability) before storing anything.
       let labels: Record<string, string>;
       try {
-        labels = await labelsOf(repo, bytes, contentType);
+        labels = await labelsOf(bytes, contentType);
       } catch (err) {
         const e = RegistryError.from(err);
         throw new RegistryError(e.code, e.message, { reason: e.fields.reason ?? "MANIFEST_INVALID" });

@@ -101,7 +101,8 @@ export function runtimeLibrariesFromLabels(labels: Record<string, string>): Runt
     else lib.ecosystem = value;
     byIndex.set(index, lib);
   }
-  const out: RuntimeLibraries = {};
+  const go: { module: string; version: string }[] = [];
+  const npm: { package: string; version: string }[] = [];
   for (const [index, lib] of [...byIndex].sort((a, b) => a[0] - b[0])) {
     if (!lib.name || !lib.version) {
       throw new RegistryError(
@@ -110,8 +111,8 @@ export function runtimeLibrariesFromLabels(labels: Record<string, string>): Runt
       );
     }
     const ecosystem = lib.ecosystem ?? (lib.name.split("/")[0]?.includes(".") ? "go" : "npm");
-    if (ecosystem === "go") (out.go ??= []).push({ module: lib.name, version: lib.version });
-    else if (ecosystem === "npm") (out.npm ??= []).push({ package: lib.name, version: lib.version });
+    if (ecosystem === "go") go.push({ module: lib.name, version: lib.version });
+    else if (ecosystem === "npm") npm.push({ package: lib.name, version: lib.version });
     else {
       throw new RegistryError(
         Code.InvalidArgument,
@@ -120,7 +121,7 @@ export function runtimeLibrariesFromLabels(labels: Record<string, string>): Runt
       );
     }
   }
-  return checkRuntimeLibraries(out);
+  return checkRuntimeLibraries({ ...(go.length ? { go } : {}), ...(npm.length ? { npm } : {}) });
 }
 
 export interface NewImageVersion {

@@ -8,21 +8,25 @@ import { bodyOf, callerOf, type RepoParams, repoOf, repoPath } from "./request.j
 
 type Params = RepoParams & { reference: string };
 
+/** Past the cap the rest of a body is read and dropped, up to this much, so the client sees the 413 answer. */
+const drainBytes = 16 << 20;
+
 /** Reads at most `max` bytes; more is a SIZE_INVALID before anything is parsed. */
-async function readCapped(body: Readable | undefined, max: number): Promise<Uint8Array> {
+async function readCapped(body: Readable, max: number): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body ?? []) {
+  for await (const chunk of body) {
     size += (chunk as Buffer).length;
-    if (size > max) {
-      body?.destroy();
-      throw ociError(
-        Code.ResourceExhausted,
-        "SIZE_INVALID",
-        `manifest is larger than ${max} bytes (oci.maxManifestBytes)`,
-      );
-    }
-    chunks.push(chunk as Buffer);
+    if (size <= max) chunks.push(chunk as Buffer);
+    else if (size > max + drainBytes) break;
+  }
+  if (size > max) {
+    body.destroy();
+    throw ociError(
+      Code.ResourceExhausted,
+      "SIZE_INVALID",
+      `manifest is larger than ${max} bytes (oci.maxManifestBytes)`,
+    );
   }
   return new Uint8Array(Buffer.concat(chunks));
 }
