@@ -35,7 +35,7 @@ export interface BenchServer {
 export async function startBenchServer(name: string): Promise<BenchServer> {
   const work = await mkdtemp(join(tmpdir(), `protodepot-bench-${name}-`));
   const data = await makeDataDir(`protodepot-bench-${name}-data-`);
-  const server = await startTestServer({ dataDir: data.dir });
+  const server = await startTestServer({ dataDir: data.dir, orgs: ["demo"] });
   const env = {
     ...process.env,
     PROTODEPOT_REMOTE: server.url,

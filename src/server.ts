@@ -1,43 +1,52 @@
 // Composition root: config → storage → services → routes. Nothing else wires parts together.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { collectDefaultMetrics, Registry as MetricsRegistry } from "prom-client";
-import { principalKey } from "./api/context.js";
+import { authInterceptor, principalKey } from "./api/context.js";
 import { errorInterceptor } from "./api/errors.js";
 import { createModuleServiceImpl } from "./api/module-service.js";
+import { createOrganizationServiceImpl } from "./api/organization-service.js";
 import { createPluginServiceImpl } from "./api/plugin-service.js";
+import { createServerServiceImpl } from "./api/server-service.js";
 import { createTemplateServiceImpl } from "./api/template-service.js";
 import { createUserServiceImpl } from "./api/user-service.js";
 import { createBufCompiler } from "./compile/buf-compiler.js";
 import type { Config } from "./config/schema.js";
+import { Code, RegistryError } from "./core/errors.js";
 import { ModuleService } from "./gen/protodepot/v1/module_pb.js";
+import { OrganizationService } from "./gen/protodepot/v1/organization_pb.js";
 import { PluginService } from "./gen/protodepot/v1/plugin_pb.js";
+import { ServerService } from "./gen/protodepot/v1/server_pb.js";
 import { TemplateService } from "./gen/protodepot/v1/template_pb.js";
 import { UserService } from "./gen/protodepot/v1/user_pb.js";
 import { archivePackager } from "./generate/package/archive.js";
 import { goPackager } from "./generate/package/go.js";
 import { npmPackager } from "./generate/package/npm.js";
 import { principalOf } from "./http/principal.js";
+import { registerRegistry } from "./http/registry-plugin.js";
 import { createHostRuntime } from "./plugins/host/host-runtime.js";
 import { createOciRuntime } from "./plugins/oci/oci-runtime.js";
 import { createRootfsCache } from "./plugins/oci/rootfs-cache.js";
+import { chooseRootfsDir } from "./plugins/oci/rootfs-dir.js";
 import { createRuntimeByKind } from "./plugins/runtime.js";
 import { createSandbox } from "./plugins/sandbox/sandbox.js";
-import { registerArchiveRoutes } from "./registries/archive/routes.js";
-import { registerGoproxyRoutes } from "./registries/goproxy/routes.js";
-import { registerNpmRoutes } from "./registries/npm/routes.js";
-import { registerOciRoutes } from "./registries/oci/routes.js";
-import { registerSourceRoutes } from "./registries/sources/routes.js";
+import { archiveRegistry } from "./registries/archive/routes.js";
+import { goproxyRegistry } from "./registries/goproxy/routes.js";
+import { npmRegistry } from "./registries/npm/routes.js";
+import { ociRegistry } from "./registries/oci/routes.js";
+import { sourcesRegistry } from "./registries/sources/routes.js";
+import { createAccessPolicy } from "./services/access.js";
 import { createArtifactGenerator } from "./services/artifact-generator.js";
-import { createAuthService } from "./services/auth.js";
+import { type AuthService, createAuthService } from "./services/auth.js";
 import { registerBuiltins } from "./services/builtins.js";
 import { seedDemo } from "./services/demo.js";
 import { createGenerationService } from "./services/generation.js";
 import { createImageService } from "./services/images.js";
 import { createModuleService } from "./services/modules.js";
+import { createOrganizationService } from "./services/organizations.js";
 import { createPluginService } from "./services/plugins.js";
 import { createTemplateService } from "./services/templates.js";
 import type { BlobStore } from "./storage/blob/blob-store.js";
@@ -68,13 +77,69 @@ const blobDrivers: Record<Config["storage"]["blob"]["driver"], (c: Config) => Pr
     }),
 };
 
-export async function startServer(config: Config): Promise<RunningServer> {
-  const app = Fastify({
-    logger: { level: config.log.level },
-    logController: new LogController({ disableRequestLogging: config.log.level !== "debug" }),
-  });
+/** The PEM files of `server.tls`, read once at start; a missing or unreadable file is a start error naming it. */
+function readTls(tls: Config["server"]["tls"]): { cert: Buffer; key: Buffer } | undefined {
+  if (tls.cert === undefined || tls.key === undefined) return undefined;
+  const read = (key: "cert" | "key", path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new RegistryError(Code.InvalidArgument, `server.tls.${key}: cannot read ${path} (${reason})`);
+    }
+  };
+  return { cert: read("cert", tls.cert), key: read("key", tls.key) };
+}
+
+export interface StartHooks {
+  /**
+   * Called with the admin's first token as soon as it exists, before anything else can fail (a busy port, say),
+   * and with the file that keeps it until it is revoked.
+   */
+  onInitialAdminToken?(token: string, file: string): void;
+}
+
+/** The first start's admin token, kept beside the data (mode 0600) so a failed first start never loses it. */
+const initialAdminTokenFile = (config: Config) => resolve(config.dataDir, "initial-admin-token");
+
+async function keepInitialAdminToken(config: Config, auth: AuthService, secret: string | undefined) {
+  const file = initialAdminTokenFile(config);
+  if (secret) {
+    const temp = `${file}.${process.pid}.tmp`;
+    writeFileSync(temp, `${secret}\n`, { mode: 0o600 });
+    renameSync(temp, file);
+    return;
+  }
+  if (!existsSync(file)) return;
+  // Once that token is revoked (an admin made their own), the file has done its job.
+  const kept = readFileSync(file, "utf8").trim();
+  const valid = await auth.authenticate(`Bearer ${kept}`).then(
+    () => true,
+    () => false,
+  );
+  if (!valid) unlinkSync(file);
+}
+
+export async function startServer(config: Config, hooks: StartHooks = {}): Promise<RunningServer> {
+  const https = readTls(config.server.tls);
+  let app: FastifyInstance;
+  try {
+    app = Fastify({
+      ...(https ? { https } : {}),
+      logger: { level: config.log.level },
+      logController: new LogController({ disableRequestLogging: config.log.level !== "debug" }),
+    });
+  } catch (err) {
+    // node:tls parses the PEM here: a wrong file or a key that does not match the certificate ends up in this catch.
+    if (!https) throw err;
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new RegistryError(
+      Code.InvalidArgument,
+      `server.tls: ${config.server.tls.cert} and ${config.server.tls.key} are not a PEM certificate and its private key (${reason})`,
+    );
+  }
   const log: FastifyBaseLogger = app.log;
-  mkdirSync(config.dataDir, { recursive: true });
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const meta = await metadataDrivers[config.storage.meta.driver](config);
   const stored = await blobDrivers[config.storage.blob.driver](config);
   const { cacheBytes, cacheItemBytes } = config.storage.blob;
@@ -84,9 +149,19 @@ export async function startServer(config: Config): Promise<RunningServer> {
       : stored;
   const compiler = createBufCompiler({});
   const auth = createAuthService(meta);
-  const modules = createModuleService({ meta, blobs, compiler, limits: config.limits });
-  const plugins = createPluginService(meta);
-  const templates = createTemplateService(meta, plugins);
+  const access = createAccessPolicy(meta, { anonymousRead: config.auth.anonymousRead });
+  const defaultVisibility = config.defaults.visibility;
+  const orgs = createOrganizationService(meta, { access, allowOrgCreation: config.auth.allowOrgCreation });
+  const modules = createModuleService({
+    meta,
+    blobs,
+    compiler,
+    access,
+    limits: config.limits,
+    defaultVisibility,
+  });
+  const plugins = createPluginService(meta, { access, defaultVisibility });
+  const templates = createTemplateService(meta, plugins, { access, defaultVisibility });
   const metrics = new MetricsRegistry();
   collectDefaultMetrics({ register: metrics });
   const sandbox = createSandbox({ ...config.plugins, log });
@@ -98,7 +173,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
       blobs,
       log,
       rootfs: createRootfsCache({
-        dir: config.oci.rootfsDir ?? resolve(config.dataDir, "oci-rootfs"),
+        dir: chooseRootfsDir({
+          configured: config.oci.rootfsDir,
+          dataDir: config.dataDir,
+          sandboxUid: sandbox.hostUid,
+        }),
         maxBytes: config.oci.rootfsCacheBytes,
         limits: { maxBytes: config.oci.maxUnpackedBytes, maxEntries: config.oci.maxLayerEntries },
       }),
@@ -133,20 +212,26 @@ export async function startServer(config: Config): Promise<RunningServer> {
     }
   });
   await app.register(fastifyConnectPlugin, {
-    interceptors: [errorInterceptor],
+    // Outermost first: every failure, the caller's authentication included, leaves as a Connect error.
+    interceptors: [errorInterceptor, authInterceptor],
     readMaxBytes: maxBody,
     contextValues: (request) => createContextValues().set(principalKey, () => principalOf(auth, request)),
     routes: (router) => {
       router.service(UserService, createUserServiceImpl(meta, auth));
+      router.service(OrganizationService, createOrganizationServiceImpl(orgs));
       router.service(ModuleService, createModuleServiceImpl(modules));
       router.service(PluginService, createPluginServiceImpl(plugins));
       router.service(TemplateService, createTemplateServiceImpl(templates));
+      router.service(
+        ServerService,
+        createServerServiceImpl({ npmScope: config.npm.scope, goHost: config.go.host }, access),
+      );
     },
   });
-  registerSourceRoutes(app, auth, modules);
-  registerArchiveRoutes(app, auth, generation);
-  registerGoproxyRoutes(app, auth, generation, { goHost: config.go.host });
-  await registerOciRoutes(app, auth, images, { maxManifestBytes: config.oci.maxManifestBytes });
+  registerRegistry(app, auth, sourcesRegistry(modules));
+  registerRegistry(app, auth, archiveRegistry(generation));
+  registerRegistry(app, auth, goproxyRegistry(generation, { goHost: config.go.host }));
+  registerRegistry(app, auth, ociRegistry(images, { maxManifestBytes: config.oci.maxManifestBytes }));
   // Abandoned uploads go after oci.uploadTtlMs; checked a few times per TTL, never holding the process open.
   const sweep = () =>
     images.sweepUploads().then(
@@ -156,27 +241,33 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const sweeper = setInterval(sweep, Math.max(1000, Math.floor(config.oci.uploadTtlMs / 4)));
   sweeper.unref();
   void sweep();
-  registerNpmRoutes(app, auth, generation, {
-    modules,
-    scope: config.npm.scope,
-    publicUrl: config.server.publicUrl,
-    onBackgroundError: (err) => log.warn({ err }, "npm background generation failed"),
-  });
+  registerRegistry(
+    app,
+    auth,
+    npmRegistry(generation, {
+      modules,
+      scope: config.npm.scope,
+      publicUrl: config.server.publicUrl,
+      onBackgroundError: (err: unknown) => log.warn({ err }, "npm background generation failed"),
+    }),
+  );
 
   const admin = await auth.ensureAdmin(config.adminToken);
+  await keepInitialAdminToken(config, auth, admin.secret);
+  if (admin.secret) hooks.onInitialAdminToken?.(admin.secret, initialAdminTokenFile(config));
   const adminUser = await meta.getUserByName("admin");
   if (config.builtinPlugins && adminUser) {
-    const names = await registerBuiltins(adminUser, plugins, templates);
+    const names = await registerBuiltins(adminUser, { orgs, plugins, templates });
     log.info({ templates: names }, "built-in templates ready");
   }
-  if (config.demo) await seedDemo(modules, meta, log);
+  if (config.demo) await seedDemo({ modules, orgs }, meta, log);
 
   await app.listen({ host: config.server.host, port: config.server.port });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.server.port;
   const url =
     config.server.publicUrl ??
-    `http://${config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host}:${port}`;
+    `${https ? "https" : "http"}://${config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host}:${port}`;
   log.info({ url }, "protodepot listening");
 
   return {

@@ -1,6 +1,17 @@
 // Domain records → management API messages.
 import { create } from "@bufbuild/protobuf";
-import type { Commit, CommitDep, Label, Module, User } from "../core/types.js";
+import { Code, RegistryError } from "../core/errors.js";
+import type {
+  Commit,
+  CommitDep,
+  Label,
+  Member,
+  Module,
+  Organization,
+  TokenRecord,
+  User,
+  Visibility,
+} from "../core/types.js";
 import {
   CommitDepSchema,
   type Commit as CommitMessage,
@@ -8,7 +19,31 @@ import {
   LabelSchema,
   ModuleSchema,
 } from "../gen/protodepot/v1/module_pb.js";
-import { UserSchema } from "../gen/protodepot/v1/user_pb.js";
+import { MemberSchema, OrganizationSchema } from "../gen/protodepot/v1/organization_pb.js";
+import { TokenSchema, UserSchema } from "../gen/protodepot/v1/user_pb.js";
+
+/** Empty means "the server's default" (config defaults.visibility). */
+export function parseVisibility(text: string): Visibility | undefined {
+  if (text === "") return undefined;
+  if (text === "public" || text === "private") return text;
+  throw new RegistryError(Code.InvalidArgument, `invalid visibility "${text}": use public or private`);
+}
+
+export const tokenMessage = (t: TokenRecord, user: string) =>
+  create(TokenSchema, {
+    id: t.id,
+    user,
+    note: t.note,
+    createTime: t.createdAt,
+    lastUsedTime: t.lastUsedAt ?? "",
+    expireTime: t.expiresAt ?? "",
+    revokeTime: t.revokedAt ?? "",
+  });
+
+export const organizationMessage = (o: Organization) =>
+  create(OrganizationSchema, { id: o.id, name: o.name, createTime: o.createdAt });
+
+export const memberMessage = (m: Member) => create(MemberSchema, { user: m.user.name, role: m.role });
 
 export const userMessage = (u: User) =>
   create(UserSchema, { id: u.id, name: u.name, isAdmin: u.isAdmin, createTime: u.createdAt });

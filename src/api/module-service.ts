@@ -4,34 +4,58 @@ import { Code, RegistryError } from "../core/errors.js";
 import { parseFullName } from "../core/names.js";
 import type { Label } from "../core/types.js";
 import type { ModuleService } from "../gen/protodepot/v1/module_pb.js";
+import type { Principal } from "../services/auth.js";
 import type { ModuleService as Modules } from "../services/modules.js";
 import { principal } from "./context.js";
-import { commitMessage, labelMessage, moduleMessage } from "./convert.js";
+import { commitMessage, labelMessage, moduleMessage, parseVisibility } from "./convert.js";
 
 const maxPageSize = 250;
 const moduleName = (text: string) => parseFullName("module", text);
 
 export function createModuleServiceImpl(modules: Modules): ServiceImpl<typeof ModuleService> {
-  async function withSeq(name: ReturnType<typeof moduleName>, label: Label) {
-    const commit = await modules.resolveRef(name, label.commitId);
+  async function withSeq(caller: Principal, name: ReturnType<typeof moduleName>, label: Label) {
+    const commit = await modules.resolveRef(caller, name, label.commitId);
     return labelMessage(label, commit.seq);
   }
 
   return {
     async push(req, ctx) {
+      const visibility = parseVisibility(req.visibility);
       const { commit, created } = await modules.push(await principal(ctx), {
         ...(req.module ? { module: req.module } : {}),
         files: req.files.map((f) => ({ path: f.path, content: f.content })),
         label: req.label,
+        ...(visibility ? { visibility } : {}),
       });
       return { commit: commitMessage(commit, await modules.commitDeps(commit)), created };
     },
 
-    async listModules(req) {
-      return { modules: (await modules.listModules(req.owner || undefined)).map(moduleMessage) };
+    async listModules(req, ctx) {
+      return {
+        modules: (await modules.listModules(await principal(ctx), req.owner || undefined)).map(moduleMessage),
+      };
     },
 
-    async listCommits(req) {
+    async createModule(req, ctx) {
+      const visibility = parseVisibility(req.visibility);
+      const mod = await modules.createModule(await principal(ctx), moduleName(req.module), {
+        ...(visibility ? { visibility } : {}),
+        defaultLabel: req.defaultLabel,
+      });
+      return { module: moduleMessage(mod) };
+    },
+
+    async updateModule(req, ctx) {
+      const visibility = parseVisibility(req.visibility);
+      const mod = await modules.updateModule(
+        await principal(ctx),
+        moduleName(req.module),
+        visibility ? { visibility } : {},
+      );
+      return { module: moduleMessage(mod) };
+    },
+
+    async listCommits(req, ctx) {
       const pageSize = Math.min(req.pageSize || 50, maxPageSize);
       let beforeSeq: number | undefined;
       if (req.pageToken) {
@@ -40,7 +64,7 @@ export function createModuleServiceImpl(modules: Modules): ServiceImpl<typeof Mo
           throw new RegistryError(Code.InvalidArgument, `invalid page token "${req.pageToken}"`);
         }
       }
-      const commits = await modules.listCommits(moduleName(req.module), {
+      const commits = await modules.listCommits(await principal(ctx), moduleName(req.module), {
         limit: pageSize,
         ...(beforeSeq !== undefined ? { beforeSeq } : {}),
       });
@@ -51,13 +75,13 @@ export function createModuleServiceImpl(modules: Modules): ServiceImpl<typeof Mo
       };
     },
 
-    async getCommit(req) {
-      const commit = await modules.resolveRef(moduleName(req.module), req.ref);
+    async getCommit(req, ctx) {
+      const commit = await modules.resolveRef(await principal(ctx), moduleName(req.module), req.ref);
       return { commit: commitMessage(commit, await modules.commitDeps(commit)) };
     },
 
-    async listCommitFiles(req) {
-      const commit = await modules.resolveRef(moduleName(req.module), req.ref);
+    async listCommitFiles(req, ctx) {
+      const commit = await modules.resolveRef(await principal(ctx), moduleName(req.module), req.ref);
       const files = await modules.listCommitFiles(commit);
       return {
         commit: commitMessage(commit),
@@ -65,22 +89,25 @@ export function createModuleServiceImpl(modules: Modules): ServiceImpl<typeof Mo
       };
     },
 
-    async listLabels(req) {
+    async listLabels(req, ctx) {
+      const caller = await principal(ctx);
       const name = moduleName(req.module);
-      const labels = await modules.listLabels(name);
-      return { labels: await Promise.all(labels.map((l) => withSeq(name, l))) };
+      const labels = await modules.listLabels(caller, name);
+      return { labels: await Promise.all(labels.map((l) => withSeq(caller, name, l))) };
     },
 
     async createLabel(req, ctx) {
       const name = moduleName(req.module);
-      const label = await modules.setLabel(await principal(ctx), name, req.label, req.ref, "create");
-      return { label: await withSeq(name, label) };
+      const caller = await principal(ctx);
+      const label = await modules.setLabel(caller, name, req.label, req.ref, "create");
+      return { label: await withSeq(caller, name, label) };
     },
 
     async moveLabel(req, ctx) {
       const name = moduleName(req.module);
-      const label = await modules.setLabel(await principal(ctx), name, req.label, req.ref, "move");
-      return { label: await withSeq(name, label) };
+      const caller = await principal(ctx);
+      const label = await modules.setLabel(caller, name, req.label, req.ref, "move");
+      return { label: await withSeq(caller, name, label) };
     },
   };
 }

@@ -2,10 +2,11 @@
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { Code, RegistryError } from "../core/errors.js";
-import type { Plugin, PluginVersion, Visibility } from "../core/types.js";
+import type { Plugin, PluginVersion } from "../core/types.js";
 import { PluginSchema, type PluginService, PluginVersionSchema } from "../gen/protodepot/v1/plugin_pb.js";
 import type { PluginService as Plugins } from "../services/plugins.js";
 import { principal } from "./context.js";
+import { parseVisibility } from "./convert.js";
 
 export const pluginMessage = (p: Plugin) =>
   create(PluginSchema, {
@@ -27,12 +28,6 @@ export const pluginVersionMessage = (v: PluginVersion) =>
     registryOptionsJson: JSON.stringify(v.registryOptions),
     createTime: v.createdAt,
   });
-
-export function parseVisibility(text: string): Visibility {
-  if (text === "" || text === "public") return "public";
-  if (text === "private") return "private";
-  throw new RegistryError(Code.InvalidArgument, `invalid visibility "${text}": use public or private`);
-}
 
 function parseOptions(json: string): Record<string, unknown> {
   if (!json) return {};
@@ -57,8 +52,19 @@ export function createPluginServiceImpl(plugins: Plugins): ServiceImpl<typeof Pl
         ),
       };
     },
-    async listPlugins(req) {
-      return { plugins: (await plugins.listPlugins(req.owner || undefined)).map(pluginMessage) };
+    async listPlugins(req, ctx) {
+      return {
+        plugins: (await plugins.listPlugins(await principal(ctx), req.owner || undefined)).map(pluginMessage),
+      };
+    },
+    async updatePlugin(req, ctx) {
+      const visibility = parseVisibility(req.visibility);
+      const plugin = await plugins.updatePlugin(
+        await principal(ctx),
+        req.plugin,
+        visibility ? { visibility } : {},
+      );
+      return { plugin: pluginMessage(plugin) };
     },
     async createPluginVersion(req, ctx) {
       const libs = req.runtimeLibraries;
@@ -76,8 +82,9 @@ export function createPluginServiceImpl(plugins: Plugins): ServiceImpl<typeof Pl
       });
       return { pluginVersion: pluginVersionMessage(version) };
     },
-    async listPluginVersions(req) {
-      return { pluginVersions: (await plugins.listPluginVersions(req.plugin)).map(pluginVersionMessage) };
+    async listPluginVersions(req, ctx) {
+      const versions = await plugins.listPluginVersions(await principal(ctx), req.plugin);
+      return { pluginVersions: versions.map(pluginVersionMessage) };
     },
   };
 }

@@ -10,7 +10,7 @@ import {
 } from "../gen/protodepot/v1/template_pb.js";
 import type { TemplateService as Templates } from "../services/templates.js";
 import { principal } from "./context.js";
-import { parseVisibility } from "./plugin-service.js";
+import { parseVisibility } from "./convert.js";
 
 const templateMessage = (t: Template) =>
   create(TemplateSchema, {
@@ -43,13 +43,24 @@ export function createTemplateServiceImpl(templates: Templates): ServiceImpl<typ
       );
       return { template: templateMessage(t) };
     },
-    async listTemplates(req) {
-      return { templates: (await templates.listTemplates(req.owner || undefined)).map(templateMessage) };
+    async listTemplates(req, ctx) {
+      const list = await templates.listTemplates(await principal(ctx), req.owner || undefined);
+      return { templates: list.map(templateMessage) };
     },
-    async getTemplate(req) {
-      const t = await templates.getTemplate(parseFullName("template", req.template));
-      const versions = await templates.listVersions(req.template);
+    async getTemplate(req, ctx) {
+      const caller = await principal(ctx);
+      const t = await templates.getTemplate(caller, parseFullName("template", req.template));
+      const versions = await templates.listVersions(caller, req.template);
       return { template: templateMessage(t), versions: versions.map((v) => versionMessage(t, v)) };
+    },
+    async updateTemplate(req, ctx) {
+      const visibility = parseVisibility(req.visibility);
+      const t = await templates.updateTemplate(
+        await principal(ctx),
+        req.template,
+        visibility ? { visibility } : {},
+      );
+      return { template: templateMessage(t) };
     },
     async createTemplateVersion(req, ctx) {
       const pins = req.pluginVersions.map((p) => ({ owner: p.owner, name: p.name, version: p.version }));
@@ -57,11 +68,10 @@ export function createTemplateServiceImpl(templates: Templates): ServiceImpl<typ
       const v = await templates.createTemplateVersion(await principal(ctx), req.template, pins);
       return { templateVersion: versionMessage(name, v) };
     },
-    async listTemplateVersions(req) {
+    async listTemplateVersions(req, ctx) {
       const name = parseFullName("template", req.template);
-      return {
-        templateVersions: (await templates.listVersions(req.template)).map((v) => versionMessage(name, v)),
-      };
+      const versions = await templates.listVersions(await principal(ctx), req.template);
+      return { templateVersions: versions.map((v) => versionMessage(name, v)) };
     },
   };
 }

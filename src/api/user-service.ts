@@ -6,7 +6,7 @@ import type { UserService } from "../gen/protodepot/v1/user_pb.js";
 import { type AuthService, requireAdmin, requireUser } from "../services/auth.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import { principal } from "./context.js";
-import { userMessage } from "./convert.js";
+import { tokenMessage, userMessage } from "./convert.js";
 
 export function createUserServiceImpl(
   meta: MetadataStore,
@@ -38,8 +38,32 @@ export function createUserServiceImpl(
         if (!found) throw new RegistryError(Code.NotFound, `user ${req.user} does not exist`);
         user = found;
       }
-      const token = await auth.issueToken(user.id, req.note);
-      return { token: token.secret, tokenId: token.id, user: user.name };
+      let expiresAt: string | undefined;
+      if (req.expireTime) {
+        const at = Date.parse(req.expireTime);
+        if (Number.isNaN(at) || at <= Date.now()) {
+          throw new RegistryError(
+            Code.InvalidArgument,
+            `invalid expire_time "${req.expireTime}": use a future RFC 3339 instant, e.g. 2027-01-31T00:00:00Z`,
+          );
+        }
+        expiresAt = new Date(at).toISOString();
+      }
+      const issued = await auth.issueToken(user.id, req.note, expiresAt);
+      return { token: issued.secret, tokenId: issued.token.id, user: user.name };
+    },
+
+    async listTokens(req, ctx) {
+      const caller = await principal(ctx);
+      const tokens = await auth.listTokens(caller, req.user || undefined);
+      const owner = req.user || caller.user?.name || "";
+      return { tokens: tokens.map((t) => tokenMessage(t, owner)) };
+    },
+
+    async revokeToken(req, ctx) {
+      const token = await auth.revokeToken(await principal(ctx), req.tokenId);
+      const holder = await meta.getUserById(token.userId);
+      return { token: tokenMessage(token, holder?.name ?? "") };
     },
   };
 }

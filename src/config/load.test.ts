@@ -43,6 +43,25 @@ describe("config", () => {
   });
 });
 
+describe("server.tls", () => {
+  it("takes the certificate and key from env, as a pair", () => {
+    const c = loadConfig({
+      env: { PROTODEPOT_SERVER_TLS_CERT: "/etc/pd/cert.pem", PROTODEPOT_SERVER_TLS_KEY: "/etc/pd/key.pem" },
+    });
+    assert.deepEqual(c.server.tls, { cert: "/etc/pd/cert.pem", key: "/etc/pd/key.pem" });
+    assert.deepEqual(loadConfig({ env: {} }).server.tls, {});
+  });
+
+  it("refuses a certificate without its key and a key without its certificate", () => {
+    for (const env of [{ PROTODEPOT_SERVER_TLS_CERT: "/c.pem" }, { PROTODEPOT_SERVER_TLS_KEY: "/k.pem" }]) {
+      assert.throws(
+        () => loadConfig({ env }),
+        /server\.tls: set both server\.tls\.cert and server\.tls\.key/,
+      );
+    }
+  });
+});
+
 describe("examples/config.yaml", () => {
   it("is valid and states the defaults", () => {
     const file = new URL("../../examples/config.yaml", import.meta.url).pathname;

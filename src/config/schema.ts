@@ -16,8 +16,33 @@ export const configSchema = z.strictObject({
     .strictObject({
       host: z.string().default("127.0.0.1"),
       port: z.number().int().min(0).max(65535).default(8080),
-      /** The URL clients reach this server at; defaults to http://{host}:{port}. */
+      /** The URL clients reach this server at; defaults to http(s)://{host}:{port}. */
       publicUrl: z.url().optional(),
+      /** Serve https with this PEM certificate (chain) and private key; both or neither. */
+      tls: z
+        .strictObject({
+          cert: z.string().min(1).optional(),
+          key: z.string().min(1).optional(),
+        })
+        .refine((t) => (t.cert === undefined) === (t.key === undefined), {
+          message:
+            "set both server.tls.cert and server.tls.key (or neither): https needs the certificate and its key",
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      /** Reads without a token (public things only). False: every read needs a valid token. */
+      anonymousRead: z.boolean().default(true),
+      /** Any user may create organizations; false: only admins. */
+      allowOrgCreation: z.boolean().default(true),
+    })
+    .prefault({}),
+  defaults: z
+    .strictObject({
+      /** Visibility of modules, plugins and templates created without one. */
+      visibility: z.enum(["public", "private"]).default("public"),
     })
     .prefault({}),
   storage: z
@@ -117,7 +142,10 @@ export const configSchema = z.strictObject({
         .int()
         .positive()
         .default(60 * 60 * 1000),
-      /** Where unpacked image roots are cached; defaults to {dataDir}/oci-rootfs. */
+      /**
+       * Where unpacked image roots are cached: {dataDir}/oci-rootfs when the sandbox user (nobody) can reach it,
+       * else a directory in the system temp dir. Every ancestor must be searchable (o+x) by that user.
+       */
       rootfsDir: z.string().optional(),
       /** Disk for unpacked image roots; the least recently used are removed past it. */
       rootfsCacheBytes: z

@@ -16,6 +16,37 @@ export interface TokenRecord {
   hash: string;
   note: string;
   createdAt: string;
+  /** After this instant the token no longer authenticates; absent for tokens that never expire. */
+  expiresAt?: string;
+  /** Set when revoked; a revoked token never authenticates again. */
+  revokedAt?: string;
+  /** Roughly when the token last authenticated a request (updated at most once a minute). */
+  lastUsedAt?: string;
+}
+
+/** Users and organizations share one namespace of owner names. */
+export type OwnerKind = "user" | "organization";
+
+export interface Owner {
+  name: string;
+  kind: OwnerKind;
+}
+
+export interface Organization {
+  id: string;
+  name: string;
+  createdAt: string;
+}
+
+/**
+ * What a member may do in an organization: `owner` manages it and its members, `writer` pushes modules and
+ * creates plugins and templates, `reader` reads its private things. Each role includes the ones after it.
+ */
+export type Role = "owner" | "writer" | "reader";
+
+export interface Member {
+  user: User;
+  role: Role;
 }
 
 export interface Module {

@@ -2,6 +2,13 @@
 import type { FastifyRequest } from "fastify";
 import type { AuthService, Principal } from "../services/auth.js";
 
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Set by each registry's onRequest hook (http/registry-plugin.ts) before any handler runs. */
+    principal: Principal;
+  }
+}
+
 const cache = new WeakMap<FastifyRequest, Promise<Principal>>();
 
 /** Throws Unauthenticated (as a RegistryError) when credentials are present but wrong; each protocol renders it. */

@@ -1,12 +1,16 @@
 // Tokens and principals: who is calling, and may they write to an owner's things.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { Code, RegistryError } from "../core/errors.js";
-import type { User } from "../core/types.js";
+import type { Role, TokenRecord, User } from "../core/types.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 
 /** The caller of a request; `user` is undefined for anonymous calls. */
 export interface Principal {
   user?: User;
+  /** The token that authenticated the request. */
+  tokenId?: string;
+  /** The caller's organization roles looked up during this request (see access.ts). */
+  roles?: Map<string, Promise<Role | undefined>>;
 }
 
 export const anonymous: Principal = Object.freeze({});
@@ -39,10 +43,26 @@ export function tokenFromAuthorization(header: string | undefined): string | und
 export interface AuthService {
   /** Anonymous without credentials; Unauthenticated when credentials are present but wrong. */
   authenticate(authorization: string | undefined): Promise<Principal>;
-  issueToken(userId: string, note: string): Promise<{ secret: string; id: string }>;
-  /** Ensures user `admin` exists; with a secret, ensures it holds that token. Returns a fresh token on first creation. */
+  issueToken(
+    userId: string,
+    note: string,
+    expiresAt?: string,
+  ): Promise<{ secret: string; token: TokenRecord }>;
+  /** The caller's tokens (an admin may name another user). Never the secrets. */
+  listTokens(principal: Principal, userName?: string): Promise<TokenRecord[]>;
+  /** Revokes one of the caller's tokens (admins: anyone's); NotFound for tokens the caller does not hold. */
+  revokeToken(principal: Principal, tokenId: string): Promise<TokenRecord>;
+  /**
+   * Ensures user `admin` exists. With a secret (PROTODEPOT_ADMIN_TOKEN), ensures admin holds that token and revokes
+   * an earlier configured one, so changing the variable retires the old token. Returns a fresh token on first creation.
+   */
   ensureAdmin(secret?: string): Promise<{ created: boolean; secret?: string }>;
 }
+
+/** Token notes that mark the admin token configured by PROTODEPOT_ADMIN_TOKEN (adminToken in config). */
+export const configuredAdminTokenNote = "PROTODEPOT_ADMIN_TOKEN";
+/** last_used_at is written at most this often per token, so reads do not turn into writes. */
+const touchIntervalMs = 60_000;
 
 export function createAuthService(meta: MetadataStore): AuthService {
   const service: AuthService = {
@@ -61,24 +81,70 @@ export function createAuthService(meta: MetadataStore): AuthService {
       if (!found || !timingSafeEqual(Buffer.from(found.token.hash, "hex"), Buffer.from(hash, "hex"))) {
         throw new RegistryError(Code.Unauthenticated, "invalid token: check the token or create a new one");
       }
-      return { user: found.user };
+      const { token, user } = found;
+      if (token.revokedAt) {
+        throw new RegistryError(Code.Unauthenticated, `token ${token.id} was revoked: create a new one`);
+      }
+      const nowMs = Date.now();
+      if (token.expiresAt && Date.parse(token.expiresAt) <= nowMs) {
+        throw new RegistryError(
+          Code.Unauthenticated,
+          `token ${token.id} expired at ${token.expiresAt}: create a new one (protodepot token create)`,
+        );
+      }
+      if (!token.lastUsedAt || nowMs - Date.parse(token.lastUsedAt) > touchIntervalMs) {
+        await meta.touchToken(token.id, new Date(nowMs).toISOString());
+      }
+      return { user, tokenId: token.id, roles: new Map() };
     },
-    async issueToken(userId, note) {
+    async issueToken(userId, note, expiresAt) {
       const secret = newTokenSecret();
-      const token = await meta.createToken({ userId, hash: hashToken(secret), note });
-      return { secret, id: token.id };
+      const token = await meta.createToken({
+        userId,
+        hash: hashToken(secret),
+        note,
+        ...(expiresAt ? { expiresAt } : {}),
+      });
+      return { secret, token };
+    },
+    async listTokens(principal, userName) {
+      const caller = requireUser(principal, "list tokens");
+      const user = await tokenHolder(caller, userName);
+      return meta.listTokens(user.id);
+    },
+    async revokeToken(principal, tokenId) {
+      const caller = requireUser(principal, "revoke tokens");
+      const candidates = caller.isAdmin
+        ? await Promise.all((await meta.listUsers()).map((u) => meta.listTokens(u.id))).then((l) => l.flat())
+        : await meta.listTokens(caller.id);
+      const token = candidates.find((t) => t.id === tokenId);
+      if (!token) {
+        throw new RegistryError(Code.NotFound, `you hold no token ${tokenId}: see 'protodepot token list'`);
+      }
+      if (token.revokedAt) return token;
+      const at = new Date().toISOString();
+      await meta.revokeToken(token.id, at);
+      return { ...token, revokedAt: at };
     },
     async ensureAdmin(secret) {
       let admin = await meta.getUserByName("admin");
       const created = !admin;
       admin ??= await meta.createUser({ name: "admin", isAdmin: true });
       if (secret) {
-        if (!(await meta.findToken(hashToken(secret)))) {
-          await meta.createToken({
-            userId: admin.id,
-            hash: hashToken(secret),
-            note: "PROTODEPOT_ADMIN_TOKEN",
-          });
+        const hash = hashToken(secret);
+        const tokens = await meta.listTokens(admin.id);
+        const current = tokens.find((t) => t.hash === hash);
+        if (!current) await meta.createToken({ userId: admin.id, hash, note: configuredAdminTokenNote });
+        else if (current.revokedAt) {
+          throw new RegistryError(
+            Code.FailedPrecondition,
+            "PROTODEPOT_ADMIN_TOKEN holds a revoked token: set a new secret",
+          );
+        }
+        const at = new Date().toISOString();
+        for (const t of tokens) {
+          if (t.note === configuredAdminTokenNote && t.hash !== hash && !t.revokedAt)
+            await meta.revokeToken(t.id, at);
         }
         return { created };
       }
@@ -87,6 +153,16 @@ export function createAuthService(meta: MetadataStore): AuthService {
       return { created, secret: issued.secret };
     },
   };
+
+  async function tokenHolder(caller: User, userName: string | undefined): Promise<User> {
+    if (!userName || userName === caller.name) return caller;
+    if (!caller.isAdmin) {
+      throw new RegistryError(Code.PermissionDenied, `only admins may see the tokens of user ${userName}`);
+    }
+    const user = await meta.getUserByName(userName);
+    if (!user) throw new RegistryError(Code.NotFound, `user ${userName} does not exist`);
+    return user;
+  }
   return service;
 }
 
@@ -106,17 +182,5 @@ export function requireUser(principal: Principal, op: string): User {
 export function requireAdmin(principal: Principal, op: string): User {
   const user = requireUser(principal, op);
   if (!user.isAdmin) throw new RegistryError(Code.PermissionDenied, `${op} is for admins only`, { op });
-  return user;
-}
-
-/** Writes to an owner's things need a token of that owner, or of an admin. */
-export function requireOwner(principal: Principal, owner: string, op: string): User {
-  const user = requireUser(principal, op);
-  if (!user.isAdmin && user.name !== owner) {
-    throw new RegistryError(Code.PermissionDenied, `user ${user.name} may not ${op} of owner ${owner}`, {
-      op,
-      owner,
-    });
-  }
   return user;
 }

@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import semver from "semver";
 import { Code, isRegistryError } from "../core/errors.js";
 import type { RuntimeLibraries, User } from "../core/types.js";
+import type { OrganizationService } from "./organizations.js";
 import type { PluginService } from "./plugins.js";
 import { resolveCommand } from "./plugins.js";
 import type { TemplateService } from "./templates.js";
@@ -125,13 +126,16 @@ const ignoreExisting = async <T>(p: Promise<T>): Promise<T | undefined> => {
  */
 export async function registerBuiltins(
   admin: User,
-  plugins: PluginService,
-  templates: TemplateService,
+  services: { orgs: OrganizationService; plugins: PluginService; templates: TemplateService },
 ): Promise<string[]> {
+  const { orgs, plugins, templates } = services;
   const principal = { user: admin };
   const found = await detectBuiltins();
+  // Built-ins belong to organizations the admin owns, and are public: every user of the server may use them.
+  const owners = new Set([...found.plugins.map((p) => p.owner), ...found.templates.map((t) => t.owner)]);
+  for (const owner of owners) await orgs.ensure(admin, owner);
   for (const p of found.plugins) {
-    await ignoreExisting(plugins.createPlugin(principal, `${p.owner}/${p.name}`));
+    await ignoreExisting(plugins.createPlugin(principal, `${p.owner}/${p.name}`, "public"));
     await ignoreExisting(
       plugins.createPluginVersion(principal, {
         plugin: `${p.owner}/${p.name}`,
@@ -146,12 +150,12 @@ export async function registerBuiltins(
   for (const t of found.templates) {
     const fullName = `${t.owner}/${t.name}`;
     names.push(fullName);
-    await ignoreExisting(templates.createTemplate(principal, fullName, t.plugins));
+    await ignoreExisting(templates.createTemplate(principal, fullName, t.plugins, "public"));
     const pins = t.plugins.map((tp) => {
       const plugin = found.plugins.find((p) => p.owner === tp.owner && p.name === tp.name);
       return { owner: tp.owner, name: tp.name, version: plugin?.version ?? "" };
     });
-    const versions = await templates.listVersions(fullName);
+    const versions = await templates.listVersions(principal, fullName);
     const latest = versions[versions.length - 1];
     const same = latest?.plugins.every((p, i) => p.version === pins[i]?.version);
     if (!same) await templates.createTemplateVersion(principal, fullName, pins);

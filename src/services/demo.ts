@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import { readModuleDir } from "../workspace/module-dir.js";
 import type { ModuleService } from "./modules.js";
+import type { OrganizationService } from "./organizations.js";
 
 const examples = fileURLToPath(new URL("../../examples/", import.meta.url));
 
@@ -13,7 +14,7 @@ export const demoModules = [
 ] as const;
 
 export async function seedDemo(
-  modules: ModuleService,
+  services: { modules: ModuleService; orgs: OrganizationService },
   meta: MetadataStore,
   log: { info(fields: object, message: string): void },
 ): Promise<void> {
@@ -22,8 +23,13 @@ export async function seedDemo(
   for (const demo of demoModules) {
     const [owner = "", name = ""] = demo.name.split("/");
     if (await meta.getModule(owner, name)) continue;
+    await services.orgs.ensure(admin, owner);
     const files = await readModuleDir(`${examples}${demo.dir}`);
-    const { commit } = await modules.push({ user: admin }, { module: demo.name, files });
+    // Public whatever the server's default: the demo is there for everyone to fetch.
+    const { commit } = await services.modules.push(
+      { user: admin },
+      { module: demo.name, files, visibility: "public" },
+    );
     log.info({ module: demo.name, commit: commit.id, seq: commit.seq }, "demo module pushed");
   }
 }

@@ -78,6 +78,13 @@ export function createGenerationService(opts: GenerationServiceOptions) {
   const { meta, blobs, modules, templates } = opts;
   const packagers = new Map(opts.packagers.map((p) => [p.flavour, p]));
 
+  /** The template and every plugin it runs, readable by the caller, or NotFound as if missing. */
+  async function readableTemplate(principal: Principal, name: FullName): Promise<Template> {
+    const template = await templates.getTemplate(principal, name);
+    await templates.checkPluginsReadable(principal, template);
+    return template;
+  }
+
   async function resolveTemplateVersion(template: Template, name: string): Promise<TemplateVersion> {
     if (name === "latest") {
       const versions = await meta.listTemplateVersions(template.id);
@@ -98,13 +105,14 @@ export function createGenerationService(opts: GenerationServiceOptions) {
 
   /** Resolves a synthetic version back to its template version and commit (NotFound when either is missing). */
   async function resolveVersion(
+    principal: Principal,
     templateName: FullName,
     moduleName: FullName,
     version: SyntheticVersion,
   ): Promise<{ templateVersion: TemplateVersion; commit: Commit }> {
-    const template = await templates.getTemplate(templateName);
+    const template = await readableTemplate(principal, templateName);
     const templateVersion = await templates.getVersion(template, version.templateVersion);
-    const mod = await modules.getModule(moduleName);
+    const mod = await modules.getModule(principal, moduleName);
     const commit = await meta.getCommitBySeq(mod.id, version.commitSeq);
     if (!commit) {
       throw new RegistryError(
@@ -168,12 +176,14 @@ export function createGenerationService(opts: GenerationServiceOptions) {
   }
 
   return {
-    async generate(_principal: Principal, req: GenerateRequest): Promise<GenerateResult> {
+    async generate(principal: Principal, req: GenerateRequest): Promise<GenerateResult> {
       const packager = packagers.get(req.flavour);
       if (!packager) throw new RegistryError(Code.Internal, `no packager for flavour ${req.flavour}`);
-      const template = await templates.getTemplate(req.template);
+      // Whoever may not generate an artifact is never served it, cached or not: every check comes first.
+      const template = await readableTemplate(principal, req.template);
       const templateVersion = await resolveTemplateVersion(template, req.templateVersion);
-      const commit = await modules.resolveRef(req.module, req.ref);
+      const commit = await modules.resolveRef(principal, req.module, req.ref);
+      const deps = await modules.readableDeps(principal, commit);
       const scope = packager.fixedScope ?? req.scope;
       const key: ArtifactKey = {
         templateId: template.id,
@@ -199,12 +209,12 @@ export function createGenerationService(opts: GenerationServiceOptions) {
         key: artifactKeyString(key),
         owner: template.owner,
         prepare: async () => {
-          const resolved = await templates.resolvePlugins(template, templateVersion);
+          const resolved = await templates.resolvePlugins(principal, template, templateVersion);
           const ctx: PackageContext = {
             template,
             templateVersion,
             commit,
-            deps: await meta.listCommitDeps(commit.id),
+            deps,
             plugins: resolved.map((r) => r.version),
             scope,
             goHost: opts.goHost,
@@ -221,11 +231,12 @@ export function createGenerationService(opts: GenerationServiceOptions) {
      * Computed from metadata alone: nothing is generated.
      */
     async listVersions(
+      principal: Principal,
       templateName: FullName,
       moduleName: FullName,
     ): Promise<{ templateVersion: TemplateVersion; commit: Commit; version: SyntheticVersion }[]> {
-      const template = await templates.getTemplate(templateName);
-      const mod = await modules.getModule(moduleName);
+      const template = await readableTemplate(principal, templateName);
+      const mod = await modules.getModule(principal, moduleName);
       const versions = await meta.listTemplateVersions(template.id);
       const commits: Commit[] = [];
       for (let beforeSeq: number | undefined; ; ) {
@@ -247,12 +258,13 @@ export function createGenerationService(opts: GenerationServiceOptions) {
 
     /** The template's newest version over the head of the module's default label: what `latest` means. */
     async latest(
+      principal: Principal,
       templateName: FullName,
       moduleName: FullName,
     ): Promise<{ templateVersion: TemplateVersion; commit: Commit; version: SyntheticVersion }> {
-      const template = await templates.getTemplate(templateName);
+      const template = await readableTemplate(principal, templateName);
       const templateVersion = await resolveTemplateVersion(template, "latest");
-      const commit = await modules.resolveRef(moduleName, "");
+      const commit = await modules.resolveRef(principal, moduleName, "");
       return {
         templateVersion,
         commit,
@@ -264,11 +276,12 @@ export function createGenerationService(opts: GenerationServiceOptions) {
 
     /** The artifacts of one flavour already generated for a template over the given commits: nothing is generated. */
     async listGenerated(
+      principal: Principal,
       templateName: FullName,
       flavour: Flavour,
       commitIds: readonly string[],
     ): Promise<ArtifactRecord[]> {
-      const template = await templates.getTemplate(templateName);
+      const template = await readableTemplate(principal, templateName);
       // One indexed query per commit: bounded by the module's size, not by everything the template ever generated.
       const lists = await Promise.all(
         commitIds.map((commitId) => meta.listArtifacts({ templateId: template.id, commitId, flavour })),
@@ -281,19 +294,20 @@ export function createGenerationService(opts: GenerationServiceOptions) {
      * the Go proxy renders `.mod` from it, byte-identical to the go.mod inside the zip.
      */
     async describeVersion(
+      principal: Principal,
       templateName: FullName,
       moduleName: FullName,
       version: SyntheticVersion,
       flavour: Flavour,
     ): Promise<PackageContext> {
-      const template = await templates.getTemplate(templateName);
-      const { templateVersion, commit } = await resolveVersion(templateName, moduleName, version);
-      const resolved = await templates.resolvePlugins(template, templateVersion);
+      const template = await readableTemplate(principal, templateName);
+      const { templateVersion, commit } = await resolveVersion(principal, templateName, moduleName, version);
+      const resolved = await templates.resolvePlugins(principal, template, templateVersion);
       return {
         template,
         templateVersion,
         commit,
-        deps: await meta.listCommitDeps(commit.id),
+        deps: await modules.readableDeps(principal, commit),
         plugins: resolved.map((r) => r.version),
         scope: packagers.get(flavour)?.fixedScope ?? "module",
         goHost: opts.goHost,

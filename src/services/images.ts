@@ -49,7 +49,7 @@ export interface ImageService {
   repository(owner: string, name: string): FullName;
   /** Readers: the plugin is readable, or the caller may push under its owner. NotFound (NAME_UNKNOWN) otherwise. */
   requireRead(principal: Principal, repo: FullName): Promise<void>;
-  requireWrite(principal: Principal, repo: FullName): void;
+  requireWrite(principal: Principal, repo: FullName): Promise<void>;
   statBlob(principal: Principal, repo: FullName, digest: string): Promise<StoredBlob | undefined>;
   openBlob(
     principal: Principal,
@@ -158,7 +158,7 @@ export function createImageService(opts: {
   async function mayRead(principal: Principal, repo: FullName): Promise<boolean> {
     if (await plugins.findReadablePlugin(principal, repo.owner, repo.name)) return true;
     try {
-      plugins.requireImageWrite(principal, repo.owner);
+      await plugins.requireImageWrite(principal, repo.owner);
       return true;
     } catch {
       return false;
@@ -287,8 +287,8 @@ export function createImageService(opts: {
       }
     },
     requireRead,
-    requireWrite(principal, repo) {
-      plugins.requireImageWrite(principal, repo.owner);
+    async requireWrite(principal, repo) {
+      await plugins.requireImageWrite(principal, repo.owner);
     },
 
     async statBlob(principal, repo, digest) {
@@ -309,7 +309,7 @@ export function createImageService(opts: {
     },
 
     async mountBlob(principal, repo, digest, from) {
-      plugins.requireImageWrite(principal, repo.owner);
+      await plugins.requireImageWrite(principal, repo.owner);
       const hex = hexOf(digest);
       const [owner = "", plugin = "", ...rest] = from.split("/");
       if (rest.length) return false;
@@ -327,25 +327,25 @@ export function createImageService(opts: {
     },
 
     async startUpload(principal, repo) {
-      plugins.requireImageWrite(principal, repo.owner);
+      await plugins.requireImageWrite(principal, repo.owner);
       const id = randomBytes(16).toString("hex");
       await writeInfo(id, { repository: name(repo), touchedAt: Date.now(), offset: 0 });
       return { id, offset: 0 };
     },
 
     async appendUpload(principal, repo, id, body, start) {
-      plugins.requireImageWrite(principal, repo.owner);
+      await plugins.requireImageWrite(principal, repo.owner);
       return locked(id, () => append(repo, id, body, start));
     },
 
     async uploadStatus(principal, repo, id) {
-      plugins.requireImageWrite(principal, repo.owner);
+      await plugins.requireImageWrite(principal, repo.owner);
       const info = await readInfo(repo, id);
       return { id, offset: info.offset };
     },
 
     async finishUpload(principal, repo, id, digest, body) {
-      plugins.requireImageWrite(principal, repo.owner);
+      await plugins.requireImageWrite(principal, repo.owner);
       const hex = hexOf(digest);
       return locked(id, async () => {
         if (body) await append(repo, id, body);
@@ -372,7 +372,7 @@ export function createImageService(opts: {
     },
 
     async cancelUpload(principal, repo, id) {
-      plugins.requireImageWrite(principal, repo.owner);
+      await plugins.requireImageWrite(principal, repo.owner);
       await locked(id, async () => {
         await readInfo(repo, id);
         await removeUpload(id);
@@ -380,7 +380,7 @@ export function createImageService(opts: {
     },
 
     async putManifest(principal, repo, reference, bytes, contentType) {
-      plugins.requireImageWrite(principal, repo.owner);
+      await plugins.requireImageWrite(principal, repo.owner);
       if (bytes.length > limits.maxManifestBytes) {
         throw fail(
           Code.ResourceExhausted,
@@ -458,7 +458,9 @@ export function createImageService(opts: {
         if (!tagPattern.test(reference)) return undefined;
         const plugin = await plugins.findReadablePlugin(principal, repo.owner, repo.name);
         if (!plugin) return undefined;
-        const version = (await plugins.listPluginVersions(name(repo))).find((v) => v.version === reference);
+        const version = (await plugins.listPluginVersions(principal, name(repo))).find(
+          (v) => v.version === reference,
+        );
         if (version?.source.kind !== "oci") return undefined;
         digest = version.source.digest;
       }
@@ -471,7 +473,7 @@ export function createImageService(opts: {
     async listTags(principal, repo) {
       await requireRead(principal, repo);
       if (!(await plugins.findReadablePlugin(principal, repo.owner, repo.name))) return [];
-      const versions = await plugins.listPluginVersions(name(repo));
+      const versions = await plugins.listPluginVersions(principal, name(repo));
       return versions
         .filter((v) => v.source.kind === "oci")
         .map((v) => v.version)

@@ -6,7 +6,8 @@ import { type FullName, parseFullName } from "../core/names.js";
 import type { Plugin, PluginVersion, RuntimeLibraries, Visibility } from "../core/types.js";
 import { resolveCommand as resolveSandboxCommand } from "../plugins/host/command.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
-import { type Principal, requireAdmin, requireOwner } from "./auth.js";
+import { type AccessPolicy, readable } from "./access.js";
+import { type Principal, requireAdmin, requireUser } from "./auth.js";
 
 export interface NewPluginVersion {
   plugin: string;
@@ -137,43 +138,71 @@ export interface NewImageVersion {
 
 export type PluginService = ReturnType<typeof createPluginService>;
 
-export function createPluginService(meta: MetadataStore) {
-  async function getPlugin(name: FullName): Promise<Plugin> {
+export interface PluginServiceOptions {
+  access: AccessPolicy;
+  /** Visibility of plugins created without one (config defaults.visibility). */
+  defaultVisibility: Visibility;
+}
+
+const missingPlugin = (name: FullName) => () =>
+  new RegistryError(Code.NotFound, `plugin ${name.owner}/${name.name} does not exist`, {
+    plugin: `${name.owner}/${name.name}`,
+  });
+
+export function createPluginService(
+  meta: MetadataStore,
+  { access, defaultVisibility }: PluginServiceOptions,
+) {
+  /** The plugin if the caller may read it; hidden plugins fail exactly as missing ones. */
+  async function getPlugin(principal: Principal, name: FullName): Promise<Plugin> {
     const plugin = await meta.getPlugin(name.owner, name.name);
-    if (!plugin)
-      throw new RegistryError(Code.NotFound, `plugin ${name.owner}/${name.name} does not exist`, {
-        plugin: `${name.owner}/${name.name}`,
-      });
+    if (!plugin) {
+      access.checkCanList(principal);
+      throw missingPlugin(name)();
+    }
+    await access.checkRead(principal, plugin, missingPlugin(name));
     return plugin;
   }
 
-  /** Public plugins, and private ones for their owner and admins; undefined for everything else. */
+  /** A version of a plugin already known to be readable (or checked by the caller). */
+  async function findVersion(owner: string, name: string, version: string): Promise<PluginVersion> {
+    const found = await meta.getPluginVersion(owner, name, version);
+    if (!found) {
+      const known = (await meta.listPluginVersions(owner, name)).map((v) => v.version);
+      throw new RegistryError(
+        Code.NotFound,
+        `plugin ${owner}/${name} has no version ${version} (versions: ${known.join(", ") || "none"})`,
+        { plugin: `${owner}/${name}` },
+      );
+    }
+    return found;
+  }
+
+  /** The plugin if it exists and the caller may read it; undefined for hidden and missing ones alike. */
   async function findReadablePlugin(principal: Principal, owner: string, name: string) {
     const plugin = await meta.getPlugin(owner, name);
-    if (!plugin) return undefined;
-    if (plugin.visibility === "public") return plugin;
-    const user = principal.user;
-    return user && (user.isAdmin || user.name === owner) ? plugin : undefined;
+    return plugin && (await access.canRead(principal, plugin)) ? plugin : undefined;
   }
 
   return {
     getPlugin,
+    findVersion,
     findReadablePlugin,
 
     /** Whether the caller may push under `owner`: throws Unauthenticated or PermissionDenied when not. */
-    requireImageWrite(principal: Principal, owner: string): void {
-      requireOwner(principal, owner, "push plugin images");
+    async requireImageWrite(principal: Principal, owner: string): Promise<void> {
+      await access.requireWrite(principal, owner, "push plugin images");
     },
 
     /**
-     * A pushed tag becomes a plugin version: the plugin is created on first push (public), the tag must be semver,
+     * A pushed tag becomes a plugin version: the plugin is created on first push (defaults.visibility), the tag must be semver,
      * and a version is immutable: the same digest again is accepted, another digest is refused.
      */
     async pushImageVersion(
       principal: Principal,
       input: NewImageVersion,
     ): Promise<{ version: PluginVersion; created: boolean }> {
-      requireOwner(principal, input.owner, "push plugin images");
+      await access.requireWrite(principal, input.owner, "push plugin images");
       const full = `${input.owner}/${input.name}`;
       const name = parseFullName("plugin", full);
       const version = input.version;
@@ -187,7 +216,7 @@ export function createPluginService(meta: MetadataStore) {
       const runtimeLibraries = runtimeLibrariesFromLabels(input.labels);
       if (!(await meta.getPlugin(name.owner, name.name))) {
         try {
-          await meta.createPlugin({ owner: name.owner, name: name.name, visibility: "public" });
+          await meta.createPlugin({ owner: name.owner, name: name.name, visibility: defaultVisibility });
         } catch (err) {
           // Two first pushes at once: the other one created it.
           if (!(await meta.getPlugin(name.owner, name.name))) throw err;
@@ -216,20 +245,52 @@ export function createPluginService(meta: MetadataStore) {
       return { version: created, created: true };
     },
 
-    async createPlugin(
+    async createPlugin(principal: Principal, fullName: string, visibility?: Visibility): Promise<Plugin> {
+      const name = parseFullName("plugin", fullName);
+      await access.requireWrite(principal, name.owner, "create plugins");
+      return meta.createPlugin({
+        owner: name.owner,
+        name: name.name,
+        visibility: visibility ?? defaultVisibility,
+      });
+    },
+
+    /** Changes visibility; a plugin that public templates use stays public (public never depends on private). */
+    async updatePlugin(
       principal: Principal,
       fullName: string,
-      visibility: Visibility = "public",
+      change: { visibility?: Visibility },
     ): Promise<Plugin> {
+      requireUser(principal, "change plugins");
       const name = parseFullName("plugin", fullName);
-      requireOwner(principal, name.owner, "create plugins");
-      return meta.createPlugin({ owner: name.owner, name: name.name, visibility });
+      const plugin = await getPlugin(principal, name);
+      await access.requireWrite(principal, name.owner, "change plugins");
+      if (!change.visibility || change.visibility === plugin.visibility) return plugin;
+      if (change.visibility === "private") {
+        const users = (await meta.listTemplates())
+          .filter(
+            (t) =>
+              t.visibility === "public" &&
+              t.plugins.some((p) => p.owner === name.owner && p.name === name.name),
+          )
+          .map((t) => `${t.owner}/${t.name}`);
+        if (users.length > 0) {
+          throw new RegistryError(
+            Code.FailedPrecondition,
+            `plugin ${fullName} cannot become private: public templates use it (${users.join(", ")}); make them private first`,
+            { plugin: fullName },
+          );
+        }
+      }
+      await meta.setVisibility("plugin", plugin.id, change.visibility);
+      return { ...plugin, visibility: change.visibility };
     },
 
     async createPluginVersion(principal: Principal, input: NewPluginVersion): Promise<PluginVersion> {
-      requireAdmin(principal, "registering host-command plugin versions");
+      requireUser(principal, "registering plugin versions");
       const name = parseFullName("plugin", input.plugin);
-      await getPlugin(name);
+      await getPlugin(principal, name);
+      requireAdmin(principal, "registering host-command plugin versions");
       return meta.createPluginVersion({
         owner: name.owner,
         name: name.name,
@@ -240,26 +301,19 @@ export function createPluginService(meta: MetadataStore) {
       });
     },
 
-    async getPluginVersion(owner: string, name: string, version: string): Promise<PluginVersion> {
-      const found = await meta.getPluginVersion(owner, name, version);
-      if (!found) {
-        const known = (await meta.listPluginVersions(owner, name)).map((v) => v.version);
-        throw new RegistryError(
-          Code.NotFound,
-          `plugin ${owner}/${name} has no version ${version} (versions: ${known.join(", ") || "none"})`,
-          { plugin: `${owner}/${name}` },
-        );
-      }
-      return found;
+    async getPluginVersion(principal: Principal, name: FullName, version: string): Promise<PluginVersion> {
+      await getPlugin(principal, name);
+      return findVersion(name.owner, name.name, version);
     },
 
-    async listPlugins(owner?: string): Promise<Plugin[]> {
-      return meta.listPlugins(owner);
+    /** The plugins the caller may read, of one owner or all. */
+    async listPlugins(principal: Principal, owner?: string): Promise<Plugin[]> {
+      return readable(access, principal, await meta.listPlugins(owner));
     },
 
-    async listPluginVersions(fullName: string): Promise<PluginVersion[]> {
+    async listPluginVersions(principal: Principal, fullName: string): Promise<PluginVersion[]> {
       const name = parseFullName("plugin", fullName);
-      await getPlugin(name);
+      await getPlugin(principal, name);
       return meta.listPluginVersions(name.owner, name.name);
     },
   };

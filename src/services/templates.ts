@@ -10,7 +10,8 @@ import type {
   Visibility,
 } from "../core/types.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
-import { type Principal, requireOwner } from "./auth.js";
+import { type AccessPolicy, readable } from "./access.js";
+import { type Principal, requireUser } from "./auth.js";
 import type { PluginService } from "./plugins.js";
 
 export type TemplateService = ReturnType<typeof createTemplateService>;
@@ -23,14 +24,30 @@ export function parseTemplateVersionName(text: string): number {
   return Number(m[1]);
 }
 
-export function createTemplateService(meta: MetadataStore, plugins: PluginService) {
-  async function getTemplate(name: FullName): Promise<Template> {
+export interface TemplateServiceOptions {
+  access: AccessPolicy;
+  /** Visibility of templates created without one (config defaults.visibility). */
+  defaultVisibility: Visibility;
+}
+
+const missingTemplate = (name: FullName) => () =>
+  new RegistryError(Code.NotFound, `template ${name.owner}/${name.name} does not exist`, {
+    template: `${name.owner}/${name.name}`,
+  });
+
+export function createTemplateService(
+  meta: MetadataStore,
+  plugins: PluginService,
+  { access, defaultVisibility }: TemplateServiceOptions,
+) {
+  /** The template if the caller may read it; hidden templates fail exactly as missing ones. */
+  async function getTemplate(principal: Principal, name: FullName): Promise<Template> {
     const template = await meta.getTemplate(name.owner, name.name);
     if (!template) {
-      throw new RegistryError(Code.NotFound, `template ${name.owner}/${name.name} does not exist`, {
-        template: `${name.owner}/${name.name}`,
-      });
+      access.checkCanList(principal);
+      throw missingTemplate(name)();
     }
+    await access.checkRead(principal, template, missingTemplate(name));
     return template;
   }
 
@@ -47,23 +64,68 @@ export function createTemplateService(meta: MetadataStore, plugins: PluginServic
     return version;
   }
 
+  /** The template's plugins, each readable by the caller; a public template may use public plugins only. */
+  async function checkPlugins(
+    principal: Principal,
+    template: { owner: string; name: string; visibility: Visibility },
+    entries: readonly { owner: string; name: string }[],
+  ): Promise<void> {
+    const found = await Promise.all(
+      entries.map((e) => plugins.getPlugin(principal, parseFullName("plugin", `${e.owner}/${e.name}`))),
+    );
+    const hidden = found.filter((p) => p.visibility === "private").map((p) => `${p.owner}/${p.name}`);
+    if (template.visibility === "public" && hidden.length > 0) {
+      throw new RegistryError(
+        Code.FailedPrecondition,
+        `public template ${template.owner}/${template.name} cannot use private plugins (${hidden.join(", ")}): make the template private (--visibility private) or the plugins public`,
+        { template: `${template.owner}/${template.name}` },
+      );
+    }
+  }
+
   return {
     getTemplate,
     getVersion,
+
+    /** NotFound unless the caller may read every plugin the template runs. */
+    async checkPluginsReadable(principal: Principal, template: Template): Promise<void> {
+      await Promise.all(
+        template.plugins.map((p) =>
+          plugins.getPlugin(principal, parseFullName("plugin", `${p.owner}/${p.name}`)),
+        ),
+      );
+    },
 
     async createTemplate(
       principal: Principal,
       fullName: string,
       entries: TemplatePlugin[],
-      visibility: Visibility = "public",
+      visibility?: Visibility,
     ): Promise<Template> {
       const name = parseFullName("template", fullName);
-      requireOwner(principal, name.owner, "create templates");
+      await access.requireWrite(principal, name.owner, "create templates");
       if (entries.length === 0)
         throw new RegistryError(Code.InvalidArgument, "a template needs at least one plugin");
-      for (const entry of entries)
-        await plugins.getPlugin(parseFullName("plugin", `${entry.owner}/${entry.name}`));
-      return meta.createTemplate({ owner: name.owner, name: name.name, visibility, plugins: entries });
+      const wanted = { owner: name.owner, name: name.name, visibility: visibility ?? defaultVisibility };
+      await checkPlugins(principal, wanted, entries);
+      return meta.createTemplate({ ...wanted, plugins: entries });
+    },
+
+    /** Changes visibility; a template may become public only when all its plugins are. */
+    async updateTemplate(
+      principal: Principal,
+      fullName: string,
+      change: { visibility?: Visibility },
+    ): Promise<Template> {
+      requireUser(principal, "change templates");
+      const name = parseFullName("template", fullName);
+      const template = await getTemplate(principal, name);
+      await access.requireWrite(principal, name.owner, "change templates");
+      if (!change.visibility || change.visibility === template.visibility) return template;
+      const changed = { ...template, visibility: change.visibility };
+      await checkPlugins(principal, changed, template.plugins);
+      await meta.setVisibility("template", template.id, change.visibility);
+      return changed;
     },
 
     async createTemplateVersion(
@@ -71,9 +133,10 @@ export function createTemplateService(meta: MetadataStore, plugins: PluginServic
       fullName: string,
       pins: PinnedPlugin[],
     ): Promise<TemplateVersion> {
+      requireUser(principal, "create template versions");
       const name = parseFullName("template", fullName);
-      requireOwner(principal, name.owner, "create template versions");
-      const template = await getTemplate(name);
+      const template = await getTemplate(principal, name);
+      await access.requireWrite(principal, name.owner, "create template versions");
       const byName = new Map(pins.map((p) => [`${p.owner}/${p.name}`, p]));
       const wanted = template.plugins.map((p) => `${p.owner}/${p.name}`);
       const extra = [...byName.keys()].filter((k) => !wanted.includes(k));
@@ -83,6 +146,7 @@ export function createTemplateService(meta: MetadataStore, plugins: PluginServic
           `template ${fullName} has no plugin ${extra.join(", ")} (plugins: ${wanted.join(", ")})`,
         );
       }
+      await checkPlugins(principal, template, template.plugins);
       const ordered: PinnedPlugin[] = [];
       for (const key of wanted) {
         const pin = byName.get(key);
@@ -91,29 +155,38 @@ export function createTemplateService(meta: MetadataStore, plugins: PluginServic
             Code.InvalidArgument,
             `pin a version of plugin ${key}: every plugin of the template needs one`,
           );
-        await plugins.getPluginVersion(pin.owner, pin.name, pin.version);
+        await plugins.findVersion(pin.owner, pin.name, pin.version);
         ordered.push({ owner: pin.owner, name: pin.name, version: pin.version });
       }
       return meta.createTemplateVersion(template.id, ordered);
     },
 
-    async listTemplates(owner?: string): Promise<Template[]> {
-      return meta.listTemplates(owner);
+    /** The templates the caller may read, of one owner or all. */
+    async listTemplates(principal: Principal, owner?: string): Promise<Template[]> {
+      return readable(access, principal, await meta.listTemplates(owner));
     },
 
-    async listVersions(fullName: string): Promise<TemplateVersion[]> {
-      const template = await getTemplate(parseFullName("template", fullName));
+    async listVersions(principal: Principal, fullName: string): Promise<TemplateVersion[]> {
+      const template = await getTemplate(principal, parseFullName("template", fullName));
       return meta.listTemplateVersions(template.id);
     },
 
-    /** The plugin versions and parameters a template version runs, in order. */
+    /**
+     * The plugin versions and parameters a template version runs, in order, each plugin readable by the caller:
+     * generating with a template needs read access to every plugin it runs.
+     */
     async resolvePlugins(
+      principal: Principal,
       template: Template,
       version: TemplateVersion,
     ): Promise<{ version: PluginVersion; parameter: string }[]> {
       return Promise.all(
         version.plugins.map(async (pin, i) => ({
-          version: await plugins.getPluginVersion(pin.owner, pin.name, pin.version),
+          version: await plugins.getPluginVersion(
+            principal,
+            parseFullName("plugin", `${pin.owner}/${pin.name}`),
+            pin.version,
+          ),
           parameter: template.plugins[i]?.parameter ?? "",
         })),
       );

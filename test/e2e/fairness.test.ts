@@ -27,7 +27,11 @@ describe("fair scheduling across template owners", () => {
     data = await makeDataDir();
     work = await mkdtemp(join(tmpdir(), "protodepot-fair-"));
     // The default: four generations at once, at most three of one owner.
-    server = await startTestServer({ dataDir: data.dir, env: { PROTODEPOT_PLUGINS_CONCURRENCY: "4" } });
+    server = await startTestServer({
+      orgs: ["demo", "fair", "busy", "quiet"],
+      dataDir: data.dir,
+      env: { PROTODEPOT_PLUGINS_CONCURRENCY: "4" },
+    });
     env = { PROTODEPOT_REMOTE: server.url, PROTODEPOT_TOKEN: adminToken, XDG_CONFIG_HOME: join(work, "cfg") };
     for (const name of ["a", "b", "c", "d", "e", "f"]) {
       const dir = await copyModule(join(repoRoot, "examples/money"), join(work, name), `demo/m-${name}`);

@@ -42,7 +42,7 @@ describe("remote generation (archive registry)", () => {
   before(async () => {
     data = await makeDataDir();
     work = await mkdtemp(join(tmpdir(), "protodepot-gen-"));
-    server = await startTestServer({ dataDir: data.dir });
+    server = await startTestServer({ dataDir: data.dir, orgs: ["demo", "tests"] });
     env = {
       PROTODEPOT_REMOTE: server.url,
       PROTODEPOT_TOKEN: adminToken,
@@ -148,7 +148,7 @@ describe("remote generation (archive registry)", () => {
     const first = await fetchBytes(`${server.url}${path}`);
     await server.stop();
     assert.ok((await wipeArtifacts(data.dir)) > 0);
-    server = await startTestServer({ dataDir: data.dir });
+    server = await startTestServer({ dataDir: data.dir, orgs: ["demo", "tests"] });
     env.PROTODEPOT_REMOTE = server.url;
     const runs = await pluginRuns(server);
     const again = await fetchBytes(`${server.url}${path}`);
@@ -156,7 +156,7 @@ describe("remote generation (archive registry)", () => {
     assert.deepEqual(again.bytes, first.bytes);
 
     const other = await makeDataDir();
-    const second = await startTestServer({ dataDir: other.dir });
+    const second = await startTestServer({ dataDir: other.dir, orgs: ["demo", "tests"] });
     try {
       const otherEnv = { ...env, PROTODEPOT_REMOTE: second.url };
       await cliOk(["push", join(repoRoot, "examples/money")], otherEnv);

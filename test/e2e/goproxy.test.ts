@@ -7,8 +7,8 @@ import { after, before, describe, it } from "node:test";
 import { wipeArtifacts } from "./support/cache.js";
 import { cliOk } from "./support/cli.js";
 import { type GoEnv, goHost, goOk, makeGoEnv, runGo, writeConsumer } from "./support/go.js";
-import { startTlsFront } from "./support/go-tls.js";
 import { adminToken, makeDataDir, repoRoot, startTestServer, type TestServer } from "./support/server.js";
+import { makeSelfSignedCert } from "./support/tls.js";
 
 const payments = `${goHost}/protodepot/go/demo/payments`;
 const money = `${goHost}/protodepot/go/demo/money`;
@@ -58,7 +58,7 @@ describe("Go module proxy with the real go command", () => {
   let cli: Record<string, string>;
 
   const start = async () => {
-    server = await startTestServer({ dataDir: data.dir });
+    server = await startTestServer({ dataDir: data.dir, orgs: ["demo"] });
     cli = {
       PROTODEPOT_REMOTE: server.url,
       PROTODEPOT_TOKEN: adminToken,
@@ -264,11 +264,15 @@ describe("Go module proxy with the real go command", () => {
   });
 
   // go sends ~/.netrc credentials over https only (cmd/go/internal/web) and refuses credentials in an http GOPROXY,
-  // so this goes through a loopback TLS front, as a deployment behind a TLS proxy does.
+  // so this asks a second server over the same data that serves TLS itself (serve --tls-cert/--tls-key).
   it("takes ~/.netrc Basic credentials (token as password) over https and rejects a wrong token with 401", async () => {
-    const tls = await startTlsFront(work, server.url);
+    const cert = await makeSelfSignedCert(work);
+    const tls = await startTestServer({
+      dataDir: data.dir,
+      args: ["--tls-cert", cert.certFile, "--tls-key", cert.keyFile],
+    });
     try {
-      const env = { ...go.env, GOPROXY: `${tls.url}/go`, SSL_CERT_FILE: tls.certFile };
+      const env = { ...go.env, GOPROXY: `${tls.url}/go`, SSL_CERT_FILE: cert.certFile };
       const netrc = join(go.env.HOME ?? "", ".netrc");
       await writeFile(netrc, "machine 127.0.0.1 login go password wrong-token-0123456789\n", { mode: 0o600 });
       const denied = await runGo(["list", "-m", "-versions", payments], { cwd: consumer, env });
@@ -279,7 +283,7 @@ describe("Go module proxy with the real go command", () => {
       assert.match(allowed.stdout, /v1\.2\.2/);
       await rm(netrc);
     } finally {
-      await tls.close();
+      await tls.stop();
     }
     const bearer = await get(`${payments}/@v/list`, { authorization: "Bearer nope-nope-nope-nope" });
     assert.equal(bearer.status, 401);

@@ -26,6 +26,7 @@ describe("hostile plugins", () => {
     data = await makeDataDir();
     work = await mkdtemp(join(tmpdir(), "protodepot-hostile-"));
     server = await startTestServer({
+      orgs: ["demo", "hostile"],
       dataDir: data.dir,
       env: {
         PROTODEPOT_PLUGINS_TIMEOUT_MS: "3000",

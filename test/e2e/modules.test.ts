@@ -22,7 +22,7 @@ describe("module registry end to end", () => {
   before(async () => {
     data = await makeDataDir();
     work = await mkdtemp(join(tmpdir(), "protodepot-work-"));
-    server = await startTestServer({ dataDir: data.dir });
+    server = await startTestServer({ dataDir: data.dir, orgs: ["demo", "acme"] });
     env = {
       PROTODEPOT_REMOTE: server.url,
       PROTODEPOT_TOKEN: adminToken,
@@ -119,7 +119,7 @@ describe("module registry end to end", () => {
       `curl -fsS "${server.url}/demo/money/archive/main.tar.gz" | sha256sum`,
     ]);
     await server.stop();
-    server = await startTestServer({ dataDir: data.dir });
+    server = await startTestServer({ dataDir: data.dir, orgs: ["demo", "acme"] });
     env.PROTODEPOT_REMOTE = server.url;
     assert.equal((await cliOk(["commit", "list", "demo/payments"], env)).stdout, before.stdout);
     const again = await exec("sh", [

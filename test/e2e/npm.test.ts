@@ -103,7 +103,7 @@ describe("npm registry with the real npm client", () => {
   before(async () => {
     data = await makeDataDir();
     work = await mkdtemp(join(tmpdir(), "protodepot-npm-"));
-    server = await startTestServer({ dataDir: data.dir });
+    server = await startTestServer({ dataDir: data.dir, orgs: ["demo"] });
     port = new URL(server.url).port;
     const env = {
       PROTODEPOT_REMOTE: server.url,
@@ -187,7 +187,7 @@ describe("npm registry with the real npm client", () => {
     const wiped = await wipeArtifacts(data.dir);
     assert.ok(wiped >= 2, `expected the npm artifacts to be wiped, wiped ${wiped}`);
     // Same port: the lockfile's `resolved` URLs name it.
-    server = await startTestServer({ dataDir: data.dir, args: ["--port", port] });
+    server = await startTestServer({ dataDir: data.dir, orgs: ["demo"], args: ["--port", port] });
     await project.npm(["cache", "clean", "--force"]);
     await rm(join(project.dir, "node_modules"), { recursive: true, force: true });
     await project.npm(["ci"]);

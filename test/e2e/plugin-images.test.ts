@@ -1,6 +1,7 @@
 // Issue 9 end to end: owners push plugin images with real clients; the server runs them in the sandbox.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -97,6 +98,7 @@ describe("plugin images through /v2/", () => {
   let admin: Record<string, string>;
   let aliceToken = "";
   let bobToken = "";
+  let rootfsDir = "";
 
   const v2 = (path: string, token: string | undefined, init: RequestInit = {}) =>
     fetch(`${server.url}/v2/${path}`, {
@@ -110,9 +112,13 @@ describe("plugin images through /v2/", () => {
   before(async () => {
     data = await makeDataDir();
     work = await mkdtemp(join(tmpdir(), "protodepot-images-"));
-    // The sandbox runs as nobody and must reach the unpacked roots under the data directory.
-    await chmod(data.dir, 0o711);
+    // The data directory is 0700, out of reach of the sandbox's user: roots are cached in the temp dir instead.
+    rootfsDir = join(
+      tmpdir(),
+      `protodepot-rootfs-${createHash("sha256").update(data.dir).digest("hex").slice(0, 16)}`,
+    );
     server = await startTestServer({
+      orgs: ["demo"],
       dataDir: data.dir,
       env: { PROTODEPOT_OCI_MAX_UNPACKED_BYTES: String(32 << 20) },
     });
@@ -133,6 +139,7 @@ describe("plugin images through /v2/", () => {
     await server.stop();
     await data.remove();
     await rm(work, { recursive: true, force: true });
+    await rm(rootfsDir, { recursive: true, force: true });
   });
 
   /** The shared scenario: push, list, generate through a template, compare with the host plugin, go get. */
@@ -374,10 +381,11 @@ describe("plugin images through /v2/", () => {
     ]);
     assert.equal(symlink.status, 500, symlink.body);
     assert.deepEqual(await named(work, /escaped/), []);
-    // It is inside the cached root of that image, and nowhere else in the data directory.
-    const landed = await named(data.dir, /escaped/);
+    // It is inside the cached root of that image, and nowhere else.
+    assert.deepEqual(await named(data.dir, /escaped/), []);
+    const landed = await named(rootfsDir, /escaped/);
     assert.equal(landed.length, 1);
-    assert.match(landed[0] ?? "", /^oci-rootfs\/[0-9a-f]{64}\/tmp\//);
+    assert.match(landed[0] ?? "", /^[0-9a-f]{64}\/tmp\//);
     assert.equal(existsSync("/etc/escaped"), false);
   });
 

@@ -1,6 +1,9 @@
 // The README's quick start: first start creates the admin and prints its token once, the demo is ready to fetch.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { readFile, stat } from "node:fs/promises";
+import { type AddressInfo, createServer } from "node:net";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { runCli } from "./support/cli.js";
@@ -38,6 +41,47 @@ describe("quick start (serve --demo)", () => {
       env: { PROTODEPOT_ADMIN_TOKEN: "" },
     });
     assert.doesNotMatch(server.output(), /admin token/);
+  });
+
+  it("never loses the first token: printed before listening, kept in a 0600 file until revoked", async () => {
+    const busy = createServer();
+    await new Promise<void>((done) => busy.listen(0, "127.0.0.1", done));
+    const port = (busy.address() as AddressInfo).port;
+    const fresh = await makeDataDir();
+    try {
+      const failed = await runCli(["serve", "--data", fresh.dir, "--port", String(port)], {
+        PROTODEPOT_ADMIN_TOKEN: "",
+        PROTODEPOT_LOG_LEVEL: "warn",
+      });
+      assert.notEqual(failed.code, 0);
+      const token = /admin token \(shown once, store it\): (pd_\S+)/.exec(failed.stdout)?.[1];
+      assert.ok(token, failed.stdout + failed.stderr);
+      const file = join(fresh.dir, "initial-admin-token");
+      assert.equal((await readFile(file, "utf8")).trim(), token);
+      assert.equal((await stat(file)).mode & 0o777, 0o600);
+
+      const started = await startTestServer({ dataDir: fresh.dir, env: { PROTODEPOT_ADMIN_TOKEN: "" } });
+      try {
+        const list = await runCli(["token", "list", "--remote", started.url, "--token", token]);
+        assert.equal(list.code, 0, list.stderr);
+        const id = /^([0-9a-f]{32})\s+first start/m.exec(list.stdout)?.[1];
+        assert.ok(id, list.stdout);
+        const revoked = await runCli(["token", "revoke", id, "--remote", started.url, "--token", token]);
+        assert.equal(revoked.code, 0, revoked.stderr);
+        const after = await runCli(["module", "list", "--remote", started.url, "--token", token]);
+        assert.equal(after.code, 1);
+        assert.match(after.stderr, /revoked/);
+      } finally {
+        await started.stop();
+      }
+      // The next start sees the kept token revoked and removes the file.
+      const again = await startTestServer({ dataDir: fresh.dir, env: { PROTODEPOT_ADMIN_TOKEN: "" } });
+      await again.stop();
+      await assert.rejects(stat(file), /ENOENT/);
+    } finally {
+      busy.close();
+      await fresh.remove();
+    }
   });
 
   it("has the demo modules and serves generated code for them", async () => {

@@ -39,6 +39,7 @@ describe("robustness", () => {
   before(async () => {
     data = await makeDataDir();
     server = await startTestServer({
+      orgs: ["demo", "conc", "crash"],
       dataDir: data.dir,
       env: { PROTODEPOT_LIMITS_MAX_UPLOAD_BYTES: String(2 << 20) },
     });
@@ -75,6 +76,7 @@ describe("robustness", () => {
   it("answers bad input with the right status and stays up", async () => {
     const admin = (await api(server.url, adminToken)).client(UserService);
     await admin.createUser({ name: "alice" });
+    await admin.createUser({ name: "bob" });
     const aliceToken = (await admin.createToken({ user: "alice" })).token;
     const push = (files: { path: string; content: string }[], auth: string, module = "") =>
       curl(
@@ -170,7 +172,7 @@ describe("robustness", () => {
     assert.ok((await pending) instanceof Error);
 
     // Mid-upload: send half the body of a push, then kill.
-    server = await startTestServer({ dataDir: data.dir });
+    server = await startTestServer({ dataDir: data.dir, orgs: ["demo", "conc", "crash"] });
     const body = JSON.stringify({
       files: bigModule.map((f) => ({ path: f.path, content: Buffer.from(f.content).toString("base64") })),
     });
@@ -189,7 +191,7 @@ describe("robustness", () => {
     await server.kill();
     req.destroy();
 
-    server = await startTestServer({ dataDir: data.dir });
+    server = await startTestServer({ dataDir: data.dir, orgs: ["demo", "conc", "crash"] });
     const after = (await api(server.url, adminToken)).client(ModuleService);
     const commits = await after.listCommits({ module: "crash/mod" });
     assert.deepEqual(

@@ -1,22 +1,128 @@
-// `protodepot login URL --token T`: store a token for a remote.
+// `protodepot login URL --token-stdin [--npmrc [FILE]] [--netrc [FILE]]`: check a token against a remote, store
+// it for later commands, and on request write the npm and go/buf client configuration for it.
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline/promises";
+import { Writable } from "node:stream";
 import type { Command } from "commander";
+import { ServerService } from "../../gen/protodepot/v1/server_pb.js";
 import { UserService } from "../../gen/protodepot/v1/user_pb.js";
 import { openRemote } from "../client.js";
+import { editFile } from "../client-config/edit-file.js";
+import { netrcMachines, upsertNetrc } from "../client-config/netrc.js";
+import { npmrcEntries, upsertNpmrc } from "../client-config/npmrc.js";
 import { normalizeRemote, readSettings, writeSettings } from "../settings.js";
+
+interface LoginFlags {
+  token?: string;
+  tokenStdin?: boolean;
+  npmrc?: string | true;
+  netrc?: string | true;
+}
+
+const maxStdinBytes = 64 * 1024;
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) {
+    // Typed at a terminal: prompt, and echo nothing (readline writes the echo to a sink).
+    const sink = new Writable({ write: (_chunk, _enc, done) => done() });
+    const rl = createInterface({ input: process.stdin, output: sink, terminal: true });
+    process.stderr.write("token: ");
+    try {
+      return await rl.question("");
+    } finally {
+      rl.close();
+      process.stderr.write("\n");
+    }
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += bytes.byteLength;
+    if (size > maxStdinBytes) throw new Error("--token-stdin: standard input is too long for a token");
+    chunks.push(bytes);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+async function tokenOf(flags: LoginFlags): Promise<string> {
+  if (flags.token !== undefined && flags.tokenStdin) {
+    throw new Error("pass either --token-stdin or --token, not both");
+  }
+  if (flags.token !== undefined) {
+    process.stderr.write(
+      "protodepot: warning: a token on the command line ends up in shell history and process lists; prefer --token-stdin\n",
+    );
+    return flags.token;
+  }
+  if (!flags.tokenStdin) {
+    throw new Error(
+      "no token: pipe it in with --token-stdin (e.g. 'protodepot login URL --token-stdin < token.txt')",
+    );
+  }
+  const token = (await readStdin()).trim();
+  if (token === "") throw new Error("--token-stdin: standard input holds no token");
+  if (/\s/.test(token)) throw new Error("--token-stdin: standard input holds more than the token");
+  return token;
+}
+
+/** Where npm reads the user's configuration: $NPM_CONFIG_USERCONFIG, else ~/.npmrc. */
+const defaultNpmrc = () =>
+  process.env.NPM_CONFIG_USERCONFIG || process.env.npm_config_userconfig || join(homedir(), ".npmrc");
+/** Where go and buf read credentials: $NETRC, else ~/.netrc. */
+const defaultNetrc = () => process.env.NETRC || join(homedir(), ".netrc");
+
+const said = { created: "created", updated: "updated", unchanged: "already up to date:" } as const;
 
 export function registerLogin(program: Command): void {
   program
     .command("login <url>")
-    .description("check a token against a remote and store it for later commands")
-    .requiredOption("--token <token>", "the token")
-    .action(async (url: string, flags: { token: string }) => {
-      const remote = await openRemote({ remote: url, token: flags.token });
+    .description(
+      "check a token against a remote, store it for later commands, and optionally set up npm, go and buf",
+    )
+    .option("--token-stdin", "read the token from standard input (prompts without echo at a terminal)")
+    .option("--token <token>", "the token (visible in shell history: prefer --token-stdin)")
+    .option(
+      "--npmrc [file]",
+      "write the registry and token lines for this server's npm scope (default ~/.npmrc, mode 0600)",
+    )
+    .option(
+      "--netrc [file]",
+      "write this server's machine entry for go and buf (default ~/.netrc, mode 0600)",
+    )
+    .action(async (url: string, flags: LoginFlags) => {
+      const token = await tokenOf(flags);
+      const remote = await openRemote({ remote: url, token });
       const { user } = await remote.client(UserService).whoAmI({});
+      const name = user?.name ?? "";
       const settings = await readSettings();
       const key = normalizeRemote(url);
-      settings.remotes[key] = { token: flags.token };
+      settings.remotes[key] = { token };
       settings.current = key;
       await writeSettings(settings);
-      process.stdout.write(`logged in to ${key} as ${user?.name ?? "?"}\n`);
+      process.stdout.write(`logged in to ${key} as ${name}\n`);
+
+      if (flags.npmrc !== undefined) {
+        const { npmScope } = await remote.client(ServerService).getServerInfo({});
+        const registry = `${key}/npm/`;
+        const path = flags.npmrc === true ? defaultNpmrc() : flags.npmrc;
+        const entries = npmrcEntries({ scope: npmScope, registry, token });
+        const outcome = await editFile(path, (text) => upsertNpmrc(text, entries), 0o600);
+        process.stdout.write(`${said[outcome]} ${path} (@${npmScope} → ${registry})\n`);
+      }
+      if (flags.netrc !== undefined) {
+        const path = flags.netrc === true ? defaultNetrc() : flags.netrc;
+        const machines = netrcMachines(key);
+        const edit = (text: string) =>
+          machines.reduce((t, machine) => upsertNetrc(t, { machine, login: name, password: token }), text);
+        const outcome = await editFile(path, edit, 0o600);
+        process.stdout.write(`${said[outcome]} ${path} (machine ${machines.join(", machine ")})\n`);
+        if (new URL(key).protocol !== "https:") {
+          process.stderr.write(
+            `protodepot: warning: go sends .netrc credentials over https only; ${key} is http (serve it with --tls-cert/--tls-key)\n`,
+          );
+        }
+      }
     });
 }

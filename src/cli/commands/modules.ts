@@ -5,19 +5,48 @@ import { openRemote, type RemoteOptions } from "../client.js";
 import { printTable } from "../output.js";
 
 export function registerModules(program: Command): void {
-  program
-    .command("module")
-    .description("list modules")
+  const module = program.command("module").description("list, create and change modules");
+  module
     .command("list [owner]")
+    .description("list the modules you may read, of one owner or all")
     .option("--remote <url>")
     .option("--token <token>")
     .action(async (owner: string | undefined, flags: RemoteOptions) => {
       const remote = await openRemote(flags);
       const { modules } = await remote.client(ModuleService).listModules({ owner: owner ?? "" });
       printTable([
-        ["MODULE", "DEFAULT LABEL", "CREATED"],
-        ...modules.map((m) => [`${m.owner}/${m.name}`, m.defaultLabel, m.createTime]),
+        ["MODULE", "VISIBILITY", "DEFAULT LABEL", "CREATED"],
+        ...modules.map((m) => [`${m.owner}/${m.name}`, m.visibility, m.defaultLabel, m.createTime]),
       ]);
+    });
+  module
+    .command("create <module>")
+    .description("create OWNER/NAME before its first push, to choose its visibility and default label")
+    .option("--visibility <v>", "public or private (default: the server's defaults.visibility)")
+    .option("--default-label <label>", "the label pushes move by default", "main")
+    .option("--remote <url>")
+    .option("--token <token>")
+    .action(async (name: string, flags: RemoteOptions & { visibility?: string; defaultLabel: string }) => {
+      const remote = await openRemote(flags);
+      const res = await remote
+        .client(ModuleService)
+        .createModule({ module: name, visibility: flags.visibility ?? "", defaultLabel: flags.defaultLabel });
+      process.stdout.write(
+        `created ${res.module?.visibility} module ${res.module?.owner}/${res.module?.name}\n`,
+      );
+    });
+  module
+    .command("update <module>")
+    .description("change a module's visibility")
+    .requiredOption("--visibility <v>", "public or private")
+    .option("--remote <url>")
+    .option("--token <token>")
+    .action(async (name: string, flags: RemoteOptions & { visibility: string }) => {
+      const remote = await openRemote(flags);
+      const res = await remote
+        .client(ModuleService)
+        .updateModule({ module: name, visibility: flags.visibility });
+      process.stdout.write(`module ${res.module?.owner}/${res.module?.name} is ${res.module?.visibility}\n`);
     });
 
   program

@@ -20,15 +20,30 @@ export function registerPlugins(program: Command): void {
   plugin
     .command("create <plugin>")
     .description("create a plugin OWNER/NAME")
-    .option("--visibility <v>", "public or private", "public")
+    .option("--visibility <v>", "public or private (default: the server's defaults.visibility)")
+    .option("--remote <url>")
+    .option("--token <token>")
+    .action(async (name: string, flags: RemoteOptions & { visibility?: string }) => {
+      const remote = await openRemote(flags);
+      const res = await remote
+        .client(PluginService)
+        .createPlugin({ plugin: name, visibility: flags.visibility ?? "" });
+      process.stdout.write(
+        `created ${res.plugin?.visibility} plugin ${res.plugin?.owner}/${res.plugin?.name}\n`,
+      );
+    });
+  plugin
+    .command("update <plugin>")
+    .description("change a plugin's visibility")
+    .requiredOption("--visibility <v>", "public or private")
     .option("--remote <url>")
     .option("--token <token>")
     .action(async (name: string, flags: RemoteOptions & { visibility: string }) => {
       const remote = await openRemote(flags);
       const res = await remote
         .client(PluginService)
-        .createPlugin({ plugin: name, visibility: flags.visibility });
-      process.stdout.write(`created plugin ${res.plugin?.owner}/${res.plugin?.name}\n`);
+        .updatePlugin({ plugin: name, visibility: flags.visibility });
+      process.stdout.write(`plugin ${res.plugin?.owner}/${res.plugin?.name} is ${res.plugin?.visibility}\n`);
     });
   plugin
     .command("list [owner]")

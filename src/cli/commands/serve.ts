@@ -9,6 +9,8 @@ interface ServeFlags {
   demo?: boolean;
   goHost?: string;
   npmScope?: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 export function registerServe(program: Command): void {
@@ -22,6 +24,8 @@ export function registerServe(program: Command): void {
     .option("--demo", "push the demo modules on first start")
     .option("--go-host <name>", "first element of generated Go module paths")
     .option("--npm-scope <name>", "npm scope of generated packages")
+    .option("--tls-cert <file>", "serve https with this PEM certificate (chain); needs --tls-key")
+    .option("--tls-key <file>", "the PEM private key of --tls-cert")
     .action(async (flags: ServeFlags) => {
       // Loaded on demand: the server's dependencies would slow every other command's start.
       const { loadConfig } = await import("../../config/load.js");
@@ -31,18 +35,28 @@ export function registerServe(program: Command): void {
         overrides: {
           dataDir: flags.data,
           demo: flags.demo,
-          server: { port: flags.port === undefined ? undefined : Number(flags.port), host: flags.host },
+          server: {
+            port: flags.port === undefined ? undefined : Number(flags.port),
+            host: flags.host,
+            tls: { cert: flags.tlsCert, key: flags.tlsKey },
+          },
           go: { host: flags.goHost },
           npm: { scope: flags.npmScope },
         },
       });
-      const server = await startServer(config);
-      // Plain lines on stdout for people and scripts; structured logs go through pino.
+      // Plain lines on stdout for people and scripts; structured logs go through pino. The first token is printed
+      // before the server listens, so a busy port cannot lose it (it is also kept in a 0600 file).
+      const server = await startServer(config, {
+        onInitialAdminToken(token, file) {
+          process.stdout.write(
+            `admin token (shown once, store it): ${token}\n  kept in ${file} until revoked\n`,
+          );
+        },
+      });
       process.stdout.write(`protodepot serving at ${server.url}\n`);
       if (server.adminToken) {
         process.stdout.write(
-          `admin token (shown once, store it): ${server.adminToken}\n` +
-            `  protodepot login ${server.url} --token ${server.adminToken}\n`,
+          `  protodepot login ${server.url} --token-stdin < ${config.dataDir}/initial-admin-token\n`,
         );
       }
       const stop = async () => {

@@ -24,16 +24,33 @@ export function registerTemplates(program: Command): void {
       'create OWNER/NAME from --config \'{"plugins":[{"owner":"bufbuild","name":"es","parameter":"target=ts"}]}\'',
     )
     .requiredOption("--config <config>", "inline JSON/YAML or a file path")
-    .option("--visibility <v>", "public or private", "public")
+    .option("--visibility <v>", "public or private (default: the server's defaults.visibility)")
     .option("--remote <url>")
     .option("--token <token>")
-    .action(async (name: string, flags: RemoteOptions & { config: string; visibility: string }) => {
+    .action(async (name: string, flags: RemoteOptions & { config: string; visibility?: string }) => {
       const config = parseConfigArg(flags.config, templateConfig, "--config");
       const remote = await openRemote(flags);
       const res = await remote
         .client(TemplateService)
-        .createTemplate({ template: name, plugins: config.plugins, visibility: flags.visibility });
-      process.stdout.write(`created template ${res.template?.owner}/${res.template?.name}\n`);
+        .createTemplate({ template: name, plugins: config.plugins, visibility: flags.visibility ?? "" });
+      process.stdout.write(
+        `created ${res.template?.visibility} template ${res.template?.owner}/${res.template?.name}\n`,
+      );
+    });
+  template
+    .command("update <template>")
+    .description("change a template's visibility")
+    .requiredOption("--visibility <v>", "public or private")
+    .option("--remote <url>")
+    .option("--token <token>")
+    .action(async (name: string, flags: RemoteOptions & { visibility: string }) => {
+      const remote = await openRemote(flags);
+      const res = await remote
+        .client(TemplateService)
+        .updateTemplate({ template: name, visibility: flags.visibility });
+      process.stdout.write(
+        `template ${res.template?.owner}/${res.template?.name} is ${res.template?.visibility}\n`,
+      );
     });
   template
     .command("list [owner]")
@@ -43,9 +60,10 @@ export function registerTemplates(program: Command): void {
       const remote = await openRemote(flags);
       const { templates } = await remote.client(TemplateService).listTemplates({ owner: owner ?? "" });
       printTable([
-        ["TEMPLATE", "PLUGINS"],
+        ["TEMPLATE", "VISIBILITY", "PLUGINS"],
         ...templates.map((t) => [
           `${t.owner}/${t.name}`,
+          t.visibility,
           t.plugins.map((p) => `${p.owner}/${p.name}${p.parameter ? `(${p.parameter})` : ""}`).join(" "),
         ]),
       ]);

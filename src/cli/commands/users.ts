@@ -2,7 +2,19 @@
 import type { Command } from "commander";
 import { UserService } from "../../gen/protodepot/v1/user_pb.js";
 import { openRemote, type RemoteOptions } from "../client.js";
-import { printTable } from "../output.js";
+import { printTable, progress } from "../output.js";
+
+const units: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `30d`, `12h`, `90m` from now, or an RFC 3339 instant, as an RFC 3339 instant. */
+export function expiryOf(text: string, now = Date.now()): string {
+  const m = /^([1-9][0-9]{0,5})([mhd])$/.exec(text);
+  if (m) return new Date(now + Number(m[1]) * (units[m[2] ?? "d"] ?? 0)).toISOString();
+  const at = Date.parse(text);
+  if (Number.isNaN(at))
+    throw new Error(`invalid --expires "${text}": use 30d, 12h, 90m or an RFC 3339 instant`);
+  return new Date(at).toISOString();
+}
 
 export function registerUsers(program: Command): void {
   const user = program.command("user").description("manage users (admin)");
@@ -32,13 +44,50 @@ export function registerUsers(program: Command): void {
   const token = program.command("token").description("manage tokens");
   token
     .command("create")
+    .description("create a token and print its secret once")
     .option("--user <name>", "user to create the token for (admin); yourself by default")
     .option("--note <text>", "what the token is for", "")
+    .option("--expires <duration>", "lifetime: 30d, 12h, 90m, or an RFC 3339 instant; default: never")
     .option("--remote <url>")
     .option("--token <token>")
-    .action(async (flags: RemoteOptions & { user?: string; note: string }) => {
+    .action(async (flags: RemoteOptions & { user?: string; note: string; expires?: string }) => {
+      const expireTime = flags.expires ? expiryOf(flags.expires) : "";
       const remote = await openRemote(flags);
-      const res = await remote.client(UserService).createToken({ user: flags.user ?? "", note: flags.note });
+      const res = await remote
+        .client(UserService)
+        .createToken({ user: flags.user ?? "", note: flags.note, expireTime });
       process.stdout.write(`${res.token}\n`);
+      progress(`token ${res.tokenId} for ${res.user}${expireTime ? `, expires ${expireTime}` : ""}`);
+    });
+  token
+    .command("list")
+    .description("list your tokens (never their secrets)")
+    .option("--user <name>", "another user's tokens (admin)")
+    .option("--remote <url>")
+    .option("--token <token>")
+    .action(async (flags: RemoteOptions & { user?: string }) => {
+      const remote = await openRemote(flags);
+      const { tokens } = await remote.client(UserService).listTokens({ user: flags.user ?? "" });
+      printTable([
+        ["ID", "NOTE", "CREATED", "LAST USED", "EXPIRES", "REVOKED"],
+        ...tokens.map((t) => [
+          t.id,
+          t.note,
+          t.createTime,
+          t.lastUsedTime || "never",
+          t.expireTime || "never",
+          t.revokeTime || "-",
+        ]),
+      ]);
+    });
+  token
+    .command("revoke <id>")
+    .description("revoke a token: it never authenticates again")
+    .option("--remote <url>")
+    .option("--token <token>")
+    .action(async (id: string, flags: RemoteOptions) => {
+      const remote = await openRemote(flags);
+      const res = await remote.client(UserService).revokeToken({ tokenId: id });
+      process.stdout.write(`revoked token ${res.token?.id} of ${res.token?.user}\n`);
     });
 }

@@ -1,6 +1,4 @@
 // Runs pushed plugin images: the linux/amd64 manifest, its layers unpacked once into a cached root, run in the sandbox.
-import { statSync } from "node:fs";
-import { dirname } from "node:path";
 import type { Readable } from "node:stream";
 import { Code, RegistryError } from "../../core/errors.js";
 import { type ImageConfig, parseImageConfig, parseManifest, pickPlatform } from "../../core/oci.js";
@@ -10,6 +8,7 @@ import { contentKey } from "../../storage/blob/paths.js";
 import type { PluginRun, PluginRuntime } from "../runtime.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import type { RootfsCache } from "./rootfs-cache.js";
+import { unreachableAncestor } from "./rootfs-dir.js";
 import { LayerError } from "./unpack.js";
 
 export interface OciRuntimeOptions {
@@ -28,20 +27,6 @@ interface ResolvedImage {
 
 /** What the image's own ENV does not set: a PATH for entrypoints given by name, and a writable HOME. */
 const defaultEnv = { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: "/tmp" };
-
-/**
- * The first directory above `dir` that `uid` cannot search, if any. bwrap runs as that user and must reach the root
- * it mounts; a data directory of mode 0700 hides the cache from it.
- */
-export function unreachableAncestor(dir: string, uid: number): string | undefined {
-  if (uid === 0) return undefined;
-  for (let d = dirname(dir); ; d = dirname(d)) {
-    const st = statSync(d);
-    const searchable = st.uid === uid ? (st.mode & 0o100) !== 0 : (st.mode & 0o001) !== 0;
-    if (!searchable) return d;
-    if (dirname(d) === d) return undefined;
-  }
-}
 
 export function createOciRuntime(opts: OciRuntimeOptions): PluginRuntime {
   const blocked = unreachableAncestor(opts.rootfs.dir, opts.sandbox.hostUid);

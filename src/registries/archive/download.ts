@@ -4,10 +4,7 @@ import { invalidArgument } from "../../core/errors.js";
 import { isCommitId, parseFullName } from "../../core/names.js";
 import { goVersion } from "../../core/synthetic-version.js";
 import type { Scope } from "../../core/types.js";
-import { principalOf } from "../../http/principal.js";
-import type { AuthService } from "../../services/auth.js";
 import type { GenerationService } from "../../services/generation.js";
-import { sendError } from "./errors.js";
 
 export interface DownloadParams {
   templateOwner: string;
@@ -35,40 +32,35 @@ export function parseArchiveFile(file: string): { ref: string; scope: Scope } {
   );
 }
 
-export function createDownloadHandler(auth: AuthService, generation: GenerationService) {
+export function createDownloadHandler(generation: GenerationService) {
   return async (request: FastifyRequest<{ Params: DownloadParams }>, reply: FastifyReply) => {
-    try {
-      const principal = await principalOf(auth, request);
-      const p = request.params;
-      const { ref, scope } = parseArchiveFile(p.file);
-      const result = await generation.generate(principal, {
-        template: parseFullName("template", `${p.templateOwner}/${p.templateName}`),
-        templateVersion: p.templateVersion,
-        module: parseFullName("module", `${p.moduleOwner}/${p.moduleName}`),
-        ref,
-        scope,
-        flavour: "archive",
-      });
-      const version = goVersion(result.version);
-      const etag = `"${result.record.digest}"`;
-      // Only a commit id and a numbered template version name bytes that can never change.
-      const immutable = isCommitId(ref) && /^v\d+$/.test(p.templateVersion);
-      reply
-        .header("etag", etag)
-        .header("x-protodepot-version", version)
-        .header("x-protodepot-commit", result.commit.id)
-        .header("cache-control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
-      if (request.headers["if-none-match"] === etag) return reply.code(304).send();
-      const scopeSuffix =
-        scope === "module" ? "" : scope === "imports" ? ".include_imports" : ".include_imports_and_wkt";
-      const name = `${p.templateOwner}-${p.templateName}-${p.moduleOwner}-${p.moduleName}-${version}${scopeSuffix}.tar.gz`;
-      return reply
-        .header("content-type", "application/gzip")
-        .header("content-length", String(result.record.size))
-        .header("content-disposition", `attachment; filename="${name}"`)
-        .send(await generation.openArtifact(result.record));
-    } catch (reason) {
-      return sendError(reply, reason);
-    }
+    const p = request.params;
+    const { ref, scope } = parseArchiveFile(p.file);
+    const result = await generation.generate(request.principal, {
+      template: parseFullName("template", `${p.templateOwner}/${p.templateName}`),
+      templateVersion: p.templateVersion,
+      module: parseFullName("module", `${p.moduleOwner}/${p.moduleName}`),
+      ref,
+      scope,
+      flavour: "archive",
+    });
+    const version = goVersion(result.version);
+    const etag = `"${result.record.digest}"`;
+    // Only a commit id and a numbered template version name bytes that can never change.
+    const immutable = isCommitId(ref) && /^v\d+$/.test(p.templateVersion);
+    reply
+      .header("etag", etag)
+      .header("x-protodepot-version", version)
+      .header("x-protodepot-commit", result.commit.id)
+      .header("cache-control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
+    if (request.headers["if-none-match"] === etag) return reply.code(304).send();
+    const scopeSuffix =
+      scope === "module" ? "" : scope === "imports" ? ".include_imports" : ".include_imports_and_wkt";
+    const name = `${p.templateOwner}-${p.templateName}-${p.moduleOwner}-${p.moduleName}-${version}${scopeSuffix}.tar.gz`;
+    return reply
+      .header("content-type", "application/gzip")
+      .header("content-length", String(result.record.size))
+      .header("content-disposition", `attachment; filename="${name}"`)
+      .send(await generation.openArtifact(result.record));
   };
 }

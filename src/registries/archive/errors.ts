@@ -1,2 +1,2 @@
 // Errors of the archive registry: plain text with the HTTP status of the domain code, for curl users.
-export { sendError } from "../sources/errors.js";
+export { renderError } from "../sources/errors.js";

@@ -1,13 +1,6 @@
 // The shape every GOPROXY endpoint handler shares: routes.ts parses the path once and hands each handler its target.
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { AuthService } from "../../services/auth.js";
-import type { GenerationService } from "../../services/generation.js";
 import type { GoproxyTarget } from "./module-path.js";
-
-export interface GoproxyDeps {
-  auth: AuthService;
-  generation: GenerationService;
-}
 
 export type GoproxyHandler<E extends GoproxyTarget["endpoint"]> = (
   request: FastifyRequest,

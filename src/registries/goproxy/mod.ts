@@ -1,15 +1,15 @@
 // GET /go/{module}/@v/{version}.mod: the go.mod, rendered from metadata (no plugin runs), identical to the zip's.
 import { renderGoMod } from "../../generate/package/go.js";
-import { principalOf } from "../../http/principal.js";
-import type { GoproxyDeps, GoproxyHandler } from "./handler.js";
+import type { GenerationService } from "../../services/generation.js";
+import type { GoproxyHandler } from "./handler.js";
 import { immutable } from "./handler.js";
 import { parseGoVersion } from "./module-path.js";
 
-export function createModHandler({ auth, generation }: GoproxyDeps): GoproxyHandler<"mod"> {
+export function createModHandler(generation: GenerationService): GoproxyHandler<"mod"> {
   return async (request, reply, { module, version }) => {
-    await principalOf(auth, request);
     // Go fetches .mod for every version in the build list, so this must stay cheap: metadata only.
     const ctx = await generation.describeVersion(
+      request.principal,
       module.template,
       module.module,
       parseGoVersion(version, module),

@@ -1,21 +1,21 @@
 // GET /go/{module}/@v/{version}.zip: the module zip, generated on first request and streamed from the blob store.
 import { goVersion } from "../../core/synthetic-version.js";
-import { principalOf } from "../../http/principal.js";
-import type { GoproxyDeps, GoproxyHandler } from "./handler.js";
+import type { GenerationService } from "../../services/generation.js";
+import type { GoproxyHandler } from "./handler.js";
 import { immutable } from "./handler.js";
 import { parseGoVersion } from "./module-path.js";
 
-export function createZipHandler({ auth, generation }: GoproxyDeps): GoproxyHandler<"zip"> {
+export function createZipHandler(generation: GenerationService): GoproxyHandler<"zip"> {
   return async (request, reply, { module, version }) => {
-    const principal = await principalOf(auth, request);
     const wanted = parseGoVersion(version, module);
     const { templateVersion, commit } = await generation.resolveVersion(
+      request.principal,
       module.template,
       module.module,
       wanted,
     );
     // By commit id and numbered template version: the key of exactly one artifact, whatever labels do meanwhile.
-    const result = await generation.generate(principal, {
+    const result = await generation.generate(request.principal, {
       template: module.template,
       templateVersion: `v${templateVersion.number}`,
       module: module.module,

@@ -153,7 +153,7 @@ export function createCatalog(opts: CatalogOptions) {
         const v = parseNpmVersion(version);
         if (parsed.kind === "foreign" || !v) return;
         const n = names(parsed.parts);
-        const { commit } = await generation.resolveVersion(n.template, n.module, v);
+        const { commit } = await generation.resolveVersion(principal, n.template, n.module, v);
         await generate(principal, parsed.parts, v.templateVersion, commit.id);
       }),
     );
@@ -206,8 +206,8 @@ export function createCatalog(opts: CatalogOptions) {
   async function list(principal: Principal, name: string): Promise<PackageListing> {
     const parts = packageParts(scope, name);
     const n = names(parts);
-    const all = await generation.listVersions(n.template, n.module);
-    const mod = await modules.getModule(n.module);
+    const all = await generation.listVersions(principal, n.template, n.module);
+    const mod = await modules.getModule(principal, n.module);
     const newest = all[all.length - 1]?.templateVersion.number;
     if (newest === undefined) {
       // listVersions is template versions × commits: one of the two is empty.
@@ -222,13 +222,13 @@ export function createCatalog(opts: CatalogOptions) {
 
     const generatedKeys = (records: readonly ArtifactRecord[]) =>
       new Set(records.filter(hasIntegrity).map((r) => `${r.templateVersion}/${r.commitId}`));
-    let records = await generation.listGenerated(n.template, "npm", commitIds);
-    const tagTargets = distTagTargets(await modules.listLabels(n.module), mod.defaultLabel);
+    let records = await generation.listGenerated(principal, n.template, "npm", commitIds);
+    const tagTargets = distTagTargets(await modules.listLabels(principal, n.module), mod.defaultLabel);
     const have = generatedKeys(records);
     const missing = [...new Set(tagTargets.values())].filter((id) => !have.has(`${newest}/${id}`));
     if (missing.length > 0) {
       await Promise.all(missing.map((id) => generate(principal, parts, newest, id)));
-      records = await generation.listGenerated(n.template, "npm", commitIds);
+      records = await generation.listGenerated(principal, n.template, "npm", commitIds);
     }
 
     const versions: ListedVersion[] = [];
@@ -279,7 +279,7 @@ export function createCatalog(opts: CatalogOptions) {
     }
     const n = names(parts);
     try {
-      const { commit } = await generation.resolveVersion(n.template, n.module, v);
+      const { commit } = await generation.resolveVersion(principal, n.template, n.module, v);
       return await generate(principal, parts, v.templateVersion, commit.id);
     } catch (err) {
       if (isRegistryError(err, Code.NotFound)) {

@@ -1,10 +1,9 @@
 // Errors of the npm registry: `{"error": "…"}` with the HTTP status of the domain code, as npm prints them.
 import type { FastifyReply } from "fastify";
-import { RegistryError } from "../../core/errors.js";
+import type { RegistryError } from "../../core/errors.js";
 import { httpStatus } from "../../http/status.js";
 
-export function sendError(reply: FastifyReply, reason: unknown): FastifyReply {
-  const err = RegistryError.from(reason);
+export function renderError(reply: FastifyReply, err: RegistryError): FastifyReply {
   const details = err.fields.details?.length ? `\n${err.fields.details.join("\n")}` : "";
   return reply
     .code(httpStatus[err.code])

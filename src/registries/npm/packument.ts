@@ -2,10 +2,7 @@
 import { createHash } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { npmBareName, npmDescription } from "../../generate/package/npm.js";
-import { principalOf } from "../../http/principal.js";
-import type { AuthService } from "../../services/auth.js";
 import type { Catalog, PackageListing } from "./catalog.js";
-import { sendError } from "./errors.js";
 import { type PackageParams, packageNameOf, registryBase } from "./request.js";
 
 /** The packument npm, pnpm, yarn and Deno read: `dist.integrity` and `dist.shasum` for every listed version. */
@@ -45,19 +42,15 @@ export function renderPackument(listing: PackageListing, base: string): Record<s
   };
 }
 
-export function createPackumentHandler(auth: AuthService, catalog: Catalog, publicUrl: string | undefined) {
+export function createPackumentHandler(catalog: Catalog, publicUrl: string | undefined) {
   return async (request: FastifyRequest<{ Params: PackageParams }>, reply: FastifyReply) => {
-    try {
-      const principal = await principalOf(auth, request);
-      const listing = await catalog.list(principal, packageNameOf(request.params));
-      const body = JSON.stringify(renderPackument(listing, registryBase(request, publicUrl)));
-      const etag = `"${createHash("sha1").update(body).digest("base64url")}"`;
-      // Listings grow as versions are pushed and generated: clients revalidate, and a 304 costs no body.
-      reply.header("etag", etag).header("cache-control", "no-cache");
-      if (request.headers["if-none-match"] === etag) return reply.code(304).send();
-      return reply.type("application/json; charset=utf-8").send(body);
-    } catch (reason) {
-      return sendError(reply, reason);
-    }
+    const principal = request.principal;
+    const listing = await catalog.list(principal, packageNameOf(request.params));
+    const body = JSON.stringify(renderPackument(listing, registryBase(request, publicUrl)));
+    const etag = `"${createHash("sha1").update(body).digest("base64url")}"`;
+    // Listings grow as versions are pushed and generated: clients revalidate, and a 304 costs no body.
+    reply.header("etag", etag).header("cache-control", "no-cache");
+    if (request.headers["if-none-match"] === etag) return reply.code(304).send();
+    return reply.type("application/json; charset=utf-8").send(body);
   };
 }

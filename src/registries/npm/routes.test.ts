@@ -6,11 +6,12 @@ import { Code, RegistryError } from "../../core/errors.js";
 import type { FullName } from "../../core/names.js";
 import type { SyntheticVersion } from "../../core/synthetic-version.js";
 import type { ArtifactRecord, Commit, Label, Module, TemplateVersion } from "../../core/types.js";
+import { registerRegistry } from "../../http/registry-plugin.js";
 import type { AuthService } from "../../services/auth.js";
 import type { GenerateRequest, GenerationService } from "../../services/generation.js";
 import type { ModuleService } from "../../services/modules.js";
 import { createCatalog, distTagTargets, isUsableDistTag } from "./catalog.js";
-import { registerNpmRoutes } from "./routes.js";
+import { npmRegistry } from "./routes.js";
 
 const commits: Commit[] = [1, 2, 3].map((seq) => ({
   id: String(seq).repeat(32),
@@ -55,7 +56,7 @@ function fakeGeneration(dependencies = '{"@bufbuild/protobuf":"^2.13.0"}') {
     createdAt: "",
   });
   const service = {
-    async listVersions(t: FullName, m: FullName) {
+    async listVersions(_p: unknown, t: FullName, m: FullName) {
       if (!isDemo(t, m)) throw missing(`module ${m.owner}/${m.name}`);
       return commits.map((commit) => ({
         templateVersion: tv,
@@ -63,7 +64,7 @@ function fakeGeneration(dependencies = '{"@bufbuild/protobuf":"^2.13.0"}') {
         version: { templateVersion: 1, commitSeq: commit.seq },
       }));
     },
-    async listGenerated(_t: FullName, _f: string, ids: readonly string[]) {
+    async listGenerated(_p: unknown, _t: FullName, _f: string, ids: readonly string[]) {
       return ids.flatMap((id) => records.get(id) ?? []);
     },
     async generate(_p: unknown, req: GenerateRequest) {
@@ -80,7 +81,7 @@ function fakeGeneration(dependencies = '{"@bufbuild/protobuf":"^2.13.0"}') {
         version: { templateVersion: 1, commitSeq: commit.seq },
       };
     },
-    async resolveVersion(t: FullName, m: FullName, v: SyntheticVersion) {
+    async resolveVersion(_p: unknown, t: FullName, m: FullName, v: SyntheticVersion) {
       const commit = commits.find((c) => c.seq === v.commitSeq);
       if (!isDemo(t, m) || !commit || v.templateVersion !== 1)
         throw missing(`version ${v.templateVersion}.${v.commitSeq}`);
@@ -94,7 +95,7 @@ function fakeGeneration(dependencies = '{"@bufbuild/protobuf":"^2.13.0"}') {
 }
 
 const modules = {
-  async getModule(name: FullName): Promise<Module> {
+  async getModule(_p: unknown, name: FullName): Promise<Module> {
     return {
       id: "m1",
       owner: name.owner,
@@ -126,12 +127,16 @@ describe("npm routes", () => {
   before(async () => {
     fake = fakeGeneration();
     app = Fastify();
-    registerNpmRoutes(app, auth, fake.service, {
-      modules,
-      scope: "protodepot",
-      publicUrl: "https://registry.example/",
-      cacheTtlMs: 0,
-    });
+    registerRegistry(
+      app,
+      auth,
+      npmRegistry(fake.service, {
+        modules,
+        scope: "protodepot",
+        publicUrl: "https://registry.example/",
+        cacheTtlMs: 0,
+      }),
+    );
     await app.ready();
   });
   after(() => app.close());

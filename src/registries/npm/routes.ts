@@ -1,14 +1,14 @@
 // Routes of the npm registry under /npm/ (`@scope:registry=http://host/npm/`): read-only, generated on demand.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyRequest } from "fastify";
 import { Code, RegistryError } from "../../core/errors.js";
-import type { AuthService } from "../../services/auth.js";
+import type { RegistryPlugin } from "../../http/registry-plugin.js";
 import type { GenerationService } from "../../services/generation.js";
 import type { ModuleService } from "../../services/modules.js";
 import { createCatalog } from "./catalog.js";
 import { createDistTagsHandler } from "./dist-tags.js";
-import { sendError } from "./errors.js";
+import { renderError } from "./errors.js";
 import { createPackumentHandler } from "./packument.js";
-import { createPingHandler, createWhoamiHandler } from "./ping.js";
+import { ping, whoami } from "./ping.js";
 import type { PackageParams } from "./request.js";
 import { createTarballHandler, type TarballParams } from "./tarball.js";
 
@@ -24,12 +24,7 @@ export interface NpmRoutesOptions {
   onBackgroundError?: (err: unknown) => void;
 }
 
-export function registerNpmRoutes(
-  app: FastifyInstance,
-  auth: AuthService,
-  generation: GenerationService,
-  opts: NpmRoutesOptions,
-): void {
+export function npmRegistry(generation: GenerationService, opts: NpmRoutesOptions): RegistryPlugin {
   const catalog = createCatalog({
     generation,
     modules: opts.modules,
@@ -37,30 +32,32 @@ export function registerNpmRoutes(
     ...(opts.cacheTtlMs !== undefined ? { cacheTtlMs: opts.cacheTtlMs } : {}),
     ...(opts.onBackgroundError ? { onBackgroundError: opts.onBackgroundError } : {}),
   });
-  const packument = createPackumentHandler(auth, catalog, opts.publicUrl);
-  const tarball = createTarballHandler(auth, catalog, generation, opts.scope);
-  const distTags = createDistTagsHandler(auth, catalog);
-
-  app.get("/npm/-/ping", createPingHandler(auth));
-  app.get("/npm/-/whoami", createWhoamiHandler(auth));
-  app.get<{ Params: PackageParams }>("/npm/-/package/:name/dist-tags", distTags);
-  app.get<{ Params: PackageParams }>("/npm/-/package/:scope/:name/dist-tags", distTags);
-  // npm asks for `@scope%2fname`; the router decodes the `%2f` into the one parameter.
-  app.get<{ Params: PackageParams }>("/npm/:name", packument);
-  app.get<{ Params: PackageParams }>("/npm/:scope/:name", packument);
-  app.get<{ Params: TarballParams }>("/npm/:scope/:name/-/:file", tarball);
-  app.get<{ Params: TarballParams }>("/npm/:name/-/:file", tarball);
-  // Everything else under /npm/ (publish, search, unknown paths) answers in npm's error format.
-  app.all("/npm/*", async (request: FastifyRequest, reply: FastifyReply) => {
-    const readOnly = request.method !== "GET" && request.method !== "HEAD";
-    return sendError(
-      reply,
-      new RegistryError(
-        readOnly ? Code.FailedPrecondition : Code.NotFound,
-        readOnly
-          ? `${request.method} is not supported: this npm registry is read-only, packages are generated from pushed modules`
-          : `no npm endpoint at ${request.url}`,
-      ),
-    );
-  });
+  const packument = createPackumentHandler(catalog, opts.publicUrl);
+  const tarball = createTarballHandler(catalog, generation, opts.scope);
+  const distTags = createDistTagsHandler(catalog);
+  return {
+    name: "npm",
+    renderError,
+    routes(app) {
+      app.get("/npm/-/ping", ping);
+      app.get("/npm/-/whoami", whoami);
+      app.get<{ Params: PackageParams }>("/npm/-/package/:name/dist-tags", distTags);
+      app.get<{ Params: PackageParams }>("/npm/-/package/:scope/:name/dist-tags", distTags);
+      // npm asks for `@scope%2fname`; the router decodes the `%2f` into the one parameter.
+      app.get<{ Params: PackageParams }>("/npm/:name", packument);
+      app.get<{ Params: PackageParams }>("/npm/:scope/:name", packument);
+      app.get<{ Params: TarballParams }>("/npm/:scope/:name/-/:file", tarball);
+      app.get<{ Params: TarballParams }>("/npm/:name/-/:file", tarball);
+      // Everything else under /npm/ (publish, search, unknown paths) answers in npm's error format.
+      app.all("/npm/*", async (request: FastifyRequest) => {
+        const readOnly = request.method !== "GET" && request.method !== "HEAD";
+        throw new RegistryError(
+          readOnly ? Code.FailedPrecondition : Code.NotFound,
+          readOnly
+            ? `${request.method} is not supported: this npm registry is read-only, packages are generated from pushed modules`
+            : `no npm endpoint at ${request.url}`,
+        );
+      });
+    },
+  };
 }

@@ -3,11 +3,8 @@ import type { Readable } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Code, RegistryError } from "../../core/errors.js";
 import { npmBareName } from "../../generate/package/npm.js";
-import { principalOf } from "../../http/principal.js";
-import type { AuthService } from "../../services/auth.js";
 import type { GenerationService } from "../../services/generation.js";
 import { type Catalog, packageParts } from "./catalog.js";
-import { sendError } from "./errors.js";
 import { type PackageParams, packageNameOf } from "./request.js";
 
 export interface TarballParams extends PackageParams {
@@ -26,37 +23,28 @@ export function tarballVersion(name: string, bare: string, file: string): string
   return file.slice(prefix.length, -".tgz".length);
 }
 
-export function createTarballHandler(
-  auth: AuthService,
-  catalog: Catalog,
-  generation: GenerationService,
-  scope: string,
-) {
+export function createTarballHandler(catalog: Catalog, generation: GenerationService, scope: string) {
   return async (request: FastifyRequest<{ Params: TarballParams }>, reply: FastifyReply) => {
+    const principal = request.principal;
+    const name = packageNameOf(request.params);
+    const version = tarballVersion(name, npmBareName(packageParts(scope, name)), request.params.file);
+    let { record } = await catalog.tarball(principal, name, version);
+    let body: Readable;
     try {
-      const principal = await principalOf(auth, request);
-      const name = packageNameOf(request.params);
-      const version = tarballVersion(name, npmBareName(packageParts(scope, name)), request.params.file);
-      let { record } = await catalog.tarball(principal, name, version);
-      let body: Readable;
-      try {
-        body = await generation.openArtifact(record);
-      } catch {
-        // A record reused from the catalog's cache whose blob was wiped since: look it up (or regenerate) afresh.
-        catalog.forget(principal, name, version);
-        ({ record } = await catalog.tarball(principal, name, version));
-        body = await generation.openArtifact(record);
-      }
-      const etag = `"${record.digest}"`;
-      // A version names one template version and one commit, and both are immutable: so are these bytes.
-      reply.header("etag", etag).header("cache-control", "public, max-age=31536000, immutable");
-      if (request.headers["if-none-match"] === etag) {
-        body.destroy();
-        return reply.code(304).send();
-      }
-      return reply.type("application/octet-stream").header("content-length", String(record.size)).send(body);
-    } catch (reason) {
-      return sendError(reply, reason);
+      body = await generation.openArtifact(record);
+    } catch {
+      // A record reused from the catalog's cache whose blob was wiped since: look it up (or regenerate) afresh.
+      catalog.forget(principal, name, version);
+      ({ record } = await catalog.tarball(principal, name, version));
+      body = await generation.openArtifact(record);
     }
+    const etag = `"${record.digest}"`;
+    // A version names one template version and one commit, and both are immutable: so are these bytes.
+    reply.header("etag", etag).header("cache-control", "public, max-age=31536000, immutable");
+    if (request.headers["if-none-match"] === etag) {
+      body.destroy();
+      return reply.code(304).send();
+    }
+    return reply.type("application/octet-stream").header("content-length", String(record.size)).send(body);
   };
 }

@@ -44,8 +44,7 @@ function wireCode(err: RegistryError): string {
 
 export const realm = 'Basic realm="protodepot"';
 
-export function sendError(reply: FastifyReply, reason: unknown): FastifyReply {
-  const err = RegistryError.from(reason);
+export function renderError(reply: FastifyReply, err: RegistryError): FastifyReply {
   const code = wireCode(err);
   let status = reasons[code] ?? httpStatus[err.code];
   if (code === "SIZE_INVALID" && err.code === Code.ResourceExhausted) status = 413;

@@ -36,7 +36,7 @@ export function createManifestPutHandler(images: ImageService, maxManifestBytes:
     const repo = repoOf(images, request);
     const principal = callerOf(request);
     // Authorize before reading the body.
-    images.requireWrite(principal, repo);
+    await images.requireWrite(principal, repo);
     const bytes = await readCapped(bodyOf(request), maxManifestBytes);
     const { digest } = await images.putManifest(
       principal,

@@ -10,13 +10,9 @@ export interface RepoParams {
   name: string;
 }
 
-/** Set by the registry's onRequest hook: every /v2/ request has an authenticated user. */
-export const principals = new WeakMap<FastifyRequest, Principal>();
-
+/** The authenticated caller (the registry's onRequest hooks refuse anonymous ones). */
 export function callerOf(request: FastifyRequest): Principal {
-  const p = principals.get(request);
-  if (!p) throw new Error("principal missing: the /v2/ onRequest hook did not run");
-  return p;
+  return request.principal;
 }
 
 export function repoOf(images: ImageService, request: FastifyRequest<{ Params: RepoParams }>): FullName {

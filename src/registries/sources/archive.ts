@@ -1,36 +1,28 @@
 // GET /{owner}/{module}/archive/{ref}.tar.gz: the files of a commit exactly as pushed.
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { parseFullName } from "../../core/names.js";
-import { principalOf } from "../../http/principal.js";
-import type { AuthService } from "../../services/auth.js";
 import type { ModuleService } from "../../services/modules.js";
-import { sendError } from "./errors.js";
 
-interface Params {
+export interface SourcesParams {
   owner: string;
   module: string;
   file: string;
 }
 
-export function createArchiveHandler(auth: AuthService, modules: ModuleService) {
-  return async (request: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
-    try {
-      await principalOf(auth, request);
-      const { owner, module, file } = request.params;
-      const name = parseFullName("module", `${owner}/${module}`);
-      const ref = file.slice(0, -".tar.gz".length);
-      const commit = await modules.resolveRef(name, ref);
-      const immutable = ref === commit.id;
-      return reply
-        .header("content-type", "application/gzip")
-        .header("content-disposition", `attachment; filename="${owner}-${module}-${commit.id}.tar.gz"`)
-        .header("etag", `"${commit.digest}"`)
-        .header("x-protodepot-commit", commit.id)
-        .header("x-protodepot-commit-seq", String(commit.seq))
-        .header("cache-control", immutable ? "public, max-age=31536000, immutable" : "no-cache")
-        .send(await modules.openSources(commit));
-    } catch (reason) {
-      return sendError(reply, reason);
-    }
+export function createArchiveHandler(modules: ModuleService) {
+  return async (request: FastifyRequest<{ Params: SourcesParams }>, reply: FastifyReply) => {
+    const { owner, module, file } = request.params;
+    const name = parseFullName("module", `${owner}/${module}`);
+    const ref = file.slice(0, -".tar.gz".length);
+    const commit = await modules.resolveRef(request.principal, name, ref);
+    const immutable = ref === commit.id;
+    return reply
+      .header("content-type", "application/gzip")
+      .header("content-disposition", `attachment; filename="${owner}-${module}-${commit.id}.tar.gz"`)
+      .header("etag", `"${commit.digest}"`)
+      .header("x-protodepot-commit", commit.id)
+      .header("x-protodepot-commit-seq", String(commit.seq))
+      .header("cache-control", immutable ? "public, max-age=31536000, immutable" : "no-cache")
+      .send(await modules.openSources(commit));
   };
 }

@@ -1,23 +1,22 @@
 // Routes of the module sources download.
-import type { FastifyInstance } from "fastify";
 import { invalidArgument } from "../../core/errors.js";
-import type { AuthService } from "../../services/auth.js";
+import type { RegistryPlugin } from "../../http/registry-plugin.js";
 import type { ModuleService } from "../../services/modules.js";
-import { createArchiveHandler } from "./archive.js";
-import { sendError } from "./errors.js";
+import { createArchiveHandler, type SourcesParams } from "./archive.js";
+import { renderError } from "./errors.js";
 
-export function registerSourceRoutes(app: FastifyInstance, auth: AuthService, modules: ModuleService): void {
-  const archive = createArchiveHandler(auth, modules);
-  app.get<{ Params: { owner: string; module: string; file: string } }>(
-    "/:owner/:module/archive/:file",
-    async (request, reply) => {
-      if (!request.params.file.endsWith(".tar.gz")) {
-        return sendError(
-          reply,
-          invalidArgument("only .tar.gz archives are served: GET …/archive/{ref}.tar.gz"),
-        );
-      }
-      return archive(request, reply);
+export function sourcesRegistry(modules: ModuleService): RegistryPlugin {
+  const archive = createArchiveHandler(modules);
+  return {
+    name: "sources",
+    renderError,
+    routes(app) {
+      app.get<{ Params: SourcesParams }>("/:owner/:module/archive/:file", async (request, reply) => {
+        if (!request.params.file.endsWith(".tar.gz")) {
+          throw invalidArgument("only .tar.gz archives are served: GET …/archive/{ref}.tar.gz");
+        }
+        return archive(request, reply);
+      });
     },
-  );
+  };
 }

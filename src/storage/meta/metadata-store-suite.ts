@@ -104,6 +104,87 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
       });
     });
 
+    describe("token lifecycle", () => {
+      it("stores expiry, revokes once, records last use and lists a user's tokens", async () => {
+        const alice = await store.createUser({ name: "alice", isAdmin: false });
+        const bob = await store.createUser({ name: "bob", isAdmin: false });
+        const a1 = await store.createToken({ userId: alice.id, hash: hex(32), note: "laptop" });
+        const a2 = await store.createToken({
+          userId: alice.id,
+          hash: hex(32),
+          note: "ci",
+          expiresAt: "2030-01-01T00:00:00.000Z",
+        });
+        await store.createToken({ userId: bob.id, hash: hex(32), note: "bob's" });
+        assert.equal(a1.expiresAt, undefined);
+        assert.equal(a2.expiresAt, "2030-01-01T00:00:00.000Z");
+        assert.deepEqual((await store.listTokens(alice.id)).map((t) => t.note).sort(), ["ci", "laptop"]);
+        assert.equal(await store.revokeToken(a1.id, "2026-01-01T00:00:00.000Z"), true);
+        assert.equal(await store.revokeToken(a1.id, "2026-01-02T00:00:00.000Z"), false);
+        assert.equal(await store.revokeToken(hex(16), "2026-01-02T00:00:00.000Z"), false);
+        await store.touchToken(a2.id, "2026-02-01T00:00:00.000Z");
+        const found = await store.findToken(a1.hash);
+        assert.equal(found?.token.revokedAt, "2026-01-01T00:00:00.000Z");
+        const touched = (await store.listTokens(alice.id)).find((t) => t.id === a2.id);
+        assert.equal(touched?.lastUsedAt, "2026-02-01T00:00:00.000Z");
+      });
+    });
+
+    describe("owners and organizations", () => {
+      it("shares one namespace between users and organizations", async () => {
+        const alice = await store.createUser({ name: "alice", isAdmin: false });
+        assert.deepEqual(await store.getOwner("alice"), { name: "alice", kind: "user" });
+        const acme = await store.createOrganization({ name: "acme", ownerUserId: alice.id });
+        assert.deepEqual(await store.getOwner("acme"), { name: "acme", kind: "organization" });
+        assert.equal(await store.getOwner("nobody"), undefined);
+        assert.deepEqual(await store.getOrganization("acme"), acme);
+        await assert.rejects(
+          store.createOrganization({ name: "alice", ownerUserId: alice.id }),
+          isCode(Code.AlreadyExists),
+        );
+        await assert.rejects(store.createUser({ name: "acme", isAdmin: false }), isCode(Code.AlreadyExists));
+        await assert.rejects(
+          store.createOrganization({ name: "acme", ownerUserId: alice.id }),
+          isCode(Code.AlreadyExists),
+        );
+        // A refused organization leaves no owner name behind.
+        assert.equal((await store.listOrganizations()).length, 1);
+      });
+
+      it("keeps members with roles, changes and removes them", async () => {
+        const alice = await store.createUser({ name: "alice", isAdmin: false });
+        const bob = await store.createUser({ name: "bob", isAdmin: false });
+        const carol = await store.createUser({ name: "carol", isAdmin: false });
+        const acme = await store.createOrganization({ name: "acme", ownerUserId: alice.id });
+        const beta = await store.createOrganization({ name: "beta", ownerUserId: bob.id });
+        await store.setMember(acme.id, bob.id, "reader");
+        await store.setMember(acme.id, bob.id, "writer");
+        assert.equal(await store.getMemberRole("acme", alice.id), "owner");
+        assert.equal(await store.getMemberRole("acme", bob.id), "writer");
+        assert.equal(await store.getMemberRole("acme", carol.id), undefined);
+        assert.equal(await store.getMemberRole("beta", alice.id), undefined);
+        assert.deepEqual(
+          (await store.listMembers(acme.id)).map((m) => [m.user.name, m.role]),
+          [
+            ["alice", "owner"],
+            ["bob", "writer"],
+          ],
+        );
+        assert.deepEqual(
+          (await store.listOrganizations(bob.id)).map((o) => o.name),
+          ["acme", "beta"],
+        );
+        assert.deepEqual(await store.listOrganizations(carol.id), []);
+        assert.equal(await store.removeMember(acme.id, bob.id), true);
+        assert.equal(await store.removeMember(acme.id, bob.id), false);
+        assert.equal(await store.getMemberRole("acme", bob.id), undefined);
+        assert.deepEqual(
+          (await store.listOrganizations(bob.id)).map((o) => o.name),
+          [beta.name],
+        );
+      });
+    });
+
     describe("modules and commits", () => {
       it("creates the module on the first push and stores the commit, its files and its label", async () => {
         const input = newCommit("acme", "payments", {
@@ -211,6 +292,52 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
         );
         assert.equal(await store.getModule("acme", "app"), undefined);
         assert.equal((await push("acme", "app")).seq, 1);
+      });
+
+      it("creates an empty module, changes visibility and lists dependents", async () => {
+        const empty = await store.createModule({
+          owner: "acme",
+          name: "empty",
+          visibility: "private",
+          defaultLabel: "main",
+        });
+        assert.equal(empty.visibility, "private");
+        assert.deepEqual(await store.getModule("acme", "empty"), empty);
+        await assert.rejects(
+          store.createModule({ owner: "acme", name: "empty", visibility: "public", defaultLabel: "main" }),
+          isCode(Code.AlreadyExists),
+        );
+        await store.setVisibility("module", empty.id, "public");
+        assert.equal((await store.getModule("acme", "empty"))?.visibility, "public");
+
+        const base = await push("acme", "base");
+        const app = await push("acme", "app", {
+          deps: [{ commitId: base.id, direct: true }],
+        });
+        await push("other", "tool", {
+          deps: [
+            { commitId: app.id, direct: true },
+            { commitId: base.id, direct: false },
+          ],
+        });
+        const baseModule = await store.getModule("acme", "base");
+        const appModule = await store.getModule("acme", "app");
+        assert.ok(baseModule && appModule);
+        assert.deepEqual(
+          (await store.listDependents(baseModule.id)).map((m) => `${m.owner}/${m.name}`),
+          ["acme/app", "other/tool"],
+        );
+        assert.deepEqual(
+          (await store.listDependents(appModule.id)).map((m) => `${m.owner}/${m.name}`),
+          ["other/tool"],
+        );
+        const toolModule = await store.getModule("other", "tool");
+        assert.ok(toolModule);
+        assert.deepEqual(
+          (await store.listDependencies(toolModule.id)).map((m) => `${m.owner}/${m.name}`),
+          ["acme/app", "acme/base"],
+        );
+        assert.deepEqual(await store.listDependencies(baseModule.id), []);
       });
 
       it("pages commits newest first", async () => {

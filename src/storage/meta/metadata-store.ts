@@ -6,9 +6,13 @@ import type {
   CommitDep,
   CommitFile,
   Label,
+  Member,
   Module,
+  Organization,
+  Owner,
   Plugin,
   PluginVersion,
+  Role,
   Template,
   TemplateVersion,
   TokenRecord,
@@ -37,6 +41,14 @@ export interface InsertCommitResult {
   created: boolean;
 }
 
+export interface NewToken {
+  userId: string;
+  hash: string;
+  note: string;
+  /** ISO instant after which the token stops working; absent: never expires. */
+  expiresAt?: string;
+}
+
 export interface Page {
   limit: number;
   /** Return commits with seq strictly below this (newest-first paging). */
@@ -49,14 +61,45 @@ export interface MetadataStore {
   getUserByName(name: string): Promise<User | undefined>;
   getUserById(id: string): Promise<User | undefined>;
   listUsers(): Promise<User[]>;
-  createToken(input: { userId: string; hash: string; note: string }): Promise<TokenRecord>;
-  /** Looks a token up by the hex sha256 of its secret. */
+  createToken(input: NewToken): Promise<TokenRecord>;
+  /** Looks a token up by the hex sha256 of its secret, revoked and expired ones included (the caller decides). */
   findToken(hash: string): Promise<{ token: TokenRecord; user: User } | undefined>;
+  /** A user's tokens, oldest first. */
+  listTokens(userId: string): Promise<TokenRecord[]>;
+  /** False when there is no such token or it was already revoked. */
+  revokeToken(id: string, at: string): Promise<boolean>;
+  touchToken(id: string, at: string): Promise<void>;
+
+  // Owners (one namespace for users and organizations) and organization members.
+  getOwner(name: string): Promise<Owner | undefined>;
+  /** Claims the owner name and makes `ownerUserId` the organization's first member, role owner, in one transaction. */
+  createOrganization(input: { name: string; ownerUserId: string }): Promise<Organization>;
+  getOrganization(name: string): Promise<Organization | undefined>;
+  /** All organizations, or those `memberUserId` belongs to, by name. */
+  listOrganizations(memberUserId?: string): Promise<Organization[]>;
+  /** Adds the member or changes its role. */
+  setMember(orgId: string, userId: string, role: Role): Promise<void>;
+  removeMember(orgId: string, userId: string): Promise<boolean>;
+  /** By user name. */
+  listMembers(orgId: string): Promise<Member[]>;
+  getMemberRole(orgName: string, userId: string): Promise<Role | undefined>;
 
   // Modules, commits, labels.
   getModule(owner: string, name: string): Promise<Module | undefined>;
   /** All modules, or those of one owner, ordered by owner then name. */
   listModules(owner?: string): Promise<Module[]>;
+  /** AlreadyExists when the module exists. */
+  createModule(input: {
+    owner: string;
+    name: string;
+    visibility: Visibility;
+    defaultLabel: string;
+  }): Promise<Module>;
+  setVisibility(kind: "module" | "plugin" | "template", id: string, visibility: Visibility): Promise<void>;
+  /** Modules with at least one commit that depends on a commit of this module, by owner and name. */
+  listDependents(moduleId: string): Promise<Module[]>;
+  /** Modules that at least one commit of this module depends on (directly or transitively), by owner and name. */
+  listDependencies(moduleId: string): Promise<Module[]>;
   /**
    * In one transaction: creates the module if absent (default label = `label`), compares the label's head
    * (digest and deps) and returns it unchanged when identical, otherwise allocates the next seq, inserts the

@@ -8,9 +8,14 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+/** `opts.stdin` is written to the CLI's standard input (which is then closed); without it stdin is empty. */
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  opts: { stdin?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       [cliPath, ...args],
       { cwd: repoRoot, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 },
@@ -19,12 +24,17 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
         resolve({ code, stdout, stderr });
       },
     );
+    child.stdin?.end(opts.stdin ?? "");
   });
 }
 
 /** Throws with the CLI's output when it fails, so a broken step names itself. */
-export async function cliOk(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const res = await runCli(args, env);
+export async function cliOk(
+  args: string[],
+  env: Record<string, string> = {},
+  opts: { stdin?: string } = {},
+): Promise<CliResult> {
+  const res = await runCli(args, env, opts);
   if (res.code !== 0)
     throw new Error(`protodepot ${args.join(" ")} exited ${res.code}:\n${res.stderr}${res.stdout}`);
   return res;

@@ -12,27 +12,35 @@ export interface NpmProject {
 }
 
 /**
- * A fresh project in `dir` whose `.npmrc` sends `@scope` to the registry (with a token, as `npm login` would
- * write it) and everything else to the default registry. The cache and user config live beside it.
+ * A fresh project in `dir`. With `registry` and `scope`, its `.npmrc` sends `@scope` to the registry (with a token,
+ * as `npm login` would write it) and everything else to the default registry; `userconfig` names the user config
+ * npm reads instead of an empty one beside the project (as `login --npmrc FILE` writes it). The cache lives beside.
  */
 export async function createNpmProject(opts: {
   dir: string;
-  registry: string;
-  scope: string;
+  registry?: string;
+  scope?: string;
   token?: string;
+  userconfig?: string;
+  env?: Record<string, string>;
 }): Promise<NpmProject> {
   await mkdir(opts.dir, { recursive: true });
-  const registry = opts.registry.endsWith("/") ? opts.registry : `${opts.registry}/`;
-  const hostPath = registry.replace(/^https?:/, "");
-  const lines = [`@${opts.scope}:registry=${registry}`];
-  if (opts.token) lines.push(`${hostPath}:_authToken=${opts.token}`);
-  await writeFile(join(opts.dir, ".npmrc"), `${lines.join("\n")}\n`);
+  if (opts.registry !== undefined && opts.scope !== undefined) {
+    const registry = opts.registry.endsWith("/") ? opts.registry : `${opts.registry}/`;
+    const hostPath = registry.replace(/^https?:/, "");
+    const lines = [`@${opts.scope}:registry=${registry}`];
+    if (opts.token) lines.push(`${hostPath}:_authToken=${opts.token}`);
+    await writeFile(join(opts.dir, ".npmrc"), `${lines.join("\n")}\n`);
+  }
   await writeFile(
     join(opts.dir, "package.json"),
     `${JSON.stringify({ name: "consumer", private: true, type: "module" }, null, 2)}\n`,
   );
-  const userConfig = join(opts.dir, "..", "npm-userconfig");
-  await writeFile(userConfig, "");
+  let userConfig = opts.userconfig;
+  if (userConfig === undefined) {
+    userConfig = join(opts.dir, "..", "npm-userconfig");
+    await writeFile(userConfig, "");
+  }
   // Under `npm test` the outer npm exports its whole configuration as npm_config_* variables (e.g. a user's
   // omit-lockfile-registry-resolved): the consumer's npm must not inherit them.
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
@@ -44,6 +52,7 @@ export async function createNpmProject(opts: {
     npm_config_fund: "false",
     npm_config_update_notifier: "false",
     npm_config_loglevel: "warn",
+    ...opts.env,
   };
   const tryNpm = (args: string[]) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {

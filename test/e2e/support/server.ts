@@ -27,10 +27,30 @@ export async function makeDataDir(
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
+/** Calls one method of the management API as JSON (Connect speaks JSON over POST, as curl users send it). */
+export async function callApi(
+  url: string,
+  method: string,
+  body: unknown,
+  /** undefined: anonymous. */
+  token: string | undefined,
+): Promise<Response> {
+  return fetch(`${url}/protodepot.v1.${method}`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+}
+
 export async function startTestServer(opts: {
   dataDir: string;
   env?: Record<string, string>;
   args?: string[];
+  /** Organizations the admin creates right after start (things can only be created under existing owners). */
+  orgs?: string[];
 }): Promise<TestServer> {
   const child = spawn(
     process.execPath,
@@ -60,6 +80,11 @@ export async function startTestServer(opts: {
       reject(new Error(`server exited with ${code} before listening:\n${out}`));
     });
   });
+  for (const name of opts.orgs ?? []) {
+    const res = await callApi(url, "OrganizationService/CreateOrganization", { name }, adminToken);
+    const text = await res.text();
+    if (!res.ok && !text.includes("already taken")) throw new Error(`creating organization ${name}: ${text}`);
+  }
   return {
     url,
     dataDir: opts.dataDir,

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file protodepot/v1/module.proto.
  */
 export const file_protodepot_v1_module: GenFile = /*@__PURE__*/
-  fileDesc("Chpwcm90b2RlcG90L3YxL21vZHVsZS5wcm90bxINcHJvdG9kZXBvdC52MSIlCgRGaWxlEgwKBHBhdGgYASABKAkSDwoHY29udGVudBgCIAEoDCJxCgZNb2R1bGUSCgoCaWQYASABKAkSDQoFb3duZXIYAiABKAkSDAoEbmFtZRgDIAEoCRISCgp2aXNpYmlsaXR5GAQgASgJEhUKDWRlZmF1bHRfbGFiZWwYBSABKAkSEwoLY3JlYXRlX3RpbWUYBiABKAkioQEKBkNvbW1pdBIKCgJpZBgBIAEoCRINCgVvd25lchgCIAEoCRIOCgZtb2R1bGUYAyABKAkSCwoDc2VxGAQgASgEEg4KBmRpZ2VzdBgFIAEoCRISCgpjcmVhdGVkX2J5GAYgASgJEhMKC2NyZWF0ZV90aW1lGAcgASgJEiYKBGRlcHMYCCADKAsyGC5wcm90b2RlcG90LnYxLkNvbW1pdERlcCJaCglDb21taXREZXASEQoJY29tbWl0X2lkGAEgASgJEg0KBW93bmVyGAIgASgJEg4KBm1vZHVsZRgDIAEoCRILCgNzZXEYBCABKAQSDgoGZGlyZWN0GAUgASgIIlAKC1B1c2hSZXF1ZXN0Eg4KBm1vZHVsZRgBIAEoCRIiCgVmaWxlcxgCIAMoCzITLnByb3RvZGVwb3QudjEuRmlsZRINCgVsYWJlbBgDIAEoCSJGCgxQdXNoUmVzcG9uc2USJQoGY29tbWl0GAEgASgLMhUucHJvdG9kZXBvdC52MS5Db21taXQSDwoHY3JlYXRlZBgCIAEoCCIjChJMaXN0TW9kdWxlc1JlcXVlc3QSDQoFb3duZXIYASABKAkiPQoTTGlzdE1vZHVsZXNSZXNwb25zZRImCgdtb2R1bGVzGAEgAygLMhUucHJvdG9kZXBvdC52MS5Nb2R1bGUiSwoSTGlzdENvbW1pdHNSZXF1ZXN0Eg4KBm1vZHVsZRgBIAEoCRIRCglwYWdlX3NpemUYAiABKA0SEgoKcGFnZV90b2tlbhgDIAEoCSJWChNMaXN0Q29tbWl0c1Jlc3BvbnNlEiYKB2NvbW1pdHMYASADKAsyFS5wcm90b2RlcG90LnYxLkNvbW1pdBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiLwoQR2V0Q29tbWl0UmVxdWVzdBIOCgZtb2R1bGUYASABKAkSCwoDcmVmGAIgASgJIjoKEUdldENvbW1pdFJlc3BvbnNlEiUKBmNvbW1pdBgBIAEoCzIVLnByb3RvZGVwb3QudjEuQ29tbWl0IjUKFkxpc3RDb21taXRGaWxlc1JlcXVlc3QSDgoGbW9kdWxlGAEgASgJEgsKA3JlZhgCIAEoCSI2CghGaWxlSW5mbxIMCgRwYXRoGAEgASgJEgwKBHNpemUYAiABKAQSDgoGc2hhMjU2GAMgASgJImgKF0xpc3RDb21taXRGaWxlc1Jlc3BvbnNlEiUKBmNvbW1pdBgBIAEoCzIVLnByb3RvZGVwb3QudjEuQ29tbWl0EiYKBWZpbGVzGAIgAygLMhcucHJvdG9kZXBvdC52MS5GaWxlSW5mbyJRCgVMYWJlbBIMCgRuYW1lGAEgASgJEhEKCWNvbW1pdF9pZBgCIAEoCRISCgpjb21taXRfc2VxGAMgASgEEhMKC3VwZGF0ZV90aW1lGAQgASgJIiMKEUxpc3RMYWJlbHNSZXF1ZXN0Eg4KBm1vZHVsZRgBIAEoCSI6ChJMaXN0TGFiZWxzUmVzcG9uc2USJAoGbGFiZWxzGAEgAygLMhQucHJvdG9kZXBvdC52MS5MYWJlbCI9Cg9TZXRMYWJlbFJlcXVlc3QSDgoGbW9kdWxlGAEgASgJEg0KBWxhYmVsGAIgASgJEgsKA3JlZhgDIAEoCSI3ChBTZXRMYWJlbFJlc3BvbnNlEiMKBWxhYmVsGAEgASgLMhQucHJvdG9kZXBvdC52MS5MYWJlbDKfBQoNTW9kdWxlU2VydmljZRI/CgRQdXNoEhoucHJvdG9kZXBvdC52MS5QdXNoUmVxdWVzdBobLnByb3RvZGVwb3QudjEuUHVzaFJlc3BvbnNlElQKC0xpc3RNb2R1bGVzEiEucHJvdG9kZXBvdC52MS5MaXN0TW9kdWxlc1JlcXVlc3QaIi5wcm90b2RlcG90LnYxLkxpc3RNb2R1bGVzUmVzcG9uc2USVAoLTGlzdENvbW1pdHMSIS5wcm90b2RlcG90LnYxLkxpc3RDb21taXRzUmVxdWVzdBoiLnByb3RvZGVwb3QudjEuTGlzdENvbW1pdHNSZXNwb25zZRJOCglHZXRDb21taXQSHy5wcm90b2RlcG90LnYxLkdldENvbW1pdFJlcXVlc3QaIC5wcm90b2RlcG90LnYxLkdldENvbW1pdFJlc3BvbnNlEmAKD0xpc3RDb21taXRGaWxlcxIlLnByb3RvZGVwb3QudjEuTGlzdENvbW1pdEZpbGVzUmVxdWVzdBomLnByb3RvZGVwb3QudjEuTGlzdENvbW1pdEZpbGVzUmVzcG9uc2USUQoKTGlzdExhYmVscxIgLnByb3RvZGVwb3QudjEuTGlzdExhYmVsc1JlcXVlc3QaIS5wcm90b2RlcG90LnYxLkxpc3RMYWJlbHNSZXNwb25zZRJOCgtDcmVhdGVMYWJlbBIeLnByb3RvZGVwb3QudjEuU2V0TGFiZWxSZXF1ZXN0Gh8ucHJvdG9kZXBvdC52MS5TZXRMYWJlbFJlc3BvbnNlEkwKCU1vdmVMYWJlbBIeLnByb3RvZGVwb3QudjEuU2V0TGFiZWxSZXF1ZXN0Gh8ucHJvdG9kZXBvdC52MS5TZXRMYWJlbFJlc3BvbnNlYgZwcm90bzM");
+  fileDesc("Chpwcm90b2RlcG90L3YxL21vZHVsZS5wcm90bxINcHJvdG9kZXBvdC52MSIlCgRGaWxlEgwKBHBhdGgYASABKAkSDwoHY29udGVudBgCIAEoDCJxCgZNb2R1bGUSCgoCaWQYASABKAkSDQoFb3duZXIYAiABKAkSDAoEbmFtZRgDIAEoCRISCgp2aXNpYmlsaXR5GAQgASgJEhUKDWRlZmF1bHRfbGFiZWwYBSABKAkSEwoLY3JlYXRlX3RpbWUYBiABKAkioQEKBkNvbW1pdBIKCgJpZBgBIAEoCRINCgVvd25lchgCIAEoCRIOCgZtb2R1bGUYAyABKAkSCwoDc2VxGAQgASgEEg4KBmRpZ2VzdBgFIAEoCRISCgpjcmVhdGVkX2J5GAYgASgJEhMKC2NyZWF0ZV90aW1lGAcgASgJEiYKBGRlcHMYCCADKAsyGC5wcm90b2RlcG90LnYxLkNvbW1pdERlcCJaCglDb21taXREZXASEQoJY29tbWl0X2lkGAEgASgJEg0KBW93bmVyGAIgASgJEg4KBm1vZHVsZRgDIAEoCRILCgNzZXEYBCABKAQSDgoGZGlyZWN0GAUgASgIImQKC1B1c2hSZXF1ZXN0Eg4KBm1vZHVsZRgBIAEoCRIiCgVmaWxlcxgCIAMoCzITLnByb3RvZGVwb3QudjEuRmlsZRINCgVsYWJlbBgDIAEoCRISCgp2aXNpYmlsaXR5GAQgASgJIkYKDFB1c2hSZXNwb25zZRIlCgZjb21taXQYASABKAsyFS5wcm90b2RlcG90LnYxLkNvbW1pdBIPCgdjcmVhdGVkGAIgASgIIiMKEkxpc3RNb2R1bGVzUmVxdWVzdBINCgVvd25lchgBIAEoCSI9ChNMaXN0TW9kdWxlc1Jlc3BvbnNlEiYKB21vZHVsZXMYASADKAsyFS5wcm90b2RlcG90LnYxLk1vZHVsZSJLChJMaXN0Q29tbWl0c1JlcXVlc3QSDgoGbW9kdWxlGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoDRISCgpwYWdlX3Rva2VuGAMgASgJIlYKE0xpc3RDb21taXRzUmVzcG9uc2USJgoHY29tbWl0cxgBIAMoCzIVLnByb3RvZGVwb3QudjEuQ29tbWl0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIvChBHZXRDb21taXRSZXF1ZXN0Eg4KBm1vZHVsZRgBIAEoCRILCgNyZWYYAiABKAkiOgoRR2V0Q29tbWl0UmVzcG9uc2USJQoGY29tbWl0GAEgASgLMhUucHJvdG9kZXBvdC52MS5Db21taXQiNQoWTGlzdENvbW1pdEZpbGVzUmVxdWVzdBIOCgZtb2R1bGUYASABKAkSCwoDcmVmGAIgASgJIjYKCEZpbGVJbmZvEgwKBHBhdGgYASABKAkSDAoEc2l6ZRgCIAEoBBIOCgZzaGEyNTYYAyABKAkiaAoXTGlzdENvbW1pdEZpbGVzUmVzcG9uc2USJQoGY29tbWl0GAEgASgLMhUucHJvdG9kZXBvdC52MS5Db21taXQSJgoFZmlsZXMYAiADKAsyFy5wcm90b2RlcG90LnYxLkZpbGVJbmZvIlEKBUxhYmVsEgwKBG5hbWUYASABKAkSEQoJY29tbWl0X2lkGAIgASgJEhIKCmNvbW1pdF9zZXEYAyABKAQSEwoLdXBkYXRlX3RpbWUYBCABKAkiIwoRTGlzdExhYmVsc1JlcXVlc3QSDgoGbW9kdWxlGAEgASgJIjoKEkxpc3RMYWJlbHNSZXNwb25zZRIkCgZsYWJlbHMYASADKAsyFC5wcm90b2RlcG90LnYxLkxhYmVsIj0KD1NldExhYmVsUmVxdWVzdBIOCgZtb2R1bGUYASABKAkSDQoFbGFiZWwYAiABKAkSCwoDcmVmGAMgASgJIjcKEFNldExhYmVsUmVzcG9uc2USIwoFbGFiZWwYASABKAsyFC5wcm90b2RlcG90LnYxLkxhYmVsIlAKE0NyZWF0ZU1vZHVsZVJlcXVlc3QSDgoGbW9kdWxlGAEgASgJEhIKCnZpc2liaWxpdHkYAiABKAkSFQoNZGVmYXVsdF9sYWJlbBgDIAEoCSI9ChRDcmVhdGVNb2R1bGVSZXNwb25zZRIlCgZtb2R1bGUYASABKAsyFS5wcm90b2RlcG90LnYxLk1vZHVsZSI5ChNVcGRhdGVNb2R1bGVSZXF1ZXN0Eg4KBm1vZHVsZRgBIAEoCRISCgp2aXNpYmlsaXR5GAIgASgJIj0KFFVwZGF0ZU1vZHVsZVJlc3BvbnNlEiUKBm1vZHVsZRgBIAEoCzIVLnByb3RvZGVwb3QudjEuTW9kdWxlMtEGCg1Nb2R1bGVTZXJ2aWNlEj8KBFB1c2gSGi5wcm90b2RlcG90LnYxLlB1c2hSZXF1ZXN0GhsucHJvdG9kZXBvdC52MS5QdXNoUmVzcG9uc2USVAoLTGlzdE1vZHVsZXMSIS5wcm90b2RlcG90LnYxLkxpc3RNb2R1bGVzUmVxdWVzdBoiLnByb3RvZGVwb3QudjEuTGlzdE1vZHVsZXNSZXNwb25zZRJXCgxDcmVhdGVNb2R1bGUSIi5wcm90b2RlcG90LnYxLkNyZWF0ZU1vZHVsZVJlcXVlc3QaIy5wcm90b2RlcG90LnYxLkNyZWF0ZU1vZHVsZVJlc3BvbnNlElcKDFVwZGF0ZU1vZHVsZRIiLnByb3RvZGVwb3QudjEuVXBkYXRlTW9kdWxlUmVxdWVzdBojLnByb3RvZGVwb3QudjEuVXBkYXRlTW9kdWxlUmVzcG9uc2USVAoLTGlzdENvbW1pdHMSIS5wcm90b2RlcG90LnYxLkxpc3RDb21taXRzUmVxdWVzdBoiLnByb3RvZGVwb3QudjEuTGlzdENvbW1pdHNSZXNwb25zZRJOCglHZXRDb21taXQSHy5wcm90b2RlcG90LnYxLkdldENvbW1pdFJlcXVlc3QaIC5wcm90b2RlcG90LnYxLkdldENvbW1pdFJlc3BvbnNlEmAKD0xpc3RDb21taXRGaWxlcxIlLnByb3RvZGVwb3QudjEuTGlzdENvbW1pdEZpbGVzUmVxdWVzdBomLnByb3RvZGVwb3QudjEuTGlzdENvbW1pdEZpbGVzUmVzcG9uc2USUQoKTGlzdExhYmVscxIgLnByb3RvZGVwb3QudjEuTGlzdExhYmVsc1JlcXVlc3QaIS5wcm90b2RlcG90LnYxLkxpc3RMYWJlbHNSZXNwb25zZRJOCgtDcmVhdGVMYWJlbBIeLnByb3RvZGVwb3QudjEuU2V0TGFiZWxSZXF1ZXN0Gh8ucHJvdG9kZXBvdC52MS5TZXRMYWJlbFJlc3BvbnNlEkwKCU1vdmVMYWJlbBIeLnByb3RvZGVwb3QudjEuU2V0TGFiZWxSZXF1ZXN0Gh8ucHJvdG9kZXBvdC52MS5TZXRMYWJlbFJlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message protodepot.v1.File
@@ -189,6 +189,13 @@ export type PushRequest = Message<"protodepot.v1.PushRequest"> & {
    * @generated from field: string label = 3;
    */
   label: string;
+
+  /**
+   * "public" or "private", used when the push creates the module; empty: the server's default.
+   *
+   * @generated from field: string visibility = 4;
+   */
+  visibility: string;
 };
 
 /**
@@ -538,6 +545,99 @@ export const SetLabelResponseSchema: GenMessage<SetLabelResponse> = /*@__PURE__*
   messageDesc(file_protodepot_v1_module, 19);
 
 /**
+ * @generated from message protodepot.v1.CreateModuleRequest
+ */
+export type CreateModuleRequest = Message<"protodepot.v1.CreateModuleRequest"> & {
+  /**
+   * OWNER/NAME
+   *
+   * @generated from field: string module = 1;
+   */
+  module: string;
+
+  /**
+   * "public" or "private"; empty: the server's default (config defaults.visibility).
+   *
+   * @generated from field: string visibility = 2;
+   */
+  visibility: string;
+
+  /**
+   * Defaults to "main".
+   *
+   * @generated from field: string default_label = 3;
+   */
+  defaultLabel: string;
+};
+
+/**
+ * Describes the message protodepot.v1.CreateModuleRequest.
+ * Use `create(CreateModuleRequestSchema)` to create a new message.
+ */
+export const CreateModuleRequestSchema: GenMessage<CreateModuleRequest> = /*@__PURE__*/
+  messageDesc(file_protodepot_v1_module, 20);
+
+/**
+ * @generated from message protodepot.v1.CreateModuleResponse
+ */
+export type CreateModuleResponse = Message<"protodepot.v1.CreateModuleResponse"> & {
+  /**
+   * @generated from field: protodepot.v1.Module module = 1;
+   */
+  module?: Module | undefined;
+};
+
+/**
+ * Describes the message protodepot.v1.CreateModuleResponse.
+ * Use `create(CreateModuleResponseSchema)` to create a new message.
+ */
+export const CreateModuleResponseSchema: GenMessage<CreateModuleResponse> = /*@__PURE__*/
+  messageDesc(file_protodepot_v1_module, 21);
+
+/**
+ * @generated from message protodepot.v1.UpdateModuleRequest
+ */
+export type UpdateModuleRequest = Message<"protodepot.v1.UpdateModuleRequest"> & {
+  /**
+   * OWNER/NAME
+   *
+   * @generated from field: string module = 1;
+   */
+  module: string;
+
+  /**
+   * "public" or "private"; empty leaves it unchanged.
+   *
+   * @generated from field: string visibility = 2;
+   */
+  visibility: string;
+};
+
+/**
+ * Describes the message protodepot.v1.UpdateModuleRequest.
+ * Use `create(UpdateModuleRequestSchema)` to create a new message.
+ */
+export const UpdateModuleRequestSchema: GenMessage<UpdateModuleRequest> = /*@__PURE__*/
+  messageDesc(file_protodepot_v1_module, 22);
+
+/**
+ * @generated from message protodepot.v1.UpdateModuleResponse
+ */
+export type UpdateModuleResponse = Message<"protodepot.v1.UpdateModuleResponse"> & {
+  /**
+   * @generated from field: protodepot.v1.Module module = 1;
+   */
+  module?: Module | undefined;
+};
+
+/**
+ * Describes the message protodepot.v1.UpdateModuleResponse.
+ * Use `create(UpdateModuleResponseSchema)` to create a new message.
+ */
+export const UpdateModuleResponseSchema: GenMessage<UpdateModuleResponse> = /*@__PURE__*/
+  messageDesc(file_protodepot_v1_module, 23);
+
+/**
  * Modules, their commits and labels.
  *
  * @generated from service protodepot.v1.ModuleService
@@ -560,6 +660,26 @@ export const ModuleService: GenService<{
     methodKind: "unary";
     input: typeof ListModulesRequestSchema;
     output: typeof ListModulesResponseSchema;
+  },
+  /**
+   * Creates a module without commits, to choose its visibility and default label before the first push.
+   *
+   * @generated from rpc protodepot.v1.ModuleService.CreateModule
+   */
+  createModule: {
+    methodKind: "unary";
+    input: typeof CreateModuleRequestSchema;
+    output: typeof CreateModuleResponseSchema;
+  },
+  /**
+   * Changes a module's visibility; public modules never depend on private ones, in either direction of the change.
+   *
+   * @generated from rpc protodepot.v1.ModuleService.UpdateModule
+   */
+  updateModule: {
+    methodKind: "unary";
+    input: typeof UpdateModuleRequestSchema;
+    output: typeof UpdateModuleResponseSchema;
   },
   /**
    * Newest first.

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file protodepot/v1/plugin.proto.
  */
 export const file_protodepot_v1_plugin: GenFile = /*@__PURE__*/
-  fileDesc("Chpwcm90b2RlcG90L3YxL3BsdWdpbi5wcm90bxINcHJvdG9kZXBvdC52MSJaCgZQbHVnaW4SCgoCaWQYASABKAkSDQoFb3duZXIYAiABKAkSDAoEbmFtZRgDIAEoCRISCgp2aXNpYmlsaXR5GAQgASgJEhMKC2NyZWF0ZV90aW1lGAUgASgJIjMKEEdvUnVudGltZUxpYnJhcnkSDgoGbW9kdWxlGAEgASgJEg8KB3ZlcnNpb24YAiABKAkiNQoRTnBtUnVudGltZUxpYnJhcnkSDwoHcGFja2FnZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJIm4KEFJ1bnRpbWVMaWJyYXJpZXMSKwoCZ28YASADKAsyHy5wcm90b2RlcG90LnYxLkdvUnVudGltZUxpYnJhcnkSLQoDbnBtGAIgAygLMiAucHJvdG9kZXBvdC52MS5OcG1SdW50aW1lTGlicmFyeSLUAQoNUGx1Z2luVmVyc2lvbhINCgVvd25lchgBIAEoCRIMCgRuYW1lGAIgASgJEg8KB3ZlcnNpb24YAyABKAkSDwoHY29tbWFuZBgEIAMoCRI6ChFydW50aW1lX2xpYnJhcmllcxgFIAEoCzIfLnByb3RvZGVwb3QudjEuUnVudGltZUxpYnJhcmllcxITCgtjcmVhdGVfdGltZRgGIAEoCRIdChVyZWdpc3RyeV9vcHRpb25zX2pzb24YByABKAkSFAoMaW1hZ2VfZGlnZXN0GAggASgJIjkKE0NyZWF0ZVBsdWdpblJlcXVlc3QSDgoGcGx1Z2luGAEgASgJEhIKCnZpc2liaWxpdHkYAiABKAkiPQoUQ3JlYXRlUGx1Z2luUmVzcG9uc2USJQoGcGx1Z2luGAEgASgLMhUucHJvdG9kZXBvdC52MS5QbHVnaW4iIwoSTGlzdFBsdWdpbnNSZXF1ZXN0Eg0KBW93bmVyGAEgASgJIj0KE0xpc3RQbHVnaW5zUmVzcG9uc2USJgoHcGx1Z2lucxgBIAMoCzIVLnByb3RvZGVwb3QudjEuUGx1Z2luIqkBChpDcmVhdGVQbHVnaW5WZXJzaW9uUmVxdWVzdBIOCgZwbHVnaW4YASABKAkSDwoHdmVyc2lvbhgCIAEoCRIPCgdjb21tYW5kGAMgAygJEjoKEXJ1bnRpbWVfbGlicmFyaWVzGAQgASgLMh8ucHJvdG9kZXBvdC52MS5SdW50aW1lTGlicmFyaWVzEh0KFXJlZ2lzdHJ5X29wdGlvbnNfanNvbhgFIAEoCSJTChtDcmVhdGVQbHVnaW5WZXJzaW9uUmVzcG9uc2USNAoOcGx1Z2luX3ZlcnNpb24YASABKAsyHC5wcm90b2RlcG90LnYxLlBsdWdpblZlcnNpb24iKwoZTGlzdFBsdWdpblZlcnNpb25zUmVxdWVzdBIOCgZwbHVnaW4YASABKAkiUwoaTGlzdFBsdWdpblZlcnNpb25zUmVzcG9uc2USNQoPcGx1Z2luX3ZlcnNpb25zGAEgAygLMhwucHJvdG9kZXBvdC52MS5QbHVnaW5WZXJzaW9uMpcDCg1QbHVnaW5TZXJ2aWNlElcKDENyZWF0ZVBsdWdpbhIiLnByb3RvZGVwb3QudjEuQ3JlYXRlUGx1Z2luUmVxdWVzdBojLnByb3RvZGVwb3QudjEuQ3JlYXRlUGx1Z2luUmVzcG9uc2USVAoLTGlzdFBsdWdpbnMSIS5wcm90b2RlcG90LnYxLkxpc3RQbHVnaW5zUmVxdWVzdBoiLnByb3RvZGVwb3QudjEuTGlzdFBsdWdpbnNSZXNwb25zZRJsChNDcmVhdGVQbHVnaW5WZXJzaW9uEikucHJvdG9kZXBvdC52MS5DcmVhdGVQbHVnaW5WZXJzaW9uUmVxdWVzdBoqLnByb3RvZGVwb3QudjEuQ3JlYXRlUGx1Z2luVmVyc2lvblJlc3BvbnNlEmkKEkxpc3RQbHVnaW5WZXJzaW9ucxIoLnByb3RvZGVwb3QudjEuTGlzdFBsdWdpblZlcnNpb25zUmVxdWVzdBopLnByb3RvZGVwb3QudjEuTGlzdFBsdWdpblZlcnNpb25zUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("Chpwcm90b2RlcG90L3YxL3BsdWdpbi5wcm90bxINcHJvdG9kZXBvdC52MSJaCgZQbHVnaW4SCgoCaWQYASABKAkSDQoFb3duZXIYAiABKAkSDAoEbmFtZRgDIAEoCRISCgp2aXNpYmlsaXR5GAQgASgJEhMKC2NyZWF0ZV90aW1lGAUgASgJIjMKEEdvUnVudGltZUxpYnJhcnkSDgoGbW9kdWxlGAEgASgJEg8KB3ZlcnNpb24YAiABKAkiNQoRTnBtUnVudGltZUxpYnJhcnkSDwoHcGFja2FnZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJIm4KEFJ1bnRpbWVMaWJyYXJpZXMSKwoCZ28YASADKAsyHy5wcm90b2RlcG90LnYxLkdvUnVudGltZUxpYnJhcnkSLQoDbnBtGAIgAygLMiAucHJvdG9kZXBvdC52MS5OcG1SdW50aW1lTGlicmFyeSLUAQoNUGx1Z2luVmVyc2lvbhINCgVvd25lchgBIAEoCRIMCgRuYW1lGAIgASgJEg8KB3ZlcnNpb24YAyABKAkSDwoHY29tbWFuZBgEIAMoCRI6ChFydW50aW1lX2xpYnJhcmllcxgFIAEoCzIfLnByb3RvZGVwb3QudjEuUnVudGltZUxpYnJhcmllcxITCgtjcmVhdGVfdGltZRgGIAEoCRIdChVyZWdpc3RyeV9vcHRpb25zX2pzb24YByABKAkSFAoMaW1hZ2VfZGlnZXN0GAggASgJIjkKE0NyZWF0ZVBsdWdpblJlcXVlc3QSDgoGcGx1Z2luGAEgASgJEhIKCnZpc2liaWxpdHkYAiABKAkiPQoUQ3JlYXRlUGx1Z2luUmVzcG9uc2USJQoGcGx1Z2luGAEgASgLMhUucHJvdG9kZXBvdC52MS5QbHVnaW4iIwoSTGlzdFBsdWdpbnNSZXF1ZXN0Eg0KBW93bmVyGAEgASgJIj0KE0xpc3RQbHVnaW5zUmVzcG9uc2USJgoHcGx1Z2lucxgBIAMoCzIVLnByb3RvZGVwb3QudjEuUGx1Z2luIqkBChpDcmVhdGVQbHVnaW5WZXJzaW9uUmVxdWVzdBIOCgZwbHVnaW4YASABKAkSDwoHdmVyc2lvbhgCIAEoCRIPCgdjb21tYW5kGAMgAygJEjoKEXJ1bnRpbWVfbGlicmFyaWVzGAQgASgLMh8ucHJvdG9kZXBvdC52MS5SdW50aW1lTGlicmFyaWVzEh0KFXJlZ2lzdHJ5X29wdGlvbnNfanNvbhgFIAEoCSJTChtDcmVhdGVQbHVnaW5WZXJzaW9uUmVzcG9uc2USNAoOcGx1Z2luX3ZlcnNpb24YASABKAsyHC5wcm90b2RlcG90LnYxLlBsdWdpblZlcnNpb24iKwoZTGlzdFBsdWdpblZlcnNpb25zUmVxdWVzdBIOCgZwbHVnaW4YASABKAkiUwoaTGlzdFBsdWdpblZlcnNpb25zUmVzcG9uc2USNQoPcGx1Z2luX3ZlcnNpb25zGAEgAygLMhwucHJvdG9kZXBvdC52MS5QbHVnaW5WZXJzaW9uIjkKE1VwZGF0ZVBsdWdpblJlcXVlc3QSDgoGcGx1Z2luGAEgASgJEhIKCnZpc2liaWxpdHkYAiABKAkiPQoUVXBkYXRlUGx1Z2luUmVzcG9uc2USJQoGcGx1Z2luGAEgASgLMhUucHJvdG9kZXBvdC52MS5QbHVnaW4y8AMKDVBsdWdpblNlcnZpY2USVwoMQ3JlYXRlUGx1Z2luEiIucHJvdG9kZXBvdC52MS5DcmVhdGVQbHVnaW5SZXF1ZXN0GiMucHJvdG9kZXBvdC52MS5DcmVhdGVQbHVnaW5SZXNwb25zZRJUCgtMaXN0UGx1Z2lucxIhLnByb3RvZGVwb3QudjEuTGlzdFBsdWdpbnNSZXF1ZXN0GiIucHJvdG9kZXBvdC52MS5MaXN0UGx1Z2luc1Jlc3BvbnNlElcKDFVwZGF0ZVBsdWdpbhIiLnByb3RvZGVwb3QudjEuVXBkYXRlUGx1Z2luUmVxdWVzdBojLnByb3RvZGVwb3QudjEuVXBkYXRlUGx1Z2luUmVzcG9uc2USbAoTQ3JlYXRlUGx1Z2luVmVyc2lvbhIpLnByb3RvZGVwb3QudjEuQ3JlYXRlUGx1Z2luVmVyc2lvblJlcXVlc3QaKi5wcm90b2RlcG90LnYxLkNyZWF0ZVBsdWdpblZlcnNpb25SZXNwb25zZRJpChJMaXN0UGx1Z2luVmVyc2lvbnMSKC5wcm90b2RlcG90LnYxLkxpc3RQbHVnaW5WZXJzaW9uc1JlcXVlc3QaKS5wcm90b2RlcG90LnYxLkxpc3RQbHVnaW5WZXJzaW9uc1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message protodepot.v1.Plugin
@@ -339,6 +339,49 @@ export const ListPluginVersionsResponseSchema: GenMessage<ListPluginVersionsResp
   messageDesc(file_protodepot_v1_plugin, 12);
 
 /**
+ * @generated from message protodepot.v1.UpdatePluginRequest
+ */
+export type UpdatePluginRequest = Message<"protodepot.v1.UpdatePluginRequest"> & {
+  /**
+   * OWNER/NAME
+   *
+   * @generated from field: string plugin = 1;
+   */
+  plugin: string;
+
+  /**
+   * "public" or "private"; empty leaves it unchanged.
+   *
+   * @generated from field: string visibility = 2;
+   */
+  visibility: string;
+};
+
+/**
+ * Describes the message protodepot.v1.UpdatePluginRequest.
+ * Use `create(UpdatePluginRequestSchema)` to create a new message.
+ */
+export const UpdatePluginRequestSchema: GenMessage<UpdatePluginRequest> = /*@__PURE__*/
+  messageDesc(file_protodepot_v1_plugin, 13);
+
+/**
+ * @generated from message protodepot.v1.UpdatePluginResponse
+ */
+export type UpdatePluginResponse = Message<"protodepot.v1.UpdatePluginResponse"> & {
+  /**
+   * @generated from field: protodepot.v1.Plugin plugin = 1;
+   */
+  plugin?: Plugin | undefined;
+};
+
+/**
+ * Describes the message protodepot.v1.UpdatePluginResponse.
+ * Use `create(UpdatePluginResponseSchema)` to create a new message.
+ */
+export const UpdatePluginResponseSchema: GenMessage<UpdatePluginResponse> = /*@__PURE__*/
+  messageDesc(file_protodepot_v1_plugin, 14);
+
+/**
  * Code generator plugins and their versions.
  *
  * @generated from service protodepot.v1.PluginService
@@ -359,6 +402,16 @@ export const PluginService: GenService<{
     methodKind: "unary";
     input: typeof ListPluginsRequestSchema;
     output: typeof ListPluginsResponseSchema;
+  },
+  /**
+   * Changes a plugin's visibility; a plugin used by public templates stays public.
+   *
+   * @generated from rpc protodepot.v1.PluginService.UpdatePlugin
+   */
+  updatePlugin: {
+    methodKind: "unary";
+    input: typeof UpdatePluginRequestSchema;
+    output: typeof UpdatePluginResponseSchema;
   },
   /**
    * Admin only for host-command sources: they run executables of the server's machine.

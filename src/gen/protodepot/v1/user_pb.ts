@@ -10,7 +10,60 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file protodepot/v1/user.proto.
  */
 export const file_protodepot_v1_user: GenFile = /*@__PURE__*/
-  fileDesc("Chhwcm90b2RlcG90L3YxL3VzZXIucHJvdG8SDXByb3RvZGVwb3QudjEiRwoEVXNlchIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhAKCGlzX2FkbWluGAMgASgIEhMKC2NyZWF0ZV90aW1lGAQgASgJIg8KDVdob0FtSVJlcXVlc3QiMwoOV2hvQW1JUmVzcG9uc2USIQoEdXNlchgBIAEoCzITLnByb3RvZGVwb3QudjEuVXNlciIzChFDcmVhdGVVc2VyUmVxdWVzdBIMCgRuYW1lGAEgASgJEhAKCGlzX2FkbWluGAIgASgIIjcKEkNyZWF0ZVVzZXJSZXNwb25zZRIhCgR1c2VyGAEgASgLMhMucHJvdG9kZXBvdC52MS5Vc2VyIhIKEExpc3RVc2Vyc1JlcXVlc3QiNwoRTGlzdFVzZXJzUmVzcG9uc2USIgoFdXNlcnMYASADKAsyEy5wcm90b2RlcG90LnYxLlVzZXIiMAoSQ3JlYXRlVG9rZW5SZXF1ZXN0EgwKBHVzZXIYASABKAkSDAoEbm90ZRgCIAEoCSJEChNDcmVhdGVUb2tlblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEhAKCHRva2VuX2lkGAIgASgJEgwKBHVzZXIYAyABKAkyzQIKC1VzZXJTZXJ2aWNlEkUKBldob0FtSRIcLnByb3RvZGVwb3QudjEuV2hvQW1JUmVxdWVzdBodLnByb3RvZGVwb3QudjEuV2hvQW1JUmVzcG9uc2USUQoKQ3JlYXRlVXNlchIgLnByb3RvZGVwb3QudjEuQ3JlYXRlVXNlclJlcXVlc3QaIS5wcm90b2RlcG90LnYxLkNyZWF0ZVVzZXJSZXNwb25zZRJOCglMaXN0VXNlcnMSHy5wcm90b2RlcG90LnYxLkxpc3RVc2Vyc1JlcXVlc3QaIC5wcm90b2RlcG90LnYxLkxpc3RVc2Vyc1Jlc3BvbnNlElQKC0NyZWF0ZVRva2VuEiEucHJvdG9kZXBvdC52MS5DcmVhdGVUb2tlblJlcXVlc3QaIi5wcm90b2RlcG90LnYxLkNyZWF0ZVRva2VuUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("Chhwcm90b2RlcG90L3YxL3VzZXIucHJvdG8SDXByb3RvZGVwb3QudjEihgEKBVRva2VuEgoKAmlkGAEgASgJEgwKBHVzZXIYAiABKAkSDAoEbm90ZRgDIAEoCRITCgtjcmVhdGVfdGltZRgEIAEoCRIWCg5sYXN0X3VzZWRfdGltZRgFIAEoCRITCgtleHBpcmVfdGltZRgGIAEoCRITCgtyZXZva2VfdGltZRgHIAEoCSJHCgRVc2VyEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSEAoIaXNfYWRtaW4YAyABKAgSEwoLY3JlYXRlX3RpbWUYBCABKAkiDwoNV2hvQW1JUmVxdWVzdCIzCg5XaG9BbUlSZXNwb25zZRIhCgR1c2VyGAEgASgLMhMucHJvdG9kZXBvdC52MS5Vc2VyIjMKEUNyZWF0ZVVzZXJSZXF1ZXN0EgwKBG5hbWUYASABKAkSEAoIaXNfYWRtaW4YAiABKAgiNwoSQ3JlYXRlVXNlclJlc3BvbnNlEiEKBHVzZXIYASABKAsyEy5wcm90b2RlcG90LnYxLlVzZXIiEgoQTGlzdFVzZXJzUmVxdWVzdCI3ChFMaXN0VXNlcnNSZXNwb25zZRIiCgV1c2VycxgBIAMoCzITLnByb3RvZGVwb3QudjEuVXNlciJFChJDcmVhdGVUb2tlblJlcXVlc3QSDAoEdXNlchgBIAEoCRIMCgRub3RlGAIgASgJEhMKC2V4cGlyZV90aW1lGAMgASgJIkQKE0NyZWF0ZVRva2VuUmVzcG9uc2USDQoFdG9rZW4YASABKAkSEAoIdG9rZW5faWQYAiABKAkSDAoEdXNlchgDIAEoCSIhChFMaXN0VG9rZW5zUmVxdWVzdBIMCgR1c2VyGAEgASgJIjoKEkxpc3RUb2tlbnNSZXNwb25zZRIkCgZ0b2tlbnMYASADKAsyFC5wcm90b2RlcG90LnYxLlRva2VuIiYKElJldm9rZVRva2VuUmVxdWVzdBIQCgh0b2tlbl9pZBgBIAEoCSI6ChNSZXZva2VUb2tlblJlc3BvbnNlEiMKBXRva2VuGAEgASgLMhQucHJvdG9kZXBvdC52MS5Ub2tlbjL2AwoLVXNlclNlcnZpY2USRQoGV2hvQW1JEhwucHJvdG9kZXBvdC52MS5XaG9BbUlSZXF1ZXN0Gh0ucHJvdG9kZXBvdC52MS5XaG9BbUlSZXNwb25zZRJRCgpDcmVhdGVVc2VyEiAucHJvdG9kZXBvdC52MS5DcmVhdGVVc2VyUmVxdWVzdBohLnByb3RvZGVwb3QudjEuQ3JlYXRlVXNlclJlc3BvbnNlEk4KCUxpc3RVc2VycxIfLnByb3RvZGVwb3QudjEuTGlzdFVzZXJzUmVxdWVzdBogLnByb3RvZGVwb3QudjEuTGlzdFVzZXJzUmVzcG9uc2USVAoLQ3JlYXRlVG9rZW4SIS5wcm90b2RlcG90LnYxLkNyZWF0ZVRva2VuUmVxdWVzdBoiLnByb3RvZGVwb3QudjEuQ3JlYXRlVG9rZW5SZXNwb25zZRJRCgpMaXN0VG9rZW5zEiAucHJvdG9kZXBvdC52MS5MaXN0VG9rZW5zUmVxdWVzdBohLnByb3RvZGVwb3QudjEuTGlzdFRva2Vuc1Jlc3BvbnNlElQKC1Jldm9rZVRva2VuEiEucHJvdG9kZXBvdC52MS5SZXZva2VUb2tlblJlcXVlc3QaIi5wcm90b2RlcG90LnYxLlJldm9rZVRva2VuUmVzcG9uc2ViBnByb3RvMw");
+
+/**
+ * @generated from message protodepot.v1.Token
+ */
+export type Token = Message<"protodepot.v1.Token"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string user = 2;
+   */
+  user: string;
+
+  /**
+   * @generated from field: string note = 3;
+   */
+  note: string;
+
+  /**
+   * @generated from field: string create_time = 4;
+   */
+  createTime: string;
+
+  /**
+   * Empty when never used.
+   *
+   * @generated from field: string last_used_time = 5;
+   */
+  lastUsedTime: string;
+
+  /**
+   * Empty when the token never expires.
+   *
+   * @generated from field: string expire_time = 6;
+   */
+  expireTime: string;
+
+  /**
+   * Empty unless revoked.
+   *
+   * @generated from field: string revoke_time = 7;
+   */
+  revokeTime: string;
+};
+
+/**
+ * Describes the message protodepot.v1.Token.
+ * Use `create(TokenSchema)` to create a new message.
+ */
+export const TokenSchema: GenMessage<Token> = /*@__PURE__*/
+  messageDesc(file_protodepot_v1_user, 0);
 
 /**
  * @generated from message protodepot.v1.User
@@ -42,7 +95,7 @@ export type User = Message<"protodepot.v1.User"> & {
  * Use `create(UserSchema)` to create a new message.
  */
 export const UserSchema: GenMessage<User> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_user, 0);
+  messageDesc(file_protodepot_v1_user, 1);
 
 /**
  * @generated from message protodepot.v1.WhoAmIRequest
@@ -55,7 +108,7 @@ export type WhoAmIRequest = Message<"protodepot.v1.WhoAmIRequest"> & {
  * Use `create(WhoAmIRequestSchema)` to create a new message.
  */
 export const WhoAmIRequestSchema: GenMessage<WhoAmIRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_user, 1);
+  messageDesc(file_protodepot_v1_user, 2);
 
 /**
  * @generated from message protodepot.v1.WhoAmIResponse
@@ -72,7 +125,7 @@ export type WhoAmIResponse = Message<"protodepot.v1.WhoAmIResponse"> & {
  * Use `create(WhoAmIResponseSchema)` to create a new message.
  */
 export const WhoAmIResponseSchema: GenMessage<WhoAmIResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_user, 2);
+  messageDesc(file_protodepot_v1_user, 3);
 
 /**
  * @generated from message protodepot.v1.CreateUserRequest
@@ -94,7 +147,7 @@ export type CreateUserRequest = Message<"protodepot.v1.CreateUserRequest"> & {
  * Use `create(CreateUserRequestSchema)` to create a new message.
  */
 export const CreateUserRequestSchema: GenMessage<CreateUserRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_user, 3);
+  messageDesc(file_protodepot_v1_user, 4);
 
 /**
  * @generated from message protodepot.v1.CreateUserResponse
@@ -111,7 +164,7 @@ export type CreateUserResponse = Message<"protodepot.v1.CreateUserResponse"> & {
  * Use `create(CreateUserResponseSchema)` to create a new message.
  */
 export const CreateUserResponseSchema: GenMessage<CreateUserResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_user, 4);
+  messageDesc(file_protodepot_v1_user, 5);
 
 /**
  * @generated from message protodepot.v1.ListUsersRequest
@@ -124,7 +177,7 @@ export type ListUsersRequest = Message<"protodepot.v1.ListUsersRequest"> & {
  * Use `create(ListUsersRequestSchema)` to create a new message.
  */
 export const ListUsersRequestSchema: GenMessage<ListUsersRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_user, 5);
+  messageDesc(file_protodepot_v1_user, 6);
 
 /**
  * @generated from message protodepot.v1.ListUsersResponse
@@ -141,7 +194,7 @@ export type ListUsersResponse = Message<"protodepot.v1.ListUsersResponse"> & {
  * Use `create(ListUsersResponseSchema)` to create a new message.
  */
 export const ListUsersResponseSchema: GenMessage<ListUsersResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_user, 6);
+  messageDesc(file_protodepot_v1_user, 7);
 
 /**
  * @generated from message protodepot.v1.CreateTokenRequest
@@ -158,6 +211,13 @@ export type CreateTokenRequest = Message<"protodepot.v1.CreateTokenRequest"> & {
    * @generated from field: string note = 2;
    */
   note: string;
+
+  /**
+   * RFC 3339 instant after which the token stops working; empty: never expires.
+   *
+   * @generated from field: string expire_time = 3;
+   */
+  expireTime: string;
 };
 
 /**
@@ -165,7 +225,7 @@ export type CreateTokenRequest = Message<"protodepot.v1.CreateTokenRequest"> & {
  * Use `create(CreateTokenRequestSchema)` to create a new message.
  */
 export const CreateTokenRequestSchema: GenMessage<CreateTokenRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_user, 7);
+  messageDesc(file_protodepot_v1_user, 8);
 
 /**
  * @generated from message protodepot.v1.CreateTokenResponse
@@ -192,7 +252,77 @@ export type CreateTokenResponse = Message<"protodepot.v1.CreateTokenResponse"> &
  * Use `create(CreateTokenResponseSchema)` to create a new message.
  */
 export const CreateTokenResponseSchema: GenMessage<CreateTokenResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_user, 8);
+  messageDesc(file_protodepot_v1_user, 9);
+
+/**
+ * @generated from message protodepot.v1.ListTokensRequest
+ */
+export type ListTokensRequest = Message<"protodepot.v1.ListTokensRequest"> & {
+  /**
+   * Defaults to the caller; other users' tokens are for admins.
+   *
+   * @generated from field: string user = 1;
+   */
+  user: string;
+};
+
+/**
+ * Describes the message protodepot.v1.ListTokensRequest.
+ * Use `create(ListTokensRequestSchema)` to create a new message.
+ */
+export const ListTokensRequestSchema: GenMessage<ListTokensRequest> = /*@__PURE__*/
+  messageDesc(file_protodepot_v1_user, 10);
+
+/**
+ * @generated from message protodepot.v1.ListTokensResponse
+ */
+export type ListTokensResponse = Message<"protodepot.v1.ListTokensResponse"> & {
+  /**
+   * @generated from field: repeated protodepot.v1.Token tokens = 1;
+   */
+  tokens: Token[];
+};
+
+/**
+ * Describes the message protodepot.v1.ListTokensResponse.
+ * Use `create(ListTokensResponseSchema)` to create a new message.
+ */
+export const ListTokensResponseSchema: GenMessage<ListTokensResponse> = /*@__PURE__*/
+  messageDesc(file_protodepot_v1_user, 11);
+
+/**
+ * @generated from message protodepot.v1.RevokeTokenRequest
+ */
+export type RevokeTokenRequest = Message<"protodepot.v1.RevokeTokenRequest"> & {
+  /**
+   * @generated from field: string token_id = 1;
+   */
+  tokenId: string;
+};
+
+/**
+ * Describes the message protodepot.v1.RevokeTokenRequest.
+ * Use `create(RevokeTokenRequestSchema)` to create a new message.
+ */
+export const RevokeTokenRequestSchema: GenMessage<RevokeTokenRequest> = /*@__PURE__*/
+  messageDesc(file_protodepot_v1_user, 12);
+
+/**
+ * @generated from message protodepot.v1.RevokeTokenResponse
+ */
+export type RevokeTokenResponse = Message<"protodepot.v1.RevokeTokenResponse"> & {
+  /**
+   * @generated from field: protodepot.v1.Token token = 1;
+   */
+  token?: Token | undefined;
+};
+
+/**
+ * Describes the message protodepot.v1.RevokeTokenResponse.
+ * Use `create(RevokeTokenResponseSchema)` to create a new message.
+ */
+export const RevokeTokenResponseSchema: GenMessage<RevokeTokenResponse> = /*@__PURE__*/
+  messageDesc(file_protodepot_v1_user, 13);
 
 /**
  * Users and tokens. Creating users and other users' tokens is for admins.
@@ -235,6 +365,26 @@ export const UserService: GenService<{
     methodKind: "unary";
     input: typeof CreateTokenRequestSchema;
     output: typeof CreateTokenResponseSchema;
+  },
+  /**
+   * The caller's tokens (admins may name a user): never the secrets or their hashes.
+   *
+   * @generated from rpc protodepot.v1.UserService.ListTokens
+   */
+  listTokens: {
+    methodKind: "unary";
+    input: typeof ListTokensRequestSchema;
+    output: typeof ListTokensResponseSchema;
+  },
+  /**
+   * Revokes one of the caller's tokens (admins: anyone's); it never authenticates again.
+   *
+   * @generated from rpc protodepot.v1.UserService.RevokeToken
+   */
+  revokeToken: {
+    methodKind: "unary";
+    input: typeof RevokeTokenRequestSchema;
+    output: typeof RevokeTokenResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_protodepot_v1_user, 0);

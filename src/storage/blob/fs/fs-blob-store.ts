@@ -11,6 +11,9 @@ const tmpDir = "tmp";
 // Temp files older than this at open belong to a crashed writer; younger ones may be another process's write.
 const staleTmpMs = 60 * 60 * 1000;
 const segmentPattern = /^[A-Za-z0-9._-]+$/;
+// Blobs hold private modules' files and generated code: only the server's user may read them, whatever the umask.
+const fileMode = 0o600;
+const dirMode = 0o700;
 
 function validSegments(value: string): boolean {
   return value.split("/").every((s) => segmentPattern.test(s) && s !== "." && s !== "..");
@@ -90,13 +93,13 @@ async function removeStaleTmp(dir: string): Promise<void> {
 export async function createFsBlobStore(opts: { root: string; fsync: boolean }): Promise<BlobStore> {
   const { root, fsync } = opts;
   const tmpRoot = join(root, tmpDir);
-  await mkdir(tmpRoot, { recursive: true });
+  await mkdir(tmpRoot, { recursive: true, mode: dirMode });
   await removeStaleTmp(tmpRoot);
 
   const pathOf = (key: string): string => join(root, ...key.split("/"));
 
   async function writeTemp(tmp: string, body: Uint8Array | Readable, signal?: AbortSignal): Promise<number> {
-    const handle = await open(tmp, "wx");
+    const handle = await open(tmp, "wx", fileMode);
     try {
       let size = 0;
       if (body instanceof Uint8Array) {
@@ -127,7 +130,7 @@ export async function createFsBlobStore(opts: { root: string; fsync: boolean }):
       try {
         const size = await writeTemp(tmp, body, o?.signal);
         const target = pathOf(key);
-        await mkdir(dirname(target), { recursive: true });
+        await mkdir(dirname(target), { recursive: true, mode: dirMode });
         o?.signal?.throwIfAborted();
         await rename(tmp, target);
         // The rename itself is durable only once the directory entry is flushed.

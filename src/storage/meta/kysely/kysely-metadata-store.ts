@@ -1,6 +1,6 @@
 // The MetadataStore written once over Kysely; a driver (sqlite, postgres) only constructs the Kysely instance.
 import { randomBytes } from "node:crypto";
-import type { Kysely } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import { Code, RegistryError } from "../../../core/errors.js";
 import type {
   ArtifactKey,
@@ -9,22 +9,28 @@ import type {
   CommitDep,
   CommitFile,
   Label,
+  Member,
   Module,
+  Organization,
+  Owner,
+  OwnerKind,
   Plugin,
   PluginVersion,
+  Role,
   Template,
   TemplateVersion,
   TokenRecord,
   User,
   Visibility,
 } from "../../../core/types.js";
-import type { InsertCommitResult, MetadataStore, NewCommit, Page } from "../metadata-store.js";
+import type { InsertCommitResult, MetadataStore, NewCommit, NewToken, Page } from "../metadata-store.js";
 import { migrateToLatest } from "../migrations/index.js";
 import {
   toArtifact,
   toCommit,
   toLabel,
   toModule,
+  toOrganization,
   toPlugin,
   toPluginVersion,
   toTemplate,
@@ -69,6 +75,31 @@ function selectPluginVersions(db: Kysely<Database>) {
     .select(["p.owner as owner", "p.name as name"]);
 }
 
+/** Takes an owner name for a user or an organization; the one namespace is enforced by the owners' primary key. */
+async function claimOwnerName(
+  trx: Transaction<Database>,
+  name: string,
+  kind: OwnerKind,
+  createdAt: string,
+  op: string,
+): Promise<void> {
+  try {
+    await trx.insertInto("owners").values({ name, kind, created_at: createdAt }).execute();
+  } catch (err) {
+    if (isUniqueViolation(err)) {
+      throw new RegistryError(
+        Code.AlreadyExists,
+        `owner name ${name} is already taken by a user or organization`,
+        {
+          op,
+          owner: name,
+        },
+      );
+    }
+    throw err;
+  }
+}
+
 class KyselyMetadataStore implements MetadataStore {
   private closed = false;
 
@@ -83,16 +114,10 @@ class KyselyMetadataStore implements MetadataStore {
       is_admin: input.isAdmin ? 1 : 0,
       created_at: now(),
     } as const;
-    try {
-      await this.db.insertInto("users").values(row).execute();
-    } catch (err) {
-      if (isUniqueViolation(err)) {
-        throw new RegistryError(Code.AlreadyExists, `user ${input.name} already exists`, {
-          op: "createUser",
-        });
-      }
-      throw err;
-    }
+    await this.db.transaction().execute(async (trx) => {
+      await claimOwnerName(trx, input.name, "user", row.created_at, "createUser");
+      await trx.insertInto("users").values(row).execute();
+    });
     return toUser(row);
   }
 
@@ -111,8 +136,17 @@ class KyselyMetadataStore implements MetadataStore {
     return rows.map(toUser);
   }
 
-  async createToken(input: { userId: string; hash: string; note: string }): Promise<TokenRecord> {
-    const row = { id: newId(), user_id: input.userId, hash: input.hash, note: input.note, created_at: now() };
+  async createToken(input: NewToken): Promise<TokenRecord> {
+    const row = {
+      id: newId(),
+      user_id: input.userId,
+      hash: input.hash,
+      note: input.note,
+      created_at: now(),
+      expires_at: input.expiresAt ?? null,
+      revoked_at: null,
+      last_used_at: null,
+    };
     try {
       await this.db.insertInto("tokens").values(row).execute();
     } catch (err) {
@@ -155,6 +189,109 @@ class KyselyMetadataStore implements MetadataStore {
     };
   }
 
+  async listTokens(userId: string): Promise<TokenRecord[]> {
+    const rows = await this.db
+      .selectFrom("tokens")
+      .selectAll()
+      .where("user_id", "=", userId)
+      .orderBy("created_at")
+      .orderBy("id")
+      .execute();
+    return rows.map(toToken);
+  }
+
+  async revokeToken(id: string, at: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable("tokens")
+      .set({ revoked_at: at })
+      .where("id", "=", id)
+      .where("revoked_at", "is", null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async touchToken(id: string, at: string): Promise<void> {
+    await this.db.updateTable("tokens").set({ last_used_at: at }).where("id", "=", id).execute();
+  }
+
+  // Owners and organizations.
+
+  async getOwner(name: string): Promise<Owner | undefined> {
+    const row = await this.db.selectFrom("owners").selectAll().where("name", "=", name).executeTakeFirst();
+    return row && { name: row.name, kind: row.kind as OwnerKind };
+  }
+
+  async createOrganization(input: { name: string; ownerUserId: string }): Promise<Organization> {
+    const row = { id: newId(), name: input.name, created_at: now() };
+    await this.db.transaction().execute(async (trx) => {
+      await claimOwnerName(trx, input.name, "organization", row.created_at, "createOrganization");
+      await trx.insertInto("organizations").values(row).execute();
+      await trx
+        .insertInto("org_members")
+        .values({ org_id: row.id, user_id: input.ownerUserId, role: "owner", created_at: row.created_at })
+        .execute();
+    });
+    return toOrganization(row);
+  }
+
+  async getOrganization(name: string): Promise<Organization | undefined> {
+    const row = await this.db
+      .selectFrom("organizations")
+      .selectAll()
+      .where("name", "=", name)
+      .executeTakeFirst();
+    return row && toOrganization(row);
+  }
+
+  async listOrganizations(memberUserId?: string): Promise<Organization[]> {
+    let q = this.db.selectFrom("organizations as o").selectAll("o");
+    if (memberUserId !== undefined) {
+      q = q.innerJoin("org_members as m", "m.org_id", "o.id").where("m.user_id", "=", memberUserId);
+    }
+    const rows = await q.orderBy("o.name").execute();
+    return rows.map(toOrganization);
+  }
+
+  async setMember(orgId: string, userId: string, role: Role): Promise<void> {
+    await this.db
+      .insertInto("org_members")
+      .values({ org_id: orgId, user_id: userId, role, created_at: now() })
+      .onConflict((oc) => oc.columns(["org_id", "user_id"]).doUpdateSet({ role }))
+      .execute();
+  }
+
+  async removeMember(orgId: string, userId: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom("org_members")
+      .where("org_id", "=", orgId)
+      .where("user_id", "=", userId)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async listMembers(orgId: string): Promise<Member[]> {
+    const rows = await this.db
+      .selectFrom("org_members as m")
+      .innerJoin("users as u", "u.id", "m.user_id")
+      .selectAll("u")
+      .select("m.role as role")
+      .where("m.org_id", "=", orgId)
+      .orderBy("u.name")
+      .execute();
+    return rows.map((r) => ({ user: toUser(r), role: r.role as Role }));
+  }
+
+  async getMemberRole(orgName: string, userId: string): Promise<Role | undefined> {
+    const row = await this.db
+      .selectFrom("org_members as m")
+      .innerJoin("organizations as o", "o.id", "m.org_id")
+      .select("m.role")
+      .where("o.name", "=", orgName)
+      .where("m.user_id", "=", userId)
+      .executeTakeFirst();
+    return row?.role as Role | undefined;
+  }
+
   // Modules, commits, labels.
 
   async getModule(owner: string, name: string): Promise<Module | undefined> {
@@ -171,6 +308,87 @@ class KyselyMetadataStore implements MetadataStore {
     let q = this.db.selectFrom("modules").selectAll();
     if (owner !== undefined) q = q.where("owner", "=", owner);
     const rows = await q.orderBy("owner").orderBy("name").execute();
+    return rows.map(toModule);
+  }
+
+  async createModule(input: {
+    owner: string;
+    name: string;
+    visibility: Visibility;
+    defaultLabel: string;
+  }): Promise<Module> {
+    const row = {
+      id: newId(),
+      owner: input.owner,
+      name: input.name,
+      visibility: input.visibility,
+      default_label: input.defaultLabel,
+      last_seq: 0,
+      created_at: now(),
+    };
+    try {
+      await this.db.insertInto("modules").values(row).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) {
+        throw new RegistryError(Code.AlreadyExists, `module ${input.owner}/${input.name} already exists`, {
+          op: "createModule",
+          owner: input.owner,
+          module: input.name,
+        });
+      }
+      throw err;
+    }
+    return toModule(row);
+  }
+
+  async setVisibility(
+    kind: "module" | "plugin" | "template",
+    id: string,
+    visibility: Visibility,
+  ): Promise<void> {
+    const table = kind === "module" ? "modules" : kind === "plugin" ? "plugins" : "templates";
+    await this.db.updateTable(table).set({ visibility }).where("id", "=", id).execute();
+  }
+
+  async listDependents(moduleId: string): Promise<Module[]> {
+    const rows = await this.db
+      .selectFrom("modules as m")
+      .selectAll("m")
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom("commits as c")
+            .innerJoin("commit_deps as d", "d.commit_id", "c.id")
+            .innerJoin("commits as dc", "dc.id", "d.dep_commit_id")
+            .select("c.id")
+            .whereRef("c.module_id", "=", "m.id")
+            .where("dc.module_id", "=", moduleId),
+        ),
+      )
+      .orderBy("m.owner")
+      .orderBy("m.name")
+      .execute();
+    return rows.map(toModule);
+  }
+
+  async listDependencies(moduleId: string): Promise<Module[]> {
+    const rows = await this.db
+      .selectFrom("modules as m")
+      .selectAll("m")
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom("commits as c")
+            .innerJoin("commit_deps as d", "d.commit_id", "c.id")
+            .innerJoin("commits as dc", "dc.id", "d.dep_commit_id")
+            .select("c.id")
+            .where("c.module_id", "=", moduleId)
+            .whereRef("dc.module_id", "=", "m.id"),
+        ),
+      )
+      .orderBy("m.owner")
+      .orderBy("m.name")
+      .execute();
     return rows.map(toModule);
   }
 

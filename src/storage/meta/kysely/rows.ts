@@ -5,6 +5,7 @@ import type {
   Flavour,
   Label,
   Module,
+  Organization,
   PinnedPlugin,
   Plugin,
   PluginSource,
@@ -23,6 +24,7 @@ import type {
   CommitsTable,
   LabelsTable,
   ModulesTable,
+  OrganizationsTable,
   PluginsTable,
   PluginVersionsTable,
   TemplatesTable,
@@ -41,7 +43,20 @@ export function toUser(r: UsersTable): User {
 }
 
 export function toToken(r: TokensTable): TokenRecord {
-  return { id: r.id, userId: r.user_id, hash: r.hash, note: r.note, createdAt: r.created_at };
+  return {
+    id: r.id,
+    userId: r.user_id,
+    hash: r.hash,
+    note: r.note,
+    createdAt: r.created_at,
+    ...(r.expires_at ? { expiresAt: r.expires_at } : {}),
+    ...(r.revoked_at ? { revokedAt: r.revoked_at } : {}),
+    ...(r.last_used_at ? { lastUsedAt: r.last_used_at } : {}),
+  };
+}
+
+export function toOrganization(r: OrganizationsTable): Organization {
+  return { id: r.id, name: r.name, createdAt: r.created_at };
 }
 
 export function toModule(r: ModulesTable): Module {

@@ -20,6 +20,30 @@ export interface TokensTable {
   hash: string;
   note: string;
   created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+export interface OwnersTable {
+  name: string;
+  /** "user" or "organization". */
+  kind: string;
+  created_at: string;
+}
+
+export interface OrganizationsTable {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface OrgMembersTable {
+  org_id: string;
+  user_id: string;
+  /** "owner", "writer" or "reader". */
+  role: string;
+  created_at: string;
 }
 
 export interface ModulesTable {
@@ -126,6 +150,9 @@ export interface ArtifactsTable {
 export interface Database {
   users: UsersTable;
   tokens: TokensTable;
+  owners: OwnersTable;
+  organizations: OrganizationsTable;
+  org_members: OrgMembersTable;
   modules: ModulesTable;
   commits: CommitsTable;
   commit_files: CommitFilesTable;

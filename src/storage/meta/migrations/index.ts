@@ -1,9 +1,11 @@
 // Schema migrations in code, applied in name order at open; a new migration is one more entry below.
 import { type Kysely, type Migration, Migrator } from "kysely";
 import { initial } from "./0001-initial.js";
+import { access } from "./0002-access.js";
 
 const migrations: Record<string, Migration> = {
   "0001-initial": initial,
+  "0002-access": access,
 };
 
 /** Brings the database to the newest schema; throws if any migration fails (nothing of it is applied). */

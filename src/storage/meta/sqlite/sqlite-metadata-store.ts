@@ -1,5 +1,5 @@
 // The embedded metadata driver: better-sqlite3 behind Kysely's SqliteDialect.
-import { mkdir } from "node:fs/promises";
+import { chmod, mkdir, open } from "node:fs/promises";
 import { dirname } from "node:path";
 import SQLite from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
@@ -7,8 +7,23 @@ import { createKyselyMetadataStore } from "../kysely/kysely-metadata-store.js";
 import type { Database } from "../kysely/schema.js";
 import type { MetadataStore } from "../metadata-store.js";
 
+/**
+ * The database holds token hashes and private modules' metadata: owner-only (0600), whatever the umask. SQLite
+ * creates -wal and -shm with the database file's mode, so creating that one 0600 covers all three; files an older
+ * version left 0644 are tightened.
+ */
+async function ownerOnly(path: string): Promise<void> {
+  await (await open(path, "a", 0o600)).close();
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    await chmod(file, 0o600).catch((err: unknown) => {
+      if ((err as { code?: unknown }).code !== "ENOENT") throw err;
+    });
+  }
+}
+
 export async function createSqliteMetadataStore(opts: { path: string }): Promise<MetadataStore> {
-  await mkdir(dirname(opts.path), { recursive: true });
+  await mkdir(dirname(opts.path), { recursive: true, mode: 0o700 });
+  await ownerOnly(opts.path);
   const database = new SQLite(opts.path);
   try {
     // WAL lets readers run beside the writer; busy_timeout makes a second process wait for the write lock

@@ -1,0 +1,113 @@
+// The one access policy: who may read and who may write an owner's modules, plugins and templates. Every service
+// asks it; nothing else decides. Hidden things fail exactly as missing ones do, so nobody learns they exist.
+import { Code, RegistryError } from "../core/errors.js";
+import type { Role, User, Visibility } from "../core/types.js";
+import type { MetadataStore } from "../storage/meta/metadata-store.js";
+import { type Principal, requireUser } from "./auth.js";
+
+/** Anything that belongs to an owner and is public or private. */
+export interface Owned {
+  owner: string;
+  visibility: Visibility;
+}
+
+export interface AccessOptions {
+  /** False: every read needs a valid token (a fully private instance). */
+  anonymousRead: boolean;
+}
+
+export interface AccessPolicy {
+  /** The caller's role under an owner: admins and a user under their own name are `owner`; members their role. */
+  roleOf(principal: Principal, owner: string): Promise<Role | undefined>;
+  canRead(principal: Principal, thing: Owned): Promise<boolean>;
+  /**
+   * Throws `hidden()` — the caller's "does not exist" error for this thing — unless the caller may read it; an
+   * anonymous caller on a server without anonymous reads gets Unauthenticated instead.
+   */
+  checkRead(principal: Principal, thing: Owned, hidden: () => RegistryError): Promise<void>;
+  /** For lists and searches: Unauthenticated when anonymous reads are off and the caller is anonymous. */
+  checkCanList(principal: Principal): void;
+  /** Create and change things under `owner`: its writers, owners and admins. The owner must exist. */
+  requireWrite(principal: Principal, owner: string, op: string): Promise<User>;
+  /** Manage an organization and its members: its owners and admins. */
+  requireManage(principal: Principal, owner: string, op: string): Promise<User>;
+}
+
+const rank: Record<Role, number> = { owner: 3, writer: 2, reader: 1 };
+
+export function includesRole(held: Role | undefined, needed: Role): boolean {
+  return held !== undefined && rank[held] >= rank[needed];
+}
+
+export function createAccessPolicy(meta: MetadataStore, options: AccessOptions): AccessPolicy {
+  function unauthenticatedRead(): RegistryError {
+    return new RegistryError(
+      Code.Unauthenticated,
+      "this registry needs a token for every read: pass --token, run 'protodepot login', or configure your client's credentials",
+    );
+  }
+
+  async function roleOf(principal: Principal, owner: string): Promise<Role | undefined> {
+    const user = principal.user;
+    if (!user) return undefined;
+    if (user.isAdmin || user.name === owner) return "owner";
+    // One lookup per owner per request: the principal lives as long as its request.
+    const memo = principal.roles;
+    const known = memo?.get(owner);
+    if (known) return known;
+    const role = meta.getMemberRole(owner, user.id);
+    memo?.set(owner, role);
+    return role;
+  }
+
+  async function requireRole(principal: Principal, owner: string, needed: Role, op: string): Promise<User> {
+    const user = requireUser(principal, op);
+    if (!(await meta.getOwner(owner))) {
+      throw new RegistryError(
+        Code.NotFound,
+        `owner ${owner} does not exist: users are created by an admin, organizations with 'protodepot org create ${owner}'`,
+        { op, owner },
+      );
+    }
+    if (!includesRole(await roleOf(principal, owner), needed)) {
+      const what = needed === "owner" ? "an owner" : "a writer";
+      throw new RegistryError(
+        Code.PermissionDenied,
+        `user ${user.name} may not ${op} of ${owner}: that needs ${what} of ${owner} (ask an owner of the organization)`,
+        { op, owner },
+      );
+    }
+    return user;
+  }
+
+  const policy: AccessPolicy = {
+    roleOf,
+    async canRead(principal, thing) {
+      if (!principal.user && !options.anonymousRead) return false;
+      if (thing.visibility === "public") return true;
+      return includesRole(await roleOf(principal, thing.owner), "reader");
+    },
+    async checkRead(principal, thing, hidden) {
+      if (await policy.canRead(principal, thing)) return;
+      if (!principal.user && !options.anonymousRead) throw unauthenticatedRead();
+      throw hidden();
+    },
+    checkCanList(principal) {
+      if (!principal.user && !options.anonymousRead) throw unauthenticatedRead();
+    },
+    requireWrite: (principal, owner, op) => requireRole(principal, owner, "writer", op),
+    requireManage: (principal, owner, op) => requireRole(principal, owner, "owner", op),
+  };
+  return policy;
+}
+
+/** Keeps the things the caller may read, in order. */
+export async function readable<T extends Owned>(
+  access: AccessPolicy,
+  principal: Principal,
+  things: readonly T[],
+): Promise<T[]> {
+  access.checkCanList(principal);
+  const keep = await Promise.all(things.map((t) => access.canRead(principal, t)));
+  return things.filter((_, i) => keep[i]);
+}

@@ -1,0 +1,120 @@
+// Organizations and their members. Users and organizations share one owner namespace (the store enforces it).
+import { Code, RegistryError } from "../core/errors.js";
+import { checkName } from "../core/names.js";
+import type { Member, Organization, Role, User } from "../core/types.js";
+import type { MetadataStore } from "../storage/meta/metadata-store.js";
+import type { AccessPolicy } from "./access.js";
+import { type Principal, requireUser } from "./auth.js";
+
+export interface OrganizationServiceOptions {
+  access: AccessPolicy;
+  /** False: only admins create organizations (config auth.allowOrgCreation). */
+  allowOrgCreation: boolean;
+}
+
+export interface OrganizationService {
+  create(principal: Principal, name: string): Promise<Organization>;
+  /** Creates the organization with `owner` as its owner unless it exists (built-in and demo owners). */
+  ensure(owner: User, name: string): Promise<Organization>;
+  /** The caller's organizations; admins see all. */
+  list(principal: Principal): Promise<Organization[]>;
+  /** Adds a member or changes its role. */
+  setMember(principal: Principal, org: string, userName: string, role: Role): Promise<Member>;
+  removeMember(principal: Principal, org: string, userName: string): Promise<void>;
+  listMembers(principal: Principal, org: string): Promise<Member[]>;
+}
+
+const roles: readonly Role[] = ["owner", "writer", "reader"];
+
+export function parseRole(text: string): Role {
+  const role = roles.find((r) => r === text);
+  if (!role)
+    throw new RegistryError(Code.InvalidArgument, `invalid role "${text}": use owner, writer or reader`);
+  return role;
+}
+
+export function createOrganizationService(
+  meta: MetadataStore,
+  { access, allowOrgCreation }: OrganizationServiceOptions,
+): OrganizationService {
+  async function getOrganization(name: string): Promise<Organization> {
+    const org = await meta.getOrganization(name);
+    if (org) return org;
+    const owner = await meta.getOwner(name);
+    throw new RegistryError(
+      Code.NotFound,
+      owner ? `${name} is a user, not an organization` : `organization ${name} does not exist`,
+      { owner: name },
+    );
+  }
+
+  async function getUser(name: string): Promise<User> {
+    const user = await meta.getUserByName(name);
+    if (!user) throw new RegistryError(Code.NotFound, `user ${name} does not exist: an admin creates users`);
+    return user;
+  }
+
+  return {
+    async create(principal, name) {
+      const user = requireUser(principal, "create organizations");
+      if (!allowOrgCreation && !user.isAdmin) {
+        throw new RegistryError(
+          Code.PermissionDenied,
+          "only admins create organizations on this server (auth.allowOrgCreation is false)",
+        );
+      }
+      return meta.createOrganization({ name: checkName("organization", name), ownerUserId: user.id });
+    },
+
+    async ensure(owner, name) {
+      return (await meta.getOrganization(name)) ?? meta.createOrganization({ name, ownerUserId: owner.id });
+    },
+
+    async list(principal) {
+      const user = requireUser(principal, "list organizations");
+      return meta.listOrganizations(user.isAdmin ? undefined : user.id);
+    },
+
+    async setMember(principal, orgName, userName, role) {
+      const org = await getOrganization(orgName);
+      await access.requireManage(principal, orgName, "manage members");
+      const user = await getUser(userName);
+      if (role !== "owner") await keepAnOwner(org, user, orgName);
+      await meta.setMember(org.id, user.id, role);
+      return { user, role };
+    },
+
+    async removeMember(principal, orgName, userName) {
+      const org = await getOrganization(orgName);
+      await access.requireManage(principal, orgName, "manage members");
+      const user = await getUser(userName);
+      await keepAnOwner(org, user, orgName);
+      if (!(await meta.removeMember(org.id, user.id))) {
+        throw new RegistryError(Code.NotFound, `user ${userName} is not a member of ${orgName}`);
+      }
+    },
+
+    async listMembers(principal, orgName) {
+      const org = await getOrganization(orgName);
+      const user = requireUser(principal, "list members");
+      if (!(await access.roleOf(principal, orgName))) {
+        throw new RegistryError(
+          Code.PermissionDenied,
+          `user ${user.name} is not a member of ${orgName}: only members see its members`,
+        );
+      }
+      return meta.listMembers(org.id);
+    },
+  };
+
+  /** An organization always keeps one owner, or nobody could manage it again. */
+  async function keepAnOwner(org: Organization, leaving: User, orgName: string): Promise<void> {
+    const owners = (await meta.listMembers(org.id)).filter((m) => m.role === "owner");
+    if (owners.length === 1 && owners[0]?.user.id === leaving.id) {
+      throw new RegistryError(
+        Code.FailedPrecondition,
+        `${leaving.name} is the last owner of ${orgName}: make another member owner first`,
+      );
+    }
+  }
+}

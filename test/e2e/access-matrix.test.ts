@@ -1,0 +1,489 @@
+// The authorization matrix: every kind of caller × public and private modules, templates and plugins × every
+// endpoint of every protocol → the expected status. A hidden thing must answer exactly as a missing one does.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import {
+  adminToken,
+  callApi,
+  makeDataDir,
+  repoRoot,
+  startTestServer,
+  type TestServer,
+} from "./support/server.js";
+
+type Who =
+  | "admin"
+  | "owner"
+  | "writer"
+  | "reader"
+  | "outsider"
+  | "anonymous"
+  | "wrong"
+  | "revoked"
+  | "expired";
+const everyone: readonly Who[] = [
+  "admin",
+  "owner",
+  "writer",
+  "reader",
+  "outsider",
+  "anonymous",
+  "wrong",
+  "revoked",
+  "expired",
+];
+type Vis = "public" | "private";
+
+/** Whether a caller sees acme's things of this visibility. */
+function reads(who: Who, vis: Vis): boolean {
+  if (who === "wrong" || who === "revoked" || who === "expired") return false;
+  return vis === "public" || ["admin", "owner", "writer", "reader"].includes(who);
+}
+const writes = (who: Who) => ["admin", "owner", "writer"].includes(who);
+const badToken = (who: Who) => who === "wrong" || who === "revoked" || who === "expired";
+
+/** Status of reading a thing: 401 for bad tokens, 404 when hidden, else `ok`. */
+function readStatus(who: Who, visible: boolean, ok = 200): number {
+  if (badToken(who)) return 401;
+  return visible ? ok : 404;
+}
+
+/** Status of changing a thing of acme: hidden → 404 (as missing), visible but not a writer → 403 (401 anonymous). */
+function writeStatus(who: Who, vis: Vis, ok = 200): number {
+  if (badToken(who)) return 401;
+  if (!reads(who, vis)) return who === "anonymous" ? 401 : 404;
+  if (who === "anonymous") return 401;
+  return writes(who) ? ok : 403;
+}
+
+/** Creating under acme: anyone authenticated who is not a writer gets 403 (the owner's existence is public). */
+function createStatus(who: Who, ok = 200): number {
+  if (badToken(who) || who === "anonymous") return 401;
+  return writes(who) ? ok : 403;
+}
+
+const moduleFiles = (name: string) => [
+  {
+    path: "buf.yaml",
+    content: Buffer.from(`version: v1\nname: buf.build/acme/${name}\n`).toString("base64"),
+  },
+  {
+    path: `acme/${name.replaceAll("-", "")}/v1/m.proto`,
+    content: Buffer.from(
+      `syntax = "proto3";\npackage acme.${name.replaceAll("-", "")}.v1;\nmessage M { string id = 1; }\n`,
+    ).toString("base64"),
+  },
+];
+
+interface Cell {
+  what: string;
+  who: Who;
+  expected: number;
+  /** The response of the same request for a thing that does not exist, when the expected answer is "hidden". */
+  missing?: () => Promise<{ status: number; body: string }>;
+  run: (token: string | undefined) => Promise<{ status: number; body: string }>;
+}
+
+describe("authorization matrix", () => {
+  let data: Awaited<ReturnType<typeof makeDataDir>>;
+  let server: TestServer;
+  const tokens = new Map<Who, string | undefined>();
+  const commits = new Map<Vis, string>();
+
+  const api = async (method: string, body: unknown, token: string | undefined) => {
+    const res = await callApi(server.url, method, body, token);
+    return { status: res.status, body: await res.text() };
+  };
+  const ok = async (method: string, body: unknown, token: string = adminToken) => {
+    const res = await api(method, body, token);
+    assert.equal(res.status, 200, `${method}: ${res.body}`);
+    return JSON.parse(res.body) as Record<string, unknown>;
+  };
+  const get = async (path: string, token: string | undefined) => {
+    const res = await fetch(
+      `${server.url}${path}`,
+      token ? { headers: { authorization: `Bearer ${token}` } } : {},
+    );
+    return { status: res.status, body: await res.text() };
+  };
+
+  before(async () => {
+    data = await makeDataDir();
+    server = await startTestServer({ dataDir: data.dir, orgs: ["acme"] });
+    for (const name of ["olivia", "walt", "rita", "otto"]) await ok("UserService/CreateUser", { name });
+    const tokenOf = async (user: string, extra: Record<string, unknown> = {}) =>
+      (await ok("UserService/CreateToken", { user, ...extra })).token as string;
+    tokens.set("admin", adminToken);
+    tokens.set("owner", await tokenOf("olivia"));
+    tokens.set("writer", await tokenOf("walt"));
+    tokens.set("reader", await tokenOf("rita"));
+    tokens.set("outsider", await tokenOf("otto"));
+    tokens.set("anonymous", undefined);
+    tokens.set("wrong", "pd_this-token-was-never-issued-000000");
+    const revoked = await ok("UserService/CreateToken", { user: "walt", note: "to revoke" });
+    await ok("UserService/RevokeToken", { tokenId: revoked.tokenId });
+    tokens.set("revoked", revoked.token as string);
+    const expiresSoon = new Date(Date.now() + 1500).toISOString();
+    tokens.set("expired", await tokenOf("walt", { expireTime: expiresSoon }));
+    await ok("OrganizationService/AddMember", { organization: "acme", user: "olivia", role: "owner" });
+    await ok("OrganizationService/AddMember", { organization: "acme", user: "walt", role: "writer" });
+    await ok("OrganizationService/AddMember", { organization: "acme", user: "rita", role: "reader" });
+    await ok("UserService/CreateUser", { name: "temp" });
+
+    const es = join(repoRoot, "node_modules/.bin/protoc-gen-es");
+    for (const vis of ["public", "private"] as const) {
+      const short = vis === "public" ? "pub" : "priv";
+      await ok("PluginService/CreatePlugin", { plugin: `acme/${short}plug`, visibility: vis });
+      // One version per caller, so each writer's template version pins something new.
+      for (let i = 0; i <= everyone.length; i++) {
+        await ok("PluginService/CreatePluginVersion", {
+          plugin: `acme/${short}plug`,
+          version: `v1.0.${i}`,
+          command: [es],
+        });
+      }
+      await ok("TemplateService/CreateTemplate", {
+        template: `acme/${short}tpl`,
+        visibility: vis,
+        plugins: [{ owner: "acme", name: `${short}plug`, parameter: "target=ts" }],
+      });
+      await ok("TemplateService/CreateTemplateVersion", {
+        template: `acme/${short}tpl`,
+        pluginVersions: [{ owner: "acme", name: `${short}plug`, version: "v1.0.0" }],
+      });
+      await ok("ModuleService/CreateModule", { module: `acme/${short}mod`, visibility: vis });
+      const pushed = await ok("ModuleService/Push", { files: moduleFiles(`${short}mod`) });
+      commits.set(vis, (pushed.commit as { id: string }).id);
+    }
+    // Let the short-lived token expire before the matrix runs.
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(expiresSoon) - Date.now() + 100)));
+  });
+  after(async () => {
+    await server.stop();
+    await data.remove();
+  });
+
+  it("answers every caller on every endpoint as the access policy says, and hides exactly as it misses", async () => {
+    const cells: Cell[] = [];
+    const short = (v: Vis) => (v === "public" ? "pub" : "priv");
+    const visibilities = ["public", "private"] as const;
+
+    for (const who of everyone) {
+      // Module sources.
+      for (const mv of visibilities) {
+        const mod = `${short(mv)}mod`;
+        cells.push({
+          what: `GET sources of ${mv} module`,
+          who,
+          expected: readStatus(who, reads(who, mv)),
+          missing: () => get(`/acme/nomod/archive/main.tar.gz`, tokens.get(who)),
+          run: (t) => get(`/acme/${mod}/archive/main.tar.gz`, t),
+        });
+      }
+      // Generated code: template × module, on every generated-code endpoint.
+      for (const tv of visibilities) {
+        for (const mv of visibilities) {
+          const tpl = `${short(tv)}tpl`;
+          const mod = `${short(mv)}mod`;
+          const visible = reads(who, tv) && reads(who, mv);
+          const hiddenPart = !reads(who, tv) ? "tpl" : "mod";
+          // The same request with the hidden part replaced by a name that exists nowhere (same length).
+          const swap = (path: string) =>
+            hiddenPart === "tpl"
+              ? path
+                  .replaceAll(`acme_${tpl}`, `acme_${"x".repeat(tpl.length)}`)
+                  .replaceAll(`acme/${tpl}/`, `acme/${"x".repeat(tpl.length)}/`)
+              : path
+                  .replaceAll(`acme_${mod}`, `acme_${"x".repeat(mod.length)}`)
+                  .replaceAll(`acme/${mod}`, `acme/${"x".repeat(mod.length)}`);
+          const pkg = `@protodepot%2facme_${tpl}_acme_${mod}`;
+          const endpoints: [string, string][] = [
+            ["archive", `/v1/acme/${tpl}/latest/acme/${mod}/main.tar.gz`],
+            ["archive imports", `/v1/acme/${tpl}/v1/acme/${mod}/main.include_imports.tar.gz`],
+            ["archive imports+wkt", `/v1/acme/${tpl}/v1/acme/${mod}/main.include_imports_and_wkt.tar.gz`],
+            ["go list", `/go/protodepot.local/acme/${tpl}/acme/${mod}/@v/list`],
+            ["go info", `/go/protodepot.local/acme/${tpl}/acme/${mod}/@v/v1.1.1.info`],
+            ["go mod", `/go/protodepot.local/acme/${tpl}/acme/${mod}/@v/v1.1.1.mod`],
+            ["go zip", `/go/protodepot.local/acme/${tpl}/acme/${mod}/@v/v1.1.1.zip`],
+            ["go latest", `/go/protodepot.local/acme/${tpl}/acme/${mod}/@latest`],
+            ["npm packument", `/npm/${pkg}`],
+            ["npm dist-tags", `/npm/-/package/${pkg}/dist-tags`],
+            ["npm tarball", `/npm/@protodepot/acme_${tpl}_acme_${mod}/-/acme_${tpl}_acme_${mod}-1.1.1.tgz`],
+          ];
+          for (const [endpoint, path] of endpoints) {
+            cells.push({
+              what: `${endpoint} of ${tv} template × ${mv} module`,
+              who,
+              expected: readStatus(who, visible),
+              missing: () => get(swap(path), tokens.get(who)),
+              run: (t) => get(path, t),
+            });
+          }
+        }
+      }
+      // Management API reads of things.
+      for (const v of visibilities) {
+        const s = short(v);
+        const visible = reads(who, v);
+        const reads_: [string, string, Record<string, unknown>, Record<string, unknown>][] = [
+          ["ListCommits", "ModuleService/ListCommits", { module: `acme/${s}mod` }, { module: "acme/nomod" }],
+          [
+            "GetCommit",
+            "ModuleService/GetCommit",
+            { module: `acme/${s}mod`, ref: "main" },
+            { module: "acme/nomod", ref: "main" },
+          ],
+          [
+            "ListCommitFiles",
+            "ModuleService/ListCommitFiles",
+            { module: `acme/${s}mod`, ref: "" },
+            { module: "acme/nomod", ref: "" },
+          ],
+          ["ListLabels", "ModuleService/ListLabels", { module: `acme/${s}mod` }, { module: "acme/nomod" }],
+          [
+            "ListPluginVersions",
+            "PluginService/ListPluginVersions",
+            { plugin: `acme/${s}plug` },
+            { plugin: "acme/noplug" },
+          ],
+          [
+            "GetTemplate",
+            "TemplateService/GetTemplate",
+            { template: `acme/${s}tpl` },
+            { template: "acme/notpl" },
+          ],
+          [
+            "ListTemplateVersions",
+            "TemplateService/ListTemplateVersions",
+            { template: `acme/${s}tpl` },
+            { template: "acme/notpl" },
+          ],
+        ];
+        for (const [name, method, body, missingBody] of reads_) {
+          cells.push({
+            what: `${name} of ${v} thing`,
+            who,
+            expected: readStatus(who, visible),
+            missing: () => api(method, missingBody, tokens.get(who)),
+            run: (t) => api(method, body, t),
+          });
+        }
+      }
+      // Lists: 200 for every valid caller, and private things only for those who read them (checked below).
+      for (const [name, method] of [
+        ["ListModules", "ModuleService/ListModules"],
+        ["ListPlugins", "PluginService/ListPlugins"],
+        ["ListTemplates", "TemplateService/ListTemplates"],
+      ] as const) {
+        cells.push({
+          what: `${name} (lists private things only to readers)`,
+          who,
+          expected: badToken(who) ? 401 : 200,
+          run: async (t) => {
+            const res = await api(method, { owner: "acme" }, t);
+            if (res.status === 200 && res.body.includes("priv") !== reads(who, "private")) {
+              return { status: 599, body: `list leaks or hides: ${res.body}` };
+            }
+            return res;
+          },
+        });
+      }
+      // Management API writes. Each is an idempotent or per-caller change, so cells do not depend on each other.
+      for (const v of visibilities) {
+        const s = short(v);
+        cells.push(
+          {
+            what: `Push identical content to ${v} module`,
+            who,
+            expected: writeStatus(who, v),
+            run: (t) => api("ModuleService/Push", { files: moduleFiles(`${s}mod`) }, t),
+          },
+          {
+            what: `MoveLabel main of ${v} module to its head`,
+            who,
+            expected: writeStatus(who, v),
+            run: (t) =>
+              api(
+                "ModuleService/MoveLabel",
+                { module: `acme/${s}mod`, label: "main", ref: commits.get(v) },
+                t,
+              ),
+          },
+          {
+            what: `UpdateModule ${v} module (unchanged)`,
+            who,
+            expected: writeStatus(who, v),
+            run: (t) => api("ModuleService/UpdateModule", { module: `acme/${s}mod`, visibility: v }, t),
+          },
+          {
+            what: `UpdatePlugin ${v} plugin (unchanged)`,
+            who,
+            expected: writeStatus(who, v),
+            run: (t) => api("PluginService/UpdatePlugin", { plugin: `acme/${s}plug`, visibility: v }, t),
+          },
+          {
+            what: `UpdateTemplate ${v} template (unchanged)`,
+            who,
+            expected: writeStatus(who, v),
+            run: (t) => api("TemplateService/UpdateTemplate", { template: `acme/${s}tpl`, visibility: v }, t),
+          },
+          {
+            what: `CreateTemplateVersion of ${v} template`,
+            who,
+            expected: writeStatus(who, v),
+            run: (t) =>
+              api(
+                "TemplateService/CreateTemplateVersion",
+                {
+                  template: `acme/${s}tpl`,
+                  pluginVersions: [
+                    { owner: "acme", name: `${s}plug`, version: `v1.0.${everyone.indexOf(who) + 1}` },
+                  ],
+                },
+                t,
+              ),
+          },
+          {
+            what: `CreatePluginVersion (host command) of ${v} plugin`,
+            who,
+            // Host commands run programs of the server: admins only, whatever the caller's role.
+            expected:
+              badToken(who) || who === "anonymous" ? 401 : !reads(who, v) ? 404 : who === "admin" ? 200 : 403,
+            run: (t) =>
+              api(
+                "PluginService/CreatePluginVersion",
+                { plugin: `acme/${s}plug`, version: `v2.0.${everyone.indexOf(who)}`, command: ["/bin/true"] },
+                t,
+              ),
+          },
+        );
+      }
+      const i = everyone.indexOf(who);
+      cells.push(
+        {
+          what: "CreateModule under acme",
+          who,
+          expected: createStatus(who),
+          run: (t) => api("ModuleService/CreateModule", { module: `acme/new-module-${i}` }, t),
+        },
+        {
+          what: "CreatePlugin under acme",
+          who,
+          expected: createStatus(who),
+          run: (t) => api("PluginService/CreatePlugin", { plugin: `acme/new-plugin-${i}` }, t),
+        },
+        {
+          what: "CreateTemplate under acme",
+          who,
+          expected: createStatus(who),
+          run: (t) =>
+            api(
+              "TemplateService/CreateTemplate",
+              { template: `acme/new-template-${i}`, plugins: [{ owner: "acme", name: "pubplug" }] },
+              t,
+            ),
+        },
+        {
+          what: "CreateOrganization",
+          who,
+          expected: badToken(who) || who === "anonymous" ? 401 : 200,
+          run: (t) => api("OrganizationService/CreateOrganization", { name: `org-${i}` }, t),
+        },
+        {
+          what: "ListMembers of acme",
+          who,
+          expected: badToken(who) || who === "anonymous" ? 401 : who === "outsider" ? 403 : 200,
+          run: (t) => api("OrganizationService/ListMembers", { organization: "acme" }, t),
+        },
+        {
+          what: "AddMember then RemoveMember of acme",
+          who,
+          expected:
+            badToken(who) || who === "anonymous" ? 401 : who === "admin" || who === "owner" ? 200 : 403,
+          run: async (t) => {
+            const add = await api(
+              "OrganizationService/AddMember",
+              { organization: "acme", user: "temp", role: "reader" },
+              t,
+            );
+            if (add.status !== 200) return add;
+            return api("OrganizationService/RemoveMember", { organization: "acme", user: "temp" }, t);
+          },
+        },
+        {
+          what: "ListOrganizations",
+          who,
+          expected: badToken(who) || who === "anonymous" ? 401 : 200,
+          run: (t) => api("OrganizationService/ListOrganizations", {}, t),
+        },
+        {
+          what: "WhoAmI",
+          who,
+          expected: badToken(who) || who === "anonymous" ? 401 : 200,
+          run: (t) => api("UserService/WhoAmI", {}, t),
+        },
+        {
+          what: "ListTokens",
+          who,
+          expected: badToken(who) || who === "anonymous" ? 401 : 200,
+          run: (t) => api("UserService/ListTokens", {}, t),
+        },
+        {
+          what: "ListUsers",
+          who,
+          expected: badToken(who) || who === "anonymous" ? 401 : who === "admin" ? 200 : 403,
+          run: (t) => api("UserService/ListUsers", {}, t),
+        },
+        {
+          what: "CreateUser",
+          who,
+          expected: badToken(who) || who === "anonymous" ? 401 : who === "admin" ? 200 : 403,
+          run: (t) => api("UserService/CreateUser", { name: `user-${i}` }, t),
+        },
+        {
+          what: "CreateToken for oneself",
+          who,
+          expected: badToken(who) || who === "anonymous" ? 401 : 200,
+          run: (t) => api("UserService/CreateToken", { note: "matrix" }, t),
+        },
+        {
+          what: "RevokeToken of a token the caller does not hold",
+          who,
+          expected: badToken(who) || who === "anonymous" ? 401 : 404,
+          run: (t) => api("UserService/RevokeToken", { tokenId: "0".repeat(32) }, t),
+        },
+      );
+    }
+
+    const failures: string[] = [];
+    let hiddenCompared = 0;
+    for (const cell of cells) {
+      const token = tokens.get(cell.who);
+      const res = await cell.run(token);
+      if (res.status !== cell.expected) {
+        failures.push(
+          `${cell.who} · ${cell.what}: expected ${cell.expected}, got ${res.status}: ${res.body.slice(0, 200)}`,
+        );
+        continue;
+      }
+      if (cell.expected === 404 && cell.missing) {
+        // Hidden and missing must be indistinguishable: same status, same body up to the name that was asked for.
+        const missing = await cell.missing();
+        const norm = (body: string) =>
+          body.replace(/acme[/_](pub|priv)(mod|tpl|plug)|acme[/_](x+|nomod|notpl|noplug)/g, "NAME");
+        if (missing.status !== 404 || norm(missing.body) !== norm(res.body)) {
+          failures.push(
+            `${cell.who} · ${cell.what}: hidden answers differently from missing:\n  hidden:  ${res.body}\n  missing: ${missing.body}`,
+          );
+        }
+        hiddenCompared++;
+      }
+    }
+    process.stdout.write(
+      `authorization matrix: ${cells.length} cells checked, ${hiddenCompared} hidden-vs-missing bodies compared\n`,
+    );
+    assert.deepEqual(failures, []);
+    assert.ok(cells.length > 500);
+  });
+});
