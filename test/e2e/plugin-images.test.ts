@@ -91,6 +91,17 @@ const buildah: PushClient = {
   },
 };
 
+/** Teams without container tooling: the CLI builds the image itself. */
+const cliPush: PushClient = {
+  name: "cli",
+  async push({ server, work, token }, repo, tag) {
+    const env = { PROTODEPOT_REMOTE: server.url, PROTODEPOT_TOKEN: token, XDG_CONFIG_HOME: join(work, "cli-cfg") };
+    const args = ["--binary", protocGenGo, "--runtime-lib", "go:google.golang.org/protobuf@v1.28.1"];
+    const out = await cliOk(["plugin", "push", `${repo}:${tag}`, ...args], env);
+    assert.match(out.stdout, new RegExp(`pushed ${repo}:${tag} \\(sha256:[0-9a-f]{64}\\)`));
+  },
+};
+
 describe("plugin images through /v2/", () => {
   let data: Awaited<ReturnType<typeof makeDataDir>>;
   let server: TestServer;
@@ -197,7 +208,7 @@ describe("plugin images through /v2/", () => {
     assert.equal(run.stdout.trim(), "3");
   };
 
-  for (const client of [skopeo, buildah]) {
+  for (const client of [skopeo, buildah, cliPush]) {
     it(
       `${client.name}: a pushed protoc-gen-go image generates the host plugin's bytes, and go get builds`,
       {
