@@ -95,7 +95,11 @@ const buildah: PushClient = {
 const cliPush: PushClient = {
   name: "cli",
   async push({ server, work, token }, repo, tag) {
-    const env = { PROTODEPOT_REMOTE: server.url, PROTODEPOT_TOKEN: token, XDG_CONFIG_HOME: join(work, "cli-cfg") };
+    const env = {
+      PROTODEPOT_REMOTE: server.url,
+      PROTODEPOT_TOKEN: token,
+      XDG_CONFIG_HOME: join(work, "cli-cfg"),
+    };
     const args = ["--binary", protocGenGo, "--runtime-lib", "go:google.golang.org/protobuf@v1.28.1"];
     const out = await cliOk(["plugin", "push", `${repo}:${tag}`, ...args], env);
     assert.match(out.stdout, new RegExp(`pushed ${repo}:${tag} \\(sha256:[0-9a-f]{64}\\)`));

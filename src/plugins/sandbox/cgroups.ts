@@ -28,7 +28,7 @@ export interface RunReport {
 export interface RunGroup {
   /** `cgroup.procs` files a process writes its own pid to, before exec, to join the run's groups. */
   procsFiles: string[];
-  /** Kills whatever is left in the groups, reports what happened and removes them. */
+  /** Kills whatever is left in the groups, reports what happened, and removes them (in the background). */
   finish(): Promise<RunReport>;
 }
 
@@ -96,8 +96,9 @@ export function createCgroups(): Cgroups {
             oomKilled: counter(join(memory, "memory.oom_control"), "oom_kill") > 0,
             processLimitHit: counter(join(pids, "pids.events"), "max") > 0,
           };
-          await removeGroup(pids);
-          await removeGroup(memory);
+          killAll(pids);
+          // The kernel frees a group only once its last task is reaped: remove them without holding up the answer.
+          void removeGroup(pids).then(() => removeGroup(memory));
           return report;
         },
       };
