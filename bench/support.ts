@@ -31,11 +31,14 @@ export interface BenchServer {
   close(): Promise<void>;
 }
 
-/** A real server on a temp data dir, as the end-to-end tests start it. */
-export async function startBenchServer(name: string): Promise<BenchServer> {
+/** A real server on a temp data dir, as the end-to-end tests start it; `serverEnv` configures it (e.g. drivers). */
+export async function startBenchServer(
+  name: string,
+  serverEnv: Record<string, string> = {},
+): Promise<BenchServer> {
   const work = await mkdtemp(join(tmpdir(), `protodepot-bench-${name}-`));
   const data = await makeDataDir(`protodepot-bench-${name}-data-`);
-  const server = await startTestServer({ dataDir: data.dir, orgs: ["demo"] });
+  const server = await startTestServer({ dataDir: data.dir, orgs: ["demo"], env: serverEnv });
   const env = {
     ...process.env,
     PROTODEPOT_REMOTE: server.url,

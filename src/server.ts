@@ -1,5 +1,7 @@
 // Composition root: config → storage → services → routes. Nothing else wires parts together.
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
@@ -7,12 +9,14 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { collectDefaultMetrics, Registry as MetricsRegistry } from "prom-client";
 import { authInterceptor, principalKey } from "./api/context.js";
 import { errorInterceptor } from "./api/errors.js";
+import { registerApiGuards, withClientStatuses } from "./api/guards.js";
 import { createModuleServiceImpl } from "./api/module-service.js";
 import { createOrganizationServiceImpl } from "./api/organization-service.js";
 import { createPluginServiceImpl } from "./api/plugin-service.js";
 import { createServerServiceImpl } from "./api/server-service.js";
 import { createTemplateServiceImpl } from "./api/template-service.js";
 import { createUserServiceImpl } from "./api/user-service.js";
+import { createBufChecker } from "./compile/buf-checks.js";
 import { createBufCompiler } from "./compile/buf-compiler.js";
 import type { Config } from "./config/schema.js";
 import { Code, RegistryError } from "./core/errors.js";
@@ -25,6 +29,7 @@ import { UserService } from "./gen/protodepot/v1/user_pb.js";
 import { archivePackager } from "./generate/package/archive.js";
 import { goPackager } from "./generate/package/go.js";
 import { npmPackager } from "./generate/package/npm.js";
+import { registerMetricsRoute } from "./http/metrics.js";
 import { principalOf } from "./http/principal.js";
 import { registerRegistry } from "./http/registry-plugin.js";
 import { createHostRuntime } from "./plugins/host/host-runtime.js";
@@ -52,7 +57,9 @@ import { createTemplateService } from "./services/templates.js";
 import type { BlobStore } from "./storage/blob/blob-store.js";
 import { withContentCache } from "./storage/blob/content-cache.js";
 import { createFsBlobStore } from "./storage/blob/fs/fs-blob-store.js";
+import { createS3BlobStore } from "./storage/blob/s3/s3-blob-store.js";
 import type { MetadataStore } from "./storage/meta/metadata-store.js";
+import { createPostgresMetadataStore } from "./storage/meta/postgres/postgres-metadata-store.js";
 import { createSqliteMetadataStore } from "./storage/meta/sqlite/sqlite-metadata-store.js";
 
 export interface RunningServer {
@@ -63,18 +70,35 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-// Drivers are chosen by name from explicit maps; adding postgres or s3 is one entry each.
+// Drivers are chosen by name from explicit maps; a new driver is one entry each (and its config sub-object).
 const metadataDrivers: Record<Config["storage"]["meta"]["driver"], (c: Config) => Promise<MetadataStore>> = {
   sqlite: (c) =>
-    createSqliteMetadataStore({ path: c.storage.meta.sqlitePath ?? resolve(c.dataDir, "metadata.sqlite") }),
+    createSqliteMetadataStore({ path: c.storage.meta.sqlite.path ?? resolve(c.dataDir, "metadata.sqlite") }),
+  postgres: ({ storage: { meta } }) =>
+    // The schema refuses driver postgres without a url, so the fallback is never used.
+    createPostgresMetadataStore({ url: meta.postgres.url ?? "", poolSize: meta.postgres.poolSize }),
 };
 
-const blobDrivers: Record<Config["storage"]["blob"]["driver"], (c: Config) => Promise<BlobStore>> = {
+type OpenedBlobStore = BlobStore & { close?(): void };
+
+const blobDrivers: Record<Config["storage"]["blob"]["driver"], (c: Config) => Promise<OpenedBlobStore>> = {
   fs: (c) =>
     createFsBlobStore({
-      root: c.storage.blob.fsRoot ?? resolve(c.dataDir, "blobs"),
-      fsync: c.storage.blob.fsync,
+      root: c.storage.blob.fs.root ?? resolve(c.dataDir, "blobs"),
+      fsync: c.storage.blob.fs.fsync,
     }),
+  s3: ({ storage: { blob } }) => {
+    const { endpoint, bucket, prefix, region, accessKeyId, secretAccessKey, forcePathStyle } = blob.s3;
+    return createS3BlobStore({
+      ...(endpoint !== undefined ? { endpoint } : {}),
+      // The schema refuses driver s3 without a bucket.
+      bucket: bucket ?? "",
+      prefix,
+      region,
+      ...(accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey } : {}),
+      forcePathStyle: forcePathStyle ?? endpoint !== undefined,
+    });
+  },
 };
 
 /** The PEM files of `server.tls`, read once at start; a missing or unreadable file is a start error naming it. */
@@ -126,6 +150,7 @@ export async function startServer(config: Config, hooks: StartHooks = {}): Promi
   try {
     app = Fastify({
       ...(https ? { https } : {}),
+      trustProxy: config.server.trustProxy,
       logger: { level: config.log.level },
       logController: new LogController({ disableRequestLogging: config.log.level !== "debug" }),
     });
@@ -156,6 +181,7 @@ export async function startServer(config: Config, hooks: StartHooks = {}): Promi
     meta,
     blobs,
     compiler,
+    checker: createBufChecker(),
     access,
     limits: config.limits,
     defaultVisibility,
@@ -188,29 +214,29 @@ export async function startServer(config: Config, hooks: StartHooks = {}): Promi
     blobs,
     modules,
     templates,
-    generator: createArtifactGenerator({ meta, blobs, runtime, limits: config.plugins, metrics, log }),
+    generator: createArtifactGenerator({
+      meta,
+      blobs,
+      runtime,
+      limits: config.plugins,
+      metrics,
+      log,
+      lease: {
+        holder: `${hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`,
+        ttlMs: config.storage.meta.leaseTtlMs,
+      },
+    }),
     packagers: [archivePackager, npmPackager, goPackager],
     goHost: config.go.host,
     npmScope: config.npm.scope,
   });
 
   app.get("/healthz", async () => ({ ok: true }));
-  app.get("/metrics", async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+  registerMetricsRoute(app, { auth, metrics, access: config.server.metrics });
 
-  // Connect reads request bodies itself; refuse oversized pushes up front with 413 and a Connect error body.
+  // Connect reads request bodies itself: size and caller are checked before it does.
   const maxBody = config.limits.maxUploadBytes;
-  app.addHook("onRequest", async (request, reply) => {
-    const length = Number(request.headers["content-length"] ?? 0);
-    if (request.method === "POST" && request.url.startsWith("/protodepot.v1.") && length > maxBody) {
-      return reply
-        .code(413)
-        .type("application/json")
-        .send({
-          code: "resource_exhausted",
-          message: `request body is ${length} bytes; this server accepts at most ${maxBody} (limits.maxUploadBytes)`,
-        });
-    }
-  });
+  registerApiGuards(app, { auth, maxBodyBytes: maxBody });
   await app.register(fastifyConnectPlugin, {
     // Outermost first: every failure, the caller's authentication included, leaves as a Connect error.
     interceptors: [errorInterceptor, authInterceptor],
@@ -226,6 +252,7 @@ export async function startServer(config: Config, hooks: StartHooks = {}): Promi
         ServerService,
         createServerServiceImpl({ npmScope: config.npm.scope, goHost: config.go.host }, access),
       );
+      withClientStatuses(router, maxBody);
     },
   });
   registerRegistry(app, auth, sourcesRegistry(modules));
@@ -279,6 +306,7 @@ export async function startServer(config: Config, hooks: StartHooks = {}): Promi
       await app.close();
       await meta.close();
       sandbox.close();
+      stored.close?.();
     },
   };
 }

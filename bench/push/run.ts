@@ -77,6 +77,17 @@ try {
       apiTimes.push(a);
     }
   }
+  // Start-up: `protodepot --help` beside a bare `node -e 0`, the floor no JavaScript CLI can beat.
+  const helpTimes: number[] = [];
+  const nodeTimes: number[] = [];
+  for (let round = 0; round <= rounds * 2; round++) {
+    const h = await time(() => exec(process.execPath, [cliPath, "--help"]));
+    const n = await time(() => exec(process.execPath, ["-e", "0"]));
+    if (round > 0) {
+      helpTimes.push(h);
+      nodeTimes.push(n);
+    }
+  }
   const push = median(pushTimes);
   const api = median(apiTimes);
   const build = median(buildTimes);
@@ -86,6 +97,12 @@ try {
   console.log(`API push         median ${api.toFixed(0)} ms (upload + compile + store, no CLI start)`);
   console.log(`ratio push / buf build: ${(push / build).toFixed(2)} (goal <= 1.2)`);
   console.log(`ratio API push / buf build: ${(api / build).toFixed(2)}`);
+  const help = median(helpTimes);
+  const bare = median(nodeTimes);
+  console.log(
+    `protodepot --help median ${help.toFixed(0)} ms (goal <= 150), node -e 0 median ${bare.toFixed(0)} ms`,
+  );
+  console.log(`ratio --help / node -e 0: ${(help / bare).toFixed(2)}`);
 } finally {
   await bench.close();
 }

@@ -2,15 +2,26 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import { Code, RegistryError } from "../core/errors.js";
 import { parseFullName } from "../core/names.js";
+import { parseBreakingCategory, parseLintCategories, parsePolicyAction } from "../core/push-policy.js";
 import type { Label } from "../core/types.js";
-import type { ModuleService } from "../gen/protodepot/v1/module_pb.js";
+import type { ModuleService, PushPolicy as PushPolicyMessage } from "../gen/protodepot/v1/module_pb.js";
 import type { Principal } from "../services/auth.js";
-import type { ModuleService as Modules } from "../services/modules.js";
+import type { ModuleService as Modules, PushPolicyChange } from "../services/modules.js";
 import { principal } from "./context.js";
 import { commitMessage, labelMessage, moduleMessage, parseVisibility } from "./convert.js";
 
 const maxPageSize = 250;
 const moduleName = (text: string) => parseFullName("module", text);
+
+/** The fields of a PushPolicy message that are set; empty strings and lists keep the current value. */
+function policyChange(p: PushPolicyMessage): PushPolicyChange {
+  return {
+    ...(p.breaking ? { breaking: parsePolicyAction(p.breaking, "breaking") } : {}),
+    ...(p.breakingCategory ? { breakingCategory: parseBreakingCategory(p.breakingCategory) } : {}),
+    ...(p.lint ? { lint: parsePolicyAction(p.lint, "lint") } : {}),
+    ...(p.lintCategories.length ? { lintCategories: parseLintCategories(p.lintCategories) } : {}),
+  };
+}
 
 export function createModuleServiceImpl(modules: Modules): ServiceImpl<typeof ModuleService> {
   async function withSeq(caller: Principal, name: ReturnType<typeof moduleName>, label: Label) {
@@ -21,13 +32,14 @@ export function createModuleServiceImpl(modules: Modules): ServiceImpl<typeof Mo
   return {
     async push(req, ctx) {
       const visibility = parseVisibility(req.visibility);
-      const { commit, created } = await modules.push(await principal(ctx), {
+      const { commit, created, warnings } = await modules.push(await principal(ctx), {
         ...(req.module ? { module: req.module } : {}),
         files: req.files.map((f) => ({ path: f.path, content: f.content })),
         label: req.label,
         ...(visibility ? { visibility } : {}),
+        allowBreaking: req.allowBreaking,
       });
-      return { commit: commitMessage(commit, await modules.commitDeps(commit)), created };
+      return { commit: commitMessage(commit, await modules.commitDeps(commit)), created, warnings };
     },
 
     async listModules(req, ctx) {
@@ -47,12 +59,16 @@ export function createModuleServiceImpl(modules: Modules): ServiceImpl<typeof Mo
 
     async updateModule(req, ctx) {
       const visibility = parseVisibility(req.visibility);
-      const mod = await modules.updateModule(
-        await principal(ctx),
-        moduleName(req.module),
-        visibility ? { visibility } : {},
-      );
-      return { module: moduleMessage(mod) };
+      const caller = await principal(ctx);
+      const name = moduleName(req.module);
+      // The policy is checked whole before anything changes, so a bad value leaves the visibility as it was.
+      const change = req.policy ? policyChange(req.policy) : undefined;
+      const mod = await modules.updateModule(caller, name, visibility ? { visibility } : {});
+      const label = req.policy?.label ?? "";
+      const policy = change
+        ? await modules.setPushPolicy(caller, name, label, change)
+        : await modules.getPushPolicy(caller, name, label);
+      return { module: moduleMessage(mod), policy };
     },
 
     async listCommits(req, ctx) {

@@ -1,9 +1,11 @@
 // PluginService: plugins and plugin versions.
+import { basename } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { Code, RegistryError } from "../core/errors.js";
 import type { Plugin, PluginVersion } from "../core/types.js";
 import { PluginSchema, type PluginService, PluginVersionSchema } from "../gen/protodepot/v1/plugin_pb.js";
+import type { Principal } from "../services/auth.js";
 import type { PluginService as Plugins } from "../services/plugins.js";
 import { principal } from "./context.js";
 import { parseVisibility } from "./convert.js";
@@ -17,12 +19,21 @@ export const pluginMessage = (p: Plugin) =>
     createTime: p.createdAt,
   });
 
-export const pluginVersionMessage = (v: PluginVersion) =>
+/**
+ * A host command is a path of the server's file system: only admins (who registered it) see it whole; everyone
+ * else sees the executable's name, which says what runs without mapping the server.
+ */
+export const pluginVersionMessage = (v: PluginVersion, caller: Principal) =>
   create(PluginVersionSchema, {
     owner: v.owner,
     name: v.name,
     version: v.version,
-    command: v.source.kind === "host" ? v.source.command : [],
+    command:
+      v.source.kind !== "host"
+        ? []
+        : caller.user?.isAdmin
+          ? v.source.command
+          : v.source.command.slice(0, 1).map((c) => basename(c)),
     imageDigest: v.source.kind === "oci" ? v.source.digest : "",
     runtimeLibraries: { go: v.runtimeLibraries.go ?? [], npm: v.runtimeLibraries.npm ?? [] },
     registryOptionsJson: JSON.stringify(v.registryOptions),
@@ -80,11 +91,12 @@ export function createPluginServiceImpl(plugins: Plugins): ServiceImpl<typeof Pl
         },
         registryOptions: parseOptions(req.registryOptionsJson),
       });
-      return { pluginVersion: pluginVersionMessage(version) };
+      return { pluginVersion: pluginVersionMessage(version, await principal(ctx)) };
     },
     async listPluginVersions(req, ctx) {
-      const versions = await plugins.listPluginVersions(await principal(ctx), req.plugin);
-      return { pluginVersions: versions.map(pluginVersionMessage) };
+      const caller = await principal(ctx);
+      const versions = await plugins.listPluginVersions(caller, req.plugin);
+      return { pluginVersions: versions.map((v) => pluginVersionMessage(v, caller)) };
     },
   };
 }

@@ -1,7 +1,6 @@
 // Connect clients for the CLI, pointed at the chosen remote with the chosen token.
 import type { DescService } from "@bufbuild/protobuf";
-import { type Client, createClient, type Interceptor } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
+import type { Client, Interceptor } from "@connectrpc/connect";
 import { normalizeRemote, readSettings } from "./settings.js";
 
 export interface RemoteOptions {
@@ -30,6 +29,11 @@ export async function openRemote(opts: RemoteOptions, env: NodeJS.ProcessEnv = p
     if (token) req.header.set("authorization", `Bearer ${token}`);
     return next(req);
   };
+  // Loaded here, not at the top: `protodepot --help` and every command's parsing start without it.
+  const [{ createClient }, { createConnectTransport }] = await Promise.all([
+    import("@connectrpc/connect"),
+    import("@connectrpc/connect-node"),
+  ]);
   const transport = createConnectTransport({
     baseUrl: url,
     httpVersion: "1.1",

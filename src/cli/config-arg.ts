@@ -5,6 +5,10 @@ import type { z } from "zod";
 
 export function parseConfigArg<T extends z.ZodType>(text: string, schema: T, what: string): z.output<T> {
   const source = !/^\s*[{[]/.test(text) && existsSync(text) ? readFileSync(text, "utf8") : text;
+  // A lone word or path that is no file was meant as a file: say so, not "expected object, received string".
+  if (source === text && /^[^\s:{}[\]]+$/.test(text.trim())) {
+    throw new Error(`${what}: no file ${text} (pass a JSON/YAML file path, or the JSON/YAML inline)`);
+  }
   let doc: unknown;
   try {
     doc = parseYaml(source);

@@ -1,39 +1,117 @@
 // The `protodepot` command line: every command but `serve` talks to a registry through its API.
-import { ConnectError } from "@connectrpc/connect";
+import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { isRegistryError } from "../core/errors.js";
-import { registerLogin } from "./commands/login.js";
-import { registerModules } from "./commands/modules.js";
-import { registerOrgs } from "./commands/orgs.js";
-import { registerPlugins } from "./commands/plugins.js";
-import { registerPush } from "./commands/push.js";
-import { registerServe } from "./commands/serve.js";
-import { registerTemplates } from "./commands/templates.js";
-import { registerUsers } from "./commands/users.js";
+import { addExamples } from "./examples.js";
 
-const program = new Command("protodepot")
-  .description("protodepot: a self-hosted Protobuf schema registry")
-  .showHelpAfterError();
-registerServe(program);
-registerLogin(program);
-registerPush(program);
-registerUsers(program);
-registerOrgs(program);
-registerModules(program);
-registerPlugins(program);
-registerTemplates(program);
+type Register = (program: Command) => void;
+
+/**
+ * Top-level commands, each loaded only when it runs: `protodepot --help` and a command's start load no
+ * other command's dependencies (Connect, zod, the YAML parser). The summaries are what `--help` lists; a test
+ * checks that each matches the command's own description.
+ */
+export const commands: Readonly<Record<string, { summary: string; load: () => Promise<Register> }>> = {
+  serve: {
+    summary: "run the registry (embedded SQLite + files by default)",
+    load: async () => (await import("./commands/serve.js")).registerServe,
+  },
+  login: {
+    summary:
+      "check a token against a remote, store it for later commands, and optionally set up npm, go and buf",
+    load: async () => (await import("./commands/login.js")).registerLogin,
+  },
+  push: {
+    summary: "push a module directory (with buf.yaml) as a new commit",
+    load: async () => (await import("./commands/push.js")).registerPush,
+  },
+  user: {
+    summary: "manage users (admin)",
+    load: async () => (await import("./commands/users.js")).registerUsers,
+  },
+  token: { summary: "manage tokens", load: async () => (await import("./commands/users.js")).registerUsers },
+  org: {
+    summary: "manage organizations and their members",
+    load: async () => (await import("./commands/orgs.js")).registerOrgs,
+  },
+  module: {
+    summary: "list, create and change modules",
+    load: async () => (await import("./commands/modules.js")).registerModules,
+  },
+  commit: {
+    summary: "list commits",
+    load: async () => (await import("./commands/modules.js")).registerModules,
+  },
+  label: {
+    summary: "list, create and move labels",
+    load: async () => (await import("./commands/modules.js")).registerModules,
+  },
+  plugin: {
+    summary: "manage code generator plugins",
+    load: async () => (await import("./commands/plugins.js")).registerPlugins,
+  },
+  template: {
+    summary: "manage templates (plugins + parameters)",
+    load: async () => (await import("./commands/templates.js")).registerTemplates,
+  },
+};
+
+const packageJson = new URL("../../package.json", import.meta.url);
+
+export function version(): string {
+  const parsed = JSON.parse(readFileSync(packageJson, "utf8")) as { version?: unknown };
+  return typeof parsed.version === "string" ? parsed.version : "unknown";
+}
+
+/**
+ * The program with every command that `argv` may run registered in full, the others as summaries only;
+ * `all` registers every command in full (for tests and documentation).
+ */
+export async function buildProgram(argv: readonly string[], all = false): Promise<Command> {
+  const program = new Command("protodepot")
+    .description("protodepot: a self-hosted Protobuf schema registry")
+    .version(version(), "-V, --version", "print the version of protodepot")
+    .showHelpAfterError()
+    .showSuggestionAfterError();
+  const wanted = argv.find((a) => !a.startsWith("-"));
+  const helpFor = wanted === "help" ? argv.filter((a) => !a.startsWith("-"))[1] : wanted;
+  const entry = helpFor === undefined ? undefined : commands[helpFor];
+  const loads = all ? Object.values(commands) : entry ? [entry] : [];
+  for (const register of new Set(await Promise.all(loads.map((c) => c.load())))) register(program);
+  addExamples(program);
+  const registered = new Set(program.commands.map((c) => c.name()));
+  for (const [name, { summary }] of Object.entries(commands)) {
+    if (!registered.has(name)) program.command(name).description(summary);
+  }
+  return program;
+}
 
 /** One line of reason (plus compiler lines when there are some), never a stack trace. */
-function reasonOf(err: unknown): string {
-  if (err instanceof ConnectError) return err.rawMessage;
-  if (isRegistryError(err)) return [err.message, ...(err.fields.details ?? [])].join("\n");
+export function reasonOf(err: unknown): string {
+  // By name: importing ConnectError would load Connect before any command needs it.
+  if (err instanceof Error && err.name === "ConnectError" && "rawMessage" in err) {
+    const raw = String(err.rawMessage);
+    const refused = /ECONNREFUSED (\S+)/.exec(raw);
+    if (refused) {
+      return `nothing answers at ${refused[1]} (connection refused): start the registry with 'protodepot serve', or point --remote, PROTODEPOT_REMOTE or 'protodepot login' at it`;
+    }
+    return raw;
+  }
+  if (isRegistryError(err)) {
+    // Some messages already list their details (invalid configuration): print each line once.
+    const extra = (err.fields.details ?? []).filter((d) => !err.message.includes(d));
+    return [err.message, ...extra].join("\n");
+  }
   if (err instanceof Error) return err.message;
   return String(err);
 }
 
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
-  process.stderr.write(`protodepot: ${reasonOf(err)}\n`);
-  process.exitCode = 1;
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    const program = await buildProgram(argv.slice(2));
+    await program.parseAsync([...argv]);
+  } catch (err) {
+    process.stderr.write(`protodepot: ${reasonOf(err)}\n`);
+    process.exitCode = 1;
+  }
 }

@@ -95,7 +95,7 @@ export function createBufCompiler(opts: BufCompilerOptions = {}): Compiler {
  * The platform binary that @bufbuild/buf installs as an optional dependency. Spawning it directly saves the
  * Node start of the package's `bin/buf` launcher (≈ 40 ms per push); the launcher is the fallback.
  */
-function defaultBuf(): { file: string; args: string[] } {
+export function defaultBuf(): { file: string; args: string[] } {
   const require = createRequire(import.meta.url);
   const launcher = require.resolve("@bufbuild/buf/bin/buf");
   const arch = { arm64: process.platform === "linux" ? "aarch64" : "arm64", x64: "x64", arm: "armv7" }[
@@ -148,13 +148,13 @@ function workspaceTar(input: CompileInput): Promise<Buffer> {
   ]);
 }
 
-interface RunResult {
+export interface RunResult {
   code: number | null;
   stdout: Buffer;
   stderr: string;
 }
 
-function run(
+export function run(
   command: { file: string; args: string[] },
   args: string[],
   opts: { cwd: string; timeoutMs: number; signal?: AbortSignal | undefined; stdin?: Uint8Array },
@@ -217,14 +217,14 @@ function run(
   });
 }
 
-interface Annotation {
+export interface Annotation {
   path: string;
   start_line?: number;
   start_column?: number;
   message: string;
 }
 
-function isAnnotation(value: unknown): value is Annotation {
+export function isAnnotation(value: unknown): value is Annotation {
   if (typeof value !== "object" || value === null) return false;
   const v = value as Record<string, unknown>;
   return typeof v.path === "string" && typeof v.message === "string";
@@ -292,7 +292,7 @@ function missingImport(annotation: Annotation, input: CompileInput): string {
   return imported ? `: ${imported}` : "";
 }
 
-function parseJson(text: string): unknown {
+export function parseJson(text: string): unknown {
   if (!text.startsWith("{")) return undefined;
   try {
     return JSON.parse(text);

@@ -23,6 +23,7 @@ describe("parseBufConfig v1", () => {
       name: { owner: "demo", name: "money" },
       deps: [],
       pins: new Map(),
+      workspace: [],
     });
     const payments = parseBufConfig({ bufYaml: readFileSync("examples/payments/buf.yaml", "utf8") });
     assert.deepEqual(payments.deps, [{ owner: "demo", name: "money" }]);
@@ -68,7 +69,10 @@ describe("parseBufConfig v1", () => {
 
   it("refuses malformed YAML with the position", () => {
     rejects({ bufYaml: "version: v1\nname: [unclosed" }, /^buf\.yaml: is not valid YAML: .*line/);
-    rejects({ bufYaml: "version: v1\nversion: v2" }, /^buf\.yaml: is not valid YAML: .*unique/i);
+    rejects(
+      { bufYaml: "version: v1\nversion: v2" },
+      /^buf\.yaml: is not valid YAML: key "version" appears twice \(line 2, column 1\)$/,
+    );
   });
 });
 
@@ -80,6 +84,7 @@ describe("parseBufConfig v2", () => {
       root: ".",
       deps: [{ owner: "acme", name: "money" }],
       pins: new Map(),
+      workspace: [],
     });
   });
 
@@ -105,6 +110,11 @@ describe("parseBufConfig v2", () => {
     const config = parseBufConfig({ bufYaml: several, moduleName: "acme/money" });
     assert.equal(config.root, "money");
     assert.deepEqual(config.name, { owner: "acme", name: "money" });
+    assert.deepEqual(
+      config.workspace,
+      [{ owner: "acme", name: "pay" }],
+      "the other modules of the workspace",
+    );
     assert.equal(parseBufConfig({ bufYaml: several, moduleName: "buf.build/acme/pay" }).root, "pay");
   });
 

@@ -1,5 +1,6 @@
 // Reads what protodepot needs from a pushed buf.yaml (v1, v2) and buf.lock (v1, v2): name, root, deps, pins.
-import { parseDocument } from "yaml";
+import { Buffer } from "node:buffer";
+import { isMap, isScalar, LineCounter, parseDocument, visit } from "yaml";
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import { type FullName, isCommitId, parseFullName, parseModuleRef } from "../core/names.js";
 import { pathProblem } from "./module-files.js";
@@ -19,6 +20,11 @@ export interface BufConfig {
   deps: ModuleDep[];
   /** Commit ids from buf.lock by `owner/name`, transitive ones included (buf.lock lists them all). */
   pins: Map<string, string>;
+  /**
+   * The other named modules of a v2 workspace. Modules of one workspace import each other without listing
+   * each other in `deps`; the push adds those it imports as dependencies.
+   */
+  workspace: FullName[];
 }
 
 export interface BufConfigInput {
@@ -31,17 +37,21 @@ export interface BufConfigInput {
 export function parseBufConfig(input: BufConfigInput): BufConfig {
   const yaml = parseYaml("buf.yaml", input.bufYaml);
   const version = yaml.version;
-  let config: Omit<BufConfig, "pins">;
+  let config: Omit<BufConfig, "pins" | "workspace"> & { workspace?: FullName[] };
   if (version === "v1") config = parseV1(yaml);
   else if (version === "v2") config = parseV2(yaml, input.moduleName);
   else if (version === undefined) throw invalid("buf.yaml", "`version` is missing: use v1 or v2");
   else throw invalid("buf.yaml", `version ${JSON.stringify(version)} is not supported: use v1 or v2`);
   const pins = input.bufLock === undefined ? new Map<string, string>() : parseBufLock(input.bufLock);
-  return { ...config, pins };
+  return { ...config, workspace: config.workspace ?? [], pins };
 }
 
-function parseV1(yaml: Record<string, unknown>): Omit<BufConfig, "pins"> {
-  const config: Omit<BufConfig, "pins"> = { version: "v1", root: ".", deps: parseDeps(yaml.deps) };
+function parseV1(yaml: Record<string, unknown>): Omit<BufConfig, "pins" | "workspace"> {
+  const config: Omit<BufConfig, "pins" | "workspace"> = {
+    version: "v1",
+    root: ".",
+    deps: parseDeps(yaml.deps),
+  };
   if (yaml.name !== undefined && yaml.name !== null) {
     config.name = wrap("buf.yaml", "name", () =>
       parseFullName("module", asString(yaml.name, "name"), hostOk),
@@ -50,7 +60,10 @@ function parseV1(yaml: Record<string, unknown>): Omit<BufConfig, "pins"> {
   return config;
 }
 
-function parseV2(yaml: Record<string, unknown>, wanted: string | undefined): Omit<BufConfig, "pins"> {
+function parseV2(
+  yaml: Record<string, unknown>,
+  wanted: string | undefined,
+): Omit<BufConfig, "pins" | "workspace"> & { workspace?: FullName[] } {
   const deps = parseDeps(yaml.deps);
   if (yaml.modules === undefined || yaml.modules === null) return { version: "v2", root: ".", deps };
   const modules = asArray(yaml.modules, "modules").map((m, i) => {
@@ -87,7 +100,8 @@ function parseV2(yaml: Record<string, unknown>, wanted: string | undefined): Omi
       `declares ${modules.length} modules, name the one to push (modules: ${describe(modules)})`,
     );
   }
-  const config: Omit<BufConfig, "pins"> = { version: "v2", root: chosen.path, deps };
+  const workspace = modules.flatMap((m) => (m !== chosen && m.name ? [m.name] : []));
+  const config: Omit<BufConfig, "pins"> = { version: "v2", root: chosen.path, deps, workspace };
   if (chosen.name) config.name = chosen.name;
   return config;
 }
@@ -142,13 +156,75 @@ const hostOk = { allowHost: true };
 
 type FileName = "buf.yaml" | "buf.lock";
 
+/**
+ * Size caps of the config files, checked before any parsing. Parsing is linear but not cheap (about 1 ms per
+ * KiB here) and runs on the event loop; real files are a few KiB (a buf.lock entry is about 150 bytes).
+ */
+export const maxConfigBytes: Readonly<Record<FileName, number>> = {
+  "buf.yaml": 64 << 10,
+  "buf.lock": 256 << 10,
+};
+
+/** Aliases expand on conversion; a few nested ones are a "billion laughs". Config files need none of this. */
+const maxAliasCount = 50;
+
+/** Throws InvalidArgument when a config file is over its cap; call before decoding or parsing it. */
+export function checkConfigSize(file: FileName, bytes: number): void {
+  if (bytes > maxConfigBytes[file]) {
+    throw invalid(
+      file,
+      `is ${bytes} bytes, more than the limit of ${maxConfigBytes[file]}: a ${file} holds a few keys`,
+    );
+  }
+}
+
 function parseYaml(file: FileName, text: string): Record<string, unknown> {
-  const doc = parseDocument(text, { logLevel: "silent" });
+  checkConfigSize(file, Buffer.byteLength(text, "utf8"));
+  // The library's own unique-key check compares every key with every earlier one (quadratic); ours is a set.
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { logLevel: "silent", uniqueKeys: false, lineCounter: lines });
   const error = doc.errors[0];
   if (error) throw invalid(file, `is not valid YAML: ${error.message.split("\n")[0]}`);
-  const value: unknown = doc.toJS();
+  const duplicate = firstDuplicateKey(doc);
+  if (duplicate !== undefined) {
+    const { line, col } = lines.linePos(duplicate.offset);
+    throw invalid(
+      file,
+      `is not valid YAML: key ${duplicate.key} appears twice (line ${line}, column ${col})`,
+    );
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount });
+  } catch (err) {
+    // The library throws a ReferenceError for alias bombs; anything it throws here is about the input.
+    throw invalid(file, `is not valid YAML: ${err instanceof Error ? err.message : String(err)}`);
+  }
   if (value === null || value === undefined) throw invalid(file, "is empty");
   return asRecord(value, "the document", file);
+}
+
+/** The first key that a mapping holds twice, in one pass over the document. */
+function firstDuplicateKey(
+  doc: ReturnType<typeof parseDocument>,
+): { key: string; offset: number } | undefined {
+  let found: { key: string; offset: number } | undefined;
+  visit(doc, {
+    Map(_, map) {
+      if (!isMap(map)) return;
+      const seen = new Set<unknown>();
+      for (const item of map.items) {
+        const key = isScalar(item.key) ? item.key.value : item.key;
+        if (seen.has(key)) {
+          const offset = isScalar(item.key) ? (item.key.range?.[0] ?? 0) : 0;
+          found = { key: JSON.stringify(key) ?? String(key), offset };
+          return visit.BREAK;
+        }
+        seen.add(key);
+      }
+    },
+  });
+  return found;
 }
 
 function asRecord(value: unknown, where: string, file: FileName = "buf.yaml"): Record<string, unknown> {

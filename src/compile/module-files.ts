@@ -78,13 +78,28 @@ export function pathProblem(path: string): string | undefined {
   if (path.includes("\\")) return "use / to separate directories, not \\";
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused.
   if (/[\u0000-\u001f\u007f]/.test(path)) return "it contains a control character";
-  for (const segment of path.split("/")) {
+  const segments = path.split("/");
+  for (const segment of segments) {
     if (segment === "") return "it has an empty segment (// or a trailing /)";
     if (segment === "." || segment === "..") return `it has a "${segment}" segment`;
+    const bytes = Buffer.byteLength(segment, "utf8");
+    if (bytes > maxSegmentBytes) {
+      return `${JSON.stringify(segment)} is ${bytes} bytes long; file systems allow at most ${maxSegmentBytes} per name, so no archive of it could be unpacked`;
+    }
   }
-  if (path.split("/").at(-1) === ".proto") return "the file name is only an extension";
+  const fileName = segments.at(-1) ?? "";
+  if (fileName === ".proto") return "the file name is only an extension";
+  const fileBytes = Buffer.byteLength(fileName, "utf8");
+  if (fileBytes > maxFileNameBytes) {
+    return `the file name is ${fileBytes} bytes long; at most ${maxFileNameBytes} leave room for what generated names add (x_grpc.pb.go, x_connect.d.ts) within the ${maxSegmentBytes} file systems allow`;
+  }
   return undefined;
 }
+
+/** Longest name of a directory or file that Linux, macOS and Windows file systems all accept (NAME_MAX). */
+export const maxSegmentBytes = 255;
+/** A pushed file's name leaves room for the longest suffix plugins put in place of `.proto`. */
+export const maxFileNameBytes = 200;
 
 /**
  * `sha256:` + hex of the manifest: one line `{sha256 hex}  {path}\n` per file, sorted by path in byte

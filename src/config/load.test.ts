@@ -40,6 +40,24 @@ describe("config", () => {
       (err: Error) => /go\.host: go host must be/.test(err.message) && /server\.port/.test(err.message),
     );
     assert.throws(() => loadConfig({ env: {}, overrides: { serverr: {} } }), /Unrecognized key/);
+    assert.throws(
+      () => loadConfig({ file: "/nonexistent/confg.yaml", env: {} }),
+      /config file \/nonexistent\/confg\.yaml does not exist: check the path given to --config/,
+    );
+  });
+
+  it("reads trustProxy and metrics access from the environment", () => {
+    const c = loadConfig({
+      env: { PROTODEPOT_SERVER_TRUST_PROXY: "true", PROTODEPOT_SERVER_METRICS: "public" },
+    });
+    assert.equal(c.server.trustProxy, true);
+    assert.equal(c.server.metrics, "public");
+    assert.equal(
+      loadConfig({ env: { PROTODEPOT_SERVER_TRUST_PROXY: "127.0.0.1" } }).server.trustProxy,
+      "127.0.0.1",
+    );
+    assert.equal(loadConfig({ env: {} }).server.metrics, "admin");
+    assert.throws(() => loadConfig({ env: { PROTODEPOT_SERVER_METRICS: "everyone" } }), /server\.metrics/);
   });
 });
 
@@ -62,9 +80,76 @@ describe("server.tls", () => {
   });
 });
 
-describe("examples/config.yaml", () => {
-  it("is valid and states the defaults", () => {
-    const file = new URL("../../examples/config.yaml", import.meta.url).pathname;
-    assert.deepEqual(loadConfig({ file, env: {} }), loadConfig({ env: {} }));
+describe("storage drivers", () => {
+  it("reads per-driver settings from env names that follow the key path", () => {
+    const c = loadConfig({
+      env: {
+        PROTODEPOT_STORAGE_META_DRIVER: "postgres",
+        PROTODEPOT_STORAGE_META_POSTGRES_URL: "postgres://u@127.0.0.1:5432/d",
+        PROTODEPOT_STORAGE_META_POSTGRES_POOL_SIZE: "3",
+        PROTODEPOT_STORAGE_BLOB_DRIVER: "s3",
+        PROTODEPOT_STORAGE_BLOB_S3_ENDPOINT: "http://127.0.0.1:7480",
+        // Digits stay text where the setting is text.
+        PROTODEPOT_STORAGE_BLOB_S3_BUCKET: "123456",
+        PROTODEPOT_STORAGE_BLOB_S3_ACCESS_KEY_ID: "0042",
+        PROTODEPOT_STORAGE_BLOB_S3_SECRET_ACCESS_KEY: "true",
+      },
+    });
+    assert.deepEqual(c.storage.meta.postgres, { url: "postgres://u@127.0.0.1:5432/d", poolSize: 3 });
+    assert.equal(c.storage.blob.s3.bucket, "123456");
+    assert.equal(c.storage.blob.s3.accessKeyId, "0042");
+    assert.equal(c.storage.blob.s3.secretAccessKey, "true");
+    assert.equal(c.storage.blob.s3.endpoint, "http://127.0.0.1:7480");
+  });
+
+  it("refuses a driver without its settings, listing every problem at once", () => {
+    assert.throws(
+      () =>
+        loadConfig({
+          env: {
+            PROTODEPOT_STORAGE_META_DRIVER: "postgres",
+            PROTODEPOT_STORAGE_BLOB_DRIVER: "s3",
+            PROTODEPOT_STORAGE_BLOB_S3_ACCESS_KEY_ID: "key",
+            PROTODEPOT_SERVER_PORT: "70000",
+          },
+        }),
+      (err: Error) => {
+        for (const problem of [
+          /server\.port/,
+          /storage\.meta\.postgres\.url: required when storage\.meta\.driver is postgres/,
+          /storage\.blob\.s3\.bucket: required when storage\.blob\.driver is s3/,
+          /storage\.blob\.s3\.secretAccessKey: set both/,
+        ]) {
+          assert.match(err.message, problem);
+        }
+        return true;
+      },
+    );
+    assert.throws(
+      () => loadConfig({ env: { PROTODEPOT_STORAGE_META_DRIVER: "mysql" } }),
+      /storage\.meta\.driver/,
+    );
+  });
+});
+
+describe("examples/", () => {
+  const example = (name: string) => new URL(`../../examples/${name}`, import.meta.url).pathname;
+
+  it("config.yaml is valid and states the defaults", () => {
+    assert.deepEqual(loadConfig({ file: example("config.yaml"), env: {} }), loadConfig({ env: {} }));
+  });
+
+  it("single-node.yaml runs on sqlite and files", () => {
+    const c = loadConfig({ file: example("single-node.yaml"), env: {} });
+    assert.equal(c.storage.meta.driver, "sqlite");
+    assert.equal(c.storage.blob.driver, "fs");
+  });
+
+  it("cluster.yaml runs on postgres and s3 with every setting its drivers need", () => {
+    const c = loadConfig({ file: example("cluster.yaml"), env: {} });
+    assert.equal(c.storage.meta.driver, "postgres");
+    assert.equal(c.storage.blob.driver, "s3");
+    assert.ok(c.storage.meta.postgres.url);
+    assert.ok(c.storage.blob.s3.bucket);
   });
 });

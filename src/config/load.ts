@@ -14,18 +14,30 @@ export function envName(path: readonly string[]): string {
   return `PROTODEPOT_${path.map((p) => p.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()).join("_")}`;
 }
 
-/** Every leaf key path of the schema, found by walking its shape. */
-function leafPaths(schema: z.ZodType, prefix: string[] = []): string[][] {
+interface Leaf {
+  path: string[];
+  /** Text settings (names, URLs, secrets) keep digits and "true" as written. */
+  text: boolean;
+}
+
+/** Every leaf key of the schema, found by walking its shape. */
+function leaves(schema: z.ZodType, prefix: string[] = []): Leaf[] {
   let s: z.ZodType = schema;
-  while (s instanceof z.ZodDefault || s instanceof z.ZodPrefault || s instanceof z.ZodOptional) {
-    s = s.unwrap() as z.ZodType;
+  while (
+    s instanceof z.ZodDefault ||
+    s instanceof z.ZodPrefault ||
+    s instanceof z.ZodOptional ||
+    s instanceof z.ZodPipe
+  ) {
+    s = (s instanceof z.ZodPipe ? s.in : s.unwrap()) as z.ZodType;
   }
   if (s instanceof z.ZodObject) {
     return Object.entries(s.shape as Record<string, z.ZodType>).flatMap(([k, v]) =>
-      leafPaths(v, [...prefix, k]),
+      leaves(v, [...prefix, k]),
     );
   }
-  return [prefix];
+  const text = s instanceof z.ZodString || s instanceof z.ZodStringFormat || s instanceof z.ZodEnum;
+  return [{ path: prefix, text }];
 }
 
 function setPath(tree: Tree, path: readonly string[], value: unknown): void {
@@ -55,11 +67,12 @@ function merge(base: Tree, over: Tree): Tree {
 
 function envTree(env: NodeJS.ProcessEnv): Tree {
   const tree: Tree = {};
-  for (const path of leafPaths(configSchema)) {
+  for (const { path, text } of leaves(configSchema)) {
     const raw = env[envName(path)];
     if (raw === undefined || raw === "") continue;
     let value: unknown = raw;
-    if (raw === "true" || raw === "false") value = raw === "true";
+    if (text) value = raw;
+    else if (raw === "true" || raw === "false") value = raw === "true";
     else if (/^-?\d+$/.test(raw)) value = Number(raw);
     setPath(tree, path, value);
   }
@@ -76,7 +89,19 @@ export interface LoadOptions {
 export function loadConfig(opts: LoadOptions = {}): Config {
   let fileTree: Tree = {};
   if (opts.file) {
-    const parsed: unknown = parseYaml(readFileSync(opts.file, "utf8"));
+    let text: string;
+    try {
+      text = readFileSync(opts.file, "utf8");
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new RegistryError(
+        Code.InvalidArgument,
+        code === "ENOENT"
+          ? `config file ${opts.file} does not exist: check the path given to --config`
+          : `config file ${opts.file} cannot be read: ${(err as Error).message}`,
+      );
+    }
+    const parsed: unknown = parseYaml(text);
     if (parsed !== null && !isTree(parsed)) {
       throw new RegistryError(Code.InvalidArgument, `config file ${opts.file} must hold a mapping`);
     }

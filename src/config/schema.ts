@@ -18,6 +18,14 @@ export const configSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).default(8080),
       /** The URL clients reach this server at; defaults to http(s)://{host}:{port}. */
       publicUrl: z.url().optional(),
+      /**
+       * Honour X-Forwarded-Proto/-Host/-For from a reverse proxy (URLs in npm packuments, client addresses):
+       * `true` trusts any sender, a string names trusted addresses or CIDRs ("127.0.0.1,::1"). Off by default,
+       * since without a proxy anyone could set them. `publicUrl`, when set, wins for the URLs.
+       */
+      trustProxy: z.union([z.boolean(), z.string().min(1)]).default(false),
+      /** Who may read GET /metrics: `admin` (an admin token), `public` (anyone), or `off` (no route). */
+      metrics: z.enum(["admin", "public", "off"]).default("admin"),
       /** Serve https with this PEM certificate (chain) and private key; both or neither. */
       tls: z
         .strictObject({
@@ -49,18 +57,63 @@ export const configSchema = z.strictObject({
     .strictObject({
       meta: z
         .strictObject({
-          driver: z.enum(["sqlite"]).default("sqlite"),
-          /** Defaults to {dataDir}/metadata.sqlite. */
-          sqlitePath: z.string().optional(),
+          /** sqlite: one node, embedded. postgres: any number of nodes sharing one database. */
+          driver: z.enum(["sqlite", "postgres"]).default("sqlite"),
+          sqlite: z
+            .strictObject({
+              /** Defaults to {dataDir}/metadata.sqlite. */
+              path: z.string().min(1).optional(),
+            })
+            .prefault({}),
+          postgres: z
+            .strictObject({
+              /** `postgres://user:password@host:5432/database`; required with driver postgres. */
+              url: z.string().min(1).optional(),
+              /** Connections this node keeps open (plus one that listens for lease notifications). */
+              poolSize: z.number().int().positive().default(10),
+            })
+            .prefault({}),
+          /**
+           * A node generating an artifact holds a lease on it and renews it every third of this; a node that dies
+           * loses it after this long, and another node takes the generation over.
+           */
+          leaseTtlMs: z.number().int().min(300).default(30_000),
         })
         .prefault({}),
       blob: z
         .strictObject({
-          driver: z.enum(["fs"]).default("fs"),
-          /** Defaults to {dataDir}/blobs. */
-          fsRoot: z.string().optional(),
-          /** fsync each blob before it becomes visible (durability across power loss, at a cost). */
-          fsync: z.boolean().default(true),
+          /** fs: files under a directory (one node, or a shared filesystem). s3: any S3-compatible object store. */
+          driver: z.enum(["fs", "s3"]).default("fs"),
+          fs: z
+            .strictObject({
+              /** Defaults to {dataDir}/blobs. */
+              root: z.string().min(1).optional(),
+              /** fsync each blob before it becomes visible (durability across power loss, at a cost). */
+              fsync: z.boolean().default(true),
+            })
+            .prefault({}),
+          s3: z
+            .strictObject({
+              /** e.g. http://127.0.0.1:7480 for RadosGW or MinIO; unset = AWS's endpoint for `region`. */
+              endpoint: z.url().optional(),
+              /** Required with driver s3; must exist. */
+              bucket: z.string().min(3).max(63).optional(),
+              /** Key prefix inside the bucket ("" = the whole bucket), so one bucket can hold several registries. */
+              prefix: z
+                .string()
+                .regex(
+                  /^(?:[A-Za-z0-9._-]+\/)*(?:[A-Za-z0-9._-]+\/?)?$/,
+                  "prefix must be '/'-separated safe segments",
+                )
+                .default(""),
+              region: z.string().min(1).default("us-east-1"),
+              /** Both or neither; neither = the AWS SDK's default chain (AWS_* env, shared config, instance role). */
+              accessKeyId: z.string().min(1).optional(),
+              secretAccessKey: z.string().min(1).optional(),
+              /** http://endpoint/bucket/key addressing; unset = on when an endpoint is set (most non-AWS servers). */
+              forcePathStyle: z.boolean().optional(),
+            })
+            .prefault({}),
           /** Memory for small immutable blobs (artifacts, sources) served hot; 0 turns the cache off. */
           cacheBytes: z
             .number()
@@ -72,7 +125,33 @@ export const configSchema = z.strictObject({
         })
         .prefault({}),
     })
-    .prefault({}),
+    .prefault({})
+    .superRefine((storage, ctx) => {
+      // Settings a chosen driver cannot start without, reported together with every other problem.
+      if (storage.meta.driver === "postgres" && storage.meta.postgres.url === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["meta", "postgres", "url"],
+          message: "required when storage.meta.driver is postgres (PROTODEPOT_STORAGE_META_POSTGRES_URL)",
+        });
+      }
+      const s3 = storage.blob.s3;
+      if (storage.blob.driver === "s3" && s3.bucket === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["blob", "s3", "bucket"],
+          message: "required when storage.blob.driver is s3 (PROTODEPOT_STORAGE_BLOB_S3_BUCKET)",
+        });
+      }
+      if ((s3.accessKeyId === undefined) !== (s3.secretAccessKey === undefined)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["blob", "s3", s3.accessKeyId === undefined ? "accessKeyId" : "secretAccessKey"],
+          message:
+            "set both accessKeyId and secretAccessKey, or neither to use the AWS SDK's default credentials",
+        });
+      }
+    }),
   limits: z
     .strictObject({
       /** Largest accepted push request body. Larger → 413. */

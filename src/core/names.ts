@@ -51,6 +51,11 @@ export function isCommitId(ref: string): boolean {
 
 const labelPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
+/** Whether text could name a label (commit ids, 32 hex characters, are references too but never labels). */
+export function isLabelName(text: string): boolean {
+  return labelPattern.test(text) && !isCommitId(text);
+}
+
 export function checkLabel(label: string): string {
   if (!labelPattern.test(label) || isCommitId(label)) {
     throw invalidArgument(

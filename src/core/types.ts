@@ -143,6 +143,30 @@ export interface PluginVersion {
   createdAt: string;
 }
 
+/** What a push does with a finding: nothing, store the commit and report it, or refuse the push. */
+export type PolicyAction = "off" | "warn" | "reject";
+/** buf's breaking-change categories, strictest first. */
+export const breakingCategories = ["FILE", "PACKAGE", "WIRE_JSON", "WIRE"] as const;
+export type BreakingCategory = (typeof breakingCategories)[number];
+/** buf's lint categories. */
+export const lintCategories = ["MINIMAL", "BASIC", "STANDARD", "COMMENTS", "UNARY_RPC"] as const;
+export type LintCategory = (typeof lintCategories)[number];
+
+/** Checks a push runs against the stored images (buf breaking against the label's head, buf lint). */
+export interface PushPolicy {
+  breaking: PolicyAction;
+  breakingCategory: BreakingCategory;
+  lint: PolicyAction;
+  lintCategories: LintCategory[];
+}
+
+export const defaultPushPolicy: PushPolicy = Object.freeze({
+  breaking: "off",
+  breakingCategory: "FILE",
+  lint: "off",
+  lintCategories: ["STANDARD"],
+}) as PushPolicy;
+
 export interface TemplatePlugin {
   owner: string;
   name: string;

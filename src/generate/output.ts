@@ -23,6 +23,8 @@ export function outputPathProblem(path: string): string | undefined {
   const parts = path.split("/");
   if (parts.includes("..")) return 'contains ".."';
   if (parts.some((p) => p === "" || p === ".")) return "is not clean (empty or '.' element)";
+  // No archive holding such a name could be unpacked (NAME_MAX), so it would be served broken forever.
+  if (parts.some((p) => Buffer.byteLength(p, "utf8") > 255)) return "has a name longer than 255 bytes";
   return undefined;
 }
 
@@ -48,7 +50,7 @@ export function createOutputTree(limits: OutputLimits) {
     }
     if (files.size >= limits.maxFiles) {
       throw fail(
-        Code.ResourceExhausted,
+        Code.Unprocessable,
         plugin,
         `generated more than ${limits.maxFiles} files (plugins.maxFiles)`,
       );
@@ -94,7 +96,7 @@ export function createOutputTree(limits: OutputLimits) {
       for (const f of files.values()) total += Buffer.byteLength(f.content, "utf8");
       if (total > limits.maxOutputBytes) {
         throw fail(
-          Code.ResourceExhausted,
+          Code.Unprocessable,
           plugin,
           `brought generated files to ${total} bytes, over ${limits.maxOutputBytes} (plugins.maxOutputBytes)`,
         );

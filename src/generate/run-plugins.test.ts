@@ -185,7 +185,7 @@ describe("runPlugins over the demo modules", {
         maxFiles: 4,
         maxOutputBytes: 2 ** 20,
       }),
-      Code.ResourceExhausted,
+      Code.Unprocessable,
       /more than 4 files/,
     );
     await rejects(
@@ -199,7 +199,7 @@ describe("runPlugins over the demo modules", {
         "module",
         { maxFiles: 4, maxOutputBytes: 1000 },
       ),
-      Code.ResourceExhausted,
+      Code.Unprocessable,
       /2000 bytes, over 1000/,
     );
   });

@@ -1,4 +1,5 @@
-// Behaviour around a Generator: one flight per key, a cache in front, bounded and fair generations at once.
+// Behaviour around a Generator: one flight per key (per process, and by lease across nodes), a cache in front,
+// bounded generations at once, scheduled fairly across owners.
 import { Code, RegistryError } from "../core/errors.js";
 import type { GenerationJob, GenerationResult, Generator, Wrapper } from "./generator.js";
 
@@ -138,6 +139,104 @@ export function withCache<R>(cache: GenerationCache<R>): (g: Generator<Generatio
       return cache.put(job.key, fresh);
     },
   });
+}
+
+/**
+ * What withLease needs: the published results, and leases on keys that span every node (the server backs it with
+ * the MetadataStore's leases and artifacts, and the BlobStore). `L` is the coordinator's own lease handle.
+ */
+export interface LeaseCoordinator<R, L> {
+  /** The published result for key, if any. */
+  get(key: string): Promise<R | undefined>;
+  /** The lease on key, or undefined while another node holds it. */
+  acquire(key: string): Promise<L | undefined>;
+  /** Extends the lease; false when it was lost (it expired and another node took it). */
+  renew(lease: L): Promise<boolean>;
+  /**
+   * Stores the result and ends the lease in one step, or publishes nothing and answers undefined when the lease was
+   * lost: a stale holder never publishes over the node that took over.
+   */
+  publish(lease: L, result: GenerationResult): Promise<R | undefined>;
+  /** Ends the lease after a failure, so a waiting node tries at once instead of after the expiry. */
+  release(lease: L): Promise<void>;
+  /** Resolves when the lease on key may have ended (a release anywhere, a poll, or its expiry). */
+  wait(key: string, signal?: AbortSignal): Promise<void>;
+}
+
+export interface LeaseOptions {
+  /** How often a holder renews its lease while it generates; well below the lease's time to live. */
+  heartbeatMs: number;
+}
+
+/**
+ * One generation per key across every node sharing the coordinator's database (DESIGN invariant 4): the node that
+ * takes the lease generates and publishes; the others wait for its result. A holder that dies stops renewing, so
+ * its lease expires and a waiter takes over; a holder that lost its lease while it ran does not publish, and takes
+ * the new holder's result instead. Like withCache it turns GenerationResults into the coordinator's R.
+ */
+export function withLease<R, L>(
+  coordinator: LeaseCoordinator<R, L>,
+  opts: LeaseOptions,
+): (g: Generator<GenerationResult>) => Generator<R> {
+  return (inner) => ({
+    async generate(job: GenerationJob, signal?: AbortSignal): Promise<R> {
+      for (;;) {
+        signal?.throwIfAborted();
+        const hit = await coordinator.get(job.key);
+        if (hit !== undefined) return hit;
+        const lease = await coordinator.acquire(job.key);
+        if (lease === undefined) {
+          await coordinator.wait(job.key, signal);
+          continue;
+        }
+        const published = await generateHolding(inner, coordinator, lease, job, opts, signal);
+        if (published !== undefined) return published;
+        // The lease was lost while the generation ran: the node that took it over publishes, we wait for it.
+      }
+    },
+  });
+}
+
+async function generateHolding<R, L>(
+  inner: Generator<GenerationResult>,
+  coordinator: LeaseCoordinator<R, L>,
+  lease: L,
+  job: GenerationJob,
+  opts: LeaseOptions,
+  signal: AbortSignal | undefined,
+): Promise<R | undefined> {
+  let lost = false;
+  const stop = new AbortController();
+  const heartbeat = setInterval(() => {
+    coordinator.renew(lease).then(
+      (held) => {
+        if (!held && !lost) {
+          lost = true;
+          stop.abort(new RegistryError(Code.Unavailable, "generation lease was lost to another node"));
+        }
+      },
+      // A failed renewal (database briefly away) is retried at the next beat; the expiry decides.
+      () => {},
+    );
+  }, opts.heartbeatMs);
+  heartbeat.unref();
+  try {
+    // Published between our look and our lease (by the previous holder): nothing to generate.
+    const already = await coordinator.get(job.key);
+    if (already !== undefined) {
+      await coordinator.release(lease);
+      return already;
+    }
+    const combined = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+    const result = await inner.generate(job, combined);
+    return await coordinator.publish(lease, result);
+  } catch (err) {
+    if (lost && !signal?.aborted) return undefined;
+    await coordinator.release(lease).catch(() => {});
+    throw err;
+  } finally {
+    clearInterval(heartbeat);
+  }
 }
 
 function untilAborted<R>(promise: Promise<R>, signal: AbortSignal): Promise<R> {

@@ -8,8 +8,9 @@ export const httpStatus: Record<Code, number> = {
   [Code.NotFound]: 404,
   [Code.AlreadyExists]: 409,
   [Code.FailedPrecondition]: 412,
-  // Plain-HTTP registries meet this only when generated output passes a cap (pushes get their 413 before parsing).
-  [Code.ResourceExhausted]: 507,
+  // A request over a size or count limit. Not 429 (clients retry that) and not 507 (few clients know it);
+  // generated output over a cap is Unprocessable instead, since the request itself is not too large.
+  [Code.ResourceExhausted]: 413,
   [Code.Unprocessable]: 422,
   [Code.Internal]: 500,
   [Code.Unavailable]: 503,

@@ -1,20 +1,21 @@
-// The composed engine of the server: one flight per artifact, cache (blobs first, metadata last), fair bounded runs.
+// The composed engine of the server: one flight per artifact in this process and one lease per artifact across
+// nodes, results published once (blobs first, metadata last), bounded runs scheduled fairly across owners.
 import type { Registry } from "prom-client";
 import type { ArtifactRecord } from "../core/types.js";
 import { compose, createGenerator, type Generator } from "../generate/generator.js";
 import { createGenerateMetrics } from "../generate/metrics.js";
 import {
-  type GenerationCache,
   type GenerationLog,
-  withCache,
+  type LeaseCoordinator,
   withFairScheduling,
+  withLease,
   withLogging,
   withSingleflight,
 } from "../generate/wrappers.js";
 import type { PluginRuntime } from "../plugins/runtime.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
 import { putContent } from "../storage/blob/content.js";
-import type { MetadataStore } from "../storage/meta/metadata-store.js";
+import type { Lease, MetadataStore } from "../storage/meta/metadata-store.js";
 import { parseArtifactKey } from "./generation.js";
 
 export interface ArtifactGeneratorOptions {
@@ -30,22 +31,48 @@ export interface ArtifactGeneratorOptions {
   };
   metrics: Registry;
   log: GenerationLog;
+  lease: ArtifactLeaseOptions;
 }
 
-/** Artifacts live in the blob store by content and in the metadata store by key; a record is written last. */
-export function createArtifactCache(meta: MetadataStore, blobs: BlobStore): GenerationCache<ArtifactRecord> {
+export interface ArtifactLeaseOptions {
+  /** This process, unique among every node sharing the database. */
+  holder: string;
+  /** A holder that stops renewing (it died) loses its lease after this long; another node then takes over. */
+  ttlMs: number;
+}
+
+/**
+ * Artifact leases: the lease key is the artifact key, the published result its record. Publishing writes the blob
+ * first (content-addressed, so a stale holder's identical bytes are harmless), then the record and the release
+ * in one transaction: a lost lease rolls the record back.
+ */
+export function createArtifactLeases(
+  meta: MetadataStore,
+  blobs: BlobStore,
+  opts: ArtifactLeaseOptions,
+): LeaseCoordinator<ArtifactRecord, Lease> {
+  const leaseKey = (key: string) => `artifact:${key}`;
   return {
     get: (key) => meta.getArtifact(parseArtifactKey(key)),
-    async put(key, result) {
+    acquire: (key) => meta.acquireLease(leaseKey(key), opts.holder, opts.ttlMs),
+    renew: (lease) => meta.renewLease(lease, opts.ttlMs),
+    async publish(lease, result) {
       const stored = await putContent(blobs, result.bytes);
-      return meta.putArtifact({
-        ...parseArtifactKey(key),
-        blob: stored.key,
-        digest: stored.digest,
-        size: stored.size,
-        extra: result.extra,
+      return meta.transaction(async (tx) => {
+        if (!(await tx.releaseLease(lease))) return undefined;
+        return tx.putArtifact({
+          ...parseArtifactKey(result.key),
+          blob: stored.key,
+          digest: stored.digest,
+          size: stored.size,
+          extra: result.extra,
+        });
       });
     },
+    async release(lease) {
+      await meta.releaseLease(lease);
+    },
+    wait: (key, signal) => meta.waitForLease(leaseKey(key), opts.ttlMs, signal),
   };
 }
 
@@ -55,9 +82,11 @@ export function createArtifactGenerator(opts: ArtifactGeneratorOptions): Generat
     limits: { maxFiles: opts.limits.maxFiles, maxOutputBytes: opts.limits.maxOutputBytes },
     metrics: createGenerateMetrics(opts.metrics),
   });
-  // Singleflight outermost so concurrent first requests share one flight; the cache inside it so a request
-  // arriving just after a flight lands reads the record instead of generating again.
-  const cached = withCache(createArtifactCache(opts.meta, opts.blobs))(
+  // Singleflight outermost so concurrent first requests in this process share one flight and one lease; the
+  // lease inside it so only one node generates, and a request arriving just after a flight lands reads the record.
+  const leased = withLease(createArtifactLeases(opts.meta, opts.blobs, opts.lease), {
+    heartbeatMs: Math.max(50, Math.floor(opts.lease.ttlMs / 3)),
+  })(
     compose(
       engine,
       withLogging(opts.log),
@@ -67,5 +96,5 @@ export function createArtifactGenerator(opts: ArtifactGeneratorOptions): Generat
       }),
     ),
   );
-  return compose(cached, withSingleflight<ArtifactRecord>());
+  return compose(leased, withSingleflight<ArtifactRecord>());
 }

@@ -257,14 +257,16 @@ export function createGenerationService(opts: GenerationServiceOptions) {
     },
 
     /** The template's newest version over the head of the module's default label: what `latest` means. */
+    /** The latest template version over `ref` (a label or commit id; the default label when empty). */
     async latest(
       principal: Principal,
       templateName: FullName,
       moduleName: FullName,
+      ref = "",
     ): Promise<{ templateVersion: TemplateVersion; commit: Commit; version: SyntheticVersion }> {
       const template = await readableTemplate(principal, templateName);
       const templateVersion = await resolveTemplateVersion(template, "latest");
-      const commit = await modules.resolveRef(principal, moduleName, "");
+      const commit = await modules.resolveRef(principal, moduleName, ref);
       return {
         templateVersion,
         commit,

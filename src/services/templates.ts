@@ -1,4 +1,5 @@
 // Templates (ordered plugins + parameters) and template versions (v1, v2, … pinning a version of each plugin).
+import { Buffer } from "node:buffer";
 import { Code, RegistryError } from "../core/errors.js";
 import { type FullName, parseFullName } from "../core/names.js";
 import type {
@@ -22,6 +23,49 @@ export function parseTemplateVersionName(text: string): number {
   if (!m)
     throw new RegistryError(Code.InvalidArgument, `invalid template version "${text}": expected v1, v2, …`);
   return Number(m[1]);
+}
+
+/** Most bytes of one plugin's parameter: options are short (`paths=source_relative,M…` included). */
+export const maxParameterBytes = 64 << 10;
+
+/**
+ * Refuses at creation what would make every generation fail: no plugin, the same plugin twice (its output
+ * would collide with itself), a parameter with a NUL or another control character (protoc cannot pass it).
+ */
+export function checkTemplatePlugins(entries: readonly TemplatePlugin[]): void {
+  if (entries.length === 0)
+    throw new RegistryError(Code.InvalidArgument, "a template needs at least one plugin");
+  const seen = new Set<string>();
+  for (const [i, entry] of entries.entries()) {
+    const key = `${entry.owner}/${entry.name}`;
+    if (seen.has(key)) {
+      throw new RegistryError(
+        Code.InvalidArgument,
+        `plugin ${key} is listed twice (plugins[${i}]): a plugin runs once per template; put all its options in one parameter`,
+      );
+    }
+    seen.add(key);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused.
+    if (/[\u0000-\u001f\u007f]/.test(entry.parameter)) {
+      throw new RegistryError(
+        Code.InvalidArgument,
+        `the parameter of plugin ${key} (plugins[${i}]) contains a control character (NUL, newline, …): separate options with ","`,
+      );
+    }
+    if (Buffer.byteLength(entry.parameter, "utf8") > maxParameterBytes) {
+      throw new RegistryError(
+        Code.InvalidArgument,
+        `the parameter of plugin ${key} (plugins[${i}]) is longer than ${maxParameterBytes} bytes`,
+      );
+    }
+  }
+}
+
+function samePins(a: readonly PinnedPlugin[], b: readonly PinnedPlugin[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((p, i) => p.owner === b[i]?.owner && p.name === b[i]?.name && p.version === b[i]?.version)
+  );
 }
 
 export interface TemplateServiceOptions {
@@ -104,8 +148,7 @@ export function createTemplateService(
     ): Promise<Template> {
       const name = parseFullName("template", fullName);
       await access.requireWrite(principal, name.owner, "create templates");
-      if (entries.length === 0)
-        throw new RegistryError(Code.InvalidArgument, "a template needs at least one plugin");
+      checkTemplatePlugins(entries);
       const wanted = { owner: name.owner, name: name.name, visibility: visibility ?? defaultVisibility };
       await checkPlugins(principal, wanted, entries);
       return meta.createTemplate({ ...wanted, plugins: entries });
@@ -157,6 +200,18 @@ export function createTemplateService(
           );
         await plugins.findVersion(pin.owner, pin.name, pin.version);
         ordered.push({ owner: pin.owner, name: pin.name, version: pin.version });
+      }
+      // A version equal to the latest would bump every consumer's synthetic version for the same output.
+      const latest = (await meta.listTemplateVersions(template.id)).reduce<TemplateVersion | undefined>(
+        (a, b) => (a && a.number > b.number ? a : b),
+        undefined,
+      );
+      if (latest && samePins(latest.plugins, ordered)) {
+        throw new RegistryError(
+          Code.AlreadyExists,
+          `template ${fullName} v${latest.number} already pins ${ordered.map((p) => `${p.owner}/${p.name}:${p.version}`).join(", ")}: pin a newer plugin version to make a new template version`,
+          { template: fullName },
+        );
       }
       return meta.createTemplateVersion(template.id, ordered);
     },

@@ -41,7 +41,10 @@ async function moduleRoot(dir: string): Promise<string> {
 }
 
 export async function readModuleDir(dir: string): Promise<LocalFile[]> {
-  const root = await moduleRoot(dir);
+  return readFiles(dir, await moduleRoot(dir));
+}
+
+async function readFiles(dir: string, root: string): Promise<LocalFile[]> {
   const protos: string[] = [];
   await walkProtos(join(dir, root), "", protos);
   const files: LocalFile[] = [];
@@ -51,4 +54,84 @@ export async function readModuleDir(dir: string): Promise<LocalFile[]> {
   }
   for (const path of protos.sort()) files.push({ path, content: await readFile(join(dir, root, path)) });
   return files;
+}
+
+export interface WorkspaceModule {
+  /** `owner/name` from `modules[].name` (its host dropped); undefined when the entry has none. */
+  name?: string;
+  /** Directory of the module inside the workspace ("." for a single module). */
+  path: string;
+  files: LocalFile[];
+}
+
+/**
+ * The modules a push of `dir` sends: one for buf.yaml v1 and v2 with at most one module; for a v2 workspace,
+ * every entry of `modules:` with its files re-rooted, in dependency order (a module after those it imports
+ * from), as `buf push` pushes a workspace.
+ */
+export async function readWorkspace(dir: string): Promise<WorkspaceModule[]> {
+  const entries = await workspaceEntries(dir);
+  if (entries === undefined) return [{ path: ".", files: await readModuleDir(dir) }];
+  const modules = await Promise.all(
+    entries.map(async (e) => ({ ...e, files: await readFiles(dir, e.path === "." ? "" : e.path) })),
+  );
+  return dependencyOrder(modules);
+}
+
+async function workspaceEntries(dir: string): Promise<{ name?: string; path: string }[] | undefined> {
+  const doc: unknown = parseYaml(await readFile(join(dir, "buf.yaml"), "utf8"));
+  const modules =
+    typeof doc === "object" && doc !== null ? (doc as { modules?: unknown }).modules : undefined;
+  if (!Array.isArray(modules) || modules.length < 2) return undefined;
+  return modules.map((m: unknown, i) => {
+    const entry = (typeof m === "object" && m !== null ? m : {}) as { name?: unknown; path?: unknown };
+    const path = typeof entry.path === "string" ? posix.normalize(entry.path).replace(/\/$/, "") : ".";
+    if (typeof entry.name !== "string") return { path };
+    const parts = entry.name.split("/");
+    if (parts.length < 2) {
+      throw new RegistryError(
+        Code.InvalidArgument,
+        `buf.yaml: modules[${i}].name "${entry.name}" is not HOST/OWNER/MODULE`,
+      );
+    }
+    return { name: parts.slice(-2).join("/"), path };
+  });
+}
+
+function dependencyOrder(modules: WorkspaceModule[]): WorkspaceModule[] {
+  const decoder = new TextDecoder();
+  const owner = new Map<string, WorkspaceModule>();
+  for (const m of modules) for (const f of m.files) if (f.path.endsWith(".proto")) owner.set(f.path, m);
+  const needs = new Map<WorkspaceModule, Set<WorkspaceModule>>();
+  for (const m of modules) {
+    const deps = new Set<WorkspaceModule>();
+    for (const f of m.files) {
+      if (!f.path.endsWith(".proto")) continue;
+      for (const imp of decoder
+        .decode(f.content)
+        .matchAll(/^\s*import\s+(?:public\s+|weak\s+)?"([^"]+)"/gm)) {
+        const from = imp[1] === undefined ? undefined : owner.get(imp[1]);
+        if (from && from !== m) deps.add(from);
+      }
+    }
+    needs.set(m, deps);
+  }
+  const ordered: WorkspaceModule[] = [];
+  const state = new Map<WorkspaceModule, "visiting" | "done">();
+  const visit = (m: WorkspaceModule, chain: string[]) => {
+    if (state.get(m) === "done") return;
+    const label = m.name ?? m.path;
+    if (state.get(m) === "visiting") {
+      throw new RegistryError(
+        Code.InvalidArgument,
+        `the workspace's modules import each other in a cycle: ${[...chain, label].join(" -> ")}`,
+      );
+    }
+    state.set(m, "visiting");
+    for (const dep of needs.get(m) ?? []) visit(dep, [...chain, label]);
+    state.set(m, "done");
+    ordered.push(m);
+  };
+  for (const m of modules) visit(m, []);
+  return ordered;
 }

@@ -311,6 +311,17 @@ describe("authorization matrix", () => {
               ),
           },
           {
+            what: `CreateLabel on ${v} module`,
+            who,
+            expected: writeStatus(who, v),
+            run: (t) =>
+              api(
+                "ModuleService/CreateLabel",
+                { module: `acme/${s}mod`, label: `by-${everyone.indexOf(who)}`, ref: commits.get(v) },
+                t,
+              ),
+          },
+          {
             what: `UpdateModule ${v} module (unchanged)`,
             who,
             expected: writeStatus(who, v),
@@ -416,6 +427,12 @@ describe("authorization matrix", () => {
           who,
           expected: badToken(who) || who === "anonymous" ? 401 : 200,
           run: (t) => api("OrganizationService/ListOrganizations", {}, t),
+        },
+        {
+          what: "GetServerInfo",
+          who,
+          expected: badToken(who) ? 401 : 200,
+          run: (t) => api("ServerService/GetServerInfo", {}, t),
         },
         {
           what: "WhoAmI",

@@ -131,7 +131,7 @@ describe("remote generation (archive registry)", () => {
       ["/v1/protodepot/es/v1/demo/nothing/main.tar.gz", /module demo\/nothing does not exist/],
       [
         "/v1/protodepot/es/v1/demo/payments/mian.tar.gz",
-        /module demo\/payments has no label "mian" \(labels: main\)/,
+        /module demo\/payments has no label or commit "mian" \(labels: main;/,
       ],
     ];
     for (const [path, message] of cases) {

@@ -199,6 +199,28 @@ describe("Go module proxy with the real go command", () => {
     assert.match(await readFile(join(consumer, "go.mod"), "utf8"), /demo\/payments v1\.2\.2/);
   });
 
+  it("go get @main, @{label} and @{commit id} resolve to the synthetic version of that commit", async () => {
+    const commits = (await cliOk(["commit", "list", "demo/payments"], cli)).stdout;
+    const first = /^1\s+([0-9a-f]{32})/m.exec(commits)?.[1] ?? "";
+    assert.equal(first.length, 32);
+    await cliOk(["label", "create", "demo/payments", "stable", first], cli);
+    const cases: [query: string, version: string][] = [
+      ["main", "v1.2.2"],
+      ["stable", "v1.2.1"],
+      [first, "v1.2.1"],
+      [first.slice(0, 12), "v1.2.1"],
+    ];
+    for (const [query, version] of cases) {
+      const listed = await goOk(["list", "-m", `${payments}@${query}`], inConsumer);
+      assert.equal(listed.stdout.trim(), `${payments} ${version}`, query);
+    }
+    // A query answers with what it names today, so it must not be cached as if it were a version.
+    const info = await get(`${payments}/@v/main.info`);
+    assert.equal(info.headers.get("cache-control"), "no-cache");
+    await goOk(["get", `${payments}@stable`], inConsumer);
+    assert.match(await readFile(join(consumer, "go.mod"), "utf8"), /demo\/payments v1\.2\.1/);
+  });
+
   it("the go-grpc template's module holds both outputs in one package and requires grpc", async () => {
     const module = `${goHost}/protodepot/go-grpc/demo/payments`;
     const res = await goOk(["mod", "download", "-json", `${module}@v1.1.1`], inConsumer);
@@ -227,8 +249,10 @@ describe("Go module proxy with the real go command", () => {
       [
         `example.com/protodepot/go/demo/payments/@v/list`,
         404,
-        /this proxy serves protodepot\.local\/.*--go-host/,
+        /this proxy serves protodepot\.local\/.*--go-host.*GOPROXY=http:\/\/HOST\/go,https:\/\/proxy\.golang\.org,direct/,
       ],
+      [`${payments}/@v/nope!.info`, 400, /invalid escaped version/],
+      [`${payments}/@v/no-such-label.info`, 404, /has no label or commit "no-such-label"/],
       [`${goHost}/protodepot/nope/demo/payments/@v/list`, 404, /template protodepot\/nope does not exist/],
       [`${goHost}/protodepot/go/demo/nope/@v/list`, 404, /module demo\/nope does not exist/],
       [`${goHost}/protodepot/go/demo/payments/@v/v1.1.99.info`, 404, /has no commit with sequence 99/],

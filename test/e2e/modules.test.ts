@@ -67,6 +67,12 @@ describe("module registry end to end", () => {
     const same = await cliOk(["push", dir], env);
     assert.match(same.stdout, /unchanged.* demo\/payments commit [0-9a-f]{32} seq 2/);
     assert.deepEqual(await commitSeqs("demo/payments"), [2, 1]);
+    // The content of seq 1 onto a new label: the label points at seq 1, no seq 3 with seq 1's digest.
+    const first = await cliOk(["push", join(examples, "payments"), "--label", "beta"], env);
+    assert.match(first.stdout, /demo\/payments commit [0-9a-f]{32} seq 1 label beta/);
+    assert.deepEqual(await commitSeqs("demo/payments"), [2, 1]);
+    const labels = await cliOk(["label", "list", "demo/payments"], env);
+    assert.match(labels.stdout, /^beta\s+1\b/m);
   });
 
   it("refuses a broken proto with file:line:col and makes no commit", async () => {

@@ -4,6 +4,17 @@ import { ModuleService } from "../../gen/protodepot/v1/module_pb.js";
 import { openRemote, type RemoteOptions } from "../client.js";
 import { printTable } from "../output.js";
 
+interface UpdateFlags {
+  visibility?: string;
+  breaking?: string;
+  breakingCategory?: string;
+  lint?: string;
+  lintCategory: string[];
+  label?: string;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
 export function registerModules(program: Command): void {
   const module = program.command("module").description("list, create and change modules");
   module
@@ -37,22 +48,49 @@ export function registerModules(program: Command): void {
     });
   module
     .command("update <module>")
-    .description("change a module's visibility")
-    .requiredOption("--visibility <v>", "public or private")
+    .description("change a module's visibility or push policy (breaking changes, lint)")
+    .option("--visibility <v>", "public or private")
+    .option("--breaking <action>", "breaking changes against the label's head: off, warn or reject")
+    .option("--breaking-category <c>", "FILE, PACKAGE, WIRE_JSON or WIRE (buf's categories)")
+    .option("--lint <action>", "buf lint findings: off, warn or reject")
+    .option("--lint-category <c>", "MINIMAL, BASIC, STANDARD, COMMENTS, UNARY_RPC (repeatable)", collect, [])
+    .option("--label <label>", "set the policy of this label only (default: the module's, for every label)")
     .option("--remote <url>")
     .option("--token <token>")
-    .action(async (name: string, flags: RemoteOptions & { visibility: string }) => {
+    .action(async (name: string, flags: RemoteOptions & UpdateFlags) => {
       const remote = await openRemote(flags);
-      const res = await remote
-        .client(ModuleService)
-        .updateModule({ module: name, visibility: flags.visibility });
-      process.stdout.write(`module ${res.module?.owner}/${res.module?.name} is ${res.module?.visibility}\n`);
+      const changesPolicy =
+        flags.breaking ?? flags.breakingCategory ?? flags.lint ?? flags.lintCategory[0] ?? flags.label;
+      const res = await remote.client(ModuleService).updateModule({
+        module: name,
+        visibility: flags.visibility ?? "",
+        ...(changesPolicy === undefined
+          ? {}
+          : {
+              policy: {
+                label: flags.label ?? "",
+                breaking: flags.breaking ?? "",
+                breakingCategory: flags.breakingCategory ?? "",
+                lint: flags.lint ?? "",
+                lintCategories: flags.lintCategory.flatMap((c) => c.split(",")),
+              },
+            }),
+      });
+      const m = res.module;
+      const p = res.policy;
+      process.stdout.write(`module ${m?.owner}/${m?.name} is ${m?.visibility}\n`);
+      if (p) {
+        process.stdout.write(
+          `push policy${p.label ? ` of label ${p.label}` : ""}: breaking ${p.breaking} (${p.breakingCategory}), lint ${p.lint} (${p.lintCategories.join(", ")})\n`,
+        );
+      }
     });
 
   program
     .command("commit")
     .description("list commits")
     .command("list <module>")
+    .description("list the commits of a module, newest first")
     .option("--limit <n>", "commits per page", "50")
     .option("--page-token <t>", "continue after a previous page")
     .option("--remote <url>")
@@ -72,6 +110,7 @@ export function registerModules(program: Command): void {
   const label = program.command("label").description("list, create and move labels");
   label
     .command("list <module>")
+    .description("list the labels of a module and the commit each points at")
     .option("--remote <url>")
     .option("--token <token>")
     .action(async (module: string, flags: RemoteOptions) => {

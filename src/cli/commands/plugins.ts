@@ -61,6 +61,7 @@ export function registerPlugins(program: Command): void {
     });
   plugin
     .command("list [owner]")
+    .description("list plugins of every owner, or of one")
     .option("--remote <url>")
     .option("--token <token>")
     .action(async (owner: string | undefined, flags: RemoteOptions) => {
@@ -109,6 +110,7 @@ export function registerPlugins(program: Command): void {
     );
   version
     .command("list <plugin>")
+    .description("list the versions of a plugin")
     .option("--remote <url>")
     .option("--token <token>")
     .action(async (name: string, flags: RemoteOptions) => {

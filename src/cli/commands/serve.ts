@@ -52,6 +52,10 @@ export function registerServe(program: Command): void {
             `admin token (shown once, store it): ${token}\n  kept in ${file} until revoked\n`,
           );
         },
+      }).catch((err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+        const { host, port } = config.server;
+        throw new Error(`${host}:${port} is already in use: pick a free port with --port N (0 = any)`);
       });
       process.stdout.write(`protodepot serving at ${server.url}\n`);
       if (server.adminToken) {

@@ -54,6 +54,7 @@ export function registerTemplates(program: Command): void {
     });
   template
     .command("list [owner]")
+    .description("list templates of every owner, or of one")
     .option("--remote <url>")
     .option("--token <token>")
     .action(async (owner: string | undefined, flags: RemoteOptions) => {
@@ -70,6 +71,7 @@ export function registerTemplates(program: Command): void {
     });
   template
     .command("show <template>")
+    .description("show a template's plugins, parameters and versions")
     .option("--remote <url>")
     .option("--token <token>")
     .action(async (name: string, flags: RemoteOptions) => {
@@ -103,6 +105,7 @@ export function registerTemplates(program: Command): void {
     });
   version
     .command("list <template>")
+    .description("list the versions of a template and the plugin versions each pins")
     .option("--remote <url>")
     .option("--token <token>")
     .action(async (name: string, flags: RemoteOptions) => {

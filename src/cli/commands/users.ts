@@ -20,6 +20,7 @@ export function registerUsers(program: Command): void {
   const user = program.command("user").description("manage users (admin)");
   user
     .command("create <name>")
+    .description("create a user (admin)")
     .option("--admin", "make the user an admin")
     .option("--remote <url>")
     .option("--token <token>")
@@ -30,6 +31,7 @@ export function registerUsers(program: Command): void {
     });
   user
     .command("list")
+    .description("list users (admin)")
     .option("--remote <url>")
     .option("--token <token>")
     .action(async (flags: RemoteOptions) => {

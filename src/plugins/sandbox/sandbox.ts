@@ -49,7 +49,7 @@ export interface Sandbox {
   readonly hostUid: number;
   /**
    * Runs one process to completion and returns its stdout. Throws RegistryError: Internal on a non-zero exit,
-   * ResourceExhausted when killed for memory or past the output cap, DeadlineExceeded on timeout,
+   * ResourceExhausted when killed for memory, Unprocessable past the output cap, DeadlineExceeded on timeout,
    * FailedPrecondition when it may not run here, Unavailable when cancelled.
    */
   run(spec: SandboxSpec, input: SandboxRun): Promise<Uint8Array>;
@@ -183,29 +183,30 @@ function outputOf(
       if (outcome.code === 0) return outcome.stdout;
       const how =
         outcome.code !== null ? `exited with code ${outcome.code}` : `was killed by ${outcome.signal}`;
+      // The stderr tail goes in details only: every protocol prints details under the message.
       if (report.oomKilled) {
         throw new RegistryError(
           Code.ResourceExhausted,
           `plugin ${plugin} ${how}: it used more than ${Math.round(limits.memoryBytes / mib)} MiB of memory, ` +
-            `its /tmp included (plugins.memoryBytes)${stderrSuffix(outcome.stderr)}`,
+            "its /tmp included (plugins.memoryBytes)",
           { plugin, details: tailLines(outcome.stderr) },
         );
       }
-      throw new RegistryError(
-        Code.Internal,
-        `plugin ${plugin} ${how}${processNote}${stderrSuffix(outcome.stderr)}`,
-        { plugin, details: tailLines(outcome.stderr) },
-      );
+      throw new RegistryError(Code.Internal, `plugin ${plugin} ${how}${processNote}`, {
+        plugin,
+        details: tailLines(outcome.stderr),
+      });
     }
     case "timeout":
       throw new RegistryError(
         Code.DeadlineExceeded,
-        `plugin ${plugin} did not finish within ${limits.timeoutMs} ms${processNote}${stderrSuffix(outcome.stderr)}`,
-        { plugin },
+        `plugin ${plugin} did not finish within ${limits.timeoutMs} ms${processNote}`,
+        { plugin, details: tailLines(outcome.stderr) },
       );
     case "output-limit":
+      // Not a retryable condition and not the request's size: the same module and plugin always overflow.
       throw new RegistryError(
-        Code.ResourceExhausted,
+        Code.Unprocessable,
         `plugin ${plugin} wrote more than ${limits.maxOutputBytes} bytes to stdout (plugins.maxOutputBytes)`,
         { plugin },
       );
@@ -234,9 +235,4 @@ function tailLines(stderr: string): string[] {
     .map((l) => l.trimEnd())
     .filter((l) => l !== "")
     .slice(-maxStderrLines);
-}
-
-function stderrSuffix(stderr: string): string {
-  const lines = tailLines(stderr);
-  return lines.length ? `: ${lines.join("\n")}` : "";
 }

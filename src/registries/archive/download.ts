@@ -22,14 +22,19 @@ const suffixes: readonly [string, Scope][] = [
   [".tar.gz", "module"],
 ];
 
+const usage =
+  "use {reference}.tar.gz, {reference}.include_imports.tar.gz or {reference}.include_imports_and_wkt.tar.gz";
+
 export function parseArchiveFile(file: string): { ref: string; scope: Scope } {
   for (const [suffix, scope] of suffixes) {
-    if (file.endsWith(suffix) && file.length > suffix.length)
-      return { ref: file.slice(0, -suffix.length), scope };
+    if (!file.endsWith(suffix) || file.length <= suffix.length) continue;
+    const ref = file.slice(0, -suffix.length);
+    // `main.include_wkt.tar.gz` is a mistyped suffix, not a label "main.include_wkt".
+    const typo = /\.include[^.]*$/.exec(ref);
+    if (typo) throw invalidArgument(`unknown archive suffix "${typo[0]}${suffix}" in "${file}": ${usage}`);
+    return { ref, scope };
   }
-  throw invalidArgument(
-    `unknown archive "${file}": use {reference}.tar.gz, {reference}.include_imports.tar.gz or {reference}.include_imports_and_wkt.tar.gz`,
-  );
+  throw invalidArgument(`unknown archive "${file}": ${usage}`);
 }
 
 export function createDownloadHandler(generation: GenerationService) {

@@ -1,12 +1,22 @@
-// GET /go/{module}/@v/{version}.info: {"Version","Time"} with the time of the commit the version names.
+// GET /go/{module}/@v/{version}.info: {"Version","Time"} with the time of the commit the version names; for a
+// query (a label or commit id, as in `go get m@main`), the latest template version over that commit.
 import { goVersion } from "../../core/synthetic-version.js";
 import type { GenerationService } from "../../services/generation.js";
 import type { GoproxyHandler } from "./handler.js";
-import { immutable } from "./handler.js";
-import { parseGoVersion } from "./module-path.js";
+import { immutable, revalidate } from "./handler.js";
+import { goQuery, parseGoVersion } from "./module-path.js";
 
 export function createInfoHandler(generation: GenerationService): GoproxyHandler<"info"> {
   return async (request, reply, { module, version }) => {
+    const query = goQuery(version);
+    if (query !== undefined) {
+      // The GOPROXY protocol lets .info answer a query with the canonical version it resolves to today.
+      const found = await generation.latest(request.principal, module.template, module.module, query);
+      return reply
+        .header("cache-control", revalidate)
+        .type("application/json")
+        .send(JSON.stringify({ Version: goVersion(found.version), Time: found.commit.createdAt }));
+    }
     const wanted = parseGoVersion(version, module);
     const { commit } = await generation.resolveVersion(
       request.principal,

@@ -1,6 +1,6 @@
 // GOPROXY request paths: Go's case-escaping and `{goHost}/{tOwner}/{tName}/{mOwner}/{mName}` module paths.
 import { Code, invalidArgument, isRegistryError, RegistryError } from "../../core/errors.js";
-import { type FullName, parseFullName } from "../../core/names.js";
+import { type FullName, isCommitId, isLabelName, parseFullName } from "../../core/names.js";
 import { parseSyntheticVersion, type SyntheticVersion } from "../../core/synthetic-version.js";
 
 /** What one GOPROXY request asks for, after `/go/`. */
@@ -82,8 +82,10 @@ export function parseModulePath(escaped: string, goHost: string): GoModuleRef {
   if (parts[0] !== goHost) {
     if (parts[0]?.toLowerCase() === goHost)
       throw notHere(`module ${path} not found: module paths are lowercase, try ${path.toLowerCase()}`);
+    // Typically google.golang.org/protobuf, which every generated module requires: go asks us first.
     throw notHere(
-      `module ${path} not found: this proxy serves ${shape}; the Go host is configured with --go-host or PROTODEPOT_GO_HOST`,
+      `module ${path} not found: this proxy serves ${shape}; the Go host is configured with --go-host or PROTODEPOT_GO_HOST. ` +
+        "For every other module, let go fall through to the next proxy: GOPROXY=http://HOST/go,https://proxy.golang.org,direct",
     );
   }
   if (parts.length !== 5) throw notHere(`module ${path} not found: generated modules have paths ${shape}`);
@@ -100,6 +102,15 @@ export function parseModulePath(escaped: string, goHost: string): GoModuleRef {
     if (isRegistryError(err, Code.InvalidArgument)) throw notHere(`module ${path} not found: ${err.message}`);
     throw err;
   }
+}
+
+/**
+ * A GOPROXY query (`go get m@main`, `m@{label}`, `m@{commit id}`) that `.info` answers with the version it
+ * names, or undefined when the text is meant as a version (it starts with v and a digit).
+ */
+export function goQuery(text: string): string | undefined {
+  if (/^v\d/.test(text)) return undefined;
+  return isLabelName(text) || isCommitId(text) ? text : undefined;
 }
 
 const canonicalSemver = /^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;

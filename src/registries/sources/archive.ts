@@ -1,5 +1,6 @@
 // GET /{owner}/{module}/archive/{ref}.tar.gz: the files of a commit exactly as pushed.
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { invalidArgument } from "../../core/errors.js";
 import { parseFullName } from "../../core/names.js";
 import type { ModuleService } from "../../services/modules.js";
 
@@ -14,6 +15,9 @@ export function createArchiveHandler(modules: ModuleService) {
     const { owner, module, file } = request.params;
     const name = parseFullName("module", `${owner}/${module}`);
     const ref = file.slice(0, -".tar.gz".length);
+    // An empty ref would mean "the default label" to resolveRef; the URL names nothing, as in archive/.
+    if (ref === "")
+      throw invalidArgument("the archive name has no reference: GET …/archive/{label or commit id}.tar.gz");
     const commit = await modules.resolveRef(request.principal, name, ref);
     const immutable = ref === commit.id;
     return reply

@@ -1,4 +1,4 @@
-// The contract every BlobStore driver passes: `runBlobStoreSuite("fs", …)`, later `("s3", …)`.
+// The contract every BlobStore driver passes: `runBlobStoreSuite("fs", …)`, `("s3", …)`.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
@@ -89,6 +89,64 @@ export function runBlobStoreSuite(driverName: string, make: () => Promise<BlobSt
       assert.deepEqual(await store.stat("k"), { size: 6 });
     });
 
+    it("writes once with ifAbsent: the first blob stays", async () => {
+      assert.deepEqual(await store.put("once", Buffer.from("first"), { ifAbsent: true }), { size: 5 });
+      assert.deepEqual(await store.put("once", Buffer.from("second!"), { ifAbsent: true }), { size: 5 });
+      assert.deepEqual(await store.put("once", chunked(1024, 4), { ifAbsent: true }), { size: 5 });
+      assert.equal((await read(store, "once"))?.toString(), "first");
+    });
+
+    it("lets exactly one of racing ifAbsent writers win", async () => {
+      const bodies = Array.from({ length: 8 }, (_, i) => Buffer.alloc(4096 + i, i));
+      const stats = await Promise.all(bodies.map((b) => store.put("race", b, { ifAbsent: true })));
+      const got = await read(store, "race");
+      assert.ok(got);
+      const winner = bodies.findIndex((b) => b.equals(got));
+      assert.ok(winner >= 0, "the stored blob is one writer's body, whole");
+      // Losers may have answered before the winner's write landed, but never with a torn size.
+      for (const stat of stats) assert.ok(bodies.some((b) => b.byteLength === stat.size));
+      assert.deepEqual(await keys(store, ""), ["race"]);
+    });
+
+    it("reads a blob with its size in one call", async () => {
+      const data = randomBytes(3000);
+      await store.put("r/blob", data);
+      const whole = await store.read("r/blob");
+      assert.ok(whole);
+      assert.equal(whole.size, 3000);
+      assert.equal(whole.length, 3000);
+      assert.deepEqual(await buffer(whole.stream), data);
+      assert.equal(await store.read("r/missing"), undefined);
+      assert.equal(await store.read("r"), undefined);
+
+      await store.put("r/empty", new Uint8Array());
+      const empty = await store.read("r/empty");
+      assert.deepEqual(empty && { size: empty.size, length: empty.length }, { size: 0, length: 0 });
+      assert.deepEqual(empty && (await buffer(empty.stream)), Buffer.alloc(0));
+    });
+
+    it("reads byte ranges", async () => {
+      const data = randomBytes(3000);
+      await store.put("ranged", data);
+      const cases: [{ start: number; end?: number }, number, number][] = [
+        [{ start: 0, end: 0 }, 0, 1],
+        [{ start: 100, end: 199 }, 100, 200],
+        [{ start: 2990 }, 2990, 3000],
+        [{ start: 2000, end: 9999 }, 2000, 3000],
+      ];
+      for (const [range, from, to] of cases) {
+        const part = await store.read("ranged", { range });
+        assert.ok(part);
+        assert.equal(part.size, 3000, JSON.stringify(range));
+        assert.equal(part.length, to - from, JSON.stringify(range));
+        assert.deepEqual(await buffer(part.stream), data.subarray(from, to), JSON.stringify(range));
+      }
+      const invalid = (err: unknown) => isRegistryError(err, Code.InvalidArgument);
+      await assert.rejects(store.read("ranged", { range: { start: 3000 } }), invalid);
+      await assert.rejects(store.read("ranged", { range: { start: 10, end: 5 } }), invalid);
+      await assert.rejects(store.read("ranged", { range: { start: -1 } }), invalid);
+    });
+
     it("deletes a key", async () => {
       await store.put("x/y", Buffer.from("1"));
       await store.put("x/z", Buffer.from("2"));
@@ -123,6 +181,7 @@ export function runBlobStoreSuite(driverName: string, make: () => Promise<BlobSt
         await assert.rejects(store.put(key, Buffer.from("x")), invalid, `put ${JSON.stringify(key)}`);
         await assert.rejects(store.get(key), invalid, `get ${JSON.stringify(key)}`);
         await assert.rejects(store.stat(key), invalid, `stat ${JSON.stringify(key)}`);
+        await assert.rejects(store.read(key), invalid, `read ${JSON.stringify(key)}`);
         await assert.rejects(store.delete(key), invalid, `delete ${JSON.stringify(key)}`);
       }
       await assert.rejects(keys(store, "../"), (err: unknown) => isRegistryError(err, Code.InvalidArgument));

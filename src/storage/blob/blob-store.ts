@@ -1,4 +1,4 @@
-// The byte-level seam: every driver (fs now, s3 later) implements this and passes blob-store-suite.ts.
+// The byte-level seam: every driver (fs, s3) implements this and passes blob-store-suite.ts.
 import type { Readable } from "node:stream";
 
 export interface BlobStat {
@@ -9,14 +9,46 @@ export interface BlobOptions {
   signal?: AbortSignal;
 }
 
+export interface PutOptions extends BlobOptions {
+  /**
+   * Write once: when the key already exists, leave it as it is and answer its stat. Content-addressed writers use
+   * this (same key, same bytes), so a second writer costs no stat round trip and can never tear the first one's blob.
+   */
+  ifAbsent?: boolean;
+}
+
+/** Bytes `start` to `end` of a blob, both inclusive (as in HTTP `Range: bytes=start-end`); no end = to the last byte. */
+export interface BlobRange {
+  start: number;
+  end?: number;
+}
+
+export interface ReadOptions extends BlobOptions {
+  range?: BlobRange;
+}
+
+/** An open blob: its bytes as a stream, with the sizes known before the first byte is read. */
+export interface BlobRead {
+  stream: Readable;
+  /** Size of the whole blob. */
+  size: number;
+  /** Bytes the stream yields: `size`, or the length of the requested range clamped to the blob. */
+  length: number;
+}
+
 export interface BlobStore {
   /**
    * Writes the whole body under key, atomically: readers see the old state or the complete new blob, never a part.
-   * Writing an existing key replaces it (content-addressed callers write the same bytes).
+   * Writing an existing key replaces it unless `ifAbsent` is set.
    */
-  put(key: string, body: Uint8Array | Readable, opts?: BlobOptions): Promise<BlobStat>;
+  put(key: string, body: Uint8Array | Readable, opts?: PutOptions): Promise<BlobStat>;
   /** A stream of the blob, or undefined if absent. */
   get(key: string, opts?: BlobOptions): Promise<Readable | undefined>;
+  /**
+   * Opens the blob (or a range of it) in one round trip, or undefined if absent. A range starting at or past the end
+   * of a non-empty blob is an InvalidArgument error.
+   */
+  read(key: string, opts?: ReadOptions): Promise<BlobRead | undefined>;
   stat(key: string, opts?: BlobOptions): Promise<BlobStat | undefined>;
   /** Keys under prefix, in no particular order. */
   list(prefix: string, opts?: BlobOptions): AsyncIterable<string>;

@@ -19,12 +19,21 @@ async function read(store: BlobStore, key: string): Promise<Buffer> {
 async function makeStore() {
   const root = await mkdtemp(join(tmpdir(), "protodepot-content-cache-"));
   const inner = await createFsBlobStore({ root, fsync: false });
+  // Every round trip to the store that serves bytes or sizes: a miss must cost exactly one.
   let gets = 0;
   const counting: BlobStore = {
     ...inner,
     get: (key, o) => {
       gets++;
       return inner.get(key, o);
+    },
+    read: (key, o) => {
+      gets++;
+      return inner.read(key, o);
+    },
+    stat: (key, o) => {
+      gets++;
+      return inner.stat(key, o);
     },
   };
   const store = withContentCache(counting, { maxBytes: 1000, maxItemBytes: 400 });

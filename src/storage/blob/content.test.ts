@@ -12,16 +12,16 @@ import { contentKey, sha256Hex } from "./paths.js";
 describe("content-addressed helpers", () => {
   let root: string;
   let store: BlobStore;
-  let puts = 0;
+  const puts: (boolean | undefined)[] = [];
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), "protodepot-content-"));
     const fs = await createFsBlobStore({ root, fsync: false });
-    // Counts writes so the test can see that storing known content skips the put.
+    // Records writes so the test can see that every one is write-once (the driver then skips known content).
     store = {
       ...fs,
       put: (key, body, opts) => {
-        puts++;
+        puts.push(opts?.ifAbsent);
         return fs.put(key, body, opts);
       },
     };
@@ -33,9 +33,10 @@ describe("content-addressed helpers", () => {
     const hex = sha256Hex(data);
     const first = await putContent(store, data);
     assert.deepEqual(first, { key: contentKey(hex), digest: `sha256:${hex}`, size: data.byteLength });
-    assert.equal(puts, 1);
+    const stored = await store.stat(first.key);
     assert.deepEqual(await putContent(store, data), first);
-    assert.equal(puts, 1);
+    assert.deepEqual(puts, [true, true]);
+    assert.deepEqual(await store.stat(first.key), stored);
     assert.deepEqual(await readContent(store, first.key), data);
   });
 

@@ -15,8 +15,8 @@ export interface StoredContent {
 export async function putContent(store: BlobStore, data: Uint8Array): Promise<StoredContent> {
   const hex = sha256Hex(data);
   const key = contentKey(hex);
-  const existing = await store.stat(key);
-  if (existing?.size !== data.byteLength) await store.put(key, data);
+  // Same key, same bytes: a blob that is already there is kept, and the driver answers without rewriting it.
+  await store.put(key, data, { ifAbsent: true });
   return { key, digest: `sha256:${hex}`, size: data.byteLength };
 }
 

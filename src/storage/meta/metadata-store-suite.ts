@@ -1,4 +1,4 @@
-// The contract every MetadataStore driver passes: `runMetadataStoreSuite("sqlite", …)`, later `("postgres", …)`.
+// The contract every MetadataStore driver passes: `runMetadataStoreSuite("sqlite", …)`, `("postgres", …)`.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, it } from "node:test";
@@ -244,7 +244,7 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
         assert.deepEqual(again.commit, first);
         assert.equal(await store.getCommitBySeq(first.moduleId, 2), undefined);
 
-        // A new digest, or the same digest with other deps, or a label without a head is a new commit.
+        // A new digest, or the same digest with other deps, is a new commit.
         const changedDigest = await push("acme", "payments", { deps });
         assert.equal(changedDigest.seq, 2);
         const dep2 = await push("acme", "common");
@@ -253,14 +253,79 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
           deps: [{ commitId: dep2.id, direct: true }],
         });
         assert.equal(changedDeps.seq, 3);
-        const otherLabel = await push("acme", "payments", {
-          digest: changedDeps.digest,
-          deps: [{ commitId: dep2.id, direct: true }],
-          label: "v2",
-        });
-        assert.equal(otherLabel.seq, 4);
         assert.equal((await store.getLabel(first.moduleId, "main"))?.commitId, changedDeps.id);
-        assert.equal((await store.getLabel(first.moduleId, "v2"))?.commitId, otherLabel.id);
+      });
+
+      it("points a label at an existing identical commit instead of committing the same content again", async () => {
+        const dep = await push("acme", "ledger-dep");
+        const deps = [{ commitId: dep.id, direct: true }];
+        const first = await push("acme", "ledger", { deps });
+        const second = await push("acme", "ledger", { deps });
+        // Onto a new label: the label is created at the identical commit.
+        const beta = await store.insertCommit(
+          newCommit("acme", "ledger", { digest: first.digest, deps, label: "beta" }),
+        );
+        assert.equal(beta.created, false);
+        assert.deepEqual(beta.commit, first);
+        assert.equal((await store.getLabel(first.moduleId, "beta"))?.commitId, first.id);
+        // Onto a label at other content (a revert): the label moves back, no commit is made.
+        const revert = await store.insertCommit(newCommit("acme", "ledger", { digest: first.digest, deps }));
+        assert.equal(revert.created, false);
+        assert.equal(revert.commit.id, first.id);
+        assert.equal((await store.getLabel(first.moduleId, "main"))?.commitId, first.id);
+        assert.equal(await store.getCommitBySeq(first.moduleId, 3), undefined);
+        // The same digest with other deps is still new content.
+        const other = await push("acme", "ledger", { digest: first.digest, label: "beta" });
+        assert.equal(other.seq, 3);
+        assert.notEqual(other.id, second.id);
+      });
+
+      it("keeps a push policy per module with per-label overrides", async () => {
+        const c = await push("acme", "policied");
+        assert.equal(await store.getPushPolicy(c.moduleId, "main"), undefined);
+        const strict = {
+          breaking: "reject",
+          breakingCategory: "WIRE_JSON",
+          lint: "warn",
+          lintCategories: ["BASIC", "COMMENTS"],
+        } as const;
+        await store.setPushPolicy(c.moduleId, "", { ...strict, lintCategories: [...strict.lintCategories] });
+        assert.deepEqual(await store.getPushPolicy(c.moduleId, "main"), {
+          label: "",
+          ...strict,
+          lintCategories: ["BASIC", "COMMENTS"],
+        });
+        await store.setPushPolicy(c.moduleId, "dev", {
+          breaking: "off",
+          breakingCategory: "FILE",
+          lint: "off",
+          lintCategories: [],
+        });
+        assert.equal((await store.getPushPolicy(c.moduleId, "dev"))?.breaking, "off");
+        assert.equal((await store.getPushPolicy(c.moduleId, "main"))?.breaking, "reject");
+        await store.setPushPolicy(c.moduleId, "", {
+          ...strict,
+          breaking: "warn",
+          lintCategories: ["MINIMAL"],
+        });
+        assert.equal((await store.getPushPolicy(c.moduleId, "main"))?.breaking, "warn");
+      });
+
+      it("finds commits of one module by a prefix of their id", async () => {
+        const a = await push("acme", "prefixed", { id: `abcdef01${"0".repeat(24)}` });
+        const b = await push("acme", "prefixed", { id: `abcdef02${"0".repeat(24)}` });
+        await push("acme", "prefixed-other", { id: `abcdef03${"0".repeat(24)}` });
+        const both = await store.findCommitsByIdPrefix(a.moduleId, "abcdef0", 5);
+        assert.deepEqual(
+          both.map((c) => c.id),
+          [b.id, a.id],
+        );
+        assert.deepEqual(
+          (await store.findCommitsByIdPrefix(a.moduleId, "abcdef01", 5)).map((c) => c.id),
+          [a.id],
+        );
+        assert.deepEqual(await store.findCommitsByIdPrefix(a.moduleId, "abcdef03", 5), []);
+        assert.deepEqual(await store.findCommitsByIdPrefix(a.moduleId, "%", 5), []);
       });
 
       it("lists deps in inserted order with their module and seq", async () => {
@@ -544,6 +609,107 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
           versions.map((v) => v.number).sort((a, b) => a - b),
           Array.from({ length: 20 }, (_, i) => i + 1),
         );
+      });
+    });
+
+    describe("transactions across stores", () => {
+      it("commits every store's writes together, or none of them", async () => {
+        await assert.rejects(
+          store.transaction(async (tx) => {
+            await tx.createUser({ name: "alice", isAdmin: false });
+            await tx.createPlugin({ owner: "alice", name: "es", visibility: "public" });
+            // A method with a transaction of its own joins this one.
+            await tx.insertCommit(newCommit("alice", "app"));
+            throw new Error("changed my mind");
+          }),
+          /changed my mind/,
+        );
+        assert.equal(await store.getUserByName("alice"), undefined);
+        assert.equal(await store.getPlugin("alice", "es"), undefined);
+        assert.equal(await store.getModule("alice", "app"), undefined);
+
+        const user = await store.transaction(async (tx) => {
+          const u = await tx.createUser({ name: "alice", isAdmin: false });
+          await tx.createPlugin({ owner: "alice", name: "es", visibility: "public" });
+          await tx.insertCommit(newCommit("alice", "app"));
+          return u;
+        });
+        assert.deepEqual(await store.getUserByName("alice"), user);
+        assert.ok(await store.getPlugin("alice", "es"));
+        assert.equal((await store.getModule("alice", "app"))?.name, "app");
+      });
+    });
+
+    describe("leases", () => {
+      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+      it("lets one holder at a time take a key, with a token that only grows", async () => {
+        const a = await store.acquireLease("k", "node-a", 60_000);
+        assert.deepEqual(a, { key: "k", holder: "node-a", token: 1 });
+        assert.equal(await store.acquireLease("k", "node-b", 60_000), undefined);
+        assert.ok(await store.acquireLease("other", "node-b", 60_000), "keys are independent");
+        assert.equal(await store.renewLease(a, 60_000), true);
+        assert.equal(await store.releaseLease(a), true);
+        assert.equal(await store.releaseLease(a), false, "a lease ends once");
+        const b = await store.acquireLease("k", "node-b", 60_000);
+        assert.deepEqual(b, { key: "k", holder: "node-b", token: 2 });
+        // The old holder's lease can neither be renewed nor released again: the token fences it out.
+        assert.equal(await store.renewLease(a, 60_000), false);
+        assert.equal(await store.releaseLease({ ...a, holder: "node-b" }), false);
+        assert.equal(await store.acquireLease("k", "node-a", 60_000), undefined);
+      });
+
+      it("gives an expired lease to the next holder and fences the stale one", async () => {
+        const a = await store.acquireLease("k", "node-a", 150);
+        assert.ok(a);
+        assert.equal(await store.acquireLease("k", "node-b", 60_000), undefined);
+        await sleep(250);
+        const b = await store.acquireLease("k", "node-b", 60_000);
+        assert.equal(b?.token, 2);
+        assert.equal(await store.renewLease(a, 60_000), false);
+        assert.equal(await store.releaseLease(a), false);
+        assert.equal(await store.acquireLease("k", "node-c", 60_000), undefined, "b's lease is live");
+      });
+
+      it("gives a free key to exactly one of many racing holders", async () => {
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => store.acquireLease("race", `node-${i}`, 60_000)),
+        );
+        assert.equal(results.filter((r) => r !== undefined).length, 1);
+      });
+
+      it("keeps the lease when the transaction that released it rolls back", async () => {
+        const a = await store.acquireLease("k", "node-a", 60_000);
+        assert.ok(a);
+        await assert.rejects(
+          store.transaction(async (tx) => {
+            assert.equal(await tx.releaseLease(a), true);
+            throw new Error("publish failed");
+          }),
+          /publish failed/,
+        );
+        assert.equal(await store.acquireLease("k", "node-b", 60_000), undefined);
+        assert.equal(await store.transaction((tx) => tx.releaseLease(a)), true);
+        assert.ok(await store.acquireLease("k", "node-b", 60_000));
+      });
+
+      it("wakes a waiter after a release, at the latest after its timeout, and stops on abort", async () => {
+        const a = await store.acquireLease("k", "node-a", 60_000);
+        assert.ok(a);
+        const started = Date.now();
+        const waited = store.waitForLease("k", 5_000);
+        setTimeout(() => void store.releaseLease(a), 50);
+        await waited;
+        assert.ok(Date.now() - started < 4_000, "a release (or a poll after it) ends the wait");
+
+        const short = Date.now();
+        await store.waitForLease("never-released", 100);
+        assert.ok(Date.now() - short < 2_000);
+
+        const controller = new AbortController();
+        const aborted = store.waitForLease("k2", 60_000, controller.signal);
+        controller.abort(new Error("caller left"));
+        await assert.rejects(aborted, /caller left/);
       });
     });
 

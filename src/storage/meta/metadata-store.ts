@@ -1,4 +1,4 @@
-// The metadata seam: every driver (sqlite now, postgres later) implements this and passes metadata-store-suite.ts.
+// The metadata seam, as small stores: every driver (sqlite, postgres) implements them and passes metadata-store-suite.ts.
 import type {
   ArtifactKey,
   ArtifactRecord,
@@ -12,6 +12,7 @@ import type {
   Owner,
   Plugin,
   PluginVersion,
+  PushPolicy,
   Role,
   Template,
   TemplateVersion,
@@ -55,8 +56,8 @@ export interface Page {
   beforeSeq?: number;
 }
 
-export interface MetadataStore {
-  // Users and tokens.
+/** Users and their API tokens. */
+export interface UserStore {
   createUser(input: { name: string; isAdmin: boolean }): Promise<User>;
   getUserByName(name: string): Promise<User | undefined>;
   getUserById(id: string): Promise<User | undefined>;
@@ -69,8 +70,10 @@ export interface MetadataStore {
   /** False when there is no such token or it was already revoked. */
   revokeToken(id: string, at: string): Promise<boolean>;
   touchToken(id: string, at: string): Promise<void>;
+}
 
-  // Owners (one namespace for users and organizations) and organization members.
+/** Owner names (one namespace for users and organizations) and organization members. */
+export interface OwnerStore {
   getOwner(name: string): Promise<Owner | undefined>;
   /** Claims the owner name and makes `ownerUserId` the organization's first member, role owner, in one transaction. */
   createOrganization(input: { name: string; ownerUserId: string }): Promise<Organization>;
@@ -83,8 +86,10 @@ export interface MetadataStore {
   /** By user name. */
   listMembers(orgId: string): Promise<Member[]>;
   getMemberRole(orgName: string, userId: string): Promise<Role | undefined>;
+}
 
-  // Modules, commits, labels.
+/** Modules, their commits, labels and visibility. */
+export interface ModuleStore {
   getModule(owner: string, name: string): Promise<Module | undefined>;
   /** All modules, or those of one owner, ordered by owner then name. */
   listModules(owner?: string): Promise<Module[]>;
@@ -101,13 +106,19 @@ export interface MetadataStore {
   /** Modules that at least one commit of this module depends on (directly or transitively), by owner and name. */
   listDependencies(moduleId: string): Promise<Module[]>;
   /**
-   * In one transaction: creates the module if absent (default label = `label`), compares the label's head
-   * (digest and deps) and returns it unchanged when identical, otherwise allocates the next seq, inserts the
-   * commit, its files and deps, and moves the label.
+   * In one transaction: creates the module if absent (default label = `label`); when a commit of the module
+   * has the same digest and deps (the label's head first), points the label at it and returns it with
+   * `created: false`; otherwise allocates the next seq, inserts the commit, its files and deps, and moves the label.
    */
   insertCommit(input: NewCommit, visibility?: Visibility): Promise<InsertCommitResult>;
   getCommit(id: string): Promise<Commit | undefined>;
   getCommitBySeq(moduleId: string, seq: number): Promise<Commit | undefined>;
+  /** The policy for pushes to `label`: the label's own, else the module's default (label ""), else none. */
+  getPushPolicy(moduleId: string, label: string): Promise<(PushPolicy & { label: string }) | undefined>;
+  /** Sets the module's default policy (label "") or one label's. */
+  setPushPolicy(moduleId: string, label: string, policy: PushPolicy): Promise<void>;
+  /** Commits of the module whose id starts with `prefix` (lowercase hex), at most `limit`, newest first. */
+  findCommitsByIdPrefix(moduleId: string, prefix: string, limit: number): Promise<Commit[]>;
   /** Newest first. */
   listCommits(moduleId: string, page: Page): Promise<Commit[]>;
   listCommitFiles(commitId: string): Promise<CommitFile[]>;
@@ -122,8 +133,10 @@ export interface MetadataStore {
     commitId: string,
     mode: "create" | "move" | "upsert",
   ): Promise<Label>;
+}
 
-  // Plugins.
+/** Plugins and their versions. */
+export interface PluginStore {
   createPlugin(input: { owner: string; name: string; visibility: Visibility }): Promise<Plugin>;
   getPlugin(owner: string, name: string): Promise<Plugin | undefined>;
   listPlugins(owner?: string): Promise<Plugin[]>;
@@ -131,8 +144,10 @@ export interface MetadataStore {
   getPluginVersion(owner: string, name: string, version: string): Promise<PluginVersion | undefined>;
   /** In creation order. */
   listPluginVersions(owner: string, name: string): Promise<PluginVersion[]>;
+}
 
-  // Templates.
+/** Templates and their versions. */
+export interface TemplateStore {
   createTemplate(input: Omit<Template, "id" | "createdAt">): Promise<Template>;
   getTemplate(owner: string, name: string): Promise<Template | undefined>;
   listTemplates(owner?: string): Promise<Template[]>;
@@ -141,14 +156,64 @@ export interface MetadataStore {
   getTemplateVersion(templateId: string, number: number): Promise<TemplateVersion | undefined>;
   /** Ascending by number. */
   listTemplateVersions(templateId: string): Promise<TemplateVersion[]>;
+}
 
-  // Artifacts: (template version, commit, scope, flavour) → packaged blob.
+/** Artifacts: (template version, commit, scope, flavour) → packaged blob. */
+export interface ArtifactStore {
   getArtifact(key: ArtifactKey): Promise<ArtifactRecord | undefined>;
   /** Idempotent: if the key exists the existing record is returned (first writer wins). */
   putArtifact(record: Omit<ArtifactRecord, "createdAt">): Promise<ArtifactRecord>;
   /** Artifact records matching every given field of the filter. */
   listArtifacts(filter: Partial<ArtifactKey>): Promise<ArtifactRecord[]>;
   deleteArtifacts(filter: Partial<ArtifactKey>): Promise<number>;
+}
 
+/** A node's claim on one key, valid until the database clock passes its expiry. */
+export interface Lease {
+  key: string;
+  /** Who holds it: unique per process (and per store), so two nodes never mistake each other's lease. */
+  holder: string;
+  /** Fencing token: higher than every earlier lease on the key; a release or publish checks it. */
+  token: number;
+}
+
+/** Leases that let one node at a time do the work for a key (DESIGN invariant 4 across nodes). */
+export interface LeaseStore {
+  /** Takes the lease on `key` for `ttlMs` when it is free, released or expired; undefined while another holds it. */
+  acquireLease(key: string, holder: string, ttlMs: number): Promise<Lease | undefined>;
+  /** Extends a lease this holder still holds; false when it expired and someone else took it. */
+  renewLease(lease: Lease, ttlMs: number): Promise<boolean>;
+  /**
+   * Ends a lease this holder still holds and wakes the waiters on its key; false when it had been lost. Called in
+   * `transaction()` with the write it guards, it is the fence: a lost lease rolls that write back.
+   */
+  releaseLease(lease: Lease): Promise<boolean>;
+  /**
+   * Resolves when a lease on `key` may have been released: at a notification where the database sends them
+   * (postgres), else after a poll interval, and at the latest after `timeoutMs`. Rejects when `signal` aborts.
+   */
+  waitForLease(key: string, timeoutMs: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** Every store over one connection (or one transaction). */
+export interface MetadataStores
+  extends UserStore,
+    OwnerStore,
+    ModuleStore,
+    PluginStore,
+    TemplateStore,
+    ArtifactStore,
+    LeaseStore {}
+
+/**
+ * The metadata seam: the small stores above, composed over one database, with a transaction that spans them.
+ * Callers keep the flat surface (`meta.getModule(…)`); a driver only supplies the database.
+ */
+export interface MetadataStore extends MetadataStores {
+  /**
+   * Runs `fn` in one transaction across every store: all of its writes commit together or none do. Inside, use only
+   * `tx` (on SQLite the transaction holds the one connection, so a call on the outer store would wait forever).
+   */
+  transaction<T>(fn: (tx: MetadataStores) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file protodepot/v1/module.proto.
  */
 export const file_protodepot_v1_module: GenFile = /*@__PURE__*/
-  fileDesc("Chpwcm90b2RlcG90L3YxL21vZHVsZS5wcm90bxINcHJvdG9kZXBvdC52MSIlCgRGaWxlEgwKBHBhdGgYASABKAkSDwoHY29udGVudBgCIAEoDCJxCgZNb2R1bGUSCgoCaWQYASABKAkSDQoFb3duZXIYAiABKAkSDAoEbmFtZRgDIAEoCRISCgp2aXNpYmlsaXR5GAQgASgJEhUKDWRlZmF1bHRfbGFiZWwYBSABKAkSEwoLY3JlYXRlX3RpbWUYBiABKAkioQEKBkNvbW1pdBIKCgJpZBgBIAEoCRINCgVvd25lchgCIAEoCRIOCgZtb2R1bGUYAyABKAkSCwoDc2VxGAQgASgEEg4KBmRpZ2VzdBgFIAEoCRISCgpjcmVhdGVkX2J5GAYgASgJEhMKC2NyZWF0ZV90aW1lGAcgASgJEiYKBGRlcHMYCCADKAsyGC5wcm90b2RlcG90LnYxLkNvbW1pdERlcCJaCglDb21taXREZXASEQoJY29tbWl0X2lkGAEgASgJEg0KBW93bmVyGAIgASgJEg4KBm1vZHVsZRgDIAEoCRILCgNzZXEYBCABKAQSDgoGZGlyZWN0GAUgASgIImQKC1B1c2hSZXF1ZXN0Eg4KBm1vZHVsZRgBIAEoCRIiCgVmaWxlcxgCIAMoCzITLnByb3RvZGVwb3QudjEuRmlsZRINCgVsYWJlbBgDIAEoCRISCgp2aXNpYmlsaXR5GAQgASgJIkYKDFB1c2hSZXNwb25zZRIlCgZjb21taXQYASABKAsyFS5wcm90b2RlcG90LnYxLkNvbW1pdBIPCgdjcmVhdGVkGAIgASgIIiMKEkxpc3RNb2R1bGVzUmVxdWVzdBINCgVvd25lchgBIAEoCSI9ChNMaXN0TW9kdWxlc1Jlc3BvbnNlEiYKB21vZHVsZXMYASADKAsyFS5wcm90b2RlcG90LnYxLk1vZHVsZSJLChJMaXN0Q29tbWl0c1JlcXVlc3QSDgoGbW9kdWxlGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoDRISCgpwYWdlX3Rva2VuGAMgASgJIlYKE0xpc3RDb21taXRzUmVzcG9uc2USJgoHY29tbWl0cxgBIAMoCzIVLnByb3RvZGVwb3QudjEuQ29tbWl0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIvChBHZXRDb21taXRSZXF1ZXN0Eg4KBm1vZHVsZRgBIAEoCRILCgNyZWYYAiABKAkiOgoRR2V0Q29tbWl0UmVzcG9uc2USJQoGY29tbWl0GAEgASgLMhUucHJvdG9kZXBvdC52MS5Db21taXQiNQoWTGlzdENvbW1pdEZpbGVzUmVxdWVzdBIOCgZtb2R1bGUYASABKAkSCwoDcmVmGAIgASgJIjYKCEZpbGVJbmZvEgwKBHBhdGgYASABKAkSDAoEc2l6ZRgCIAEoBBIOCgZzaGEyNTYYAyABKAkiaAoXTGlzdENvbW1pdEZpbGVzUmVzcG9uc2USJQoGY29tbWl0GAEgASgLMhUucHJvdG9kZXBvdC52MS5Db21taXQSJgoFZmlsZXMYAiADKAsyFy5wcm90b2RlcG90LnYxLkZpbGVJbmZvIlEKBUxhYmVsEgwKBG5hbWUYASABKAkSEQoJY29tbWl0X2lkGAIgASgJEhIKCmNvbW1pdF9zZXEYAyABKAQSEwoLdXBkYXRlX3RpbWUYBCABKAkiIwoRTGlzdExhYmVsc1JlcXVlc3QSDgoGbW9kdWxlGAEgASgJIjoKEkxpc3RMYWJlbHNSZXNwb25zZRIkCgZsYWJlbHMYASADKAsyFC5wcm90b2RlcG90LnYxLkxhYmVsIj0KD1NldExhYmVsUmVxdWVzdBIOCgZtb2R1bGUYASABKAkSDQoFbGFiZWwYAiABKAkSCwoDcmVmGAMgASgJIjcKEFNldExhYmVsUmVzcG9uc2USIwoFbGFiZWwYASABKAsyFC5wcm90b2RlcG90LnYxLkxhYmVsIlAKE0NyZWF0ZU1vZHVsZVJlcXVlc3QSDgoGbW9kdWxlGAEgASgJEhIKCnZpc2liaWxpdHkYAiABKAkSFQoNZGVmYXVsdF9sYWJlbBgDIAEoCSI9ChRDcmVhdGVNb2R1bGVSZXNwb25zZRIlCgZtb2R1bGUYASABKAsyFS5wcm90b2RlcG90LnYxLk1vZHVsZSI5ChNVcGRhdGVNb2R1bGVSZXF1ZXN0Eg4KBm1vZHVsZRgBIAEoCRISCgp2aXNpYmlsaXR5GAIgASgJIj0KFFVwZGF0ZU1vZHVsZVJlc3BvbnNlEiUKBm1vZHVsZRgBIAEoCzIVLnByb3RvZGVwb3QudjEuTW9kdWxlMtEGCg1Nb2R1bGVTZXJ2aWNlEj8KBFB1c2gSGi5wcm90b2RlcG90LnYxLlB1c2hSZXF1ZXN0GhsucHJvdG9kZXBvdC52MS5QdXNoUmVzcG9uc2USVAoLTGlzdE1vZHVsZXMSIS5wcm90b2RlcG90LnYxLkxpc3RNb2R1bGVzUmVxdWVzdBoiLnByb3RvZGVwb3QudjEuTGlzdE1vZHVsZXNSZXNwb25zZRJXCgxDcmVhdGVNb2R1bGUSIi5wcm90b2RlcG90LnYxLkNyZWF0ZU1vZHVsZVJlcXVlc3QaIy5wcm90b2RlcG90LnYxLkNyZWF0ZU1vZHVsZVJlc3BvbnNlElcKDFVwZGF0ZU1vZHVsZRIiLnByb3RvZGVwb3QudjEuVXBkYXRlTW9kdWxlUmVxdWVzdBojLnByb3RvZGVwb3QudjEuVXBkYXRlTW9kdWxlUmVzcG9uc2USVAoLTGlzdENvbW1pdHMSIS5wcm90b2RlcG90LnYxLkxpc3RDb21taXRzUmVxdWVzdBoiLnByb3RvZGVwb3QudjEuTGlzdENvbW1pdHNSZXNwb25zZRJOCglHZXRDb21taXQSHy5wcm90b2RlcG90LnYxLkdldENvbW1pdFJlcXVlc3QaIC5wcm90b2RlcG90LnYxLkdldENvbW1pdFJlc3BvbnNlEmAKD0xpc3RDb21taXRGaWxlcxIlLnByb3RvZGVwb3QudjEuTGlzdENvbW1pdEZpbGVzUmVxdWVzdBomLnByb3RvZGVwb3QudjEuTGlzdENvbW1pdEZpbGVzUmVzcG9uc2USUQoKTGlzdExhYmVscxIgLnByb3RvZGVwb3QudjEuTGlzdExhYmVsc1JlcXVlc3QaIS5wcm90b2RlcG90LnYxLkxpc3RMYWJlbHNSZXNwb25zZRJOCgtDcmVhdGVMYWJlbBIeLnByb3RvZGVwb3QudjEuU2V0TGFiZWxSZXF1ZXN0Gh8ucHJvdG9kZXBvdC52MS5TZXRMYWJlbFJlc3BvbnNlEkwKCU1vdmVMYWJlbBIeLnByb3RvZGVwb3QudjEuU2V0TGFiZWxSZXF1ZXN0Gh8ucHJvdG9kZXBvdC52MS5TZXRMYWJlbFJlc3BvbnNlYgZwcm90bzM");
+  fileDesc("Chpwcm90b2RlcG90L3YxL21vZHVsZS5wcm90bxINcHJvdG9kZXBvdC52MSIlCgRGaWxlEgwKBHBhdGgYASABKAkSDwoHY29udGVudBgCIAEoDCJxCgZNb2R1bGUSCgoCaWQYASABKAkSDQoFb3duZXIYAiABKAkSDAoEbmFtZRgDIAEoCRISCgp2aXNpYmlsaXR5GAQgASgJEhUKDWRlZmF1bHRfbGFiZWwYBSABKAkSEwoLY3JlYXRlX3RpbWUYBiABKAkioQEKBkNvbW1pdBIKCgJpZBgBIAEoCRINCgVvd25lchgCIAEoCRIOCgZtb2R1bGUYAyABKAkSCwoDc2VxGAQgASgEEg4KBmRpZ2VzdBgFIAEoCRISCgpjcmVhdGVkX2J5GAYgASgJEhMKC2NyZWF0ZV90aW1lGAcgASgJEiYKBGRlcHMYCCADKAsyGC5wcm90b2RlcG90LnYxLkNvbW1pdERlcCJaCglDb21taXREZXASEQoJY29tbWl0X2lkGAEgASgJEg0KBW93bmVyGAIgASgJEg4KBm1vZHVsZRgDIAEoCRILCgNzZXEYBCABKAQSDgoGZGlyZWN0GAUgASgIInwKC1B1c2hSZXF1ZXN0Eg4KBm1vZHVsZRgBIAEoCRIiCgVmaWxlcxgCIAMoCzITLnByb3RvZGVwb3QudjEuRmlsZRINCgVsYWJlbBgDIAEoCRISCgp2aXNpYmlsaXR5GAQgASgJEhYKDmFsbG93X2JyZWFraW5nGAUgASgIIlgKDFB1c2hSZXNwb25zZRIlCgZjb21taXQYASABKAsyFS5wcm90b2RlcG90LnYxLkNvbW1pdBIPCgdjcmVhdGVkGAIgASgIEhAKCHdhcm5pbmdzGAMgAygJIm8KClB1c2hQb2xpY3kSDQoFbGFiZWwYASABKAkSEAoIYnJlYWtpbmcYAiABKAkSGQoRYnJlYWtpbmdfY2F0ZWdvcnkYAyABKAkSDAoEbGludBgEIAEoCRIXCg9saW50X2NhdGVnb3JpZXMYBSADKAkiIwoSTGlzdE1vZHVsZXNSZXF1ZXN0Eg0KBW93bmVyGAEgASgJIj0KE0xpc3RNb2R1bGVzUmVzcG9uc2USJgoHbW9kdWxlcxgBIAMoCzIVLnByb3RvZGVwb3QudjEuTW9kdWxlIksKEkxpc3RDb21taXRzUmVxdWVzdBIOCgZtb2R1bGUYASABKAkSEQoJcGFnZV9zaXplGAIgASgNEhIKCnBhZ2VfdG9rZW4YAyABKAkiVgoTTGlzdENvbW1pdHNSZXNwb25zZRImCgdjb21taXRzGAEgAygLMhUucHJvdG9kZXBvdC52MS5Db21taXQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIi8KEEdldENvbW1pdFJlcXVlc3QSDgoGbW9kdWxlGAEgASgJEgsKA3JlZhgCIAEoCSI6ChFHZXRDb21taXRSZXNwb25zZRIlCgZjb21taXQYASABKAsyFS5wcm90b2RlcG90LnYxLkNvbW1pdCI1ChZMaXN0Q29tbWl0RmlsZXNSZXF1ZXN0Eg4KBm1vZHVsZRgBIAEoCRILCgNyZWYYAiABKAkiNgoIRmlsZUluZm8SDAoEcGF0aBgBIAEoCRIMCgRzaXplGAIgASgEEg4KBnNoYTI1NhgDIAEoCSJoChdMaXN0Q29tbWl0RmlsZXNSZXNwb25zZRIlCgZjb21taXQYASABKAsyFS5wcm90b2RlcG90LnYxLkNvbW1pdBImCgVmaWxlcxgCIAMoCzIXLnByb3RvZGVwb3QudjEuRmlsZUluZm8iUQoFTGFiZWwSDAoEbmFtZRgBIAEoCRIRCgljb21taXRfaWQYAiABKAkSEgoKY29tbWl0X3NlcRgDIAEoBBITCgt1cGRhdGVfdGltZRgEIAEoCSIjChFMaXN0TGFiZWxzUmVxdWVzdBIOCgZtb2R1bGUYASABKAkiOgoSTGlzdExhYmVsc1Jlc3BvbnNlEiQKBmxhYmVscxgBIAMoCzIULnByb3RvZGVwb3QudjEuTGFiZWwiPQoPU2V0TGFiZWxSZXF1ZXN0Eg4KBm1vZHVsZRgBIAEoCRINCgVsYWJlbBgCIAEoCRILCgNyZWYYAyABKAkiNwoQU2V0TGFiZWxSZXNwb25zZRIjCgVsYWJlbBgBIAEoCzIULnByb3RvZGVwb3QudjEuTGFiZWwiUAoTQ3JlYXRlTW9kdWxlUmVxdWVzdBIOCgZtb2R1bGUYASABKAkSEgoKdmlzaWJpbGl0eRgCIAEoCRIVCg1kZWZhdWx0X2xhYmVsGAMgASgJIj0KFENyZWF0ZU1vZHVsZVJlc3BvbnNlEiUKBm1vZHVsZRgBIAEoCzIVLnByb3RvZGVwb3QudjEuTW9kdWxlImQKE1VwZGF0ZU1vZHVsZVJlcXVlc3QSDgoGbW9kdWxlGAEgASgJEhIKCnZpc2liaWxpdHkYAiABKAkSKQoGcG9saWN5GAMgASgLMhkucHJvdG9kZXBvdC52MS5QdXNoUG9saWN5ImgKFFVwZGF0ZU1vZHVsZVJlc3BvbnNlEiUKBm1vZHVsZRgBIAEoCzIVLnByb3RvZGVwb3QudjEuTW9kdWxlEikKBnBvbGljeRgCIAEoCzIZLnByb3RvZGVwb3QudjEuUHVzaFBvbGljeTLRBgoNTW9kdWxlU2VydmljZRI/CgRQdXNoEhoucHJvdG9kZXBvdC52MS5QdXNoUmVxdWVzdBobLnByb3RvZGVwb3QudjEuUHVzaFJlc3BvbnNlElQKC0xpc3RNb2R1bGVzEiEucHJvdG9kZXBvdC52MS5MaXN0TW9kdWxlc1JlcXVlc3QaIi5wcm90b2RlcG90LnYxLkxpc3RNb2R1bGVzUmVzcG9uc2USVwoMQ3JlYXRlTW9kdWxlEiIucHJvdG9kZXBvdC52MS5DcmVhdGVNb2R1bGVSZXF1ZXN0GiMucHJvdG9kZXBvdC52MS5DcmVhdGVNb2R1bGVSZXNwb25zZRJXCgxVcGRhdGVNb2R1bGUSIi5wcm90b2RlcG90LnYxLlVwZGF0ZU1vZHVsZVJlcXVlc3QaIy5wcm90b2RlcG90LnYxLlVwZGF0ZU1vZHVsZVJlc3BvbnNlElQKC0xpc3RDb21taXRzEiEucHJvdG9kZXBvdC52MS5MaXN0Q29tbWl0c1JlcXVlc3QaIi5wcm90b2RlcG90LnYxLkxpc3RDb21taXRzUmVzcG9uc2USTgoJR2V0Q29tbWl0Eh8ucHJvdG9kZXBvdC52MS5HZXRDb21taXRSZXF1ZXN0GiAucHJvdG9kZXBvdC52MS5HZXRDb21taXRSZXNwb25zZRJgCg9MaXN0Q29tbWl0RmlsZXMSJS5wcm90b2RlcG90LnYxLkxpc3RDb21taXRGaWxlc1JlcXVlc3QaJi5wcm90b2RlcG90LnYxLkxpc3RDb21taXRGaWxlc1Jlc3BvbnNlElEKCkxpc3RMYWJlbHMSIC5wcm90b2RlcG90LnYxLkxpc3RMYWJlbHNSZXF1ZXN0GiEucHJvdG9kZXBvdC52MS5MaXN0TGFiZWxzUmVzcG9uc2USTgoLQ3JlYXRlTGFiZWwSHi5wcm90b2RlcG90LnYxLlNldExhYmVsUmVxdWVzdBofLnByb3RvZGVwb3QudjEuU2V0TGFiZWxSZXNwb25zZRJMCglNb3ZlTGFiZWwSHi5wcm90b2RlcG90LnYxLlNldExhYmVsUmVxdWVzdBofLnByb3RvZGVwb3QudjEuU2V0TGFiZWxSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * @generated from message protodepot.v1.File
@@ -196,6 +196,13 @@ export type PushRequest = Message<"protodepot.v1.PushRequest"> & {
    * @generated from field: string visibility = 4;
    */
   visibility: string;
+
+  /**
+   * Store the commit even though the push policy rejects its breaking changes (owners of the module only).
+   *
+   * @generated from field: bool allow_breaking = 5;
+   */
+  allowBreaking: boolean;
 };
 
 /**
@@ -215,11 +222,18 @@ export type PushResponse = Message<"protodepot.v1.PushResponse"> & {
   commit?: Commit | undefined;
 
   /**
-   * False when the label's head already had this content.
+   * False when the module already had this content.
    *
    * @generated from field: bool created = 2;
    */
   created: boolean;
+
+  /**
+   * Findings of the push policy set to "warn" (and overridden breaking changes): "file:line:col: message" lines.
+   *
+   * @generated from field: repeated string warnings = 3;
+   */
+  warnings: string[];
 };
 
 /**
@@ -228,6 +242,55 @@ export type PushResponse = Message<"protodepot.v1.PushResponse"> & {
  */
 export const PushResponseSchema: GenMessage<PushResponse> = /*@__PURE__*/
   messageDesc(file_protodepot_v1_module, 5);
+
+/**
+ * What a push to a module (or one of its labels) checks, with the real buf over the stored images.
+ *
+ * @generated from message protodepot.v1.PushPolicy
+ */
+export type PushPolicy = Message<"protodepot.v1.PushPolicy"> & {
+  /**
+   * Empty: the module's default, for every label without its own.
+   *
+   * @generated from field: string label = 1;
+   */
+  label: string;
+
+  /**
+   * "off", "warn" or "reject": breaking changes against the label's head.
+   *
+   * @generated from field: string breaking = 2;
+   */
+  breaking: string;
+
+  /**
+   * FILE, PACKAGE, WIRE_JSON or WIRE.
+   *
+   * @generated from field: string breaking_category = 3;
+   */
+  breakingCategory: string;
+
+  /**
+   * "off", "warn" or "reject": buf lint findings.
+   *
+   * @generated from field: string lint = 4;
+   */
+  lint: string;
+
+  /**
+   * MINIMAL, BASIC, STANDARD, COMMENTS, UNARY_RPC.
+   *
+   * @generated from field: repeated string lint_categories = 5;
+   */
+  lintCategories: string[];
+};
+
+/**
+ * Describes the message protodepot.v1.PushPolicy.
+ * Use `create(PushPolicySchema)` to create a new message.
+ */
+export const PushPolicySchema: GenMessage<PushPolicy> = /*@__PURE__*/
+  messageDesc(file_protodepot_v1_module, 6);
 
 /**
  * @generated from message protodepot.v1.ListModulesRequest
@@ -246,7 +309,7 @@ export type ListModulesRequest = Message<"protodepot.v1.ListModulesRequest"> & {
  * Use `create(ListModulesRequestSchema)` to create a new message.
  */
 export const ListModulesRequestSchema: GenMessage<ListModulesRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_module, 6);
+  messageDesc(file_protodepot_v1_module, 7);
 
 /**
  * @generated from message protodepot.v1.ListModulesResponse
@@ -263,7 +326,7 @@ export type ListModulesResponse = Message<"protodepot.v1.ListModulesResponse"> &
  * Use `create(ListModulesResponseSchema)` to create a new message.
  */
 export const ListModulesResponseSchema: GenMessage<ListModulesResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_module, 7);
+  messageDesc(file_protodepot_v1_module, 8);
 
 /**
  * @generated from message protodepot.v1.ListCommitsRequest
@@ -294,7 +357,7 @@ export type ListCommitsRequest = Message<"protodepot.v1.ListCommitsRequest"> & {
  * Use `create(ListCommitsRequestSchema)` to create a new message.
  */
 export const ListCommitsRequestSchema: GenMessage<ListCommitsRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_module, 8);
+  messageDesc(file_protodepot_v1_module, 9);
 
 /**
  * @generated from message protodepot.v1.ListCommitsResponse
@@ -316,7 +379,7 @@ export type ListCommitsResponse = Message<"protodepot.v1.ListCommitsResponse"> &
  * Use `create(ListCommitsResponseSchema)` to create a new message.
  */
 export const ListCommitsResponseSchema: GenMessage<ListCommitsResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_module, 9);
+  messageDesc(file_protodepot_v1_module, 10);
 
 /**
  * @generated from message protodepot.v1.GetCommitRequest
@@ -342,7 +405,7 @@ export type GetCommitRequest = Message<"protodepot.v1.GetCommitRequest"> & {
  * Use `create(GetCommitRequestSchema)` to create a new message.
  */
 export const GetCommitRequestSchema: GenMessage<GetCommitRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_module, 10);
+  messageDesc(file_protodepot_v1_module, 11);
 
 /**
  * @generated from message protodepot.v1.GetCommitResponse
@@ -359,7 +422,7 @@ export type GetCommitResponse = Message<"protodepot.v1.GetCommitResponse"> & {
  * Use `create(GetCommitResponseSchema)` to create a new message.
  */
 export const GetCommitResponseSchema: GenMessage<GetCommitResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_module, 11);
+  messageDesc(file_protodepot_v1_module, 12);
 
 /**
  * @generated from message protodepot.v1.ListCommitFilesRequest
@@ -381,7 +444,7 @@ export type ListCommitFilesRequest = Message<"protodepot.v1.ListCommitFilesReque
  * Use `create(ListCommitFilesRequestSchema)` to create a new message.
  */
 export const ListCommitFilesRequestSchema: GenMessage<ListCommitFilesRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_module, 12);
+  messageDesc(file_protodepot_v1_module, 13);
 
 /**
  * @generated from message protodepot.v1.FileInfo
@@ -408,7 +471,7 @@ export type FileInfo = Message<"protodepot.v1.FileInfo"> & {
  * Use `create(FileInfoSchema)` to create a new message.
  */
 export const FileInfoSchema: GenMessage<FileInfo> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_module, 13);
+  messageDesc(file_protodepot_v1_module, 14);
 
 /**
  * @generated from message protodepot.v1.ListCommitFilesResponse
@@ -430,7 +493,7 @@ export type ListCommitFilesResponse = Message<"protodepot.v1.ListCommitFilesResp
  * Use `create(ListCommitFilesResponseSchema)` to create a new message.
  */
 export const ListCommitFilesResponseSchema: GenMessage<ListCommitFilesResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_module, 14);
+  messageDesc(file_protodepot_v1_module, 15);
 
 /**
  * @generated from message protodepot.v1.Label
@@ -462,7 +525,7 @@ export type Label = Message<"protodepot.v1.Label"> & {
  * Use `create(LabelSchema)` to create a new message.
  */
 export const LabelSchema: GenMessage<Label> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_module, 15);
+  messageDesc(file_protodepot_v1_module, 16);
 
 /**
  * @generated from message protodepot.v1.ListLabelsRequest
@@ -479,7 +542,7 @@ export type ListLabelsRequest = Message<"protodepot.v1.ListLabelsRequest"> & {
  * Use `create(ListLabelsRequestSchema)` to create a new message.
  */
 export const ListLabelsRequestSchema: GenMessage<ListLabelsRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_module, 16);
+  messageDesc(file_protodepot_v1_module, 17);
 
 /**
  * @generated from message protodepot.v1.ListLabelsResponse
@@ -496,7 +559,7 @@ export type ListLabelsResponse = Message<"protodepot.v1.ListLabelsResponse"> & {
  * Use `create(ListLabelsResponseSchema)` to create a new message.
  */
 export const ListLabelsResponseSchema: GenMessage<ListLabelsResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_module, 17);
+  messageDesc(file_protodepot_v1_module, 18);
 
 /**
  * @generated from message protodepot.v1.SetLabelRequest
@@ -525,7 +588,7 @@ export type SetLabelRequest = Message<"protodepot.v1.SetLabelRequest"> & {
  * Use `create(SetLabelRequestSchema)` to create a new message.
  */
 export const SetLabelRequestSchema: GenMessage<SetLabelRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_module, 18);
+  messageDesc(file_protodepot_v1_module, 19);
 
 /**
  * @generated from message protodepot.v1.SetLabelResponse
@@ -542,7 +605,7 @@ export type SetLabelResponse = Message<"protodepot.v1.SetLabelResponse"> & {
  * Use `create(SetLabelResponseSchema)` to create a new message.
  */
 export const SetLabelResponseSchema: GenMessage<SetLabelResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_module, 19);
+  messageDesc(file_protodepot_v1_module, 20);
 
 /**
  * @generated from message protodepot.v1.CreateModuleRequest
@@ -575,7 +638,7 @@ export type CreateModuleRequest = Message<"protodepot.v1.CreateModuleRequest"> &
  * Use `create(CreateModuleRequestSchema)` to create a new message.
  */
 export const CreateModuleRequestSchema: GenMessage<CreateModuleRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_module, 20);
+  messageDesc(file_protodepot_v1_module, 21);
 
 /**
  * @generated from message protodepot.v1.CreateModuleResponse
@@ -592,7 +655,7 @@ export type CreateModuleResponse = Message<"protodepot.v1.CreateModuleResponse">
  * Use `create(CreateModuleResponseSchema)` to create a new message.
  */
 export const CreateModuleResponseSchema: GenMessage<CreateModuleResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_module, 21);
+  messageDesc(file_protodepot_v1_module, 22);
 
 /**
  * @generated from message protodepot.v1.UpdateModuleRequest
@@ -611,6 +674,13 @@ export type UpdateModuleRequest = Message<"protodepot.v1.UpdateModuleRequest"> &
    * @generated from field: string visibility = 2;
    */
   visibility: string;
+
+  /**
+   * Changes the push policy (of `policy.label`, or the module's default); fields left empty keep their value.
+   *
+   * @generated from field: protodepot.v1.PushPolicy policy = 3;
+   */
+  policy?: PushPolicy | undefined;
 };
 
 /**
@@ -618,7 +688,7 @@ export type UpdateModuleRequest = Message<"protodepot.v1.UpdateModuleRequest"> &
  * Use `create(UpdateModuleRequestSchema)` to create a new message.
  */
 export const UpdateModuleRequestSchema: GenMessage<UpdateModuleRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_module, 22);
+  messageDesc(file_protodepot_v1_module, 23);
 
 /**
  * @generated from message protodepot.v1.UpdateModuleResponse
@@ -628,6 +698,13 @@ export type UpdateModuleResponse = Message<"protodepot.v1.UpdateModuleResponse">
    * @generated from field: protodepot.v1.Module module = 1;
    */
   module?: Module | undefined;
+
+  /**
+   * The policy that now applies to `policy.label` of the request (or to the module's default).
+   *
+   * @generated from field: protodepot.v1.PushPolicy policy = 2;
+   */
+  policy?: PushPolicy | undefined;
 };
 
 /**
@@ -635,7 +712,7 @@ export type UpdateModuleResponse = Message<"protodepot.v1.UpdateModuleResponse">
  * Use `create(UpdateModuleResponseSchema)` to create a new message.
  */
 export const UpdateModuleResponseSchema: GenMessage<UpdateModuleResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_module, 23);
+  messageDesc(file_protodepot_v1_module, 24);
 
 /**
  * Modules, their commits and labels.

@@ -1,45 +1,28 @@
 // The filesystem BlobStore: one file per key under root, written to tmp/ and renamed into place.
 import { randomBytes } from "node:crypto";
 import type { Dirent } from "node:fs";
-import { type FileHandle, mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
+import { type FileHandle, link, mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { addAbortSignal, type Readable } from "node:stream";
 import { Code, RegistryError } from "../../../core/errors.js";
-import type { BlobOptions, BlobStat, BlobStore } from "../blob-store.js";
+import type { BlobOptions, BlobRead, BlobStat, BlobStore, PutOptions, ReadOptions } from "../blob-store.js";
+import { checkKey, checkPrefix, checkRange, clampRange } from "../keys.js";
 
 const tmpDir = "tmp";
 // Temp files older than this at open belong to a crashed writer; younger ones may be another process's write.
 const staleTmpMs = 60 * 60 * 1000;
-const segmentPattern = /^[A-Za-z0-9._-]+$/;
 // Blobs hold private modules' files and generated code: only the server's user may read them, whatever the umask.
 const fileMode = 0o600;
 const dirMode = 0o700;
 
-function validSegments(value: string): boolean {
-  return value.split("/").every((s) => segmentPattern.test(s) && s !== "." && s !== "..");
-}
-
-/** Throws InvalidArgument unless key is a relative "/"-separated path of safe segments outside tmp/. */
-function checkKey(key: string): void {
-  if (!validSegments(key)) {
-    throw new RegistryError(
-      Code.InvalidArgument,
-      `invalid blob key "${key}": use "/"-separated segments of letters, digits, ".", "_" or "-", without "." or ".."`,
-    );
-  }
+/** Throws InvalidArgument unless key is valid for every driver and outside tmp/. */
+function checkFsKey(key: string): void {
+  checkKey(key);
   if (key === tmpDir || key.startsWith(`${tmpDir}/`)) {
     throw new RegistryError(
       Code.InvalidArgument,
       `invalid blob key "${key}": tmp/ is reserved for in-flight writes`,
     );
-  }
-}
-
-/** A prefix is any start of a valid key: "" or a key, optionally ending in "/". */
-function checkPrefix(prefix: string): void {
-  const body = prefix.endsWith("/") ? prefix.slice(0, -1) : prefix;
-  if (body !== "" && !validSegments(body)) {
-    throw new RegistryError(Code.InvalidArgument, `invalid blob key prefix "${prefix}"`);
   }
 }
 
@@ -90,6 +73,16 @@ async function removeStaleTmp(dir: string): Promise<void> {
   }
 }
 
+async function statFile(path: string): Promise<BlobStat | undefined> {
+  try {
+    const s = await stat(path);
+    return s.isFile() ? { size: s.size } : undefined;
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw err;
+  }
+}
+
 export async function createFsBlobStore(opts: { root: string; fsync: boolean }): Promise<BlobStore> {
   const { root, fsync } = opts;
   const tmpRoot = join(root, tmpDir);
@@ -123,16 +116,35 @@ export async function createFsBlobStore(opts: { root: string; fsync: boolean }):
   }
 
   return {
-    async put(key: string, body: Uint8Array | Readable, o?: BlobOptions): Promise<BlobStat> {
-      checkKey(key);
+    async put(key: string, body: Uint8Array | Readable, o?: PutOptions): Promise<BlobStat> {
+      checkFsKey(key);
       o?.signal?.throwIfAborted();
+      const target = pathOf(key);
+      if (o?.ifAbsent) {
+        const existing = await statFile(target);
+        if (existing) {
+          if (!(body instanceof Uint8Array) && !body.destroyed) body.destroy();
+          return existing;
+        }
+      }
       const tmp = join(tmpRoot, randomBytes(12).toString("hex"));
       try {
         const size = await writeTemp(tmp, body, o?.signal);
-        const target = pathOf(key);
         await mkdir(dirname(target), { recursive: true, mode: dirMode });
         o?.signal?.throwIfAborted();
-        await rename(tmp, target);
+        if (o?.ifAbsent) {
+          // link() fails with EEXIST when another writer got there first: theirs stays, ours is dropped.
+          try {
+            await link(tmp, target);
+          } catch (err) {
+            if (errnoCode(err) !== "EEXIST") throw err;
+            await unlink(tmp);
+            return (await statFile(target)) ?? { size };
+          }
+          await unlink(tmp);
+        } else {
+          await rename(tmp, target);
+        }
         // The rename itself is durable only once the directory entry is flushed.
         if (fsync) await fsyncDir(dirname(target));
         return { size };
@@ -145,7 +157,7 @@ export async function createFsBlobStore(opts: { root: string; fsync: boolean }):
     },
 
     async get(key: string, o?: BlobOptions): Promise<Readable | undefined> {
-      checkKey(key);
+      checkFsKey(key);
       o?.signal?.throwIfAborted();
       let handle: FileHandle;
       try {
@@ -163,16 +175,40 @@ export async function createFsBlobStore(opts: { root: string; fsync: boolean }):
       return o?.signal ? addAbortSignal(o.signal, stream) : stream;
     },
 
-    async stat(key: string, o?: BlobOptions): Promise<BlobStat | undefined> {
-      checkKey(key);
+    async read(key: string, o?: ReadOptions): Promise<BlobRead | undefined> {
+      checkFsKey(key);
+      if (o?.range) checkRange(o.range);
       o?.signal?.throwIfAborted();
+      let handle: FileHandle;
       try {
-        const s = await stat(pathOf(key));
-        return s.isFile() ? { size: s.size } : undefined;
+        handle = await open(pathOf(key), "r");
       } catch (err) {
         if (isMissing(err)) return undefined;
         throw err;
       }
+      try {
+        const s = await handle.stat();
+        if (!s.isFile()) {
+          await handle.close();
+          return undefined;
+        }
+        const { start, end } = clampRange(o?.range, s.size);
+        const stream = handle.createReadStream({ start, end: Math.max(end, start) });
+        return {
+          stream: o?.signal ? addAbortSignal(o.signal, stream) : stream,
+          size: s.size,
+          length: end - start + 1,
+        };
+      } catch (err) {
+        await handle.close();
+        throw err;
+      }
+    },
+
+    async stat(key: string, o?: BlobOptions): Promise<BlobStat | undefined> {
+      checkFsKey(key);
+      o?.signal?.throwIfAborted();
+      return statFile(pathOf(key));
     },
 
     async *list(prefix: string, o?: BlobOptions): AsyncIterable<string> {
@@ -203,7 +239,7 @@ export async function createFsBlobStore(opts: { root: string; fsync: boolean }):
     },
 
     async delete(key: string, o?: BlobOptions): Promise<void> {
-      checkKey(key);
+      checkFsKey(key);
       o?.signal?.throwIfAborted();
       try {
         await unlink(pathOf(key));

@@ -147,6 +147,26 @@ export interface ArtifactsTable {
   created_at: string;
 }
 
+export interface LeasesTable {
+  key: string;
+  holder: string;
+  token: BigIntColumn;
+  /** Milliseconds since the epoch by the database clock; 0 once released. */
+  expires_at: BigIntColumn;
+}
+
+export interface PushPoliciesTable {
+  module_id: string;
+  /** "" for the module's default. */
+  label: string;
+  breaking: string;
+  breaking_category: string;
+  lint: string;
+  /** Comma-separated buf lint categories. */
+  lint_categories: string;
+  updated_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   tokens: TokensTable;
@@ -163,4 +183,6 @@ export interface Database {
   templates: TemplatesTable;
   template_versions: TemplateVersionsTable;
   artifacts: ArtifactsTable;
+  leases: LeasesTable;
+  push_policies: PushPoliciesTable;
 }

@@ -2,10 +2,14 @@
 import { type Kysely, type Migration, Migrator } from "kysely";
 import { initial } from "./0001-initial.js";
 import { access } from "./0002-access.js";
+import { leases } from "./0003-leases.js";
+import { pushPolicies } from "./0004-push-policies.js";
 
 const migrations: Record<string, Migration> = {
   "0001-initial": initial,
   "0002-access": access,
+  "0003-leases": leases,
+  "0004-push-policies": pushPolicies,
 };
 
 /** Brings the database to the newest schema; throws if any migration fails (nothing of it is applied). */

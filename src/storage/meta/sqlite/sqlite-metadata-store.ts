@@ -4,6 +4,7 @@ import { dirname } from "node:path";
 import SQLite from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
 import { createKyselyMetadataStore } from "../kysely/kysely-metadata-store.js";
+import { sqliteClock } from "../kysely/leases.js";
 import type { Database } from "../kysely/schema.js";
 import type { MetadataStore } from "../metadata-store.js";
 
@@ -21,7 +22,11 @@ async function ownerOnly(path: string): Promise<void> {
   }
 }
 
-export async function createSqliteMetadataStore(opts: { path: string }): Promise<MetadataStore> {
+export async function createSqliteMetadataStore(opts: {
+  path: string;
+  /** How often a lease waiter looks again. */
+  leasePollMs?: number;
+}): Promise<MetadataStore> {
   await mkdir(dirname(opts.path), { recursive: true, mode: 0o700 });
   await ownerOnly(opts.path);
   const database = new SQLite(opts.path);
@@ -32,8 +37,12 @@ export async function createSqliteMetadataStore(opts: { path: string }): Promise
     database.pragma("busy_timeout = 5000");
     database.pragma("foreign_keys = ON");
     database.pragma("synchronous = NORMAL");
+    // Processes sharing the file see each other's leases; with no notifications across processes they poll.
     return await createKyselyMetadataStore(
       new Kysely<Database>({ dialect: new SqliteDialect({ database }) }),
+      {
+        leases: { nowMs: sqliteClock, pollMs: opts.leasePollMs ?? 250 },
+      },
     );
   } catch (err) {
     database.close();

@@ -1,0 +1,115 @@
+// Checks on management API requests that must run before Connect reads a byte of the body: size and caller.
+import { Buffer } from "node:buffer";
+import type { ConnectRouter } from "@connectrpc/connect";
+import type { UniversalHandlerFn } from "@connectrpc/connect/protocol";
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { isRegistryError } from "../core/errors.js";
+import { principalOf } from "../http/principal.js";
+import type { AuthService } from "../services/auth.js";
+
+/** RPCs that no anonymous caller may make: their bodies are large, so a stranger's is not even read. */
+const needsToken: ReadonlySet<string> = new Set(["/protodepot.v1.ModuleService/Push"]);
+
+export interface ApiGuardOptions {
+  auth: AuthService;
+  maxBodyBytes: number;
+}
+
+export function registerApiGuards(app: FastifyInstance, { auth, maxBodyBytes }: ApiGuardOptions): void {
+  app.addHook("onRequest", async (request, reply) => {
+    if (request.method !== "POST" || !request.url.startsWith("/protodepot.v1.")) return;
+    const length = Number(request.headers["content-length"] ?? 0);
+    if (length > maxBodyBytes) {
+      return sendConnectError(
+        reply,
+        413,
+        "resource_exhausted",
+        `request body is ${length} bytes; this server accepts at most ${maxBodyBytes} (limits.maxUploadBytes)`,
+      );
+    }
+    try {
+      const principal = await principalOf(auth, request);
+      const path = request.url.split("?")[0] ?? "";
+      if (!principal.user && needsToken.has(path)) {
+        return sendConnectError(
+          reply,
+          401,
+          "unauthenticated",
+          "pushing needs a token: pass --token or run 'protodepot login'",
+        );
+      }
+    } catch (err) {
+      if (!isRegistryError(err)) throw err;
+      return sendConnectError(reply, 401, "unauthenticated", err.message);
+    }
+  });
+}
+
+function sendConnectError(reply: FastifyReply, status: number, code: string, message: string) {
+  return reply.code(status).type("application/json").send({ code, message });
+}
+
+/**
+ * Wraps the router's handlers where Connect's choice of status misleads plain HTTP clients. Connect sends
+ * resource_exhausted as 429, which clients and proxies retry; in this API it only ever means a request over a
+ * size or count limit (a chunked body past limits.maxUploadBytes, too many files), so it becomes 413. A binary
+ * body that does not decode is Connect's "internal" (500); it is the caller's fault, so it becomes 400.
+ * Call after every service is registered.
+ */
+export function withClientStatuses(router: ConnectRouter, maxBodyBytes: number): void {
+  router.handlers.forEach((handler, i) => {
+    const wrapped: UniversalHandlerFn = async (request) => {
+      const response = await handler(request);
+      if ((response.status !== 429 && response.status !== 500) || !response.body) return response;
+      const body = await collect(response.body);
+      const error = parseErrorBody(body);
+      const replace = (status: number, code: string, message: string) => {
+        const fixed = new TextEncoder().encode(JSON.stringify({ code, message }));
+        const header = new Headers(response.header);
+        header.set("content-length", String(fixed.byteLength));
+        return { ...response, status, header, body: once(fixed) };
+      };
+      if (response.status === 429) {
+        // Connect's own message names its option, not ours.
+        if (error?.message.startsWith("message size is larger than configured readMaxBytes")) {
+          return replace(
+            413,
+            "resource_exhausted",
+            `request body is larger than ${maxBodyBytes} bytes, the most this server accepts (limits.maxUploadBytes)`,
+          );
+        }
+        return { ...response, status: 413, body: once(body) };
+      }
+      if (error?.code === "internal" && error.message.startsWith("parse binary:")) {
+        return replace(
+          400,
+          "invalid_argument",
+          `the request body is not a valid ${handler.method.input.typeName} message (${error.message})`,
+        );
+      }
+      return { ...response, body: once(body) };
+    };
+    router.handlers[i] = Object.assign(wrapped, handler);
+  });
+}
+
+async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  yield bytes;
+}
+
+function parseErrorBody(bytes: Uint8Array): { code: string; message: string } | undefined {
+  try {
+    const value: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    if (typeof value !== "object" || value === null) return undefined;
+    const { code, message } = value as { code?: unknown; message?: unknown };
+    return typeof code === "string" && typeof message === "string" ? { code, message } : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,96 @@
+// Examples printed under each command's --help, by command path. main.test.ts fails when a command has none.
+import type { Command } from "commander";
+
+const R = "http://127.0.0.1:8080";
+
+export const examples: Readonly<Record<string, readonly string[]>> = {
+  serve: [
+    "protodepot serve --demo                       # 127.0.0.1:8080, data in ./.protodepot",
+    "protodepot serve --port 0 --data /var/lib/protodepot --config /etc/protodepot.yaml",
+  ],
+  login: [
+    `protodepot login ${R} --token-stdin < token.txt   # stored in ~/.config/protodepot/config.json`,
+    `protodepot login ${R} --token-stdin --npmrc --netrc   # also set up npm and go for this registry`,
+  ],
+  push: [
+    "protodepot push examples/money               # the module name comes from buf.yaml",
+    "protodepot push ./proto --label v2 --module acme/payments",
+    "protodepot push ./proto --allow-breaking        # an owner overriding a 'breaking: reject' policy once",
+  ],
+  user: ["protodepot user create alice", "protodepot user list"],
+  "user create": ["protodepot user create alice", "protodepot user create ops --admin"],
+  "user list": ["protodepot user list"],
+  token: ["protodepot token create --note ci"],
+  "token create": ["protodepot token create --note ci", "protodepot token create --user alice --note laptop"],
+  "token list": ["protodepot token list", "protodepot token list --user alice"],
+  "token revoke": ["protodepot token revoke ID        # an ID from 'protodepot token list'"],
+  org: ["protodepot org create acme", "protodepot org member add acme alice --role writer"],
+  "org create": ["protodepot org create acme"],
+  "org list": ["protodepot org list"],
+  "org member": ["protodepot org member list acme"],
+  "org member add": [
+    "protodepot org member add acme alice --role writer",
+    "protodepot org member add acme bob --role reader",
+  ],
+  "org member remove": ["protodepot org member remove acme bob"],
+  "org member list": ["protodepot org member list acme"],
+  module: ["protodepot module list", "protodepot module create acme/payments --visibility private"],
+  "module list": ["protodepot module list", "protodepot module list demo"],
+  "module create": ["protodepot module create acme/payments --visibility private --default-label main"],
+  "module update": [
+    "protodepot module update acme/payments --visibility public",
+    "protodepot module update acme/payments --breaking reject --breaking-category WIRE_JSON",
+    "protodepot module update acme/payments --lint warn --lint-category STANDARD --label main",
+  ],
+  commit: ["protodepot commit list demo/payments --limit 10"],
+  "commit list": [
+    "protodepot commit list demo/payments",
+    "protodepot commit list demo/payments --limit 10 --page-token 41",
+  ],
+  label: ["protodepot label list demo/payments", "protodepot label create demo/payments beta main"],
+  "label list": ["protodepot label list demo/payments"],
+  "label create": [
+    "protodepot label create demo/payments beta main      # at main's commit",
+    "protodepot label create demo/payments v1 3f2a9c1e    # at a commit id, or a unique prefix of 8+",
+  ],
+  "label move": ["protodepot label move demo/payments beta 3f2a9c1e"],
+  plugin: ["protodepot plugin create acme/es", "protodepot plugin list"],
+  "plugin create": ["protodepot plugin create acme/es"],
+  "plugin update": ["protodepot plugin update acme/es --visibility private"],
+  "plugin list": ["protodepot plugin list", "protodepot plugin list protocolbuffers"],
+  "plugin version": ["protodepot plugin version list protocolbuffers/go"],
+  "plugin version create": [
+    'protodepot plugin version create acme/es v2.13.0 --command "$(pwd)/node_modules/.bin/protoc-gen-es" \\',
+    "  --runtime-lib npm:@bufbuild/protobuf@^2.13.0",
+  ],
+  "plugin version list": ["protodepot plugin version list protocolbuffers/go"],
+  template: ["protodepot template list", "protodepot template show protodepot/es"],
+  "template create": [
+    `protodepot template create acme/ts --config '{"plugins":[{"owner":"acme","name":"es","parameter":"target=ts"}]}'`,
+    "protodepot template create acme/ts --config template.yaml",
+  ],
+  "template update": ["protodepot template update acme/ts --visibility public"],
+  "template list": ["protodepot template list", "protodepot template list protodepot"],
+  "template show": ["protodepot template show protodepot/es"],
+  "template version": ["protodepot template version list protodepot/es"],
+  "template version create": [
+    `protodepot template version create acme/ts --config '{"plugin_versions":[{"owner":"acme","name":"es","version":"v2.13.0"}]}'`,
+  ],
+  "template version list": ["protodepot template version list protodepot/es"],
+};
+
+/** `template version create` for the command at that place in the tree. */
+export function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(" ");
+}
+
+/** Adds the examples under every registered command's help, however deep. */
+export function addExamples(command: Command): void {
+  for (const sub of command.commands) {
+    const lines = examples[commandPath(sub)];
+    if (lines) sub.addHelpText("after", `\nExamples:\n${lines.map((l) => `  $ ${l}`).join("\n")}\n`);
+    addExamples(sub);
+  }
+}

@@ -1,0 +1,470 @@
+// Modules, commits, labels and visibility.
+import type { Kysely } from "kysely";
+import { Code, RegistryError } from "../../../core/errors.js";
+import type {
+  BreakingCategory,
+  Commit,
+  CommitDep,
+  CommitFile,
+  Label,
+  LintCategory,
+  Module,
+  PolicyAction,
+  PushPolicy,
+  Visibility,
+} from "../../../core/types.js";
+import type { InsertCommitResult, ModuleStore, NewCommit, Page } from "../metadata-store.js";
+import { chunks, insertChunkRows, inTransaction, newId, now, selectCommits } from "./common.js";
+import { toCommit, toLabel, toModule } from "./rows.js";
+import type { Database } from "./schema.js";
+import { isUniqueViolation } from "./sql-errors.js";
+
+async function labelNames(db: Kysely<Database>, moduleId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom("labels")
+    .select("name")
+    .where("module_id", "=", moduleId)
+    .orderBy("name")
+    .execute();
+  return rows.map((r) => r.name);
+}
+
+export function createKyselyModuleStore(db: Kysely<Database>): ModuleStore {
+  return {
+    async getModule(owner: string, name: string): Promise<Module | undefined> {
+      const row = await db
+        .selectFrom("modules")
+        .selectAll()
+        .where("owner", "=", owner)
+        .where("name", "=", name)
+        .executeTakeFirst();
+      return row && toModule(row);
+    },
+
+    async listModules(owner?: string): Promise<Module[]> {
+      let q = db.selectFrom("modules").selectAll();
+      if (owner !== undefined) q = q.where("owner", "=", owner);
+      const rows = await q.orderBy("owner").orderBy("name").execute();
+      return rows.map(toModule);
+    },
+
+    async createModule(input: {
+      owner: string;
+      name: string;
+      visibility: Visibility;
+      defaultLabel: string;
+    }): Promise<Module> {
+      const row = {
+        id: newId(),
+        owner: input.owner,
+        name: input.name,
+        visibility: input.visibility,
+        default_label: input.defaultLabel,
+        last_seq: 0,
+        created_at: now(),
+      };
+      try {
+        await db.insertInto("modules").values(row).execute();
+      } catch (err) {
+        if (isUniqueViolation(err)) {
+          throw new RegistryError(Code.AlreadyExists, `module ${input.owner}/${input.name} already exists`, {
+            op: "createModule",
+            owner: input.owner,
+            module: input.name,
+          });
+        }
+        throw err;
+      }
+      return toModule(row);
+    },
+
+    async setVisibility(
+      kind: "module" | "plugin" | "template",
+      id: string,
+      visibility: Visibility,
+    ): Promise<void> {
+      const table = kind === "module" ? "modules" : kind === "plugin" ? "plugins" : "templates";
+      await db.updateTable(table).set({ visibility }).where("id", "=", id).execute();
+    },
+
+    async listDependents(moduleId: string): Promise<Module[]> {
+      const rows = await db
+        .selectFrom("modules as m")
+        .selectAll("m")
+        .where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom("commits as c")
+              .innerJoin("commit_deps as d", "d.commit_id", "c.id")
+              .innerJoin("commits as dc", "dc.id", "d.dep_commit_id")
+              .select("c.id")
+              .whereRef("c.module_id", "=", "m.id")
+              .where("dc.module_id", "=", moduleId),
+          ),
+        )
+        .orderBy("m.owner")
+        .orderBy("m.name")
+        .execute();
+      return rows.map(toModule);
+    },
+
+    async listDependencies(moduleId: string): Promise<Module[]> {
+      const rows = await db
+        .selectFrom("modules as m")
+        .selectAll("m")
+        .where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom("commits as c")
+              .innerJoin("commit_deps as d", "d.commit_id", "c.id")
+              .innerJoin("commits as dc", "dc.id", "d.dep_commit_id")
+              .select("c.id")
+              .where("c.module_id", "=", moduleId)
+              .whereRef("dc.module_id", "=", "m.id"),
+          ),
+        )
+        .orderBy("m.owner")
+        .orderBy("m.name")
+        .execute();
+      return rows.map(toModule);
+    },
+
+    async insertCommit(input: NewCommit, visibility: Visibility = "public"): Promise<InsertCommitResult> {
+      const fields = { op: "insertCommit", owner: input.owner, module: input.module } as const;
+      return inTransaction(db, async (trx) => {
+        const createdAt = now();
+        await trx
+          .insertInto("modules")
+          .values({
+            id: newId(),
+            owner: input.owner,
+            name: input.module,
+            visibility,
+            default_label: input.label,
+            last_seq: 0,
+            created_at: createdAt,
+          })
+          .onConflict((oc) => oc.columns(["owner", "name"]).doNothing())
+          .execute();
+        // A no-op write that takes the module's row lock (Postgres) before the head is read, so concurrent pushes
+        // of one module queue here and the second sees the first's label; SQLite already holds its write lock.
+        const mod = await trx
+          .updateTable("modules")
+          .set((eb) => ({ last_seq: eb.ref("last_seq") }))
+          .where("owner", "=", input.owner)
+          .where("name", "=", input.module)
+          .returning(["id", "owner", "name"])
+          .executeTakeFirstOrThrow();
+
+        const head = await trx
+          .selectFrom("labels")
+          .select("commit_id")
+          .where("module_id", "=", mod.id)
+          .where("name", "=", input.label)
+          .executeTakeFirst();
+        // Content the module already has (same digest, same pinned deps) is not committed twice: the label is
+        // pointed at that commit, whether it is the label's head, another label's, or an older one (a revert).
+        const sameDigest = await selectCommits(trx)
+          .where("c.module_id", "=", mod.id)
+          .where("c.digest", "=", input.digest)
+          .orderBy("c.seq", "desc")
+          .execute();
+        sameDigest.sort((a, b) => Number(b.id === head?.commit_id) - Number(a.id === head?.commit_id));
+        for (const candidate of sameDigest) {
+          const candidateDeps = await trx
+            .selectFrom("commit_deps")
+            .select("dep_commit_id")
+            .where("commit_id", "=", candidate.id)
+            .orderBy("position")
+            .execute();
+          const same =
+            candidateDeps.length === input.deps.length &&
+            candidateDeps.every((d, i) => d.dep_commit_id === input.deps[i]?.commitId);
+          if (!same) continue;
+          if (head?.commit_id !== candidate.id) {
+            await trx
+              .insertInto("labels")
+              .values({
+                module_id: mod.id,
+                name: input.label,
+                commit_id: candidate.id,
+                updated_at: createdAt,
+              })
+              .onConflict((oc) =>
+                oc
+                  .columns(["module_id", "name"])
+                  .doUpdateSet({ commit_id: candidate.id, updated_at: createdAt }),
+              )
+              .execute();
+          }
+          return { commit: toCommit(candidate), created: false };
+        }
+
+        const depIds = [...new Set(input.deps.map((d) => d.commitId))];
+        const known = new Set<string>();
+        for (const ids of chunks(depIds, insertChunkRows)) {
+          const rows = await trx.selectFrom("commits").select("id").where("id", "in", ids).execute();
+          for (const r of rows) known.add(r.id);
+        }
+        const missing = depIds.filter((id) => !known.has(id));
+        if (missing.length > 0) {
+          throw new RegistryError(
+            Code.NotFound,
+            `dependency commit ${missing.join(", ")} of ${input.owner}/${input.module} not found; push the dependency first`,
+            fields,
+          );
+        }
+
+        const { last_seq: seq } = await trx
+          .updateTable("modules")
+          .set((eb) => ({ last_seq: eb("last_seq", "+", 1) }))
+          .where("id", "=", mod.id)
+          .returning("last_seq")
+          .executeTakeFirstOrThrow();
+        try {
+          await trx
+            .insertInto("commits")
+            .values({
+              id: input.id,
+              module_id: mod.id,
+              seq,
+              digest: input.digest,
+              sources_blob: input.sourcesBlob,
+              image_blob: input.imageBlob,
+              created_by: input.createdBy,
+              created_at: createdAt,
+            })
+            .execute();
+        } catch (err) {
+          if (isUniqueViolation(err)) {
+            throw new RegistryError(
+              Code.AlreadyExists,
+              `commit id ${input.id} already exists; use a fresh id`,
+              fields,
+            );
+          }
+          throw err;
+        }
+        const files = input.files.map((f) => ({
+          commit_id: input.id,
+          path: f.path,
+          size: f.size,
+          sha256: f.sha256,
+        }));
+        for (const part of chunks(files, insertChunkRows))
+          await trx.insertInto("commit_files").values(part).execute();
+        const deps = input.deps.map((d, position) => ({
+          commit_id: input.id,
+          position,
+          dep_commit_id: d.commitId,
+          direct: d.direct ? 1 : 0,
+        })) satisfies Database["commit_deps"][];
+        for (const part of chunks(deps, insertChunkRows))
+          await trx.insertInto("commit_deps").values(part).execute();
+        await trx
+          .insertInto("labels")
+          .values({ module_id: mod.id, name: input.label, commit_id: input.id, updated_at: createdAt })
+          .onConflict((oc) =>
+            oc.columns(["module_id", "name"]).doUpdateSet({ commit_id: input.id, updated_at: createdAt }),
+          )
+          .execute();
+
+        const commit: Commit = {
+          id: input.id,
+          moduleId: mod.id,
+          owner: mod.owner,
+          module: mod.name,
+          seq,
+          digest: input.digest,
+          sourcesBlob: input.sourcesBlob,
+          imageBlob: input.imageBlob,
+          createdBy: input.createdBy,
+          createdAt,
+        };
+        return { commit, created: true };
+      });
+    },
+
+    async getCommit(id: string): Promise<Commit | undefined> {
+      const row = await selectCommits(db).where("c.id", "=", id).executeTakeFirst();
+      return row && toCommit(row);
+    },
+
+    async getPushPolicy(
+      moduleId: string,
+      label: string,
+    ): Promise<(PushPolicy & { label: string }) | undefined> {
+      const rows = await db
+        .selectFrom("push_policies")
+        .selectAll()
+        .where("module_id", "=", moduleId)
+        .where("label", "in", label === "" ? [""] : [label, ""])
+        .execute();
+      const row = rows.find((r) => r.label === label) ?? rows.find((r) => r.label === "");
+      return (
+        row && {
+          label: row.label,
+          breaking: row.breaking as PolicyAction,
+          breakingCategory: row.breaking_category as BreakingCategory,
+          lint: row.lint as PolicyAction,
+          lintCategories: row.lint_categories.split(",").filter(Boolean) as LintCategory[],
+        }
+      );
+    },
+
+    async setPushPolicy(moduleId: string, label: string, policy: PushPolicy): Promise<void> {
+      const values = {
+        breaking: policy.breaking,
+        breaking_category: policy.breakingCategory,
+        lint: policy.lint,
+        lint_categories: policy.lintCategories.join(","),
+        updated_at: now(),
+      };
+      await db
+        .insertInto("push_policies")
+        .values({ module_id: moduleId, label, ...values })
+        .onConflict((oc) => oc.columns(["module_id", "label"]).doUpdateSet(values))
+        .execute();
+    },
+
+    async findCommitsByIdPrefix(moduleId: string, prefix: string, limit: number): Promise<Commit[]> {
+      // The callers pass hex only, so the prefix has no LIKE wildcards to escape.
+      if (!/^[0-9a-f]*$/.test(prefix)) return [];
+      const rows = await selectCommits(db)
+        .where("c.module_id", "=", moduleId)
+        .where("c.id", "like", `${prefix}%`)
+        .orderBy("c.seq", "desc")
+        .limit(limit)
+        .execute();
+      return rows.map(toCommit);
+    },
+
+    async getCommitBySeq(moduleId: string, seq: number): Promise<Commit | undefined> {
+      const row = await selectCommits(db)
+        .where("c.module_id", "=", moduleId)
+        .where("c.seq", "=", seq)
+        .executeTakeFirst();
+      return row && toCommit(row);
+    },
+
+    async listCommits(moduleId: string, page: Page): Promise<Commit[]> {
+      let q = selectCommits(db).where("c.module_id", "=", moduleId);
+      if (page.beforeSeq !== undefined) q = q.where("c.seq", "<", page.beforeSeq);
+      const rows = await q.orderBy("c.seq", "desc").limit(page.limit).execute();
+      return rows.map(toCommit);
+    },
+
+    async listCommitFiles(commitId: string): Promise<CommitFile[]> {
+      const rows = await db
+        .selectFrom("commit_files")
+        .select(["path", "size", "sha256"])
+        .where("commit_id", "=", commitId)
+        .orderBy("path")
+        .execute();
+      return rows.map((r) => ({ path: r.path, size: r.size, sha256: r.sha256 }));
+    },
+
+    async listCommitDeps(commitId: string): Promise<CommitDep[]> {
+      const rows = await db
+        .selectFrom("commit_deps as d")
+        .innerJoin("commits as c", "c.id", "d.dep_commit_id")
+        .innerJoin("modules as m", "m.id", "c.module_id")
+        .select(["d.dep_commit_id", "d.direct", "c.seq", "m.owner", "m.name"])
+        .where("d.commit_id", "=", commitId)
+        .orderBy("d.position")
+        .execute();
+      return rows.map((r) => ({
+        commitId: r.dep_commit_id,
+        owner: r.owner,
+        module: r.name,
+        seq: r.seq,
+        direct: r.direct === 1,
+      }));
+    },
+
+    async getLabel(moduleId: string, name: string): Promise<Label | undefined> {
+      const row = await db
+        .selectFrom("labels")
+        .selectAll()
+        .where("module_id", "=", moduleId)
+        .where("name", "=", name)
+        .executeTakeFirst();
+      return row && toLabel(row);
+    },
+
+    async listLabels(moduleId: string): Promise<Label[]> {
+      const rows = await db
+        .selectFrom("labels")
+        .selectAll()
+        .where("module_id", "=", moduleId)
+        .orderBy("name")
+        .execute();
+      return rows.map(toLabel);
+    },
+
+    async setLabel(
+      moduleId: string,
+      name: string,
+      commitId: string,
+      mode: "create" | "move" | "upsert",
+    ): Promise<Label> {
+      return inTransaction(db, async (trx) => {
+        const mod = await trx.selectFrom("modules").selectAll().where("id", "=", moduleId).executeTakeFirst();
+        if (!mod)
+          throw new RegistryError(Code.NotFound, `module id ${moduleId} not found`, { op: "setLabel" });
+        const fields = { op: "setLabel", owner: mod.owner, module: mod.name, ref: name } as const;
+        const commit = await trx
+          .selectFrom("commits")
+          .select("module_id")
+          .where("id", "=", commitId)
+          .executeTakeFirst();
+        if (commit?.module_id !== moduleId) {
+          throw new RegistryError(
+            Code.NotFound,
+            `commit ${commitId} not found in module ${mod.owner}/${mod.name}`,
+            fields,
+          );
+        }
+        const label = { module_id: moduleId, name, commit_id: commitId, updated_at: now() };
+        if (mode === "move") {
+          const res = await trx
+            .updateTable("labels")
+            .set({ commit_id: commitId, updated_at: label.updated_at })
+            .where("module_id", "=", moduleId)
+            .where("name", "=", name)
+            .executeTakeFirst();
+          if (res.numUpdatedRows === 0n) {
+            const names = (await labelNames(trx, moduleId)).join(", ") || "none";
+            throw new RegistryError(
+              Code.NotFound,
+              `module ${mod.owner}/${mod.name} has no label "${name}" (labels: ${names})`,
+              fields,
+            );
+          }
+        } else if (mode === "create") {
+          try {
+            await trx.insertInto("labels").values(label).execute();
+          } catch (err) {
+            if (!isUniqueViolation(err)) throw err;
+            throw new RegistryError(
+              Code.AlreadyExists,
+              `module ${mod.owner}/${mod.name} already has label "${name}"; move it instead`,
+              fields,
+            );
+          }
+        } else {
+          await trx
+            .insertInto("labels")
+            .values(label)
+            .onConflict((oc) =>
+              oc
+                .columns(["module_id", "name"])
+                .doUpdateSet({ commit_id: commitId, updated_at: label.updated_at }),
+            )
+            .execute();
+        }
+        return toLabel(label);
+      });
+    },
+  };
+}

@@ -1,0 +1,105 @@
+// Templates and their versions.
+import type { Kysely } from "kysely";
+import { Code, RegistryError } from "../../../core/errors.js";
+import type { Template, TemplateVersion } from "../../../core/types.js";
+import type { TemplateStore } from "../metadata-store.js";
+import { inTransaction, newId, now } from "./common.js";
+import { toTemplate, toTemplateVersion } from "./rows.js";
+import type { Database } from "./schema.js";
+import { isUniqueViolation } from "./sql-errors.js";
+
+export function createKyselyTemplateStore(db: Kysely<Database>): TemplateStore {
+  return {
+    async createTemplate(input: Omit<Template, "id" | "createdAt">): Promise<Template> {
+      const row = {
+        id: newId(),
+        owner: input.owner,
+        name: input.name,
+        visibility: input.visibility,
+        plugins: JSON.stringify(input.plugins),
+        last_version: 0,
+        created_at: now(),
+      };
+      try {
+        await db.insertInto("templates").values(row).execute();
+      } catch (err) {
+        if (isUniqueViolation(err)) {
+          throw new RegistryError(
+            Code.AlreadyExists,
+            `template ${input.owner}/${input.name} already exists`,
+            {
+              op: "createTemplate",
+              template: `${input.owner}/${input.name}`,
+            },
+          );
+        }
+        throw err;
+      }
+      return toTemplate(row);
+    },
+
+    async getTemplate(owner: string, name: string): Promise<Template | undefined> {
+      const row = await db
+        .selectFrom("templates")
+        .selectAll()
+        .where("owner", "=", owner)
+        .where("name", "=", name)
+        .executeTakeFirst();
+      return row && toTemplate(row);
+    },
+
+    async listTemplates(owner?: string): Promise<Template[]> {
+      let q = db.selectFrom("templates").selectAll();
+      if (owner !== undefined) q = q.where("owner", "=", owner);
+      const rows = await q.orderBy("owner").orderBy("name").execute();
+      return rows.map(toTemplate);
+    },
+
+    async createTemplateVersion(
+      templateId: string,
+      plugins: TemplateVersion["plugins"],
+    ): Promise<TemplateVersion> {
+      return inTransaction(db, async (trx) => {
+        const t = await trx
+          .updateTable("templates")
+          .set((eb) => ({ last_version: eb("last_version", "+", 1) }))
+          .where("id", "=", templateId)
+          .returning("last_version")
+          .executeTakeFirst();
+        if (!t) {
+          throw new RegistryError(Code.NotFound, `template id ${templateId} not found`, {
+            op: "createTemplateVersion",
+          });
+        }
+        const row = {
+          template_id: templateId,
+          number: t.last_version,
+          plugins: JSON.stringify(plugins),
+          created_at: now(),
+        };
+        await trx.insertInto("template_versions").values(row).execute();
+        return toTemplateVersion(row);
+      });
+    },
+
+    async getTemplateVersion(templateId: string, number: number): Promise<TemplateVersion | undefined> {
+      const row = await db
+        .selectFrom("template_versions")
+        .selectAll()
+        .where("template_id", "=", templateId)
+        .where("number", "=", number)
+        .executeTakeFirst();
+      return row && toTemplateVersion(row);
+    },
+
+    async listTemplateVersions(templateId: string): Promise<TemplateVersion[]> {
+      const rows = await db
+        .selectFrom("template_versions")
+        .selectAll()
+        .where("template_id", "=", templateId)
+        .orderBy("number")
+        .execute();
+      return rows.map(toTemplateVersion);
+    },
+  };
+}

@@ -1,0 +1,120 @@
+// Users and their API tokens.
+import type { Kysely } from "kysely";
+import { Code, RegistryError } from "../../../core/errors.js";
+import type { TokenRecord, User } from "../../../core/types.js";
+import type { NewToken, UserStore } from "../metadata-store.js";
+import { claimOwnerName, inTransaction, newId, now } from "./common.js";
+import { toToken, toUser } from "./rows.js";
+import type { Database } from "./schema.js";
+import { isForeignKeyViolation, isUniqueViolation } from "./sql-errors.js";
+
+export function createKyselyUserStore(db: Kysely<Database>): UserStore {
+  return {
+    async createUser(input: { name: string; isAdmin: boolean }): Promise<User> {
+      const row = {
+        id: newId(),
+        name: input.name,
+        is_admin: input.isAdmin ? 1 : 0,
+        created_at: now(),
+      } as const;
+      await inTransaction(db, async (trx) => {
+        await claimOwnerName(trx, input.name, "user", row.created_at, "createUser");
+        await trx.insertInto("users").values(row).execute();
+      });
+      return toUser(row);
+    },
+
+    async getUserByName(name: string): Promise<User | undefined> {
+      const row = await db.selectFrom("users").selectAll().where("name", "=", name).executeTakeFirst();
+      return row && toUser(row);
+    },
+
+    async getUserById(id: string): Promise<User | undefined> {
+      const row = await db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
+      return row && toUser(row);
+    },
+
+    async listUsers(): Promise<User[]> {
+      const rows = await db.selectFrom("users").selectAll().orderBy("name").execute();
+      return rows.map(toUser);
+    },
+
+    async createToken(input: NewToken): Promise<TokenRecord> {
+      const row = {
+        id: newId(),
+        user_id: input.userId,
+        hash: input.hash,
+        note: input.note,
+        created_at: now(),
+        expires_at: input.expiresAt ?? null,
+        revoked_at: null,
+        last_used_at: null,
+      };
+      try {
+        await db.insertInto("tokens").values(row).execute();
+      } catch (err) {
+        if (isForeignKeyViolation(err)) {
+          throw new RegistryError(Code.NotFound, `user id ${input.userId} not found; create the user first`, {
+            op: "createToken",
+          });
+        }
+        if (isUniqueViolation(err)) {
+          throw new RegistryError(
+            Code.AlreadyExists,
+            "a token with this secret already exists; generate a new one",
+            {
+              op: "createToken",
+            },
+          );
+        }
+        throw err;
+      }
+      return toToken(row);
+    },
+
+    async findToken(hash: string): Promise<{ token: TokenRecord; user: User } | undefined> {
+      const row = await db
+        .selectFrom("tokens as t")
+        .innerJoin("users as u", "u.id", "t.user_id")
+        .selectAll("t")
+        .select(["u.name as user_name", "u.is_admin as user_is_admin", "u.created_at as user_created_at"])
+        .where("t.hash", "=", hash)
+        .executeTakeFirst();
+      if (!row) return undefined;
+      return {
+        token: toToken(row),
+        user: toUser({
+          id: row.user_id,
+          name: row.user_name,
+          is_admin: row.user_is_admin,
+          created_at: row.user_created_at,
+        }),
+      };
+    },
+
+    async listTokens(userId: string): Promise<TokenRecord[]> {
+      const rows = await db
+        .selectFrom("tokens")
+        .selectAll()
+        .where("user_id", "=", userId)
+        .orderBy("created_at")
+        .orderBy("id")
+        .execute();
+      return rows.map(toToken);
+    },
+
+    async revokeToken(id: string, at: string): Promise<boolean> {
+      const result = await db
+        .updateTable("tokens")
+        .set({ revoked_at: at })
+        .where("id", "=", id)
+        .where("revoked_at", "is", null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
+    async touchToken(id: string, at: string): Promise<void> {
+      await db.updateTable("tokens").set({ last_used_at: at }).where("id", "=", id).execute();
+    },
+  };
+}
