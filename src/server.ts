@@ -1,6 +1,7 @@
 // Composition root: config → storage → services → routes. Nothing else wires parts together.
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { createContextValues } from "@connectrpc/connect";
@@ -193,6 +194,11 @@ export async function startServer(config: Config, hooks: StartHooks = {}): Promi
   collectDefaultMetrics({ register: metrics });
   const sandbox = createSandbox({ ...config.plugins, log });
   const images = createImageService({ blobs, plugins, limits: config.oci });
+  const rootfsDir = chooseRootfsDir({
+    configured: config.oci.rootfsDir,
+    dataDir: config.dataDir,
+    sandboxUid: sandbox.hostUid,
+  });
   const runtime = createRuntimeByKind({
     host: createHostRuntime(sandbox),
     oci: createOciRuntime({
@@ -200,11 +206,7 @@ export async function startServer(config: Config, hooks: StartHooks = {}): Promi
       blobs,
       log,
       rootfs: createRootfsCache({
-        dir: chooseRootfsDir({
-          configured: config.oci.rootfsDir,
-          dataDir: config.dataDir,
-          sandboxUid: sandbox.hostUid,
-        }),
+        dir: rootfsDir.dir,
         maxBytes: config.oci.rootfsCacheBytes,
         limits: { maxBytes: config.oci.maxUnpackedBytes, maxEntries: config.oci.maxLayerEntries },
       }),
@@ -311,6 +313,7 @@ export async function startServer(config: Config, hooks: StartHooks = {}): Promi
       await app.close();
       await meta.close();
       sandbox.close();
+      if (rootfsDir.temporary) await rm(rootfsDir.dir, { recursive: true, force: true });
       stored.close?.();
     },
   };

@@ -152,9 +152,10 @@ describe("plugin images through /v2/", () => {
   });
   after(async () => {
     await server.stop();
+    // The temp-dir cache of unpacked roots goes with the server.
+    assert.equal(existsSync(rootfsDir), false, `${rootfsDir} is left behind`);
     await data.remove();
     await rm(work, { recursive: true, force: true });
-    await rm(rootfsDir, { recursive: true, force: true });
   });
 
   /** The shared scenario: push, list, generate through a template, compare with the host plugin, go get. */

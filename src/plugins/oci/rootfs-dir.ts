@@ -18,20 +18,26 @@ export function unreachableAncestor(dir: string, uid: number): string | undefine
   }
 }
 
+export interface RootfsDir {
+  dir: string;
+  /** A directory in the temp dir, removed when the server stops. */
+  temporary: boolean;
+}
+
 /**
  * `oci.rootfsDir` when configured; else `{dataDir}/oci-rootfs` when the sandbox's user can reach it; else (the data
  * directory is 0700, the default) a directory of this data directory in the system's temp dir, which is
- * searchable by everyone. It is only a cache: losing it on reboot costs one unpack per image.
+ * searchable by everyone, removed when the server stops. It is only a cache: losing it costs one unpack per image.
  */
 export function chooseRootfsDir(opts: {
   configured?: string | undefined;
   dataDir: string;
   sandboxUid: number;
-}): string {
-  if (opts.configured) return opts.configured;
+}): RootfsDir {
+  if (opts.configured) return { dir: opts.configured, temporary: false };
   const inData = join(opts.dataDir, "oci-rootfs");
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-  if (unreachableAncestor(inData, opts.sandboxUid) === undefined) return inData;
+  if (unreachableAncestor(inData, opts.sandboxUid) === undefined) return { dir: inData, temporary: false };
   const id = createHash("sha256").update(resolve(opts.dataDir)).digest("hex").slice(0, 16);
   const dir = join(tmpdir(), `protodepot-rootfs-${id}`);
   mkdirSync(dir, { recursive: true, mode: 0o711 });
@@ -40,5 +46,5 @@ export function chooseRootfsDir(opts: {
   if (!st.isDirectory() || st.uid !== (process.getuid?.() ?? st.uid)) {
     throw new Error(`${dir} exists but is not a directory of this user: set oci.rootfsDir`);
   }
-  return dir;
+  return { dir, temporary: true };
 }
