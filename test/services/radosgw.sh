@@ -114,8 +114,17 @@ CONF
   ceph-osd -c "$conf" -i "$osd_id" --mkfs --osd-uuid "$osd_uuid" >"$dir/log/osd-mkfs.out" 2>&1 || fail "ceph-osd --mkfs failed"
   daemon osd ceph-osd -c "$conf" -i "$osd_id"
   daemon rgw radosgw -c "$conf" -n client.rgw
-  timeout 60 radosgw-admin -c "$conf" user create --uid=protodepot-test --display-name=protodepot-test \
-    --access-key="$access_key" --secret-key="$secret_key" >"$dir/log/user.out" 2>&1 || fail "radosgw-admin user create failed"
+  # The OSD may still be booting (its pools not yet writable) on a loaded machine: retry for a while.
+  created=""
+  for _ in $(seq 60); do
+    if timeout 60 radosgw-admin -c "$conf" user create --uid=protodepot-test --display-name=protodepot-test \
+      --access-key="$access_key" --secret-key="$secret_key" >"$dir/log/user.out" 2>&1; then
+      created=yes
+      break
+    fi
+    sleep 0.5
+  done
+  [ -n "$created" ] || { tail -n 20 "$dir/log/user.out" >&2; fail "radosgw-admin user create failed"; }
   for _ in $(seq 300); do
     # An anonymous ListBuckets answers 200 with an empty list once the gateway serves requests.
     if curl -sf -o /dev/null "http://127.0.0.1:$rgw_port/"; then
