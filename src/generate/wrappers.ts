@@ -1,5 +1,5 @@
-// Behaviour around a Generator: one flight per key (per process, and by lease across nodes), a cache in front, a
-// bound on generations at once.
+// Behaviour around a Generator: one flight per key (per process, and by lease across nodes), a cache in front,
+// bounded generations at once, scheduled fairly across owners.
 import { Code, RegistryError } from "../core/errors.js";
 import type { GenerationJob, GenerationResult, Generator, Wrapper } from "./generator.js";
 
@@ -55,60 +55,107 @@ export function withSingleflight<R>(): Wrapper<R> {
   };
 }
 
+export interface FairSchedulingOptions {
+  /** Generations at once, in all. */
+  slots: number;
+  /** Generations at once for one owner; below `slots`, so a busy owner always leaves room for the others. */
+  perOwner: number;
+}
+
 /**
- * At most `n` generations run at once; the others wait in arrival order (and stop waiting when aborted). Waiting
- * requests go before waiting background jobs, and background jobs hold at most `n - 1` slots (when `n` > 1), so a
- * request never queues behind warming.
+ * At most `slots` generations run at once, and at most `perOwner` of one template owner (DESIGN invariant 10):
+ * one owner's slow plugins cannot hold every slot. When a slot frees, the waiting owner with the fewest running
+ * generations goes next, ties to the one served longest ago; one owner's own jobs keep their arrival order.
+ * A waiter whose signal aborts leaves the queue. Background jobs (warming, pre-generation) go only when no waiting
+ * request can, and hold at most `slots - 1` slots (when `slots` > 1), so a request never queues behind them.
+ * Once a job holds a slot it is not cancelled: its result goes to the cache for the next caller.
  */
-export function withConcurrencyLimit<R>(n: number): Wrapper<R> {
-  if (!Number.isInteger(n) || n < 1)
-    throw new RangeError(`concurrency limit must be a positive integer, got ${n}`);
-  const backgroundSlots = Math.max(1, n - 1);
+export function withFairScheduling<R>(opts: FairSchedulingOptions): Wrapper<R> {
+  const { slots, perOwner } = opts;
+  for (const [name, n] of Object.entries(opts)) {
+    if (!Number.isInteger(n) || n < 1)
+      throw new RangeError(`fair scheduling: ${name} must be a positive integer, got ${n}`);
+  }
+  const backgroundSlots = Math.max(1, slots - 1);
   return (inner) => {
     let running = 0;
     let runningBackground = 0;
-    const foreground: (() => void)[] = [];
-    const background: (() => void)[] = [];
-    const next = () => {
-      if (running >= n) return;
-      const grant =
-        foreground.shift() ?? (runningBackground < backgroundSlots ? background.shift() : undefined);
-      grant?.();
+    const runningBy = new Map<string, number>();
+    // Insertion order is the round-robin order: an owner moves to the end each time it is served.
+    const waiting = new Map<string, (() => void)[]>();
+    const waitingBackground = new Map<string, (() => void)[]>();
+    const mayRun = (owner: string, background: boolean) =>
+      running < slots &&
+      (runningBy.get(owner) ?? 0) < perOwner &&
+      (!background || runningBackground < backgroundSlots);
+    const start = (owner: string, background: boolean) => {
+      running++;
+      if (background) runningBackground++;
+      runningBy.set(owner, (runningBy.get(owner) ?? 0) + 1);
     };
-    const acquire = (signal: AbortSignal | undefined, isBackground: boolean) =>
+    const pick = (queues: Map<string, (() => void)[]>, background: boolean): (() => void) | undefined => {
+      let next: string | undefined;
+      for (const owner of queues.keys()) {
+        if (!mayRun(owner, background)) continue;
+        if (next === undefined || (runningBy.get(owner) ?? 0) < (runningBy.get(next) ?? 0)) next = owner;
+      }
+      if (next === undefined) return undefined;
+      const queue = queues.get(next) ?? [];
+      const grant = queue.shift();
+      queues.delete(next);
+      if (queue.length) queues.set(next, queue);
+      return grant;
+    };
+    const dispatch = () => {
+      while (running < slots) {
+        const grant = pick(waiting, false) ?? pick(waitingBackground, true);
+        if (!grant) return;
+        grant();
+      }
+    };
+    const release = (owner: string, background: boolean) => {
+      running--;
+      if (background) runningBackground--;
+      const left = (runningBy.get(owner) ?? 1) - 1;
+      if (left) runningBy.set(owner, left);
+      else runningBy.delete(owner);
+      dispatch();
+    };
+    const acquire = (owner: string, signal: AbortSignal | undefined, background: boolean) =>
       new Promise<void>((resolve, reject) => {
-        const queue = isBackground ? background : foreground;
-        const take = () => {
-          running++;
-          if (isBackground) runningBackground++;
-          resolve();
-        };
-        const free = running < n && (!isBackground || runningBackground < backgroundSlots);
-        if (free && (isBackground ? foreground.length === 0 : true)) return take();
+        if (signal?.aborted) return reject(aborted(signal));
+        const queues = background ? waitingBackground : waiting;
+        // A background job never passes a waiting request, nor a job waits ahead of its own owner's earlier ones.
+        const free = mayRun(owner, background) && !queues.has(owner) && (!background || waiting.size === 0);
+        if (free) {
+          start(owner, background);
+          return resolve();
+        }
         const onAbort = () => {
+          const queue = queues.get(owner) ?? [];
           const i = queue.indexOf(grant);
           if (i >= 0) queue.splice(i, 1);
+          if (!queue.length) queues.delete(owner);
           reject(aborted(signal));
         };
         const grant = () => {
           signal?.removeEventListener("abort", onAbort);
-          take();
+          start(owner, background);
+          resolve();
         };
-        if (signal?.aborted) return onAbort();
         signal?.addEventListener("abort", onAbort, { once: true });
-        queue.push(grant);
+        const queue = queues.get(owner);
+        if (queue) queue.push(grant);
+        else queues.set(owner, [grant]);
       });
     return {
       async generate(job, signal) {
-        const isBackground = job.background === true;
-        await acquire(signal, isBackground);
+        const background = job.background === true;
+        await acquire(job.owner, signal, background);
         try {
-          // Once it holds a slot the run is not cancelled: its result goes to the cache for the next caller.
           return await inner.generate(job);
         } finally {
-          running--;
-          if (isBackground) runningBackground--;
-          next();
+          release(job.owner, background);
         }
       },
     };
@@ -125,7 +172,7 @@ export interface GenerationCache<R> {
 /**
  * Answers from the cache when it can; otherwise generates and stores. Only successful results reach `put`
  * (DESIGN invariant 5). It changes the result type from GenerationResult to the cache's R, so it sits between
- * wrappers of the engine's results (`withConcurrencyLimit`) and wrappers of the cache's (`withSingleflight`).
+ * wrappers of the engine's results (`withFairScheduling`) and wrappers of the cache's (`withSingleflight`).
  */
 export function withCache<R>(cache: GenerationCache<R>): (g: Generator<GenerationResult>) => Generator<R> {
   return (inner) => ({

@@ -214,6 +214,7 @@ export function createGenerationService(opts: GenerationServiceOptions) {
 
       const job: GenerationJob = {
         key: artifactKeyString(key),
+        owner: template.owner,
         ...(req.background ? { background: true } : {}),
         prepare: async () => {
           const resolved = await templates.resolvePlugins(principal, template, templateVersion);
