@@ -1,6 +1,7 @@
 // Modules, commits and labels: push (validate → resolve deps → compile → store), and reading them back.
 import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
+import { b5Digest, type DepCandidate, directDeps, reachedDeps } from "../compile/b5-digest.js";
 import type { SchemaChecker } from "../compile/buf-checks.js";
 import type { Compiler } from "../compile/buf-compiler.js";
 import { checkConfigSize, parseBufConfig } from "../compile/buf-config.js";
@@ -8,6 +9,7 @@ import { manifestDigest, validateModuleFiles } from "../compile/module-files.js"
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import { checkLabel, type FullName, isCommitId, parseFullName } from "../core/names.js";
 import {
+  type B5,
   type Commit,
   type CommitDep,
   type CommitFile,
@@ -15,6 +17,7 @@ import {
   type Label,
   type Module,
   type PushPolicy,
+  type User,
   type Visibility,
 } from "../core/types.js";
 import { createTarGz, readTarGz, type TarEntry } from "../packaging/tar.js";
@@ -284,6 +287,112 @@ export function createModuleService({
     }
   }
 
+  /**
+   * Compiles, checks the push policy, and stores one commit (blobs first, metadata last), moving `labels`.
+   * Both pushes end here: ours from a module directory and buf's Upload.
+   */
+  async function storeCommit(
+    principal: Principal,
+    p: {
+      name: FullName;
+      user: User;
+      existing: Module | undefined;
+      visibility: Visibility;
+      labels: string[];
+      files: ModuleFile[];
+      deps: CommitDep[];
+      allowBreaking: boolean;
+    },
+  ): Promise<{ commit: Commit; created: boolean; warnings: string[] }> {
+    const { name, deps, files: pushed } = p;
+    const [label, ...moreLabels] = p.labels;
+    if (label === undefined) throw new RegistryError(Code.Internal, "a commit needs a label");
+    if (p.visibility === "public") await refusePrivateDeps(name, deps);
+    const depCommits = await Promise.all(
+      deps.map(async (d) => {
+        const commit = await meta.getCommit(d.commitId);
+        if (!commit) throw new RegistryError(Code.Internal, `dependency commit ${d.commitId} is missing`);
+        return { commit, name: `${d.owner}/${d.module}`, files: protoFiles(await readFiles(commit)) };
+      }),
+    );
+    // Packing the sources does not depend on the compiler's answer, so it overlaps the compile.
+    const [{ image }, sourcesTar, b5] = await Promise.all([
+      compiler.compile({ module: { files: protoFiles(pushed) }, deps: depCommits }),
+      createTarGz(pushed),
+      b5Over(
+        pushed,
+        depCommits.map((d) => ({ key: d.commit, files: d.files })),
+      ),
+    ]);
+    const warnings = p.existing
+      ? await policyFindings(principal, p.existing, label, image, pushed, p.allowBreaking)
+      : [];
+
+    // Blobs first, metadata last: a crash in between leaves only unreferenced blobs.
+    const [sources, imageBlob] = await Promise.all([putContent(blobs, sourcesTar), putContent(blobs, image)]);
+    const files: CommitFile[] = pushed
+      .map((f) => ({ path: f.path, size: f.content.byteLength, sha256: sha256Hex(f.content) }))
+      .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const stored = await meta.insertCommit(
+      {
+        owner: name.owner,
+        module: name.name,
+        id: randomBytes(16).toString("hex"),
+        digest: manifestDigest(pushed),
+        b5,
+        sourcesBlob: sources.key,
+        imageBlob: imageBlob.key,
+        createdBy: p.user.name,
+        files,
+        deps: deps.map((d) => ({ commitId: d.commitId, direct: d.direct })),
+        label,
+      },
+      p.visibility,
+    );
+    for (const more of moreLabels)
+      await meta.setLabel(stored.commit.moduleId, more, stored.commit.id, "upsert");
+    return { ...stored, warnings };
+  }
+
+  /** b5 over the files and the digests of the candidate dependencies their imports reach. */
+  async function b5Over(files: readonly ModuleFile[], candidates: DepCandidate<Commit>[]): Promise<B5> {
+    const reached = reachedDeps(files, candidates);
+    const digests = await Promise.all(reached.map(async (c) => Buffer.from((await b5Of(c)).digest, "hex")));
+    return { digest: b5Digest(files, digests).toString("hex"), deps: reached.map((c) => c.id) };
+  }
+
+  async function b5Of(commit: Commit): Promise<B5> {
+    if (commit.b5) return commit.b5;
+    const deps = await meta.listCommitDeps(commit.id);
+    const candidates = await Promise.all(
+      deps.map(async (d) => {
+        const dep = await meta.getCommit(d.commitId);
+        if (!dep) throw new RegistryError(Code.Internal, `dependency commit ${d.commitId} is missing`);
+        return { key: dep, files: protoFiles(await readFiles(dep)) };
+      }),
+    );
+    const b5 = await b5Over(await readFiles(commit), candidates);
+    await meta.setCommitB5(commit.id, b5);
+    return b5;
+  }
+
+  /** The commits with each one after the commits it depends on (deepest first), as CommitDep lists are kept. */
+  async function dependencyOrder(commits: readonly Commit[]): Promise<Commit[]> {
+    const within = new Map(commits.map((c) => [c.id, c]));
+    const ordered: Commit[] = [];
+    const visit = async (c: Commit) => {
+      if (!within.has(c.id)) return;
+      within.delete(c.id);
+      for (const d of await meta.listCommitDeps(c.id)) {
+        const dep = within.get(d.commitId);
+        if (dep) await visit(dep);
+      }
+      ordered.push(c);
+    };
+    for (const c of commits) await visit(c);
+    return ordered;
+  }
+
   return {
     resolveRef,
     resolveIn,
@@ -323,48 +432,73 @@ export function createModuleService({
 
       const siblings = await importedSiblings(principal, config.workspace, config.deps, input.files);
       const deps = await resolveDeps(principal, name, [...config.deps, ...siblings], config.pins);
-      if (visibility === "public") await refusePrivateDeps(name, deps);
-      const depFiles = await Promise.all(
-        deps.map(async (d) => {
-          const commit = await meta.getCommit(d.commitId);
-          if (!commit) throw new RegistryError(Code.Internal, `dependency commit ${d.commitId} is missing`);
-          return { name: `${d.owner}/${d.module}`, files: protoFiles(await readFiles(commit)) };
-        }),
-      );
-      // Packing the sources does not depend on the compiler's answer, so it overlaps the compile.
-      const [{ image }, sourcesTar] = await Promise.all([
-        compiler.compile({ module: { files: protoFiles(input.files) }, deps: depFiles }),
-        createTarGz(input.files),
-      ]);
-      const warnings = existing
-        ? await policyFindings(principal, existing, label, image, input.files, input.allowBreaking === true)
-        : [];
-
-      // Blobs first, metadata last: a crash in between leaves only unreferenced blobs.
-      const [sources, imageBlob] = await Promise.all([
-        putContent(blobs, sourcesTar),
-        putContent(blobs, image),
-      ]);
-      const files: CommitFile[] = input.files
-        .map((f) => ({ path: f.path, size: f.content.byteLength, sha256: sha256Hex(f.content) }))
-        .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-      const stored = await meta.insertCommit(
-        {
-          owner: name.owner,
-          module: name.name,
-          id: randomBytes(16).toString("hex"),
-          digest: manifestDigest(input.files),
-          sourcesBlob: sources.key,
-          imageBlob: imageBlob.key,
-          createdBy: user.name,
-          files,
-          deps: deps.map((d) => ({ commitId: d.commitId, direct: d.direct })),
-          label,
-        },
+      return storeCommit(principal, {
+        name,
+        user,
+        existing,
         visibility,
-      );
-      return { ...stored, warnings };
+        labels: [label],
+        files: input.files,
+        deps,
+        allowBreaking: input.allowBreaking === true,
+      });
     },
+
+    /**
+     * buf's push: each content is a module that exists already, its files without buf.yaml, its dependencies
+     * found among `depCommitIds` and the contents before it by what its files import. No labels means the
+     * module's default label. Contents are stored in order, each as one commit.
+     */
+    async upload(
+      principal: Principal,
+      contents: readonly { module: FullName; files: ModuleFile[]; labels: string[] }[],
+      depCommitIds: readonly string[],
+    ): Promise<Commit[]> {
+      requireUser(principal, "pushing");
+      const mods = [];
+      for (const content of contents) {
+        const { user, existing } = await authorizePush(principal, content.module);
+        if (!existing) throw missingModule(content.module)();
+        mods.push({ user, mod: existing });
+      }
+      const remote: Commit[] = [];
+      for (const id of new Set(depCommitIds)) {
+        const commit = await meta.getCommit(id);
+        const mod = commit && (await meta.getModuleById(commit.moduleId));
+        if (!commit || !mod || !(await access.canRead(principal, mod))) {
+          throw new RegistryError(Code.NotFound, `dependency commit ${id} does not exist`, { ref: id });
+        }
+        remote.push(commit);
+      }
+      const candidates = await Promise.all(
+        remote.map(async (commit) => ({ key: commit, files: protoFiles(await readFiles(commit)) })),
+      );
+      const stored: Commit[] = [];
+      for (const [i, content] of contents.entries()) {
+        const entry = mods[i];
+        if (!entry) continue;
+        validateModuleFiles(content.files, limits);
+        const reached = reachedDeps(content.files, candidates);
+        const direct = new Set(directDeps(content.files, candidates));
+        const deps = (await dependencyOrder(reached)).map((c) => toDep(c, direct.has(c)));
+        const { commit } = await storeCommit(principal, {
+          name: content.module,
+          user: entry.user,
+          existing: entry.mod,
+          visibility: entry.mod.visibility,
+          labels: content.labels.length > 0 ? content.labels.map(checkLabel) : [entry.mod.defaultLabel],
+          files: content.files,
+          deps,
+          allowBreaking: false,
+        });
+        candidates.push({ key: commit, files: protoFiles(content.files) });
+        stored.push(commit);
+      }
+      return stored;
+    },
+
+    /** The commit's b5 digest; computed and recorded the first time for commits stored before b5 existed. */
+    b5Of,
 
     /** The push policy of a label (its own, else the module's default), or of the module with label "". */
     async getPushPolicy(
