@@ -34,6 +34,7 @@ import { principalOf } from "./http/principal.js";
 import { registerRegistry } from "./http/registry-plugin.js";
 import { createHostRuntime } from "./plugins/host/host-runtime.js";
 import { archiveRegistry } from "./registries/archive/routes.js";
+import { registerBufOAuthFallback, registerBufServices } from "./registries/buf/routes.js";
 import { goproxyRegistry } from "./registries/goproxy/routes.js";
 import { npmRegistry } from "./registries/npm/routes.js";
 import { sourcesRegistry } from "./registries/sources/routes.js";
@@ -227,9 +228,11 @@ export async function startServer(config: Config, hooks: StartHooks = {}): Promi
         ServerService,
         createServerServiceImpl({ npmScope: config.npm.scope, goHost: config.go.host }, access),
       );
+      registerBufServices(router, modules);
       withClientStatuses(router, maxBody);
     },
   });
+  registerBufOAuthFallback(app);
   registerRegistry(app, auth, sourcesRegistry(modules));
   registerRegistry(app, auth, archiveRegistry(generation));
   registerRegistry(app, auth, goproxyRegistry(generation, { goHost: config.go.host }));

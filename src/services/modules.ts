@@ -16,6 +16,7 @@ import {
   defaultPushPolicy,
   type Label,
   type Module,
+  type Owner,
   type PushPolicy,
   type User,
   type Visibility,
@@ -405,6 +406,39 @@ export function createModuleService({
     },
     readFiles,
     getModule,
+
+    /** A module by its id, if the caller may read it; hidden ones fail as missing. */
+    async moduleById(principal: Principal, id: string): Promise<Module> {
+      const mod = await meta.getModuleById(id);
+      const missing = () => new RegistryError(Code.NotFound, `module with id ${id} does not exist`);
+      if (!mod) {
+        access.checkCanList(principal);
+        throw missing();
+      }
+      await access.checkRead(principal, mod, missing);
+      return mod;
+    },
+
+    /** A commit by its id, if the caller may read its module; hidden ones fail as missing. */
+    async commitById(principal: Principal, id: string): Promise<Commit> {
+      const commit = await meta.getCommit(id);
+      const mod = commit && (await meta.getModuleById(commit.moduleId));
+      const missing = () => new RegistryError(Code.NotFound, `commit ${id} does not exist`, { ref: id });
+      if (!commit || !mod) {
+        access.checkCanList(principal);
+        throw missing();
+      }
+      await access.checkRead(principal, mod, missing);
+      return commit;
+    },
+
+    /** A user or organization by name (owner names are public, as on every registry). */
+    async getOwner(principal: Principal, name: string): Promise<Owner> {
+      access.checkCanList(principal);
+      const owner = await meta.getOwner(name);
+      if (!owner) throw new RegistryError(Code.NotFound, `owner ${name} does not exist`, { owner: name });
+      return owner;
+    },
 
     async push(
       principal: Principal,
