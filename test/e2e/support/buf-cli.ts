@@ -1,0 +1,25 @@
+// Direct reads and one deliberate corruption of a test server's SQLite metadata, for the buf CLI scenario.
+import Database from "better-sqlite3";
+
+export function openSqlite(path: string) {
+  const db = new Database(path);
+  return {
+    b5Of(commitId: string): string | undefined {
+      const row = db.prepare("select b5_digest from commits where id = ?").get(commitId) as
+        | { b5_digest: string | null }
+        | undefined;
+      return row?.b5_digest ?? undefined;
+    },
+    /** Points label `victim`'s commit at the stored files of label `donor`'s commit, keeping its digests. */
+    swapSources(owner: string, module: string, victim: string, donor: string): void {
+      const head = db.prepare(
+        "select c.id, c.sources_blob from labels l join modules m on m.id = l.module_id join commits c on c.id = l.commit_id where m.owner = ? and m.name = ? and l.name = ?",
+      );
+      const v = head.get(owner, module, victim) as { id: string } | undefined;
+      const d = head.get(owner, module, donor) as { sources_blob: string } | undefined;
+      if (!v || !d) throw new Error(`labels ${victim} and ${donor} of ${owner}/${module} must exist`);
+      db.prepare("update commits set sources_blob = ? where id = ?").run(d.sources_blob, v.id);
+    },
+    close: () => db.close(),
+  };
+}
