@@ -25,7 +25,12 @@ import { createTarGz, readTarGz, type TarEntry } from "../packaging/tar.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
 import { putContent, readContent } from "../storage/blob/content.js";
 import { sha256Hex } from "../storage/blob/paths.js";
-import type { MetadataStore } from "../storage/meta/metadata-store.js";
+import type {
+  InsertCommitResult,
+  MetadataStore,
+  MetadataStores,
+  NewCommit,
+} from "../storage/meta/metadata-store.js";
 import { type AccessPolicy, readable } from "./access.js";
 import { type Principal, requireUser } from "./auth.js";
 
@@ -289,10 +294,11 @@ export function createModuleService({
   }
 
   /**
-   * Compiles, checks the push policy, and stores one commit (blobs first, metadata last), moving `labels`.
-   * Both pushes end here: ours from a module directory and buf's Upload.
+   * Compiles the files, checks the push policy and writes the blobs of one commit; the metadata is written by
+   * insertPrepared, so several commits can be prepared first and inserted in one transaction. Both pushes go
+   * through here: ours from a module directory and buf's Upload.
    */
-  async function storeCommit(
+  async function prepareCommit(
     principal: Principal,
     p: {
       name: FullName;
@@ -301,29 +307,32 @@ export function createModuleService({
       visibility: Visibility;
       labels: string[];
       files: ModuleFile[];
-      deps: CommitDep[];
+      deps: PreparedDep[];
       allowBreaking: boolean;
     },
-  ): Promise<{ commit: Commit; created: boolean; warnings: string[] }> {
+  ): Promise<PreparedCommit> {
     const { name, deps, files: pushed } = p;
     const [label, ...moreLabels] = p.labels;
     if (label === undefined) throw new RegistryError(Code.Internal, "a commit needs a label");
     if (p.visibility === "public") await refusePrivateDeps(name, deps);
-    const depCommits = await Promise.all(
-      deps.map(async (d) => {
-        const commit = await meta.getCommit(d.commitId);
-        if (!commit) throw new RegistryError(Code.Internal, `dependency commit ${d.commitId} is missing`);
-        return { commit, name: `${d.owner}/${d.module}`, files: protoFiles(await readFiles(commit)) };
-      }),
+    const reached = reachedDeps(
+      pushed,
+      deps.map((d) => ({ key: d, files: d.files })),
     );
-    // Packing the sources does not depend on the compiler's answer, so it overlaps the compile.
-    const [{ image }, sourcesTar, b5] = await Promise.all([
-      compiler.compile({ module: { files: protoFiles(pushed) }, deps: depCommits }),
-      createTarGz(pushed),
-      b5Over(
+    const b5: B5 = {
+      digest: b5Digest(
         pushed,
-        depCommits.map((d) => ({ key: d.commit, files: d.files })),
-      ),
+        reached.map((d) => Buffer.from(d.b5, "hex")),
+      ).toString("hex"),
+      deps: reached.map((d) => d.commitId),
+    };
+    // Packing the sources does not depend on the compiler's answer, so it overlaps the compile.
+    const [{ image }, sourcesTar] = await Promise.all([
+      compiler.compile({
+        module: { files: protoFiles(pushed) },
+        deps: deps.map((d) => ({ name: `${d.owner}/${d.module}`, files: d.files })),
+      }),
+      createTarGz(pushed),
     ]);
     const warnings = p.existing
       ? await policyFindings(principal, p.existing, label, image, pushed, p.allowBreaking)
@@ -334,8 +343,8 @@ export function createModuleService({
     const files: CommitFile[] = pushed
       .map((f) => ({ path: f.path, size: f.content.byteLength, sha256: sha256Hex(f.content) }))
       .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    const stored = await meta.insertCommit(
-      {
+    return {
+      input: {
         owner: name.owner,
         module: name.name,
         id: randomBytes(16).toString("hex"),
@@ -348,11 +357,46 @@ export function createModuleService({
         deps: deps.map((d) => ({ commitId: d.commitId, direct: d.direct })),
         label,
       },
-      p.visibility,
+      visibility: p.visibility,
+      moreLabels,
+      warnings,
+      protoFiles: protoFiles(pushed),
+    };
+  }
+
+  /**
+   * Inserts a prepared commit inside a transaction. `ids` maps the fresh ids of commits prepared in the same
+   * batch to the commits they became (a new one, or an existing one with the same content), so a commit that
+   * depends on an earlier one of the batch points at the stored one.
+   */
+  async function insertPrepared(
+    tx: MetadataStores,
+    prepared: PreparedCommit,
+    ids: Map<string, string>,
+  ): Promise<InsertCommitResult> {
+    const real = (id: string) => ids.get(id) ?? id;
+    const { input } = prepared;
+    const b5 = input.b5 && { digest: input.b5.digest, deps: input.b5.deps.map(real) };
+    const stored = await tx.insertCommit(
+      {
+        ...input,
+        ...(b5 ? { b5 } : {}),
+        deps: input.deps.map((d) => ({ ...d, commitId: real(d.commitId) })),
+      },
+      prepared.visibility,
     );
-    for (const more of moreLabels)
-      await meta.setLabel(stored.commit.moduleId, more, stored.commit.id, "upsert");
-    return { ...stored, warnings };
+    ids.set(input.id, stored.commit.id);
+    for (const more of prepared.moreLabels)
+      await tx.setLabel(stored.commit.moduleId, more, stored.commit.id, "upsert");
+    return stored;
+  }
+
+  /** A stored commit as a dependency of a commit being prepared. */
+  async function preparedDep(dep: CommitDep): Promise<PreparedDep> {
+    const commit = await meta.getCommit(dep.commitId);
+    if (!commit) throw new RegistryError(Code.Internal, `dependency commit ${dep.commitId} is missing`);
+    const b5 = await b5Of(commit);
+    return { ...dep, files: protoFiles(await readFiles(commit)), b5: b5.digest, after: b5.deps };
   }
 
   /** b5 over the files and the digests of the candidate dependencies their imports reach. */
@@ -377,20 +421,19 @@ export function createModuleService({
     return b5;
   }
 
-  /** The commits with each one after the commits it depends on (deepest first), as CommitDep lists are kept. */
-  async function dependencyOrder(commits: readonly Commit[]): Promise<Commit[]> {
-    const within = new Map(commits.map((c) => [c.id, c]));
-    const ordered: Commit[] = [];
-    const visit = async (c: Commit) => {
-      if (!within.has(c.id)) return;
-      within.delete(c.id);
-      for (const d of await meta.listCommitDeps(c.id)) {
-        const dep = within.get(d.commitId);
-        if (dep) await visit(dep);
+  /** The dependencies with each one after those it depends on (deepest first), as CommitDep lists are kept. */
+  function dependencyOrder(deps: readonly PreparedDep[]): PreparedDep[] {
+    const within = new Map(deps.map((d) => [d.commitId, d]));
+    const ordered: PreparedDep[] = [];
+    const visit = (d: PreparedDep) => {
+      if (!within.delete(d.commitId)) return;
+      for (const id of d.after) {
+        const dep = within.get(id);
+        if (dep) visit(dep);
       }
-      ordered.push(c);
+      ordered.push(d);
     };
-    for (const c of commits) await visit(c);
+    for (const d of deps) visit(d);
     return ordered;
   }
 
@@ -466,16 +509,18 @@ export function createModuleService({
 
       const siblings = await importedSiblings(principal, config.workspace, config.deps, input.files);
       const deps = await resolveDeps(principal, name, [...config.deps, ...siblings], config.pins);
-      return storeCommit(principal, {
+      const prepared = await prepareCommit(principal, {
         name,
         user,
         existing,
         visibility,
         labels: [label],
         files: input.files,
-        deps,
+        deps: await Promise.all(deps.map(preparedDep)),
         allowBreaking: input.allowBreaking === true,
       });
+      const stored = await meta.transaction((tx) => insertPrepared(tx, prepared, new Map()));
+      return { ...stored, warnings: prepared.warnings };
     },
 
     /**
@@ -495,27 +540,29 @@ export function createModuleService({
         if (!existing) throw missingModule(content.module)();
         mods.push({ user, mod: existing });
       }
-      const remote: Commit[] = [];
+      const candidates: PreparedDep[] = [];
       for (const id of new Set(depCommitIds)) {
         const commit = await meta.getCommit(id);
         const mod = commit && (await meta.getModuleById(commit.moduleId));
         if (!commit || !mod || !(await access.canRead(principal, mod))) {
           throw new RegistryError(Code.NotFound, `dependency commit ${id} does not exist`, { ref: id });
         }
-        remote.push(commit);
+        candidates.push(await preparedDep(toDep(commit, false)));
       }
-      const candidates = await Promise.all(
-        remote.map(async (commit) => ({ key: commit, files: protoFiles(await readFiles(commit)) })),
-      );
-      const stored: Commit[] = [];
+      // Every content is compiled and checked before any is stored; then all are stored in one transaction.
+      const prepared: PreparedCommit[] = [];
       for (const [i, content] of contents.entries()) {
         const entry = mods[i];
         if (!entry) continue;
         validateModuleFiles(content.files, limits);
-        const reached = reachedDeps(content.files, candidates);
-        const direct = new Set(directDeps(content.files, candidates));
-        const deps = (await dependencyOrder(reached)).map((c) => toDep(c, direct.has(c)));
-        const { commit } = await storeCommit(principal, {
+        const asCandidates = candidates.map((d) => ({ key: d, files: d.files }));
+        const reached = new Set(reachedDeps(content.files, asCandidates));
+        const direct = new Set(directDeps(content.files, asCandidates));
+        const deps = dependencyOrder(candidates.filter((d) => reached.has(d))).map((d) => ({
+          ...d,
+          direct: direct.has(d),
+        }));
+        const commit = await prepareCommit(principal, {
           name: content.module,
           user: entry.user,
           existing: entry.mod,
@@ -525,10 +572,24 @@ export function createModuleService({
           deps,
           allowBreaking: false,
         });
-        candidates.push({ key: commit, files: protoFiles(content.files) });
-        stored.push(commit);
+        prepared.push(commit);
+        candidates.push({
+          commitId: commit.input.id,
+          owner: content.module.owner,
+          module: content.module.name,
+          seq: 0,
+          direct: false,
+          files: commit.protoFiles,
+          b5: commit.input.b5?.digest ?? "",
+          after: deps.map((d) => d.commitId),
+        });
       }
-      return stored;
+      return meta.transaction(async (tx) => {
+        const ids = new Map<string, string>();
+        const stored: Commit[] = [];
+        for (const p of prepared) stored.push((await insertPrepared(tx, p, ids)).commit);
+        return stored;
+      });
     },
 
     /** The commit's b5 digest; computed and recorded the first time for commits stored before b5 existed. */
@@ -674,6 +735,24 @@ export function createModuleService({
       return meta.setLabel(mod.id, checkLabel(label), commit.id, mode);
     },
   };
+}
+
+/** A dependency of a commit being prepared: stored already, or prepared earlier in the same batch. */
+interface PreparedDep extends CommitDep {
+  /** Its .proto files, for compiling and for following imports. */
+  files: ModuleFile[];
+  /** Its b5 digest (hex). */
+  b5: string;
+  /** The commits it depends on, for ordering. */
+  after: string[];
+}
+
+interface PreparedCommit {
+  input: NewCommit;
+  visibility: Visibility;
+  moreLabels: string[];
+  warnings: string[];
+  protoFiles: ModuleFile[];
 }
 
 function toDep(commit: Commit, direct: boolean): CommitDep {

@@ -20,6 +20,22 @@ export function openSqlite(path: string) {
       if (!v || !d) throw new Error(`labels ${victim} and ${donor} of ${owner}/${module} must exist`);
       db.prepare("update commits set sources_blob = ? where id = ?").run(d.sources_blob, v.id);
     },
+    /** The label names of a module, sorted. */
+    labelsOf(owner: string, module: string): string[] {
+      const rows = db
+        .prepare(
+          "select l.name from labels l join modules m on m.id = l.module_id where m.owner = ? and m.name = ? order by l.name",
+        )
+        .all(owner, module) as { name: string }[];
+      return rows.map((r) => r.name);
+    },
+    /** The commits a commit depends on, in dependency order. */
+    depsOf(commitId: string): string[] {
+      const rows = db
+        .prepare("select dep_commit_id from commit_deps where commit_id = ? order by position")
+        .all(commitId) as { dep_commit_id: string }[];
+      return rows.map((r) => r.dep_commit_id);
+    },
     close: () => db.close(),
   };
 }
