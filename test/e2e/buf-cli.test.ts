@@ -11,6 +11,7 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { UploadService } from "../../src/gen/buf/registry/module/v1/upload_pb.js";
 import { openSqlite } from "./support/buf-cli.js";
+import { cliOk } from "./support/cli.js";
 import {
   adminToken,
   callApi,
@@ -49,6 +50,8 @@ for (const transport of ["http", "https"] as const) {
     let host: string;
     let work: string;
     let env: Record<string, string>;
+    /** The commit of admin/base that app's buf.lock pins. */
+    let lockedBase = "";
 
     /** Runs buf in `cwd` with the test's private HOME, cache, config and token. */
     function buf(
@@ -158,10 +161,11 @@ for (const transport of ["http", "https"] as const) {
       const pushed = await bufOk(base, ["push"]);
       const baseCommit = pushed.stdout.trim().split("/").pop()?.split(":").pop() ?? "";
       assert.match(baseCommit, /^[0-9a-f]{32}$/);
+      lockedBase = baseCommit;
 
       const app = join(work, "app");
       await writeModule(app, {
-        "buf.yaml": `version: v2\nname: ${host}/admin/app\ndeps:\n  - ${host}/admin/base\n`,
+        "buf.yaml": `version: v2\nmodules:\n  - path: .\n    name: ${host}/admin/app\ndeps:\n  - ${host}/admin/base\n`,
         "app/v1/order.proto": appProto,
       });
       await bufOk(app, ["dep", "update"]);
@@ -276,6 +280,31 @@ for (const transport of ["http", "https"] as const) {
       const r = await buf(join(work, "app"), ["build", "-o", join(work, "tampered.binpb")]);
       assert.notEqual(r.code, 0);
       assert.match(r.stderr, /Digest verification failed/);
+    });
+
+    it("honours the buf.lock that buf dep update wrote when protodepot push pushes the module", async (t) => {
+      if (transport === "https") return t.skip("run once, over http");
+      // Move base's default label past the commit app's buf.lock pins.
+      const next = join(work, "base-next");
+      await writeModule(next, {
+        "buf.yaml": `version: v2\nname: ${host}/admin/base\n`,
+        "base/v1/money.proto": `${baseProto}\nmessage Rate {}\n`,
+      });
+      const moved = (await bufOk(next, ["push"])).stdout.trim().split(":").pop() ?? "";
+      assert.notEqual(moved, lockedBase);
+      const app = join(work, "app");
+      assert.match(await readFile(join(app, "buf.lock"), "utf8"), new RegExp(`commit: ${lockedBase}`));
+      await cliOk(["push", app, "--label", "from-cli"], {
+        HOME: env.HOME as string,
+        PROTODEPOT_REMOTE: server.url,
+        PROTODEPOT_TOKEN: adminToken,
+      });
+      const meta = openSqlite(join(data.dir, "metadata.sqlite"));
+      try {
+        assert.deepEqual(meta.depsOf(meta.headOf("admin", "app", "from-cli") ?? ""), [lockedBase]);
+      } finally {
+        meta.close();
+      }
     });
 
     it("hides a private module from a caller without the right token", async (t) => {

@@ -29,6 +29,15 @@ export function openSqlite(path: string) {
         .all(owner, module) as { name: string }[];
       return rows.map((r) => r.name);
     },
+    /** The commit a label points at. */
+    headOf(owner: string, module: string, label: string): string | undefined {
+      const row = db
+        .prepare(
+          "select l.commit_id from labels l join modules m on m.id = l.module_id where m.owner = ? and m.name = ? and l.name = ?",
+        )
+        .get(owner, module, label) as { commit_id: string } | undefined;
+      return row?.commit_id;
+    },
     /** The commits a commit depends on, in dependency order. */
     depsOf(commitId: string): string[] {
       const rows = db
