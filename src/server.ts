@@ -40,6 +40,7 @@ import { chooseRootfsDir } from "./plugins/oci/rootfs-dir.js";
 import { createRuntimeByKind } from "./plugins/runtime.js";
 import { createSandbox } from "./plugins/sandbox/sandbox.js";
 import { archiveRegistry } from "./registries/archive/routes.js";
+import { registerBufOAuthFallback, registerBufServices } from "./registries/buf/routes.js";
 import { goproxyRegistry } from "./registries/goproxy/routes.js";
 import { npmRegistry } from "./registries/npm/routes.js";
 import { ociRegistry } from "./registries/oci/routes.js";
@@ -275,9 +276,11 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
         ServerService,
         createServerServiceImpl({ npmScope: config.npm.scope, goHost: config.go.host }, access),
       );
+      registerBufServices(router, modules);
       withClientStatuses(router, maxBody);
     },
   });
+  registerBufOAuthFallback(app);
   registerRegistry(app, auth, sourcesRegistry(modules));
   registerRegistry(app, auth, archiveRegistry(generation));
   registerRegistry(app, auth, goproxyRegistry(generation, { goHost: config.go.host }));

@@ -223,6 +223,24 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
         assert.equal(await store.getLabel(mod.id, "main"), undefined);
       });
 
+      it("keeps a commit's b5 digest: given at insert, or recorded once later and never replaced", async () => {
+        const dep = await push("acme", "base");
+        const b5 = { digest: hex(64), deps: [dep.id] };
+        const withB5 = await push("acme", "app", { b5, deps: [{ commitId: dep.id, direct: true }] });
+        assert.deepEqual(withB5.b5, b5);
+        assert.deepEqual((await store.getCommit(withB5.id))?.b5, b5);
+
+        assert.equal(dep.b5, undefined);
+        const later = { digest: hex(64), deps: [] };
+        await store.setCommitB5(dep.id, later);
+        await store.setCommitB5(dep.id, { digest: hex(64), deps: [] });
+        assert.deepEqual((await store.getCommit(dep.id))?.b5, later);
+        const mod = await store.getModule("acme", "base");
+        assert.ok(mod);
+        assert.deepEqual(await store.getModuleById(mod.id), mod);
+        assert.equal(await store.getModuleById(hex(16)), undefined);
+      });
+
       it("defaults a new module to public and keeps an existing module's visibility and default label", async () => {
         await push("acme", "a");
         assert.equal((await store.getModule("acme", "a"))?.visibility, "public");

@@ -2,6 +2,7 @@
 import type {
   ArtifactKey,
   ArtifactRecord,
+  B5,
   Commit,
   CommitDep,
   CommitFile,
@@ -27,6 +28,7 @@ export interface NewCommit {
   /** Fresh 32-hex id chosen by the caller. */
   id: string;
   digest: string;
+  b5?: B5;
   sourcesBlob: string;
   imageBlob: string;
   createdBy: string;
@@ -114,6 +116,9 @@ export interface ModuleStore {
    */
   insertCommit(input: NewCommit, visibility?: Visibility): Promise<InsertCommitResult>;
   getCommit(id: string): Promise<Commit | undefined>;
+  /** Records a commit's b5 digest (computed later for commits stored before b5); the first one recorded stays. */
+  setCommitB5(commitId: string, b5: B5): Promise<void>;
+  getModuleById(id: string): Promise<Module | undefined>;
   getCommitBySeq(moduleId: string, seq: number): Promise<Commit | undefined>;
   /** The policy for pushes to `label`: the label's own, else the module's default (label ""), else none. */
   getPushPolicy(moduleId: string, label: string): Promise<(PushPolicy & { label: string }) | undefined>;

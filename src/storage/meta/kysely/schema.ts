@@ -69,6 +69,10 @@ export interface CommitsTable {
   module_id: string;
   seq: number;
   digest: string;
+  /** Hex b5 digest; null until computed (commits from before migration 0006). */
+  b5_digest: string | null;
+  /** JSON array of the commit ids the b5 digest covers; null with b5_digest. */
+  b5_deps: string | null;
   sources_blob: string;
   image_blob: string;
   created_by: string;
