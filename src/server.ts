@@ -54,6 +54,7 @@ import { createS3BlobStore } from "./storage/blob/s3/s3-blob-store.js";
 import type { MetadataStore } from "./storage/meta/metadata-store.js";
 import { createPostgresMetadataStore } from "./storage/meta/postgres/postgres-metadata-store.js";
 import { createSqliteMetadataStore } from "./storage/meta/sqlite/sqlite-metadata-store.js";
+import { registerWebUi } from "./web/routes.js";
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -242,6 +243,18 @@ export async function startServer(config: Config, hooks: StartHooks = {}): Promi
       publicUrl: config.server.publicUrl,
       onBackgroundError: (err: unknown) => log.warn({ err }, "npm background generation failed"),
     }),
+  );
+
+  registerWebUi(
+    app,
+    { modules, plugins, templates, orgs },
+    {
+      auth,
+      goHost: config.go.host,
+      npmScope: config.npm.scope,
+      publicUrl: config.server.publicUrl,
+      secureCookie: https !== undefined || (config.server.publicUrl?.startsWith("https:") ?? false),
+    },
   );
 
   const admin = await auth.ensureAdmin(config.adminToken);
