@@ -97,7 +97,11 @@ export function reasonOf(err: unknown): string {
     }
     return raw;
   }
-  if (isRegistryError(err)) return [err.message, ...(err.fields.details ?? [])].join("\n");
+  if (isRegistryError(err)) {
+    // Some messages already list their details (invalid configuration): print each line once.
+    const extra = (err.fields.details ?? []).filter((d) => !err.message.includes(d));
+    return [err.message, ...extra].join("\n");
+  }
   if (err instanceof Error) return err.message;
   return String(err);
 }

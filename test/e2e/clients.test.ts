@@ -1,7 +1,7 @@
 // Issue 8, clients: `protodepot login` writes the .npmrc and .netrc that the real npm and go then use, against the
 // server's own TLS (`serve --tls-cert/--tls-key`), for a private module; without those lines they get 404.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +11,7 @@ import { cliOk, runCli } from "./support/cli.js";
 import { type GoEnv, goHost, goOk, makeGoEnv, runGo, writeConsumer } from "./support/go.js";
 import { moduleFiles } from "./support/modules.js";
 import { createNpmProject } from "./support/npm-client.js";
-import { adminToken, makeDataDir, startTestServer, type TestServer } from "./support/server.js";
+import { adminToken, cliPath, makeDataDir, startTestServer, type TestServer } from "./support/server.js";
 import { makeSelfSignedCert, type SelfSignedCert } from "./support/tls.js";
 
 const exec = promisify(execFile);
@@ -134,18 +134,20 @@ describe("clients set up by protodepot login, over the server's own TLS", () => 
     assert.notEqual(plain, "200");
   });
 
-  it("refuses a certificate without its key, naming both settings", async () => {
-    const res = await runCli([
-      "serve",
-      "--port",
-      "0",
-      "--data",
-      join(work, "unused"),
-      "--tls-cert",
-      cert.certFile,
-    ]);
-    assert.equal(res.code, 1);
-    assert.match(res.stderr, /server\.tls: set both server\.tls\.cert and server\.tls\.key/);
+  it("refuses at start a certificate without its key, an unreadable key, and a key that is not PEM", async () => {
+    const serve = (...tls: string[]) =>
+      runCli(["serve", "--port", "0", "--data", join(work, "unused"), "--tls-cert", cert.certFile, ...tls]);
+    const cases: [string[], RegExp][] = [
+      [[], /server\.tls: set both server\.tls\.cert and server\.tls\.key/],
+      [["--tls-key", join(work, "nope.key")], /server\.tls\.key: cannot read .*nope\.key \(ENOENT/],
+      [["--tls-key", cert.certFile], /server\.tls: .* are not a PEM certificate and its private key/],
+    ];
+    for (const [args, message] of cases) {
+      const res = await serve(...args);
+      assert.equal(res.code, 1, args.join(" "));
+      assert.match(res.stderr, message);
+      assert.doesNotMatch(res.stdout, /serving at/);
+    }
   });
 
   it("login --token-stdin --npmrc FILE --netrc writes both files, keeps unrelated lines, and a second run changes nothing", async () => {
@@ -189,6 +191,28 @@ describe("clients set up by protodepot login, over the server's own TLS", () => 
     assert.match(listed.stdout, /admin\/ledger/);
   });
 
+  it("login --token-stdin at a terminal prompts and does not echo the token", async () => {
+    // util-linux `script` gives the CLI a pseudo-terminal; the token is typed once the prompt shows, as a person would.
+    const child = spawn(
+      "script",
+      ["-q", "-e", "-c", `${process.execPath} ${cliPath} login ${server.url} --token-stdin`, "/dev/null"],
+      { env: { ...process.env, ...user }, stdio: ["pipe", "pipe", "pipe"] },
+    );
+    let out = "";
+    let typed = false;
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (!typed && out.includes("token: ")) {
+        typed = true;
+        child.stdin.write(`${adminToken}\r`);
+      }
+    });
+    assert.equal(await exited, 0, out);
+    assert.match(out, /token: [\s\S]*logged in to https:\/\/127\.0\.0\.1:\d+ as admin/);
+    assert.ok(!out.includes(adminToken), `the terminal showed the token: ${JSON.stringify(out)}`);
+  });
+
   it("login --token still works but warns that the token lands in shell history; a wrong token is refused", async () => {
     const res = await cliOk(["login", server.url, "--token", adminToken], user);
     assert.match(res.stderr, /warning: a token on the command line ends up in shell history/);
@@ -197,6 +221,16 @@ describe("clients set up by protodepot login, over the server's own TLS", () => 
     });
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /invalid token/);
+    // The read login --npmrc makes: open to anonymous callers here, a wrong token refused as everywhere.
+    const info = (token?: string) =>
+      exec("curl", [
+        ...["-s", "-w", " %{http_code}", "--cacert", cert.certFile, "-X", "POST"],
+        ...["-H", "content-type: application/json", "-d", "{}"],
+        ...(token ? ["-H", `authorization: Bearer ${token}`] : []),
+        `${server.url}/protodepot.v1.ServerService/GetServerInfo`,
+      ]).then((r) => r.stdout);
+    assert.equal(await info(), '{"npmScope":"protodepot","goHost":"protodepot.local"} 200');
+    assert.match(await info("pd_wrong-token-0123456789"), / 401$/);
   });
 
   it("npm install of the private package fails with 404 without the token line", async () => {
