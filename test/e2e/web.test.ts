@@ -238,8 +238,9 @@ describe("web UI", () => {
 
         // The default label is the second commit; the first, chosen in the commit list, is seq 1.
         await page.goto(`${server.url}/demo/payments`);
-        const esUse = page.locator('section.use[data-template="protodepot/es"]');
+        const esUse = page.locator('details.use[data-template="protodepot/es"]');
         const copyInstall = async () => {
+          if ((await esUse.getAttribute("open")) === null) await esUse.locator("summary").click();
           await esUse.getByRole("button", { name: "Copy protodepot/es npm install" }).click();
           // A string, so that this file needs no DOM types: it runs in the page.
           return page.evaluate("navigator.clipboard.readText()");

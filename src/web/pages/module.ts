@@ -63,7 +63,11 @@ async function uses(web: WebServices, req: WebRequest, opts: WebOptions, mod: Mo
       }
     }),
   );
-  return found.filter((u): u is TemplateUse => u !== undefined);
+  // Templates that make installable packages first (the archive lines every template has come last), then by name.
+  const installs = (u: TemplateUse) => u.commands.filter((c) => c.ecosystem !== "archive").length;
+  return found
+    .filter((u): u is TemplateUse => u !== undefined)
+    .sort((a, b) => installs(b) - installs(a) || (a.template < b.template ? -1 : 1));
 }
 
 function fileTree(mod: Module, ref: string, files: readonly CommitFile[]): Html {
@@ -85,18 +89,40 @@ function commitTable(
   )}</tbody></table>`;
 }
 
-function useSection(list: readonly TemplateUse[], commit: Commit, baseUrl: string): Html {
-  return html`<section aria-labelledby="use"><h2 id="use">Use this module</h2>
-<p class="muted">Commit seq ${commit.seq} (<code>${commit.id}</code>).</p>
+function useSection(list: readonly TemplateUse[], commit: Commit, baseUrl: string, chooser: Html): Html {
+  return html`<section aria-labelledby="use" class="use-module"><h2 id="use">Use this module</h2>
+${chooser}
 ${list.map(
   (
     u,
-  ) => html`<section class="use" data-template="${u.template}"><h3>${u.template} <span class="badge">v${u.templateVersion}</span> <span class="muted">version ${u.goVersion}</span></h3>
+    i,
+  ) => html`<details class="use" data-template="${u.template}"${i === 0 ? " open" : ""}><summary><strong>${u.template}</strong> <span class="badge">v${u.templateVersion}</span> <code>${u.goVersion}</code></summary>
 ${u.commands.map((c) => html`<h4>${c.label}</h4>${copyable(c.text, `${u.template} ${c.label}`)}`)}
-</section>`,
+</details>`,
 )}
-<h3>buf</h3>${copyable(bufDeps(baseUrl, commit), "buf deps")}
+<details class="use" data-template="buf"><summary><strong>buf</strong> <span class="muted">depend on the schema</span></summary>${copyable(bufDeps(baseUrl, commit), "buf deps")}</details>
 </section>`;
+}
+
+/** Choose the label or commit the commands are for: a plain GET form, no script. */
+function refChooser(
+  base: string,
+  labels: readonly Label[],
+  commits: readonly Commit[],
+  selected: Commit,
+): Html {
+  const byCommit = new Set(labels.map((l) => l.commitId));
+  return html`<form class="chooser" action="${base}" method="get"><label for="ref">For</label>
+<select id="ref" name="ref">${labels.map(
+    (l) =>
+      html`<option value="${l.name}"${l.commitId === selected.id ? " selected" : ""}>label ${l.name}</option>`,
+  )}${commits
+    .filter((c) => !byCommit.has(c.id) || c.id === selected.id)
+    .map(
+      (c) =>
+        html`<option value="${c.id}"${c.id === selected.id && !byCommit.has(c.id) ? " selected" : ""}>seq ${c.seq} · ${c.id.slice(0, 12)}</option>`,
+    )}</select> <button type="submit">Show</button></form>
+<p class="muted">Commit seq ${selected.seq} <code>${selected.id}</code></p>`;
 }
 
 export async function modulePage(
@@ -148,6 +174,7 @@ ${readmeBody ? html`<section aria-labelledby="readme"><h2 id="readme">README</h2
 <section aria-labelledby="commits"><h2 id="commits">Commits</h2>${commitTable(mod, commits, labelsOf, commit.id)}
 ${oldest && oldest.seq > 1 && commits.length === commitsPerPage ? html`<p><a href="${base}?ref=${seg(ref)}&amp;before=${oldest.seq}">Older commits</a></p>` : ""}</section>
 </div><aside>
+${useSection(useList, commit, req.baseUrl, refChooser(base, labels, commits, commit))}
 <section aria-labelledby="labels"><h2 id="labels">Labels</h2>${labelList(base, labels, mod.defaultLabel)}</section>
 <section aria-labelledby="deps"><h2 id="deps">Dependencies</h2>${
     visibleDeps.length
@@ -160,7 +187,7 @@ ${oldest && oldest.seq > 1 && commits.length === commitsPerPage ? html`<p><a hre
       : html`<p class="muted">None.</p>`
   }</section>
 </aside></div>
-${useSection(useList, commit, req.baseUrl)}`;
+`;
   return layout(req.page, title, main);
 }
 
