@@ -89,6 +89,9 @@ try {
   const pageAuth = await measure("module page, signed in", () =>
     app.inject({ method: "GET", url: "/admin/big", headers: auth }),
   );
+  const docs = await measure("API docs page (HTML)", () =>
+    app.inject({ method: "GET", url: "/admin/big/docs/main" }),
+  );
   const api = await measure("API ListCommits (50, JSON)", () =>
     app.inject({
       method: "POST",
@@ -101,7 +104,7 @@ try {
     app.inject({ method: "GET", url: "/admin/big/archive/main.tar.gz" }),
   );
   console.log(`module admin/big: ${commits} commits, ${files} files; ${rounds} rounds each after 10 warm-up`);
-  for (const r of [page, pageAuth, api, sources]) {
+  for (const r of [page, pageAuth, docs, api, sources]) {
     console.log(
       `${r.name.padEnd(30)} median ${r.median.toFixed(2).padStart(7)} ms  p95 ${r.p95.toFixed(2).padStart(7)} ms  ${r.bytes} bytes`,
     );

@@ -177,6 +177,24 @@ describe("web UI", () => {
       }
     });
 
+    it("shows dependencies and dependents, a template's pinned plugins, a plugin's versions", async () => {
+      const money = await get("/demo/money");
+      assert.match(
+        money.body,
+        /id="dependents">Dependents<\/h2><ul><li><a href="\/demo\/payments">demo\/payments<\/a>/,
+      );
+      const payments = await get("/demo/payments");
+      assert.match(
+        payments.body,
+        /id="deps">Dependencies<\/h2><ul><li><a href="\/demo\/money\?ref=[0-9a-f]{32}">demo\/money<\/a>/,
+      );
+      const tpl = await get("/acme/templates/pubtpl");
+      assert.match(tpl.body, /<td>v1<\/td><td><code>acme\/pubplug:v1\.0\.0<\/code><\/td>/);
+      assert.match(tpl.body, /<code>target=ts<\/code>/);
+      const plugin = await get("/bufbuild/plugins/es");
+      assert.match(plugin.body, /<code>npm @bufbuild\/protobuf@\^2\.\d+\.\d+<\/code>/);
+    });
+
     it("answers a wrong token with 401 on every page", async () => {
       for (const page of ["/", "/acme", "/acme/pubmod"]) {
         assert.equal((await get(page, "pd_this-token-was-never-issued-000000")).status, 401, page);
