@@ -55,8 +55,9 @@ try {
   const [first] = await meta.listCommits(mod.id, { limit: 1 });
   if (!first) throw new Error("no commit");
   const firstFiles = await meta.listCommitFiles(first.id);
+  const ids: string[] = [];
   for (let i = 2; i <= commits; i++) {
-    await meta.insertCommit({
+    const { commit } = await meta.insertCommit({
       owner: "admin",
       module: "big",
       id: randomBytes(16).toString("hex"),
@@ -68,6 +69,7 @@ try {
       deps: [],
       label: i % 100 === 0 ? `v${i / 100}` : "main",
     });
+    ids.push(commit.id);
   }
   await meta.close();
 
@@ -92,6 +94,11 @@ try {
   const docs = await measure("API docs page (HTML)", () =>
     app.inject({ method: "GET", url: "/admin/big/docs/main" }),
   );
+  // Docs are rendered once per commit: a different commit each time measures the first render.
+  let next = 0;
+  const docsCold = await measure("API docs page, first render", () =>
+    app.inject({ method: "GET", url: `/admin/big/docs/${ids[next++ % ids.length]}` }),
+  );
   const api = await measure("API ListCommits (50, JSON)", () =>
     app.inject({
       method: "POST",
@@ -104,7 +111,7 @@ try {
     app.inject({ method: "GET", url: "/admin/big/archive/main.tar.gz" }),
   );
   console.log(`module admin/big: ${commits} commits, ${files} files; ${rounds} rounds each after 10 warm-up`);
-  for (const r of [page, pageAuth, docs, api, sources]) {
+  for (const r of [page, pageAuth, docs, docsCold, api, sources]) {
     console.log(
       `${r.name.padEnd(30)} median ${r.median.toFixed(2).padStart(7)} ms  p95 ${r.p95.toFixed(2).padStart(7)} ms  ${r.bytes} bytes`,
     );
