@@ -43,6 +43,7 @@ import { type AuthService, createAuthService } from "./services/auth.js";
 import { registerBuiltins } from "./services/builtins.js";
 import { seedDemo } from "./services/demo.js";
 import { createGenerationService } from "./services/generation.js";
+import { createHealthCheck } from "./services/health.js";
 import { createModuleService } from "./services/modules.js";
 import { createOrganizationService } from "./services/organizations.js";
 import { createPluginService } from "./services/plugins.js";
@@ -207,7 +208,11 @@ export async function startServer(config: Config, hooks: StartHooks = {}): Promi
     npmScope: config.npm.scope,
   });
 
-  app.get("/healthz", async () => ({ ok: true }));
+  const health = createHealthCheck({ meta, blobs, timeoutMs: 2000, log });
+  app.get("/healthz", async (_req, reply) => {
+    const report = await health.check();
+    return reply.code(report.ok ? 200 : 503).send(report.ok ? { ok: true } : report);
+  });
   registerMetricsRoute(app, { auth, metrics, access: config.server.metrics });
 
   // Connect reads request bodies itself: size and caller are checked before it does.

@@ -3,7 +3,7 @@ import { Buffer } from "node:buffer";
 import type { ConnectRouter } from "@connectrpc/connect";
 import type { UniversalHandlerFn } from "@connectrpc/connect/protocol";
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { isRegistryError } from "../core/errors.js";
+import { Code, isRegistryError } from "../core/errors.js";
 import { principalOf } from "../http/principal.js";
 import type { AuthService } from "../services/auth.js";
 
@@ -39,7 +39,7 @@ export function registerApiGuards(app: FastifyInstance, { auth, maxBodyBytes }: 
         );
       }
     } catch (err) {
-      if (!isRegistryError(err)) throw err;
+      if (!isRegistryError(err, Code.Unauthenticated)) throw err;
       return sendConnectError(reply, 401, "unauthenticated", err.message);
     }
   });

@@ -80,6 +80,10 @@ describe("two nodes on postgres + s3", { skip: skipWithout(pgVariable) || skipWi
 
   it("serves a push through node 1 from node 2 at once", async () => {
     assert.match(node2.url, /^http:\/\/127\.0\.0\.2:/);
+    for (const node of [node1, node2]) {
+      const health = await fetch(`${node.url}/healthz`);
+      assert.equal(health.status, 200, "the node reaches PostgreSQL and RadosGW");
+    }
     const pushed = await cliOk(["push", join(repoRoot, "examples/money")], cli(node1));
     await cliOk(["push", join(repoRoot, "examples/payments")], cli(node1));
     const id = /[0-9a-f]{32}/.exec(pushed.stdout)?.[0];

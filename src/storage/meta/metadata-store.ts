@@ -215,5 +215,7 @@ export interface MetadataStore extends MetadataStores {
    * `tx` (on SQLite the transaction holds the one connection, so a call on the outer store would wait forever).
    */
   transaction<T>(fn: (tx: MetadataStores) => Promise<T>): Promise<T>;
+  /** One round trip to the database: throws when it cannot be reached (health checks). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

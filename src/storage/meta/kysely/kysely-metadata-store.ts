@@ -1,6 +1,6 @@
 // The MetadataStore written once over Kysely: small stores, one file each, composed over one database; a driver
 // (sqlite, postgres) only constructs the Kysely instance and says how its leases tell time and wake waiters.
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { MetadataStore, MetadataStores } from "../metadata-store.js";
 import { migrateToLatest } from "../migrations/index.js";
 import { createKyselyArtifactStore } from "./artifacts.js";
@@ -41,6 +41,9 @@ export async function createKyselyMetadataStore(
     ...composeStores(db, opts.leases),
     // Every store inside `fn` runs on the transaction's connection; their own transactions join it.
     transaction: (fn) => db.transaction().execute((trx) => fn(composeStores(trx, opts.leases))),
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
     async close() {
       if (closed) return;
       closed = true;

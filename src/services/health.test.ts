@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { createFsBlobStore } from "../storage/blob/fs/fs-blob-store.js";
+import { createSqliteMetadataStore } from "../storage/meta/sqlite/sqlite-metadata-store.js";
+import { createHealthCheck } from "./health.js";
+
+test("health: ok while both stores answer; names the store that stops answering, and logs why", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "protodepot-health-"));
+  try {
+    const meta = await createSqliteMetadataStore({ path: join(dir, "meta.sqlite") });
+    const blobs = await createFsBlobStore({ root: join(dir, "blobs"), fsync: false });
+    const logged: string[] = [];
+    const health = createHealthCheck({
+      meta,
+      blobs,
+      timeoutMs: 2000,
+      log: { warn: (_f, m) => logged.push(m) },
+    });
+    assert.deepEqual(await health.check(), { ok: true, problems: [] });
+
+    await meta.close();
+    assert.deepEqual(await health.check(), { ok: false, problems: ["metadata store unreachable"] });
+    assert.deepEqual(logged, ["metadata store unreachable"]);
+
+    const hanging = createHealthCheck({
+      meta: { ...meta, ping: () => new Promise(() => {}) },
+      blobs: { ...blobs, stat: () => Promise.reject(new Error("disk gone")) },
+      timeoutMs: 50,
+      log: { warn: () => {} },
+    });
+    assert.deepEqual(await hanging.check(), {
+      ok: false,
+      problems: ["blob store unreachable", "metadata store unreachable"],
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
