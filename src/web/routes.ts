@@ -113,7 +113,8 @@ export function registerWebUi(app: FastifyInstance, services: WebServices, opts:
     const send = (reply: FastifyReply, body: string) => reply.type("text/html; charset=utf-8").send(body);
 
     scope.get<{ Params: { file: string } }>("/-/:file", async (request, reply) => {
-      const asset = assets[request.params.file as keyof typeof assets];
+      const { file } = request.params;
+      const asset = Object.hasOwn(assets, file) ? assets[file as keyof typeof assets] : undefined;
       if (!asset) throw new RegistryError(Code.NotFound, `no asset ${request.params.file}`);
       return reply.type(asset.type).header("cache-control", "public, max-age=300").send(asset.body);
     });

@@ -195,6 +195,24 @@ describe("web UI", () => {
       assert.match(plugin.body, /<code>npm @bufbuild\/protobuf@\^2\.\d+\.\d+<\/code>/);
     });
 
+    it("answers hostile URLs with a 4xx page that shows them escaped", async () => {
+      const pages = {
+        "/-/constructor": 404,
+        "/-/__proto__": 404,
+        "/Acme": 404,
+        "/acme/pubmod/tree/main/%3Cscript%3Ealert(1)%3C%2Fscript%3E": 404,
+        "/acme/pubmod?ref=%3Cb%3Ex%3C%2Fb%3E": 404,
+        "/acme/pubmod/docs/%3Cb%3Ex%3C%2Fb%3E": 404,
+        "/?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E": 200,
+      };
+      for (const [page, status] of Object.entries(pages)) {
+        const res = await get(page);
+        assert.equal(res.status, status, `GET ${page}: ${res.body.slice(0, 200)}`);
+        assert.doesNotMatch(res.body, /<script>alert|<b>x/, page);
+      }
+      assert.match((await get("/?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E")).body, /&lt;script&gt;alert\(1\)/);
+    });
+
     it("answers a wrong token with 401 on every page", async () => {
       for (const page of ["/", "/acme", "/acme/pubmod"]) {
         assert.equal((await get(page, "pd_this-token-was-never-issued-000000")).status, 401, page);
