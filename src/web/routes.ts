@@ -98,11 +98,15 @@ export function registerWebUi(app: FastifyInstance, services: WebServices, opts:
                   : 500;
       if (status === 500) request.log.error({ err: error, registry: "web" }, "request failed");
       const message = status === 500 ? "Something went wrong on the server." : err.message;
-      const title = status === 404 ? "Not found" : status === 401 ? "Sign-in failed" : "Error";
+      const title = status === 404 ? "Not found" : status === 401 ? "Sign in needed" : "Error";
+      const hint =
+        status === 401 && request.headers.authorization === undefined
+          ? html`<p><a href="/login">Sign in</a> with a token to see this page.</p>`
+          : html``;
       return reply
         .status(status)
         .type("text/html; charset=utf-8")
-        .send(layout(pageOf(request), title, html`<h1>${title}</h1><p class="error">${message}</p>`));
+        .send(layout(pageOf(request), title, html`<h1>${title}</h1><p class="error">${message}</p>${hint}`));
     });
 
     const view = (request: FastifyRequest): WebRequest => ({

@@ -322,3 +322,51 @@ describe("web UI", () => {
     });
   });
 });
+
+describe("web UI of a fully private instance", () => {
+  let data: Awaited<ReturnType<typeof makeDataDir>>;
+  let server: TestServer;
+  before(async () => {
+    data = await makeDataDir();
+    server = await startTestServer({ dataDir: data.dir, env: { PROTODEPOT_AUTH_ANONYMOUS_READ: "false" } });
+  });
+  after(async () => {
+    await server?.stop();
+    await data?.remove();
+  });
+
+  it("asks anonymous callers to sign in, and a session cookie opens every page", async () => {
+    const anonymous = await fetch(`${server.url}/`);
+    assert.equal(anonymous.status, 401);
+    assert.match(await anonymous.text(), /<a href="\/login">Sign in<\/a> with a token/);
+
+    const login = await fetch(`${server.url}/login`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ token: adminToken }).toString(),
+      redirect: "manual",
+    });
+    assert.equal(login.status, 303);
+    const setCookie = login.headers.get("set-cookie") ?? "";
+    assert.match(setCookie, /^pd_session=pd_[^;]+;.*HttpOnly/i);
+    assert.match(setCookie, /SameSite=Strict/i);
+    assert.doesNotMatch(
+      setCookie,
+      /Secure/i,
+      "plain http: no Secure flag, or the browser would drop the cookie",
+    );
+    const cookie = setCookie.split(";")[0] ?? "";
+    const home = await fetch(`${server.url}/`, { headers: { cookie } });
+    assert.equal(home.status, 200);
+    assert.match(await home.text(), /Signed in as <strong>admin<\/strong>/);
+
+    const bad = await fetch(`${server.url}/login`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "token=pd_not-a-token",
+      redirect: "manual",
+    });
+    assert.equal(bad.status, 401);
+    assert.equal(bad.headers.get("set-cookie"), null);
+  });
+});
