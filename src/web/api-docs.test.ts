@@ -66,6 +66,14 @@ service Things { rpc Watch(Thing) returns (stream Thing); }
       /rpc Watch\(<a href="#a.v1.Thing">a.v1.Thing<\/a>\) returns \(stream <a href="#a.v1.Thing">a.v1.Thing<\/a>\)/,
     );
     assert.match(out, /<div class="comment">Things, served.<\/div>/);
+    // Types of other modules the caller may read link to their docs.
+    const linked = renderApiDocs(
+      readApiDocs(image, ["a/v1/a.proto"], new Map([["google/protobuf/timestamp.proto", "/x/y/docs/c1"]])),
+    ).text;
+    assert.match(
+      linked,
+      /<a href="\/x\/y\/docs\/c1#google.protobuf.Timestamp">google.protobuf.Timestamp<\/a>/,
+    );
     // Map entries are not messages of their own, and imports are not documented.
     assert.doesNotMatch(out, /ChildrenEntry|id="google/);
   });

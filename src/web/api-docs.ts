@@ -25,8 +25,9 @@ export interface ApiDocs {
   }[];
   /** Fully-qualified names documented here: these become links. */
   documented: Set<string>;
+  /** Files of dependency modules the caller may read → the URL of that dependency commit's docs. */
+  external: ReadonlyMap<string, string>;
 }
-
 function collectMessages(messages: readonly DescMessage[], into: DescMessage[], enums: DescEnum[]) {
   for (const m of messages) {
     if (m.proto.options?.mapEntry) continue;
@@ -37,7 +38,11 @@ function collectMessages(messages: readonly DescMessage[], into: DescMessage[], 
 }
 
 /** The docs of the module's own files in `image` (`paths`: the commit's .proto files; imports are left out). */
-export function readApiDocs(image: Uint8Array, paths: readonly string[]): ApiDocs {
+export function readApiDocs(
+  image: Uint8Array,
+  paths: readonly string[],
+  external: ReadonlyMap<string, string> = new Map(),
+): ApiDocs {
   const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, image));
   const byPackage = new Map<string, ApiDocs["packages"][number]>();
   const documented = new Set<string>();
@@ -60,7 +65,11 @@ export function readApiDocs(image: Uint8Array, paths: readonly string[]): ApiDoc
   for (const pkg of byPackage.values()) {
     for (const d of [...pkg.messages, ...pkg.enums, ...pkg.services]) documented.add(d.typeName);
   }
-  return { packages: [...byPackage.values()].sort((a, b) => (a.name < b.name ? -1 : 1)), documented };
+  return {
+    packages: [...byPackage.values()].sort((a, b) => (a.name < b.name ? -1 : 1)),
+    documented,
+    external,
+  };
 }
 
 type Commented = DescMessage | DescField | DescEnum | DescEnumValue | DescService | DescMethod;
@@ -118,8 +127,11 @@ function comment(desc: Commented): Html {
   return text ? html`<div class="comment">${text}</div>` : html``;
 }
 
-function typeRef(docs: ApiDocs, typeName: string): Html {
-  return docs.documented.has(typeName) ? html`<a href="#${typeName}">${typeName}</a>` : html`${typeName}`;
+function typeRef(docs: ApiDocs, type: DescMessage | DescEnum): Html {
+  const { typeName } = type;
+  if (docs.documented.has(typeName)) return html`<a href="#${typeName}">${typeName}</a>`;
+  const elsewhere = docs.external.get(type.file.proto.name);
+  return elsewhere ? html`<a href="${elsewhere}#${typeName}">${typeName}</a>` : html`${typeName}`;
 }
 
 const scalarName = (s: ScalarType) => ScalarType[s].toLowerCase();
@@ -129,16 +141,16 @@ function fieldType(docs: ApiDocs, f: DescField): Html {
     case "scalar":
       return html`${scalarName(f.scalar)}`;
     case "enum":
-      return typeRef(docs, f.enum.typeName);
+      return typeRef(docs, f.enum);
     case "message":
-      return typeRef(docs, f.message.typeName);
+      return typeRef(docs, f.message);
     case "list": {
       const item =
         f.listKind === "scalar"
           ? html`${scalarName(f.scalar)}`
           : f.listKind === "enum"
-            ? typeRef(docs, f.enum.typeName)
-            : typeRef(docs, f.message.typeName);
+            ? typeRef(docs, f.enum)
+            : typeRef(docs, f.message);
       return html`repeated ${item}`;
     }
     case "map": {
@@ -146,8 +158,8 @@ function fieldType(docs: ApiDocs, f: DescField): Html {
         f.mapKind === "scalar"
           ? html`${scalarName(f.scalar)}`
           : f.mapKind === "enum"
-            ? typeRef(docs, f.enum.typeName)
-            : typeRef(docs, f.message.typeName);
+            ? typeRef(docs, f.enum)
+            : typeRef(docs, f.message);
       return html`map&lt;${scalarName(f.mapKey)}, ${value}&gt;`;
     }
   }
@@ -187,7 +199,7 @@ ${comment(s)}
 <ul class="methods">
 ${s.methods.map(
   (m) =>
-    html`<li id="${s.typeName}.${m.name}"><code>rpc ${m.name}(${m.methodKind === "client_streaming" || m.methodKind === "bidi_streaming" ? "stream " : ""}${typeRef(docs, m.input.typeName)}) returns (${m.methodKind === "server_streaming" || m.methodKind === "bidi_streaming" ? "stream " : ""}${typeRef(docs, m.output.typeName)})</code>${comment(m)}</li>`,
+    html`<li id="${s.typeName}.${m.name}"><code>rpc ${m.name}(${m.methodKind === "client_streaming" || m.methodKind === "bidi_streaming" ? "stream " : ""}${typeRef(docs, m.input)}) returns (${m.methodKind === "server_streaming" || m.methodKind === "bidi_streaming" ? "stream " : ""}${typeRef(docs, m.output)})</code>${comment(m)}</li>`,
 )}
 </ul>
 </section>`;

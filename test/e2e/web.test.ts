@@ -188,6 +188,11 @@ describe("web UI", () => {
         payments.body,
         /id="deps">Dependencies<\/h2><ul><li><a href="\/demo\/money\?ref=[0-9a-f]{32}">demo\/money<\/a>/,
       );
+      const docs = await get("/demo/payments/docs/main");
+      assert.match(
+        docs.body,
+        /<a href="\/demo\/money\/docs\/[0-9a-f]{32}#demo.money.v1.Money">demo.money.v1.Money<\/a>/,
+      );
       const tpl = await get("/acme/templates/pubtpl");
       assert.match(tpl.body, /<td>v1<\/td><td><code>acme\/pubplug:v1\.0\.0<\/code><\/td>/);
       assert.match(tpl.body, /<code>target=ts<\/code>/);
