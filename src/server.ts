@@ -1,6 +1,7 @@
 // Composition root: config → storage → services → routes. Nothing else wires parts together.
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { createContextValues } from "@connectrpc/connect";
@@ -33,9 +34,15 @@ import { registerMetricsRoute } from "./http/metrics.js";
 import { principalOf } from "./http/principal.js";
 import { registerRegistry } from "./http/registry-plugin.js";
 import { createHostRuntime } from "./plugins/host/host-runtime.js";
+import { createOciRuntime } from "./plugins/oci/oci-runtime.js";
+import { createRootfsCache } from "./plugins/oci/rootfs-cache.js";
+import { chooseRootfsDir } from "./plugins/oci/rootfs-dir.js";
+import { createRuntimeByKind } from "./plugins/runtime.js";
+import { createSandbox } from "./plugins/sandbox/sandbox.js";
 import { archiveRegistry } from "./registries/archive/routes.js";
 import { goproxyRegistry } from "./registries/goproxy/routes.js";
 import { npmRegistry } from "./registries/npm/routes.js";
+import { ociRegistry } from "./registries/oci/routes.js";
 import { sourcesRegistry } from "./registries/sources/routes.js";
 import { createAccessPolicy } from "./services/access.js";
 import { createArtifactGenerator } from "./services/artifact-generator.js";
@@ -44,6 +51,7 @@ import { registerBuiltins } from "./services/builtins.js";
 import { seedDemo } from "./services/demo.js";
 import { createGenerationService } from "./services/generation.js";
 import { createHealthCheck } from "./services/health.js";
+import { createImageService } from "./services/images.js";
 import { createModuleService } from "./services/modules.js";
 import { createOrganizationService } from "./services/organizations.js";
 import { createPluginService } from "./services/plugins.js";
@@ -185,7 +193,26 @@ export async function startServer(config: Config, hooks: StartHooks = {}): Promi
   const templates = createTemplateService(meta, plugins, { access, defaultVisibility });
   const metrics = new MetricsRegistry();
   collectDefaultMetrics({ register: metrics });
-  const runtime = createHostRuntime({ ...config.plugins, log });
+  const sandbox = createSandbox({ ...config.plugins, log });
+  const images = createImageService({ blobs, plugins, limits: config.oci });
+  const rootfsDir = chooseRootfsDir({
+    configured: config.oci.rootfsDir,
+    dataDir: config.dataDir,
+    sandboxUid: sandbox.hostUid,
+  });
+  const runtime = createRuntimeByKind({
+    host: createHostRuntime(sandbox),
+    oci: createOciRuntime({
+      sandbox,
+      blobs,
+      log,
+      rootfs: createRootfsCache({
+        dir: rootfsDir.dir,
+        maxBytes: config.oci.rootfsCacheBytes,
+        limits: { maxBytes: config.oci.maxUnpackedBytes, maxEntries: config.oci.maxLayerEntries },
+      }),
+    }),
+  });
   const generation = createGenerationService({
     meta,
     blobs,
@@ -239,6 +266,16 @@ export async function startServer(config: Config, hooks: StartHooks = {}): Promi
   registerRegistry(app, auth, sourcesRegistry(modules));
   registerRegistry(app, auth, archiveRegistry(generation));
   registerRegistry(app, auth, goproxyRegistry(generation, { goHost: config.go.host }));
+  registerRegistry(app, auth, ociRegistry(images, { maxManifestBytes: config.oci.maxManifestBytes }));
+  // Abandoned uploads go after oci.uploadTtlMs; checked a few times per TTL, never holding the process open.
+  const sweep = () =>
+    images.sweepUploads().then(
+      (removed) => removed && log.info({ removed }, "abandoned uploads removed"),
+      (err: unknown) => log.warn({ err }, "upload sweep failed"),
+    );
+  const sweeper = setInterval(sweep, Math.max(1000, Math.floor(config.oci.uploadTtlMs / 4)));
+  sweeper.unref();
+  void sweep();
   registerRegistry(
     app,
     auth,
@@ -285,8 +322,11 @@ export async function startServer(config: Config, hooks: StartHooks = {}): Promi
     url,
     ...(admin.secret ? { adminToken: admin.secret } : {}),
     async close() {
+      clearInterval(sweeper);
       await app.close();
       await meta.close();
+      sandbox.close();
+      if (rootfsDir.temporary) await rm(rootfsDir.dir, { recursive: true, force: true });
       stored.close?.();
     },
   };

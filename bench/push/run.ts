@@ -14,9 +14,9 @@ const files = Number(process.env.BENCH_FILES ?? 500);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const buf = join(repoRoot, "node_modules/.bin/buf");
 
-/** Files in 25 packages; each imports its predecessor and a file of the previous package. */
+/** Files in 25 packages; each imports its predecessor and a file of the previous package. Owner demo exists. */
 async function writeModule(dir: string, round: number): Promise<void> {
-  await writeFile(join(dir, "buf.yaml"), "version: v1\nname: buf.build/bench/big\n");
+  await writeFile(join(dir, "buf.yaml"), "version: v1\nname: buf.build/demo/big\n");
   const perPkg = 20;
   for (let i = 0; i < files; i++) {
     const pkg = Math.floor(i / perPkg);

@@ -28,7 +28,13 @@ export const pluginVersionMessage = (v: PluginVersion, caller: Principal) =>
     owner: v.owner,
     name: v.name,
     version: v.version,
-    command: caller.user?.isAdmin ? v.source.command : v.source.command.slice(0, 1).map((c) => basename(c)),
+    command:
+      v.source.kind !== "host"
+        ? []
+        : caller.user?.isAdmin
+          ? v.source.command
+          : v.source.command.slice(0, 1).map((c) => basename(c)),
+    imageDigest: v.source.kind === "oci" ? v.source.digest : "",
     runtimeLibraries: { go: v.runtimeLibraries.go ?? [], npm: v.runtimeLibraries.npm ?? [] },
     registryOptionsJson: JSON.stringify(v.registryOptions),
     createTime: v.createdAt,

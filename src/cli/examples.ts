@@ -56,6 +56,10 @@ export const examples: Readonly<Record<string, readonly string[]>> = {
   "label move": ["protodepot label move demo/payments beta 3f2a9c1e"],
   plugin: ["protodepot plugin create acme/es", "protodepot plugin list"],
   "plugin create": ["protodepot plugin create acme/es"],
+  "plugin push": [
+    "protodepot plugin push acme/go:v1.28.1 --binary /usr/bin/protoc-gen-go \\",
+    "  --runtime-lib go:google.golang.org/protobuf@v1.28.1   # a static binary; no docker needed",
+  ],
   "plugin update": ["protodepot plugin update acme/es --visibility private"],
   "plugin list": ["protodepot plugin list", "protodepot plugin list protocolbuffers"],
   "plugin version": ["protodepot plugin version list protocolbuffers/go"],

@@ -175,19 +175,71 @@ export const configSchema = z.strictObject({
       /** Run host-command plugins without bwrap when bwrap is missing (never for pushed images). */
       allowUnsandboxed: z.boolean().default(false),
       timeoutMs: z.number().int().positive().default(60_000),
+      /** RAM of one run: every process of it and the pages of its /tmp (cgroup memory controller). */
       memoryBytes: z
         .number()
         .int()
         .positive()
         .default(2048 * mib),
+      /** Size of each run's private /tmp; its pages count against memoryBytes too. */
+      tmpBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(256 * mib),
+      /** Processes and threads of one run at once (cgroup pids controller). */
+      maxProcesses: z.number().int().positive().default(256),
       maxOutputBytes: z
         .number()
         .int()
         .positive()
         .default(64 * mib),
       maxFiles: z.number().int().positive().default(10_000),
-      /** Plugin runs at once in this process. */
+      /** Plugin runs at once in this process (generations are scheduled fairly across template owners). */
       concurrency: z.number().int().positive().default(4),
+      /** Generations at once for one template owner; defaults to concurrency − 1 (at least 1). */
+      ownerConcurrency: z.number().int().positive().optional(),
+    })
+    .prefault({}),
+  oci: z
+    .strictObject({
+      /** Largest image blob (layer, config) a push may upload. */
+      maxBlobBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(1024 * mib),
+      /** Largest manifest or index. */
+      maxManifestBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(4 * mib),
+      /** Uploads untouched for this long are removed. */
+      uploadTtlMs: z
+        .number()
+        .int()
+        .positive()
+        .default(60 * 60 * 1000),
+      /**
+       * Where unpacked image roots are cached: {dataDir}/oci-rootfs when the sandbox user (nobody) can reach it,
+       * else a directory in the system temp dir. Every ancestor must be searchable (o+x) by that user.
+       */
+      rootfsDir: z.string().optional(),
+      /** Disk for unpacked image roots; the least recently used are removed past it. */
+      rootfsCacheBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(4096 * mib),
+      /** Largest unpacked image (file contents over all layers). */
+      maxUnpackedBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(2048 * mib),
+      /** Most entries over all layers of one image. */
+      maxLayerEntries: z.number().int().positive().default(200_000),
     })
     .prefault({}),
   go: z

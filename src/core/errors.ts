@@ -22,6 +22,8 @@ export interface ErrorFields {
   ref?: string;
   plugin?: string;
   template?: string;
+  /** A finer reason a protocol may name on the wire, e.g. an OCI error code such as `BLOB_UNKNOWN`. */
+  reason?: string;
   /** Extra lines of detail (e.g. compiler errors, one per line). */
   details?: readonly string[];
 }

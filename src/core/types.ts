@@ -123,8 +123,12 @@ export interface RuntimeLibraries {
   npm?: NpmRuntimeLibrary[];
 }
 
-/** Where a plugin version's executable comes from. More kinds (OCI images) arrive later. */
-export type PluginSource = { kind: "host"; command: string[] };
+/** Where a plugin version's executable comes from. */
+export type PluginSource =
+  /** A command of the server's machine, registered by an admin. */
+  | { kind: "host"; command: string[] }
+  /** An image pushed to /v2/{owner}/{name}: the manifest (or index) digest its tag pointed at when pushed. */
+  | { kind: "oci"; digest: string };
 
 export interface PluginVersion {
   pluginId: string;

@@ -26,6 +26,8 @@ export interface PreparedJob {
 export interface GenerationJob {
   /** A stable string of the ArtifactKey: what singleflight and the cache key on. */
   key: string;
+  /** The template's owner: generations are scheduled fairly across owners. */
+  owner: string;
   /**
    * Builds the inputs. Called only when a generation really runs: a cache hit or a joined flight never reads the
    * image or resolves plugins.

@@ -5,7 +5,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { Code, isRegistryError } from "../core/errors.js";
 import type { Scope } from "../core/types.js";
-import { isSandboxAvailable } from "../plugins/host/host-runtime.js";
+import { isBwrapAvailable } from "../plugins/sandbox/bwrap.js";
 import { createOutputTree } from "./output.js";
 import { filesForScope } from "./request.js";
 import { type PluginInvocation, runPlugins } from "./run-plugins.js";
@@ -33,7 +33,7 @@ const echo = (label: string, response: object): PluginInvocation => ({
 });
 
 describe("runPlugins over the demo modules", {
-  skip: !isSandboxAvailable() && !process.env.CI && "bwrap is not installed",
+  skip: !isBwrapAvailable() && !process.env.CI && "bwrap is not installed",
 }, () => {
   let ws: Workspace;
   before(async () => {

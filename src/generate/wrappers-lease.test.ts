@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Registry } from "prom-client";
 import { createTarGz } from "../packaging/tar.js";
-import { isSandboxAvailable } from "../plugins/host/host-runtime.js";
+import { isBwrapAvailable } from "../plugins/sandbox/bwrap.js";
 import type { Lease, MetadataStore } from "../storage/meta/metadata-store.js";
 import { createPostgresMetadataStore } from "../storage/meta/postgres/postgres-metadata-store.js";
 import { createSqliteMetadataStore } from "../storage/meta/sqlite/sqlite-metadata-store.js";
@@ -54,7 +54,7 @@ const databases: { name: string; skip: string | false; make(): Promise<Database>
 
 for (const database of databases) {
   describe(`withLease on ${database.name}`, {
-    skip: database.skip || (!isSandboxAvailable() && !process.env.CI && "bwrap is not installed"),
+    skip: database.skip || (!isBwrapAvailable() && !process.env.CI && "bwrap is not installed"),
   }, () => {
     let ws: Workspace;
     let db: Database;
@@ -107,6 +107,7 @@ for (const database of databases) {
 
     const job = (key: string, command: string[]): GenerationJob => ({
       key,
+      owner: "test",
       async prepare() {
         return {
           image: ws.image,

@@ -4,7 +4,7 @@ import { after, before, describe, test } from "node:test";
 import { Registry } from "prom-client";
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import { createTarGz } from "../packaging/tar.js";
-import { isSandboxAvailable } from "../plugins/host/host-runtime.js";
+import { isBwrapAvailable } from "../plugins/sandbox/bwrap.js";
 import {
   compose,
   createGenerator,
@@ -20,14 +20,14 @@ import {
   testRuntime,
   type Workspace,
 } from "./testing/examples.js";
-import { withCache, withConcurrencyLimit, withLogging, withSingleflight } from "./wrappers.js";
+import { withCache, withFairScheduling, withLogging, withSingleflight } from "./wrappers.js";
 
 const runtime = testRuntime;
 const limits = testLimits;
 
 // Outside CI these tests skip when bwrap is missing; in CI (which installs it) they always run.
 describe("wrappers over the real engine", {
-  skip: !isSandboxAvailable() && !process.env.CI && "bwrap is not installed",
+  skip: !isBwrapAvailable() && !process.env.CI && "bwrap is not installed",
 }, () => {
   let ws: Workspace;
   before(async () => {
@@ -47,6 +47,7 @@ describe("wrappers over the real engine", {
   let prepared = 0;
   const job = (key: string, plugin: string, parameter = ""): GenerationJob => ({
     key,
+    owner: "test",
     async prepare() {
       prepared++;
       return {
@@ -134,7 +135,12 @@ describe("wrappers over the real engine", {
 
 /** A generator whose runs the test finishes by hand. */
 function manual() {
-  const pending: { key: string; resolve: (r: GenerationResult) => void; reject: (e: unknown) => void }[] = [];
+  const pending: {
+    key: string;
+    done: boolean;
+    resolve: (r: GenerationResult) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
   let running = 0;
   let maxRunning = 0;
   const g: Generator = {
@@ -142,18 +148,23 @@ function manual() {
       new Promise<GenerationResult>((resolve, reject) => {
         running++;
         maxRunning = Math.max(maxRunning, running);
-        const done = () => running--;
-        pending.push({
+        const entry = {
           key: job.key,
-          resolve: (r) => {
+          done: false,
+          resolve: (r: GenerationResult) => {
             done();
             resolve(r);
           },
-          reject: (e) => {
+          reject: (e: unknown) => {
             done();
             reject(e);
           },
-        });
+        };
+        const done = () => {
+          running--;
+          entry.done = true;
+        };
+        pending.push(entry);
       }),
   };
   return { g, pending, maxRunning: () => maxRunning };
@@ -166,12 +177,16 @@ const result = (key: string): GenerationResult => ({
   extra: {},
   fileCount: 0,
 });
-const noJob = (key: string): GenerationJob => ({ key, prepare: () => Promise.reject(new Error("not used")) });
+const noJob = (key: string, owner = "acme"): GenerationJob => ({
+  key,
+  owner,
+  prepare: () => Promise.reject(new Error("not used")),
+});
 const tick = () => new Promise((r) => setImmediate(r));
 
-test("withConcurrencyLimit alone: at most n at once, in arrival order, an aborted waiter leaves the queue", async () => {
+test("withFairScheduling, one owner: at most n at once, in arrival order, an aborted waiter leaves the queue", async () => {
   const m = manual();
-  const g = withConcurrencyLimit<GenerationResult>(2)(m.g);
+  const g = withFairScheduling<GenerationResult>({ slots: 2, perOwner: 2 })(m.g);
   const ac = new AbortController();
   const calls = Promise.allSettled(["a", "b", "c", "d"].map((k) => g.generate(noJob(k))));
   const aborted = g.generate(noJob("e"), ac.signal);
@@ -200,6 +215,50 @@ test("withConcurrencyLimit alone: at most n at once, in arrival order, an aborte
   );
   assert.equal(m.maxRunning(), 2);
   assert.equal(m.pending.length, 4);
+});
+
+test("withFairScheduling: a busy owner leaves a slot to another, who is served before the busy owner's queue", async () => {
+  const m = manual();
+  const g = withFairScheduling<GenerationResult>({ slots: 4, perOwner: 3 })(m.g);
+  const slow = ["s1", "s2", "s3", "s4", "s5", "s6"].map((k) => g.generate(noJob(k, "slow")));
+  await tick();
+  assert.deepEqual(
+    m.pending.map((p) => p.key),
+    ["s1", "s2", "s3"],
+    "the busy owner holds at most perOwner slots, even with one free",
+  );
+  const other = g.generate(noJob("o1", "other"));
+  const other2 = g.generate(noJob("o2", "other"));
+  const third = g.generate(noJob("t1", "third"));
+  await tick();
+  assert.deepEqual(
+    m.pending.map((p) => p.key).slice(3),
+    ["o1"],
+    "the free slot goes to the other owner at once",
+  );
+  m.pending[0]?.resolve(result("s1"));
+  await tick();
+  // Waiting: slow (2 running), other (1 running), third (0 running): the owner with the fewest goes first.
+  assert.equal(m.pending[4]?.key, "t1");
+  m.pending[3]?.resolve(result("o1"));
+  await tick();
+  // slow 2 running, other 0, third 1: other's next job goes before slow's queue.
+  assert.equal(m.pending[5]?.key, "o2");
+  for (let i = 0; i < 20 && m.pending.some((p) => !p.done); i++) {
+    for (const p of m.pending) if (!p.done) p.resolve(result(p.key));
+    await tick();
+  }
+  await Promise.all([...slow, other, other2, third]);
+  assert.deepEqual(
+    m.pending.map((p) => p.key),
+    ["s1", "s2", "s3", "o1", "t1", "o2", "s4", "s5", "s6"],
+  );
+  assert.equal(m.maxRunning(), 4);
+});
+
+test("withFairScheduling refuses limits that are not positive integers", () => {
+  assert.throws(() => withFairScheduling({ slots: 0, perOwner: 1 }), /slots must be a positive integer/);
+  assert.throws(() => withFairScheduling({ slots: 2, perOwner: 1.5 }), /perOwner must be a positive integer/);
 });
 
 test("withSingleflight alone: one run per key, distinct keys run apart, a waiter's abort leaves the flight running", async () => {
@@ -245,6 +304,7 @@ test("withCache alone: get first, put only fresh successes, put's answer is retu
 describe("withLogging", () => {
   const job: GenerationJob = {
     key: "k",
+    owner: "acme",
     prepare: () => Promise.reject(new Error("not used")),
   };
   const lines: { level: string; fields: Record<string, unknown>; message: string }[] = [];

@@ -1,5 +1,5 @@
-// Behaviour around a Generator: one flight per key (per process, and by lease across nodes), a cache in front, a
-// bound on generations at once.
+// Behaviour around a Generator: one flight per key (per process, and by lease across nodes), a cache in front,
+// bounded generations at once, scheduled fairly across owners.
 import { Code, RegistryError } from "../core/errors.js";
 import type { GenerationJob, GenerationResult, Generator, Wrapper } from "./generator.js";
 
@@ -30,45 +30,88 @@ export function withSingleflight<R>(): Wrapper<R> {
   };
 }
 
-/** At most `n` generations run at once; the others wait in arrival order (and stop waiting when aborted). */
-export function withConcurrencyLimit<R>(n: number): Wrapper<R> {
-  if (!Number.isInteger(n) || n < 1)
-    throw new RangeError(`concurrency limit must be a positive integer, got ${n}`);
+export interface FairSchedulingOptions {
+  /** Generations at once, in all. */
+  slots: number;
+  /** Generations at once for one owner; below `slots`, so a busy owner always leaves room for the others. */
+  perOwner: number;
+}
+
+/**
+ * At most `slots` generations run at once, and at most `perOwner` of one template owner (DESIGN invariant 10):
+ * one owner's slow plugins cannot hold every slot. When a slot frees, the waiting owner with the fewest running
+ * generations goes next, ties to the one served longest ago; one owner's own jobs keep their arrival order.
+ * A waiter whose signal aborts leaves the queue.
+ */
+export function withFairScheduling<R>(opts: FairSchedulingOptions): Wrapper<R> {
+  const { slots, perOwner } = opts;
+  for (const [name, n] of Object.entries(opts)) {
+    if (!Number.isInteger(n) || n < 1)
+      throw new RangeError(`fair scheduling: ${name} must be a positive integer, got ${n}`);
+  }
   return (inner) => {
     let running = 0;
-    const queue: (() => void)[] = [];
-    const release = () => {
-      running--;
-      queue.shift()?.();
+    const runningBy = new Map<string, number>();
+    // Insertion order is the round-robin order: an owner moves to the end each time it is served.
+    const waiting = new Map<string, (() => void)[]>();
+    const mayRun = (owner: string) => running < slots && (runningBy.get(owner) ?? 0) < perOwner;
+    const start = (owner: string) => {
+      running++;
+      runningBy.set(owner, (runningBy.get(owner) ?? 0) + 1);
     };
-    const acquire = (signal: AbortSignal | undefined) =>
+    const dispatch = () => {
+      while (running < slots) {
+        let next: string | undefined;
+        for (const owner of waiting.keys()) {
+          if (!mayRun(owner)) continue;
+          if (next === undefined || (runningBy.get(owner) ?? 0) < (runningBy.get(next) ?? 0)) next = owner;
+        }
+        if (next === undefined) return;
+        const queue = waiting.get(next) ?? [];
+        const grant = queue.shift();
+        waiting.delete(next);
+        if (queue.length) waiting.set(next, queue);
+        grant?.();
+      }
+    };
+    const release = (owner: string) => {
+      running--;
+      const left = (runningBy.get(owner) ?? 1) - 1;
+      if (left) runningBy.set(owner, left);
+      else runningBy.delete(owner);
+      dispatch();
+    };
+    const acquire = (owner: string, signal: AbortSignal | undefined) =>
       new Promise<void>((resolve, reject) => {
-        if (running < n) {
-          running++;
-          resolve();
-          return;
+        if (signal?.aborted) return reject(aborted(signal));
+        if (mayRun(owner) && !waiting.has(owner)) {
+          start(owner);
+          return resolve();
         }
         const onAbort = () => {
+          const queue = waiting.get(owner) ?? [];
           const i = queue.indexOf(grant);
           if (i >= 0) queue.splice(i, 1);
+          if (!queue.length) waiting.delete(owner);
           reject(aborted(signal));
         };
         const grant = () => {
           signal?.removeEventListener("abort", onAbort);
-          running++;
+          start(owner);
           resolve();
         };
-        if (signal?.aborted) return onAbort();
         signal?.addEventListener("abort", onAbort, { once: true });
-        queue.push(grant);
+        const queue = waiting.get(owner);
+        if (queue) queue.push(grant);
+        else waiting.set(owner, [grant]);
       });
     return {
       async generate(job, signal) {
-        await acquire(signal);
+        await acquire(job.owner, signal);
         try {
           return await inner.generate(job, signal);
         } finally {
-          release();
+          release(job.owner);
         }
       },
     };
@@ -85,7 +128,7 @@ export interface GenerationCache<R> {
 /**
  * Answers from the cache when it can; otherwise generates and stores. Only successful results reach `put`
  * (DESIGN invariant 5). It changes the result type from GenerationResult to the cache's R, so it sits between
- * wrappers of the engine's results (`withConcurrencyLimit`) and wrappers of the cache's (`withSingleflight`).
+ * wrappers of the engine's results (`withFairScheduling`) and wrappers of the cache's (`withSingleflight`).
  */
 export function withCache<R>(cache: GenerationCache<R>): (g: Generator<GenerationResult>) => Generator<R> {
   return (inner) => ({

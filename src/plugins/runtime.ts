@@ -1,4 +1,5 @@
-// The seam between the generation engine and whatever executes a plugin (host command today, OCI images later).
+// The seam between the generation engine and whatever executes a plugin (a host command, or a pushed image).
+import { Code, RegistryError } from "../core/errors.js";
 import type { PluginSource } from "../core/types.js";
 
 export interface PluginRun {
@@ -18,4 +19,27 @@ export interface PluginRuntime {
    * cancelled.
    */
   run(input: PluginRun): Promise<Uint8Array>;
+}
+
+/** One runtime per source kind; a run goes to the runtime of its plugin version's source. */
+export function createRuntimeByKind(
+  runtimes: {
+    [K in PluginSource["kind"]]?: PluginRuntime;
+  },
+): PluginRuntime {
+  return {
+    run(input) {
+      const runtime = runtimes[input.source.kind];
+      if (!runtime) {
+        return Promise.reject(
+          new RegistryError(
+            Code.FailedPrecondition,
+            `plugin ${input.label} cannot run: this server has no runtime for ${input.source.kind} plugins`,
+            { plugin: input.label },
+          ),
+        );
+      }
+      return runtime.run(input);
+    },
+  };
 }

@@ -1,5 +1,5 @@
 // The composed engine of the server: one flight per artifact in this process and one lease per artifact across
-// nodes, results published once (blobs first, metadata last), bounded runs.
+// nodes, results published once (blobs first, metadata last), bounded runs scheduled fairly across owners.
 import type { Registry } from "prom-client";
 import type { ArtifactRecord } from "../core/types.js";
 import { compose, createGenerator, type Generator } from "../generate/generator.js";
@@ -7,7 +7,7 @@ import { createGenerateMetrics } from "../generate/metrics.js";
 import {
   type GenerationLog,
   type LeaseCoordinator,
-  withConcurrencyLimit,
+  withFairScheduling,
   withLease,
   withLogging,
   withSingleflight,
@@ -22,7 +22,13 @@ export interface ArtifactGeneratorOptions {
   meta: MetadataStore;
   blobs: BlobStore;
   runtime: PluginRuntime;
-  limits: { maxFiles: number; maxOutputBytes: number; concurrency: number };
+  limits: {
+    maxFiles: number;
+    maxOutputBytes: number;
+    concurrency: number;
+    /** Defaults to concurrency − 1 (at least 1). */
+    ownerConcurrency?: number | undefined;
+  };
   metrics: Registry;
   log: GenerationLog;
   lease: ArtifactLeaseOptions;
@@ -80,6 +86,15 @@ export function createArtifactGenerator(opts: ArtifactGeneratorOptions): Generat
   // lease inside it so only one node generates, and a request arriving just after a flight lands reads the record.
   const leased = withLease(createArtifactLeases(opts.meta, opts.blobs, opts.lease), {
     heartbeatMs: Math.max(50, Math.floor(opts.lease.ttlMs / 3)),
-  })(compose(engine, withLogging(opts.log), withConcurrencyLimit(opts.limits.concurrency)));
+  })(
+    compose(
+      engine,
+      withLogging(opts.log),
+      withFairScheduling({
+        slots: opts.limits.concurrency,
+        perOwner: opts.limits.ownerConcurrency ?? Math.max(1, opts.limits.concurrency - 1),
+      }),
+    ),
+  );
   return compose(leased, withSingleflight<ArtifactRecord>());
 }

@@ -207,6 +207,7 @@ export function createGenerationService(opts: GenerationServiceOptions) {
 
       const job: GenerationJob = {
         key: artifactKeyString(key),
+        owner: template.owner,
         prepare: async () => {
           const resolved = await templates.resolvePlugins(principal, template, templateVersion);
           const ctx: PackageContext = {

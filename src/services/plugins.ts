@@ -4,7 +4,7 @@ import semver from "semver";
 import { Code, RegistryError } from "../core/errors.js";
 import { type FullName, parseFullName } from "../core/names.js";
 import type { Plugin, PluginVersion, RuntimeLibraries, Visibility } from "../core/types.js";
-import { resolveCommand as resolveSandboxCommand } from "../plugins/host/sandbox.js";
+import { resolveCommand as resolveSandboxCommand } from "../plugins/host/command.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import { type AccessPolicy, readable } from "./access.js";
 import { type Principal, requireAdmin, requireUser } from "./auth.js";
@@ -79,6 +79,63 @@ function checkRuntimeLibraries(libs: RuntimeLibraries): RuntimeLibraries {
   return libs;
 }
 
+/** Image labels of BSR plugin images: `build.buf.plugins.runtime_library_versions.{i}.name|version`. */
+const bsrLabel = /^build\.buf\.plugins\.runtime_library_versions\.(\d+)\.(name|version)$/;
+/** Our addition, same index: which ecosystem library {i} belongs to (BSR images leave it out). */
+const ecosystemLabel = /^dev\.protodepot\.plugins\.runtime_library_versions\.(\d+)\.ecosystem$/;
+export const runtimeLibraryEcosystems = ["go", "npm"] as const;
+
+/**
+ * Runtime libraries declared by an image's labels. A library's ecosystem is its `…{i}.ecosystem` label when set
+ * (`go`, `npm`); otherwise a name whose first path element has a dot (`google.golang.org/protobuf`) is a Go
+ * module and anything else an npm package (`@bufbuild/protobuf`), which is what BSR's own images need.
+ */
+export function runtimeLibrariesFromLabels(labels: Record<string, string>): RuntimeLibraries {
+  const byIndex = new Map<number, { name?: string; version?: string; ecosystem?: string }>();
+  for (const [key, value] of Object.entries(labels)) {
+    const bsr = bsrLabel.exec(key);
+    const eco = ecosystemLabel.exec(key);
+    const index = Number((bsr ?? eco)?.[1]);
+    if (!bsr && !eco) continue;
+    const lib = byIndex.get(index) ?? {};
+    if (bsr) lib[bsr[2] as "name" | "version"] = value;
+    else lib.ecosystem = value;
+    byIndex.set(index, lib);
+  }
+  const go: { module: string; version: string }[] = [];
+  const npm: { package: string; version: string }[] = [];
+  for (const [index, lib] of [...byIndex].sort((a, b) => a[0] - b[0])) {
+    if (!lib.name || !lib.version) {
+      throw new RegistryError(
+        Code.InvalidArgument,
+        `image label build.buf.plugins.runtime_library_versions.${index} needs both .name and .version`,
+      );
+    }
+    const ecosystem = lib.ecosystem ?? (lib.name.split("/")[0]?.includes(".") ? "go" : "npm");
+    if (ecosystem === "go") go.push({ module: lib.name, version: lib.version });
+    else if (ecosystem === "npm") npm.push({ package: lib.name, version: lib.version });
+    else {
+      throw new RegistryError(
+        Code.InvalidArgument,
+        `image label dev.protodepot.plugins.runtime_library_versions.${index}.ecosystem is "${ecosystem}": ` +
+          `use one of ${runtimeLibraryEcosystems.join(", ")}`,
+      );
+    }
+  }
+  return checkRuntimeLibraries({ ...(go.length ? { go } : {}), ...(npm.length ? { npm } : {}) });
+}
+
+export interface NewImageVersion {
+  owner: string;
+  name: string;
+  /** The tag, e.g. v1.2.3. */
+  version: string;
+  /** Digest of the pushed manifest or index. */
+  digest: string;
+  /** Labels of the image config (for an index: of its linux/amd64 image). */
+  labels: Record<string, string>;
+}
+
 export type PluginService = ReturnType<typeof createPluginService>;
 
 export interface PluginServiceOptions {
@@ -121,9 +178,72 @@ export function createPluginService(
     return found;
   }
 
+  /** The plugin if it exists and the caller may read it; undefined for hidden and missing ones alike. */
+  async function findReadablePlugin(principal: Principal, owner: string, name: string) {
+    const plugin = await meta.getPlugin(owner, name);
+    return plugin && (await access.canRead(principal, plugin)) ? plugin : undefined;
+  }
+
   return {
     getPlugin,
     findVersion,
+    findReadablePlugin,
+
+    /** Whether the caller may push under `owner`: throws Unauthenticated or PermissionDenied when not. */
+    async requireImageWrite(principal: Principal, owner: string): Promise<void> {
+      await access.requireWrite(principal, owner, "push plugin images");
+    },
+
+    /**
+     * A pushed tag becomes a plugin version: the plugin is created on first push (defaults.visibility), the tag must be semver,
+     * and a version is immutable: the same digest again is accepted, another digest is refused.
+     */
+    async pushImageVersion(
+      principal: Principal,
+      input: NewImageVersion,
+    ): Promise<{ version: PluginVersion; created: boolean }> {
+      await access.requireWrite(principal, input.owner, "push plugin images");
+      const full = `${input.owner}/${input.name}`;
+      const name = parseFullName("plugin", full);
+      const version = input.version;
+      if (!version.startsWith("v") || semver.valid(version.slice(1)) === null) {
+        throw new RegistryError(
+          Code.InvalidArgument,
+          `tag "${version}" of ${full} is not a plugin version: tags are semver with a leading v, e.g. v1.28.1`,
+          { plugin: full },
+        );
+      }
+      const runtimeLibraries = runtimeLibrariesFromLabels(input.labels);
+      if (!(await meta.getPlugin(name.owner, name.name))) {
+        try {
+          await meta.createPlugin({ owner: name.owner, name: name.name, visibility: defaultVisibility });
+        } catch (err) {
+          // Two first pushes at once: the other one created it.
+          if (!(await meta.getPlugin(name.owner, name.name))) throw err;
+        }
+      }
+      const existing = await meta.getPluginVersion(name.owner, name.name, version);
+      if (existing) {
+        if (existing.source.kind === "oci" && existing.source.digest === input.digest) {
+          return { version: existing, created: false };
+        }
+        const was = existing.source.kind === "oci" ? existing.source.digest : "a host command";
+        throw new RegistryError(
+          Code.AlreadyExists,
+          `plugin version ${full}:${version} already exists (${was}) and versions are immutable: push a new version`,
+          { plugin: full },
+        );
+      }
+      const created = await meta.createPluginVersion({
+        owner: name.owner,
+        name: name.name,
+        version,
+        source: { kind: "oci", digest: input.digest },
+        runtimeLibraries,
+        registryOptions: {},
+      });
+      return { version: created, created: true };
+    },
 
     async createPlugin(principal: Principal, fullName: string, visibility?: Visibility): Promise<Plugin> {
       const name = parseFullName("plugin", fullName);

@@ -1,5 +1,6 @@
 // Issue 3: hostile plugins give clear errors through the archive registry, nothing is cached, the server serves on.
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -7,6 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { cliOk } from "./support/cli.js";
 import { pluginRuns } from "./support/metrics.js";
+import { copyModule } from "./support/modules.js";
 import { adminToken, makeDataDir, repoRoot, startTestServer, type TestServer } from "./support/server.js";
 
 const fixture = (name: string) => join(repoRoot, "test/fixtures/plugins", name);
@@ -26,7 +28,12 @@ describe("hostile plugins", () => {
     server = await startTestServer({
       orgs: ["demo", "hostile"],
       dataDir: data.dir,
-      env: { PROTODEPOT_PLUGINS_TIMEOUT_MS: "3000", PROTODEPOT_PLUGINS_MAX_OUTPUT_BYTES: String(8 << 20) },
+      env: {
+        PROTODEPOT_PLUGINS_TIMEOUT_MS: "3000",
+        PROTODEPOT_PLUGINS_MAX_OUTPUT_BYTES: String(8 << 20),
+        PROTODEPOT_PLUGINS_MAX_PROCESSES: "32",
+        PROTODEPOT_PLUGINS_TMP_BYTES: String(64 << 20),
+      },
     });
     env = {
       PROTODEPOT_REMOTE: server.url,
@@ -34,6 +41,8 @@ describe("hostile plugins", () => {
       XDG_CONFIG_HOME: join(work, "config"),
     };
     await cliOk(["push", join(repoRoot, "examples/money")], env);
+    const copy = await copyModule(join(repoRoot, "examples/money"), join(work, "copy"), "demo/money-copy");
+    await cliOk(["push", copy], env);
     listener = createServer((socket) => {
       connections++;
       socket.destroy();
@@ -127,6 +136,70 @@ describe("hostile plugins", () => {
     const url = await setup("network", "connect.mjs", String(port));
     await expectFailure(url, 500, /hostile\/network:v1\.0\.0[\s\S]*connect failed/);
     assert.equal(connections, 0, "no connection reached the listener");
+  });
+
+  /** Polls /healthz every 50 ms while `work` runs; returns the slowest answer in ms. */
+  const slowestHealthz = async (work: Promise<unknown>) => {
+    let settled = false;
+    work.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    let slowest = 0;
+    while (!settled) {
+      const started = performance.now();
+      assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+      slowest = Math.max(slowest, performance.now() - started);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return slowest;
+  };
+  const hostProcesses = () => readdirSync("/proc").filter((n) => /^\d+$/.test(n)).length;
+  const shmem = () => Number(/^Shmem:\s+(\d+) kB/m.exec(readFileSync("/proc/meminfo", "utf8"))?.[1]) * 1024;
+
+  it("a fork bomb: stopped at the process limit, the host's process count and the server unaffected", async () => {
+    const url = await setup("forkbomb", "fork-bomb.sh");
+    const before = hostProcesses();
+    let peak = before;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, hostProcesses());
+    }, 50);
+    const res = fetch(url).then(async (r) => ({ status: r.status, body: await r.text() }));
+    const slowest = await slowestHealthz(res);
+    clearInterval(sampler);
+    const { status, body } = await res;
+    assert.equal(status, 504, body);
+    assert.match(body, /hostile\/forkbomb:v1\.0\.0[\s\S]*limit of 32 processes/);
+    // 32 for the bomb, and room for whatever else the machine runs meanwhile; unbounded it forks thousands.
+    assert.ok(peak - before < 32 + 40, `host processes grew by ${peak - before}`);
+    assert.ok(slowest < 1000, `healthz took ${slowest.toFixed(0)} ms during the bomb`);
+  });
+
+  it("four plugins filling /tmp at once: bounded by its size, shared memory freed, the server responsive", async () => {
+    const url = await setup("filltmp", "fill-tmp.sh");
+    const before = shmem();
+    let peak = before;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, shmem());
+    }, 50);
+    // Four distinct artifacts of the same template: four runs at once, not one shared flight.
+    const urls = [url, url.replace(".tar.gz", ".include_imports.tar.gz")];
+    urls.push(...urls.map((u) => u.replace("/demo/money/", "/demo/money-copy/")));
+    const all = Promise.all(
+      urls.map((u) => fetch(u).then(async (r) => ({ status: r.status, body: await r.text() }))),
+    );
+    const slowest = await slowestHealthz(all);
+    clearInterval(sampler);
+    for (const { status, body } of await all) {
+      assert.equal(status, 500, body);
+      assert.match(body, /exited with code 9[\s\S]*No space left on device/);
+    }
+    assert.ok(
+      peak - before < 4 * (64 << 20) + (128 << 20),
+      `shared memory grew by ${(peak - before) >> 20} MiB`,
+    );
+    assert.ok(shmem() - before < 64 << 20, "the /tmp pages are freed with the runs");
+    assert.ok(slowest < 1000, `healthz took ${slowest.toFixed(0)} ms`);
   });
 
   it("keeps serving good templates after all that", async () => {

@@ -113,9 +113,33 @@ CONF
   osd_id=$(timeout 30 ceph -c "$conf" osd new "$osd_uuid" 2>"$dir/log/osd-new.out") || fail "ceph osd new failed"
   ceph-osd -c "$conf" -i "$osd_id" --mkfs --osd-uuid "$osd_uuid" >"$dir/log/osd-mkfs.out" 2>&1 || fail "ceph-osd --mkfs failed"
   daemon osd ceph-osd -c "$conf" -i "$osd_id"
+  # A loaded machine can start the OSD before its monitor client has the map: it then exits at once ("wrong fsid",
+  # "unable to update_crush_device_class"). Start it again until the monitor counts it up.
+  up=""
+  for attempt in $(seq 120); do
+    if timeout 10 ceph -c "$conf" osd stat 2>/dev/null | grep -q " 1 up"; then
+      up=yes
+      break
+    fi
+    if ! kill -0 "$(cat "$dir/run/osd.pid")" 2>/dev/null; then
+      echo "radosgw.sh: osd exited during start (attempt $attempt), starting it again" >&2
+      daemon osd ceph-osd -c "$conf" -i "$osd_id"
+    fi
+    sleep 0.5
+  done
+  [ -n "$up" ] || fail "the OSD did not come up"
   daemon rgw radosgw -c "$conf" -n client.rgw
-  timeout 60 radosgw-admin -c "$conf" user create --uid=protodepot-test --display-name=protodepot-test \
-    --access-key="$access_key" --secret-key="$secret_key" >"$dir/log/user.out" 2>&1 || fail "radosgw-admin user create failed"
+  # The OSD may still be booting (its pools not yet writable) on a loaded machine: retry for a while.
+  created=""
+  for _ in $(seq 60); do
+    if timeout 60 radosgw-admin -c "$conf" user create --uid=protodepot-test --display-name=protodepot-test \
+      --access-key="$access_key" --secret-key="$secret_key" >"$dir/log/user.out" 2>&1; then
+      created=yes
+      break
+    fi
+    sleep 0.5
+  done
+  [ -n "$created" ] || { tail -n 20 "$dir/log/user.out" >&2; fail "radosgw-admin user create failed"; }
   for _ in $(seq 300); do
     # An anonymous ListBuckets answers 200 with an empty list once the gateway serves requests.
     if curl -sf -o /dev/null "http://127.0.0.1:$rgw_port/"; then

@@ -33,6 +33,20 @@ export function registerPlugins(program: Command): void {
       );
     });
   plugin
+    .command("push <plugin>")
+    .description(
+      "build a minimal image around a static binary and push it as plugin version OWNER/NAME:VERSION",
+    )
+    .requiredOption("--binary <path>", "the plugin's executable: static, it runs alone in the image")
+    .option("--runtime-lib <lib>", "go:MODULE@VERSION or npm:PACKAGE@VERSION (repeatable)", collect, [])
+    .option("--remote <url>")
+    .option("--token <token>")
+    .action(async (ref: string, flags: RemoteOptions & { binary: string; runtimeLib: string[] }) => {
+      const { pushPlugin } = await import("./plugin-push.js");
+      const digest = await pushPlugin(ref, flags);
+      process.stdout.write(`pushed ${ref} (${digest})\n`);
+    });
+  plugin
     .command("update <plugin>")
     .description("change a plugin's visibility")
     .requiredOption("--visibility <v>", "public or private")
@@ -103,10 +117,10 @@ export function registerPlugins(program: Command): void {
       const remote = await openRemote(flags);
       const { pluginVersions } = await remote.client(PluginService).listPluginVersions({ plugin: name });
       printTable([
-        ["VERSION", "COMMAND", "RUNTIME LIBRARIES"],
+        ["VERSION", "SOURCE", "RUNTIME LIBRARIES"],
         ...pluginVersions.map((v) => [
           v.version,
-          v.command.join(" "),
+          v.imageDigest ? `image ${v.imageDigest}` : v.command.join(" "),
           [
             ...(v.runtimeLibraries?.go ?? []).map((g) => `go:${g.module}@${g.version}`),
             ...(v.runtimeLibraries?.npm ?? []).map((n) => `npm:${n.package}@${n.version}`),

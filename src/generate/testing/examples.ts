@@ -6,6 +6,7 @@ import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import type { Scope } from "../../core/types.js";
 import { createHostRuntime } from "../../plugins/host/host-runtime.js";
+import { createSandbox } from "../../plugins/sandbox/sandbox.js";
 
 const exec = promisify(execFile);
 export const repoRoot = join(import.meta.dirname, "../../..");
@@ -14,12 +15,16 @@ export const fixturePlugins = join(repoRoot, "test/fixtures/plugins");
 
 const mib = 2 ** 20;
 /** The sandboxed runtime the engine tests run real plugins with. */
-export const testRuntime = createHostRuntime({
-  timeoutMs: 20_000,
-  memoryBytes: 1024 * mib,
-  maxOutputBytes: 32 * mib,
-  allowUnsandboxed: false,
-});
+export const testRuntime = createHostRuntime(
+  createSandbox({
+    timeoutMs: 20_000,
+    memoryBytes: 1024 * mib,
+    tmpBytes: 64 * mib,
+    maxProcesses: 256,
+    maxOutputBytes: 32 * mib,
+    allowUnsandboxed: false,
+  }),
+);
 export const testLimits = { maxFiles: 100, maxOutputBytes: 8 * mib };
 
 export interface Workspace {

@@ -6,7 +6,9 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { CodeGeneratorRequestSchema, CodeGeneratorResponseSchema } from "@bufbuild/protobuf/wkt";
 import { Code, isRegistryError } from "../../core/errors.js";
 import type { PluginRuntime } from "../runtime.js";
-import { createHostRuntime, isSandboxAvailable } from "./host-runtime.js";
+import { isBwrapAvailable } from "../sandbox/bwrap.js";
+import { createSandbox, type SandboxOptions } from "../sandbox/sandbox.js";
+import { createHostRuntime } from "./host-runtime.js";
 
 const repo = join(import.meta.dirname, "../../..");
 const fixtures = join(repo, "test/fixtures/plugins");
@@ -14,9 +16,12 @@ const mib = 2 ** 20;
 const limits = {
   timeoutMs: 10_000,
   memoryBytes: 512 * mib,
+  tmpBytes: 64 * mib,
+  maxProcesses: 256,
   maxOutputBytes: 8 * mib,
   allowUnsandboxed: false,
 };
+const host = (o: Partial<SandboxOptions> = {}) => createHostRuntime(createSandbox({ ...limits, ...o }));
 const request = (parameter = "") =>
   toBinary(CodeGeneratorRequestSchema, create(CodeGeneratorRequestSchema, { parameter }));
 const run = (rt: PluginRuntime, script: string, parameter = "") =>
@@ -38,9 +43,9 @@ async function rejectsWith(p: Promise<unknown>, code: Code, message: RegExp) {
 }
 
 describe("host runtime in bwrap", {
-  skip: !isSandboxAvailable() && !process.env.CI && "bwrap is not installed",
+  skip: !isBwrapAvailable() && !process.env.CI && "bwrap is not installed",
 }, () => {
-  const rt = createHostRuntime(limits);
+  const rt = host();
 
   test("a plugin that exits non-zero: Internal with the exit code and the last lines of stderr", async () => {
     await rejectsWith(
@@ -59,7 +64,7 @@ describe("host runtime in bwrap", {
   });
 
   test("a plugin that hangs: DeadlineExceeded after the timeout, and it is killed", async () => {
-    const short = createHostRuntime({ ...limits, timeoutMs: 300 });
+    const short = host({ timeoutMs: 300 });
     const started = Date.now();
     await rejectsWith(run(short, "hang.mjs"), Code.DeadlineExceeded, /did not finish within 300 ms/);
     assert.ok(Date.now() - started < 3000);
@@ -112,7 +117,7 @@ describe("host runtime in bwrap", {
   });
 
   test("memory limit: a plugin allocating past memoryBytes fails, one within it runs", async () => {
-    const small = createHostRuntime({ ...limits, memoryBytes: 256 * mib });
+    const small = host({ memoryBytes: 256 * mib });
     await run(small, "probe.mjs", String(32 * mib));
     await rejectsWith(
       run(small, "probe.mjs", String(1024 * mib)),
@@ -144,46 +149,24 @@ describe("host runtime in bwrap", {
       /cannot run/,
     );
   });
-
-  test("sandbox overhead per run is a few ms", async () => {
-    const bare = createHostRuntime({ ...limits, sandbox: false, allowUnsandboxed: true });
-    const time = async (r: PluginRuntime) => {
-      const runs: number[] = [];
-      for (let i = 0; i < 20; i++) {
-        const t = performance.now();
-        await r.run({
-          source: { kind: "host", command: ["/usr/bin/true"] },
-          request: request(),
-          label: "test/true:v1",
-        });
-        runs.push(performance.now() - t);
-      }
-      return runs.sort((a, b) => a - b)[10] ?? 0;
-    };
-    const sandboxed = await time(rt);
-    const direct = await time(bare);
-    console.log(
-      `median run of /usr/bin/true: bwrap ${sandboxed.toFixed(1)} ms, direct ${direct.toFixed(1)} ms`,
-    );
-    assert.ok(sandboxed - direct < 50);
-  });
 });
 
 describe("host runtime without bwrap", () => {
   test("refuses with FailedPrecondition unless allowUnsandboxed", async () => {
-    const rt = createHostRuntime({ ...limits, sandbox: false });
+    const rt = host({ bwrap: false });
     await rejectsWith(run(rt, "probe.mjs"), Code.FailedPrecondition, /bubblewrap .* is not installed/);
   });
 
   test("with allowUnsandboxed it runs directly with a cleared env", async () => {
-    const rt = createHostRuntime({ ...limits, sandbox: false, allowUnsandboxed: true });
+    const rt = host({ bwrap: false, allowUnsandboxed: true });
     const out = fromBinary(CodeGeneratorResponseSchema, await run(rt, "probe.mjs"));
     const report = JSON.parse(out.file[0]?.content ?? "{}");
-    assert.deepEqual(Object.keys(report.env).sort(), ["HOME", "NODE_OPTIONS", "PATH"]);
+    // The limit-setting shell sets PWD, as bwrap does; nothing of the server's environment gets through.
+    assert.deepEqual(Object.keys(report.env).sort(), ["HOME", "NODE_OPTIONS", "PATH", "PWD"]);
   });
 
   test("a hanging plugin is killed with its process group", async () => {
-    const rt = createHostRuntime({ ...limits, sandbox: false, allowUnsandboxed: true, timeoutMs: 300 });
+    const rt = host({ bwrap: false, allowUnsandboxed: true, timeoutMs: 300 });
     await rejectsWith(run(rt, "hang.mjs"), Code.DeadlineExceeded, /did not finish/);
   });
 });

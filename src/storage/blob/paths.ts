@@ -3,7 +3,17 @@
 //   sha256/
 //     ab/
 //       abcdef0123…        content-addressed bytes, named by the hex sha256 of their content:
-//                          commit sources (.tar.gz), commit images (FileDescriptorSet), artifacts
+//                          commit sources (.tar.gz), commit images (FileDescriptorSet), artifacts,
+//                          plugin image blobs and manifests (OCI digests are sha256 of the same bytes)
+//   oci/
+//     links/
+//       {owner}/{name}/
+//         {hex}            empty: blob or manifest sha256:{hex} belongs to repository {owner}/{name}
+//     uploads/
+//       {uuid}/
+//         info             JSON {repository, startedAt, offset}: an upload in progress
+//         {offset}         one received chunk, offset zero-padded to 16 digits
+//                          (removed on completion or cancel, and after oci.uploadTtlMs when abandoned)
 //   tmp/                   (fs driver only) in-flight writes, renamed into place when complete
 //
 // Keys use "/" separators, lowercase hex, and never contain "..".
@@ -22,3 +32,22 @@ export function sha256Hex(data: Uint8Array): string {
 }
 
 export const contentPrefix = "sha256/";
+
+/** Presence key: content sha256:{hex} was pushed to (or mounted into) repository owner/name. */
+export function ociLinkKey(owner: string, name: string, hex: string): string {
+  if (!hexDigest.test(hex)) throw new Error(`not a sha256 hex digest: ${hex}`);
+  return `oci/links/${owner}/${name}/${hex}`;
+}
+
+const uploadIdPattern = /^[0-9a-f]{32}$/;
+export const ociUploadsPrefix = "oci/uploads/";
+
+/** Prefix of everything of one upload; `id` is 32 lowercase hex chars. */
+export function ociUploadPrefix(id: string): string {
+  if (!uploadIdPattern.test(id)) throw new Error(`not an upload id: ${id}`);
+  return `${ociUploadsPrefix}${id}/`;
+}
+
+export const ociUploadInfoKey = (id: string) => `${ociUploadPrefix(id)}info`;
+export const ociUploadChunkKey = (id: string, offset: number) =>
+  `${ociUploadPrefix(id)}${String(offset).padStart(16, "0")}`;

@@ -52,7 +52,7 @@ ${
   versions.length
     ? html`<table><thead><tr><th scope="col">Version</th><th scope="col">Source</th><th scope="col">Runtime libraries</th><th scope="col">Created</th></tr></thead><tbody>${versions.map(
         (v) =>
-          html`<tr><td>${v.version}</td><td>${v.source.kind === "host" ? "host command" : v.source.kind}</td><td>${[
+          html`<tr><td>${v.version}</td><td>${v.source.kind === "oci" ? html`image <code title="${v.source.digest}">${v.source.digest.slice(0, 19)}</code>` : "host command"}</td><td>${[
             ...(v.runtimeLibraries.go ?? []).map(
               (l) => html`<div><code>go ${l.module}@${l.version}</code></div>`,
             ),
@@ -64,6 +64,8 @@ ${
     : html`<p class="muted">No versions yet.</p>`
 }
 <h2>Push a new version</h2>
-${copyable(`protodepot plugin version create ${owner}/${name} vX.Y.Z --command /path/to/protoc-gen-${name}`, "plugin push command")}`;
+<p>Push an image tagged with the version to this registry's <code>/v2/</code> (the tag becomes an immutable version; runtime libraries come from the image labels), or a binary without container tooling:</p>
+${copyable(`skopeo copy --dest-creds you:$PROTODEPOT_TOKEN oci:./layout:vX.Y.Z docker://${new URL(req.baseUrl).host}/${owner}/${name}:vX.Y.Z`, "skopeo push command")}
+${copyable(`protodepot plugin push ${owner}/${name}:vX.Y.Z --binary ./protoc-gen-${name}`, "protodepot plugin push command")}`;
   return layout(req.page, `${owner}/${name}`, main);
 }

@@ -25,3 +25,12 @@ export function chainModule(pkg: string, count: number): Record<string, string> 
   }
   return files;
 }
+
+/** Copies a module directory to `dir` and renames it to `name` in its buf.yaml (same files, another module). */
+export async function copyModule(from: string, dir: string, name: string): Promise<string> {
+  const { cp, readFile, writeFile } = await import("node:fs/promises");
+  await cp(from, dir, { recursive: true });
+  const yaml = await readFile(`${dir}/buf.yaml`, "utf8");
+  await writeFile(`${dir}/buf.yaml`, yaml.replace(/^name: .*$/m, `name: buf.build/${name}`));
+  return dir;
+}

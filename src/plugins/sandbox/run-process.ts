@@ -1,5 +1,5 @@
 // Runs one child process with stdin bytes in, capped stdout out, a stderr tail, a deadline and cancellation.
-import { spawn } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 
 export interface ProcessSpec {
   file: string;
@@ -11,6 +11,11 @@ export interface ProcessSpec {
    * else reaps the plugin's own children; under bwrap the child is PID 1 of its namespace and takes them along.
    */
   killGroup: boolean;
+  /** Start the process as this user and group (the server must be root). */
+  uid?: number;
+  gid?: number;
+  /** Open descriptors handed to the child as fd 3, 4, … */
+  fds?: readonly number[];
 }
 
 export interface ProcessLimits {
@@ -36,12 +41,15 @@ export function runProcess(spec: ProcessSpec, limits: ProcessLimits): Promise<Pr
       resolve({ kind: "aborted", reason: limits.signal.reason });
       return;
     }
+    // The first three descriptors are pipes, so the streams exist whatever extra fds follow.
     const child = spawn(spec.file, spec.args, {
       cwd: spec.cwd,
       env: spec.env,
-      stdio: ["pipe", "pipe", "pipe"],
+      stdio: ["pipe", "pipe", "pipe", ...(spec.fds ?? [])],
       detached: spec.killGroup,
-    });
+      ...(spec.uid !== undefined ? { uid: spec.uid } : {}),
+      ...(spec.gid !== undefined ? { gid: spec.gid } : {}),
+    }) as ChildProcessWithoutNullStreams;
     const stdout: Buffer[] = [];
     let stdoutBytes = 0;
     let stderr = Buffer.alloc(0);

@@ -1,4 +1,4 @@
-// What a host plugin may see inside bubblewrap: the bwrap argv for one command, and the rule for its read-only binds.
+// What a host-command plugin needs to run: its real executable, PATH, and the host directories to bind read-only.
 import {
   accessSync,
   closeSync,
@@ -6,46 +6,23 @@ import {
   existsSync,
   lstatSync,
   openSync,
-  readlinkSync,
   readSync,
   realpathSync,
 } from "node:fs";
 import { delimiter, dirname, isAbsolute, join, sep } from "node:path";
 
-export const bwrapPath = "/usr/bin/bwrap";
-
-/** The system tree every plugin gets, read-only. A merged-/usr symlink (`/lib -> usr/lib`) is recreated as one. */
-const systemDirs = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
-/**
- * The few /etc files a dynamically linked program or node needs (loader cache, alternatives symlinks, time zone);
- * the rest of /etc (passwd, hosts, TLS keys, the registry's own config) stays out.
- */
-const etcFiles = [
-  "/etc/ld.so.cache",
-  "/etc/ld.so.conf",
-  "/etc/ld.so.conf.d",
-  "/etc/alternatives",
-  "/etc/localtime",
-];
-
-/** The unprivileged user the plugin runs as: `nobody`, without capabilities, even when the server runs as root. */
-const sandboxUid = 65534;
-
-export interface SandboxCommand {
+export interface HostCommand {
   /** Absolute path of the real executable (symlinks resolved). */
   executable: string;
   args: readonly string[];
-  /** Directories to bind read-only, beyond the system tree. */
+  /** Host directories to bind read-only, beyond the system tree (those already inside it are dropped). */
   binds: string[];
   /** PATH inside the sandbox. */
   path: string;
 }
 
 /** Resolves command[0] (absolute, or looked up on PATH) and derives what it needs to run. */
-export function resolveCommand(
-  command: readonly string[],
-  hostPath = process.env.PATH ?? "",
-): SandboxCommand {
+export function resolveCommand(command: readonly string[], hostPath = process.env.PATH ?? ""): HostCommand {
   const [first, ...args] = command;
   if (first === undefined || first === "") throw new Error("empty plugin command");
   const found = isAbsolute(first) ? first : lookPath(first, hostPath);
@@ -92,45 +69,6 @@ export function nodeResolutionDirs(script: string): string[] {
   }
   if (packageJson) out.push(packageJson);
   return out;
-}
-
-export interface BwrapOptions {
-  command: SandboxCommand;
-  env: Record<string, string>;
-}
-
-/** bwrap argv (after the bwrap path itself) running the command with no network, no privileges, read-only files. */
-export function bwrapArgs({ command, env }: BwrapOptions): string[] {
-  const args = [
-    "--unshare-all",
-    // The sandbox's own user namespace maps to nobody; --disable-userns stops the plugin from nesting another one.
-    "--unshare-user",
-    "--uid",
-    String(sandboxUid),
-    "--gid",
-    String(sandboxUid),
-    "--disable-userns",
-    "--cap-drop",
-    "ALL",
-    "--die-with-parent",
-    "--new-session",
-  ];
-  for (const dir of systemDirs) {
-    if (!existsSync(dir)) continue;
-    if (lstatSync(dir).isSymbolicLink()) args.push("--symlink", readlinkSync(dir), dir);
-    else args.push("--ro-bind", dir, dir);
-  }
-  for (const file of etcFiles) args.push("--ro-bind-try", file, file);
-  // The private /tmp comes before the plugin's own binds: a plugin installed under /tmp (a checkout there, say)
-  // is then bound on top of it instead of hidden by it.
-  args.push("--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev");
-  for (const dir of command.binds) {
-    if (!systemDirs.some((s) => within(dir, s))) args.push("--ro-bind", dir, dir);
-  }
-  args.push("--chdir", "/tmp", "--clearenv");
-  for (const [k, v] of Object.entries(env)) args.push("--setenv", k, v);
-  args.push("--", command.executable, ...command.args);
-  return args;
 }
 
 /** Drops directories already inside another bound directory; sorted so the argv is stable. */

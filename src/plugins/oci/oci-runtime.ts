@@ -1,0 +1,133 @@
+// Runs pushed plugin images: the linux/amd64 manifest, its layers unpacked once into a cached root, run in the sandbox.
+import type { Readable } from "node:stream";
+import { Code, RegistryError } from "../../core/errors.js";
+import { type ImageConfig, parseImageConfig, parseManifest, pickPlatform } from "../../core/oci.js";
+import type { BlobStore } from "../../storage/blob/blob-store.js";
+import { readContent } from "../../storage/blob/content.js";
+import { contentKey } from "../../storage/blob/paths.js";
+import type { PluginRun, PluginRuntime } from "../runtime.js";
+import type { Sandbox } from "../sandbox/sandbox.js";
+import type { RootfsCache } from "./rootfs-cache.js";
+import { unreachableAncestor } from "./rootfs-dir.js";
+import { LayerError } from "./unpack.js";
+
+export interface OciRuntimeOptions {
+  sandbox: Sandbox;
+  blobs: BlobStore;
+  rootfs: RootfsCache;
+  log?: { warn(fields: object, message: string): void };
+}
+
+interface ResolvedImage {
+  /** Digest of the image manifest (for an index: of its linux/amd64 entry); the rootfs cache key. */
+  manifestDigest: string;
+  layers: string[];
+  config: ImageConfig;
+}
+
+/** What the image's own ENV does not set: a PATH for entrypoints given by name, and a writable HOME. */
+const defaultEnv = { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: "/tmp" };
+
+export function createOciRuntime(opts: OciRuntimeOptions): PluginRuntime {
+  const blocked = unreachableAncestor(opts.rootfs.dir, opts.sandbox.hostUid);
+  if (blocked) {
+    opts.log?.warn(
+      { rootfsDir: opts.rootfs.dir, blocked },
+      "image plugins cannot run: the sandbox user cannot reach oci.rootfsDir (chmod o+x the directory named)",
+    );
+  }
+  // Manifests and configs are immutable by digest: resolve each pushed digest once.
+  const resolved = new Map<string, Promise<ResolvedImage>>();
+
+  async function resolve(digest: string, plugin: string): Promise<ResolvedImage> {
+    const read = (d: string) => readContent(opts.blobs, contentKey(d.replace(/^sha256:/, "")));
+    let manifestDigest = digest;
+    let manifest = parseManifest(await read(digest));
+    if (manifest.kind === "index") {
+      const picked = pickPlatform(manifest.manifests);
+      if (!picked) {
+        const platforms = manifest.manifests.map((m) => `${m.platform?.os}/${m.platform?.architecture}`);
+        throw new RegistryError(
+          Code.FailedPrecondition,
+          `plugin ${plugin} has no linux/amd64 image (platforms: ${platforms.join(", ") || "none"})`,
+          { plugin },
+        );
+      }
+      manifestDigest = picked.digest;
+      manifest = parseManifest(await read(picked.digest), picked.mediaType);
+      if (manifest.kind !== "image") {
+        throw new RegistryError(Code.FailedPrecondition, `plugin ${plugin}: an index inside an index`, {
+          plugin,
+        });
+      }
+    }
+    const config = parseImageConfig(await read(manifest.config.digest));
+    if (config.argv.length === 0) {
+      throw new RegistryError(
+        Code.FailedPrecondition,
+        `plugin ${plugin} cannot run: its image sets neither ENTRYPOINT nor CMD`,
+        { plugin },
+      );
+    }
+    return { manifestDigest, layers: manifest.layers.map((l) => l.digest), config };
+  }
+
+  return {
+    async run(input: PluginRun): Promise<Uint8Array> {
+      const plugin = input.label;
+      if (input.source.kind !== "oci") {
+        throw new RegistryError(Code.Internal, `plugin ${plugin} is not an image`, { plugin });
+      }
+      if (blocked) {
+        throw new RegistryError(
+          Code.FailedPrecondition,
+          `plugin ${plugin} cannot run: the sandbox user (uid ${opts.sandbox.hostUid}) cannot reach ` +
+            `${opts.rootfs.dir} because ${blocked} is not searchable; chmod o+x ${blocked} or set oci.rootfsDir`,
+          { plugin },
+        );
+      }
+      const digest = input.source.digest;
+      let image = resolved.get(digest);
+      if (!image) {
+        image = resolve(digest, plugin);
+        resolved.set(digest, image);
+        image.catch(() => resolved.delete(digest));
+      }
+      const { manifestDigest, layers, config } = await image;
+      const open = layers.map((d) => async (): Promise<Readable> => {
+        const stream = await opts.blobs.get(contentKey(d.replace(/^sha256:/, "")));
+        if (!stream) throw new RegistryError(Code.Internal, `layer ${d} of plugin ${plugin} is missing`);
+        return stream;
+      });
+      let rootfs: Awaited<ReturnType<RootfsCache["acquire"]>>;
+      try {
+        rootfs = await opts.rootfs.acquire(manifestDigest, open);
+      } catch (err) {
+        if (err instanceof LayerError) {
+          throw new RegistryError(
+            Code.FailedPrecondition,
+            `plugin ${plugin}: its image cannot be unpacked: ${err.message}`,
+            { plugin },
+            { cause: err },
+          );
+        }
+        throw err;
+      }
+      try {
+        const [executable, ...args] = config.argv as [string, ...string[]];
+        return await opts.sandbox.run(
+          {
+            fs: { kind: "rootfs", root: rootfs.root },
+            executable,
+            args,
+            env: { ...defaultEnv, ...config.env },
+            cwd: config.workingDir,
+          },
+          { stdin: input.request, label: plugin, ...(input.signal ? { signal: input.signal } : {}) },
+        );
+      } finally {
+        rootfs.release();
+      }
+    },
+  };
+}

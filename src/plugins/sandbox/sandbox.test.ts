@@ -1,0 +1,223 @@
+// Hostile runs against the shared sandbox: each is bounded, and the host (processes, shared memory) is unaffected.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { describe, test } from "node:test";
+import { Code, isRegistryError } from "../../core/errors.js";
+import { isBwrapAvailable } from "./bwrap.js";
+import { createCgroups } from "./cgroups.js";
+import { createSandbox, type SandboxOptions } from "./sandbox.js";
+
+const mib = 2 ** 20;
+const base: SandboxOptions = {
+  timeoutMs: 5_000,
+  memoryBytes: 512 * mib,
+  tmpBytes: 64 * mib,
+  maxProcesses: 64,
+  maxOutputBytes: 8 * mib,
+  allowUnsandboxed: false,
+};
+
+/** Runs `script` under /bin/sh in the sandbox; `$0` is a marker that finds the run's processes on the host. */
+function shell(opts: Partial<SandboxOptions>, script: string) {
+  const sandbox = createSandbox({ ...base, ...opts });
+  const marker = `hostile-${randomBytes(6).toString("hex")}`;
+  const done = sandbox
+    .run(
+      {
+        fs: { kind: "host", binds: [] },
+        executable: "/bin/sh",
+        args: ["-c", script, marker],
+        env: { PATH: "/usr/bin:/bin" },
+        cwd: "/tmp",
+      },
+      { stdin: new Uint8Array(), label: `test/${marker}:v1` },
+    )
+    .finally(() => sandbox.close());
+  return { marker, done };
+}
+
+/** Host processes whose command line carries the marker, with their host uid. */
+function processesOf(marker: string): { pid: number; uid: number }[] {
+  const out: { pid: number; uid: number }[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (!readFileSync(`/proc/${name}/cmdline`, "latin1").includes(marker)) continue;
+      const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${name}/status`, "latin1"))?.[1];
+      out.push({ pid: Number(name), uid: Number(uid) });
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return out;
+}
+
+const shmemBytes = () =>
+  Number(/^Shmem:\s+(\d+) kB/m.exec(readFileSync("/proc/meminfo", "utf8"))?.[1]) * 1024;
+
+/** Samples `probe` every 50 ms until `done` settles; returns the highest value seen. */
+async function peakWhile(done: Promise<unknown>, probe: () => number): Promise<number> {
+  let peak = probe();
+  let settled = false;
+  done.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  while (!settled) {
+    peak = Math.max(peak, probe());
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return peak;
+}
+
+async function rejection(p: Promise<unknown>) {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(isRegistryError(err), `not a RegistryError: ${String(err)}`);
+    return err;
+  }
+  assert.fail("the run succeeded");
+}
+
+const cgroupsUsable = createCgroups();
+cgroupsUsable.close();
+const runnable = isBwrapAvailable() && cgroupsUsable.missing === undefined;
+
+describe("sandbox against hostile runs", {
+  // A fork bomb without the pids controller would hurt the machine: never run these without it.
+  skip: !runnable && !process.env.CI && `bwrap or cgroups missing: ${cgroupsUsable.missing}`,
+}, () => {
+  test("a fork bomb stops at the process limit, runs as nobody on the host, and leaves nothing behind", async () => {
+    const { marker, done } = shell(
+      { maxProcesses: 32, timeoutMs: 2_000 },
+      // Every process forks on forever, failed forks included (a shell would give up at the first one).
+      "exec perl -e 'while (1) { fork; select(undef, undef, undef, 0.05) }' \"$0\"",
+    );
+    let peak = 0;
+    let uids = new Set<number>();
+    const seen = peakWhile(done, () => {
+      const procs = processesOf(marker);
+      for (const p of procs) uids.add(p.uid);
+      return procs.length;
+    });
+    const err = await rejection(done);
+    peak = await seen;
+    assert.equal(err.code, Code.DeadlineExceeded, err.message);
+    assert.match(err.message, /reached the limit of 32 processes/);
+    assert.ok(peak > 5, `the bomb ran (${peak} processes seen)`);
+    assert.ok(peak <= 32, `at most 32 processes at once, saw ${peak}`);
+    assert.deepEqual([...uids], [65534], "every process is nobody's on the host, not root's");
+    uids = new Set();
+    assert.deepEqual(processesOf(marker), [], "every process is gone when the run returns");
+  });
+
+  test("filling /tmp: four runs at once stop at the /tmp size; shared memory returns to where it was", async () => {
+    const before = shmemBytes();
+    const runs = Array.from(
+      { length: 4 },
+      () => shell({}, "dd if=/dev/zero of=/tmp/fill bs=1M count=3000; exit 9").done,
+    );
+    const all = Promise.allSettled(runs);
+    const peak = await peakWhile(all, shmemBytes);
+    for (const r of runs) {
+      const err = await rejection(r);
+      assert.equal(err.code, Code.Internal);
+      assert.match(err.message, /exited with code 9$/);
+      assert.match(
+        (err.fields.details ?? []).join("\n"),
+        /No space left on device/,
+        "the stderr tail is in the details",
+      );
+    }
+    // 4 × 64 MiB at most, plus what the rest of the machine does meanwhile; unbounded it would be 4 × 3 GB.
+    assert.ok(peak - before < 4 * 64 * mib + 128 * mib, `shared memory grew by ${(peak - before) / mib} MiB`);
+    assert.ok(shmemBytes() - before < 64 * mib, "the /tmp pages are freed with the run");
+  });
+
+  test("/tmp pages count against the memory limit (which RLIMIT_DATA alone does not)", async () => {
+    const before = shmemBytes();
+    const { done } = shell(
+      { memoryBytes: 96 * mib, tmpBytes: 1024 * mib },
+      "dd if=/dev/zero of=/tmp/fill bs=1M count=512",
+    );
+    const peak = await peakWhile(done, shmemBytes);
+    const err = await rejection(done);
+    assert.equal(err.code, Code.ResourceExhausted, err.message);
+    assert.match(err.message, /more than 96 MiB of memory, its \/tmp included/);
+    assert.ok(peak - before < 96 * mib + 128 * mib, `shared memory grew by ${(peak - before) / mib} MiB`);
+  });
+
+  test("a 4 GiB allocation fails inside the run; the host's free memory is untouched", async () => {
+    const available = () =>
+      Number(/^MemAvailable:\s+(\d+) kB/m.exec(readFileSync("/proc/meminfo", "utf8"))?.[1]) * 1024;
+    const before = available();
+    // awk doubles a string until it holds 4 GiB: a plain C allocation, no runtime of ours in the way.
+    const { done } = shell(
+      { memoryBytes: 256 * mib },
+      `awk 'BEGIN { s = "x"; while (length(s) < 4294967296) s = s s; print length(s) }'`,
+    );
+    let lowest = before;
+    const seen = peakWhile(done, () => {
+      lowest = Math.min(lowest, available());
+      return 0;
+    });
+    const err = await rejection(done);
+    await seen;
+    assert.ok(err.code === Code.ResourceExhausted || err.code === Code.Internal, err.message);
+    assert.ok(before - lowest < 256 * mib + 256 * mib, `free memory fell by ${(before - lowest) / mib} MiB`);
+  });
+
+  test("sleeping forever, with a detached child: killed at the deadline, nothing survives", async () => {
+    const { marker, done } = shell({ timeoutMs: 500 }, "setsid sleep 600 & (sleep 600 &) ; sleep 600");
+    const started = Date.now();
+    const err = await rejection(done);
+    assert.equal(err.code, Code.DeadlineExceeded);
+    assert.match(err.message, /did not finish within 500 ms/);
+    assert.ok(Date.now() - started < 3_000);
+    assert.deepEqual(processesOf(marker), []);
+  });
+
+  test("the event loop stays free while hostile runs go on", async () => {
+    const { done } = shell(
+      { maxProcesses: 32, timeoutMs: 1_500 },
+      "exec perl -e 'while (1) { fork; select(undef, undef, undef, 0.05) }' \"$0\"",
+    );
+    let worst = 0;
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      worst = Math.max(worst, now - last - 20);
+      last = now;
+    }, 20);
+    await rejection(done);
+    clearInterval(timer);
+    assert.ok(worst < 250, `the event loop stalled for ${worst.toFixed(0)} ms`);
+  });
+});
+
+describe("sandbox without cgroups", () => {
+  test("warns once at start, naming what is missing", () => {
+    const warnings: string[] = [];
+    const sandbox = createSandbox({
+      ...base,
+      cgroups: false,
+      log: { debug() {}, warn: (_f, m) => warnings.push(m) },
+    });
+    sandbox.close();
+    assert.equal(warnings.filter((w) => /cgroup v1 pids\/memory/.test(w)).length, 1);
+  });
+
+  test("images never run without bwrap, even with allowUnsandboxed", async () => {
+    const sandbox = createSandbox({ ...base, bwrap: false, allowUnsandboxed: true, cgroups: false });
+    const err = await rejection(
+      sandbox.run(
+        { fs: { kind: "rootfs", root: "/nonexistent" }, executable: "/p", args: [], env: {}, cwd: "/" },
+        { stdin: new Uint8Array(), label: "test/image:v1" },
+      ),
+    );
+    assert.equal(err.code, Code.FailedPrecondition);
+    assert.match(err.message, /images only run inside bubblewrap/);
+  });
+});

@@ -1,0 +1,507 @@
+// Plugin images: content-addressed blobs and manifests per repository, resumable uploads, tags as plugin versions.
+import { createHash, randomBytes } from "node:crypto";
+import { PassThrough, Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { Code, RegistryError } from "../core/errors.js";
+import { type FullName, parseFullName } from "../core/names.js";
+import { digestPattern, parseImageConfig, parseManifest, pickPlatform } from "../core/oci.js";
+import type { BlobStore } from "../storage/blob/blob-store.js";
+import { readContent } from "../storage/blob/content.js";
+import {
+  contentKey,
+  ociLinkKey,
+  ociUploadChunkKey,
+  ociUploadInfoKey,
+  ociUploadPrefix,
+  ociUploadsPrefix,
+} from "../storage/blob/paths.js";
+import type { Principal } from "./auth.js";
+import type { PluginService } from "./plugins.js";
+
+export interface ImageLimits {
+  /** Largest blob (layer or config) accepted. */
+  maxBlobBytes: number;
+  /** Largest manifest or index accepted. */
+  maxManifestBytes: number;
+  /** Uploads untouched for this long are removed. */
+  uploadTtlMs: number;
+}
+
+export interface UploadState {
+  id: string;
+  /** Bytes received so far. */
+  offset: number;
+}
+
+export interface StoredBlob {
+  digest: string;
+  size: number;
+}
+
+export interface ManifestContent {
+  digest: string;
+  mediaType: string;
+  bytes: Uint8Array;
+}
+
+export interface ImageService {
+  /** The repository `owner/name` (a plugin); InvalidArgument with reason NAME_INVALID otherwise. */
+  repository(owner: string, name: string): FullName;
+  /** Readers: the plugin is readable, or the caller may push under its owner. NotFound (NAME_UNKNOWN) otherwise. */
+  requireRead(principal: Principal, repo: FullName): Promise<void>;
+  requireWrite(principal: Principal, repo: FullName): Promise<void>;
+  statBlob(principal: Principal, repo: FullName, digest: string): Promise<StoredBlob | undefined>;
+  openBlob(
+    principal: Principal,
+    repo: FullName,
+    digest: string,
+    signal?: AbortSignal,
+  ): Promise<(StoredBlob & { stream: Readable }) | undefined>;
+  /** Cross-repository mount: true when the blob was linked, false when the caller should upload it instead. */
+  mountBlob(principal: Principal, repo: FullName, digest: string, from: string): Promise<boolean>;
+  startUpload(principal: Principal, repo: FullName): Promise<UploadState>;
+  /** Appends a chunk; `start`, when the client sent Content-Range, must equal the current offset. */
+  appendUpload(
+    principal: Principal,
+    repo: FullName,
+    id: string,
+    body: Readable,
+    start?: number,
+  ): Promise<UploadState>;
+  uploadStatus(principal: Principal, repo: FullName, id: string): Promise<UploadState>;
+  /** Appends the optional last chunk, verifies the digest and stores the blob. */
+  finishUpload(
+    principal: Principal,
+    repo: FullName,
+    id: string,
+    digest: string,
+    body?: Readable,
+  ): Promise<StoredBlob>;
+  cancelUpload(principal: Principal, repo: FullName, id: string): Promise<void>;
+  putManifest(
+    principal: Principal,
+    repo: FullName,
+    reference: string,
+    bytes: Uint8Array,
+    contentType: string | undefined,
+  ): Promise<{ digest: string; version?: string }>;
+  getManifest(principal: Principal, repo: FullName, reference: string): Promise<ManifestContent | undefined>;
+  /** Tags (plugin versions of pushed images) in lexical order. */
+  listTags(principal: Principal, repo: FullName): Promise<string[]>;
+  /** Removes uploads untouched for longer than the TTL; returns how many. */
+  sweepUploads(now?: number): Promise<number>;
+}
+
+interface UploadInfo {
+  repository: string;
+  /** Last activity, ms since the epoch. */
+  touchedAt: number;
+  offset: number;
+}
+
+const tagPattern = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
+const fail = (code: Code, reason: string, message: string) => new RegistryError(code, message, { reason });
+
+/** Passes bytes through and fails with SIZE_INVALID past `max`. */
+function capped(max: number, what: string): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      seen += chunk.length;
+      if (seen > max) {
+        cb(fail(Code.ResourceExhausted, "SIZE_INVALID", `${what} is larger than ${max} bytes`));
+      } else cb(null, chunk);
+    },
+  });
+}
+
+function hexOf(digest: string): string {
+  if (!digestPattern.test(digest)) {
+    throw fail(
+      Code.InvalidArgument,
+      "DIGEST_INVALID",
+      `invalid digest "${digest}": this registry takes sha256:<64 lowercase hex>`,
+    );
+  }
+  return digest.slice("sha256:".length);
+}
+
+export function createImageService(opts: {
+  blobs: BlobStore;
+  plugins: PluginService;
+  limits: ImageLimits;
+}): ImageService {
+  const { blobs, plugins, limits } = opts;
+  // One operation per upload at a time (clients send chunks in order; this keeps offsets consistent).
+  const locks = new Map<string, Promise<unknown>>();
+  const locked = <T>(id: string, work: () => Promise<T>): Promise<T> => {
+    const previous = locks.get(id) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    locks.set(id, settled);
+    void settled.then(() => {
+      if (locks.get(id) === settled) locks.delete(id);
+    });
+    return next;
+  };
+
+  const name = (repo: FullName) => `${repo.owner}/${repo.name}`;
+  const linked = async (repo: FullName, hex: string) =>
+    (await blobs.stat(ociLinkKey(repo.owner, repo.name, hex))) !== undefined;
+  const link = (repo: FullName, hex: string) =>
+    blobs.put(ociLinkKey(repo.owner, repo.name, hex), new Uint8Array());
+
+  async function mayRead(principal: Principal, repo: FullName): Promise<boolean> {
+    if (await plugins.findReadablePlugin(principal, repo.owner, repo.name)) return true;
+    try {
+      await plugins.requireImageWrite(principal, repo.owner);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async function requireRead(principal: Principal, repo: FullName) {
+    if (!(await mayRead(principal, repo))) {
+      // The same answer for a hidden plugin as for a missing one.
+      throw fail(Code.NotFound, "NAME_UNKNOWN", `repository ${name(repo)} does not exist`);
+    }
+  }
+
+  async function readInfo(repo: FullName, id: string): Promise<UploadInfo> {
+    const unknown = () =>
+      fail(
+        Code.NotFound,
+        "BLOB_UPLOAD_UNKNOWN",
+        `upload ${id} of ${name(repo)} does not exist (finished, cancelled or expired)`,
+      );
+    let key: string;
+    try {
+      key = ociUploadInfoKey(id);
+    } catch {
+      throw unknown();
+    }
+    if (!(await blobs.stat(key))) throw unknown();
+    const info = JSON.parse(Buffer.from(await readContent(blobs, key)).toString("utf8")) as UploadInfo;
+    if (info.repository !== name(repo)) throw unknown();
+    return info;
+  }
+
+  const writeInfo = (id: string, info: UploadInfo) =>
+    blobs.put(ociUploadInfoKey(id), Buffer.from(JSON.stringify(info)));
+
+  async function append(repo: FullName, id: string, body: Readable, start?: number): Promise<UploadState> {
+    const info = await readInfo(repo, id);
+    if (start !== undefined && start !== info.offset) {
+      throw fail(
+        Code.FailedPrecondition,
+        "BLOB_UPLOAD_INVALID",
+        `chunk starts at ${start} but upload ${id} has ${info.offset} bytes: send the chunk starting at ${info.offset}`,
+      );
+    }
+    const limiter = capped(limits.maxBlobBytes - info.offset, `blob of upload ${id}`);
+    const counted = new PassThrough();
+    const piping = pipeline(body, limiter, counted);
+    const [stat] = await Promise.all([blobs.put(ociUploadChunkKey(id, info.offset), counted), piping]);
+    if (stat.size === 0) {
+      await blobs.delete(ociUploadChunkKey(id, info.offset));
+      return { id, offset: info.offset };
+    }
+    const offset = info.offset + stat.size;
+    await writeInfo(id, { ...info, offset, touchedAt: Date.now() });
+    return { id, offset };
+  }
+
+  async function chunksOf(id: string): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const key of blobs.list(ociUploadPrefix(id))) if (!key.endsWith("/info")) keys.push(key);
+    return keys.sort();
+  }
+
+  async function* concat(keys: readonly string[]): AsyncGenerator<Buffer> {
+    for (const key of keys) {
+      const stream = await blobs.get(key);
+      if (!stream) throw new RegistryError(Code.Internal, `upload chunk ${key} is missing`);
+      for await (const chunk of stream) yield chunk as Buffer;
+    }
+  }
+
+  async function removeUpload(id: string) {
+    for await (const key of blobs.list(ociUploadPrefix(id))) await blobs.delete(key);
+  }
+
+  async function storeManifestBytes(repo: FullName, bytes: Uint8Array): Promise<string> {
+    const hex = createHash("sha256").update(bytes).digest("hex");
+    if (!(await blobs.stat(contentKey(hex)))) await blobs.put(contentKey(hex), bytes);
+    await link(repo, hex);
+    return `sha256:${hex}`;
+  }
+
+  async function requireLinked(repo: FullName, digest: string, reason: string, what: string) {
+    if (!(await linked(repo, hexOf(digest)))) {
+      throw fail(
+        Code.NotFound,
+        reason,
+        `${what} ${digest} has not been pushed to ${name(repo)}: push it first`,
+      );
+    }
+  }
+
+  /** The labels of the image a tag will run: the manifest's config, or for an index its linux/amd64 image's. */
+  async function labelsOf(bytes: Uint8Array, contentType: string | undefined) {
+    const parsed = parseManifest(bytes, contentType);
+    let image = parsed;
+    if (parsed.kind === "index") {
+      const picked = pickPlatform(parsed.manifests);
+      if (!picked) {
+        throw fail(
+          Code.InvalidArgument,
+          "MANIFEST_INVALID",
+          "the index has no linux/amd64 image, the only platform plugins run on",
+        );
+      }
+      image = parseManifest(await readContent(blobs, contentKey(hexOf(picked.digest))), picked.mediaType);
+      if (image.kind !== "image")
+        throw fail(Code.InvalidArgument, "MANIFEST_INVALID", "an index inside an index");
+    }
+    if (image.kind !== "image") throw new Error("unreachable");
+    const config = await readContent(blobs, contentKey(hexOf(image.config.digest)));
+    return parseImageConfig(config).labels;
+  }
+
+  return {
+    repository(owner, plugin) {
+      try {
+        return parseFullName("repository", `${owner}/${plugin}`);
+      } catch (err) {
+        throw new RegistryError(
+          Code.InvalidArgument,
+          RegistryError.from(err).message,
+          { reason: "NAME_INVALID" },
+          { cause: err },
+        );
+      }
+    },
+    requireRead,
+    async requireWrite(principal, repo) {
+      await plugins.requireImageWrite(principal, repo.owner);
+    },
+
+    async statBlob(principal, repo, digest) {
+      await requireRead(principal, repo);
+      const hex = hexOf(digest);
+      if (!(await linked(repo, hex))) return undefined;
+      const stat = await blobs.stat(contentKey(hex));
+      return stat ? { digest, size: stat.size } : undefined;
+    },
+
+    async openBlob(principal, repo, digest, signal) {
+      await requireRead(principal, repo);
+      const hex = hexOf(digest);
+      if (!(await linked(repo, hex))) return undefined;
+      const stat = await blobs.stat(contentKey(hex));
+      const stream = stat && (await blobs.get(contentKey(hex), signal ? { signal } : {}));
+      return stat && stream ? { digest, size: stat.size, stream } : undefined;
+    },
+
+    async mountBlob(principal, repo, digest, from) {
+      await plugins.requireImageWrite(principal, repo.owner);
+      const hex = hexOf(digest);
+      const [owner = "", plugin = "", ...rest] = from.split("/");
+      if (rest.length) return false;
+      let source: FullName;
+      try {
+        source = parseFullName("repository", `${owner}/${plugin}`);
+      } catch {
+        return false;
+      }
+      // A source the caller may not read is answered like a missing blob: upload it instead.
+      if (!(await mayRead(principal, source)) || !(await linked(source, hex))) return false;
+      if (!(await blobs.stat(contentKey(hex)))) return false;
+      await link(repo, hex);
+      return true;
+    },
+
+    async startUpload(principal, repo) {
+      await plugins.requireImageWrite(principal, repo.owner);
+      const id = randomBytes(16).toString("hex");
+      await writeInfo(id, { repository: name(repo), touchedAt: Date.now(), offset: 0 });
+      return { id, offset: 0 };
+    },
+
+    async appendUpload(principal, repo, id, body, start) {
+      await plugins.requireImageWrite(principal, repo.owner);
+      return locked(id, () => append(repo, id, body, start));
+    },
+
+    async uploadStatus(principal, repo, id) {
+      await plugins.requireImageWrite(principal, repo.owner);
+      const info = await readInfo(repo, id);
+      return { id, offset: info.offset };
+    },
+
+    async finishUpload(principal, repo, id, digest, body) {
+      await plugins.requireImageWrite(principal, repo.owner);
+      const hex = hexOf(digest);
+      return locked(id, async () => {
+        if (body) await append(repo, id, body);
+        const info = await readInfo(repo, id);
+        const keys = await chunksOf(id);
+        // Hash first, store second: a blob is never visible under a digest its bytes do not have.
+        const hash = createHash("sha256");
+        for await (const chunk of concat(keys)) hash.update(chunk);
+        const actual = hash.digest("hex");
+        if (actual !== hex) {
+          throw fail(
+            Code.InvalidArgument,
+            "DIGEST_INVALID",
+            `the uploaded ${info.offset} bytes have digest sha256:${actual}, not ${digest}`,
+          );
+        }
+        if (!(await blobs.stat(contentKey(hex)))) {
+          await blobs.put(contentKey(hex), Readable.from(concat(keys), { objectMode: false }));
+        }
+        await link(repo, hex);
+        await removeUpload(id);
+        return { digest, size: info.offset };
+      });
+    },
+
+    async cancelUpload(principal, repo, id) {
+      await plugins.requireImageWrite(principal, repo.owner);
+      await locked(id, async () => {
+        await readInfo(repo, id);
+        await removeUpload(id);
+      });
+    },
+
+    async putManifest(principal, repo, reference, bytes, contentType) {
+      await plugins.requireImageWrite(principal, repo.owner);
+      if (bytes.length > limits.maxManifestBytes) {
+        throw fail(
+          Code.ResourceExhausted,
+          "SIZE_INVALID",
+          `manifest is ${bytes.length} bytes; this registry takes at most ${limits.maxManifestBytes} (oci.maxManifestBytes)`,
+        );
+      }
+      const byDigest = reference.includes(":");
+      if (!byDigest && !tagPattern.test(reference)) {
+        throw fail(Code.InvalidArgument, "TAG_INVALID", `invalid tag "${reference}"`);
+      }
+      let parsed: ReturnType<typeof parseManifest>;
+      try {
+        parsed = parseManifest(bytes, contentType);
+      } catch (err) {
+        throw new RegistryError(Code.InvalidArgument, RegistryError.from(err).message, {
+          reason: "MANIFEST_INVALID",
+        });
+      }
+      if (parsed.kind === "image") {
+        await requireLinked(repo, parsed.config.digest, "MANIFEST_BLOB_UNKNOWN", "config blob");
+        for (const layer of parsed.layers) {
+          await requireLinked(repo, layer.digest, "MANIFEST_BLOB_UNKNOWN", "layer blob");
+        }
+      } else {
+        for (const m of parsed.manifests) await requireLinked(repo, m.digest, "MANIFEST_UNKNOWN", "manifest");
+      }
+      const actual = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+      if (byDigest) {
+        hexOf(reference);
+        if (reference !== actual) {
+          throw fail(
+            Code.InvalidArgument,
+            "DIGEST_INVALID",
+            `the manifest's digest is ${actual}, not ${reference}`,
+          );
+        }
+        await storeManifestBytes(repo, bytes);
+        return { digest: actual };
+      }
+      // A tag is a plugin version: validate everything (semver, labels, immutability) before storing anything.
+      let labels: Record<string, string>;
+      try {
+        labels = await labelsOf(bytes, contentType);
+      } catch (err) {
+        const e = RegistryError.from(err);
+        throw new RegistryError(e.code, e.message, { reason: e.fields.reason ?? "MANIFEST_INVALID" });
+      }
+      await storeManifestBytes(repo, bytes);
+      try {
+        const { version } = await plugins.pushImageVersion(principal, {
+          owner: repo.owner,
+          name: repo.name,
+          version: reference,
+          digest: actual,
+          labels,
+        });
+        return { digest: actual, version: version.version };
+      } catch (err) {
+        const e = RegistryError.from(err);
+        if (e.code === Code.InvalidArgument && !e.fields.reason) {
+          throw new RegistryError(e.code, e.message, { ...e.fields, reason: "TAG_INVALID" });
+        }
+        if (e.code === Code.AlreadyExists) {
+          throw new RegistryError(Code.AlreadyExists, e.message, { ...e.fields, reason: "DENIED" });
+        }
+        throw err;
+      }
+    },
+
+    async getManifest(principal, repo, reference) {
+      await requireRead(principal, repo);
+      let digest = reference;
+      if (!reference.includes(":")) {
+        if (!tagPattern.test(reference)) return undefined;
+        const plugin = await plugins.findReadablePlugin(principal, repo.owner, repo.name);
+        if (!plugin) return undefined;
+        const version = (await plugins.listPluginVersions(principal, name(repo))).find(
+          (v) => v.version === reference,
+        );
+        if (version?.source.kind !== "oci") return undefined;
+        digest = version.source.digest;
+      }
+      const hex = hexOf(digest);
+      if (!(await linked(repo, hex)) || !(await blobs.stat(contentKey(hex)))) return undefined;
+      const bytes = await readContent(blobs, contentKey(hex));
+      return { digest, mediaType: parseManifest(bytes).mediaType, bytes };
+    },
+
+    async listTags(principal, repo) {
+      await requireRead(principal, repo);
+      if (!(await plugins.findReadablePlugin(principal, repo.owner, repo.name))) return [];
+      const versions = await plugins.listPluginVersions(principal, name(repo));
+      return versions
+        .filter((v) => v.source.kind === "oci")
+        .map((v) => v.version)
+        .sort();
+    },
+
+    async sweepUploads(now = Date.now()) {
+      const ids = new Set<string>();
+      for await (const key of blobs.list(ociUploadsPrefix)) {
+        const id = key.slice(ociUploadsPrefix.length).split("/")[0];
+        if (id) ids.add(id);
+      }
+      let removed = 0;
+      for (const id of ids) {
+        let touchedAt = 0;
+        try {
+          const info = JSON.parse(
+            Buffer.from(await readContent(blobs, ociUploadInfoKey(id))).toString("utf8"),
+          );
+          touchedAt = Number((info as UploadInfo).touchedAt) || 0;
+        } catch {
+          // No readable info: a leftover, remove it.
+        }
+        if (now - touchedAt < limits.uploadTtlMs) continue;
+        await locked(id, () => removeUpload(id));
+        removed++;
+      }
+      return removed;
+    },
+  };
+}
