@@ -40,6 +40,7 @@ import { chooseRootfsDir } from "./plugins/oci/rootfs-dir.js";
 import { createRuntimeByKind } from "./plugins/runtime.js";
 import { createSandbox } from "./plugins/sandbox/sandbox.js";
 import { archiveRegistry } from "./registries/archive/routes.js";
+import { registerBufOAuthFallback, registerBufServices } from "./registries/buf/routes.js";
 import { goproxyRegistry } from "./registries/goproxy/routes.js";
 import { npmRegistry } from "./registries/npm/routes.js";
 import { ociRegistry } from "./registries/oci/routes.js";
@@ -55,11 +56,14 @@ import { createImageService } from "./services/images.js";
 import { createModuleService } from "./services/modules.js";
 import { createOrganizationService } from "./services/organizations.js";
 import { createPluginService } from "./services/plugins.js";
+import { createPregenerateService } from "./services/pregenerate.js";
 import { createTemplateService } from "./services/templates.js";
 import type { BlobStore } from "./storage/blob/blob-store.js";
 import { withContentCache } from "./storage/blob/content-cache.js";
 import { createFsBlobStore } from "./storage/blob/fs/fs-blob-store.js";
 import { createS3BlobStore } from "./storage/blob/s3/s3-blob-store.js";
+import { withMetadataCache } from "./storage/meta/cached-metadata-store.js";
+import { createInvalidation, type InvalidationBus, localBus } from "./storage/meta/invalidation.js";
 import type { MetadataStore } from "./storage/meta/metadata-store.js";
 import { createPostgresMetadataStore } from "./storage/meta/postgres/postgres-metadata-store.js";
 import { createSqliteMetadataStore } from "./storage/meta/sqlite/sqlite-metadata-store.js";
@@ -147,7 +151,17 @@ async function keepInitialAdminToken(config: Config, auth: AuthService, secret: 
   if (!valid) unlinkSync(file);
 }
 
-export async function startServer(config: Config, hooks: StartHooks = {}): Promise<RunningServer> {
+export interface ServerRuntimeOptions extends StartHooks {
+  /** How this process's metadata writes reach the caches of its sibling workers (serve --workers N). */
+  bus?: InvalidationBus;
+  /**
+   * Ensure the admin, register built-in plugins and seed the demo (default true). Of several workers only the first
+   * does, before the others start, so they never race to create the same rows.
+   */
+  setup?: boolean;
+}
+
+export async function startServer(config: Config, hooks: ServerRuntimeOptions = {}): Promise<RunningServer> {
   const https = readTls(config.server.tls);
   let app: FastifyInstance;
   try {
@@ -168,13 +182,14 @@ export async function startServer(config: Config, hooks: StartHooks = {}): Promi
   }
   const log: FastifyBaseLogger = app.log;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const meta = await metadataDrivers[config.storage.meta.driver](config);
+  const invalidation = createInvalidation(hooks.bus ?? localBus);
+  const meta = withMetadataCache(await metadataDrivers[config.storage.meta.driver](config), {
+    invalidation,
+    mutableTtlMs: config.storage.meta.cacheTtlMs,
+  });
   const stored = await blobDrivers[config.storage.blob.driver](config);
   const { cacheBytes, cacheItemBytes } = config.storage.blob;
-  const blobs =
-    cacheBytes > 0
-      ? withContentCache(stored, { maxBytes: cacheBytes, maxItemBytes: cacheItemBytes })
-      : stored;
+  const blobs = withContentCache(stored, { maxBytes: cacheBytes, maxItemBytes: cacheItemBytes });
   const compiler = createBufCompiler({});
   const auth = createAuthService(meta);
   const access = createAccessPolicy(meta, { anonymousRead: config.auth.anonymousRead });
@@ -233,7 +248,9 @@ export async function startServer(config: Config, hooks: StartHooks = {}): Promi
     packagers: [archivePackager, npmPackager, goPackager],
     goHost: config.go.host,
     npmScope: config.npm.scope,
+    smallBlobs: blobs,
   });
+  const pregenerate = createPregenerateService({ meta, access, modules, templates, generation, log });
 
   const health = createHealthCheck({ meta, blobs, timeoutMs: 2000, log });
   app.get("/healthz", async (_req, reply) => {
@@ -253,16 +270,18 @@ export async function startServer(config: Config, hooks: StartHooks = {}): Promi
     routes: (router) => {
       router.service(UserService, createUserServiceImpl(meta, auth));
       router.service(OrganizationService, createOrganizationServiceImpl(orgs));
-      router.service(ModuleService, createModuleServiceImpl(modules));
+      router.service(ModuleService, createModuleServiceImpl(modules, pregenerate));
       router.service(PluginService, createPluginServiceImpl(plugins));
       router.service(TemplateService, createTemplateServiceImpl(templates));
       router.service(
         ServerService,
         createServerServiceImpl({ npmScope: config.npm.scope, goHost: config.go.host }, access),
       );
+      registerBufServices(router, modules);
       withClientStatuses(router, maxBody);
     },
   });
+  registerBufOAuthFallback(app);
   registerRegistry(app, auth, sourcesRegistry(modules));
   registerRegistry(app, auth, archiveRegistry(generation));
   registerRegistry(app, auth, goproxyRegistry(generation, { goHost: config.go.host }));
@@ -284,6 +303,7 @@ export async function startServer(config: Config, hooks: StartHooks = {}): Promi
       scope: config.npm.scope,
       publicUrl: config.server.publicUrl,
       onBackgroundError: (err: unknown) => log.warn({ err }, "npm background generation failed"),
+      invalidation,
     }),
   );
 
@@ -299,15 +319,16 @@ export async function startServer(config: Config, hooks: StartHooks = {}): Promi
     },
   );
 
-  const admin = await auth.ensureAdmin(config.adminToken);
-  await keepInitialAdminToken(config, auth, admin.secret);
+  const setup = hooks.setup ?? true;
+  const admin: { secret?: string } = setup ? await auth.ensureAdmin(config.adminToken) : {};
+  if (setup) await keepInitialAdminToken(config, auth, admin.secret);
   if (admin.secret) hooks.onInitialAdminToken?.(admin.secret, initialAdminTokenFile(config));
-  const adminUser = await meta.getUserByName("admin");
+  const adminUser = setup ? await meta.getUserByName("admin") : undefined;
   if (config.builtinPlugins && adminUser) {
     const names = await registerBuiltins(adminUser, { orgs, plugins, templates });
     log.info({ templates: names }, "built-in templates ready");
   }
-  if (config.demo) await seedDemo({ modules, orgs }, meta, log);
+  if (setup && config.demo) await seedDemo({ modules, orgs }, meta, log);
 
   await app.listen({ host: config.server.host, port: config.server.port });
   const address = app.server.address();
@@ -324,6 +345,7 @@ export async function startServer(config: Config, hooks: StartHooks = {}): Promi
     async close() {
       clearInterval(sweeper);
       await app.close();
+      await pregenerate.close();
       await meta.close();
       sandbox.close();
       if (rootfsDir.temporary) await rm(rootfsDir.dir, { recursive: true, force: true });

@@ -17,13 +17,11 @@ const token = `pd_bench-${randomBytes(12).toString("hex")}`;
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
 const dataDir = await mkdtemp(join(tmpdir(), "protodepot-bench-webui-"));
-const server = await startServer(
-  loadConfig({
-    env: {},
-    overrides: { dataDir, adminToken: token, server: { port: 0 }, log: { level: "warn" } },
-  }),
-);
-const { app } = server;
+const config = loadConfig({
+  env: {},
+  overrides: { dataDir, adminToken: token, server: { port: 0 }, log: { level: "warn" } },
+});
+let server = await startServer(config);
 const auth = { authorization: `Bearer ${token}` };
 try {
   // One real push of a 200-file module (buf compiles it)…
@@ -40,15 +38,17 @@ try {
       ),
     });
   }
-  const res = await app.inject({
+  const res = await server.app.inject({
     method: "POST",
     url: "/protodepot.v1.ModuleService/Push",
     headers: { ...auth, "content-type": "application/json" },
     payload: JSON.stringify({ module: "admin/big", files: pushed }),
   });
   if (res.statusCode !== 200) throw new Error(`push failed: ${res.body}`);
-  // …then the other commits written straight into the metadata store, sharing its blobs (a push each would
-  // only add 999 compiles of the same files to the setup; the page reads the same rows either way).
+  // …then, with the server stopped (its metadata cache would not see them), the other commits written straight
+  // into the metadata store, sharing its blobs (a push each would only add 999 compiles of the same files to the
+  // setup; the page reads the same rows either way).
+  await server.close();
   const meta = await createSqliteMetadataStore({ path: join(dataDir, "metadata.sqlite") });
   const mod = await meta.getModule("admin", "big");
   if (!mod) throw new Error("module admin/big is missing");
@@ -72,6 +72,8 @@ try {
     ids.push(commit.id);
   }
   await meta.close();
+  server = await startServer(config);
+  const { app } = server;
 
   const measure = async (name: string, run: () => Promise<{ statusCode: number; body: string }>) => {
     for (let i = 0; i < 10; i++) await run();

@@ -8,7 +8,13 @@ import { principalOf } from "../http/principal.js";
 import type { AuthService } from "../services/auth.js";
 
 /** RPCs that no anonymous caller may make: their bodies are large, so a stranger's is not even read. */
-const needsToken: ReadonlySet<string> = new Set(["/protodepot.v1.ModuleService/Push"]);
+const needsToken: ReadonlySet<string> = new Set([
+  "/protodepot.v1.ModuleService/Push",
+  "/buf.registry.module.v1.UploadService/Upload",
+]);
+
+/** Our API and the buf CLI's Connect services (registries/buf), served by the same Connect router. */
+const connectPrefixes = ["/protodepot.v1.", "/buf.registry.", "/buf.alpha.registry."];
 
 export interface ApiGuardOptions {
   auth: AuthService;
@@ -17,7 +23,7 @@ export interface ApiGuardOptions {
 
 export function registerApiGuards(app: FastifyInstance, { auth, maxBodyBytes }: ApiGuardOptions): void {
   app.addHook("onRequest", async (request, reply) => {
-    if (request.method !== "POST" || !request.url.startsWith("/protodepot.v1.")) return;
+    if (request.method !== "POST" || !connectPrefixes.some((p) => request.url.startsWith(p))) return;
     const length = Number(request.headers["content-length"] ?? 0);
     if (length > maxBodyBytes) {
       return sendConnectError(

@@ -7,6 +7,7 @@ import type { Label } from "../core/types.js";
 import type { ModuleService, PushPolicy as PushPolicyMessage } from "../gen/protodepot/v1/module_pb.js";
 import type { Principal } from "../services/auth.js";
 import type { ModuleService as Modules, PushPolicyChange } from "../services/modules.js";
+import type { PregenerateService } from "../services/pregenerate.js";
 import { principal } from "./context.js";
 import { commitMessage, labelMessage, moduleMessage, parseVisibility } from "./convert.js";
 
@@ -23,7 +24,10 @@ function policyChange(p: PushPolicyMessage): PushPolicyChange {
   };
 }
 
-export function createModuleServiceImpl(modules: Modules): ServiceImpl<typeof ModuleService> {
+export function createModuleServiceImpl(
+  modules: Modules,
+  pregenerate?: PregenerateService,
+): ServiceImpl<typeof ModuleService> {
   async function withSeq(caller: Principal, name: ReturnType<typeof moduleName>, label: Label) {
     const commit = await modules.resolveRef(caller, name, label.commitId);
     return labelMessage(label, commit.seq);
@@ -32,13 +36,16 @@ export function createModuleServiceImpl(modules: Modules): ServiceImpl<typeof Mo
   return {
     async push(req, ctx) {
       const visibility = parseVisibility(req.visibility);
-      const { commit, created, warnings } = await modules.push(await principal(ctx), {
+      const caller = await principal(ctx);
+      const { commit, created, warnings } = await modules.push(caller, {
         ...(req.module ? { module: req.module } : {}),
         files: req.files.map((f) => ({ path: f.path, content: f.content })),
         label: req.label,
         ...(visibility ? { visibility } : {}),
         allowBreaking: req.allowBreaking,
       });
+      // In the background: the push answers now, whatever the plugins do.
+      if (created) pregenerate?.afterPush(caller, commit);
       return { commit: commitMessage(commit, await modules.commitDeps(commit)), created, warnings };
     },
 
@@ -68,7 +75,16 @@ export function createModuleServiceImpl(modules: Modules): ServiceImpl<typeof Mo
       const policy = change
         ? await modules.setPushPolicy(caller, name, label, change)
         : await modules.getPushPolicy(caller, name, label);
-      return { module: moduleMessage(mod), policy };
+      if (!pregenerate) return { module: moduleMessage(mod), policy };
+      const templates =
+        req.clearPregenerate || req.pregenerate.length > 0
+          ? await pregenerate.set(caller, name, req.pregenerate)
+          : await pregenerate.list(caller, name);
+      return {
+        module: moduleMessage(mod),
+        policy,
+        pregenerate: templates.map((t) => `${t.owner}/${t.name}`),
+      };
     },
 
     async listCommits(req, ctx) {

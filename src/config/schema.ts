@@ -18,6 +18,8 @@ export const configSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).default(8080),
       /** The URL clients reach this server at; defaults to http(s)://{host}:{port}. */
       publicUrl: z.url().optional(),
+      /** Processes serving requests on the one port (node:cluster); `auto` is one per core. */
+      workers: z.union([z.number().int().min(1).max(256), z.literal("auto")]).default(1),
       /**
        * Honour X-Forwarded-Proto/-Host/-For from a reverse proxy (URLs in npm packuments, client addresses):
        * `true` trusts any sender, a string names trusted addresses or CIDRs ("127.0.0.1,::1"). Off by default,
@@ -78,6 +80,11 @@ export const configSchema = z.strictObject({
            * loses it after this long, and another node takes the generation over.
            */
           leaseTtlMs: z.number().int().min(300).default(30_000),
+          /**
+           * Longest reuse of a module, label or template record read from the store. Writes through this server
+           * (any worker) drop them at once; this only bounds how late another node's writes show. 0 = off.
+           */
+          cacheTtlMs: z.number().int().min(0).default(2000),
         })
         .prefault({}),
       blob: z

@@ -68,12 +68,24 @@ export interface Commit {
   seq: number;
   /** `sha256:` + hex over the sorted file manifest. */
   digest: string;
+  /** buf's b5 digest, and the commits it covers; absent on commits stored before b5 until first computed. */
+  b5?: B5;
   /** Blob key of the deterministic .tar.gz of the pushed files. */
   sourcesBlob: string;
   /** Blob key of the FileDescriptorSet of the module's files and all transitive imports. */
   imageBlob: string;
   createdBy: string;
   createdAt: string;
+}
+
+/**
+ * buf's b5 digest of a commit: hex of shake256 over buf's file set and the b5 digests of `deps`, the dependency
+ * commits its imports reach (direct and transitive). buf checks every download against it, with `deps` as the
+ * commit's edges in the graph.
+ */
+export interface B5 {
+  digest: string;
+  deps: string[];
 }
 
 export interface CommitFile {

@@ -33,6 +33,11 @@ export interface GenerationJob {
    * image or resolves plugins.
    */
   prepare(): Promise<PreparedJob>;
+  /**
+   * Nobody waits on it (warming, pre-generation after a push): it yields to every waiting request and leaves one
+   * slot of the concurrency limit free for them.
+   */
+  background?: boolean;
 }
 
 export interface GenerationResult {

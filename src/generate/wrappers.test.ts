@@ -277,6 +277,95 @@ test("withSingleflight alone: one run per key, distinct keys run apart, a waiter
   assert.equal((await b).key, "b");
 });
 
+test("withFairScheduling: background jobs leave a slot free and yield to waiting requests", async () => {
+  const m = manual();
+  const g = withFairScheduling<GenerationResult>({ slots: 3, perOwner: 3 })(m.g);
+  const bg = (key: string): GenerationJob => ({ ...noJob(key), background: true });
+  const warming = Promise.allSettled(["w1", "w2", "w3", "w4"].map((k) => g.generate(bg(k))));
+  await tick();
+  // Three slots, background jobs hold at most two of them.
+  assert.deepEqual(
+    m.pending.map((p) => p.key),
+    ["w1", "w2"],
+  );
+  const request = g.generate(noJob("r1"));
+  await tick();
+  assert.deepEqual(
+    m.pending.map((p) => p.key),
+    ["w1", "w2", "r1"],
+  );
+  // With every slot busy, a request that arrives after w3 and w4 still goes first.
+  const later = g.generate(noJob("r2"));
+  m.pending[0]?.resolve(result("w1"));
+  await tick();
+  assert.deepEqual(
+    m.pending.map((p) => p.key),
+    ["w1", "w2", "r1", "r2"],
+  );
+  for (const p of m.pending.slice(1)) p.resolve(result(p.key));
+  await Promise.all([request, later]);
+  await tick();
+  for (const p of m.pending.slice(4)) p.resolve(result(p.key));
+  await tick();
+  for (const p of m.pending.slice(5)) p.resolve(result(p.key));
+  assert.deepEqual(
+    (await warming).map((s) => s.status),
+    ["fulfilled", "fulfilled", "fulfilled", "fulfilled"],
+  );
+});
+
+test("singleflight over a limit: a flight every caller left is never started; a running one finishes", async () => {
+  const m = manual();
+  const g = compose(
+    m.g,
+    withFairScheduling<GenerationResult>({ slots: 1, perOwner: 1 }),
+    withSingleflight<GenerationResult>(),
+  );
+  const busy = g.generate(noJob("busy"));
+  await tick();
+  const left1 = new AbortController();
+  const left2 = new AbortController();
+  const a1 = g.generate(noJob("a"), left1.signal);
+  const a2 = g.generate(noJob("a"), left2.signal);
+  left1.abort();
+  const a1Left = assert.rejects(a1, (err: unknown) => isRegistryError(err, Code.Unavailable));
+  await tick();
+  m.pending[0]?.resolve(result("busy"));
+  await busy;
+  await tick();
+  // One caller still waits: "a" runs.
+  assert.deepEqual(
+    m.pending.map((p) => p.key),
+    ["busy", "a"],
+  );
+  m.pending[1]?.resolve(result("a"));
+  assert.equal((await a2).key, "a");
+  await a1Left;
+
+  const blocker = g.generate(noJob("blocker"));
+  await tick();
+  const gone = new AbortController();
+  const b = g.generate(noJob("b"), gone.signal);
+  gone.abort();
+  await assert.rejects(b, (err: unknown) => isRegistryError(err, Code.Unavailable));
+  m.pending[2]?.resolve(result("blocker"));
+  await blocker;
+  await tick();
+  assert.deepEqual(
+    m.pending.map((p) => p.key),
+    ["busy", "a", "blocker"],
+    "nobody waited for b when a slot freed: it never started",
+  );
+
+  const running = new AbortController();
+  const c = g.generate(noJob("c"), running.signal);
+  await tick();
+  running.abort();
+  await assert.rejects(c, (err: unknown) => isRegistryError(err, Code.Unavailable));
+  assert.equal(m.pending[3]?.key, "c", "c had its slot and keeps running");
+  m.pending[3]?.resolve(result("c"));
+});
+
 test("withCache alone: get first, put only fresh successes, put's answer is returned", async () => {
   const puts: string[] = [];
   const cache = {

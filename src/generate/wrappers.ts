@@ -6,25 +6,50 @@ import type { GenerationJob, GenerationResult, Generator, Wrapper } from "./gene
 /**
  * One generation per `job.key` at a time (DESIGN invariant 4): callers arriving while it runs get the very same
  * promise. The flight is forgotten when it settles, so a failure is not remembered and the next call retries.
- * A caller's signal only stops that caller's wait: the flight itself runs on for the others.
+ * A caller's signal only stops that caller's wait. When every caller of a flight has given up (each passed a signal
+ * and each aborted), the flight's own signal aborts: a generation still waiting for a slot is then never started,
+ * while one already running is left to finish for the cache (the wrappers below pass the signal to waits only).
  */
 export function withSingleflight<R>(): Wrapper<R> {
   return (inner) => {
-    const flights = new Map<string, Promise<R>>();
+    const flights = new Map<string, { promise: Promise<R>; waiting: number; controller: AbortController }>();
     return {
       generate(job, signal) {
         let flight = flights.get(job.key);
         if (!flight) {
-          const started = inner.generate(job);
-          flight = started;
-          flights.set(job.key, started);
+          const controller = new AbortController();
+          const started = inner.generate(job, controller.signal);
+          const entry = { promise: started, waiting: 0, controller };
+          flight = entry;
+          flights.set(job.key, entry);
           const forget = () => {
-            if (flights.get(job.key) === started) flights.delete(job.key);
+            if (flights.get(job.key) === entry) flights.delete(job.key);
           };
           // Every caller may have gone; the rejection is theirs to see, not an unhandled one.
           started.then(forget, forget);
         }
-        return signal ? untilAborted(flight, signal) : flight;
+        if (!signal) {
+          // A caller that cannot leave keeps the flight wanted for good.
+          flight.waiting = Number.POSITIVE_INFINITY;
+          return flight.promise;
+        }
+        const entry = flight;
+        entry.waiting++;
+        const leave = () => {
+          entry.waiting--;
+          if (entry.waiting > 0) return;
+          // A caller arriving from now on starts afresh instead of joining a cancelled flight.
+          if (flights.get(job.key) === entry) flights.delete(job.key);
+          entry.controller.abort(signal.reason);
+        };
+        if (signal.aborted) {
+          leave();
+          return Promise.reject(aborted(signal));
+        }
+        signal.addEventListener("abort", leave, { once: true });
+        const done = () => signal.removeEventListener("abort", leave);
+        entry.promise.then(done, done);
+        return untilAborted(entry.promise, signal);
       },
     };
   };
@@ -41,7 +66,9 @@ export interface FairSchedulingOptions {
  * At most `slots` generations run at once, and at most `perOwner` of one template owner (DESIGN invariant 10):
  * one owner's slow plugins cannot hold every slot. When a slot frees, the waiting owner with the fewest running
  * generations goes next, ties to the one served longest ago; one owner's own jobs keep their arrival order.
- * A waiter whose signal aborts leaves the queue.
+ * A waiter whose signal aborts leaves the queue. Background jobs (warming, pre-generation) go only when no waiting
+ * request can, and hold at most `slots - 1` slots (when `slots` > 1), so a request never queues behind them.
+ * Once a job holds a slot it is not cancelled: its result goes to the cache for the next caller.
  */
 export function withFairScheduling<R>(opts: FairSchedulingOptions): Wrapper<R> {
   const { slots, perOwner } = opts;
@@ -49,69 +76,86 @@ export function withFairScheduling<R>(opts: FairSchedulingOptions): Wrapper<R> {
     if (!Number.isInteger(n) || n < 1)
       throw new RangeError(`fair scheduling: ${name} must be a positive integer, got ${n}`);
   }
+  const backgroundSlots = Math.max(1, slots - 1);
   return (inner) => {
     let running = 0;
+    let runningBackground = 0;
     const runningBy = new Map<string, number>();
     // Insertion order is the round-robin order: an owner moves to the end each time it is served.
     const waiting = new Map<string, (() => void)[]>();
-    const mayRun = (owner: string) => running < slots && (runningBy.get(owner) ?? 0) < perOwner;
-    const start = (owner: string) => {
+    const waitingBackground = new Map<string, (() => void)[]>();
+    const mayRun = (owner: string, background: boolean) =>
+      running < slots &&
+      (runningBy.get(owner) ?? 0) < perOwner &&
+      (!background || runningBackground < backgroundSlots);
+    const start = (owner: string, background: boolean) => {
       running++;
+      if (background) runningBackground++;
       runningBy.set(owner, (runningBy.get(owner) ?? 0) + 1);
+    };
+    const pick = (queues: Map<string, (() => void)[]>, background: boolean): (() => void) | undefined => {
+      let next: string | undefined;
+      for (const owner of queues.keys()) {
+        if (!mayRun(owner, background)) continue;
+        if (next === undefined || (runningBy.get(owner) ?? 0) < (runningBy.get(next) ?? 0)) next = owner;
+      }
+      if (next === undefined) return undefined;
+      const queue = queues.get(next) ?? [];
+      const grant = queue.shift();
+      queues.delete(next);
+      if (queue.length) queues.set(next, queue);
+      return grant;
     };
     const dispatch = () => {
       while (running < slots) {
-        let next: string | undefined;
-        for (const owner of waiting.keys()) {
-          if (!mayRun(owner)) continue;
-          if (next === undefined || (runningBy.get(owner) ?? 0) < (runningBy.get(next) ?? 0)) next = owner;
-        }
-        if (next === undefined) return;
-        const queue = waiting.get(next) ?? [];
-        const grant = queue.shift();
-        waiting.delete(next);
-        if (queue.length) waiting.set(next, queue);
-        grant?.();
+        const grant = pick(waiting, false) ?? pick(waitingBackground, true);
+        if (!grant) return;
+        grant();
       }
     };
-    const release = (owner: string) => {
+    const release = (owner: string, background: boolean) => {
       running--;
+      if (background) runningBackground--;
       const left = (runningBy.get(owner) ?? 1) - 1;
       if (left) runningBy.set(owner, left);
       else runningBy.delete(owner);
       dispatch();
     };
-    const acquire = (owner: string, signal: AbortSignal | undefined) =>
+    const acquire = (owner: string, signal: AbortSignal | undefined, background: boolean) =>
       new Promise<void>((resolve, reject) => {
         if (signal?.aborted) return reject(aborted(signal));
-        if (mayRun(owner) && !waiting.has(owner)) {
-          start(owner);
+        const queues = background ? waitingBackground : waiting;
+        // A background job never passes a waiting request, nor a job waits ahead of its own owner's earlier ones.
+        const free = mayRun(owner, background) && !queues.has(owner) && (!background || waiting.size === 0);
+        if (free) {
+          start(owner, background);
           return resolve();
         }
         const onAbort = () => {
-          const queue = waiting.get(owner) ?? [];
+          const queue = queues.get(owner) ?? [];
           const i = queue.indexOf(grant);
           if (i >= 0) queue.splice(i, 1);
-          if (!queue.length) waiting.delete(owner);
+          if (!queue.length) queues.delete(owner);
           reject(aborted(signal));
         };
         const grant = () => {
           signal?.removeEventListener("abort", onAbort);
-          start(owner);
+          start(owner, background);
           resolve();
         };
         signal?.addEventListener("abort", onAbort, { once: true });
-        const queue = waiting.get(owner);
+        const queue = queues.get(owner);
         if (queue) queue.push(grant);
-        else waiting.set(owner, [grant]);
+        else queues.set(owner, [grant]);
       });
     return {
       async generate(job, signal) {
-        await acquire(job.owner, signal);
+        const background = job.background === true;
+        await acquire(job.owner, signal, background);
         try {
-          return await inner.generate(job, signal);
+          return await inner.generate(job);
         } finally {
-          release(job.owner);
+          release(job.owner, background);
         }
       },
     };

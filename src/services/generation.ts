@@ -21,6 +21,7 @@ import { goOptions, isGoPlugin } from "../generate/plugin-options.js";
 import { filesForScope } from "../generate/request.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
 import { readContent } from "../storage/blob/content.js";
+import type { ContentCache } from "../storage/blob/content-cache.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import type { Principal } from "./auth.js";
 import type { ModuleService } from "./modules.js";
@@ -35,6 +36,10 @@ export interface GenerateRequest {
   ref: string;
   scope: Scope;
   flavour: Flavour;
+  /** Nobody waits for it (warming, pre-generation): it yields to requests for plugin slots. */
+  background?: boolean;
+  /** The client went away: stop waiting, and if nobody else waits for this artifact, do not start it. */
+  signal?: AbortSignal;
 }
 
 export interface GenerateResult {
@@ -55,6 +60,8 @@ export interface GenerationServiceOptions {
   packagers: readonly Packager[];
   goHost: string;
   npmScope: string;
+  /** Small artifacts held in memory, so a hot download is one write. */
+  smallBlobs?: Pick<ContentCache, "getBuffer">;
 }
 
 export type GenerationService = ReturnType<typeof createGenerationService>;
@@ -208,6 +215,7 @@ export function createGenerationService(opts: GenerationServiceOptions) {
       const job: GenerationJob = {
         key: artifactKeyString(key),
         owner: template.owner,
+        ...(req.background ? { background: true } : {}),
         prepare: async () => {
           const resolved = await templates.resolvePlugins(principal, template, templateVersion);
           const ctx: PackageContext = {
@@ -223,7 +231,7 @@ export function createGenerationService(opts: GenerationServiceOptions) {
           return prepare(ctx, packager);
         },
       };
-      return done(await opts.generator.generate(job));
+      return done(await opts.generator.generate(job, req.signal));
     },
 
     /**
@@ -317,8 +325,15 @@ export function createGenerationService(opts: GenerationServiceOptions) {
       };
     },
 
-    async openArtifact(record: ArtifactRecord): Promise<Readable> {
-      const stream = await blobs.get(record.blob);
+    /**
+     * The artifact's bytes: in memory when small (one write to the socket, no stream), else a stream of the blob.
+     * Aborting `signal` (the client went away) stops the read.
+     */
+    async openArtifact(record: ArtifactRecord, signal?: AbortSignal): Promise<Buffer | Readable> {
+      const o = signal ? { signal } : {};
+      const held = await opts.smallBlobs?.getBuffer(record.blob, o);
+      if (held) return held;
+      const stream = await blobs.get(record.blob, o);
       if (!stream) throw new RegistryError(Code.Internal, `artifact blob ${record.blob} is missing`);
       return stream;
     },

@@ -1,6 +1,7 @@
 // Modules, commits and labels: push (validate → resolve deps → compile → store), and reading them back.
 import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
+import { b5Digest, type DepCandidate, directDeps, reachedDeps } from "../compile/b5-digest.js";
 import type { SchemaChecker } from "../compile/buf-checks.js";
 import type { Compiler } from "../compile/buf-compiler.js";
 import { checkConfigSize, parseBufConfig } from "../compile/buf-config.js";
@@ -8,20 +9,28 @@ import { manifestDigest, validateModuleFiles } from "../compile/module-files.js"
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import { checkLabel, type FullName, isCommitId, parseFullName } from "../core/names.js";
 import {
+  type B5,
   type Commit,
   type CommitDep,
   type CommitFile,
   defaultPushPolicy,
   type Label,
   type Module,
+  type Owner,
   type PushPolicy,
+  type User,
   type Visibility,
 } from "../core/types.js";
 import { createTarGz, readTarGz, type TarEntry } from "../packaging/tar.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
 import { putContent, readContent } from "../storage/blob/content.js";
 import { sha256Hex } from "../storage/blob/paths.js";
-import type { MetadataStore } from "../storage/meta/metadata-store.js";
+import type {
+  InsertCommitResult,
+  MetadataStore,
+  MetadataStores,
+  NewCommit,
+} from "../storage/meta/metadata-store.js";
 import { type AccessPolicy, readable } from "./access.js";
 import { type Principal, requireUser } from "./auth.js";
 
@@ -284,6 +293,150 @@ export function createModuleService({
     }
   }
 
+  /**
+   * Compiles the files, checks the push policy and writes the blobs of one commit; the metadata is written by
+   * insertPrepared, so several commits can be prepared first and inserted in one transaction. Both pushes go
+   * through here: ours from a module directory and buf's Upload.
+   */
+  async function prepareCommit(
+    principal: Principal,
+    p: {
+      name: FullName;
+      user: User;
+      existing: Module | undefined;
+      visibility: Visibility;
+      labels: string[];
+      files: ModuleFile[];
+      deps: PreparedDep[];
+      allowBreaking: boolean;
+    },
+  ): Promise<PreparedCommit> {
+    const { name, deps, files: pushed } = p;
+    const [label, ...moreLabels] = p.labels;
+    if (label === undefined) throw new RegistryError(Code.Internal, "a commit needs a label");
+    if (p.visibility === "public") await refusePrivateDeps(name, deps);
+    const reached = reachedDeps(
+      pushed,
+      deps.map((d) => ({ key: d, files: d.files })),
+    );
+    const b5: B5 = {
+      digest: b5Digest(
+        pushed,
+        reached.map((d) => Buffer.from(d.b5, "hex")),
+      ).toString("hex"),
+      deps: reached.map((d) => d.commitId),
+    };
+    // Packing the sources does not depend on the compiler's answer, so it overlaps the compile.
+    const [{ image }, sourcesTar] = await Promise.all([
+      compiler.compile({
+        module: { files: protoFiles(pushed) },
+        deps: deps.map((d) => ({ name: `${d.owner}/${d.module}`, files: d.files })),
+      }),
+      createTarGz(pushed),
+    ]);
+    const warnings = p.existing
+      ? await policyFindings(principal, p.existing, label, image, pushed, p.allowBreaking)
+      : [];
+
+    // Blobs first, metadata last: a crash in between leaves only unreferenced blobs.
+    const [sources, imageBlob] = await Promise.all([putContent(blobs, sourcesTar), putContent(blobs, image)]);
+    const files: CommitFile[] = pushed
+      .map((f) => ({ path: f.path, size: f.content.byteLength, sha256: sha256Hex(f.content) }))
+      .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return {
+      input: {
+        owner: name.owner,
+        module: name.name,
+        id: randomBytes(16).toString("hex"),
+        digest: manifestDigest(pushed),
+        b5,
+        sourcesBlob: sources.key,
+        imageBlob: imageBlob.key,
+        createdBy: p.user.name,
+        files,
+        deps: deps.map((d) => ({ commitId: d.commitId, direct: d.direct })),
+        label,
+      },
+      visibility: p.visibility,
+      moreLabels,
+      warnings,
+      protoFiles: protoFiles(pushed),
+    };
+  }
+
+  /**
+   * Inserts a prepared commit inside a transaction. `ids` maps the fresh ids of commits prepared in the same
+   * batch to the commits they became (a new one, or an existing one with the same content), so a commit that
+   * depends on an earlier one of the batch points at the stored one.
+   */
+  async function insertPrepared(
+    tx: MetadataStores,
+    prepared: PreparedCommit,
+    ids: Map<string, string>,
+  ): Promise<InsertCommitResult> {
+    const real = (id: string) => ids.get(id) ?? id;
+    const { input } = prepared;
+    const b5 = input.b5 && { digest: input.b5.digest, deps: input.b5.deps.map(real) };
+    const stored = await tx.insertCommit(
+      {
+        ...input,
+        ...(b5 ? { b5 } : {}),
+        deps: input.deps.map((d) => ({ ...d, commitId: real(d.commitId) })),
+      },
+      prepared.visibility,
+    );
+    ids.set(input.id, stored.commit.id);
+    for (const more of prepared.moreLabels)
+      await tx.setLabel(stored.commit.moduleId, more, stored.commit.id, "upsert");
+    return stored;
+  }
+
+  /** A stored commit as a dependency of a commit being prepared. */
+  async function preparedDep(dep: CommitDep): Promise<PreparedDep> {
+    const commit = await meta.getCommit(dep.commitId);
+    if (!commit) throw new RegistryError(Code.Internal, `dependency commit ${dep.commitId} is missing`);
+    const b5 = await b5Of(commit);
+    return { ...dep, files: protoFiles(await readFiles(commit)), b5: b5.digest, after: b5.deps };
+  }
+
+  /** b5 over the files and the digests of the candidate dependencies their imports reach. */
+  async function b5Over(files: readonly ModuleFile[], candidates: DepCandidate<Commit>[]): Promise<B5> {
+    const reached = reachedDeps(files, candidates);
+    const digests = await Promise.all(reached.map(async (c) => Buffer.from((await b5Of(c)).digest, "hex")));
+    return { digest: b5Digest(files, digests).toString("hex"), deps: reached.map((c) => c.id) };
+  }
+
+  async function b5Of(commit: Commit): Promise<B5> {
+    if (commit.b5) return commit.b5;
+    const deps = await meta.listCommitDeps(commit.id);
+    const candidates = await Promise.all(
+      deps.map(async (d) => {
+        const dep = await meta.getCommit(d.commitId);
+        if (!dep) throw new RegistryError(Code.Internal, `dependency commit ${d.commitId} is missing`);
+        return { key: dep, files: protoFiles(await readFiles(dep)) };
+      }),
+    );
+    const b5 = await b5Over(await readFiles(commit), candidates);
+    await meta.setCommitB5(commit.id, b5);
+    return b5;
+  }
+
+  /** The dependencies with each one after those it depends on (deepest first), as CommitDep lists are kept. */
+  function dependencyOrder(deps: readonly PreparedDep[]): PreparedDep[] {
+    const within = new Map(deps.map((d) => [d.commitId, d]));
+    const ordered: PreparedDep[] = [];
+    const visit = (d: PreparedDep) => {
+      if (!within.delete(d.commitId)) return;
+      for (const id of d.after) {
+        const dep = within.get(id);
+        if (dep) visit(dep);
+      }
+      ordered.push(d);
+    };
+    for (const d of deps) visit(d);
+    return ordered;
+  }
+
   return {
     resolveRef,
     resolveIn,
@@ -296,6 +449,39 @@ export function createModuleService({
     },
     readFiles,
     getModule,
+
+    /** A module by its id, if the caller may read it; hidden ones fail as missing. */
+    async moduleById(principal: Principal, id: string): Promise<Module> {
+      const mod = await meta.getModuleById(id);
+      const missing = () => new RegistryError(Code.NotFound, `module with id ${id} does not exist`);
+      if (!mod) {
+        access.checkCanList(principal);
+        throw missing();
+      }
+      await access.checkRead(principal, mod, missing);
+      return mod;
+    },
+
+    /** A commit by its id, if the caller may read its module; hidden ones fail as missing. */
+    async commitById(principal: Principal, id: string): Promise<Commit> {
+      const commit = await meta.getCommit(id);
+      const mod = commit && (await meta.getModuleById(commit.moduleId));
+      const missing = () => new RegistryError(Code.NotFound, `commit ${id} does not exist`, { ref: id });
+      if (!commit || !mod) {
+        access.checkCanList(principal);
+        throw missing();
+      }
+      await access.checkRead(principal, mod, missing);
+      return commit;
+    },
+
+    /** A user or organization by name (owner names are public, as on every registry). */
+    async getOwner(principal: Principal, name: string): Promise<Owner> {
+      access.checkCanList(principal);
+      const owner = await meta.getOwner(name);
+      if (!owner) throw new RegistryError(Code.NotFound, `owner ${name} does not exist`, { owner: name });
+      return owner;
+    },
 
     async push(
       principal: Principal,
@@ -323,48 +509,91 @@ export function createModuleService({
 
       const siblings = await importedSiblings(principal, config.workspace, config.deps, input.files);
       const deps = await resolveDeps(principal, name, [...config.deps, ...siblings], config.pins);
-      if (visibility === "public") await refusePrivateDeps(name, deps);
-      const depFiles = await Promise.all(
-        deps.map(async (d) => {
-          const commit = await meta.getCommit(d.commitId);
-          if (!commit) throw new RegistryError(Code.Internal, `dependency commit ${d.commitId} is missing`);
-          return { name: `${d.owner}/${d.module}`, files: protoFiles(await readFiles(commit)) };
-        }),
-      );
-      // Packing the sources does not depend on the compiler's answer, so it overlaps the compile.
-      const [{ image }, sourcesTar] = await Promise.all([
-        compiler.compile({ module: { files: protoFiles(input.files) }, deps: depFiles }),
-        createTarGz(input.files),
-      ]);
-      const warnings = existing
-        ? await policyFindings(principal, existing, label, image, input.files, input.allowBreaking === true)
-        : [];
-
-      // Blobs first, metadata last: a crash in between leaves only unreferenced blobs.
-      const [sources, imageBlob] = await Promise.all([
-        putContent(blobs, sourcesTar),
-        putContent(blobs, image),
-      ]);
-      const files: CommitFile[] = input.files
-        .map((f) => ({ path: f.path, size: f.content.byteLength, sha256: sha256Hex(f.content) }))
-        .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-      const stored = await meta.insertCommit(
-        {
-          owner: name.owner,
-          module: name.name,
-          id: randomBytes(16).toString("hex"),
-          digest: manifestDigest(input.files),
-          sourcesBlob: sources.key,
-          imageBlob: imageBlob.key,
-          createdBy: user.name,
-          files,
-          deps: deps.map((d) => ({ commitId: d.commitId, direct: d.direct })),
-          label,
-        },
+      const prepared = await prepareCommit(principal, {
+        name,
+        user,
+        existing,
         visibility,
-      );
-      return { ...stored, warnings };
+        labels: [label],
+        files: input.files,
+        deps: await Promise.all(deps.map(preparedDep)),
+        allowBreaking: input.allowBreaking === true,
+      });
+      const stored = await meta.transaction((tx) => insertPrepared(tx, prepared, new Map()));
+      return { ...stored, warnings: prepared.warnings };
     },
+
+    /**
+     * buf's push: each content is a module that exists already, its files without buf.yaml, its dependencies
+     * found among `depCommitIds` and the contents before it by what its files import. No labels means the
+     * module's default label. Contents are stored in order, each as one commit.
+     */
+    async upload(
+      principal: Principal,
+      contents: readonly { module: FullName; files: ModuleFile[]; labels: string[] }[],
+      depCommitIds: readonly string[],
+    ): Promise<Commit[]> {
+      requireUser(principal, "pushing");
+      const mods = [];
+      for (const content of contents) {
+        const { user, existing } = await authorizePush(principal, content.module);
+        if (!existing) throw missingModule(content.module)();
+        mods.push({ user, mod: existing });
+      }
+      const candidates: PreparedDep[] = [];
+      for (const id of new Set(depCommitIds)) {
+        const commit = await meta.getCommit(id);
+        const mod = commit && (await meta.getModuleById(commit.moduleId));
+        if (!commit || !mod || !(await access.canRead(principal, mod))) {
+          throw new RegistryError(Code.NotFound, `dependency commit ${id} does not exist`, { ref: id });
+        }
+        candidates.push(await preparedDep(toDep(commit, false)));
+      }
+      // Every content is compiled and checked before any is stored; then all are stored in one transaction.
+      const prepared: PreparedCommit[] = [];
+      for (const [i, content] of contents.entries()) {
+        const entry = mods[i];
+        if (!entry) continue;
+        validateModuleFiles(content.files, limits);
+        const asCandidates = candidates.map((d) => ({ key: d, files: d.files }));
+        const reached = new Set(reachedDeps(content.files, asCandidates));
+        const direct = new Set(directDeps(content.files, asCandidates));
+        const deps = dependencyOrder(candidates.filter((d) => reached.has(d))).map((d) => ({
+          ...d,
+          direct: direct.has(d),
+        }));
+        const commit = await prepareCommit(principal, {
+          name: content.module,
+          user: entry.user,
+          existing: entry.mod,
+          visibility: entry.mod.visibility,
+          labels: content.labels.length > 0 ? content.labels.map(checkLabel) : [entry.mod.defaultLabel],
+          files: content.files,
+          deps,
+          allowBreaking: false,
+        });
+        prepared.push(commit);
+        candidates.push({
+          commitId: commit.input.id,
+          owner: content.module.owner,
+          module: content.module.name,
+          seq: 0,
+          direct: false,
+          files: commit.protoFiles,
+          b5: commit.input.b5?.digest ?? "",
+          after: deps.map((d) => d.commitId),
+        });
+      }
+      return meta.transaction(async (tx) => {
+        const ids = new Map<string, string>();
+        const stored: Commit[] = [];
+        for (const p of prepared) stored.push((await insertPrepared(tx, p, ids)).commit);
+        return stored;
+      });
+    },
+
+    /** The commit's b5 digest; computed and recorded the first time for commits stored before b5 existed. */
+    b5Of,
 
     /** The push policy of a label (its own, else the module's default), or of the module with label "". */
     async getPushPolicy(
@@ -517,6 +746,24 @@ export function createModuleService({
       return meta.setLabel(mod.id, checkLabel(label), commit.id, mode);
     },
   };
+}
+
+/** A dependency of a commit being prepared: stored already, or prepared earlier in the same batch. */
+interface PreparedDep extends CommitDep {
+  /** Its .proto files, for compiling and for following imports. */
+  files: ModuleFile[];
+  /** Its b5 digest (hex). */
+  b5: string;
+  /** The commits it depends on, for ordering. */
+  after: string[];
+}
+
+interface PreparedCommit {
+  input: NewCommit;
+  visibility: Visibility;
+  moreLabels: string[];
+  warnings: string[];
+  protoFiles: ModuleFile[];
 }
 
 function toDep(commit: Commit, direct: boolean): CommitDep {

@@ -11,6 +11,7 @@ interface UpdateFlags {
   lint?: string;
   lintCategory: string[];
   label?: string;
+  pregenerate?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -48,22 +49,34 @@ export function registerModules(program: Command): void {
     });
   module
     .command("update <module>")
-    .description("change a module's visibility or push policy (breaking changes, lint)")
+    .description(
+      "change a module's visibility, push policy (breaking changes, lint) or pre-generation templates",
+    )
     .option("--visibility <v>", "public or private")
     .option("--breaking <action>", "breaking changes against the label's head: off, warn or reject")
     .option("--breaking-category <c>", "FILE, PACKAGE, WIRE_JSON or WIRE (buf's categories)")
     .option("--lint <action>", "buf lint findings: off, warn or reject")
     .option("--lint-category <c>", "MINIMAL, BASIC, STANDARD, COMMENTS, UNARY_RPC (repeatable)", collect, [])
     .option("--label <label>", "set the policy of this label only (default: the module's, for every label)")
+    .option(
+      "--pregenerate <templates>",
+      "comma-separated templates (OWNER/NAME) generated right after each push; '' clears the list",
+    )
     .option("--remote <url>")
     .option("--token <token>")
     .action(async (name: string, flags: RemoteOptions & UpdateFlags) => {
       const remote = await openRemote(flags);
       const changesPolicy =
         flags.breaking ?? flags.breakingCategory ?? flags.lint ?? flags.lintCategory[0] ?? flags.label;
+      const pregenerate = (flags.pregenerate ?? "")
+        .split(",")
+        .map((t) => t.trim())
+        .filter((t) => t !== "");
       const res = await remote.client(ModuleService).updateModule({
         module: name,
         visibility: flags.visibility ?? "",
+        pregenerate,
+        clearPregenerate: flags.pregenerate !== undefined && pregenerate.length === 0,
         ...(changesPolicy === undefined
           ? {}
           : {
@@ -82,6 +95,13 @@ export function registerModules(program: Command): void {
       if (p) {
         process.stdout.write(
           `push policy${p.label ? ` of label ${p.label}` : ""}: breaking ${p.breaking} (${p.breakingCategory}), lint ${p.lint} (${p.lintCategories.join(", ")})\n`,
+        );
+      }
+      if (flags.pregenerate !== undefined) {
+        process.stdout.write(
+          res.pregenerate.length > 0
+            ? `pre-generates ${res.pregenerate.join(", ")} after each push\n`
+            : "pre-generates nothing\n",
         );
       }
     });

@@ -9,6 +9,7 @@ interface ServeFlags {
   demo?: boolean;
   goHost?: string;
   npmScope?: string;
+  workers?: string;
   tlsCert?: string;
   tlsKey?: string;
 }
@@ -24,12 +25,15 @@ export function registerServe(program: Command): void {
     .option("--demo", "push the demo modules on first start")
     .option("--go-host <name>", "first element of generated Go module paths")
     .option("--npm-scope <name>", "npm scope of generated packages")
+    .option("--workers <n>", "processes serving the port: a number, or auto for one per core (default 1)")
     .option("--tls-cert <file>", "serve https with this PEM certificate (chain); needs --tls-key")
     .option("--tls-key <file>", "the PEM private key of --tls-cert")
     .action(async (flags: ServeFlags) => {
       // Loaded on demand: the server's dependencies would slow every other command's start.
       const { loadConfig } = await import("../../config/load.js");
-      const { startServer } = await import("../../server.js");
+      const cluster = await import("../../cluster/serve-workers.js");
+      const workers =
+        flags.workers === undefined || flags.workers === "auto" ? flags.workers : Number(flags.workers);
       const config = loadConfig({
         ...(flags.config ? { file: flags.config } : {}),
         overrides: {
@@ -38,6 +42,7 @@ export function registerServe(program: Command): void {
           server: {
             port: flags.port === undefined ? undefined : Number(flags.port),
             host: flags.host,
+            workers,
             tls: { cert: flags.tlsCert, key: flags.tlsKey },
           },
           go: { host: flags.goHost },
@@ -46,18 +51,25 @@ export function registerServe(program: Command): void {
       });
       // Plain lines on stdout for people and scripts; structured logs go through pino. The first token is printed
       // before the server listens, so a busy port cannot lose it (it is also kept in a 0600 file).
-      const server = await startServer(config, {
-        onInitialAdminToken(token, file) {
+      const hooks = {
+        onInitialAdminToken(token: string, file: string) {
           process.stdout.write(
             `admin token (shown once, store it): ${token}\n  kept in ${file} until revoked\n`,
           );
         },
-      }).catch((err: unknown) => {
+      };
+      const portTaken = (err: unknown): never => {
         if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
         const { host, port } = config.server;
         throw new Error(`${host}:${port} is already in use: pick a free port with --port N (0 = any)`);
-      });
-      process.stdout.write(`protodepot serving at ${server.url}\n`);
+      };
+      if (cluster.isWorker()) return cluster.startWorker(config, hooks).catch(portTaken);
+      const count = cluster.workerCount(config.server.workers);
+      const server =
+        count > 1
+          ? await cluster.startPrimary(count, (line) => process.stderr.write(`${line}\n`))
+          : await (await import("../../server.js")).startServer(config, hooks).catch(portTaken);
+      process.stdout.write(`protodepot serving at ${server.url}${count > 1 ? ` (${count} workers)` : ""}\n`);
       if (server.adminToken) {
         process.stdout.write(
           `  protodepot login ${server.url} --token-stdin < ${config.dataDir}/initial-admin-token\n`,

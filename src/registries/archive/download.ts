@@ -4,6 +4,7 @@ import { invalidArgument } from "../../core/errors.js";
 import { isCommitId, parseFullName } from "../../core/names.js";
 import { goVersion } from "../../core/synthetic-version.js";
 import type { Scope } from "../../core/types.js";
+import { clientGone } from "../../http/client-gone.js";
 import type { GenerationService } from "../../services/generation.js";
 
 export interface DownloadParams {
@@ -48,6 +49,7 @@ export function createDownloadHandler(generation: GenerationService) {
       ref,
       scope,
       flavour: "archive",
+      signal: clientGone(reply),
     });
     const version = goVersion(result.version);
     const etag = `"${result.record.digest}"`;
@@ -66,6 +68,6 @@ export function createDownloadHandler(generation: GenerationService) {
       .header("content-type", "application/gzip")
       .header("content-length", String(result.record.size))
       .header("content-disposition", `attachment; filename="${name}"`)
-      .send(await generation.openArtifact(result.record));
+      .send(await generation.openArtifact(result.record, clientGone(reply)));
   };
 }

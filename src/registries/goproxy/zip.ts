@@ -1,5 +1,6 @@
 // GET /go/{module}/@v/{version}.zip: the module zip, generated on first request and streamed from the blob store.
 import { goVersion } from "../../core/synthetic-version.js";
+import { clientGone } from "../../http/client-gone.js";
 import type { GenerationService } from "../../services/generation.js";
 import type { GoproxyHandler } from "./handler.js";
 import { immutable } from "./handler.js";
@@ -22,6 +23,7 @@ export function createZipHandler(generation: GenerationService): GoproxyHandler<
       ref: commit.id,
       scope: "module",
       flavour: "go",
+      signal: clientGone(reply),
     });
     const name = `${module.module.name}-${goVersion(wanted)}.zip`;
     return reply
@@ -30,6 +32,6 @@ export function createZipHandler(generation: GenerationService): GoproxyHandler<
       .header("content-type", "application/zip")
       .header("content-length", String(result.record.size))
       .header("content-disposition", `attachment; filename="${name}"`)
-      .send(await generation.openArtifact(result.record));
+      .send(await generation.openArtifact(result.record, clientGone(reply)));
   };
 }

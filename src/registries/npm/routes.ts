@@ -4,6 +4,7 @@ import { Code, RegistryError } from "../../core/errors.js";
 import type { RegistryPlugin } from "../../http/registry-plugin.js";
 import type { GenerationService } from "../../services/generation.js";
 import type { ModuleService } from "../../services/modules.js";
+import type { Invalidation } from "../../storage/meta/invalidation.js";
 import { createCatalog } from "./catalog.js";
 import { createDistTagsHandler } from "./dist-tags.js";
 import { renderError } from "./errors.js";
@@ -22,6 +23,8 @@ export interface NpmRoutesOptions {
   cacheTtlMs?: number;
   /** Where background generation (warming older versions) reports failures. */
   onBackgroundError?: (err: unknown) => void;
+  /** Moves on at every metadata write: listings built before it are rebuilt. */
+  invalidation?: Pick<Invalidation, "epoch">;
 }
 
 export function npmRegistry(generation: GenerationService, opts: NpmRoutesOptions): RegistryPlugin {
@@ -31,6 +34,7 @@ export function npmRegistry(generation: GenerationService, opts: NpmRoutesOption
     scope: opts.scope,
     ...(opts.cacheTtlMs !== undefined ? { cacheTtlMs: opts.cacheTtlMs } : {}),
     ...(opts.onBackgroundError ? { onBackgroundError: opts.onBackgroundError } : {}),
+    ...(opts.invalidation ? { invalidation: opts.invalidation } : {}),
   });
   const packument = createPackumentHandler(catalog, opts.publicUrl);
   const tarball = createTarballHandler(catalog, generation, opts.scope);
@@ -39,6 +43,8 @@ export function npmRegistry(generation: GenerationService, opts: NpmRoutesOption
     name: "npm",
     renderError,
     routes(app) {
+      // Warming must not start plugin runs on a server that is shutting down.
+      app.addHook("onClose", async () => catalog.close());
       app.get("/npm/-/ping", ping);
       app.get("/npm/-/whoami", whoami);
       app.get<{ Params: PackageParams }>("/npm/-/package/:name/dist-tags", distTags);

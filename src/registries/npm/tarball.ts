@@ -1,8 +1,8 @@
 // GET /npm/@scope/name/-/name-{version}.tgz: the tarball, generated on first request, then streamed from blobs.
-import type { Readable } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Code, RegistryError } from "../../core/errors.js";
 import { npmBareName } from "../../generate/package/npm.js";
+import { clientGone } from "../../http/client-gone.js";
 import type { GenerationService } from "../../services/generation.js";
 import { type Catalog, packageParts } from "./catalog.js";
 import { type PackageParams, packageNameOf } from "./request.js";
@@ -28,23 +28,14 @@ export function createTarballHandler(catalog: Catalog, generation: GenerationSer
     const principal = request.principal;
     const name = packageNameOf(request.params);
     const version = tarballVersion(name, npmBareName(packageParts(scope, name)), request.params.file);
-    let { record } = await catalog.tarball(principal, name, version);
-    let body: Readable;
-    try {
-      body = await generation.openArtifact(record);
-    } catch {
-      // A record reused from the catalog's cache whose blob was wiped since: look it up (or regenerate) afresh.
-      catalog.forget(principal, name, version);
-      ({ record } = await catalog.tarball(principal, name, version));
-      body = await generation.openArtifact(record);
-    }
+    const { record } = await catalog.tarball(principal, name, version, clientGone(reply));
     const etag = `"${record.digest}"`;
     // A version names one template version and one commit, and both are immutable: so are these bytes.
     reply.header("etag", etag).header("cache-control", "public, max-age=31536000, immutable");
-    if (request.headers["if-none-match"] === etag) {
-      body.destroy();
-      return reply.code(304).send();
-    }
-    return reply.type("application/octet-stream").header("content-length", String(record.size)).send(body);
+    if (request.headers["if-none-match"] === etag) return reply.code(304).send();
+    return reply
+      .type("application/octet-stream")
+      .header("content-length", String(record.size))
+      .send(await generation.openArtifact(record, clientGone(reply)));
   };
 }

@@ -1,21 +1,27 @@
 // A bounded in-memory cache in front of any BlobStore, for small content-addressed blobs only.
 import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
-import type { BlobRange, BlobRead, BlobStore, ReadOptions } from "./blob-store.js";
+import { LRUCache } from "lru-cache";
+import type { BlobOptions, BlobRange, BlobRead, BlobStore, ReadOptions } from "./blob-store.js";
 import { checkRange, clampRange } from "./keys.js";
 import { contentPrefix } from "./paths.js";
 
 export interface ContentCacheOptions {
-  /** Total bytes kept; the least recently used blobs go first. */
+  /** Total bytes kept; the least recently used blobs go first. 0 keeps nothing. */
   maxBytes: number;
   /** Larger blobs always stream from the store, so memory never grows with artifact size. */
   maxItemBytes: number;
 }
 
-/**
- * Content-addressed blobs never change, so a cached copy can never be stale: hot artifacts (a package everybody
- * installs) are served without touching the disk. Other keys pass straight through.
- */
+export interface ContentCache extends BlobStore {
+  /**
+   * The whole blob in memory when it is a content blob small enough to keep (read and kept on a miss), or undefined
+   * when it is absent, larger, or not content-addressed: then stream it with `read`. A hot download answers from
+   * this with one write, no stream.
+   */
+  getBuffer(key: string, opts?: BlobOptions): Promise<Buffer | undefined>;
+}
+
 function fromMemory(data: Buffer, range: BlobRange | undefined): BlobRead {
   if (range) checkRange(range);
   const { start, end } = clampRange(range, data.byteLength);
@@ -23,61 +29,103 @@ function fromMemory(data: Buffer, range: BlobRange | undefined): BlobRead {
   return { stream: Readable.from([part]), size: data.byteLength, length: part.byteLength };
 }
 
-export function withContentCache(inner: BlobStore, opts: ContentCacheOptions): BlobStore {
-  const cache = new Map<string, Buffer>();
-  let bytes = 0;
+/** Waits for `pending` unless `signal` aborts first (the read itself goes on for the other waiters). */
+function unlessAborted<T>(pending: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return pending;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    pending.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
+}
 
-  const evict = (key: string) => {
-    const hit = cache.get(key);
-    if (hit) {
-      cache.delete(key);
-      bytes -= hit.byteLength;
-    }
-  };
-  const remember = (key: string, data: Buffer) => {
-    evict(key);
-    cache.set(key, data);
-    bytes += data.byteLength;
-    for (const [oldest, value] of cache) {
-      if (bytes <= opts.maxBytes) break;
-      cache.delete(oldest);
-      bytes -= value.byteLength;
-    }
-  };
+/**
+ * Content-addressed blobs never change, so a cached copy can never be stale: hot artifacts (a package everybody
+ * installs) are served without touching the disk. Other keys pass straight through.
+ */
+export function withContentCache(inner: BlobStore, opts: ContentCacheOptions): ContentCache {
+  const cache =
+    opts.maxBytes > 0
+      ? new LRUCache<string, Buffer>({
+          maxSize: opts.maxBytes,
+          maxEntrySize: Math.min(opts.maxItemBytes, opts.maxBytes),
+          sizeCalculation: (b) => Math.max(b.byteLength, 1),
+        })
+      : undefined;
+  // Concurrent misses of one blob share one read.
+  const loading = new Map<string, Promise<Buffer | BlobRead | undefined>>();
 
-  const read = async (key: string, o?: ReadOptions): Promise<BlobRead | undefined> => {
-    if (!key.startsWith(contentPrefix)) return inner.read(key, o);
-    const hit = cache.get(key);
-    if (hit) {
-      // Map order is recency order: move the hit to the end.
-      cache.delete(key);
-      cache.set(key, hit);
-      return fromMemory(hit, o?.range);
-    }
-    // Ranged reads are rare (resumed downloads): they pass through instead of filling the cache.
-    if (o?.range) return inner.read(key, o);
-    // One round trip: the size arrives with the stream, and decides whether the bytes are worth keeping.
-    const opened = await inner.read(key, o);
+  /** One round trip: the size arrives with the stream, and decides whether the bytes are worth keeping. */
+  const load = async (key: string): Promise<Buffer | BlobRead | undefined> => {
+    const opened = await inner.read(key);
     if (!opened || opened.size > opts.maxItemBytes) return opened;
     const data = await buffer(opened.stream);
-    remember(key, data);
-    return fromMemory(data, o?.range);
+    cache?.set(key, data);
+    return data;
+  };
+
+  /** The bytes when kept (or now loaded and kept); a larger blob comes back open, for the caller to stream. */
+  const lookup = (key: string, o?: BlobOptions): Promise<Buffer | BlobRead | undefined> => {
+    const hit = cache?.get(key);
+    if (hit) return Promise.resolve(hit);
+    let pending = loading.get(key);
+    if (!pending) {
+      // Not tied to one caller's signal: others may be waiting on the same read.
+      pending = load(key);
+      loading.set(key, pending);
+      const forget = () => loading.delete(key);
+      pending.then(forget, forget);
+      return unlessAborted(pending, o?.signal);
+    }
+    // A joined load of a large blob cannot share its stream: such a caller opens its own.
+    return unlessAborted(pending, o?.signal).then(
+      (r): Buffer | BlobRead | undefined | Promise<BlobRead | undefined> =>
+        r === undefined || Buffer.isBuffer(r) ? r : inner.read(key, o),
+    );
+  };
+
+  const cacheable = (key: string) => cache !== undefined && key.startsWith(contentPrefix);
+
+  const read = async (key: string, o?: ReadOptions): Promise<BlobRead | undefined> => {
+    // Ranged reads are rare (resumed downloads): they pass through instead of filling the cache.
+    if (!cacheable(key) || (o?.range && !cache?.has(key))) return inner.read(key, o);
+    const found = await lookup(key, o);
+    if (found === undefined || !Buffer.isBuffer(found)) return found;
+    return fromMemory(found, o?.range);
   };
 
   return {
+    async getBuffer(key, o) {
+      if (!cacheable(key)) return undefined;
+      const found = await lookup(key, o);
+      if (found === undefined || Buffer.isBuffer(found)) return found;
+      // Too large to keep: the caller streams it with `read`.
+      found.stream.destroy();
+      return undefined;
+    },
     put: (key, body, o) => {
-      evict(key);
+      cache?.delete(key);
       return inner.put(key, body, o);
     },
     get: async (key, o) => (await read(key, o))?.stream,
     read,
     stat: (key, o) => {
-      const hit = key.startsWith(contentPrefix) ? cache.get(key) : undefined;
+      const hit = key.startsWith(contentPrefix) ? cache?.get(key) : undefined;
       return hit ? Promise.resolve({ size: hit.byteLength }) : inner.stat(key, o);
     },
     list: (prefix, o) => inner.list(prefix, o),
     delete: (key, o) => {
-      evict(key);
+      cache?.delete(key);
       return inner.delete(key, o);
     },
   };

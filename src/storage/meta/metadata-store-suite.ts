@@ -223,6 +223,24 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
         assert.equal(await store.getLabel(mod.id, "main"), undefined);
       });
 
+      it("keeps a commit's b5 digest: given at insert, or recorded once later and never replaced", async () => {
+        const dep = await push("acme", "base");
+        const b5 = { digest: hex(64), deps: [dep.id] };
+        const withB5 = await push("acme", "app", { b5, deps: [{ commitId: dep.id, direct: true }] });
+        assert.deepEqual(withB5.b5, b5);
+        assert.deepEqual((await store.getCommit(withB5.id))?.b5, b5);
+
+        assert.equal(dep.b5, undefined);
+        const later = { digest: hex(64), deps: [] };
+        await store.setCommitB5(dep.id, later);
+        await store.setCommitB5(dep.id, { digest: hex(64), deps: [] });
+        assert.deepEqual((await store.getCommit(dep.id))?.b5, later);
+        const mod = await store.getModule("acme", "base");
+        assert.ok(mod);
+        assert.deepEqual(await store.getModuleById(mod.id), mod);
+        assert.equal(await store.getModuleById(hex(16)), undefined);
+      });
+
       it("defaults a new module to public and keeps an existing module's visibility and default label", async () => {
         await push("acme", "a");
         assert.equal((await store.getModule("acme", "a"))?.visibility, "public");
@@ -767,6 +785,12 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
         assert.equal((await store.listArtifacts({ templateId })).length, 5);
         assert.equal((await store.listArtifacts({ commitId: key.commitId })).length, 4);
         assert.equal((await store.listArtifacts({ commitId: key.commitId, templateVersion: 1 })).length, 3);
+        assert.equal((await store.listArtifacts({ commitIds: [key.commitId, other.id] })).length, 5);
+        assert.equal((await store.listArtifacts({ commitIds: [other.id], templateVersion: 1 })).length, 1);
+        assert.deepEqual(await store.listArtifacts({ commitIds: [] }), []);
+        // More ids than one statement takes: the same answer, in the same order.
+        const many = [...Array.from({ length: 1200 }, () => hex(16)), key.commitId, other.id];
+        assert.deepEqual(await store.listArtifacts({ commitIds: many }), await store.listArtifacts({}));
         assert.deepEqual(
           (await store.listArtifacts({ flavour: "npm" })).map((a) => a.flavour),
           ["npm"],
@@ -787,6 +811,24 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
       it("refuses an artifact of an unknown commit", async () => {
         const { key } = await fixture();
         await assert.rejects(store.putArtifact(body({ ...key, commitId: hex(16) })), isCode(Code.NotFound));
+      });
+    });
+
+    describe("pre-generation", () => {
+      it("replaces a module's template list, keeps its order, and unsubscribes with an empty one", async () => {
+        const c = await push("acme", "pre");
+        const a = await store.createTemplate({ owner: "acme", name: "a", visibility: "public", plugins: [] });
+        const b = await store.createTemplate({ owner: "acme", name: "b", visibility: "public", plugins: [] });
+        assert.deepEqual(await store.listPregenerate(c.moduleId), []);
+        await store.setPregenerate(c.moduleId, [b.id, a.id]);
+        assert.deepEqual(
+          (await store.listPregenerate(c.moduleId)).map((t) => t.name),
+          ["b", "a"],
+        );
+        await store.setPregenerate(c.moduleId, [a.id]);
+        assert.deepEqual(await store.listPregenerate(c.moduleId), [a]);
+        await store.setPregenerate(c.moduleId, []);
+        assert.deepEqual(await store.listPregenerate(c.moduleId), []);
       });
     });
 

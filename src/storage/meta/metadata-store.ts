@@ -2,6 +2,7 @@
 import type {
   ArtifactKey,
   ArtifactRecord,
+  B5,
   Commit,
   CommitDep,
   CommitFile,
@@ -27,6 +28,7 @@ export interface NewCommit {
   /** Fresh 32-hex id chosen by the caller. */
   id: string;
   digest: string;
+  b5?: B5;
   sourcesBlob: string;
   imageBlob: string;
   createdBy: string;
@@ -41,6 +43,8 @@ export interface InsertCommitResult {
   /** False when the label's head already had the same digest and dependencies: nothing was written. */
   created: boolean;
 }
+
+export type ArtifactFilter = Partial<ArtifactKey> & { commitIds?: readonly string[] };
 
 export interface NewToken {
   userId: string;
@@ -112,6 +116,9 @@ export interface ModuleStore {
    */
   insertCommit(input: NewCommit, visibility?: Visibility): Promise<InsertCommitResult>;
   getCommit(id: string): Promise<Commit | undefined>;
+  /** Records a commit's b5 digest (computed later for commits stored before b5); the first one recorded stays. */
+  setCommitB5(commitId: string, b5: B5): Promise<void>;
+  getModuleById(id: string): Promise<Module | undefined>;
   getCommitBySeq(moduleId: string, seq: number): Promise<Commit | undefined>;
   /** The policy for pushes to `label`: the label's own, else the module's default (label ""), else none. */
   getPushPolicy(moduleId: string, label: string): Promise<(PushPolicy & { label: string }) | undefined>;
@@ -158,13 +165,24 @@ export interface TemplateStore {
   listTemplateVersions(templateId: string): Promise<TemplateVersion[]>;
 }
 
+/** Pre-generation: templates whose artifacts are generated right after each push of a module. */
+export interface PregenerateStore {
+  /** Replaces the module's list (in the given order); an empty list unsubscribes. */
+  setPregenerate(moduleId: string, templateIds: readonly string[]): Promise<void>;
+  /** The module's subscribed templates, in the order they were given. */
+  listPregenerate(moduleId: string): Promise<Template[]>;
+}
+
 /** Artifacts: (template version, commit, scope, flavour) → packaged blob. */
 export interface ArtifactStore {
   getArtifact(key: ArtifactKey): Promise<ArtifactRecord | undefined>;
   /** Idempotent: if the key exists the existing record is returned (first writer wins). */
   putArtifact(record: Omit<ArtifactRecord, "createdAt">): Promise<ArtifactRecord>;
-  /** Artifact records matching every given field of the filter. */
-  listArtifacts(filter: Partial<ArtifactKey>): Promise<ArtifactRecord[]>;
+  /**
+   * Artifact records matching every given field of the filter; `commitIds` matches any of them, in one query
+   * (a listing over a module's commits costs one round trip, whatever the number of commits).
+   */
+  listArtifacts(filter: ArtifactFilter): Promise<ArtifactRecord[]>;
   deleteArtifacts(filter: Partial<ArtifactKey>): Promise<number>;
 }
 
@@ -203,6 +221,7 @@ export interface MetadataStores
     PluginStore,
     TemplateStore,
     ArtifactStore,
+    PregenerateStore,
     LeaseStore {}
 
 /**

@@ -2,11 +2,27 @@
 import type { Kysely } from "kysely";
 import { Code, RegistryError } from "../../../core/errors.js";
 import type { ArtifactKey, ArtifactRecord } from "../../../core/types.js";
-import type { ArtifactStore } from "../metadata-store.js";
-import { now } from "./common.js";
+import type { ArtifactFilter, ArtifactStore } from "../metadata-store.js";
+import { chunks, now } from "./common.js";
 import { toArtifact } from "./rows.js";
 import type { Database } from "./schema.js";
 import { isForeignKeyViolation } from "./sql-errors.js";
+
+/** Commit ids in one `IN (…)`: far below SQLite's and PostgreSQL's bound on parameters. */
+const maxInList = 500;
+
+/** The order listArtifacts returns: the key's columns, left to right. */
+function compareArtifacts(a: ArtifactKey, b: ArtifactKey): number {
+  const pairs: [string | number, string | number][] = [
+    [a.templateId, b.templateId],
+    [a.templateVersion, b.templateVersion],
+    [a.commitId, b.commitId],
+    [a.scope, b.scope],
+    [a.flavour, b.flavour],
+  ];
+  for (const [x, y] of pairs) if (x !== y) return x < y ? -1 : 1;
+  return 0;
+}
 
 export function createKyselyArtifactStore(db: Kysely<Database>): ArtifactStore {
   const store: ArtifactStore = {
@@ -58,8 +74,19 @@ export function createKyselyArtifactStore(db: Kysely<Database>): ArtifactStore {
       return stored;
     },
 
-    async listArtifacts(filter: Partial<ArtifactKey>): Promise<ArtifactRecord[]> {
+    async listArtifacts(filter: ArtifactFilter): Promise<ArtifactRecord[]> {
+      const { commitIds } = filter;
+      if (commitIds && commitIds.length > maxInList) {
+        // SQLite and PostgreSQL bound the parameters of one statement; huge modules take a few statements.
+        const parts: ArtifactRecord[] = [];
+        for (const ids of chunks(commitIds, maxInList)) {
+          parts.push(...(await store.listArtifacts({ ...filter, commitIds: ids })));
+        }
+        return parts.sort(compareArtifacts);
+      }
+      if (commitIds?.length === 0) return [];
       let q = db.selectFrom("artifacts").selectAll();
+      if (commitIds) q = q.where("commit_id", "in", [...commitIds]);
       if (filter.templateId !== undefined) q = q.where("template_id", "=", filter.templateId);
       if (filter.templateVersion !== undefined) q = q.where("template_version", "=", filter.templateVersion);
       if (filter.commitId !== undefined) q = q.where("commit_id", "=", filter.commitId);

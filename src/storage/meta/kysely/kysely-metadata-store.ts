@@ -8,6 +8,7 @@ import { createKyselyLeaseStore, type LeaseDialect } from "./leases.js";
 import { createKyselyModuleStore } from "./modules.js";
 import { createKyselyOwnerStore } from "./owners.js";
 import { createKyselyPluginStore } from "./plugins.js";
+import { createKyselyPregenerateStore } from "./pregenerate.js";
 import type { Database } from "./schema.js";
 import { createKyselyTemplateStore } from "./templates.js";
 import { createKyselyUserStore } from "./users.js";
@@ -20,6 +21,7 @@ function composeStores(db: Kysely<Database>, leases: LeaseDialect): MetadataStor
     ...createKyselyPluginStore(db),
     ...createKyselyTemplateStore(db),
     ...createKyselyArtifactStore(db),
+    ...createKyselyPregenerateStore(db),
     ...createKyselyLeaseStore(db, leases),
   };
 }

@@ -2,6 +2,7 @@
 import type { Kysely } from "kysely";
 import { Code, RegistryError } from "../../../core/errors.js";
 import type {
+  B5,
   BreakingCategory,
   Commit,
   CommitDep,
@@ -229,6 +230,8 @@ export function createKyselyModuleStore(db: Kysely<Database>): ModuleStore {
               module_id: mod.id,
               seq,
               digest: input.digest,
+              b5_digest: input.b5?.digest ?? null,
+              b5_deps: input.b5 ? JSON.stringify(input.b5.deps) : null,
               sources_blob: input.sourcesBlob,
               image_blob: input.imageBlob,
               created_by: input.createdBy,
@@ -276,6 +279,7 @@ export function createKyselyModuleStore(db: Kysely<Database>): ModuleStore {
           module: mod.name,
           seq,
           digest: input.digest,
+          ...(input.b5 ? { b5: input.b5 } : {}),
           sourcesBlob: input.sourcesBlob,
           imageBlob: input.imageBlob,
           createdBy: input.createdBy,
@@ -283,6 +287,21 @@ export function createKyselyModuleStore(db: Kysely<Database>): ModuleStore {
         };
         return { commit, created: true };
       });
+    },
+
+    async setCommitB5(commitId: string, b5: B5): Promise<void> {
+      // A commit never changes: only a missing digest is filled, so two nodes computing it race harmlessly.
+      await db
+        .updateTable("commits")
+        .set({ b5_digest: b5.digest, b5_deps: JSON.stringify(b5.deps) })
+        .where("id", "=", commitId)
+        .where("b5_digest", "is", null)
+        .execute();
+    },
+
+    async getModuleById(id: string): Promise<Module | undefined> {
+      const row = await db.selectFrom("modules").selectAll().where("id", "=", id).executeTakeFirst();
+      return row && toModule(row);
     },
 
     async getCommit(id: string): Promise<Commit | undefined> {

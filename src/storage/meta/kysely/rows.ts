@@ -81,6 +81,9 @@ export function toCommit(r: CommitRow): Commit {
     module: r.module_name,
     seq: r.seq,
     digest: r.digest,
+    ...(r.b5_digest !== null && r.b5_deps !== null
+      ? { b5: { digest: r.b5_digest, deps: JSON.parse(r.b5_deps) as string[] } }
+      : {}),
     sourcesBlob: r.sources_blob,
     imageBlob: r.image_blob,
     createdBy: r.created_by,

@@ -7,6 +7,13 @@ export type IntBool = 0 | 1;
 /** Postgres returns bigint columns as strings; read them through `Number()`. */
 export type BigIntColumn = ColumnType<number | string, number, number>;
 
+export interface ModulePregenerateTable {
+  module_id: string;
+  template_id: string;
+  /** Order the user gave. */
+  position: number;
+}
+
 export interface UsersTable {
   id: string;
   name: string;
@@ -62,6 +69,10 @@ export interface CommitsTable {
   module_id: string;
   seq: number;
   digest: string;
+  /** Hex b5 digest; null until computed (commits from before migration 0006). */
+  b5_digest: string | null;
+  /** JSON array of the commit ids the b5 digest covers; null with b5_digest. */
+  b5_deps: string | null;
   sources_blob: string;
   image_blob: string;
   created_by: string;
@@ -183,6 +194,7 @@ export interface Database {
   templates: TemplatesTable;
   template_versions: TemplateVersionsTable;
   artifacts: ArtifactsTable;
+  module_pregenerate: ModulePregenerateTable;
   leases: LeasesTable;
   push_policies: PushPoliciesTable;
 }

@@ -4,12 +4,16 @@ import { initial } from "./0001-initial.js";
 import { access } from "./0002-access.js";
 import { leases } from "./0003-leases.js";
 import { pushPolicies } from "./0004-push-policies.js";
+import { pregenerate } from "./0005-pregenerate.js";
+import { b5 } from "./0006-b5.js";
 
 const migrations: Record<string, Migration> = {
   "0001-initial": initial,
   "0002-access": access,
   "0003-leases": leases,
   "0004-push-policies": pushPolicies,
+  "0005-pregenerate": pregenerate,
+  "0006-b5": b5,
 };
 
 /** Brings the database to the newest schema; throws if any migration fails (nothing of it is applied). */

@@ -1,0 +1,172 @@
+// bench/serve: cached artifacts (archive, npm tarball, Go zip) requests/s, protodepot vs nginx serving the very same
+// bytes as static files, with wrk, in one run; protodepot with 1 worker and with N, nginx likewise.
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { availableParallelism, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { promisify } from "node:util";
+import { adminToken, cliPath, makeDataDir, startTestServer } from "../../test/e2e/support/server.js";
+
+const exec = promisify(execFile);
+const seconds = Number(process.env.BENCH_SECONDS ?? 8);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const many = Number(process.env.BENCH_WORKERS ?? availableParallelism());
+
+/** The three cached downloads every CI job repeats, by path (the same path on both servers). */
+const targets = [
+  { name: "archive .tar.gz (label main)", path: "/v1/protodepot/es/v1/demo/payments/main.tar.gz" },
+  {
+    name: "npm tarball",
+    path: "/npm/@protodepot/protodepot_es_demo_payments/-/protodepot_es_demo_payments-1.1.1.tgz",
+  },
+  { name: "Go zip", path: "/go/protodepot.local/protodepot/go/demo/payments/@v/v1.1.1.zip" },
+] as const;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const address = s.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Requests/s wrk measures for one URL (one thread, `connections` connections); fails on any non-2xx answer. */
+async function wrk(url: string): Promise<number> {
+  const { stdout } = await exec("wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, url]);
+  if (/Non-2xx or 3xx responses/.test(stdout)) throw new Error(`wrk saw errors for ${url}:\n${stdout}`);
+  const m = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
+  if (!m?.[1]) throw new Error(`wrk printed no rate:\n${stdout}`);
+  return Number(m[1]);
+}
+
+async function startNginx(root: string, workers: number): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  const prefix = await mkdtemp(join(tmpdir(), "protodepot-bench-nginx-"));
+  const conf = join(prefix, "nginx.conf");
+  // Static files, keep-alive, sendfile: the ceiling for serving these bytes on this machine.
+  await writeFile(
+    conf,
+    `worker_processes ${workers};
+daemon off;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 1000000;
+  default_type application/octet-stream;
+  client_body_temp_path ${prefix}/body;
+  proxy_temp_path ${prefix}/proxy;
+  fastcgi_temp_path ${prefix}/fastcgi;
+  uwsgi_temp_path ${prefix}/uwsgi;
+  scgi_temp_path ${prefix}/scgi;
+  server {
+    listen 127.0.0.1:${port};
+    root ${root};
+    etag on;
+  }
+}
+`,
+  );
+  const child: ChildProcess = spawn("nginx", ["-p", prefix, "-c", conf], { stdio: "inherit" });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    const ok = await fetch(`${url}/healthz`).then(
+      () => true,
+      () => false,
+    );
+    if (ok) break;
+    if (i > 100 || child.exitCode !== null) throw new Error("nginx did not start");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url,
+    async stop() {
+      const exited = new Promise((r) => child.once("exit", r));
+      if (child.exitCode === null) child.kill("SIGQUIT");
+      await exited;
+      await rm(prefix, { recursive: true, force: true });
+    },
+  };
+}
+
+const data = await makeDataDir("protodepot-bench-serve-data-");
+const root = await mkdtemp(join(tmpdir(), "protodepot-bench-serve-root-"));
+const servers: { stop(): Promise<void> }[] = [];
+const rows: { label: string; rates: Record<string, number> }[] = [];
+try {
+  // Seed once with one worker: two modules, then one request of each target so every artifact is cached.
+  let server = await startTestServer({ dataDir: data.dir, orgs: ["demo"], args: ["--workers", "1"] });
+  servers.push(server);
+  const env = { ...process.env, PROTODEPOT_REMOTE: server.url, PROTODEPOT_TOKEN: adminToken };
+  for (const m of ["money", "payments"])
+    await exec(process.execPath, [cliPath, "push", `examples/${m}`], { env });
+  for (const t of targets) {
+    const res = await fetch(server.url + t.path);
+    if (res.status !== 200) throw new Error(`${t.path}: HTTP ${res.status} ${await res.text()}`);
+    const file = join(root, t.path);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, new Uint8Array(await res.arrayBuffer()));
+  }
+  await writeFile(join(root, "healthz"), '{"ok":true}');
+  // nginx's workers run as nobody; mkdtemp made the root private.
+  await exec("chmod", ["-R", "a+rX", root]);
+
+  const measure = async (label: string, base: string, withHealth: boolean) => {
+    const rates: Record<string, number> = {};
+    for (const t of targets) rates[t.name] = await wrk(base + t.path);
+    if (withHealth) rates["/healthz"] = await wrk(`${base}/healthz`);
+    rows.push({ label, rates });
+    process.stdout.write(`${label}: ${JSON.stringify(rates)}\n`);
+  };
+
+  await measure("protodepot, 1 worker", server.url, true);
+  await server.stop();
+  server = await startTestServer({ dataDir: data.dir, args: ["--workers", String(many)] });
+  servers.push(server);
+  await measure(`protodepot, ${many} workers`, server.url, true);
+  await server.stop();
+  for (const workers of [1, many]) {
+    const nginx = await startNginx(root, workers);
+    try {
+      await measure(`nginx, ${workers} worker${workers > 1 ? "s" : ""}`, nginx.url, false);
+    } finally {
+      await nginx.stop();
+    }
+  }
+
+  const rate = (label: string, name: string) =>
+    rows.find((r) => r.label === label)?.rates[name] ?? Number.NaN;
+  console.log(
+    `\ncached downloads, wrk -t1 -c${connections} -d${seconds}s, requests/s (ratio to nginx, same workers):`,
+  );
+  for (const t of targets) {
+    const one = rate("protodepot, 1 worker", t.name);
+    const n = rate(`protodepot, ${many} workers`, t.name);
+    const nginx1 = rate("nginx, 1 worker", t.name);
+    const nginxN = rate(`nginx, ${many} workers`, t.name);
+    console.log(
+      `  ${t.name.padEnd(30)} 1 worker ${one.toFixed(0).padStart(6)} (${(one / nginx1).toFixed(2)}× nginx ${nginx1.toFixed(0)})` +
+        `   ${many} workers ${n.toFixed(0).padStart(6)} (${(n / nginxN).toFixed(2)}× nginx ${nginxN.toFixed(0)}, goal ≥ 0.5)`,
+    );
+  }
+  const h1 = rate("protodepot, 1 worker", "/healthz");
+  const hN = rate(`protodepot, ${many} workers`, "/healthz");
+  console.log(
+    `  ${"/healthz (framework floor)".padEnd(30)} 1 worker ${h1.toFixed(0).padStart(6)}   ${many} workers ${hN.toFixed(0)}`,
+  );
+  console.log(
+    `  scaling ${many} workers / 1 worker (archive): ${(rate(`protodepot, ${many} workers`, targets[0].name) / rate("protodepot, 1 worker", targets[0].name)).toFixed(2)}×`,
+  );
+} finally {
+  for (const s of servers) await s.stop();
+  await data.remove();
+  await rm(root, { recursive: true, force: true });
+}

@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { describe, it } from "node:test";
+import { b5Digest, b5Files, reachedDeps } from "./b5-digest.js";
+
+const te = new TextEncoder();
+const file = (path: string, text: string) => ({ path, content: te.encode(text) });
+const shake = (s: string | Uint8Array) =>
+  createHash("shake256", { outputLength: 64 }).update(s).digest("hex");
+
+describe("b5 digest", () => {
+  it("digests buf's file set: protos, LICENSE and the first doc file, never buf.yaml", () => {
+    const files = [
+      file("buf.yaml", "version: v2\n"),
+      file("README.md", "readme"),
+      file("buf.md", "doc"),
+      file("LICENSE", "lic"),
+      file("a/b.proto", 'syntax = "proto3";'),
+    ];
+    assert.deepEqual(
+      b5Files(files).map((f) => f.path),
+      ["buf.md", "LICENSE", "a/b.proto"],
+    );
+  });
+
+  it("is shake256 of the manifest digest, then of it joined with sorted dependency digests", () => {
+    const files = [file("z.proto", "z"), file("B.proto", "b"), file("buf.lock", "x")];
+    const manifest = `shake256:${shake("b")}  B.proto\nshake256:${shake("z")}  z.proto\n`;
+    const filesDigest = `shake256:${shake(manifest)}`;
+    assert.equal(b5Digest(files, []).toString("hex"), shake(filesDigest));
+    const d1 = Buffer.alloc(64, 1);
+    const d2 = Buffer.alloc(64, 2);
+    const joined = [filesDigest, `b5:${d1.toString("hex")}`, `b5:${d2.toString("hex")}`].join("\n");
+    assert.equal(b5Digest(files, [d2, d1]).toString("hex"), shake(joined));
+    assert.notEqual(
+      b5Digest([file("z.proto", "Z"), file("B.proto", "b")], []).toString("hex"),
+      shake(filesDigest),
+    );
+  });
+
+  it("keeps the dependencies the imports reach, transitively, and drops the rest", () => {
+    const mod = [file("app/app.proto", 'import "mid/mid.proto";\nimport "google/protobuf/any.proto";')];
+    const candidates = [
+      { key: "unused", files: [file("other/o.proto", "")] },
+      { key: "base", files: [file("base/base.proto", "")] },
+      { key: "mid", files: [file("mid/mid.proto", 'import public "base/base.proto";')] },
+    ];
+    assert.deepEqual(reachedDeps(mod, candidates), ["base", "mid"]);
+  });
+});

@@ -1,0 +1,44 @@
+// The buf CLI's Connect services, served by our Connect router beside our own API (same authentication, limits
+// and error mapping), and the OAuth device-flow path buf tries first on `buf registry login`.
+import type { ConnectRouter } from "@connectrpc/connect";
+import type { FastifyInstance } from "fastify";
+import { AuthnService } from "../../gen/buf/alpha/registry/v1alpha1/authn_pb.js";
+import { CommitService, DownloadService, GraphService } from "../../gen/buf/registry/module/v1/commit_pb.js";
+import { LabelService } from "../../gen/buf/registry/module/v1/label_pb.js";
+import { ModuleService } from "../../gen/buf/registry/module/v1/module_pb.js";
+import { UploadService } from "../../gen/buf/registry/module/v1/upload_pb.js";
+import { OwnerService, UserService } from "../../gen/buf/registry/owner/v1/owner_pb.js";
+import type { ModuleService as Modules } from "../../services/modules.js";
+import { createAuthnService } from "./authn-service.js";
+import { createCommitService, createDownloadService, createGraphService } from "./commit-service.js";
+import { createLabelService } from "./label-service.js";
+import { createModuleService } from "./module-service.js";
+import { createOwnerService, createUserService } from "./owner-service.js";
+import { createUploadService } from "./upload-service.js";
+
+export function registerBufServices(router: ConnectRouter, modules: Modules): void {
+  router.service(AuthnService, createAuthnService());
+  router.service(UserService, createUserService());
+  router.service(OwnerService, createOwnerService(modules));
+  router.service(ModuleService, createModuleService(modules));
+  router.service(UploadService, createUploadService(modules));
+  router.service(CommitService, createCommitService(modules));
+  router.service(GraphService, createGraphService(modules));
+  router.service(DownloadService, createDownloadService(modules));
+  router.service(LabelService, createLabelService(modules));
+}
+
+/**
+ * protodepot has no OAuth: a plain-text 404 on the device-flow path makes `buf registry login` fall back to
+ * asking for a token (or reading one with --token-stdin).
+ */
+export function registerBufOAuthFallback(app: FastifyInstance): void {
+  app.all("/oauth2/device/*", async (_request, reply) =>
+    reply
+      .code(404)
+      .type("text/plain")
+      .send(
+        "protodepot has no OAuth device flow: log in with a token (buf registry login HOST --token-stdin)\n",
+      ),
+  );
+}

@@ -1,0 +1,136 @@
+// Pre-generation: a module subscribes templates, and right after each push their artifacts are generated in the
+// background, so the first `npm install` / `go get` / archive download after a push is a cache hit.
+import { type FullName, parseFullName } from "../core/names.js";
+import type { Commit, Flavour, PluginVersion, Template } from "../core/types.js";
+import { isGoPlugin } from "../generate/plugin-options.js";
+import type { MetadataStore } from "../storage/meta/metadata-store.js";
+import type { AccessPolicy } from "./access.js";
+import type { Principal } from "./auth.js";
+import type { GenerationService } from "./generation.js";
+import type { ModuleService } from "./modules.js";
+import type { TemplateService } from "./templates.js";
+
+export interface PregenerateService {
+  /** Replaces the module's subscribed templates (`owner/name` each); an empty list unsubscribes. */
+  set(principal: Principal, module: FullName, templates: readonly string[]): Promise<Template[]>;
+  list(principal: Principal, module: FullName): Promise<Template[]>;
+  /**
+   * Starts the subscribed generations for a fresh commit and returns at once: the push never waits for plugins.
+   * Failures are logged; a later request generates on demand (nothing is cached from a failed run).
+   */
+  afterPush(principal: Principal, commit: Commit): void;
+  /** Resolves when every generation started so far has settled (tests, shutdown). */
+  idle(): Promise<void>;
+  /** Starts nothing more; what runs finishes for the cache. Resolves when it has. */
+  close(): Promise<void>;
+}
+
+export interface PregenerateOptions {
+  meta: MetadataStore;
+  access: AccessPolicy;
+  modules: ModuleService;
+  templates: TemplateService;
+  generation: GenerationService;
+  log: { warn(fields: object, message: string): void; info(fields: object, message: string): void };
+}
+
+/** The registries a template's output suits: archives always, Go modules for Go plugins, npm for npm runtimes. */
+export function flavoursFor(plugins: readonly PluginVersion[]): Flavour[] {
+  const flavours: Flavour[] = ["archive"];
+  if (plugins.some(isGoPlugin)) flavours.push("go");
+  if (plugins.some((p) => (p.runtimeLibraries.npm?.length ?? 0) > 0)) flavours.push("npm");
+  return flavours;
+}
+
+export function createPregenerateService(opts: PregenerateOptions): PregenerateService {
+  const { meta, access, modules, templates, generation, log } = opts;
+  const running = new Set<Promise<void>>();
+  let closed = false;
+
+  async function generateAll(principal: Principal, commit: Commit): Promise<void> {
+    const subscribed = await meta.listPregenerate(commit.moduleId);
+    for (const template of subscribed) {
+      if (closed) return;
+      const name = { owner: template.owner, name: template.name };
+      try {
+        const versions = await templates.listVersions(principal, `${template.owner}/${template.name}`);
+        const newest = versions[versions.length - 1];
+        if (!newest) continue;
+        const plugins = await templates.resolvePlugins(principal, template, newest);
+        for (const flavour of flavoursFor(plugins.map((p) => p.version))) {
+          if (closed) return;
+          const started = performance.now();
+          // One at a time and at background priority: requests never queue behind pre-generation.
+          await generation.generate(principal, {
+            template: name,
+            templateVersion: `v${newest.number}`,
+            module: { owner: commit.owner, name: commit.module },
+            ref: commit.id,
+            scope: "module",
+            flavour,
+            background: true,
+          });
+          log.info(
+            {
+              module: `${commit.owner}/${commit.module}`,
+              commit: commit.id,
+              template: `${template.owner}/${template.name}`,
+              flavour,
+              ms: Math.round(performance.now() - started),
+            },
+            "pre-generation finished",
+          );
+        }
+      } catch (err) {
+        log.warn(
+          {
+            err,
+            module: `${commit.owner}/${commit.module}`,
+            commit: commit.id,
+            template: `${template.owner}/${template.name}`,
+          },
+          "pre-generation failed; the first request will generate it",
+        );
+      }
+    }
+  }
+
+  return {
+    async set(principal, module, names) {
+      const mod = await modules.getModule(principal, module);
+      await access.requireWrite(principal, module.owner, "change modules");
+      // Each template must be one the caller may read: nobody subscribes to what they cannot see.
+      const resolved = await Promise.all(
+        names.map((n) => templates.getTemplate(principal, parseFullName("template", n))),
+      );
+      await meta.setPregenerate(
+        mod.id,
+        resolved.map((t) => t.id),
+      );
+      return meta.listPregenerate(mod.id);
+    },
+
+    async list(principal, module) {
+      const mod = await modules.getModule(principal, module);
+      return meta.listPregenerate(mod.id);
+    },
+
+    afterPush(principal, commit) {
+      if (closed) return;
+      const run = generateAll(principal, commit).catch((err: unknown) =>
+        log.warn({ err, commit: commit.id }, "pre-generation failed"),
+      );
+      running.add(run);
+      void run.finally(() => running.delete(run));
+    },
+
+    async idle() {
+      while (running.size > 0) await Promise.allSettled([...running]);
+    },
+
+    async close() {
+      closed = true;
+      while (running.size > 0) await Promise.allSettled([...running]);
+    },
+  };
+}

@@ -1,0 +1,50 @@
+// How a write in one process reaches every cache of mutable metadata, in this process and in its sibling workers.
+
+export interface InvalidationBus {
+  /**
+   * Tells every other process that mutable metadata moved; resolves once each has dropped its cached copies (or
+   * could not answer in time), so the write's response is sent only after no worker can serve the old value.
+   */
+  publish(): Promise<void>;
+  /** `drop` runs when another process published. */
+  subscribe(drop: () => void): void;
+}
+
+/** One process: nobody else caches anything. */
+export const localBus: InvalidationBus = {
+  publish: () => Promise.resolve(),
+  subscribe: () => {},
+};
+
+/**
+ * The epoch of mutable metadata: it moves on at every write that may move a label, a head, a template's versions,
+ * a visibility or a membership, here or in a sibling worker. A cache of anything derived from such facts stores the
+ * epoch it read at, and an entry of an older epoch is a miss.
+ */
+export interface Invalidation {
+  epoch(): number;
+  /** Moves the epoch on here, then in every sibling; resolves when all have. */
+  invalidate(): Promise<void>;
+}
+
+export function createInvalidation(
+  bus: InvalidationBus = localBus,
+): Invalidation & { onDrop(fn: () => void): void } {
+  let epoch = 0;
+  const listeners: (() => void)[] = [];
+  const drop = () => {
+    epoch++;
+    for (const fn of listeners) fn();
+  };
+  bus.subscribe(drop);
+  return {
+    epoch: () => epoch,
+    invalidate() {
+      drop();
+      return bus.publish();
+    },
+    onDrop(fn) {
+      listeners.push(fn);
+    },
+  };
+}

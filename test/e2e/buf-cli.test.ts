@@ -1,0 +1,350 @@
+// Issue 11: the real buf CLI (node_modules) against protodepot over plain http on loopback: login, whoami,
+// module create, push, a dependent module by HOST/owner/name, dep update, build with an empty cache; buf's own
+// digest check catches a tampered stored file; a private module is invisible without the right token.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { UploadService } from "../../src/gen/buf/registry/module/v1/upload_pb.js";
+import { openSqlite } from "./support/buf-cli.js";
+import { cliOk } from "./support/cli.js";
+import {
+  adminToken,
+  callApi,
+  makeDataDir,
+  repoRoot,
+  startTestServer,
+  type TestServer,
+} from "./support/server.js";
+import { makeSelfSignedCert } from "./support/tls.js";
+
+const bufBin = join(repoRoot, "node_modules", ".bin", "buf");
+
+const baseProto = `syntax = "proto3";
+package base.v1;
+
+message Money {
+  string currency = 1;
+  int64 units = 2;
+}
+`;
+const appProto = `syntax = "proto3";
+package app.v1;
+
+import "base/v1/money.proto";
+
+message Order {
+  string id = 1;
+  base.v1.Money total = 2;
+}
+`;
+
+for (const transport of ["http", "https"] as const) {
+  describe(`the buf CLI against protodepot (${transport})`, () => {
+    let data: Awaited<ReturnType<typeof makeDataDir>>;
+    let server: TestServer;
+    let host: string;
+    let work: string;
+    let env: Record<string, string>;
+    /** The commit of admin/base that app's buf.lock pins. */
+    let lockedBase = "";
+
+    /** Runs buf in `cwd` with the test's private HOME, cache, config and token. */
+    function buf(
+      cwd: string,
+      args: string[],
+      opts: { stdin?: string; token?: string } = {},
+    ): Promise<{ stdout: string; stderr: string; code: number | null }> {
+      const token = opts.token !== undefined ? { BUF_TOKEN: `${opts.token}@${host}` } : {};
+      const child = spawn(bufBin, args, { cwd, env: { ...env, ...token }, stdio: ["pipe", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      child.stdin.end(opts.stdin ?? "");
+      return new Promise((resolve, reject) => {
+        child.once("error", reject);
+        child.once("close", (code) => resolve({ stdout, stderr, code }));
+      });
+    }
+
+    async function bufOk(cwd: string, args: string[], opts: { stdin?: string; token?: string } = {}) {
+      const r = await buf(cwd, args, opts);
+      assert.equal(r.code, 0, `buf ${args.join(" ")} failed:\n${r.stderr}\n${server.output()}`);
+      return r;
+    }
+
+    async function listCommits(module: string): Promise<{ id: string }[]> {
+      const res = await callApi(server.url, "ModuleService/ListCommits", { module }, adminToken);
+      assert.equal(res.status, 200);
+      return ((await res.json()) as { commits: { id: string }[] }).commits;
+    }
+
+    async function writeModule(dir: string, files: Record<string, string>) {
+      for (const [path, content] of Object.entries(files)) {
+        await mkdir(join(dir, path, ".."), { recursive: true });
+        await writeFile(join(dir, path), content);
+      }
+    }
+
+    before(async () => {
+      data = await makeDataDir();
+      work = await mkdtemp(join(tmpdir(), "protodepot-bufcli-"));
+      const config = join(work, "config");
+      await mkdir(config, { recursive: true });
+      let tls: Record<string, string> = {};
+      if (transport === "https") {
+        // The server's own TLS with a self-signed certificate that buf trusts through SSL_CERT_FILE.
+        const cert = await makeSelfSignedCert(work);
+        server = await startTestServer({
+          dataDir: data.dir,
+          args: ["--tls-cert", cert.certFile, "--tls-key", cert.keyFile],
+        });
+        tls = { SSL_CERT_FILE: cert.certFile };
+      } else {
+        server = await startTestServer({ dataDir: data.dir });
+        // buf speaks https to every registry unless its config turns TLS off.
+        await writeFile(join(config, "config.yaml"), "version: v1\ntls:\n  use: false\n");
+      }
+      assert.equal(new URL(server.url).protocol, `${transport}:`);
+      host = new URL(server.url).host;
+      env = {
+        ...tls,
+        PATH: process.env.PATH ?? "",
+        HOME: join(work, "home"),
+        BUF_CACHE_DIR: join(work, "cache"),
+        BUF_CONFIG_DIR: config,
+        NETRC: join(work, "home", ".netrc"),
+      };
+      await mkdir(env.HOME as string, { recursive: true });
+    });
+
+    after(async () => {
+      await server?.stop();
+      await data?.remove();
+      if (work) await rm(work, { recursive: true, force: true });
+    });
+
+    it("logs in with --token-stdin, writing the netrc, and whoami names the user", async () => {
+      const login = await bufOk(work, ["registry", "login", host, "--token-stdin"], { stdin: adminToken });
+      assert.match(login.stdout + login.stderr, /admin/);
+      const netrc = await readFile(env.NETRC as string, "utf8");
+      assert.match(netrc, new RegExp(`machine ${host.replace(".", "\\.")}`));
+      assert.match(netrc, /login admin/);
+      const whoami = await bufOk(work, ["registry", "whoami", host]);
+      assert.match(whoami.stdout, /admin/);
+    });
+
+    it("creates, pushes, depends by HOST/owner/name, locks b5 digests and builds with an empty cache", async () => {
+      await bufOk(work, ["registry", "module", "create", `${host}/admin/base`, "--visibility", "public"]);
+      const again = await buf(work, [
+        "registry",
+        "module",
+        "create",
+        `${host}/admin/base`,
+        "--visibility",
+        "public",
+      ]);
+      assert.notEqual(again.code, 0);
+      assert.match(again.stderr, /exists/);
+
+      const base = join(work, "base");
+      await writeModule(base, {
+        "buf.yaml": `version: v2\nname: ${host}/admin/base\n`,
+        "base/v1/money.proto": baseProto,
+        LICENSE: "Apache-2.0\n",
+      });
+      const pushed = await bufOk(base, ["push"]);
+      const baseCommit = pushed.stdout.trim().split("/").pop()?.split(":").pop() ?? "";
+      assert.match(baseCommit, /^[0-9a-f]{32}$/);
+      lockedBase = baseCommit;
+
+      const app = join(work, "app");
+      await writeModule(app, {
+        "buf.yaml": `version: v2\nmodules:\n  - path: .\n    name: ${host}/admin/app\ndeps:\n  - ${host}/admin/base\n`,
+        "app/v1/order.proto": appProto,
+      });
+      await bufOk(app, ["dep", "update"]);
+      const lock = await readFile(join(app, "buf.lock"), "utf8");
+      assert.match(lock, new RegExp(`name: ${host}/admin/base`));
+      assert.match(lock, new RegExp(`commit: ${baseCommit}`));
+      // The lock holds the b5 digest the server stored for that commit.
+      const digest = /digest: b5:([0-9a-f]{128})/.exec(lock)?.[1];
+      assert.ok(digest, `buf.lock has no b5 digest:\n${lock}`);
+      const db = openSqlite(join(data.dir, "metadata.sqlite"));
+      try {
+        assert.equal(db.b5Of(baseCommit), digest);
+      } finally {
+        db.close();
+      }
+
+      const created = await bufOk(app, ["push", "--create", "--label", "v1"]);
+      const appCommit = created.stdout.trim().split(":").pop() ?? "";
+      assert.match(appCommit, /^[0-9a-f]{32}$/);
+      // --label alone moves only that label; a new module's default label points at nothing yet.
+      const meta = openSqlite(join(data.dir, "metadata.sqlite"));
+      try {
+        assert.deepEqual(meta.labelsOf("admin", "app"), ["v1"]);
+      } finally {
+        meta.close();
+      }
+
+      await rm(env.BUF_CACHE_DIR as string, { recursive: true, force: true });
+      const out = join(work, "image.binpb");
+      await bufOk(app, ["build", "-o", out]);
+      assert.ok((await readFile(out)).byteLength > 0);
+    });
+
+    // Once, over http: the https run repeats only the main scenario.
+    if (transport === "http")
+      it("pushes a workspace of two modules as one upload, the second depending on the first", async () => {
+        const ws = join(work, "ws");
+        await writeModule(ws, {
+          "buf.yaml": `version: v2\nmodules:\n  - path: a\n    name: ${host}/admin/ws-a\n  - path: b\n    name: ${host}/admin/ws-b\n`,
+          "a/wsa/v1/a.proto": 'syntax = "proto3";\npackage wsa.v1;\nmessage A {}\n',
+          "b/wsb/v1/b.proto":
+            'syntax = "proto3";\npackage wsb.v1;\nimport "wsa/v1/a.proto";\nmessage B { wsa.v1.A a = 1; }\n',
+        });
+        await bufOk(ws, ["push", "--create"]);
+        const a = await listCommits("admin/ws-a");
+        const b = await listCommits("admin/ws-b");
+        assert.equal(a.length, 1);
+        assert.equal(b.length, 1);
+        const meta = openSqlite(join(data.dir, "metadata.sqlite"));
+        try {
+          assert.deepEqual(meta.depsOf(b[0]?.id ?? ""), [a[0]?.id]);
+        } finally {
+          meta.close();
+        }
+      });
+
+    // Once, over http: the https run repeats only the main scenario.
+    if (transport === "http")
+      it("stores no commit of an upload when one of its contents fails", async () => {
+        const client = createClient(
+          UploadService,
+          createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" }),
+        );
+        const before = (await listCommits("admin/ws-a")).length;
+        const headers = { authorization: `Bearer ${adminToken}` };
+        const file = (path: string, text: string) => ({ path, content: new TextEncoder().encode(text) });
+        await assert.rejects(
+          client.upload(
+            {
+              contents: [
+                {
+                  moduleRef: { value: { case: "name", value: { owner: "admin", module: "ws-a" } } },
+                  files: [
+                    file(
+                      "wsa/v1/a.proto",
+                      'syntax = "proto3";\npackage wsa.v1;\nmessage A { string changed = 1; }\n',
+                    ),
+                  ],
+                },
+                {
+                  moduleRef: { value: { case: "name", value: { owner: "admin", module: "ws-b" } } },
+                  files: [
+                    file(
+                      "wsb/v1/b.proto",
+                      'syntax = "proto3";\npackage wsb.v1;\nmessage B { Missing m = 1; }\n',
+                    ),
+                  ],
+                },
+              ],
+            },
+            { headers },
+          ),
+          /Missing/,
+        );
+        assert.equal((await listCommits("admin/ws-a")).length, before);
+      });
+
+    // Once, over http: the https run repeats only the main scenario.
+    if (transport === "http")
+      it("fails buf's digest verification when a stored file was tampered with", async () => {
+        const db = openSqlite(join(data.dir, "metadata.sqlite"));
+        try {
+          // Swap the base commit's sources for another commit's: same module, different bytes, old digest.
+          const mod = join(work, "tampered");
+          await writeModule(mod, {
+            "buf.yaml": `version: v2\nname: ${host}/admin/base\n`,
+            "base/v1/money.proto": `${baseProto}\nmessage Extra {}\n`,
+          });
+          await bufOk(mod, ["push", "--label", "other"]);
+          db.swapSources("admin", "base", "main", "other");
+        } finally {
+          db.close();
+        }
+        await rm(env.BUF_CACHE_DIR as string, { recursive: true, force: true });
+        const r = await buf(join(work, "app"), ["build", "-o", join(work, "tampered.binpb")]);
+        assert.notEqual(r.code, 0);
+        assert.match(r.stderr, /Digest verification failed/);
+      });
+
+    // Once, over http: the https run repeats only the main scenario.
+    if (transport === "http")
+      it("honours the buf.lock that buf dep update wrote when protodepot push pushes the module", async () => {
+        // Move base's default label past the commit app's buf.lock pins.
+        const next = join(work, "base-next");
+        await writeModule(next, {
+          "buf.yaml": `version: v2\nname: ${host}/admin/base\n`,
+          "base/v1/money.proto": `${baseProto}\nmessage Rate {}\n`,
+        });
+        const moved = (await bufOk(next, ["push"])).stdout.trim().split(":").pop() ?? "";
+        assert.notEqual(moved, lockedBase);
+        const app = join(work, "app");
+        assert.match(await readFile(join(app, "buf.lock"), "utf8"), new RegExp(`commit: ${lockedBase}`));
+        await cliOk(["push", app, "--label", "from-cli"], {
+          HOME: env.HOME as string,
+          PROTODEPOT_REMOTE: server.url,
+          PROTODEPOT_TOKEN: adminToken,
+        });
+        const meta = openSqlite(join(data.dir, "metadata.sqlite"));
+        try {
+          assert.deepEqual(meta.depsOf(meta.headOf("admin", "app", "from-cli") ?? ""), [lockedBase]);
+        } finally {
+          meta.close();
+        }
+      });
+
+    // Once, over http: the https run repeats only the main scenario.
+    if (transport === "http")
+      it("hides a private module from a caller without the right token", async () => {
+        const mk = await callApi(server.url, "UserService/CreateUser", { name: "mallory" }, adminToken);
+        assert.equal(mk.status, 200);
+        const tok = await callApi(server.url, "UserService/CreateToken", { user: "mallory" }, adminToken);
+        const mallory = ((await tok.json()) as { token: string }).token;
+
+        await bufOk(work, [
+          "registry",
+          "module",
+          "create",
+          `${host}/admin/secret`,
+          "--visibility",
+          "private",
+        ]);
+        const secret = join(work, "secret");
+        await writeModule(secret, {
+          "buf.yaml": `version: v2\nname: ${host}/admin/secret\n`,
+          "secret/v1/s.proto": 'syntax = "proto3";\npackage secret.v1;\nmessage S {}\n',
+        });
+        await bufOk(secret, ["push"]);
+        const user = join(work, "user");
+        await writeModule(user, {
+          "buf.yaml": `version: v2\ndeps:\n  - ${host}/admin/secret\n`,
+          "u/v1/u.proto":
+            'syntax = "proto3";\npackage u.v1;\nimport "secret/v1/s.proto";\nmessage U { secret.v1.S s = 1; }\n',
+        });
+        await rm(env.NETRC as string, { force: true });
+        const stranger = await buf(user, ["dep", "update"], { token: mallory });
+        assert.notEqual(stranger.code, 0);
+        assert.match(stranger.stderr, /does not exist|not found/i);
+        await bufOk(user, ["dep", "update"], { token: adminToken });
+        assert.match(await readFile(join(user, "buf.lock"), "utf8"), /admin\/secret/);
+      });
+  });
+}
