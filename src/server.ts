@@ -67,6 +67,7 @@ import { createInvalidation, type InvalidationBus, localBus } from "./storage/me
 import type { MetadataStore } from "./storage/meta/metadata-store.js";
 import { createPostgresMetadataStore } from "./storage/meta/postgres/postgres-metadata-store.js";
 import { createSqliteMetadataStore } from "./storage/meta/sqlite/sqlite-metadata-store.js";
+import { registerWebUi } from "./web/routes.js";
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -304,6 +305,18 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
       onBackgroundError: (err: unknown) => log.warn({ err }, "npm background generation failed"),
       invalidation,
     }),
+  );
+
+  registerWebUi(
+    app,
+    { modules, plugins, templates, orgs },
+    {
+      auth,
+      goHost: config.go.host,
+      npmScope: config.npm.scope,
+      publicUrl: config.server.publicUrl,
+      secureCookie: https !== undefined || (config.server.publicUrl?.startsWith("https:") ?? false),
+    },
   );
 
   const setup = hooks.setup ?? true;

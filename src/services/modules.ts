@@ -706,6 +706,17 @@ export function createModuleService({
       return meta.listCommitDeps(commit.id);
     },
 
+    /** The commit's compiled image: a FileDescriptorSet of its files and all their imports, with source info. */
+    async readImage(commit: Commit): Promise<Uint8Array> {
+      return readContent(blobs, commit.imageBlob);
+    },
+
+    /** The modules whose commits depend on this one that the caller may read. */
+    async listDependents(principal: Principal, name: FullName): Promise<Module[]> {
+      const mod = await getModule(principal, name);
+      return readable(access, principal, await meta.listDependents(mod.id));
+    },
+
     async listCommitFiles(commit: Commit): Promise<CommitFile[]> {
       return meta.listCommitFiles(commit.id);
     },

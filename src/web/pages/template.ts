@@ -1,0 +1,71 @@
+// GET /{owner}/templates/{name} and /{owner}/plugins/{name}: what a template runs, a plugin's versions.
+import type { WebRequest, WebServices } from "../context.js";
+import { nameFrom } from "../context.js";
+import { html, seg } from "../html.js";
+import { copyable, layout, time } from "../layout.js";
+import { badge } from "./owner.js";
+
+export async function templatePage(
+  web: WebServices,
+  req: WebRequest,
+  owner: string,
+  name: string,
+): Promise<string> {
+  const full = nameFrom("template", owner, name);
+  const template = await web.templates.getTemplate(req.principal, full);
+  await web.templates.checkPluginsReadable(req.principal, template);
+  const versions = (await web.templates.listVersions(req.principal, `${owner}/${name}`)).sort(
+    (a, b) => b.number - a.number,
+  );
+  const main = html`<nav aria-label="Breadcrumb"><a href="/${seg(owner)}">${owner}</a> / templates</nav>
+<h1>${owner}/${name}${badge(template.visibility)}</h1>
+<h2>Plugins</h2>
+<table><thead><tr><th scope="col">#</th><th scope="col">Plugin</th><th scope="col">Parameter</th></tr></thead><tbody>${template.plugins.map(
+    (p, i) =>
+      html`<tr><td>${i + 1}</td><td><a href="/${seg(p.owner)}/plugins/${seg(p.name)}">${p.owner}/${p.name}</a></td><td><code>${p.parameter}</code></td></tr>`,
+  )}</tbody></table>
+<h2>Versions</h2>
+${
+  versions.length
+    ? html`<table><thead><tr><th scope="col">Version</th><th scope="col">Pinned plugins</th><th scope="col">Created</th></tr></thead><tbody>${versions.map(
+        (v) =>
+          html`<tr><td>v${v.number}</td><td>${v.plugins.map((p, i) => html`${i ? ", " : ""}<code>${p.owner}/${p.name}:${p.version}</code>`)}</td><td>${time(v.createdAt)}</td></tr>`,
+      )}</tbody></table>`
+    : html`<p class="muted">No versions yet.</p>`
+}`;
+  return layout(req.page, `${owner}/${name}`, main);
+}
+
+export async function pluginPage(
+  web: WebServices,
+  req: WebRequest,
+  owner: string,
+  name: string,
+): Promise<string> {
+  const full = nameFrom("plugin", owner, name);
+  const plugin = await web.plugins.getPlugin(req.principal, full);
+  const versions = (await web.plugins.listPluginVersions(req.principal, `${owner}/${name}`)).reverse();
+  const main = html`<nav aria-label="Breadcrumb"><a href="/${seg(owner)}">${owner}</a> / plugins</nav>
+<h1>${owner}/${name}${badge(plugin.visibility)}</h1>
+<h2>Versions</h2>
+${
+  versions.length
+    ? html`<table><thead><tr><th scope="col">Version</th><th scope="col">Source</th><th scope="col">Runtime libraries</th><th scope="col">Created</th></tr></thead><tbody>${versions.map(
+        (v) =>
+          html`<tr><td>${v.version}</td><td>${v.source.kind === "oci" ? html`image <code title="${v.source.digest}">${v.source.digest.slice(0, 19)}</code>` : "host command"}</td><td>${[
+            ...(v.runtimeLibraries.go ?? []).map(
+              (l) => html`<div><code>go ${l.module}@${l.version}</code></div>`,
+            ),
+            ...(v.runtimeLibraries.npm ?? []).map(
+              (l) => html`<div><code>npm ${l.package}@${l.version}</code></div>`,
+            ),
+          ]}</td><td>${time(v.createdAt)}</td></tr>`,
+      )}</tbody></table>`
+    : html`<p class="muted">No versions yet.</p>`
+}
+<h2>Push a new version</h2>
+<p>Push an image tagged with the version to this registry's <code>/v2/</code> (the tag becomes an immutable version; runtime libraries come from the image labels), or a binary without container tooling:</p>
+${copyable(`skopeo copy --dest-creds you:$PROTODEPOT_TOKEN oci:./layout:vX.Y.Z docker://${new URL(req.baseUrl).host}/${owner}/${name}:vX.Y.Z`, "skopeo push command")}
+${copyable(`protodepot plugin push ${owner}/${name}:vX.Y.Z --binary ./protoc-gen-${name}`, "protodepot plugin push command")}`;
+  return layout(req.page, `${owner}/${name}`, main);
+}

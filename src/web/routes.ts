@@ -1,0 +1,228 @@
+// The web UI: server-rendered pages over the same services and access policy as every protocol, as one
+// encapsulated Fastify plugin. The caller is the Authorization header's token, else the session cookie's.
+import { readFileSync } from "node:fs";
+import fastifyCookie from "@fastify/cookie";
+import fastifyFormbody from "@fastify/formbody";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { Code, RegistryError } from "../core/errors.js";
+import { principalOf } from "../http/principal.js";
+import { toRegistryError } from "../http/registry-plugin.js";
+import { type AuthService, anonymous, type Principal } from "../services/auth.js";
+import { baseUrlOf, type WebOptions, type WebRequest, type WebServices } from "./context.js";
+import { html } from "./html.js";
+import { layout, type PageContext } from "./layout.js";
+import { docsPage } from "./pages/docs.js";
+import { filePage } from "./pages/file.js";
+import { homePage } from "./pages/home.js";
+import { loginPage } from "./pages/login.js";
+import { modulePage } from "./pages/module.js";
+import { ownerPage } from "./pages/owner.js";
+import { pluginPage, templatePage } from "./pages/template.js";
+
+export const sessionCookie = "pd_session";
+/** A session is a token of its own with this lifetime; signing out revokes it. */
+const sessionMs = 12 * 60 * 60 * 1000;
+export const sessionNote = "web session";
+
+// From src/web or dist/web alike: the assets stay in the source tree, two levels below the package root.
+const assetsDir = new URL("../../src/web/assets/", import.meta.url);
+const assets = {
+  "web.css": { type: "text/css; charset=utf-8", body: readFileSync(new URL("web.css", assetsDir)) },
+  "web.js": { type: "text/javascript; charset=utf-8", body: readFileSync(new URL("web.js", assetsDir)) },
+} as const;
+
+// Nothing from elsewhere: no inline scripts, no frames, only our own styles and script.
+const csp =
+  "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+interface WebState {
+  principal: Principal;
+  session: boolean;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    web: WebState;
+  }
+}
+
+export interface WebUiOptions extends WebOptions {
+  auth: AuthService;
+  /** Mark the cookie Secure: the server itself serves TLS. */
+  secureCookie: boolean;
+}
+
+export function registerWebUi(app: FastifyInstance, services: WebServices, opts: WebUiOptions): void {
+  const { auth } = opts;
+  app.register(async (scope) => {
+    await scope.register(fastifyCookie);
+    await scope.register(fastifyFormbody, { bodyLimit: 4096 });
+
+    scope.addHook("onRequest", async (request, reply) => {
+      if (request.headers.authorization !== undefined) {
+        request.web = { principal: await principalOf(auth, request), session: false };
+        return;
+      }
+      const secret = request.cookies[sessionCookie];
+      if (!secret) {
+        request.web = { principal: anonymous, session: false };
+        return;
+      }
+      try {
+        request.web = { principal: await auth.authenticate(`Bearer ${secret}`), session: true };
+      } catch {
+        // An expired or revoked session is simply signed out.
+        reply.clearCookie(sessionCookie, { path: "/" });
+        request.web = { principal: anonymous, session: false };
+      }
+    });
+    scope.addHook("onSend", async (_request, reply, payload) => {
+      reply.header("content-security-policy", csp);
+      reply.header("x-content-type-options", "nosniff");
+      reply.header("referrer-policy", "same-origin");
+      return payload;
+    });
+    scope.setErrorHandler((error, request, reply) => {
+      const err = toRegistryError(error);
+      const status =
+        err.code === Code.NotFound
+          ? 404
+          : err.code === Code.Unauthenticated
+            ? 401
+            : err.code === Code.PermissionDenied
+              ? 403
+              : err.code === Code.InvalidArgument || err.code === Code.FailedPrecondition
+                ? 400
+                : err.code === Code.ResourceExhausted
+                  ? 413
+                  : 500;
+      if (status === 500) request.log.error({ err: error, registry: "web" }, "request failed");
+      const message = status === 500 ? "Something went wrong on the server." : err.message;
+      const title = status === 404 ? "Not found" : status === 401 ? "Sign in needed" : "Error";
+      const hint =
+        status === 401 && request.headers.authorization === undefined
+          ? html`<p><a href="/login">Sign in</a> with a token to see this page.</p>`
+          : html``;
+      return reply
+        .status(status)
+        .type("text/html; charset=utf-8")
+        .send(layout(pageOf(request), title, html`<h1>${title}</h1><p class="error">${message}</p>${hint}`));
+    });
+
+    const view = (request: FastifyRequest): WebRequest => ({
+      principal: request.web.principal,
+      page: pageOf(request),
+      baseUrl: baseUrlOf(request, opts.publicUrl),
+    });
+    const send = (reply: FastifyReply, body: string) => reply.type("text/html; charset=utf-8").send(body);
+
+    scope.get<{ Params: { file: string } }>("/-/:file", async (request, reply) => {
+      const { file } = request.params;
+      const asset = Object.hasOwn(assets, file) ? assets[file as keyof typeof assets] : undefined;
+      if (!asset) throw new RegistryError(Code.NotFound, `no asset ${request.params.file}`);
+      return reply.type(asset.type).header("cache-control", "public, max-age=300").send(asset.body);
+    });
+
+    scope.get<{ Querystring: { q?: string } }>("/", async (request, reply) =>
+      send(reply, await homePage(services, view(request), String(request.query.q ?? ""))),
+    );
+
+    scope.get("/login", async (request, reply) => send(reply, loginPage(pageOf(request))));
+    scope.post<{ Body: { token?: string } }>("/login", async (request, reply) => {
+      checkSameOrigin(request);
+      const token = typeof request.body?.token === "string" ? request.body.token.trim() : "";
+      let principal: Principal;
+      try {
+        principal = token ? await auth.authenticate(`Bearer ${token}`) : anonymous;
+      } catch {
+        principal = anonymous;
+      }
+      if (!principal.user) {
+        return send(
+          reply.status(401),
+          loginPage(pageOf(request), "That token is not valid: it may be mistyped, revoked or expired."),
+        );
+      }
+      const expires = new Date(Date.now() + sessionMs);
+      const { secret } = await auth.issueToken(principal.user.id, sessionNote, expires.toISOString());
+      reply.setCookie(sessionCookie, secret, {
+        path: "/",
+        httpOnly: true,
+        sameSite: "strict",
+        secure: opts.secureCookie,
+        expires,
+      });
+      return reply.redirect("/", 303);
+    });
+    scope.post("/logout", async (request, reply) => {
+      checkSameOrigin(request);
+      const { principal, session } = request.web;
+      if (session && principal.tokenId) await auth.revokeToken(principal, principal.tokenId);
+      reply.clearCookie(sessionCookie, { path: "/" });
+      return reply.redirect("/", 303);
+    });
+
+    scope.get<{ Params: { owner: string } }>("/:owner", async (request, reply) =>
+      send(reply, await ownerPage(services, view(request), request.params.owner)),
+    );
+    scope.get<{ Params: { owner: string; name: string } }>(
+      "/:owner/templates/:name",
+      async (request, reply) =>
+        send(reply, await templatePage(services, view(request), request.params.owner, request.params.name)),
+    );
+    scope.get<{ Params: { owner: string; name: string } }>("/:owner/plugins/:name", async (request, reply) =>
+      send(reply, await pluginPage(services, view(request), request.params.owner, request.params.name)),
+    );
+    scope.get<{ Params: { owner: string; module: string }; Querystring: { ref?: string; before?: string } }>(
+      "/:owner/:module",
+      async (request, reply) => {
+        const { ref, before } = request.query;
+        return send(
+          reply,
+          await modulePage(services, view(request), opts, request.params.owner, request.params.module, {
+            ref: typeof ref === "string" ? ref : undefined,
+            before: typeof before === "string" ? before : undefined,
+          }),
+        );
+      },
+    );
+    scope.get<{ Params: { owner: string; module: string; ref: string } }>(
+      "/:owner/:module/docs/:ref",
+      async (request, reply) => {
+        const { owner, module, ref } = request.params;
+        return send(reply, await docsPage(services, view(request), owner, module, ref));
+      },
+    );
+    scope.get<{ Params: { owner: string; module: string; ref: string; "*": string } }>(
+      "/:owner/:module/tree/:ref/*",
+      async (request, reply) => {
+        const { owner, module, ref } = request.params;
+        return send(reply, await filePage(services, view(request), owner, module, ref, request.params["*"]));
+      },
+    );
+  });
+}
+
+function pageOf(request: FastifyRequest): PageContext {
+  const state = request.web as WebState | undefined;
+  const user = state?.principal.user?.name;
+  return { ...(user ? { user } : {}), session: state?.session ?? false };
+}
+
+/** Forms post from our own pages only: SameSite=Strict keeps the cookie off cross-site posts, this refuses them outright. */
+function checkSameOrigin(request: FastifyRequest): void {
+  const origin = request.headers.origin;
+  if (origin === undefined) return;
+  let host: string | undefined;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    host = undefined;
+  }
+  if (host !== request.host) {
+    throw new RegistryError(
+      Code.PermissionDenied,
+      "cross-site form posts are refused: sign in from this site's own page",
+    );
+  }
+}

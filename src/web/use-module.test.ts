@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { Commit, PluginVersion, Template } from "../core/types.js";
+import { bufDeps, templateUse } from "./use-module.js";
+
+const commit: Commit = {
+  id: "0123456789abcdef0123456789abcdef",
+  moduleId: "m",
+  owner: "demo",
+  module: "payments",
+  seq: 7,
+  digest: "sha256:00",
+  sourcesBlob: "s",
+  imageBlob: "i",
+  createdBy: "admin",
+  createdAt: "2026-01-01T00:00:00Z",
+};
+const template: Template = {
+  id: "t",
+  owner: "protodepot",
+  name: "es",
+  visibility: "public",
+  plugins: [],
+  createdAt: "",
+};
+const plugin = (libs: PluginVersion["runtimeLibraries"]): PluginVersion => ({
+  pluginId: "p",
+  owner: "bufbuild",
+  name: "es",
+  version: "v2.0.0",
+  source: { kind: "host", command: ["/bin/true"] },
+  runtimeLibraries: libs,
+  registryOptions: {},
+  createdAt: "",
+});
+const input = {
+  baseUrl: "http://127.0.0.1:8080",
+  goHost: "protodepot.local",
+  npmScope: "protodepot",
+  commit,
+};
+
+describe("templateUse", () => {
+  it("fills in the synthetic version of the template version and the commit seq", () => {
+    const use = templateUse({ ...input, needsToken: false }, template, 3, [
+      plugin({
+        npm: [{ package: "@bufbuild/protobuf", version: "^2" }],
+        go: [{ module: "x.test/y", version: "v1.0.0" }],
+      }),
+    ]);
+    assert.equal(use.goVersion, "v1.3.7");
+    assert.deepEqual(
+      use.commands.map((c) => c.text),
+      [
+        "@protodepot:registry=http://127.0.0.1:8080/npm/",
+        "npm install @protodepot/protodepot_es_demo_payments@1.3.7",
+        "GOPROXY=http://127.0.0.1:8080/go GONOSUMDB=protodepot.local go get protodepot.local/protodepot/es/demo/payments@v1.3.7",
+        `curl -fsS http://127.0.0.1:8080/v1/protodepot/es/v3/demo/payments/${commit.id}.tar.gz | tar xz`,
+        `curl -fsS http://127.0.0.1:8080/v1/protodepot/es/v3/demo/payments/${commit.id}.include_imports.tar.gz | tar xz`,
+        `curl -fsS http://127.0.0.1:8080/v1/protodepot/es/v3/demo/payments/${commit.id}.include_imports_and_wkt.tar.gz | tar xz`,
+      ],
+    );
+  });
+  it("offers only the ecosystems the plugins have runtime libraries for, and a token placeholder when private", () => {
+    const use = templateUse({ ...input, needsToken: true }, template, 1, [
+      plugin({ npm: [{ package: "a", version: "1" }] }),
+    ]);
+    assert.deepEqual(
+      use.commands.map((c) => c.ecosystem),
+      ["npm", "npm", "archive", "archive", "archive"],
+    );
+    assert.match(
+      use.commands[0]?.text ?? "",
+      /^\/\/127\.0\.0\.1:8080\/npm\/:_authToken=\$\{PROTODEPOT_TOKEN\}$/m,
+    );
+    assert.match(use.commands[2]?.text ?? "", /-H "Authorization: Bearer \$PROTODEPOT_TOKEN"/);
+  });
+  it("names the module in buf deps by this server's host", () => {
+    assert.match(bufDeps(input.baseUrl, commit), /^ {2}- 127\.0\.0\.1:8080\/demo\/payments$/m);
+  });
+});

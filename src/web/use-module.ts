@@ -1,0 +1,91 @@
+// "Use this module": the exact commands that consume one commit through one template, with the synthetic
+// version already filled in. Pure: the page computes them from what the services returned.
+import { goModulePath } from "../core/go-paths.js";
+import { goVersion, semverVersion } from "../core/synthetic-version.js";
+import type { Commit, PluginVersion, Template } from "../core/types.js";
+import { npmPackageName } from "../generate/package/npm.js";
+
+export interface UseInput {
+  /** Where clients reach this server, without a trailing slash: `http://127.0.0.1:8080`. */
+  baseUrl: string;
+  goHost: string;
+  npmScope: string;
+  commit: Commit;
+  /** The module is private: clients need a token (shown as $PROTODEPOT_TOKEN, never the real one). */
+  needsToken: boolean;
+}
+
+export interface TemplateUse {
+  template: string;
+  templateVersion: number;
+  /** v1.{t}.{seq} */
+  goVersion: string;
+  /** 1.{t}.{seq} */
+  npmVersion: string;
+  commands: { ecosystem: "npm" | "go" | "archive"; label: string; text: string }[];
+}
+
+const tokenVar = "$PROTODEPOT_TOKEN";
+
+export function templateUse(
+  input: UseInput,
+  template: Template,
+  templateVersion: number,
+  plugins: readonly PluginVersion[],
+): TemplateUse {
+  const { baseUrl, commit } = input;
+  const synthetic = { templateVersion, commitSeq: commit.seq };
+  const parts = {
+    templateOwner: template.owner,
+    templateName: template.name,
+    moduleOwner: commit.owner,
+    moduleName: commit.module,
+  };
+  const commands: TemplateUse["commands"] = [];
+  const host = new URL(baseUrl).host;
+  if (plugins.some((p) => (p.runtimeLibraries.npm ?? []).length > 0)) {
+    const npmrc = [
+      `@${input.npmScope}:registry=${baseUrl}/npm/`,
+      ...(input.needsToken ? [`//${host}/npm/:_authToken=\${PROTODEPOT_TOKEN}`] : []),
+    ];
+    commands.push({ ecosystem: "npm", label: ".npmrc", text: npmrc.join("\n") });
+    commands.push({
+      ecosystem: "npm",
+      label: "npm install",
+      text: `npm install ${npmPackageName(input.npmScope, parts)}@${semverVersion(synthetic)}`,
+    });
+  }
+  if (plugins.some((p) => (p.runtimeLibraries.go ?? []).length > 0)) {
+    const path = goModulePath({ goHost: input.goHost, ...parts });
+    commands.push({
+      ecosystem: "go",
+      label: "go get",
+      text: `${input.needsToken ? `# ~/.netrc: machine ${new URL(baseUrl).hostname} login x password ${tokenVar}\n` : ""}GOPROXY=${baseUrl}/go GONOSUMDB=${input.goHost} go get ${path}@${goVersion(synthetic)}`,
+    });
+  }
+  const archive = `${baseUrl}/v1/${template.owner}/${template.name}/v${templateVersion}/${commit.owner}/${commit.module}/${commit.id}`;
+  const auth = input.needsToken ? ` -H "Authorization: Bearer ${tokenVar}"` : "";
+  for (const [suffix, label] of [
+    ["", "module files"],
+    [".include_imports", "with imports"],
+    [".include_imports_and_wkt", "with imports and well-known types"],
+  ] as const) {
+    commands.push({
+      ecosystem: "archive",
+      label: `curl (${label})`,
+      text: `curl -fsS${auth} ${archive}${suffix}.tar.gz | tar xz`,
+    });
+  }
+  return {
+    template: `${template.owner}/${template.name}`,
+    templateVersion,
+    goVersion: goVersion(synthetic),
+    npmVersion: semverVersion(synthetic),
+    commands,
+  };
+}
+
+/** The `deps:` entry of a buf.yaml that depends on the module, and the command that pins it in buf.lock. */
+export function bufDeps(baseUrl: string, commit: Commit): string {
+  return `# buf.yaml\ndeps:\n  - ${new URL(baseUrl).host}/${commit.owner}/${commit.module}\n# then: buf dep update`;
+}
