@@ -60,6 +60,7 @@ const harmless: ReadonlySet<string> = new Set([
   "findToken",
   "touchToken",
   "listTokens",
+  "getToken",
   "listOrganizations",
   "listMembers",
   "listDependents",

@@ -119,6 +119,8 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
         assert.equal(a1.expiresAt, undefined);
         assert.equal(a2.expiresAt, "2030-01-01T00:00:00.000Z");
         assert.deepEqual((await store.listTokens(alice.id)).map((t) => t.note).sort(), ["ci", "laptop"]);
+        assert.deepEqual(await store.getToken(a1.id), a1);
+        assert.equal(await store.getToken(hex(16)), undefined);
         assert.equal(await store.revokeToken(a1.id, "2026-01-01T00:00:00.000Z"), true);
         assert.equal(await store.revokeToken(a1.id, "2026-01-02T00:00:00.000Z"), false);
         assert.equal(await store.revokeToken(hex(16), "2026-01-02T00:00:00.000Z"), false);

@@ -71,6 +71,7 @@ export interface UserStore {
   findToken(hash: string): Promise<{ token: TokenRecord; user: User } | undefined>;
   /** A user's tokens, oldest first. */
   listTokens(userId: string): Promise<TokenRecord[]>;
+  getToken(id: string): Promise<TokenRecord | undefined>;
   /** False when there is no such token or it was already revoked. */
   revokeToken(id: string, at: string): Promise<boolean>;
   touchToken(id: string, at: string): Promise<void>;

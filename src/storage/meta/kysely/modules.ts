@@ -30,6 +30,37 @@ async function labelNames(db: Kysely<Database>, moduleId: string): Promise<strin
   return rows.map((r) => r.name);
 }
 
+/**
+ * Modules linked to `moduleId` through any commit's pinned dependencies: those depending on it ("dependents") or
+ * those it depends on ("dependencies"), by owner and name.
+ */
+async function linkedModules(
+  db: Kysely<Database>,
+  moduleId: string,
+  direction: "dependents" | "dependencies",
+): Promise<Module[]> {
+  // `c` is the depending commit, `dc` the commit it pins; `m` is the module on the other side from `moduleId`.
+  const [mine, theirs] = direction === "dependents" ? (["dc", "c"] as const) : (["c", "dc"] as const);
+  const rows = await db
+    .selectFrom("modules as m")
+    .selectAll("m")
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom("commits as c")
+          .innerJoin("commit_deps as d", "d.commit_id", "c.id")
+          .innerJoin("commits as dc", "dc.id", "d.dep_commit_id")
+          .select("c.id")
+          .where(`${mine}.module_id`, "=", moduleId)
+          .whereRef(`${theirs}.module_id`, "=", "m.id"),
+      ),
+    )
+    .orderBy("m.owner")
+    .orderBy("m.name")
+    .execute();
+  return rows.map(toModule);
+}
+
 export function createKyselyModuleStore(db: Kysely<Database>): ModuleStore {
   return {
     async getModule(owner: string, name: string): Promise<Module | undefined> {
@@ -88,47 +119,9 @@ export function createKyselyModuleStore(db: Kysely<Database>): ModuleStore {
       await db.updateTable(table).set({ visibility }).where("id", "=", id).execute();
     },
 
-    async listDependents(moduleId: string): Promise<Module[]> {
-      const rows = await db
-        .selectFrom("modules as m")
-        .selectAll("m")
-        .where((eb) =>
-          eb.exists(
-            eb
-              .selectFrom("commits as c")
-              .innerJoin("commit_deps as d", "d.commit_id", "c.id")
-              .innerJoin("commits as dc", "dc.id", "d.dep_commit_id")
-              .select("c.id")
-              .whereRef("c.module_id", "=", "m.id")
-              .where("dc.module_id", "=", moduleId),
-          ),
-        )
-        .orderBy("m.owner")
-        .orderBy("m.name")
-        .execute();
-      return rows.map(toModule);
-    },
+    listDependents: (moduleId: string) => linkedModules(db, moduleId, "dependents"),
 
-    async listDependencies(moduleId: string): Promise<Module[]> {
-      const rows = await db
-        .selectFrom("modules as m")
-        .selectAll("m")
-        .where((eb) =>
-          eb.exists(
-            eb
-              .selectFrom("commits as c")
-              .innerJoin("commit_deps as d", "d.commit_id", "c.id")
-              .innerJoin("commits as dc", "dc.id", "d.dep_commit_id")
-              .select("c.id")
-              .where("c.module_id", "=", moduleId)
-              .whereRef("dc.module_id", "=", "m.id"),
-          ),
-        )
-        .orderBy("m.owner")
-        .orderBy("m.name")
-        .execute();
-      return rows.map(toModule);
-    },
+    listDependencies: (moduleId: string) => linkedModules(db, moduleId, "dependencies"),
 
     async insertCommit(input: NewCommit, visibility: Visibility = "public"): Promise<InsertCommitResult> {
       const fields = { op: "insertCommit", owner: input.owner, module: input.module } as const;

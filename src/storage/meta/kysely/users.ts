@@ -103,6 +103,11 @@ export function createKyselyUserStore(db: Kysely<Database>): UserStore {
       return rows.map(toToken);
     },
 
+    async getToken(id: string): Promise<TokenRecord | undefined> {
+      const row = await db.selectFrom("tokens").selectAll().where("id", "=", id).executeTakeFirst();
+      return row && toToken(row);
+    },
+
     async revokeToken(id: string, at: string): Promise<boolean> {
       const result = await db
         .updateTable("tokens")
