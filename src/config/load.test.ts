@@ -12,6 +12,7 @@ describe("config", () => {
     assert.equal(c.dataDir, ".protodepot");
     assert.equal(c.go.host, "protodepot.local");
     assert.equal(c.npm.scope, "protodepot");
+    assert.equal(c.maven.groupId, "protodepot.gen");
   });
 
   it("derives env names from the key path", () => {
@@ -40,6 +41,17 @@ describe("config", () => {
       (err: Error) => /go\.host: go host must be/.test(err.message) && /server\.port/.test(err.message),
     );
     assert.throws(() => loadConfig({ env: {}, overrides: { serverr: {} } }), /Unrecognized key/);
+    for (const groupId of ["acme..gen", ".acme", "acme/gen", "acme gen", "a<b"]) {
+      assert.throws(
+        () => loadConfig({ env: { PROTODEPOT_MAVEN_GROUP_ID: groupId } }),
+        /maven\.groupId: maven groupId must be dot-separated segments/,
+        groupId,
+      );
+    }
+    assert.equal(
+      loadConfig({ env: { PROTODEPOT_MAVEN_GROUP_ID: "com.acme.gen" } }).maven.groupId,
+      "com.acme.gen",
+    );
     assert.throws(
       () => loadConfig({ file: "/nonexistent/confg.yaml", env: {} }),
       /config file \/nonexistent\/confg\.yaml does not exist: check the path given to --config/,

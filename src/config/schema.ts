@@ -270,6 +270,26 @@ export const configSchema = z.strictObject({
         .default("protodepot"),
     })
     .prefault({}),
+  maven: z
+    .strictObject({
+      /** groupId of generated artifacts; their path in the repository is /maven/{groupId with / for .}/…. */
+      groupId: z
+        .string()
+        .max(128)
+        .regex(
+          /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/,
+          "maven groupId must be dot-separated segments of letters, digits, '_' or '-' (e.g. protodepot.gen)",
+        )
+        .default("protodepot.gen"),
+      /**
+       * A local Maven repository (directory layout) holding the jars of plugins' Maven runtime libraries, which
+       * generated code is compiled against. Debian's libprotobuf-java installs protobuf-java here.
+       */
+      runtimeRepository: z.string().min(1).default("/usr/share/maven-repo"),
+      /** The JDK's `java` launcher that compiles jars (inside the plugin sandbox): a command on PATH or a path. */
+      java: z.string().min(1).default("java"),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

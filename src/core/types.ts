@@ -130,9 +130,16 @@ export interface NpmRuntimeLibrary {
   version: string;
 }
 
+export interface MavenRuntimeLibrary {
+  groupId: string;
+  artifactId: string;
+  version: string;
+}
+
 export interface RuntimeLibraries {
   go?: GoRuntimeLibrary[];
   npm?: NpmRuntimeLibrary[];
+  maven?: MavenRuntimeLibrary[];
 }
 
 /** Where a plugin version's executable comes from. */
@@ -213,7 +220,7 @@ export interface TemplateVersion {
 export type Scope = "module" | "imports" | "imports_wkt";
 
 /** The registry an artifact is packaged for. */
-export type Flavour = "archive" | "go" | "npm";
+export type Flavour = "archive" | "go" | "npm" | "maven";
 
 export interface ArtifactKey {
   templateId: string;

@@ -182,7 +182,7 @@ export function createGenerationService(opts: GenerationServiceOptions) {
     };
   }
 
-  return {
+  const service = {
     async generate(principal: Principal, req: GenerateRequest): Promise<GenerateResult> {
       const packager = packagers.get(req.flavour);
       if (!packager) throw new RegistryError(Code.Internal, `no packager for flavour ${req.flavour}`);
@@ -212,12 +212,36 @@ export function createGenerationService(opts: GenerationServiceOptions) {
       const cached = await meta.getArtifact(key);
       if (cached) return done(cached);
 
+      // Before this artifact takes a slot: each dependency's own artifact, which this one is built against.
+      const dependencyRecords = packager.needsDependencyArtifacts
+        ? await Promise.all(
+            deps.map(async (d) => {
+              const dep = await service.generate(principal, {
+                template: req.template,
+                templateVersion: String(templateVersion.number),
+                module: { owner: d.owner, name: d.module },
+                ref: d.commitId,
+                scope,
+                flavour: req.flavour,
+                ...(req.background ? { background: true } : {}),
+                ...(req.signal ? { signal: req.signal } : {}),
+              });
+              return [d.commitId, dep.record] as const;
+            }),
+          )
+        : [];
+
       const job: GenerationJob = {
         key: artifactKeyString(key),
         owner: template.owner,
         ...(req.background ? { background: true } : {}),
         prepare: async () => {
           const resolved = await templates.resolvePlugins(principal, template, templateVersion);
+          const dependencyArtifacts = new Map(
+            await Promise.all(
+              dependencyRecords.map(async ([id, r]) => [id, await readContent(blobs, r.blob)] as const),
+            ),
+          );
           const ctx: PackageContext = {
             template,
             templateVersion,
@@ -227,6 +251,7 @@ export function createGenerationService(opts: GenerationServiceOptions) {
             scope,
             goHost: opts.goHost,
             npmScope: opts.npmScope,
+            ...(packager.needsDependencyArtifacts ? { dependencyArtifacts } : {}),
           };
           return prepare(ctx, packager);
         },
@@ -338,4 +363,5 @@ export function createGenerationService(opts: GenerationServiceOptions) {
       return stream;
     },
   };
+  return service;
 }

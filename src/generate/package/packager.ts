@@ -1,4 +1,4 @@
-// How generated files become one registry's artifact. One packager per flavour (archive, go, npm).
+// How generated files become one registry's artifact. One packager per flavour (archive, go, npm, maven).
 import type {
   Commit,
   CommitDep,
@@ -30,6 +30,11 @@ export interface PackageContext {
    * of dependency files at the dependency's own package. Set by the generation service before plugins run.
    */
   protoFiles?: { module: readonly string[]; deps: ReadonlyMap<string, readonly string[]> };
+  /**
+   * The artifact bytes of this flavour for each dependency commit (by commit id), when the packager builds on them
+   * (`needsDependencyArtifacts`: Maven compiles against the dependencies' jars). Set by the generation service.
+   */
+  dependencyArtifacts?: ReadonlyMap<string, Uint8Array>;
 }
 
 export interface Packager {
@@ -38,5 +43,11 @@ export interface Packager {
   fixedScope?: Scope;
   /** Extra plugin options this flavour needs (e.g. npm import rewriting); the template's parameter comes first. */
   extraOptions?(plugin: PluginVersion, ctx: PackageContext): string[];
+  /**
+   * The dependency commits' artifacts of this flavour (same template version) are generated before this one and
+   * handed over in `dependencyArtifacts`. They are generated outside the concurrency limit's slot of this one, so a
+   * chain of dependencies can never hold every slot while waiting for one.
+   */
+  needsDependencyArtifacts?: boolean;
   package(files: readonly GeneratedFile[], ctx: PackageContext): Promise<Packaged>;
 }
