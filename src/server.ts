@@ -28,7 +28,9 @@ import { ServerService } from "./gen/protodepot/v1/server_pb.js";
 import { TemplateService } from "./gen/protodepot/v1/template_pb.js";
 import { UserService } from "./gen/protodepot/v1/user_pb.js";
 import { archivePackager } from "./generate/package/archive.js";
+import { createJavaCompiler } from "./generate/java/javac.js";
 import { goPackager } from "./generate/package/go.js";
+import { createMavenPackager } from "./generate/package/maven.js";
 import { npmPackager } from "./generate/package/npm.js";
 import { registerMetricsRoute } from "./http/metrics.js";
 import { principalOf } from "./http/principal.js";
@@ -42,6 +44,7 @@ import { createSandbox } from "./plugins/sandbox/sandbox.js";
 import { archiveRegistry } from "./registries/archive/routes.js";
 import { registerBufOAuthFallback, registerBufServices } from "./registries/buf/routes.js";
 import { goproxyRegistry } from "./registries/goproxy/routes.js";
+import { mavenRegistry } from "./registries/maven/routes.js";
 import { npmRegistry } from "./registries/npm/routes.js";
 import { ociRegistry } from "./registries/oci/routes.js";
 import { sourcesRegistry } from "./registries/sources/routes.js";
@@ -228,6 +231,8 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
       }),
     }),
   });
+  // Maven jars are compiled on the server, by the JDK inside the same sandbox and limits as plugins.
+  const javac = createJavaCompiler({ sandbox, java: config.maven.java });
   const generation = createGenerationService({
     meta,
     blobs,
@@ -245,7 +250,16 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
         ttlMs: config.storage.meta.leaseTtlMs,
       },
     }),
-    packagers: [archivePackager, npmPackager, goPackager],
+    packagers: [
+      archivePackager,
+      npmPackager,
+      goPackager,
+      createMavenPackager({
+        compiler: javac,
+        groupId: config.maven.groupId,
+        runtimeRepository: config.maven.runtimeRepository,
+      }),
+    ],
     goHost: config.go.host,
     npmScope: config.npm.scope,
     smallBlobs: blobs,
@@ -307,6 +321,17 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
     }),
   );
 
+  registerRegistry(
+    app,
+    auth,
+    mavenRegistry(generation, {
+      modules,
+      groupId: config.maven.groupId,
+      onBackgroundError: (err: unknown) => log.warn({ err }, "maven background generation failed"),
+      invalidation,
+    }),
+  );
+
   registerWebUi(
     app,
     { modules, plugins, templates, orgs },
@@ -348,6 +373,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
       await pregenerate.close();
       await meta.close();
       sandbox.close();
+      javac.close();
       if (rootfsDir.temporary) await rm(rootfsDir.dir, { recursive: true, force: true });
       stored.close?.();
     },

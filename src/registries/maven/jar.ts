@@ -1,0 +1,31 @@
+// GET /maven/{group}/{artifactId}/{version}/{artifactId}-{version}.jar (+ .sha1, .md5): the compiled jar, generated
+// on first request, then streamed from the blob store.
+import { Code, RegistryError } from "../../core/errors.js";
+import { clientGone } from "../../http/client-gone.js";
+import type { GenerationService } from "../../services/generation.js";
+import type { Catalog } from "./catalog.js";
+import { immutable, type MavenHandler, sendChecksum } from "./handler.js";
+
+export function createJarHandler(catalog: Catalog, generation: GenerationService): MavenHandler<"jar"> {
+  return async (request, reply, target) => {
+    const { record } = await catalog.artifact(
+      request.principal,
+      target.parts,
+      target.version,
+      clientGone(reply),
+    );
+    const { sha1, md5 } = record.extra;
+    if (sha1 === undefined || md5 === undefined) {
+      throw new RegistryError(Code.Internal, `artifact record of ${target.artifactId} has no checksums`);
+    }
+    reply.header("cache-control", immutable);
+    if (target.checksum) return sendChecksum(reply, target.checksum, { sha1, md5 });
+    const etag = `"${record.digest}"`;
+    reply.header("etag", etag);
+    if (request.headers["if-none-match"] === etag) return reply.code(304).send();
+    return reply
+      .type("application/java-archive")
+      .header("content-length", String(record.size))
+      .send(await generation.openArtifact(record, clientGone(reply)));
+  };
+}

@@ -1,0 +1,79 @@
+// Routes of the Maven repository under /maven/ (a settings.xml mirror or repository URL): read-only, jars compiled
+// on demand.
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { Code, isRegistryError, RegistryError } from "../../core/errors.js";
+import type { RegistryPlugin } from "../../http/registry-plugin.js";
+import type { GenerationService } from "../../services/generation.js";
+import type { ModuleService } from "../../services/modules.js";
+import type { Invalidation } from "../../storage/meta/invalidation.js";
+import { createCatalog } from "./catalog.js";
+import { renderError } from "./errors.js";
+import { createJarHandler } from "./jar.js";
+import { createMetadataHandler } from "./metadata.js";
+import { createPomHandler } from "./pom.js";
+import { parseMavenPath } from "./request.js";
+
+export interface MavenRoutesOptions {
+  modules: ModuleService;
+  /** groupId of every generated artifact (config maven.groupId). */
+  groupId: string;
+  /** Reuse of listings per artifact and caller, in ms (default 1000; 0 disables). */
+  cacheTtlMs?: number;
+  onBackgroundError?: (err: unknown) => void;
+  invalidation?: Pick<Invalidation, "epoch">;
+}
+
+export function mavenRegistry(generation: GenerationService, opts: MavenRoutesOptions): RegistryPlugin {
+  const catalog = createCatalog({
+    generation,
+    modules: opts.modules,
+    groupId: opts.groupId,
+    ...(opts.cacheTtlMs !== undefined ? { cacheTtlMs: opts.cacheTtlMs } : {}),
+    ...(opts.onBackgroundError ? { onBackgroundError: opts.onBackgroundError } : {}),
+    ...(opts.invalidation ? { invalidation: opts.invalidation } : {}),
+  });
+  const metadata = createMetadataHandler(catalog, opts.groupId);
+  const pom = createPomHandler(catalog);
+  const jar = createJarHandler(catalog, generation);
+  return {
+    name: "maven",
+    renderError,
+    routes(app) {
+      app.addHook("onClose", async () => catalog.close());
+      // Group paths have any number of segments: one wildcard, parsed once (as the Go proxy does).
+      app.get<{ Params: { "*": string } }>(
+        "/maven/*",
+        async (request: FastifyRequest<{ Params: { "*": string } }>, reply: FastifyReply) => {
+          const target = parseMavenPath(request.params["*"], opts.groupId);
+          try {
+            switch (target.endpoint) {
+              case "metadata":
+                return await metadata(request, reply, target);
+              case "pom":
+                return await pom(request, reply, target);
+              case "jar":
+                return await jar(request, reply, target);
+            }
+          } catch (err) {
+            // Maven sends credentials only when challenged: to an anonymous caller an artifact of ours that is
+            // missing may be a private one, so it gets the challenge (the same answer either way, so nothing leaks).
+            if (!request.principal.user && isRegistryError(err, Code.NotFound)) {
+              throw new RegistryError(
+                Code.Unauthenticated,
+                `${err.message} (or it is private: send a token as the password of a settings.xml <server> whose id is this repository's)`,
+                err.fields,
+              );
+            }
+            throw err;
+          }
+        },
+      );
+      app.all("/maven/*", async (request: FastifyRequest) => {
+        throw new RegistryError(
+          Code.FailedPrecondition,
+          `${request.method} is not supported: this Maven repository is read-only, artifacts are generated from pushed modules`,
+        );
+      });
+    },
+  };
+}
