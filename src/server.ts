@@ -39,6 +39,7 @@ import { createHostRuntime } from "./plugins/host/host-runtime.js";
 import { createOciRuntime } from "./plugins/oci/oci-runtime.js";
 import { createRootfsCache } from "./plugins/oci/rootfs-cache.js";
 import { chooseRootfsDir } from "./plugins/oci/rootfs-dir.js";
+import { createProtocRuntime, detectProtoc } from "./plugins/protoc/protoc-runtime.js";
 import { createRuntimeByKind } from "./plugins/runtime.js";
 import { createSandbox } from "./plugins/sandbox/sandbox.js";
 import { archiveRegistry } from "./registries/archive/routes.js";
@@ -207,7 +208,8 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
     limits: config.limits,
     defaultVisibility,
   });
-  const plugins = createPluginService(meta, { access, defaultVisibility });
+  const protoc = await detectProtoc();
+  const plugins = createPluginService(meta, { access, defaultVisibility, protoc });
   const templates = createTemplateService(meta, plugins, { access, defaultVisibility });
   const metrics = new MetricsRegistry();
   collectDefaultMetrics({ register: metrics });
@@ -220,6 +222,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
   });
   const runtime = createRuntimeByKind({
     host: createHostRuntime(sandbox),
+    protoc: createProtocRuntime(sandbox, protoc),
     oci: createOciRuntime({
       sandbox,
       blobs,
@@ -350,7 +353,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
   if (admin.secret) hooks.onInitialAdminToken?.(admin.secret, initialAdminTokenFile(config));
   const adminUser = setup ? await meta.getUserByName("admin") : undefined;
   if (config.builtinPlugins && adminUser) {
-    const names = await registerBuiltins(adminUser, { orgs, plugins, templates });
+    const names = await registerBuiltins(adminUser, { orgs, plugins, templates }, { protoc });
     log.info({ templates: names }, "built-in templates ready");
   }
   if (setup && config.demo) await seedDemo({ modules, orgs }, meta, log);

@@ -130,6 +130,13 @@ export interface NpmRuntimeLibrary {
   version: string;
 }
 
+/** A PyPI distribution and a PEP 440 version specifier: `protobuf`, `>=3.20`. */
+export interface PythonRuntimeLibrary {
+  package: string;
+  version: string;
+}
+
+/** A Maven artifact: `com.google.protobuf`, `protobuf-java`, `3.21.12`. */
 export interface MavenRuntimeLibrary {
   groupId: string;
   artifactId: string;
@@ -139,15 +146,35 @@ export interface MavenRuntimeLibrary {
 export interface RuntimeLibraries {
   go?: GoRuntimeLibrary[];
   npm?: NpmRuntimeLibrary[];
+  python?: PythonRuntimeLibrary[];
   maven?: MavenRuntimeLibrary[];
 }
+
+/** protoc's built-in generators (`--python_out`, `--java_out`, …) of protoc 3.21. */
+export const protocGenerators = [
+  "cpp",
+  "csharp",
+  "java",
+  "kotlin",
+  "objc",
+  "php",
+  "pyi",
+  "python",
+  "ruby",
+] as const;
+export type ProtocGenerator = (typeof protocGenerators)[number];
 
 /** Where a plugin version's executable comes from. */
 export type PluginSource =
   /** A command of the server's machine, registered by an admin. */
   | { kind: "host"; command: string[] }
   /** An image pushed to /v2/{owner}/{name}: the manifest (or index) digest its tag pointed at when pushed. */
-  | { kind: "oci"; digest: string };
+  | { kind: "oci"; digest: string }
+  /**
+   * One of protoc's built-in generators, run by the server's protoc; `version` is that protoc's version when the
+   * plugin version was registered (`3.21.12`), and a different protoc refuses to run it, since its bytes would differ.
+   */
+  | { kind: "protoc"; generator: ProtocGenerator; version: string };
 
 export interface PluginVersion {
   pluginId: string;

@@ -1,0 +1,179 @@
+// Runs protoc's built-in generators (python, java, …) as plugins: the request's files become a descriptor set that
+// Debian's protoc reads with --descriptor_set_in, inside the same sandbox and limits as every other plugin.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import {
+  CodeGeneratorRequestSchema,
+  CodeGeneratorResponse_Feature,
+  CodeGeneratorResponseSchema,
+  FileDescriptorSetSchema,
+} from "@bufbuild/protobuf/wkt";
+import semver from "semver";
+import { Code, RegistryError } from "../../core/errors.js";
+import { type ProtocGenerator, protocGenerators } from "../../core/types.js";
+import { readTarGz } from "../../packaging/tar.js";
+import type { PluginRun, PluginRuntime } from "../runtime.js";
+import type { Sandbox } from "../sandbox/sandbox.js";
+
+const exec = promisify(execFile);
+
+/** The protoc this server runs built-in generators with. */
+export interface Protoc {
+  /** Absolute path, e.g. /usr/bin/protoc. */
+  path: string;
+  /** `3.21.12`, from `protoc --version`. */
+  version: string;
+}
+
+/** protoc on PATH (or at `path`) and its version; undefined when it is missing or does not answer --version. */
+export async function detectProtoc(path = "protoc"): Promise<Protoc | undefined> {
+  try {
+    const { stdout } = await exec(path, ["--version"], { timeout: 5000 });
+    const version = semver.coerce(stdout.trim().split(/\s+/).pop() ?? "")?.version;
+    if (!version) return undefined;
+    const { stdout: resolved } = path.startsWith("/")
+      ? { stdout: path }
+      : await exec("/bin/sh", ["-c", 'command -v "$1"', "sh", path], { timeout: 5000 });
+    return { path: resolved.trim(), version };
+  } catch {
+    return undefined;
+  }
+}
+
+export function isProtocGenerator(name: string): name is ProtocGenerator {
+  return (protocGenerators as readonly string[]).includes(name);
+}
+
+/**
+ * Inside the sandbox: the descriptor set arrives on stdin (into the private /tmp), the generated tree leaves as a .tar.gz on stdout after a
+ * one-line status, so that protoc's own complaint (a generator error, not a crash) becomes the response's error.
+ * Arguments: $1 protoc, $2 generator, $3 parameter, $4… files to generate; none of them pass through the shell.
+ */
+const script = [
+  "set -u",
+  'protoc="$1" gen="$2" param="$3"',
+  "shift 3",
+  "mkdir /tmp/out",
+  // A file, not /dev/stdin: protoc may stat or reopen the set, which a pipe does not allow.
+  "cat > /tmp/set.binpb",
+  'if [ -n "$param" ]; then set -- "--$gen"_opt="$param" "$@"; fi',
+  'if "$protoc" --descriptor_set_in=/tmp/set.binpb "--$gen"_out=/tmp/out "$@" 2>/tmp/err; then',
+  "  echo ok && cd /tmp/out && exec tar -cz --owner=0 --group=0 --numeric-owner .",
+  "else",
+  "  echo error && exec head -c 65536 /tmp/err",
+  "fi",
+].join("\n");
+
+/** Every built-in of protoc 3.21 handles proto3 optional; none handles editions (protoc ≥ 27). */
+const supportedFeatures = BigInt(CodeGeneratorResponse_Feature.PROTO3_OPTIONAL);
+
+export function createProtocRuntime(sandbox: Sandbox, protoc: Protoc | undefined): PluginRuntime {
+  return {
+    async run(input: PluginRun): Promise<Uint8Array> {
+      const plugin = input.label;
+      const source = input.source;
+      if (source.kind !== "protoc") {
+        throw new RegistryError(Code.Internal, `plugin ${plugin} is not a protoc built-in`, { plugin });
+      }
+      if (!protoc) {
+        throw new RegistryError(
+          Code.FailedPrecondition,
+          `plugin ${plugin} cannot run: protoc is not installed on this server (apt-get install protobuf-compiler)`,
+          { plugin },
+        );
+      }
+      // Another protoc would give other bytes for a version that must always give the same ones.
+      if (source.version !== protoc.version) {
+        throw new RegistryError(
+          Code.FailedPrecondition,
+          `plugin ${plugin} needs protoc ${source.version}, but this server has protoc ${protoc.version}: ` +
+            "use a version of the plugin registered for it",
+          { plugin },
+        );
+      }
+      if (!isProtocGenerator(source.generator)) {
+        throw new RegistryError(
+          Code.Internal,
+          `plugin ${plugin}: unknown protoc generator ${source.generator}`,
+          {
+            plugin,
+          },
+        );
+      }
+      const request = fromBinary(CodeGeneratorRequestSchema, input.request);
+      const set = toBinary(
+        FileDescriptorSetSchema,
+        create(FileDescriptorSetSchema, { file: request.protoFile }),
+      );
+      const out = await sandbox.run(
+        {
+          fs: { kind: "host", binds: [] },
+          executable: "/bin/sh",
+          args: [
+            "-c",
+            script,
+            "sh",
+            protoc.path,
+            source.generator,
+            request.parameter,
+            ...request.fileToGenerate,
+          ],
+          env: { PATH: "/usr/bin:/bin", HOME: "/tmp" },
+          cwd: "/tmp",
+        },
+        { stdin: set, label: plugin, ...(input.signal ? { signal: input.signal } : {}) },
+      );
+      return toBinary(CodeGeneratorResponseSchema, await responseOf(plugin, out));
+    },
+  };
+}
+
+async function responseOf(plugin: string, out: Uint8Array) {
+  const newline = out.indexOf(0x0a);
+  const status = new TextDecoder().decode(out.subarray(0, Math.max(newline, 0)));
+  const rest = out.subarray(newline + 1);
+  if (status === "error") {
+    const message = new TextDecoder()
+      .decode(rest)
+      .trim()
+      .replace(/^--\w+_out: /gm, "");
+    return create(CodeGeneratorResponseSchema, {
+      error: message || "protoc failed without a message",
+      supportedFeatures,
+    });
+  }
+  if (status !== "ok") {
+    throw new RegistryError(Code.Internal, `plugin ${plugin}: protoc's wrapper wrote no status line`, {
+      plugin,
+    });
+  }
+  let entries: Awaited<ReturnType<typeof readTarGz>>;
+  try {
+    entries = await readTarGz(rest);
+  } catch (err) {
+    throw new RegistryError(
+      Code.Internal,
+      `plugin ${plugin}: protoc's output could not be read back: ${err instanceof Error ? err.message : String(err)}`,
+      { plugin },
+      { cause: err },
+    );
+  }
+  // CodeGeneratorResponse carries content as a proto string and the output tree works on text, so a file that is
+  // not UTF-8 (PHP's embedded descriptors) would be mangled: refuse it by name instead of serving altered bytes.
+  const utf8 = new TextDecoder("utf-8", { fatal: true });
+  const file: { name: string; content: string }[] = [];
+  for (const e of entries) {
+    const name = e.path.replace(/^\.\//, "");
+    try {
+      file.push({ name, content: utf8.decode(e.content) });
+    } catch {
+      return create(CodeGeneratorResponseSchema, {
+        error: `${name} is not UTF-8 text, which this server cannot carry through a generation`,
+        supportedFeatures,
+      });
+    }
+  }
+  file.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return create(CodeGeneratorResponseSchema, { supportedFeatures, file });
+}
