@@ -68,11 +68,16 @@ export function mavenRegistry(generation: GenerationService, opts: MavenRoutesOp
           }
         },
       );
-      app.all("/maven/*", async (request: FastifyRequest) => {
-        throw new RegistryError(
-          Code.FailedPrecondition,
-          `${request.method} is not supported: this Maven repository is read-only, artifacts are generated from pushed modules`,
-        );
+      // `mvn deploy` PUTs: say why it cannot work instead of a bare 404.
+      app.route({
+        method: ["PUT", "POST", "DELETE", "PATCH"],
+        url: "/maven/*",
+        handler: async (request: FastifyRequest) => {
+          throw new RegistryError(
+            Code.FailedPrecondition,
+            `${request.method} is not supported: this Maven repository is read-only, artifacts are generated from pushed modules`,
+          );
+        },
       });
     },
   };
