@@ -72,12 +72,14 @@ export function mavenRegistry(generation: GenerationService, opts: MavenRoutesOp
       app.route({
         method: ["PUT", "POST", "DELETE", "PATCH"],
         url: "/maven/*",
-        handler: async (request: FastifyRequest) => {
+        // Refused before the body is read (or its content type is looked at).
+        onRequest: async (request: FastifyRequest) => {
           throw new RegistryError(
             Code.FailedPrecondition,
             `${request.method} is not supported: this Maven repository is read-only, artifacts are generated from pushed modules`,
           );
         },
+        handler: async () => undefined,
       });
     },
   };
