@@ -216,6 +216,7 @@ describe("maven packager", () => {
       JSON.parse(out.extra.dependencies ?? ""),
       mavenDependencies(context(), "protodepot.gen"),
     );
+    await rm(repo, { recursive: true, force: true });
   });
 
   it("refuses a runtime library missing from the local repository, naming it and the package that brings it", async () => {
