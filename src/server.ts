@@ -342,6 +342,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
       auth,
       goHost: config.go.host,
       npmScope: config.npm.scope,
+      mavenGroupId: config.maven.groupId,
       publicUrl: config.server.publicUrl,
       secureCookie: https !== undefined || (config.server.publicUrl?.startsWith("https:") ?? false),
     },

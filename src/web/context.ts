@@ -19,6 +19,8 @@ export interface WebServices {
 export interface WebOptions {
   goHost: string;
   npmScope: string;
+  /** config maven.groupId: Maven lines in "Use this module". */
+  mavenGroupId?: string;
   /** config server.publicUrl; without it, the URL the browser used. */
   publicUrl?: string | undefined;
 }

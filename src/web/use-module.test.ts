@@ -75,6 +75,39 @@ describe("templateUse", () => {
     );
     assert.match(use.commands[2]?.text ?? "", /-H "Authorization: Bearer \$PROTODEPOT_TOKEN"/);
   });
+  it("shows a settings.xml and the pom dependency for Maven runtimes, with a <server> token when private", () => {
+    const java = plugin({
+      maven: [{ groupId: "com.google.protobuf", artifactId: "protobuf-java", version: "3.21.12" }],
+    });
+    const open = templateUse(
+      { ...input, mavenGroupId: "protodepot.gen", needsToken: false },
+      { ...template, name: "java" },
+      2,
+      [java],
+    );
+    assert.deepEqual(
+      open.commands.map((c) => c.ecosystem),
+      ["maven", "maven", "archive", "archive", "archive"],
+    );
+    assert.match(open.commands[0]?.text ?? "", /<url>http:\/\/127\.0\.0\.1:8080\/maven\/<\/url>/);
+    assert.doesNotMatch(open.commands[0]?.text ?? "", /<server>/);
+    assert.equal(
+      open.commands[1]?.text,
+      "<dependency>\n  <groupId>protodepot.gen</groupId>\n  <artifactId>protodepot_java_demo_payments</artifactId>\n  <version>1.2.7</version>\n</dependency>",
+    );
+    const closed = templateUse({ ...input, mavenGroupId: "protodepot.gen", needsToken: true }, template, 2, [
+      java,
+    ]);
+    assert.match(
+      closed.commands[0]?.text ?? "",
+      /<server><id>protodepot<\/id><username>token<\/username><password>\$\{env\.PROTODEPOT_TOKEN\}<\/password><\/server>/,
+    );
+    // Without a configured group (an older caller), no Maven lines.
+    assert.deepEqual(
+      templateUse({ ...input, needsToken: false }, template, 2, [java]).commands.map((c) => c.ecosystem),
+      ["archive", "archive", "archive"],
+    );
+  });
   it("names the module in buf deps by this server's host", () => {
     assert.match(bufDeps(input.baseUrl, commit), /^ {2}- 127\.0\.0\.1:8080\/demo\/payments$/m);
   });

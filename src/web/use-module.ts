@@ -3,6 +3,7 @@
 import { goModulePath } from "../core/go-paths.js";
 import { goVersion, semverVersion } from "../core/synthetic-version.js";
 import type { Commit, PluginVersion, Template } from "../core/types.js";
+import { mavenArtifactId } from "../generate/package/maven.js";
 import { npmPackageName } from "../generate/package/npm.js";
 
 export interface UseInput {
@@ -10,6 +11,8 @@ export interface UseInput {
   baseUrl: string;
   goHost: string;
   npmScope: string;
+  /** config maven.groupId; without it no Maven lines are shown. */
+  mavenGroupId?: string;
   commit: Commit;
   /** The module is private: clients need a token (shown as $PROTODEPOT_TOKEN, never the real one). */
   needsToken: boolean;
@@ -22,7 +25,7 @@ export interface TemplateUse {
   goVersion: string;
   /** 1.{t}.{seq} */
   npmVersion: string;
-  commands: { ecosystem: "npm" | "go" | "archive"; label: string; text: string }[];
+  commands: { ecosystem: "npm" | "go" | "maven" | "archive"; label: string; text: string }[];
 }
 
 const tokenVar = "$PROTODEPOT_TOKEN";
@@ -61,6 +64,24 @@ export function templateUse(
       ecosystem: "go",
       label: "go get",
       text: `${input.needsToken ? `# ~/.netrc: machine ${new URL(baseUrl).hostname} login x password ${tokenVar}\n` : ""}GOPROXY=${baseUrl}/go GONOSUMDB=${input.goHost} go get ${path}@${goVersion(synthetic)}`,
+    });
+  }
+  if (input.mavenGroupId && plugins.some((p) => (p.runtimeLibraries.maven ?? []).length > 0)) {
+    const server = input.needsToken
+      ? `  <servers>\n    <server><id>protodepot</id><username>token</username><password>\${env.PROTODEPOT_TOKEN}</password></server>\n  </servers>\n`
+      : "";
+    commands.push({
+      ecosystem: "maven",
+      label: "settings.xml",
+      text:
+        `<settings>\n${server}  <profiles><profile><id>protodepot</id>\n` +
+        `    <repositories><repository><id>protodepot</id><url>${baseUrl}/maven/</url></repository></repositories>\n` +
+        "  </profile></profiles>\n  <activeProfiles><activeProfile>protodepot</activeProfile></activeProfiles>\n</settings>",
+    });
+    commands.push({
+      ecosystem: "maven",
+      label: "pom.xml",
+      text: `<dependency>\n  <groupId>${input.mavenGroupId}</groupId>\n  <artifactId>${mavenArtifactId(parts)}</artifactId>\n  <version>${semverVersion(synthetic)}</version>\n</dependency>`,
     });
   }
   const archive = `${baseUrl}/v1/${template.owner}/${template.name}/v${templateVersion}/${commit.owner}/${commit.module}/${commit.id}`;

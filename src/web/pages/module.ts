@@ -49,6 +49,7 @@ async function uses(web: WebServices, req: WebRequest, opts: WebOptions, mod: Mo
             baseUrl: req.baseUrl,
             goHost: opts.goHost,
             npmScope: opts.npmScope,
+            ...(opts.mavenGroupId ? { mavenGroupId: opts.mavenGroupId } : {}),
             commit,
             needsToken: mod.visibility === "private",
           },
