@@ -288,7 +288,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
     contextValues: (request) => createContextValues().set(principalKey, () => principalOf(auth, request)),
     routes: (router) => {
       router.service(UserService, createUserServiceImpl(meta, auth));
-      router.service(OrganizationService, createOrganizationServiceImpl(orgs));
+      router.service(OrganizationService, createOrganizationServiceImpl(orgs, pregenerate));
       router.service(ModuleService, createModuleServiceImpl(modules, pregenerate));
       router.service(PluginService, createPluginServiceImpl(plugins));
       router.service(TemplateService, createTemplateServiceImpl(templates));

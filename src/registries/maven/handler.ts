@@ -8,9 +8,6 @@ export type MavenHandler<E extends MavenTarget["endpoint"]> = (
   target: Extract<MavenTarget, { endpoint: E }>,
 ) => Promise<FastifyReply>;
 
-/** A version's pom and jar never change once served (DESIGN.md invariant 2). */
-export const immutable = "public, max-age=31536000, immutable";
-
 /** `.sha1` / `.md5`: the lowercase hex digest alone, as Maven Central serves them. */
 export function sendChecksum(
   reply: FastifyReply,

@@ -1,10 +1,11 @@
 // GET /maven/{group}/{artifactId}/{version}/{artifactId}-{version}.jar (+ .sha1, .md5): the compiled jar, generated
 // on first request, then streamed from the blob store.
 import { Code, RegistryError } from "../../core/errors.js";
+import { immutableFor } from "../../http/cache-control.js";
 import { clientGone } from "../../http/client-gone.js";
 import type { GenerationService } from "../../services/generation.js";
 import type { Catalog } from "./catalog.js";
-import { immutable, type MavenHandler, sendChecksum } from "./handler.js";
+import { type MavenHandler, sendChecksum } from "./handler.js";
 
 export function createJarHandler(catalog: Catalog, generation: GenerationService): MavenHandler<"jar"> {
   return async (request, reply, target) => {
@@ -18,7 +19,8 @@ export function createJarHandler(catalog: Catalog, generation: GenerationService
     if (sha1 === undefined || md5 === undefined) {
       throw new RegistryError(Code.Internal, `artifact record of ${target.artifactId} has no checksums`);
     }
-    reply.header("cache-control", immutable);
+    // Private to a caller with a token: a shared cache must not hand a private jar to the next caller.
+    reply.header("cache-control", immutableFor(request.principal));
     if (target.checksum) return sendChecksum(reply, target.checksum, { sha1, md5 });
     const etag = `"${record.digest}"`;
     reply.header("etag", etag);

@@ -1,9 +1,10 @@
 // GET /maven/{group}/{artifactId}/{version}/{artifactId}-{version}.pom (+ .sha1, .md5): kept beside the jar, so the
 // first request of a version builds its jar (Maven asks for the pom first, then the jar).
 import { Code, RegistryError } from "../../core/errors.js";
+import { immutableFor } from "../../http/cache-control.js";
 import { clientGone } from "../../http/client-gone.js";
 import type { Catalog } from "./catalog.js";
-import { immutable, type MavenHandler, sendChecksum } from "./handler.js";
+import { type MavenHandler, sendChecksum } from "./handler.js";
 
 export function createPomHandler(catalog: Catalog): MavenHandler<"pom"> {
   return async (request, reply, target) => {
@@ -17,7 +18,8 @@ export function createPomHandler(catalog: Catalog): MavenHandler<"pom"> {
     if (pom === undefined || pomSha1 === undefined || pomMd5 === undefined) {
       throw new RegistryError(Code.Internal, `artifact record of ${target.artifactId} has no pom`);
     }
-    reply.header("cache-control", immutable);
+    // Private to a caller with a token: a shared cache must not hand a private jar to the next caller.
+    reply.header("cache-control", immutableFor(request.principal));
     if (target.checksum) return sendChecksum(reply, target.checksum, { sha1: pomSha1, md5: pomMd5 });
     const etag = `"${pomSha1}"`;
     reply.header("etag", etag);

@@ -259,6 +259,11 @@ describe("maven routes", () => {
     assert.equal(jar.headers["content-type"], "application/java-archive");
     assert.equal(jar.headers["content-length"], String(jarBytes.length));
     assert.equal(jar.headers["cache-control"], "public, max-age=31536000, immutable");
+    const withToken = await app.inject({
+      url: `${base}/1.1.3/protodepot_java_demo_money-1.1.3.jar`,
+      headers: alice,
+    });
+    assert.equal(withToken.headers["cache-control"], "private, max-age=31536000, immutable");
     for (const c of ["sha1", "md5"] as const) {
       const sum = await app.inject({ url: `${base}/1.1.3/protodepot_java_demo_money-1.1.3.jar.${c}` });
       assert.equal(sum.body, sums(jarBytes)[c]);
