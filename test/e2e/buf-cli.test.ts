@@ -12,6 +12,7 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { UploadService } from "../../src/gen/buf/registry/module/v1/upload_pb.js";
 import { openSqlite } from "./support/buf-cli.js";
 import { cliOk } from "./support/cli.js";
+import { readTree } from "./support/local-buf.js";
 import {
   adminToken,
   callApi,
@@ -23,6 +24,8 @@ import {
 import { makeSelfSignedCert } from "./support/tls.js";
 
 const bufBin = join(repoRoot, "node_modules", ".bin", "buf");
+const localEs = join(repoRoot, "node_modules", ".bin", "protoc-gen-es");
+const echoPlugin = join(repoRoot, "test", "fixtures", "plugins", "echo.mjs");
 
 const baseProto = `syntax = "proto3";
 package base.v1;
@@ -199,6 +202,43 @@ for (const transport of ["http", "https"] as const) {
       assert.ok((await readFile(out)).byteLength > 0);
     });
 
+    it("generates with remote: plugins, byte-identical to the same plugin run locally", async () => {
+      const app = join(work, "app");
+      // The built-in bufbuild/es against protoc-gen-es from node_modules, in one buf generate; strategy all is
+      // what a remote plugin gets (one request with every file).
+      const plugin = (out: string, opts: string[], extra = "") =>
+        `    out: ${out}\n${extra}${opts.length ? `    opt: [${opts.join(", ")}]\n` : ""}`;
+      const cases: { name: string; opts: string[]; extra: string }[] = [
+        { name: "plain", opts: [], extra: "" },
+        { name: "options", opts: ["target=ts", "json_types=true"], extra: "    include_imports: true\n" },
+      ];
+      for (const c of cases) {
+        const out = join(work, `gen-${c.name}`);
+        await writeFile(
+          join(app, "buf.gen.yaml"),
+          "version: v2\nplugins:\n" +
+            `  - remote: ${host}/bufbuild/es\n${plugin(join(out, "remote"), c.opts, c.extra)}` +
+            `  - local: ${localEs}\n    strategy: all\n${plugin(join(out, "local"), c.opts, c.extra)}`,
+        );
+        await bufOk(app, ["generate"]);
+        const remote = await readTree(join(out, "remote"));
+        const local = await readTree(join(out, "local"));
+        assert.ok(remote.size > 0, `${c.name}: nothing generated`);
+        assert.deepEqual(remote, local, `${c.name}: remote and local output differ`);
+        // The options reached the plugin, and include_imports brought the dependency's file.
+        if (c.name === "options") {
+          assert.ok(
+            remote.has("app/v1/order_pb.ts") && remote.has("base/v1/money_pb.ts"),
+            [...remote.keys()].join(),
+          );
+          assert.match(remote.get("app/v1/order_pb.ts") ?? "", /OrderJson/);
+        } else {
+          assert.deepEqual([...remote.keys()], ["app/v1/order_pb.d.ts", "app/v1/order_pb.js"]);
+        }
+      }
+      await rm(join(app, "buf.gen.yaml"));
+    });
+
     // Once, over http: the https run repeats only the main scenario.
     if (transport === "http")
       it("pushes a workspace of two modules as one upload, the second depending on the first", async () => {
@@ -349,6 +389,81 @@ for (const transport of ["http", "https"] as const) {
         assert.match(stranger.stderr, /does not exist|not found/i);
         await bufOk(user, ["dep", "update"], { token: adminToken });
         assert.match(await readFile(join(user, "buf.lock"), "utf8"), /admin\/secret/);
+      });
+
+    // Once, over http: the https run repeats only the main scenario.
+    if (transport === "http")
+      it("hides a private remote plugin without the right token and reports a plugin's error", async () => {
+        const ok = async (method: string, body: object) => {
+          const res = await callApi(server.url, method, body, adminToken);
+          const text = await res.text();
+          assert.equal(res.status, 200, `${method}: ${text}`);
+          return JSON.parse(text) as Record<string, unknown>;
+        };
+        await ok("UserService/CreateUser", { name: "eve" });
+        const eve = (await ok("UserService/CreateToken", { user: "eve" })).token as string;
+        await ok("PluginService/CreatePlugin", { plugin: "admin/echo", visibility: "private" });
+        await ok("PluginService/CreatePluginVersion", {
+          plugin: "admin/echo",
+          version: "v1.0.0",
+          command: [echoPlugin],
+        });
+        const mod = join(work, "remote-private");
+        await writeModule(mod, {
+          "buf.yaml": "version: v2\n",
+          "p/v1/p.proto": 'syntax = "proto3";\npackage p.v1;\nmessage P {}\n',
+        });
+        // echo.mjs answers with the response its option spells out.
+        const generate = (response: object, token: string) =>
+          writeFile(
+            join(mod, "buf.gen.yaml"),
+            `version: v2\nplugins:\n  - remote: ${host}/admin/echo\n    out: out\n` +
+              `    opt: ['${JSON.stringify(response)}']\n`,
+          ).then(() => buf(mod, ["generate"], { token }));
+        const file = { supportedFeatures: "1", file: [{ name: "p/v1/p.txt", content: "made remotely\n" }] };
+
+        await rm(env.NETRC as string, { force: true });
+        const stranger = await generate(file, eve);
+        assert.notEqual(stranger.code, 0);
+        assert.match(stranger.stderr, /plugin admin\/echo does not exist/);
+        const missing = await buf(
+          mod,
+          [
+            "generate",
+            "--template",
+            JSON.stringify({ version: "v2", plugins: [{ remote: `${host}/admin/nope`, out: "out" }] }),
+          ],
+          { token: eve },
+        );
+        assert.match(missing.stderr, /plugin admin\/nope does not exist/);
+
+        const owner = await generate(file, adminToken);
+        assert.equal(owner.code, 0, owner.stderr);
+        assert.equal(await readFile(join(mod, "out", "p/v1/p.txt"), "utf8"), "made remotely\n");
+
+        const failing = await generate(
+          { error: "p.proto: field names must be lower_snake_case" },
+          adminToken,
+        );
+        assert.notEqual(failing.code, 0);
+        assert.match(
+          failing.stderr,
+          /plugin admin\/echo:v1\.0\.0 failed: p\.proto: field names must be lower_snake_case/,
+        );
+        const escaping = await generate(
+          { supportedFeatures: "1", file: [{ name: "../escape.txt", content: "x" }] },
+          adminToken,
+        );
+        assert.notEqual(escaping.code, 0);
+        assert.match(
+          escaping.stderr,
+          /plugin admin\/echo:v1\.0\.0 generated file "\.\.\/escape\.txt": path contains "\.\."/,
+        );
+        await assert.rejects(readFile(join(work, "escape.txt")));
+
+        const anonymous = await buf(mod, ["generate"]);
+        assert.notEqual(anonymous.code, 0);
+        assert.match(anonymous.stderr, /not authenticated/);
       });
   });
 }

@@ -3,20 +3,28 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import type { FastifyInstance } from "fastify";
 import { AuthnService } from "../../gen/buf/alpha/registry/v1alpha1/authn_pb.js";
+import { CodeGenerationService } from "../../gen/buf/alpha/registry/v1alpha1/plugin_curation_pb.js";
 import { CommitService, DownloadService, GraphService } from "../../gen/buf/registry/module/v1/commit_pb.js";
 import { LabelService } from "../../gen/buf/registry/module/v1/label_pb.js";
 import { ModuleService } from "../../gen/buf/registry/module/v1/module_pb.js";
 import { UploadService } from "../../gen/buf/registry/module/v1/upload_pb.js";
 import { OwnerService, UserService } from "../../gen/buf/registry/owner/v1/owner_pb.js";
 import type { ModuleService as Modules } from "../../services/modules.js";
+import type { RemotePluginService } from "../../services/remote-plugins.js";
 import { createAuthnService } from "./authn-service.js";
+import { createCodeGenerationService } from "./code-generation-service.js";
 import { createCommitService, createDownloadService, createGraphService } from "./commit-service.js";
 import { createLabelService } from "./label-service.js";
 import { createModuleService } from "./module-service.js";
 import { createOwnerService, createUserService } from "./owner-service.js";
 import { createUploadService } from "./upload-service.js";
 
-export function registerBufServices(router: ConnectRouter, modules: Modules): void {
+export interface BufServices {
+  modules: Modules;
+  remotePlugins: RemotePluginService;
+}
+
+export function registerBufServices(router: ConnectRouter, { modules, remotePlugins }: BufServices): void {
   router.service(AuthnService, createAuthnService());
   router.service(UserService, createUserService());
   router.service(OwnerService, createOwnerService(modules));
@@ -26,6 +34,7 @@ export function registerBufServices(router: ConnectRouter, modules: Modules): vo
   router.service(GraphService, createGraphService(modules));
   router.service(DownloadService, createDownloadService(modules));
   router.service(LabelService, createLabelService(modules));
+  router.service(CodeGenerationService, createCodeGenerationService(remotePlugins));
 }
 
 /**
