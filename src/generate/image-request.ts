@@ -1,14 +1,34 @@
 // Builds a plugin's CodeGeneratorRequest from an image a client compiled (buf's remote plugins), as buf builds it
 // for a local plugin: the same bytes reach the plugin either way, so the output is the same.
-import { create, toBinary } from "@bufbuild/protobuf";
-import { CodeGeneratorRequestSchema, type FileDescriptorProto } from "@bufbuild/protobuf/wkt";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import {
+  CodeGeneratorRequestSchema,
+  type FileDescriptorProto,
+  FileDescriptorProtoSchema,
+} from "@bufbuild/protobuf/wkt";
 import { Code, RegistryError } from "../core/errors.js";
+import { type Image, ImageFileSchema } from "../gen/buf/alpha/image/v1/image_pb.js";
 import { sourceRetentionStripper } from "./request.js";
 
 export interface ImageFile {
   proto: FileDescriptorProto;
   /** In the image only because another file imports it. */
   isImport: boolean;
+}
+
+/**
+ * The files of a buf image. Each is a FileDescriptorProto on the wire plus buf's field 8042; our ImageFile declares
+ * only that field, so the descriptor fields arrive as unknown fields, and writing them out without buf's field
+ * gives the FileDescriptorProto exactly as buf compiled it.
+ */
+export function fromBufImage(image: Image): ImageFile[] {
+  return image.file.map((file) => {
+    const { bufExtension, ...descriptor } = file;
+    return {
+      proto: fromBinary(FileDescriptorProtoSchema, toBinary(ImageFileSchema, descriptor)),
+      isImport: bufExtension?.isImport === true,
+    };
+  });
 }
 
 export interface ImageRequestOptions {

@@ -1,28 +1,10 @@
 // buf.alpha.registry.v1alpha1.CodeGenerationService: `buf generate` with `remote:` plugins of this registry.
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { principal } from "../../api/context.js";
 import { Code, RegistryError } from "../../core/errors.js";
-import {
-  type ImageFile as ImageFileMessage,
-  ImageFileSchema,
-} from "../../gen/buf/alpha/image/v1/image_pb.js";
 import type { CodeGenerationService } from "../../gen/buf/alpha/registry/v1alpha1/plugin_curation_pb.js";
-import type { ImageFile } from "../../generate/image-request.js";
+import { fromBufImage } from "../../generate/image-request.js";
 import type { RemotePluginService } from "../../services/remote-plugins.js";
-
-/**
- * An image file is a FileDescriptorProto on the wire plus buf's field 8042; the descriptor fields arrived as
- * unknown fields of our ImageFile, so writing them out without buf's field gives the FileDescriptorProto.
- */
-function imageFile(file: ImageFileMessage): ImageFile {
-  const { bufExtension, ...rest } = file;
-  return {
-    proto: fromBinary(FileDescriptorProtoSchema, toBinary(ImageFileSchema, rest)),
-    isImport: bufExtension?.isImport === true,
-  };
-}
 
 export function createCodeGenerationService(
   remote: RemotePluginService,
@@ -44,7 +26,7 @@ export function createCodeGenerationService(
           includeWellKnownTypes: r.includeWellKnownTypes ?? req.includeWellKnownTypes,
         };
       });
-      const files = (req.image?.file ?? []).map(imageFile);
+      const files = req.image ? fromBufImage(req.image) : [];
       const responses = await remote.generateCode(caller, { files, requests }, ctx.signal);
       return { responses: responses.map((response) => ({ response })) };
     },
