@@ -11,7 +11,7 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { UploadService } from "../../src/gen/buf/registry/module/v1/upload_pb.js";
 import { openSqlite } from "./support/buf-cli.js";
-import { cliOk } from "./support/cli.js";
+import { cliOk, runCli } from "./support/cli.js";
 import { readTree } from "./support/local-buf.js";
 import {
   adminToken,
@@ -352,6 +352,47 @@ for (const transport of ["http", "https"] as const) {
           assert.deepEqual(meta.depsOf(meta.headOf("admin", "app", "from-cli") ?? ""), [lockedBase]);
         } finally {
           meta.close();
+        }
+      });
+
+    // Once, over http: the https run repeats only the main scenario.
+    if (transport === "http")
+      it("protodepot push names modules from exactly the buf.yaml forms buf accepts", async () => {
+        const proto = 'syntax = "proto3";\npackage n.v1;\nmessage N {}\n';
+        const forms: { yaml: string; module?: string; refused?: RegExp }[] = [
+          { yaml: `version: v2\nname: ${host}/admin/top-name\n`, module: "admin/top-name" },
+          { yaml: `version: v2\nname: ${host}/admin/top-empty\nmodules: []\n`, module: "admin/top-empty" },
+          { yaml: `version: v2\nmodules:\n  - name: ${host}/admin/no-path\n`, module: "admin/no-path" },
+          {
+            yaml: `version: v2\nmodules:\n  - path: ./\n    name: ${host}/admin/dot-path\n`,
+            module: "admin/dot-path",
+          },
+          {
+            yaml: `version: v2\nname: ${host}/admin/both\nmodules:\n  - path: .\n    name: ${host}/admin/inner\n`,
+            refused: /top-level name cannot be used with `modules`/,
+          },
+          { yaml: "version: v2\nname: admin/no-host\n", refused: /must be HOST\/OWNER\/MODULE/ },
+          { yaml: "version: v1\nname: admin/no-host\n", refused: /must be HOST\/OWNER\/MODULE/ },
+        ];
+        const cliEnv = {
+          HOME: env.HOME as string,
+          PROTODEPOT_REMOTE: server.url,
+          PROTODEPOT_TOKEN: adminToken,
+        };
+        for (const [i, form] of forms.entries()) {
+          const dir = join(work, `naming-${i}`);
+          await writeModule(dir, { "buf.yaml": form.yaml, "n/v1/n.proto": proto });
+          const built = await buf(dir, ["build", "-o", join(dir, "out.binpb")]);
+          const pushed = await runCli(["push", dir], cliEnv);
+          if (form.module) {
+            assert.equal(built.code, 0, `buf refused ${form.yaml}: ${built.stderr}`);
+            assert.equal(pushed.code, 0, `protodepot refused ${form.yaml}: ${pushed.stderr}`);
+            assert.match(pushed.stdout, new RegExp(`pushed ${form.module} commit`));
+          } else {
+            assert.notEqual(built.code, 0, `buf accepted ${form.yaml}`);
+            assert.notEqual(pushed.code, 0, `protodepot accepted ${form.yaml}`);
+            assert.match(pushed.stderr, form.refused ?? /./);
+          }
         }
       });
 
