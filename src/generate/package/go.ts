@@ -1,11 +1,11 @@
 // The Go module proxy's artifact: a deterministic module zip of the generated code plus a go.mod rendered from metadata.
 import { Buffer } from "node:buffer";
 import { posix } from "node:path";
-import { buffer } from "node:stream/consumers";
 import semver from "semver";
 import { ZipFile } from "yazl";
 import { Code, RegistryError } from "../../core/errors.js";
 import { goModulePath } from "../../core/go-paths.js";
+import { readAll } from "../../core/read-all.js";
 import { goVersion } from "../../core/synthetic-version.js";
 import type { PluginVersion } from "../../core/types.js";
 import { FIXED_MTIME } from "../../packaging/tar.js";
@@ -217,7 +217,7 @@ export async function createGoModuleZip(
       },
     );
   }
-  const out = buffer(zip.outputStream);
+  const out = readAll(zip.outputStream);
   zip.end();
   const bytes = await out;
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
