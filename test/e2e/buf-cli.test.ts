@@ -241,6 +241,36 @@ for (const transport of ["http", "https"] as const) {
 
     // Once, over http: the https run repeats only the main scenario.
     if (transport === "http")
+      it("runs a pushed plugin image as a remote: plugin, byte-identical to the binary run locally", async () => {
+        const protocGenGo = "/usr/bin/protoc-gen-go";
+        await cliOk(["plugin", "push", "admin/go-image:v1.0.0", "--binary", protocGenGo], {
+          HOME: env.HOME as string,
+          PROTODEPOT_REMOTE: server.url,
+          PROTODEPOT_TOKEN: adminToken,
+        });
+        const app = join(work, "app");
+        const out = join(work, "gen-go");
+        const opts =
+          "[paths=source_relative, 'Mapp/v1/order.proto=example.com/app/v1;appv1', " +
+          "'Mbase/v1/money.proto=example.com/base/v1;basev1']";
+        await writeFile(
+          join(app, "buf.gen.yaml"),
+          "version: v2\nplugins:\n" +
+            `  - remote: ${host}/admin/go-image:v1.0.0\n    out: ${join(out, "remote")}\n    opt: ${opts}\n` +
+            `  - local: ${protocGenGo}\n    strategy: all\n    out: ${join(out, "local")}\n    opt: ${opts}\n`,
+        );
+        try {
+          await bufOk(app, ["generate"]);
+        } finally {
+          await rm(join(app, "buf.gen.yaml"));
+        }
+        const remote = await readTree(join(out, "remote"));
+        assert.deepEqual([...remote.keys()], ["app/v1/order.pb.go"]);
+        assert.deepEqual(remote, await readTree(join(out, "local")));
+      });
+
+    // Once, over http: the https run repeats only the main scenario.
+    if (transport === "http")
       it("pushes a workspace of two modules as one upload, the second depending on the first", async () => {
         const ws = join(work, "ws");
         await writeModule(ws, {
