@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
+import { b4Digest } from "../../src/compile/b5-digest.js";
 import { UploadService } from "../../src/gen/buf/registry/module/v1/upload_pb.js";
 import { openSqlite } from "./support/buf-cli.js";
 import { cliOk, runCli } from "./support/cli.js";
@@ -241,6 +242,40 @@ for (const transport of ["http", "https"] as const) {
 
     // Once, over http: the https run repeats only the main scenario.
     if (transport === "http")
+      it("locks and builds buf.yaml v1 modules and a buf.work.yaml workspace by b4 digests", async () => {
+        const ws = join(work, "v1ws");
+        await writeModule(ws, {
+          "buf.work.yaml": "version: v1\ndirectories:\n  - app1\n  - extra\n",
+          "app1/buf.yaml": `version: v1\nname: ${host}/admin/app1\ndeps:\n  - ${host}/admin/base\n`,
+          "app1/app1/v1/a.proto": appProto.replaceAll("app.v1", "app1.v1"),
+          "extra/buf.yaml": "version: v1\n",
+          "extra/extra/v1/e.proto":
+            'syntax = "proto3";\npackage extra.v1;\nimport "app1/v1/a.proto";\nmessage E { app1.v1.Order o = 1; }\n',
+        });
+        await bufOk(join(ws, "app1"), ["dep", "update"]);
+        // A v1 buf.lock: owner/repository/commit and the b4 digest of the files buf downloads.
+        const lock = await readFile(join(ws, "app1", "buf.lock"), "utf8");
+        assert.match(
+          lock,
+          new RegExp(`remote: ${host.replace(".", "\\.")}\\n\\s+owner: admin\\n\\s+repository: base`),
+        );
+        assert.match(lock, new RegExp(`commit: ${lockedBase}`));
+        const base = [
+          { path: "base/v1/money.proto", content: new TextEncoder().encode(baseProto) },
+          { path: "LICENSE", content: new TextEncoder().encode("Apache-2.0\n") },
+        ];
+        assert.match(lock, new RegExp(`digest: shake256:${b4Digest(base).toString("hex")}\\n`));
+        await rm(env.BUF_CACHE_DIR as string, { recursive: true, force: true });
+        const out = join(work, "v1ws.binpb");
+        await bufOk(ws, ["build", "-o", out]);
+        assert.ok((await readFile(out)).byteLength > 0);
+        // A v1 module with a registry dependency pushes too (buf pushes a buf.work.yaml's modules one by one).
+        const pushed = await bufOk(join(ws, "app1"), ["push", "--create"]);
+        assert.match(pushed.stdout, /^[0-9a-f]{32}$/m);
+      });
+
+    // Once, over http: the https run repeats only the main scenario.
+    if (transport === "http")
       it("runs a pushed plugin image as a remote: plugin, byte-identical to the binary run locally", async () => {
         const protocGenGo = "/usr/bin/protoc-gen-go";
         await cliOk(["plugin", "push", "admin/go-image:v1.0.0", "--binary", protocGenGo], {
@@ -357,6 +392,11 @@ for (const transport of ["http", "https"] as const) {
         const r = await buf(join(work, "app"), ["build", "-o", join(work, "tampered.binpb")]);
         assert.notEqual(r.code, 0);
         assert.match(r.stderr, /Digest verification failed/);
+        // The v1 module's b4 pin is checked the same way.
+        await rm(env.BUF_CACHE_DIR as string, { recursive: true, force: true });
+        const v1 = await buf(join(work, "v1ws", "app1"), ["build", "-o", join(work, "tampered-v1.binpb")]);
+        assert.notEqual(v1.code, 0);
+        assert.match(v1.stderr, /Digest verification failed/);
       });
 
     // Once, over http: the https run repeats only the main scenario.

@@ -8,12 +8,22 @@ import { CommitService, DownloadService, GraphService } from "../../gen/buf/regi
 import { LabelService } from "../../gen/buf/registry/module/v1/label_pb.js";
 import { ModuleService } from "../../gen/buf/registry/module/v1/module_pb.js";
 import { UploadService } from "../../gen/buf/registry/module/v1/upload_pb.js";
+import {
+  CommitService as CommitServiceV1beta1,
+  DownloadService as DownloadServiceV1beta1,
+  GraphService as GraphServiceV1beta1,
+} from "../../gen/buf/registry/module/v1beta1/commit_pb.js";
 import { OwnerService, UserService } from "../../gen/buf/registry/owner/v1/owner_pb.js";
 import type { ModuleService as Modules } from "../../services/modules.js";
 import type { RemotePluginService } from "../../services/remote-plugins.js";
 import { createAuthnService } from "./authn-service.js";
 import { createCodeGenerationService } from "./code-generation-service.js";
 import { createCommitService, createDownloadService, createGraphService } from "./commit-service.js";
+import {
+  createCommitServiceV1beta1,
+  createDownloadServiceV1beta1,
+  createGraphServiceV1beta1,
+} from "./commit-service-v1beta1.js";
 import { createLabelService } from "./label-service.js";
 import { createModuleService } from "./module-service.js";
 import { createOwnerService, createUserService } from "./owner-service.js";
@@ -34,6 +44,10 @@ export function registerBufServices(router: ConnectRouter, { modules, remotePlug
   router.service(GraphService, createGraphService(modules));
   router.service(DownloadService, createDownloadService(modules));
   router.service(LabelService, createLabelService(modules));
+  // buf.yaml v1 modules: the same commits with b4 digests.
+  router.service(CommitServiceV1beta1, createCommitServiceV1beta1(modules));
+  router.service(GraphServiceV1beta1, createGraphServiceV1beta1(modules));
+  router.service(DownloadServiceV1beta1, createDownloadServiceV1beta1(modules));
   router.service(CodeGenerationService, createCodeGenerationService(remotePlugins));
 }
 
