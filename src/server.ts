@@ -267,6 +267,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
     maxImageFiles: config.limits.maxFiles,
     maxRequests: maxRemotePluginsPerCall,
     metrics: createGenerateMetrics(metrics),
+    log,
   });
   const pregenerate = createPregenerateService({ meta, access, modules, templates, generation, log });
 

@@ -10,7 +10,7 @@ import { createImageRequestBuilder, type ImageFile } from "../generate/image-req
 import type { GenerateMetrics } from "../generate/metrics.js";
 import { createResponseChecker, type OutputLimits } from "../generate/output.js";
 import { runPlugin } from "../generate/run-plugins.js";
-import type { FairScheduler } from "../generate/wrappers.js";
+import type { FairScheduler, GenerationLog } from "../generate/wrappers.js";
 import type { PluginRuntime } from "../plugins/runtime.js";
 import type { Principal } from "./auth.js";
 import type { PluginService } from "./plugins.js";
@@ -54,6 +54,7 @@ export interface RemotePluginOptions {
   /** Most plugins in one call. */
   maxRequests: number;
   metrics?: GenerateMetrics;
+  log?: GenerationLog;
 }
 
 /** A user's runs share their slots: one caller's batch cannot hold every slot (DESIGN invariant 10). */
@@ -101,14 +102,18 @@ export function createRemotePluginService(opts: RemotePluginOptions): RemotePlug
       for (const req of input.requests) versions.push(await resolve(principal, req));
       const builder = createImageRequestBuilder(input.files);
       const checker = createResponseChecker(opts.output);
+      const caller = schedulingOwner(principal);
+      const plugins = versions.map((v) => `${v.owner}/${v.name}:${v.version}`);
+      const started = performance.now();
+      const ms = () => Math.round(performance.now() - started);
       // One slot for the whole call, the plugins one after the other, like a template's plugins.
-      return opts.scheduler.run(
-        schedulingOwner(principal),
+      const run = opts.scheduler.run(
+        caller,
         async () => {
           const responses: CodeGeneratorResponse[] = [];
           for (const [i, req] of input.requests.entries()) {
             const v = versions[i] as PluginVersion;
-            const label = `${v.owner}/${v.name}:${v.version}`;
+            const label = plugins[i] ?? "";
             const { request, filesToGenerate } = builder.build({
               parameter: req.options.join(","),
               includeImports: req.includeImports,
@@ -129,6 +134,19 @@ export function createRemotePluginService(opts: RemotePluginOptions): RemotePlug
         },
         { signal },
       );
+      try {
+        const responses = await run;
+        const files = responses.reduce((n, r) => n + r.file.length, 0);
+        opts.log?.info({ caller, plugins, files, ms: ms() }, "remote generation finished");
+        return responses;
+      } catch (err) {
+        const e = RegistryError.from(err);
+        opts.log?.warn(
+          { caller, plugins, ms: ms(), code: e.code, plugin: e.fields.plugin, error: e.message },
+          "remote generation failed",
+        );
+        throw err;
+      }
     },
   };
 }

@@ -101,6 +101,28 @@ describe("hostile input", () => {
     assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
   });
 
+  it("refuses an anonymous GenerateCode before reading its image, and an image over the body limit", async () => {
+    const call = (bytes: number, authorization?: string) =>
+      fetch(`${server.url}/buf.alpha.registry.v1alpha1.CodeGenerationService/GenerateCode`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/proto",
+          "connect-protocol-version": "1",
+          ...(authorization ? { authorization } : {}),
+        },
+        body: new Uint8Array(bytes).fill(0x0a),
+      });
+    const anonymous = await call(7 << 20);
+    assert.equal(anonymous.status, 401);
+    assert.match(((await anonymous.json()) as { message: string }).message, /remote plugins need a token/);
+    const huge = await call(9 << 20, `Bearer ${aliceToken}`);
+    assert.equal(huge.status, 413);
+    assert.match(
+      ((await huge.json()) as { message: string }).message,
+      /at most 8388608 \(limits.maxUploadBytes\)/,
+    );
+  });
+
   it("parses a buf.yaml just under the cap in linear time and names a duplicate key", async () => {
     const keys = manyKeys(4_500);
     assert.ok(keys.length < 64 << 10);
