@@ -3,12 +3,13 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   CodeGeneratorRequestSchema,
+  type DescriptorProto,
   type FileDescriptorProto,
   FileDescriptorProtoSchema,
 } from "@bufbuild/protobuf/wkt";
 import { Code, RegistryError } from "../core/errors.js";
 import { type Image, ImageFileSchema } from "../gen/buf/alpha/image/v1/image_pb.js";
-import { sourceRetentionStripper } from "./request.js";
+import { type FileToGenerate, sourceRetentionStripper } from "./request.js";
 
 export interface ImageFile {
   proto: FileDescriptorProto;
@@ -63,8 +64,8 @@ const wellKnownTypes: ReadonlySet<string> = new Set(
 export interface ImageRequest {
   /** CodeGeneratorRequest bytes. */
   request: Uint8Array;
-  /** As compiled: what the plugin's supported_features must cover. */
-  filesToGenerate: readonly FileDescriptorProto[];
+  /** What the plugin's supported_features must cover. */
+  filesToGenerate: readonly FileToGenerate[];
 }
 
 /** Checks the image is in dependency order with every import present, as buf's images are. */
@@ -92,7 +93,7 @@ export function checkImage(files: readonly ImageFile[]): void {
  */
 export function createImageRequestBuilder(files: readonly ImageFile[]) {
   checkImage(files);
-  const strip = sourceRetentionStripper(files.map((f) => f.proto));
+  const strip = sourceRetentionStripper(files.map((f) => f.proto)) ?? ((f: FileDescriptorProto) => f);
   return {
     build(opts: ImageRequestOptions): ImageRequest {
       const generate = files.filter(
@@ -109,8 +110,17 @@ export function createImageRequestBuilder(files: readonly ImageFile[]) {
       });
       return {
         request: toBinary(CodeGeneratorRequestSchema, request),
-        filesToGenerate: request.sourceFileDescriptors,
+        filesToGenerate: generate.map(({ proto }) => ({
+          name: proto.name,
+          syntax: proto.syntax,
+          edition: proto.edition,
+          usesProto3Optional: () => usesProto3Optional(proto.messageType),
+        })),
       };
     },
   };
+}
+
+function usesProto3Optional(messages: readonly DescriptorProto[]): boolean {
+  return messages.some((m) => m.field.some((f) => f.proto3Optional) || usesProto3Optional(m.nestedType));
 }

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { create } from "@bufbuild/protobuf";
-import { CodeGeneratorResponse_FileSchema } from "@bufbuild/protobuf/wkt";
 import { Code, isRegistryError } from "../core/errors.js";
+import { PluginResponse_FileSchema } from "../gen/protodepot/plugin/v1/response_pb.js";
 import { createResponseChecker } from "./output.js";
 
 const chunk = (name: string, content = "x", insertionPoint = "") =>
-  create(CodeGeneratorResponse_FileSchema, { name, content, insertionPoint });
+  create(PluginResponse_FileSchema, { name, content: new TextEncoder().encode(content), insertionPoint });
 
 const refused = (message: RegExp) => (err: unknown) => {
   assert.ok(isRegistryError(err, Code.Unprocessable), String(err));

@@ -1,19 +1,13 @@
 // Runs a template's plugins over an image, one after the other, and merges their untrusted output into one tree.
 import { fromBinary } from "@bufbuild/protobuf";
-import {
-  type CodeGeneratorResponse,
-  CodeGeneratorResponse_Feature,
-  CodeGeneratorResponseSchema,
-  type DescriptorProto,
-  Edition,
-  type FileDescriptorProto,
-} from "@bufbuild/protobuf/wkt";
+import { CodeGeneratorResponse_Feature, Edition } from "@bufbuild/protobuf/wkt";
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import type { PluginSource } from "../core/types.js";
+import { type PluginResponse, PluginResponseSchema } from "../gen/protodepot/plugin/v1/response_pb.js";
 import type { PluginRuntime } from "../plugins/runtime.js";
 import type { GenerateMetrics } from "./metrics.js";
 import { createOutputTree, type OutputLimits } from "./output.js";
-import { createRequestBuilder } from "./request.js";
+import { createRequestBuilder, type FileToGenerate } from "./request.js";
 
 export interface GeneratedFile {
   path: string;
@@ -64,16 +58,17 @@ export interface RunPluginInput {
   /** CodeGeneratorRequest bytes. */
   request: Uint8Array;
   /** The request's files to generate: what supported_features is checked against. */
-  filesToGenerate: readonly FileDescriptorProto[];
+  filesToGenerate: readonly FileToGenerate[];
   metrics?: GenerateMetrics;
   signal?: AbortSignal;
 }
 
 /**
- * Runs one plugin once, for every path that runs plugins: the response, decoded, without an error and declaring
- * the features its files use. Its files are still untrusted: the caller checks them (output.ts).
+ * Runs one plugin once, for every path that runs plugins: the response, read with bytes content, without an
+ * error and declaring the features its files use. Its files are still untrusted: the caller checks them
+ * (output.ts).
  */
-export async function runPlugin(input: RunPluginInput): Promise<CodeGeneratorResponse> {
+export async function runPlugin(input: RunPluginInput): Promise<PluginResponse> {
   const { plugin } = input;
   const started = performance.now();
   let bytes: Uint8Array;
@@ -97,9 +92,11 @@ export async function runPlugin(input: RunPluginInput): Promise<CodeGeneratorRes
   return response;
 }
 
-function parseResponse(plugin: string, bytes: Uint8Array): CodeGeneratorResponse {
+/** The response with each file's content as bytes (views into the plugin's stdout, never decoded). */
+function parseResponse(plugin: string, bytes: Uint8Array): PluginResponse {
   try {
-    return fromBinary(CodeGeneratorResponseSchema, bytes);
+    // generated_code_info and any other field we do not read are dropped, not kept as copies.
+    return fromBinary(PluginResponseSchema, bytes, { readUnknownFields: false });
   } catch (err) {
     if (isRegistryError(err)) throw err;
     const reason = err instanceof Error ? err.message : String(err);
@@ -113,11 +110,7 @@ function parseResponse(plugin: string, bytes: Uint8Array): CodeGeneratorResponse
 }
 
 /** protoc's checks of supported_features, with its wording: a plugin must declare what the files use. */
-function checkFeatures(
-  plugin: string,
-  response: CodeGeneratorResponse,
-  files: readonly FileDescriptorProto[],
-) {
+function checkFeatures(plugin: string, response: PluginResponse, files: readonly FileToGenerate[]) {
   const features = response.supportedFeatures;
   const has = (f: CodeGeneratorResponse_Feature) => (features & BigInt(f)) !== 0n;
   const fail = (file: string, message: string) =>
@@ -140,17 +133,13 @@ function checkFeatures(
           `uses edition ${edition}, newer than plugin ${plugin}'s maximum ${editionName(response.maximumEdition)}`,
         );
       }
-    } else if (!has(CodeGeneratorResponse_Feature.PROTO3_OPTIONAL) && usesProto3Optional(file.messageType)) {
+    } else if (!has(CodeGeneratorResponse_Feature.PROTO3_OPTIONAL) && file.usesProto3Optional()) {
       throw fail(
         file.name,
         `is a proto3 file that contains optional fields, but plugin ${plugin} does not support proto3 optional`,
       );
     }
   }
-}
-
-function usesProto3Optional(messages: readonly DescriptorProto[]): boolean {
-  return messages.some((m) => m.field.some((f) => f.proto3Optional) || usesProto3Optional(m.nestedType));
 }
 
 const editionName = (e: number) => (Edition[e] ?? String(e)).replace(/^EDITION_/, "");

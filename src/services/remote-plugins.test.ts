@@ -128,7 +128,7 @@ describe("remote plugin service", {
       files: image,
       requests: [request("acme/secret", "", file("s.txt"))],
     });
-    assert.equal(ok[0]?.file[0]?.content, "x");
+    assert.equal(new TextDecoder().decode(ok[0]?.file[0]?.content), "x");
     const hidden = await remote
       .generateCode(stranger, { files: image, requests: [request("acme/secret", "", file("s.txt"))] })
       .catch((err: unknown) => err);

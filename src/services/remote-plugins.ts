@@ -2,10 +2,10 @@
 // runtimes, sandbox, output checks and fair scheduling as every generation. Nothing is cached: the image is the
 // caller's and may be anything.
 
-import type { CodeGeneratorResponse } from "@bufbuild/protobuf/wkt";
 import semver from "semver";
 import { Code, RegistryError } from "../core/errors.js";
 import type { PluginVersion } from "../core/types.js";
+import type { PluginResponse } from "../gen/protodepot/plugin/v1/response_pb.js";
 import { createImageRequestBuilder, type ImageFile } from "../generate/image-request.js";
 import type { GenerateMetrics } from "../generate/metrics.js";
 import { createResponseChecker, type OutputLimits } from "../generate/output.js";
@@ -34,12 +34,15 @@ export interface RemoteGeneration {
 }
 
 export interface RemotePluginService {
-  /** One response per request, in request order; the first failing plugin fails the whole call, naming it. */
+  /**
+   * One response per request, in request order, as the plugin wrote it (file contents as bytes); the first failing
+   * plugin fails the whole call, naming it.
+   */
   generateCode(
     principal: Principal,
     input: RemoteGeneration,
     signal?: AbortSignal,
-  ): Promise<CodeGeneratorResponse[]>;
+  ): Promise<PluginResponse[]>;
 }
 
 export interface RemotePluginOptions {
@@ -110,7 +113,7 @@ export function createRemotePluginService(opts: RemotePluginOptions): RemotePlug
       const run = opts.scheduler.run(
         caller,
         async () => {
-          const responses: CodeGeneratorResponse[] = [];
+          const responses: PluginResponse[] = [];
           for (const [i, req] of input.requests.entries()) {
             const v = versions[i] as PluginVersion;
             const label = plugins[i] ?? "";

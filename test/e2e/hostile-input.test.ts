@@ -34,6 +34,8 @@ function curl(args: string[], input?: Buffer | string): Promise<CurlResult> {
         resolve({ status: Number(lines.pop()), body: lines.join("\n") });
       },
     );
+    // The server may answer (a 401 before reading the body) and curl exit before it has read all of stdin.
+    child.stdin?.on("error", () => {});
     child.stdin?.end(input ?? "");
   });
 }

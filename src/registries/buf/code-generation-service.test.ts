@@ -2,11 +2,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { CodeGeneratorResponseSchema, FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { createClient, createRouterTransport } from "@connectrpc/connect";
 import { errorInterceptor } from "../../api/errors.js";
 import { ImageFileSchema } from "../../gen/buf/alpha/image/v1/image_pb.js";
 import { CodeGenerationService } from "../../gen/buf/alpha/registry/v1alpha1/plugin_curation_pb.js";
+import { PluginResponseSchema } from "../../gen/protodepot/plugin/v1/response_pb.js";
 import type { RemoteGeneration, RemotePluginService } from "../../services/remote-plugins.js";
 import { createCodeGenerationService } from "./code-generation-service.js";
 
@@ -16,8 +17,8 @@ test("GenerateCode passes the image's files, import marks and each request's fla
     async generateCode(_principal, input) {
       seen.push(input);
       return input.requests.map((r) =>
-        create(CodeGeneratorResponseSchema, {
-          file: [{ name: `${r.name}.txt`, content: r.options.join(",") }],
+        create(PluginResponseSchema, {
+          file: [{ name: `${r.name}.txt`, content: new TextEncoder().encode(r.options.join(",")) }],
         }),
       );
     },

@@ -9,15 +9,15 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Image } from "../../image/v1/image_pb.js";
 import { file_buf_alpha_image_v1_image } from "../../image/v1/image_pb.js";
-import type { CodeGeneratorResponse } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_compiler_plugin } from "@bufbuild/protobuf/wkt";
+import type { PluginResponse } from "../../../../protodepot/plugin/v1/response_pb.js";
+import { file_protodepot_plugin_v1_response } from "../../../../protodepot/plugin/v1/response_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file buf/alpha/registry/v1alpha1/plugin_curation.proto.
  */
 export const file_buf_alpha_registry_v1alpha1_plugin_curation: GenFile = /*@__PURE__*/
-  fileDesc("CjFidWYvYWxwaGEvcmVnaXN0cnkvdjFhbHBoYTEvcGx1Z2luX2N1cmF0aW9uLnByb3RvEhtidWYuYWxwaGEucmVnaXN0cnkudjFhbHBoYTEiwgEKE0dlbmVyYXRlQ29kZVJlcXVlc3QSKAoFaW1hZ2UYASABKAsyGS5idWYuYWxwaGEuaW1hZ2UudjEuSW1hZ2USRgoIcmVxdWVzdHMYAiADKAsyNC5idWYuYWxwaGEucmVnaXN0cnkudjFhbHBoYTEuUGx1Z2luR2VuZXJhdGlvblJlcXVlc3QSFwoPaW5jbHVkZV9pbXBvcnRzGAMgASgIEiAKGGluY2x1ZGVfd2VsbF9rbm93bl90eXBlcxgEIAEoCCJgChRHZW5lcmF0ZUNvZGVSZXNwb25zZRJICglyZXNwb25zZXMYASADKAsyNS5idWYuYWxwaGEucmVnaXN0cnkudjFhbHBoYTEuUGx1Z2luR2VuZXJhdGlvblJlc3BvbnNlIu8BChdQbHVnaW5HZW5lcmF0aW9uUmVxdWVzdBJNChBwbHVnaW5fcmVmZXJlbmNlGAEgASgLMjMuYnVmLmFscGhhLnJlZ2lzdHJ5LnYxYWxwaGExLkN1cmF0ZWRQbHVnaW5SZWZlcmVuY2USDwoHb3B0aW9ucxgCIAMoCRIcCg9pbmNsdWRlX2ltcG9ydHMYAyABKAhIAIgBARIlChhpbmNsdWRlX3dlbGxfa25vd25fdHlwZXMYBCABKAhIAYgBAUISChBfaW5jbHVkZV9pbXBvcnRzQhsKGV9pbmNsdWRlX3dlbGxfa25vd25fdHlwZXMiXQoYUGx1Z2luR2VuZXJhdGlvblJlc3BvbnNlEkEKCHJlc3BvbnNlGAEgASgLMi8uZ29vZ2xlLnByb3RvYnVmLmNvbXBpbGVyLkNvZGVHZW5lcmF0b3JSZXNwb25zZSJYChZDdXJhdGVkUGx1Z2luUmVmZXJlbmNlEg0KBW93bmVyGAEgASgJEgwKBG5hbWUYAiABKAkSDwoHdmVyc2lvbhgDIAEoCRIQCghyZXZpc2lvbhgEIAEoDTKMAQoVQ29kZUdlbmVyYXRpb25TZXJ2aWNlEnMKDEdlbmVyYXRlQ29kZRIwLmJ1Zi5hbHBoYS5yZWdpc3RyeS52MWFscGhhMS5HZW5lcmF0ZUNvZGVSZXF1ZXN0GjEuYnVmLmFscGhhLnJlZ2lzdHJ5LnYxYWxwaGExLkdlbmVyYXRlQ29kZVJlc3BvbnNlYgZwcm90bzM", [file_buf_alpha_image_v1_image, file_google_protobuf_compiler_plugin]);
+  fileDesc("CjFidWYvYWxwaGEvcmVnaXN0cnkvdjFhbHBoYTEvcGx1Z2luX2N1cmF0aW9uLnByb3RvEhtidWYuYWxwaGEucmVnaXN0cnkudjFhbHBoYTEiwgEKE0dlbmVyYXRlQ29kZVJlcXVlc3QSKAoFaW1hZ2UYASABKAsyGS5idWYuYWxwaGEuaW1hZ2UudjEuSW1hZ2USRgoIcmVxdWVzdHMYAiADKAsyNC5idWYuYWxwaGEucmVnaXN0cnkudjFhbHBoYTEuUGx1Z2luR2VuZXJhdGlvblJlcXVlc3QSFwoPaW5jbHVkZV9pbXBvcnRzGAMgASgIEiAKGGluY2x1ZGVfd2VsbF9rbm93bl90eXBlcxgEIAEoCCJgChRHZW5lcmF0ZUNvZGVSZXNwb25zZRJICglyZXNwb25zZXMYASADKAsyNS5idWYuYWxwaGEucmVnaXN0cnkudjFhbHBoYTEuUGx1Z2luR2VuZXJhdGlvblJlc3BvbnNlIu8BChdQbHVnaW5HZW5lcmF0aW9uUmVxdWVzdBJNChBwbHVnaW5fcmVmZXJlbmNlGAEgASgLMjMuYnVmLmFscGhhLnJlZ2lzdHJ5LnYxYWxwaGExLkN1cmF0ZWRQbHVnaW5SZWZlcmVuY2USDwoHb3B0aW9ucxgCIAMoCRIcCg9pbmNsdWRlX2ltcG9ydHMYAyABKAhIAIgBARIlChhpbmNsdWRlX3dlbGxfa25vd25fdHlwZXMYBCABKAhIAYgBAUISChBfaW5jbHVkZV9pbXBvcnRzQhsKGV9pbmNsdWRlX3dlbGxfa25vd25fdHlwZXMiUgoYUGx1Z2luR2VuZXJhdGlvblJlc3BvbnNlEjYKCHJlc3BvbnNlGAEgASgLMiQucHJvdG9kZXBvdC5wbHVnaW4udjEuUGx1Z2luUmVzcG9uc2UiWAoWQ3VyYXRlZFBsdWdpblJlZmVyZW5jZRINCgVvd25lchgBIAEoCRIMCgRuYW1lGAIgASgJEg8KB3ZlcnNpb24YAyABKAkSEAoIcmV2aXNpb24YBCABKA0yjAEKFUNvZGVHZW5lcmF0aW9uU2VydmljZRJzCgxHZW5lcmF0ZUNvZGUSMC5idWYuYWxwaGEucmVnaXN0cnkudjFhbHBoYTEuR2VuZXJhdGVDb2RlUmVxdWVzdBoxLmJ1Zi5hbHBoYS5yZWdpc3RyeS52MWFscGhhMS5HZW5lcmF0ZUNvZGVSZXNwb25zZWIGcHJvdG8z", [file_buf_alpha_image_v1_image, file_protodepot_plugin_v1_response]);
 
 /**
  * @generated from message buf.alpha.registry.v1alpha1.GenerateCodeRequest
@@ -111,9 +111,13 @@ export const PluginGenerationRequestSchema: GenMessage<PluginGenerationRequest> 
  */
 export type PluginGenerationResponse = Message<"buf.alpha.registry.v1alpha1.PluginGenerationResponse"> & {
   /**
-   * @generated from field: google.protobuf.compiler.CodeGeneratorResponse response = 1;
+   * A google.protobuf.compiler.CodeGeneratorResponse on the wire. Declared as our PluginResponse (the same fields
+   * and numbers, content read as bytes) so a plugin's output goes back to buf exactly as the plugin wrote it,
+   * never decoded into strings and encoded again.
+   *
+   * @generated from field: protodepot.plugin.v1.PluginResponse response = 1;
    */
-  response?: CodeGeneratorResponse | undefined;
+  response?: PluginResponse | undefined;
 };
 
 /**
