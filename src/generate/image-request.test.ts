@@ -4,7 +4,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { CodeGeneratorRequestSchema, FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import type { Scope } from "../core/types.js";
 import { ImageSchema } from "../gen/buf/alpha/image/v1/image_pb.js";
@@ -42,9 +42,10 @@ describe("createImageRequestBuilder over the demo modules", () => {
   after(() => ws.cleanup());
 
   test("buf marks the dependency and the well-known type as imports; its own field is not passed on", () => {
-    for (const f of image) assert.deepEqual(f.proto.$unknown ?? [], [], f.proto.name);
+    const protos = image.map((f) => fromBinary(FileDescriptorProtoSchema, f.bytes));
+    for (const p of protos) assert.deepEqual(p.$unknown ?? [], [], p.name);
     assert.deepEqual(
-      image.map((f) => [f.proto.name, f.isImport]),
+      image.map((f, i) => [protos[i]?.name, f.isImport]),
       [
         ["demo/money/v1/money.proto", true],
         ["google/protobuf/timestamp.proto", true],
@@ -85,10 +86,7 @@ describe("createImageRequestBuilder over the demo modules", () => {
 });
 
 test("checkImage refuses an image buf would never send", () => {
-  const file = (name: string, dependency: string[] = []): ImageFile => ({
-    proto: create(FileDescriptorProtoSchema, { name, dependency }),
-    isImport: false,
-  });
+  const file = (name: string, dependency: string[] = []) => ({ name, dependency });
   assert.doesNotThrow(() => checkImage([file("a.proto"), file("b.proto", ["a.proto"])]));
   assert.throws(
     () => checkImage([file("b.proto", ["a.proto"]), file("a.proto")]),

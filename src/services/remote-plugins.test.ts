@@ -5,7 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { Code, isRegistryError } from "../core/errors.js";
 import type { ImageFile } from "../generate/image-request.js";
@@ -25,10 +25,13 @@ const fails = (code: Code, message: RegExp) => (err: unknown) => {
   return true;
 };
 
+const descriptor = (init: MessageInitShape<typeof FileDescriptorProtoSchema>) =>
+  toBinary(FileDescriptorProtoSchema, create(FileDescriptorProtoSchema, init));
+
 const image: ImageFile[] = [
-  { proto: create(FileDescriptorProtoSchema, { name: "dep.proto", syntax: "proto3" }), isImport: true },
+  { bytes: descriptor({ name: "dep.proto", syntax: "proto3" }), isImport: true },
   {
-    proto: create(FileDescriptorProtoSchema, {
+    bytes: descriptor({
       name: "p.proto",
       syntax: "proto3",
       dependency: ["dep.proto"],
@@ -153,7 +156,7 @@ describe("remote plugin service", {
     );
     // A file to generate with a proto3 optional field needs a plugin that says it supports them.
     const optional: ImageFile = {
-      proto: create(FileDescriptorProtoSchema, {
+      bytes: descriptor({
         name: "o.proto",
         syntax: "proto3",
         messageType: [{ name: "M", field: [{ name: "a", number: 1, proto3Optional: true }] }],

@@ -58,7 +58,10 @@ test("GenerateCode passes the image's files, import marks and each request's fla
   const [input] = seen;
   assert.ok(input);
   assert.deepEqual(
-    input.files.map((f) => [f.proto.name, f.proto.dependency, f.isImport, f.proto.$unknown ?? []]),
+    input.files.map((f) => {
+      const proto = fromBinary(FileDescriptorProtoSchema, f.bytes);
+      return [proto.name, proto.dependency, f.isImport, proto.$unknown ?? []];
+    }),
     [
       ["dep.proto", [], true, []],
       ["main.proto", ["dep.proto"], false, []],
