@@ -213,6 +213,8 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
     access,
     limits: config.limits,
     defaultVisibility,
+    // Every push path (ours, buf's Upload) starts the subscribed generations in the background.
+    onCommitted: (principal, commit) => pregenerate.afterPush(principal, commit),
   });
   const plugins = createPluginService(meta, { access, defaultVisibility });
   const templates = createTemplateService(meta, plugins, { access, defaultVisibility });

@@ -14,6 +14,7 @@ import { UploadService } from "../../src/gen/buf/registry/module/v1/upload_pb.js
 import { openSqlite } from "./support/buf-cli.js";
 import { cliOk, runCli } from "./support/cli.js";
 import { readTree } from "./support/local-buf.js";
+import { pluginRuns } from "./support/metrics.js";
 import {
   adminToken,
   callApi,
@@ -241,6 +242,42 @@ for (const transport of ["http", "https"] as const) {
     });
 
     // Once, over http: the https run repeats only the main scenario.
+    if (transport === "http")
+      it("pre-generates a module's subscribed templates after buf push, as after protodepot push", async () => {
+        const cli = {
+          PROTODEPOT_REMOTE: server.url,
+          PROTODEPOT_TOKEN: adminToken,
+          XDG_CONFIG_HOME: join(work, "xdg"),
+        };
+        const dir = join(work, "pre");
+        await writeModule(dir, {
+          "buf.yaml": `version: v2\nname: ${host}/admin/pre\n`,
+          "pre/v1/money.proto": baseProto.replace("package base.v1;", "package pre.v1;"),
+        });
+        await bufOk(dir, ["push", "--create"]);
+        await cliOk(["module", "update", "admin/pre", "--pregenerate", "protodepot/es"], cli);
+        await writeFile(
+          join(dir, "pre/v1/money.proto"),
+          `${baseProto.replace("package base.v1;", "package pre.v1;")}\n// v2\n`,
+        );
+        const before = await pluginRuns(server);
+        const commit = (await bufOk(dir, ["push"])).stdout.trim().split(":").pop() ?? "";
+        // protoc-gen-es has an npm runtime library: the archive and the npm package, one run each.
+        const deadline = Date.now() + 60_000;
+        while ((await pluginRuns(server)) < before + 2) {
+          assert.ok(Date.now() < deadline, "no background generation after buf push");
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const settled = await pluginRuns(server);
+        // buf push --create makes a private module: the archive needs the token.
+        const archive = await fetch(`${server.url}/v1/protodepot/es/latest/admin/pre/${commit}.tar.gz`, {
+          headers: { authorization: `Bearer ${adminToken}` },
+        });
+        assert.equal(archive.status, 200);
+        await archive.arrayBuffer();
+        assert.equal(await pluginRuns(server), settled, "served from the cache");
+      });
+
     if (transport === "http")
       it("locks and builds buf.yaml v1 modules and a buf.work.yaml workspace by b4 digests", async () => {
         const ws = join(work, "v1ws");
