@@ -30,6 +30,7 @@ import { UserService } from "./gen/protodepot/v1/user_pb.js";
 import { archivePackager } from "./generate/package/archive.js";
 import { goPackager } from "./generate/package/go.js";
 import { npmPackager } from "./generate/package/npm.js";
+import { pypiPackager } from "./generate/package/pypi.js";
 import { registerMetricsRoute } from "./http/metrics.js";
 import { principalOf } from "./http/principal.js";
 import { registerRegistry } from "./http/registry-plugin.js";
@@ -45,6 +46,8 @@ import { registerBufOAuthFallback, registerBufServices } from "./registries/buf/
 import { goproxyRegistry } from "./registries/goproxy/routes.js";
 import { npmRegistry } from "./registries/npm/routes.js";
 import { ociRegistry } from "./registries/oci/routes.js";
+import { createPypiCatalog } from "./registries/pypi/catalog.js";
+import { pypiRegistry } from "./registries/pypi/routes.js";
 import { sourcesRegistry } from "./registries/sources/routes.js";
 import { createAccessPolicy } from "./services/access.js";
 import { createArtifactGenerator } from "./services/artifact-generator.js";
@@ -248,7 +251,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
         ttlMs: config.storage.meta.leaseTtlMs,
       },
     }),
-    packagers: [archivePackager, npmPackager, goPackager],
+    packagers: [archivePackager, npmPackager, goPackager, pypiPackager],
     goHost: config.go.host,
     npmScope: config.npm.scope,
     smallBlobs: blobs,
@@ -308,6 +311,19 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
       onBackgroundError: (err: unknown) => log.warn({ err }, "npm background generation failed"),
       invalidation,
     }),
+  );
+  registerRegistry(
+    app,
+    auth,
+    pypiRegistry(
+      createPypiCatalog({
+        generation,
+        modules,
+        templates,
+        onBackgroundError: (err: unknown) => log.warn({ err }, "pypi background generation failed"),
+        invalidation,
+      }),
+    ),
   );
 
   registerWebUi(
