@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { wipeArtifacts } from "./support/cache.js";
 import { cliOk } from "./support/cli.js";
+import { copyModule } from "./support/modules.js";
 import { createVenv, pipMissing } from "./support/pip.js";
 import { adminToken, makeDataDir, repoRoot, startTestServer, type TestServer } from "./support/server.js";
 
@@ -212,6 +213,22 @@ describe("PyPI index with the real pip", { skip: await pipMissing() }, () => {
       assert.equal(res.status, status, `${path}: ${text}`);
       assert.match(text, message, path);
     }
+    // Two modules whose projects normalize to one name: demo-x/money and demo/x-money under protodepot/python.
+    await cliOk(["org", "create", "demo-x"], env);
+    await cliOk(
+      ["push", await copyModule(join(repoRoot, "examples/money"), join(work, "m1"), "demo-x/money")],
+      env,
+    );
+    await cliOk(
+      ["push", await copyModule(join(repoRoot, "examples/money"), join(work, "m2"), "demo/x-money")],
+      env,
+    );
+    const ambiguous = await fetch(`${server.url}/pypi/simple/protodepot-python-demo-x-money/`);
+    assert.equal(ambiguous.status, 400);
+    assert.match(
+      await ambiguous.text(),
+      /project name protodepot-python-demo-x-money is ambiguous: it reads as template protodepot\/python over module demo\/x-money, and as template protodepot\/python over module demo-x\/money/,
+    );
     const upload = await fetch(`${server.url}/pypi/simple/`, { method: "POST", body: "x" });
     assert.equal(upload.status, 412);
     const redirect = await fetch(`${server.url}/pypi/simple/Protodepot_Python.Demo-Payments`, {
