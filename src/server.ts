@@ -255,6 +255,8 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
     goHost: config.go.host,
     npmScope: config.npm.scope,
     smallBlobs: blobs,
+    invalidation,
+    resolutionTtlMs: config.storage.meta.cacheTtlMs,
   });
   const pregenerate = createPregenerateService({ meta, access, modules, templates, generation, log });
 

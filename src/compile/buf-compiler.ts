@@ -8,10 +8,11 @@ import { fromBinary } from "@bufbuild/protobuf";
 import {
   type DescriptorProto,
   type EnumDescriptorProto,
-  type FileDescriptorSet,
-  FileDescriptorSetSchema,
+  type FileDescriptorProto,
+  FileDescriptorProtoSchema,
 } from "@bufbuild/protobuf/wkt";
 import { Code, RegistryError } from "../core/errors.js";
+import { scanImage, withoutSourceInfo } from "../core/image-files.js";
 import { createTar } from "../packaging/tar.js";
 import { pathProblem } from "./module-files.js";
 
@@ -82,7 +83,11 @@ export function createBufCompiler(opts: BufCompilerOptions = {}): Compiler {
           result.stdout.byteOffset,
           result.stdout.byteLength,
         );
-        checkUniqueSymbols(fromBinary(FileDescriptorSetSchema, image), owners);
+        // Decoded without source info: symbols are all it needs, and comments are most of a large image.
+        checkUniqueSymbols(
+          scanImage(image).map((f) => fromBinary(FileDescriptorProtoSchema, withoutSourceInfo(f.bytes))),
+          owners,
+        );
         return { image };
       } finally {
         await rm(dir, { recursive: true, force: true });
@@ -306,13 +311,16 @@ export function parseJson(text: string): unknown {
  * `pkg.Money` and the build still succeeds (protoc refuses it). Generated code would then register one type
  * twice, so the image is refused here.
  */
-function checkUniqueSymbols(set: FileDescriptorSet, owners: ReadonlyMap<string, string>): void {
+function checkUniqueSymbols(
+  files: readonly FileDescriptorProto[],
+  owners: ReadonlyMap<string, string>,
+): void {
   const where = new Map<string, string>();
   const fileLabel = (name: string) => {
     const owner = owners.get(name);
     return owner === undefined || owner === "the module" ? name : `${owner}: ${name}`;
   };
-  for (const file of set.file) {
+  for (const file of files) {
     const define = (symbol: string) => {
       const other = where.get(symbol);
       if (other !== undefined && other !== file.name) {

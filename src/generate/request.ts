@@ -8,8 +8,8 @@ import {
   toBinary,
   type UnknownField,
 } from "@bufbuild/protobuf";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import {
-  CodeGeneratorRequestSchema,
   type DescriptorProto,
   type EnumDescriptorProto,
   EnumOptionsSchema,
@@ -20,7 +20,6 @@ import {
   FieldOptionsSchema,
   type FileDescriptorProto,
   FileDescriptorProtoSchema,
-  FileDescriptorSetSchema,
   FileOptionsSchema,
   MessageOptionsSchema,
   MethodOptionsSchema,
@@ -30,6 +29,7 @@ import {
   VersionSchema,
 } from "@bufbuild/protobuf/wkt";
 import { Code, RegistryError } from "../core/errors.js";
+import { type ImageFile, scanImage, withoutSourceInfo } from "../core/image-files.js";
 import type { Scope } from "../core/types.js";
 
 export interface BuildRequestInput {
@@ -50,16 +50,36 @@ export function buildRequest(input: BuildRequestInput): Uint8Array {
   return createRequestBuilder(input).build(input.parameter);
 }
 
+/** What the checks of a plugin's supported features need to know of a file to generate. */
+export interface FileToGenerate {
+  name: string;
+  syntax: string;
+  edition: number;
+  /** Decodes the file (once) to look for proto3 `optional` fields. */
+  usesProto3Optional(): boolean;
+}
+
 export interface RequestBuilder {
-  /** The files to generate as compiled (source info and every option), in request order. */
-  filesToGenerate: readonly FileDescriptorProto[];
+  /** The files to generate, in request order. */
+  filesToGenerate: readonly FileToGenerate[];
   /** The request bytes for one plugin's parameter. */
   build(parameter: string): Uint8Array;
 }
 
-/** Decodes the image once for every plugin of a generation; only the parameter differs between them. */
+// Field numbers of CodeGeneratorRequest, written in ascending order as protobuf-es writes them.
+const reqFileToGenerate = 1;
+const reqParameter = 2;
+const reqCompilerVersion = 3;
+const reqProtoFile = 15;
+const reqSourceFileDescriptors = 17;
+
+/**
+ * Scans the image once for every plugin of a generation; only the parameter differs between them. The request is
+ * assembled from the image's own encoded files: nothing is decoded unless a file declares extensions (custom
+ * options whose retention may need stripping), and then only what the stripping needs.
+ */
 export function createRequestBuilder(input: Omit<BuildRequestInput, "parameter">): RequestBuilder {
-  const files = fromBinary(FileDescriptorSetSchema, input.image).file;
+  const files = scanImage(input.image);
   const byName = new Map(files.map((f) => [f.name, f]));
   const wanted = new Set(input.fileToGenerate);
   for (const name of wanted) {
@@ -71,18 +91,61 @@ export function createRequestBuilder(input: Omit<BuildRequestInput, "parameter">
     byName,
   );
   const toGenerate = ordered.filter((f) => wanted.has(f.name));
-  const request = create(CodeGeneratorRequestSchema, {
-    fileToGenerate: toGenerate.map((f) => f.name),
-    protoFile: ordered.map(sourceRetentionStripper(files)),
-    sourceFileDescriptors: toGenerate,
-  });
-  if (input.compilerVersion !== "") request.compilerVersion = parseCompilerVersion(input.compilerVersion);
+
+  const strip = sourceRetentionStripper(
+    files.filter((f) => f.declaresExtensions).map((f) => fromBinary(FileDescriptorProtoSchema, f.bytes)),
+  );
+  const protoFile = strip
+    ? ordered.map((f) =>
+        toBinary(FileDescriptorProtoSchema, strip(fromBinary(FileDescriptorProtoSchema, f.bytes))),
+      )
+    : ordered.map((f) => f.bytes);
+
+  // Tags and lengths are written here; the files' bytes are views into the image, copied once per request.
+  const field = (no: number, bytes: Uint8Array) => [
+    new BinaryWriter().tag(no, WireType.LengthDelimited).uint32(bytes.byteLength).finish(),
+    bytes,
+  ];
+  const encoder = new TextEncoder();
+  const before = toGenerate.flatMap((f) => field(reqFileToGenerate, encoder.encode(f.name)));
+  const after = [
+    ...(input.compilerVersion === ""
+      ? []
+      : field(reqCompilerVersion, toBinary(VersionSchema, parseCompilerVersion(input.compilerVersion)))),
+    ...protoFile.flatMap((bytes) => field(reqProtoFile, bytes)),
+    ...toGenerate.flatMap((f) => field(reqSourceFileDescriptors, f.bytes)),
+  ];
+
   return {
-    filesToGenerate: toGenerate,
+    filesToGenerate: toGenerate.map((f) => {
+      let optional: boolean | undefined;
+      return {
+        name: f.name,
+        syntax: f.syntax,
+        edition: f.edition,
+        usesProto3Optional: () =>
+          (optional ??= usesProto3Optional(
+            fromBinary(FileDescriptorProtoSchema, withoutSourceInfo(f.bytes)).messageType,
+          )),
+      };
+    }),
     // parameter has presence (proto2): an empty one is left unset, as buf does.
-    build: (parameter) =>
-      toBinary(CodeGeneratorRequestSchema, parameter === "" ? request : { ...request, parameter }),
+    build(parameter) {
+      const middle = parameter === "" ? [] : field(reqParameter, encoder.encode(parameter));
+      const parts = [...before, ...middle, ...after];
+      const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+      let at = 0;
+      for (const part of parts) {
+        out.set(part, at);
+        at += part.byteLength;
+      }
+      return out;
+    },
   };
+}
+
+function usesProto3Optional(messages: readonly DescriptorProto[]): boolean {
+  return messages.some((m) => m.field.some((f) => f.proto3Optional) || usesProto3Optional(m.nestedType));
 }
 
 /** `1.75.0` → {1, 75, 0, ""}, `v1.2.3-rc.1` → {1, 2, 3, "rc.1"}, like buf's own version. */
@@ -127,7 +190,7 @@ export function filesForScope(args: ScopeFiles, scope: Scope): string[] {
 
 const sorted = (xs: readonly string[]) => [...new Set(xs)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
-function closure(roots: ReadonlySet<string>, byName: ReadonlyMap<string, FileDescriptorProto>): Set<string> {
+function closure(roots: ReadonlySet<string>, byName: ReadonlyMap<string, ImageFile>): Set<string> {
   const seen = new Set<string>();
   const stack = [...roots];
   for (let name = stack.pop(); name !== undefined; name = stack.pop()) {
@@ -141,18 +204,15 @@ function closure(roots: ReadonlySet<string>, byName: ReadonlyMap<string, FileDes
 }
 
 /** Keeps the image's order when it is already a dependency order (buf's images are); else a stable DFS order. */
-function dependencyOrder(
-  files: readonly FileDescriptorProto[],
-  byName: ReadonlyMap<string, FileDescriptorProto>,
-): FileDescriptorProto[] {
+function dependencyOrder(files: readonly ImageFile[], byName: ReadonlyMap<string, ImageFile>): ImageFile[] {
   const position = new Map(files.map((f, i) => [f.name, i]));
   const ordered = files.every((f) =>
     f.dependency.every((d) => (position.get(d) ?? Infinity) < (position.get(f.name) ?? 0)),
   );
   if (ordered) return [...files];
-  const out: FileDescriptorProto[] = [];
+  const out: ImageFile[] = [];
   const done = new Set<string>();
-  const visit = (f: FileDescriptorProto) => {
+  const visit = (f: ImageFile) => {
     if (done.has(f.name)) return;
     done.add(f.name);
     for (const d of f.dependency) {
@@ -174,7 +234,7 @@ type Options = { $unknown?: UnknownField[] | undefined };
  */
 function sourceRetentionStripper(
   files: readonly FileDescriptorProto[],
-): (f: FileDescriptorProto) => FileDescriptorProto {
+): ((f: FileDescriptorProto) => FileDescriptorProto) | undefined {
   const drop = new Map<string, Set<number>>();
   const collect = (exts: readonly FieldDescriptorProto[]) => {
     for (const e of exts) {
@@ -195,7 +255,7 @@ function sourceRetentionStripper(
     collect(f.extension);
     collectMessages(f.messageType);
   }
-  if (drop.size === 0) return (f) => f;
+  if (drop.size === 0) return undefined;
 
   return (original) => {
     const file = clone(FileDescriptorProtoSchema, original);

@@ -4,16 +4,14 @@ import {
   type CodeGeneratorResponse,
   CodeGeneratorResponse_Feature,
   CodeGeneratorResponseSchema,
-  type DescriptorProto,
   Edition,
-  type FileDescriptorProto,
 } from "@bufbuild/protobuf/wkt";
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import type { PluginSource } from "../core/types.js";
 import type { PluginRuntime } from "../plugins/runtime.js";
 import type { GenerateMetrics } from "./metrics.js";
 import { createOutputTree, type OutputLimits } from "./output.js";
-import { createRequestBuilder } from "./request.js";
+import { createRequestBuilder, type FileToGenerate } from "./request.js";
 
 export interface GeneratedFile {
   path: string;
@@ -85,11 +83,7 @@ function parseResponse(plugin: string, bytes: Uint8Array): CodeGeneratorResponse
 }
 
 /** protoc's checks of supported_features, with its wording: a plugin must declare what the files use. */
-function checkFeatures(
-  plugin: string,
-  response: CodeGeneratorResponse,
-  files: readonly FileDescriptorProto[],
-) {
+function checkFeatures(plugin: string, response: CodeGeneratorResponse, files: readonly FileToGenerate[]) {
   const features = response.supportedFeatures;
   const has = (f: CodeGeneratorResponse_Feature) => (features & BigInt(f)) !== 0n;
   const fail = (file: string, message: string) =>
@@ -112,17 +106,13 @@ function checkFeatures(
           `uses edition ${edition}, newer than plugin ${plugin}'s maximum ${editionName(response.maximumEdition)}`,
         );
       }
-    } else if (!has(CodeGeneratorResponse_Feature.PROTO3_OPTIONAL) && usesProto3Optional(file.messageType)) {
+    } else if (!has(CodeGeneratorResponse_Feature.PROTO3_OPTIONAL) && file.usesProto3Optional()) {
       throw fail(
         file.name,
         `is a proto3 file that contains optional fields, but plugin ${plugin} does not support proto3 optional`,
       );
     }
   }
-}
-
-function usesProto3Optional(messages: readonly DescriptorProto[]): boolean {
-  return messages.some((m) => m.field.some((f) => f.proto3Optional) || usesProto3Optional(m.nestedType));
 }
 
 const editionName = (e: number) => (Edition[e] ?? String(e)).replace(/^EDITION_/, "");

@@ -1,10 +1,10 @@
 // Deterministic .tar.gz: the same entries give the same bytes on every server (DESIGN.md invariant 2).
 import { Buffer } from "node:buffer";
 import { Readable } from "node:stream";
-import { buffer } from "node:stream/consumers";
 import { constants, createGunzip, gzip, type ZlibOptions } from "node:zlib";
 import { extract, pack } from "tar-stream";
 import { Code, RegistryError } from "../core/errors.js";
+import { readAll } from "../core/read-all.js";
 
 export interface TarEntry {
   path: string;
@@ -50,7 +50,7 @@ export async function createTar(entries: readonly TarEntry[]): Promise<Buffer> {
   }
 
   const packer = pack();
-  const chunks: Promise<Buffer> = buffer(packer);
+  const chunks: Promise<Buffer> = readAll(packer);
   for (const { entry } of sorted) {
     // tar-stream only takes a Buffer as the entry body; a plain Uint8Array would silently give an empty file.
     const body = Buffer.from(entry.content.buffer, entry.content.byteOffset, entry.content.byteLength);
@@ -94,7 +94,7 @@ export async function readTarGz(bytes: Uint8Array | Readable): Promise<TarEntry[
 
   const out: TarEntry[] = [];
   for await (const entry of extractor) {
-    const content = new Uint8Array(await buffer(entry));
+    const content = new Uint8Array(await readAll(entry));
     const { name, type, mode } = entry.header;
     if (type !== "file" && type !== "contiguous-file") continue;
     const file: TarEntry = { path: name, content };

@@ -1,7 +1,7 @@
 // Deterministic zip archives (Go module zips, Python wheels): entries in the given order, one fixed time and mode.
 import { Buffer } from "node:buffer";
-import { buffer } from "node:stream/consumers";
 import { ZipFile } from "yazl";
+import { readAll } from "../core/read-all.js";
 import { FIXED_MTIME } from "./tar.js";
 
 export interface ZipEntry {
@@ -32,7 +32,7 @@ export async function createZip(entries: readonly ZipEntry[]): Promise<Uint8Arra
       { mtime, mode: 0o100644, forceDosTimestamp: true, compressionLevel: 9 },
     );
   }
-  const out = buffer(zip.outputStream);
+  const out = readAll(zip.outputStream);
   zip.end();
   const bytes = await out;
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -1,9 +1,8 @@
 // Remote generation: resolve (template version, commit, scope, flavour) → run plugins once → package → cache forever.
 import type { Readable } from "node:stream";
-import { fromBinary } from "@bufbuild/protobuf";
-import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { Code, RegistryError } from "../core/errors.js";
 import { joinParameter } from "../core/go-paths.js";
+import { scanImage } from "../core/image-files.js";
 import type { FullName } from "../core/names.js";
 import type { SyntheticVersion } from "../core/synthetic-version.js";
 import type {
@@ -22,9 +21,11 @@ import { filesForScope } from "../generate/request.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
 import { readContent } from "../storage/blob/content.js";
 import type { ContentCache } from "../storage/blob/content-cache.js";
+import type { Invalidation } from "../storage/meta/invalidation.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import type { Principal } from "./auth.js";
 import type { ModuleService } from "./modules.js";
+import { createResolutionCache } from "./resolution-cache.js";
 import { parseTemplateVersionName, type TemplateService } from "./templates.js";
 
 export interface GenerateRequest {
@@ -62,6 +63,12 @@ export interface GenerationServiceOptions {
   npmScope: string;
   /** Small artifacts held in memory, so a hot download is one write. */
   smallBlobs?: Pick<ContentCache, "getBuffer">;
+  /**
+   * The epoch of mutable metadata and how long a resolution may be reused (the metadata cache's TTL): a repeated
+   * download skips resolving names, labels and access again. Without it nothing is remembered.
+   */
+  invalidation?: Pick<Invalidation, "epoch">;
+  resolutionTtlMs?: number;
 }
 
 export type GenerationService = ReturnType<typeof createGenerationService>;
@@ -84,6 +91,11 @@ export function parseArtifactKey(text: string): ArtifactKey {
 export function createGenerationService(opts: GenerationServiceOptions) {
   const { meta, blobs, modules, templates } = opts;
   const packagers = new Map(opts.packagers.map((p) => [p.flavour, p]));
+  const { invalidation } = opts;
+  const resolutions = createResolutionCache({
+    epoch: () => invalidation?.epoch() ?? 0,
+    ttlMs: invalidation ? (opts.resolutionTtlMs ?? 0) : 0,
+  });
 
   /** The template and every plugin it runs, readable by the caller, or NotFound as if missing. */
   async function readableTemplate(principal: Principal, name: FullName): Promise<Template> {
@@ -111,7 +123,17 @@ export function createGenerationService(opts: GenerationServiceOptions) {
   }
 
   /** Resolves a synthetic version back to its template version and commit (NotFound when either is missing). */
-  async function resolveVersion(
+  function resolveVersion(
+    principal: Principal,
+    templateName: FullName,
+    moduleName: FullName,
+    version: SyntheticVersion,
+  ): Promise<{ templateVersion: TemplateVersion; commit: Commit }> {
+    const key = `v\0${templateName.owner}/${templateName.name}\0${moduleName.owner}/${moduleName.name}\0${version.templateVersion}.${version.commitSeq}`;
+    return resolutions.get(principal, key, () => loadVersion(principal, templateName, moduleName, version));
+  }
+
+  async function loadVersion(
     principal: Principal,
     templateName: FullName,
     moduleName: FullName,
@@ -145,7 +167,7 @@ export function createGenerationService(opts: GenerationServiceOptions) {
       })),
     );
     const image = await readContent(blobs, ctx.commit.imageBlob);
-    const allFiles = fromBinary(FileDescriptorSetSchema, image).file.map((f) => f.name);
+    const allFiles = scanImage(image).map((f) => f.name);
     const protos = (files: readonly { path: string }[]) =>
       files.map((f) => f.path).filter((p) => p.endsWith(".proto"));
     const fileToGenerate = filesForScope(
@@ -182,56 +204,62 @@ export function createGenerationService(opts: GenerationServiceOptions) {
     };
   }
 
+  async function generateNow(principal: Principal, req: GenerateRequest): Promise<GenerateResult> {
+    const packager = packagers.get(req.flavour);
+    if (!packager) throw new RegistryError(Code.Internal, `no packager for flavour ${req.flavour}`);
+    // Whoever may not generate an artifact is never served it, cached or not: every check comes first.
+    const template = await readableTemplate(principal, req.template);
+    const templateVersion = await resolveTemplateVersion(template, req.templateVersion);
+    const commit = await modules.resolveRef(principal, req.module, req.ref);
+    const deps = await modules.readableDeps(principal, commit);
+    const scope = packager.fixedScope ?? req.scope;
+    const key: ArtifactKey = {
+      templateId: template.id,
+      templateVersion: templateVersion.number,
+      commitId: commit.id,
+      scope,
+      flavour: req.flavour,
+    };
+    const version = { templateVersion: templateVersion.number, commitSeq: commit.seq };
+    const done = (record: ArtifactRecord): GenerateResult => ({
+      record,
+      commit,
+      template,
+      templateVersion,
+      version,
+    });
+
+    // The hot path: one indexed lookup, no plugin, no image read.
+    const cached = await meta.getArtifact(key);
+    if (cached) return done(cached);
+
+    const job: GenerationJob = {
+      key: artifactKeyString(key),
+      owner: template.owner,
+      ...(req.background ? { background: true } : {}),
+      prepare: async () => {
+        const resolved = await templates.resolvePlugins(principal, template, templateVersion);
+        const ctx: PackageContext = {
+          template,
+          templateVersion,
+          commit,
+          deps,
+          plugins: resolved.map((r) => r.version),
+          scope,
+          goHost: opts.goHost,
+          npmScope: opts.npmScope,
+        };
+        return prepare(ctx, packager);
+      },
+    };
+    return done(await opts.generator.generate(job, req.signal));
+  }
+
   return {
-    async generate(principal: Principal, req: GenerateRequest): Promise<GenerateResult> {
-      const packager = packagers.get(req.flavour);
-      if (!packager) throw new RegistryError(Code.Internal, `no packager for flavour ${req.flavour}`);
-      // Whoever may not generate an artifact is never served it, cached or not: every check comes first.
-      const template = await readableTemplate(principal, req.template);
-      const templateVersion = await resolveTemplateVersion(template, req.templateVersion);
-      const commit = await modules.resolveRef(principal, req.module, req.ref);
-      const deps = await modules.readableDeps(principal, commit);
-      const scope = packager.fixedScope ?? req.scope;
-      const key: ArtifactKey = {
-        templateId: template.id,
-        templateVersion: templateVersion.number,
-        commitId: commit.id,
-        scope,
-        flavour: req.flavour,
-      };
-      const version = { templateVersion: templateVersion.number, commitSeq: commit.seq };
-      const done = (record: ArtifactRecord): GenerateResult => ({
-        record,
-        commit,
-        template,
-        templateVersion,
-        version,
-      });
-
-      // The hot path: one indexed lookup, no plugin, no image read.
-      const cached = await meta.getArtifact(key);
-      if (cached) return done(cached);
-
-      const job: GenerationJob = {
-        key: artifactKeyString(key),
-        owner: template.owner,
-        ...(req.background ? { background: true } : {}),
-        prepare: async () => {
-          const resolved = await templates.resolvePlugins(principal, template, templateVersion);
-          const ctx: PackageContext = {
-            template,
-            templateVersion,
-            commit,
-            deps,
-            plugins: resolved.map((r) => r.version),
-            scope,
-            goHost: opts.goHost,
-            npmScope: opts.npmScope,
-          };
-          return prepare(ctx, packager);
-        },
-      };
-      return done(await opts.generator.generate(job, req.signal));
+    generate(principal: Principal, req: GenerateRequest): Promise<GenerateResult> {
+      const { template, module } = req;
+      const key = `g\0${template.owner}/${template.name}\0${req.templateVersion}\0${module.owner}/${module.name}\0${req.ref}\0${req.scope}\0${req.flavour}`;
+      return resolutions.get(principal, key, () => generateNow(principal, req));
     },
 
     /**

@@ -1,7 +1,7 @@
 // A bounded in-memory cache in front of any BlobStore, for small content-addressed blobs only.
 import { Readable } from "node:stream";
-import { buffer } from "node:stream/consumers";
 import { LRUCache } from "lru-cache";
+import { readAll } from "../../core/read-all.js";
 import type { BlobOptions, BlobRange, BlobRead, BlobStore, ReadOptions } from "./blob-store.js";
 import { checkRange, clampRange } from "./keys.js";
 import { contentPrefix } from "./paths.js";
@@ -69,7 +69,7 @@ export function withContentCache(inner: BlobStore, opts: ContentCacheOptions): C
   const load = async (key: string): Promise<Buffer | BlobRead | undefined> => {
     const opened = await inner.read(key);
     if (!opened || opened.size > opts.maxItemBytes) return opened;
-    const data = await buffer(opened.stream);
+    const data = await readAll(opened.stream);
     cache?.set(key, data);
     return data;
   };

@@ -1,6 +1,7 @@
 // Content-addressed helpers over any BlobStore.
-import { buffer } from "node:stream/consumers";
+
 import { Code, RegistryError } from "../../core/errors.js";
+import { readAll } from "../../core/read-all.js";
 import type { BlobStore } from "./blob-store.js";
 import { contentKey, sha256Hex } from "./paths.js";
 
@@ -24,5 +25,5 @@ export async function putContent(store: BlobStore, data: Uint8Array): Promise<St
 export async function readContent(store: BlobStore, key: string): Promise<Uint8Array> {
   const stream = await store.get(key);
   if (!stream) throw new RegistryError(Code.Internal, `blob ${key} is missing from the blob store`);
-  return new Uint8Array(await buffer(stream));
+  return new Uint8Array(await readAll(stream));
 }

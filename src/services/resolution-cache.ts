@@ -1,0 +1,48 @@
+// What one caller's request resolved to (names, labels, template versions, access checks → a typed result),
+// remembered for a moment: a hot download then costs one map lookup instead of a dozen cached-store calls.
+//
+// Correctness rests on the same two rules as the metadata cache: an entry read before any write that may move a
+// label, a head, a template's versions, a visibility or a membership (the invalidation epoch, here and in sibling
+// workers) is a miss; and no entry outlives the mutable-metadata TTL, which bounds how late another node's write
+// shows. Only successes are kept: a NotFound may turn into a thing a moment later.
+import { LRUCache } from "lru-cache";
+import type { Principal } from "./auth.js";
+
+export interface ResolutionCache {
+  /** `load`'s result for this caller and key, reused within the epoch and the TTL. */
+  get<T extends object>(principal: Principal, key: string, load: () => Promise<T>): Promise<T>;
+}
+
+export interface ResolutionCacheOptions {
+  /** The epoch of mutable metadata (src/storage/meta/invalidation.ts). */
+  epoch(): number;
+  /** Longest reuse of one resolution; 0 disables the cache. */
+  ttlMs: number;
+  /** Most entries kept (callers × keys). */
+  max?: number;
+}
+
+interface Entry {
+  epoch: number;
+  value: object;
+}
+
+/** Access depends on who asks: the user (and whether an admin), never on the token or the request. */
+const callerOf = (p: Principal) => (p.user ? `${p.user.id}${p.user.isAdmin ? "!" : ""}` : "");
+
+export function createResolutionCache(opts: ResolutionCacheOptions): ResolutionCache {
+  if (opts.ttlMs <= 0) return { get: (_principal, _key, load) => load() };
+  const entries = new LRUCache<string, Entry>({ max: opts.max ?? 20_000, ttl: opts.ttlMs });
+  return {
+    async get<T extends object>(principal: Principal, key: string, load: () => Promise<T>): Promise<T> {
+      const full = `${callerOf(principal)}\0${key}`;
+      const epoch = opts.epoch();
+      const hit = entries.get(full);
+      if (hit && hit.epoch === epoch) return hit.value as T;
+      const value = await load();
+      // A write during the load may have moved what it read: keep nothing then.
+      if (opts.epoch() === epoch) entries.set(full, { epoch, value });
+      return value;
+    },
+  };
+}
