@@ -94,13 +94,16 @@ const file = (path: string, content: string) => ({ path, content: new TextEncode
 const files = [
   file("demo/payments/v1/payments_pb2.pyi", "class Payment: ...\n"),
   file("demo/payments/v1/payments_pb2.py", "# generated\n"),
-  file("demo/payments/v1/b,odd\"name.py", "x = 1\n"),
+  file('demo/payments/v1/b,odd"name.py', "x = 1\n"),
 ];
 
 describe("PyPI names and versions", () => {
   it("normalizes as PEP 503 does and joins the four names with -", () => {
     assert.equal(normalizePypiName("Protodepot_Python..Demo-_payments"), "protodepot-python-demo-payments");
-    const parts = { template: { owner: "protodepot", name: "python" }, module: { owner: "demo", name: "payments" } };
+    const parts = {
+      template: { owner: "protodepot", name: "python" },
+      module: { owner: "demo", name: "payments" },
+    };
     assert.equal(pypiProjectName(parts), "protodepot-python-demo-payments");
     assert.deepEqual(pypiNameCandidates("protodepot-python-demo-payments"), [parts]);
   });
@@ -130,7 +133,10 @@ describe("PyPI names and versions", () => {
     const name = wheelFileName("protodepot-python-demo-payments", "1.2.7");
     assert.equal(name, "protodepot_python_demo_payments-1.2.7-py3-none-any.whl");
     assert.equal(wheelFileVersion("protodepot-python-demo-payments", name), "1.2.7");
-    assert.equal(wheelFileVersion("protodepot-python-demo-payments", "other-1.2.7-py3-none-any.whl"), undefined);
+    assert.equal(
+      wheelFileVersion("protodepot-python-demo-payments", "other-1.2.7-py3-none-any.whl"),
+      undefined,
+    );
     assert.equal(wheelFileVersion("protodepot-python-demo-payments", `${name}.tar.gz`), undefined);
   });
 });
@@ -174,7 +180,10 @@ describe("wheel bytes", () => {
     assert.equal(one.extra.sha256, createHash("sha256").update(one.bytes).digest("hex"));
     assert.equal(one.extra.sha256, pinnedSha256);
     assert.equal(one.extra.metadata, renderMetadata(context()));
-    assert.equal(one.extra.metadataSha256, createHash("sha256").update(renderMetadata(context())).digest("hex"));
+    assert.equal(
+      one.extra.metadataSha256,
+      createHash("sha256").update(renderMetadata(context())).digest("hex"),
+    );
     assert.deepEqual(JSON.parse(one.extra.pins ?? ""), [
       { template: "protodepot/python", module: "demo/money", version: "1.2.3" },
       { template: "protodepot/python", module: "acme/common-types", version: "1.2.1" },
