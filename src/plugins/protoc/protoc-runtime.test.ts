@@ -14,14 +14,15 @@ import { createProtocRuntime, detectProtoc, type Protoc } from "./protoc-runtime
 
 const exec = promisify(execFile);
 const mib = 2 ** 20;
-const sandbox = createSandbox({
+const limits = {
   timeoutMs: 20_000,
   memoryBytes: 1024 * mib,
   tmpBytes: 64 * mib,
   maxProcesses: 256,
   maxOutputBytes: 32 * mib,
   allowUnsandboxed: false,
-});
+};
+const sandbox = createSandbox(limits);
 const protoc = await detectProtoc();
 const missing = !protoc || !isBwrapAvailable();
 const noPythonProtobuf = await exec("/usr/bin/python3", ["-c", "import google.protobuf"]).then(
@@ -153,6 +154,26 @@ describe("protoc runtime", {
       assert.match(err.message, /needs protoc 3\.0\.0, but this server has protoc/);
       return true;
     });
+  });
+
+  test("unsandboxed (plugins.allowUnsandboxed without bwrap): concurrent runs share nothing and leave nothing in /tmp", async () => {
+    const loose = createSandbox({ ...limits, bwrap: false, allowUnsandboxed: true });
+    const before = new Set(await readdir("/tmp"));
+    const runs = await Promise.all(
+      [0, 1, 2].map(() =>
+        runPlugins({
+          image: ws.image,
+          fileToGenerate: ws.moduleFiles,
+          compilerVersion: "",
+          plugins: [plugin("python")],
+          runtime: createProtocRuntime(loose, protoc),
+          limits: testLimits,
+        }),
+      ),
+    );
+    for (const files of runs) assert.deepEqual(files, runs[0]);
+    const left = (await readdir("/tmp")).filter((n) => !before.has(n) && n.startsWith("tmp."));
+    assert.deepEqual(left, []);
   });
 
   test("without protoc on the server: FailedPrecondition that says what to install", async () => {

@@ -54,14 +54,17 @@ const script = [
   "set -u",
   'protoc="$1" gen="$2" param="$3"',
   "shift 3",
-  "mkdir /tmp/out",
+  // A fresh directory even in bwrap's private /tmp: without bwrap (plugins.allowUnsandboxed) /tmp is the host's.
+  "dir=$(mktemp -d) || exit 1",
+  `trap 'rm -rf "$dir"' EXIT`,
+  'mkdir "$dir/out"',
   // A file, not /dev/stdin: protoc may stat or reopen the set, which a pipe does not allow.
-  "cat > /tmp/set.binpb",
+  'cat > "$dir/set.binpb"',
   'if [ -n "$param" ]; then set -- "--$gen"_opt="$param" "$@"; fi',
-  'if "$protoc" --descriptor_set_in=/tmp/set.binpb "--$gen"_out=/tmp/out "$@" 2>/tmp/err; then',
-  "  echo ok && cd /tmp/out && exec tar -cz --owner=0 --group=0 --numeric-owner .",
+  'if "$protoc" --descriptor_set_in="$dir/set.binpb" "--$gen"_out="$dir/out" "$@" 2>"$dir/err"; then',
+  '  echo ok && cd "$dir/out" && tar -cz --owner=0 --group=0 --numeric-owner .',
   "else",
-  "  echo error && exec head -c 65536 /tmp/err",
+  '  echo error && head -c 65536 "$dir/err"',
   "fi",
 ].join("\n");
 
