@@ -1,6 +1,6 @@
 // Merges untrusted plugin responses into one file tree the way protoc does: path checks, insertion points, limits.
-import type { CodeGeneratorResponse_File } from "@bufbuild/protobuf/wkt";
 import { Code, RegistryError } from "../core/errors.js";
+import type { PluginResponse_File } from "../gen/protodepot/plugin/v1/response_pb.js";
 
 export interface OutputLimits {
   maxFiles: number;
@@ -9,7 +9,8 @@ export interface OutputLimits {
 }
 
 interface Entry {
-  content: string;
+  /** Bytes as the plugin wrote them; text once an insertion point was applied to it. */
+  content: Uint8Array | string;
   /** The plugin that created the file; insertions by later plugins do not change it. */
   plugin: string;
 }
@@ -28,9 +29,22 @@ export function outputPathProblem(path: string): string | undefined {
   return undefined;
 }
 
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const text = (c: Uint8Array | string) => (typeof c === "string" ? c : decoder.decode(c));
+const bytes = (c: Uint8Array | string) => (typeof c === "string" ? encoder.encode(c) : c);
+const size = (c: Uint8Array | string) =>
+  typeof c === "string" ? Buffer.byteLength(c, "utf8") : c.byteLength;
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a, 0);
+  out.set(b, a.byteLength);
+  return out;
+}
+
 export function createOutputTree(limits: OutputLimits) {
   const files = new Map<string, Entry>();
-  const encoder = new TextEncoder();
 
   const fail = (code: Code, plugin: string, message: string) =>
     new RegistryError(code, `plugin ${plugin} ${message}`, { plugin });
@@ -41,7 +55,7 @@ export function createOutputTree(limits: OutputLimits) {
       throw fail(Code.Unprocessable, plugin, `generated file ${JSON.stringify(path)}: path ${problem}`);
   }
 
-  function open(plugin: string, name: string, content: string) {
+  function open(plugin: string, name: string, content: Uint8Array) {
     checkPath(plugin, name);
     const existing = files.get(name);
     if (existing) {
@@ -58,12 +72,12 @@ export function createOutputTree(limits: OutputLimits) {
     files.set(name, { content, plugin });
   }
 
-  function insert(plugin: string, name: string, point: string, content: string) {
+  function insert(plugin: string, name: string, point: string, content: Uint8Array) {
     checkPath(plugin, name);
     const target = files.get(name);
     if (!target)
       throw fail(Code.Unprocessable, plugin, `tried to insert into ${name}, which no plugin generated (yet)`);
-    const next = applyInsertion(target.content, point, content);
+    const next = applyInsertion(text(target.content), point, text(content));
     if (next === undefined)
       throw fail(Code.Unprocessable, plugin, `insertion point "${point}" not found in ${name}`);
     target.content = next;
@@ -74,8 +88,8 @@ export function createOutputTree(limits: OutputLimits) {
      * Adds one plugin's files in response order. A chunk without a name continues the previous chunk, so the
      * content is joined before an insertion is applied, exactly as protoc streams it.
      */
-    add(plugin: string, chunks: readonly CodeGeneratorResponse_File[]) {
-      let current: { name: string; point: string; content: string } | undefined;
+    add(plugin: string, chunks: readonly PluginResponse_File[]) {
+      let current: { name: string; point: string; content: Uint8Array } | undefined;
       const flush = () => {
         if (!current) return;
         if (current.point === "") open(plugin, current.name, current.content);
@@ -85,7 +99,7 @@ export function createOutputTree(limits: OutputLimits) {
       for (const chunk of chunks) {
         if (chunk.name === "") {
           if (!current) throw fail(Code.Unprocessable, plugin, "returned a first file without a name");
-          current.content += chunk.content;
+          current.content = concat(current.content, chunk.content);
           continue;
         }
         flush();
@@ -93,7 +107,7 @@ export function createOutputTree(limits: OutputLimits) {
       }
       flush();
       let total = 0;
-      for (const f of files.values()) total += Buffer.byteLength(f.content, "utf8");
+      for (const f of files.values()) total += size(f.content);
       if (total > limits.maxOutputBytes) {
         throw fail(
           Code.Unprocessable,
@@ -107,7 +121,7 @@ export function createOutputTree(limits: OutputLimits) {
     files(): { path: string; content: Uint8Array }[] {
       return [...files.keys()]
         .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
-        .map((path) => ({ path, content: encoder.encode(files.get(path)?.content ?? "") }));
+        .map((path) => ({ path, content: bytes(files.get(path)?.content ?? "") }));
     },
   };
 }

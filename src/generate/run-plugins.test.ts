@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fromBinary } from "@bufbuild/protobuf";
+import { create, fromBinary } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { Code, isRegistryError } from "../core/errors.js";
 import type { Scope } from "../core/types.js";
+import { PluginResponse_FileSchema } from "../gen/protodepot/plugin/v1/response_pb.js";
 import { isBwrapAvailable } from "../plugins/sandbox/bwrap.js";
 import { createOutputTree } from "./output.js";
 import { filesForScope } from "./request.js";
@@ -207,12 +208,7 @@ describe("runPlugins over the demo modules", {
 
 describe("output tree (protoc's merge rules)", () => {
   const chunk = (name: string, content: string, insertionPoint = "") =>
-    ({
-      $typeName: "google.protobuf.compiler.CodeGeneratorResponse.File",
-      name,
-      content,
-      insertionPoint,
-    }) as const;
+    create(PluginResponse_FileSchema, { name, content: new TextEncoder().encode(content), insertionPoint });
   test("inline /* @@protoc_insertion_point(x) */ inserts before the comment, without indent", () => {
     const t = createOutputTree(limits);
     t.add("p:v1", [chunk("a.c", "int a[] = { /* @@protoc_insertion_point(x) */ };\n")]);

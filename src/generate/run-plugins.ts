@@ -1,13 +1,9 @@
 // Runs a template's plugins over an image, one after the other, and merges their untrusted output into one tree.
 import { fromBinary } from "@bufbuild/protobuf";
-import {
-  type CodeGeneratorResponse,
-  CodeGeneratorResponse_Feature,
-  CodeGeneratorResponseSchema,
-  Edition,
-} from "@bufbuild/protobuf/wkt";
+import { CodeGeneratorResponse_Feature, Edition } from "@bufbuild/protobuf/wkt";
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import type { PluginSource } from "../core/types.js";
+import { type PluginResponse, PluginResponseSchema } from "../gen/protodepot/plugin/v1/response_pb.js";
 import type { PluginRuntime } from "../plugins/runtime.js";
 import type { GenerateMetrics } from "./metrics.js";
 import { createOutputTree, type OutputLimits } from "./output.js";
@@ -67,9 +63,11 @@ export async function runPlugins(input: RunPluginsInput): Promise<GeneratedFile[
   return tree.files();
 }
 
-function parseResponse(plugin: string, bytes: Uint8Array): CodeGeneratorResponse {
+/** The response with each file's content as bytes (views into the plugin's stdout, never decoded). */
+function parseResponse(plugin: string, bytes: Uint8Array): PluginResponse {
   try {
-    return fromBinary(CodeGeneratorResponseSchema, bytes);
+    // generated_code_info and any other field we do not read are dropped, not kept as copies.
+    return fromBinary(PluginResponseSchema, bytes, { readUnknownFields: false });
   } catch (err) {
     if (isRegistryError(err)) throw err;
     const reason = err instanceof Error ? err.message : String(err);
@@ -83,7 +81,7 @@ function parseResponse(plugin: string, bytes: Uint8Array): CodeGeneratorResponse
 }
 
 /** protoc's checks of supported_features, with its wording: a plugin must declare what the files use. */
-function checkFeatures(plugin: string, response: CodeGeneratorResponse, files: readonly FileToGenerate[]) {
+function checkFeatures(plugin: string, response: PluginResponse, files: readonly FileToGenerate[]) {
   const features = response.supportedFeatures;
   const has = (f: CodeGeneratorResponse_Feature) => (features & BigInt(f)) !== 0n;
   const fail = (file: string, message: string) =>

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { gunzipSync } from "node:zlib";
+import { constants, gunzipSync, gzipSync } from "node:zlib";
 import { isRegistryError } from "../core/errors.js";
-import { createTarGz, FIXED_MTIME, GZIP_OS_UNKNOWN, readTarGz, type TarEntry } from "./tar.js";
+import { createTar, createTarGz, FIXED_MTIME, GZIP_OS_UNKNOWN, readTarGz, type TarEntry } from "./tar.js";
 
 const text = (s: string) => new TextEncoder().encode(s);
 
@@ -20,6 +21,35 @@ const entries: TarEntry[] = [
 ];
 
 describe("createTarGz", () => {
+  it("gives the very bytes every earlier release gave (npm integrity and cached archives depend on them)", async () => {
+    const entries: TarEntry[] = [
+      { path: "b.txt", content: new TextEncoder().encode("bee\n") },
+      { path: "a/x.ts", content: new TextEncoder().encode("export const x = 1;\n"), executable: true },
+    ];
+    const bytes = await createTarGz(entries);
+    assert.equal(
+      createHash("sha256").update(bytes).digest("hex"),
+      "77236d5dcd405399baa308ad0e97f753423d183ded93ea96ad535c4bd5edac30",
+    );
+  });
+
+  it("gives the bytes of a one-shot gzip of the whole tar, however large", async () => {
+    const big = new Uint8Array(3 << 20).map((_, i) => (i * 2654435761) >>> 24);
+    const entries = Array.from({ length: 30 }, (_, i) => ({
+      path: `gen/f${i}.ts`,
+      content: big.subarray(i * 100_000, (i + 1) * 100_000),
+    }));
+    const streamed = await createTarGz(entries);
+    const whole = gzipSync(await createTar(entries), {
+      level: constants.Z_BEST_COMPRESSION,
+      windowBits: 15,
+      memLevel: 8,
+      strategy: constants.Z_DEFAULT_STRATEGY,
+    });
+    whole[9] = GZIP_OS_UNKNOWN;
+    assert.ok(Buffer.from(streamed).equals(whole));
+  });
+
   it("gives the same bytes whatever the input order", async () => {
     const one = await createTarGz(entries);
     const two = await createTarGz([...entries].reverse());

@@ -1,8 +1,8 @@
 // Deterministic .tar.gz: the same entries give the same bytes on every server (DESIGN.md invariant 2).
 import { Buffer } from "node:buffer";
-import { Readable } from "node:stream";
-import { constants, createGunzip, gzip, type ZlibOptions } from "node:zlib";
-import { extract, pack } from "tar-stream";
+import { pipeline, Readable } from "node:stream";
+import { constants, createGunzip, createGzip, type ZlibOptions } from "node:zlib";
+import { extract, type Pack, pack } from "tar-stream";
 import { Code, RegistryError } from "../core/errors.js";
 import { readAll } from "../core/read-all.js";
 
@@ -31,13 +31,12 @@ const gzipOptions: ZlibOptions = {
   strategy: constants.Z_DEFAULT_STRATEGY,
 };
 
-const gzipAsync = (data: Uint8Array) =>
-  new Promise<Buffer>((resolve, reject) =>
-    gzip(data, gzipOptions, (err, out) => (err ? reject(err) : resolve(out))),
-  );
-
 /** Packs files (no directory entries) sorted by path in byte order, with fixed metadata; rejects duplicates. */
-export async function createTar(entries: readonly TarEntry[]): Promise<Buffer> {
+export function createTar(entries: readonly TarEntry[]): Promise<Buffer> {
+  return readAll(packTar(entries));
+}
+
+function packTar(entries: readonly TarEntry[]): Pack {
   const sorted = entries
     .map((e) => ({ entry: e, key: Buffer.from(e.path, "utf8") }))
     .sort((a, b) => Buffer.compare(a.key, b.key));
@@ -50,7 +49,6 @@ export async function createTar(entries: readonly TarEntry[]): Promise<Buffer> {
   }
 
   const packer = pack();
-  const chunks: Promise<Buffer> = readAll(packer);
   for (const { entry } of sorted) {
     // tar-stream only takes a Buffer as the entry body; a plain Uint8Array would silently give an empty file.
     const body = Buffer.from(entry.content.buffer, entry.content.byteOffset, entry.content.byteLength);
@@ -70,12 +68,18 @@ export async function createTar(entries: readonly TarEntry[]): Promise<Buffer> {
     );
   }
   packer.finalize();
-  return chunks;
+  return packer;
 }
 
-/** createTar, then gzip with fixed settings and a platform-independent header. */
+/**
+ * createTar, then gzip with fixed settings and a platform-independent header. The tar streams into deflate, so the
+ * uncompressed archive (37 MB of generated code for one large module) is never held whole; zlib's output does not
+ * depend on how its input is chunked, so the bytes equal a one-shot gzip of the whole tar.
+ */
 export async function createTarGz(entries: readonly TarEntry[]): Promise<Uint8Array> {
-  const gz = await gzipAsync(await createTar(entries));
+  const deflate = createGzip(gzipOptions);
+  pipeline(packTar(entries), deflate, () => {});
+  const gz = await readAll(deflate);
   // Header layout (RFC 1952): ID1 ID2 CM FLG MTIME(4) XFL OS. zlib already writes MTIME 0 for in-memory data;
   // setting it again documents the invariant and guards against a zlib that does otherwise.
   gz.fill(0, 4, 8);
