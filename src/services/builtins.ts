@@ -64,7 +64,8 @@ const protocPlugins: { generator: ProtocGenerator; runtimeLibraries: (v: string)
   { generator: "csharp", runtimeLibraries: () => ({}) },
   { generator: "objc", runtimeLibraries: () => ({}) },
   { generator: "ruby", runtimeLibraries: () => ({}) },
-  // php is left out: its output embeds descriptors as non-UTF-8 bytes, which generation carries as text.
+  // Its output embeds descriptors as raw bytes (not UTF-8): generation carries file content as bytes.
+  { generator: "php", runtimeLibraries: () => ({}) },
 ];
 
 /**

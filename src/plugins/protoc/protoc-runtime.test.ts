@@ -138,6 +138,23 @@ describe("protoc runtime", {
     for (const f of files) assert.deepEqual(f.content, expected.get(f.path), f.path);
   });
 
+  test("php's raw descriptor bytes (not UTF-8) come through exactly as protoc writes them", async () => {
+    const files = await run([plugin("php")]);
+    const expected = await protocDirectly(protoc as Protoc, ws, "php", ws.moduleFiles);
+    assert.deepEqual(new Set(files.map((f) => f.path)), new Set(expected.keys()));
+    const utf8 = new TextDecoder("utf-8", { fatal: true });
+    let binary = 0;
+    for (const f of files) {
+      assert.deepEqual(f.content, expected.get(f.path), f.path);
+      try {
+        utf8.decode(f.content);
+      } catch {
+        binary++;
+      }
+    }
+    assert.ok(binary > 0, "the GPBMetadata file holds bytes that are not UTF-8");
+  });
+
   test("a parameter protoc rejects becomes the response's error, naming the plugin", async () => {
     await assert.rejects(run([plugin("java", "no_such_option")]), (err: unknown) => {
       assert.ok(isRegistryError(err), String(err));

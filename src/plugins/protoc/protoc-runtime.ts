@@ -6,12 +6,12 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   CodeGeneratorRequestSchema,
   CodeGeneratorResponse_Feature,
-  CodeGeneratorResponseSchema,
   FileDescriptorSetSchema,
 } from "@bufbuild/protobuf/wkt";
 import semver from "semver";
 import { Code, RegistryError } from "../../core/errors.js";
 import { type ProtocGenerator, protocGenerators } from "../../core/types.js";
+import { PluginResponseSchema } from "../../gen/protodepot/plugin/v1/response_pb.js";
 import { readTarGz } from "../../packaging/tar.js";
 import type { PluginRun, PluginRuntime } from "../runtime.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
@@ -127,7 +127,7 @@ export function createProtocRuntime(sandbox: Sandbox, protoc: Protoc | undefined
         },
         { stdin: set, label: plugin, ...(input.signal ? { signal: input.signal } : {}) },
       );
-      return toBinary(CodeGeneratorResponseSchema, await responseOf(plugin, out));
+      return toBinary(PluginResponseSchema, await responseOf(plugin, out));
     },
   };
 }
@@ -141,7 +141,7 @@ async function responseOf(plugin: string, out: Uint8Array) {
       .decode(rest)
       .trim()
       .replace(/^--\w+_out: /gm, "");
-    return create(CodeGeneratorResponseSchema, {
+    return create(PluginResponseSchema, {
       error: message || "protoc failed without a message",
       supportedFeatures,
     });
@@ -162,21 +162,10 @@ async function responseOf(plugin: string, out: Uint8Array) {
       { cause: err },
     );
   }
-  // CodeGeneratorResponse carries content as a proto string and the output tree works on text, so a file that is
-  // not UTF-8 (PHP's embedded descriptors) would be mangled: refuse it by name instead of serving altered bytes.
-  const utf8 = new TextDecoder("utf-8", { fatal: true });
-  const file: { name: string; content: string }[] = [];
-  for (const e of entries) {
-    const name = e.path.replace(/^\.\//, "");
-    try {
-      file.push({ name, content: utf8.decode(e.content) });
-    } catch {
-      return create(CodeGeneratorResponseSchema, {
-        error: `${name} is not UTF-8 text, which this server cannot carry through a generation`,
-        supportedFeatures,
-      });
-    }
-  }
-  file.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return create(CodeGeneratorResponseSchema, { supportedFeatures, file });
+  // CodeGeneratorResponse's wire format with content as bytes: PHP's output embeds descriptors as raw bytes that are
+  // not UTF-8, and they reach the package exactly as protoc wrote them.
+  const file = entries
+    .map((e) => ({ name: e.path.replace(/^\.\//, ""), content: e.content }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return create(PluginResponseSchema, { supportedFeatures, file });
 }
