@@ -5,12 +5,15 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
+import { create, fromBinary } from "@bufbuild/protobuf";
+import { CodeGeneratorRequestSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { Code, isRegistryError } from "../../core/errors.js";
+import { buildRequest } from "../../generate/request.js";
 import { type PluginInvocation, runPlugins } from "../../generate/run-plugins.js";
 import { buildExamples, testLimits, type Workspace } from "../../generate/testing/examples.js";
 import { isBwrapAvailable } from "../sandbox/bwrap.js";
 import { createSandbox } from "../sandbox/sandbox.js";
-import { createProtocRuntime, detectProtoc, type Protoc } from "./protoc-runtime.js";
+import { createProtocRuntime, descriptorSetOf, detectProtoc, type Protoc } from "./protoc-runtime.js";
 
 const exec = promisify(execFile);
 const mib = 2 ** 20;
@@ -191,6 +194,26 @@ describe("protoc runtime", {
     for (const files of runs) assert.deepEqual(files, runs[0]);
     const left = (await readdir("/tmp")).filter((n) => !before.has(n) && n.startsWith("tmp."));
     assert.deepEqual(left, []);
+  });
+
+  test("the descriptor set is the request's proto_file, read without decoding a descriptor", () => {
+    const bytes = buildRequest({
+      image: ws.image,
+      fileToGenerate: ws.moduleFiles,
+      parameter: "a=b",
+      compilerVersion: "1.2.3",
+    });
+    const decoded = fromBinary(CodeGeneratorRequestSchema, bytes);
+    const { request, set } = descriptorSetOf(bytes);
+    assert.deepEqual(request, { fileToGenerate: decoded.fileToGenerate, parameter: "a=b" });
+    assert.deepEqual(
+      fromBinary(FileDescriptorSetSchema, set),
+      create(FileDescriptorSetSchema, { file: decoded.protoFile }),
+    );
+    assert.ok(
+      decoded.protoFile.some((f) => f.name === "google/protobuf/timestamp.proto"),
+      "with the WKT",
+    );
   });
 
   test("without protoc on the server: FailedPrecondition that says what to install", async () => {

@@ -2,12 +2,9 @@
 // Debian's protoc reads with --descriptor_set_in, inside the same sandbox and limits as every other plugin.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import {
-  CodeGeneratorRequestSchema,
-  CodeGeneratorResponse_Feature,
-  FileDescriptorSetSchema,
-} from "@bufbuild/protobuf/wkt";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { CodeGeneratorResponse_Feature } from "@bufbuild/protobuf/wkt";
 import semver from "semver";
 import { Code, RegistryError } from "../../core/errors.js";
 import { type ProtocGenerator, protocGenerators } from "../../core/types.js";
@@ -104,11 +101,7 @@ export function createProtocRuntime(sandbox: Sandbox, protoc: Protoc | undefined
           },
         );
       }
-      const request = fromBinary(CodeGeneratorRequestSchema, input.request);
-      const set = toBinary(
-        FileDescriptorSetSchema,
-        create(FileDescriptorSetSchema, { file: request.protoFile }),
-      );
+      const { request, set } = descriptorSetOf(input.request);
       const out = await sandbox.run(
         {
           fs: { kind: "host", binds: [] },
@@ -130,6 +123,34 @@ export function createProtocRuntime(sandbox: Sandbox, protoc: Protoc | undefined
       return toBinary(PluginResponseSchema, await responseOf(plugin, out));
     },
   };
+}
+
+/** CodeGeneratorRequest fields (google/protobuf/compiler/plugin.proto) and FileDescriptorSet.file. */
+const reqFileToGenerate = 1;
+const reqParameter = 2;
+const reqProtoFile = 15;
+const setFile = 1;
+
+/**
+ * The request's files to generate and parameter, and its proto_file (well-known types included) re-tagged as a
+ * FileDescriptorSet, without decoding a descriptor: a large module's files pass through as the bytes they are.
+ */
+export function descriptorSetOf(bytes: Uint8Array): {
+  request: { fileToGenerate: string[]; parameter: string };
+  set: Uint8Array;
+} {
+  const request = { fileToGenerate: [] as string[], parameter: "" };
+  const set = new BinaryWriter();
+  const reader = new BinaryReader(bytes);
+  while (reader.pos < reader.len) {
+    const [no, wire] = reader.tag();
+    if (wire !== WireType.LengthDelimited) reader.skip(wire, no);
+    else if (no === reqFileToGenerate) request.fileToGenerate.push(reader.string());
+    else if (no === reqParameter) request.parameter = reader.string();
+    else if (no === reqProtoFile) set.tag(setFile, WireType.LengthDelimited).bytes(reader.bytes());
+    else reader.skip(wire, no);
+  }
+  return { request, set: set.finish() };
 }
 
 async function responseOf(plugin: string, out: Uint8Array) {
