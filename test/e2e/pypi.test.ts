@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { wipeArtifacts } from "./support/cache.js";
 import { cliOk } from "./support/cli.js";
 import { copyModule } from "./support/modules.js";
-import { createVenv, pipMissing } from "./support/pip.js";
+import { createVenv, grpcPythonMissing, pipMissing } from "./support/pip.js";
 import { adminToken, makeDataDir, repoRoot, startTestServer, type TestServer } from "./support/server.js";
 
 const payments = "protodepot-python-demo-payments";
@@ -35,6 +35,8 @@ back = payments_pb2.Payment.FromString(data)
 assert back == p
 print(len(data), back.amount.currency_code, back.amount.units, back.created_at.ToJsonString(), back.HasField("memo"))
 `;
+
+const grpcMissing = await grpcPythonMissing();
 
 describe("PyPI index with the real pip", { skip: await pipMissing() }, () => {
   let data: Awaited<ReturnType<typeof makeDataDir>>;
@@ -108,6 +110,43 @@ describe("PyPI index with the real pip", { skip: await pipMissing() }, () => {
     await venv.pip(["check"]);
   });
 
+  it("protodepot/python-grpc: the stubs of Debian's gRPC plugin serve and call a method over loopback", {
+    skip: grpcMissing,
+  }, async () => {
+    const venv = await createVenv(join(work, "v-grpc"));
+    const project = "protodepot-python-grpc-demo-payments";
+    const { stdout } = await venv.pip(["install", "--no-cache-dir", "--index-url", index(), project]);
+    assert.match(
+      stdout,
+      /Successfully installed protodepot-python-grpc-demo-money-1\.1\.1 protodepot-python-grpc-demo-payments-1\.1\.1/,
+    );
+    const requires = (await venv.pip(["show", project])).stdout;
+    assert.match(requires, /^Requires: grpcio, protobuf, protodepot-python-grpc-demo-money$/m);
+    const script = `
+from concurrent import futures
+import grpc
+from demo.payments.v1 import payments_pb2, payments_pb2_grpc
+
+class Service(payments_pb2_grpc.PaymentServiceServicer):
+    def CreatePayment(self, request, context):
+        p = payments_pb2.Payment()
+        p.CopyFrom(request.payment)
+        p.status = payments_pb2.STATUS_PENDING
+        return payments_pb2.CreatePaymentResponse(payment=p)
+
+server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+payments_pb2_grpc.add_PaymentServiceServicer_to_server(Service(), server)
+port = server.add_insecure_port("127.0.0.1:0")
+server.start()
+with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+    stub = payments_pb2_grpc.PaymentServiceStub(channel)
+    res = stub.CreatePayment(payments_pb2.CreatePaymentRequest(payment=payments_pb2.Payment(id="p-9")), timeout=10)
+server.stop(None)
+print(res.payment.id, payments_pb2.Status.Name(res.payment.status))
+`;
+    assert.equal(await venv.run(script), "p-9 STATUS_PENDING");
+  });
+
   it("serves PEP 503 HTML by default and PEP 691 JSON by Accept, with sha256 and PEP 714 core-metadata", async () => {
     const html = await fetch(`${server.url}/pypi/simple/${payments}/`);
     assert.equal(html.headers.get("content-type"), "text/html; charset=utf-8");
@@ -130,9 +169,13 @@ describe("PyPI index with the real pip", { skip: await pipMissing() }, () => {
     assert.equal(createHash("sha256").update(metadata).digest("hex"), file["core-metadata"].sha256);
     assert.match(metadata, /^Requires-Dist: protodepot-python-demo-money==1\.1\.1$/m);
     const root = await (await fetch(`${server.url}/pypi/simple/`, { headers: { accept: json } })).json();
+    // Every template with a Python runtime library (protodepot/python, and python-grpc where Debian's plugin is).
+    const grpcProjects = grpcMissing
+      ? []
+      : ["protodepot-python-grpc-demo-money", "protodepot-python-grpc-demo-payments"];
     assert.deepEqual(root, {
       meta: { "api-version": "1.1" },
-      projects: [{ name: money }, { name: payments }],
+      projects: [money, payments, ...grpcProjects].sort().map((name) => ({ name })),
     });
   });
 

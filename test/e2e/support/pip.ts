@@ -25,6 +25,21 @@ export async function pipMissing(): Promise<string | undefined> {
   return reason;
 }
 
+/** Debian's gRPC plugin for Python and the grpcio runtime, for protodepot/python-grpc. */
+export async function grpcPythonMissing(): Promise<string | undefined> {
+  let reason: string | undefined;
+  try {
+    await exec(debianPython, ["-c", "import grpc"]);
+    if (!existsSync("/usr/bin/grpc_python_plugin")) reason = "/usr/bin/grpc_python_plugin is missing";
+  } catch {
+    reason = "Debian's python3 lacks grpc";
+  }
+  if (!reason) return undefined;
+  reason += ": apt-get install protobuf-compiler-grpc python3-grpcio (.ci/apt/pypi.txt)";
+  if (process.env.CI === "true") throw new Error(reason);
+  return reason;
+}
+
 export interface Venv {
   dir: string;
   python: string;
