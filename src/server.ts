@@ -65,11 +65,9 @@ import { createTemplateService } from "./services/templates.js";
 import type { BlobStore } from "./storage/blob/blob-store.js";
 import { withContentCache } from "./storage/blob/content-cache.js";
 import { createFsBlobStore } from "./storage/blob/fs/fs-blob-store.js";
-import { createS3BlobStore } from "./storage/blob/s3/s3-blob-store.js";
 import { withMetadataCache } from "./storage/meta/cached-metadata-store.js";
 import { createInvalidation, type InvalidationBus, localBus } from "./storage/meta/invalidation.js";
 import type { MetadataStore } from "./storage/meta/metadata-store.js";
-import { createPostgresMetadataStore } from "./storage/meta/postgres/postgres-metadata-store.js";
 import { createSqliteMetadataStore } from "./storage/meta/sqlite/sqlite-metadata-store.js";
 import { registerWebUi } from "./web/routes.js";
 
@@ -81,13 +79,16 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-// Drivers are chosen by name from explicit maps; a new driver is one entry each (and its config sub-object).
+// Drivers are chosen by name from explicit maps; a new driver is one entry each (and its config sub-object). The
+// scale-out drivers are imported only when chosen: the AWS SDK and pg cost the embedded default ~25 MB of RSS each.
 const metadataDrivers: Record<Config["storage"]["meta"]["driver"], (c: Config) => Promise<MetadataStore>> = {
   sqlite: (c) =>
     createSqliteMetadataStore({ path: c.storage.meta.sqlite.path ?? resolve(c.dataDir, "metadata.sqlite") }),
-  postgres: ({ storage: { meta } }) =>
+  postgres: async ({ storage: { meta } }) => {
+    const { createPostgresMetadataStore } = await import("./storage/meta/postgres/postgres-metadata-store.js");
     // The schema refuses driver postgres without a url, so the fallback is never used.
-    createPostgresMetadataStore({ url: meta.postgres.url ?? "", poolSize: meta.postgres.poolSize }),
+    return createPostgresMetadataStore({ url: meta.postgres.url ?? "", poolSize: meta.postgres.poolSize });
+  },
 };
 
 type OpenedBlobStore = BlobStore & { close?(): void };
@@ -98,7 +99,8 @@ const blobDrivers: Record<Config["storage"]["blob"]["driver"], (c: Config) => Pr
       root: c.storage.blob.fs.root ?? resolve(c.dataDir, "blobs"),
       fsync: c.storage.blob.fs.fsync,
     }),
-  s3: ({ storage: { blob } }) => {
+  s3: async ({ storage: { blob } }) => {
+    const { createS3BlobStore } = await import("./storage/blob/s3/s3-blob-store.js");
     const { endpoint, bucket, prefix, region, accessKeyId, secretAccessKey, forcePathStyle } = blob.s3;
     return createS3BlobStore({
       ...(endpoint !== undefined ? { endpoint } : {}),
@@ -277,7 +279,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
     contextValues: (request) => createContextValues().set(principalKey, () => principalOf(auth, request)),
     routes: (router) => {
       router.service(UserService, createUserServiceImpl(meta, auth));
-      router.service(OrganizationService, createOrganizationServiceImpl(orgs));
+      router.service(OrganizationService, createOrganizationServiceImpl(orgs, pregenerate));
       router.service(ModuleService, createModuleServiceImpl(modules, pregenerate));
       router.service(PluginService, createPluginServiceImpl(plugins));
       router.service(TemplateService, createTemplateServiceImpl(templates));

@@ -27,6 +27,11 @@ export const examples: Readonly<Record<string, readonly string[]>> = {
   org: ["protodepot org create acme", "protodepot org member add acme alice --role writer"],
   "org create": ["protodepot org create acme"],
   "org list": ["protodepot org list"],
+  "org update": [
+    "protodepot org update acme --pregenerate protodepot/es,protodepot/go",
+    "protodepot org update acme                     # show the list",
+    "protodepot org update acme --pregenerate ''    # clear it",
+  ],
   "org member": ["protodepot org member list acme"],
   "org member add": [
     "protodepot org member add acme alice --role writer",

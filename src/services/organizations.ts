@@ -18,6 +18,8 @@ export interface OrganizationService {
   ensure(owner: User, name: string): Promise<Organization>;
   /** The caller's organizations; admins see all. */
   list(principal: Principal): Promise<Organization[]>;
+  /** One organization (organizations are never private); NotFound for a user's name or a missing one. */
+  get(name: string): Promise<Organization>;
   /** Adds a member or changes its role. */
   setMember(principal: Principal, org: string, userName: string, role: Role): Promise<Member>;
   removeMember(principal: Principal, org: string, userName: string): Promise<void>;
@@ -55,6 +57,8 @@ export function createOrganizationService(
   }
 
   return {
+    get: getOrganization,
+
     async create(principal, name) {
       const user = requireUser(principal, "create organizations");
       if (!allowOrgCreation && !user.isAdmin) {

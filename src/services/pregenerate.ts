@@ -1,5 +1,6 @@
-// Pre-generation: a module subscribes templates, and right after each push their artifacts are generated in the
-// background, so the first `npm install` / `go get` / archive download after a push is a cache hit.
+// Pre-generation: a module (or a whole organization) subscribes templates, and right after each push their
+// artifacts are generated in the background, so the first `npm install` / `go get` / archive download after a push
+// is a cache hit.
 import { type FullName, parseFullName } from "../core/names.js";
 import type { Commit, Flavour, PluginVersion, Template } from "../core/types.js";
 import { isGoPlugin } from "../generate/plugin-options.js";
@@ -14,6 +15,9 @@ export interface PregenerateService {
   /** Replaces the module's subscribed templates (`owner/name` each); an empty list unsubscribes. */
   set(principal: Principal, module: FullName, templates: readonly string[]): Promise<Template[]>;
   list(principal: Principal, module: FullName): Promise<Template[]>;
+  /** Replaces the templates pre-generated for every module of an organization (its owners only). */
+  setForOwner(principal: Principal, owner: string, templates: readonly string[]): Promise<Template[]>;
+  listForOwner(principal: Principal, owner: string): Promise<Template[]>;
   /**
    * Starts the subscribed generations for a fresh commit and returns at once: the push never waits for plugins.
    * Failures are logged; a later request generates on demand (nothing is cached from a failed run).
@@ -52,7 +56,12 @@ export function createPregenerateService(opts: PregenerateOptions): PregenerateS
   let closed = false;
 
   async function generateAll(principal: Principal, commit: Commit): Promise<void> {
-    const subscribed = await meta.listPregenerate(commit.moduleId);
+    // The module's own list first, then its owner's; a template on both runs once.
+    const lists = await Promise.all([
+      meta.listPregenerate(commit.moduleId),
+      meta.listOwnerPregenerate(commit.owner),
+    ]);
+    const subscribed = [...new Map(lists.flat().map((t) => [t.id, t])).values()];
     for (const template of subscribed) {
       if (closed) return;
       const name = { owner: template.owner, name: template.name };
@@ -117,6 +126,23 @@ export function createPregenerateService(opts: PregenerateOptions): PregenerateS
     async list(principal, module) {
       const mod = await modules.getModule(principal, module);
       return meta.listPregenerate(mod.id);
+    },
+
+    async setForOwner(principal, owner, names) {
+      await access.requireManage(principal, owner, "change the pre-generated templates");
+      const resolved = await Promise.all(
+        names.map((n) => templates.getTemplate(principal, parseFullName("template", n))),
+      );
+      await meta.setOwnerPregenerate(
+        owner,
+        resolved.map((t) => t.id),
+      );
+      return meta.listOwnerPregenerate(owner);
+    },
+
+    async listForOwner(principal, owner) {
+      await access.requireWrite(principal, owner, "see the pre-generated templates");
+      return meta.listOwnerPregenerate(owner);
     },
 
     afterPush(principal, commit) {

@@ -155,8 +155,14 @@ describe("remote generation (archive registry)", () => {
     assert.equal(byLabel.headers.get("cache-control"), "no-cache");
     const commit = byLabel.headers.get("x-protodepot-commit") ?? "";
     const byCommit = await fetchBytes(`${server.url}/v1/protodepot/es/v1/demo/payments/${commit}.tar.gz`);
-    assert.match(byCommit.headers.get("cache-control") ?? "", /immutable/);
+    assert.equal(byCommit.headers.get("cache-control"), "public, max-age=31536000, immutable");
     assert.deepEqual(byCommit.bytes, byLabel.bytes);
+    // With a token the answer is private: a shared cache must not hand it to the next caller of the URL.
+    const withToken = await fetch(`${server.url}/v1/protodepot/es/v1/demo/payments/${commit}.tar.gz`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    assert.equal(withToken.status, 200);
+    assert.equal(withToken.headers.get("cache-control"), "private, max-age=31536000, immutable");
     const notModified = await fetch(`${server.url}/v1/protodepot/es/v1/demo/payments/main.tar.gz`, {
       headers: { "if-none-match": byLabel.headers.get("etag") ?? "" },
     });

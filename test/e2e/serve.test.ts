@@ -6,7 +6,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { cliOk } from "./support/cli.js";
+import { cliOk, runCli } from "./support/cli.js";
 import { pluginRuns } from "./support/metrics.js";
 import { adminToken, makeDataDir, repoRoot, startTestServer } from "./support/server.js";
 
@@ -113,6 +113,41 @@ describe("pre-generation", () => {
     await s.pushMoney();
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(await pluginRuns(s.server), before);
+  });
+
+  it("an organization's list pre-generates for every module of it, and only its owners may set it", async () => {
+    const set = await cliOk(["org", "update", "demo", "--pregenerate", "protodepot/es"], s.env);
+    assert.match(set.stdout, /every module of demo pre-generates protodepot\/es after each push/);
+    const before = await pluginRuns(s.server);
+    const commit = await s.pushMoney();
+    await waitFor("two background plugin runs", async () => (await pluginRuns(s.server)) === before + 2);
+    const settled = await pluginRuns(s.server);
+    const archive = await get(`${s.server.url}/v1/protodepot/es/latest/demo/money/${commit}.tar.gz`);
+    assert.equal(archive.status, 200);
+    assert.equal(await pluginRuns(s.server), settled, "served from the cache");
+
+    // A template on both lists runs once.
+    await cliOk(["module", "update", "demo/money", "--pregenerate", "protodepot/es"], s.env);
+    const both = await pluginRuns(s.server);
+    await s.pushMoney();
+    await waitFor("two background plugin runs", async () => (await pluginRuns(s.server)) === both + 2);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(await pluginRuns(s.server), both + 2);
+
+    const shown = await cliOk(["org", "update", "demo"], s.env);
+    assert.match(shown.stdout, /pre-generates protodepot\/es/);
+    await cliOk(["user", "create", "wendy"], s.env);
+    const token = /pd_\S+/.exec((await cliOk(["token", "create", "--user", "wendy"], s.env)).stdout)?.[0];
+    assert.ok(token);
+    await cliOk(["org", "member", "add", "demo", "wendy", "--role", "writer"], s.env);
+    const denied = await runCli(["org", "update", "demo", "--pregenerate", ""], {
+      ...s.env,
+      PROTODEPOT_TOKEN: token,
+    });
+    assert.equal(denied.code, 1);
+    assert.match(denied.stderr, /may not change the pre-generated templates of demo: that needs an owner/);
+    const cleared = await cliOk(["org", "update", "demo", "--pregenerate", ""], s.env);
+    assert.match(cleared.stdout, /pre-generate only their own lists/);
   });
 });
 

@@ -27,6 +27,33 @@ export function registerOrgs(program: Command): void {
       printTable([["ORGANIZATION", "CREATED"], ...organizations.map((o) => [o.name, o.createTime])]);
     });
 
+  org
+    .command("update <name>")
+    .description("set what every module of the organization pre-generates after each push")
+    .option(
+      "--pregenerate <templates>",
+      "comma-separated templates (OWNER/NAME), beside each module's own list; '' clears the list",
+    )
+    .option("--remote <url>")
+    .option("--token <token>")
+    .action(async (name: string, flags: RemoteOptions & { pregenerate?: string }) => {
+      const remote = await openRemote(flags);
+      const pregenerate = (flags.pregenerate ?? "")
+        .split(",")
+        .map((t) => t.trim())
+        .filter((t) => t !== "");
+      const res = await remote.client(OrganizationService).updateOrganization({
+        name,
+        pregenerate,
+        clearPregenerate: flags.pregenerate !== undefined && pregenerate.length === 0,
+      });
+      process.stdout.write(
+        res.pregenerate.length > 0
+          ? `every module of ${name} pre-generates ${res.pregenerate.join(", ")} after each push\n`
+          : `the modules of ${name} pre-generate only their own lists\n`,
+      );
+    });
+
   const member = org.command("member").description("manage an organization's members");
   member
     .command("add <org> <user>")

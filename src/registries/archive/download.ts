@@ -4,6 +4,7 @@ import { invalidArgument } from "../../core/errors.js";
 import { isCommitId, parseFullName } from "../../core/names.js";
 import { goVersion } from "../../core/synthetic-version.js";
 import type { Scope } from "../../core/types.js";
+import { immutableFor } from "../../http/cache-control.js";
 import { clientGone } from "../../http/client-gone.js";
 import type { GenerationService } from "../../services/generation.js";
 
@@ -59,7 +60,7 @@ export function createDownloadHandler(generation: GenerationService) {
       .header("etag", etag)
       .header("x-protodepot-version", version)
       .header("x-protodepot-commit", result.commit.id)
-      .header("cache-control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
+      .header("cache-control", immutable ? immutableFor(request.principal) : "no-cache");
     if (request.headers["if-none-match"] === etag) return reply.code(304).send();
     const scopeSuffix =
       scope === "module" ? "" : scope === "imports" ? ".include_imports" : ".include_imports_and_wkt";

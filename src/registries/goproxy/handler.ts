@@ -8,7 +8,5 @@ export type GoproxyHandler<E extends GoproxyTarget["endpoint"]> = (
   target: Extract<GoproxyTarget, { endpoint: E }>,
 ) => Promise<FastifyReply>;
 
-/** A version's .info, .mod and .zip never change once served (DESIGN.md invariant 2). */
-export const immutable = "public, max-age=31536000, immutable";
 /** list and @latest move with every push. */
 export const revalidate = "no-cache";

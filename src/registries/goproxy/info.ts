@@ -1,9 +1,10 @@
 // GET /go/{module}/@v/{version}.info: {"Version","Time"} with the time of the commit the version names; for a
 // query (a label or commit id, as in `go get m@main`), the latest template version over that commit.
 import { goVersion } from "../../core/synthetic-version.js";
+import { immutableFor } from "../../http/cache-control.js";
 import type { GenerationService } from "../../services/generation.js";
 import type { GoproxyHandler } from "./handler.js";
-import { immutable, revalidate } from "./handler.js";
+import { revalidate } from "./handler.js";
 import { goQuery, parseGoVersion } from "./module-path.js";
 
 export function createInfoHandler(generation: GenerationService): GoproxyHandler<"info"> {
@@ -25,7 +26,7 @@ export function createInfoHandler(generation: GenerationService): GoproxyHandler
       wanted,
     );
     return reply
-      .header("cache-control", immutable)
+      .header("cache-control", immutableFor(request.principal))
       .type("application/json")
       .send(JSON.stringify({ Version: goVersion(wanted), Time: commit.createdAt }));
   };

@@ -1,8 +1,8 @@
 // GET /go/{module}/@v/{version}.mod: the go.mod, rendered from metadata (no plugin runs), identical to the zip's.
 import { renderGoMod } from "../../generate/package/go.js";
+import { immutableFor } from "../../http/cache-control.js";
 import type { GenerationService } from "../../services/generation.js";
 import type { GoproxyHandler } from "./handler.js";
-import { immutable } from "./handler.js";
 import { parseGoVersion } from "./module-path.js";
 
 export function createModHandler(generation: GenerationService): GoproxyHandler<"mod"> {
@@ -15,6 +15,9 @@ export function createModHandler(generation: GenerationService): GoproxyHandler<
       parseGoVersion(version, module),
       "go",
     );
-    return reply.header("cache-control", immutable).type("text/plain; charset=utf-8").send(renderGoMod(ctx));
+    return reply
+      .header("cache-control", immutableFor(request.principal))
+      .type("text/plain; charset=utf-8")
+      .send(renderGoMod(ctx));
   };
 }

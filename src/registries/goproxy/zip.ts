@@ -1,9 +1,9 @@
 // GET /go/{module}/@v/{version}.zip: the module zip, generated on first request and streamed from the blob store.
 import { goVersion } from "../../core/synthetic-version.js";
+import { immutableFor } from "../../http/cache-control.js";
 import { clientGone } from "../../http/client-gone.js";
 import type { GenerationService } from "../../services/generation.js";
 import type { GoproxyHandler } from "./handler.js";
-import { immutable } from "./handler.js";
 import { parseGoVersion } from "./module-path.js";
 
 export function createZipHandler(generation: GenerationService): GoproxyHandler<"zip"> {
@@ -27,7 +27,7 @@ export function createZipHandler(generation: GenerationService): GoproxyHandler<
     });
     const name = `${module.module.name}-${goVersion(wanted)}.zip`;
     return reply
-      .header("cache-control", immutable)
+      .header("cache-control", immutableFor(request.principal))
       .header("etag", `"${result.record.digest}"`)
       .header("content-type", "application/zip")
       .header("content-length", String(result.record.size))

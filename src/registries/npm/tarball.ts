@@ -2,6 +2,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Code, RegistryError } from "../../core/errors.js";
 import { npmBareName } from "../../generate/package/npm.js";
+import { immutableFor } from "../../http/cache-control.js";
 import { clientGone } from "../../http/client-gone.js";
 import type { GenerationService } from "../../services/generation.js";
 import { type Catalog, packageParts } from "./catalog.js";
@@ -31,7 +32,7 @@ export function createTarballHandler(catalog: Catalog, generation: GenerationSer
     const { record } = await catalog.tarball(principal, name, version, clientGone(reply));
     const etag = `"${record.digest}"`;
     // A version names one template version and one commit, and both are immutable: so are these bytes.
-    reply.header("etag", etag).header("cache-control", "public, max-age=31536000, immutable");
+    reply.header("etag", etag).header("cache-control", immutableFor(principal));
     if (request.headers["if-none-match"] === etag) return reply.code(304).send();
     return reply
       .type("application/octet-stream")

@@ -3,6 +3,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Code, RegistryError } from "../../core/errors.js";
 import { normalizePypiName, wheelDistribution, wheelFileVersion } from "../../generate/package/pypi.js";
+import { immutableFor } from "../../http/cache-control.js";
 import { clientGone } from "../../http/client-gone.js";
 import type { PypiCatalog } from "./catalog.js";
 
@@ -10,8 +11,6 @@ export interface FileParams {
   project: string;
   file: string;
 }
-
-const immutable = "public, max-age=31536000, immutable";
 
 export function createFileHandler(catalog: PypiCatalog) {
   return async (request: FastifyRequest<{ Params: FileParams }>, reply: FastifyReply) => {
@@ -28,7 +27,7 @@ export function createFileHandler(catalog: PypiCatalog) {
     const { record, open } = await catalog.wheel(request.principal, project, version, clientGone(reply));
     const etag = `"${record.digest}${metadata ? ".metadata" : ""}"`;
     // A version names one template version and one commit, both immutable: so are the wheel and its METADATA.
-    reply.header("etag", etag).header("cache-control", immutable);
+    reply.header("etag", etag).header("cache-control", immutableFor(request.principal));
     if (request.headers["if-none-match"] === etag) return reply.code(304).send();
     if (metadata) {
       const text = record.extra.metadata;

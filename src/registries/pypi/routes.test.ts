@@ -184,6 +184,9 @@ describe("PyPI routes", () => {
     assert.equal(wheel.body, "wheel");
     assert.equal(wheel.headers["content-length"], "5");
     assert.equal(wheel.headers["cache-control"], "public, max-age=31536000, immutable");
+    // With a token the answer may be private: no shared cache keeps it.
+    const mine = await get(`/pypi/files/${project}/${wheelName}`, basic());
+    assert.equal(mine.headers["cache-control"], "private, max-age=31536000, immutable");
     const metadata = await get(`/pypi/files/${project}/${wheelName}.metadata`);
     assert.equal(metadata.body, record.extra.metadata);
     assert.notEqual(metadata.headers.etag, wheel.headers.etag);

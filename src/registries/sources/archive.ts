@@ -2,6 +2,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { invalidArgument } from "../../core/errors.js";
 import { parseFullName } from "../../core/names.js";
+import { immutableFor } from "../../http/cache-control.js";
 import type { ModuleService } from "../../services/modules.js";
 
 export interface SourcesParams {
@@ -26,7 +27,7 @@ export function createArchiveHandler(modules: ModuleService) {
       .header("etag", `"${commit.digest}"`)
       .header("x-protodepot-commit", commit.id)
       .header("x-protodepot-commit-seq", String(commit.seq))
-      .header("cache-control", immutable ? "public, max-age=31536000, immutable" : "no-cache")
+      .header("cache-control", immutable ? immutableFor(request.principal) : "no-cache")
       .send(await modules.openSources(commit));
   };
 }

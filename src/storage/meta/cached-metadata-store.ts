@@ -75,6 +75,7 @@ const harmless: ReadonlySet<string> = new Set([
   "listTemplates",
   "listArtifacts",
   "listPregenerate",
+  "listOwnerPregenerate",
   // Read once per push, never on a download; new commits may appear under a prefix at any time.
   "getPushPolicy",
   "findCommitsByIdPrefix",

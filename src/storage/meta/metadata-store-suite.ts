@@ -832,6 +832,26 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
         await store.setPregenerate(c.moduleId, []);
         assert.deepEqual(await store.listPregenerate(c.moduleId), []);
       });
+
+      it("replaces an owner's template list the same way, apart from its modules' lists", async () => {
+        const olive = await store.createUser({ name: "olive", isAdmin: false });
+        await store.createOrganization({ name: "preorg", ownerUserId: olive.id });
+        const c = await push("preorg", "pre-owner");
+        const template = (name: string) =>
+          store.createTemplate({ owner: "preorg", name, visibility: "public", plugins: [] });
+        const a = await template("oa");
+        const b = await template("ob");
+        assert.deepEqual(await store.listOwnerPregenerate("preorg"), []);
+        await store.setOwnerPregenerate("preorg", [b.id, a.id, b.id]);
+        assert.deepEqual(
+          (await store.listOwnerPregenerate("preorg")).map((t) => t.name),
+          ["ob", "oa"],
+        );
+        assert.deepEqual(await store.listPregenerate(c.moduleId), []);
+        await assert.rejects(store.setOwnerPregenerate("nobody", [a.id]));
+        await store.setOwnerPregenerate("preorg", []);
+        assert.deepEqual(await store.listOwnerPregenerate("preorg"), []);
+      });
     });
 
     it("keeps everything across close and reopen", async () => {

@@ -172,6 +172,9 @@ export interface PregenerateStore {
   setPregenerate(moduleId: string, templateIds: readonly string[]): Promise<void>;
   /** The module's subscribed templates, in the order they were given. */
   listPregenerate(moduleId: string): Promise<Template[]>;
+  /** Replaces the owner's list: templates pre-generated for every module of the owner. */
+  setOwnerPregenerate(owner: string, templateIds: readonly string[]): Promise<void>;
+  listOwnerPregenerate(owner: string): Promise<Template[]>;
 }
 
 /** Artifacts: (template version, commit, scope, flavour) → packaged blob. */

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file protodepot/v1/organization.proto.
  */
 export const file_protodepot_v1_organization: GenFile = /*@__PURE__*/
-  fileDesc("CiBwcm90b2RlcG90L3YxL29yZ2FuaXphdGlvbi5wcm90bxINcHJvdG9kZXBvdC52MSI9CgxPcmdhbml6YXRpb24SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRITCgtjcmVhdGVfdGltZRgDIAEoCSIkCgZNZW1iZXISDAoEdXNlchgBIAEoCRIMCgRyb2xlGAIgASgJIikKGUNyZWF0ZU9yZ2FuaXphdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCSJPChpDcmVhdGVPcmdhbml6YXRpb25SZXNwb25zZRIxCgxvcmdhbml6YXRpb24YASABKAsyGy5wcm90b2RlcG90LnYxLk9yZ2FuaXphdGlvbiIaChhMaXN0T3JnYW5pemF0aW9uc1JlcXVlc3QiTwoZTGlzdE9yZ2FuaXphdGlvbnNSZXNwb25zZRIyCg1vcmdhbml6YXRpb25zGAEgAygLMhsucHJvdG9kZXBvdC52MS5Pcmdhbml6YXRpb24iRAoQQWRkTWVtYmVyUmVxdWVzdBIUCgxvcmdhbml6YXRpb24YASABKAkSDAoEdXNlchgCIAEoCRIMCgRyb2xlGAMgASgJIjoKEUFkZE1lbWJlclJlc3BvbnNlEiUKBm1lbWJlchgBIAEoCzIVLnByb3RvZGVwb3QudjEuTWVtYmVyIjkKE1JlbW92ZU1lbWJlclJlcXVlc3QSFAoMb3JnYW5pemF0aW9uGAEgASgJEgwKBHVzZXIYAiABKAkiFgoUUmVtb3ZlTWVtYmVyUmVzcG9uc2UiKgoSTGlzdE1lbWJlcnNSZXF1ZXN0EhQKDG9yZ2FuaXphdGlvbhgBIAEoCSI9ChNMaXN0TWVtYmVyc1Jlc3BvbnNlEiYKB21lbWJlcnMYASADKAsyFS5wcm90b2RlcG90LnYxLk1lbWJlcjLnAwoTT3JnYW5pemF0aW9uU2VydmljZRJpChJDcmVhdGVPcmdhbml6YXRpb24SKC5wcm90b2RlcG90LnYxLkNyZWF0ZU9yZ2FuaXphdGlvblJlcXVlc3QaKS5wcm90b2RlcG90LnYxLkNyZWF0ZU9yZ2FuaXphdGlvblJlc3BvbnNlEmYKEUxpc3RPcmdhbml6YXRpb25zEicucHJvdG9kZXBvdC52MS5MaXN0T3JnYW5pemF0aW9uc1JlcXVlc3QaKC5wcm90b2RlcG90LnYxLkxpc3RPcmdhbml6YXRpb25zUmVzcG9uc2USTgoJQWRkTWVtYmVyEh8ucHJvdG9kZXBvdC52MS5BZGRNZW1iZXJSZXF1ZXN0GiAucHJvdG9kZXBvdC52MS5BZGRNZW1iZXJSZXNwb25zZRJXCgxSZW1vdmVNZW1iZXISIi5wcm90b2RlcG90LnYxLlJlbW92ZU1lbWJlclJlcXVlc3QaIy5wcm90b2RlcG90LnYxLlJlbW92ZU1lbWJlclJlc3BvbnNlElQKC0xpc3RNZW1iZXJzEiEucHJvdG9kZXBvdC52MS5MaXN0TWVtYmVyc1JlcXVlc3QaIi5wcm90b2RlcG90LnYxLkxpc3RNZW1iZXJzUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("CiBwcm90b2RlcG90L3YxL29yZ2FuaXphdGlvbi5wcm90bxINcHJvdG9kZXBvdC52MSI9CgxPcmdhbml6YXRpb24SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRITCgtjcmVhdGVfdGltZRgDIAEoCSIkCgZNZW1iZXISDAoEdXNlchgBIAEoCRIMCgRyb2xlGAIgASgJIikKGUNyZWF0ZU9yZ2FuaXphdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCSJPChpDcmVhdGVPcmdhbml6YXRpb25SZXNwb25zZRIxCgxvcmdhbml6YXRpb24YASABKAsyGy5wcm90b2RlcG90LnYxLk9yZ2FuaXphdGlvbiIaChhMaXN0T3JnYW5pemF0aW9uc1JlcXVlc3QiTwoZTGlzdE9yZ2FuaXphdGlvbnNSZXNwb25zZRIyCg1vcmdhbml6YXRpb25zGAEgAygLMhsucHJvdG9kZXBvdC52MS5Pcmdhbml6YXRpb24iRAoQQWRkTWVtYmVyUmVxdWVzdBIUCgxvcmdhbml6YXRpb24YASABKAkSDAoEdXNlchgCIAEoCRIMCgRyb2xlGAMgASgJIjoKEUFkZE1lbWJlclJlc3BvbnNlEiUKBm1lbWJlchgBIAEoCzIVLnByb3RvZGVwb3QudjEuTWVtYmVyIjkKE1JlbW92ZU1lbWJlclJlcXVlc3QSFAoMb3JnYW5pemF0aW9uGAEgASgJEgwKBHVzZXIYAiABKAkiFgoUUmVtb3ZlTWVtYmVyUmVzcG9uc2UiKgoSTGlzdE1lbWJlcnNSZXF1ZXN0EhQKDG9yZ2FuaXphdGlvbhgBIAEoCSI9ChNMaXN0TWVtYmVyc1Jlc3BvbnNlEiYKB21lbWJlcnMYASADKAsyFS5wcm90b2RlcG90LnYxLk1lbWJlciJZChlVcGRhdGVPcmdhbml6YXRpb25SZXF1ZXN0EgwKBG5hbWUYASABKAkSEwoLcHJlZ2VuZXJhdGUYAiADKAkSGQoRY2xlYXJfcHJlZ2VuZXJhdGUYAyABKAgiZAoaVXBkYXRlT3JnYW5pemF0aW9uUmVzcG9uc2USMQoMb3JnYW5pemF0aW9uGAEgASgLMhsucHJvdG9kZXBvdC52MS5Pcmdhbml6YXRpb24SEwoLcHJlZ2VuZXJhdGUYAiADKAky0gQKE09yZ2FuaXphdGlvblNlcnZpY2USaQoSQ3JlYXRlT3JnYW5pemF0aW9uEigucHJvdG9kZXBvdC52MS5DcmVhdGVPcmdhbml6YXRpb25SZXF1ZXN0GikucHJvdG9kZXBvdC52MS5DcmVhdGVPcmdhbml6YXRpb25SZXNwb25zZRJmChFMaXN0T3JnYW5pemF0aW9ucxInLnByb3RvZGVwb3QudjEuTGlzdE9yZ2FuaXphdGlvbnNSZXF1ZXN0GigucHJvdG9kZXBvdC52MS5MaXN0T3JnYW5pemF0aW9uc1Jlc3BvbnNlEk4KCUFkZE1lbWJlchIfLnByb3RvZGVwb3QudjEuQWRkTWVtYmVyUmVxdWVzdBogLnByb3RvZGVwb3QudjEuQWRkTWVtYmVyUmVzcG9uc2USVwoMUmVtb3ZlTWVtYmVyEiIucHJvdG9kZXBvdC52MS5SZW1vdmVNZW1iZXJSZXF1ZXN0GiMucHJvdG9kZXBvdC52MS5SZW1vdmVNZW1iZXJSZXNwb25zZRJUCgtMaXN0TWVtYmVycxIhLnByb3RvZGVwb3QudjEuTGlzdE1lbWJlcnNSZXF1ZXN0GiIucHJvdG9kZXBvdC52MS5MaXN0TWVtYmVyc1Jlc3BvbnNlEmkKElVwZGF0ZU9yZ2FuaXphdGlvbhIoLnByb3RvZGVwb3QudjEuVXBkYXRlT3JnYW5pemF0aW9uUmVxdWVzdBopLnByb3RvZGVwb3QudjEuVXBkYXRlT3JnYW5pemF0aW9uUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * @generated from message protodepot.v1.Organization
@@ -243,6 +243,60 @@ export const ListMembersResponseSchema: GenMessage<ListMembersResponse> = /*@__P
   messageDesc(file_protodepot_v1_organization, 11);
 
 /**
+ * @generated from message protodepot.v1.UpdateOrganizationRequest
+ */
+export type UpdateOrganizationRequest = Message<"protodepot.v1.UpdateOrganizationRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Templates (`owner/name`) pre-generated after each push of any module of the organization, beside each
+   * module's own list; replaces the list when given (or when clear_pregenerate is set).
+   *
+   * @generated from field: repeated string pregenerate = 2;
+   */
+  pregenerate: string[];
+
+  /**
+   * Sets the list to empty (an empty `pregenerate` alone leaves it unchanged).
+   *
+   * @generated from field: bool clear_pregenerate = 3;
+   */
+  clearPregenerate: boolean;
+};
+
+/**
+ * Describes the message protodepot.v1.UpdateOrganizationRequest.
+ * Use `create(UpdateOrganizationRequestSchema)` to create a new message.
+ */
+export const UpdateOrganizationRequestSchema: GenMessage<UpdateOrganizationRequest> = /*@__PURE__*/
+  messageDesc(file_protodepot_v1_organization, 12);
+
+/**
+ * @generated from message protodepot.v1.UpdateOrganizationResponse
+ */
+export type UpdateOrganizationResponse = Message<"protodepot.v1.UpdateOrganizationResponse"> & {
+  /**
+   * @generated from field: protodepot.v1.Organization organization = 1;
+   */
+  organization?: Organization | undefined;
+
+  /**
+   * @generated from field: repeated string pregenerate = 2;
+   */
+  pregenerate: string[];
+};
+
+/**
+ * Describes the message protodepot.v1.UpdateOrganizationResponse.
+ * Use `create(UpdateOrganizationResponseSchema)` to create a new message.
+ */
+export const UpdateOrganizationResponseSchema: GenMessage<UpdateOrganizationResponse> = /*@__PURE__*/
+  messageDesc(file_protodepot_v1_organization, 13);
+
+/**
  * Organizations: owners that users belong to, each member with a role.
  *
  * @generated from service protodepot.v1.OrganizationService
@@ -297,6 +351,17 @@ export const OrganizationService: GenService<{
     methodKind: "unary";
     input: typeof ListMembersRequestSchema;
     output: typeof ListMembersResponseSchema;
+  },
+  /**
+   * Sets what every module of the organization pre-generates after each push; for the organization's owners.
+   * Returns the list in force (writers may read it with no change).
+   *
+   * @generated from rpc protodepot.v1.OrganizationService.UpdateOrganization
+   */
+  updateOrganization: {
+    methodKind: "unary";
+    input: typeof UpdateOrganizationRequestSchema;
+    output: typeof UpdateOrganizationResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_protodepot_v1_organization, 0);

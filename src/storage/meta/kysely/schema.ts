@@ -7,6 +7,13 @@ export type IntBool = 0 | 1;
 /** Postgres returns bigint columns as strings; read them through `Number()`. */
 export type BigIntColumn = ColumnType<number | string, number, number>;
 
+export interface OwnerPregenerateTable {
+  owner: string;
+  template_id: string;
+  /** Order the user gave. */
+  position: number;
+}
+
 export interface ModulePregenerateTable {
   module_id: string;
   template_id: string;
@@ -195,6 +202,7 @@ export interface Database {
   template_versions: TemplateVersionsTable;
   artifacts: ArtifactsTable;
   module_pregenerate: ModulePregenerateTable;
+  owner_pregenerate: OwnerPregenerateTable;
   leases: LeasesTable;
   push_policies: PushPoliciesTable;
 }

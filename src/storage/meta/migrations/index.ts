@@ -6,6 +6,7 @@ import { leases } from "./0003-leases.js";
 import { pushPolicies } from "./0004-push-policies.js";
 import { pregenerate } from "./0005-pregenerate.js";
 import { b5 } from "./0006-b5.js";
+import { ownerPregenerate } from "./0007-owner-pregenerate.js";
 
 const migrations: Record<string, Migration> = {
   "0001-initial": initial,
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   "0004-push-policies": pushPolicies,
   "0005-pregenerate": pregenerate,
   "0006-b5": b5,
+  "0007-owner-pregenerate": ownerPregenerate,
 };
 
 /** Brings the database to the newest schema; throws if any migration fails (nothing of it is applied). */

@@ -1,0 +1,81 @@
+// Push rules over the real SQLite store, the real fs blob store and the real buf compiler.
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { createBufChecker } from "../compile/buf-checks.js";
+import { type Compiler, createBufCompiler } from "../compile/buf-compiler.js";
+import { repoRoot } from "../generate/testing/examples.js";
+import { createFsBlobStore } from "../storage/blob/fs/fs-blob-store.js";
+import type { MetadataStore } from "../storage/meta/metadata-store.js";
+import { createSqliteMetadataStore } from "../storage/meta/sqlite/sqlite-metadata-store.js";
+import { readModuleDir } from "../workspace/module-dir.js";
+import { createAccessPolicy } from "./access.js";
+import type { Principal } from "./auth.js";
+import { createModuleService, type ModuleService } from "./modules.js";
+
+describe("module service: pushing", () => {
+  let dir: string;
+  let meta: MetadataStore;
+  let admin: Principal;
+  let modules: ModuleService;
+  let compiles = 0;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "protodepot-modules-"));
+    meta = await createSqliteMetadataStore({ path: join(dir, "meta.sqlite") });
+    const user = await meta.createUser({ name: "admin", isAdmin: true });
+    admin = { user };
+    await meta.createOrganization({ name: "demo", ownerUserId: user.id });
+    const buf = createBufCompiler();
+    const counting: Compiler = {
+      compile(input, signal) {
+        compiles++;
+        return buf.compile(input, signal);
+      },
+    };
+    modules = createModuleService({
+      meta,
+      blobs: await createFsBlobStore({ root: join(dir, "blobs"), fsync: false }),
+      compiler: counting,
+      checker: createBufChecker(),
+      access: createAccessPolicy(meta, { anonymousRead: true }),
+      limits: { maxFiles: 1000, maxFileBytes: 1 << 20 },
+      defaultVisibility: "public",
+    });
+  });
+  after(async () => {
+    await meta.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("answers a re-push of the label's head with that commit, without compiling", async () => {
+    const files = await readModuleDir(join(repoRoot, "examples/money"));
+    const first = await modules.push(admin, { files, label: "main" });
+    assert.equal(first.created, true);
+    const before = compiles;
+    const again = await modules.push(admin, { files, label: "main" });
+    assert.equal(again.created, false);
+    assert.equal(again.commit.id, first.commit.id);
+    assert.equal(compiles, before, "the unchanged push ran the compiler");
+  });
+
+  it("compiles changed content, and content equal to an older commit still lands on that commit", async () => {
+    const files = await readModuleDir(join(repoRoot, "examples/money"));
+    const changed = files.map((f) =>
+      f.path.endsWith(".proto")
+        ? { ...f, content: new Uint8Array([...f.content, ...new TextEncoder().encode("\n// changed\n")]) }
+        : f,
+    );
+    const before = compiles;
+    const second = await modules.push(admin, { files: changed, label: "main" });
+    assert.equal(second.created, true);
+    assert.equal(second.commit.seq, 2);
+    // Back to the first content: not the head, so it is compiled, and the store answers with seq 1.
+    const back = await modules.push(admin, { files, label: "main" });
+    assert.equal(back.created, false);
+    assert.equal(back.commit.seq, 1);
+    assert.equal(compiles, before + 2);
+  });
+});
