@@ -85,7 +85,9 @@ const metadataDrivers: Record<Config["storage"]["meta"]["driver"], (c: Config) =
   sqlite: (c) =>
     createSqliteMetadataStore({ path: c.storage.meta.sqlite.path ?? resolve(c.dataDir, "metadata.sqlite") }),
   postgres: async ({ storage: { meta } }) => {
-    const { createPostgresMetadataStore } = await import("./storage/meta/postgres/postgres-metadata-store.js");
+    const { createPostgresMetadataStore } = await import(
+      "./storage/meta/postgres/postgres-metadata-store.js"
+    );
     // The schema refuses driver postgres without a url, so the fallback is never used.
     return createPostgresMetadataStore({ url: meta.postgres.url ?? "", poolSize: meta.postgres.poolSize });
   },
