@@ -27,10 +27,12 @@ import { PluginService } from "./gen/protodepot/v1/plugin_pb.js";
 import { ServerService } from "./gen/protodepot/v1/server_pb.js";
 import { TemplateService } from "./gen/protodepot/v1/template_pb.js";
 import { UserService } from "./gen/protodepot/v1/user_pb.js";
+import { createGenerateMetrics } from "./generate/metrics.js";
 import { archivePackager } from "./generate/package/archive.js";
 import { goPackager } from "./generate/package/go.js";
 import { npmPackager } from "./generate/package/npm.js";
 import { pypiPackager } from "./generate/package/pypi.js";
+import { createFairScheduler } from "./generate/wrappers.js";
 import { registerMetricsRoute } from "./http/metrics.js";
 import { principalOf } from "./http/principal.js";
 import { registerRegistry } from "./http/registry-plugin.js";
@@ -50,7 +52,7 @@ import { createPypiCatalog } from "./registries/pypi/catalog.js";
 import { pypiRegistry } from "./registries/pypi/routes.js";
 import { sourcesRegistry } from "./registries/sources/routes.js";
 import { createAccessPolicy } from "./services/access.js";
-import { createArtifactGenerator } from "./services/artifact-generator.js";
+import { createArtifactGenerator, pluginSlots } from "./services/artifact-generator.js";
 import { type AuthService, createAuthService } from "./services/auth.js";
 import { registerBuiltins } from "./services/builtins.js";
 import { seedDemo } from "./services/demo.js";
@@ -61,6 +63,7 @@ import { createModuleService } from "./services/modules.js";
 import { createOrganizationService } from "./services/organizations.js";
 import { createPluginService } from "./services/plugins.js";
 import { createPregenerateService } from "./services/pregenerate.js";
+import { createRemotePluginService } from "./services/remote-plugins.js";
 import { createTemplateService } from "./services/templates.js";
 import type { BlobStore } from "./storage/blob/blob-store.js";
 import { withContentCache } from "./storage/blob/content-cache.js";
@@ -129,6 +132,9 @@ function readTls(tls: Config["server"]["tls"]): { cert: Buffer; key: Buffer } | 
   };
   return { cert: read("cert", tls.cert), key: read("key", tls.key) };
 }
+
+/** buf batches every `remote:` plugin of one host into one call; a buf.gen.yaml rarely lists more than a few. */
+const maxRemotePluginsPerCall = 32;
 
 export interface StartHooks {
   /**
@@ -238,6 +244,8 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
       }),
     }),
   });
+  // One set of plugin-run slots for every path that runs plugins: artifacts and buf's remote plugins.
+  const scheduler = createFairScheduler(pluginSlots(config.plugins));
   const generation = createGenerationService({
     meta,
     blobs,
@@ -248,6 +256,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
       blobs,
       runtime,
       limits: config.plugins,
+      scheduler,
       metrics,
       log,
       lease: {
@@ -261,6 +270,16 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
     smallBlobs: blobs,
     invalidation,
     resolutionTtlMs: config.storage.meta.cacheTtlMs,
+  });
+  const remotePlugins = createRemotePluginService({
+    plugins,
+    runtime,
+    scheduler,
+    output: { maxFiles: config.plugins.maxFiles, maxOutputBytes: config.plugins.maxOutputBytes },
+    maxImageFiles: config.limits.maxFiles,
+    maxRequests: maxRemotePluginsPerCall,
+    metrics: createGenerateMetrics(metrics),
+    log,
   });
   const pregenerate = createPregenerateService({ meta, access, modules, templates, generation, log });
 
@@ -289,7 +308,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
         ServerService,
         createServerServiceImpl({ npmScope: config.npm.scope, goHost: config.go.host }, access),
       );
-      registerBufServices(router, modules);
+      registerBufServices(router, { modules, remotePlugins });
       withClientStatuses(router, maxBody);
     },
   });

@@ -829,7 +829,7 @@ function resolveModuleName(
       Code.InvalidArgument,
       version === "v1"
         ? "the module has no name: set `name: HOST/OWNER/MODULE` in buf.yaml or pass --module OWNER/NAME"
-        : "the module has no name: set `name: HOST/OWNER/MODULE` under its entry in `modules:` of buf.yaml, or pass --module OWNER/NAME",
+        : "the module has no name: set `name: HOST/OWNER/MODULE` in buf.yaml (under its entry in `modules:`, or at the top when buf.yaml has no `modules:`), or pass --module OWNER/NAME",
     );
   }
   return fromConfig;
