@@ -31,6 +31,7 @@ import { createGenerateMetrics } from "./generate/metrics.js";
 import { archivePackager } from "./generate/package/archive.js";
 import { goPackager } from "./generate/package/go.js";
 import { npmPackager } from "./generate/package/npm.js";
+import { pypiPackager } from "./generate/package/pypi.js";
 import { createFairScheduler } from "./generate/wrappers.js";
 import { registerMetricsRoute } from "./http/metrics.js";
 import { principalOf } from "./http/principal.js";
@@ -39,6 +40,7 @@ import { createHostRuntime } from "./plugins/host/host-runtime.js";
 import { createOciRuntime } from "./plugins/oci/oci-runtime.js";
 import { createRootfsCache } from "./plugins/oci/rootfs-cache.js";
 import { chooseRootfsDir } from "./plugins/oci/rootfs-dir.js";
+import { createProtocRuntime, detectProtoc } from "./plugins/protoc/protoc-runtime.js";
 import { createRuntimeByKind } from "./plugins/runtime.js";
 import { createSandbox } from "./plugins/sandbox/sandbox.js";
 import { archiveRegistry } from "./registries/archive/routes.js";
@@ -46,6 +48,8 @@ import { registerBufOAuthFallback, registerBufServices } from "./registries/buf/
 import { goproxyRegistry } from "./registries/goproxy/routes.js";
 import { npmRegistry } from "./registries/npm/routes.js";
 import { ociRegistry } from "./registries/oci/routes.js";
+import { createPypiCatalog } from "./registries/pypi/catalog.js";
+import { pypiRegistry } from "./registries/pypi/routes.js";
 import { sourcesRegistry } from "./registries/sources/routes.js";
 import { createAccessPolicy } from "./services/access.js";
 import { createArtifactGenerator, pluginSlots } from "./services/artifact-generator.js";
@@ -216,7 +220,8 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
     // Every push path (ours, buf's Upload) starts the subscribed generations in the background.
     onCommitted: (principal, commit) => pregenerate.afterPush(principal, commit),
   });
-  const plugins = createPluginService(meta, { access, defaultVisibility });
+  const protoc = await detectProtoc();
+  const plugins = createPluginService(meta, { access, defaultVisibility, protoc });
   const templates = createTemplateService(meta, plugins, { access, defaultVisibility });
   const metrics = new MetricsRegistry();
   collectDefaultMetrics({ register: metrics });
@@ -229,6 +234,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
   });
   const runtime = createRuntimeByKind({
     host: createHostRuntime(sandbox),
+    protoc: createProtocRuntime(sandbox, protoc),
     oci: createOciRuntime({
       sandbox,
       blobs,
@@ -260,7 +266,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
         ttlMs: config.storage.meta.leaseTtlMs,
       },
     }),
-    packagers: [archivePackager, npmPackager, goPackager],
+    packagers: [archivePackager, npmPackager, goPackager, pypiPackager],
     goHost: config.go.host,
     npmScope: config.npm.scope,
     smallBlobs: blobs,
@@ -333,6 +339,19 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
       invalidation,
     }),
   );
+  registerRegistry(
+    app,
+    auth,
+    pypiRegistry(
+      createPypiCatalog({
+        generation,
+        modules,
+        templates,
+        onBackgroundError: (err: unknown) => log.warn({ err }, "pypi background generation failed"),
+        invalidation,
+      }),
+    ),
+  );
 
   registerWebUi(
     app,
@@ -352,7 +371,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
   if (admin.secret) hooks.onInitialAdminToken?.(admin.secret, initialAdminTokenFile(config));
   const adminUser = setup ? await meta.getUserByName("admin") : undefined;
   if (config.builtinPlugins && adminUser) {
-    const names = await registerBuiltins(adminUser, { orgs, plugins, templates });
+    const names = await registerBuiltins(adminUser, { orgs, plugins, templates }, { protoc });
     log.info({ templates: names }, "built-in templates ready");
   }
   if (setup && config.demo) await seedDemo({ modules, orgs }, meta, log);

@@ -35,7 +35,14 @@ export const pluginVersionMessage = (v: PluginVersion, caller: Principal) =>
           ? v.source.command
           : v.source.command.slice(0, 1).map((c) => basename(c)),
     imageDigest: v.source.kind === "oci" ? v.source.digest : "",
-    runtimeLibraries: { go: v.runtimeLibraries.go ?? [], npm: v.runtimeLibraries.npm ?? [] },
+    protocGenerator: v.source.kind === "protoc" ? v.source.generator : "",
+    protocVersion: v.source.kind === "protoc" ? v.source.version : "",
+    runtimeLibraries: {
+      go: v.runtimeLibraries.go ?? [],
+      npm: v.runtimeLibraries.npm ?? [],
+      python: v.runtimeLibraries.python ?? [],
+      maven: v.runtimeLibraries.maven ?? [],
+    },
     registryOptionsJson: JSON.stringify(v.registryOptions),
     createTime: v.createdAt,
   });
@@ -83,10 +90,23 @@ export function createPluginServiceImpl(plugins: Plugins): ServiceImpl<typeof Pl
         plugin: req.plugin,
         version: req.version,
         command: req.command,
+        ...(req.protocGenerator ? { protocGenerator: req.protocGenerator } : {}),
         runtimeLibraries: {
           ...(libs?.go.length ? { go: libs.go.map((g) => ({ module: g.module, version: g.version })) } : {}),
           ...(libs?.npm.length
             ? { npm: libs.npm.map((n) => ({ package: n.package, version: n.version })) }
+            : {}),
+          ...(libs?.python.length
+            ? { python: libs.python.map((p) => ({ package: p.package, version: p.version })) }
+            : {}),
+          ...(libs?.maven.length
+            ? {
+                maven: libs.maven.map((m) => ({
+                  groupId: m.groupId,
+                  artifactId: m.artifactId,
+                  version: m.version,
+                })),
+              }
             : {}),
         },
         registryOptions: parseOptions(req.registryOptionsJson),

@@ -130,17 +130,51 @@ export interface NpmRuntimeLibrary {
   version: string;
 }
 
+/** A PyPI distribution and a PEP 440 version specifier: `protobuf`, `>=3.20`. */
+export interface PythonRuntimeLibrary {
+  package: string;
+  version: string;
+}
+
+/** A Maven artifact: `com.google.protobuf`, `protobuf-java`, `3.21.12`. */
+export interface MavenRuntimeLibrary {
+  groupId: string;
+  artifactId: string;
+  version: string;
+}
+
 export interface RuntimeLibraries {
   go?: GoRuntimeLibrary[];
   npm?: NpmRuntimeLibrary[];
+  python?: PythonRuntimeLibrary[];
+  maven?: MavenRuntimeLibrary[];
 }
+
+/** protoc's built-in generators (`--python_out`, `--java_out`, …) of protoc 3.21. */
+export const protocGenerators = [
+  "cpp",
+  "csharp",
+  "java",
+  "kotlin",
+  "objc",
+  "php",
+  "pyi",
+  "python",
+  "ruby",
+] as const;
+export type ProtocGenerator = (typeof protocGenerators)[number];
 
 /** Where a plugin version's executable comes from. */
 export type PluginSource =
   /** A command of the server's machine, registered by an admin. */
   | { kind: "host"; command: string[] }
   /** An image pushed to /v2/{owner}/{name}: the manifest (or index) digest its tag pointed at when pushed. */
-  | { kind: "oci"; digest: string };
+  | { kind: "oci"; digest: string }
+  /**
+   * One of protoc's built-in generators, run by the server's protoc; `version` is that protoc's version when the
+   * plugin version was registered (`3.21.12`), and a different protoc refuses to run it, since its bytes would differ.
+   */
+  | { kind: "protoc"; generator: ProtocGenerator; version: string };
 
 export interface PluginVersion {
   pluginId: string;
@@ -213,7 +247,7 @@ export interface TemplateVersion {
 export type Scope = "module" | "imports" | "imports_wkt";
 
 /** The registry an artifact is packaged for. */
-export type Flavour = "archive" | "go" | "npm";
+export type Flavour = "archive" | "go" | "npm" | "pypi";
 
 export interface ArtifactKey {
   templateId: string;

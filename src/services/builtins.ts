@@ -5,7 +5,8 @@ import { createRequire } from "node:module";
 import { promisify } from "node:util";
 import semver from "semver";
 import { Code, isRegistryError } from "../core/errors.js";
-import type { RuntimeLibraries, User } from "../core/types.js";
+import type { ProtocGenerator, RuntimeLibraries, User } from "../core/types.js";
+import type { Protoc } from "../plugins/protoc/protoc-runtime.js";
 import type { OrganizationService } from "./organizations.js";
 import type { PluginService } from "./plugins.js";
 import { resolveCommand } from "./plugins.js";
@@ -18,7 +19,8 @@ export interface BuiltinPlugin {
   owner: string;
   name: string;
   version: string;
-  command: string[];
+  /** A host command, or one of protoc's built-in generators. */
+  run: { command: string[] } | { protocGenerator: ProtocGenerator };
   runtimeLibraries: RuntimeLibraries;
 }
 
@@ -41,8 +43,51 @@ async function hostVersion(command: string): Promise<string | undefined> {
   }
 }
 
-/** protoc-gen-es from our own dependencies always; Debian's Go plugins when they are on PATH. */
-export async function detectBuiltins(): Promise<{ plugins: BuiltinPlugin[]; templates: BuiltinTemplate[] }> {
+/** protoc's built-in generators registered as protocolbuffers/{generator}, and the runtime each one's output needs. */
+const protocPlugins: { generator: ProtocGenerator; runtimeLibraries: (v: string) => RuntimeLibraries }[] = [
+  // protoc 3.21's Python output builds descriptors with google.protobuf.internal.builder, new in protobuf 3.20.
+  { generator: "python", runtimeLibraries: () => ({ python: [{ package: "protobuf", version: ">=3.20" }] }) },
+  { generator: "pyi", runtimeLibraries: () => ({}) },
+  {
+    generator: "java",
+    runtimeLibraries: (v) => ({
+      maven: [{ groupId: "com.google.protobuf", artifactId: "protobuf-java", version: v }],
+    }),
+  },
+  {
+    generator: "kotlin",
+    runtimeLibraries: (v) => ({
+      maven: [{ groupId: "com.google.protobuf", artifactId: "protobuf-kotlin", version: v }],
+    }),
+  },
+  { generator: "cpp", runtimeLibraries: () => ({}) },
+  { generator: "csharp", runtimeLibraries: () => ({}) },
+  { generator: "objc", runtimeLibraries: () => ({}) },
+  { generator: "ruby", runtimeLibraries: () => ({}) },
+  // Its output embeds descriptors as raw bytes (not UTF-8): generation carries file content as bytes.
+  { generator: "php", runtimeLibraries: () => ({}) },
+];
+
+/** A Debian package's installed version as a plugin version (`1.51.1-3+b1` → `v1.51.1`), if installed. */
+async function debianVersion(pkg: string): Promise<string | undefined> {
+  try {
+    // `{package}\t{version}`; an epoch (`1:`) is not part of the upstream version.
+    const { stdout } = await exec("dpkg-query", ["-W", pkg], { timeout: 5000 });
+    const v = semver.coerce((stdout.trim().split("\t")[1] ?? "").replace(/^\d+:/, ""));
+    return v ? `v${v.version}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * protoc-gen-es from our own dependencies always; Debian's Go plugins when they are on PATH; protoc's built-in
+ * generators (and the python and java templates) when the server has protoc, with Debian's gRPC plugin for Python
+ * (and protodepot/python-grpc) when that is installed too.
+ */
+export async function detectBuiltins(
+  opts: { protoc?: Protoc | undefined } = {},
+): Promise<{ plugins: BuiltinPlugin[]; templates: BuiltinTemplate[] }> {
   const plugins: BuiltinPlugin[] = [];
   const templates: BuiltinTemplate[] = [];
 
@@ -55,7 +100,7 @@ export async function detectBuiltins(): Promise<{ plugins: BuiltinPlugin[]; temp
     owner: "bufbuild",
     name: "es",
     version: `v${es.version}`,
-    command: [esBin],
+    run: { command: [esBin] },
     runtimeLibraries: { npm: [{ package: "@bufbuild/protobuf", version: `^${es.version}` }] },
   });
   templates.push({
@@ -71,7 +116,7 @@ export async function detectBuiltins(): Promise<{ plugins: BuiltinPlugin[]; temp
       owner: "protocolbuffers",
       name: "go",
       version: goVersion,
-      command: [goCommand],
+      run: { command: [goCommand] },
       runtimeLibraries: { go: [{ module: "google.golang.org/protobuf", version: goVersion }] },
     });
     templates.push({
@@ -86,7 +131,7 @@ export async function detectBuiltins(): Promise<{ plugins: BuiltinPlugin[]; temp
         owner: "grpc",
         name: "go",
         version: grpcVersion,
-        command: [grpcCommand],
+        run: { command: [grpcCommand] },
         // protoc-gen-go-grpc 1.0 output needs grpc-go ≥ 1.32 (SupportPackageIsVersion7).
         runtimeLibraries: { go: [{ module: "google.golang.org/grpc", version: "v1.33.3" }] },
       });
@@ -99,6 +144,59 @@ export async function detectBuiltins(): Promise<{ plugins: BuiltinPlugin[]; temp
         ],
       });
     }
+  }
+  if (opts.protoc) {
+    const v = opts.protoc.version;
+    for (const p of protocPlugins) {
+      plugins.push({
+        owner: "protocolbuffers",
+        name: p.generator,
+        version: `v${v}`,
+        run: { protocGenerator: p.generator },
+        runtimeLibraries: p.runtimeLibraries(v),
+      });
+    }
+    // Debian's gRPC plugin for Python (protobuf-compiler-grpc) answers no --version: its package's version counts.
+    const grpcPython = tryResolve("grpc_python_plugin");
+    const grpcVersion = grpcPython && (await debianVersion("protobuf-compiler-grpc"));
+    if (grpcPython && grpcVersion) {
+      plugins.push({
+        owner: "grpc",
+        name: "python",
+        version: grpcVersion,
+        run: { command: [grpcPython] },
+        // Its stubs use grpc's Python API as of the plugin's release.
+        runtimeLibraries: {
+          python: [
+            { package: "grpcio", version: `>=${semver.major(grpcVersion)}.${semver.minor(grpcVersion)}` },
+          ],
+        },
+      });
+      templates.push({
+        owner: builtinTemplateOwner,
+        name: "python-grpc",
+        plugins: [
+          { owner: "protocolbuffers", name: "python", parameter: "" },
+          { owner: "protocolbuffers", name: "pyi", parameter: "" },
+          { owner: "grpc", name: "python", parameter: "" },
+        ],
+      });
+    }
+    templates.push(
+      {
+        owner: builtinTemplateOwner,
+        name: "python",
+        plugins: [
+          { owner: "protocolbuffers", name: "python", parameter: "" },
+          { owner: "protocolbuffers", name: "pyi", parameter: "" },
+        ],
+      },
+      {
+        owner: builtinTemplateOwner,
+        name: "java",
+        plugins: [{ owner: "protocolbuffers", name: "java", parameter: "" }],
+      },
+    );
   }
   return { plugins, templates };
 }
@@ -127,10 +225,11 @@ const ignoreExisting = async <T>(p: Promise<T>): Promise<T | undefined> => {
 export async function registerBuiltins(
   admin: User,
   services: { orgs: OrganizationService; plugins: PluginService; templates: TemplateService },
+  opts: { protoc?: Protoc | undefined } = {},
 ): Promise<string[]> {
   const { orgs, plugins, templates } = services;
   const principal = { user: admin };
-  const found = await detectBuiltins();
+  const found = await detectBuiltins(opts);
   // Built-ins belong to organizations the admin owns, and are public: every user of the server may use them.
   const owners = new Set([...found.plugins.map((p) => p.owner), ...found.templates.map((t) => t.owner)]);
   for (const owner of owners) await orgs.ensure(admin, owner);
@@ -140,7 +239,9 @@ export async function registerBuiltins(
       plugins.createPluginVersion(principal, {
         plugin: `${p.owner}/${p.name}`,
         version: p.version,
-        command: p.command,
+        ...("command" in p.run
+          ? { command: p.run.command }
+          : { command: [], protocGenerator: p.run.protocGenerator }),
         runtimeLibraries: p.runtimeLibraries,
         registryOptions: {},
       }),

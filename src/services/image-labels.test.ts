@@ -48,10 +48,44 @@ test("the ecosystem label decides when set, and names outside go/npm are refused
   refused(
     {
       ...lib(0, "protobuf", "4.25.0"),
+      "dev.protodepot.plugins.runtime_library_versions.0.ecosystem": "cargo",
+    },
+    /ecosystem is "cargo": use one of go, npm, python, maven/,
+  );
+  refused(
+    {
+      ...lib(0, "protobuf", "4.25.0"),
       "dev.protodepot.plugins.runtime_library_versions.0.ecosystem": "python",
     },
-    /ecosystem is "python": use one of go, npm/,
+    /invalid Python runtime library "protobuf 4\.25\.0": expected a project name and a PEP 440 specifier/,
+  );
+  refused(
+    {
+      ...lib(0, "protobuf-java", "3.21.12"),
+      "dev.protodepot.plugins.runtime_library_versions.0.ecosystem": "maven",
+    },
+    /a Maven library is named GROUP:ARTIFACT/,
   );
   refused({ "build.buf.plugins.runtime_library_versions.0.name": "x" }, /needs both \.name and \.version/);
   refused(lib(0, "google.golang.org/protobuf", "1.28.1"), /invalid Go runtime library/);
+});
+
+test("python and maven libraries by the ecosystem label: PEP 440 specifiers, GROUP:ARTIFACT names", () => {
+  assert.deepEqual(
+    runtimeLibrariesFromLabels({
+      ...lib(0, "protobuf", ">=3.20"),
+      "dev.protodepot.plugins.runtime_library_versions.0.ecosystem": "python",
+      ...lib(1, "grpcio", ">=1.51, <2"),
+      "dev.protodepot.plugins.runtime_library_versions.1.ecosystem": "python",
+      ...lib(2, "com.google.protobuf:protobuf-java", "3.21.12"),
+      "dev.protodepot.plugins.runtime_library_versions.2.ecosystem": "maven",
+    }),
+    {
+      python: [
+        { package: "protobuf", version: ">=3.20" },
+        { package: "grpcio", version: ">=1.51, <2" },
+      ],
+      maven: [{ groupId: "com.google.protobuf", artifactId: "protobuf-java", version: "3.21.12" }],
+    },
+  );
 });

@@ -3,8 +3,16 @@ import { isAbsolute, join } from "node:path";
 import semver from "semver";
 import { Code, RegistryError } from "../core/errors.js";
 import { type FullName, parseFullName } from "../core/names.js";
-import type { Plugin, PluginVersion, RuntimeLibraries, Visibility } from "../core/types.js";
+import {
+  type Plugin,
+  type PluginSource,
+  type PluginVersion,
+  protocGenerators,
+  type RuntimeLibraries,
+  type Visibility,
+} from "../core/types.js";
 import { resolveCommand as resolveSandboxCommand } from "../plugins/host/command.js";
+import { isProtocGenerator, type Protoc } from "../plugins/protoc/protoc-runtime.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import { type AccessPolicy, readable } from "./access.js";
 import { type Principal, requireAdmin, requireUser } from "./auth.js";
@@ -12,7 +20,10 @@ import { type Principal, requireAdmin, requireUser } from "./auth.js";
 export interface NewPluginVersion {
   plugin: string;
   version: string;
+  /** argv of a host command (admins only); empty when `protocGenerator` is set. */
   command: string[];
+  /** One of protoc's built-in generators (`python`, `java`, …), run by the server's protoc. */
+  protocGenerator?: string;
   runtimeLibraries: RuntimeLibraries;
   registryOptions: Record<string, unknown>;
 }
@@ -56,7 +67,31 @@ export function resolveCommand(command: readonly string[], path = process.env.PA
   }
 }
 
+/** PEP 508 project names and PEP 440 specifier clauses (`>=3.20`, `~=4.21,!=4.21.0`, `==1.*`). */
+const pythonName = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
+const pythonSpecifier =
+  /^(~=|===|==|!=|<=|>=|<|>)\s*[A-Za-z0-9_.!+*-]+(\s*,\s*(~=|===|==|!=|<=|>=|<|>)\s*[A-Za-z0-9_.!+*-]+)*$/;
+/** Maven coordinates: groupId, artifactId and a plain version (no ranges: a pom pins what it was built with). */
+const mavenId = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+const mavenVersion = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/;
+
 function checkRuntimeLibraries(libs: RuntimeLibraries): RuntimeLibraries {
+  for (const py of libs.python ?? []) {
+    if (!pythonName.test(py.package) || !pythonSpecifier.test(py.version.trim())) {
+      throw new RegistryError(
+        Code.InvalidArgument,
+        `invalid Python runtime library "${py.package} ${py.version}": expected a project name and a PEP 440 specifier, e.g. protobuf >=4.21`,
+      );
+    }
+  }
+  for (const mvn of libs.maven ?? []) {
+    if (!mavenId.test(mvn.groupId) || !mavenId.test(mvn.artifactId) || !mavenVersion.test(mvn.version)) {
+      throw new RegistryError(
+        Code.InvalidArgument,
+        `invalid Maven runtime library "${mvn.groupId}:${mvn.artifactId}:${mvn.version}": expected GROUP:ARTIFACT:VERSION, e.g. com.google.protobuf:protobuf-java:3.21.12`,
+      );
+    }
+  }
   for (const go of libs.go ?? []) {
     if (!go.module || !go.version.startsWith("v") || semver.valid(go.version.slice(1)) === null) {
       throw new RegistryError(
@@ -83,11 +118,11 @@ function checkRuntimeLibraries(libs: RuntimeLibraries): RuntimeLibraries {
 const bsrLabel = /^build\.buf\.plugins\.runtime_library_versions\.(\d+)\.(name|version)$/;
 /** Our addition, same index: which ecosystem library {i} belongs to (BSR images leave it out). */
 const ecosystemLabel = /^dev\.protodepot\.plugins\.runtime_library_versions\.(\d+)\.ecosystem$/;
-export const runtimeLibraryEcosystems = ["go", "npm"] as const;
+export const runtimeLibraryEcosystems = ["go", "npm", "python", "maven"] as const;
 
 /**
  * Runtime libraries declared by an image's labels. A library's ecosystem is its `…{i}.ecosystem` label when set
- * (`go`, `npm`); otherwise a name whose first path element has a dot (`google.golang.org/protobuf`) is a Go
+ * (`go`, `npm`, `python`, `maven` with the name `GROUP:ARTIFACT`); otherwise a name whose first path element has a dot (`google.golang.org/protobuf`) is a Go
  * module and anything else an npm package (`@bufbuild/protobuf`), which is what BSR's own images need.
  */
 export function runtimeLibrariesFromLabels(labels: Record<string, string>): RuntimeLibraries {
@@ -104,6 +139,8 @@ export function runtimeLibrariesFromLabels(labels: Record<string, string>): Runt
   }
   const go: { module: string; version: string }[] = [];
   const npm: { package: string; version: string }[] = [];
+  const python: { package: string; version: string }[] = [];
+  const maven: { groupId: string; artifactId: string; version: string }[] = [];
   for (const [index, lib] of [...byIndex].sort((a, b) => a[0] - b[0])) {
     if (!lib.name || !lib.version) {
       throw new RegistryError(
@@ -114,7 +151,17 @@ export function runtimeLibrariesFromLabels(labels: Record<string, string>): Runt
     const ecosystem = lib.ecosystem ?? (lib.name.split("/")[0]?.includes(".") ? "go" : "npm");
     if (ecosystem === "go") go.push({ module: lib.name, version: lib.version });
     else if (ecosystem === "npm") npm.push({ package: lib.name, version: lib.version });
-    else {
+    else if (ecosystem === "python") python.push({ package: lib.name, version: lib.version });
+    else if (ecosystem === "maven") {
+      const [groupId = "", artifactId = "", ...rest] = lib.name.split(":");
+      if (rest.length > 0 || !artifactId) {
+        throw new RegistryError(
+          Code.InvalidArgument,
+          `image label build.buf.plugins.runtime_library_versions.${index}.name is "${lib.name}": a Maven library is named GROUP:ARTIFACT`,
+        );
+      }
+      maven.push({ groupId, artifactId, version: lib.version });
+    } else {
       throw new RegistryError(
         Code.InvalidArgument,
         `image label dev.protodepot.plugins.runtime_library_versions.${index}.ecosystem is "${ecosystem}": ` +
@@ -122,7 +169,12 @@ export function runtimeLibrariesFromLabels(labels: Record<string, string>): Runt
       );
     }
   }
-  return checkRuntimeLibraries({ ...(go.length ? { go } : {}), ...(npm.length ? { npm } : {}) });
+  return checkRuntimeLibraries({
+    ...(go.length ? { go } : {}),
+    ...(npm.length ? { npm } : {}),
+    ...(python.length ? { python } : {}),
+    ...(maven.length ? { maven } : {}),
+  });
 }
 
 export interface NewImageVersion {
@@ -140,6 +192,8 @@ export type PluginService = ReturnType<typeof createPluginService>;
 
 export interface PluginServiceOptions {
   access: AccessPolicy;
+  /** The server's protoc, whose built-in generators plugin versions may name; undefined when it is missing. */
+  protoc?: Protoc | undefined;
   /** Visibility of plugins created without one (config defaults.visibility). */
   defaultVisibility: Visibility;
 }
@@ -151,7 +205,7 @@ const missingPlugin = (name: FullName) => () =>
 
 export function createPluginService(
   meta: MetadataStore,
-  { access, defaultVisibility }: PluginServiceOptions,
+  { access, defaultVisibility, protoc }: PluginServiceOptions,
 ) {
   /** The plugin if the caller may read it; hidden plugins fail exactly as missing ones. */
   async function getPlugin(principal: Principal, name: FullName): Promise<Plugin> {
@@ -182,6 +236,23 @@ export function createPluginService(
   async function findReadablePlugin(principal: Principal, owner: string, name: string) {
     const plugin = await meta.getPlugin(owner, name);
     return plugin && (await access.canRead(principal, plugin)) ? plugin : undefined;
+  }
+
+  /** protoc's generators are protoc's own code, sandboxed like any plugin: every writer may register one. */
+  function protocSource(generator: string): PluginSource {
+    if (!isProtocGenerator(generator)) {
+      throw new RegistryError(
+        Code.InvalidArgument,
+        `"${generator}" is not one of protoc's built-in generators (${protocGenerators.join(", ")})`,
+      );
+    }
+    if (!protoc) {
+      throw new RegistryError(
+        Code.FailedPrecondition,
+        "this server has no protoc, so protoc generators cannot be registered (apt-get install protobuf-compiler)",
+      );
+    }
+    return { kind: "protoc", generator, version: protoc.version };
   }
 
   return {
@@ -227,7 +298,8 @@ export function createPluginService(
         if (existing.source.kind === "oci" && existing.source.digest === input.digest) {
           return { version: existing, created: false };
         }
-        const was = existing.source.kind === "oci" ? existing.source.digest : "a host command";
+        const was =
+          existing.source.kind === "oci" ? existing.source.digest : `a ${existing.source.kind} plugin`;
         throw new RegistryError(
           Code.AlreadyExists,
           `plugin version ${full}:${version} already exists (${was}) and versions are immutable: push a new version`,
@@ -290,12 +362,25 @@ export function createPluginService(
       requireUser(principal, "registering plugin versions");
       const name = parseFullName("plugin", input.plugin);
       await getPlugin(principal, name);
-      requireAdmin(principal, "registering host-command plugin versions");
+      let source: PluginSource;
+      if (input.protocGenerator) {
+        if (input.command.length > 0) {
+          throw new RegistryError(
+            Code.InvalidArgument,
+            "a plugin version runs either a host command or a protoc generator, not both",
+          );
+        }
+        await access.requireWrite(principal, name.owner, "create plugin versions");
+        source = protocSource(input.protocGenerator);
+      } else {
+        requireAdmin(principal, "registering host-command plugin versions");
+        source = { kind: "host", command: resolveCommand(input.command) };
+      }
       return meta.createPluginVersion({
         owner: name.owner,
         name: name.name,
         version: checkPluginVersion(input.version),
-        source: { kind: "host", command: resolveCommand(input.command) },
+        source,
         runtimeLibraries: checkRuntimeLibraries(input.runtimeLibraries),
         registryOptions: input.registryOptions,
       });

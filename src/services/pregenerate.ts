@@ -38,11 +38,15 @@ export interface PregenerateOptions {
   log: { warn(fields: object, message: string): void; info(fields: object, message: string): void };
 }
 
-/** The registries a template's output suits: archives always, Go modules for Go plugins, npm for npm runtimes. */
+/**
+ * The registries a template's output suits: archives always, Go modules for Go plugins, npm for npm runtimes,
+ * PyPI for Python runtimes.
+ */
 export function flavoursFor(plugins: readonly PluginVersion[]): Flavour[] {
   const flavours: Flavour[] = ["archive"];
   if (plugins.some(isGoPlugin)) flavours.push("go");
   if (plugins.some((p) => (p.runtimeLibraries.npm?.length ?? 0) > 0)) flavours.push("npm");
+  if (plugins.some((p) => (p.runtimeLibraries.python?.length ?? 0) > 0)) flavours.push("pypi");
   return flavours;
 }
 

@@ -104,6 +104,45 @@ describe("remote generation (archive registry)", () => {
     assert.match(payments, /"protodepot\.local\/protodepot\/go\/demo\/money\/demo\/money\/v1"/);
   });
 
+  it("protodepot/python (python + pyi) is identical to local buf generate with protoc's built-ins", async () => {
+    const remote = await fetchTree("/v1/protodepot/python/v1/demo/payments/main.include_imports.tar.gz");
+    const local = new Map([
+      ...(await localGenerate({ plugin: { protocBuiltin: "python" }, options: [], scope: "imports" })),
+      ...(await localGenerate({ plugin: { protocBuiltin: "pyi" }, options: [], scope: "imports" })),
+    ]);
+    assert.deepEqual(
+      [...remote.keys()],
+      [
+        "demo/money/v1/money_pb2.py",
+        "demo/money/v1/money_pb2.pyi",
+        "demo/payments/v1/payments_pb2.py",
+        "demo/payments/v1/payments_pb2.pyi",
+      ],
+    );
+    assert.deepEqual(remote, new Map([...local].sort(([a], [b]) => (a < b ? -1 : 1))));
+  });
+
+  it("protodepot/java is identical to local buf generate with protoc's java built-in", async () => {
+    const remote = await fetchTree("/v1/protodepot/java/v1/demo/payments/main.tar.gz");
+    const local = await localGenerate({ plugin: { protocBuiltin: "java" }, options: [], scope: "module" });
+    assert.ok(remote.size > 0);
+    assert.ok([...remote.keys()].every((k) => k.endsWith(".java")));
+    assert.deepEqual(remote, local);
+  });
+
+  it("lists protoc's built-ins as plugins with the protoc version and their runtime libraries", async () => {
+    const { stdout } = await exec("protoc", ["--version"]);
+    const protoc = stdout.trim().split(" ").pop() ?? "";
+    const rows = async (plugin: string) =>
+      (await cliOk(["plugin", "version", "list", plugin], env)).stdout.split("\n").slice(1).join("\n");
+    const python = await rows("protocolbuffers/python");
+    assert.ok(python.startsWith(`v${protoc} `), python);
+    assert.ok(python.includes(`protoc ${protoc} --python_out`), python);
+    assert.ok(python.includes("python:protobuf@>=3.20"), python);
+    const java = await rows("protocolbuffers/java");
+    assert.ok(java.includes(`maven:com.google.protobuf:protobuf-java@${protoc}`), java);
+  });
+
   it("serves headers: synthetic version, etag, file name, immutable caching only for commit ids", async () => {
     const byLabel = await fetchBytes(`${server.url}/v1/protodepot/es/v1/demo/payments/main.tar.gz`);
     assert.equal(byLabel.status, 200);

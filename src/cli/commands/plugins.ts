@@ -4,13 +4,44 @@ import { PluginService } from "../../gen/protodepot/v1/plugin_pb.js";
 import { openRemote, type RemoteOptions } from "../client.js";
 import { printTable } from "../output.js";
 
-/** `go:MODULE@VERSION` or `npm:PACKAGE@VERSION` (a scoped package keeps its leading @). */
-export function parseRuntimeLib(text: string): { ecosystem: "go" | "npm"; name: string; version: string } {
-  const m = /^(go|npm):(.+)@([^@]+)$/.exec(text);
-  if (!m?.[1] || !m[2] || !m[3]) {
-    throw new Error(`invalid --runtime-lib "${text}": use go:MODULE@VERSION or npm:PACKAGE@VERSION`);
+const runtimeLibHelp =
+  "go:MODULE@VERSION, npm:PACKAGE@VERSION, python:PROJECT@SPECIFIER or maven:GROUP:ARTIFACT@VERSION (repeatable)";
+
+type Ecosystem = "go" | "npm" | "python" | "maven";
+
+/**
+ * `go:MODULE@VERSION`, `npm:PACKAGE@VERSION` (a scoped package keeps its leading @), `python:protobuf@>=3.20`,
+ * `maven:com.google.protobuf:protobuf-java@3.21.12`.
+ */
+export function parseRuntimeLib(text: string): { ecosystem: Ecosystem; name: string; version: string } {
+  const m = /^(go|npm|python|maven):(.+)@([^@]+)$/.exec(text);
+  if (!m?.[1] || !m[2] || !m[3] || (m[1] === "maven" && m[2].split(":").length !== 2)) {
+    throw new Error(`invalid --runtime-lib "${text}": use ${runtimeLibHelp.replace(" (repeatable)", "")}`);
   }
-  return { ecosystem: m[1] as "go" | "npm", name: m[2], version: m[3] };
+  return { ecosystem: m[1] as Ecosystem, name: m[2], version: m[3] };
+}
+
+/** The API's RuntimeLibraries of parsed --runtime-lib flags. */
+export function runtimeLibrariesOf(libs: ReturnType<typeof parseRuntimeLib>[]) {
+  const of = (e: Ecosystem) => libs.filter((l) => l.ecosystem === e);
+  return {
+    go: of("go").map((l) => ({ module: l.name, version: l.version })),
+    npm: of("npm").map((l) => ({ package: l.name, version: l.version })),
+    python: of("python").map((l) => ({ package: l.name, version: l.version })),
+    maven: of("maven").map((l) => {
+      const [groupId = "", artifactId = ""] = l.name.split(":");
+      return { groupId, artifactId, version: l.version };
+    }),
+  };
+}
+
+function sourceOf(
+  v: { imageDigest: string; protocGenerator: string; protocVersion: string; command: string[] } | undefined,
+): string {
+  if (!v) return "";
+  if (v.imageDigest) return `image ${v.imageDigest}`;
+  if (v.protocGenerator) return `protoc ${v.protocVersion} --${v.protocGenerator}_out`;
+  return v.command.join(" ");
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -38,7 +69,7 @@ export function registerPlugins(program: Command): void {
       "build a minimal image around a static binary and push it as plugin version OWNER/NAME:VERSION",
     )
     .requiredOption("--binary <path>", "the plugin's executable: static, it runs alone in the image")
-    .option("--runtime-lib <lib>", "go:MODULE@VERSION or npm:PACKAGE@VERSION (repeatable)", collect, [])
+    .option("--runtime-lib <lib>", runtimeLibHelp, collect, [])
     .option("--remote <url>")
     .option("--token <token>")
     .action(async (ref: string, flags: RemoteOptions & { binary: string; runtimeLib: string[] }) => {
@@ -76,9 +107,12 @@ export function registerPlugins(program: Command): void {
   const version = plugin.command("version").description("manage plugin versions");
   version
     .command("create <plugin> <version>")
-    .description("register a version backed by an executable on the server (admin)")
-    .requiredOption("--command <cmd>", 'the command line, e.g. "/usr/bin/protoc-gen-go" (split on spaces)')
-    .option("--runtime-lib <lib>", "go:MODULE@VERSION or npm:PACKAGE@VERSION (repeatable)", collect, [])
+    .description(
+      "register a version backed by an executable on the server (admin) or by one of protoc's built-in generators",
+    )
+    .option("--command <cmd>", 'the command line, e.g. "/usr/bin/protoc-gen-go" (split on spaces)')
+    .option("--protoc <generator>", "one of protoc's built-in generators: python, pyi, java, kotlin, cpp, …")
+    .option("--runtime-lib <lib>", runtimeLibHelp, collect, [])
     .option("--registry-options <json>", 'per-registry options, e.g. {"go":{"minGoVersion":"1.21"}}', "")
     .option("--remote <url>")
     .option("--token <token>")
@@ -86,25 +120,29 @@ export function registerPlugins(program: Command): void {
       async (
         name: string,
         v: string,
-        flags: RemoteOptions & { command: string; runtimeLib: string[]; registryOptions: string },
+        flags: RemoteOptions & {
+          command?: string;
+          protoc?: string;
+          runtimeLib: string[];
+          registryOptions: string;
+        },
       ) => {
+        if ((flags.command === undefined) === (flags.protoc === undefined)) {
+          throw new Error("give exactly one of --command and --protoc");
+        }
         const libs = flags.runtimeLib.map(parseRuntimeLib);
         const remote = await openRemote(flags);
         const res = await remote.client(PluginService).createPluginVersion({
           plugin: name,
           version: v,
-          command: flags.command.trim().split(/\s+/),
-          runtimeLibraries: {
-            go: libs.filter((l) => l.ecosystem === "go").map((l) => ({ module: l.name, version: l.version })),
-            npm: libs
-              .filter((l) => l.ecosystem === "npm")
-              .map((l) => ({ package: l.name, version: l.version })),
-          },
+          command: flags.command?.trim().split(/\s+/) ?? [],
+          protocGenerator: flags.protoc ?? "",
+          runtimeLibraries: runtimeLibrariesOf(libs),
           registryOptionsJson: flags.registryOptions,
         });
         const pv = res.pluginVersion;
         process.stdout.write(
-          `created plugin version ${pv?.owner}/${pv?.name} ${pv?.version}: ${pv?.command.join(" ")}\n`,
+          `created plugin version ${pv?.owner}/${pv?.name} ${pv?.version}: ${sourceOf(pv)}\n`,
         );
       },
     );
@@ -120,10 +158,14 @@ export function registerPlugins(program: Command): void {
         ["VERSION", "SOURCE", "RUNTIME LIBRARIES"],
         ...pluginVersions.map((v) => [
           v.version,
-          v.imageDigest ? `image ${v.imageDigest}` : v.command.join(" "),
+          sourceOf(v),
           [
             ...(v.runtimeLibraries?.go ?? []).map((g) => `go:${g.module}@${g.version}`),
             ...(v.runtimeLibraries?.npm ?? []).map((n) => `npm:${n.package}@${n.version}`),
+            ...(v.runtimeLibraries?.python ?? []).map((p) => `python:${p.package}@${p.version}`),
+            ...(v.runtimeLibraries?.maven ?? []).map(
+              (m) => `maven:${m.groupId}:${m.artifactId}@${m.version}`,
+            ),
           ].join(" "),
         ]),
       ]);

@@ -52,12 +52,18 @@ ${
   versions.length
     ? html`<table><thead><tr><th scope="col">Version</th><th scope="col">Source</th><th scope="col">Runtime libraries</th><th scope="col">Created</th></tr></thead><tbody>${versions.map(
         (v) =>
-          html`<tr><td>${v.version}</td><td>${v.source.kind === "oci" ? html`image <code title="${v.source.digest}">${v.source.digest.slice(0, 19)}</code>` : "host command"}</td><td>${[
+          html`<tr><td>${v.version}</td><td>${v.source.kind === "oci" ? html`image <code title="${v.source.digest}">${v.source.digest.slice(0, 19)}</code>` : v.source.kind === "protoc" ? html`protoc ${v.source.version} <code>--${v.source.generator}_out</code>` : "host command"}</td><td>${[
             ...(v.runtimeLibraries.go ?? []).map(
               (l) => html`<div><code>go ${l.module}@${l.version}</code></div>`,
             ),
             ...(v.runtimeLibraries.npm ?? []).map(
               (l) => html`<div><code>npm ${l.package}@${l.version}</code></div>`,
+            ),
+            ...(v.runtimeLibraries.python ?? []).map(
+              (l) => html`<div><code>pip ${l.package}${l.version}</code></div>`,
+            ),
+            ...(v.runtimeLibraries.maven ?? []).map(
+              (l) => html`<div><code>maven ${l.groupId}:${l.artifactId}:${l.version}</code></div>`,
             ),
           ]}</td><td>${time(v.createdAt)}</td></tr>`,
       )}</tbody></table>`

@@ -32,7 +32,8 @@ export async function readTree(dir: string): Promise<FileMap> {
  * `imports` adds --include-imports, `imports_wkt` also --include-wkt.
  */
 export async function localGenerate(opts: {
-  plugin: string;
+  /** A plugin executable, or one of protoc's built-in generators (buf runs the protoc on PATH). */
+  plugin: string | { protocBuiltin: string };
   options: string[];
   scope: "module" | "imports" | "imports_wkt";
 }): Promise<FileMap> {
@@ -45,7 +46,7 @@ export async function localGenerate(opts: {
   const opt = opts.options.map((o) => `      - "${o}"\n`).join("");
   await writeFile(
     join(ws, "buf.gen.yaml"),
-    `version: v2\nplugins:\n  - local: ${opts.plugin}\n    out: out\n    strategy: all\n${opt ? `    opt:\n${opt}` : ""}`,
+    `version: v2\nplugins:\n  - ${typeof opts.plugin === "string" ? `local: ${opts.plugin}` : `protoc_builtin: ${opts.plugin.protocBuiltin}`}\n    out: out\n    strategy: all\n${opt ? `    opt:\n${opt}` : ""}`,
   );
   const flags =
     opts.scope === "module"

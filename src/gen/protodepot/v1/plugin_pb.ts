@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file protodepot/v1/plugin.proto.
  */
 export const file_protodepot_v1_plugin: GenFile = /*@__PURE__*/
-  fileDesc("Chpwcm90b2RlcG90L3YxL3BsdWdpbi5wcm90bxINcHJvdG9kZXBvdC52MSJaCgZQbHVnaW4SCgoCaWQYASABKAkSDQoFb3duZXIYAiABKAkSDAoEbmFtZRgDIAEoCRISCgp2aXNpYmlsaXR5GAQgASgJEhMKC2NyZWF0ZV90aW1lGAUgASgJIjMKEEdvUnVudGltZUxpYnJhcnkSDgoGbW9kdWxlGAEgASgJEg8KB3ZlcnNpb24YAiABKAkiNQoRTnBtUnVudGltZUxpYnJhcnkSDwoHcGFja2FnZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJIm4KEFJ1bnRpbWVMaWJyYXJpZXMSKwoCZ28YASADKAsyHy5wcm90b2RlcG90LnYxLkdvUnVudGltZUxpYnJhcnkSLQoDbnBtGAIgAygLMiAucHJvdG9kZXBvdC52MS5OcG1SdW50aW1lTGlicmFyeSLUAQoNUGx1Z2luVmVyc2lvbhINCgVvd25lchgBIAEoCRIMCgRuYW1lGAIgASgJEg8KB3ZlcnNpb24YAyABKAkSDwoHY29tbWFuZBgEIAMoCRI6ChFydW50aW1lX2xpYnJhcmllcxgFIAEoCzIfLnByb3RvZGVwb3QudjEuUnVudGltZUxpYnJhcmllcxITCgtjcmVhdGVfdGltZRgGIAEoCRIdChVyZWdpc3RyeV9vcHRpb25zX2pzb24YByABKAkSFAoMaW1hZ2VfZGlnZXN0GAggASgJIjkKE0NyZWF0ZVBsdWdpblJlcXVlc3QSDgoGcGx1Z2luGAEgASgJEhIKCnZpc2liaWxpdHkYAiABKAkiPQoUQ3JlYXRlUGx1Z2luUmVzcG9uc2USJQoGcGx1Z2luGAEgASgLMhUucHJvdG9kZXBvdC52MS5QbHVnaW4iIwoSTGlzdFBsdWdpbnNSZXF1ZXN0Eg0KBW93bmVyGAEgASgJIj0KE0xpc3RQbHVnaW5zUmVzcG9uc2USJgoHcGx1Z2lucxgBIAMoCzIVLnByb3RvZGVwb3QudjEuUGx1Z2luIqkBChpDcmVhdGVQbHVnaW5WZXJzaW9uUmVxdWVzdBIOCgZwbHVnaW4YASABKAkSDwoHdmVyc2lvbhgCIAEoCRIPCgdjb21tYW5kGAMgAygJEjoKEXJ1bnRpbWVfbGlicmFyaWVzGAQgASgLMh8ucHJvdG9kZXBvdC52MS5SdW50aW1lTGlicmFyaWVzEh0KFXJlZ2lzdHJ5X29wdGlvbnNfanNvbhgFIAEoCSJTChtDcmVhdGVQbHVnaW5WZXJzaW9uUmVzcG9uc2USNAoOcGx1Z2luX3ZlcnNpb24YASABKAsyHC5wcm90b2RlcG90LnYxLlBsdWdpblZlcnNpb24iKwoZTGlzdFBsdWdpblZlcnNpb25zUmVxdWVzdBIOCgZwbHVnaW4YASABKAkiUwoaTGlzdFBsdWdpblZlcnNpb25zUmVzcG9uc2USNQoPcGx1Z2luX3ZlcnNpb25zGAEgAygLMhwucHJvdG9kZXBvdC52MS5QbHVnaW5WZXJzaW9uIjkKE1VwZGF0ZVBsdWdpblJlcXVlc3QSDgoGcGx1Z2luGAEgASgJEhIKCnZpc2liaWxpdHkYAiABKAkiPQoUVXBkYXRlUGx1Z2luUmVzcG9uc2USJQoGcGx1Z2luGAEgASgLMhUucHJvdG9kZXBvdC52MS5QbHVnaW4y8AMKDVBsdWdpblNlcnZpY2USVwoMQ3JlYXRlUGx1Z2luEiIucHJvdG9kZXBvdC52MS5DcmVhdGVQbHVnaW5SZXF1ZXN0GiMucHJvdG9kZXBvdC52MS5DcmVhdGVQbHVnaW5SZXNwb25zZRJUCgtMaXN0UGx1Z2lucxIhLnByb3RvZGVwb3QudjEuTGlzdFBsdWdpbnNSZXF1ZXN0GiIucHJvdG9kZXBvdC52MS5MaXN0UGx1Z2luc1Jlc3BvbnNlElcKDFVwZGF0ZVBsdWdpbhIiLnByb3RvZGVwb3QudjEuVXBkYXRlUGx1Z2luUmVxdWVzdBojLnByb3RvZGVwb3QudjEuVXBkYXRlUGx1Z2luUmVzcG9uc2USbAoTQ3JlYXRlUGx1Z2luVmVyc2lvbhIpLnByb3RvZGVwb3QudjEuQ3JlYXRlUGx1Z2luVmVyc2lvblJlcXVlc3QaKi5wcm90b2RlcG90LnYxLkNyZWF0ZVBsdWdpblZlcnNpb25SZXNwb25zZRJpChJMaXN0UGx1Z2luVmVyc2lvbnMSKC5wcm90b2RlcG90LnYxLkxpc3RQbHVnaW5WZXJzaW9uc1JlcXVlc3QaKS5wcm90b2RlcG90LnYxLkxpc3RQbHVnaW5WZXJzaW9uc1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("Chpwcm90b2RlcG90L3YxL3BsdWdpbi5wcm90bxINcHJvdG9kZXBvdC52MSJaCgZQbHVnaW4SCgoCaWQYASABKAkSDQoFb3duZXIYAiABKAkSDAoEbmFtZRgDIAEoCRISCgp2aXNpYmlsaXR5GAQgASgJEhMKC2NyZWF0ZV90aW1lGAUgASgJIjMKEEdvUnVudGltZUxpYnJhcnkSDgoGbW9kdWxlGAEgASgJEg8KB3ZlcnNpb24YAiABKAkiNQoRTnBtUnVudGltZUxpYnJhcnkSDwoHcGFja2FnZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJIjgKFFB5dGhvblJ1bnRpbWVMaWJyYXJ5Eg8KB3BhY2thZ2UYASABKAkSDwoHdmVyc2lvbhgCIAEoCSJNChNNYXZlblJ1bnRpbWVMaWJyYXJ5EhAKCGdyb3VwX2lkGAEgASgJEhMKC2FydGlmYWN0X2lkGAIgASgJEg8KB3ZlcnNpb24YAyABKAki1gEKEFJ1bnRpbWVMaWJyYXJpZXMSKwoCZ28YASADKAsyHy5wcm90b2RlcG90LnYxLkdvUnVudGltZUxpYnJhcnkSLQoDbnBtGAIgAygLMiAucHJvdG9kZXBvdC52MS5OcG1SdW50aW1lTGlicmFyeRIzCgZweXRob24YAyADKAsyIy5wcm90b2RlcG90LnYxLlB5dGhvblJ1bnRpbWVMaWJyYXJ5EjEKBW1hdmVuGAQgAygLMiIucHJvdG9kZXBvdC52MS5NYXZlblJ1bnRpbWVMaWJyYXJ5IoYCCg1QbHVnaW5WZXJzaW9uEg0KBW93bmVyGAEgASgJEgwKBG5hbWUYAiABKAkSDwoHdmVyc2lvbhgDIAEoCRIPCgdjb21tYW5kGAQgAygJEjoKEXJ1bnRpbWVfbGlicmFyaWVzGAUgASgLMh8ucHJvdG9kZXBvdC52MS5SdW50aW1lTGlicmFyaWVzEhMKC2NyZWF0ZV90aW1lGAYgASgJEh0KFXJlZ2lzdHJ5X29wdGlvbnNfanNvbhgHIAEoCRIUCgxpbWFnZV9kaWdlc3QYCCABKAkSGAoQcHJvdG9jX2dlbmVyYXRvchgJIAEoCRIWCg5wcm90b2NfdmVyc2lvbhgKIAEoCSI5ChNDcmVhdGVQbHVnaW5SZXF1ZXN0Eg4KBnBsdWdpbhgBIAEoCRISCgp2aXNpYmlsaXR5GAIgASgJIj0KFENyZWF0ZVBsdWdpblJlc3BvbnNlEiUKBnBsdWdpbhgBIAEoCzIVLnByb3RvZGVwb3QudjEuUGx1Z2luIiMKEkxpc3RQbHVnaW5zUmVxdWVzdBINCgVvd25lchgBIAEoCSI9ChNMaXN0UGx1Z2luc1Jlc3BvbnNlEiYKB3BsdWdpbnMYASADKAsyFS5wcm90b2RlcG90LnYxLlBsdWdpbiLDAQoaQ3JlYXRlUGx1Z2luVmVyc2lvblJlcXVlc3QSDgoGcGx1Z2luGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSDwoHY29tbWFuZBgDIAMoCRI6ChFydW50aW1lX2xpYnJhcmllcxgEIAEoCzIfLnByb3RvZGVwb3QudjEuUnVudGltZUxpYnJhcmllcxIdChVyZWdpc3RyeV9vcHRpb25zX2pzb24YBSABKAkSGAoQcHJvdG9jX2dlbmVyYXRvchgGIAEoCSJTChtDcmVhdGVQbHVnaW5WZXJzaW9uUmVzcG9uc2USNAoOcGx1Z2luX3ZlcnNpb24YASABKAsyHC5wcm90b2RlcG90LnYxLlBsdWdpblZlcnNpb24iKwoZTGlzdFBsdWdpblZlcnNpb25zUmVxdWVzdBIOCgZwbHVnaW4YASABKAkiUwoaTGlzdFBsdWdpblZlcnNpb25zUmVzcG9uc2USNQoPcGx1Z2luX3ZlcnNpb25zGAEgAygLMhwucHJvdG9kZXBvdC52MS5QbHVnaW5WZXJzaW9uIjkKE1VwZGF0ZVBsdWdpblJlcXVlc3QSDgoGcGx1Z2luGAEgASgJEhIKCnZpc2liaWxpdHkYAiABKAkiPQoUVXBkYXRlUGx1Z2luUmVzcG9uc2USJQoGcGx1Z2luGAEgASgLMhUucHJvdG9kZXBvdC52MS5QbHVnaW4y8AMKDVBsdWdpblNlcnZpY2USVwoMQ3JlYXRlUGx1Z2luEiIucHJvdG9kZXBvdC52MS5DcmVhdGVQbHVnaW5SZXF1ZXN0GiMucHJvdG9kZXBvdC52MS5DcmVhdGVQbHVnaW5SZXNwb25zZRJUCgtMaXN0UGx1Z2lucxIhLnByb3RvZGVwb3QudjEuTGlzdFBsdWdpbnNSZXF1ZXN0GiIucHJvdG9kZXBvdC52MS5MaXN0UGx1Z2luc1Jlc3BvbnNlElcKDFVwZGF0ZVBsdWdpbhIiLnByb3RvZGVwb3QudjEuVXBkYXRlUGx1Z2luUmVxdWVzdBojLnByb3RvZGVwb3QudjEuVXBkYXRlUGx1Z2luUmVzcG9uc2USbAoTQ3JlYXRlUGx1Z2luVmVyc2lvbhIpLnByb3RvZGVwb3QudjEuQ3JlYXRlUGx1Z2luVmVyc2lvblJlcXVlc3QaKi5wcm90b2RlcG90LnYxLkNyZWF0ZVBsdWdpblZlcnNpb25SZXNwb25zZRJpChJMaXN0UGx1Z2luVmVyc2lvbnMSKC5wcm90b2RlcG90LnYxLkxpc3RQbHVnaW5WZXJzaW9uc1JlcXVlc3QaKS5wcm90b2RlcG90LnYxLkxpc3RQbHVnaW5WZXJzaW9uc1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message protodepot.v1.Plugin
@@ -94,6 +94,59 @@ export const NpmRuntimeLibrarySchema: GenMessage<NpmRuntimeLibrary> = /*@__PURE_
   messageDesc(file_protodepot_v1_plugin, 2);
 
 /**
+ * A PyPI project and a PEP 440 version specifier, e.g. protobuf ">=3.20".
+ *
+ * @generated from message protodepot.v1.PythonRuntimeLibrary
+ */
+export type PythonRuntimeLibrary = Message<"protodepot.v1.PythonRuntimeLibrary"> & {
+  /**
+   * @generated from field: string package = 1;
+   */
+  package: string;
+
+  /**
+   * @generated from field: string version = 2;
+   */
+  version: string;
+};
+
+/**
+ * Describes the message protodepot.v1.PythonRuntimeLibrary.
+ * Use `create(PythonRuntimeLibrarySchema)` to create a new message.
+ */
+export const PythonRuntimeLibrarySchema: GenMessage<PythonRuntimeLibrary> = /*@__PURE__*/
+  messageDesc(file_protodepot_v1_plugin, 3);
+
+/**
+ * A Maven artifact, e.g. com.google.protobuf:protobuf-java:3.21.12.
+ *
+ * @generated from message protodepot.v1.MavenRuntimeLibrary
+ */
+export type MavenRuntimeLibrary = Message<"protodepot.v1.MavenRuntimeLibrary"> & {
+  /**
+   * @generated from field: string group_id = 1;
+   */
+  groupId: string;
+
+  /**
+   * @generated from field: string artifact_id = 2;
+   */
+  artifactId: string;
+
+  /**
+   * @generated from field: string version = 3;
+   */
+  version: string;
+};
+
+/**
+ * Describes the message protodepot.v1.MavenRuntimeLibrary.
+ * Use `create(MavenRuntimeLibrarySchema)` to create a new message.
+ */
+export const MavenRuntimeLibrarySchema: GenMessage<MavenRuntimeLibrary> = /*@__PURE__*/
+  messageDesc(file_protodepot_v1_plugin, 4);
+
+/**
  * @generated from message protodepot.v1.RuntimeLibraries
  */
 export type RuntimeLibraries = Message<"protodepot.v1.RuntimeLibraries"> & {
@@ -106,6 +159,16 @@ export type RuntimeLibraries = Message<"protodepot.v1.RuntimeLibraries"> & {
    * @generated from field: repeated protodepot.v1.NpmRuntimeLibrary npm = 2;
    */
   npm: NpmRuntimeLibrary[];
+
+  /**
+   * @generated from field: repeated protodepot.v1.PythonRuntimeLibrary python = 3;
+   */
+  python: PythonRuntimeLibrary[];
+
+  /**
+   * @generated from field: repeated protodepot.v1.MavenRuntimeLibrary maven = 4;
+   */
+  maven: MavenRuntimeLibrary[];
 };
 
 /**
@@ -113,7 +176,7 @@ export type RuntimeLibraries = Message<"protodepot.v1.RuntimeLibraries"> & {
  * Use `create(RuntimeLibrariesSchema)` to create a new message.
  */
 export const RuntimeLibrariesSchema: GenMessage<RuntimeLibraries> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 3);
+  messageDesc(file_protodepot_v1_plugin, 5);
 
 /**
  * @generated from message protodepot.v1.PluginVersion
@@ -164,6 +227,20 @@ export type PluginVersion = Message<"protodepot.v1.PluginVersion"> & {
    * @generated from field: string image_digest = 8;
    */
   imageDigest: string;
+
+  /**
+   * For one of protoc's built-in generators: its name (python, java, …); empty otherwise.
+   *
+   * @generated from field: string protoc_generator = 9;
+   */
+  protocGenerator: string;
+
+  /**
+   * For a protoc generator: the version of protoc it runs with, e.g. 3.21.12.
+   *
+   * @generated from field: string protoc_version = 10;
+   */
+  protocVersion: string;
 };
 
 /**
@@ -171,7 +248,7 @@ export type PluginVersion = Message<"protodepot.v1.PluginVersion"> & {
  * Use `create(PluginVersionSchema)` to create a new message.
  */
 export const PluginVersionSchema: GenMessage<PluginVersion> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 4);
+  messageDesc(file_protodepot_v1_plugin, 6);
 
 /**
  * @generated from message protodepot.v1.CreatePluginRequest
@@ -197,7 +274,7 @@ export type CreatePluginRequest = Message<"protodepot.v1.CreatePluginRequest"> &
  * Use `create(CreatePluginRequestSchema)` to create a new message.
  */
 export const CreatePluginRequestSchema: GenMessage<CreatePluginRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 5);
+  messageDesc(file_protodepot_v1_plugin, 7);
 
 /**
  * @generated from message protodepot.v1.CreatePluginResponse
@@ -214,7 +291,7 @@ export type CreatePluginResponse = Message<"protodepot.v1.CreatePluginResponse">
  * Use `create(CreatePluginResponseSchema)` to create a new message.
  */
 export const CreatePluginResponseSchema: GenMessage<CreatePluginResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 6);
+  messageDesc(file_protodepot_v1_plugin, 8);
 
 /**
  * @generated from message protodepot.v1.ListPluginsRequest
@@ -231,7 +308,7 @@ export type ListPluginsRequest = Message<"protodepot.v1.ListPluginsRequest"> & {
  * Use `create(ListPluginsRequestSchema)` to create a new message.
  */
 export const ListPluginsRequestSchema: GenMessage<ListPluginsRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 7);
+  messageDesc(file_protodepot_v1_plugin, 9);
 
 /**
  * @generated from message protodepot.v1.ListPluginsResponse
@@ -248,7 +325,7 @@ export type ListPluginsResponse = Message<"protodepot.v1.ListPluginsResponse"> &
  * Use `create(ListPluginsResponseSchema)` to create a new message.
  */
 export const ListPluginsResponseSchema: GenMessage<ListPluginsResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 8);
+  messageDesc(file_protodepot_v1_plugin, 10);
 
 /**
  * @generated from message protodepot.v1.CreatePluginVersionRequest
@@ -278,6 +355,14 @@ export type CreatePluginVersionRequest = Message<"protodepot.v1.CreatePluginVers
    * @generated from field: string registry_options_json = 5;
    */
   registryOptionsJson: string;
+
+  /**
+   * One of protoc's built-in generators (python, pyi, java, …) instead of a command; any writer of the owner may
+   * register one.
+   *
+   * @generated from field: string protoc_generator = 6;
+   */
+  protocGenerator: string;
 };
 
 /**
@@ -285,7 +370,7 @@ export type CreatePluginVersionRequest = Message<"protodepot.v1.CreatePluginVers
  * Use `create(CreatePluginVersionRequestSchema)` to create a new message.
  */
 export const CreatePluginVersionRequestSchema: GenMessage<CreatePluginVersionRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 9);
+  messageDesc(file_protodepot_v1_plugin, 11);
 
 /**
  * @generated from message protodepot.v1.CreatePluginVersionResponse
@@ -302,7 +387,7 @@ export type CreatePluginVersionResponse = Message<"protodepot.v1.CreatePluginVer
  * Use `create(CreatePluginVersionResponseSchema)` to create a new message.
  */
 export const CreatePluginVersionResponseSchema: GenMessage<CreatePluginVersionResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 10);
+  messageDesc(file_protodepot_v1_plugin, 12);
 
 /**
  * @generated from message protodepot.v1.ListPluginVersionsRequest
@@ -319,7 +404,7 @@ export type ListPluginVersionsRequest = Message<"protodepot.v1.ListPluginVersion
  * Use `create(ListPluginVersionsRequestSchema)` to create a new message.
  */
 export const ListPluginVersionsRequestSchema: GenMessage<ListPluginVersionsRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 11);
+  messageDesc(file_protodepot_v1_plugin, 13);
 
 /**
  * @generated from message protodepot.v1.ListPluginVersionsResponse
@@ -336,7 +421,7 @@ export type ListPluginVersionsResponse = Message<"protodepot.v1.ListPluginVersio
  * Use `create(ListPluginVersionsResponseSchema)` to create a new message.
  */
 export const ListPluginVersionsResponseSchema: GenMessage<ListPluginVersionsResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 12);
+  messageDesc(file_protodepot_v1_plugin, 14);
 
 /**
  * @generated from message protodepot.v1.UpdatePluginRequest
@@ -362,7 +447,7 @@ export type UpdatePluginRequest = Message<"protodepot.v1.UpdatePluginRequest"> &
  * Use `create(UpdatePluginRequestSchema)` to create a new message.
  */
 export const UpdatePluginRequestSchema: GenMessage<UpdatePluginRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 13);
+  messageDesc(file_protodepot_v1_plugin, 15);
 
 /**
  * @generated from message protodepot.v1.UpdatePluginResponse
@@ -379,7 +464,7 @@ export type UpdatePluginResponse = Message<"protodepot.v1.UpdatePluginResponse">
  * Use `create(UpdatePluginResponseSchema)` to create a new message.
  */
 export const UpdatePluginResponseSchema: GenMessage<UpdatePluginResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 14);
+  messageDesc(file_protodepot_v1_plugin, 16);
 
 /**
  * Code generator plugins and their versions.
@@ -414,7 +499,8 @@ export const PluginService: GenService<{
     output: typeof UpdatePluginResponseSchema;
   },
   /**
-   * Admin only for host-command sources: they run executables of the server's machine.
+   * Admin only for host-command sources: they run executables of the server's machine. Versions running one of
+   * protoc's built-in generators need write access to the owner only.
    *
    * @generated from rpc protodepot.v1.PluginService.CreatePluginVersion
    */
