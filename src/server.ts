@@ -28,10 +28,13 @@ import { ServerService } from "./gen/protodepot/v1/server_pb.js";
 import { TemplateService } from "./gen/protodepot/v1/template_pb.js";
 import { UserService } from "./gen/protodepot/v1/user_pb.js";
 import { createJavaCompiler } from "./generate/java/javac.js";
+import { createGenerateMetrics } from "./generate/metrics.js";
 import { archivePackager } from "./generate/package/archive.js";
 import { goPackager } from "./generate/package/go.js";
 import { createMavenPackager } from "./generate/package/maven.js";
 import { npmPackager } from "./generate/package/npm.js";
+import { pypiPackager } from "./generate/package/pypi.js";
+import { createFairScheduler } from "./generate/wrappers.js";
 import { registerMetricsRoute } from "./http/metrics.js";
 import { principalOf } from "./http/principal.js";
 import { registerRegistry } from "./http/registry-plugin.js";
@@ -48,9 +51,11 @@ import { goproxyRegistry } from "./registries/goproxy/routes.js";
 import { mavenRegistry } from "./registries/maven/routes.js";
 import { npmRegistry } from "./registries/npm/routes.js";
 import { ociRegistry } from "./registries/oci/routes.js";
+import { createPypiCatalog } from "./registries/pypi/catalog.js";
+import { pypiRegistry } from "./registries/pypi/routes.js";
 import { sourcesRegistry } from "./registries/sources/routes.js";
 import { createAccessPolicy } from "./services/access.js";
-import { createArtifactGenerator } from "./services/artifact-generator.js";
+import { createArtifactGenerator, pluginSlots } from "./services/artifact-generator.js";
 import { type AuthService, createAuthService } from "./services/auth.js";
 import { registerBuiltins } from "./services/builtins.js";
 import { seedDemo } from "./services/demo.js";
@@ -61,15 +66,14 @@ import { createModuleService } from "./services/modules.js";
 import { createOrganizationService } from "./services/organizations.js";
 import { createPluginService } from "./services/plugins.js";
 import { createPregenerateService } from "./services/pregenerate.js";
+import { createRemotePluginService } from "./services/remote-plugins.js";
 import { createTemplateService } from "./services/templates.js";
 import type { BlobStore } from "./storage/blob/blob-store.js";
 import { withContentCache } from "./storage/blob/content-cache.js";
 import { createFsBlobStore } from "./storage/blob/fs/fs-blob-store.js";
-import { createS3BlobStore } from "./storage/blob/s3/s3-blob-store.js";
 import { withMetadataCache } from "./storage/meta/cached-metadata-store.js";
 import { createInvalidation, type InvalidationBus, localBus } from "./storage/meta/invalidation.js";
 import type { MetadataStore } from "./storage/meta/metadata-store.js";
-import { createPostgresMetadataStore } from "./storage/meta/postgres/postgres-metadata-store.js";
 import { createSqliteMetadataStore } from "./storage/meta/sqlite/sqlite-metadata-store.js";
 import { registerWebUi } from "./web/routes.js";
 
@@ -81,13 +85,18 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-// Drivers are chosen by name from explicit maps; a new driver is one entry each (and its config sub-object).
+// Drivers are chosen by name from explicit maps; a new driver is one entry each (and its config sub-object). The
+// scale-out drivers are imported only when chosen: the AWS SDK and pg cost the embedded default ~25 MB of RSS each.
 const metadataDrivers: Record<Config["storage"]["meta"]["driver"], (c: Config) => Promise<MetadataStore>> = {
   sqlite: (c) =>
     createSqliteMetadataStore({ path: c.storage.meta.sqlite.path ?? resolve(c.dataDir, "metadata.sqlite") }),
-  postgres: ({ storage: { meta } }) =>
+  postgres: async ({ storage: { meta } }) => {
+    const { createPostgresMetadataStore } = await import(
+      "./storage/meta/postgres/postgres-metadata-store.js"
+    );
     // The schema refuses driver postgres without a url, so the fallback is never used.
-    createPostgresMetadataStore({ url: meta.postgres.url ?? "", poolSize: meta.postgres.poolSize }),
+    return createPostgresMetadataStore({ url: meta.postgres.url ?? "", poolSize: meta.postgres.poolSize });
+  },
 };
 
 type OpenedBlobStore = BlobStore & { close?(): void };
@@ -98,7 +107,8 @@ const blobDrivers: Record<Config["storage"]["blob"]["driver"], (c: Config) => Pr
       root: c.storage.blob.fs.root ?? resolve(c.dataDir, "blobs"),
       fsync: c.storage.blob.fs.fsync,
     }),
-  s3: ({ storage: { blob } }) => {
+  s3: async ({ storage: { blob } }) => {
+    const { createS3BlobStore } = await import("./storage/blob/s3/s3-blob-store.js");
     const { endpoint, bucket, prefix, region, accessKeyId, secretAccessKey, forcePathStyle } = blob.s3;
     return createS3BlobStore({
       ...(endpoint !== undefined ? { endpoint } : {}),
@@ -125,6 +135,9 @@ function readTls(tls: Config["server"]["tls"]): { cert: Buffer; key: Buffer } | 
   };
   return { cert: read("cert", tls.cert), key: read("key", tls.key) };
 }
+
+/** buf batches every `remote:` plugin of one host into one call; a buf.gen.yaml rarely lists more than a few. */
+const maxRemotePluginsPerCall = 32;
 
 export interface StartHooks {
   /**
@@ -207,6 +220,8 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
     access,
     limits: config.limits,
     defaultVisibility,
+    // Every push path (ours, buf's Upload) starts the subscribed generations in the background.
+    onCommitted: (principal, commit) => pregenerate.afterPush(principal, commit),
   });
   const protoc = await detectProtoc();
   const plugins = createPluginService(meta, { access, defaultVisibility, protoc });
@@ -234,6 +249,8 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
       }),
     }),
   });
+  // One set of plugin-run slots for every path that runs plugins: artifacts and buf's remote plugins.
+  const scheduler = createFairScheduler(pluginSlots(config.plugins));
   // Maven jars are compiled on the server, by the JDK inside the same sandbox and limits as plugins.
   const javac = createJavaCompiler({ sandbox, java: config.maven.java });
   const generation = createGenerationService({
@@ -246,6 +263,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
       blobs,
       runtime,
       limits: config.plugins,
+      scheduler,
       metrics,
       log,
       lease: {
@@ -257,6 +275,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
       archivePackager,
       npmPackager,
       goPackager,
+      pypiPackager,
       createMavenPackager({
         compiler: javac,
         groupId: config.maven.groupId,
@@ -268,6 +287,16 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
     smallBlobs: blobs,
     invalidation,
     resolutionTtlMs: config.storage.meta.cacheTtlMs,
+  });
+  const remotePlugins = createRemotePluginService({
+    plugins,
+    runtime,
+    scheduler,
+    output: { maxFiles: config.plugins.maxFiles, maxOutputBytes: config.plugins.maxOutputBytes },
+    maxImageFiles: config.limits.maxFiles,
+    maxRequests: maxRemotePluginsPerCall,
+    metrics: createGenerateMetrics(metrics),
+    log,
   });
   const pregenerate = createPregenerateService({ meta, access, modules, templates, generation, log });
 
@@ -296,7 +325,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
         ServerService,
         createServerServiceImpl({ npmScope: config.npm.scope, goHost: config.go.host }, access),
       );
-      registerBufServices(router, modules);
+      registerBufServices(router, { modules, remotePlugins });
       withClientStatuses(router, maxBody);
     },
   });
@@ -324,6 +353,19 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
       onBackgroundError: (err: unknown) => log.warn({ err }, "npm background generation failed"),
       invalidation,
     }),
+  );
+  registerRegistry(
+    app,
+    auth,
+    pypiRegistry(
+      createPypiCatalog({
+        generation,
+        modules,
+        templates,
+        onBackgroundError: (err: unknown) => log.warn({ err }, "pypi background generation failed"),
+        invalidation,
+      }),
+    ),
   );
 
   registerRegistry(

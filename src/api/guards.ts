@@ -7,10 +7,17 @@ import { Code, isRegistryError } from "../core/errors.js";
 import { principalOf } from "../http/principal.js";
 import type { AuthService } from "../services/auth.js";
 
-/** RPCs that no anonymous caller may make: their bodies are large, so a stranger's is not even read. */
-const needsToken: ReadonlySet<string> = new Set([
-  "/protodepot.v1.ModuleService/Push",
-  "/buf.registry.module.v1.UploadService/Upload",
+/**
+ * RPCs that no anonymous caller may make, and what to tell one: their bodies are large (and GenerateCode runs
+ * plugins over whatever image it carries), so a stranger's is not even read.
+ */
+const needsToken: ReadonlyMap<string, string> = new Map([
+  ["/protodepot.v1.ModuleService/Push", "pushing needs a token: pass --token or run 'protodepot login'"],
+  ["/buf.registry.module.v1.UploadService/Upload", "pushing needs a token: run 'buf registry login HOST'"],
+  [
+    "/buf.alpha.registry.v1alpha1.CodeGenerationService/GenerateCode",
+    "remote plugins need a token: run 'buf registry login HOST' (or set BUF_TOKEN)",
+  ],
 ]);
 
 /** Our API and the buf CLI's Connect services (registries/buf), served by the same Connect router. */
@@ -36,14 +43,8 @@ export function registerApiGuards(app: FastifyInstance, { auth, maxBodyBytes }: 
     try {
       const principal = await principalOf(auth, request);
       const path = request.url.split("?")[0] ?? "";
-      if (!principal.user && needsToken.has(path)) {
-        return sendConnectError(
-          reply,
-          401,
-          "unauthenticated",
-          "pushing needs a token: pass --token or run 'protodepot login'",
-        );
-      }
+      const refusal = needsToken.get(path);
+      if (!principal.user && refusal) return sendConnectError(reply, 401, "unauthenticated", refusal);
     } catch (err) {
       if (!isRegistryError(err, Code.Unauthenticated)) throw err;
       return sendConnectError(reply, 401, "unauthenticated", err.message);

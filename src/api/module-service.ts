@@ -44,8 +44,6 @@ export function createModuleServiceImpl(
         ...(visibility ? { visibility } : {}),
         allowBreaking: req.allowBreaking,
       });
-      // In the background: the push answers now, whatever the plugins do.
-      if (created) pregenerate?.afterPush(caller, commit);
       return { commit: commitMessage(commit, await modules.commitDeps(commit)), created, warnings };
     },
 

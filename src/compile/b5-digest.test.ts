@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { describe, it } from "node:test";
-import { b5Digest, b5Files, reachedDeps } from "./b5-digest.js";
+import { b4Digest, b5Digest, b5Files, reachedDeps } from "./b5-digest.js";
 
 const te = new TextEncoder();
 const file = (path: string, text: string) => ({ path, content: te.encode(text) });
@@ -46,5 +46,19 @@ describe("b5 digest", () => {
       { key: "mid", files: [file("mid/mid.proto", 'import public "base/base.proto";')] },
     ];
     assert.deepEqual(reachedDeps(mod, candidates), ["base", "mid"]);
+  });
+});
+
+describe("b4 digest", () => {
+  it("is shake256 of the manifest of buf's file set, with no dependencies and no buf.yaml", () => {
+    const a = file("a/a.proto", 'syntax = "proto3";');
+    const lic = file("LICENSE", "lic");
+    const manifest = `shake256:${shake(lic.content)}  LICENSE\nshake256:${shake(a.content)}  a/a.proto\n`;
+    assert.equal(b4Digest([a, lic, file("buf.yaml", "version: v1\n")]).toString("hex"), shake(manifest));
+    // The b5 digest of a module without dependencies is one step further: the digest of "shake256:<b4 hex>".
+    assert.equal(
+      b5Digest([a, lic], []).toString("hex"),
+      shake(`shake256:${b4Digest([lic, a]).toString("hex")}`),
+    );
   });
 });

@@ -22,16 +22,29 @@ const shake256 = (data: Uint8Array | string): Buffer =>
 const byPathBytes = (a: DigestFile, b: DigestFile): number =>
   Buffer.compare(Buffer.from(a.path), Buffer.from(b.path));
 
+/** The manifest buf digests: `shake256:<hex>  <path>` lines over buf's file set, sorted by path bytes. */
+function manifestOf(files: readonly DigestFile[]): string {
+  return [...b5Files(files)]
+    .sort(byPathBytes)
+    .map((f) => `shake256:${shake256(f.content).toString("hex")}  ${f.path}\n`)
+    .join("");
+}
+
+/**
+ * The 64-byte b4 digest buf.yaml v1 modules are locked by: the manifest of the files, digested. buf adds the
+ * module's buf.yaml and buf.lock to that manifest when the registry serves them; protodepot serves neither, so
+ * the digest buf recomputes after a download covers the same files as this one.
+ */
+export function b4Digest(files: readonly DigestFile[]): Buffer {
+  return shake256(manifestOf(files));
+}
+
 /**
  * The 64-byte b5 digest: a manifest of `shake256:<hex>  <path>` lines over buf's file set (sorted by path bytes),
  * digested; then that, with `b5:<hex>` of every dependency digest sorted, joined by newlines and digested again.
  */
 export function b5Digest(files: readonly DigestFile[], depDigests: readonly Uint8Array[]): Buffer {
-  const manifest = [...b5Files(files)]
-    .sort(byPathBytes)
-    .map((f) => `shake256:${shake256(f.content).toString("hex")}  ${f.path}\n`)
-    .join("");
-  const filesDigest = `shake256:${shake256(manifest).toString("hex")}`;
+  const filesDigest = `shake256:${shake256(manifestOf(files)).toString("hex")}`;
   const deps = depDigests.map((d) => `b5:${Buffer.from(d).toString("hex")}`).sort();
   return shake256([filesDigest, ...deps].join("\n"));
 }

@@ -126,14 +126,76 @@ describe("parseBufConfig v2", () => {
     );
   });
 
-  it("refuses unclean module paths and empty module lists", () => {
-    rejects({ bufYaml: "version: v2\nmodules:\n  - path: ../x" }, /modules\[0\]\.path "\.\.\/x"/);
-    rejects({ bufYaml: "version: v2\nmodules:\n  - path: /abs" }, /modules\[0\]\.path/);
-    rejects({ bufYaml: "version: v2\nmodules: []" }, /`modules` is empty/);
+  it("reads module paths as buf does and refuses those outside the directory", () => {
+    const root = (path: string) =>
+      parseBufConfig({ bufYaml: `version: v2\nmodules:\n  - path: ${path}\n    name: h.io/acme/pay` }).root;
+    assert.equal(root("./proto/"), "proto");
+    assert.equal(root("a/../proto"), "proto");
+    assert.equal(root("./"), ".");
+    assert.equal(
+      parseBufConfig({ bufYaml: "version: v2\nmodules:\n  - name: h.io/acme/pay" }).root,
+      ".",
+      "an entry without a path is the root",
+    );
+    rejects({ bufYaml: "version: v2\nmodules:\n  - path: ../x" }, /modules\[0\]\.path "\.\.\/x" is outside/);
+    rejects({ bufYaml: "version: v2\nmodules:\n  - path: a/../../x" }, /is outside the directory pushed/);
+    rejects({ bufYaml: "version: v2\nmodules:\n  - path: /abs" }, /modules\[0\]\.path "\/abs" is absolute/);
+    rejects(
+      { bufYaml: "version: v2\nmodules:\n  - path: sub\n  - path: ./sub/" },
+      /modules lists path "sub" twice/,
+    );
     rejects(
       { bufYaml: "version: v2\nmodules:\n  - name: 3" },
       /modules\[0\]\.name must be a non-empty string/,
     );
+  });
+
+  // What buf 1.74 accepts and refuses, checked with `buf build` and `buf push` against protodepot.
+  it("takes a top-level name for the one module at the root, as buf does", () => {
+    const top = parseBufConfig({ bufYaml: "version: v2\nname: 127.0.0.1:8080/acme/pay\n" });
+    assert.deepEqual(top.name, { owner: "acme", name: "pay" });
+    assert.equal(top.root, ".");
+    // An empty modules list is no list: buf pushes that module under the top-level name too.
+    const empty = parseBufConfig({ bufYaml: "version: v2\nname: h.io/acme/pay\nmodules: []\n" });
+    assert.deepEqual([empty.name, empty.root], [{ owner: "acme", name: "pay" }, "."]);
+    assert.equal(parseBufConfig({ bufYaml: 'version: v2\nname: ""\n' }).name, undefined);
+    rejects(
+      { bufYaml: "version: v2\nname: h.io/acme/pay\nmodules:\n  - path: ." },
+      /top-level name cannot be used with `modules`: set `name` on each entry/,
+    );
+    rejects(
+      { bufYaml: "version: v2\nname: h.io/acme/top\nmodules:\n  - path: .\n    name: h.io/acme/inner" },
+      /top-level name cannot be used with `modules`/,
+    );
+  });
+
+  it("wants HOST/OWNER/MODULE names, as buf does, and each name once", () => {
+    rejects(
+      { bufYaml: "version: v2\nname: acme/pay" },
+      /^buf\.yaml: name "acme\/pay" must be HOST\/OWNER\/MODULE, as buf requires \(e\.g\. buf\.build\/acme\/pay/,
+    );
+    rejects(
+      { bufYaml: "version: v2\nmodules:\n  - path: .\n    name: acme/pay" },
+      /^buf\.yaml: modules\[0\]\.name "acme\/pay" must be HOST\/OWNER\/MODULE/,
+    );
+    rejects(
+      { bufYaml: "version: v1\nname: acme/pay" },
+      /^buf\.yaml: name "acme\/pay" must be HOST\/OWNER\/MODULE/,
+    );
+    rejects({ bufYaml: "version: v2\nname: /acme/pay" }, /must be HOST\/OWNER\/MODULE/);
+    rejects({ bufYaml: "version: v2\nname: a/b/c/d" }, /must be HOST\/OWNER\/MODULE/);
+    rejects(
+      {
+        bufYaml:
+          "version: v2\nmodules:\n  - path: a\n    name: h.io/acme/dup\n  - path: b\n    name: x.io/acme/dup",
+      },
+      /modules lists the name acme\/dup twice/,
+    );
+    // Any host will do: every name is looked up in this registry.
+    assert.deepEqual(parseBufConfig({ bufYaml: "version: v1\nname: localhost/acme/pay" }).name, {
+      owner: "acme",
+      name: "pay",
+    });
   });
 });
 

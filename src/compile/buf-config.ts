@@ -1,5 +1,6 @@
 // Reads what protodepot needs from a pushed buf.yaml (v1, v2) and buf.lock (v1, v2): name, root, deps, pins.
 import { Buffer } from "node:buffer";
+import { posix } from "node:path";
 import { isMap, isScalar, LineCounter, parseDocument, visit } from "yaml";
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import { type FullName, isCommitId, parseFullName, parseModuleRef } from "../core/names.js";
@@ -52,12 +53,41 @@ function parseV1(yaml: Record<string, unknown>): Omit<BufConfig, "pins" | "works
     root: ".",
     deps: parseDeps(yaml.deps),
   };
-  if (yaml.name !== undefined && yaml.name !== null) {
-    config.name = wrap("buf.yaml", "name", () =>
-      parseFullName("module", asString(yaml.name, "name"), hostOk),
+  const name = parseName(yaml.name, "name");
+  if (name) config.name = name;
+  return config;
+}
+
+/**
+ * A module name written in buf.yaml: HOST/OWNER/MODULE, as buf requires (it refuses a buf.yaml with `acme/pay`),
+ * so a file protodepot accepts also works with buf. The host is dropped: every name is looked up here. Empty or
+ * null is no name, as for buf.
+ */
+function parseName(value: unknown, where: string): FullName | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  const text = asString(value, where);
+  const parts = text.split("/");
+  if (parts.length !== 3 || parts[0] === "") {
+    const example = parts.length === 2 ? `buf.build/${text}` : "buf.build/acme/payments";
+    throw invalid(
+      "buf.yaml",
+      `${where} ${JSON.stringify(text)} must be HOST/OWNER/MODULE, as buf requires (e.g. ${example}; the host is not checked)`,
     );
   }
-  return config;
+  return wrap("buf.yaml", where, () => parseFullName("module", text, hostOk));
+}
+
+/** A module's directory as buf reads it (`./proto/`, `a/../proto` are `proto`), never outside the pushed one. */
+function parseModulePath(value: unknown, where: string): string {
+  if (value === undefined) return ".";
+  const text = asString(value, where);
+  if (text.startsWith("/")) throw invalid("buf.yaml", `${where} ${JSON.stringify(text)} is absolute`);
+  const path = posix.normalize(text).replace(/\/+$/, "") || ".";
+  if (path === ".." || path.startsWith("../"))
+    throw invalid("buf.yaml", `${where} ${JSON.stringify(text)} is outside the directory pushed`);
+  const problem = path === "." ? undefined : pathProblem(path);
+  if (problem) throw invalid("buf.yaml", `${where} ${JSON.stringify(text)}: ${problem}`);
+  return path;
 }
 
 function parseV2(
@@ -65,23 +95,35 @@ function parseV2(
   wanted: string | undefined,
 ): Omit<BufConfig, "pins" | "workspace"> & { workspace?: FullName[] } {
   const deps = parseDeps(yaml.deps);
-  if (yaml.modules === undefined || yaml.modules === null) return { version: "v2", root: ".", deps };
-  const modules = asArray(yaml.modules, "modules").map((m, i) => {
+  const topName = parseName(yaml.name, "name");
+  const entries = yaml.modules === undefined || yaml.modules === null ? [] : asArray(yaml.modules, "modules");
+  // buf's rule: a top-level name names the one module at "." that a buf.yaml without modules has.
+  if (entries.length === 0) return { version: "v2", root: ".", deps, ...(topName ? { name: topName } : {}) };
+  if (topName) {
+    throw invalid(
+      "buf.yaml",
+      "a top-level name cannot be used with `modules`: set `name` on each entry of `modules` instead " +
+        '(the top-level name is only for a buf.yaml without `modules`, whose one module is at ".")',
+    );
+  }
+  const names = new Set<string>();
+  const paths = new Set<string>();
+  const modules = entries.map((m, i) => {
     const where = `modules[${i}]`;
     const entry = asRecord(m, where);
-    const path = entry.path === undefined ? "." : asString(entry.path, `${where}.path`).replace(/\/+$/, "");
-    const problem = path === "." ? undefined : pathProblem(path);
-    if (problem) throw invalid("buf.yaml", `${where}.path ${JSON.stringify(path)}: ${problem}`);
+    const path = parseModulePath(entry.path, `${where}.path`);
+    if (paths.has(path)) throw invalid("buf.yaml", `modules lists path ${JSON.stringify(path)} twice`);
+    paths.add(path);
     const module: { path: string; name?: FullName } = { path };
-    if (entry.name !== undefined && entry.name !== null) {
-      module.name = wrap("buf.yaml", `${where}.name`, () =>
-        parseFullName("module", asString(entry.name, `${where}.name`), hostOk),
-      );
+    const name = parseName(entry.name, `${where}.name`);
+    if (name) {
+      const key = `${name.owner}/${name.name}`;
+      if (names.has(key)) throw invalid("buf.yaml", `modules lists the name ${key} twice`);
+      names.add(key);
+      module.name = name;
     }
     return module;
   });
-  if (modules.length === 0)
-    throw invalid("buf.yaml", "`modules` is empty: list one module or remove the key");
 
   let chosen = modules.length === 1 ? modules[0] : undefined;
   if (wanted !== undefined) {

@@ -43,17 +43,57 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
+const fail = (code: Code, plugin: string, message: string) =>
+  new RegistryError(code, `plugin ${plugin} ${message}`, { plugin });
+
+function checkPath(plugin: string, path: string) {
+  const problem = outputPathProblem(path);
+  if (problem)
+    throw fail(Code.Unprocessable, plugin, `generated file ${JSON.stringify(path)}: path ${problem}`);
+}
+
+const tooMany = (plugin: string, limits: OutputLimits) =>
+  fail(Code.Unprocessable, plugin, `generated more than ${limits.maxFiles} files (plugins.maxFiles)`);
+
+const tooBig = (plugin: string, total: number, limits: OutputLimits) =>
+  fail(
+    Code.Unprocessable,
+    plugin,
+    `brought generated files to ${total} bytes, over ${limits.maxOutputBytes} (plugins.maxOutputBytes)`,
+  );
+
+/**
+ * Checks responses that leave as the plugins wrote them (buf's remote plugins: the client writes the files and
+ * applies insertion points, also into files its other plugins generate): every path clean, no file generated
+ * twice by one plugin, and the files of every response checked by one checker together within the limits.
+ */
+export function createResponseChecker(limits: OutputLimits) {
+  let fileCount = 0;
+  let total = 0;
+  return {
+    check(plugin: string, chunks: readonly PluginResponse_File[]) {
+      const names = new Set<string>();
+      for (const [i, chunk] of chunks.entries()) {
+        if (chunk.name === "") {
+          if (i === 0) throw fail(Code.Unprocessable, plugin, "returned a first file without a name");
+        } else {
+          checkPath(plugin, chunk.name);
+          if (chunk.insertionPoint === "") {
+            if (names.has(chunk.name))
+              throw fail(Code.Unprocessable, plugin, `generated ${chunk.name} twice`);
+            names.add(chunk.name);
+            if (++fileCount > limits.maxFiles) throw tooMany(plugin, limits);
+          }
+        }
+        total += chunk.content.byteLength;
+        if (total > limits.maxOutputBytes) throw tooBig(plugin, total, limits);
+      }
+    },
+  };
+}
+
 export function createOutputTree(limits: OutputLimits) {
   const files = new Map<string, Entry>();
-
-  const fail = (code: Code, plugin: string, message: string) =>
-    new RegistryError(code, `plugin ${plugin} ${message}`, { plugin });
-
-  function checkPath(plugin: string, path: string) {
-    const problem = outputPathProblem(path);
-    if (problem)
-      throw fail(Code.Unprocessable, plugin, `generated file ${JSON.stringify(path)}: path ${problem}`);
-  }
 
   function open(plugin: string, name: string, content: Uint8Array) {
     checkPath(plugin, name);
@@ -62,13 +102,7 @@ export function createOutputTree(limits: OutputLimits) {
       const by = existing.plugin === plugin ? "twice" : `that plugin ${existing.plugin} also generated`;
       throw fail(Code.Unprocessable, plugin, `generated ${name} ${by}`);
     }
-    if (files.size >= limits.maxFiles) {
-      throw fail(
-        Code.Unprocessable,
-        plugin,
-        `generated more than ${limits.maxFiles} files (plugins.maxFiles)`,
-      );
-    }
+    if (files.size >= limits.maxFiles) throw tooMany(plugin, limits);
     files.set(name, { content, plugin });
   }
 
@@ -108,13 +142,7 @@ export function createOutputTree(limits: OutputLimits) {
       flush();
       let total = 0;
       for (const f of files.values()) total += size(f.content);
-      if (total > limits.maxOutputBytes) {
-        throw fail(
-          Code.Unprocessable,
-          plugin,
-          `brought generated files to ${total} bytes, over ${limits.maxOutputBytes} (plugins.maxOutputBytes)`,
-        );
-      }
+      if (total > limits.maxOutputBytes) throw tooBig(plugin, total, limits);
     },
 
     /** The files, sorted by path (byte order). */

@@ -232,7 +232,7 @@ type Options = { $unknown?: UnknownField[] | undefined };
  * for proto_file. Covers options set directly on every kind of element; source-retention fields nested inside
  * a message-typed option stay (protoc strips those too, they are rare enough to leave for later).
  */
-function sourceRetentionStripper(
+export function sourceRetentionStripper(
   files: readonly FileDescriptorProto[],
 ): ((f: FileDescriptorProto) => FileDescriptorProto) | undefined {
   const drop = new Map<string, Set<number>>();

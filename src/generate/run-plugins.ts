@@ -39,28 +39,57 @@ export async function runPlugins(input: RunPluginsInput): Promise<GeneratedFile[
   const tree = createOutputTree(input.limits);
   // One at a time: plugins.concurrency bounds plugin processes, and generations (not plugins) are what run in parallel.
   for (const plugin of input.plugins) {
-    const started = performance.now();
-    let bytes: Uint8Array;
-    try {
-      bytes = await input.runtime.run({
-        source: plugin.source,
-        request: requests.build(plugin.parameter),
-        label: plugin.label,
-        ...(input.signal ? { signal: input.signal } : {}),
-      });
-    } finally {
-      input.metrics?.observeRun(plugin.label, performance.now() - started);
-    }
-    const response = parseResponse(plugin.label, bytes);
-    if (response.error !== "") {
-      throw new RegistryError(Code.Unprocessable, `plugin ${plugin.label} failed: ${response.error}`, {
-        plugin: plugin.label,
-      });
-    }
-    checkFeatures(plugin.label, response, requests.filesToGenerate);
+    const response = await runPlugin({
+      runtime: input.runtime,
+      plugin,
+      request: requests.build(plugin.parameter),
+      filesToGenerate: requests.filesToGenerate,
+      ...(input.metrics ? { metrics: input.metrics } : {}),
+      ...(input.signal ? { signal: input.signal } : {}),
+    });
     tree.add(plugin.label, response.file);
   }
   return tree.files();
+}
+
+export interface RunPluginInput {
+  runtime: PluginRuntime;
+  plugin: Omit<PluginInvocation, "parameter">;
+  /** CodeGeneratorRequest bytes. */
+  request: Uint8Array;
+  /** The request's files to generate: what supported_features is checked against. */
+  filesToGenerate: readonly FileToGenerate[];
+  metrics?: GenerateMetrics;
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs one plugin once, for every path that runs plugins: the response, read with bytes content, without an
+ * error and declaring the features its files use. Its files are still untrusted: the caller checks them
+ * (output.ts).
+ */
+export async function runPlugin(input: RunPluginInput): Promise<PluginResponse> {
+  const { plugin } = input;
+  const started = performance.now();
+  let bytes: Uint8Array;
+  try {
+    bytes = await input.runtime.run({
+      source: plugin.source,
+      request: input.request,
+      label: plugin.label,
+      ...(input.signal ? { signal: input.signal } : {}),
+    });
+  } finally {
+    input.metrics?.observeRun(plugin.label, performance.now() - started);
+  }
+  const response = parseResponse(plugin.label, bytes);
+  if (response.error !== "") {
+    throw new RegistryError(Code.Unprocessable, `plugin ${plugin.label} failed: ${response.error}`, {
+      plugin: plugin.label,
+    });
+  }
+  checkFeatures(plugin.label, response, input.filesToGenerate);
+  return response;
 }
 
 /** The response with each file's content as bytes (views into the plugin's stdout, never decoded). */

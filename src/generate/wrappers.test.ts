@@ -20,7 +20,13 @@ import {
   testRuntime,
   type Workspace,
 } from "./testing/examples.js";
-import { withCache, withFairScheduling, withLogging, withSingleflight } from "./wrappers.js";
+import {
+  createFairScheduler,
+  withCache,
+  withFairScheduling,
+  withLogging,
+  withSingleflight,
+} from "./wrappers.js";
 
 const runtime = testRuntime;
 const limits = testLimits;
@@ -254,6 +260,36 @@ test("withFairScheduling: a busy owner leaves a slot to another, who is served b
     ["s1", "s2", "s3", "o1", "t1", "o2", "s4", "s5", "s6"],
   );
   assert.equal(m.maxRunning(), 4);
+});
+
+test("a fair scheduler shared by generations and other plugin runs bounds them together", async () => {
+  const scheduler = createFairScheduler({ slots: 2, perOwner: 1 });
+  const m = manual();
+  const g = withFairScheduling<GenerationResult>(scheduler)(m.g);
+  const artifact = g.generate(noJob("a", "acme"));
+  // Another path (buf's remote plugins) takes the second slot for its caller.
+  let finishRemote: () => void = () => {};
+  const remote = scheduler.run("eve", () => new Promise<string>((r) => (finishRemote = () => r("done"))));
+  const waiting = g.generate(noJob("b", "bob"));
+  const sameOwner = scheduler.run("eve", async () => "second");
+  await tick();
+  assert.deepEqual(
+    m.pending.map((p) => p.key),
+    ["a"],
+    "both slots are taken: bob waits, and eve's second run waits behind her first",
+  );
+  finishRemote();
+  assert.equal(await remote, "done");
+  await tick();
+  assert.deepEqual(
+    m.pending.map((p) => p.key),
+    ["a", "b"],
+    "the freed slot goes to bob, who waited longer than eve's second run",
+  );
+  m.pending[0]?.resolve(result("a"));
+  m.pending[1]?.resolve(result("b"));
+  await Promise.all([artifact, waiting]);
+  assert.equal(await sameOwner, "second");
 });
 
 test("withFairScheduling refuses limits that are not positive integers", () => {

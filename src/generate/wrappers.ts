@@ -62,104 +62,126 @@ export interface FairSchedulingOptions {
   perOwner: number;
 }
 
+/** Slots for plugin runs, shared by every path that runs plugins (artifact generation, buf's remote plugins). */
+export interface FairScheduler {
+  /**
+   * Runs `task` once the owner gets a slot; waits in the owner's queue until then. A waiter whose signal aborts
+   * leaves the queue; once `task` holds a slot it is not cancelled by this scheduler.
+   */
+  run<T>(
+    owner: string,
+    task: () => Promise<T>,
+    opts?: { background?: boolean; signal?: AbortSignal | undefined },
+  ): Promise<T>;
+}
+
 /**
- * At most `slots` generations run at once, and at most `perOwner` of one template owner (DESIGN invariant 10):
- * one owner's slow plugins cannot hold every slot. When a slot frees, the waiting owner with the fewest running
- * generations goes next, ties to the one served longest ago; one owner's own jobs keep their arrival order.
- * A waiter whose signal aborts leaves the queue. Background jobs (warming, pre-generation) go only when no waiting
- * request can, and hold at most `slots - 1` slots (when `slots` > 1), so a request never queues behind them.
- * Once a job holds a slot it is not cancelled: its result goes to the cache for the next caller.
+ * At most `slots` tasks run at once, and at most `perOwner` of one owner (DESIGN invariant 10): one owner's slow
+ * plugins cannot hold every slot. When a slot frees, the waiting owner with the fewest running tasks goes next,
+ * ties to the one served longest ago; one owner's own tasks keep their arrival order. Background tasks (warming,
+ * pre-generation) go only when no waiting request can, and hold at most `slots - 1` slots (when `slots` > 1), so a
+ * request never queues behind them.
  */
-export function withFairScheduling<R>(opts: FairSchedulingOptions): Wrapper<R> {
+export function createFairScheduler(opts: FairSchedulingOptions): FairScheduler {
   const { slots, perOwner } = opts;
   for (const [name, n] of Object.entries(opts)) {
     if (!Number.isInteger(n) || n < 1)
       throw new RangeError(`fair scheduling: ${name} must be a positive integer, got ${n}`);
   }
   const backgroundSlots = Math.max(1, slots - 1);
-  return (inner) => {
-    let running = 0;
-    let runningBackground = 0;
-    const runningBy = new Map<string, number>();
-    // Insertion order is the round-robin order: an owner moves to the end each time it is served.
-    const waiting = new Map<string, (() => void)[]>();
-    const waitingBackground = new Map<string, (() => void)[]>();
-    const mayRun = (owner: string, background: boolean) =>
-      running < slots &&
-      (runningBy.get(owner) ?? 0) < perOwner &&
-      (!background || runningBackground < backgroundSlots);
-    const start = (owner: string, background: boolean) => {
-      running++;
-      if (background) runningBackground++;
-      runningBy.set(owner, (runningBy.get(owner) ?? 0) + 1);
-    };
-    const pick = (queues: Map<string, (() => void)[]>, background: boolean): (() => void) | undefined => {
-      let next: string | undefined;
-      for (const owner of queues.keys()) {
-        if (!mayRun(owner, background)) continue;
-        if (next === undefined || (runningBy.get(owner) ?? 0) < (runningBy.get(next) ?? 0)) next = owner;
-      }
-      if (next === undefined) return undefined;
-      const queue = queues.get(next) ?? [];
-      const grant = queue.shift();
-      queues.delete(next);
-      if (queue.length) queues.set(next, queue);
-      return grant;
-    };
-    const dispatch = () => {
-      while (running < slots) {
-        const grant = pick(waiting, false) ?? pick(waitingBackground, true);
-        if (!grant) return;
-        grant();
-      }
-    };
-    const release = (owner: string, background: boolean) => {
-      running--;
-      if (background) runningBackground--;
-      const left = (runningBy.get(owner) ?? 1) - 1;
-      if (left) runningBy.set(owner, left);
-      else runningBy.delete(owner);
-      dispatch();
-    };
-    const acquire = (owner: string, signal: AbortSignal | undefined, background: boolean) =>
-      new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) return reject(aborted(signal));
-        const queues = background ? waitingBackground : waiting;
-        // A background job never passes a waiting request, nor a job waits ahead of its own owner's earlier ones.
-        const free = mayRun(owner, background) && !queues.has(owner) && (!background || waiting.size === 0);
-        if (free) {
-          start(owner, background);
-          return resolve();
-        }
-        const onAbort = () => {
-          const queue = queues.get(owner) ?? [];
-          const i = queue.indexOf(grant);
-          if (i >= 0) queue.splice(i, 1);
-          if (!queue.length) queues.delete(owner);
-          reject(aborted(signal));
-        };
-        const grant = () => {
-          signal?.removeEventListener("abort", onAbort);
-          start(owner, background);
-          resolve();
-        };
-        signal?.addEventListener("abort", onAbort, { once: true });
-        const queue = queues.get(owner);
-        if (queue) queue.push(grant);
-        else queues.set(owner, [grant]);
-      });
-    return {
-      async generate(job, signal) {
-        const background = job.background === true;
-        await acquire(job.owner, signal, background);
-        try {
-          return await inner.generate(job);
-        } finally {
-          release(job.owner, background);
-        }
-      },
-    };
+  let running = 0;
+  let runningBackground = 0;
+  const runningBy = new Map<string, number>();
+  // Insertion order is the round-robin order: an owner moves to the end each time it is served.
+  const waiting = new Map<string, (() => void)[]>();
+  const waitingBackground = new Map<string, (() => void)[]>();
+  const mayRun = (owner: string, background: boolean) =>
+    running < slots &&
+    (runningBy.get(owner) ?? 0) < perOwner &&
+    (!background || runningBackground < backgroundSlots);
+  const start = (owner: string, background: boolean) => {
+    running++;
+    if (background) runningBackground++;
+    runningBy.set(owner, (runningBy.get(owner) ?? 0) + 1);
   };
+  const pick = (queues: Map<string, (() => void)[]>, background: boolean): (() => void) | undefined => {
+    let next: string | undefined;
+    for (const owner of queues.keys()) {
+      if (!mayRun(owner, background)) continue;
+      if (next === undefined || (runningBy.get(owner) ?? 0) < (runningBy.get(next) ?? 0)) next = owner;
+    }
+    if (next === undefined) return undefined;
+    const queue = queues.get(next) ?? [];
+    const grant = queue.shift();
+    queues.delete(next);
+    if (queue.length) queues.set(next, queue);
+    return grant;
+  };
+  const dispatch = () => {
+    while (running < slots) {
+      const grant = pick(waiting, false) ?? pick(waitingBackground, true);
+      if (!grant) return;
+      grant();
+    }
+  };
+  const release = (owner: string, background: boolean) => {
+    running--;
+    if (background) runningBackground--;
+    const left = (runningBy.get(owner) ?? 1) - 1;
+    if (left) runningBy.set(owner, left);
+    else runningBy.delete(owner);
+    dispatch();
+  };
+  const acquire = (owner: string, signal: AbortSignal | undefined, background: boolean) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(aborted(signal));
+      const queues = background ? waitingBackground : waiting;
+      // A background task never passes a waiting request, nor a task waits ahead of its own owner's earlier ones.
+      const free = mayRun(owner, background) && !queues.has(owner) && (!background || waiting.size === 0);
+      if (free) {
+        start(owner, background);
+        return resolve();
+      }
+      const onAbort = () => {
+        const queue = queues.get(owner) ?? [];
+        const i = queue.indexOf(grant);
+        if (i >= 0) queue.splice(i, 1);
+        if (!queue.length) queues.delete(owner);
+        reject(aborted(signal));
+      };
+      const grant = () => {
+        signal?.removeEventListener("abort", onAbort);
+        start(owner, background);
+        resolve();
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const queue = queues.get(owner);
+      if (queue) queue.push(grant);
+      else queues.set(owner, [grant]);
+    });
+  return {
+    async run(owner, task, { background = false, signal } = {}) {
+      await acquire(owner, signal, background);
+      try {
+        return await task();
+      } finally {
+        release(owner, background);
+      }
+    },
+  };
+}
+
+/**
+ * Generations through a fair scheduler (its own, or one shared with other plugin runs): at most `slots` at once,
+ * at most `perOwner` of one template owner. Once a job holds a slot it is not cancelled: its result goes to the
+ * cache for the next caller.
+ */
+export function withFairScheduling<R>(opts: FairSchedulingOptions | FairScheduler): Wrapper<R> {
+  const scheduler = "run" in opts ? opts : createFairScheduler(opts);
+  return (inner) => ({
+    generate: (job, signal) =>
+      scheduler.run(job.owner, () => inner.generate(job), { background: job.background === true, signal }),
+  });
 }
 
 /** What withCache needs; the server backs it with the MetadataStore (records) and the BlobStore (bytes). */

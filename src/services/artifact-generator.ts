@@ -5,6 +5,7 @@ import type { ArtifactRecord } from "../core/types.js";
 import { compose, createGenerator, type Generator } from "../generate/generator.js";
 import { createGenerateMetrics } from "../generate/metrics.js";
 import {
+  type FairScheduler,
   type GenerationLog,
   type LeaseCoordinator,
   withFairScheduling,
@@ -32,6 +33,11 @@ export interface ArtifactGeneratorOptions {
   metrics: Registry;
   log: GenerationLog;
   lease: ArtifactLeaseOptions;
+  /**
+   * The plugin-run slots, shared with every other path that runs plugins (buf's remote plugins); without one the
+   * generator makes its own from `limits`.
+   */
+  scheduler?: FairScheduler;
 }
 
 export interface ArtifactLeaseOptions {
@@ -86,15 +92,12 @@ export function createArtifactGenerator(opts: ArtifactGeneratorOptions): Generat
   // lease inside it so only one node generates, and a request arriving just after a flight lands reads the record.
   const leased = withLease(createArtifactLeases(opts.meta, opts.blobs, opts.lease), {
     heartbeatMs: Math.max(50, Math.floor(opts.lease.ttlMs / 3)),
-  })(
-    compose(
-      engine,
-      withLogging(opts.log),
-      withFairScheduling({
-        slots: opts.limits.concurrency,
-        perOwner: opts.limits.ownerConcurrency ?? Math.max(1, opts.limits.concurrency - 1),
-      }),
-    ),
-  );
+  })(compose(engine, withLogging(opts.log), withFairScheduling(opts.scheduler ?? pluginSlots(opts.limits))));
   return compose(leased, withSingleflight<ArtifactRecord>());
 }
+
+/** plugins.concurrency and plugins.ownerConcurrency as scheduler options. */
+export const pluginSlots = (limits: { concurrency: number; ownerConcurrency?: number | undefined }) => ({
+  slots: limits.concurrency,
+  perOwner: limits.ownerConcurrency ?? Math.max(1, limits.concurrency - 1),
+});

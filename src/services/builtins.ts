@@ -64,12 +64,26 @@ const protocPlugins: { generator: ProtocGenerator; runtimeLibraries: (v: string)
   { generator: "csharp", runtimeLibraries: () => ({}) },
   { generator: "objc", runtimeLibraries: () => ({}) },
   { generator: "ruby", runtimeLibraries: () => ({}) },
-  // php is left out: its output embeds descriptors as non-UTF-8 bytes, which generation carries as text.
+  // Its output embeds descriptors as raw bytes (not UTF-8): generation carries file content as bytes.
+  { generator: "php", runtimeLibraries: () => ({}) },
 ];
+
+/** A Debian package's installed version as a plugin version (`1.51.1-3+b1` → `v1.51.1`), if installed. */
+async function debianVersion(pkg: string): Promise<string | undefined> {
+  try {
+    // `{package}\t{version}`; an epoch (`1:`) is not part of the upstream version.
+    const { stdout } = await exec("dpkg-query", ["-W", pkg], { timeout: 5000 });
+    const v = semver.coerce((stdout.trim().split("\t")[1] ?? "").replace(/^\d+:/, ""));
+    return v ? `v${v.version}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * protoc-gen-es from our own dependencies always; Debian's Go plugins when they are on PATH; protoc's built-in
- * generators (and the python and java templates) when the server has protoc.
+ * generators (and the python and java templates) when the server has protoc, with Debian's gRPC plugin for Python
+ * (and protodepot/python-grpc) when that is installed too.
  */
 export async function detectBuiltins(
   opts: { protoc?: Protoc | undefined } = {},
@@ -140,6 +154,32 @@ export async function detectBuiltins(
         version: `v${v}`,
         run: { protocGenerator: p.generator },
         runtimeLibraries: p.runtimeLibraries(v),
+      });
+    }
+    // Debian's gRPC plugin for Python (protobuf-compiler-grpc) answers no --version: its package's version counts.
+    const grpcPython = tryResolve("grpc_python_plugin");
+    const grpcVersion = grpcPython && (await debianVersion("protobuf-compiler-grpc"));
+    if (grpcPython && grpcVersion) {
+      plugins.push({
+        owner: "grpc",
+        name: "python",
+        version: grpcVersion,
+        run: { command: [grpcPython] },
+        // Its stubs use grpc's Python API as of the plugin's release.
+        runtimeLibraries: {
+          python: [
+            { package: "grpcio", version: `>=${semver.major(grpcVersion)}.${semver.minor(grpcVersion)}` },
+          ],
+        },
+      });
+      templates.push({
+        owner: builtinTemplateOwner,
+        name: "python-grpc",
+        plugins: [
+          { owner: "protocolbuffers", name: "python", parameter: "" },
+          { owner: "protocolbuffers", name: "pyi", parameter: "" },
+          { owner: "grpc", name: "python", parameter: "" },
+        ],
       });
     }
     templates.push(

@@ -1,14 +1,15 @@
 // Which versions of a (template, module) package a registry lists, what it generates first, and what it warms:
 // the policy npm uses today and PyPI and Maven reuse (each supplies only its dependency and tag rules).
 import { LRUCache } from "lru-cache";
-import { Code, RegistryError } from "../core/errors.js";
+import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import type { FullName } from "../core/names.js";
 import type { SyntheticVersion } from "../core/synthetic-version.js";
-import type { ArtifactRecord, Commit, Flavour } from "../core/types.js";
+import type { ArtifactRecord, Commit, Flavour, PluginVersion } from "../core/types.js";
 import type { Invalidation } from "../storage/meta/invalidation.js";
 import type { Principal } from "./auth.js";
 import type { GenerateResult, GenerationService } from "./generation.js";
 import type { ModuleService } from "./modules.js";
+import type { TemplateService } from "./templates.js";
 
 /** One package: a template over a module. */
 export interface PackageRef {
@@ -249,6 +250,84 @@ export function createCatalog(opts: CatalogOptions): Catalog {
 
     close() {
       closed = true;
+    },
+  };
+}
+
+/** Finding packages by name and listing them: what a registry needs whose names do not split back by themselves. */
+export interface PackageDirectory {
+  /**
+   * The readings of a name that exist and the caller may see (template readable, module readable), in the order
+   * given. Lookups are shared across candidates: each template owner's templates are listed once, each module read
+   * once, so the work is bounded by the distinct prefixes of the name, not by the number of readings.
+   */
+  find(principal: Principal, candidates: readonly PackageRef[]): Promise<PackageRef[]>;
+  /**
+   * Every package the caller may see whose template's newest version runs plugins `accepts` (a registry lists only
+   * templates that suit it, e.g. those with a Python runtime library): readable templates × readable modules.
+   */
+  list(principal: Principal, accepts: (plugins: readonly PluginVersion[]) => boolean): Promise<PackageRef[]>;
+}
+
+export function createPackageDirectory(opts: {
+  modules: ModuleService;
+  templates: TemplateService;
+}): PackageDirectory {
+  const { modules, templates } = opts;
+  const missingIsUndefined = async <T>(p: Promise<T>): Promise<T | undefined> => {
+    try {
+      return await p;
+    } catch (err) {
+      if (isRegistryError(err, Code.NotFound)) return undefined;
+      throw err;
+    }
+  };
+  return {
+    async find(principal, candidates) {
+      const templateNames = new Map<string, Promise<Set<string>>>();
+      const moduleFound = new Map<string, Promise<boolean>>();
+      const memo = <T>(map: Map<string, Promise<T>>, key: string, load: () => Promise<T>) => {
+        let p = map.get(key);
+        if (!p) {
+          p = load();
+          map.set(key, p);
+        }
+        return p;
+      };
+      const found: PackageRef[] = [];
+      for (const c of candidates) {
+        const owner = c.template.owner;
+        const names = await memo(
+          templateNames,
+          owner,
+          async () => new Set((await templates.listTemplates(principal, owner)).map((t) => t.name)),
+        );
+        if (!names.has(c.template.name)) continue;
+        const mod = `${c.module.owner}/${c.module.name}`;
+        const exists = await memo(moduleFound, mod, async () =>
+          Boolean(await missingIsUndefined(modules.getModule(principal, c.module))),
+        );
+        if (exists) found.push(c);
+      }
+      return found;
+    },
+
+    async list(principal, accepts) {
+      const suitable: FullName[] = [];
+      for (const t of await templates.listTemplates(principal)) {
+        const versions = await templates.listVersions(principal, `${t.owner}/${t.name}`);
+        const newest = versions[versions.length - 1];
+        if (!newest) continue;
+        // A template running a plugin the caller may not read is unusable to them, as if it did not exist.
+        const plugins = await missingIsUndefined(templates.resolvePlugins(principal, t, newest));
+        if (plugins && accepts(plugins.map((p) => p.version)))
+          suitable.push({ owner: t.owner, name: t.name });
+      }
+      if (suitable.length === 0) return [];
+      const mods = await modules.listModules(principal);
+      return suitable.flatMap((template) =>
+        mods.map((m) => ({ template, module: { owner: m.owner, name: m.name } })),
+      );
     },
   };
 }

@@ -66,6 +66,11 @@ export interface ModuleServiceOptions {
   limits: { maxFiles: number; maxFileBytes: number };
   /** Visibility of modules created without one (config defaults.visibility). */
   defaultVisibility: Visibility;
+  /**
+   * Called with each commit a push created (ours or buf's), after it is stored; must not throw or wait (the push
+   * answers at once). Pre-generation starts here.
+   */
+  onCommitted?: (principal: Principal, commit: Commit) => void;
 }
 
 export type ModuleService = ReturnType<typeof createModuleService>;
@@ -84,6 +89,7 @@ export function createModuleService({
   access,
   limits,
   defaultVisibility,
+  onCommitted,
 }: ModuleServiceOptions) {
   /** The module if the caller may read it; hidden modules fail exactly as missing ones. */
   async function getModule(principal: Principal, name: FullName): Promise<Module> {
@@ -541,6 +547,7 @@ export function createModuleService({
         allowBreaking: input.allowBreaking === true,
       });
       const stored = await meta.transaction((tx) => insertPrepared(tx, prepared, new Map()));
+      if (stored.created) onCommitted?.(principal, stored.commit);
       return { ...stored, warnings: prepared.warnings };
     },
 
@@ -605,12 +612,14 @@ export function createModuleService({
           after: deps.map((d) => d.commitId),
         });
       }
-      return meta.transaction(async (tx) => {
+      const stored = await meta.transaction(async (tx) => {
         const ids = new Map<string, string>();
-        const stored: Commit[] = [];
-        for (const p of prepared) stored.push((await insertPrepared(tx, p, ids)).commit);
-        return stored;
+        const results: InsertCommitResult[] = [];
+        for (const p of prepared) results.push(await insertPrepared(tx, p, ids));
+        return results;
       });
+      for (const s of stored) if (s.created) onCommitted?.(principal, s.commit);
+      return stored.map((s) => s.commit);
     },
 
     /** The commit's b5 digest; computed and recorded the first time for commits stored before b5 existed. */
@@ -829,7 +838,7 @@ function resolveModuleName(
       Code.InvalidArgument,
       version === "v1"
         ? "the module has no name: set `name: HOST/OWNER/MODULE` in buf.yaml or pass --module OWNER/NAME"
-        : "the module has no name: set `name: HOST/OWNER/MODULE` under its entry in `modules:` of buf.yaml, or pass --module OWNER/NAME",
+        : "the module has no name: set `name: HOST/OWNER/MODULE` in buf.yaml (under its entry in `modules:`, or at the top when buf.yaml has no `modules:`), or pass --module OWNER/NAME",
     );
   }
   return fromConfig;

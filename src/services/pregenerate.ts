@@ -39,13 +39,14 @@ export interface PregenerateOptions {
 }
 
 /**
- * The registries a template's output suits: archives always, Go modules for Go plugins, npm and Maven for plugins
- * with runtime libraries there.
+ * The registries a template's output suits: archives always, Go modules for Go plugins, npm, PyPI and Maven
+ * for plugins with runtime libraries there.
  */
 export function flavoursFor(plugins: readonly PluginVersion[]): Flavour[] {
   const flavours: Flavour[] = ["archive"];
   if (plugins.some(isGoPlugin)) flavours.push("go");
   if (plugins.some((p) => (p.runtimeLibraries.npm?.length ?? 0) > 0)) flavours.push("npm");
+  if (plugins.some((p) => (p.runtimeLibraries.python?.length ?? 0) > 0)) flavours.push("pypi");
   if (plugins.some((p) => (p.runtimeLibraries.maven?.length ?? 0) > 0)) flavours.push("maven");
   return flavours;
 }

@@ -75,6 +75,24 @@ describe("templateUse", () => {
     );
     assert.match(use.commands[2]?.text ?? "", /-H "Authorization: Bearer \$PROTODEPOT_TOKEN"/);
   });
+  it("offers pip install for a template with a Python runtime, the token in the index URL when private", () => {
+    const python = { ...template, name: "python" };
+    const libs = { python: [{ package: "protobuf", version: ">=3.20" }] };
+    const open = templateUse({ ...input, needsToken: false }, python, 2, [plugin(libs)]);
+    assert.equal(
+      open.commands[0]?.text,
+      "pip install --index-url http://127.0.0.1:8080/pypi/simple/ protodepot-python-demo-payments==1.2.7",
+    );
+    const hidden = templateUse({ ...input, needsToken: true }, python, 2, [plugin(libs)]);
+    assert.equal(
+      hidden.commands[0]?.text,
+      "pip install --index-url http://__token__:$PROTODEPOT_TOKEN@127.0.0.1:8080/pypi/simple/ protodepot-python-demo-payments==1.2.7",
+    );
+    assert.deepEqual(
+      hidden.commands.map((c) => c.ecosystem),
+      ["pip", "archive", "archive", "archive"],
+    );
+  });
   it("shows a settings.xml and the pom dependency for Maven runtimes, with a <server> token when private", () => {
     const java = plugin({
       maven: [{ groupId: "com.google.protobuf", artifactId: "protobuf-java", version: "3.21.12" }],

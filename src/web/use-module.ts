@@ -5,6 +5,7 @@ import { goVersion, semverVersion } from "../core/synthetic-version.js";
 import type { Commit, PluginVersion, Template } from "../core/types.js";
 import { mavenArtifactId } from "../generate/package/maven.js";
 import { npmPackageName } from "../generate/package/npm.js";
+import { pypiProjectName } from "../generate/package/pypi.js";
 
 export interface UseInput {
   /** Where clients reach this server, without a trailing slash: `http://127.0.0.1:8080`. */
@@ -25,7 +26,7 @@ export interface TemplateUse {
   goVersion: string;
   /** 1.{t}.{seq} */
   npmVersion: string;
-  commands: { ecosystem: "npm" | "go" | "maven" | "archive"; label: string; text: string }[];
+  commands: { ecosystem: "npm" | "go" | "pip" | "maven" | "archive"; label: string; text: string }[];
 }
 
 const tokenVar = "$PROTODEPOT_TOKEN";
@@ -64,6 +65,19 @@ export function templateUse(
       ecosystem: "go",
       label: "go get",
       text: `${input.needsToken ? `# ~/.netrc: machine ${new URL(baseUrl).hostname} login x password ${tokenVar}\n` : ""}GOPROXY=${baseUrl}/go GONOSUMDB=${input.goHost} go get ${path}@${goVersion(synthetic)}`,
+    });
+  }
+  if (plugins.some((p) => (p.runtimeLibraries.python ?? []).length > 0)) {
+    // pip takes the token as the password of the index URL; the placeholder stays a shell variable.
+    const index = input.needsToken ? baseUrl.replace("://", `://__token__:${tokenVar}@`) : baseUrl;
+    const project = pypiProjectName({
+      template: { owner: template.owner, name: template.name },
+      module: { owner: commit.owner, name: commit.module },
+    });
+    commands.push({
+      ecosystem: "pip",
+      label: "pip install",
+      text: `pip install --index-url ${index}/pypi/simple/ ${project}==${semverVersion(synthetic)}`,
     });
   }
   if (input.mavenGroupId && plugins.some((p) => (p.runtimeLibraries.maven ?? []).length > 0)) {

@@ -193,9 +193,11 @@ describe("authorization matrix", () => {
             hiddenPart === "tpl"
               ? path
                   .replaceAll(`acme_${tpl}`, `acme_${"x".repeat(tpl.length)}`)
+                  .replaceAll(`acme-${tpl}`, `acme-${"x".repeat(tpl.length)}`)
                   .replaceAll(`acme/${tpl}/`, `acme/${"x".repeat(tpl.length)}/`)
               : path
                   .replaceAll(`acme_${mod}`, `acme_${"x".repeat(mod.length)}`)
+                  .replaceAll(`acme-${mod}`, `acme-${"x".repeat(mod.length)}`)
                   .replaceAll(`acme/${mod}`, `acme/${"x".repeat(mod.length)}`);
           const pkg = `@protodepot%2facme_${tpl}_acme_${mod}`;
           const endpoints: [string, string][] = [
@@ -210,6 +212,15 @@ describe("authorization matrix", () => {
             ["npm packument", `/npm/${pkg}`],
             ["npm dist-tags", `/npm/-/package/${pkg}/dist-tags`],
             ["npm tarball", `/npm/@protodepot/acme_${tpl}_acme_${mod}/-/acme_${tpl}_acme_${mod}-1.1.1.tgz`],
+            ["pypi project", `/pypi/simple/acme-${tpl}-acme-${mod}/`],
+            [
+              "pypi wheel",
+              `/pypi/files/acme-${tpl}-acme-${mod}/acme_${tpl}_acme_${mod}-1.1.1-py3-none-any.whl`,
+            ],
+            [
+              "pypi metadata",
+              `/pypi/files/acme-${tpl}-acme-${mod}/acme_${tpl}_acme_${mod}-1.1.1-py3-none-any.whl.metadata`,
+            ],
           ];
           for (const [endpoint, path] of endpoints) {
             cells.push({
@@ -488,7 +499,7 @@ describe("authorization matrix", () => {
         // Hidden and missing must be indistinguishable: same status, same body up to the name that was asked for.
         const missing = await cell.missing();
         const norm = (body: string) =>
-          body.replace(/acme[/_](pub|priv)(mod|tpl|plug)|acme[/_](x+|nomod|notpl|noplug)/g, "NAME");
+          body.replace(/acme[/_-](pub|priv)(mod|tpl|plug)|acme[/_-](x+|nomod|notpl|noplug)/g, "NAME");
         if (missing.status !== 404 || norm(missing.body) !== norm(res.body)) {
           failures.push(
             `${cell.who} · ${cell.what}: hidden answers differently from missing:\n  hidden:  ${res.body}\n  missing: ${missing.body}`,

@@ -9,9 +9,12 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
+import { b4Digest } from "../../src/compile/b5-digest.js";
 import { UploadService } from "../../src/gen/buf/registry/module/v1/upload_pb.js";
 import { openSqlite } from "./support/buf-cli.js";
-import { cliOk } from "./support/cli.js";
+import { cliOk, runCli } from "./support/cli.js";
+import { readTree } from "./support/local-buf.js";
+import { pluginRuns } from "./support/metrics.js";
 import {
   adminToken,
   callApi,
@@ -23,6 +26,8 @@ import {
 import { makeSelfSignedCert } from "./support/tls.js";
 
 const bufBin = join(repoRoot, "node_modules", ".bin", "buf");
+const localEs = join(repoRoot, "node_modules", ".bin", "protoc-gen-es");
+const echoPlugin = join(repoRoot, "test", "fixtures", "plugins", "echo.mjs");
 
 const baseProto = `syntax = "proto3";
 package base.v1;
@@ -199,6 +204,143 @@ for (const transport of ["http", "https"] as const) {
       assert.ok((await readFile(out)).byteLength > 0);
     });
 
+    it("generates with remote: plugins, byte-identical to the same plugin run locally", async () => {
+      const app = join(work, "app");
+      // The built-in bufbuild/es against protoc-gen-es from node_modules, in one buf generate; strategy all is
+      // what a remote plugin gets (one request with every file).
+      const plugin = (out: string, opts: string[], extra = "") =>
+        `    out: ${out}\n${extra}${opts.length ? `    opt: [${opts.join(", ")}]\n` : ""}`;
+      const cases: { name: string; opts: string[]; extra: string }[] = [
+        { name: "plain", opts: [], extra: "" },
+        { name: "options", opts: ["target=ts", "json_types=true"], extra: "    include_imports: true\n" },
+      ];
+      for (const c of cases) {
+        const out = join(work, `gen-${c.name}`);
+        await writeFile(
+          join(app, "buf.gen.yaml"),
+          "version: v2\nplugins:\n" +
+            `  - remote: ${host}/bufbuild/es\n${plugin(join(out, "remote"), c.opts, c.extra)}` +
+            `  - local: ${localEs}\n    strategy: all\n${plugin(join(out, "local"), c.opts, c.extra)}`,
+        );
+        await bufOk(app, ["generate"]);
+        const remote = await readTree(join(out, "remote"));
+        const local = await readTree(join(out, "local"));
+        assert.ok(remote.size > 0, `${c.name}: nothing generated`);
+        assert.deepEqual(remote, local, `${c.name}: remote and local output differ`);
+        // The options reached the plugin, and include_imports brought the dependency's file.
+        if (c.name === "options") {
+          assert.ok(
+            remote.has("app/v1/order_pb.ts") && remote.has("base/v1/money_pb.ts"),
+            [...remote.keys()].join(),
+          );
+          assert.match(remote.get("app/v1/order_pb.ts") ?? "", /OrderJson/);
+        } else {
+          assert.deepEqual([...remote.keys()], ["app/v1/order_pb.d.ts", "app/v1/order_pb.js"]);
+        }
+      }
+      await rm(join(app, "buf.gen.yaml"));
+    });
+
+    // Once, over http: the https run repeats only the main scenario.
+    if (transport === "http")
+      it("pre-generates a module's subscribed templates after buf push, as after protodepot push", async () => {
+        const cli = {
+          PROTODEPOT_REMOTE: server.url,
+          PROTODEPOT_TOKEN: adminToken,
+          XDG_CONFIG_HOME: join(work, "xdg"),
+        };
+        const dir = join(work, "pre");
+        await writeModule(dir, {
+          "buf.yaml": `version: v2\nname: ${host}/admin/pre\n`,
+          "pre/v1/money.proto": baseProto.replace("package base.v1;", "package pre.v1;"),
+        });
+        await bufOk(dir, ["push", "--create"]);
+        await cliOk(["module", "update", "admin/pre", "--pregenerate", "protodepot/es"], cli);
+        await writeFile(
+          join(dir, "pre/v1/money.proto"),
+          `${baseProto.replace("package base.v1;", "package pre.v1;")}\n// v2\n`,
+        );
+        const before = await pluginRuns(server);
+        const commit = (await bufOk(dir, ["push"])).stdout.trim().split(":").pop() ?? "";
+        // protoc-gen-es has an npm runtime library: the archive and the npm package, one run each.
+        const deadline = Date.now() + 60_000;
+        while ((await pluginRuns(server)) < before + 2) {
+          assert.ok(Date.now() < deadline, "no background generation after buf push");
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const settled = await pluginRuns(server);
+        // buf push --create makes a private module: the archive needs the token.
+        const archive = await fetch(`${server.url}/v1/protodepot/es/latest/admin/pre/${commit}.tar.gz`, {
+          headers: { authorization: `Bearer ${adminToken}` },
+        });
+        assert.equal(archive.status, 200);
+        await archive.arrayBuffer();
+        assert.equal(await pluginRuns(server), settled, "served from the cache");
+      });
+
+    if (transport === "http")
+      it("locks and builds buf.yaml v1 modules and a buf.work.yaml workspace by b4 digests", async () => {
+        const ws = join(work, "v1ws");
+        await writeModule(ws, {
+          "buf.work.yaml": "version: v1\ndirectories:\n  - app1\n  - extra\n",
+          "app1/buf.yaml": `version: v1\nname: ${host}/admin/app1\ndeps:\n  - ${host}/admin/base\n`,
+          "app1/app1/v1/a.proto": appProto.replaceAll("app.v1", "app1.v1"),
+          "extra/buf.yaml": "version: v1\n",
+          "extra/extra/v1/e.proto":
+            'syntax = "proto3";\npackage extra.v1;\nimport "app1/v1/a.proto";\nmessage E { app1.v1.Order o = 1; }\n',
+        });
+        await bufOk(join(ws, "app1"), ["dep", "update"]);
+        // A v1 buf.lock: owner/repository/commit and the b4 digest of the files buf downloads.
+        const lock = await readFile(join(ws, "app1", "buf.lock"), "utf8");
+        assert.match(
+          lock,
+          new RegExp(`remote: ${host.replace(".", "\\.")}\\n\\s+owner: admin\\n\\s+repository: base`),
+        );
+        assert.match(lock, new RegExp(`commit: ${lockedBase}`));
+        const base = [
+          { path: "base/v1/money.proto", content: new TextEncoder().encode(baseProto) },
+          { path: "LICENSE", content: new TextEncoder().encode("Apache-2.0\n") },
+        ];
+        assert.match(lock, new RegExp(`digest: shake256:${b4Digest(base).toString("hex")}\\n`));
+        await rm(env.BUF_CACHE_DIR as string, { recursive: true, force: true });
+        const out = join(work, "v1ws.binpb");
+        await bufOk(ws, ["build", "-o", out]);
+        assert.ok((await readFile(out)).byteLength > 0);
+        // A v1 module with a registry dependency pushes too (buf pushes a buf.work.yaml's modules one by one).
+        const pushed = await bufOk(join(ws, "app1"), ["push", "--create"]);
+        assert.match(pushed.stdout, /^[0-9a-f]{32}$/m);
+      });
+
+    // Once, over http: the https run repeats only the main scenario.
+    if (transport === "http")
+      it("runs a pushed plugin image as a remote: plugin, byte-identical to the binary run locally", async () => {
+        const protocGenGo = "/usr/bin/protoc-gen-go";
+        await cliOk(["plugin", "push", "admin/go-image:v1.0.0", "--binary", protocGenGo], {
+          HOME: env.HOME as string,
+          PROTODEPOT_REMOTE: server.url,
+          PROTODEPOT_TOKEN: adminToken,
+        });
+        const app = join(work, "app");
+        const out = join(work, "gen-go");
+        const opts =
+          "[paths=source_relative, 'Mapp/v1/order.proto=example.com/app/v1;appv1', " +
+          "'Mbase/v1/money.proto=example.com/base/v1;basev1']";
+        await writeFile(
+          join(app, "buf.gen.yaml"),
+          "version: v2\nplugins:\n" +
+            `  - remote: ${host}/admin/go-image:v1.0.0\n    out: ${join(out, "remote")}\n    opt: ${opts}\n` +
+            `  - local: ${protocGenGo}\n    strategy: all\n    out: ${join(out, "local")}\n    opt: ${opts}\n`,
+        );
+        try {
+          await bufOk(app, ["generate"]);
+        } finally {
+          await rm(join(app, "buf.gen.yaml"));
+        }
+        const remote = await readTree(join(out, "remote"));
+        assert.deepEqual([...remote.keys()], ["app/v1/order.pb.go"]);
+        assert.deepEqual(remote, await readTree(join(out, "local")));
+      });
+
     // Once, over http: the https run repeats only the main scenario.
     if (transport === "http")
       it("pushes a workspace of two modules as one upload, the second depending on the first", async () => {
@@ -287,6 +429,11 @@ for (const transport of ["http", "https"] as const) {
         const r = await buf(join(work, "app"), ["build", "-o", join(work, "tampered.binpb")]);
         assert.notEqual(r.code, 0);
         assert.match(r.stderr, /Digest verification failed/);
+        // The v1 module's b4 pin is checked the same way.
+        await rm(env.BUF_CACHE_DIR as string, { recursive: true, force: true });
+        const v1 = await buf(join(work, "v1ws", "app1"), ["build", "-o", join(work, "tampered-v1.binpb")]);
+        assert.notEqual(v1.code, 0);
+        assert.match(v1.stderr, /Digest verification failed/);
       });
 
     // Once, over http: the https run repeats only the main scenario.
@@ -312,6 +459,47 @@ for (const transport of ["http", "https"] as const) {
           assert.deepEqual(meta.depsOf(meta.headOf("admin", "app", "from-cli") ?? ""), [lockedBase]);
         } finally {
           meta.close();
+        }
+      });
+
+    // Once, over http: the https run repeats only the main scenario.
+    if (transport === "http")
+      it("protodepot push names modules from exactly the buf.yaml forms buf accepts", async () => {
+        const proto = 'syntax = "proto3";\npackage n.v1;\nmessage N {}\n';
+        const forms: { yaml: string; module?: string; refused?: RegExp }[] = [
+          { yaml: `version: v2\nname: ${host}/admin/top-name\n`, module: "admin/top-name" },
+          { yaml: `version: v2\nname: ${host}/admin/top-empty\nmodules: []\n`, module: "admin/top-empty" },
+          { yaml: `version: v2\nmodules:\n  - name: ${host}/admin/no-path\n`, module: "admin/no-path" },
+          {
+            yaml: `version: v2\nmodules:\n  - path: ./\n    name: ${host}/admin/dot-path\n`,
+            module: "admin/dot-path",
+          },
+          {
+            yaml: `version: v2\nname: ${host}/admin/both\nmodules:\n  - path: .\n    name: ${host}/admin/inner\n`,
+            refused: /top-level name cannot be used with `modules`/,
+          },
+          { yaml: "version: v2\nname: admin/no-host\n", refused: /must be HOST\/OWNER\/MODULE/ },
+          { yaml: "version: v1\nname: admin/no-host\n", refused: /must be HOST\/OWNER\/MODULE/ },
+        ];
+        const cliEnv = {
+          HOME: env.HOME as string,
+          PROTODEPOT_REMOTE: server.url,
+          PROTODEPOT_TOKEN: adminToken,
+        };
+        for (const [i, form] of forms.entries()) {
+          const dir = join(work, `naming-${i}`);
+          await writeModule(dir, { "buf.yaml": form.yaml, "n/v1/n.proto": proto });
+          const built = await buf(dir, ["build", "-o", join(dir, "out.binpb")]);
+          const pushed = await runCli(["push", dir], cliEnv);
+          if (form.module) {
+            assert.equal(built.code, 0, `buf refused ${form.yaml}: ${built.stderr}`);
+            assert.equal(pushed.code, 0, `protodepot refused ${form.yaml}: ${pushed.stderr}`);
+            assert.match(pushed.stdout, new RegExp(`pushed ${form.module} commit`));
+          } else {
+            assert.notEqual(built.code, 0, `buf accepted ${form.yaml}`);
+            assert.notEqual(pushed.code, 0, `protodepot accepted ${form.yaml}`);
+            assert.match(pushed.stderr, form.refused ?? /./);
+          }
         }
       });
 
@@ -349,6 +537,81 @@ for (const transport of ["http", "https"] as const) {
         assert.match(stranger.stderr, /does not exist|not found/i);
         await bufOk(user, ["dep", "update"], { token: adminToken });
         assert.match(await readFile(join(user, "buf.lock"), "utf8"), /admin\/secret/);
+      });
+
+    // Once, over http: the https run repeats only the main scenario.
+    if (transport === "http")
+      it("hides a private remote plugin without the right token and reports a plugin's error", async () => {
+        const ok = async (method: string, body: object) => {
+          const res = await callApi(server.url, method, body, adminToken);
+          const text = await res.text();
+          assert.equal(res.status, 200, `${method}: ${text}`);
+          return JSON.parse(text) as Record<string, unknown>;
+        };
+        await ok("UserService/CreateUser", { name: "eve" });
+        const eve = (await ok("UserService/CreateToken", { user: "eve" })).token as string;
+        await ok("PluginService/CreatePlugin", { plugin: "admin/echo", visibility: "private" });
+        await ok("PluginService/CreatePluginVersion", {
+          plugin: "admin/echo",
+          version: "v1.0.0",
+          command: [echoPlugin],
+        });
+        const mod = join(work, "remote-private");
+        await writeModule(mod, {
+          "buf.yaml": "version: v2\n",
+          "p/v1/p.proto": 'syntax = "proto3";\npackage p.v1;\nmessage P {}\n',
+        });
+        // echo.mjs answers with the response its option spells out.
+        const generate = (response: object, token: string) =>
+          writeFile(
+            join(mod, "buf.gen.yaml"),
+            `version: v2\nplugins:\n  - remote: ${host}/admin/echo\n    out: out\n` +
+              `    opt: ['${JSON.stringify(response)}']\n`,
+          ).then(() => buf(mod, ["generate"], { token }));
+        const file = { supportedFeatures: "1", file: [{ name: "p/v1/p.txt", content: "made remotely\n" }] };
+
+        await rm(env.NETRC as string, { force: true });
+        const stranger = await generate(file, eve);
+        assert.notEqual(stranger.code, 0);
+        assert.match(stranger.stderr, /plugin admin\/echo does not exist/);
+        const missing = await buf(
+          mod,
+          [
+            "generate",
+            "--template",
+            JSON.stringify({ version: "v2", plugins: [{ remote: `${host}/admin/nope`, out: "out" }] }),
+          ],
+          { token: eve },
+        );
+        assert.match(missing.stderr, /plugin admin\/nope does not exist/);
+
+        const owner = await generate(file, adminToken);
+        assert.equal(owner.code, 0, owner.stderr);
+        assert.equal(await readFile(join(mod, "out", "p/v1/p.txt"), "utf8"), "made remotely\n");
+
+        const failing = await generate(
+          { error: "p.proto: field names must be lower_snake_case" },
+          adminToken,
+        );
+        assert.notEqual(failing.code, 0);
+        assert.match(
+          failing.stderr,
+          /plugin admin\/echo:v1\.0\.0 failed: p\.proto: field names must be lower_snake_case/,
+        );
+        const escaping = await generate(
+          { supportedFeatures: "1", file: [{ name: "../escape.txt", content: "x" }] },
+          adminToken,
+        );
+        assert.notEqual(escaping.code, 0);
+        assert.match(
+          escaping.stderr,
+          /plugin admin\/echo:v1\.0\.0 generated file "\.\.\/escape\.txt": path contains "\.\."/,
+        );
+        await assert.rejects(readFile(join(work, "escape.txt")));
+
+        const anonymous = await buf(mod, ["generate"]);
+        assert.notEqual(anonymous.code, 0);
+        assert.match(anonymous.stderr, /not authenticated/);
       });
   });
 }

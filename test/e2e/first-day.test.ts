@@ -179,7 +179,7 @@ describe("the first day", () => {
     const noName = await runCli(["push", single], env);
     assert.match(
       noName.stderr,
-      /no name: set `name: HOST\/OWNER\/MODULE` under its entry in `modules:` of buf\.yaml/,
+      /no name: set `name: HOST\/OWNER\/MODULE` in buf\.yaml \(under its entry in `modules:`/,
     );
     const unnamed = await runCli(["push", ws], env);
     assert.equal(unnamed.code, 1);

@@ -34,6 +34,8 @@ function curl(args: string[], input?: Buffer | string): Promise<CurlResult> {
         resolve({ status: Number(lines.pop()), body: lines.join("\n") });
       },
     );
+    // The server may answer (a 401 before reading the body) and curl exit before it has read all of stdin.
+    child.stdin?.on("error", () => {});
     child.stdin?.end(input ?? "");
   });
 }
@@ -99,6 +101,28 @@ describe("hostile input", () => {
     assert.match(message(signedIn), /buf\.yaml: is \d+ bytes, more than the limit of 65536/);
     assert.equal(health.status, 200);
     assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
+  });
+
+  it("refuses an anonymous GenerateCode before reading its image, and an image over the body limit", async () => {
+    const call = (bytes: number, authorization?: string) =>
+      fetch(`${server.url}/buf.alpha.registry.v1alpha1.CodeGenerationService/GenerateCode`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/proto",
+          "connect-protocol-version": "1",
+          ...(authorization ? { authorization } : {}),
+        },
+        body: new Uint8Array(bytes).fill(0x0a),
+      });
+    const anonymous = await call(7 << 20);
+    assert.equal(anonymous.status, 401);
+    assert.match(((await anonymous.json()) as { message: string }).message, /remote plugins need a token/);
+    const huge = await call(9 << 20, `Bearer ${aliceToken}`);
+    assert.equal(huge.status, 413);
+    assert.match(
+      ((await huge.json()) as { message: string }).message,
+      /at most 8388608 \(limits.maxUploadBytes\)/,
+    );
   });
 
   it("parses a buf.yaml just under the cap in linear time and names a duplicate key", async () => {

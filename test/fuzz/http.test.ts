@@ -81,7 +81,16 @@ describe("fuzzing the HTTP surface", () => {
   };
 
   it("GETs on every registry prefix", async () => {
-    const prefix = fc.constantFrom("", "/v1", "/go/protodepot.local", "/go", "/npm", "/npm/@protodepot");
+    const prefix = fc.constantFrom(
+      "",
+      "/v1",
+      "/go/protodepot.local",
+      "/go",
+      "/npm",
+      "/npm/@protodepot",
+      "/pypi/simple",
+      "/pypi/files/protodepot-python-demo-payments",
+    );
     const auth = fc.constantFrom(
       undefined,
       `Bearer ${token}`,

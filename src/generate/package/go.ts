@@ -2,13 +2,11 @@
 import { Buffer } from "node:buffer";
 import { posix } from "node:path";
 import semver from "semver";
-import { ZipFile } from "yazl";
 import { Code, RegistryError } from "../../core/errors.js";
 import { goModulePath } from "../../core/go-paths.js";
-import { readAll } from "../../core/read-all.js";
 import { goVersion } from "../../core/synthetic-version.js";
 import type { PluginVersion } from "../../core/types.js";
-import { FIXED_MTIME } from "../../packaging/tar.js";
+import { createZip } from "../../packaging/zip.js";
 import type { GeneratedFile, PackageContext, Packager } from "./packager.js";
 
 /** The metadata a go.mod is rendered from: no generated file, so `.mod` is served without running plugins. */
@@ -195,32 +193,7 @@ export async function createGoModuleZip(
       `generated Go module is ${total} bytes; Go accepts at most ${maxZipContentBytes}`,
     );
   }
-  const zip = new ZipFile();
-  const f = FIXED_MTIME;
-  const mtime = new Date(
-    f.getUTCFullYear(),
-    f.getUTCMonth(),
-    f.getUTCDate(),
-    f.getUTCHours(),
-    f.getUTCMinutes(),
-    f.getUTCSeconds(),
-  );
-  for (const { file } of sorted) {
-    zip.addBuffer(
-      Buffer.from(file.content.buffer, file.content.byteOffset, file.content.byteLength),
-      `${prefix}${file.path}`,
-      {
-        mtime,
-        mode: 0o100644,
-        forceDosTimestamp: true,
-        compressionLevel: 9,
-      },
-    );
-  }
-  const out = readAll(zip.outputStream);
-  zip.end();
-  const bytes = await out;
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return createZip(sorted.map(({ file }) => ({ path: `${prefix}${file.path}`, content: file.content })));
 }
 
 export const goPackager: Packager = {

@@ -5,23 +5,27 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
+import { create, fromBinary } from "@bufbuild/protobuf";
+import { CodeGeneratorRequestSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { Code, isRegistryError } from "../../core/errors.js";
+import { buildRequest } from "../../generate/request.js";
 import { type PluginInvocation, runPlugins } from "../../generate/run-plugins.js";
 import { buildExamples, testLimits, type Workspace } from "../../generate/testing/examples.js";
 import { isBwrapAvailable } from "../sandbox/bwrap.js";
 import { createSandbox } from "../sandbox/sandbox.js";
-import { createProtocRuntime, detectProtoc, type Protoc } from "./protoc-runtime.js";
+import { createProtocRuntime, descriptorSetOf, detectProtoc, type Protoc } from "./protoc-runtime.js";
 
 const exec = promisify(execFile);
 const mib = 2 ** 20;
-const sandbox = createSandbox({
+const limits = {
   timeoutMs: 20_000,
   memoryBytes: 1024 * mib,
   tmpBytes: 64 * mib,
   maxProcesses: 256,
   maxOutputBytes: 32 * mib,
   allowUnsandboxed: false,
-});
+};
+const sandbox = createSandbox(limits);
 const protoc = await detectProtoc();
 const missing = !protoc || !isBwrapAvailable();
 const noPythonProtobuf = await exec("/usr/bin/python3", ["-c", "import google.protobuf"]).then(
@@ -137,6 +141,23 @@ describe("protoc runtime", {
     for (const f of files) assert.deepEqual(f.content, expected.get(f.path), f.path);
   });
 
+  test("php's raw descriptor bytes (not UTF-8) come through exactly as protoc writes them", async () => {
+    const files = await run([plugin("php")]);
+    const expected = await protocDirectly(protoc as Protoc, ws, "php", ws.moduleFiles);
+    assert.deepEqual(new Set(files.map((f) => f.path)), new Set(expected.keys()));
+    const utf8 = new TextDecoder("utf-8", { fatal: true });
+    let binary = 0;
+    for (const f of files) {
+      assert.deepEqual(f.content, expected.get(f.path), f.path);
+      try {
+        utf8.decode(f.content);
+      } catch {
+        binary++;
+      }
+    }
+    assert.ok(binary > 0, "the GPBMetadata file holds bytes that are not UTF-8");
+  });
+
   test("a parameter protoc rejects becomes the response's error, naming the plugin", async () => {
     await assert.rejects(run([plugin("java", "no_such_option")]), (err: unknown) => {
       assert.ok(isRegistryError(err), String(err));
@@ -153,6 +174,46 @@ describe("protoc runtime", {
       assert.match(err.message, /needs protoc 3\.0\.0, but this server has protoc/);
       return true;
     });
+  });
+
+  test("unsandboxed (plugins.allowUnsandboxed without bwrap): concurrent runs share nothing and leave nothing in /tmp", async () => {
+    const loose = createSandbox({ ...limits, bwrap: false, allowUnsandboxed: true });
+    const before = new Set(await readdir("/tmp"));
+    const runs = await Promise.all(
+      [0, 1, 2].map(() =>
+        runPlugins({
+          image: ws.image,
+          fileToGenerate: ws.moduleFiles,
+          compilerVersion: "",
+          plugins: [plugin("python")],
+          runtime: createProtocRuntime(loose, protoc),
+          limits: testLimits,
+        }),
+      ),
+    );
+    for (const files of runs) assert.deepEqual(files, runs[0]);
+    const left = (await readdir("/tmp")).filter((n) => !before.has(n) && n.startsWith("tmp."));
+    assert.deepEqual(left, []);
+  });
+
+  test("the descriptor set is the request's proto_file, read without decoding a descriptor", () => {
+    const bytes = buildRequest({
+      image: ws.image,
+      fileToGenerate: ws.moduleFiles,
+      parameter: "a=b",
+      compilerVersion: "1.2.3",
+    });
+    const decoded = fromBinary(CodeGeneratorRequestSchema, bytes);
+    const { request, set } = descriptorSetOf(bytes);
+    assert.deepEqual(request, { fileToGenerate: decoded.fileToGenerate, parameter: "a=b" });
+    assert.deepEqual(
+      fromBinary(FileDescriptorSetSchema, set),
+      create(FileDescriptorSetSchema, { file: decoded.protoFile }),
+    );
+    assert.ok(
+      decoded.protoFile.some((f) => f.name === "google/protobuf/timestamp.proto"),
+      "with the WKT",
+    );
   });
 
   test("without protoc on the server: FailedPrecondition that says what to install", async () => {

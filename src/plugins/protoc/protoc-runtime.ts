@@ -2,16 +2,13 @@
 // Debian's protoc reads with --descriptor_set_in, inside the same sandbox and limits as every other plugin.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import {
-  CodeGeneratorRequestSchema,
-  CodeGeneratorResponse_Feature,
-  CodeGeneratorResponseSchema,
-  FileDescriptorSetSchema,
-} from "@bufbuild/protobuf/wkt";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { CodeGeneratorResponse_Feature } from "@bufbuild/protobuf/wkt";
 import semver from "semver";
 import { Code, RegistryError } from "../../core/errors.js";
 import { type ProtocGenerator, protocGenerators } from "../../core/types.js";
+import { PluginResponseSchema } from "../../gen/protodepot/plugin/v1/response_pb.js";
 import { readTarGz } from "../../packaging/tar.js";
 import type { PluginRun, PluginRuntime } from "../runtime.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
@@ -54,14 +51,17 @@ const script = [
   "set -u",
   'protoc="$1" gen="$2" param="$3"',
   "shift 3",
-  "mkdir /tmp/out",
+  // A fresh directory even in bwrap's private /tmp: without bwrap (plugins.allowUnsandboxed) /tmp is the host's.
+  "dir=$(mktemp -d) || exit 1",
+  `trap 'rm -rf "$dir"' EXIT`,
+  'mkdir "$dir/out"',
   // A file, not /dev/stdin: protoc may stat or reopen the set, which a pipe does not allow.
-  "cat > /tmp/set.binpb",
+  'cat > "$dir/set.binpb"',
   'if [ -n "$param" ]; then set -- "--$gen"_opt="$param" "$@"; fi',
-  'if "$protoc" --descriptor_set_in=/tmp/set.binpb "--$gen"_out=/tmp/out "$@" 2>/tmp/err; then',
-  "  echo ok && cd /tmp/out && exec tar -cz --owner=0 --group=0 --numeric-owner .",
+  'if "$protoc" --descriptor_set_in="$dir/set.binpb" "--$gen"_out="$dir/out" "$@" 2>"$dir/err"; then',
+  '  echo ok && cd "$dir/out" && tar -cz --owner=0 --group=0 --numeric-owner .',
   "else",
-  "  echo error && exec head -c 65536 /tmp/err",
+  '  echo error && head -c 65536 "$dir/err"',
   "fi",
 ].join("\n");
 
@@ -101,11 +101,7 @@ export function createProtocRuntime(sandbox: Sandbox, protoc: Protoc | undefined
           },
         );
       }
-      const request = fromBinary(CodeGeneratorRequestSchema, input.request);
-      const set = toBinary(
-        FileDescriptorSetSchema,
-        create(FileDescriptorSetSchema, { file: request.protoFile }),
-      );
+      const { request, set } = descriptorSetOf(input.request);
       const out = await sandbox.run(
         {
           fs: { kind: "host", binds: [] },
@@ -124,9 +120,37 @@ export function createProtocRuntime(sandbox: Sandbox, protoc: Protoc | undefined
         },
         { stdin: set, label: plugin, ...(input.signal ? { signal: input.signal } : {}) },
       );
-      return toBinary(CodeGeneratorResponseSchema, await responseOf(plugin, out));
+      return toBinary(PluginResponseSchema, await responseOf(plugin, out));
     },
   };
+}
+
+/** CodeGeneratorRequest fields (google/protobuf/compiler/plugin.proto) and FileDescriptorSet.file. */
+const reqFileToGenerate = 1;
+const reqParameter = 2;
+const reqProtoFile = 15;
+const setFile = 1;
+
+/**
+ * The request's files to generate and parameter, and its proto_file (well-known types included) re-tagged as a
+ * FileDescriptorSet, without decoding a descriptor: a large module's files pass through as the bytes they are.
+ */
+export function descriptorSetOf(bytes: Uint8Array): {
+  request: { fileToGenerate: string[]; parameter: string };
+  set: Uint8Array;
+} {
+  const request = { fileToGenerate: [] as string[], parameter: "" };
+  const set = new BinaryWriter();
+  const reader = new BinaryReader(bytes);
+  while (reader.pos < reader.len) {
+    const [no, wire] = reader.tag();
+    if (wire !== WireType.LengthDelimited) reader.skip(wire, no);
+    else if (no === reqFileToGenerate) request.fileToGenerate.push(reader.string());
+    else if (no === reqParameter) request.parameter = reader.string();
+    else if (no === reqProtoFile) set.tag(setFile, WireType.LengthDelimited).bytes(reader.bytes());
+    else reader.skip(wire, no);
+  }
+  return { request, set: set.finish() };
 }
 
 async function responseOf(plugin: string, out: Uint8Array) {
@@ -138,7 +162,7 @@ async function responseOf(plugin: string, out: Uint8Array) {
       .decode(rest)
       .trim()
       .replace(/^--\w+_out: /gm, "");
-    return create(CodeGeneratorResponseSchema, {
+    return create(PluginResponseSchema, {
       error: message || "protoc failed without a message",
       supportedFeatures,
     });
@@ -159,21 +183,10 @@ async function responseOf(plugin: string, out: Uint8Array) {
       { cause: err },
     );
   }
-  // CodeGeneratorResponse carries content as a proto string and the output tree works on text, so a file that is
-  // not UTF-8 (PHP's embedded descriptors) would be mangled: refuse it by name instead of serving altered bytes.
-  const utf8 = new TextDecoder("utf-8", { fatal: true });
-  const file: { name: string; content: string }[] = [];
-  for (const e of entries) {
-    const name = e.path.replace(/^\.\//, "");
-    try {
-      file.push({ name, content: utf8.decode(e.content) });
-    } catch {
-      return create(CodeGeneratorResponseSchema, {
-        error: `${name} is not UTF-8 text, which this server cannot carry through a generation`,
-        supportedFeatures,
-      });
-    }
-  }
-  file.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return create(CodeGeneratorResponseSchema, { supportedFeatures, file });
+  // CodeGeneratorResponse's wire format with content as bytes: PHP's output embeds descriptors as raw bytes that are
+  // not UTF-8, and they reach the package exactly as protoc wrote them.
+  const file = entries
+    .map((e) => ({ name: e.path.replace(/^\.\//, ""), content: e.content }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return create(PluginResponseSchema, { supportedFeatures, file });
 }

@@ -2,9 +2,16 @@
 import { Code, RegistryError } from "../../core/errors.js";
 import { parseFullName } from "../../core/names.js";
 import type { Commit } from "../../core/types.js";
-import type { ResourceRef } from "../../gen/buf/registry/module/v1/commit_pb.js";
 import type { Principal } from "../../services/auth.js";
 import type { ModuleService } from "../../services/modules.js";
+
+/** buf.registry.module.v1's ResourceRef and v1beta1's: the same fields and numbers. */
+export interface ResourceRef {
+  value:
+    | { case: "id"; value: string }
+    | { case: "name"; value: { owner: string; module: string; child: { value?: string | undefined } } }
+    | { case: undefined; value?: undefined };
+}
 
 /** A commit id, or owner/module with a label name or a reference ("" = the module's default label). */
 export async function resolveResourceRef(

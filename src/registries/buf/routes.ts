@@ -3,20 +3,38 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import type { FastifyInstance } from "fastify";
 import { AuthnService } from "../../gen/buf/alpha/registry/v1alpha1/authn_pb.js";
+import { CodeGenerationService } from "../../gen/buf/alpha/registry/v1alpha1/plugin_curation_pb.js";
 import { CommitService, DownloadService, GraphService } from "../../gen/buf/registry/module/v1/commit_pb.js";
 import { LabelService } from "../../gen/buf/registry/module/v1/label_pb.js";
 import { ModuleService } from "../../gen/buf/registry/module/v1/module_pb.js";
 import { UploadService } from "../../gen/buf/registry/module/v1/upload_pb.js";
+import {
+  CommitService as CommitServiceV1beta1,
+  DownloadService as DownloadServiceV1beta1,
+  GraphService as GraphServiceV1beta1,
+} from "../../gen/buf/registry/module/v1beta1/commit_pb.js";
 import { OwnerService, UserService } from "../../gen/buf/registry/owner/v1/owner_pb.js";
 import type { ModuleService as Modules } from "../../services/modules.js";
+import type { RemotePluginService } from "../../services/remote-plugins.js";
 import { createAuthnService } from "./authn-service.js";
+import { createCodeGenerationService } from "./code-generation-service.js";
 import { createCommitService, createDownloadService, createGraphService } from "./commit-service.js";
+import {
+  createCommitServiceV1beta1,
+  createDownloadServiceV1beta1,
+  createGraphServiceV1beta1,
+} from "./commit-service-v1beta1.js";
 import { createLabelService } from "./label-service.js";
 import { createModuleService } from "./module-service.js";
 import { createOwnerService, createUserService } from "./owner-service.js";
 import { createUploadService } from "./upload-service.js";
 
-export function registerBufServices(router: ConnectRouter, modules: Modules): void {
+export interface BufServices {
+  modules: Modules;
+  remotePlugins: RemotePluginService;
+}
+
+export function registerBufServices(router: ConnectRouter, { modules, remotePlugins }: BufServices): void {
   router.service(AuthnService, createAuthnService());
   router.service(UserService, createUserService());
   router.service(OwnerService, createOwnerService(modules));
@@ -26,6 +44,11 @@ export function registerBufServices(router: ConnectRouter, modules: Modules): vo
   router.service(GraphService, createGraphService(modules));
   router.service(DownloadService, createDownloadService(modules));
   router.service(LabelService, createLabelService(modules));
+  // buf.yaml v1 modules: the same commits with b4 digests.
+  router.service(CommitServiceV1beta1, createCommitServiceV1beta1(modules));
+  router.service(GraphServiceV1beta1, createGraphServiceV1beta1(modules));
+  router.service(DownloadServiceV1beta1, createDownloadServiceV1beta1(modules));
+  router.service(CodeGenerationService, createCodeGenerationService(remotePlugins));
 }
 
 /**

@@ -1,0 +1,218 @@
+// The PyPI registry's artifact: the generated files as a deterministic wheel (PEP 427) with METADATA 2.1, WHEEL and
+// RECORD; plus the naming rules of projects, versions and wheel files.
+import { createHash } from "node:crypto";
+import { Code, RegistryError } from "../../core/errors.js";
+import { type FullName, isValidName } from "../../core/names.js";
+import { type SyntheticVersion, semverVersion } from "../../core/synthetic-version.js";
+import { createZip } from "../../packaging/zip.js";
+import type { GeneratedFile, PackageContext, Packager } from "./packager.js";
+
+/** A template over a module: what one project is made of. */
+export interface PypiProjectParts {
+  template: FullName;
+  module: FullName;
+}
+
+/** PEP 503 normalization: runs of `-`, `_` and `.` become one `-`, lowercase. */
+export function normalizePypiName(name: string): string {
+  return name.replace(/[-_.]+/g, "-").toLowerCase();
+}
+
+/** `{templateOwner}-{templateName}-{moduleOwner}-{moduleName}`, already normalized (names are `[a-z0-9-]`). */
+export function pypiProjectName(p: PypiProjectParts): string {
+  return `${p.template.owner}-${p.template.name}-${p.module.owner}-${p.module.name}`;
+}
+
+/** The distribution part of wheel and dist-info names (PEP 427 escaping of a normalized name). */
+export function wheelDistribution(project: string): string {
+  return project.replace(/-/g, "_");
+}
+
+/** `1.{t}.{seq}`, PEP 440 and semver alike. */
+export const pypiVersion = semverVersion;
+
+/** Only the exact `1.{t}.{seq}` shape names a version (no leading zeros, no local or pre-release parts). */
+export function parsePypiVersion(text: string): SyntheticVersion | undefined {
+  const m = /^1\.([1-9][0-9]{0,8})\.([1-9][0-9]{0,11})$/.exec(text);
+  return m ? { templateVersion: Number(m[1]), commitSeq: Number(m[2]) } : undefined;
+}
+
+export function wheelFileName(project: string, version: string): string {
+  return `${wheelDistribution(project)}-${version}-py3-none-any.whl`;
+}
+
+/** The version a wheel file name of `project` carries; undefined for any other name. */
+export function wheelFileVersion(project: string, file: string): string | undefined {
+  const prefix = `${wheelDistribution(project)}-`;
+  const suffix = "-py3-none-any.whl";
+  if (!file.startsWith(prefix) || !file.endsWith(suffix)) return undefined;
+  return file.slice(prefix.length, -suffix.length);
+}
+
+/**
+ * Every way a normalized project name splits into four valid names. Names never hold `_` or `.`, but do hold `-`,
+ * so `a-b-c-d-e` has several readings; the caller keeps those that exist. At most `maxCandidates` are returned:
+ * names are at most 64 characters, so a longer name can only be padding.
+ */
+export function pypiNameCandidates(normalized: string, maxCandidates = 4096): PypiProjectParts[] {
+  const tokens = normalized.split("-");
+  const out: PypiProjectParts[] = [];
+  const join = (from: number, to: number) => tokens.slice(from, to).join("-");
+  const n = tokens.length;
+  for (let i = 1; i <= n - 3; i++) {
+    const tOwner = join(0, i);
+    if (!isValidName(tOwner)) continue;
+    for (let j = i + 1; j <= n - 2; j++) {
+      const tName = join(i, j);
+      if (!isValidName(tName)) continue;
+      for (let k = j + 1; k <= n - 1; k++) {
+        const mOwner = join(j, k);
+        const mName = join(k, n);
+        if (!isValidName(mOwner) || !isValidName(mName)) continue;
+        out.push({ template: { owner: tOwner, name: tName }, module: { owner: mOwner, name: mName } });
+        if (out.length >= maxCandidates) return out;
+      }
+    }
+  }
+  return out;
+}
+
+/** What `Requires-Python` says: protobuf 4.21, the oldest runtime protoc 3.21's output works with, needs 3.7. */
+export const requiresPython = ">=3.7";
+
+/** A dependency module's project (same template) at the version its commit pins, for the catalog to generate first. */
+export interface PypiPin {
+  /** `owner/name` of the template. */
+  template: string;
+  /** `owner/name` of the dependency module. */
+  module: string;
+  version: string;
+}
+
+function dependencyPins(ctx: PackageContext): { project: string; pin: PypiPin }[] {
+  return ctx.deps.map((d) => ({
+    project: pypiProjectName({
+      template: { owner: ctx.template.owner, name: ctx.template.name },
+      module: { owner: d.owner, name: d.module },
+    }),
+    pin: {
+      template: `${ctx.template.owner}/${ctx.template.name}`,
+      module: `${d.owner}/${d.module}`,
+      version: pypiVersion({ templateVersion: ctx.templateVersion.number, commitSeq: d.seq }),
+    },
+  }));
+}
+
+/**
+ * `Requires-Dist` lines: every plugin's Python runtime libraries (in template order, repeats dropped; differing
+ * specifiers of one project all stay, and pip requires all of them), then each dependency module's project pinned
+ * exactly, by name.
+ */
+export function pypiRequiresDist(ctx: PackageContext): string[] {
+  const lines: string[] = [];
+  for (const plugin of ctx.plugins) {
+    for (const lib of plugin.runtimeLibraries.python ?? []) {
+      const line = `${lib.package}${lib.version.trim()}`;
+      if (!lines.includes(line)) lines.push(line);
+    }
+  }
+  const deps = dependencyPins(ctx)
+    .map((d) => `${d.project}==${d.pin.version}`)
+    .sort();
+  return [...lines, ...deps];
+}
+
+export function pypiSummary(ctx: PackageContext): string {
+  return `Generated code of module ${ctx.commit.owner}/${ctx.commit.module} (commit ${ctx.commit.id}) by template ${ctx.template.owner}/${ctx.template.name} v${ctx.templateVersion.number}`;
+}
+
+/** METADATA (core metadata 2.1): fixed field order, only values from the inputs. */
+export function renderMetadata(ctx: PackageContext): string {
+  const project = pypiProjectName({
+    template: { owner: ctx.template.owner, name: ctx.template.name },
+    module: { owner: ctx.commit.owner, name: ctx.commit.module },
+  });
+  const version = pypiVersion({ templateVersion: ctx.templateVersion.number, commitSeq: ctx.commit.seq });
+  const lines = [
+    "Metadata-Version: 2.1",
+    `Name: ${project}`,
+    `Version: ${version}`,
+    `Summary: ${pypiSummary(ctx)}`,
+    `Requires-Python: ${requiresPython}`,
+    ...pypiRequiresDist(ctx).map((r) => `Requires-Dist: ${r}`),
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+const wheelFile = "Wheel-Version: 1.0\nGenerator: protodepot\nRoot-Is-Purelib: true\nTag: py3-none-any\n";
+
+/** RECORD's hash form: sha256, urlsafe base64 without padding. */
+export function recordHash(bytes: Uint8Array): string {
+  return `sha256=${createHash("sha256").update(bytes).digest("base64url")}`;
+}
+
+/** One RECORD field, quoted as Python's csv module writes it when it holds a comma or a quote. */
+function csvField(text: string): string {
+  return /[",]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+const byBytes = (a: { path: string }, b: { path: string }) =>
+  Buffer.compare(Buffer.from(a.path, "utf8"), Buffer.from(b.path, "utf8"));
+
+/**
+ * The wheel's bytes and METADATA. Generated files first, sorted by path in byte order, then the dist-info files,
+ * RECORD last (as pip and wheel write them), every entry with one fixed time and mode.
+ */
+export async function createWheel(
+  files: readonly GeneratedFile[],
+  ctx: PackageContext,
+): Promise<{ bytes: Uint8Array; metadata: string; fileName: string }> {
+  const project = pypiProjectName({
+    template: { owner: ctx.template.owner, name: ctx.template.name },
+    module: { owner: ctx.commit.owner, name: ctx.commit.module },
+  });
+  const version = pypiVersion({ templateVersion: ctx.templateVersion.number, commitSeq: ctx.commit.seq });
+  const distInfo = `${wheelDistribution(project)}-${version}.dist-info`;
+  for (const f of files) {
+    if (/[\r\n]/.test(f.path) || f.path.split("/")[0]?.endsWith(".dist-info")) {
+      throw new RegistryError(
+        Code.Unprocessable,
+        `generated file "${f.path}" cannot be in a wheel: ${/[\r\n]/.test(f.path) ? "a line break in its path" : "it is inside a .dist-info directory"}`,
+      );
+    }
+  }
+  const encoder = new TextEncoder();
+  const metadata = renderMetadata(ctx);
+  const entries = [
+    ...[...files].sort(byBytes),
+    { path: `${distInfo}/METADATA`, content: encoder.encode(metadata) },
+    { path: `${distInfo}/WHEEL`, content: encoder.encode(wheelFile) },
+  ];
+  const record = [
+    ...entries.map((e) => `${csvField(e.path)},${recordHash(e.content)},${e.content.byteLength}`),
+    `${distInfo}/RECORD,,`,
+  ];
+  entries.push({ path: `${distInfo}/RECORD`, content: encoder.encode(`${record.join("\n")}\n`) });
+  return { bytes: await createZip(entries), metadata, fileName: wheelFileName(project, version) };
+}
+
+export const pypiPackager: Packager = {
+  flavour: "pypi",
+  // A wheel holds one module's files; dependency modules are their own projects, pinned in Requires-Dist.
+  fixedScope: "module",
+  async package(files, ctx) {
+    const wheel = await createWheel(files, ctx);
+    const sha256 = createHash("sha256").update(wheel.bytes).digest("hex");
+    const metadataSha256 = createHash("sha256").update(wheel.metadata).digest("hex");
+    // Kept beside the hashes so an index page and the .metadata file are served from the record alone.
+    return {
+      bytes: wheel.bytes,
+      extra: {
+        sha256,
+        metadata: wheel.metadata,
+        metadataSha256,
+        pins: JSON.stringify(dependencyPins(ctx).map((d) => d.pin)),
+      },
+    };
+  },
+};

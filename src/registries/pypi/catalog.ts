@@ -1,0 +1,223 @@
+// What a PyPI project offers: its name read back into a template and a module, its wheels with their hashes, and
+// the artifact behind each file. The version policy is the shared catalog's (services/catalog.ts).
+import type { Readable } from "node:stream";
+import { LRUCache } from "lru-cache";
+import { Code, isRegistryError, RegistryError } from "../../core/errors.js";
+import { parseFullName } from "../../core/names.js";
+import { type SyntheticVersion, semverVersion } from "../../core/synthetic-version.js";
+import type { ArtifactRecord, Commit } from "../../core/types.js";
+import {
+  type PypiPin,
+  parsePypiVersion,
+  pypiNameCandidates,
+  pypiProjectName,
+  wheelFileName,
+} from "../../generate/package/pypi.js";
+import type { Principal } from "../../services/auth.js";
+import {
+  createCatalog,
+  createPackageDirectory,
+  type PackageRef,
+  type PinnedPackage,
+} from "../../services/catalog.js";
+import type { GenerateResult, GenerationService } from "../../services/generation.js";
+import type { ModuleService } from "../../services/modules.js";
+import type { TemplateService } from "../../services/templates.js";
+import type { Invalidation } from "../../storage/meta/invalidation.js";
+
+export interface WheelFile {
+  fileName: string;
+  version: string;
+  /** Hex sha256 of the wheel. */
+  sha256: string;
+  size: number;
+  /** Hex sha256 of the wheel's METADATA, served at `{file}.metadata` (PEP 658/714). */
+  metadataSha256: string;
+  requiresPython: string;
+  commit: Commit;
+}
+
+export interface ProjectListing {
+  /** Normalized (PEP 503). */
+  project: string;
+  /** Oldest first. */
+  files: WheelFile[];
+}
+
+/** The one call per endpoint each handler of this registry makes. */
+export interface PypiCatalog {
+  /** Normalized names of the projects the caller may see, sorted. */
+  projects(principal: Principal): Promise<string[]>;
+  /** A project's wheels; `project` must already be normalized. */
+  project(principal: Principal, project: string): Promise<ProjectListing>;
+  /** One version's wheel, generated if needed, and how to read its bytes. */
+  wheel(
+    principal: Principal,
+    project: string,
+    version: string,
+    signal?: AbortSignal,
+  ): Promise<{ record: ArtifactRecord; open(): Promise<Buffer | Readable> }>;
+  /** Stops background warming (the server is closing). */
+  close(): void;
+}
+
+export interface PypiCatalogOptions {
+  generation: GenerationService;
+  modules: ModuleService;
+  templates: TemplateService;
+  /** How many not-yet-generated versions of the newest template version one listing warms in the background. */
+  warmLimit?: number;
+  /** Reuse of a listing per project and caller, in ms (default 1000; 0 disables); writes end it at once. */
+  cacheTtlMs?: number;
+  invalidation?: Pick<Invalidation, "epoch">;
+  onBackgroundError?: (err: unknown) => void;
+}
+
+/** Our names join four names of `[a-z0-9-]` (each at most 64 characters) with `-`. */
+const maxProjectLength = 4 * 64 + 3;
+const projectShape = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+const expected =
+  "{templateOwner}-{templateName}-{moduleOwner}-{moduleName}, e.g. protodepot-python-acme-payments";
+
+const describe = (p: PackageRef) =>
+  `template ${p.template.owner}/${p.template.name} over module ${p.module.owner}/${p.module.name}`;
+
+function parsePins(record: ArtifactRecord): PinnedPackage[] {
+  const text = record.extra.pins;
+  if (!text) return [];
+  const pins = JSON.parse(text) as PypiPin[];
+  return pins.flatMap((p) => {
+    const version = parsePypiVersion(p.version);
+    if (!version) return [];
+    return [
+      { template: parseFullName("template", p.template), module: parseFullName("module", p.module), version },
+    ];
+  });
+}
+
+const hasHashes = (r: ArtifactRecord) => r.extra.sha256 !== undefined && r.extra.metadataSha256 !== undefined;
+
+export function createPypiCatalog(opts: PypiCatalogOptions): PypiCatalog {
+  const directory = createPackageDirectory({ modules: opts.modules, templates: opts.templates });
+  const catalog = createCatalog({
+    generation: opts.generation,
+    modules: opts.modules,
+    flavour: "pypi",
+    // PyPI has no tags: the default label's head (what `pip install NAME` picks, as the highest version of the
+    // newest template version) is generated before listing; other versions are listed once generated.
+    isTag: () => false,
+    dependenciesOf: parsePins,
+    ...(opts.invalidation ? { invalidation: opts.invalidation } : {}),
+    ...(opts.warmLimit !== undefined ? { warmLimit: opts.warmLimit } : {}),
+    ...(opts.cacheTtlMs !== undefined ? { cacheTtlMs: opts.cacheTtlMs } : {}),
+    ...(opts.onBackgroundError ? { onBackgroundError: opts.onBackgroundError } : {}),
+  });
+
+  /** The one (template, module) a project name reads as: 400 when malformed or ambiguous, 404 when none exists. */
+  async function resolve(principal: Principal, project: string): Promise<PackageRef> {
+    if (project.length > maxProjectLength || !projectShape.test(project)) {
+      throw new RegistryError(
+        Code.InvalidArgument,
+        `invalid project name "${project.slice(0, 300)}": this index serves ${expected}`,
+      );
+    }
+    const candidates = pypiNameCandidates(project);
+    if (candidates.length === 0) {
+      throw new RegistryError(
+        Code.InvalidArgument,
+        `invalid project name "${project}": it does not split into four names of 2–64 characters; this index serves ${expected}`,
+      );
+    }
+    const found = await directory.find(principal, candidates);
+    const [only, ...others] = found;
+    if (!only) {
+      throw new RegistryError(
+        Code.NotFound,
+        `project ${project} does not exist: no template and module it can name (${expected}) exist or are visible to you`,
+      );
+    }
+    if (others.length > 0) {
+      throw new RegistryError(
+        Code.InvalidArgument,
+        `project name ${project} is ambiguous: it reads as ${found.map(describe).join(", and as ")}; ` +
+          "this index cannot tell them apart (use the archive or npm registry for these)",
+      );
+    }
+    return only;
+  }
+
+  // The root is every readable template × every readable module: built once per caller per TTL and write epoch.
+  const ttl = opts.cacheTtlMs ?? 1000;
+  const epoch = () => opts.invalidation?.epoch() ?? 0;
+  const roots = new LRUCache<string, { epoch: number; expires: number; value: Promise<string[]> }>({
+    max: 1000,
+  });
+  async function buildRoot(principal: Principal): Promise<string[]> {
+    const refs = await directory.list(principal, (plugins) =>
+      plugins.some((p) => (p.runtimeLibraries.python?.length ?? 0) > 0),
+    );
+    return [...new Set(refs.map(pypiProjectName))].sort();
+  }
+
+  const notFoundVersion = (project: string, version: string, why: string) =>
+    new RegistryError(Code.NotFound, `project ${project} has no version ${version}: ${why}`);
+
+  return {
+    projects(principal) {
+      const key = principal.user?.id ?? "";
+      const hit = roots.get(key);
+      if (hit && hit.epoch === epoch() && hit.expires > Date.now()) return hit.value;
+      const entry = { epoch: epoch(), expires: Number.POSITIVE_INFINITY, value: buildRoot(principal) };
+      roots.set(key, entry);
+      entry.value.then(
+        () => {
+          entry.expires = Date.now() + ttl;
+        },
+        () => roots.get(key) === entry && roots.delete(key),
+      );
+      return entry.value;
+    },
+
+    async project(principal, project) {
+      const pkg = await resolve(principal, project);
+      const listing = await catalog.list(principal, pkg);
+      const files = listing.versions.filter((v) => hasHashes(v.record)).map((v) => wheelFile(project, v));
+      return { project, files };
+    },
+
+    async wheel(principal, project, version, signal) {
+      const pkg = await resolve(principal, project);
+      const v: SyntheticVersion | undefined = parsePypiVersion(version);
+      if (!v)
+        throw notFoundVersion(project, version, "versions look like 1.{template version}.{commit sequence}");
+      let result: GenerateResult;
+      try {
+        result = await catalog.artifact(principal, pkg, v, signal);
+      } catch (err) {
+        if (isRegistryError(err, Code.NotFound)) throw notFoundVersion(project, version, err.message);
+        throw err;
+      }
+      const record = result.record;
+      return { record, open: () => opts.generation.openArtifact(record, signal) };
+    },
+
+    close: () => catalog.close(),
+  };
+}
+
+function wheelFile(
+  project: string,
+  v: { version: SyntheticVersion; commit: Commit; record: ArtifactRecord },
+): WheelFile {
+  const version = semverVersion(v.version);
+  return {
+    fileName: wheelFileName(project, version),
+    version,
+    sha256: v.record.extra.sha256 ?? "",
+    size: v.record.size,
+    metadataSha256: v.record.extra.metadataSha256 ?? "",
+    // What the wheel's own METADATA says, so the index never disagrees with the file.
+    requiresPython: /^Requires-Python: (.*)$/m.exec(v.record.extra.metadata ?? "")?.[1] ?? "",
+    commit: v.commit,
+  };
+}
