@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { CodeGeneratorRequestSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import type { Scope } from "../core/types.js";
-import { buildRequest, filesForScope, parseCompilerVersion } from "./request.js";
+import { buildRequest, createRequestBuilder, filesForScope, parseCompilerVersion } from "./request.js";
 import { bufGenerate, bufPath, buildExamples, fixturePlugins, type Workspace } from "./testing/examples.js";
 
 const exec = promisify(execFile);
@@ -178,4 +178,23 @@ test("parseCompilerVersion reads buf's version string", () => {
   const rc = parseCompilerVersion("v1.2.3-rc.1");
   assert.deepEqual([rc.major, rc.minor, rc.patch, rc.suffix], [1, 2, 3, "rc.1"]);
   assert.throws(() => parseCompilerVersion("latest"), /major.minor.patch/);
+});
+
+test("parts are the request's bytes in order, views into the image for its files", async () => {
+  const ws = await buildExamples();
+  try {
+    const builder = createRequestBuilder({
+      image: ws.image,
+      fileToGenerate: ["demo/payments/v1/payments.proto"],
+      compilerVersion: "",
+    });
+    for (const parameter of ["", "target=ts"]) {
+      const parts = builder.parts(parameter);
+      assert.deepEqual(Buffer.concat(parts), Buffer.from(builder.build(parameter)));
+    }
+    const views = builder.parts("").filter((p) => p.buffer === ws.image.buffer);
+    assert.ok(views.length >= 2, "the files' bytes are not copied");
+  } finally {
+    await ws.cleanup();
+  }
 });

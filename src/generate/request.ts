@@ -64,6 +64,8 @@ export interface RequestBuilder {
   filesToGenerate: readonly FileToGenerate[];
   /** The request bytes for one plugin's parameter. */
   build(parameter: string): Uint8Array;
+  /** The same bytes as parts in order, mostly views into the image: what a plugin's stdin is written from. */
+  parts(parameter: string): Uint8Array[];
 }
 
 // Field numbers of CodeGeneratorRequest, written in ascending order as protobuf-es writes them.
@@ -116,6 +118,13 @@ export function createRequestBuilder(input: Omit<BuildRequestInput, "parameter">
     ...toGenerate.flatMap((f) => field(reqSourceFileDescriptors, f.bytes)),
   ];
 
+  // parameter has presence (proto2): an empty one is left unset, as buf does.
+  const parts = (parameter: string) => [
+    ...before,
+    ...(parameter === "" ? [] : field(reqParameter, encoder.encode(parameter))),
+    ...after,
+  ];
+
   return {
     filesToGenerate: toGenerate.map((f) => {
       let optional: boolean | undefined;
@@ -129,13 +138,12 @@ export function createRequestBuilder(input: Omit<BuildRequestInput, "parameter">
           )),
       };
     }),
-    // parameter has presence (proto2): an empty one is left unset, as buf does.
+    parts,
     build(parameter) {
-      const middle = parameter === "" ? [] : field(reqParameter, encoder.encode(parameter));
-      const parts = [...before, ...middle, ...after];
-      const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+      const all = parts(parameter);
+      const out = new Uint8Array(all.reduce((n, p) => n + p.byteLength, 0));
       let at = 0;
-      for (const part of parts) {
+      for (const part of all) {
         out.set(part, at);
         at += part.byteLength;
       }

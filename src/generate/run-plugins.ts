@@ -42,7 +42,7 @@ export async function runPlugins(input: RunPluginsInput): Promise<GeneratedFile[
     const response = await runPlugin({
       runtime: input.runtime,
       plugin,
-      request: requests.build(plugin.parameter),
+      request: requests.parts(plugin.parameter),
       filesToGenerate: requests.filesToGenerate,
       ...(input.metrics ? { metrics: input.metrics } : {}),
       ...(input.signal ? { signal: input.signal } : {}),
@@ -55,8 +55,8 @@ export async function runPlugins(input: RunPluginsInput): Promise<GeneratedFile[
 export interface RunPluginInput {
   runtime: PluginRuntime;
   plugin: Omit<PluginInvocation, "parameter">;
-  /** CodeGeneratorRequest bytes. */
-  request: Uint8Array;
+  /** CodeGeneratorRequest bytes, whole or as parts in order. */
+  request: Uint8Array | readonly Uint8Array[];
   /** The request's files to generate: what supported_features is checked against. */
   filesToGenerate: readonly FileToGenerate[];
   metrics?: GenerateMetrics;

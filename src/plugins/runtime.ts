@@ -4,8 +4,11 @@ import type { PluginSource } from "../core/types.js";
 
 export interface PluginRun {
   source: PluginSource;
-  /** CodeGeneratorRequest bytes, written to the plugin's stdin. */
-  request: Uint8Array;
+  /**
+   * CodeGeneratorRequest bytes, written to the plugin's stdin: one buffer, or its parts in order (views into the
+   * stored image, so a large module's request is never copied whole).
+   */
+  request: Uint8Array | readonly Uint8Array[];
   /** `owner/name:version`, used in messages, logs and `RegistryError.fields.plugin`. */
   label: string;
   signal?: AbortSignal;

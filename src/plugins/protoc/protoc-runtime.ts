@@ -101,7 +101,9 @@ export function createProtocRuntime(sandbox: Sandbox, protoc: Protoc | undefined
           },
         );
       }
-      const { request, set } = descriptorSetOf(input.request);
+      const { request, set } = descriptorSetOf(
+        input.request instanceof Uint8Array ? input.request : Buffer.concat(input.request),
+      );
       const out = await sandbox.run(
         {
           fs: { kind: "host", binds: [] },

@@ -19,7 +19,8 @@ export interface ProcessSpec {
 }
 
 export interface ProcessLimits {
-  stdin: Uint8Array;
+  /** One buffer, or parts written in order. */
+  stdin: Uint8Array | readonly Uint8Array[];
   timeoutMs: number;
   maxStdoutBytes: number;
   signal?: AbortSignal;
@@ -100,7 +101,11 @@ export function runProcess(spec: ProcessSpec, limits: ProcessLimits): Promise<Pr
     });
     // A plugin may exit without reading its request; EPIPE is not our failure, its exit status tells.
     child.stdin.on("error", () => {});
-    child.stdin.end(limits.stdin);
+    if (limits.stdin instanceof Uint8Array) child.stdin.end(limits.stdin);
+    else {
+      for (const part of limits.stdin) child.stdin.write(part);
+      child.stdin.end();
+    }
 
     child.on("error", (error) => finish({ kind: "spawn-error", error }));
     child.on("close", (code, signal) => {

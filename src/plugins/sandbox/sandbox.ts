@@ -35,7 +35,8 @@ export interface SandboxOptions extends SandboxLimits {
 }
 
 export interface SandboxRun {
-  stdin: Uint8Array;
+  /** One buffer, or parts written in order. */
+  stdin: Uint8Array | readonly Uint8Array[];
   /** `owner/name:version`, in messages and `RegistryError.fields.plugin`. */
   label: string;
   signal?: AbortSignal;
