@@ -6,7 +6,6 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { principal } from "../../api/context.js";
 import { b4Digest, b5Files } from "../../compile/b5-digest.js";
-import { Code, RegistryError } from "../../core/errors.js";
 import type { Commit } from "../../core/types.js";
 import {
   CommitSchema,
@@ -15,34 +14,26 @@ import {
   type DownloadService,
   type GraphService,
 } from "../../gen/buf/registry/module/v1beta1/commit_pb.js";
+import type { TarEntry } from "../../packaging/tar.js";
 import type { ModuleService } from "../../services/modules.js";
 import { ownerId } from "./convert.js";
-import { resolveResourceRef } from "./resource-ref.js";
+import { checkRefCount, commitGraph, resolveResourceRef } from "./resource-ref.js";
 
-/** buf asks for a few modules at a time; a request naming more is refused rather than served slowly. */
-const maxRefs = 250;
+type StoredFiles = readonly TarEntry[];
 
-function checkCount(n: number) {
-  if (n > maxRefs)
-    throw new RegistryError(
-      Code.ResourceExhausted,
-      `${n} refs in one request; at most ${maxRefs} are served`,
-    );
-}
-
-/** The digest of the requested type; buf sends B4 for v1 modules. */
-async function digestOf(modules: ModuleService, commit: Commit, type: DigestType) {
+/** The digest of the requested type; buf sends B4 for v1 modules. `files` when the caller has read them already. */
+async function digestOf(modules: ModuleService, commit: Commit, type: DigestType, files?: StoredFiles) {
   if (type === DigestType.B5) return { type, value: Buffer.from((await modules.b5Of(commit)).digest, "hex") };
-  return { type: DigestType.B4, value: b4Digest(await modules.readFiles(commit)) };
+  return { type: DigestType.B4, value: b4Digest(files ?? (await modules.readFiles(commit))) };
 }
 
-async function commitMessage(modules: ModuleService, c: Commit, type: DigestType) {
+async function commitMessage(modules: ModuleService, c: Commit, type: DigestType, files?: StoredFiles) {
   return create(CommitSchema, {
     id: c.id,
     createTime: timestampFromDate(new Date(c.createdAt)),
     ownerId: ownerId(c.owner),
     moduleId: c.moduleId,
-    digest: await digestOf(modules, c, type),
+    digest: await digestOf(modules, c, type, files),
     createdByUserId: ownerId(c.createdBy),
   });
 }
@@ -50,7 +41,7 @@ async function commitMessage(modules: ModuleService, c: Commit, type: DigestType
 export function createCommitServiceV1beta1(modules: ModuleService): ServiceImpl<typeof CommitService> {
   return {
     async getCommits(req, ctx) {
-      checkCount(req.resourceRefs.length);
+      checkRefCount(req.resourceRefs.length);
       const caller = await principal(ctx);
       const commits = [];
       for (const ref of req.resourceRefs) {
@@ -65,27 +56,22 @@ export function createCommitServiceV1beta1(modules: ModuleService): ServiceImpl<
 export function createGraphServiceV1beta1(modules: ModuleService): ServiceImpl<typeof GraphService> {
   return {
     async getGraph(req, ctx) {
-      checkCount(req.resourceRefs.length);
+      checkRefCount(req.resourceRefs.length);
       const caller = await principal(ctx);
       // Every node lives here: it carries the registry name buf used for the refs it asked about.
       const registry = req.resourceRefs.find((r) => r.registry !== "")?.registry ?? "";
-      const nodes = new Map<string, { commit: Commit; deps: string[] }>();
-      const pending: Commit[] = [];
-      for (const ref of req.resourceRefs)
-        pending.push(await resolveResourceRef(modules, caller, ref.resourceRef));
-      for (let c = pending.pop(); c !== undefined; c = pending.pop()) {
-        if (nodes.has(c.id)) continue;
-        const { deps } = await modules.b5Of(c);
-        nodes.set(c.id, { commit: c, deps });
-        for (const id of deps) if (!nodes.has(id)) pending.push(await modules.commitById(caller, id));
-      }
+      const nodes = await commitGraph(
+        modules,
+        caller,
+        req.resourceRefs.map((r) => r.resourceRef),
+      );
       const commits = [];
-      for (const n of nodes.values())
+      for (const n of nodes)
         commits.push({ commit: await commitMessage(modules, n.commit, req.digestType), registry });
       return {
         graph: {
           commits,
-          edges: [...nodes.values()].flatMap((n) =>
+          edges: nodes.flatMap((n) =>
             n.deps.map((to) => ({
               fromNode: { commitId: n.commit.id, registry },
               toNode: { commitId: to, registry },
@@ -100,14 +86,15 @@ export function createGraphServiceV1beta1(modules: ModuleService): ServiceImpl<t
 export function createDownloadServiceV1beta1(modules: ModuleService): ServiceImpl<typeof DownloadService> {
   return {
     async download(req, ctx) {
-      checkCount(req.values.length);
+      checkRefCount(req.values.length);
       const caller = await principal(ctx);
       const contents = [];
       for (const v of req.values) {
         const commit = await resolveResourceRef(modules, caller, v.resourceRef);
-        const files = b5Files(await modules.readFiles(commit));
+        const stored = await modules.readFiles(commit);
+        const files = b5Files(stored);
         contents.push({
-          commit: await commitMessage(modules, commit, req.digestType),
+          commit: await commitMessage(modules, commit, req.digestType, stored),
           files: files.map((f) => ({ path: f.path, content: f.content })),
         });
       }

@@ -28,3 +28,40 @@ export async function resolveResourceRef(
   }
   throw new RegistryError(Code.InvalidArgument, "resource_ref needs an id or an owner and module name");
 }
+
+/** buf asks for a few modules at a time; a request naming more is refused rather than served slowly. */
+const maxRefs = 250;
+
+export function checkRefCount(n: number): void {
+  if (n > maxRefs)
+    throw new RegistryError(
+      Code.ResourceExhausted,
+      `${n} refs in one request; at most ${maxRefs} are served`,
+    );
+}
+
+export interface GraphNode {
+  commit: Commit;
+  /** The commits it depends on: exactly the edges its b5 digest covers. */
+  deps: string[];
+  /** Its b5 digest (hex). */
+  b5: string;
+}
+
+/** The commits the refs name and everything they depend on, transitively, each once. */
+export async function commitGraph(
+  modules: ModuleService,
+  caller: Principal,
+  refs: readonly (ResourceRef | undefined)[],
+): Promise<GraphNode[]> {
+  const nodes = new Map<string, GraphNode>();
+  const pending: Commit[] = [];
+  for (const ref of refs) pending.push(await resolveResourceRef(modules, caller, ref));
+  for (let c = pending.pop(); c !== undefined; c = pending.pop()) {
+    if (nodes.has(c.id)) continue;
+    const { deps, digest } = await modules.b5Of(c);
+    nodes.set(c.id, { commit: c, deps, b5: digest });
+    for (const id of deps) if (!nodes.has(id)) pending.push(await modules.commitById(caller, id));
+  }
+  return [...nodes.values()];
+}
