@@ -35,6 +35,7 @@ import { createMavenPackager } from "./generate/package/maven.js";
 import { npmPackager } from "./generate/package/npm.js";
 import { pypiPackager } from "./generate/package/pypi.js";
 import { createFairScheduler } from "./generate/wrappers.js";
+import { createHotResponses, createServerWith } from "./http/hot-responses.js";
 import { registerMetricsRoute } from "./http/metrics.js";
 import { principalOf } from "./http/principal.js";
 import { registerRegistry } from "./http/registry-plugin.js";
@@ -180,10 +181,18 @@ export interface ServerRuntimeOptions extends StartHooks {
 
 export async function startServer(config: Config, hooks: ServerRuntimeOptions = {}): Promise<RunningServer> {
   const https = readTls(config.server.tls);
+  const invalidation = createInvalidation(hooks.bus ?? localBus);
+  // Repeat downloads are answered from memory before routing, under the same epoch and TTL as the metadata caches.
+  const hot = createHotResponses({
+    epoch: invalidation.epoch,
+    ttlMs: config.log.level === "debug" ? 0 : config.storage.meta.cacheTtlMs,
+    maxBytes: config.storage.blob.cacheBytes,
+    maxItemBytes: config.storage.blob.cacheItemBytes,
+  });
   let app: FastifyInstance;
   try {
     app = Fastify({
-      ...(https ? { https } : {}),
+      serverFactory: createServerWith(hot, https),
       trustProxy: config.server.trustProxy,
       logger: { level: config.log.level },
       logController: new LogController({ disableRequestLogging: config.log.level !== "debug" }),
@@ -199,7 +208,6 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
   }
   const log: FastifyBaseLogger = app.log;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const invalidation = createInvalidation(hooks.bus ?? localBus);
   const meta = withMetadataCache(await metadataDrivers[config.storage.meta.driver](config), {
     invalidation,
     mutableTtlMs: config.storage.meta.cacheTtlMs,
@@ -330,9 +338,9 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
     },
   });
   registerBufOAuthFallback(app);
-  registerRegistry(app, auth, sourcesRegistry(modules));
-  registerRegistry(app, auth, archiveRegistry(generation));
-  registerRegistry(app, auth, goproxyRegistry(generation, { goHost: config.go.host }));
+  registerRegistry(app, auth, sourcesRegistry(modules), { hot });
+  registerRegistry(app, auth, archiveRegistry(generation), { hot });
+  registerRegistry(app, auth, goproxyRegistry(generation, { goHost: config.go.host }), { hot });
   registerRegistry(app, auth, ociRegistry(images, { maxManifestBytes: config.oci.maxManifestBytes }));
   // Abandoned uploads go after oci.uploadTtlMs; checked a few times per TTL, never holding the process open.
   const sweep = () =>
@@ -353,6 +361,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
       onBackgroundError: (err: unknown) => log.warn({ err }, "npm background generation failed"),
       invalidation,
     }),
+    { hot },
   );
   registerRegistry(
     app,
@@ -366,6 +375,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
         invalidation,
       }),
     ),
+    { hot },
   );
 
   registerRegistry(
@@ -377,6 +387,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
       onBackgroundError: (err: unknown) => log.warn({ err }, "maven background generation failed"),
       invalidation,
     }),
+    { hot },
   );
 
   registerWebUi(

@@ -4,6 +4,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import type { AuthService } from "../services/auth.js";
+import type { HotResponses } from "./hot-responses.js";
 import { principalOf } from "./principal.js";
 
 export interface RegistryPlugin {
@@ -27,11 +28,23 @@ export function toRegistryError(error: unknown): RegistryError {
   return RegistryError.from(error);
 }
 
-export function registerRegistry(app: FastifyInstance, auth: AuthService, plugin: RegistryPlugin): void {
+export function registerRegistry(
+  app: FastifyInstance,
+  auth: AuthService,
+  plugin: RegistryPlugin,
+  { hot }: { hot?: HotResponses } = {},
+): void {
   app.register(async (scope) => {
     scope.addHook("onRequest", async (request) => {
       request.principal = await principalOf(auth, request);
     });
+    if (hot) {
+      // Sees the final payload, after the handler and every other hook: what a repeat of this request gets.
+      scope.addHook("onSend", (request, reply, payload, done) => {
+        hot.offer(request, reply, payload);
+        done(null, payload);
+      });
+    }
     scope.setErrorHandler((error, request, reply) => {
       const err = toRegistryError(error);
       if (err.code === Code.Internal)

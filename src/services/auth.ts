@@ -9,6 +9,8 @@ export interface Principal {
   user?: User;
   /** The token that authenticated the request. */
   tokenId?: string;
+  /** When that token stops working (ISO time); nothing may remember this caller's answers past it. */
+  tokenExpiresAt?: string;
   /** The caller's organization roles looked up during this request (see access.ts). */
   roles?: Map<string, Promise<Role | undefined>>;
 }
@@ -95,7 +97,12 @@ export function createAuthService(meta: MetadataStore): AuthService {
       if (!token.lastUsedAt || nowMs - Date.parse(token.lastUsedAt) > touchIntervalMs) {
         await meta.touchToken(token.id, new Date(nowMs).toISOString());
       }
-      return { user, tokenId: token.id, roles: new Map() };
+      return {
+        user,
+        tokenId: token.id,
+        ...(token.expiresAt ? { tokenExpiresAt: token.expiresAt } : {}),
+        roles: new Map(),
+      };
     },
     async issueToken(userId, note, expiresAt) {
       const secret = newTokenSecret();

@@ -6,6 +6,7 @@ import { goVersion } from "../../core/synthetic-version.js";
 import type { Scope } from "../../core/types.js";
 import { immutableFor } from "../../http/cache-control.js";
 import { clientGone } from "../../http/client-gone.js";
+import { keepHot } from "../../http/hot-responses.js";
 import type { GenerationService } from "../../services/generation.js";
 
 export interface DownloadParams {
@@ -41,6 +42,7 @@ export function parseArchiveFile(file: string): { ref: string; scope: Scope } {
 
 export function createDownloadHandler(generation: GenerationService) {
   return async (request: FastifyRequest<{ Params: DownloadParams }>, reply: FastifyReply) => {
+    keepHot(reply);
     const p = request.params;
     const { ref, scope } = parseArchiveFile(p.file);
     const result = await generation.generate(request.principal, {

@@ -2,6 +2,7 @@
 // query (a label or commit id, as in `go get m@main`), the latest template version over that commit.
 import { goVersion } from "../../core/synthetic-version.js";
 import { immutableFor } from "../../http/cache-control.js";
+import { keepHot } from "../../http/hot-responses.js";
 import type { GenerationService } from "../../services/generation.js";
 import type { GoproxyHandler } from "./handler.js";
 import { revalidate } from "./handler.js";
@@ -9,6 +10,7 @@ import { goQuery, parseGoVersion } from "./module-path.js";
 
 export function createInfoHandler(generation: GenerationService): GoproxyHandler<"info"> {
   return async (request, reply, { module, version }) => {
+    keepHot(reply);
     const query = goQuery(version);
     if (query !== undefined) {
       // The GOPROXY protocol lets .info answer a query with the canonical version it resolves to today.

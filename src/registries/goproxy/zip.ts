@@ -2,12 +2,14 @@
 import { goVersion } from "../../core/synthetic-version.js";
 import { immutableFor } from "../../http/cache-control.js";
 import { clientGone } from "../../http/client-gone.js";
+import { keepHot } from "../../http/hot-responses.js";
 import type { GenerationService } from "../../services/generation.js";
 import type { GoproxyHandler } from "./handler.js";
 import { parseGoVersion } from "./module-path.js";
 
 export function createZipHandler(generation: GenerationService): GoproxyHandler<"zip"> {
   return async (request, reply, { module, version }) => {
+    keepHot(reply);
     const wanted = parseGoVersion(version, module);
     const { templateVersion, commit } = await generation.resolveVersion(
       request.principal,

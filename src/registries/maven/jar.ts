@@ -3,12 +3,14 @@
 import { Code, RegistryError } from "../../core/errors.js";
 import { immutableFor } from "../../http/cache-control.js";
 import { clientGone } from "../../http/client-gone.js";
+import { keepHot } from "../../http/hot-responses.js";
 import type { GenerationService } from "../../services/generation.js";
 import type { Catalog } from "./catalog.js";
 import { type MavenHandler, sendChecksum } from "./handler.js";
 
 export function createJarHandler(catalog: Catalog, generation: GenerationService): MavenHandler<"jar"> {
   return async (request, reply, target) => {
+    keepHot(reply);
     const { record } = await catalog.artifact(
       request.principal,
       target.parts,

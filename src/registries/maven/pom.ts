@@ -3,11 +3,13 @@
 import { Code, RegistryError } from "../../core/errors.js";
 import { immutableFor } from "../../http/cache-control.js";
 import { clientGone } from "../../http/client-gone.js";
+import { keepHot } from "../../http/hot-responses.js";
 import type { Catalog } from "./catalog.js";
 import { type MavenHandler, sendChecksum } from "./handler.js";
 
 export function createPomHandler(catalog: Catalog): MavenHandler<"pom"> {
   return async (request, reply, target) => {
+    keepHot(reply);
     const { record } = await catalog.artifact(
       request.principal,
       target.parts,

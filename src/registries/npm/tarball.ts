@@ -4,6 +4,7 @@ import { Code, RegistryError } from "../../core/errors.js";
 import { npmBareName } from "../../generate/package/npm.js";
 import { immutableFor } from "../../http/cache-control.js";
 import { clientGone } from "../../http/client-gone.js";
+import { keepHot } from "../../http/hot-responses.js";
 import type { GenerationService } from "../../services/generation.js";
 import { type Catalog, packageParts } from "./catalog.js";
 import { type PackageParams, packageNameOf } from "./request.js";
@@ -26,6 +27,7 @@ export function tarballVersion(name: string, bare: string, file: string): string
 
 export function createTarballHandler(catalog: Catalog, generation: GenerationService, scope: string) {
   return async (request: FastifyRequest<{ Params: TarballParams }>, reply: FastifyReply) => {
+    keepHot(reply);
     const principal = request.principal;
     const name = packageNameOf(request.params);
     const version = tarballVersion(name, npmBareName(packageParts(scope, name)), request.params.file);

@@ -5,6 +5,7 @@ import { Code, RegistryError } from "../../core/errors.js";
 import { normalizePypiName, wheelDistribution, wheelFileVersion } from "../../generate/package/pypi.js";
 import { immutableFor } from "../../http/cache-control.js";
 import { clientGone } from "../../http/client-gone.js";
+import { keepHot } from "../../http/hot-responses.js";
 import type { PypiCatalog } from "./catalog.js";
 
 export interface FileParams {
@@ -14,6 +15,7 @@ export interface FileParams {
 
 export function createFileHandler(catalog: PypiCatalog) {
   return async (request: FastifyRequest<{ Params: FileParams }>, reply: FastifyReply) => {
+    keepHot(reply);
     const { project, file } = request.params;
     const metadata = file.endsWith(".metadata");
     const wheel = metadata ? file.slice(0, -".metadata".length) : file;

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { invalidArgument } from "../../core/errors.js";
 import { parseFullName } from "../../core/names.js";
 import { immutableFor } from "../../http/cache-control.js";
+import { keepHot } from "../../http/hot-responses.js";
 import type { ModuleService } from "../../services/modules.js";
 
 export interface SourcesParams {
@@ -13,6 +14,7 @@ export interface SourcesParams {
 
 export function createArchiveHandler(modules: ModuleService) {
   return async (request: FastifyRequest<{ Params: SourcesParams }>, reply: FastifyReply) => {
+    keepHot(reply);
     const { owner, module, file } = request.params;
     const name = parseFullName("module", `${owner}/${module}`);
     const ref = file.slice(0, -".tar.gz".length);
