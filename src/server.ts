@@ -7,7 +7,7 @@ import { resolve } from "node:path";
 import { createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
-import { collectDefaultMetrics, Registry as MetricsRegistry } from "prom-client";
+import { Counter, collectDefaultMetrics, Registry as MetricsRegistry } from "prom-client";
 import { authInterceptor, principalKey } from "./api/context.js";
 import { errorInterceptor } from "./api/errors.js";
 import { registerApiGuards, withClientStatuses } from "./api/guards.js";
@@ -182,8 +182,16 @@ export interface ServerRuntimeOptions extends StartHooks {
 export async function startServer(config: Config, hooks: ServerRuntimeOptions = {}): Promise<RunningServer> {
   const https = readTls(config.server.tls);
   const invalidation = createInvalidation(hooks.bus ?? localBus);
+  const metrics = new MetricsRegistry();
+  collectDefaultMetrics({ register: metrics });
+  const keptAnswers = new Counter({
+    name: "protodepot_kept_answers_total",
+    help: "Downloads answered from memory before routing (http/hot-responses.ts)",
+    registers: [metrics],
+  });
   // Repeat downloads are answered from memory before routing, under the same epoch and TTL as the metadata caches.
   const hot = createHotResponses({
+    onHit: () => keptAnswers.inc(),
     epoch: invalidation.epoch,
     ttlMs: config.log.level === "debug" ? 0 : config.storage.meta.cacheTtlMs,
     maxBytes: config.storage.blob.cacheBytes,
@@ -234,8 +242,6 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
   const protoc = await detectProtoc();
   const plugins = createPluginService(meta, { access, defaultVisibility, protoc });
   const templates = createTemplateService(meta, plugins, { access, defaultVisibility });
-  const metrics = new MetricsRegistry();
-  collectDefaultMetrics({ register: metrics });
   const sandbox = createSandbox({ ...config.plugins, log });
   const images = createImageService({ blobs, plugins, limits: config.oci });
   const rootfsDir = chooseRootfsDir({

@@ -37,6 +37,8 @@ export interface HotResponseOptions {
   maxBytes: number;
   /** Larger bodies are never kept. */
   maxItemBytes: number;
+  /** Counts the answers served from memory (a Prometheus counter in the server). */
+  onHit?: () => void;
   now?: () => number;
 }
 
@@ -93,6 +95,7 @@ export function createHotResponses(opts: HotResponseOptions): HotResponses {
         entries.delete(key);
         return false;
       }
+      opts.onHit?.();
       res.writeHead(200, hit.headers);
       if (req.method === "HEAD") res.end();
       else res.end(hit.body);

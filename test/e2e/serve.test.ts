@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { cliOk, runCli } from "./support/cli.js";
-import { pluginRuns } from "./support/metrics.js";
+import { counter, pluginRuns } from "./support/metrics.js";
 import { adminToken, makeDataDir, repoRoot, startTestServer } from "./support/server.js";
 
 const stampPlugin = join(repoRoot, "test/fixtures/plugins/stamp.mjs");
@@ -187,7 +187,15 @@ for (const workers of [1, 2]) {
     const commits = async () => (await everyWorker(archive())).map((a) => a.headers["x-protodepot-commit"]);
 
     it("pushing a new head", async () => {
+      const kept = await counter(s.server, "protodepot_kept_answers_total");
       assert.deepEqual(new Set(await commits()), new Set([first]));
+      // The first answer is generated, the second kept, the rest come from memory: so every write below is
+      // checked against answers kept before routing too, not only against the caches behind them.
+      if (workers === 1)
+        assert.ok(
+          (await counter(s.server, "protodepot_kept_answers_total")) >= kept + 4,
+          "repeats were kept",
+        );
       const second = await s.pushMoney();
       assert.deepEqual(new Set(await commits()), new Set([second]));
     });
