@@ -1,5 +1,6 @@
 // The generation engine behind one small interface, so behaviour (singleflight, cache, limits) composes by wrapping.
 import { createHash } from "node:crypto";
+import { reclaimAfter } from "../core/reclaim.js";
 import type { PluginRuntime } from "../plugins/runtime.js";
 import type { GenerateMetrics } from "./metrics.js";
 import type { OutputLimits } from "./output.js";
@@ -84,6 +85,8 @@ export function createGenerator(opts: EngineOptions): Generator {
         ...(signal ? { signal } : {}),
       });
       const { bytes, extra } = await prepared.package(files);
+      // The image, the plugins' stdout (read in chunks, kept in parts) and the files: garbage from here on.
+      reclaimAfter(prepared.image.byteLength + 2 * files.reduce((n, f) => n + f.content.byteLength, 0));
       return {
         key: job.key,
         bytes,

@@ -1,10 +1,11 @@
 // Runs a template's plugins over an image, one after the other, and merges their untrusted output into one tree.
-import { fromBinary } from "@bufbuild/protobuf";
+import { create, mergeFromBinary } from "@bufbuild/protobuf";
 import { CodeGeneratorResponse_Feature, Edition } from "@bufbuild/protobuf/wkt";
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import type { PluginSource } from "../core/types.js";
 import { type PluginResponse, PluginResponseSchema } from "../gen/protodepot/plugin/v1/response_pb.js";
 import type { PluginRuntime } from "../plugins/runtime.js";
+import type { StdoutParts } from "../plugins/sandbox/field-parts.js";
 import type { GenerateMetrics } from "./metrics.js";
 import { createOutputTree, type OutputLimits } from "./output.js";
 import { createRequestBuilder, type FileToGenerate } from "./request.js";
@@ -71,9 +72,9 @@ export interface RunPluginInput {
 export async function runPlugin(input: RunPluginInput): Promise<PluginResponse> {
   const { plugin } = input;
   const started = performance.now();
-  let bytes: Uint8Array;
+  let stdout: StdoutParts;
   try {
-    bytes = await input.runtime.run({
+    stdout = await input.runtime.run({
       source: plugin.source,
       request: input.request,
       label: plugin.label,
@@ -82,7 +83,7 @@ export async function runPlugin(input: RunPluginInput): Promise<PluginResponse> 
   } finally {
     input.metrics?.observeRun(plugin.label, performance.now() - started);
   }
-  const response = parseResponse(plugin.label, bytes);
+  const response = parseResponse(plugin.label, stdout);
   if (response.error !== "") {
     throw new RegistryError(Code.Unprocessable, `plugin ${plugin.label} failed: ${response.error}`, {
       plugin: plugin.label,
@@ -92,17 +93,23 @@ export async function runPlugin(input: RunPluginInput): Promise<PluginResponse> 
   return response;
 }
 
-/** The response with each file's content as bytes (views into the plugin's stdout, never decoded). */
-function parseResponse(plugin: string, bytes: Uint8Array): PluginResponse {
+/**
+ * The response with each file's content as bytes (views into the plugin's stdout, never decoded). The parts are
+ * runs of whole fields, so decoding them in order is decoding the stream, without ever joining it.
+ */
+function parseResponse(plugin: string, stdout: StdoutParts): PluginResponse {
   try {
+    const response = create(PluginResponseSchema);
     // generated_code_info and any other field we do not read are dropped, not kept as copies.
-    return fromBinary(PluginResponseSchema, bytes, { readUnknownFields: false });
+    for (const part of stdout)
+      mergeFromBinary(PluginResponseSchema, response, part, { readUnknownFields: false });
+    return response;
   } catch (err) {
     if (isRegistryError(err)) throw err;
     const reason = err instanceof Error ? err.message : String(err);
     throw new RegistryError(
       Code.Internal,
-      `plugin ${plugin} wrote an invalid CodeGeneratorResponse (${bytes.length} bytes): ${reason}`,
+      `plugin ${plugin} wrote an invalid CodeGeneratorResponse (${stdout.reduce((n, p) => n + p.length, 0)} bytes): ${reason}`,
       { plugin },
       { cause: err },
     );

@@ -1,6 +1,7 @@
 // The seam between the generation engine and whatever executes a plugin (a host command, or a pushed image).
 import { Code, RegistryError } from "../core/errors.js";
 import type { PluginSource } from "../core/types.js";
+import type { StdoutParts } from "./sandbox/field-parts.js";
 
 export interface PluginRun {
   source: PluginSource;
@@ -16,12 +17,13 @@ export interface PluginRun {
 
 export interface PluginRuntime {
   /**
-   * Runs one plugin once and returns its stdout: CodeGeneratorResponse bytes, not yet parsed.
+   * Runs one plugin once and returns its stdout: CodeGeneratorResponse bytes in parts of whole fields, not yet
+   * parsed.
    * Throws RegistryError: Internal on a non-zero exit, DeadlineExceeded on timeout, ResourceExhausted when stdout
    * passes the output cap, FailedPrecondition when the plugin may not run here (no sandbox), Unavailable when
    * cancelled.
    */
-  run(input: PluginRun): Promise<Uint8Array>;
+  run(input: PluginRun): Promise<StdoutParts>;
 }
 
 /** One runtime per source kind; a run goes to the runtime of its plugin version's source. */

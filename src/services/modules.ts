@@ -8,6 +8,7 @@ import { checkConfigSize, parseBufConfig } from "../compile/buf-config.js";
 import { manifestDigest, validateModuleFiles } from "../compile/module-files.js";
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import { checkLabel, type FullName, isCommitId, parseFullName } from "../core/names.js";
+import { reclaimAfter } from "../core/reclaim.js";
 import {
   type B5,
   type Commit,
@@ -346,6 +347,10 @@ export function createModuleService({
 
     // Blobs first, metadata last: a crash in between leaves only unreferenced blobs.
     const [sources, imageBlob] = await Promise.all([putContent(blobs, sourcesTar), putContent(blobs, image)]);
+    // The pushed files (read in chunks, then joined), the compiler's image (the same) and the sources archive.
+    reclaimAfter(
+      2 * (pushed.reduce((n, f) => n + f.content.byteLength, 0) + image.byteLength) + sourcesTar.byteLength,
+    );
     const files: CommitFile[] = pushed
       .map((f) => ({ path: f.path, size: f.content.byteLength, sha256: sha256Hex(f.content) }))
       .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

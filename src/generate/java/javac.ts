@@ -18,6 +18,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Code, isRegistryError, RegistryError } from "../../core/errors.js";
 import { minimalBinds, resolveCommand } from "../../plugins/host/command.js";
+import type { StdoutParts } from "../../plugins/sandbox/field-parts.js";
 import type { Sandbox } from "../../plugins/sandbox/sandbox.js";
 import type { GeneratedFile } from "../run-plugins.js";
 
@@ -201,7 +202,7 @@ export function createJavaCompiler(opts: JavaCompilerOptions): JavaCompiler {
         "-Xmaxerrs",
         "20",
       ];
-      let out: Uint8Array;
+      let out: StdoutParts;
       try {
         out = await sandbox.run(
           {
@@ -230,7 +231,7 @@ export function createJavaCompiler(opts: JavaCompilerOptions): JavaCompiler {
         // The sandbox words its errors for plugins ("plugin X did not finish…").
         throw new RegistryError(err.code, err.message.replace(/^plugin /, ""), err.fields, { cause: err });
       }
-      return decodeFrames(out);
+      return decodeFrames(Buffer.concat(out));
     },
     close() {
       if (helper) rmSync(dirname(helper), { recursive: true, force: true });

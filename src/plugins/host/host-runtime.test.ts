@@ -24,12 +24,15 @@ const limits = {
 const host = (o: Partial<SandboxOptions> = {}) => createHostRuntime(createSandbox({ ...limits, ...o }));
 const request = (parameter = "") =>
   toBinary(CodeGeneratorRequestSchema, create(CodeGeneratorRequestSchema, { parameter }));
-const run = (rt: PluginRuntime, script: string, parameter = "") =>
-  rt.run({
-    source: { kind: "host", command: [join(fixtures, script)] },
-    request: request(parameter),
-    label: `test/${script}:v1`,
-  });
+/** The plugin's whole stdout, joined from its parts. */
+const run = async (rt: PluginRuntime, script: string, parameter = "") =>
+  Buffer.concat(
+    await rt.run({
+      source: { kind: "host", command: [join(fixtures, script)] },
+      request: request(parameter),
+      label: `test/${script}:v1`,
+    }),
+  );
 
 /** `message` is matched against what users see: the message, then the detail lines (the stderr tail). */
 async function rejectsWith(p: Promise<unknown>, code: Code, message: RegExp) {

@@ -1,6 +1,7 @@
 // Runs admin-configured host commands as plugins, inside the shared sandbox.
 import { Code, RegistryError } from "../../core/errors.js";
 import type { PluginRun, PluginRuntime } from "../runtime.js";
+import type { StdoutParts } from "../sandbox/field-parts.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import { type HostCommand, resolveCommand } from "./command.js";
 
@@ -13,7 +14,7 @@ export function createHostRuntime(sandbox: Sandbox): PluginRuntime {
   const nodeOptions = `--max-old-space-size=${heapMiB}`;
 
   return {
-    async run(input: PluginRun): Promise<Uint8Array> {
+    async run(input: PluginRun): Promise<StdoutParts> {
       const plugin = input.label;
       if (input.source.kind !== "host") {
         throw new RegistryError(Code.Internal, `plugin ${plugin} is not a host command`, { plugin });

@@ -6,6 +6,7 @@ import type { BlobStore } from "../../storage/blob/blob-store.js";
 import { readContent } from "../../storage/blob/content.js";
 import { contentKey } from "../../storage/blob/paths.js";
 import type { PluginRun, PluginRuntime } from "../runtime.js";
+import type { StdoutParts } from "../sandbox/field-parts.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import type { RootfsCache } from "./rootfs-cache.js";
 import { unreachableAncestor } from "./rootfs-dir.js";
@@ -73,7 +74,7 @@ export function createOciRuntime(opts: OciRuntimeOptions): PluginRuntime {
   }
 
   return {
-    async run(input: PluginRun): Promise<Uint8Array> {
+    async run(input: PluginRun): Promise<StdoutParts> {
       const plugin = input.label;
       if (input.source.kind !== "oci") {
         throw new RegistryError(Code.Internal, `plugin ${plugin} is not an image`, { plugin });

@@ -11,6 +11,7 @@ import { type ProtocGenerator, protocGenerators } from "../../core/types.js";
 import { PluginResponseSchema } from "../../gen/protodepot/plugin/v1/response_pb.js";
 import { readTarGz } from "../../packaging/tar.js";
 import type { PluginRun, PluginRuntime } from "../runtime.js";
+import type { StdoutParts } from "../sandbox/field-parts.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
 
 const exec = promisify(execFile);
@@ -70,7 +71,7 @@ const supportedFeatures = BigInt(CodeGeneratorResponse_Feature.PROTO3_OPTIONAL);
 
 export function createProtocRuntime(sandbox: Sandbox, protoc: Protoc | undefined): PluginRuntime {
   return {
-    async run(input: PluginRun): Promise<Uint8Array> {
+    async run(input: PluginRun): Promise<StdoutParts> {
       const plugin = input.label;
       const source = input.source;
       if (source.kind !== "protoc") {
@@ -122,7 +123,7 @@ export function createProtocRuntime(sandbox: Sandbox, protoc: Protoc | undefined
         },
         { stdin: set, label: plugin, ...(input.signal ? { signal: input.signal } : {}) },
       );
-      return toBinary(PluginResponseSchema, await responseOf(plugin, out));
+      return [toBinary(PluginResponseSchema, await responseOf(plugin, Buffer.concat(out)))];
     },
   };
 }

@@ -1,5 +1,6 @@
-// Runs one child process with stdin bytes in, capped stdout out, a stderr tail, a deadline and cancellation.
+// Runs one child process with stdin bytes in, capped stdout out (in parts, field-parts.ts), a stderr tail, a deadline and cancellation.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { createFieldParts, type StdoutParts } from "./field-parts.js";
 
 export interface ProcessSpec {
   file: string;
@@ -27,7 +28,13 @@ export interface ProcessLimits {
 }
 
 export type ProcessOutcome =
-  | { kind: "exited"; code: number | null; signal: NodeJS.Signals | null; stdout: Uint8Array; stderr: string }
+  | {
+      kind: "exited";
+      code: number | null;
+      signal: NodeJS.Signals | null;
+      stdout: StdoutParts;
+      stderr: string;
+    }
   | { kind: "timeout"; stderr: string }
   | { kind: "output-limit"; stderr: string }
   | { kind: "aborted"; reason: unknown }
@@ -51,7 +58,7 @@ export function runProcess(spec: ProcessSpec, limits: ProcessLimits): Promise<Pr
       ...(spec.uid !== undefined ? { uid: spec.uid } : {}),
       ...(spec.gid !== undefined ? { gid: spec.gid } : {}),
     }) as ChildProcessWithoutNullStreams;
-    const stdout: Buffer[] = [];
+    let stdout = createFieldParts();
     let stdoutBytes = 0;
     let stderr = Buffer.alloc(0);
     let stopped: ProcessOutcome | undefined;
@@ -88,7 +95,7 @@ export function runProcess(spec: ProcessSpec, limits: ProcessLimits): Promise<Pr
       stdoutBytes += chunk.length;
       if (stdoutBytes > limits.maxStdoutBytes) {
         // Drop what we have right away: the cap bounds our memory, not only the answer.
-        stdout.length = 0;
+        stdout = createFieldParts();
         stop({ kind: "output-limit", stderr: stderrText() });
         child.stdout.destroy();
         return;
@@ -123,7 +130,7 @@ export function runProcess(spec: ProcessSpec, limits: ProcessLimits): Promise<Pr
         kind: "exited",
         code,
         signal,
-        stdout: new Uint8Array(Buffer.concat(stdout, stdoutBytes)),
+        stdout: stdout.end(),
         stderr: stderrText(),
       });
     });

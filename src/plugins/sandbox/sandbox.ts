@@ -4,6 +4,7 @@ import { closeSync, constants, openSync } from "node:fs";
 import { Code, RegistryError } from "../../core/errors.js";
 import { bwrapArgs, bwrapPath, isBwrapAvailable, type SandboxSpec, sandboxUid } from "./bwrap.js";
 import { type Cgroups, createCgroups, type RunReport } from "./cgroups.js";
+import type { StdoutParts } from "./field-parts.js";
 import { type ProcessOutcome, type ProcessSpec, runProcess } from "./run-process.js";
 
 export type { SandboxFilesystem, SandboxSpec } from "./bwrap.js";
@@ -49,11 +50,11 @@ export interface Sandbox {
   /** The host uid of a run's processes: nobody when the server is root, else the server's own. */
   readonly hostUid: number;
   /**
-   * Runs one process to completion and returns its stdout. Throws RegistryError: Internal on a non-zero exit,
+   * Runs one process to completion and returns its stdout, in parts (field-parts.ts). Throws RegistryError: Internal on a non-zero exit,
    * ResourceExhausted when killed for memory, Unprocessable past the output cap, DeadlineExceeded on timeout,
    * FailedPrecondition when it may not run here, Unavailable when cancelled.
    */
-  run(spec: SandboxSpec, input: SandboxRun): Promise<Uint8Array>;
+  run(spec: SandboxSpec, input: SandboxRun): Promise<StdoutParts>;
   /** Removes the server's cgroups; runs in flight are not waited for. */
   close(): void;
 }
@@ -175,7 +176,7 @@ function outputOf(
   plugin: string,
   limits: SandboxLimits,
   report: RunReport,
-): Uint8Array {
+): StdoutParts {
   const processNote = report.processLimitHit
     ? ` (it reached the limit of ${limits.maxProcesses} processes, plugins.maxProcesses)`
     : "";
