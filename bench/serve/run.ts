@@ -160,7 +160,7 @@ try {
   const h1 = rate("protodepot, 1 worker", "/healthz");
   const hN = rate(`protodepot, ${many} workers`, "/healthz");
   console.log(
-    `  ${"/healthz (framework floor)".padEnd(30)} 1 worker ${h1.toFixed(0).padStart(6)}   ${many} workers ${hN.toFixed(0)}`,
+    `  ${"/healthz (probes DB and blobs)".padEnd(30)} 1 worker ${h1.toFixed(0).padStart(6)}   ${many} workers ${hN.toFixed(0)}`,
   );
   console.log(
     `  scaling ${many} workers / 1 worker (archive): ${(rate(`protodepot, ${many} workers`, targets[0].name) / rate("protodepot, 1 worker", targets[0].name)).toFixed(2)}×`,

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { cliOk, runCli } from "./support/cli.js";
 import { counter, pluginRuns } from "./support/metrics.js";
-import { adminToken, makeDataDir, repoRoot, startTestServer } from "./support/server.js";
+import { adminToken, callApi, makeDataDir, repoRoot, startTestServer } from "./support/server.js";
 
 const stampPlugin = join(repoRoot, "test/fixtures/plugins/stamp.mjs");
 
@@ -234,3 +234,56 @@ for (const workers of [1, 2]) {
     });
   });
 }
+
+describe("answers kept in memory never outlive the caller's access", () => {
+  let s: Awaited<ReturnType<typeof setup>>;
+  const tarball = () =>
+    `${s.server.url}/npm/@protodepot/protodepot_es_demo_money/-/protodepot_es_demo_money-1.1.1.tgz`;
+  const ok = async (method: string, body: unknown) => {
+    const res = await callApi(s.server.url, method, body, adminToken);
+    assert.equal(res.status, 200, `${method}: ${await res.clone().text()}`);
+    return (await res.json()) as Record<string, string>;
+  };
+  /** Status of the same download repeated, so every answer after the first two comes from memory. */
+  const statuses = async (token: string | undefined, n = 4) => {
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const res = await fetch(tarball(), token ? { headers: { authorization: `Bearer ${token}` } } : {});
+      await res.arrayBuffer();
+      out.push(res.status);
+    }
+    return out;
+  };
+
+  before(async () => {
+    s = await setup(1);
+    await s.pushMoney();
+    await cliOk(["module", "update", "demo/money", "--visibility", "private"], s.env);
+    await ok("UserService/CreateUser", { name: "mallory" });
+  });
+  after(() => s.close());
+
+  it("a revoked token is refused on its next request, though its answer was kept", async () => {
+    const { token, tokenId } = await ok("UserService/CreateToken", { user: "admin", note: "revoked later" });
+    const kept = await counter(s.server, "protodepot_kept_answers_total");
+    assert.deepEqual(await statuses(token), [200, 200, 200, 200]);
+    assert.ok((await counter(s.server, "protodepot_kept_answers_total")) >= kept + 2, "repeats were kept");
+    await ok("UserService/RevokeToken", { tokenId });
+    assert.deepEqual(await statuses(token, 2), [401, 401]);
+  });
+
+  it("a private answer kept for one caller is never given to another", async () => {
+    const { token } = await ok("UserService/CreateToken", { user: "mallory" });
+    assert.deepEqual(await statuses(adminToken), [200, 200, 200, 200]);
+    assert.deepEqual(await statuses(token), [404, 404, 404, 404]);
+    assert.deepEqual(await statuses(undefined), [404, 404, 404, 404]);
+  });
+
+  it("an expired token is refused on its first request past the expiry", async () => {
+    const expireTime = new Date(Date.now() + 1500).toISOString();
+    const { token } = await ok("UserService/CreateToken", { user: "admin", expireTime });
+    assert.deepEqual(await statuses(token), [200, 200, 200, 200]);
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(expireTime) - Date.now() + 50)));
+    assert.deepEqual(await statuses(token, 2), [401, 401]);
+  });
+});
