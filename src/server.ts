@@ -216,10 +216,10 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
   }
   const log: FastifyBaseLogger = app.log;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const meta = withMetadataCache(await metadataDrivers[config.storage.meta.driver](config), {
-    invalidation,
-    mutableTtlMs: config.storage.meta.cacheTtlMs,
-  });
+  const store = await metadataDrivers[config.storage.meta.driver](config);
+  // Other nodes on the same database hear of this node's writes (and it of theirs) at once, not at the TTL.
+  if (store.peers) invalidation.join(store.peers);
+  const meta = withMetadataCache(store, { invalidation, mutableTtlMs: config.storage.meta.cacheTtlMs });
   const stored = await blobDrivers[config.storage.blob.driver](config);
   const { cacheBytes, cacheItemBytes } = config.storage.blob;
   const blobs = withContentCache(stored, { maxBytes: cacheBytes, maxItemBytes: cacheItemBytes });

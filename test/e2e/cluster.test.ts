@@ -1,7 +1,7 @@
 // Issue 10 end to end: two nodes (127.0.0.1 and 127.0.0.2) sharing one PostgreSQL and one RadosGW bucket.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -58,6 +58,8 @@ describe("two nodes on postgres + s3", { skip: skipWithout(pgVariable) || skipWi
       PROTODEPOT_STORAGE_META_DRIVER: "postgres",
       PROTODEPOT_STORAGE_META_POSTGRES_URL: db.url,
       PROTODEPOT_STORAGE_META_LEASE_TTL_MS: String(leaseTtlMs),
+      // Far longer than any test: a write shows on the other node because it is told, never because a TTL ran out.
+      PROTODEPOT_STORAGE_META_CACHE_TTL_MS: String(10 * 60_000),
       PROTODEPOT_STORAGE_BLOB_DRIVER: "s3",
       PROTODEPOT_STORAGE_BLOB_S3_ENDPOINT: s3.endpoint,
       PROTODEPOT_STORAGE_BLOB_S3_BUCKET: bucket.bucket,
@@ -242,5 +244,32 @@ describe("two nodes on postgres + s3", { skip: skipWithout(pgVariable) || skipWi
     const again = (await openRemote({ remote: node1.url, token: adminToken }, {})).client(ModuleService);
     const next = await again.push({ files: moduleFiles("demo/crash", chainModule("crash", 2)) });
     assert.equal(Number(next.commit?.seq), 2, "the seq the killed push never took is the next one");
+  });
+
+  it("shows a label moved through node 1 on node 2 at once, though node 2 had the old answer cached", async () => {
+    // The suite's nodes keep mutable metadata for cacheTtlMs (10 minutes): only node 1's note can explain this.
+    const dir = join(work, "money-2");
+    await cp(join(repoRoot, "examples/money"), dir, { recursive: true });
+    const proto = join(dir, "demo/money/v1/money.proto");
+    await writeFile(proto, `${await readFile(proto, "utf8")}\n// the second commit\n`);
+    const first = /[0-9a-f]{32}/.exec((await cliOk(["label", "list", "demo/money"], cli(node2))).stdout)?.[0];
+    const second = /commit ([0-9a-f]{32})/.exec((await cliOk(["push", dir], cli(node1))).stdout)?.[1];
+    assert.ok(first && second && first !== second);
+
+    const archive = `${node2.url}/v1/protodepot/es/latest/demo/money/main.tar.gz`;
+    const commitOf = async () => {
+      const res = await fetch(archive);
+      await res.arrayBuffer();
+      assert.equal(res.status, 200);
+      return res.headers.get("x-protodepot-commit");
+    };
+    // Node 2 resolves, generates and keeps the head's answer, then serves it from memory.
+    for (let i = 0; i < 3; i++) assert.equal(await commitOf(), second);
+    await cliOk(["label", "move", "demo/money", "main", first], cli(node1));
+    const moved = Date.now();
+    while ((await commitOf()) !== first) {
+      assert.ok(Date.now() - moved < 1000, "node 2 showed the move within a second");
+      await new Promise((r) => setTimeout(r, 10));
+    }
   });
 });

@@ -29,22 +29,29 @@ export interface Invalidation {
 
 export function createInvalidation(
   bus: InvalidationBus = localBus,
-): Invalidation & { onDrop(fn: () => void): void } {
+): Invalidation & { onDrop(fn: () => void): void; join(more: InvalidationBus): void } {
   let epoch = 0;
   const listeners: (() => void)[] = [];
+  const buses: InvalidationBus[] = [];
   const drop = () => {
     epoch++;
     for (const fn of listeners) fn();
   };
-  bus.subscribe(drop);
+  const join = (b: InvalidationBus) => {
+    buses.push(b);
+    b.subscribe(drop);
+  };
+  join(bus);
   return {
     epoch: () => epoch,
-    invalidate() {
+    async invalidate() {
       drop();
-      return bus.publish();
+      await Promise.all(buses.map((b) => b.publish()));
     },
     onDrop(fn) {
       listeners.push(fn);
     },
+    /** Also tells, and hears from, the processes of another bus (other nodes: MetadataStore.peers). */
+    join,
   };
 }

@@ -21,6 +21,7 @@ import type {
   User,
   Visibility,
 } from "../../core/types.js";
+import type { InvalidationBus } from "./invalidation.js";
 
 export interface NewCommit {
   owner: string;
@@ -241,4 +242,9 @@ export interface MetadataStore extends MetadataStores {
   /** One round trip to the database: throws when it cannot be reached (health checks). */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * The other processes sharing this database (other nodes on PostgreSQL): how they hear of this process's writes,
+   * and it of theirs, so their caches drop at once instead of at their TTL. Absent for an embedded database.
+   */
+  readonly peers?: InvalidationBus;
 }

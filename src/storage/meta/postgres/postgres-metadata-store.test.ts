@@ -63,6 +63,32 @@ describe("postgres metadata store", { skip: skipWithout(pgVariable) }, () => {
     }
   });
 
+  it("tells the other nodes of a write at once, and not itself", async () => {
+    const db = await createTestDatabase();
+    const [a, b, c] = [
+      await createPostgresMetadataStore({ url: db.url, poolSize: 2 }),
+      await createPostgresMetadataStore({ url: db.url, poolSize: 2 }),
+      await createPostgresMetadataStore({ url: db.url, poolSize: 2 }),
+    ];
+    try {
+      const heard = { a: 0, b: 0, c: 0 };
+      a.peers?.subscribe(() => heard.a++);
+      b.peers?.subscribe(() => heard.b++);
+      c.peers?.subscribe(() => heard.c++);
+      const sent = Date.now();
+      await a.peers?.publish();
+      while (heard.b === 0 || heard.c === 0) {
+        assert.ok(Date.now() - sent < 2_000, "the other nodes heard of the write within 2 s");
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(heard, { a: 0, b: 1, c: 1 });
+    } finally {
+      for (const s of [a, b, c]) await s.close();
+      await db.drop();
+    }
+  });
+
   it("fails at start with the server's reason", async () => {
     const db = await createTestDatabase();
     await db.drop();

@@ -1,16 +1,17 @@
 // The shared metadata driver: node-postgres behind Kysely's PostgresDialect, for several nodes on one database.
+import { randomBytes } from "node:crypto";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import { createKyselyMetadataStore } from "../kysely/kysely-metadata-store.js";
 import { postgresClock } from "../kysely/leases.js";
 import type { Database } from "../kysely/schema.js";
 import type { MetadataStore } from "../metadata-store.js";
-import { createLeaseListener, leaseChannel } from "./lease-listener.js";
+import { createListener, invalidationChannel, leaseChannel } from "./listener.js";
 
 export interface PostgresMetadataStoreOptions {
   /** `postgres://user:password@host:port/database`. */
   url: string;
-  /** Most connections this node holds at once (plus one that listens for lease releases). */
+  /** Most connections this node holds at once (plus one that listens for lease releases and writes elsewhere). */
   poolSize: number;
   /** How often a lease waiter looks again when no notification arrives. */
   leasePollMs?: number;
@@ -30,9 +31,10 @@ export async function createPostgresMetadataStore(
     // Fail at start with the driver's reason (refused, wrong password, no such database) instead of at first use.
     const client = await pool.connect();
     client.release();
-    const listener = await createLeaseListener(opts.url);
+    const id = randomBytes(8).toString("hex");
+    const listener = await createListener(opts.url, id);
     try {
-      return await createKyselyMetadataStore(
+      const store = await createKyselyMetadataStore(
         new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
         {
           leases: {
@@ -47,6 +49,19 @@ export async function createPostgresMetadataStore(
           onClose: () => listener.close(),
         },
       );
+      return {
+        ...store,
+        peers: {
+          // Sent after the write committed. A note that cannot be sent is not the write's failure: the other
+          // nodes then see it at their TTL, as without notes.
+          publish: () =>
+            pool.query("select pg_notify($1, $2)", [invalidationChannel, id]).then(
+              () => {},
+              () => {},
+            ),
+          subscribe: (drop) => listener.onInvalidation(drop),
+        },
+      };
     } catch (err) {
       await listener.close();
       throw err;

@@ -1,24 +1,35 @@
-// One LISTEN connection per node: a lease released on any node wakes this node's waiters on that key at once.
+// One LISTEN connection per process: lease releases and metadata writes on any node reach this one at once.
 import pg from "pg";
 
+/** A lease was released; the payload is its key. */
 export const leaseChannel = "protodepot_leases";
+/** Mutable metadata moved; the payload is the writer's process id (listener.id), so nobody drops on its own note. */
+export const invalidationChannel = "protodepot_invalidations";
 const reconnectMs = 1000;
 
-export interface LeaseListener {
+export interface Listener {
+  /** This process's id in invalidation notes. */
+  readonly id: string;
   /** Resolves at the next notification for `key`; never rejects (an abort just stops the wait). */
   released(key: string, signal: AbortSignal): Promise<void>;
+  /** `drop` runs when another process notes a write. */
+  onInvalidation(drop: () => void): void;
   close(): Promise<void>;
 }
 
 /**
- * Keeps listening across connection losses: while it reconnects, waiters fall back to polling, so a lost
- * notification delays a waiter by at most one poll interval and never loses a lease.
+ * Keeps listening across connection losses: while it reconnects, lease waiters fall back to polling (a lost
+ * notification delays a waiter by at most one poll interval and never loses a lease) and caches to their TTL (a
+ * lost note shows another node's write at most `storage.meta.cacheTtlMs` late). A reconnect drops the caches
+ * once, for the notes it may have missed.
  */
-export async function createLeaseListener(url: string): Promise<LeaseListener> {
+export async function createListener(url: string, id: string): Promise<Listener> {
   const waiters = new Map<string, Set<() => void>>();
+  const drops: (() => void)[] = [];
   let client: pg.Client | undefined;
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
+  let connectedBefore = false;
 
   const wake = (key: string) => {
     const set = waiters.get(key);
@@ -26,11 +37,16 @@ export async function createLeaseListener(url: string): Promise<LeaseListener> {
     waiters.delete(key);
     for (const resolve of set) resolve();
   };
+  const drop = () => {
+    for (const fn of drops) fn();
+  };
 
   async function connect(): Promise<void> {
     const c = new pg.Client({ connectionString: url });
     c.on("notification", (msg) => {
-      if (msg.channel === leaseChannel && msg.payload !== undefined) wake(msg.payload);
+      if (msg.payload === undefined) return;
+      if (msg.channel === leaseChannel) wake(msg.payload);
+      else if (msg.channel === invalidationChannel && msg.payload !== id) drop();
     });
     c.on("error", () => {
       if (client === c) client = undefined;
@@ -39,7 +55,10 @@ export async function createLeaseListener(url: string): Promise<LeaseListener> {
     });
     await c.connect();
     await c.query(`LISTEN ${leaseChannel}`);
+    await c.query(`LISTEN ${invalidationChannel}`);
     client = c;
+    if (connectedBefore) drop();
+    connectedBefore = true;
   }
 
   function schedule(): void {
@@ -54,6 +73,7 @@ export async function createLeaseListener(url: string): Promise<LeaseListener> {
   await connect();
 
   return {
+    id,
     released(key, signal) {
       return new Promise<void>((resolve) => {
         if (signal.aborted) return resolve();
@@ -72,6 +92,9 @@ export async function createLeaseListener(url: string): Promise<LeaseListener> {
         set.add(done);
         signal.addEventListener("abort", done, { once: true });
       });
+    },
+    onInvalidation(fn) {
+      drops.push(fn);
     },
     async close() {
       closed = true;
