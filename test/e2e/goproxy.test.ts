@@ -151,6 +151,14 @@ describe("Go module proxy with the real go command", () => {
   });
 
   it("@v/list lists every synthetic version; a second template version appears as v1.2.x", async () => {
+    // Asked twice, the list and @latest are answered from memory: the writes below must still show at once.
+    for (let i = 0; i < 2; i++) {
+      assert.equal((await get(`${payments}/@v/list`)).text, "v1.1.1\n");
+      assert.equal(
+        (JSON.parse((await get(`${payments}/@latest`)).text) as { Version: string }).Version,
+        "v1.1.1",
+      );
+    }
     // A second commit of payments, then a second template version pinning another protoc-gen-go version.
     const copy = join(work, "payments-2");
     await cp(join(repoRoot, "examples/payments"), copy, { recursive: true });
