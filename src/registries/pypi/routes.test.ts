@@ -233,6 +233,16 @@ describe("PyPI routes", () => {
     });
     assert.equal(upload.statusCode, 412);
     assert.match(upload.body, /this index is read-only/);
+    // twine's upload: a multipart body no parser here reads, refused before anyone looks at it.
+    const boundary = "----twine";
+    const twine = await app.inject({
+      method: "POST",
+      url: "/pypi/",
+      payload: `--${boundary}\r\ncontent-disposition: form-data; name=":action"\r\n\r\nfile_upload\r\n--${boundary}--\r\n`,
+      headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
+    });
+    assert.equal(twine.statusCode, 412, twine.body);
+    assert.match(twine.body, /packages are generated from pushed modules \(protodepot push\)/);
     const unknown = await get("/pypi/pypi/x/json");
     assert.equal(unknown.statusCode, 404);
     assert.match(unknown.body, /the simple index is at \/pypi\/simple\//);

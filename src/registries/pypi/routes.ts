@@ -25,14 +25,23 @@ export function pypiRegistry(catalog: PypiCatalog): RegistryPlugin {
       app.get<{ Params: ProjectParams }>("/pypi/simple/:project", createProjectRedirect());
       app.get<{ Params: FileParams }>("/pypi/files/:project/:file", file);
       // Everything else under /pypi/ (uploads, the JSON API of pypi.org) answers in this registry's format.
-      app.all("/pypi/*", async (request: FastifyRequest) => {
-        const write = request.method !== "GET" && request.method !== "HEAD";
-        throw new RegistryError(
-          write ? Code.FailedPrecondition : Code.NotFound,
-          write
-            ? `${request.method} is not supported: this index is read-only, packages are generated from pushed modules`
-            : `no PyPI endpoint at ${request.url}: the simple index is at /pypi/simple/`,
-        );
+      app.route({
+        method: ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"],
+        url: "/pypi/*",
+        // An upload (twine's multipart POST) is refused before its body is read or its content type looked at.
+        onRequest: async (request: FastifyRequest) => {
+          if (request.method === "GET" || request.method === "HEAD") return;
+          throw new RegistryError(
+            Code.FailedPrecondition,
+            `${request.method} is not supported: this index is read-only, packages are generated from pushed modules (protodepot push)`,
+          );
+        },
+        handler: async (request: FastifyRequest) => {
+          throw new RegistryError(
+            Code.NotFound,
+            `no PyPI endpoint at ${request.url}: the simple index is at /pypi/simple/`,
+          );
+        },
       });
     },
   };
