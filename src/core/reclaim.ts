@@ -10,7 +10,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
 /** Transient bytes that make a collection worth its pause. */
-const thresholdBytes = 32 * 2 ** 20;
+const thresholdBytes = 16 * 2 ** 20;
 const minIntervalMs = 1000;
 /** Long enough for the request to answer (a push's last step is one short transaction), short beside any next one. */
 const delayMs = 100;

@@ -74,6 +74,8 @@ export function createGenerator(opts: EngineOptions): Generator {
   return {
     async generate(job, signal) {
       const prepared = await job.prepare();
+      // The image was read in chunks and joined: the chunks can go while the plugins run, before their output comes.
+      reclaimAfter(prepared.image.byteLength);
       const files = await runPlugins({
         image: prepared.image,
         fileToGenerate: prepared.fileToGenerate,
@@ -85,7 +87,7 @@ export function createGenerator(opts: EngineOptions): Generator {
         ...(signal ? { signal } : {}),
       });
       const { bytes, extra } = await prepared.package(files);
-      // The image, the plugins' stdout (read in chunks, kept in parts) and the files: garbage from here on.
+      // The image, and the plugins' stdout (its chunks, and the parts the files are views into): garbage from here on.
       reclaimAfter(prepared.image.byteLength + 2 * files.reduce((n, f) => n + f.content.byteLength, 0));
       return {
         key: job.key,
