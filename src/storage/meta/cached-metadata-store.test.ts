@@ -110,6 +110,31 @@ describe("metadata cache", () => {
     assert.deepEqual(Object.fromEntries(reads), { getCommit: 1, getLabel: 1, getModule: 1 });
   });
 
+  it("keeps its caches through a transaction that writes nothing cached, and drops them after one that does", async () => {
+    const { cached, reads } = await open();
+    const { commit: c } = await cached.insertCommit(commit("txn"));
+    await cached.getLabel(c.moduleId, "main");
+    reads.clear();
+    // What every generation does when it publishes an artifact: a lease taken and released in one transaction.
+    await cached.transaction(async (tx) => {
+      const lease = await tx.acquireLease("artifact:k", "node", 60_000);
+      assert.ok(lease && (await tx.releaseLease(lease)));
+    });
+    assert.equal((await cached.getLabel(c.moduleId, "main"))?.commitId, c.id);
+    assert.equal(reads.get("getLabel") ?? 0, 0, "the label was still cached");
+    const second = (await cached.insertCommit(commit("txn"))).commit;
+    await cached.getLabel(c.moduleId, "main");
+    reads.clear();
+    await cached.transaction((tx) => tx.setLabel(c.moduleId, "main", c.id, "move"));
+    assert.equal(
+      (await cached.getLabel(c.moduleId, "main"))?.commitId,
+      c.id,
+      "moved back from the second commit",
+    );
+    assert.equal(reads.get("getLabel"), 1);
+    assert.notEqual(second.id, c.id);
+  });
+
   it("does not keep a missing commit: it may be pushed a moment later", async () => {
     const { cached, reads } = await open();
     const id = hex(16);

@@ -2,7 +2,7 @@
 import { LRUCache } from "lru-cache";
 import type { ArtifactKey } from "../../core/types.js";
 import { createInvalidation, type Invalidation } from "./invalidation.js";
-import type { MetadataStore } from "./metadata-store.js";
+import type { MetadataStore, MetadataStores } from "./metadata-store.js";
 
 export interface MetadataCacheOptions {
   /** Moved on by every write through this store; other processes (workers) share it through its bus. */
@@ -169,20 +169,59 @@ export function withMetadataCache(inner: MetadataStore, opts: MetadataCacheOptio
     }
   };
 
+  /** Whether calling `prop` may move something cached: anything that is not a known read or a harmless call. */
+  const isWrite = (prop: string) =>
+    !immutable.has(prop as Method) && !mutable.has(prop as Method) && !harmless.has(prop);
+
+  /**
+   * A transaction's stores, noting whether any call in it was a write: only then does the transaction drop the
+   * caches. An artifact's publication (a lease released, a record put) moves nothing cached, and every generation
+   * does one; it must not empty every cache of every worker and node each time.
+   */
+  const noticingWrites = (tx: MetadataStores, wrote: (method: string, args: unknown[]) => void) =>
+    new Proxy(tx, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (typeof value !== "function" || typeof prop !== "string") return value;
+        const fn = value as (...a: unknown[]) => unknown;
+        if (!isWrite(prop)) return fn.bind(target);
+        return (...args: unknown[]) => {
+          wrote(prop, args);
+          return fn.apply(target, args);
+        };
+      },
+    });
+
+  const afterWrites = async (writes: readonly (readonly [string, readonly unknown[]])[]) => {
+    if (writes.length === 0) return;
+    // Only here: no server path deletes artifacts; other workers keep their records until they restart.
+    for (const [method, args] of writes)
+      if (method === "deleteArtifacts") forgetArtifacts((args[0] ?? {}) as Partial<ArtifactKey>);
+    // Even a failed write may have moved something (a transaction that committed before an error).
+    await invalidation.invalidate();
+  };
+
   const wrap = (target: MetadataStore, prop: string, value: (...a: unknown[]) => Promise<unknown>) => {
     const method = prop as Method;
     const call = (args: unknown[]) => value.apply(target, args);
     if (immutable.has(method)) return (...args: unknown[]) => readFact(method, () => call(args), args);
     if (mutable.has(method)) return (...args: unknown[]) => readMoving(method, () => call(args), args);
     if (harmless.has(prop)) return (...args: unknown[]) => call(args);
+    if (prop === "transaction") {
+      return async (fn: (tx: MetadataStores) => Promise<unknown>) => {
+        const writes: [string, unknown[]][] = [];
+        try {
+          return await call([(tx: MetadataStores) => fn(noticingWrites(tx, (m, a) => writes.push([m, a])))]);
+        } finally {
+          await afterWrites(writes);
+        }
+      };
+    }
     return async (...args: unknown[]) => {
       try {
         return await call(args);
       } finally {
-        // Only here: no server path deletes artifacts; other workers keep their records until they restart.
-        if (method === "deleteArtifacts") forgetArtifacts((args[0] ?? {}) as Partial<ArtifactKey>);
-        // Even a failed write may have moved something (a transaction that committed before an error).
-        await invalidation.invalidate();
+        await afterWrites([[method, args]]);
       }
     };
   };
