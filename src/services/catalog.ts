@@ -258,10 +258,11 @@ export function createCatalog(opts: CatalogOptions): Catalog {
 export interface PackageDirectory {
   /**
    * The readings of a name that exist and the caller may see (template readable, module readable), in the order
-   * given. Lookups are shared across candidates: each template owner's templates are listed once, each module read
-   * once, so the work is bounded by the distinct prefixes of the name, not by the number of readings.
+   * given, each with the moment it came to exist (the later of its template's and its module's creation).
+   * Lookups are shared across candidates: each template owner's templates are listed once, each module read once,
+   * so the work is bounded by the distinct prefixes of the name, not by the number of readings.
    */
-  find(principal: Principal, candidates: readonly PackageRef[]): Promise<PackageRef[]>;
+  find(principal: Principal, candidates: readonly PackageRef[]): Promise<(PackageRef & { since: string })[]>;
   /**
    * Every package the caller may see whose template's newest version runs plugins `accepts` (a registry lists only
    * templates that suit it, e.g. those with a Python runtime library): readable templates × readable modules.
@@ -284,8 +285,8 @@ export function createPackageDirectory(opts: {
   };
   return {
     async find(principal, candidates) {
-      const templateNames = new Map<string, Promise<Set<string>>>();
-      const moduleFound = new Map<string, Promise<boolean>>();
+      const templateNames = new Map<string, Promise<Map<string, string>>>();
+      const moduleFound = new Map<string, Promise<string | undefined>>();
       const memo = <T>(map: Map<string, Promise<T>>, key: string, load: () => Promise<T>) => {
         let p = map.get(key);
         if (!p) {
@@ -294,20 +295,25 @@ export function createPackageDirectory(opts: {
         }
         return p;
       };
-      const found: PackageRef[] = [];
+      const found: (PackageRef & { since: string })[] = [];
       for (const c of candidates) {
         const owner = c.template.owner;
-        const names = await memo(
+        const created = await memo(
           templateNames,
           owner,
-          async () => new Set((await templates.listTemplates(principal, owner)).map((t) => t.name)),
+          async () =>
+            new Map((await templates.listTemplates(principal, owner)).map((t) => [t.name, t.createdAt])),
         );
-        if (!names.has(c.template.name)) continue;
+        const templateSince = created.get(c.template.name);
+        if (templateSince === undefined) continue;
         const mod = `${c.module.owner}/${c.module.name}`;
-        const exists = await memo(moduleFound, mod, async () =>
-          Boolean(await missingIsUndefined(modules.getModule(principal, c.module))),
+        const moduleSince = await memo(
+          moduleFound,
+          mod,
+          async () => (await missingIsUndefined(modules.getModule(principal, c.module)))?.createdAt,
         );
-        if (exists) found.push(c);
+        if (moduleSince === undefined) continue;
+        found.push({ ...c, since: templateSince > moduleSince ? templateSince : moduleSince });
       }
       return found;
     },

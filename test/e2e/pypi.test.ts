@@ -217,7 +217,7 @@ print(res.payment.id, payments_pb2.Status.Name(res.payment.status))
     assert.equal(wrong.status, 401);
   });
 
-  it("answers unknown projects and versions with a readable 404, malformed and ambiguous names with 400", async () => {
+  it("answers unknown projects and versions with a readable 404, malformed names with 400; a shared name keeps its first reading", async () => {
     const cases: [string, number, RegExp][] = [
       [
         "/pypi/simple/protodepot-python-demo-nothing/",
@@ -257,21 +257,25 @@ print(res.payment.id, payments_pb2.Status.Name(res.payment.status))
       assert.match(text, message, path);
     }
     // Two modules whose projects normalize to one name: demo-x/money and demo/x-money under protodepot/python.
+    // The name keeps meaning the reading that existed first: creating the second changes nothing it serves.
     await cliOk(["org", "create", "demo-x"], env);
     await cliOk(
       ["push", await copyModule(join(repoRoot, "examples/money"), join(work, "m1"), "demo-x/money")],
       env,
     );
-    await cliOk(
-      ["push", await copyModule(join(repoRoot, "examples/money"), join(work, "m2"), "demo/x-money")],
-      env,
-    );
-    const ambiguous = await fetch(`${server.url}/pypi/simple/protodepot-python-demo-x-money/`);
-    assert.equal(ambiguous.status, 400);
-    assert.match(
-      await ambiguous.text(),
-      /project name protodepot-python-demo-x-money is ambiguous: it reads as template protodepot\/python over module demo\/x-money, and as template protodepot\/python over module demo-x\/money/,
-    );
+    const shared = `${server.url}/pypi/simple/protodepot-python-demo-x-money/`;
+    const first = await fetch(shared);
+    const firstPage = await first.text();
+    assert.equal(first.status, 200, firstPage);
+    assert.match(firstPage, /#sha256=[0-9a-f]{64}/);
+    const later = await copyModule(join(repoRoot, "examples/money"), join(work, "m2"), "demo/x-money");
+    const proto = join(later, "demo/money/v1/money.proto");
+    // Other code than the first module's, so a wheel of it could not pass for the first one's.
+    await writeFile(proto, `${await readFile(proto, "utf8")}\nmessage Rounding {\n  int32 digits = 1;\n}\n`);
+    await cliOk(["push", later], env);
+    const again = await fetch(shared);
+    assert.equal(again.status, 200);
+    assert.equal(await again.text(), firstPage, "the name still serves demo-x/money's wheels");
     const upload = await fetch(`${server.url}/pypi/simple/`, { method: "POST", body: "x" });
     assert.equal(upload.status, 412);
     const redirect = await fetch(`${server.url}/pypi/simple/Protodepot_Python.Demo-Payments`, {

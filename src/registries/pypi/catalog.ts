@@ -79,9 +79,6 @@ const projectShape = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 const expected =
   "{templateOwner}-{templateName}-{moduleOwner}-{moduleName}, e.g. protodepot-python-acme-payments";
 
-const describe = (p: PackageRef) =>
-  `template ${p.template.owner}/${p.template.name} over module ${p.module.owner}/${p.module.name}`;
-
 function parsePins(record: ArtifactRecord): PinnedPackage[] {
   const text = record.extra.pins;
   if (!text) return [];
@@ -113,7 +110,7 @@ export function createPypiCatalog(opts: PypiCatalogOptions): PypiCatalog {
     ...(opts.onBackgroundError ? { onBackgroundError: opts.onBackgroundError } : {}),
   });
 
-  /** The one (template, module) a project name reads as: 400 when malformed or ambiguous, 404 when none exists. */
+  /** The one (template, module) a project name reads as: 400 when malformed, 404 when none exists. */
   async function resolve(principal: Principal, project: string): Promise<PackageRef> {
     if (project.length > maxProjectLength || !projectShape.test(project)) {
       throw new RegistryError(
@@ -128,22 +125,18 @@ export function createPypiCatalog(opts: PypiCatalogOptions): PypiCatalog {
         `invalid project name "${project}": it does not split into four names of 2–64 characters; this index serves ${expected}`,
       );
     }
-    const found = await directory.find(principal, candidates);
-    const [only, ...others] = found;
-    if (!only) {
+    // Of several readings, the one that existed first keeps the name: a module or template created later never
+    // changes what an installed name means (the newcomer's packages are served by the other registries only).
+    const [first] = [...(await directory.find(principal, candidates))].sort((a, b) =>
+      a.since < b.since ? -1 : a.since > b.since ? 1 : 0,
+    );
+    if (!first) {
       throw new RegistryError(
         Code.NotFound,
         `project ${project} does not exist: no template and module it can name (${expected}) exist or are visible to you`,
       );
     }
-    if (others.length > 0) {
-      throw new RegistryError(
-        Code.InvalidArgument,
-        `project name ${project} is ambiguous: it reads as ${found.map(describe).join(", and as ")}; ` +
-          "this index cannot tell them apart (use the archive or npm registry for these)",
-      );
-    }
-    return only;
+    return { template: first.template, module: first.module };
   }
 
   // The root is every readable template × every readable module: built once per caller per TTL and write epoch.
