@@ -4,9 +4,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { b4Digest } from "../compile/b5-digest.js";
 import { createBufChecker } from "../compile/buf-checks.js";
 import { type Compiler, createBufCompiler } from "../compile/buf-compiler.js";
 import { repoRoot } from "../generate/testing/examples.js";
+import type { BlobStore } from "../storage/blob/blob-store.js";
 import { createFsBlobStore } from "../storage/blob/fs/fs-blob-store.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import { createSqliteMetadataStore } from "../storage/meta/sqlite/sqlite-metadata-store.js";
@@ -21,6 +23,7 @@ describe("module service: pushing", () => {
   let admin: Principal;
   let modules: ModuleService;
   let compiles = 0;
+  let blobReads = 0;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "protodepot-modules-"));
@@ -35,9 +38,16 @@ describe("module service: pushing", () => {
         return buf.compile(input, signal);
       },
     };
+    const fsBlobs = await createFsBlobStore({ root: join(dir, "blobs"), fsync: false });
+    const blobs: BlobStore = new Proxy(fsBlobs, {
+      get(target, prop, receiver) {
+        if (prop === "get" || prop === "read") blobReads++;
+        return Reflect.get(target, prop, receiver);
+      },
+    });
     modules = createModuleService({
       meta,
-      blobs: await createFsBlobStore({ root: join(dir, "blobs"), fsync: false }),
+      blobs,
       compiler: counting,
       checker: createBufChecker(),
       access: createAccessPolicy(meta, { anonymousRead: true }),
@@ -77,5 +87,15 @@ describe("module service: pushing", () => {
     assert.equal(back.created, false);
     assert.equal(back.commit.seq, 1);
     assert.equal(compiles, before + 2);
+  });
+
+  it("computes a commit's b4 digest once: a commit's files never change", async () => {
+    const files = await readModuleDir(join(repoRoot, "examples/money"));
+    const { commit } = await modules.push(admin, { files, label: "b4" });
+    const before = blobReads;
+    const first = await modules.b4Of(commit);
+    assert.deepEqual(await modules.b4Of(commit), first);
+    assert.equal(blobReads, before + 1, "the commit's sources were read once");
+    assert.deepEqual(first, b4Digest(await modules.readFiles(commit)));
   });
 });

@@ -1,7 +1,8 @@
 // Modules, commits and labels: push (validate → resolve deps → compile → store), and reading them back.
 import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
-import { b5Digest, type DepCandidate, directDeps, reachedDeps } from "../compile/b5-digest.js";
+import { LRUCache } from "lru-cache";
+import { b4Digest, b5Digest, type DepCandidate, directDeps, reachedDeps } from "../compile/b5-digest.js";
 import type { SchemaChecker } from "../compile/buf-checks.js";
 import type { Compiler } from "../compile/buf-compiler.js";
 import { checkConfigSize, parseBufConfig } from "../compile/buf-config.js";
@@ -435,6 +436,16 @@ export function createModuleService({
     return { digest: b5Digest(files, digests).toString("hex"), deps: reached.map((c) => c.id) };
   }
 
+  // A commit's files never change, so neither does its b4 digest: computed once per process, not per buf request.
+  const b4Digests = new LRUCache<string, Buffer>({ max: 10_000 });
+  async function b4Of(commit: Commit, files?: readonly TarEntry[]): Promise<Buffer> {
+    const kept = b4Digests.get(commit.id);
+    if (kept) return kept;
+    const digest = b4Digest(files ?? (await readFiles(commit)));
+    b4Digests.set(commit.id, digest);
+    return digest;
+  }
+
   async function b5Of(commit: Commit): Promise<B5> {
     if (commit.b5) return commit.b5;
     const deps = await meta.listCommitDeps(commit.id);
@@ -629,6 +640,9 @@ export function createModuleService({
 
     /** The commit's b5 digest; computed and recorded the first time for commits stored before b5 existed. */
     b5Of,
+
+    /** The commit's b4 digest (buf.yaml v1 modules), from `files` when the caller has read them already. */
+    b4Of,
 
     /** The push policy of a label (its own, else the module's default), or of the module with label "". */
     async getPushPolicy(

@@ -5,7 +5,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { principal } from "../../api/context.js";
-import { b4Digest, b5Files } from "../../compile/b5-digest.js";
+import { b5Files } from "../../compile/b5-digest.js";
 import type { Commit } from "../../core/types.js";
 import {
   CommitSchema,
@@ -24,7 +24,7 @@ type StoredFiles = readonly TarEntry[];
 /** The digest of the requested type; buf sends B4 for v1 modules. `files` when the caller has read them already. */
 async function digestOf(modules: ModuleService, commit: Commit, type: DigestType, files?: StoredFiles) {
   if (type === DigestType.B5) return { type, value: Buffer.from((await modules.b5Of(commit)).digest, "hex") };
-  return { type: DigestType.B4, value: b4Digest(files ?? (await modules.readFiles(commit))) };
+  return { type: DigestType.B4, value: await modules.b4Of(commit, files) };
 }
 
 async function commitMessage(modules: ModuleService, c: Commit, type: DigestType, files?: StoredFiles) {
