@@ -285,8 +285,8 @@ export function createPackageDirectory(opts: {
   };
   return {
     async find(principal, candidates) {
-      const templateNames = new Map<string, Promise<Map<string, string>>>();
-      const moduleFound = new Map<string, Promise<string | undefined>>();
+      const templatesCreated = new Map<string, Promise<Map<string, string>>>();
+      const modulesCreated = new Map<string, Promise<string | undefined>>();
       const memo = <T>(map: Map<string, Promise<T>>, key: string, load: () => Promise<T>) => {
         let p = map.get(key);
         if (!p) {
@@ -299,7 +299,7 @@ export function createPackageDirectory(opts: {
       for (const c of candidates) {
         const owner = c.template.owner;
         const created = await memo(
-          templateNames,
+          templatesCreated,
           owner,
           async () =>
             new Map((await templates.listTemplates(principal, owner)).map((t) => [t.name, t.createdAt])),
@@ -308,7 +308,7 @@ export function createPackageDirectory(opts: {
         if (templateSince === undefined) continue;
         const mod = `${c.module.owner}/${c.module.name}`;
         const moduleSince = await memo(
-          moduleFound,
+          modulesCreated,
           mod,
           async () => (await missingIsUndefined(modules.getModule(principal, c.module)))?.createdAt,
         );
