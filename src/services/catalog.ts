@@ -57,6 +57,9 @@ export interface CatalogOptions {
   onBackgroundError?: (err: unknown) => void;
 }
 
+/** What a registry's catalog passes through from its own options: everything but the protocol's rules. */
+export type CatalogSettings = Omit<CatalogOptions, "flavour" | "isTag" | "dependenciesOf">;
+
 export interface Catalog {
   /**
    * The versions with an artifact, after generating the tag targets (so `latest` and every tag install) and the

@@ -14,22 +14,15 @@ import {
 } from "../../generate/package/maven.js";
 import type { Principal } from "../../services/auth.js";
 import {
+  type CatalogSettings,
   createCatalog as createPackageCatalog,
   type Catalog as PackageCatalog,
   type PinnedPackage,
 } from "../../services/catalog.js";
-import type { GenerateResult, GenerationService } from "../../services/generation.js";
-import type { ModuleService } from "../../services/modules.js";
-import type { Invalidation } from "../../storage/meta/invalidation.js";
+import type { GenerateResult } from "../../services/generation.js";
 
-export interface CatalogOptions {
-  generation: GenerationService;
-  modules: ModuleService;
+export interface CatalogOptions extends CatalogSettings {
   groupId: string;
-  warmLimit?: number;
-  cacheTtlMs?: number;
-  invalidation?: Pick<Invalidation, "epoch">;
-  onBackgroundError?: (err: unknown) => void;
 }
 
 export interface ListedVersion {
@@ -79,23 +72,19 @@ export function recordDependencies(record: ArtifactRecord): MavenCoordinate[] {
 }
 
 export function createCatalog(opts: CatalogOptions): Catalog {
+  const { groupId, ...settings } = opts;
   const pinned = (record: ArtifactRecord): PinnedPackage[] =>
     recordDependencies(record).flatMap((d) => {
-      if (d.groupId !== opts.groupId) return [];
+      if (d.groupId !== groupId) return [];
       const v = parseMavenVersion(d.version);
       return v ? [{ ...names(parseMavenArtifactId(d.artifactId)), version: v }] : [];
     });
   const catalog: PackageCatalog = createPackageCatalog({
-    generation: opts.generation,
-    modules: opts.modules,
+    ...settings,
     flavour: "maven",
     // Maven has no tags: only `latest` (the default label's head) is generated before a listing.
     isTag: () => false,
     dependenciesOf: pinned,
-    ...(opts.invalidation ? { invalidation: opts.invalidation } : {}),
-    ...(opts.warmLimit !== undefined ? { warmLimit: opts.warmLimit } : {}),
-    ...(opts.cacheTtlMs !== undefined ? { cacheTtlMs: opts.cacheTtlMs } : {}),
-    ...(opts.onBackgroundError ? { onBackgroundError: opts.onBackgroundError } : {}),
   });
 
   return {
@@ -120,7 +109,7 @@ export function createCatalog(opts: CatalogOptions): Catalog {
         if (isRegistryError(err, Code.NotFound)) {
           throw new RegistryError(
             Code.NotFound,
-            `artifact ${opts.groupId}:${mavenArtifactId(parts)} has no version ${mavenVersion(version)}: ${err.message}`,
+            `artifact ${groupId}:${mavenArtifactId(parts)} has no version ${mavenVersion(version)}: ${err.message}`,
             err.fields,
           );
         }

@@ -7,26 +7,15 @@ import type { ArtifactRecord, Commit, Label } from "../../core/types.js";
 import { type NpmPackageParts, parseNpmPackageName, parseNpmVersion } from "../../generate/package/npm.js";
 import type { Principal } from "../../services/auth.js";
 import {
+  type CatalogSettings,
   createCatalog as createPackageCatalog,
   type Catalog as PackageCatalog,
   type PinnedPackage,
 } from "../../services/catalog.js";
-import type { GenerateResult, GenerationService } from "../../services/generation.js";
-import type { ModuleService } from "../../services/modules.js";
-import type { Invalidation } from "../../storage/meta/invalidation.js";
+import type { GenerateResult } from "../../services/generation.js";
 
-export interface CatalogOptions {
-  generation: GenerationService;
-  modules: ModuleService;
+export interface CatalogOptions extends CatalogSettings {
   scope: string;
-  /** How many not-yet-generated versions of the newest template version one listing warms in the background. */
-  warmLimit?: number;
-  /** Reuse of a listing per package and caller, in ms (default 1000; 0 disables); writes end it at once. */
-  cacheTtlMs?: number;
-  /** Moves on at every write that may move a label or a head. */
-  invalidation?: Pick<Invalidation, "epoch">;
-  /** Called with errors of background work, which has no response to report them on. */
-  onBackgroundError?: (err: unknown) => void;
 }
 
 export interface ListedVersion {
@@ -96,7 +85,7 @@ const hasIntegrity = (r: ArtifactRecord) => r.extra.integrity !== undefined && r
 
 /** npm's view of the shared package catalog: names, semver strings, dist-tags, `dependencies`. */
 export function createCatalog(opts: CatalogOptions): Catalog {
-  const { scope } = opts;
+  const { scope, ...settings } = opts;
   /** The packages of this registry that a tarball's package.json pins exactly; runtime libraries are not ours. */
   const pinned = (record: ArtifactRecord): PinnedPackage[] =>
     Object.entries(parseDependencies(record)).flatMap(([name, version]) => {
@@ -105,15 +94,10 @@ export function createCatalog(opts: CatalogOptions): Catalog {
       return parsed.kind === "foreign" || !v ? [] : [{ ...names(parsed.parts), version: v }];
     });
   const catalog: PackageCatalog = createPackageCatalog({
-    generation: opts.generation,
-    modules: opts.modules,
+    ...settings,
     flavour: "npm",
     isTag: isUsableDistTag,
     dependenciesOf: pinned,
-    ...(opts.invalidation ? { invalidation: opts.invalidation } : {}),
-    ...(opts.warmLimit !== undefined ? { warmLimit: opts.warmLimit } : {}),
-    ...(opts.cacheTtlMs !== undefined ? { cacheTtlMs: opts.cacheTtlMs } : {}),
-    ...(opts.onBackgroundError ? { onBackgroundError: opts.onBackgroundError } : {}),
   });
 
   return {

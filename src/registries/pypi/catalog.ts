@@ -15,15 +15,14 @@ import {
 } from "../../generate/package/pypi.js";
 import type { Principal } from "../../services/auth.js";
 import {
+  type CatalogSettings,
   createCatalog,
   createPackageDirectory,
   type PackageRef,
   type PinnedPackage,
 } from "../../services/catalog.js";
-import type { GenerateResult, GenerationService } from "../../services/generation.js";
-import type { ModuleService } from "../../services/modules.js";
+import type { GenerateResult } from "../../services/generation.js";
 import type { TemplateService } from "../../services/templates.js";
-import type { Invalidation } from "../../storage/meta/invalidation.js";
 
 export interface WheelFile {
   fileName: string;
@@ -61,16 +60,9 @@ export interface PypiCatalog {
   close(): void;
 }
 
-export interface PypiCatalogOptions {
-  generation: GenerationService;
-  modules: ModuleService;
+export interface PypiCatalogOptions extends CatalogSettings {
+  /** Reads project names back (createPackageDirectory). */
   templates: TemplateService;
-  /** How many not-yet-generated versions of the newest template version one listing warms in the background. */
-  warmLimit?: number;
-  /** Reuse of a listing per project and caller, in ms (default 1000; 0 disables); writes end it at once. */
-  cacheTtlMs?: number;
-  invalidation?: Pick<Invalidation, "epoch">;
-  onBackgroundError?: (err: unknown) => void;
 }
 
 /** Our names join four names of `[a-z0-9-]` (each at most 64 characters) with `-`. */
@@ -95,19 +87,15 @@ function parsePins(record: ArtifactRecord): PinnedPackage[] {
 const hasHashes = (r: ArtifactRecord) => r.extra.sha256 !== undefined && r.extra.metadataSha256 !== undefined;
 
 export function createPypiCatalog(opts: PypiCatalogOptions): PypiCatalog {
-  const directory = createPackageDirectory({ modules: opts.modules, templates: opts.templates });
+  const { templates, ...settings } = opts;
+  const directory = createPackageDirectory({ modules: opts.modules, templates });
   const catalog = createCatalog({
-    generation: opts.generation,
-    modules: opts.modules,
+    ...settings,
     flavour: "pypi",
     // PyPI has no tags: the default label's head (what `pip install NAME` picks, as the highest version of the
     // newest template version) is generated before listing; other versions are listed once generated.
     isTag: () => false,
     dependenciesOf: parsePins,
-    ...(opts.invalidation ? { invalidation: opts.invalidation } : {}),
-    ...(opts.warmLimit !== undefined ? { warmLimit: opts.warmLimit } : {}),
-    ...(opts.cacheTtlMs !== undefined ? { cacheTtlMs: opts.cacheTtlMs } : {}),
-    ...(opts.onBackgroundError ? { onBackgroundError: opts.onBackgroundError } : {}),
   });
 
   /** The one (template, module) a project name reads as: 400 when malformed, 404 when none exists. */
