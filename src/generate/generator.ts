@@ -30,6 +30,11 @@ export interface GenerationJob {
   /** The template's owner: generations are scheduled fairly across owners. */
   owner: string;
   /**
+   * Who the run is charged to when it takes a plugin slot (the caller, the template's and the plugins' owners, each
+   * as the account that pays for it: services/payers.ts); without it, `owner` alone.
+   */
+  payers?: readonly string[];
+  /**
    * Builds the inputs. Called only when a generation really runs: a cache hit or a joined flight never reads the
    * image or resolves plugins.
    */

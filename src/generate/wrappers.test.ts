@@ -21,6 +21,7 @@ import {
   type Workspace,
 } from "./testing/examples.js";
 import {
+  ANONYMOUS,
   createFairScheduler,
   withCache,
   withFairScheduling,
@@ -292,7 +293,103 @@ test("a fair scheduler shared by generations and other plugin runs bounds them t
   assert.equal(await sameOwner, "second");
 });
 
+const paid = (key: string, payers: readonly string[]): GenerationJob => ({ ...noJob(key), payers });
+/** Resolves every pending run, oldest first, until none is left: the order the scheduler started them in. */
+async function drain(m: ReturnType<typeof manual>) {
+  for (let i = 0; i < 1000 && m.pending.some((p) => !p.done); i++) {
+    const next = m.pending.find((p) => !p.done);
+    next?.resolve(result(next.key));
+    await tick();
+  }
+  return m.pending.map((p) => p.key);
+}
+
+test("withFairScheduling, payers: a run waits while any of its payers is at its cap, whoever else has room", async () => {
+  const m = manual();
+  const g = withFairScheduling<GenerationResult>({ slots: 4, perOwner: 2, anonymous: 2 })(m.g);
+  // bob's template run by three callers: bob is charged for each, so only two run although two slots stay free.
+  const bob = [
+    g.generate(paid("b1", ["carol", "bob"])),
+    g.generate(paid("b2", ["dave", "bob"])),
+    g.generate(paid("b3", ["erin", "bob"])),
+  ];
+  await tick();
+  assert.deepEqual(
+    m.pending.map((p) => p.key),
+    ["b1", "b2"],
+  );
+  // carol (one run) still has room, and her run of another owner's template does not wait behind bob's.
+  const carol = g.generate(paid("c1", ["carol", "zed"]));
+  await tick();
+  assert.deepEqual(
+    m.pending.map((p) => p.key),
+    ["b1", "b2", "c1"],
+  );
+  assert.deepEqual(await drain(m), ["b1", "b2", "c1", "b3"]);
+  await Promise.all([...bob, carol]);
+  assert.equal(m.maxRunning(), 3);
+});
+
+test("withFairScheduling, anonymous pool: every anonymous caller shares one small cap; a user is served beside the flood", async () => {
+  const m = manual();
+  const g = withFairScheduling<GenerationResult>({ slots: 4, perOwner: 3, anonymous: 2 })(m.g);
+  const flood = Array.from({ length: 240 }, (_, i) => g.generate(paid(`anon${i}`, [ANONYMOUS, "bob"])));
+  await tick();
+  assert.deepEqual(
+    m.pending.map((p) => p.key),
+    ["anon0", "anon1"],
+    "240 anonymous requests hold two slots, not four",
+  );
+  const alice = g.generate(paid("alice", ["alice"]));
+  await tick();
+  assert.equal(
+    m.pending[2]?.key,
+    "alice",
+    "a signed-in user's run starts at once, ahead of the queued flood",
+  );
+  assert.equal((await drain(m)).length, 241);
+  await Promise.all([...flood, alice]);
+  assert.equal(m.maxRunning(), 3);
+});
+
+test("withFairScheduling, ordering: groups of payers take turns; one flood does not go first in, first out", async () => {
+  const m = manual();
+  const g = withFairScheduling<GenerationResult>({ slots: 1, perOwner: 1, anonymous: 1 })(m.g);
+  const jobs = [
+    g.generate(paid("x0", ["alice"])),
+    // An anonymous flood of bob's template arrives first, then one of carol's, then alice's second run.
+    ...["b1", "b2", "b3"].map((k) => g.generate(paid(k, [ANONYMOUS, "bob"]))),
+    g.generate(paid("c1", [ANONYMOUS, "carol"])),
+    g.generate(paid("a1", ["alice"])),
+  ];
+  await tick();
+  // One slot: after x0 each group in turn, the group served longest ago first; bob's flood does not block carol.
+  assert.deepEqual(await drain(m), ["x0", "b1", "c1", "a1", "b2", "b3"]);
+  await Promise.all(jobs);
+});
+
+test("a fair scheduler: one payer named twice is charged once, and a job without payers is charged to its owner", async () => {
+  const scheduler = createFairScheduler({ slots: 3, perOwner: 1 });
+  const m = manual();
+  const g = withFairScheduling<GenerationResult>(scheduler)(m.g);
+  const twice = scheduler.run(["bob", "bob"], async () => "ran");
+  assert.equal(await twice, "ran", "bob named twice holds one of his one slot, and runs");
+  const a = g.generate(noJob("a", "acme"));
+  const b = g.generate(noJob("b", "acme"));
+  await tick();
+  assert.deepEqual(
+    m.pending.map((p) => p.key),
+    ["a"],
+  );
+  assert.deepEqual(await drain(m), ["a", "b"]);
+  await Promise.all([a, b]);
+});
+
 test("withFairScheduling refuses limits that are not positive integers", () => {
+  assert.throws(
+    () => withFairScheduling({ slots: 2, perOwner: 1, anonymous: 0 }),
+    /anonymous must be a positive integer/,
+  );
   assert.throws(() => withFairScheduling({ slots: 0, perOwner: 1 }), /slots must be a positive integer/);
   assert.throws(() => withFairScheduling({ slots: 2, perOwner: 1.5 }), /perOwner must be a positive integer/);
 });

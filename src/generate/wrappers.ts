@@ -1,5 +1,5 @@
 // Behaviour around a Generator: one flight per key (per process, and by lease across nodes), a cache in front,
-// bounded generations at once, scheduled fairly across owners.
+// bounded generations at once, scheduled fairly across the payers of each run.
 import { Code, RegistryError } from "../core/errors.js";
 import type { GenerationJob, GenerationResult, Generator, Wrapper } from "./generator.js";
 
@@ -58,63 +58,89 @@ export function withSingleflight<R>(): Wrapper<R> {
 export interface FairSchedulingOptions {
   /** Generations at once, in all. */
   slots: number;
-  /** Generations at once for one owner; below `slots`, so a busy owner always leaves room for the others. */
+  /**
+   * Runs at once charged to one payer (a user, with the organizations it owns); below `slots`, so a busy payer
+   * always leaves room for the others.
+   */
   perOwner: number;
+  /** Runs at once charged to every anonymous caller together (the payer `ANONYMOUS`); defaults to `perOwner`. */
+  anonymous?: number | undefined;
 }
+
+/** The payer every anonymous caller shares: one small pool, whoever they are. Not a valid owner name. */
+export const ANONYMOUS = "(anonymous)";
 
 /** Slots for plugin runs, shared by every path that runs plugins (artifact generation, buf's remote plugins). */
 export interface FairScheduler {
   /**
-   * Runs `task` once the owner gets a slot; waits in the owner's queue until then. A waiter whose signal aborts
-   * leaves the queue; once `task` holds a slot it is not cancelled by this scheduler.
+   * Runs `task` once a slot is free and none of its payers is at its cap; waits until then. `payers` is everyone
+   * the run is charged to (docs/serving.md, *Plugin slots*); one string is one payer, as before payers existed.
+   * A waiter whose signal aborts leaves the queue; once `task` holds a slot it is not cancelled by this scheduler.
    */
   run<T>(
-    owner: string,
+    payers: string | readonly string[],
     task: () => Promise<T>,
     opts?: { background?: boolean; signal?: AbortSignal | undefined },
   ): Promise<T>;
 }
 
+/** The runs waiting with one set of payers, in arrival order (they are charged alike, so FIFO among them is fair). */
+interface Queue {
+  payers: readonly string[];
+  grants: (() => void)[];
+}
+
 /**
- * At most `slots` tasks run at once, and at most `perOwner` of one owner (DESIGN invariant 10): one owner's slow
- * plugins cannot hold every slot. When a slot frees, the waiting owner with the fewest running tasks goes next,
- * ties to the one served longest ago; one owner's own tasks keep their arrival order. Background tasks (warming,
- * pre-generation) go only when no waiting request can, and hold at most `slots - 1` slots (when `slots` > 1), so a
- * request never queues behind them.
+ * At most `slots` tasks run at once, and a task runs only while none of its payers holds its cap (`perOwner`, or
+ * `anonymous` for `ANONYMOUS`): one payer's slow plugins cannot hold every slot, whatever caller, plugin or
+ * template they come through (docs/serving.md, *Plugin slots*). When a slot frees, the waiting tasks are
+ * grouped by their set of payers, and the group whose busiest payer runs the fewest tasks goes next, ties to the
+ * group served longest ago: a flood from one set of payers (240 anonymous requests of one template) takes its
+ * turn beside everyone else instead of ahead of them. Background tasks (warming, pre-generation) go only when no
+ * waiting request can, and hold at most `slots - 1` slots (when `slots` > 1), so a request never queues behind them.
  */
 export function createFairScheduler(opts: FairSchedulingOptions): FairScheduler {
   const { slots, perOwner } = opts;
-  for (const [name, n] of Object.entries(opts)) {
+  const anonymous = opts.anonymous ?? perOwner;
+  for (const [name, n] of Object.entries({ slots, perOwner, anonymous })) {
     if (!Number.isInteger(n) || n < 1)
       throw new RangeError(`fair scheduling: ${name} must be a positive integer, got ${n}`);
   }
+  const capOf = (payer: string) => (payer === ANONYMOUS ? anonymous : perOwner);
   const backgroundSlots = Math.max(1, slots - 1);
   let running = 0;
   let runningBackground = 0;
   const runningBy = new Map<string, number>();
-  // Insertion order is the round-robin order: an owner moves to the end each time it is served.
-  const waiting = new Map<string, (() => void)[]>();
-  const waitingBackground = new Map<string, (() => void)[]>();
-  const mayRun = (owner: string, background: boolean) =>
+  // Insertion order is the round-robin order: a group moves to the end each time it is served.
+  const waiting = new Map<string, Queue>();
+  const waitingBackground = new Map<string, Queue>();
+  const busiest = (payers: readonly string[]) =>
+    payers.reduce((n, p) => Math.max(n, runningBy.get(p) ?? 0), 0);
+  const mayRun = (payers: readonly string[], background: boolean) =>
     running < slots &&
-    (runningBy.get(owner) ?? 0) < perOwner &&
+    payers.every((p) => (runningBy.get(p) ?? 0) < capOf(p)) &&
     (!background || runningBackground < backgroundSlots);
-  const start = (owner: string, background: boolean) => {
+  const start = (payers: readonly string[], background: boolean) => {
     running++;
     if (background) runningBackground++;
-    runningBy.set(owner, (runningBy.get(owner) ?? 0) + 1);
+    for (const p of payers) runningBy.set(p, (runningBy.get(p) ?? 0) + 1);
   };
-  const pick = (queues: Map<string, (() => void)[]>, background: boolean): (() => void) | undefined => {
+  const pick = (queues: Map<string, Queue>, background: boolean): (() => void) | undefined => {
     let next: string | undefined;
-    for (const owner of queues.keys()) {
-      if (!mayRun(owner, background)) continue;
-      if (next === undefined || (runningBy.get(owner) ?? 0) < (runningBy.get(next) ?? 0)) next = owner;
+    let nextLoad = 0;
+    for (const [key, queue] of queues) {
+      if (!mayRun(queue.payers, background)) continue;
+      const load = busiest(queue.payers);
+      if (next === undefined || load < nextLoad) {
+        next = key;
+        nextLoad = load;
+      }
     }
     if (next === undefined) return undefined;
-    const queue = queues.get(next) ?? [];
-    const grant = queue.shift();
+    const queue = queues.get(next) as Queue;
+    const grant = queue.grants.shift();
     queues.delete(next);
-    if (queue.length) queues.set(next, queue);
+    if (queue.grants.length) queues.set(next, queue);
     return grant;
   };
   const dispatch = () => {
@@ -124,63 +150,66 @@ export function createFairScheduler(opts: FairSchedulingOptions): FairScheduler 
       grant();
     }
   };
-  const release = (owner: string, background: boolean) => {
+  const release = (payers: readonly string[], background: boolean) => {
     running--;
     if (background) runningBackground--;
-    const left = (runningBy.get(owner) ?? 1) - 1;
-    if (left) runningBy.set(owner, left);
-    else runningBy.delete(owner);
+    for (const p of payers) {
+      const left = (runningBy.get(p) ?? 1) - 1;
+      if (left) runningBy.set(p, left);
+      else runningBy.delete(p);
+    }
     dispatch();
   };
-  const acquire = (owner: string, signal: AbortSignal | undefined, background: boolean) =>
+  const acquire = (payers: readonly string[], signal: AbortSignal | undefined, background: boolean) =>
     new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(aborted(signal));
       const queues = background ? waitingBackground : waiting;
-      // A background task never passes a waiting request, nor a task waits ahead of its own owner's earlier ones.
-      const free = mayRun(owner, background) && !queues.has(owner) && (!background || waiting.size === 0);
-      if (free) {
-        start(owner, background);
-        return resolve();
-      }
+      const key = payers.join("\0");
       const onAbort = () => {
-        const queue = queues.get(owner) ?? [];
-        const i = queue.indexOf(grant);
-        if (i >= 0) queue.splice(i, 1);
-        if (!queue.length) queues.delete(owner);
+        const queue = queues.get(key);
+        const i = queue?.grants.indexOf(grant) ?? -1;
+        if (queue && i >= 0) queue.grants.splice(i, 1);
+        if (queue && !queue.grants.length) queues.delete(key);
         reject(aborted(signal));
       };
       const grant = () => {
         signal?.removeEventListener("abort", onAbort);
-        start(owner, background);
+        start(payers, background);
         resolve();
       };
       signal?.addEventListener("abort", onAbort, { once: true });
-      const queue = queues.get(owner);
-      if (queue) queue.push(grant);
-      else queues.set(owner, [grant]);
+      const queue = queues.get(key);
+      if (queue) queue.grants.push(grant);
+      else queues.set(key, { payers, grants: [grant] });
+      // Only the new task's group can have become runnable: every other was dispatched or blocked before.
+      dispatch();
     });
   return {
-    async run(owner, task, { background = false, signal } = {}) {
-      await acquire(owner, signal, background);
+    async run(payers, task, { background = false, signal } = {}) {
+      const charged = [...new Set(typeof payers === "string" ? [payers] : payers)].sort();
+      await acquire(charged, signal, background);
       try {
         return await task();
       } finally {
-        release(owner, background);
+        release(charged, background);
       }
     },
   };
 }
 
 /**
- * Generations through a fair scheduler (its own, or one shared with other plugin runs): at most `slots` at once,
- * at most `perOwner` of one template owner. Once a job holds a slot it is not cancelled: its result goes to the
+ * Generations through a fair scheduler (its own, or one shared with other plugin runs), charged to the job's
+ * payers (`job.payers`, else its owner). Once a job holds a slot it is not cancelled: its result goes to the
  * cache for the next caller.
  */
 export function withFairScheduling<R>(opts: FairSchedulingOptions | FairScheduler): Wrapper<R> {
   const scheduler = "run" in opts ? opts : createFairScheduler(opts);
   return (inner) => ({
     generate: (job, signal) =>
-      scheduler.run(job.owner, () => inner.generate(job), { background: job.background === true, signal }),
+      scheduler.run(job.payers ?? job.owner, () => inner.generate(job), {
+        background: job.background === true,
+        signal,
+      }),
   });
 }
 
