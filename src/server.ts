@@ -65,6 +65,7 @@ import { createHealthCheck } from "./services/health.js";
 import { createImageService } from "./services/images.js";
 import { createModuleService } from "./services/modules.js";
 import { createOrganizationService } from "./services/organizations.js";
+import { createPayers } from "./services/payers.js";
 import { createPluginService } from "./services/plugins.js";
 import { createPregenerateService } from "./services/pregenerate.js";
 import { createRemotePluginService } from "./services/remote-plugins.js";
@@ -311,6 +312,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
     maxRequests: maxRemotePluginsPerCall,
     metrics: createGenerateMetrics(metrics),
     log,
+    payers: createPayers(meta),
   });
   const pregenerate = createPregenerateService({ meta, access, modules, templates, generation, log });
 

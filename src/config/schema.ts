@@ -204,8 +204,13 @@ export const configSchema = z.strictObject({
       maxFiles: z.number().int().positive().default(10_000),
       /** Plugin runs at once in this process (generations are scheduled fairly across template owners). */
       concurrency: z.number().int().positive().default(4),
-      /** Generations at once for one template owner; defaults to concurrency − 1 (at least 1). */
+      /**
+       * Plugin runs at once charged to one payer (a user with the organizations it runs, as caller or as owner of
+       * the template or a plugin: docs/serving.md); defaults to concurrency − 1 (at least 1).
+       */
       ownerConcurrency: z.number().int().positive().optional(),
+      /** Plugin runs at once for every anonymous caller together; defaults to concurrency ÷ 2 (at least 1). */
+      anonymousConcurrency: z.number().int().positive().optional(),
     })
     .prefault({}),
   oci: z

@@ -29,6 +29,8 @@ export interface ArtifactGeneratorOptions {
     concurrency: number;
     /** Defaults to concurrency − 1 (at least 1). */
     ownerConcurrency?: number | undefined;
+    /** Defaults to concurrency ÷ 2 (at least 1). */
+    anonymousConcurrency?: number | undefined;
   };
   metrics: Registry;
   log: GenerationLog;
@@ -96,8 +98,13 @@ export function createArtifactGenerator(opts: ArtifactGeneratorOptions): Generat
   return compose(leased, withSingleflight<ArtifactRecord>());
 }
 
-/** plugins.concurrency and plugins.ownerConcurrency as scheduler options. */
-export const pluginSlots = (limits: { concurrency: number; ownerConcurrency?: number | undefined }) => ({
+/** plugins.concurrency, plugins.ownerConcurrency and plugins.anonymousConcurrency as scheduler options. */
+export const pluginSlots = (limits: {
+  concurrency: number;
+  ownerConcurrency?: number | undefined;
+  anonymousConcurrency?: number | undefined;
+}) => ({
   slots: limits.concurrency,
   perOwner: limits.ownerConcurrency ?? Math.max(1, limits.concurrency - 1),
+  anonymous: limits.anonymousConcurrency ?? Math.max(1, Math.floor(limits.concurrency / 2)),
 });

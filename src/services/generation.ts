@@ -25,6 +25,7 @@ import type { Invalidation } from "../storage/meta/invalidation.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import type { Principal } from "./auth.js";
 import type { ModuleService } from "./modules.js";
+import { createPayers, type Payers } from "./payers.js";
 import { createResolutionCache } from "./resolution-cache.js";
 import { parseTemplateVersionName, type TemplateService } from "./templates.js";
 
@@ -69,6 +70,8 @@ export interface GenerationServiceOptions {
    */
   invalidation?: Pick<Invalidation, "epoch">;
   resolutionTtlMs?: number;
+  /** Who a generation's plugin slots are charged to; by default from `meta`'s owners and members. */
+  payers?: Payers;
 }
 
 export type GenerationService = ReturnType<typeof createGenerationService>;
@@ -92,6 +95,7 @@ export function createGenerationService(opts: GenerationServiceOptions) {
   const { meta, blobs, modules, templates } = opts;
   const packagers = new Map(opts.packagers.map((p) => [p.flavour, p]));
   const { invalidation } = opts;
+  const payers = opts.payers ?? createPayers(meta);
   const resolutions = createResolutionCache({
     epoch: () => invalidation?.epoch() ?? 0,
     ttlMs: invalidation ? (opts.resolutionTtlMs ?? 0) : 0,
@@ -255,6 +259,8 @@ export function createGenerationService(opts: GenerationServiceOptions) {
     const job: GenerationJob = {
       key: artifactKeyString(key),
       owner: template.owner,
+      // The caller, the template's owner and the pinned plugins' owners share the cost of a cold generation.
+      payers: await payers.of(principal, [template.owner, ...templateVersion.plugins.map((p) => p.owner)]),
       ...(req.background ? { background: true } : {}),
       prepare: async () => {
         const resolved = await templates.resolvePlugins(principal, template, templateVersion);

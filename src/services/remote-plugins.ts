@@ -10,9 +10,10 @@ import { createImageRequestBuilder, type ImageFile } from "../generate/image-req
 import type { GenerateMetrics } from "../generate/metrics.js";
 import { createResponseChecker, type OutputLimits } from "../generate/output.js";
 import { runPlugin } from "../generate/run-plugins.js";
-import type { FairScheduler, GenerationLog } from "../generate/wrappers.js";
+import { ANONYMOUS, type FairScheduler, type GenerationLog } from "../generate/wrappers.js";
 import type { PluginRuntime } from "../plugins/runtime.js";
 import type { Principal } from "./auth.js";
+import type { Payers } from "./payers.js";
 import type { PluginService } from "./plugins.js";
 
 export interface RemotePluginRequest {
@@ -58,10 +59,12 @@ export interface RemotePluginOptions {
   maxRequests: number;
   metrics?: GenerateMetrics;
   log?: GenerationLog;
+  /**
+   * Who a call's slot is charged to: the caller and the plugins' owners (docs/serving.md, *Plugin slots*). Without
+   * it, the caller alone (every anonymous caller as one).
+   */
+  payers?: Pick<Payers, "of">;
 }
-
-/** A user's runs share their slots: one caller's batch cannot hold every slot (DESIGN invariant 10). */
-const schedulingOwner = (principal: Principal) => principal.user?.name ?? "(anonymous)";
 
 export function createRemotePluginService(opts: RemotePluginOptions): RemotePluginService {
   const { plugins } = opts;
@@ -105,13 +108,19 @@ export function createRemotePluginService(opts: RemotePluginOptions): RemotePlug
       for (const req of input.requests) versions.push(await resolve(principal, req));
       const builder = createImageRequestBuilder(input.files);
       const checker = createResponseChecker(opts.output);
-      const caller = schedulingOwner(principal);
+      const caller = principal.user?.name ?? ANONYMOUS;
+      const payers = opts.payers
+        ? await opts.payers.of(
+            principal,
+            versions.map((v) => v.owner),
+          )
+        : [caller];
       const plugins = versions.map((v) => `${v.owner}/${v.name}:${v.version}`);
       const started = performance.now();
       const ms = () => Math.round(performance.now() - started);
       // One slot for the whole call, the plugins one after the other, like a template's plugins.
       const run = opts.scheduler.run(
-        caller,
+        payers,
         async () => {
           const responses: PluginResponse[] = [];
           for (const [i, req] of input.requests.entries()) {
