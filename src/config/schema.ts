@@ -211,6 +211,12 @@ export const configSchema = z.strictObject({
       ownerConcurrency: z.number().int().positive().optional(),
       /** Plugin runs at once for every anonymous caller together; defaults to concurrency ÷ 2 (at least 1). */
       anonymousConcurrency: z.number().int().positive().optional(),
+      /**
+       * A generation that failed for good (a plugin's error, output refused, a timeout) answers with the same
+       * error, without running, for this long; each failure in a row doubles it up to failureMemoryMaxMs. 0: off.
+       */
+      failureMemoryMs: z.number().int().nonnegative().default(5000),
+      failureMemoryMaxMs: z.number().int().nonnegative().default(300_000),
     })
     .prefault({}),
   oci: z

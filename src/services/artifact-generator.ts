@@ -1,7 +1,9 @@
 // The composed engine of the server: one flight per artifact in this process and one lease per artifact across
-// nodes, results published once (blobs first, metadata last), bounded runs scheduled fairly across owners.
+// nodes, results published once (blobs first, metadata last), bounded runs scheduled fairly across payers, lasting
+// failures remembered for a while.
 import type { Registry } from "prom-client";
 import type { ArtifactRecord } from "../core/types.js";
+import { withFailureMemory } from "../generate/failure-memory.js";
 import { compose, createGenerator, type Generator } from "../generate/generator.js";
 import { createGenerateMetrics } from "../generate/metrics.js";
 import {
@@ -31,6 +33,9 @@ export interface ArtifactGeneratorOptions {
     ownerConcurrency?: number | undefined;
     /** Defaults to concurrency ÷ 2 (at least 1). */
     anonymousConcurrency?: number | undefined;
+    /** How long a lasting failure is answered from memory, first and at most; 0 or absent: not at all. */
+    failureMemoryMs?: number | undefined;
+    failureMemoryMaxMs?: number | undefined;
   };
   metrics: Registry;
   log: GenerationLog;
@@ -95,7 +100,12 @@ export function createArtifactGenerator(opts: ArtifactGeneratorOptions): Generat
   const leased = withLease(createArtifactLeases(opts.meta, opts.blobs, opts.lease), {
     heartbeatMs: Math.max(50, Math.floor(opts.lease.ttlMs / 3)),
   })(compose(engine, withLogging(opts.log), withFairScheduling(opts.scheduler ?? pluginSlots(opts.limits))));
-  return compose(leased, withSingleflight<ArtifactRecord>());
+  // Outside the flight: a remembered failure touches neither the lease nor the database.
+  const failures = withFailureMemory<ArtifactRecord>({
+    minMs: opts.limits.failureMemoryMs ?? 0,
+    maxMs: opts.limits.failureMemoryMaxMs ?? opts.limits.failureMemoryMs ?? 0,
+  });
+  return compose(leased, withSingleflight<ArtifactRecord>(), failures);
 }
 
 /** plugins.concurrency, plugins.ownerConcurrency and plugins.anonymousConcurrency as scheduler options. */
