@@ -98,13 +98,13 @@ test("failures in a row are remembered twice as long each time, up to the cap; a
   assert.equal(await memoryOfLastFailure(), 5000);
 });
 
-test("only lasting failures are remembered: not cancellations, not our own faults, not configuration", async () => {
+test("only lasting failures are remembered: not cancellations, not faults that name no plugin", async () => {
   const f = fake();
   const g = withFailureMemory<GenerationResult>({ minMs: 5000, maxMs: 300_000, now: f.now })(f.inner);
   const transient = [
     () => new RegistryError(Code.Unavailable, "generation was cancelled"),
     () => new RegistryError(Code.Internal, "artifact blob x is missing"),
-    () => new RegistryError(Code.FailedPrecondition, "protoc 3.21 cannot run a version registered with 25.1"),
+    () => new RegistryError(Code.FailedPrecondition, "push the dependency acme/base first"),
     () => new Error("socket hang up"),
   ];
   for (const [i, make] of transient.entries()) {
@@ -119,6 +119,8 @@ test("only lasting failures are remembered: not cancellations, not our own fault
       new RegistryError(Code.DeadlineExceeded, "plugin p did not finish within 60000 ms", { plugin: "p" }),
     () => new RegistryError(Code.ResourceExhausted, "plugin p used more than 2048 MiB", { plugin: "p" }),
     () => new RegistryError(Code.Internal, "plugin p exited with status 2", { plugin: "p" }),
+    () =>
+      new RegistryError(Code.FailedPrecondition, "plugin p: its image cannot be unpacked", { plugin: "p" }),
   ];
   for (const make of lasting) assert.ok(isLastingFailure(make()));
   for (const make of transient) assert.equal(isLastingFailure(make()), false);

@@ -16,9 +16,9 @@ export interface FailureMemoryOptions {
 
 /**
  * Failures that running the same plugins over the same input gives again: a plugin's error or crash, output
- * refused (a bad path, over a cap), a memory limit, a timeout. Not a cancellation (the client went away, a lease
- * lost: Unavailable), nor a failure of ours (Internal without a plugin), nor anything the configuration decides
- * (FailedPrecondition): those are retried at once.
+ * refused (a bad path, over a cap), a memory limit, a timeout, an image that cannot be unpacked or a plugin that
+ * may not run here (FailedPrecondition naming the plugin). Not a cancellation (the client went away, a lease lost:
+ * Unavailable), nor a failure of ours (Internal or FailedPrecondition without a plugin): those are retried at once.
  */
 export function isLastingFailure(err: unknown): err is RegistryError {
   if (!isRegistryError(err)) return false;
@@ -28,6 +28,7 @@ export function isLastingFailure(err: unknown): err is RegistryError {
     case Code.DeadlineExceeded:
       return true;
     case Code.Internal:
+    case Code.FailedPrecondition:
       return err.fields.plugin !== undefined;
     default:
       return false;
