@@ -228,7 +228,11 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
   const auth = createAuthService(meta);
   const access = createAccessPolicy(meta, { anonymousRead: config.auth.anonymousRead });
   const defaultVisibility = config.defaults.visibility;
-  const orgs = createOrganizationService(meta, { access, allowOrgCreation: config.auth.allowOrgCreation });
+  const orgs = createOrganizationService(meta, {
+    access,
+    allowOrgCreation: config.auth.allowOrgCreation,
+    maxOrgsPerUser: config.auth.maxOrgsPerUser,
+  });
   const modules = createModuleService({
     meta,
     blobs,

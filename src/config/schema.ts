@@ -47,6 +47,8 @@ export const configSchema = z.strictObject({
       anonymousRead: z.boolean().default(true),
       /** Any user may create organizations; false: only admins. */
       allowOrgCreation: z.boolean().default(true),
+      /** Organizations a non-admin user may own (creating one more is refused); admins are not limited. */
+      maxOrgsPerUser: z.number().int().nonnegative().default(10),
     })
     .prefault({}),
   defaults: z

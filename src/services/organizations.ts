@@ -10,6 +10,11 @@ export interface OrganizationServiceOptions {
   access: AccessPolicy;
   /** False: only admins create organizations (config auth.allowOrgCreation). */
   allowOrgCreation: boolean;
+  /**
+   * Organizations a non-admin user may own (config auth.maxOrgsPerUser); unlimited without it. Creating one is
+   * refused at the cap, so names cannot be hoarded (plugin slots count an organization with its owners anyway).
+   */
+  maxOrgsPerUser?: number | undefined;
 }
 
 export interface OrganizationService {
@@ -37,7 +42,7 @@ export function parseRole(text: string): Role {
 
 export function createOrganizationService(
   meta: MetadataStore,
-  { access, allowOrgCreation }: OrganizationServiceOptions,
+  { access, allowOrgCreation, maxOrgsPerUser }: OrganizationServiceOptions,
 ): OrganizationService {
   async function getOrganization(name: string): Promise<Organization> {
     const org = await meta.getOrganization(name);
@@ -67,7 +72,21 @@ export function createOrganizationService(
           "only admins create organizations on this server (auth.allowOrgCreation is false)",
         );
       }
-      return meta.createOrganization({ name: checkName("organization", name), ownerUserId: user.id });
+      const checked = checkName("organization", name);
+      if (maxOrgsPerUser !== undefined && !user.isAdmin) {
+        const memberOf = await meta.listOrganizations(user.id);
+        const roles = await Promise.all(memberOf.map((o) => meta.getMemberRole(o.name, user.id)));
+        const owned = roles.filter((r) => r === "owner").length;
+        if (owned >= maxOrgsPerUser) {
+          throw new RegistryError(
+            Code.ResourceExhausted,
+            `${user.name} already owns ${owned} organizations; a user may own at most ${maxOrgsPerUser} ` +
+              "(auth.maxOrgsPerUser): ask an admin, or hand one over",
+            { owner: checked },
+          );
+        }
+      }
+      return meta.createOrganization({ name: checked, ownerUserId: user.id });
     },
 
     async ensure(owner, name) {
