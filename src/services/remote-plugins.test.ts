@@ -10,12 +10,13 @@ import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { Code, isRegistryError } from "../core/errors.js";
 import type { ImageFile } from "../generate/image-request.js";
 import { fixturePlugins, testLimits, testRuntime } from "../generate/testing/examples.js";
-import { createFairScheduler } from "../generate/wrappers.js";
+import { ANONYMOUS, createFairScheduler, type FairScheduler } from "../generate/wrappers.js";
 import { isBwrapAvailable } from "../plugins/sandbox/bwrap.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import { createSqliteMetadataStore } from "../storage/meta/sqlite/sqlite-metadata-store.js";
 import { createAccessPolicy } from "./access.js";
-import type { Principal } from "./auth.js";
+import { anonymous, type Principal } from "./auth.js";
+import { createPayers } from "./payers.js";
 import { createPluginService } from "./plugins.js";
 import { createRemotePluginService, type RemotePluginRequest } from "./remote-plugins.js";
 
@@ -212,5 +213,36 @@ describe("remote plugin service", {
     release();
     await busy;
     assert.equal((await call).length, 1);
+  });
+
+  it("charges a call to its caller and the accounts of its plugins' owners", async () => {
+    const charged: (string | readonly string[])[] = [];
+    const recording: FairScheduler = {
+      run: (payers, task) => {
+        charged.push(payers);
+        return task();
+      },
+    };
+    const charging = createRemotePluginService({
+      plugins: createPluginService(meta, {
+        access: createAccessPolicy(meta, { anonymousRead: true }),
+        defaultVisibility: "public",
+      }),
+      runtime: testRuntime,
+      scheduler: recording,
+      output: { maxFiles: 3, maxOutputBytes: testLimits.maxOutputBytes },
+      maxImageFiles: 2,
+      maxRequests: 3,
+      payers: createPayers(meta),
+    });
+    const one = { files: image, requests: [request("acme/echo", "", file("x"))] };
+    // acme is run by the admin alone: its plugins charge nobody, the caller pays.
+    await charging.generateCode(stranger, one);
+    await charging.generateCode(anonymous, one);
+    // Made an owner of acme, eve pays for its plugins whoever calls them (the last test: it changes acme).
+    const acme = await meta.getOrganization("acme");
+    await meta.setMember(acme?.id ?? "", stranger.user?.id ?? "", "owner");
+    await charging.generateCode(anonymous, one);
+    assert.deepEqual(charged, [["eve"], [ANONYMOUS], [ANONYMOUS, "eve"]]);
   });
 });
