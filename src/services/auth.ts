@@ -1,6 +1,6 @@
 // Tokens and principals: who is calling, and may they write to an owner's things.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { Code, RegistryError } from "../core/errors.js";
+import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import type { Role, TokenRecord, User } from "../core/types.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 
@@ -135,13 +135,22 @@ export function createAuthService(meta: MetadataStore): AuthService {
     async ensureAdmin(secret) {
       let admin = await meta.getUserByName("admin");
       const created = !admin;
-      admin ??= await meta.createUser({ name: "admin", isAdmin: true });
+      // Another node starting at the same moment may create the admin (or its configured token) first.
+      admin ??= await meta
+        .createUser({ name: "admin", isAdmin: true })
+        .catch(async (err: unknown) => (await existing(err, () => meta.getUserByName("admin"))) as User);
       if (secret) {
         const hash = hashToken(secret);
         const tokens = await meta.listTokens(admin.id);
         const current = tokens.find((t) => t.hash === hash);
-        if (!current) await meta.createToken({ userId: admin.id, hash, note: configuredAdminTokenNote });
-        else if (current.revokedAt) {
+        if (!current) {
+          const userId = admin.id;
+          await meta
+            .createToken({ userId, hash, note: configuredAdminTokenNote })
+            .catch((err: unknown) =>
+              existing(err, async () => (await meta.listTokens(userId)).find((t) => t.hash === hash)),
+            );
+        } else if (current.revokedAt) {
           throw new RegistryError(
             Code.FailedPrecondition,
             "PROTODEPOT_ADMIN_TOKEN holds a revoked token: set a new secret",
@@ -189,4 +198,11 @@ export function requireAdmin(principal: Principal, op: string): User {
   const user = requireUser(principal, op);
   if (!user.isAdmin) throw new RegistryError(Code.PermissionDenied, `${op} is for admins only`, { op });
   return user;
+}
+
+/** After AlreadyExists from a create, what another writer created first; any other failure is rethrown. */
+async function existing<T>(err: unknown, find: () => Promise<T | undefined>): Promise<T> {
+  const found = isRegistryError(err, Code.AlreadyExists) ? await find() : undefined;
+  if (found === undefined) throw err;
+  return found;
 }
