@@ -3,6 +3,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import type { Role, TokenRecord, User } from "../core/types.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
+import { checkTokenNote, isLive, openSession } from "./tokens.js";
 
 /** The caller of a request; `user` is undefined for anonymous calls. */
 export interface Principal {
@@ -50,7 +51,15 @@ export interface AuthService {
     note: string,
     expiresAt?: string,
   ): Promise<{ secret: string; token: TokenRecord }>;
-  /** The caller's tokens (an admin may name another user). Never the secrets. */
+  /**
+   * Opens a web session: a token with `note` and `expiresAt`, after revoking the user's oldest live sessions beyond
+   * `maxWebSessions` (services/tokens.ts), so signing in again and again never piles up tokens.
+   */
+  openSession(userId: string, note: string, expiresAt: string): Promise<string>;
+  /**
+   * The caller's tokens that still authenticate (an admin may name another user), oldest first; revoked and expired
+   * ones are left out. Never the secrets.
+   */
   listTokens(principal: Principal, userName?: string): Promise<TokenRecord[]>;
   /** Revokes one of the caller's tokens (admins: anyone's); NotFound for tokens the caller does not hold. */
   revokeToken(principal: Principal, tokenId: string): Promise<TokenRecord>;
@@ -109,15 +118,25 @@ export function createAuthService(meta: MetadataStore): AuthService {
       const token = await meta.createToken({
         userId,
         hash: hashToken(secret),
-        note,
+        note: checkTokenNote(note),
         ...(expiresAt ? { expiresAt } : {}),
       });
       return { secret, token };
     },
+    openSession(userId, note, expiresAt) {
+      return openSession(
+        { tokens: meta, issueToken: service.issueToken },
+        userId,
+        note,
+        expiresAt,
+        Date.now(),
+      );
+    },
     async listTokens(principal, userName) {
       const caller = requireUser(principal, "list tokens");
       const user = await tokenHolder(caller, userName);
-      return meta.listTokens(user.id);
+      const nowMs = Date.now();
+      return (await meta.listTokens(user.id)).filter((t) => isLive(t, nowMs));
     },
     async revokeToken(principal, tokenId) {
       const caller = requireUser(principal, "revoke tokens");
