@@ -419,6 +419,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
         async () => {
           const admin = await auth.ensureAdmin(config.adminToken);
           await keepInitialAdminToken(config, auth, admin.secret);
+          if (admin.secret) hooks.onInitialAdminToken?.(admin.secret, initialAdminTokenFile(config));
           const adminUser = await meta.getUserByName("admin");
           if (config.builtinPlugins && adminUser) {
             const names = await registerBuiltins(adminUser, { orgs, plugins, templates }, { protoc });
@@ -429,7 +430,6 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
         },
         { onWait: () => log.info("waiting for another node's start-up setup") },
       );
-  if (admin.secret) hooks.onInitialAdminToken?.(admin.secret, initialAdminTokenFile(config));
 
   await app.listen({ host: config.server.host, port: config.server.port });
   const address = app.server.address();

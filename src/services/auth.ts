@@ -157,7 +157,7 @@ export function createAuthService(meta: MetadataStore): AuthService {
       // Another node starting at the same moment may create the admin (or its configured token) first.
       admin ??= await meta
         .createUser({ name: "admin", isAdmin: true })
-        .catch(async (err: unknown) => (await existing(err, () => meta.getUserByName("admin"))) as User);
+        .catch((err: unknown) => existing(err, () => meta.getUserByName("admin")));
       if (secret) {
         const hash = hashToken(secret);
         const tokens = await meta.listTokens(admin.id);

@@ -72,7 +72,13 @@ export function registerUsers(program: Command): void {
       const { tokens } = await remote.client(UserService).listTokens({ user: flags.user ?? "" });
       printTable([
         ["ID", "NOTE", "CREATED", "LAST USED", "EXPIRES"],
-        ...tokens.map((t) => [t.id, t.note, t.createTime, t.lastUsedTime || "never", t.expireTime || "never"]),
+        ...tokens.map((t) => [
+          t.id,
+          t.note,
+          t.createTime,
+          t.lastUsedTime || "never",
+          t.expireTime || "never",
+        ]),
       ]);
     });
   token
