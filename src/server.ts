@@ -69,6 +69,7 @@ import { createPayers } from "./services/payers.js";
 import { createPluginService } from "./services/plugins.js";
 import { createPregenerateService } from "./services/pregenerate.js";
 import { createRemotePluginService } from "./services/remote-plugins.js";
+import { withStartupLease } from "./services/startup.js";
 import { createTemplateService } from "./services/templates.js";
 import type { BlobStore } from "./storage/blob/blob-store.js";
 import { withContentCache } from "./storage/blob/content-cache.js";
@@ -416,15 +417,25 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
   );
 
   const setup = hooks.setup ?? true;
-  const admin: { secret?: string } = setup ? await auth.ensureAdmin(config.adminToken) : {};
-  if (setup) await keepInitialAdminToken(config, auth, admin.secret);
-  if (admin.secret) hooks.onInitialAdminToken?.(admin.secret, initialAdminTokenFile(config));
-  const adminUser = setup ? await meta.getUserByName("admin") : undefined;
-  if (config.builtinPlugins && adminUser) {
-    const names = await registerBuiltins(adminUser, { orgs, plugins, templates }, { protoc });
-    log.info({ templates: names }, "built-in templates ready");
-  }
-  if (setup && config.demo) await seedDemo({ modules, orgs }, meta, log);
+  // Nodes sharing one database take turns at setup (a lease), and each step is idempotent on its own.
+  const admin: { secret?: string } = !setup
+    ? {}
+    : await withStartupLease(
+        meta,
+        async () => {
+          const admin = await auth.ensureAdmin(config.adminToken);
+          await keepInitialAdminToken(config, auth, admin.secret);
+          if (admin.secret) hooks.onInitialAdminToken?.(admin.secret, initialAdminTokenFile(config));
+          const adminUser = await meta.getUserByName("admin");
+          if (config.builtinPlugins && adminUser) {
+            const names = await registerBuiltins(adminUser, { orgs, plugins, templates }, { protoc });
+            log.info({ templates: names }, "built-in templates ready");
+          }
+          if (config.demo) await seedDemo({ modules, orgs }, meta, log);
+          return admin;
+        },
+        { onWait: () => log.info("waiting for another node's start-up setup") },
+      );
 
   await app.listen({ host: config.server.host, port: config.server.port });
   const address = app.server.address();

@@ -4,6 +4,7 @@ import { Code, RegistryError } from "../core/errors.js";
 import { checkName } from "../core/names.js";
 import type { UserService } from "../gen/protodepot/v1/user_pb.js";
 import { type AuthService, requireAdmin, requireUser } from "../services/auth.js";
+import { checkTokenNote, parseTokenExpiry } from "../services/tokens.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import { principal } from "./context.js";
 import { tokenMessage, userMessage } from "./convert.js";
@@ -38,18 +39,9 @@ export function createUserServiceImpl(
         if (!found) throw new RegistryError(Code.NotFound, `user ${req.user} does not exist`);
         user = found;
       }
-      let expiresAt: string | undefined;
-      if (req.expireTime) {
-        const at = Date.parse(req.expireTime);
-        if (Number.isNaN(at) || at <= Date.now()) {
-          throw new RegistryError(
-            Code.InvalidArgument,
-            `invalid expire_time "${req.expireTime}": use a future RFC 3339 instant, e.g. 2027-01-31T00:00:00Z`,
-          );
-        }
-        expiresAt = new Date(at).toISOString();
-      }
-      const issued = await auth.issueToken(user.id, req.note, expiresAt);
+      const note = checkTokenNote(req.note);
+      const expiresAt = parseTokenExpiry(req.expireTime, Date.now());
+      const issued = await auth.issueToken(user.id, note, expiresAt);
       return { token: issued.secret, tokenId: issued.token.id, user: user.name };
     },
 

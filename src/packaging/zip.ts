@@ -1,6 +1,7 @@
 // Deterministic zip archives (Go module zips, Python wheels, jars): entries in the given order, one fixed time and mode.
 import { Buffer } from "node:buffer";
 import { ZipFile } from "yazl";
+import { Code, RegistryError } from "../core/errors.js";
 import { readAll } from "../core/read-all.js";
 import { FIXED_MTIME } from "./tar.js";
 
@@ -27,6 +28,13 @@ export async function createZip(entries: readonly ZipEntry[]): Promise<Uint8Arra
     f.getUTCSeconds(),
   );
   for (const entry of entries) {
+    // yazl refuses such a path with a plain Error; callers check their own paths first, this names the file if not.
+    if (/^[a-zA-Z]:/.test(entry.path)) {
+      throw new RegistryError(
+        Code.Unprocessable,
+        `file "${entry.path}" cannot be in a zip archive: unzip tools read "${entry.path.slice(0, 2)}" as a Windows drive`,
+      );
+    }
     // A directory entry (jars list them, so that class-path scanners find packages); never one with content.
     if (entry.path.endsWith("/") && entry.content.byteLength === 0) {
       zip.addEmptyDirectory(entry.path, { mtime, mode: 0o40755, forceDosTimestamp: true });

@@ -27,9 +27,17 @@ export interface AccessPolicy {
   checkRead(principal: Principal, thing: Owned, hidden: () => RegistryError): Promise<void>;
   /** For lists and searches: Unauthenticated when anonymous reads are off and the caller is anonymous. */
   checkCanList(principal: Principal): void;
-  /** Create and change things under `owner`: its writers, owners and admins. The owner must exist. */
+  /**
+   * Create and change things under `owner` (push, labels, plugins, templates and their versions): its writers,
+   * owners and admins. The owner must exist. Call it before looking the thing up: it answers from the owner alone,
+   * so a refused caller learns nothing about whether a hidden thing exists (and anyone who passes may read every
+   * thing of the owner, so the lookup after it hides nothing).
+   */
   requireWrite(principal: Principal, owner: string, op: string): Promise<User>;
-  /** Manage an organization and its members: its owners and admins. */
+  /**
+   * Owner decisions under `owner`: visibility, push policies, membership, overriding a policy. Its owners (the
+   * user themself for a user's things) and admins. Called before the lookup, like requireWrite.
+   */
   requireManage(principal: Principal, owner: string, op: string): Promise<User>;
 }
 
@@ -62,7 +70,8 @@ export function createAccessPolicy(meta: MetadataStore, options: AccessOptions):
 
   async function requireRole(principal: Principal, owner: string, needed: Role, op: string): Promise<User> {
     const user = requireUser(principal, op);
-    if (!(await meta.getOwner(owner))) {
+    const found = await meta.getOwner(owner);
+    if (!found) {
       throw new RegistryError(
         Code.NotFound,
         `owner ${owner} does not exist: users are created by an admin, organizations with 'protodepot org create ${owner}'`,
@@ -70,10 +79,13 @@ export function createAccessPolicy(meta: MetadataStore, options: AccessOptions):
       );
     }
     if (!includesRole(await roleOf(principal, owner), needed)) {
+      // The same words whatever the thing is and whether it exists: they name only the owner and the role.
       const what = needed === "owner" ? "an owner" : "a writer";
       throw new RegistryError(
         Code.PermissionDenied,
-        `user ${user.name} may not ${op} of ${owner}: that needs ${what} of ${owner} (ask an owner of the organization)`,
+        found.kind === "user"
+          ? `user ${user.name} may not ${op} of ${owner}: only ${owner} and admins may`
+          : `user ${user.name} may not ${op} of ${owner}: that needs ${what} of ${owner} (ask an owner of the organization)`,
         { op, owner },
       );
     }

@@ -1,8 +1,9 @@
 // Tokens and principals: who is calling, and may they write to an owner's things.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { Code, RegistryError } from "../core/errors.js";
+import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import type { Role, TokenRecord, User } from "../core/types.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
+import { checkTokenNote, isLive, openSession } from "./tokens.js";
 
 /** The caller of a request; `user` is undefined for anonymous calls. */
 export interface Principal {
@@ -50,7 +51,15 @@ export interface AuthService {
     note: string,
     expiresAt?: string,
   ): Promise<{ secret: string; token: TokenRecord }>;
-  /** The caller's tokens (an admin may name another user). Never the secrets. */
+  /**
+   * Opens a web session: a token with `note` and `expiresAt`, after revoking the user's oldest live sessions beyond
+   * `maxWebSessions` (services/tokens.ts), so signing in again and again never piles up tokens.
+   */
+  openSession(userId: string, note: string, expiresAt: string): Promise<string>;
+  /**
+   * The caller's tokens that still authenticate (an admin may name another user), oldest first; revoked and expired
+   * ones are left out. Never the secrets.
+   */
   listTokens(principal: Principal, userName?: string): Promise<TokenRecord[]>;
   /** Revokes one of the caller's tokens (admins: anyone's); NotFound for tokens the caller does not hold. */
   revokeToken(principal: Principal, tokenId: string): Promise<TokenRecord>;
@@ -109,15 +118,25 @@ export function createAuthService(meta: MetadataStore): AuthService {
       const token = await meta.createToken({
         userId,
         hash: hashToken(secret),
-        note,
+        note: checkTokenNote(note),
         ...(expiresAt ? { expiresAt } : {}),
       });
       return { secret, token };
     },
+    openSession(userId, note, expiresAt) {
+      return openSession(
+        { tokens: meta, issueToken: service.issueToken },
+        userId,
+        note,
+        expiresAt,
+        Date.now(),
+      );
+    },
     async listTokens(principal, userName) {
       const caller = requireUser(principal, "list tokens");
       const user = await tokenHolder(caller, userName);
-      return meta.listTokens(user.id);
+      const nowMs = Date.now();
+      return (await meta.listTokens(user.id)).filter((t) => isLive(t, nowMs));
     },
     async revokeToken(principal, tokenId) {
       const caller = requireUser(principal, "revoke tokens");
@@ -135,13 +154,22 @@ export function createAuthService(meta: MetadataStore): AuthService {
     async ensureAdmin(secret) {
       let admin = await meta.getUserByName("admin");
       const created = !admin;
-      admin ??= await meta.createUser({ name: "admin", isAdmin: true });
+      // Another node starting at the same moment may create the admin (or its configured token) first.
+      admin ??= await meta
+        .createUser({ name: "admin", isAdmin: true })
+        .catch((err: unknown) => existing(err, () => meta.getUserByName("admin")));
       if (secret) {
         const hash = hashToken(secret);
         const tokens = await meta.listTokens(admin.id);
         const current = tokens.find((t) => t.hash === hash);
-        if (!current) await meta.createToken({ userId: admin.id, hash, note: configuredAdminTokenNote });
-        else if (current.revokedAt) {
+        if (!current) {
+          const userId = admin.id;
+          await meta
+            .createToken({ userId, hash, note: configuredAdminTokenNote })
+            .catch((err: unknown) =>
+              existing(err, async () => (await meta.listTokens(userId)).find((t) => t.hash === hash)),
+            );
+        } else if (current.revokedAt) {
           throw new RegistryError(
             Code.FailedPrecondition,
             "PROTODEPOT_ADMIN_TOKEN holds a revoked token: set a new secret",
@@ -189,4 +217,11 @@ export function requireAdmin(principal: Principal, op: string): User {
   const user = requireUser(principal, op);
   if (!user.isAdmin) throw new RegistryError(Code.PermissionDenied, `${op} is for admins only`, { op });
   return user;
+}
+
+/** After AlreadyExists from a create, what another writer created first; any other failure is rethrown. */
+async function existing<T>(err: unknown, find: () => Promise<T | undefined>): Promise<T> {
+  const found = isRegistryError(err, Code.AlreadyExists) ? await find() : undefined;
+  if (found === undefined) throw err;
+  return found;
 }

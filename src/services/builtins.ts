@@ -5,8 +5,9 @@ import { createRequire } from "node:module";
 import { promisify } from "node:util";
 import semver from "semver";
 import { Code, isRegistryError } from "../core/errors.js";
-import type { ProtocGenerator, RuntimeLibraries, User } from "../core/types.js";
+import type { ProtocGenerator, RuntimeLibraries, TemplateVersion, User } from "../core/types.js";
 import type { Protoc } from "../plugins/protoc/protoc-runtime.js";
+import type { Principal } from "./auth.js";
 import type { OrganizationService } from "./organizations.js";
 import type { PluginService } from "./plugins.js";
 import { resolveCommand } from "./plugins.js";
@@ -228,7 +229,7 @@ export async function registerBuiltins(
   opts: { protoc?: Protoc | undefined } = {},
 ): Promise<string[]> {
   const { orgs, plugins, templates } = services;
-  const principal = { user: admin };
+  const principal: Principal = { user: admin };
   const found = await detectBuiltins(opts);
   // Built-ins belong to organizations the admin owns, and are public: every user of the server may use them.
   const owners = new Set([...found.plugins.map((p) => p.owner), ...found.templates.map((t) => t.owner)]);
@@ -256,10 +257,37 @@ export async function registerBuiltins(
       const plugin = found.plugins.find((p) => p.owner === tp.owner && p.name === tp.name);
       return { owner: tp.owner, name: tp.name, version: plugin?.version ?? "" };
     });
-    const versions = await templates.listVersions(principal, fullName);
-    const latest = versions[versions.length - 1];
-    const same = latest?.plugins.every((p, i) => p.version === pins[i]?.version);
-    if (!same) await templates.createTemplateVersion(principal, fullName, pins);
+    await ensureTemplateVersion(templates, principal, fullName, pins);
   }
   return names;
+}
+
+/**
+ * A new template version unless the latest pins exactly `pins`. Nodes starting together on one database may both
+ * find it missing: the one that loses the race gets AlreadyExists (the same pins, or the same version number)
+ * and looks again, finding the winner's version.
+ */
+async function ensureTemplateVersion(
+  templates: TemplateService,
+  principal: Principal,
+  fullName: string,
+  pins: { owner: string; name: string; version: string }[],
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const versions = await templates.listVersions(principal, fullName);
+    const latest = versions[versions.length - 1];
+    if (latest && latestPins(latest, pins)) return;
+    try {
+      await templates.createTemplateVersion(principal, fullName, pins);
+      return;
+    } catch (err) {
+      if (!isRegistryError(err, Code.AlreadyExists) || attempt >= 3) throw err;
+    }
+  }
+}
+
+function latestPins(latest: TemplateVersion, pins: readonly { version: string }[]): boolean {
+  return (
+    latest.plugins.length === pins.length && latest.plugins.every((p, i) => p.version === pins[i]?.version)
+  );
 }

@@ -1,5 +1,6 @@
 // The quick start's demo: pushes examples/money and examples/payments once, so a newcomer has something to fetch.
 import { fileURLToPath } from "node:url";
+import { Code, isRegistryError } from "../core/errors.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import { readModuleDir } from "../workspace/module-dir.js";
 import type { ModuleService } from "./modules.js";
@@ -25,11 +26,16 @@ export async function seedDemo(
     if (await meta.getModule(owner, name)) continue;
     await services.orgs.ensure(admin, owner);
     const files = await readModuleDir(`${examples}${demo.dir}`);
-    // Public whatever the server's default: the demo is there for everyone to fetch.
-    const { commit } = await services.modules.push(
-      { user: admin },
-      { module: demo.name, files, visibility: "public" },
-    );
-    log.info({ module: demo.name, commit: commit.id, seq: commit.seq }, "demo module pushed");
+    try {
+      // Public whatever the server's default: the demo is there for everyone to fetch.
+      const { commit } = await services.modules.push(
+        { user: admin },
+        { module: demo.name, files, visibility: "public" },
+      );
+      log.info({ module: demo.name, commit: commit.id, seq: commit.seq }, "demo module pushed");
+    } catch (err) {
+      // Another node starting at the same moment pushed it first; its commit is the demo.
+      if (!isRegistryError(err, Code.AlreadyExists) || !(await meta.getModule(owner, name))) throw err;
+    }
   }
 }

@@ -152,11 +152,14 @@ export function createModuleService({
     return readTarGz(await readContent(blobs, commit.sourcesBlob));
   }
 
-  /** A module the caller may not see answers as missing, before any question of write permission. */
+  /**
+   * Write permission first, from the owner alone: a caller who may not push under the owner gets the same refusal
+   * for a hidden module and a missing one. Writers read every module of the owner, so the lookup hides nothing.
+   */
   async function authorizePush(principal: Principal, name: FullName) {
+    const user = await access.requireWrite(principal, name.owner, "push to modules");
     const existing = await meta.getModule(name.owner, name.name);
     if (existing) await access.checkRead(principal, existing, missingModule(name));
-    const user = await access.requireWrite(principal, name.owner, "push to modules");
     return { user, existing };
   }
 
@@ -664,8 +667,9 @@ export function createModuleService({
       label: string,
       change: PushPolicyChange,
     ): Promise<PushPolicy & { label: string }> {
+      // An owner decision: a writer who could switch a policy off could push what it refuses and switch it back.
+      await access.requireManage(principal, name.owner, "change push policies");
       const mod = await getModule(principal, name);
-      await access.requireWrite(principal, name.owner, "change push policies");
       if (label !== "") checkLabel(label);
       const current = (await meta.getPushPolicy(mod.id, label)) ?? { label: "", ...defaultPushPolicy };
       const { label: _from, ...base } = current;
@@ -698,9 +702,11 @@ export function createModuleService({
       name: FullName,
       change: { visibility?: Visibility },
     ): Promise<Module> {
-      requireUser(principal, "change modules");
+      // Visibility is an owner decision (asking for it at all, even unchanged); both checks precede the lookup.
+      if (change.visibility)
+        await access.requireManage(principal, name.owner, "change the visibility of modules");
+      else await access.requireWrite(principal, name.owner, "change modules");
       const mod = await getModule(principal, name);
-      await access.requireWrite(principal, name.owner, "change modules");
       const visibility = change.visibility;
       if (!visibility || visibility === mod.visibility) return mod;
       if (visibility === "private") {
@@ -788,9 +794,8 @@ export function createModuleService({
       ref: string,
       mode: "create" | "move",
     ): Promise<Label> {
-      requireUser(principal, `${mode} labels`);
-      const mod = await getModule(principal, name);
       await access.requireWrite(principal, name.owner, `${mode} labels`);
+      const mod = await getModule(principal, name);
       const commit = await resolveIn(mod, ref);
       return meta.setLabel(mod.id, checkLabel(label), commit.id, mode);
     },

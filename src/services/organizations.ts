@@ -1,5 +1,5 @@
 // Organizations and their members. Users and organizations share one owner namespace (the store enforces it).
-import { Code, RegistryError } from "../core/errors.js";
+import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import { checkName } from "../core/names.js";
 import type { Member, Organization, Role, User } from "../core/types.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
@@ -90,7 +90,16 @@ export function createOrganizationService(
     },
 
     async ensure(owner, name) {
-      return (await meta.getOrganization(name)) ?? meta.createOrganization({ name, ownerUserId: owner.id });
+      const found = await meta.getOrganization(name);
+      if (found) return found;
+      try {
+        return await meta.createOrganization({ name, ownerUserId: owner.id });
+      } catch (err) {
+        // Another node starting at the same moment created it first.
+        const created = isRegistryError(err, Code.AlreadyExists) && (await meta.getOrganization(name));
+        if (created) return created;
+        throw err;
+      }
     },
 
     async list(principal) {

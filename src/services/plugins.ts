@@ -15,7 +15,7 @@ import { resolveCommand as resolveSandboxCommand } from "../plugins/host/command
 import { isProtocGenerator, type Protoc } from "../plugins/protoc/protoc-runtime.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import { type AccessPolicy, readable } from "./access.js";
-import { type Principal, requireAdmin, requireUser } from "./auth.js";
+import { type Principal, requireAdmin } from "./auth.js";
 
 export interface NewPluginVersion {
   plugin: string;
@@ -333,10 +333,12 @@ export function createPluginService(
       fullName: string,
       change: { visibility?: Visibility },
     ): Promise<Plugin> {
-      requireUser(principal, "change plugins");
       const name = parseFullName("plugin", fullName);
+      // Visibility is an owner decision; the check precedes the lookup, so a refusal says nothing of existence.
+      if (change.visibility)
+        await access.requireManage(principal, name.owner, "change the visibility of plugins");
+      else await access.requireWrite(principal, name.owner, "change plugins");
       const plugin = await getPlugin(principal, name);
-      await access.requireWrite(principal, name.owner, "change plugins");
       if (!change.visibility || change.visibility === plugin.visibility) return plugin;
       if (change.visibility === "private") {
         const users = (await meta.listTemplates())
@@ -359,8 +361,9 @@ export function createPluginService(
     },
 
     async createPluginVersion(principal: Principal, input: NewPluginVersion): Promise<PluginVersion> {
-      requireUser(principal, "registering plugin versions");
       const name = parseFullName("plugin", input.plugin);
+      // Writers create versions; the check precedes the lookup, so a refusal says nothing of existence.
+      await access.requireWrite(principal, name.owner, "create plugin versions");
       await getPlugin(principal, name);
       let source: PluginSource;
       if (input.protocGenerator) {
@@ -370,7 +373,6 @@ export function createPluginService(
             "a plugin version runs either a host command or a protoc generator, not both",
           );
         }
-        await access.requireWrite(principal, name.owner, "create plugin versions");
         source = protocSource(input.protocGenerator);
       } else {
         requireAdmin(principal, "registering host-command plugin versions");

@@ -111,8 +111,8 @@ export function createPregenerateService(opts: PregenerateOptions): PregenerateS
 
   return {
     async set(principal, module, names) {
-      const mod = await modules.getModule(principal, module);
       await access.requireWrite(principal, module.owner, "change modules");
+      const mod = await modules.getModule(principal, module);
       // Each template must be one the caller may read: nobody subscribes to what they cannot see.
       const resolved = await Promise.all(
         names.map((n) => templates.getTemplate(principal, parseFullName("template", n))),

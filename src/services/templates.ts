@@ -12,7 +12,7 @@ import type {
 } from "../core/types.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import { type AccessPolicy, readable } from "./access.js";
-import { type Principal, requireUser } from "./auth.js";
+import type { Principal } from "./auth.js";
 import type { PluginService } from "./plugins.js";
 
 export type TemplateService = ReturnType<typeof createTemplateService>;
@@ -160,10 +160,12 @@ export function createTemplateService(
       fullName: string,
       change: { visibility?: Visibility },
     ): Promise<Template> {
-      requireUser(principal, "change templates");
       const name = parseFullName("template", fullName);
+      // Visibility is an owner decision; the check precedes the lookup, so a refusal says nothing of existence.
+      if (change.visibility)
+        await access.requireManage(principal, name.owner, "change the visibility of templates");
+      else await access.requireWrite(principal, name.owner, "change templates");
       const template = await getTemplate(principal, name);
-      await access.requireWrite(principal, name.owner, "change templates");
       if (!change.visibility || change.visibility === template.visibility) return template;
       const changed = { ...template, visibility: change.visibility };
       await checkPlugins(principal, changed, template.plugins);
@@ -176,10 +178,9 @@ export function createTemplateService(
       fullName: string,
       pins: PinnedPlugin[],
     ): Promise<TemplateVersion> {
-      requireUser(principal, "create template versions");
       const name = parseFullName("template", fullName);
-      const template = await getTemplate(principal, name);
       await access.requireWrite(principal, name.owner, "create template versions");
+      const template = await getTemplate(principal, name);
       const byName = new Map(pins.map((p) => [`${p.owner}/${p.name}`, p]));
       const wanted = template.plugins.map((p) => `${p.owner}/${p.name}`);
       const extra = [...byName.keys()].filter((k) => !wanted.includes(k));

@@ -76,10 +76,17 @@ export function registerWebUi(app: FastifyInstance, services: WebServices, opts:
         request.web = { principal: anonymous, session: false };
       }
     });
-    scope.addHook("onSend", async (_request, reply, payload) => {
+    scope.addHook("onSend", async (request, reply, payload) => {
       reply.header("content-security-policy", csp);
       reply.header("x-content-type-options", "nosniff");
       reply.header("referrer-policy", "same-origin");
+      // Pages depend on who asks (the cookie or the Authorization header): no shared cache may keep one, and a
+      // signed-in page is kept nowhere. Assets set their own (public) policy.
+      if (!reply.hasHeader("cache-control")) {
+        const signedIn = request.web?.principal.user !== undefined || request.web?.session === true;
+        reply.header("cache-control", signedIn ? "private, no-store" : "no-cache");
+        reply.header("vary", "Cookie, Authorization");
+      }
       return payload;
     });
     scope.setErrorHandler((error, request, reply) => {
@@ -144,7 +151,7 @@ export function registerWebUi(app: FastifyInstance, services: WebServices, opts:
         );
       }
       const expires = new Date(Date.now() + sessionMs);
-      const { secret } = await auth.issueToken(principal.user.id, sessionNote, expires.toISOString());
+      const secret = await auth.openSession(principal.user.id, sessionNote, expires.toISOString());
       reply.setCookie(sessionCookie, secret, {
         path: "/",
         httpOnly: true,

@@ -49,12 +49,21 @@ function readStatus(who: Who, visible: boolean, ok = 200): number {
   return visible ? ok : 404;
 }
 
-/** Status of changing a thing of acme: hidden → 404 (as missing), visible but not a writer → 403 (401 anonymous). */
-function writeStatus(who: Who, vis: Vis, ok = 200): number {
-  if (badToken(who)) return 401;
-  if (!reads(who, vis)) return who === "anonymous" ? 401 : 404;
-  if (who === "anonymous") return 401;
+const manages = (who: Who) => ["admin", "owner"].includes(who);
+
+/**
+ * Status of changing a thing of acme: not a writer → 403 (401 anonymous), decided from the owner alone, so a
+ * hidden thing answers exactly as a missing one (compared below).
+ */
+function writeStatus(who: Who, _vis: Vis, ok = 200): number {
+  if (badToken(who) || who === "anonymous") return 401;
   return writes(who) ? ok : 403;
+}
+
+/** Status of an owner decision (visibility, push policy, membership): acme's owners and admins only. */
+function manageStatus(who: Who, ok = 200): number {
+  if (badToken(who) || who === "anonymous") return 401;
+  return manages(who) ? ok : 403;
 }
 
 /** Creating under acme: anyone authenticated who is not a writer gets 403 (the owner's existence is public). */
@@ -82,6 +91,8 @@ interface Cell {
   expected: number;
   /** The response of the same request for a thing that does not exist, when the expected answer is "hidden". */
   missing?: () => Promise<{ status: number; body: string }>;
+  /** The caller may not see the thing: its answer, whatever it is, must equal `missing`'s. */
+  hidden?: boolean;
   run: (token: string | undefined) => Promise<{ status: number; body: string }>;
 }
 
@@ -105,6 +116,23 @@ describe("authorization matrix", () => {
       `${server.url}${path}`,
       token ? { headers: { authorization: `Bearer ${token}` } } : {},
     );
+    return { status: res.status, body: await res.text() };
+  };
+
+  /** buf's push (Connect JSON): the module's files without buf.yaml. */
+  const bufUpload = async (module: string, token: string | undefined) => {
+    const res = await fetch(`${server.url}/buf.registry.module.v1.UploadService/Upload`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({
+        contents: [
+          {
+            moduleRef: { name: { owner: "acme", module } },
+            files: moduleFiles(module).filter((f) => f.path !== "buf.yaml"),
+          },
+        ],
+      }),
+    });
     return { status: res.status, body: await res.text() };
   };
 
@@ -155,6 +183,16 @@ describe("authorization matrix", () => {
       await ok("ModuleService/CreateModule", { module: `acme/${short}mod`, visibility: vis });
       const pushed = await ok("ModuleService/Push", { files: moduleFiles(`${short}mod`) });
       commits.set(vis, (pushed.commit as { id: string }).id);
+    }
+    // One private module, plugin and template per caller that the cells below really make public and back.
+    for (let i = 0; i < everyone.length; i++) {
+      await ok("ModuleService/CreateModule", { module: `acme/flip-mod-${i}`, visibility: "private" });
+      await ok("PluginService/CreatePlugin", { plugin: `acme/flip-plug-${i}`, visibility: "private" });
+      await ok("TemplateService/CreateTemplate", {
+        template: `acme/flip-tpl-${i}`,
+        visibility: "private",
+        plugins: [{ owner: "acme", name: "pubplug" }],
+      });
     }
     // Let the short-lived token expire before the matrix runs.
     await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(expiresSoon) - Date.now() + 100)));
@@ -301,19 +339,35 @@ describe("authorization matrix", () => {
         });
       }
       // Management API writes. Each is an idempotent or per-caller change, so cells do not depend on each other.
+      // Each also runs on a thing that does not exist: a caller who cannot see the thing gets the same answer.
       for (const v of visibilities) {
         const s = short(v);
-        cells.push(
+        const hidden = !reads(who, v);
+        const writeCells: Cell[] = [
           {
             what: `Push identical content to ${v} module`,
             who,
             expected: writeStatus(who, v),
+            missing: () => api("ModuleService/Push", { files: moduleFiles("nomod") }, tokens.get(who)),
             run: (t) => api("ModuleService/Push", { files: moduleFiles(`${s}mod`) }, t),
+          },
+          {
+            what: `buf Upload to ${v} module`,
+            who,
+            expected: writeStatus(who, v),
+            missing: () => bufUpload("nomod", tokens.get(who)),
+            run: (t) => bufUpload(`${s}mod`, t),
           },
           {
             what: `MoveLabel main of ${v} module to its head`,
             who,
             expected: writeStatus(who, v),
+            missing: () =>
+              api(
+                "ModuleService/MoveLabel",
+                { module: "acme/nomod", label: "main", ref: commits.get(v) },
+                tokens.get(who),
+              ),
             run: (t) =>
               api(
                 "ModuleService/MoveLabel",
@@ -325,6 +379,12 @@ describe("authorization matrix", () => {
             what: `CreateLabel on ${v} module`,
             who,
             expected: writeStatus(who, v),
+            missing: () =>
+              api(
+                "ModuleService/CreateLabel",
+                { module: "acme/nomod", label: `by-${everyone.indexOf(who)}`, ref: commits.get(v) },
+                tokens.get(who),
+              ),
             run: (t) =>
               api(
                 "ModuleService/CreateLabel",
@@ -333,27 +393,62 @@ describe("authorization matrix", () => {
               ),
           },
           {
-            what: `UpdateModule ${v} module (unchanged)`,
+            // Asking for a visibility is an owner decision even when it changes nothing.
+            what: `UpdateModule ${v} module visibility (unchanged)`,
             who,
-            expected: writeStatus(who, v),
+            expected: manageStatus(who),
+            missing: () =>
+              api("ModuleService/UpdateModule", { module: "acme/nomod", visibility: v }, tokens.get(who)),
             run: (t) => api("ModuleService/UpdateModule", { module: `acme/${s}mod`, visibility: v }, t),
           },
           {
-            what: `UpdatePlugin ${v} plugin (unchanged)`,
+            what: `UpdateModule ${v} module push policy (unchanged)`,
             who,
-            expected: writeStatus(who, v),
+            expected: manageStatus(who),
+            missing: () =>
+              api(
+                "ModuleService/UpdateModule",
+                { module: "acme/nomod", policy: { breaking: "off" } },
+                tokens.get(who),
+              ),
+            run: (t) =>
+              api("ModuleService/UpdateModule", { module: `acme/${s}mod`, policy: { breaking: "off" } }, t),
+          },
+          {
+            what: `UpdatePlugin ${v} plugin visibility (unchanged)`,
+            who,
+            expected: manageStatus(who),
+            missing: () =>
+              api("PluginService/UpdatePlugin", { plugin: "acme/noplug", visibility: v }, tokens.get(who)),
             run: (t) => api("PluginService/UpdatePlugin", { plugin: `acme/${s}plug`, visibility: v }, t),
           },
           {
-            what: `UpdateTemplate ${v} template (unchanged)`,
+            what: `UpdateTemplate ${v} template visibility (unchanged)`,
             who,
-            expected: writeStatus(who, v),
+            expected: manageStatus(who),
+            missing: () =>
+              api(
+                "TemplateService/UpdateTemplate",
+                { template: "acme/notpl", visibility: v },
+                tokens.get(who),
+              ),
             run: (t) => api("TemplateService/UpdateTemplate", { template: `acme/${s}tpl`, visibility: v }, t),
           },
           {
             what: `CreateTemplateVersion of ${v} template`,
             who,
             expected: writeStatus(who, v),
+            missing: () =>
+              api(
+                "TemplateService/CreateTemplateVersion",
+                {
+                  template: "acme/notpl",
+                  pluginVersions: [
+                    { owner: "acme", name: `${s}plug`, version: `v1.0.${everyone.indexOf(who) + 1}` },
+                  ],
+                },
+                tokens.get(who),
+              ),
             run: (t) =>
               api(
                 "TemplateService/CreateTemplateVersion",
@@ -370,8 +465,13 @@ describe("authorization matrix", () => {
             what: `CreatePluginVersion (host command) of ${v} plugin`,
             who,
             // Host commands run programs of the server: admins only, whatever the caller's role.
-            expected:
-              badToken(who) || who === "anonymous" ? 401 : !reads(who, v) ? 404 : who === "admin" ? 200 : 403,
+            expected: badToken(who) || who === "anonymous" ? 401 : who === "admin" ? 200 : 403,
+            missing: () =>
+              api(
+                "PluginService/CreatePluginVersion",
+                { plugin: "acme/noplug", version: `v2.0.${everyone.indexOf(who)}`, command: ["/bin/true"] },
+                tokens.get(who),
+              ),
             run: (t) =>
               api(
                 "PluginService/CreatePluginVersion",
@@ -379,9 +479,83 @@ describe("authorization matrix", () => {
                 t,
               ),
           },
-        );
+        ];
+        // Writes of things the caller may not see: the same answer as for a missing thing (the owner is public).
+        for (const cell of writeCells) cells.push(badToken(who) ? cell : { ...cell, hidden });
       }
       const i = everyone.indexOf(who);
+      // Owner decisions that really change something: each caller's own private thing made public, then private
+      // again; a refusal must leave it private (checked after the matrix), and reads as a missing thing's.
+      const flips: [string, string, string, string][] = [
+        ["module", "ModuleService/UpdateModule", "module", `acme/flip-mod-${i}`],
+        ["plugin", "PluginService/UpdatePlugin", "plugin", `acme/flip-plug-${i}`],
+        ["template", "TemplateService/UpdateTemplate", "template", `acme/flip-tpl-${i}`],
+      ];
+      for (const [kind, method, field, name] of flips) {
+        const flip = async (target: string, t: string | undefined) => {
+          const res = await api(method, { [field]: target, visibility: "public" }, t);
+          if (res.status !== 200) return res;
+          return api(method, { [field]: target, visibility: "private" }, t);
+        };
+        cells.push({
+          what: `make a private ${kind} public and private again`,
+          who,
+          expected: manageStatus(who),
+          hidden: !badToken(who) && !reads(who, "private"),
+          missing: () => flip(`acme/no${kind}`, tokens.get(who)),
+          run: (t) => flip(name, t),
+        });
+      }
+      cells.push(
+        {
+          what: "UpdateModule switching the push policy off and on again",
+          who,
+          expected: manageStatus(who),
+          hidden: !badToken(who) && !reads(who, "private"),
+          missing: () =>
+            api(
+              "ModuleService/UpdateModule",
+              { module: "acme/nomod", policy: { breaking: "off" } },
+              tokens.get(who),
+            ),
+          run: async (t) => {
+            const off = await api(
+              "ModuleService/UpdateModule",
+              { module: "acme/privmod", policy: { breaking: "off" } },
+              t,
+            );
+            if (off.status !== 200) return off;
+            return api(
+              "ModuleService/UpdateModule",
+              { module: "acme/privmod", policy: { breaking: "reject" } },
+              t,
+            );
+          },
+        },
+        {
+          what: "AddMember making oneself an owner of acme",
+          who,
+          expected: manageStatus(who),
+          run: (t) =>
+            api(
+              "OrganizationService/AddMember",
+              {
+                organization: "acme",
+                user:
+                  who === "admin"
+                    ? "olivia"
+                    : ((
+                        { owner: "olivia", writer: "walt", reader: "rita", outsider: "otto" } as Record<
+                          string,
+                          string
+                        >
+                      )[who] ?? "walt"),
+                role: "owner",
+              },
+              t,
+            ),
+        },
+      );
       cells.push(
         {
           what: "CreateModule under acme",
@@ -495,12 +669,12 @@ describe("authorization matrix", () => {
         );
         continue;
       }
-      if (cell.expected === 404 && cell.missing) {
+      if ((cell.expected === 404 || cell.hidden) && cell.missing) {
         // Hidden and missing must be indistinguishable: same status, same body up to the name that was asked for.
         const missing = await cell.missing();
         const norm = (body: string) =>
           body.replace(/acme[/_-](pub|priv)(mod|tpl|plug)|acme[/_-](x+|nomod|notpl|noplug)/g, "NAME");
-        if (missing.status !== 404 || norm(missing.body) !== norm(res.body)) {
+        if (missing.status !== res.status || norm(missing.body) !== norm(res.body)) {
           failures.push(
             `${cell.who} · ${cell.what}: hidden answers differently from missing:\n  hidden:  ${res.body}\n  missing: ${missing.body}`,
           );
@@ -511,6 +685,19 @@ describe("authorization matrix", () => {
     process.stdout.write(
       `authorization matrix: ${cells.length} cells checked, ${hiddenCompared} hidden-vs-missing bodies compared\n`,
     );
+    // Refused owner decisions changed nothing: every flip thing is private, acme's roles are as they were.
+    for (let i = 0; i < everyone.length; i++) {
+      const listed = await ok("ModuleService/ListModules", { owner: "acme" });
+      const flipped = (listed.modules as { name: string; visibility: string }[]).find(
+        (m) => m.name === `flip-mod-${i}`,
+      );
+      if (flipped?.visibility !== "private") failures.push(`flip-mod-${i} is ${flipped?.visibility}`);
+    }
+    const members = await ok("OrganizationService/ListMembers", { organization: "acme" });
+    const roleOf = (name: string) =>
+      (members.members as { user: string; role: string }[]).find((m) => m.user === name)?.role;
+    const roles = ["olivia", "walt", "rita", "otto"].map(roleOf).join(",");
+    if (roles !== "owner,writer,reader,") failures.push(`acme's roles changed: ${roles}`);
     assert.deepEqual(failures, []);
     assert.ok(cells.length > 500);
   });

@@ -88,6 +88,17 @@ describe("push policies", () => {
     assert.match(owner.stderr, /warning: breaking: pol\/ledger\/v1\/ledger\.proto:6:\d+: /);
   });
 
+  it("keeps a writer from switching the policy off to push what it refuses", async () => {
+    const before = await seqs();
+    const off = await runCli(["module", "update", "pol/ledger", "--breaking", "off"], alice);
+    assert.equal(off.code, 1);
+    assert.match(off.stderr, /may not change push policies of pol: that needs an owner of pol/);
+    const refused = await runCli(["push", await moduleDir("renamed-again", renamed)], alice);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /push refused: \d breaking change\(s\) in category WIRE_JSON/);
+    assert.deepEqual(await seqs(), before);
+  });
+
   it("warns and stores with breaking: warn", async () => {
     await cliOk(["module", "update", "pol/ledger", "--breaking", "warn"], admin);
     const res = await cliOk(

@@ -374,4 +374,62 @@ describe("web UI of a fully private instance", () => {
     assert.equal(bad.status, 401);
     assert.equal(bad.headers.get("set-cookie"), null);
   });
+
+  it("keeps at most 10 live sessions per user, lists no revoked token, and lets no cache keep a signed-in page", async () => {
+    const signIn = async () => {
+      const login = await fetch(`${server.url}/login`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ token: adminToken }).toString(),
+        redirect: "manual",
+      });
+      assert.equal(login.status, 303);
+      return (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    };
+    const cookies: string[] = [];
+    for (let i = 0; i < 12; i++) cookies.push(await signIn());
+    const listed = async () => {
+      const res = await callApi(server.url, "UserService/ListTokens", {}, adminToken);
+      assert.equal(res.status, 200);
+      return ((await res.json()) as { tokens?: { id: string; note: string }[] }).tokens ?? [];
+    };
+    assert.equal((await listed()).filter((t) => t.note === "web session").length, 10);
+    // The two oldest sessions were revoked to make room: their cookies read as signed out.
+    const statusWith = async (cookie: string) =>
+      (await fetch(`${server.url}/`, { headers: { cookie } })).status;
+    assert.deepEqual(
+      await Promise.all([cookies[0], cookies[1], cookies[2]].map((c) => statusWith(c ?? ""))),
+      [401, 401, 200],
+    );
+
+    const page = await fetch(`${server.url}/`, { headers: { cookie: cookies[11] ?? "" } });
+    assert.equal(page.status, 200);
+    assert.equal(page.headers.get("cache-control"), "private, no-store");
+    assert.match(page.headers.get("vary") ?? "", /Cookie/);
+    const byHeader = await fetch(`${server.url}/`, { headers: { authorization: `Bearer ${adminToken}` } });
+    assert.equal(byHeader.headers.get("cache-control"), "private, no-store");
+    const anonymous = await fetch(`${server.url}/login`);
+    assert.equal(anonymous.headers.get("cache-control"), "no-cache");
+    assert.match(anonymous.headers.get("vary") ?? "", /Cookie/);
+
+    const made = await callApi(server.url, "UserService/CreateToken", { note: "to revoke" }, adminToken);
+    const { tokenId } = (await made.json()) as { tokenId: string };
+    await callApi(server.url, "UserService/RevokeToken", { tokenId }, adminToken);
+    assert.deepEqual(
+      (await listed()).filter((t) => t.id === tokenId),
+      [],
+      "token list shows the tokens that still work",
+    );
+
+    // Notes are a line, lifetimes at most ten years, instants RFC 3339.
+    for (const [body, message] of [
+      [{ note: "x".repeat(257) }, /token note is 257 characters long: keep it to 256/],
+      [{ expireTime: "+275760-09-13T00:00:00Z" }, /invalid expire_time/],
+      [{ expireTime: "2999-01-01T00:00:00Z" }, /more than 10 years away/],
+    ] as const) {
+      const res = await callApi(server.url, "UserService/CreateToken", body, adminToken);
+      assert.equal(res.status, 400);
+      assert.match(await res.text(), message);
+    }
+  });
 });

@@ -63,7 +63,7 @@ export function registerUsers(program: Command): void {
     });
   token
     .command("list")
-    .description("list your tokens (never their secrets)")
+    .description("list your tokens that still work: not revoked, not expired (never their secrets)")
     .option("--user <name>", "another user's tokens (admin)")
     .option("--remote <url>")
     .option("--token <token>")
@@ -71,14 +71,13 @@ export function registerUsers(program: Command): void {
       const remote = await openRemote(flags);
       const { tokens } = await remote.client(UserService).listTokens({ user: flags.user ?? "" });
       printTable([
-        ["ID", "NOTE", "CREATED", "LAST USED", "EXPIRES", "REVOKED"],
+        ["ID", "NOTE", "CREATED", "LAST USED", "EXPIRES"],
         ...tokens.map((t) => [
           t.id,
           t.note,
           t.createTime,
           t.lastUsedTime || "never",
           t.expireTime || "never",
-          t.revokeTime || "-",
         ]),
       ]);
     });

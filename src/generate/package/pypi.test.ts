@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
-import { isRegistryError } from "../../core/errors.js";
+import { Code, isRegistryError } from "../../core/errors.js";
 import type { Commit, PluginVersion, Template, TemplateVersion } from "../../core/types.js";
 import type { PackageContext } from "./packager.js";
 import {
@@ -190,10 +190,10 @@ describe("wheel bytes", () => {
     ]);
   });
 
-  it("refuses files pip would misread: line breaks in a path, or a .dist-info directory", async () => {
-    for (const path of ["a\nb.py", "x-1.dist-info/METADATA"]) {
+  it("refuses files pip would misread: line breaks in a path, a .dist-info directory, a drive letter", async () => {
+    for (const path of ["a\nb.py", "x-1.dist-info/METADATA", "a:b.txt"]) {
       await assert.rejects(createWheel([file(path, "")], context()), (err: unknown) => {
-        assert.ok(isRegistryError(err), String(err));
+        assert.ok(isRegistryError(err, Code.Unprocessable), String(err));
         assert.match(err.message, /cannot be in a wheel/);
         return true;
       });

@@ -163,6 +163,9 @@ const byBytes = (a: { path: string }, b: { path: string }) =>
  * The wheel's bytes and METADATA. Generated files first, sorted by path in byte order, then the dist-info files,
  * RECORD last (as pip and wheel write them), every entry with one fixed time and mode.
  */
+/** What unzip tools (and yazl) take for an absolute Windows path: a drive letter and a colon first. */
+const windowsDrive = /^[a-zA-Z]:/;
+
 export async function createWheel(
   files: readonly GeneratedFile[],
   ctx: PackageContext,
@@ -174,12 +177,15 @@ export async function createWheel(
   const version = pypiVersion({ templateVersion: ctx.templateVersion.number, commitSeq: ctx.commit.seq });
   const distInfo = `${wheelDistribution(project)}-${version}.dist-info`;
   for (const f of files) {
-    if (/[\r\n]/.test(f.path) || f.path.split("/")[0]?.endsWith(".dist-info")) {
-      throw new RegistryError(
-        Code.Unprocessable,
-        `generated file "${f.path}" cannot be in a wheel: ${/[\r\n]/.test(f.path) ? "a line break in its path" : "it is inside a .dist-info directory"}`,
-      );
-    }
+    const why = /[\r\n]/.test(f.path)
+      ? "a line break in its path"
+      : f.path.split("/")[0]?.endsWith(".dist-info")
+        ? "it is inside a .dist-info directory"
+        : windowsDrive.test(f.path)
+          ? `zip tools read "${f.path.slice(0, 2)}" as a Windows drive`
+          : undefined;
+    if (why)
+      throw new RegistryError(Code.Unprocessable, `generated file "${f.path}" cannot be in a wheel: ${why}`);
   }
   const encoder = new TextEncoder();
   const metadata = renderMetadata(ctx);
