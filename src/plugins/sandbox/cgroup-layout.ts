@@ -45,11 +45,11 @@ function unescapeOctal(s: string): string {
 
 /** The group path `path` as seen under a mount of hierarchy subtree `root`, or undefined when outside it. */
 function under(mount: Mount, path: string): string | undefined {
-  if (mount.root === "/") return join(mount.point, path);
-  if (path === mount.root || path.startsWith(`${mount.root}/`)) {
-    return join(mount.point, path.slice(mount.root.length));
-  }
-  return undefined;
+  let rest: string;
+  if (mount.root === "/") rest = path;
+  else if (path === mount.root || path.startsWith(`${mount.root}/`)) rest = path.slice(mount.root.length);
+  else return undefined;
+  return join(mount.point, rest).replace(/(.)\/+$/, "$1");
 }
 
 /** Pure: the layout from the text of `/proc/self/mountinfo` and `/proc/self/cgroup`. */
