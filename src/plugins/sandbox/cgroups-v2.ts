@@ -1,6 +1,6 @@
 // Per-run cgroup v2 groups: `pids.max`, and `memory.max` (tmpfs pages are charged as shmem) with no swap.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { counter, killAll, removeGroup, removeStale, tryRmdir } from "./cgroup-files.js";
 import type { Cgroups, RunGroup } from "./cgroups.js";
 
@@ -59,10 +59,12 @@ function enableBelow(base: string, need: readonly V2Controller[]) {
 
 /** Cgroups on the unified hierarchy, in `{base}/protodepot-{pid}-{instance}/run-{n}`. Throws when unusable. */
 export function createCgroupsV2(
-  base: string,
+  own: string,
   instance: number,
   need: readonly V2Controller[] = ["pids", "memory"],
 ): Cgroups {
+  // Once moved into the leaf (by an earlier sandbox of this process, or another worker), the delegated group is above.
+  const base = basename(own) === leafName ? dirname(own) : own;
   checkDelegated(base, need);
   removeStale(base);
   enableBelow(base, need);
