@@ -320,6 +320,26 @@ describe("sandbox with cgroups off: the rlimits fallback", {
     assert.ok(rss <= limit, `the run's memory stayed under 256 MiB, saw ${Math.round(rss / mib)} MiB`);
   });
 
+  test("an image runs too, as the sandbox user, with a read-only /dev whose devices still work", async () => {
+    const sandbox = createSandbox({ ...base, ...fallback });
+    // The host's own root stands in for an unpacked image: what matters here is how it is mounted.
+    const out = await sandbox.run(
+      {
+        fs: { kind: "rootfs", root: "/" },
+        executable: "/bin/sh",
+        args: [
+          "-c",
+          "id -u; echo x > /dev/null && echo null-ok; touch /dev/shm/x 2>/dev/null || echo shm-ro",
+        ],
+        env: { PATH: "/usr/bin:/bin" },
+        cwd: "/",
+      },
+      { stdin: new Uint8Array(), label: "bob/image:v1" },
+    );
+    sandbox.close();
+    assert.equal(Buffer.concat(out).toString(), "65534\nnull-ok\nshm-ro\n");
+  });
+
   test("runs at once get distinct uids; a third waits for a free one rather than sharing", async () => {
     const two = new Set([first, first + 1]);
     const sandbox = createSandbox({ ...base, ...fallback, uidRange: { first, count: 2 } });
