@@ -253,6 +253,7 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
     },
     close() {
       cgroups?.close();
+      slots?.close();
     },
   };
 }

@@ -22,6 +22,8 @@ export interface UidSlots {
   readonly uids: readonly number[];
   /** A free uid; waits while every one is taken (here, or by another server process on this host). */
   acquire(): Promise<UidSlot>;
+  /** Frees the lock files of uids still held (on shutdown; their runs die with bwrap's parent). */
+  close(): void;
 }
 
 export interface UidSlotOptions {
@@ -91,12 +93,13 @@ export function createUidSlots(range: UidRange, opts: UidSlotOptions = {}): UidS
             uid,
             async release() {
               await killUid(uid);
+              // After close() the lock is no longer ours: another process may hold it by now.
+              if (!held.delete(uid)) return;
               try {
                 unlinkSync(join(lockDir, String(uid)));
               } catch {
                 // Removed by hand: nothing to free.
               }
-              held.delete(uid);
               waiters.shift()?.();
             },
           };
@@ -114,6 +117,16 @@ export function createUidSlots(range: UidRange, opts: UidSlotOptions = {}): UidS
           waiters.push(wake);
         });
       }
+    },
+    close() {
+      for (const uid of held) {
+        try {
+          unlinkSync(join(lockDir, String(uid)));
+        } catch {
+          // Already freed.
+        }
+      }
+      held.clear();
     },
   };
 }
