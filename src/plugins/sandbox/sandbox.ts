@@ -144,15 +144,13 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
     cgroups = undefined;
   }
   const bounds: SandboxBounds =
-    !bwrap && !cgroups
-      ? "none"
-      : cgroups?.version === "v2"
-        ? "cgroup-v2"
-        : cgroups?.version === "v1"
-          ? "cgroup-v1"
-          : slots
-            ? "rlimits"
-            : "none";
+    cgroups?.version === "v2"
+      ? "cgroup-v2"
+      : cgroups?.version === "v1"
+        ? "cgroup-v1"
+        : slots
+          ? "rlimits"
+          : "none";
   const allowUnbounded = opts.allowUnbounded ?? false;
   const pushedPlugins: SandboxStatus["pushedPlugins"] =
     bounds !== "none" ? "bounded" : allowUnbounded ? "unbounded" : "refused";
