@@ -251,7 +251,6 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
     },
     close() {
       cgroups?.close();
-      slots?.close();
     },
   };
 }

@@ -62,12 +62,3 @@ test("the lock of a server that died is taken over", async () => {
   assert.equal(slot.uid, first);
   await slot.release();
 });
-
-test("closing frees the locks of uids still held", async () => {
-  const lockDir = join(dir, "locks-e");
-  const slots = createUidSlots({ first, count: 1 }, { etc, lockDir });
-  await slots.acquire();
-  assert.deepEqual(readdirSync(lockDir), [String(first)]);
-  slots.close();
-  assert.deepEqual(readdirSync(lockDir), []);
-});

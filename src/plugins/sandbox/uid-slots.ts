@@ -22,8 +22,6 @@ export interface UidSlots {
   readonly uids: readonly number[];
   /** A free uid; waits while every one is taken (here, or by another server process on this host). */
   acquire(): Promise<UidSlot>;
-  /** Frees the lock files of uids still held (on shutdown; their runs die with bwrap's parent). */
-  close(): void;
 }
 
 export interface UidSlotOptions {
@@ -33,6 +31,11 @@ export interface UidSlotOptions {
   etc?: string;
 }
 
+/**
+ * A lock is freed only once nothing runs as its uid, never on close: a run still dying would otherwise be killed by,
+ * or count against, the next run given that uid. A server that exits leaves its locks; its pid is then dead, and
+ * the next claim takes them over (killing what is left first).
+ */
 const defaultLockDir = "/run/protodepot-sandbox-uids";
 /** How often a run waiting for a uid held by another process looks again (local releases wake it at once). */
 const retryMs = 100;
@@ -93,13 +96,12 @@ export function createUidSlots(range: UidRange, opts: UidSlotOptions = {}): UidS
             uid,
             async release() {
               await killUid(uid);
-              // After close() the lock is no longer ours: another process may hold it by now.
-              if (!held.delete(uid)) return;
               try {
                 unlinkSync(join(lockDir, String(uid)));
               } catch {
                 // Removed by hand: nothing to free.
               }
+              held.delete(uid);
               waiters.shift()?.();
             },
           };
@@ -117,16 +119,6 @@ export function createUidSlots(range: UidRange, opts: UidSlotOptions = {}): UidS
           waiters.push(wake);
         });
       }
-    },
-    close() {
-      for (const uid of held) {
-        try {
-          unlinkSync(join(lockDir, String(uid)));
-        } catch {
-          // Already freed.
-        }
-      }
-      held.clear();
     },
   };
 }
