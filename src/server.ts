@@ -248,7 +248,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
   const protoc = await detectProtoc();
   const plugins = createPluginService(meta, { access, defaultVisibility, protoc });
   const templates = createTemplateService(meta, plugins, { access, defaultVisibility });
-  const sandbox = createSandbox({ ...config.plugins, log });
+  const sandbox = createSandbox({ ...config.plugins, ...config.sandbox, log });
   const images = createImageService({ blobs, plugins, limits: config.oci });
   const rootfsDir = chooseRootfsDir({
     configured: config.oci.rootfsDir,
@@ -321,10 +321,11 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
   });
   const pregenerate = createPregenerateService({ meta, access, modules, templates, generation, log });
 
-  const health = createHealthCheck({ meta, blobs, timeoutMs: 2000, log });
+  const health = createHealthCheck({ meta, blobs, timeoutMs: 2000, log, sandbox });
   app.get("/healthz", async (_req, reply) => {
     const report = await health.check();
-    return reply.code(report.ok ? 200 : 503).send(report.ok ? { ok: true } : report);
+    const { problems, ...ready } = report;
+    return reply.code(report.ok ? 200 : 503).send(report.ok ? ready : report);
   });
   registerMetricsRoute(app, { auth, metrics, access: config.server.metrics });
 

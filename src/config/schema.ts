@@ -221,6 +221,32 @@ export const configSchema = z.strictObject({
       failureMemoryMaxMs: z.number().int().nonnegative().default(300_000),
     })
     .prefault({}),
+  /** How each plugin run's processes and memory are bounded (docs/plugins.md, "Limits on every host"). */
+  sandbox: z
+    .strictObject({
+      /** `auto`: cgroup v2 when its pids and memory controllers are delegated, else v1; `off`: the rlimits fallback. */
+      cgroups: z.enum(["auto", "v1", "v2", "off"]).default("auto"),
+      /**
+       * Without usable cgroups (root server only): each run gets one uid of this range, so RLIMIT_NPROC bounds its
+       * processes. Reserve it for protodepot: any process running as one of these uids is killed. Uids listed in
+       * /etc/passwd, /etc/group, /etc/subuid or /etc/subgid are skipped. Runs wait when every uid is busy.
+       */
+      uidRange: z
+        .strictObject({
+          first: z.number().int().min(1).max(4_294_967_294),
+          count: z.number().int().min(1).max(65_536),
+        })
+        .default({ first: 1_879_048_192, count: 64 }),
+      /** RLIMIT_AS of each process under the rlimits fallback (at least plugins.memoryBytes); JVMs reserve ~2 GiB. */
+      addressSpaceBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(8192 * mib),
+      /** Run owner-pushed plugins (images) even when nothing bounds their processes and memory. */
+      allowUnbounded: z.boolean().default(false),
+    })
+    .prefault({}),
   oci: z
     .strictObject({
       /** Largest image blob (layer, config) a push may upload. */

@@ -39,3 +39,26 @@ test("health: ok while both stores answer; names the store that stops answering,
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("health: reports how plugin runs are bounded without making the node unready", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "protodepot-health-"));
+  try {
+    const meta = await createSqliteMetadataStore({ path: join(dir, "meta.sqlite") });
+    const blobs = await createFsBlobStore({ root: join(dir, "blobs"), fsync: false });
+    const health = createHealthCheck({
+      meta,
+      blobs,
+      timeoutMs: 2000,
+      log: { warn: () => {} },
+      sandbox: { status: () => ({ limits: "none", pushedPlugins: "refused" }) },
+    });
+    assert.deepEqual(await health.check(), {
+      ok: true,
+      problems: [],
+      sandbox: { limits: "none", pushedPlugins: "refused" },
+    });
+    await meta.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -6,6 +6,21 @@ export interface HealthReport {
   ok: boolean;
   /** What a stranger may read: which store failed, not why (the reason goes to the log). */
   problems: string[];
+  /**
+   * How plugin runs are bounded here (cgroup-v2, cgroup-v1, rlimits, none) and whether pushed plugins run. It does
+   * not change `ok`: a node that refuses pushed plugins still serves everything else, so a load balancer keeps it.
+   */
+  sandbox?: SandboxHealth;
+}
+
+export interface SandboxHealth {
+  limits: string;
+  pushedPlugins: string;
+}
+
+/** The sandbox as health sees it (src/plugins/sandbox/sandbox.ts). */
+export interface SandboxHealthSource {
+  status(): SandboxHealth;
 }
 
 export interface HealthCheck {
@@ -32,6 +47,7 @@ export function createHealthCheck(opts: {
   blobs: BlobStore;
   timeoutMs: number;
   log: HealthLog;
+  sandbox?: SandboxHealthSource;
 }): HealthCheck {
   const probes: [string, () => Promise<unknown>][] = [
     ["metadata store unreachable", () => opts.meta.ping()],
@@ -50,7 +66,8 @@ export function createHealthCheck(opts: {
           }
         }),
       );
-      return { ok: problems.length === 0, problems: problems.sort() };
+      const sandbox = opts.sandbox?.status();
+      return { ok: problems.length === 0, problems: problems.sort(), ...(sandbox ? { sandbox } : {}) };
     },
   };
 }

@@ -120,7 +120,7 @@ describe("clients set up by protodepot login, over the server's own TLS", () => 
   it("serves https at the URL it prints; plain http on that port gets no answer", async () => {
     assert.match(server.url, /^https:\/\/127\.0\.0\.1:\d+$/);
     const { stdout } = await exec("curl", ["-sS", "--cacert", cert.certFile, `${server.url}/healthz`]);
-    assert.deepEqual(JSON.parse(stdout), { ok: true });
+    assert.equal(JSON.parse(stdout).ok, true);
     const plain = await exec("curl", [
       "-sS",
       "-o",

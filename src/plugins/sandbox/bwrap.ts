@@ -85,7 +85,20 @@ export function bwrapArgs(spec: SandboxSpec, tmpBytes: number): string[] {
   }
   // The private /tmp comes before the plugin's own binds: a plugin installed under /tmp (a checkout there, say)
   // is then bound on top of it instead of hidden by it. Its pages count against the memory cgroup too.
-  args.push("--size", String(tmpBytes), "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev");
+  // /dev is a tmpfs of half the host's RAM that the sandbox user could fill (/dev/shm included), counted by no
+  // limit but a memory cgroup: read-only, its device nodes still work.
+  args.push(
+    "--size",
+    String(tmpBytes),
+    "--tmpfs",
+    "/tmp",
+    "--proc",
+    "/proc",
+    "--dev",
+    "/dev",
+    "--remount-ro",
+    "/dev",
+  );
   if (spec.fs.kind === "host") {
     for (const dir of spec.fs.binds) {
       if (!systemDirs.some((s) => within(dir, s))) args.push("--ro-bind", dir, dir);

@@ -1,19 +1,14 @@
-// Per-run cgroup v1 `pids` and `memory` groups: a process limit, and a memory limit that counts tmpfs pages.
-import {
-  chownSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmdirSync,
-  writeFileSync,
-} from "node:fs";
+// Per-run cgroups that bound processes and memory (tmpfs pages included): v2 (unified) or v1, detected at start.
+import { chownSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { counter, killAll, removeGroup, removeStale, tryRmdir } from "./cgroup-files.js";
+import { type CgroupLayout, readCgroupLayout } from "./cgroup-layout.js";
+import { createCgroupsV2, type V2Controller } from "./cgroups-v2.js";
 
 export interface RunLimits {
   memoryBytes: number;
   maxProcesses: number;
-  /** The user that joins the groups (writes its pid to `cgroup.procs`), when not root. */
+  /** v1 only: the user that joins the groups (writes its pid to `cgroup.procs`), when not root. */
   owner?: number;
 }
 
@@ -33,49 +28,88 @@ export interface RunGroup {
 }
 
 export interface Cgroups {
-  /** Which controllers this process can use: both, or the reason they are missing. */
+  /** Why no hierarchy can be used (every one tried, each with its reason), or undefined when one can. */
   readonly missing: string | undefined;
+  /** The hierarchy in use. */
+  readonly version: "v1" | "v2" | undefined;
   create(limits: RunLimits): RunGroup;
   /** Removes this server's parent groups (on shutdown). */
   close(): void;
 }
 
-const root = "/sys/fs/cgroup";
+/** `auto` tries v2 first (where the kernel puts new features), then v1. */
+export type CgroupMode = "auto" | "v1" | "v2";
+
+export interface CgroupOptions {
+  mode?: CgroupMode;
+  /** Tests only: another process's layout than /proc/self's. */
+  layout?: CgroupLayout;
+  /** Tests only: the v2 controllers required (none exercises groups on a host whose controllers are bound to v1). */
+  v2Controllers?: readonly V2Controller[];
+}
+
 /** Sandboxes created by this process (tests make several), each with its own parent groups. */
 let instances = 0;
-const controllers = ["pids", "memory"] as const;
-type Controller = (typeof controllers)[number];
+const v1Controllers = ["pids", "memory"] as const;
 
 /**
- * Groups live under this process's own group of each controller, in `protodepot-{pid}-{instance}/run-{n}`: a server that runs
- * inside a limited group (a container, a CI job) keeps its plugins inside that limit instead of escaping it.
+ * Groups live under this process's own group, in `protodepot-{pid}-{instance}/run-{n}`: a server that runs inside a
+ * limited group (a container, a CI job, a systemd service) keeps its plugins inside that limit instead of escaping it.
  */
-export function createCgroups(): Cgroups {
-  const parents = new Map<Controller, string>();
+export function createCgroups(opts: CgroupOptions = {}): Cgroups {
+  const layout = opts.layout ?? readCgroupLayout();
   const instance = ++instances;
-  let missing: string | undefined;
+  const mode = opts.mode ?? "auto";
+  const reasons: string[] = [];
+  const attempts: [string, () => Cgroups][] = [];
+  if (mode !== "v1") {
+    attempts.push([
+      "v2",
+      () => {
+        if (layout.v2 === undefined) throw new Error("no cgroup v2 hierarchy is mounted");
+        return createCgroupsV2(layout.v2, instance, opts.v2Controllers);
+      },
+    ]);
+  }
+  if (mode !== "v2") attempts.push(["v1", () => createCgroupsV1(layout, instance)]);
+  for (const [, attempt] of attempts) {
+    try {
+      return attempt();
+    } catch (err) {
+      reasons.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+  return {
+    missing: reasons.join("; "),
+    version: undefined,
+    create: () => ({ procsFiles: [], finish: async () => noReport }),
+    close() {},
+  };
+}
+
+function createCgroupsV1(layout: CgroupLayout, instance: number): Cgroups {
+  const parents = new Map<string, string>();
   try {
-    const own = ownGroups();
-    for (const c of controllers) {
-      const base = join(root, c, own.get(c) ?? "/");
-      if (!existsSync(join(base, "cgroup.procs")))
-        throw new Error(`cgroup v1 ${c} controller is not mounted at ${join(root, c)}`);
+    for (const c of v1Controllers) {
+      const base = layout.v1.get(c);
+      if (base === undefined || !existsSync(join(base, "cgroup.procs"))) {
+        throw new Error(`cgroup v1 ${c} controller is not mounted`);
+      }
       removeStale(base);
       const parent = join(base, `protodepot-${process.pid}-${instance}`);
       mkdirSync(parent, { recursive: true });
       parents.set(c, parent);
     }
   } catch (err) {
-    missing = err instanceof Error ? err.message : String(err);
     for (const p of parents.values()) tryRmdir(p);
-    parents.clear();
+    throw err;
   }
   let next = 0;
 
   return {
-    missing,
+    missing: undefined,
+    version: "v1",
     create(limits) {
-      if (missing !== undefined) return { procsFiles: [], finish: async () => noReport };
       const name = `run-${++next}`;
       const pids = join(parents.get("pids") ?? "", name);
       const memory = join(parents.get("memory") ?? "", name);
@@ -110,90 +144,3 @@ export function createCgroups(): Cgroups {
 }
 
 const noReport: RunReport = { oomKilled: false, processLimitHit: false };
-
-/** `4:memory:/process_api/abc` → memory → /process_api/abc. */
-function ownGroups(): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of readFileSync("/proc/self/cgroup", "utf8").split("\n")) {
-    const [, names, path] = line.split(":");
-    if (!names || path === undefined) continue;
-    for (const n of names.split(",")) out.set(n, path);
-  }
-  return out;
-}
-
-/** Parents left by servers that died without closing (their pid is gone) are removed once empty. */
-function removeStale(base: string) {
-  for (const entry of readdirSync(base, { withFileTypes: true })) {
-    const m = /^protodepot-(\d+)-\d+$/.exec(entry.name);
-    if (!entry.isDirectory() || !m || isAlive(Number(m[1]))) continue;
-    const dir = join(base, entry.name);
-    for (const run of readdirSync(dir, { withFileTypes: true })) {
-      if (run.isDirectory()) killAll(join(dir, run.name));
-    }
-    for (const run of readdirSync(dir, { withFileTypes: true })) {
-      if (run.isDirectory()) tryRmdir(join(dir, run.name));
-    }
-    tryRmdir(dir);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-function counter(file: string, key: string): number {
-  try {
-    for (const line of readFileSync(file, "utf8").split("\n")) {
-      const [k, v] = line.trim().split(/\s+/);
-      if (k === key) return Number(v) || 0;
-    }
-  } catch {
-    // The group is gone or the kernel lacks the counter: nothing to report.
-  }
-  return 0;
-}
-
-function killAll(group: string): number {
-  let pids: number[] = [];
-  try {
-    pids = readFileSync(join(group, "cgroup.procs"), "utf8").split("\n").filter(Boolean).map(Number);
-  } catch {
-    return 0;
-  }
-  for (const pid of pids) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // Already gone.
-    }
-  }
-  return pids.length;
-}
-
-/**
- * The sandbox's pid namespace normally takes every process with it; whatever remains (a process between fork and
- * kill) is killed, and the group removed once the kernel has reaped it.
- */
-async function removeGroup(group: string): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    killAll(group);
-    // EBUSY while the last tasks are still exiting.
-    if (tryRmdir(group)) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function tryRmdir(dir: string): boolean {
-  try {
-    rmdirSync(dir);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "ENOENT";
-  }
-}

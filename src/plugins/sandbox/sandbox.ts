@@ -3,14 +3,20 @@
 import { closeSync, constants, openSync } from "node:fs";
 import { Code, RegistryError } from "../../core/errors.js";
 import { bwrapArgs, bwrapPath, isBwrapAvailable, type SandboxSpec, sandboxUid } from "./bwrap.js";
-import { type Cgroups, createCgroups, type RunReport } from "./cgroups.js";
+import { type CgroupMode, type Cgroups, createCgroups, type RunReport } from "./cgroups.js";
 import type { StdoutParts } from "./field-parts.js";
+import { limitChain, missingTools, type SandboxBounds } from "./run-limits.js";
 import { type ProcessOutcome, type ProcessSpec, runProcess } from "./run-process.js";
+import { createUidSlots, type UidRange, type UidSlot, type UidSlots } from "./uid-slots.js";
 
 export type { SandboxFilesystem, SandboxSpec } from "./bwrap.js";
+export type { SandboxBounds } from "./run-limits.js";
+export type { UidRange } from "./uid-slots.js";
 
 export interface SandboxLog {
   debug(fields: object, message: string): void;
+  /** The start-up line that says how runs are bounded (warn is used instead when it is absent). */
+  info?(fields: object, message: string): void;
   warn(fields: object, message: string): void;
 }
 
@@ -31,8 +37,26 @@ export interface SandboxOptions extends SandboxLimits {
   log?: SandboxLog;
   /** Tests only: pretend bwrap is missing. */
   bwrap?: boolean;
-  /** Tests only: pretend the cgroup controllers are missing. */
-  cgroups?: boolean;
+  /**
+   * Which cgroup hierarchy bounds runs (sandbox.cgroups): `auto` (v2, else v1), `v1`, `v2`, or `off` (then the
+   * rlimits fallback). `false` is `off` and `true` is `auto`, as tests have long passed them.
+   */
+  cgroups?: boolean | CgroupMode | "off";
+  /** Host uids for the rlimits fallback, one per concurrent run (sandbox.uidRange). */
+  uidRange?: UidRange;
+  /** Address space of one process under the rlimits fallback (RLIMIT_AS; sandbox.addressSpaceBytes). */
+  addressSpaceBytes?: number;
+  /** Run owner-pushed plugins (images) even when nothing bounds their processes and memory (sandbox.allowUnbounded). */
+  allowUnbounded?: boolean;
+  /** Tests only: where the uid lock files go. */
+  uidLockDir?: string;
+}
+
+/** What /healthz says about the sandbox: how runs are bounded, and whether owner-pushed plugins run. */
+export interface SandboxStatus {
+  limits: SandboxBounds;
+  /** `refused` when nothing bounds runs and sandbox.allowUnbounded is not set. */
+  pushedPlugins: "bounded" | "unbounded" | "refused";
 }
 
 export interface SandboxRun {
@@ -47,8 +71,15 @@ export interface Sandbox {
   readonly limits: SandboxLimits;
   /** Whether bwrap isolates runs; false only for a development server with plugins.allowUnsandboxed. */
   readonly isolated: boolean;
-  /** The host uid of a run's processes: nobody when the server is root, else the server's own. */
+  /**
+   * The host uid of a run's processes: nobody when the server is root, else the server's own. Under the rlimits
+   * fallback each run has its own uid of sandbox.uidRange, which owns no file: nobody stands for them all in
+   * permission checks (only "other" bits apply to either).
+   */
   readonly hostUid: number;
+  /** How each run's processes and memory are bounded: cgroup-v2, cgroup-v1, rlimits, or none. */
+  readonly bounds: SandboxBounds;
+  status(): SandboxStatus;
   /**
    * Runs one process to completion and returns its stdout, in parts (field-parts.ts). Throws RegistryError: Internal on a non-zero exit,
    * ResourceExhausted when killed for memory, Unprocessable past the output cap, DeadlineExceeded on timeout,
@@ -60,6 +91,7 @@ export interface Sandbox {
 }
 
 const mib = 2 ** 20;
+const gib = 2 ** 30;
 
 export function createSandbox(opts: SandboxOptions): Sandbox {
   const bwrap = opts.bwrap ?? isBwrapAvailable();
@@ -78,55 +110,91 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
         : "bubblewrap is missing: plugin runs will be refused until it is installed (apt-get install bubblewrap)",
     );
   }
-  const cgroups: Cgroups | undefined = opts.cgroups === false ? undefined : createCgroups();
-  if (cgroups?.missing !== undefined || opts.cgroups === false) {
-    opts.log?.warn(
-      { reason: cgroups?.missing ?? "disabled" },
-      "cgroup v1 pids/memory controllers are not usable: plugin runs have no process limit, and memory is " +
-        "limited per process (RLIMIT_DATA) with /tmp bounded by its size only",
-    );
-  }
-  const usable = cgroups?.missing === undefined ? cgroups : undefined;
-  // A root server starts bwrap as nobody (unprivileged user namespaces); otherwise bwrap runs as the server's user.
-  const asNobody = bwrap && process.getuid?.() === 0;
-
-  /** sh sets RLIMIT_DATA, joins the run's cgroups (before exec, so every descendant is inside) and execs. */
-  function prefix(procsFiles: readonly string[]): string[] {
-    const steps = [
-      `ulimit -d ${Math.ceil(limits.memoryBytes / 1024)}`,
-      ...procsFiles.map((_, i) => `echo $$ > "$${i + 1}"`),
-    ];
-    if (procsFiles.length) steps.push(`shift ${procsFiles.length}`);
-    steps.push('exec "$@"');
-    return ["/bin/sh", "-c", steps.join(" && "), "sh", ...procsFiles];
-  }
-
-  function processSpec(spec: SandboxSpec, procsFiles: readonly string[], fds: number[]): ProcessSpec {
-    const [file, ...rest] = prefix(procsFiles) as [string, ...string[]];
-    if (bwrap) {
-      return {
-        file,
-        args: [...rest, bwrapPath, ...bwrapArgs(spec, limits.tmpBytes)],
-        env: {},
-        cwd: "/",
-        killGroup: false,
-        fds,
-        ...(asNobody ? { uid: sandboxUid, gid: sandboxUid } : {}),
-      };
+  const root = process.getuid?.() === 0;
+  // A root server runs bwrap as nobody (unprivileged user namespaces), or as a run's own uid under rlimits.
+  const dropsToUser = bwrap && root;
+  const mode = cgroupMode(opts.cgroups);
+  const reasons: string[] = [];
+  let cgroups: Cgroups | undefined;
+  if (mode === "off") reasons.push("cgroups are switched off (sandbox.cgroups: off)");
+  else {
+    cgroups = createCgroups({ mode });
+    if (cgroups.missing !== undefined) {
+      reasons.push(cgroups.missing);
+      cgroups = undefined;
     }
-    return {
-      file,
-      args: [...rest, spec.executable, ...spec.args],
-      env: spec.env,
-      cwd: "/tmp",
-      killGroup: true,
-    };
+  }
+  // Dropping to another uid after joining the groups takes setpriv; the rlimits fallback takes prlimit too.
+  const tools = dropsToUser ? missingTools() : [];
+  if (tools.length) reasons.push(`util-linux is missing ${tools.join(", ")}`);
+  let slots: UidSlots | undefined;
+  if (!cgroups && bwrap && !tools.length) {
+    if (!root) reasons.push("the rlimits fallback needs a root server (a uid of its own for each run)");
+    else if (!opts.uidRange) reasons.push("the rlimits fallback needs sandbox.uidRange");
+    else {
+      slots = createUidSlots(opts.uidRange, opts.uidLockDir ? { lockDir: opts.uidLockDir } : {});
+      if (slots.missing !== undefined) {
+        reasons.push(slots.missing);
+        slots = undefined;
+      }
+    }
+  }
+  if (tools.length) {
+    cgroups?.close();
+    cgroups = undefined;
+  }
+  const bounds: SandboxBounds =
+    cgroups?.version === "v2"
+      ? "cgroup-v2"
+      : cgroups?.version === "v1"
+        ? "cgroup-v1"
+        : slots
+          ? "rlimits"
+          : "none";
+  const allowUnbounded = opts.allowUnbounded ?? false;
+  const pushedPlugins: SandboxStatus["pushedPlugins"] =
+    bounds !== "none" ? "bounded" : allowUnbounded ? "unbounded" : "refused";
+  logBounds(opts.log, { bounds, reasons, slots, limits, pushedPlugins });
+  const addressSpaceBytes = Math.max(opts.addressSpaceBytes ?? 8 * gib, limits.memoryBytes);
+
+  function processSpec(
+    spec: SandboxSpec,
+    procsFiles: readonly string[],
+    uid: number | undefined,
+    fds: number[],
+  ): ProcessSpec {
+    const data = { dataBytes: limits.memoryBytes, procsFiles };
+    if (bwrap) {
+      const [file, ...args] = limitChain(
+        {
+          ...data,
+          ...(uid !== undefined
+            ? {
+                uid,
+                rlimits: {
+                  maxProcesses: limits.maxProcesses,
+                  fileBytes: limits.tmpBytes,
+                  addressSpaceBytes,
+                },
+              }
+            : dropsToUser
+              ? { uid: sandboxUid }
+              : {}),
+        },
+        [bwrapPath, ...bwrapArgs(spec, limits.tmpBytes)],
+      );
+      return { file, args, env: {}, cwd: "/", killGroup: false, fds };
+    }
+    const [file, ...args] = limitChain(data, [spec.executable, ...spec.args]);
+    return { file, args, env: spec.env, cwd: "/tmp", killGroup: true };
   }
 
   return {
     limits,
     isolated: bwrap,
-    hostUid: asNobody ? sandboxUid : (process.getuid?.() ?? 0),
+    hostUid: dropsToUser ? sandboxUid : (process.getuid?.() ?? 0),
+    bounds,
+    status: () => ({ limits: bounds, pushedPlugins }),
     async run(spec, input) {
       const plugin = input.label;
       if (!bwrap && (spec.fs.kind === "rootfs" || !opts.allowUnsandboxed)) {
@@ -138,18 +206,26 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
           { plugin },
         );
       }
-      const group = usable?.create({
-        memoryBytes: limits.memoryBytes,
-        maxProcesses: limits.maxProcesses,
-        ...(asNobody ? { owner: sandboxUid } : {}),
-      });
-      const fds =
-        spec.fs.kind === "rootfs" ? [openSync(spec.fs.root, constants.O_RDONLY | constants.O_DIRECTORY)] : [];
+      // Images are what owners push (oci pushes and --binary); host commands and protoc are the admin's choice.
+      if (spec.fs.kind === "rootfs" && pushedPlugins === "refused") {
+        throw new RegistryError(
+          Code.FailedPrecondition,
+          `plugin ${plugin} cannot run: this server cannot bound the processes and memory of pushed plugins ` +
+            "(no usable cgroups and no rlimits fallback; see the start-up log) and sandbox.allowUnbounded is false",
+          { plugin },
+        );
+      }
+      const group = cgroups?.create({ memoryBytes: limits.memoryBytes, maxProcesses: limits.maxProcesses });
+      let slot: UidSlot | undefined;
+      const fds: number[] = [];
       const started = performance.now();
       let outcome: ProcessOutcome;
       let report: RunReport = { oomKilled: false, processLimitHit: false };
       try {
-        outcome = await runProcess(processSpec(spec, group?.procsFiles ?? [], fds), {
+        if (slots && bwrap) slot = await slots.acquire();
+        if (spec.fs.kind === "rootfs")
+          fds.push(openSync(spec.fs.root, constants.O_RDONLY | constants.O_DIRECTORY));
+        outcome = await runProcess(processSpec(spec, group?.procsFiles ?? [], slot?.uid, fds), {
           stdin: input.stdin,
           timeoutMs: limits.timeoutMs,
           maxStdoutBytes: limits.maxOutputBytes,
@@ -158,9 +234,17 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
       } finally {
         for (const fd of fds) closeSync(fd);
         if (group) report = await group.finish();
+        // The uid is free again once nothing runs as it (in the background: the answer need not wait).
+        if (slot) void slot.release();
       }
       opts.log?.debug(
-        { plugin, ms: Math.round(performance.now() - started), outcome: outcome.kind, ...report },
+        {
+          plugin,
+          ms: Math.round(performance.now() - started),
+          outcome: outcome.kind,
+          limits: bounds,
+          ...report,
+        },
         "plugin ran",
       );
       return outputOf(outcome, plugin, limits, report);
@@ -169,6 +253,59 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
       cgroups?.close();
     },
   };
+}
+
+function cgroupMode(value: SandboxOptions["cgroups"]): CgroupMode | "off" {
+  if (value === false) return "off";
+  if (value === true || value === undefined) return "auto";
+  return value;
+}
+
+/** The one start-up line that says how runs are bounded here, and why not better. */
+function logBounds(
+  log: SandboxLog | undefined,
+  s: {
+    bounds: SandboxBounds;
+    reasons: string[];
+    slots: UidSlots | undefined;
+    limits: SandboxLimits;
+    pushedPlugins: SandboxStatus["pushedPlugins"];
+  },
+) {
+  if (!log) return;
+  const fields = {
+    limits: s.bounds,
+    pushedPlugins: s.pushedPlugins,
+    maxProcesses: s.limits.maxProcesses,
+    memoryBytes: s.limits.memoryBytes,
+    ...(s.reasons.length ? { reasons: s.reasons } : {}),
+    ...(s.slots ? { uids: s.slots.uids.length } : {}),
+  };
+  switch (s.bounds) {
+    case "cgroup-v2":
+    case "cgroup-v1":
+      (log.info ?? log.warn).call(
+        log,
+        fields,
+        "plugin runs are bounded by cgroups (processes, memory with /tmp)",
+      );
+      return;
+    case "rlimits":
+      log.warn(
+        fields,
+        "cgroups are not usable: plugin runs are bounded by rlimits, one uid each (processes per run; memory " +
+          "per process; /tmp by its size)",
+      );
+      return;
+    case "none":
+      log.warn(
+        fields,
+        s.pushedPlugins === "refused"
+          ? "plugin runs cannot be bounded here: pushed plugins are refused until cgroups or sandbox.uidRange " +
+              "work, or sandbox.allowUnbounded is set"
+          : "plugin runs cannot be bounded here: pushed plugins run unbounded because sandbox.allowUnbounded is set",
+      );
+  }
 }
 
 function outputOf(
