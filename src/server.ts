@@ -35,6 +35,7 @@ import { createMavenPackager } from "./generate/package/maven.js";
 import { npmPackager } from "./generate/package/npm.js";
 import { pypiPackager } from "./generate/package/pypi.js";
 import { createFairScheduler } from "./generate/wrappers.js";
+import { autoMaxConnections, type ConnectionLimits, readOpenFileLimit } from "./http/connection-limits.js";
 import { createHotResponses, createServerWith } from "./http/hot-responses.js";
 import { registerMetricsRoute } from "./http/metrics.js";
 import { principalOf } from "./http/principal.js";
@@ -137,6 +138,19 @@ function readTls(tls: Config["server"]["tls"]): { cert: Buffer; key: Buffer } | 
   return { cert: read("cert", tls.cert), key: read("key", tls.key) };
 }
 
+/** server.* connection settings, with `auto` resolved against this process's open-file limit, read at start. */
+function connectionLimits(server: Config["server"]): ConnectionLimits {
+  const { maxConnections, maxConnectionsPerAddress, headersTimeoutMs, requestTimeoutMs } = server;
+  return {
+    maxConnections: maxConnections === "auto" ? autoMaxConnections(readOpenFileLimit()) : maxConnections,
+    maxConnectionsPerAddress,
+    headersTimeoutMs,
+    requestTimeoutMs,
+    idleTimeoutMs: server.idleTimeoutMs,
+    keepAliveTimeoutMs: server.keepAliveTimeoutMs,
+  };
+}
+
 /** buf batches every `remote:` plugin of one host into one call; a buf.gen.yaml rarely lists more than a few. */
 const maxRemotePluginsPerCall = 32;
 
@@ -197,10 +211,19 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
     maxBytes: config.storage.blob.cacheBytes,
     maxItemBytes: config.storage.blob.cacheItemBytes,
   });
+  const refusedConnections = new Counter({
+    name: "protodepot_connections_refused_total",
+    help: "Connections closed at once: over server.maxConnectionsPerAddress (address) or server.maxConnections (total)",
+    labelNames: ["reason"],
+    registers: [metrics],
+  });
   let app: FastifyInstance;
   try {
     app = Fastify({
-      serverFactory: createServerWith(hot, https),
+      serverFactory: createServerWith(hot, https, {
+        limits: connectionLimits(config.server),
+        onRefused: (reason) => refusedConnections.inc({ reason }),
+      }),
       trustProxy: config.server.trustProxy,
       logger: { level: config.log.level },
       logController: new LogController({ disableRequestLogging: config.log.level !== "debug" }),
