@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { hostname } from "node:os";
-import { resolve } from "node:path";
+import { dirname, resolve, sep } from "node:path";
 import { createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
@@ -62,7 +62,7 @@ import { type AuthService, createAuthService } from "./services/auth.js";
 import { registerBuiltins } from "./services/builtins.js";
 import { seedDemo } from "./services/demo.js";
 import { createGenerationService } from "./services/generation.js";
-import { createHealthCheck } from "./services/health.js";
+import { createHealthCheck, type StorageProbe } from "./services/health.js";
 import { createImageService } from "./services/images.js";
 import { createModuleService } from "./services/modules.js";
 import { createOrganizationService } from "./services/organizations.js";
@@ -149,6 +149,22 @@ function connectionLimits(server: Config["server"]): ConnectionLimits {
     idleTimeoutMs: server.idleTimeoutMs,
     keepAliveTimeoutMs: server.keepAliveTimeoutMs,
   };
+}
+
+/**
+ * The local directories this node writes to, for the write probe and free-space check of /healthz: dataDir, and
+ * the sqlite file's directory and the fs blob root when they lie outside it (probe files never land among blobs).
+ */
+function storageProbe(config: Config): StorageProbe {
+  const dataDir = resolve(config.dataDir);
+  const dirs = [dataDir];
+  const outside = (dir: string) => dir !== dataDir && !dir.startsWith(dataDir + sep);
+  const { meta, blob } = config.storage;
+  if (meta.driver === "sqlite" && meta.sqlite.path && outside(dirname(resolve(meta.sqlite.path))))
+    dirs.push(dirname(resolve(meta.sqlite.path)));
+  if (blob.driver === "fs" && blob.fs.root && outside(resolve(blob.fs.root)))
+    dirs.push(resolve(blob.fs.root));
+  return { dirs, minFreeBytes: config.health.minFreeBytes };
 }
 
 /** buf batches every `remote:` plugin of one host into one call; a buf.gen.yaml rarely lists more than a few. */
@@ -247,7 +263,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
   const { cacheBytes, cacheItemBytes } = config.storage.blob;
   const blobs = withContentCache(stored, { maxBytes: cacheBytes, maxItemBytes: cacheItemBytes });
   const compiler = createBufCompiler({});
-  const auth = createAuthService(meta);
+  const auth = createAuthService(meta, { log });
   const access = createAccessPolicy(meta, { anonymousRead: config.auth.anonymousRead });
   const defaultVisibility = config.defaults.visibility;
   const orgs = createOrganizationService(meta, { access, allowOrgCreation: config.auth.allowOrgCreation });
@@ -337,10 +353,12 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
   });
   const pregenerate = createPregenerateService({ meta, access, modules, templates, generation, log });
 
-  const health = createHealthCheck({ meta, blobs, timeoutMs: 2000, log });
+  const health = createHealthCheck({ meta, blobs, timeoutMs: 2000, log, storage: storageProbe(config) });
   app.get("/healthz", async (_req, reply) => {
     const report = await health.check();
-    return reply.code(report.ok ? 200 : 503).send(report.ok ? { ok: true } : report);
+    // Degraded (a full disk) keeps 200: reads still work, and every node sharing the storage would fail together.
+    const degraded = report.degraded ? { degraded: report.degraded } : {};
+    return reply.code(report.ok ? 200 : 503).send(report.ok ? { ok: true, ...degraded } : report);
   });
   registerMetricsRoute(app, { auth, metrics, access: config.server.metrics });
 
