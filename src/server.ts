@@ -7,7 +7,7 @@ import { dirname, resolve, sep } from "node:path";
 import { createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
-import { Counter, collectDefaultMetrics, Registry as MetricsRegistry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Registry as MetricsRegistry } from "prom-client";
 import { authInterceptor, principalKey } from "./api/context.js";
 import { errorInterceptor } from "./api/errors.js";
 import { registerApiGuards, withClientStatuses } from "./api/guards.js";
@@ -359,6 +359,14 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
     // Degraded (a full disk) keeps 200: reads still work, and every node sharing the storage would fail together.
     const degraded = report.degraded ? { degraded: report.degraded } : {};
     return reply.code(report.ok ? 200 : 503).send(report.ok ? { ok: true, ...degraded } : report);
+  });
+  new Gauge({
+    name: "protodepot_connections_open",
+    help: "Connections this process holds (server.maxConnections and server.maxConnectionsPerAddress bound them)",
+    registers: [metrics],
+    async collect() {
+      this.set(await new Promise<number>((done) => app.server.getConnections((_err, n) => done(n))));
+    },
   });
   registerMetricsRoute(app, { auth, metrics, access: config.server.metrics });
 
