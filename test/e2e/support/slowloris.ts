@@ -1,7 +1,7 @@
 // A slow-loris attacker, run as its own process so the test's measurements share no event loop with it:
 // `node --import tsx slowloris.ts URL COUNT`. It keeps COUNT connections open from 127.0.0.1, a third of them idle,
-// a third trickling request headers, a third trickling a request body, reopening each one the server closes a
-// second later. One JSON line of counts on stdout every 250 ms. On "hold\n" on stdin it stops reopening, so the
+// a third trickling request headers, a third trickling a request body, reopening each one the server closes
+// 5 s later (a tight reconnect loop is a CPU flood, a firewall's job, not what this test is about). One JSON line of counts on stdout every 250 ms. On "hold\n" on stdin it stops reopening, so the
 // test can watch the server close what is left.
 import { connect, type Socket } from "node:net";
 
