@@ -3,11 +3,11 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { hostname } from "node:os";
-import { resolve } from "node:path";
+import { dirname, resolve, sep } from "node:path";
 import { createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
-import { Counter, collectDefaultMetrics, Registry as MetricsRegistry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Registry as MetricsRegistry } from "prom-client";
 import { authInterceptor, principalKey } from "./api/context.js";
 import { errorInterceptor } from "./api/errors.js";
 import { registerApiGuards, withClientStatuses } from "./api/guards.js";
@@ -35,6 +35,7 @@ import { createMavenPackager } from "./generate/package/maven.js";
 import { npmPackager } from "./generate/package/npm.js";
 import { pypiPackager } from "./generate/package/pypi.js";
 import { createFairScheduler } from "./generate/wrappers.js";
+import { autoMaxConnections, type ConnectionLimits, readOpenFileLimit } from "./http/connection-limits.js";
 import { createHotResponses, createServerWith } from "./http/hot-responses.js";
 import { registerMetricsRoute } from "./http/metrics.js";
 import { principalOf } from "./http/principal.js";
@@ -61,7 +62,7 @@ import { type AuthService, createAuthService } from "./services/auth.js";
 import { registerBuiltins } from "./services/builtins.js";
 import { seedDemo } from "./services/demo.js";
 import { createGenerationService } from "./services/generation.js";
-import { createHealthCheck } from "./services/health.js";
+import { createHealthCheck, type StorageProbe } from "./services/health.js";
 import { createImageService } from "./services/images.js";
 import { createModuleService } from "./services/modules.js";
 import { createOrganizationService } from "./services/organizations.js";
@@ -139,6 +140,35 @@ function readTls(tls: Config["server"]["tls"]): { cert: Buffer; key: Buffer } | 
   return { cert: read("cert", tls.cert), key: read("key", tls.key) };
 }
 
+/** server.* connection settings, with `auto` resolved against this process's open-file limit, read at start. */
+function connectionLimits(server: Config["server"]): ConnectionLimits {
+  const { maxConnections, maxConnectionsPerAddress, headersTimeoutMs, requestTimeoutMs } = server;
+  return {
+    maxConnections: maxConnections === "auto" ? autoMaxConnections(readOpenFileLimit()) : maxConnections,
+    maxConnectionsPerAddress,
+    headersTimeoutMs,
+    requestTimeoutMs,
+    idleTimeoutMs: server.idleTimeoutMs,
+    keepAliveTimeoutMs: server.keepAliveTimeoutMs,
+  };
+}
+
+/**
+ * The local directories this node writes to, for the write probe and free-space check of /healthz: dataDir, and
+ * the sqlite file's directory and the fs blob root when they lie outside it (probe files never land among blobs).
+ */
+function storageProbe(config: Config): StorageProbe {
+  const dataDir = resolve(config.dataDir);
+  const dirs = [dataDir];
+  const outside = (dir: string) => dir !== dataDir && !dir.startsWith(dataDir + sep);
+  const { meta, blob } = config.storage;
+  if (meta.driver === "sqlite" && meta.sqlite.path && outside(dirname(resolve(meta.sqlite.path))))
+    dirs.push(dirname(resolve(meta.sqlite.path)));
+  if (blob.driver === "fs" && blob.fs.root && outside(resolve(blob.fs.root)))
+    dirs.push(resolve(blob.fs.root));
+  return { dirs, minFreeBytes: config.health.minFreeBytes };
+}
+
 /** buf batches every `remote:` plugin of one host into one call; a buf.gen.yaml rarely lists more than a few. */
 const maxRemotePluginsPerCall = 32;
 
@@ -199,10 +229,19 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
     maxBytes: config.storage.blob.cacheBytes,
     maxItemBytes: config.storage.blob.cacheItemBytes,
   });
+  const refusedConnections = new Counter({
+    name: "protodepot_connections_refused_total",
+    help: "Connections closed at once: over server.maxConnectionsPerAddress (address) or server.maxConnections (total)",
+    labelNames: ["reason"],
+    registers: [metrics],
+  });
   let app: FastifyInstance;
   try {
     app = Fastify({
-      serverFactory: createServerWith(hot, https),
+      serverFactory: createServerWith(hot, https, {
+        limits: connectionLimits(config.server),
+        onRefused: (reason) => refusedConnections.inc({ reason }),
+      }),
       trustProxy: config.server.trustProxy,
       logger: { level: config.log.level },
       logController: new LogController({ disableRequestLogging: config.log.level !== "debug" }),
@@ -226,7 +265,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
   const { cacheBytes, cacheItemBytes } = config.storage.blob;
   const blobs = withContentCache(stored, { maxBytes: cacheBytes, maxItemBytes: cacheItemBytes });
   const compiler = createBufCompiler({});
-  const auth = createAuthService(meta);
+  const auth = createAuthService(meta, { log });
   const access = createAccessPolicy(meta, { anonymousRead: config.auth.anonymousRead });
   const defaultVisibility = config.defaults.visibility;
   const orgs = createOrganizationService(meta, {
@@ -321,11 +360,20 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
   });
   const pregenerate = createPregenerateService({ meta, access, modules, templates, generation, log });
 
-  const health = createHealthCheck({ meta, blobs, timeoutMs: 2000, log, sandbox });
+  const health = createHealthCheck({ meta, blobs, timeoutMs: 2000, log, sandbox, storage: storageProbe(config) });
   app.get("/healthz", async (_req, reply) => {
     const report = await health.check();
+    // Degraded (a full disk) keeps 200: reads still work, and every node sharing the storage would fail together.
     const { problems, ...ready } = report;
     return reply.code(report.ok ? 200 : 503).send(report.ok ? ready : report);
+  });
+  new Gauge({
+    name: "protodepot_connections_open",
+    help: "Connections this process holds (server.maxConnections and server.maxConnectionsPerAddress bound them)",
+    registers: [metrics],
+    async collect() {
+      this.set(await new Promise<number>((done) => app.server.getConnections((_err, n) => done(n))));
+    },
   });
   registerMetricsRoute(app, { auth, metrics, access: config.server.metrics });
 

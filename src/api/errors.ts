@@ -1,6 +1,7 @@
 // RegistryError → Connect error codes for the management API.
 import { Code as ConnectCode, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { Code, RegistryError } from "../core/errors.js";
+import { storageRetryAfterSeconds } from "../http/status.js";
 
 const codes: Record<Code, ConnectCode> = {
   [Code.InvalidArgument]: ConnectCode.InvalidArgument,
@@ -14,13 +15,18 @@ const codes: Record<Code, ConnectCode> = {
   [Code.DeadlineExceeded]: ConnectCode.DeadlineExceeded,
   [Code.Unavailable]: ConnectCode.Unavailable,
   [Code.Internal]: ConnectCode.Internal,
+  // gRPC's own example of resource_exhausted is "the entire file system is out of space"; guards.ts answers 507.
+  [Code.InsufficientStorage]: ConnectCode.ResourceExhausted,
 };
 
 export function toConnectError(reason: unknown): ConnectError {
   if (reason instanceof ConnectError) return reason;
   const err = RegistryError.from(reason);
   const details = err.fields.details?.length ? `\n${err.fields.details.join("\n")}` : "";
-  return new ConnectError(err.message + details, codes[err.code], undefined, undefined, err);
+  // Retry-After marks the storage case apart from a request over a size limit (withClientStatuses: 507, not 413).
+  const metadata =
+    err.code === Code.InsufficientStorage ? { "retry-after": String(storageRetryAfterSeconds) } : {};
+  return new ConnectError(err.message + details, codes[err.code], metadata, undefined, err);
 }
 
 /** Every handler's failure leaves as a Connect error with a message the user can act on. */

@@ -60,7 +60,8 @@ function sendConnectError(reply: FastifyReply, status: number, code: string, mes
  * Wraps the router's handlers where Connect's choice of status misleads plain HTTP clients. Connect sends
  * resource_exhausted as 429, which clients and proxies retry; in this API it only ever means a request over a
  * size or count limit (a chunked body past limits.maxUploadBytes, too many files), so it becomes 413. A binary
- * body that does not decode is Connect's "internal" (500); it is the caller's fault, so it becomes 400.
+ * body that does not decode is Connect's "internal" (500); it is the caller's fault, so it becomes 400. A full
+ * disk is resource_exhausted too, sent with Retry-After: it becomes 507 Insufficient Storage.
  * Call after every service is registered.
  */
 export function withClientStatuses(router: ConnectRouter, maxBodyBytes: number): void {
@@ -85,6 +86,8 @@ export function withClientStatuses(router: ConnectRouter, maxBodyBytes: number):
             `request body is larger than ${maxBodyBytes} bytes, the most this server accepts (limits.maxUploadBytes)`,
           );
         }
+        // resource_exhausted with Retry-After is a full disk (api/errors.ts), which the caller may retry.
+        if (response.header?.has("retry-after")) return { ...response, status: 507, body: once(body) };
         return { ...response, status: 413, body: once(body) };
       }
       if (error?.code === "internal" && error.message.startsWith("parse binary:")) {

@@ -26,6 +26,21 @@ export const configSchema = z.strictObject({
        * since without a proxy anyone could set them. `publicUrl`, when set, wins for the URLs.
        */
       trustProxy: z.union([z.boolean(), z.string().min(1)]).default(false),
+      /**
+       * Connections this process holds at once; past it a new one is closed at once. `auto`: the process's
+       * open-file limit less a fifth (at least 512) for its own files, at most 16384 (docs/deploy.md). 0: no limit.
+       */
+      maxConnections: z.union([z.number().int().min(0), z.literal("auto")]).default("auto"),
+      /** Connections one client address (an IPv6 /64) holds at once per process; past it, closed at once. 0: no limit. */
+      maxConnectionsPerAddress: z.number().int().min(0).default(256),
+      /** Longest wait for a request's headers, and for the TLS handshake. */
+      headersTimeoutMs: z.number().int().min(100).default(20_000),
+      /** Longest wait for a whole request, body included (uploads: size / slowest link). 0: no limit. */
+      requestTimeoutMs: z.number().int().min(0).default(600_000),
+      /** Longest silence of a client while it sends a body or reads an answer. 0: no limit. */
+      idleTimeoutMs: z.number().int().min(0).default(30_000),
+      /** Longest wait for the next request on a kept-alive connection (above a load balancer's idle timeout). */
+      keepAliveTimeoutMs: z.number().int().min(0).default(72_000),
       /** Who may read GET /metrics: `admin` (an admin token), `public` (anyone), or `off` (no route). */
       metrics: z.enum(["admin", "public", "off"]).default("admin"),
       /** Serve https with this PEM certificate (chain) and private key; both or neither. */
@@ -327,6 +342,19 @@ export const configSchema = z.strictObject({
       runtimeRepository: z.string().min(1).default("/usr/share/maven-repo"),
       /** The JDK's `java` launcher that compiles jars (inside the plugin sandbox): a command on PATH or a path. */
       java: z.string().min(1).default("java"),
+    })
+    .prefault({}),
+  health: z
+    .strictObject({
+      /**
+       * GET /healthz lists `low free space` under `degraded` when a local data directory has less free space than
+       * this (statfs; fs and sqlite drivers). 0: not checked.
+       */
+      minFreeBytes: z
+        .number()
+        .int()
+        .min(0)
+        .default(1024 * mib),
     })
     .prefault({}),
   log: z

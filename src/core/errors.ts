@@ -13,6 +13,8 @@ export enum Code {
   DeadlineExceeded = "deadline_exceeded",
   Unavailable = "unavailable",
   Internal = "internal",
+  /** A write failed for lack of space (disk, quota, database): retry once an administrator has freed some. */
+  InsufficientStorage = "insufficient_storage",
 }
 
 export interface ErrorFields {
@@ -44,6 +46,7 @@ export class RegistryError extends Error {
   /** Wraps anything thrown into a RegistryError, keeping a RegistryError as it is. */
   static from(reason: unknown, fallback: Code = Code.Internal): RegistryError {
     if (isRegistryError(reason)) return reason;
+    if (isStorageFull(reason)) return storageFull(reason);
     if (reason instanceof Error) return new RegistryError(fallback, reason.message, {}, { cause: reason });
     return new RegistryError(fallback, String(reason));
   }
@@ -61,3 +64,34 @@ export const notFound = (message: string, fields?: ErrorFields) =>
   new RegistryError(Code.NotFound, message, fields);
 export const invalidArgument = (message: string, fields?: ErrorFields) =>
   new RegistryError(Code.InvalidArgument, message, fields);
+
+/** Driver errors that mean "no space left", whichever store raised them (nothing here does I/O). */
+const fullCodes = new Set([
+  "ENOSPC", // no space left on device (fs blob store, temp files)
+  "EDQUOT", // disk quota exceeded
+  "SQLITE_FULL", // better-sqlite3: "database or disk is full"
+  "53100", // PostgreSQL disk_full
+]);
+const fullNames = new Set(["QuotaExceeded", "XMinioStorageFull", "InsufficientStorage"]);
+
+/** True when `reason` (or an error it wraps) says a store has no space left. */
+export function isStorageFull(reason: unknown): boolean {
+  let current: unknown = reason;
+  for (let depth = 0; depth < 5 && typeof current === "object" && current !== null; depth++) {
+    const e = current as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown };
+    if (typeof e.code === "string" && fullCodes.has(e.code)) return true;
+    if (typeof e.name === "string" && fullNames.has(e.name)) return true;
+    if (typeof e.message === "string" && e.message.includes("database or disk is full")) return true;
+    current = e.cause;
+  }
+  return false;
+}
+
+/** The answer to any write that failed for lack of space: what happened and what to do, never the path. */
+export const storageFull = (cause?: unknown) =>
+  new RegistryError(
+    Code.InsufficientStorage,
+    "the server's storage is full: nothing was written; try again later (an administrator must free space)",
+    {},
+    { cause },
+  );

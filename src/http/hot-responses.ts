@@ -18,6 +18,13 @@ import {
 import { createServer as createHttpsServer } from "node:https";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { LRUCache } from "lru-cache";
+import {
+  type ConnectionLimits,
+  type GuardedServer,
+  guardServer,
+  type RefusedReason,
+  serverOptions,
+} from "./connection-limits.js";
 
 export interface HotResponses {
   /** Answers `req` from memory when a fresh answer is kept; false hands it to Fastify. */
@@ -130,26 +137,46 @@ export function createHotResponses(opts: HotResponseOptions): HotResponses {
 /** Node's default unless Fastify passes its own (it passes every one of these). */
 const numberOr = (value: unknown, fallback: number) => (typeof value === "number" ? value : fallback);
 
+/** What the server factory guards connections with (http/connection-limits.ts). */
+export interface ServerGuard {
+  limits: ConnectionLimits;
+  onRefused?: (reason: RefusedReason) => void;
+}
+
 /**
- * Fastify's serverFactory: kept answers first, everything else to Fastify's own handler. The server is configured
- * as Fastify configures its own (keep-alive, request and connection timeouts, requests per socket).
+ * Fastify's serverFactory: kept answers first, everything else to Fastify's own handler. Without a guard the
+ * server is configured as Fastify configures its own (keep-alive, request and connection timeouts, requests per
+ * socket); with one, its connection limits and timeouts decide instead.
  */
 export function createServerWith(
   hot: HotResponses,
   tls: { cert: Buffer; key: Buffer } | undefined,
+  guard?: ServerGuard,
 ): (handler: RequestListener, opts: Record<string, unknown>) => Server {
   return (handler, opts) => {
+    let guarded: GuardedServer | undefined;
     const listener: RequestListener = (req, res) => {
+      guarded?.track(req, res);
       if (hot.serve(req, res)) return;
       hot.started(req);
       handler(req, res);
     };
-    const server: Server = tls ? createHttpsServer(tls, listener) : createHttpServer(listener);
+    const options = guard ? serverOptions(guard.limits) : {};
+    const server: Server = tls
+      ? createHttpsServer(
+          { ...tls, ...options, ...(guard ? { handshakeTimeout: guard.limits.headersTimeoutMs } : {}) },
+          listener,
+        )
+      : createHttpServer(options, listener);
+    const perSocket = numberOr(opts.maxRequestsPerSocket, 0);
+    if (perSocket > 0) server.maxRequestsPerSocket = perSocket;
+    if (guard) {
+      guarded = guardServer(server, guard.limits, guard.onRefused);
+      return server;
+    }
     server.keepAliveTimeout = numberOr(opts.keepAliveTimeout, server.keepAliveTimeout);
     server.requestTimeout = numberOr(opts.requestTimeout, server.requestTimeout);
     server.setTimeout(numberOr(opts.connectionTimeout, 0));
-    const perSocket = numberOr(opts.maxRequestsPerSocket, 0);
-    if (perSocket > 0) server.maxRequestsPerSocket = perSocket;
     return server;
   };
 }

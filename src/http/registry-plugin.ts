@@ -6,6 +6,7 @@ import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import type { AuthService } from "../services/auth.js";
 import type { HotResponses } from "./hot-responses.js";
 import { principalOf } from "./principal.js";
+import { storageRetryAfterSeconds } from "./status.js";
 
 export interface RegistryPlugin {
   /** For logs: "archive", "goproxy", "npm", … */
@@ -49,6 +50,10 @@ export function registerRegistry(
       const err = toRegistryError(error);
       if (err.code === Code.Internal)
         request.log.error({ err: error, registry: plugin.name }, "request failed");
+      if (err.code === Code.InsufficientStorage) {
+        request.log.warn({ err: error, registry: plugin.name }, "write failed: storage full");
+        reply.header("retry-after", String(storageRetryAfterSeconds));
+      }
       return plugin.renderError(reply, err);
     });
     plugin.routes(scope);

@@ -15,4 +15,9 @@ export const httpStatus: Record<Code, number> = {
   [Code.Internal]: 500,
   [Code.Unavailable]: 503,
   [Code.DeadlineExceeded]: 504,
+  // The server's disk (or database) is full: the request was fine and may be repeated once space is freed.
+  [Code.InsufficientStorage]: 507,
 };
+
+/** Retry-After sent with 507: a full disk is not freed in a second; a minute lets an administrator act. */
+export const storageRetryAfterSeconds = 60;

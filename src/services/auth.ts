@@ -75,7 +75,28 @@ export const configuredAdminTokenNote = "PROTODEPOT_ADMIN_TOKEN";
 /** last_used_at is written at most this often per token, so reads do not turn into writes. */
 const touchIntervalMs = 60_000;
 
-export function createAuthService(meta: MetadataStore): AuthService {
+export interface AuthLog {
+  warn(fields: object, message: string): void;
+}
+
+export interface AuthServiceOptions {
+  /** Where a failed last_used_at write is reported (at most once per touchIntervalMs). */
+  log?: AuthLog;
+  now?: () => number;
+}
+
+export function createAuthService(meta: MetadataStore, opts: AuthServiceOptions = {}): AuthService {
+  const now = opts.now ?? Date.now;
+  // After a failed write (a full disk fails them all) no token is touched for a while: one warning, not one per read.
+  let touchPausedUntil = 0;
+  /** Records a token's last use, best effort: a read never waits for it, and never fails because of it. */
+  const touch = (tokenId: string, nowMs: number) => {
+    if (nowMs < touchPausedUntil) return;
+    meta.touchToken(tokenId, new Date(nowMs).toISOString()).catch((err: unknown) => {
+      touchPausedUntil = now() + touchIntervalMs;
+      opts.log?.warn({ err, token: tokenId }, "token last use not recorded");
+    });
+  };
   const service: AuthService = {
     async authenticate(authorization) {
       if (!authorization) return anonymous;
@@ -96,16 +117,14 @@ export function createAuthService(meta: MetadataStore): AuthService {
       if (token.revokedAt) {
         throw new RegistryError(Code.Unauthenticated, `token ${token.id} was revoked: create a new one`);
       }
-      const nowMs = Date.now();
+      const nowMs = now();
       if (token.expiresAt && Date.parse(token.expiresAt) <= nowMs) {
         throw new RegistryError(
           Code.Unauthenticated,
           `token ${token.id} expired at ${token.expiresAt}: create a new one (protodepot token create)`,
         );
       }
-      if (!token.lastUsedAt || nowMs - Date.parse(token.lastUsedAt) > touchIntervalMs) {
-        await meta.touchToken(token.id, new Date(nowMs).toISOString());
-      }
+      if (!token.lastUsedAt || nowMs - Date.parse(token.lastUsedAt) > touchIntervalMs) touch(token.id, nowMs);
       return {
         user,
         tokenId: token.id,

@@ -102,7 +102,9 @@ export function registerWebUi(app: FastifyInstance, services: WebServices, opts:
                 ? 400
                 : err.code === Code.ResourceExhausted
                   ? 413
-                  : 500;
+                  : err.code === Code.InsufficientStorage
+                    ? 507
+                    : 500;
       if (status === 500) request.log.error({ err: error, registry: "web" }, "request failed");
       const message = status === 500 ? "Something went wrong on the server." : err.message;
       const title = status === 404 ? "Not found" : status === 401 ? "Sign in needed" : "Error";
