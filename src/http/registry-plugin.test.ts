@@ -15,6 +15,7 @@ const anonymousOnly: AuthService = {
   listTokens: unused,
   revokeToken: unused,
   ensureAdmin: unused,
+  openSession: unused,
 };
 
 test("ENOSPC from a store becomes 507 + Retry-After with the storage-full message, in each wire format", async () => {
