@@ -1,10 +1,7 @@
 // Compiles a module with its dependency modules into a FileDescriptorSet by running the real `buf build`.
-import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fromBinary } from "@bufbuild/protobuf";
+import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import {
   type DescriptorProto,
   type EnumDescriptorProto,
@@ -14,6 +11,7 @@ import {
 import { Code, RegistryError } from "../core/errors.js";
 import { scanImage, withoutSourceInfo } from "../core/image-files.js";
 import { createTar } from "../packaging/tar.js";
+import { type BufResult, type BufRunner, createBufRunner } from "./buf-runner.js";
 import { pathProblem } from "./module-files.js";
 
 export interface SourceFile {
@@ -27,6 +25,8 @@ export interface CompileInput {
   module: { files: readonly SourceFile[] };
   /** Every dependency module, transitive ones included; only the files the module imports end up in the image. */
   deps: readonly { /** `owner/module`, used in messages. */ name: string; files: readonly SourceFile[] }[];
+  /** Who pushes: compilations are scheduled fairly across pushers (compile.perPusher). */
+  pusher?: string;
 }
 
 export interface CompileOutput {
@@ -40,34 +40,43 @@ export interface Compiler {
 }
 
 export interface BufCompilerOptions {
-  /** The buf executable; by default the one shipped by the @bufbuild/buf package. */
+  /** Runs buf: sandboxed, limited and scheduled (buf-runner.ts); the server shares one with the checks. */
+  runner?: BufRunner;
+  /** Without a runner: the buf executable of a runner with default limits (default: defaultBuf()). */
   bufPath?: string;
-  /** Per compilation; 30 s by default. */
+  /** Without a runner: its time limit. */
   timeoutMs?: number;
 }
 
-const defaultTimeoutMs = 30_000;
-// Enough for every error a human will read; a module with thousands of errors must not fill the memory.
-const maxStderrBytes = 1 << 20;
 const maxDetails = 200;
+/**
+ * Messages nested deeper than this are refused: descriptors decode within protobuf's usual recursion limit of 100
+ * (protobuf-es and C++ plugins alike) only with room for the file, the request, fields and their options.
+ */
+export const maxMessageNesting = 64;
 
 const moduleDir = "m";
 const depDir = (i: number) => `d${i}`;
 
 export function createBufCompiler(opts: BufCompilerOptions = {}): Compiler {
-  const command = opts.bufPath ? { file: opts.bufPath, args: [] } : defaultBuf();
-  const timeoutMs = opts.timeoutMs ?? defaultTimeoutMs;
+  const runner =
+    opts.runner ??
+    createBufRunner({
+      buf: opts.bufPath ? { file: opts.bufPath, args: [] } : defaultBuf(),
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    });
 
   return {
     async compile(input, signal) {
       const owners = checkInput(input);
-      const dir = await mkdtemp(join(tmpdir(), "protodepot-compile-"));
+      let result: BufResult;
       try {
         // The workspace travels as a tar on stdin and the image comes back on stdout: nothing is written to
         // disk, which for a 500-file module took longer than compiling it.
-        const result = await run(
-          command,
-          [
+        result = await runner.run({
+          pusher: input.pusher ?? "",
+          what: "build",
+          args: [
             "build",
             `-#format=tar,subdir=${moduleDir}`,
             "-o",
@@ -75,23 +84,23 @@ export function createBufCompiler(opts: BufCompilerOptions = {}): Compiler {
             "--as-file-descriptor-set",
             "--error-format=json",
           ],
-          { cwd: dir, timeoutMs, signal, stdin: await workspaceTar(input) },
-        );
-        if (result.code !== 0) throw buildError(result, input);
-        const image = new Uint8Array(
-          result.stdout.buffer,
-          result.stdout.byteOffset,
-          result.stdout.byteLength,
-        );
-        // Decoded without source info: symbols are all it needs, and comments are most of a large image.
-        checkUniqueSymbols(
-          scanImage(image).map((f) => fromBinary(FileDescriptorProtoSchema, withoutSourceInfo(f.bytes))),
-          owners,
-        );
-        return { image };
-      } finally {
-        await rm(dir, { recursive: true, force: true });
+          stdin: await workspaceTar(input),
+          signal,
+        });
+      } catch (err) {
+        // The caller's own reason, not the runner's wording of it.
+        if (signal?.aborted) throw signal.reason;
+        throw err;
       }
+      if (result.code !== 0) throw buildError(result, input);
+      const image = new Uint8Array(result.stdout.buffer, result.stdout.byteOffset, result.stdout.byteLength);
+      checkNesting(image, owners);
+      // Decoded without source info: symbols are all it needs, and comments are most of a large image.
+      checkUniqueSymbols(
+        scanImage(image).map((f) => fromBinary(FileDescriptorProtoSchema, withoutSourceInfo(f.bytes))),
+        owners,
+      );
+      return { image };
     },
   };
 }
@@ -153,75 +162,6 @@ function workspaceTar(input: CompileInput): Promise<Buffer> {
   ]);
 }
 
-export interface RunResult {
-  code: number | null;
-  stdout: Buffer;
-  stderr: string;
-}
-
-export function run(
-  command: { file: string; args: string[] },
-  args: string[],
-  opts: { cwd: string; timeoutMs: number; signal?: AbortSignal | undefined; stdin?: Uint8Array },
-): Promise<RunResult> {
-  const timeout = AbortSignal.timeout(opts.timeoutMs);
-  const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
-  return new Promise((resolve, reject) => {
-    const child = spawn(command.file, [...command.args, ...args], {
-      cwd: opts.cwd,
-      // Nothing of the server's environment (tokens, proxies, HOME) reaches buf. Its cache and config live in
-      // the temp dir, and a proxy that refuses every connection turns any attempt at the network into an error.
-      env: {
-        HOME: opts.cwd,
-        BUF_CACHE_DIR: join(opts.cwd, ".cache"),
-        XDG_CACHE_HOME: join(opts.cwd, ".cache"),
-        XDG_CONFIG_HOME: join(opts.cwd, ".config"),
-        HTTP_PROXY: "http://127.0.0.1:9",
-        HTTPS_PROXY: "http://127.0.0.1:9",
-        NO_COLOR: "1",
-      },
-      stdio: [opts.stdin ? "pipe" : "ignore", "pipe", "pipe"],
-      signal,
-      killSignal: "SIGKILL",
-    });
-    // stdout carries the image: binary, and as large as the module needs.
-    const stdout: Buffer[] = [];
-    let stderr = "";
-    child.stdout?.on("data", (chunk: Buffer) => stdout.push(chunk));
-    if (opts.stdin) {
-      // buf may exit before reading everything (e.g. a bad buf.yaml); that EPIPE is not the error to report.
-      child.stdin?.on("error", () => {});
-      child.stdin?.end(opts.stdin);
-    }
-    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
-      if (stderr.length < maxStderrBytes) stderr += chunk;
-    });
-    child.on("error", (err: NodeJS.ErrnoException) => {
-      if (err.name === "AbortError") {
-        if (timeout.aborted) {
-          reject(
-            new RegistryError(Code.DeadlineExceeded, `compilation took longer than ${opts.timeoutMs} ms`),
-          );
-        } else {
-          reject(opts.signal?.reason ?? err);
-        }
-      } else if (err.code === "ENOENT") {
-        reject(
-          new RegistryError(
-            Code.Internal,
-            `the buf compiler was not found at ${command.file}`,
-            {},
-            { cause: err },
-          ),
-        );
-      } else {
-        reject(RegistryError.from(err));
-      }
-    });
-    child.on("close", (code) => resolve({ code, stdout: Buffer.concat(stdout), stderr }));
-  });
-}
-
 export interface Annotation {
   path: string;
   start_line?: number;
@@ -239,7 +179,7 @@ export function isAnnotation(value: unknown): value is Annotation {
  * Turns buf's JSON annotations into `file:line:col: message` lines, with paths as the user knows them: the
  * workspace directory is stripped, and a dependency's file is prefixed with the dependency's name.
  */
-function buildError(result: RunResult, input: CompileInput): RegistryError {
+function buildError(result: BufResult, input: CompileInput): RegistryError {
   const userPath = (path: string): string => {
     const at = locate(path, input);
     if (!at) return path;
@@ -352,6 +292,78 @@ function checkUniqueSymbols(
     for (const s of file.service) define(`${scope}${s.name}`);
     for (const x of file.extension) define(`${scope}${x.name}`);
   }
+}
+
+/**
+ * Refuses messages nested more than maxMessageNesting deep, naming the file and the message, before anything
+ * decodes the image (its descriptors would pass protobuf's recursion limit). A walk over the wire format that
+ * descends into nested messages only.
+ */
+function checkNesting(image: Uint8Array, owners: ReadonlyMap<string, string>): void {
+  const set = new BinaryReader(image);
+  while (set.pos < set.len) {
+    const [no, wire] = set.tag();
+    if (no !== 1 || wire !== WireType.LengthDelimited) {
+      set.skip(wire, no);
+      continue;
+    }
+    const file = new BinaryReader(set.bytes());
+    let name = "";
+    let pkg = "";
+    let deep: string | undefined;
+    while (file.pos < file.len && deep === undefined) {
+      const [fno, fwire] = file.tag();
+      if (fno === 1 && fwire === WireType.LengthDelimited) name = file.string();
+      else if (fno === 2 && fwire === WireType.LengthDelimited) pkg = file.string();
+      else if (fno === 4 && fwire === WireType.LengthDelimited) deep = tooDeep(file.bytes(), 1);
+      else file.skip(fwire, fno);
+    }
+    if (deep === undefined) continue;
+    // The name is read to the end: it may come after the messages.
+    while (file.pos < file.len && name === "") {
+      const [fno, fwire] = file.tag();
+      if (fno === 1 && fwire === WireType.LengthDelimited) name = file.string();
+      else file.skip(fwire, fno);
+    }
+    const owner = owners.get(name);
+    const label = owner === undefined || owner === "the module" ? name : `${owner}: ${name}`;
+    throw new RegistryError(
+      Code.InvalidArgument,
+      `module does not compile: ${label} nests messages more than ${maxMessageNesting} deep`,
+      {
+        details: [
+          `${label}: message ${pkg ? `${pkg}.` : ""}${deep} is nested more than ${maxMessageNesting} deep`,
+        ],
+      },
+    );
+  }
+}
+
+/** The dotted name of the first message nested deeper than allowed within this DescriptorProto, if any. */
+function tooDeep(bytes: Uint8Array, depth: number): string | undefined {
+  const reader = new BinaryReader(bytes);
+  let name = "";
+  let found: string | undefined;
+  while (reader.pos < reader.len) {
+    const [no, wire] = reader.tag();
+    if (no === 1 && wire === WireType.LengthDelimited) name = reader.string();
+    else if (no === 3 && wire === WireType.LengthDelimited && found === undefined) {
+      const nested = reader.bytes();
+      // The nested message itself is one level too many: its name is what the error shows.
+      found = depth >= maxMessageNesting ? (readName(nested) ?? "") : tooDeep(nested, depth + 1);
+    } else reader.skip(wire, no);
+  }
+  return found === undefined ? undefined : `${name}.${found}`;
+}
+
+function readName(bytes: Uint8Array): string | undefined {
+  const reader = new BinaryReader(bytes);
+  while (reader.pos < reader.len) {
+    const [no, wire] = reader.tag();
+    if (no === 1 && wire === WireType.LengthDelimited) return reader.string();
+    reader.skip(wire, no);
+  }
+  return undefined;
 }
 
 function protos(files: readonly SourceFile[]): SourceFile[] {

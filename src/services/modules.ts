@@ -179,7 +179,13 @@ export function createModuleService({
     const warnings: string[] = [];
     const fields = { owner: mod.owner, module: mod.name };
     if (policy.lint !== "off") {
-      const found = await checker.lint({ image, categories: policy.lintCategories, paths });
+      const pusher = principal.user?.name;
+      const found = await checker.lint({
+        image,
+        categories: policy.lintCategories,
+        paths,
+        ...(pusher ? { pusher } : {}),
+      });
       if (found.length > 0 && policy.lint === "reject") {
         throw new RegistryError(
           Code.FailedPrecondition,
@@ -193,7 +199,14 @@ export function createModuleService({
     const headCommit = head && (await meta.getCommit(head.commitId));
     if (headCommit) {
       const against = await readContent(blobs, headCommit.imageBlob);
-      const found = await checker.breaking({ image, against, category: policy.breakingCategory, paths });
+      const pusher = principal.user?.name;
+      const found = await checker.breaking({
+        image,
+        against,
+        category: policy.breakingCategory,
+        paths,
+        ...(pusher ? { pusher } : {}),
+      });
       if (found.length > 0 && policy.breaking === "reject") {
         if (!allowBreaking) {
           throw new RegistryError(
@@ -339,6 +352,7 @@ export function createModuleService({
       compiler.compile({
         module: { files: protoFiles(pushed) },
         deps: deps.map((d) => ({ name: `${d.owner}/${d.module}`, files: d.files })),
+        pusher: p.user.name,
       }),
       createTarGz(pushed),
     ]);
