@@ -2,7 +2,14 @@
 import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
 import { LRUCache } from "lru-cache";
-import { b4Digest, b5Digest, type DepCandidate, directDeps, reachedDeps } from "../compile/b5-digest.js";
+import {
+  b4Digest,
+  b5Digest,
+  b5DigestYielding,
+  type DepCandidate,
+  directDeps,
+  reachedDeps,
+} from "../compile/b5-digest.js";
 import type { SchemaChecker } from "../compile/buf-checks.js";
 import type { Compiler } from "../compile/buf-compiler.js";
 import { checkConfigSize, parseBufConfig } from "../compile/buf-config.js";
@@ -341,9 +348,12 @@ export function createModuleService({
       deps.map((d) => ({ key: d, files: d.files })),
     );
     const b5: B5 = {
-      digest: b5Digest(
-        pushed,
-        reached.map((d) => Buffer.from(d.b5, "hex")),
+      // Hashed in slices that yield to the event loop: a large push must not hold it (docs/architecture.md).
+      digest: (
+        await b5DigestYielding(
+          pushed,
+          reached.map((d) => Buffer.from(d.b5, "hex")),
+        )
       ).toString("hex"),
       deps: reached.map((d) => d.commitId),
     };
