@@ -1,7 +1,7 @@
 // Compiles a module with its dependency modules into a FileDescriptorSet by running the real `buf build`.
 import { createRequire } from "node:module";
 import { Code, RegistryError } from "../core/errors.js";
-import { createTar } from "../packaging/tar.js";
+import type { TarEntry } from "../packaging/tar.js";
 import { type BufResult, type BufRunner, createBufRunner } from "./buf-runner.js";
 import { type ImageChecks, sharedImageChecks } from "./image-check-thread.js";
 import { pathProblem } from "./module-files.js";
@@ -55,6 +55,7 @@ export function createBufCompiler(opts: BufCompilerOptions = {}): Compiler {
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     });
   const imageChecks = opts.imageChecks ?? sharedImageChecks();
+  imageChecks.warm();
 
   return {
     async compile(input, signal) {
@@ -74,7 +75,7 @@ export function createBufCompiler(opts: BufCompilerOptions = {}): Compiler {
             "--as-file-descriptor-set",
             "--error-format=json",
           ],
-          stdin: await workspaceTar(input),
+          stdin: { tar: workspaceTar(input) },
           signal,
         });
       } catch (err) {
@@ -136,16 +137,16 @@ function checkInput(input: CompileInput): Map<string, string> {
 }
 
 /** A buf v2 workspace: the module and each dependency are modules of it, so imports resolve without network. */
-function workspaceTar(input: CompileInput): Promise<Buffer> {
+function workspaceTar(input: CompileInput): TarEntry[] {
   const modules = [moduleDir, ...input.deps.map((_, i) => depDir(i))];
   const bufYaml = `version: v2\nmodules:\n${modules.map((m) => `  - path: ${m}\n`).join("")}`;
-  return createTar([
+  return [
     { path: "buf.yaml", content: new TextEncoder().encode(bufYaml) },
     ...protos(input.module.files).map((f) => ({ path: `${moduleDir}/${f.path}`, content: f.content })),
     ...input.deps.flatMap((dep, i) =>
       protos(dep.files).map((f) => ({ path: `${depDir(i)}/${f.path}`, content: f.content })),
     ),
-  ]);
+  ];
 }
 
 export interface Annotation {

@@ -20,7 +20,7 @@ const sh = (script: string, stdin?: string) =>
     pusher: "alice",
     what: "build",
     args: ["-c", script],
-    ...(stdin !== undefined ? { stdin: new TextEncoder().encode(stdin) } : {}),
+    ...(stdin !== undefined ? { stdin: { bytes: new TextEncoder().encode(stdin) } } : {}),
   });
 
 async function refused(promise: Promise<unknown>, code: Code, pattern: RegExp) {

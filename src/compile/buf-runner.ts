@@ -9,7 +9,12 @@ import { Code, RegistryError } from "../core/errors.js";
 import { createFairScheduler } from "../generate/wrappers.js";
 import { bwrapArgs, bwrapPath, isBwrapAvailable, sandboxUid } from "../plugins/sandbox/bwrap.js";
 import { type Cgroups, createCgroups, type RunReport } from "../plugins/sandbox/cgroups.js";
-import { type ProcessOutcome, runProcess } from "../plugins/sandbox/run-process.js";
+import {
+  type ProcessThread,
+  type RunStdin,
+  sharedProcessThread,
+  type ThreadOutcome,
+} from "./buf-process-thread.js";
 
 /** config `compile`: what one buf run may use, and how many run at once. */
 export interface CompileLimits {
@@ -52,7 +57,8 @@ export interface BufRun {
   /** `build`, `lint` or `breaking`, in messages. */
   what: string;
   args: readonly string[];
-  stdin?: Uint8Array;
+  /** Bytes, or tar entries packed off the event loop. */
+  stdin?: RunStdin;
   /** A host directory buf reads (bound read-only at the same path) and runs in; else it runs in its /tmp. */
   dir?: string;
   signal?: AbortSignal | undefined;
@@ -82,6 +88,8 @@ export interface BufRunnerOptions extends Partial<CompileLimits> {
   log?: { warn(fields: object, message: string): void };
   /** Tests only: pretend bwrap is missing. */
   bwrap?: boolean;
+  /** Where processes are spawned and their stdin packed; by default a worker thread shared by the process. */
+  thread?: ProcessThread;
 }
 
 export function createBufRunner(opts: BufRunnerOptions): BufRunner {
@@ -93,6 +101,8 @@ export function createBufRunner(opts: BufRunnerOptions): BufRunner {
     maxImageBytes: opts.maxImageBytes ?? defaultCompileLimits.maxImageBytes,
     allowUnsandboxed: opts.allowUnsandboxed ?? defaultCompileLimits.allowUnsandboxed,
   };
+  const thread = opts.thread ?? sharedProcessThread();
+  thread.warm();
   const scheduler = createFairScheduler({ slots: limits.concurrency, perOwner: limits.perPusher });
   const bwrap = opts.bwrap ?? isBwrapAvailable();
   const asNobody = bwrap && process.getuid?.() === 0;
@@ -198,10 +208,10 @@ export function createBufRunner(opts: BufRunnerOptions): BufRunner {
           ...bwrapArgs({ fs: { kind: "host", binds }, executable: exe, args: innerArgs, env, cwd }, tmpBytes),
         ]
       : inner;
-    let outcome: ProcessOutcome;
+    let outcome: ThreadOutcome;
     let report: RunReport = { oomKilled: false, processLimitHit: false };
     try {
-      outcome = await runProcess(
+      outcome = await thread.run(
         {
           file: "/bin/sh",
           args: [...prefix, ...rest],
@@ -211,10 +221,10 @@ export function createBufRunner(opts: BufRunnerOptions): BufRunner {
           ...(asNobody ? { uid: sandboxUid, gid: sandboxUid } : {}),
         },
         {
-          stdin: run.stdin ?? new Uint8Array(0),
+          stdin: run.stdin ?? { bytes: new Uint8Array(0) },
           timeoutMs: limits.timeoutMs,
           maxStdoutBytes: limits.maxImageBytes,
-          ...(run.signal ? { signal: run.signal } : {}),
+          signal: run.signal,
         },
       );
     } finally {
@@ -241,12 +251,7 @@ export function createBufRunner(opts: BufRunnerOptions): BufRunner {
 /** Go's runtime says this when an allocation fails (RLIMIT_DATA, or the kernel refusing memory). */
 const goOutOfMemory = /fatal error: (?:runtime: )?out of memory|cannot allocate memory/;
 
-function resultOf(
-  outcome: ProcessOutcome,
-  what: string,
-  limits: CompileLimits,
-  report: RunReport,
-): BufResult {
+function resultOf(outcome: ThreadOutcome, what: string, limits: CompileLimits, report: RunReport): BufResult {
   switch (outcome.kind) {
     case "exited":
       if (report.oomKilled || (outcome.code !== 0 && goOutOfMemory.test(outcome.stderr))) {
@@ -268,14 +273,9 @@ function resultOf(
         `buf ${what} of the module wrote more than the limit of ${Math.round(limits.maxImageBytes / mib)} MiB (compile.maxImageBytes): split the module, or ask an admin to raise the limit`,
       );
     case "aborted":
-      throw new RegistryError(Code.Unavailable, `buf ${what} was cancelled`, {}, { cause: outcome.reason });
+      throw new RegistryError(Code.Unavailable, `buf ${what} was cancelled`);
     case "spawn-error":
-      throw new RegistryError(
-        Code.Internal,
-        `buf ${what} could not be started: ${outcome.error.message}`,
-        {},
-        { cause: outcome.error },
-      );
+      throw new RegistryError(Code.Internal, `buf ${what} could not be started: ${outcome.message}`);
   }
 }
 

@@ -1,13 +1,16 @@
 // Runs image-checks.ts in a worker thread, so decoding a large compiled image (seconds for one of hundreds of
 // thousands of messages) never stalls the event loop (docs/architecture.md rule 11). One worker per process,
 // started at the first check and kept; a heap limit of its own bounds what one image may cost.
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { Code, RegistryError } from "../core/errors.js";
 import type { CheckAnswer, CheckRequest } from "./image-check-worker.js";
+import { startWorker } from "./start-worker.js";
 
 export interface ImageChecks {
   /** Throws RegistryError: InvalidArgument for what checkImage refuses, ResourceExhausted past the heap limit. */
   check(image: Uint8Array, owners: ReadonlyMap<string, string>): Promise<void>;
+  /** Starts the thread now (idle, it keeps no process alive), so the first push does not pay its start. */
+  warm(): void;
   close(): Promise<void>;
 }
 
@@ -29,15 +32,8 @@ export function createImageCheckThread(opts: { heapMb?: number } = {}): ImageChe
   const pending = new Map<number, { resolve: () => void; reject: (err: unknown) => void }>();
 
   function start(): Worker {
-    // From dist/ the worker is plain JavaScript; from a checkout (tsx), it registers tsx before importing the source.
-    const entry = new URL(
-      import.meta.url.endsWith(".ts") ? "./image-check-worker.ts" : "./image-check-worker.js",
-      import.meta.url,
-    );
-    const source = entry.pathname.endsWith(".ts")
-      ? `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((t) => { t.register(); return import(${JSON.stringify(entry.href)}); });`
-      : `import(${JSON.stringify(entry.href)});`;
-    const w = new Worker(source, { eval: true, resourceLimits: { maxOldGenerationSizeMb: heapMb } });
+    const w = startWorker("image-check-worker", { resourceLimits: { maxOldGenerationSizeMb: heapMb } });
+    w.unref();
     w.on("message", (answer: CheckAnswer) => {
       const waiter = pending.get(answer.id);
       pending.delete(answer.id);
@@ -80,6 +76,9 @@ export function createImageCheckThread(opts: { heapMb?: number } = {}): ImageChe
         const req: CheckRequest = { id, image, owners: [...owners] };
         w.postMessage(req);
       });
+    },
+    warm() {
+      worker ??= start();
     },
     async close() {
       const w = worker;
