@@ -18,7 +18,8 @@ import { createServerServiceImpl } from "./api/server-service.js";
 import { createTemplateServiceImpl } from "./api/template-service.js";
 import { createUserServiceImpl } from "./api/user-service.js";
 import { createBufChecker } from "./compile/buf-checks.js";
-import { createBufCompiler } from "./compile/buf-compiler.js";
+import { createBufCompiler, defaultBuf } from "./compile/buf-compiler.js";
+import { createBufRunner } from "./compile/buf-runner.js";
 import type { Config } from "./config/schema.js";
 import { Code, RegistryError } from "./core/errors.js";
 import { ModuleService } from "./gen/protodepot/v1/module_pb.js";
@@ -264,7 +265,9 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
   const stored = await blobDrivers[config.storage.blob.driver](config);
   const { cacheBytes, cacheItemBytes } = config.storage.blob;
   const blobs = withContentCache(stored, { maxBytes: cacheBytes, maxItemBytes: cacheItemBytes });
-  const compiler = createBufCompiler({});
+  // Every buf run over pushed content (ours and buf's Upload, build and checks) shares these sandboxed slots.
+  const bufRunner = createBufRunner({ ...config.compile, buf: defaultBuf(), log });
+  const compiler = createBufCompiler({ runner: bufRunner });
   const auth = createAuthService(meta, { log });
   const access = createAccessPolicy(meta, { anonymousRead: config.auth.anonymousRead });
   const defaultVisibility = config.defaults.visibility;
@@ -277,7 +280,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
     meta,
     blobs,
     compiler,
-    checker: createBufChecker(),
+    checker: createBufChecker({ runner: bufRunner }),
     access,
     limits: config.limits,
     defaultVisibility,
@@ -504,6 +507,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
       await pregenerate.close();
       await meta.close();
       sandbox.close();
+      bufRunner.close();
       javac.close();
       if (rootfsDir.temporary) await rm(rootfsDir.dir, { recursive: true, force: true });
       stored.close?.();

@@ -30,6 +30,18 @@ function manifestOf(files: readonly DigestFile[]): string {
     .join("");
 }
 
+/** Hashing a pushed module yields to the event loop after each slice: 27 MB hashed at once held it for 0.4 s. */
+const sliceBytes = 1 << 20;
+
+async function shake256Yielding(data: Uint8Array): Promise<Buffer> {
+  const hash = createHash("shake256", { outputLength: 64 });
+  for (let at = 0; at < data.byteLength; at += sliceBytes) {
+    hash.update(data.subarray(at, at + sliceBytes));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return hash.digest();
+}
+
 /**
  * The 64-byte b4 digest buf.yaml v1 modules are locked by: the manifest of the files, digested. buf adds the
  * module's buf.yaml and buf.lock to that manifest when the registry serves them; protodepot serves neither, so
@@ -49,15 +61,53 @@ export function b5Digest(files: readonly DigestFile[], depDigests: readonly Uint
   return shake256([filesDigest, ...deps].join("\n"));
 }
 
-/** The paths a .proto file imports (`import "a/b.proto";`, also `public` and `weak`). */
+/** b5Digest for a push: the same digest, computed without holding the event loop for more than a slice. */
+export async function b5DigestYielding(
+  files: readonly DigestFile[],
+  depDigests: readonly Uint8Array[],
+): Promise<Buffer> {
+  const lines: string[] = [];
+  for (const f of [...b5Files(files)].sort(byPathBytes)) {
+    lines.push(`shake256:${(await shake256Yielding(f.content)).toString("hex")}  ${f.path}\n`);
+  }
+  const filesDigest = `shake256:${shake256(lines.join("")).toString("hex")}`;
+  const deps = depDigests.map((d) => `b5:${Buffer.from(d).toString("hex")}`).sort();
+  return shake256([filesDigest, ...deps].join("\n"));
+}
+
+const importKeyword = Buffer.from("import");
+
+/** One import statement from where its `import` keyword starts (sticky). */
+const importAt = /import\s+(?:public\s+|weak\s+)?"([^"]+)"\s*;/y;
+
+/**
+ * The paths a .proto file imports (`import "a/b.proto";`, also `public` and `weak`): statements whose keyword
+ * has only whitespace before it on its line. Found by searching for the keyword, not by trying a pattern at every
+ * position, which for a 4 MB file took 30 ms.
+ */
 export function importsOfFile(content: Uint8Array): string[] {
+  // Most of a large file is definitions: without the keyword's bytes anywhere, nothing needs decoding.
+  if (Buffer.from(content.buffer, content.byteOffset, content.byteLength).indexOf(importKeyword) === -1)
+    return [];
+  const text = new TextDecoder().decode(content);
   const found: string[] = [];
-  for (const m of new TextDecoder()
-    .decode(content)
-    .matchAll(/^\s*import\s+(?:public\s+|weak\s+)?"([^"]+)"\s*;/gm)) {
-    if (m[1]) found.push(m[1]);
+  for (let at = text.indexOf("import"); at !== -1; at = text.indexOf("import", at + 1)) {
+    let before = at - 1;
+    while (before >= 0 && /\s/.test(text[before] ?? "") && !isLineEnd(text[before])) before--;
+    if (before >= 0 && !isLineEnd(text[before])) continue;
+    importAt.lastIndex = at;
+    const m = importAt.exec(text);
+    if (m?.[1]) {
+      found.push(m[1]);
+      at = importAt.lastIndex - 1;
+    }
   }
   return found;
+}
+
+/** What starts a line for `^` in a multiline pattern. */
+function isLineEnd(c: string | undefined): boolean {
+  return c === "\n" || c === "\r" || c === "\u2028" || c === "\u2029";
 }
 
 export interface DepCandidate<K> {

@@ -143,6 +143,27 @@ describe("buf compiler", () => {
     );
   });
 
+  it("refuses messages nested more than 64 deep, naming the file and the message", async () => {
+    const nested = (levels: number) => {
+      let body = "string x = 1;";
+      for (let i = levels - 1; i >= 0; i--) body = `message N${i} { ${body} }`;
+      return text(`syntax = "proto3";\npackage deep.v1;\n${body}\n`);
+    };
+    const ok = await compiler.compile({
+      module: { files: [{ path: "deep/v1/ok.proto", content: nested(64) }] },
+      deps: [],
+    });
+    assert.equal(fromBinary(FileDescriptorSetSchema, ok.image).file.length, 1);
+    const lines = await compileError(
+      compiler.compile({
+        module: { files: [...money.files, { path: "deep/v1/deep.proto", content: nested(120) }] },
+        deps: [],
+      }),
+    );
+    assert.equal(lines[0], "module does not compile: deep/v1/deep.proto nests messages more than 64 deep");
+    assert.match(lines[1] ?? "", /^deep\/v1\/deep\.proto: message deep\.v1\.N0\.N1\..*\.N64 is nested/);
+  });
+
   it("ignores files that are not .proto", async () => {
     const { image } = await compiler.compile({
       module: { files: [...money.files, { path: "README.md", content: text("# hi") }] },
@@ -153,7 +174,11 @@ describe("buf compiler", () => {
 
   it("times out", async () => {
     const slow = createBufCompiler({ timeoutMs: 1 });
-    await compileError(slow.compile({ module: { files: money.files }, deps: [] }), Code.DeadlineExceeded);
+    const lines = await compileError(
+      slow.compile({ module: { files: money.files }, deps: [] }),
+      Code.Unprocessable,
+    );
+    assert.match(lines[0] ?? "", /compile time limit of 1 ms \(compile.timeoutMs\)/);
   });
 
   it("stops when the caller aborts", async () => {

@@ -1,19 +1,9 @@
 // Compiles a module with its dependency modules into a FileDescriptorSet by running the real `buf build`.
-import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fromBinary } from "@bufbuild/protobuf";
-import {
-  type DescriptorProto,
-  type EnumDescriptorProto,
-  type FileDescriptorProto,
-  FileDescriptorProtoSchema,
-} from "@bufbuild/protobuf/wkt";
 import { Code, RegistryError } from "../core/errors.js";
-import { scanImage, withoutSourceInfo } from "../core/image-files.js";
-import { createTar } from "../packaging/tar.js";
+import type { TarEntry } from "../packaging/tar.js";
+import { type BufResult, type BufRunner, createBufRunner } from "./buf-runner.js";
+import { type ImageChecks, sharedImageChecks } from "./image-check-thread.js";
 import { pathProblem } from "./module-files.js";
 
 export interface SourceFile {
@@ -27,6 +17,8 @@ export interface CompileInput {
   module: { files: readonly SourceFile[] };
   /** Every dependency module, transitive ones included; only the files the module imports end up in the image. */
   deps: readonly { /** `owner/module`, used in messages. */ name: string; files: readonly SourceFile[] }[];
+  /** Who pushes: compilations are scheduled fairly across pushers (compile.perPusher). */
+  pusher?: string;
 }
 
 export interface CompileOutput {
@@ -40,34 +32,42 @@ export interface Compiler {
 }
 
 export interface BufCompilerOptions {
-  /** The buf executable; by default the one shipped by the @bufbuild/buf package. */
+  /** Runs buf: sandboxed, limited and scheduled (buf-runner.ts); the server shares one with the checks. */
+  runner?: BufRunner;
+  /** Without a runner: the buf executable of a runner with default limits (default: defaultBuf()). */
   bufPath?: string;
-  /** Per compilation; 30 s by default. */
+  /** Without a runner: its time limit. */
   timeoutMs?: number;
+  /** The checks of a built image (unique symbols, nesting); by default a worker thread shared by the process. */
+  imageChecks?: ImageChecks;
 }
 
-const defaultTimeoutMs = 30_000;
-// Enough for every error a human will read; a module with thousands of errors must not fill the memory.
-const maxStderrBytes = 1 << 20;
 const maxDetails = 200;
 
 const moduleDir = "m";
 const depDir = (i: number) => `d${i}`;
 
 export function createBufCompiler(opts: BufCompilerOptions = {}): Compiler {
-  const command = opts.bufPath ? { file: opts.bufPath, args: [] } : defaultBuf();
-  const timeoutMs = opts.timeoutMs ?? defaultTimeoutMs;
+  const runner =
+    opts.runner ??
+    createBufRunner({
+      buf: opts.bufPath ? { file: opts.bufPath, args: [] } : defaultBuf(),
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    });
+  const imageChecks = opts.imageChecks ?? sharedImageChecks();
+  imageChecks.warm();
 
   return {
     async compile(input, signal) {
       const owners = checkInput(input);
-      const dir = await mkdtemp(join(tmpdir(), "protodepot-compile-"));
+      let result: BufResult;
       try {
         // The workspace travels as a tar on stdin and the image comes back on stdout: nothing is written to
         // disk, which for a 500-file module took longer than compiling it.
-        const result = await run(
-          command,
-          [
+        result = await runner.run({
+          pusher: input.pusher ?? "",
+          what: "build",
+          args: [
             "build",
             `-#format=tar,subdir=${moduleDir}`,
             "-o",
@@ -75,23 +75,19 @@ export function createBufCompiler(opts: BufCompilerOptions = {}): Compiler {
             "--as-file-descriptor-set",
             "--error-format=json",
           ],
-          { cwd: dir, timeoutMs, signal, stdin: await workspaceTar(input) },
-        );
-        if (result.code !== 0) throw buildError(result, input);
-        const image = new Uint8Array(
-          result.stdout.buffer,
-          result.stdout.byteOffset,
-          result.stdout.byteLength,
-        );
-        // Decoded without source info: symbols are all it needs, and comments are most of a large image.
-        checkUniqueSymbols(
-          scanImage(image).map((f) => fromBinary(FileDescriptorProtoSchema, withoutSourceInfo(f.bytes))),
-          owners,
-        );
-        return { image };
-      } finally {
-        await rm(dir, { recursive: true, force: true });
+          stdin: { tar: workspaceTar(input) },
+          signal,
+        });
+      } catch (err) {
+        // The caller's own reason, not the runner's wording of it.
+        if (signal?.aborted) throw signal.reason;
+        throw err;
       }
+      if (result.code !== 0) throw buildError(result, input);
+      const image = new Uint8Array(result.stdout.buffer, result.stdout.byteOffset, result.stdout.byteLength);
+      // Decoding a large image takes seconds: off the event loop, in a worker with a heap limit of its own.
+      await imageChecks.check(image, owners);
+      return { image };
     },
   };
 }
@@ -141,85 +137,16 @@ function checkInput(input: CompileInput): Map<string, string> {
 }
 
 /** A buf v2 workspace: the module and each dependency are modules of it, so imports resolve without network. */
-function workspaceTar(input: CompileInput): Promise<Buffer> {
+function workspaceTar(input: CompileInput): TarEntry[] {
   const modules = [moduleDir, ...input.deps.map((_, i) => depDir(i))];
   const bufYaml = `version: v2\nmodules:\n${modules.map((m) => `  - path: ${m}\n`).join("")}`;
-  return createTar([
+  return [
     { path: "buf.yaml", content: new TextEncoder().encode(bufYaml) },
     ...protos(input.module.files).map((f) => ({ path: `${moduleDir}/${f.path}`, content: f.content })),
     ...input.deps.flatMap((dep, i) =>
       protos(dep.files).map((f) => ({ path: `${depDir(i)}/${f.path}`, content: f.content })),
     ),
-  ]);
-}
-
-export interface RunResult {
-  code: number | null;
-  stdout: Buffer;
-  stderr: string;
-}
-
-export function run(
-  command: { file: string; args: string[] },
-  args: string[],
-  opts: { cwd: string; timeoutMs: number; signal?: AbortSignal | undefined; stdin?: Uint8Array },
-): Promise<RunResult> {
-  const timeout = AbortSignal.timeout(opts.timeoutMs);
-  const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
-  return new Promise((resolve, reject) => {
-    const child = spawn(command.file, [...command.args, ...args], {
-      cwd: opts.cwd,
-      // Nothing of the server's environment (tokens, proxies, HOME) reaches buf. Its cache and config live in
-      // the temp dir, and a proxy that refuses every connection turns any attempt at the network into an error.
-      env: {
-        HOME: opts.cwd,
-        BUF_CACHE_DIR: join(opts.cwd, ".cache"),
-        XDG_CACHE_HOME: join(opts.cwd, ".cache"),
-        XDG_CONFIG_HOME: join(opts.cwd, ".config"),
-        HTTP_PROXY: "http://127.0.0.1:9",
-        HTTPS_PROXY: "http://127.0.0.1:9",
-        NO_COLOR: "1",
-      },
-      stdio: [opts.stdin ? "pipe" : "ignore", "pipe", "pipe"],
-      signal,
-      killSignal: "SIGKILL",
-    });
-    // stdout carries the image: binary, and as large as the module needs.
-    const stdout: Buffer[] = [];
-    let stderr = "";
-    child.stdout?.on("data", (chunk: Buffer) => stdout.push(chunk));
-    if (opts.stdin) {
-      // buf may exit before reading everything (e.g. a bad buf.yaml); that EPIPE is not the error to report.
-      child.stdin?.on("error", () => {});
-      child.stdin?.end(opts.stdin);
-    }
-    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
-      if (stderr.length < maxStderrBytes) stderr += chunk;
-    });
-    child.on("error", (err: NodeJS.ErrnoException) => {
-      if (err.name === "AbortError") {
-        if (timeout.aborted) {
-          reject(
-            new RegistryError(Code.DeadlineExceeded, `compilation took longer than ${opts.timeoutMs} ms`),
-          );
-        } else {
-          reject(opts.signal?.reason ?? err);
-        }
-      } else if (err.code === "ENOENT") {
-        reject(
-          new RegistryError(
-            Code.Internal,
-            `the buf compiler was not found at ${command.file}`,
-            {},
-            { cause: err },
-          ),
-        );
-      } else {
-        reject(RegistryError.from(err));
-      }
-    });
-    child.on("close", (code) => resolve({ code, stdout: Buffer.concat(stdout), stderr }));
-  });
+  ];
 }
 
 export interface Annotation {
@@ -239,7 +166,7 @@ export function isAnnotation(value: unknown): value is Annotation {
  * Turns buf's JSON annotations into `file:line:col: message` lines, with paths as the user knows them: the
  * workspace directory is stripped, and a dependency's file is prefixed with the dependency's name.
  */
-function buildError(result: RunResult, input: CompileInput): RegistryError {
+function buildError(result: BufResult, input: CompileInput): RegistryError {
   const userPath = (path: string): string => {
     const at = locate(path, input);
     if (!at) return path;
@@ -303,54 +230,6 @@ export function parseJson(text: string): unknown {
     return JSON.parse(text);
   } catch {
     return undefined;
-  }
-}
-
-/**
- * buf links each file against its own imports only, so two files that never import each other may both define
- * `pkg.Money` and the build still succeeds (protoc refuses it). Generated code would then register one type
- * twice, so the image is refused here.
- */
-function checkUniqueSymbols(
-  files: readonly FileDescriptorProto[],
-  owners: ReadonlyMap<string, string>,
-): void {
-  const where = new Map<string, string>();
-  const fileLabel = (name: string) => {
-    const owner = owners.get(name);
-    return owner === undefined || owner === "the module" ? name : `${owner}: ${name}`;
-  };
-  for (const file of files) {
-    const define = (symbol: string) => {
-      const other = where.get(symbol);
-      if (other !== undefined && other !== file.name) {
-        throw new RegistryError(Code.InvalidArgument, "module does not compile", {
-          details: [`${fileLabel(file.name)}: symbol ${symbol} is already defined in ${fileLabel(other)}`],
-        });
-      }
-      where.set(symbol, file.name);
-    };
-    const scope = file.package ? `${file.package}.` : "";
-    const enums = (prefix: string, list: readonly EnumDescriptorProto[]) => {
-      for (const e of list) {
-        define(`${prefix}${e.name}`);
-        // Enum values are siblings of their enum, as in C++.
-        for (const v of e.value) define(`${prefix}${v.name}`);
-      }
-    };
-    const messages = (prefix: string, list: readonly DescriptorProto[]) => {
-      for (const m of list) {
-        const name = `${prefix}${m.name}`;
-        define(name);
-        messages(`${name}.`, m.nestedType);
-        enums(`${name}.`, m.enumType);
-        for (const x of m.extension) define(`${name}.${x.name}`);
-      }
-    };
-    messages(scope, file.messageType);
-    enums(scope, file.enumType);
-    for (const s of file.service) define(`${scope}${s.name}`);
-    for (const x of file.extension) define(`${scope}${x.name}`);
   }
 }
 

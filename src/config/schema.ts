@@ -262,6 +262,31 @@ export const configSchema = z.strictObject({
       allowUnbounded: z.boolean().default(false),
     })
     .prefault({}),
+  /** buf build / lint / breaking over pushed content: sandboxed like plugins, with limits of their own. */
+  compile: z
+    .strictObject({
+      /** RAM of one buf run, every process of it and its private /tmp (cgroup memory controller). */
+      memoryBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(2048 * mib),
+      /** One buf run; past it the push is refused (422). */
+      timeoutMs: z.number().int().positive().default(60_000),
+      /** buf runs at once in this process (each may use memoryBytes). */
+      concurrency: z.number().int().positive().default(2),
+      /** buf runs at once for one pusher, so one user's pushes cannot hold every slot. */
+      perPusher: z.number().int().positive().default(1),
+      /** Largest compiled image (buf's stdout); past it the push is refused (413). */
+      maxImageBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(256 * mib),
+      /** Run buf without bwrap when bwrap is missing (still in the memory cgroup, with the other limits). */
+      allowUnsandboxed: z.boolean().default(false),
+    })
+    .prefault({}),
   oci: z
     .strictObject({
       /** Largest image blob (layer, config) a push may upload. */

@@ -2,7 +2,14 @@
 import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
 import { LRUCache } from "lru-cache";
-import { b4Digest, b5Digest, type DepCandidate, directDeps, reachedDeps } from "../compile/b5-digest.js";
+import {
+  b4Digest,
+  b5Digest,
+  b5DigestYielding,
+  type DepCandidate,
+  directDeps,
+  reachedDeps,
+} from "../compile/b5-digest.js";
 import type { SchemaChecker } from "../compile/buf-checks.js";
 import type { Compiler } from "../compile/buf-compiler.js";
 import { checkConfigSize, parseBufConfig } from "../compile/buf-config.js";
@@ -182,7 +189,13 @@ export function createModuleService({
     const warnings: string[] = [];
     const fields = { owner: mod.owner, module: mod.name };
     if (policy.lint !== "off") {
-      const found = await checker.lint({ image, categories: policy.lintCategories, paths });
+      const pusher = principal.user?.name;
+      const found = await checker.lint({
+        image,
+        categories: policy.lintCategories,
+        paths,
+        ...(pusher ? { pusher } : {}),
+      });
       if (found.length > 0 && policy.lint === "reject") {
         throw new RegistryError(
           Code.FailedPrecondition,
@@ -196,7 +209,14 @@ export function createModuleService({
     const headCommit = head && (await meta.getCommit(head.commitId));
     if (headCommit) {
       const against = await readContent(blobs, headCommit.imageBlob);
-      const found = await checker.breaking({ image, against, category: policy.breakingCategory, paths });
+      const pusher = principal.user?.name;
+      const found = await checker.breaking({
+        image,
+        against,
+        category: policy.breakingCategory,
+        paths,
+        ...(pusher ? { pusher } : {}),
+      });
       if (found.length > 0 && policy.breaking === "reject") {
         if (!allowBreaking) {
           throw new RegistryError(
@@ -331,9 +351,12 @@ export function createModuleService({
       deps.map((d) => ({ key: d, files: d.files })),
     );
     const b5: B5 = {
-      digest: b5Digest(
-        pushed,
-        reached.map((d) => Buffer.from(d.b5, "hex")),
+      // Hashed in slices that yield to the event loop: a large push must not hold it (docs/architecture.md).
+      digest: (
+        await b5DigestYielding(
+          pushed,
+          reached.map((d) => Buffer.from(d.b5, "hex")),
+        )
       ).toString("hex"),
       deps: reached.map((d) => d.commitId),
     };
@@ -342,6 +365,7 @@ export function createModuleService({
       compiler.compile({
         module: { files: protoFiles(pushed) },
         deps: deps.map((d) => ({ name: `${d.owner}/${d.module}`, files: d.files })),
+        pusher: p.user.name,
       }),
       createTarGz(pushed),
     ]);
