@@ -363,7 +363,14 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
   });
   const pregenerate = createPregenerateService({ meta, access, modules, templates, generation, log });
 
-  const health = createHealthCheck({ meta, blobs, timeoutMs: 2000, log, sandbox, storage: storageProbe(config) });
+  const health = createHealthCheck({
+    meta,
+    blobs,
+    timeoutMs: 2000,
+    log,
+    sandbox,
+    storage: storageProbe(config),
+  });
   app.get("/healthz", async (_req, reply) => {
     const report = await health.check();
     // Degraded (a full disk) keeps 200: reads still work, and every node sharing the storage would fail together.
