@@ -116,30 +116,25 @@ export function runtimeLibraryProblem(libs: RuntimeLibraries): LibraryProblem | 
     if (name) found.push({ ecosystem, index, display, field: "name", problem: name });
     else if (version) found.push({ ecosystem, index, display, field: "version", problem: version });
   };
-  (libs.go ?? []).forEach((l, i) =>
-    check("go", i, `${l.module}@${l.version}`, goModulePathProblem(l.module), goVersionProblem(l.version)),
-  );
-  (libs.npm ?? []).forEach((l, i) =>
-    check("npm", i, `${l.package}@${l.version}`, npmNameProblem(l.package), npmVersionProblem(l.version)),
-  );
-  (libs.python ?? []).forEach((l, i) =>
+  for (const [i, l] of (libs.go ?? []).entries()) {
+    check("go", i, `${l.module}@${l.version}`, goModulePathProblem(l.module), goVersionProblem(l.version));
+  }
+  for (const [i, l] of (libs.npm ?? []).entries()) {
+    check("npm", i, `${l.package}@${l.version}`, npmNameProblem(l.package), npmVersionProblem(l.version));
+  }
+  for (const [i, l] of (libs.python ?? []).entries()) {
     check(
       "python",
       i,
       `${l.package} ${l.version}`,
       pythonNameProblem(l.package),
       pythonVersionProblem(l.version),
-    ),
-  );
-  (libs.maven ?? []).forEach((l, i) =>
-    check(
-      "maven",
-      i,
-      `${l.groupId}:${l.artifactId}:${l.version}`,
-      mavenNameProblem(l.groupId, l.artifactId),
-      mavenVersionProblem(l.version),
-    ),
-  );
+    );
+  }
+  for (const [i, l] of (libs.maven ?? []).entries()) {
+    const display = `${l.groupId}:${l.artifactId}:${l.version}`;
+    check("maven", i, display, mavenNameProblem(l.groupId, l.artifactId), mavenVersionProblem(l.version));
+  }
   return found[0];
 }
 
