@@ -50,6 +50,8 @@ export interface UnpackState {
 
 const maxNameBytes = 4096;
 const tarBlock = 512;
+/** Longest stretch of synchronous unpacking before other work gets the event loop. */
+const yieldEveryMs = 2;
 /** Largest pax extended header we read (tar-stream refuses more too). */
 const maxPaxBytes = 1 << 20;
 const maxSymlinkHops = 40;
@@ -107,7 +109,14 @@ export async function applyLayer(
     }
   }
   const done = (async () => {
+    let since = performance.now();
     for await (const entry of extract) {
+      // Entries are applied with synchronous file system calls: give other requests the event loop every few ms,
+      // so a layer of 100,000 tiny entries cannot hold it.
+      if (performance.now() - since > yieldEveryMs) {
+        await new Promise((resolve) => setImmediate(resolve));
+        since = performance.now();
+      }
       state.entries++;
       if (state.entries > limits.maxEntries) {
         throw new LayerError(`the image has more than ${limits.maxEntries} layer entries`);
