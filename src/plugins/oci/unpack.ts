@@ -1,17 +1,7 @@
 // Unpacks image layers into one root filesystem, treating every layer as hostile: nothing lands outside the root,
 // nothing past the tar's end-of-archive is decompressed, and every entry costs disk blocks against the cap.
-import {
-  constants,
-  createWriteStream,
-  linkSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readlinkSync,
-  rmSync,
-  symlinkSync,
-} from "node:fs";
-import { readdir, rm } from "node:fs/promises";
+import { constants, lstatSync, mkdirSync, rmSync } from "node:fs";
+import { link, lstat, mkdir, open, readdir, readlink, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -132,33 +122,47 @@ export async function applyLayer(
       ? err
       : (stopped() ?? new LayerError(`the layer is not a valid tar archive: ${message(err)}`));
   });
+  // A deadline ends the wait even when a stalled source or entry never settles.
+  let cancel = () => {};
+  const deadline = new Promise<never>((_, reject) => {
+    const fire = () => reject(stopped() ?? new LayerError("unpacking was aborted"));
+    signal?.addEventListener("abort", fire, { once: true });
+    cancel = () => signal?.removeEventListener("abort", fire);
+  });
+  deadline.catch(() => undefined);
   try {
-    await Promise.all([done, fed]);
+    await Promise.race([Promise.all([done, fed]), deadline]);
     // The rest of the layer, compressed: read (a verifying stream below sees all of it), never inflated.
     if (gunzip) {
       stream.unpipe(gunzip);
       gunzip.destroy();
     }
-    for await (const _ of stream) {
-      const err = stopped();
-      if (err) throw err;
-    }
+    await Promise.race([
+      (async () => {
+        for await (const _ of stream) {
+          const err = stopped();
+          if (err) throw err;
+        }
+      })(),
+      deadline,
+    ]);
   } catch (err) {
     extract.destroy();
     layer.destroy();
     stream.destroy();
     gunzip?.destroy();
     // Settle the other side before reporting, so nothing writes into the root afterwards.
-    const [d, f] = await Promise.allSettled([done, fed]);
+    const [d, f] = signal?.aborted ? [undefined, undefined] : await Promise.allSettled([done, fed]);
     // A hostile entry's own error first, then the stream's (wrapped by `fed`), then whatever came.
     const reason =
-      d.status === "rejected" && d.reason instanceof LayerError
+      d?.status === "rejected" && d.reason instanceof LayerError
         ? d.reason
-        : f.status === "rejected"
+        : f?.status === "rejected"
           ? f.reason
           : err;
     throw reason instanceof LayerError ? reason : (stopped() ?? new LayerError(message(reason)));
   } finally {
+    cancel();
     signal?.removeEventListener("abort", onAbort);
   }
 }
@@ -302,7 +306,7 @@ async function applyEntry(
     return;
   }
   const base = parts[parts.length - 1] as string;
-  const parent = resolveDir(root, parts.slice(0, -1), true);
+  const parent = await resolveDir(root, parts.slice(0, -1), true);
 
   if (base === ".wh..wh..opq") {
     for (const name of await readdir(parent)) await rm(join(parent, name), { recursive: true, force: true });
@@ -322,11 +326,11 @@ async function applyEntry(
   }
 
   const path = join(parent, base);
-  const existing = lstatOrUndefined(path);
+  const existing = await lstatAsync(path);
   switch (header.type) {
     case "directory": {
       if (existing && !existing.isDirectory()) await rm(path, { recursive: true, force: true });
-      if (!existing?.isDirectory()) mkdirSync(path, { mode: 0o755 });
+      if (!existing?.isDirectory()) await mkdir(path, { mode: 0o755 });
       drain();
       return;
     }
@@ -335,7 +339,7 @@ async function applyEntry(
       if (existing) await rm(path, { recursive: true, force: true });
       const mode = ((header.mode ?? 0o644) & 0o111) !== 0 ? 0o755 : 0o644;
       // O_EXCL|O_NOFOLLOW: a symlink planted at this name (we just removed it) can never redirect the write.
-      const fd = openSync(
+      const handle = await open(
         path,
         constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
         mode,
@@ -348,7 +352,7 @@ async function applyEntry(
           else cb(null, chunk);
         },
       });
-      await pipeline(entry, counter, createWriteStream("", { fd, autoClose: true }));
+      await pipeline(entry, counter, handle.createWriteStream({ autoClose: true }));
       return;
     }
     case "symlink": {
@@ -358,7 +362,7 @@ async function applyEntry(
         throw new LayerError(`layer entry ${header.name} is a symlink with an invalid target`);
       }
       // The target is stored as written: it is only ever resolved inside the root (here, and in the sandbox).
-      symlinkSync(target, path);
+      await symlink(target, path);
       drain();
       return;
     }
@@ -367,17 +371,17 @@ async function applyEntry(
       if (targetParts.length === 0)
         throw new LayerError(`layer entry ${header.name} is a hard link to nothing`);
       const targetPath = join(
-        resolveDir(root, targetParts.slice(0, -1), false),
+        await resolveDir(root, targetParts.slice(0, -1), false),
         targetParts[targetParts.length - 1] as string,
       );
-      const st = lstatOrUndefined(targetPath);
+      const st = await lstatAsync(targetPath);
       if (!st?.isFile()) {
         throw new LayerError(
           `layer entry ${header.name} is a hard link to ${header.linkname}, which is not a regular file in the image`,
         );
       }
       if (existing) await rm(path, { recursive: true, force: true });
-      linkSync(targetPath, path);
+      await link(targetPath, path);
       drain();
       return;
     }
@@ -406,7 +410,7 @@ function components(name: string): string[] {
  * The host path of directory `parts` inside `root`, following symlinks as the sandbox would see them: an absolute
  * target restarts at the root, `..` never climbs above it. With `create`, missing directories are made.
  */
-function resolveDir(root: string, parts: readonly string[], create: boolean): string {
+async function resolveDir(root: string, parts: readonly string[], create: boolean): Promise<string> {
   const stack: string[] = [];
   const pending = [...parts];
   let hops = 0;
@@ -418,17 +422,17 @@ function resolveDir(root: string, parts: readonly string[], create: boolean): st
       continue;
     }
     const path = join(root, ...stack, part);
-    const st = lstatOrUndefined(path);
+    const st = await lstatAsync(path);
     if (st?.isSymbolicLink()) {
       if (++hops > maxSymlinkHops) throw new LayerError(`too many symlinks resolving ${parts.join("/")}`);
-      const target = readlinkSync(path);
+      const target = await readlink(path);
       if (target.startsWith("/")) stack.length = 0;
       pending.unshift(...target.split("/"));
       continue;
     }
     if (!st) {
       if (!create) throw new LayerError(`${parts.join("/")} does not exist in the image`);
-      mkdirSync(path, { mode: 0o755 });
+      await mkdir(path, { mode: 0o755 });
     } else if (!st.isDirectory()) {
       throw new LayerError(`${parts.join("/")} is not a directory in the image`);
     }
@@ -457,6 +461,15 @@ async function sniff(layer: Readable): Promise<{ kind: "gzip" | "zstd" | "tar"; 
         ? "zstd"
         : "tar";
   return { kind, stream: Readable.from(all(), { objectMode: false }) };
+}
+
+/** lstat off the event loop (the thread pool): an unpack makes several per entry. */
+async function lstatAsync(path: string) {
+  try {
+    return await lstat(path);
+  } catch {
+    return undefined;
+  }
 }
 
 function lstatOrUndefined(path: string) {
