@@ -308,6 +308,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
         dir: rootfsDir.dir,
         maxBytes: config.oci.rootfsCacheBytes,
         limits: { maxBytes: config.oci.maxUnpackedBytes, maxEntries: config.oci.maxLayerEntries },
+        timeoutMs: config.oci.unpackTimeoutMs,
       }),
     }),
   });

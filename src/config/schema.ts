@@ -326,6 +326,24 @@ export const configSchema = z.strictObject({
         .default(2048 * mib),
       /** Most entries over all layers of one image. */
       maxLayerEntries: z.number().int().positive().default(200_000),
+      /** Time to unpack one image's layers (a cold run waits for it, on top of plugins.timeoutMs). */
+      unpackTimeoutMs: z.number().int().positive().default(60_000),
+      /** Bytes one owner's plugin images may hold (distinct blobs and manifests, plus its open uploads). */
+      ownerQuotaBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(8192 * mib),
+      /** Image plugin versions (pushed tags) one owner may hold. */
+      ownerQuotaImages: z.number().int().positive().default(200),
+      /** Uploads one user may have open at once. */
+      maxOpenUploadsPerUser: z.number().int().positive().default(8),
+      /** Bytes of one user's open uploads together. */
+      maxOpenUploadBytesPerUser: z
+        .number()
+        .int()
+        .positive()
+        .default(2048 * mib),
     })
     .prefault({}),
   go: z

@@ -57,7 +57,7 @@ test("the ecosystem label decides when set, and names outside go/npm are refused
       ...lib(0, "protobuf", "4.25.0"),
       "dev.protodepot.plugins.runtime_library_versions.0.ecosystem": "python",
     },
-    /invalid Python runtime library "protobuf 4\.25\.0": expected a project name and a PEP 440 specifier/,
+    /image label build\.buf\.plugins\.runtime_library_versions\.0\.version is "4\.25\.0": a python runtime library's version must be a PEP 440 specifier/,
   );
   refused(
     {
@@ -67,7 +67,10 @@ test("the ecosystem label decides when set, and names outside go/npm are refused
     /a Maven library is named GROUP:ARTIFACT/,
   );
   refused({ "build.buf.plugins.runtime_library_versions.0.name": "x" }, /needs both \.name and \.version/);
-  refused(lib(0, "google.golang.org/protobuf", "1.28.1"), /invalid Go runtime library/);
+  refused(
+    lib(0, "google.golang.org/protobuf", "1.28.1"),
+    /runtime_library_versions\.0\.version is "1\.28\.1"/,
+  );
 });
 
 test("python and maven libraries by the ecosystem label: PEP 440 specifiers, GROUP:ARTIFACT names", () => {
@@ -87,5 +90,59 @@ test("python and maven libraries by the ecosystem label: PEP 440 specifiers, GRO
       ],
       maven: [{ groupId: "com.google.protobuf", artifactId: "protobuf-java", version: "3.21.12" }],
     },
+  );
+});
+
+test("labels that would inject lines into consumers' go.mod, package.json or METADATA are refused, naming the label", () => {
+  const refused = (labels: Record<string, string>, message: RegExp) =>
+    assert.throws(
+      () => runtimeLibrariesFromLabels(labels),
+      (err: unknown) => isRegistryError(err, Code.InvalidArgument) && message.test(err.message),
+    );
+  const goName =
+    /image label build\.buf\.plugins\.runtime_library_versions\.1\.name is .*a go runtime library's name/;
+  const goVersion = /runtime_library_versions\.1\.version is .*a go runtime library's version/;
+  const ok = lib(0, "google.golang.org/protobuf", "v1.28.1");
+  refused({ ...ok, ...lib(1, "example.com/x v1.0.0\n)\ngo 1.99\nreplace example.com/x", "v1.0.0") }, goName);
+  refused({ ...ok, ...lib(1, "example.com/x", "v1.0.0\ngo 1.99") }, goVersion);
+  refused({ ...ok, ...lib(1, "example.com/x", "v1.0.0 // x") }, goVersion);
+  refused({ ...ok, ...lib(1, "example.com/a b", "v1.0.0") }, goName);
+  refused({ ...ok, ...lib(1, "example.com//a", "v1.0.0") }, goName);
+  refused({ ...ok, ...lib(1, "example.com/../a", "v1.0.0") }, goName);
+  refused({ ...ok, ...lib(1, "Example.com/a", "v1.0.0") }, goName);
+  refused(
+    { ...lib(0, "left-pad", "1.0.0"), ...lib(1, "x", "github:evil/x") },
+    /runtime_library_versions\.1\.version is "github:evil\/x": a npm runtime library's version must be a semver/,
+  );
+  refused({ ...lib(0, "x", "^1.0.0\n") }, /runtime_library_versions\.0\.version/);
+  refused({ ...lib(0, "X", "^1.0.0") }, /runtime_library_versions\.0\.name is "X"/);
+  refused(
+    {
+      ...lib(0, "protobuf", ">=4\nRequires-Dist: evil"),
+      "dev.protodepot.plugins.runtime_library_versions.0.ecosystem": "python",
+    },
+    /runtime_library_versions\.0\.version/,
+  );
+  refused(
+    {
+      ...lib(0, "protobuf; os_name=='nt'", ">=4"),
+      "dev.protodepot.plugins.runtime_library_versions.0.ecosystem": "python",
+    },
+    /runtime_library_versions\.0\.name/,
+  );
+  refused(
+    {
+      ...lib(0, "com.x:y", "1.0</version>"),
+      "dev.protodepot.plugins.runtime_library_versions.0.ecosystem": "maven",
+    },
+    /runtime_library_versions\.0\.version is "1\.0<\/version>": a maven runtime library's version/,
+  );
+  // What real plugins use still passes: pseudo-versions, +incompatible, major version suffixes.
+  assert.deepEqual(
+    runtimeLibrariesFromLabels({
+      ...lib(0, "github.com/golang/protobuf", "v1.5.0-0.20210101000000-abcdefabcdef"),
+      ...lib(1, "github.com/x/y/v2", "v2.0.0+incompatible"),
+    }).go?.length,
+    2,
   );
 });

@@ -106,7 +106,26 @@ describe("plugin service: protoc generators and runtime libraries", () => {
         protocGenerator: "java",
         runtimeLibraries: { maven: [{ groupId: "com.google.protobuf", artifactId: "", version: "3.21.12" }] },
       }),
-      fails(Code.InvalidArgument, /GROUP:ARTIFACT:VERSION/),
+      fails(Code.InvalidArgument, /invalid Maven runtime library .*GROUP:ARTIFACT/),
+    );
+    await assert.rejects(
+      version("v1.0.8", {
+        protocGenerator: "java",
+        runtimeLibraries: {
+          go: [{ module: "example.com/x v1.0.0\ngo 1.99\nreplace example.com/x", version: "v1.0.0" }],
+        },
+      }),
+      fails(
+        Code.InvalidArgument,
+        /invalid Go runtime library .*its name path element .* may only use letters/,
+      ),
+    );
+    await assert.rejects(
+      version("v1.0.9", {
+        protocGenerator: "java",
+        runtimeLibraries: { npm: [{ package: "left-pad", version: "file:../../etc" }] },
+      }),
+      fails(Code.InvalidArgument, /invalid npm runtime library .*its version must be a semver/),
     );
     const ok = await version("v1.0.7", {
       protocGenerator: "java",

@@ -3,6 +3,7 @@ import { isAbsolute, join } from "node:path";
 import semver from "semver";
 import { Code, RegistryError } from "../core/errors.js";
 import { type FullName, parseFullName } from "../core/names.js";
+import { checkRuntimeLibraries, runtimeLibraryProblem } from "../core/runtime-libraries.js";
 import {
   type Plugin,
   type PluginSource,
@@ -67,53 +68,6 @@ export function resolveCommand(command: readonly string[], path = process.env.PA
   }
 }
 
-/** PEP 508 project names and PEP 440 specifier clauses (`>=3.20`, `~=4.21,!=4.21.0`, `==1.*`). */
-const pythonName = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
-const pythonSpecifier =
-  /^(~=|===|==|!=|<=|>=|<|>)\s*[A-Za-z0-9_.!+*-]+(\s*,\s*(~=|===|==|!=|<=|>=|<|>)\s*[A-Za-z0-9_.!+*-]+)*$/;
-/** Maven coordinates: groupId, artifactId and a plain version (no ranges: a pom pins what it was built with). */
-const mavenId = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-const mavenVersion = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/;
-
-function checkRuntimeLibraries(libs: RuntimeLibraries): RuntimeLibraries {
-  for (const py of libs.python ?? []) {
-    if (!pythonName.test(py.package) || !pythonSpecifier.test(py.version.trim())) {
-      throw new RegistryError(
-        Code.InvalidArgument,
-        `invalid Python runtime library "${py.package} ${py.version}": expected a project name and a PEP 440 specifier, e.g. protobuf >=4.21`,
-      );
-    }
-  }
-  for (const mvn of libs.maven ?? []) {
-    if (!mavenId.test(mvn.groupId) || !mavenId.test(mvn.artifactId) || !mavenVersion.test(mvn.version)) {
-      throw new RegistryError(
-        Code.InvalidArgument,
-        `invalid Maven runtime library "${mvn.groupId}:${mvn.artifactId}:${mvn.version}": expected GROUP:ARTIFACT:VERSION, e.g. com.google.protobuf:protobuf-java:3.21.12`,
-      );
-    }
-  }
-  for (const go of libs.go ?? []) {
-    if (!go.module || !go.version.startsWith("v") || semver.valid(go.version.slice(1)) === null) {
-      throw new RegistryError(
-        Code.InvalidArgument,
-        `invalid Go runtime library "${go.module}@${go.version}": expected MODULE@vX.Y.Z`,
-      );
-    }
-  }
-  for (const npm of libs.npm ?? []) {
-    if (
-      !/^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/.test(npm.package) ||
-      semver.validRange(npm.version) === null
-    ) {
-      throw new RegistryError(
-        Code.InvalidArgument,
-        `invalid npm runtime library "${npm.package}@${npm.version}": expected PACKAGE@VERSION-OR-RANGE`,
-      );
-    }
-  }
-  return libs;
-}
-
 /** Image labels of BSR plugin images: `build.buf.plugins.runtime_library_versions.{i}.name|version`. */
 const bsrLabel = /^build\.buf\.plugins\.runtime_library_versions\.(\d+)\.(name|version)$/;
 /** Our addition, same index: which ecosystem library {i} belongs to (BSR images leave it out). */
@@ -149,6 +103,24 @@ export function runtimeLibrariesFromLabels(labels: Record<string, string>): Runt
       );
     }
     const ecosystem = lib.ecosystem ?? (lib.name.split("/")[0]?.includes(".") ? "go" : "npm");
+    // Checked one by one, so the refusal names the label to fix.
+    const one: RuntimeLibraries =
+      ecosystem === "go"
+        ? { go: [{ module: lib.name, version: lib.version }] }
+        : ecosystem === "npm"
+          ? { npm: [{ package: lib.name, version: lib.version }] }
+          : ecosystem === "python"
+            ? { python: [{ package: lib.name, version: lib.version }] }
+            : {};
+    const problem = runtimeLibraryProblem(one);
+    if (problem) {
+      throw new RegistryError(
+        Code.InvalidArgument,
+        `image label build.buf.plugins.runtime_library_versions.${index}.${problem.field} is ` +
+          `${JSON.stringify(problem.field === "name" ? lib.name : lib.version)}: a ${ecosystem} runtime library's ` +
+          `${problem.field} ${problem.problem}`,
+      );
+    }
     if (ecosystem === "go") go.push({ module: lib.name, version: lib.version });
     else if (ecosystem === "npm") npm.push({ package: lib.name, version: lib.version });
     else if (ecosystem === "python") python.push({ package: lib.name, version: lib.version });
@@ -158,6 +130,15 @@ export function runtimeLibrariesFromLabels(labels: Record<string, string>): Runt
         throw new RegistryError(
           Code.InvalidArgument,
           `image label build.buf.plugins.runtime_library_versions.${index}.name is "${lib.name}": a Maven library is named GROUP:ARTIFACT`,
+        );
+      }
+      const problem = runtimeLibraryProblem({ maven: [{ groupId, artifactId, version: lib.version }] });
+      if (problem) {
+        throw new RegistryError(
+          Code.InvalidArgument,
+          `image label build.buf.plugins.runtime_library_versions.${index}.${problem.field} is ` +
+            `${JSON.stringify(problem.field === "name" ? lib.name : lib.version)}: a maven runtime library's ` +
+            `${problem.field} ${problem.problem}`,
         );
       }
       maven.push({ groupId, artifactId, version: lib.version });

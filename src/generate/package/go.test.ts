@@ -142,6 +142,16 @@ describe("renderGoMod", () => {
     assert.match(one, /example\.com\/x v1\.10\.0/);
   });
 
+  it("refuses, naming the plugin, a stored Go library that is not a module path and version", () => {
+    const hostile = plugin("hostile", [
+      { module: "example.com/x v1.0.0\ngo 1.99\nreplace example.com/x", version: "v1.0.0" },
+    ]);
+    assert.throws(
+      () => renderGoMod(context({ plugins: [hostile] })),
+      /plugin acme\/hostile:v1\.0\.0 has Go runtime library .* which is not a module path and version/,
+    );
+  });
+
   it("has no require block without libraries or deps", () => {
     assert.equal(renderGoMod(context()), "module buf.example.com/protodepot/go/demo/payments\n\ngo 1.17\n");
   });

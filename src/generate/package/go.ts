@@ -4,6 +4,7 @@ import { posix } from "node:path";
 import semver from "semver";
 import { Code, RegistryError } from "../../core/errors.js";
 import { goModulePath } from "../../core/go-paths.js";
+import { goModulePathProblem, goVersionProblem } from "../../core/runtime-libraries.js";
 import { goVersion } from "../../core/synthetic-version.js";
 import type { PluginVersion } from "../../core/types.js";
 import { createZip } from "../../packaging/zip.js";
@@ -93,6 +94,16 @@ export function goRequirements(ctx: GoModuleContext): GoRequirement[] {
   const byPath = new Map<string, GoRequirement>();
   for (const plugin of ctx.plugins) {
     for (const lib of plugin.runtimeLibraries.go ?? []) {
+      // Checked where plugin versions are accepted; asserted again here, where it would become a go.mod line.
+      const problem = goModulePathProblem(lib.module) ?? goVersionProblem(lib.version);
+      if (problem) {
+        const label = `${plugin.owner}/${plugin.name}:${plugin.version}`;
+        throw new RegistryError(
+          Code.FailedPrecondition,
+          `plugin ${label} has Go runtime library ${JSON.stringify(`${lib.module}@${lib.version}`)}, which is not a module path and version: ${problem}`,
+          { plugin: `${plugin.owner}/${plugin.name}` },
+        );
+      }
       const seen = byPath.get(lib.module);
       if (!seen || compareModuleVersions(lib.version, seen.version) > 0) {
         byPath.set(lib.module, { path: lib.module, version: lib.version, indirect: false });

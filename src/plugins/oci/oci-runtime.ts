@@ -1,7 +1,14 @@
 // Runs pushed plugin images: the linux/amd64 manifest, its layers unpacked once into a cached root, run in the sandbox.
-import type { Readable } from "node:stream";
+import { createHash } from "node:crypto";
+import { type Readable, Transform } from "node:stream";
 import { Code, RegistryError } from "../../core/errors.js";
-import { type ImageConfig, parseImageConfig, parseManifest, pickPlatform } from "../../core/oci.js";
+import {
+  type Descriptor,
+  type ImageConfig,
+  parseImageConfig,
+  parseManifest,
+  pickPlatform,
+} from "../../core/oci.js";
 import type { BlobStore } from "../../storage/blob/blob-store.js";
 import { readContent } from "../../storage/blob/content.js";
 import { contentKey } from "../../storage/blob/paths.js";
@@ -22,7 +29,7 @@ export interface OciRuntimeOptions {
 interface ResolvedImage {
   /** Digest of the image manifest (for an index: of its linux/amd64 entry); the rootfs cache key. */
   manifestDigest: string;
-  layers: string[];
+  layers: Descriptor[];
   config: ImageConfig;
 }
 
@@ -70,7 +77,7 @@ export function createOciRuntime(opts: OciRuntimeOptions): PluginRuntime {
         { plugin },
       );
     }
-    return { manifestDigest, layers: manifest.layers.map((l) => l.digest), config };
+    return { manifestDigest, layers: manifest.layers, config };
   }
 
   return {
@@ -96,9 +103,16 @@ export function createOciRuntime(opts: OciRuntimeOptions): PluginRuntime {
       }
       const { manifestDigest, layers, config } = await image;
       const open = layers.map((d) => async (): Promise<Readable> => {
-        const stream = await opts.blobs.get(contentKey(d.replace(/^sha256:/, "")));
-        if (!stream) throw new RegistryError(Code.Internal, `layer ${d} of plugin ${plugin} is missing`);
-        return stream;
+        const key = contentKey(d.digest.replace(/^sha256:/, ""));
+        const stat = await opts.blobs.stat(key);
+        const stream = stat && (await opts.blobs.get(key));
+        if (!stream)
+          throw new RegistryError(Code.Internal, `layer ${d.digest} of plugin ${plugin} is missing`);
+        if (stat.size !== d.size) {
+          stream.destroy();
+          throw new LayerError(`layer ${d.digest} is ${stat.size} bytes, but the manifest says ${d.size}`);
+        }
+        return stream.pipe(verified(d)).once("error", () => stream.destroy());
       });
       let rootfs: Awaited<ReturnType<RootfsCache["acquire"]>>;
       try {
@@ -131,4 +145,29 @@ export function createOciRuntime(opts: OciRuntimeOptions): PluginRuntime {
       }
     },
   };
+}
+
+/** Passes a layer's bytes through and fails unless they are exactly the descriptor's size and digest. */
+function verified(d: Descriptor): Transform {
+  const hash = createHash("sha256");
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      seen += chunk.length;
+      if (seen > d.size) {
+        cb(new LayerError(`layer ${d.digest} is longer than the ${d.size} bytes its manifest says`));
+        return;
+      }
+      hash.update(chunk);
+      cb(null, chunk);
+    },
+    flush(cb) {
+      const actual = `sha256:${hash.digest("hex")}`;
+      if (seen !== d.size)
+        cb(new LayerError(`layer ${d.digest} is ${seen} bytes, but the manifest says ${d.size}`));
+      else if (actual !== d.digest)
+        cb(new LayerError(`layer ${d.digest} does not match its digest (it is ${actual})`));
+      else cb();
+    },
+  });
 }

@@ -1,4 +1,6 @@
 // Unpacked image roots on disk, one per image manifest digest, bounded in bytes; the least recently used go first.
+
+import { spawn } from "node:child_process";
 import {
   chmodSync,
   mkdirSync,
@@ -6,20 +8,24 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statfsSync,
   statSync,
   writeFileSync,
 } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { applyLayer, finishRoot, type UnpackLimits, type UnpackState } from "./unpack.js";
+import { applyLayer, finishRoot, LayerError, type UnpackLimits, type UnpackState } from "./unpack.js";
 
 export interface RootfsCacheOptions {
   /** Directory of the cache; `{hex}/` roots, `{hex}.size` their sizes, `tmp-*` unpacks in progress. */
   dir: string;
   /** Bytes of unpacked roots kept; a root in use is never evicted, so the total may pass this for a while. */
   maxBytes: number;
-  limits: UnpackLimits;
+  /** Per image; the block size is this directory's filesystem's, and the signal the deadline's. */
+  limits: Omit<UnpackLimits, "blockSize" | "signal">;
+  /** Deadline of one image's unpack (oci.unpackTimeoutMs). */
+  timeoutMs?: number;
 }
 
 export interface Rootfs {
@@ -31,7 +37,7 @@ export interface Rootfs {
 export interface RootfsCache {
   /** The unpacked root of image `digest`, unpacking its layers (opened in order by `open`) on first use. */
   acquire(digest: string, layers: readonly (() => Promise<Readable>)[]): Promise<Rootfs>;
-  /** Bytes of roots on disk. */
+  /** Bytes of roots on disk, as `du` counts them (every entry a block, files rounded up to blocks). */
   size(): number;
   readonly dir: string;
 }
@@ -50,6 +56,7 @@ export function createRootfsCache(opts: RootfsCacheOptions): RootfsCache {
   const entries = new Map<string, Entry>();
   const unpacking = new Map<string, Promise<Entry>>();
   let total = 0;
+  const blockSize = statfsSync(opts.dir).bsize || 4096;
 
   // What a previous run of the server left: finished roots are reused (oldest first), half-done unpacks removed.
   const found: { hex: string; bytes: number; mtime: number }[] = [];
@@ -84,7 +91,7 @@ export function createRootfsCache(opts: RootfsCacheOptions): RootfsCache {
       entries.delete(e.hex);
       total -= e.bytes;
       rmSync(join(opts.dir, `${e.hex}.size`), { force: true });
-      await rm(join(opts.dir, e.hex), { recursive: true, force: true });
+      await removeTree(join(opts.dir, e.hex));
     }
   }
 
@@ -92,14 +99,36 @@ export function createRootfsCache(opts: RootfsCacheOptions): RootfsCache {
     const tmp = join(opts.dir, `tmp-${hex}-${process.pid}-${Date.now()}`);
     const root = join(tmp, "rootfs");
     mkdirSync(root, { recursive: true, mode: 0o755 });
-    const state: UnpackState = { bytes: 0, entries: 0 };
+    // The root and what finishRoot adds count too.
+    const state: UnpackState = { bytes: 4 * blockSize, entries: 0 };
+    const timeoutMs = opts.timeoutMs;
+    const deadline = new AbortController();
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(
+            () =>
+              deadline.abort(
+                new Error(`unpacking the image took longer than ${timeoutMs} ms (oci.unpackTimeoutMs)`),
+              ),
+            timeoutMs,
+          );
+    const limits: UnpackLimits = { ...opts.limits, blockSize, signal: deadline.signal };
     try {
-      for (const open of layers) await applyLayer(root, await open(), opts.limits, state);
+      for (const open of layers) {
+        const layer = await open();
+        if (deadline.signal.aborted) {
+          layer.destroy();
+          throw new LayerError(String((deadline.signal.reason as Error).message));
+        }
+        await applyLayer(root, layer, limits, state);
+      }
       finishRoot(root);
       renameSync(root, join(opts.dir, hex));
       writeFileSync(join(opts.dir, `${hex}.size`), String(state.bytes));
     } finally {
-      await rm(tmp, { recursive: true, force: true });
+      clearTimeout(timer);
+      await removeTree(tmp);
     }
     const entry = { hex, bytes: state.bytes, users: 0 };
     entries.set(hex, entry);
@@ -142,4 +171,18 @@ export function createRootfsCache(opts: RootfsCacheOptions): RootfsCache {
     size: () => total,
     dir: opts.dir,
   };
+}
+
+/**
+ * Removes a root of possibly 100,000s of entries in a child `rm -rf`: fs.promises.rm would queue every entry on
+ * libuv's small thread pool, where the server's other file work (the /healthz blob probe, blob reads) then waits.
+ * Falls back to fs.promises.rm where there is no `rm`.
+ */
+async function removeTree(path: string): Promise<void> {
+  const ok = await new Promise<boolean>((resolve) => {
+    const child = spawn("rm", ["-rf", "--", path], { stdio: "ignore" });
+    child.once("error", () => resolve(false));
+    child.once("exit", (code) => resolve(code === 0));
+  });
+  if (!ok) await rm(path, { recursive: true, force: true });
 }

@@ -1,14 +1,22 @@
 // Hostile and ordinary layers, built in code, unpacked into a temp root; nothing may land outside it.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Readable } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { pack } from "tar-stream";
-import { applyLayer, finishRoot, LayerError, type UnpackLimits } from "./unpack.js";
+import {
+  applyLayer,
+  createTarEndScanner,
+  finishRoot,
+  LayerError,
+  type UnpackLimits,
+  type UnpackState,
+} from "./unpack.js";
 
 type TestEntry =
   | { name: string; type?: "file"; content?: string; mode?: number }
@@ -217,5 +225,115 @@ describe("applyLayer", () => {
       /zstd-compressed layers are not supported/,
     );
     await refused(Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.alloc(100, 7)]), /not a valid tar/);
+  });
+
+  /** Disk bytes of a tree as `du` counts them (allocated blocks, each inode once). */
+  const du = (path: string) =>
+    Number(execFileSync("du", ["-s", "-B1", path], { encoding: "utf8" }).split("\t")[0]);
+
+  test("every entry counts at the block size: a directory bomb's count matches du within 10 %", async () => {
+    fresh();
+    const dirs = Array.from({ length: 3000 }, (_, i) => ({
+      name: `d${i % 30}/e${i}/`,
+      type: "directory" as const,
+    }));
+    const state: UnpackState = { bytes: 0, entries: 0 };
+    const roomy = { maxBytes: 1 << 30, maxEntries: 10_000, blockSize: 4096 };
+    await applyLayer(root, Readable.from([await layer(dirs)], { objectMode: false }), roomy, state);
+    await applyLayer(
+      root,
+      Readable.from(
+        [
+          await layer([
+            { name: "f/a", content: "x".repeat(5000) },
+            { name: "f/b", type: "link", linkname: "f/a" },
+          ]),
+        ],
+        {
+          objectMode: false,
+        },
+      ),
+      roomy,
+      state,
+    );
+    const measured = du(root);
+    assert.ok(measured > 3000 * 4096, `du counts the directories: ${measured}`);
+    assert.ok(Math.abs(state.bytes - measured) <= measured * 0.1, `counted ${state.bytes}, du ${measured}`);
+    // The same bomb against a cap that file bytes alone would never reach.
+    fresh();
+    await refused(await layer(dirs), /expands to more than 1048576 bytes on disk/, {
+      maxBytes: 1 << 20,
+      maxEntries: 10_000,
+    });
+  });
+
+  test("reading stops at the tar end: trailing data is read raw, never inflated", async () => {
+    fresh();
+    const tar = await layer([{ name: "usr/bin/x", content: "#!x" }], true);
+    const trailing = Buffer.alloc(64 << 20);
+    const gz = gzipSync(Buffer.concat([tar, trailing]), { level: 1 });
+    let raw = 0;
+    const counter = new PassThrough();
+    counter.on("data", (c: Buffer) => {
+      raw += c.length;
+    });
+    const state: UnpackState = { bytes: 0, entries: 0 };
+    await applyLayer(
+      root,
+      Readable.from([gz], { objectMode: false }).pipe(counter),
+      { maxBytes: 1 << 20, maxEntries: 10 },
+      state,
+    );
+    assert.equal(readFileSync(join(root, "usr/bin/x"), "utf8"), "#!x");
+    assert.ok(
+      (state.tarBytes ?? 0) <= tar.length,
+      `inflated ${state.tarBytes} bytes, the tar has ${tar.length}`,
+    );
+    assert.equal(
+      raw,
+      gz.length,
+      "every compressed byte was still read (a verifying stream sees all of them)",
+    );
+  });
+
+  test("the tar end scanner follows pax sizes and long names", async () => {
+    const long = `${"deep/".repeat(60)}file`;
+    const p = pack();
+    p.entry({ name: long }, Buffer.from("a".repeat(700)));
+    p.entry({ name: "x", pax: { size: "3" }, size: 3 }, Buffer.from("abc"));
+    p.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of p) chunks.push(Buffer.from(c as Uint8Array));
+    const tar = Buffer.concat(chunks);
+    const scanner = createTarEndScanner();
+    let taken = 0;
+    let ended = false;
+    // One byte at a time: headers split across chunks are reassembled.
+    for (let i = 0; i < tar.length && !ended; i++) {
+      const r = scanner.scan(tar.subarray(i, i + 1));
+      taken += r.take;
+      ended = r.ended;
+    }
+    assert.ok(ended, "found the end");
+    assert.equal(taken, tar.length - 512, "up to and including the first of the two zero blocks");
+  });
+
+  test("a deadline stops the unpack: an aborted signal, or one that fires while a layer stalls", async () => {
+    fresh();
+    const reason = new Error("unpacking took longer than 5 ms (oci.unpackTimeoutMs)");
+    await refused(await layer([{ name: "a", content: "x" }]), /oci\.unpackTimeoutMs/, {
+      ...limits,
+      signal: AbortSignal.abort(reason),
+    });
+    fresh();
+    const ac = new AbortController();
+    const stalled = new Readable({ read() {} });
+    stalled.push((await layer([{ name: "a", content: "x" }], true)).subarray(0, 512));
+    const pending = applyLayer(root, stalled, { ...limits, signal: ac.signal }, { bytes: 0, entries: 0 });
+    setImmediate(() => ac.abort(reason));
+    await assert.rejects(
+      pending,
+      (err: unknown) => err instanceof LayerError && /unpackTimeoutMs/.test(err.message),
+    );
   });
 });

@@ -1,16 +1,7 @@
-// Unpacks image layers into one root filesystem, treating every layer as hostile: nothing lands outside the root.
-import {
-  constants,
-  createWriteStream,
-  linkSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readlinkSync,
-  rmSync,
-  symlinkSync,
-} from "node:fs";
+// Unpacks image layers into one root filesystem, treating every layer as hostile: nothing lands outside the root,
+// nothing past the tar's end-of-archive is decompressed, and every entry costs disk blocks against the cap.
+import { constants, lstatSync, mkdirSync, rmSync } from "node:fs";
+import { link, lstat, mkdir, open, readdir, readlink, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -20,10 +11,18 @@ import { extract as createExtract, type Extract, type Header } from "tar-stream"
 type Source = Extract extends AsyncIterable<infer S> ? S : never;
 
 export interface UnpackLimits {
-  /** Uncompressed bytes of file content, over all layers. */
+  /**
+   * Disk bytes of the unpacked root, over all layers: every entry (directory, link, file, whiteout) costs one
+   * block, and a file's content its size rounded up to blocks, so the count matches `du` of the root. The
+   * decompressed tar stream itself (headers included) is held to the same cap.
+   */
   maxBytes: number;
   /** Entries, over all layers. */
   maxEntries: number;
+  /** The filesystem's block size (statfs); 4096 when not given. */
+  blockSize?: number;
+  /** Aborts the unpack (its deadline); the error says why. */
+  signal?: AbortSignal;
 }
 
 /** A layer that may not be unpacked; the message says which entry and why. */
@@ -32,11 +31,19 @@ export class LayerError extends Error {
 }
 
 export interface UnpackState {
+  /** Disk bytes counted so far (see UnpackLimits.maxBytes). */
   bytes: number;
   entries: number;
+  /** Decompressed tar bytes read so far, over all layers. */
+  tarBytes?: number;
 }
 
 const maxNameBytes = 4096;
+const tarBlock = 512;
+/** Longest stretch of synchronous unpacking before other work gets the event loop. */
+const yieldEveryMs = 2;
+/** Largest pax extended header we read (tar-stream refuses more too). */
+const maxPaxBytes = 1 << 20;
 const maxSymlinkHops = 40;
 
 /**
@@ -44,7 +51,9 @@ const maxSymlinkHops = 40;
  * the root; `..` components and absolute names are refused; a symlink in the middle of a path resolves inside the
  * root and the last component is never followed; hard links point only at regular files already inside; whiteouts
  * (`.wh.NAME`) and opaque markers (`.wh..wh..opq`) remove what lower layers made; devices and FIFOs are skipped;
- * modes become 0644/0755 (no setuid, setgid or sticky bits).
+ * modes become 0644/0755 (no setuid, setgid or sticky bits). Reading stops at the tar's end-of-archive (the first
+ * zero block, as GNU tar and Go's archive/tar do): what follows is read raw to the end of the layer (so a verifying
+ * stream sees every byte) but never decompressed.
  */
 export async function applyLayer(
   root: string,
@@ -52,6 +61,13 @@ export async function applyLayer(
   limits: UnpackLimits,
   state: UnpackState,
 ): Promise<void> {
+  const signal = limits.signal;
+  const stopped = () => (signal?.aborted ? new LayerError(reasonOf(signal)) : undefined);
+  const early = stopped();
+  if (early) {
+    layer.destroy();
+    throw early;
+  }
   const { kind, stream } = await sniff(layer);
   if (kind === "zstd") {
     layer.destroy();
@@ -60,32 +76,197 @@ export async function applyLayer(
     );
   }
   const extract = createExtract();
-  const source = kind === "gzip" ? stream.pipe(createGunzip()) : stream;
+  const gunzip = kind === "gzip" ? createGunzip() : undefined;
+  const tar: Readable = gunzip ? stream.pipe(gunzip) : stream;
+  const scanner = createTarEndScanner();
+  const onAbort = () => {
+    const err = stopped() ?? new LayerError("unpacking was aborted");
+    extract.destroy(err);
+    gunzip?.destroy(err);
+    stream.destroy(err);
+  };
+  signal?.addEventListener("abort", onAbort, { once: true });
+  async function* untilEnd(): AsyncGenerator<Buffer> {
+    // Leaving this loop must not destroy a plain tar's stream: its rest is still read below.
+    for await (const chunk of tar.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+      const { take, ended } = scanner.scan(chunk);
+      state.tarBytes = (state.tarBytes ?? 0) + take;
+      if (state.tarBytes > limits.maxBytes) {
+        throw new LayerError(`the image expands to more than ${limits.maxBytes} bytes of tar stream`);
+      }
+      if (take > 0) yield take === chunk.length ? chunk : chunk.subarray(0, take);
+      if (ended) return;
+    }
+  }
   const done = (async () => {
+    let since = performance.now();
     for await (const entry of extract) {
+      // Entries are applied with synchronous file system calls: give other requests the event loop every few ms,
+      // so a layer of 100,000 tiny entries cannot hold it.
+      if (performance.now() - since > yieldEveryMs) {
+        await new Promise((resolve) => setImmediate(resolve));
+        since = performance.now();
+      }
       state.entries++;
       if (state.entries > limits.maxEntries) {
         throw new LayerError(`the image has more than ${limits.maxEntries} layer entries`);
       }
+      const err = stopped();
+      if (err) throw err;
       await applyEntry(root, entry, limits, state);
     }
   })();
   // Either side may fail first: a bad gzip stream, or a hostile entry that stops the loop.
-  const fed = pipeline(source, extract).catch((err: unknown) => {
+  const fed = pipeline(untilEnd(), extract).catch((err: unknown) => {
     throw err instanceof LayerError
       ? err
-      : new LayerError(`the layer is not a valid tar archive: ${message(err)}`);
+      : (stopped() ?? new LayerError(`the layer is not a valid tar archive: ${message(err)}`));
   });
+  // A deadline ends the wait even when a stalled source or entry never settles.
+  let cancel = () => {};
+  const deadline = new Promise<never>((_, reject) => {
+    const fire = () => reject(stopped() ?? new LayerError("unpacking was aborted"));
+    signal?.addEventListener("abort", fire, { once: true });
+    cancel = () => signal?.removeEventListener("abort", fire);
+  });
+  deadline.catch(() => undefined);
   try {
-    await Promise.all([done, fed]);
+    await Promise.race([Promise.all([done, fed]), deadline]);
+    // The rest of the layer, compressed: read (a verifying stream below sees all of it), never inflated.
+    if (gunzip) {
+      stream.unpipe(gunzip);
+      gunzip.destroy();
+    }
+    await Promise.race([
+      (async () => {
+        for await (const _ of stream) {
+          const err = stopped();
+          if (err) throw err;
+        }
+      })(),
+      deadline,
+    ]);
   } catch (err) {
     extract.destroy();
     layer.destroy();
-    source.destroy();
+    stream.destroy();
+    gunzip?.destroy();
     // Settle the other side before reporting, so nothing writes into the root afterwards.
-    await Promise.allSettled([done, fed]);
-    throw err instanceof LayerError ? err : new LayerError(message(err));
+    const [d, f] = signal?.aborted ? [undefined, undefined] : await Promise.allSettled([done, fed]);
+    // A hostile entry's own error first, then the stream's (wrapped by `fed`), then whatever came.
+    const reason =
+      d?.status === "rejected" && d.reason instanceof LayerError
+        ? d.reason
+        : f?.status === "rejected"
+          ? f.reason
+          : err;
+    throw reason instanceof LayerError ? reason : (stopped() ?? new LayerError(message(reason)));
+  } finally {
+    cancel();
+    signal?.removeEventListener("abort", onAbort);
   }
+}
+
+function reasonOf(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  return r instanceof Error ? r.message : typeof r === "string" ? r : "unpacking was aborted";
+}
+
+/** Size field of a tar header: octal ASCII, or base-256 when its first byte has the high bit set. */
+function headerSize(header: Buffer): number {
+  const field = header.subarray(124, 136);
+  if ((field[0] ?? 0) & 0x80) {
+    let n = (field[0] ?? 0) & 0x7f;
+    for (let k = 1; k < field.length; k++) n = n * 256 + (field[k] ?? 0);
+    if (!Number.isSafeInteger(n)) throw new LayerError("a tar header has an impossible size");
+    return n;
+  }
+  const text = field
+    .toString("latin1")
+    .replace(/[\0 ]+$/, "")
+    .trim();
+  if (text === "") return 0;
+  if (!/^[0-7]+$/.test(text)) throw new LayerError("a tar header has an invalid size field");
+  return Number.parseInt(text, 8);
+}
+
+/**
+ * Follows the block structure of a tar stream (each header, then its data padded to 512 bytes; a pax header's
+ * `size=` record overrides the next header's size) to find its end-of-archive: the first all-zero header block.
+ */
+export function createTarEndScanner(): { scan(chunk: Buffer): { take: number; ended: boolean } } {
+  const header = Buffer.alloc(tarBlock);
+  let have = 0;
+  /** Data bytes (padded) of the current entry still to pass. */
+  let skip = 0;
+  /** A pax header's data, collected to read its size record. */
+  let pax: Buffer[] | undefined;
+  let paxLeft = 0;
+  let sizeOverride: number | undefined;
+  return {
+    scan(chunk) {
+      let i = 0;
+      while (i < chunk.length) {
+        if (skip > 0) {
+          const n = Math.min(skip, chunk.length - i);
+          if (pax && paxLeft > 0) {
+            const part = chunk.subarray(i, i + Math.min(n, paxLeft));
+            pax.push(Buffer.from(part));
+            paxLeft -= part.length;
+          }
+          skip -= n;
+          i += n;
+          if (skip === 0 && pax) {
+            sizeOverride = paxSize(Buffer.concat(pax)) ?? sizeOverride;
+            pax = undefined;
+          }
+          continue;
+        }
+        const n = Math.min(tarBlock - have, chunk.length - i);
+        chunk.copy(header, have, i, i + n);
+        have += n;
+        i += n;
+        if (have < tarBlock) break;
+        have = 0;
+        if (header.every((b) => b === 0)) return { take: i, ended: true };
+        const type = String.fromCharCode(header[156] ?? 0);
+        let size = headerSize(header);
+        if (type === "x") {
+          if (size > maxPaxBytes) throw new LayerError("a pax header of the layer is larger than 1 MiB");
+          pax = [];
+          paxLeft = size;
+        } else if (type !== "g" && type !== "L" && type !== "K") {
+          if (sizeOverride !== undefined) size = sizeOverride;
+          sizeOverride = undefined;
+        }
+        // As tar-stream reads it: a directory (typeflag 5, or an old-style file whose name ends in "/") has no data.
+        if (type === "5" || ((type === "0" || type === "\0") && endsWithSlash(header))) size = 0;
+        skip = Math.ceil(size / tarBlock) * tarBlock;
+        if (skip === 0 && pax) {
+          sizeOverride = undefined;
+          pax = undefined;
+        }
+      }
+      return { take: chunk.length, ended: false };
+    },
+  };
+}
+
+/** Whether a header's name field (NUL-terminated, at most 100 bytes) ends in "/". */
+function endsWithSlash(header: Buffer): boolean {
+  const nul = header.indexOf(0);
+  const end = nul < 0 || nul > 100 ? 100 : nul;
+  return end > 0 && header[end - 1] === 0x2f;
+}
+
+/** The `size` record of pax extended header data (`LEN size=N\n` records), if any. */
+function paxSize(data: Buffer): number | undefined {
+  let found: number | undefined;
+  for (const line of data.toString("utf8").split("\n")) {
+    const m = /^\d+ size=(\d+)$/.exec(line);
+    if (m?.[1]) found = Number(m[1]);
+  }
+  return found;
 }
 
 /** Creates what bwrap mounts over (/tmp, /proc, /dev) as plain directories. */
@@ -108,16 +289,27 @@ async function applyEntry(
   const header: Header = entry.header;
   const parts = components(header.name);
   const drain = () => entry.resume();
+  // Every entry costs a block (an inode's directory entry, a directory's block; links are counted as if they had
+  // one, which errs on the safe side), a file its content rounded up to blocks, before anything is written.
+  const block = limits.blockSize ?? 4096;
+  const size = header.type === "file" || header.type === "contiguous-file" ? (header.size ?? 0) : 0;
+  const cost = block + Math.ceil(size / block) * block;
+  if (state.bytes + cost > limits.maxBytes) {
+    throw new LayerError(
+      `the image expands to more than ${limits.maxBytes} bytes on disk (at ${header.name}, entry ${state.entries})`,
+    );
+  }
+  state.bytes += cost;
   if (parts.length === 0) {
     // The root itself ("./"): its mode is ours to choose.
     drain();
     return;
   }
   const base = parts[parts.length - 1] as string;
-  const parent = resolveDir(root, parts.slice(0, -1), true);
+  const parent = await resolveDir(root, parts.slice(0, -1), true);
 
   if (base === ".wh..wh..opq") {
-    for (const name of readdirSync(parent)) rmSync(join(parent, name), { recursive: true, force: true });
+    for (const name of await readdir(parent)) await rm(join(parent, name), { recursive: true, force: true });
     drain();
     return;
   }
@@ -128,30 +320,26 @@ async function applyEntry(
         `layer entry ${header.name} whites out "${target}", which is not a name in its directory`,
       );
     }
-    rmSync(join(parent, target), { recursive: true, force: true });
+    await rm(join(parent, target), { recursive: true, force: true });
     drain();
     return;
   }
 
   const path = join(parent, base);
-  const existing = lstatOrUndefined(path);
+  const existing = await lstatAsync(path);
   switch (header.type) {
     case "directory": {
-      if (existing && !existing.isDirectory()) rmSync(path, { recursive: true, force: true });
-      if (!existing?.isDirectory()) mkdirSync(path, { mode: 0o755 });
+      if (existing && !existing.isDirectory()) await rm(path, { recursive: true, force: true });
+      if (!existing?.isDirectory()) await mkdir(path, { mode: 0o755 });
       drain();
       return;
     }
     case "file":
     case "contiguous-file": {
-      if (existing) rmSync(path, { recursive: true, force: true });
-      const size = header.size ?? 0;
-      if (state.bytes + size > limits.maxBytes) {
-        throw new LayerError(`the image expands to more than ${limits.maxBytes} bytes (at ${header.name})`);
-      }
+      if (existing) await rm(path, { recursive: true, force: true });
       const mode = ((header.mode ?? 0o644) & 0o111) !== 0 ? 0o755 : 0o644;
       // O_EXCL|O_NOFOLLOW: a symlink planted at this name (we just removed it) can never redirect the write.
-      const fd = openSync(
+      const handle = await open(
         path,
         constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
         mode,
@@ -164,18 +352,17 @@ async function applyEntry(
           else cb(null, chunk);
         },
       });
-      await pipeline(entry, counter, createWriteStream("", { fd, autoClose: true }));
-      state.bytes += written;
+      await pipeline(entry, counter, handle.createWriteStream({ autoClose: true }));
       return;
     }
     case "symlink": {
-      if (existing) rmSync(path, { recursive: true, force: true });
+      if (existing) await rm(path, { recursive: true, force: true });
       const target = header.linkname ?? "";
       if (target === "" || target.length > maxNameBytes || target.includes("\0")) {
         throw new LayerError(`layer entry ${header.name} is a symlink with an invalid target`);
       }
       // The target is stored as written: it is only ever resolved inside the root (here, and in the sandbox).
-      symlinkSync(target, path);
+      await symlink(target, path);
       drain();
       return;
     }
@@ -184,17 +371,17 @@ async function applyEntry(
       if (targetParts.length === 0)
         throw new LayerError(`layer entry ${header.name} is a hard link to nothing`);
       const targetPath = join(
-        resolveDir(root, targetParts.slice(0, -1), false),
+        await resolveDir(root, targetParts.slice(0, -1), false),
         targetParts[targetParts.length - 1] as string,
       );
-      const st = lstatOrUndefined(targetPath);
+      const st = await lstatAsync(targetPath);
       if (!st?.isFile()) {
         throw new LayerError(
           `layer entry ${header.name} is a hard link to ${header.linkname}, which is not a regular file in the image`,
         );
       }
-      if (existing) rmSync(path, { recursive: true, force: true });
-      linkSync(targetPath, path);
+      if (existing) await rm(path, { recursive: true, force: true });
+      await link(targetPath, path);
       drain();
       return;
     }
@@ -223,7 +410,7 @@ function components(name: string): string[] {
  * The host path of directory `parts` inside `root`, following symlinks as the sandbox would see them: an absolute
  * target restarts at the root, `..` never climbs above it. With `create`, missing directories are made.
  */
-function resolveDir(root: string, parts: readonly string[], create: boolean): string {
+async function resolveDir(root: string, parts: readonly string[], create: boolean): Promise<string> {
   const stack: string[] = [];
   const pending = [...parts];
   let hops = 0;
@@ -235,17 +422,17 @@ function resolveDir(root: string, parts: readonly string[], create: boolean): st
       continue;
     }
     const path = join(root, ...stack, part);
-    const st = lstatOrUndefined(path);
+    const st = await lstatAsync(path);
     if (st?.isSymbolicLink()) {
       if (++hops > maxSymlinkHops) throw new LayerError(`too many symlinks resolving ${parts.join("/")}`);
-      const target = readlinkSync(path);
+      const target = await readlink(path);
       if (target.startsWith("/")) stack.length = 0;
       pending.unshift(...target.split("/"));
       continue;
     }
     if (!st) {
       if (!create) throw new LayerError(`${parts.join("/")} does not exist in the image`);
-      mkdirSync(path, { mode: 0o755 });
+      await mkdir(path, { mode: 0o755 });
     } else if (!st.isDirectory()) {
       throw new LayerError(`${parts.join("/")} is not a directory in the image`);
     }
@@ -274,6 +461,15 @@ async function sniff(layer: Readable): Promise<{ kind: "gzip" | "zstd" | "tar"; 
         ? "zstd"
         : "tar";
   return { kind, stream: Readable.from(all(), { objectMode: false }) };
+}
+
+/** lstat off the event loop (the thread pool): an unpack makes several per entry. */
+async function lstatAsync(path: string) {
+  try {
+    return await lstat(path);
+  } catch {
+    return undefined;
+  }
 }
 
 function lstatOrUndefined(path: string) {

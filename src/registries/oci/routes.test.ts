@@ -124,7 +124,8 @@ describe("/v2/ handlers", () => {
     const wrong = await req("PUT", `${location}?digest=${digestOf(Buffer.from("nope"))}`, blob.subarray(15));
     assert.equal(wrong.statusCode, 400);
     assert.equal(code(wrong), "DIGEST_INVALID");
-    const done = await req("PUT", `${location}?digest=${digestOf(blob)}`);
+    assert.equal(wrong.headers.range, "0-14", "the refused last chunk is not kept");
+    const done = await req("PUT", `${location}?digest=${digestOf(blob)}`, blob.subarray(15));
     assert.equal(done.statusCode, 201, done.body);
     assert.equal(done.headers["docker-content-digest"], digestOf(blob));
     assert.equal(done.headers.location, `/v2/acme/pp/blobs/${digestOf(blob)}`);
@@ -140,6 +141,48 @@ describe("/v2/ handlers", () => {
     // The blob belongs to acme/p only.
     const elsewhere = await req("HEAD", `/v2/acme/qq/blobs/${digestOf(blob)}`);
     assert.equal(elsewhere.statusCode, 404);
+  });
+
+  it("final PUT: an out-of-order last chunk is 416 and not kept; the correct retry succeeds", async () => {
+    const blob = Buffer.from("the quick brown fox jumps");
+    const location = String((await req("POST", "/v2/acme/pp/blobs/uploads/")).headers.location);
+    const first = await req("PATCH", location, blob.subarray(0, 10), { "content-range": "0-9" });
+    assert.equal(first.statusCode, 202, first.body);
+    const url = `${location}?digest=${digestOf(blob)}`;
+    const gap = await req("PUT", url, blob.subarray(12), { "content-range": `12-${blob.length - 1}` });
+    assert.equal(gap.statusCode, 416, gap.body);
+    assert.equal(code(gap), "BLOB_UPLOAD_INVALID");
+    assert.equal(gap.headers.range, "0-9");
+    const overlap = await req("PUT", url, blob.subarray(5), { "content-range": `5-${blob.length - 1}` });
+    assert.equal(overlap.statusCode, 416, overlap.body);
+    assert.equal((await req("GET", location)).headers.range, "0-9", "nothing of the refused chunks stayed");
+    const retry = await req("PUT", url, blob.subarray(10), { "content-range": `10-${blob.length - 1}` });
+    assert.equal(retry.statusCode, 201, retry.body);
+    const got = await req("GET", `/v2/acme/pp/blobs/${digestOf(blob)}`);
+    assert.equal(got.body, blob.toString());
+  });
+
+  it("a manifest claiming wrong blob sizes is refused with MANIFEST_INVALID naming the blob", async () => {
+    const manifest = JSON.parse((await image("acme/sz")).toString()) as {
+      config: { size: number };
+      layers: { digest: string; size: number }[];
+    };
+    const layer = manifest.layers[0];
+    assert.ok(layer);
+    const real = layer.size;
+    for (const claimed of [real + 1, real - 1, 0]) {
+      layer.size = claimed;
+      const res = await req("PUT", "/v2/acme/sz/manifests/v1.0.0", JSON.stringify(manifest));
+      assert.equal(res.statusCode, 400, res.body);
+      assert.equal(code(res), "MANIFEST_INVALID");
+      assert.match(res.body, new RegExp(`layer blob ${layer.digest} is ${claimed} bytes, but it is ${real}`));
+    }
+    layer.size = real;
+    manifest.config.size += 100;
+    const config = await req("PUT", "/v2/acme/sz/manifests/v1.0.0", JSON.stringify(manifest));
+    assert.equal(code(config), "MANIFEST_INVALID");
+    assert.match(config.body, /config blob/);
+    assert.equal((await req("GET", "/v2/acme/sz/manifests/v1.0.0")).statusCode, 404, "nothing was tagged");
   });
 
   it("cancel, and abandoned uploads removed after the TTL", async () => {

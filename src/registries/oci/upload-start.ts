@@ -20,7 +20,14 @@ export function createUploadStartHandler(images: ImageService) {
     }
     const upload = await images.startUpload(principal, repo);
     if (digest) {
-      const blob = await images.finishUpload(principal, repo, upload.id, digest, bodyOf(request));
+      let blob: Awaited<ReturnType<ImageService["finishUpload"]>>;
+      try {
+        blob = await images.finishUpload(principal, repo, upload.id, digest, bodyOf(request));
+      } catch (err) {
+        // A refused monolithic upload leaves nothing open: it would count against the user's bounds until swept.
+        await images.cancelUpload(principal, repo, upload.id).catch(() => undefined);
+        throw err;
+      }
       return reply
         .code(201)
         .header("location", `${repoPath(repo)}/blobs/${blob.digest}`)

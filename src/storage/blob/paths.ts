@@ -11,7 +11,7 @@
 //         {hex}            empty: blob or manifest sha256:{hex} belongs to repository {owner}/{name}
 //     uploads/
 //       {uuid}/
-//         info             JSON {repository, startedAt, offset}: an upload in progress
+//         info             JSON {repository, user, touchedAt, offset}: an upload in progress
 //         {offset}         one received chunk, offset zero-padded to 16 digits
 //                          (removed on completion or cancel, and after oci.uploadTtlMs when abandoned)
 //   tmp/                   (fs driver only) in-flight writes, renamed into place when complete
@@ -38,6 +38,9 @@ export function ociLinkKey(owner: string, name: string, hex: string): string {
   if (!hexDigest.test(hex)) throw new Error(`not a sha256 hex digest: ${hex}`);
   return `oci/links/${owner}/${name}/${hex}`;
 }
+
+/** Prefix of every link of one owner's repositories (what counts toward its oci.ownerQuotaBytes). */
+export const ociOwnerLinksPrefix = (owner: string) => `oci/links/${owner}/`;
 
 const uploadIdPattern = /^[0-9a-f]{32}$/;
 export const ociUploadsPrefix = "oci/uploads/";

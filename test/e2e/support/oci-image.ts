@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { gzipSync } from "node:zlib";
+import { createGzip, gzipSync } from "node:zlib";
 import { pack } from "tar-stream";
 
 export type LayerEntry =
@@ -115,4 +115,62 @@ export async function staticBinaryImage(binary: string, labels: Record<string, s
     entrypoint: [`/usr/bin/${name}`],
     labels,
   });
+}
+
+/** `count` empty directories, a hundred per parent: a layer of a few MB that unpacks to count × a disk block. */
+export function directoryBomb(count: number): LayerEntry[] {
+  return Array.from({ length: count }, (_, i) => ({
+    name: `bomb/${i % 100}/${i}/`,
+    type: "directory" as const,
+  }));
+}
+
+/**
+ * A gzip layer of the tar of `entries` followed, inside the same gzip stream, by `trailingBytes` of zeros: tiny
+ * compressed, huge if anyone inflates past the tar's end-of-archive.
+ */
+export async function trailingDataLayer(
+  entries: readonly LayerEntry[],
+  trailingBytes: number,
+): Promise<Buffer> {
+  const gzip = createGzip({ level: 1 });
+  const out: Buffer[] = [];
+  gzip.on("data", (c: Buffer) => out.push(c));
+  const ended = new Promise<void>((resolve, reject) => gzip.once("end", resolve).once("error", reject));
+  const write = async (b: Buffer) => {
+    if (!gzip.write(b)) await new Promise((r) => gzip.once("drain", r));
+  };
+  await write(await tarOf(entries));
+  const zeros = Buffer.alloc(1 << 20);
+  for (let left = trailingBytes; left > 0; left -= zeros.length)
+    await write(zeros.subarray(0, Math.min(left, zeros.length)));
+  gzip.end();
+  await ended;
+  return Buffer.concat(out);
+}
+
+/** One ustar header block of an empty directory (what tar-stream's pack writes, without its per-entry cost). */
+function directoryHeader(name: string): Buffer {
+  const h = Buffer.alloc(512);
+  h.write(name, 0, 100, "utf8");
+  h.write("0000755\0", 100, "latin1");
+  h.write("0000000\0", 108, "latin1");
+  h.write("0000000\0", 116, "latin1");
+  h.write("00000000000\0", 124, "latin1");
+  h.write("00000000000\0", 136, "latin1");
+  h.write("5", 156, "latin1");
+  h.write("ustar\x0000", 257, "latin1");
+  h.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "latin1");
+  return h;
+}
+
+/** directoryBomb(count) as a gzip'd tar layer, built directly (100,000 entries in well under a second). */
+export function directoryBombLayer(count: number): Buffer {
+  const blocks: Buffer[] = [];
+  for (let i = 0; i < count; i++) blocks.push(directoryHeader(`bomb/${i % 100}/${i}/`));
+  blocks.push(Buffer.alloc(1024));
+  return gzipSync(Buffer.concat(blocks), { level: 1 });
 }
