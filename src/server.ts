@@ -72,6 +72,7 @@ import { createTemplateService } from "./services/templates.js";
 import type { BlobStore } from "./storage/blob/blob-store.js";
 import { withContentCache } from "./storage/blob/content-cache.js";
 import { createFsBlobStore } from "./storage/blob/fs/fs-blob-store.js";
+import { withVerification } from "./storage/blob/verify.js";
 import { withMetadataCache } from "./storage/meta/cached-metadata-store.js";
 import { createInvalidation, type InvalidationBus, localBus } from "./storage/meta/invalidation.js";
 import type { MetadataStore } from "./storage/meta/metadata-store.js";
@@ -222,7 +223,21 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
   const meta = withMetadataCache(store, { invalidation, mutableTtlMs: config.storage.meta.cacheTtlMs });
   const stored = await blobDrivers[config.storage.blob.driver](config);
   const { cacheBytes, cacheItemBytes } = config.storage.blob;
-  const blobs = withContentCache(stored, { maxBytes: cacheBytes, maxItemBytes: cacheItemBytes });
+  const corruptBlobs = new Counter({
+    name: "protodepot_blob_corrupt_total",
+    help: "Blob reads whose bytes did not match the sha256 they are stored under (storage/blob/verify.ts)",
+    registers: [metrics],
+  });
+  // Under the content cache, so a small blob is hashed once, when it is kept, and never again per request.
+  const verified = config.storage.blob.verifyReads
+    ? withVerification(stored, {
+        onCorrupt: (blob) => {
+          corruptBlobs.inc();
+          log.error(blob, "blob corrupt");
+        },
+      })
+    : stored;
+  const blobs = withContentCache(verified, { maxBytes: cacheBytes, maxItemBytes: cacheItemBytes });
   const compiler = createBufCompiler({});
   const auth = createAuthService(meta);
   const access = createAccessPolicy(meta, { anonymousRead: config.auth.anonymousRead });
