@@ -60,6 +60,7 @@ import { createArtifactGenerator, pluginSlots } from "./services/artifact-genera
 import { type AuthService, createAuthService } from "./services/auth.js";
 import { registerBuiltins } from "./services/builtins.js";
 import { seedDemo } from "./services/demo.js";
+import { type FsckReport, formatFsckSummary, runFsck } from "./services/fsck.js";
 import { createGenerationService } from "./services/generation.js";
 import { createHealthCheck } from "./services/health.js";
 import { createImageService } from "./services/images.js";
@@ -69,7 +70,7 @@ import { createPluginService } from "./services/plugins.js";
 import { createPregenerateService } from "./services/pregenerate.js";
 import { createRemotePluginService } from "./services/remote-plugins.js";
 import { createTemplateService } from "./services/templates.js";
-import type { BlobStore } from "./storage/blob/blob-store.js";
+import type { BlobMaintenance, BlobStore } from "./storage/blob/blob-store.js";
 import { withContentCache } from "./storage/blob/content-cache.js";
 import { createFsBlobStore } from "./storage/blob/fs/fs-blob-store.js";
 import { withVerification } from "./storage/blob/verify.js";
@@ -101,7 +102,7 @@ const metadataDrivers: Record<Config["storage"]["meta"]["driver"], (c: Config) =
   },
 };
 
-type OpenedBlobStore = BlobStore & { close?(): void };
+type OpenedBlobStore = BlobStore & Partial<BlobMaintenance> & { close?(): void };
 
 const blobDrivers: Record<Config["storage"]["blob"]["driver"], (c: Config) => Promise<OpenedBlobStore>> = {
   fs: (c) =>
@@ -458,4 +459,35 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
       stored.close?.();
     },
   };
+}
+
+export { formatFsckSummary };
+
+/**
+ * `protodepot fsck`: opens the configured storage as `serve` does (no listener, no plugins) and checks it. Safe beside
+ * running nodes: it removes only unreferenced things older than `storage.blob.orphanGraceMs`, and damaged artifact
+ * records, which serving nodes regenerate on the next request.
+ */
+export async function checkStorage(
+  config: Config,
+  opts: { repair: boolean; progress?: (line: string) => void },
+): Promise<FsckReport> {
+  const meta = await metadataDrivers[config.storage.meta.driver](config);
+  try {
+    const blobs = await blobDrivers[config.storage.blob.driver](config);
+    try {
+      return await runFsck({
+        meta,
+        blobs,
+        repair: opts.repair,
+        graceMs: config.storage.blob.orphanGraceMs,
+        leaseGraceMs: config.storage.meta.leaseTtlMs,
+        ...(opts.progress ? { progress: opts.progress } : {}),
+      });
+    } finally {
+      blobs.close?.();
+    }
+  } finally {
+    await meta.close();
+  }
 }
