@@ -183,6 +183,11 @@ export async function createFsBlobStore(opts: {
         await handle.close();
         return undefined;
       }
+      // Aborted while opening: a stream made now would fail before anyone listens to it, and crash the process.
+      if (o?.signal?.aborted) {
+        await handle.close();
+        o.signal.throwIfAborted();
+      }
       const stream = handle.createReadStream();
       return o?.signal ? addAbortSignal(o.signal, stream) : stream;
     },
@@ -205,6 +210,8 @@ export async function createFsBlobStore(opts: {
           return undefined;
         }
         const { start, end } = clampRange(o?.range, s.size);
+        // Aborted while opening: a stream made now would fail before anyone listens to it, and crash the process.
+        o?.signal?.throwIfAborted();
         const stream = handle.createReadStream({ start, end: Math.max(end, start) });
         return {
           stream: o?.signal ? addAbortSignal(o.signal, stream) : stream,

@@ -149,6 +149,10 @@ export async function createS3BlobStore(opts: S3BlobStoreOptions): Promise<S3Blo
       }
       const length = res.ContentLength ?? 0;
       const size = range ? (totalFromContentRange(res.ContentRange) ?? length) : length;
+      if (o?.signal?.aborted) {
+        body.destroy();
+        o.signal.throwIfAborted();
+      }
       return { stream: o?.signal ? addAbortSignal(o.signal, body) : body, size, length };
     } catch (err) {
       if (isMissing(err)) return undefined;
