@@ -62,6 +62,7 @@ import { createArtifactGenerator, pluginSlots } from "./services/artifact-genera
 import { type AuthService, createAuthService } from "./services/auth.js";
 import { registerBuiltins } from "./services/builtins.js";
 import { seedDemo } from "./services/demo.js";
+import { type FsckReport, formatFsckSummary, runFsck } from "./services/fsck.js";
 import { createGenerationService } from "./services/generation.js";
 import { createHealthCheck, type StorageProbe } from "./services/health.js";
 import { createImageService } from "./services/images.js";
@@ -73,9 +74,10 @@ import { createPregenerateService } from "./services/pregenerate.js";
 import { createRemotePluginService } from "./services/remote-plugins.js";
 import { withStartupLease } from "./services/startup.js";
 import { createTemplateService } from "./services/templates.js";
-import type { BlobStore } from "./storage/blob/blob-store.js";
+import type { BlobMaintenance, BlobStore } from "./storage/blob/blob-store.js";
 import { withContentCache } from "./storage/blob/content-cache.js";
 import { createFsBlobStore } from "./storage/blob/fs/fs-blob-store.js";
+import { withVerification } from "./storage/blob/verify.js";
 import { withMetadataCache } from "./storage/meta/cached-metadata-store.js";
 import { createInvalidation, type InvalidationBus, localBus } from "./storage/meta/invalidation.js";
 import type { MetadataStore } from "./storage/meta/metadata-store.js";
@@ -104,7 +106,7 @@ const metadataDrivers: Record<Config["storage"]["meta"]["driver"], (c: Config) =
   },
 };
 
-type OpenedBlobStore = BlobStore & { close?(): void };
+type OpenedBlobStore = BlobStore & Partial<BlobMaintenance> & { close?(): void };
 
 const blobDrivers: Record<Config["storage"]["blob"]["driver"], (c: Config) => Promise<OpenedBlobStore>> = {
   fs: (c) =>
@@ -264,7 +266,21 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
   const meta = withMetadataCache(store, { invalidation, mutableTtlMs: config.storage.meta.cacheTtlMs });
   const stored = await blobDrivers[config.storage.blob.driver](config);
   const { cacheBytes, cacheItemBytes } = config.storage.blob;
-  const blobs = withContentCache(stored, { maxBytes: cacheBytes, maxItemBytes: cacheItemBytes });
+  const corruptBlobs = new Counter({
+    name: "protodepot_blob_corrupt_total",
+    help: "Blob reads whose bytes did not match the sha256 they are stored under (storage/blob/verify.ts)",
+    registers: [metrics],
+  });
+  // Under the content cache, so a small blob is hashed once, when it is kept, and never again per request.
+  const verified = config.storage.blob.verifyReads
+    ? withVerification(stored, {
+        onCorrupt: (blob) => {
+          corruptBlobs.inc();
+          log.error(blob, "blob corrupt");
+        },
+      })
+    : stored;
+  const blobs = withContentCache(verified, { maxBytes: cacheBytes, maxItemBytes: cacheItemBytes });
   // Every buf run over pushed content (ours and buf's Upload, build and checks) shares these sandboxed slots.
   const bufRunner = createBufRunner({ ...config.compile, buf: defaultBuf(), log });
   const compiler = createBufCompiler({ runner: bufRunner });
@@ -521,4 +537,35 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
       stored.close?.();
     },
   };
+}
+
+export { formatFsckSummary };
+
+/**
+ * `protodepot fsck`: opens the configured storage as `serve` does (no listener, no plugins) and checks it. Safe beside
+ * running nodes: it removes only unreferenced things older than `storage.blob.orphanGraceMs`, and damaged artifact
+ * records, which serving nodes regenerate on the next request.
+ */
+export async function checkStorage(
+  config: Config,
+  opts: { repair: boolean; progress?: (line: string) => void },
+): Promise<FsckReport> {
+  const meta = await metadataDrivers[config.storage.meta.driver](config);
+  try {
+    const blobs = await blobDrivers[config.storage.blob.driver](config);
+    try {
+      return await runFsck({
+        meta,
+        blobs,
+        repair: opts.repair,
+        graceMs: config.storage.blob.orphanGraceMs,
+        leaseGraceMs: config.storage.meta.leaseTtlMs,
+        ...(opts.progress ? { progress: opts.progress } : {}),
+      });
+    } finally {
+      blobs.close?.();
+    }
+  } finally {
+    await meta.close();
+  }
 }

@@ -1,5 +1,6 @@
 // bench/serve: cached artifacts (archive, npm tarball, Go zip) requests/s, protodepot vs nginx serving the very same
-// bytes as static files, with wrk, in one run; protodepot with 1 worker and with N, nginx likewise.
+// bytes as static files, with wrk, in one run; protodepot with 1 worker and with N, nginx likewise; and 1 worker with
+// and without verify-on-read (storage.blob.verifyReads), alternated. BENCH_VERIFY_ONLY=1 runs only that comparison.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -129,42 +130,77 @@ try {
 
   await measure("protodepot, 1 worker", server.url, true);
   await server.stop();
-  server = await startTestServer({ dataDir: data.dir, args: ["--workers", String(many)] });
-  servers.push(server);
-  await measure(`protodepot, ${many} workers`, server.url, true);
-  await server.stop();
-  for (const workers of [1, many]) {
-    const nginx = await startNginx(root, workers);
-    try {
-      await measure(`nginx, ${workers} worker${workers > 1 ? "s" : ""}`, nginx.url, false);
-    } finally {
-      await nginx.stop();
-    }
-  }
 
-  const rate = (label: string, name: string) =>
-    rows.find((r) => r.label === label)?.rates[name] ?? Number.NaN;
-  console.log(
-    `\ncached downloads, wrk -t1 -c${connections} -d${seconds}s, requests/s (ratio to nginx, same workers):`,
-  );
-  for (const t of targets) {
-    const one = rate("protodepot, 1 worker", t.name);
-    const n = rate(`protodepot, ${many} workers`, t.name);
-    const nginx1 = rate("nginx, 1 worker", t.name);
-    const nginxN = rate(`nginx, ${many} workers`, t.name);
+  // Verify-on-read: alternated, so a busy machine's drift hits both sides alike. Each start reads the blobs anew.
+  // Cached: a small blob is hashed once, when the content cache keeps it. Streamed (nothing kept in memory, as for
+  // artifacts over storage.blob.cacheItemBytes): every request hashes the whole blob.
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  for (const mode of ["cached", "streamed"] as const) {
+    const verifyRates = { on: [] as number[], off: [] as number[] };
+    for (const order of [
+      ["off", "on"],
+      ["on", "off"],
+    ]) {
+      for (const verify of order) {
+        server = await startTestServer({
+          dataDir: data.dir,
+          args: ["--workers", "1"],
+          env: {
+            PROTODEPOT_STORAGE_BLOB_VERIFY_READS: verify === "on" ? "true" : "false",
+            ...(mode === "streamed" ? { PROTODEPOT_STORAGE_BLOB_CACHE_ITEM_BYTES: "1" } : {}),
+          },
+        });
+        servers.push(server);
+        for (const t of targets)
+          (verify === "on" ? verifyRates.on : verifyRates.off).push(await wrk(server.url + t.path));
+        await server.stop();
+      }
+    }
     console.log(
-      `  ${t.name.padEnd(30)} 1 worker ${one.toFixed(0).padStart(6)} (${(one / nginx1).toFixed(2)}× nginx ${nginx1.toFixed(0)})` +
-        `   ${many} workers ${n.toFixed(0).padStart(6)} (${(n / nginxN).toFixed(2)}× nginx ${nginxN.toFixed(0)}, goal ≥ 0.5)`,
+      `verify-on-read, 1 worker, ${mode} downloads (${targets.length} targets × 2 rounds, requests/s summed): ` +
+        `on ${sum(verifyRates.on).toFixed(0)}, off ${sum(verifyRates.off).toFixed(0)}, ` +
+        `cost ${((1 - sum(verifyRates.on) / sum(verifyRates.off)) * 100).toFixed(1)} %${mode === "cached" ? " (goal ≤ 5 %)" : ""}`,
     );
   }
-  const h1 = rate("protodepot, 1 worker", "/healthz");
-  const hN = rate(`protodepot, ${many} workers`, "/healthz");
-  console.log(
-    `  ${"/healthz (probes DB and blobs)".padEnd(30)} 1 worker ${h1.toFixed(0).padStart(6)}   ${many} workers ${hN.toFixed(0)}`,
-  );
-  console.log(
-    `  scaling ${many} workers / 1 worker (archive): ${(rate(`protodepot, ${many} workers`, targets[0].name) / rate("protodepot, 1 worker", targets[0].name)).toFixed(2)}×`,
-  );
+  if (!process.env.BENCH_VERIFY_ONLY) await compareWithNginx();
+  async function compareWithNginx() {
+    server = await startTestServer({ dataDir: data.dir, args: ["--workers", String(many)] });
+    servers.push(server);
+    await measure(`protodepot, ${many} workers`, server.url, true);
+    await server.stop();
+    for (const workers of [1, many]) {
+      const nginx = await startNginx(root, workers);
+      try {
+        await measure(`nginx, ${workers} worker${workers > 1 ? "s" : ""}`, nginx.url, false);
+      } finally {
+        await nginx.stop();
+      }
+    }
+
+    const rate = (label: string, name: string) =>
+      rows.find((r) => r.label === label)?.rates[name] ?? Number.NaN;
+    console.log(
+      `\ncached downloads, wrk -t1 -c${connections} -d${seconds}s, requests/s (ratio to nginx, same workers):`,
+    );
+    for (const t of targets) {
+      const one = rate("protodepot, 1 worker", t.name);
+      const n = rate(`protodepot, ${many} workers`, t.name);
+      const nginx1 = rate("nginx, 1 worker", t.name);
+      const nginxN = rate(`nginx, ${many} workers`, t.name);
+      console.log(
+        `  ${t.name.padEnd(30)} 1 worker ${one.toFixed(0).padStart(6)} (${(one / nginx1).toFixed(2)}× nginx ${nginx1.toFixed(0)})` +
+          `   ${many} workers ${n.toFixed(0).padStart(6)} (${(n / nginxN).toFixed(2)}× nginx ${nginxN.toFixed(0)}, goal ≥ 0.5)`,
+      );
+    }
+    const h1 = rate("protodepot, 1 worker", "/healthz");
+    const hN = rate(`protodepot, ${many} workers`, "/healthz");
+    console.log(
+      `  ${"/healthz (probes DB and blobs)".padEnd(30)} 1 worker ${h1.toFixed(0).padStart(6)}   ${many} workers ${hN.toFixed(0)}`,
+    );
+    console.log(
+      `  scaling ${many} workers / 1 worker (archive): ${(rate(`protodepot, ${many} workers`, targets[0].name) / rate("protodepot, 1 worker", targets[0].name)).toFixed(2)}×`,
+    );
+  }
 } finally {
   for (const s of servers) await s.stop();
   await data.remove();

@@ -8,6 +8,10 @@ export const examples: Readonly<Record<string, readonly string[]>> = {
     "protodepot serve --demo                       # 127.0.0.1:8080, data in ./.protodepot",
     "protodepot serve --port 0 --data /var/lib/protodepot --config /etc/protodepot.yaml",
   ],
+  fsck: [
+    "protodepot fsck --config /etc/protodepot.yaml            # report only; exit status 1 when damaged",
+    "protodepot fsck --config /etc/protodepot.yaml --repair   # remove orphans and leftovers, drop damaged artifacts",
+  ],
   login: [
     `protodepot login ${R} --token-stdin < token.txt   # stored in ~/.config/protodepot/config.json`,
     `protodepot login ${R} --token-stdin --npmrc --netrc   # also set up npm and go for this registry`,

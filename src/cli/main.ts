@@ -1,4 +1,4 @@
-// The `protodepot` command line: every command but `serve` talks to a registry through its API.
+// The `protodepot` command line: every command but `serve` and `fsck` talks to a registry through its API.
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { isRegistryError } from "../core/errors.js";
@@ -15,6 +15,11 @@ export const commands: Readonly<Record<string, { summary: string; load: () => Pr
   serve: {
     summary: "run the registry (embedded SQLite + files by default)",
     load: async () => (await import("./commands/serve.js")).registerServe,
+  },
+  fsck: {
+    summary:
+      "check every stored blob and row of the configured storage, and with --repair fix what can be fixed",
+    load: async () => (await import("./commands/serve.js")).registerFsck,
   },
   login: {
     summary:

@@ -146,6 +146,17 @@ export const configSchema = z.strictObject({
             .default(64 * mib),
           /** Blobs larger than this always stream from storage. */
           cacheItemBytes: z.number().int().positive().default(mib),
+          /**
+           * Check every read of a content blob against the sha256 it is stored under (a small blob once, when it is
+           * kept in memory). Off only for storage that checks every byte itself; a mismatch is then served.
+           */
+          verifyReads: z.boolean().default(true),
+          /** Orphan blobs younger than this are never removed by `fsck --repair` (a push may still reference them). */
+          orphanGraceMs: z
+            .number()
+            .int()
+            .min(0)
+            .default(60 * 60 * 1000),
         })
         .prefault({}),
     })

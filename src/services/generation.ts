@@ -4,6 +4,7 @@ import { Code, RegistryError } from "../core/errors.js";
 import { joinParameter } from "../core/go-paths.js";
 import { scanImage } from "../core/image-files.js";
 import type { FullName } from "../core/names.js";
+import { readAll } from "../core/read-all.js";
 import type { SyntheticVersion } from "../core/synthetic-version.js";
 import type {
   ArtifactKey,
@@ -21,6 +22,7 @@ import { filesForScope } from "../generate/request.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
 import { readContent } from "../storage/blob/content.js";
 import type { ContentCache } from "../storage/blob/content-cache.js";
+import { isCorruptBlobError } from "../storage/blob/verify.js";
 import type { Invalidation } from "../storage/meta/invalidation.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import type { Principal } from "./auth.js";
@@ -170,7 +172,7 @@ export function createGenerationService(opts: GenerationServiceOptions) {
         files: await meta.listCommitFiles(d.commitId),
       })),
     );
-    const image = await readContent(blobs, ctx.commit.imageBlob);
+    const image = await readCommitBlob(ctx.commit, "image", ctx.commit.imageBlob);
     const allFiles = scanImage(image).map((f) => f.name);
     const protos = (files: readonly { path: string }[]) =>
       files.map((f) => f.path).filter((p) => p.endsWith(".proto"));
@@ -199,12 +201,29 @@ export function createGenerationService(opts: GenerationServiceOptions) {
     }));
     // compiler_version stays unset, as with local `buf generate`: output is then identical to local generation,
     // and upgrading the server's buf never changes the bytes of a regenerated artifact.
+    const generating = fileToGenerate.length;
     return {
       image,
       fileToGenerate,
       plugins,
       compilerVersion: "",
-      package: (files: readonly GeneratedFile[]) => packager.package(files, full),
+      package: (files: readonly GeneratedFile[]) => {
+        // Nothing is what a broken input or plugin looks like: an empty artifact would be kept and served forever.
+        if (files.length === 0 && generating > 0) {
+          const { template, templateVersion, commit } = ctx;
+          throw new RegistryError(
+            Code.Unprocessable,
+            `template ${template.owner}/${template.name} v${templateVersion.number} generated no files for ${commit.owner}/${commit.module} commit ${commit.id} (${generating} files to generate): nothing is published`,
+            {
+              template: `${template.owner}/${template.name}`,
+              owner: commit.owner,
+              module: commit.module,
+              ref: commit.id,
+            },
+          );
+        }
+        return packager.package(files, full);
+      },
     };
   }
 
@@ -233,41 +252,40 @@ export function createGenerationService(opts: GenerationServiceOptions) {
       version,
     });
 
-    // The hot path: one indexed lookup, no plugin, no image read.
-    const cached = await meta.getArtifact(key);
-    if (cached) return done(cached);
-
     // Before this artifact takes a slot: each dependency's own artifact, which this one is built against.
-    const dependencyRecords = packager.needsDependencyArtifacts
-      ? await Promise.all(
-          deps.map(async (d) => {
-            const dep = await service.generate(principal, {
-              template: req.template,
-              templateVersion: String(templateVersion.number),
-              module: { owner: d.owner, name: d.module },
-              ref: d.commitId,
-              scope,
-              flavour: req.flavour,
-              ...(req.background ? { background: true } : {}),
-              ...(req.signal ? { signal: req.signal } : {}),
-            });
-            return [d.commitId, dep.record] as const;
-          }),
-        )
-      : [];
+    const dependencyRecords = (signal: AbortSignal | undefined) =>
+      packager.needsDependencyArtifacts
+        ? Promise.all(
+            deps.map(async (d) => {
+              const dep = await service.generate(principal, {
+                template: req.template,
+                templateVersion: String(templateVersion.number),
+                module: { owner: d.owner, name: d.module },
+                ref: d.commitId,
+                scope,
+                flavour: req.flavour,
+                ...(req.background ? { background: true } : {}),
+                ...(signal ? { signal } : {}),
+              });
+              return [d.commitId, dep.record] as const;
+            }),
+          )
+        : Promise.resolve([]);
 
-    const job: GenerationJob = {
+    // The caller, the template's owner and the pinned plugins' owners share the cost of a cold generation.
+    const jobPayers = await payers.of(principal, [
+      template.owner,
+      ...templateVersion.plugins.map((p) => p.owner),
+    ]);
+    const jobWith = (records: readonly (readonly [string, ArtifactRecord])[]): GenerationJob => ({
       key: artifactKeyString(key),
       owner: template.owner,
-      // The caller, the template's owner and the pinned plugins' owners share the cost of a cold generation.
-      payers: await payers.of(principal, [template.owner, ...templateVersion.plugins.map((p) => p.owner)]),
+      payers: jobPayers,
       ...(req.background ? { background: true } : {}),
       prepare: async () => {
         const resolved = await templates.resolvePlugins(principal, template, templateVersion);
         const dependencyArtifacts = new Map(
-          await Promise.all(
-            dependencyRecords.map(async ([id, r]) => [id, await readContent(blobs, r.blob)] as const),
-          ),
+          await Promise.all(records.map(async ([id, r]) => [id, await readDependencyArtifact(r)] as const)),
         );
         const ctx: PackageContext = {
           template,
@@ -282,8 +300,90 @@ export function createGenerationService(opts: GenerationServiceOptions) {
         };
         return prepare(ctx, packager);
       },
+    });
+    const generateIt = async (signal?: AbortSignal) =>
+      opts.generator.generate(jobWith(await dependencyRecords(signal)), signal);
+    // Every record handed out knows how to make itself again, should its blob turn out corrupt or missing.
+    const remember = (record: ArtifactRecord): GenerateResult => {
+      regenerators.set(record, () => generateIt());
+      return done(record);
     };
-    return done(await opts.generator.generate(job, req.signal));
+
+    // The hot path: one indexed lookup, no plugin, no image read.
+    const cached = await meta.getArtifact(key);
+    if (cached) return remember(cached);
+    return remember(await generateIt(req.signal));
+  }
+
+  /** A commit's stored blob, or a clear error naming the commit when it is missing or corrupt: never other bytes. */
+  async function readCommitBlob(commit: Commit, what: string, key: string): Promise<Uint8Array> {
+    try {
+      return await readContent(blobs, key);
+    } catch (err) {
+      const corrupt = isCorruptBlobError(err);
+      if (!corrupt && (await blobs.stat(key).catch(() => undefined))) throw err;
+      throw new RegistryError(
+        Code.Internal,
+        `the ${what} of ${commit.owner}/${commit.module} commit ${commit.id} is ${corrupt ? "corrupt" : "missing"} in the blob store (${key}): nothing is generated from it; restore the blob from a backup (protodepot fsck lists what is damaged)`,
+        { owner: commit.owner, module: commit.module, ref: commit.id, reason: "COMMIT_BLOB_DAMAGED" },
+        { cause: err },
+      );
+    }
+  }
+
+  /** A dependency's artifact a packager builds against (Maven's jars), healed like any artifact when damaged. */
+  async function readDependencyArtifact(record: ArtifactRecord): Promise<Uint8Array> {
+    const opened = await service.openArtifact(record);
+    return Buffer.isBuffer(opened) ? opened : new Uint8Array(await readAll(opened));
+  }
+
+  // How to make each handed-out record again (weakly held: the record's own lifetime), and the heals under way.
+  const regenerators = new WeakMap<ArtifactRecord, () => Promise<ArtifactRecord>>();
+  const healing = new Map<string, Promise<ArtifactRecord>>();
+
+  /**
+   * Removes a damaged artifact (its blob first, so the regeneration writes fresh bytes; then its record) and makes
+   * it again from its commit: packaging is deterministic, so the bytes come back the same. Concurrent heals of one
+   * artifact share one. A record nobody can regenerate here (listed, not generated) is removed and the caller told
+   * to ask again.
+   */
+  function heal(record: ArtifactRecord): Promise<ArtifactRecord> {
+    const id = artifactKeyString(record);
+    let pending = healing.get(id);
+    if (pending) return pending;
+    pending = (async () => {
+      await blobs.delete(record.blob);
+      const { templateId, templateVersion, commitId, scope, flavour } = record;
+      await meta.deleteArtifacts({ templateId, templateVersion, commitId, scope, flavour });
+      const regenerate = regenerators.get(record);
+      if (!regenerate) {
+        throw new RegistryError(
+          Code.Unavailable,
+          `the stored artifact ${id} was damaged and has been removed: ask again to generate it anew`,
+        );
+      }
+      return regenerate();
+    })();
+    healing.set(id, pending);
+    const forget = () => healing.delete(id);
+    pending.then(forget, forget);
+    return pending;
+  }
+
+  /** The bytes of a record: kept in memory (checked once, when loaded) or a checked stream; undefined if missing. */
+  async function openStored(
+    record: ArtifactRecord,
+    signal?: AbortSignal,
+  ): Promise<Buffer | Readable | undefined> {
+    const o = signal ? { signal } : {};
+    const held = await opts.smallBlobs?.getBuffer(record.blob, o);
+    if (held) return held;
+    const stream = await blobs.get(record.blob, o);
+    // Found only at the end of a stream, after bytes went out: this answer breaks off, the next one is healed.
+    stream?.on("error", (err) => {
+      if (isCorruptBlobError(err)) heal(record).catch(() => {});
+    });
+    return stream;
   }
 
   const service = {
@@ -389,12 +489,19 @@ export function createGenerationService(opts: GenerationServiceOptions) {
      * Aborting `signal` (the client went away) stops the read.
      */
     async openArtifact(record: ArtifactRecord, signal?: AbortSignal): Promise<Buffer | Readable> {
-      const o = signal ? { signal } : {};
-      const held = await opts.smallBlobs?.getBuffer(record.blob, o);
-      if (held) return held;
-      const stream = await blobs.get(record.blob, o);
-      if (!stream) throw new RegistryError(Code.Internal, `artifact blob ${record.blob} is missing`);
-      return stream;
+      let found: Buffer | Readable | undefined;
+      try {
+        found = await openStored(record, signal);
+      } catch (err) {
+        if (!isCorruptBlobError(err)) throw err;
+      }
+      if (found) return found;
+      // Damaged (or gone) and found before the first byte: this very request gets the regenerated bytes.
+      const healed = await heal(record);
+      const again = await openStored(healed, signal);
+      if (!again)
+        throw new RegistryError(Code.Internal, `artifact blob ${healed.blob} is missing after regeneration`);
+      return again;
     },
   };
   return service;

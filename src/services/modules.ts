@@ -34,6 +34,7 @@ import { createTarGz, readTarGz, type TarEntry } from "../packaging/tar.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
 import { putContent, readContent } from "../storage/blob/content.js";
 import { sha256Hex } from "../storage/blob/paths.js";
+import { isCorruptBlobError } from "../storage/blob/verify.js";
 import type {
   InsertCommitResult,
   MetadataStore,
@@ -801,7 +802,16 @@ export function createModuleService({
     },
 
     async openSources(commit: Commit): Promise<Readable> {
-      const stream = await blobs.get(commit.sourcesBlob);
+      const stream = await blobs.get(commit.sourcesBlob).catch((err: unknown) => {
+        // A small archive is checked before its first byte (a larger one breaks off at its end instead).
+        if (!isCorruptBlobError(err)) throw err;
+        throw new RegistryError(
+          Code.Internal,
+          `the sources of ${commit.owner}/${commit.module} commit ${commit.id} are corrupt in the blob store (${commit.sourcesBlob}): restore the blob from a backup (protodepot fsck lists what is damaged)`,
+          { owner: commit.owner, module: commit.module, ref: commit.id, reason: "COMMIT_BLOB_DAMAGED" },
+          { cause: err },
+        );
+      });
       if (!stream) throw new RegistryError(Code.Internal, `sources of commit ${commit.id} are missing`);
       return stream;
     },

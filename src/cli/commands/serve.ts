@@ -1,4 +1,5 @@
-// `protodepot serve`: run the registry.
+// `protodepot serve`: run the registry; `protodepot fsck`: check its storage. The only commands that open storage
+// themselves (from the same config), so the only module of the CLI that imports server code.
 import type { Command } from "commander";
 
 interface ServeFlags {
@@ -81,5 +82,48 @@ export function registerServe(program: Command): void {
       };
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
+    });
+}
+
+interface FsckFlags {
+  data?: string;
+  config?: string;
+  repair?: boolean;
+  json?: boolean;
+}
+
+export function registerFsck(program: Command): void {
+  program
+    .command("fsck")
+    .description(
+      "check every stored blob and row of the configured storage, and with --repair fix what can be fixed",
+    )
+    .option("--data <dir>", "data directory of the embedded storage")
+    .option("--config <file>", "YAML or JSON config file (the one `serve` runs with)")
+    .option(
+      "--repair",
+      "remove orphans, temp leftovers and damaged artifacts (regenerated on their next request), prune lease rows",
+    )
+    .option("--json", "print the report as JSON instead of lines")
+    .addHelpText(
+      "after",
+      "\nRuns beside serving nodes: it removes only what nothing references and is older than\nstorage.blob.orphanGraceMs. Exits 1 when problems remain (damaged sources or images need a backup).",
+    )
+    .action(async (flags: FsckFlags) => {
+      const { loadConfig } = await import("../../config/load.js");
+      const { checkStorage, formatFsckSummary } = await import("../../server.js");
+      const config = loadConfig({
+        ...(flags.config ? { file: flags.config } : {}),
+        overrides: { dataDir: flags.data },
+      });
+      const repair = flags.repair === true;
+      const report = await checkStorage(config, {
+        repair,
+        ...(flags.json ? {} : { progress: (line: string) => process.stdout.write(`${line}\n`) }),
+      });
+      process.stdout.write(
+        flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatFsckSummary(report, repair)}\n`,
+      );
+      if (report.unrepaired > 0) process.exitCode = 1;
     });
 }

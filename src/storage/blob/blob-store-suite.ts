@@ -6,6 +6,9 @@ import { buffer } from "node:stream/consumers";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { Code, isRegistryError } from "../../core/errors.js";
 import type { BlobStore } from "./blob-store.js";
+import { withContentCache } from "./content-cache.js";
+import { contentKey, sha256Hex } from "./paths.js";
+import { type CorruptBlob, isCorruptBlobError, withVerification } from "./verify.js";
 
 /** One empty store made by a driver for one test. */
 export interface BlobStoreHarness {
@@ -227,6 +230,83 @@ export function runBlobStoreSuite(driverName: string, make: () => Promise<BlobSt
       }
       assert.equal(size, 20 * chunk);
       assert.equal(last, 19);
+    });
+
+    describe("verify on read (verify.ts over this driver)", () => {
+      /** Bytes, the content key they belong under, and the same bytes with one byte flipped. */
+      const blob = (size: number) => {
+        const good = randomBytes(size);
+        const bad = Buffer.from(good);
+        bad[size >> 1] = (bad[size >> 1] ?? 0) ^ 0x01;
+        return { good, bad, key: contentKey(sha256Hex(good)) };
+      };
+      /** Reads a stream to its end or its error: what a client would have received, and how it ended. */
+      const drain = async (stream: Readable) => {
+        let got = 0;
+        try {
+          for await (const part of stream) got += (part as Uint8Array).byteLength;
+          return { got, error: undefined };
+        } catch (error) {
+          return { got, error };
+        }
+      };
+
+      it("passes intact content blobs, whole and in ranges", async () => {
+        const { good, key } = blob(3000);
+        await store.put(key, good);
+        const verified = withVerification(store);
+        assert.deepEqual(await read(verified, key), good);
+        const part = await verified.read(key, { range: { start: 100, end: 199 } });
+        assert.ok(part);
+        assert.deepEqual([part.size, part.length], [3000, 100]);
+        assert.deepEqual(await buffer(part.stream), good.subarray(100, 200));
+        await store.put("not/content", Buffer.from("anything"));
+        assert.equal((await read(verified, "not/content"))?.toString(), "anything");
+      });
+
+      it("fails a flipped byte before the whole blob is delivered, and reports it once", async () => {
+        for (const size of [1, 3000, 3 * 1024 * 1024]) {
+          const { bad, key } = blob(size);
+          await store.put(key, bad);
+          const seen: CorruptBlob[] = [];
+          const verified = withVerification(store, { onCorrupt: (b) => seen.push(b) });
+          const { got, error } = await drain((await verified.get(key)) ?? Readable.from([]));
+          assert.ok(isCorruptBlobError(error), `size ${size}: ${String(error)}`);
+          assert.ok(got < size, `size ${size}: ${got} bytes delivered, never all`);
+          assert.equal(seen.length, 1);
+          assert.equal(seen[0]?.key, key);
+          assert.equal(seen[0]?.actual, sha256Hex(bad));
+          const ranged = await verified.read(key, { range: { start: 0, end: 0 } });
+          assert.ok(ranged);
+          assert.ok(
+            isCorruptBlobError((await drain(ranged.stream)).error),
+            "a range of a corrupt blob fails too",
+          );
+        }
+      });
+
+      it("checks a small blob once, when the content cache loads it", async () => {
+        const { good, bad, key } = blob(2000);
+        await store.put(key, bad);
+        let corrupt = 0;
+        const cached = withContentCache(withVerification(store, { onCorrupt: () => corrupt++ }), {
+          maxBytes: 1 << 20,
+          maxItemBytes: 1 << 16,
+        });
+        await assert.rejects(cached.getBuffer(key), (err: unknown) => isCorruptBlobError(err));
+        await assert.rejects(
+          (async () => buffer((await cached.get(key)) ?? Readable.from([])))(),
+          (err: unknown) => isCorruptBlobError(err),
+        );
+        assert.equal(corrupt, 2, "a failed load keeps nothing: each read checks again");
+        // Healed in place (the bytes written again): loaded, checked once, then answered from memory.
+        await cached.delete(key);
+        await cached.put(key, good);
+        assert.deepEqual(await cached.getBuffer(key), good);
+        await store.put(key, bad);
+        assert.deepEqual(await cached.getBuffer(key), good, "kept answers are not hashed again");
+        assert.equal(corrupt, 2);
+      });
     });
   });
 }

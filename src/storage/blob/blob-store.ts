@@ -55,3 +55,20 @@ export interface BlobStore {
   /** Deleting an absent key is not an error. */
   delete(key: string, opts?: BlobOptions): Promise<void>;
 }
+
+/** Something a crashed write left outside the keys: a temp file (fs), an unfinished multipart upload (s3). */
+export interface Leftover {
+  /** Opaque to callers: what `removeLeftover` takes. */
+  id: string;
+  /** When it was started or last written, in milliseconds since the epoch. */
+  modifiedAt: number;
+}
+
+/** What a driver offers for `protodepot fsck` beside the contract: ages of blobs and the leftovers of crashes. */
+export interface BlobMaintenance {
+  /** When the blob was last written, in milliseconds since the epoch; undefined when absent. */
+  modifiedAt(key: string, opts?: BlobOptions): Promise<number | undefined>;
+  listLeftovers(opts?: BlobOptions): AsyncIterable<Leftover>;
+  /** Removing one that is already gone is not an error. */
+  removeLeftover(id: string, opts?: BlobOptions): Promise<void>;
+}

@@ -109,7 +109,8 @@ export function withContentCache(inner: BlobStore, opts: ContentCacheOptions): C
       if (!cacheable(key)) return undefined;
       const found = await lookup(key, o);
       if (found === undefined || Buffer.isBuffer(found)) return found;
-      // Too large to keep: the caller streams it with `read`.
+      // Too large to keep: the caller streams it with `read`. Nobody reads this one: an abort must not go unheard.
+      found.stream.on("error", () => {});
       found.stream.destroy();
       return undefined;
     },

@@ -86,6 +86,8 @@ const harmless: ReadonlySet<string> = new Set([
   "renewLease",
   "releaseLease",
   "waitForLease",
+  "countIdleLeases",
+  "pruneLeases",
   "close",
 ]);
 

@@ -665,14 +665,16 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
 
       it("lets one holder at a time take a key, with a token that only grows", async () => {
         const a = await store.acquireLease("k", "node-a", 60_000);
-        assert.deepEqual(a, { key: "k", holder: "node-a", token: 1 });
+        assert.deepEqual(a && { ...a, token: 0 }, { key: "k", holder: "node-a", token: 0 });
+        assert.ok(a);
         assert.equal(await store.acquireLease("k", "node-b", 60_000), undefined);
         assert.ok(await store.acquireLease("other", "node-b", 60_000), "keys are independent");
         assert.equal(await store.renewLease(a, 60_000), true);
         assert.equal(await store.releaseLease(a), true);
         assert.equal(await store.releaseLease(a), false, "a lease ends once");
         const b = await store.acquireLease("k", "node-b", 60_000);
-        assert.deepEqual(b, { key: "k", holder: "node-b", token: 2 });
+        assert.equal(b?.holder, "node-b");
+        assert.ok(b && b.token > a.token, `token ${b?.token} after ${a.token}`);
         // The old holder's lease can neither be renewed nor released again: the token fences it out.
         assert.equal(await store.renewLease(a, 60_000), false);
         assert.equal(await store.releaseLease({ ...a, holder: "node-b" }), false);
@@ -685,10 +687,28 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
         assert.equal(await store.acquireLease("k", "node-b", 60_000), undefined);
         await sleep(250);
         const b = await store.acquireLease("k", "node-b", 60_000);
-        assert.equal(b?.token, 2);
+        assert.equal(b?.token, a.token + 1);
         assert.equal(await store.renewLease(a, 60_000), false);
         assert.equal(await store.releaseLease(a), false);
         assert.equal(await store.acquireLease("k", "node-c", 60_000), undefined, "b's lease is live");
+      });
+
+      it("keeps rows only for held leases: a release removes its row, idle ones are counted and pruned", async () => {
+        const held = await store.acquireLease("held", "node-a", 60_000);
+        const done = await store.acquireLease("done", "node-a", 60_000);
+        assert.ok(held && done);
+        assert.equal(await store.releaseLease(done), true);
+        assert.equal(await store.countIdleLeases(0), 0, "a released lease leaves no row");
+        // A holder that crashed: its lease expires and stays until pruned (or taken over).
+        assert.ok(await store.acquireLease("crashed", "dead-node", 1));
+        await sleep(20);
+        assert.equal(await store.countIdleLeases(60_000), 0, "not yet expired for long enough");
+        assert.equal(await store.countIdleLeases(0), 1);
+        assert.equal(await store.pruneLeases(0), 1);
+        assert.equal(await store.countIdleLeases(0), 0);
+        assert.equal(await store.renewLease(held, 60_000), true, "a live lease is never pruned");
+        const again = await store.acquireLease("done", "node-b", 60_000);
+        assert.ok(again && again.token > done.token, "a new row's token is above the removed row's");
       });
 
       it("gives a free key to exactly one of many racing holders", async () => {

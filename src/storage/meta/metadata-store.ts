@@ -216,6 +216,13 @@ export interface LeaseStore {
    * (postgres), else after a poll interval, and at the latest after `timeoutMs`. Rejects when `signal` aborts.
    */
   waitForLease(key: string, timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Rows of leases nobody holds: expired for longer than `expiredForMs`, or released (rows written before releases
+   * removed their row). What a crash left behind; `fsck` reports and prunes them.
+   */
+  countIdleLeases(expiredForMs: number): Promise<number>;
+  /** Removes the rows `countIdleLeases` counts; answers how many. */
+  pruneLeases(expiredForMs: number): Promise<number>;
 }
 
 /** Every store over one connection (or one transaction). */

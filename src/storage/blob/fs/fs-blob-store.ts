@@ -5,7 +5,16 @@ import { type FileHandle, link, mkdir, open, readdir, rename, stat, unlink } fro
 import { dirname, join } from "node:path";
 import { addAbortSignal, type Readable } from "node:stream";
 import { Code, RegistryError } from "../../../core/errors.js";
-import type { BlobOptions, BlobRead, BlobStat, BlobStore, PutOptions, ReadOptions } from "../blob-store.js";
+import type {
+  BlobMaintenance,
+  BlobOptions,
+  BlobRead,
+  BlobStat,
+  BlobStore,
+  Leftover,
+  PutOptions,
+  ReadOptions,
+} from "../blob-store.js";
 import { checkKey, checkPrefix, checkRange, clampRange } from "../keys.js";
 
 const tmpDir = "tmp";
@@ -83,7 +92,10 @@ async function statFile(path: string): Promise<BlobStat | undefined> {
   }
 }
 
-export async function createFsBlobStore(opts: { root: string; fsync: boolean }): Promise<BlobStore> {
+export async function createFsBlobStore(opts: {
+  root: string;
+  fsync: boolean;
+}): Promise<BlobStore & BlobMaintenance> {
   const { root, fsync } = opts;
   const tmpRoot = join(root, tmpDir);
   await mkdir(tmpRoot, { recursive: true, mode: dirMode });
@@ -171,6 +183,11 @@ export async function createFsBlobStore(opts: { root: string; fsync: boolean }):
         await handle.close();
         return undefined;
       }
+      // Aborted while opening: a stream made now would fail before anyone listens to it, and crash the process.
+      if (o?.signal?.aborted) {
+        await handle.close();
+        o.signal.throwIfAborted();
+      }
       const stream = handle.createReadStream();
       return o?.signal ? addAbortSignal(o.signal, stream) : stream;
     },
@@ -193,6 +210,8 @@ export async function createFsBlobStore(opts: { root: string; fsync: boolean }):
           return undefined;
         }
         const { start, end } = clampRange(o?.range, s.size);
+        // Aborted while opening: a stream made now would fail before anyone listens to it, and crash the process.
+        o?.signal?.throwIfAborted();
         const stream = handle.createReadStream({ start, end: Math.max(end, start) });
         return {
           stream: o?.signal ? addAbortSignal(o.signal, stream) : stream,
@@ -235,6 +254,41 @@ export async function createFsBlobStore(opts: { root: string; fsync: boolean }):
             yield key;
           }
         }
+      }
+    },
+
+    async modifiedAt(key: string, o?: BlobOptions): Promise<number | undefined> {
+      checkFsKey(key);
+      o?.signal?.throwIfAborted();
+      try {
+        const s = await stat(pathOf(key));
+        return s.isFile() ? s.mtimeMs : undefined;
+      } catch (err) {
+        if (isMissing(err)) return undefined;
+        throw err;
+      }
+    },
+
+    async *listLeftovers(o?: BlobOptions): AsyncIterable<Leftover> {
+      for (const name of await readdir(tmpRoot)) {
+        o?.signal?.throwIfAborted();
+        try {
+          yield { id: name, modifiedAt: (await stat(join(tmpRoot, name))).mtimeMs };
+        } catch (err) {
+          if (!isMissing(err)) throw err;
+        }
+      }
+    },
+
+    async removeLeftover(id: string, o?: BlobOptions): Promise<void> {
+      // Temp names are ours (random hex); anything else is not a leftover of this store.
+      if (!/^[0-9a-f]+$/.test(id))
+        throw new RegistryError(Code.InvalidArgument, `not a temp file name: ${id}`);
+      o?.signal?.throwIfAborted();
+      try {
+        await unlink(join(tmpRoot, id));
+      } catch (err) {
+        if (!isMissing(err)) throw err;
       }
     },
 

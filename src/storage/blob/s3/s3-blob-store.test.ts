@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
+import { CreateMultipartUploadCommand } from "@aws-sdk/client-s3";
 import { Code, isRegistryError } from "../../../core/errors.js";
-import { createTestBucket, s3Variable, skipWithout, testS3 } from "../../testing/services.js";
+import { createTestBucket, s3Variable, skipWithout, testS3, testS3Client } from "../../testing/services.js";
 import { runBlobStoreSuite } from "../blob-store-suite.js";
 import { createS3BlobStore } from "./s3-blob-store.js";
 
@@ -34,6 +35,35 @@ describe("s3 blob store on RadosGW", { skip: skipWithout(s3Variable) }, () => {
         store.close();
       },
     };
+  });
+
+  it("lists a killed writer's unfinished multipart upload as a leftover, and aborts it", async () => {
+    const prefix = `left-${randomBytes(4).toString("hex")}/`;
+    const store = await open({ prefix });
+    const client = testS3Client();
+    try {
+      await client.send(
+        new CreateMultipartUploadCommand({ Bucket: bucket.bucket, Key: `${prefix}sha256/ab/x` }),
+      );
+      const list = async () => {
+        const out = [];
+        for await (const left of store.listLeftovers()) out.push(left);
+        return out;
+      };
+      const found = await list();
+      assert.equal(found.length, 1);
+      assert.match(found[0]?.id ?? "", / sha256\/ab\/x$/);
+      assert.ok(Math.abs(Date.now() - (found[0]?.modifiedAt ?? 0)) < 10 * 60_000, "started about now");
+      await store.removeLeftover(found[0]?.id ?? "");
+      assert.deepEqual(await list(), []);
+      await store.put("k", Buffer.from("x"));
+      assert.ok(((await store.modifiedAt("k")) ?? 0) > 0);
+      assert.equal(await store.modifiedAt("absent"), undefined);
+      await store.delete("k");
+    } finally {
+      client.destroy();
+      store.close();
+    }
   });
 
   it("keeps stores with different prefixes apart", async () => {

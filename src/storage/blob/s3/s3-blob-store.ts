@@ -2,10 +2,12 @@
 
 import { addAbortSignal, pipeline, Readable, Transform } from "node:stream";
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -13,7 +15,16 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { Code, RegistryError } from "../../../core/errors.js";
-import type { BlobOptions, BlobRead, BlobStat, BlobStore, PutOptions, ReadOptions } from "../blob-store.js";
+import type {
+  BlobMaintenance,
+  BlobOptions,
+  BlobRead,
+  BlobStat,
+  BlobStore,
+  Leftover,
+  PutOptions,
+  ReadOptions,
+} from "../blob-store.js";
 import { checkKey, checkPrefix, checkRange } from "../keys.js";
 
 export interface S3BlobStoreOptions {
@@ -30,7 +41,7 @@ export interface S3BlobStoreOptions {
   forcePathStyle: boolean;
 }
 
-export interface S3BlobStore extends BlobStore {
+export interface S3BlobStore extends BlobStore, BlobMaintenance {
   /** Closes the client's sockets. */
   close(): void;
 }
@@ -138,6 +149,10 @@ export async function createS3BlobStore(opts: S3BlobStoreOptions): Promise<S3Blo
       }
       const length = res.ContentLength ?? 0;
       const size = range ? (totalFromContentRange(res.ContentRange) ?? length) : length;
+      if (o?.signal?.aborted) {
+        body.destroy();
+        o.signal.throwIfAborted();
+      }
       return { stream: o?.signal ? addAbortSignal(o.signal, body) : body, size, length };
     } catch (err) {
       if (isMissing(err)) return undefined;
@@ -252,6 +267,62 @@ export async function createS3BlobStore(opts: S3BlobStoreOptions): Promise<S3Blo
       checkKey(key);
       o?.signal?.throwIfAborted();
       await client.send(new DeleteObjectCommand({ Bucket, Key: prefix + key }), withSignal(o?.signal));
+    },
+
+    async modifiedAt(key: string, o?: BlobOptions): Promise<number | undefined> {
+      checkKey(key);
+      try {
+        const head = await client.send(
+          new HeadObjectCommand({ Bucket, Key: prefix + key }),
+          withSignal(o?.signal),
+        );
+        return head.LastModified?.getTime();
+      } catch (err) {
+        if (isMissing(err)) return undefined;
+        throw err;
+      }
+    },
+
+    // A multipart upload a killed process never completed nor aborted: invisible, but stored (and billed).
+    async *listLeftovers(o?: BlobOptions): AsyncIterable<Leftover> {
+      let keyMarker: string | undefined;
+      let uploadIdMarker: string | undefined;
+      do {
+        o?.signal?.throwIfAborted();
+        const page = await client.send(
+          new ListMultipartUploadsCommand({
+            Bucket,
+            Prefix: prefix,
+            ...(keyMarker ? { KeyMarker: keyMarker } : {}),
+            ...(uploadIdMarker ? { UploadIdMarker: uploadIdMarker } : {}),
+          }),
+          withSignal(o?.signal),
+        );
+        for (const u of page.Uploads ?? []) {
+          if (u.Key?.startsWith(prefix) && u.UploadId) {
+            yield {
+              id: `${u.UploadId} ${u.Key.slice(prefix.length)}`,
+              modifiedAt: u.Initiated?.getTime() ?? 0,
+            };
+          }
+        }
+        keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+        uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+      } while (keyMarker);
+    },
+
+    async removeLeftover(id: string, o?: BlobOptions): Promise<void> {
+      const space = id.indexOf(" ");
+      const key = id.slice(space + 1);
+      checkKey(key);
+      try {
+        await client.send(
+          new AbortMultipartUploadCommand({ Bucket, Key: prefix + key, UploadId: id.slice(0, space) }),
+          withSignal(o?.signal),
+        );
+      } catch (err) {
+        if (!isMissing(err)) throw err;
+      }
     },
 
     close: () => client.destroy(),

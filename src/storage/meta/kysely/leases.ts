@@ -1,4 +1,8 @@
-// Leases over Kysely: one row per key, expiry by the database clock, a token that only grows.
+// Leases over Kysely: one row per key while it is held, expiry by the database clock, a token that only grows.
+//
+// A release deletes its row, so the table holds the keys being generated, not every key ever attempted; a new row's
+// token starts at the database clock in milliseconds, above every token an earlier row of the key had (each row's
+// token grows by one per takeover, far slower than the clock), so a stale holder's token never matches again.
 import { type Kysely, type RawBuilder, sql } from "kysely";
 import type { Lease, LeaseStore } from "../metadata-store.js";
 import type { Database } from "./schema.js";
@@ -40,7 +44,7 @@ export function createKyselyLeaseStore(db: Kysely<Database>, dialect: LeaseDiale
       // One statement, so two nodes racing for a free key cannot both win: the insert or the conditional update.
       const row = await db
         .insertInto("leases")
-        .values({ key, holder, token: 1, expires_at: expires })
+        .values({ key, holder, token: nowMs, expires_at: expires })
         .onConflict((oc) =>
           oc
             .column("key")
@@ -70,16 +74,32 @@ export function createKyselyLeaseStore(db: Kysely<Database>, dialect: LeaseDiale
 
     async releaseLease(lease: Lease): Promise<boolean> {
       const res = await db
-        .updateTable("leases")
-        .set({ expires_at: 0 })
+        .deleteFrom("leases")
         .where("key", "=", lease.key)
         .where("holder", "=", lease.holder)
         .where("token", "=", lease.token)
         .where("expires_at", ">", 0)
         .executeTakeFirst();
-      const released = Number(res.numUpdatedRows) === 1;
+      const released = Number(res.numDeletedRows) === 1;
       if (released) await dialect.notify?.(db, lease.key);
       return released;
+    },
+
+    async countIdleLeases(expiredForMs: number): Promise<number> {
+      const row = await db
+        .selectFrom("leases")
+        .select((eb) => eb.fn.countAll<number | string | bigint>().as("n"))
+        .where("expires_at", "<=", sql<number>`${nowMs} - ${Math.ceil(expiredForMs)}`)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+
+    async pruneLeases(expiredForMs: number): Promise<number> {
+      const res = await db
+        .deleteFrom("leases")
+        .where("expires_at", "<=", sql<number>`${nowMs} - ${Math.ceil(expiredForMs)}`)
+        .executeTakeFirst();
+      return Number(res.numDeletedRows);
     },
 
     async waitForLease(key: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
