@@ -1,7 +1,9 @@
 // Runs a template's plugins over an image, one after the other, and merges their untrusted output into one tree.
 import { create, mergeFromBinary } from "@bufbuild/protobuf";
+import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import { CodeGeneratorResponse_Feature, Edition } from "@bufbuild/protobuf/wkt";
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
+import { maxPluginTextBytes, truncateBytes, truncateText, truncateTextStart } from "../core/truncate.js";
 import type { PluginSource } from "../core/types.js";
 import { type PluginResponse, PluginResponseSchema } from "../gen/protodepot/plugin/v1/response_pb.js";
 import type { PluginRuntime } from "../plugins/runtime.js";
@@ -80,17 +82,63 @@ export async function runPlugin(input: RunPluginInput): Promise<PluginResponse> 
       label: plugin.label,
       ...(input.signal ? { signal: input.signal } : {}),
     });
+  } catch (err) {
+    throw clipped(err);
   } finally {
     input.metrics?.observeRun(plugin.label, performance.now() - started);
   }
-  const response = parseResponse(plugin.label, stdout);
-  if (response.error !== "") {
-    throw new RegistryError(Code.Unprocessable, `plugin ${plugin.label} failed: ${response.error}`, {
+  // Read before decoding anything: a 60 MiB error is never made a string, only its first 4 KiB.
+  const error = errorOf(stdout);
+  if (error !== undefined) {
+    throw new RegistryError(Code.Unprocessable, `plugin ${plugin.label} failed: ${error}`, {
       plugin: plugin.label,
     });
   }
+  const response = parseResponse(plugin.label, stdout);
   checkFeatures(plugin.label, response, input.filesToGenerate);
   return response;
+}
+
+const responseErrorField = 1;
+
+/**
+ * The response's error (its last occurrence, as protobuf reads a repeated singular field), cut to
+ * `maxPluginTextBytes`, read at the wire level; undefined when there is none, or when the bytes do not parse (the
+ * full decode then says why).
+ */
+export function errorOf(stdout: StdoutParts): string | undefined {
+  let error: Uint8Array | undefined;
+  try {
+    for (const part of stdout) {
+      const reader = new BinaryReader(part);
+      while (reader.pos < reader.len) {
+        const [no, wire] = reader.tag();
+        if (no === responseErrorField && wire === WireType.LengthDelimited) error = reader.bytes();
+        else reader.skip(wire, no);
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  return error === undefined || error.byteLength === 0 ? undefined : truncateBytes(error);
+}
+
+/**
+ * A runtime's error with its message and details (a stderr tail) cut to what a response or a log line may carry:
+ * a plugin decides what its stderr says, and every protocol prints details under the message.
+ */
+function clipped(err: unknown): unknown {
+  if (!isRegistryError(err)) return err;
+  const details = err.fields.details ?? [];
+  const detailBytes = details.reduce((n, l) => n + Buffer.byteLength(l, "utf8") + 1, 0);
+  if (err.message.length <= maxPluginTextBytes / 3 && detailBytes <= maxPluginTextBytes) return err;
+  const tail = detailBytes > maxPluginTextBytes ? truncateTextStart(details.join("\n")).split("\n") : details;
+  return new RegistryError(
+    err.code,
+    truncateText(err.message),
+    { ...err.fields, details: tail },
+    { cause: err.cause },
+  );
 }
 
 /**
