@@ -66,6 +66,8 @@ export function compose<R>(base: Generator<R>, ...wrappers: readonly Wrapper<R>[
 export interface EngineOptions {
   runtime: PluginRuntime;
   limits: OutputLimits;
+  /** How long merging a generation's plugin output may take (plugins.timeoutMs). */
+  mergeDeadlineMs?: number;
   metrics?: GenerateMetrics;
 }
 
@@ -83,6 +85,7 @@ export function createGenerator(opts: EngineOptions): Generator {
         plugins: prepared.plugins,
         runtime: opts.runtime,
         limits: opts.limits,
+        ...(opts.mergeDeadlineMs ? { mergeDeadlineMs: opts.mergeDeadlineMs } : {}),
         ...(opts.metrics ? { metrics: opts.metrics } : {}),
         ...(signal ? { signal } : {}),
       });

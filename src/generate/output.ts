@@ -93,6 +93,11 @@ export function createResponseChecker(limits: OutputLimits) {
 
 export interface OutputTreeOptions {
   /**
+   * The insertion points each file will be asked for (wantedPoints): only their markers get a name in the index,
+   * so a file of millions of distinct markers costs no more than its typed arrays. Every name when unset.
+   */
+  wanted?: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
    * Bytes the exact but slow path may scan or copy (a target whose insertions the index cannot plan: see
    * `planProblem`) before the tree gives up with `MergeTooSlow`, so the caller can move the merge off the event
    * loop. Unbounded when unset (inside the merge worker, whose deadline and heap limit bound it instead).
@@ -133,7 +138,7 @@ interface Planned {
 /** A target the index cannot plan: applied one insertion at a time as protoc does (applyInsertion). */
 interface Slow {
   kind: "slow";
-  text: string;
+  bytes: Buffer;
 }
 
 interface Piece {
@@ -149,47 +154,59 @@ const prefix = Buffer.from("@@protoc_insertion_point(");
 const nl = 0x0a;
 const rparen = 0x29;
 
-/** Every `@@protoc_insertion_point(` of a file, found in one pass. */
+/**
+ * Every `@@protoc_insertion_point(` of a file, found in two passes (count, then fill typed arrays: 16 bytes per
+ * marker, a marker being at least 26 bytes), and the first marker of each point that may be looked up.
+ */
 interface PointIndex {
   /** A point's name (its UTF-8 bytes as latin1) → its first marker. */
   firstOf: Map<string, number>;
   /** Every marker start, ascending. */
-  starts: number[];
-  /** For each marker, the first `)` after its prefix (Infinity when none). */
-  parens: number[];
+  starts: Int32Array;
+  /** For each marker, the first `)` after its prefix (the file's length when none). */
+  parens: Int32Array;
   /** For each marker, the start of its line. */
-  lineStarts: number[];
+  lineStarts: Int32Array;
 }
 
-function indexPoints(orig: Buffer): PointIndex {
-  const starts: number[] = [];
-  const parens: number[] = [];
-  const lineStarts: number[] = [];
-  const newlines: number[] = [];
+function indexPoints(orig: Buffer, wanted: ReadonlySet<string> | undefined): PointIndex {
+  let count = 0;
+  for (let i = orig.indexOf(prefix); i >= 0; i = orig.indexOf(prefix, i + prefix.length)) count++;
+  const starts = new Int32Array(count);
+  const parens = new Int32Array(count);
+  const lineStarts = new Int32Array(count);
+  const lineEnds = new Int32Array(count);
+  const none = orig.byteLength;
   let lastNl = -1;
   let nextNl = orig.indexOf(nl);
   let paren = -1;
+  let k = 0;
   // Both pointers only move forward: one pass over the file, however many markers share a line or a `)`.
-  for (let i = orig.indexOf(prefix); i >= 0; i = orig.indexOf(prefix, i + prefix.length)) {
+  for (let i = orig.indexOf(prefix); i >= 0 && k < count; i = orig.indexOf(prefix, i + prefix.length)) {
     while (nextNl >= 0 && nextNl < i) {
       lastNl = nextNl;
       nextNl = orig.indexOf(nl, lastNl + 1);
     }
-    if (paren !== Infinity && paren < i + prefix.length) {
+    if (paren !== none && paren < i + prefix.length) {
       const at = orig.indexOf(rparen, i + prefix.length);
-      paren = at < 0 ? Infinity : at;
+      paren = at < 0 ? none : at;
     }
-    starts.push(i);
-    parens.push(paren);
-    lineStarts.push(lastNl + 1);
-    newlines.push(nextNl < 0 ? Infinity : nextNl);
+    starts[k] = i;
+    parens[k] = paren;
+    lineStarts[k] = lastNl + 1;
+    lineEnds[k] = nextNl < 0 ? none : nextNl;
+    k++;
   }
+  const lengths = wanted ? new Set([...wanted].map((w) => Buffer.byteLength(w, "utf8"))) : undefined;
   const firstOf = new Map<string, number>();
-  for (const [k, start] of starts.entries()) {
-    const end = parens[k] ?? Infinity;
+  for (let k = 0; k < count; k++) {
+    const start = (starts[k] ?? 0) + prefix.length;
+    const end = parens[k] ?? none;
     // A name with a newline or another marker in it is never looked up here (planProblem): only the clean ones.
-    if (end >= (starts[k + 1] ?? Infinity) || end >= (newlines[k] ?? Infinity)) continue;
-    const name = orig.toString("latin1", start + prefix.length, end);
+    if (end === none || end >= (starts[k + 1] ?? none) || end >= (lineEnds[k] ?? none)) continue;
+    if (lengths && !lengths.has(end - start)) continue;
+    const name = orig.toString("latin1", start, end);
+    if (wanted && !wanted.has(Buffer.from(name, "latin1").toString("utf8"))) continue;
     if (!firstOf.has(name)) firstOf.set(name, k);
   }
   return { firstOf, starts, parens, lineStarts };
@@ -221,7 +238,7 @@ function countNewlines(b: Buffer): number {
 }
 
 /** Index of the last element of ascending `xs` that is ≤ x, or -1. */
-function lastAtMost(xs: readonly number[], x: number): number {
+function lastAtMost(xs: ArrayLike<number>, x: number): number {
   let lo = 0;
   let hi = xs.length;
   while (lo < hi) {
@@ -230,6 +247,22 @@ function lastAtMost(xs: readonly number[], x: number): number {
     else hi = mid;
   }
   return lo - 1;
+}
+
+/** The insertion points asked of each file over every plugin's chunks. */
+export function wantedPoints(
+  outputs: readonly { files: readonly PluginResponse_File[] }[],
+): Map<string, Set<string>> {
+  const wanted = new Map<string, Set<string>>();
+  for (const o of outputs) {
+    for (const f of o.files) {
+      if (f.insertionPoint === "") continue;
+      const points = wanted.get(f.name);
+      if (points) points.add(f.insertionPoint);
+      else wanted.set(f.name, new Set([f.insertionPoint]));
+    }
+  }
+  return wanted;
 }
 
 export function createOutputTree(limits: OutputLimits, opts: OutputTreeOptions = {}) {
@@ -274,7 +307,7 @@ export function createOutputTree(limits: OutputLimits, opts: OutputTreeOptions =
       target.merged = {
         kind: "planned",
         orig,
-        index: indexPoints(orig),
+        index: indexPoints(orig, opts.wanted ? (opts.wanted.get(name) ?? new Set()) : undefined),
         anchors: new Map(),
         lines: new Map(),
         first: Infinity,
@@ -308,19 +341,16 @@ export function createOutputTree(limits: OutputLimits, opts: OutputTreeOptions =
         }
       }
       spend(target.size);
-      target.merged = {
-        kind: "slow",
-        text: textDecoderKeepingBom.decode(buildPlanned(planned, target.size)),
-      };
+      target.merged = { kind: "slow", bytes: buildPlanned(planned, target.size) };
     }
     const slow = target.merged;
-    spend(slow.text.length * 2 + data.byteLength);
-    const next = applyInsertion(slow.text, point, textDecoderKeepingBom.decode(data), (added) => {
+    spend(slow.bytes.byteLength * 2 + data.byteLength);
+    const next = applyInsertion(slow.bytes, point, data, (added) => {
       grow(plugin, added);
       target.size += added;
     });
     if (next === undefined) throw notFound();
-    slow.text = next;
+    slow.bytes = next;
   }
 
   return {
@@ -369,18 +399,12 @@ export function createOutputTree(limits: OutputLimits, opts: OutputTreeOptions =
           const entry = files.get(path) as Entry;
           const m = entry.merged;
           const content =
-            m === undefined
-              ? entry.content
-              : m.kind === "planned"
-                ? buildPlanned(m, entry.size)
-                : encoder.encode(m.text);
+            m === undefined ? entry.content : m.kind === "planned" ? buildPlanned(m, entry.size) : m.bytes;
           return { path, content };
         });
     },
   };
 }
-
-const textDecoderKeepingBom = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /**
  * Where protoc's rule puts an insertion at the first marker `k` of a planned file, given the pieces inserted so
@@ -448,14 +472,7 @@ function buildPlanned(f: Planned, size: number): Buffer {
     prev = pos;
     for (const piece of f.anchors.get(pos) ?? []) {
       const indent = f.orig.subarray(piece.indentFrom, piece.indentFrom + piece.indent);
-      const data = Buffer.from(piece.data.buffer, piece.data.byteOffset, piece.data.byteLength);
-      for (let start = 0; start < data.byteLength; ) {
-        const end = data.indexOf(nl, start);
-        o += indent.copy(out, o);
-        o += data.copy(out, o, start, end < 0 ? data.byteLength : end + 1);
-        start = end < 0 ? data.byteLength : end + 1;
-      }
-      if (piece.newline) out[o++] = nl;
+      o = writePiece(out, o, piece.data, piece.newline, indent);
     }
   }
   o += f.orig.copy(out, o, prev);
@@ -463,40 +480,49 @@ function buildPlanned(f: Planned, size: number): Buffer {
   return out;
 }
 
+/** Writes inserted text at `at` with `indent` before every line and a final newline when it lacks one. */
+function writePiece(out: Buffer, at: number, content: Uint8Array, newline: boolean, indent: Buffer): number {
+  let o = at;
+  const data = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+  for (let start = 0; start < data.byteLength; ) {
+    const end = data.indexOf(nl, start);
+    o += indent.copy(out, o);
+    o += data.copy(out, o, start, end < 0 ? data.byteLength : end + 1);
+    start = end < 0 ? data.byteLength : end + 1;
+  }
+  if (newline) out[o++] = nl;
+  return o;
+}
+
 /**
- * protoc's rule (command_line_interface.cc, MemoryOutputStream): find the first `@@protoc_insertion_point(NAME)`;
- * when it is written inline as `/* @@protoc_insertion_point(NAME) *\/`, insert right before the comment as is;
- * otherwise insert before the start of its line, with that line's leading spaces and tabs prefixed to every
- * inserted line. The inserted text gets a final newline when it lacks one. `grow` is told the bytes the insertion
- * adds before the new text is built (and may throw).
+ * protoc's rule (command_line_interface.cc, MemoryOutputStream) on UTF-8 text: find the first
+ * `@@protoc_insertion_point(NAME)`; when it is written inline as `/* @@protoc_insertion_point(NAME) *\/`, insert
+ * right before the comment as is; otherwise insert before the start of its line, with that line's leading spaces
+ * and tabs prefixed to every inserted line. The inserted text gets a final newline when it lacks one. (Whether the
+ * marker is inline is decided on UTF-16 units, as the merge always did: the unit before the marker, then "/*",
+ * then at least one more.) `grow` is told the bytes the insertion adds before the new text is built, and may throw.
  */
 export function applyInsertion(
-  target: string,
+  target: Buffer,
   point: string,
-  content: string,
+  data: Buffer,
   grow?: (bytes: number) => void,
-): string | undefined {
-  const magic = `@@protoc_insertion_point(${point})`;
-  let pos = target.indexOf(magic);
+): Buffer | undefined {
+  let pos = target.indexOf(Buffer.from(`@@protoc_insertion_point(${point})`));
   if (pos < 0) return undefined;
-  let data = content;
-  if (data !== "" && !data.endsWith("\n")) data += "\n";
-  if (pos > 3 && target.slice(pos - 3, pos - 1) === "/*") {
-    pos -= 3;
-  } else {
-    pos = target.lastIndexOf("\n", pos) + 1;
-  }
-  const indent = /^[ \t]*/.exec(target.slice(pos))?.[0] ?? "";
-  let lines = 0;
-  for (let i = data.indexOf("\n"); i >= 0; i = data.indexOf("\n", i + 1)) lines++;
-  grow?.(Buffer.byteLength(data, "utf8") + (data === "" ? 0 : lines * indent.length));
-  if (indent !== "" && data !== "") {
-    data = data
-      .slice(0, -1)
-      .split("\n")
-      .map((line) => indent + line)
-      .join("\n")
-      .concat("\n");
-  }
-  return target.slice(0, pos) + data + target.slice(pos);
+  if (data.byteLength === 0) return target;
+  let c = pos - 1;
+  while (c > 0 && ((target[c] ?? 0) & 0xc0) === 0x80) c--;
+  if (pos > 0 && pos - c < 4 && c - 2 > 0 && target[c - 1] === 0x2a && target[c - 2] === 0x2f) pos = c - 2;
+  else pos = pos === 0 ? 0 : target.lastIndexOf(nl, pos - 1) + 1;
+  let indent = 0;
+  while (target[pos + indent] === 0x20 || target[pos + indent] === 0x09) indent++;
+  const newline = data[data.byteLength - 1] !== nl;
+  const size = data.byteLength + (newline ? 1 : 0) + (countNewlines(data) + (newline ? 1 : 0)) * indent;
+  grow?.(size);
+  const out = Buffer.allocUnsafe(target.byteLength + size);
+  target.copy(out, 0, 0, pos);
+  const o = writePiece(out, pos, data, newline, target.subarray(pos, pos + indent));
+  target.copy(out, o, pos);
+  return out;
 }

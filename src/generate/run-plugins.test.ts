@@ -101,6 +101,17 @@ describe("runPlugins over the demo modules", {
     );
   });
 
+  test("a long error is cut to 4 KiB with a marker, in the message every response and log line carries", async () => {
+    const error = `${"é".repeat(3000)}end`;
+    await assert.rejects(run([echo("acme/bad:v1", { error })]), (err: unknown) => {
+      assert.ok(isRegistryError(err, Code.Unprocessable), String(err));
+      const [head, marker] = err.message.replace("plugin acme/bad:v1 failed: ", "").split("… ");
+      assert.equal(head, "é".repeat(2048));
+      assert.equal(marker, "[truncated, 6003 bytes in all]");
+      return true;
+    });
+  });
+
   test("invalid response bytes: Internal naming the plugin", async () => {
     const invalid = {
       label: "acme/bad:v1",
