@@ -4,8 +4,10 @@
 //   large  the size of protoc-gen-es's output for bench:generate:large's 60-file module (≈ 37 MB), no insertions
 //   grpc   60 generated Python files of the same total size, and a grpc-style plugin inserting an import block and a
 //          module_scope block into each, plus its own 60 files
+// "after" is what generation runs (mergeOutputs: large merges in a worker, which from a checkout first compiles its
+// modules through tsx); "after-dist" the same from dist/ (`npm run build`), as a deployed server runs it.
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { create } from "@bufbuild/protobuf";
 import {
@@ -21,7 +23,7 @@ const exec = promisify(execFile);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const mib = 2 ** 20;
 const limits = { maxFiles: 10_000, maxOutputBytes: 64 * mib };
-type Impl = "before" | "after" | "after-inline";
+type Impl = "before" | "after" | "after-inline" | "after-dist";
 type Case = "large" | "grpc";
 
 const chunk = (name: string, content: string, insertionPoint = "") =>
@@ -60,8 +62,15 @@ function outputs(which: Case): PluginOutput[] {
   ];
 }
 
+/** The compiled merge (`npm run build`): its worker starts without compiling TypeScript first, as in production. */
+const distMerge = new URL("../../dist/generate/merge.js", import.meta.url);
+
 async function merge(impl: Impl, input: PluginOutput[]): Promise<number> {
   if (impl === "after") return (await mergeOutputs(input, { limits, deadlineMs: 60_000 })).length;
+  if (impl === "after-dist") {
+    const compiled = (await import(distMerge.href)) as { mergeOutputs: typeof mergeOutputs };
+    return (await compiled.mergeOutputs(input, { limits, deadlineMs: 60_000 })).length;
+  }
   const tree = impl === "before" ? createOutputTreeBefore(limits) : createOutputTree(limits);
   for (const o of input) tree.add(o.plugin, o.files);
   return tree.files().length;
@@ -97,7 +106,12 @@ if (process.argv[2] === "child") {
   };
   for (const which of ["large", "grpc"] as const) {
     const before = await run("before", which);
-    for (const impl of ["after-inline", "after"] as const) {
+    const impls: Impl[] = [
+      "after-inline",
+      "after",
+      ...(existsSync(distMerge) ? ["after-dist" as const] : []),
+    ];
+    for (const impl of impls) {
       const after = await run(impl, which);
       console.log(
         `${which.padEnd(6)} ${impl.padEnd(12)} ${after.ms.toFixed(1)} ms (before ${before.ms.toFixed(1)} ms, ` +

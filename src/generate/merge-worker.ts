@@ -1,8 +1,7 @@
 // The merge worker's entry (merge.ts starts it): merges one generation's plugin output and posts the files back.
+// It imports only the merge and the error type, so it starts in a fraction of the time a protobuf runtime takes.
 import { parentPort } from "node:worker_threads";
-import { create } from "@bufbuild/protobuf";
 import { isRegistryError } from "../core/errors.js";
-import { PluginResponse_FileSchema } from "../gen/protodepot/plugin/v1/response_pb.js";
 import type { MergeReply, MergeRequest } from "./merge.js";
 import { createOutputTree, wantedPoints } from "./output.js";
 
@@ -13,13 +12,11 @@ parentPort?.once("message", (request: MergeRequest) => {
   try {
     const outputs = request.outputs.map((o) => ({
       plugin: o.plugin,
-      files: o.chunks.map((c) =>
-        create(PluginResponse_FileSchema, {
-          name: c.name,
-          insertionPoint: c.insertionPoint,
-          content: new Uint8Array(request.buffers[c.buffer] as ArrayBuffer, c.offset, c.length),
-        }),
-      ),
+      files: o.chunks.map((c) => ({
+        name: c.name,
+        insertionPoint: c.insertionPoint,
+        content: new Uint8Array(request.buffers[c.buffer] as ArrayBuffer, c.offset, c.length),
+      })),
     }));
     const tree = createOutputTree(request.limits, { wanted: wantedPoints(outputs) });
     for (const output of outputs) {

@@ -15,6 +15,13 @@ export interface OutputLimits {
 
 export const defaultMaxInsertions = 10_000;
 
+/** What the merge reads of a response's file (PluginResponse_File is one; the merge worker builds plain ones). */
+export interface OutputChunk {
+  name: string;
+  insertionPoint: string;
+  content: Uint8Array;
+}
+
 /** Why a generated path is refused, or undefined when it is a clean relative path. */
 export function outputPathProblem(path: string): string | undefined {
   if (path === "") return "is empty";
@@ -251,7 +258,7 @@ function lastAtMost(xs: ArrayLike<number>, x: number): number {
 
 /** The insertion points asked of each file over every plugin's chunks. */
 export function wantedPoints(
-  outputs: readonly { files: readonly PluginResponse_File[] }[],
+  outputs: readonly { files: readonly OutputChunk[] }[],
 ): Map<string, Set<string>> {
   const wanted = new Map<string, Set<string>>();
   for (const o of outputs) {
@@ -358,7 +365,7 @@ export function createOutputTree(limits: OutputLimits, opts: OutputTreeOptions =
      * Adds one plugin's files in response order. A chunk without a name continues the previous chunk, so the
      * content is joined before an insertion is applied, exactly as protoc streams it.
      */
-    add(plugin: string, chunks: readonly PluginResponse_File[]) {
+    add(plugin: string, chunks: readonly OutputChunk[]) {
       let current: { name: string; point: string; parts: Uint8Array[]; bytes: number } | undefined;
       const flush = () => {
         if (!current) return;
