@@ -10,7 +10,7 @@ import type { PluginRuntime } from "../plugins/runtime.js";
 import type { StdoutParts } from "../plugins/sandbox/field-parts.js";
 import { mergeOutputs, type PluginOutput } from "./merge.js";
 import type { GenerateMetrics } from "./metrics.js";
-import type { OutputLimits } from "./output.js";
+import { defaultMaxInsertions, type OutputLimits } from "./output.js";
 import { createRequestBuilder, type FileToGenerate } from "./request.js";
 
 export interface GeneratedFile {
@@ -50,6 +50,10 @@ export async function runPlugins(input: RunPluginsInput): Promise<GeneratedFile[
       plugin,
       request: requests.parts(plugin.parameter),
       filesToGenerate: requests.filesToGenerate,
+      maxChunks: Math.max(
+        defaultMaxResponseChunks,
+        input.limits.maxFiles + (input.limits.maxInsertions ?? defaultMaxInsertions),
+      ),
       ...(input.metrics ? { metrics: input.metrics } : {}),
       ...(input.signal ? { signal: input.signal } : {}),
     });
@@ -70,6 +74,8 @@ export interface RunPluginInput {
   request: Uint8Array | readonly Uint8Array[];
   /** The request's files to generate: what supported_features is checked against. */
   filesToGenerate: readonly FileToGenerate[];
+  /** Most file entries the response may hold (defaultMaxResponseChunks when unset). */
+  maxChunks?: number;
   metrics?: GenerateMetrics;
   signal?: AbortSignal;
 }
@@ -96,7 +102,15 @@ export async function runPlugin(input: RunPluginInput): Promise<PluginResponse> 
     input.metrics?.observeRun(plugin.label, performance.now() - started);
   }
   // Read before decoding anything: a 60 MiB error is never made a string, only its first 4 KiB.
-  const error = errorOf(stdout);
+  const maxChunks = input.maxChunks ?? defaultMaxResponseChunks;
+  const { error, tooManyChunks } = scanResponse(stdout, maxChunks);
+  if (tooManyChunks) {
+    throw new RegistryError(
+      Code.Unprocessable,
+      `plugin ${plugin.label} returned more than ${maxChunks} file entries (plugins.maxFiles + plugins.maxInsertions)`,
+      { plugin: plugin.label },
+    );
+  }
   if (error !== undefined) {
     throw new RegistryError(Code.Unprocessable, `plugin ${plugin.label} failed: ${error}`, {
       plugin: plugin.label,
@@ -108,27 +122,42 @@ export async function runPlugin(input: RunPluginInput): Promise<PluginResponse> 
 }
 
 const responseErrorField = 1;
+const responseFileField = 15;
+
+/**
+ * Most file entries (chunks) one response may hold unless plugins.maxFiles and plugins.maxInsertions allow more:
+ * each becomes an object when the response is decoded, so a stdout of millions of empty entries is refused first.
+ */
+export const defaultMaxResponseChunks = 200_000;
 
 /**
  * The response's error (its last occurrence, as protobuf reads a repeated singular field), cut to
- * `maxPluginTextBytes`, read at the wire level; undefined when there is none, or when the bytes do not parse (the
- * full decode then says why).
+ * `maxPluginTextBytes`, read at the wire level without decoding anything else, or `tooManyChunks` once it holds more
+ * than `maxChunks` file entries (the scan stops there); neither when there is neither, or when the bytes do not
+ * parse (the full decode then says why).
  */
-export function errorOf(stdout: StdoutParts): string | undefined {
+export function scanResponse(
+  stdout: StdoutParts,
+  maxChunks = defaultMaxResponseChunks,
+): { error?: string; tooManyChunks?: true } {
   let error: Uint8Array | undefined;
+  let chunks = 0;
   try {
     for (const part of stdout) {
       const reader = new BinaryReader(part);
       while (reader.pos < reader.len) {
         const [no, wire] = reader.tag();
         if (no === responseErrorField && wire === WireType.LengthDelimited) error = reader.bytes();
-        else reader.skip(wire, no);
+        else {
+          if (no === responseFileField && ++chunks > maxChunks) return { tooManyChunks: true };
+          reader.skip(wire, no);
+        }
       }
     }
   } catch {
-    return undefined;
+    return {};
   }
-  return error === undefined || error.byteLength === 0 ? undefined : truncateBytes(error);
+  return error === undefined || error.byteLength === 0 ? {} : { error: truncateBytes(error) };
 }
 
 /**
