@@ -371,7 +371,11 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
     plugins,
     runtime,
     scheduler,
-    output: { maxFiles: config.plugins.maxFiles, maxOutputBytes: config.plugins.maxOutputBytes },
+    output: {
+      maxFiles: config.plugins.maxFiles,
+      maxOutputBytes: config.plugins.maxOutputBytes,
+      maxInsertions: config.plugins.maxInsertions,
+    },
     maxImageFiles: config.limits.maxFiles,
     maxRequests: maxRemotePluginsPerCall,
     metrics: createGenerateMetrics(metrics),

@@ -230,6 +230,8 @@ export const configSchema = z.strictObject({
         .positive()
         .default(64 * mib),
       maxFiles: z.number().int().positive().default(10_000),
+      /** Insertion chunks (files with insertion_point) over every plugin of one generation. */
+      maxInsertions: z.number().int().positive().default(10_000),
       /** Plugin runs at once in this process (generations are scheduled fairly across template owners). */
       concurrency: z.number().int().positive().default(4),
       /**

@@ -71,6 +71,8 @@ export function compose<R>(base: Generator<R>, ...wrappers: readonly Wrapper<R>[
 export interface EngineOptions {
   runtime: PluginRuntime;
   limits: OutputLimits;
+  /** How long merging a generation's plugin output may take (plugins.timeoutMs). */
+  mergeDeadlineMs?: number;
   metrics?: GenerateMetrics;
 }
 
@@ -88,6 +90,7 @@ export function createGenerator(opts: EngineOptions): Generator {
         plugins: prepared.plugins,
         runtime: opts.runtime,
         limits: opts.limits,
+        ...(opts.mergeDeadlineMs ? { mergeDeadlineMs: opts.mergeDeadlineMs } : {}),
         ...(opts.metrics ? { metrics: opts.metrics } : {}),
         ...(signal ? { signal } : {}),
       });

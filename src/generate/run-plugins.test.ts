@@ -9,7 +9,7 @@ import { PluginResponse_FileSchema } from "../gen/protodepot/plugin/v1/response_
 import { isBwrapAvailable } from "../plugins/sandbox/bwrap.js";
 import { createOutputTree } from "./output.js";
 import { filesForScope } from "./request.js";
-import { type PluginInvocation, runPlugins } from "./run-plugins.js";
+import { type PluginInvocation, runPlugins, scanResponse } from "./run-plugins.js";
 import {
   bufGenerate,
   buildExamples,
@@ -99,6 +99,17 @@ describe("runPlugins over the demo modules", {
       Code.Unprocessable,
       /^plugin acme\/bad:v1 failed: unknown option foo$/,
     );
+  });
+
+  test("a long error is cut to 4 KiB with a marker, in the message every response and log line carries", async () => {
+    const error = `${"é".repeat(3000)}end`;
+    await assert.rejects(run([echo("acme/bad:v1", { error })]), (err: unknown) => {
+      assert.ok(isRegistryError(err, Code.Unprocessable), String(err));
+      const [head, marker] = err.message.replace("plugin acme/bad:v1 failed: ", "").split("… ");
+      assert.equal(head, "é".repeat(2048));
+      assert.equal(marker, "[truncated, 6003 bytes in all]");
+      return true;
+    });
   });
 
   test("invalid response bytes: Internal naming the plugin", async () => {
@@ -236,5 +247,28 @@ describe("output tree (protoc's merge rules)", () => {
       t.files().map((f) => f.path),
       ["a.ts", "b.ts", "b/z.ts"],
     );
+  });
+});
+
+describe("scanResponse (before anything is decoded)", () => {
+  // Field 15 (file), length 0: two bytes per entry, so millions fit under the output cap.
+  const emptyFiles = (n: number) => Buffer.alloc(2 * n, Buffer.from([0x7a, 0x00]));
+  const errorField = (text: string) => {
+    const bytes = Buffer.from(text);
+    assert.ok(bytes.length < 128);
+    return Buffer.concat([Buffer.from([0x0a, bytes.length]), bytes]);
+  };
+  test("more file entries than allowed: refused at the first one too many, whatever follows", () => {
+    assert.deepEqual(scanResponse([emptyFiles(10)], 10), {});
+    assert.deepEqual(scanResponse([emptyFiles(6), emptyFiles(5), Buffer.from([0xff])], 10), {
+      tooManyChunks: true,
+    });
+  });
+  test("the error, its last occurrence as protobuf reads it, cut to 4 KiB", () => {
+    assert.deepEqual(scanResponse([errorField("first"), emptyFiles(2), errorField("second")]), {
+      error: "second",
+    });
+    const long = Buffer.concat([Buffer.from([0x0a, 0x80, 0x80, 0x04]), Buffer.alloc(65536, "e")]);
+    assert.deepEqual(scanResponse([long]), { error: `${"e".repeat(4096)}… [truncated, 65536 bytes in all]` });
   });
 });

@@ -28,6 +28,10 @@ export interface ArtifactGeneratorOptions {
   limits: {
     maxFiles: number;
     maxOutputBytes: number;
+    /** plugins.maxInsertions. */
+    maxInsertions?: number | undefined;
+    /** plugins.timeoutMs: also the deadline of merging a generation's output. */
+    timeoutMs?: number | undefined;
     concurrency: number;
     /** Defaults to concurrency − 1 (at least 1). */
     ownerConcurrency?: number | undefined;
@@ -92,7 +96,12 @@ export function createArtifactLeases(
 export function createArtifactGenerator(opts: ArtifactGeneratorOptions): Generator<ArtifactRecord> {
   const engine = createGenerator({
     runtime: opts.runtime,
-    limits: { maxFiles: opts.limits.maxFiles, maxOutputBytes: opts.limits.maxOutputBytes },
+    limits: {
+      maxFiles: opts.limits.maxFiles,
+      maxOutputBytes: opts.limits.maxOutputBytes,
+      ...(opts.limits.maxInsertions ? { maxInsertions: opts.limits.maxInsertions } : {}),
+    },
+    ...(opts.limits.timeoutMs ? { mergeDeadlineMs: opts.limits.timeoutMs } : {}),
     metrics: createGenerateMetrics(opts.metrics),
   });
   // Singleflight outermost so concurrent first requests in this process share one flight and one lease; the

@@ -1,0 +1,189 @@
+// Merges the plugins' responses of one generation (output.ts) on the event loop when that is cheap, and otherwise
+// in a worker thread with its own heap limit and a deadline, so no plugin output can stall or exhaust the server.
+import { Worker } from "node:worker_threads";
+import { Code, RegistryError } from "../core/errors.js";
+import type { PluginResponse_File } from "../gen/protodepot/plugin/v1/response_pb.js";
+import { createOutputTree, MergeTooSlow, type OutputLimits, wantedPoints } from "./output.js";
+
+export interface PluginOutput {
+  /** `owner/name:version`. */
+  plugin: string;
+  files: readonly PluginResponse_File[];
+}
+
+export interface MergedFile {
+  path: string;
+  content: Uint8Array;
+}
+
+export interface MergeOptions {
+  limits: OutputLimits;
+  /** How long a merge in the worker may take (plugins.timeoutMs). */
+  deadlineMs: number;
+  /**
+   * Merged on the event loop when the files that receive insertions, and the insertions, hold at most this many
+   * bytes (and protoc's slow rule scans at most as many): a planned merge copies each byte once, ≈ 1 ms per MiB.
+   */
+  inlineBytes?: number;
+  /** The worker's heap (old generation) in MiB; by default twice plugins.maxOutputBytes plus 64. */
+  workerHeapMb?: number;
+  signal?: AbortSignal;
+}
+
+export const defaultInlineBytes = 4 * 2 ** 20;
+
+/** Every file of the responses, merged in plugin order and sorted by path; throws a RegistryError naming the plugin. */
+export async function mergeOutputs(
+  outputs: readonly PluginOutput[],
+  opts: MergeOptions,
+): Promise<MergedFile[]> {
+  const inlineBytes = opts.inlineBytes ?? defaultInlineBytes;
+  if (bytesToMerge(outputs) <= inlineBytes) {
+    try {
+      const tree = createOutputTree(opts.limits, { maxSlowWork: inlineBytes, wanted: wantedPoints(outputs) });
+      for (const o of outputs) tree.add(o.plugin, o.files);
+      return tree.files();
+    } catch (err) {
+      if (!(err instanceof MergeTooSlow)) throw err;
+    }
+  }
+  return mergeInWorker(outputs, opts);
+}
+
+/** Bytes of the files that receive insertions and of the insertions: what merging costs beyond passing views on. */
+function bytesToMerge(outputs: readonly PluginOutput[]): number {
+  const targets = new Set<string>();
+  for (const o of outputs) for (const f of o.files) if (f.insertionPoint !== "") targets.add(f.name);
+  if (targets.size === 0) return 0;
+  let bytes = 0;
+  for (const o of outputs) {
+    let current = "";
+    for (const f of o.files) {
+      if (f.name !== "") current = f.name;
+      if (targets.has(current)) bytes += f.content.byteLength;
+    }
+  }
+  return bytes;
+}
+
+/** A chunk whose content is `length` bytes at `offset` of buffer number `buffer` of the message. */
+export interface WireChunk {
+  name: string;
+  insertionPoint: string;
+  buffer: number;
+  offset: number;
+  length: number;
+}
+
+export interface MergeRequest {
+  limits: OutputLimits;
+  buffers: ArrayBuffer[];
+  outputs: { plugin: string; chunks: WireChunk[] }[];
+}
+
+export type MergeReply =
+  /** Sent before each plugin's files are merged: whom a worker that dies was merging. */
+  | { kind: "plugin"; plugin: string }
+  | { kind: "done"; files: MergedFile[] }
+  | { kind: "error"; code: Code; message: string; plugin: string | undefined };
+
+const fromSource = import.meta.url.endsWith(".ts");
+/** What starting the worker may take beyond the deadline. */
+const workerStartMs = 30_000;
+
+function startWorker(heapMb: number): Worker {
+  const resourceLimits = { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 };
+  const entry = new URL(fromSource ? "./merge-worker.ts" : "./merge-worker.js", import.meta.url).href;
+  if (!fromSource) return new Worker(new URL(entry), { resourceLimits });
+  // From a checkout, through tsx (bin/protodepot.js registers it on the main thread only).
+  const api = import.meta.resolve("tsx/esm/api");
+  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(boot, { eval: true, resourceLimits });
+}
+
+function mergeInWorker(outputs: readonly PluginOutput[], opts: MergeOptions): Promise<MergedFile[]> {
+  const { limits } = opts;
+  const heapMb = opts.workerHeapMb ?? 64 + 2 * Math.ceil(limits.maxOutputBytes / 2 ** 20);
+  // The plugins' stdout goes over as it is: each buffer moved (not copied) once, chunks as offsets into it.
+  const index = new Map<ArrayBufferLike, number>();
+  const buffers: ArrayBuffer[] = [];
+  const request: MergeRequest = {
+    limits,
+    buffers,
+    outputs: outputs.map((o) => ({
+      plugin: o.plugin,
+      chunks: o.files.map((f) => {
+        let n = index.get(f.content.buffer);
+        if (n === undefined) {
+          n = buffers.length;
+          index.set(f.content.buffer, n);
+          buffers.push(f.content.buffer as ArrayBuffer);
+        }
+        return {
+          name: f.name,
+          insertionPoint: f.insertionPoint,
+          buffer: n,
+          offset: f.content.byteOffset,
+          length: f.content.byteLength,
+        };
+      }),
+    })),
+  };
+  // Node's pool of small Buffers is shared by unrelated ones: those are copied, never moved.
+  const transfer = buffers.filter((b) => b.byteLength > Buffer.poolSize);
+  let current = outputs[0]?.plugin ?? "(none)";
+  const failure = (message: string) =>
+    new RegistryError(Code.Unprocessable, `plugin ${current} ${message}`, { plugin: current });
+
+  return new Promise<MergedFile[]>((resolve, reject) => {
+    const worker = startWorker(heapMb);
+    let settled = false;
+    const finish = (err: unknown, files?: MergedFile[]) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", onAbort);
+      void worker.terminate();
+      if (files) resolve(files);
+      else reject(err);
+    };
+    const overrun = () =>
+      finish(failure(`output could not be merged within ${opts.deadlineMs} ms (plugins.timeoutMs)`));
+    // Starting the thread does not count (from a checkout it compiles the worker's modules first): the deadline
+    // runs from its first report, with a generous bound on the start itself.
+    let started = false;
+    let timer = setTimeout(overrun, opts.deadlineMs + workerStartMs);
+    const onAbort = () =>
+      finish(new RegistryError(Code.Unavailable, `merging the output of plugin ${current} was cancelled`));
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    worker.on("message", (reply: MergeReply) => {
+      if (reply.kind === "plugin") {
+        current = reply.plugin;
+        if (!started) {
+          started = true;
+          clearTimeout(timer);
+          timer = setTimeout(overrun, opts.deadlineMs);
+        }
+      } else if (reply.kind === "done") finish(undefined, reply.files);
+      else {
+        const fields = reply.plugin === undefined ? {} : { plugin: reply.plugin };
+        finish(new RegistryError(reply.code, reply.message, fields));
+      }
+    });
+    worker.on("error", (err: Error & { code?: string }) =>
+      finish(
+        err.code === "ERR_WORKER_OUT_OF_MEMORY"
+          ? failure(`output needs more than ${heapMb} MiB to merge`)
+          : new RegistryError(
+              Code.Internal,
+              `merging the output of plugin ${current} failed: ${err.message}`,
+              {
+                plugin: current,
+              },
+            ),
+      ),
+    );
+    worker.on("exit", (code) => finish(failure(`output merge stopped unexpectedly (exit code ${code})`)));
+    worker.postMessage(request, transfer);
+  });
+}
