@@ -32,7 +32,6 @@ export function createProcessThread(): ProcessThread {
 
   function start(): Worker {
     const w = startWorker("buf-process-worker");
-    w.unref();
     w.on("message", (answer: { id: number; outcome: ThreadOutcome }) => {
       const done = pending.get(answer.id);
       pending.delete(answer.id);
@@ -47,6 +46,8 @@ export function createProcessThread(): ProcessThread {
     };
     w.on("error", fail);
     w.on("exit", (code) => fail(new Error(`exit ${code}`)));
+    // Idle, the thread keeps no process alive; after the listeners, since adding a "message" listener refs it again.
+    w.unref();
     return w;
   }
 

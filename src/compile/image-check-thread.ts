@@ -33,7 +33,6 @@ export function createImageCheckThread(opts: { heapMb?: number } = {}): ImageChe
 
   function start(): Worker {
     const w = startWorker("image-check-worker", { resourceLimits: { maxOldGenerationSizeMb: heapMb } });
-    w.unref();
     w.on("message", (answer: CheckAnswer) => {
       const waiter = pending.get(answer.id);
       pending.delete(answer.id);
@@ -62,6 +61,8 @@ export function createImageCheckThread(opts: { heapMb?: number } = {}): ImageChe
     };
     w.on("error", fail);
     w.on("exit", (code) => fail(new Error(`exit ${code}`)));
+    // Idle, the thread keeps no process alive; after the listeners, since adding a "message" listener refs it again.
+    w.unref();
     return w;
   }
 

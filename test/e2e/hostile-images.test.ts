@@ -2,7 +2,7 @@
 // is refused at push or contained at unpack with a clear 4xx naming the plugin, nothing of a failure is cached,
 // the counted disk use of what is unpacked matches du, and /healthz (polled from another process) stays fast.
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { cliOk } from "./support/cli.js";
+import { pollHealthz } from "./support/healthz-poller.js";
 import {
   type BuiltImage,
   buildImage,
@@ -27,39 +28,6 @@ const goLabels = {
   "build.buf.plugins.runtime_library_versions.0.version": "v1.28.1",
 };
 const ownerQuota = 64 << 20;
-
-/**
- * Polls /healthz every 50 ms from a separate process (the test process is busy building and sending images) until
- * stopped; returns the answer times in ms.
- */
-function pollHealthz(url: string): { stop(): Promise<number[]> } {
-  const script = `
-    const times = [];
-    let running = true;
-    process.stdin.on("data", () => { running = false; });
-    (async () => {
-      while (running) {
-        const t = performance.now();
-        const res = await fetch(process.argv[1] + "/healthz");
-        await res.arrayBuffer();
-        times.push(res.ok ? performance.now() - t : Infinity);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      process.stdout.write(JSON.stringify(times));
-      process.exit(0);
-    })();`;
-  const child = spawn(process.execPath, ["-e", script, url], { stdio: ["pipe", "pipe", "inherit"] });
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  return {
-    async stop() {
-      child.stdin.write("stop\n");
-      await exited;
-      return JSON.parse(out) as number[];
-    },
-  };
-}
 
 /** The slowest answer after a warm-up of three samples (the poller's own first fetches set up its connection). */
 const slowest = (times: number[]) => Math.max(0, ...times.slice(3));

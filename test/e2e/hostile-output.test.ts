@@ -2,7 +2,7 @@
 // template by an anonymous download, can neither stall the server, grow its memory past the budget, nor flood a
 // response or the log. The plugin is a static Go program built here and pushed by an ordinary user as an image.
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
@@ -11,6 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { gunzipSync } from "node:zlib";
 import { cliOk } from "./support/cli.js";
+import { pollHealthz } from "./support/healthz-poller.js";
 import { adminToken, makeDataDir, repoRoot, startTestServer, type TestServer } from "./support/server.js";
 
 const exec = promisify(execFile);
@@ -122,38 +123,6 @@ func main() {
 	}
 }
 `;
-
-/** Polls /healthz every 50 ms from its own process (this one is busy), until stopped: the answer times in ms. */
-function pollHealthz(url: string) {
-  const script = `
-    const samples = [];
-    let stop = false;
-    process.stdin.on("end", () => (stop = true)).resume();
-    (async () => {
-      while (!stop) {
-        const t = performance.now();
-        const res = await fetch(process.env.HEALTHZ_URL);
-        await res.text();
-        samples.push(res.status === 200 ? performance.now() - t : 1e9);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      process.stdout.write(JSON.stringify(samples));
-    })();`;
-  const child = spawn(process.execPath, ["-e", script], {
-    env: { ...process.env, HEALTHZ_URL: `${url}/healthz` },
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  return {
-    async stop(): Promise<number[]> {
-      child.stdin.end();
-      await exited;
-      return JSON.parse(out) as number[];
-    },
-  };
-}
 
 /** Content-addressed blobs stored so far: a failed generation adds none. */
 const storedBlobs = (dataDir: string) =>
