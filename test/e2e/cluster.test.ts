@@ -21,6 +21,7 @@ import { goHost, goOk, makeGoEnv, writeConsumer } from "./support/go.js";
 import { pluginRuns } from "./support/metrics.js";
 import { chainModule, moduleFiles } from "./support/modules.js";
 import { createNpmProject } from "./support/npm-client.js";
+import { childCommandLines } from "./support/processes.js";
 import { adminToken, makeDataDir, repoRoot, startTestServer, type TestServer } from "./support/server.js";
 
 const slowPlugin = join(repoRoot, "test/fixtures/plugins/slow-stamp.mjs");
@@ -222,11 +223,7 @@ describe("two nodes on postgres + s3", { skip: skipWithout(pgVariable) || skipWi
     const deadline = Date.now() + 20_000;
     let compiling = false;
     while (!compiling && Date.now() < deadline) {
-      const children = await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => "");
-      for (const child of children.trim().split(/\s+/).filter(Boolean)) {
-        const cmd = await readFile(`/proc/${child}/cmdline`, "utf8").catch(() => "");
-        if (cmd.includes("build")) compiling = true;
-      }
+      for (const cmd of await childCommandLines(pid)) if (cmd.includes("build")) compiling = true;
       if (!compiling) await new Promise((r) => setTimeout(r, 2));
     }
     assert.ok(compiling, "the compiler never started");

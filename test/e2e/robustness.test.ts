@@ -1,12 +1,12 @@
 // Issue 2 robustness: concurrent pushes, a crash mid-push, and bad input — against the real server.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { openRemote } from "../../src/cli/client.js";
 import { ModuleService } from "../../src/gen/protodepot/v1/module_pb.js";
 import { UserService } from "../../src/gen/protodepot/v1/user_pb.js";
 import { chainModule, moduleFiles } from "./support/modules.js";
+import { childCommandLines } from "./support/processes.js";
 import { adminToken, makeDataDir, startTestServer, type TestServer } from "./support/server.js";
 
 async function api(url: string, token?: string) {
@@ -158,13 +158,7 @@ describe("robustness", () => {
     const deadline = Date.now() + 20_000;
     let sawCompiler = false;
     while (Date.now() < deadline && !sawCompiler) {
-      const children = await readFile(`/proc/${serverPid}/task/${serverPid}/children`, "utf8").catch(
-        () => "",
-      );
-      for (const pid of children.trim().split(/\s+/).filter(Boolean)) {
-        const cmd = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-        if (cmd.includes("build")) sawCompiler = true;
-      }
+      for (const cmd of await childCommandLines(serverPid)) if (cmd.includes("build")) sawCompiler = true;
       if (!sawCompiler) await new Promise((r) => setTimeout(r, 2));
     }
     assert.ok(sawCompiler, "the compiler never started");
