@@ -10,34 +10,11 @@ import {
   PluginResponse_FileSchema,
 } from "../gen/protodepot/plugin/v1/response_pb.js";
 import { createOutputTree, type OutputLimits } from "./output.js";
+import { applyInsertion } from "./testing/protoc-insertion.js";
 
 const runs = { seed: 20, numRuns: Number(process.env.FUZZ_RUNS ?? 500) };
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** The rule as the merge applied it before it was planned: on decoded text, one insertion at a time. */
-function applyInsertion(target: string, point: string, content: string): string | undefined {
-  const magic = `@@protoc_insertion_point(${point})`;
-  let pos = target.indexOf(magic);
-  if (pos < 0) return undefined;
-  let data = content;
-  if (data !== "" && !data.endsWith("\n")) data += "\n";
-  if (pos > 3 && target.slice(pos - 3, pos - 1) === "/*") {
-    pos -= 3;
-  } else {
-    pos = target.lastIndexOf("\n", pos) + 1;
-  }
-  const indent = /^[ \t]*/.exec(target.slice(pos))?.[0] ?? "";
-  if (indent !== "" && data !== "") {
-    data = data
-      .slice(0, -1)
-      .split("\n")
-      .map((line) => indent + line)
-      .join("\n")
-      .concat("\n");
-  }
-  return target.slice(0, pos) + data + target.slice(pos);
-}
 
 /** The merge as it was before it was planned: protoc's rule over decoded text, one insertion at a time. */
 function reference(limits: OutputLimits, plugins: readonly (readonly PluginResponse_File[])[]) {
