@@ -391,6 +391,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
     log,
     sandbox,
     storage: storageProbe(config),
+    probeIntervalMs: config.health.probeIntervalMs,
   });
   app.get("/healthz", async (_req, reply) => {
     const report = await health.check();

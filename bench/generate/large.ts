@@ -77,7 +77,7 @@ try {
   await push();
   const afterPush = await kib(pid, "VmRSS");
   const pushPeak = await kib(pid, "VmHWM");
-  // The server collects a large push's buffers a moment after answering (core/reclaim.ts).
+  // What stays resident a moment after a large push: V8 frees its buffers in its own time (docs/serving.md).
   await new Promise((r) => setTimeout(r, 1000));
   const settled = await kib(pid, "VmRSS");
 

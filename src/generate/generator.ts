@@ -1,6 +1,5 @@
 // The generation engine behind one small interface, so behaviour (singleflight, cache, limits) composes by wrapping.
 import { createHash } from "node:crypto";
-import { reclaimAfter } from "../core/reclaim.js";
 import type { PluginRuntime } from "../plugins/runtime.js";
 import type { GenerateMetrics } from "./metrics.js";
 import type { OutputLimits } from "./output.js";
@@ -81,8 +80,6 @@ export function createGenerator(opts: EngineOptions): Generator {
   return {
     async generate(job, signal) {
       const prepared = await job.prepare();
-      // The image was read in chunks and joined: the chunks can go while the plugins run, before their output comes.
-      reclaimAfter(prepared.image.byteLength);
       const files = await runPlugins({
         image: prepared.image,
         fileToGenerate: prepared.fileToGenerate,
@@ -95,8 +92,6 @@ export function createGenerator(opts: EngineOptions): Generator {
         ...(signal ? { signal } : {}),
       });
       const { bytes, extra } = await prepared.package(files);
-      // The image, and the plugins' stdout (its chunks, and the parts the files are views into): garbage from here on.
-      reclaimAfter(prepared.image.byteLength + 2 * files.reduce((n, f) => n + f.content.byteLength, 0));
       return {
         key: job.key,
         bytes,

@@ -13,10 +13,9 @@ import {
 import type { SchemaChecker } from "../compile/buf-checks.js";
 import type { Compiler } from "../compile/buf-compiler.js";
 import { checkConfigSize, parseBufConfig } from "../compile/buf-config.js";
-import { manifestDigest, validateModuleFiles } from "../compile/module-files.js";
+import { fileDigests, manifestDigestOf, validateModuleFiles } from "../compile/module-files.js";
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import { checkLabel, type FullName, isCommitId, parseFullName } from "../core/names.js";
-import { reclaimAfter } from "../core/reclaim.js";
 import {
   type B5,
   type Commit,
@@ -33,7 +32,6 @@ import {
 import { createTarGz, readTarGz, type TarEntry } from "../packaging/tar.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
 import { putContent, readContent } from "../storage/blob/content.js";
-import { sha256Hex } from "../storage/blob/paths.js";
 import { isCorruptBlobError } from "../storage/blob/verify.js";
 import type {
   InsertCommitResult,
@@ -376,19 +374,15 @@ export function createModuleService({
 
     // Blobs first, metadata last: a crash in between leaves only unreferenced blobs.
     const [sources, imageBlob] = await Promise.all([putContent(blobs, sourcesTar), putContent(blobs, image)]);
-    // The pushed files (read in chunks, then joined), the compiler's image (the same) and the sources archive.
-    reclaimAfter(
-      2 * (pushed.reduce((n, f) => n + f.content.byteLength, 0) + image.byteLength) + sourcesTar.byteLength,
+    const files: CommitFile[] = (await fileDigests(pushed)).sort((a, b) =>
+      a.path < b.path ? -1 : a.path > b.path ? 1 : 0,
     );
-    const files: CommitFile[] = pushed
-      .map((f) => ({ path: f.path, size: f.content.byteLength, sha256: sha256Hex(f.content) }))
-      .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     return {
       input: {
         owner: name.owner,
         module: name.name,
         id: randomBytes(16).toString("hex"),
-        digest: manifestDigest(pushed),
+        digest: manifestDigestOf(files),
         b5,
         sourcesBlob: sources.key,
         imageBlob: imageBlob.key,
@@ -443,7 +437,7 @@ export function createModuleService({
   ): Promise<Commit | undefined> {
     const at = await meta.getLabel(mod.id, label);
     const head = at && (await meta.getCommit(at.commitId));
-    if (!head || head.digest !== manifestDigest(files)) return undefined;
+    if (!head || head.digest !== manifestDigestOf(await fileDigests(files))) return undefined;
     const pinned = await meta.listCommitDeps(head.id);
     const same = pinned.length === deps.length && pinned.every((d, i) => d.commitId === deps[i]?.commitId);
     return same ? head : undefined;

@@ -1,9 +1,10 @@
 // The Maven repository's artifact: the generated Java compiled (sandboxed javac) into a deterministic jar, and the
 // pom that names its runtime library and each dependency module's own artifact.
-import { createHash } from "node:crypto";
+import { webcrypto } from "node:crypto";
 import { existsSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { Code, invalidArgument, RegistryError } from "../../core/errors.js";
+import { digestYielding } from "../../core/hashing.js";
 import { isValidName } from "../../core/names.js";
 import { type SyntheticVersion, semverVersion } from "../../core/synthetic-version.js";
 import type { MavenRuntimeLibrary } from "../../core/types.js";
@@ -49,11 +50,13 @@ export function parseMavenVersion(text: string): SyntheticVersion | undefined {
 export const groupIdPattern = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
 /** The checksum files Maven fetches beside every file: lowercase hex, nothing else. */
-export function mavenChecksums(bytes: Uint8Array): { sha1: string; md5: string } {
-  return {
-    sha1: createHash("sha1").update(bytes).digest("hex"),
-    md5: createHash("md5").update(bytes).digest("hex"),
-  };
+export async function mavenChecksums(bytes: Uint8Array): Promise<{ sha1: string; md5: string }> {
+  // A jar is up to plugins.maxOutputBytes of a plugin's making: hashed without holding the event loop.
+  const [sha1, md5] = await Promise.all([
+    webcrypto.subtle.digest("SHA-1", bytes),
+    digestYielding("md5", bytes),
+  ]);
+  return { sha1: Buffer.from(sha1).toString("hex"), md5: md5.toString("hex") };
 }
 
 export interface MavenCoordinate {
@@ -203,8 +206,8 @@ export function createMavenPackager(opts: MavenPackagerOptions): Packager {
       });
       const bytes = await createJar([...classes, ...resources]);
       const pom = renderPom(ctx, opts.groupId);
-      const pomSums = mavenChecksums(new TextEncoder().encode(pom));
-      const jarSums = mavenChecksums(bytes);
+      const pomSums = await mavenChecksums(new TextEncoder().encode(pom));
+      const jarSums = await mavenChecksums(bytes);
       // The pom and every checksum are kept beside the jar, so the pom and .sha1/.md5 are served from the record.
       return {
         bytes,

@@ -1,5 +1,5 @@
 // The npm registry's artifact: generated JS + .d.ts under `package/`, a package.json, as a deterministic .tgz.
-import { createHash } from "node:crypto";
+import { webcrypto } from "node:crypto";
 import { posix } from "node:path";
 import semver from "semver";
 import { invalidArgument } from "../../core/errors.js";
@@ -54,10 +54,15 @@ export function parseNpmVersion(text: string): SyntheticVersion | undefined {
 }
 
 /** `dist.integrity` (SRI sha512) and `dist.shasum` (sha1 hex) of a tarball, as npm checks them. */
-export function npmIntegrity(bytes: Uint8Array): { integrity: string; shasum: string } {
+export async function npmIntegrity(bytes: Uint8Array): Promise<{ integrity: string; shasum: string }> {
+  // A tarball is up to plugins.maxOutputBytes of a plugin's making: hashed off the event loop.
+  const [sha512, sha1] = await Promise.all([
+    webcrypto.subtle.digest("SHA-512", bytes),
+    webcrypto.subtle.digest("SHA-1", bytes),
+  ]);
   return {
-    integrity: `sha512-${createHash("sha512").update(bytes).digest("base64")}`,
-    shasum: createHash("sha1").update(bytes).digest("hex"),
+    integrity: `sha512-${Buffer.from(sha512).toString("base64")}`,
+    shasum: Buffer.from(sha1).toString("hex"),
   };
 }
 
@@ -259,6 +264,6 @@ export const npmPackager: Packager = {
     ];
     const bytes = await createTarGz(entries);
     // `dependencies` is kept beside the hashes so a packument is built from artifact records alone.
-    return { bytes, extra: { ...npmIntegrity(bytes), dependencies: JSON.stringify(dependencies) } };
+    return { bytes, extra: { ...(await npmIntegrity(bytes)), dependencies: JSON.stringify(dependencies) } };
   },
 };
