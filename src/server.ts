@@ -41,6 +41,7 @@ import { createHotResponses, createServerWith } from "./http/hot-responses.js";
 import { registerMetricsRoute } from "./http/metrics.js";
 import { principalOf } from "./http/principal.js";
 import { registerRegistry } from "./http/registry-plugin.js";
+import { closeAfterUnreadBodies } from "./http/unread-body.js";
 import { createHostRuntime } from "./plugins/host/host-runtime.js";
 import { createOciRuntime } from "./plugins/oci/oci-runtime.js";
 import { createRootfsCache } from "./plugins/oci/rootfs-cache.js";
@@ -258,6 +259,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
       `server.tls: ${config.server.tls.cert} and ${config.server.tls.key} are not a PEM certificate and its private key (${reason})`,
     );
   }
+  closeAfterUnreadBodies(app);
   const log: FastifyBaseLogger = app.log;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await metadataDrivers[config.storage.meta.driver](config);
