@@ -1,13 +1,14 @@
 // Which versions of a (template, module) package a registry lists, what it generates first, and what it warms:
 // the policy npm uses today and PyPI and Maven reuse (each supplies only its dependency and tag rules).
+import type { Readable } from "node:stream";
 import { LRUCache } from "lru-cache";
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import type { FullName } from "../core/names.js";
 import type { SyntheticVersion } from "../core/synthetic-version.js";
-import type { ArtifactRecord, Commit, Flavour, PluginVersion } from "../core/types.js";
+import type { ArtifactRecord, Commit, Flavour, Label, Module, PluginVersion } from "../core/types.js";
 import type { Invalidation } from "../storage/meta/invalidation.js";
 import type { Principal } from "./auth.js";
-import type { GenerateResult, GenerationService } from "./generation.js";
+import { atVersion, type GenerationService, type ResolvedArtifact } from "./generation.js";
 import type { ModuleService } from "./modules.js";
 import type { TemplateService } from "./templates.js";
 
@@ -36,9 +37,22 @@ export interface CatalogListing {
   tags: Map<string, SyntheticVersion>;
 }
 
+/** One version's artifact: what it was resolved to, its stored record, and how to read its bytes. */
+export interface CatalogArtifact {
+  resolved: ResolvedArtifact;
+  record: ArtifactRecord;
+  open(): Promise<Buffer | Readable>;
+}
+
+/** What a catalog reads of modules: the module (its default label) and its labels, as the caller may see them. */
+export interface CatalogModules {
+  getModule(principal: Principal, name: FullName): Promise<Module>;
+  listLabels(principal: Principal, name: FullName): Promise<Label[]>;
+}
+
 export interface CatalogOptions {
-  generation: GenerationService;
-  modules: ModuleService;
+  generation: Pick<GenerationService, "resolve" | "generate" | "open" | "listVersions" | "listGenerated">;
+  modules: CatalogModules;
   flavour: Flavour;
   /** `latest` (the default label's head) is always a tag; which labels are tags too, by the protocol's rules. */
   isTag(label: string): boolean;
@@ -55,6 +69,8 @@ export interface CatalogOptions {
   cacheTtlMs?: number;
   /** Called with errors of background work, which has no response to report them on. */
   onBackgroundError?: (err: unknown) => void;
+  /** How many artifacts whose dependencies were checked are remembered (default 50,000). */
+  depsCheckedMax?: number;
 }
 
 /** What a registry's catalog passes through from its own options: everything but the protocol's rules. */
@@ -73,7 +89,7 @@ export interface Catalog {
     pkg: PackageRef,
     version: SyntheticVersion,
     signal?: AbortSignal,
-  ): Promise<GenerateResult>;
+  ): Promise<CatalogArtifact>;
   /** Stops warming: nothing new starts; a run already started finishes for the cache. */
   close(): void;
 }
@@ -87,8 +103,9 @@ export function createCatalog(opts: CatalogOptions): Catalog {
   const ttl = opts.cacheTtlMs ?? 1000;
   const report = opts.onBackgroundError ?? (() => {});
   const epoch = () => opts.invalidation?.epoch() ?? 0;
-  // Artifacts whose dependencies are known to be generated: checked once per process, not per listing.
-  const depsChecked = new Set<string>();
+  // Artifacts whose dependencies are known to be generated: checked once, not per listing. Bounded: forgetting one
+  // costs a recheck (one indexed lookup per dependency), remembering every artifact ever listed costs memory.
+  const depsChecked = new LRUCache<string, true>({ max: opts.depsCheckedMax ?? 50_000 });
   // One background warm per package at a time.
   const warming = new Set<string>();
   const listings = new LRUCache<string, { epoch: number; expires: number; value: Promise<CatalogListing> }>({
@@ -96,24 +113,21 @@ export function createCatalog(opts: CatalogOptions): Catalog {
   });
   let closed = false;
 
-  const generate = (
+  /** One version's artifact, by the commit id a listing found or the sequence a version names. */
+  async function generate(
     principal: Principal,
     pkg: PackageRef,
-    v: SyntheticVersion,
-    commitId: string,
-    background = false,
-    signal?: AbortSignal,
-  ) =>
-    generation.generate(principal, {
-      ...(signal ? { signal } : {}),
-      template: pkg.template,
-      templateVersion: String(v.templateVersion),
-      module: pkg.module,
-      ref: commitId,
-      scope: "module",
-      flavour,
-      ...(background ? { background } : {}),
-    });
+    at: ReturnType<typeof atVersion>,
+    options: { background?: boolean; signal?: AbortSignal | undefined } = {},
+  ): Promise<CatalogArtifact> {
+    const resolved = await generation.resolve(principal, { ...pkg, ...at, scope: "module", flavour });
+    const record = await generation.generate(resolved, options);
+    return { resolved, record, open: () => generation.open(record, options.signal) };
+  }
+  const byCommit = (templateVersion: number, commitId: string) => ({
+    templateVersion,
+    commit: { ref: commitId },
+  });
 
   /**
    * A listed version's dependencies must be listable too, or an install stops at the first package whose pinned
@@ -124,12 +138,9 @@ export function createCatalog(opts: CatalogOptions): Catalog {
     const key = `${record.templateId}/${record.templateVersion}/${record.commitId}`;
     if (depsChecked.has(key)) return;
     await Promise.all(
-      opts.dependenciesOf(record).map(async (dep) => {
-        const { commit } = await generation.resolveVersion(principal, dep.template, dep.module, dep.version);
-        await generate(principal, dep, dep.version, commit.id);
-      }),
+      opts.dependenciesOf(record).map((dep) => generate(principal, dep, atVersion(dep.version))),
     );
-    depsChecked.add(key);
+    depsChecked.set(key, true);
   }
 
   function warm(
@@ -146,7 +157,7 @@ export function createCatalog(opts: CatalogOptions): Catalog {
       for (const commit of commits.slice(0, warmLimit)) {
         if (closed) return;
         try {
-          await generate(principal, pkg, { templateVersion, commitSeq: commit.seq }, commit.id, true);
+          await generate(principal, pkg, byCommit(templateVersion, commit.id), { background: true });
         } catch (err) {
           report(err);
         }
@@ -186,7 +197,7 @@ export function createCatalog(opts: CatalogOptions): Catalog {
         const commit = commits.get(id);
         if (!commit)
           throw new RegistryError(Code.Internal, `label points at commit ${id} outside the module`);
-        return generate(principal, pkg, { templateVersion: newest, commitSeq: commit.seq }, id);
+        return generate(principal, pkg, byCommit(newest, commit.id));
       }),
     );
     for (const f of fresh) byKey.set(keyOf(f.record.templateVersion, f.record.commitId), f.record);
@@ -246,10 +257,7 @@ export function createCatalog(opts: CatalogOptions): Catalog {
       return entry.value;
     },
 
-    async artifact(principal, pkg, version, signal) {
-      const { commit } = await generation.resolveVersion(principal, pkg.template, pkg.module, version);
-      return generate(principal, pkg, version, commit.id, false, signal);
-    },
+    artifact: (principal, pkg, version, signal) => generate(principal, pkg, atVersion(version), { signal }),
 
     close() {
       closed = true;

@@ -14,12 +14,12 @@ import {
 } from "../../generate/package/maven.js";
 import type { Principal } from "../../services/auth.js";
 import {
+  type CatalogArtifact,
   type CatalogSettings,
   createCatalog as createPackageCatalog,
   type Catalog as PackageCatalog,
   type PinnedPackage,
 } from "../../services/catalog.js";
-import type { GenerateResult } from "../../services/generation.js";
 
 export interface CatalogOptions extends CatalogSettings {
   groupId: string;
@@ -41,12 +41,14 @@ export interface ArtifactListing {
 
 export interface Catalog {
   list(principal: Principal, parts: MavenArtifactParts): Promise<ArtifactListing>;
+  /** One version's jar (its pom and checksums in the record), generated if needed, and how to read its bytes. */
   artifact(
     principal: Principal,
     parts: MavenArtifactParts,
     version: SyntheticVersion,
     signal?: AbortSignal,
-  ): Promise<GenerateResult>;
+  ): Promise<CatalogArtifact>;
+  /** Stops background warming (the server is closing). */
   close(): void;
 }
 

@@ -4,14 +4,13 @@ import { Code, RegistryError } from "../../core/errors.js";
 import { immutableFor } from "../../http/cache-control.js";
 import { clientGone } from "../../http/client-gone.js";
 import { keepHot } from "../../http/hot-responses.js";
-import type { GenerationService } from "../../services/generation.js";
 import type { Catalog } from "./catalog.js";
 import { type MavenHandler, sendChecksum } from "./handler.js";
 
-export function createJarHandler(catalog: Catalog, generation: GenerationService): MavenHandler<"jar"> {
+export function createJarHandler(catalog: Catalog): MavenHandler<"jar"> {
   return async (request, reply, target) => {
     keepHot(reply);
-    const { record } = await catalog.artifact(
+    const { record, open } = await catalog.artifact(
       request.principal,
       target.parts,
       target.version,
@@ -30,6 +29,6 @@ export function createJarHandler(catalog: Catalog, generation: GenerationService
     return reply
       .type("application/java-archive")
       .header("content-length", String(record.size))
-      .send(await generation.openArtifact(record, clientGone(reply)));
+      .send(await open());
   };
 }

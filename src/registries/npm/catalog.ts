@@ -7,12 +7,12 @@ import type { ArtifactRecord, Commit, Label } from "../../core/types.js";
 import { type NpmPackageParts, parseNpmPackageName, parseNpmVersion } from "../../generate/package/npm.js";
 import type { Principal } from "../../services/auth.js";
 import {
+  type CatalogArtifact,
   type CatalogSettings,
   createCatalog as createPackageCatalog,
   type Catalog as PackageCatalog,
   type PinnedPackage,
 } from "../../services/catalog.js";
-import type { GenerateResult } from "../../services/generation.js";
 
 export interface CatalogOptions extends CatalogSettings {
   scope: string;
@@ -35,7 +35,13 @@ export interface PackageListing {
 
 export interface Catalog {
   list(principal: Principal, name: string): Promise<PackageListing>;
-  tarball(principal: Principal, name: string, version: string, signal?: AbortSignal): Promise<GenerateResult>;
+  /** One version's tarball, generated if needed, and how to read its bytes. */
+  tarball(
+    principal: Principal,
+    name: string,
+    version: string,
+    signal?: AbortSignal,
+  ): Promise<CatalogArtifact>;
   /** Stops background warming (the server is closing). */
   close(): void;
 }

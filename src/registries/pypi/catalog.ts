@@ -21,7 +21,7 @@ import {
   type PackageRef,
   type PinnedPackage,
 } from "../../services/catalog.js";
-import type { GenerateResult } from "../../services/generation.js";
+import type { ModuleService } from "../../services/modules.js";
 import type { TemplateService } from "../../services/templates.js";
 
 export interface WheelFile {
@@ -60,8 +60,9 @@ export interface PypiCatalog {
   close(): void;
 }
 
-export interface PypiCatalogOptions extends CatalogSettings {
-  /** Reads project names back (createPackageDirectory). */
+export interface PypiCatalogOptions extends Omit<CatalogSettings, "modules"> {
+  /** Reads project names back (createPackageDirectory), and the labels a listing starts from. */
+  modules: ModuleService;
   templates: TemplateService;
 }
 
@@ -171,15 +172,13 @@ export function createPypiCatalog(opts: PypiCatalogOptions): PypiCatalog {
       const v: SyntheticVersion | undefined = parsePypiVersion(version);
       if (!v)
         throw notFoundVersion(project, version, "versions look like 1.{template version}.{commit sequence}");
-      let result: GenerateResult;
       try {
-        result = await catalog.artifact(principal, pkg, v, signal);
+        const { record, open } = await catalog.artifact(principal, pkg, v, signal);
+        return { record, open };
       } catch (err) {
         if (isRegistryError(err, Code.NotFound)) throw notFoundVersion(project, version, err.message);
         throw err;
       }
-      const record = result.record;
-      return { record, open: () => opts.generation.openArtifact(record, signal) };
     },
 
     close: () => catalog.close(),
