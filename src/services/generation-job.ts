@@ -15,7 +15,7 @@ import type { ModuleStore } from "../storage/meta/metadata-store.js";
 
 export interface JobInputs {
   meta: Pick<ModuleStore, "listCommitFiles">;
-  blobs: BlobStore;
+  blobs: Pick<BlobStore, "get" | "stat">;
   goHost: string;
 }
 
@@ -94,7 +94,7 @@ function generatedNothing(ctx: PackageContext, generating: number): RegistryErro
 
 /** A commit's stored blob, or a clear error naming the commit when it is missing or corrupt: never other bytes. */
 async function readCommitBlob(
-  blobs: BlobStore,
+  blobs: Pick<BlobStore, "get" | "stat">,
   commit: Commit,
   what: string,
   key: string,

@@ -132,7 +132,7 @@ export interface GenerationServiceOptions {
   meta: Pick<ModuleStore, "getCommitBySeq" | "listCommits" | "listCommitFiles"> &
     Pick<TemplateStore, "listTemplateVersions"> &
     Pick<ArtifactStore, "getArtifact" | "listArtifacts" | "deleteArtifacts">;
-  blobs: BlobStore;
+  blobs: Pick<BlobStore, "get" | "stat" | "delete">;
   modules: GenerationModules;
   templates: GenerationTemplates;
   /** The engine, already composed with its wrappers (singleflight, lease, failure memory, fair slots). */
