@@ -12,6 +12,7 @@ import {
   parseMavenArtifactId,
   parseMavenVersion,
 } from "../../generate/package/maven.js";
+import { extrasOf } from "../../services/artifact-extras.js";
 import type { Principal } from "../../services/auth.js";
 import {
   type CatalogArtifact,
@@ -59,7 +60,7 @@ const names = (p: MavenArtifactParts): { template: FullName; module: FullName } 
 
 /** The pom's dependencies kept beside the jar (maven packager); runtime libraries are other groups'. */
 export function recordDependencies(record: ArtifactRecord): MavenCoordinate[] {
-  const text = record.extra.dependencies;
+  const text = extrasOf(record, "maven")?.dependencies;
   if (text === undefined) return [];
   const parsed: unknown = JSON.parse(text);
   if (!Array.isArray(parsed)) return [];

@@ -13,6 +13,7 @@ import {
   pypiProjectName,
   wheelFileName,
 } from "../../generate/package/pypi.js";
+import { type ArtifactExtras, extrasOf } from "../../services/artifact-extras.js";
 import type { Principal } from "../../services/auth.js";
 import {
   type CatalogSettings,
@@ -73,7 +74,7 @@ const expected =
   "{templateOwner}-{templateName}-{moduleOwner}-{moduleName}, e.g. protodepot-python-acme-payments";
 
 function parsePins(record: ArtifactRecord): PinnedPackage[] {
-  const text = record.extra.pins;
+  const text = extrasOf(record, "pypi")?.pins;
   if (!text) return [];
   const pins = JSON.parse(text) as PypiPin[];
   return pins.flatMap((p) => {
@@ -84,8 +85,6 @@ function parsePins(record: ArtifactRecord): PinnedPackage[] {
     ];
   });
 }
-
-const hasHashes = (r: ArtifactRecord) => r.extra.sha256 !== undefined && r.extra.metadataSha256 !== undefined;
 
 export function createPypiCatalog(opts: PypiCatalogOptions): PypiCatalog {
   const { templates, ...settings } = opts;
@@ -163,7 +162,11 @@ export function createPypiCatalog(opts: PypiCatalogOptions): PypiCatalog {
     async project(principal, project) {
       const pkg = await resolve(principal, project);
       const listing = await catalog.list(principal, pkg);
-      const files = listing.versions.filter((v) => hasHashes(v.record)).map((v) => wheelFile(project, v));
+      // Every listed file has its hashes: a record without them (never written so) is left out.
+      const files = listing.versions.flatMap((v) => {
+        const extras = extrasOf(v.record, "pypi");
+        return extras ? [wheelFile(project, v, extras)] : [];
+      });
       return { project, files };
     },
 
@@ -188,16 +191,17 @@ export function createPypiCatalog(opts: PypiCatalogOptions): PypiCatalog {
 function wheelFile(
   project: string,
   v: { version: SyntheticVersion; commit: Commit; record: ArtifactRecord },
+  extras: ArtifactExtras["pypi"],
 ): WheelFile {
   const version = semverVersion(v.version);
   return {
     fileName: wheelFileName(project, version),
     version,
-    sha256: v.record.extra.sha256 ?? "",
+    sha256: extras.sha256,
     size: v.record.size,
-    metadataSha256: v.record.extra.metadataSha256 ?? "",
+    metadataSha256: extras.metadataSha256,
     // What the wheel's own METADATA says, so the index never disagrees with the file.
-    requiresPython: /^Requires-Python: (.*)$/m.exec(v.record.extra.metadata ?? "")?.[1] ?? "",
+    requiresPython: /^Requires-Python: (.*)$/m.exec(extras.metadata ?? "")?.[1] ?? "",
     commit: v.commit,
   };
 }
