@@ -1,9 +1,12 @@
-// What the engine runs for one resolved artifact, built only on a cache miss: the commit's image and files, the
-// files to generate for the scope, each plugin's parameter (the template's, then Go's and the packager's options).
+// The engine's job for one resolved artifact, built only on a cache miss: who pays, the dependencies' artifacts a
+// packager builds on, and (only when the run really starts) the commit's image and files, the files to generate
+// for the scope, each plugin's parameter (the template's, then Go's and the packager's options).
+import type { Readable } from "node:stream";
 import { Code, RegistryError } from "../core/errors.js";
 import { joinParameter } from "../core/go-paths.js";
 import { scanImage } from "../core/image-files.js";
-import type { Commit } from "../core/types.js";
+import { readAll } from "../core/read-all.js";
+import type { ArtifactRecord, Commit, CommitDep, Flavour } from "../core/types.js";
 import type { PreparedJob } from "../generate/generator.js";
 import type { GeneratedFile, PackageContext, Packager } from "../generate/package/packager.js";
 import { goOptions, isGoPlugin } from "../generate/plugin-options.js";
@@ -12,11 +15,96 @@ import type { BlobStore } from "../storage/blob/blob-store.js";
 import { readContent } from "../storage/blob/content.js";
 import { isCorruptBlobError } from "../storage/blob/verify.js";
 import type { ModuleStore } from "../storage/meta/metadata-store.js";
+import { type ArtifactJob, artifactId } from "./artifact-generator.js";
+import type { GenerationTemplates, ResolvedArtifact } from "./artifact-resolver.js";
+import type { Payers } from "./payers.js";
 
 export interface JobInputs {
   meta: Pick<ModuleStore, "listCommitFiles">;
   blobs: Pick<BlobStore, "get" | "stat">;
   goHost: string;
+}
+
+export interface JobBuilderOptions extends JobInputs {
+  templates: Pick<GenerationTemplates, "resolvePlugins">;
+  payers: Payers;
+  npmScope: string;
+  packagerOf(flavour: Flavour): Packager;
+  /** A stored artifact's bytes (healed when damaged). */
+  readArtifact(record: ArtifactRecord): Promise<Buffer | Readable>;
+  /** A dependency commit's own artifact of the same template version, scope and flavour, generated if needed. */
+  dependency(
+    resolved: ResolvedArtifact,
+    dep: CommitDep,
+    options: { background?: boolean; signal?: AbortSignal | undefined },
+  ): Promise<ArtifactRecord>;
+}
+
+export interface JobBuilder {
+  job(
+    resolved: ResolvedArtifact,
+    options: { background?: boolean; signal?: AbortSignal | undefined },
+  ): Promise<ArtifactJob>;
+  /** What a packager is told about the artifact, from metadata alone (no image read, no plugin run). */
+  describe(resolved: ResolvedArtifact): Promise<PackageContext>;
+}
+
+export function createJobBuilder(opts: JobBuilderOptions): JobBuilder {
+  async function describe(resolved: ResolvedArtifact): Promise<PackageContext> {
+    const { principal, template, templateVersion } = resolved;
+    const plugins = await opts.templates.resolvePlugins(principal, template, templateVersion);
+    return {
+      template,
+      templateVersion,
+      commit: resolved.commit,
+      deps: resolved.deps,
+      plugins: plugins.map((p) => p.version),
+      scope: resolved.scope,
+      goHost: opts.goHost,
+      npmScope: opts.npmScope,
+    };
+  }
+
+  /** A dependency's artifact a packager builds against (Maven's jars). */
+  async function bytesOf(record: ArtifactRecord): Promise<Uint8Array> {
+    const opened = await opts.readArtifact(record);
+    return Buffer.isBuffer(opened) ? opened : new Uint8Array(await readAll(opened));
+  }
+
+  return {
+    describe,
+    async job(resolved, options) {
+      const packager = opts.packagerOf(resolved.flavour);
+      // Before this artifact takes a slot: each dependency's own artifact, when the packager builds against them.
+      const records = packager.needsDependencyArtifacts
+        ? await Promise.all(
+            resolved.deps.map(
+              async (d) => [d.commitId, await opts.dependency(resolved, d, options)] as const,
+            ),
+          )
+        : undefined;
+      // The caller, the template's owner and the pinned plugins' owners share the cost of a cold generation.
+      const payers = await opts.payers.of(resolved.principal, [
+        resolved.template.owner,
+        ...resolved.templateVersion.plugins.map((p) => p.owner),
+      ]);
+      return {
+        key: artifactId(resolved.key),
+        artifact: resolved.key,
+        owner: resolved.template.owner,
+        payers,
+        ...(options.background ? { background: true } : {}),
+        prepare: async () => {
+          const ctx = await describe(resolved);
+          // Read only once the run really starts: a joined flight or another node's lease reads none.
+          const deps =
+            records &&
+            new Map(await Promise.all(records.map(async ([id, r]) => [id, await bytesOf(r)] as const)));
+          return prepareJob(opts, deps ? { ...ctx, dependencyArtifacts: deps } : ctx, packager);
+        },
+      };
+    },
+  };
 }
 
 const protos = (files: readonly { path: string }[]) =>
