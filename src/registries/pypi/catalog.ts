@@ -18,11 +18,11 @@ import type { Principal } from "../../services/auth.js";
 import {
   type CatalogSettings,
   createCatalog,
-  createPackageDirectory,
   type PackageRef,
   type PinnedPackage,
 } from "../../services/catalog.js";
 import type { ModuleService } from "../../services/modules.js";
+import { createPackageDirectory, type PackageDirectory } from "../../services/package-directory.js";
 import type { TemplateService } from "../../services/templates.js";
 
 export interface WheelFile {
@@ -98,34 +98,7 @@ export function createPypiCatalog(opts: PypiCatalogOptions): PypiCatalog {
     dependenciesOf: parsePins,
   });
 
-  /** The one (template, module) a project name reads as: 400 when malformed, 404 when none exists. */
-  async function resolve(principal: Principal, project: string): Promise<PackageRef> {
-    if (project.length > maxProjectLength || !projectShape.test(project)) {
-      throw new RegistryError(
-        Code.InvalidArgument,
-        `invalid project name "${project.slice(0, 300)}": this index serves ${expected}`,
-      );
-    }
-    const candidates = pypiNameCandidates(project);
-    if (candidates.length === 0) {
-      throw new RegistryError(
-        Code.InvalidArgument,
-        `invalid project name "${project}": it does not split into four names of 2–64 characters; this index serves ${expected}`,
-      );
-    }
-    // Of several readings, the one that existed first keeps the name: a module or template created later never
-    // changes what an installed name means (the newcomer's packages are served by the other registries only).
-    const [first] = [...(await directory.find(principal, candidates))].sort((a, b) =>
-      a.since < b.since ? -1 : a.since > b.since ? 1 : 0,
-    );
-    if (!first) {
-      throw new RegistryError(
-        Code.NotFound,
-        `project ${project} does not exist: no template and module it can name (${expected}) exist or are visible to you`,
-      );
-    }
-    return { template: first.template, module: first.module };
-  }
+  const resolve = (principal: Principal, project: string) => readProjectName(directory, principal, project);
 
   // The root is every readable template × every readable module: built once per caller per TTL and write epoch.
   const ttl = opts.cacheTtlMs ?? 1000;
@@ -204,4 +177,37 @@ function wheelFile(
     requiresPython: /^Requires-Python: (.*)$/m.exec(extras.metadata ?? "")?.[1] ?? "",
     commit: v.commit,
   };
+}
+
+/** The one (template, module) a project name reads as: 400 when malformed, 404 when none exists. */
+async function readProjectName(
+  directory: PackageDirectory,
+  principal: Principal,
+  project: string,
+): Promise<PackageRef> {
+  if (project.length > maxProjectLength || !projectShape.test(project)) {
+    throw new RegistryError(
+      Code.InvalidArgument,
+      `invalid project name "${project.slice(0, 300)}": this index serves ${expected}`,
+    );
+  }
+  const candidates = pypiNameCandidates(project);
+  if (candidates.length === 0) {
+    throw new RegistryError(
+      Code.InvalidArgument,
+      `invalid project name "${project}": it does not split into four names of 2–64 characters; this index serves ${expected}`,
+    );
+  }
+  // Of several readings, the one that existed first keeps the name: a module or template created later never
+  // changes what an installed name means (the newcomer's packages are served by the other registries only).
+  const [first] = [...(await directory.find(principal, candidates))].sort((a, b) =>
+    a.since < b.since ? -1 : a.since > b.since ? 1 : 0,
+  );
+  if (!first) {
+    throw new RegistryError(
+      Code.NotFound,
+      `project ${project} does not exist: no template and module it can name (${expected}) exist or are visible to you`,
+    );
+  }
+  return { template: first.template, module: first.module };
 }
