@@ -115,16 +115,6 @@ export function createArtifactResolver(opts: ArtifactResolverOptions): ArtifactR
     return template;
   }
 
-  async function newestVersion(template: Template): Promise<TemplateVersion> {
-    const versions = await meta.listTemplateVersions(template.id);
-    const latest = versions[versions.length - 1];
-    if (!latest) {
-      const name = `${template.owner}/${template.name}`;
-      throw new RegistryError(Code.NotFound, `template ${name} has no versions yet`, { template: name });
-    }
-    return latest;
-  }
-
   function templateVersionOf(
     principal: Principal,
     template: Template,
@@ -134,7 +124,7 @@ export function createArtifactResolver(opts: ArtifactResolverOptions): ArtifactR
     // A name is read only now, once the template is known readable: a hidden template answers as missing first.
     const wanted = named === undefined ? ref : named === "latest" ? named : parseTemplateVersionName(named);
     if (typeof wanted === "number") return templates.getVersion(template, wanted);
-    return resolutions.get(principal, `latest\0${template.id}`, () => newestVersion(template));
+    return resolutions.get(principal, `latest\0${template.id}`, () => newestVersion(meta, template));
   }
 
   async function commitOf(principal: Principal, name: FullName, ref: CommitRef): Promise<Commit> {
@@ -191,4 +181,17 @@ export function createArtifactResolver(opts: ArtifactResolverOptions): ArtifactR
       return { ...located, principal, deps, scope, flavour: request.flavour, key };
     },
   };
+}
+
+async function newestVersion(
+  meta: Pick<TemplateStore, "listTemplateVersions">,
+  template: Template,
+): Promise<TemplateVersion> {
+  const versions = await meta.listTemplateVersions(template.id);
+  const latest = versions[versions.length - 1];
+  if (!latest) {
+    const name = `${template.owner}/${template.name}`;
+    throw new RegistryError(Code.NotFound, `template ${name} has no versions yet`, { template: name });
+  }
+  return latest;
 }

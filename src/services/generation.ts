@@ -2,7 +2,7 @@
 // flavour, key), then generate it (run plugins once → package → cache forever) and open its stored bytes.
 import type { Readable } from "node:stream";
 import type { FullName } from "../core/names.js";
-import type { ArtifactRecord, Commit, Flavour } from "../core/types.js";
+import type { ArtifactRecord, Commit, Flavour, Template } from "../core/types.js";
 import type { Generator } from "../generate/generator.js";
 import type { PackageContext, Packager } from "../generate/package/packager.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
@@ -155,16 +155,7 @@ export function createGenerationService(opts: GenerationServiceOptions): Generat
     async listVersions(principal, templateName, moduleName) {
       const template = await readableTemplate(principal, templateName);
       const mod = await modules.getModule(principal, moduleName);
-      const versions = await meta.listTemplateVersions(template.id);
-      const commits = await allCommits(meta, mod.id);
-      return versions.flatMap((templateVersion) =>
-        commits.map((commit) => ({
-          template,
-          templateVersion,
-          commit,
-          version: { templateVersion: templateVersion.number, commitSeq: commit.seq },
-        })),
-      );
+      return everyVersion(meta, template, mod.id);
     },
 
     async listGenerated(principal, templateName, flavour, commitIds) {
@@ -179,8 +170,13 @@ export function createGenerationService(opts: GenerationServiceOptions): Generat
   return service;
 }
 
-/** Every commit of a module, oldest first, read in pages. */
-async function allCommits(meta: Pick<ModuleStore, "listCommits">, moduleId: string): Promise<Commit[]> {
+/** Each template version × each commit of the module (read in pages), oldest first: from metadata alone. */
+async function everyVersion(
+  meta: Pick<ModuleStore, "listCommits"> & Pick<TemplateStore, "listTemplateVersions">,
+  template: Template,
+  moduleId: string,
+): Promise<LocatedVersion[]> {
+  const versions = await meta.listTemplateVersions(template.id);
   const commits: Commit[] = [];
   for (let beforeSeq: number | undefined; ; ) {
     const page = await meta.listCommits(moduleId, { limit: 500, ...(beforeSeq ? { beforeSeq } : {}) });
@@ -189,5 +185,13 @@ async function allCommits(meta: Pick<ModuleStore, "listCommits">, moduleId: stri
     if (page.length < 500 || !last) break;
     beforeSeq = last.seq;
   }
-  return commits.reverse();
+  commits.reverse();
+  return versions.flatMap((templateVersion) =>
+    commits.map((commit) => ({
+      template,
+      templateVersion,
+      commit,
+      version: { templateVersion: templateVersion.number, commitSeq: commit.seq },
+    })),
+  );
 }
