@@ -16,9 +16,8 @@ import type {
 } from "../../core/types.js";
 import { registerRegistry } from "../../http/registry-plugin.js";
 import type { AuthService, Principal } from "../../services/auth.js";
-import type { CatalogOptions } from "../../services/catalog.js";
+import type { CatalogModules, CatalogOptions } from "../../services/catalog.js";
 import type { ResolvedArtifact } from "../../services/generation.js";
-import type { ModuleService } from "../../services/modules.js";
 import { createCatalog } from "./catalog.js";
 import { mavenTimestamp } from "./metadata.js";
 import { parseMavenPath } from "./request.js";
@@ -139,8 +138,8 @@ function fakeGeneration() {
   return { service, generated, records };
 }
 
-const modules = {
-  async getModule(_p: unknown, name: FullName): Promise<Module> {
+const modules: CatalogModules = {
+  async getModule(_p, name): Promise<Module> {
     return {
       id: "m1",
       owner: name.owner,
@@ -153,7 +152,7 @@ const modules = {
   async listLabels() {
     return labels;
   },
-} as unknown as ModuleService;
+};
 
 const auth = {
   async authenticate(header: string | undefined) {

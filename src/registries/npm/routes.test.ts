@@ -15,9 +15,8 @@ import type {
 } from "../../core/types.js";
 import { registerRegistry } from "../../http/registry-plugin.js";
 import type { AuthService, Principal } from "../../services/auth.js";
-import type { CatalogOptions } from "../../services/catalog.js";
+import type { CatalogModules, CatalogOptions } from "../../services/catalog.js";
 import type { ResolvedArtifact } from "../../services/generation.js";
-import type { ModuleService } from "../../services/modules.js";
 import { createCatalog, distTagTargets, isUsableDistTag } from "./catalog.js";
 import { npmRegistry } from "./routes.js";
 
@@ -120,8 +119,8 @@ function fakeGeneration(dependencies = '{"@bufbuild/protobuf":"^2.13.0"}') {
   return { service, generated, records, record };
 }
 
-const modules = {
-  async getModule(_p: unknown, name: FullName): Promise<Module> {
+const modules: CatalogModules = {
+  async getModule(_p, name): Promise<Module> {
     return {
       id: "m1",
       owner: name.owner,
@@ -134,7 +133,7 @@ const modules = {
   async listLabels() {
     return labels;
   },
-} as unknown as ModuleService;
+};
 
 const seenAuthorization: (string | undefined)[] = [];
 const auth = {
