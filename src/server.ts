@@ -55,7 +55,7 @@ import { goproxyRegistry } from "./registries/goproxy/routes.js";
 import { mavenRegistry } from "./registries/maven/routes.js";
 import { npmRegistry } from "./registries/npm/routes.js";
 import { ociRegistry } from "./registries/oci/routes.js";
-import { createPypiCatalog } from "./registries/pypi/catalog.js";
+import { createProtocols } from "./registries/protocols.js";
 import { pypiRegistry } from "./registries/pypi/routes.js";
 import { sourcesRegistry } from "./registries/sources/routes.js";
 import { createAccessPolicy } from "./services/access.js";
@@ -368,7 +368,17 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
     smallBlobs: blobs,
     invalidation,
     resolutionTtlMs: config.storage.meta.cacheTtlMs,
+    payers: createPayers(meta),
   });
+  const protocols = createProtocols(
+    { generation, modules, templates },
+    {
+      npmScope: config.npm.scope,
+      mavenGroupId: config.maven.groupId,
+      invalidation,
+      onBackgroundError: (registry, err) => log.warn({ err }, `${registry} background generation failed`),
+    },
+  );
   const remotePlugins = createRemotePluginService({
     plugins,
     runtime,
@@ -434,9 +444,9 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
     },
   });
   registerBufOAuthFallback(app);
-  registerRegistry(app, auth, sourcesRegistry(modules), { hot });
-  registerRegistry(app, auth, archiveRegistry(generation), { hot });
-  registerRegistry(app, auth, goproxyRegistry(generation, { goHost: config.go.host }), { hot });
+  registerRegistry(app, auth, sourcesRegistry(protocols.sources), { hot });
+  registerRegistry(app, auth, archiveRegistry(protocols.archive), { hot });
+  registerRegistry(app, auth, goproxyRegistry(protocols.goproxy, { goHost: config.go.host }), { hot });
   registerRegistry(app, auth, ociRegistry(images, { maxManifestBytes: config.oci.maxManifestBytes }));
   // Abandoned uploads go after oci.uploadTtlMs; checked a few times per TTL, never holding the process open.
   const sweep = () =>
@@ -450,41 +460,11 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
   registerRegistry(
     app,
     auth,
-    npmRegistry(generation, {
-      modules,
-      scope: config.npm.scope,
-      publicUrl: config.server.publicUrl,
-      onBackgroundError: (err: unknown) => log.warn({ err }, "npm background generation failed"),
-      invalidation,
-    }),
+    npmRegistry(protocols.npm, { scope: config.npm.scope, publicUrl: config.server.publicUrl }),
     { hot },
   );
-  registerRegistry(
-    app,
-    auth,
-    pypiRegistry(
-      createPypiCatalog({
-        generation,
-        modules,
-        templates,
-        onBackgroundError: (err: unknown) => log.warn({ err }, "pypi background generation failed"),
-        invalidation,
-      }),
-    ),
-    { hot },
-  );
-
-  registerRegistry(
-    app,
-    auth,
-    mavenRegistry(generation, {
-      modules,
-      groupId: config.maven.groupId,
-      onBackgroundError: (err: unknown) => log.warn({ err }, "maven background generation failed"),
-      invalidation,
-    }),
-    { hot },
-  );
+  registerRegistry(app, auth, pypiRegistry(protocols.pypi), { hot });
+  registerRegistry(app, auth, mavenRegistry(protocols.maven, { groupId: config.maven.groupId }), { hot });
 
   registerWebUi(
     app,

@@ -1,7 +1,7 @@
 // A negative cache for generations: a key whose generation failed the same way it would fail again answers with
 // that failure for a while, without running a plugin, so repeating a failing URL costs nothing.
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
-import type { Wrapper } from "./generator.js";
+import type { GenerationJob, Wrapper } from "./generator.js";
 
 export interface FailureMemoryOptions {
   /** How long a key's first failure is remembered; each failure after that one doubles it. 0: remember nothing. */
@@ -48,7 +48,9 @@ interface Remembered {
  * A repeat within the time gets an error of the same code, message and fields without reaching the generator.
  * Kept per process: on a cluster each worker and node learns a failure by running it once.
  */
-export function withFailureMemory<R>(opts: FailureMemoryOptions): Wrapper<R> {
+export function withFailureMemory<R, J extends GenerationJob = GenerationJob>(
+  opts: FailureMemoryOptions,
+): Wrapper<R, J> {
   const { minMs, maxMs } = opts;
   const maxKeys = opts.maxKeys ?? 10_000;
   const now = opts.now ?? (() => performance.now());

@@ -83,8 +83,8 @@ for (const database of databases) {
         metrics: createGenerateMetrics(registry),
       });
       const coordinator: LeaseCoordinator<GenerationResult, Lease> = {
-        get: async (key) => published.get(key),
-        acquire: (key) => store.acquireLease(key, name, ttlMs),
+        get: async (job) => published.get(job.key),
+        acquire: (job) => store.acquireLease(job.key, name, ttlMs),
         renew: (lease) => store.renewLease(lease, ttlMs),
         async publish(lease, result) {
           const held = await store.transaction((tx) => tx.releaseLease(lease));
@@ -95,7 +95,7 @@ for (const database of databases) {
         release: async (lease) => {
           await store.releaseLease(lease);
         },
-        wait: (key, signal) => store.waitForLease(key, ttlMs, signal),
+        wait: (job, signal) => store.waitForLease(job.key, ttlMs, signal),
       };
       const generator = compose(withLease(coordinator, { heartbeatMs })(engine), withSingleflight());
       const runs = async () => {

@@ -20,8 +20,8 @@ export function renderPackument(listing: PackageListing, base: string): Record<s
       dependencies: v.dependencies,
       dist: {
         tarball: `${base}/${listing.name}/-/${bare}-${v.version}.tgz`,
-        integrity: v.record.extra.integrity,
-        shasum: v.record.extra.shasum,
+        integrity: v.extras.integrity,
+        shasum: v.extras.shasum,
       },
     };
     time[v.version] = v.commit.createdAt;

@@ -6,6 +6,7 @@ import { normalizePypiName, wheelDistribution, wheelFileVersion } from "../../ge
 import { immutableFor } from "../../http/cache-control.js";
 import { clientGone } from "../../http/client-gone.js";
 import { keepHot } from "../../http/hot-responses.js";
+import { extrasOf } from "../../services/artifact-extras.js";
 import type { PypiCatalog } from "./catalog.js";
 
 export interface FileParams {
@@ -32,7 +33,7 @@ export function createFileHandler(catalog: PypiCatalog) {
     reply.header("etag", etag).header("cache-control", immutableFor(request.principal));
     if (request.headers["if-none-match"] === etag) return reply.code(304).send();
     if (metadata) {
-      const text = record.extra.metadata;
+      const text = extrasOf(record, "pypi")?.metadata;
       if (text === undefined) throw new RegistryError(Code.Internal, `wheel ${wheel} has no stored METADATA`);
       return reply.type("text/plain; charset=utf-8").send(text);
     }

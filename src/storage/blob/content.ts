@@ -23,7 +23,7 @@ export async function putContent(store: BlobStore, data: Uint8Array): Promise<St
 }
 
 /** Reads a whole blob into memory; for small blobs (images, sources). A missing blob is an Internal error. */
-export async function readContent(store: BlobStore, key: string): Promise<Uint8Array> {
+export async function readContent(store: Pick<BlobStore, "get">, key: string): Promise<Uint8Array> {
   const stream = await store.get(key);
   if (!stream) throw new RegistryError(Code.Internal, `blob ${key} is missing from the blob store`);
   return new Uint8Array(await readAll(stream));
