@@ -142,7 +142,7 @@ export interface RouteParts {
   shutdown: Shutdown;
 }
 
-/** Every route of the server, in the order Fastify must see them; the app closes first at shutdown. */
+/** Every route of the server; the listener is the first thing a shutdown closes. */
 export async function registerRoutes(
   config: Config,
   { app, hot, https }: App,
