@@ -38,19 +38,19 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
   const metrics = new MetricsRegistry();
   collectDefaultMetrics({ register: metrics });
   const shutdown = createShutdown();
-  const web = createApp(config, { invalidation, metrics });
-  const log = web.app.log;
+  const http = createApp(config, { invalidation, metrics });
+  const log = http.app.log;
   try {
     const storage = await openStorage(config, { invalidation, metrics, log, shutdown });
     const execution = await startExecution(config, { blobs: storage.blobs, log, shutdown });
     const services = createServices(config, { storage, execution, invalidation, metrics, log, shutdown });
-    await registerRoutes(config, web, { services, meta: storage.meta, invalidation, metrics, shutdown });
+    await registerRoutes(config, http, { services, meta: storage.meta, invalidation, metrics, shutdown });
     const admin =
       (hooks.setup ?? true)
         ? await runSetup(config, hooks, { services, execution, meta: storage.meta, log })
         : {};
-    const url = await listen(config, web);
-    return { app: web.app, url, ...(admin.secret ? { adminToken: admin.secret } : {}), close: shutdown.run };
+    const url = await listen(config, http);
+    return { app: http.app, url, ...(admin.secret ? { adminToken: admin.secret } : {}), close: shutdown.run };
   } catch (err) {
     // A start that fails part-way (a busy port, a database it cannot open) lets go of what it already holds.
     await shutdown

@@ -106,7 +106,11 @@ export function createCache<V>(opts: CacheOptions<V>): Cache<V> {
   const fresh = (key: string): Entry<V> | undefined => {
     const entry = entries?.get(key);
     if (entry === undefined) return undefined;
-    if (entry.epoch !== epoch() || now() >= entry.expiresAt) {
+    // Entries without a TTL skip the clock: the hot path of immutable caches asks for no time.
+    if (
+      entry.epoch !== epoch() ||
+      (entry.expiresAt !== Number.POSITIVE_INFINITY && now() >= entry.expiresAt)
+    ) {
       entries?.delete(key);
       return undefined;
     }
