@@ -88,7 +88,7 @@ export function createHotResponses(opts: HotResponseOptions): HotResponses {
   const entries = createCache<Entry>({
     bound: { maxSize: opts.maxBytes, sizeOf: (e, key) => e.body.byteLength + key.length + 256 },
     ttlMs: opts.ttlMs,
-    epoch: opts.epoch,
+    epoch: () => opts.epoch(),
     now,
   });
   return {

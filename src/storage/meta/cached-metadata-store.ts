@@ -151,7 +151,7 @@ export function withMetadataCache(inner: MetadataStore, opts: MetadataCacheOptio
   const moving = createCache<unknown>({
     bound: { maxEntries: 10_000 },
     ttlMs: opts.mutableTtlMs ?? 2000,
-    epoch: invalidation.epoch,
+    epoch: () => invalidation.epoch(),
   });
   // Stale by epoch already; dropped at once so their memory goes too.
   invalidation.onDrop(() => moving.clear());
