@@ -1,5 +1,5 @@
 // A MetadataStore that remembers what cannot change and caches what can until the next write that may move it.
-import { createCache } from "../../core/cache.js";
+import { type Cache, createCache } from "../../core/cache.js";
 import type { ArtifactKey } from "../../core/types.js";
 import { createInvalidation, type Invalidation } from "./invalidation.js";
 import type { MetadataStore, MetadataStores } from "./metadata-store.js";
@@ -142,6 +142,35 @@ function frozen<T>(value: T): T {
   return Object.freeze(value);
 }
 
+/** Drops the kept artifact records that `filter` matches (what `deleteArtifacts` removed). */
+const forgetArtifacts = (facts: Cache<object>, filter: Partial<ArtifactKey>) => {
+  for (const key of facts.keys()) {
+    if (!key.startsWith("getArtifact\0")) continue;
+    const k = JSON.parse(key.slice("getArtifact\0".length)) as ArtifactKey;
+    const matches = (Object.keys(filter) as (keyof ArtifactKey)[]).every((f) => filter[f] === k[f]);
+    if (matches) facts.delete(key);
+  }
+};
+
+/**
+ * A transaction's stores, noting whether any call in it was a write: only then does the transaction drop the
+ * caches. An artifact's publication (a lease released, a record put) moves nothing cached, and every generation
+ * does one; it must not empty every cache of every worker and node each time.
+ */
+const noticingWrites = (tx: MetadataStores, wrote: (method: string, args: unknown[]) => void) =>
+  new Proxy(tx, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== "function" || typeof prop !== "string") return value;
+      const fn = value as (...a: unknown[]) => unknown;
+      if (policyOf(prop) !== "write") return fn.bind(target);
+      return (...args: unknown[]) => {
+        wrote(prop, args);
+        return fn.apply(target, args);
+      };
+    },
+  });
+
 export function withMetadataCache(inner: MetadataStore, opts: MetadataCacheOptions = {}): MetadataStore {
   const invalidation = opts.invalidation ?? createInvalidation();
   const facts = createCache<object>({
@@ -164,42 +193,11 @@ export function withMetadataCache(inner: MetadataStore, opts: MetadataCacheOptio
   const readMoving = (method: Method, call: () => Promise<unknown>, args: readonly unknown[]) =>
     moving.load(keyOf(method, args), () => call().then(frozen));
 
-  const forgetArtifacts = (filter: Partial<ArtifactKey>) => {
-    for (const key of facts.keys()) {
-      if (!key.startsWith("getArtifact\0")) continue;
-      const k = JSON.parse(key.slice("getArtifact\0".length)) as ArtifactKey;
-      const matches = (Object.keys(filter) as (keyof ArtifactKey)[]).every((f) => filter[f] === k[f]);
-      if (matches) facts.delete(key);
-    }
-  };
-
-  /** Whether calling `prop` may move something cached. */
-  const isWrite = (prop: string) => policyOf(prop) === "write";
-
-  /**
-   * A transaction's stores, noting whether any call in it was a write: only then does the transaction drop the
-   * caches. An artifact's publication (a lease released, a record put) moves nothing cached, and every generation
-   * does one; it must not empty every cache of every worker and node each time.
-   */
-  const noticingWrites = (tx: MetadataStores, wrote: (method: string, args: unknown[]) => void) =>
-    new Proxy(tx, {
-      get(target, prop, receiver) {
-        const value: unknown = Reflect.get(target, prop, receiver);
-        if (typeof value !== "function" || typeof prop !== "string") return value;
-        const fn = value as (...a: unknown[]) => unknown;
-        if (!isWrite(prop)) return fn.bind(target);
-        return (...args: unknown[]) => {
-          wrote(prop, args);
-          return fn.apply(target, args);
-        };
-      },
-    });
-
   const afterWrites = async (writes: readonly (readonly [string, readonly unknown[]])[]) => {
     if (writes.length === 0) return;
     // Only here: no server path deletes artifacts; other workers keep their records until they restart.
     for (const [method, args] of writes)
-      if (method === "deleteArtifacts") forgetArtifacts((args[0] ?? {}) as Partial<ArtifactKey>);
+      if (method === "deleteArtifacts") forgetArtifacts(facts, (args[0] ?? {}) as Partial<ArtifactKey>);
     // Even a failed write may have moved something (a transaction that committed before an error).
     await invalidation.invalidate();
   };
