@@ -6,8 +6,8 @@
 // only for a 200 whose body was one buffer, and it is reused under the rules every cache of mutable metadata
 // follows here (core/cache.ts): no write since it was made (the invalidation epoch, bumped in every worker by any
 // write that can move a label, a head, a template's versions, a visibility, a membership or a token), never past
-// the mutable-metadata TTL (another node's writes), never past the token's expiry. Conditional and range requests always go
-// to Fastify.
+// the mutable-metadata TTL (another node's writes), never past the token's expiry. Conditional and range requests
+// always go to Fastify.
 import {
   createServer as createHttpServer,
   type IncomingMessage,
