@@ -1,7 +1,6 @@
 // Remote generation: resolve (template version, commit, scope, flavour) → run plugins once → package → cache forever.
 import type { Readable } from "node:stream";
 import { Code, RegistryError } from "../core/errors.js";
-import { joinParameter } from "../core/go-paths.js";
 import { scanImage } from "../core/image-files.js";
 import type { FullName } from "../core/names.js";
 import { readAll } from "../core/read-all.js";
@@ -17,7 +16,7 @@ import type {
 } from "../core/types.js";
 import type { GenerationJob, Generator } from "../generate/generator.js";
 import type { GeneratedFile, PackageContext, Packager } from "../generate/package/packager.js";
-import { goOptions, isGoPlugin } from "../generate/plugin-options.js";
+import { goOptions, isGoPlugin, joinParameter } from "../generate/plugin-options.js";
 import { filesForScope } from "../generate/request.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
 import { readContent } from "../storage/blob/content.js";

@@ -1,10 +1,11 @@
 // GET /go/{module}/@v/{version}.mod: the go.mod, rendered from metadata (no plugin runs), identical to the zip's.
+
+import { parseGoVersion } from "../../ecosystems/go/names.js";
 import { renderGoMod } from "../../generate/package/go.js";
 import { immutableFor } from "../../http/cache-control.js";
 import { keepHot } from "../../http/hot-responses.js";
 import type { GenerationService } from "../../services/generation.js";
 import type { GoproxyHandler } from "./handler.js";
-import { parseGoVersion } from "./module-path.js";
 
 export function createModHandler(generation: GenerationService): GoproxyHandler<"mod"> {
   return async (request, reply, { module, version }) => {

@@ -1,11 +1,11 @@
 // GET /go/{module}/@v/{version}.zip: the module zip, generated on first request and streamed from the blob store.
 import { goVersion } from "../../core/synthetic-version.js";
+import { parseGoVersion } from "../../ecosystems/go/names.js";
 import { immutableFor } from "../../http/cache-control.js";
 import { clientGone } from "../../http/client-gone.js";
 import { keepHot } from "../../http/hot-responses.js";
 import type { GenerationService } from "../../services/generation.js";
 import type { GoproxyHandler } from "./handler.js";
-import { parseGoVersion } from "./module-path.js";
 
 export function createZipHandler(generation: GenerationService): GoproxyHandler<"zip"> {
   return async (request, reply, { module, version }) => {
