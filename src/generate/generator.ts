@@ -1,7 +1,7 @@
 // The generation engine behind one small interface, so behaviour (singleflight, cache, limits) composes by wrapping.
 import { createHash } from "node:crypto";
-import { reclaimAfter } from "../core/reclaim.js";
 import type { PluginRuntime } from "../plugins/runtime.js";
+import { reclaimAfter } from "../process/reclaim.js";
 import type { GenerateMetrics } from "./metrics.js";
 import type { OutputLimits } from "./output.js";
 import { type GeneratedFile, type PluginInvocation, runPlugins } from "./run-plugins.js";

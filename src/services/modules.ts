@@ -16,7 +16,6 @@ import { checkConfigSize, parseBufConfig } from "../compile/buf-config.js";
 import { manifestDigest, validateModuleFiles } from "../compile/module-files.js";
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import { checkLabel, type FullName, isCommitId, parseFullName } from "../core/names.js";
-import { reclaimAfter } from "../core/reclaim.js";
 import {
   type B5,
   type Commit,
@@ -31,6 +30,7 @@ import {
   type Visibility,
 } from "../core/types.js";
 import { createTarGz, readTarGz, type TarEntry } from "../packaging/tar.js";
+import { reclaimAfter } from "../process/reclaim.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
 import { putContent, readContent } from "../storage/blob/content.js";
 import { sha256Hex } from "../storage/blob/paths.js";
