@@ -1,4 +1,4 @@
-// Issue 10 end to end: two nodes (127.0.0.1 and 127.0.0.2) sharing one PostgreSQL and one RadosGW bucket.
+// A cluster end to end: two nodes (127.0.0.1 and 127.0.0.2) sharing one PostgreSQL and one RadosGW bucket.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";

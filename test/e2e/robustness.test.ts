@@ -1,4 +1,4 @@
-// Issue 2 robustness: concurrent pushes, a crash mid-push, and bad input — against the real server.
+// Robustness: concurrent pushes, a crash mid-push, and bad input — against the real server.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { after, before, describe, it } from "node:test";

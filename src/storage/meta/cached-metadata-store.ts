@@ -21,7 +21,7 @@ type Method = keyof MetadataStore;
 
 /**
  * Facts that never change once they exist: a commit by id or by (module, seq), its files and dependencies, a
- * template version, a plugin version, an artifact record by key (DESIGN invariants 1 and 2). Misses are not kept:
+ * template version, a plugin version, an artifact record by key (docs/architecture.md: a commit and an artifact, once visible, never change). Misses are not kept:
  * the thing may appear a moment later.
  */
 const immutable: ReadonlySet<Method> = new Set<Method>([
