@@ -263,9 +263,10 @@ describe("two nodes on postgres + s3", { skip: skipWithout(pgVariable) || skipWi
     // Node 2 resolves, generates and keeps the head's answer, then serves it from memory.
     for (let i = 0; i < 3; i++) assert.equal(await commitOf(), second);
     await cliOk(["label", "move", "demo/money", "main", first], cli(node1));
-    const moved = Date.now();
+    // Node 2's caches keep what they read for 10 minutes (env above): it shows the move only because it was told.
+    const deadline = Date.now() + 60_000;
     while ((await commitOf()) !== first) {
-      assert.ok(Date.now() - moved < 1000, "node 2 showed the move within a second");
+      assert.ok(Date.now() < deadline, "node 2 was never told of the move");
       await new Promise((r) => setTimeout(r, 10));
     }
   });
