@@ -11,12 +11,12 @@ import { createPostgresMetadataStore } from "../../src/storage/meta/postgres/pos
 import { createSqliteMetadataStore } from "../../src/storage/meta/sqlite/sqlite-metadata-store.js";
 import { createTestBucket, createTestDatabase, testS3 } from "../../src/storage/testing/services.js";
 import { cliPath, makeDataDir, repoRoot } from "../../test/e2e/support/server.js";
-import { median, pushPaymentsRound, startBenchServer } from "../support.js";
+import { knob, median, pushPaymentsRound, startBenchServer } from "../support.js";
 
 const exec = promisify(execFile);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
-const seconds = Number(process.env.BENCH_SECONDS ?? 10);
-const leaseRounds = Number(process.env.BENCH_LEASE_ROUNDS ?? 200);
+const rounds = knob("BENCH_ROUNDS", 7, 1);
+const seconds = knob("BENCH_SECONDS", 10, 1);
+const leaseRounds = knob("BENCH_LEASE_ROUNDS", 200, 5);
 
 function timeToFirstByte(url: string): Promise<number> {
   const start = performance.now();

@@ -8,11 +8,12 @@ import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { adminToken, cliPath, makeDataDir, startTestServer } from "../../test/e2e/support/server.js";
+import { knob } from "../support.js";
 
 const exec = promisify(execFile);
-const seconds = Number(process.env.BENCH_SECONDS ?? 8);
-const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
-const many = Number(process.env.BENCH_WORKERS ?? availableParallelism());
+const seconds = knob("BENCH_SECONDS", 8, 1);
+const connections = knob("BENCH_CONNECTIONS", 64, 8);
+const many = knob("BENCH_WORKERS", availableParallelism(), 2);
 
 /** The three cached downloads every CI job repeats, by path (the same path on both servers). */
 const targets = [
