@@ -4,7 +4,7 @@ import { Code, RegistryError } from "../core/errors.js";
 import type { GenerationJob, GenerationResult, Generator, Wrapper } from "./generator.js";
 
 /**
- * One generation per `job.key` at a time (docs/architecture.md, rule 4): callers arriving while it runs get the very same
+ * One generation per `job.key` at a time (docs/architecture.md, rule "One generation per artifact at a time"): callers arriving while it runs get the very same
  * promise. The flight is forgotten when it settles, so a failure is not remembered and the next call retries.
  * A caller's signal only stops that caller's wait. When every caller of a flight has given up (each passed a signal
  * and each aborted), the flight's own signal aborts: a generation still waiting for a slot is then never started,
@@ -222,7 +222,7 @@ export interface GenerationCache<R> {
 
 /**
  * Answers from the cache when it can; otherwise generates and stores. Only successful results reach `put`
- * (docs/architecture.md, rule 5). It changes the result type from GenerationResult to the cache's R, so it sits between
+ * (docs/architecture.md: "nothing from a failed run is stored"). It changes the result type from GenerationResult to the cache's R, so it sits between
  * wrappers of the engine's results (`withFairScheduling`) and wrappers of the cache's (`withSingleflight`).
  */
 export function withCache<R>(cache: GenerationCache<R>): (g: Generator<GenerationResult>) => Generator<R> {
@@ -264,7 +264,7 @@ export interface LeaseOptions {
 }
 
 /**
- * One generation per key across every node sharing the coordinator's database (docs/architecture.md, rule 4): the node that
+ * One generation per key across every node sharing the coordinator's database (docs/architecture.md, rule "One generation per artifact at a time"): the node that
  * takes the lease generates and publishes; the others wait for its result. A holder that dies stops renewing, so
  * its lease expires and a waiter takes over; a holder that lost its lease while it ran does not publish, and takes
  * the new holder's result instead. Like withCache it turns GenerationResults into the coordinator's R.

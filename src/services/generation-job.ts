@@ -3,13 +3,12 @@
 // for the scope, each plugin's parameter (the template's, then Go's and the packager's options).
 import type { Readable } from "node:stream";
 import { Code, RegistryError } from "../core/errors.js";
-import { joinParameter } from "../core/go-paths.js";
 import { scanImage } from "../core/image-files.js";
 import { readAll } from "../core/read-all.js";
 import type { ArtifactRecord, Commit, CommitDep, Flavour } from "../core/types.js";
 import type { PreparedJob } from "../generate/generator.js";
 import type { GeneratedFile, PackageContext, Packager } from "../generate/package/packager.js";
-import { goOptions, isGoPlugin } from "../generate/plugin-options.js";
+import { goOptions, isGoPlugin, joinParameter } from "../generate/plugin-options.js";
 import { filesForScope } from "../generate/request.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
 import { readContent } from "../storage/blob/content.js";

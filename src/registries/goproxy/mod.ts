@@ -1,8 +1,9 @@
 // GET /go/{module}/@v/{version}.mod: the go.mod, rendered from metadata (no plugin runs), identical to the zip's.
+
+import { parseGoVersion } from "../../ecosystems/go/names.js";
 import { immutableFor } from "../../http/cache-control.js";
 import { keepHot } from "../../http/hot-responses.js";
 import type { GoproxyHandler } from "./handler.js";
-import { parseGoVersion } from "./module-path.js";
 import type { GoProtocol } from "./protocol.js";
 
 export function createModHandler(protocol: GoProtocol): GoproxyHandler<"mod"> {

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { describe, it } from "node:test";
 import type { ArtifactRecord, Commit, Template, TemplateVersion } from "../../core/types.js";
+import { parseGoModulePath } from "../../ecosystems/go/names.js";
 import { anonymous } from "../../services/auth.js";
 import type {
   ArtifactRequest,
@@ -11,10 +12,9 @@ import type {
   ResolvedArtifact,
   VersionRequest,
 } from "../../services/generation.js";
-import { parseModulePath } from "./module-path.js";
 import { createGoProtocol } from "./protocol.js";
 
-const module = parseModulePath("go.example/protodepot/go/demo/money", "go.example");
+const module = parseGoModulePath("go.example/protodepot/go/demo/money", "go.example");
 const template: Template = {
   id: "t",
   owner: "protodepot",

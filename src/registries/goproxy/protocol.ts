@@ -3,10 +3,10 @@
 import type { Readable } from "node:stream";
 import { goVersion, type SyntheticVersion } from "../../core/synthetic-version.js";
 import type { ArtifactRecord } from "../../core/types.js";
+import type { GoModuleRef } from "../../ecosystems/go/names.js";
 import { renderGoMod } from "../../generate/package/go.js";
 import type { Principal } from "../../services/auth.js";
 import { atVersion, type GenerationService } from "../../services/generation.js";
-import type { GoModuleRef } from "./module-path.js";
 
 /** `.info` and `@latest`: `{"Version","Time"}`. */
 export interface GoVersionInfo {

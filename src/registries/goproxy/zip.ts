@@ -1,9 +1,10 @@
 // GET /go/{module}/@v/{version}.zip: the module zip, generated on first request and streamed from the blob store.
+
+import { parseGoVersion } from "../../ecosystems/go/names.js";
 import { immutableFor } from "../../http/cache-control.js";
 import { clientGone } from "../../http/client-gone.js";
 import { keepHot } from "../../http/hot-responses.js";
 import type { GoproxyHandler } from "./handler.js";
-import { parseGoVersion } from "./module-path.js";
 import type { GoProtocol } from "./protocol.js";
 
 export function createZipHandler(protocol: GoProtocol): GoproxyHandler<"zip"> {

@@ -6,12 +6,12 @@ import type { SyntheticVersion } from "../../core/synthetic-version.js";
 import type { ArtifactRecord, Commit } from "../../core/types.js";
 import {
   type MavenArtifactParts,
-  type MavenCoordinate,
   mavenArtifactId,
   mavenVersion,
   parseMavenArtifactId,
   parseMavenVersion,
-} from "../../generate/package/maven.js";
+} from "../../ecosystems/maven/names.js";
+import type { MavenCoordinate } from "../../generate/package/maven.js";
 import { extrasOf } from "../../services/artifact-extras.js";
 import type { Principal } from "../../services/auth.js";
 import {

@@ -4,7 +4,7 @@ import { Code, isRegistryError, RegistryError } from "../../core/errors.js";
 import type { FullName } from "../../core/names.js";
 import { semverVersion } from "../../core/synthetic-version.js";
 import type { ArtifactRecord, Commit, Label } from "../../core/types.js";
-import { type NpmPackageParts, parseNpmPackageName, parseNpmVersion } from "../../generate/package/npm.js";
+import { type NpmPackageParts, parseNpmPackageName, parseNpmVersion } from "../../ecosystems/npm/names.js";
 import { type ArtifactExtras, extrasOf } from "../../services/artifact-extras.js";
 import type { Principal } from "../../services/auth.js";
 import {

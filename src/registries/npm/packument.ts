@@ -1,7 +1,8 @@
 // GET /npm/@scope%2fname (and /npm/@scope/name): the packument, every listed version with its integrity.
 import { createHash } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { npmBareName, npmDescription } from "../../generate/package/npm.js";
+import { npmBareName } from "../../ecosystems/npm/names.js";
+import { npmDescription } from "../../generate/package/npm.js";
 import type { Catalog, PackageListing } from "./catalog.js";
 import { type PackageParams, packageNameOf, registryBase } from "./request.js";
 

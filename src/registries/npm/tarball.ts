@@ -1,7 +1,7 @@
 // GET /npm/@scope/name/-/name-{version}.tgz: the tarball, generated on first request, then streamed from blobs.
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Code, RegistryError } from "../../core/errors.js";
-import { npmBareName } from "../../generate/package/npm.js";
+import { npmBareName } from "../../ecosystems/npm/names.js";
 import { immutableFor } from "../../http/cache-control.js";
 import { clientGone } from "../../http/client-gone.js";
 import { keepHot } from "../../http/hot-responses.js";

@@ -7,12 +7,12 @@ import { parseFullName } from "../../core/names.js";
 import { type SyntheticVersion, semverVersion } from "../../core/synthetic-version.js";
 import type { ArtifactRecord, Commit } from "../../core/types.js";
 import {
-  type PypiPin,
   parsePypiVersion,
   pypiNameCandidates,
   pypiProjectName,
   wheelFileName,
-} from "../../generate/package/pypi.js";
+} from "../../ecosystems/pypi/names.js";
+import type { PypiPin } from "../../generate/package/pypi.js";
 import { type ArtifactExtras, extrasOf } from "../../services/artifact-extras.js";
 import type { Principal } from "../../services/auth.js";
 import {

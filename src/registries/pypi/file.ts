@@ -2,7 +2,7 @@
 // bytes forever) and its METADATA, which installers read to resolve dependencies without the wheel (PEP 658/714).
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Code, RegistryError } from "../../core/errors.js";
-import { normalizePypiName, wheelDistribution, wheelFileVersion } from "../../generate/package/pypi.js";
+import { normalizePypiName, wheelDistribution, wheelFileVersion } from "../../ecosystems/pypi/names.js";
 import { immutableFor } from "../../http/cache-control.js";
 import { clientGone } from "../../http/client-gone.js";
 import { keepHot } from "../../http/hot-responses.js";
