@@ -16,6 +16,7 @@ import { checkConfigSize, parseBufConfig } from "../compile/buf-config.js";
 import { manifestDigest, validateModuleFiles } from "../compile/module-files.js";
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import { checkLabel, type FullName, isCommitId, parseFullName } from "../core/names.js";
+import { protoImports } from "../core/proto-imports.js";
 import { reclaimAfter } from "../core/reclaim.js";
 import {
   type B5,
@@ -858,18 +859,9 @@ function toDep(commit: Commit, direct: boolean): CommitDep {
   return { commitId: commit.id, owner: commit.owner, module: commit.module, seq: commit.seq, direct };
 }
 
-/** The paths every .proto file imports (`import "a/b.proto";`, also `public` and `weak`). */
+/** The paths every .proto file imports. */
 export function importsOf(files: readonly ModuleFile[]): Set<string> {
-  const imports = new Set<string>();
-  const decoder = new TextDecoder();
-  for (const file of protoFiles(files)) {
-    for (const m of decoder
-      .decode(file.content)
-      .matchAll(/^\s*import\s+(?:public\s+|weak\s+)?"([^"]+)"\s*;/gm)) {
-      if (m[1]) imports.add(m[1]);
-    }
-  }
-  return imports;
+  return new Set(protoFiles(files).flatMap((f) => protoImports(f.content)));
 }
 
 function protoFiles<T extends { path: string }>(files: readonly T[]): T[] {
