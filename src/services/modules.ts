@@ -104,13 +104,7 @@ export function createModuleService({
 }: ModuleServiceOptions) {
   /** The module if the caller may read it; hidden modules fail exactly as missing ones. */
   async function getModule(principal: Principal, name: FullName): Promise<Module> {
-    const mod = await meta.getModule(name.owner, name.name);
-    if (!mod) {
-      access.checkCanList(principal);
-      throw missingModule(name)();
-    }
-    await access.checkRead(principal, mod, missingModule(name));
-    return mod;
+    return access.readOwned(principal, await meta.getModule(name.owner, name.name), missingModule(name));
   }
 
   /** A label or commit id of the module; an empty ref means the module's default label. */
@@ -521,14 +515,8 @@ export function createModuleService({
 
     /** A module by its id, if the caller may read it; hidden ones fail as missing. */
     async moduleById(principal: Principal, id: string): Promise<Module> {
-      const mod = await meta.getModuleById(id);
       const missing = () => new RegistryError(Code.NotFound, `module with id ${id} does not exist`);
-      if (!mod) {
-        access.checkCanList(principal);
-        throw missing();
-      }
-      await access.checkRead(principal, mod, missing);
-      return mod;
+      return access.readOwned(principal, await meta.getModuleById(id), missing);
     },
 
     /** A commit by its id, if the caller may read its module; hidden ones fail as missing. */
@@ -536,12 +524,8 @@ export function createModuleService({
       const commit = await meta.getCommit(id);
       const mod = commit && (await meta.getModuleById(commit.moduleId));
       const missing = () => new RegistryError(Code.NotFound, `commit ${id} does not exist`, { ref: id });
-      if (!commit || !mod) {
-        access.checkCanList(principal);
-        throw missing();
-      }
-      await access.checkRead(principal, mod, missing);
-      return commit;
+      const found = commit && mod && { owner: mod.owner, visibility: mod.visibility, commit };
+      return (await access.readOwned(principal, found || undefined, missing)).commit;
     },
 
     /** A user or organization by name (owner names are public, as on every registry). */

@@ -190,13 +190,7 @@ export function createPluginService(
 ) {
   /** The plugin if the caller may read it; hidden plugins fail exactly as missing ones. */
   async function getPlugin(principal: Principal, name: FullName): Promise<Plugin> {
-    const plugin = await meta.getPlugin(name.owner, name.name);
-    if (!plugin) {
-      access.checkCanList(principal);
-      throw missingPlugin(name)();
-    }
-    await access.checkRead(principal, plugin, missingPlugin(name));
-    return plugin;
+    return access.readOwned(principal, await meta.getPlugin(name.owner, name.name), missingPlugin(name));
   }
 
   /** A version of a plugin already known to be readable (or checked by the caller). */

@@ -86,13 +86,7 @@ export function createTemplateService(
 ) {
   /** The template if the caller may read it; hidden templates fail exactly as missing ones. */
   async function getTemplate(principal: Principal, name: FullName): Promise<Template> {
-    const template = await meta.getTemplate(name.owner, name.name);
-    if (!template) {
-      access.checkCanList(principal);
-      throw missingTemplate(name)();
-    }
-    await access.checkRead(principal, template, missingTemplate(name));
-    return template;
+    return access.readOwned(principal, await meta.getTemplate(name.owner, name.name), missingTemplate(name));
   }
 
   async function getVersion(template: Template, number: number): Promise<TemplateVersion> {
