@@ -74,6 +74,7 @@ import { createPregenerateService } from "./services/pregenerate.js";
 import { createRemotePluginService } from "./services/remote-plugins.js";
 import { withStartupLease } from "./services/startup.js";
 import { createTemplateService } from "./services/templates.js";
+import { createUserService } from "./services/users.js";
 import type { BlobMaintenance, BlobStore } from "./storage/blob/blob-store.js";
 import { withContentCache } from "./storage/blob/content-cache.js";
 import { createFsBlobStore } from "./storage/blob/fs/fs-blob-store.js";
@@ -417,7 +418,7 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
     readMaxBytes: maxBody,
     contextValues: (request) => createContextValues().set(principalKey, () => principalOf(auth, request)),
     routes: (router) => {
-      router.service(UserService, createUserServiceImpl(meta, auth));
+      router.service(UserService, createUserServiceImpl(createUserService(meta, auth)));
       router.service(OrganizationService, createOrganizationServiceImpl(orgs, pregenerate));
       router.service(ModuleService, createModuleServiceImpl(modules, pregenerate));
       router.service(PluginService, createPluginServiceImpl(plugins));
