@@ -14,7 +14,7 @@ import {
 } from "../core/types.js";
 import { resolveCommand as resolveSandboxCommand } from "../plugins/host/command.js";
 import { isProtocGenerator, type Protoc } from "../plugins/protoc/protoc-runtime.js";
-import type { MetadataStore } from "../storage/meta/metadata-store.js";
+import type { ModuleStore, PluginStore, TemplateStore } from "../storage/meta/metadata-store.js";
 import { type AccessPolicy, readable } from "./access.js";
 import { type Principal, requireAdmin } from "./auth.js";
 
@@ -169,7 +169,37 @@ export interface NewImageVersion {
   labels: Record<string, string>;
 }
 
-export type PluginService = ReturnType<typeof createPluginService>;
+export interface PluginService {
+  /** The plugin if the caller may read it; hidden plugins fail exactly as missing ones. */
+  getPlugin(principal: Principal, name: FullName): Promise<Plugin>;
+  /** A version of a plugin already known to be readable (or checked by the caller). */
+  findVersion(owner: string, name: string, version: string): Promise<PluginVersion>;
+  /** The plugin if it exists and the caller may read it; undefined for hidden and missing ones alike. */
+  findReadablePlugin(principal: Principal, owner: string, name: string): Promise<Plugin | undefined>;
+  /** Whether the caller may push under `owner`: throws Unauthenticated or PermissionDenied when not. */
+  requireImageWrite(principal: Principal, owner: string): Promise<void>;
+  /**
+   * A pushed tag becomes a plugin version: the plugin is created on first push (defaults.visibility), the tag must be
+   * semver, and a version is immutable: the same digest again is accepted, another digest is refused.
+   */
+  pushImageVersion(
+    principal: Principal,
+    input: NewImageVersion,
+  ): Promise<{ version: PluginVersion; created: boolean }>;
+  createPlugin(principal: Principal, fullName: string, visibility?: Visibility): Promise<Plugin>;
+  /** Changes visibility; a plugin that public templates use stays public (public never depends on private). */
+  updatePlugin(principal: Principal, fullName: string, change: { visibility?: Visibility }): Promise<Plugin>;
+  createPluginVersion(principal: Principal, input: NewPluginVersion): Promise<PluginVersion>;
+  getPluginVersion(principal: Principal, name: FullName, version: string): Promise<PluginVersion>;
+  /** The plugins the caller may read, of one owner or all. */
+  listPlugins(principal: Principal, owner?: string): Promise<Plugin[]>;
+  listPluginVersions(principal: Principal, fullName: string): Promise<PluginVersion[]>;
+}
+
+/** The stores the plugin service uses: plugins, and templates to keep "public never uses private". */
+export type PluginServiceStore = PluginStore &
+  Pick<TemplateStore, "listTemplates"> &
+  Pick<ModuleStore, "setVisibility">;
 
 export interface PluginServiceOptions {
   access: AccessPolicy;
@@ -185,9 +215,9 @@ const missingPlugin = (name: FullName) => () =>
   });
 
 export function createPluginService(
-  meta: MetadataStore,
+  meta: PluginServiceStore,
   { access, defaultVisibility, protoc }: PluginServiceOptions,
-) {
+): PluginService {
   /** The plugin if the caller may read it; hidden plugins fail exactly as missing ones. */
   async function getPlugin(principal: Principal, name: FullName): Promise<Plugin> {
     return access.readOwned(principal, await meta.getPlugin(name.owner, name.name), missingPlugin(name));
@@ -235,15 +265,10 @@ export function createPluginService(
     findVersion,
     findReadablePlugin,
 
-    /** Whether the caller may push under `owner`: throws Unauthenticated or PermissionDenied when not. */
     async requireImageWrite(principal: Principal, owner: string): Promise<void> {
       await access.requireWrite(principal, owner, "push plugin images");
     },
 
-    /**
-     * A pushed tag becomes a plugin version: the plugin is created on first push (defaults.visibility), the tag must be semver,
-     * and a version is immutable: the same digest again is accepted, another digest is refused.
-     */
     async pushImageVersion(
       principal: Principal,
       input: NewImageVersion,
@@ -302,7 +327,6 @@ export function createPluginService(
       });
     },
 
-    /** Changes visibility; a plugin that public templates use stays public (public never depends on private). */
     async updatePlugin(
       principal: Principal,
       fullName: string,
@@ -368,7 +392,6 @@ export function createPluginService(
       return findVersion(name.owner, name.name, version);
     },
 
-    /** The plugins the caller may read, of one owner or all. */
     async listPlugins(principal: Principal, owner?: string): Promise<Plugin[]> {
       return readable(access, principal, await meta.listPlugins(owner));
     },

@@ -10,12 +10,52 @@ import type {
   TemplateVersion,
   Visibility,
 } from "../core/types.js";
-import type { MetadataStore } from "../storage/meta/metadata-store.js";
+import type { ModuleStore, TemplateStore } from "../storage/meta/metadata-store.js";
 import { type AccessPolicy, readable } from "./access.js";
 import type { Principal } from "./auth.js";
 import type { PluginService } from "./plugins.js";
 
-export type TemplateService = ReturnType<typeof createTemplateService>;
+export interface TemplateService {
+  /** The template if the caller may read it; hidden templates fail exactly as missing ones. */
+  getTemplate(principal: Principal, name: FullName): Promise<Template>;
+  /** Version `number` of a template the caller may read; NotFound listing the versions otherwise. */
+  getVersion(template: Template, number: number): Promise<TemplateVersion>;
+  /** NotFound unless the caller may read every plugin the template runs. */
+  checkPluginsReadable(principal: Principal, template: Template): Promise<void>;
+  createTemplate(
+    principal: Principal,
+    fullName: string,
+    entries: TemplatePlugin[],
+    visibility?: Visibility,
+  ): Promise<Template>;
+  /** Changes visibility; a template may become public only when all its plugins are. */
+  updateTemplate(
+    principal: Principal,
+    fullName: string,
+    change: { visibility?: Visibility },
+  ): Promise<Template>;
+  /** A new version pinning a version of every plugin; one equal to the latest is refused (AlreadyExists). */
+  createTemplateVersion(
+    principal: Principal,
+    fullName: string,
+    pins: PinnedPlugin[],
+  ): Promise<TemplateVersion>;
+  /** The templates the caller may read, of one owner or all. */
+  listTemplates(principal: Principal, owner?: string): Promise<Template[]>;
+  listVersions(principal: Principal, fullName: string): Promise<TemplateVersion[]>;
+  /**
+   * The plugin versions and parameters a template version runs, in order, each plugin readable by the caller:
+   * generating with a template needs read access to every plugin it runs.
+   */
+  resolvePlugins(
+    principal: Principal,
+    template: Template,
+    version: TemplateVersion,
+  ): Promise<{ version: PluginVersion; parameter: string }[]>;
+}
+
+/** The stores the template service uses. */
+export type TemplateServiceStore = TemplateStore & Pick<ModuleStore, "setVisibility">;
 
 /** `v3` or `3` → 3. */
 export function parseTemplateVersionName(text: string): number {
@@ -80,10 +120,10 @@ const missingTemplate = (name: FullName) => () =>
   });
 
 export function createTemplateService(
-  meta: MetadataStore,
-  plugins: PluginService,
+  meta: TemplateServiceStore,
+  plugins: Pick<PluginService, "getPlugin" | "findVersion" | "getPluginVersion">,
   { access, defaultVisibility }: TemplateServiceOptions,
-) {
+): TemplateService {
   /** The template if the caller may read it; hidden templates fail exactly as missing ones. */
   async function getTemplate(principal: Principal, name: FullName): Promise<Template> {
     return access.readOwned(principal, await meta.getTemplate(name.owner, name.name), missingTemplate(name));
@@ -125,7 +165,6 @@ export function createTemplateService(
     getTemplate,
     getVersion,
 
-    /** NotFound unless the caller may read every plugin the template runs. */
     async checkPluginsReadable(principal: Principal, template: Template): Promise<void> {
       await Promise.all(
         template.plugins.map((p) =>
@@ -148,7 +187,6 @@ export function createTemplateService(
       return meta.createTemplate({ ...wanted, plugins: entries });
     },
 
-    /** Changes visibility; a template may become public only when all its plugins are. */
     async updateTemplate(
       principal: Principal,
       fullName: string,
@@ -211,7 +249,6 @@ export function createTemplateService(
       return meta.createTemplateVersion(template.id, ordered);
     },
 
-    /** The templates the caller may read, of one owner or all. */
     async listTemplates(principal: Principal, owner?: string): Promise<Template[]> {
       return readable(access, principal, await meta.listTemplates(owner));
     },
@@ -221,10 +258,6 @@ export function createTemplateService(
       return meta.listTemplateVersions(template.id);
     },
 
-    /**
-     * The plugin versions and parameters a template version runs, in order, each plugin readable by the caller:
-     * generating with a template needs read access to every plugin it runs.
-     */
     async resolvePlugins(
       principal: Principal,
       template: Template,
