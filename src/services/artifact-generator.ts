@@ -18,11 +18,15 @@ import {
 import type { PluginRuntime } from "../plugins/runtime.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
 import { putContent } from "../storage/blob/content.js";
-import type { Lease, MetadataStore } from "../storage/meta/metadata-store.js";
+import type { ArtifactStore, Lease, LeaseStore } from "../storage/meta/metadata-store.js";
 import { parseArtifactKey } from "./generation.js";
 
+/** Artifact records and the leases that make one generation per artifact, with a transaction over both. */
+export type ArtifactLeaseStore = ArtifactStore &
+  LeaseStore & { transaction<T>(fn: (tx: ArtifactStore & LeaseStore) => Promise<T>): Promise<T> };
+
 export interface ArtifactGeneratorOptions {
-  meta: MetadataStore;
+  meta: ArtifactLeaseStore;
   blobs: BlobStore;
   runtime: PluginRuntime;
   limits: {
@@ -64,7 +68,7 @@ export interface ArtifactLeaseOptions {
  * in one transaction: a lost lease rolls the record back.
  */
 export function createArtifactLeases(
-  meta: MetadataStore,
+  meta: ArtifactLeaseStore,
   blobs: BlobStore,
   opts: ArtifactLeaseOptions,
 ): LeaseCoordinator<ArtifactRecord, Lease> {

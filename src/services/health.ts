@@ -62,7 +62,7 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 export function createHealthCheck(opts: {
-  meta: MetadataStore;
+  meta: Pick<MetadataStore, "ping">;
   blobs: BlobStore;
   timeoutMs: number;
   log: HealthLog;

@@ -2,7 +2,7 @@
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import { checkName } from "../core/names.js";
 import type { Member, Organization, Role, User } from "../core/types.js";
-import type { MetadataStore } from "../storage/meta/metadata-store.js";
+import type { OwnerStore, UserStore } from "../storage/meta/metadata-store.js";
 import type { AccessPolicy } from "./access.js";
 import { type Principal, requireUser } from "./auth.js";
 
@@ -40,8 +40,11 @@ export function parseRole(text: string): Role {
   return role;
 }
 
+/** The stores organizations use: owners and memberships, and users to add by name. */
+export type OrganizationStore = OwnerStore & Pick<UserStore, "getUserByName">;
+
 export function createOrganizationService(
-  meta: MetadataStore,
+  meta: OrganizationStore,
   { access, allowOrgCreation, maxOrgsPerUser }: OrganizationServiceOptions,
 ): OrganizationService {
   async function getOrganization(name: string): Promise<Organization> {
