@@ -74,174 +74,37 @@ function createKeyedLock() {
   };
 }
 
-export function createImageUploads({
-  blobs,
-  storage,
-  limits,
-  requireWrite,
-}: {
+/** Where uploads live and what bounds them. */
+interface UploadContext {
   blobs: BlobStore;
   storage: ImageStorage;
   limits: ImageLimits;
+}
+
+export function createImageUploads({
+  requireWrite,
+  ...c
+}: UploadContext & {
   /** Throws unless the caller may push under the repository's owner. */
   requireWrite: (principal: Principal, repo: FullName) => Promise<void>;
 }): ImageUploads {
   const locked = createKeyedLock();
 
-  async function readInfo(repo: FullName, id: string): Promise<UploadInfo> {
-    const info = await storage.readUploadInfo(id);
-    if (!info || info.repository !== repositoryName(repo)) {
-      throw imageError(
-        Code.NotFound,
-        ImageFailure.UnknownUpload,
-        `upload ${id} of ${repositoryName(repo)} does not exist (finished, cancelled or expired)`,
-      );
-    }
-    return info;
-  }
-
-  /** The owner's quota and the user's open-upload budget, where configured. */
-  async function quotaCaps(repo: FullName, info: UploadInfo): Promise<Cap[]> {
-    const caps: Cap[] = [];
-    const uploads = await storage.openUploads();
-    if (limits.ownerQuotaBytes !== undefined) {
-      const used = await storage.ownerBytes(repo.owner, uploads);
-      const quota = limits.ownerQuotaBytes;
-      caps.push({
-        max: quota - used,
-        error: () =>
-          quotaExceeded(
-            `owner ${repo.owner} would exceed its image storage quota of ${quota} bytes (oci.ownerQuotaBytes; ` +
-              `${used} in use, open uploads included): remove unused plugin images or ask an admin for more`,
-          ),
-      });
-    }
-    if (limits.maxOpenUploadBytesPerUser !== undefined && info.user !== undefined) {
-      const user = info.user;
-      const open = uploads.filter((u) => u.info.user === user).reduce((n, u) => n + u.info.offset, 0);
-      const max = limits.maxOpenUploadBytesPerUser;
-      caps.push({
-        max: max - open,
-        error: () =>
-          quotaExceeded(
-            `user ${user} would have more than ${max} bytes in open uploads (oci.maxOpenUploadBytesPerUser): ` +
-              "finish or cancel other uploads first",
-          ),
-      });
-    }
-    return caps;
-  }
-
-  /** The tightest of the blob size limit, the owner's quota and the uploading user's open-upload budget. */
-  async function chunkCap(repo: FullName, id: string, info: UploadInfo): Promise<Cap> {
-    const caps: Cap[] = [
-      {
-        max: limits.maxBlobBytes - info.offset,
-        error: () =>
-          imageError(
-            Code.ResourceExhausted,
-            ImageFailure.TooLarge,
-            `blob of upload ${id} is larger than ${limits.maxBlobBytes} bytes (oci.maxBlobBytes)`,
-          ),
-      },
-    ];
-    if (limits.ownerQuotaBytes !== undefined || limits.maxOpenUploadBytesPerUser !== undefined) {
-      caps.push(...(await quotaCaps(repo, info)));
-    }
-    const tightest = caps.reduce((a, b) => (b.max < a.max ? b : a));
-    if (tightest.max < 0) throw tightest.error();
-    return tightest;
-  }
-
-  /** Appends a chunk; returns the new state and a way to take exactly this chunk back. */
-  async function append(
-    repo: FullName,
-    id: string,
-    body: Readable,
-    start?: number,
-  ): Promise<UploadState & { undo: () => Promise<void> }> {
-    const info = await readInfo(repo, id);
-    const nothing = { id, offset: info.offset, undo: async () => {} };
-    if (start !== undefined && start !== info.offset) {
-      throw imageError(
-        Code.FailedPrecondition,
-        ImageFailure.UploadOutOfOrder,
-        `chunk starts at ${start} but upload ${id} has ${info.offset} bytes: send the chunk starting at ${info.offset}`,
-      );
-    }
-    const limiter = capped(await chunkCap(repo, id, info));
-    const counted = new PassThrough();
-    const piping = pipeline(body, limiter, counted);
-    const chunkKey = ociUploadChunkKey(id, info.offset);
-    const [put] = await Promise.allSettled([blobs.put(chunkKey, counted), piping]);
-    await piping.catch(async (err: unknown) => {
-      // A refused chunk never stays: whatever part of it was written goes.
-      await blobs.delete(chunkKey).catch(() => undefined);
-      throw err;
-    });
-    if (put.status === "rejected") throw put.reason;
-    if (put.value.size === 0) {
-      await blobs.delete(chunkKey);
-      return nothing;
-    }
-    const offset = info.offset + put.value.size;
-    await storage.writeUploadInfo(id, { ...info, offset, touchedAt: Date.now() });
-    return {
-      id,
-      offset,
-      undo: async () => {
-        await blobs.delete(chunkKey);
-        await storage.writeUploadInfo(id, { ...info, touchedAt: Date.now() });
-      },
-    };
-  }
-
-  async function* concat(keys: readonly string[]): AsyncGenerator<Buffer> {
-    for (const key of keys) {
-      const stream = await blobs.get(key);
-      if (!stream) throw new RegistryError(Code.Internal, `upload chunk ${key} is missing`);
-      for await (const chunk of stream) yield chunk as Buffer;
-    }
-  }
-
-  /** Verifies the received bytes against `digest` and stores them as that blob of the repository. */
-  async function finish(repo: FullName, id: string, digest: string, hex: string): Promise<StoredBlob> {
-    const info = await readInfo(repo, id);
-    const keys = await storage.chunksOf(id);
-    // Hash first, store second: a blob is never visible under a digest its bytes do not have.
-    const hash = createHash("sha256");
-    for await (const chunk of concat(keys)) hash.update(chunk);
-    const actual = hash.digest("hex");
-    if (actual !== hex) {
-      throw imageError(
-        Code.InvalidArgument,
-        ImageFailure.DigestMismatch,
-        `the uploaded ${info.offset} bytes have digest sha256:${actual}, not ${digest}`,
-      );
-    }
-    if (!(await blobs.stat(contentKey(hex)))) {
-      await blobs.put(contentKey(hex), Readable.from(concat(keys), { objectMode: false }));
-    }
-    await storage.link(repo, hex);
-    await storage.removeUpload(id);
-    return { digest, size: info.offset };
-  }
-
   return {
     async startUpload(principal, repo) {
       await requireWrite(principal, repo);
       const user = principal.user?.name;
-      if (limits.maxOpenUploadsPerUser !== undefined && user !== undefined) {
-        const open = (await storage.openUploads()).filter((u) => u.info.user === user).length;
-        if (open >= limits.maxOpenUploadsPerUser) {
+      if (c.limits.maxOpenUploadsPerUser !== undefined && user !== undefined) {
+        const open = (await c.storage.openUploads()).filter((u) => u.info.user === user).length;
+        if (open >= c.limits.maxOpenUploadsPerUser) {
           throw quotaExceeded(
             `user ${user} already has ${open} open uploads (oci.maxOpenUploadsPerUser = ` +
-              `${limits.maxOpenUploadsPerUser}): finish or cancel one, or wait until unfinished ones expire`,
+              `${c.limits.maxOpenUploadsPerUser}): finish or cancel one, or wait until unfinished ones expire`,
           );
         }
       }
       const id = randomBytes(16).toString("hex");
-      await storage.writeUploadInfo(id, {
+      await c.storage.writeUploadInfo(id, {
         repository: repositoryName(repo),
         ...(user !== undefined ? { user } : {}),
         touchedAt: Date.now(),
@@ -253,14 +116,14 @@ export function createImageUploads({
     async appendUpload(principal, repo, id, body, start) {
       await requireWrite(principal, repo);
       return locked(id, async () => {
-        const { undo: _, ...state } = await append(repo, id, body, start);
+        const { undo: _, ...state } = await append(c, repo, id, body, start);
         return state;
       });
     },
 
     async uploadStatus(principal, repo, id) {
       await requireWrite(principal, repo);
-      const info = await readInfo(repo, id);
+      const info = await readInfo(c, repo, id);
       return { id, offset: info.offset };
     },
 
@@ -268,9 +131,9 @@ export function createImageUploads({
       await requireWrite(principal, repo);
       const hex = hexOf(digest);
       return locked(id, async () => {
-        const appended = body ? await append(repo, id, body, start) : undefined;
+        const appended = body ? await append(c, repo, id, body, start) : undefined;
         try {
-          return await finish(repo, id, digest, hex);
+          return await finish(c, repo, id, digest, hex);
         } catch (err) {
           await appended?.undo();
           throw err;
@@ -281,22 +144,168 @@ export function createImageUploads({
     async cancelUpload(principal, repo, id) {
       await requireWrite(principal, repo);
       await locked(id, async () => {
-        await readInfo(repo, id);
-        await storage.removeUpload(id);
+        await readInfo(c, repo, id);
+        await c.storage.removeUpload(id);
       });
     },
 
     async sweepUploads(now = Date.now()) {
       let removed = 0;
-      for (const id of await storage.uploadIds()) {
+      for (const id of await c.storage.uploadIds()) {
         // No readable info: a leftover, removed.
-        const info = await storage.readUploadInfo(id).catch(() => undefined);
+        const info = await c.storage.readUploadInfo(id).catch(() => undefined);
         const touchedAt = Number(info?.touchedAt) || 0;
-        if (now - touchedAt < limits.uploadTtlMs) continue;
-        await locked(id, () => storage.removeUpload(id));
+        if (now - touchedAt < c.limits.uploadTtlMs) continue;
+        await locked(id, () => c.storage.removeUpload(id));
         removed++;
       }
       return removed;
     },
   };
+}
+
+async function readInfo(c: UploadContext, repo: FullName, id: string): Promise<UploadInfo> {
+  const info = await c.storage.readUploadInfo(id);
+  if (!info || info.repository !== repositoryName(repo)) {
+    throw imageError(
+      Code.NotFound,
+      ImageFailure.UnknownUpload,
+      `upload ${id} of ${repositoryName(repo)} does not exist (finished, cancelled or expired)`,
+    );
+  }
+  return info;
+}
+
+/** The owner's quota and the user's open-upload budget, where configured. */
+async function quotaCaps(c: UploadContext, repo: FullName, info: UploadInfo): Promise<Cap[]> {
+  const caps: Cap[] = [];
+  const uploads = await c.storage.openUploads();
+  if (c.limits.ownerQuotaBytes !== undefined) {
+    const used = await c.storage.ownerBytes(repo.owner, uploads);
+    const quota = c.limits.ownerQuotaBytes;
+    caps.push({
+      max: quota - used,
+      error: () =>
+        quotaExceeded(
+          `owner ${repo.owner} would exceed its image storage quota of ${quota} bytes (oci.ownerQuotaBytes; ` +
+            `${used} in use, open uploads included): remove unused plugin images or ask an admin for more`,
+        ),
+    });
+  }
+  if (c.limits.maxOpenUploadBytesPerUser !== undefined && info.user !== undefined) {
+    const user = info.user;
+    const open = uploads.filter((u) => u.info.user === user).reduce((n, u) => n + u.info.offset, 0);
+    const max = c.limits.maxOpenUploadBytesPerUser;
+    caps.push({
+      max: max - open,
+      error: () =>
+        quotaExceeded(
+          `user ${user} would have more than ${max} bytes in open uploads (oci.maxOpenUploadBytesPerUser): ` +
+            "finish or cancel other uploads first",
+        ),
+    });
+  }
+  return caps;
+}
+
+/** The tightest of the blob size limit, the owner's quota and the uploading user's open-upload budget. */
+async function chunkCap(c: UploadContext, repo: FullName, id: string, info: UploadInfo): Promise<Cap> {
+  const caps: Cap[] = [
+    {
+      max: c.limits.maxBlobBytes - info.offset,
+      error: () =>
+        imageError(
+          Code.ResourceExhausted,
+          ImageFailure.TooLarge,
+          `blob of upload ${id} is larger than ${c.limits.maxBlobBytes} bytes (oci.maxBlobBytes)`,
+        ),
+    },
+  ];
+  if (c.limits.ownerQuotaBytes !== undefined || c.limits.maxOpenUploadBytesPerUser !== undefined) {
+    caps.push(...(await quotaCaps(c, repo, info)));
+  }
+  const tightest = caps.reduce((a, b) => (b.max < a.max ? b : a));
+  if (tightest.max < 0) throw tightest.error();
+  return tightest;
+}
+
+/** Appends a chunk; returns the new state and a way to take exactly this chunk back. */
+async function append(
+  c: UploadContext,
+  repo: FullName,
+  id: string,
+  body: Readable,
+  start?: number,
+): Promise<UploadState & { undo: () => Promise<void> }> {
+  const info = await readInfo(c, repo, id);
+  const nothing = { id, offset: info.offset, undo: async () => {} };
+  if (start !== undefined && start !== info.offset) {
+    throw imageError(
+      Code.FailedPrecondition,
+      ImageFailure.UploadOutOfOrder,
+      `chunk starts at ${start} but upload ${id} has ${info.offset} bytes: send the chunk starting at ${info.offset}`,
+    );
+  }
+  const limiter = capped(await chunkCap(c, repo, id, info));
+  const counted = new PassThrough();
+  const piping = pipeline(body, limiter, counted);
+  const chunkKey = ociUploadChunkKey(id, info.offset);
+  const [put] = await Promise.allSettled([c.blobs.put(chunkKey, counted), piping]);
+  await piping.catch(async (err: unknown) => {
+    // A refused chunk never stays: whatever part of it was written goes.
+    await c.blobs.delete(chunkKey).catch(() => undefined);
+    throw err;
+  });
+  if (put.status === "rejected") throw put.reason;
+  if (put.value.size === 0) {
+    await c.blobs.delete(chunkKey);
+    return nothing;
+  }
+  const offset = info.offset + put.value.size;
+  await c.storage.writeUploadInfo(id, { ...info, offset, touchedAt: Date.now() });
+  return {
+    id,
+    offset,
+    undo: async () => {
+      await c.blobs.delete(chunkKey);
+      await c.storage.writeUploadInfo(id, { ...info, touchedAt: Date.now() });
+    },
+  };
+}
+
+async function* concat(c: UploadContext, keys: readonly string[]): AsyncGenerator<Buffer> {
+  for (const key of keys) {
+    const stream = await c.blobs.get(key);
+    if (!stream) throw new RegistryError(Code.Internal, `upload chunk ${key} is missing`);
+    for await (const chunk of stream) yield chunk as Buffer;
+  }
+}
+
+/** Verifies the received bytes against `digest` and stores them as that blob of the repository. */
+async function finish(
+  c: UploadContext,
+  repo: FullName,
+  id: string,
+  digest: string,
+  hex: string,
+): Promise<StoredBlob> {
+  const info = await readInfo(c, repo, id);
+  const keys = await c.storage.chunksOf(id);
+  // Hash first, store second: a blob is never visible under a digest its bytes do not have.
+  const hash = createHash("sha256");
+  for await (const chunk of concat(c, keys)) hash.update(chunk);
+  const actual = hash.digest("hex");
+  if (actual !== hex) {
+    throw imageError(
+      Code.InvalidArgument,
+      ImageFailure.DigestMismatch,
+      `the uploaded ${info.offset} bytes have digest sha256:${actual}, not ${digest}`,
+    );
+  }
+  if (!(await c.blobs.stat(contentKey(hex)))) {
+    await c.blobs.put(contentKey(hex), Readable.from(concat(c, keys), { objectMode: false }));
+  }
+  await c.storage.link(repo, hex);
+  await c.storage.removeUpload(id);
+  return { digest, size: info.offset };
 }
