@@ -10,44 +10,11 @@ import type { Principal } from "./auth.js";
 import { hexOf, ImageFailure, imageError } from "./images/failures.js";
 import { createImageManifests, type ImageManifests } from "./images/manifests.js";
 import { createImageStorage, repositoryName } from "./images/storage.js";
+import type { ImageLimits, ImagePlugins, ManifestContent, StoredBlob, UploadState } from "./images/types.js";
 import { createImageUploads, type ImageUploads, quotaExceeded } from "./images/uploads.js";
-import type { PluginService } from "./plugins.js";
 
 export { ImageFailure, isImageFailure } from "./images/failures.js";
-
-export interface ImageLimits {
-  /** Largest blob (layer or config) accepted. */
-  maxBlobBytes: number;
-  /** Largest manifest or index accepted. */
-  maxManifestBytes: number;
-  /** Uploads untouched for this long are removed. */
-  uploadTtlMs: number;
-  /** Bytes one owner's repositories may hold: distinct blobs and manifests, plus its open uploads. */
-  ownerQuotaBytes?: number;
-  /** Image plugin versions (pushed tags) one owner may hold. */
-  ownerQuotaImages?: number;
-  /** Uploads one user may have open at once. */
-  maxOpenUploadsPerUser?: number;
-  /** Bytes of all open uploads of one user. */
-  maxOpenUploadBytesPerUser?: number;
-}
-
-export interface UploadState {
-  id: string;
-  /** Bytes received so far. */
-  offset: number;
-}
-
-export interface StoredBlob {
-  digest: string;
-  size: number;
-}
-
-export interface ManifestContent {
-  digest: string;
-  mediaType: string;
-  bytes: Uint8Array;
-}
+export type { ImageLimits, ImagePlugins, ManifestContent, StoredBlob, UploadState } from "./images/types.js";
 
 export interface ImageService {
   /** The repository `owner/name` (a plugin); InvalidArgument (InvalidRepository) otherwise. */
@@ -100,12 +67,6 @@ export interface ImageService {
   /** Removes uploads untouched for longer than the TTL; returns how many. */
   sweepUploads(now?: number): Promise<number>;
 }
-
-/** What the image service asks of plugins: who may read and push, and tags as plugin versions. */
-export type ImagePlugins = Pick<
-  PluginService,
-  "findReadablePlugin" | "requireImageWrite" | "listPlugins" | "listPluginVersions" | "pushImageVersion"
->;
 
 export function createImageService(opts: {
   blobs: BlobStore;

@@ -8,9 +8,9 @@ import type { BlobStore } from "../../storage/blob/blob-store.js";
 import { readContent } from "../../storage/blob/content.js";
 import { contentKey } from "../../storage/blob/paths.js";
 import type { Principal } from "../auth.js";
-import type { ImageLimits, ImagePlugins, ManifestContent } from "../images.js";
 import { hexOf, ImageFailure, imageError } from "./failures.js";
 import { type ImageStorage, repositoryName } from "./storage.js";
+import type { ImageLimits, ImagePlugins, ManifestContent } from "./types.js";
 import { quotaExceeded } from "./uploads.js";
 
 export interface ImageManifests {

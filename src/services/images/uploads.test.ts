@@ -11,9 +11,9 @@ import type { BlobStore } from "../../storage/blob/blob-store.js";
 import { createFsBlobStore } from "../../storage/blob/fs/fs-blob-store.js";
 import { contentKey } from "../../storage/blob/paths.js";
 import type { Principal } from "../auth.js";
-import type { ImageLimits } from "../images.js";
 import { ImageFailure } from "./failures.js";
 import { createImageStorage } from "./storage.js";
+import type { ImageLimits } from "./types.js";
 import { createImageUploads } from "./uploads.js";
 
 const ann: Principal = { user: { id: "u1", name: "ann", isAdmin: false, createdAt: "" }, roles: new Map() };

@@ -8,9 +8,9 @@ import type { FullName } from "../../core/names.js";
 import type { BlobStore } from "../../storage/blob/blob-store.js";
 import { contentKey, ociUploadChunkKey } from "../../storage/blob/paths.js";
 import type { Principal } from "../auth.js";
-import type { ImageLimits, StoredBlob, UploadState } from "../images.js";
 import { hexOf, ImageFailure, imageError } from "./failures.js";
 import { type ImageStorage, repositoryName, type UploadInfo } from "./storage.js";
+import type { ImageLimits, StoredBlob, UploadState } from "./types.js";
 
 export interface ImageUploads {
   startUpload(principal: Principal, repo: FullName): Promise<UploadState>;
