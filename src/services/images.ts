@@ -9,7 +9,7 @@ import { contentKey } from "../storage/blob/paths.js";
 import type { Principal } from "./auth.js";
 import { hexOf, ImageFailure, imageError } from "./images/failures.js";
 import { createImageManifests, type ImageManifests } from "./images/manifests.js";
-import { createImageStorage, repositoryName } from "./images/storage.js";
+import { createImageStorage, type ImageStorage, repositoryName } from "./images/storage.js";
 import type { ImageLimits, ImagePlugins, ManifestContent, StoredBlob, UploadState } from "./images/types.js";
 import { createImageUploads, type ImageUploads, quotaExceeded } from "./images/uploads.js";
 
@@ -102,19 +102,6 @@ export function createImageService(opts: {
   const uploads: ImageUploads = createImageUploads({ blobs, storage, limits, requireWrite });
   const manifests: ImageManifests = createImageManifests({ blobs, storage, plugins, limits, requireRead });
 
-  /** The repository a mount names, if the caller may read it. */
-  async function mountSource(principal: Principal, from: string): Promise<FullName | undefined> {
-    const [owner = "", plugin = "", ...rest] = from.split("/");
-    if (rest.length) return undefined;
-    let source: FullName;
-    try {
-      source = parseFullName("repository", `${owner}/${plugin}`);
-    } catch {
-      return undefined;
-    }
-    return (await mayRead(principal, source)) ? source : undefined;
-  }
-
   return {
     ...uploads,
     ...manifests,
@@ -150,26 +137,60 @@ export function createImageService(opts: {
       return stat && stream ? { digest, size: stat.size, stream } : undefined;
     },
 
-    async mountBlob(principal, repo, digest, from) {
-      await plugins.requireImageWrite(principal, repo.owner);
-      const hex = hexOf(digest);
-      // A source the caller may not read is answered like a missing blob: upload it instead.
-      const source = await mountSource(principal, from);
-      if (!source || !(await storage.linked(source, hex))) return false;
-      const stat = await blobs.stat(contentKey(hex));
-      if (!stat) return false;
-      // A mount is free for the pusher but not for the disk: it counts toward the owner's quota like an upload.
-      if (limits.ownerQuotaBytes !== undefined && !(await storage.linkedByOwner(repo.owner, hex))) {
-        const used = await storage.ownerBytes(repo.owner, await storage.openUploads());
-        if (used + stat.size > limits.ownerQuotaBytes) {
-          throw quotaExceeded(
-            `owner ${repo.owner} would exceed its image storage quota of ${limits.ownerQuotaBytes} bytes ` +
-              `(oci.ownerQuotaBytes; ${used} in use) by mounting ${digest} (${stat.size} bytes)`,
-          );
-        }
-      }
-      await storage.link(repo, hex);
-      return true;
-    },
+    mountBlob: (principal, repo, digest, from) =>
+      mountBlob({ blobs, storage, limits, plugins, mayRead }, principal, repo, digest, from),
   };
+}
+
+/** Cross-repository mount: links a blob the caller may read elsewhere, within the owner's quota. */
+async function mountBlob(
+  c: {
+    blobs: BlobStore;
+    storage: ImageStorage;
+    limits: ImageLimits;
+    plugins: ImagePlugins;
+    mayRead: (principal: Principal, repo: FullName) => Promise<boolean>;
+  },
+  principal: Principal,
+  repo: FullName,
+  digest: string,
+  from: string,
+): Promise<boolean> {
+  const { blobs, storage, limits, plugins } = c;
+  await plugins.requireImageWrite(principal, repo.owner);
+  const hex = hexOf(digest);
+  // A source the caller may not read is answered like a missing blob: upload it instead.
+  const source = await mountSource(c.mayRead, principal, from);
+  if (!source || !(await storage.linked(source, hex))) return false;
+  const stat = await blobs.stat(contentKey(hex));
+  if (!stat) return false;
+  // A mount is free for the pusher but not for the disk: it counts toward the owner's quota like an upload.
+  if (limits.ownerQuotaBytes !== undefined && !(await storage.linkedByOwner(repo.owner, hex))) {
+    const used = await storage.ownerBytes(repo.owner, await storage.openUploads());
+    if (used + stat.size > limits.ownerQuotaBytes) {
+      throw quotaExceeded(
+        `owner ${repo.owner} would exceed its image storage quota of ${limits.ownerQuotaBytes} bytes ` +
+          `(oci.ownerQuotaBytes; ${used} in use) by mounting ${digest} (${stat.size} bytes)`,
+      );
+    }
+  }
+  await storage.link(repo, hex);
+  return true;
+}
+
+/** The repository a mount names, if the caller may read it. */
+async function mountSource(
+  mayRead: (principal: Principal, repo: FullName) => Promise<boolean>,
+  principal: Principal,
+  from: string,
+): Promise<FullName | undefined> {
+  const [owner = "", plugin = "", ...rest] = from.split("/");
+  if (rest.length) return undefined;
+  let source: FullName;
+  try {
+    source = parseFullName("repository", `${owner}/${plugin}`);
+  } catch {
+    return undefined;
+  }
+  return (await mayRead(principal, source)) ? source : undefined;
 }

@@ -48,40 +48,9 @@ export function createDependencyPinning({
   access: Pick<AccessPolicy, "canRead">;
   reads: Pick<ModuleReads, "resolveRef" | "resolveIn">;
 }): DependencyPinning {
-  /** Each dependency's commit as named, a missing module being the pusher's to push first. */
-  async function directPins(
-    principal: Principal,
-    self: FullName,
-    deps: readonly NamedDep[],
-    pins: ReadonlyMap<string, string>,
-  ): Promise<Map<string, Commit>> {
-    const direct = new Map<string, Commit>();
-    for (const dep of deps) {
-      const key = `${dep.owner}/${dep.name}`;
-      if (key === `${self.owner}/${self.name}`) {
-        throw new RegistryError(Code.InvalidArgument, `module ${key} cannot depend on itself`);
-      }
-      const commit = await reads
-        .resolveRef(principal, dep, pins.get(key) ?? dep.ref)
-        .catch((err: unknown) => {
-          // A missing module is the user's buf.yaml naming something not pushed here; a missing ref stays NotFound.
-          if (isRegistryError(err, Code.NotFound) && err.fields.ref === undefined) {
-            throw new RegistryError(
-              Code.FailedPrecondition,
-              `dependency ${key} does not exist in this registry: push it first, or fix buf.yaml deps`,
-              { owner: dep.owner, module: dep.name },
-            );
-          }
-          throw err;
-        });
-      direct.set(key, commit);
-    }
-    return direct;
-  }
-
   return {
     async resolveDeps(principal, self, deps, pins) {
-      const direct = await directPins(principal, self, deps, pins);
+      const direct = await directPins(reads, principal, self, deps, pins);
       const ordered: CommitDep[] = [];
       const seen = new Set<string>();
       const add = (d: CommitDep) => {
@@ -134,6 +103,36 @@ export function createDependencyPinning({
       }
     },
   };
+}
+
+/** Each dependency's commit as named, a missing module being the pusher's to push first. */
+async function directPins(
+  reads: Pick<ModuleReads, "resolveRef">,
+  principal: Principal,
+  self: FullName,
+  deps: readonly NamedDep[],
+  pins: ReadonlyMap<string, string>,
+): Promise<Map<string, Commit>> {
+  const direct = new Map<string, Commit>();
+  for (const dep of deps) {
+    const key = `${dep.owner}/${dep.name}`;
+    if (key === `${self.owner}/${self.name}`) {
+      throw new RegistryError(Code.InvalidArgument, `module ${key} cannot depend on itself`);
+    }
+    const commit = await reads.resolveRef(principal, dep, pins.get(key) ?? dep.ref).catch((err: unknown) => {
+      // A missing module is the user's buf.yaml naming something not pushed here; a missing ref stays NotFound.
+      if (isRegistryError(err, Code.NotFound) && err.fields.ref === undefined) {
+        throw new RegistryError(
+          Code.FailedPrecondition,
+          `dependency ${key} does not exist in this registry: push it first, or fix buf.yaml deps`,
+          { owner: dep.owner, module: dep.name },
+        );
+      }
+      throw err;
+    });
+    direct.set(key, commit);
+  }
+  return direct;
 }
 
 /** The dependencies with each one after those it depends on (deepest first), as CommitDep lists are kept. */

@@ -65,6 +65,9 @@ export type ModuleReadStore = Pick<
 > &
   Pick<OwnerStore, "getOwner">;
 
+/** The lookups resolving a reference makes. */
+type RefStore = Pick<ModuleStore, "getCommit" | "getLabel" | "findCommitsByIdPrefix" | "listLabels">;
+
 export function createModuleReads({
   meta,
   blobs,
@@ -78,50 +81,11 @@ export function createModuleReads({
     return access.readOwned(principal, await meta.getModule(name.owner, name.name), missingModule(name));
   }
 
-  async function resolveIn(mod: Module, ref: string | undefined): Promise<Commit> {
-    const wanted = ref || mod.defaultLabel;
-    const fields = { owner: mod.owner, module: mod.name, ref: wanted };
-    if (isCommitId(wanted)) {
-      const commit = await meta.getCommit(wanted);
-      if (commit?.moduleId === mod.id) return commit;
-      throw new RegistryError(
-        Code.NotFound,
-        `module ${mod.owner}/${mod.name} has no commit ${wanted}`,
-        fields,
-      );
-    }
-    const label = await meta.getLabel(mod.id, wanted);
-    if (!label) return commitByPrefix(mod, wanted);
-    const commit = await meta.getCommit(label.commitId);
-    if (!commit) throw new RegistryError(Code.Internal, `label ${wanted} points at a missing commit`, fields);
-    return commit;
-  }
-
-  /** A reference that names no label: a unique commit id prefix, else an error listing the labels. */
-  async function commitByPrefix(mod: Module, wanted: string): Promise<Commit> {
-    const fields = { owner: mod.owner, module: mod.name, ref: wanted };
-    if (shortCommitId.test(wanted)) {
-      const found = await meta.findCommitsByIdPrefix(mod.id, wanted, 2);
-      if (found.length === 1 && found[0]) return found[0];
-      if (found.length > 1) {
-        throw new RegistryError(
-          Code.InvalidArgument,
-          `commit id prefix ${wanted} of module ${mod.owner}/${mod.name} is ambiguous (${found.map((c) => c.id).join(", ")}, …): give more digits`,
-          fields,
-        );
-      }
-    }
-    const labels = (await meta.listLabels(mod.id)).map((l) => l.name);
-    throw new RegistryError(
-      Code.NotFound,
-      `module ${mod.owner}/${mod.name} has no label or commit "${wanted}" (labels: ${labels.join(", ") || "none"}; a reference is a label, or a commit id: 32 hex digits or a unique prefix of 8 or more)`,
-      fields,
-    );
-  }
-
   async function readFiles(commit: Commit): Promise<TarEntry[]> {
     return readTarGz(await readContent(blobs, commit.sourcesBlob));
   }
+
+  const resolveIn = (mod: Module, ref: string | undefined) => resolveInModule(meta, mod, ref);
 
   return {
     getModule,
@@ -173,19 +137,60 @@ export function createModuleReads({
       return readable(access, principal, await meta.listDependents(mod.id));
     },
     listCommitFiles: (commit) => meta.listCommitFiles(commit.id),
-    async openSources(commit) {
-      const stream = await blobs.get(commit.sourcesBlob).catch((err: unknown) => {
-        // A small archive is checked before its first byte (a larger one breaks off at its end instead).
-        if (!isCorruptBlobError(err)) throw err;
-        throw new RegistryError(
-          Code.Internal,
-          `the sources of ${commit.owner}/${commit.module} commit ${commit.id} are corrupt in the blob store (${commit.sourcesBlob}): restore the blob from a backup (protodepot fsck lists what is damaged)`,
-          { owner: commit.owner, module: commit.module, ref: commit.id, reason: "COMMIT_BLOB_DAMAGED" },
-          { cause: err },
-        );
-      });
-      if (!stream) throw new RegistryError(Code.Internal, `sources of commit ${commit.id} are missing`);
-      return stream;
-    },
+    openSources: (commit) => openSources(blobs, commit),
   };
+}
+
+/** A label, a commit id or a unique prefix of one, in a module the caller may read. */
+async function resolveInModule(meta: RefStore, mod: Module, ref: string | undefined): Promise<Commit> {
+  const wanted = ref || mod.defaultLabel;
+  const fields = { owner: mod.owner, module: mod.name, ref: wanted };
+  if (isCommitId(wanted)) {
+    const commit = await meta.getCommit(wanted);
+    if (commit?.moduleId === mod.id) return commit;
+    throw new RegistryError(Code.NotFound, `module ${mod.owner}/${mod.name} has no commit ${wanted}`, fields);
+  }
+  const label = await meta.getLabel(mod.id, wanted);
+  if (!label) return commitByPrefix(meta, mod, wanted);
+  const commit = await meta.getCommit(label.commitId);
+  if (!commit) throw new RegistryError(Code.Internal, `label ${wanted} points at a missing commit`, fields);
+  return commit;
+}
+
+/** A reference that names no label: a unique commit id prefix, else an error listing the labels. */
+async function commitByPrefix(meta: RefStore, mod: Module, wanted: string): Promise<Commit> {
+  const fields = { owner: mod.owner, module: mod.name, ref: wanted };
+  if (shortCommitId.test(wanted)) {
+    const found = await meta.findCommitsByIdPrefix(mod.id, wanted, 2);
+    if (found.length === 1 && found[0]) return found[0];
+    if (found.length > 1) {
+      throw new RegistryError(
+        Code.InvalidArgument,
+        `commit id prefix ${wanted} of module ${mod.owner}/${mod.name} is ambiguous (${found.map((c) => c.id).join(", ")}, …): give more digits`,
+        fields,
+      );
+    }
+  }
+  const labels = (await meta.listLabels(mod.id)).map((l) => l.name);
+  throw new RegistryError(
+    Code.NotFound,
+    `module ${mod.owner}/${mod.name} has no label or commit "${wanted}" (labels: ${labels.join(", ") || "none"}; a reference is a label, or a commit id: 32 hex digits or a unique prefix of 8 or more)`,
+    fields,
+  );
+}
+
+/** The commit's sources archive as stored, checked against its digest. */
+async function openSources(blobs: BlobStore, commit: Commit): Promise<Readable> {
+  const stream = await blobs.get(commit.sourcesBlob).catch((err: unknown) => {
+    // A small archive is checked before its first byte (a larger one breaks off at its end instead).
+    if (!isCorruptBlobError(err)) throw err;
+    throw new RegistryError(
+      Code.Internal,
+      `the sources of ${commit.owner}/${commit.module} commit ${commit.id} are corrupt in the blob store (${commit.sourcesBlob}): restore the blob from a backup (protodepot fsck lists what is damaged)`,
+      { owner: commit.owner, module: commit.module, ref: commit.id, reason: "COMMIT_BLOB_DAMAGED" },
+      { cause: err },
+    );
+  });
+  if (!stream) throw new RegistryError(Code.Internal, `sources of commit ${commit.id} are missing`);
+  return stream;
 }
