@@ -214,10 +214,19 @@ const missingPlugin = (name: FullName) => () =>
     plugin: `${name.owner}/${name.name}`,
   });
 
+/** What the plugin service's steps share. */
+interface PluginContext {
+  meta: PluginServiceStore;
+  access: AccessPolicy;
+  defaultVisibility: Visibility;
+}
+
 export function createPluginService(
   meta: PluginServiceStore,
   { access, defaultVisibility, protoc }: PluginServiceOptions,
 ): PluginService {
+  const c: PluginContext = { meta, access, defaultVisibility };
+
   /** The plugin if the caller may read it; hidden plugins fail exactly as missing ones. */
   async function getPlugin(principal: Principal, name: FullName): Promise<Plugin> {
     return access.readOwned(principal, await meta.getPlugin(name.owner, name.name), missingPlugin(name));
@@ -243,23 +252,6 @@ export function createPluginService(
     return plugin && (await access.canRead(principal, plugin)) ? plugin : undefined;
   }
 
-  /** protoc's generators are protoc's own code, sandboxed like any plugin: every writer may register one. */
-  function protocSource(generator: string): PluginSource {
-    if (!isProtocGenerator(generator)) {
-      throw new RegistryError(
-        Code.InvalidArgument,
-        `"${generator}" is not one of protoc's built-in generators (${protocGenerators.join(", ")})`,
-      );
-    }
-    if (!protoc) {
-      throw new RegistryError(
-        Code.FailedPrecondition,
-        "this server has no protoc, so protoc generators cannot be registered (apt-get install protobuf-compiler)",
-      );
-    }
-    return { kind: "protoc", generator, version: protoc.version };
-  }
-
   return {
     getPlugin,
     findVersion,
@@ -269,53 +261,7 @@ export function createPluginService(
       await access.requireWrite(principal, owner, "push plugin images");
     },
 
-    async pushImageVersion(
-      principal: Principal,
-      input: NewImageVersion,
-    ): Promise<{ version: PluginVersion; created: boolean }> {
-      await access.requireWrite(principal, input.owner, "push plugin images");
-      const full = `${input.owner}/${input.name}`;
-      const name = parseFullName("plugin", full);
-      const version = input.version;
-      if (!version.startsWith("v") || semver.valid(version.slice(1)) === null) {
-        throw new RegistryError(
-          Code.InvalidArgument,
-          `tag "${version}" of ${full} is not a plugin version: tags are semver with a leading v, e.g. v1.28.1`,
-          { plugin: full },
-        );
-      }
-      const runtimeLibraries = runtimeLibrariesFromLabels(input.labels);
-      if (!(await meta.getPlugin(name.owner, name.name))) {
-        try {
-          await meta.createPlugin({ owner: name.owner, name: name.name, visibility: defaultVisibility });
-        } catch (err) {
-          // Two first pushes at once: the other one created it.
-          if (!(await meta.getPlugin(name.owner, name.name))) throw err;
-        }
-      }
-      const existing = await meta.getPluginVersion(name.owner, name.name, version);
-      if (existing) {
-        if (existing.source.kind === "oci" && existing.source.digest === input.digest) {
-          return { version: existing, created: false };
-        }
-        const was =
-          existing.source.kind === "oci" ? existing.source.digest : `a ${existing.source.kind} plugin`;
-        throw new RegistryError(
-          Code.AlreadyExists,
-          `plugin version ${full}:${version} already exists (${was}) and versions are immutable: push a new version`,
-          { plugin: full },
-        );
-      }
-      const created = await meta.createPluginVersion({
-        owner: name.owner,
-        name: name.name,
-        version,
-        source: { kind: "oci", digest: input.digest },
-        runtimeLibraries,
-        registryOptions: {},
-      });
-      return { version: created, created: true };
-    },
+    pushImageVersion: (principal, input) => pushImageVersion(c, principal, input),
 
     async createPlugin(principal: Principal, fullName: string, visibility?: Visibility): Promise<Plugin> {
       const name = parseFullName("plugin", fullName);
@@ -327,65 +273,9 @@ export function createPluginService(
       });
     },
 
-    async updatePlugin(
-      principal: Principal,
-      fullName: string,
-      change: { visibility?: Visibility },
-    ): Promise<Plugin> {
-      const name = parseFullName("plugin", fullName);
-      // Visibility is an owner decision; the check precedes the lookup, so a refusal says nothing of existence.
-      if (change.visibility)
-        await access.requireManage(principal, name.owner, "change the visibility of plugins");
-      else await access.requireWrite(principal, name.owner, "change plugins");
-      const plugin = await getPlugin(principal, name);
-      if (!change.visibility || change.visibility === plugin.visibility) return plugin;
-      if (change.visibility === "private") {
-        const users = (await meta.listTemplates())
-          .filter(
-            (t) =>
-              t.visibility === "public" &&
-              t.plugins.some((p) => p.owner === name.owner && p.name === name.name),
-          )
-          .map((t) => `${t.owner}/${t.name}`);
-        if (users.length > 0) {
-          throw new RegistryError(
-            Code.FailedPrecondition,
-            `plugin ${fullName} cannot become private: public templates use it (${users.join(", ")}); make them private first`,
-            { plugin: fullName },
-          );
-        }
-      }
-      await meta.setVisibility("plugin", plugin.id, change.visibility);
-      return { ...plugin, visibility: change.visibility };
-    },
+    updatePlugin: (principal, fullName, change) => updatePlugin(c, getPlugin, principal, fullName, change),
 
-    async createPluginVersion(principal: Principal, input: NewPluginVersion): Promise<PluginVersion> {
-      const name = parseFullName("plugin", input.plugin);
-      // Writers create versions; the check precedes the lookup, so a refusal says nothing of existence.
-      await access.requireWrite(principal, name.owner, "create plugin versions");
-      await getPlugin(principal, name);
-      let source: PluginSource;
-      if (input.protocGenerator) {
-        if (input.command.length > 0) {
-          throw new RegistryError(
-            Code.InvalidArgument,
-            "a plugin version runs either a host command or a protoc generator, not both",
-          );
-        }
-        source = protocSource(input.protocGenerator);
-      } else {
-        requireAdmin(principal, "registering host-command plugin versions");
-        source = { kind: "host", command: resolveCommand(input.command) };
-      }
-      return meta.createPluginVersion({
-        owner: name.owner,
-        name: name.name,
-        version: checkPluginVersion(input.version),
-        source,
-        runtimeLibraries: checkRuntimeLibraries(input.runtimeLibraries),
-        registryOptions: input.registryOptions,
-      });
-    },
+    createPluginVersion: (principal, input) => createPluginVersion(c, protoc, getPlugin, principal, input),
 
     async getPluginVersion(principal: Principal, name: FullName, version: string): Promise<PluginVersion> {
       await getPlugin(principal, name);
@@ -402,4 +292,141 @@ export function createPluginService(
       return meta.listPluginVersions(name.owner, name.name);
     },
   };
+}
+
+/**
+ * A pushed tag becomes a plugin version: the plugin is created on first push (defaults.visibility), the tag must be
+ * semver, and a version is immutable: the same digest again is accepted, another digest is refused.
+ */
+async function pushImageVersion(
+  { meta, access, defaultVisibility }: PluginContext,
+  principal: Principal,
+  input: NewImageVersion,
+): Promise<{ version: PluginVersion; created: boolean }> {
+  await access.requireWrite(principal, input.owner, "push plugin images");
+  const full = `${input.owner}/${input.name}`;
+  const name = parseFullName("plugin", full);
+  const version = input.version;
+  if (!version.startsWith("v") || semver.valid(version.slice(1)) === null) {
+    throw new RegistryError(
+      Code.InvalidArgument,
+      `tag "${version}" of ${full} is not a plugin version: tags are semver with a leading v, e.g. v1.28.1`,
+      { plugin: full },
+    );
+  }
+  const runtimeLibraries = runtimeLibrariesFromLabels(input.labels);
+  if (!(await meta.getPlugin(name.owner, name.name))) {
+    try {
+      await meta.createPlugin({ owner: name.owner, name: name.name, visibility: defaultVisibility });
+    } catch (err) {
+      // Two first pushes at once: the other one created it.
+      if (!(await meta.getPlugin(name.owner, name.name))) throw err;
+    }
+  }
+  const existing = await meta.getPluginVersion(name.owner, name.name, version);
+  if (existing) {
+    if (existing.source.kind === "oci" && existing.source.digest === input.digest) {
+      return { version: existing, created: false };
+    }
+    const was = existing.source.kind === "oci" ? existing.source.digest : `a ${existing.source.kind} plugin`;
+    throw new RegistryError(
+      Code.AlreadyExists,
+      `plugin version ${full}:${version} already exists (${was}) and versions are immutable: push a new version`,
+      { plugin: full },
+    );
+  }
+  const created = await meta.createPluginVersion({
+    owner: name.owner,
+    name: name.name,
+    version,
+    source: { kind: "oci", digest: input.digest },
+    runtimeLibraries,
+    registryOptions: {},
+  });
+  return { version: created, created: true };
+}
+
+/** Changes visibility; a plugin that public templates use stays public (public never depends on private). */
+async function updatePlugin(
+  { meta, access }: PluginContext,
+  getPlugin: PluginService["getPlugin"],
+  principal: Principal,
+  fullName: string,
+  change: { visibility?: Visibility },
+): Promise<Plugin> {
+  const name = parseFullName("plugin", fullName);
+  // Visibility is an owner decision; the check precedes the lookup, so a refusal says nothing of existence.
+  if (change.visibility)
+    await access.requireManage(principal, name.owner, "change the visibility of plugins");
+  else await access.requireWrite(principal, name.owner, "change plugins");
+  const plugin = await getPlugin(principal, name);
+  if (!change.visibility || change.visibility === plugin.visibility) return plugin;
+  if (change.visibility === "private") {
+    const users = (await meta.listTemplates())
+      .filter(
+        (t) =>
+          t.visibility === "public" && t.plugins.some((p) => p.owner === name.owner && p.name === name.name),
+      )
+      .map((t) => `${t.owner}/${t.name}`);
+    if (users.length > 0) {
+      throw new RegistryError(
+        Code.FailedPrecondition,
+        `plugin ${fullName} cannot become private: public templates use it (${users.join(", ")}); make them private first`,
+        { plugin: fullName },
+      );
+    }
+  }
+  await meta.setVisibility("plugin", plugin.id, change.visibility);
+  return { ...plugin, visibility: change.visibility };
+}
+
+async function createPluginVersion(
+  { meta, access }: PluginContext,
+  protoc: Protoc | undefined,
+  getPlugin: PluginService["getPlugin"],
+  principal: Principal,
+  input: NewPluginVersion,
+): Promise<PluginVersion> {
+  const name = parseFullName("plugin", input.plugin);
+  // Writers create versions; the check precedes the lookup, so a refusal says nothing of existence.
+  await access.requireWrite(principal, name.owner, "create plugin versions");
+  await getPlugin(principal, name);
+  let source: PluginSource;
+  if (input.protocGenerator) {
+    if (input.command.length > 0) {
+      throw new RegistryError(
+        Code.InvalidArgument,
+        "a plugin version runs either a host command or a protoc generator, not both",
+      );
+    }
+    source = protocSource(protoc, input.protocGenerator);
+  } else {
+    requireAdmin(principal, "registering host-command plugin versions");
+    source = { kind: "host", command: resolveCommand(input.command) };
+  }
+  return meta.createPluginVersion({
+    owner: name.owner,
+    name: name.name,
+    version: checkPluginVersion(input.version),
+    source,
+    runtimeLibraries: checkRuntimeLibraries(input.runtimeLibraries),
+    registryOptions: input.registryOptions,
+  });
+}
+
+/** protoc's generators are protoc's own code, sandboxed like any plugin: every writer may register one. */
+function protocSource(protoc: Protoc | undefined, generator: string): PluginSource {
+  if (!isProtocGenerator(generator)) {
+    throw new RegistryError(
+      Code.InvalidArgument,
+      `"${generator}" is not one of protoc's built-in generators (${protocGenerators.join(", ")})`,
+    );
+  }
+  if (!protoc) {
+    throw new RegistryError(
+      Code.FailedPrecondition,
+      "this server has no protoc, so protoc generators cannot be registered (apt-get install protobuf-compiler)",
+    );
+  }
+  return { kind: "protoc", generator, version: protoc.version };
 }
