@@ -10,13 +10,14 @@ import type { Principal } from "./auth.js";
 import { hexOf, ImageFailure, imageError } from "./images/failures.js";
 import { createImageManifests, type ImageManifests } from "./images/manifests.js";
 import { createImageStorage, type ImageStorage, repositoryName } from "./images/storage.js";
-import type { ImageLimits, ImagePlugins, ManifestContent, StoredBlob, UploadState } from "./images/types.js";
+import type { ImageLimits, ImagePlugins, StoredBlob } from "./images/types.js";
 import { createImageUploads, type ImageUploads, quotaExceeded } from "./images/uploads.js";
 
 export { ImageFailure, isImageFailure } from "./images/failures.js";
 export type { ImageLimits, ImagePlugins, ManifestContent, StoredBlob, UploadState } from "./images/types.js";
 
-export interface ImageService {
+/** Plugin images as the OCI Distribution API needs them: repositories, blobs, uploads, manifests and tags. */
+export interface ImageService extends ImageUploads, ImageManifests {
   /** The repository `owner/name` (a plugin); InvalidArgument (InvalidRepository) otherwise. */
   repository(owner: string, name: string): FullName;
   /** Readers: the plugin is readable, or the caller may push under its owner. NotFound (UnknownRepository) otherwise. */
@@ -31,41 +32,6 @@ export interface ImageService {
   ): Promise<(StoredBlob & { stream: Readable }) | undefined>;
   /** Cross-repository mount: true when the blob was linked, false when the caller should upload it instead. */
   mountBlob(principal: Principal, repo: FullName, digest: string, from: string): Promise<boolean>;
-  startUpload(principal: Principal, repo: FullName): Promise<UploadState>;
-  /** Appends a chunk; `start`, when the client sent Content-Range, must equal the current offset. */
-  appendUpload(
-    principal: Principal,
-    repo: FullName,
-    id: string,
-    body: Readable,
-    start?: number,
-  ): Promise<UploadState>;
-  uploadStatus(principal: Principal, repo: FullName, id: string): Promise<UploadState>;
-  /**
-   * Appends the optional last chunk (`start` as in appendUpload), verifies the digest and stores the blob. A refused
-   * last chunk (out of order, wrong digest, over a limit) is not kept: the client may retry it.
-   */
-  finishUpload(
-    principal: Principal,
-    repo: FullName,
-    id: string,
-    digest: string,
-    body?: Readable,
-    start?: number,
-  ): Promise<StoredBlob>;
-  cancelUpload(principal: Principal, repo: FullName, id: string): Promise<void>;
-  putManifest(
-    principal: Principal,
-    repo: FullName,
-    reference: string,
-    bytes: Uint8Array,
-    contentType: string | undefined,
-  ): Promise<{ digest: string; version?: string }>;
-  getManifest(principal: Principal, repo: FullName, reference: string): Promise<ManifestContent | undefined>;
-  /** Tags (plugin versions of pushed images) in lexical order. */
-  listTags(principal: Principal, repo: FullName): Promise<string[]>;
-  /** Removes uploads untouched for longer than the TTL; returns how many. */
-  sweepUploads(now?: number): Promise<number>;
 }
 
 export function createImageService(opts: {

@@ -22,6 +22,7 @@ export interface ImageManifests {
     contentType: string | undefined,
   ): Promise<{ digest: string; version?: string }>;
   getManifest(principal: Principal, repo: FullName, reference: string): Promise<ManifestContent | undefined>;
+  /** Tags (plugin versions of pushed images) in lexical order. */
   listTags(principal: Principal, repo: FullName): Promise<string[]>;
 }
 

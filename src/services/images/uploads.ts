@@ -14,6 +14,7 @@ import type { ImageLimits, StoredBlob, UploadState } from "./types.js";
 
 export interface ImageUploads {
   startUpload(principal: Principal, repo: FullName): Promise<UploadState>;
+  /** Appends a chunk; `start`, when the client sent Content-Range, must equal the current offset. */
   appendUpload(
     principal: Principal,
     repo: FullName,
@@ -22,6 +23,10 @@ export interface ImageUploads {
     start?: number,
   ): Promise<UploadState>;
   uploadStatus(principal: Principal, repo: FullName, id: string): Promise<UploadState>;
+  /**
+   * Appends the optional last chunk (`start` as in appendUpload), verifies the digest and stores the blob. A refused
+   * last chunk (out of order, wrong digest, over a limit) is not kept: the client may retry it.
+   */
   finishUpload(
     principal: Principal,
     repo: FullName,
@@ -31,6 +36,7 @@ export interface ImageUploads {
     start?: number,
   ): Promise<StoredBlob>;
   cancelUpload(principal: Principal, repo: FullName, id: string): Promise<void>;
+  /** Removes uploads untouched for longer than the TTL; returns how many. */
   sweepUploads(now?: number): Promise<number>;
 }
 
