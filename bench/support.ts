@@ -12,6 +12,18 @@ import {
   startTestServer,
   type TestServer,
 } from "../test/e2e/support/server.js";
+/**
+ * BENCH_SMOKE=1 runs every benchmark with tiny rounds, so CI proves each still runs and prints its ratios; the
+ * numbers it prints then mean nothing.
+ */
+export const smoke = process.env.BENCH_SMOKE === "1";
+
+/** A benchmark's knob: its environment variable when set, else `full`, or `tiny` under BENCH_SMOKE=1. */
+export function knob(name: string, full: number, tiny: number): number {
+  const set = process.env[name];
+  return set !== undefined && set !== "" ? Number(set) : smoke ? tiny : full;
+}
+
 export const median = (xs: readonly number[]): number =>
   [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 

@@ -16,11 +16,11 @@ import {
 } from "../../src/gen/protodepot/plugin/v1/response_pb.js";
 import { mergeOutputs, type PluginOutput } from "../../src/generate/merge.js";
 import { createOutputTree } from "../../src/generate/output.js";
-import { median } from "../support.js";
+import { knob, median } from "../support.js";
 import { createOutputTree as createOutputTreeBefore } from "./merge-before.js";
 
 const exec = promisify(execFile);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+const rounds = knob("BENCH_ROUNDS", 5, 1);
 const mib = 2 ** 20;
 const limits = { maxFiles: 10_000, maxOutputBytes: 64 * mib };
 type Impl = "before" | "after" | "after-inline" | "after-dist";

@@ -6,11 +6,11 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import autocannon from "autocannon";
 import { cliPath, repoRoot } from "../../test/e2e/support/server.js";
-import { median, pushPaymentsRound, startBenchServer } from "../support.js";
+import { knob, median, pushPaymentsRound, startBenchServer } from "../support.js";
 
 const exec = promisify(execFile);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
-const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const rounds = knob("BENCH_ROUNDS", 7, 1);
+const seconds = knob("BENCH_SECONDS", 10, 1);
 const buf = join(repoRoot, "node_modules/.bin/buf");
 const esPlugin = join(repoRoot, "node_modules/.bin/protoc-gen-es");
 

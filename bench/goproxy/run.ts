@@ -7,10 +7,10 @@ import { promisify } from "node:util";
 import { createGoModuleZip } from "../../src/generate/package/go.js";
 import { goHost, goOk, makeGoEnv } from "../../test/e2e/support/go.js";
 import { cliPath, repoRoot } from "../../test/e2e/support/server.js";
-import { median, pushPaymentsRound, startBenchServer, time } from "../support.js";
+import { knob, median, pushPaymentsRound, startBenchServer, time } from "../support.js";
 
 const exec = promisify(execFile);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
+const rounds = knob("BENCH_ROUNDS", 7, 1);
 const buf = join(repoRoot, "node_modules/.bin/buf");
 const modulePath = `${goHost}/protodepot/go/demo/payments`;
 

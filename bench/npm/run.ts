@@ -8,10 +8,11 @@ import { promisify } from "node:util";
 import autocannon from "autocannon";
 import { cliOk } from "../../test/e2e/support/cli.js";
 import { adminToken, makeDataDir, repoRoot, startTestServer } from "../../test/e2e/support/server.js";
+import { knob } from "../support.js";
 
 const exec = promisify(execFile);
-const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
-const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const connections = knob("BENCH_CONNECTIONS", 64, 8);
+const seconds = knob("BENCH_SECONDS", 10, 1);
 const name = "@protodepot/protodepot_es_demo_payments";
 const bare = "protodepot_es_demo_payments";
 const workDir = join(repoRoot, "bench/.work");
@@ -132,7 +133,7 @@ const data = await makeDataDir("protodepot-bench-npm-");
 const verdaccioDir = join(workDir, "verdaccio");
 await rm(verdaccioDir, { recursive: true, force: true });
 await mkdir(verdaccioDir, { recursive: true });
-const server = await startTestServer({ dataDir: data.dir });
+const server = await startTestServer({ dataDir: data.dir, orgs: ["demo"] });
 let verdaccio: ChildProcess | undefined;
 try {
   const env = {

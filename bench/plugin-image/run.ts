@@ -17,11 +17,11 @@ import { putContent } from "../../src/storage/blob/content.js";
 import { createFsBlobStore } from "../../src/storage/blob/fs/fs-blob-store.js";
 import { staticBinaryImage, writeLayout } from "../../test/e2e/support/oci-image.js";
 import { cliPath, repoRoot } from "../../test/e2e/support/server.js";
-import { median, startBenchServer, time } from "../support.js";
+import { knob, median, startBenchServer, time } from "../support.js";
 
 const exec = promisify(execFile);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
-const runs = Number(process.env.BENCH_RUNS ?? 41);
+const rounds = knob("BENCH_ROUNDS", 5, 1);
+const runs = knob("BENCH_RUNS", 41, 3);
 const protocGenGo = "/usr/bin/protoc-gen-go";
 const mib = 2 ** 20;
 

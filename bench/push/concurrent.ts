@@ -8,11 +8,11 @@ import { openRemote } from "../../src/cli/client.js";
 import { ModuleService } from "../../src/gen/protodepot/v1/module_pb.js";
 import { UserService } from "../../src/gen/protodepot/v1/user_pb.js";
 import { adminToken, repoRoot } from "../../test/e2e/support/server.js";
-import { startBenchServer } from "../support.js";
+import { knob, startBenchServer } from "../support.js";
 
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const filesPerModule = Number(process.env.BENCH_FILES ?? 4);
-const messagesPerFile = Number(process.env.BENCH_MESSAGES ?? 12_000);
+const rounds = knob("BENCH_ROUNDS", 3, 1);
+const filesPerModule = knob("BENCH_FILES", 4, 2);
+const messagesPerFile = knob("BENCH_MESSAGES", 12_000, 100);
 const pushers = ["p1", "p2", "p3", "p4"];
 const enc = new TextEncoder();
 

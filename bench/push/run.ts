@@ -7,11 +7,11 @@ import { openRemote } from "../../src/cli/client.js";
 import { ModuleService } from "../../src/gen/protodepot/v1/module_pb.js";
 import { readModuleDir } from "../../src/workspace/module-dir.js";
 import { adminToken, cliPath, repoRoot } from "../../test/e2e/support/server.js";
-import { median, startBenchServer, time } from "../support.js";
+import { knob, median, startBenchServer, time } from "../support.js";
 
 const exec = promisify(execFile);
-const files = Number(process.env.BENCH_FILES ?? 500);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+const files = knob("BENCH_FILES", 500, 20);
+const rounds = knob("BENCH_ROUNDS", 5, 1);
 const buf = join(repoRoot, "node_modules/.bin/buf");
 
 /** Files in 25 packages; each imports its predecessor and a file of the previous package. Owner demo exists. */

@@ -11,12 +11,13 @@ import { createPostgresMetadataStore } from "../../src/storage/meta/postgres/pos
 import { createSqliteMetadataStore } from "../../src/storage/meta/sqlite/sqlite-metadata-store.js";
 import { createTestBucket, createTestDatabase, testS3 } from "../../src/storage/testing/services.js";
 import { cliPath, makeDataDir, repoRoot } from "../../test/e2e/support/server.js";
-import { median, pushPaymentsRound, startBenchServer } from "../support.js";
+import { knob, median, pushPaymentsRound, startBenchServer } from "../support.js";
 
 const exec = promisify(execFile);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
-const seconds = Number(process.env.BENCH_SECONDS ?? 10);
-const leaseRounds = Number(process.env.BENCH_LEASE_ROUNDS ?? 200);
+const rounds = knob("BENCH_ROUNDS", 7, 1);
+const seconds = knob("BENCH_SECONDS", 10, 1);
+const leaseRounds = knob("BENCH_LEASE_ROUNDS", 200, 5);
+const requests = knob("BENCH_REQUESTS", 100, 10);
 
 function timeToFirstByte(url: string): Promise<number> {
   const start = performance.now();
@@ -153,7 +154,7 @@ try {
   const cached = cachedRuns.map(median);
   // One request at a time: the work per request, which CPU contention from other processes skews less.
   const latencies = benches.map(() => [] as number[]);
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < requests; i++) {
     for (const [j, url] of urls.entries()) {
       const start = performance.now();
       await fetch(url).then((r) => r.arrayBuffer());
@@ -171,7 +172,7 @@ try {
       `    ${side.name.padEnd(30)} ${ms.toFixed(0).padStart(5)} ms   ratio ${(ms / base.cold).toFixed(2)}`,
     );
   }
-  console.log("  cached artifact, one request at a time, median of 100:");
+  console.log(`  cached artifact, one request at a time, median of ${requests}:`);
   for (const [i, { side }] of benches.entries()) {
     const ms = latency[i] ?? Number.NaN;
     const ratio = ms / (latency[0] ?? Number.NaN);

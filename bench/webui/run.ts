@@ -8,11 +8,11 @@ import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.js";
 import { startServer } from "../../src/server.js";
 import { createSqliteMetadataStore } from "../../src/storage/meta/sqlite/sqlite-metadata-store.js";
-import { median } from "../support.js";
+import { knob, median } from "../support.js";
 
-const commits = Number(process.env.BENCH_COMMITS ?? 1000);
-const files = Number(process.env.BENCH_FILES ?? 200);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 50);
+const commits = knob("BENCH_COMMITS", 1000, 60);
+const files = knob("BENCH_FILES", 200, 10);
+const rounds = knob("BENCH_ROUNDS", 50, 2);
 const token = `pd_bench-${randomBytes(12).toString("hex")}`;
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 

@@ -1,10 +1,11 @@
 // The `protodepot` command line: every command but `serve` and `fsck` talks to a registry through its API.
 import { readFileSync } from "node:fs";
-import { Command } from "commander";
+import type { Command } from "commander";
 import { isRegistryError } from "../core/errors.js";
+import { CliCommand } from "./command.js";
 import { addExamples } from "./examples.js";
 
-type Register = (program: Command) => void;
+type Register = (program: CliCommand) => void;
 
 /**
  * Top-level commands, each loaded only when it runs: `protodepot --help` and a command's start load no
@@ -73,7 +74,7 @@ export function version(): string {
  * `all` registers every command in full (for tests and documentation).
  */
 export async function buildProgram(argv: readonly string[], all = false): Promise<Command> {
-  const program = new Command("protodepot")
+  const program = new CliCommand("protodepot")
     .description("protodepot: a self-hosted Protobuf schema registry")
     .version(version(), "-V, --version", "print the version of protodepot")
     .showHelpAfterError()

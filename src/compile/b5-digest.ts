@@ -1,6 +1,7 @@
 // buf's b5 module digest, which the buf CLI checks after every download, and the file set and dependency set
 // it is computed over. Pure functions: the caller brings the files.
 import { createHash } from "node:crypto";
+import { digestYielding } from "../core/hashing.js";
 import { protoImports } from "../core/proto-imports.js";
 
 export interface DigestFile {
@@ -31,18 +32,6 @@ function manifestOf(files: readonly DigestFile[]): string {
     .join("");
 }
 
-/** Hashing a pushed module yields to the event loop after each slice: 27 MB hashed at once held it for 0.4 s. */
-const sliceBytes = 1 << 20;
-
-async function shake256Yielding(data: Uint8Array): Promise<Buffer> {
-  const hash = createHash("shake256", { outputLength: 64 });
-  for (let at = 0; at < data.byteLength; at += sliceBytes) {
-    hash.update(data.subarray(at, at + sliceBytes));
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  return hash.digest();
-}
-
 /**
  * The 64-byte b4 digest buf.yaml v1 modules are locked by: the manifest of the files, digested. buf adds the
  * module's buf.yaml and buf.lock to that manifest when the registry serves them; protodepot serves neither, so
@@ -69,7 +58,9 @@ export async function b5DigestYielding(
 ): Promise<Buffer> {
   const lines: string[] = [];
   for (const f of [...b5Files(files)].sort(byPathBytes)) {
-    lines.push(`shake256:${(await shake256Yielding(f.content)).toString("hex")}  ${f.path}\n`);
+    lines.push(
+      `shake256:${(await digestYielding("shake256", f.content, { outputLength: 64 })).toString("hex")}  ${f.path}\n`,
+    );
   }
   const filesDigest = `shake256:${shake256(lines.join("")).toString("hex")}`;
   const deps = depDigests.map((d) => `b5:${Buffer.from(d).toString("hex")}`).sort();

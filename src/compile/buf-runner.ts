@@ -1,7 +1,8 @@
 // Every run of buf over pushed content (build, lint, breaking): in the plugin sandbox (bwrap, no network, read-only
 // system tree, nothing of the host but buf and the run's own directory), as nobody, in a memory cgroup of its own,
 // with a deadline, a capped stdout, and in a slot of its own fair scheduler (per pusher), so pushes neither
-// exhaust the host nor starve each other (docs/architecture.md rule 11).
+// exhaust the host nor starve each other (docs/architecture.md, rule "buf never runs on pushed content outside
+// the sandbox").
 import { chmodSync, constants, copyFileSync, mkdtempSync, realpathSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";

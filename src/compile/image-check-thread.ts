@@ -1,5 +1,6 @@
 // Runs image-checks.ts in a worker thread, so decoding a large compiled image (seconds for one of hundreds of
-// thousands of messages) never stalls the event loop (docs/architecture.md rule 11). One worker per process,
+// thousands of messages) never stalls the event loop (docs/architecture.md, rule "buf never runs on pushed content
+// outside the sandbox": what the server does itself with a push's bytes runs in a worker). One worker per process,
 // started at the first check and kept; a heap limit of its own bounds what one image may cost.
 import type { Worker } from "node:worker_threads";
 import { Code, RegistryError } from "../core/errors.js";

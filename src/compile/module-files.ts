@@ -1,7 +1,7 @@
 // Checks the file set of a push (paths, allowed names, limits) and computes its manifest digest.
 import { Buffer } from "node:buffer";
-import { createHash } from "node:crypto";
 import { Code, RegistryError } from "../core/errors.js";
+import { sha256Hex, sha256HexOffThread } from "../core/hashing.js";
 
 export interface ModuleFileInput {
   path: string;
@@ -106,16 +106,36 @@ export const maxFileNameBytes = 200;
  * order, as buf's manifest (which uses shake256). Equal file sets give equal digests whatever the push order.
  */
 export function manifestDigest(files: readonly ModuleFileInput[]): string {
+  return manifestDigestOf(
+    files.map((f) => ({ path: f.path, size: f.content.byteLength, sha256: sha256Hex(f.content) })),
+  );
+}
+
+/** The hex sha256 of every file, hashed on the thread pool (a push's files are a stranger's megabytes). */
+export async function fileDigests(files: readonly ModuleFileInput[]): Promise<HashedFile[]> {
+  return Promise.all(
+    files.map(async (f) => ({
+      path: f.path,
+      size: f.content.byteLength,
+      sha256: await sha256HexOffThread(f.content),
+    })),
+  );
+}
+
+export interface HashedFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+/** manifestDigest from the files' own digests, so a push hashes each file once. */
+export function manifestDigestOf(files: readonly Omit<HashedFile, "size">[]): string {
   const lines = files
-    .map((f) => ({ key: Buffer.from(f.path, "utf8"), line: `${sha256Hex(f.content)}  ${f.path}\n` }))
+    .map((f) => ({ key: Buffer.from(f.path, "utf8"), line: `${f.sha256}  ${f.path}\n` }))
     .sort((a, b) => Buffer.compare(a.key, b.key))
     .map((l) => l.line)
     .join("");
   return `sha256:${sha256Hex(Buffer.from(lines, "utf8"))}`;
-}
-
-function sha256Hex(data: Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
 }
 
 function invalid(message: string): RegistryError {

@@ -411,6 +411,12 @@ export const configSchema = z.strictObject({
         .int()
         .min(0)
         .default(1024 * mib),
+      /**
+       * GET /healthz answers the latest round of probes (stores, write probe, free space) and starts the next one
+       * when this old; 0: every request probes. Probing per request queued file operations behind a busy node's
+       * gzip and hashing work on libuv's thread pool, and let any caller make the node write files.
+       */
+      probeIntervalMs: z.number().int().min(0).default(1000),
     })
     .prefault({}),
   log: z

@@ -1,14 +1,15 @@
 // A negative cache for generations: a key whose generation failed the same way it would fail again answers with
 // that failure for a while, without running a plugin, so repeating a failing URL costs nothing.
+import { createCache } from "../core/cache.js";
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
-import type { Wrapper } from "./generator.js";
+import type { GenerationJob, Wrapper } from "./generator.js";
 
 export interface FailureMemoryOptions {
   /** How long a key's first failure is remembered; each failure after that one doubles it. 0: remember nothing. */
   minMs: number;
   /** The longest a failure is remembered. */
   maxMs: number;
-  /** The most keys remembered at once; the least recently failed are forgotten first. */
+  /** The most keys remembered at once; the least recently failed or asked for are forgotten first. */
   maxKeys?: number;
   /** Milliseconds on a monotonic clock; tests pass their own. */
   now?: () => number;
@@ -48,27 +49,22 @@ interface Remembered {
  * A repeat within the time gets an error of the same code, message and fields without reaching the generator.
  * Kept per process: on a cluster each worker and node learns a failure by running it once.
  */
-export function withFailureMemory<R>(opts: FailureMemoryOptions): Wrapper<R> {
+export function withFailureMemory<R, J extends GenerationJob = GenerationJob>(
+  opts: FailureMemoryOptions,
+): Wrapper<R, J> {
   const { minMs, maxMs } = opts;
   const maxKeys = opts.maxKeys ?? 10_000;
   const now = opts.now ?? (() => performance.now());
-  const memory = new Map<string, Remembered>();
+  // An entry outlives its memory by maxMs, so that a failure within that quiet spell counts as one more in a row.
+  const memory = createCache<Remembered>({ bound: { maxEntries: maxKeys }, now });
   const remember = (key: string, error: RegistryError) => {
     const t = now();
     const before = memory.get(key);
     // Every caller of one shared flight sees the same error: one failure, however many waited for it.
     if (before?.error === error) return;
-    const inARow = before !== undefined && t - before.until < maxMs;
-    const failures = inARow ? before.failures + 1 : 1;
+    const failures = before !== undefined ? before.failures + 1 : 1;
     const ms = Math.min(maxMs, minMs * 2 ** Math.min(failures - 1, 30));
-    // Re-inserted, so the map's order is the order keys last failed in: the oldest go first.
-    memory.delete(key);
-    memory.set(key, { error, failures, until: t + ms });
-    while (memory.size > maxKeys) {
-      const oldest = memory.keys().next().value;
-      if (oldest === undefined) break;
-      memory.delete(oldest);
-    }
+    memory.set(key, { error, failures, until: t + ms }, { ttlMs: ms + maxMs });
   };
   return (inner) => {
     if (minMs <= 0) return inner;

@@ -1,6 +1,5 @@
 // The generation engine behind one small interface, so behaviour (singleflight, cache, limits) composes by wrapping.
 import { createHash } from "node:crypto";
-import { reclaimAfter } from "../core/reclaim.js";
 import type { PluginRuntime } from "../plugins/runtime.js";
 import type { GenerateMetrics } from "./metrics.js";
 import type { OutputLimits } from "./output.js";
@@ -25,7 +24,7 @@ export interface PreparedJob {
 }
 
 export interface GenerationJob {
-  /** A stable string of the ArtifactKey: what singleflight and the cache key on. */
+  /** A stable id of what is generated: what singleflight and failure memory key on (never parsed back). */
   key: string;
   /** The template's owner: generations are scheduled fairly across owners. */
   owner: string;
@@ -57,14 +56,20 @@ export interface GenerationResult {
   fileCount: number;
 }
 
-export interface Generator<R = GenerationResult> {
-  generate(job: GenerationJob, signal?: AbortSignal): Promise<R>;
+/** `J`: the jobs it takes; a job that carries more (an artifact's typed key) keeps its type through the wrappers. */
+export interface Generator<R = GenerationResult, J extends GenerationJob = GenerationJob> {
+  generate(job: J, signal?: AbortSignal): Promise<R>;
 }
 
-export type Wrapper<R = GenerationResult> = (g: Generator<R>) => Generator<R>;
+export type Wrapper<R = GenerationResult, J extends GenerationJob = GenerationJob> = (
+  g: Generator<R, J>,
+) => Generator<R, J>;
 
 /** `compose(base, a, b)` is `b(a(base))`: the first wrapper sits next to the engine, the last sees calls first. */
-export function compose<R>(base: Generator<R>, ...wrappers: readonly Wrapper<R>[]): Generator<R> {
+export function compose<R, J extends GenerationJob = GenerationJob>(
+  base: Generator<R, J>,
+  ...wrappers: readonly Wrapper<R, J>[]
+): Generator<R, J> {
   return wrappers.reduce((g, wrap) => wrap(g), base);
 }
 
@@ -81,8 +86,6 @@ export function createGenerator(opts: EngineOptions): Generator {
   return {
     async generate(job, signal) {
       const prepared = await job.prepare();
-      // The image was read in chunks and joined: the chunks can go while the plugins run, before their output comes.
-      reclaimAfter(prepared.image.byteLength);
       const files = await runPlugins({
         image: prepared.image,
         fileToGenerate: prepared.fileToGenerate,
@@ -95,8 +98,6 @@ export function createGenerator(opts: EngineOptions): Generator {
         ...(signal ? { signal } : {}),
       });
       const { bytes, extra } = await prepared.package(files);
-      // The image, and the plugins' stdout (its chunks, and the parts the files are views into): garbage from here on.
-      reclaimAfter(prepared.image.byteLength + 2 * files.reduce((n, f) => n + f.content.byteLength, 0));
       return {
         key: job.key,
         bytes,

@@ -1,11 +1,12 @@
-// The merge worker's entry (merge.ts starts it): merges one generation's plugin output and posts the files back.
+// The merge worker's entry (merge.ts starts it and keeps it for the next merge): merges one generation's plugin
+// output at a time and posts the files back.
 // It imports only the merge and the error type, so it starts in a fraction of the time a protobuf runtime takes.
 import { parentPort } from "node:worker_threads";
 import { isRegistryError } from "../core/errors.js";
 import type { MergeReply, MergeRequest } from "./merge.js";
 import { createOutputTree, wantedPoints } from "./output.js";
 
-parentPort?.once("message", (request: MergeRequest) => {
+parentPort?.on("message", (request: MergeRequest) => {
   const port = parentPort;
   if (!port) return;
   const post = (reply: MergeReply, transfer: ArrayBuffer[] = []) => port.postMessage(reply, transfer);
@@ -24,7 +25,7 @@ parentPort?.once("message", (request: MergeRequest) => {
       tree.add(output.plugin, output.files);
     }
     const files = tree.files();
-    // This thread ends after the answer: every buffer can move to the parent, none needs copying.
+    // The files are built from this merge's own buffers: every one can move to the parent, none needs copying.
     const transfer = [...new Set(files.map((f) => f.content.buffer as ArrayBuffer))];
     post({ kind: "done", files }, transfer);
   } catch (err) {

@@ -101,6 +101,36 @@ function startWorker(heapMb: number): Worker {
   return new Worker(boot, { eval: true, resourceLimits });
 }
 
+/**
+ * One merge thread kept between merges (starting one costs about as much as a large merge): a thread that answered
+ * is put back, one that failed, overran or was cancelled is terminated. Idle, it keeps no process alive.
+ */
+const idle = new Map<number, { worker: Worker; forget: () => void }>();
+
+function takeWorker(heapMb: number): Worker {
+  const kept = idle.get(heapMb);
+  if (!kept) return startWorker(heapMb);
+  idle.delete(heapMb);
+  // Only our own listeners go: a Worker keeps internal ones that deliver its messages.
+  kept.worker.off("error", kept.forget).off("exit", kept.forget);
+  kept.worker.ref();
+  return kept.worker;
+}
+
+function keepWorker(heapMb: number, worker: Worker): void {
+  if (idle.has(heapMb)) {
+    void worker.terminate();
+    return;
+  }
+  // A thread that dies while idle is forgotten; the next merge starts a new one.
+  const forget = () => {
+    if (idle.get(heapMb)?.worker === worker) idle.delete(heapMb);
+  };
+  idle.set(heapMb, { worker, forget });
+  worker.once("error", forget).once("exit", forget);
+  worker.unref();
+}
+
 function mergeInWorker(outputs: readonly PluginOutput[], opts: MergeOptions): Promise<MergedFile[]> {
   const { limits } = opts;
   const heapMb = opts.workerHeapMb ?? 64 + 2 * Math.ceil(limits.maxOutputBytes / 2 ** 20);
@@ -136,14 +166,17 @@ function mergeInWorker(outputs: readonly PluginOutput[], opts: MergeOptions): Pr
     new RegistryError(Code.Unprocessable, `plugin ${current} ${message}`, { plugin: current });
 
   return new Promise<MergedFile[]>((resolve, reject) => {
-    const worker = startWorker(heapMb);
+    const worker = takeWorker(heapMb);
     let settled = false;
-    const finish = (err: unknown, files?: MergedFile[]) => {
+    /** `healthy`: the thread answered and may merge again. */
+    const finish = (err: unknown, files?: MergedFile[], healthy = false) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       opts.signal?.removeEventListener("abort", onAbort);
-      void worker.terminate();
+      worker.off("message", onMessage).off("error", onError).off("exit", onExit);
+      if (healthy) keepWorker(heapMb, worker);
+      else void worker.terminate();
       if (files) resolve(files);
       else reject(err);
     };
@@ -156,7 +189,7 @@ function mergeInWorker(outputs: readonly PluginOutput[], opts: MergeOptions): Pr
     const onAbort = () =>
       finish(new RegistryError(Code.Unavailable, `merging the output of plugin ${current} was cancelled`));
     opts.signal?.addEventListener("abort", onAbort, { once: true });
-    worker.on("message", (reply: MergeReply) => {
+    const onMessage = (reply: MergeReply) => {
       if (reply.kind === "plugin") {
         current = reply.plugin;
         if (!started) {
@@ -164,26 +197,24 @@ function mergeInWorker(outputs: readonly PluginOutput[], opts: MergeOptions): Pr
           clearTimeout(timer);
           timer = setTimeout(overrun, opts.deadlineMs);
         }
-      } else if (reply.kind === "done") finish(undefined, reply.files);
+      } else if (reply.kind === "done") finish(undefined, reply.files, true);
       else {
         const fields = reply.plugin === undefined ? {} : { plugin: reply.plugin };
-        finish(new RegistryError(reply.code, reply.message, fields));
+        finish(new RegistryError(reply.code, reply.message, fields), undefined, true);
       }
-    });
-    worker.on("error", (err: Error & { code?: string }) =>
+    };
+    const onError = (err: Error & { code?: string }) =>
       finish(
         err.code === "ERR_WORKER_OUT_OF_MEMORY"
           ? failure(`output needs more than ${heapMb} MiB to merge`)
           : new RegistryError(
               Code.Internal,
               `merging the output of plugin ${current} failed: ${err.message}`,
-              {
-                plugin: current,
-              },
+              { plugin: current },
             ),
-      ),
-    );
-    worker.on("exit", (code) => finish(failure(`output merge stopped unexpectedly (exit code ${code})`)));
+      );
+    const onExit = (code: number) => finish(failure(`output merge stopped unexpectedly (exit code ${code})`));
+    worker.on("message", onMessage).on("error", onError).on("exit", onExit);
     worker.postMessage(request, transfer);
   });
 }

@@ -1,6 +1,7 @@
 // Plugin options every flavour needs: Go import paths for Go plugins (module files and each dependency's files).
-import { goImportOptions, goModulePath } from "../core/go-paths.js";
+
 import type { CommitFile, PluginVersion, Template } from "../core/types.js";
+import { goImportOptions, goModulePath } from "../ecosystems/go/names.js";
 
 /** A plugin is a Go plugin when it says so in its registry options, or when its output needs Go runtime libraries. */
 export function isGoPlugin(plugin: PluginVersion): boolean {
@@ -32,4 +33,9 @@ export function goOptions(goHost: string, template: Template, modules: readonly 
     const protos = m.files.map((f) => f.path).filter((p) => p.endsWith(".proto"));
     return goImportOptions(path, m.module, protos);
   });
+}
+
+/** Joins a template's parameter with extra options the way protoc plugins read them: comma-separated. */
+export function joinParameter(parameter: string, extra: readonly string[]): string {
+  return [parameter, ...extra].filter((p) => p !== "").join(",");
 }

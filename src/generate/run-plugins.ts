@@ -116,7 +116,7 @@ export async function runPlugin(input: RunPluginInput): Promise<PluginResponse> 
       plugin: plugin.label,
     });
   }
-  const response = parseResponse(plugin.label, stdout);
+  const response = await parseResponse(plugin.label, stdout);
   checkFeatures(plugin.label, response, input.filesToGenerate);
   return response;
 }
@@ -182,12 +182,15 @@ function clipped(err: unknown): unknown {
  * The response with each file's content as bytes (views into the plugin's stdout, never decoded). The parts are
  * runs of whole fields, so decoding them in order is decoding the stream, without ever joining it.
  */
-function parseResponse(plugin: string, stdout: StdoutParts): PluginResponse {
+async function parseResponse(plugin: string, stdout: StdoutParts): Promise<PluginResponse> {
   try {
     const response = create(PluginResponseSchema);
-    // generated_code_info and any other field we do not read are dropped, not kept as copies.
-    for (const part of stdout)
+    // generated_code_info and any other field we do not read are dropped, not kept as copies. A turn of the event
+    // loop between parts (1 MiB each): a part of tiny file entries is thousands of messages to build.
+    for (const [i, part] of stdout.entries()) {
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
       mergeFromBinary(PluginResponseSchema, response, part, { readUnknownFields: false });
+    }
     return response;
   } catch (err) {
     if (isRegistryError(err)) throw err;

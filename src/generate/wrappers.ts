@@ -4,13 +4,13 @@ import { Code, RegistryError } from "../core/errors.js";
 import type { GenerationJob, GenerationResult, Generator, Wrapper } from "./generator.js";
 
 /**
- * One generation per `job.key` at a time (DESIGN invariant 4): callers arriving while it runs get the very same
+ * One generation per `job.key` at a time (docs/architecture.md, rule "One generation per artifact at a time"): callers arriving while it runs get the very same
  * promise. The flight is forgotten when it settles, so a failure is not remembered and the next call retries.
  * A caller's signal only stops that caller's wait. When every caller of a flight has given up (each passed a signal
  * and each aborted), the flight's own signal aborts: a generation still waiting for a slot is then never started,
  * while one already running is left to finish for the cache (the wrappers below pass the signal to waits only).
  */
-export function withSingleflight<R>(): Wrapper<R> {
+export function withSingleflight<R, J extends GenerationJob = GenerationJob>(): Wrapper<R, J> {
   return (inner) => {
     const flights = new Map<string, { promise: Promise<R>; waiting: number; controller: AbortController }>();
     return {
@@ -222,7 +222,7 @@ export interface GenerationCache<R> {
 
 /**
  * Answers from the cache when it can; otherwise generates and stores. Only successful results reach `put`
- * (DESIGN invariant 5). It changes the result type from GenerationResult to the cache's R, so it sits between
+ * (docs/architecture.md: "nothing from a failed run is stored"). It changes the result type from GenerationResult to the cache's R, so it sits between
  * wrappers of the engine's results (`withFairScheduling`) and wrappers of the cache's (`withSingleflight`).
  */
 export function withCache<R>(cache: GenerationCache<R>): (g: Generator<GenerationResult>) => Generator<R> {
@@ -240,22 +240,22 @@ export function withCache<R>(cache: GenerationCache<R>): (g: Generator<Generatio
  * What withLease needs: the published results, and leases on keys that span every node (the server backs it with
  * the MetadataStore's leases and artifacts, and the BlobStore). `L` is the coordinator's own lease handle.
  */
-export interface LeaseCoordinator<R, L> {
-  /** The published result for key, if any. */
-  get(key: string): Promise<R | undefined>;
-  /** The lease on key, or undefined while another node holds it. */
-  acquire(key: string): Promise<L | undefined>;
+export interface LeaseCoordinator<R, L, J extends GenerationJob = GenerationJob> {
+  /** The published result of the job, if any. */
+  get(job: J): Promise<R | undefined>;
+  /** The lease on the job, or undefined while another node holds it. */
+  acquire(job: J): Promise<L | undefined>;
   /** Extends the lease; false when it was lost (it expired and another node took it). */
   renew(lease: L): Promise<boolean>;
   /**
-   * Stores the result and ends the lease in one step, or publishes nothing and answers undefined when the lease was
-   * lost: a stale holder never publishes over the node that took over.
+   * Stores the job's result and ends the lease in one step, or publishes nothing and answers undefined when the
+   * lease was lost: a stale holder never publishes over the node that took over.
    */
-  publish(lease: L, result: GenerationResult): Promise<R | undefined>;
+  publish(lease: L, result: GenerationResult, job: J): Promise<R | undefined>;
   /** Ends the lease after a failure, so a waiting node tries at once instead of after the expiry. */
   release(lease: L): Promise<void>;
-  /** Resolves when the lease on key may have ended (a release anywhere, a poll, or its expiry). */
-  wait(key: string, signal?: AbortSignal): Promise<void>;
+  /** Resolves when the lease on the job may have ended (a release anywhere, a poll, or its expiry). */
+  wait(job: J, signal?: AbortSignal): Promise<void>;
 }
 
 export interface LeaseOptions {
@@ -264,24 +264,24 @@ export interface LeaseOptions {
 }
 
 /**
- * One generation per key across every node sharing the coordinator's database (DESIGN invariant 4): the node that
+ * One generation per key across every node sharing the coordinator's database (docs/architecture.md, rule "One generation per artifact at a time"): the node that
  * takes the lease generates and publishes; the others wait for its result. A holder that dies stops renewing, so
  * its lease expires and a waiter takes over; a holder that lost its lease while it ran does not publish, and takes
  * the new holder's result instead. Like withCache it turns GenerationResults into the coordinator's R.
  */
-export function withLease<R, L>(
-  coordinator: LeaseCoordinator<R, L>,
+export function withLease<R, L, J extends GenerationJob = GenerationJob>(
+  coordinator: LeaseCoordinator<R, L, J>,
   opts: LeaseOptions,
-): (g: Generator<GenerationResult>) => Generator<R> {
+): (g: Generator<GenerationResult>) => Generator<R, J> {
   return (inner) => ({
-    async generate(job: GenerationJob, signal?: AbortSignal): Promise<R> {
+    async generate(job: J, signal?: AbortSignal): Promise<R> {
       for (;;) {
         signal?.throwIfAborted();
-        const hit = await coordinator.get(job.key);
+        const hit = await coordinator.get(job);
         if (hit !== undefined) return hit;
-        const lease = await coordinator.acquire(job.key);
+        const lease = await coordinator.acquire(job);
         if (lease === undefined) {
-          await coordinator.wait(job.key, signal);
+          await coordinator.wait(job, signal);
           continue;
         }
         const published = await generateHolding(inner, coordinator, lease, job, opts, signal);
@@ -292,11 +292,11 @@ export function withLease<R, L>(
   });
 }
 
-async function generateHolding<R, L>(
+async function generateHolding<R, L, J extends GenerationJob>(
   inner: Generator<GenerationResult>,
-  coordinator: LeaseCoordinator<R, L>,
+  coordinator: LeaseCoordinator<R, L, J>,
   lease: L,
-  job: GenerationJob,
+  job: J,
   opts: LeaseOptions,
   signal: AbortSignal | undefined,
 ): Promise<R | undefined> {
@@ -317,14 +317,14 @@ async function generateHolding<R, L>(
   heartbeat.unref();
   try {
     // Published between our look and our lease (by the previous holder): nothing to generate.
-    const already = await coordinator.get(job.key);
+    const already = await coordinator.get(job);
     if (already !== undefined) {
       await coordinator.release(lease);
       return already;
     }
     const combined = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
     const result = await inner.generate(job, combined);
-    return await coordinator.publish(lease, result);
+    return await coordinator.publish(lease, result, job);
   } catch (err) {
     if (lost && !signal?.aborted) return undefined;
     await coordinator.release(lease).catch(() => {});

@@ -4,10 +4,10 @@
 //
 // An answer is kept only when its route says its bytes depend on nothing but the URL and the caller (`keepHot`),
 // only for a 200 whose body was one buffer, and it is reused under the rules every cache of mutable metadata
-// follows here: no write since it was made (the invalidation epoch, bumped in every worker by any write that can
-// move a label, a head, a template's versions, a visibility, a membership or a token), never past the mutable-
-// metadata TTL (another node's writes), never past the token's expiry. Conditional and range requests always go
-// to Fastify.
+// follows here (core/cache.ts): no write since it was made (the invalidation epoch, bumped in every worker by any
+// write that can move a label, a head, a template's versions, a visibility, a membership or a token), never past
+// the mutable-metadata TTL (another node's writes), never past the token's expiry. Conditional and range requests
+// always go to Fastify.
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -17,7 +17,7 @@ import {
 } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { LRUCache } from "lru-cache";
+import { createCache } from "../core/cache.js";
 import {
   type ConnectionLimits,
   type GuardedServer,
@@ -50,8 +50,6 @@ export interface HotResponseOptions {
 }
 
 interface Entry {
-  epoch: number;
-  expiresAt: number;
   /** Alternating names and values, ready for writeHead. */
   headers: string[];
   body: Uint8Array;
@@ -86,22 +84,20 @@ export function createHotResponses(opts: HotResponseOptions): HotResponses {
   if (opts.ttlMs <= 0 || opts.maxBytes <= 0) {
     return { serve: () => false, started() {}, offer() {} };
   }
-  const entries = new LRUCache<string, Entry>({
-    maxSize: opts.maxBytes,
-    sizeCalculation: (e, key) => e.body.byteLength + key.length + 256,
+  // An entry is read under the epoch its request started in, and lives until the TTL or the caller's token expiry.
+  const entries = createCache<Entry>({
+    bound: { maxSize: opts.maxBytes, sizeOf: (e, key) => e.body.byteLength + key.length + 256 },
+    ttlMs: opts.ttlMs,
+    epoch: () => opts.epoch(),
+    now,
   });
   return {
     serve(req, res) {
       if (req.method !== "GET" && req.method !== "HEAD") return false;
       const headers = req.headers;
       for (const name of conditional) if (headers[name] !== undefined) return false;
-      const key = keyOf(req);
-      const hit = entries.get(key);
+      const hit = entries.get(keyOf(req));
       if (!hit) return false;
-      if (hit.epoch !== opts.epoch() || now() >= hit.expiresAt) {
-        entries.delete(key);
-        return false;
-      }
       opts.onHit?.();
       res.writeHead(200, hit.headers);
       if (req.method === "HEAD") res.end();
@@ -120,7 +116,7 @@ export function createHotResponses(opts: HotResponseOptions): HotResponses {
       // Made before a write that may have moved what it read, or not through our server (inject): keep nothing.
       if (epoch === undefined || epoch !== opts.epoch()) return;
       const expiry = request.principal?.tokenExpiresAt;
-      const expiresAt = Math.min(now() + opts.ttlMs, expiry ? Date.parse(expiry) : Number.POSITIVE_INFINITY);
+      const ttlMs = expiry ? Date.parse(expiry) - now() : opts.ttlMs;
       const headers: string[] = [];
       for (const [name, value] of Object.entries(reply.getHeaders())) {
         if (value === undefined || perResponse.has(name)) continue;
@@ -129,7 +125,7 @@ export function createHotResponses(opts: HotResponseOptions): HotResponses {
       }
       if (reply.getHeader("content-length") === undefined)
         headers.push("content-length", String(body.byteLength));
-      entries.set(keyOf(request.raw), { epoch, expiresAt, headers, body });
+      entries.set(keyOf(request.raw), { headers, body }, { epoch, ttlMs });
     },
   };
 }

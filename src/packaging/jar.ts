@@ -1,4 +1,4 @@
-// Deterministic .jar: the same class files give the same bytes on every server (DESIGN.md invariant 2).
+// Deterministic .jar: the same class files give the same bytes on every server (docs/architecture.md, rule "An artifact, once served, never changes").
 import { Buffer } from "node:buffer";
 import { posix } from "node:path";
 import { Code, RegistryError } from "../core/errors.js";

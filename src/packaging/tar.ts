@@ -1,4 +1,4 @@
-// Deterministic .tar.gz: the same entries give the same bytes on every server (DESIGN.md invariant 2).
+// Deterministic .tar.gz: the same entries give the same bytes on every server (docs/architecture.md, rule "An artifact, once served, never changes").
 import { Buffer } from "node:buffer";
 import { pipeline, Readable } from "node:stream";
 import { constants, createGunzip, createGzip, type ZlibOptions } from "node:zlib";

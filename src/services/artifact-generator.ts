@@ -2,9 +2,9 @@
 // nodes, results published once (blobs first, metadata last), bounded runs scheduled fairly across payers, lasting
 // failures remembered for a while.
 import type { Registry } from "prom-client";
-import type { ArtifactRecord } from "../core/types.js";
+import type { ArtifactKey, ArtifactRecord } from "../core/types.js";
 import { withFailureMemory } from "../generate/failure-memory.js";
-import { compose, createGenerator, type Generator } from "../generate/generator.js";
+import { compose, createGenerator, type GenerationJob, type Generator } from "../generate/generator.js";
 import { createGenerateMetrics } from "../generate/metrics.js";
 import {
   type FairScheduler,
@@ -19,7 +19,15 @@ import type { PluginRuntime } from "../plugins/runtime.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
 import { putContent } from "../storage/blob/content.js";
 import type { ArtifactStore, Lease, LeaseStore } from "../storage/meta/metadata-store.js";
-import { parseArtifactKey } from "./generation.js";
+
+/** One artifact's generation: the engine's job plus the artifact's typed key, which the lease publishes under. */
+export interface ArtifactJob extends GenerationJob {
+  artifact: ArtifactKey;
+}
+
+/** The engine's flights and failure memory key on a string: one per artifact (ids never contain "/"). */
+export const artifactId = (k: ArtifactKey): string =>
+  `${k.templateId}/${k.templateVersion}/${k.commitId}/${k.scope}/${k.flavour}`;
 
 /** Artifact records and the leases that make one generation per artifact, with a transaction over both. */
 export type ArtifactLeaseStore = ArtifactStore &
@@ -71,18 +79,18 @@ export function createArtifactLeases(
   meta: ArtifactLeaseStore,
   blobs: BlobStore,
   opts: ArtifactLeaseOptions,
-): LeaseCoordinator<ArtifactRecord, Lease> {
-  const leaseKey = (key: string) => `artifact:${key}`;
+): LeaseCoordinator<ArtifactRecord, Lease, ArtifactJob> {
+  const leaseKey = (job: ArtifactJob) => `artifact:${artifactId(job.artifact)}`;
   return {
-    get: (key) => meta.getArtifact(parseArtifactKey(key)),
-    acquire: (key) => meta.acquireLease(leaseKey(key), opts.holder, opts.ttlMs),
+    get: (job) => meta.getArtifact(job.artifact),
+    acquire: (job) => meta.acquireLease(leaseKey(job), opts.holder, opts.ttlMs),
     renew: (lease) => meta.renewLease(lease, opts.ttlMs),
-    async publish(lease, result) {
+    async publish(lease, result, job) {
       const stored = await putContent(blobs, result.bytes);
       return meta.transaction(async (tx) => {
         if (!(await tx.releaseLease(lease))) return undefined;
         return tx.putArtifact({
-          ...parseArtifactKey(result.key),
+          ...job.artifact,
           blob: stored.key,
           digest: stored.digest,
           size: stored.size,
@@ -93,11 +101,13 @@ export function createArtifactLeases(
     async release(lease) {
       await meta.releaseLease(lease);
     },
-    wait: (key, signal) => meta.waitForLease(leaseKey(key), opts.ttlMs, signal),
+    wait: (job, signal) => meta.waitForLease(leaseKey(job), opts.ttlMs, signal),
   };
 }
 
-export function createArtifactGenerator(opts: ArtifactGeneratorOptions): Generator<ArtifactRecord> {
+export function createArtifactGenerator(
+  opts: ArtifactGeneratorOptions,
+): Generator<ArtifactRecord, ArtifactJob> {
   const engine = createGenerator({
     runtime: opts.runtime,
     limits: {
@@ -114,11 +124,11 @@ export function createArtifactGenerator(opts: ArtifactGeneratorOptions): Generat
     heartbeatMs: Math.max(50, Math.floor(opts.lease.ttlMs / 3)),
   })(compose(engine, withLogging(opts.log), withFairScheduling(opts.scheduler ?? pluginSlots(opts.limits))));
   // Outside the flight: a remembered failure touches neither the lease nor the database.
-  const failures = withFailureMemory<ArtifactRecord>({
+  const failures = withFailureMemory<ArtifactRecord, ArtifactJob>({
     minMs: opts.limits.failureMemoryMs ?? 0,
     maxMs: opts.limits.failureMemoryMaxMs ?? opts.limits.failureMemoryMs ?? 0,
   });
-  return compose(leased, withSingleflight<ArtifactRecord>(), failures);
+  return compose(leased, withSingleflight<ArtifactRecord, ArtifactJob>(), failures);
 }
 
 /** plugins.concurrency, plugins.ownerConcurrency and plugins.anonymousConcurrency as scheduler options. */

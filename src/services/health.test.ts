@@ -62,3 +62,45 @@ test("health: reports how plugin runs are bounded without making the node unread
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("health: answers the latest round of probes and refreshes it in the background once it is older than the interval", async () => {
+  let clock = 0;
+  let pings = 0;
+  let hang: (() => void) | undefined;
+  const meta = {
+    ping: (): Promise<void> => {
+      pings++;
+      if (pings === 2) return new Promise<void>((resolve) => (hang = resolve));
+      if (pings === 3) return Promise.reject(new Error("database gone"));
+      return Promise.resolve();
+    },
+  };
+  const blobs = { stat: () => Promise.resolve(undefined) };
+  const health = createHealthCheck({
+    meta,
+    blobs,
+    timeoutMs: 60_000,
+    log: { warn: () => {} },
+    probeIntervalMs: 1000,
+    now: () => clock,
+  });
+  // The first check waits for a round; within the interval, checks answer it without probing.
+  assert.deepEqual(await health.check(), { ok: true, problems: [] });
+  clock = 999;
+  assert.deepEqual(await health.check(), { ok: true, problems: [] });
+  assert.equal(pings, 1);
+  // Stale: the answer is the latest round, and the next one starts; while it hangs, checks do not wait for it.
+  clock = 1000;
+  assert.deepEqual(await health.check(), { ok: true, problems: [] });
+  assert.equal(pings, 2);
+  clock = 5000;
+  assert.deepEqual(await health.check(), { ok: true, problems: [] });
+  assert.equal(pings, 2, "one round at a time");
+  hang?.();
+  await new Promise((r) => setImmediate(r));
+  // That round finished at clock 1000's start time, so it is stale too: the next check starts a third, which fails.
+  await health.check();
+  assert.equal(pings, 3);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(await health.check(), { ok: false, problems: ["metadata store unreachable"] });
+});

@@ -63,11 +63,19 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 export function createHealthCheck(opts: {
   meta: Pick<MetadataStore, "ping">;
-  blobs: BlobStore;
+  blobs: Pick<BlobStore, "stat">;
   timeoutMs: number;
   log: HealthLog;
   sandbox?: SandboxHealthSource;
   storage?: StorageProbe;
+  /**
+   * How long a round of probes is answered before the next one runs (health.probeIntervalMs); 0: every check
+   * probes. A round queues file operations on libuv's thread pool, where a busy node's pushes and generations
+   * (gzip, hashing, blob writes) are queued too: answering the latest round keeps /healthz immediate whatever the
+   * node is doing, and a stranger polling it cannot make the node write files at will.
+   */
+  probeIntervalMs?: number;
+  now?: () => number;
 }): HealthCheck {
   const storage = opts.storage;
   let probeSeq = 0;
@@ -101,27 +109,52 @@ export function createHealthCheck(opts: {
     ["metadata store unreachable", () => opts.meta.ping()],
     ["blob store unreachable", () => opts.blobs.stat(probeKey)],
   ];
+  const round = async (): Promise<Omit<HealthReport, "sandbox">> => {
+    const problems: string[] = [];
+    const [degraded] = await Promise.all([
+      probeStorage(),
+      ...probes.map(async ([problem, probe]) => {
+        try {
+          await within(probe(), opts.timeoutMs);
+        } catch (err) {
+          opts.log.warn({ err }, problem);
+          problems.push(problem);
+        }
+      }),
+    ]);
+    return {
+      ok: problems.length === 0,
+      problems: problems.sort(),
+      ...(degraded?.length ? { degraded } : {}),
+    };
+  };
+  const intervalMs = opts.probeIntervalMs ?? 0;
+  const now = opts.now ?? Date.now;
+  let latest: { report: Omit<HealthReport, "sandbox">; at: number } | undefined;
+  let running: Promise<Omit<HealthReport, "sandbox">> | undefined;
+  const refresh = () => {
+    const startedAt = now();
+    running ??= round()
+      .then((report) => {
+        latest = { report, at: startedAt };
+        return report;
+      })
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  };
   return {
     async check() {
-      const problems: string[] = [];
-      const [degraded] = await Promise.all([
-        probeStorage(),
-        ...probes.map(async ([problem, probe]) => {
-          try {
-            await within(probe(), opts.timeoutMs);
-          } catch (err) {
-            opts.log.warn({ err }, problem);
-            problems.push(problem);
-          }
-        }),
-      ]);
+      let answer: Omit<HealthReport, "sandbox">;
+      if (intervalMs === 0 || latest === undefined) answer = await refresh();
+      else {
+        // The latest round answers; a stale one starts the next round in the background.
+        answer = latest.report;
+        if (now() - latest.at >= intervalMs) void refresh();
+      }
       const sandbox = opts.sandbox?.status();
-      return {
-        ok: problems.length === 0,
-        problems: problems.sort(),
-        ...(degraded?.length ? { degraded } : {}),
-        ...(sandbox ? { sandbox } : {}),
-      };
+      return { ...answer, ...(sandbox ? { sandbox } : {}) };
     },
   };
 }

@@ -34,7 +34,7 @@ export interface PregenerateOptions {
   access: AccessPolicy;
   modules: ModuleService;
   templates: TemplateService;
-  generation: GenerationService;
+  generation: Pick<GenerationService, "resolve" | "generate">;
   log: { warn(fields: object, message: string): void; info(fields: object, message: string): void };
 }
 
@@ -75,15 +75,15 @@ export function createPregenerateService(opts: PregenerateOptions): PregenerateS
           if (closed) return;
           const started = performance.now();
           // One at a time and at background priority: requests never queue behind pre-generation.
-          await generation.generate(principal, {
+          const resolved = await generation.resolve(principal, {
             template: name,
-            templateVersion: `v${newest.number}`,
+            templateVersion: newest.number,
             module: { owner: commit.owner, name: commit.module },
-            ref: commit.id,
+            commit: { ref: commit.id },
             scope: "module",
             flavour,
-            background: true,
           });
+          await generation.generate(resolved, { background: true });
           log.info(
             {
               module: `${commit.owner}/${commit.module}`,

@@ -1,5 +1,6 @@
-// What one caller's request resolved to (names, labels, template versions, access checks → a typed result),
-// remembered for a moment: a hot download then costs one map lookup instead of a dozen cached-store calls.
+// The mutable part of one caller's resolution (which commit a label names, which version is a template's newest),
+// remembered for a moment. What never changes (a commit by id or sequence, a numbered template version, an
+// artifact record) is not kept here: the metadata cache keeps it as immutable.
 //
 // Correctness rests on the same two rules as the metadata cache: an entry read before any write that may move a
 // label, a head, a template's versions, a visibility or a membership (the invalidation epoch, here and in sibling

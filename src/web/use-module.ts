@@ -1,11 +1,11 @@
 // "Use this module": the exact commands that consume one commit through one template, with the synthetic
 // version already filled in. Pure: the page computes them from what the services returned.
-import { goModulePath } from "../core/go-paths.js";
 import { goVersion, semverVersion } from "../core/synthetic-version.js";
 import type { Commit, PluginVersion, Template } from "../core/types.js";
-import { mavenArtifactId } from "../generate/package/maven.js";
-import { npmPackageName } from "../generate/package/npm.js";
-import { pypiProjectName } from "../generate/package/pypi.js";
+import { goModulePath } from "../ecosystems/go/names.js";
+import { mavenArtifactId } from "../ecosystems/maven/names.js";
+import { npmPackageName } from "../ecosystems/npm/names.js";
+import { pypiProjectName } from "../ecosystems/pypi/names.js";
 
 export interface UseInput {
   /** Where clients reach this server, without a trailing slash: `http://127.0.0.1:8080`. */

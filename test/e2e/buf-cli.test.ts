@@ -1,4 +1,4 @@
-// Issue 11: the real buf CLI (node_modules) against protodepot over plain http on loopback: login, whoami,
+// The real buf CLI (node_modules) against protodepot over plain http on loopback: login, whoami,
 // module create, push, a dependent module by HOST/owner/name, dep update, build with an empty cache; buf's own
 // digest check catches a tampered stored file; a private module is invisible without the right token.
 import assert from "node:assert/strict";

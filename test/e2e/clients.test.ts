@@ -1,4 +1,4 @@
-// Issue 8, clients: `protodepot login` writes the .npmrc and .netrc that the real npm and go then use, against the
+// Clients: `protodepot login` writes the .npmrc and .netrc that the real npm and go then use, against the
 // server's own TLS (`serve --tls-cert/--tls-key`), for a private module; without those lines they get 404.
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";

@@ -1,4 +1,4 @@
-// Issue 10 end to end: two nodes (127.0.0.1 and 127.0.0.2) sharing one PostgreSQL and one RadosGW bucket.
+// A cluster end to end: two nodes (127.0.0.1 and 127.0.0.2) sharing one PostgreSQL and one RadosGW bucket.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -263,9 +263,10 @@ describe("two nodes on postgres + s3", { skip: skipWithout(pgVariable) || skipWi
     // Node 2 resolves, generates and keeps the head's answer, then serves it from memory.
     for (let i = 0; i < 3; i++) assert.equal(await commitOf(), second);
     await cliOk(["label", "move", "demo/money", "main", first], cli(node1));
-    const moved = Date.now();
+    // Node 2's caches keep what they read for 10 minutes (env above): it shows the move only because it was told.
+    const deadline = Date.now() + 60_000;
     while ((await commitOf()) !== first) {
-      assert.ok(Date.now() - moved < 1000, "node 2 showed the move within a second");
+      assert.ok(Date.now() < deadline, "node 2 was never told of the move");
       await new Promise((r) => setTimeout(r, 10));
     }
   });

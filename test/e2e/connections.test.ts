@@ -152,7 +152,10 @@ describe("slow loris", () => {
     console.log(
       `cached download under attack: median ${median.toFixed(1)} ms of [${times.map((t) => t.toFixed(1))}] (connected after [${connects.map((t) => t.toFixed(1))}]); before the attack [${baseline.map((t) => t.toFixed(1))}]`,
     );
-    assert.ok(median < 100, `median ${median} ms`);
+    // 100 ms, or five times the median before the attack when the machine itself is that slow (a shared runner):
+    // a starved server answers in seconds or not at all.
+    const quiet = [...baseline].sort((a, b) => a - b)[2] ?? 0;
+    assert.ok(median < Math.max(100, 5 * quiet), `median ${median} ms under attack, ${quiet} ms before`);
 
     const refused = await metric('protodepot_connections_refused_total{reason="address"}');
     assert.ok(refused >= attackers - 256, `per-address refusals: ${refused}`);

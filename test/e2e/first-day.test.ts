@@ -1,4 +1,4 @@
-// Issue 14, the first day: what a new user meets answers with what to do, and the CLI behaves like a native one.
+// The first day: what a new user meets answers with what to do, and the CLI behaves like a native one.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";

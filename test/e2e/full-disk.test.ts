@@ -78,7 +78,12 @@ describe("full disk", { skip: mounted.skip ?? false }, () => {
     server = await startTestServer({
       dataDir: dir,
       // 64 MiB in all: 8 MiB free is plenty for this test's writes, and "low" only when the filler is there.
-      env: { PROTODEPOT_HEALTH_MIN_FREE_BYTES: String(8 << 20), PROTODEPOT_BUILTIN_PLUGINS: "false" },
+      // Every /healthz probes (no interval), so each answer below reflects the disk at that moment.
+      env: {
+        PROTODEPOT_HEALTH_MIN_FREE_BYTES: String(8 << 20),
+        PROTODEPOT_HEALTH_PROBE_INTERVAL_MS: "0",
+        PROTODEPOT_BUILTIN_PLUGINS: "false",
+      },
     });
     await ok("UserService/CreateUser", { name: "alice" });
     for (const name of ["used", "fresh"])

@@ -1,4 +1,4 @@
-// Issue 3 end to end: remote generation through the archive registry, against local `buf generate`.
+// Remote generation end to end: through the archive registry, against local `buf generate`.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";

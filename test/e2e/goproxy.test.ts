@@ -1,4 +1,4 @@
-// Issue 4 end to end: the real `go` command against the Go module proxy, offline apart from our loopback server.
+// The real `go` command against the Go module proxy, offline apart from our loopback server.
 import assert from "node:assert/strict";
 import { cp, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";

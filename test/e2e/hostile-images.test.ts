@@ -235,11 +235,9 @@ describe("hostile plugin images", () => {
     assert.equal((await v2("bob/gomod/manifests/v1.0.0")).status, 404, "no plugin version was made");
   });
 
-  it("the owner's image quota and the open-upload bound: 413 DENIED naming the limit, before bytes are kept", {
-    // Runs and reports; not yet a gate: in one CI run of three, the upload start after a refused large monolithic
-    // upload failed at the client ("fetch failed"), which is not understood yet.
-    todo: "a request after a refused large upload sometimes fails at the client (fetch failed)",
-  }, async () => {
+  // The refused monolithic upload is answered before its body is read: the answer ends the connection, so the
+  // requests after it go over a new one (the old one, no longer read, hung them until the idle timeout).
+  it("the owner's image quota and the open-upload bound: 413 DENIED naming the limit, before bytes are kept", async () => {
     const big = randomBytes(ownerQuota);
     const digest = `sha256:${createHash("sha256").update(big).digest("hex")}`;
     const res = await v2(`bob/big/blobs/uploads/?digest=${digest}`, {
@@ -249,6 +247,7 @@ describe("hostile plugin images", () => {
     });
     const body = await res.text();
     assert.equal(res.status, 413, body);
+    assert.equal(res.headers.get("connection"), "close");
     assert.match(
       body,
       /DENIED.*owner bob would exceed its image storage quota of 67108864 bytes \(oci\.ownerQuotaBytes/,

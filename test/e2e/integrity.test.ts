@@ -1,4 +1,4 @@
-// Every stored byte is checked when read (docs/architecture.md, rule 11): a flipped byte in an artifact, a commit's
+// Every stored byte is checked when read (a rule of docs/architecture.md): a flipped byte in an artifact, a commit's
 // sources and a commit's image, on the fs and the S3 driver. The artifact comes back byte for byte (regenerated from
 // its commit), the commit's blobs answer a clear error naming the commit, never corrupt bytes with a 200; `fsck`
 // reports each, and `--repair` fixes the artifacts. Also: a generation with no files is an error, never kept.

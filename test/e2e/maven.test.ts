@@ -1,4 +1,4 @@
-// Issue 13 end to end: the real `mvn` resolves generated artifacts from /maven/ (protobuf-java and Maven's plugins
+// The real `mvn` resolves generated artifacts from /maven/ (protobuf-java and Maven's plugins
 // from Debian's repository on disk), compiles and runs code using a generated message of a module with a
 // dependency; a private artifact needs the token in settings.xml; a cache wipe regenerates the same jar bytes.
 import assert from "node:assert/strict";

@@ -1,4 +1,4 @@
-// Issue 2 end to end: the real server driven by the real CLI, curl and tar.
+// Modules end to end: the real server driven by the real CLI, curl and tar.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { cp, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";

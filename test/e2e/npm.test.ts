@@ -1,4 +1,4 @@
-// Issue 5 end to end: the real `npm` installs generated packages, TypeScript type-checks them, Node runs them,
+// The real `npm` installs generated packages, TypeScript type-checks them, Node runs them,
 // and `npm ci` still succeeds after the server's cache is wiped (same bytes, same integrity).
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";

@@ -1,4 +1,4 @@
-// Issue 9: a dynamically linked plugin as an image — node, its shared libraries and protoc-gen-es, built by buildah —
+// A dynamically linked plugin as an image — node, its shared libraries and protoc-gen-es, built by buildah —
 // generates the same TypeScript as the same protoc-gen-es run as a host command, which is what local buf generate
 // writes (test/e2e/generate.test.ts holds the host plugin to that).
 import assert from "node:assert/strict";

@@ -1,4 +1,4 @@
-// Issue 9 end to end: owners push plugin images with real clients; the server runs them in the sandbox.
+// Plugin images end to end: owners push plugin images with real clients; the server runs them in the sandbox.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";

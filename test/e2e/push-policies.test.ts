@@ -1,4 +1,4 @@
-// Issue 14, push policies: breaking changes and lint findings checked at push by the real buf over stored images.
+// Push policies: breaking changes and lint findings checked at push by the real buf over stored images.
 import assert from "node:assert/strict";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";

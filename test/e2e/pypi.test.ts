@@ -1,4 +1,4 @@
-// Issue 13 end to end: the real pip (Debian's 23.0.1, in a fresh venv) installs generated wheels from /pypi/simple/,
+// The real pip (Debian's 23.0.1, in a fresh venv) installs generated wheels from /pypi/simple/,
 // the dependency module's wheel comes along, Python imports and round-trips a message; private projects need a
 // token; a wiped cache regenerates the same wheel bytes.
 import assert from "node:assert/strict";

@@ -1,4 +1,4 @@
-// Issue 15 end to end: pre-generation makes the first download after a push a cache hit, and every cache shows a
+// Pre-generation end to end: makes the first download after a push a cache hit, and every cache shows a
 // write on the next request, with one worker and with several.
 import assert from "node:assert/strict";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";

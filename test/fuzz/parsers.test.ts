@@ -8,16 +8,11 @@ import { pathProblem, validateModuleFiles } from "../../src/compile/module-files
 import { isRegistryError } from "../../src/core/errors.js";
 import { checkLabel, parseFullName, parseModuleRef } from "../../src/core/names.js";
 import { parseSyntheticVersion } from "../../src/core/synthetic-version.js";
+import { escapeGoPath, parseGoVersion, unescapeGoPath } from "../../src/ecosystems/go/names.js";
 import { outputPathProblem } from "../../src/generate/output.js";
 import { httpStatus } from "../../src/http/status.js";
 import { parseArchiveFile } from "../../src/registries/archive/download.js";
-import {
-  escapeGoPath,
-  goQuery,
-  parseGoproxyPath,
-  parseGoVersion,
-  unescapeGoPath,
-} from "../../src/registries/goproxy/module-path.js";
+import { goQuery, parseGoproxyPath } from "../../src/registries/goproxy/module-path.js";
 import { packageParts } from "../../src/registries/npm/catalog.js";
 import { packageNameOf } from "../../src/registries/npm/request.js";
 import { tarballVersion } from "../../src/registries/npm/tarball.js";

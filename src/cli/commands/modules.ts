@@ -1,7 +1,7 @@
 // `protodepot module list`, `commit list`, `label list|create|move`.
-import type { Command } from "commander";
 import { ModuleService } from "../../gen/protodepot/v1/module_pb.js";
 import { openRemote, type RemoteOptions } from "../client.js";
+import type { CliCommand } from "../command.js";
 import { printTable } from "../output.js";
 
 interface UpdateFlags {
@@ -16,13 +16,12 @@ interface UpdateFlags {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-export function registerModules(program: Command): void {
+export function registerModules(program: CliCommand): void {
   const module = program.command("module").description("list, create and change modules");
   module
     .command("list [owner]")
     .description("list the modules you may read, of one owner or all")
-    .option("--remote <url>")
-    .option("--token <token>")
+    .remoteFlags()
     .action(async (owner: string | undefined, flags: RemoteOptions) => {
       const remote = await openRemote(flags);
       const { modules } = await remote.client(ModuleService).listModules({ owner: owner ?? "" });
@@ -36,8 +35,7 @@ export function registerModules(program: Command): void {
     .description("create OWNER/NAME before its first push, to choose its visibility and default label")
     .option("--visibility <v>", "public or private (default: the server's defaults.visibility)")
     .option("--default-label <label>", "the label pushes move by default", "main")
-    .option("--remote <url>")
-    .option("--token <token>")
+    .remoteFlags()
     .action(async (name: string, flags: RemoteOptions & { visibility?: string; defaultLabel: string }) => {
       const remote = await openRemote(flags);
       const res = await remote
@@ -62,8 +60,7 @@ export function registerModules(program: Command): void {
       "--pregenerate <templates>",
       "comma-separated templates (OWNER/NAME) generated right after each push; '' clears the list",
     )
-    .option("--remote <url>")
-    .option("--token <token>")
+    .remoteFlags()
     .action(async (name: string, flags: RemoteOptions & UpdateFlags) => {
       const remote = await openRemote(flags);
       const changesPolicy =
@@ -113,8 +110,7 @@ export function registerModules(program: Command): void {
     .description("list the commits of a module, newest first")
     .option("--limit <n>", "commits per page", "50")
     .option("--page-token <t>", "continue after a previous page")
-    .option("--remote <url>")
-    .option("--token <token>")
+    .remoteFlags()
     .action(async (module: string, flags: RemoteOptions & { limit: string; pageToken?: string }) => {
       const remote = await openRemote(flags);
       const res = await remote
@@ -131,8 +127,7 @@ export function registerModules(program: Command): void {
   label
     .command("list <module>")
     .description("list the labels of a module and the commit each points at")
-    .option("--remote <url>")
-    .option("--token <token>")
+    .remoteFlags()
     .action(async (module: string, flags: RemoteOptions) => {
       const remote = await openRemote(flags);
       const { labels } = await remote.client(ModuleService).listLabels({ module });
@@ -145,8 +140,7 @@ export function registerModules(program: Command): void {
     label
       .command(`${verb} <module> <label> <ref>`)
       .description(`${verb} a label to point at a commit id or another label's commit`)
-      .option("--remote <url>")
-      .option("--token <token>")
+      .remoteFlags()
       .action(async (module: string, name: string, ref: string, flags: RemoteOptions) => {
         const remote = await openRemote(flags);
         const client = remote.client(ModuleService);

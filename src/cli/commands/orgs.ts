@@ -1,16 +1,15 @@
 // `protodepot org …`: organizations and their members.
-import type { Command } from "commander";
 import { OrganizationService } from "../../gen/protodepot/v1/organization_pb.js";
 import { openRemote, type RemoteOptions } from "../client.js";
+import type { CliCommand } from "../command.js";
 import { printTable } from "../output.js";
 
-export function registerOrgs(program: Command): void {
+export function registerOrgs(program: CliCommand): void {
   const org = program.command("org").description("manage organizations and their members");
   org
     .command("create <name>")
     .description("create an organization; you become its owner")
-    .option("--remote <url>")
-    .option("--token <token>")
+    .remoteFlags()
     .action(async (name: string, flags: RemoteOptions) => {
       const remote = await openRemote(flags);
       const res = await remote.client(OrganizationService).createOrganization({ name });
@@ -19,8 +18,7 @@ export function registerOrgs(program: Command): void {
   org
     .command("list")
     .description("list the organizations you belong to (admins: all)")
-    .option("--remote <url>")
-    .option("--token <token>")
+    .remoteFlags()
     .action(async (flags: RemoteOptions) => {
       const remote = await openRemote(flags);
       const { organizations } = await remote.client(OrganizationService).listOrganizations({});
@@ -34,8 +32,7 @@ export function registerOrgs(program: Command): void {
       "--pregenerate <templates>",
       "comma-separated templates (OWNER/NAME), beside each module's own list; '' clears the list",
     )
-    .option("--remote <url>")
-    .option("--token <token>")
+    .remoteFlags()
     .action(async (name: string, flags: RemoteOptions & { pregenerate?: string }) => {
       const remote = await openRemote(flags);
       const pregenerate = (flags.pregenerate ?? "")
@@ -59,8 +56,7 @@ export function registerOrgs(program: Command): void {
     .command("add <org> <user>")
     .description("add a member, or change a member's role")
     .requiredOption("--role <role>", "owner, writer or reader")
-    .option("--remote <url>")
-    .option("--token <token>")
+    .remoteFlags()
     .action(async (orgName: string, user: string, flags: RemoteOptions & { role: string }) => {
       const remote = await openRemote(flags);
       const res = await remote
@@ -71,8 +67,7 @@ export function registerOrgs(program: Command): void {
   member
     .command("remove <org> <user>")
     .description("remove a member")
-    .option("--remote <url>")
-    .option("--token <token>")
+    .remoteFlags()
     .action(async (orgName: string, user: string, flags: RemoteOptions) => {
       const remote = await openRemote(flags);
       await remote.client(OrganizationService).removeMember({ organization: orgName, user });
@@ -81,8 +76,7 @@ export function registerOrgs(program: Command): void {
   member
     .command("list <org>")
     .description("list an organization's members and their roles")
-    .option("--remote <url>")
-    .option("--token <token>")
+    .remoteFlags()
     .action(async (orgName: string, flags: RemoteOptions) => {
       const remote = await openRemote(flags);
       const { members } = await remote.client(OrganizationService).listMembers({ organization: orgName });

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { buildBinaryImage, runtimeLibraryLabels } from "../../packaging/oci-image.js";
 import { openRemote, type RemoteOptions } from "../client.js";
-import { parseRuntimeLib } from "./plugins.js";
+import { parseRuntimeLib } from "../runtime-lib.js";
 
 export interface PushFlags extends RemoteOptions {
   binary: string;

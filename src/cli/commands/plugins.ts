@@ -1,39 +1,9 @@
 // `protodepot plugin …` and `protodepot plugin version …`.
-import type { Command } from "commander";
 import { PluginService } from "../../gen/protodepot/v1/plugin_pb.js";
 import { openRemote, type RemoteOptions } from "../client.js";
+import type { CliCommand } from "../command.js";
 import { printTable } from "../output.js";
-
-const runtimeLibHelp =
-  "go:MODULE@VERSION, npm:PACKAGE@VERSION, python:PROJECT@SPECIFIER or maven:GROUP:ARTIFACT@VERSION (repeatable)";
-
-type Ecosystem = "go" | "npm" | "python" | "maven";
-
-/**
- * `go:MODULE@VERSION`, `npm:PACKAGE@VERSION` (a scoped package keeps its leading @), `python:protobuf@>=3.20`,
- * `maven:com.google.protobuf:protobuf-java@3.21.12`.
- */
-export function parseRuntimeLib(text: string): { ecosystem: Ecosystem; name: string; version: string } {
-  const m = /^(go|npm|python|maven):(.+)@([^@]+)$/.exec(text);
-  if (!m?.[1] || !m[2] || !m[3] || (m[1] === "maven" && m[2].split(":").length !== 2)) {
-    throw new Error(`invalid --runtime-lib "${text}": use ${runtimeLibHelp.replace(" (repeatable)", "")}`);
-  }
-  return { ecosystem: m[1] as Ecosystem, name: m[2], version: m[3] };
-}
-
-/** The API's RuntimeLibraries of parsed --runtime-lib flags. */
-export function runtimeLibrariesOf(libs: ReturnType<typeof parseRuntimeLib>[]) {
-  const of = (e: Ecosystem) => libs.filter((l) => l.ecosystem === e);
-  return {
-    go: of("go").map((l) => ({ module: l.name, version: l.version })),
-    npm: of("npm").map((l) => ({ package: l.name, version: l.version })),
-    python: of("python").map((l) => ({ package: l.name, version: l.version })),
-    maven: of("maven").map((l) => {
-      const [groupId = "", artifactId = ""] = l.name.split(":");
-      return { groupId, artifactId, version: l.version };
-    }),
-  };
-}
+import { parseRuntimeLib, runtimeLibHelp, runtimeLibrariesOf } from "../runtime-lib.js";
 
 function sourceOf(
   v: { imageDigest: string; protocGenerator: string; protocVersion: string; command: string[] } | undefined,
@@ -46,14 +16,13 @@ function sourceOf(
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-export function registerPlugins(program: Command): void {
+export function registerPlugins(program: CliCommand): void {
   const plugin = program.command("plugin").description("manage code generator plugins");
   plugin
     .command("create <plugin>")
     .description("create a plugin OWNER/NAME")
     .option("--visibility <v>", "public or private (default: the server's defaults.visibility)")
-    .option("--remote <url>")
-    .option("--token <token>")
+    .remoteFlags()
     .action(async (name: string, flags: RemoteOptions & { visibility?: string }) => {
       const remote = await openRemote(flags);
       const res = await remote
@@ -70,8 +39,7 @@ export function registerPlugins(program: Command): void {
     )
     .requiredOption("--binary <path>", "the plugin's executable: static, it runs alone in the image")
     .option("--runtime-lib <lib>", runtimeLibHelp, collect, [])
-    .option("--remote <url>")
-    .option("--token <token>")
+    .remoteFlags()
     .action(async (ref: string, flags: RemoteOptions & { binary: string; runtimeLib: string[] }) => {
       const { pushPlugin } = await import("./plugin-push.js");
       const digest = await pushPlugin(ref, flags);
@@ -81,8 +49,7 @@ export function registerPlugins(program: Command): void {
     .command("update <plugin>")
     .description("change a plugin's visibility")
     .requiredOption("--visibility <v>", "public or private")
-    .option("--remote <url>")
-    .option("--token <token>")
+    .remoteFlags()
     .action(async (name: string, flags: RemoteOptions & { visibility: string }) => {
       const remote = await openRemote(flags);
       const res = await remote
@@ -93,8 +60,7 @@ export function registerPlugins(program: Command): void {
   plugin
     .command("list [owner]")
     .description("list plugins of every owner, or of one")
-    .option("--remote <url>")
-    .option("--token <token>")
+    .remoteFlags()
     .action(async (owner: string | undefined, flags: RemoteOptions) => {
       const remote = await openRemote(flags);
       const { plugins } = await remote.client(PluginService).listPlugins({ owner: owner ?? "" });
@@ -114,8 +80,7 @@ export function registerPlugins(program: Command): void {
     .option("--protoc <generator>", "one of protoc's built-in generators: python, pyi, java, kotlin, cpp, …")
     .option("--runtime-lib <lib>", runtimeLibHelp, collect, [])
     .option("--registry-options <json>", 'per-registry options, e.g. {"go":{"minGoVersion":"1.21"}}', "")
-    .option("--remote <url>")
-    .option("--token <token>")
+    .remoteFlags()
     .action(
       async (
         name: string,
@@ -149,8 +114,7 @@ export function registerPlugins(program: Command): void {
   version
     .command("list <plugin>")
     .description("list the versions of a plugin")
-    .option("--remote <url>")
-    .option("--token <token>")
+    .remoteFlags()
     .action(async (name: string, flags: RemoteOptions) => {
       const remote = await openRemote(flags);
       const { pluginVersions } = await remote.client(PluginService).listPluginVersions({ plugin: name });

@@ -1,12 +1,12 @@
 // `protodepot push DIR`: send a module directory (or each module of a v2 workspace) to the registry, which
 // compiles each into a commit.
-import type { Command } from "commander";
 import { ModuleService } from "../../gen/protodepot/v1/module_pb.js";
 import { readWorkspace, type WorkspaceModule } from "../../workspace/module-dir.js";
 import { openRemote, type RemoteOptions } from "../client.js";
+import type { CliCommand } from "../command.js";
 import { formatBytes, progress } from "../output.js";
 
-export function registerPush(program: Command): void {
+export function registerPush(program: CliCommand): void {
   program
     .command("push <dir>")
     .description("push a module directory (with buf.yaml) as a new commit")
@@ -17,8 +17,7 @@ export function registerPush(program: Command): void {
     )
     .option("--visibility <v>", "public or private, when the push creates the module (default: the server's)")
     .option("--allow-breaking", "store the commit despite breaking changes the push policy rejects (owners)")
-    .option("--remote <url>", "registry URL")
-    .option("--token <token>", "token")
+    .remoteFlags({ remote: "registry URL", token: "token" })
     .action(
       async (
         dir: string,

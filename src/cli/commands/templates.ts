@@ -1,8 +1,8 @@
 // `protodepot template …` and `protodepot template version …`.
-import type { Command } from "commander";
 import { z } from "zod";
 import { TemplateService } from "../../gen/protodepot/v1/template_pb.js";
 import { openRemote, type RemoteOptions } from "../client.js";
+import type { CliCommand } from "../command.js";
 import { parseConfigArg } from "../config-arg.js";
 import { printTable } from "../output.js";
 
@@ -16,7 +16,7 @@ const versionConfig = z.object({
   plugin_versions: z.array(z.object({ owner: z.string(), name: z.string(), version: z.string() })).min(1),
 });
 
-export function registerTemplates(program: Command): void {
+export function registerTemplates(program: CliCommand): void {
   const template = program.command("template").description("manage templates (plugins + parameters)");
   template
     .command("create <template>")
@@ -25,8 +25,7 @@ export function registerTemplates(program: Command): void {
     )
     .requiredOption("--config <config>", "inline JSON/YAML or a file path")
     .option("--visibility <v>", "public or private (default: the server's defaults.visibility)")
-    .option("--remote <url>")
-    .option("--token <token>")
+    .remoteFlags()
     .action(async (name: string, flags: RemoteOptions & { config: string; visibility?: string }) => {
       const config = parseConfigArg(flags.config, templateConfig, "--config");
       const remote = await openRemote(flags);
@@ -41,8 +40,7 @@ export function registerTemplates(program: Command): void {
     .command("update <template>")
     .description("change a template's visibility")
     .requiredOption("--visibility <v>", "public or private")
-    .option("--remote <url>")
-    .option("--token <token>")
+    .remoteFlags()
     .action(async (name: string, flags: RemoteOptions & { visibility: string }) => {
       const remote = await openRemote(flags);
       const res = await remote
@@ -55,8 +53,7 @@ export function registerTemplates(program: Command): void {
   template
     .command("list [owner]")
     .description("list templates of every owner, or of one")
-    .option("--remote <url>")
-    .option("--token <token>")
+    .remoteFlags()
     .action(async (owner: string | undefined, flags: RemoteOptions) => {
       const remote = await openRemote(flags);
       const { templates } = await remote.client(TemplateService).listTemplates({ owner: owner ?? "" });
@@ -72,8 +69,7 @@ export function registerTemplates(program: Command): void {
   template
     .command("show <template>")
     .description("show a template's plugins, parameters and versions")
-    .option("--remote <url>")
-    .option("--token <token>")
+    .remoteFlags()
     .action(async (name: string, flags: RemoteOptions) => {
       const remote = await openRemote(flags);
       const res = await remote.client(TemplateService).getTemplate({ template: name });
@@ -93,8 +89,7 @@ export function registerTemplates(program: Command): void {
       'pin plugin versions: --config \'{"plugin_versions":[{"owner":"bufbuild","name":"es","version":"v2.2.0"}]}\'',
     )
     .requiredOption("--config <config>", "inline JSON/YAML or a file path")
-    .option("--remote <url>")
-    .option("--token <token>")
+    .remoteFlags()
     .action(async (name: string, flags: RemoteOptions & { config: string }) => {
       const config = parseConfigArg(flags.config, versionConfig, "--config");
       const remote = await openRemote(flags);
@@ -106,8 +101,7 @@ export function registerTemplates(program: Command): void {
   version
     .command("list <template>")
     .description("list the versions of a template and the plugin versions each pins")
-    .option("--remote <url>")
-    .option("--token <token>")
+    .remoteFlags()
     .action(async (name: string, flags: RemoteOptions) => {
       const remote = await openRemote(flags);
       const { templateVersions } = await remote

@@ -1,7 +1,7 @@
 // `protodepot user …` and `protodepot token …`.
-import type { Command } from "commander";
 import { UserService } from "../../gen/protodepot/v1/user_pb.js";
 import { openRemote, type RemoteOptions } from "../client.js";
+import type { CliCommand } from "../command.js";
 import { printTable, progress } from "../output.js";
 
 const units: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -16,14 +16,13 @@ export function expiryOf(text: string, now = Date.now()): string {
   return new Date(at).toISOString();
 }
 
-export function registerUsers(program: Command): void {
+export function registerUsers(program: CliCommand): void {
   const user = program.command("user").description("manage users (admin)");
   user
     .command("create <name>")
     .description("create a user (admin)")
     .option("--admin", "make the user an admin")
-    .option("--remote <url>")
-    .option("--token <token>")
+    .remoteFlags()
     .action(async (name: string, flags: RemoteOptions & { admin?: boolean }) => {
       const remote = await openRemote(flags);
       const res = await remote.client(UserService).createUser({ name, isAdmin: flags.admin ?? false });
@@ -32,8 +31,7 @@ export function registerUsers(program: Command): void {
   user
     .command("list")
     .description("list users (admin)")
-    .option("--remote <url>")
-    .option("--token <token>")
+    .remoteFlags()
     .action(async (flags: RemoteOptions) => {
       const remote = await openRemote(flags);
       const { users } = await remote.client(UserService).listUsers({});
@@ -50,8 +48,7 @@ export function registerUsers(program: Command): void {
     .option("--user <name>", "user to create the token for (admin); yourself by default")
     .option("--note <text>", "what the token is for", "")
     .option("--expires <duration>", "lifetime: 30d, 12h, 90m, or an RFC 3339 instant; default: never")
-    .option("--remote <url>")
-    .option("--token <token>")
+    .remoteFlags()
     .action(async (flags: RemoteOptions & { user?: string; note: string; expires?: string }) => {
       const expireTime = flags.expires ? expiryOf(flags.expires) : "";
       const remote = await openRemote(flags);
@@ -65,8 +62,7 @@ export function registerUsers(program: Command): void {
     .command("list")
     .description("list your tokens that still work: not revoked, not expired (never their secrets)")
     .option("--user <name>", "another user's tokens (admin)")
-    .option("--remote <url>")
-    .option("--token <token>")
+    .remoteFlags()
     .action(async (flags: RemoteOptions & { user?: string }) => {
       const remote = await openRemote(flags);
       const { tokens } = await remote.client(UserService).listTokens({ user: flags.user ?? "" });
@@ -84,8 +80,7 @@ export function registerUsers(program: Command): void {
   token
     .command("revoke <id>")
     .description("revoke a token: it never authenticates again")
-    .option("--remote <url>")
-    .option("--token <token>")
+    .remoteFlags()
     .action(async (id: string, flags: RemoteOptions) => {
       const remote = await openRemote(flags);
       const res = await remote.client(UserService).revokeToken({ tokenId: id });

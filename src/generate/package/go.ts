@@ -3,10 +3,10 @@ import { Buffer } from "node:buffer";
 import { posix } from "node:path";
 import semver from "semver";
 import { Code, RegistryError } from "../../core/errors.js";
-import { goModulePath } from "../../core/go-paths.js";
 import { goModulePathProblem, goVersionProblem } from "../../core/runtime-libraries.js";
 import { goVersion } from "../../core/synthetic-version.js";
 import type { PluginVersion } from "../../core/types.js";
+import { goModulePath } from "../../ecosystems/go/names.js";
 import { createZip } from "../../packaging/zip.js";
 import type { GeneratedFile, PackageContext, Packager } from "./packager.js";
 

@@ -1,59 +1,24 @@
 // The Maven repository's artifact: the generated Java compiled (sandboxed javac) into a deterministic jar, and the
 // pom that names its runtime library and each dependency module's own artifact.
-import { createHash } from "node:crypto";
+import { webcrypto } from "node:crypto";
 import { existsSync, realpathSync } from "node:fs";
 import { join } from "node:path";
-import { Code, invalidArgument, RegistryError } from "../../core/errors.js";
-import { isValidName } from "../../core/names.js";
-import { type SyntheticVersion, semverVersion } from "../../core/synthetic-version.js";
+import { Code, RegistryError } from "../../core/errors.js";
+import { digestYielding } from "../../core/hashing.js";
 import type { MavenRuntimeLibrary } from "../../core/types.js";
+import { type MavenArtifactParts, mavenArtifactId, mavenVersion } from "../../ecosystems/maven/names.js";
 import { createJar } from "../../packaging/jar.js";
 import type { JavaCompiler } from "../java/javac.js";
 import type { PackageContext, Packager } from "./packager.js";
 
-/** The four names an artifact is made of. */
-export interface MavenArtifactParts {
-  templateOwner: string;
-  templateName: string;
-  moduleOwner: string;
-  moduleName: string;
-}
-
-/** `{templateOwner}_{templateName}_{moduleOwner}_{moduleName}`, like our npm names: `_` never occurs in a name. */
-export function mavenArtifactId(p: MavenArtifactParts): string {
-  return `${p.templateOwner}_${p.templateName}_${p.moduleOwner}_${p.moduleName}`;
-}
-
-/** Splits an artifactId back into its four names; anything else is an InvalidArgument (a 400). */
-export function parseMavenArtifactId(artifactId: string): MavenArtifactParts {
-  const parts = artifactId.split("_");
-  const [templateOwner = "", templateName = "", moduleOwner = "", moduleName = ""] = parts;
-  if (parts.length !== 4 || !parts.every(isValidName)) {
-    throw invalidArgument(
-      `invalid artifactId "${artifactId}": expected {templateOwner}_{templateName}_{moduleOwner}_{moduleName}, e.g. protodepot_java_acme_payments`,
-    );
-  }
-  return { templateOwner, templateName, moduleOwner, moduleName };
-}
-
-/** `1.{t}.{seq}`, as for npm: numeric segments compare as Maven orders versions. */
-export const mavenVersion = semverVersion;
-
-/** Only this exact shape names a version (no `v`, no leading zeros, no qualifier); else undefined. */
-export function parseMavenVersion(text: string): SyntheticVersion | undefined {
-  const m = /^1\.([1-9][0-9]{0,8})\.([1-9][0-9]{0,11})$/.exec(text);
-  return m ? { templateVersion: Number(m[1]), commitSeq: Number(m[2]) } : undefined;
-}
-
-/** A Maven groupId: dot-separated Java-identifier-like segments (`protodepot.gen`). */
-export const groupIdPattern = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
-
 /** The checksum files Maven fetches beside every file: lowercase hex, nothing else. */
-export function mavenChecksums(bytes: Uint8Array): { sha1: string; md5: string } {
-  return {
-    sha1: createHash("sha1").update(bytes).digest("hex"),
-    md5: createHash("md5").update(bytes).digest("hex"),
-  };
+export async function mavenChecksums(bytes: Uint8Array): Promise<{ sha1: string; md5: string }> {
+  // A jar is up to plugins.maxOutputBytes of a plugin's making: hashed without holding the event loop.
+  const [sha1, md5] = await Promise.all([
+    webcrypto.subtle.digest("SHA-1", bytes),
+    digestYielding("md5", bytes),
+  ]);
+  return { sha1: Buffer.from(sha1).toString("hex"), md5: md5.toString("hex") };
 }
 
 export interface MavenCoordinate {
@@ -203,8 +168,8 @@ export function createMavenPackager(opts: MavenPackagerOptions): Packager {
       });
       const bytes = await createJar([...classes, ...resources]);
       const pom = renderPom(ctx, opts.groupId);
-      const pomSums = mavenChecksums(new TextEncoder().encode(pom));
-      const jarSums = mavenChecksums(bytes);
+      const pomSums = await mavenChecksums(new TextEncoder().encode(pom));
+      const jarSums = await mavenChecksums(bytes);
       // The pom and every checksum are kept beside the jar, so the pom and .sha1/.md5 are served from the record.
       return {
         bytes,

@@ -1,63 +1,23 @@
 // The npm registry's artifact: generated JS + .d.ts under `package/`, a package.json, as a deterministic .tgz.
-import { createHash } from "node:crypto";
+import { webcrypto } from "node:crypto";
 import { posix } from "node:path";
 import semver from "semver";
-import { invalidArgument } from "../../core/errors.js";
-import { isValidName } from "../../core/names.js";
-import { type SyntheticVersion, semverVersion } from "../../core/synthetic-version.js";
+import { semverVersion } from "../../core/synthetic-version.js";
 import type { PluginVersion } from "../../core/types.js";
+import { type NpmPackageParts, npmPackageName } from "../../ecosystems/npm/names.js";
 import { createTarGz } from "../../packaging/tar.js";
 import type { GeneratedFile, PackageContext, Packager } from "./packager.js";
 
-/** The four names a generated package is made of. */
-export interface NpmPackageParts {
-  templateOwner: string;
-  templateName: string;
-  moduleOwner: string;
-  moduleName: string;
-}
-
-/** `{templateOwner}_{templateName}_{moduleOwner}_{moduleName}`: `_` never occurs in a name, so it splits back. */
-export function npmBareName(p: NpmPackageParts): string {
-  return `${p.templateOwner}_${p.templateName}_${p.moduleOwner}_${p.moduleName}`;
-}
-
-/** `@{scope}/{templateOwner}_{templateName}_{moduleOwner}_{moduleName}`. */
-export function npmPackageName(scope: string, p: NpmPackageParts): string {
-  return `@${scope}/${npmBareName(p)}`;
-}
-
-export type ParsedNpmName = { kind: "ours"; parts: NpmPackageParts } | { kind: "foreign" };
-
-/**
- * Splits `@scope/t_t_m_m`. A name outside our scope is `foreign` (a 404 for the registry: someone else's
- * package); a name in our scope that is not four valid names joined by `_` is an InvalidArgument (a 400).
- */
-export function parseNpmPackageName(scope: string, name: string): ParsedNpmName {
-  const prefix = `@${scope}/`;
-  if (!name.startsWith(prefix)) return { kind: "foreign" };
-  const bare = name.slice(prefix.length);
-  const parts = bare.split("_");
-  const [templateOwner = "", templateName = "", moduleOwner = "", moduleName = ""] = parts;
-  if (parts.length !== 4 || !parts.every(isValidName)) {
-    throw invalidArgument(
-      `invalid package name "${name}": expected ${prefix}{templateOwner}_{templateName}_{moduleOwner}_{moduleName}, e.g. ${prefix}protodepot_es_acme_payments`,
-    );
-  }
-  return { kind: "ours", parts: { templateOwner, templateName, moduleOwner, moduleName } };
-}
-
-/** npm's `1.{t}.{seq}`; only this exact shape names a version (no `v`, no leading zeros, no prerelease). */
-export function parseNpmVersion(text: string): SyntheticVersion | undefined {
-  const m = /^1\.([1-9][0-9]{0,8})\.([1-9][0-9]{0,11})$/.exec(text);
-  return m ? { templateVersion: Number(m[1]), commitSeq: Number(m[2]) } : undefined;
-}
-
 /** `dist.integrity` (SRI sha512) and `dist.shasum` (sha1 hex) of a tarball, as npm checks them. */
-export function npmIntegrity(bytes: Uint8Array): { integrity: string; shasum: string } {
+export async function npmIntegrity(bytes: Uint8Array): Promise<{ integrity: string; shasum: string }> {
+  // A tarball is up to plugins.maxOutputBytes of a plugin's making: hashed off the event loop.
+  const [sha512, sha1] = await Promise.all([
+    webcrypto.subtle.digest("SHA-512", bytes),
+    webcrypto.subtle.digest("SHA-1", bytes),
+  ]);
   return {
-    integrity: `sha512-${createHash("sha512").update(bytes).digest("base64")}`,
-    shasum: createHash("sha1").update(bytes).digest("hex"),
+    integrity: `sha512-${Buffer.from(sha512).toString("base64")}`,
+    shasum: Buffer.from(sha1).toString("hex"),
   };
 }
 
@@ -259,6 +219,6 @@ export const npmPackager: Packager = {
     ];
     const bytes = await createTarGz(entries);
     // `dependencies` is kept beside the hashes so a packument is built from artifact records alone.
-    return { bytes, extra: { ...npmIntegrity(bytes), dependencies: JSON.stringify(dependencies) } };
+    return { bytes, extra: { ...(await npmIntegrity(bytes)), dependencies: JSON.stringify(dependencies) } };
   },
 };

@@ -1,4 +1,5 @@
 // Runs admin-configured host commands as plugins, inside the shared sandbox.
+import { createCache } from "../../core/cache.js";
 import { Code, RegistryError } from "../../core/errors.js";
 import type { PluginRun, PluginRuntime } from "../runtime.js";
 import type { StdoutParts } from "../sandbox/field-parts.js";
@@ -6,7 +7,8 @@ import type { Sandbox } from "../sandbox/sandbox.js";
 import { type HostCommand, resolveCommand } from "./command.js";
 
 export function createHostRuntime(sandbox: Sandbox): PluginRuntime {
-  const resolved = new Map<string, HostCommand>();
+  // An admin's command resolves to the same binds until the host changes: once per command line.
+  const resolved = createCache<HostCommand>({ bound: { maxEntries: 1000 } });
   // For node scripts V8 would otherwise size its heap from the machine's RAM and die mid-allocation (or be
   // OOM-killed by the memory cgroup); --max-old-space-size at 3/4 of the limit makes it fail with a readable
   // "heap out of memory" first.

@@ -1,6 +1,7 @@
 // Runs pushed plugin images: the linux/amd64 manifest, its layers unpacked once into a cached root, run in the sandbox.
 import { createHash } from "node:crypto";
 import { type Readable, Transform } from "node:stream";
+import { createCache } from "../../core/cache.js";
 import { Code, RegistryError } from "../../core/errors.js";
 import {
   type Descriptor,
@@ -44,8 +45,8 @@ export function createOciRuntime(opts: OciRuntimeOptions): PluginRuntime {
       "image plugins cannot run: the sandbox user cannot reach oci.rootfsDir (chmod o+x the directory named)",
     );
   }
-  // Manifests and configs are immutable by digest: resolve each pushed digest once.
-  const resolved = new Map<string, Promise<ResolvedImage>>();
+  // Manifests and configs are immutable by digest: resolve each pushed digest once (a failure is tried again).
+  const resolved = createCache<ResolvedImage>({ bound: { maxEntries: 1000 } });
 
   async function resolve(digest: string, plugin: string): Promise<ResolvedImage> {
     const read = (d: string) => readContent(opts.blobs, contentKey(d.replace(/^sha256:/, "")));
@@ -95,13 +96,7 @@ export function createOciRuntime(opts: OciRuntimeOptions): PluginRuntime {
         );
       }
       const digest = input.source.digest;
-      let image = resolved.get(digest);
-      if (!image) {
-        image = resolve(digest, plugin);
-        resolved.set(digest, image);
-        image.catch(() => resolved.delete(digest));
-      }
-      const { manifestDigest, layers, config } = await image;
+      const { manifestDigest, layers, config } = await resolved.load(digest, () => resolve(digest, plugin));
       const open = layers.map((d) => async (): Promise<Readable> => {
         const key = contentKey(d.digest.replace(/^sha256:/, ""));
         const stat = await opts.blobs.stat(key);

@@ -7,7 +7,7 @@ import type { Scope } from "../../core/types.js";
 import { immutableFor } from "../../http/cache-control.js";
 import { clientGone } from "../../http/client-gone.js";
 import { keepHot } from "../../http/hot-responses.js";
-import type { GenerationService } from "../../services/generation.js";
+import type { ArchiveProtocol } from "./protocol.js";
 
 export interface DownloadParams {
   templateOwner: string;
@@ -40,20 +40,19 @@ export function parseArchiveFile(file: string): { ref: string; scope: Scope } {
   throw invalidArgument(`unknown archive "${file}": ${usage}`);
 }
 
-export function createDownloadHandler(generation: GenerationService) {
+export function createDownloadHandler(protocol: ArchiveProtocol) {
   return async (request: FastifyRequest<{ Params: DownloadParams }>, reply: FastifyReply) => {
     keepHot(reply);
     const p = request.params;
     const { ref, scope } = parseArchiveFile(p.file);
-    const result = await generation.generate(request.principal, {
+    const wanted = {
       template: parseFullName("template", `${p.templateOwner}/${p.templateName}`),
       templateVersion: p.templateVersion,
       module: parseFullName("module", `${p.moduleOwner}/${p.moduleName}`),
       ref,
       scope,
-      flavour: "archive",
-      signal: clientGone(reply),
-    });
+    };
+    const result = await protocol.download(request.principal, wanted, clientGone(reply));
     const version = goVersion(result.version);
     const etag = `"${result.record.digest}"`;
     // Only a commit id and a numbered template version name bytes that can never change.
@@ -71,6 +70,6 @@ export function createDownloadHandler(generation: GenerationService) {
       .header("content-type", "application/gzip")
       .header("content-length", String(result.record.size))
       .header("content-disposition", `attachment; filename="${name}"`)
-      .send(await generation.openArtifact(result.record, clientGone(reply)));
+      .send(await result.open());
   };
 }

@@ -1,11 +1,11 @@
 // Routes of the archive registry: generated code as .tar.gz.
 import type { RegistryPlugin } from "../../http/registry-plugin.js";
-import type { GenerationService } from "../../services/generation.js";
 import { createDownloadHandler, type DownloadParams } from "./download.js";
 import { renderError } from "./errors.js";
+import type { ArchiveProtocol } from "./protocol.js";
 
-export function archiveRegistry(generation: GenerationService): RegistryPlugin {
-  const download = createDownloadHandler(generation);
+export function archiveRegistry(protocol: ArchiveProtocol): RegistryPlugin {
+  const download = createDownloadHandler(protocol);
   return {
     name: "archive",
     renderError,

@@ -1,13 +1,13 @@
 // Routes of the Go module proxy (GOPROXY=http://host/go): one wildcard, dispatched to one handler per endpoint.
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { RegistryPlugin } from "../../http/registry-plugin.js";
-import type { GenerationService } from "../../services/generation.js";
 import { renderError } from "./errors.js";
 import { createInfoHandler } from "./info.js";
 import { createLatestHandler } from "./latest.js";
 import { createListHandler } from "./list.js";
 import { createModHandler } from "./mod.js";
 import { parseGoproxyPath } from "./module-path.js";
+import type { GoProtocol } from "./protocol.js";
 import { createZipHandler } from "./zip.js";
 
 export interface GoproxyOptions {
@@ -15,12 +15,12 @@ export interface GoproxyOptions {
   goHost: string;
 }
 
-export function goproxyRegistry(generation: GenerationService, opts: GoproxyOptions): RegistryPlugin {
-  const list = createListHandler(generation);
-  const latest = createLatestHandler(generation);
-  const info = createInfoHandler(generation);
-  const mod = createModHandler(generation);
-  const zip = createZipHandler(generation);
+export function goproxyRegistry(protocol: GoProtocol, opts: GoproxyOptions): RegistryPlugin {
+  const list = createListHandler(protocol);
+  const latest = createLatestHandler(protocol);
+  const info = createInfoHandler(protocol);
+  const mod = createModHandler(protocol);
+  const zip = createZipHandler(protocol);
   return {
     name: "goproxy",
     renderError,

@@ -6,20 +6,21 @@ import type { SyntheticVersion } from "../../core/synthetic-version.js";
 import type { ArtifactRecord, Commit } from "../../core/types.js";
 import {
   type MavenArtifactParts,
-  type MavenCoordinate,
   mavenArtifactId,
   mavenVersion,
   parseMavenArtifactId,
   parseMavenVersion,
-} from "../../generate/package/maven.js";
+} from "../../ecosystems/maven/names.js";
+import type { MavenCoordinate } from "../../generate/package/maven.js";
+import { extrasOf } from "../../services/artifact-extras.js";
 import type { Principal } from "../../services/auth.js";
 import {
+  type CatalogArtifact,
   type CatalogSettings,
   createCatalog as createPackageCatalog,
   type Catalog as PackageCatalog,
   type PinnedPackage,
 } from "../../services/catalog.js";
-import type { GenerateResult } from "../../services/generation.js";
 
 export interface CatalogOptions extends CatalogSettings {
   groupId: string;
@@ -41,12 +42,14 @@ export interface ArtifactListing {
 
 export interface Catalog {
   list(principal: Principal, parts: MavenArtifactParts): Promise<ArtifactListing>;
+  /** One version's jar (its pom and checksums in the record), generated if needed, and how to read its bytes. */
   artifact(
     principal: Principal,
     parts: MavenArtifactParts,
     version: SyntheticVersion,
     signal?: AbortSignal,
-  ): Promise<GenerateResult>;
+  ): Promise<CatalogArtifact>;
+  /** Stops background warming (the server is closing). */
   close(): void;
 }
 
@@ -57,7 +60,7 @@ const names = (p: MavenArtifactParts): { template: FullName; module: FullName } 
 
 /** The pom's dependencies kept beside the jar (maven packager); runtime libraries are other groups'. */
 export function recordDependencies(record: ArtifactRecord): MavenCoordinate[] {
-  const text = record.extra.dependencies;
+  const text = extrasOf(record, "maven")?.dependencies;
   if (text === undefined) return [];
   const parsed: unknown = JSON.parse(text);
   if (!Array.isArray(parsed)) return [];

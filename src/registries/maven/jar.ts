@@ -4,23 +4,24 @@ import { Code, RegistryError } from "../../core/errors.js";
 import { immutableFor } from "../../http/cache-control.js";
 import { clientGone } from "../../http/client-gone.js";
 import { keepHot } from "../../http/hot-responses.js";
-import type { GenerationService } from "../../services/generation.js";
+import { extrasOf } from "../../services/artifact-extras.js";
 import type { Catalog } from "./catalog.js";
 import { type MavenHandler, sendChecksum } from "./handler.js";
 
-export function createJarHandler(catalog: Catalog, generation: GenerationService): MavenHandler<"jar"> {
+export function createJarHandler(catalog: Catalog): MavenHandler<"jar"> {
   return async (request, reply, target) => {
     keepHot(reply);
-    const { record } = await catalog.artifact(
+    const { record, open } = await catalog.artifact(
       request.principal,
       target.parts,
       target.version,
       clientGone(reply),
     );
-    const { sha1, md5 } = record.extra;
-    if (sha1 === undefined || md5 === undefined) {
+    const extras = extrasOf(record, "maven");
+    if (!extras) {
       throw new RegistryError(Code.Internal, `artifact record of ${target.artifactId} has no checksums`);
     }
+    const { sha1, md5 } = extras;
     // Private to a caller with a token: a shared cache must not hand a private jar to the next caller.
     reply.header("cache-control", immutableFor(request.principal));
     if (target.checksum) return sendChecksum(reply, target.checksum, { sha1, md5 });
@@ -30,6 +31,6 @@ export function createJarHandler(catalog: Catalog, generation: GenerationService
     return reply
       .type("application/java-archive")
       .header("content-length", String(record.size))
-      .send(await generation.openArtifact(record, clientGone(reply)));
+      .send(await open());
   };
 }

@@ -4,6 +4,7 @@ import { Code, RegistryError } from "../../core/errors.js";
 import { immutableFor } from "../../http/cache-control.js";
 import { clientGone } from "../../http/client-gone.js";
 import { keepHot } from "../../http/hot-responses.js";
+import { extrasOf } from "../../services/artifact-extras.js";
 import type { Catalog } from "./catalog.js";
 import { type MavenHandler, sendChecksum } from "./handler.js";
 
@@ -16,7 +17,7 @@ export function createPomHandler(catalog: Catalog): MavenHandler<"pom"> {
       target.version,
       clientGone(reply),
     );
-    const { pom, pomSha1, pomMd5 } = record.extra;
+    const { pom, pomSha1, pomMd5 } = extrasOf(record, "maven") ?? {};
     if (pom === undefined || pomSha1 === undefined || pomMd5 === undefined) {
       throw new RegistryError(Code.Internal, `artifact record of ${target.artifactId} has no pom`);
     }

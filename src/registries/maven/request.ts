@@ -6,7 +6,7 @@ import {
   type MavenArtifactParts,
   parseMavenArtifactId,
   parseMavenVersion,
-} from "../../generate/package/maven.js";
+} from "../../ecosystems/maven/names.js";
 
 /** The file itself, or the checksum Maven fetches beside it. */
 export type Checksum = "sha1" | "md5" | undefined;

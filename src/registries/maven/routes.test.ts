@@ -5,12 +5,20 @@ import { after, before, describe, it } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
 import { Code, RegistryError } from "../../core/errors.js";
 import type { FullName } from "../../core/names.js";
-import type { SyntheticVersion } from "../../core/synthetic-version.js";
-import type { ArtifactRecord, Commit, Label, Module, TemplateVersion } from "../../core/types.js";
+import type {
+  ArtifactRecord,
+  Commit,
+  Flavour,
+  Label,
+  Module,
+  Template,
+  TemplateVersion,
+} from "../../core/types.js";
 import { registerRegistry } from "../../http/registry-plugin.js";
 import type { AuthService, Principal } from "../../services/auth.js";
-import type { GenerateRequest, GenerationService } from "../../services/generation.js";
-import type { ModuleService } from "../../services/modules.js";
+import type { CatalogModules, CatalogOptions } from "../../services/catalog.js";
+import type { ResolvedArtifact } from "../../services/generation.js";
+import { createCatalog } from "./catalog.js";
 import { mavenTimestamp } from "./metadata.js";
 import { parseMavenPath } from "./request.js";
 import { mavenRegistry } from "./routes.js";
@@ -70,49 +78,68 @@ function fakeGeneration() {
     if (secret && p.user?.name === "alice") return;
     if (m.owner !== "demo" || m.name !== "money") throw missing(`module ${m.owner}/${m.name}`);
   };
-  const service = {
-    async listVersions(p: Principal, t: FullName, m: FullName) {
+  const template: Template = {
+    id: "t1",
+    owner: "protodepot",
+    name: "java",
+    visibility: "public",
+    plugins: [],
+    createdAt: "",
+  };
+  const resolved = (p: Principal, commit: Commit, flavour: Flavour): ResolvedArtifact => ({
+    principal: p,
+    template,
+    templateVersion: tv,
+    commit,
+    version: { templateVersion: 1, commitSeq: commit.seq },
+    deps: [],
+    scope: "module",
+    flavour,
+    key: { templateId: "t1", templateVersion: 1, commitId: commit.id, scope: "module", flavour },
+  });
+  const service: CatalogOptions["generation"] = {
+    async listVersions(p, t, m) {
       check(p, t, m);
       return commits.map((commit) => ({
+        template,
         templateVersion: tv,
         commit,
         version: { templateVersion: 1, commitSeq: commit.seq },
       }));
     },
-    async listGenerated(_p: unknown, _t: FullName, _f: string, ids: readonly string[]) {
+    async listGenerated(_p, _t, _f, ids) {
       return ids.flatMap((id) => records.get(id) ?? []);
     },
-    async generate(_p: unknown, req: GenerateRequest) {
+    async resolve(p, req) {
       assert.equal(req.flavour, "maven");
-      const commit = commits.find((c) => c.id === req.ref);
-      if (!commit) throw missing(`commit ${req.ref}`);
-      generated.push(req.ref);
-      const r = record(commit.id);
-      records.set(commit.id, r);
-      return {
-        record: r,
-        commit,
-        template: {},
-        templateVersion: tv,
-        version: { templateVersion: 1, commitSeq: commit.seq },
-      };
+      const wanted = req.commit;
+      if ("seq" in wanted) {
+        check(p, req.template, req.module);
+        const commit = commits.find((c) => c.seq === wanted.seq);
+        const m = req.module;
+        if (!commit || req.templateVersion !== 1)
+          throw missing(`module ${m.owner}/${m.name} commit with sequence ${wanted.seq}`);
+        return resolved(p, commit, req.flavour);
+      }
+      const commit = commits.find((c) => c.id === wanted.ref);
+      if (!commit) throw missing(`commit ${wanted.ref}`);
+      return resolved(p, commit, req.flavour);
     },
-    async resolveVersion(p: Principal, t: FullName, m: FullName, v: SyntheticVersion) {
-      check(p, t, m);
-      const commit = commits.find((c) => c.seq === v.commitSeq);
-      if (!commit || v.templateVersion !== 1)
-        throw missing(`module ${m.owner}/${m.name} commit with sequence ${v.commitSeq}`);
-      return { templateVersion: tv, commit };
+    async generate(artifact) {
+      generated.push(artifact.commit.id);
+      const r = record(artifact.commit.id);
+      records.set(artifact.commit.id, r);
+      return r;
     },
-    async openArtifact() {
+    async open() {
       return Readable.from([jarBytes]);
     },
   };
-  return { service: service as unknown as GenerationService, generated, records };
+  return { service, generated, records };
 }
 
-const modules = {
-  async getModule(_p: unknown, name: FullName): Promise<Module> {
+const modules: CatalogModules = {
+  async getModule(_p, name): Promise<Module> {
     return {
       id: "m1",
       owner: name.owner,
@@ -125,7 +152,7 @@ const modules = {
   async listLabels() {
     return labels;
   },
-} as unknown as ModuleService;
+};
 
 const auth = {
   async authenticate(header: string | undefined) {
@@ -215,7 +242,10 @@ describe("maven routes", () => {
     registerRegistry(
       app,
       auth,
-      mavenRegistry(fake.service, { modules, groupId: "protodepot.gen", cacheTtlMs: 0 }),
+      mavenRegistry(
+        createCatalog({ generation: fake.service, modules, groupId: "protodepot.gen", cacheTtlMs: 0 }),
+        { groupId: "protodepot.gen" },
+      ),
     );
     await app.ready();
   });

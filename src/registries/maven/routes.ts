@@ -3,10 +3,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Code, isRegistryError, RegistryError } from "../../core/errors.js";
 import type { RegistryPlugin } from "../../http/registry-plugin.js";
-import type { GenerationService } from "../../services/generation.js";
-import type { ModuleService } from "../../services/modules.js";
-import type { Invalidation } from "../../storage/meta/invalidation.js";
-import { createCatalog } from "./catalog.js";
+import type { Catalog } from "./catalog.js";
 import { renderError } from "./errors.js";
 import { createJarHandler } from "./jar.js";
 import { createMetadataHandler } from "./metadata.js";
@@ -14,27 +11,14 @@ import { createPomHandler } from "./pom.js";
 import { parseMavenPath } from "./request.js";
 
 export interface MavenRoutesOptions {
-  modules: ModuleService;
-  /** groupId of every generated artifact (config maven.groupId). */
+  /** groupId of every generated artifact (config maven.groupId; the catalog's). */
   groupId: string;
-  /** Reuse of listings per artifact and caller, in ms (default 1000; 0 disables). */
-  cacheTtlMs?: number;
-  onBackgroundError?: (err: unknown) => void;
-  invalidation?: Pick<Invalidation, "epoch">;
 }
 
-export function mavenRegistry(generation: GenerationService, opts: MavenRoutesOptions): RegistryPlugin {
-  const catalog = createCatalog({
-    generation,
-    modules: opts.modules,
-    groupId: opts.groupId,
-    ...(opts.cacheTtlMs !== undefined ? { cacheTtlMs: opts.cacheTtlMs } : {}),
-    ...(opts.onBackgroundError ? { onBackgroundError: opts.onBackgroundError } : {}),
-    ...(opts.invalidation ? { invalidation: opts.invalidation } : {}),
-  });
+export function mavenRegistry(catalog: Catalog, opts: MavenRoutesOptions): RegistryPlugin {
   const metadata = createMetadataHandler(catalog, opts.groupId);
   const pom = createPomHandler(catalog);
-  const jar = createJarHandler(catalog, generation);
+  const jar = createJarHandler(catalog);
   return {
     name: "maven",
     renderError,

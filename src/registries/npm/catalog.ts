@@ -4,15 +4,16 @@ import { Code, isRegistryError, RegistryError } from "../../core/errors.js";
 import type { FullName } from "../../core/names.js";
 import { semverVersion } from "../../core/synthetic-version.js";
 import type { ArtifactRecord, Commit, Label } from "../../core/types.js";
-import { type NpmPackageParts, parseNpmPackageName, parseNpmVersion } from "../../generate/package/npm.js";
+import { type NpmPackageParts, parseNpmPackageName, parseNpmVersion } from "../../ecosystems/npm/names.js";
+import { type ArtifactExtras, extrasOf } from "../../services/artifact-extras.js";
 import type { Principal } from "../../services/auth.js";
 import {
+  type CatalogArtifact,
   type CatalogSettings,
   createCatalog as createPackageCatalog,
   type Catalog as PackageCatalog,
   type PinnedPackage,
 } from "../../services/catalog.js";
-import type { GenerateResult } from "../../services/generation.js";
 
 export interface CatalogOptions extends CatalogSettings {
   scope: string;
@@ -22,6 +23,8 @@ export interface ListedVersion {
   version: string;
   commit: Commit;
   record: ArtifactRecord;
+  /** What the packager kept beside the tarball: its integrity and shasum. */
+  extras: ArtifactExtras["npm"];
   dependencies: Record<string, string>;
 }
 
@@ -35,7 +38,13 @@ export interface PackageListing {
 
 export interface Catalog {
   list(principal: Principal, name: string): Promise<PackageListing>;
-  tarball(principal: Principal, name: string, version: string, signal?: AbortSignal): Promise<GenerateResult>;
+  /** One version's tarball, generated if needed, and how to read its bytes. */
+  tarball(
+    principal: Principal,
+    name: string,
+    version: string,
+    signal?: AbortSignal,
+  ): Promise<CatalogArtifact>;
   /** Stops background warming (the server is closing). */
   close(): void;
 }
@@ -72,7 +81,7 @@ const names = (p: NpmPackageParts): { template: FullName; module: FullName } => 
 });
 
 function parseDependencies(record: ArtifactRecord): Record<string, string> {
-  const text = record.extra.dependencies;
+  const text = extrasOf(record, "npm")?.dependencies;
   if (text === undefined) return {};
   const parsed: unknown = JSON.parse(text);
   if (typeof parsed !== "object" || parsed === null) return {};
@@ -80,8 +89,6 @@ function parseDependencies(record: ArtifactRecord): Record<string, string> {
     Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === "string"),
   );
 }
-
-const hasIntegrity = (r: ArtifactRecord) => r.extra.integrity !== undefined && r.extra.shasum !== undefined;
 
 /** npm's view of the shared package catalog: names, semver strings, dist-tags, `dependencies`. */
 export function createCatalog(opts: CatalogOptions): Catalog {
@@ -104,14 +111,21 @@ export function createCatalog(opts: CatalogOptions): Catalog {
     async list(principal, name) {
       const parts = packageParts(scope, name);
       const listing = await catalog.list(principal, names(parts));
-      const versions: ListedVersion[] = listing.versions
-        .filter((v) => hasIntegrity(v.record))
-        .map((v) => ({
-          version: semverVersion(v.version),
-          commit: v.commit,
-          record: v.record,
-          dependencies: parseDependencies(v.record),
-        }));
+      // Every listed version has its integrity: a record without it (never written so) is left out.
+      const versions: ListedVersion[] = listing.versions.flatMap((v) => {
+        const extras = extrasOf(v.record, "npm");
+        if (!extras) return [];
+        const { commit, record } = v;
+        return [
+          {
+            version: semverVersion(v.version),
+            commit,
+            record,
+            extras,
+            dependencies: parseDependencies(record),
+          },
+        ];
+      });
       const distTags: Record<string, string> = {};
       for (const [tag, v] of listing.tags) distTags[tag] = semverVersion(v);
       return { name, parts, versions, distTags };

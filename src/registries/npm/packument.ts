@@ -1,7 +1,8 @@
 // GET /npm/@scope%2fname (and /npm/@scope/name): the packument, every listed version with its integrity.
 import { createHash } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { npmBareName, npmDescription } from "../../generate/package/npm.js";
+import { npmBareName } from "../../ecosystems/npm/names.js";
+import { npmDescription } from "../../generate/package/npm.js";
 import type { Catalog, PackageListing } from "./catalog.js";
 import { type PackageParams, packageNameOf, registryBase } from "./request.js";
 
@@ -20,8 +21,8 @@ export function renderPackument(listing: PackageListing, base: string): Record<s
       dependencies: v.dependencies,
       dist: {
         tarball: `${base}/${listing.name}/-/${bare}-${v.version}.tgz`,
-        integrity: v.record.extra.integrity,
-        shasum: v.record.extra.shasum,
+        integrity: v.extras.integrity,
+        shasum: v.extras.shasum,
       },
     };
     time[v.version] = v.commit.createdAt;

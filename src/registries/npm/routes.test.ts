@@ -4,12 +4,19 @@ import { after, before, describe, it } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
 import { Code, RegistryError } from "../../core/errors.js";
 import type { FullName } from "../../core/names.js";
-import type { SyntheticVersion } from "../../core/synthetic-version.js";
-import type { ArtifactRecord, Commit, Label, Module, TemplateVersion } from "../../core/types.js";
+import type {
+  ArtifactRecord,
+  Commit,
+  Flavour,
+  Label,
+  Module,
+  Template,
+  TemplateVersion,
+} from "../../core/types.js";
 import { registerRegistry } from "../../http/registry-plugin.js";
-import type { AuthService } from "../../services/auth.js";
-import type { GenerateRequest, GenerationService } from "../../services/generation.js";
-import type { ModuleService } from "../../services/modules.js";
+import type { AuthService, Principal } from "../../services/auth.js";
+import type { CatalogModules, CatalogOptions } from "../../services/catalog.js";
+import type { ResolvedArtifact } from "../../services/generation.js";
 import { createCatalog, distTagTargets, isUsableDistTag } from "./catalog.js";
 import { npmRegistry } from "./routes.js";
 
@@ -55,47 +62,65 @@ function fakeGeneration(dependencies = '{"@bufbuild/protobuf":"^2.13.0"}') {
     },
     createdAt: "",
   });
-  const service = {
-    async listVersions(_p: unknown, t: FullName, m: FullName) {
+  const template: Template = {
+    id: "t1",
+    owner: "protodepot",
+    name: "es",
+    visibility: "public",
+    plugins: [],
+    createdAt: "",
+  };
+  const resolved = (p: Principal, commit: Commit, flavour: Flavour): ResolvedArtifact => ({
+    principal: p,
+    template,
+    templateVersion: tv,
+    commit,
+    version: { templateVersion: 1, commitSeq: commit.seq },
+    deps: [],
+    scope: "module",
+    flavour,
+    key: { templateId: "t1", templateVersion: 1, commitId: commit.id, scope: "module", flavour },
+  });
+  const service: CatalogOptions["generation"] = {
+    async listVersions(_p, t, m) {
       if (!isDemo(t, m)) throw missing(`module ${m.owner}/${m.name}`);
       return commits.map((commit) => ({
+        template,
         templateVersion: tv,
         commit,
         version: { templateVersion: 1, commitSeq: commit.seq },
       }));
     },
-    async listGenerated(_p: unknown, _t: FullName, _f: string, ids: readonly string[]) {
+    async listGenerated(_p, _t, _f, ids) {
       return ids.flatMap((id) => records.get(id) ?? []);
     },
-    async generate(_p: unknown, req: GenerateRequest) {
-      const commit = commits.find((c) => c.id === req.ref);
-      if (!commit) throw missing(`commit ${req.ref}`);
-      generated.push(req.ref);
-      const r = record(commit.id);
-      records.set(commit.id, r);
-      return {
-        record: r,
-        commit,
-        template: {},
-        templateVersion: tv,
-        version: { templateVersion: 1, commitSeq: commit.seq },
-      };
+    async resolve(p, req) {
+      const wanted = req.commit;
+      if ("seq" in wanted) {
+        const commit = commits.find((c) => c.seq === wanted.seq);
+        if (!isDemo(req.template, req.module) || !commit || req.templateVersion !== 1)
+          throw missing(`version ${String(req.templateVersion)}.${wanted.seq}`);
+        return resolved(p, commit, req.flavour);
+      }
+      const commit = commits.find((c) => c.id === wanted.ref);
+      if (!commit) throw missing(`commit ${wanted.ref}`);
+      return resolved(p, commit, req.flavour);
     },
-    async resolveVersion(_p: unknown, t: FullName, m: FullName, v: SyntheticVersion) {
-      const commit = commits.find((c) => c.seq === v.commitSeq);
-      if (!isDemo(t, m) || !commit || v.templateVersion !== 1)
-        throw missing(`version ${v.templateVersion}.${v.commitSeq}`);
-      return { templateVersion: tv, commit };
+    async generate(artifact) {
+      generated.push(artifact.commit.id);
+      const r = record(artifact.commit.id);
+      records.set(artifact.commit.id, r);
+      return r;
     },
-    async openArtifact() {
+    async open() {
       return Readable.from([Buffer.from("bytes")]);
     },
   };
-  return { service: service as unknown as GenerationService, generated, records, record };
+  return { service, generated, records, record };
 }
 
-const modules = {
-  async getModule(_p: unknown, name: FullName): Promise<Module> {
+const modules: CatalogModules = {
+  async getModule(_p, name): Promise<Module> {
     return {
       id: "m1",
       owner: name.owner,
@@ -108,7 +133,7 @@ const modules = {
   async listLabels() {
     return labels;
   },
-} as unknown as ModuleService;
+};
 
 const seenAuthorization: (string | undefined)[] = [];
 const auth = {
@@ -130,11 +155,9 @@ describe("npm routes", () => {
     registerRegistry(
       app,
       auth,
-      npmRegistry(fake.service, {
-        modules,
+      npmRegistry(createCatalog({ generation: fake.service, modules, scope: "protodepot", cacheTtlMs: 0 }), {
         scope: "protodepot",
         publicUrl: "https://registry.example/",
-        cacheTtlMs: 0,
       }),
     );
     await app.ready();

@@ -2,10 +2,7 @@
 import type { FastifyRequest } from "fastify";
 import { Code, RegistryError } from "../../core/errors.js";
 import type { RegistryPlugin } from "../../http/registry-plugin.js";
-import type { GenerationService } from "../../services/generation.js";
-import type { ModuleService } from "../../services/modules.js";
-import type { Invalidation } from "../../storage/meta/invalidation.js";
-import { createCatalog } from "./catalog.js";
+import type { Catalog } from "./catalog.js";
 import { createDistTagsHandler } from "./dist-tags.js";
 import { renderError } from "./errors.js";
 import { createPackumentHandler } from "./packument.js";
@@ -14,30 +11,15 @@ import type { PackageParams } from "./request.js";
 import { createTarballHandler, type TarballParams } from "./tarball.js";
 
 export interface NpmRoutesOptions {
-  modules: ModuleService;
-  /** npm scope of generated packages, without "@". */
+  /** npm scope of generated packages, without "@" (the catalog's). */
   scope: string;
   /** Base of tarball links when clients reach the server by another URL than they send as Host. */
   publicUrl?: string | undefined;
-  /** Reuse of listings and artifact records, in ms (default 1000; 0 disables): see docs/npm.md. */
-  cacheTtlMs?: number;
-  /** Where background generation (warming older versions) reports failures. */
-  onBackgroundError?: (err: unknown) => void;
-  /** Moves on at every metadata write: listings built before it are rebuilt. */
-  invalidation?: Pick<Invalidation, "epoch">;
 }
 
-export function npmRegistry(generation: GenerationService, opts: NpmRoutesOptions): RegistryPlugin {
-  const catalog = createCatalog({
-    generation,
-    modules: opts.modules,
-    scope: opts.scope,
-    ...(opts.cacheTtlMs !== undefined ? { cacheTtlMs: opts.cacheTtlMs } : {}),
-    ...(opts.onBackgroundError ? { onBackgroundError: opts.onBackgroundError } : {}),
-    ...(opts.invalidation ? { invalidation: opts.invalidation } : {}),
-  });
+export function npmRegistry(catalog: Catalog, opts: NpmRoutesOptions): RegistryPlugin {
   const packument = createPackumentHandler(catalog, opts.publicUrl);
-  const tarball = createTarballHandler(catalog, generation, opts.scope);
+  const tarball = createTarballHandler(catalog, opts.scope);
   const distTags = createDistTagsHandler(catalog);
   return {
     name: "npm",

@@ -1,11 +1,10 @@
 // GET /npm/@scope/name/-/name-{version}.tgz: the tarball, generated on first request, then streamed from blobs.
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Code, RegistryError } from "../../core/errors.js";
-import { npmBareName } from "../../generate/package/npm.js";
+import { npmBareName } from "../../ecosystems/npm/names.js";
 import { immutableFor } from "../../http/cache-control.js";
 import { clientGone } from "../../http/client-gone.js";
 import { keepHot } from "../../http/hot-responses.js";
-import type { GenerationService } from "../../services/generation.js";
 import { type Catalog, packageParts } from "./catalog.js";
 import { type PackageParams, packageNameOf } from "./request.js";
 
@@ -25,13 +24,13 @@ export function tarballVersion(name: string, bare: string, file: string): string
   return file.slice(prefix.length, -".tgz".length);
 }
 
-export function createTarballHandler(catalog: Catalog, generation: GenerationService, scope: string) {
+export function createTarballHandler(catalog: Catalog, scope: string) {
   return async (request: FastifyRequest<{ Params: TarballParams }>, reply: FastifyReply) => {
     keepHot(reply);
     const principal = request.principal;
     const name = packageNameOf(request.params);
     const version = tarballVersion(name, npmBareName(packageParts(scope, name)), request.params.file);
-    const { record } = await catalog.tarball(principal, name, version, clientGone(reply));
+    const { record, open } = await catalog.tarball(principal, name, version, clientGone(reply));
     const etag = `"${record.digest}"`;
     // A version names one template version and one commit, and both are immutable: so are these bytes.
     reply.header("etag", etag).header("cache-control", immutableFor(principal));
@@ -39,6 +38,6 @@ export function createTarballHandler(catalog: Catalog, generation: GenerationSer
     return reply
       .type("application/octet-stream")
       .header("content-length", String(record.size))
-      .send(await generation.openArtifact(record, clientGone(reply)));
+      .send(await open());
   };
 }

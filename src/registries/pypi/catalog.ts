@@ -7,21 +7,22 @@ import { parseFullName } from "../../core/names.js";
 import { type SyntheticVersion, semverVersion } from "../../core/synthetic-version.js";
 import type { ArtifactRecord, Commit } from "../../core/types.js";
 import {
-  type PypiPin,
   parsePypiVersion,
   pypiNameCandidates,
   pypiProjectName,
   wheelFileName,
-} from "../../generate/package/pypi.js";
+} from "../../ecosystems/pypi/names.js";
+import type { PypiPin } from "../../generate/package/pypi.js";
+import { type ArtifactExtras, extrasOf } from "../../services/artifact-extras.js";
 import type { Principal } from "../../services/auth.js";
 import {
   type CatalogSettings,
   createCatalog,
-  createPackageDirectory,
   type PackageRef,
   type PinnedPackage,
 } from "../../services/catalog.js";
-import type { GenerateResult } from "../../services/generation.js";
+import type { ModuleService } from "../../services/modules.js";
+import { createPackageDirectory, type PackageDirectory } from "../../services/package-directory.js";
 import type { TemplateService } from "../../services/templates.js";
 
 export interface WheelFile {
@@ -60,8 +61,9 @@ export interface PypiCatalog {
   close(): void;
 }
 
-export interface PypiCatalogOptions extends CatalogSettings {
-  /** Reads project names back (createPackageDirectory). */
+export interface PypiCatalogOptions extends Omit<CatalogSettings, "modules"> {
+  /** Reads project names back (createPackageDirectory), and the labels a listing starts from. */
+  modules: ModuleService;
   templates: TemplateService;
 }
 
@@ -72,7 +74,7 @@ const expected =
   "{templateOwner}-{templateName}-{moduleOwner}-{moduleName}, e.g. protodepot-python-acme-payments";
 
 function parsePins(record: ArtifactRecord): PinnedPackage[] {
-  const text = record.extra.pins;
+  const text = extrasOf(record, "pypi")?.pins;
   if (!text) return [];
   const pins = JSON.parse(text) as PypiPin[];
   return pins.flatMap((p) => {
@@ -83,8 +85,6 @@ function parsePins(record: ArtifactRecord): PinnedPackage[] {
     ];
   });
 }
-
-const hasHashes = (r: ArtifactRecord) => r.extra.sha256 !== undefined && r.extra.metadataSha256 !== undefined;
 
 export function createPypiCatalog(opts: PypiCatalogOptions): PypiCatalog {
   const { templates, ...settings } = opts;
@@ -98,34 +98,7 @@ export function createPypiCatalog(opts: PypiCatalogOptions): PypiCatalog {
     dependenciesOf: parsePins,
   });
 
-  /** The one (template, module) a project name reads as: 400 when malformed, 404 when none exists. */
-  async function resolve(principal: Principal, project: string): Promise<PackageRef> {
-    if (project.length > maxProjectLength || !projectShape.test(project)) {
-      throw new RegistryError(
-        Code.InvalidArgument,
-        `invalid project name "${project.slice(0, 300)}": this index serves ${expected}`,
-      );
-    }
-    const candidates = pypiNameCandidates(project);
-    if (candidates.length === 0) {
-      throw new RegistryError(
-        Code.InvalidArgument,
-        `invalid project name "${project}": it does not split into four names of 2–64 characters; this index serves ${expected}`,
-      );
-    }
-    // Of several readings, the one that existed first keeps the name: a module or template created later never
-    // changes what an installed name means (the newcomer's packages are served by the other registries only).
-    const [first] = [...(await directory.find(principal, candidates))].sort((a, b) =>
-      a.since < b.since ? -1 : a.since > b.since ? 1 : 0,
-    );
-    if (!first) {
-      throw new RegistryError(
-        Code.NotFound,
-        `project ${project} does not exist: no template and module it can name (${expected}) exist or are visible to you`,
-      );
-    }
-    return { template: first.template, module: first.module };
-  }
+  const resolve = (principal: Principal, project: string) => readProjectName(directory, principal, project);
 
   // The root is every readable template × every readable module: built once per caller per TTL and write epoch.
   const ttl = opts.cacheTtlMs ?? 1000;
@@ -162,7 +135,11 @@ export function createPypiCatalog(opts: PypiCatalogOptions): PypiCatalog {
     async project(principal, project) {
       const pkg = await resolve(principal, project);
       const listing = await catalog.list(principal, pkg);
-      const files = listing.versions.filter((v) => hasHashes(v.record)).map((v) => wheelFile(project, v));
+      // Every listed file has its hashes: a record without them (never written so) is left out.
+      const files = listing.versions.flatMap((v) => {
+        const extras = extrasOf(v.record, "pypi");
+        return extras ? [wheelFile(project, v, extras)] : [];
+      });
       return { project, files };
     },
 
@@ -171,15 +148,13 @@ export function createPypiCatalog(opts: PypiCatalogOptions): PypiCatalog {
       const v: SyntheticVersion | undefined = parsePypiVersion(version);
       if (!v)
         throw notFoundVersion(project, version, "versions look like 1.{template version}.{commit sequence}");
-      let result: GenerateResult;
       try {
-        result = await catalog.artifact(principal, pkg, v, signal);
+        const { record, open } = await catalog.artifact(principal, pkg, v, signal);
+        return { record, open };
       } catch (err) {
         if (isRegistryError(err, Code.NotFound)) throw notFoundVersion(project, version, err.message);
         throw err;
       }
-      const record = result.record;
-      return { record, open: () => opts.generation.openArtifact(record, signal) };
     },
 
     close: () => catalog.close(),
@@ -189,16 +164,50 @@ export function createPypiCatalog(opts: PypiCatalogOptions): PypiCatalog {
 function wheelFile(
   project: string,
   v: { version: SyntheticVersion; commit: Commit; record: ArtifactRecord },
+  extras: ArtifactExtras["pypi"],
 ): WheelFile {
   const version = semverVersion(v.version);
   return {
     fileName: wheelFileName(project, version),
     version,
-    sha256: v.record.extra.sha256 ?? "",
+    sha256: extras.sha256,
     size: v.record.size,
-    metadataSha256: v.record.extra.metadataSha256 ?? "",
+    metadataSha256: extras.metadataSha256,
     // What the wheel's own METADATA says, so the index never disagrees with the file.
-    requiresPython: /^Requires-Python: (.*)$/m.exec(v.record.extra.metadata ?? "")?.[1] ?? "",
+    requiresPython: /^Requires-Python: (.*)$/m.exec(extras.metadata ?? "")?.[1] ?? "",
     commit: v.commit,
   };
+}
+
+/** The one (template, module) a project name reads as: 400 when malformed, 404 when none exists. */
+async function readProjectName(
+  directory: PackageDirectory,
+  principal: Principal,
+  project: string,
+): Promise<PackageRef> {
+  if (project.length > maxProjectLength || !projectShape.test(project)) {
+    throw new RegistryError(
+      Code.InvalidArgument,
+      `invalid project name "${project.slice(0, 300)}": this index serves ${expected}`,
+    );
+  }
+  const candidates = pypiNameCandidates(project);
+  if (candidates.length === 0) {
+    throw new RegistryError(
+      Code.InvalidArgument,
+      `invalid project name "${project}": it does not split into four names of 2–64 characters; this index serves ${expected}`,
+    );
+  }
+  // Of several readings, the one that existed first keeps the name: a module or template created later never
+  // changes what an installed name means (the newcomer's packages are served by the other registries only).
+  const [first] = [...(await directory.find(principal, candidates))].sort((a, b) =>
+    a.since < b.since ? -1 : a.since > b.since ? 1 : 0,
+  );
+  if (!first) {
+    throw new RegistryError(
+      Code.NotFound,
+      `project ${project} does not exist: no template and module it can name (${expected}) exist or are visible to you`,
+    );
+  }
+  return { template: first.template, module: first.module };
 }

@@ -2,10 +2,11 @@
 // bytes forever) and its METADATA, which installers read to resolve dependencies without the wheel (PEP 658/714).
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Code, RegistryError } from "../../core/errors.js";
-import { normalizePypiName, wheelDistribution, wheelFileVersion } from "../../generate/package/pypi.js";
+import { normalizePypiName, wheelDistribution, wheelFileVersion } from "../../ecosystems/pypi/names.js";
 import { immutableFor } from "../../http/cache-control.js";
 import { clientGone } from "../../http/client-gone.js";
 import { keepHot } from "../../http/hot-responses.js";
+import { extrasOf } from "../../services/artifact-extras.js";
 import type { PypiCatalog } from "./catalog.js";
 
 export interface FileParams {
@@ -32,7 +33,7 @@ export function createFileHandler(catalog: PypiCatalog) {
     reply.header("etag", etag).header("cache-control", immutableFor(request.principal));
     if (request.headers["if-none-match"] === etag) return reply.code(304).send();
     if (metadata) {
-      const text = record.extra.metadata;
+      const text = extrasOf(record, "pypi")?.metadata;
       if (text === undefined) throw new RegistryError(Code.Internal, `wheel ${wheel} has no stored METADATA`);
       return reply.type("text/plain; charset=utf-8").send(text);
     }

@@ -1,6 +1,6 @@
 // GET /pypi/simple/{project}/: a project's wheels, each with its sha256 and its core metadata's hash.
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { normalizePypiName } from "../../generate/package/pypi.js";
+import { normalizePypiName } from "../../ecosystems/pypi/names.js";
 import type { PypiCatalog } from "./catalog.js";
 import { negotiate } from "./negotiate.js";
 import { renderProject } from "./render.js";

@@ -4,7 +4,7 @@ import { invalidArgument } from "../../core/errors.js";
 import { parseFullName } from "../../core/names.js";
 import { immutableFor } from "../../http/cache-control.js";
 import { keepHot } from "../../http/hot-responses.js";
-import type { ModuleService } from "../../services/modules.js";
+import type { SourcesProtocol } from "./protocol.js";
 
 export interface SourcesParams {
   owner: string;
@@ -12,7 +12,7 @@ export interface SourcesParams {
   file: string;
 }
 
-export function createArchiveHandler(modules: ModuleService) {
+export function createArchiveHandler(protocol: SourcesProtocol) {
   return async (request: FastifyRequest<{ Params: SourcesParams }>, reply: FastifyReply) => {
     keepHot(reply);
     const { owner, module, file } = request.params;
@@ -21,7 +21,7 @@ export function createArchiveHandler(modules: ModuleService) {
     // An empty ref would mean "the default label" to resolveRef; the URL names nothing, as in archive/.
     if (ref === "")
       throw invalidArgument("the archive name has no reference: GET …/archive/{label or commit id}.tar.gz");
-    const commit = await modules.resolveRef(request.principal, name, ref);
+    const { commit, open } = await protocol.archive(request.principal, name, ref);
     const immutable = ref === commit.id;
     return reply
       .header("content-type", "application/gzip")
@@ -30,6 +30,6 @@ export function createArchiveHandler(modules: ModuleService) {
       .header("x-protodepot-commit", commit.id)
       .header("x-protodepot-commit-seq", String(commit.seq))
       .header("cache-control", immutable ? immutableFor(request.principal) : "no-cache")
-      .send(await modules.openSources(commit));
+      .send(await open());
   };
 }

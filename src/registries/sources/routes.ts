@@ -1,12 +1,12 @@
 // Routes of the module sources download.
 import { invalidArgument } from "../../core/errors.js";
 import type { RegistryPlugin } from "../../http/registry-plugin.js";
-import type { ModuleService } from "../../services/modules.js";
 import { createArchiveHandler, type SourcesParams } from "./archive.js";
 import { renderError } from "./errors.js";
+import type { SourcesProtocol } from "./protocol.js";
 
-export function sourcesRegistry(modules: ModuleService): RegistryPlugin {
-  const archive = createArchiveHandler(modules);
+export function sourcesRegistry(protocol: SourcesProtocol): RegistryPlugin {
+  const archive = createArchiveHandler(protocol);
   return {
     name: "sources",
     renderError,

@@ -3,15 +3,13 @@
 import { randomBytes } from "node:crypto";
 import { b5DigestYielding, directDeps, reachedDeps } from "../../compile/b5-digest.js";
 import type { Compiler } from "../../compile/buf-compiler.js";
-import { manifestDigest, validateModuleFiles } from "../../compile/module-files.js";
+import { fileDigests, manifestDigestOf, validateModuleFiles } from "../../compile/module-files.js";
 import { Code, RegistryError } from "../../core/errors.js";
 import { checkLabel, type FullName, parseFullName } from "../../core/names.js";
-import { reclaimAfter } from "../../core/reclaim.js";
 import type { B5, Commit, CommitDep, CommitFile, Module, User, Visibility } from "../../core/types.js";
 import { createTarGz } from "../../packaging/tar.js";
 import type { BlobStore } from "../../storage/blob/blob-store.js";
 import { putContent } from "../../storage/blob/content.js";
-import { sha256Hex } from "../../storage/blob/paths.js";
 import type { InsertCommitResult, ModuleStore, NewCommit } from "../../storage/meta/metadata-store.js";
 import type { AccessPolicy } from "../access.js";
 import { type Principal, requireUser } from "../auth.js";
@@ -253,19 +251,15 @@ async function prepareCommit(
     putContent(o.blobs, sourcesTar),
     putContent(o.blobs, image),
   ]);
-  // The pushed files (read in chunks, then joined), the compiler's image (the same) and the sources archive.
-  reclaimAfter(
-    2 * (pushed.reduce((n, f) => n + f.content.byteLength, 0) + image.byteLength) + sourcesTar.byteLength,
+  const files: CommitFile[] = (await fileDigests(pushed)).sort((a, b) =>
+    a.path < b.path ? -1 : a.path > b.path ? 1 : 0,
   );
-  const files: CommitFile[] = pushed
-    .map((f) => ({ path: f.path, size: f.content.byteLength, sha256: sha256Hex(f.content) }))
-    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return {
     input: {
       owner: name.owner,
       module: name.name,
       id: randomBytes(16).toString("hex"),
-      digest: manifestDigest(pushed),
+      digest: manifestDigestOf(files),
       b5,
       sourcesBlob: sources.key,
       imageBlob: imageBlob.key,
@@ -295,7 +289,7 @@ async function unchangedHead(
 ): Promise<Commit | undefined> {
   const at = await o.meta.getLabel(mod.id, label);
   const head = at && (await o.meta.getCommit(at.commitId));
-  if (!head || head.digest !== manifestDigest(files)) return undefined;
+  if (!head || head.digest !== manifestDigestOf(await fileDigests(files))) return undefined;
   const pinned = await o.meta.listCommitDeps(head.id);
   const same = pinned.length === deps.length && pinned.every((d, i) => d.commitId === deps[i]?.commitId);
   return same ? head : undefined;

@@ -1,6 +1,6 @@
 // A bounded in-memory cache in front of any BlobStore, for small content-addressed blobs only.
 import { Readable } from "node:stream";
-import { LRUCache } from "lru-cache";
+import { createCache } from "../../core/cache.js";
 import { readAll } from "../../core/read-all.js";
 import type { BlobOptions, BlobRange, BlobRead, BlobStore, ReadOptions } from "./blob-store.js";
 import { checkRange, clampRange } from "./keys.js";
@@ -54,44 +54,38 @@ function unlessAborted<T>(pending: Promise<T>, signal: AbortSignal | undefined):
  * installs) are served without touching the disk. Other keys pass straight through.
  */
 export function withContentCache(inner: BlobStore, opts: ContentCacheOptions): ContentCache {
+  // Content-addressed: no TTL and no epoch, only the bound. Concurrent misses of one blob share one read.
   const cache =
     opts.maxBytes > 0
-      ? new LRUCache<string, Buffer>({
-          maxSize: opts.maxBytes,
-          maxEntrySize: Math.min(opts.maxItemBytes, opts.maxBytes),
-          sizeCalculation: (b) => Math.max(b.byteLength, 1),
+      ? createCache<Buffer>({
+          bound: { maxSize: opts.maxBytes, maxEntrySize: opts.maxItemBytes, sizeOf: (b) => b.byteLength },
         })
       : undefined;
-  // Concurrent misses of one blob share one read.
-  const loading = new Map<string, Promise<Buffer | BlobRead | undefined>>();
 
   /** One round trip: the size arrives with the stream, and decides whether the bytes are worth keeping. */
   const load = async (key: string): Promise<Buffer | BlobRead | undefined> => {
     const opened = await inner.read(key);
     if (!opened || opened.size > opts.maxItemBytes) return opened;
-    const data = await readAll(opened.stream);
-    cache?.set(key, data);
-    return data;
+    return readAll(opened.stream);
   };
 
   /** The bytes when kept (or now loaded and kept); a larger blob comes back open, for the caller to stream. */
-  const lookup = (key: string, o?: BlobOptions): Promise<Buffer | BlobRead | undefined> => {
+  const lookup = async (key: string, o?: BlobOptions): Promise<Buffer | BlobRead | undefined> => {
     const hit = cache?.get(key);
-    if (hit) return Promise.resolve(hit);
-    let pending = loading.get(key);
-    if (!pending) {
-      // Not tied to one caller's signal: others may be waiting on the same read.
-      pending = load(key);
-      loading.set(key, pending);
-      const forget = () => loading.delete(key);
-      pending.then(forget, forget);
-      return unlessAborted(pending, o?.signal);
-    }
-    // A joined load of a large blob cannot share its stream: such a caller opens its own.
-    return unlessAborted(pending, o?.signal).then(
-      (r): Buffer | BlobRead | undefined | Promise<BlobRead | undefined> =>
-        r === undefined || Buffer.isBuffer(r) ? r : inner.read(key, o),
+    if (hit || !cache) return hit;
+    let opener = false;
+    // Not tied to one caller's signal: others may be waiting on the same read.
+    const pending = cache.load(
+      key,
+      () => {
+        opener = true;
+        return load(key);
+      },
+      Buffer.isBuffer,
     );
+    const found = await unlessAborted(pending, o?.signal);
+    // A joined load of a large blob cannot share its stream: such a caller opens its own.
+    return opener || found === undefined || Buffer.isBuffer(found) ? found : inner.read(key, o);
   };
 
   const cacheable = (key: string) => cache !== undefined && key.startsWith(contentPrefix);

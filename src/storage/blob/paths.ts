@@ -17,7 +17,9 @@
 //   tmp/                   (fs driver only) in-flight writes, renamed into place when complete
 //
 // Keys use "/" separators, lowercase hex, and never contain "..".
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../../core/hashing.js";
+
+export { sha256Hex };
 
 const hexDigest = /^[0-9a-f]{64}$/;
 
@@ -25,10 +27,6 @@ const hexDigest = /^[0-9a-f]{64}$/;
 export function contentKey(hex: string): string {
   if (!hexDigest.test(hex)) throw new Error(`not a sha256 hex digest: ${hex}`);
   return `sha256/${hex.slice(0, 2)}/${hex}`;
-}
-
-export function sha256Hex(data: Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
 }
 
 export const contentPrefix = "sha256/";

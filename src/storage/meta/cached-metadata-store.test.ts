@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { withMetadataCache } from "./cached-metadata-store.js";
+import { metadataCachePolicies, withMetadataCache } from "./cached-metadata-store.js";
 import { createInvalidation, type InvalidationBus } from "./invalidation.js";
 import type { MetadataStore, NewCommit } from "./metadata-store.js";
 import { runMetadataStoreSuite } from "./metadata-store-suite.js";
@@ -189,6 +189,20 @@ describe("metadata cache", () => {
       first.commitId = "x";
     }, TypeError);
     assert.equal((await cached.getLabel(c.moduleId, "main"))?.commitId, c.id);
+  });
+
+  it("has a policy for every method a driver has", async () => {
+    const raw = await createSqliteMetadataStore({ path });
+    stores.push(raw);
+    const methods = Object.keys(raw).filter(
+      (k) => typeof (raw as unknown as Record<string, unknown>)[k] === "function",
+    );
+    assert.ok(methods.includes("getModule"), "the driver's methods are its own keys");
+    assert.deepEqual(
+      methods.filter((m) => !Object.hasOwn(metadataCachePolicies, m)),
+      [],
+      "methods the cache would treat as writes",
+    );
   });
 
   it("treats a method it does not know as a write (a visibility setter, say) and drops what could move", async () => {

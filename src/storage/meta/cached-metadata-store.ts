@@ -1,5 +1,5 @@
 // A MetadataStore that remembers what cannot change and caches what can until the next write that may move it.
-import { LRUCache } from "lru-cache";
+import { type Cache, createCache } from "../../core/cache.js";
 import type { ArtifactKey } from "../../core/types.js";
 import { createInvalidation, type Invalidation } from "./invalidation.js";
 import type { MetadataStore, MetadataStores } from "./metadata-store.js";
@@ -17,79 +17,113 @@ export interface MetadataCacheOptions {
   maxImmutable?: number;
 }
 
-type Method = keyof MetadataStore;
+/** Every method of the store: the policy table below must name each, and only these. */
+type Method = {
+  [K in keyof MetadataStore]-?: MetadataStore[K] extends (...args: never[]) => unknown ? K : never;
+}[keyof MetadataStore];
 
 /**
- * Facts that never change once they exist: a commit by id or by (module, seq), its files and dependencies, a
- * template version, a plugin version, an artifact record by key (DESIGN invariants 1 and 2). Misses are not kept:
- * the thing may appear a moment later.
+ * How the cache treats a method:
+ * - `immutable`: facts that never change once they exist (rules 1 and 2 of docs/architecture.md), kept until evicted.
+ *   Misses are not kept: the thing may appear a moment later.
+ * - `mutable`: what labels, pushes, visibility changes and new template versions move; kept until any write (the
+ *   invalidation epoch) or the TTL, misses too.
+ * - `harmless`: passed through uncached, and moves nothing cached (tokens, lists, leases, writes of nothing cached).
+ * - `write`: may move anything cached: when it returns, every mutable cache of every worker and node is dropped.
+ *   Wrongly calling a write harmless would serve stale answers; calling a read a write only costs a refill.
+ * - `transaction`: a write only when a write ran inside it.
  */
-const immutable: ReadonlySet<Method> = new Set<Method>([
-  "getCommit",
-  "getCommitBySeq",
-  "listCommitFiles",
-  "listCommitDeps",
-  "getTemplateVersion",
-  "getPluginVersion",
-  "getArtifact",
-]);
-
-/** What labels, pushes, visibility changes and new template versions move: kept until any write, misses too. */
-const mutable: ReadonlySet<Method> = new Set<Method>([
-  "getModule",
-  "getLabel",
-  "listLabels",
-  "getTemplate",
-  "listTemplateVersions",
-  "getPlugin",
-  "getOwner",
-  "getOrganization",
-  // Memberships: the access policy still decides on every request, from the current record.
-  "getMemberRole",
-]);
+export type CachePolicy = "immutable" | "mutable" | "harmless" | "write" | "transaction";
 
 /**
- * Writes that move nothing cached as mutable. Every other method not listed above counts as a write that may move
- * anything (a new visibility setter, a membership change): being wrong here would serve stale answers, being
- * conservative only costs a refill.
+ * One entry per method, checked by the compiler: a new store method is a compile error here until someone decides
+ * what it is, and a misspelled one is an unknown key.
  */
-const harmless: ReadonlySet<string> = new Set([
-  "putArtifact",
-  "createToken",
-  // Tokens are never cached (revocation and expiry count at once); touching one moves nothing cached.
-  "findToken",
-  "touchToken",
-  "listTokens",
-  "getToken",
-  "listOrganizations",
-  "listMembers",
-  "listDependents",
-  "listDependencies",
-  "getUserByName",
-  "getUserById",
-  "listUsers",
-  "listModules",
-  "listCommits",
-  "listPlugins",
-  "listPluginVersions",
-  "listTemplates",
-  "listArtifacts",
-  "listPregenerate",
-  "listOwnerPregenerate",
-  // Read once per push, never on a download; new commits may appear under a prefix at any time.
-  "getPushPolicy",
-  "findCommitsByIdPrefix",
-  // /healthz asks on every probe: a round trip, nothing cached.
-  "ping",
-  // Leases coordinate generations; they move nothing cached (their artifact record is written by putArtifact).
-  "acquireLease",
-  "renewLease",
-  "releaseLease",
-  "waitForLease",
-  "countIdleLeases",
-  "pruneLeases",
-  "close",
-]);
+export const metadataCachePolicies: { readonly [M in Method]: CachePolicy } = {
+  // users and tokens: tokens are never cached (revocation and expiry count at once); touching one moves nothing
+  createUser: "write",
+  getUserByName: "harmless",
+  getUserById: "harmless",
+  listUsers: "harmless",
+  createToken: "harmless",
+  findToken: "harmless",
+  listTokens: "harmless",
+  getToken: "harmless",
+  revokeToken: "write",
+  touchToken: "harmless",
+  // owners and organizations; memberships: the access policy still decides on every request, from this record
+  getOwner: "mutable",
+  createOrganization: "write",
+  getOrganization: "mutable",
+  listOrganizations: "harmless",
+  setMember: "write",
+  removeMember: "write",
+  listMembers: "harmless",
+  getMemberRole: "mutable",
+  // modules, commits, labels
+  getModule: "mutable",
+  getModuleById: "harmless",
+  listModules: "harmless",
+  createModule: "write",
+  setVisibility: "write",
+  listDependents: "harmless",
+  listDependencies: "harmless",
+  insertCommit: "write",
+  getCommit: "immutable",
+  getCommitBySeq: "immutable",
+  // a commit stored before b5 digests existed gets one later (the first recorded stays)
+  setCommitB5: "write",
+  // read once per push, never on a download
+  getPushPolicy: "harmless",
+  setPushPolicy: "write",
+  // new commits may appear under a prefix at any time
+  findCommitsByIdPrefix: "harmless",
+  listCommits: "harmless",
+  listCommitFiles: "immutable",
+  listCommitDeps: "immutable",
+  getLabel: "mutable",
+  listLabels: "mutable",
+  setLabel: "write",
+  // plugins
+  createPlugin: "write",
+  getPlugin: "mutable",
+  listPlugins: "harmless",
+  createPluginVersion: "write",
+  getPluginVersion: "immutable",
+  listPluginVersions: "harmless",
+  // templates
+  createTemplate: "write",
+  getTemplate: "mutable",
+  listTemplates: "harmless",
+  createTemplateVersion: "write",
+  getTemplateVersion: "immutable",
+  listTemplateVersions: "mutable",
+  // pre-generation subscriptions
+  setPregenerate: "write",
+  listPregenerate: "harmless",
+  setOwnerPregenerate: "write",
+  listOwnerPregenerate: "harmless",
+  // artifacts: a record, once put, never changes; putting one moves nothing cached
+  getArtifact: "immutable",
+  putArtifact: "harmless",
+  listArtifacts: "harmless",
+  deleteArtifacts: "write",
+  // leases coordinate generations and move nothing cached (their artifact record is written by putArtifact)
+  acquireLease: "harmless",
+  renewLease: "harmless",
+  releaseLease: "harmless",
+  waitForLease: "harmless",
+  countIdleLeases: "harmless",
+  pruneLeases: "harmless",
+  transaction: "transaction",
+  // /healthz asks on every probe: a round trip, nothing cached
+  ping: "harmless",
+  close: "harmless",
+};
+
+/** A method the table does not know (a driver's extra, reached through the Proxy) counts as a write. */
+const policyOf = (prop: string): CachePolicy =>
+  Object.hasOwn(metadataCachePolicies, prop) ? metadataCachePolicies[prop as Method] : "write";
 
 /** Arguments are ids, names and numbers, or one artifact key: a cheap, unambiguous string of them. */
 const keyOf = (method: string, args: readonly unknown[]): string => {
@@ -108,97 +142,62 @@ function frozen<T>(value: T): T {
   return Object.freeze(value);
 }
 
-interface Box {
-  value: unknown;
-}
+/** Drops the kept artifact records that `filter` matches (what `deleteArtifacts` removed). */
+const forgetArtifacts = (facts: Cache<object>, filter: Partial<ArtifactKey>) => {
+  for (const key of facts.keys()) {
+    if (!key.startsWith("getArtifact\0")) continue;
+    const k = JSON.parse(key.slice("getArtifact\0".length)) as ArtifactKey;
+    const matches = (Object.keys(filter) as (keyof ArtifactKey)[]).every((f) => filter[f] === k[f]);
+    if (matches) facts.delete(key);
+  }
+};
+
+/**
+ * A transaction's stores, noting whether any call in it was a write: only then does the transaction drop the
+ * caches. An artifact's publication (a lease released, a record put) moves nothing cached, and every generation
+ * does one; it must not empty every cache of every worker and node each time.
+ */
+const noticingWrites = (tx: MetadataStores, wrote: (method: string, args: unknown[]) => void) =>
+  new Proxy(tx, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== "function" || typeof prop !== "string") return value;
+      const fn = value as (...a: unknown[]) => unknown;
+      if (policyOf(prop) !== "write") return fn.bind(target);
+      return (...args: unknown[]) => {
+        wrote(prop, args);
+        return fn.apply(target, args);
+      };
+    },
+  });
 
 export function withMetadataCache(inner: MetadataStore, opts: MetadataCacheOptions = {}): MetadataStore {
   const invalidation = opts.invalidation ?? createInvalidation();
-  const facts = new LRUCache<string, object>({
-    maxSize: opts.maxImmutable ?? 100_000,
-    sizeCalculation: (v) => (Array.isArray(v) ? v.length + 1 : 1),
+  const facts = createCache<object>({
+    bound: { maxSize: opts.maxImmutable ?? 100_000, sizeOf: (v) => (Array.isArray(v) ? v.length + 1 : 1) },
   });
-  const ttl = opts.mutableTtlMs ?? 2000;
-  const moving = new LRUCache<string, Box>({ max: 10_000, ttl: Math.max(ttl, 1) });
-  const inflight = new Map<string, Promise<unknown>>();
-  // A load that started before a write must not store what it read: it checks the epoch before storing.
-  invalidation.onDrop(() => {
-    moving.clear();
-    for (const key of inflight.keys()) if (key.startsWith("m")) inflight.delete(key);
+  // The epoch makes what a write may have moved a miss, and keeps a load that started before it from storing.
+  const moving = createCache<unknown>({
+    bound: { maxEntries: 10_000 },
+    ttlMs: opts.mutableTtlMs ?? 2000,
+    epoch: () => invalidation.epoch(),
   });
+  // Stale by epoch already; dropped at once so their memory goes too.
+  invalidation.onDrop(() => moving.clear());
 
-  const shared = (key: string, load: () => Promise<unknown>): Promise<unknown> => {
-    const pending = inflight.get(key);
-    if (pending) return pending;
-    const started = load();
-    inflight.set(key, started);
-    const forget = () => {
-      if (inflight.get(key) === started) inflight.delete(key);
-    };
-    started.then(forget, forget);
-    return started;
-  };
+  const isObject = (value: unknown): value is object => typeof value === "object" && value !== null;
 
-  const readFact = (method: Method, call: () => Promise<unknown>, args: readonly unknown[]) => {
-    const key = keyOf(method, args);
-    const hit = facts.get(key);
-    if (hit !== undefined) return Promise.resolve(hit);
-    return shared(`i${key}`, async () => {
-      const value = await call();
-      if (value !== undefined && value !== null && typeof value === "object") facts.set(key, frozen(value));
-      return value;
-    });
-  };
+  const readFact = (method: Method, call: () => Promise<unknown>, args: readonly unknown[]) =>
+    facts.load(keyOf(method, args), () => call().then(frozen), isObject);
 
-  const readMoving = (method: Method, call: () => Promise<unknown>, args: readonly unknown[]) => {
-    const key = keyOf(method, args);
-    const hit = moving.get(key);
-    if (hit) return Promise.resolve(hit.value);
-    const started = invalidation.epoch();
-    return shared(`m${key}`, async () => {
-      const value = await call();
-      if (invalidation.epoch() === started && ttl > 0) moving.set(key, { value: frozen(value) });
-      return value;
-    });
-  };
-
-  const forgetArtifacts = (filter: Partial<ArtifactKey>) => {
-    for (const key of facts.keys()) {
-      if (!key.startsWith("getArtifact\0")) continue;
-      const k = JSON.parse(key.slice("getArtifact\0".length)) as ArtifactKey;
-      const matches = (Object.keys(filter) as (keyof ArtifactKey)[]).every((f) => filter[f] === k[f]);
-      if (matches) facts.delete(key);
-    }
-  };
-
-  /** Whether calling `prop` may move something cached: anything that is not a known read or a harmless call. */
-  const isWrite = (prop: string) =>
-    !immutable.has(prop as Method) && !mutable.has(prop as Method) && !harmless.has(prop);
-
-  /**
-   * A transaction's stores, noting whether any call in it was a write: only then does the transaction drop the
-   * caches. An artifact's publication (a lease released, a record put) moves nothing cached, and every generation
-   * does one; it must not empty every cache of every worker and node each time.
-   */
-  const noticingWrites = (tx: MetadataStores, wrote: (method: string, args: unknown[]) => void) =>
-    new Proxy(tx, {
-      get(target, prop, receiver) {
-        const value: unknown = Reflect.get(target, prop, receiver);
-        if (typeof value !== "function" || typeof prop !== "string") return value;
-        const fn = value as (...a: unknown[]) => unknown;
-        if (!isWrite(prop)) return fn.bind(target);
-        return (...args: unknown[]) => {
-          wrote(prop, args);
-          return fn.apply(target, args);
-        };
-      },
-    });
+  const readMoving = (method: Method, call: () => Promise<unknown>, args: readonly unknown[]) =>
+    moving.load(keyOf(method, args), () => call().then(frozen));
 
   const afterWrites = async (writes: readonly (readonly [string, readonly unknown[]])[]) => {
     if (writes.length === 0) return;
     // Only here: no server path deletes artifacts; other workers keep their records until they restart.
     for (const [method, args] of writes)
-      if (method === "deleteArtifacts") forgetArtifacts((args[0] ?? {}) as Partial<ArtifactKey>);
+      if (method === "deleteArtifacts") forgetArtifacts(facts, (args[0] ?? {}) as Partial<ArtifactKey>);
     // Even a failed write may have moved something (a transaction that committed before an error).
     await invalidation.invalidate();
   };
@@ -206,10 +205,11 @@ export function withMetadataCache(inner: MetadataStore, opts: MetadataCacheOptio
   const wrap = (target: MetadataStore, prop: string, value: (...a: unknown[]) => Promise<unknown>) => {
     const method = prop as Method;
     const call = (args: unknown[]) => value.apply(target, args);
-    if (immutable.has(method)) return (...args: unknown[]) => readFact(method, () => call(args), args);
-    if (mutable.has(method)) return (...args: unknown[]) => readMoving(method, () => call(args), args);
-    if (harmless.has(prop)) return (...args: unknown[]) => call(args);
-    if (prop === "transaction") {
+    const policy = policyOf(prop);
+    if (policy === "immutable") return (...args: unknown[]) => readFact(method, () => call(args), args);
+    if (policy === "mutable") return (...args: unknown[]) => readMoving(method, () => call(args), args);
+    if (policy === "harmless") return (...args: unknown[]) => call(args);
+    if (policy === "transaction") {
       return async (fn: (tx: MetadataStores) => Promise<unknown>) => {
         const writes: [string, unknown[]][] = [];
         try {
@@ -230,7 +230,7 @@ export function withMetadataCache(inner: MetadataStore, opts: MetadataCacheOptio
   // Built once per method: the hot path allocates no wrapper per call.
   const wrapped = new Map<string, unknown>();
 
-  // A Proxy, so a method added to the store is a write (and drops the caches) until someone lists it above.
+  // A Proxy, so a method the table does not know (only possible past the compiler) is a write and drops the caches.
   return new Proxy(inner, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);

@@ -27,9 +27,15 @@ export interface Invalidation {
   invalidate(): Promise<void>;
 }
 
-export function createInvalidation(
-  bus: InvalidationBus = localBus,
-): Invalidation & { onDrop(fn: () => void): void; join(more: InvalidationBus): void } {
+/** The process's own epoch: what its caches listen to, and which buses it tells and hears from. */
+export interface LocalInvalidation extends Invalidation {
+  /** `fn` runs whenever the epoch moves on, after it has. */
+  onDrop(fn: () => void): void;
+  /** Also tells, and hears from, the processes of another bus (other nodes: MetadataStore.peers). */
+  join(more: InvalidationBus): void;
+}
+
+export function createInvalidation(bus: InvalidationBus = localBus): LocalInvalidation {
   let epoch = 0;
   const listeners: (() => void)[] = [];
   const buses: InvalidationBus[] = [];
@@ -51,7 +57,6 @@ export function createInvalidation(
     onDrop(fn) {
       listeners.push(fn);
     },
-    /** Also tells, and hears from, the processes of another bus (other nodes: MetadataStore.peers). */
     join,
   };
 }

@@ -200,7 +200,7 @@ export interface Lease {
   token: number;
 }
 
-/** Leases that let one node at a time do the work for a key (DESIGN invariant 4 across nodes). */
+/** Leases that let one node at a time do the work for a key (docs/architecture.md, rule "One generation per artifact at a time", across nodes). */
 export interface LeaseStore {
   /** Takes the lease on `key` for `ttlMs` when it is free, released or expired; undefined while another holds it. */
   acquireLease(key: string, holder: string, ttlMs: number): Promise<Lease | undefined>;

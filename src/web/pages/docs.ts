@@ -1,5 +1,5 @@
 // GET /{owner}/{module}/docs/{ref}: API docs of one commit, from its stored image.
-import { LRUCache } from "lru-cache";
+import { createCache } from "../../core/cache.js";
 import type { Commit } from "../../core/types.js";
 import { readApiDocs, renderApiDocs } from "../api-docs.js";
 import type { WebRequest, WebServices } from "../context.js";
@@ -9,10 +9,7 @@ import { layout } from "../layout.js";
 
 // A commit never changes, nor do the commits it pins, so neither do its docs: rendered once per commit (and set
 // of readable dependencies), served after the caller's access is checked. Bounded by the size of the HTML.
-const rendered = new LRUCache<string, Html>({
-  maxSize: 32 << 20,
-  sizeCalculation: (h) => Math.max(1, h.text.length),
-});
+const rendered = createCache<Html>({ bound: { maxSize: 32 << 20, sizeOf: (h) => h.text.length } });
 
 /**
  * The docs of a commit, types of its dependency modules linked to their docs. Only dependencies the caller may

@@ -43,7 +43,8 @@ describe("postgres metadata store", { skip: skipWithout(pgVariable) }, () => {
 
   it("wakes another node's waiter by notification, long before its poll interval", async () => {
     const db = await createTestDatabase();
-    const open = () => createPostgresMetadataStore({ url: db.url, poolSize: 2, leasePollMs: 30_000 });
+    // A poll interval longer than the test may take: only a notification can wake the waiter in time.
+    const open = () => createPostgresMetadataStore({ url: db.url, poolSize: 2, leasePollMs: 600_000 });
     const [a, b] = [await open(), await open()];
     try {
       const lease = await a.acquireLease("k", "node-a", 60_000);
@@ -51,10 +52,12 @@ describe("postgres metadata store", { skip: skipWithout(pgVariable) }, () => {
       const waited = b.waitForLease("k", 30_000);
       // The waiter has subscribed; the release commits on the other node.
       await new Promise((r) => setTimeout(r, 50));
-      const released = Date.now();
       assert.equal(await a.transaction((tx) => tx.releaseLease(lease)), true);
-      await waited;
-      assert.ok(Date.now() - released < 2_000, `woke after ${Date.now() - released} ms`);
+      let timer: NodeJS.Timeout | undefined;
+      const tooLate = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error("the waiter sat out its poll interval")), 60_000);
+      });
+      await Promise.race([waited, tooLate]).finally(() => clearTimeout(timer));
       assert.ok(await b.acquireLease("k", "node-b", 60_000));
     } finally {
       await a.close();
@@ -75,10 +78,11 @@ describe("postgres metadata store", { skip: skipWithout(pgVariable) }, () => {
       a.peers?.subscribe(() => heard.a++);
       b.peers?.subscribe(() => heard.b++);
       c.peers?.subscribe(() => heard.c++);
-      const sent = Date.now();
+      // Nothing but the notification tells them: without it they never hear (the deadline only ends the wait).
+      const deadline = Date.now() + 60_000;
       await a.peers?.publish();
       while (heard.b === 0 || heard.c === 0) {
-        assert.ok(Date.now() - sent < 2_000, "the other nodes heard of the write within 2 s");
+        assert.ok(Date.now() < deadline, "the other nodes never heard of the write");
         await new Promise((r) => setTimeout(r, 10));
       }
       await new Promise((r) => setTimeout(r, 100));

@@ -1,0 +1,280 @@
+// The HTTP side: the Fastify app (kept answers before routing, TLS, connection limits), operations routes
+// (/healthz, /metrics), the management API, every registry with its catalog, and the web UI.
+import { readFileSync } from "node:fs";
+import { createContextValues } from "@connectrpc/connect";
+import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
+import Fastify, { type FastifyInstance, LogController } from "fastify";
+import { Counter, Gauge, type Registry as MetricsRegistry } from "prom-client";
+import { authInterceptor, principalKey } from "../api/context.js";
+import { errorInterceptor } from "../api/errors.js";
+import { registerApiGuards, withClientStatuses } from "../api/guards.js";
+import { createModuleServiceImpl } from "../api/module-service.js";
+import { createOrganizationServiceImpl } from "../api/organization-service.js";
+import { createPluginServiceImpl } from "../api/plugin-service.js";
+import { createServerServiceImpl } from "../api/server-service.js";
+import { createTemplateServiceImpl } from "../api/template-service.js";
+import { createUserServiceImpl } from "../api/user-service.js";
+import type { Config } from "../config/schema.js";
+import { Code, RegistryError } from "../core/errors.js";
+import { ModuleService } from "../gen/protodepot/v1/module_pb.js";
+import { OrganizationService } from "../gen/protodepot/v1/organization_pb.js";
+import { PluginService } from "../gen/protodepot/v1/plugin_pb.js";
+import { ServerService } from "../gen/protodepot/v1/server_pb.js";
+import { TemplateService } from "../gen/protodepot/v1/template_pb.js";
+import { UserService } from "../gen/protodepot/v1/user_pb.js";
+import { autoMaxConnections, type ConnectionLimits, readOpenFileLimit } from "../http/connection-limits.js";
+import { createHotResponses, createServerWith, type HotResponses } from "../http/hot-responses.js";
+import { registerMetricsRoute } from "../http/metrics.js";
+import { principalOf } from "../http/principal.js";
+import { registerRegistry } from "../http/registry-plugin.js";
+import { closeAfterUnreadBodies } from "../http/unread-body.js";
+import { archiveRegistry } from "../registries/archive/routes.js";
+import { registerBufOAuthFallback, registerBufServices } from "../registries/buf/routes.js";
+import { goproxyRegistry } from "../registries/goproxy/routes.js";
+import { mavenRegistry } from "../registries/maven/routes.js";
+import { npmRegistry } from "../registries/npm/routes.js";
+import { ociRegistry } from "../registries/oci/routes.js";
+import { createProtocols } from "../registries/protocols.js";
+import { pypiRegistry } from "../registries/pypi/routes.js";
+import { sourcesRegistry } from "../registries/sources/routes.js";
+import type { ImageService } from "../services/images.js";
+import { createUserService } from "../services/users.js";
+import type { Invalidation } from "../storage/meta/invalidation.js";
+import type { MetadataStore } from "../storage/meta/metadata-store.js";
+import { registerWebUi } from "../web/routes.js";
+import type { Services } from "./services.js";
+import type { Shutdown } from "./shutdown.js";
+
+type Tls = { cert: Buffer; key: Buffer };
+
+/** The PEM files of `server.tls`, read once at start; a missing or unreadable file is a start error naming it. */
+function readTls(tls: Config["server"]["tls"]): Tls | undefined {
+  if (tls.cert === undefined || tls.key === undefined) return undefined;
+  const read = (key: "cert" | "key", path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new RegistryError(Code.InvalidArgument, `server.tls.${key}: cannot read ${path} (${reason})`);
+    }
+  };
+  return { cert: read("cert", tls.cert), key: read("key", tls.key) };
+}
+
+/** server.* connection settings, with `auto` resolved against this process's open-file limit, read at start. */
+function connectionLimits(server: Config["server"]): ConnectionLimits {
+  const { maxConnections, maxConnectionsPerAddress, headersTimeoutMs, requestTimeoutMs } = server;
+  return {
+    maxConnections: maxConnections === "auto" ? autoMaxConnections(readOpenFileLimit()) : maxConnections,
+    maxConnectionsPerAddress,
+    headersTimeoutMs,
+    requestTimeoutMs,
+    idleTimeoutMs: server.idleTimeoutMs,
+    keepAliveTimeoutMs: server.keepAliveTimeoutMs,
+  };
+}
+
+export interface App {
+  app: FastifyInstance;
+  /** Repeat downloads answered from memory before routing; registries offer their answers to it. */
+  hot: HotResponses;
+  /** Whether the server speaks TLS itself. */
+  https: boolean;
+}
+
+/**
+ * The Fastify app, built first: its logger is the server's. TLS files are read and checked here, so a wrong one is a
+ * start error before any storage is opened.
+ */
+export function createApp(
+  config: Config,
+  parts: { invalidation: Invalidation; metrics: MetricsRegistry },
+): App {
+  const { invalidation, metrics } = parts;
+  const https = readTls(config.server.tls);
+  const keptAnswers = new Counter({
+    name: "protodepot_kept_answers_total",
+    help: "Downloads answered from memory before routing (http/hot-responses.ts)",
+    registers: [metrics],
+  });
+  // Repeat downloads are answered from memory before routing, under the same epoch and TTL as the metadata caches.
+  const hot = createHotResponses({
+    onHit: () => keptAnswers.inc(),
+    epoch: invalidation.epoch,
+    ttlMs: config.log.level === "debug" ? 0 : config.storage.meta.cacheTtlMs,
+    maxBytes: config.storage.blob.cacheBytes,
+    maxItemBytes: config.storage.blob.cacheItemBytes,
+  });
+  const refusedConnections = new Counter({
+    name: "protodepot_connections_refused_total",
+    help: "Connections closed at once: over server.maxConnectionsPerAddress (address) or server.maxConnections (total)",
+    labelNames: ["reason"],
+    registers: [metrics],
+  });
+  try {
+    const app = Fastify({
+      serverFactory: createServerWith(hot, https, {
+        limits: connectionLimits(config.server),
+        onRefused: (reason) => refusedConnections.inc({ reason }),
+      }),
+      trustProxy: config.server.trustProxy,
+      logger: { level: config.log.level },
+      logController: new LogController({ disableRequestLogging: config.log.level !== "debug" }),
+    });
+    closeAfterUnreadBodies(app);
+    return { app, hot, https: https !== undefined };
+  } catch (err) {
+    // node:tls parses the PEM here: a wrong file or a key that does not match the certificate ends up in this catch.
+    if (!https) throw err;
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new RegistryError(
+      Code.InvalidArgument,
+      `server.tls: ${config.server.tls.cert} and ${config.server.tls.key} are not a PEM certificate and its private key (${reason})`,
+    );
+  }
+}
+
+export interface RouteParts {
+  services: Services;
+  /** The cached metadata store: the user API still reaches it directly. */
+  meta: MetadataStore;
+  invalidation: Invalidation;
+  metrics: MetricsRegistry;
+  shutdown: Shutdown;
+}
+
+/** Every route of the server; the listener is the first thing a shutdown closes. */
+export async function registerRoutes(
+  config: Config,
+  { app, hot, https }: App,
+  parts: RouteParts,
+): Promise<void> {
+  const sweeper = sweepUploads(config, app, parts.services.images);
+  parts.shutdown.add("http", () => clearInterval(sweeper));
+  parts.shutdown.add("http", () => app.close());
+  registerOperations(config, app, parts);
+  await registerApi(config, app, parts);
+  registerRegistries(config, app, hot, parts);
+  const { auth, modules, plugins, templates, orgs } = parts.services;
+  registerWebUi(
+    app,
+    { modules, plugins, templates, orgs },
+    {
+      auth,
+      goHost: config.go.host,
+      npmScope: config.npm.scope,
+      mavenGroupId: config.maven.groupId,
+      publicUrl: config.server.publicUrl,
+      secureCookie: https || (config.server.publicUrl?.startsWith("https:") ?? false),
+    },
+  );
+}
+
+/** Abandoned uploads go after oci.uploadTtlMs; checked a few times per TTL, never holding the process open. */
+function sweepUploads(config: Config, app: FastifyInstance, images: ImageService): NodeJS.Timeout {
+  const log = app.log;
+  const sweep = () =>
+    images.sweepUploads().then(
+      (removed) => removed && log.info({ removed }, "abandoned uploads removed"),
+      (err: unknown) => log.warn({ err }, "upload sweep failed"),
+    );
+  const sweeper = setInterval(sweep, Math.max(1000, Math.floor(config.oci.uploadTtlMs / 4)));
+  sweeper.unref();
+  void sweep();
+  return sweeper;
+}
+
+/** /healthz, /metrics and the open-connections gauge. */
+function registerOperations(config: Config, app: FastifyInstance, { services, metrics }: RouteParts): void {
+  const { health, auth } = services;
+  app.get("/healthz", async (_req, reply) => {
+    const report = await health.check();
+    // Degraded (a full disk) keeps 200: reads still work, and every node sharing the storage would fail together.
+    const { problems, ...ready } = report;
+    return reply.code(report.ok ? 200 : 503).send(report.ok ? ready : report);
+  });
+  new Gauge({
+    name: "protodepot_connections_open",
+    help: "Connections this process holds (server.maxConnections and server.maxConnectionsPerAddress bound them)",
+    registers: [metrics],
+    async collect() {
+      this.set(await new Promise<number>((done) => app.server.getConnections((_err, n) => done(n))));
+    },
+  });
+  registerMetricsRoute(app, { auth, metrics, access: config.server.metrics });
+}
+
+/** The management API (Connect) and buf's Connect services on the same port. */
+async function registerApi(
+  config: Config,
+  app: FastifyInstance,
+  { services, meta }: RouteParts,
+): Promise<void> {
+  const { auth, access, orgs, modules, plugins, templates, pregenerate, remotePlugins } = services;
+  // Connect reads request bodies itself: size and caller are checked before it does.
+  const maxBody = config.limits.maxUploadBytes;
+  registerApiGuards(app, { auth, maxBodyBytes: maxBody });
+  await app.register(fastifyConnectPlugin, {
+    // Outermost first: every failure, the caller's authentication included, leaves as a Connect error.
+    interceptors: [errorInterceptor, authInterceptor],
+    readMaxBytes: maxBody,
+    contextValues: (request) => createContextValues().set(principalKey, () => principalOf(auth, request)),
+    routes: (router) => {
+      router.service(UserService, createUserServiceImpl(createUserService(meta, auth)));
+      router.service(OrganizationService, createOrganizationServiceImpl(orgs, pregenerate));
+      router.service(ModuleService, createModuleServiceImpl(modules, pregenerate));
+      router.service(PluginService, createPluginServiceImpl(plugins));
+      router.service(TemplateService, createTemplateServiceImpl(templates));
+      router.service(
+        ServerService,
+        createServerServiceImpl({ npmScope: config.npm.scope, goHost: config.go.host }, access),
+      );
+      registerBufServices(router, { modules, remotePlugins });
+      withClientStatuses(router, maxBody);
+    },
+  });
+  registerBufOAuthFallback(app);
+}
+
+/** One encapsulated plugin per protocol, each over its protocol object (registries/protocols.ts builds them all). */
+function registerRegistries(
+  config: Config,
+  app: FastifyInstance,
+  hot: HotResponses,
+  { services, invalidation }: RouteParts,
+): void {
+  const { auth, modules, templates, generation, images } = services;
+  const log = app.log;
+  const protocols = createProtocols(
+    { generation, modules, templates },
+    {
+      npmScope: config.npm.scope,
+      mavenGroupId: config.maven.groupId,
+      invalidation,
+      onBackgroundError: (registry, err) => log.warn({ err }, `${registry} background generation failed`),
+    },
+  );
+  registerRegistry(app, auth, sourcesRegistry(protocols.sources), { hot });
+  registerRegistry(app, auth, archiveRegistry(protocols.archive), { hot });
+  registerRegistry(app, auth, goproxyRegistry(protocols.goproxy, { goHost: config.go.host }), { hot });
+  registerRegistry(app, auth, ociRegistry(images, { maxManifestBytes: config.oci.maxManifestBytes }));
+  registerRegistry(
+    app,
+    auth,
+    npmRegistry(protocols.npm, { scope: config.npm.scope, publicUrl: config.server.publicUrl }),
+    { hot },
+  );
+  registerRegistry(app, auth, pypiRegistry(protocols.pypi), { hot });
+  registerRegistry(app, auth, mavenRegistry(protocols.maven, { groupId: config.maven.groupId }), { hot });
+}
+
+/** Listens on server.host and server.port; the URL clients are told (server.publicUrl, else the bound address). */
+export async function listen(config: Config, { app, https }: App): Promise<string> {
+  await app.listen({ host: config.server.host, port: config.server.port });
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : config.server.port;
+  const host = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;
+  const url = config.server.publicUrl ?? `${https ? "https" : "http"}://${host}:${port}`;
+  app.log.info({ url }, "protodepot listening");
+  return url;
+}

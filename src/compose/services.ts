@@ -1,0 +1,180 @@
+// The domain services over the stores and the execution parts, each built once, in dependency order.
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import type { FastifyBaseLogger } from "fastify";
+import type { Registry as MetricsRegistry } from "prom-client";
+import type { Config } from "../config/schema.js";
+import type { Commit } from "../core/types.js";
+import { createGenerateMetrics } from "../generate/metrics.js";
+import { archivePackager } from "../generate/package/archive.js";
+import { goPackager } from "../generate/package/go.js";
+import { createMavenPackager } from "../generate/package/maven.js";
+import { npmPackager } from "../generate/package/npm.js";
+import { pypiPackager } from "../generate/package/pypi.js";
+import { type AccessPolicy, createAccessPolicy } from "../services/access.js";
+import { createArtifactGenerator } from "../services/artifact-generator.js";
+import { type AuthService, createAuthService, type Principal } from "../services/auth.js";
+import { createGenerationService, type GenerationService } from "../services/generation.js";
+import { createHealthCheck, type HealthCheck } from "../services/health.js";
+import { createImageService, type ImageService } from "../services/images.js";
+import { createModuleService, type ModuleService } from "../services/modules.js";
+import { createOrganizationService, type OrganizationService } from "../services/organizations.js";
+import { createPayers } from "../services/payers.js";
+import { createPluginService, type PluginService } from "../services/plugins.js";
+import { createPregenerateService, type PregenerateService } from "../services/pregenerate.js";
+import { createRemotePluginService, type RemotePluginService } from "../services/remote-plugins.js";
+import { createTemplateService, type TemplateService } from "../services/templates.js";
+import type { LocalInvalidation } from "../storage/meta/invalidation.js";
+import type { Execution } from "./execution.js";
+import type { Shutdown } from "./shutdown.js";
+import { type Storage, storageProbe } from "./storage.js";
+
+export interface Services {
+  auth: AuthService;
+  access: AccessPolicy;
+  orgs: OrganizationService;
+  modules: ModuleService;
+  plugins: PluginService;
+  templates: TemplateService;
+  images: ImageService;
+  generation: GenerationService;
+  remotePlugins: RemotePluginService;
+  pregenerate: PregenerateService;
+  health: HealthCheck;
+}
+
+export interface ServiceParts {
+  storage: Storage;
+  execution: Execution;
+  invalidation: LocalInvalidation;
+  metrics: MetricsRegistry;
+  log: FastifyBaseLogger;
+  shutdown: Shutdown;
+}
+
+/** buf batches every `remote:` plugin of one host into one call; a buf.gen.yaml rarely lists more than a few. */
+const maxRemotePluginsPerCall = 32;
+
+export function createServices(config: Config, parts: ServiceParts): Services {
+  const { storage, execution, log, shutdown } = parts;
+  const { meta, blobs } = storage;
+  const auth = createAuthService(meta, { log });
+  const access = createAccessPolicy(meta, { anonymousRead: config.auth.anonymousRead });
+  const defaultVisibility = config.defaults.visibility;
+  const orgs = createOrganizationService(meta, {
+    access,
+    allowOrgCreation: config.auth.allowOrgCreation,
+    maxOrgsPerUser: config.auth.maxOrgsPerUser,
+  });
+  // Pre-generation reads modules, so it is built after them and hears of new commits through this list.
+  const committed: ((principal: Principal, commit: Commit) => void)[] = [];
+  const modules = createModuleService({
+    meta,
+    blobs,
+    compiler: execution.compiler,
+    checker: execution.checker,
+    access,
+    limits: config.limits,
+    defaultVisibility,
+    // Every push path (ours, buf's Upload) starts the subscribed generations in the background.
+    onCommitted: (principal, commit) => {
+      for (const listener of committed) listener(principal, commit);
+    },
+  });
+  const plugins = createPluginService(meta, { access, defaultVisibility, protoc: execution.protoc });
+  const templates = createTemplateService(meta, plugins, { access, defaultVisibility });
+  const images = createImageService({ blobs, plugins, limits: config.oci });
+  const generation = generationService(config, { ...parts, modules, templates });
+  const remotePlugins = remotePluginService(config, { ...parts, plugins });
+  const pregenerate = createPregenerateService({ meta, access, modules, templates, generation, log });
+  committed.push((principal, commit) => pregenerate.afterPush(principal, commit));
+  shutdown.add("services", () => pregenerate.close());
+  const health = createHealthCheck({
+    meta,
+    blobs,
+    timeoutMs: 2000,
+    log,
+    sandbox: execution.sandbox,
+    storage: storageProbe(config),
+    probeIntervalMs: config.health.probeIntervalMs,
+  });
+  return {
+    auth,
+    access,
+    orgs,
+    modules,
+    plugins,
+    templates,
+    images,
+    generation,
+    remotePlugins,
+    pregenerate,
+    health,
+  };
+}
+
+function generationService(
+  config: Config,
+  parts: ServiceParts & { modules: ModuleService; templates: TemplateService },
+): GenerationService {
+  const { storage, execution, invalidation, metrics, log, modules, templates } = parts;
+  const { meta, blobs } = storage;
+  return createGenerationService({
+    meta,
+    blobs,
+    modules,
+    templates,
+    generator: createArtifactGenerator({
+      meta,
+      blobs,
+      runtime: execution.runtime,
+      limits: config.plugins,
+      scheduler: execution.scheduler,
+      metrics,
+      log,
+      lease: {
+        holder: `${hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`,
+        ttlMs: config.storage.meta.leaseTtlMs,
+      },
+    }),
+    packagers: [
+      archivePackager,
+      npmPackager,
+      goPackager,
+      pypiPackager,
+      createMavenPackager({
+        compiler: execution.javac,
+        groupId: config.maven.groupId,
+        runtimeRepository: config.maven.runtimeRepository,
+      }),
+    ],
+    goHost: config.go.host,
+    npmScope: config.npm.scope,
+    smallBlobs: blobs,
+    invalidation,
+    resolutionTtlMs: config.storage.meta.cacheTtlMs,
+    payers: createPayers(meta),
+  });
+}
+
+function remotePluginService(
+  config: Config,
+  parts: ServiceParts & { plugins: PluginService },
+): RemotePluginService {
+  const { storage, execution, metrics, log, plugins } = parts;
+  return createRemotePluginService({
+    plugins,
+    runtime: execution.runtime,
+    scheduler: execution.scheduler,
+    output: {
+      maxFiles: config.plugins.maxFiles,
+      maxOutputBytes: config.plugins.maxOutputBytes,
+      maxInsertions: config.plugins.maxInsertions,
+    },
+    maxImageFiles: config.limits.maxFiles,
+    maxRequests: maxRemotePluginsPerCall,
+    metrics: createGenerateMetrics(metrics),
+    log,
+    payers: createPayers(storage.meta),
+  });
+}
