@@ -2,6 +2,7 @@
 // it is computed over. Pure functions: the caller brings the files.
 import { createHash } from "node:crypto";
 import { digestYielding } from "../core/hashing.js";
+import { protoImports } from "../core/proto-imports.js";
 
 export interface DigestFile {
   path: string;
@@ -66,41 +67,6 @@ export async function b5DigestYielding(
   return shake256([filesDigest, ...deps].join("\n"));
 }
 
-const importKeyword = Buffer.from("import");
-
-/** One import statement from where its `import` keyword starts (sticky). */
-const importAt = /import\s+(?:public\s+|weak\s+)?"([^"]+)"\s*;/y;
-
-/**
- * The paths a .proto file imports (`import "a/b.proto";`, also `public` and `weak`): statements whose keyword
- * has only whitespace before it on its line. Found by searching for the keyword, not by trying a pattern at every
- * position, which for a 4 MB file took 30 ms.
- */
-export function importsOfFile(content: Uint8Array): string[] {
-  // Most of a large file is definitions: without the keyword's bytes anywhere, nothing needs decoding.
-  if (Buffer.from(content.buffer, content.byteOffset, content.byteLength).indexOf(importKeyword) === -1)
-    return [];
-  const text = new TextDecoder().decode(content);
-  const found: string[] = [];
-  for (let at = text.indexOf("import"); at !== -1; at = text.indexOf("import", at + 1)) {
-    let before = at - 1;
-    while (before >= 0 && /\s/.test(text[before] ?? "") && !isLineEnd(text[before])) before--;
-    if (before >= 0 && !isLineEnd(text[before])) continue;
-    importAt.lastIndex = at;
-    const m = importAt.exec(text);
-    if (m?.[1]) {
-      found.push(m[1]);
-      at = importAt.lastIndex - 1;
-    }
-  }
-  return found;
-}
-
-/** What starts a line for `^` in a multiline pattern. */
-function isLineEnd(c: string | undefined): boolean {
-  return c === "\n" || c === "\r" || c === "\u2028" || c === "\u2029";
-}
-
 export interface DepCandidate<K> {
   key: K;
   files: readonly DigestFile[];
@@ -118,7 +84,7 @@ export function reachedDeps<K>(files: readonly DigestFile[], candidates: readonl
   });
   const own = new Set(files.map((f) => f.path));
   const reached = new Set<number>();
-  const pending = files.filter((f) => f.path.endsWith(".proto")).flatMap((f) => importsOfFile(f.content));
+  const pending = files.filter((f) => f.path.endsWith(".proto")).flatMap((f) => protoImports(f.content));
   const seen = new Set<string>();
   for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
     if (seen.has(path) || own.has(path)) continue;
@@ -127,7 +93,7 @@ export function reachedDeps<K>(files: readonly DigestFile[], candidates: readonl
     if (i === undefined) continue;
     reached.add(i);
     const file = candidates[i]?.files.find((f) => f.path === path);
-    if (file) pending.push(...importsOfFile(file.content));
+    if (file) pending.push(...protoImports(file.content));
   }
   return candidates.filter((_, i) => reached.has(i)).map((c) => c.key);
 }
@@ -135,7 +101,7 @@ export function reachedDeps<K>(files: readonly DigestFile[], candidates: readonl
 /** The candidates that own a file the module's own files import: its direct dependencies. */
 export function directDeps<K>(files: readonly DigestFile[], candidates: readonly DepCandidate<K>[]): K[] {
   const imported = new Set(
-    files.filter((f) => f.path.endsWith(".proto")).flatMap((f) => importsOfFile(f.content)),
+    files.filter((f) => f.path.endsWith(".proto")).flatMap((f) => protoImports(f.content)),
   );
   return candidates.filter((c) => c.files.some((f) => imported.has(f.path))).map((c) => c.key);
 }

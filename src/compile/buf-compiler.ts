@@ -1,6 +1,7 @@
 // Compiles a module with its dependency modules into a FileDescriptorSet by running the real `buf build`.
 import { createRequire } from "node:module";
 import { Code, RegistryError } from "../core/errors.js";
+import { protoImportsOfText } from "../core/proto-imports.js";
 import type { TarEntry } from "../packaging/tar.js";
 import { type BufResult, type BufRunner, createBufRunner } from "./buf-runner.js";
 import { type ImageChecks, sharedImageChecks } from "./image-check-thread.js";
@@ -220,7 +221,7 @@ function missingImport(annotation: Annotation, input: CompileInput): string {
   const file = (at?.dep ?? input.module).files.find((f) => f.path === at?.path);
   if (!file) return "";
   const line = new TextDecoder().decode(file.content).split("\n")[annotation.start_line - 1] ?? "";
-  const imported = /import\s+(?:public\s+|weak\s+)?["']([^"']+)["']/.exec(line)?.[1];
+  const imported = protoImportsOfText(line)[0];
   return imported ? `: ${imported}` : "";
 }
 

@@ -38,6 +38,7 @@ import { createProtocols } from "../registries/protocols.js";
 import { pypiRegistry } from "../registries/pypi/routes.js";
 import { sourcesRegistry } from "../registries/sources/routes.js";
 import type { ImageService } from "../services/images.js";
+import { createUserService } from "../services/users.js";
 import type { Invalidation } from "../storage/meta/invalidation.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import { registerWebUi } from "../web/routes.js";
@@ -219,7 +220,7 @@ async function registerApi(
     readMaxBytes: maxBody,
     contextValues: (request) => createContextValues().set(principalKey, () => principalOf(auth, request)),
     routes: (router) => {
-      router.service(UserService, createUserServiceImpl(meta, auth));
+      router.service(UserService, createUserServiceImpl(createUserService(meta, auth)));
       router.service(OrganizationService, createOrganizationServiceImpl(orgs, pregenerate));
       router.service(ModuleService, createModuleServiceImpl(modules, pregenerate));
       router.service(PluginService, createPluginServiceImpl(plugins));

@@ -24,7 +24,10 @@ export interface ErrorFields {
   ref?: string;
   plugin?: string;
   template?: string;
-  /** A finer reason a protocol may name on the wire, e.g. an OCI error code such as `BLOB_UNKNOWN`. */
+  /**
+   * A finer reason a protocol may name on the wire: a domain reason such as the image service's ImageFailure
+   * (registries/oci/errors.ts names it `DIGEST_INVALID`, …), or a protocol's own code raised by its handlers.
+   */
   reason?: string;
   /** Extra lines of detail (e.g. compiler errors, one per line). */
   details?: readonly string[];

@@ -8,7 +8,7 @@ import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import type { User } from "../core/types.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import { createSqliteMetadataStore } from "../storage/meta/sqlite/sqlite-metadata-store.js";
-import { createAccessPolicy, includesRole, readable } from "./access.js";
+import { type AccessStore, createAccessPolicy, includesRole, readable } from "./access.js";
 import { anonymous, type Principal } from "./auth.js";
 
 const caller = (user: User): Principal => ({ user, roles: new Map() });
@@ -115,5 +115,67 @@ describe("access policy", () => {
       isRegistryError(e, Code.PermissionDenied),
     );
     assert.equal((await access.requireManage(get("olivia"), "acme", "manage members")).name, "olivia");
+  });
+});
+
+describe("readOwned: hidden answers as missing", () => {
+  // A fake of the two lookups the policy makes: acme is an organization where rita reads.
+  const store: AccessStore = {
+    getOwner: async (name) => (name === "acme" ? { name, kind: "organization" } : undefined),
+    getMemberRole: async (org, userId) => (org === "acme" && userId === "u-rita" ? "reader" : undefined),
+  };
+  const user = (name: string): Principal => ({
+    user: { id: `u-${name}`, name, isAdmin: false, createdAt: "" },
+    roles: new Map(),
+  });
+  const missing = () => new RegistryError(Code.NotFound, "module acme/secret does not exist");
+  const secret = { owner: "acme", visibility: "private", id: "m1" } as const;
+  const open = { owner: "acme", visibility: "public", id: "m2" } as const;
+  const sameAnswer = async (run: () => Promise<unknown>, code: Code) => {
+    const err = await run().then(
+      () => assert.fail("expected a refusal"),
+      (e: unknown) => e,
+    );
+    assert.ok(isRegistryError(err, code), String(err));
+    return { code: err.code, message: err.message, fields: err.fields };
+  };
+
+  it("returns what the caller may read", async () => {
+    const access = createAccessPolicy(store, { anonymousRead: true });
+    assert.equal(await access.readOwned(user("rita"), secret, missing), secret);
+    assert.equal(await access.readOwned(anonymous, open, missing), open);
+    assert.equal(await access.readOwned(user("otto"), open, missing), open);
+  });
+
+  it("answers a hidden thing exactly as a missing one", async () => {
+    const access = createAccessPolicy(store, { anonymousRead: true });
+    for (const caller of [user("otto"), anonymous]) {
+      const hiddenAnswer = await sameAnswer(() => access.readOwned(caller, secret, missing), Code.NotFound);
+      const missingAnswer = await sameAnswer(
+        () => access.readOwned(caller, undefined, missing),
+        Code.NotFound,
+      );
+      assert.deepEqual(hiddenAnswer, missingAnswer);
+    }
+    // A reader of the owner is told the truth: missing is missing.
+    await sameAnswer(() => access.readOwned(user("rita"), undefined, missing), Code.NotFound);
+  });
+
+  it("asks an anonymous caller for a token, missing or not, when anonymous reads are off", async () => {
+    const access = createAccessPolicy(store, { anonymousRead: false });
+    const forMissing = await sameAnswer(
+      () => access.readOwned(anonymous, undefined, missing),
+      Code.Unauthenticated,
+    );
+    const forPublic = await sameAnswer(
+      () => access.readOwned(anonymous, open, missing),
+      Code.Unauthenticated,
+    );
+    const forHidden = await sameAnswer(
+      () => access.readOwned(anonymous, secret, missing),
+      Code.Unauthenticated,
+    );
+    assert.deepEqual(forMissing, forPublic);
+    assert.deepEqual(forMissing, forHidden);
   });
 });

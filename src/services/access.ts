@@ -2,7 +2,7 @@
 // asks it; nothing else decides. Hidden things fail exactly as missing ones do, so nobody learns they exist.
 import { Code, RegistryError } from "../core/errors.js";
 import type { Role, User, Visibility } from "../core/types.js";
-import type { MetadataStore } from "../storage/meta/metadata-store.js";
+import type { OwnerStore } from "../storage/meta/metadata-store.js";
 import { type Principal, requireUser } from "./auth.js";
 
 /** Anything that belongs to an owner and is public or private. */
@@ -25,6 +25,16 @@ export interface AccessPolicy {
    * anonymous caller on a server without anonymous reads gets Unauthenticated instead.
    */
   checkRead(principal: Principal, thing: Owned, hidden: () => RegistryError): Promise<void>;
+  /**
+   * The thing a lookup found, if the caller may read it. Missing and hidden fail alike with `missing()`, the "does
+   * not exist" error, except that an anonymous caller on a server without anonymous reads gets Unauthenticated
+   * for both, so nothing tells the two apart.
+   */
+  readOwned<T extends Owned>(
+    principal: Principal,
+    thing: T | undefined,
+    missing: () => RegistryError,
+  ): Promise<T>;
   /** For lists and searches: Unauthenticated when anonymous reads are off and the caller is anonymous. */
   checkCanList(principal: Principal): void;
   /**
@@ -47,7 +57,10 @@ export function includesRole(held: Role | undefined, needed: Role): boolean {
   return held !== undefined && rank[held] >= rank[needed];
 }
 
-export function createAccessPolicy(meta: MetadataStore, options: AccessOptions): AccessPolicy {
+/** What the policy reads: owners and memberships. */
+export type AccessStore = Pick<OwnerStore, "getOwner" | "getMemberRole">;
+
+export function createAccessPolicy(meta: AccessStore, options: AccessOptions): AccessPolicy {
   function unauthenticatedRead(): RegistryError {
     return new RegistryError(
       Code.Unauthenticated,
@@ -103,6 +116,14 @@ export function createAccessPolicy(meta: MetadataStore, options: AccessOptions):
       if (await policy.canRead(principal, thing)) return;
       if (!principal.user && !options.anonymousRead) throw unauthenticatedRead();
       throw hidden();
+    },
+    async readOwned(principal, thing, missing) {
+      if (!thing) {
+        policy.checkCanList(principal);
+        throw missing();
+      }
+      await policy.checkRead(principal, thing, missing);
+      return thing;
     },
     checkCanList(principal) {
       if (!principal.user && !options.anonymousRead) throw unauthenticatedRead();

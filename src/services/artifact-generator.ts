@@ -18,7 +18,7 @@ import {
 import type { PluginRuntime } from "../plugins/runtime.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
 import { putContent } from "../storage/blob/content.js";
-import type { Lease, MetadataStore } from "../storage/meta/metadata-store.js";
+import type { ArtifactStore, Lease, LeaseStore } from "../storage/meta/metadata-store.js";
 
 /** One artifact's generation: the engine's job plus the artifact's typed key, which the lease publishes under. */
 export interface ArtifactJob extends GenerationJob {
@@ -29,8 +29,12 @@ export interface ArtifactJob extends GenerationJob {
 export const artifactId = (k: ArtifactKey): string =>
   `${k.templateId}/${k.templateVersion}/${k.commitId}/${k.scope}/${k.flavour}`;
 
+/** Artifact records and the leases that make one generation per artifact, with a transaction over both. */
+export type ArtifactLeaseStore = ArtifactStore &
+  LeaseStore & { transaction<T>(fn: (tx: ArtifactStore & LeaseStore) => Promise<T>): Promise<T> };
+
 export interface ArtifactGeneratorOptions {
-  meta: MetadataStore;
+  meta: ArtifactLeaseStore;
   blobs: BlobStore;
   runtime: PluginRuntime;
   limits: {
@@ -72,7 +76,7 @@ export interface ArtifactLeaseOptions {
  * in one transaction: a lost lease rolls the record back.
  */
 export function createArtifactLeases(
-  meta: MetadataStore,
+  meta: ArtifactLeaseStore,
   blobs: BlobStore,
   opts: ArtifactLeaseOptions,
 ): LeaseCoordinator<ArtifactRecord, Lease, ArtifactJob> {

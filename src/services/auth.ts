@@ -2,7 +2,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import type { Role, TokenRecord, User } from "../core/types.js";
-import type { MetadataStore } from "../storage/meta/metadata-store.js";
+import type { UserStore } from "../storage/meta/metadata-store.js";
 import { checkTokenNote, isLive, openSession } from "./tokens.js";
 
 /** The caller of a request; `user` is undefined for anonymous calls. */
@@ -85,7 +85,7 @@ export interface AuthServiceOptions {
   now?: () => number;
 }
 
-export function createAuthService(meta: MetadataStore, opts: AuthServiceOptions = {}): AuthService {
+export function createAuthService(meta: UserStore, opts: AuthServiceOptions = {}): AuthService {
   const now = opts.now ?? Date.now;
   // After a failed write (a full disk fails them all) no token is touched for a while: one warning, not one per read.
   let touchPausedUntil = 0;

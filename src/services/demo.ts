@@ -1,7 +1,7 @@
 // The quick start's demo: pushes examples/money and examples/payments once, so a newcomer has something to fetch.
 import { fileURLToPath } from "node:url";
 import { Code, isRegistryError } from "../core/errors.js";
-import type { MetadataStore } from "../storage/meta/metadata-store.js";
+import type { ModuleStore, UserStore } from "../storage/meta/metadata-store.js";
 import { readModuleDir } from "../workspace/module-dir.js";
 import type { ModuleService } from "./modules.js";
 import type { OrganizationService } from "./organizations.js";
@@ -16,7 +16,7 @@ export const demoModules = [
 
 export async function seedDemo(
   services: { modules: ModuleService; orgs: OrganizationService },
-  meta: MetadataStore,
+  meta: Pick<UserStore, "getUserByName"> & Pick<ModuleStore, "getModule">,
   log: { info(fields: object, message: string): void },
 ): Promise<void> {
   const admin = await meta.getUserByName("admin");

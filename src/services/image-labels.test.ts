@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Code, isRegistryError } from "../core/errors.js";
-import { runtimeLibrariesFromLabels } from "./plugins.js";
+import { runtimeLibrariesFromLabels } from "./image-labels.js";
 
 const lib = (i: number, name: string, version: string) => ({
   [`build.buf.plugins.runtime_library_versions.${i}.name`]: name,

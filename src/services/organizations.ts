@@ -2,7 +2,7 @@
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import { checkName } from "../core/names.js";
 import type { Member, Organization, Role, User } from "../core/types.js";
-import type { MetadataStore } from "../storage/meta/metadata-store.js";
+import type { OwnerStore, UserStore } from "../storage/meta/metadata-store.js";
 import type { AccessPolicy } from "./access.js";
 import { type Principal, requireUser } from "./auth.js";
 
@@ -40,8 +40,11 @@ export function parseRole(text: string): Role {
   return role;
 }
 
+/** The stores organizations use: owners and memberships, and users to add by name. */
+export type OrganizationStore = OwnerStore & Pick<UserStore, "getUserByName">;
+
 export function createOrganizationService(
-  meta: MetadataStore,
+  meta: OrganizationStore,
   { access, allowOrgCreation, maxOrgsPerUser }: OrganizationServiceOptions,
 ): OrganizationService {
   async function getOrganization(name: string): Promise<Organization> {
@@ -73,34 +76,12 @@ export function createOrganizationService(
         );
       }
       const checked = checkName("organization", name);
-      if (maxOrgsPerUser !== undefined && !user.isAdmin) {
-        const memberOf = await meta.listOrganizations(user.id);
-        const roles = await Promise.all(memberOf.map((o) => meta.getMemberRole(o.name, user.id)));
-        const owned = roles.filter((r) => r === "owner").length;
-        if (owned >= maxOrgsPerUser) {
-          throw new RegistryError(
-            Code.ResourceExhausted,
-            `${user.name} already owns ${owned} organizations; a user may own at most ${maxOrgsPerUser} ` +
-              "(auth.maxOrgsPerUser): ask an admin, or hand one over",
-            { owner: checked },
-          );
-        }
-      }
+      if (maxOrgsPerUser !== undefined && !user.isAdmin)
+        await refusePastOwnedCap(meta, user, maxOrgsPerUser, checked);
       return meta.createOrganization({ name: checked, ownerUserId: user.id });
     },
 
-    async ensure(owner, name) {
-      const found = await meta.getOrganization(name);
-      if (found) return found;
-      try {
-        return await meta.createOrganization({ name, ownerUserId: owner.id });
-      } catch (err) {
-        // Another node starting at the same moment created it first.
-        const created = isRegistryError(err, Code.AlreadyExists) && (await meta.getOrganization(name));
-        if (created) return created;
-        throw err;
-      }
-    },
+    ensure: (owner, name) => ensureOrganization(meta, owner, name),
 
     async list(principal) {
       const user = requireUser(principal, "list organizations");
@@ -148,5 +129,39 @@ export function createOrganizationService(
         `${leaving.name} is the last owner of ${orgName}: make another member owner first`,
       );
     }
+  }
+}
+
+/** A user who owns `max` organizations already may not create another (admins are not counted). */
+async function refusePastOwnedCap(
+  meta: OrganizationStore,
+  user: User,
+  max: number,
+  name: string,
+): Promise<void> {
+  const memberOf = await meta.listOrganizations(user.id);
+  const roles = await Promise.all(memberOf.map((o) => meta.getMemberRole(o.name, user.id)));
+  const owned = roles.filter((r) => r === "owner").length;
+  if (owned >= max) {
+    throw new RegistryError(
+      Code.ResourceExhausted,
+      `${user.name} already owns ${owned} organizations; a user may own at most ${max} ` +
+        "(auth.maxOrgsPerUser): ask an admin, or hand one over",
+      { owner: name },
+    );
+  }
+}
+
+/** The organization, created with `owner` as its owner if it does not exist yet (start-up setup). */
+async function ensureOrganization(meta: OrganizationStore, owner: User, name: string): Promise<Organization> {
+  const found = await meta.getOrganization(name);
+  if (found) return found;
+  try {
+    return await meta.createOrganization({ name, ownerUserId: owner.id });
+  } catch (err) {
+    // Another node starting at the same moment created it first.
+    const created = isRegistryError(err, Code.AlreadyExists) && (await meta.getOrganization(name));
+    if (created) return created;
+    throw err;
   }
 }

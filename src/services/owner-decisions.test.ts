@@ -15,8 +15,8 @@ import { createSqliteMetadataStore } from "../storage/meta/sqlite/sqlite-metadat
 import { createAccessPolicy } from "./access.js";
 import { anonymous, type Principal } from "./auth.js";
 import { createModuleService, type ModuleService } from "./modules.js";
-import { createPluginService } from "./plugins.js";
-import { createTemplateService } from "./templates.js";
+import { createPluginService, type PluginService } from "./plugins.js";
+import { createTemplateService, type TemplateService } from "./templates.js";
 
 type Who = "root" | "olivia" | "walt" | "rita" | "otto";
 
@@ -35,8 +35,8 @@ describe("owner decisions and write refusals", () => {
   let dir: string;
   let meta: MetadataStore;
   let modules: ModuleService;
-  let plugins: ReturnType<typeof createPluginService>;
-  let templates: ReturnType<typeof createTemplateService>;
+  let plugins: PluginService;
+  let templates: TemplateService;
   const users = new Map<Who, User>();
   const as = (who: Who): Principal => {
     const user = users.get(who);

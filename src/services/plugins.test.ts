@@ -9,7 +9,7 @@ import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import { createSqliteMetadataStore } from "../storage/meta/sqlite/sqlite-metadata-store.js";
 import { createAccessPolicy } from "./access.js";
 import type { Principal } from "./auth.js";
-import { createPluginService } from "./plugins.js";
+import { createPluginService, type PluginService } from "./plugins.js";
 
 const fails = (code: Code, message: RegExp) => (err: unknown) => {
   assert.ok(isRegistryError(err, code), String(err));
@@ -21,7 +21,7 @@ describe("plugin service: protoc generators and runtime libraries", () => {
   let dir: string;
   let meta: MetadataStore;
   let writer: Principal;
-  let plugins: ReturnType<typeof createPluginService>;
+  let plugins: PluginService;
   const protoc = { path: "/usr/bin/protoc", version: "3.21.12" };
 
   before(async () => {

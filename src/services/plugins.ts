@@ -3,7 +3,7 @@ import { isAbsolute, join } from "node:path";
 import semver from "semver";
 import { Code, RegistryError } from "../core/errors.js";
 import { type FullName, parseFullName } from "../core/names.js";
-import { checkRuntimeLibraries, runtimeLibraryProblem } from "../core/runtime-libraries.js";
+import { checkRuntimeLibraries } from "../core/runtime-libraries.js";
 import {
   type Plugin,
   type PluginSource,
@@ -14,9 +14,10 @@ import {
 } from "../core/types.js";
 import { resolveCommand as resolveSandboxCommand } from "../plugins/host/command.js";
 import { isProtocGenerator, type Protoc } from "../plugins/protoc/protoc-runtime.js";
-import type { MetadataStore } from "../storage/meta/metadata-store.js";
+import type { ModuleStore, PluginStore, TemplateStore } from "../storage/meta/metadata-store.js";
 import { type AccessPolicy, readable } from "./access.js";
 import { type Principal, requireAdmin } from "./auth.js";
+import { runtimeLibrariesFromLabels } from "./image-labels.js";
 
 export interface NewPluginVersion {
   plugin: string;
@@ -68,96 +69,6 @@ export function resolveCommand(command: readonly string[], path = process.env.PA
   }
 }
 
-/** Image labels of BSR plugin images: `build.buf.plugins.runtime_library_versions.{i}.name|version`. */
-const bsrLabel = /^build\.buf\.plugins\.runtime_library_versions\.(\d+)\.(name|version)$/;
-/** Our addition, same index: which ecosystem library {i} belongs to (BSR images leave it out). */
-const ecosystemLabel = /^dev\.protodepot\.plugins\.runtime_library_versions\.(\d+)\.ecosystem$/;
-export const runtimeLibraryEcosystems = ["go", "npm", "python", "maven"] as const;
-
-/**
- * Runtime libraries declared by an image's labels. A library's ecosystem is its `…{i}.ecosystem` label when set
- * (`go`, `npm`, `python`, `maven` with the name `GROUP:ARTIFACT`); otherwise a name whose first path element has a dot (`google.golang.org/protobuf`) is a Go
- * module and anything else an npm package (`@bufbuild/protobuf`), which is what BSR's own images need.
- */
-export function runtimeLibrariesFromLabels(labels: Record<string, string>): RuntimeLibraries {
-  const byIndex = new Map<number, { name?: string; version?: string; ecosystem?: string }>();
-  for (const [key, value] of Object.entries(labels)) {
-    const bsr = bsrLabel.exec(key);
-    const eco = ecosystemLabel.exec(key);
-    const index = Number((bsr ?? eco)?.[1]);
-    if (!bsr && !eco) continue;
-    const lib = byIndex.get(index) ?? {};
-    if (bsr) lib[bsr[2] as "name" | "version"] = value;
-    else lib.ecosystem = value;
-    byIndex.set(index, lib);
-  }
-  const go: { module: string; version: string }[] = [];
-  const npm: { package: string; version: string }[] = [];
-  const python: { package: string; version: string }[] = [];
-  const maven: { groupId: string; artifactId: string; version: string }[] = [];
-  for (const [index, lib] of [...byIndex].sort((a, b) => a[0] - b[0])) {
-    if (!lib.name || !lib.version) {
-      throw new RegistryError(
-        Code.InvalidArgument,
-        `image label build.buf.plugins.runtime_library_versions.${index} needs both .name and .version`,
-      );
-    }
-    const ecosystem = lib.ecosystem ?? (lib.name.split("/")[0]?.includes(".") ? "go" : "npm");
-    // Checked one by one, so the refusal names the label to fix.
-    const one: RuntimeLibraries =
-      ecosystem === "go"
-        ? { go: [{ module: lib.name, version: lib.version }] }
-        : ecosystem === "npm"
-          ? { npm: [{ package: lib.name, version: lib.version }] }
-          : ecosystem === "python"
-            ? { python: [{ package: lib.name, version: lib.version }] }
-            : {};
-    const problem = runtimeLibraryProblem(one);
-    if (problem) {
-      throw new RegistryError(
-        Code.InvalidArgument,
-        `image label build.buf.plugins.runtime_library_versions.${index}.${problem.field} is ` +
-          `${JSON.stringify(problem.field === "name" ? lib.name : lib.version)}: a ${ecosystem} runtime library's ` +
-          `${problem.field} ${problem.problem}`,
-      );
-    }
-    if (ecosystem === "go") go.push({ module: lib.name, version: lib.version });
-    else if (ecosystem === "npm") npm.push({ package: lib.name, version: lib.version });
-    else if (ecosystem === "python") python.push({ package: lib.name, version: lib.version });
-    else if (ecosystem === "maven") {
-      const [groupId = "", artifactId = "", ...rest] = lib.name.split(":");
-      if (rest.length > 0 || !artifactId) {
-        throw new RegistryError(
-          Code.InvalidArgument,
-          `image label build.buf.plugins.runtime_library_versions.${index}.name is "${lib.name}": a Maven library is named GROUP:ARTIFACT`,
-        );
-      }
-      const problem = runtimeLibraryProblem({ maven: [{ groupId, artifactId, version: lib.version }] });
-      if (problem) {
-        throw new RegistryError(
-          Code.InvalidArgument,
-          `image label build.buf.plugins.runtime_library_versions.${index}.${problem.field} is ` +
-            `${JSON.stringify(problem.field === "name" ? lib.name : lib.version)}: a maven runtime library's ` +
-            `${problem.field} ${problem.problem}`,
-        );
-      }
-      maven.push({ groupId, artifactId, version: lib.version });
-    } else {
-      throw new RegistryError(
-        Code.InvalidArgument,
-        `image label dev.protodepot.plugins.runtime_library_versions.${index}.ecosystem is "${ecosystem}": ` +
-          `use one of ${runtimeLibraryEcosystems.join(", ")}`,
-      );
-    }
-  }
-  return checkRuntimeLibraries({
-    ...(go.length ? { go } : {}),
-    ...(npm.length ? { npm } : {}),
-    ...(python.length ? { python } : {}),
-    ...(maven.length ? { maven } : {}),
-  });
-}
-
 export interface NewImageVersion {
   owner: string;
   name: string;
@@ -169,7 +80,37 @@ export interface NewImageVersion {
   labels: Record<string, string>;
 }
 
-export type PluginService = ReturnType<typeof createPluginService>;
+export interface PluginService {
+  /** The plugin if the caller may read it; hidden plugins fail exactly as missing ones. */
+  getPlugin(principal: Principal, name: FullName): Promise<Plugin>;
+  /** A version of a plugin already known to be readable (or checked by the caller). */
+  findVersion(owner: string, name: string, version: string): Promise<PluginVersion>;
+  /** The plugin if it exists and the caller may read it; undefined for hidden and missing ones alike. */
+  findReadablePlugin(principal: Principal, owner: string, name: string): Promise<Plugin | undefined>;
+  /** Whether the caller may push under `owner`: throws Unauthenticated or PermissionDenied when not. */
+  requireImageWrite(principal: Principal, owner: string): Promise<void>;
+  /**
+   * A pushed tag becomes a plugin version: the plugin is created on first push (defaults.visibility), the tag must be
+   * semver, and a version is immutable: the same digest again is accepted, another digest is refused.
+   */
+  pushImageVersion(
+    principal: Principal,
+    input: NewImageVersion,
+  ): Promise<{ version: PluginVersion; created: boolean }>;
+  createPlugin(principal: Principal, fullName: string, visibility?: Visibility): Promise<Plugin>;
+  /** Changes visibility; a plugin that public templates use stays public (public never depends on private). */
+  updatePlugin(principal: Principal, fullName: string, change: { visibility?: Visibility }): Promise<Plugin>;
+  createPluginVersion(principal: Principal, input: NewPluginVersion): Promise<PluginVersion>;
+  getPluginVersion(principal: Principal, name: FullName, version: string): Promise<PluginVersion>;
+  /** The plugins the caller may read, of one owner or all. */
+  listPlugins(principal: Principal, owner?: string): Promise<Plugin[]>;
+  listPluginVersions(principal: Principal, fullName: string): Promise<PluginVersion[]>;
+}
+
+/** The stores the plugin service uses: plugins, and templates to keep "public never uses private". */
+export type PluginServiceStore = PluginStore &
+  Pick<TemplateStore, "listTemplates"> &
+  Pick<ModuleStore, "setVisibility">;
 
 export interface PluginServiceOptions {
   access: AccessPolicy;
@@ -184,19 +125,22 @@ const missingPlugin = (name: FullName) => () =>
     plugin: `${name.owner}/${name.name}`,
   });
 
+/** What the plugin service's steps share. */
+interface PluginContext {
+  meta: PluginServiceStore;
+  access: AccessPolicy;
+  defaultVisibility: Visibility;
+}
+
 export function createPluginService(
-  meta: MetadataStore,
+  meta: PluginServiceStore,
   { access, defaultVisibility, protoc }: PluginServiceOptions,
-) {
+): PluginService {
+  const c: PluginContext = { meta, access, defaultVisibility };
+
   /** The plugin if the caller may read it; hidden plugins fail exactly as missing ones. */
   async function getPlugin(principal: Principal, name: FullName): Promise<Plugin> {
-    const plugin = await meta.getPlugin(name.owner, name.name);
-    if (!plugin) {
-      access.checkCanList(principal);
-      throw missingPlugin(name)();
-    }
-    await access.checkRead(principal, plugin, missingPlugin(name));
-    return plugin;
+    return access.readOwned(principal, await meta.getPlugin(name.owner, name.name), missingPlugin(name));
   }
 
   /** A version of a plugin already known to be readable (or checked by the caller). */
@@ -219,84 +163,16 @@ export function createPluginService(
     return plugin && (await access.canRead(principal, plugin)) ? plugin : undefined;
   }
 
-  /** protoc's generators are protoc's own code, sandboxed like any plugin: every writer may register one. */
-  function protocSource(generator: string): PluginSource {
-    if (!isProtocGenerator(generator)) {
-      throw new RegistryError(
-        Code.InvalidArgument,
-        `"${generator}" is not one of protoc's built-in generators (${protocGenerators.join(", ")})`,
-      );
-    }
-    if (!protoc) {
-      throw new RegistryError(
-        Code.FailedPrecondition,
-        "this server has no protoc, so protoc generators cannot be registered (apt-get install protobuf-compiler)",
-      );
-    }
-    return { kind: "protoc", generator, version: protoc.version };
-  }
-
   return {
     getPlugin,
     findVersion,
     findReadablePlugin,
 
-    /** Whether the caller may push under `owner`: throws Unauthenticated or PermissionDenied when not. */
     async requireImageWrite(principal: Principal, owner: string): Promise<void> {
       await access.requireWrite(principal, owner, "push plugin images");
     },
 
-    /**
-     * A pushed tag becomes a plugin version: the plugin is created on first push (defaults.visibility), the tag must be semver,
-     * and a version is immutable: the same digest again is accepted, another digest is refused.
-     */
-    async pushImageVersion(
-      principal: Principal,
-      input: NewImageVersion,
-    ): Promise<{ version: PluginVersion; created: boolean }> {
-      await access.requireWrite(principal, input.owner, "push plugin images");
-      const full = `${input.owner}/${input.name}`;
-      const name = parseFullName("plugin", full);
-      const version = input.version;
-      if (!version.startsWith("v") || semver.valid(version.slice(1)) === null) {
-        throw new RegistryError(
-          Code.InvalidArgument,
-          `tag "${version}" of ${full} is not a plugin version: tags are semver with a leading v, e.g. v1.28.1`,
-          { plugin: full },
-        );
-      }
-      const runtimeLibraries = runtimeLibrariesFromLabels(input.labels);
-      if (!(await meta.getPlugin(name.owner, name.name))) {
-        try {
-          await meta.createPlugin({ owner: name.owner, name: name.name, visibility: defaultVisibility });
-        } catch (err) {
-          // Two first pushes at once: the other one created it.
-          if (!(await meta.getPlugin(name.owner, name.name))) throw err;
-        }
-      }
-      const existing = await meta.getPluginVersion(name.owner, name.name, version);
-      if (existing) {
-        if (existing.source.kind === "oci" && existing.source.digest === input.digest) {
-          return { version: existing, created: false };
-        }
-        const was =
-          existing.source.kind === "oci" ? existing.source.digest : `a ${existing.source.kind} plugin`;
-        throw new RegistryError(
-          Code.AlreadyExists,
-          `plugin version ${full}:${version} already exists (${was}) and versions are immutable: push a new version`,
-          { plugin: full },
-        );
-      }
-      const created = await meta.createPluginVersion({
-        owner: name.owner,
-        name: name.name,
-        version,
-        source: { kind: "oci", digest: input.digest },
-        runtimeLibraries,
-        registryOptions: {},
-      });
-      return { version: created, created: true };
-    },
+    pushImageVersion: (principal, input) => pushImageVersion(c, principal, input),
 
     async createPlugin(principal: Principal, fullName: string, visibility?: Visibility): Promise<Plugin> {
       const name = parseFullName("plugin", fullName);
@@ -308,73 +184,15 @@ export function createPluginService(
       });
     },
 
-    /** Changes visibility; a plugin that public templates use stays public (public never depends on private). */
-    async updatePlugin(
-      principal: Principal,
-      fullName: string,
-      change: { visibility?: Visibility },
-    ): Promise<Plugin> {
-      const name = parseFullName("plugin", fullName);
-      // Visibility is an owner decision; the check precedes the lookup, so a refusal says nothing of existence.
-      if (change.visibility)
-        await access.requireManage(principal, name.owner, "change the visibility of plugins");
-      else await access.requireWrite(principal, name.owner, "change plugins");
-      const plugin = await getPlugin(principal, name);
-      if (!change.visibility || change.visibility === plugin.visibility) return plugin;
-      if (change.visibility === "private") {
-        const users = (await meta.listTemplates())
-          .filter(
-            (t) =>
-              t.visibility === "public" &&
-              t.plugins.some((p) => p.owner === name.owner && p.name === name.name),
-          )
-          .map((t) => `${t.owner}/${t.name}`);
-        if (users.length > 0) {
-          throw new RegistryError(
-            Code.FailedPrecondition,
-            `plugin ${fullName} cannot become private: public templates use it (${users.join(", ")}); make them private first`,
-            { plugin: fullName },
-          );
-        }
-      }
-      await meta.setVisibility("plugin", plugin.id, change.visibility);
-      return { ...plugin, visibility: change.visibility };
-    },
+    updatePlugin: (principal, fullName, change) => updatePlugin(c, getPlugin, principal, fullName, change),
 
-    async createPluginVersion(principal: Principal, input: NewPluginVersion): Promise<PluginVersion> {
-      const name = parseFullName("plugin", input.plugin);
-      // Writers create versions; the check precedes the lookup, so a refusal says nothing of existence.
-      await access.requireWrite(principal, name.owner, "create plugin versions");
-      await getPlugin(principal, name);
-      let source: PluginSource;
-      if (input.protocGenerator) {
-        if (input.command.length > 0) {
-          throw new RegistryError(
-            Code.InvalidArgument,
-            "a plugin version runs either a host command or a protoc generator, not both",
-          );
-        }
-        source = protocSource(input.protocGenerator);
-      } else {
-        requireAdmin(principal, "registering host-command plugin versions");
-        source = { kind: "host", command: resolveCommand(input.command) };
-      }
-      return meta.createPluginVersion({
-        owner: name.owner,
-        name: name.name,
-        version: checkPluginVersion(input.version),
-        source,
-        runtimeLibraries: checkRuntimeLibraries(input.runtimeLibraries),
-        registryOptions: input.registryOptions,
-      });
-    },
+    createPluginVersion: (principal, input) => createPluginVersion(c, protoc, getPlugin, principal, input),
 
     async getPluginVersion(principal: Principal, name: FullName, version: string): Promise<PluginVersion> {
       await getPlugin(principal, name);
       return findVersion(name.owner, name.name, version);
     },
 
-    /** The plugins the caller may read, of one owner or all. */
     async listPlugins(principal: Principal, owner?: string): Promise<Plugin[]> {
       return readable(access, principal, await meta.listPlugins(owner));
     },
@@ -385,4 +203,141 @@ export function createPluginService(
       return meta.listPluginVersions(name.owner, name.name);
     },
   };
+}
+
+/**
+ * A pushed tag becomes a plugin version: the plugin is created on first push (defaults.visibility), the tag must be
+ * semver, and a version is immutable: the same digest again is accepted, another digest is refused.
+ */
+async function pushImageVersion(
+  { meta, access, defaultVisibility }: PluginContext,
+  principal: Principal,
+  input: NewImageVersion,
+): Promise<{ version: PluginVersion; created: boolean }> {
+  await access.requireWrite(principal, input.owner, "push plugin images");
+  const full = `${input.owner}/${input.name}`;
+  const name = parseFullName("plugin", full);
+  const version = input.version;
+  if (!version.startsWith("v") || semver.valid(version.slice(1)) === null) {
+    throw new RegistryError(
+      Code.InvalidArgument,
+      `tag "${version}" of ${full} is not a plugin version: tags are semver with a leading v, e.g. v1.28.1`,
+      { plugin: full },
+    );
+  }
+  const runtimeLibraries = runtimeLibrariesFromLabels(input.labels);
+  if (!(await meta.getPlugin(name.owner, name.name))) {
+    try {
+      await meta.createPlugin({ owner: name.owner, name: name.name, visibility: defaultVisibility });
+    } catch (err) {
+      // Two first pushes at once: the other one created it.
+      if (!(await meta.getPlugin(name.owner, name.name))) throw err;
+    }
+  }
+  const existing = await meta.getPluginVersion(name.owner, name.name, version);
+  if (existing) {
+    if (existing.source.kind === "oci" && existing.source.digest === input.digest) {
+      return { version: existing, created: false };
+    }
+    const was = existing.source.kind === "oci" ? existing.source.digest : `a ${existing.source.kind} plugin`;
+    throw new RegistryError(
+      Code.AlreadyExists,
+      `plugin version ${full}:${version} already exists (${was}) and versions are immutable: push a new version`,
+      { plugin: full },
+    );
+  }
+  const created = await meta.createPluginVersion({
+    owner: name.owner,
+    name: name.name,
+    version,
+    source: { kind: "oci", digest: input.digest },
+    runtimeLibraries,
+    registryOptions: {},
+  });
+  return { version: created, created: true };
+}
+
+/** Changes visibility; a plugin that public templates use stays public (public never depends on private). */
+async function updatePlugin(
+  { meta, access }: PluginContext,
+  getPlugin: PluginService["getPlugin"],
+  principal: Principal,
+  fullName: string,
+  change: { visibility?: Visibility },
+): Promise<Plugin> {
+  const name = parseFullName("plugin", fullName);
+  // Visibility is an owner decision; the check precedes the lookup, so a refusal says nothing of existence.
+  if (change.visibility)
+    await access.requireManage(principal, name.owner, "change the visibility of plugins");
+  else await access.requireWrite(principal, name.owner, "change plugins");
+  const plugin = await getPlugin(principal, name);
+  if (!change.visibility || change.visibility === plugin.visibility) return plugin;
+  if (change.visibility === "private") {
+    const users = (await meta.listTemplates())
+      .filter(
+        (t) =>
+          t.visibility === "public" && t.plugins.some((p) => p.owner === name.owner && p.name === name.name),
+      )
+      .map((t) => `${t.owner}/${t.name}`);
+    if (users.length > 0) {
+      throw new RegistryError(
+        Code.FailedPrecondition,
+        `plugin ${fullName} cannot become private: public templates use it (${users.join(", ")}); make them private first`,
+        { plugin: fullName },
+      );
+    }
+  }
+  await meta.setVisibility("plugin", plugin.id, change.visibility);
+  return { ...plugin, visibility: change.visibility };
+}
+
+async function createPluginVersion(
+  { meta, access }: PluginContext,
+  protoc: Protoc | undefined,
+  getPlugin: PluginService["getPlugin"],
+  principal: Principal,
+  input: NewPluginVersion,
+): Promise<PluginVersion> {
+  const name = parseFullName("plugin", input.plugin);
+  // Writers create versions; the check precedes the lookup, so a refusal says nothing of existence.
+  await access.requireWrite(principal, name.owner, "create plugin versions");
+  await getPlugin(principal, name);
+  let source: PluginSource;
+  if (input.protocGenerator) {
+    if (input.command.length > 0) {
+      throw new RegistryError(
+        Code.InvalidArgument,
+        "a plugin version runs either a host command or a protoc generator, not both",
+      );
+    }
+    source = protocSource(protoc, input.protocGenerator);
+  } else {
+    requireAdmin(principal, "registering host-command plugin versions");
+    source = { kind: "host", command: resolveCommand(input.command) };
+  }
+  return meta.createPluginVersion({
+    owner: name.owner,
+    name: name.name,
+    version: checkPluginVersion(input.version),
+    source,
+    runtimeLibraries: checkRuntimeLibraries(input.runtimeLibraries),
+    registryOptions: input.registryOptions,
+  });
+}
+
+/** protoc's generators are protoc's own code, sandboxed like any plugin: every writer may register one. */
+function protocSource(protoc: Protoc | undefined, generator: string): PluginSource {
+  if (!isProtocGenerator(generator)) {
+    throw new RegistryError(
+      Code.InvalidArgument,
+      `"${generator}" is not one of protoc's built-in generators (${protocGenerators.join(", ")})`,
+    );
+  }
+  if (!protoc) {
+    throw new RegistryError(
+      Code.FailedPrecondition,
+      "this server has no protoc, so protoc generators cannot be registered (apt-get install protobuf-compiler)",
+    );
+  }
+  return { kind: "protoc", generator, version: protoc.version };
 }

@@ -4,7 +4,7 @@
 import { type FullName, parseFullName } from "../core/names.js";
 import type { Commit, Flavour, PluginVersion, Template } from "../core/types.js";
 import { isGoPlugin } from "../generate/plugin-options.js";
-import type { MetadataStore } from "../storage/meta/metadata-store.js";
+import type { PregenerateStore } from "../storage/meta/metadata-store.js";
 import type { AccessPolicy } from "./access.js";
 import type { Principal } from "./auth.js";
 import type { GenerationService } from "./generation.js";
@@ -30,7 +30,7 @@ export interface PregenerateService {
 }
 
 export interface PregenerateOptions {
-  meta: MetadataStore;
+  meta: PregenerateStore;
   access: AccessPolicy;
   modules: ModuleService;
   templates: TemplateService;

@@ -18,7 +18,11 @@ import { createAccessPolicy } from "./access.js";
 import { anonymous, type Principal } from "./auth.js";
 import { createPayers } from "./payers.js";
 import { createPluginService } from "./plugins.js";
-import { createRemotePluginService, type RemotePluginRequest } from "./remote-plugins.js";
+import {
+  createRemotePluginService,
+  type RemotePluginRequest,
+  type RemotePluginService,
+} from "./remote-plugins.js";
 
 const fails = (code: Code, message: RegExp) => (err: unknown) => {
   assert.ok(isRegistryError(err, code), String(err));
@@ -64,7 +68,7 @@ describe("remote plugin service", {
   let admin: Principal;
   let stranger: Principal;
   const scheduler = createFairScheduler({ slots: 1, perOwner: 1 });
-  let remote: ReturnType<typeof createRemotePluginService>;
+  let remote: RemotePluginService;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "protodepot-remote-"));

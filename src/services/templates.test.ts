@@ -10,7 +10,7 @@ import { createSqliteMetadataStore } from "../storage/meta/sqlite/sqlite-metadat
 import { createAccessPolicy } from "./access.js";
 import type { Principal } from "./auth.js";
 import { createPluginService } from "./plugins.js";
-import { createTemplateService } from "./templates.js";
+import { createTemplateService, type TemplateService } from "./templates.js";
 
 const fails = (code: Code, message: RegExp) => (err: unknown) => {
   assert.ok(isRegistryError(err, code), String(err));
@@ -22,7 +22,7 @@ describe("template service", () => {
   let dir: string;
   let meta: MetadataStore;
   let admin: Principal;
-  let templates: ReturnType<typeof createTemplateService>;
+  let templates: TemplateService;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "protodepot-templates-"));

@@ -10,12 +10,52 @@ import type {
   TemplateVersion,
   Visibility,
 } from "../core/types.js";
-import type { MetadataStore } from "../storage/meta/metadata-store.js";
+import type { ModuleStore, TemplateStore } from "../storage/meta/metadata-store.js";
 import { type AccessPolicy, readable } from "./access.js";
 import type { Principal } from "./auth.js";
 import type { PluginService } from "./plugins.js";
 
-export type TemplateService = ReturnType<typeof createTemplateService>;
+export interface TemplateService {
+  /** The template if the caller may read it; hidden templates fail exactly as missing ones. */
+  getTemplate(principal: Principal, name: FullName): Promise<Template>;
+  /** Version `number` of a template the caller may read; NotFound listing the versions otherwise. */
+  getVersion(template: Template, number: number): Promise<TemplateVersion>;
+  /** NotFound unless the caller may read every plugin the template runs. */
+  checkPluginsReadable(principal: Principal, template: Template): Promise<void>;
+  createTemplate(
+    principal: Principal,
+    fullName: string,
+    entries: TemplatePlugin[],
+    visibility?: Visibility,
+  ): Promise<Template>;
+  /** Changes visibility; a template may become public only when all its plugins are. */
+  updateTemplate(
+    principal: Principal,
+    fullName: string,
+    change: { visibility?: Visibility },
+  ): Promise<Template>;
+  /** A new version pinning a version of every plugin; one equal to the latest is refused (AlreadyExists). */
+  createTemplateVersion(
+    principal: Principal,
+    fullName: string,
+    pins: PinnedPlugin[],
+  ): Promise<TemplateVersion>;
+  /** The templates the caller may read, of one owner or all. */
+  listTemplates(principal: Principal, owner?: string): Promise<Template[]>;
+  listVersions(principal: Principal, fullName: string): Promise<TemplateVersion[]>;
+  /**
+   * The plugin versions and parameters a template version runs, in order, each plugin readable by the caller:
+   * generating with a template needs read access to every plugin it runs.
+   */
+  resolvePlugins(
+    principal: Principal,
+    template: Template,
+    version: TemplateVersion,
+  ): Promise<{ version: PluginVersion; parameter: string }[]>;
+}
+
+/** The stores the template service uses. */
+export type TemplateServiceStore = TemplateStore & Pick<ModuleStore, "setVisibility">;
 
 /** `v3` or `3` → 3. */
 export function parseTemplateVersionName(text: string): number {
@@ -80,19 +120,13 @@ const missingTemplate = (name: FullName) => () =>
   });
 
 export function createTemplateService(
-  meta: MetadataStore,
-  plugins: PluginService,
+  meta: TemplateServiceStore,
+  plugins: Pick<PluginService, "getPlugin" | "findVersion" | "getPluginVersion">,
   { access, defaultVisibility }: TemplateServiceOptions,
-) {
+): TemplateService {
   /** The template if the caller may read it; hidden templates fail exactly as missing ones. */
   async function getTemplate(principal: Principal, name: FullName): Promise<Template> {
-    const template = await meta.getTemplate(name.owner, name.name);
-    if (!template) {
-      access.checkCanList(principal);
-      throw missingTemplate(name)();
-    }
-    await access.checkRead(principal, template, missingTemplate(name));
-    return template;
+    return access.readOwned(principal, await meta.getTemplate(name.owner, name.name), missingTemplate(name));
   }
 
   async function getVersion(template: Template, number: number): Promise<TemplateVersion> {
@@ -108,30 +142,10 @@ export function createTemplateService(
     return version;
   }
 
-  /** The template's plugins, each readable by the caller; a public template may use public plugins only. */
-  async function checkPlugins(
-    principal: Principal,
-    template: { owner: string; name: string; visibility: Visibility },
-    entries: readonly { owner: string; name: string }[],
-  ): Promise<void> {
-    const found = await Promise.all(
-      entries.map((e) => plugins.getPlugin(principal, parseFullName("plugin", `${e.owner}/${e.name}`))),
-    );
-    const hidden = found.filter((p) => p.visibility === "private").map((p) => `${p.owner}/${p.name}`);
-    if (template.visibility === "public" && hidden.length > 0) {
-      throw new RegistryError(
-        Code.FailedPrecondition,
-        `public template ${template.owner}/${template.name} cannot use private plugins (${hidden.join(", ")}): make the template private (--visibility private) or the plugins public`,
-        { template: `${template.owner}/${template.name}` },
-      );
-    }
-  }
-
   return {
     getTemplate,
     getVersion,
 
-    /** NotFound unless the caller may read every plugin the template runs. */
     async checkPluginsReadable(principal: Principal, template: Template): Promise<void> {
       await Promise.all(
         template.plugins.map((p) =>
@@ -150,74 +164,16 @@ export function createTemplateService(
       await access.requireWrite(principal, name.owner, "create templates");
       checkTemplatePlugins(entries);
       const wanted = { owner: name.owner, name: name.name, visibility: visibility ?? defaultVisibility };
-      await checkPlugins(principal, wanted, entries);
+      await checkPlugins(plugins, principal, wanted, entries);
       return meta.createTemplate({ ...wanted, plugins: entries });
     },
 
-    /** Changes visibility; a template may become public only when all its plugins are. */
-    async updateTemplate(
-      principal: Principal,
-      fullName: string,
-      change: { visibility?: Visibility },
-    ): Promise<Template> {
-      const name = parseFullName("template", fullName);
-      // Visibility is an owner decision; the check precedes the lookup, so a refusal says nothing of existence.
-      if (change.visibility)
-        await access.requireManage(principal, name.owner, "change the visibility of templates");
-      else await access.requireWrite(principal, name.owner, "change templates");
-      const template = await getTemplate(principal, name);
-      if (!change.visibility || change.visibility === template.visibility) return template;
-      const changed = { ...template, visibility: change.visibility };
-      await checkPlugins(principal, changed, template.plugins);
-      await meta.setVisibility("template", template.id, change.visibility);
-      return changed;
-    },
+    updateTemplate: (principal, fullName, change) =>
+      updateTemplate({ meta, plugins, access }, getTemplate, principal, fullName, change),
 
-    async createTemplateVersion(
-      principal: Principal,
-      fullName: string,
-      pins: PinnedPlugin[],
-    ): Promise<TemplateVersion> {
-      const name = parseFullName("template", fullName);
-      await access.requireWrite(principal, name.owner, "create template versions");
-      const template = await getTemplate(principal, name);
-      const byName = new Map(pins.map((p) => [`${p.owner}/${p.name}`, p]));
-      const wanted = template.plugins.map((p) => `${p.owner}/${p.name}`);
-      const extra = [...byName.keys()].filter((k) => !wanted.includes(k));
-      if (extra.length) {
-        throw new RegistryError(
-          Code.InvalidArgument,
-          `template ${fullName} has no plugin ${extra.join(", ")} (plugins: ${wanted.join(", ")})`,
-        );
-      }
-      await checkPlugins(principal, template, template.plugins);
-      const ordered: PinnedPlugin[] = [];
-      for (const key of wanted) {
-        const pin = byName.get(key);
-        if (!pin)
-          throw new RegistryError(
-            Code.InvalidArgument,
-            `pin a version of plugin ${key}: every plugin of the template needs one`,
-          );
-        await plugins.findVersion(pin.owner, pin.name, pin.version);
-        ordered.push({ owner: pin.owner, name: pin.name, version: pin.version });
-      }
-      // A version equal to the latest would bump every consumer's synthetic version for the same output.
-      const latest = (await meta.listTemplateVersions(template.id)).reduce<TemplateVersion | undefined>(
-        (a, b) => (a && a.number > b.number ? a : b),
-        undefined,
-      );
-      if (latest && samePins(latest.plugins, ordered)) {
-        throw new RegistryError(
-          Code.AlreadyExists,
-          `template ${fullName} v${latest.number} already pins ${ordered.map((p) => `${p.owner}/${p.name}:${p.version}`).join(", ")}: pin a newer plugin version to make a new template version`,
-          { template: fullName },
-        );
-      }
-      return meta.createTemplateVersion(template.id, ordered);
-    },
+    createTemplateVersion: (principal, fullName, pins) =>
+      createTemplateVersion({ meta, plugins, access }, getTemplate, principal, fullName, pins),
 
-    /** The templates the caller may read, of one owner or all. */
     async listTemplates(principal: Principal, owner?: string): Promise<Template[]> {
       return readable(access, principal, await meta.listTemplates(owner));
     },
@@ -227,10 +183,6 @@ export function createTemplateService(
       return meta.listTemplateVersions(template.id);
     },
 
-    /**
-     * The plugin versions and parameters a template version runs, in order, each plugin readable by the caller:
-     * generating with a template needs read access to every plugin it runs.
-     */
     async resolvePlugins(
       principal: Principal,
       template: Template,
@@ -248,4 +200,108 @@ export function createTemplateService(
       );
     },
   };
+}
+
+/** Changes visibility; a template may become public only when all its plugins are. */
+async function updateTemplate(
+  {
+    meta,
+    plugins,
+    access,
+  }: {
+    meta: TemplateServiceStore;
+    plugins: Pick<PluginService, "getPlugin">;
+    access: AccessPolicy;
+  },
+  getTemplate: TemplateService["getTemplate"],
+  principal: Principal,
+  fullName: string,
+  change: { visibility?: Visibility },
+): Promise<Template> {
+  const name = parseFullName("template", fullName);
+  // Visibility is an owner decision; the check precedes the lookup, so a refusal says nothing of existence.
+  if (change.visibility)
+    await access.requireManage(principal, name.owner, "change the visibility of templates");
+  else await access.requireWrite(principal, name.owner, "change templates");
+  const template = await getTemplate(principal, name);
+  if (!change.visibility || change.visibility === template.visibility) return template;
+  const changed = { ...template, visibility: change.visibility };
+  await checkPlugins(plugins, principal, changed, template.plugins);
+  await meta.setVisibility("template", template.id, change.visibility);
+  return changed;
+}
+
+/** A new version pinning a version of every plugin; one equal to the latest is refused (AlreadyExists). */
+async function createTemplateVersion(
+  {
+    meta,
+    plugins,
+    access,
+  }: {
+    meta: TemplateServiceStore;
+    plugins: Pick<PluginService, "getPlugin" | "findVersion">;
+    access: AccessPolicy;
+  },
+  getTemplate: TemplateService["getTemplate"],
+  principal: Principal,
+  fullName: string,
+  pins: PinnedPlugin[],
+): Promise<TemplateVersion> {
+  const name = parseFullName("template", fullName);
+  await access.requireWrite(principal, name.owner, "create template versions");
+  const template = await getTemplate(principal, name);
+  const byName = new Map(pins.map((p) => [`${p.owner}/${p.name}`, p]));
+  const wanted = template.plugins.map((p) => `${p.owner}/${p.name}`);
+  const extra = [...byName.keys()].filter((k) => !wanted.includes(k));
+  if (extra.length) {
+    throw new RegistryError(
+      Code.InvalidArgument,
+      `template ${fullName} has no plugin ${extra.join(", ")} (plugins: ${wanted.join(", ")})`,
+    );
+  }
+  await checkPlugins(plugins, principal, template, template.plugins);
+  const ordered: PinnedPlugin[] = [];
+  for (const key of wanted) {
+    const pin = byName.get(key);
+    if (!pin)
+      throw new RegistryError(
+        Code.InvalidArgument,
+        `pin a version of plugin ${key}: every plugin of the template needs one`,
+      );
+    await plugins.findVersion(pin.owner, pin.name, pin.version);
+    ordered.push({ owner: pin.owner, name: pin.name, version: pin.version });
+  }
+  // A version equal to the latest would bump every consumer's synthetic version for the same output.
+  const latest = (await meta.listTemplateVersions(template.id)).reduce<TemplateVersion | undefined>(
+    (a, b) => (a && a.number > b.number ? a : b),
+    undefined,
+  );
+  if (latest && samePins(latest.plugins, ordered)) {
+    throw new RegistryError(
+      Code.AlreadyExists,
+      `template ${fullName} v${latest.number} already pins ${ordered.map((p) => `${p.owner}/${p.name}:${p.version}`).join(", ")}: pin a newer plugin version to make a new template version`,
+      { template: fullName },
+    );
+  }
+  return meta.createTemplateVersion(template.id, ordered);
+}
+
+/** The template's plugins, each readable by the caller; a public template may use public plugins only. */
+async function checkPlugins(
+  plugins: Pick<PluginService, "getPlugin">,
+  principal: Principal,
+  template: { owner: string; name: string; visibility: Visibility },
+  entries: readonly { owner: string; name: string }[],
+): Promise<void> {
+  const found = await Promise.all(
+    entries.map((e) => plugins.getPlugin(principal, parseFullName("plugin", `${e.owner}/${e.name}`))),
+  );
+  const hidden = found.filter((p) => p.visibility === "private").map((p) => `${p.owner}/${p.name}`);
+  if (template.visibility === "public" && hidden.length > 0) {
+    throw new RegistryError(
+      Code.FailedPrecondition,
+      `public template ${template.owner}/${template.name} cannot use private plugins (${hidden.join(", ")}): make the template private (--visibility private) or the plugins public`,
+      { template: `${template.owner}/${template.name}` },
+    );
+  }
 }

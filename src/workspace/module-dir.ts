@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, posix } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { Code, RegistryError } from "../core/errors.js";
+import { protoImports } from "../core/proto-imports.js";
 
 export interface LocalFile {
   path: string;
@@ -108,7 +109,6 @@ function workspaceEntries(dir: string): { name?: string; path: string }[] | unde
 }
 
 function dependencyOrder(modules: WorkspaceModule[]): WorkspaceModule[] {
-  const decoder = new TextDecoder();
   const owner = new Map<string, WorkspaceModule>();
   for (const m of modules) for (const f of m.files) if (f.path.endsWith(".proto")) owner.set(f.path, m);
   const needs = new Map<WorkspaceModule, Set<WorkspaceModule>>();
@@ -116,10 +116,8 @@ function dependencyOrder(modules: WorkspaceModule[]): WorkspaceModule[] {
     const deps = new Set<WorkspaceModule>();
     for (const f of m.files) {
       if (!f.path.endsWith(".proto")) continue;
-      for (const imp of decoder
-        .decode(f.content)
-        .matchAll(/^\s*import\s+(?:public\s+|weak\s+)?"([^"]+)"/gm)) {
-        const from = imp[1] === undefined ? undefined : owner.get(imp[1]);
+      for (const imp of protoImports(f.content)) {
+        const from = owner.get(imp);
         if (from && from !== m) deps.add(from);
       }
     }

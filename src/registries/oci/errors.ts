@@ -2,6 +2,7 @@
 import type { FastifyReply } from "fastify";
 import { Code, RegistryError } from "../../core/errors.js";
 import { httpStatus } from "../../http/status.js";
+import { ImageFailure, isImageFailure } from "../../services/images.js";
 
 /** The spec's error codes, with the status each answers with when the domain code does not decide it. */
 const reasons: Record<string, number | undefined> = {
@@ -22,8 +23,27 @@ const reasons: Record<string, number | undefined> = {
   TOOMANYREQUESTS: 429,
 };
 
+/** The spec's name for each refusal of the image service. */
+const failureCodes: Record<ImageFailure, string> = {
+  [ImageFailure.InvalidDigest]: "DIGEST_INVALID",
+  [ImageFailure.DigestMismatch]: "DIGEST_INVALID",
+  [ImageFailure.InvalidRepository]: "NAME_INVALID",
+  [ImageFailure.UnknownRepository]: "NAME_UNKNOWN",
+  [ImageFailure.UnknownUpload]: "BLOB_UPLOAD_UNKNOWN",
+  [ImageFailure.UploadOutOfOrder]: "BLOB_UPLOAD_INVALID",
+  [ImageFailure.TooLarge]: "SIZE_INVALID",
+  [ImageFailure.OverQuota]: "DENIED",
+  [ImageFailure.InvalidTag]: "TAG_INVALID",
+  [ImageFailure.TagTaken]: "DENIED",
+  [ImageFailure.InvalidManifest]: "MANIFEST_INVALID",
+  [ImageFailure.MissingBlob]: "MANIFEST_BLOB_UNKNOWN",
+  [ImageFailure.MissingManifest]: "MANIFEST_UNKNOWN",
+};
+
 function wireCode(err: RegistryError): string {
   const reason = err.fields.reason;
+  if (isImageFailure(reason)) return failureCodes[reason];
+  // Refusals the OCI handlers raise themselves carry the spec's code already (ociError).
   if (reason && reason in reasons) return reason;
   switch (err.code) {
     case Code.Unauthenticated:

@@ -1,0 +1,131 @@
+// Module visibility rules over fakes: public never depends on private, in either direction, and only owners decide.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Code, isRegistryError, RegistryError } from "../../core/errors.js";
+import type { Module, User, Visibility } from "../../core/types.js";
+import type { AccessPolicy } from "../access.js";
+import type { Principal } from "../auth.js";
+import { createModuleSettings } from "./settings.js";
+
+const olivia: User = { id: "u1", name: "olivia", isAdmin: false, createdAt: "" };
+const walt: User = { id: "u2", name: "walt", isAdmin: false, createdAt: "" };
+const as = (user: User): Principal => ({ user, roles: new Map() });
+const mod = (name: string, visibility: Visibility): Module => ({
+  id: name,
+  owner: "acme",
+  name,
+  visibility,
+  defaultLabel: "main",
+  createdAt: "",
+});
+
+function fixture(graph: { dependents?: Module[]; dependencies?: Module[] } = {}) {
+  const changes: [string, Visibility][] = [];
+  const modules = new Map<string, Module>();
+  // olivia owns acme, walt writes to it.
+  const roles: Record<string, "owner" | "writer"> = { olivia: "owner", walt: "writer" };
+  const require = (needed: "owner" | "writer") => async (principal: Principal, owner: string, op: string) => {
+    const user = principal.user;
+    const role = user ? roles[user.name] : undefined;
+    if (!user || !role || (needed === "owner" && role !== "owner")) {
+      throw new RegistryError(Code.PermissionDenied, `may not ${op} of ${owner}`);
+    }
+    return user;
+  };
+  const access: Pick<AccessPolicy, "requireWrite" | "requireManage"> = {
+    requireWrite: require("writer"),
+    requireManage: require("owner"),
+  };
+  const settings = createModuleSettings({
+    meta: {
+      createModule: async (input) => {
+        const created = { ...mod(input.name, input.visibility), defaultLabel: input.defaultLabel };
+        modules.set(input.name, created);
+        return created;
+      },
+      listDependents: async () => graph.dependents ?? [],
+      listDependencies: async () => graph.dependencies ?? [],
+      setVisibility: async (_kind, id, visibility) => {
+        changes.push([id, visibility]);
+      },
+    },
+    access,
+    reads: {
+      getModule: async (_p, name) => {
+        const found = modules.get(name.name);
+        if (!found) throw new RegistryError(Code.NotFound, `module acme/${name.name} does not exist`);
+        return found;
+      },
+    },
+    defaultVisibility: "public",
+  });
+  return { settings, modules, changes };
+}
+
+const app = { owner: "acme", name: "app" };
+
+describe("module settings", () => {
+  it("creates a module with the default visibility and label unless given", async () => {
+    const { settings } = fixture();
+    const made = await settings.createModule(as(walt), app, {});
+    assert.equal(made.visibility, "public");
+    assert.equal(made.defaultLabel, "main");
+    const other = await settings.createModule(
+      as(walt),
+      { owner: "acme", name: "b" },
+      { visibility: "private" },
+    );
+    assert.equal(other.visibility, "private");
+  });
+
+  it("keeps a module with public dependents public, naming them", async () => {
+    const { settings, modules, changes } = fixture({
+      dependents: [mod("web", "public"), mod("tool", "private")],
+    });
+    modules.set("app", mod("app", "public"));
+    await assert.rejects(settings.updateModule(as(olivia), app, { visibility: "private" }), (e) => {
+      assert.ok(isRegistryError(e, Code.FailedPrecondition));
+      assert.match(e.message, /cannot become private: public modules depend on it \(acme\/web\)/);
+      return true;
+    });
+    assert.deepEqual(changes, []);
+  });
+
+  it("keeps a module with private dependencies private, naming them", async () => {
+    const { settings, modules, changes } = fixture({ dependencies: [mod("secret", "private")] });
+    modules.set("app", mod("app", "private"));
+    await assert.rejects(settings.updateModule(as(olivia), app, { visibility: "public" }), (e) => {
+      assert.ok(isRegistryError(e, Code.FailedPrecondition));
+      assert.match(e.message, /cannot become public: it depends on private modules \(acme\/secret\)/);
+      return true;
+    });
+    assert.deepEqual(changes, []);
+  });
+
+  it("changes visibility when nothing forbids it, and only for owners, even when unchanged", async () => {
+    const { settings, modules, changes } = fixture({ dependents: [mod("tool", "private")] });
+    modules.set("app", mod("app", "public"));
+    await assert.rejects(settings.updateModule(as(walt), app, { visibility: "public" }), (e) =>
+      isRegistryError(e, Code.PermissionDenied),
+    );
+    assert.equal(
+      (await settings.updateModule(as(olivia), app, { visibility: "public" })).visibility,
+      "public",
+    );
+    assert.deepEqual(changes, [], "an unchanged visibility writes nothing");
+    assert.equal(
+      (await settings.updateModule(as(olivia), app, { visibility: "private" })).visibility,
+      "private",
+    );
+    assert.deepEqual(changes, [["app", "private"]]);
+  });
+
+  it("refuses a caller without the role before looking the module up", async () => {
+    const { settings } = fixture();
+    // acme/missing does not exist: the refusal is the same as for an existing module.
+    await assert.rejects(
+      settings.updateModule(as(walt), { owner: "acme", name: "missing" }, { visibility: "private" }),
+      (e) => isRegistryError(e, Code.PermissionDenied),
+    );
+  });
+});
