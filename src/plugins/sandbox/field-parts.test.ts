@@ -17,8 +17,8 @@ function chunked(bytes: Uint8Array, cuts: number[]): Buffer[] {
   return chunks;
 }
 
-function collect(chunks: Buffer[], partBytes: number) {
-  const parts = createFieldParts(partBytes);
+function collect(chunks: Buffer[], partBytes: number, maxBytes = 1 << 20) {
+  const parts = createFieldParts(partBytes, maxBytes);
   for (const c of chunks) parts.push(c);
   return parts.end();
 }

@@ -23,19 +23,46 @@ type State =
   | { at: "skip"; left: number }
   | { at: "opaque" };
 
-export function createFieldParts(partBytes = defaultPartBytes): FieldParts {
+/**
+ * `maxBytes`: the most the stream may bring (the caller's stdout cap). A part whose size a field's length gives
+ * is reserved at once and filled in place when it fits; a larger claim is never reserved (the stream is stopped at
+ * the cap before it could be true), its bytes are kept as they come and joined at the end.
+ */
+export function createFieldParts(partBytes = defaultPartBytes, maxBytes = 0): FieldParts {
   const parts: Uint8Array[] = [];
   // The bytes of the part being built: earlier chunks' tails, whole or sliced.
   let pending: Buffer[] = [];
   let pendingBytes = 0;
+  /**
+   * The part being built once its size is known (a field that takes it past partBytes, which it then ends with):
+   * each chunk is copied in as it comes, instead of 60 MiB joined at once at the end, on the event loop.
+   */
+  let target: { buf: Buffer; at: number } | undefined;
   let state: State = { at: "tag", shift: 0, value: 0 };
 
-  const flush = (chunk: Buffer, from: number, to: number) => {
-    pending.push(chunk.subarray(from, to));
+  /** Adds chunk[from, to) to the part being built. */
+  const append = (chunk: Buffer, from: number, to: number) => {
+    if (to <= from) return;
+    if (target) {
+      chunk.copy(target.buf, target.at, from, to);
+      target.at += to - from;
+    } else pending.push(from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to));
     pendingBytes += to - from;
-    parts.push(Buffer.concat(pending, pendingBytes));
+  };
+  const flush = (chunk: Buffer, from: number, to: number) => {
+    append(chunk, from, to);
+    parts.push(target ? target.buf.subarray(0, target.at) : Buffer.concat(pending, pendingBytes));
+    target = undefined;
     pending = [];
     pendingBytes = 0;
+  };
+  /** The part will be `size` bytes: from here on it is filled in place. */
+  const sized = (size: number) => {
+    const buf = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (const p of pending) at += p.copy(buf, at);
+    target = { buf, at };
+    pending = [];
   };
 
   return {
@@ -79,6 +106,12 @@ export function createFieldParts(partBytes = defaultPartBytes): FieldParts {
               continue;
             }
             if (state.value > 0) {
+              const size = pendingBytes + (i - start) + state.value;
+              if (!target && size >= partBytes && size <= maxBytes) {
+                append(chunk, start, i);
+                start = i;
+                sized(size);
+              }
               state = { at: "skip", left: state.value };
               continue;
             }
@@ -91,13 +124,13 @@ export function createFieldParts(partBytes = defaultPartBytes): FieldParts {
           start = i;
         }
       }
-      if (start < chunk.length) {
-        pending.push(start === 0 ? chunk : chunk.subarray(start));
-        pendingBytes += chunk.length - start;
-      }
+      append(chunk, start, chunk.length);
     },
     end() {
-      if (pendingBytes > 0) parts.push(Buffer.concat(pending, pendingBytes));
+      if (pendingBytes > 0) {
+        parts.push(target ? target.buf.subarray(0, target.at) : Buffer.concat(pending, pendingBytes));
+      }
+      target = undefined;
       pending = [];
       pendingBytes = 0;
       return parts;

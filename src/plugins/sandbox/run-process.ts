@@ -58,7 +58,7 @@ export function runProcess(spec: ProcessSpec, limits: ProcessLimits): Promise<Pr
       ...(spec.uid !== undefined ? { uid: spec.uid } : {}),
       ...(spec.gid !== undefined ? { gid: spec.gid } : {}),
     }) as ChildProcessWithoutNullStreams;
-    let stdout = createFieldParts();
+    let stdout = createFieldParts(undefined, limits.maxStdoutBytes);
     let stdoutBytes = 0;
     let stderr = Buffer.alloc(0);
     let stopped: ProcessOutcome | undefined;
@@ -95,7 +95,7 @@ export function runProcess(spec: ProcessSpec, limits: ProcessLimits): Promise<Pr
       stdoutBytes += chunk.length;
       if (stdoutBytes > limits.maxStdoutBytes) {
         // Drop what we have right away: the cap bounds our memory, not only the answer.
-        stdout = createFieldParts();
+        stdout = createFieldParts(undefined, 0);
         stop({ kind: "output-limit", stderr: stderrText() });
         child.stdout.destroy();
         return;
