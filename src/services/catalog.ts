@@ -1,7 +1,7 @@
 // Which versions of a (template, module) package a registry lists, what it generates first, and what it warms:
 // the policy npm uses today and PyPI and Maven reuse (each supplies only its dependency and tag rules).
 import type { Readable } from "node:stream";
-import { LRUCache } from "lru-cache";
+import { createCache } from "../core/cache.js";
 import { Code, RegistryError } from "../core/errors.js";
 import type { FullName } from "../core/names.js";
 import type { SyntheticVersion } from "../core/synthetic-version.js";
@@ -113,9 +113,8 @@ export function createCatalog(opts: CatalogOptions): Catalog {
   const ttl = opts.cacheTtlMs ?? 1000;
   const report = opts.onBackgroundError ?? (() => {});
   const epoch = () => opts.invalidation?.epoch() ?? 0;
-  const listings = new LRUCache<string, { epoch: number; expires: number; value: Promise<CatalogListing> }>({
-    max: 10_000,
-  });
+  // A listing being built is shared; a built one is reused until the TTL or the next write.
+  const listings = createCache<CatalogListing>({ bound: { maxEntries: 10_000 }, ttlMs: ttl, epoch });
 
   const generate: GenerateVersion = async (principal, pkg, at, options = {}) => {
     const resolved = await generation.resolve(principal, { ...pkg, ...at, scope: "module", flavour });
@@ -133,21 +132,7 @@ export function createCatalog(opts: CatalogOptions): Catalog {
 
   return {
     list(principal, pkg) {
-      const key = `${principal.user?.id ?? ""}\0${name(pkg)}`;
-      const now = Date.now();
-      const hit = listings.get(key);
-      // A listing being built is shared; a settled one is reused until the TTL or the next write.
-      if (hit && hit.epoch === epoch() && hit.expires > now) return hit.value;
-      const entry = { epoch: epoch(), expires: Number.POSITIVE_INFINITY, value: build(principal, pkg) };
-      listings.set(key, entry);
-      const forget = () => {
-        if (listings.get(key) === entry) listings.delete(key);
-      };
-      entry.value.then(() => {
-        entry.expires = Date.now() + ttl;
-        if (ttl <= 0) forget();
-      }, forget);
-      return entry.value;
+      return listings.load(`${principal.user?.id ?? ""}\0${name(pkg)}`, () => build(principal, pkg));
     },
 
     artifact: (principal, pkg, version, signal) => generate(principal, pkg, atVersion(version), { signal }),
@@ -167,7 +152,7 @@ function createDependencyCheck(
   dependenciesOf: CatalogOptions["dependenciesOf"],
   max: number,
 ): (principal: Principal, record: ArtifactRecord) => Promise<void> {
-  const checked = new LRUCache<string, true>({ max });
+  const checked = createCache<true>({ bound: { maxEntries: max } });
   return async (principal, record) => {
     const key = `${record.templateId}/${record.templateVersion}/${record.commitId}`;
     if (checked.has(key)) return;

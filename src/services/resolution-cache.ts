@@ -6,7 +6,7 @@
 // label, a head, a template's versions, a visibility or a membership (the invalidation epoch, here and in sibling
 // workers) is a miss; and no entry outlives the mutable-metadata TTL, which bounds how late another node's write
 // shows. Only successes are kept: a NotFound may turn into a thing a moment later.
-import { LRUCache } from "lru-cache";
+import { createCache } from "../core/cache.js";
 import type { Principal } from "./auth.js";
 
 export interface ResolutionCache {
@@ -23,27 +23,21 @@ export interface ResolutionCacheOptions {
   max?: number;
 }
 
-interface Entry {
-  epoch: number;
-  value: object;
-}
-
 /** Access depends on who asks: the user (and whether an admin), never on the token or the request. */
 const callerOf = (p: Principal) => (p.user ? `${p.user.id}${p.user.isAdmin ? "!" : ""}` : "");
 
 export function createResolutionCache(opts: ResolutionCacheOptions): ResolutionCache {
   if (opts.ttlMs <= 0) return { get: (_principal, _key, load) => load() };
-  const entries = new LRUCache<string, Entry>({ max: opts.max ?? 20_000, ttl: opts.ttlMs });
+  // A write during a load may have moved what it read: the cache keeps nothing then (core/cache.ts).
+  const entries = createCache<object>({
+    bound: { maxEntries: opts.max ?? 20_000 },
+    ttlMs: opts.ttlMs,
+    epoch: opts.epoch,
+  });
   return {
-    async get<T extends object>(principal: Principal, key: string, load: () => Promise<T>): Promise<T> {
-      const full = `${callerOf(principal)}\0${key}`;
-      const epoch = opts.epoch();
-      const hit = entries.get(full);
-      if (hit && hit.epoch === epoch) return hit.value as T;
-      const value = await load();
-      // A write during the load may have moved what it read: keep nothing then.
-      if (opts.epoch() === epoch) entries.set(full, { epoch, value });
-      return value;
+    get<T extends object>(principal: Principal, key: string, load: () => Promise<T>): Promise<T> {
+      // One key holds one kind of result: what `load` returned for it.
+      return entries.load(`${callerOf(principal)}\0${key}`, load) as Promise<T>;
     },
   };
 }

@@ -1,7 +1,7 @@
 // What a PyPI project offers: its name read back into a template and a module, its wheels with their hashes, and
 // the artifact behind each file. The version policy is the shared catalog's (services/catalog.ts).
 import type { Readable } from "node:stream";
-import { LRUCache } from "lru-cache";
+import { createCache } from "../../core/cache.js";
 import { Code, isRegistryError, RegistryError } from "../../core/errors.js";
 import { parseFullName } from "../../core/names.js";
 import { type SyntheticVersion, semverVersion } from "../../core/synthetic-version.js";
@@ -103,9 +103,7 @@ export function createPypiCatalog(opts: PypiCatalogOptions): PypiCatalog {
   // The root is every readable template × every readable module: built once per caller per TTL and write epoch.
   const ttl = opts.cacheTtlMs ?? 1000;
   const epoch = () => opts.invalidation?.epoch() ?? 0;
-  const roots = new LRUCache<string, { epoch: number; expires: number; value: Promise<string[]> }>({
-    max: 1000,
-  });
+  const roots = createCache<string[]>({ bound: { maxEntries: 1000 }, ttlMs: ttl, epoch });
   async function buildRoot(principal: Principal): Promise<string[]> {
     const refs = await directory.list(principal, (plugins) =>
       plugins.some((p) => (p.runtimeLibraries.python?.length ?? 0) > 0),
@@ -118,18 +116,7 @@ export function createPypiCatalog(opts: PypiCatalogOptions): PypiCatalog {
 
   return {
     projects(principal) {
-      const key = principal.user?.id ?? "";
-      const hit = roots.get(key);
-      if (hit && hit.epoch === epoch() && hit.expires > Date.now()) return hit.value;
-      const entry = { epoch: epoch(), expires: Number.POSITIVE_INFINITY, value: buildRoot(principal) };
-      roots.set(key, entry);
-      entry.value.then(
-        () => {
-          entry.expires = Date.now() + ttl;
-        },
-        () => roots.get(key) === entry && roots.delete(key),
-      );
-      return entry.value;
+      return roots.load(principal.user?.id ?? "", () => buildRoot(principal));
     },
 
     async project(principal, project) {

@@ -1,7 +1,8 @@
 // buf's digests of a commit: b5 (recorded with the commit, computed late for commits stored before b5) and b4
 // (buf.yaml v1 modules, kept in memory).
-import { LRUCache } from "lru-cache";
+
 import { b4Digest, b5Digest, type DepCandidate, reachedDeps } from "../../compile/b5-digest.js";
+import { createCache } from "../../core/cache.js";
 import { Code, RegistryError } from "../../core/errors.js";
 import type { B5, Commit } from "../../core/types.js";
 import type { TarEntry } from "../../packaging/tar.js";
@@ -45,7 +46,7 @@ export function createModuleDigests({
   }
 
   // A commit's files never change, so neither does its b4 digest: computed once per process, not per buf request.
-  const b4Digests = new LRUCache<string, Buffer>({ max: 10_000 });
+  const b4Digests = createCache<Buffer>({ bound: { maxEntries: 10_000 } });
   async function b4Of(commit: Commit, files?: readonly TarEntry[]): Promise<Buffer> {
     const kept = b4Digests.get(commit.id);
     if (kept) return kept;
