@@ -1,5 +1,6 @@
 // Behaviour around a Generator: one flight per key (per process, and by lease across nodes), a cache in front,
 // bounded generations at once, scheduled fairly across the payers of each run.
+import { unlessAborted } from "../core/abort.js";
 import { Code, RegistryError } from "../core/errors.js";
 import type { GenerationJob, GenerationResult, Generator, Wrapper } from "./generator.js";
 
@@ -49,7 +50,7 @@ export function withSingleflight<R, J extends GenerationJob = GenerationJob>(): 
         signal.addEventListener("abort", leave, { once: true });
         const done = () => signal.removeEventListener("abort", leave);
         entry.promise.then(done, done);
-        return untilAborted(entry.promise, signal);
+        return unlessAborted(entry.promise, signal, aborted);
       },
     };
   };
@@ -332,24 +333,6 @@ async function generateHolding<R, L, J extends GenerationJob>(
   } finally {
     clearInterval(heartbeat);
   }
-}
-
-function untilAborted<R>(promise: Promise<R>, signal: AbortSignal): Promise<R> {
-  if (signal.aborted) return Promise.reject(aborted(signal));
-  return new Promise<R>((resolve, reject) => {
-    const onAbort = () => reject(aborted(signal));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 function aborted(signal: AbortSignal | undefined): RegistryError {

@@ -1,5 +1,6 @@
 // A bounded in-memory cache in front of any BlobStore, for small content-addressed blobs only.
 import { Readable } from "node:stream";
+import { unlessAborted } from "../../core/abort.js";
 import { createCache } from "../../core/cache.js";
 import { readAll } from "../../core/read-all.js";
 import type { BlobOptions, BlobRange, BlobRead, BlobStore, ReadOptions } from "./blob-store.js";
@@ -27,26 +28,6 @@ function fromMemory(data: Buffer, range: BlobRange | undefined): BlobRead {
   const { start, end } = clampRange(range, data.byteLength);
   const part = data.subarray(start, end + 1);
   return { stream: Readable.from([part]), size: data.byteLength, length: part.byteLength };
-}
-
-/** Waits for `pending` unless `signal` aborts first (the read itself goes on for the other waiters). */
-function unlessAborted<T>(pending: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return pending;
-  signal.throwIfAborted();
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    pending.then(
-      (v) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 /**
