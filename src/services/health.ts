@@ -61,7 +61,7 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
-export function createHealthCheck(opts: {
+export interface HealthCheckOptions {
   meta: Pick<MetadataStore, "ping">;
   blobs: Pick<BlobStore, "stat">;
   timeoutMs: number;
@@ -76,62 +76,62 @@ export function createHealthCheck(opts: {
    */
   probeIntervalMs?: number;
   now?: () => number;
-}): HealthCheck {
-  const storage = opts.storage;
-  let probeSeq = 0;
-  /** Writes and removes a small file in each directory, and checks its free space; returns what is degraded. */
-  const probeStorage = async (): Promise<string[]> => {
-    if (!storage) return [];
-    const found = new Set<string>();
-    await Promise.all(
-      [...new Set(storage.dirs)].map(async (dir) => {
-        const file = join(dir, `.healthz-${process.pid}-${probeSeq++}`);
-        try {
-          await within(writeFile(file, probeBytes), opts.timeoutMs);
-        } catch (err) {
-          opts.log.warn({ err, dir }, "storage write probe failed");
-          found.add(isStorageFull(err) ? "storage full" : "storage not writable");
-        } finally {
-          await unlink(file).catch(() => {});
-        }
-        if (storage.minFreeBytes <= 0) return;
-        try {
-          const fs = await within(statfs(dir), opts.timeoutMs);
-          if (fs.bavail * fs.bsize < storage.minFreeBytes) found.add("low free space");
-        } catch (err) {
-          opts.log.warn({ err, dir }, "storage free space unknown");
-        }
-      }),
-    );
-    return [...found].sort();
-  };
+}
+
+type Readiness = Omit<HealthReport, "sandbox">;
+
+let probeSeq = 0;
+
+/** Writes and removes a small file in `dir`, and checks its free space; adds to `found` what is degraded. */
+async function probeDir(dir: string, opts: HealthCheckOptions, storage: StorageProbe, found: Set<string>) {
+  const file = join(dir, `.healthz-${process.pid}-${probeSeq++}`);
+  try {
+    await within(writeFile(file, probeBytes), opts.timeoutMs);
+  } catch (err) {
+    opts.log.warn({ err, dir }, "storage write probe failed");
+    found.add(isStorageFull(err) ? "storage full" : "storage not writable");
+  } finally {
+    await unlink(file).catch(() => {});
+  }
+  if (storage.minFreeBytes <= 0) return;
+  try {
+    const fs = await within(statfs(dir), opts.timeoutMs);
+    if (fs.bavail * fs.bsize < storage.minFreeBytes) found.add("low free space");
+  } catch (err) {
+    opts.log.warn({ err, dir }, "storage free space unknown");
+  }
+}
+
+/** One round of probes: each store reachable, each local directory writable with room to spare. */
+async function probeRound(opts: HealthCheckOptions): Promise<Readiness> {
+  const { storage } = opts;
+  const found = new Set<string>();
+  const problems: string[] = [];
   const probes: [string, () => Promise<unknown>][] = [
     ["metadata store unreachable", () => opts.meta.ping()],
     ["blob store unreachable", () => opts.blobs.stat(probeKey)],
   ];
-  const round = async (): Promise<Omit<HealthReport, "sandbox">> => {
-    const problems: string[] = [];
-    const [degraded] = await Promise.all([
-      probeStorage(),
-      ...probes.map(async ([problem, probe]) => {
-        try {
-          await within(probe(), opts.timeoutMs);
-        } catch (err) {
-          opts.log.warn({ err }, problem);
-          problems.push(problem);
-        }
-      }),
-    ]);
-    return {
-      ok: problems.length === 0,
-      problems: problems.sort(),
-      ...(degraded?.length ? { degraded } : {}),
-    };
-  };
+  await Promise.all([
+    ...(storage ? [...new Set(storage.dirs)].map((dir) => probeDir(dir, opts, storage, found)) : []),
+    ...probes.map(async ([problem, probe]) => {
+      try {
+        await within(probe(), opts.timeoutMs);
+      } catch (err) {
+        opts.log.warn({ err }, problem);
+        problems.push(problem);
+      }
+    }),
+  ]);
+  const degraded = [...found].sort();
+  return { ok: problems.length === 0, problems: problems.sort(), ...(degraded.length ? { degraded } : {}) };
+}
+
+export function createHealthCheck(opts: HealthCheckOptions): HealthCheck {
+  const round = () => probeRound(opts);
   const intervalMs = opts.probeIntervalMs ?? 0;
   const now = opts.now ?? Date.now;
-  let latest: { report: Omit<HealthReport, "sandbox">; at: number } | undefined;
-  let running: Promise<Omit<HealthReport, "sandbox">> | undefined;
+  let latest: { report: Readiness; at: number } | undefined;
+  let running: Promise<Readiness> | undefined;
   const refresh = () => {
     const startedAt = now();
     running ??= round()
@@ -146,7 +146,7 @@ export function createHealthCheck(opts: {
   };
   return {
     async check() {
-      let answer: Omit<HealthReport, "sandbox">;
+      let answer: Readiness;
       if (intervalMs === 0 || latest === undefined) answer = await refresh();
       else {
         // The latest round answers; a stale one starts the next round in the background.
