@@ -51,8 +51,47 @@ export function flavoursFor(plugins: readonly PluginVersion[]): Flavour[] {
   return flavours;
 }
 
+/** Every flavour of one subscribed template's newest version over `commit`, one at a time, in the background. */
+async function pregenerateTemplate(
+  opts: PregenerateOptions,
+  principal: Principal,
+  commit: Commit,
+  template: Template,
+  closed: () => boolean,
+): Promise<void> {
+  const { templates, generation, log } = opts;
+  const where = {
+    module: `${commit.owner}/${commit.module}`,
+    commit: commit.id,
+    template: `${template.owner}/${template.name}`,
+  };
+  try {
+    const versions = await templates.listVersions(principal, where.template);
+    const newest = versions[versions.length - 1];
+    if (!newest) return;
+    const plugins = await templates.resolvePlugins(principal, template, newest);
+    for (const flavour of flavoursFor(plugins.map((p) => p.version))) {
+      if (closed()) return;
+      const started = performance.now();
+      // One at a time and at background priority: requests never queue behind pre-generation.
+      const resolved = await generation.resolve(principal, {
+        template: { owner: template.owner, name: template.name },
+        templateVersion: newest.number,
+        module: { owner: commit.owner, name: commit.module },
+        commit: { ref: commit.id },
+        scope: "module",
+        flavour,
+      });
+      await generation.generate(resolved, { background: true });
+      log.info({ ...where, flavour, ms: Math.round(performance.now() - started) }, "pre-generation finished");
+    }
+  } catch (err) {
+    log.warn({ err, ...where }, "pre-generation failed; the first request will generate it");
+  }
+}
+
 export function createPregenerateService(opts: PregenerateOptions): PregenerateService {
-  const { meta, access, modules, templates, generation, log } = opts;
+  const { meta, access, modules, templates, log } = opts;
   const running = new Set<Promise<void>>();
   let closed = false;
 
@@ -65,47 +104,7 @@ export function createPregenerateService(opts: PregenerateOptions): PregenerateS
     const subscribed = [...new Map(lists.flat().map((t) => [t.id, t])).values()];
     for (const template of subscribed) {
       if (closed) return;
-      const name = { owner: template.owner, name: template.name };
-      try {
-        const versions = await templates.listVersions(principal, `${template.owner}/${template.name}`);
-        const newest = versions[versions.length - 1];
-        if (!newest) continue;
-        const plugins = await templates.resolvePlugins(principal, template, newest);
-        for (const flavour of flavoursFor(plugins.map((p) => p.version))) {
-          if (closed) return;
-          const started = performance.now();
-          // One at a time and at background priority: requests never queue behind pre-generation.
-          const resolved = await generation.resolve(principal, {
-            template: name,
-            templateVersion: newest.number,
-            module: { owner: commit.owner, name: commit.module },
-            commit: { ref: commit.id },
-            scope: "module",
-            flavour,
-          });
-          await generation.generate(resolved, { background: true });
-          log.info(
-            {
-              module: `${commit.owner}/${commit.module}`,
-              commit: commit.id,
-              template: `${template.owner}/${template.name}`,
-              flavour,
-              ms: Math.round(performance.now() - started),
-            },
-            "pre-generation finished",
-          );
-        }
-      } catch (err) {
-        log.warn(
-          {
-            err,
-            module: `${commit.owner}/${commit.module}`,
-            commit: commit.id,
-            template: `${template.owner}/${template.name}`,
-          },
-          "pre-generation failed; the first request will generate it",
-        );
-      }
+      await pregenerateTemplate(opts, principal, commit, template, () => closed);
     }
   }
 
