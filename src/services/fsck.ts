@@ -73,13 +73,15 @@ async function hashBlob(blobs: BlobStore, key: string): Promise<string | undefin
   return hash.digest("hex");
 }
 
-export async function runFsck(opts: FsckOptions): Promise<FsckReport> {
-  const { meta, blobs, repair } = opts;
-  const now = opts.now ?? Date.now;
-  const say = opts.progress ?? (() => {});
-  const leaseGraceMs = opts.leaseGraceMs ?? 60_000;
+/** What references each blob: commits (sources, image), artifacts, and plugin images by their repository links. */
+interface References {
+  users: Map<string, string[]>;
+  commits: number;
+  artifacts: number;
+  artifactsByBlob: Map<string, ArtifactRecord[]>;
+}
 
-  // Rows first, then blobs: a blob written after this point is young, and the grace period keeps it.
+async function collectReferences(meta: FsckMeta, blobs: FsckOptions["blobs"]): Promise<References> {
   const users = new Map<string, string[]>();
   const use = (key: string, by: string) => {
     const list = users.get(key);
@@ -107,49 +109,45 @@ export async function runFsck(opts: FsckOptions): Promise<FsckReport> {
     artifactsByBlob.set(a.blob, [...(artifactsByBlob.get(a.blob) ?? []), a]);
   }
   // Plugin images: each blob and manifest is linked to the repositories it was pushed to (paths.ts).
-  const links: string[] = [];
-  for await (const key of blobs.list("oci/links/")) links.push(key);
-  for (const link of links) {
+  for await (const link of blobs.list("oci/links/")) {
     const parts = link.split("/");
     const hex = parts[parts.length - 1] ?? "";
     if (/^[0-9a-f]{64}$/.test(hex))
       use(`${contentPrefix}${hex.slice(0, 2)}/${hex}`, `oci ${parts[2]}/${parts[3]}`);
   }
+  return { users, commits, artifacts: artifacts.length, artifactsByBlob };
+}
 
-  const report: FsckReport = {
-    blobs: 0,
-    commits,
-    artifacts: artifacts.length,
-    corrupt: [],
-    dangling: [],
-    orphans: [],
-    leftovers: [],
-    idleLeases: 0,
-    prunedLeases: 0,
-    unrepaired: 0,
-  };
+/** Removes an artifact's blob and every record on it: the next request generates it again, byte for byte. */
+async function dropArtifacts(
+  opts: FsckOptions,
+  key: string,
+  records: readonly ArtifactRecord[],
+): Promise<string> {
+  await opts.blobs.delete(key);
+  for (const { templateId, templateVersion, commitId, scope, flavour } of records) {
+    await opts.meta.deleteArtifacts({ templateId, templateVersion, commitId, scope, flavour });
+  }
+  return `removed ${records.length} artifact record(s) and the blob: regenerated on the next request`;
+}
 
-  /** Removes an artifact's blob and every record on it: the next request generates it again, byte for byte. */
-  const dropArtifacts = async (key: string, records: readonly ArtifactRecord[]) => {
-    await blobs.delete(key);
-    for (const { templateId, templateVersion, commitId, scope, flavour } of records) {
-      await meta.deleteArtifacts({ templateId, templateVersion, commitId, scope, flavour });
-    }
-    return `removed ${records.length} artifact record(s) and the blob: regenerated on the next request`;
-  };
-
+/** Hashes every content blob: corrupt ones and old unreferenced ones are findings; returns the keys present. */
+async function checkBlobs(opts: FsckOptions, refs: References, report: FsckReport): Promise<Set<string>> {
+  const { blobs, repair } = opts;
+  const now = opts.now ?? Date.now;
+  const say = opts.progress ?? (() => {});
   const present = new Set<string>();
   for await (const key of blobs.list(contentPrefix)) {
     present.add(key);
     report.blobs++;
     const expected = digestOfKey(key);
     const actual = await hashBlob(blobs, key);
-    const usedBy = users.get(key) ?? [];
+    const usedBy = refs.users.get(key) ?? [];
     if (expected !== undefined && actual !== undefined && actual !== expected) {
       const finding: FsckFinding = { key, usedBy };
-      const onArtifacts = artifactsByBlob.get(key) ?? [];
+      const onArtifacts = refs.artifactsByBlob.get(key) ?? [];
       if (repair && usedBy.length > 0 && onArtifacts.length === usedBy.length) {
-        finding.repaired = await dropArtifacts(key, onArtifacts);
+        finding.repaired = await dropArtifacts(opts, key, onArtifacts);
       } else if (repair && usedBy.length === 0) {
         await blobs.delete(key);
         finding.repaired = "removed (referenced by nothing)";
@@ -169,33 +167,58 @@ export async function runFsck(opts: FsckOptions): Promise<FsckReport> {
     report.orphans.push(finding);
     say(`orphan   ${key}`);
   }
+  return present;
+}
 
-  for (const [key, usedBy] of users) {
+/** Blobs referenced but missing, then temp files a crashed write left behind. */
+async function checkMissing(opts: FsckOptions, refs: References, present: Set<string>, report: FsckReport) {
+  const { blobs, repair } = opts;
+  const now = opts.now ?? Date.now;
+  const say = opts.progress ?? (() => {});
+  for (const [key, usedBy] of refs.users) {
     if (present.has(key)) continue;
     const finding: FsckFinding = { key, usedBy };
-    const onArtifacts = artifactsByBlob.get(key) ?? [];
+    const onArtifacts = refs.artifactsByBlob.get(key) ?? [];
     if (repair && onArtifacts.length === usedBy.length)
-      finding.repaired = await dropArtifacts(key, onArtifacts);
+      finding.repaired = await dropArtifacts(opts, key, onArtifacts);
     report.dangling.push(finding);
     say(`missing  ${key} used by: ${usedBy.join(", ")}`);
   }
-
-  if (blobs.listLeftovers) {
-    for await (const left of blobs.listLeftovers()) {
-      if (now() - left.modifiedAt < opts.graceMs) continue;
-      const finding: FsckFinding = { key: left.id, usedBy: [] };
-      if (repair && blobs.removeLeftover) {
-        await blobs.removeLeftover(left.id);
-        finding.repaired = "removed";
-      }
-      report.leftovers.push(finding);
-      say(`leftover ${left.id}`);
+  if (!blobs.listLeftovers) return;
+  for await (const left of blobs.listLeftovers()) {
+    if (now() - left.modifiedAt < opts.graceMs) continue;
+    const finding: FsckFinding = { key: left.id, usedBy: [] };
+    if (repair && blobs.removeLeftover) {
+      await blobs.removeLeftover(left.id);
+      finding.repaired = "removed";
     }
+    report.leftovers.push(finding);
+    say(`leftover ${left.id}`);
   }
+}
+
+export async function runFsck(opts: FsckOptions): Promise<FsckReport> {
+  const { meta, repair } = opts;
+  const leaseGraceMs = opts.leaseGraceMs ?? 60_000;
+  // Rows first, then blobs: a blob written after this point is young, and the grace period keeps it.
+  const refs = await collectReferences(meta, opts.blobs);
+  const report: FsckReport = {
+    blobs: 0,
+    commits: refs.commits,
+    artifacts: refs.artifacts,
+    corrupt: [],
+    dangling: [],
+    orphans: [],
+    leftovers: [],
+    idleLeases: 0,
+    prunedLeases: 0,
+    unrepaired: 0,
+  };
+  const present = await checkBlobs(opts, refs, report);
+  await checkMissing(opts, refs, present, report);
 
   report.idleLeases = await meta.countIdleLeases(leaseGraceMs);
   if (repair && report.idleLeases > 0) report.prunedLeases = await meta.pruneLeases(leaseGraceMs);
-
   report.unrepaired = [report.corrupt, report.dangling, report.orphans, report.leftovers]
     .flat()
     .filter((f) => f.repaired === undefined).length;
