@@ -85,6 +85,86 @@ export interface AuthServiceOptions {
   now?: () => number;
 }
 
+/** The token and user an Authorization header names, refused (401) unless the token is known, live and unexpired. */
+async function liveToken(
+  meta: UserStore,
+  authorization: string,
+  nowMs: number,
+): Promise<{ token: TokenRecord; user: User }> {
+  const secret = tokenFromAuthorization(authorization);
+  if (!secret) {
+    throw new RegistryError(
+      Code.Unauthenticated,
+      "unsupported Authorization header: send 'Bearer TOKEN' or Basic credentials with the token as password",
+    );
+  }
+  const hash = hashToken(secret);
+  const found = await meta.findToken(hash);
+  // The lookup is by index; the comparison of what was found is constant-time.
+  if (!found || !timingSafeEqual(Buffer.from(found.token.hash, "hex"), Buffer.from(hash, "hex"))) {
+    throw new RegistryError(Code.Unauthenticated, "invalid token: check the token or create a new one");
+  }
+  const { token } = found;
+  if (token.revokedAt) {
+    throw new RegistryError(Code.Unauthenticated, `token ${token.id} was revoked: create a new one`);
+  }
+  if (token.expiresAt && Date.parse(token.expiresAt) <= nowMs) {
+    throw new RegistryError(
+      Code.Unauthenticated,
+      `token ${token.id} expired at ${token.expiresAt}: create a new one (protodepot token create)`,
+    );
+  }
+  return found;
+}
+
+/**
+ * The admin holds the configured secret (PROTODEPOT_ADMIN_TOKEN) as a token, and no earlier configured one stays
+ * live; a node starting at the same moment may have created it first.
+ */
+async function holdConfiguredToken(meta: UserStore, admin: User, secret: string): Promise<void> {
+  const hash = hashToken(secret);
+  const tokens = await meta.listTokens(admin.id);
+  const current = tokens.find((t) => t.hash === hash);
+  if (!current) {
+    await meta
+      .createToken({ userId: admin.id, hash, note: configuredAdminTokenNote })
+      .catch((err: unknown) =>
+        existing(err, async () => (await meta.listTokens(admin.id)).find((t) => t.hash === hash)),
+      );
+  } else if (current.revokedAt) {
+    throw new RegistryError(
+      Code.FailedPrecondition,
+      "PROTODEPOT_ADMIN_TOKEN holds a revoked token: set a new secret",
+    );
+  }
+  const at = new Date().toISOString();
+  for (const t of tokens) {
+    if (t.note === configuredAdminTokenNote && t.hash !== hash && !t.revokedAt)
+      await meta.revokeToken(t.id, at);
+  }
+}
+
+/** user `admin` exists (created by whichever node comes first) and holds the configured secret, if any. */
+async function ensureAdmin(
+  meta: UserStore,
+  issueToken: AuthService["issueToken"],
+  secret: string | undefined,
+): Promise<{ created: boolean; secret?: string }> {
+  let admin = await meta.getUserByName("admin");
+  const created = !admin;
+  // Another node starting at the same moment may create the admin (or its configured token) first.
+  admin ??= await meta
+    .createUser({ name: "admin", isAdmin: true })
+    .catch((err: unknown) => existing(err, () => meta.getUserByName("admin")));
+  if (secret) {
+    await holdConfiguredToken(meta, admin, secret);
+    return { created };
+  }
+  if (!created) return { created };
+  const issued = await issueToken(admin.id, "first start");
+  return { created, secret: issued.secret };
+}
+
 export function createAuthService(meta: UserStore, opts: AuthServiceOptions = {}): AuthService {
   const now = opts.now ?? Date.now;
   // After a failed write (a full disk fails them all) no token is touched for a while: one warning, not one per read.
@@ -100,30 +180,8 @@ export function createAuthService(meta: UserStore, opts: AuthServiceOptions = {}
   const service: AuthService = {
     async authenticate(authorization) {
       if (!authorization) return anonymous;
-      const secret = tokenFromAuthorization(authorization);
-      if (!secret) {
-        throw new RegistryError(
-          Code.Unauthenticated,
-          "unsupported Authorization header: send 'Bearer TOKEN' or Basic credentials with the token as password",
-        );
-      }
-      const hash = hashToken(secret);
-      const found = await meta.findToken(hash);
-      // The lookup is by index; the comparison of what was found is constant-time.
-      if (!found || !timingSafeEqual(Buffer.from(found.token.hash, "hex"), Buffer.from(hash, "hex"))) {
-        throw new RegistryError(Code.Unauthenticated, "invalid token: check the token or create a new one");
-      }
-      const { token, user } = found;
-      if (token.revokedAt) {
-        throw new RegistryError(Code.Unauthenticated, `token ${token.id} was revoked: create a new one`);
-      }
       const nowMs = now();
-      if (token.expiresAt && Date.parse(token.expiresAt) <= nowMs) {
-        throw new RegistryError(
-          Code.Unauthenticated,
-          `token ${token.id} expired at ${token.expiresAt}: create a new one (protodepot token create)`,
-        );
-      }
+      const { token, user } = await liveToken(meta, authorization, nowMs);
       if (!token.lastUsedAt || nowMs - Date.parse(token.lastUsedAt) > touchIntervalMs) touch(token.id, nowMs);
       return {
         user,
@@ -170,41 +228,7 @@ export function createAuthService(meta: UserStore, opts: AuthServiceOptions = {}
       await meta.revokeToken(token.id, at);
       return { ...token, revokedAt: at };
     },
-    async ensureAdmin(secret) {
-      let admin = await meta.getUserByName("admin");
-      const created = !admin;
-      // Another node starting at the same moment may create the admin (or its configured token) first.
-      admin ??= await meta
-        .createUser({ name: "admin", isAdmin: true })
-        .catch((err: unknown) => existing(err, () => meta.getUserByName("admin")));
-      if (secret) {
-        const hash = hashToken(secret);
-        const tokens = await meta.listTokens(admin.id);
-        const current = tokens.find((t) => t.hash === hash);
-        if (!current) {
-          const userId = admin.id;
-          await meta
-            .createToken({ userId, hash, note: configuredAdminTokenNote })
-            .catch((err: unknown) =>
-              existing(err, async () => (await meta.listTokens(userId)).find((t) => t.hash === hash)),
-            );
-        } else if (current.revokedAt) {
-          throw new RegistryError(
-            Code.FailedPrecondition,
-            "PROTODEPOT_ADMIN_TOKEN holds a revoked token: set a new secret",
-          );
-        }
-        const at = new Date().toISOString();
-        for (const t of tokens) {
-          if (t.note === configuredAdminTokenNote && t.hash !== hash && !t.revokedAt)
-            await meta.revokeToken(t.id, at);
-        }
-        return { created };
-      }
-      if (!created) return { created };
-      const issued = await service.issueToken(admin.id, "first start");
-      return { created, secret: issued.secret };
-    },
+    ensureAdmin: (secret) => ensureAdmin(meta, service.issueToken, secret),
   };
 
   async function tokenHolder(caller: User, userName: string | undefined): Promise<User> {
