@@ -66,46 +66,57 @@ export interface RemotePluginOptions {
   payers?: Pick<Payers, "of">;
 }
 
-export function createRemotePluginService(opts: RemotePluginOptions): RemotePluginService {
-  const { plugins } = opts;
-
-  async function resolve(principal: Principal, req: RemotePluginRequest): Promise<PluginVersion> {
-    const name = { owner: req.owner, name: req.name };
-    const full = `${req.owner}/${req.name}`;
-    if (req.version === "") {
-      if (req.revision !== 0)
-        throw new RegistryError(Code.InvalidArgument, `plugin ${full}: a revision needs a version`);
-      const versions = await plugins.listPluginVersions(principal, full);
-      const newest = versions.reduce<PluginVersion | undefined>(
-        (best, v) => (best === undefined || semver.gt(v.version.slice(1), best.version.slice(1)) ? v : best),
-        undefined,
-      );
-      if (!newest)
-        throw new RegistryError(Code.NotFound, `plugin ${full} has no versions yet`, { plugin: full });
-      return newest;
-    }
-    const version = req.revision === 0 ? req.version : `${req.version}-${req.revision}`;
-    return plugins.getPluginVersion(principal, name, version);
+/** The plugin version a request names; an empty version names the newest. */
+async function resolvePlugin(
+  plugins: RemotePluginOptions["plugins"],
+  principal: Principal,
+  req: RemotePluginRequest,
+): Promise<PluginVersion> {
+  const name = { owner: req.owner, name: req.name };
+  const full = `${req.owner}/${req.name}`;
+  if (req.version === "") {
+    if (req.revision !== 0)
+      throw new RegistryError(Code.InvalidArgument, `plugin ${full}: a revision needs a version`);
+    const versions = await plugins.listPluginVersions(principal, full);
+    const newest = versions.reduce<PluginVersion | undefined>(
+      (best, v) => (best === undefined || semver.gt(v.version.slice(1), best.version.slice(1)) ? v : best),
+      undefined,
+    );
+    if (!newest)
+      throw new RegistryError(Code.NotFound, `plugin ${full} has no versions yet`, { plugin: full });
+    return newest;
   }
+  const version = req.revision === 0 ? req.version : `${req.version}-${req.revision}`;
+  return plugins.getPluginVersion(principal, name, version);
+}
 
+/** A call's size against its caps, before anything is resolved. */
+function checkCall(
+  opts: RemotePluginOptions,
+  input: { requests: readonly unknown[]; files: readonly unknown[] },
+) {
+  const n = input.requests.length;
+  if (n === 0)
+    throw new RegistryError(Code.InvalidArgument, "GenerateCode needs at least one plugin request");
+  if (n > opts.maxRequests)
+    throw new RegistryError(
+      Code.ResourceExhausted,
+      `${n} plugins in one call; at most ${opts.maxRequests} are run per call`,
+    );
+  if (input.files.length > opts.maxImageFiles)
+    throw new RegistryError(
+      Code.ResourceExhausted,
+      `the image has ${input.files.length} files; at most ${opts.maxImageFiles} are accepted (limits.maxFiles)`,
+    );
+}
+
+export function createRemotePluginService(opts: RemotePluginOptions): RemotePluginService {
   return {
     async generateCode(principal, input, signal) {
-      const n = input.requests.length;
-      if (n === 0)
-        throw new RegistryError(Code.InvalidArgument, "GenerateCode needs at least one plugin request");
-      if (n > opts.maxRequests)
-        throw new RegistryError(
-          Code.ResourceExhausted,
-          `${n} plugins in one call; at most ${opts.maxRequests} are run per call`,
-        );
-      if (input.files.length > opts.maxImageFiles)
-        throw new RegistryError(
-          Code.ResourceExhausted,
-          `the image has ${input.files.length} files; at most ${opts.maxImageFiles} are accepted (limits.maxFiles)`,
-        );
+      checkCall(opts, input);
       // Every plugin is resolved (and the caller's access checked) before anything runs.
       const versions: PluginVersion[] = [];
-      for (const req of input.requests) versions.push(await resolve(principal, req));
+      for (const req of input.requests) versions.push(await resolvePlugin(opts.plugins, principal, req));
       const builder = createImageRequestBuilder(input.files);
       const checker = createResponseChecker(opts.output);
       const caller = principal.user?.name ?? ANONYMOUS;
