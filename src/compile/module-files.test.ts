@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { describe, it } from "node:test";
 import { Code, isRegistryError } from "../core/errors.js";
-import { manifestDigest, validateModuleFiles } from "./module-files.js";
+import { fileDigests, manifestDigestOf, validateModuleFiles } from "./module-files.js";
 
 const text = (s: string) => new TextEncoder().encode(s);
 const file = (path: string, content = "") => ({ path, content: text(content) });
@@ -90,19 +90,36 @@ describe("validateModuleFiles", () => {
   });
 });
 
-describe("manifestDigest", () => {
-  it("hashes sorted sha256 manifest lines", () => {
+describe("manifest digest", () => {
+  // What a push computes: each file hashed once (on the thread pool), then the manifest over those digests.
+  const manifestDigest = async (files: Parameters<typeof fileDigests>[0]) =>
+    manifestDigestOf(await fileDigests(files));
+
+  it("hashes sorted sha256 manifest lines", async () => {
     const files = [file("b.proto", "b"), file("a.proto", "a")];
     const sha = (s: string) => createHash("sha256").update(s).digest("hex");
     const manifest = `${sha("a")}  a.proto\n${sha("b")}  b.proto\n`;
-    assert.equal(manifestDigest(files), `sha256:${sha(manifest)}`);
+    assert.equal(await manifestDigest(files), `sha256:${sha(manifest)}`);
+    assert.deepEqual(
+      (await fileDigests(files)).map((f) => [f.path, f.size, f.sha256]),
+      [
+        ["b.proto", 1, sha("b")],
+        ["a.proto", 1, sha("a")],
+      ],
+    );
   });
 
-  it("does not depend on order and changes with content or path", () => {
+  it("does not depend on order and changes with content or path", async () => {
     const a = [file("x/a.proto", "1"), file("b.proto", "2")];
-    assert.equal(manifestDigest(a), manifestDigest([...a].reverse()));
-    assert.notEqual(manifestDigest(a), manifestDigest([file("x/a.proto", "1"), file("b.proto", "3")]));
-    assert.notEqual(manifestDigest(a), manifestDigest([file("x/c.proto", "1"), file("b.proto", "2")]));
-    assert.match(manifestDigest(a), /^sha256:[0-9a-f]{64}$/);
+    assert.equal(await manifestDigest(a), await manifestDigest([...a].reverse()));
+    assert.notEqual(
+      await manifestDigest(a),
+      await manifestDigest([file("x/a.proto", "1"), file("b.proto", "3")]),
+    );
+    assert.notEqual(
+      await manifestDigest(a),
+      await manifestDigest([file("x/c.proto", "1"), file("b.proto", "2")]),
+    );
+    assert.match(await manifestDigest(a), /^sha256:[0-9a-f]{64}$/);
   });
 });

@@ -101,16 +101,6 @@ export const maxSegmentBytes = 255;
 /** A pushed file's name leaves room for the longest suffix plugins put in place of `.proto`. */
 export const maxFileNameBytes = 200;
 
-/**
- * `sha256:` + hex of the manifest: one line `{sha256 hex}  {path}\n` per file, sorted by path in byte
- * order, as buf's manifest (which uses shake256). Equal file sets give equal digests whatever the push order.
- */
-export function manifestDigest(files: readonly ModuleFileInput[]): string {
-  return manifestDigestOf(
-    files.map((f) => ({ path: f.path, size: f.content.byteLength, sha256: sha256Hex(f.content) })),
-  );
-}
-
 /** The hex sha256 of every file, hashed on the thread pool (a push's files are a stranger's megabytes). */
 export async function fileDigests(files: readonly ModuleFileInput[]): Promise<HashedFile[]> {
   return Promise.all(
@@ -128,7 +118,11 @@ export interface HashedFile {
   sha256: string;
 }
 
-/** manifestDigest from the files' own digests, so a push hashes each file once. */
+/**
+ * `sha256:` + hex of the manifest: one line `{sha256 hex}  {path}\n` per file, sorted by path in byte
+ * order, as buf's manifest (which uses shake256). Equal file sets give equal digests whatever the push order.
+ * Built from the files' own digests (fileDigests), so a push hashes each file once.
+ */
 export function manifestDigestOf(files: readonly Omit<HashedFile, "size">[]): string {
   const lines = files
     .map((f) => ({ key: Buffer.from(f.path, "utf8"), line: `${f.sha256}  ${f.path}\n` }))

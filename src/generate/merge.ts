@@ -174,9 +174,13 @@ function mergeInWorker(outputs: readonly PluginOutput[], opts: MergeOptions): Pr
       settled = true;
       clearTimeout(timer);
       opts.signal?.removeEventListener("abort", onAbort);
-      worker.off("message", onMessage).off("error", onError).off("exit", onExit);
-      if (healthy) keepWorker(heapMb, worker);
-      else void worker.terminate();
+      if (healthy) {
+        worker.off("message", onMessage).off("error", onError).off("exit", onExit);
+        keepWorker(heapMb, worker);
+      } else {
+        // Its listeners stay: a thread being stopped may still report an error, which must not go unheard.
+        void worker.terminate();
+      }
       if (files) resolve(files);
       else reject(err);
     };
