@@ -199,6 +199,29 @@ function runArgs(p: {
   return [...prefix, ...rest];
 }
 
+/**
+ * The runner's cgroups, created at the first run: a process that never compiles (most unit tests) leaves no groups
+ * behind. `usable` is undefined when the memory controller cannot be used (said once, in the log).
+ */
+function lazyCgroups(log: BufRunnerOptions["log"]): { usable(): Cgroups | undefined; close(): void } {
+  let cgroups: Cgroups | undefined;
+  return {
+    usable() {
+      if (!cgroups) {
+        cgroups = createCgroups();
+        if (cgroups.missing !== undefined) {
+          log?.warn(
+            { reason: cgroups.missing },
+            "cgroup memory controller is not usable: buf runs are limited per process (RLIMIT_DATA) only",
+          );
+        }
+      }
+      return cgroups.missing === undefined ? cgroups : undefined;
+    },
+    close: () => cgroups?.close(),
+  };
+}
+
 export function createBufRunner(opts: BufRunnerOptions): BufRunner {
   const limits = limitsOf(opts);
   const thread = opts.thread ?? sharedProcessThread();
@@ -206,21 +229,8 @@ export function createBufRunner(opts: BufRunnerOptions): BufRunner {
   const scheduler = createFairScheduler({ slots: limits.concurrency, perOwner: limits.perPusher });
   const bwrap = opts.bwrap ?? isBwrapAvailable();
   const asNobody = bwrap && process.getuid?.() === 0;
-  // Created at the first run: a process that never compiles (most unit tests) leaves no groups behind.
-  let cgroups: Cgroups | undefined;
+  const groups = lazyCgroups(opts.log);
   let command: BufCommand | undefined;
-
-  function groups(): Cgroups {
-    if (cgroups) return cgroups;
-    cgroups = createCgroups();
-    if (cgroups.missing !== undefined) {
-      opts.log?.warn(
-        { reason: cgroups.missing },
-        "cgroup memory controller is not usable: buf runs are limited per process (RLIMIT_DATA) only",
-      );
-    }
-    return cgroups;
-  }
 
   async function runOnce(run: BufRun): Promise<BufResult> {
     if (!bwrap && !limits.allowUnsandboxed) {
@@ -230,7 +240,7 @@ export function createBufRunner(opts: BufRunnerOptions): BufRunner {
       );
     }
     command ??= locateBuf(opts.buf, asNobody);
-    const usable = groups().missing === undefined ? groups() : undefined;
+    const usable = groups.usable();
     const group = usable?.create({
       memoryBytes: limits.memoryBytes,
       maxProcesses,
@@ -282,7 +292,7 @@ export function createBufRunner(opts: BufRunnerOptions): BufRunner {
       return scheduler.run(run.pusher, () => runOnce(run), { signal: run.signal });
     },
     close() {
-      cgroups?.close();
+      groups.close();
       if (command?.copied) rmSync(command.copied, { recursive: true, force: true });
       command = undefined;
     },
