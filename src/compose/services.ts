@@ -6,7 +6,7 @@ import type { Registry as MetricsRegistry } from "prom-client";
 import type { Config } from "../config/schema.js";
 import type { Commit } from "../core/types.js";
 import { createGenerateMetrics } from "../generate/metrics.js";
-import { archivePackager } from "../generate/package/archive.js";
+import { archivePackager, zipArchivePackager } from "../generate/package/archive.js";
 import { goPackager } from "../generate/package/go.js";
 import { createMavenPackager } from "../generate/package/maven.js";
 import { npmPackager } from "../generate/package/npm.js";
@@ -139,6 +139,7 @@ function generationService(
     }),
     packagers: [
       archivePackager,
+      zipArchivePackager,
       npmPackager,
       goPackager,
       pypiPackager,
