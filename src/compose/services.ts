@@ -11,6 +11,7 @@ import { goPackager } from "../generate/package/go.js";
 import { createMavenPackager } from "../generate/package/maven.js";
 import { npmPackager } from "../generate/package/npm.js";
 import { pypiPackager } from "../generate/package/pypi.js";
+import { rubygemsPackager } from "../generate/package/rubygems.js";
 import { type AccessPolicy, createAccessPolicy } from "../services/access.js";
 import { createArtifactGenerator } from "../services/artifact-generator.js";
 import { type AuthService, createAuthService, type Principal } from "../services/auth.js";
@@ -143,6 +144,7 @@ function generationService(
       npmPackager,
       goPackager,
       pypiPackager,
+      rubygemsPackager,
       createMavenPackager({
         compiler: execution.javac,
         groupId: config.maven.groupId,
