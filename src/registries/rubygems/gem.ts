@@ -1,20 +1,17 @@
 // GET /gems/gems/{name}-{version}.gem: a gem (generated on first request, then the same bytes forever).
-import type { FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyReply } from "fastify";
 import { Code, RegistryError } from "../../core/errors.js";
 import { parseGemFileName } from "../../ecosystems/rubygems/names.js";
 import { immutableFor } from "../../http/cache-control.js";
 import { clientGone } from "../../http/client-gone.js";
 import { keepHot } from "../../http/hot-responses.js";
 import type { RubygemsCatalog } from "./catalog.js";
-
-export interface GemParams {
-  file: string;
-}
+import { lastSegment, type SegmentRequest } from "./segment.js";
 
 export function createGemHandler(catalog: RubygemsCatalog) {
-  return async (request: FastifyRequest<{ Params: GemParams }>, reply: FastifyReply) => {
+  return async (request: SegmentRequest, reply: FastifyReply) => {
     keepHot(reply);
-    const { file } = request.params;
+    const file = lastSegment(request, "gem");
     const named = parseGemFileName(file, ".gem");
     if (!named) throw new RegistryError(Code.NotFound, `no gem ${file}: gems are named {name}-{version}.gem`);
     const { record, open } = await catalog.artifact(

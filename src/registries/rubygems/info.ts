@@ -1,12 +1,9 @@
 // GET /gems/info/{name}: one gem's versions with dependencies and checksums.
-import type { FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyReply } from "fastify";
 import type { RubygemsCatalog } from "./catalog.js";
 import { renderInfo } from "./render.js";
+import { lastSegment, type SegmentRequest } from "./segment.js";
 import { sendIndex } from "./send-index.js";
-
-export interface InfoParams {
-  name: string;
-}
 
 /**
  * `gem install` asks for the info of every dependency, runtime libraries included (`google-protobuf`), and gives up
@@ -15,8 +12,8 @@ export interface InfoParams {
  * that does not exist, or that the caller may not see, is a 404 like every hidden thing.
  */
 export function createInfoHandler(catalog: RubygemsCatalog) {
-  return async (request: FastifyRequest<{ Params: InfoParams }>, reply: FastifyReply) => {
-    const listing = await catalog.gem(request.principal, request.params.name);
+  return async (request: SegmentRequest, reply: FastifyReply) => {
+    const listing = await catalog.gem(request.principal, lastSegment(request, "gem info"));
     return sendIndex(request, reply, listing ? renderInfo(listing) : "---\n");
   };
 }

@@ -1,6 +1,6 @@
 // GET /gems/quick/Marshal.4.8/{name}-{version}.gemspec.rz: the deflated Marshal spec `gem install` fetches before
 // each .gem (even with the compact index) and caches forever.
-import type { FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyReply } from "fastify";
 import { Code, RegistryError } from "../../core/errors.js";
 import { parseGemFileName } from "../../ecosystems/rubygems/names.js";
 import { immutableFor } from "../../http/cache-control.js";
@@ -8,15 +8,12 @@ import { clientGone } from "../../http/client-gone.js";
 import { keepHot } from "../../http/hot-responses.js";
 import { extrasOf } from "../../services/artifact-extras.js";
 import type { RubygemsCatalog } from "./catalog.js";
-
-export interface QuickSpecParams {
-  file: string;
-}
+import { lastSegment, type SegmentRequest } from "./segment.js";
 
 export function createQuickSpecHandler(catalog: RubygemsCatalog) {
-  return async (request: FastifyRequest<{ Params: QuickSpecParams }>, reply: FastifyReply) => {
+  return async (request: SegmentRequest, reply: FastifyReply) => {
     keepHot(reply);
-    const { file } = request.params;
+    const file = lastSegment(request, "quick spec");
     const named = parseGemFileName(file, ".gemspec.rz");
     if (!named) {
       throw new RegistryError(

@@ -126,6 +126,13 @@ describe("RubyGems routes", () => {
     assert.equal(bad.statusCode, 404);
     assert.match(bad.body, /gems are named \{name\}-\{version\}\.gem/);
     assert.equal(fake.calls.length, before, "a file name of no gem is answered without the catalog");
+    // Longer than Fastify's 100-character parameters: our names may be 259 characters.
+    const long = `${"a".repeat(64)}_${"b".repeat(64)}_${"c".repeat(64)}_${"d".repeat(64)}`;
+    const longGem = await get(`/gems/gems/${long}-1.1.1.gem`);
+    assert.equal(longGem.statusCode, 404);
+    assert.match(longGem.body, new RegExp(`gem ${long} has no version 1\\.1\\.1`));
+    assert.equal((await get(`/gems/info/${"x".repeat(600)}`)).statusCode, 404);
+    assert.equal((await get("/gems/info/a/b")).statusCode, 404);
   });
 
   it("a wrong token is 401 in every form; pushes and unknown paths answer clearly", async () => {

@@ -7,11 +7,12 @@ import type { RegistryPlugin } from "../../http/registry-plugin.js";
 import type { RubygemsCatalog } from "./catalog.js";
 import { rubygemsAuthorization } from "./credentials.js";
 import { renderError } from "./errors.js";
-import { createGemHandler, type GemParams } from "./gem.js";
-import { createInfoHandler, type InfoParams } from "./info.js";
+import { createGemHandler } from "./gem.js";
+import { createInfoHandler } from "./info.js";
 import { createNamesHandler } from "./names.js";
-import { createQuickSpecHandler, type QuickSpecParams } from "./quick-spec.js";
+import { createQuickSpecHandler } from "./quick-spec.js";
 import { createRootHandler } from "./root.js";
+import type { Segment } from "./segment.js";
 import { createVersionsHandler } from "./versions.js";
 
 export function rubygemsRegistry(catalog: RubygemsCatalog): RegistryPlugin {
@@ -26,9 +27,9 @@ export function rubygemsRegistry(catalog: RubygemsCatalog): RegistryPlugin {
       app.get("/gems", async (_request, reply) => reply.redirect("/gems/", 301));
       app.get("/gems/versions", createVersionsHandler(catalog));
       app.get("/gems/names", createNamesHandler(catalog));
-      app.get<{ Params: InfoParams }>("/gems/info/:name", createInfoHandler(catalog));
-      app.get<{ Params: QuickSpecParams }>("/gems/quick/Marshal.4.8/:file", createQuickSpecHandler(catalog));
-      app.get<{ Params: GemParams }>("/gems/gems/:file", createGemHandler(catalog));
+      app.get<Segment>("/gems/info/*", createInfoHandler(catalog));
+      app.get<Segment>("/gems/quick/Marshal.4.8/*", createQuickSpecHandler(catalog));
+      app.get<Segment>("/gems/gems/*", createGemHandler(catalog));
       // Everything else under /gems/ (`gem push`, the legacy index, the JSON API) answers in this source's format.
       app.route({
         method: ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"],
