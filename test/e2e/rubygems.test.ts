@@ -10,6 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { wipeArtifacts } from "./support/cache.js";
 import { cliOk } from "./support/cli.js";
 import { createRubyHome, gemMissing } from "./support/gem.js";
+import { copyModule } from "./support/modules.js";
 import { adminToken, makeDataDir, repoRoot, startTestServer, type TestServer } from "./support/server.js";
 
 const payments = "protodepot_ruby_demo_payments";
@@ -238,5 +239,31 @@ describe("RubyGems source with the real gem and bundle", { skip: await gemMissin
       (await fresh.run("bundle", ["exec", "ruby", "-e", roundTrip], { cwd: app })).trim(),
       roundTripOut,
     );
+  });
+  it("bundle update follows a new push through Bundler's cached compact index", async () => {
+    const home = await createRubyHome(join(work, "bundle5"));
+    const app = join(home.dir, "app");
+    await gemfile(app, payments);
+    assert.match(
+      await home.run("bundle", ["install"], { cwd: app }),
+      new RegExp(`Installing ${payments} 1\\.1\\.1`),
+    );
+    const dir = await copyModule(
+      join(repoRoot, "examples/payments"),
+      join(work, "payments2"),
+      "demo/payments",
+    );
+    const proto = join(dir, "demo/payments/v1/payments.proto");
+    await writeFile(
+      proto,
+      `${await readFile(proto, "utf8")}\nmessage Refund {\n  string payment_id = 1;\n}\n`,
+    );
+    await cliOk(["push", dir], env);
+    const out = await home.run("bundle", ["update", payments], { cwd: app });
+    assert.match(out, new RegExp(`Installing ${payments} 1\\.1\\.2 \\(was 1\\.1\\.1\\)`));
+    assert.match(out, new RegExp(`Using ${money} 1\\.1\\.1`));
+    const script =
+      'require "demo/payments/v1/payments_pb"; puts Demo::Payments::V1::Refund.new(payment_id: "p-1").payment_id';
+    assert.equal((await home.run("bundle", ["exec", "ruby", "-e", script], { cwd: app })).trim(), "p-1");
   });
 });
