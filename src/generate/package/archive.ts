@@ -2,7 +2,7 @@
 
 import { createTarGz } from "../../packaging/tar.js";
 import { createZip } from "../../packaging/zip.js";
-import type { Packager } from "./packager.js";
+import type { GeneratedFile, Packager } from "./packager.js";
 
 export const archivePackager: Packager = {
   flavour: "archive",
@@ -15,9 +15,13 @@ const byBytes = (a: { path: string }, b: { path: string }) =>
   Buffer.compare(Buffer.from(a.path, "utf8"), Buffer.from(b.path, "utf8"));
 
 /** The tar.gz's files in its order (paths in byte order), for consumers that only unpack zips. */
+export function createArchiveZip(files: readonly GeneratedFile[]): Promise<Uint8Array> {
+  return createZip([...files].sort(byBytes));
+}
+
 export const zipArchivePackager: Packager = {
   flavour: "zip",
   async package(files) {
-    return { bytes: await createZip([...files].sort(byBytes)), extra: {} };
+    return { bytes: await createArchiveZip(files), extra: {} };
   },
 };
