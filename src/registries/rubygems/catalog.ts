@@ -1,6 +1,7 @@
 // What the RubyGems source offers: every gem the caller may see with its versions (the compact index), one gem's
 // versions, and the artifact behind each .gem and quick spec. The version policy is the shared catalog's
 // (services/catalog.ts); which packages exist, the package directory's.
+import type { Readable } from "node:stream";
 import { createCache } from "../../core/cache.js";
 import { Code, isRegistryError, RegistryError } from "../../core/errors.js";
 import { parseFullName } from "../../core/names.js";
@@ -12,7 +13,6 @@ import type { GemPin } from "../../generate/package/rubygems.js";
 import { extrasOf } from "../../services/artifact-extras.js";
 import type { Principal } from "../../services/auth.js";
 import {
-  type CatalogArtifact,
   type CatalogSettings,
   createCatalog,
   type PackageRef,
@@ -43,13 +43,13 @@ export interface RubygemsCatalog {
   gems(principal: Principal): Promise<GemListing[]>;
   /** One gem's versions (`/info/{name}`); undefined for a name that is not of our shape (someone else's gem). */
   gem(principal: Principal, name: string): Promise<GemListing | undefined>;
-  /** One version's .gem (its quick spec in the record), generated if needed. */
+  /** One version's .gem (its quick spec in the record), generated if needed, and how to read its bytes. */
   artifact(
     principal: Principal,
     name: string,
     version: string,
     signal?: AbortSignal,
-  ): Promise<CatalogArtifact>;
+  ): Promise<{ record: ArtifactRecord; open(): Promise<Buffer | Readable> }>;
   /** Stops background warming (the server is closing). */
   close(): void;
 }
@@ -188,7 +188,8 @@ export function createRubygemsCatalog(opts: RubygemsCatalogOptions): RubygemsCat
         );
       }
       try {
-        return await catalog.artifact(principal, refOf(parsed.parts), v, signal);
+        const { record, open } = await catalog.artifact(principal, refOf(parsed.parts), v, signal);
+        return { record, open };
       } catch (err) {
         if (isRegistryError(err, Code.NotFound)) {
           throw new RegistryError(

@@ -5,7 +5,18 @@ import type { Commit } from "../../core/types.js";
 import type { GemListing } from "./catalog.js";
 import { indexHeaders, renderInfo, renderNames, renderVersions } from "./render.js";
 
-const commit = { id: "c".repeat(32) } as Commit;
+const commit: Commit = {
+  id: "c".repeat(32),
+  moduleId: "m1",
+  owner: "demo",
+  module: "payments",
+  seq: 1,
+  digest: "sha256:00",
+  sourcesBlob: "s",
+  imageBlob: "i",
+  createdBy: "admin",
+  createdAt: "2024-01-01T00:00:00Z",
+};
 const sha = "a".repeat(64);
 const payments: GemListing = {
   name: "protodepot_ruby_demo_payments",

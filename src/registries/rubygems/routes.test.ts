@@ -8,7 +8,6 @@ import { Code, RegistryError } from "../../core/errors.js";
 import type { ArtifactRecord, Commit } from "../../core/types.js";
 import { registerRegistry } from "../../http/registry-plugin.js";
 import { createAuthService, type Principal } from "../../services/auth.js";
-import type { ResolvedArtifact } from "../../services/generation.js";
 import type { MetadataStore } from "../../storage/meta/metadata-store.js";
 import { createSqliteMetadataStore } from "../../storage/meta/sqlite/sqlite-metadata-store.js";
 import type { GemListing, RubygemsCatalog } from "./catalog.js";
@@ -18,7 +17,18 @@ import { rubygemsRegistry } from "./routes.js";
 
 const gem = "protodepot_ruby_demo_payments";
 const secret = "protodepot_ruby_acme_ledger";
-const commit = { id: "c".repeat(32) } as Commit;
+const commit: Commit = {
+  id: "c".repeat(32),
+  moduleId: "m1",
+  owner: "demo",
+  module: "payments",
+  seq: 1,
+  digest: "sha256:00",
+  sourcesBlob: "s",
+  imageBlob: "i",
+  createdBy: "admin",
+  createdAt: "2024-01-01T00:00:00Z",
+};
 const listing = (name: string): GemListing => ({
   name,
   versions: [{ version: "1.1.1", dependencies: [], sha256: "a".repeat(64), commit }],
@@ -56,7 +66,7 @@ function fakeCatalog() {
       calls.push({ op: `artifact ${name} ${version}`, principal });
       if (!visible(principal, name) || version !== "1.1.1")
         throw new RegistryError(Code.NotFound, `gem ${name} has no version ${version}`);
-      return { resolved: {} as ResolvedArtifact, record, open: async () => Buffer.from("gem") };
+      return { record, open: async () => Buffer.from("gem") };
     },
     close() {},
   };
