@@ -3,6 +3,7 @@
 
 import type { GenerationService } from "../services/generation.js";
 import type { ModuleService } from "../services/modules.js";
+import { createPackageDirectory } from "../services/package-directory.js";
 import type { TemplateService } from "../services/templates.js";
 import type { Invalidation } from "../storage/meta/invalidation.js";
 import { type ArchiveProtocol, createArchiveProtocol } from "./archive/protocol.js";
@@ -64,6 +65,9 @@ export function createProtocols(services: ProtocolServices, settings: ProtocolSe
     npm: createNpmCatalog({ ...shared("npm"), scope: settings.npmScope }),
     pypi: createPypiCatalog({ ...shared("pypi"), templates }),
     maven: createMavenCatalog({ ...shared("maven"), groupId: settings.mavenGroupId }),
-    rubygems: createRubygemsCatalog({ ...shared("rubygems"), templates }),
+    rubygems: createRubygemsCatalog({
+      ...shared("rubygems"),
+      directory: createPackageDirectory({ modules, templates }),
+    }),
   };
 }

@@ -18,9 +18,7 @@ import {
   type PackageRef,
   type PinnedPackage,
 } from "../../services/catalog.js";
-import type { ModuleService } from "../../services/modules.js";
-import { createPackageDirectory } from "../../services/package-directory.js";
-import type { TemplateService } from "../../services/templates.js";
+import type { PackageDirectory } from "../../services/package-directory.js";
 
 export interface GemVersion {
   version: string;
@@ -54,9 +52,9 @@ export interface RubygemsCatalog {
   close(): void;
 }
 
-export interface RubygemsCatalogOptions extends Omit<CatalogSettings, "modules"> {
-  modules: ModuleService;
-  templates: TemplateService;
+export interface RubygemsCatalogOptions extends CatalogSettings {
+  /** Lists the packages `/versions` holds (gem names split back by themselves: no lookup by name). */
+  directory: Pick<PackageDirectory, "list">;
   /** How many gems' listings `/versions` builds at once (default 4): each may generate a head. */
   listConcurrency?: number;
 }
@@ -112,8 +110,7 @@ async function mapLimited<T, R>(
 }
 
 export function createRubygemsCatalog(opts: RubygemsCatalogOptions): RubygemsCatalog {
-  const { templates, listConcurrency = 4, ...settings } = opts;
-  const directory = createPackageDirectory({ modules: opts.modules, templates });
+  const { directory, listConcurrency = 4, ...settings } = opts;
   const report = opts.onBackgroundError ?? (() => {});
   const catalog = createCatalog({
     ...settings,
