@@ -18,6 +18,13 @@ export interface ArtifactExtras {
     pomMd5?: string;
     dependencies?: string;
   };
+  /**
+   * `sha256`: hex of the .gem (the compact index's `checksum:`); `dependencies`: the gem's runtime dependencies as
+   * JSON `[name, requirement][]`; `pins`: our other gems it pins, as JSON (PypiPin's shape); `quickSpec`: base64 of
+   * the deflated Marshal gemspec `gem install` fetches (it caches it forever, so it is built once and kept).
+   */
+  rubygems: { sha256: string; dependencies: string; quickSpec: string; pins?: string };
+  zip: Record<string, never>;
 }
 
 type Fields<T> = { required: readonly (keyof T & string)[]; optional: readonly (keyof T & string)[] };
@@ -29,6 +36,8 @@ const fields: { [F in Flavour]: Fields<ArtifactExtras[F]> } = {
   npm: { required: ["integrity", "shasum"], optional: ["dependencies"] },
   pypi: { required: ["sha256", "metadataSha256"], optional: ["metadata", "pins"] },
   maven: { required: ["sha1", "md5"], optional: ["pom", "pomSha1", "pomMd5", "dependencies"] },
+  rubygems: { required: ["sha256", "dependencies", "quickSpec"], optional: ["pins"] },
+  zip: { required: [], optional: [] },
 };
 
 /** The record's extras as its flavour's packager wrote them, or undefined when a required one is missing. */
