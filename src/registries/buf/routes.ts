@@ -7,14 +7,16 @@ import { CodeGenerationService } from "../../gen/buf/alpha/registry/v1alpha1/plu
 import { CommitService, DownloadService, GraphService } from "../../gen/buf/registry/module/v1/commit_pb.js";
 import { LabelService } from "../../gen/buf/registry/module/v1/label_pb.js";
 import { ModuleService } from "../../gen/buf/registry/module/v1/module_pb.js";
+import { ResourceService } from "../../gen/buf/registry/module/v1/resource_pb.js";
 import { UploadService } from "../../gen/buf/registry/module/v1/upload_pb.js";
 import {
   CommitService as CommitServiceV1beta1,
   DownloadService as DownloadServiceV1beta1,
   GraphService as GraphServiceV1beta1,
 } from "../../gen/buf/registry/module/v1beta1/commit_pb.js";
-import { OwnerService, UserService } from "../../gen/buf/registry/owner/v1/owner_pb.js";
+import { OrganizationService, OwnerService, UserService } from "../../gen/buf/registry/owner/v1/owner_pb.js";
 import type { ModuleService as Modules } from "../../services/modules.js";
+import type { OrganizationService as Organizations } from "../../services/organizations.js";
 import type { RemotePluginService } from "../../services/remote-plugins.js";
 import { createAuthnService } from "./authn-service.js";
 import { createCodeGenerationService } from "./code-generation-service.js";
@@ -26,24 +28,31 @@ import {
 } from "./commit-service-v1beta1.js";
 import { createLabelService } from "./label-service.js";
 import { createModuleService } from "./module-service.js";
-import { createOwnerService, createUserService } from "./owner-service.js";
+import { createOrganizationService, createOwnerService, createUserService } from "./owner-service.js";
+import { createResourceService } from "./resource-service.js";
 import { createUploadService } from "./upload-service.js";
 
 export interface BufServices {
   modules: Modules;
+  orgs: Organizations;
   remotePlugins: RemotePluginService;
 }
 
-export function registerBufServices(router: ConnectRouter, { modules, remotePlugins }: BufServices): void {
+export function registerBufServices(
+  router: ConnectRouter,
+  { modules, orgs, remotePlugins }: BufServices,
+): void {
   router.service(AuthnService, createAuthnService());
   router.service(UserService, createUserService());
   router.service(OwnerService, createOwnerService(modules));
+  router.service(OrganizationService, createOrganizationService(orgs));
   router.service(ModuleService, createModuleService(modules));
   router.service(UploadService, createUploadService(modules));
   router.service(CommitService, createCommitService(modules));
   router.service(GraphService, createGraphService(modules));
   router.service(DownloadService, createDownloadService(modules));
   router.service(LabelService, createLabelService(modules));
+  router.service(ResourceService, createResourceService(modules));
   // buf.yaml v1 modules: the same commits with b4 digests.
   router.service(CommitServiceV1beta1, createCommitServiceV1beta1(modules));
   router.service(GraphServiceV1beta1, createGraphServiceV1beta1(modules));

@@ -7,7 +7,7 @@ import { readTarGz, type TarEntry } from "../../packaging/tar.js";
 import type { BlobStore } from "../../storage/blob/blob-store.js";
 import { readContent } from "../../storage/blob/content.js";
 import { isCorruptBlobError } from "../../storage/blob/verify.js";
-import type { ModuleStore, OwnerStore } from "../../storage/meta/metadata-store.js";
+import type { ModuleStore, OwnerStore, Page } from "../../storage/meta/metadata-store.js";
 import { type AccessPolicy, readable } from "../access.js";
 import type { Principal } from "../auth.js";
 import { missingModule } from "./files.js";
@@ -34,11 +34,7 @@ export interface ModuleReads {
   getOwner(principal: Principal, name: string): Promise<Owner>;
   /** The modules the caller may read, of one owner or all. */
   listModules(principal: Principal, owner?: string): Promise<Module[]>;
-  listCommits(
-    principal: Principal,
-    name: FullName,
-    page: { limit: number; beforeSeq?: number },
-  ): Promise<Commit[]>;
+  listCommits(principal: Principal, name: FullName, page: Page): Promise<Commit[]>;
   commitDeps(commit: Commit): Promise<CommitDep[]>;
   /** The commit's compiled image: a FileDescriptorSet of its files and all their imports, with source info. */
   readImage(commit: Commit): Promise<Uint8Array>;
