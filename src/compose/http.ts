@@ -229,7 +229,7 @@ async function registerApi(
         ServerService,
         createServerServiceImpl({ npmScope: config.npm.scope, goHost: config.go.host }, access),
       );
-      registerBufServices(router, { modules, orgs, remotePlugins });
+      registerBufServices(router, { modules, orgs, plugins, remotePlugins });
       withClientStatuses(router, maxBody);
     },
   });

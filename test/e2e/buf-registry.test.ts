@@ -3,6 +3,7 @@
 // organizations, and a refused `buf push --create` that leaves nothing behind. Text and --format json output.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -389,5 +390,58 @@ describe("buf registry commands against protodepot", () => {
     assert.match(deleted.stdout, /Organization deleted\./);
     const missing = await bufFails(work, ["registry", "organization", "info", "HOST/emptyorg"]);
     assert.match(missing, /does not exist|not found/i);
+  });
+
+  it("shows a plugin and lists its versions as commits, newest first", async () => {
+    const plugin = (await api("PluginService/CreatePlugin", { plugin: "admin/echo", visibility: "public" }))
+      .plugin as { id: string };
+    for (const version of ["v1.0.0", "v1.1.0"])
+      await api("PluginService/CreatePluginVersion", {
+        plugin: "admin/echo",
+        version,
+        command: ["/bin/true"],
+      });
+    // A version's commit id is derived from plugin and version, the same every time.
+    const idOf = (version: string) =>
+      createHash("sha256").update(`${plugin.id}/${version}`).digest("hex").slice(0, 32);
+
+    const text = await bufOk(work, ["registry", "plugin", "info", "HOST/admin/echo"]);
+    assert.match(text.stdout, new RegExp(`${host}/admin/echo`));
+    const info = json(
+      await bufOk(work, ["registry", "plugin", "info", "HOST/admin/echo", "--format", "json"]),
+    );
+    assert.equal(info.id, plugin.id);
+    assert.equal(info.name, "echo");
+    assert.equal(info.owner, "admin");
+
+    const listed = await bufOk(work, ["registry", "plugin", "commit", "list", "HOST/admin/echo"]);
+    assert.deepEqual(lines(listed), [
+      `${host}/admin/echo:${idOf("v1.1.0")}`,
+      `${host}/admin/echo:${idOf("v1.0.0")}`,
+    ]);
+    const asJson = json(
+      await bufOk(work, [
+        "registry",
+        "plugin",
+        "commit",
+        "list",
+        "HOST/admin/echo",
+        "--format",
+        "json",
+        "--reverse",
+      ]),
+    );
+    assert.deepEqual(
+      (asJson.commits as { commit: string }[]).map((c) => c.commit),
+      [idOf("v1.0.0"), idOf("v1.1.0")],
+    );
+    const one = await bufOk(work, ["registry", "plugin", "commit", "list", "HOST/admin/echo:v1.0.0"]);
+    assert.deepEqual(lines(one), [`${host}/admin/echo:${idOf("v1.0.0")}`]);
+
+    // Private plugins answer as missing ones to a stranger.
+    await api("PluginService/CreatePlugin", { plugin: "admin/hidden", visibility: "private" });
+    const hidden = await bufFails(work, ["registry", "plugin", "info", "HOST/admin/hidden"], "mallory");
+    assert.match(hidden, /does not exist/);
+    await bufOk(work, ["registry", "plugin", "info", "HOST/admin/hidden"]);
   });
 });

@@ -15,8 +15,14 @@ import {
   GraphService as GraphServiceV1beta1,
 } from "../../gen/buf/registry/module/v1beta1/commit_pb.js";
 import { OrganizationService, OwnerService, UserService } from "../../gen/buf/registry/owner/v1/owner_pb.js";
+import {
+  CommitService as PluginCommitService,
+  ResourceService as PluginResourceService,
+  PluginService,
+} from "../../gen/buf/registry/plugin/v1beta1/plugin_pb.js";
 import type { ModuleService as Modules } from "../../services/modules.js";
 import type { OrganizationService as Organizations } from "../../services/organizations.js";
+import type { PluginService as Plugins } from "../../services/plugins.js";
 import type { RemotePluginService } from "../../services/remote-plugins.js";
 import { createAuthnService } from "./authn-service.js";
 import { createCodeGenerationService } from "./code-generation-service.js";
@@ -29,18 +35,24 @@ import {
 import { createLabelService } from "./label-service.js";
 import { createModuleService } from "./module-service.js";
 import { createOrganizationService, createOwnerService, createUserService } from "./owner-service.js";
+import {
+  createPluginCommitService,
+  createPluginResourceService,
+  createPluginServiceV1beta1,
+} from "./plugin-service.js";
 import { createResourceService } from "./resource-service.js";
 import { createUploadService } from "./upload-service.js";
 
 export interface BufServices {
   modules: Modules;
   orgs: Organizations;
+  plugins: Plugins;
   remotePlugins: RemotePluginService;
 }
 
 export function registerBufServices(
   router: ConnectRouter,
-  { modules, orgs, remotePlugins }: BufServices,
+  { modules, orgs, plugins, remotePlugins }: BufServices,
 ): void {
   router.service(AuthnService, createAuthnService());
   router.service(UserService, createUserService());
@@ -58,6 +70,10 @@ export function registerBufServices(
   router.service(GraphServiceV1beta1, createGraphServiceV1beta1(modules));
   router.service(DownloadServiceV1beta1, createDownloadServiceV1beta1(modules));
   router.service(CodeGenerationService, createCodeGenerationService(remotePlugins));
+  // `buf registry plugin info` and `plugin commit list`: our plugin versions as buf's plugin commits.
+  router.service(PluginService, createPluginServiceV1beta1(plugins));
+  router.service(PluginResourceService, createPluginResourceService(plugins));
+  router.service(PluginCommitService, createPluginCommitService(plugins));
 }
 
 /**
