@@ -229,7 +229,7 @@ async function registerApi(
         ServerService,
         createServerServiceImpl({ npmScope: config.npm.scope, goHost: config.go.host }, access),
       );
-      registerBufServices(router, { modules, orgs, plugins, remotePlugins });
+      registerBufServices(router, { modules, orgs, plugins, templates, remotePlugins });
       withClientStatuses(router, maxBody);
     },
   });

@@ -444,4 +444,67 @@ describe("buf registry commands against protodepot", () => {
     assert.match(hidden, /does not exist/);
     await bufOk(work, ["registry", "plugin", "info", "HOST/admin/hidden"]);
   });
+
+  it("answers buf registry sdk version with the synthetic version of a template version and a commit", async () => {
+    const [c1] = baseCommits;
+    // admin/echo (previous test) declares no runtime libraries: Go, whose proxy serves every template.
+    await api("TemplateService/CreateTemplate", {
+      template: "admin/gosdk",
+      plugins: [{ owner: "admin", name: "echo" }],
+      visibility: "public",
+    });
+    await api("TemplateService/CreateTemplateVersion", {
+      template: "admin/gosdk",
+      pluginVersions: [{ owner: "admin", name: "echo", version: "v1.0.0" }],
+    });
+    const sdk = async (module: string, plugin: string) =>
+      (
+        await bufOk(work, ["registry", "sdk", "version", "--module", module, "--plugin", plugin])
+      ).stdout.trim();
+    // admin/base's default label is at its third commit.
+    assert.equal(await sdk("HOST/admin/base", "HOST/admin/gosdk"), "v1.1.3");
+    assert.equal(await sdk(`HOST/admin/base:${c1}`, "HOST/admin/gosdk:v1"), "v1.1.1");
+    assert.equal(await sdk("HOST/admin/base:v2", "HOST/admin/gosdk"), "v1.1.2");
+
+    // A plugin with npm runtime libraries makes the template an npm SDK: 1.{template version}.{commit seq}.
+    await api("PluginService/CreatePlugin", { plugin: "admin/npmgen", visibility: "public" });
+    for (const version of ["v1.0.0", "v1.1.0"]) {
+      await api("PluginService/CreatePluginVersion", {
+        plugin: "admin/npmgen",
+        version,
+        command: ["/bin/true"],
+        runtimeLibraries: { npm: [{ package: "@bufbuild/protobuf", version: "^2.0.0" }] },
+      });
+    }
+    await api("TemplateService/CreateTemplate", {
+      template: "admin/tssdk",
+      plugins: [{ owner: "admin", name: "npmgen" }],
+      visibility: "public",
+    });
+    for (const version of ["v1.0.0", "v1.1.0"]) {
+      await api("TemplateService/CreateTemplateVersion", {
+        template: "admin/tssdk",
+        pluginVersions: [{ owner: "admin", name: "npmgen", version }],
+      });
+    }
+    assert.equal(await sdk("HOST/admin/base", "HOST/admin/tssdk"), "1.2.3");
+    assert.equal(await sdk("HOST/admin/base", "HOST/admin/tssdk:v1"), "1.1.3");
+
+    const unknown = await bufFails(work, [
+      "registry",
+      "sdk",
+      "version",
+      "--module",
+      "HOST/admin/base",
+      "--plugin",
+      "HOST/admin/tssdk:v9",
+    ]);
+    assert.match(unknown, /template admin\/tssdk has no version v9 \(versions: v1, v2\)/);
+    const hidden = await bufFails(
+      work,
+      ["registry", "sdk", "version", "--module", "HOST/acme/money", "--plugin", "HOST/admin/tssdk"],
+      "mallory",
+    );
+    assert.match(hidden, /does not exist/);
+  });
 });

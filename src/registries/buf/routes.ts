@@ -3,7 +3,11 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import type { FastifyInstance } from "fastify";
 import { AuthnService } from "../../gen/buf/alpha/registry/v1alpha1/authn_pb.js";
-import { CodeGenerationService } from "../../gen/buf/alpha/registry/v1alpha1/plugin_curation_pb.js";
+import {
+  CodeGenerationService,
+  PluginCurationService,
+} from "../../gen/buf/alpha/registry/v1alpha1/plugin_curation_pb.js";
+import { ResolveService } from "../../gen/buf/alpha/registry/v1alpha1/resolve_pb.js";
 import { CommitService, DownloadService, GraphService } from "../../gen/buf/registry/module/v1/commit_pb.js";
 import { LabelService } from "../../gen/buf/registry/module/v1/label_pb.js";
 import { ModuleService } from "../../gen/buf/registry/module/v1/module_pb.js";
@@ -24,6 +28,7 @@ import type { ModuleService as Modules } from "../../services/modules.js";
 import type { OrganizationService as Organizations } from "../../services/organizations.js";
 import type { PluginService as Plugins } from "../../services/plugins.js";
 import type { RemotePluginService } from "../../services/remote-plugins.js";
+import type { TemplateService } from "../../services/templates.js";
 import { createAuthnService } from "./authn-service.js";
 import { createCodeGenerationService } from "./code-generation-service.js";
 import { createCommitService, createDownloadService, createGraphService } from "./commit-service.js";
@@ -41,18 +46,20 @@ import {
   createPluginServiceV1beta1,
 } from "./plugin-service.js";
 import { createResourceService } from "./resource-service.js";
+import { createPluginCurationService, createResolveService } from "./sdk-service.js";
 import { createUploadService } from "./upload-service.js";
 
 export interface BufServices {
   modules: Modules;
   orgs: Organizations;
   plugins: Plugins;
+  templates: TemplateService;
   remotePlugins: RemotePluginService;
 }
 
 export function registerBufServices(
   router: ConnectRouter,
-  { modules, orgs, plugins, remotePlugins }: BufServices,
+  { modules, orgs, plugins, templates, remotePlugins }: BufServices,
 ): void {
   router.service(AuthnService, createAuthnService());
   router.service(UserService, createUserService());
@@ -74,6 +81,9 @@ export function registerBufServices(
   router.service(PluginService, createPluginServiceV1beta1(plugins));
   router.service(PluginResourceService, createPluginResourceService(plugins));
   router.service(PluginCommitService, createPluginCommitService(plugins));
+  // `buf registry sdk version`: a template version and a commit as the synthetic version our registries serve.
+  router.service(PluginCurationService, createPluginCurationService(templates));
+  router.service(ResolveService, createResolveService(modules, templates));
 }
 
 /**
