@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { cliOk, runCli } from "./support/cli.js";
 import {
   adminToken,
   callApi,
@@ -75,6 +76,17 @@ describe("buf registry commands against protodepot", () => {
     const text = await res.text();
     assert.equal(res.status, 200, `${method}: ${text}`);
     return JSON.parse(text) as Record<string, unknown>;
+  }
+
+  /** A module as our own API lists it (JSON: fields at their zero value are left out). */
+  async function ourModule(fullName: string): Promise<Record<string, unknown>> {
+    const [owner, name] = fullName.split("/");
+    const { modules } = (await api("ModuleService/ListModules", { owner })) as {
+      modules: Record<string, unknown>[];
+    };
+    const found = modules.find((m) => m.name === name);
+    assert.ok(found, `${fullName} not listed`);
+    return found;
   }
 
   async function writeModule(dir: string, files: Record<string, string>): Promise<string> {
@@ -294,6 +306,33 @@ describe("buf registry commands against protodepot", () => {
     await rm(join(work, "cache"), { recursive: true, force: true });
     const again = await bufOk(app, ["dep", "update"]);
     assert.doesNotMatch(again.stderr, /deprecated/);
+
+    // Our CLI deprecates with a message, which our API shows and buf's warning follows.
+    const cli = {
+      PROTODEPOT_REMOTE: server.url,
+      PROTODEPOT_TOKEN: adminToken,
+      XDG_CONFIG_HOME: join(work, "xdg"),
+    };
+    const byWriter = await runCli(["module", "deprecate", "acme/money"], {
+      ...cli,
+      PROTODEPOT_TOKEN: tokens.get("walt") ?? "",
+    });
+    assert.notEqual(byWriter.code, 0);
+    assert.match(byWriter.stderr, /may not|permission/i);
+    const ours = await cliOk(["module", "deprecate", "acme/money", "--message", "use acme/money2"], cli);
+    assert.match(ours.stdout, /module acme\/money is deprecated: use acme\/money2/);
+    const listed = await ourModule("acme/money");
+    assert.equal(listed.deprecated, true);
+    assert.equal(listed.deprecationMessage, "use acme/money2");
+    await rm(join(work, "cache"), { recursive: true, force: true });
+    assert.match((await bufOk(app, ["dep", "update"])).stderr, /acme\/money is deprecated/);
+    // buf's own deprecate (no message) keeps the message set before; undeprecating clears both.
+    await bufOk(work, ["registry", "module", "deprecate", "HOST/acme/money"]);
+    assert.equal((await ourModule("acme/money")).deprecationMessage, "use acme/money2");
+    await cliOk(["module", "undeprecate", "acme/money"], cli);
+    const cleared = await ourModule("acme/money");
+    assert.equal(cleared.deprecated, undefined);
+    assert.equal(cleared.deprecationMessage, undefined);
   });
 
   it("updates description and default label (writers) and visibility (owners only)", async () => {
@@ -321,6 +360,10 @@ describe("buf registry commands against protodepot", () => {
       await bufOk(work, ["registry", "module", "info", "HOST/acme/money", "--format", "json"]),
     );
     assert.equal(info.default_label_name, "stable");
+    // buf shows no description; our API does.
+    const ours = await ourModule("acme/money");
+    assert.equal(ours.description, "Money");
+    assert.equal(ours.defaultLabel, "stable");
     const unknown = await bufFails(work, [
       "registry",
       "module",
