@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { b5DigestYielding, directDeps, reachedDeps } from "../../compile/b5-digest.js";
 import type { Compiler } from "../../compile/buf-compiler.js";
 import { fileDigests, manifestDigestOf, validateModuleFiles } from "../../compile/module-files.js";
-import { Code, RegistryError } from "../../core/errors.js";
+import { Code, isRegistryError, RegistryError } from "../../core/errors.js";
 import { checkLabel, type FullName, parseFullName } from "../../core/names.js";
 import type { B5, Commit, CommitDep, CommitFile, Module, User, Visibility } from "../../core/types.js";
 import { createTarGz } from "../../packaging/tar.js";
@@ -202,11 +202,23 @@ async function upload(
   } catch (err) {
     // `buf push --create` creates the module (CreateModules) before it uploads: a refused first upload removes the
     // still-empty module again, so a refused push creates nothing, as ours does (module and commit in one
-    // transaction). deleteEmptyModule keeps a module that a concurrent push has given a commit meanwhile.
-    for (const m of mods) if (m.empty) await o.meta.deleteEmptyModule(m.mod.id);
+    // transaction). deleteEmptyModule keeps a module that a concurrent push has given a commit meanwhile. A failure
+    // that is no refusal (the server's own: disk, time, an internal error) keeps it: the same push may succeed.
+    if (isRefusal(err)) for (const m of mods) if (m.empty) await o.meta.deleteEmptyModule(m.mod.id);
     throw err;
   }
 }
+
+const refusals: readonly Code[] = [
+  Code.InvalidArgument,
+  Code.NotFound,
+  Code.PermissionDenied,
+  Code.FailedPrecondition,
+  Code.Unprocessable,
+];
+
+/** A push refused for what it holds or where it goes, as opposed to the server failing to store it. */
+const isRefusal = (err: unknown): boolean => isRegistryError(err) && refusals.includes(err.code);
 
 /** A module an Upload writes to, and whether it had no commits before (then buf may have just created it). */
 interface UploadTarget {
