@@ -60,6 +60,8 @@ export interface Module {
   description?: string;
   /** Present while the module is deprecated: the message clients show (possibly empty). */
   deprecation?: string;
+  /** Set once the module is deleted: its name answers 410 and is never taken again. */
+  deletedAt?: string;
 }
 
 export interface Commit {

@@ -550,4 +550,51 @@ describe("buf registry commands against protodepot", () => {
     );
     assert.match(hidden, /does not exist/);
   });
+
+  it("deletes a module nothing depends on (owners only): its name then answers 410 and is never taken again", async () => {
+    // acme/open (pushed private above) depends on acme/money.
+    const refused = await bufFails(work, ["registry", "module", "delete", "HOST/acme/money", "--force"]);
+    assert.match(
+      refused,
+      /module acme\/money cannot be deleted: other modules depend on its commits \(acme\/open\)/,
+    );
+    const byWriter = await bufFails(
+      work,
+      ["registry", "module", "delete", "HOST/acme/open", "--force"],
+      "walt",
+    );
+    assert.match(byWriter, /permission_denied/);
+
+    const deleted = await bufOk(work, ["registry", "module", "delete", "HOST/acme/open", "--force"]);
+    assert.match(deleted.stdout, /Deleted .*\/acme\/open\./);
+    const info = await bufFails(work, ["registry", "module", "info", "HOST/acme/open"]);
+    assert.match(info, /module acme\/open was deleted on \d{4}-\d{2}-\d{2}; its name stays reserved/);
+    // Quarantined: neither buf nor anyone else gets the name back.
+    const again = await bufFails(
+      join(work, "open"),
+      ["push", "--create", "--create-visibility", "private"],
+      "walt",
+    );
+    assert.match(again, /acme\/open was deleted/);
+    const recreate = await bufFails(work, ["registry", "module", "create", "HOST/acme/open"]);
+    assert.match(recreate, /acme\/open was deleted; its name stays reserved/);
+    // Every protocol answers 410 for it; listings leave it out; a stranger still learns nothing of a private one.
+    const archive = await fetch(`${server.url}/acme/open/archive/main.tar.gz`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    assert.equal(archive.status, 410);
+    const stranger = await fetch(`${server.url}/acme/open/archive/main.tar.gz`, {
+      headers: { authorization: `Bearer ${tokens.get("mallory")}` },
+    });
+    assert.equal(stranger.status, 404);
+    const { modules } = (await api("ModuleService/ListModules", { owner: "acme" })) as {
+      modules: { name: string }[];
+    };
+    assert.deepEqual(
+      modules.map((m) => m.name),
+      ["money"],
+    );
+    // Its only dependent gone, acme/money may go too.
+    await bufOk(work, ["registry", "module", "delete", "HOST/acme/money", "--force"]);
+  });
 });

@@ -1,5 +1,5 @@
 // buf.registry.module.v1.ModuleService: module lookups, `buf registry module create` / `buf push --create`, and
-// `buf registry module update`, `deprecate`, `undeprecate` and `settings update`.
+// `buf registry module update`, `deprecate`, `undeprecate`, `settings update` and `delete`.
 import type { ServiceImpl } from "@connectrpc/connect";
 import { principal } from "../../api/context.js";
 import { Code, RegistryError } from "../../core/errors.js";
@@ -57,6 +57,16 @@ export function createModuleService(modules: Modules): ServiceImpl<typeof Module
         updated.push(moduleMessage(await modules.updateModule(caller, name, moduleUpdate(v, mod))));
       }
       return { modules: updated };
+    },
+
+    async deleteModules(req, ctx) {
+      checkRefCount(req.moduleRefs.length);
+      const caller = await principal(ctx);
+      for (const ref of req.moduleRefs) {
+        const mod = await moduleOfRef(modules, caller, ref);
+        await modules.deleteModule(caller, { owner: mod.owner, name: mod.name });
+      }
+      return {};
     },
   };
 }

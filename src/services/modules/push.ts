@@ -15,7 +15,7 @@ import type { AccessPolicy } from "../access.js";
 import { type Principal, requireUser } from "../auth.js";
 import { type DependencyPinning, dependencyOrder } from "./dependencies.js";
 import type { ModuleDigests } from "./digests.js";
-import { type ModuleFile, missingModule, protoFiles, toDep } from "./files.js";
+import { type ModuleFile, missingModule, protoFiles, refuseDeleted, toDep } from "./files.js";
 import { pushConfig, resolveModuleName } from "./push-config.js";
 import type { PushPolicyRules } from "./push-policies.js";
 import type { ModuleReads } from "./reads.js";
@@ -234,7 +234,10 @@ interface UploadTarget {
 async function authorizePush(o: ModulePushOptions, principal: Principal, name: FullName) {
   const user = await o.access.requireWrite(principal, name.owner, "push to modules");
   const existing = await o.meta.getModule(name.owner, name.name);
-  if (existing) await o.access.checkRead(principal, existing, missingModule(name));
+  if (existing) {
+    await o.access.checkRead(principal, existing, missingModule(name));
+    refuseDeleted(existing);
+  }
   return { user, existing };
 }
 
@@ -357,6 +360,7 @@ async function uploadCandidates(
     if (!commit || !mod || !(await o.access.canRead(principal, mod))) {
       throw new RegistryError(Code.NotFound, `dependency commit ${id} does not exist`, { ref: id });
     }
+    refuseDeleted(mod);
     candidates.push(await preparedDep(o, toDep(commit, false)));
   }
   return candidates;

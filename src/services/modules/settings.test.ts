@@ -34,10 +34,14 @@ function fixture(graph: { dependents?: Module[]; dependencies?: Module[]; labels
     }
     return user;
   };
-  const access: Pick<AccessPolicy, "requireWrite" | "requireManage"> = {
+  const access: Pick<AccessPolicy, "requireWrite" | "requireManage" | "canRead"> = {
     requireWrite: require("writer"),
     requireManage: require("owner"),
+    // Members read everything of acme; others only public modules.
+    canRead: async (principal, thing) =>
+      thing.visibility === "public" || (principal.user !== undefined && principal.user.name in roles),
   };
+  const deleted: string[] = [];
   const settings = createModuleSettings({
     meta: {
       createModule: async (input) => {
@@ -53,6 +57,12 @@ function fixture(graph: { dependents?: Module[]; dependencies?: Module[]; labels
       updateModule: async (id, change) => {
         updates.push([id, change]);
       },
+      deleteModule: async (id) => {
+        const live = (graph.dependents ?? []).filter((m) => m.deletedAt === undefined);
+        if (live.length > 0) return "has-dependents";
+        deleted.push(id);
+        return "deleted";
+      },
       listLabels: async (moduleId) =>
         (graph.labels ?? []).map((name) => ({ moduleId, name, commitId: "c", updatedAt: "" })),
     },
@@ -66,7 +76,7 @@ function fixture(graph: { dependents?: Module[]; dependencies?: Module[]; labels
     },
     defaultVisibility: "public",
   });
-  return { settings, modules, changes, updates };
+  return { settings, modules, changes, updates, deleted };
 }
 
 const app = { owner: "acme", name: "app" };
@@ -178,5 +188,32 @@ describe("module settings", () => {
       isRegistryError(e, Code.InvalidArgument),
     );
     assert.deepEqual(updates, [["app", { description: "Orders", defaultLabel: "stable" }]]);
+  });
+
+  it("deletes a module for owners only, refused while others depend on it, naming those the caller may see", async () => {
+    const { settings, modules, deleted } = fixture({
+      dependents: [
+        mod("web", "public"),
+        mod("secret", "private"),
+        { ...mod("gone", "public"), deletedAt: "2026" },
+      ],
+    });
+    modules.set("app", mod("app", "public"));
+    await assert.rejects(settings.deleteModule(as(walt), app), (e) =>
+      isRegistryError(e, Code.PermissionDenied),
+    );
+    await assert.rejects(settings.deleteModule(as(olivia), app), (e) => {
+      assert.ok(isRegistryError(e, Code.FailedPrecondition));
+      assert.match(
+        e.message,
+        /cannot be deleted: other modules depend on its commits \(acme\/web, acme\/secret\)/,
+      );
+      return true;
+    });
+    assert.deepEqual(deleted, []);
+    const free = fixture();
+    free.modules.set("app", mod("app", "private"));
+    await free.settings.deleteModule(as(olivia), app);
+    assert.deepEqual(free.deleted, ["app"]);
   });
 });

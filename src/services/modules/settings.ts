@@ -20,6 +20,11 @@ export interface ModuleSettings {
    * and a module that depends on private ones stays private.
    */
   updateModule(principal: Principal, name: FullName, change: ModuleUpdate): Promise<Module>;
+  /**
+   * Deletes a module (an owner decision), refused while another module depends on one of its commits (naming the
+   * ones the caller may see). Its commits and bytes stay; its name answers 410 and is never taken again.
+   */
+  deleteModule(principal: Principal, name: FullName): Promise<void>;
 }
 
 /** What updateModule may change; fields left out keep their value. */
@@ -45,9 +50,15 @@ export function createModuleSettings({
 }: {
   meta: Pick<
     ModuleStore,
-    "createModule" | "listDependents" | "listDependencies" | "setVisibility" | "updateModule" | "listLabels"
+    | "createModule"
+    | "listDependents"
+    | "listDependencies"
+    | "setVisibility"
+    | "updateModule"
+    | "listLabels"
+    | "deleteModule"
   >;
-  access: Pick<AccessPolicy, "requireWrite" | "requireManage">;
+  access: Pick<AccessPolicy, "requireWrite" | "requireManage" | "canRead">;
   reads: Pick<ModuleReads, "getModule">;
   defaultVisibility: Visibility;
 }): ModuleSettings {
@@ -127,6 +138,26 @@ export function createModuleSettings({
       if (visibility && visibility !== mod.visibility) await meta.setVisibility("module", mod.id, visibility);
       await meta.updateModule(mod.id, settings);
       return withSettings({ ...mod, ...(visibility ? { visibility } : {}) }, settings);
+    },
+    async deleteModule(principal, name) {
+      await access.requireManage(principal, name.owner, "delete modules");
+      const mod = await reads.getModule(principal, name);
+      const refuse = async () => {
+        const dependents = (await meta.listDependents(mod.id)).filter((m) => m.deletedAt === undefined);
+        const seen = [];
+        for (const m of dependents) if (await access.canRead(principal, m)) seen.push(`${m.owner}/${m.name}`);
+        const hidden = dependents.length - seen.length;
+        const named = [...seen, ...(hidden > 0 ? [`${hidden} you cannot see`] : [])].join(", ");
+        return new RegistryError(
+          Code.FailedPrecondition,
+          `module ${name.owner}/${name.name} cannot be deleted: other modules depend on its commits (${named}); nothing installed may break, so delete those first`,
+          { owner: name.owner, module: name.name },
+        );
+      };
+      const result = await meta.deleteModule(mod.id);
+      if (result === "has-dependents") throw await refuse();
+      if (result === "missing")
+        throw new RegistryError(Code.NotFound, `module ${name.owner}/${name.name} does not exist`);
     },
   };
 }

@@ -69,6 +69,7 @@ export const metadataCachePolicies: { readonly [M in Method]: CachePolicy } = {
   setVisibility: "write",
   updateModule: "write",
   deleteEmptyModule: "write",
+  deleteModule: "write",
   listDependents: "harmless",
   listDependencies: "harmless",
   insertCommit: "write",

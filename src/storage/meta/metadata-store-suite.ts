@@ -475,6 +475,32 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
         assert.ok(await store.getCommit(pushed.id));
       });
 
+      it("deletes a module nothing depends on, keeping its rows, and never hands its name out again", async () => {
+        const base = await push("acme", "base");
+        await push("acme", "app", { deps: [{ commitId: base.id, direct: true }] });
+        assert.equal(await store.deleteModule(base.moduleId), "has-dependents");
+        assert.equal((await store.getModule("acme", "base"))?.deletedAt, undefined);
+        const app = await store.getModule("acme", "app");
+        assert.ok(app);
+        assert.equal(await store.deleteModule(app.id), "deleted");
+        assert.equal(await store.deleteModule(app.id), "missing");
+        assert.ok((await store.getModule("acme", "app"))?.deletedAt);
+        assert.ok((await store.getModuleById(app.id))?.deletedAt);
+        assert.deepEqual(
+          (await store.listModules("acme")).map((m) => m.name),
+          ["base"],
+        );
+        await assert.rejects(
+          store.createModule({ owner: "acme", name: "app", visibility: "public", defaultLabel: "main" }),
+          isCode(Code.Gone),
+        );
+        await assert.rejects(store.insertCommit(newCommit("acme", "app")), isCode(Code.Gone));
+        // Its commits stay: nothing installed changes.
+        assert.equal((await store.listCommits(app.id, { limit: 10 })).length, 1);
+        // With its dependent gone, the dependency may go too.
+        assert.equal(await store.deleteModule(base.moduleId), "deleted");
+      });
+
       it("pages commits newest first", async () => {
         const pushed: Commit[] = [];
         for (let i = 0; i < 5; i++) pushed.push(await push("acme", "app"));

@@ -106,10 +106,11 @@ export interface OwnerStore {
 
 /** Modules, their commits, labels and visibility. */
 export interface ModuleStore {
+  /** A deleted module too (with `deletedAt`), so its name can answer 410. */
   getModule(owner: string, name: string): Promise<Module | undefined>;
-  /** All modules, or those of one owner, ordered by owner then name. */
+  /** All modules, or those of one owner, ordered by owner then name; deleted ones are left out. */
   listModules(owner?: string): Promise<Module[]>;
-  /** AlreadyExists when the module exists. */
+  /** AlreadyExists when the module exists; Gone when it was deleted (the name is never taken again). */
   createModule(input: {
     owner: string;
     name: string;
@@ -124,6 +125,12 @@ export interface ModuleStore {
    * nothing behind; false when it has commits by now (a concurrent push won) or is gone.
    */
   deleteEmptyModule(id: string): Promise<boolean>;
+  /**
+   * Marks the module deleted, keeping its rows and bytes (nothing installed changes; its name answers 410 and is
+   * quarantined), unless a commit of another (not deleted) module depends on one of its commits: checked in the same
+   * transaction, so a push pinning it cannot slip in between.
+   */
+  deleteModule(id: string): Promise<"deleted" | "has-dependents" | "missing">;
   /** Modules with at least one commit that depends on a commit of this module, by owner and name. */
   listDependents(moduleId: string): Promise<Module[]>;
   /** Modules that at least one commit of this module depends on (directly or transitively), by owner and name. */

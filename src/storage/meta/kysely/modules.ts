@@ -74,7 +74,7 @@ export function createKyselyModuleStore(db: Kysely<Database>): ModuleStore {
     },
 
     async listModules(owner?: string): Promise<Module[]> {
-      let q = db.selectFrom("modules").selectAll();
+      let q = db.selectFrom("modules").selectAll().where("deleted_at", "is", null);
       if (owner !== undefined) q = q.where("owner", "=", owner);
       const rows = await q.orderBy("owner").orderBy("name").execute();
       return rows.map(toModule);
@@ -99,6 +99,13 @@ export function createKyselyModuleStore(db: Kysely<Database>): ModuleStore {
         await db.insertInto("modules").values(row).execute();
       } catch (err) {
         if (isUniqueViolation(err)) {
+          const existing = await db
+            .selectFrom("modules")
+            .select("deleted_at")
+            .where("owner", "=", input.owner)
+            .where("name", "=", input.name)
+            .executeTakeFirst();
+          if (existing?.deleted_at) throw deletedModule(input.owner, input.name);
           throw new RegistryError(Code.AlreadyExists, `module ${input.owner}/${input.name} already exists`, {
             op: "createModule",
             owner: input.owner,
@@ -153,6 +160,34 @@ export function createKyselyModuleStore(db: Kysely<Database>): ModuleStore {
       });
     },
 
+    async deleteModule(id: string): Promise<"deleted" | "has-dependents" | "missing"> {
+      return inTransaction(db, async (trx) => {
+        // The row lock a push takes first (see insertCommit): no commit pinning this module lands meanwhile.
+        const mod = await trx
+          .updateTable("modules")
+          .set((eb) => ({ last_seq: eb.ref("last_seq") }))
+          .where("id", "=", id)
+          .where("deleted_at", "is", null)
+          .returning("id")
+          .executeTakeFirst();
+        if (!mod) return "missing";
+        const dependent = await trx
+          .selectFrom("commits as c")
+          .innerJoin("commit_deps as d", "d.commit_id", "c.id")
+          .innerJoin("commits as dc", "dc.id", "d.dep_commit_id")
+          .innerJoin("modules as m", "m.id", "c.module_id")
+          .select("c.id")
+          .where("dc.module_id", "=", id)
+          .where("c.module_id", "!=", id)
+          // A deleted dependent answers 410 itself: it no longer holds its dependencies.
+          .where("m.deleted_at", "is", null)
+          .executeTakeFirst();
+        if (dependent) return "has-dependents";
+        await trx.updateTable("modules").set({ deleted_at: now() }).where("id", "=", id).execute();
+        return "deleted";
+      });
+    },
+
     listDependents: (moduleId: string) => linkedModules(db, moduleId, "dependents"),
 
     listDependencies: (moduleId: string) => linkedModules(db, moduleId, "dependencies"),
@@ -181,8 +216,9 @@ export function createKyselyModuleStore(db: Kysely<Database>): ModuleStore {
           .set((eb) => ({ last_seq: eb.ref("last_seq") }))
           .where("owner", "=", input.owner)
           .where("name", "=", input.module)
-          .returning(["id", "owner", "name"])
+          .returning(["id", "owner", "name", "deleted_at"])
           .executeTakeFirstOrThrow();
+        if (mod.deleted_at) throw deletedModule(mod.owner, mod.name);
 
         const head = await trx
           .selectFrom("labels")
@@ -543,3 +579,11 @@ export function createKyselyModuleStore(db: Kysely<Database>): ModuleStore {
     },
   };
 }
+
+/** A deleted module's name: it stays reserved, so nothing else ever answers under it. */
+const deletedModule = (owner: string, name: string) =>
+  new RegistryError(
+    Code.Gone,
+    `module ${owner}/${name} was deleted; its name stays reserved and cannot be used again`,
+    { owner, module: name },
+  );

@@ -61,8 +61,8 @@ export function toOrganization(r: OrganizationsTable): Organization {
 }
 
 /** A modules row as selected, or as just inserted (columns with defaults left out). */
-type ModuleRow = Omit<Selectable<ModulesTable>, "description" | "deprecation"> &
-  Partial<Pick<Selectable<ModulesTable>, "description" | "deprecation">>;
+type ModuleRow = Omit<Selectable<ModulesTable>, "description" | "deprecation" | "deleted_at"> &
+  Partial<Pick<Selectable<ModulesTable>, "description" | "deprecation" | "deleted_at">>;
 
 export function toModule(r: ModuleRow): Module {
   return {
@@ -74,6 +74,7 @@ export function toModule(r: ModuleRow): Module {
     createdAt: r.created_at,
     ...(r.description ? { description: r.description } : {}),
     ...(r.deprecation !== null && r.deprecation !== undefined ? { deprecation: r.deprecation } : {}),
+    ...(r.deleted_at ? { deletedAt: r.deleted_at } : {}),
   };
 }
 

@@ -72,6 +72,8 @@ export interface ModulesTable {
   description: ColumnType<string, string | undefined, string>;
   /** Null while not deprecated; else the deprecation message (possibly empty). */
   deprecation: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Null unless deleted: the row stays, quarantining the name. */
+  deleted_at: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface CommitsTable {
