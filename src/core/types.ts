@@ -151,11 +151,18 @@ export interface MavenRuntimeLibrary {
   version: string;
 }
 
+/** A gem and a RubyGems requirement: `google-protobuf`, `~> 3.21` (clauses joined by `, `). */
+export interface RubyRuntimeLibrary {
+  package: string;
+  version: string;
+}
+
 export interface RuntimeLibraries {
   go?: GoRuntimeLibrary[];
   npm?: NpmRuntimeLibrary[];
   python?: PythonRuntimeLibrary[];
   maven?: MavenRuntimeLibrary[];
+  ruby?: RubyRuntimeLibrary[];
 }
 
 /** protoc's built-in generators (`--python_out`, `--java_out`, …) of protoc 3.21. */
@@ -255,7 +262,8 @@ export interface TemplateVersion {
 export type Scope = "module" | "imports" | "imports_wkt";
 
 /** The registry an artifact is packaged for. */
-export type Flavour = "archive" | "go" | "npm" | "pypi" | "maven";
+/** `zip`: the archive registry's files as a .zip instead of a .tar.gz. */
+export type Flavour = "archive" | "go" | "npm" | "pypi" | "maven" | "rubygems" | "zip";
 
 export interface ArtifactKey {
   templateId: string;
