@@ -230,7 +230,7 @@ async function registerApi(
         ServerService,
         createServerServiceImpl({ npmScope: config.npm.scope, goHost: config.go.host }, access),
       );
-      registerBufServices(router, { modules, remotePlugins });
+      registerBufServices(router, { modules, orgs, plugins, templates, remotePlugins });
       withClientStatuses(router, maxBody);
     },
   });

@@ -56,6 +56,12 @@ export interface Module {
   visibility: Visibility;
   defaultLabel: string;
   createdAt: string;
+  /** Shown beside the module's name; absent when empty. */
+  description?: string;
+  /** Present while the module is deprecated: the message clients show (possibly empty). */
+  deprecation?: string;
+  /** Set once the module is deleted: its name answers 410 and is never taken again. */
+  deletedAt?: string;
 }
 
 export interface Commit {
@@ -110,6 +116,8 @@ export interface Label {
   name: string;
   commitId: string;
   updatedAt: string;
+  /** Set while archived: the label leaves listings and still resolves. */
+  archivedAt?: string;
 }
 
 export interface Plugin {
