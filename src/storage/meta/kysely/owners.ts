@@ -6,6 +6,62 @@ import { claimOwnerName, inTransaction, newId, now } from "./common.js";
 import { toOrganization, toUser } from "./rows.js";
 import type { Database } from "./schema.js";
 
+async function createOrganization(
+  db: Kysely<Database>,
+  input: { name: string; ownerUserId: string },
+): Promise<Organization> {
+  const row = { id: newId(), name: input.name, created_at: now() };
+  await inTransaction(db, async (trx) => {
+    await claimOwnerName(trx, input.name, "organization", row.created_at, "createOrganization");
+    await trx.insertInto("organizations").values(row).execute();
+    await trx
+      .insertInto("org_members")
+      .values({ org_id: row.id, user_id: input.ownerUserId, role: "owner", created_at: row.created_at })
+      .execute();
+  });
+  return toOrganization(row);
+}
+
+async function deleteOrganization(
+  db: Kysely<Database>,
+  name: string,
+): Promise<"deleted" | "not-empty" | "missing"> {
+  return inTransaction(db, async (trx) => {
+    const org = await trx
+      .selectFrom("organizations")
+      .select("id")
+      .where("name", "=", name)
+      .executeTakeFirst();
+    if (!org) return "missing";
+    for (const table of ["modules", "plugins", "templates"] as const) {
+      const owned = await trx.selectFrom(table).select("id").where("owner", "=", name).executeTakeFirst();
+      if (owned) return "not-empty";
+    }
+    await trx.deleteFrom("owner_pregenerate").where("owner", "=", name).execute();
+    await trx.deleteFrom("org_members").where("org_id", "=", org.id).execute();
+    await trx.deleteFrom("organizations").where("id", "=", org.id).execute();
+    await trx.deleteFrom("owners").where("name", "=", name).execute();
+    return "deleted";
+  });
+}
+
+async function setMember(db: Kysely<Database>, orgId: string, userId: string, role: Role): Promise<void> {
+  await db
+    .insertInto("org_members")
+    .values({ org_id: orgId, user_id: userId, role, created_at: now() })
+    .onConflict((oc) => oc.columns(["org_id", "user_id"]).doUpdateSet({ role }))
+    .execute();
+}
+
+async function listOrganizations(db: Kysely<Database>, memberUserId?: string): Promise<Organization[]> {
+  let q = db.selectFrom("organizations as o").selectAll("o");
+  if (memberUserId !== undefined) {
+    q = q.innerJoin("org_members as m", "m.org_id", "o.id").where("m.user_id", "=", memberUserId);
+  }
+  const rows = await q.orderBy("o.name").execute();
+  return rows.map(toOrganization);
+}
+
 export function createKyselyOwnerStore(db: Kysely<Database>): OwnerStore {
   return {
     async getOwner(name: string): Promise<Owner | undefined> {
@@ -13,38 +69,8 @@ export function createKyselyOwnerStore(db: Kysely<Database>): OwnerStore {
       return row && { name: row.name, kind: row.kind as OwnerKind };
     },
 
-    async createOrganization(input: { name: string; ownerUserId: string }): Promise<Organization> {
-      const row = { id: newId(), name: input.name, created_at: now() };
-      await inTransaction(db, async (trx) => {
-        await claimOwnerName(trx, input.name, "organization", row.created_at, "createOrganization");
-        await trx.insertInto("organizations").values(row).execute();
-        await trx
-          .insertInto("org_members")
-          .values({ org_id: row.id, user_id: input.ownerUserId, role: "owner", created_at: row.created_at })
-          .execute();
-      });
-      return toOrganization(row);
-    },
-
-    async deleteOrganization(name: string): Promise<"deleted" | "not-empty" | "missing"> {
-      return inTransaction(db, async (trx) => {
-        const org = await trx
-          .selectFrom("organizations")
-          .select("id")
-          .where("name", "=", name)
-          .executeTakeFirst();
-        if (!org) return "missing";
-        for (const table of ["modules", "plugins", "templates"] as const) {
-          const owned = await trx.selectFrom(table).select("id").where("owner", "=", name).executeTakeFirst();
-          if (owned) return "not-empty";
-        }
-        await trx.deleteFrom("owner_pregenerate").where("owner", "=", name).execute();
-        await trx.deleteFrom("org_members").where("org_id", "=", org.id).execute();
-        await trx.deleteFrom("organizations").where("id", "=", org.id).execute();
-        await trx.deleteFrom("owners").where("name", "=", name).execute();
-        return "deleted";
-      });
-    },
+    createOrganization: (input) => createOrganization(db, input),
+    deleteOrganization: (name) => deleteOrganization(db, name),
 
     async getOrganization(name: string): Promise<Organization | undefined> {
       const row = await db
@@ -55,22 +81,8 @@ export function createKyselyOwnerStore(db: Kysely<Database>): OwnerStore {
       return row && toOrganization(row);
     },
 
-    async listOrganizations(memberUserId?: string): Promise<Organization[]> {
-      let q = db.selectFrom("organizations as o").selectAll("o");
-      if (memberUserId !== undefined) {
-        q = q.innerJoin("org_members as m", "m.org_id", "o.id").where("m.user_id", "=", memberUserId);
-      }
-      const rows = await q.orderBy("o.name").execute();
-      return rows.map(toOrganization);
-    },
-
-    async setMember(orgId: string, userId: string, role: Role): Promise<void> {
-      await db
-        .insertInto("org_members")
-        .values({ org_id: orgId, user_id: userId, role, created_at: now() })
-        .onConflict((oc) => oc.columns(["org_id", "user_id"]).doUpdateSet({ role }))
-        .execute();
-    },
+    listOrganizations: (memberUserId) => listOrganizations(db, memberUserId),
+    setMember: (orgId, userId, role) => setMember(db, orgId, userId, role),
 
     async removeMember(orgId: string, userId: string): Promise<boolean> {
       const result = await db

@@ -8,35 +8,65 @@ import { toTemplate, toTemplateVersion } from "./rows.js";
 import type { Database } from "./schema.js";
 import { isUniqueViolation } from "./sql-errors.js";
 
+async function createTemplate(
+  db: Kysely<Database>,
+  input: Omit<Template, "id" | "createdAt">,
+): Promise<Template> {
+  const row = {
+    id: newId(),
+    owner: input.owner,
+    name: input.name,
+    visibility: input.visibility,
+    plugins: JSON.stringify(input.plugins),
+    last_version: 0,
+    created_at: now(),
+  };
+  try {
+    await db.insertInto("templates").values(row).execute();
+  } catch (err) {
+    if (isUniqueViolation(err)) {
+      throw new RegistryError(Code.AlreadyExists, `template ${input.owner}/${input.name} already exists`, {
+        op: "createTemplate",
+        template: `${input.owner}/${input.name}`,
+      });
+    }
+    throw err;
+  }
+  return toTemplate(row);
+}
+
+/** The template's next version number, taken under its row lock. */
+async function createTemplateVersion(
+  db: Kysely<Database>,
+  templateId: string,
+  plugins: TemplateVersion["plugins"],
+): Promise<TemplateVersion> {
+  return inTransaction(db, async (trx) => {
+    const t = await trx
+      .updateTable("templates")
+      .set((eb) => ({ last_version: eb("last_version", "+", 1) }))
+      .where("id", "=", templateId)
+      .returning("last_version")
+      .executeTakeFirst();
+    if (!t) {
+      throw new RegistryError(Code.NotFound, `template id ${templateId} not found`, {
+        op: "createTemplateVersion",
+      });
+    }
+    const row = {
+      template_id: templateId,
+      number: t.last_version,
+      plugins: JSON.stringify(plugins),
+      created_at: now(),
+    };
+    await trx.insertInto("template_versions").values(row).execute();
+    return toTemplateVersion(row);
+  });
+}
+
 export function createKyselyTemplateStore(db: Kysely<Database>): TemplateStore {
   return {
-    async createTemplate(input: Omit<Template, "id" | "createdAt">): Promise<Template> {
-      const row = {
-        id: newId(),
-        owner: input.owner,
-        name: input.name,
-        visibility: input.visibility,
-        plugins: JSON.stringify(input.plugins),
-        last_version: 0,
-        created_at: now(),
-      };
-      try {
-        await db.insertInto("templates").values(row).execute();
-      } catch (err) {
-        if (isUniqueViolation(err)) {
-          throw new RegistryError(
-            Code.AlreadyExists,
-            `template ${input.owner}/${input.name} already exists`,
-            {
-              op: "createTemplate",
-              template: `${input.owner}/${input.name}`,
-            },
-          );
-        }
-        throw err;
-      }
-      return toTemplate(row);
-    },
+    createTemplate: (input) => createTemplate(db, input),
 
     async getTemplate(owner: string, name: string): Promise<Template | undefined> {
       const row = await db
@@ -55,32 +85,7 @@ export function createKyselyTemplateStore(db: Kysely<Database>): TemplateStore {
       return rows.map(toTemplate);
     },
 
-    async createTemplateVersion(
-      templateId: string,
-      plugins: TemplateVersion["plugins"],
-    ): Promise<TemplateVersion> {
-      return inTransaction(db, async (trx) => {
-        const t = await trx
-          .updateTable("templates")
-          .set((eb) => ({ last_version: eb("last_version", "+", 1) }))
-          .where("id", "=", templateId)
-          .returning("last_version")
-          .executeTakeFirst();
-        if (!t) {
-          throw new RegistryError(Code.NotFound, `template id ${templateId} not found`, {
-            op: "createTemplateVersion",
-          });
-        }
-        const row = {
-          template_id: templateId,
-          number: t.last_version,
-          plugins: JSON.stringify(plugins),
-          created_at: now(),
-        };
-        await trx.insertInto("template_versions").values(row).execute();
-        return toTemplateVersion(row);
-      });
-    },
+    createTemplateVersion: (templateId, plugins) => createTemplateVersion(db, templateId, plugins),
 
     async getTemplateVersion(templateId: string, number: number): Promise<TemplateVersion | undefined> {
       const row = await db
