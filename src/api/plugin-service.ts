@@ -42,6 +42,7 @@ export const pluginVersionMessage = (v: PluginVersion, caller: Principal) =>
       npm: v.runtimeLibraries.npm ?? [],
       python: v.runtimeLibraries.python ?? [],
       maven: v.runtimeLibraries.maven ?? [],
+      rust: v.runtimeLibraries.rust ?? [],
     },
     registryOptionsJson: JSON.stringify(v.registryOptions),
     createTime: v.createdAt,
@@ -107,6 +108,9 @@ export function createPluginServiceImpl(plugins: Plugins): ServiceImpl<typeof Pl
                   version: m.version,
                 })),
               }
+            : {}),
+          ...(libs?.rust.length
+            ? { rust: libs.rust.map((r) => ({ crate: r.crate, version: r.version })) }
             : {}),
         },
         registryOptions: parseOptions(req.registryOptionsJson),

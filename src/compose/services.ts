@@ -7,6 +7,7 @@ import type { Config } from "../config/schema.js";
 import type { Commit } from "../core/types.js";
 import { createGenerateMetrics } from "../generate/metrics.js";
 import { archivePackager } from "../generate/package/archive.js";
+import { cargoPackager } from "../generate/package/cargo.js";
 import { goPackager } from "../generate/package/go.js";
 import { createMavenPackager } from "../generate/package/maven.js";
 import { npmPackager } from "../generate/package/npm.js";
@@ -142,6 +143,7 @@ function generationService(
       npmPackager,
       goPackager,
       pypiPackager,
+      cargoPackager,
       createMavenPackager({
         compiler: execution.javac,
         groupId: config.maven.groupId,

@@ -143,11 +143,18 @@ export interface MavenRuntimeLibrary {
   version: string;
 }
 
+/** A crates.io crate and a Cargo version requirement: `prost`, `0.11`. */
+export interface RustRuntimeLibrary {
+  crate: string;
+  version: string;
+}
+
 export interface RuntimeLibraries {
   go?: GoRuntimeLibrary[];
   npm?: NpmRuntimeLibrary[];
   python?: PythonRuntimeLibrary[];
   maven?: MavenRuntimeLibrary[];
+  rust?: RustRuntimeLibrary[];
 }
 
 /** protoc's built-in generators (`--python_out`, `--java_out`, …) of protoc 3.21. */
@@ -247,7 +254,7 @@ export interface TemplateVersion {
 export type Scope = "module" | "imports" | "imports_wkt";
 
 /** The registry an artifact is packaged for. */
-export type Flavour = "archive" | "go" | "npm" | "pypi" | "maven";
+export type Flavour = "archive" | "go" | "npm" | "pypi" | "maven" | "cargo";
 
 export interface ArtifactKey {
   templateId: string;

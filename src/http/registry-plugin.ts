@@ -13,6 +13,11 @@ export interface RegistryPlugin {
   name: string;
   /** Renders a domain error in the protocol's wire format (plain text, npm JSON, OCI errors, …). */
   renderError(reply: FastifyReply, err: RegistryError): FastifyReply;
+  /**
+   * How this protocol's clients send a token, when not as `Bearer`/`Basic` (cargo: the bare token), rewritten to
+   * a header every route accepts. Applies to this registry's routes only.
+   */
+  normalizeAuthorization?(header: string): string;
   /** Registers the protocol's routes on the encapsulated instance; handlers read `request.principal`. */
   routes(app: FastifyInstance): void;
 }
@@ -37,6 +42,9 @@ export function registerRegistry(
 ): void {
   app.register(async (scope) => {
     scope.addHook("onRequest", async (request) => {
+      const header = request.headers.authorization;
+      if (header && plugin.normalizeAuthorization)
+        request.headers.authorization = plugin.normalizeAuthorization(header);
       request.principal = await principalOf(auth, request);
     });
     if (hot) {

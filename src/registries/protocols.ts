@@ -6,6 +6,7 @@ import type { ModuleService } from "../services/modules.js";
 import type { TemplateService } from "../services/templates.js";
 import type { Invalidation } from "../storage/meta/invalidation.js";
 import { type ArchiveProtocol, createArchiveProtocol } from "./archive/protocol.js";
+import { type CargoCatalog, createCargoCatalog } from "./cargo/catalog.js";
 import { createGoProtocol, type GoProtocol } from "./goproxy/protocol.js";
 import { createCatalog as createMavenCatalog, type Catalog as MavenCatalog } from "./maven/catalog.js";
 import { createCatalog as createNpmCatalog, type Catalog as NpmCatalog } from "./npm/catalog.js";
@@ -19,6 +20,7 @@ export interface Protocols {
   npm: NpmCatalog;
   pypi: PypiCatalog;
   maven: MavenCatalog;
+  cargo: CargoCatalog;
 }
 
 export interface ProtocolServices {
@@ -37,12 +39,12 @@ export interface ProtocolSettings {
   /** Reuse of listings per package and caller, in ms (default 1000; 0 disables). */
   cacheTtlMs?: number;
   /** Where a registry's background generation (warming older versions) reports failures. */
-  onBackgroundError?: (registry: "npm" | "pypi" | "maven", err: unknown) => void;
+  onBackgroundError?: (registry: "npm" | "pypi" | "maven" | "cargo", err: unknown) => void;
 }
 
 export function createProtocols(services: ProtocolServices, settings: ProtocolSettings): Protocols {
   const { generation, modules, templates } = services;
-  const shared = (registry: "npm" | "pypi" | "maven") => {
+  const shared = (registry: "npm" | "pypi" | "maven" | "cargo") => {
     const report = settings.onBackgroundError;
     return {
       generation,
@@ -59,5 +61,6 @@ export function createProtocols(services: ProtocolServices, settings: ProtocolSe
     npm: createNpmCatalog({ ...shared("npm"), scope: settings.npmScope }),
     pypi: createPypiCatalog({ ...shared("pypi"), templates }),
     maven: createMavenCatalog({ ...shared("maven"), groupId: settings.mavenGroupId }),
+    cargo: createCargoCatalog(shared("cargo")),
   };
 }

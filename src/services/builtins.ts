@@ -1,7 +1,8 @@
 // Built-in plugins and templates of the embedded default: whatever code generators this machine has.
 import { execFile } from "node:child_process";
-import { readFileSync, realpathSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import semver from "semver";
 import { Code, isRegistryError } from "../core/errors.js";
@@ -146,6 +147,28 @@ export async function detectBuiltins(
       });
     }
   }
+  const prost = rustProstCommand();
+  const prostVersion = prost && (await hostVersion(prost));
+  if (prost && prostVersion) {
+    plugins.push({
+      owner: builtinTemplateOwner,
+      name: "prost",
+      version: prostVersion,
+      run: { command: [prost] },
+      // The plugin's version is the prost-build it is built with; its output needs that minor line of the runtime.
+      runtimeLibraries: {
+        rust: [
+          { crate: "prost", version: `${semver.major(prostVersion)}.${semver.minor(prostVersion)}` },
+          { crate: "prost-types", version: `${semver.major(prostVersion)}.${semver.minor(prostVersion)}` },
+        ],
+      },
+    });
+    templates.push({
+      owner: builtinTemplateOwner,
+      name: "rust",
+      plugins: [{ owner: builtinTemplateOwner, name: "prost", parameter: "" }],
+    });
+  }
   if (opts.protoc) {
     const v = opts.protoc.version;
     for (const p of protocPlugins) {
@@ -200,6 +223,16 @@ export async function detectBuiltins(
     );
   }
   return { plugins, templates };
+}
+
+/** Our own prost plugin (plugins/rust-prost/, built by its build.sh), on PATH or where build.sh leaves it. */
+export const rustProstBinary = "protoc-gen-protodepot-prost";
+
+function rustProstCommand(): string | undefined {
+  const built = fileURLToPath(
+    new URL(`../../plugins/rust-prost/target/release/${rustProstBinary}`, import.meta.url),
+  );
+  return tryResolve(rustProstBinary) ?? (existsSync(built) ? built : undefined);
 }
 
 function tryResolve(command: string): string | undefined {

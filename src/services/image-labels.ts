@@ -7,7 +7,7 @@ import type { RuntimeLibraries } from "../core/types.js";
 const bsrLabel = /^build\.buf\.plugins\.runtime_library_versions\.(\d+)\.(name|version)$/;
 /** Our addition, same index: which ecosystem library {i} belongs to (BSR images leave it out). */
 const ecosystemLabel = /^dev\.protodepot\.plugins\.runtime_library_versions\.(\d+)\.ecosystem$/;
-export const runtimeLibraryEcosystems = ["go", "npm", "python", "maven"] as const;
+export const runtimeLibraryEcosystems = ["go", "npm", "python", "maven", "rust"] as const;
 
 /**
  * Runtime libraries declared by an image's labels. A library's ecosystem is its `…{i}.ecosystem` label when set
@@ -30,6 +30,7 @@ export function runtimeLibrariesFromLabels(labels: Record<string, string>): Runt
   const npm: { package: string; version: string }[] = [];
   const python: { package: string; version: string }[] = [];
   const maven: { groupId: string; artifactId: string; version: string }[] = [];
+  const rust: { crate: string; version: string }[] = [];
   for (const [index, lib] of [...byIndex].sort((a, b) => a[0] - b[0])) {
     if (!lib.name || !lib.version) {
       throw new RegistryError(
@@ -46,7 +47,9 @@ export function runtimeLibrariesFromLabels(labels: Record<string, string>): Runt
           ? { npm: [{ package: lib.name, version: lib.version }] }
           : ecosystem === "python"
             ? { python: [{ package: lib.name, version: lib.version }] }
-            : {};
+            : ecosystem === "rust"
+              ? { rust: [{ crate: lib.name, version: lib.version }] }
+              : {};
     const problem = runtimeLibraryProblem(one);
     if (problem) {
       throw new RegistryError(
@@ -59,6 +62,7 @@ export function runtimeLibrariesFromLabels(labels: Record<string, string>): Runt
     if (ecosystem === "go") go.push({ module: lib.name, version: lib.version });
     else if (ecosystem === "npm") npm.push({ package: lib.name, version: lib.version });
     else if (ecosystem === "python") python.push({ package: lib.name, version: lib.version });
+    else if (ecosystem === "rust") rust.push({ crate: lib.name, version: lib.version });
     else if (ecosystem === "maven") {
       const [groupId = "", artifactId = "", ...rest] = lib.name.split(":");
       if (rest.length > 0 || !artifactId) {
@@ -90,5 +94,6 @@ export function runtimeLibrariesFromLabels(labels: Record<string, string>): Runt
     ...(npm.length ? { npm } : {}),
     ...(python.length ? { python } : {}),
     ...(maven.length ? { maven } : {}),
+    ...(rust.length ? { rust } : {}),
   });
 }

@@ -48,6 +48,7 @@ export function flavoursFor(plugins: readonly PluginVersion[]): Flavour[] {
   if (plugins.some((p) => (p.runtimeLibraries.npm?.length ?? 0) > 0)) flavours.push("npm");
   if (plugins.some((p) => (p.runtimeLibraries.python?.length ?? 0) > 0)) flavours.push("pypi");
   if (plugins.some((p) => (p.runtimeLibraries.maven?.length ?? 0) > 0)) flavours.push("maven");
+  if (plugins.some((p) => (p.runtimeLibraries.rust?.length ?? 0) > 0)) flavours.push("cargo");
   return flavours;
 }
 
