@@ -259,6 +259,8 @@ describe("authorization matrix", () => {
               "pypi metadata",
               `/pypi/files/acme-${tpl}-acme-${mod}/acme_${tpl}_acme_${mod}-1.1.1-py3-none-any.whl.metadata`,
             ],
+            ["cargo index", `/cargo/index/ac/me/acme_${tpl}_acme_${mod}`],
+            ["cargo crate", `/cargo/crates/acme_${tpl}_acme_${mod}/1.1.1/download`],
           ];
           for (const [endpoint, path] of endpoints) {
             cells.push({
@@ -267,6 +269,27 @@ describe("authorization matrix", () => {
               expected: readStatus(who, visible),
               missing: () => get(swap(path), tokens.get(who)),
               run: (t) => get(path, t),
+            });
+          }
+          // Cargo's token root: cargo's bare token (no scheme); anonymous callers are challenged before anything.
+          const bare = async (path: string, token: string | undefined) => {
+            const res = await fetch(
+              `${server.url}${path}`,
+              token ? { headers: { authorization: token } } : {},
+            );
+            return { status: res.status, body: await res.text() };
+          };
+          const crate = `acme_${tpl}_acme_${mod}`;
+          for (const [endpoint, path] of [
+            ["cargo token index", `/cargo/token/index/ac/me/${crate}`],
+            ["cargo token crate", `/cargo/token/crates/${crate}/1.1.1/download`],
+          ] as const) {
+            cells.push({
+              what: `${endpoint} of ${tv} template × ${mv} module`,
+              who,
+              expected: who === "anonymous" ? 401 : readStatus(who, visible),
+              missing: () => bare(swap(path), tokens.get(who)),
+              run: (t) => bare(path, t),
             });
           }
         }
