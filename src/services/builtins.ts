@@ -45,6 +45,17 @@ async function hostVersion(command: string): Promise<string | undefined> {
   }
 }
 
+/** A `--version` line ending in `X.Y.Z-N` (a revision of upstream X.Y.Z, BSR's form) as `vX.Y.Z-N`. */
+async function revisionVersion(command: string): Promise<string | undefined> {
+  try {
+    const { stdout } = await exec(command, ["--version"], { timeout: 5000 });
+    const v = semver.valid(stdout.trim().split(/\s+/).pop() ?? "");
+    return v ? `v${v}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** protoc's built-in generators registered as protocolbuffers/{generator}, and the runtime each one's output needs. */
 const protocPlugins: { generator: ProtocGenerator; runtimeLibraries: (v: string) => RuntimeLibraries }[] = [
   // protoc 3.21's Python output builds descriptors with google.protobuf.internal.builder, new in protobuf 3.20.
@@ -83,7 +94,8 @@ async function debianVersion(pkg: string): Promise<string | undefined> {
 }
 
 /**
- * protoc-gen-es from our own dependencies always; Debian's Go plugins when they are on PATH; protoc's built-in
+ * protoc-gen-es from our own dependencies always; Debian's Go plugins when they are on PATH; our prost plugin
+ * (protodepot/rust) when plugins/rust-prost/build.sh has built it or it is on PATH; protoc's built-in
  * generators (and the python and java templates) when the server has protoc, with Debian's gRPC plugin for Python
  * (and protodepot/python-grpc) when that is installed too.
  */
@@ -148,7 +160,7 @@ export async function detectBuiltins(
     }
   }
   const prost = rustProstCommand();
-  const prostVersion = prost && (await hostVersion(prost));
+  const prostVersion = prost && (await revisionVersion(prost));
   if (prost && prostVersion) {
     plugins.push({
       owner: builtinTemplateOwner,
