@@ -31,6 +31,7 @@ import { closeAfterUnreadBodies } from "../http/unread-body.js";
 import { archiveRegistry } from "../registries/archive/routes.js";
 import { registerBufOAuthFallback, registerBufServices } from "../registries/buf/routes.js";
 import { cargoRegistry } from "../registries/cargo/routes.js";
+import { cmakeRegistry } from "../registries/cmake/routes.js";
 import { goproxyRegistry } from "../registries/goproxy/routes.js";
 import { mavenRegistry } from "../registries/maven/routes.js";
 import { npmRegistry } from "../registries/npm/routes.js";
@@ -270,6 +271,7 @@ function registerRegistries(
   registerRegistry(app, auth, cargoRegistry(protocols.cargo, { publicUrl: config.server.publicUrl }), {
     hot,
   });
+  registerRegistry(app, auth, cmakeRegistry(protocols.cmake), { hot });
 }
 
 /** Listens on server.host and server.port; the URL clients are told (server.publicUrl, else the bound address). */

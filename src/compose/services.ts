@@ -8,6 +8,7 @@ import type { Commit } from "../core/types.js";
 import { createGenerateMetrics } from "../generate/metrics.js";
 import { archivePackager } from "../generate/package/archive.js";
 import { cargoPackager } from "../generate/package/cargo.js";
+import { cmakePackager } from "../generate/package/cmake.js";
 import { goPackager } from "../generate/package/go.js";
 import { createMavenPackager } from "../generate/package/maven.js";
 import { npmPackager } from "../generate/package/npm.js";
@@ -144,6 +145,7 @@ function generationService(
       goPackager,
       pypiPackager,
       cargoPackager,
+      cmakePackager,
       createMavenPackager({
         compiler: execution.javac,
         groupId: config.maven.groupId,

@@ -254,7 +254,7 @@ export interface TemplateVersion {
 export type Scope = "module" | "imports" | "imports_wkt";
 
 /** The registry an artifact is packaged for. */
-export type Flavour = "archive" | "go" | "npm" | "pypi" | "maven" | "cargo";
+export type Flavour = "archive" | "go" | "npm" | "pypi" | "maven" | "cargo" | "cmake";
 
 export interface ArtifactKey {
   templateId: string;

@@ -7,6 +7,7 @@ import type { TemplateService } from "../services/templates.js";
 import type { Invalidation } from "../storage/meta/invalidation.js";
 import { type ArchiveProtocol, createArchiveProtocol } from "./archive/protocol.js";
 import { type CargoCatalog, createCargoCatalog } from "./cargo/catalog.js";
+import { type CmakeProtocol, createCmakeProtocol } from "./cmake/protocol.js";
 import { createGoProtocol, type GoProtocol } from "./goproxy/protocol.js";
 import { createCatalog as createMavenCatalog, type Catalog as MavenCatalog } from "./maven/catalog.js";
 import { createCatalog as createNpmCatalog, type Catalog as NpmCatalog } from "./npm/catalog.js";
@@ -21,6 +22,7 @@ export interface Protocols {
   pypi: PypiCatalog;
   maven: MavenCatalog;
   cargo: CargoCatalog;
+  cmake: CmakeProtocol;
 }
 
 export interface ProtocolServices {
@@ -62,5 +64,6 @@ export function createProtocols(services: ProtocolServices, settings: ProtocolSe
     pypi: createPypiCatalog({ ...shared("pypi"), templates }),
     maven: createMavenCatalog({ ...shared("maven"), groupId: settings.mavenGroupId }),
     cargo: createCargoCatalog(shared("cargo")),
+    cmake: createCmakeProtocol(generation),
   };
 }

@@ -20,6 +20,8 @@ export interface ArtifactExtras {
   };
   /** `cksum`: sha256 hex of the .crate; `deps`: the index line's dependencies and `pins` our crates among them, as JSON. */
   cargo: { cksum: string; deps?: string; pins?: string };
+  /** `sha256`: hex of the archive, what a consumer's URL_HASH pins. */
+  cmake: { sha256: string };
 }
 
 type Fields<T> = { required: readonly (keyof T & string)[]; optional: readonly (keyof T & string)[] };
@@ -32,6 +34,7 @@ const fields: { [F in Flavour]: Fields<ArtifactExtras[F]> } = {
   pypi: { required: ["sha256", "metadataSha256"], optional: ["metadata", "pins"] },
   maven: { required: ["sha1", "md5"], optional: ["pom", "pomSha1", "pomMd5", "dependencies"] },
   cargo: { required: ["cksum"], optional: ["deps", "pins"] },
+  cmake: { required: ["sha256"], optional: [] },
 };
 
 /** The record's extras as its flavour's packager wrote them, or undefined when a required one is missing. */

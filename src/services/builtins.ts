@@ -232,6 +232,12 @@ export async function detectBuiltins(
         name: "java",
         plugins: [{ owner: "protocolbuffers", name: "java", parameter: "" }],
       },
+      // C++ for CMake's FetchContent (/cmake/), linked against the server's protobuf line (docs/cmake.md).
+      {
+        owner: builtinTemplateOwner,
+        name: "cpp",
+        plugins: [{ owner: "protocolbuffers", name: "cpp", parameter: "" }],
+      },
     );
   }
   return { plugins, templates };

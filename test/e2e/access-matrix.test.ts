@@ -292,6 +292,17 @@ describe("authorization matrix", () => {
               run: (t) => bare(path, t),
             });
           }
+          // CMake archives: these templates generate no C++, so a visible one is a 422 (nothing to build), a hidden
+          // one the 404 of a missing one.
+          const cmakePath = `/cmake/acme/${tpl}/acme/${mod}/1.1.1.tar.gz`;
+          cells.push({
+            what: `cmake archive of ${tv} template × ${mv} module`,
+            who,
+            expected: readStatus(who, visible, 422),
+            missing: () => get(swap(cmakePath), tokens.get(who)),
+            hidden: !visible,
+            run: (t) => get(cmakePath, t),
+          });
         }
       }
       // Management API reads of things.
