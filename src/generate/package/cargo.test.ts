@@ -161,9 +161,13 @@ describe("cargo packager", () => {
     assert.match(toml, /\[dependencies\.prost-types\]\nversion = "0\.11"/);
   });
 
-  it("refuses a generated lib.rs and a template owner cargo cannot name", async () => {
+  it("refuses a generated lib.rs, templates without a Rust plugin, and a template owner cargo cannot name", async () => {
     await assert.rejects(createCrate([{ path: "lib.rs", content: new Uint8Array() }], context()), (err) =>
       isRegistryError(err, Code.Unprocessable),
+    );
+    await assert.rejects(
+      createCrate(files, context({ plugins: [{ ...prost, runtimeLibraries: { npm: [] } }] })),
+      (err) => isRegistryError(err, Code.Unprocessable) && /makes no crates/.test(err.message),
     );
     await assert.rejects(
       createCrate(files, context({ template: { ...template, owner: "9fans" } })),

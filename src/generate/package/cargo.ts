@@ -201,6 +201,13 @@ export async function createCrate(
   ctx: PackageContext,
 ): Promise<{ bytes: Uint8Array; name: string; version: string; deps: CargoIndexDep[]; pins: CargoPin[] }> {
   const name = crateNameOf(ctx, { owner: ctx.commit.owner, name: ctx.commit.module });
+  if (!ctx.plugins.some(hasRust)) {
+    // Another language's output in a crate would build to nothing: say so instead of serving an empty library.
+    throw new RegistryError(
+      Code.Unprocessable,
+      `template ${ctx.template.owner}/${ctx.template.name} runs no plugin with a Rust runtime library (--runtime-lib rust:CRATE@REQUIREMENT): it makes no crates`,
+    );
+  }
   const version = cargoVersion({ templateVersion: ctx.templateVersion.number, commitSeq: ctx.commit.seq });
   for (const f of files) {
     if (f.path === "lib.rs") {
