@@ -47,3 +47,31 @@ test("ENOSPC from a store becomes 507 + Retry-After with the storage-full messag
     await app.close();
   }
 });
+
+test("a registry's own credential form (cargo's bare token) is read on its routes only", async () => {
+  const seen: (string | undefined)[] = [];
+  const recording: AuthService = {
+    ...anonymousOnly,
+    authenticate: async (header) => {
+      seen.push(header);
+      return anonymous;
+    },
+  };
+  const app = Fastify();
+  const route =
+    (path: string): RegistryPlugin["routes"] =>
+    (scope) =>
+      scope.get(path, async () => "ok");
+  registerRegistry(app, recording, {
+    name: "cargo",
+    renderError: renderSourcesError,
+    normalizeAuthorization: (h) => (h.includes(" ") ? h : `Bearer ${h}`),
+    routes: route("/cargo/x"),
+  });
+  registerRegistry(app, recording, { name: "npm", renderError: renderSourcesError, routes: route("/npm/x") });
+  await app.inject({ url: "/cargo/x", headers: { authorization: "pd_bare" } });
+  await app.inject({ url: "/cargo/x", headers: { authorization: "Basic eDpwZF9i" } });
+  await app.inject({ url: "/npm/x", headers: { authorization: "pd_bare" } });
+  assert.deepEqual(seen, ["Bearer pd_bare", "Basic eDpwZF9i", "pd_bare"]);
+  await app.close();
+});
