@@ -186,6 +186,9 @@ describe("Cargo sparse registry with the real cargo", { skip: missing }, () => {
     assert.equal((await fetchIndex(hidden, "pd_wrong")).status, 401);
     const challenge = await fetchIndex("/cargo/token/index/config.json");
     assert.equal(challenge.status, 401);
+    for (const spelling of ["/cargo/%74oken/index/config.json", `/cargo/%74oken/index/pr/ot/${ledger}`]) {
+      assert.notEqual((await fetchIndex(spelling)).status, 200, spelling);
+    }
     assert.deepEqual(await (await fetchIndex("/cargo/token/index/config.json", readerToken)).json(), {
       dl: `${server.url}/cargo/token/crates/{crate}/{version}/download`,
       api: `${server.url}/cargo/token`,

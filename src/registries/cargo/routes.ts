@@ -32,7 +32,8 @@ export function cargoRegistry(catalog: CargoCatalog, opts: CargoRegistryOptions 
       app.addHook("onClose", async () => catalog.close());
       // Under the token root every request needs a token, config.json first: that 401 is what makes cargo send it.
       app.addHook("onRequest", async (request: FastifyRequest) => {
-        if (!request.url.startsWith("/cargo/token/") || request.principal.user) return;
+        // By the route matched, not the raw URL, so no spelling of the path (%74oken, //) slips past.
+        if (!request.routeOptions.url?.startsWith("/cargo/token/") || request.principal.user) return;
         throw new RegistryError(
           Code.Unauthenticated,
           'this index needs a token: set CARGO_REGISTRIES_{NAME}_TOKEN or run `cargo login --registry {name}`, with credential-provider = "cargo:token"',
