@@ -3,6 +3,7 @@
 // declaration; a private module needs the token through CMAKE_NETRC (which reaches the nested download too).
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -10,6 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { readTarGz } from "../../src/packaging/tar.js";
+import { wipeArtifacts } from "./support/cache.js";
 import { cliOk } from "./support/cli.js";
 import { adminToken, makeDataDir, repoRoot, startTestServer, type TestServer } from "./support/server.js";
 
@@ -189,6 +191,18 @@ describe("CMake FetchContent with the real cmake", { skip: cmakeMissing() }, () 
       `-DCMAKE_NETRC_FILE=${netrc}`,
     ]);
     assert.equal(out, "3");
+  });
+
+  it("a wiped cache and a restart (on a new port) give the same archive bytes: the consumer's URL_HASH holds", async () => {
+    const path = "/cmake/protodepot/cpp/demo/payments/1.1.1.tar.gz";
+    const before = await sha256Of(path);
+    await server.stop();
+    assert.ok((await wipeArtifacts(data.dir)) >= 2);
+    // Port 0 again: most likely another address, which the bytes do not depend on either.
+    server = await startTestServer({ dataDir: data.dir, orgs: ["demo", "acme"] });
+    assert.equal(await sha256Of(path), before);
+    const bytes = new Uint8Array(await (await fetch(`${server.url}${path}`)).arrayBuffer());
+    assert.equal(createHash("sha256").update(bytes).digest("hex"), before);
   });
 
   it("answers unknown versions and files with a readable 404", async () => {
