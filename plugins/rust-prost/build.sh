@@ -7,6 +7,8 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cargo_bin="${CARGO:-$(command -v cargo || echo /root/.cargo/bin/cargo)}"
 registry="${PROTODEPOT_CARGO_VENDOR:-/usr/share/cargo/registry}"
+# rustc beside cargo (rustup's ~/.cargo/bin may not be on a CI shell's PATH).
+export PATH="$(dirname "$cargo_bin"):$PATH"
 home="$here/target/cargo-home"
 mkdir -p "$home"
 cat >"$home/config.toml" <<TOML

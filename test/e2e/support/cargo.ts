@@ -3,7 +3,7 @@
 import { execFile } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { repoRoot } from "./server.js";
 
@@ -86,6 +86,8 @@ export async function createCargoProject(opts: {
         cwd: dir,
         env: {
           ...clean,
+          // rustc beside cargo (rustup's ~/.cargo/bin may not be on PATH).
+          PATH: `${dirname(cargo)}:${process.env.PATH ?? ""}`,
           CARGO_HOME: home,
           CARGO_TARGET_DIR: opts.targetDir,
           CARGO_TERM_COLOR: "never",
