@@ -42,6 +42,7 @@ export const pluginVersionMessage = (v: PluginVersion, caller: Principal) =>
       npm: v.runtimeLibraries.npm ?? [],
       python: v.runtimeLibraries.python ?? [],
       maven: v.runtimeLibraries.maven ?? [],
+      ruby: v.runtimeLibraries.ruby ?? [],
       rust: v.runtimeLibraries.rust ?? [],
     },
     registryOptionsJson: JSON.stringify(v.registryOptions),
@@ -108,6 +109,9 @@ export function createPluginServiceImpl(plugins: Plugins): ServiceImpl<typeof Pl
                   version: m.version,
                 })),
               }
+            : {}),
+          ...(libs?.ruby.length
+            ? { ruby: libs.ruby.map((r) => ({ package: r.package, version: r.version })) }
             : {}),
           ...(libs?.rust.length
             ? { rust: libs.rust.map((r) => ({ crate: r.crate, version: r.version })) }

@@ -1,19 +1,41 @@
-// --runtime-lib: every ecosystem's form parses into the API's RuntimeLibraries; anything else is refused.
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { describe, it } from "node:test";
 import { parseRuntimeLib, runtimeLibrariesOf } from "./runtime-lib.js";
 
-test("rust:CRATE@REQUIREMENT beside the other ecosystems", () => {
-  const libs = ["rust:prost@0.11", "rust:prost-types@>=0.11, <0.12", "python:protobuf@>=3.20"].map(
-    parseRuntimeLib,
-  );
-  const api = runtimeLibrariesOf(libs);
-  assert.deepEqual(api.rust, [
-    { crate: "prost", version: "0.11" },
-    { crate: "prost-types", version: ">=0.11, <0.12" },
-  ]);
-  assert.deepEqual(api.python, [{ package: "protobuf", version: ">=3.20" }]);
-  for (const bad of ["rust:prost", "cargo:prost@0.11", "rust:@0.11"]) {
-    assert.throws(() => parseRuntimeLib(bad), /invalid --runtime-lib/, bad);
-  }
+describe("--runtime-lib", () => {
+  it("reads each ecosystem's NAME@VERSION, a Ruby requirement with its spaces and operators", () => {
+    const libs = [
+      "go:google.golang.org/protobuf@v1.28.1",
+      "npm:@bufbuild/protobuf@^2.0.0",
+      "python:protobuf@>=3.20",
+      "maven:com.google.protobuf:protobuf-java@3.21.12",
+      "ruby:google-protobuf@~> 3.21",
+    ].map(parseRuntimeLib);
+    assert.deepEqual(runtimeLibrariesOf(libs), {
+      go: [{ module: "google.golang.org/protobuf", version: "v1.28.1" }],
+      npm: [{ package: "@bufbuild/protobuf", version: "^2.0.0" }],
+      python: [{ package: "protobuf", version: ">=3.20" }],
+      ruby: [{ package: "google-protobuf", version: "~> 3.21" }],
+      maven: [{ groupId: "com.google.protobuf", artifactId: "protobuf-java", version: "3.21.12" }],
+      rust: [],
+    });
+  });
+
+  it("refuses an unknown ecosystem or a missing version, naming every form", () => {
+    assert.throws(() => parseRuntimeLib("cargo:prost@0.11"), /ruby:GEM@REQUIREMENT/);
+    assert.throws(() => parseRuntimeLib("ruby:google-protobuf"), /invalid --runtime-lib/);
+  });
+});
+
+describe("--runtime-lib rust", () => {
+  it("reads rust:CRATE@REQUIREMENT into the API's rust libraries", () => {
+    const libs = ["rust:prost@0.11", "rust:prost-types@>=0.11, <0.12"].map(parseRuntimeLib);
+    assert.deepEqual(runtimeLibrariesOf(libs).rust, [
+      { crate: "prost", version: "0.11" },
+      { crate: "prost-types", version: ">=0.11, <0.12" },
+    ]);
+    for (const bad of ["rust:prost", "rust:@0.11"]) {
+      assert.throws(() => parseRuntimeLib(bad), /invalid --runtime-lib/, bad);
+    }
+  });
 });

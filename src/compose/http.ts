@@ -38,6 +38,7 @@ import { npmRegistry } from "../registries/npm/routes.js";
 import { ociRegistry } from "../registries/oci/routes.js";
 import { createProtocols } from "../registries/protocols.js";
 import { pypiRegistry } from "../registries/pypi/routes.js";
+import { rubygemsRegistry } from "../registries/rubygems/routes.js";
 import { sourcesRegistry } from "../registries/sources/routes.js";
 import type { ImageService } from "../services/images.js";
 import { createUserService } from "../services/users.js";
@@ -268,6 +269,7 @@ function registerRegistries(
   );
   registerRegistry(app, auth, pypiRegistry(protocols.pypi), { hot });
   registerRegistry(app, auth, mavenRegistry(protocols.maven, { groupId: config.maven.groupId }), { hot });
+  registerRegistry(app, auth, rubygemsRegistry(protocols.rubygems), { hot });
   registerRegistry(app, auth, cargoRegistry(protocols.cargo, { publicUrl: config.server.publicUrl }), {
     hot,
   });

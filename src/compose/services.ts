@@ -6,13 +6,14 @@ import type { Registry as MetricsRegistry } from "prom-client";
 import type { Config } from "../config/schema.js";
 import type { Commit } from "../core/types.js";
 import { createGenerateMetrics } from "../generate/metrics.js";
-import { archivePackager } from "../generate/package/archive.js";
+import { archivePackager, zipArchivePackager } from "../generate/package/archive.js";
 import { cargoPackager } from "../generate/package/cargo.js";
 import { cmakePackager } from "../generate/package/cmake.js";
 import { goPackager } from "../generate/package/go.js";
 import { createMavenPackager } from "../generate/package/maven.js";
 import { npmPackager } from "../generate/package/npm.js";
 import { pypiPackager } from "../generate/package/pypi.js";
+import { rubygemsPackager } from "../generate/package/rubygems.js";
 import { type AccessPolicy, createAccessPolicy } from "../services/access.js";
 import { createArtifactGenerator } from "../services/artifact-generator.js";
 import { type AuthService, createAuthService, type Principal } from "../services/auth.js";
@@ -141,9 +142,11 @@ function generationService(
     }),
     packagers: [
       archivePackager,
+      zipArchivePackager,
       npmPackager,
       goPackager,
       pypiPackager,
+      rubygemsPackager,
       cargoPackager,
       cmakePackager,
       createMavenPackager({

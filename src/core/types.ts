@@ -143,6 +143,12 @@ export interface MavenRuntimeLibrary {
   version: string;
 }
 
+/** A gem and a RubyGems requirement: `google-protobuf`, `~> 3.21` (clauses joined by `, `). */
+export interface RubyRuntimeLibrary {
+  package: string;
+  version: string;
+}
+
 /** A crates.io crate and a Cargo version requirement: `prost`, `0.11`. */
 export interface RustRuntimeLibrary {
   crate: string;
@@ -154,6 +160,7 @@ export interface RuntimeLibraries {
   npm?: NpmRuntimeLibrary[];
   python?: PythonRuntimeLibrary[];
   maven?: MavenRuntimeLibrary[];
+  ruby?: RubyRuntimeLibrary[];
   rust?: RustRuntimeLibrary[];
 }
 
@@ -254,7 +261,8 @@ export interface TemplateVersion {
 export type Scope = "module" | "imports" | "imports_wkt";
 
 /** The registry an artifact is packaged for. */
-export type Flavour = "archive" | "go" | "npm" | "pypi" | "maven" | "cargo" | "cmake";
+/** `zip`: the archive registry's files as a .zip instead of a .tar.gz. */
+export type Flavour = "archive" | "go" | "npm" | "pypi" | "maven" | "rubygems" | "zip" | "cargo" | "cmake";
 
 export interface ArtifactKey {
   templateId: string;

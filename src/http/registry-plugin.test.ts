@@ -48,7 +48,7 @@ test("ENOSPC from a store becomes 507 + Retry-After with the storage-full messag
   }
 });
 
-test("a registry's own credential form (cargo's bare token) is read on its routes only", async () => {
+test("a registry's own credential form is read by its plugin alone, before authentication", async () => {
   const seen: (string | undefined)[] = [];
   const recording: AuthService = {
     ...anonymousOnly,
@@ -58,20 +58,16 @@ test("a registry's own credential form (cargo's bare token) is read on its route
     },
   };
   const app = Fastify();
-  const route =
-    (path: string): RegistryPlugin["routes"] =>
-    (scope) =>
-      scope.get(path, async () => "ok");
+  const plain = { name: "plain", renderError: renderSourcesError };
+  registerRegistry(app, recording, { ...plain, routes: (s) => s.get("/plain", async () => "ok") });
   registerRegistry(app, recording, {
-    name: "cargo",
-    renderError: renderSourcesError,
-    normalizeAuthorization: (h) => (h.includes(" ") ? h : `Bearer ${h}`),
-    routes: route("/cargo/x"),
+    ...plain,
+    name: "own",
+    authorization: (h) => (h === "Token x" ? "Bearer x" : h),
+    routes: (s) => s.get("/own", async () => "ok"),
   });
-  registerRegistry(app, recording, { name: "npm", renderError: renderSourcesError, routes: route("/npm/x") });
-  await app.inject({ url: "/cargo/x", headers: { authorization: "pd_bare" } });
-  await app.inject({ url: "/cargo/x", headers: { authorization: "Basic eDpwZF9i" } });
-  await app.inject({ url: "/npm/x", headers: { authorization: "pd_bare" } });
-  assert.deepEqual(seen, ["Bearer pd_bare", "Basic eDpwZF9i", "pd_bare"]);
+  await app.inject({ url: "/own", headers: { authorization: "Token x" } });
+  await app.inject({ url: "/plain", headers: { authorization: "Token x" } });
+  assert.deepEqual(seen, ["Bearer x", "Token x"]);
   await app.close();
 });

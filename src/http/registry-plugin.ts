@@ -14,10 +14,10 @@ export interface RegistryPlugin {
   /** Renders a domain error in the protocol's wire format (plain text, npm JSON, OCI errors, …). */
   renderError(reply: FastifyReply, err: RegistryError): FastifyReply;
   /**
-   * How this protocol's clients send a token, when not as `Bearer`/`Basic` (cargo: the bare token), rewritten to
-   * a header every route accepts. Applies to this registry's routes only.
+   * Reads a credential form only this protocol's clients send into one the auth service reads (RubyGems: the token
+   * as the Basic user name); without it the Authorization header is read as every other registry reads it.
    */
-  normalizeAuthorization?(header: string): string;
+  authorization?(header: string | undefined): string | undefined;
   /** Registers the protocol's routes on the encapsulated instance; handlers read `request.principal`. */
   routes(app: FastifyInstance): void;
 }
@@ -42,10 +42,9 @@ export function registerRegistry(
 ): void {
   app.register(async (scope) => {
     scope.addHook("onRequest", async (request) => {
-      const header = request.headers.authorization;
-      if (header && plugin.normalizeAuthorization)
-        request.headers.authorization = plugin.normalizeAuthorization(header);
-      request.principal = await principalOf(auth, request);
+      request.principal = plugin.authorization
+        ? await auth.authenticate(plugin.authorization(request.headers.authorization))
+        : await principalOf(auth, request);
     });
     if (hot) {
       // Sees the final payload, after the handler and every other hook: what a repeat of this request gets.

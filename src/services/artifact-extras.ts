@@ -18,6 +18,13 @@ export interface ArtifactExtras {
     pomMd5?: string;
     dependencies?: string;
   };
+  /**
+   * `sha256`: hex of the .gem (the compact index's `checksum:`); `dependencies`: the gem's runtime dependencies as
+   * JSON `[name, requirement][]`; `pins`: our other gems it pins, as JSON (PypiPin's shape); `quickSpec`: base64 of
+   * the deflated Marshal gemspec `gem install` fetches (it caches it forever, so it is built once and kept).
+   */
+  rubygems: { sha256: string; dependencies: string; quickSpec: string; pins?: string };
+  zip: Record<string, never>;
   /** `cksum`: sha256 hex of the .crate; `deps`: the index line's dependencies and `pins` our crates among them, as JSON. */
   cargo: { cksum: string; deps?: string; pins?: string };
   /** `sha256`: hex of the archive, what a consumer's URL_HASH pins. */
@@ -33,6 +40,8 @@ const fields: { [F in Flavour]: Fields<ArtifactExtras[F]> } = {
   npm: { required: ["integrity", "shasum"], optional: ["dependencies"] },
   pypi: { required: ["sha256", "metadataSha256"], optional: ["metadata", "pins"] },
   maven: { required: ["sha1", "md5"], optional: ["pom", "pomSha1", "pomMd5", "dependencies"] },
+  rubygems: { required: ["sha256", "dependencies", "quickSpec"], optional: ["pins"] },
+  zip: { required: [], optional: [] },
   cargo: { required: ["cksum"], optional: ["deps", "pins"] },
   cmake: { required: ["sha256"], optional: [] },
 };

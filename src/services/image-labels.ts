@@ -7,11 +7,11 @@ import type { RuntimeLibraries } from "../core/types.js";
 const bsrLabel = /^build\.buf\.plugins\.runtime_library_versions\.(\d+)\.(name|version)$/;
 /** Our addition, same index: which ecosystem library {i} belongs to (BSR images leave it out). */
 const ecosystemLabel = /^dev\.protodepot\.plugins\.runtime_library_versions\.(\d+)\.ecosystem$/;
-export const runtimeLibraryEcosystems = ["go", "npm", "python", "maven", "rust"] as const;
+export const runtimeLibraryEcosystems = ["go", "npm", "python", "maven", "ruby", "rust"] as const;
 
 /**
  * Runtime libraries declared by an image's labels. A library's ecosystem is its `…{i}.ecosystem` label when set
- * (`go`, `npm`, `python`, `maven` with the name `GROUP:ARTIFACT`); otherwise a name whose first path element has a dot (`google.golang.org/protobuf`) is a Go
+ * (`go`, `npm`, `python`, `ruby`, `maven` with the name `GROUP:ARTIFACT`); otherwise a name whose first path element has a dot (`google.golang.org/protobuf`) is a Go
  * module and anything else an npm package (`@bufbuild/protobuf`), which is what BSR's own images need.
  */
 export function runtimeLibrariesFromLabels(labels: Record<string, string>): RuntimeLibraries {
@@ -30,6 +30,7 @@ export function runtimeLibrariesFromLabels(labels: Record<string, string>): Runt
   const npm: { package: string; version: string }[] = [];
   const python: { package: string; version: string }[] = [];
   const maven: { groupId: string; artifactId: string; version: string }[] = [];
+  const ruby: { package: string; version: string }[] = [];
   const rust: { crate: string; version: string }[] = [];
   for (const [index, lib] of [...byIndex].sort((a, b) => a[0] - b[0])) {
     if (!lib.name || !lib.version) {
@@ -47,9 +48,11 @@ export function runtimeLibrariesFromLabels(labels: Record<string, string>): Runt
           ? { npm: [{ package: lib.name, version: lib.version }] }
           : ecosystem === "python"
             ? { python: [{ package: lib.name, version: lib.version }] }
-            : ecosystem === "rust"
-              ? { rust: [{ crate: lib.name, version: lib.version }] }
-              : {};
+            : ecosystem === "ruby"
+              ? { ruby: [{ package: lib.name, version: lib.version }] }
+              : ecosystem === "rust"
+                ? { rust: [{ crate: lib.name, version: lib.version }] }
+                : {};
     const problem = runtimeLibraryProblem(one);
     if (problem) {
       throw new RegistryError(
@@ -62,6 +65,7 @@ export function runtimeLibrariesFromLabels(labels: Record<string, string>): Runt
     if (ecosystem === "go") go.push({ module: lib.name, version: lib.version });
     else if (ecosystem === "npm") npm.push({ package: lib.name, version: lib.version });
     else if (ecosystem === "python") python.push({ package: lib.name, version: lib.version });
+    else if (ecosystem === "ruby") ruby.push({ package: lib.name, version: lib.version });
     else if (ecosystem === "rust") rust.push({ crate: lib.name, version: lib.version });
     else if (ecosystem === "maven") {
       const [groupId = "", artifactId = "", ...rest] = lib.name.split(":");
@@ -94,6 +98,7 @@ export function runtimeLibrariesFromLabels(labels: Record<string, string>): Runt
     ...(npm.length ? { npm } : {}),
     ...(python.length ? { python } : {}),
     ...(maven.length ? { maven } : {}),
+    ...(ruby.length ? { ruby } : {}),
     ...(rust.length ? { rust } : {}),
   });
 }

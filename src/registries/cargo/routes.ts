@@ -26,7 +26,7 @@ export function cargoRegistry(catalog: CargoCatalog, opts: CargoRegistryOptions 
   return {
     name: "cargo",
     renderError,
-    normalizeAuthorization: cargoAuthorization,
+    authorization: (header) => (header === undefined ? undefined : cargoAuthorization(header)),
     routes(app) {
       // Warming must not start plugin runs on a server that is shutting down.
       app.addHook("onClose", async () => catalog.close());

@@ -65,6 +65,9 @@ ${
             ...(v.runtimeLibraries.maven ?? []).map(
               (l) => html`<div><code>maven ${l.groupId}:${l.artifactId}:${l.version}</code></div>`,
             ),
+            ...(v.runtimeLibraries.ruby ?? []).map(
+              (l) => html`<div><code>gem ${l.package} ${l.version}</code></div>`,
+            ),
             ...(v.runtimeLibraries.rust ?? []).map(
               (l) => html`<div><code>cargo ${l.crate} ${l.version}</code></div>`,
             ),
