@@ -4,7 +4,7 @@ import { createTarGz } from "../../packaging/tar.js";
 import { createZip } from "../../packaging/zip.js";
 import type { GeneratedFile, Packager } from "./packager.js";
 
-export const archivePackager: Packager = {
+export const archivePackager: Packager<"archive"> = {
   flavour: "archive",
   async package(files) {
     return { bytes: await createTarGz(files), extra: {} };
@@ -19,7 +19,7 @@ export function createArchiveZip(files: readonly GeneratedFile[]): Promise<Uint8
   return createZip([...files].sort(byBytes));
 }
 
-export const zipArchivePackager: Packager = {
+export const zipArchivePackager: Packager<"zip"> = {
   flavour: "zip",
   async package(files) {
     return { bytes: await createArchiveZip(files), extra: {} };

@@ -229,7 +229,7 @@ export async function createCrate(
   return { bytes, name, version, deps, pins };
 }
 
-export const cargoPackager: Packager = {
+export const cargoPackager: Packager<"cargo"> = {
   flavour: "cargo",
   // A crate holds one module's files; dependency modules are their own crates, pinned exactly.
   fixedScope: "module",

@@ -132,7 +132,7 @@ export async function createCmakeArchive(
   return createTarGz([{ path: "CMakeLists.txt", content: new TextEncoder().encode(cmakeLists) }, ...files]);
 }
 
-export const cmakePackager: Packager = {
+export const cmakePackager: Packager<"cmake"> = {
   flavour: "cmake",
   // One module's files; dependency modules are their own archives, fetched by the CMakeLists.txt.
   fixedScope: "module",

@@ -127,7 +127,7 @@ export async function createGem(
   return { bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), spec };
 }
 
-export const rubygemsPackager: Packager = {
+export const rubygemsPackager: Packager<"rubygems"> = {
   flavour: "rubygems",
   // A gem holds one module's files; dependency modules are their own gems, pinned exactly.
   fixedScope: "module",

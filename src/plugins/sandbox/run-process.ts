@@ -42,6 +42,12 @@ export type ProcessOutcome =
 
 // Enough for a stack trace; a plugin printing gigabytes to stderr must not fill our memory.
 const stderrTailBytes = 16 * 1024;
+/**
+ * How long a stopped run's pipes may stay open after its process is gone. Something it started can outlive it and
+ * hold them (a child that escaped its process group, or one the kill raced with at start-up); the outcome is known
+ * by then, and the caller kills such leftovers with the run's cgroup or uid once this resolves.
+ */
+const stoppedPipesGraceMs = 500;
 
 function spawnChild(spec: ProcessSpec): ChildProcessWithoutNullStreams {
   // The first three descriptors are pipes, so the streams exist whatever extra fds follow.
@@ -128,12 +134,20 @@ export function runProcess(spec: ProcessSpec, limits: ProcessLimits): Promise<Pr
       limits.signal?.removeEventListener("abort", onAbort);
       resolve(outcome);
     };
+    const exited = () => child.exitCode !== null || child.signalCode !== null;
+    const closePipesSoon = () => {
+      setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, stoppedPipesGraceMs).unref();
+    };
     // Stop once: the first reason wins, the result is reported when the process is really gone.
     const stop = (outcome: ProcessOutcome) => {
       if (stopped) return;
       stopped = outcome;
       output.stopped();
       killChild(child, spec);
+      if (exited()) closePipesSoon();
     };
     const output = collectOutput(child, limits.maxStdoutBytes, () =>
       stop({ kind: "output-limit", stderr: output.stderr() }),
@@ -143,6 +157,9 @@ export function runProcess(spec: ProcessSpec, limits: ProcessLimits): Promise<Pr
     limits.signal?.addEventListener("abort", onAbort, { once: true });
     writeStdin(child, limits.stdin);
     child.on("error", (error) => finish({ kind: "spawn-error", error }));
+    child.on("exit", () => {
+      if (stopped) closePipesSoon();
+    });
     child.on("close", (code, signal) => {
       if (spec.killGroup) killChild(child, spec);
       if (!stopped) {
