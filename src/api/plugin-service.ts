@@ -43,6 +43,7 @@ export const pluginVersionMessage = (v: PluginVersion, caller: Principal) =>
       python: v.runtimeLibraries.python ?? [],
       maven: v.runtimeLibraries.maven ?? [],
       ruby: v.runtimeLibraries.ruby ?? [],
+      rust: v.runtimeLibraries.rust ?? [],
     },
     registryOptionsJson: JSON.stringify(v.registryOptions),
     createTime: v.createdAt,
@@ -111,6 +112,9 @@ export function createPluginServiceImpl(plugins: Plugins): ServiceImpl<typeof Pl
             : {}),
           ...(libs?.ruby.length
             ? { ruby: libs.ruby.map((r) => ({ package: r.package, version: r.version })) }
+            : {}),
+          ...(libs?.rust.length
+            ? { rust: libs.rust.map((r) => ({ crate: r.crate, version: r.version })) }
             : {}),
         },
         registryOptions: parseOptions(req.registryOptionsJson),

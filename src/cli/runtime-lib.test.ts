@@ -17,11 +17,25 @@ describe("--runtime-lib", () => {
       python: [{ package: "protobuf", version: ">=3.20" }],
       ruby: [{ package: "google-protobuf", version: "~> 3.21" }],
       maven: [{ groupId: "com.google.protobuf", artifactId: "protobuf-java", version: "3.21.12" }],
+      rust: [],
     });
   });
 
   it("refuses an unknown ecosystem or a missing version, naming every form", () => {
     assert.throws(() => parseRuntimeLib("cargo:prost@0.11"), /ruby:GEM@REQUIREMENT/);
     assert.throws(() => parseRuntimeLib("ruby:google-protobuf"), /invalid --runtime-lib/);
+  });
+});
+
+describe("--runtime-lib rust", () => {
+  it("reads rust:CRATE@REQUIREMENT into the API's rust libraries", () => {
+    const libs = ["rust:prost@0.11", "rust:prost-types@>=0.11, <0.12"].map(parseRuntimeLib);
+    assert.deepEqual(runtimeLibrariesOf(libs).rust, [
+      { crate: "prost", version: "0.11" },
+      { crate: "prost-types", version: ">=0.11, <0.12" },
+    ]);
+    for (const bad of ["rust:prost", "rust:@0.11"]) {
+      assert.throws(() => parseRuntimeLib(bad), /invalid --runtime-lib/, bad);
+    }
   });
 });

@@ -1,15 +1,15 @@
 // The --runtime-lib flag of `plugin push` and `plugin version create`: one runtime library per flag.
 export const runtimeLibHelp =
-  "go:MODULE@VERSION, npm:PACKAGE@VERSION, python:PROJECT@SPECIFIER, maven:GROUP:ARTIFACT@VERSION or ruby:GEM@REQUIREMENT (repeatable)";
+  "go:MODULE@VERSION, npm:PACKAGE@VERSION, python:PROJECT@SPECIFIER, maven:GROUP:ARTIFACT@VERSION, ruby:GEM@REQUIREMENT or rust:CRATE@REQUIREMENT (repeatable)";
 
-type Ecosystem = "go" | "npm" | "python" | "maven" | "ruby";
+type Ecosystem = "go" | "npm" | "python" | "maven" | "ruby" | "rust";
 
 /**
  * `go:MODULE@VERSION`, `npm:PACKAGE@VERSION` (a scoped package keeps its leading @), `python:protobuf@>=3.20`,
- * `maven:com.google.protobuf:protobuf-java@3.21.12`, `ruby:google-protobuf@~> 3.21`.
+ * `maven:com.google.protobuf:protobuf-java@3.21.12`, `ruby:google-protobuf@~> 3.21`, `rust:prost@0.11`.
  */
 export function parseRuntimeLib(text: string): { ecosystem: Ecosystem; name: string; version: string } {
-  const m = /^(go|npm|python|maven|ruby):(.+)@([^@]+)$/.exec(text);
+  const m = /^(go|npm|python|maven|ruby|rust):(.+)@([^@]+)$/.exec(text);
   if (!m?.[1] || !m[2] || !m[3] || (m[1] === "maven" && m[2].split(":").length !== 2)) {
     throw new Error(`invalid --runtime-lib "${text}": use ${runtimeLibHelp.replace(" (repeatable)", "")}`);
   }
@@ -28,5 +28,6 @@ export function runtimeLibrariesOf(libs: ReturnType<typeof parseRuntimeLib>[]) {
       const [groupId = "", artifactId = ""] = l.name.split(":");
       return { groupId, artifactId, version: l.version };
     }),
+    rust: of("rust").map((l) => ({ crate: l.name, version: l.version })),
   };
 }

@@ -30,6 +30,8 @@ import { registerRegistry } from "../http/registry-plugin.js";
 import { closeAfterUnreadBodies } from "../http/unread-body.js";
 import { archiveRegistry } from "../registries/archive/routes.js";
 import { registerBufOAuthFallback, registerBufServices } from "../registries/buf/routes.js";
+import { cargoRegistry } from "../registries/cargo/routes.js";
+import { cmakeRegistry } from "../registries/cmake/routes.js";
 import { goproxyRegistry } from "../registries/goproxy/routes.js";
 import { mavenRegistry } from "../registries/maven/routes.js";
 import { npmRegistry } from "../registries/npm/routes.js";
@@ -268,6 +270,10 @@ function registerRegistries(
   registerRegistry(app, auth, pypiRegistry(protocols.pypi), { hot });
   registerRegistry(app, auth, mavenRegistry(protocols.maven, { groupId: config.maven.groupId }), { hot });
   registerRegistry(app, auth, rubygemsRegistry(protocols.rubygems), { hot });
+  registerRegistry(app, auth, cargoRegistry(protocols.cargo, { publicUrl: config.server.publicUrl }), {
+    hot,
+  });
+  registerRegistry(app, auth, cmakeRegistry(protocols.cmake), { hot });
 }
 
 /** Listens on server.host and server.port; the URL clients are told (server.publicUrl, else the bound address). */

@@ -7,6 +7,8 @@ import type { Config } from "../config/schema.js";
 import type { Commit } from "../core/types.js";
 import { createGenerateMetrics } from "../generate/metrics.js";
 import { archivePackager, zipArchivePackager } from "../generate/package/archive.js";
+import { cargoPackager } from "../generate/package/cargo.js";
+import { cmakePackager } from "../generate/package/cmake.js";
 import { goPackager } from "../generate/package/go.js";
 import { createMavenPackager } from "../generate/package/maven.js";
 import { npmPackager } from "../generate/package/npm.js";
@@ -145,6 +147,8 @@ function generationService(
       goPackager,
       pypiPackager,
       rubygemsPackager,
+      cargoPackager,
+      cmakePackager,
       createMavenPackager({
         compiler: execution.javac,
         groupId: config.maven.groupId,

@@ -24,4 +24,8 @@ export interface ArtifactExtras {
    */
   rubygems: { sha256: string; dependencies: string; quickSpec: string; pins?: string };
   zip: Record<string, never>;
+  /** `cksum`: sha256 hex of the .crate; `deps`: the index line's dependencies and `pins` our crates among them, as JSON. */
+  cargo: { cksum: string; deps?: string; pins?: string };
+  /** `sha256`: hex of the archive, what a consumer's URL_HASH pins. */
+  cmake: { sha256: string };
 }

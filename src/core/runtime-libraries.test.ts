@@ -13,6 +13,8 @@ import {
   pythonVersionProblem,
   rubyNameProblem,
   rubyVersionProblem,
+  rustNameProblem,
+  rustVersionProblem,
 } from "./runtime-libraries.js";
 
 const cases: [string, (v: string) => string | undefined, string[], string[]][] = [
@@ -76,6 +78,13 @@ const cases: [string, (v: string) => string | undefined, string[], string[]][] =
     ["4.21", ">=4\nRequires-Dist: evil", ">=4;python_version<'3'", ""],
   ],
   ["maven version", mavenVersionProblem, ["3.21.12", "1.0.0-SNAPSHOT"], ["[1.0,2.0)", "1.0</version>", ""]],
+  ["rust crate", rustNameProblem, ["prost", "prost-types", "tonic_build"], ["", "9x", "a b", 'x"]\n[evil']],
+  [
+    "rust requirement",
+    rustVersionProblem,
+    ["0.11", "^0.11.6", "=0.11.6", ">=0.11, <0.12", "~1", "0.*", "*", "1.0.0-rc.1"],
+    ["", "latest", '0.11"\npath = "/etc"', '{ git = "x" }', "0.11 || 0.12"],
+  ],
 ];
 
 for (const [what, problem, good, bad] of cases) {

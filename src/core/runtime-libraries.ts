@@ -112,9 +112,26 @@ export function rubyVersionProblem(requirement: string): string | undefined {
   return undefined;
 }
 
+/** Cargo package names: ASCII letters, digits, `-` and `_`, not starting with a digit (cargo's own rule). */
+const rustCrate = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+/** Cargo version requirements (`0.11`, `^0.11.6`, `>=0.11, <0.12`, `=0.11.6`): no paths, git or registry keys. */
+const rustClause = / *(\^|~|=|<=|>=|<|>)? *[0-9]+(\.([0-9]+|\*))?(\.([0-9]+|\*))?(-[0-9A-Za-z.-]+)? */;
+const rustRequirement = new RegExp(`^(${rustClause.source}(,${rustClause.source})*|\\*)$`);
+
+export function rustNameProblem(name: string): string | undefined {
+  if (name.length > 64) return "must be at most 64 characters";
+  return rustCrate.test(name) ? undefined : "must be a crate name like prost (letters, digits, - and _)";
+}
+
+export function rustVersionProblem(requirement: string): string | undefined {
+  return requirement.length <= maxLength && rustRequirement.test(requirement)
+    ? undefined
+    : "must be a Cargo version requirement like 0.11 or >=0.11, <0.12";
+}
+
 /** Each library's display, then what is wrong with its name and its version. */
 export interface LibraryProblem {
-  ecosystem: "go" | "npm" | "python" | "maven" | "ruby";
+  ecosystem: "go" | "npm" | "python" | "maven" | "ruby" | "rust";
   /** Position in its ecosystem's list. */
   index: number;
   display: string;
@@ -157,10 +174,20 @@ export function runtimeLibraryProblem(libs: RuntimeLibraries): LibraryProblem | 
   for (const [i, l] of (libs.ruby ?? []).entries()) {
     check("ruby", i, `${l.package} ${l.version}`, rubyNameProblem(l.package), rubyVersionProblem(l.version));
   }
+  for (const [i, l] of (libs.rust ?? []).entries()) {
+    check("rust", i, `${l.crate} ${l.version}`, rustNameProblem(l.crate), rustVersionProblem(l.version));
+  }
   return found[0];
 }
 
-const ecosystemNames = { go: "Go", npm: "npm", python: "Python", maven: "Maven", ruby: "Ruby" } as const;
+const ecosystemNames = {
+  go: "Go",
+  npm: "npm",
+  python: "Python",
+  maven: "Maven",
+  ruby: "Ruby",
+  rust: "Rust",
+} as const;
 
 /** Throws InvalidArgument naming the first malformed library; returns the libraries otherwise. */
 export function checkRuntimeLibraries(libs: RuntimeLibraries): RuntimeLibraries {

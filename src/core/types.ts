@@ -157,12 +157,19 @@ export interface RubyRuntimeLibrary {
   version: string;
 }
 
+/** A crates.io crate and a Cargo version requirement: `prost`, `0.11`. */
+export interface RustRuntimeLibrary {
+  crate: string;
+  version: string;
+}
+
 export interface RuntimeLibraries {
   go?: GoRuntimeLibrary[];
   npm?: NpmRuntimeLibrary[];
   python?: PythonRuntimeLibrary[];
   maven?: MavenRuntimeLibrary[];
   ruby?: RubyRuntimeLibrary[];
+  rust?: RustRuntimeLibrary[];
 }
 
 /** protoc's built-in generators (`--python_out`, `--java_out`, …) of protoc 3.21. */
@@ -263,7 +270,7 @@ export type Scope = "module" | "imports" | "imports_wkt";
 
 /** The registry an artifact is packaged for. */
 /** `zip`: the archive registry's files as a .zip instead of a .tar.gz. */
-export type Flavour = "archive" | "go" | "npm" | "pypi" | "maven" | "rubygems" | "zip";
+export type Flavour = "archive" | "go" | "npm" | "pypi" | "maven" | "rubygems" | "zip" | "cargo" | "cmake";
 
 export interface ArtifactKey {
   templateId: string;

@@ -7,6 +7,8 @@ import { createPackageDirectory } from "../services/package-directory.js";
 import type { TemplateService } from "../services/templates.js";
 import type { Invalidation } from "../storage/meta/invalidation.js";
 import { type ArchiveProtocol, createArchiveProtocol } from "./archive/protocol.js";
+import { type CargoCatalog, createCargoCatalog } from "./cargo/catalog.js";
+import { type CmakeProtocol, createCmakeProtocol } from "./cmake/protocol.js";
 import { createGoProtocol, type GoProtocol } from "./goproxy/protocol.js";
 import { createCatalog as createMavenCatalog, type Catalog as MavenCatalog } from "./maven/catalog.js";
 import { createCatalog as createNpmCatalog, type Catalog as NpmCatalog } from "./npm/catalog.js";
@@ -22,6 +24,8 @@ export interface Protocols {
   pypi: PypiCatalog;
   maven: MavenCatalog;
   rubygems: RubygemsCatalog;
+  cargo: CargoCatalog;
+  cmake: CmakeProtocol;
 }
 
 export interface ProtocolServices {
@@ -44,7 +48,7 @@ export interface ProtocolSettings {
 }
 
 /** The registries that generate in the background (warming older versions). */
-export type BackgroundRegistry = "npm" | "pypi" | "maven" | "rubygems";
+export type BackgroundRegistry = "npm" | "pypi" | "maven" | "rubygems" | "cargo";
 
 export function createProtocols(services: ProtocolServices, settings: ProtocolSettings): Protocols {
   const { generation, modules, templates } = services;
@@ -69,5 +73,7 @@ export function createProtocols(services: ProtocolServices, settings: ProtocolSe
       ...shared("rubygems"),
       directory: createPackageDirectory({ modules, templates }),
     }),
+    cargo: createCargoCatalog(shared("cargo")),
+    cmake: createCmakeProtocol(generation),
   };
 }

@@ -16,6 +16,8 @@ const fields: { [F in Flavour]: Fields<ArtifactExtras[F]> } = {
   maven: { required: ["sha1", "md5"], optional: ["pom", "pomSha1", "pomMd5", "dependencies"] },
   rubygems: { required: ["sha256", "dependencies", "quickSpec"], optional: ["pins"] },
   zip: { required: [], optional: [] },
+  cargo: { required: ["cksum"], optional: ["deps", "pins"] },
+  cmake: { required: ["sha256"], optional: [] },
 };
 
 /** The record's extras as its flavour's packager wrote them, or undefined when a required one is missing. */

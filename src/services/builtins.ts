@@ -1,7 +1,8 @@
 // Built-in plugins and templates of the embedded default: whatever code generators this machine has.
 import { execFile } from "node:child_process";
-import { readFileSync, realpathSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import semver from "semver";
 import { Code, isRegistryError } from "../core/errors.js";
@@ -39,6 +40,17 @@ async function hostVersion(command: string): Promise<string | undefined> {
     const { stdout } = await exec(command, ["--version"], { timeout: 5000 });
     const v = semver.coerce(stdout.trim().split(/\s+/).pop() ?? "");
     return v ? `v${v.version}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A `--version` line ending in `X.Y.Z-N` (a revision of upstream X.Y.Z, BSR's form) as `vX.Y.Z-N`. */
+async function revisionVersion(command: string): Promise<string | undefined> {
+  try {
+    const { stdout } = await exec(command, ["--version"], { timeout: 5000 });
+    const v = semver.valid(stdout.trim().split(/\s+/).pop() ?? "");
+    return v ? `v${v}` : undefined;
   } catch {
     return undefined;
   }
@@ -86,8 +98,9 @@ async function debianVersion(pkg: string): Promise<string | undefined> {
 }
 
 /**
- * protoc-gen-es from our own dependencies always; Debian's Go plugins when they are on PATH; protoc's built-in
- * generators (and the python, java and ruby templates) when the server has protoc, with Debian's gRPC plugin for Python
+ * protoc-gen-es from our own dependencies always; Debian's Go plugins when they are on PATH; our prost plugin
+ * (protodepot/rust) when plugins/rust-prost/build.sh has built it or it is on PATH; protoc's built-in
+ * generators (and the python, java, ruby and cpp templates) when the server has protoc, with Debian's gRPC plugin for Python
  * (and protodepot/python-grpc) when that is installed too.
  */
 export async function detectBuiltins(
@@ -150,6 +163,28 @@ export async function detectBuiltins(
       });
     }
   }
+  const prost = rustProstCommand();
+  const prostVersion = prost && (await revisionVersion(prost));
+  if (prost && prostVersion) {
+    plugins.push({
+      owner: builtinTemplateOwner,
+      name: "prost",
+      version: prostVersion,
+      run: { command: [prost] },
+      // The plugin's version is the prost-build it is built with; its output needs that minor line of the runtime.
+      runtimeLibraries: {
+        rust: [
+          { crate: "prost", version: `${semver.major(prostVersion)}.${semver.minor(prostVersion)}` },
+          { crate: "prost-types", version: `${semver.major(prostVersion)}.${semver.minor(prostVersion)}` },
+        ],
+      },
+    });
+    templates.push({
+      owner: builtinTemplateOwner,
+      name: "rust",
+      plugins: [{ owner: builtinTemplateOwner, name: "prost", parameter: "" }],
+    });
+  }
   if (opts.protoc) {
     const v = opts.protoc.version;
     for (const p of protocPlugins) {
@@ -206,9 +241,25 @@ export async function detectBuiltins(
         name: "ruby",
         plugins: [{ owner: "protocolbuffers", name: "ruby", parameter: "" }],
       },
+      // C++ for CMake's FetchContent (/cmake/), linked against the server's protobuf line (docs/cmake.md).
+      {
+        owner: builtinTemplateOwner,
+        name: "cpp",
+        plugins: [{ owner: "protocolbuffers", name: "cpp", parameter: "" }],
+      },
     );
   }
   return { plugins, templates };
+}
+
+/** Our own prost plugin (plugins/rust-prost/, built by its build.sh), on PATH or where build.sh leaves it. */
+export const rustProstBinary = "protoc-gen-protodepot-prost";
+
+function rustProstCommand(): string | undefined {
+  const built = fileURLToPath(
+    new URL(`../../plugins/rust-prost/target/release/${rustProstBinary}`, import.meta.url),
+  );
+  return tryResolve(rustProstBinary) ?? (existsSync(built) ? built : undefined);
 }
 
 function tryResolve(command: string): string | undefined {

@@ -7,7 +7,7 @@ import type { RuntimeLibraries } from "../core/types.js";
 const bsrLabel = /^build\.buf\.plugins\.runtime_library_versions\.(\d+)\.(name|version)$/;
 /** Our addition, same index: which ecosystem library {i} belongs to (BSR images leave it out). */
 const ecosystemLabel = /^dev\.protodepot\.plugins\.runtime_library_versions\.(\d+)\.ecosystem$/;
-export const runtimeLibraryEcosystems = ["go", "npm", "python", "maven", "ruby"] as const;
+export const runtimeLibraryEcosystems = ["go", "npm", "python", "maven", "ruby", "rust"] as const;
 
 /**
  * Runtime libraries declared by an image's labels. A library's ecosystem is its `…{i}.ecosystem` label when set
@@ -31,6 +31,7 @@ export function runtimeLibrariesFromLabels(labels: Record<string, string>): Runt
   const python: { package: string; version: string }[] = [];
   const maven: { groupId: string; artifactId: string; version: string }[] = [];
   const ruby: { package: string; version: string }[] = [];
+  const rust: { crate: string; version: string }[] = [];
   for (const [index, lib] of [...byIndex].sort((a, b) => a[0] - b[0])) {
     if (!lib.name || !lib.version) {
       throw new RegistryError(
@@ -49,7 +50,9 @@ export function runtimeLibrariesFromLabels(labels: Record<string, string>): Runt
             ? { python: [{ package: lib.name, version: lib.version }] }
             : ecosystem === "ruby"
               ? { ruby: [{ package: lib.name, version: lib.version }] }
-              : {};
+              : ecosystem === "rust"
+                ? { rust: [{ crate: lib.name, version: lib.version }] }
+                : {};
     const problem = runtimeLibraryProblem(one);
     if (problem) {
       throw new RegistryError(
@@ -63,6 +66,7 @@ export function runtimeLibrariesFromLabels(labels: Record<string, string>): Runt
     else if (ecosystem === "npm") npm.push({ package: lib.name, version: lib.version });
     else if (ecosystem === "python") python.push({ package: lib.name, version: lib.version });
     else if (ecosystem === "ruby") ruby.push({ package: lib.name, version: lib.version });
+    else if (ecosystem === "rust") rust.push({ crate: lib.name, version: lib.version });
     else if (ecosystem === "maven") {
       const [groupId = "", artifactId = "", ...rest] = lib.name.split(":");
       if (rest.length > 0 || !artifactId) {
@@ -95,5 +99,6 @@ export function runtimeLibrariesFromLabels(labels: Record<string, string>): Runt
     ...(python.length ? { python } : {}),
     ...(maven.length ? { maven } : {}),
     ...(ruby.length ? { ruby } : {}),
+    ...(rust.length ? { rust } : {}),
   });
 }

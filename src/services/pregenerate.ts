@@ -49,6 +49,7 @@ export function flavoursFor(plugins: readonly PluginVersion[]): Flavour[] {
   if (plugins.some((p) => (p.runtimeLibraries.python?.length ?? 0) > 0)) flavours.push("pypi");
   if (plugins.some((p) => (p.runtimeLibraries.maven?.length ?? 0) > 0)) flavours.push("maven");
   if (plugins.some((p) => (p.runtimeLibraries.ruby?.length ?? 0) > 0)) flavours.push("rubygems");
+  if (plugins.some((p) => (p.runtimeLibraries.rust?.length ?? 0) > 0)) flavours.push("cargo");
   return flavours;
 }
 

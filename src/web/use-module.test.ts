@@ -114,6 +114,36 @@ describe("templateUse", () => {
       /--source http:\/\/\$PROTODEPOT_TOKEN@127\.0\.0\.1:8080\/gems\//,
     );
   });
+  it("offers cargo lines for a Rust runtime (the token root when private) and FetchContent for protoc's cpp", () => {
+    const rust = { ...template, name: "rust" };
+    const libs = { rust: [{ crate: "prost", version: "0.11" }] };
+    const open = templateUse({ ...input, needsToken: false }, rust, 2, [plugin(libs)]);
+    assert.deepEqual(
+      open.commands.filter((c) => c.ecosystem === "cargo").map((c) => c.text),
+      [
+        '[registries.protodepot]\nindex = "sparse+http://127.0.0.1:8080/cargo/index/"',
+        '[dependencies]\nprotodepot_rust_demo_payments = { version = "=1.2.7", registry = "protodepot" }',
+      ],
+    );
+    const hidden = templateUse({ ...input, needsToken: true }, rust, 2, [plugin(libs)]);
+    assert.match(
+      hidden.commands[0]?.text ?? "",
+      /cargo\/token\/index\/"\ncredential-provider = "cargo:token"/,
+    );
+    const cpp: PluginVersion = {
+      ...plugin({}),
+      source: { kind: "protoc", generator: "cpp", version: "3.21.12" },
+    };
+    const cmake = templateUse({ ...input, needsToken: false }, { ...template, name: "cpp" }, 2, [cpp]);
+    assert.deepEqual(
+      cmake.commands.map((c) => c.ecosystem),
+      ["cmake", "archive", "archive", "archive"],
+    );
+    assert.match(
+      cmake.commands[0]?.text ?? "",
+      /URL "\$\{PROTODEPOT_URL\}\/cmake\/protodepot\/cpp\/demo\/payments\/1\.2\.7\.tar\.gz"/,
+    );
+  });
   it("shows a settings.xml and the pom dependency for Maven runtimes, with a <server> token when private", () => {
     const java = plugin({
       maven: [{ groupId: "com.google.protobuf", artifactId: "protobuf-java", version: "3.21.12" }],

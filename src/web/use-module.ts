@@ -2,6 +2,8 @@
 // version already filled in. Pure: the page computes them from what the services returned.
 import { goVersion, semverVersion } from "../core/synthetic-version.js";
 import type { Commit, PluginVersion, Template } from "../core/types.js";
+import { cargoCrateName } from "../ecosystems/cargo/names.js";
+import { cmakeAliasTarget, cmakeArchivePath, cmakePackageName } from "../ecosystems/cmake/names.js";
 import { goModulePath } from "../ecosystems/go/names.js";
 import { mavenArtifactId } from "../ecosystems/maven/names.js";
 import { npmPackageName } from "../ecosystems/npm/names.js";
@@ -27,7 +29,11 @@ export interface TemplateUse {
   goVersion: string;
   /** 1.{t}.{seq} */
   npmVersion: string;
-  commands: { ecosystem: "npm" | "go" | "pip" | "maven" | "gem" | "archive"; label: string; text: string }[];
+  commands: {
+    ecosystem: "npm" | "go" | "pip" | "maven" | "gem" | "cargo" | "cmake" | "archive";
+    label: string;
+    text: string;
+  }[];
 }
 
 const tokenVar = "$PROTODEPOT_TOKEN";
@@ -122,6 +128,7 @@ end`,
       text: `gem install --source ${source}/gems/ ${name} -v ${semverVersion(synthetic)}`,
     });
   }
+  commands.push(...cargoAndCmake(input, template, plugins, semverVersion(synthetic)));
   const archive = `${baseUrl}/v1/${template.owner}/${template.name}/v${templateVersion}/${commit.owner}/${commit.module}/${commit.id}`;
   const auth = input.needsToken ? ` -H "Authorization: Bearer ${tokenVar}"` : "";
   for (const [suffix, label] of [
@@ -147,4 +154,52 @@ end`,
 /** The `deps:` entry of a buf.yaml that depends on the module, and the command that pins it in buf.lock. */
 export function bufDeps(baseUrl: string, commit: Commit): string {
   return `# buf.yaml\ndeps:\n  - ${new URL(baseUrl).host}/${commit.owner}/${commit.module}\n# then: buf dep update`;
+}
+
+/** Cargo lines for templates with a Rust runtime library, CMake lines for those running protoc's cpp generator. */
+function cargoAndCmake(
+  input: UseInput,
+  template: Template,
+  plugins: readonly PluginVersion[],
+  version: string,
+): TemplateUse["commands"] {
+  const { baseUrl, commit } = input;
+  const parts = {
+    template: { owner: template.owner, name: template.name },
+    module: { owner: commit.owner, name: commit.module },
+  };
+  const commands: TemplateUse["commands"] = [];
+  const crate = cargoCrateName(parts);
+  if (crate && plugins.some((p) => (p.runtimeLibraries.rust ?? []).length > 0)) {
+    // Private crates need the token root (cargo sends a token only where config.json asks for one).
+    const config = input.needsToken
+      ? `[registries.protodepot]\nindex = "sparse+${baseUrl}/cargo/token/index/"\ncredential-provider = "cargo:token"\n` +
+        `# export CARGO_REGISTRIES_PROTODEPOT_TOKEN=${tokenVar}`
+      : `[registries.protodepot]\nindex = "sparse+${baseUrl}/cargo/index/"`;
+    commands.push({ ecosystem: "cargo", label: "~/.cargo/config.toml", text: config });
+    commands.push({
+      ecosystem: "cargo",
+      label: "Cargo.toml",
+      text: `[dependencies]\n${crate} = { version = "=${version}", registry = "protodepot" }`,
+    });
+  }
+  if (plugins.some((p) => p.source.kind === "protoc" && p.source.generator === "cpp")) {
+    const name = cmakePackageName(parts);
+    const path = cmakeArchivePath(parts, version);
+    const auth = input.needsToken ? ` -H "Authorization: Bearer ${tokenVar}"` : "";
+    commands.push({
+      ecosystem: "cmake",
+      label: "CMakeLists.txt",
+      text:
+        `set(PROTODEPOT_URL "${baseUrl}")\ninclude(FetchContent)\n` +
+        `# URL_HASH: curl -fsS${auth} ${baseUrl}${path}.sha256\n` +
+        `FetchContent_Declare(${name}\n  URL "\${PROTODEPOT_URL}${path}"\n  URL_HASH SHA256=…)\n` +
+        `FetchContent_MakeAvailable(${name})\n` +
+        `target_link_libraries(app PRIVATE ${cmakeAliasTarget(parts)})` +
+        (input.needsToken
+          ? "\n# private: cmake -DCMAKE_NETRC=REQUIRED -DCMAKE_NETRC_FILE=… (docs/cmake.md)"
+          : ""),
+    });
+  }
+  return commands;
 }

@@ -273,6 +273,44 @@ describe("authorization matrix", () => {
               run: (t) => get(path, t),
             });
           }
+          // Cargo's token root: cargo's bare token (no scheme); anonymous callers are challenged before anything.
+          const bare = async (path: string, token: string | undefined) => {
+            const res = await fetch(
+              `${server.url}${path}`,
+              token ? { headers: { authorization: token } } : {},
+            );
+            return { status: res.status, body: await res.text() };
+          };
+          // These templates run no plugin with a Rust runtime library: a visible crate is a 422 (it makes no
+          // crates), a hidden one the 404 of a missing one.
+          const crate = `acme_${tpl}_acme_${mod}`;
+          for (const [endpoint, path, send] of [
+            ["cargo index", `/cargo/index/ac/me/${crate}`, get],
+            ["cargo crate", `/cargo/crates/${crate}/1.1.1/download`, get],
+            ["cargo token index", `/cargo/token/index/ac/me/${crate}`, bare],
+            ["cargo token crate", `/cargo/token/crates/${crate}/1.1.1/download`, bare],
+          ] as const) {
+            const anonymousRefused = who === "anonymous" && endpoint.startsWith("cargo token");
+            cells.push({
+              what: `${endpoint} of ${tv} template × ${mv} module`,
+              who,
+              expected: anonymousRefused ? 401 : readStatus(who, visible, 422),
+              missing: () => send(swap(path), tokens.get(who)),
+              hidden: !visible,
+              run: (t) => send(path, t),
+            });
+          }
+          // CMake archives: these templates generate no C++, so a visible one is a 422 (nothing to build), a hidden
+          // one the 404 of a missing one.
+          const cmakePath = `/cmake/acme/${tpl}/acme/${mod}/1.1.1.tar.gz`;
+          cells.push({
+            what: `cmake archive of ${tv} template × ${mv} module`,
+            who,
+            expected: readStatus(who, visible, 422),
+            missing: () => get(swap(cmakePath), tokens.get(who)),
+            hidden: !visible,
+            run: (t) => get(cmakePath, t),
+          });
         }
       }
       // gem and Bundler send the token as the Basic user name (TOKEN:), read so on /gems/ only.

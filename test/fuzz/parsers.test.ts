@@ -8,6 +8,12 @@ import { pathProblem, validateModuleFiles } from "../../src/compile/module-files
 import { isRegistryError } from "../../src/core/errors.js";
 import { checkLabel, parseFullName, parseModuleRef } from "../../src/core/names.js";
 import { parseSyntheticVersion } from "../../src/core/synthetic-version.js";
+import {
+  cargoIndexPath,
+  parseCargoCrateName,
+  parseCargoIndexPath,
+  parseCargoVersion,
+} from "../../src/ecosystems/cargo/names.js";
 import { escapeGoPath, parseGoVersion, unescapeGoPath } from "../../src/ecosystems/go/names.js";
 import { outputPathProblem } from "../../src/generate/output.js";
 import { httpStatus } from "../../src/http/status.js";
@@ -188,6 +194,28 @@ describe("fuzzing the parsers of untrusted input", () => {
         answersOr4xx(() => packageNameOf(scope === undefined ? { name } : { scope, name }));
         answersOr4xx(() => packageParts(scope ?? "protodepot", name));
         answersOr4xx(() => tarballVersion(`@${scope ?? "protodepot"}/${name}`, name, file));
+      }),
+      fuzz,
+    );
+  });
+
+  it("cargo index paths, crate names and versions: a path reads back only as the crate it is the path of", () => {
+    const path = fc.oneof(
+      nameish,
+      fc.tuple(nameish, nameish, nameish).map(([a, b, c]) => `${a}/${b}/${c}`),
+      nameish.map((n) => cargoIndexPath(n)),
+    );
+    fc.assert(
+      fc.property(path, nameish, (p, text) => {
+        const crate = parseCargoIndexPath(p);
+        if (crate !== undefined) assert.equal(cargoIndexPath(crate), p);
+        const parts = parseCargoCrateName(text);
+        if (parts) {
+          const { template, module } = parts;
+          assert.equal(`${template.owner}_${template.name}_${module.owner}_${module.name}`, text);
+        }
+        const v = parseCargoVersion(text);
+        if (v) assert.equal(`1.${v.templateVersion}.${v.commitSeq}`, text);
       }),
       fuzz,
     );

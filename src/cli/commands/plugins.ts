@@ -131,6 +131,7 @@ export function registerPlugins(program: CliCommand): void {
               (m) => `maven:${m.groupId}:${m.artifactId}@${m.version}`,
             ),
             ...(v.runtimeLibraries?.ruby ?? []).map((r) => `ruby:${r.package}@${r.version}`),
+            ...(v.runtimeLibraries?.rust ?? []).map((r) => `rust:${r.crate}@${r.version}`),
           ].join(" "),
         ]),
       ]);

@@ -68,6 +68,9 @@ ${
             ...(v.runtimeLibraries.ruby ?? []).map(
               (l) => html`<div><code>gem ${l.package} ${l.version}</code></div>`,
             ),
+            ...(v.runtimeLibraries.rust ?? []).map(
+              (l) => html`<div><code>cargo ${l.crate} ${l.version}</code></div>`,
+            ),
           ]}</td><td>${time(v.createdAt)}</td></tr>`,
       )}</tbody></table>`
     : html`<p class="muted">No versions yet.</p>`

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file protodepot/v1/plugin.proto.
  */
 export const file_protodepot_v1_plugin: GenFile = /*@__PURE__*/
-  fileDesc("Chpwcm90b2RlcG90L3YxL3BsdWdpbi5wcm90bxINcHJvdG9kZXBvdC52MSJaCgZQbHVnaW4SCgoCaWQYASABKAkSDQoFb3duZXIYAiABKAkSDAoEbmFtZRgDIAEoCRISCgp2aXNpYmlsaXR5GAQgASgJEhMKC2NyZWF0ZV90aW1lGAUgASgJIjMKEEdvUnVudGltZUxpYnJhcnkSDgoGbW9kdWxlGAEgASgJEg8KB3ZlcnNpb24YAiABKAkiNQoRTnBtUnVudGltZUxpYnJhcnkSDwoHcGFja2FnZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJIjgKFFB5dGhvblJ1bnRpbWVMaWJyYXJ5Eg8KB3BhY2thZ2UYASABKAkSDwoHdmVyc2lvbhgCIAEoCSJNChNNYXZlblJ1bnRpbWVMaWJyYXJ5EhAKCGdyb3VwX2lkGAEgASgJEhMKC2FydGlmYWN0X2lkGAIgASgJEg8KB3ZlcnNpb24YAyABKAkiNgoSUnVieVJ1bnRpbWVMaWJyYXJ5Eg8KB3BhY2thZ2UYASABKAkSDwoHdmVyc2lvbhgCIAEoCSKHAgoQUnVudGltZUxpYnJhcmllcxIrCgJnbxgBIAMoCzIfLnByb3RvZGVwb3QudjEuR29SdW50aW1lTGlicmFyeRItCgNucG0YAiADKAsyIC5wcm90b2RlcG90LnYxLk5wbVJ1bnRpbWVMaWJyYXJ5EjMKBnB5dGhvbhgDIAMoCzIjLnByb3RvZGVwb3QudjEuUHl0aG9uUnVudGltZUxpYnJhcnkSMQoFbWF2ZW4YBCADKAsyIi5wcm90b2RlcG90LnYxLk1hdmVuUnVudGltZUxpYnJhcnkSLwoEcnVieRgFIAMoCzIhLnByb3RvZGVwb3QudjEuUnVieVJ1bnRpbWVMaWJyYXJ5IoYCCg1QbHVnaW5WZXJzaW9uEg0KBW93bmVyGAEgASgJEgwKBG5hbWUYAiABKAkSDwoHdmVyc2lvbhgDIAEoCRIPCgdjb21tYW5kGAQgAygJEjoKEXJ1bnRpbWVfbGlicmFyaWVzGAUgASgLMh8ucHJvdG9kZXBvdC52MS5SdW50aW1lTGlicmFyaWVzEhMKC2NyZWF0ZV90aW1lGAYgASgJEh0KFXJlZ2lzdHJ5X29wdGlvbnNfanNvbhgHIAEoCRIUCgxpbWFnZV9kaWdlc3QYCCABKAkSGAoQcHJvdG9jX2dlbmVyYXRvchgJIAEoCRIWCg5wcm90b2NfdmVyc2lvbhgKIAEoCSI5ChNDcmVhdGVQbHVnaW5SZXF1ZXN0Eg4KBnBsdWdpbhgBIAEoCRISCgp2aXNpYmlsaXR5GAIgASgJIj0KFENyZWF0ZVBsdWdpblJlc3BvbnNlEiUKBnBsdWdpbhgBIAEoCzIVLnByb3RvZGVwb3QudjEuUGx1Z2luIiMKEkxpc3RQbHVnaW5zUmVxdWVzdBINCgVvd25lchgBIAEoCSI9ChNMaXN0UGx1Z2luc1Jlc3BvbnNlEiYKB3BsdWdpbnMYASADKAsyFS5wcm90b2RlcG90LnYxLlBsdWdpbiLDAQoaQ3JlYXRlUGx1Z2luVmVyc2lvblJlcXVlc3QSDgoGcGx1Z2luGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSDwoHY29tbWFuZBgDIAMoCRI6ChFydW50aW1lX2xpYnJhcmllcxgEIAEoCzIfLnByb3RvZGVwb3QudjEuUnVudGltZUxpYnJhcmllcxIdChVyZWdpc3RyeV9vcHRpb25zX2pzb24YBSABKAkSGAoQcHJvdG9jX2dlbmVyYXRvchgGIAEoCSJTChtDcmVhdGVQbHVnaW5WZXJzaW9uUmVzcG9uc2USNAoOcGx1Z2luX3ZlcnNpb24YASABKAsyHC5wcm90b2RlcG90LnYxLlBsdWdpblZlcnNpb24iKwoZTGlzdFBsdWdpblZlcnNpb25zUmVxdWVzdBIOCgZwbHVnaW4YASABKAkiUwoaTGlzdFBsdWdpblZlcnNpb25zUmVzcG9uc2USNQoPcGx1Z2luX3ZlcnNpb25zGAEgAygLMhwucHJvdG9kZXBvdC52MS5QbHVnaW5WZXJzaW9uIjkKE1VwZGF0ZVBsdWdpblJlcXVlc3QSDgoGcGx1Z2luGAEgASgJEhIKCnZpc2liaWxpdHkYAiABKAkiPQoUVXBkYXRlUGx1Z2luUmVzcG9uc2USJQoGcGx1Z2luGAEgASgLMhUucHJvdG9kZXBvdC52MS5QbHVnaW4y8AMKDVBsdWdpblNlcnZpY2USVwoMQ3JlYXRlUGx1Z2luEiIucHJvdG9kZXBvdC52MS5DcmVhdGVQbHVnaW5SZXF1ZXN0GiMucHJvdG9kZXBvdC52MS5DcmVhdGVQbHVnaW5SZXNwb25zZRJUCgtMaXN0UGx1Z2lucxIhLnByb3RvZGVwb3QudjEuTGlzdFBsdWdpbnNSZXF1ZXN0GiIucHJvdG9kZXBvdC52MS5MaXN0UGx1Z2luc1Jlc3BvbnNlElcKDFVwZGF0ZVBsdWdpbhIiLnByb3RvZGVwb3QudjEuVXBkYXRlUGx1Z2luUmVxdWVzdBojLnByb3RvZGVwb3QudjEuVXBkYXRlUGx1Z2luUmVzcG9uc2USbAoTQ3JlYXRlUGx1Z2luVmVyc2lvbhIpLnByb3RvZGVwb3QudjEuQ3JlYXRlUGx1Z2luVmVyc2lvblJlcXVlc3QaKi5wcm90b2RlcG90LnYxLkNyZWF0ZVBsdWdpblZlcnNpb25SZXNwb25zZRJpChJMaXN0UGx1Z2luVmVyc2lvbnMSKC5wcm90b2RlcG90LnYxLkxpc3RQbHVnaW5WZXJzaW9uc1JlcXVlc3QaKS5wcm90b2RlcG90LnYxLkxpc3RQbHVnaW5WZXJzaW9uc1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("Chpwcm90b2RlcG90L3YxL3BsdWdpbi5wcm90bxINcHJvdG9kZXBvdC52MSJaCgZQbHVnaW4SCgoCaWQYASABKAkSDQoFb3duZXIYAiABKAkSDAoEbmFtZRgDIAEoCRISCgp2aXNpYmlsaXR5GAQgASgJEhMKC2NyZWF0ZV90aW1lGAUgASgJIjMKEEdvUnVudGltZUxpYnJhcnkSDgoGbW9kdWxlGAEgASgJEg8KB3ZlcnNpb24YAiABKAkiNQoRTnBtUnVudGltZUxpYnJhcnkSDwoHcGFja2FnZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJIjgKFFB5dGhvblJ1bnRpbWVMaWJyYXJ5Eg8KB3BhY2thZ2UYASABKAkSDwoHdmVyc2lvbhgCIAEoCSJNChNNYXZlblJ1bnRpbWVMaWJyYXJ5EhAKCGdyb3VwX2lkGAEgASgJEhMKC2FydGlmYWN0X2lkGAIgASgJEg8KB3ZlcnNpb24YAyABKAkiNgoSUnVieVJ1bnRpbWVMaWJyYXJ5Eg8KB3BhY2thZ2UYASABKAkSDwoHdmVyc2lvbhgCIAEoCSI0ChJSdXN0UnVudGltZUxpYnJhcnkSDQoFY3JhdGUYASABKAkSDwoHdmVyc2lvbhgCIAEoCSK4AgoQUnVudGltZUxpYnJhcmllcxIrCgJnbxgBIAMoCzIfLnByb3RvZGVwb3QudjEuR29SdW50aW1lTGlicmFyeRItCgNucG0YAiADKAsyIC5wcm90b2RlcG90LnYxLk5wbVJ1bnRpbWVMaWJyYXJ5EjMKBnB5dGhvbhgDIAMoCzIjLnByb3RvZGVwb3QudjEuUHl0aG9uUnVudGltZUxpYnJhcnkSMQoFbWF2ZW4YBCADKAsyIi5wcm90b2RlcG90LnYxLk1hdmVuUnVudGltZUxpYnJhcnkSLwoEcnVieRgFIAMoCzIhLnByb3RvZGVwb3QudjEuUnVieVJ1bnRpbWVMaWJyYXJ5Ei8KBHJ1c3QYBiADKAsyIS5wcm90b2RlcG90LnYxLlJ1c3RSdW50aW1lTGlicmFyeSKGAgoNUGx1Z2luVmVyc2lvbhINCgVvd25lchgBIAEoCRIMCgRuYW1lGAIgASgJEg8KB3ZlcnNpb24YAyABKAkSDwoHY29tbWFuZBgEIAMoCRI6ChFydW50aW1lX2xpYnJhcmllcxgFIAEoCzIfLnByb3RvZGVwb3QudjEuUnVudGltZUxpYnJhcmllcxITCgtjcmVhdGVfdGltZRgGIAEoCRIdChVyZWdpc3RyeV9vcHRpb25zX2pzb24YByABKAkSFAoMaW1hZ2VfZGlnZXN0GAggASgJEhgKEHByb3RvY19nZW5lcmF0b3IYCSABKAkSFgoOcHJvdG9jX3ZlcnNpb24YCiABKAkiOQoTQ3JlYXRlUGx1Z2luUmVxdWVzdBIOCgZwbHVnaW4YASABKAkSEgoKdmlzaWJpbGl0eRgCIAEoCSI9ChRDcmVhdGVQbHVnaW5SZXNwb25zZRIlCgZwbHVnaW4YASABKAsyFS5wcm90b2RlcG90LnYxLlBsdWdpbiIjChJMaXN0UGx1Z2luc1JlcXVlc3QSDQoFb3duZXIYASABKAkiPQoTTGlzdFBsdWdpbnNSZXNwb25zZRImCgdwbHVnaW5zGAEgAygLMhUucHJvdG9kZXBvdC52MS5QbHVnaW4iwwEKGkNyZWF0ZVBsdWdpblZlcnNpb25SZXF1ZXN0Eg4KBnBsdWdpbhgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEg8KB2NvbW1hbmQYAyADKAkSOgoRcnVudGltZV9saWJyYXJpZXMYBCABKAsyHy5wcm90b2RlcG90LnYxLlJ1bnRpbWVMaWJyYXJpZXMSHQoVcmVnaXN0cnlfb3B0aW9uc19qc29uGAUgASgJEhgKEHByb3RvY19nZW5lcmF0b3IYBiABKAkiUwobQ3JlYXRlUGx1Z2luVmVyc2lvblJlc3BvbnNlEjQKDnBsdWdpbl92ZXJzaW9uGAEgASgLMhwucHJvdG9kZXBvdC52MS5QbHVnaW5WZXJzaW9uIisKGUxpc3RQbHVnaW5WZXJzaW9uc1JlcXVlc3QSDgoGcGx1Z2luGAEgASgJIlMKGkxpc3RQbHVnaW5WZXJzaW9uc1Jlc3BvbnNlEjUKD3BsdWdpbl92ZXJzaW9ucxgBIAMoCzIcLnByb3RvZGVwb3QudjEuUGx1Z2luVmVyc2lvbiI5ChNVcGRhdGVQbHVnaW5SZXF1ZXN0Eg4KBnBsdWdpbhgBIAEoCRISCgp2aXNpYmlsaXR5GAIgASgJIj0KFFVwZGF0ZVBsdWdpblJlc3BvbnNlEiUKBnBsdWdpbhgBIAEoCzIVLnByb3RvZGVwb3QudjEuUGx1Z2luMvADCg1QbHVnaW5TZXJ2aWNlElcKDENyZWF0ZVBsdWdpbhIiLnByb3RvZGVwb3QudjEuQ3JlYXRlUGx1Z2luUmVxdWVzdBojLnByb3RvZGVwb3QudjEuQ3JlYXRlUGx1Z2luUmVzcG9uc2USVAoLTGlzdFBsdWdpbnMSIS5wcm90b2RlcG90LnYxLkxpc3RQbHVnaW5zUmVxdWVzdBoiLnByb3RvZGVwb3QudjEuTGlzdFBsdWdpbnNSZXNwb25zZRJXCgxVcGRhdGVQbHVnaW4SIi5wcm90b2RlcG90LnYxLlVwZGF0ZVBsdWdpblJlcXVlc3QaIy5wcm90b2RlcG90LnYxLlVwZGF0ZVBsdWdpblJlc3BvbnNlEmwKE0NyZWF0ZVBsdWdpblZlcnNpb24SKS5wcm90b2RlcG90LnYxLkNyZWF0ZVBsdWdpblZlcnNpb25SZXF1ZXN0GioucHJvdG9kZXBvdC52MS5DcmVhdGVQbHVnaW5WZXJzaW9uUmVzcG9uc2USaQoSTGlzdFBsdWdpblZlcnNpb25zEigucHJvdG9kZXBvdC52MS5MaXN0UGx1Z2luVmVyc2lvbnNSZXF1ZXN0GikucHJvdG9kZXBvdC52MS5MaXN0UGx1Z2luVmVyc2lvbnNSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * @generated from message protodepot.v1.Plugin
@@ -171,6 +171,30 @@ export const RubyRuntimeLibrarySchema: GenMessage<RubyRuntimeLibrary> = /*@__PUR
   messageDesc(file_protodepot_v1_plugin, 5);
 
 /**
+ * A crates.io crate and a Cargo version requirement, e.g. prost "0.11".
+ *
+ * @generated from message protodepot.v1.RustRuntimeLibrary
+ */
+export type RustRuntimeLibrary = Message<"protodepot.v1.RustRuntimeLibrary"> & {
+  /**
+   * @generated from field: string crate = 1;
+   */
+  crate: string;
+
+  /**
+   * @generated from field: string version = 2;
+   */
+  version: string;
+};
+
+/**
+ * Describes the message protodepot.v1.RustRuntimeLibrary.
+ * Use `create(RustRuntimeLibrarySchema)` to create a new message.
+ */
+export const RustRuntimeLibrarySchema: GenMessage<RustRuntimeLibrary> = /*@__PURE__*/
+  messageDesc(file_protodepot_v1_plugin, 6);
+
+/**
  * @generated from message protodepot.v1.RuntimeLibraries
  */
 export type RuntimeLibraries = Message<"protodepot.v1.RuntimeLibraries"> & {
@@ -198,6 +222,11 @@ export type RuntimeLibraries = Message<"protodepot.v1.RuntimeLibraries"> & {
    * @generated from field: repeated protodepot.v1.RubyRuntimeLibrary ruby = 5;
    */
   ruby: RubyRuntimeLibrary[];
+
+  /**
+   * @generated from field: repeated protodepot.v1.RustRuntimeLibrary rust = 6;
+   */
+  rust: RustRuntimeLibrary[];
 };
 
 /**
@@ -205,7 +234,7 @@ export type RuntimeLibraries = Message<"protodepot.v1.RuntimeLibraries"> & {
  * Use `create(RuntimeLibrariesSchema)` to create a new message.
  */
 export const RuntimeLibrariesSchema: GenMessage<RuntimeLibraries> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 6);
+  messageDesc(file_protodepot_v1_plugin, 7);
 
 /**
  * @generated from message protodepot.v1.PluginVersion
@@ -277,7 +306,7 @@ export type PluginVersion = Message<"protodepot.v1.PluginVersion"> & {
  * Use `create(PluginVersionSchema)` to create a new message.
  */
 export const PluginVersionSchema: GenMessage<PluginVersion> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 7);
+  messageDesc(file_protodepot_v1_plugin, 8);
 
 /**
  * @generated from message protodepot.v1.CreatePluginRequest
@@ -303,7 +332,7 @@ export type CreatePluginRequest = Message<"protodepot.v1.CreatePluginRequest"> &
  * Use `create(CreatePluginRequestSchema)` to create a new message.
  */
 export const CreatePluginRequestSchema: GenMessage<CreatePluginRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 8);
+  messageDesc(file_protodepot_v1_plugin, 9);
 
 /**
  * @generated from message protodepot.v1.CreatePluginResponse
@@ -320,7 +349,7 @@ export type CreatePluginResponse = Message<"protodepot.v1.CreatePluginResponse">
  * Use `create(CreatePluginResponseSchema)` to create a new message.
  */
 export const CreatePluginResponseSchema: GenMessage<CreatePluginResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 9);
+  messageDesc(file_protodepot_v1_plugin, 10);
 
 /**
  * @generated from message protodepot.v1.ListPluginsRequest
@@ -337,7 +366,7 @@ export type ListPluginsRequest = Message<"protodepot.v1.ListPluginsRequest"> & {
  * Use `create(ListPluginsRequestSchema)` to create a new message.
  */
 export const ListPluginsRequestSchema: GenMessage<ListPluginsRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 10);
+  messageDesc(file_protodepot_v1_plugin, 11);
 
 /**
  * @generated from message protodepot.v1.ListPluginsResponse
@@ -354,7 +383,7 @@ export type ListPluginsResponse = Message<"protodepot.v1.ListPluginsResponse"> &
  * Use `create(ListPluginsResponseSchema)` to create a new message.
  */
 export const ListPluginsResponseSchema: GenMessage<ListPluginsResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 11);
+  messageDesc(file_protodepot_v1_plugin, 12);
 
 /**
  * @generated from message protodepot.v1.CreatePluginVersionRequest
@@ -399,7 +428,7 @@ export type CreatePluginVersionRequest = Message<"protodepot.v1.CreatePluginVers
  * Use `create(CreatePluginVersionRequestSchema)` to create a new message.
  */
 export const CreatePluginVersionRequestSchema: GenMessage<CreatePluginVersionRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 12);
+  messageDesc(file_protodepot_v1_plugin, 13);
 
 /**
  * @generated from message protodepot.v1.CreatePluginVersionResponse
@@ -416,7 +445,7 @@ export type CreatePluginVersionResponse = Message<"protodepot.v1.CreatePluginVer
  * Use `create(CreatePluginVersionResponseSchema)` to create a new message.
  */
 export const CreatePluginVersionResponseSchema: GenMessage<CreatePluginVersionResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 13);
+  messageDesc(file_protodepot_v1_plugin, 14);
 
 /**
  * @generated from message protodepot.v1.ListPluginVersionsRequest
@@ -433,7 +462,7 @@ export type ListPluginVersionsRequest = Message<"protodepot.v1.ListPluginVersion
  * Use `create(ListPluginVersionsRequestSchema)` to create a new message.
  */
 export const ListPluginVersionsRequestSchema: GenMessage<ListPluginVersionsRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 14);
+  messageDesc(file_protodepot_v1_plugin, 15);
 
 /**
  * @generated from message protodepot.v1.ListPluginVersionsResponse
@@ -450,7 +479,7 @@ export type ListPluginVersionsResponse = Message<"protodepot.v1.ListPluginVersio
  * Use `create(ListPluginVersionsResponseSchema)` to create a new message.
  */
 export const ListPluginVersionsResponseSchema: GenMessage<ListPluginVersionsResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 15);
+  messageDesc(file_protodepot_v1_plugin, 16);
 
 /**
  * @generated from message protodepot.v1.UpdatePluginRequest
@@ -476,7 +505,7 @@ export type UpdatePluginRequest = Message<"protodepot.v1.UpdatePluginRequest"> &
  * Use `create(UpdatePluginRequestSchema)` to create a new message.
  */
 export const UpdatePluginRequestSchema: GenMessage<UpdatePluginRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 16);
+  messageDesc(file_protodepot_v1_plugin, 17);
 
 /**
  * @generated from message protodepot.v1.UpdatePluginResponse
@@ -493,7 +522,7 @@ export type UpdatePluginResponse = Message<"protodepot.v1.UpdatePluginResponse">
  * Use `create(UpdatePluginResponseSchema)` to create a new message.
  */
 export const UpdatePluginResponseSchema: GenMessage<UpdatePluginResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 17);
+  messageDesc(file_protodepot_v1_plugin, 18);
 
 /**
  * Code generator plugins and their versions.

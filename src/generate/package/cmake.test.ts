@@ -1,0 +1,100 @@
+// The CMake packager: a CMakeLists.txt over the .pb.cc files that pins each dependency module's archive by SHA-256
+// with the server's URL left to the consumer, and the same bytes on every run.
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { describe, it } from "node:test";
+import { Code, isRegistryError } from "../../core/errors.js";
+import type { Commit, Template, TemplateVersion } from "../../core/types.js";
+import { readTarGz } from "../../packaging/tar.js";
+import { cmakePackager, createCmakeArchive } from "./cmake.js";
+import type { PackageContext } from "./packager.js";
+
+const template: Template = {
+  id: "t1",
+  owner: "protodepot",
+  name: "cpp",
+  visibility: "public",
+  plugins: [],
+  createdAt: "2024-01-01T00:00:00Z",
+};
+const templateVersion: TemplateVersion = { templateId: "t1", number: 2, plugins: [], createdAt: "" };
+const commit: Commit = {
+  id: "c".repeat(32),
+  moduleId: "m1",
+  owner: "demo",
+  module: "payments",
+  seq: 7,
+  digest: "sha256:00",
+  sourcesBlob: "s",
+  imageBlob: "i",
+  createdBy: "admin",
+  createdAt: "2024-01-01T00:00:00Z",
+};
+const moneyBytes = new TextEncoder().encode("money archive");
+
+function context(over: Partial<PackageContext> = {}): PackageContext {
+  return {
+    template,
+    templateVersion,
+    commit,
+    deps: [{ commitId: "b".repeat(32), owner: "demo", module: "money", seq: 3, direct: true }],
+    plugins: [],
+    scope: "module",
+    goHost: "protodepot.local",
+    npmScope: "protodepot",
+    dependencyArtifacts: new Map([["b".repeat(32), moneyBytes]]),
+    ...over,
+  };
+}
+
+const encoder = new TextEncoder();
+const files = [
+  { path: "demo/payments/v1/payments.pb.h", content: encoder.encode("// h\n") },
+  { path: "demo/payments/v1/payments.pb.cc", content: encoder.encode("// cc\n") },
+];
+
+describe("cmake packager", () => {
+  it("writes a CMakeLists.txt with the library, FindProtobuf, and each dependency pinned by SHA-256 under PROTODEPOT_URL", async () => {
+    const entries = await readTarGz(await createCmakeArchive(files, context()));
+    assert.deepEqual(
+      entries.map((e) => e.path),
+      ["CMakeLists.txt", "demo/payments/v1/payments.pb.cc", "demo/payments/v1/payments.pb.h"],
+    );
+    const lists = new TextDecoder().decode(entries[0]?.content);
+    const sha = createHash("sha256").update(moneyBytes).digest("hex");
+    for (const line of [
+      "project(protodepot_cpp_demo_payments VERSION 1.2.7 LANGUAGES CXX)",
+      "  find_package(Protobuf 3.21 REQUIRED)",
+      `FetchContent_Declare(protodepot_cpp_demo_money\n  URL "\${PROTODEPOT_URL}/cmake/protodepot/cpp/demo/money/1.2.3.tar.gz"\n  URL_HASH SHA256=${sha}\n)`,
+      "FetchContent_MakeAvailable(protodepot_cpp_demo_money)",
+      'add_library(protodepot_cpp_demo_payments\n  "demo/payments/v1/payments.pb.cc"\n)',
+      "add_library(protodepot::cpp_demo_payments ALIAS protodepot_cpp_demo_payments)",
+      "target_link_libraries(protodepot_cpp_demo_payments PUBLIC protobuf::libprotobuf protodepot::cpp_demo_money)",
+    ]) {
+      assert.ok(lists.includes(line), `${line}\n---\n${lists}`);
+    }
+    const alone = new TextDecoder().decode(
+      (await readTarGz(await createCmakeArchive(files, context({ deps: [] }))))[0]?.content,
+    );
+    assert.ok(!alone.includes("FetchContent"), alone);
+  });
+
+  it("gives the same bytes and sha256 every time", async () => {
+    const a = await cmakePackager.package(files, context());
+    const b = await cmakePackager.package([...files].reverse(), context());
+    assert.deepEqual(a.bytes, b.bytes);
+    assert.equal(a.extra.sha256, createHash("sha256").update(a.bytes).digest("hex"));
+  });
+
+  it("refuses output without C++ sources, a generated CMakeLists.txt, and a dependency archive not generated first", async () => {
+    const unprocessable = (err: unknown) => isRegistryError(err, Code.Unprocessable);
+    await assert.rejects(createCmakeArchive(files.slice(0, 1), context()), unprocessable);
+    await assert.rejects(
+      createCmakeArchive([...files, { path: "CMakeLists.txt", content: new Uint8Array() }], context()),
+      unprocessable,
+    );
+    await assert.rejects(createCmakeArchive(files, context({ dependencyArtifacts: new Map() })), (err) =>
+      isRegistryError(err, Code.Internal),
+    );
+  });
+});
