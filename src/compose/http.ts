@@ -5,6 +5,8 @@ import { createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { Counter, Gauge, type Registry as MetricsRegistry } from "prom-client";
+import { createAuditServiceImpl } from "../api/audit-service.js";
+import { createBotServiceImpl } from "../api/bot-service.js";
 import { authInterceptor, principalKey } from "../api/context.js";
 import { errorInterceptor } from "../api/errors.js";
 import { registerApiGuards, withClientStatuses } from "../api/guards.js";
@@ -16,6 +18,8 @@ import { createTemplateServiceImpl } from "../api/template-service.js";
 import { createUserServiceImpl } from "../api/user-service.js";
 import type { Config } from "../config/schema.js";
 import { Code, RegistryError } from "../core/errors.js";
+import { AuditService } from "../gen/protodepot/v1/audit_pb.js";
+import { BotService } from "../gen/protodepot/v1/bot_pb.js";
 import { ModuleService } from "../gen/protodepot/v1/module_pb.js";
 import { OrganizationService } from "../gen/protodepot/v1/organization_pb.js";
 import { PluginService } from "../gen/protodepot/v1/plugin_pb.js";
@@ -38,7 +42,6 @@ import { createProtocols } from "../registries/protocols.js";
 import { pypiRegistry } from "../registries/pypi/routes.js";
 import { sourcesRegistry } from "../registries/sources/routes.js";
 import type { ImageService } from "../services/images.js";
-import { createUserService } from "../services/users.js";
 import type { Invalidation } from "../storage/meta/invalidation.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import { registerWebUi } from "../web/routes.js";
@@ -205,12 +208,9 @@ function registerOperations(config: Config, app: FastifyInstance, { services, me
 }
 
 /** The management API (Connect) and buf's Connect services on the same port. */
-async function registerApi(
-  config: Config,
-  app: FastifyInstance,
-  { services, meta }: RouteParts,
-): Promise<void> {
-  const { auth, access, orgs, modules, plugins, templates, pregenerate, remotePlugins } = services;
+async function registerApi(config: Config, app: FastifyInstance, { services }: RouteParts): Promise<void> {
+  const { auth, access, users, bots, audit, orgs, modules, plugins, templates, pregenerate, remotePlugins } =
+    services;
   // Connect reads request bodies itself: size and caller are checked before it does.
   const maxBody = config.limits.maxUploadBytes;
   registerApiGuards(app, { auth, maxBodyBytes: maxBody });
@@ -220,7 +220,9 @@ async function registerApi(
     readMaxBytes: maxBody,
     contextValues: (request) => createContextValues().set(principalKey, () => principalOf(auth, request)),
     routes: (router) => {
-      router.service(UserService, createUserServiceImpl(createUserService(meta, auth)));
+      router.service(UserService, createUserServiceImpl(users));
+      router.service(BotService, createBotServiceImpl(bots));
+      router.service(AuditService, createAuditServiceImpl(audit));
       router.service(OrganizationService, createOrganizationServiceImpl(orgs, pregenerate));
       router.service(ModuleService, createModuleServiceImpl(modules, pregenerate));
       router.service(PluginService, createPluginServiceImpl(plugins));

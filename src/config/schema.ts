@@ -64,6 +64,19 @@ export const configSchema = z.strictObject({
       allowOrgCreation: z.boolean().default(true),
       /** Organizations a non-admin user may own (creating one more is refused); admins are not limited. */
       maxOrgsPerUser: z.number().int().nonnegative().default(10),
+      /**
+       * The longest a new token may live, in days; a token asked for without an expiry gets this one. 0: no
+       * maximum (tokens may never expire). Web sessions live 12 hours whatever this says (docs/tokens.md).
+       */
+      maxTokenLifetimeDays: z.number().int().nonnegative().max(3650).default(0),
+    })
+    .prefault({}),
+  audit: z
+    .strictObject({
+      /** Audit events older than this many days are removed (docs/audit.md); 0 keeps them forever. */
+      retentionDays: z.number().int().nonnegative().default(365),
+      /** Failed sign-ins from one client address are folded into one event per this window. */
+      failureWindowMs: z.number().int().min(1000).default(60_000),
     })
     .prefault({}),
   defaults: z

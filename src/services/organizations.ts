@@ -4,7 +4,9 @@ import { checkName } from "../core/names.js";
 import type { Member, Organization, Role, User } from "../core/types.js";
 import type { OwnerStore, UserStore } from "../storage/meta/metadata-store.js";
 import type { AccessPolicy } from "./access.js";
+import type { AuditTrail } from "./audit.js";
 import { type Principal, requireUser } from "./auth.js";
+import { requireUnscoped } from "./scopes.js";
 
 export interface OrganizationServiceOptions {
   access: AccessPolicy;
@@ -15,6 +17,8 @@ export interface OrganizationServiceOptions {
    * refused at the cap, so names cannot be hoarded (plugin slots count an organization with its owners anyway).
    */
   maxOrgsPerUser?: number | undefined;
+  /** Where creations and membership changes are recorded (docs/audit.md). */
+  audit?: Pick<AuditTrail, "record">;
 }
 
 export interface OrganizationService {
@@ -45,7 +49,7 @@ export type OrganizationStore = OwnerStore & Pick<UserStore, "getUserByName">;
 
 export function createOrganizationService(
   meta: OrganizationStore,
-  { access, allowOrgCreation, maxOrgsPerUser }: OrganizationServiceOptions,
+  { access, allowOrgCreation, maxOrgsPerUser, audit }: OrganizationServiceOptions,
 ): OrganizationService {
   async function getOrganization(name: string): Promise<Organization> {
     const org = await meta.getOrganization(name);
@@ -69,6 +73,10 @@ export function createOrganizationService(
 
     async create(principal, name) {
       const user = requireUser(principal, "create organizations");
+      requireUnscoped(principal.scopes, "creating organizations");
+      if (user.botOf) {
+        throw new RegistryError(Code.PermissionDenied, `bot ${user.name} may not create organizations`);
+      }
       if (!allowOrgCreation && !user.isAdmin) {
         throw new RegistryError(
           Code.PermissionDenied,
@@ -78,7 +86,13 @@ export function createOrganizationService(
       const checked = checkName("organization", name);
       if (maxOrgsPerUser !== undefined && !user.isAdmin)
         await refusePastOwnedCap(meta, user, maxOrgsPerUser, checked);
-      return meta.createOrganization({ name: checked, ownerUserId: user.id });
+      const org = await meta.createOrganization({ name: checked, ownerUserId: user.id });
+      await audit?.record(principal, {
+        action: "organization.create",
+        target: `organization ${checked}`,
+        owner: checked,
+      });
+      return org;
     },
 
     ensure: (owner, name) => ensureOrganization(meta, owner, name),
@@ -90,21 +104,46 @@ export function createOrganizationService(
 
     async setMember(principal, orgName, userName, role) {
       const org = await getOrganization(orgName);
+      requireUnscoped(principal.scopes, "managing members");
       await access.requireManage(principal, orgName, "manage members");
       const user = await getUser(userName);
+      if (user.botOf && (user.botOf !== orgName || role === "owner")) {
+        throw new RegistryError(
+          Code.FailedPrecondition,
+          `${user.name} is a bot of ${user.botOf}: a bot is a writer or reader of its own organization only`,
+        );
+      }
       if (role !== "owner") await keepAnOwner(org, user, orgName);
+      const before = await meta.getMemberRole(orgName, user.id);
       await meta.setMember(org.id, user.id, role);
+      if (before !== role) {
+        await audit?.record(principal, {
+          action: "member.set",
+          target: `member ${user.name} of ${orgName}`,
+          owner: orgName,
+          before: before ? { role: before } : null,
+          after: { role },
+        });
+      }
       return { user, role };
     },
 
     async removeMember(principal, orgName, userName) {
       const org = await getOrganization(orgName);
+      requireUnscoped(principal.scopes, "managing members");
       await access.requireManage(principal, orgName, "manage members");
       const user = await getUser(userName);
       await keepAnOwner(org, user, orgName);
+      const before = await meta.getMemberRole(orgName, user.id);
       if (!(await meta.removeMember(org.id, user.id))) {
         throw new RegistryError(Code.NotFound, `user ${userName} is not a member of ${orgName}`);
       }
+      await audit?.record(principal, {
+        action: "member.remove",
+        target: `member ${user.name} of ${orgName}`,
+        owner: orgName,
+        ...(before ? { before: { role: before } } : {}),
+      });
     },
 
     async listMembers(principal, orgName) {

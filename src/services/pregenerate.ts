@@ -110,7 +110,7 @@ export function createPregenerateService(opts: PregenerateOptions): PregenerateS
 
   return {
     async set(principal, module, names) {
-      await access.requireWrite(principal, module.owner, "change modules");
+      await access.requireWrite(principal, module.owner, "change modules", module.name);
       const mod = await modules.getModule(principal, module);
       // Each template must be one the caller may read: nobody subscribes to what they cannot see.
       const resolved = await Promise.all(

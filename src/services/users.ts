@@ -4,8 +4,11 @@ import { Code, RegistryError } from "../core/errors.js";
 import { checkName } from "../core/names.js";
 import type { TokenRecord, User } from "../core/types.js";
 import type { UserStore } from "../storage/meta/metadata-store.js";
+import type { AccessPolicy } from "./access.js";
+import type { AuditTrail } from "./audit.js";
 import { type AuthService, type Principal, requireAdmin, requireUser } from "./auth.js";
-import { checkTokenNote, parseTokenExpiry } from "./tokens.js";
+import { parseScopes, requireUnscoped } from "./scopes.js";
+import { capTokenExpiry, checkTokenNote, isLive, parseTokenExpiry } from "./tokens.js";
 
 export interface NewTokenRequest {
   /** Whose token: the caller's own when empty; another user's for admins only. */
@@ -13,6 +16,17 @@ export interface NewTokenRequest {
   note: string;
   /** RFC 3339 time the token stops working; empty for the default lifetime. */
   expireTime: string;
+  /** `read`, `write:OWNER`, `write:OWNER/MODULE` (services/scopes.ts); empty: everything the user may. */
+  scopes?: readonly string[];
+}
+
+export interface UserServiceOptions {
+  /** Decides who manages a bot's tokens: its organization's owners. */
+  access: Pick<AccessPolicy, "roleOf">;
+  audit: Pick<AuditTrail, "record">;
+  /** The longest lifetime of a token (config auth.maxTokenLifetimeDays); 0: no limit, tokens may never expire. */
+  maxTokenLifetimeDays?: number;
+  now?: () => number;
 }
 
 export interface UserService {
@@ -31,41 +45,126 @@ export interface UserService {
 }
 
 export function createUserService(
-  users: Pick<UserStore, "createUser" | "listUsers" | "getUserByName" | "getUserById">,
+  users: Pick<
+    UserStore,
+    "createUser" | "listUsers" | "getUserByName" | "getUserById" | "getToken" | "listTokens" | "revokeToken"
+  >,
   auth: Pick<AuthService, "issueToken" | "listTokens" | "revokeToken">,
-  now: () => number = Date.now,
+  opts: UserServiceOptions,
 ): UserService {
+  const now = opts.now ?? Date.now;
+  const { access, audit } = opts;
+
+  /** Whether the caller manages `user`'s tokens: the user themself (not a bot), admins, its organization's owners. */
+  async function managesTokensOf(principal: Principal, caller: User, user: User): Promise<boolean> {
+    if (caller.isAdmin) return true;
+    if (user.botOf) return (await access.roleOf(principal, user.botOf)) === "owner";
+    return user.id === caller.id;
+  }
+
+  /** Token changes are account changes: a token without a scope, and never a bot's own. */
+  function requireTokenManager(principal: Principal, op: string): User {
+    const caller = requireUser(principal, op);
+    requireUnscoped(principal.scopes, op);
+    if (caller.botOf) {
+      throw new RegistryError(
+        Code.PermissionDenied,
+        `bot ${caller.name} may not manage tokens: the owners of organization ${caller.botOf} manage its tokens`,
+        { op },
+      );
+    }
+    return caller;
+  }
+
   return {
     whoAmI: (principal) => requireUser(principal, "whoami"),
     async createUser(principal, input) {
       requireAdmin(principal, "creating users");
-      return users.createUser({ name: checkName("user", input.name), isAdmin: input.isAdmin });
+      requireUnscoped(principal.scopes, "creating users");
+      const user = await users.createUser({ name: checkName("user", input.name), isAdmin: input.isAdmin });
+      await audit.record(principal, {
+        action: "user.create",
+        target: `user ${user.name}`,
+        after: { isAdmin: user.isAdmin },
+      });
+      return user;
     },
     async listUsers(principal) {
       requireAdmin(principal, "listing users");
       return users.listUsers();
     },
     async createToken(principal, input) {
-      const caller = requireUser(principal, "creating tokens");
+      const caller = requireTokenManager(principal, "creating tokens");
       let user = caller;
       if (input.user && input.user !== caller.name) {
-        requireAdmin(principal, "creating tokens for other users");
         const found = await users.getUserByName(input.user);
-        if (!found) throw new RegistryError(Code.NotFound, `user ${input.user} does not exist`);
-        user = found;
+        if (found?.botOf && !found.deletedAt && (await managesTokensOf(principal, caller, found))) {
+          user = found;
+        } else {
+          requireAdmin(principal, "creating tokens for other users");
+          if (!found) throw new RegistryError(Code.NotFound, `user ${input.user} does not exist`);
+          if (found.deletedAt) throw new RegistryError(Code.NotFound, `bot ${input.user} was deleted`);
+          user = found;
+        }
       }
       const note = checkTokenNote(input.note);
-      const expiresAt = parseTokenExpiry(input.expireTime, now());
-      const issued = await auth.issueToken(user.id, note, expiresAt);
+      const nowMs = now();
+      const expiresAt = capTokenExpiry(
+        parseTokenExpiry(input.expireTime, nowMs),
+        opts.maxTokenLifetimeDays ?? 0,
+        nowMs,
+      );
+      const scopes = parseScopes(input.scopes ?? []);
+      const issued = await auth.issueToken(user.id, note, expiresAt, scopes);
+      await audit.record(principal, {
+        action: "token.create",
+        target: `token ${issued.token.id}`,
+        ...(user.botOf ? { owner: user.botOf } : {}),
+        after: {
+          user: user.name,
+          note,
+          ...(expiresAt ? { expiresAt } : {}),
+          ...(scopes.length ? { scopes } : {}),
+        },
+      });
       return { secret: issued.secret, token: issued.token, user };
     },
     async listTokens(principal, user) {
+      const caller = requireUser(principal, "list tokens");
+      const holder = user ? await users.getUserByName(user) : undefined;
+      if (holder?.botOf && (await managesTokensOf(principal, caller, holder))) {
+        const nowMs = now();
+        return {
+          tokens: (await users.listTokens(holder.id)).filter((t) => isLive(t, nowMs)),
+          holder: holder.name,
+        };
+      }
       const tokens = await auth.listTokens(principal, user || undefined);
       return { tokens, holder: user || principal.user?.name || "" };
     },
     async revokeToken(principal, tokenId) {
-      const token = await auth.revokeToken(principal, tokenId);
-      const holder = await users.getUserById(token.userId);
+      const caller = requireTokenManager(principal, "revoking tokens");
+      const found = await users.getToken(tokenId);
+      const holder = found && (await users.getUserById(found.userId));
+      let token: TokenRecord;
+      if (found && holder?.botOf && (await managesTokensOf(principal, caller, holder))) {
+        token = found;
+        if (!token.revokedAt) {
+          const at = new Date(now()).toISOString();
+          await users.revokeToken(token.id, at);
+          token = { ...token, revokedAt: at };
+        }
+      } else {
+        token = await auth.revokeToken(principal, tokenId);
+      }
+      if (!found?.revokedAt) {
+        await audit.record(principal, {
+          action: "token.revoke",
+          target: `token ${token.id}`,
+          ...(holder?.botOf ? { owner: holder.botOf } : {}),
+          after: { user: holder?.name ?? "" },
+        });
+      }
       return { token, holder: holder?.name ?? "" };
     },
   };

@@ -5,7 +5,7 @@ import fastifyCookie from "@fastify/cookie";
 import fastifyFormbody from "@fastify/formbody";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Code, RegistryError } from "../core/errors.js";
-import { principalOf } from "../http/principal.js";
+import { clientOf, principalOf } from "../http/principal.js";
 import { toRegistryError } from "../http/registry-plugin.js";
 import { type AuthService, anonymous, type Principal } from "../services/auth.js";
 import { baseUrlOf, type WebOptions, type WebRequest, type WebServices } from "./context.js";
@@ -142,7 +142,7 @@ export function registerWebUi(app: FastifyInstance, services: WebServices, opts:
       const token = typeof request.body?.token === "string" ? request.body.token.trim() : "";
       let principal: Principal;
       try {
-        principal = token ? await auth.authenticate(`Bearer ${token}`) : anonymous;
+        principal = token ? await auth.authenticate(`Bearer ${token}`, clientOf(request)) : anonymous;
       } catch {
         principal = anonymous;
       }
@@ -152,8 +152,26 @@ export function registerWebUi(app: FastifyInstance, services: WebServices, opts:
           loginPage(pageOf(request), "That token is not valid: it may be mistyped, revoked or expired."),
         );
       }
-      const expires = new Date(Date.now() + sessionMs);
-      const secret = await auth.openSession(principal.user.id, sessionNote, expires.toISOString());
+      if (principal.user.botOf) {
+        return send(
+          reply.status(403),
+          loginPage(
+            pageOf(request),
+            `${principal.user.name} is a bot of ${principal.user.botOf}: bots do not sign in to the web UI.`,
+          ),
+        );
+      }
+      // A session never outlives, nor does more than, the token that opened it.
+      const tokenEnd = principal.tokenExpiresAt
+        ? Date.parse(principal.tokenExpiresAt)
+        : Number.POSITIVE_INFINITY;
+      const expires = new Date(Math.min(Date.now() + sessionMs, tokenEnd));
+      const secret = await auth.openSession(
+        principal.user.id,
+        sessionNote,
+        expires.toISOString(),
+        principal.scopes,
+      );
       reply.setCookie(sessionCookie, secret, {
         path: "/",
         httpOnly: true,

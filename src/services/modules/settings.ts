@@ -5,6 +5,7 @@ import { checkLabel, type FullName } from "../../core/names.js";
 import type { Module, Visibility } from "../../core/types.js";
 import type { ModuleStore } from "../../storage/meta/metadata-store.js";
 import type { AccessPolicy } from "../access.js";
+import type { AuditTrail } from "../audit.js";
 import type { Principal } from "../auth.js";
 import type { ModuleReads } from "./reads.js";
 
@@ -27,11 +28,13 @@ export function createModuleSettings({
   access,
   reads,
   defaultVisibility,
+  audit,
 }: {
   meta: Pick<ModuleStore, "createModule" | "listDependents" | "listDependencies" | "setVisibility">;
   access: Pick<AccessPolicy, "requireWrite" | "requireManage">;
   reads: Pick<ModuleReads, "getModule">;
   defaultVisibility: Visibility;
+  audit?: Pick<AuditTrail, "record">;
 }): ModuleSettings {
   /** Why the module may not take `visibility`, if it may not: public never depends on private. */
   async function visibilityConflict(mod: Module, visibility: Visibility): Promise<string | undefined> {
@@ -52,19 +55,26 @@ export function createModuleSettings({
 
   return {
     async createModule(principal, name, opts) {
-      await access.requireWrite(principal, name.owner, "create modules");
-      return meta.createModule({
+      await access.requireWrite(principal, name.owner, "create modules", name.name);
+      const mod = await meta.createModule({
         owner: name.owner,
         name: name.name,
         visibility: opts.visibility ?? defaultVisibility,
         defaultLabel: checkLabel(opts.defaultLabel || "main"),
       });
+      await audit?.record(principal, {
+        action: "module.create",
+        target: `${mod.owner}/${mod.name}`,
+        owner: mod.owner,
+        after: { visibility: mod.visibility, defaultLabel: mod.defaultLabel },
+      });
+      return mod;
     },
     async updateModule(principal, name, change) {
       // Visibility is an owner decision (asking for it at all, even unchanged); both checks precede the lookup.
       if (change.visibility)
-        await access.requireManage(principal, name.owner, "change the visibility of modules");
-      else await access.requireWrite(principal, name.owner, "change modules");
+        await access.requireManage(principal, name.owner, "change the visibility of modules", name.name);
+      else await access.requireWrite(principal, name.owner, "change modules", name.name);
       const mod = await reads.getModule(principal, name);
       const visibility = change.visibility;
       if (!visibility || visibility === mod.visibility) return mod;
@@ -73,6 +83,13 @@ export function createModuleSettings({
         throw new RegistryError(Code.FailedPrecondition, conflict, { owner: name.owner, module: name.name });
       }
       await meta.setVisibility("module", mod.id, visibility);
+      await audit?.record(principal, {
+        action: "module.visibility",
+        target: `${mod.owner}/${mod.name}`,
+        owner: mod.owner,
+        before: { visibility: mod.visibility },
+        after: { visibility },
+      });
       return { ...mod, visibility };
     },
   };
