@@ -45,15 +45,6 @@ export function registerApiGuards(app: FastifyInstance, { auth, maxBodyBytes }: 
       const path = request.url.split("?")[0] ?? "";
       const refusal = needsToken.get(path);
       if (!principal.user && refusal) return sendConnectError(reply, 401, "unauthenticated", refusal);
-      // A read-only token pushes nothing: refused before its body is read, as the access policy would after.
-      if (refusal && principal.scopes?.length === 1 && principal.scopes[0] === "read") {
-        return sendConnectError(
-          reply,
-          403,
-          "permission_denied",
-          "this token's scope is read: it may not push; that needs a token with a write scope",
-        );
-      }
     } catch (err) {
       if (!isRegistryError(err, Code.Unauthenticated)) throw err;
       return sendConnectError(reply, 401, "unauthenticated", err.message);
