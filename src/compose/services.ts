@@ -119,7 +119,15 @@ export function createServices(config: Config, parts: ServiceParts): Services {
   const images = createImageService({ blobs, plugins, limits: config.oci });
   const generation = generationService(config, { ...parts, modules, templates });
   const remotePlugins = remotePluginService(config, { ...parts, plugins });
-  const pregenerate = createPregenerateService({ meta, access, modules, templates, generation, log });
+  const pregenerate = createPregenerateService({
+    meta,
+    access,
+    modules,
+    templates,
+    generation,
+    log,
+    audit: trail,
+  });
   committed.push((principal, commit) => pregenerate.afterPush(principal, commit));
   shutdown.add("services", () => pregenerate.close());
   const health = createHealthCheck({

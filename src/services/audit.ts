@@ -7,6 +7,7 @@ import type { AuditEvent } from "../core/types.js";
 import type { AuditFilter, AuditStore } from "../storage/meta/metadata-store.js";
 import type { AccessPolicy } from "./access.js";
 import { type ClientInfo, type Principal, requireUser } from "./auth.js";
+import { requireUnscoped } from "./scopes.js";
 
 /** One state change, as a service describes it. */
 export interface AuditChange {
@@ -186,6 +187,7 @@ export function createAuditTrail(opts: AuditOptions): AuditTrail {
     },
     async list(principal, query) {
       const user = requireUser(principal, "reading the audit log");
+      requireUnscoped(principal.scopes, "reading the audit log");
       const owner = query.owner ? checkName("owner", query.owner) : undefined;
       if (!user.isAdmin) {
         if (!owner) {
