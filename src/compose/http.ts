@@ -30,6 +30,7 @@ import { autoMaxConnections, type ConnectionLimits, readOpenFileLimit } from "..
 import { createHotResponses, createServerWith, type HotResponses } from "../http/hot-responses.js";
 import { registerMetricsRoute } from "../http/metrics.js";
 import { principalOf } from "../http/principal.js";
+import { registerRateLimits } from "../http/rate-limits.js";
 import { registerRegistry } from "../http/registry-plugin.js";
 import { closeAfterUnreadBodies } from "../http/unread-body.js";
 import { archiveRegistry } from "../registries/archive/routes.js";
@@ -152,6 +153,9 @@ export async function registerRoutes(
   { app, hot, https }: App,
   parts: RouteParts,
 ): Promise<void> {
+  const { windowMs, ...requests } = config.rateLimits;
+  // App-wide and first, so every protocol's requests are counted before their own hooks run.
+  registerRateLimits(app, parts.services.auth, { windowMs, requests });
   const sweeper = sweepUploads(config, app, parts.services.images);
   parts.shutdown.add("http", () => clearInterval(sweeper));
   parts.shutdown.add("http", () => app.close());

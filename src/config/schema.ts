@@ -71,6 +71,23 @@ export const configSchema = z.strictObject({
       maxTokenLifetimeDays: z.number().int().nonnegative().max(3650).default(0),
     })
     .prefault({}),
+  rateLimits: z
+    .strictObject({
+      /** The window requests are counted in. */
+      windowMs: z.number().int().min(1000).default(60_000),
+      /**
+       * Requests per window of one client address without a valid token (refused credentials count here too);
+       * 0: unlimited. Counted per node (docs/tokens.md).
+       */
+      anonymous: z.number().int().nonnegative().default(0),
+      /** Requests per window of one token of a person; 0: unlimited. */
+      user: z.number().int().nonnegative().default(0),
+      /** Requests per window of one token of a bot; 0: unlimited. */
+      bot: z.number().int().nonnegative().default(0),
+      /** Requests per window of one token of an admin; 0: unlimited. */
+      admin: z.number().int().nonnegative().default(0),
+    })
+    .prefault({}),
   audit: z
     .strictObject({
       /** Audit events older than this many days are removed (docs/audit.md); 0 keeps them forever. */
