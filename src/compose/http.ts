@@ -168,6 +168,7 @@ export async function registerRoutes(
     { modules, plugins, templates, orgs },
     {
       auth,
+      audit: parts.services.audit,
       goHost: config.go.host,
       npmScope: config.npm.scope,
       mavenGroupId: config.maven.groupId,

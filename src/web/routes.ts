@@ -1,5 +1,6 @@
 // The web UI: server-rendered pages over the same services and access policy as every protocol, as one
 // encapsulated Fastify plugin. The caller is the Authorization header's token, else the session cookie's.
+
 import { readFileSync } from "node:fs";
 import fastifyCookie from "@fastify/cookie";
 import fastifyFormbody from "@fastify/formbody";
@@ -7,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Code, RegistryError } from "../core/errors.js";
 import { clientOf, principalOf } from "../http/principal.js";
 import { toRegistryError } from "../http/registry-plugin.js";
+import type { AuditTrail } from "../services/audit.js";
 import { type AuthService, anonymous, type Principal } from "../services/auth.js";
 import { baseUrlOf, type WebOptions, type WebRequest, type WebServices } from "./context.js";
 import { html } from "./html.js";
@@ -50,6 +52,8 @@ export interface WebUiOptions extends WebOptions {
   auth: AuthService;
   /** Mark the cookie Secure: the server itself serves TLS. */
   secureCookie: boolean;
+  /** Where sign-ins and sign-outs are recorded (docs/audit.md). */
+  audit?: Pick<AuditTrail, "record">;
 }
 
 export function registerWebUi(app: FastifyInstance, services: WebServices, opts: WebUiOptions): void {
@@ -172,6 +176,11 @@ export function registerWebUi(app: FastifyInstance, services: WebServices, opts:
         expires.toISOString(),
         principal.scopes,
       );
+      await opts.audit?.record(principal, {
+        action: "session.open",
+        target: `user ${principal.user.name}`,
+        after: { expiresAt: expires.toISOString() },
+      });
       reply.setCookie(sessionCookie, secret, {
         path: "/",
         httpOnly: true,
@@ -184,7 +193,13 @@ export function registerWebUi(app: FastifyInstance, services: WebServices, opts:
     scope.post("/logout", async (request, reply) => {
       checkSameOrigin(request);
       const { principal, session } = request.web;
-      if (session && principal.tokenId) await auth.revokeToken(principal, principal.tokenId);
+      if (session && principal.tokenId) {
+        await auth.revokeToken(principal, principal.tokenId);
+        await opts.audit?.record(
+          { ...principal, client: clientOf(request) },
+          { action: "session.close", target: `token ${principal.tokenId}` },
+        );
+      }
       reply.clearCookie(sessionCookie, { path: "/" });
       return reply.redirect("/", 303);
     });

@@ -251,6 +251,33 @@ describe("token scopes, bots and the audit log", () => {
     );
   });
 
+  it("records web sign-ins and sign-outs, and a scoped token's session keeps its scope", async () => {
+    const since = (await events())[0]?.id ?? "";
+    const readOnly = (await cliOk(["token", "create", "--scope", "read", ...as(walt)])).stdout.trim();
+    const login = await fetch(`${server.url}/login`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ token: readOnly }).toString(),
+      redirect: "manual",
+    });
+    assert.equal(login.status, 303);
+    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    const listed = await callApi(server.url, "UserService/ListTokens", {}, walt);
+    const { tokens } = (await listed.json()) as { tokens: { note: string; scopes: string[] }[] };
+    assert.deepEqual(tokens.find((t) => t.note === "web session")?.scopes, ["read"]);
+    const logout = await fetch(`${server.url}/logout`, {
+      method: "POST",
+      headers: { cookie },
+      redirect: "manual",
+    });
+    assert.equal(logout.status, 303);
+    const appended = (await events()).filter((e) => e.id > since && e.action.startsWith("session."));
+    assert.deepEqual(appended.map((e) => `${e.action} by ${e.actor} from ${e.clientAddress}`).reverse(), [
+      "session.open by walt from 127.0.0.1",
+      "session.close by walt from 127.0.0.1",
+    ]);
+  });
+
   it("shows an organization's owner only that organization's events", async () => {
     const mine = await events(["--owner", "acme"], olivia);
     assert.ok(mine.length > 0);
