@@ -119,7 +119,8 @@ export function createUserService(
       await audit.record(principal, {
         action: "token.create",
         target: `token ${issued.token.id}`,
-        ...(user.botOf ? { owner: user.botOf } : {}),
+        // A person reads their own tokens' events (--owner themself); an organization's owners its bots'.
+        owner: user.botOf ?? user.name,
         after: {
           user: user.name,
           note,
@@ -161,7 +162,7 @@ export function createUserService(
         await audit.record(principal, {
           action: "token.revoke",
           target: `token ${token.id}`,
-          ...(holder?.botOf ? { owner: holder.botOf } : {}),
+          ...(holder ? { owner: holder.botOf ?? holder.name } : {}),
           after: { user: holder?.name ?? "" },
         });
       }

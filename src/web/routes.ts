@@ -179,6 +179,7 @@ export function registerWebUi(app: FastifyInstance, services: WebServices, opts:
       await opts.audit?.record(principal, {
         action: "session.open",
         target: `user ${principal.user.name}`,
+        owner: principal.user.name,
         after: { expiresAt: expires.toISOString() },
       });
       reply.setCookie(sessionCookie, secret, {
@@ -197,7 +198,11 @@ export function registerWebUi(app: FastifyInstance, services: WebServices, opts:
         await auth.revokeToken(principal, principal.tokenId);
         await opts.audit?.record(
           { ...principal, client: clientOf(request) },
-          { action: "session.close", target: `token ${principal.tokenId}` },
+          {
+            action: "session.close",
+            target: `token ${principal.tokenId}`,
+            ...(principal.user ? { owner: principal.user.name } : {}),
+          },
         );
       }
       reply.clearCookie(sessionCookie, { path: "/" });
