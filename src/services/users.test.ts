@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
-import type { TokenRecord, User } from "../core/types.js";
-import type { AuditChange } from "./audit.js";
+import type { AuditEvent, TokenRecord, User } from "../core/types.js";
+import type { NewToken } from "../storage/meta/metadata-store.js";
 import { anonymous, type Principal } from "./auth.js";
 import { createUserService } from "./users.js";
 
@@ -21,32 +21,44 @@ function fixture(maxTokenLifetimeDays = 0) {
   const token = (userId: string): TokenRecord => ({ id: "t1", userId, hash: "", note: "ci", createdAt: "" });
   const botToken: TokenRecord = { id: "t-bot", userId: "u-acme-ci", hash: "", note: "ci", createdAt: "" };
   const revoked: string[] = [];
-  const audited: AuditChange[] = [];
+  const audited: Omit<AuditEvent, "id">[] = [];
+  // Each change and its audit event go through the one transaction, as with the real store.
+  const tx = {
+    createUser: async (input: { name: string; isAdmin: boolean }) => ({ ...user(input.name, input.isAdmin) }),
+    createToken: async (input: NewToken) => {
+      issued.push({
+        userId: input.userId,
+        note: input.note,
+        expiresAt: input.expiresAt,
+        scopes: input.scopes ?? [],
+      });
+      return token(input.userId);
+    },
+    revokeToken: async (id: string) => {
+      revoked.push(id);
+      return true;
+    },
+    appendAudit: async (event: Omit<AuditEvent, "id">) => {
+      audited.push(event);
+      return { ...event, id: String(audited.length) };
+    },
+  };
   const users = createUserService(
     {
-      createUser: async (input) => ({ ...user(input.name, input.isAdmin) }),
       listUsers: async () => people,
       getUserByName: async (name) => people.find((p) => p.name === name),
       getUserById: async (id) => people.find((p) => p.id === id),
       getToken: async (id) => (id === botToken.id ? botToken : id === "t1" ? token("u-bob") : undefined),
       listTokens: async (userId) => (userId === botToken.userId ? [botToken] : []),
-      revokeToken: async (id) => {
-        revoked.push(id);
-        return true;
-      },
+      transaction: (fn) => fn(tx),
     },
     {
-      issueToken: async (userId, note, expiresAt, scopes) => {
-        issued.push({ userId, note, expiresAt, scopes });
-        return { secret: "pd_secret", token: token(userId) };
-      },
       // As auth does: another user's tokens are for admins.
       listTokens: async (p, name) => {
         if (name && name !== p.user?.name && !p.user?.isAdmin)
           throw new RegistryError(Code.PermissionDenied, "");
         return [token("u-bob")];
       },
-      revokeToken: async () => token("u-bob"),
     },
     {
       // ann owns organization acme; bob is its writer.
@@ -55,9 +67,14 @@ function fixture(maxTokenLifetimeDays = 0) {
           owner === "acme" ? ({ ann: "owner", bob: "writer" } as const)[p.user?.name ?? ""] : undefined,
       },
       audit: {
-        record: async (_p, change) => {
-          audited.push(change);
-        },
+        event: (p, change) => ({
+          at: "",
+          action: change.action,
+          actor: p.user?.name ?? "",
+          target: change.target,
+          ...(change.owner ? { owner: change.owner } : {}),
+          count: 1,
+        }),
       },
       maxTokenLifetimeDays,
       now: () => Date.parse("2026-01-01T00:00:00Z"),
@@ -88,7 +105,7 @@ describe("user service", () => {
     const { users, issued, root, ann } = fixture();
     const own = await users.createToken(as(ann), { user: "", note: "laptop", expireTime: "" });
     assert.equal(own.user.name, "ann");
-    assert.equal(own.secret, "pd_secret");
+    assert.match(own.secret, /^pd_/, "a fresh secret, returned once (only its hash is stored)");
     await assert.rejects(
       users.createToken(as(ann), { user: "bob", note: "", expireTime: "" }),
       refused(Code.PermissionDenied),

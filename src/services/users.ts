@@ -3,10 +3,17 @@
 import { Code, RegistryError } from "../core/errors.js";
 import { checkName } from "../core/names.js";
 import type { TokenRecord, User } from "../core/types.js";
-import type { UserStore } from "../storage/meta/metadata-store.js";
+import type { MetadataStores, UserStore } from "../storage/meta/metadata-store.js";
 import type { AccessPolicy } from "./access.js";
 import type { AuditTrail } from "./audit.js";
-import { type AuthService, type Principal, requireAdmin, requireUser } from "./auth.js";
+import {
+  type AuthService,
+  hashToken,
+  newTokenSecret,
+  type Principal,
+  requireAdmin,
+  requireUser,
+} from "./auth.js";
 import { parseScopes, requireUnscoped } from "./scopes.js";
 import { capTokenExpiry, checkTokenNote, isLive, parseTokenExpiry } from "./tokens.js";
 
@@ -23,7 +30,8 @@ export interface NewTokenRequest {
 export interface UserServiceOptions {
   /** Decides who manages a bot's tokens: its organization's owners. */
   access: Pick<AccessPolicy, "roleOf">;
-  audit: Pick<AuditTrail, "record">;
+  /** Each change appends its event in the change's own transaction. */
+  audit: Pick<AuditTrail, "event">;
   /** The longest lifetime of a token (config auth.maxTokenLifetimeDays); 0: no limit, tokens may never expire. */
   maxTokenLifetimeDays?: number;
   now?: () => number;
@@ -44,12 +52,21 @@ export interface UserService {
   revokeToken(principal: Principal, tokenId: string): Promise<{ token: TokenRecord; holder: string }>;
 }
 
+/** What the user service reads, and the transaction its changes and their audit events are written in. */
+export type UserServiceStore = Pick<
+  UserStore,
+  "listUsers" | "getUserByName" | "getUserById" | "getToken" | "listTokens"
+> & {
+  transaction<T>(
+    fn: (
+      tx: Pick<MetadataStores, "createUser" | "createToken" | "revokeToken" | "appendAudit">,
+    ) => Promise<T>,
+  ): Promise<T>;
+};
+
 export function createUserService(
-  users: Pick<
-    UserStore,
-    "createUser" | "listUsers" | "getUserByName" | "getUserById" | "getToken" | "listTokens" | "revokeToken"
-  >,
-  auth: Pick<AuthService, "issueToken" | "listTokens" | "revokeToken">,
+  users: UserServiceStore,
+  auth: Pick<AuthService, "listTokens">,
   opts: UserServiceOptions,
 ): UserService {
   const now = opts.now ?? Date.now;
@@ -81,13 +98,18 @@ export function createUserService(
     async createUser(principal, input) {
       requireAdmin(principal, "creating users");
       requireUnscoped(principal.scopes, "creating users");
-      const user = await users.createUser({ name: checkName("user", input.name), isAdmin: input.isAdmin });
-      await audit.record(principal, {
-        action: "user.create",
-        target: `user ${user.name}`,
-        after: { isAdmin: user.isAdmin },
+      const name = checkName("user", input.name);
+      return users.transaction(async (tx) => {
+        const user = await tx.createUser({ name, isAdmin: input.isAdmin });
+        await tx.appendAudit(
+          audit.event(principal, {
+            action: "user.create",
+            target: `user ${user.name}`,
+            after: { isAdmin: user.isAdmin },
+          }),
+        );
+        return user;
       });
-      return user;
     },
     async listUsers(principal) {
       requireAdmin(principal, "listing users");
@@ -115,20 +137,32 @@ export function createUserService(
         nowMs,
       );
       const scopes = parseScopes(input.scopes ?? []);
-      const issued = await auth.issueToken(user.id, note, expiresAt, scopes);
-      await audit.record(principal, {
-        action: "token.create",
-        target: `token ${issued.token.id}`,
-        // A person reads their own tokens' events (--owner themself); an organization's owners its bots'.
-        owner: user.botOf ?? user.name,
-        after: {
-          user: user.name,
+      const secret = newTokenSecret();
+      const token = await users.transaction(async (tx) => {
+        const created = await tx.createToken({
+          userId: user.id,
+          hash: hashToken(secret),
           note,
           ...(expiresAt ? { expiresAt } : {}),
           ...(scopes.length ? { scopes } : {}),
-        },
+        });
+        await tx.appendAudit(
+          audit.event(principal, {
+            action: "token.create",
+            target: `token ${created.id}`,
+            // A person reads their own tokens' events (--owner themself); an organization's owners its bots'.
+            owner: user.botOf ?? user.name,
+            after: {
+              user: user.name,
+              note,
+              ...(expiresAt ? { expiresAt } : {}),
+              ...(scopes.length ? { scopes } : {}),
+            },
+          }),
+        );
+        return created;
       });
-      return { secret: issued.secret, token: issued.token, user };
+      return { secret, token, user };
     },
     async listTokens(principal, user) {
       const caller = requireUser(principal, "list tokens");
@@ -147,26 +181,25 @@ export function createUserService(
       const caller = requireTokenManager(principal, "revoking tokens");
       const found = await users.getToken(tokenId);
       const holder = found && (await users.getUserById(found.userId));
-      let token: TokenRecord;
-      if (found && holder?.botOf && (await managesTokensOf(principal, caller, holder))) {
-        token = found;
-        if (!token.revokedAt) {
-          const at = new Date(now()).toISOString();
-          await users.revokeToken(token.id, at);
-          token = { ...token, revokedAt: at };
-        }
-      } else {
-        token = await auth.revokeToken(principal, tokenId);
+      // Someone else's token answers as a missing one, unless the caller manages its holder's tokens.
+      if (!found || !holder || !(await managesTokensOf(principal, caller, holder))) {
+        throw new RegistryError(Code.NotFound, `you hold no token ${tokenId}: see 'protodepot token list'`);
       }
-      if (!found?.revokedAt) {
-        await audit.record(principal, {
-          action: "token.revoke",
-          target: `token ${token.id}`,
-          ...(holder ? { owner: holder.botOf ?? holder.name } : {}),
-          after: { user: holder?.name ?? "" },
-        });
-      }
-      return { token, holder: holder?.name ?? "" };
+      if (found.revokedAt) return { token: found, holder: holder.name };
+      const at = new Date(now()).toISOString();
+      await users.transaction(async (tx) => {
+        // A revocation that raced another changes nothing, and appends nothing.
+        if (!(await tx.revokeToken(found.id, at))) return;
+        await tx.appendAudit(
+          audit.event(principal, {
+            action: "token.revoke",
+            target: `token ${found.id}`,
+            owner: holder.botOf ?? holder.name,
+            after: { user: holder.name },
+          }),
+        );
+      });
+      return { token: { ...found, revokedAt: at }, holder: holder.name };
     },
   };
 }
