@@ -2,9 +2,9 @@
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import { checkName } from "../core/names.js";
 import type { Member, Organization, Role, User } from "../core/types.js";
-import type { OwnerStore, UserStore } from "../storage/meta/metadata-store.js";
+import type { MetadataStores, OwnerStore, UserStore } from "../storage/meta/metadata-store.js";
 import type { AccessPolicy } from "./access.js";
-import type { AuditTrail } from "./audit.js";
+import type { AuditChange, AuditTrail } from "./audit.js";
 import { type Principal, requireUser } from "./auth.js";
 import { requireUnscoped } from "./scopes.js";
 
@@ -17,8 +17,8 @@ export interface OrganizationServiceOptions {
    * refused at the cap, so names cannot be hoarded (plugin slots count an organization with its owners anyway).
    */
   maxOrgsPerUser?: number | undefined;
-  /** Where creations and membership changes are recorded (docs/audit.md). */
-  audit?: Pick<AuditTrail, "record">;
+  /** Where creations and membership changes are recorded (docs/audit.md), in the change's own transaction. */
+  audit?: Pick<AuditTrail, "event">;
 }
 
 export interface OrganizationService {
@@ -45,7 +45,14 @@ export function parseRole(text: string): Role {
 }
 
 /** The stores organizations use: owners and memberships, and users to add by name. */
-export type OrganizationStore = OwnerStore & Pick<UserStore, "getUserByName">;
+export type OrganizationStore = OwnerStore &
+  Pick<UserStore, "getUserByName"> & {
+    transaction<T>(
+      fn: (
+        tx: Pick<MetadataStores, "createOrganization" | "setMember" | "removeMember" | "appendAudit">,
+      ) => Promise<T>,
+    ): Promise<T>;
+  };
 
 export function createOrganizationService(
   meta: OrganizationStore,
@@ -68,6 +75,15 @@ export function createOrganizationService(
     return user;
   }
 
+  /** A change's audit event, appended in the change's transaction `tx`. */
+  async function appendEvent(
+    tx: Pick<MetadataStores, "appendAudit">,
+    principal: Principal,
+    change: AuditChange,
+  ) {
+    if (audit) await tx.appendAudit(audit.event(principal, change));
+  }
+
   return {
     get: getOrganization,
 
@@ -86,13 +102,15 @@ export function createOrganizationService(
       const checked = checkName("organization", name);
       if (maxOrgsPerUser !== undefined && !user.isAdmin)
         await refusePastOwnedCap(meta, user, maxOrgsPerUser, checked);
-      const org = await meta.createOrganization({ name: checked, ownerUserId: user.id });
-      await audit?.record(principal, {
-        action: "organization.create",
-        target: `organization ${checked}`,
-        owner: checked,
+      return meta.transaction(async (tx) => {
+        const org = await tx.createOrganization({ name: checked, ownerUserId: user.id });
+        await appendEvent(tx, principal, {
+          action: "organization.create",
+          target: `organization ${checked}`,
+          owner: checked,
+        });
+        return org;
       });
-      return org;
     },
 
     ensure: (owner, name) => ensureOrganization(meta, owner, name),
@@ -115,16 +133,17 @@ export function createOrganizationService(
       }
       if (role !== "owner") await keepAnOwner(org, user, orgName);
       const before = await meta.getMemberRole(orgName, user.id);
-      await meta.setMember(org.id, user.id, role);
-      if (before !== role) {
-        await audit?.record(principal, {
+      await meta.transaction(async (tx) => {
+        await tx.setMember(org.id, user.id, role);
+        if (before === role) return;
+        await appendEvent(tx, principal, {
           action: "member.set",
           target: `member ${user.name} of ${orgName}`,
           owner: orgName,
           before: before ? { role: before } : null,
           after: { role },
         });
-      }
+      });
       return { user, role };
     },
 
@@ -135,14 +154,16 @@ export function createOrganizationService(
       const user = await getUser(userName);
       await keepAnOwner(org, user, orgName);
       const before = await meta.getMemberRole(orgName, user.id);
-      if (!(await meta.removeMember(org.id, user.id))) {
-        throw new RegistryError(Code.NotFound, `user ${userName} is not a member of ${orgName}`);
-      }
-      await audit?.record(principal, {
-        action: "member.remove",
-        target: `member ${user.name} of ${orgName}`,
-        owner: orgName,
-        ...(before ? { before: { role: before } } : {}),
+      await meta.transaction(async (tx) => {
+        if (!(await tx.removeMember(org.id, user.id))) {
+          throw new RegistryError(Code.NotFound, `user ${userName} is not a member of ${orgName}`);
+        }
+        await appendEvent(tx, principal, {
+          action: "member.remove",
+          target: `member ${user.name} of ${orgName}`,
+          owner: orgName,
+          ...(before ? { before: { role: before } } : {}),
+        });
       });
     },
 
