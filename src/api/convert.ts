@@ -38,6 +38,7 @@ export const tokenMessage = (t: TokenRecord, user: string) =>
     lastUsedTime: t.lastUsedAt ?? "",
     expireTime: t.expiresAt ?? "",
     revokeTime: t.revokedAt ?? "",
+    scopes: t.scopes ?? [],
   });
 
 export const organizationMessage = (o: Organization) =>
@@ -46,7 +47,13 @@ export const organizationMessage = (o: Organization) =>
 export const memberMessage = (m: Member) => create(MemberSchema, { user: m.user.name, role: m.role });
 
 export const userMessage = (u: User) =>
-  create(UserSchema, { id: u.id, name: u.name, isAdmin: u.isAdmin, createTime: u.createdAt });
+  create(UserSchema, {
+    id: u.id,
+    name: u.name,
+    isAdmin: u.isAdmin,
+    createTime: u.createdAt,
+    botOf: u.botOf ?? "",
+  });
 
 export const moduleMessage = (m: Module) =>
   create(ModuleSchema, {

@@ -36,6 +36,14 @@ export const commands: Readonly<Record<string, { summary: string; load: () => Pr
     load: async () => (await import("./commands/users.js")).registerUsers,
   },
   token: { summary: "manage tokens", load: async () => (await import("./commands/users.js")).registerUsers },
+  bot: {
+    summary: "manage an organization's bots (service accounts) and their tokens",
+    load: async () => (await import("./commands/bots.js")).registerBots,
+  },
+  audit: {
+    summary: "read the audit log",
+    load: async () => (await import("./commands/audit.js")).registerAudit,
+  },
   org: {
     summary: "manage organizations and their members",
     load: async () => (await import("./commands/orgs.js")).registerOrgs,

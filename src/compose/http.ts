@@ -5,6 +5,8 @@ import { createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { Counter, Gauge, type Registry as MetricsRegistry } from "prom-client";
+import { createAuditServiceImpl } from "../api/audit-service.js";
+import { createBotServiceImpl } from "../api/bot-service.js";
 import { authInterceptor, principalKey } from "../api/context.js";
 import { errorInterceptor } from "../api/errors.js";
 import { registerApiGuards, withClientStatuses } from "../api/guards.js";
@@ -16,6 +18,8 @@ import { createTemplateServiceImpl } from "../api/template-service.js";
 import { createUserServiceImpl } from "../api/user-service.js";
 import type { Config } from "../config/schema.js";
 import { Code, RegistryError } from "../core/errors.js";
+import { AuditService } from "../gen/protodepot/v1/audit_pb.js";
+import { BotService } from "../gen/protodepot/v1/bot_pb.js";
 import { ModuleService } from "../gen/protodepot/v1/module_pb.js";
 import { OrganizationService } from "../gen/protodepot/v1/organization_pb.js";
 import { PluginService } from "../gen/protodepot/v1/plugin_pb.js";
@@ -26,6 +30,7 @@ import { autoMaxConnections, type ConnectionLimits, readOpenFileLimit } from "..
 import { createHotResponses, createServerWith, type HotResponses } from "../http/hot-responses.js";
 import { registerMetricsRoute } from "../http/metrics.js";
 import { principalOf } from "../http/principal.js";
+import { registerRateLimits } from "../http/rate-limits.js";
 import { registerRegistry } from "../http/registry-plugin.js";
 import { closeAfterUnreadBodies } from "../http/unread-body.js";
 import { archiveRegistry } from "../registries/archive/routes.js";
@@ -41,7 +46,6 @@ import { pypiRegistry } from "../registries/pypi/routes.js";
 import { rubygemsRegistry } from "../registries/rubygems/routes.js";
 import { sourcesRegistry } from "../registries/sources/routes.js";
 import type { ImageService } from "../services/images.js";
-import { createUserService } from "../services/users.js";
 import type { Invalidation } from "../storage/meta/invalidation.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import { registerWebUi } from "../web/routes.js";
@@ -152,6 +156,9 @@ export async function registerRoutes(
   { app, hot, https }: App,
   parts: RouteParts,
 ): Promise<void> {
+  const { windowMs, ...requests } = config.rateLimits;
+  // App-wide and first, so every protocol's requests are counted before their own hooks run.
+  registerRateLimits(app, parts.services.auth, { windowMs, requests });
   const sweeper = sweepUploads(config, app, parts.services.images);
   parts.shutdown.add("http", () => clearInterval(sweeper));
   parts.shutdown.add("http", () => app.close());
@@ -164,6 +171,7 @@ export async function registerRoutes(
     { modules, plugins, templates, orgs },
     {
       auth,
+      audit: parts.services.audit,
       goHost: config.go.host,
       npmScope: config.npm.scope,
       mavenGroupId: config.maven.groupId,
@@ -208,12 +216,9 @@ function registerOperations(config: Config, app: FastifyInstance, { services, me
 }
 
 /** The management API (Connect) and buf's Connect services on the same port. */
-async function registerApi(
-  config: Config,
-  app: FastifyInstance,
-  { services, meta }: RouteParts,
-): Promise<void> {
-  const { auth, access, orgs, modules, plugins, templates, pregenerate, remotePlugins } = services;
+async function registerApi(config: Config, app: FastifyInstance, { services }: RouteParts): Promise<void> {
+  const { auth, access, users, bots, audit, orgs, modules, plugins, templates, pregenerate, remotePlugins } =
+    services;
   // Connect reads request bodies itself: size and caller are checked before it does.
   const maxBody = config.limits.maxUploadBytes;
   registerApiGuards(app, { auth, maxBodyBytes: maxBody });
@@ -223,7 +228,9 @@ async function registerApi(
     readMaxBytes: maxBody,
     contextValues: (request) => createContextValues().set(principalKey, () => principalOf(auth, request)),
     routes: (router) => {
-      router.service(UserService, createUserServiceImpl(createUserService(meta, auth)));
+      router.service(UserService, createUserServiceImpl(users));
+      router.service(BotService, createBotServiceImpl(bots));
+      router.service(AuditService, createAuditServiceImpl(audit));
       router.service(OrganizationService, createOrganizationServiceImpl(orgs, pregenerate));
       router.service(ModuleService, createModuleServiceImpl(modules, pregenerate));
       router.service(PluginService, createPluginServiceImpl(plugins));

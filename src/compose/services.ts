@@ -16,7 +16,9 @@ import { pypiPackager } from "../generate/package/pypi.js";
 import { rubygemsPackager } from "../generate/package/rubygems.js";
 import { type AccessPolicy, createAccessPolicy } from "../services/access.js";
 import { createArtifactGenerator } from "../services/artifact-generator.js";
+import { type AuditTrail, createAuditTrail } from "../services/audit.js";
 import { type AuthService, createAuthService, type Principal } from "../services/auth.js";
+import { type BotService, createBotService } from "../services/bots.js";
 import { createGenerationService, type GenerationService } from "../services/generation.js";
 import { createHealthCheck, type HealthCheck } from "../services/health.js";
 import { createImageService, type ImageService } from "../services/images.js";
@@ -27,6 +29,7 @@ import { createPluginService, type PluginService } from "../services/plugins.js"
 import { createPregenerateService, type PregenerateService } from "../services/pregenerate.js";
 import { createRemotePluginService, type RemotePluginService } from "../services/remote-plugins.js";
 import { createTemplateService, type TemplateService } from "../services/templates.js";
+import { createUserService, type UserService } from "../services/users.js";
 import type { LocalInvalidation } from "../storage/meta/invalidation.js";
 import type { Execution } from "./execution.js";
 import type { Shutdown } from "./shutdown.js";
@@ -35,6 +38,9 @@ import { type Storage, storageProbe } from "./storage.js";
 export interface Services {
   auth: AuthService;
   access: AccessPolicy;
+  audit: AuditTrail;
+  users: UserService;
+  bots: BotService;
   orgs: OrganizationService;
   modules: ModuleService;
   plugins: PluginService;
@@ -61,11 +67,32 @@ const maxRemotePluginsPerCall = 32;
 export function createServices(config: Config, parts: ServiceParts): Services {
   const { storage, execution, log, shutdown } = parts;
   const { meta, blobs } = storage;
-  const auth = createAuthService(meta, { log });
+  // Failed sign-ins reach the audit trail, which needs the access policy, which needs nothing from auth.
+  let audit: AuditTrail | undefined;
+  const auth = createAuthService(meta, {
+    log,
+    onFailure: (client, reason) => audit?.failedAuth(client, reason),
+  });
   const access = createAccessPolicy(meta, { anonymousRead: config.auth.anonymousRead });
+  audit = createAuditTrail({
+    store: meta,
+    access,
+    log,
+    retentionDays: config.audit.retentionDays,
+    failureWindowMs: config.audit.failureWindowMs,
+  });
+  const trail = audit;
+  shutdown.add("services", () => trail.flush());
+  const users = createUserService(meta, auth, {
+    access,
+    audit: trail,
+    maxTokenLifetimeDays: config.auth.maxTokenLifetimeDays,
+  });
+  const bots = createBotService({ meta, access, audit: trail });
   const defaultVisibility = config.defaults.visibility;
   const orgs = createOrganizationService(meta, {
     access,
+    audit: trail,
     allowOrgCreation: config.auth.allowOrgCreation,
     maxOrgsPerUser: config.auth.maxOrgsPerUser,
   });
@@ -79,17 +106,31 @@ export function createServices(config: Config, parts: ServiceParts): Services {
     access,
     limits: config.limits,
     defaultVisibility,
+    audit: trail,
     // Every push path (ours, buf's Upload) starts the subscribed generations in the background.
     onCommitted: (principal, commit) => {
       for (const listener of committed) listener(principal, commit);
     },
   });
-  const plugins = createPluginService(meta, { access, defaultVisibility, protoc: execution.protoc });
-  const templates = createTemplateService(meta, plugins, { access, defaultVisibility });
+  const plugins = createPluginService(meta, {
+    access,
+    defaultVisibility,
+    protoc: execution.protoc,
+    audit: trail,
+  });
+  const templates = createTemplateService(meta, plugins, { access, defaultVisibility, audit: trail });
   const images = createImageService({ blobs, plugins, limits: config.oci });
   const generation = generationService(config, { ...parts, modules, templates });
   const remotePlugins = remotePluginService(config, { ...parts, plugins });
-  const pregenerate = createPregenerateService({ meta, access, modules, templates, generation, log });
+  const pregenerate = createPregenerateService({
+    meta,
+    access,
+    modules,
+    templates,
+    generation,
+    log,
+    audit: trail,
+  });
   committed.push((principal, commit) => pregenerate.afterPush(principal, commit));
   shutdown.add("services", () => pregenerate.close());
   const health = createHealthCheck({
@@ -104,6 +145,9 @@ export function createServices(config: Config, parts: ServiceParts): Services {
   return {
     auth,
     access,
+    audit: trail,
+    users,
+    bots,
     orgs,
     modules,
     plugins,

@@ -64,6 +64,36 @@ export const configSchema = z.strictObject({
       allowOrgCreation: z.boolean().default(true),
       /** Organizations a non-admin user may own (creating one more is refused); admins are not limited. */
       maxOrgsPerUser: z.number().int().nonnegative().default(10),
+      /**
+       * The longest a new token may live, in days; a token asked for without an expiry gets this one. 0: no
+       * maximum (tokens may never expire). Web sessions live 12 hours whatever this says (docs/tokens.md).
+       */
+      maxTokenLifetimeDays: z.number().int().nonnegative().max(3650).default(0),
+    })
+    .prefault({}),
+  rateLimits: z
+    .strictObject({
+      /** The window requests are counted in. */
+      windowMs: z.number().int().min(1000).default(60_000),
+      /**
+       * Requests per window of one client address without a valid token (refused credentials count here too);
+       * 0: unlimited. Counted per node (docs/tokens.md).
+       */
+      anonymous: z.number().int().nonnegative().default(0),
+      /** Requests per window of one token of a person; 0: unlimited. */
+      user: z.number().int().nonnegative().default(0),
+      /** Requests per window of one token of a bot; 0: unlimited. */
+      bot: z.number().int().nonnegative().default(0),
+      /** Requests per window of one token of an admin; 0: unlimited. */
+      admin: z.number().int().nonnegative().default(0),
+    })
+    .prefault({}),
+  audit: z
+    .strictObject({
+      /** Audit events older than this many days are removed (docs/audit.md); 0 keeps them forever. */
+      retentionDays: z.number().int().nonnegative().default(365),
+      /** Failed sign-ins from one client address are folded into one event per this window. */
+      failureWindowMs: z.number().int().min(1000).default(60_000),
     })
     .prefault({}),
   defaults: z

@@ -7,6 +7,10 @@ export interface User {
   name: string;
   isAdmin: boolean;
   createdAt: string;
+  /** For a bot (a service account): the organization it belongs to, whose owners manage its tokens. */
+  botOf?: string;
+  /** When a bot was deleted: its tokens are revoked and its name stays taken. */
+  deletedAt?: string;
 }
 
 export interface TokenRecord {
@@ -22,6 +26,40 @@ export interface TokenRecord {
   revokedAt?: string;
   /** Roughly when the token last authenticated a request (updated at most once a minute). */
   lastUsedAt?: string;
+  /**
+   * What the token may do (docs/tokens.md): `read`, or `write:OWNER` / `write:OWNER/MODULE` (each also reads);
+   * absent: everything its user may.
+   */
+  scopes?: string[];
+}
+
+/** One append-only record of a state change or a failed sign-in (docs/audit.md). */
+export interface AuditEvent {
+  /** Sortable by when it was appended (a millisecond time, then a per-process sequence, then random). */
+  id: string;
+  at: string;
+  /** `module.create`, `token.revoke`, `auth.failed`, …: the thing's kind, a dot, what happened. */
+  action: string;
+  /** The user who acted; empty for anonymous callers (a failed sign-in). */
+  actor: string;
+  actorId?: string;
+  /** The token that authenticated the change. */
+  tokenId?: string;
+  /** True when the actor is a bot. */
+  bot?: boolean;
+  /** The owner the target belongs to, so an organization's owners read their organization's events. */
+  owner?: string;
+  /** What changed: `acme/payments`, `acme/payments:main`, `token 3f…`, `user walt`. */
+  target: string;
+  /** JSON of the state before and after, where it matters (visibility, a label's commit, a policy). */
+  before?: string;
+  after?: string;
+  clientAddress?: string;
+  userAgent?: string;
+  /** The request id the server's log lines carry (`reqId`). */
+  requestId?: string;
+  /** Events folded into this one (failed sign-ins from one address in one window); 1 for every other event. */
+  count: number;
 }
 
 /** Users and organizations share one namespace of owner names. */

@@ -1,6 +1,6 @@
 // The caller of an HTTP request, authenticated once per request and shared by every protocol.
 import type { FastifyRequest } from "fastify";
-import type { AuthService, Principal } from "../services/auth.js";
+import type { AuthService, ClientInfo, Principal } from "../services/auth.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -15,8 +15,21 @@ const cache = new WeakMap<FastifyRequest, Promise<Principal>>();
 export function principalOf(auth: AuthService, request: FastifyRequest): Promise<Principal> {
   let p = cache.get(request);
   if (!p) {
-    p = auth.authenticate(request.headers.authorization);
+    p = auth.authenticate(request.headers.authorization, clientOf(request));
     cache.set(request, p);
   }
   return p;
+}
+
+/**
+ * Where a request came from: `request.ip` follows server.trustProxy (X-Forwarded-For only from trusted senders), and
+ * `request.id` is the `reqId` of the request's log lines. The user agent is cut to what a log line needs.
+ */
+export function clientOf(request: FastifyRequest): ClientInfo {
+  const agent = request.headers["user-agent"];
+  return {
+    address: request.ip,
+    requestId: String(request.id),
+    ...(agent ? { userAgent: agent.slice(0, 256) } : {}),
+  };
 }

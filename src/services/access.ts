@@ -4,6 +4,7 @@ import { Code, RegistryError } from "../core/errors.js";
 import type { Role, User, Visibility } from "../core/types.js";
 import type { OwnerStore } from "../storage/meta/metadata-store.js";
 import { type Principal, requireUser } from "./auth.js";
+import { outOfScope, scopeAllowsWrite } from "./scopes.js";
 
 /** Anything that belongs to an owner and is public or private. */
 export interface Owned {
@@ -41,14 +42,15 @@ export interface AccessPolicy {
    * Create and change things under `owner` (push, labels, plugins, templates and their versions): its writers,
    * owners and admins. The owner must exist. Call it before looking the thing up: it answers from the owner alone,
    * so a refused caller learns nothing about whether a hidden thing exists (and anyone who passes may read every
-   * thing of the owner, so the lookup after it hides nothing).
+   * thing of the owner, so the lookup after it hides nothing). A scoped token (services/scopes.ts) must also cover
+   * the owner, or `module` of it when the change is to one module.
    */
-  requireWrite(principal: Principal, owner: string, op: string): Promise<User>;
+  requireWrite(principal: Principal, owner: string, op: string, module?: string): Promise<User>;
   /**
    * Owner decisions under `owner`: visibility, push policies, membership, overriding a policy. Its owners (the
-   * user themself for a user's things) and admins. Called before the lookup, like requireWrite.
+   * user themself for a user's things) and admins. Called before the lookup, like requireWrite; the same scopes.
    */
-  requireManage(principal: Principal, owner: string, op: string): Promise<User>;
+  requireManage(principal: Principal, owner: string, op: string, module?: string): Promise<User>;
 }
 
 const rank: Record<Role, number> = { owner: 3, writer: 2, reader: 1 };
@@ -81,8 +83,18 @@ export function createAccessPolicy(meta: AccessStore, options: AccessOptions): A
     return role;
   }
 
-  async function requireRole(principal: Principal, owner: string, needed: Role, op: string): Promise<User> {
+  async function requireRole(
+    principal: Principal,
+    owner: string,
+    needed: Role,
+    op: string,
+    module: string | undefined,
+  ): Promise<User> {
     const user = requireUser(principal, op);
+    // Decided from the names alone, before anything is looked up: a refusal tells nothing about what exists.
+    if (principal.scopes && !scopeAllowsWrite(principal.scopes, owner, module)) {
+      throw outOfScope(principal.scopes, owner, op, module);
+    }
     const found = await meta.getOwner(owner);
     if (!found) {
       throw new RegistryError(
@@ -128,8 +140,8 @@ export function createAccessPolicy(meta: AccessStore, options: AccessOptions): A
     checkCanList(principal) {
       if (!principal.user && !options.anonymousRead) throw unauthenticatedRead();
     },
-    requireWrite: (principal, owner, op) => requireRole(principal, owner, "writer", op),
-    requireManage: (principal, owner, op) => requireRole(principal, owner, "owner", op),
+    requireWrite: (principal, owner, op, module) => requireRole(principal, owner, "writer", op, module),
+    requireManage: (principal, owner, op, module) => requireRole(principal, owner, "owner", op, module),
   };
   return policy;
 }

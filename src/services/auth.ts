@@ -5,11 +5,23 @@ import type { Role, TokenRecord, User } from "../core/types.js";
 import type { UserStore } from "../storage/meta/metadata-store.js";
 import { checkTokenNote, isLive, openSession } from "./tokens.js";
 
+/** Where a request came from, for the audit log: the server's log carries the same request id. */
+export interface ClientInfo {
+  /** The client's address, from X-Forwarded-For only when server.trustProxy trusts the sender. */
+  address?: string;
+  userAgent?: string;
+  requestId?: string;
+}
+
 /** The caller of a request; `user` is undefined for anonymous calls. */
 export interface Principal {
   user?: User;
   /** The token that authenticated the request. */
   tokenId?: string;
+  /** The token's scopes (services/scopes.ts); absent: everything the user may. */
+  scopes?: readonly string[];
+  /** Where the request came from (audit events); absent for work the server does by itself. */
+  client?: ClientInfo;
   /** When that token stops working (ISO time); nothing may remember this caller's answers past it. */
   tokenExpiresAt?: string;
   /** The caller's organization roles looked up during this request (see access.ts). */
@@ -44,18 +56,22 @@ export function tokenFromAuthorization(header: string | undefined): string | und
 }
 
 export interface AuthService {
-  /** Anonymous without credentials; Unauthenticated when credentials are present but wrong. */
-  authenticate(authorization: string | undefined): Promise<Principal>;
+  /**
+   * Anonymous without credentials; Unauthenticated when credentials are present but wrong (reported to
+   * `onFailure` with `client`).
+   */
+  authenticate(authorization: string | undefined, client?: ClientInfo): Promise<Principal>;
   issueToken(
     userId: string,
     note: string,
     expiresAt?: string,
+    scopes?: readonly string[],
   ): Promise<{ secret: string; token: TokenRecord }>;
   /**
-   * Opens a web session: a token with `note` and `expiresAt`, after revoking the user's oldest live sessions beyond
+   * Opens a web session: a token with `note`, `expiresAt` and `scopes`, after revoking the user's oldest live sessions beyond
    * `maxWebSessions` (services/tokens.ts), so signing in again and again never piles up tokens.
    */
-  openSession(userId: string, note: string, expiresAt: string): Promise<string>;
+  openSession(userId: string, note: string, expiresAt: string, scopes?: readonly string[]): Promise<string>;
   /**
    * The caller's tokens that still authenticate (an admin may name another user), oldest first; revoked and expired
    * ones are left out. Never the secrets.
@@ -83,6 +99,8 @@ export interface AuthServiceOptions {
   /** Where a failed last_used_at write is reported (at most once per touchIntervalMs). */
   log?: AuthLog;
   now?: () => number;
+  /** Hears of every refused credential (the audit log records them, bounded: services/audit.ts). */
+  onFailure?: (client: ClientInfo, reason: string) => void;
 }
 
 /** The token and user an Authorization header names, refused (401) unless the token is known, live and unexpired. */
@@ -105,6 +123,9 @@ async function liveToken(
     throw new RegistryError(Code.Unauthenticated, "invalid token: check the token or create a new one");
   }
   const { token } = found;
+  if (found.user.deletedAt) {
+    throw new RegistryError(Code.Unauthenticated, `token ${token.id} belongs to a deleted bot`);
+  }
   if (token.revokedAt) {
     throw new RegistryError(Code.Unauthenticated, `token ${token.id} was revoked: create a new one`);
   }
@@ -178,31 +199,45 @@ export function createAuthService(meta: UserStore, opts: AuthServiceOptions = {}
     });
   };
   const service: AuthService = {
-    async authenticate(authorization) {
-      if (!authorization) return anonymous;
+    async authenticate(authorization, client) {
+      if (!authorization) return client ? { client } : anonymous;
       const nowMs = now();
-      const { token, user } = await liveToken(meta, authorization, nowMs);
+      let live: { token: TokenRecord; user: User };
+      try {
+        live = await liveToken(meta, authorization, nowMs);
+      } catch (err) {
+        if (client && isRegistryError(err, Code.Unauthenticated)) opts.onFailure?.(client, err.message);
+        throw err;
+      }
+      const { token, user } = live;
       if (!token.lastUsedAt || nowMs - Date.parse(token.lastUsedAt) > touchIntervalMs) touch(token.id, nowMs);
       return {
         user,
         tokenId: token.id,
         ...(token.expiresAt ? { tokenExpiresAt: token.expiresAt } : {}),
+        ...(token.scopes ? { scopes: token.scopes } : {}),
+        ...(client ? { client } : {}),
         roles: new Map(),
       };
     },
-    async issueToken(userId, note, expiresAt) {
+    async issueToken(userId, note, expiresAt, scopes) {
       const secret = newTokenSecret();
       const token = await meta.createToken({
         userId,
         hash: hashToken(secret),
         note: checkTokenNote(note),
         ...(expiresAt ? { expiresAt } : {}),
+        ...(scopes?.length ? { scopes } : {}),
       });
       return { secret, token };
     },
-    openSession(userId, note, expiresAt) {
+    openSession(userId, note, expiresAt, scopes) {
       return openSession(
-        { tokens: meta, issueToken: service.issueToken },
+        {
+          tokens: meta,
+          // A session does no more than the token that opened it.
+          issueToken: (id, n, at) => service.issueToken(id, n, at, scopes),
+        },
         userId,
         note,
         expiresAt,

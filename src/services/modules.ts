@@ -6,6 +6,7 @@ import type { Commit, Visibility } from "../core/types.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
 import type { ModuleStore, OwnerStore } from "../storage/meta/metadata-store.js";
 import type { AccessPolicy } from "./access.js";
+import type { AuditTrail } from "./audit.js";
 import type { Principal } from "./auth.js";
 import { createDependencyPinning } from "./modules/dependencies.js";
 import { createModuleDigests, type ModuleDigests } from "./modules/digests.js";
@@ -46,6 +47,8 @@ export interface ModuleServiceOptions {
    * answers at once). Pre-generation starts here.
    */
   onCommitted?: (principal: Principal, commit: Commit) => void;
+  /** Where every change is recorded (docs/audit.md). */
+  audit?: AuditTrail;
 }
 
 export function createModuleService(o: ModuleServiceOptions): ModuleService {
@@ -64,13 +67,20 @@ export function createModuleService(o: ModuleServiceOptions): ModuleService {
     limits: o.limits,
     defaultVisibility: o.defaultVisibility,
     onCommitted: o.onCommitted,
+    ...(o.audit ? { audit: o.audit } : {}),
   });
   return {
     ...reads,
     ...digests,
     ...push,
-    ...createModuleLabels({ meta, access, reads }),
-    ...createPushPolicies({ meta, access, reads }),
-    ...createModuleSettings({ meta, access, reads, defaultVisibility: o.defaultVisibility }),
+    ...createModuleLabels({ meta, access, reads, ...(o.audit ? { audit: o.audit } : {}) }),
+    ...createPushPolicies({ meta, access, reads, ...(o.audit ? { audit: o.audit } : {}) }),
+    ...createModuleSettings({
+      meta,
+      access,
+      reads,
+      defaultVisibility: o.defaultVisibility,
+      ...(o.audit ? { audit: o.audit } : {}),
+    }),
   };
 }

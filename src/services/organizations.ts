@@ -2,9 +2,11 @@
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import { checkName } from "../core/names.js";
 import type { Member, Organization, Role, User } from "../core/types.js";
-import type { OwnerStore, UserStore } from "../storage/meta/metadata-store.js";
+import type { MetadataStores, OwnerStore, UserStore } from "../storage/meta/metadata-store.js";
 import type { AccessPolicy } from "./access.js";
+import type { AuditChange, AuditTrail } from "./audit.js";
 import { type Principal, requireUser } from "./auth.js";
+import { requireUnscoped } from "./scopes.js";
 
 export interface OrganizationServiceOptions {
   access: AccessPolicy;
@@ -15,6 +17,8 @@ export interface OrganizationServiceOptions {
    * refused at the cap, so names cannot be hoarded (plugin slots count an organization with its owners anyway).
    */
   maxOrgsPerUser?: number | undefined;
+  /** Where creations and membership changes are recorded (docs/audit.md), in the change's own transaction. */
+  audit?: Pick<AuditTrail, "event">;
 }
 
 export interface OrganizationService {
@@ -43,11 +47,18 @@ export function parseRole(text: string): Role {
 }
 
 /** The stores organizations use: owners and memberships, and users to add by name. */
-export type OrganizationStore = OwnerStore & Pick<UserStore, "getUserByName">;
+export type OrganizationStore = OwnerStore &
+  Pick<UserStore, "getUserByName"> & {
+    transaction<T>(
+      fn: (
+        tx: Pick<MetadataStores, "createOrganization" | "setMember" | "removeMember" | "appendAudit">,
+      ) => Promise<T>,
+    ): Promise<T>;
+  };
 
 export function createOrganizationService(
   meta: OrganizationStore,
-  { access, allowOrgCreation, maxOrgsPerUser }: OrganizationServiceOptions,
+  { access, allowOrgCreation, maxOrgsPerUser, audit }: OrganizationServiceOptions,
 ): OrganizationService {
   async function getOrganization(name: string): Promise<Organization> {
     const org = await meta.getOrganization(name);
@@ -66,11 +77,24 @@ export function createOrganizationService(
     return user;
   }
 
+  /** A change's audit event, appended in the change's transaction `tx`. */
+  async function appendEvent(
+    tx: Pick<MetadataStores, "appendAudit">,
+    principal: Principal,
+    change: AuditChange,
+  ) {
+    if (audit) await tx.appendAudit(audit.event(principal, change));
+  }
+
   return {
     get: getOrganization,
 
     async create(principal, name) {
       const user = requireUser(principal, "create organizations");
+      requireUnscoped(principal.scopes, "creating organizations");
+      if (user.botOf) {
+        throw new RegistryError(Code.PermissionDenied, `bot ${user.name} may not create organizations`);
+      }
       if (!allowOrgCreation && !user.isAdmin) {
         throw new RegistryError(
           Code.PermissionDenied,
@@ -80,7 +104,15 @@ export function createOrganizationService(
       const checked = checkName("organization", name);
       if (maxOrgsPerUser !== undefined && !user.isAdmin)
         await refusePastOwnedCap(meta, user, maxOrgsPerUser, checked);
-      return meta.createOrganization({ name: checked, ownerUserId: user.id });
+      return meta.transaction(async (tx) => {
+        const org = await tx.createOrganization({ name: checked, ownerUserId: user.id });
+        await appendEvent(tx, principal, {
+          action: "organization.create",
+          target: `organization ${checked}`,
+          owner: checked,
+        });
+        return org;
+      });
     },
 
     ensure: (owner, name) => ensureOrganization(meta, owner, name),
@@ -92,21 +124,49 @@ export function createOrganizationService(
 
     async setMember(principal, orgName, userName, role) {
       const org = await getOrganization(orgName);
+      requireUnscoped(principal.scopes, "managing members");
       await access.requireManage(principal, orgName, "manage members");
       const user = await getUser(userName);
+      if (user.botOf && (user.botOf !== orgName || role === "owner")) {
+        throw new RegistryError(
+          Code.FailedPrecondition,
+          `${user.name} is a bot of ${user.botOf}: a bot is a writer or reader of its own organization only`,
+        );
+      }
       if (role !== "owner") await keepAnOwner(org, user, orgName);
-      await meta.setMember(org.id, user.id, role);
+      const before = await meta.getMemberRole(orgName, user.id);
+      await meta.transaction(async (tx) => {
+        await tx.setMember(org.id, user.id, role);
+        if (before === role) return;
+        await appendEvent(tx, principal, {
+          action: "member.set",
+          target: `member ${user.name} of ${orgName}`,
+          owner: orgName,
+          before: before ? { role: before } : null,
+          after: { role },
+        });
+      });
       return { user, role };
     },
 
     async removeMember(principal, orgName, userName) {
       const org = await getOrganization(orgName);
+      requireUnscoped(principal.scopes, "managing members");
       await access.requireManage(principal, orgName, "manage members");
       const user = await getUser(userName);
       await keepAnOwner(org, user, orgName);
-      if (!(await meta.removeMember(org.id, user.id))) {
-        throw new RegistryError(Code.NotFound, `user ${userName} is not a member of ${orgName}`);
-      }
+      const before = await meta.getMemberRole(orgName, user.id);
+      await meta.transaction(async (tx) => {
+        if (!(await tx.removeMember(org.id, user.id))) {
+          throw new RegistryError(Code.NotFound, `user ${userName} is not a member of ${orgName}`);
+        }
+        await appendEvent(tx, principal, {
+          action: "member.remove",
+          target: `member ${user.name} of ${orgName}`,
+          owner: orgName,
+          ...(before ? { before: { role: before } } : {}),
+        });
+      });
     },
 
     async delete(principal, orgName) {

@@ -16,6 +16,7 @@ import { resolveCommand as resolveSandboxCommand } from "../plugins/host/command
 import { isProtocGenerator, type Protoc } from "../plugins/protoc/protoc-runtime.js";
 import type { ModuleStore, PluginStore, TemplateStore } from "../storage/meta/metadata-store.js";
 import { type AccessPolicy, readable } from "./access.js";
+import type { AuditTrail } from "./audit.js";
 import { type Principal, requireAdmin } from "./auth.js";
 import { runtimeLibrariesFromLabels } from "./image-labels.js";
 
@@ -118,6 +119,8 @@ export interface PluginServiceOptions {
   protoc?: Protoc | undefined;
   /** Visibility of plugins created without one (config defaults.visibility). */
   defaultVisibility: Visibility;
+  /** Where every change is recorded (docs/audit.md). */
+  audit?: Pick<AuditTrail, "record"> | undefined;
 }
 
 const missingPlugin = (name: FullName) => () =>
@@ -130,13 +133,14 @@ interface PluginContext {
   meta: PluginServiceStore;
   access: AccessPolicy;
   defaultVisibility: Visibility;
+  audit?: Pick<AuditTrail, "record"> | undefined;
 }
 
 export function createPluginService(
   meta: PluginServiceStore,
-  { access, defaultVisibility, protoc }: PluginServiceOptions,
+  { access, defaultVisibility, protoc, audit }: PluginServiceOptions,
 ): PluginService {
-  const c: PluginContext = { meta, access, defaultVisibility };
+  const c: PluginContext = { meta, access, defaultVisibility, audit };
 
   /** The plugin if the caller may read it; hidden plugins fail exactly as missing ones. */
   async function getPlugin(principal: Principal, name: FullName): Promise<Plugin> {
@@ -177,11 +181,18 @@ export function createPluginService(
     async createPlugin(principal: Principal, fullName: string, visibility?: Visibility): Promise<Plugin> {
       const name = parseFullName("plugin", fullName);
       await access.requireWrite(principal, name.owner, "create plugins");
-      return meta.createPlugin({
+      const plugin = await meta.createPlugin({
         owner: name.owner,
         name: name.name,
         visibility: visibility ?? defaultVisibility,
       });
+      await audit?.record(principal, {
+        action: "plugin.create",
+        target: `${plugin.owner}/${plugin.name}`,
+        owner: plugin.owner,
+        after: { visibility: plugin.visibility },
+      });
+      return plugin;
     },
 
     updatePlugin: (principal, fullName, change) => updatePlugin(c, getPlugin, principal, fullName, change),
@@ -210,7 +221,7 @@ export function createPluginService(
  * semver, and a version is immutable: the same digest again is accepted, another digest is refused.
  */
 async function pushImageVersion(
-  { meta, access, defaultVisibility }: PluginContext,
+  { meta, access, defaultVisibility, audit }: PluginContext,
   principal: Principal,
   input: NewImageVersion,
 ): Promise<{ version: PluginVersion; created: boolean }> {
@@ -254,12 +265,18 @@ async function pushImageVersion(
     runtimeLibraries,
     registryOptions: {},
   });
+  await audit?.record(principal, {
+    action: "plugin.image.push",
+    target: `${full}:${version}`,
+    owner: name.owner,
+    after: { digest: input.digest },
+  });
   return { version: created, created: true };
 }
 
 /** Changes visibility; a plugin that public templates use stays public (public never depends on private). */
 async function updatePlugin(
-  { meta, access }: PluginContext,
+  { meta, access, audit }: PluginContext,
   getPlugin: PluginService["getPlugin"],
   principal: Principal,
   fullName: string,
@@ -288,11 +305,18 @@ async function updatePlugin(
     }
   }
   await meta.setVisibility("plugin", plugin.id, change.visibility);
+  await audit?.record(principal, {
+    action: "plugin.visibility",
+    target: fullName,
+    owner: name.owner,
+    before: { visibility: plugin.visibility },
+    after: { visibility: change.visibility },
+  });
   return { ...plugin, visibility: change.visibility };
 }
 
 async function createPluginVersion(
-  { meta, access }: PluginContext,
+  { meta, access, audit }: PluginContext,
   protoc: Protoc | undefined,
   getPlugin: PluginService["getPlugin"],
   principal: Principal,
@@ -315,7 +339,7 @@ async function createPluginVersion(
     requireAdmin(principal, "registering host-command plugin versions");
     source = { kind: "host", command: resolveCommand(input.command) };
   }
-  return meta.createPluginVersion({
+  const created = await meta.createPluginVersion({
     owner: name.owner,
     name: name.name,
     version: checkPluginVersion(input.version),
@@ -323,6 +347,13 @@ async function createPluginVersion(
     runtimeLibraries: checkRuntimeLibraries(input.runtimeLibraries),
     registryOptions: input.registryOptions,
   });
+  await audit?.record(principal, {
+    action: "plugin.version.create",
+    target: `${name.owner}/${name.name}:${created.version}`,
+    owner: name.owner,
+    after: { source: created.source.kind },
+  });
+  return created;
 }
 
 /** protoc's generators are protoc's own code, sandboxed like any plugin: every writer may register one. */

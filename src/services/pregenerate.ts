@@ -6,6 +6,7 @@ import type { Commit, Flavour, PluginVersion, Template } from "../core/types.js"
 import { isGoPlugin } from "../generate/plugin-options.js";
 import type { PregenerateStore } from "../storage/meta/metadata-store.js";
 import type { AccessPolicy } from "./access.js";
+import type { AuditTrail } from "./audit.js";
 import type { Principal } from "./auth.js";
 import type { GenerationService } from "./generation.js";
 import type { ModuleService } from "./modules.js";
@@ -36,6 +37,8 @@ export interface PregenerateOptions {
   templates: TemplateService;
   generation: Pick<GenerationService, "resolve" | "generate">;
   log: { warn(fields: object, message: string): void; info(fields: object, message: string): void };
+  /** Where changes of the lists are recorded (docs/audit.md). */
+  audit?: Pick<AuditTrail, "record"> | undefined;
 }
 
 /**
@@ -112,16 +115,27 @@ export function createPregenerateService(opts: PregenerateOptions): PregenerateS
 
   return {
     async set(principal, module, names) {
-      await access.requireWrite(principal, module.owner, "change modules");
+      await access.requireWrite(principal, module.owner, "change modules", module.name);
       const mod = await modules.getModule(principal, module);
       // Each template must be one the caller may read: nobody subscribes to what they cannot see.
       const resolved = await Promise.all(
         names.map((n) => templates.getTemplate(principal, parseFullName("template", n))),
       );
+      const before = (await meta.listPregenerate(mod.id)).map((t) => `${t.owner}/${t.name}`);
       await meta.setPregenerate(
         mod.id,
         resolved.map((t) => t.id),
       );
+      const after = resolved.map((t) => `${t.owner}/${t.name}`);
+      if (before.join() !== after.join()) {
+        await opts.audit?.record(principal, {
+          action: "module.pregenerate",
+          target: `${mod.owner}/${mod.name}`,
+          owner: mod.owner,
+          before,
+          after,
+        });
+      }
       return meta.listPregenerate(mod.id);
     },
 
@@ -135,10 +149,21 @@ export function createPregenerateService(opts: PregenerateOptions): PregenerateS
       const resolved = await Promise.all(
         names.map((n) => templates.getTemplate(principal, parseFullName("template", n))),
       );
+      const before = (await meta.listOwnerPregenerate(owner)).map((t) => `${t.owner}/${t.name}`);
       await meta.setOwnerPregenerate(
         owner,
         resolved.map((t) => t.id),
       );
+      const after = resolved.map((t) => `${t.owner}/${t.name}`);
+      if (before.join() !== after.join()) {
+        await opts.audit?.record(principal, {
+          action: "owner.pregenerate",
+          target: owner,
+          owner,
+          before,
+          after,
+        });
+      }
       return meta.listOwnerPregenerate(owner);
     },
 

@@ -12,6 +12,7 @@ import type {
 } from "../core/types.js";
 import type { ModuleStore, TemplateStore } from "../storage/meta/metadata-store.js";
 import { type AccessPolicy, readable } from "./access.js";
+import type { AuditTrail } from "./audit.js";
 import type { Principal } from "./auth.js";
 import type { PluginService } from "./plugins.js";
 
@@ -112,6 +113,8 @@ export interface TemplateServiceOptions {
   access: AccessPolicy;
   /** Visibility of templates created without one (config defaults.visibility). */
   defaultVisibility: Visibility;
+  /** Where every change is recorded (docs/audit.md). */
+  audit?: Pick<AuditTrail, "record"> | undefined;
 }
 
 const missingTemplate = (name: FullName) => () =>
@@ -122,7 +125,7 @@ const missingTemplate = (name: FullName) => () =>
 export function createTemplateService(
   meta: TemplateServiceStore,
   plugins: Pick<PluginService, "getPlugin" | "findVersion" | "getPluginVersion">,
-  { access, defaultVisibility }: TemplateServiceOptions,
+  { access, defaultVisibility, audit }: TemplateServiceOptions,
 ): TemplateService {
   /** The template if the caller may read it; hidden templates fail exactly as missing ones. */
   async function getTemplate(principal: Principal, name: FullName): Promise<Template> {
@@ -165,14 +168,21 @@ export function createTemplateService(
       checkTemplatePlugins(entries);
       const wanted = { owner: name.owner, name: name.name, visibility: visibility ?? defaultVisibility };
       await checkPlugins(plugins, principal, wanted, entries);
-      return meta.createTemplate({ ...wanted, plugins: entries });
+      const template = await meta.createTemplate({ ...wanted, plugins: entries });
+      await audit?.record(principal, {
+        action: "template.create",
+        target: `${template.owner}/${template.name}`,
+        owner: template.owner,
+        after: { visibility: template.visibility, plugins: entries },
+      });
+      return template;
     },
 
     updateTemplate: (principal, fullName, change) =>
-      updateTemplate({ meta, plugins, access }, getTemplate, principal, fullName, change),
+      updateTemplate({ meta, plugins, access, audit }, getTemplate, principal, fullName, change),
 
     createTemplateVersion: (principal, fullName, pins) =>
-      createTemplateVersion({ meta, plugins, access }, getTemplate, principal, fullName, pins),
+      createTemplateVersion({ meta, plugins, access, audit }, getTemplate, principal, fullName, pins),
 
     async listTemplates(principal: Principal, owner?: string): Promise<Template[]> {
       return readable(access, principal, await meta.listTemplates(owner));
@@ -208,10 +218,12 @@ async function updateTemplate(
     meta,
     plugins,
     access,
+    audit,
   }: {
     meta: TemplateServiceStore;
     plugins: Pick<PluginService, "getPlugin">;
     access: AccessPolicy;
+    audit?: Pick<AuditTrail, "record"> | undefined;
   },
   getTemplate: TemplateService["getTemplate"],
   principal: Principal,
@@ -228,6 +240,13 @@ async function updateTemplate(
   const changed = { ...template, visibility: change.visibility };
   await checkPlugins(plugins, principal, changed, template.plugins);
   await meta.setVisibility("template", template.id, change.visibility);
+  await audit?.record(principal, {
+    action: "template.visibility",
+    target: fullName,
+    owner: name.owner,
+    before: { visibility: template.visibility },
+    after: { visibility: change.visibility },
+  });
   return changed;
 }
 
@@ -237,10 +256,12 @@ async function createTemplateVersion(
     meta,
     plugins,
     access,
+    audit,
   }: {
     meta: TemplateServiceStore;
     plugins: Pick<PluginService, "getPlugin" | "findVersion">;
     access: AccessPolicy;
+    audit?: Pick<AuditTrail, "record"> | undefined;
   },
   getTemplate: TemplateService["getTemplate"],
   principal: Principal,
@@ -283,7 +304,14 @@ async function createTemplateVersion(
       { template: fullName },
     );
   }
-  return meta.createTemplateVersion(template.id, ordered);
+  const created = await meta.createTemplateVersion(template.id, ordered);
+  await audit?.record(principal, {
+    action: "template.version.create",
+    target: `${name.owner}/${name.name}:v${created.number}`,
+    owner: name.owner,
+    after: { plugins: ordered },
+  });
+  return created;
 }
 
 /** The template's plugins, each readable by the caller; a public template may use public plugins only. */

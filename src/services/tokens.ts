@@ -65,6 +65,27 @@ export function parseTokenExpiry(text: string, nowMs: number): string | undefine
   return new Date(at).toISOString();
 }
 
+/**
+ * The expiry a new token gets under the server's maximum lifetime (`maxDays`, config auth.maxTokenLifetimeDays;
+ * 0: none): without one asked for, the maximum; past it, refused.
+ */
+export function capTokenExpiry(
+  expiresAt: string | undefined,
+  maxDays: number,
+  nowMs: number,
+): string | undefined {
+  if (maxDays <= 0) return expiresAt;
+  const latest = nowMs + maxDays * dayMs;
+  if (expiresAt === undefined) return new Date(latest).toISOString();
+  if (Date.parse(expiresAt) > latest) {
+    throw new RegistryError(
+      Code.InvalidArgument,
+      `tokens on this server live at most ${maxDays} days (auth.maxTokenLifetimeDays): choose an expiry before ${new Date(latest).toISOString()}`,
+    );
+  }
+  return expiresAt;
+}
+
 /** Whether a token still authenticates at `nowMs`: not revoked, not expired. */
 export function isLive(token: TokenRecord, nowMs: number): boolean {
   return !token.revokedAt && (!token.expiresAt || Date.parse(token.expiresAt) > nowMs);

@@ -3,9 +3,19 @@
 import { Code, RegistryError } from "../core/errors.js";
 import { checkName } from "../core/names.js";
 import type { TokenRecord, User } from "../core/types.js";
-import type { UserStore } from "../storage/meta/metadata-store.js";
-import { type AuthService, type Principal, requireAdmin, requireUser } from "./auth.js";
-import { checkTokenNote, parseTokenExpiry } from "./tokens.js";
+import type { MetadataStores, UserStore } from "../storage/meta/metadata-store.js";
+import type { AccessPolicy } from "./access.js";
+import type { AuditTrail } from "./audit.js";
+import {
+  type AuthService,
+  hashToken,
+  newTokenSecret,
+  type Principal,
+  requireAdmin,
+  requireUser,
+} from "./auth.js";
+import { parseScopes, requireUnscoped } from "./scopes.js";
+import { capTokenExpiry, checkTokenNote, isLive, parseTokenExpiry } from "./tokens.js";
 
 export interface NewTokenRequest {
   /** Whose token: the caller's own when empty; another user's for admins only. */
@@ -13,6 +23,18 @@ export interface NewTokenRequest {
   note: string;
   /** RFC 3339 time the token stops working; empty for the default lifetime. */
   expireTime: string;
+  /** `read`, `write:OWNER`, `write:OWNER/MODULE` (services/scopes.ts); empty: everything the user may. */
+  scopes?: readonly string[];
+}
+
+export interface UserServiceOptions {
+  /** Decides who manages a bot's tokens: its organization's owners. */
+  access: Pick<AccessPolicy, "roleOf">;
+  /** Each change appends its event in the change's own transaction. */
+  audit: Pick<AuditTrail, "event">;
+  /** The longest lifetime of a token (config auth.maxTokenLifetimeDays); 0: no limit, tokens may never expire. */
+  maxTokenLifetimeDays?: number;
+  now?: () => number;
 }
 
 export interface UserService {
@@ -30,43 +52,154 @@ export interface UserService {
   revokeToken(principal: Principal, tokenId: string): Promise<{ token: TokenRecord; holder: string }>;
 }
 
+/** What the user service reads, and the transaction its changes and their audit events are written in. */
+export type UserServiceStore = Pick<
+  UserStore,
+  "listUsers" | "getUserByName" | "getUserById" | "getToken" | "listTokens"
+> & {
+  transaction<T>(
+    fn: (
+      tx: Pick<MetadataStores, "createUser" | "createToken" | "revokeToken" | "appendAudit">,
+    ) => Promise<T>,
+  ): Promise<T>;
+};
+
 export function createUserService(
-  users: Pick<UserStore, "createUser" | "listUsers" | "getUserByName" | "getUserById">,
-  auth: Pick<AuthService, "issueToken" | "listTokens" | "revokeToken">,
-  now: () => number = Date.now,
+  users: UserServiceStore,
+  auth: Pick<AuthService, "listTokens">,
+  opts: UserServiceOptions,
 ): UserService {
+  const now = opts.now ?? Date.now;
+  const { access, audit } = opts;
+
+  /** Whether the caller manages `user`'s tokens: the user themself (not a bot), admins, its organization's owners. */
+  async function managesTokensOf(principal: Principal, caller: User, user: User): Promise<boolean> {
+    if (caller.isAdmin) return true;
+    if (user.botOf) return (await access.roleOf(principal, user.botOf)) === "owner";
+    return user.id === caller.id;
+  }
+
+  /** Token changes are account changes: a token without a scope, and never a bot's own. */
+  function requireTokenManager(principal: Principal, op: string): User {
+    const caller = requireUser(principal, op);
+    requireUnscoped(principal.scopes, op);
+    if (caller.botOf) {
+      throw new RegistryError(
+        Code.PermissionDenied,
+        `bot ${caller.name} may not manage tokens: the owners of organization ${caller.botOf} manage its tokens`,
+        { op },
+      );
+    }
+    return caller;
+  }
+
   return {
     whoAmI: (principal) => requireUser(principal, "whoami"),
     async createUser(principal, input) {
       requireAdmin(principal, "creating users");
-      return users.createUser({ name: checkName("user", input.name), isAdmin: input.isAdmin });
+      requireUnscoped(principal.scopes, "creating users");
+      const name = checkName("user", input.name);
+      return users.transaction(async (tx) => {
+        const user = await tx.createUser({ name, isAdmin: input.isAdmin });
+        await tx.appendAudit(
+          audit.event(principal, {
+            action: "user.create",
+            target: `user ${user.name}`,
+            after: { isAdmin: user.isAdmin },
+          }),
+        );
+        return user;
+      });
     },
     async listUsers(principal) {
       requireAdmin(principal, "listing users");
       return users.listUsers();
     },
     async createToken(principal, input) {
-      const caller = requireUser(principal, "creating tokens");
+      const caller = requireTokenManager(principal, "creating tokens");
       let user = caller;
       if (input.user && input.user !== caller.name) {
-        requireAdmin(principal, "creating tokens for other users");
         const found = await users.getUserByName(input.user);
-        if (!found) throw new RegistryError(Code.NotFound, `user ${input.user} does not exist`);
-        user = found;
+        if (found?.botOf && !found.deletedAt && (await managesTokensOf(principal, caller, found))) {
+          user = found;
+        } else {
+          requireAdmin(principal, "creating tokens for other users");
+          if (!found) throw new RegistryError(Code.NotFound, `user ${input.user} does not exist`);
+          if (found.deletedAt) throw new RegistryError(Code.NotFound, `bot ${input.user} was deleted`);
+          user = found;
+        }
       }
       const note = checkTokenNote(input.note);
-      const expiresAt = parseTokenExpiry(input.expireTime, now());
-      const issued = await auth.issueToken(user.id, note, expiresAt);
-      return { secret: issued.secret, token: issued.token, user };
+      const nowMs = now();
+      const expiresAt = capTokenExpiry(
+        parseTokenExpiry(input.expireTime, nowMs),
+        opts.maxTokenLifetimeDays ?? 0,
+        nowMs,
+      );
+      const scopes = parseScopes(input.scopes ?? []);
+      const secret = newTokenSecret();
+      const token = await users.transaction(async (tx) => {
+        const created = await tx.createToken({
+          userId: user.id,
+          hash: hashToken(secret),
+          note,
+          ...(expiresAt ? { expiresAt } : {}),
+          ...(scopes.length ? { scopes } : {}),
+        });
+        await tx.appendAudit(
+          audit.event(principal, {
+            action: "token.create",
+            target: `token ${created.id}`,
+            // A person reads their own tokens' events (--owner themself); an organization's owners its bots'.
+            owner: user.botOf ?? user.name,
+            after: {
+              user: user.name,
+              note,
+              ...(expiresAt ? { expiresAt } : {}),
+              ...(scopes.length ? { scopes } : {}),
+            },
+          }),
+        );
+        return created;
+      });
+      return { secret, token, user };
     },
     async listTokens(principal, user) {
+      const caller = requireUser(principal, "list tokens");
+      const holder = user ? await users.getUserByName(user) : undefined;
+      if (holder?.botOf && (await managesTokensOf(principal, caller, holder))) {
+        const nowMs = now();
+        return {
+          tokens: (await users.listTokens(holder.id)).filter((t) => isLive(t, nowMs)),
+          holder: holder.name,
+        };
+      }
       const tokens = await auth.listTokens(principal, user || undefined);
       return { tokens, holder: user || principal.user?.name || "" };
     },
     async revokeToken(principal, tokenId) {
-      const token = await auth.revokeToken(principal, tokenId);
-      const holder = await users.getUserById(token.userId);
-      return { token, holder: holder?.name ?? "" };
+      const caller = requireTokenManager(principal, "revoking tokens");
+      const found = await users.getToken(tokenId);
+      const holder = found && (await users.getUserById(found.userId));
+      // Someone else's token answers as a missing one, unless the caller manages its holder's tokens.
+      if (!found || !holder || !(await managesTokensOf(principal, caller, holder))) {
+        throw new RegistryError(Code.NotFound, `you hold no token ${tokenId}: see 'protodepot token list'`);
+      }
+      if (found.revokedAt) return { token: found, holder: holder.name };
+      const at = new Date(now()).toISOString();
+      await users.transaction(async (tx) => {
+        // A revocation that raced another changes nothing, and appends nothing.
+        if (!(await tx.revokeToken(found.id, at))) return;
+        await tx.appendAudit(
+          audit.event(principal, {
+            action: "token.revoke",
+            target: `token ${found.id}`,
+            owner: holder.botOf ?? holder.name,
+            after: { user: holder.name },
+          }),
+        );
+      });
+      return { token: { ...found, revokedAt: at }, holder: holder.name };
     },
   };
 }

@@ -1,12 +1,14 @@
 // The web UI: server-rendered pages over the same services and access policy as every protocol, as one
 // encapsulated Fastify plugin. The caller is the Authorization header's token, else the session cookie's.
+
 import { readFileSync } from "node:fs";
 import fastifyCookie from "@fastify/cookie";
 import fastifyFormbody from "@fastify/formbody";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Code, RegistryError } from "../core/errors.js";
-import { principalOf } from "../http/principal.js";
+import { clientOf, principalOf } from "../http/principal.js";
 import { toRegistryError } from "../http/registry-plugin.js";
+import type { AuditTrail } from "../services/audit.js";
 import { type AuthService, anonymous, type Principal } from "../services/auth.js";
 import { baseUrlOf, type WebOptions, type WebRequest, type WebServices } from "./context.js";
 import { html } from "./html.js";
@@ -50,6 +52,8 @@ export interface WebUiOptions extends WebOptions {
   auth: AuthService;
   /** Mark the cookie Secure: the server itself serves TLS. */
   secureCookie: boolean;
+  /** Where sign-ins and sign-outs are recorded (docs/audit.md). */
+  audit?: Pick<AuditTrail, "record">;
 }
 
 export function registerWebUi(app: FastifyInstance, services: WebServices, opts: WebUiOptions): void {
@@ -144,7 +148,7 @@ export function registerWebUi(app: FastifyInstance, services: WebServices, opts:
       const token = typeof request.body?.token === "string" ? request.body.token.trim() : "";
       let principal: Principal;
       try {
-        principal = token ? await auth.authenticate(`Bearer ${token}`) : anonymous;
+        principal = token ? await auth.authenticate(`Bearer ${token}`, clientOf(request)) : anonymous;
       } catch {
         principal = anonymous;
       }
@@ -154,8 +158,32 @@ export function registerWebUi(app: FastifyInstance, services: WebServices, opts:
           loginPage(pageOf(request), "That token is not valid: it may be mistyped, revoked or expired."),
         );
       }
-      const expires = new Date(Date.now() + sessionMs);
-      const secret = await auth.openSession(principal.user.id, sessionNote, expires.toISOString());
+      if (principal.user.botOf) {
+        return send(
+          reply.status(403),
+          loginPage(
+            pageOf(request),
+            `${principal.user.name} is a bot of ${principal.user.botOf}: bots do not sign in to the web UI.`,
+          ),
+        );
+      }
+      // A session never outlives, nor does more than, the token that opened it.
+      const tokenEnd = principal.tokenExpiresAt
+        ? Date.parse(principal.tokenExpiresAt)
+        : Number.POSITIVE_INFINITY;
+      const expires = new Date(Math.min(Date.now() + sessionMs, tokenEnd));
+      const secret = await auth.openSession(
+        principal.user.id,
+        sessionNote,
+        expires.toISOString(),
+        principal.scopes,
+      );
+      await opts.audit?.record(principal, {
+        action: "session.open",
+        target: `user ${principal.user.name}`,
+        owner: principal.user.name,
+        after: { expiresAt: expires.toISOString() },
+      });
       reply.setCookie(sessionCookie, secret, {
         path: "/",
         httpOnly: true,
@@ -168,7 +196,17 @@ export function registerWebUi(app: FastifyInstance, services: WebServices, opts:
     scope.post("/logout", async (request, reply) => {
       checkSameOrigin(request);
       const { principal, session } = request.web;
-      if (session && principal.tokenId) await auth.revokeToken(principal, principal.tokenId);
+      if (session && principal.tokenId) {
+        await auth.revokeToken(principal, principal.tokenId);
+        await opts.audit?.record(
+          { ...principal, client: clientOf(request) },
+          {
+            action: "session.close",
+            target: `token ${principal.tokenId}`,
+            ...(principal.user ? { owner: principal.user.name } : {}),
+          },
+        );
+      }
       reply.clearCookie(sessionCookie, { path: "/" });
       return reply.redirect("/", 303);
     });

@@ -21,7 +21,10 @@ type Who =
   | "anonymous"
   | "wrong"
   | "revoked"
-  | "expired";
+  | "expired"
+  | "readonly"
+  | "modscoped"
+  | "bot";
 const everyone: readonly Who[] = [
   "admin",
   "owner",
@@ -32,15 +35,23 @@ const everyone: readonly Who[] = [
   "wrong",
   "revoked",
   "expired",
+  // walt's token limited to reading; walt's token limited to writing acme/pubmod; a bot of acme (writer).
+  "readonly",
+  "modscoped",
+  "bot",
 ];
 type Vis = "public" | "private";
 
 /** Whether a caller sees acme's things of this visibility. */
 function reads(who: Who, vis: Vis): boolean {
   if (who === "wrong" || who === "revoked" || who === "expired") return false;
-  return vis === "public" || ["admin", "owner", "writer", "reader"].includes(who);
+  return (
+    vis === "public" || ["admin", "owner", "writer", "reader", "readonly", "modscoped", "bot"].includes(who)
+  );
 }
-const writes = (who: Who) => ["admin", "owner", "writer"].includes(who);
+const writes = (who: Who) => ["admin", "owner", "writer", "bot"].includes(who);
+/** Scoped tokens and bots: account changes (tokens, organizations) need a person's token without a scope. */
+const limited = (who: Who) => ["readonly", "modscoped", "bot"].includes(who);
 const badToken = (who: Who) => who === "wrong" || who === "revoked" || who === "expired";
 
 /** Status of reading a thing: 401 for bad tokens, 404 when hidden, else `ok`. */
@@ -58,6 +69,12 @@ const manages = (who: Who) => ["admin", "owner"].includes(who);
 function writeStatus(who: Who, _vis: Vis, ok = 200): number {
   if (badToken(who) || who === "anonymous") return 401;
   return writes(who) ? ok : 403;
+}
+
+/** Status of changing one module of acme: writers, and a token scoped to that module. */
+function moduleWriteStatus(who: Who, module: string, ok = 200): number {
+  if (badToken(who) || who === "anonymous") return 401;
+  return writes(who) || (who === "modscoped" && module === "pubmod") ? ok : 403;
 }
 
 /** Status of an owner decision (visibility, push policy, membership): acme's owners and admins only. */
@@ -154,10 +171,14 @@ describe("authorization matrix", () => {
     tokens.set("revoked", revoked.token as string);
     const expiresSoon = new Date(Date.now() + 1500).toISOString();
     tokens.set("expired", await tokenOf("walt", { expireTime: expiresSoon }));
+    tokens.set("readonly", await tokenOf("walt", { scopes: ["read"] }));
+    tokens.set("modscoped", await tokenOf("walt", { scopes: ["write:acme/pubmod"] }));
+    await ok("BotService/CreateBot", { organization: "acme", name: "acme-bot" });
     await ok("OrganizationService/AddMember", { organization: "acme", user: "olivia", role: "owner" });
     await ok("OrganizationService/AddMember", { organization: "acme", user: "walt", role: "writer" });
     await ok("OrganizationService/AddMember", { organization: "acme", user: "rita", role: "reader" });
     await ok("UserService/CreateUser", { name: "temp" });
+    tokens.set("bot", await tokenOf("acme-bot"));
 
     const es = join(repoRoot, "node_modules/.bin/protoc-gen-es");
     for (const vis of ["public", "private"] as const) {
@@ -402,21 +423,21 @@ describe("authorization matrix", () => {
           {
             what: `Push identical content to ${v} module`,
             who,
-            expected: writeStatus(who, v),
+            expected: moduleWriteStatus(who, `${s}mod`),
             missing: () => api("ModuleService/Push", { files: moduleFiles("nomod") }, tokens.get(who)),
             run: (t) => api("ModuleService/Push", { files: moduleFiles(`${s}mod`) }, t),
           },
           {
             what: `buf Upload to ${v} module`,
             who,
-            expected: writeStatus(who, v),
+            expected: moduleWriteStatus(who, `${s}mod`),
             missing: () => bufUpload("nomod", tokens.get(who)),
             run: (t) => bufUpload(`${s}mod`, t),
           },
           {
             what: `MoveLabel main of ${v} module to its head`,
             who,
-            expected: writeStatus(who, v),
+            expected: moduleWriteStatus(who, `${s}mod`),
             missing: () =>
               api(
                 "ModuleService/MoveLabel",
@@ -433,7 +454,7 @@ describe("authorization matrix", () => {
           {
             what: `CreateLabel on ${v} module`,
             who,
-            expected: writeStatus(who, v),
+            expected: moduleWriteStatus(who, `${s}mod`),
             missing: () =>
               api(
                 "ModuleService/CreateLabel",
@@ -638,7 +659,7 @@ describe("authorization matrix", () => {
         {
           what: "CreateOrganization",
           who,
-          expected: badToken(who) || who === "anonymous" ? 401 : 200,
+          expected: badToken(who) || who === "anonymous" ? 401 : limited(who) ? 403 : 200,
           run: (t) => api("OrganizationService/CreateOrganization", { name: `org-${i}` }, t),
         },
         {
@@ -701,13 +722,13 @@ describe("authorization matrix", () => {
         {
           what: "CreateToken for oneself",
           who,
-          expected: badToken(who) || who === "anonymous" ? 401 : 200,
+          expected: badToken(who) || who === "anonymous" ? 401 : limited(who) ? 403 : 200,
           run: (t) => api("UserService/CreateToken", { note: "matrix" }, t),
         },
         {
           what: "RevokeToken of a token the caller does not hold",
           who,
-          expected: badToken(who) || who === "anonymous" ? 401 : 404,
+          expected: badToken(who) || who === "anonymous" ? 401 : limited(who) ? 403 : 404,
           run: (t) => api("UserService/RevokeToken", { tokenId: "0".repeat(32) }, t),
         },
       );

@@ -16,6 +16,11 @@ export function expiryOf(text: string, now = Date.now()): string {
   return new Date(at).toISOString();
 }
 
+/** Commander's collector for an option given several times. */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 export function registerUsers(program: CliCommand): void {
   const user = program.command("user").description("manage users (admin)");
   user
@@ -47,17 +52,31 @@ export function registerUsers(program: CliCommand): void {
     .description("create a token and print its secret once")
     .option("--user <name>", "user to create the token for (admin); yourself by default")
     .option("--note <text>", "what the token is for", "")
-    .option("--expires <duration>", "lifetime: 30d, 12h, 90m, or an RFC 3339 instant; default: never")
+    .option(
+      "--expires <duration>",
+      "lifetime: 30d, 12h, 90m, or an RFC 3339 instant; default: never (or the server's maximum)",
+    )
+    .option(
+      "--scope <scope>",
+      "limit the token: read, write:OWNER or write:OWNER/MODULE (repeat for several); default: all you may do",
+      collect,
+      [],
+    )
     .remoteFlags()
-    .action(async (flags: RemoteOptions & { user?: string; note: string; expires?: string }) => {
-      const expireTime = flags.expires ? expiryOf(flags.expires) : "";
-      const remote = await openRemote(flags);
-      const res = await remote
-        .client(UserService)
-        .createToken({ user: flags.user ?? "", note: flags.note, expireTime });
-      process.stdout.write(`${res.token}\n`);
-      progress(`token ${res.tokenId} for ${res.user}${expireTime ? `, expires ${expireTime}` : ""}`);
-    });
+    .action(
+      async (flags: RemoteOptions & { user?: string; note: string; expires?: string; scope: string[] }) => {
+        const expireTime = flags.expires ? expiryOf(flags.expires) : "";
+        const remote = await openRemote(flags);
+        const res = await remote
+          .client(UserService)
+          .createToken({ user: flags.user ?? "", note: flags.note, expireTime, scopes: flags.scope });
+        process.stdout.write(`${res.token}\n`);
+        const scope = flags.scope.length ? `, scope ${flags.scope.join(" ")}` : "";
+        progress(
+          `token ${res.tokenId} for ${res.user}${expireTime ? `, expires ${expireTime}` : ""}${scope}`,
+        );
+      },
+    );
   token
     .command("list")
     .description("list your tokens that still work: not revoked, not expired (never their secrets)")
@@ -67,10 +86,11 @@ export function registerUsers(program: CliCommand): void {
       const remote = await openRemote(flags);
       const { tokens } = await remote.client(UserService).listTokens({ user: flags.user ?? "" });
       printTable([
-        ["ID", "NOTE", "CREATED", "LAST USED", "EXPIRES"],
+        ["ID", "NOTE", "SCOPES", "CREATED", "LAST USED", "EXPIRES"],
         ...tokens.map((t) => [
           t.id,
           t.note,
+          t.scopes.length ? t.scopes.join(" ") : "all",
           t.createTime,
           t.lastUsedTime || "never",
           t.expireTime || "never",

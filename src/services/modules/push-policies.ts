@@ -8,6 +8,7 @@ import type { BlobStore } from "../../storage/blob/blob-store.js";
 import { readContent } from "../../storage/blob/content.js";
 import type { ModuleStore } from "../../storage/meta/metadata-store.js";
 import type { AccessPolicy } from "../access.js";
+import type { AuditTrail } from "../audit.js";
 import type { Principal } from "../auth.js";
 import { type ModuleFile, protoFiles } from "./files.js";
 import type { ModuleReads } from "./reads.js";
@@ -55,10 +56,12 @@ export function createPushPolicies({
   meta,
   access,
   reads,
+  audit,
 }: {
   meta: PolicyStore;
   access: AccessPolicy;
   reads: Pick<ModuleReads, "getModule">;
+  audit?: Pick<AuditTrail, "record">;
 }): PushPolicies {
   return {
     async getPushPolicy(principal, name, label) {
@@ -67,13 +70,22 @@ export function createPushPolicies({
     },
     async setPushPolicy(principal, name, label, change) {
       // An owner decision: a writer who could switch a policy off could push what it refuses and switch it back.
-      await access.requireManage(principal, name.owner, "change push policies");
+      await access.requireManage(principal, name.owner, "change push policies", name.name);
       const mod = await reads.getModule(principal, name);
       if (label !== "") checkLabel(label);
       const current = (await meta.getPushPolicy(mod.id, label)) ?? { label: "", ...defaultPushPolicy };
       const { label: _from, ...base } = current;
       const next: PushPolicy = { ...base, ...change };
       await meta.setPushPolicy(mod.id, label, next);
+      if (JSON.stringify(base) !== JSON.stringify(next)) {
+        await audit?.record(principal, {
+          action: "policy.set",
+          target: `${mod.owner}/${mod.name}${label ? `:${label}` : ""}`,
+          owner: mod.owner,
+          before: base,
+          after: next,
+        });
+      }
       return { label, ...next };
     },
   };
@@ -133,7 +145,7 @@ export function createPushPolicyRules({
           { owner: mod.owner, module: mod.name, details: found },
         );
       }
-      await access.requireManage(principal, mod.owner, "override the breaking-change policy");
+      await access.requireManage(principal, mod.owner, "override the breaking-change policy", mod.name);
     }
     return found.map((l) => `breaking: ${l}`);
   }

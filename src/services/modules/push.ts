@@ -10,8 +10,14 @@ import type { B5, Commit, CommitDep, CommitFile, Module, User, Visibility } from
 import { createTarGz } from "../../packaging/tar.js";
 import type { BlobStore } from "../../storage/blob/blob-store.js";
 import { putContent } from "../../storage/blob/content.js";
-import type { InsertCommitResult, ModuleStore, NewCommit } from "../../storage/meta/metadata-store.js";
+import type {
+  AuditStore,
+  InsertCommitResult,
+  ModuleStore,
+  NewCommit,
+} from "../../storage/meta/metadata-store.js";
 import type { AccessPolicy } from "../access.js";
+import type { AuditTrail } from "../audit.js";
 import { type Principal, requireUser } from "../auth.js";
 import { type DependencyPinning, dependencyOrder } from "./dependencies.js";
 import type { ModuleDigests } from "./digests.js";
@@ -60,7 +66,9 @@ export interface ModulePush {
 }
 
 /** What a push writes inside its transaction. */
-export type PushWriteStore = Pick<ModuleStore, "insertCommit" | "setLabel">;
+/** The audit log's append is optional so that fakes need not have it; the real store always does. */
+export type PushWriteStore = Pick<ModuleStore, "insertCommit" | "setLabel"> &
+  Partial<Pick<AuditStore, "appendAudit">>;
 
 /** The lookups a push makes, and the transaction its writes share. */
 export type PushStore = Pick<
@@ -93,6 +101,8 @@ export interface ModulePushOptions {
    * answers at once). Pre-generation starts here.
    */
   onCommitted?: ((principal: Principal, commit: Commit) => void) | undefined;
+  /** Each stored commit (or label moved to an existing one) is recorded in the push's own transaction. */
+  audit?: Pick<AuditTrail, "event">;
 }
 
 /** A dependency of a commit being prepared: stored already, or prepared earlier in the same batch. */
@@ -164,7 +174,11 @@ async function push(o: ModulePushOptions, principal: Principal, input: PushInput
       ? `make the module private first (protodepot module update ${name.owner}/${name.name} --visibility private)`
       : "push with --visibility private",
   });
-  const stored = await o.meta.transaction((tx) => insertPrepared(tx, prepared, new Map()));
+  const stored = await o.meta.transaction(async (tx) => {
+    const result = await insertPrepared(tx, prepared, new Map());
+    await auditPush(o, tx, principal, prepared, result);
+    return result;
+  });
   if (stored.created) o.onCommitted?.(principal, stored.commit);
   return { ...stored, warnings: prepared.warnings };
 }
@@ -194,7 +208,11 @@ async function upload(
     const stored = await o.meta.transaction(async (tx) => {
       const ids = new Map<string, string>();
       const results: InsertCommitResult[] = [];
-      for (const p of prepared) results.push(await insertPrepared(tx, p, ids));
+      for (const p of prepared) {
+        const result = await insertPrepared(tx, p, ids);
+        await auditPush(o, tx, principal, p, result);
+        results.push(result);
+      }
       return results;
     });
     for (const s of stored) if (s.created) o.onCommitted?.(principal, s.commit);
@@ -232,7 +250,7 @@ interface UploadTarget {
  * for a hidden module and a missing one. Writers read every module of the owner, so the lookup hides nothing.
  */
 async function authorizePush(o: ModulePushOptions, principal: Principal, name: FullName) {
-  const user = await o.access.requireWrite(principal, name.owner, "push to modules");
+  const user = await o.access.requireWrite(principal, name.owner, "push to modules", name.name);
   const existing = await o.meta.getModule(name.owner, name.name);
   if (existing) {
     await o.access.checkRead(principal, existing, missingModule(name));
@@ -418,6 +436,26 @@ async function prepareUploaded(
  * batch to the commits they became (a new one, or an existing one with the same content), so a commit that
  * depends on an earlier one of the batch points at the stored one.
  */
+/** One audit event per stored push: a new commit, or a label moved to an existing identical one. */
+async function auditPush(
+  o: ModulePushOptions,
+  tx: PushWriteStore,
+  principal: Principal,
+  prepared: PreparedCommit,
+  { commit, created }: InsertCommitResult,
+): Promise<void> {
+  if (!o.audit || !tx.appendAudit) return;
+  const labels = [prepared.input.label, ...prepared.moreLabels];
+  await tx.appendAudit(
+    o.audit.event(principal, {
+      action: created ? "commit.push" : "label.move",
+      target: `${commit.owner}/${commit.module}`,
+      owner: commit.owner,
+      after: { commit: commit.id, seq: commit.seq, labels },
+    }),
+  );
+}
+
 async function insertPrepared(
   tx: PushWriteStore,
   prepared: PreparedCommit,

@@ -5,6 +5,7 @@ import { checkLabel, type FullName } from "../../core/names.js";
 import type { Module, Visibility } from "../../core/types.js";
 import type { ModuleChange, ModuleStore } from "../../storage/meta/metadata-store.js";
 import type { AccessPolicy } from "../access.js";
+import type { AuditTrail } from "../audit.js";
 import type { Principal } from "../auth.js";
 import type { ModuleReads } from "./reads.js";
 
@@ -47,6 +48,7 @@ export function createModuleSettings({
   access,
   reads,
   defaultVisibility,
+  audit,
 }: {
   meta: Pick<
     ModuleStore,
@@ -61,6 +63,7 @@ export function createModuleSettings({
   access: Pick<AccessPolicy, "requireWrite" | "requireManage" | "canRead">;
   reads: Pick<ModuleReads, "getModule">;
   defaultVisibility: Visibility;
+  audit?: Pick<AuditTrail, "record">;
 }): ModuleSettings {
   /** Why the module may not take `visibility`, if it may not: public never depends on private. */
   async function visibilityConflict(mod: Module, visibility: Visibility): Promise<string | undefined> {
@@ -93,26 +96,73 @@ export function createModuleSettings({
     return checked;
   }
 
+  /** One event per kind of change an update made: its visibility, and its other settings. */
+  async function auditUpdate(
+    principal: Principal,
+    mod: Module,
+    visibility: Visibility | undefined,
+    settings: ModuleChange,
+  ): Promise<void> {
+    const target = `${mod.owner}/${mod.name}`;
+    if (visibility && visibility !== mod.visibility) {
+      await audit?.record(principal, {
+        action: "module.visibility",
+        target,
+        owner: mod.owner,
+        before: { visibility: mod.visibility },
+        after: { visibility },
+      });
+    }
+    if (Object.keys(settings).length === 0) return;
+    const before = {
+      description: mod.description ?? "",
+      deprecation: mod.deprecation ?? null,
+      defaultLabel: mod.defaultLabel,
+    };
+    const changed = Object.keys(settings) as (keyof ModuleChange)[];
+    await audit?.record(principal, {
+      action:
+        settings.deprecation === undefined
+          ? "module.settings"
+          : settings.deprecation === null
+            ? "module.undeprecate"
+            : "module.deprecate",
+      target,
+      owner: mod.owner,
+      before: Object.fromEntries(changed.map((k) => [k, before[k as keyof typeof before] ?? null])),
+      after: { ...settings },
+    });
+  }
+
   return {
     async createModule(principal, name, opts) {
-      await access.requireWrite(principal, name.owner, "create modules");
+      await access.requireWrite(principal, name.owner, "create modules", name.name);
       const mod = await meta.createModule({
         owner: name.owner,
         name: name.name,
         visibility: opts.visibility ?? defaultVisibility,
         defaultLabel: checkLabel(opts.defaultLabel || "main"),
       });
-      if (!opts.description) return mod;
-      const description = checkText("description", opts.description, maxDescription);
-      await meta.updateModule(mod.id, { description });
-      return { ...mod, description };
+      let created = mod;
+      if (opts.description) {
+        const description = checkText("description", opts.description, maxDescription);
+        await meta.updateModule(mod.id, { description });
+        created = { ...mod, description };
+      }
+      await audit?.record(principal, {
+        action: "module.create",
+        target: `${mod.owner}/${mod.name}`,
+        owner: mod.owner,
+        after: { visibility: mod.visibility, defaultLabel: mod.defaultLabel },
+      });
+      return created;
     },
     async updateModule(principal, name, change) {
       // Visibility and deprecation are owner decisions (asking for them at all, even unchanged); both checks
       // precede the lookup.
       if (change.visibility || change.deprecation !== undefined)
-        await access.requireManage(principal, name.owner, ownerDecision(change));
-      else await access.requireWrite(principal, name.owner, "change modules");
+        await access.requireManage(principal, name.owner, ownerDecision(change), name.name);
+      else await access.requireWrite(principal, name.owner, "change modules", name.name);
       const mod = await reads.getModule(principal, name);
       const settings: ModuleChange = {};
       if (change.description !== undefined)
@@ -137,10 +187,11 @@ export function createModuleSettings({
       // Everything is checked before anything changes: a refused update leaves the module as it was.
       if (visibility && visibility !== mod.visibility) await meta.setVisibility("module", mod.id, visibility);
       await meta.updateModule(mod.id, settings);
+      await auditUpdate(principal, mod, visibility, settings);
       return withSettings({ ...mod, ...(visibility ? { visibility } : {}) }, settings);
     },
     async deleteModule(principal, name) {
-      await access.requireManage(principal, name.owner, "delete modules");
+      await access.requireManage(principal, name.owner, "delete modules", name.name);
       const mod = await reads.getModule(principal, name);
       const refuse = async () => {
         const dependents = (await meta.listDependents(mod.id)).filter((m) => m.deletedAt === undefined);
@@ -158,6 +209,11 @@ export function createModuleSettings({
       if (result === "has-dependents") throw await refuse();
       if (result === "missing")
         throw new RegistryError(Code.NotFound, `module ${name.owner}/${name.name} does not exist`);
+      await audit?.record(principal, {
+        action: "module.delete",
+        target: `${mod.owner}/${mod.name}`,
+        owner: mod.owner,
+      });
     },
   };
 }

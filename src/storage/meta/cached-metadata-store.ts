@@ -51,6 +51,11 @@ export const metadataCachePolicies: { readonly [M in Method]: CachePolicy } = {
   getToken: "harmless",
   revokeToken: "write",
   touchToken: "harmless",
+  listBots: "harmless",
+  deleteBot: "write",
+  appendAudit: "harmless",
+  listAudit: "harmless",
+  pruneAudit: "harmless",
   // owners and organizations; memberships: the access policy still decides on every request, from this record
   getOwner: "mutable",
   createOrganization: "write",

@@ -132,6 +132,107 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
       });
     });
 
+    describe("token scopes, bots and the audit log", () => {
+      it("keeps a token's scopes and a bot's organization, and deletes a bot with its tokens", async () => {
+        const alice = await store.createUser({ name: "alice", isAdmin: false });
+        await store.createOrganization({ name: "acme", ownerUserId: alice.id });
+        const scoped = await store.createToken({
+          userId: alice.id,
+          hash: hex(32),
+          note: "ci",
+          scopes: ["read", "write:acme/payments"],
+        });
+        assert.deepEqual(scoped.scopes, ["read", "write:acme/payments"]);
+        assert.deepEqual((await store.findToken(scoped.hash))?.token.scopes, ["read", "write:acme/payments"]);
+        const full = await store.createToken({ userId: alice.id, hash: hex(32), note: "", scopes: [] });
+        assert.equal(full.scopes, undefined);
+        assert.equal((await store.getToken(full.id))?.scopes, undefined);
+
+        const bot = await store.createUser({ name: "acme-ci", isAdmin: false, botOf: "acme" });
+        assert.equal(bot.botOf, "acme");
+        await assert.rejects(
+          store.createUser({ name: "ghost-ci", isAdmin: false, botOf: "ghost" }),
+          isCode(Code.NotFound),
+        );
+        assert.equal(await store.getOwner("ghost-ci"), undefined);
+        const botToken = await store.createToken({ userId: bot.id, hash: hex(32), note: "" });
+        assert.equal((await store.findToken(botToken.hash))?.user.botOf, "acme");
+        assert.deepEqual(
+          (await store.listBots("acme")).map((u) => u.name),
+          ["acme-ci"],
+        );
+        assert.equal(await store.deleteBot(alice.id, "2026-01-01T00:00:00.000Z"), false);
+        assert.equal(await store.deleteBot(bot.id, "2026-01-01T00:00:00.000Z"), true);
+        assert.equal(await store.deleteBot(bot.id, "2026-01-02T00:00:00.000Z"), false);
+        assert.deepEqual(await store.listBots("acme"), []);
+        const after = await store.findToken(botToken.hash);
+        assert.equal(after?.token.revokedAt, "2026-01-01T00:00:00.000Z");
+        assert.equal(after?.user.deletedAt, "2026-01-01T00:00:00.000Z");
+        // The name stays taken.
+        await assert.rejects(
+          store.createUser({ name: "acme-ci", isAdmin: false }),
+          isCode(Code.AlreadyExists),
+        );
+      });
+
+      it("appends audit events, lists them newest first by filter and page, and prunes old ones", async () => {
+        const at = (minute: number) => `2026-03-01T10:${String(minute).padStart(2, "0")}:00.000Z`;
+        const appended = [];
+        for (let i = 0; i < 6; i++) {
+          appended.push(
+            await store.appendAudit({
+              at: at(i),
+              action: i % 2 === 0 ? "module.create" : "label.move",
+              actor: i < 3 ? "alice" : "bob",
+              ...(i < 3 ? { actorId: "a1", tokenId: "t1" } : { bot: true }),
+              ...(i % 3 === 0 ? {} : { owner: "acme" }),
+              target: `acme/m${i}`,
+              ...(i === 1 ? { before: '{"commit":"x"}', after: '{"commit":"y"}' } : {}),
+              clientAddress: "127.0.0.1",
+              userAgent: "protodepot-cli",
+              requestId: `req-${i}`,
+              count: i === 5 ? 7 : 1,
+            }),
+          );
+        }
+        const all = await store.listAudit({ limit: 100 });
+        assert.deepEqual(
+          all.map((e) => e.target),
+          ["acme/m5", "acme/m4", "acme/m3", "acme/m2", "acme/m1", "acme/m0"],
+        );
+        assert.deepEqual(all[4], appended[1]);
+        assert.equal(all[4]?.before, '{"commit":"x"}');
+        assert.equal(all[0]?.count, 7);
+        assert.equal(all[0]?.bot, true);
+        const ids = (events: { target: string }[]) => events.map((e) => e.target);
+        assert.deepEqual(ids(await store.listAudit({ limit: 100, actor: "bob" })), [
+          "acme/m5",
+          "acme/m4",
+          "acme/m3",
+        ]);
+        assert.deepEqual(ids(await store.listAudit({ limit: 100, owner: "acme" })), [
+          "acme/m5",
+          "acme/m4",
+          "acme/m2",
+          "acme/m1",
+        ]);
+        assert.deepEqual(ids(await store.listAudit({ limit: 100, action: "label.move", since: at(2) })), [
+          "acme/m5",
+          "acme/m3",
+        ]);
+        const page1 = await store.listAudit({ limit: 2 });
+        const page2 = await store.listAudit({ limit: 2, beforeId: page1[1]?.id ?? "" });
+        assert.deepEqual(ids([...page1, ...page2]), ["acme/m5", "acme/m4", "acme/m3", "acme/m2"]);
+        assert.equal(await store.pruneAudit(at(2)), 2);
+        assert.deepEqual(ids(await store.listAudit({ limit: 100 })), [
+          "acme/m5",
+          "acme/m4",
+          "acme/m3",
+          "acme/m2",
+        ]);
+      });
+    });
+
     describe("owners and organizations", () => {
       it("shares one namespace between users and organizations", async () => {
         const alice = await store.createUser({ name: "alice", isAdmin: false });

@@ -2,6 +2,7 @@
 import type {
   ArtifactKey,
   ArtifactRecord,
+  AuditEvent,
   B5,
   Commit,
   CommitDep,
@@ -53,6 +54,8 @@ export interface NewToken {
   note: string;
   /** ISO instant after which the token stops working; absent: never expires. */
   expiresAt?: string;
+  /** Canonical scopes (services/scopes.ts); absent or empty: everything the user may. */
+  scopes?: readonly string[];
 }
 
 export interface Page {
@@ -68,7 +71,8 @@ export interface Page {
 
 /** Users and their API tokens. */
 export interface UserStore {
-  createUser(input: { name: string; isAdmin: boolean }): Promise<User>;
+  /** With `botOf`, a bot of that organization (which must exist). */
+  createUser(input: { name: string; isAdmin: boolean; botOf?: string }): Promise<User>;
   getUserByName(name: string): Promise<User | undefined>;
   getUserById(id: string): Promise<User | undefined>;
   listUsers(): Promise<User[]>;
@@ -81,6 +85,30 @@ export interface UserStore {
   /** False when there is no such token or it was already revoked. */
   revokeToken(id: string, at: string): Promise<boolean>;
   touchToken(id: string, at: string): Promise<void>;
+  /** The bots of an organization that are not deleted, by name. */
+  listBots(org: string): Promise<User[]>;
+  /** Marks a bot deleted and revokes its live tokens, in one transaction; false when it was already deleted. */
+  deleteBot(userId: string, at: string): Promise<boolean>;
+}
+
+/** What an audit listing selects; newest first. */
+export interface AuditFilter {
+  /** Events at or after this ISO instant. */
+  since?: string;
+  /** Events strictly before this id (paging newest first). */
+  beforeId?: string;
+  actor?: string;
+  owner?: string;
+  action?: string;
+  limit: number;
+}
+
+/** The audit log: appended to, listed, and pruned past its retention; an event is never changed. */
+export interface AuditStore {
+  appendAudit(event: Omit<AuditEvent, "id">): Promise<AuditEvent>;
+  listAudit(filter: AuditFilter): Promise<AuditEvent[]>;
+  /** Removes events before the ISO instant `before`; answers how many. */
+  pruneAudit(before: string): Promise<number>;
 }
 
 /** Owner names (one namespace for users and organizations) and organization members. */
@@ -271,7 +299,8 @@ export interface MetadataStores
     TemplateStore,
     ArtifactStore,
     PregenerateStore,
-    LeaseStore {}
+    LeaseStore,
+    AuditStore {}
 
 /**
  * The metadata seam: the small stores above, composed over one database, with a transaction that spans them.

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file protodepot/v1/user.proto.
  */
 export const file_protodepot_v1_user: GenFile = /*@__PURE__*/
-  fileDesc("Chhwcm90b2RlcG90L3YxL3VzZXIucHJvdG8SDXByb3RvZGVwb3QudjEihgEKBVRva2VuEgoKAmlkGAEgASgJEgwKBHVzZXIYAiABKAkSDAoEbm90ZRgDIAEoCRITCgtjcmVhdGVfdGltZRgEIAEoCRIWCg5sYXN0X3VzZWRfdGltZRgFIAEoCRITCgtleHBpcmVfdGltZRgGIAEoCRITCgtyZXZva2VfdGltZRgHIAEoCSJHCgRVc2VyEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSEAoIaXNfYWRtaW4YAyABKAgSEwoLY3JlYXRlX3RpbWUYBCABKAkiDwoNV2hvQW1JUmVxdWVzdCIzCg5XaG9BbUlSZXNwb25zZRIhCgR1c2VyGAEgASgLMhMucHJvdG9kZXBvdC52MS5Vc2VyIjMKEUNyZWF0ZVVzZXJSZXF1ZXN0EgwKBG5hbWUYASABKAkSEAoIaXNfYWRtaW4YAiABKAgiNwoSQ3JlYXRlVXNlclJlc3BvbnNlEiEKBHVzZXIYASABKAsyEy5wcm90b2RlcG90LnYxLlVzZXIiEgoQTGlzdFVzZXJzUmVxdWVzdCI3ChFMaXN0VXNlcnNSZXNwb25zZRIiCgV1c2VycxgBIAMoCzITLnByb3RvZGVwb3QudjEuVXNlciJFChJDcmVhdGVUb2tlblJlcXVlc3QSDAoEdXNlchgBIAEoCRIMCgRub3RlGAIgASgJEhMKC2V4cGlyZV90aW1lGAMgASgJIkQKE0NyZWF0ZVRva2VuUmVzcG9uc2USDQoFdG9rZW4YASABKAkSEAoIdG9rZW5faWQYAiABKAkSDAoEdXNlchgDIAEoCSIhChFMaXN0VG9rZW5zUmVxdWVzdBIMCgR1c2VyGAEgASgJIjoKEkxpc3RUb2tlbnNSZXNwb25zZRIkCgZ0b2tlbnMYASADKAsyFC5wcm90b2RlcG90LnYxLlRva2VuIiYKElJldm9rZVRva2VuUmVxdWVzdBIQCgh0b2tlbl9pZBgBIAEoCSI6ChNSZXZva2VUb2tlblJlc3BvbnNlEiMKBXRva2VuGAEgASgLMhQucHJvdG9kZXBvdC52MS5Ub2tlbjL2AwoLVXNlclNlcnZpY2USRQoGV2hvQW1JEhwucHJvdG9kZXBvdC52MS5XaG9BbUlSZXF1ZXN0Gh0ucHJvdG9kZXBvdC52MS5XaG9BbUlSZXNwb25zZRJRCgpDcmVhdGVVc2VyEiAucHJvdG9kZXBvdC52MS5DcmVhdGVVc2VyUmVxdWVzdBohLnByb3RvZGVwb3QudjEuQ3JlYXRlVXNlclJlc3BvbnNlEk4KCUxpc3RVc2VycxIfLnByb3RvZGVwb3QudjEuTGlzdFVzZXJzUmVxdWVzdBogLnByb3RvZGVwb3QudjEuTGlzdFVzZXJzUmVzcG9uc2USVAoLQ3JlYXRlVG9rZW4SIS5wcm90b2RlcG90LnYxLkNyZWF0ZVRva2VuUmVxdWVzdBoiLnByb3RvZGVwb3QudjEuQ3JlYXRlVG9rZW5SZXNwb25zZRJRCgpMaXN0VG9rZW5zEiAucHJvdG9kZXBvdC52MS5MaXN0VG9rZW5zUmVxdWVzdBohLnByb3RvZGVwb3QudjEuTGlzdFRva2Vuc1Jlc3BvbnNlElQKC1Jldm9rZVRva2VuEiEucHJvdG9kZXBvdC52MS5SZXZva2VUb2tlblJlcXVlc3QaIi5wcm90b2RlcG90LnYxLlJldm9rZVRva2VuUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("Chhwcm90b2RlcG90L3YxL3VzZXIucHJvdG8SDXByb3RvZGVwb3QudjEilgEKBVRva2VuEgoKAmlkGAEgASgJEgwKBHVzZXIYAiABKAkSDAoEbm90ZRgDIAEoCRITCgtjcmVhdGVfdGltZRgEIAEoCRIWCg5sYXN0X3VzZWRfdGltZRgFIAEoCRITCgtleHBpcmVfdGltZRgGIAEoCRITCgtyZXZva2VfdGltZRgHIAEoCRIOCgZzY29wZXMYCCADKAkiVwoEVXNlchIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhAKCGlzX2FkbWluGAMgASgIEhMKC2NyZWF0ZV90aW1lGAQgASgJEg4KBmJvdF9vZhgFIAEoCSIPCg1XaG9BbUlSZXF1ZXN0IjMKDldob0FtSVJlc3BvbnNlEiEKBHVzZXIYASABKAsyEy5wcm90b2RlcG90LnYxLlVzZXIiMwoRQ3JlYXRlVXNlclJlcXVlc3QSDAoEbmFtZRgBIAEoCRIQCghpc19hZG1pbhgCIAEoCCI3ChJDcmVhdGVVc2VyUmVzcG9uc2USIQoEdXNlchgBIAEoCzITLnByb3RvZGVwb3QudjEuVXNlciISChBMaXN0VXNlcnNSZXF1ZXN0IjcKEUxpc3RVc2Vyc1Jlc3BvbnNlEiIKBXVzZXJzGAEgAygLMhMucHJvdG9kZXBvdC52MS5Vc2VyIlUKEkNyZWF0ZVRva2VuUmVxdWVzdBIMCgR1c2VyGAEgASgJEgwKBG5vdGUYAiABKAkSEwoLZXhwaXJlX3RpbWUYAyABKAkSDgoGc2NvcGVzGAQgAygJIkQKE0NyZWF0ZVRva2VuUmVzcG9uc2USDQoFdG9rZW4YASABKAkSEAoIdG9rZW5faWQYAiABKAkSDAoEdXNlchgDIAEoCSIhChFMaXN0VG9rZW5zUmVxdWVzdBIMCgR1c2VyGAEgASgJIjoKEkxpc3RUb2tlbnNSZXNwb25zZRIkCgZ0b2tlbnMYASADKAsyFC5wcm90b2RlcG90LnYxLlRva2VuIiYKElJldm9rZVRva2VuUmVxdWVzdBIQCgh0b2tlbl9pZBgBIAEoCSI6ChNSZXZva2VUb2tlblJlc3BvbnNlEiMKBXRva2VuGAEgASgLMhQucHJvdG9kZXBvdC52MS5Ub2tlbjL2AwoLVXNlclNlcnZpY2USRQoGV2hvQW1JEhwucHJvdG9kZXBvdC52MS5XaG9BbUlSZXF1ZXN0Gh0ucHJvdG9kZXBvdC52MS5XaG9BbUlSZXNwb25zZRJRCgpDcmVhdGVVc2VyEiAucHJvdG9kZXBvdC52MS5DcmVhdGVVc2VyUmVxdWVzdBohLnByb3RvZGVwb3QudjEuQ3JlYXRlVXNlclJlc3BvbnNlEk4KCUxpc3RVc2VycxIfLnByb3RvZGVwb3QudjEuTGlzdFVzZXJzUmVxdWVzdBogLnByb3RvZGVwb3QudjEuTGlzdFVzZXJzUmVzcG9uc2USVAoLQ3JlYXRlVG9rZW4SIS5wcm90b2RlcG90LnYxLkNyZWF0ZVRva2VuUmVxdWVzdBoiLnByb3RvZGVwb3QudjEuQ3JlYXRlVG9rZW5SZXNwb25zZRJRCgpMaXN0VG9rZW5zEiAucHJvdG9kZXBvdC52MS5MaXN0VG9rZW5zUmVxdWVzdBohLnByb3RvZGVwb3QudjEuTGlzdFRva2Vuc1Jlc3BvbnNlElQKC1Jldm9rZVRva2VuEiEucHJvdG9kZXBvdC52MS5SZXZva2VUb2tlblJlcXVlc3QaIi5wcm90b2RlcG90LnYxLlJldm9rZVRva2VuUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * @generated from message protodepot.v1.Token
@@ -56,6 +56,13 @@ export type Token = Message<"protodepot.v1.Token"> & {
    * @generated from field: string revoke_time = 7;
    */
   revokeTime: string;
+
+  /**
+   * What the token may do: "read", "write:OWNER", "write:OWNER/MODULE"; empty: everything its user may.
+   *
+   * @generated from field: repeated string scopes = 8;
+   */
+  scopes: string[];
 };
 
 /**
@@ -88,6 +95,13 @@ export type User = Message<"protodepot.v1.User"> & {
    * @generated from field: string create_time = 4;
    */
   createTime: string;
+
+  /**
+   * For a bot: the organization it belongs to.
+   *
+   * @generated from field: string bot_of = 5;
+   */
+  botOf: string;
 };
 
 /**
@@ -201,7 +215,7 @@ export const ListUsersResponseSchema: GenMessage<ListUsersResponse> = /*@__PURE_
  */
 export type CreateTokenRequest = Message<"protodepot.v1.CreateTokenRequest"> & {
   /**
-   * Defaults to the caller.
+   * Defaults to the caller; a bot of an organization the caller owns; anyone for admins.
    *
    * @generated from field: string user = 1;
    */
@@ -213,11 +227,19 @@ export type CreateTokenRequest = Message<"protodepot.v1.CreateTokenRequest"> & {
   note: string;
 
   /**
-   * RFC 3339 instant after which the token stops working; empty: never expires.
+   * RFC 3339 instant after which the token stops working; empty: never expires (or the server's maximum
+   * lifetime, auth.maxTokenLifetimeDays).
    *
    * @generated from field: string expire_time = 3;
    */
   expireTime: string;
+
+  /**
+   * "read", "write:OWNER" or "write:OWNER/MODULE" (each write scope also reads); empty: everything the user may.
+   *
+   * @generated from field: repeated string scopes = 4;
+   */
+  scopes: string[];
 };
 
 /**

@@ -4,6 +4,7 @@ import { type Kysely, sql } from "kysely";
 import type { MetadataStore, MetadataStores } from "../metadata-store.js";
 import { migrateToLatest } from "../migrations/index.js";
 import { createKyselyArtifactStore } from "./artifacts.js";
+import { createKyselyAuditStore } from "./audit.js";
 import { createKyselyLeaseStore, type LeaseDialect } from "./leases.js";
 import { createKyselyModuleStore } from "./modules.js";
 import { createKyselyOwnerStore } from "./owners.js";
@@ -23,6 +24,7 @@ function composeStores(db: Kysely<Database>, leases: LeaseDialect): MetadataStor
     ...createKyselyArtifactStore(db),
     ...createKyselyPregenerateStore(db),
     ...createKyselyLeaseStore(db, leases),
+    ...createKyselyAuditStore(db),
   };
 }
 

@@ -39,11 +39,23 @@ function parseJson<T>(text: string): T {
   return JSON.parse(text) as T;
 }
 
-export function toUser(r: UsersTable): User {
-  return { id: r.id, name: r.name, isAdmin: r.is_admin === 1, createdAt: r.created_at };
+export function toUser(
+  r: Pick<UsersTable, "id" | "name" | "is_admin" | "created_at"> & {
+    bot_of?: string | null;
+    deleted_at?: string | null;
+  },
+): User {
+  return {
+    id: r.id,
+    name: r.name,
+    isAdmin: r.is_admin === 1,
+    createdAt: r.created_at,
+    ...(r.bot_of ? { botOf: r.bot_of } : {}),
+    ...(r.deleted_at ? { deletedAt: r.deleted_at } : {}),
+  };
 }
 
-export function toToken(r: TokensTable): TokenRecord {
+export function toToken(r: Omit<TokensTable, "scopes"> & { scopes?: string | null }): TokenRecord {
   return {
     id: r.id,
     userId: r.user_id,
@@ -53,6 +65,7 @@ export function toToken(r: TokensTable): TokenRecord {
     ...(r.expires_at ? { expiresAt: r.expires_at } : {}),
     ...(r.revoked_at ? { revokedAt: r.revoked_at } : {}),
     ...(r.last_used_at ? { lastUsedAt: r.last_used_at } : {}),
+    ...(r.scopes ? { scopes: r.scopes.split(" ") } : {}),
   };
 }
 

@@ -26,6 +26,9 @@ export interface UsersTable {
   name: string;
   is_admin: IntBool;
   created_at: string;
+  /** A bot's organization; null for people (migration 0009). */
+  bot_of: ColumnType<string | null, string | null | undefined, string | null>;
+  deleted_at: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface TokensTable {
@@ -37,6 +40,27 @@ export interface TokensTable {
   expires_at: string | null;
   revoked_at: string | null;
   last_used_at: string | null;
+  /** Space-separated scopes; null: everything the user may (migration 0009). */
+  scopes: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** Append-only: rows are inserted and, past the retention, deleted; never updated. */
+export interface AuditEventsTable {
+  id: string;
+  at: string;
+  action: string;
+  actor: string;
+  actor_id: string | null;
+  token_id: string | null;
+  bot: IntBool;
+  owner: string | null;
+  target: string;
+  before_json: string | null;
+  after_json: string | null;
+  client_address: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  count: number;
 }
 
 export interface OwnersTable {
@@ -212,4 +236,5 @@ export interface Database {
   owner_pregenerate: OwnerPregenerateTable;
   leases: LeasesTable;
   push_policies: PushPoliciesTable;
+  audit_events: AuditEventsTable;
 }

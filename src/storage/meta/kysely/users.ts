@@ -10,16 +10,25 @@ import { isForeignKeyViolation, isUniqueViolation } from "./sql-errors.js";
 
 export function createKyselyUserStore(db: Kysely<Database>): UserStore {
   return {
-    async createUser(input: { name: string; isAdmin: boolean }): Promise<User> {
+    async createUser(input: { name: string; isAdmin: boolean; botOf?: string }): Promise<User> {
       const row = {
         id: newId(),
         name: input.name,
         is_admin: input.isAdmin ? 1 : 0,
         created_at: now(),
+        bot_of: input.botOf ?? null,
       } as const;
       await inTransaction(db, async (trx) => {
         await claimOwnerName(trx, input.name, "user", row.created_at, "createUser");
         await trx.insertInto("users").values(row).execute();
+      }).catch((err: unknown) => {
+        if (isForeignKeyViolation(err)) {
+          throw new RegistryError(Code.NotFound, `organization ${input.botOf} does not exist`, {
+            op: "createUser",
+            owner: input.botOf ?? "",
+          });
+        }
+        throw err;
       });
       return toUser(row);
     },
@@ -49,6 +58,7 @@ export function createKyselyUserStore(db: Kysely<Database>): UserStore {
         expires_at: input.expiresAt ?? null,
         revoked_at: null,
         last_used_at: null,
+        scopes: input.scopes?.length ? input.scopes.join(" ") : null,
       };
       try {
         await db.insertInto("tokens").values(row).execute();
@@ -77,7 +87,13 @@ export function createKyselyUserStore(db: Kysely<Database>): UserStore {
         .selectFrom("tokens as t")
         .innerJoin("users as u", "u.id", "t.user_id")
         .selectAll("t")
-        .select(["u.name as user_name", "u.is_admin as user_is_admin", "u.created_at as user_created_at"])
+        .select([
+          "u.name as user_name",
+          "u.is_admin as user_is_admin",
+          "u.created_at as user_created_at",
+          "u.bot_of as user_bot_of",
+          "u.deleted_at as user_deleted_at",
+        ])
         .where("t.hash", "=", hash)
         .executeTakeFirst();
       if (!row) return undefined;
@@ -88,6 +104,8 @@ export function createKyselyUserStore(db: Kysely<Database>): UserStore {
           name: row.user_name,
           is_admin: row.user_is_admin,
           created_at: row.user_created_at,
+          bot_of: row.user_bot_of,
+          deleted_at: row.user_deleted_at,
         }),
       };
     },
@@ -120,6 +138,37 @@ export function createKyselyUserStore(db: Kysely<Database>): UserStore {
 
     async touchToken(id: string, at: string): Promise<void> {
       await db.updateTable("tokens").set({ last_used_at: at }).where("id", "=", id).execute();
+    },
+
+    async listBots(org: string): Promise<User[]> {
+      const rows = await db
+        .selectFrom("users")
+        .selectAll()
+        .where("bot_of", "=", org)
+        .where("deleted_at", "is", null)
+        .orderBy("name")
+        .execute();
+      return rows.map(toUser);
+    },
+
+    async deleteBot(userId: string, at: string): Promise<boolean> {
+      return inTransaction(db, async (trx) => {
+        const result = await trx
+          .updateTable("users")
+          .set({ deleted_at: at })
+          .where("id", "=", userId)
+          .where("bot_of", "is not", null)
+          .where("deleted_at", "is", null)
+          .executeTakeFirst();
+        if (Number(result.numUpdatedRows) === 0) return false;
+        await trx
+          .updateTable("tokens")
+          .set({ revoked_at: at })
+          .where("user_id", "=", userId)
+          .where("revoked_at", "is", null)
+          .execute();
+        return true;
+      });
     },
   };
 }

@@ -8,6 +8,7 @@ import { pregenerate } from "./0005-pregenerate.js";
 import { b5 } from "./0006-b5.js";
 import { ownerPregenerate } from "./0007-owner-pregenerate.js";
 import { moduleLifecycle } from "./0008-module-lifecycle.js";
+import { identity } from "./0009-identity.js";
 
 const migrations: Record<string, Migration> = {
   "0001-initial": initial,
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   "0006-b5": b5,
   "0007-owner-pregenerate": ownerPregenerate,
   "0008-module-lifecycle": moduleLifecycle,
+  "0009-identity": identity,
 };
 
 /** Brings the database to the newest schema; throws if any migration fails (nothing of it is applied). */
