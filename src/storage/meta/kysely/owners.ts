@@ -37,6 +37,9 @@ async function deleteOrganization(
       const owned = await trx.selectFrom(table).select("id").where("owner", "=", name).executeTakeFirst();
       if (owned) return "not-empty";
     }
+    // Its bots, deleted ones too (their names stay taken, and their audit events name the organization).
+    const bot = await trx.selectFrom("users").select("id").where("bot_of", "=", name).executeTakeFirst();
+    if (bot) return "not-empty";
     await trx.deleteFrom("owner_pregenerate").where("owner", "=", name).execute();
     await trx.deleteFrom("org_members").where("org_id", "=", org.id).execute();
     await trx.deleteFrom("organizations").where("id", "=", org.id).execute();
