@@ -20,6 +20,15 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function registerModules(program: CliCommand): void {
   const module = program.command("module").description("list, create and change modules");
+  moduleCommands(module);
+  updateCommand(module);
+  deprecationCommands(module);
+  commitCommands(program);
+  labelCommands(program.command("label").description("list, create and move labels"));
+}
+
+/** `module list` and `module create`. */
+function moduleCommands(module: CliCommand): void {
   module
     .command("list [owner]")
     .description("list the modules you may read, of one owner or all")
@@ -47,6 +56,10 @@ export function registerModules(program: CliCommand): void {
         `created ${res.module?.visibility} module ${res.module?.owner}/${res.module?.name}\n`,
       );
     });
+}
+
+/** `module update`: visibility, description, default label, push policy, pre-generation. */
+function updateCommand(module: CliCommand): void {
   module
     .command("update <module>")
     .description(
@@ -65,50 +78,55 @@ export function registerModules(program: CliCommand): void {
       "comma-separated templates (OWNER/NAME) generated right after each push; '' clears the list",
     )
     .remoteFlags()
-    .action(async (name: string, flags: RemoteOptions & UpdateFlags) => {
-      const remote = await openRemote(flags);
-      const changesPolicy =
-        flags.breaking ?? flags.breakingCategory ?? flags.lint ?? flags.lintCategory[0] ?? flags.label;
-      const pregenerate = (flags.pregenerate ?? "")
-        .split(",")
-        .map((t) => t.trim())
-        .filter((t) => t !== "");
-      const res = await remote.client(ModuleService).updateModule({
-        module: name,
-        visibility: flags.visibility ?? "",
-        ...(flags.description !== undefined ? { description: flags.description } : {}),
-        ...(flags.defaultLabel !== undefined ? { defaultLabel: flags.defaultLabel } : {}),
-        pregenerate,
-        clearPregenerate: flags.pregenerate !== undefined && pregenerate.length === 0,
-        ...(changesPolicy === undefined
-          ? {}
-          : {
-              policy: {
-                label: flags.label ?? "",
-                breaking: flags.breaking ?? "",
-                breakingCategory: flags.breakingCategory ?? "",
-                lint: flags.lint ?? "",
-                lintCategories: flags.lintCategory.flatMap((c) => c.split(",")),
-              },
-            }),
-      });
-      const m = res.module;
-      const p = res.policy;
-      process.stdout.write(`module ${m?.owner}/${m?.name} is ${m?.visibility}\n`);
-      if (p) {
-        process.stdout.write(
-          `push policy${p.label ? ` of label ${p.label}` : ""}: breaking ${p.breaking} (${p.breakingCategory}), lint ${p.lint} (${p.lintCategories.join(", ")})\n`,
-        );
-      }
-      if (flags.pregenerate !== undefined) {
-        process.stdout.write(
-          res.pregenerate.length > 0
-            ? `pre-generates ${res.pregenerate.join(", ")} after each push\n`
-            : "pre-generates nothing\n",
-        );
-      }
-    });
+    .action(updateModule);
+}
 
+async function updateModule(name: string, flags: RemoteOptions & UpdateFlags): Promise<void> {
+  const remote = await openRemote(flags);
+  const changesPolicy =
+    flags.breaking ?? flags.breakingCategory ?? flags.lint ?? flags.lintCategory[0] ?? flags.label;
+  const pregenerate = (flags.pregenerate ?? "")
+    .split(",")
+    .map((t) => t.trim())
+    .filter((t) => t !== "");
+  const res = await remote.client(ModuleService).updateModule({
+    module: name,
+    visibility: flags.visibility ?? "",
+    ...(flags.description !== undefined ? { description: flags.description } : {}),
+    ...(flags.defaultLabel !== undefined ? { defaultLabel: flags.defaultLabel } : {}),
+    pregenerate,
+    clearPregenerate: flags.pregenerate !== undefined && pregenerate.length === 0,
+    ...(changesPolicy === undefined
+      ? {}
+      : {
+          policy: {
+            label: flags.label ?? "",
+            breaking: flags.breaking ?? "",
+            breakingCategory: flags.breakingCategory ?? "",
+            lint: flags.lint ?? "",
+            lintCategories: flags.lintCategory.flatMap((c) => c.split(",")),
+          },
+        }),
+  });
+  const m = res.module;
+  const p = res.policy;
+  process.stdout.write(`module ${m?.owner}/${m?.name} is ${m?.visibility}\n`);
+  if (p) {
+    process.stdout.write(
+      `push policy${p.label ? ` of label ${p.label}` : ""}: breaking ${p.breaking} (${p.breakingCategory}), lint ${p.lint} (${p.lintCategories.join(", ")})\n`,
+    );
+  }
+  if (flags.pregenerate !== undefined) {
+    process.stdout.write(
+      res.pregenerate.length > 0
+        ? `pre-generates ${res.pregenerate.join(", ")} after each push\n`
+        : "pre-generates nothing\n",
+    );
+  }
+}
+
+/** `module deprecate` and `module undeprecate`. */
+function deprecationCommands(module: CliCommand): void {
   module
     .command("deprecate <module>")
     .description("deprecate a module: it still resolves, and clients (buf too) warn whoever depends on it")
@@ -133,7 +151,10 @@ export function registerModules(program: CliCommand): void {
       const res = await remote.client(ModuleService).updateModule({ module: name, undeprecate: true });
       process.stdout.write(`module ${res.module?.owner}/${res.module?.name} is no longer deprecated\n`);
     });
+}
 
+/** `commit list`. */
+function commitCommands(program: CliCommand): void {
   program
     .command("commit")
     .description("list commits")
@@ -153,8 +174,10 @@ export function registerModules(program: CliCommand): void {
       ]);
       if (res.nextPageToken) process.stderr.write(`more: --page-token ${res.nextPageToken}\n`);
     });
+}
 
-  const label = program.command("label").description("list, create and move labels");
+/** `label list`, `label create` and `label move`. */
+function labelCommands(label: CliCommand): void {
   label
     .command("list <module>")
     .description("list the labels of a module and the commit each points at")
