@@ -56,200 +56,215 @@ export interface WebUiOptions extends WebOptions {
   audit?: Pick<AuditTrail, "record">;
 }
 
+type Send = (reply: FastifyReply, body: string) => FastifyReply;
+
 export function registerWebUi(app: FastifyInstance, services: WebServices, opts: WebUiOptions): void {
-  const { auth } = opts;
   app.register(async (scope) => {
     await scope.register(fastifyCookie);
     await scope.register(fastifyFormbody, { bodyLimit: 4096 });
-
-    scope.addHook("onRequest", async (request, reply) => {
-      if (request.headers.authorization !== undefined) {
-        request.web = { principal: await principalOf(auth, request), session: false };
-        return;
-      }
-      const secret = request.cookies[sessionCookie];
-      if (!secret) {
-        request.web = { principal: anonymous, session: false };
-        return;
-      }
-      try {
-        request.web = { principal: await auth.authenticate(`Bearer ${secret}`), session: true };
-      } catch {
-        // An expired or revoked session is simply signed out.
-        reply.clearCookie(sessionCookie, { path: "/" });
-        request.web = { principal: anonymous, session: false };
-      }
-    });
-    scope.addHook("onSend", async (request, reply, payload) => {
-      reply.header("content-security-policy", csp);
-      reply.header("x-content-type-options", "nosniff");
-      reply.header("referrer-policy", "same-origin");
-      // Pages depend on who asks (the cookie or the Authorization header): no shared cache may keep one, and a
-      // signed-in page is kept nowhere. Assets set their own (public) policy.
-      if (!reply.hasHeader("cache-control")) {
-        const signedIn = request.web?.principal.user !== undefined || request.web?.session === true;
-        reply.header("cache-control", signedIn ? "private, no-store" : "no-cache");
-        reply.header("vary", "Cookie, Authorization");
-      }
-      return payload;
-    });
-    scope.setErrorHandler((error, request, reply) => {
-      const err = toRegistryError(error);
-      const status =
-        err.code === Code.NotFound
-          ? 404
-          : err.code === Code.Gone
-            ? 410
-            : err.code === Code.Unauthenticated
-              ? 401
-              : err.code === Code.PermissionDenied
-                ? 403
-                : err.code === Code.InvalidArgument || err.code === Code.FailedPrecondition
-                  ? 400
-                  : err.code === Code.ResourceExhausted
-                    ? 413
-                    : err.code === Code.InsufficientStorage
-                      ? 507
-                      : 500;
-      if (status === 500) request.log.error({ err: error, registry: "web" }, "request failed");
-      const message = status === 500 ? "Something went wrong on the server." : err.message;
-      const title = status === 404 ? "Not found" : status === 401 ? "Sign in needed" : "Error";
-      const hint =
-        status === 401 && request.headers.authorization === undefined
-          ? html`<p><a href="/login">Sign in</a> with a token to see this page.</p>`
-          : html``;
-      return reply
-        .status(status)
-        .type("text/html; charset=utf-8")
-        .send(layout(pageOf(request), title, html`<h1>${title}</h1><p class="error">${message}</p>${hint}`));
-    });
-
-    const view = (request: FastifyRequest): WebRequest => ({
-      principal: request.web.principal,
-      page: pageOf(request),
-      baseUrl: baseUrlOf(request, opts.publicUrl),
-    });
-    const send = (reply: FastifyReply, body: string) => reply.type("text/html; charset=utf-8").send(body);
-
-    scope.get<{ Params: { file: string } }>("/-/:file", async (request, reply) => {
-      const { file } = request.params;
-      const asset = Object.hasOwn(assets, file) ? assets[file as keyof typeof assets] : undefined;
-      if (!asset) throw new RegistryError(Code.NotFound, `no asset ${request.params.file}`);
-      return reply.type(asset.type).header("cache-control", "public, max-age=300").send(asset.body);
-    });
-
-    scope.get<{ Querystring: { q?: string } }>("/", async (request, reply) =>
-      send(reply, await homePage(services, view(request), String(request.query.q ?? ""))),
-    );
-
-    scope.get("/login", async (request, reply) => send(reply, loginPage(pageOf(request))));
-    scope.post<{ Body: { token?: string } }>("/login", async (request, reply) => {
-      checkSameOrigin(request);
-      const token = typeof request.body?.token === "string" ? request.body.token.trim() : "";
-      let principal: Principal;
-      try {
-        principal = token ? await auth.authenticate(`Bearer ${token}`, clientOf(request)) : anonymous;
-      } catch {
-        principal = anonymous;
-      }
-      if (!principal.user) {
-        return send(
-          reply.status(401),
-          loginPage(pageOf(request), "That token is not valid: it may be mistyped, revoked or expired."),
-        );
-      }
-      if (principal.user.botOf) {
-        return send(
-          reply.status(403),
-          loginPage(
-            pageOf(request),
-            `${principal.user.name} is a bot of ${principal.user.botOf}: bots do not sign in to the web UI.`,
-          ),
-        );
-      }
-      // A session never outlives, nor does more than, the token that opened it.
-      const tokenEnd = principal.tokenExpiresAt
-        ? Date.parse(principal.tokenExpiresAt)
-        : Number.POSITIVE_INFINITY;
-      const expires = new Date(Math.min(Date.now() + sessionMs, tokenEnd));
-      const secret = await auth.openSession(
-        principal.user.id,
-        sessionNote,
-        expires.toISOString(),
-        principal.scopes,
-      );
-      await opts.audit?.record(principal, {
-        action: "session.open",
-        target: `user ${principal.user.name}`,
-        owner: principal.user.name,
-        after: { expiresAt: expires.toISOString() },
-      });
-      reply.setCookie(sessionCookie, secret, {
-        path: "/",
-        httpOnly: true,
-        sameSite: "strict",
-        secure: opts.secureCookie,
-        expires,
-      });
-      return reply.redirect("/", 303);
-    });
-    scope.post("/logout", async (request, reply) => {
-      checkSameOrigin(request);
-      const { principal, session } = request.web;
-      if (session && principal.tokenId) {
-        await auth.revokeToken(principal, principal.tokenId);
-        await opts.audit?.record(
-          { ...principal, client: clientOf(request) },
-          {
-            action: "session.close",
-            target: `token ${principal.tokenId}`,
-            ...(principal.user ? { owner: principal.user.name } : {}),
-          },
-        );
-      }
-      reply.clearCookie(sessionCookie, { path: "/" });
-      return reply.redirect("/", 303);
-    });
-
-    scope.get<{ Params: { owner: string } }>("/:owner", async (request, reply) =>
-      send(reply, await ownerPage(services, view(request), request.params.owner)),
-    );
-    scope.get<{ Params: { owner: string; name: string } }>(
-      "/:owner/templates/:name",
-      async (request, reply) =>
-        send(reply, await templatePage(services, view(request), request.params.owner, request.params.name)),
-    );
-    scope.get<{ Params: { owner: string; name: string } }>("/:owner/plugins/:name", async (request, reply) =>
-      send(reply, await pluginPage(services, view(request), request.params.owner, request.params.name)),
-    );
-    scope.get<{ Params: { owner: string; module: string }; Querystring: { ref?: string; before?: string } }>(
-      "/:owner/:module",
-      async (request, reply) => {
-        const { ref, before } = request.query;
-        return send(
-          reply,
-          await modulePage(services, view(request), opts, request.params.owner, request.params.module, {
-            ref: typeof ref === "string" ? ref : undefined,
-            before: typeof before === "string" ? before : undefined,
-          }),
-        );
-      },
-    );
-    scope.get<{ Params: { owner: string; module: string; ref: string } }>(
-      "/:owner/:module/docs/:ref",
-      async (request, reply) => {
-        const { owner, module, ref } = request.params;
-        return send(reply, await docsPage(services, view(request), owner, module, ref));
-      },
-    );
-    scope.get<{ Params: { owner: string; module: string; ref: string; "*": string } }>(
-      "/:owner/:module/tree/:ref/*",
-      async (request, reply) => {
-        const { owner, module, ref } = request.params;
-        return send(reply, await filePage(services, view(request), owner, module, ref, request.params["*"]));
-      },
-    );
+    webHooks(scope, opts.auth);
+    scope.setErrorHandler(renderError);
+    const send: Send = (reply, body) => reply.type("text/html; charset=utf-8").send(body);
+    sessionRoutes(scope, opts, send);
+    pageRoutes(scope, services, opts, send);
   });
+}
+
+/** Who asks (a session cookie or a token), and the headers every page gets. */
+function webHooks(scope: FastifyInstance, auth: WebUiOptions["auth"]): void {
+  scope.addHook("onRequest", async (request, reply) => {
+    if (request.headers.authorization !== undefined) {
+      request.web = { principal: await principalOf(auth, request), session: false };
+      return;
+    }
+    const secret = request.cookies[sessionCookie];
+    if (!secret) {
+      request.web = { principal: anonymous, session: false };
+      return;
+    }
+    try {
+      request.web = { principal: await auth.authenticate(`Bearer ${secret}`), session: true };
+    } catch {
+      // An expired or revoked session is simply signed out.
+      reply.clearCookie(sessionCookie, { path: "/" });
+      request.web = { principal: anonymous, session: false };
+    }
+  });
+  scope.addHook("onSend", async (request, reply, payload) => {
+    reply.header("content-security-policy", csp);
+    reply.header("x-content-type-options", "nosniff");
+    reply.header("referrer-policy", "same-origin");
+    // Pages depend on who asks (the cookie or the Authorization header): no shared cache may keep one, and a
+    // signed-in page is kept nowhere. Assets set their own (public) policy.
+    if (!reply.hasHeader("cache-control")) {
+      const signedIn = request.web?.principal.user !== undefined || request.web?.session === true;
+      reply.header("cache-control", signedIn ? "private, no-store" : "no-cache");
+      reply.header("vary", "Cookie, Authorization");
+    }
+    return payload;
+  });
+}
+
+/** Errors as pages: the status the code maps to, the message (hidden for a 500), a sign-in hint for a 401. */
+function renderError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const err = toRegistryError(error);
+  const status =
+    err.code === Code.NotFound
+      ? 404
+      : err.code === Code.Gone
+        ? 410
+        : err.code === Code.Unauthenticated
+          ? 401
+          : err.code === Code.PermissionDenied
+            ? 403
+            : err.code === Code.InvalidArgument || err.code === Code.FailedPrecondition
+              ? 400
+              : err.code === Code.ResourceExhausted
+                ? 413
+                : err.code === Code.InsufficientStorage
+                  ? 507
+                  : 500;
+  if (status === 500) request.log.error({ err: error, registry: "web" }, "request failed");
+  const message = status === 500 ? "Something went wrong on the server." : err.message;
+  const title = status === 404 ? "Not found" : status === 401 ? "Sign in needed" : "Error";
+  const hint =
+    status === 401 && request.headers.authorization === undefined
+      ? html`<p><a href="/login">Sign in</a> with a token to see this page.</p>`
+      : html``;
+  return reply
+    .status(status)
+    .type("text/html; charset=utf-8")
+    .send(layout(pageOf(request), title, html`<h1>${title}</h1><p class="error">${message}</p>${hint}`));
+}
+
+/** Sign-in with a token (a session cookie that never outlives it) and sign-out. */
+function sessionRoutes(scope: FastifyInstance, opts: WebUiOptions, send: Send): void {
+  const { auth } = opts;
+  scope.get("/login", async (request, reply) => send(reply, loginPage(pageOf(request))));
+  scope.post<{ Body: { token?: string } }>("/login", async (request, reply) => {
+    checkSameOrigin(request);
+    const token = typeof request.body?.token === "string" ? request.body.token.trim() : "";
+    let principal: Principal;
+    try {
+      principal = token ? await auth.authenticate(`Bearer ${token}`, clientOf(request)) : anonymous;
+    } catch {
+      principal = anonymous;
+    }
+    if (!principal.user) {
+      return send(
+        reply.status(401),
+        loginPage(pageOf(request), "That token is not valid: it may be mistyped, revoked or expired."),
+      );
+    }
+    if (principal.user.botOf) {
+      return send(
+        reply.status(403),
+        loginPage(
+          pageOf(request),
+          `${principal.user.name} is a bot of ${principal.user.botOf}: bots do not sign in to the web UI.`,
+        ),
+      );
+    }
+    // A session never outlives, nor does more than, the token that opened it.
+    const tokenEnd = principal.tokenExpiresAt
+      ? Date.parse(principal.tokenExpiresAt)
+      : Number.POSITIVE_INFINITY;
+    const expires = new Date(Math.min(Date.now() + sessionMs, tokenEnd));
+    const secret = await auth.openSession(
+      principal.user.id,
+      sessionNote,
+      expires.toISOString(),
+      principal.scopes,
+    );
+    await opts.audit?.record(principal, {
+      action: "session.open",
+      target: `user ${principal.user.name}`,
+      owner: principal.user.name,
+      after: { expiresAt: expires.toISOString() },
+    });
+    reply.setCookie(sessionCookie, secret, {
+      path: "/",
+      httpOnly: true,
+      sameSite: "strict",
+      secure: opts.secureCookie,
+      expires,
+    });
+    return reply.redirect("/", 303);
+  });
+  scope.post("/logout", async (request, reply) => {
+    checkSameOrigin(request);
+    const { principal, session } = request.web;
+    if (session && principal.tokenId) {
+      await auth.revokeToken(principal, principal.tokenId);
+      await opts.audit?.record(
+        { ...principal, client: clientOf(request) },
+        {
+          action: "session.close",
+          target: `token ${principal.tokenId}`,
+          ...(principal.user ? { owner: principal.user.name } : {}),
+        },
+      );
+    }
+    reply.clearCookie(sessionCookie, { path: "/" });
+    return reply.redirect("/", 303);
+  });
+}
+
+/** Assets, the home page, and the pages of owners, templates, plugins and modules. */
+function pageRoutes(scope: FastifyInstance, services: WebServices, opts: WebUiOptions, send: Send): void {
+  const view = (request: FastifyRequest): WebRequest => ({
+    principal: request.web.principal,
+    page: pageOf(request),
+    baseUrl: baseUrlOf(request, opts.publicUrl),
+  });
+
+  scope.get<{ Params: { file: string } }>("/-/:file", async (request, reply) => {
+    const { file } = request.params;
+    const asset = Object.hasOwn(assets, file) ? assets[file as keyof typeof assets] : undefined;
+    if (!asset) throw new RegistryError(Code.NotFound, `no asset ${request.params.file}`);
+    return reply.type(asset.type).header("cache-control", "public, max-age=300").send(asset.body);
+  });
+
+  scope.get<{ Querystring: { q?: string } }>("/", async (request, reply) =>
+    send(reply, await homePage(services, view(request), String(request.query.q ?? ""))),
+  );
+
+  scope.get<{ Params: { owner: string } }>("/:owner", async (request, reply) =>
+    send(reply, await ownerPage(services, view(request), request.params.owner)),
+  );
+  scope.get<{ Params: { owner: string; name: string } }>("/:owner/templates/:name", async (request, reply) =>
+    send(reply, await templatePage(services, view(request), request.params.owner, request.params.name)),
+  );
+  scope.get<{ Params: { owner: string; name: string } }>("/:owner/plugins/:name", async (request, reply) =>
+    send(reply, await pluginPage(services, view(request), request.params.owner, request.params.name)),
+  );
+  scope.get<{ Params: { owner: string; module: string }; Querystring: { ref?: string; before?: string } }>(
+    "/:owner/:module",
+    async (request, reply) => {
+      const { ref, before } = request.query;
+      return send(
+        reply,
+        await modulePage(services, view(request), opts, request.params.owner, request.params.module, {
+          ref: typeof ref === "string" ? ref : undefined,
+          before: typeof before === "string" ? before : undefined,
+        }),
+      );
+    },
+  );
+  scope.get<{ Params: { owner: string; module: string; ref: string } }>(
+    "/:owner/:module/docs/:ref",
+    async (request, reply) => {
+      const { owner, module, ref } = request.params;
+      return send(reply, await docsPage(services, view(request), owner, module, ref));
+    },
+  );
+  scope.get<{ Params: { owner: string; module: string; ref: string; "*": string } }>(
+    "/:owner/:module/tree/:ref/*",
+    async (request, reply) => {
+      const { owner, module, ref } = request.params;
+      return send(reply, await filePage(services, view(request), owner, module, ref, request.params["*"]));
+    },
+  );
 }
 
 function pageOf(request: FastifyRequest): PageContext {
