@@ -3,6 +3,7 @@ import { isAbsolute, join } from "node:path";
 import semver from "semver";
 import { Code, RegistryError } from "../core/errors.js";
 import { type FullName, parseFullName } from "../core/names.js";
+import { checkEcosystemOption } from "../core/plugin-ecosystem.js";
 import { checkRuntimeLibraries } from "../core/runtime-libraries.js";
 import {
   type Plugin,
@@ -17,7 +18,7 @@ import { isProtocGenerator, type Protoc } from "../plugins/protoc/protoc-runtime
 import type { ModuleStore, PluginStore, TemplateStore } from "../storage/meta/metadata-store.js";
 import { type AccessPolicy, readable } from "./access.js";
 import { type Principal, requireAdmin } from "./auth.js";
-import { runtimeLibrariesFromLabels } from "./image-labels.js";
+import { ecosystemFromLabels, runtimeLibrariesFromLabels } from "./image-labels.js";
 
 export interface NewPluginVersion {
   plugin: string;
@@ -226,6 +227,7 @@ async function pushImageVersion(
     );
   }
   const runtimeLibraries = runtimeLibrariesFromLabels(input.labels);
+  const ecosystem = ecosystemFromLabels(input.labels);
   if (!(await meta.getPlugin(name.owner, name.name))) {
     try {
       await meta.createPlugin({ owner: name.owner, name: name.name, visibility: defaultVisibility });
@@ -252,7 +254,7 @@ async function pushImageVersion(
     version,
     source: { kind: "oci", digest: input.digest },
     runtimeLibraries,
-    registryOptions: {},
+    registryOptions: ecosystem ? { ecosystem } : {},
   });
   return { version: created, created: true };
 }
@@ -321,7 +323,7 @@ async function createPluginVersion(
     version: checkPluginVersion(input.version),
     source,
     runtimeLibraries: checkRuntimeLibraries(input.runtimeLibraries),
-    registryOptions: input.registryOptions,
+    registryOptions: checkEcosystemOption(input.registryOptions),
   });
 }
 

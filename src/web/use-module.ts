@@ -1,5 +1,6 @@
 // "Use this module": the exact commands that consume one commit through one template, with the synthetic
 // version already filled in. Pure: the page computes them from what the services returned.
+import { pluginEcosystem } from "../core/plugin-ecosystem.js";
 import { goVersion, semverVersion } from "../core/synthetic-version.js";
 import type { Commit, PluginVersion, Template } from "../core/types.js";
 import { goModulePath } from "../ecosystems/go/names.js";
@@ -59,7 +60,7 @@ export function templateUse(
       text: `npm install ${npmPackageName(input.npmScope, parts)}@${semverVersion(synthetic)}`,
     });
   }
-  if (plugins.some((p) => (p.runtimeLibraries.go ?? []).length > 0)) {
+  if (plugins.some((p) => pluginEcosystem(p) === "go")) {
     const path = goModulePath({ goHost: input.goHost, ...parts });
     commands.push({
       ecosystem: "go",
