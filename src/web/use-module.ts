@@ -32,6 +32,23 @@ export interface TemplateUse {
 
 const tokenVar = "$PROTODEPOT_TOKEN";
 
+/**
+ * Yarn 4 reads no .npmrc: the scope's registry goes in .yarnrc.yml, and since Yarn 4.15 refuses versions younger
+ * than a day by default (npmMinimalAgeGate), our scope is exempted: its versions are generated on demand, so a
+ * fresh push would stay uninstallable for a day.
+ */
+function yarnrc(input: UseInput, baseUrl: string): string {
+  const http = baseUrl.startsWith("http:");
+  return [
+    "npmScopes:",
+    `  ${input.npmScope}:`,
+    `    npmRegistryServer: "${baseUrl}/npm/"`,
+    ...(input.needsToken ? [`    npmAuthToken: "\${PROTODEPOT_TOKEN}"`] : []),
+    `npmPreapprovedPackages: ["@${input.npmScope}/*"]`,
+    ...(http ? [`unsafeHttpWhitelist: ["${new URL(baseUrl).hostname}"]`] : []),
+  ].join("\n");
+}
+
 export function templateUse(
   input: UseInput,
   template: Template,
@@ -59,6 +76,7 @@ export function templateUse(
       label: "npm install",
       text: `npm install ${npmPackageName(input.npmScope, parts)}@${semverVersion(synthetic)}`,
     });
+    commands.push({ ecosystem: "npm", label: ".yarnrc.yml (Yarn 4)", text: yarnrc(input, baseUrl) });
   }
   if (plugins.some((p) => pluginEcosystem(p) === "go")) {
     const path = goModulePath({ goHost: input.goHost, ...parts });
