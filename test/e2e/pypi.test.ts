@@ -124,13 +124,35 @@ describe("PyPI index with the real pip", { skip: await pipMissing() }, () => {
   }, async () => {
     const venv = await createVenv(join(work, "v-grpc"));
     const project = "protodepot-python-grpc-demo-payments";
+    // The python wheels first, then the stubs: each file belongs to one distribution, none is overwritten.
+    await venv.pip(["install", "--no-cache-dir", "--index-url", index(), payments]);
     const { stdout } = await venv.pip(["install", "--no-cache-dir", "--index-url", index(), project]);
     assert.match(
       stdout,
       /Successfully installed protodepot-python-grpc-demo-money-1\.1\.1 protodepot-python-grpc-demo-payments-1\.1\.1/,
     );
     const requires = (await venv.pip(["show", project])).stdout;
-    assert.match(requires, /^Requires: grpcio, protobuf, protodepot-python-grpc-demo-money$/m);
+    assert.match(
+      requires,
+      /^Requires: grpcio, protobuf, protodepot-python-demo-payments, protodepot-python-grpc-demo-money$/m,
+    );
+    const owners = await venv.run(`
+import collections, importlib.metadata as md
+owners = collections.defaultdict(list)
+for d in md.distributions():
+    if d.metadata["Name"].startswith("protodepot-"):
+        for f in d.files or []:
+            if f.suffix in (".py", ".pyi"):
+                owners[str(f)].append(d.metadata["Name"])
+print("\\n".join(f"{p} {' '.join(sorted(n))}" for p, n in sorted(owners.items())))
+`);
+    assert.match(owners, /^demo\/payments\/v1\/payments_pb2\.py protodepot-python-demo-payments$/m);
+    assert.match(owners, /^demo\/payments\/v1\/payments_pb2_grpc\.py protodepot-python-grpc-demo-payments$/m);
+    assert.deepEqual(
+      owners.split("\n").filter((l) => l.split(" ").length > 2),
+      [],
+      `files of two distributions:\n${owners}`,
+    );
     const script = `
 from concurrent import futures
 import grpc
