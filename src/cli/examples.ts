@@ -16,6 +16,10 @@ export const examples: Readonly<Record<string, readonly string[]>> = {
     `protodepot login ${R} --token-stdin < token.txt   # stored in ~/.config/protodepot/config.json`,
     `protodepot login ${R} --token-stdin --npmrc --netrc   # also set up npm and go for this registry`,
   ],
+  whoami: [
+    "protodepot whoami                            # alice at http://127.0.0.1:8080",
+    `protodepot whoami --remote ${R}   # the token stored for that remote, or PROTODEPOT_TOKEN`,
+  ],
   push: [
     "protodepot push examples/money               # the module name comes from buf.yaml",
     "protodepot push ./proto --label v2 --module acme/payments",

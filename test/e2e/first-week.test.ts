@@ -5,9 +5,10 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { cliOk } from "./support/cli.js";
+import { cliOk, runCli } from "./support/cli.js";
 import { goHost, goOk, makeGoEnv } from "./support/go.js";
 import { adminToken, makeDataDir, repoRoot, startTestServer, type TestServer } from "./support/server.js";
+import { makeSelfSignedCert } from "./support/tls.js";
 
 const gocode = "/usr/share/gocode/src";
 
@@ -142,5 +143,73 @@ describe("the first week", () => {
     await goOk(["get", `${module}@v1.1.1`], { cwd: consumer, env: go.env });
     const run = await goOk(["run", "."], { cwd: consumer, env: go.env });
     assert.equal(run.stdout.trim(), "demo/money/v1/money.proto");
+  });
+
+  it("answers a new user's mistakes with what to do", async () => {
+    const missing = await runCli(["push", join(work, "nosuchdir")], admin);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /nosuchdir does not exist\n$/);
+
+    const lost = await runCli(["module", "list"], {
+      XDG_CONFIG_HOME: join(work, "nobody"),
+      PROTODEPOT_REMOTE: "",
+      PROTODEPOT_TOKEN: "",
+    });
+    assert.match(lost.stderr, /no remote: run 'protodepot login URL --token-stdin'/);
+    assert.doesNotMatch(lost.stderr, /--token T/);
+
+    const me = await cliOk(["whoami"], admin);
+    assert.equal(me.stdout, `admin (admin) at ${server.url}\n`);
+
+    await cliOk(
+      ["template", "create", "acme/empty", "--config", '{"plugins":[{"owner":"acme","name":"es"}]}'],
+      admin,
+    );
+    const empty = await fetch(`${server.url}/v1/acme/empty/latest/demo/money/main.tar.gz`);
+    assert.equal(empty.status, 404);
+    assert.match(
+      await empty.text(),
+      /template acme\/empty has no versions yet: pin its plugins' versions with protodepot template version create acme\/empty --config/,
+    );
+  });
+});
+
+describe("the first week, over https with a self-signed certificate", () => {
+  let data: Awaited<ReturnType<typeof makeDataDir>>;
+  let server: TestServer;
+  let work: string;
+
+  before(async () => {
+    data = await makeDataDir();
+    work = await mkdtemp(join(tmpdir(), "protodepot-first-week-tls-"));
+    const cert = await makeSelfSignedCert(work);
+    server = await startTestServer({
+      dataDir: data.dir,
+      args: ["--tls-cert", cert.certFile, "--tls-key", cert.keyFile],
+      env: { PROTODEPOT_LOG_LEVEL: "info" },
+    });
+  });
+  after(async () => {
+    await server?.stop();
+    await data?.remove();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it("logs the https address, and tells a client that does not trust the certificate about NODE_EXTRA_CA_CERTS", async () => {
+    assert.match(server.url, /^https:/);
+    // pino writes the log lines after the start-up line the test waits for.
+    for (let i = 0; i < 200 && !server.output().includes('"protodepot listening"'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.match(server.output(), /Server listening at https:\/\/127\.0\.0\.1:\d+/);
+    assert.doesNotMatch(server.output(), /listening at http:\/\//);
+    const env = {
+      PROTODEPOT_REMOTE: server.url,
+      PROTODEPOT_TOKEN: adminToken,
+      XDG_CONFIG_HOME: join(work, "c"),
+    };
+    const res = await runCli(["whoami"], { ...env, NODE_EXTRA_CA_CERTS: "" });
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /self-signed certificate.*NODE_EXTRA_CA_CERTS/);
   });
 });

@@ -7,10 +7,11 @@ import { Writable } from "node:stream";
 import type { Command } from "commander";
 import { ServerService } from "../../gen/protodepot/v1/server_pb.js";
 import { UserService } from "../../gen/protodepot/v1/user_pb.js";
-import { openRemote } from "../client.js";
+import { openRemote, type RemoteOptions } from "../client.js";
 import { editFile } from "../client-config/edit-file.js";
 import { netrcMachines, upsertNetrc } from "../client-config/netrc.js";
 import { npmrcEntries, upsertNpmrc } from "../client-config/npmrc.js";
+import type { CliCommand } from "../command.js";
 import { normalizeRemote, readSettings, writeSettings } from "../settings.js";
 
 interface LoginFlags {
@@ -124,5 +125,23 @@ export function registerLogin(program: Command): void {
           );
         }
       }
+    });
+}
+
+/** `protodepot whoami`: which user the chosen remote and token are, so a wrong login shows before a push fails. */
+export function registerWhoami(program: CliCommand): void {
+  program
+    .command("whoami")
+    .description("print the user the token belongs to, and the remote it was checked against")
+    .remoteFlags()
+    .action(async (flags: RemoteOptions) => {
+      const remote = await openRemote(flags);
+      if (!remote.token) {
+        throw new Error(
+          `no token for ${remote.url}: run 'protodepot login ${remote.url} --token-stdin' or set PROTODEPOT_TOKEN`,
+        );
+      }
+      const { user } = await remote.client(UserService).whoAmI({});
+      process.stdout.write(`${user?.name ?? ""}${user?.isAdmin ? " (admin)" : ""} at ${remote.url}\n`);
     });
 }
