@@ -1,16 +1,48 @@
 // The first week: what a team meets once it goes past the quick start — templates with several versions, its own
 // Go plugin, Python wheels of several templates, other clients' indexes — works with the real clients.
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
 import { cliOk, runCli } from "./support/cli.js";
 import { goHost, goOk, makeGoEnv } from "./support/go.js";
 import { adminToken, makeDataDir, repoRoot, startTestServer, type TestServer } from "./support/server.js";
 import { makeSelfSignedCert } from "./support/tls.js";
 
 const gocode = "/usr/share/gocode/src";
+const exec = promisify(execFile);
+
+/**
+ * Debian's protobuf runtime as a wheel, so poetry (which installs every dependency itself) finds `protobuf` without
+ * the network: Debian ships it as an egg-info directory, never as a wheel.
+ */
+const debianProtobufWheel = `
+import base64, hashlib, os, sys, zipfile
+src, out = "/usr/lib/python3/dist-packages", sys.argv[1]
+name = "protobuf-4.21.12-cp311-cp311-linux_x86_64.whl"
+info = "protobuf-4.21.12.dist-info"
+entries = []
+for root, dirs, files in sorted(os.walk(os.path.join(src, "google/protobuf"))):
+    dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+    for f in sorted(files):
+        path = os.path.join(root, f)
+        entries.append((os.path.relpath(path, src), open(path, "rb").read()))
+entries.append((info + "/METADATA", b"Metadata-Version: 2.1\\nName: protobuf\\nVersion: 4.21.12\\n"))
+entries.append((info + "/WHEEL", b"Wheel-Version: 1.0\\nGenerator: test\\nRoot-Is-Purelib: false\\nTag: cp311-cp311-linux_x86_64\\n"))
+record = "".join(f"{p},sha256={base64.urlsafe_b64encode(hashlib.sha256(b).digest()).rstrip(b'=').decode()},{len(b)}\\n" for p, b in entries)
+entries.append((info + "/RECORD", (record + info + "/RECORD,,\\n").encode()))
+with zipfile.ZipFile(os.path.join(out, name), "w") as z:
+    for p, b in entries:
+        z.writestr(p, b)
+print(name)
+`;
 
 /**
  * A protogen plugin that imports nothing in its output: one `{file}.name.go` per file with the file's Go package
@@ -171,6 +203,104 @@ describe("the first week", () => {
       await empty.text(),
       /template acme\/empty has no versions yet: pin its plugins' versions with protodepot template version create acme\/empty --config/,
     );
+  });
+});
+
+describe("the first week with poetry", {
+  skip: existsSync("/usr/bin/poetry") ? false : "apt-get install python3-poetry (.ci/apt/firstweek.txt)",
+}, () => {
+  let data: Awaited<ReturnType<typeof makeDataDir>>;
+  let server: TestServer;
+  let work: string;
+  let local: Server;
+
+  before(async () => {
+    data = await makeDataDir();
+    work = await mkdtemp(join(tmpdir(), "protodepot-first-week-poetry-"));
+    server = await startTestServer({ dataDir: data.dir, orgs: ["demo"] });
+    const admin = {
+      PROTODEPOT_REMOTE: server.url,
+      PROTODEPOT_TOKEN: adminToken,
+      XDG_CONFIG_HOME: join(work, "c"),
+    };
+    await cliOk(["push", join(repoRoot, "examples/money")], admin);
+    await cliOk(["push", join(repoRoot, "examples/payments")], admin);
+    // A second index on loopback with Debian's protobuf runtime: what PyPI would be for poetry.
+    const wheel = (await exec("/usr/bin/python3", ["-c", debianProtobufWheel, work])).stdout.trim();
+    const bytes = await readFile(join(work, wheel));
+    const sha = createHash("sha256").update(bytes).digest("hex");
+    local = createServer((req, res) => {
+      if (req.url === "/simple/protobuf/") {
+        res.setHeader("content-type", "text/html");
+        res.end(`<html><body><a href="/files/${wheel}#sha256=${sha}">${wheel}</a></body></html>`);
+      } else if (req.url === `/files/${wheel}`) res.end(bytes);
+      else {
+        res.statusCode = 404;
+        res.end();
+      }
+    });
+    await new Promise<void>((resolve) => local.listen(0, "127.0.0.1", resolve));
+  });
+  after(async () => {
+    await new Promise((resolve) => local?.close(resolve));
+    await server?.stop();
+    await data?.remove();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it("installs a module's wheel and its dependency module's from the index, asking it for protobuf too", async () => {
+    const project = join(work, "app");
+    await mkdir(project, { recursive: true });
+    const localIndex = `http://127.0.0.1:${(local.address() as AddressInfo).port}/simple/`;
+    await writeFile(
+      join(project, "pyproject.toml"),
+      `[tool.poetry]
+name = "app"
+version = "0.1.0"
+description = ""
+authors = ["a <a@example.com>"]
+
+[tool.poetry.dependencies]
+python = "^3.11"
+protodepot-python-demo-payments = "*"
+
+# Ours first for every name: it must answer 404 for protobuf, so poetry asks the next index.
+[[tool.poetry.source]]
+name = "protodepot"
+url = "${server.url}/pypi/simple/"
+default = true
+
+[[tool.poetry.source]]
+name = "local"
+url = "${localIndex}"
+secondary = true
+`,
+    );
+    const env = {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: join(work, "home"),
+      POETRY_CACHE_DIR: join(work, "poetry-cache"),
+      POETRY_CONFIG_DIR: join(work, "poetry-config"),
+      POETRY_VIRTUALENVS_IN_PROJECT: "true",
+      // No desktop keyring to ask for index credentials.
+      PYTHON_KEYRING_BACKEND: "keyring.backends.null.Keyring",
+    };
+    const poetry = (args: string[]) =>
+      exec("/usr/bin/poetry", args, { cwd: project, env, maxBuffer: 16 << 20 }).catch(
+        (err: { stdout?: string; stderr?: string }) => {
+          throw new Error(`poetry ${args.join(" ")}: ${err.stdout ?? ""}${err.stderr ?? ""}`);
+        },
+      );
+    await poetry(["install", "--no-root", "--no-interaction"]);
+    const lock = await readFile(join(project, "poetry.lock"), "utf8");
+    assert.match(lock, /name = "protodepot-python-demo-money"\nversion = "1\.1\.1"/);
+    assert.match(lock, /name = "protobuf"\nversion = "4\.21\.12"/);
+    const run = await exec(
+      join(project, ".venv/bin/python"),
+      ["-c", "from demo.payments.v1 import payments_pb2; print(payments_pb2.Payment(id='p-1').id)"],
+      { cwd: work },
+    );
+    assert.equal(run.stdout.trim(), "p-1");
   });
 });
 
