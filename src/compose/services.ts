@@ -9,6 +9,7 @@ import { createGenerateMetrics } from "../generate/metrics.js";
 import { archivePackager } from "../generate/package/archive.js";
 import { goPackager } from "../generate/package/go.js";
 import { createMavenPackager } from "../generate/package/maven.js";
+import { mavenSourcesPackager } from "../generate/package/maven-sources.js";
 import { npmPackager } from "../generate/package/npm.js";
 import { pypiPackager } from "../generate/package/pypi.js";
 import { type AccessPolicy, createAccessPolicy } from "../services/access.js";
@@ -142,6 +143,7 @@ function generationService(
       npmPackager,
       goPackager,
       pypiPackager,
+      mavenSourcesPackager,
       createMavenPackager({
         compiler: execution.javac,
         groupId: config.maven.groupId,

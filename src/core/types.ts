@@ -247,7 +247,7 @@ export interface TemplateVersion {
 export type Scope = "module" | "imports" | "imports_wkt";
 
 /** The registry an artifact is packaged for. */
-export type Flavour = "archive" | "go" | "npm" | "pypi" | "maven";
+export type Flavour = "archive" | "go" | "npm" | "pypi" | "maven" | "maven-sources";
 
 export interface ArtifactKey {
   templateId: string;

@@ -18,6 +18,8 @@ export interface ArtifactExtras {
     pomMd5?: string;
     dependencies?: string;
   };
+  /** The `-sources.jar`'s checksums. */
+  "maven-sources": { sha1: string; md5: string };
 }
 
 type Fields<T> = { required: readonly (keyof T & string)[]; optional: readonly (keyof T & string)[] };
@@ -29,6 +31,7 @@ const fields: { [F in Flavour]: Fields<ArtifactExtras[F]> } = {
   npm: { required: ["integrity", "shasum"], optional: ["dependencies"] },
   pypi: { required: ["sha256", "metadataSha256"], optional: ["metadata", "pins"] },
   maven: { required: ["sha1", "md5"], optional: ["pom", "pomSha1", "pomMd5", "dependencies"] },
+  "maven-sources": { required: ["sha1", "md5"], optional: [] },
 };
 
 /** The record's extras as its flavour's packager wrote them, or undefined when a required one is missing. */

@@ -13,6 +13,7 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { cliOk, runCli } from "./support/cli.js";
 import { goHost, goOk, makeGoEnv } from "./support/go.js";
+import { createMavenProject, mavenMissing } from "./support/maven.js";
 import { adminToken, makeDataDir, repoRoot, startTestServer, type TestServer } from "./support/server.js";
 import { makeSelfSignedCert } from "./support/tls.js";
 
@@ -175,6 +176,38 @@ describe("the first week", () => {
     await goOk(["get", `${module}@v1.1.1`], { cwd: consumer, env: go.env });
     const run = await goOk(["run", "."], { cwd: consumer, env: go.env });
     assert.equal(run.stdout.trim(), "demo/money/v1/money.proto");
+  });
+
+  it("serves a -sources.jar beside each jar, with its checksums, that mvn dependency:sources fetches", {
+    skip: mavenMissing(),
+  }, async () => {
+    const base = `${server.url}/maven/protodepot/gen/protodepot_java_demo_money/1.1.1/protodepot_java_demo_money-1.1.1`;
+    const project = await createMavenProject({
+      dir: join(work, "maven"),
+      repositoryUrl: `${server.url}/maven/`,
+      dependencies: ["protodepot.gen:protodepot_java_demo_money:1.1.1"],
+      sources: {},
+    });
+    await project.mvn(["dependency:sources"]);
+    const fetched = join(
+      project.dir,
+      "local-repository/protodepot/gen/protodepot_java_demo_money/1.1.1/protodepot_java_demo_money-1.1.1-sources.jar",
+    );
+    const jar = await readFile(fetched);
+    const listing = (
+      await exec("/usr/bin/python3", [
+        "-c",
+        "import sys, zipfile; print('\\n'.join(zipfile.ZipFile(sys.argv[1]).namelist()))",
+        fetched,
+      ])
+    ).stdout;
+    assert.match(listing, /^META-INF\/MANIFEST\.MF$/m);
+    assert.match(listing, /\.java$/m);
+    assert.doesNotMatch(listing, /\.class$/m);
+    const sha1 = await (await fetch(`${base}-sources.jar.sha1`)).text();
+    const md5 = await (await fetch(`${base}-sources.jar.md5`)).text();
+    assert.equal(sha1, createHash("sha1").update(jar).digest("hex"));
+    assert.equal(md5, createHash("md5").update(jar).digest("hex"));
   });
 
   it("answers a new user's mistakes with what to do", async () => {
