@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -13,12 +13,15 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { cliOk, runCli } from "./support/cli.js";
 import { goHost, goOk, makeGoEnv } from "./support/go.js";
-import { createMavenProject, mavenMissing } from "./support/maven.js";
+import { createMavenProject, debianRepository, mavenMissing } from "./support/maven.js";
+import { createNpmProject } from "./support/npm-client.js";
+import { createVenv, pipMissing } from "./support/pip.js";
 import { adminToken, makeDataDir, repoRoot, startTestServer, type TestServer } from "./support/server.js";
 import { makeSelfSignedCert } from "./support/tls.js";
 
 const gocode = "/usr/share/gocode/src";
 const exec = promisify(execFile);
+const pipSkip = await pipMissing();
 
 /**
  * Debian's protobuf runtime as a wheel, so poetry (which installs every dependency itself) finds `protobuf` without
@@ -208,6 +211,113 @@ describe("the first week", () => {
     const md5 = await (await fetch(`${base}-sources.jar.md5`)).text();
     assert.equal(sha1, createHash("sha1").update(jar).digest("hex"));
     assert.equal(md5, createHash("md5").update(jar).digest("hex"));
+  });
+
+  it("login --all writes what npm, pip and mvn then use to fetch a private module", {
+    skip: mavenMissing() ?? pipSkip,
+  }, async () => {
+    const ledger = join(work, "ledger");
+    await mkdir(join(ledger, "acme/ledger/v1"), { recursive: true });
+    await writeFile(join(ledger, "buf.yaml"), "version: v1\nname: buf.build/acme/ledger\n");
+    await writeFile(
+      join(ledger, "acme/ledger/v1/ledger.proto"),
+      'syntax = "proto3";\npackage acme.ledger.v1;\noption java_package = "com.acme.ledger.v1";\nmessage Entry { string id = 1; }\n',
+    );
+    await cliOk(["module", "create", "acme/ledger", "--visibility", "private"], admin);
+    await cliOk(["push", ledger], admin);
+
+    const home = join(work, "login-home");
+    const env = {
+      HOME: home,
+      XDG_CONFIG_HOME: join(home, ".config"),
+      PROTODEPOT_REMOTE: "",
+      PROTODEPOT_TOKEN: "",
+    };
+    const login = await cliOk(["login", server.url, "--token-stdin", "--all"], env, { stdin: adminToken });
+    for (const file of [".npmrc", ".netrc", ".config/pip/pip.conf", ".m2/settings.xml", ".yarnrc.yml"]) {
+      assert.ok(login.stdout.includes(join(home, file)), `${file} not written:\n${login.stdout}`);
+    }
+    assert.match(
+      await readFile(join(home, ".yarnrc.yml"), "utf8"),
+      /npmPreapprovedPackages:\n {2}- "@protodepot\/\*"/,
+    );
+
+    // npm with the written ~/.npmrc (pack: the tarball alone, no runtime library from the public registry).
+    const npm = await createNpmProject({ dir: join(work, "npm-app"), userconfig: join(home, ".npmrc") });
+    const packed = await npm.npm(["pack", "@protodepot/protodepot_es_acme_ledger@1.1.1"]);
+    assert.match(packed.stdout, /protodepot-protodepot_es_acme_ledger-1\.1\.1\.tgz/);
+
+    // pip with the written pip.conf; the default index is a loopback stand-in for PyPI that has nothing.
+    const empty = createServer((_req, res) => {
+      res.statusCode = 404;
+      res.end();
+    });
+    await new Promise<void>((resolve) => empty.listen(0, "127.0.0.1", resolve));
+    try {
+      const venv = await createVenv(join(work, "pip-venv"));
+      await exec(
+        join(venv.dir, "bin/pip"),
+        [
+          "download",
+          "--no-deps",
+          "--no-cache-dir",
+          "-d",
+          join(work, "wheels"),
+          "protodepot-python-acme-ledger==1.1.1",
+        ],
+        {
+          env: {
+            PATH: process.env.PATH ?? "/usr/bin:/bin",
+            HOME: home,
+            PIP_CONFIG_FILE: join(home, ".config/pip/pip.conf"),
+            PIP_INDEX_URL: `http://127.0.0.1:${(empty.address() as AddressInfo).port}/simple/`,
+            PIP_DISABLE_PIP_VERSION_CHECK: "1",
+          },
+        },
+      );
+      assert.ok(existsSync(join(work, "wheels/protodepot_python_acme_ledger-1.1.1-py3-none-any.whl")));
+    } finally {
+      await new Promise((resolve) => empty.close(resolve));
+    }
+
+    // mvn with the written ~/.m2/settings.xml (Maven's own plugins and protobuf-java from Debian's repository).
+    const app = join(work, "mvn-app");
+    await mkdir(app, { recursive: true });
+    const debian = (tag: string) => `<${tag}><id>debian</id><url>file://${debianRepository}</url></${tag}>`;
+    await writeFile(
+      join(app, "pom.xml"),
+      `<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion><groupId>example</groupId><artifactId>app</artifactId><version>1.0</version>
+<repositories>${debian("repository")}</repositories><pluginRepositories>${debian("pluginRepository")}</pluginRepositories>
+<dependencies><dependency><groupId>protodepot.gen</groupId><artifactId>protodepot_java_acme_ledger</artifactId><version>1.1.1</version></dependency></dependencies></project>\n`,
+    );
+    await writeFile(join(work, "empty-global-settings.xml"), "<settings/>\n");
+    await exec(
+      "mvn",
+      ["-B", "--no-transfer-progress", "-gs", join(work, "empty-global-settings.xml"), "dependency:resolve"],
+      {
+        cwd: app,
+        // Maven finds ~ by Java's user.home (the passwd entry), not $HOME.
+        env: {
+          PATH: process.env.PATH ?? "/usr/bin:/bin",
+          HOME: home,
+          LANG: "C.UTF-8",
+          MAVEN_OPTS: `-Duser.home=${home}`,
+        },
+        maxBuffer: 64 << 20,
+      },
+    ).catch((err: { stdout?: string }) => {
+      throw new Error(
+        `mvn dependency:resolve: ${err.stdout ?? ""}\n${readFileSync(join(home, ".m2/settings.xml"), "utf8")}`,
+      );
+    });
+    assert.ok(
+      existsSync(
+        join(
+          home,
+          ".m2/repository/protodepot/gen/protodepot_java_acme_ledger/1.1.1/protodepot_java_acme_ledger-1.1.1.jar",
+        ),
+      ),
+    );
   });
 
   it("answers a new user's mistakes with what to do", async () => {
