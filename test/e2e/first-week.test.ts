@@ -179,6 +179,35 @@ describe("the first week", () => {
     await goOk(["get", `${module}@v1.1.1`], { cwd: consumer, env: go.env });
     const run = await goOk(["run", "."], { cwd: consumer, env: go.env });
     assert.equal(run.stdout.trim(), "demo/money/v1/money.proto");
+
+    // The same binary without an ecosystem gets no import paths: a 422 that says how to declare one, not a 500.
+    await cliOk(["plugin", "push", "acme/undeclared:v1.0.0", "--binary", binary], admin);
+    await cliOk(
+      [
+        "template",
+        "create",
+        "acme/undeclared",
+        "--config",
+        '{"plugins":[{"owner":"acme","name":"undeclared"}]}',
+      ],
+      admin,
+    );
+    await cliOk(
+      [
+        "template",
+        "version",
+        "create",
+        "acme/undeclared",
+        "--config",
+        '{"plugin_versions":[{"owner":"acme","name":"undeclared","version":"v1.0.0"}]}',
+      ],
+      admin,
+    );
+    const refused = await fetch(`${server.url}/v1/acme/undeclared/latest/demo/money/main.tar.gz`);
+    const why = await refused.text();
+    assert.equal(refused.status, 422, why);
+    assert.match(why, /unable to determine Go import path/);
+    assert.match(why, /push it with 'protodepot plugin push … --ecosystem go'/);
   });
 
   it("serves a -sources.jar beside each jar, with its checksums, that mvn dependency:sources fetches", {
