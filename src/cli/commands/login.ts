@@ -96,7 +96,7 @@ export function registerLogin(program: Command): void {
   program
     .command("login <url>")
     .description(
-      "check a token against a remote, store it for later commands, and optionally set up npm, go and buf",
+      "check a token against a remote, store it for later commands, and optionally set up npm, go, buf, pip, Maven and Yarn",
     )
     .option("--token-stdin", "read the token from standard input (prompts without echo at a terminal)")
     .option("--token <token>", "the token (visible in shell history: prefer --token-stdin)")
