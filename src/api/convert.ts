@@ -56,6 +56,9 @@ export const moduleMessage = (m: Module) =>
     visibility: m.visibility,
     defaultLabel: m.defaultLabel,
     createTime: m.createdAt,
+    description: m.description ?? "",
+    deprecated: m.deprecation !== undefined,
+    deprecationMessage: m.deprecation ?? "",
   });
 
 export const commitMessage = (c: Commit, deps: readonly CommitDep[] = []): CommitMessage =>

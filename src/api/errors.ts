@@ -6,6 +6,8 @@ import { storageRetryAfterSeconds } from "../http/status.js";
 const codes: Record<Code, ConnectCode> = {
   [Code.InvalidArgument]: ConnectCode.InvalidArgument,
   [Code.NotFound]: ConnectCode.NotFound,
+  // Connect has no "gone"; not NotFound either, or clients would offer to create the name again (buf push --create).
+  [Code.Gone]: ConnectCode.FailedPrecondition,
   [Code.AlreadyExists]: ConnectCode.AlreadyExists,
   [Code.PermissionDenied]: ConnectCode.PermissionDenied,
   [Code.Unauthenticated]: ConnectCode.Unauthenticated,

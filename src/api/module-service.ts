@@ -68,7 +68,16 @@ export function createModuleServiceImpl(
       const name = moduleName(req.module);
       // The policy is checked whole before anything changes, so a bad value leaves the visibility as it was.
       const change = req.policy ? policyChange(req.policy) : undefined;
-      const mod = await modules.updateModule(caller, name, visibility ? { visibility } : {});
+      if (req.undeprecate && req.deprecationMessage !== undefined) {
+        throw new RegistryError(Code.InvalidArgument, "deprecate or undeprecate, not both");
+      }
+      const mod = await modules.updateModule(caller, name, {
+        ...(visibility ? { visibility } : {}),
+        ...(req.description !== undefined ? { description: req.description } : {}),
+        ...(req.defaultLabel !== undefined ? { defaultLabel: req.defaultLabel } : {}),
+        ...(req.deprecationMessage !== undefined ? { deprecation: req.deprecationMessage } : {}),
+        ...(req.undeprecate ? { deprecation: null } : {}),
+      });
       const label = req.policy?.label ?? "";
       const policy = change
         ? await modules.setPushPolicy(caller, name, label, change)

@@ -42,6 +42,7 @@ export const pluginVersionMessage = (v: PluginVersion, caller: Principal) =>
       npm: v.runtimeLibraries.npm ?? [],
       python: v.runtimeLibraries.python ?? [],
       maven: v.runtimeLibraries.maven ?? [],
+      ruby: v.runtimeLibraries.ruby ?? [],
     },
     registryOptionsJson: JSON.stringify(v.registryOptions),
     createTime: v.createdAt,
@@ -107,6 +108,9 @@ export function createPluginServiceImpl(plugins: Plugins): ServiceImpl<typeof Pl
                   version: m.version,
                 })),
               }
+            : {}),
+          ...(libs?.ruby.length
+            ? { ruby: libs.ruby.map((r) => ({ package: r.package, version: r.version })) }
             : {}),
         },
         registryOptions: parseOptions(req.registryOptionsJson),

@@ -55,7 +55,10 @@ export const examples: Readonly<Record<string, readonly string[]>> = {
     "protodepot module update acme/payments --visibility public",
     "protodepot module update acme/payments --breaking reject --breaking-category WIRE_JSON",
     "protodepot module update acme/payments --lint warn --lint-category STANDARD --label main",
+    'protodepot module update acme/payments --description "Payment messages" --default-label stable',
   ],
+  "module deprecate": ['protodepot module deprecate acme/payments --message "use acme/billing"'],
+  "module undeprecate": ["protodepot module undeprecate acme/payments"],
   commit: ["protodepot commit list demo/payments --limit 10"],
   "commit list": [
     "protodepot commit list demo/payments",

@@ -93,8 +93,8 @@ export interface BufRunnerOptions extends Partial<CompileLimits> {
   thread?: ProcessThread;
 }
 
-export function createBufRunner(opts: BufRunnerOptions): BufRunner {
-  const limits: CompileLimits = {
+function limitsOf(opts: BufRunnerOptions): CompileLimits {
+  return {
     memoryBytes: opts.memoryBytes ?? defaultCompileLimits.memoryBytes,
     timeoutMs: opts.timeoutMs ?? defaultCompileLimits.timeoutMs,
     concurrency: opts.concurrency ?? defaultCompileLimits.concurrency,
@@ -102,55 +102,135 @@ export function createBufRunner(opts: BufRunnerOptions): BufRunner {
     maxImageBytes: opts.maxImageBytes ?? defaultCompileLimits.maxImageBytes,
     allowUnsandboxed: opts.allowUnsandboxed ?? defaultCompileLimits.allowUnsandboxed,
   };
+}
+
+interface BufCommand {
+  file: string;
+  args: string[];
+  /** A directory holding a copy of buf that this runner made, removed at close. */
+  copied?: string;
+}
+
+/** buf as the sandbox's user can run it: in place when nobody can reach it, else a copy in the temp dir. */
+function locateBuf(buf: { file: string; args: string[] }, asNobody: boolean): BufCommand {
+  let first: string | undefined;
+  let rest: string[];
+  try {
+    [first, ...rest] = [buf.file, ...buf.args].map((p) => realpathSync(p));
+  } catch (err) {
+    throw new RegistryError(
+      Code.Internal,
+      `the buf compiler was not found at ${buf.file}`,
+      {},
+      { cause: err },
+    );
+  }
+  const file = first ?? buf.file;
+  // The launcher fallback (node + bin/buf) stays where it is; the platform binary is one static file.
+  if (!asNobody || rest.length > 0 || reachableByOthers(file)) return { file, args: rest };
+  const copied = mkdtempSync(join(tmpdir(), "protodepot-buf-"));
+  chmodSync(copied, 0o755);
+  const copy = join(copied, "buf");
+  copyFileSync(file, copy);
+  chmodSync(copy, 0o755);
+  return { file: copy, args: [], copied };
+}
+
+/** buf's environment: everything under its own /tmp, and no way out to the network. */
+function bufEnv(tmp: string): Record<string, string> {
+  return {
+    HOME: tmp,
+    BUF_CACHE_DIR: `${tmp}/.cache`,
+    XDG_CACHE_HOME: `${tmp}/.cache`,
+    XDG_CONFIG_HOME: `${tmp}/.config`,
+    // No network in the sandbox; without it (allowUnsandboxed), a proxy that refuses every connection.
+    HTTP_PROXY: "http://127.0.0.1:9",
+    HTTPS_PROXY: "http://127.0.0.1:9",
+    NO_COLOR: "1",
+    // No GOMEMLIMIT: near it, Go's collector spins for many seconds (16 s against 2.6 s for a hostile module
+    // under 160 MiB) on CPU the server needs, before failing all the same; buf grows into the kill instead.
+    PATH: "/usr/bin:/bin",
+  };
+}
+
+/** The arguments of /bin/sh for one run: limits and cgroups outside, bwrap, then buf with its stderr kept. */
+function runArgs(p: {
+  buf: BufCommand;
+  run: BufRun;
+  tmp: string;
+  cwd: string;
+  env: Record<string, string>;
+  bwrap: boolean;
+  procsFiles: readonly string[];
+  dataLimitBytes: number;
+}): string[] {
+  const { buf, run, tmp } = p;
+  // Inside: buf's stderr goes to the private /tmp, and its beginning follows once buf is done.
+  const inner = [
+    "/bin/sh",
+    "-c",
+    `"$@" 2>${tmp}/.stderr; c=$?; head -c ${stderrHeadBytes} ${tmp}/.stderr >&2; exit $c`,
+    "sh",
+    buf.file,
+    ...buf.args,
+    ...run.args,
+  ];
+  const [exe, ...innerArgs] = inner as [string, ...string[]];
+  const binds = [dirname(buf.file), ...buf.args.map((a) => dirname(a)), ...(run.dir ? [run.dir] : [])];
+  // Outside: sh sets RLIMIT_DATA (the only memory bound when cgroups are missing; with them, a generous
+  // backstop that leaves the cgroup to decide), joins the run's groups before exec, and execs the rest.
+  const steps = [
+    `ulimit -d ${Math.ceil(p.dataLimitBytes / 1024)}`,
+    ...p.procsFiles.map((_, i) => `echo $$ > "$${i + 1}"`),
+  ];
+  if (p.procsFiles.length) steps.push(`shift ${p.procsFiles.length}`);
+  // buf yields the CPU to the server's event loop (and to requests) whenever both want it.
+  steps.push(`exec nice -n ${niceness} "$@"`);
+  const prefix = ["-c", steps.join(" && "), "sh", ...p.procsFiles];
+  const rest = p.bwrap
+    ? [
+        bwrapPath,
+        ...bwrapArgs(
+          { fs: { kind: "host", binds }, executable: exe, args: innerArgs, env: p.env, cwd: p.cwd },
+          tmpBytes,
+        ),
+      ]
+    : inner;
+  return [...prefix, ...rest];
+}
+
+/**
+ * The runner's cgroups, created at the first run: a process that never compiles (most unit tests) leaves no groups
+ * behind. `usable` is undefined when the memory controller cannot be used (said once, in the log).
+ */
+function lazyCgroups(log: BufRunnerOptions["log"]): { usable(): Cgroups | undefined; close(): void } {
+  let cgroups: Cgroups | undefined;
+  return {
+    usable() {
+      if (!cgroups) {
+        cgroups = createCgroups();
+        if (cgroups.missing !== undefined) {
+          log?.warn(
+            { reason: cgroups.missing },
+            "cgroup memory controller is not usable: buf runs are limited per process (RLIMIT_DATA) only",
+          );
+        }
+      }
+      return cgroups.missing === undefined ? cgroups : undefined;
+    },
+    close: () => cgroups?.close(),
+  };
+}
+
+export function createBufRunner(opts: BufRunnerOptions): BufRunner {
+  const limits = limitsOf(opts);
   const thread = opts.thread ?? sharedProcessThread();
   thread.warm();
   const scheduler = createFairScheduler({ slots: limits.concurrency, perOwner: limits.perPusher });
   const bwrap = opts.bwrap ?? isBwrapAvailable();
   const asNobody = bwrap && process.getuid?.() === 0;
-  // Created at the first run: a process that never compiles (most unit tests) leaves no groups behind.
-  let cgroups: Cgroups | undefined;
-  let copied: string | undefined;
-  let command: { file: string; args: string[] } | undefined;
-
-  function groups(): Cgroups {
-    if (cgroups) return cgroups;
-    cgroups = createCgroups();
-    if (cgroups.missing !== undefined) {
-      opts.log?.warn(
-        { reason: cgroups.missing },
-        "cgroup memory controller is not usable: buf runs are limited per process (RLIMIT_DATA) only",
-      );
-    }
-    return cgroups;
-  }
-
-  /** buf as the sandbox's user can run it: in place when nobody can reach it, else a copy in the temp dir. */
-  function bufCommand(): { file: string; args: string[] } {
-    if (command) return command;
-    let first: string | undefined;
-    let rest: string[];
-    try {
-      [first, ...rest] = [opts.buf.file, ...opts.buf.args].map((p) => realpathSync(p));
-    } catch (err) {
-      throw new RegistryError(
-        Code.Internal,
-        `the buf compiler was not found at ${opts.buf.file}`,
-        {},
-        { cause: err },
-      );
-    }
-    command = { file: first ?? opts.buf.file, args: rest };
-    // The launcher fallback (node + bin/buf) stays where it is; the platform binary is one static file.
-    if (asNobody && rest.length === 0 && !reachableByOthers(command.file)) {
-      copied = mkdtempSync(join(tmpdir(), "protodepot-buf-"));
-      chmodSync(copied, 0o755);
-      const file = join(copied, "buf");
-      copyFileSync(command.file, file);
-      chmodSync(file, 0o755);
-      command = { file, args: [] };
-    }
-    return command;
-  }
+  const groups = lazyCgroups(opts.log);
+  let command: BufCommand | undefined;
 
   async function runOnce(run: BufRun): Promise<BufResult> {
     if (!bwrap && !limits.allowUnsandboxed) {
@@ -159,63 +239,34 @@ export function createBufRunner(opts: BufRunnerOptions): BufRunner {
         `buf ${run.what} cannot run: bubblewrap (${bwrapPath}) is not installed and compile.allowUnsandboxed is false`,
       );
     }
-    const buf = bufCommand();
-    const usable = groups().missing === undefined ? groups() : undefined;
+    command ??= locateBuf(opts.buf, asNobody);
+    const usable = groups.usable();
     const group = usable?.create({
       memoryBytes: limits.memoryBytes,
       maxProcesses,
       ...(asNobody ? { owner: sandboxUid } : {}),
     });
-    const procsFiles = group?.procsFiles ?? [];
     // Without bwrap there is no private /tmp: the run gets a temp dir of its own instead.
     const tmp = bwrap ? "/tmp" : mkdtempSync(join(tmpdir(), "protodepot-buf-run-"));
     const cwd = run.dir ?? tmp;
-    const env: Record<string, string> = {
-      HOME: tmp,
-      BUF_CACHE_DIR: `${tmp}/.cache`,
-      XDG_CACHE_HOME: `${tmp}/.cache`,
-      XDG_CONFIG_HOME: `${tmp}/.config`,
-      // No network in the sandbox; without it (allowUnsandboxed), a proxy that refuses every connection.
-      HTTP_PROXY: "http://127.0.0.1:9",
-      HTTPS_PROXY: "http://127.0.0.1:9",
-      NO_COLOR: "1",
-      // No GOMEMLIMIT: near it, Go's collector spins for many seconds (16 s against 2.6 s for a hostile module
-      // under 160 MiB) on CPU the server needs, before failing all the same; buf grows into the kill instead.
-      PATH: "/usr/bin:/bin",
-    };
-    // Inside: buf's stderr goes to the private /tmp, and its beginning follows once buf is done.
-    const inner = [
-      "/bin/sh",
-      "-c",
-      `"$@" 2>${tmp}/.stderr; c=$?; head -c ${stderrHeadBytes} ${tmp}/.stderr >&2; exit $c`,
-      "sh",
-      buf.file,
-      ...buf.args,
-      ...run.args,
-    ];
-    const [exe, ...innerArgs] = inner as [string, ...string[]];
-    const binds = [dirname(buf.file), ...buf.args.map((a) => dirname(a)), ...(run.dir ? [run.dir] : [])];
-    // Outside: sh sets RLIMIT_DATA (the only memory bound when cgroups are missing; with them, a generous
-    // backstop that leaves the cgroup to decide), joins the run's groups before exec, and execs the rest.
-    const dataLimit = Math.ceil((usable ? 2 * limits.memoryBytes : limits.memoryBytes) / 1024);
-    const steps = [`ulimit -d ${dataLimit}`, ...procsFiles.map((_, i) => `echo $$ > "$${i + 1}"`)];
-    if (procsFiles.length) steps.push(`shift ${procsFiles.length}`);
-    // buf yields the CPU to the server's event loop (and to requests) whenever both want it.
-    steps.push(`exec nice -n ${niceness} "$@"`);
-    const prefix = ["-c", steps.join(" && "), "sh", ...procsFiles];
-    const rest = bwrap
-      ? [
-          bwrapPath,
-          ...bwrapArgs({ fs: { kind: "host", binds }, executable: exe, args: innerArgs, env, cwd }, tmpBytes),
-        ]
-      : inner;
+    const env = bufEnv(tmp);
+    const args = runArgs({
+      buf: command,
+      run,
+      tmp,
+      cwd,
+      env,
+      bwrap,
+      procsFiles: group?.procsFiles ?? [],
+      dataLimitBytes: usable ? 2 * limits.memoryBytes : limits.memoryBytes,
+    });
     let outcome: ThreadOutcome;
     let report: RunReport = { oomKilled: false, processLimitHit: false };
     try {
       outcome = await thread.run(
         {
           file: "/bin/sh",
-          args: [...prefix, ...rest],
+          args,
           env: bwrap ? {} : env,
           cwd: bwrap ? "/" : cwd,
           killGroup: !bwrap,
@@ -241,9 +292,8 @@ export function createBufRunner(opts: BufRunnerOptions): BufRunner {
       return scheduler.run(run.pusher, () => runOnce(run), { signal: run.signal });
     },
     close() {
-      cgroups?.close();
-      if (copied) rmSync(copied, { recursive: true, force: true });
-      copied = undefined;
+      groups.close();
+      if (command?.copied) rmSync(command.copied, { recursive: true, force: true });
       command = undefined;
     },
   };

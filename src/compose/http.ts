@@ -36,6 +36,7 @@ import { npmRegistry } from "../registries/npm/routes.js";
 import { ociRegistry } from "../registries/oci/routes.js";
 import { createProtocols } from "../registries/protocols.js";
 import { pypiRegistry } from "../registries/pypi/routes.js";
+import { rubygemsRegistry } from "../registries/rubygems/routes.js";
 import { sourcesRegistry } from "../registries/sources/routes.js";
 import type { ImageService } from "../services/images.js";
 import { createUserService } from "../services/users.js";
@@ -229,7 +230,7 @@ async function registerApi(
         ServerService,
         createServerServiceImpl({ npmScope: config.npm.scope, goHost: config.go.host }, access),
       );
-      registerBufServices(router, { modules, remotePlugins });
+      registerBufServices(router, { modules, orgs, plugins, templates, remotePlugins });
       withClientStatuses(router, maxBody);
     },
   });
@@ -266,6 +267,7 @@ function registerRegistries(
   );
   registerRegistry(app, auth, pypiRegistry(protocols.pypi), { hot });
   registerRegistry(app, auth, mavenRegistry(protocols.maven, { groupId: config.maven.groupId }), { hot });
+  registerRegistry(app, auth, rubygemsRegistry(protocols.rubygems), { hot });
 }
 
 /** Listens on server.host and server.port; the URL clients are told (server.publicUrl, else the bound address). */

@@ -6,12 +6,13 @@ import type { Registry as MetricsRegistry } from "prom-client";
 import type { Config } from "../config/schema.js";
 import type { Commit } from "../core/types.js";
 import { createGenerateMetrics } from "../generate/metrics.js";
-import { archivePackager } from "../generate/package/archive.js";
+import { archivePackager, zipArchivePackager } from "../generate/package/archive.js";
 import { goPackager } from "../generate/package/go.js";
 import { createMavenPackager } from "../generate/package/maven.js";
 import { mavenSourcesPackager } from "../generate/package/maven-sources.js";
 import { npmPackager } from "../generate/package/npm.js";
 import { pypiPackager } from "../generate/package/pypi.js";
+import { rubygemsPackager } from "../generate/package/rubygems.js";
 import { type AccessPolicy, createAccessPolicy } from "../services/access.js";
 import { createArtifactGenerator } from "../services/artifact-generator.js";
 import { type AuthService, createAuthService, type Principal } from "../services/auth.js";
@@ -140,10 +141,12 @@ function generationService(
     }),
     packagers: [
       archivePackager,
+      zipArchivePackager,
       npmPackager,
       goPackager,
       pypiPackager,
       mavenSourcesPackager,
+      rubygemsPackager,
       createMavenPackager({
         compiler: execution.javac,
         groupId: config.maven.groupId,

@@ -15,6 +15,8 @@ export enum Code {
   Internal = "internal",
   /** A write failed for lack of space (disk, quota, database): retry once an administrator has freed some. */
   InsufficientStorage = "insufficient_storage",
+  /** The thing was deleted; its name stays reserved (quarantined) so nobody else can take it. */
+  Gone = "gone",
 }
 
 export interface ErrorFields {

@@ -38,7 +38,7 @@ test("without a declaration, the runtime libraries and then the protoc generator
 test("an unknown ecosystem is refused where options are accepted", () => {
   assert.throws(
     () => checkEcosystemOption({ ecosystem: "golang" }),
-    /"golang" is not one of go, npm, python, maven/,
+    /"golang" is not one of go, npm, python, maven, ruby/,
   );
   assert.deepEqual(checkEcosystemOption({ ecosystem: "npm" }), { ecosystem: "npm" });
 });

@@ -3,7 +3,7 @@
 import { Code, RegistryError } from "./errors.js";
 import type { PluginVersion } from "./types.js";
 
-export const pluginEcosystems = ["go", "npm", "python", "maven"] as const;
+export const pluginEcosystems = ["go", "npm", "python", "maven", "ruby"] as const;
 export type PluginEcosystem = (typeof pluginEcosystems)[number];
 
 /** The image label that declares a pushed plugin's ecosystem (`protodepot plugin push --ecosystem` sets it). */
@@ -33,9 +33,11 @@ export function pluginEcosystem(
   if ((libs.npm?.length ?? 0) > 0) return "npm";
   if ((libs.python?.length ?? 0) > 0) return "python";
   if ((libs.maven?.length ?? 0) > 0) return "maven";
+  if ((libs.ruby?.length ?? 0) > 0) return "ruby";
   if (plugin.source.kind === "protoc") {
     if (plugin.source.generator === "python" || plugin.source.generator === "pyi") return "python";
     if (plugin.source.generator === "java" || plugin.source.generator === "kotlin") return "maven";
+    if (plugin.source.generator === "ruby") return "ruby";
   }
   return undefined;
 }

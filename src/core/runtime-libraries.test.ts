@@ -11,9 +11,18 @@ import {
   npmVersionProblem,
   pythonNameProblem,
   pythonVersionProblem,
+  rubyNameProblem,
+  rubyVersionProblem,
 } from "./runtime-libraries.js";
 
 const cases: [string, (v: string) => string | undefined, string[], string[]][] = [
+  ["ruby gem name", rubyNameProblem, ["google-protobuf", "grpc", "a_b.c-D9"], ["", "-x", "a b", "x\ny", "é"]],
+  [
+    "ruby requirement",
+    rubyVersionProblem,
+    ["~> 3.21", ">= 3.21, < 4", "= 1.2.3", ">=3.21,<4", "!= 4.0.rc1"],
+    ["", "3.21", "~> 3.21\n", ">= x", "~> 3.21 || 4", ">= 3.21,"],
+  ],
   [
     "go module path",
     goModulePathProblem,

@@ -93,9 +93,28 @@ export function mavenVersionProblem(version: string): string | undefined {
     : "must be a plain Maven version like 3.21.12 (no ranges)";
 }
 
+/** RubyGems names: letters, digits, `.`, `-`, `_`, starting with a letter or digit (`google-protobuf`). */
+const rubyName = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** One requirement clause (`~> 3.21`, `>= 3.21.0`, `!= 4.0.rc1`); clauses are joined by `, `. */
+const rubyClause = /(=|!=|>|<|>=|<=|~>) ?[0-9]+(\.[0-9A-Za-z]+)*/;
+const rubyRequirement = new RegExp(`^${rubyClause.source}(, ?${rubyClause.source})*$`);
+
+export function rubyNameProblem(name: string): string | undefined {
+  if (name.length > maxLength) return `must be at most ${maxLength} characters`;
+  return rubyName.test(name) ? undefined : "must be a gem name like google-protobuf";
+}
+
+/** Every clause names its operator: a gem's compact index line and metadata hold them verbatim. */
+export function rubyVersionProblem(requirement: string): string | undefined {
+  if (requirement.length > maxLength || !rubyRequirement.test(requirement)) {
+    return "must be a RubyGems requirement like ~> 3.21 or >= 3.21, < 4";
+  }
+  return undefined;
+}
+
 /** Each library's display, then what is wrong with its name and its version. */
 export interface LibraryProblem {
-  ecosystem: "go" | "npm" | "python" | "maven";
+  ecosystem: "go" | "npm" | "python" | "maven" | "ruby";
   /** Position in its ecosystem's list. */
   index: number;
   display: string;
@@ -135,10 +154,13 @@ export function runtimeLibraryProblem(libs: RuntimeLibraries): LibraryProblem | 
     const display = `${l.groupId}:${l.artifactId}:${l.version}`;
     check("maven", i, display, mavenNameProblem(l.groupId, l.artifactId), mavenVersionProblem(l.version));
   }
+  for (const [i, l] of (libs.ruby ?? []).entries()) {
+    check("ruby", i, `${l.package} ${l.version}`, rubyNameProblem(l.package), rubyVersionProblem(l.version));
+  }
   return found[0];
 }
 
-const ecosystemNames = { go: "Go", npm: "npm", python: "Python", maven: "Maven" } as const;
+const ecosystemNames = { go: "Go", npm: "npm", python: "Python", maven: "Maven", ruby: "Ruby" } as const;
 
 /** Throws InvalidArgument naming the first malformed library; returns the libraries otherwise. */
 export function checkRuntimeLibraries(libs: RuntimeLibraries): RuntimeLibraries {

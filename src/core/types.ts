@@ -56,6 +56,12 @@ export interface Module {
   visibility: Visibility;
   defaultLabel: string;
   createdAt: string;
+  /** Shown beside the module's name; absent when empty. */
+  description?: string;
+  /** Present while the module is deprecated: the message clients show (possibly empty). */
+  deprecation?: string;
+  /** Set once the module is deleted: its name answers 410 and is never taken again. */
+  deletedAt?: string;
 }
 
 export interface Commit {
@@ -110,6 +116,8 @@ export interface Label {
   name: string;
   commitId: string;
   updatedAt: string;
+  /** Set while archived: the label leaves listings and still resolves. */
+  archivedAt?: string;
 }
 
 export interface Plugin {
@@ -143,11 +151,18 @@ export interface MavenRuntimeLibrary {
   version: string;
 }
 
+/** A gem and a RubyGems requirement: `google-protobuf`, `~> 3.21` (clauses joined by `, `). */
+export interface RubyRuntimeLibrary {
+  package: string;
+  version: string;
+}
+
 export interface RuntimeLibraries {
   go?: GoRuntimeLibrary[];
   npm?: NpmRuntimeLibrary[];
   python?: PythonRuntimeLibrary[];
   maven?: MavenRuntimeLibrary[];
+  ruby?: RubyRuntimeLibrary[];
 }
 
 /** protoc's built-in generators (`--python_out`, `--java_out`, …) of protoc 3.21. */
@@ -247,7 +262,8 @@ export interface TemplateVersion {
 export type Scope = "module" | "imports" | "imports_wkt";
 
 /** The registry an artifact is packaged for. */
-export type Flavour = "archive" | "go" | "npm" | "pypi" | "maven" | "maven-sources";
+/** `zip`: the archive registry's files as a .zip instead of a .tar.gz; `maven-sources`: a Maven jar's `-sources.jar`. */
+export type Flavour = "archive" | "go" | "npm" | "pypi" | "maven" | "maven-sources" | "rubygems" | "zip";
 
 export interface ArtifactKey {
   templateId: string;

@@ -131,10 +131,11 @@ function keepWorker(heapMb: number, worker: Worker): void {
   worker.unref();
 }
 
-function mergeInWorker(outputs: readonly PluginOutput[], opts: MergeOptions): Promise<MergedFile[]> {
-  const { limits } = opts;
-  const heapMb = opts.workerHeapMb ?? 64 + 2 * Math.ceil(limits.maxOutputBytes / 2 ** 20);
-  // The plugins' stdout goes over as it is: each buffer moved (not copied) once, chunks as offsets into it.
+/** The worker's request: the plugins' stdout buffers moved (not copied) once, chunks as offsets into them. */
+function mergeRequest(
+  outputs: readonly PluginOutput[],
+  limits: OutputLimits,
+): { request: MergeRequest; transfer: ArrayBuffer[] } {
   const index = new Map<ArrayBufferLike, number>();
   const buffers: ArrayBuffer[] = [];
   const request: MergeRequest = {
@@ -160,7 +161,13 @@ function mergeInWorker(outputs: readonly PluginOutput[], opts: MergeOptions): Pr
     })),
   };
   // Node's pool of small Buffers is shared by unrelated ones: those are copied, never moved.
-  const transfer = buffers.filter((b) => b.byteLength > Buffer.poolSize);
+  return { request, transfer: buffers.filter((b) => b.byteLength > Buffer.poolSize) };
+}
+
+function mergeInWorker(outputs: readonly PluginOutput[], opts: MergeOptions): Promise<MergedFile[]> {
+  const { limits } = opts;
+  const heapMb = opts.workerHeapMb ?? 64 + 2 * Math.ceil(limits.maxOutputBytes / 2 ** 20);
+  const { request, transfer } = mergeRequest(outputs, limits);
   let current = outputs[0]?.plugin ?? "(none)";
   const failure = (message: string) =>
     new RegistryError(Code.Unprocessable, `plugin ${current} ${message}`, { plugin: current });
@@ -172,7 +179,7 @@ function mergeInWorker(outputs: readonly PluginOutput[], opts: MergeOptions): Pr
     const finish = (err: unknown, files?: MergedFile[], healthy = false) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      deadline.clear();
       opts.signal?.removeEventListener("abort", onAbort);
       if (healthy) {
         worker.off("message", onMessage).off("error", onError).off("exit", onExit);
@@ -184,23 +191,16 @@ function mergeInWorker(outputs: readonly PluginOutput[], opts: MergeOptions): Pr
       if (files) resolve(files);
       else reject(err);
     };
-    const overrun = () =>
-      finish(failure(`output could not be merged within ${opts.deadlineMs} ms (plugins.timeoutMs)`));
-    // Starting the thread does not count (from a checkout it compiles the worker's modules first): the deadline
-    // runs from its first report, with a generous bound on the start itself.
-    let started = false;
-    let timer = setTimeout(overrun, opts.deadlineMs + workerStartMs);
+    const deadline = startedDeadline(opts.deadlineMs, () =>
+      finish(failure(`output could not be merged within ${opts.deadlineMs} ms (plugins.timeoutMs)`)),
+    );
     const onAbort = () =>
       finish(new RegistryError(Code.Unavailable, `merging the output of plugin ${current} was cancelled`));
     opts.signal?.addEventListener("abort", onAbort, { once: true });
     const onMessage = (reply: MergeReply) => {
       if (reply.kind === "plugin") {
         current = reply.plugin;
-        if (!started) {
-          started = true;
-          clearTimeout(timer);
-          timer = setTimeout(overrun, opts.deadlineMs);
-        }
+        deadline.started();
       } else if (reply.kind === "done") finish(undefined, reply.files, true);
       else {
         const fields = reply.plugin === undefined ? {} : { plugin: reply.plugin };
@@ -221,4 +221,22 @@ function mergeInWorker(outputs: readonly PluginOutput[], opts: MergeOptions): Pr
     worker.on("message", onMessage).on("error", onError).on("exit", onExit);
     worker.postMessage(request, transfer);
   });
+}
+
+/**
+ * Starting the thread does not count (from a checkout it compiles the worker's modules first): the deadline runs
+ * from its first report, with a generous bound on the start itself.
+ */
+function startedDeadline(deadlineMs: number, overrun: () => void): { started(): void; clear(): void } {
+  let started = false;
+  let timer = setTimeout(overrun, deadlineMs + workerStartMs);
+  return {
+    started() {
+      if (started) return;
+      started = true;
+      clearTimeout(timer);
+      timer = setTimeout(overrun, deadlineMs);
+    },
+    clear: () => clearTimeout(timer),
+  };
 }

@@ -272,144 +272,182 @@ export function wantedPoints(
   return wanted;
 }
 
-export function createOutputTree(limits: OutputLimits, opts: OutputTreeOptions = {}) {
-  const files = new Map<string, Entry>();
-  const maxInsertions = limits.maxInsertions ?? defaultMaxInsertions;
-  let total = 0;
-  let insertions = 0;
-  let slowWork = 0;
+/** A tree being filled: its files and what they have used of the limits so far. */
+interface TreeState {
+  limits: OutputLimits;
+  opts: OutputTreeOptions;
+  maxInsertions: number;
+  files: Map<string, Entry>;
+  total: number;
+  insertions: number;
+  slowWork: number;
+}
 
-  /** Adds `bytes` to the total before anything of that size is built. */
-  function grow(plugin: string, bytes: number) {
-    if (total + bytes > limits.maxOutputBytes) throw tooBig(plugin, total + bytes, limits);
-    total += bytes;
+/** Adds `bytes` to the total before anything of that size is built. */
+function grow(t: TreeState, plugin: string, bytes: number): void {
+  if (t.total + bytes > t.limits.maxOutputBytes) throw tooBig(plugin, t.total + bytes, t.limits);
+  t.total += bytes;
+}
+
+function spend(t: TreeState, work: number): void {
+  t.slowWork += work;
+  if (t.opts.maxSlowWork !== undefined && t.slowWork > t.opts.maxSlowWork) throw new MergeTooSlow();
+}
+
+function openFile(t: TreeState, plugin: string, name: string, content: Uint8Array): void {
+  const existing = t.files.get(name);
+  if (existing) {
+    const by = existing.plugin === plugin ? "twice" : `that plugin ${existing.plugin} also generated`;
+    throw fail(Code.Unprocessable, plugin, `generated ${name} ${by}`);
   }
+  if (t.files.size >= t.limits.maxFiles) throw tooMany(plugin, t.limits);
+  grow(t, plugin, content.byteLength);
+  t.files.set(name, { content, plugin, size: content.byteLength });
+}
 
-  function spend(work: number) {
-    slowWork += work;
-    if (opts.maxSlowWork !== undefined && slowWork > opts.maxSlowWork) throw new MergeTooSlow();
-  }
-
-  function open(plugin: string, name: string, content: Uint8Array) {
-    const existing = files.get(name);
-    if (existing) {
-      const by = existing.plugin === plugin ? "twice" : `that plugin ${existing.plugin} also generated`;
-      throw fail(Code.Unprocessable, plugin, `generated ${name} ${by}`);
-    }
-    if (files.size >= limits.maxFiles) throw tooMany(plugin, limits);
-    grow(plugin, content.byteLength);
-    files.set(name, { content, plugin, size: content.byteLength });
-  }
-
-  function insert(plugin: string, name: string, point: string, content: Uint8Array) {
-    const target = files.get(name);
-    if (!target)
-      throw fail(Code.Unprocessable, plugin, `tried to insert into ${name}, which no plugin generated (yet)`);
-    const notFound = () =>
-      fail(Code.Unprocessable, plugin, `insertion point "${point}" not found in ${name}`);
-    if (!target.merged) {
-      const orig = asText(target.content);
-      grow(plugin, orig.byteLength - target.size);
-      target.size = orig.byteLength;
-      target.merged = {
-        kind: "planned",
-        orig,
-        index: indexPoints(orig, opts.wanted ? (opts.wanted.get(name) ?? new Set()) : undefined),
-        anchors: new Map(),
-        lines: new Map(),
-        first: Infinity,
-        indents: new Map(),
-      };
-    }
-    const data = asText(content);
-    if (target.merged.kind === "planned") {
-      const planned = target.merged;
-      if (planProblem(point) === undefined) {
-        const k = planned.index.firstOf.get(Buffer.from(point).toString("latin1"));
-        if (k === undefined) throw notFound();
-        if (data.byteLength === 0) return;
-        const at = data.includes(prefix) ? undefined : placeOf(planned, k);
-        if (at !== undefined) {
-          const newline = data[data.byteLength - 1] !== nl;
-          const size =
-            data.byteLength + (newline ? 1 : 0) + (countNewlines(data) + (newline ? 1 : 0)) * at.indent;
-          grow(plugin, size);
-          target.size += size;
-          const pieces = planned.anchors.get(at.pos);
-          if (pieces) pieces.push({ data, newline, indentFrom: at.pos, indent: at.indent });
-          else {
-            planned.anchors.set(at.pos, [{ data, newline, indentFrom: at.pos, indent: at.indent }]);
-            const line = planned.lines.get(at.line);
-            if (line) line.splice(lastAtMost(line, at.pos) + 1, 0, at.pos);
-            else planned.lines.set(at.line, [at.pos]);
-            planned.first = Math.min(planned.first, at.pos);
-          }
-          return;
-        }
-      }
-      spend(target.size);
-      target.merged = { kind: "slow", bytes: buildPlanned(planned, target.size) };
-    }
-    const slow = target.merged;
-    spend(slow.bytes.byteLength * 2 + data.byteLength);
-    const next = applyInsertion(slow.bytes, point, data, (added) => {
-      grow(plugin, added);
-      target.size += added;
-    });
-    if (next === undefined) throw notFound();
-    slow.bytes = next;
-  }
-
+/** The plan of a target at its first insertion: its text indexed once, its final size counted from there. */
+function startPlan(t: TreeState, plugin: string, name: string, target: Entry): Planned {
+  const orig = asText(target.content);
+  grow(t, plugin, orig.byteLength - target.size);
+  target.size = orig.byteLength;
   return {
-    /**
-     * Adds one plugin's files in response order. A chunk without a name continues the previous chunk, so the
-     * content is joined before an insertion is applied, exactly as protoc streams it.
-     */
-    add(plugin: string, chunks: readonly OutputChunk[]) {
-      let current: { name: string; point: string; parts: Uint8Array[]; bytes: number } | undefined;
-      const flush = () => {
-        if (!current) return;
-        const { name, point, parts, bytes } = current;
-        current = undefined;
-        // Every byte of it ends up in the output: refuse before joining the parts.
-        if (total + bytes > limits.maxOutputBytes) throw tooBig(plugin, total + bytes, limits);
-        const content = parts.length === 1 && parts[0] ? parts[0] : Buffer.concat(parts, bytes);
-        if (point === "") open(plugin, name, content);
-        else insert(plugin, name, point, content);
-      };
-      for (const chunk of chunks) {
-        if (chunk.name === "") {
-          if (!current) throw fail(Code.Unprocessable, plugin, "returned a first file without a name");
-          current.parts.push(chunk.content);
-          current.bytes += chunk.content.byteLength;
-          continue;
-        }
-        flush();
-        checkPath(plugin, chunk.name);
-        if (chunk.insertionPoint !== "" && ++insertions > maxInsertions)
-          throw tooManyInsertions(plugin, maxInsertions);
-        current = {
-          name: chunk.name,
-          point: chunk.insertionPoint,
-          parts: [chunk.content],
-          bytes: chunk.content.byteLength,
-        };
-      }
-      flush();
-    },
+    kind: "planned",
+    orig,
+    index: indexPoints(orig, t.opts.wanted ? (t.opts.wanted.get(name) ?? new Set()) : undefined),
+    anchors: new Map(),
+    lines: new Map(),
+    first: Infinity,
+    indents: new Map(),
+  };
+}
 
-    /** The files, sorted by path (byte order); each built once, at the length counted for it. */
-    files(): { path: string; content: Uint8Array }[] {
-      return [...files.keys()]
+/**
+ * Records an insertion in the plan when the index can place it: "placed", "not found" (no such marker), or
+ * "unplannable" (the answer depends on inserted text: the slow path decides).
+ */
+function planInsertion(
+  t: TreeState,
+  plugin: string,
+  target: Entry,
+  planned: Planned,
+  point: string,
+  data: Buffer,
+): "placed" | "not found" | "unplannable" {
+  if (planProblem(point) !== undefined) return "unplannable";
+  const k = planned.index.firstOf.get(Buffer.from(point).toString("latin1"));
+  if (k === undefined) return "not found";
+  if (data.byteLength === 0) return "placed";
+  const at = data.includes(prefix) ? undefined : placeOf(planned, k);
+  if (at === undefined) return "unplannable";
+  const newline = data[data.byteLength - 1] !== nl;
+  const size = data.byteLength + (newline ? 1 : 0) + (countNewlines(data) + (newline ? 1 : 0)) * at.indent;
+  grow(t, plugin, size);
+  target.size += size;
+  const piece = { data, newline, indentFrom: at.pos, indent: at.indent };
+  const pieces = planned.anchors.get(at.pos);
+  if (pieces) {
+    pieces.push(piece);
+    return "placed";
+  }
+  planned.anchors.set(at.pos, [piece]);
+  const line = planned.lines.get(at.line);
+  if (line) line.splice(lastAtMost(line, at.pos) + 1, 0, at.pos);
+  else planned.lines.set(at.line, [at.pos]);
+  planned.first = Math.min(planned.first, at.pos);
+  return "placed";
+}
+
+function insertInto(t: TreeState, plugin: string, name: string, point: string, content: Uint8Array): void {
+  const target = t.files.get(name);
+  if (!target)
+    throw fail(Code.Unprocessable, plugin, `tried to insert into ${name}, which no plugin generated (yet)`);
+  const notFound = () => fail(Code.Unprocessable, plugin, `insertion point "${point}" not found in ${name}`);
+  target.merged ??= startPlan(t, plugin, name, target);
+  const data = asText(content);
+  if (target.merged.kind === "planned") {
+    const planned = target.merged;
+    const result = planInsertion(t, plugin, target, planned, point, data);
+    if (result === "not found") throw notFound();
+    if (result === "placed") return;
+    spend(t, target.size);
+    target.merged = { kind: "slow", bytes: buildPlanned(planned, target.size) };
+  }
+  const slow = target.merged;
+  spend(t, slow.bytes.byteLength * 2 + data.byteLength);
+  const next = applyInsertion(slow.bytes, point, data, (added) => {
+    grow(t, plugin, added);
+    target.size += added;
+  });
+  if (next === undefined) throw notFound();
+  slow.bytes = next;
+}
+
+/**
+ * Adds one plugin's files in response order. A chunk without a name continues the previous chunk, so the content
+ * is joined before an insertion is applied, exactly as protoc streams it.
+ */
+function addChunks(t: TreeState, plugin: string, chunks: readonly OutputChunk[]): void {
+  let current: { name: string; point: string; parts: Uint8Array[]; bytes: number } | undefined;
+  const flush = () => {
+    if (!current) return;
+    const { name, point, parts, bytes } = current;
+    current = undefined;
+    // Every byte of it ends up in the output: refuse before joining the parts.
+    if (t.total + bytes > t.limits.maxOutputBytes) throw tooBig(plugin, t.total + bytes, t.limits);
+    const content = parts.length === 1 && parts[0] ? parts[0] : Buffer.concat(parts, bytes);
+    if (point === "") openFile(t, plugin, name, content);
+    else insertInto(t, plugin, name, point, content);
+  };
+  for (const chunk of chunks) {
+    if (chunk.name === "") {
+      if (!current) throw fail(Code.Unprocessable, plugin, "returned a first file without a name");
+      current.parts.push(chunk.content);
+      current.bytes += chunk.content.byteLength;
+      continue;
+    }
+    flush();
+    checkPath(plugin, chunk.name);
+    if (chunk.insertionPoint !== "" && ++t.insertions > t.maxInsertions)
+      throw tooManyInsertions(plugin, t.maxInsertions);
+    current = {
+      name: chunk.name,
+      point: chunk.insertionPoint,
+      parts: [chunk.content],
+      bytes: chunk.content.byteLength,
+    };
+  }
+  flush();
+}
+
+export interface OutputTree {
+  /** Adds one plugin's response files, in response order (insertions apply to files added before them). */
+  add(plugin: string, chunks: readonly OutputChunk[]): void;
+  /** The files, sorted by path (byte order); each built once, at the length counted for it. */
+  files(): { path: string; content: Uint8Array }[];
+}
+
+export function createOutputTree(limits: OutputLimits, opts: OutputTreeOptions = {}): OutputTree {
+  const t: TreeState = {
+    limits,
+    opts,
+    maxInsertions: limits.maxInsertions ?? defaultMaxInsertions,
+    files: new Map(),
+    total: 0,
+    insertions: 0,
+    slowWork: 0,
+  };
+  return {
+    add: (plugin, chunks) => addChunks(t, plugin, chunks),
+    files: () =>
+      [...t.files.keys()]
         .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
         .map((path) => {
-          const entry = files.get(path) as Entry;
+          const entry = t.files.get(path) as Entry;
           const m = entry.merged;
           const content =
             m === undefined ? entry.content : m.kind === "planned" ? buildPlanned(m, entry.size) : m.bytes;
           return { path, content };
-        });
-    },
+        }),
   };
 }
 

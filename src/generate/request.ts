@@ -235,14 +235,8 @@ function dependencyOrder(files: readonly ImageFile[], byName: ReadonlyMap<string
 
 type Options = { $unknown?: UnknownField[] | undefined };
 
-/**
- * Removes custom options declared `retention = RETENTION_SOURCE` from a copy of a file, as protoc and buf do
- * for proto_file. Covers options set directly on every kind of element; source-retention fields nested inside
- * a message-typed option stay (protoc strips those too, they are rare enough to leave for later).
- */
-export function sourceRetentionStripper(
-  files: readonly FileDescriptorProto[],
-): ((f: FileDescriptorProto) => FileDescriptorProto) | undefined {
+/** Extendee type name → numbers of its extensions declared `retention = RETENTION_SOURCE`. */
+function sourceRetained(files: readonly FileDescriptorProto[]): Map<string, Set<number>> {
   const drop = new Map<string, Set<number>>();
   const collect = (exts: readonly FieldDescriptorProto[]) => {
     for (const e of exts) {
@@ -263,70 +257,92 @@ export function sourceRetentionStripper(
     collect(f.extension);
     collectMessages(f.messageType);
   }
-  if (drop.size === 0) return undefined;
+  return drop;
+}
 
-  return (original) => {
-    const file = clone(FileDescriptorProtoSchema, original);
-    // Source info paths of what was removed: their locations go too, as protocompile (buf) does.
-    const removed: number[][] = [];
-    const strip = (
-      owner: { options?: (Message & Options) | undefined },
-      schema: DescMessage,
-      optionsPath: number[],
-    ) => {
-      const options = owner.options;
-      const numbers = drop.get(schema.typeName);
-      if (!options?.$unknown || !numbers) return;
-      const kept: UnknownField[] = [];
-      for (const u of options.$unknown) {
-        if (numbers.has(u.no)) removed.push([...optionsPath, u.no]);
-        else kept.push(u);
-      }
-      if (kept.length === options.$unknown.length) return;
-      options.$unknown = kept;
-      // An options message left empty goes away entirely, so the plugin sees no options at all.
-      if (toBinary(schema, options).length === 0) {
-        delete owner.options;
-        removed.push(optionsPath);
-      }
-    };
-    // Paths follow descriptor.proto's field numbers (e.g. DescriptorProto: field 2, nested_type 3, options 7).
-    const fields = (fs: readonly FieldDescriptorProto[], path: number[]) => {
-      for (const [i, f] of fs.entries()) strip(f, FieldOptionsSchema, [...path, i, 8]);
-    };
-    const enums = (es: readonly EnumDescriptorProto[], path: number[]) => {
-      for (const [i, e] of es.entries()) {
-        strip(e, EnumOptionsSchema, [...path, i, 3]);
-        for (const [j, v] of e.value.entries()) strip(v, EnumValueOptionsSchema, [...path, i, 2, j, 2]);
-      }
-    };
-    const messages = (ms: readonly DescriptorProto[], path: number[]) => {
-      for (const [i, m] of ms.entries()) {
-        const at = [...path, i];
-        strip(m, MessageOptionsSchema, [...at, 7]);
-        fields(m.field, [...at, 2]);
-        messages(m.nestedType, [...at, 3]);
-        enums(m.enumType, [...at, 4]);
-        for (const [j, r] of m.extensionRange.entries())
-          strip(r, ExtensionRangeOptionsSchema, [...at, 5, j, 3]);
-        fields(m.extension, [...at, 6]);
-        for (const [j, o] of m.oneofDecl.entries()) strip(o, OneofOptionsSchema, [...at, 8, j, 2]);
-      }
-    };
-    // FileDescriptorProto: options 8, message_type 4, enum_type 5, service 6, extension 7.
-    strip(file, FileOptionsSchema, [8]);
-    messages(file.messageType, [4]);
-    enums(file.enumType, [5]);
-    for (const [i, svc] of file.service.entries()) {
-      strip(svc, ServiceOptionsSchema, [6, i, 3]);
-      for (const [j, m] of svc.method.entries()) strip(m, MethodOptionsSchema, [6, i, 2, j, 4]);
-    }
-    fields(file.extension, [7]);
-    if (removed.length > 0 && file.sourceCodeInfo) {
-      file.sourceCodeInfo.location = file.sourceCodeInfo.location.filter(
-        (l) => !removed.some((r) => r.length <= l.path.length && r.every((n, k) => l.path[k] === n)),
-      );
-    }
-    return file;
+type OptionsOwner = { options?: (Message & Options) | undefined };
+type OptionsVisit = (owner: OptionsOwner, schema: DescMessage, optionsPath: number[]) => void;
+
+/**
+ * Calls `visit` for every element of a file that may carry options, with the source info path of its options.
+ * Paths follow descriptor.proto's field numbers (e.g. DescriptorProto: field 2, nested_type 3, options 7).
+ */
+function walkOptions(file: FileDescriptorProto, visit: OptionsVisit): void {
+  const fields = (fs: readonly FieldDescriptorProto[], path: number[]) => {
+    for (const [i, f] of fs.entries()) visit(f, FieldOptionsSchema, [...path, i, 8]);
   };
+  const enums = (es: readonly EnumDescriptorProto[], path: number[]) => {
+    for (const [i, e] of es.entries()) {
+      visit(e, EnumOptionsSchema, [...path, i, 3]);
+      for (const [j, v] of e.value.entries()) visit(v, EnumValueOptionsSchema, [...path, i, 2, j, 2]);
+    }
+  };
+  const messages = (ms: readonly DescriptorProto[], path: number[]) => {
+    for (const [i, m] of ms.entries()) {
+      const at = [...path, i];
+      visit(m, MessageOptionsSchema, [...at, 7]);
+      fields(m.field, [...at, 2]);
+      messages(m.nestedType, [...at, 3]);
+      enums(m.enumType, [...at, 4]);
+      for (const [j, r] of m.extensionRange.entries())
+        visit(r, ExtensionRangeOptionsSchema, [...at, 5, j, 3]);
+      fields(m.extension, [...at, 6]);
+      for (const [j, o] of m.oneofDecl.entries()) visit(o, OneofOptionsSchema, [...at, 8, j, 2]);
+    }
+  };
+  // FileDescriptorProto: options 8, message_type 4, enum_type 5, service 6, extension 7.
+  visit(file, FileOptionsSchema, [8]);
+  messages(file.messageType, [4]);
+  enums(file.enumType, [5]);
+  for (const [i, svc] of file.service.entries()) {
+    visit(svc, ServiceOptionsSchema, [6, i, 3]);
+    for (const [j, m] of svc.method.entries()) visit(m, MethodOptionsSchema, [6, i, 2, j, 4]);
+  }
+  fields(file.extension, [7]);
+}
+
+/** A copy of `original` without the dropped options, and without the source locations of what was removed. */
+function stripFile(
+  original: FileDescriptorProto,
+  drop: ReadonlyMap<string, ReadonlySet<number>>,
+): FileDescriptorProto {
+  const file = clone(FileDescriptorProtoSchema, original);
+  // Source info paths of what was removed: their locations go too, as protocompile (buf) does.
+  const removed: number[][] = [];
+  walkOptions(file, (owner, schema, optionsPath) => {
+    const options = owner.options;
+    const numbers = drop.get(schema.typeName);
+    if (!options?.$unknown || !numbers) return;
+    const kept: UnknownField[] = [];
+    for (const u of options.$unknown) {
+      if (numbers.has(u.no)) removed.push([...optionsPath, u.no]);
+      else kept.push(u);
+    }
+    if (kept.length === options.$unknown.length) return;
+    options.$unknown = kept;
+    // An options message left empty goes away entirely, so the plugin sees no options at all.
+    if (toBinary(schema, options).length === 0) {
+      delete owner.options;
+      removed.push(optionsPath);
+    }
+  });
+  if (removed.length > 0 && file.sourceCodeInfo) {
+    file.sourceCodeInfo.location = file.sourceCodeInfo.location.filter(
+      (l) => !removed.some((r) => r.length <= l.path.length && r.every((n, k) => l.path[k] === n)),
+    );
+  }
+  return file;
+}
+
+/**
+ * Removes custom options declared `retention = RETENTION_SOURCE` from a copy of a file, as protoc and buf do
+ * for proto_file. Covers options set directly on every kind of element; source-retention fields nested inside
+ * a message-typed option stay (protoc strips those too, they are rare enough to leave for later).
+ */
+export function sourceRetentionStripper(
+  files: readonly FileDescriptorProto[],
+): ((f: FileDescriptorProto) => FileDescriptorProto) | undefined {
+  const drop = sourceRetained(files);
+  if (drop.size === 0) return undefined;
+  return (original) => stripFile(original, drop);
 }

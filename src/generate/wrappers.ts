@@ -101,65 +101,16 @@ interface Queue {
  * waiting request can, and hold at most `slots - 1` slots (when `slots` > 1), so a request never queues behind them.
  */
 export function createFairScheduler(opts: FairSchedulingOptions): FairScheduler {
-  const { slots, perOwner } = opts;
-  const anonymous = opts.anonymous ?? perOwner;
-  for (const [name, n] of Object.entries({ slots, perOwner, anonymous })) {
-    if (!Number.isInteger(n) || n < 1)
-      throw new RangeError(`fair scheduling: ${name} must be a positive integer, got ${n}`);
-  }
-  const capOf = (payer: string) => (payer === ANONYMOUS ? anonymous : perOwner);
-  const backgroundSlots = Math.max(1, slots - 1);
-  let running = 0;
-  let runningBackground = 0;
-  const runningBy = new Map<string, number>();
+  const ledger = createLedger(opts);
   // Insertion order is the round-robin order: a group moves to the end each time it is served.
   const waiting = new Map<string, Queue>();
   const waitingBackground = new Map<string, Queue>();
-  const busiest = (payers: readonly string[]) =>
-    payers.reduce((n, p) => Math.max(n, runningBy.get(p) ?? 0), 0);
-  const mayRun = (payers: readonly string[], background: boolean) =>
-    running < slots &&
-    payers.every((p) => (runningBy.get(p) ?? 0) < capOf(p)) &&
-    (!background || runningBackground < backgroundSlots);
-  const start = (payers: readonly string[], background: boolean) => {
-    running++;
-    if (background) runningBackground++;
-    for (const p of payers) runningBy.set(p, (runningBy.get(p) ?? 0) + 1);
-  };
-  const pick = (queues: Map<string, Queue>, background: boolean): (() => void) | undefined => {
-    let next: string | undefined;
-    let nextLoad = 0;
-    for (const [key, queue] of queues) {
-      if (!mayRun(queue.payers, background)) continue;
-      const load = busiest(queue.payers);
-      if (next === undefined || load < nextLoad) {
-        next = key;
-        nextLoad = load;
-      }
-    }
-    if (next === undefined) return undefined;
-    const queue = queues.get(next) as Queue;
-    const grant = queue.grants.shift();
-    queues.delete(next);
-    if (queue.grants.length) queues.set(next, queue);
-    return grant;
-  };
   const dispatch = () => {
-    while (running < slots) {
-      const grant = pick(waiting, false) ?? pick(waitingBackground, true);
+    while (ledger.hasFreeSlot()) {
+      const grant = pickFrom(waiting, ledger, false) ?? pickFrom(waitingBackground, ledger, true);
       if (!grant) return;
       grant();
     }
-  };
-  const release = (payers: readonly string[], background: boolean) => {
-    running--;
-    if (background) runningBackground--;
-    for (const p of payers) {
-      const left = (runningBy.get(p) ?? 1) - 1;
-      if (left) runningBy.set(p, left);
-      else runningBy.delete(p);
-    }
-    dispatch();
   };
   const acquire = (payers: readonly string[], signal: AbortSignal | undefined, background: boolean) =>
     new Promise<void>((resolve, reject) => {
@@ -175,7 +126,7 @@ export function createFairScheduler(opts: FairSchedulingOptions): FairScheduler 
       };
       const grant = () => {
         signal?.removeEventListener("abort", onAbort);
-        start(payers, background);
+        ledger.charge(payers, background, 1);
         resolve();
       };
       signal?.addEventListener("abort", onAbort, { once: true });
@@ -192,10 +143,72 @@ export function createFairScheduler(opts: FairSchedulingOptions): FairScheduler 
       try {
         return await task();
       } finally {
-        release(charged, background);
+        ledger.charge(charged, background, -1);
+        dispatch();
       }
     },
   };
+}
+
+/** Who holds slots now, and whether a set of payers may take one more. */
+interface Ledger {
+  hasFreeSlot(): boolean;
+  mayRun(payers: readonly string[], background: boolean): boolean;
+  /** Runs of the busiest of these payers. */
+  busiest(payers: readonly string[]): number;
+  /** +1 when a run starts, -1 when it ends. */
+  charge(payers: readonly string[], background: boolean, delta: 1 | -1): void;
+}
+
+function createLedger(opts: FairSchedulingOptions): Ledger {
+  const { slots, perOwner } = opts;
+  const anonymous = opts.anonymous ?? perOwner;
+  for (const [name, n] of Object.entries({ slots, perOwner, anonymous })) {
+    if (!Number.isInteger(n) || n < 1)
+      throw new RangeError(`fair scheduling: ${name} must be a positive integer, got ${n}`);
+  }
+  const capOf = (payer: string) => (payer === ANONYMOUS ? anonymous : perOwner);
+  const backgroundSlots = Math.max(1, slots - 1);
+  let running = 0;
+  let runningBackground = 0;
+  const runningBy = new Map<string, number>();
+  return {
+    hasFreeSlot: () => running < slots,
+    mayRun: (payers, background) =>
+      running < slots &&
+      payers.every((p) => (runningBy.get(p) ?? 0) < capOf(p)) &&
+      (!background || runningBackground < backgroundSlots),
+    busiest: (payers) => payers.reduce((n, p) => Math.max(n, runningBy.get(p) ?? 0), 0),
+    charge(payers, background, delta) {
+      running += delta;
+      if (background) runningBackground += delta;
+      for (const p of payers) {
+        const now = (runningBy.get(p) ?? 0) + delta;
+        if (now > 0) runningBy.set(p, now);
+        else runningBy.delete(p);
+      }
+    },
+  };
+}
+
+/** Takes the next grant of the runnable group whose busiest payer runs the fewest tasks (ties: served longest ago). */
+function pickFrom(queues: Map<string, Queue>, ledger: Ledger, background: boolean): (() => void) | undefined {
+  let next: string | undefined;
+  let nextLoad = 0;
+  for (const [key, queue] of queues) {
+    if (!ledger.mayRun(queue.payers, background)) continue;
+    const load = ledger.busiest(queue.payers);
+    if (next === undefined || load < nextLoad) {
+      next = key;
+      nextLoad = load;
+    }
+  }
+  if (next === undefined) return undefined;
+  const queue = queues.get(next) as Queue;
+  const grant = queue.grants.shift();
+  queues.delete(next);
+  if (queue.grants.length) queues.set(next, queue);
+  return grant;
 }
 
 /**

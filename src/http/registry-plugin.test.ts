@@ -47,3 +47,27 @@ test("ENOSPC from a store becomes 507 + Retry-After with the storage-full messag
     await app.close();
   }
 });
+
+test("a registry's own credential form is read by its plugin alone, before authentication", async () => {
+  const seen: (string | undefined)[] = [];
+  const recording: AuthService = {
+    ...anonymousOnly,
+    authenticate: async (header) => {
+      seen.push(header);
+      return anonymous;
+    },
+  };
+  const app = Fastify();
+  const plain = { name: "plain", renderError: renderSourcesError };
+  registerRegistry(app, recording, { ...plain, routes: (s) => s.get("/plain", async () => "ok") });
+  registerRegistry(app, recording, {
+    ...plain,
+    name: "own",
+    authorization: (h) => (h === "Token x" ? "Bearer x" : h),
+    routes: (s) => s.get("/own", async () => "ok"),
+  });
+  await app.inject({ url: "/own", headers: { authorization: "Token x" } });
+  await app.inject({ url: "/plain", headers: { authorization: "Token x" } });
+  assert.deepEqual(seen, ["Bearer x", "Token x"]);
+  await app.close();
+});

@@ -13,6 +13,11 @@ export interface RegistryPlugin {
   name: string;
   /** Renders a domain error in the protocol's wire format (plain text, npm JSON, OCI errors, …). */
   renderError(reply: FastifyReply, err: RegistryError): FastifyReply;
+  /**
+   * Reads a credential form only this protocol's clients send into one the auth service reads (RubyGems: the token
+   * as the Basic user name); without it the Authorization header is read as every other registry reads it.
+   */
+  authorization?(header: string | undefined): string | undefined;
   /** Registers the protocol's routes on the encapsulated instance; handlers read `request.principal`. */
   routes(app: FastifyInstance): void;
 }
@@ -37,7 +42,9 @@ export function registerRegistry(
 ): void {
   app.register(async (scope) => {
     scope.addHook("onRequest", async (request) => {
-      request.principal = await principalOf(auth, request);
+      request.principal = plugin.authorization
+        ? await auth.authenticate(plugin.authorization(request.headers.authorization))
+        : await principalOf(auth, request);
     });
     if (hot) {
       // Sees the final payload, after the handler and every other hook: what a repeat of this request gets.

@@ -7,6 +7,7 @@ export const httpStatus: Record<Code, number> = {
   [Code.PermissionDenied]: 403,
   [Code.NotFound]: 404,
   [Code.AlreadyExists]: 409,
+  [Code.Gone]: 410,
   [Code.FailedPrecondition]: 412,
   // A request over a size or count limit. Not 429 (clients retry that) and not 507 (few clients know it);
   // generated output over a cap is Unprocessable instead, since the request itself is not too large.

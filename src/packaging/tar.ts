@@ -1,7 +1,7 @@
 // Deterministic .tar.gz: the same entries give the same bytes on every server (docs/architecture.md, rule "An artifact, once served, never changes").
 import { Buffer } from "node:buffer";
 import { pipeline, Readable } from "node:stream";
-import { constants, createGunzip, createGzip, type ZlibOptions } from "node:zlib";
+import { constants, createGunzip, createGzip, gzipSync, type ZlibOptions } from "node:zlib";
 import { extract, type Pack, pack } from "tar-stream";
 import { Code, RegistryError } from "../core/errors.js";
 import { readAll } from "../core/read-all.js";
@@ -82,6 +82,14 @@ export async function createTarGz(entries: readonly TarEntry[]): Promise<Uint8Ar
   const gz = await readAll(deflate);
   // Header layout (RFC 1952): ID1 ID2 CM FLG MTIME(4) XFL OS. zlib already writes MTIME 0 for in-memory data;
   // setting it again documents the invariant and guards against a zlib that does otherwise.
+  gz.fill(0, 4, 8);
+  gz[9] = GZIP_OS_UNKNOWN;
+  return new Uint8Array(gz.buffer, gz.byteOffset, gz.byteLength);
+}
+
+/** gzip of small bytes held whole (a .gem's metadata.gz), with the settings and header createTarGz uses. */
+export function gzipDeterministic(bytes: Uint8Array): Uint8Array {
+  const gz = gzipSync(bytes, gzipOptions);
   gz.fill(0, 4, 8);
   gz[9] = GZIP_OS_UNKNOWN;
   return new Uint8Array(gz.buffer, gz.byteOffset, gz.byteLength);

@@ -3,6 +3,7 @@
 
 import type { GenerationService } from "../services/generation.js";
 import type { ModuleService } from "../services/modules.js";
+import { createPackageDirectory } from "../services/package-directory.js";
 import type { TemplateService } from "../services/templates.js";
 import type { Invalidation } from "../storage/meta/invalidation.js";
 import { type ArchiveProtocol, createArchiveProtocol } from "./archive/protocol.js";
@@ -10,6 +11,7 @@ import { createGoProtocol, type GoProtocol } from "./goproxy/protocol.js";
 import { createCatalog as createMavenCatalog, type Catalog as MavenCatalog } from "./maven/catalog.js";
 import { createCatalog as createNpmCatalog, type Catalog as NpmCatalog } from "./npm/catalog.js";
 import { createPypiCatalog, type PypiCatalog } from "./pypi/catalog.js";
+import { createRubygemsCatalog, type RubygemsCatalog } from "./rubygems/catalog.js";
 import { createSourcesProtocol, type SourcesProtocol } from "./sources/protocol.js";
 
 export interface Protocols {
@@ -19,6 +21,7 @@ export interface Protocols {
   npm: NpmCatalog;
   pypi: PypiCatalog;
   maven: MavenCatalog;
+  rubygems: RubygemsCatalog;
 }
 
 export interface ProtocolServices {
@@ -37,12 +40,15 @@ export interface ProtocolSettings {
   /** Reuse of listings per package and caller, in ms (default 1000; 0 disables). */
   cacheTtlMs?: number;
   /** Where a registry's background generation (warming older versions) reports failures. */
-  onBackgroundError?: (registry: "npm" | "pypi" | "maven", err: unknown) => void;
+  onBackgroundError?: (registry: BackgroundRegistry, err: unknown) => void;
 }
+
+/** The registries that generate in the background (warming older versions). */
+export type BackgroundRegistry = "npm" | "pypi" | "maven" | "rubygems";
 
 export function createProtocols(services: ProtocolServices, settings: ProtocolSettings): Protocols {
   const { generation, modules, templates } = services;
-  const shared = (registry: "npm" | "pypi" | "maven") => {
+  const shared = (registry: BackgroundRegistry) => {
     const report = settings.onBackgroundError;
     return {
       generation,
@@ -59,5 +65,9 @@ export function createProtocols(services: ProtocolServices, settings: ProtocolSe
     npm: createNpmCatalog({ ...shared("npm"), scope: settings.npmScope }),
     pypi: createPypiCatalog({ ...shared("pypi"), templates }),
     maven: createMavenCatalog({ ...shared("maven"), groupId: settings.mavenGroupId }),
+    rubygems: createRubygemsCatalog({
+      ...shared("rubygems"),
+      directory: createPackageDirectory({ modules, templates }),
+    }),
   };
 }

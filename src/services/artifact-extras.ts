@@ -1,26 +1,9 @@
 // What each flavour's packager keeps beside an artifact (ArtifactRecord.extra), read back as types: a registry
 // serves hashes, poms and METADATA from the record without opening the artifact.
+import type { ArtifactExtras } from "../core/artifact-extras.js";
 import type { ArtifactRecord, Flavour } from "../core/types.js";
 
-export interface ArtifactExtras {
-  archive: Record<string, never>;
-  go: { goModule: string; goVersion: string };
-  /** `dependencies`: the package.json `dependencies`, as JSON. */
-  npm: { integrity: string; shasum: string; dependencies?: string };
-  /** `pins`: the exact versions of our other packages the wheel requires, as JSON; `metadata`: its METADATA. */
-  pypi: { sha256: string; metadataSha256: string; metadata?: string; pins?: string };
-  /** The jar's checksums, and the pom with its own; `dependencies`: the pom's, as JSON. */
-  maven: {
-    sha1: string;
-    md5: string;
-    pom?: string;
-    pomSha1?: string;
-    pomMd5?: string;
-    dependencies?: string;
-  };
-  /** The `-sources.jar`'s checksums. */
-  "maven-sources": { sha1: string; md5: string };
-}
+export type { ArtifactExtras };
 
 type Fields<T> = { required: readonly (keyof T & string)[]; optional: readonly (keyof T & string)[] };
 
@@ -32,6 +15,8 @@ const fields: { [F in Flavour]: Fields<ArtifactExtras[F]> } = {
   pypi: { required: ["sha256", "metadataSha256"], optional: ["metadata", "pins"] },
   maven: { required: ["sha1", "md5"], optional: ["pom", "pomSha1", "pomMd5", "dependencies"] },
   "maven-sources": { required: ["sha1", "md5"], optional: [] },
+  rubygems: { required: ["sha256", "dependencies", "quickSpec"], optional: ["pins"] },
+  zip: { required: [], optional: [] },
 };
 
 /** The record's extras as its flavour's packager wrote them, or undefined when a required one is missing. */

@@ -65,7 +65,11 @@ const protocPlugins: { generator: ProtocGenerator; runtimeLibraries: (v: string)
   { generator: "cpp", runtimeLibraries: () => ({}) },
   { generator: "csharp", runtimeLibraries: () => ({}) },
   { generator: "objc", runtimeLibraries: () => ({}) },
-  { generator: "ruby", runtimeLibraries: () => ({}) },
+  // protoc 3.21's Ruby output builds descriptors with the DescriptorPool DSL, which the 4.x runtime dropped.
+  {
+    generator: "ruby",
+    runtimeLibraries: () => ({ ruby: [{ package: "google-protobuf", version: "~> 3.21" }] }),
+  },
   // Its output embeds descriptors as raw bytes (not UTF-8): generation carries file content as bytes.
   { generator: "php", runtimeLibraries: () => ({}) },
 ];
@@ -84,7 +88,7 @@ async function debianVersion(pkg: string): Promise<string | undefined> {
 
 /**
  * protoc-gen-es from our own dependencies always; Debian's Go plugins when they are on PATH; protoc's built-in
- * generators (and the python and java templates) when the server has protoc, with Debian's gRPC plugin for Python
+ * generators (and the python, java and ruby templates) when the server has protoc, with Debian's gRPC plugin for Python
  * (and protodepot/python-grpc) when that is installed too.
  */
 export async function detectBuiltins(
@@ -200,6 +204,11 @@ export async function detectBuiltins(
         owner: builtinTemplateOwner,
         name: "java",
         plugins: [{ owner: "protocolbuffers", name: "java", parameter: "" }],
+      },
+      {
+        owner: builtinTemplateOwner,
+        name: "ruby",
+        plugins: [{ owner: "protocolbuffers", name: "ruby", parameter: "" }],
       },
     );
   }

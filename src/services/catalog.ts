@@ -45,7 +45,8 @@ export interface CatalogArtifact {
 /** What a catalog reads of modules: the module (its default label) and its labels, as the caller may see them. */
 export interface CatalogModules {
   getModule(principal: Principal, name: FullName): Promise<Module>;
-  listLabels(principal: Principal, name: FullName): Promise<Label[]>;
+  /** Archived labels too: an archived label still resolves, so its tag stays (docs/architecture.md, label). */
+  listLabels(principal: Principal, name: FullName, filter: "all"): Promise<Label[]>;
 }
 
 export interface CatalogOptions {
@@ -199,7 +200,7 @@ async function tagTargets(
 ): Promise<Map<string, string>> {
   const mod = await modules.getModule(principal, pkg.module);
   const targets = new Map<string, string>();
-  for (const label of await modules.listLabels(principal, pkg.module)) {
+  for (const label of await modules.listLabels(principal, pkg.module, "all")) {
     if (label.name === mod.defaultLabel) targets.set("latest", label.commitId);
     if (label.name !== "latest" && isTag(label.name)) targets.set(label.name, label.commitId);
   }

@@ -146,3 +146,17 @@ test("labels that would inject lines into consumers' go.mod, package.json or MET
     2,
   );
 });
+
+test("ruby libraries by the ecosystem label: gem names and requirements with their operators", () => {
+  const labels = {
+    ...lib(0, "google-protobuf", "~> 3.21"),
+    "dev.protodepot.plugins.runtime_library_versions.0.ecosystem": "ruby",
+  };
+  assert.deepEqual(runtimeLibrariesFromLabels(labels), {
+    ruby: [{ package: "google-protobuf", version: "~> 3.21" }],
+  });
+  assert.throws(
+    () => runtimeLibrariesFromLabels({ ...labels, ...lib(0, "google-protobuf", "3.21\nx") }),
+    (err: unknown) => isRegistryError(err, Code.InvalidArgument) && /RubyGems requirement/.test(err.message),
+  );
+});

@@ -26,11 +26,11 @@ export function ecosystemFromLabels(labels: Record<string, string>): PluginEcosy
 const bsrLabel = /^build\.buf\.plugins\.runtime_library_versions\.(\d+)\.(name|version)$/;
 /** Our addition, same index: which ecosystem library {i} belongs to (BSR images leave it out). */
 const ecosystemLabel = /^dev\.protodepot\.plugins\.runtime_library_versions\.(\d+)\.ecosystem$/;
-export const runtimeLibraryEcosystems = ["go", "npm", "python", "maven"] as const;
+export const runtimeLibraryEcosystems = ["go", "npm", "python", "maven", "ruby"] as const;
 
 /**
  * Runtime libraries declared by an image's labels. A library's ecosystem is its `…{i}.ecosystem` label when set
- * (`go`, `npm`, `python`, `maven` with the name `GROUP:ARTIFACT`); otherwise a name whose first path element has a dot (`google.golang.org/protobuf`) is a Go
+ * (`go`, `npm`, `python`, `ruby`, `maven` with the name `GROUP:ARTIFACT`); otherwise a name whose first path element has a dot (`google.golang.org/protobuf`) is a Go
  * module and anything else an npm package (`@bufbuild/protobuf`), which is what BSR's own images need.
  */
 export function runtimeLibrariesFromLabels(labels: Record<string, string>): RuntimeLibraries {
@@ -49,6 +49,7 @@ export function runtimeLibrariesFromLabels(labels: Record<string, string>): Runt
   const npm: { package: string; version: string }[] = [];
   const python: { package: string; version: string }[] = [];
   const maven: { groupId: string; artifactId: string; version: string }[] = [];
+  const ruby: { package: string; version: string }[] = [];
   for (const [index, lib] of [...byIndex].sort((a, b) => a[0] - b[0])) {
     if (!lib.name || !lib.version) {
       throw new RegistryError(
@@ -65,7 +66,9 @@ export function runtimeLibrariesFromLabels(labels: Record<string, string>): Runt
           ? { npm: [{ package: lib.name, version: lib.version }] }
           : ecosystem === "python"
             ? { python: [{ package: lib.name, version: lib.version }] }
-            : {};
+            : ecosystem === "ruby"
+              ? { ruby: [{ package: lib.name, version: lib.version }] }
+              : {};
     const problem = runtimeLibraryProblem(one);
     if (problem) {
       throw new RegistryError(
@@ -78,6 +81,7 @@ export function runtimeLibrariesFromLabels(labels: Record<string, string>): Runt
     if (ecosystem === "go") go.push({ module: lib.name, version: lib.version });
     else if (ecosystem === "npm") npm.push({ package: lib.name, version: lib.version });
     else if (ecosystem === "python") python.push({ package: lib.name, version: lib.version });
+    else if (ecosystem === "ruby") ruby.push({ package: lib.name, version: lib.version });
     else if (ecosystem === "maven") {
       const [groupId = "", artifactId = "", ...rest] = lib.name.split(":");
       if (rest.length > 0 || !artifactId) {
@@ -109,5 +113,6 @@ export function runtimeLibrariesFromLabels(labels: Record<string, string>): Runt
     ...(npm.length ? { npm } : {}),
     ...(python.length ? { python } : {}),
     ...(maven.length ? { maven } : {}),
+    ...(ruby.length ? { ruby } : {}),
   });
 }

@@ -7,6 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { b4Digest } from "../compile/b5-digest.js";
 import { createBufChecker } from "../compile/buf-checks.js";
 import { type Compiler, createBufCompiler } from "../compile/buf-compiler.js";
+import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import { repoRoot } from "../generate/testing/examples.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
 import { createFsBlobStore } from "../storage/blob/fs/fs-blob-store.js";
@@ -24,6 +25,8 @@ describe("module service: pushing", () => {
   let modules: ModuleService;
   let compiles = 0;
   let blobReads = 0;
+  /** Makes the next compile fail as the server's own failure (not a refusal of what was pushed). */
+  let failNextCompile = false;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "protodepot-modules-"));
@@ -35,6 +38,10 @@ describe("module service: pushing", () => {
     const counting: Compiler = {
       compile(input, signal) {
         compiles++;
+        if (failNextCompile) {
+          failNextCompile = false;
+          return Promise.reject(new RegistryError(Code.Internal, "compiler crashed"));
+        }
         return buf.compile(input, signal);
       },
     };
@@ -97,5 +104,53 @@ describe("module service: pushing", () => {
     assert.deepEqual(await modules.b4Of(commit), first);
     assert.equal(blobReads, before + 1, "the commit's sources were read once");
     assert.deepEqual(first, b4Digest(await modules.readFiles(commit)));
+  });
+
+  it("removes the empty module a refused first buf upload went to, and keeps it when the server failed", async () => {
+    const enc = (text: string) => new TextEncoder().encode(text);
+    const secret = await modules.push(admin, {
+      module: "demo/secret",
+      visibility: "private",
+      files: [
+        { path: "buf.yaml", content: enc("version: v2\n") },
+        { path: "secret/v1/s.proto", content: enc('syntax = "proto3";\npackage secret.v1;\nmessage S {}\n') },
+      ],
+    });
+    const importing = [
+      {
+        path: "open/v1/o.proto",
+        content: enc(
+          'syntax = "proto3";\npackage open.v1;\nimport "secret/v1/s.proto";\nmessage O { secret.v1.S s = 1; }\n',
+        ),
+      },
+    ];
+    // What `buf push --create --create-visibility public` does: CreateModules, then Upload.
+    const open = { owner: "demo", name: "open" };
+    await modules.createModule(admin, open, { visibility: "public" });
+    await assert.rejects(
+      modules.upload(admin, [{ module: open, files: importing, labels: [] }], [secret.commit.id]),
+      (err: unknown) => {
+        assert.ok(isRegistryError(err, Code.FailedPrecondition));
+        assert.match(err.message, /cannot depend on private modules \(demo\/secret\)/);
+        assert.match(err.message, /push with --create-visibility private/);
+        return true;
+      },
+    );
+    assert.equal(await meta.getModule("demo", "open"), undefined, "the refused push left its module behind");
+
+    const kept = { owner: "demo", name: "kept" };
+    await modules.createModule(admin, kept, { visibility: "private" });
+    failNextCompile = true;
+    await assert.rejects(
+      modules.upload(admin, [{ module: kept, files: importing, labels: [] }], [secret.commit.id]),
+      (err: unknown) => isRegistryError(err, Code.Internal),
+    );
+    assert.ok(await meta.getModule("demo", "kept"), "a server failure removed the module");
+    const [stored] = await modules.upload(
+      admin,
+      [{ module: kept, files: importing, labels: [] }],
+      [secret.commit.id],
+    );
+    assert.equal(stored?.seq, 1);
   });
 });

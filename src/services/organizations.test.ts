@@ -1,4 +1,4 @@
-// Creating organizations, over a real SQLite store: the per-user cap (auth.maxOrgsPerUser).
+// Organizations over a real SQLite store: the per-user cap (auth.maxOrgsPerUser), and deleting only empty ones.
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -48,5 +48,33 @@ describe("organizations: at most auth.maxOrgsPerUser owned per user", () => {
     assert.equal(await meta.getOrganization("bobz"), undefined);
     for (const name of ["r1", "r2", "r3"]) await orgs.create({ user: root }, name);
     assert.equal((await meta.listOrganizations(root.id)).length, 4);
+  });
+
+  it("deletes an organization for its owners only, and only while it owns nothing", async () => {
+    const access = createAccessPolicy(meta, { anonymousRead: true });
+    const orgs = createOrganizationService(meta, { access, allowOrgCreation: true });
+    const carol = await meta.createUser({ name: "carol", isAdmin: false });
+    const asCarol = { user: carol, roles: new Map() };
+    const full = await orgs.create(asCarol, "carolfull");
+    await orgs.create(asCarol, "carolempty");
+    await meta.setMember(full.id, bob.id, "writer");
+    await meta.createModule({ owner: "carolfull", name: "app", visibility: "private", defaultLabel: "main" });
+    await assert.rejects(orgs.delete({ user: bob, roles: new Map() }, "carolfull"), (err: unknown) =>
+      isRegistryError(err, Code.PermissionDenied),
+    );
+    await assert.rejects(orgs.delete(asCarol, "carolfull"), (err: unknown) => {
+      assert.ok(isRegistryError(err, Code.FailedPrecondition));
+      assert.match(err.message, /carolfull still owns modules/);
+      return true;
+    });
+    assert.ok(await meta.getOrganization("carolfull"));
+    await orgs.delete(asCarol, "carolempty");
+    assert.equal(await meta.getOrganization("carolempty"), undefined);
+    await assert.rejects(orgs.delete(asCarol, "carolempty"), (err: unknown) =>
+      isRegistryError(err, Code.NotFound),
+    );
+    await assert.rejects(orgs.delete(asCarol, "carol"), (err: unknown) =>
+      isRegistryError(err, Code.NotFound),
+    );
   });
 });

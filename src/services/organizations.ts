@@ -29,6 +29,8 @@ export interface OrganizationService {
   setMember(principal: Principal, org: string, userName: string, role: Role): Promise<Member>;
   removeMember(principal: Principal, org: string, userName: string): Promise<void>;
   listMembers(principal: Principal, org: string): Promise<Member[]>;
+  /** Deletes an organization that owns nothing (its owners' decision); its name becomes free again. */
+  delete(principal: Principal, org: string): Promise<void>;
 }
 
 const roles: readonly Role[] = ["owner", "writer", "reader"];
@@ -104,6 +106,22 @@ export function createOrganizationService(
       await keepAnOwner(org, user, orgName);
       if (!(await meta.removeMember(org.id, user.id))) {
         throw new RegistryError(Code.NotFound, `user ${userName} is not a member of ${orgName}`);
+      }
+    },
+
+    async delete(principal, orgName) {
+      await getOrganization(orgName);
+      await access.requireManage(principal, orgName, "delete organizations");
+      const result = await meta.deleteOrganization(orgName);
+      if (result === "not-empty") {
+        throw new RegistryError(
+          Code.FailedPrecondition,
+          `organization ${orgName} still owns modules, plugins or templates: only an organization that owns nothing is deleted`,
+          { owner: orgName },
+        );
+      }
+      if (result === "missing") {
+        throw new RegistryError(Code.NotFound, `organization ${orgName} does not exist`, { owner: orgName });
       }
     },
 

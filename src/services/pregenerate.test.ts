@@ -23,5 +23,9 @@ it("pre-generates wheels for templates with a Python runtime, archives always", 
     "archive",
     "npm",
   ]);
+  assert.deepEqual(flavoursFor([plugin({ ruby: [{ package: "google-protobuf", version: "~> 3.21" }] })]), [
+    "archive",
+    "rubygems",
+  ]);
   assert.deepEqual(flavoursFor([plugin({})]), ["archive"]);
 });

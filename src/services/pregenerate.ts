@@ -39,8 +39,8 @@ export interface PregenerateOptions {
 }
 
 /**
- * The registries a template's output suits: archives always, Go modules for Go plugins, npm, PyPI and Maven
- * for plugins with runtime libraries there.
+ * The registries a template's output suits: archives always, Go modules for Go plugins, npm, PyPI, Maven and
+ * RubyGems for plugins with runtime libraries there.
  */
 export function flavoursFor(plugins: readonly PluginVersion[]): Flavour[] {
   const flavours: Flavour[] = ["archive"];
@@ -48,6 +48,7 @@ export function flavoursFor(plugins: readonly PluginVersion[]): Flavour[] {
   if (plugins.some((p) => (p.runtimeLibraries.npm?.length ?? 0) > 0)) flavours.push("npm");
   if (plugins.some((p) => (p.runtimeLibraries.python?.length ?? 0) > 0)) flavours.push("pypi");
   if (plugins.some((p) => (p.runtimeLibraries.maven?.length ?? 0) > 0)) flavours.push("maven");
+  if (plugins.some((p) => (p.runtimeLibraries.ruby?.length ?? 0) > 0)) flavours.push("rubygems");
   return flavours;
 }
 

@@ -94,17 +94,19 @@ export function registerWebUi(app: FastifyInstance, services: WebServices, opts:
       const status =
         err.code === Code.NotFound
           ? 404
-          : err.code === Code.Unauthenticated
-            ? 401
-            : err.code === Code.PermissionDenied
-              ? 403
-              : err.code === Code.InvalidArgument || err.code === Code.FailedPrecondition
-                ? 400
-                : err.code === Code.ResourceExhausted
-                  ? 413
-                  : err.code === Code.InsufficientStorage
-                    ? 507
-                    : 500;
+          : err.code === Code.Gone
+            ? 410
+            : err.code === Code.Unauthenticated
+              ? 401
+              : err.code === Code.PermissionDenied
+                ? 403
+                : err.code === Code.InvalidArgument || err.code === Code.FailedPrecondition
+                  ? 400
+                  : err.code === Code.ResourceExhausted
+                    ? 413
+                    : err.code === Code.InsufficientStorage
+                      ? 507
+                      : 500;
       if (status === 500) request.log.error({ err: error, registry: "web" }, "request failed");
       const message = status === 500 ? "Something went wrong on the server." : err.message;
       const title = status === 404 ? "Not found" : status === 401 ? "Sign in needed" : "Error";

@@ -97,6 +97,27 @@ describe("templateUse", () => {
       ["pip", "archive", "archive", "archive"],
     );
   });
+  it("shows a Gemfile source block and gem install for Ruby runtimes, the token as gem and Bundler send it", () => {
+    const ruby = { ...template, name: "ruby" };
+    const libs = { ruby: [{ package: "google-protobuf", version: "~> 3.21" }] };
+    const open = templateUse({ ...input, needsToken: false }, ruby, 2, [plugin(libs)]);
+    assert.deepEqual(
+      open.commands.filter((c) => c.ecosystem === "gem").map((c) => c.text),
+      [
+        'source "http://127.0.0.1:8080/gems/" do\n  gem "protodepot_ruby_demo_payments", "1.2.7"\nend',
+        "gem install --source http://127.0.0.1:8080/gems/ protodepot_ruby_demo_payments -v 1.2.7",
+      ],
+    );
+    const hidden = templateUse({ ...input, needsToken: true }, ruby, 2, [plugin(libs)]);
+    assert.match(
+      hidden.commands[0]?.text ?? "",
+      /^# bundle config set --global 127\.0\.0\.1 \$PROTODEPOT_TOKEN\n/,
+    );
+    assert.match(
+      hidden.commands[1]?.text ?? "",
+      /--source http:\/\/\$PROTODEPOT_TOKEN@127\.0\.0\.1:8080\/gems\//,
+    );
+  });
   it("shows a settings.xml and the pom dependency for Maven runtimes, with a <server> token when private", () => {
     const java = plugin({
       maven: [{ groupId: "com.google.protobuf", artifactId: "protobuf-java", version: "3.21.12" }],

@@ -7,6 +7,7 @@ import { goModulePath } from "../ecosystems/go/names.js";
 import { mavenArtifactId } from "../ecosystems/maven/names.js";
 import { npmPackageName } from "../ecosystems/npm/names.js";
 import { pypiProjectName } from "../ecosystems/pypi/names.js";
+import { gemName } from "../ecosystems/rubygems/names.js";
 
 export interface UseInput {
   /** Where clients reach this server, without a trailing slash: `http://127.0.0.1:8080`. */
@@ -27,7 +28,7 @@ export interface TemplateUse {
   goVersion: string;
   /** 1.{t}.{seq} */
   npmVersion: string;
-  commands: { ecosystem: "npm" | "go" | "pip" | "maven" | "archive"; label: string; text: string }[];
+  commands: { ecosystem: "npm" | "go" | "pip" | "maven" | "gem" | "archive"; label: string; text: string }[];
 }
 
 const tokenVar = "$PROTODEPOT_TOKEN";
@@ -115,6 +116,29 @@ export function templateUse(
       ecosystem: "maven",
       label: "pom.xml",
       text: `<dependency>\n  <groupId>${input.mavenGroupId}</groupId>\n  <artifactId>${mavenArtifactId(parts)}</artifactId>\n  <version>${semverVersion(synthetic)}</version>\n</dependency>`,
+    });
+  }
+  if (plugins.some((p) => (p.runtimeLibraries.ruby ?? []).length > 0)) {
+    // A source block: Bundler takes the gem (and its dependency modules' gems) from this source only, whatever
+    // another source calls a gem of the same name. Bundler keys credentials by host without the port.
+    const name = gemName(parts);
+    const credentials = input.needsToken
+      ? `# bundle config set --global ${new URL(baseUrl).hostname} ${tokenVar}
+`
+      : "";
+    commands.push({
+      ecosystem: "gem",
+      label: "Gemfile",
+      text: `${credentials}source "${baseUrl}/gems/" do
+  gem "${name}", "${semverVersion(synthetic)}"
+end`,
+    });
+    // gem sends the URL's user name as the token (Basic TOKEN:).
+    const source = input.needsToken ? baseUrl.replace("://", `://${tokenVar}@`) : baseUrl;
+    commands.push({
+      ecosystem: "gem",
+      label: "gem install",
+      text: `gem install --source ${source}/gems/ ${name} -v ${semverVersion(synthetic)}`,
     });
   }
   const archive = `${baseUrl}/v1/${template.owner}/${template.name}/v${templateVersion}/${commit.owner}/${commit.module}/${commit.id}`;

@@ -259,6 +259,10 @@ describe("authorization matrix", () => {
               "pypi metadata",
               `/pypi/files/acme-${tpl}-acme-${mod}/acme_${tpl}_acme_${mod}-1.1.1-py3-none-any.whl.metadata`,
             ],
+            ["archive zip", `/v1/acme/${tpl}/v1/acme/${mod}/main.zip`],
+            ["gem info", `/gems/info/acme_${tpl}_acme_${mod}`],
+            ["gem", `/gems/gems/acme_${tpl}_acme_${mod}-1.1.1.gem`],
+            ["gem quick spec", `/gems/quick/Marshal.4.8/acme_${tpl}_acme_${mod}-1.1.1.gemspec.rz`],
           ];
           for (const [endpoint, path] of endpoints) {
             cells.push({
@@ -271,6 +275,19 @@ describe("authorization matrix", () => {
           }
         }
       }
+      // gem and Bundler send the token as the Basic user name (TOKEN:), read so on /gems/ only.
+      cells.push({
+        what: "gem info of private template × private module, token as gem sends it",
+        who,
+        expected: readStatus(who, reads(who, "private")),
+        run: async (t) => {
+          const headers: Record<string, string> = t
+            ? { authorization: `Basic ${Buffer.from(`${t}:`).toString("base64")}` }
+            : {};
+          const res = await fetch(`${server.url}/gems/info/acme_privtpl_acme_privmod`, { headers });
+          return { status: res.status, body: await res.text() };
+        },
+      });
       // Management API reads of things.
       for (const v of visibilities) {
         const s = short(v);

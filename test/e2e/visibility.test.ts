@@ -77,6 +77,8 @@ describe("visibility", () => {
       refused.stderr,
       /public module acme\/outer cannot depend on private modules \(acme\/inner\)/,
     );
+    // The hint names our CLI's own flag (buf's push is told --create-visibility private).
+    assert.match(refused.stderr, /push with --visibility private, or make the dependencies public/);
     // Nothing was created by the refused push.
     assert.equal((await runCli(["commit", "list", "acme/outer"], env)).code, 1);
     await cliOk(["push", outer, "--visibility", "private"], env);

@@ -1,4 +1,4 @@
-// `protodepot module list`, `commit list`, `label list|create|move`.
+// `protodepot module list|create|update|deprecate|undeprecate`, `commit list`, `label list|create|move`.
 import { ModuleService } from "../../gen/protodepot/v1/module_pb.js";
 import { openRemote, type RemoteOptions } from "../client.js";
 import type { CliCommand } from "../command.js";
@@ -6,6 +6,8 @@ import { printTable } from "../output.js";
 
 interface UpdateFlags {
   visibility?: string;
+  description?: string;
+  defaultLabel?: string;
   breaking?: string;
   breakingCategory?: string;
   lint?: string;
@@ -51,6 +53,8 @@ export function registerModules(program: CliCommand): void {
       "change a module's visibility, push policy (breaking changes, lint) or pre-generation templates",
     )
     .option("--visibility <v>", "public or private")
+    .option("--description <text>", "a line on what the module holds ('' clears it)")
+    .option("--default-label <label>", "the label unlabelled references and pushes use (one of the module's)")
     .option("--breaking <action>", "breaking changes against the label's head: off, warn or reject")
     .option("--breaking-category <c>", "FILE, PACKAGE, WIRE_JSON or WIRE (buf's categories)")
     .option("--lint <action>", "buf lint findings: off, warn or reject")
@@ -72,6 +76,8 @@ export function registerModules(program: CliCommand): void {
       const res = await remote.client(ModuleService).updateModule({
         module: name,
         visibility: flags.visibility ?? "",
+        ...(flags.description !== undefined ? { description: flags.description } : {}),
+        ...(flags.defaultLabel !== undefined ? { defaultLabel: flags.defaultLabel } : {}),
         pregenerate,
         clearPregenerate: flags.pregenerate !== undefined && pregenerate.length === 0,
         ...(changesPolicy === undefined
@@ -101,6 +107,31 @@ export function registerModules(program: CliCommand): void {
             : "pre-generates nothing\n",
         );
       }
+    });
+
+  module
+    .command("deprecate <module>")
+    .description("deprecate a module: it still resolves, and clients (buf too) warn whoever depends on it")
+    .option("--message <text>", "what to use instead, shown with the deprecation", "")
+    .remoteFlags()
+    .action(async (name: string, flags: RemoteOptions & { message: string }) => {
+      const remote = await openRemote(flags);
+      const res = await remote
+        .client(ModuleService)
+        .updateModule({ module: name, deprecationMessage: flags.message });
+      const m = res.module;
+      process.stdout.write(
+        `module ${m?.owner}/${m?.name} is deprecated${m?.deprecationMessage ? `: ${m.deprecationMessage}` : ""}\n`,
+      );
+    });
+  module
+    .command("undeprecate <module>")
+    .description("take a module's deprecation back")
+    .remoteFlags()
+    .action(async (name: string, flags: RemoteOptions) => {
+      const remote = await openRemote(flags);
+      const res = await remote.client(ModuleService).updateModule({ module: name, undeprecate: true });
+      process.stdout.write(`module ${res.module?.owner}/${res.module?.name} is no longer deprecated\n`);
     });
 
   program

@@ -16,7 +16,7 @@ function sourceOf(
 }
 
 const ecosystemHelp =
-  "which package ecosystem the output is for: go (gets Go import paths), npm, python or maven " +
+  "which package ecosystem the output is for: go (gets Go import paths), npm, python, maven or ruby " +
   "(default: the one its runtime libraries name)";
 
 /** --ecosystem is the registry option `ecosystem`, beside any other --registry-options. */
@@ -147,6 +147,7 @@ export function registerPlugins(program: CliCommand): void {
             ...(v.runtimeLibraries?.maven ?? []).map(
               (m) => `maven:${m.groupId}:${m.artifactId}@${m.version}`,
             ),
+            ...(v.runtimeLibraries?.ruby ?? []).map((r) => `ruby:${r.package}@${r.version}`),
           ].join(" "),
         ]),
       ]);

@@ -18,6 +18,13 @@ const versionConfig = z.object({
 
 export function registerTemplates(program: CliCommand): void {
   const template = program.command("template").description("manage templates (plugins + parameters)");
+  templateWriteCommands(template);
+  templateReadCommands(template);
+  versionCommands(template.command("version").description("manage template versions"));
+}
+
+/** `template create` and `template update`. */
+function templateWriteCommands(template: CliCommand): void {
   template
     .command("create <template>")
     .description(
@@ -50,6 +57,10 @@ export function registerTemplates(program: CliCommand): void {
         `template ${res.template?.owner}/${res.template?.name} is ${res.template?.visibility}\n`,
       );
     });
+}
+
+/** `template list` and `template show`. */
+function templateReadCommands(template: CliCommand): void {
   template
     .command("list [owner]")
     .description("list templates of every owner, or of one")
@@ -81,8 +92,10 @@ export function registerTemplates(program: CliCommand): void {
         );
       }
     });
+}
 
-  const version = template.command("version").description("manage template versions");
+/** `template version create` and `template version list`. */
+function versionCommands(version: CliCommand): void {
   version
     .command("create <template>")
     .description(

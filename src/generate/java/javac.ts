@@ -152,15 +152,12 @@ function copyHelper(): string {
   return path;
 }
 
-export function createJavaCompiler(opts: JavaCompilerOptions): JavaCompiler {
-  const { sandbox } = opts;
-  let runtime: JavaRuntime | undefined | null = null;
-  let helper: string | undefined;
-  const limits = sandbox.limits;
+/** The JVM's flags for one compile whose run may use `memoryBytes`. */
+function jvmFlags(memoryBytes: number): string[] {
   // The JVM sizes its heap from the machine's RAM otherwise, and would be killed by the run's memory limit
   // instead of failing with a readable OutOfMemoryError. Half the limit leaves room for metaspace, code and stacks.
-  const heapMiB = Math.max(64, Math.floor(limits.memoryBytes / 2 / mib));
-  const jvmFlags = [
+  const heapMiB = Math.max(64, Math.floor(memoryBytes / 2 / mib));
+  return [
     `-Xmx${heapMiB}m`,
     "-Xss4m",
     "-XX:MaxMetaspaceSize=256m",
@@ -174,6 +171,41 @@ export function createJavaCompiler(opts: JavaCompilerOptions): JavaCompiler {
     "-Djava.io.tmpdir=/tmp",
     "-Duser.language=en",
   ];
+}
+
+const javacOptions = [
+  "--release",
+  javaRelease,
+  "-encoding",
+  "UTF-8",
+  // No annotation processors: a jar on the classpath must not run code in the compiler.
+  "-proc:none",
+  "-nowarn",
+  "-Xmaxerrs",
+  "20",
+];
+
+/** The sandbox's errors reworded for a compile: javac's own failure is the generated code's fault. */
+function compileError(err: unknown, label: string): unknown {
+  if (!isRegistryError(err)) return err;
+  // javac's own failure (exit 1, its messages in details) is the generated code's fault, not the server's.
+  if (err.code === Code.Internal && /exited with code 1$/.test(err.message)) {
+    return new RegistryError(
+      Code.Unprocessable,
+      `${label}: the generated Java sources do not compile`,
+      err.fields,
+      { cause: err },
+    );
+  }
+  // The sandbox words its errors for plugins ("plugin X did not finish…").
+  return new RegistryError(err.code, err.message.replace(/^plugin /, ""), err.fields, { cause: err });
+}
+
+export function createJavaCompiler(opts: JavaCompilerOptions): JavaCompiler {
+  const { sandbox } = opts;
+  let runtime: JavaRuntime | undefined | null = null;
+  let helper: string | undefined;
+  const flags = jvmFlags(sandbox.limits.memoryBytes);
 
   return {
     async compile(input) {
@@ -191,45 +223,21 @@ export function createJavaCompiler(opts: JavaCompilerOptions): JavaCompiler {
         encodeFrames(input.classpath.map((content, i) => ({ name: `${i}.jar`, content }))),
         encodeFrames(sources.map((s) => ({ name: s.path, content: s.content }))),
       ]);
-      const javacOptions = [
-        "--release",
-        javaRelease,
-        "-encoding",
-        "UTF-8",
-        // No annotation processors: a jar on the classpath must not run code in the compiler.
-        "-proc:none",
-        "-nowarn",
-        "-Xmaxerrs",
-        "20",
-      ];
+      const binds = minimalBinds([...runtime.binds, dirname(helper), ...input.runtimeJars.map(dirname)]);
       let out: StdoutParts;
       try {
         out = await sandbox.run(
           {
-            fs: {
-              kind: "host",
-              binds: minimalBinds([...runtime.binds, dirname(helper), ...input.runtimeJars.map(dirname)]),
-            },
+            fs: { kind: "host", binds },
             executable: runtime.executable,
-            args: [...jvmFlags, helper, input.runtimeJars.join(":"), ...javacOptions],
+            args: [...flags, helper, input.runtimeJars.join(":"), ...javacOptions],
             env: { PATH: "/usr/bin:/bin", HOME: "/tmp", LANG: "C.UTF-8" },
             cwd: "/tmp",
           },
           { stdin, label: input.label, ...(input.signal ? { signal: input.signal } : {}) },
         );
       } catch (err) {
-        if (!isRegistryError(err)) throw err;
-        // javac's own failure (exit 1, its messages in details) is the generated code's fault, not the server's.
-        if (err.code === Code.Internal && /exited with code 1$/.test(err.message)) {
-          throw new RegistryError(
-            Code.Unprocessable,
-            `${input.label}: the generated Java sources do not compile`,
-            err.fields,
-            { cause: err },
-          );
-        }
-        // The sandbox words its errors for plugins ("plugin X did not finish…").
-        throw new RegistryError(err.code, err.message.replace(/^plugin /, ""), err.fields, { cause: err });
+        throw compileError(err, input.label);
       }
       return decodeFrames(Buffer.concat(out));
     },

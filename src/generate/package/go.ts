@@ -207,7 +207,7 @@ export async function createGoModuleZip(
   return createZip(sorted.map(({ file }) => ({ path: `${prefix}${file.path}`, content: file.content })));
 }
 
-export const goPackager: Packager = {
+export const goPackager: Packager<"go"> = {
   flavour: "go",
   // Dependencies are modules of their own, required from go.mod, never copied in.
   fixedScope: "module",

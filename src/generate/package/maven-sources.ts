@@ -4,7 +4,7 @@ import { createJar } from "../../packaging/jar.js";
 import { mavenChecksums } from "./maven.js";
 import type { Packager } from "./packager.js";
 
-export const mavenSourcesPackager: Packager = {
+export const mavenSourcesPackager: Packager<"maven-sources"> = {
   flavour: "maven-sources",
   // The module's own files, as in its jar: dependency modules have their own sources jars.
   fixedScope: "module",

@@ -125,7 +125,7 @@ export interface MavenPackagerOptions {
   runtimeRepository: string;
 }
 
-export function createMavenPackager(opts: MavenPackagerOptions): Packager {
+export function createMavenPackager(opts: MavenPackagerOptions): Packager<"maven"> {
   return {
     flavour: "maven",
     // Dependency modules are artifacts of their own, named in the pom and on the compile classpath.

@@ -205,7 +205,7 @@ export function npmDescription(p: NpmPackageParts, commitId: string, templateVer
   return `Generated code of module ${p.moduleOwner}/${p.moduleName} (commit ${commitId}) by template ${p.templateOwner}/${p.templateName} v${templateVersion}`;
 }
 
-export const npmPackager: Packager = {
+export const npmPackager: Packager<"npm"> = {
   flavour: "npm",
   // A package holds one module's files; dependency modules come as their own packages.
   fixedScope: "module",

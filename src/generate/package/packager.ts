@@ -1,4 +1,6 @@
 // How generated files become one registry's artifact. One packager per flavour (archive, go, npm, maven).
+
+import type { ArtifactExtras } from "../../core/artifact-extras.js";
 import type {
   Commit,
   CommitDep,
@@ -47,8 +49,13 @@ export interface PypiBase {
   plugins: readonly { owner: string; name: string }[];
 }
 
-export interface Packager {
-  flavour: Flavour;
+/** A packager's result: the artifact's bytes and the extras of its flavour, typed. */
+export interface PackagedAs<F extends Flavour> extends Packaged {
+  extra: ArtifactExtras[F];
+}
+
+export interface Packager<F extends Flavour = Flavour> {
+  flavour: F;
   /** The scope this flavour always generates with, when it ignores the requested one (Go, npm: `module`). */
   fixedScope?: Scope;
   /** Extra plugin options this flavour needs (e.g. npm import rewriting); the template's parameter comes first. */
@@ -59,5 +66,5 @@ export interface Packager {
    * chain of dependencies can never hold every slot while waiting for one.
    */
   needsDependencyArtifacts?: boolean;
-  package(files: readonly GeneratedFile[], ctx: PackageContext): Promise<Packaged>;
+  package(files: readonly GeneratedFile[], ctx: PackageContext): Promise<PackagedAs<F>>;
 }

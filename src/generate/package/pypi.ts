@@ -156,7 +156,7 @@ export async function createWheel(
   return { bytes: await createZip(entries), metadata, fileName: wheelFileName(project, version) };
 }
 
-export const pypiPackager: Packager = {
+export const pypiPackager: Packager<"pypi"> = {
   flavour: "pypi",
   // A wheel holds one module's files; dependency modules are their own projects, pinned in Requires-Dist.
   fixedScope: "module",

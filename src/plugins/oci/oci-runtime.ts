@@ -16,7 +16,7 @@ import { contentKey } from "../../storage/blob/paths.js";
 import type { PluginRun, PluginRuntime } from "../runtime.js";
 import type { StdoutParts } from "../sandbox/field-parts.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
-import type { RootfsCache } from "./rootfs-cache.js";
+import type { Rootfs, RootfsCache } from "./rootfs-cache.js";
 import { unreachableAncestor } from "./rootfs-dir.js";
 import { LayerError } from "./unpack.js";
 
@@ -37,6 +37,83 @@ interface ResolvedImage {
 /** What the image's own ENV does not set: a PATH for entrypoints given by name, and a writable HOME. */
 const defaultEnv = { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: "/tmp" };
 
+/** Reads an image's manifest (an index resolves to linux/amd64) and config from the content store. */
+async function resolveImage(
+  blobs: OciRuntimeOptions["blobs"],
+  digest: string,
+  plugin: string,
+): Promise<ResolvedImage> {
+  const read = (d: string) => readContent(blobs, contentKey(d.replace(/^sha256:/, "")));
+  let manifestDigest = digest;
+  let manifest = parseManifest(await read(digest));
+  if (manifest.kind === "index") {
+    const picked = pickPlatform(manifest.manifests);
+    if (!picked) {
+      const platforms = manifest.manifests.map((m) => `${m.platform?.os}/${m.platform?.architecture}`);
+      throw new RegistryError(
+        Code.FailedPrecondition,
+        `plugin ${plugin} has no linux/amd64 image (platforms: ${platforms.join(", ") || "none"})`,
+        { plugin },
+      );
+    }
+    manifestDigest = picked.digest;
+    manifest = parseManifest(await read(picked.digest), picked.mediaType);
+    if (manifest.kind !== "image") {
+      throw new RegistryError(Code.FailedPrecondition, `plugin ${plugin}: an index inside an index`, {
+        plugin,
+      });
+    }
+  }
+  const config = parseImageConfig(await read(manifest.config.digest));
+  if (config.argv.length === 0) {
+    throw new RegistryError(
+      Code.FailedPrecondition,
+      `plugin ${plugin} cannot run: its image sets neither ENTRYPOINT nor CMD`,
+      { plugin },
+    );
+  }
+  return { manifestDigest, layers: manifest.layers, config };
+}
+
+/** Openers of the layers' bytes, each checked against its descriptor's size and digest as it is read. */
+function layerOpeners(
+  blobs: OciRuntimeOptions["blobs"],
+  layers: readonly Descriptor[],
+  plugin: string,
+): (() => Promise<Readable>)[] {
+  return layers.map((d) => async (): Promise<Readable> => {
+    const key = contentKey(d.digest.replace(/^sha256:/, ""));
+    const stat = await blobs.stat(key);
+    const stream = stat && (await blobs.get(key));
+    if (!stream) throw new RegistryError(Code.Internal, `layer ${d.digest} of plugin ${plugin} is missing`);
+    if (stat.size !== d.size) {
+      stream.destroy();
+      throw new LayerError(`layer ${d.digest} is ${stat.size} bytes, but the manifest says ${d.size}`);
+    }
+    return stream.pipe(verified(d)).once("error", () => stream.destroy());
+  });
+}
+
+/** The image's unpacked root; an image that cannot be unpacked is the plugin's problem, not the server's. */
+async function acquireRoot(
+  cache: RootfsCache,
+  image: ResolvedImage,
+  open: (() => Promise<Readable>)[],
+  plugin: string,
+): Promise<Rootfs> {
+  try {
+    return await cache.acquire(image.manifestDigest, open);
+  } catch (err) {
+    if (!(err instanceof LayerError)) throw err;
+    throw new RegistryError(
+      Code.FailedPrecondition,
+      `plugin ${plugin}: its image cannot be unpacked: ${err.message}`,
+      { plugin },
+      { cause: err },
+    );
+  }
+}
+
 export function createOciRuntime(opts: OciRuntimeOptions): PluginRuntime {
   const blocked = unreachableAncestor(opts.rootfs.dir, opts.sandbox.hostUid);
   if (blocked) {
@@ -47,39 +124,6 @@ export function createOciRuntime(opts: OciRuntimeOptions): PluginRuntime {
   }
   // Manifests and configs are immutable by digest: resolve each pushed digest once (a failure is tried again).
   const resolved = createCache<ResolvedImage>({ bound: { maxEntries: 1000 } });
-
-  async function resolve(digest: string, plugin: string): Promise<ResolvedImage> {
-    const read = (d: string) => readContent(opts.blobs, contentKey(d.replace(/^sha256:/, "")));
-    let manifestDigest = digest;
-    let manifest = parseManifest(await read(digest));
-    if (manifest.kind === "index") {
-      const picked = pickPlatform(manifest.manifests);
-      if (!picked) {
-        const platforms = manifest.manifests.map((m) => `${m.platform?.os}/${m.platform?.architecture}`);
-        throw new RegistryError(
-          Code.FailedPrecondition,
-          `plugin ${plugin} has no linux/amd64 image (platforms: ${platforms.join(", ") || "none"})`,
-          { plugin },
-        );
-      }
-      manifestDigest = picked.digest;
-      manifest = parseManifest(await read(picked.digest), picked.mediaType);
-      if (manifest.kind !== "image") {
-        throw new RegistryError(Code.FailedPrecondition, `plugin ${plugin}: an index inside an index`, {
-          plugin,
-        });
-      }
-    }
-    const config = parseImageConfig(await read(manifest.config.digest));
-    if (config.argv.length === 0) {
-      throw new RegistryError(
-        Code.FailedPrecondition,
-        `plugin ${plugin} cannot run: its image sets neither ENTRYPOINT nor CMD`,
-        { plugin },
-      );
-    }
-    return { manifestDigest, layers: manifest.layers, config };
-  }
 
   return {
     async run(input: PluginRun): Promise<StdoutParts> {
@@ -96,42 +140,22 @@ export function createOciRuntime(opts: OciRuntimeOptions): PluginRuntime {
         );
       }
       const digest = input.source.digest;
-      const { manifestDigest, layers, config } = await resolved.load(digest, () => resolve(digest, plugin));
-      const open = layers.map((d) => async (): Promise<Readable> => {
-        const key = contentKey(d.digest.replace(/^sha256:/, ""));
-        const stat = await opts.blobs.stat(key);
-        const stream = stat && (await opts.blobs.get(key));
-        if (!stream)
-          throw new RegistryError(Code.Internal, `layer ${d.digest} of plugin ${plugin} is missing`);
-        if (stat.size !== d.size) {
-          stream.destroy();
-          throw new LayerError(`layer ${d.digest} is ${stat.size} bytes, but the manifest says ${d.size}`);
-        }
-        return stream.pipe(verified(d)).once("error", () => stream.destroy());
-      });
-      let rootfs: Awaited<ReturnType<RootfsCache["acquire"]>>;
+      const image = await resolved.load(digest, () => resolveImage(opts.blobs, digest, plugin));
+      const rootfs = await acquireRoot(
+        opts.rootfs,
+        image,
+        layerOpeners(opts.blobs, image.layers, plugin),
+        plugin,
+      );
       try {
-        rootfs = await opts.rootfs.acquire(manifestDigest, open);
-      } catch (err) {
-        if (err instanceof LayerError) {
-          throw new RegistryError(
-            Code.FailedPrecondition,
-            `plugin ${plugin}: its image cannot be unpacked: ${err.message}`,
-            { plugin },
-            { cause: err },
-          );
-        }
-        throw err;
-      }
-      try {
-        const [executable, ...args] = config.argv as [string, ...string[]];
+        const [executable, ...args] = image.config.argv as [string, ...string[]];
         return await opts.sandbox.run(
           {
             fs: { kind: "rootfs", root: rootfs.root },
             executable,
             args,
-            env: { ...defaultEnv, ...config.env },
-            cwd: config.workingDir,
+            env: { ...defaultEnv, ...image.config.env },
+            cwd: image.config.workingDir,
           },
           { stdin: input.request, label: plugin, ...(input.signal ? { signal: input.signal } : {}) },
         );

@@ -48,6 +48,75 @@ interface Entry {
   users: number;
 }
 
+/** What a previous run of the server left: finished roots (oldest first) are kept, half-done unpacks removed. */
+function recoverRoots(dir: string): { hex: string; bytes: number }[] {
+  const found: { hex: string; bytes: number; mtime: number }[] = [];
+  for (const name of readdirSync(dir)) {
+    if (name.startsWith("tmp-")) {
+      rmSync(join(dir, name), { recursive: true, force: true });
+      continue;
+    }
+    const m = /^([0-9a-f]{64})\.size$/.exec(name);
+    if (!m?.[1]) continue;
+    const sizeFile = join(dir, name);
+    found.push({
+      hex: m[1],
+      bytes: Number(readFileSync(sizeFile, "utf8")) || 0,
+      mtime: statSync(sizeFile).mtimeMs,
+    });
+  }
+  return found.sort((a, b) => a.mtime - b.mtime).map(({ hex, bytes }) => ({ hex, bytes }));
+}
+
+/** An AbortSignal that fires after timeoutMs with the message the caller sees, and its cancel. */
+function unpackDeadline(timeoutMs: number | undefined): { signal: AbortSignal; cancel(): void } {
+  const deadline = new AbortController();
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(
+          () =>
+            deadline.abort(
+              new Error(`unpacking the image took longer than ${timeoutMs} ms (oci.unpackTimeoutMs)`),
+            ),
+          timeoutMs,
+        );
+  return { signal: deadline.signal, cancel: () => clearTimeout(timer) };
+}
+
+/** Unpacks the layers into `{dir}/{hex}` through a temp dir (nothing half-done is ever a root); returns its bytes. */
+async function unpackImage(
+  opts: RootfsCacheOptions,
+  blockSize: number,
+  hex: string,
+  layers: readonly (() => Promise<Readable>)[],
+): Promise<number> {
+  const tmp = join(opts.dir, `tmp-${hex}-${process.pid}-${Date.now()}`);
+  const root = join(tmp, "rootfs");
+  mkdirSync(root, { recursive: true, mode: 0o755 });
+  // The root and what finishRoot adds count too.
+  const state: UnpackState = { bytes: 4 * blockSize, entries: 0 };
+  const deadline = unpackDeadline(opts.timeoutMs);
+  const limits: UnpackLimits = { ...opts.limits, blockSize, signal: deadline.signal };
+  try {
+    for (const open of layers) {
+      const layer = await open();
+      if (deadline.signal.aborted) {
+        layer.destroy();
+        throw new LayerError(String((deadline.signal.reason as Error).message));
+      }
+      await applyLayer(root, layer, limits, state);
+    }
+    finishRoot(root);
+    renameSync(root, join(opts.dir, hex));
+    writeFileSync(join(opts.dir, `${hex}.size`), String(state.bytes));
+  } finally {
+    deadline.cancel();
+    await removeTree(tmp);
+  }
+  return state.bytes;
+}
+
 export function createRootfsCache(opts: RootfsCacheOptions): RootfsCache {
   // Searchable, not listable: the sandbox's user (nobody) must reach the roots it mounts, nothing more.
   mkdirSync(opts.dir, { recursive: true });
@@ -57,27 +126,13 @@ export function createRootfsCache(opts: RootfsCacheOptions): RootfsCache {
   const unpacking = new Map<string, Promise<Entry>>();
   let total = 0;
   const blockSize = statfsSync(opts.dir).bsize || 4096;
-
-  // What a previous run of the server left: finished roots are reused (oldest first), half-done unpacks removed.
-  const found: { hex: string; bytes: number; mtime: number }[] = [];
-  for (const name of readdirSync(opts.dir)) {
-    if (name.startsWith("tmp-")) {
-      rmSync(join(opts.dir, name), { recursive: true, force: true });
-      continue;
-    }
-    const m = /^([0-9a-f]{64})\.size$/.exec(name);
-    if (!m?.[1]) continue;
-    const sizeFile = join(opts.dir, name);
-    found.push({
-      hex: m[1],
-      bytes: Number(readFileSync(sizeFile, "utf8")) || 0,
-      mtime: statSync(sizeFile).mtimeMs,
-    });
-  }
-  for (const f of found.sort((a, b) => a.mtime - b.mtime)) {
-    entries.set(f.hex, { hex: f.hex, bytes: f.bytes, users: 0 });
-    total += f.bytes;
-  }
+  const add = (hex: string, bytes: number): Entry => {
+    const entry = { hex, bytes, users: 0 };
+    entries.set(hex, entry);
+    total += bytes;
+    return entry;
+  };
+  for (const f of recoverRoots(opts.dir)) add(f.hex, f.bytes);
 
   const touch = (e: Entry) => {
     entries.delete(e.hex);
@@ -95,75 +150,37 @@ export function createRootfsCache(opts: RootfsCacheOptions): RootfsCache {
     }
   }
 
-  async function unpack(hex: string, layers: readonly (() => Promise<Readable>)[]): Promise<Entry> {
-    const tmp = join(opts.dir, `tmp-${hex}-${process.pid}-${Date.now()}`);
-    const root = join(tmp, "rootfs");
-    mkdirSync(root, { recursive: true, mode: 0o755 });
-    // The root and what finishRoot adds count too.
-    const state: UnpackState = { bytes: 4 * blockSize, entries: 0 };
-    const timeoutMs = opts.timeoutMs;
-    const deadline = new AbortController();
-    const timer =
-      timeoutMs === undefined
-        ? undefined
-        : setTimeout(
-            () =>
-              deadline.abort(
-                new Error(`unpacking the image took longer than ${timeoutMs} ms (oci.unpackTimeoutMs)`),
-              ),
-            timeoutMs,
-          );
-    const limits: UnpackLimits = { ...opts.limits, blockSize, signal: deadline.signal };
-    try {
-      for (const open of layers) {
-        const layer = await open();
-        if (deadline.signal.aborted) {
-          layer.destroy();
-          throw new LayerError(String((deadline.signal.reason as Error).message));
-        }
-        await applyLayer(root, layer, limits, state);
-      }
-      finishRoot(root);
-      renameSync(root, join(opts.dir, hex));
-      writeFileSync(join(opts.dir, `${hex}.size`), String(state.bytes));
-    } finally {
-      clearTimeout(timer);
-      await removeTree(tmp);
+  /** The entry of hex, unpacking it once however many ask at the same time. */
+  function entryOf(hex: string, layers: readonly (() => Promise<Readable>)[]): Promise<Entry> {
+    const entry = entries.get(hex);
+    if (entry) return Promise.resolve(entry);
+    let flight = unpacking.get(hex);
+    if (!flight) {
+      flight = unpackImage(opts, blockSize, hex, layers).then((bytes) => add(hex, bytes));
+      unpacking.set(hex, flight);
+      flight.then(
+        () => unpacking.delete(hex),
+        () => unpacking.delete(hex),
+      );
     }
-    const entry = { hex, bytes: state.bytes, users: 0 };
-    entries.set(hex, entry);
-    total += entry.bytes;
-    return entry;
+    return flight;
   }
 
   return {
     async acquire(digest, layers) {
       const hex = digest.replace(/^sha256:/, "");
       if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`not a sha256 digest: ${digest}`);
-      let entry = entries.get(hex);
-      if (!entry) {
-        let flight = unpacking.get(hex);
-        if (!flight) {
-          flight = unpack(hex, layers);
-          unpacking.set(hex, flight);
-          flight.then(
-            () => unpacking.delete(hex),
-            () => unpacking.delete(hex),
-          );
-        }
-        entry = await flight;
-      }
+      const entry = await entryOf(hex, layers);
       entry.users++;
       touch(entry);
       await evict();
-      const held = entry;
       let released = false;
       return {
         root: join(opts.dir, hex),
         release() {
           if (released) return;
           released = true;
-          held.users--;
+          entry.users--;
           void evict();
         },
       };

@@ -78,79 +78,32 @@ export async function applyLayer(
   const extract = createExtract();
   const gunzip = kind === "gzip" ? createGunzip() : undefined;
   const tar: Readable = gunzip ? stream.pipe(gunzip) : stream;
-  const scanner = createTarEndScanner();
-  const onAbort = () => {
-    const err = stopped() ?? new LayerError("unpacking was aborted");
+  const destroyAll = (err?: Error) => {
     extract.destroy(err);
     gunzip?.destroy(err);
     stream.destroy(err);
   };
+  const onAbort = () => destroyAll(stopped() ?? new LayerError("unpacking was aborted"));
   signal?.addEventListener("abort", onAbort, { once: true });
-  async function* untilEnd(): AsyncGenerator<Buffer> {
-    // Leaving this loop must not destroy a plain tar's stream: its rest is still read below.
-    for await (const chunk of tar.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
-      const { take, ended } = scanner.scan(chunk);
-      state.tarBytes = (state.tarBytes ?? 0) + take;
-      if (state.tarBytes > limits.maxBytes) {
-        throw new LayerError(`the image expands to more than ${limits.maxBytes} bytes of tar stream`);
-      }
-      if (take > 0) yield take === chunk.length ? chunk : chunk.subarray(0, take);
-      if (ended) return;
-    }
-  }
-  const done = (async () => {
-    let since = performance.now();
-    for await (const entry of extract) {
-      // Entries are applied with synchronous file system calls: give other requests the event loop every few ms,
-      // so a layer of 100,000 tiny entries cannot hold it.
-      if (performance.now() - since > yieldEveryMs) {
-        await new Promise((resolve) => setImmediate(resolve));
-        since = performance.now();
-      }
-      state.entries++;
-      if (state.entries > limits.maxEntries) {
-        throw new LayerError(`the image has more than ${limits.maxEntries} layer entries`);
-      }
-      const err = stopped();
-      if (err) throw err;
-      await applyEntry(root, entry, limits, state);
-    }
-  })();
+  const done = applyEntries(root, extract, limits, state, stopped);
   // Either side may fail first: a bad gzip stream, or a hostile entry that stops the loop.
-  const fed = pipeline(untilEnd(), extract).catch((err: unknown) => {
+  const fed = pipeline(tarUntilEnd(tar, limits, state), extract).catch((err: unknown) => {
     throw err instanceof LayerError
       ? err
       : (stopped() ?? new LayerError(`the layer is not a valid tar archive: ${message(err)}`));
   });
-  // A deadline ends the wait even when a stalled source or entry never settles.
-  let cancel = () => {};
-  const deadline = new Promise<never>((_, reject) => {
-    const fire = () => reject(stopped() ?? new LayerError("unpacking was aborted"));
-    signal?.addEventListener("abort", fire, { once: true });
-    cancel = () => signal?.removeEventListener("abort", fire);
-  });
-  deadline.catch(() => undefined);
+  const deadline = abortDeadline(signal, stopped);
   try {
-    await Promise.race([Promise.all([done, fed]), deadline]);
+    await Promise.race([Promise.all([done, fed]), deadline.fired]);
     // The rest of the layer, compressed: read (a verifying stream below sees all of it), never inflated.
     if (gunzip) {
       stream.unpipe(gunzip);
       gunzip.destroy();
     }
-    await Promise.race([
-      (async () => {
-        for await (const _ of stream) {
-          const err = stopped();
-          if (err) throw err;
-        }
-      })(),
-      deadline,
-    ]);
+    await Promise.race([drainRest(stream, stopped), deadline.fired]);
   } catch (err) {
-    extract.destroy();
+    destroyAll();
     layer.destroy();
-    stream.destroy();
-    gunzip?.destroy();
     // Settle the other side before reporting, so nothing writes into the root afterwards.
     const [d, f] = signal?.aborted ? [undefined, undefined] : await Promise.allSettled([done, fed]);
     // A hostile entry's own error first, then the stream's (wrapped by `fed`), then whatever came.
@@ -162,9 +115,73 @@ export async function applyLayer(
           : err;
     throw reason instanceof LayerError ? reason : (stopped() ?? new LayerError(message(reason)));
   } finally {
-    cancel();
+    deadline.cancel();
     signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/** The tar stream up to its end-of-archive, counted against the image's byte limit. */
+async function* tarUntilEnd(tar: Readable, limits: UnpackLimits, state: UnpackState): AsyncGenerator<Buffer> {
+  const scanner = createTarEndScanner();
+  // Leaving this loop must not destroy a plain tar's stream: its rest is still read afterwards.
+  for await (const chunk of tar.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+    const { take, ended } = scanner.scan(chunk);
+    state.tarBytes = (state.tarBytes ?? 0) + take;
+    if (state.tarBytes > limits.maxBytes) {
+      throw new LayerError(`the image expands to more than ${limits.maxBytes} bytes of tar stream`);
+    }
+    if (take > 0) yield take === chunk.length ? chunk : chunk.subarray(0, take);
+    if (ended) return;
+  }
+}
+
+/** Applies every entry the extractor yields, counting them and yielding the event loop every few ms. */
+async function applyEntries(
+  root: string,
+  extract: Extract,
+  limits: UnpackLimits,
+  state: UnpackState,
+  stopped: () => LayerError | undefined,
+): Promise<void> {
+  let since = performance.now();
+  for await (const entry of extract) {
+    // Entries are applied with synchronous file system calls: give other requests the event loop every few ms,
+    // so a layer of 100,000 tiny entries cannot hold it.
+    if (performance.now() - since > yieldEveryMs) {
+      await new Promise((resolve) => setImmediate(resolve));
+      since = performance.now();
+    }
+    state.entries++;
+    if (state.entries > limits.maxEntries) {
+      throw new LayerError(`the image has more than ${limits.maxEntries} layer entries`);
+    }
+    const err = stopped();
+    if (err) throw err;
+    await applyEntry(root, entry, limits, state);
+  }
+}
+
+/** Reads what is left of a stream, checking the deadline between chunks. */
+async function drainRest(stream: Readable, stopped: () => LayerError | undefined): Promise<void> {
+  for await (const _ of stream) {
+    const err = stopped();
+    if (err) throw err;
+  }
+}
+
+/** A promise that rejects when the signal fires, so a wait ends even when a stalled source never settles. */
+function abortDeadline(
+  signal: AbortSignal | undefined,
+  stopped: () => LayerError | undefined,
+): { fired: Promise<never>; cancel(): void } {
+  let cancel = () => {};
+  const fired = new Promise<never>((_, reject) => {
+    const fire = () => reject(stopped() ?? new LayerError("unpacking was aborted"));
+    signal?.addEventListener("abort", fire, { once: true });
+    cancel = () => signal?.removeEventListener("abort", fire);
+  });
+  fired.catch(() => undefined);
+  return { fired, cancel };
 }
 
 function reasonOf(signal: AbortSignal): string {
@@ -280,15 +297,8 @@ export function finishRoot(root: string): void {
   }
 }
 
-async function applyEntry(
-  root: string,
-  entry: Source,
-  limits: UnpackLimits,
-  state: UnpackState,
-): Promise<void> {
-  const header: Header = entry.header;
-  const parts = components(header.name);
-  const drain = () => entry.resume();
+/** Counts an entry's disk cost against the limit before anything is written; returns its content size. */
+function chargeEntry(header: Header, limits: UnpackLimits, state: UnpackState): number {
   // Every entry costs a block (an inode's directory entry, a directory's block; links are counted as if they had
   // one, which errs on the safe side), a file its content rounded up to blocks, before anything is written.
   const block = limits.blockSize ?? 4096;
@@ -300,61 +310,89 @@ async function applyEntry(
     );
   }
   state.bytes += cost;
-  if (parts.length === 0) {
-    // The root itself ("./"): its mode is ours to choose.
-    drain();
-    return;
-  }
-  const base = parts[parts.length - 1] as string;
-  const parent = await resolveDir(root, parts.slice(0, -1), true);
+  return size;
+}
 
+/** Applies a whiteout or an opaque marker; false when `base` is neither. */
+async function applyWhiteout(parent: string, base: string, header: Header): Promise<boolean> {
   if (base === ".wh..wh..opq") {
     for (const name of await readdir(parent)) await rm(join(parent, name), { recursive: true, force: true });
-    drain();
-    return;
+    return true;
   }
-  if (base.startsWith(".wh.")) {
-    const target = base.slice(4);
-    if (target === "" || target === "." || target === ".." || target.includes("/")) {
-      throw new LayerError(
-        `layer entry ${header.name} whites out "${target}", which is not a name in its directory`,
-      );
-    }
-    await rm(join(parent, target), { recursive: true, force: true });
-    drain();
-    return;
+  if (!base.startsWith(".wh.")) return false;
+  const target = base.slice(4);
+  if (target === "" || target === "." || target === ".." || target.includes("/")) {
+    throw new LayerError(
+      `layer entry ${header.name} whites out "${target}", which is not a name in its directory`,
+    );
   }
+  await rm(join(parent, target), { recursive: true, force: true });
+  return true;
+}
 
+/** Writes a regular file's content, refusing more bytes than its header announced. */
+async function writeFileEntry(path: string, entry: Source, header: Header, size: number): Promise<void> {
+  const mode = ((header.mode ?? 0o644) & 0o111) !== 0 ? 0o755 : 0o644;
+  // O_EXCL|O_NOFOLLOW: a symlink planted at this name (the caller removed it) can never redirect the write.
+  const handle = await open(
+    path,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    mode,
+  );
+  let written = 0;
+  const counter = new PassThrough({
+    transform(chunk: Buffer, _enc, cb) {
+      written += chunk.length;
+      if (written > size) cb(new LayerError(`layer entry ${header.name} is longer than its header says`));
+      else cb(null, chunk);
+    },
+  });
+  await pipeline(entry, counter, handle.createWriteStream({ autoClose: true }));
+}
+
+/** A hard link, only to a regular file already inside the root. */
+async function linkEntry(root: string, path: string, header: Header, existing: boolean): Promise<void> {
+  const targetParts = components(header.linkname ?? "");
+  if (targetParts.length === 0) throw new LayerError(`layer entry ${header.name} is a hard link to nothing`);
+  const targetPath = join(
+    await resolveDir(root, targetParts.slice(0, -1), false),
+    targetParts[targetParts.length - 1] as string,
+  );
+  const st = await lstatAsync(targetPath);
+  if (!st?.isFile()) {
+    throw new LayerError(
+      `layer entry ${header.name} is a hard link to ${header.linkname}, which is not a regular file in the image`,
+    );
+  }
+  if (existing) await rm(path, { recursive: true, force: true });
+  await link(targetPath, path);
+}
+
+async function applyEntry(
+  root: string,
+  entry: Source,
+  limits: UnpackLimits,
+  state: UnpackState,
+): Promise<void> {
+  const header: Header = entry.header;
+  const parts = components(header.name);
+  const size = chargeEntry(header, limits, state);
+  const base = parts[parts.length - 1];
+  // The root itself ("./"): its mode is ours to choose.
+  if (base === undefined) return void entry.resume();
+  const parent = await resolveDir(root, parts.slice(0, -1), true);
+  if (await applyWhiteout(parent, base, header)) return void entry.resume();
   const path = join(parent, base);
   const existing = await lstatAsync(path);
   switch (header.type) {
-    case "directory": {
+    case "directory":
       if (existing && !existing.isDirectory()) await rm(path, { recursive: true, force: true });
       if (!existing?.isDirectory()) await mkdir(path, { mode: 0o755 });
-      drain();
-      return;
-    }
+      break;
     case "file":
-    case "contiguous-file": {
+    case "contiguous-file":
       if (existing) await rm(path, { recursive: true, force: true });
-      const mode = ((header.mode ?? 0o644) & 0o111) !== 0 ? 0o755 : 0o644;
-      // O_EXCL|O_NOFOLLOW: a symlink planted at this name (we just removed it) can never redirect the write.
-      const handle = await open(
-        path,
-        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-        mode,
-      );
-      let written = 0;
-      const counter = new PassThrough({
-        transform(chunk: Buffer, _enc, cb) {
-          written += chunk.length;
-          if (written > size) cb(new LayerError(`layer entry ${header.name} is longer than its header says`));
-          else cb(null, chunk);
-        },
-      });
-      await pipeline(entry, counter, handle.createWriteStream({ autoClose: true }));
-      return;
-    }
+      return writeFileEntry(path, entry, header, size);
     case "symlink": {
       if (existing) await rm(path, { recursive: true, force: true });
       const target = header.linkname ?? "";
@@ -363,32 +401,15 @@ async function applyEntry(
       }
       // The target is stored as written: it is only ever resolved inside the root (here, and in the sandbox).
       await symlink(target, path);
-      drain();
-      return;
+      break;
     }
-    case "link": {
-      const targetParts = components(header.linkname ?? "");
-      if (targetParts.length === 0)
-        throw new LayerError(`layer entry ${header.name} is a hard link to nothing`);
-      const targetPath = join(
-        await resolveDir(root, targetParts.slice(0, -1), false),
-        targetParts[targetParts.length - 1] as string,
-      );
-      const st = await lstatAsync(targetPath);
-      if (!st?.isFile()) {
-        throw new LayerError(
-          `layer entry ${header.name} is a hard link to ${header.linkname}, which is not a regular file in the image`,
-        );
-      }
-      if (existing) await rm(path, { recursive: true, force: true });
-      await link(targetPath, path);
-      drain();
-      return;
-    }
+    case "link":
+      await linkEntry(root, path, header, existing !== undefined);
+      break;
     default:
-      // Character and block devices, FIFOs, and anything else: never created.
-      drain();
+    // Character and block devices, FIFOs, and anything else: never created.
   }
+  entry.resume();
 }
 
 /** `./usr//bin/x` → ["usr", "bin", "x"]; `..` and absolute names are refused. */

@@ -23,12 +23,32 @@ type State =
   | { at: "skip"; left: number }
   | { at: "opaque" };
 
-/**
- * `maxBytes`: the most the stream may bring (the caller's stdout cap). A part whose size a field's length gives
- * is reserved at once and filled in place when it fits; a larger claim is never reserved (the stream is stopped at
- * the cap before it could be true), its bytes are kept as they come and joined at the end.
- */
-export function createFieldParts(partBytes = defaultPartBytes, maxBytes = 0): FieldParts {
+/** What follows a complete tag: its wire type's payload, or opaque when it is not a valid field tag. */
+function afterTag(tag: number): State {
+  const wireType = tag % 8;
+  if (tag < 8 || wireType === 3 || wireType === 4 || wireType > 5) return { at: "opaque" };
+  if (wireType === 0) return { at: "varint" };
+  if (wireType === 1) return { at: "skip", left: 8 };
+  if (wireType === 5) return { at: "skip", left: 4 };
+  return { at: "length", shift: 0, value: 0 };
+}
+
+/** The part being built, from slices of the chunks as they come, and the finished parts. */
+interface PartBuilder {
+  readonly parts: Uint8Array[];
+  /** Bytes of the part being built. */
+  size(): number;
+  /** Whether the part being built has its final size reserved. */
+  isSized(): boolean;
+  /** Adds chunk[from, to). */
+  append(chunk: Buffer, from: number, to: number): void;
+  /** Adds chunk[from, to) and ends the part. */
+  flush(chunk: Buffer, from: number, to: number): void;
+  /** The part will be `size` bytes: from here on it is filled in place. */
+  sized(size: number): void;
+}
+
+function createPartBuilder(): PartBuilder {
   const parts: Uint8Array[] = [];
   // The bytes of the part being built: earlier chunks' tails, whole or sliced.
   let pending: Buffer[] = [];
@@ -38,9 +58,6 @@ export function createFieldParts(partBytes = defaultPartBytes, maxBytes = 0): Fi
    * each chunk is copied in as it comes, instead of 60 MiB joined at once at the end, on the event loop.
    */
   let target: { buf: Buffer; at: number } | undefined;
-  let state: State = { at: "tag", shift: 0, value: 0 };
-
-  /** Adds chunk[from, to) to the part being built. */
   const append = (chunk: Buffer, from: number, to: number) => {
     if (to <= from) return;
     if (target) {
@@ -49,22 +66,36 @@ export function createFieldParts(partBytes = defaultPartBytes, maxBytes = 0): Fi
     } else pending.push(from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to));
     pendingBytes += to - from;
   };
-  const flush = (chunk: Buffer, from: number, to: number) => {
-    append(chunk, from, to);
-    parts.push(target ? target.buf.subarray(0, target.at) : Buffer.concat(pending, pendingBytes));
-    target = undefined;
-    pending = [];
-    pendingBytes = 0;
+  return {
+    parts,
+    size: () => pendingBytes,
+    isSized: () => target !== undefined,
+    append,
+    flush(chunk, from, to) {
+      append(chunk, from, to);
+      parts.push(target ? target.buf.subarray(0, target.at) : Buffer.concat(pending, pendingBytes));
+      target = undefined;
+      pending = [];
+      pendingBytes = 0;
+    },
+    sized(size) {
+      const buf = Buffer.allocUnsafe(size);
+      let at = 0;
+      for (const p of pending) at += p.copy(buf, at);
+      target = { buf, at };
+      pending = [];
+    },
   };
-  /** The part will be `size` bytes: from here on it is filled in place. */
-  const sized = (size: number) => {
-    const buf = Buffer.allocUnsafe(size);
-    let at = 0;
-    for (const p of pending) at += p.copy(buf, at);
-    target = { buf, at };
-    pending = [];
-  };
+}
 
+/**
+ * `maxBytes`: the most the stream may bring (the caller's stdout cap). A part whose size a field's length gives
+ * is reserved at once and filled in place when it fits; a larger claim is never reserved (the stream is stopped at
+ * the cap before it could be true), its bytes are kept as they come and joined at the end.
+ */
+export function createFieldParts(partBytes = defaultPartBytes, maxBytes = 0): FieldParts {
+  const part = createPartBuilder();
+  let state: State = { at: "tag", shift: 0, value: 0 };
   return {
     push(chunk) {
       let start = 0; // where this chunk's share of the pending part begins
@@ -90,27 +121,16 @@ export function createFieldParts(partBytes = defaultPartBytes, maxBytes = 0): Fi
             state.shift += 7;
             if (byte & 0x80) continue;
             if (state.at === "tag") {
-              const wireType = state.value % 8;
-              if (state.value < 8 || wireType === 3 || wireType === 4 || wireType > 5) {
-                state = { at: "opaque" };
-                break;
-              }
-              state =
-                wireType === 0
-                  ? { at: "varint" }
-                  : wireType === 1
-                    ? { at: "skip", left: 8 }
-                    : wireType === 5
-                      ? { at: "skip", left: 4 }
-                      : { at: "length", shift: 0, value: 0 };
+              state = afterTag(state.value);
+              if (state.at === "opaque") break;
               continue;
             }
             if (state.value > 0) {
-              const size = pendingBytes + (i - start) + state.value;
-              if (!target && size >= partBytes && size <= maxBytes) {
-                append(chunk, start, i);
+              const size = part.size() + (i - start) + state.value;
+              if (!part.isSized() && size >= partBytes && size <= maxBytes) {
+                part.append(chunk, start, i);
                 start = i;
-                sized(size);
+                part.sized(size);
               }
               state = { at: "skip", left: state.value };
               continue;
@@ -119,21 +139,16 @@ export function createFieldParts(partBytes = defaultPartBytes, maxBytes = 0): Fi
         }
         // A field ended at i.
         state = { at: "tag", shift: 0, value: 0 };
-        if (pendingBytes + (i - start) >= partBytes) {
-          flush(chunk, start, i);
+        if (part.size() + (i - start) >= partBytes) {
+          part.flush(chunk, start, i);
           start = i;
         }
       }
-      append(chunk, start, chunk.length);
+      part.append(chunk, start, chunk.length);
     },
     end() {
-      if (pendingBytes > 0) {
-        parts.push(target ? target.buf.subarray(0, target.at) : Buffer.concat(pending, pendingBytes));
-      }
-      target = undefined;
-      pending = [];
-      pendingBytes = 0;
-      return parts;
+      if (part.size() > 0) part.flush(Buffer.alloc(0), 0, 0);
+      return part.parts;
     },
   };
 }

@@ -42,6 +42,81 @@ export type ProcessOutcome =
 
 // Enough for a stack trace; a plugin printing gigabytes to stderr must not fill our memory.
 const stderrTailBytes = 16 * 1024;
+/**
+ * How long a stopped run's pipes may stay open after its process is gone. Something it started can outlive it and
+ * hold them (a child that escaped its process group, or one the kill raced with at start-up); the outcome is known
+ * by then, and the caller kills such leftovers with the run's cgroup or uid once this resolves.
+ */
+const stoppedPipesGraceMs = 500;
+
+function spawnChild(spec: ProcessSpec): ChildProcessWithoutNullStreams {
+  // The first three descriptors are pipes, so the streams exist whatever extra fds follow.
+  return spawn(spec.file, spec.args, {
+    cwd: spec.cwd,
+    env: spec.env,
+    stdio: ["pipe", "pipe", "pipe", ...(spec.fds ?? [])],
+    detached: spec.killGroup,
+    ...(spec.uid !== undefined ? { uid: spec.uid } : {}),
+    ...(spec.gid !== undefined ? { gid: spec.gid } : {}),
+  }) as ChildProcessWithoutNullStreams;
+}
+
+function killChild(child: ChildProcessWithoutNullStreams, spec: ProcessSpec): void {
+  try {
+    if (spec.killGroup && child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    else child.kill("SIGKILL");
+  } catch {
+    // Already gone.
+  }
+}
+
+/**
+ * Collects stdout as field parts up to the cap (past it, drops what it has and calls `overflow`) and the tail of
+ * stderr.
+ */
+function collectOutput(
+  child: ChildProcessWithoutNullStreams,
+  maxStdoutBytes: number,
+  overflow: () => void,
+): { stdout(): StdoutParts; stderr(): string; stopped(): void } {
+  let stdout = createFieldParts(undefined, maxStdoutBytes);
+  let stdoutBytes = 0;
+  let stderr = Buffer.alloc(0);
+  let stopped = false;
+  child.stdout.on("data", (chunk: Buffer) => {
+    if (stopped) return;
+    stdoutBytes += chunk.length;
+    if (stdoutBytes > maxStdoutBytes) {
+      // Drop what we have right away: the cap bounds our memory, not only the answer.
+      stdout = createFieldParts(undefined, 0);
+      overflow();
+      child.stdout.destroy();
+      return;
+    }
+    stdout.push(chunk);
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr = Buffer.concat([stderr, chunk]);
+    if (stderr.length > stderrTailBytes) stderr = stderr.subarray(stderr.length - stderrTailBytes);
+  });
+  return {
+    stdout: () => stdout.end(),
+    stderr: () => stderr.toString("utf8"),
+    stopped: () => {
+      stopped = true;
+    },
+  };
+}
+
+function writeStdin(child: ChildProcessWithoutNullStreams, stdin: ProcessLimits["stdin"]): void {
+  // A plugin may exit without reading its request; EPIPE is not our failure, its exit status tells.
+  child.stdin.on("error", () => {});
+  if (stdin instanceof Uint8Array) child.stdin.end(stdin);
+  else {
+    for (const part of stdin) child.stdin.write(part);
+    child.stdin.end();
+  }
+}
 
 export function runProcess(spec: ProcessSpec, limits: ProcessLimits): Promise<ProcessOutcome> {
   return new Promise((resolve) => {
@@ -49,29 +124,9 @@ export function runProcess(spec: ProcessSpec, limits: ProcessLimits): Promise<Pr
       resolve({ kind: "aborted", reason: limits.signal.reason });
       return;
     }
-    // The first three descriptors are pipes, so the streams exist whatever extra fds follow.
-    const child = spawn(spec.file, spec.args, {
-      cwd: spec.cwd,
-      env: spec.env,
-      stdio: ["pipe", "pipe", "pipe", ...(spec.fds ?? [])],
-      detached: spec.killGroup,
-      ...(spec.uid !== undefined ? { uid: spec.uid } : {}),
-      ...(spec.gid !== undefined ? { gid: spec.gid } : {}),
-    }) as ChildProcessWithoutNullStreams;
-    let stdout = createFieldParts(undefined, limits.maxStdoutBytes);
-    let stdoutBytes = 0;
-    let stderr = Buffer.alloc(0);
+    const child = spawnChild(spec);
     let stopped: ProcessOutcome | undefined;
     let settled = false;
-
-    const kill = () => {
-      try {
-        if (spec.killGroup && child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-        else child.kill("SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    };
     const finish = (outcome: ProcessOutcome) => {
       if (settled) return;
       settled = true;
@@ -79,60 +134,44 @@ export function runProcess(spec: ProcessSpec, limits: ProcessLimits): Promise<Pr
       limits.signal?.removeEventListener("abort", onAbort);
       resolve(outcome);
     };
+    const exited = () => child.exitCode !== null || child.signalCode !== null;
+    const closePipesSoon = () => {
+      setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, stoppedPipesGraceMs).unref();
+    };
     // Stop once: the first reason wins, the result is reported when the process is really gone.
     const stop = (outcome: ProcessOutcome) => {
       if (stopped) return;
       stopped = outcome;
-      kill();
+      output.stopped();
+      killChild(child, spec);
+      if (exited()) closePipesSoon();
     };
-    const stderrText = () => stderr.toString("utf8");
+    const output = collectOutput(child, limits.maxStdoutBytes, () =>
+      stop({ kind: "output-limit", stderr: output.stderr() }),
+    );
     const onAbort = () => stop({ kind: "aborted", reason: limits.signal?.reason });
-    const timer = setTimeout(() => stop({ kind: "timeout", stderr: stderrText() }), limits.timeoutMs);
+    const timer = setTimeout(() => stop({ kind: "timeout", stderr: output.stderr() }), limits.timeoutMs);
     limits.signal?.addEventListener("abort", onAbort, { once: true });
-
-    child.stdout.on("data", (chunk: Buffer) => {
-      if (stopped) return;
-      stdoutBytes += chunk.length;
-      if (stdoutBytes > limits.maxStdoutBytes) {
-        // Drop what we have right away: the cap bounds our memory, not only the answer.
-        stdout = createFieldParts(undefined, 0);
-        stop({ kind: "output-limit", stderr: stderrText() });
-        child.stdout.destroy();
-        return;
-      }
-      stdout.push(chunk);
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr = Buffer.concat([stderr, chunk]);
-      if (stderr.length > stderrTailBytes) stderr = stderr.subarray(stderr.length - stderrTailBytes);
-    });
-    // A plugin may exit without reading its request; EPIPE is not our failure, its exit status tells.
-    child.stdin.on("error", () => {});
-    if (limits.stdin instanceof Uint8Array) child.stdin.end(limits.stdin);
-    else {
-      for (const part of limits.stdin) child.stdin.write(part);
-      child.stdin.end();
-    }
-
+    writeStdin(child, limits.stdin);
     child.on("error", (error) => finish({ kind: "spawn-error", error }));
+    child.on("exit", () => {
+      if (stopped) closePipesSoon();
+    });
     child.on("close", (code, signal) => {
-      if (spec.killGroup) kill();
-      if (stopped) {
-        // Report the stderr seen until the kill, which is more than when the timer fired.
-        finish(
-          stopped.kind === "timeout" || stopped.kind === "output-limit"
-            ? { ...stopped, stderr: stderrText() }
-            : stopped,
-        );
+      if (spec.killGroup) killChild(child, spec);
+      if (!stopped) {
+        finish({ kind: "exited", code, signal, stdout: output.stdout(), stderr: output.stderr() });
         return;
       }
-      finish({
-        kind: "exited",
-        code,
-        signal,
-        stdout: stdout.end(),
-        stderr: stderrText(),
-      });
+      // Report the stderr seen until the kill, which is more than when the timer fired.
+      finish(
+        stopped.kind === "timeout" || stopped.kind === "output-limit"
+          ? { kind: stopped.kind, stderr: output.stderr() }
+          : stopped,
+      );
     });
   });
 }

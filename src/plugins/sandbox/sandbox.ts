@@ -93,6 +93,109 @@ export interface Sandbox {
 const mib = 2 ** 20;
 const gib = 2 ** 30;
 
+/** How this host bounds runs, decided once at start: cgroups, else per-run uids under rlimits, else nothing. */
+interface Enforcement {
+  bwrap: boolean;
+  /** A root server runs bwrap as nobody (unprivileged user namespaces), or as a run's own uid under rlimits. */
+  dropsToUser: boolean;
+  cgroups: Cgroups | undefined;
+  slots: UidSlots | undefined;
+  bounds: SandboxBounds;
+  /** Why a better bound is not in use, for the start-up line. */
+  reasons: string[];
+}
+
+function chooseEnforcement(opts: SandboxOptions, bwrap: boolean): Enforcement {
+  const root = process.getuid?.() === 0;
+  const dropsToUser = bwrap && root;
+  const mode = cgroupMode(opts.cgroups);
+  const reasons: string[] = [];
+  let cgroups: Cgroups | undefined;
+  if (mode === "off") reasons.push("cgroups are switched off (sandbox.cgroups: off)");
+  else {
+    cgroups = createCgroups({ mode });
+    if (cgroups.missing !== undefined) {
+      reasons.push(cgroups.missing);
+      cgroups = undefined;
+    }
+  }
+  // Dropping to another uid after joining the groups takes setpriv; the rlimits fallback takes prlimit too.
+  const tools = dropsToUser ? missingTools() : [];
+  if (tools.length) {
+    reasons.push(`util-linux is missing ${tools.join(", ")}`);
+    cgroups?.close();
+    cgroups = undefined;
+  }
+  let slots: UidSlots | undefined;
+  if (!cgroups && bwrap && !tools.length) {
+    if (!root) reasons.push("the rlimits fallback needs a root server (a uid of its own for each run)");
+    else if (!opts.uidRange) reasons.push("the rlimits fallback needs sandbox.uidRange");
+    else {
+      slots = createUidSlots(opts.uidRange, opts.uidLockDir ? { lockDir: opts.uidLockDir } : {});
+      if (slots.missing !== undefined) {
+        reasons.push(slots.missing);
+        slots = undefined;
+      }
+    }
+  }
+  const bounds: SandboxBounds =
+    cgroups?.version === "v2"
+      ? "cgroup-v2"
+      : cgroups?.version === "v1"
+        ? "cgroup-v1"
+        : slots
+          ? "rlimits"
+          : "none";
+  return { bwrap, dropsToUser, cgroups, slots, bounds, reasons };
+}
+
+/** The command line of one run: bwrap (as nobody, or as the run's uid under rlimits) inside the limit chain. */
+function processSpec(
+  e: Enforcement,
+  limits: SandboxLimits,
+  addressSpaceBytes: number,
+  run: { spec: SandboxSpec; procsFiles: readonly string[]; uid: number | undefined; fds: number[] },
+): ProcessSpec {
+  const { spec, uid } = run;
+  const data = { dataBytes: limits.memoryBytes, procsFiles: run.procsFiles };
+  if (!e.bwrap) {
+    const [file, ...args] = limitChain(data, [spec.executable, ...spec.args]);
+    return { file, args, env: spec.env, cwd: "/tmp", killGroup: true };
+  }
+  const rlimits = { maxProcesses: limits.maxProcesses, fileBytes: limits.tmpBytes, addressSpaceBytes };
+  const user = uid !== undefined ? { uid, rlimits } : e.dropsToUser ? { uid: sandboxUid } : {};
+  const [file, ...args] = limitChain({ ...data, ...user }, [bwrapPath, ...bwrapArgs(spec, limits.tmpBytes)]);
+  return { file, args, env: {}, cwd: "/", killGroup: false, fds: run.fds };
+}
+
+/** Throws FailedPrecondition when this run may not happen here (no bwrap, or a pushed plugin that cannot be bounded). */
+function checkMayRun(
+  spec: SandboxSpec,
+  plugin: string,
+  e: Enforcement,
+  allowUnsandboxed: boolean,
+  pushedPlugins: SandboxStatus["pushedPlugins"],
+): void {
+  if (!e.bwrap && (spec.fs.kind === "rootfs" || !allowUnsandboxed)) {
+    throw new RegistryError(
+      Code.FailedPrecondition,
+      spec.fs.kind === "rootfs"
+        ? `plugin ${plugin} cannot run: images only run inside bubblewrap (${bwrapPath}), which is not installed`
+        : `plugin ${plugin} cannot run: bubblewrap (${bwrapPath}) is not installed and plugins.allowUnsandboxed is false`,
+      { plugin },
+    );
+  }
+  // Images are what owners push (oci pushes and --binary); host commands and protoc are the admin's choice.
+  if (spec.fs.kind === "rootfs" && pushedPlugins === "refused") {
+    throw new RegistryError(
+      Code.FailedPrecondition,
+      `plugin ${plugin} cannot run: this server cannot bound the processes and memory of pushed plugins ` +
+        "(no usable cgroups and no rlimits fallback; see the start-up log) and sandbox.allowUnbounded is false",
+      { plugin },
+    );
+  }
+}
+
 export function createSandbox(opts: SandboxOptions): Sandbox {
   const bwrap = opts.bwrap ?? isBwrapAvailable();
   const limits: SandboxLimits = {
@@ -110,145 +213,54 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
         : "bubblewrap is missing: plugin runs will be refused until it is installed (apt-get install bubblewrap)",
     );
   }
-  const root = process.getuid?.() === 0;
-  // A root server runs bwrap as nobody (unprivileged user namespaces), or as a run's own uid under rlimits.
-  const dropsToUser = bwrap && root;
-  const mode = cgroupMode(opts.cgroups);
-  const reasons: string[] = [];
-  let cgroups: Cgroups | undefined;
-  if (mode === "off") reasons.push("cgroups are switched off (sandbox.cgroups: off)");
-  else {
-    cgroups = createCgroups({ mode });
-    if (cgroups.missing !== undefined) {
-      reasons.push(cgroups.missing);
-      cgroups = undefined;
-    }
-  }
-  // Dropping to another uid after joining the groups takes setpriv; the rlimits fallback takes prlimit too.
-  const tools = dropsToUser ? missingTools() : [];
-  if (tools.length) reasons.push(`util-linux is missing ${tools.join(", ")}`);
-  let slots: UidSlots | undefined;
-  if (!cgroups && bwrap && !tools.length) {
-    if (!root) reasons.push("the rlimits fallback needs a root server (a uid of its own for each run)");
-    else if (!opts.uidRange) reasons.push("the rlimits fallback needs sandbox.uidRange");
-    else {
-      slots = createUidSlots(opts.uidRange, opts.uidLockDir ? { lockDir: opts.uidLockDir } : {});
-      if (slots.missing !== undefined) {
-        reasons.push(slots.missing);
-        slots = undefined;
-      }
-    }
-  }
-  if (tools.length) {
-    cgroups?.close();
-    cgroups = undefined;
-  }
-  const bounds: SandboxBounds =
-    cgroups?.version === "v2"
-      ? "cgroup-v2"
-      : cgroups?.version === "v1"
-        ? "cgroup-v1"
-        : slots
-          ? "rlimits"
-          : "none";
-  const allowUnbounded = opts.allowUnbounded ?? false;
+  const e = chooseEnforcement(opts, bwrap);
+  const { bounds, cgroups, slots } = e;
   const pushedPlugins: SandboxStatus["pushedPlugins"] =
-    bounds !== "none" ? "bounded" : allowUnbounded ? "unbounded" : "refused";
-  logBounds(opts.log, { bounds, reasons, slots, limits, pushedPlugins });
+    bounds !== "none" ? "bounded" : (opts.allowUnbounded ?? false) ? "unbounded" : "refused";
+  logBounds(opts.log, { bounds, reasons: e.reasons, slots, limits, pushedPlugins });
   const addressSpaceBytes = Math.max(opts.addressSpaceBytes ?? 8 * gib, limits.memoryBytes);
 
-  function processSpec(
-    spec: SandboxSpec,
-    procsFiles: readonly string[],
-    uid: number | undefined,
-    fds: number[],
-  ): ProcessSpec {
-    const data = { dataBytes: limits.memoryBytes, procsFiles };
-    if (bwrap) {
-      const [file, ...args] = limitChain(
+  async function run(spec: SandboxSpec, input: SandboxRun): Promise<StdoutParts> {
+    const plugin = input.label;
+    checkMayRun(spec, plugin, e, opts.allowUnsandboxed, pushedPlugins);
+    const group = cgroups?.create({ memoryBytes: limits.memoryBytes, maxProcesses: limits.maxProcesses });
+    let slot: UidSlot | undefined;
+    const fds: number[] = [];
+    const started = performance.now();
+    let outcome: ProcessOutcome;
+    let report: RunReport = { oomKilled: false, processLimitHit: false };
+    try {
+      if (slots && bwrap) slot = await slots.acquire();
+      if (spec.fs.kind === "rootfs")
+        fds.push(openSync(spec.fs.root, constants.O_RDONLY | constants.O_DIRECTORY));
+      const procsFiles = group?.procsFiles ?? [];
+      outcome = await runProcess(
+        processSpec(e, limits, addressSpaceBytes, { spec, procsFiles, uid: slot?.uid, fds }),
         {
-          ...data,
-          ...(uid !== undefined
-            ? {
-                uid,
-                rlimits: {
-                  maxProcesses: limits.maxProcesses,
-                  fileBytes: limits.tmpBytes,
-                  addressSpaceBytes,
-                },
-              }
-            : dropsToUser
-              ? { uid: sandboxUid }
-              : {}),
+          stdin: input.stdin,
+          timeoutMs: limits.timeoutMs,
+          maxStdoutBytes: limits.maxOutputBytes,
+          ...(input.signal ? { signal: input.signal } : {}),
         },
-        [bwrapPath, ...bwrapArgs(spec, limits.tmpBytes)],
       );
-      return { file, args, env: {}, cwd: "/", killGroup: false, fds };
+    } finally {
+      for (const fd of fds) closeSync(fd);
+      if (group) report = await group.finish();
+      // The uid is free again once nothing runs as it (in the background: the answer need not wait).
+      if (slot) void slot.release();
     }
-    const [file, ...args] = limitChain(data, [spec.executable, ...spec.args]);
-    return { file, args, env: spec.env, cwd: "/tmp", killGroup: true };
+    const ms = Math.round(performance.now() - started);
+    opts.log?.debug({ plugin, ms, outcome: outcome.kind, limits: bounds, ...report }, "plugin ran");
+    return outputOf(outcome, plugin, limits, report);
   }
 
   return {
     limits,
     isolated: bwrap,
-    hostUid: dropsToUser ? sandboxUid : (process.getuid?.() ?? 0),
+    hostUid: e.dropsToUser ? sandboxUid : (process.getuid?.() ?? 0),
     bounds,
     status: () => ({ limits: bounds, pushedPlugins }),
-    async run(spec, input) {
-      const plugin = input.label;
-      if (!bwrap && (spec.fs.kind === "rootfs" || !opts.allowUnsandboxed)) {
-        throw new RegistryError(
-          Code.FailedPrecondition,
-          spec.fs.kind === "rootfs"
-            ? `plugin ${plugin} cannot run: images only run inside bubblewrap (${bwrapPath}), which is not installed`
-            : `plugin ${plugin} cannot run: bubblewrap (${bwrapPath}) is not installed and plugins.allowUnsandboxed is false`,
-          { plugin },
-        );
-      }
-      // Images are what owners push (oci pushes and --binary); host commands and protoc are the admin's choice.
-      if (spec.fs.kind === "rootfs" && pushedPlugins === "refused") {
-        throw new RegistryError(
-          Code.FailedPrecondition,
-          `plugin ${plugin} cannot run: this server cannot bound the processes and memory of pushed plugins ` +
-            "(no usable cgroups and no rlimits fallback; see the start-up log) and sandbox.allowUnbounded is false",
-          { plugin },
-        );
-      }
-      const group = cgroups?.create({ memoryBytes: limits.memoryBytes, maxProcesses: limits.maxProcesses });
-      let slot: UidSlot | undefined;
-      const fds: number[] = [];
-      const started = performance.now();
-      let outcome: ProcessOutcome;
-      let report: RunReport = { oomKilled: false, processLimitHit: false };
-      try {
-        if (slots && bwrap) slot = await slots.acquire();
-        if (spec.fs.kind === "rootfs")
-          fds.push(openSync(spec.fs.root, constants.O_RDONLY | constants.O_DIRECTORY));
-        outcome = await runProcess(processSpec(spec, group?.procsFiles ?? [], slot?.uid, fds), {
-          stdin: input.stdin,
-          timeoutMs: limits.timeoutMs,
-          maxStdoutBytes: limits.maxOutputBytes,
-          ...(input.signal ? { signal: input.signal } : {}),
-        });
-      } finally {
-        for (const fd of fds) closeSync(fd);
-        if (group) report = await group.finish();
-        // The uid is free again once nothing runs as it (in the background: the answer need not wait).
-        if (slot) void slot.release();
-      }
-      opts.log?.debug(
-        {
-          plugin,
-          ms: Math.round(performance.now() - started),
-          outcome: outcome.kind,
-          limits: bounds,
-          ...report,
-        },
-        "plugin ran",
-      );
-      return outputOf(outcome, plugin, limits, report);
-    },
+    run,
     close() {
       cgroups?.close();
     },

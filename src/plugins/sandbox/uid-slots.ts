@@ -40,84 +40,94 @@ const defaultLockDir = "/run/protodepot-sandbox-uids";
 /** How often a run waiting for a uid held by another process looks again (local releases wake it at once). */
 const retryMs = 100;
 
-export function createUidSlots(range: UidRange, opts: UidSlotOptions = {}): UidSlots {
-  const lockDir = opts.lockDir ?? defaultLockDir;
-  const taken = usedIds(opts.etc ?? "/etc");
+/** The uids of the range no host user, group or subordinate range uses, and why none can be used if so. */
+function usableUids(range: UidRange, lockDir: string, etc: string): { uids: number[]; missing?: string } {
+  const taken = usedIds(etc);
   const uids: number[] = [];
   for (let uid = range.first; uid < range.first + range.count; uid++) if (!taken(uid)) uids.push(uid);
-  let missing: string | undefined;
   if (uids.length === 0) {
-    missing = `every uid of sandbox.uidRange ${range.first}…${range.first + range.count - 1} belongs to a user, a group or a subordinate range of this host`;
-  } else {
-    try {
-      mkdirSync(lockDir, { recursive: true, mode: 0o700 });
-    } catch (err) {
-      missing = `cannot create ${lockDir}: ${(err as Error).message}`;
-    }
+    const last = range.first + range.count - 1;
+    return {
+      uids,
+      missing: `every uid of sandbox.uidRange ${range.first}…${last} belongs to a user, a group or a subordinate range of this host`,
+    };
   }
-  const held = new Set<number>();
-  const waiters: (() => void)[] = [];
+  try {
+    mkdirSync(lockDir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    return { uids, missing: `cannot create ${lockDir}: ${(err as Error).message}` };
+  }
+  return { uids };
+}
 
-  /** Claims `uid` for this process unless a live process holds its lock file. */
-  function claim(uid: number): boolean {
-    const file = join(lockDir, String(uid));
-    for (let attempt = 0; attempt < 2; attempt++) {
+/** Claims `uid` for this process unless a live process holds its lock file. */
+function claim(lockDir: string, uid: number): boolean {
+  const file = join(lockDir, String(uid));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, "wx", 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const holder = Number(safeRead(file));
+      if (holder === process.pid || (holder > 0 && isAlive(holder))) return false;
+      // A server that died while running a plugin: its lock is stale.
       try {
-        const fd = openSync(file, "wx", 0o600);
-        writeSync(fd, String(process.pid));
-        closeSync(fd);
-        return true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-        const holder = Number(safeRead(file));
-        if (holder === process.pid || (holder > 0 && isAlive(holder))) return false;
-        // A server that died while running a plugin: its lock is stale.
-        try {
-          unlinkSync(file);
-        } catch {
-          // Another process took it over first.
-        }
+        unlinkSync(file);
+      } catch {
+        // Another process took it over first.
       }
     }
-    return false;
   }
+  return false;
+}
 
+/** Resolves when a local release wakes it, or after retryMs (a uid held by another process may be free by then). */
+function nextTry(waiters: (() => void)[]): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      const i = waiters.indexOf(wake);
+      if (i >= 0) waiters.splice(i, 1);
+      resolve();
+    }, retryMs);
+    const wake = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    waiters.push(wake);
+  });
+}
+
+export function createUidSlots(range: UidRange, opts: UidSlotOptions = {}): UidSlots {
+  const lockDir = opts.lockDir ?? defaultLockDir;
+  const { uids, missing } = usableUids(range, lockDir, opts.etc ?? "/etc");
+  const held = new Set<number>();
+  const waiters: (() => void)[] = [];
+  const release = async (uid: number) => {
+    await killUid(uid);
+    try {
+      unlinkSync(join(lockDir, String(uid)));
+    } catch {
+      // Removed by hand: nothing to free.
+    }
+    held.delete(uid);
+    waiters.shift()?.();
+  };
   return {
     missing,
     uids,
     async acquire() {
       for (;;) {
         for (const uid of uids) {
-          if (held.has(uid) || !claim(uid)) continue;
+          if (held.has(uid) || !claim(lockDir, uid)) continue;
           held.add(uid);
           // Leftovers of a server that died mid-run would count against this run's process limit.
           await killUid(uid);
-          return {
-            uid,
-            async release() {
-              await killUid(uid);
-              try {
-                unlinkSync(join(lockDir, String(uid)));
-              } catch {
-                // Removed by hand: nothing to free.
-              }
-              held.delete(uid);
-              waiters.shift()?.();
-            },
-          };
+          return { uid, release: () => release(uid) };
         }
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => {
-            const i = waiters.indexOf(wake);
-            if (i >= 0) waiters.splice(i, 1);
-            resolve();
-          }, retryMs);
-          const wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-          waiters.push(wake);
-        });
+        await nextTry(waiters);
       }
     },
   };

@@ -1,10 +1,13 @@
-// What the archive registry offers: one generated tar.gz per (template version, module reference, scope).
+// What the archive registry offers: one generated tar.gz (or zip of the same files) per (template version, module
+// reference, scope).
 import type { Readable } from "node:stream";
 import type { FullName } from "../../core/names.js";
 import type { SyntheticVersion } from "../../core/synthetic-version.js";
 import type { ArtifactRecord, Commit, Scope } from "../../core/types.js";
 import type { Principal } from "../../services/auth.js";
 import type { GenerationService, TemplateVersionRef } from "../../services/generation.js";
+
+export type ArchiveFormat = "tar.gz" | "zip";
 
 export interface ArchiveRequest {
   template: FullName;
@@ -14,6 +17,8 @@ export interface ArchiveRequest {
   /** A label or commit id. */
   ref: string;
   scope: Scope;
+  /** Each is its own artifact (flavour `archive` or `zip`), deterministic like every other. */
+  format: ArchiveFormat;
 }
 
 export interface Archive {
@@ -40,7 +45,7 @@ export function createArchiveProtocol(
         module: request.module,
         commit: { ref: request.ref },
         scope: request.scope,
-        flavour: "archive",
+        flavour: request.format === "zip" ? "zip" : "archive",
       });
       const record = await generation.generate(resolved, { signal });
       return {

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, RegistryError } from "../../core/errors.js";
-import type { Commit, Label, Module, Owner, User, Visibility } from "../../core/types.js";
+import type { Commit, Label, Module, Organization, Owner, User, Visibility } from "../../core/types.js";
 import {
   type Commit as CommitMessage,
   CommitSchema,
@@ -41,7 +41,10 @@ export const moduleMessage = (m: Module) =>
     name: m.name,
     ownerId: ownerId(m.owner),
     visibility: m.visibility === "private" ? ModuleVisibility.PRIVATE : ModuleVisibility.PUBLIC,
-    state: ModuleState.ACTIVE,
+    // buf warns "… is deprecated" on every command that resolves a deprecated module; its message has no field
+    // here, so it is shown by our own API and CLI.
+    state: m.deprecation === undefined ? ModuleState.ACTIVE : ModuleState.DEPRECATED,
+    description: m.description ?? "",
     defaultLabelName: m.defaultLabel,
   });
 
@@ -61,11 +64,16 @@ export const commitMessage = (c: Commit, b5: string): CommitMessage =>
     createdByUserId: ownerId(c.createdBy),
   });
 
+/** A label's id: derived from module and name, so buf can show one without a column of its own. */
+export const labelId = (moduleId: string, name: string): string =>
+  createHash("sha256").update(`${moduleId}/${name}`).digest("hex").slice(0, 32);
+
 export const labelMessage = (l: Label, owner: string) =>
   create(LabelSchema, {
-    id: createHash("sha256").update(`${l.moduleId}/${l.name}`).digest("hex").slice(0, 32),
+    id: labelId(l.moduleId, l.name),
     createTime: time(l.updatedAt),
     updateTime: time(l.updatedAt),
+    ...(l.archivedAt ? { archiveTime: time(l.archivedAt) } : {}),
     name: l.name,
     ownerId: ownerId(owner),
     moduleId: l.moduleId,
@@ -80,6 +88,14 @@ export const userMessage = (u: User) =>
     name: u.name,
     type: UserType.STANDARD,
     state: UserState.ACTIVE,
+  });
+
+export const organizationMessage = (o: Organization) =>
+  create(OrganizationSchema, {
+    id: ownerId(o.name),
+    createTime: time(o.createdAt),
+    updateTime: time(o.createdAt),
+    name: o.name,
   });
 
 export const ownerMessage = (o: Owner) =>

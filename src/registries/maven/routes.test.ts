@@ -1,43 +1,24 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
 import { Code, RegistryError } from "../../core/errors.js";
-import type { FullName } from "../../core/names.js";
-import type {
-  ArtifactRecord,
-  Commit,
-  Flavour,
-  Label,
-  Module,
-  Template,
-  TemplateVersion,
-} from "../../core/types.js";
+import type { Label } from "../../core/types.js";
 import { registerRegistry } from "../../http/registry-plugin.js";
-import type { AuthService, Principal } from "../../services/auth.js";
-import type { CatalogModules, CatalogOptions } from "../../services/catalog.js";
-import type { ResolvedArtifact } from "../../services/generation.js";
+import type { AuthService } from "../../services/auth.js";
+import {
+  createFakeGeneration,
+  demoCommits,
+  missing,
+  publicModules,
+} from "../../services/testing/fake-generation.js";
 import { createCatalog } from "./catalog.js";
 import { mavenTimestamp } from "./metadata.js";
 import { parseMavenPath } from "./request.js";
 import { mavenRegistry } from "./routes.js";
 
-const commits: Commit[] = [1, 2, 3].map((seq) => ({
-  id: String(seq).repeat(32),
-  moduleId: "m1",
-  owner: "demo",
-  module: "money",
-  seq,
-  digest: "sha256:00",
-  sourcesBlob: "s",
-  imageBlob: "i",
-  createdBy: "admin",
-  createdAt: `2024-01-0${seq}T10:20:30.000Z`,
-}));
-const tv: TemplateVersion = { templateId: "t1", number: 1, plugins: [], createdAt: "2024-01-01T00:00:00Z" };
+const commits = demoCommits((seq) => `2024-01-0${seq}T10:20:30.000Z`);
 const labels: Label[] = [{ moduleId: "m1", name: "main", commitId: commits[1]?.id ?? "", updatedAt: "" }];
-const missing = (what: string) => new RegistryError(Code.NotFound, `${what} does not exist`);
 const jarBytes = Buffer.from("PK-jar-bytes");
 const sums = (b: string | Buffer) => ({
   sha1: createHash("sha1").update(b).digest("hex"),
@@ -50,109 +31,33 @@ const pom = "<project>money</project>\n";
  * private acme/secret only the user `alice` may read; records what it generated.
  */
 function fakeGeneration() {
-  const records = new Map<string, ArtifactRecord>();
-  const generated: string[] = [];
-  const record = (commitId: string): ArtifactRecord => ({
-    templateId: "t1",
-    templateVersion: 1,
-    commitId,
-    scope: "module",
+  return createFakeGeneration({
+    templateName: "java",
     flavour: "maven",
-    blob: `blob-${commitId}`,
-    digest: "sha256:ab",
-    size: jarBytes.length,
-    extra: {
-      ...sums(jarBytes),
-      pom,
-      pomSha1: sums(pom).sha1,
-      pomMd5: sums(pom).md5,
-      dependencies: JSON.stringify([
-        { groupId: "com.google.protobuf", artifactId: "protobuf-java", version: "3.21.12" },
-      ]),
+    commits,
+    check(p, t, m) {
+      if (t.owner !== "protodepot" || t.name !== "java") throw missing(`template ${t.owner}/${t.name}`);
+      const secret = m.owner === "acme" && m.name === "secret";
+      if (secret && p.user?.name === "alice") return;
+      if (m.owner !== "demo" || m.name !== "money") throw missing(`module ${m.owner}/${m.name}`);
     },
-    createdAt: "",
+    artifact: () => ({
+      size: jarBytes.length,
+      extra: {
+        ...sums(jarBytes),
+        pom,
+        pomSha1: sums(pom).sha1,
+        pomMd5: sums(pom).md5,
+        dependencies: JSON.stringify([
+          { groupId: "com.google.protobuf", artifactId: "protobuf-java", version: "3.21.12" },
+        ]),
+      },
+    }),
+    bytes: jarBytes,
   });
-  const check = (p: Principal, t: FullName, m: FullName) => {
-    if (t.owner !== "protodepot" || t.name !== "java") throw missing(`template ${t.owner}/${t.name}`);
-    const secret = m.owner === "acme" && m.name === "secret";
-    if (secret && p.user?.name === "alice") return;
-    if (m.owner !== "demo" || m.name !== "money") throw missing(`module ${m.owner}/${m.name}`);
-  };
-  const template: Template = {
-    id: "t1",
-    owner: "protodepot",
-    name: "java",
-    visibility: "public",
-    plugins: [],
-    createdAt: "",
-  };
-  const resolved = (p: Principal, commit: Commit, flavour: Flavour): ResolvedArtifact => ({
-    principal: p,
-    template,
-    templateVersion: tv,
-    commit,
-    version: { templateVersion: 1, commitSeq: commit.seq },
-    deps: [],
-    scope: "module",
-    flavour,
-    key: { templateId: "t1", templateVersion: 1, commitId: commit.id, scope: "module", flavour },
-  });
-  const service: CatalogOptions["generation"] = {
-    async listVersions(p, t, m) {
-      check(p, t, m);
-      return commits.map((commit) => ({
-        template,
-        templateVersion: tv,
-        commit,
-        version: { templateVersion: 1, commitSeq: commit.seq },
-      }));
-    },
-    async listGenerated(_p, _t, _f, ids) {
-      return ids.flatMap((id) => records.get(id) ?? []);
-    },
-    async resolve(p, req) {
-      assert.equal(req.flavour, "maven");
-      const wanted = req.commit;
-      if ("seq" in wanted) {
-        check(p, req.template, req.module);
-        const commit = commits.find((c) => c.seq === wanted.seq);
-        const m = req.module;
-        if (!commit || req.templateVersion !== 1)
-          throw missing(`module ${m.owner}/${m.name} commit with sequence ${wanted.seq}`);
-        return resolved(p, commit, req.flavour);
-      }
-      const commit = commits.find((c) => c.id === wanted.ref);
-      if (!commit) throw missing(`commit ${wanted.ref}`);
-      return resolved(p, commit, req.flavour);
-    },
-    async generate(artifact) {
-      generated.push(artifact.commit.id);
-      const r = record(artifact.commit.id);
-      records.set(artifact.commit.id, r);
-      return r;
-    },
-    async open() {
-      return Readable.from([jarBytes]);
-    },
-  };
-  return { service, generated, records };
 }
 
-const modules: CatalogModules = {
-  async getModule(_p, name): Promise<Module> {
-    return {
-      id: "m1",
-      owner: name.owner,
-      name: name.name,
-      visibility: "public",
-      defaultLabel: "main",
-      createdAt: "",
-    };
-  },
-  async listLabels() {
-    return labels;
-  },
-};
+const modules = publicModules(labels);
 
 const auth = {
   async authenticate(header: string | undefined) {

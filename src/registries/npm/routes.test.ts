@@ -1,139 +1,45 @@
 import assert from "node:assert/strict";
-import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
 import { Code, RegistryError } from "../../core/errors.js";
-import type { FullName } from "../../core/names.js";
-import type {
-  ArtifactRecord,
-  Commit,
-  Flavour,
-  Label,
-  Module,
-  Template,
-  TemplateVersion,
-} from "../../core/types.js";
+import type { Label } from "../../core/types.js";
 import { registerRegistry } from "../../http/registry-plugin.js";
-import type { AuthService, Principal } from "../../services/auth.js";
-import type { CatalogModules, CatalogOptions } from "../../services/catalog.js";
-import type { ResolvedArtifact } from "../../services/generation.js";
+import type { AuthService } from "../../services/auth.js";
+import {
+  createFakeGeneration,
+  demoCommits,
+  missing,
+  publicModules,
+} from "../../services/testing/fake-generation.js";
 import { createCatalog, distTagTargets, isUsableDistTag } from "./catalog.js";
 import { npmRegistry } from "./routes.js";
 
-const commits: Commit[] = [1, 2, 3].map((seq) => ({
-  id: String(seq).repeat(32),
-  moduleId: "m1",
-  owner: "demo",
-  module: "money",
-  seq,
-  digest: "sha256:00",
-  sourcesBlob: "s",
-  imageBlob: "i",
-  createdBy: "admin",
-  createdAt: `2024-01-0${seq}T00:00:00.000Z`,
-}));
-const tv: TemplateVersion = { templateId: "t1", number: 1, plugins: [], createdAt: "2024-01-01T00:00:00Z" };
+const commits = demoCommits((seq) => `2024-01-0${seq}T00:00:00.000Z`);
 const labels: Label[] = [
   { moduleId: "m1", name: "main", commitId: commits[2]?.id ?? "", updatedAt: "" },
   { moduleId: "m1", name: "beta", commitId: commits[1]?.id ?? "", updatedAt: "" },
   { moduleId: "m1", name: "v2", commitId: commits[0]?.id ?? "", updatedAt: "" },
 ];
-const isDemo = (t: FullName, m: FullName) =>
-  t.owner === "protodepot" && t.name === "es" && m.owner === "demo" && m.name === "money";
-const missing = (what: string) => new RegistryError(Code.NotFound, `${what} does not exist`);
 
-/** An in-memory generation service over one package with three commits; records what it generated. */
+/** An in-memory generation service over demo/money under protodepot/es; records what it generated. */
 function fakeGeneration(dependencies = '{"@bufbuild/protobuf":"^2.13.0"}') {
-  const records = new Map<string, ArtifactRecord>();
-  const generated: string[] = [];
-  const record = (commitId: string): ArtifactRecord => ({
-    templateId: "t1",
-    templateVersion: 1,
-    commitId,
-    scope: "module",
+  return createFakeGeneration({
+    templateName: "es",
     flavour: "npm",
-    blob: `blob-${commitId}`,
-    digest: "sha256:ab",
-    size: 5,
-    extra: {
-      integrity: `sha512-${commitId.slice(0, 4)}`,
-      shasum: "00",
-      dependencies,
+    commits,
+    check(_p, t, m) {
+      if (t.owner !== "protodepot" || t.name !== "es" || m.owner !== "demo" || m.name !== "money")
+        throw missing(`module ${m.owner}/${m.name}`);
     },
-    createdAt: "",
+    artifact: (commitId) => ({
+      size: 5,
+      extra: { integrity: `sha512-${commitId.slice(0, 4)}`, shasum: "00", dependencies },
+    }),
+    bytes: Buffer.from("bytes"),
   });
-  const template: Template = {
-    id: "t1",
-    owner: "protodepot",
-    name: "es",
-    visibility: "public",
-    plugins: [],
-    createdAt: "",
-  };
-  const resolved = (p: Principal, commit: Commit, flavour: Flavour): ResolvedArtifact => ({
-    principal: p,
-    template,
-    templateVersion: tv,
-    commit,
-    version: { templateVersion: 1, commitSeq: commit.seq },
-    deps: [],
-    scope: "module",
-    flavour,
-    key: { templateId: "t1", templateVersion: 1, commitId: commit.id, scope: "module", flavour },
-  });
-  const service: CatalogOptions["generation"] = {
-    async listVersions(_p, t, m) {
-      if (!isDemo(t, m)) throw missing(`module ${m.owner}/${m.name}`);
-      return commits.map((commit) => ({
-        template,
-        templateVersion: tv,
-        commit,
-        version: { templateVersion: 1, commitSeq: commit.seq },
-      }));
-    },
-    async listGenerated(_p, _t, _f, ids) {
-      return ids.flatMap((id) => records.get(id) ?? []);
-    },
-    async resolve(p, req) {
-      const wanted = req.commit;
-      if ("seq" in wanted) {
-        const commit = commits.find((c) => c.seq === wanted.seq);
-        if (!isDemo(req.template, req.module) || !commit || req.templateVersion !== 1)
-          throw missing(`version ${String(req.templateVersion)}.${wanted.seq}`);
-        return resolved(p, commit, req.flavour);
-      }
-      const commit = commits.find((c) => c.id === wanted.ref);
-      if (!commit) throw missing(`commit ${wanted.ref}`);
-      return resolved(p, commit, req.flavour);
-    },
-    async generate(artifact) {
-      generated.push(artifact.commit.id);
-      const r = record(artifact.commit.id);
-      records.set(artifact.commit.id, r);
-      return r;
-    },
-    async open() {
-      return Readable.from([Buffer.from("bytes")]);
-    },
-  };
-  return { service, generated, records, record };
 }
 
-const modules: CatalogModules = {
-  async getModule(_p, name): Promise<Module> {
-    return {
-      id: "m1",
-      owner: name.owner,
-      name: name.name,
-      visibility: "public",
-      defaultLabel: "main",
-      createdAt: "",
-    };
-  },
-  async listLabels() {
-    return labels;
-  },
-};
+const modules = publicModules(labels);
 
 const seenAuthorization: (string | undefined)[] = [];
 const auth = {

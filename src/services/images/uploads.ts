@@ -99,24 +99,7 @@ export function createImageUploads({
   return {
     async startUpload(principal, repo) {
       await requireWrite(principal, repo);
-      const user = principal.user?.name;
-      if (c.limits.maxOpenUploadsPerUser !== undefined && user !== undefined) {
-        const open = (await c.storage.openUploads()).filter((u) => u.info.user === user).length;
-        if (open >= c.limits.maxOpenUploadsPerUser) {
-          throw quotaExceeded(
-            `user ${user} already has ${open} open uploads (oci.maxOpenUploadsPerUser = ` +
-              `${c.limits.maxOpenUploadsPerUser}): finish or cancel one, or wait until unfinished ones expire`,
-          );
-        }
-      }
-      const id = randomBytes(16).toString("hex");
-      await c.storage.writeUploadInfo(id, {
-        repository: repositoryName(repo),
-        ...(user !== undefined ? { user } : {}),
-        touchedAt: Date.now(),
-        offset: 0,
-      });
-      return { id, offset: 0 };
+      return startUpload(c, repo, principal.user?.name);
     },
 
     async appendUpload(principal, repo, id, body, start) {
@@ -155,19 +138,52 @@ export function createImageUploads({
       });
     },
 
-    async sweepUploads(now = Date.now()) {
-      let removed = 0;
-      for (const id of await c.storage.uploadIds()) {
-        // No readable info: a leftover, removed.
-        const info = await c.storage.readUploadInfo(id).catch(() => undefined);
-        const touchedAt = Number(info?.touchedAt) || 0;
-        if (now - touchedAt < c.limits.uploadTtlMs) continue;
-        await locked(id, () => c.storage.removeUpload(id));
-        removed++;
-      }
-      return removed;
-    },
+    sweepUploads: (now = Date.now()) => sweepUploads(c, locked, now),
   };
+}
+
+/** A new upload session of `user` (undefined for an admin token without a user), within their open-upload quota. */
+async function startUpload(
+  c: UploadContext,
+  repo: FullName,
+  user: string | undefined,
+): Promise<{ id: string; offset: number }> {
+  const max = c.limits.maxOpenUploadsPerUser;
+  if (max !== undefined && user !== undefined) {
+    const open = (await c.storage.openUploads()).filter((u) => u.info.user === user).length;
+    if (open >= max) {
+      throw quotaExceeded(
+        `user ${user} already has ${open} open uploads (oci.maxOpenUploadsPerUser = ${max}): finish or cancel ` +
+          "one, or wait until unfinished ones expire",
+      );
+    }
+  }
+  const id = randomBytes(16).toString("hex");
+  await c.storage.writeUploadInfo(id, {
+    repository: repositoryName(repo),
+    ...(user !== undefined ? { user } : {}),
+    touchedAt: Date.now(),
+    offset: 0,
+  });
+  return { id, offset: 0 };
+}
+
+/** Removes uploads untouched for longer than uploadTtlMs, and leftovers without readable info; returns how many. */
+async function sweepUploads(
+  c: UploadContext,
+  locked: <T>(id: string, task: () => Promise<T>) => Promise<T>,
+  now: number,
+): Promise<number> {
+  let removed = 0;
+  for (const id of await c.storage.uploadIds()) {
+    // No readable info: a leftover, removed.
+    const info = await c.storage.readUploadInfo(id).catch(() => undefined);
+    const touchedAt = Number(info?.touchedAt) || 0;
+    if (now - touchedAt < c.limits.uploadTtlMs) continue;
+    await locked(id, () => c.storage.removeUpload(id));
+    removed++;
+  }
+  return removed;
 }
 
 async function readInfo(c: UploadContext, repo: FullName, id: string): Promise<UploadInfo> {

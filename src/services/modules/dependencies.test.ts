@@ -180,12 +180,17 @@ describe("dependency pinning", () => {
     r.module("acme/closed", "private");
     const open = r.commit("acme/open", "main", 1);
     const closed = r.commit("acme/closed", "main", 1);
-    await r.pinning.refusePrivateDeps(self, [dep(open, true)]);
-    await assert.rejects(r.pinning.refusePrivateDeps(self, [dep(open, true), dep(closed, false)]), (e) => {
-      assert.ok(isRegistryError(e, Code.FailedPrecondition));
-      assert.match(e.message, /public module acme\/app cannot depend on private modules \(acme\/closed\)/);
-      return true;
-    });
+    const fix = "push with --visibility private";
+    await r.pinning.refusePrivateDeps(self, [dep(open, true)], fix);
+    await assert.rejects(
+      r.pinning.refusePrivateDeps(self, [dep(open, true), dep(closed, false)], fix),
+      (e) => {
+        assert.ok(isRegistryError(e, Code.FailedPrecondition));
+        assert.match(e.message, /public module acme\/app cannot depend on private modules \(acme\/closed\)/);
+        assert.match(e.message, /push with --visibility private, or make the dependencies public/);
+        return true;
+      },
+    );
   });
 
   it("adds the workspace siblings the files import, when pushed and readable and not declared already", async () => {

@@ -35,8 +35,11 @@ export interface DependencyPinning {
     declared: readonly FullName[],
     files: readonly ModuleFile[],
   ): Promise<FullName[]>;
-  /** A public module never depends on a private one: refuse naming the private dependencies. */
-  refusePrivateDeps(self: FullName, deps: readonly CommitDep[]): Promise<void>;
+  /**
+   * A public module never depends on a private one: refuse naming the private dependencies, and `fix` (how the
+   * pusher's client makes the module private: each client has its own flag).
+   */
+  refusePrivateDeps(self: FullName, deps: readonly CommitDep[], fix: string): Promise<void>;
 }
 
 export function createDependencyPinning({
@@ -91,13 +94,13 @@ export function createDependencyPinning({
       return found;
     },
 
-    async refusePrivateDeps(self, deps) {
+    async refusePrivateDeps(self, deps, fix) {
       const modules = await Promise.all(deps.map((d) => meta.getModule(d.owner, d.module)));
       const hidden = modules.filter((m) => m?.visibility === "private").map((m) => `${m?.owner}/${m?.name}`);
       if (hidden.length > 0) {
         throw new RegistryError(
           Code.FailedPrecondition,
-          `public module ${self.owner}/${self.name} cannot depend on private modules (${hidden.join(", ")}): make the module private (--visibility private) or the dependencies public`,
+          `public module ${self.owner}/${self.name} cannot depend on private modules (${hidden.join(", ")}): ${fix}, or make the dependencies public`,
           { owner: self.owner, module: self.name },
         );
       }

@@ -15,6 +15,19 @@ export const missingModule = (name: FullName) => () =>
     module: name.name,
   });
 
+/**
+ * A deleted module, to a caller who may read it (others get missingModule, as for every hidden thing): its name
+ * answers 410 and is never taken again.
+ */
+export function refuseDeleted<T extends { deletedAt?: string; owner: string; name: string }>(mod: T): T {
+  if (mod.deletedAt === undefined) return mod;
+  throw new RegistryError(
+    Code.Gone,
+    `module ${mod.owner}/${mod.name} was deleted on ${mod.deletedAt.slice(0, 10)}; its name stays reserved`,
+    { owner: mod.owner, module: mod.name },
+  );
+}
+
 export function protoFiles<T extends { path: string }>(files: readonly T[]): T[] {
   return files.filter((f) => f.path.endsWith(".proto"));
 }

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { b5DigestYielding, directDeps, reachedDeps } from "../../compile/b5-digest.js";
 import type { Compiler } from "../../compile/buf-compiler.js";
 import { fileDigests, manifestDigestOf, validateModuleFiles } from "../../compile/module-files.js";
-import { Code, RegistryError } from "../../core/errors.js";
+import { Code, isRegistryError, RegistryError } from "../../core/errors.js";
 import { checkLabel, type FullName, parseFullName } from "../../core/names.js";
 import type { B5, Commit, CommitDep, CommitFile, Module, User, Visibility } from "../../core/types.js";
 import { createTarGz } from "../../packaging/tar.js";
@@ -15,7 +15,7 @@ import type { AccessPolicy } from "../access.js";
 import { type Principal, requireUser } from "../auth.js";
 import { type DependencyPinning, dependencyOrder } from "./dependencies.js";
 import type { ModuleDigests } from "./digests.js";
-import { type ModuleFile, missingModule, protoFiles, toDep } from "./files.js";
+import { type ModuleFile, missingModule, protoFiles, refuseDeleted, toDep } from "./files.js";
 import { pushConfig, resolveModuleName } from "./push-config.js";
 import type { PushPolicyRules } from "./push-policies.js";
 import type { ModuleReads } from "./reads.js";
@@ -65,7 +65,13 @@ export type PushWriteStore = Pick<ModuleStore, "insertCommit" | "setLabel">;
 /** The lookups a push makes, and the transaction its writes share. */
 export type PushStore = Pick<
   ModuleStore,
-  "getModule" | "getModuleById" | "getCommit" | "getLabel" | "listCommitDeps"
+  | "getModule"
+  | "getModuleById"
+  | "getCommit"
+  | "getLabel"
+  | "listCommitDeps"
+  | "listCommits"
+  | "deleteEmptyModule"
 > & {
   transaction<T>(fn: (tx: PushWriteStore) => Promise<T>): Promise<T>;
 };
@@ -117,6 +123,8 @@ interface CommitPlan {
   files: ModuleFile[];
   deps: PreparedDep[];
   allowBreaking: boolean;
+  /** How the pusher's client makes the module private, for the refusal of a public one with private deps. */
+  privateFix: string;
 }
 
 export function createModulePush(o: ModulePushOptions): ModulePush {
@@ -151,6 +159,10 @@ async function push(o: ModulePushOptions, principal: Principal, input: PushInput
     files: input.files,
     deps: await Promise.all(deps.map((d) => preparedDep(o, d))),
     allowBreaking: input.allowBreaking === true,
+    // Our CLI's flags: this push creates the module in the same transaction as its commit, or it exists already.
+    privateFix: existing
+      ? `make the module private first (protodepot module update ${name.owner}/${name.name} --visibility private)`
+      : "push with --visibility private",
   });
   const stored = await o.meta.transaction((tx) => insertPrepared(tx, prepared, new Map()));
   if (stored.created) o.onCommitted?.(principal, stored.commit);
@@ -164,27 +176,55 @@ async function upload(
   depCommitIds: readonly string[],
 ): Promise<Commit[]> {
   requireUser(principal, "pushing");
-  const mods = [];
+  const mods: UploadTarget[] = [];
   for (const content of contents) {
     const { user, existing } = await authorizePush(o, principal, content.module);
     if (!existing) throw missingModule(content.module)();
-    mods.push({ user, mod: existing });
+    const empty = (await o.meta.listCommits(existing.id, { limit: 1 })).length === 0;
+    mods.push({ user, mod: existing, empty });
   }
-  const candidates = await uploadCandidates(o, principal, depCommitIds);
-  // Every content is compiled and checked before any is stored; then all are stored in one transaction.
-  const prepared: PreparedCommit[] = [];
-  for (const [i, content] of contents.entries()) {
-    const entry = mods[i];
-    if (entry) prepared.push(await prepareUploaded(o, principal, content, entry, candidates));
+  try {
+    const candidates = await uploadCandidates(o, principal, depCommitIds);
+    // Every content is compiled and checked before any is stored; then all are stored in one transaction.
+    const prepared: PreparedCommit[] = [];
+    for (const [i, content] of contents.entries()) {
+      const entry = mods[i];
+      if (entry) prepared.push(await prepareUploaded(o, principal, content, entry, candidates));
+    }
+    const stored = await o.meta.transaction(async (tx) => {
+      const ids = new Map<string, string>();
+      const results: InsertCommitResult[] = [];
+      for (const p of prepared) results.push(await insertPrepared(tx, p, ids));
+      return results;
+    });
+    for (const s of stored) if (s.created) o.onCommitted?.(principal, s.commit);
+    return stored.map((s) => s.commit);
+  } catch (err) {
+    // `buf push --create` creates the module (CreateModules) before it uploads: a refused first upload removes the
+    // still-empty module again, so a refused push creates nothing, as ours does (module and commit in one
+    // transaction). deleteEmptyModule keeps a module that a concurrent push has given a commit meanwhile. A failure
+    // that is no refusal (the server's own: disk, time, an internal error) keeps it: the same push may succeed.
+    if (isRefusal(err)) for (const m of mods) if (m.empty) await o.meta.deleteEmptyModule(m.mod.id);
+    throw err;
   }
-  const stored = await o.meta.transaction(async (tx) => {
-    const ids = new Map<string, string>();
-    const results: InsertCommitResult[] = [];
-    for (const p of prepared) results.push(await insertPrepared(tx, p, ids));
-    return results;
-  });
-  for (const s of stored) if (s.created) o.onCommitted?.(principal, s.commit);
-  return stored.map((s) => s.commit);
+}
+
+const refusals: readonly Code[] = [
+  Code.InvalidArgument,
+  Code.NotFound,
+  Code.PermissionDenied,
+  Code.FailedPrecondition,
+  Code.Unprocessable,
+];
+
+/** A push refused for what it holds or where it goes, as opposed to the server failing to store it. */
+const isRefusal = (err: unknown): boolean => isRegistryError(err) && refusals.includes(err.code);
+
+/** A module an Upload writes to, and whether it had no commits before (then buf may have just created it). */
+interface UploadTarget {
+  user: User;
+  mod: Module;
+  empty: boolean;
 }
 
 /**
@@ -194,7 +234,10 @@ async function upload(
 async function authorizePush(o: ModulePushOptions, principal: Principal, name: FullName) {
   const user = await o.access.requireWrite(principal, name.owner, "push to modules");
   const existing = await o.meta.getModule(name.owner, name.name);
-  if (existing) await o.access.checkRead(principal, existing, missingModule(name));
+  if (existing) {
+    await o.access.checkRead(principal, existing, missingModule(name));
+    refuseDeleted(existing);
+  }
   return { user, existing };
 }
 
@@ -211,7 +254,7 @@ async function prepareCommit(
   const { name, deps, files: pushed } = p;
   const [label, ...moreLabels] = p.labels;
   if (label === undefined) throw new RegistryError(Code.Internal, "a commit needs a label");
-  if (p.visibility === "public") await o.pinning.refusePrivateDeps(name, deps);
+  if (p.visibility === "public") await o.pinning.refusePrivateDeps(name, deps, p.privateFix);
   const reached = reachedDeps(
     pushed,
     deps.map((d) => ({ key: d, files: d.files })),
@@ -317,6 +360,7 @@ async function uploadCandidates(
     if (!commit || !mod || !(await o.access.canRead(principal, mod))) {
       throw new RegistryError(Code.NotFound, `dependency commit ${id} does not exist`, { ref: id });
     }
+    refuseDeleted(mod);
     candidates.push(await preparedDep(o, toDep(commit, false)));
   }
   return candidates;
@@ -331,7 +375,7 @@ async function prepareUploaded(
 
   principal: Principal,
   content: UploadContent,
-  entry: { user: User; mod: Module },
+  entry: UploadTarget,
   candidates: PreparedDep[],
 ): Promise<PreparedCommit> {
   validateModuleFiles(content.files, o.limits);
@@ -351,6 +395,10 @@ async function prepareUploaded(
     files: content.files,
     deps,
     allowBreaking: false,
+    // buf's flags: a first push comes right after `buf push --create` created the module (and is undone if refused).
+    privateFix: entry.empty
+      ? "push with --create-visibility private"
+      : `make the module private first (buf registry module update ${content.module.owner}/${content.module.name} --visibility private)`,
   });
   candidates.push({
     commitId: commit.input.id,

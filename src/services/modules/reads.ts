@@ -7,10 +7,10 @@ import { readTarGz, type TarEntry } from "../../packaging/tar.js";
 import type { BlobStore } from "../../storage/blob/blob-store.js";
 import { readContent } from "../../storage/blob/content.js";
 import { isCorruptBlobError } from "../../storage/blob/verify.js";
-import type { ModuleStore, OwnerStore } from "../../storage/meta/metadata-store.js";
+import type { ModuleStore, OwnerStore, Page } from "../../storage/meta/metadata-store.js";
 import { type AccessPolicy, readable } from "../access.js";
 import type { Principal } from "../auth.js";
-import { missingModule } from "./files.js";
+import { missingModule, refuseDeleted } from "./files.js";
 
 /** A unique prefix of a commit id that a reference may use, as git allows abbreviated hashes. */
 const shortCommitId = /^[0-9a-f]{8,31}$/;
@@ -34,11 +34,7 @@ export interface ModuleReads {
   getOwner(principal: Principal, name: string): Promise<Owner>;
   /** The modules the caller may read, of one owner or all. */
   listModules(principal: Principal, owner?: string): Promise<Module[]>;
-  listCommits(
-    principal: Principal,
-    name: FullName,
-    page: { limit: number; beforeSeq?: number },
-  ): Promise<Commit[]>;
+  listCommits(principal: Principal, name: FullName, page: Page): Promise<Commit[]>;
   commitDeps(commit: Commit): Promise<CommitDep[]>;
   /** The commit's compiled image: a FileDescriptorSet of its files and all their imports, with source info. */
   readImage(commit: Commit): Promise<Uint8Array>;
@@ -78,7 +74,9 @@ export function createModuleReads({
   access: AccessPolicy;
 }): ModuleReads {
   async function getModule(principal: Principal, name: FullName): Promise<Module> {
-    return access.readOwned(principal, await meta.getModule(name.owner, name.name), missingModule(name));
+    return refuseDeleted(
+      await access.readOwned(principal, await meta.getModule(name.owner, name.name), missingModule(name)),
+    );
   }
 
   async function readFiles(commit: Commit): Promise<TarEntry[]> {
@@ -101,14 +99,16 @@ export function createModuleReads({
     },
     async moduleById(principal, id) {
       const missing = () => new RegistryError(Code.NotFound, `module with id ${id} does not exist`);
-      return access.readOwned(principal, await meta.getModuleById(id), missing);
+      return refuseDeleted(await access.readOwned(principal, await meta.getModuleById(id), missing));
     },
     async commitById(principal, id) {
       const commit = await meta.getCommit(id);
       const mod = commit && (await meta.getModuleById(commit.moduleId));
       const missing = () => new RegistryError(Code.NotFound, `commit ${id} does not exist`, { ref: id });
       const found = commit && mod && { owner: mod.owner, visibility: mod.visibility, commit };
-      return (await access.readOwned(principal, found || undefined, missing)).commit;
+      const readable = await access.readOwned(principal, found || undefined, missing);
+      if (mod) refuseDeleted(mod);
+      return readable.commit;
     },
     async getOwner(principal, name) {
       access.checkCanList(principal);

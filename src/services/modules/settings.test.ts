@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Code, isRegistryError, RegistryError } from "../../core/errors.js";
 import type { Module, User, Visibility } from "../../core/types.js";
+import type { ModuleChange } from "../../storage/meta/metadata-store.js";
 import type { AccessPolicy } from "../access.js";
 import type { Principal } from "../auth.js";
 import { createModuleSettings } from "./settings.js";
@@ -19,8 +20,9 @@ const mod = (name: string, visibility: Visibility): Module => ({
   createdAt: "",
 });
 
-function fixture(graph: { dependents?: Module[]; dependencies?: Module[] } = {}) {
+function fixture(graph: { dependents?: Module[]; dependencies?: Module[]; labels?: string[] } = {}) {
   const changes: [string, Visibility][] = [];
+  const updates: [string, ModuleChange][] = [];
   const modules = new Map<string, Module>();
   // olivia owns acme, walt writes to it.
   const roles: Record<string, "owner" | "writer"> = { olivia: "owner", walt: "writer" };
@@ -32,10 +34,14 @@ function fixture(graph: { dependents?: Module[]; dependencies?: Module[] } = {})
     }
     return user;
   };
-  const access: Pick<AccessPolicy, "requireWrite" | "requireManage"> = {
+  const access: Pick<AccessPolicy, "requireWrite" | "requireManage" | "canRead"> = {
     requireWrite: require("writer"),
     requireManage: require("owner"),
+    // Members read everything of acme; others only public modules.
+    canRead: async (principal, thing) =>
+      thing.visibility === "public" || (principal.user !== undefined && principal.user.name in roles),
   };
+  const deleted: string[] = [];
   const settings = createModuleSettings({
     meta: {
       createModule: async (input) => {
@@ -48,6 +54,17 @@ function fixture(graph: { dependents?: Module[]; dependencies?: Module[] } = {})
       setVisibility: async (_kind, id, visibility) => {
         changes.push([id, visibility]);
       },
+      updateModule: async (id, change) => {
+        updates.push([id, change]);
+      },
+      deleteModule: async (id) => {
+        const live = (graph.dependents ?? []).filter((m) => m.deletedAt === undefined);
+        if (live.length > 0) return "has-dependents";
+        deleted.push(id);
+        return "deleted";
+      },
+      listLabels: async (moduleId) =>
+        (graph.labels ?? []).map((name) => ({ moduleId, name, commitId: "c", updatedAt: "" })),
     },
     access,
     reads: {
@@ -59,7 +76,7 @@ function fixture(graph: { dependents?: Module[]; dependencies?: Module[] } = {})
     },
     defaultVisibility: "public",
   });
-  return { settings, modules, changes };
+  return { settings, modules, changes, updates, deleted };
 }
 
 const app = { owner: "acme", name: "app" };
@@ -127,5 +144,76 @@ describe("module settings", () => {
       settings.updateModule(as(walt), { owner: "acme", name: "missing" }, { visibility: "private" }),
       (e) => isRegistryError(e, Code.PermissionDenied),
     );
+  });
+
+  it("deprecates and undeprecates for owners only, with a message, writing nothing when refused", async () => {
+    const { settings, modules, updates } = fixture();
+    modules.set("app", mod("app", "public"));
+    await assert.rejects(settings.updateModule(as(walt), app, { deprecation: "use acme/app2" }), (e) =>
+      isRegistryError(e, Code.PermissionDenied),
+    );
+    await assert.rejects(settings.updateModule(as(walt), app, { deprecation: null }), (e) =>
+      isRegistryError(e, Code.PermissionDenied),
+    );
+    assert.deepEqual(updates, []);
+    const deprecated = await settings.updateModule(as(olivia), app, { deprecation: "use acme/app2" });
+    assert.equal(deprecated.deprecation, "use acme/app2");
+    modules.set("app", deprecated);
+    const back = await settings.updateModule(as(olivia), app, { deprecation: null });
+    assert.equal(back.deprecation, undefined);
+    assert.deepEqual(updates, [
+      ["app", { deprecation: "use acme/app2" }],
+      ["app", { deprecation: null }],
+    ]);
+  });
+
+  it("lets writers change description and default label; the label must exist once the module has labels", async () => {
+    const { settings, modules, updates } = fixture({ labels: ["main", "stable"] });
+    modules.set("app", mod("app", "public"));
+    const changed = await settings.updateModule(as(walt), app, {
+      description: "Orders",
+      defaultLabel: "stable",
+    });
+    assert.equal(changed.description, "Orders");
+    assert.equal(changed.defaultLabel, "stable");
+    await assert.rejects(
+      settings.updateModule(as(walt), app, { description: "x", defaultLabel: "mian" }),
+      (e) => {
+        assert.ok(isRegistryError(e, Code.FailedPrecondition));
+        assert.match(e.message, /no label "mian" \(labels: main, stable\)/);
+        return true;
+      },
+    );
+    await assert.rejects(settings.updateModule(as(walt), app, { description: "x".repeat(351) }), (e) =>
+      isRegistryError(e, Code.InvalidArgument),
+    );
+    assert.deepEqual(updates, [["app", { description: "Orders", defaultLabel: "stable" }]]);
+  });
+
+  it("deletes a module for owners only, refused while others depend on it, naming those the caller may see", async () => {
+    const { settings, modules, deleted } = fixture({
+      dependents: [
+        mod("web", "public"),
+        mod("secret", "private"),
+        { ...mod("gone", "public"), deletedAt: "2026" },
+      ],
+    });
+    modules.set("app", mod("app", "public"));
+    await assert.rejects(settings.deleteModule(as(walt), app), (e) =>
+      isRegistryError(e, Code.PermissionDenied),
+    );
+    await assert.rejects(settings.deleteModule(as(olivia), app), (e) => {
+      assert.ok(isRegistryError(e, Code.FailedPrecondition));
+      assert.match(
+        e.message,
+        /cannot be deleted: other modules depend on its commits \(acme\/web, acme\/secret\)/,
+      );
+      return true;
+    });
+    assert.deepEqual(deleted, []);
+    const free = fixture();
+    free.modules.set("app", mod("app", "private"));
+    await free.settings.deleteModule(as(olivia), app);
+    assert.deepEqual(free.deleted, ["app"]);
   });
 });

@@ -54,6 +54,7 @@ export const metadataCachePolicies: { readonly [M in Method]: CachePolicy } = {
   // owners and organizations; memberships: the access policy still decides on every request, from this record
   getOwner: "mutable",
   createOrganization: "write",
+  deleteOrganization: "write",
   getOrganization: "mutable",
   listOrganizations: "harmless",
   setMember: "write",
@@ -66,6 +67,9 @@ export const metadataCachePolicies: { readonly [M in Method]: CachePolicy } = {
   listModules: "harmless",
   createModule: "write",
   setVisibility: "write",
+  updateModule: "write",
+  deleteEmptyModule: "write",
+  deleteModule: "write",
   listDependents: "harmless",
   listDependencies: "harmless",
   insertCommit: "write",
@@ -84,6 +88,7 @@ export const metadataCachePolicies: { readonly [M in Method]: CachePolicy } = {
   getLabel: "mutable",
   listLabels: "mutable",
   setLabel: "write",
+  setLabelArchived: "write",
   // plugins
   createPlugin: "write",
   getPlugin: "mutable",

@@ -185,6 +185,26 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
           [beta.name],
         );
       });
+
+      it("deletes only an organization that owns nothing, freeing its name", async () => {
+        const alice = await store.createUser({ name: "alice", isAdmin: false });
+        const acme = await store.createOrganization({ name: "acme", ownerUserId: alice.id });
+        await store.createOrganization({ name: "empty", ownerUserId: alice.id });
+        await store.createModule({ owner: "acme", name: "app", visibility: "public", defaultLabel: "main" });
+        assert.equal(await store.deleteOrganization("acme"), "not-empty");
+        assert.deepEqual(await store.getOrganization("acme"), acme);
+        assert.equal(await store.getMemberRole("acme", alice.id), "owner");
+        assert.equal(await store.deleteOrganization("empty"), "deleted");
+        assert.equal(await store.getOrganization("empty"), undefined);
+        assert.equal(await store.getOwner("empty"), undefined);
+        assert.deepEqual(
+          (await store.listOrganizations(alice.id)).map((o) => o.name),
+          ["acme"],
+        );
+        assert.equal(await store.deleteOrganization("empty"), "missing");
+        assert.equal(await store.deleteOrganization("alice"), "missing");
+        await store.createOrganization({ name: "empty", ownerUserId: alice.id });
+      });
     });
 
     describe("modules and commits", () => {
@@ -425,6 +445,62 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
         assert.deepEqual(await store.listDependencies(baseModule.id), []);
       });
 
+      it("updates description, default label and deprecation, and deletes only an empty module", async () => {
+        const mod = await store.createModule({
+          owner: "acme",
+          name: "settings",
+          visibility: "public",
+          defaultLabel: "main",
+        });
+        assert.equal(mod.description, undefined);
+        assert.equal(mod.deprecation, undefined);
+        await store.updateModule(mod.id, { description: "Money types", deprecation: "use acme/money" });
+        let got = await store.getModule("acme", "settings");
+        assert.equal(got?.description, "Money types");
+        assert.equal(got?.deprecation, "use acme/money");
+        assert.equal(got?.defaultLabel, "main");
+        await store.updateModule(mod.id, { defaultLabel: "stable", deprecation: null });
+        got = await store.getModule("acme", "settings");
+        assert.equal(got?.defaultLabel, "stable");
+        assert.equal(got?.deprecation, undefined);
+        assert.equal(got?.description, "Money types");
+        await store.updateModule(mod.id, { deprecation: "" });
+        assert.equal((await store.getModuleById(mod.id))?.deprecation, "");
+
+        assert.equal(await store.deleteEmptyModule(mod.id), true);
+        assert.equal(await store.getModule("acme", "settings"), undefined);
+        assert.equal(await store.deleteEmptyModule(mod.id), false);
+        const pushed = await push("acme", "full");
+        assert.equal(await store.deleteEmptyModule(pushed.moduleId), false);
+        assert.ok(await store.getCommit(pushed.id));
+      });
+
+      it("deletes a module nothing depends on, keeping its rows, and never hands its name out again", async () => {
+        const base = await push("acme", "base");
+        await push("acme", "app", { deps: [{ commitId: base.id, direct: true }] });
+        assert.equal(await store.deleteModule(base.moduleId), "has-dependents");
+        assert.equal((await store.getModule("acme", "base"))?.deletedAt, undefined);
+        const app = await store.getModule("acme", "app");
+        assert.ok(app);
+        assert.equal(await store.deleteModule(app.id), "deleted");
+        assert.equal(await store.deleteModule(app.id), "missing");
+        assert.ok((await store.getModule("acme", "app"))?.deletedAt);
+        assert.ok((await store.getModuleById(app.id))?.deletedAt);
+        assert.deepEqual(
+          (await store.listModules("acme")).map((m) => m.name),
+          ["base"],
+        );
+        await assert.rejects(
+          store.createModule({ owner: "acme", name: "app", visibility: "public", defaultLabel: "main" }),
+          isCode(Code.Gone),
+        );
+        await assert.rejects(store.insertCommit(newCommit("acme", "app")), isCode(Code.Gone));
+        // Its commits stay: nothing installed changes.
+        assert.equal((await store.listCommits(app.id, { limit: 10 })).length, 1);
+        // With its dependent gone, the dependency may go too.
+        assert.equal(await store.deleteModule(base.moduleId), "deleted");
+      });
+
       it("pages commits newest first", async () => {
         const pushed: Commit[] = [];
         for (let i = 0; i < 5; i++) pushed.push(await push("acme", "app"));
@@ -436,6 +512,18 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
         assert.deepEqual(seqs(await store.listCommits(moduleId, { limit: 10 })), [5, 4, 3, 2, 1]);
         assert.deepEqual(await store.listCommits(moduleId, { limit: 1 }), [pushed[4]]);
         assert.deepEqual(await store.listCommits(hex(16), { limit: 10 }), []);
+        const oldest = { limit: 2, oldestFirst: true };
+        assert.deepEqual(seqs(await store.listCommits(moduleId, oldest)), [1, 2]);
+        assert.deepEqual(seqs(await store.listCommits(moduleId, { ...oldest, afterSeq: 2 })), [3, 4]);
+        const id = pushed[2]?.id ?? "";
+        assert.deepEqual(
+          seqs(await store.listCommits(moduleId, { limit: 10, idPrefix: id.slice(0, 12) })),
+          [3],
+        );
+        await assert.rejects(
+          store.listCommits(moduleId, { limit: 1, idPrefix: "x%" }),
+          isCode(Code.InvalidArgument),
+        );
       });
 
       it("lists modules by owner then name", async () => {
@@ -507,6 +595,25 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
             ["v1", c2.id],
           ],
         );
+      });
+
+      it("archives a label (listed with its time, still read) and a push to it unarchives it", async () => {
+        const c1 = await push("acme", "app");
+        const moduleId = c1.moduleId;
+        await store.setLabel(moduleId, "v1", c1.id, "create");
+        const archived = await store.setLabelArchived(moduleId, "v1", true);
+        assert.ok(archived?.archivedAt);
+        assert.equal((await store.getLabel(moduleId, "v1"))?.archivedAt, archived.archivedAt);
+        // Archiving again keeps the first time.
+        assert.equal((await store.setLabelArchived(moduleId, "v1", true))?.archivedAt, archived.archivedAt);
+        assert.equal(await store.setLabelArchived(moduleId, "nope", true), undefined);
+        const unarchived = await store.setLabelArchived(moduleId, "v1", false);
+        assert.equal(unarchived?.archivedAt, undefined);
+        await store.setLabelArchived(moduleId, "main", true);
+        const c2 = await push("acme", "app");
+        const main = await store.getLabel(moduleId, "main");
+        assert.equal(main?.commitId, c2.id);
+        assert.equal(main?.archivedAt, undefined);
       });
 
       it("refuses unknown modules, unknown commits and commits of another module", async () => {

@@ -59,6 +59,11 @@ export interface Page {
   limit: number;
   /** Return commits with seq strictly below this (newest-first paging). */
   beforeSeq?: number;
+  /** Oldest first, with seq strictly above `afterSeq` (0 when absent). */
+  oldestFirst?: boolean;
+  afterSeq?: number;
+  /** Only commits whose id starts with these lowercase hex digits. */
+  idPrefix?: string;
 }
 
 /** Users and their API tokens. */
@@ -92,14 +97,20 @@ export interface OwnerStore {
   /** By user name. */
   listMembers(orgId: string): Promise<Member[]>;
   getMemberRole(orgName: string, userId: string): Promise<Role | undefined>;
+  /**
+   * Deletes the organization, its memberships and subscriptions, and frees its name, in one transaction, unless it
+   * owns a module, plugin or template ("not-empty": then nothing changes).
+   */
+  deleteOrganization(name: string): Promise<"deleted" | "not-empty" | "missing">;
 }
 
 /** Modules, their commits, labels and visibility. */
 export interface ModuleStore {
+  /** A deleted module too (with `deletedAt`), so its name can answer 410. */
   getModule(owner: string, name: string): Promise<Module | undefined>;
-  /** All modules, or those of one owner, ordered by owner then name. */
+  /** All modules, or those of one owner, ordered by owner then name; deleted ones are left out. */
   listModules(owner?: string): Promise<Module[]>;
-  /** AlreadyExists when the module exists. */
+  /** AlreadyExists when the module exists; Gone when it was deleted (the name is never taken again). */
   createModule(input: {
     owner: string;
     name: string;
@@ -107,6 +118,19 @@ export interface ModuleStore {
     defaultLabel: string;
   }): Promise<Module>;
   setVisibility(kind: "module" | "plugin" | "template", id: string, visibility: Visibility): Promise<void>;
+  /** Changes only the settings given; `deprecation: null` undeprecates. */
+  updateModule(id: string, change: ModuleChange): Promise<void>;
+  /**
+   * Removes a module that has no commits (a first push refused after buf's CreateModules), so a refused push leaves
+   * nothing behind; false when it has commits by now (a concurrent push won) or is gone.
+   */
+  deleteEmptyModule(id: string): Promise<boolean>;
+  /**
+   * Marks the module deleted, keeping its rows and bytes (nothing installed changes; its name answers 410 and is
+   * quarantined), unless a commit of another (not deleted) module depends on one of its commits: checked in the same
+   * transaction, so a push pinning it cannot slip in between.
+   */
+  deleteModule(id: string): Promise<"deleted" | "has-dependents" | "missing">;
   /** Modules with at least one commit that depends on a commit of this module, by owner and name. */
   listDependents(moduleId: string): Promise<Module[]>;
   /** Modules that at least one commit of this module depends on (directly or transitively), by owner and name. */
@@ -142,6 +166,19 @@ export interface ModuleStore {
     commitId: string,
     mode: "create" | "move" | "upsert",
   ): Promise<Label>;
+  /**
+   * Archives (out of listings, still resolving) or unarchives a label; setLabel and pushes unarchive it too.
+   * Undefined when the module has no such label.
+   */
+  setLabelArchived(moduleId: string, name: string, archived: boolean): Promise<Label | undefined>;
+}
+
+/** The settings updateModule changes. */
+export interface ModuleChange {
+  description?: string;
+  defaultLabel?: string;
+  /** A message (possibly empty) deprecates; null undeprecates. */
+  deprecation?: string | null;
 }
 
 /** Plugins and their versions. */

@@ -66,6 +66,9 @@ ${
             ...(v.runtimeLibraries.maven ?? []).map(
               (l) => html`<div><code>maven ${l.groupId}:${l.artifactId}:${l.version}</code></div>`,
             ),
+            ...(v.runtimeLibraries.ruby ?? []).map(
+              (l) => html`<div><code>gem ${l.package} ${l.version}</code></div>`,
+            ),
           ]}</td><td>${time(v.createdAt)}</td></tr>`,
       )}</tbody></table>`
     : html`<p class="muted">No versions yet.</p>`

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file protodepot/v1/plugin.proto.
  */
 export const file_protodepot_v1_plugin: GenFile = /*@__PURE__*/
-  fileDesc("Chpwcm90b2RlcG90L3YxL3BsdWdpbi5wcm90bxINcHJvdG9kZXBvdC52MSJaCgZQbHVnaW4SCgoCaWQYASABKAkSDQoFb3duZXIYAiABKAkSDAoEbmFtZRgDIAEoCRISCgp2aXNpYmlsaXR5GAQgASgJEhMKC2NyZWF0ZV90aW1lGAUgASgJIjMKEEdvUnVudGltZUxpYnJhcnkSDgoGbW9kdWxlGAEgASgJEg8KB3ZlcnNpb24YAiABKAkiNQoRTnBtUnVudGltZUxpYnJhcnkSDwoHcGFja2FnZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJIjgKFFB5dGhvblJ1bnRpbWVMaWJyYXJ5Eg8KB3BhY2thZ2UYASABKAkSDwoHdmVyc2lvbhgCIAEoCSJNChNNYXZlblJ1bnRpbWVMaWJyYXJ5EhAKCGdyb3VwX2lkGAEgASgJEhMKC2FydGlmYWN0X2lkGAIgASgJEg8KB3ZlcnNpb24YAyABKAki1gEKEFJ1bnRpbWVMaWJyYXJpZXMSKwoCZ28YASADKAsyHy5wcm90b2RlcG90LnYxLkdvUnVudGltZUxpYnJhcnkSLQoDbnBtGAIgAygLMiAucHJvdG9kZXBvdC52MS5OcG1SdW50aW1lTGlicmFyeRIzCgZweXRob24YAyADKAsyIy5wcm90b2RlcG90LnYxLlB5dGhvblJ1bnRpbWVMaWJyYXJ5EjEKBW1hdmVuGAQgAygLMiIucHJvdG9kZXBvdC52MS5NYXZlblJ1bnRpbWVMaWJyYXJ5IoYCCg1QbHVnaW5WZXJzaW9uEg0KBW93bmVyGAEgASgJEgwKBG5hbWUYAiABKAkSDwoHdmVyc2lvbhgDIAEoCRIPCgdjb21tYW5kGAQgAygJEjoKEXJ1bnRpbWVfbGlicmFyaWVzGAUgASgLMh8ucHJvdG9kZXBvdC52MS5SdW50aW1lTGlicmFyaWVzEhMKC2NyZWF0ZV90aW1lGAYgASgJEh0KFXJlZ2lzdHJ5X29wdGlvbnNfanNvbhgHIAEoCRIUCgxpbWFnZV9kaWdlc3QYCCABKAkSGAoQcHJvdG9jX2dlbmVyYXRvchgJIAEoCRIWCg5wcm90b2NfdmVyc2lvbhgKIAEoCSI5ChNDcmVhdGVQbHVnaW5SZXF1ZXN0Eg4KBnBsdWdpbhgBIAEoCRISCgp2aXNpYmlsaXR5GAIgASgJIj0KFENyZWF0ZVBsdWdpblJlc3BvbnNlEiUKBnBsdWdpbhgBIAEoCzIVLnByb3RvZGVwb3QudjEuUGx1Z2luIiMKEkxpc3RQbHVnaW5zUmVxdWVzdBINCgVvd25lchgBIAEoCSI9ChNMaXN0UGx1Z2luc1Jlc3BvbnNlEiYKB3BsdWdpbnMYASADKAsyFS5wcm90b2RlcG90LnYxLlBsdWdpbiLDAQoaQ3JlYXRlUGx1Z2luVmVyc2lvblJlcXVlc3QSDgoGcGx1Z2luGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSDwoHY29tbWFuZBgDIAMoCRI6ChFydW50aW1lX2xpYnJhcmllcxgEIAEoCzIfLnByb3RvZGVwb3QudjEuUnVudGltZUxpYnJhcmllcxIdChVyZWdpc3RyeV9vcHRpb25zX2pzb24YBSABKAkSGAoQcHJvdG9jX2dlbmVyYXRvchgGIAEoCSJTChtDcmVhdGVQbHVnaW5WZXJzaW9uUmVzcG9uc2USNAoOcGx1Z2luX3ZlcnNpb24YASABKAsyHC5wcm90b2RlcG90LnYxLlBsdWdpblZlcnNpb24iKwoZTGlzdFBsdWdpblZlcnNpb25zUmVxdWVzdBIOCgZwbHVnaW4YASABKAkiUwoaTGlzdFBsdWdpblZlcnNpb25zUmVzcG9uc2USNQoPcGx1Z2luX3ZlcnNpb25zGAEgAygLMhwucHJvdG9kZXBvdC52MS5QbHVnaW5WZXJzaW9uIjkKE1VwZGF0ZVBsdWdpblJlcXVlc3QSDgoGcGx1Z2luGAEgASgJEhIKCnZpc2liaWxpdHkYAiABKAkiPQoUVXBkYXRlUGx1Z2luUmVzcG9uc2USJQoGcGx1Z2luGAEgASgLMhUucHJvdG9kZXBvdC52MS5QbHVnaW4y8AMKDVBsdWdpblNlcnZpY2USVwoMQ3JlYXRlUGx1Z2luEiIucHJvdG9kZXBvdC52MS5DcmVhdGVQbHVnaW5SZXF1ZXN0GiMucHJvdG9kZXBvdC52MS5DcmVhdGVQbHVnaW5SZXNwb25zZRJUCgtMaXN0UGx1Z2lucxIhLnByb3RvZGVwb3QudjEuTGlzdFBsdWdpbnNSZXF1ZXN0GiIucHJvdG9kZXBvdC52MS5MaXN0UGx1Z2luc1Jlc3BvbnNlElcKDFVwZGF0ZVBsdWdpbhIiLnByb3RvZGVwb3QudjEuVXBkYXRlUGx1Z2luUmVxdWVzdBojLnByb3RvZGVwb3QudjEuVXBkYXRlUGx1Z2luUmVzcG9uc2USbAoTQ3JlYXRlUGx1Z2luVmVyc2lvbhIpLnByb3RvZGVwb3QudjEuQ3JlYXRlUGx1Z2luVmVyc2lvblJlcXVlc3QaKi5wcm90b2RlcG90LnYxLkNyZWF0ZVBsdWdpblZlcnNpb25SZXNwb25zZRJpChJMaXN0UGx1Z2luVmVyc2lvbnMSKC5wcm90b2RlcG90LnYxLkxpc3RQbHVnaW5WZXJzaW9uc1JlcXVlc3QaKS5wcm90b2RlcG90LnYxLkxpc3RQbHVnaW5WZXJzaW9uc1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("Chpwcm90b2RlcG90L3YxL3BsdWdpbi5wcm90bxINcHJvdG9kZXBvdC52MSJaCgZQbHVnaW4SCgoCaWQYASABKAkSDQoFb3duZXIYAiABKAkSDAoEbmFtZRgDIAEoCRISCgp2aXNpYmlsaXR5GAQgASgJEhMKC2NyZWF0ZV90aW1lGAUgASgJIjMKEEdvUnVudGltZUxpYnJhcnkSDgoGbW9kdWxlGAEgASgJEg8KB3ZlcnNpb24YAiABKAkiNQoRTnBtUnVudGltZUxpYnJhcnkSDwoHcGFja2FnZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJIjgKFFB5dGhvblJ1bnRpbWVMaWJyYXJ5Eg8KB3BhY2thZ2UYASABKAkSDwoHdmVyc2lvbhgCIAEoCSJNChNNYXZlblJ1bnRpbWVMaWJyYXJ5EhAKCGdyb3VwX2lkGAEgASgJEhMKC2FydGlmYWN0X2lkGAIgASgJEg8KB3ZlcnNpb24YAyABKAkiNgoSUnVieVJ1bnRpbWVMaWJyYXJ5Eg8KB3BhY2thZ2UYASABKAkSDwoHdmVyc2lvbhgCIAEoCSKHAgoQUnVudGltZUxpYnJhcmllcxIrCgJnbxgBIAMoCzIfLnByb3RvZGVwb3QudjEuR29SdW50aW1lTGlicmFyeRItCgNucG0YAiADKAsyIC5wcm90b2RlcG90LnYxLk5wbVJ1bnRpbWVMaWJyYXJ5EjMKBnB5dGhvbhgDIAMoCzIjLnByb3RvZGVwb3QudjEuUHl0aG9uUnVudGltZUxpYnJhcnkSMQoFbWF2ZW4YBCADKAsyIi5wcm90b2RlcG90LnYxLk1hdmVuUnVudGltZUxpYnJhcnkSLwoEcnVieRgFIAMoCzIhLnByb3RvZGVwb3QudjEuUnVieVJ1bnRpbWVMaWJyYXJ5IoYCCg1QbHVnaW5WZXJzaW9uEg0KBW93bmVyGAEgASgJEgwKBG5hbWUYAiABKAkSDwoHdmVyc2lvbhgDIAEoCRIPCgdjb21tYW5kGAQgAygJEjoKEXJ1bnRpbWVfbGlicmFyaWVzGAUgASgLMh8ucHJvdG9kZXBvdC52MS5SdW50aW1lTGlicmFyaWVzEhMKC2NyZWF0ZV90aW1lGAYgASgJEh0KFXJlZ2lzdHJ5X29wdGlvbnNfanNvbhgHIAEoCRIUCgxpbWFnZV9kaWdlc3QYCCABKAkSGAoQcHJvdG9jX2dlbmVyYXRvchgJIAEoCRIWCg5wcm90b2NfdmVyc2lvbhgKIAEoCSI5ChNDcmVhdGVQbHVnaW5SZXF1ZXN0Eg4KBnBsdWdpbhgBIAEoCRISCgp2aXNpYmlsaXR5GAIgASgJIj0KFENyZWF0ZVBsdWdpblJlc3BvbnNlEiUKBnBsdWdpbhgBIAEoCzIVLnByb3RvZGVwb3QudjEuUGx1Z2luIiMKEkxpc3RQbHVnaW5zUmVxdWVzdBINCgVvd25lchgBIAEoCSI9ChNMaXN0UGx1Z2luc1Jlc3BvbnNlEiYKB3BsdWdpbnMYASADKAsyFS5wcm90b2RlcG90LnYxLlBsdWdpbiLDAQoaQ3JlYXRlUGx1Z2luVmVyc2lvblJlcXVlc3QSDgoGcGx1Z2luGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSDwoHY29tbWFuZBgDIAMoCRI6ChFydW50aW1lX2xpYnJhcmllcxgEIAEoCzIfLnByb3RvZGVwb3QudjEuUnVudGltZUxpYnJhcmllcxIdChVyZWdpc3RyeV9vcHRpb25zX2pzb24YBSABKAkSGAoQcHJvdG9jX2dlbmVyYXRvchgGIAEoCSJTChtDcmVhdGVQbHVnaW5WZXJzaW9uUmVzcG9uc2USNAoOcGx1Z2luX3ZlcnNpb24YASABKAsyHC5wcm90b2RlcG90LnYxLlBsdWdpblZlcnNpb24iKwoZTGlzdFBsdWdpblZlcnNpb25zUmVxdWVzdBIOCgZwbHVnaW4YASABKAkiUwoaTGlzdFBsdWdpblZlcnNpb25zUmVzcG9uc2USNQoPcGx1Z2luX3ZlcnNpb25zGAEgAygLMhwucHJvdG9kZXBvdC52MS5QbHVnaW5WZXJzaW9uIjkKE1VwZGF0ZVBsdWdpblJlcXVlc3QSDgoGcGx1Z2luGAEgASgJEhIKCnZpc2liaWxpdHkYAiABKAkiPQoUVXBkYXRlUGx1Z2luUmVzcG9uc2USJQoGcGx1Z2luGAEgASgLMhUucHJvdG9kZXBvdC52MS5QbHVnaW4y8AMKDVBsdWdpblNlcnZpY2USVwoMQ3JlYXRlUGx1Z2luEiIucHJvdG9kZXBvdC52MS5DcmVhdGVQbHVnaW5SZXF1ZXN0GiMucHJvdG9kZXBvdC52MS5DcmVhdGVQbHVnaW5SZXNwb25zZRJUCgtMaXN0UGx1Z2lucxIhLnByb3RvZGVwb3QudjEuTGlzdFBsdWdpbnNSZXF1ZXN0GiIucHJvdG9kZXBvdC52MS5MaXN0UGx1Z2luc1Jlc3BvbnNlElcKDFVwZGF0ZVBsdWdpbhIiLnByb3RvZGVwb3QudjEuVXBkYXRlUGx1Z2luUmVxdWVzdBojLnByb3RvZGVwb3QudjEuVXBkYXRlUGx1Z2luUmVzcG9uc2USbAoTQ3JlYXRlUGx1Z2luVmVyc2lvbhIpLnByb3RvZGVwb3QudjEuQ3JlYXRlUGx1Z2luVmVyc2lvblJlcXVlc3QaKi5wcm90b2RlcG90LnYxLkNyZWF0ZVBsdWdpblZlcnNpb25SZXNwb25zZRJpChJMaXN0UGx1Z2luVmVyc2lvbnMSKC5wcm90b2RlcG90LnYxLkxpc3RQbHVnaW5WZXJzaW9uc1JlcXVlc3QaKS5wcm90b2RlcG90LnYxLkxpc3RQbHVnaW5WZXJzaW9uc1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message protodepot.v1.Plugin
@@ -147,6 +147,30 @@ export const MavenRuntimeLibrarySchema: GenMessage<MavenRuntimeLibrary> = /*@__P
   messageDesc(file_protodepot_v1_plugin, 4);
 
 /**
+ * A gem and a RubyGems requirement, e.g. google-protobuf "~> 3.21".
+ *
+ * @generated from message protodepot.v1.RubyRuntimeLibrary
+ */
+export type RubyRuntimeLibrary = Message<"protodepot.v1.RubyRuntimeLibrary"> & {
+  /**
+   * @generated from field: string package = 1;
+   */
+  package: string;
+
+  /**
+   * @generated from field: string version = 2;
+   */
+  version: string;
+};
+
+/**
+ * Describes the message protodepot.v1.RubyRuntimeLibrary.
+ * Use `create(RubyRuntimeLibrarySchema)` to create a new message.
+ */
+export const RubyRuntimeLibrarySchema: GenMessage<RubyRuntimeLibrary> = /*@__PURE__*/
+  messageDesc(file_protodepot_v1_plugin, 5);
+
+/**
  * @generated from message protodepot.v1.RuntimeLibraries
  */
 export type RuntimeLibraries = Message<"protodepot.v1.RuntimeLibraries"> & {
@@ -169,6 +193,11 @@ export type RuntimeLibraries = Message<"protodepot.v1.RuntimeLibraries"> & {
    * @generated from field: repeated protodepot.v1.MavenRuntimeLibrary maven = 4;
    */
   maven: MavenRuntimeLibrary[];
+
+  /**
+   * @generated from field: repeated protodepot.v1.RubyRuntimeLibrary ruby = 5;
+   */
+  ruby: RubyRuntimeLibrary[];
 };
 
 /**
@@ -176,7 +205,7 @@ export type RuntimeLibraries = Message<"protodepot.v1.RuntimeLibraries"> & {
  * Use `create(RuntimeLibrariesSchema)` to create a new message.
  */
 export const RuntimeLibrariesSchema: GenMessage<RuntimeLibraries> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 5);
+  messageDesc(file_protodepot_v1_plugin, 6);
 
 /**
  * @generated from message protodepot.v1.PluginVersion
@@ -248,7 +277,7 @@ export type PluginVersion = Message<"protodepot.v1.PluginVersion"> & {
  * Use `create(PluginVersionSchema)` to create a new message.
  */
 export const PluginVersionSchema: GenMessage<PluginVersion> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 6);
+  messageDesc(file_protodepot_v1_plugin, 7);
 
 /**
  * @generated from message protodepot.v1.CreatePluginRequest
@@ -274,7 +303,7 @@ export type CreatePluginRequest = Message<"protodepot.v1.CreatePluginRequest"> &
  * Use `create(CreatePluginRequestSchema)` to create a new message.
  */
 export const CreatePluginRequestSchema: GenMessage<CreatePluginRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 7);
+  messageDesc(file_protodepot_v1_plugin, 8);
 
 /**
  * @generated from message protodepot.v1.CreatePluginResponse
@@ -291,7 +320,7 @@ export type CreatePluginResponse = Message<"protodepot.v1.CreatePluginResponse">
  * Use `create(CreatePluginResponseSchema)` to create a new message.
  */
 export const CreatePluginResponseSchema: GenMessage<CreatePluginResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 8);
+  messageDesc(file_protodepot_v1_plugin, 9);
 
 /**
  * @generated from message protodepot.v1.ListPluginsRequest
@@ -308,7 +337,7 @@ export type ListPluginsRequest = Message<"protodepot.v1.ListPluginsRequest"> & {
  * Use `create(ListPluginsRequestSchema)` to create a new message.
  */
 export const ListPluginsRequestSchema: GenMessage<ListPluginsRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 9);
+  messageDesc(file_protodepot_v1_plugin, 10);
 
 /**
  * @generated from message protodepot.v1.ListPluginsResponse
@@ -325,7 +354,7 @@ export type ListPluginsResponse = Message<"protodepot.v1.ListPluginsResponse"> &
  * Use `create(ListPluginsResponseSchema)` to create a new message.
  */
 export const ListPluginsResponseSchema: GenMessage<ListPluginsResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 10);
+  messageDesc(file_protodepot_v1_plugin, 11);
 
 /**
  * @generated from message protodepot.v1.CreatePluginVersionRequest
@@ -370,7 +399,7 @@ export type CreatePluginVersionRequest = Message<"protodepot.v1.CreatePluginVers
  * Use `create(CreatePluginVersionRequestSchema)` to create a new message.
  */
 export const CreatePluginVersionRequestSchema: GenMessage<CreatePluginVersionRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 11);
+  messageDesc(file_protodepot_v1_plugin, 12);
 
 /**
  * @generated from message protodepot.v1.CreatePluginVersionResponse
@@ -387,7 +416,7 @@ export type CreatePluginVersionResponse = Message<"protodepot.v1.CreatePluginVer
  * Use `create(CreatePluginVersionResponseSchema)` to create a new message.
  */
 export const CreatePluginVersionResponseSchema: GenMessage<CreatePluginVersionResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 12);
+  messageDesc(file_protodepot_v1_plugin, 13);
 
 /**
  * @generated from message protodepot.v1.ListPluginVersionsRequest
@@ -404,7 +433,7 @@ export type ListPluginVersionsRequest = Message<"protodepot.v1.ListPluginVersion
  * Use `create(ListPluginVersionsRequestSchema)` to create a new message.
  */
 export const ListPluginVersionsRequestSchema: GenMessage<ListPluginVersionsRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 13);
+  messageDesc(file_protodepot_v1_plugin, 14);
 
 /**
  * @generated from message protodepot.v1.ListPluginVersionsResponse
@@ -421,7 +450,7 @@ export type ListPluginVersionsResponse = Message<"protodepot.v1.ListPluginVersio
  * Use `create(ListPluginVersionsResponseSchema)` to create a new message.
  */
 export const ListPluginVersionsResponseSchema: GenMessage<ListPluginVersionsResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 14);
+  messageDesc(file_protodepot_v1_plugin, 15);
 
 /**
  * @generated from message protodepot.v1.UpdatePluginRequest
@@ -447,7 +476,7 @@ export type UpdatePluginRequest = Message<"protodepot.v1.UpdatePluginRequest"> &
  * Use `create(UpdatePluginRequestSchema)` to create a new message.
  */
 export const UpdatePluginRequestSchema: GenMessage<UpdatePluginRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 15);
+  messageDesc(file_protodepot_v1_plugin, 16);
 
 /**
  * @generated from message protodepot.v1.UpdatePluginResponse
@@ -464,7 +493,7 @@ export type UpdatePluginResponse = Message<"protodepot.v1.UpdatePluginResponse">
  * Use `create(UpdatePluginResponseSchema)` to create a new message.
  */
 export const UpdatePluginResponseSchema: GenMessage<UpdatePluginResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_plugin, 16);
+  messageDesc(file_protodepot_v1_plugin, 17);
 
 /**
  * Code generator plugins and their versions.

@@ -36,29 +36,56 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+async function acquireLease(
+  db: Kysely<Database>,
+  nowMs: RawBuilder<number>,
+  key: string,
+  holder: string,
+  ttlMs: number,
+): Promise<Lease | undefined> {
+  const expires = sql<number>`${nowMs} + ${Math.ceil(ttlMs)}`;
+  // One statement, so two nodes racing for a free key cannot both win: the insert or the conditional update.
+  const row = await db
+    .insertInto("leases")
+    .values({ key, holder, token: nowMs, expires_at: expires })
+    .onConflict((oc) =>
+      oc
+        .column("key")
+        .doUpdateSet({ holder, token: sql`leases.token + 1`, expires_at: expires })
+        .where("leases.expires_at", "<=", nowMs),
+    )
+    .returning(["token"])
+    .executeTakeFirst();
+  return row && { key, holder, token: Number(row.token) };
+}
+
+/** Waits for a release notification of `key` or one poll interval, whichever comes first. */
+async function waitForLease(
+  dialect: LeaseDialect,
+  key: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  signal?.throwIfAborted();
+  const done = new AbortController();
+  const stop = () => done.abort(signal?.reason);
+  signal?.addEventListener("abort", stop, { once: true });
+  try {
+    const waits = [sleep(Math.min(timeoutMs, dialect.pollMs), done.signal)];
+    if (dialect.released) waits.push(dialect.released(key, done.signal));
+    await Promise.race(waits);
+  } finally {
+    signal?.removeEventListener("abort", stop);
+    // Ends the losing wait (its timer or its listener) without an unhandled rejection.
+    done.abort();
+  }
+  signal?.throwIfAborted();
+}
+
 export function createKyselyLeaseStore(db: Kysely<Database>, dialect: LeaseDialect): LeaseStore {
   const { nowMs } = dialect;
   return {
-    async acquireLease(key: string, holder: string, ttlMs: number): Promise<Lease | undefined> {
-      const expires = sql<number>`${nowMs} + ${Math.ceil(ttlMs)}`;
-      // One statement, so two nodes racing for a free key cannot both win: the insert or the conditional update.
-      const row = await db
-        .insertInto("leases")
-        .values({ key, holder, token: nowMs, expires_at: expires })
-        .onConflict((oc) =>
-          oc
-            .column("key")
-            .doUpdateSet({
-              holder,
-              token: sql`leases.token + 1`,
-              expires_at: expires,
-            })
-            .where("leases.expires_at", "<=", nowMs),
-        )
-        .returning(["token"])
-        .executeTakeFirst();
-      return row && { key, holder, token: Number(row.token) };
-    },
+    acquireLease: (key, holder, ttlMs) => acquireLease(db, nowMs, key, holder, ttlMs),
 
     async renewLease(lease: Lease, ttlMs: number): Promise<boolean> {
       const res = await db
@@ -102,21 +129,6 @@ export function createKyselyLeaseStore(db: Kysely<Database>, dialect: LeaseDiale
       return Number(res.numDeletedRows);
     },
 
-    async waitForLease(key: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-      signal?.throwIfAborted();
-      const done = new AbortController();
-      const stop = () => done.abort(signal?.reason);
-      signal?.addEventListener("abort", stop, { once: true });
-      try {
-        const waits = [sleep(Math.min(timeoutMs, dialect.pollMs), done.signal)];
-        if (dialect.released) waits.push(dialect.released(key, done.signal));
-        await Promise.race(waits);
-      } finally {
-        signal?.removeEventListener("abort", stop);
-        // Ends the losing wait (its timer or its listener) without an unhandled rejection.
-        done.abort();
-      }
-      signal?.throwIfAborted();
-    },
+    waitForLease: (key, timeoutMs, signal) => waitForLease(dialect, key, timeoutMs, signal),
   };
 }

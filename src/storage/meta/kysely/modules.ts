@@ -14,7 +14,7 @@ import type {
   PushPolicy,
   Visibility,
 } from "../../../core/types.js";
-import type { InsertCommitResult, ModuleStore, NewCommit, Page } from "../metadata-store.js";
+import type { InsertCommitResult, ModuleChange, ModuleStore, NewCommit, Page } from "../metadata-store.js";
 import { chunks, insertChunkRows, inTransaction, newId, now, selectCommits } from "./common.js";
 import { toCommit, toLabel, toModule } from "./rows.js";
 import type { Database } from "./schema.js";
@@ -74,7 +74,7 @@ export function createKyselyModuleStore(db: Kysely<Database>): ModuleStore {
     },
 
     async listModules(owner?: string): Promise<Module[]> {
-      let q = db.selectFrom("modules").selectAll();
+      let q = db.selectFrom("modules").selectAll().where("deleted_at", "is", null);
       if (owner !== undefined) q = q.where("owner", "=", owner);
       const rows = await q.orderBy("owner").orderBy("name").execute();
       return rows.map(toModule);
@@ -99,6 +99,13 @@ export function createKyselyModuleStore(db: Kysely<Database>): ModuleStore {
         await db.insertInto("modules").values(row).execute();
       } catch (err) {
         if (isUniqueViolation(err)) {
+          const existing = await db
+            .selectFrom("modules")
+            .select("deleted_at")
+            .where("owner", "=", input.owner)
+            .where("name", "=", input.name)
+            .executeTakeFirst();
+          if (existing?.deleted_at) throw deletedModule(input.owner, input.name);
           throw new RegistryError(Code.AlreadyExists, `module ${input.owner}/${input.name} already exists`, {
             op: "createModule",
             owner: input.owner,
@@ -117,6 +124,68 @@ export function createKyselyModuleStore(db: Kysely<Database>): ModuleStore {
     ): Promise<void> {
       const table = kind === "module" ? "modules" : kind === "plugin" ? "plugins" : "templates";
       await db.updateTable(table).set({ visibility }).where("id", "=", id).execute();
+    },
+
+    async updateModule(id: string, change: ModuleChange): Promise<void> {
+      const set = {
+        ...(change.description !== undefined ? { description: change.description } : {}),
+        ...(change.defaultLabel !== undefined ? { default_label: change.defaultLabel } : {}),
+        ...(change.deprecation !== undefined ? { deprecation: change.deprecation } : {}),
+      };
+      if (Object.keys(set).length > 0)
+        await db.updateTable("modules").set(set).where("id", "=", id).execute();
+    },
+
+    async deleteEmptyModule(id: string): Promise<boolean> {
+      return inTransaction(db, async (trx) => {
+        // The row lock a push takes first (see insertCommit), so no commit lands between the check and the delete.
+        const mod = await trx
+          .updateTable("modules")
+          .set((eb) => ({ last_seq: eb.ref("last_seq") }))
+          .where("id", "=", id)
+          .returning("id")
+          .executeTakeFirst();
+        if (!mod) return false;
+        const commit = await trx
+          .selectFrom("commits")
+          .select("id")
+          .where("module_id", "=", id)
+          .executeTakeFirst();
+        if (commit) return false;
+        await trx.deleteFrom("push_policies").where("module_id", "=", id).execute();
+        await trx.deleteFrom("module_pregenerate").where("module_id", "=", id).execute();
+        await trx.deleteFrom("labels").where("module_id", "=", id).execute();
+        await trx.deleteFrom("modules").where("id", "=", id).execute();
+        return true;
+      });
+    },
+
+    async deleteModule(id: string): Promise<"deleted" | "has-dependents" | "missing"> {
+      return inTransaction(db, async (trx) => {
+        // The row lock a push takes first (see insertCommit): no commit pinning this module lands meanwhile.
+        const mod = await trx
+          .updateTable("modules")
+          .set((eb) => ({ last_seq: eb.ref("last_seq") }))
+          .where("id", "=", id)
+          .where("deleted_at", "is", null)
+          .returning("id")
+          .executeTakeFirst();
+        if (!mod) return "missing";
+        const dependent = await trx
+          .selectFrom("commits as c")
+          .innerJoin("commit_deps as d", "d.commit_id", "c.id")
+          .innerJoin("commits as dc", "dc.id", "d.dep_commit_id")
+          .innerJoin("modules as m", "m.id", "c.module_id")
+          .select("c.id")
+          .where("dc.module_id", "=", id)
+          .where("c.module_id", "!=", id)
+          // A deleted dependent answers 410 itself: it no longer holds its dependencies.
+          .where("m.deleted_at", "is", null)
+          .executeTakeFirst();
+        if (dependent) return "has-dependents";
+        await trx.updateTable("modules").set({ deleted_at: now() }).where("id", "=", id).execute();
+        return "deleted";
+      });
     },
 
     listDependents: (moduleId: string) => linkedModules(db, moduleId, "dependents"),
@@ -147,8 +216,9 @@ export function createKyselyModuleStore(db: Kysely<Database>): ModuleStore {
           .set((eb) => ({ last_seq: eb.ref("last_seq") }))
           .where("owner", "=", input.owner)
           .where("name", "=", input.module)
-          .returning(["id", "owner", "name"])
+          .returning(["id", "owner", "name", "deleted_at"])
           .executeTakeFirstOrThrow();
+        if (mod.deleted_at) throw deletedModule(mod.owner, mod.name);
 
         const head = await trx
           .selectFrom("labels")
@@ -187,7 +257,7 @@ export function createKyselyModuleStore(db: Kysely<Database>): ModuleStore {
               .onConflict((oc) =>
                 oc
                   .columns(["module_id", "name"])
-                  .doUpdateSet({ commit_id: candidate.id, updated_at: createdAt }),
+                  .doUpdateSet({ commit_id: candidate.id, updated_at: createdAt, archived_at: null }),
               )
               .execute();
           }
@@ -261,7 +331,9 @@ export function createKyselyModuleStore(db: Kysely<Database>): ModuleStore {
           .insertInto("labels")
           .values({ module_id: mod.id, name: input.label, commit_id: input.id, updated_at: createdAt })
           .onConflict((oc) =>
-            oc.columns(["module_id", "name"]).doUpdateSet({ commit_id: input.id, updated_at: createdAt }),
+            oc
+              .columns(["module_id", "name"])
+              .doUpdateSet({ commit_id: input.id, updated_at: createdAt, archived_at: null }),
           )
           .execute();
 
@@ -362,7 +434,16 @@ export function createKyselyModuleStore(db: Kysely<Database>): ModuleStore {
     async listCommits(moduleId: string, page: Page): Promise<Commit[]> {
       let q = selectCommits(db).where("c.module_id", "=", moduleId);
       if (page.beforeSeq !== undefined) q = q.where("c.seq", "<", page.beforeSeq);
-      const rows = await q.orderBy("c.seq", "desc").limit(page.limit).execute();
+      if (page.afterSeq !== undefined) q = q.where("c.seq", ">", page.afterSeq);
+      if (page.idPrefix) {
+        if (!/^[0-9a-f]{1,32}$/.test(page.idPrefix))
+          throw new RegistryError(Code.InvalidArgument, `commit id prefix "${page.idPrefix}" is not hex`);
+        q = q.where("c.id", "like", `${page.idPrefix}%`);
+      }
+      const rows = await q
+        .orderBy("c.seq", page.oldestFirst ? "asc" : "desc")
+        .limit(page.limit)
+        .execute();
       return rows.map(toCommit);
     },
 
@@ -414,6 +495,24 @@ export function createKyselyModuleStore(db: Kysely<Database>): ModuleStore {
       return rows.map(toLabel);
     },
 
+    async setLabelArchived(moduleId: string, name: string, archived: boolean): Promise<Label | undefined> {
+      // An archived label keeps the time it was first archived.
+      await db
+        .updateTable("labels")
+        .set({ archived_at: archived ? now() : null })
+        .where("module_id", "=", moduleId)
+        .where("name", "=", name)
+        .where("archived_at", archived ? "is" : "is not", null)
+        .execute();
+      const row = await db
+        .selectFrom("labels")
+        .selectAll()
+        .where("module_id", "=", moduleId)
+        .where("name", "=", name)
+        .executeTakeFirst();
+      return row && toLabel(row);
+    },
+
     async setLabel(
       moduleId: string,
       name: string,
@@ -441,7 +540,7 @@ export function createKyselyModuleStore(db: Kysely<Database>): ModuleStore {
         if (mode === "move") {
           const res = await trx
             .updateTable("labels")
-            .set({ commit_id: commitId, updated_at: label.updated_at })
+            .set({ commit_id: commitId, updated_at: label.updated_at, archived_at: null })
             .where("module_id", "=", moduleId)
             .where("name", "=", name)
             .executeTakeFirst();
@@ -471,7 +570,7 @@ export function createKyselyModuleStore(db: Kysely<Database>): ModuleStore {
             .onConflict((oc) =>
               oc
                 .columns(["module_id", "name"])
-                .doUpdateSet({ commit_id: commitId, updated_at: label.updated_at }),
+                .doUpdateSet({ commit_id: commitId, updated_at: label.updated_at, archived_at: null }),
             )
             .execute();
         }
@@ -480,3 +579,11 @@ export function createKyselyModuleStore(db: Kysely<Database>): ModuleStore {
     },
   };
 }
+
+/** A deleted module's name: it stays reserved, so nothing else ever answers under it. */
+const deletedModule = (owner: string, name: string) =>
+  new RegistryError(
+    Code.Gone,
+    `module ${owner}/${name} was deleted; its name stays reserved and cannot be used again`,
+    { owner, module: name },
+  );

@@ -26,6 +26,26 @@ export function createKyselyOwnerStore(db: Kysely<Database>): OwnerStore {
       return toOrganization(row);
     },
 
+    async deleteOrganization(name: string): Promise<"deleted" | "not-empty" | "missing"> {
+      return inTransaction(db, async (trx) => {
+        const org = await trx
+          .selectFrom("organizations")
+          .select("id")
+          .where("name", "=", name)
+          .executeTakeFirst();
+        if (!org) return "missing";
+        for (const table of ["modules", "plugins", "templates"] as const) {
+          const owned = await trx.selectFrom(table).select("id").where("owner", "=", name).executeTakeFirst();
+          if (owned) return "not-empty";
+        }
+        await trx.deleteFrom("owner_pregenerate").where("owner", "=", name).execute();
+        await trx.deleteFrom("org_members").where("org_id", "=", org.id).execute();
+        await trx.deleteFrom("organizations").where("id", "=", org.id).execute();
+        await trx.deleteFrom("owners").where("name", "=", name).execute();
+        return "deleted";
+      });
+    },
+
     async getOrganization(name: string): Promise<Organization | undefined> {
       const row = await db
         .selectFrom("organizations")

@@ -1,4 +1,5 @@
 // Converts database rows to domain records: column names, 0/1 booleans and JSON text.
+import type { Selectable } from "kysely";
 import type {
   ArtifactRecord,
   Commit,
@@ -59,7 +60,11 @@ export function toOrganization(r: OrganizationsTable): Organization {
   return { id: r.id, name: r.name, createdAt: r.created_at };
 }
 
-export function toModule(r: ModulesTable): Module {
+/** A modules row as selected, or as just inserted (columns with defaults left out). */
+type ModuleRow = Omit<Selectable<ModulesTable>, "description" | "deprecation" | "deleted_at"> &
+  Partial<Pick<Selectable<ModulesTable>, "description" | "deprecation" | "deleted_at">>;
+
+export function toModule(r: ModuleRow): Module {
   return {
     id: r.id,
     owner: r.owner,
@@ -67,6 +72,9 @@ export function toModule(r: ModulesTable): Module {
     visibility: r.visibility as Visibility,
     defaultLabel: r.default_label,
     createdAt: r.created_at,
+    ...(r.description ? { description: r.description } : {}),
+    ...(r.deprecation !== null && r.deprecation !== undefined ? { deprecation: r.deprecation } : {}),
+    ...(r.deleted_at ? { deletedAt: r.deleted_at } : {}),
   };
 }
 
@@ -91,8 +99,18 @@ export function toCommit(r: CommitRow): Commit {
   };
 }
 
-export function toLabel(r: LabelsTable): Label {
-  return { moduleId: r.module_id, name: r.name, commitId: r.commit_id, updatedAt: r.updated_at };
+/** A labels row as selected, or as just written (archived_at left out: not archived). */
+type LabelRow = Omit<Selectable<LabelsTable>, "archived_at"> &
+  Partial<Pick<Selectable<LabelsTable>, "archived_at">>;
+
+export function toLabel(r: LabelRow): Label {
+  return {
+    moduleId: r.module_id,
+    name: r.name,
+    commitId: r.commit_id,
+    updatedAt: r.updated_at,
+    ...(r.archived_at ? { archivedAt: r.archived_at } : {}),
+  };
 }
 
 export function toPlugin(r: PluginsTable): Plugin {

@@ -69,6 +69,11 @@ export interface ModulesTable {
   /** The seq of the module's newest commit; incremented under a row lock to allocate the next one. */
   last_seq: number;
   created_at: string;
+  description: ColumnType<string, string | undefined, string>;
+  /** Null while not deprecated; else the deprecation message (possibly empty). */
+  deprecation: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Null unless deleted: the row stays, quarantining the name. */
+  deleted_at: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface CommitsTable {
@@ -106,6 +111,8 @@ export interface LabelsTable {
   name: string;
   commit_id: string;
   updated_at: string;
+  /** Set while archived: out of listings, still resolving. */
+  archived_at: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface PluginsTable {

@@ -7,6 +7,7 @@ import { pushPolicies } from "./0004-push-policies.js";
 import { pregenerate } from "./0005-pregenerate.js";
 import { b5 } from "./0006-b5.js";
 import { ownerPregenerate } from "./0007-owner-pregenerate.js";
+import { moduleLifecycle } from "./0008-module-lifecycle.js";
 
 const migrations: Record<string, Migration> = {
   "0001-initial": initial,
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   "0005-pregenerate": pregenerate,
   "0006-b5": b5,
   "0007-owner-pregenerate": ownerPregenerate,
+  "0008-module-lifecycle": moduleLifecycle,
 };
 
 /** Brings the database to the newest schema; throws if any migration fails (nothing of it is applied). */

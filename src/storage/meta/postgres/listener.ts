@@ -17,6 +17,27 @@ export interface Listener {
   close(): Promise<void>;
 }
 
+/** Resolves at the next wake of `key`, or at once when the signal aborts (the waiter then leaves the set). */
+function waitFor(waiters: Map<string, Set<() => void>>, key: string, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    let set = waiters.get(key);
+    if (!set) {
+      set = new Set();
+      waiters.set(key, set);
+    }
+    const done = () => {
+      signal.removeEventListener("abort", done);
+      const current = waiters.get(key);
+      current?.delete(done);
+      if (current?.size === 0) waiters.delete(key);
+      resolve();
+    };
+    set.add(done);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
 /**
  * Keeps listening across connection losses: while it reconnects, lease waiters fall back to polling (a lost
  * notification delays a waiter by at most one poll interval and never loses a lease) and caches to their TTL (a
@@ -74,25 +95,7 @@ export async function createListener(url: string, id: string): Promise<Listener>
 
   return {
     id,
-    released(key, signal) {
-      return new Promise<void>((resolve) => {
-        if (signal.aborted) return resolve();
-        let set = waiters.get(key);
-        if (!set) {
-          set = new Set();
-          waiters.set(key, set);
-        }
-        const done = () => {
-          signal.removeEventListener("abort", done);
-          const current = waiters.get(key);
-          current?.delete(done);
-          if (current?.size === 0) waiters.delete(key);
-          resolve();
-        };
-        set.add(done);
-        signal.addEventListener("abort", done, { once: true });
-      });
-    },
+    released: (key, signal) => waitFor(waiters, key, signal),
     onInvalidation(fn) {
       drops.push(fn);
     },

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file buf/registry/module/v1/commit.proto.
  */
 export const file_buf_registry_module_v1_commit: GenFile = /*@__PURE__*/
-  fileDesc("CiNidWYvcmVnaXN0cnkvbW9kdWxlL3YxL2NvbW1pdC5wcm90bxIWYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MSJPChFHZXRDb21taXRzUmVxdWVzdBI6Cg1yZXNvdXJjZV9yZWZzGAEgAygLMiMuYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5SZXNvdXJjZVJlZiJFChJHZXRDb21taXRzUmVzcG9uc2USLwoHY29tbWl0cxgBIAMoCzIeLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuQ29tbWl0Ik0KD0dldEdyYXBoUmVxdWVzdBI6Cg1yZXNvdXJjZV9yZWZzGAEgAygLMiMuYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5SZXNvdXJjZVJlZiJAChBHZXRHcmFwaFJlc3BvbnNlEiwKBWdyYXBoGAEgASgLMh0uYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5HcmFwaCKUAQoPRG93bmxvYWRSZXF1ZXN0Ej0KBnZhbHVlcxgBIAMoCzItLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuRG93bmxvYWRSZXF1ZXN0LlZhbHVlGkIKBVZhbHVlEjkKDHJlc291cmNlX3JlZhgBIAEoCzIjLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuUmVzb3VyY2VSZWYivgEKEERvd25sb2FkUmVzcG9uc2USQgoIY29udGVudHMYASADKAsyMC5idWYucmVnaXN0cnkubW9kdWxlLnYxLkRvd25sb2FkUmVzcG9uc2UuQ29udGVudBpmCgdDb250ZW50Ei4KBmNvbW1pdBgBIAEoCzIeLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuQ29tbWl0EisKBWZpbGVzGAIgAygLMhwuYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5GaWxlIrYBCgZDb21taXQSCgoCaWQYASABKAkSLwoLY3JlYXRlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCG93bmVyX2lkGAMgASgJEhEKCW1vZHVsZV9pZBgEIAEoCRIuCgZkaWdlc3QYBSABKAsyHi5idWYucmVnaXN0cnkubW9kdWxlLnYxLkRpZ2VzdBIaChJjcmVhdGVkX2J5X3VzZXJfaWQYBiABKAkiSQoGRGlnZXN0EjAKBHR5cGUYASABKA4yIi5idWYucmVnaXN0cnkubW9kdWxlLnYxLkRpZ2VzdFR5cGUSDQoFdmFsdWUYAiABKAwiJQoERmlsZRIMCgRwYXRoGAEgASgJEg8KB2NvbnRlbnQYAiABKAwi+gEKBUdyYXBoEi8KB2NvbW1pdHMYASADKAsyHi5idWYucmVnaXN0cnkubW9kdWxlLnYxLkNvbW1pdBIxCgVlZGdlcxgCIAMoCzIiLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuR3JhcGguRWRnZRoZCgROb2RlEhEKCWNvbW1pdF9pZBgBIAEoCRpyCgRFZGdlEjUKCWZyb21fbm9kZRgBIAEoCzIiLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuR3JhcGguTm9kZRIzCgd0b19ub2RlGAIgASgLMiIuYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5HcmFwaC5Ob2RlIrMBCgtSZXNvdXJjZVJlZhIMCgJpZBgBIAEoCUgAEjgKBG5hbWUYAiABKAsyKC5idWYucmVnaXN0cnkubW9kdWxlLnYxLlJlc291cmNlUmVmLk5hbWVIABpTCgROYW1lEg0KBW93bmVyGAEgASgJEg4KBm1vZHVsZRgCIAEoCRIUCgpsYWJlbF9uYW1lGAMgASgJSAASDQoDcmVmGAQgASgJSABCBwoFY2hpbGRCBwoFdmFsdWUqPQoKRGlnZXN0VHlwZRIbChdESUdFU1RfVFlQRV9VTlNQRUNJRklFRBAAEhIKDkRJR0VTVF9UWVBFX0I1EAEydAoNQ29tbWl0U2VydmljZRJjCgpHZXRDb21taXRzEikuYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5HZXRDb21taXRzUmVxdWVzdBoqLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuR2V0Q29tbWl0c1Jlc3BvbnNlMm0KDEdyYXBoU2VydmljZRJdCghHZXRHcmFwaBInLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuR2V0R3JhcGhSZXF1ZXN0GiguYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5HZXRHcmFwaFJlc3BvbnNlMnAKD0Rvd25sb2FkU2VydmljZRJdCghEb3dubG9hZBInLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuRG93bmxvYWRSZXF1ZXN0GiguYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5Eb3dubG9hZFJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("CiNidWYvcmVnaXN0cnkvbW9kdWxlL3YxL2NvbW1pdC5wcm90bxIWYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MSJPChFHZXRDb21taXRzUmVxdWVzdBI6Cg1yZXNvdXJjZV9yZWZzGAEgAygLMiMuYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5SZXNvdXJjZVJlZiJFChJHZXRDb21taXRzUmVzcG9uc2USLwoHY29tbWl0cxgBIAMoCzIeLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuQ29tbWl0IqACChJMaXN0Q29tbWl0c1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgNEhIKCnBhZ2VfdG9rZW4YAiABKAkSOQoMcmVzb3VyY2VfcmVmGAMgASgLMiMuYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5SZXNvdXJjZVJlZhI/CgVvcmRlchgEIAEoDjIwLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuTGlzdENvbW1pdHNSZXF1ZXN0Lk9yZGVyEhAKCGlkX3F1ZXJ5GAUgASgJIlUKBU9yZGVyEhUKEU9SREVSX1VOU1BFQ0lGSUVEEAASGgoWT1JERVJfQ1JFQVRFX1RJTUVfREVTQxABEhkKFU9SREVSX0NSRUFURV9USU1FX0FTQxACIl8KE0xpc3RDb21taXRzUmVzcG9uc2USFwoPbmV4dF9wYWdlX3Rva2VuGAEgASgJEi8KB2NvbW1pdHMYAiADKAsyHi5idWYucmVnaXN0cnkubW9kdWxlLnYxLkNvbW1pdCJNCg9HZXRHcmFwaFJlcXVlc3QSOgoNcmVzb3VyY2VfcmVmcxgBIAMoCzIjLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuUmVzb3VyY2VSZWYiQAoQR2V0R3JhcGhSZXNwb25zZRIsCgVncmFwaBgBIAEoCzIdLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuR3JhcGgilAEKD0Rvd25sb2FkUmVxdWVzdBI9CgZ2YWx1ZXMYASADKAsyLS5idWYucmVnaXN0cnkubW9kdWxlLnYxLkRvd25sb2FkUmVxdWVzdC5WYWx1ZRpCCgVWYWx1ZRI5CgxyZXNvdXJjZV9yZWYYASABKAsyIy5idWYucmVnaXN0cnkubW9kdWxlLnYxLlJlc291cmNlUmVmIr4BChBEb3dubG9hZFJlc3BvbnNlEkIKCGNvbnRlbnRzGAEgAygLMjAuYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5Eb3dubG9hZFJlc3BvbnNlLkNvbnRlbnQaZgoHQ29udGVudBIuCgZjb21taXQYASABKAsyHi5idWYucmVnaXN0cnkubW9kdWxlLnYxLkNvbW1pdBIrCgVmaWxlcxgCIAMoCzIcLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuRmlsZSK2AQoGQ29tbWl0EgoKAmlkGAEgASgJEi8KC2NyZWF0ZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghvd25lcl9pZBgDIAEoCRIRCgltb2R1bGVfaWQYBCABKAkSLgoGZGlnZXN0GAUgASgLMh4uYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5EaWdlc3QSGgoSY3JlYXRlZF9ieV91c2VyX2lkGAYgASgJIkkKBkRpZ2VzdBIwCgR0eXBlGAEgASgOMiIuYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5EaWdlc3RUeXBlEg0KBXZhbHVlGAIgASgMIiUKBEZpbGUSDAoEcGF0aBgBIAEoCRIPCgdjb250ZW50GAIgASgMIvoBCgVHcmFwaBIvCgdjb21taXRzGAEgAygLMh4uYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5Db21taXQSMQoFZWRnZXMYAiADKAsyIi5idWYucmVnaXN0cnkubW9kdWxlLnYxLkdyYXBoLkVkZ2UaGQoETm9kZRIRCgljb21taXRfaWQYASABKAkacgoERWRnZRI1Cglmcm9tX25vZGUYASABKAsyIi5idWYucmVnaXN0cnkubW9kdWxlLnYxLkdyYXBoLk5vZGUSMwoHdG9fbm9kZRgCIAEoCzIiLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuR3JhcGguTm9kZSKzAQoLUmVzb3VyY2VSZWYSDAoCaWQYASABKAlIABI4CgRuYW1lGAIgASgLMiguYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5SZXNvdXJjZVJlZi5OYW1lSAAaUwoETmFtZRINCgVvd25lchgBIAEoCRIOCgZtb2R1bGUYAiABKAkSFAoKbGFiZWxfbmFtZRgDIAEoCUgAEg0KA3JlZhgEIAEoCUgAQgcKBWNoaWxkQgcKBXZhbHVlKj0KCkRpZ2VzdFR5cGUSGwoXRElHRVNUX1RZUEVfVU5TUEVDSUZJRUQQABISCg5ESUdFU1RfVFlQRV9CNRABMtwBCg1Db21taXRTZXJ2aWNlEmMKCkdldENvbW1pdHMSKS5idWYucmVnaXN0cnkubW9kdWxlLnYxLkdldENvbW1pdHNSZXF1ZXN0GiouYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5HZXRDb21taXRzUmVzcG9uc2USZgoLTGlzdENvbW1pdHMSKi5idWYucmVnaXN0cnkubW9kdWxlLnYxLkxpc3RDb21taXRzUmVxdWVzdBorLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuTGlzdENvbW1pdHNSZXNwb25zZTJtCgxHcmFwaFNlcnZpY2USXQoIR2V0R3JhcGgSJy5idWYucmVnaXN0cnkubW9kdWxlLnYxLkdldEdyYXBoUmVxdWVzdBooLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuR2V0R3JhcGhSZXNwb25zZTJwCg9Eb3dubG9hZFNlcnZpY2USXQoIRG93bmxvYWQSJy5idWYucmVnaXN0cnkubW9kdWxlLnYxLkRvd25sb2FkUmVxdWVzdBooLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuRG93bmxvYWRSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message buf.registry.module.v1.GetCommitsRequest
@@ -52,6 +52,97 @@ export const GetCommitsResponseSchema: GenMessage<GetCommitsResponse> = /*@__PUR
   messageDesc(file_buf_registry_module_v1_commit, 1);
 
 /**
+ * @generated from message buf.registry.module.v1.ListCommitsRequest
+ */
+export type ListCommitsRequest = Message<"buf.registry.module.v1.ListCommitsRequest"> & {
+  /**
+   * @generated from field: uint32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * Opaque: the next_page_token of the previous page.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+
+  /**
+   * @generated from field: buf.registry.module.v1.ResourceRef resource_ref = 3;
+   */
+  resourceRef?: ResourceRef | undefined;
+
+  /**
+   * @generated from field: buf.registry.module.v1.ListCommitsRequest.Order order = 4;
+   */
+  order: ListCommitsRequest_Order;
+
+  /**
+   * Only commits whose id starts with this.
+   *
+   * @generated from field: string id_query = 5;
+   */
+  idQuery: string;
+};
+
+/**
+ * Describes the message buf.registry.module.v1.ListCommitsRequest.
+ * Use `create(ListCommitsRequestSchema)` to create a new message.
+ */
+export const ListCommitsRequestSchema: GenMessage<ListCommitsRequest> = /*@__PURE__*/
+  messageDesc(file_buf_registry_module_v1_commit, 2);
+
+/**
+ * @generated from enum buf.registry.module.v1.ListCommitsRequest.Order
+ */
+export enum ListCommitsRequest_Order {
+  /**
+   * @generated from enum value: ORDER_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: ORDER_CREATE_TIME_DESC = 1;
+   */
+  CREATE_TIME_DESC = 1,
+
+  /**
+   * @generated from enum value: ORDER_CREATE_TIME_ASC = 2;
+   */
+  CREATE_TIME_ASC = 2,
+}
+
+/**
+ * Describes the enum buf.registry.module.v1.ListCommitsRequest.Order.
+ */
+export const ListCommitsRequest_OrderSchema: GenEnum<ListCommitsRequest_Order> = /*@__PURE__*/
+  enumDesc(file_buf_registry_module_v1_commit, 2, 0);
+
+/**
+ * @generated from message buf.registry.module.v1.ListCommitsResponse
+ */
+export type ListCommitsResponse = Message<"buf.registry.module.v1.ListCommitsResponse"> & {
+  /**
+   * Empty on the last page.
+   *
+   * @generated from field: string next_page_token = 1;
+   */
+  nextPageToken: string;
+
+  /**
+   * @generated from field: repeated buf.registry.module.v1.Commit commits = 2;
+   */
+  commits: Commit[];
+};
+
+/**
+ * Describes the message buf.registry.module.v1.ListCommitsResponse.
+ * Use `create(ListCommitsResponseSchema)` to create a new message.
+ */
+export const ListCommitsResponseSchema: GenMessage<ListCommitsResponse> = /*@__PURE__*/
+  messageDesc(file_buf_registry_module_v1_commit, 3);
+
+/**
  * @generated from message buf.registry.module.v1.GetGraphRequest
  */
 export type GetGraphRequest = Message<"buf.registry.module.v1.GetGraphRequest"> & {
@@ -66,7 +157,7 @@ export type GetGraphRequest = Message<"buf.registry.module.v1.GetGraphRequest"> 
  * Use `create(GetGraphRequestSchema)` to create a new message.
  */
 export const GetGraphRequestSchema: GenMessage<GetGraphRequest> = /*@__PURE__*/
-  messageDesc(file_buf_registry_module_v1_commit, 2);
+  messageDesc(file_buf_registry_module_v1_commit, 4);
 
 /**
  * @generated from message buf.registry.module.v1.GetGraphResponse
@@ -83,7 +174,7 @@ export type GetGraphResponse = Message<"buf.registry.module.v1.GetGraphResponse"
  * Use `create(GetGraphResponseSchema)` to create a new message.
  */
 export const GetGraphResponseSchema: GenMessage<GetGraphResponse> = /*@__PURE__*/
-  messageDesc(file_buf_registry_module_v1_commit, 3);
+  messageDesc(file_buf_registry_module_v1_commit, 5);
 
 /**
  * @generated from message buf.registry.module.v1.DownloadRequest
@@ -100,7 +191,7 @@ export type DownloadRequest = Message<"buf.registry.module.v1.DownloadRequest"> 
  * Use `create(DownloadRequestSchema)` to create a new message.
  */
 export const DownloadRequestSchema: GenMessage<DownloadRequest> = /*@__PURE__*/
-  messageDesc(file_buf_registry_module_v1_commit, 4);
+  messageDesc(file_buf_registry_module_v1_commit, 6);
 
 /**
  * @generated from message buf.registry.module.v1.DownloadRequest.Value
@@ -117,7 +208,7 @@ export type DownloadRequest_Value = Message<"buf.registry.module.v1.DownloadRequ
  * Use `create(DownloadRequest_ValueSchema)` to create a new message.
  */
 export const DownloadRequest_ValueSchema: GenMessage<DownloadRequest_Value> = /*@__PURE__*/
-  messageDesc(file_buf_registry_module_v1_commit, 4, 0);
+  messageDesc(file_buf_registry_module_v1_commit, 6, 0);
 
 /**
  * @generated from message buf.registry.module.v1.DownloadResponse
@@ -134,7 +225,7 @@ export type DownloadResponse = Message<"buf.registry.module.v1.DownloadResponse"
  * Use `create(DownloadResponseSchema)` to create a new message.
  */
 export const DownloadResponseSchema: GenMessage<DownloadResponse> = /*@__PURE__*/
-  messageDesc(file_buf_registry_module_v1_commit, 5);
+  messageDesc(file_buf_registry_module_v1_commit, 7);
 
 /**
  * @generated from message buf.registry.module.v1.DownloadResponse.Content
@@ -156,7 +247,7 @@ export type DownloadResponse_Content = Message<"buf.registry.module.v1.DownloadR
  * Use `create(DownloadResponse_ContentSchema)` to create a new message.
  */
 export const DownloadResponse_ContentSchema: GenMessage<DownloadResponse_Content> = /*@__PURE__*/
-  messageDesc(file_buf_registry_module_v1_commit, 5, 0);
+  messageDesc(file_buf_registry_module_v1_commit, 7, 0);
 
 /**
  * @generated from message buf.registry.module.v1.Commit
@@ -200,7 +291,7 @@ export type Commit = Message<"buf.registry.module.v1.Commit"> & {
  * Use `create(CommitSchema)` to create a new message.
  */
 export const CommitSchema: GenMessage<Commit> = /*@__PURE__*/
-  messageDesc(file_buf_registry_module_v1_commit, 6);
+  messageDesc(file_buf_registry_module_v1_commit, 8);
 
 /**
  * buf's b5 digest: 64 raw bytes of shake256.
@@ -224,7 +315,7 @@ export type Digest = Message<"buf.registry.module.v1.Digest"> & {
  * Use `create(DigestSchema)` to create a new message.
  */
 export const DigestSchema: GenMessage<Digest> = /*@__PURE__*/
-  messageDesc(file_buf_registry_module_v1_commit, 7);
+  messageDesc(file_buf_registry_module_v1_commit, 9);
 
 /**
  * @generated from message buf.registry.module.v1.File
@@ -246,7 +337,7 @@ export type File = Message<"buf.registry.module.v1.File"> & {
  * Use `create(FileSchema)` to create a new message.
  */
 export const FileSchema: GenMessage<File> = /*@__PURE__*/
-  messageDesc(file_buf_registry_module_v1_commit, 8);
+  messageDesc(file_buf_registry_module_v1_commit, 10);
 
 /**
  * Commits as nodes, "from depends on to" as edges.
@@ -270,7 +361,7 @@ export type Graph = Message<"buf.registry.module.v1.Graph"> & {
  * Use `create(GraphSchema)` to create a new message.
  */
 export const GraphSchema: GenMessage<Graph> = /*@__PURE__*/
-  messageDesc(file_buf_registry_module_v1_commit, 9);
+  messageDesc(file_buf_registry_module_v1_commit, 11);
 
 /**
  * @generated from message buf.registry.module.v1.Graph.Node
@@ -287,7 +378,7 @@ export type Graph_Node = Message<"buf.registry.module.v1.Graph.Node"> & {
  * Use `create(Graph_NodeSchema)` to create a new message.
  */
 export const Graph_NodeSchema: GenMessage<Graph_Node> = /*@__PURE__*/
-  messageDesc(file_buf_registry_module_v1_commit, 9, 0);
+  messageDesc(file_buf_registry_module_v1_commit, 11, 0);
 
 /**
  * @generated from message buf.registry.module.v1.Graph.Edge
@@ -309,7 +400,7 @@ export type Graph_Edge = Message<"buf.registry.module.v1.Graph.Edge"> & {
  * Use `create(Graph_EdgeSchema)` to create a new message.
  */
 export const Graph_EdgeSchema: GenMessage<Graph_Edge> = /*@__PURE__*/
-  messageDesc(file_buf_registry_module_v1_commit, 9, 1);
+  messageDesc(file_buf_registry_module_v1_commit, 11, 1);
 
 /**
  * A module's commit by id, or by owner and module with a label name or a reference (label or commit id; ""
@@ -341,7 +432,7 @@ export type ResourceRef = Message<"buf.registry.module.v1.ResourceRef"> & {
  * Use `create(ResourceRefSchema)` to create a new message.
  */
 export const ResourceRefSchema: GenMessage<ResourceRef> = /*@__PURE__*/
-  messageDesc(file_buf_registry_module_v1_commit, 10);
+  messageDesc(file_buf_registry_module_v1_commit, 12);
 
 /**
  * @generated from message buf.registry.module.v1.ResourceRef.Name
@@ -380,7 +471,7 @@ export type ResourceRef_Name = Message<"buf.registry.module.v1.ResourceRef.Name"
  * Use `create(ResourceRef_NameSchema)` to create a new message.
  */
 export const ResourceRef_NameSchema: GenMessage<ResourceRef_Name> = /*@__PURE__*/
-  messageDesc(file_buf_registry_module_v1_commit, 10, 0);
+  messageDesc(file_buf_registry_module_v1_commit, 12, 0);
 
 /**
  * @generated from enum buf.registry.module.v1.DigestType
@@ -414,6 +505,16 @@ export const CommitService: GenService<{
     methodKind: "unary";
     input: typeof GetCommitsRequestSchema;
     output: typeof GetCommitsResponseSchema;
+  },
+  /**
+   * A module's commits a page at a time (`buf registry module commit list`).
+   *
+   * @generated from rpc buf.registry.module.v1.CommitService.ListCommits
+   */
+  listCommits: {
+    methodKind: "unary";
+    input: typeof ListCommitsRequestSchema;
+    output: typeof ListCommitsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_buf_registry_module_v1_commit, 0);
