@@ -20,7 +20,7 @@ export async function openRemote(opts: RemoteOptions, env: NodeJS.ProcessEnv = p
   const chosen = opts.remote ?? env.PROTODEPOT_REMOTE ?? settings.current;
   if (!chosen) {
     throw new Error(
-      "no remote: pass --remote URL, set PROTODEPOT_REMOTE, or run 'protodepot login URL --token T'",
+      "no remote: run 'protodepot login URL --token-stdin' (the token on stdin), set PROTODEPOT_REMOTE, or pass --remote URL",
     );
   }
   const url = normalizeRemote(chosen);

@@ -15,6 +15,11 @@ export const examples: Readonly<Record<string, readonly string[]>> = {
   login: [
     `protodepot login ${R} --token-stdin < token.txt   # stored in ~/.config/protodepot/config.json`,
     `protodepot login ${R} --token-stdin --npmrc --netrc   # also set up npm and go for this registry`,
+    `protodepot login ${R} --token-stdin --all   # npm, go, pip, Maven and Yarn 4 for this registry`,
+  ],
+  whoami: [
+    "protodepot whoami                            # alice at http://127.0.0.1:8080",
+    `protodepot whoami --remote ${R}   # the token stored for that remote, or PROTODEPOT_TOKEN`,
   ],
   push: [
     "protodepot push examples/money               # the module name comes from buf.yaml",

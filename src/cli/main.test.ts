@@ -22,6 +22,8 @@ describe("protodepot CLI", () => {
       command.configureOutput({ writeOut: (text) => (help += text) });
       command.outputHelp();
       assert.match(help, /\nExamples:\n {2}\$ protodepot /, `${path} --help shows no example`);
+      for (const option of command.options.filter((o) => o.long === "--remote" || o.long === "--token"))
+        assert.notEqual(option.description, "", `${path} ${option.long} has no description`);
     }
     const paths = new Set(all.map(commandPath));
     for (const path of Object.keys(examples))

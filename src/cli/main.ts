@@ -24,8 +24,12 @@ export const commands: Readonly<Record<string, { summary: string; load: () => Pr
   },
   login: {
     summary:
-      "check a token against a remote, store it for later commands, and optionally set up npm, go and buf",
+      "check a token against a remote, store it for later commands, and optionally set up npm, go, buf, pip, Maven and Yarn",
     load: async () => (await import("./commands/login.js")).registerLogin,
+  },
+  whoami: {
+    summary: "print the user the token belongs to, and the remote it was checked against",
+    load: async () => (await import("./commands/login.js")).registerWhoami,
   },
   push: {
     summary: "push a module directory (with buf.yaml) as a new commit",
@@ -109,15 +113,29 @@ export function reasonOf(err: unknown): string {
     if (refused) {
       return `nothing answers at ${refused[1]} (connection refused): start the registry with 'protodepot serve', or point --remote, PROTODEPOT_REMOTE or 'protodepot login' at it`;
     }
-    return raw;
+    return withTlsHint(raw);
   }
   if (isRegistryError(err)) {
     // Some messages already list their details (invalid configuration): print each line once.
     const extra = (err.fields.details ?? []).filter((d) => !err.message.includes(d));
     return [err.message, ...extra].join("\n");
   }
-  if (err instanceof Error) return err.message;
+  if (err instanceof Error) {
+    // fetch (plugin push) says only "fetch failed"; the reason is its cause.
+    const cause =
+      err.message === "fetch failed" && err.cause instanceof Error ? `: ${err.cause.message}` : "";
+    return withTlsHint(`${err.message}${cause}`);
+  }
   return String(err);
+}
+
+/** Node's words for a certificate it does not trust (a self-signed or private CA's). */
+const untrusted =
+  /self[- ]signed certificate|unable to verify the first certificate|unable to get local issuer certificate|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE/i;
+
+function withTlsHint(reason: string): string {
+  if (!untrusted.test(reason)) return reason;
+  return `${reason}: the server's certificate is not one Node trusts; point NODE_EXTRA_CA_CERTS at its CA certificate (a PEM file), e.g. NODE_EXTRA_CA_CERTS=/path/to/ca.crt protodepot …`;
 }
 
 export async function main(argv: readonly string[]): Promise<void> {

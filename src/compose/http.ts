@@ -285,7 +285,13 @@ function registerRegistries(
 
 /** Listens on server.host and server.port; the URL clients are told (server.publicUrl, else the bound address). */
 export async function listen(config: Config, { app, https }: App): Promise<string> {
-  await app.listen({ host: config.server.host, port: config.server.port });
+  await app.listen({
+    host: config.server.host,
+    port: config.server.port,
+    // Fastify names the scheme from its own https option, which our serverFactory's TLS server does not set.
+    listenTextResolver: (address) =>
+      `Server listening at ${https ? address.replace(/^http:/, "https:") : address}`,
+  });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.server.port;
   const host = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;

@@ -11,6 +11,7 @@ import { cargoPackager } from "../generate/package/cargo.js";
 import { cmakePackager } from "../generate/package/cmake.js";
 import { goPackager } from "../generate/package/go.js";
 import { createMavenPackager } from "../generate/package/maven.js";
+import { mavenSourcesPackager } from "../generate/package/maven-sources.js";
 import { npmPackager } from "../generate/package/npm.js";
 import { pypiPackager } from "../generate/package/pypi.js";
 import { rubygemsPackager } from "../generate/package/rubygems.js";
@@ -190,6 +191,7 @@ function generationService(
       npmPackager,
       goPackager,
       pypiPackager,
+      mavenSourcesPackager,
       rubygemsPackager,
       cargoPackager,
       cmakePackager,

@@ -17,6 +17,8 @@ export interface ArtifactExtras {
     pomMd5?: string;
     dependencies?: string;
   };
+  /** The `-sources.jar`'s checksums. */
+  "maven-sources": { sha1: string; md5: string };
   /**
    * `sha256`: hex of the .gem (the compact index's `checksum:`); `dependencies`: the gem's runtime dependencies as
    * JSON `[name, requirement][]`; `pins`: our other gems it pins, as JSON (PypiPin's shape); `quickSpec`: base64 of

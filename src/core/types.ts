@@ -307,8 +307,18 @@ export interface TemplateVersion {
 export type Scope = "module" | "imports" | "imports_wkt";
 
 /** The registry an artifact is packaged for. */
-/** `zip`: the archive registry's files as a .zip instead of a .tar.gz. */
-export type Flavour = "archive" | "go" | "npm" | "pypi" | "maven" | "rubygems" | "zip" | "cargo" | "cmake";
+/** `zip`: the archive registry's files as a .zip instead of a .tar.gz; `maven-sources`: a Maven jar's `-sources.jar`. */
+export type Flavour =
+  | "archive"
+  | "go"
+  | "npm"
+  | "pypi"
+  | "maven"
+  | "maven-sources"
+  | "rubygems"
+  | "zip"
+  | "cargo"
+  | "cmake";
 
 export interface ArtifactKey {
   templateId: string;

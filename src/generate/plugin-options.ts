@@ -1,14 +1,15 @@
 // Plugin options every flavour needs: Go import paths for Go plugins (module files and each dependency's files).
 
+import { pluginEcosystem } from "../core/plugin-ecosystem.js";
 import type { CommitFile, PluginVersion, Template } from "../core/types.js";
 import { goImportOptions, goModulePath } from "../ecosystems/go/names.js";
 
-/** A plugin is a Go plugin when it says so in its registry options, or when its output needs Go runtime libraries. */
+/**
+ * A Go plugin gets Go import paths: its version's ecosystem is go (declared, or implied by a Go runtime library).
+ * Not the runtime libraries alone: a protogen plugin whose output imports nothing needs the paths all the same.
+ */
 export function isGoPlugin(plugin: PluginVersion): boolean {
-  const go = plugin.registryOptions.go;
-  if (typeof go === "object" && go !== null && "plugin" in go)
-    return (go as { plugin: unknown }).plugin === true;
-  return (plugin.runtimeLibraries.go?.length ?? 0) > 0;
+  return pluginEcosystem(plugin) === "go";
 }
 
 export interface ModuleFiles {

@@ -97,7 +97,7 @@ export async function runPlugin(input: RunPluginInput): Promise<PluginResponse> 
       ...(input.signal ? { signal: input.signal } : {}),
     });
   } catch (err) {
-    throw clipped(err);
+    throw withGoImportPathHint(clipped(err));
   } finally {
     input.metrics?.observeRun(plugin.label, performance.now() - started);
   }
@@ -158,6 +158,23 @@ export function scanResponse(
     return {};
   }
   return error === undefined || error.byteLength === 0 ? {} : { error: truncateBytes(error) };
+}
+
+/**
+ * protoc-gen-go and every protogen plugin exit 1 with this line when a file has no Go import path. Not a failure of
+ * ours (500) but of how the plugin is declared or called (422), and the message says which fix applies.
+ */
+function withGoImportPathHint(err: unknown): unknown {
+  if (!isRegistryError(err) || err.code !== Code.Internal) return err;
+  if (!(err.fields.details ?? []).some((l) => l.includes("unable to determine Go import path"))) return err;
+  return new RegistryError(
+    Code.Unprocessable,
+    `${err.message}: it needs a Go import path for every file. protodepot passes them (M… options) only to plugin ` +
+      "versions whose ecosystem is go: push it with 'protodepot plugin push … --ecosystem go' (or 'plugin version " +
+      "create … --ecosystem go'); through buf generate, use managed mode (go_package_prefix) or go_package",
+    err.fields,
+    { cause: err },
+  );
 }
 
 /**

@@ -14,6 +14,7 @@ const fields: { [F in Flavour]: Fields<ArtifactExtras[F]> } = {
   npm: { required: ["integrity", "shasum"], optional: ["dependencies"] },
   pypi: { required: ["sha256", "metadataSha256"], optional: ["metadata", "pins"] },
   maven: { required: ["sha1", "md5"], optional: ["pom", "pomSha1", "pomMd5", "dependencies"] },
+  "maven-sources": { required: ["sha1", "md5"], optional: [] },
   rubygems: { required: ["sha256", "dependencies", "quickSpec"], optional: ["pins"] },
   zip: { required: [], optional: [] },
   cargo: { required: ["cksum"], optional: ["deps", "pins"] },

@@ -191,7 +191,12 @@ async function newestVersion(
   const latest = versions[versions.length - 1];
   if (!latest) {
     const name = `${template.owner}/${template.name}`;
-    throw new RegistryError(Code.NotFound, `template ${name} has no versions yet`, { template: name });
+    const pins = template.plugins.map((p) => `{"owner":"${p.owner}","name":"${p.name}","version":"vX.Y.Z"}`);
+    throw new RegistryError(
+      Code.NotFound,
+      `template ${name} has no versions yet: pin its plugins' versions with protodepot template version create ${name} --config '{"plugin_versions":[${pins.join(",")}]}'`,
+      { template: name },
+    );
   }
   return latest;
 }

@@ -24,6 +24,7 @@ export interface BuiltinPlugin {
   /** A host command, or one of protoc's built-in generators. */
   run: { command: string[] } | { protocGenerator: ProtocGenerator };
   runtimeLibraries: RuntimeLibraries;
+  registryOptions?: Record<string, unknown>;
 }
 
 export interface BuiltinTemplate {
@@ -211,6 +212,9 @@ export async function detectBuiltins(
             { package: "grpcio", version: `>=${semver.major(grpcVersion)}.${semver.minor(grpcVersion)}` },
           ],
         },
+        // Its stubs import protodepot/python's `_pb2` modules: its wheels hold only the stubs and require those
+        // (services/pypi-base.ts), so installing both never puts one file in two distributions.
+        registryOptions: { python: { base: `${builtinTemplateOwner}/python` } },
       });
       templates.push({
         owner: builtinTemplateOwner,
@@ -304,7 +308,7 @@ export async function registerBuiltins(
           ? { command: p.run.command }
           : { command: [], protocGenerator: p.run.protocGenerator }),
         runtimeLibraries: p.runtimeLibraries,
-        registryOptions: {},
+        registryOptions: p.registryOptions ?? {},
       }),
     );
   }

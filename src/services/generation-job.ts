@@ -13,10 +13,11 @@ import { filesForScope } from "../generate/request.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
 import { readContent } from "../storage/blob/content.js";
 import { isCorruptBlobError } from "../storage/blob/verify.js";
-import type { ModuleStore } from "../storage/meta/metadata-store.js";
+import type { ModuleStore, TemplateStore } from "../storage/meta/metadata-store.js";
 import { type ArtifactJob, artifactId } from "./artifact-generator.js";
 import type { GenerationTemplates, ResolvedArtifact } from "./artifact-resolver.js";
 import type { Payers } from "./payers.js";
+import { findPypiBase } from "./pypi-base.js";
 
 export interface JobInputs {
   meta: Pick<ModuleStore, "listCommitFiles">;
@@ -25,7 +26,9 @@ export interface JobInputs {
 }
 
 export interface JobBuilderOptions extends JobInputs {
-  templates: Pick<GenerationTemplates, "resolvePlugins">;
+  templates: Pick<GenerationTemplates, "resolvePlugins" | "getTemplate">;
+  /** A pypi base's versions (pypi-base.ts). */
+  templateVersions: Pick<TemplateStore, "listTemplateVersions">;
   payers: Payers;
   npmScope: string;
   packagerOf(flavour: Flavour): Packager;
@@ -51,16 +54,29 @@ export interface JobBuilder {
 export function createJobBuilder(opts: JobBuilderOptions): JobBuilder {
   async function describe(resolved: ResolvedArtifact): Promise<PackageContext> {
     const { principal, template, templateVersion } = resolved;
-    const plugins = await opts.templates.resolvePlugins(principal, template, templateVersion);
+    const plugins = (await opts.templates.resolvePlugins(principal, template, templateVersion)).map(
+      (p) => p.version,
+    );
+    const pypiBase =
+      resolved.flavour === "pypi"
+        ? await findPypiBase(
+            { templates: opts.templates, meta: opts.templateVersions },
+            principal,
+            template,
+            templateVersion,
+            plugins,
+          )
+        : undefined;
     return {
       template,
       templateVersion,
       commit: resolved.commit,
       deps: resolved.deps,
-      plugins: plugins.map((p) => p.version),
+      plugins,
       scope: resolved.scope,
       goHost: opts.goHost,
       npmScope: opts.npmScope,
+      ...(pypiBase ? { pypiBase } : {}),
     };
   }
 
@@ -141,14 +157,23 @@ export async function prepareJob(
     { owner: ctx.commit.owner, module: ctx.commit.module, files: commitFiles },
     ...depModules,
   ]);
-  const plugins = ctx.plugins.map((plugin, i) => ({
-    label: `${plugin.owner}/${plugin.name}:${plugin.version}`,
-    source: plugin.source,
-    parameter: joinParameter(ctx.template.plugins[i]?.parameter ?? "", [
-      ...(isGoPlugin(plugin) ? go : []),
-      ...(packager.extraOptions?.(plugin, full) ?? []),
-    ]),
-  }));
+  // A wheel with a base leaves the base's plugins out: the base's own wheel holds their output.
+  const inBase = (p: { owner: string; name: string }) =>
+    ctx.pypiBase?.plugins.some((b) => b.owner === p.owner && b.name === p.name) ?? false;
+  const plugins = ctx.plugins.flatMap((plugin, i) =>
+    inBase(plugin)
+      ? []
+      : [
+          {
+            label: `${plugin.owner}/${plugin.name}:${plugin.version}`,
+            source: plugin.source,
+            parameter: joinParameter(ctx.template.plugins[i]?.parameter ?? "", [
+              ...(isGoPlugin(plugin) ? go : []),
+              ...(packager.extraOptions?.(plugin, full) ?? []),
+            ]),
+          },
+        ],
+  );
   // compiler_version stays unset, as with local `buf generate`: output is then identical to local generation,
   // and upgrading the server's buf never changes the bytes of a regenerated artifact.
   const generating = fileToGenerate.length;

@@ -112,6 +112,7 @@ export function createGenerationService(opts: GenerationServiceOptions): Generat
 
   const jobs = createJobBuilder({
     meta,
+    templateVersions: meta,
     blobs: opts.blobs,
     templates,
     payers,

@@ -1,7 +1,26 @@
 // The runtime libraries a pushed plugin image declares in its labels (BSR's convention, plus the ecosystem).
 import { Code, RegistryError } from "../core/errors.js";
+import {
+  ecosystemLabelKey,
+  isPluginEcosystem,
+  type PluginEcosystem,
+  pluginEcosystems,
+} from "../core/plugin-ecosystem.js";
 import { checkRuntimeLibraries, runtimeLibraryProblem } from "../core/runtime-libraries.js";
 import type { RuntimeLibraries } from "../core/types.js";
+
+/** The ecosystem an image declares, checked; undefined when it declares none (then it is detected). */
+export function ecosystemFromLabels(labels: Record<string, string>): PluginEcosystem | undefined {
+  const value = labels[ecosystemLabelKey];
+  if (value === undefined) return undefined;
+  if (!isPluginEcosystem(value)) {
+    throw new RegistryError(
+      Code.InvalidArgument,
+      `image label ${ecosystemLabelKey} is ${JSON.stringify(value)}: use one of ${pluginEcosystems.join(", ")}`,
+    );
+  }
+  return value;
+}
 
 /** Image labels of BSR plugin images: `build.buf.plugins.runtime_library_versions.{i}.name|version`. */
 const bsrLabel = /^build\.buf\.plugins\.runtime_library_versions\.(\d+)\.(name|version)$/;

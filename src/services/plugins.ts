@@ -3,6 +3,7 @@ import { isAbsolute, join } from "node:path";
 import semver from "semver";
 import { Code, RegistryError } from "../core/errors.js";
 import { type FullName, parseFullName } from "../core/names.js";
+import { checkEcosystemOption } from "../core/plugin-ecosystem.js";
 import { checkRuntimeLibraries } from "../core/runtime-libraries.js";
 import {
   type Plugin,
@@ -18,7 +19,7 @@ import type { ModuleStore, PluginStore, TemplateStore } from "../storage/meta/me
 import { type AccessPolicy, readable } from "./access.js";
 import type { AuditTrail } from "./audit.js";
 import { type Principal, requireAdmin } from "./auth.js";
-import { runtimeLibrariesFromLabels } from "./image-labels.js";
+import { ecosystemFromLabels, runtimeLibrariesFromLabels } from "./image-labels.js";
 
 export interface NewPluginVersion {
   plugin: string;
@@ -237,6 +238,7 @@ async function pushImageVersion(
     );
   }
   const runtimeLibraries = runtimeLibrariesFromLabels(input.labels);
+  const ecosystem = ecosystemFromLabels(input.labels);
   if (!(await meta.getPlugin(name.owner, name.name))) {
     try {
       await meta.createPlugin({ owner: name.owner, name: name.name, visibility: defaultVisibility });
@@ -263,7 +265,7 @@ async function pushImageVersion(
     version,
     source: { kind: "oci", digest: input.digest },
     runtimeLibraries,
-    registryOptions: {},
+    registryOptions: ecosystem ? { ecosystem } : {},
   });
   await audit?.record(principal, {
     action: "plugin.image.push",
@@ -345,7 +347,7 @@ async function createPluginVersion(
     version: checkPluginVersion(input.version),
     source,
     runtimeLibraries: checkRuntimeLibraries(input.runtimeLibraries),
-    registryOptions: input.registryOptions,
+    registryOptions: checkEcosystemOption(input.registryOptions),
   });
   await audit?.record(principal, {
     action: "plugin.version.create",

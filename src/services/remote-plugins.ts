@@ -83,7 +83,11 @@ async function resolvePlugin(
       undefined,
     );
     if (!newest)
-      throw new RegistryError(Code.NotFound, `plugin ${full} has no versions yet`, { plugin: full });
+      throw new RegistryError(
+        Code.NotFound,
+        `plugin ${full} has no versions yet: push one with 'protodepot plugin push ${full}:vX.Y.Z --binary PATH'`,
+        { plugin: full },
+      );
     return newest;
   }
   const version = req.revision === 0 ? req.version : `${req.version}-${req.revision}`;

@@ -54,6 +54,7 @@ describe("templateUse", () => {
       [
         "@protodepot:registry=http://127.0.0.1:8080/npm/",
         "npm install @protodepot/protodepot_es_demo_payments@1.3.7",
+        'npmScopes:\n  protodepot:\n    npmRegistryServer: "http://127.0.0.1:8080/npm/"\nnpmPreapprovedPackages: ["@protodepot/*"]\nunsafeHttpWhitelist: ["127.0.0.1"]',
         "GOPROXY=http://127.0.0.1:8080/go GONOSUMDB=protodepot.local go get protodepot.local/protodepot/es/demo/payments@v1.3.7",
         `curl -fsS http://127.0.0.1:8080/v1/protodepot/es/v3/demo/payments/${commit.id}.tar.gz | tar xz`,
         `curl -fsS http://127.0.0.1:8080/v1/protodepot/es/v3/demo/payments/${commit.id}.include_imports.tar.gz | tar xz`,
@@ -67,13 +68,16 @@ describe("templateUse", () => {
     ]);
     assert.deepEqual(
       use.commands.map((c) => c.ecosystem),
-      ["npm", "npm", "archive", "archive", "archive"],
+      ["npm", "npm", "npm", "archive", "archive", "archive"],
     );
     assert.match(
       use.commands[0]?.text ?? "",
       /^\/\/127\.0\.0\.1:8080\/npm\/:_authToken=\$\{PROTODEPOT_TOKEN\}$/m,
     );
-    assert.match(use.commands[2]?.text ?? "", /-H "Authorization: Bearer \$PROTODEPOT_TOKEN"/);
+    // Yarn 4 too: the token by reference, and the age gate lifted for our scope.
+    assert.match(use.commands[2]?.text ?? "", /^ {4}npmAuthToken: "\$\{PROTODEPOT_TOKEN\}"$/m);
+    assert.match(use.commands[2]?.text ?? "", /^npmPreapprovedPackages: \["@protodepot\/\*"\]$/m);
+    assert.match(use.commands[3]?.text ?? "", /-H "Authorization: Bearer \$PROTODEPOT_TOKEN"/);
   });
   it("offers pip install for a template with a Python runtime, the token in the index URL when private", () => {
     const python = { ...template, name: "python" };

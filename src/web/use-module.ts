@@ -1,5 +1,6 @@
 // "Use this module": the exact commands that consume one commit through one template, with the synthetic
 // version already filled in. Pure: the page computes them from what the services returned.
+import { pluginEcosystem } from "../core/plugin-ecosystem.js";
 import { goVersion, semverVersion } from "../core/synthetic-version.js";
 import type { Commit, PluginVersion, Template } from "../core/types.js";
 import { cargoCrateName } from "../ecosystems/cargo/names.js";
@@ -38,6 +39,23 @@ export interface TemplateUse {
 
 const tokenVar = "$PROTODEPOT_TOKEN";
 
+/**
+ * Yarn 4 reads no .npmrc: the scope's registry goes in .yarnrc.yml, and since Yarn 4.15 refuses versions younger
+ * than a day by default (npmMinimalAgeGate), our scope is exempted: its versions are generated on demand, so a
+ * fresh push would stay uninstallable for a day.
+ */
+function yarnrc(input: UseInput, baseUrl: string): string {
+  const http = baseUrl.startsWith("http:");
+  return [
+    "npmScopes:",
+    `  ${input.npmScope}:`,
+    `    npmRegistryServer: "${baseUrl}/npm/"`,
+    ...(input.needsToken ? [`    npmAuthToken: "\${PROTODEPOT_TOKEN}"`] : []),
+    `npmPreapprovedPackages: ["@${input.npmScope}/*"]`,
+    ...(http ? [`unsafeHttpWhitelist: ["${new URL(baseUrl).hostname}"]`] : []),
+  ].join("\n");
+}
+
 export function templateUse(
   input: UseInput,
   template: Template,
@@ -65,8 +83,9 @@ export function templateUse(
       label: "npm install",
       text: `npm install ${npmPackageName(input.npmScope, parts)}@${semverVersion(synthetic)}`,
     });
+    commands.push({ ecosystem: "npm", label: ".yarnrc.yml (Yarn 4)", text: yarnrc(input, baseUrl) });
   }
-  if (plugins.some((p) => (p.runtimeLibraries.go ?? []).length > 0)) {
+  if (plugins.some((p) => pluginEcosystem(p) === "go")) {
     const path = goModulePath({ goHost: input.goHost, ...parts });
     commands.push({
       ecosystem: "go",

@@ -2,7 +2,7 @@
 // Synchronous reads on purpose: a 500-file module reads in 8 ms this way and in 170 ms with one awaited
 // fs/promises call per file (open, stat, read and close each a thread-pool round trip), which was most of
 // `protodepot push`'s own time.
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, posix } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { Code, RegistryError } from "../core/errors.js";
@@ -34,6 +34,8 @@ function walkProtos(dir: string, rel: string, out: string[]): void {
 function moduleRoot(dir: string): string {
   const text = readOptional(join(dir, "buf.yaml"))?.toString("utf8");
   if (text === undefined) {
+    // A mistyped path is not a directory without buf.yaml: say which of the two it is.
+    if (!existsSync(dir)) throw new RegistryError(Code.InvalidArgument, `${dir} does not exist`);
     throw new RegistryError(Code.InvalidArgument, `${dir} has no buf.yaml: push a module directory`);
   }
   const doc: unknown = parseYaml(text);

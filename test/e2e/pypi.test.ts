@@ -124,13 +124,35 @@ describe("PyPI index with the real pip", { skip: await pipMissing() }, () => {
   }, async () => {
     const venv = await createVenv(join(work, "v-grpc"));
     const project = "protodepot-python-grpc-demo-payments";
+    // The python wheels first, then the stubs: each file belongs to one distribution, none is overwritten.
+    await venv.pip(["install", "--no-cache-dir", "--index-url", index(), payments]);
     const { stdout } = await venv.pip(["install", "--no-cache-dir", "--index-url", index(), project]);
     assert.match(
       stdout,
       /Successfully installed protodepot-python-grpc-demo-money-1\.1\.1 protodepot-python-grpc-demo-payments-1\.1\.1/,
     );
     const requires = (await venv.pip(["show", project])).stdout;
-    assert.match(requires, /^Requires: grpcio, protobuf, protodepot-python-grpc-demo-money$/m);
+    assert.match(
+      requires,
+      /^Requires: grpcio, protobuf, protodepot-python-demo-payments, protodepot-python-grpc-demo-money$/m,
+    );
+    const owners = await venv.run(`
+import collections, importlib.metadata as md
+owners = collections.defaultdict(list)
+for d in md.distributions():
+    if d.metadata["Name"].startswith("protodepot-"):
+        for f in d.files or []:
+            if f.suffix in (".py", ".pyi"):
+                owners[str(f)].append(d.metadata["Name"])
+print("\\n".join(f"{p} {' '.join(sorted(n))}" for p, n in sorted(owners.items())))
+`);
+    assert.match(owners, /^demo\/payments\/v1\/payments_pb2\.py protodepot-python-demo-payments$/m);
+    assert.match(owners, /^demo\/payments\/v1\/payments_pb2_grpc\.py protodepot-python-grpc-demo-payments$/m);
+    assert.deepEqual(
+      owners.split("\n").filter((l) => l.split(" ").length > 2),
+      [],
+      `files of two distributions:\n${owners}`,
+    );
     const script = `
 from concurrent import futures
 import grpc
@@ -226,7 +248,7 @@ print(res.payment.id, payments_pb2.Status.Name(res.payment.status))
     assert.equal(wrong.status, 401);
   });
 
-  it("answers unknown projects and versions with a readable 404, malformed names with 400; a shared name keeps its first reading", async () => {
+  it("answers unknown projects and versions and names not ours with a readable 404; a shared name keeps its first reading", async () => {
     const cases: [string, number, RegExp][] = [
       [
         "/pypi/simple/protodepot-python-demo-nothing/",
@@ -234,9 +256,13 @@ print(res.payment.id, payments_pb2.Status.Name(res.payment.status))
         /project protodepot-python-demo-nothing does not exist/,
       ],
       ["/pypi/simple/nobody-python-demo-payments/", 404, /does not exist/],
-      ["/pypi/simple/requests/", 400, /invalid project name "requests": it does not split into four names/],
-      ["/pypi/simple/a-b-c-d/", 400, /does not split into four names of 2–64 characters/],
-      ["/pypi/simple/caf%C3%A9-x-y-z/", 400, /invalid project name/],
+      [
+        "/pypi/simple/requests/",
+        404,
+        /project "requests" is not served here: it does not split into four names/,
+      ],
+      ["/pypi/simple/a-b-c-d/", 404, /does not split into four names of 2–64 characters/],
+      ["/pypi/simple/caf%C3%A9-x-y-z/", 404, /is not served here/],
       [
         `/pypi/files/${payments}/protodepot_python_demo_payments-1.1.9-py3-none-any.whl`,
         404,

@@ -1,5 +1,5 @@
-// `protodepot login URL --token-stdin [--npmrc [FILE]] [--netrc [FILE]]`: check a token against a remote, store
-// it for later commands, and on request write the npm and go/buf client configuration for it.
+// `protodepot login URL --token-stdin [--npmrc] [--netrc] [--pip] [--maven] [--yarnrc] [--all]`: check a token, store
+// it for later commands, and on request write what npm, go/buf, pip, Maven and Yarn 4 read to use it.
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline/promises";
@@ -7,10 +7,18 @@ import { Writable } from "node:stream";
 import type { Command } from "commander";
 import { ServerService } from "../../gen/protodepot/v1/server_pb.js";
 import { UserService } from "../../gen/protodepot/v1/user_pb.js";
-import { openRemote } from "../client.js";
+import { openRemote, type RemoteOptions } from "../client.js";
 import { editFile } from "../client-config/edit-file.js";
+import {
+  mavenSettingsFor,
+  mavenSettingsSnippet,
+  upsertMavenSettings,
+} from "../client-config/maven-settings.js";
 import { netrcMachines, upsertNetrc } from "../client-config/netrc.js";
 import { npmrcEntries, upsertNpmrc } from "../client-config/npmrc.js";
+import { defaultPipConf, pipIndexUrl, upsertPipConf } from "../client-config/pip-conf.js";
+import { upsertYarnrc } from "../client-config/yarnrc.js";
+import type { CliCommand } from "../command.js";
 import { normalizeRemote, readSettings, writeSettings } from "../settings.js";
 
 interface LoginFlags {
@@ -18,6 +26,10 @@ interface LoginFlags {
   tokenStdin?: boolean;
   npmrc?: string | true;
   netrc?: string | true;
+  pip?: string | true;
+  maven?: string | true;
+  yarnrc?: string | true;
+  all?: boolean;
 }
 
 const maxStdinBytes = 64 * 1024;
@@ -73,13 +85,18 @@ const defaultNpmrc = () =>
 /** Where go and buf read credentials: $NETRC, else ~/.netrc. */
 const defaultNetrc = () => process.env.NETRC || join(homedir(), ".netrc");
 
+/** Where Maven reads the user's settings. */
+const defaultMavenSettings = () => join(homedir(), ".m2", "settings.xml");
+/** Yarn 4 reads ~/.yarnrc.yml for every project (a project's own .yarnrc.yml can say the same). */
+const defaultYarnrc = () => join(homedir(), ".yarnrc.yml");
+
 const said = { created: "created", updated: "updated", unchanged: "already up to date:" } as const;
 
 export function registerLogin(program: Command): void {
   program
     .command("login <url>")
     .description(
-      "check a token against a remote, store it for later commands, and optionally set up npm, go and buf",
+      "check a token against a remote, store it for later commands, and optionally set up npm, go, buf, pip, Maven and Yarn",
     )
     .option("--token-stdin", "read the token from standard input (prompts without echo at a terminal)")
     .option("--token <token>", "the token (visible in shell history: prefer --token-stdin)")
@@ -91,7 +108,30 @@ export function registerLogin(program: Command): void {
       "--netrc [file]",
       "write this server's machine entry for go and buf (default ~/.netrc, mode 0600)",
     )
-    .action(async (url: string, flags: LoginFlags) => {
+    .option(
+      "--pip [file]",
+      "add this server's index with the token to pip's extra-index-url (default $PIP_CONFIG_FILE or ~/.config/pip/pip.conf)",
+    )
+    .option(
+      "--maven [file]",
+      "write a <server> with the token and an active profile with this repository (default ~/.m2/settings.xml)",
+    )
+    .option(
+      "--yarnrc [file]",
+      "write Yarn 4's scope registry and token, and exempt the scope from its age gate (default ~/.yarnrc.yml)",
+    )
+    .option("--all", "all of --npmrc, --netrc, --pip, --maven and --yarnrc, each at its default path")
+    .action(async (url: string, given: LoginFlags) => {
+      const flags: LoginFlags = given.all
+        ? {
+            ...given,
+            npmrc: given.npmrc ?? true,
+            netrc: given.netrc ?? true,
+            pip: given.pip ?? true,
+            maven: given.maven ?? true,
+            yarnrc: given.yarnrc ?? true,
+          }
+        : given;
       const token = await tokenOf(flags);
       const remote = await openRemote({ remote: url, token });
       const { user } = await remote.client(UserService).whoAmI({});
@@ -103,8 +143,9 @@ export function registerLogin(program: Command): void {
       await writeSettings(settings);
       process.stdout.write(`logged in to ${key} as ${name}\n`);
 
+      const needsScope = flags.npmrc !== undefined || flags.yarnrc !== undefined;
+      const npmScope = needsScope ? (await remote.client(ServerService).getServerInfo({})).npmScope : "";
       if (flags.npmrc !== undefined) {
-        const { npmScope } = await remote.client(ServerService).getServerInfo({});
         const registry = `${key}/npm/`;
         const path = flags.npmrc === true ? defaultNpmrc() : flags.npmrc;
         const entries = npmrcEntries({ scope: npmScope, registry, token });
@@ -124,5 +165,57 @@ export function registerLogin(program: Command): void {
           );
         }
       }
+      if (flags.pip !== undefined) {
+        const path = flags.pip === true ? defaultPipConf(process.env, homedir()) : flags.pip;
+        const outcome = await editFile(path, (text) => upsertPipConf(text, pipIndexUrl(key, token)), 0o600);
+        process.stdout.write(`${said[outcome]} ${path} (extra-index-url ${key}/pypi/simple/)\n`);
+      }
+      if (flags.maven !== undefined) {
+        const path = flags.maven === true ? defaultMavenSettings() : flags.maven;
+        const settings = mavenSettingsFor(key, name, token);
+        let foreign = false;
+        const outcome = await editFile(
+          path,
+          (text) => {
+            const next = upsertMavenSettings(text, settings);
+            foreign = next === undefined;
+            return next ?? text;
+          },
+          0o600,
+        );
+        if (foreign) {
+          process.stderr.write(
+            `protodepot: ${path} is a settings.xml of your own, left as it is: add (with your token as the password)\n${mavenSettingsSnippet(settings)}\n`,
+          );
+        } else process.stdout.write(`${said[outcome]} ${path} (repository ${settings.repositoryUrl})\n`);
+      }
+      if (flags.yarnrc !== undefined) {
+        const path = flags.yarnrc === true ? defaultYarnrc() : flags.yarnrc;
+        const registry = `${key}/npm/`;
+        const outcome = await editFile(
+          path,
+          (text) => upsertYarnrc(text, { scope: npmScope, registry, token }),
+          0o600,
+        );
+        process.stdout.write(`${said[outcome]} ${path} (@${npmScope} → ${registry}, no age gate)\n`);
+      }
+    });
+}
+
+/** `protodepot whoami`: which user the chosen remote and token are, so a wrong login shows before a push fails. */
+export function registerWhoami(program: CliCommand): void {
+  program
+    .command("whoami")
+    .description("print the user the token belongs to, and the remote it was checked against")
+    .remoteFlags()
+    .action(async (flags: RemoteOptions) => {
+      const remote = await openRemote(flags);
+      if (!remote.token) {
+        throw new Error(
+          `no token for ${remote.url}: run 'protodepot login ${remote.url} --token-stdin' or set PROTODEPOT_TOKEN`,
+        );
+      }
+      const { user } = await remote.client(UserService).whoAmI({});
+      process.stdout.write(`${user?.name ?? ""}${user?.isAdmin ? " (admin)" : ""} at ${remote.url}\n`);
     });
 }

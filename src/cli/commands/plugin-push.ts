@@ -1,6 +1,7 @@
 // `protodepot plugin push OWNER/NAME:VERSION --binary PATH`: a minimal image built here, pushed through /v2/.
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
+import { ecosystemLabelKey, isPluginEcosystem, pluginEcosystems } from "../../core/plugin-ecosystem.js";
 import { buildBinaryImage, runtimeLibraryLabels } from "../../packaging/oci-image.js";
 import { openRemote, type RemoteOptions } from "../client.js";
 import { parseRuntimeLib } from "../runtime-lib.js";
@@ -8,6 +9,7 @@ import { parseRuntimeLib } from "../runtime-lib.js";
 export interface PushFlags extends RemoteOptions {
   binary: string;
   runtimeLib: string[];
+  ecosystem?: string;
 }
 
 /** `acme/protoc-gen-x:v1.2.3` → repository and tag. */
@@ -30,6 +32,13 @@ async function failure(res: Response, what: string): Promise<Error> {
   return new Error(`${what} failed (HTTP ${res.status}): ${message}`);
 }
 
+/** Checked here too, so a typo fails before a binary is uploaded. */
+export function checkEcosystem(value: string): string {
+  if (!isPluginEcosystem(value))
+    throw new Error(`--ecosystem ${value}: use one of ${pluginEcosystems.join(", ")}`);
+  return value;
+}
+
 export async function pushPlugin(ref: string, flags: PushFlags): Promise<string> {
   const { repository, tag } = parseImageRef(ref);
   const remote = await openRemote(flags);
@@ -37,7 +46,10 @@ export async function pushPlugin(ref: string, flags: PushFlags): Promise<string>
   const image = await buildBinaryImage({
     name: basename(flags.binary),
     binary: new Uint8Array(await readFile(flags.binary)),
-    labels: runtimeLibraryLabels(flags.runtimeLib.map(parseRuntimeLib)),
+    labels: {
+      ...runtimeLibraryLabels(flags.runtimeLib.map(parseRuntimeLib)),
+      ...(flags.ecosystem ? { [ecosystemLabelKey]: checkEcosystem(flags.ecosystem) } : {}),
+    },
   });
   const authorization = `Basic ${Buffer.from(`protodepot:${remote.token}`).toString("base64")}`;
   const v2 = (path: string, init: RequestInit = {}) =>

@@ -4,6 +4,7 @@ import { openRemote, type RemoteOptions } from "../client.js";
 import type { CliCommand } from "../command.js";
 import { printTable } from "../output.js";
 import { parseRuntimeLib, runtimeLibHelp, runtimeLibrariesOf } from "../runtime-lib.js";
+import type { PushFlags } from "./plugin-push.js";
 
 function sourceOf(
   v: { imageDigest: string; protocGenerator: string; protocVersion: string; command: string[] } | undefined,
@@ -12,6 +13,19 @@ function sourceOf(
   if (v.imageDigest) return `image ${v.imageDigest}`;
   if (v.protocGenerator) return `protoc ${v.protocVersion} --${v.protocGenerator}_out`;
   return v.command.join(" ");
+}
+
+const ecosystemHelp =
+  "which package ecosystem the output is for: go (gets Go import paths), npm, python, maven or ruby " +
+  "(default: the one its runtime libraries name)";
+
+/** --ecosystem is the registry option `ecosystem`, beside any other --registry-options. */
+function withEcosystem(json: string, ecosystem: string | undefined): string {
+  if (ecosystem === undefined) return json;
+  const options: unknown = json ? JSON.parse(json) : {};
+  if (typeof options !== "object" || options === null || Array.isArray(options))
+    throw new Error("--registry-options must be a JSON object");
+  return JSON.stringify({ ...options, ecosystem });
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -39,8 +53,9 @@ export function registerPlugins(program: CliCommand): void {
     )
     .requiredOption("--binary <path>", "the plugin's executable: static, it runs alone in the image")
     .option("--runtime-lib <lib>", runtimeLibHelp, collect, [])
+    .option("--ecosystem <name>", ecosystemHelp)
     .remoteFlags()
-    .action(async (ref: string, flags: RemoteOptions & { binary: string; runtimeLib: string[] }) => {
+    .action(async (ref: string, flags: PushFlags) => {
       const { pushPlugin } = await import("./plugin-push.js");
       const digest = await pushPlugin(ref, flags);
       process.stdout.write(`pushed ${ref} (${digest})\n`);
@@ -79,6 +94,7 @@ export function registerPlugins(program: CliCommand): void {
     .option("--command <cmd>", 'the command line, e.g. "/usr/bin/protoc-gen-go" (split on spaces)')
     .option("--protoc <generator>", "one of protoc's built-in generators: python, pyi, java, kotlin, cpp, …")
     .option("--runtime-lib <lib>", runtimeLibHelp, collect, [])
+    .option("--ecosystem <name>", ecosystemHelp)
     .option("--registry-options <json>", 'per-registry options, e.g. {"go":{"minGoVersion":"1.21"}}', "")
     .remoteFlags()
     .action(
@@ -89,6 +105,7 @@ export function registerPlugins(program: CliCommand): void {
           command?: string;
           protoc?: string;
           runtimeLib: string[];
+          ecosystem?: string;
           registryOptions: string;
         },
       ) => {
@@ -103,7 +120,7 @@ export function registerPlugins(program: CliCommand): void {
           command: flags.command?.trim().split(/\s+/) ?? [],
           protocGenerator: flags.protoc ?? "",
           runtimeLibraries: runtimeLibrariesOf(libs),
-          registryOptionsJson: flags.registryOptions,
+          registryOptionsJson: withEcosystem(flags.registryOptions, flags.ecosystem),
         });
         const pv = res.pluginVersion;
         process.stdout.write(

@@ -17,7 +17,7 @@ export function registerPush(program: CliCommand): void {
     )
     .option("--visibility <v>", "public or private, when the push creates the module (default: the server's)")
     .option("--allow-breaking", "store the commit despite breaking changes the push policy rejects (owners)")
-    .remoteFlags({ remote: "registry URL", token: "token" })
+    .remoteFlags()
     .action(
       async (
         dir: string,

@@ -37,6 +37,16 @@ export interface PackageContext {
    * (`needsDependencyArtifacts`: Maven compiles against the dependencies' jars). Set by the generation service.
    */
   dependencyArtifacts?: ReadonlyMap<string, Uint8Array>;
+  /** PyPI: the template whose wheel of the same commit holds the output of some of these plugins (pypi-base.ts). */
+  pypiBase?: PypiBase;
+}
+
+/** Another template's wheel this one requires instead of holding the output of the base's plugins again. */
+export interface PypiBase {
+  template: { owner: string; name: string };
+  templateVersion: number;
+  /** The plugins whose output the base's wheel holds: they do not run for this wheel. */
+  plugins: readonly { owner: string; name: string }[];
 }
 
 /** A packager's result: the artifact's bytes and the extras of its flavour, typed. */

@@ -95,6 +95,24 @@ describe("wheel METADATA", () => {
     ]);
   });
 
+  it("with a base template, requires the base's project of the same commit, pinned at the base's version", async () => {
+    const ctx = context({
+      plugins: [python, pyi, grpc],
+      pypiBase: {
+        template: { owner: "protodepot", name: "python" },
+        templateVersion: 4,
+        plugins: [
+          { owner: "protocolbuffers", name: "python" },
+          { owner: "protocolbuffers", name: "pyi" },
+        ],
+      },
+    });
+    assert.ok(pypiRequiresDist(ctx).includes("protodepot-python-demo-payments==1.4.7"));
+    const packaged = await pypiPackager.package(files, ctx);
+    const pins = JSON.parse(packaged.extra?.pins ?? "[]") as { template: string; version: string }[];
+    assert.deepEqual(pins[0], { template: "protodepot/python", module: "demo/payments", version: "1.4.7" });
+  });
+
   it("is core metadata 2.1 with name, version, summary and Requires-Python", () => {
     assert.equal(
       renderMetadata(context()),

@@ -24,23 +24,43 @@ export interface PypiPin {
 }
 
 function dependencyPins(ctx: PackageContext): { project: string; pin: PypiPin }[] {
-  return ctx.deps.map((d) => ({
-    project: pypiProjectName({
-      template: { owner: ctx.template.owner, name: ctx.template.name },
-      module: { owner: d.owner, name: d.module },
-    }),
-    pin: {
-      template: `${ctx.template.owner}/${ctx.template.name}`,
-      module: `${d.owner}/${d.module}`,
-      version: pypiVersion({ templateVersion: ctx.templateVersion.number, commitSeq: d.seq }),
-    },
-  }));
+  const base = ctx.pypiBase;
+  // The base template's wheel of this very commit: it holds the files this wheel's plugins build on.
+  const basePin = base
+    ? [
+        {
+          project: pypiProjectName({
+            template: base.template,
+            module: { owner: ctx.commit.owner, name: ctx.commit.module },
+          }),
+          pin: {
+            template: `${base.template.owner}/${base.template.name}`,
+            module: `${ctx.commit.owner}/${ctx.commit.module}`,
+            version: pypiVersion({ templateVersion: base.templateVersion, commitSeq: ctx.commit.seq }),
+          },
+        },
+      ]
+    : [];
+  return [
+    ...basePin,
+    ...ctx.deps.map((d) => ({
+      project: pypiProjectName({
+        template: { owner: ctx.template.owner, name: ctx.template.name },
+        module: { owner: d.owner, name: d.module },
+      }),
+      pin: {
+        template: `${ctx.template.owner}/${ctx.template.name}`,
+        module: `${d.owner}/${d.module}`,
+        version: pypiVersion({ templateVersion: ctx.templateVersion.number, commitSeq: d.seq }),
+      },
+    })),
+  ];
 }
 
 /**
  * `Requires-Dist` lines: every plugin's Python runtime libraries (in template order, repeats dropped; differing
- * specifiers of one project all stay, and pip requires all of them), then each dependency module's project pinned
- * exactly, by name.
+ * specifiers of one project all stay, and pip requires all of them), then the base template's project of this
+ * commit (when it has a base) and each dependency module's project, pinned exactly, by name.
  */
 export function pypiRequiresDist(ctx: PackageContext): string[] {
   const lines: string[] = [];

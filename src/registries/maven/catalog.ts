@@ -49,6 +49,13 @@ export interface Catalog {
     version: SyntheticVersion,
     signal?: AbortSignal,
   ): Promise<CatalogArtifact>;
+  /** One version's `-sources.jar` (checksums in the record), generated if needed. */
+  sources(
+    principal: Principal,
+    parts: MavenArtifactParts,
+    version: SyntheticVersion,
+    signal?: AbortSignal,
+  ): Promise<CatalogArtifact>;
   /** Stops background warming (the server is closing). */
   close(): void;
 }
@@ -89,6 +96,21 @@ export function createCatalog(opts: CatalogOptions): Catalog {
     isTag: () => false,
     dependenciesOf: pinned,
   });
+  // Sources are never listed (maven-metadata.xml lists jars): only asked for by an exact version, beside its jar.
+  const sourcesCatalog: PackageCatalog = createPackageCatalog({
+    ...settings,
+    flavour: "maven-sources",
+    isTag: () => false,
+    dependenciesOf: () => [],
+  });
+  const notFound = (parts: MavenArtifactParts, version: SyntheticVersion, err: unknown): unknown =>
+    isRegistryError(err, Code.NotFound)
+      ? new RegistryError(
+          Code.NotFound,
+          `artifact ${groupId}:${mavenArtifactId(parts)} has no version ${mavenVersion(version)}: ${err.message}`,
+          err.fields,
+        )
+      : err;
 
   return {
     async list(principal, parts) {
@@ -120,6 +142,17 @@ export function createCatalog(opts: CatalogOptions): Catalog {
       }
     },
 
-    close: () => catalog.close(),
+    async sources(principal, parts, version, signal) {
+      try {
+        return await sourcesCatalog.artifact(principal, names(parts), version, signal);
+      } catch (err) {
+        throw notFound(parts, version, err);
+      }
+    },
+
+    close: () => {
+      catalog.close();
+      sourcesCatalog.close();
+    },
   };
 }

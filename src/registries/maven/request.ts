@@ -21,7 +21,8 @@ interface VersionFile {
 export type MavenTarget =
   | { endpoint: "metadata"; artifactId: string; parts: MavenArtifactParts; checksum: Checksum }
   | ({ endpoint: "pom" } & VersionFile)
-  | ({ endpoint: "jar" } & VersionFile);
+  | ({ endpoint: "jar" } & VersionFile)
+  | ({ endpoint: "sources" } & VersionFile);
 
 /** Longest path this repository reads: group, artifactId (4 names of ≤ 64), version, file name. */
 const maxPathLength = 1024;
@@ -34,7 +35,7 @@ const splitChecksum = (file: string): [string, Checksum] => {
 
 /**
  * Parses the path after `/maven/`. Paths outside this repository's group, and files it never has (snapshot or
- * group metadata, classifiers such as `-sources.jar`, other checksums), are NotFound, so Maven moves on to its
+ * group metadata, classifiers other than `-sources.jar`, other checksums), are NotFound, so Maven moves on to its
  * next repository; a malformed artifactId or version inside the group is InvalidArgument.
  */
 export function parseMavenPath(path: string, groupId: string): MavenTarget {
@@ -73,11 +74,11 @@ export function parseMavenPath(path: string, groupId: string): MavenTarget {
   }
   const [file, checksum] = splitChecksum(third);
   const base = `${artifactId}-${second}`;
-  if (file === `${base}.pom` || file === `${base}.jar`) {
-    const found = { artifactId, parts, version, checksum };
-    return file.endsWith(".pom") ? { endpoint: "pom", ...found } : { endpoint: "jar", ...found };
-  }
+  const found = { artifactId, parts, version, checksum };
+  if (file === `${base}.pom`) return { endpoint: "pom", ...found };
+  if (file === `${base}.jar`) return { endpoint: "jar", ...found };
+  if (file === `${base}-sources.jar`) return { endpoint: "sources", ...found };
   throw notServed(
-    `${groupId}:${artifactId}:${second} has no file ${third} (only ${base}.pom and ${base}.jar, with .sha1 and .md5)`,
+    `${groupId}:${artifactId}:${second} has no file ${third} (only ${base}.pom, ${base}.jar and ${base}-sources.jar, with .sha1 and .md5)`,
   );
 }

@@ -115,7 +115,7 @@ describe("maven paths", () => {
       "com/google/protobuf/protobuf-java/3.21.12/protobuf-java-3.21.12.pom",
       "protodepot/maven-metadata.xml",
       "protodepot/gen/maven-metadata.xml",
-      "protodepot/gen/protodepot_java_demo_money/1.1.1/protodepot_java_demo_money-1.1.1-sources.jar",
+      "protodepot/gen/protodepot_java_demo_money/1.1.1/protodepot_java_demo_money-1.1.1-javadoc.jar",
       "protodepot/gen/protodepot_java_demo_money/1.1.1/protodepot_java_demo_money-1.1.1.jar.sha256",
       "protodepot/gen/protodepot_java_demo_money/1.1.1/maven-metadata.xml",
       "protodepot/gen/protodepot_java_demo_money/index.html",
@@ -253,8 +253,8 @@ describe("maven routes", () => {
       foreign.body,
       /this repository serves protodepot\.gen:\{templateOwner\}_\{templateName\}_\{moduleOwner\}_\{moduleName\}/,
     );
-    const sources = await app.inject({ url: `${base}/1.1.3/protodepot_java_demo_money-1.1.3-sources.jar` });
-    assert.equal(sources.statusCode, 404);
+    const javadoc = await app.inject({ url: `${base}/1.1.3/protodepot_java_demo_money-1.1.3-javadoc.jar` });
+    assert.equal(javadoc.statusCode, 404);
   });
 
   it("400s malformed names and versions, 401s a wrong token, refuses deploys", async () => {

@@ -5,7 +5,7 @@ import { Code, isRegistryError, RegistryError } from "../../core/errors.js";
 import type { RegistryPlugin } from "../../http/registry-plugin.js";
 import type { Catalog } from "./catalog.js";
 import { renderError } from "./errors.js";
-import { createJarHandler } from "./jar.js";
+import { createJarHandler, createSourcesHandler } from "./jar.js";
 import { createMetadataHandler } from "./metadata.js";
 import { createPomHandler } from "./pom.js";
 import { parseMavenPath } from "./request.js";
@@ -19,6 +19,7 @@ export function mavenRegistry(catalog: Catalog, opts: MavenRoutesOptions): Regis
   const metadata = createMetadataHandler(catalog, opts.groupId);
   const pom = createPomHandler(catalog);
   const jar = createJarHandler(catalog);
+  const sources = createSourcesHandler(catalog);
   return {
     name: "maven",
     renderError,
@@ -37,6 +38,8 @@ export function mavenRegistry(catalog: Catalog, opts: MavenRoutesOptions): Regis
                 return await pom(request, reply, target);
               case "jar":
                 return await jar(request, reply, target);
+              case "sources":
+                return await sources(request, reply, target);
             }
           } catch (err) {
             // Maven sends credentials only when challenged: to an anonymous caller an artifact of ours that is

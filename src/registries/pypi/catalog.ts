@@ -166,7 +166,11 @@ function wheelFile(
   };
 }
 
-/** The one (template, module) a project name reads as: 400 when malformed, 404 when none exists. */
+/**
+ * The one (template, module) a project name reads as; 404 when none exists, also for a name that cannot be ours at
+ * all (`protobuf`): pip, poetry and uv ask every index for every dependency and take a 404 as "not here", while a
+ * 400 stops poetry's whole resolution.
+ */
 async function readProjectName(
   directory: PackageDirectory,
   principal: Principal,
@@ -174,15 +178,15 @@ async function readProjectName(
 ): Promise<PackageRef> {
   if (project.length > maxProjectLength || !projectShape.test(project)) {
     throw new RegistryError(
-      Code.InvalidArgument,
-      `invalid project name "${project.slice(0, 300)}": this index serves ${expected}`,
+      Code.NotFound,
+      `project "${project.slice(0, 300)}" is not served here: this index serves ${expected}`,
     );
   }
   const candidates = pypiNameCandidates(project);
   if (candidates.length === 0) {
     throw new RegistryError(
-      Code.InvalidArgument,
-      `invalid project name "${project}": it does not split into four names of 2–64 characters; this index serves ${expected}`,
+      Code.NotFound,
+      `project "${project}" is not served here: it does not split into four names of 2–64 characters; this index serves ${expected}`,
     );
   }
   // Of several readings, the one that existed first keeps the name: a module or template created later never

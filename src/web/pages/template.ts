@@ -14,7 +14,8 @@ export async function templatePage(
   const full = nameFrom("template", owner, name);
   const template = await web.templates.getTemplate(req.principal, full);
   await web.templates.checkPluginsReadable(req.principal, template);
-  const versions = (await web.templates.listVersions(req.principal, `${owner}/${name}`)).sort(
+  // The list may be the metadata cache's frozen array: sort a copy.
+  const versions = (await web.templates.listVersions(req.principal, `${owner}/${name}`)).toSorted(
     (a, b) => b.number - a.number,
   );
   const main = html`<nav aria-label="Breadcrumb"><a href="/${seg(owner)}">${owner}</a> / templates</nav>
@@ -44,7 +45,7 @@ export async function pluginPage(
 ): Promise<string> {
   const full = nameFrom("plugin", owner, name);
   const plugin = await web.plugins.getPlugin(req.principal, full);
-  const versions = (await web.plugins.listPluginVersions(req.principal, `${owner}/${name}`)).reverse();
+  const versions = (await web.plugins.listPluginVersions(req.principal, `${owner}/${name}`)).toReversed();
   const main = html`<nav aria-label="Breadcrumb"><a href="/${seg(owner)}">${owner}</a> / plugins</nav>
 <h1>${owner}/${name}${badge(plugin.visibility)}</h1>
 <h2>Versions</h2>
