@@ -3,8 +3,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Code, isRegistryError } from "../../core/errors.js";
-import type { Commit, PluginVersion, Template, TemplateVersion } from "../../core/types.js";
+import type { PluginVersion } from "../../core/types.js";
 import { readTarGz } from "../../packaging/tar.js";
+import { fixtureCommit, fixtureTemplate, fixtureTemplateVersion } from "../testing/package-fixtures.js";
 import { cargoDependencies, cargoPackager, cargoPluginOptions, createCrate, renderLibRs } from "./cargo.js";
 import type { PackageContext } from "./packager.js";
 
@@ -28,27 +29,9 @@ const other: PluginVersion = {
   name: "other",
   runtimeLibraries: { rust: [{ crate: "prost", version: ">=0.11.6" }] },
 };
-const template: Template = {
-  id: "t1",
-  owner: "protodepot",
-  name: "rust",
-  visibility: "public",
-  plugins: [],
-  createdAt: "2024-01-01T00:00:00Z",
-};
-const templateVersion: TemplateVersion = { templateId: "t1", number: 2, plugins: [], createdAt: "" };
-const commit: Commit = {
-  id: "c".repeat(32),
-  moduleId: "m1",
-  owner: "demo",
-  module: "payments",
-  seq: 7,
-  digest: "sha256:00",
-  sourcesBlob: "s",
-  imageBlob: "i",
-  createdBy: "admin",
-  createdAt: "2024-01-01T00:00:00Z",
-};
+const template = fixtureTemplate("rust");
+const templateVersion = fixtureTemplateVersion;
+const commit = fixtureCommit;
 
 function context(over: Partial<PackageContext> = {}): PackageContext {
   return {

@@ -4,32 +4,14 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { describe, it } from "node:test";
 import { Code, isRegistryError } from "../../core/errors.js";
-import type { Commit, Template, TemplateVersion } from "../../core/types.js";
 import { readTarGz } from "../../packaging/tar.js";
+import { fixtureCommit, fixtureTemplate, fixtureTemplateVersion } from "../testing/package-fixtures.js";
 import { cmakePackager, createCmakeArchive } from "./cmake.js";
 import type { PackageContext } from "./packager.js";
 
-const template: Template = {
-  id: "t1",
-  owner: "protodepot",
-  name: "cpp",
-  visibility: "public",
-  plugins: [],
-  createdAt: "2024-01-01T00:00:00Z",
-};
-const templateVersion: TemplateVersion = { templateId: "t1", number: 2, plugins: [], createdAt: "" };
-const commit: Commit = {
-  id: "c".repeat(32),
-  moduleId: "m1",
-  owner: "demo",
-  module: "payments",
-  seq: 7,
-  digest: "sha256:00",
-  sourcesBlob: "s",
-  imageBlob: "i",
-  createdBy: "admin",
-  createdAt: "2024-01-01T00:00:00Z",
-};
+const template = fixtureTemplate("cpp");
+const templateVersion = fixtureTemplateVersion;
+const commit = fixtureCommit;
 const moneyBytes = new TextEncoder().encode("money archive");
 
 function context(over: Partial<PackageContext> = {}): PackageContext {

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
 import { Code, isRegistryError } from "../../core/errors.js";
-import type { Commit, PluginVersion, Template, TemplateVersion } from "../../core/types.js";
+import type { PluginVersion } from "../../core/types.js";
+import { fixtureCommit, fixtureTemplate, fixtureTemplateVersion } from "../testing/package-fixtures.js";
 import type { PackageContext } from "./packager.js";
 import { createWheel, pypiPackager, pypiRequiresDist, recordHash, renderMetadata } from "./pypi.js";
 
@@ -39,27 +40,9 @@ const grpc: PluginVersion = {
     ],
   },
 };
-const template: Template = {
-  id: "t1",
-  owner: "protodepot",
-  name: "python",
-  visibility: "public",
-  plugins: [],
-  createdAt: "2024-01-01T00:00:00Z",
-};
-const templateVersion: TemplateVersion = { templateId: "t1", number: 2, plugins: [], createdAt: "" };
-const commit: Commit = {
-  id: "c".repeat(32),
-  moduleId: "m1",
-  owner: "demo",
-  module: "payments",
-  seq: 7,
-  digest: "sha256:00",
-  sourcesBlob: "s",
-  imageBlob: "i",
-  createdBy: "admin",
-  createdAt: "2024-01-01T00:00:00Z",
-};
+const template = fixtureTemplate("python");
+const templateVersion = fixtureTemplateVersion;
+const commit = fixtureCommit;
 
 function context(over: Partial<PackageContext> = {}): PackageContext {
   return {

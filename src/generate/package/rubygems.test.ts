@@ -5,8 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
-import type { Commit, PluginVersion, Template, TemplateVersion } from "../../core/types.js";
+import type { PluginVersion } from "../../core/types.js";
 import { extrasOf } from "../../services/artifact-extras.js";
+import { fixtureCommit, fixtureTemplate, fixtureTemplateVersion } from "../testing/package-fixtures.js";
 import type { PackageContext } from "./packager.js";
 import { createGem, gemDependencies, rubygemsPackager } from "./rubygems.js";
 
@@ -36,27 +37,9 @@ const grpc: PluginVersion = {
     ],
   },
 };
-const template: Template = {
-  id: "t1",
-  owner: "protodepot",
-  name: "ruby",
-  visibility: "public",
-  plugins: [],
-  createdAt: "2024-01-01T00:00:00Z",
-};
-const templateVersion: TemplateVersion = { templateId: "t1", number: 2, plugins: [], createdAt: "" };
-const commit: Commit = {
-  id: "c".repeat(32),
-  moduleId: "m1",
-  owner: "demo",
-  module: "payments",
-  seq: 7,
-  digest: "sha256:00",
-  sourcesBlob: "s",
-  imageBlob: "i",
-  createdBy: "admin",
-  createdAt: "2024-01-01T00:00:00Z",
-};
+const template = fixtureTemplate("ruby");
+const templateVersion = fixtureTemplateVersion;
+const commit = fixtureCommit;
 
 function context(over: Partial<PackageContext> = {}): PackageContext {
   return {
