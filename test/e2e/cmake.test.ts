@@ -12,8 +12,8 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { readTarGz } from "../../src/packaging/tar.js";
 import { wipeArtifacts } from "./support/cache.js";
-import { cliOk } from "./support/cli.js";
-import { adminToken, makeDataDir, repoRoot, startTestServer, type TestServer } from "./support/server.js";
+import { seedPackageWorld } from "./support/package-world.js";
+import { makeDataDir, startTestServer, type TestServer } from "./support/server.js";
 
 const exec = promisify(execFile);
 
@@ -116,28 +116,7 @@ describe("CMake FetchContent with the real cmake", { skip: cmakeMissing() }, () 
     data = await makeDataDir();
     work = await mkdtemp(join(tmpdir(), "protodepot-cmake-"));
     server = await startTestServer({ dataDir: data.dir, orgs: ["demo", "acme"] });
-    const env = {
-      PROTODEPOT_REMOTE: server.url,
-      PROTODEPOT_TOKEN: adminToken,
-      XDG_CONFIG_HOME: join(work, "config"),
-    };
-    await cliOk(["push", join(repoRoot, "examples/money")], env);
-    await cliOk(["push", join(repoRoot, "examples/payments")], env);
-    const dir = join(work, "ledger-module");
-    await mkdir(join(dir, "acme/ledger/v1"), { recursive: true });
-    await writeFile(
-      join(dir, "buf.yaml"),
-      "version: v1\nname: buf.build/acme/ledger\ndeps:\n  - buf.build/demo/money\n",
-    );
-    await writeFile(
-      join(dir, "acme/ledger/v1/ledger.proto"),
-      'syntax = "proto3";\npackage acme.ledger.v1;\nimport "demo/money/v1/money.proto";\n' +
-        "message Entry {\n  string account = 1;\n  demo.money.v1.Money amount = 2;\n}\n",
-    );
-    await cliOk(["push", dir, "--visibility", "private"], env);
-    await cliOk(["user", "create", "reader"], env);
-    await cliOk(["org", "member", "add", "acme", "reader", "--role", "reader"], env);
-    readerToken = (await cliOk(["token", "create", "--user", "reader"], env)).stdout.trim();
+    ({ readerToken } = await seedPackageWorld(server.url, work));
   });
   after(async () => {
     await server?.stop();

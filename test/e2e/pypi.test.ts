@@ -3,15 +3,16 @@
 // token; a wiped cache regenerates the same wheel bytes.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { wipeArtifacts } from "./support/cache.js";
 import { cliOk } from "./support/cli.js";
 import { copyModule } from "./support/modules.js";
+import { seedPackageWorld } from "./support/package-world.js";
 import { createVenv, grpcPythonMissing, pipMissing } from "./support/pip.js";
-import { adminToken, makeDataDir, repoRoot, startTestServer, type TestServer } from "./support/server.js";
+import { makeDataDir, repoRoot, startTestServer, type TestServer } from "./support/server.js";
 
 const payments = "protodepot-python-demo-payments";
 const money = "protodepot-python-demo-money";
@@ -68,29 +69,7 @@ describe("PyPI index with the real pip", { skip: await pipMissing() }, () => {
     work = await mkdtemp(join(tmpdir(), "protodepot-pypi-"));
     server = await startTestServer({ dataDir: data.dir, orgs: ["demo", "acme"] });
     port = new URL(server.url).port;
-    env = {
-      PROTODEPOT_REMOTE: server.url,
-      PROTODEPOT_TOKEN: adminToken,
-      XDG_CONFIG_HOME: join(work, "config"),
-    };
-    await cliOk(["push", join(repoRoot, "examples/money")], env);
-    await cliOk(["push", join(repoRoot, "examples/payments")], env);
-    // A private module of acme that depends on the public demo/money.
-    const dir = join(work, "ledger");
-    await mkdir(join(dir, "acme/ledger/v1"), { recursive: true });
-    await writeFile(
-      join(dir, "buf.yaml"),
-      "version: v1\nname: buf.build/acme/ledger\ndeps:\n  - buf.build/demo/money\n",
-    );
-    await writeFile(
-      join(dir, "acme/ledger/v1/ledger.proto"),
-      'syntax = "proto3";\npackage acme.ledger.v1;\nimport "demo/money/v1/money.proto";\n' +
-        "message Entry {\n  string account = 1;\n  demo.money.v1.Money amount = 2;\n}\n",
-    );
-    await cliOk(["push", dir, "--visibility", "private"], env);
-    await cliOk(["user", "create", "reader"], env);
-    await cliOk(["org", "member", "add", "acme", "reader", "--role", "reader"], env);
-    readerToken = (await cliOk(["token", "create", "--user", "reader"], env)).stdout.trim();
+    ({ env, readerToken } = await seedPackageWorld(server.url, work));
   });
   after(async () => {
     await server?.stop();
