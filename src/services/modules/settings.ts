@@ -43,13 +43,8 @@ export interface ModuleUpdate {
 export const maxDescription = 350;
 const maxDeprecation = 1000;
 
-export function createModuleSettings({
-  meta,
-  access,
-  reads,
-  defaultVisibility,
-  audit,
-}: {
+/** What the settings rules use. */
+type SettingsDeps = {
   meta: Pick<
     ModuleStore,
     | "createModule"
@@ -64,157 +59,180 @@ export function createModuleSettings({
   reads: Pick<ModuleReads, "getModule">;
   defaultVisibility: Visibility;
   audit?: Pick<AuditTrail, "record">;
-}): ModuleSettings {
-  /** Why the module may not take `visibility`, if it may not: public never depends on private. */
-  async function visibilityConflict(mod: Module, visibility: Visibility): Promise<string | undefined> {
-    const name = `${mod.owner}/${mod.name}`;
-    if (visibility === "private") {
-      const publicDependents = (await meta.listDependents(mod.id)).filter((m) => m.visibility === "public");
-      if (publicDependents.length === 0) return undefined;
-      return `module ${name} cannot become private: public modules depend on it (${publicDependents
-        .map((m) => `${m.owner}/${m.name}`)
-        .join(", ")}); make them private first`;
-    }
-    const privateDeps = (await meta.listDependencies(mod.id)).filter((m) => m.visibility === "private");
-    if (privateDeps.length === 0) return undefined;
-    return `module ${name} cannot become public: it depends on private modules (${privateDeps
+};
+
+/** Why the module may not take `visibility`, if it may not: public never depends on private. */
+async function visibilityConflict(
+  d: SettingsDeps,
+  mod: Module,
+  visibility: Visibility,
+): Promise<string | undefined> {
+  const name = `${mod.owner}/${mod.name}`;
+  if (visibility === "private") {
+    const publicDependents = (await d.meta.listDependents(mod.id)).filter((m) => m.visibility === "public");
+    if (publicDependents.length === 0) return undefined;
+    return `module ${name} cannot become private: public modules depend on it (${publicDependents
       .map((m) => `${m.owner}/${m.name}`)
-      .join(", ")}); a public module never depends on a private one`;
+      .join(", ")}); make them private first`;
   }
+  const privateDeps = (await d.meta.listDependencies(mod.id)).filter((m) => m.visibility === "private");
+  if (privateDeps.length === 0) return undefined;
+  return `module ${name} cannot become public: it depends on private modules (${privateDeps
+    .map((m) => `${m.owner}/${m.name}`)
+    .join(", ")}); a public module never depends on a private one`;
+}
 
-  /** The default label must name a label once the module has any, or every unlabelled reference would fail. */
-  async function checkDefaultLabel(mod: Module, label: string): Promise<string> {
-    const checked = checkLabel(label);
-    const labels = (await meta.listLabels(mod.id)).map((l) => l.name);
-    if (labels.length > 0 && !labels.includes(checked)) {
-      throw new RegistryError(
-        Code.FailedPrecondition,
-        `module ${mod.owner}/${mod.name} has no label "${checked}" (labels: ${labels.join(", ")}): push with that label first`,
-        { owner: mod.owner, module: mod.name, ref: checked },
-      );
-    }
-    return checked;
+/** The default label must name a label once the module has any, or every unlabelled reference would fail. */
+async function checkDefaultLabel(d: SettingsDeps, mod: Module, label: string): Promise<string> {
+  const checked = checkLabel(label);
+  const labels = (await d.meta.listLabels(mod.id)).map((l) => l.name);
+  if (labels.length > 0 && !labels.includes(checked)) {
+    throw new RegistryError(
+      Code.FailedPrecondition,
+      `module ${mod.owner}/${mod.name} has no label "${checked}" (labels: ${labels.join(", ")}): push with that label first`,
+      { owner: mod.owner, module: mod.name, ref: checked },
+    );
   }
+  return checked;
+}
 
-  /** One event per kind of change an update made: its visibility, and its other settings. */
-  async function auditUpdate(
-    principal: Principal,
-    mod: Module,
-    visibility: Visibility | undefined,
-    settings: ModuleChange,
-  ): Promise<void> {
-    const target = `${mod.owner}/${mod.name}`;
-    if (visibility && visibility !== mod.visibility) {
-      await audit?.record(principal, {
-        action: "module.visibility",
-        target,
-        owner: mod.owner,
-        before: { visibility: mod.visibility },
-        after: { visibility },
-      });
-    }
-    if (Object.keys(settings).length === 0) return;
-    const before = {
-      description: mod.description ?? "",
-      deprecation: mod.deprecation ?? null,
-      defaultLabel: mod.defaultLabel,
-    };
-    const changed = Object.keys(settings) as (keyof ModuleChange)[];
-    await audit?.record(principal, {
-      action:
-        settings.deprecation === undefined
-          ? "module.settings"
-          : settings.deprecation === null
-            ? "module.undeprecate"
-            : "module.deprecate",
+/** One event per kind of change an update made: its visibility, and its other settings. */
+async function auditUpdate(
+  d: SettingsDeps,
+  principal: Principal,
+  mod: Module,
+  visibility: Visibility | undefined,
+  settings: ModuleChange,
+): Promise<void> {
+  const target = `${mod.owner}/${mod.name}`;
+  if (visibility && visibility !== mod.visibility) {
+    await d.audit?.record(principal, {
+      action: "module.visibility",
       target,
       owner: mod.owner,
-      before: Object.fromEntries(changed.map((k) => [k, before[k as keyof typeof before] ?? null])),
-      after: { ...settings },
+      before: { visibility: mod.visibility },
+      after: { visibility },
     });
   }
+  if (Object.keys(settings).length === 0) return;
+  const before = {
+    description: mod.description ?? "",
+    deprecation: mod.deprecation ?? null,
+    defaultLabel: mod.defaultLabel,
+  };
+  const changed = Object.keys(settings) as (keyof ModuleChange)[];
+  await d.audit?.record(principal, {
+    action:
+      settings.deprecation === undefined
+        ? "module.settings"
+        : settings.deprecation === null
+          ? "module.undeprecate"
+          : "module.deprecate",
+    target,
+    owner: mod.owner,
+    before: Object.fromEntries(changed.map((k) => [k, before[k as keyof typeof before] ?? null])),
+    after: { ...settings },
+  });
+}
 
-  return {
-    async createModule(principal, name, opts) {
-      await access.requireWrite(principal, name.owner, "create modules", name.name);
-      const mod = await meta.createModule({
+async function createModule(
+  d: SettingsDeps,
+  principal: Principal,
+  name: FullName,
+  opts: Parameters<ModuleSettings["createModule"]>[2],
+): Promise<Module> {
+  await d.access.requireWrite(principal, name.owner, "create modules", name.name);
+  const mod = await d.meta.createModule({
+    owner: name.owner,
+    name: name.name,
+    visibility: opts.visibility ?? d.defaultVisibility,
+    defaultLabel: checkLabel(opts.defaultLabel || "main"),
+  });
+  let created = mod;
+  if (opts.description) {
+    const description = checkText("description", opts.description, maxDescription);
+    await d.meta.updateModule(mod.id, { description });
+    created = { ...mod, description };
+  }
+  await d.audit?.record(principal, {
+    action: "module.create",
+    target: `${mod.owner}/${mod.name}`,
+    owner: mod.owner,
+    after: { visibility: mod.visibility, defaultLabel: mod.defaultLabel },
+  });
+  return created;
+}
+
+async function updateModule(
+  d: SettingsDeps,
+  principal: Principal,
+  name: FullName,
+  change: ModuleUpdate,
+): Promise<Module> {
+  // Visibility and deprecation are owner decisions (asking for them at all, even unchanged); both checks
+  // precede the lookup.
+  if (change.visibility || change.deprecation !== undefined)
+    await d.access.requireManage(principal, name.owner, ownerDecision(change), name.name);
+  else await d.access.requireWrite(principal, name.owner, "change modules", name.name);
+  const mod = await d.reads.getModule(principal, name);
+  const settings: ModuleChange = {};
+  if (change.description !== undefined)
+    settings.description = checkText("description", change.description, maxDescription);
+  if (change.deprecation !== undefined)
+    settings.deprecation =
+      change.deprecation === null
+        ? null
+        : checkText("deprecation message", change.deprecation, maxDeprecation);
+  if (change.defaultLabel !== undefined)
+    settings.defaultLabel = await checkDefaultLabel(d, mod, change.defaultLabel);
+  const visibility = change.visibility;
+  if (visibility && visibility !== mod.visibility) {
+    const conflict = await visibilityConflict(d, mod, visibility);
+    if (conflict) {
+      throw new RegistryError(Code.FailedPrecondition, conflict, {
         owner: name.owner,
-        name: name.name,
-        visibility: opts.visibility ?? defaultVisibility,
-        defaultLabel: checkLabel(opts.defaultLabel || "main"),
+        module: name.name,
       });
-      let created = mod;
-      if (opts.description) {
-        const description = checkText("description", opts.description, maxDescription);
-        await meta.updateModule(mod.id, { description });
-        created = { ...mod, description };
-      }
-      await audit?.record(principal, {
-        action: "module.create",
-        target: `${mod.owner}/${mod.name}`,
-        owner: mod.owner,
-        after: { visibility: mod.visibility, defaultLabel: mod.defaultLabel },
-      });
-      return created;
-    },
-    async updateModule(principal, name, change) {
-      // Visibility and deprecation are owner decisions (asking for them at all, even unchanged); both checks
-      // precede the lookup.
-      if (change.visibility || change.deprecation !== undefined)
-        await access.requireManage(principal, name.owner, ownerDecision(change), name.name);
-      else await access.requireWrite(principal, name.owner, "change modules", name.name);
-      const mod = await reads.getModule(principal, name);
-      const settings: ModuleChange = {};
-      if (change.description !== undefined)
-        settings.description = checkText("description", change.description, maxDescription);
-      if (change.deprecation !== undefined)
-        settings.deprecation =
-          change.deprecation === null
-            ? null
-            : checkText("deprecation message", change.deprecation, maxDeprecation);
-      if (change.defaultLabel !== undefined)
-        settings.defaultLabel = await checkDefaultLabel(mod, change.defaultLabel);
-      const visibility = change.visibility;
-      if (visibility && visibility !== mod.visibility) {
-        const conflict = await visibilityConflict(mod, visibility);
-        if (conflict) {
-          throw new RegistryError(Code.FailedPrecondition, conflict, {
-            owner: name.owner,
-            module: name.name,
-          });
-        }
-      }
-      // Everything is checked before anything changes: a refused update leaves the module as it was.
-      if (visibility && visibility !== mod.visibility) await meta.setVisibility("module", mod.id, visibility);
-      await meta.updateModule(mod.id, settings);
-      await auditUpdate(principal, mod, visibility, settings);
-      return withSettings({ ...mod, ...(visibility ? { visibility } : {}) }, settings);
-    },
-    async deleteModule(principal, name) {
-      await access.requireManage(principal, name.owner, "delete modules", name.name);
-      const mod = await reads.getModule(principal, name);
-      const refuse = async () => {
-        const dependents = (await meta.listDependents(mod.id)).filter((m) => m.deletedAt === undefined);
-        const seen = [];
-        for (const m of dependents) if (await access.canRead(principal, m)) seen.push(`${m.owner}/${m.name}`);
-        const hidden = dependents.length - seen.length;
-        const named = [...seen, ...(hidden > 0 ? [`${hidden} you cannot see`] : [])].join(", ");
-        return new RegistryError(
-          Code.FailedPrecondition,
-          `module ${name.owner}/${name.name} cannot be deleted: other modules depend on its commits (${named}); nothing installed may break, so delete those first`,
-          { owner: name.owner, module: name.name },
-        );
-      };
-      const result = await meta.deleteModule(mod.id);
-      if (result === "has-dependents") throw await refuse();
-      if (result === "missing")
-        throw new RegistryError(Code.NotFound, `module ${name.owner}/${name.name} does not exist`);
-      await audit?.record(principal, {
-        action: "module.delete",
-        target: `${mod.owner}/${mod.name}`,
-        owner: mod.owner,
-      });
-    },
+    }
+  }
+  // Everything is checked before anything changes: a refused update leaves the module as it was.
+  if (visibility && visibility !== mod.visibility) await d.meta.setVisibility("module", mod.id, visibility);
+  await d.meta.updateModule(mod.id, settings);
+  await auditUpdate(d, principal, mod, visibility, settings);
+  return withSettings({ ...mod, ...(visibility ? { visibility } : {}) }, settings);
+}
+
+async function deleteModule(d: SettingsDeps, principal: Principal, name: FullName): Promise<void> {
+  await d.access.requireManage(principal, name.owner, "delete modules", name.name);
+  const mod = await d.reads.getModule(principal, name);
+  const refuse = async () => {
+    const dependents = (await d.meta.listDependents(mod.id)).filter((m) => m.deletedAt === undefined);
+    const seen = [];
+    for (const m of dependents) if (await d.access.canRead(principal, m)) seen.push(`${m.owner}/${m.name}`);
+    const hidden = dependents.length - seen.length;
+    const named = [...seen, ...(hidden > 0 ? [`${hidden} you cannot see`] : [])].join(", ");
+    return new RegistryError(
+      Code.FailedPrecondition,
+      `module ${name.owner}/${name.name} cannot be deleted: other modules depend on its commits (${named}); nothing installed may break, so delete those first`,
+      { owner: name.owner, module: name.name },
+    );
+  };
+  const result = await d.meta.deleteModule(mod.id);
+  if (result === "has-dependents") throw await refuse();
+  if (result === "missing")
+    throw new RegistryError(Code.NotFound, `module ${name.owner}/${name.name} does not exist`);
+  await d.audit?.record(principal, {
+    action: "module.delete",
+    target: `${mod.owner}/${mod.name}`,
+    owner: mod.owner,
+  });
+}
+
+export function createModuleSettings(d: SettingsDeps): ModuleSettings {
+  return {
+    createModule: (principal, name, opts) => createModule(d, principal, name, opts),
+    updateModule: (principal, name, change) => updateModule(d, principal, name, change),
+    deleteModule: (principal, name) => deleteModule(d, principal, name),
   };
 }
 
