@@ -424,7 +424,7 @@ describe("buf registry commands against protodepot", () => {
     );
     assert.match(stranger, /permission_denied/);
     const full = await bufFails(work, ["registry", "organization", "delete", "HOST/acme", "--force"]);
-    assert.match(full, /organization acme still owns modules, plugins or templates/);
+    assert.match(full, /organization acme still owns modules, plugins, templates or bots/);
     const deleted = await bufOk(
       work,
       ["registry", "organization", "delete", "HOST/emptyorg", "--force"],
