@@ -68,28 +68,7 @@ const maxRemotePluginsPerCall = 32;
 export function createServices(config: Config, parts: ServiceParts): Services {
   const { storage, execution, log, shutdown } = parts;
   const { meta, blobs } = storage;
-  // Failed sign-ins reach the audit trail, which needs the access policy, which needs nothing from auth.
-  let audit: AuditTrail | undefined;
-  const auth = createAuthService(meta, {
-    log,
-    onFailure: (client, reason) => audit?.failedAuth(client, reason),
-  });
-  const access = createAccessPolicy(meta, { anonymousRead: config.auth.anonymousRead });
-  audit = createAuditTrail({
-    store: meta,
-    access,
-    log,
-    retentionDays: config.audit.retentionDays,
-    failureWindowMs: config.audit.failureWindowMs,
-  });
-  const trail = audit;
-  shutdown.add("services", () => trail.flush());
-  const users = createUserService(meta, auth, {
-    access,
-    audit: trail,
-    maxTokenLifetimeDays: config.auth.maxTokenLifetimeDays,
-  });
-  const bots = createBotService({ meta, access, audit: trail });
+  const { auth, access, audit: trail, users, bots } = identityServices(config, parts);
   const defaultVisibility = config.defaults.visibility;
   const orgs = createOrganizationService(meta, {
     access,
@@ -159,6 +138,38 @@ export function createServices(config: Config, parts: ServiceParts): Services {
     pregenerate,
     health,
   };
+}
+
+/** Who asks and what they may do: authentication, the access policy, the audit trail, users and bots. */
+function identityServices(
+  config: Config,
+  parts: ServiceParts,
+): Pick<Services, "auth" | "access" | "audit" | "users" | "bots"> {
+  const { storage, log, shutdown } = parts;
+  const { meta } = storage;
+  // Failed sign-ins reach the audit trail, which needs the access policy, which needs nothing from auth.
+  let audit: AuditTrail | undefined;
+  const auth = createAuthService(meta, {
+    log,
+    onFailure: (client, reason) => audit?.failedAuth(client, reason),
+  });
+  const access = createAccessPolicy(meta, { anonymousRead: config.auth.anonymousRead });
+  audit = createAuditTrail({
+    store: meta,
+    access,
+    log,
+    retentionDays: config.audit.retentionDays,
+    failureWindowMs: config.audit.failureWindowMs,
+  });
+  const trail = audit;
+  shutdown.add("services", () => trail.flush());
+  const users = createUserService(meta, auth, {
+    access,
+    audit: trail,
+    maxTokenLifetimeDays: config.auth.maxTokenLifetimeDays,
+  });
+  const bots = createBotService({ meta, access, audit: trail });
+  return { auth, access, audit: trail, users, bots };
 }
 
 function generationService(

@@ -80,6 +80,95 @@ interface FailureBucket {
   folded: number;
 }
 
+/** The event of a change made by `principal`, at `atMs`. */
+function eventAt(atMs: number, principal: Principal, change: AuditChange): Omit<AuditEvent, "id"> {
+  const user = principal.user;
+  const before = json(change.before);
+  const after = json(change.after);
+  return {
+    at: new Date(atMs).toISOString(),
+    action: change.action,
+    actor: user?.name ?? "",
+    ...(user ? { actorId: user.id } : {}),
+    ...(principal.tokenId ? { tokenId: principal.tokenId } : {}),
+    ...(user?.botOf ? { bot: true } : {}),
+    ...(change.owner ? { owner: change.owner } : {}),
+    target: change.target,
+    ...(before !== undefined ? { before } : {}),
+    ...(after !== undefined ? { after } : {}),
+    ...clientFields(principal.client ?? {}),
+    count: 1,
+  };
+}
+
+/**
+ * Counts a failed sign-in: folded into its address's bucket of this window (undefined is returned), or the first
+ * of a new window (its bucket, and the bucket it replaces, whose folded count is still to be appended).
+ */
+function foldFailure(
+  failures: Map<string, FailureBucket>,
+  limits: { windowMs: number; maxAddresses: number },
+  at: number,
+  client: ClientInfo,
+  reason: string,
+): { fresh: FailureBucket; previous: FailureBucket | undefined } | undefined {
+  let key = client.address ?? "";
+  let bucket = failures.get(key);
+  if (bucket && at - bucket.windowStart >= limits.windowMs) bucket = undefined;
+  if (!bucket && !failures.has(key) && failures.size >= limits.maxAddresses) {
+    // Too many addresses this window: the rest share one bucket, so memory and events stay bounded.
+    key = "*";
+    bucket = failures.get(key);
+  }
+  if (bucket) {
+    bucket.folded++;
+    return undefined;
+  }
+  const fresh: FailureBucket = {
+    windowStart: at,
+    client: key === "*" ? { address: "*" } : client,
+    reason,
+    folded: 0,
+  };
+  // The previous window of this address ends here: its folded count is appended before the new first event.
+  const previous = failures.get(key);
+  failures.set(key, fresh);
+  return { fresh, previous };
+}
+
+/** A page of events for an admin (all) or an owner of the organization named (its own); `settle` appends folded ones first. */
+async function listEvents(
+  opts: AuditOptions,
+  principal: Principal,
+  query: Parameters<AuditTrail["list"]>[1],
+  settle: () => Promise<void>,
+): Promise<AuditEvent[]> {
+  const user = requireUser(principal, "reading the audit log");
+  requireUnscoped(principal.scopes, "reading the audit log");
+  const owner = query.owner ? checkName("owner", query.owner) : undefined;
+  if (!user.isAdmin) {
+    if (!owner) {
+      throw new RegistryError(
+        Code.PermissionDenied,
+        "only admins read the whole audit log: name an organization you own (--owner)",
+        { op: "read the audit log" },
+      );
+    }
+    await opts.access.requireManage(principal, owner, "read the audit log");
+  }
+  await settle();
+  const limit = Math.min(Math.max(query.limit ?? defaultAuditPage, 1), maxAuditPage);
+  const filter: AuditFilter = {
+    limit,
+    ...(query.since ? { since: checkInstant(query.since) } : {}),
+    ...(query.before ? { beforeId: query.before } : {}),
+    ...(query.actor ? { actor: query.actor } : {}),
+    ...(owner ? { owner } : {}),
+    ...(query.action ? { action: query.action } : {}),
+  };
+  return opts.store.listAudit(filter);
+}
+
 export function createAuditTrail(opts: AuditOptions): AuditTrail {
   const now = opts.now ?? Date.now;
   const windowMs = opts.failureWindowMs ?? 60_000;
@@ -132,53 +221,15 @@ export function createAuditTrail(opts: AuditOptions): AuditTrail {
   };
 
   const trail: AuditTrail = {
-    event(principal, change) {
-      const user = principal.user;
-      const before = json(change.before);
-      const after = json(change.after);
-      return {
-        at: new Date(now()).toISOString(),
-        action: change.action,
-        actor: user?.name ?? "",
-        ...(user ? { actorId: user.id } : {}),
-        ...(principal.tokenId ? { tokenId: principal.tokenId } : {}),
-        ...(user?.botOf ? { bot: true } : {}),
-        ...(change.owner ? { owner: change.owner } : {}),
-        target: change.target,
-        ...(before !== undefined ? { before } : {}),
-        ...(after !== undefined ? { after } : {}),
-        ...clientFields(principal.client ?? {}),
-        count: 1,
-      };
-    },
+    event: (principal, change) => eventAt(now(), principal, change),
     async record(principal, change) {
       await append(trail.event(principal, change));
       await prune();
     },
     failedAuth(client, reason) {
-      const at = now();
-      const address = client.address ?? "";
-      let key = address;
-      let bucket = failures.get(key);
-      if (bucket && at - bucket.windowStart >= windowMs) bucket = undefined;
-      if (!bucket && !failures.has(key) && failures.size >= maxAddresses) {
-        // Too many addresses this window: the rest share one bucket, so memory and events stay bounded.
-        key = "*";
-        bucket = failures.get(key);
-      }
-      if (bucket) {
-        bucket.folded++;
-        return;
-      }
-      const fresh: FailureBucket = {
-        windowStart: at,
-        client: key === "*" ? { address: "*" } : client,
-        reason,
-        folded: 0,
-      };
-      // The previous window of this address ends here: its folded count is appended before the new first event.
-      const previous = failures.get(key);
-      failures.set(key, fresh);
+      const folded = foldFailure(failures, { windowMs, maxAddresses }, now(), client, reason);
+      if (!folded) return;
+      const { fresh, previous } = folded;
       pending = pending.then(async () => {
         if (previous && previous.folded > 0) await append(failureEvent(previous, previous.folded));
         await append(failureEvent(fresh, 1));
@@ -186,31 +237,10 @@ export function createAuditTrail(opts: AuditOptions): AuditTrail {
       });
     },
     async list(principal, query) {
-      const user = requireUser(principal, "reading the audit log");
-      requireUnscoped(principal.scopes, "reading the audit log");
-      const owner = query.owner ? checkName("owner", query.owner) : undefined;
-      if (!user.isAdmin) {
-        if (!owner) {
-          throw new RegistryError(
-            Code.PermissionDenied,
-            "only admins read the whole audit log: name an organization you own (--owner)",
-            { op: "read the audit log" },
-          );
-        }
-        await opts.access.requireManage(principal, owner, "read the audit log");
-      }
-      await pending;
-      await drain(false);
-      const limit = Math.min(Math.max(query.limit ?? defaultAuditPage, 1), maxAuditPage);
-      const filter: AuditFilter = {
-        limit,
-        ...(query.since ? { since: checkInstant(query.since) } : {}),
-        ...(query.before ? { beforeId: query.before } : {}),
-        ...(query.actor ? { actor: query.actor } : {}),
-        ...(owner ? { owner } : {}),
-        ...(query.action ? { action: query.action } : {}),
-      };
-      return opts.store.listAudit(filter);
+      return listEvents(opts, principal, query, async () => {
+        await pending;
+        await drain(false);
+      });
     },
     async flush() {
       await pending;

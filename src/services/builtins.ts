@@ -98,6 +98,12 @@ async function debianVersion(pkg: string): Promise<string | undefined> {
   }
 }
 
+/** What detection finds, filled in by one function per source. */
+interface Builtins {
+  plugins: BuiltinPlugin[];
+  templates: BuiltinTemplate[];
+}
+
 /**
  * protoc-gen-es from our own dependencies always; Debian's Go plugins when they are on PATH; our prost plugin
  * (protodepot/rust) when plugins/rust-prost/build.sh has built it or it is on PATH; protoc's built-in
@@ -107,9 +113,17 @@ async function debianVersion(pkg: string): Promise<string | undefined> {
 export async function detectBuiltins(
   opts: { protoc?: Protoc | undefined } = {},
 ): Promise<{ plugins: BuiltinPlugin[]; templates: BuiltinTemplate[] }> {
-  const plugins: BuiltinPlugin[] = [];
-  const templates: BuiltinTemplate[] = [];
+  const found: Builtins = { plugins: [], templates: [] };
+  addEs(found);
+  await addGo(found);
+  await addRust(found);
+  if (opts.protoc) await addProtoc(found, opts.protoc);
+  return found;
+}
 
+/** protoc-gen-es from our own dependencies: always there. */
+function addEs(found: Builtins): void {
+  const { plugins, templates } = found;
   const esPackage = require.resolve("@bufbuild/protoc-gen-es/package.json");
   const es = JSON.parse(readFileSync(esPackage, "utf8")) as { version: string; bin: Record<string, string> };
   const esBin = realpathSync(
@@ -127,7 +141,11 @@ export async function detectBuiltins(
     name: "es",
     plugins: [{ owner: "bufbuild", name: "es", parameter: "target=ts" }],
   });
+}
 
+/** Debian's Go plugins (and gRPC for Go) when they are on PATH. */
+async function addGo(found: Builtins): Promise<void> {
+  const { plugins, templates } = found;
   const goCommand = tryResolve("protoc-gen-go");
   const goVersion = goCommand && (await hostVersion(goCommand));
   if (goCommand && goVersion) {
@@ -164,6 +182,11 @@ export async function detectBuiltins(
       });
     }
   }
+}
+
+/** Our prost plugin (protodepot/rust) when plugins/rust-prost/build.sh has built it or it is on PATH. */
+async function addRust(found: Builtins): Promise<void> {
+  const { plugins, templates } = found;
   const prost = rustProstCommand();
   const prostVersion = prost && (await revisionVersion(prost));
   if (prost && prostVersion) {
@@ -186,74 +209,76 @@ export async function detectBuiltins(
       plugins: [{ owner: builtinTemplateOwner, name: "prost", parameter: "" }],
     });
   }
-  if (opts.protoc) {
-    const v = opts.protoc.version;
-    for (const p of protocPlugins) {
-      plugins.push({
-        owner: "protocolbuffers",
-        name: p.generator,
-        version: `v${v}`,
-        run: { protocGenerator: p.generator },
-        runtimeLibraries: p.runtimeLibraries(v),
-      });
-    }
-    // Debian's gRPC plugin for Python (protobuf-compiler-grpc) answers no --version: its package's version counts.
-    const grpcPython = tryResolve("grpc_python_plugin");
-    const grpcVersion = grpcPython && (await debianVersion("protobuf-compiler-grpc"));
-    if (grpcPython && grpcVersion) {
-      plugins.push({
-        owner: "grpc",
-        name: "python",
-        version: grpcVersion,
-        run: { command: [grpcPython] },
-        // Its stubs use grpc's Python API as of the plugin's release.
-        runtimeLibraries: {
-          python: [
-            { package: "grpcio", version: `>=${semver.major(grpcVersion)}.${semver.minor(grpcVersion)}` },
-          ],
-        },
-        // Its stubs import protodepot/python's `_pb2` modules: its wheels hold only the stubs and require those
-        // (services/pypi-base.ts), so installing both never puts one file in two distributions.
-        registryOptions: { python: { base: `${builtinTemplateOwner}/python` } },
-      });
-      templates.push({
-        owner: builtinTemplateOwner,
-        name: "python-grpc",
-        plugins: [
-          { owner: "protocolbuffers", name: "python", parameter: "" },
-          { owner: "protocolbuffers", name: "pyi", parameter: "" },
-          { owner: "grpc", name: "python", parameter: "" },
-        ],
-      });
-    }
-    templates.push(
-      {
-        owner: builtinTemplateOwner,
-        name: "python",
-        plugins: [
-          { owner: "protocolbuffers", name: "python", parameter: "" },
-          { owner: "protocolbuffers", name: "pyi", parameter: "" },
-        ],
-      },
-      {
-        owner: builtinTemplateOwner,
-        name: "java",
-        plugins: [{ owner: "protocolbuffers", name: "java", parameter: "" }],
-      },
-      {
-        owner: builtinTemplateOwner,
-        name: "ruby",
-        plugins: [{ owner: "protocolbuffers", name: "ruby", parameter: "" }],
-      },
-      // C++ for CMake's FetchContent (/cmake/), linked against the server's protobuf line (docs/cmake.md).
-      {
-        owner: builtinTemplateOwner,
-        name: "cpp",
-        plugins: [{ owner: "protocolbuffers", name: "cpp", parameter: "" }],
-      },
-    );
+}
+
+/** protoc's built-in generators and their templates, with Debian's gRPC plugin for Python when installed. */
+async function addProtoc(found: Builtins, protoc: Protoc): Promise<void> {
+  const { plugins, templates } = found;
+  const v = protoc.version;
+  for (const p of protocPlugins) {
+    plugins.push({
+      owner: "protocolbuffers",
+      name: p.generator,
+      version: `v${v}`,
+      run: { protocGenerator: p.generator },
+      runtimeLibraries: p.runtimeLibraries(v),
+    });
   }
-  return { plugins, templates };
+  // Debian's gRPC plugin for Python (protobuf-compiler-grpc) answers no --version: its package's version counts.
+  const grpcPython = tryResolve("grpc_python_plugin");
+  const grpcVersion = grpcPython && (await debianVersion("protobuf-compiler-grpc"));
+  if (grpcPython && grpcVersion) {
+    plugins.push({
+      owner: "grpc",
+      name: "python",
+      version: grpcVersion,
+      run: { command: [grpcPython] },
+      // Its stubs use grpc's Python API as of the plugin's release.
+      runtimeLibraries: {
+        python: [
+          { package: "grpcio", version: `>=${semver.major(grpcVersion)}.${semver.minor(grpcVersion)}` },
+        ],
+      },
+      // Its stubs import protodepot/python's `_pb2` modules: its wheels hold only the stubs and require those
+      // (services/pypi-base.ts), so installing both never puts one file in two distributions.
+      registryOptions: { python: { base: `${builtinTemplateOwner}/python` } },
+    });
+    templates.push({
+      owner: builtinTemplateOwner,
+      name: "python-grpc",
+      plugins: [
+        { owner: "protocolbuffers", name: "python", parameter: "" },
+        { owner: "protocolbuffers", name: "pyi", parameter: "" },
+        { owner: "grpc", name: "python", parameter: "" },
+      ],
+    });
+  }
+  templates.push(
+    {
+      owner: builtinTemplateOwner,
+      name: "python",
+      plugins: [
+        { owner: "protocolbuffers", name: "python", parameter: "" },
+        { owner: "protocolbuffers", name: "pyi", parameter: "" },
+      ],
+    },
+    {
+      owner: builtinTemplateOwner,
+      name: "java",
+      plugins: [{ owner: "protocolbuffers", name: "java", parameter: "" }],
+    },
+    {
+      owner: builtinTemplateOwner,
+      name: "ruby",
+      plugins: [{ owner: "protocolbuffers", name: "ruby", parameter: "" }],
+    },
+    // C++ for CMake's FetchContent (/cmake/), linked against the server's protobuf line (docs/cmake.md).
+    {
+      owner: builtinTemplateOwner,
+      name: "cpp",
+      plugins: [{ owner: "protocolbuffers", name: "cpp", parameter: "" }],
+    },
+  );
 }
 
 /** Our own prost plugin (plugins/rust-prost/, built by its build.sh), on PATH or where build.sh leaves it. */

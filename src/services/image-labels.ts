@@ -7,7 +7,15 @@ import {
   pluginEcosystems,
 } from "../core/plugin-ecosystem.js";
 import { checkRuntimeLibraries, runtimeLibraryProblem } from "../core/runtime-libraries.js";
-import type { RuntimeLibraries } from "../core/types.js";
+import type {
+  GoRuntimeLibrary,
+  MavenRuntimeLibrary,
+  NpmRuntimeLibrary,
+  PythonRuntimeLibrary,
+  RubyRuntimeLibrary,
+  RuntimeLibraries,
+  RustRuntimeLibrary,
+} from "../core/types.js";
 
 /** The ecosystem an image declares, checked; undefined when it declares none (then it is detected). */
 export function ecosystemFromLabels(labels: Record<string, string>): PluginEcosystem | undefined {
@@ -34,7 +42,40 @@ export const runtimeLibraryEcosystems = ["go", "npm", "python", "maven", "ruby",
  * module and anything else an npm package (`@bufbuild/protobuf`), which is what BSR's own images need.
  */
 export function runtimeLibrariesFromLabels(labels: Record<string, string>): RuntimeLibraries {
-  const byIndex = new Map<number, { name?: string; version?: string; ecosystem?: string }>();
+  const go: GoRuntimeLibrary[] = [];
+  const npm: NpmRuntimeLibrary[] = [];
+  const python: PythonRuntimeLibrary[] = [];
+  const maven: MavenRuntimeLibrary[] = [];
+  const ruby: RubyRuntimeLibrary[] = [];
+  const rust: RustRuntimeLibrary[] = [];
+  for (const [index, lib] of labelledLibraries(labels)) {
+    const one = libraryOf(index, lib);
+    go.push(...(one.go ?? []));
+    npm.push(...(one.npm ?? []));
+    python.push(...(one.python ?? []));
+    maven.push(...(one.maven ?? []));
+    ruby.push(...(one.ruby ?? []));
+    rust.push(...(one.rust ?? []));
+  }
+  return checkRuntimeLibraries({
+    ...(go.length ? { go } : {}),
+    ...(npm.length ? { npm } : {}),
+    ...(python.length ? { python } : {}),
+    ...(maven.length ? { maven } : {}),
+    ...(ruby.length ? { ruby } : {}),
+    ...(rust.length ? { rust } : {}),
+  });
+}
+
+interface LabelledLibrary {
+  name?: string;
+  version?: string;
+  ecosystem?: string;
+}
+
+/** The libraries the labels declare, by index, in index order. */
+function labelledLibraries(labels: Record<string, string>): [number, LabelledLibrary][] {
+  const byIndex = new Map<number, LabelledLibrary>();
   for (const [key, value] of Object.entries(labels)) {
     const bsr = bsrLabel.exec(key);
     const eco = ecosystemLabel.exec(key);
@@ -45,79 +86,59 @@ export function runtimeLibrariesFromLabels(labels: Record<string, string>): Runt
     else lib.ecosystem = value;
     byIndex.set(index, lib);
   }
-  const go: { module: string; version: string }[] = [];
-  const npm: { package: string; version: string }[] = [];
-  const python: { package: string; version: string }[] = [];
-  const maven: { groupId: string; artifactId: string; version: string }[] = [];
-  const ruby: { package: string; version: string }[] = [];
-  const rust: { crate: string; version: string }[] = [];
-  for (const [index, lib] of [...byIndex].sort((a, b) => a[0] - b[0])) {
-    if (!lib.name || !lib.version) {
-      throw new RegistryError(
-        Code.InvalidArgument,
-        `image label build.buf.plugins.runtime_library_versions.${index} needs both .name and .version`,
-      );
-    }
-    const ecosystem = lib.ecosystem ?? (lib.name.split("/")[0]?.includes(".") ? "go" : "npm");
-    // Checked one by one, so the refusal names the label to fix.
-    const one: RuntimeLibraries =
-      ecosystem === "go"
-        ? { go: [{ module: lib.name, version: lib.version }] }
-        : ecosystem === "npm"
-          ? { npm: [{ package: lib.name, version: lib.version }] }
-          : ecosystem === "python"
-            ? { python: [{ package: lib.name, version: lib.version }] }
-            : ecosystem === "ruby"
-              ? { ruby: [{ package: lib.name, version: lib.version }] }
-              : ecosystem === "rust"
-                ? { rust: [{ crate: lib.name, version: lib.version }] }
-                : {};
-    const problem = runtimeLibraryProblem(one);
-    if (problem) {
-      throw new RegistryError(
-        Code.InvalidArgument,
-        `image label build.buf.plugins.runtime_library_versions.${index}.${problem.field} is ` +
-          `${JSON.stringify(problem.field === "name" ? lib.name : lib.version)}: a ${ecosystem} runtime library's ` +
-          `${problem.field} ${problem.problem}`,
-      );
-    }
-    if (ecosystem === "go") go.push({ module: lib.name, version: lib.version });
-    else if (ecosystem === "npm") npm.push({ package: lib.name, version: lib.version });
-    else if (ecosystem === "python") python.push({ package: lib.name, version: lib.version });
-    else if (ecosystem === "ruby") ruby.push({ package: lib.name, version: lib.version });
-    else if (ecosystem === "rust") rust.push({ crate: lib.name, version: lib.version });
-    else if (ecosystem === "maven") {
-      const [groupId = "", artifactId = "", ...rest] = lib.name.split(":");
+  return [...byIndex].sort((a, b) => a[0] - b[0]);
+}
+
+/** One label's library, checked on its own so that a refusal names the label to fix. */
+function libraryOf(index: number, lib: LabelledLibrary): RuntimeLibraries {
+  const { name, version } = lib;
+  if (!name || !version) {
+    throw new RegistryError(
+      Code.InvalidArgument,
+      `image label build.buf.plugins.runtime_library_versions.${index} needs both .name and .version`,
+    );
+  }
+  const ecosystem = lib.ecosystem ?? (name.split("/")[0]?.includes(".") ? "go" : "npm");
+  const one = oneLibrary(index, ecosystem, name, version);
+  const problem = runtimeLibraryProblem(one);
+  if (problem) {
+    throw new RegistryError(
+      Code.InvalidArgument,
+      `image label build.buf.plugins.runtime_library_versions.${index}.${problem.field} is ` +
+        `${JSON.stringify(problem.field === "name" ? name : version)}: a ${ecosystem} runtime library's ` +
+        `${problem.field} ${problem.problem}`,
+    );
+  }
+  return one;
+}
+
+function oneLibrary(index: number, ecosystem: string, name: string, version: string): RuntimeLibraries {
+  switch (ecosystem) {
+    case "go":
+      return { go: [{ module: name, version }] };
+    case "npm":
+      return { npm: [{ package: name, version }] };
+    case "python":
+      return { python: [{ package: name, version }] };
+    case "ruby":
+      return { ruby: [{ package: name, version }] };
+    case "rust":
+      return { rust: [{ crate: name, version }] };
+    case "maven": {
+      const [groupId = "", artifactId = "", ...rest] = name.split(":");
       if (rest.length > 0 || !artifactId) {
         throw new RegistryError(
           Code.InvalidArgument,
-          `image label build.buf.plugins.runtime_library_versions.${index}.name is "${lib.name}": a Maven library is named GROUP:ARTIFACT`,
+          `image label build.buf.plugins.runtime_library_versions.${index}.name is "${name}": a Maven library is named GROUP:ARTIFACT`,
         );
       }
-      const problem = runtimeLibraryProblem({ maven: [{ groupId, artifactId, version: lib.version }] });
-      if (problem) {
-        throw new RegistryError(
-          Code.InvalidArgument,
-          `image label build.buf.plugins.runtime_library_versions.${index}.${problem.field} is ` +
-            `${JSON.stringify(problem.field === "name" ? lib.name : lib.version)}: a maven runtime library's ` +
-            `${problem.field} ${problem.problem}`,
-        );
-      }
-      maven.push({ groupId, artifactId, version: lib.version });
-    } else {
+      return { maven: [{ groupId, artifactId, version }] };
+    }
+    default:
       throw new RegistryError(
         Code.InvalidArgument,
         `image label dev.protodepot.plugins.runtime_library_versions.${index}.ecosystem is "${ecosystem}": ` +
           `use one of ${runtimeLibraryEcosystems.join(", ")}`,
       );
-    }
   }
-  return checkRuntimeLibraries({
-    ...(go.length ? { go } : {}),
-    ...(npm.length ? { npm } : {}),
-    ...(python.length ? { python } : {}),
-    ...(maven.length ? { maven } : {}),
-    ...(ruby.length ? { ruby } : {}),
-    ...(rust.length ? { rust } : {}),
-  });
 }

@@ -56,158 +56,185 @@ export type OrganizationStore = OwnerStore &
     ): Promise<T>;
   };
 
-export function createOrganizationService(
-  meta: OrganizationStore,
-  { access, allowOrgCreation, maxOrgsPerUser, audit }: OrganizationServiceOptions,
-): OrganizationService {
-  async function getOrganization(name: string): Promise<Organization> {
-    const org = await meta.getOrganization(name);
-    if (org) return org;
-    const owner = await meta.getOwner(name);
+type Deps = OrganizationServiceOptions & { meta: OrganizationStore };
+
+async function getOrganization(d: Deps, name: string): Promise<Organization> {
+  const org = await d.meta.getOrganization(name);
+  if (org) return org;
+  const owner = await d.meta.getOwner(name);
+  throw new RegistryError(
+    Code.NotFound,
+    owner ? `${name} is a user, not an organization` : `organization ${name} does not exist`,
+    { owner: name },
+  );
+}
+
+async function getUser(d: Deps, name: string): Promise<User> {
+  const user = await d.meta.getUserByName(name);
+  if (!user) throw new RegistryError(Code.NotFound, `user ${name} does not exist: an admin creates users`);
+  return user;
+}
+
+/** A change's audit event, appended in the change's transaction `tx`. */
+async function appendEvent(
+  d: Deps,
+  tx: Pick<MetadataStores, "appendAudit">,
+  principal: Principal,
+  change: AuditChange,
+) {
+  if (d.audit) await tx.appendAudit(d.audit.event(principal, change));
+}
+
+/** An organization always keeps one owner, or nobody could manage it again. */
+async function keepAnOwner(d: Deps, org: Organization, leaving: User, orgName: string): Promise<void> {
+  const owners = (await d.meta.listMembers(org.id)).filter((m) => m.role === "owner");
+  if (owners.length === 1 && owners[0]?.user.id === leaving.id) {
     throw new RegistryError(
-      Code.NotFound,
-      owner ? `${name} is a user, not an organization` : `organization ${name} does not exist`,
-      { owner: name },
+      Code.FailedPrecondition,
+      `${leaving.name} is the last owner of ${orgName}: make another member owner first`,
     );
   }
+}
 
-  async function getUser(name: string): Promise<User> {
-    const user = await meta.getUserByName(name);
-    if (!user) throw new RegistryError(Code.NotFound, `user ${name} does not exist: an admin creates users`);
-    return user;
+async function createOrganization(
+  d: Deps,
+  ...[principal, name]: Parameters<OrganizationService["create"]>
+): ReturnType<OrganizationService["create"]> {
+  const user = requireUser(principal, "create organizations");
+  requireUnscoped(principal.scopes, "creating organizations");
+  if (user.botOf) {
+    throw new RegistryError(Code.PermissionDenied, `bot ${user.name} may not create organizations`);
   }
-
-  /** A change's audit event, appended in the change's transaction `tx`. */
-  async function appendEvent(
-    tx: Pick<MetadataStores, "appendAudit">,
-    principal: Principal,
-    change: AuditChange,
-  ) {
-    if (audit) await tx.appendAudit(audit.event(principal, change));
+  if (!d.allowOrgCreation && !user.isAdmin) {
+    throw new RegistryError(
+      Code.PermissionDenied,
+      "only admins create organizations on this server (auth.allowOrgCreation is false)",
+    );
   }
+  const checked = checkName("organization", name);
+  if (d.maxOrgsPerUser !== undefined && !user.isAdmin)
+    await refusePastOwnedCap(d.meta, user, d.maxOrgsPerUser, checked);
+  return d.meta.transaction(async (tx) => {
+    const org = await tx.createOrganization({ name: checked, ownerUserId: user.id });
+    await appendEvent(d, tx, principal, {
+      action: "organization.create",
+      target: `organization ${checked}`,
+      owner: checked,
+    });
+    return org;
+  });
+}
 
-  return {
-    get: getOrganization,
+async function listOrganizations(
+  d: Deps,
+  ...[principal]: Parameters<OrganizationService["list"]>
+): ReturnType<OrganizationService["list"]> {
+  const user = requireUser(principal, "list organizations");
+  return d.meta.listOrganizations(user.isAdmin ? undefined : user.id);
+}
 
-    async create(principal, name) {
-      const user = requireUser(principal, "create organizations");
-      requireUnscoped(principal.scopes, "creating organizations");
-      if (user.botOf) {
-        throw new RegistryError(Code.PermissionDenied, `bot ${user.name} may not create organizations`);
-      }
-      if (!allowOrgCreation && !user.isAdmin) {
-        throw new RegistryError(
-          Code.PermissionDenied,
-          "only admins create organizations on this server (auth.allowOrgCreation is false)",
-        );
-      }
-      const checked = checkName("organization", name);
-      if (maxOrgsPerUser !== undefined && !user.isAdmin)
-        await refusePastOwnedCap(meta, user, maxOrgsPerUser, checked);
-      return meta.transaction(async (tx) => {
-        const org = await tx.createOrganization({ name: checked, ownerUserId: user.id });
-        await appendEvent(tx, principal, {
-          action: "organization.create",
-          target: `organization ${checked}`,
-          owner: checked,
-        });
-        return org;
-      });
-    },
+async function setMember(
+  d: Deps,
+  ...[principal, orgName, userName, role]: Parameters<OrganizationService["setMember"]>
+): ReturnType<OrganizationService["setMember"]> {
+  const org = await getOrganization(d, orgName);
+  requireUnscoped(principal.scopes, "managing members");
+  await d.access.requireManage(principal, orgName, "manage members");
+  const user = await getUser(d, userName);
+  if (user.botOf && (user.botOf !== orgName || role === "owner")) {
+    throw new RegistryError(
+      Code.FailedPrecondition,
+      `${user.name} is a bot of ${user.botOf}: a bot is a writer or reader of its own organization only`,
+    );
+  }
+  if (role !== "owner") await keepAnOwner(d, org, user, orgName);
+  const before = await d.meta.getMemberRole(orgName, user.id);
+  await d.meta.transaction(async (tx) => {
+    await tx.setMember(org.id, user.id, role);
+    if (before === role) return;
+    await appendEvent(d, tx, principal, {
+      action: "member.set",
+      target: `member ${user.name} of ${orgName}`,
+      owner: orgName,
+      before: before ? { role: before } : null,
+      after: { role },
+    });
+  });
+  return { user, role };
+}
 
-    ensure: (owner, name) => ensureOrganization(meta, owner, name),
-
-    async list(principal) {
-      const user = requireUser(principal, "list organizations");
-      return meta.listOrganizations(user.isAdmin ? undefined : user.id);
-    },
-
-    async setMember(principal, orgName, userName, role) {
-      const org = await getOrganization(orgName);
-      requireUnscoped(principal.scopes, "managing members");
-      await access.requireManage(principal, orgName, "manage members");
-      const user = await getUser(userName);
-      if (user.botOf && (user.botOf !== orgName || role === "owner")) {
-        throw new RegistryError(
-          Code.FailedPrecondition,
-          `${user.name} is a bot of ${user.botOf}: a bot is a writer or reader of its own organization only`,
-        );
-      }
-      if (role !== "owner") await keepAnOwner(org, user, orgName);
-      const before = await meta.getMemberRole(orgName, user.id);
-      await meta.transaction(async (tx) => {
-        await tx.setMember(org.id, user.id, role);
-        if (before === role) return;
-        await appendEvent(tx, principal, {
-          action: "member.set",
-          target: `member ${user.name} of ${orgName}`,
-          owner: orgName,
-          before: before ? { role: before } : null,
-          after: { role },
-        });
-      });
-      return { user, role };
-    },
-
-    async removeMember(principal, orgName, userName) {
-      const org = await getOrganization(orgName);
-      requireUnscoped(principal.scopes, "managing members");
-      await access.requireManage(principal, orgName, "manage members");
-      const user = await getUser(userName);
-      await keepAnOwner(org, user, orgName);
-      const before = await meta.getMemberRole(orgName, user.id);
-      await meta.transaction(async (tx) => {
-        if (!(await tx.removeMember(org.id, user.id))) {
-          throw new RegistryError(Code.NotFound, `user ${userName} is not a member of ${orgName}`);
-        }
-        await appendEvent(tx, principal, {
-          action: "member.remove",
-          target: `member ${user.name} of ${orgName}`,
-          owner: orgName,
-          ...(before ? { before: { role: before } } : {}),
-        });
-      });
-    },
-
-    async delete(principal, orgName) {
-      await getOrganization(orgName);
-      await access.requireManage(principal, orgName, "delete organizations");
-      const result = await meta.deleteOrganization(orgName);
-      if (result === "not-empty") {
-        throw new RegistryError(
-          Code.FailedPrecondition,
-          `organization ${orgName} still owns modules, plugins, templates or bots: only an organization that owns nothing (and never had a bot) is deleted`,
-          { owner: orgName },
-        );
-      }
-      if (result === "missing") {
-        throw new RegistryError(Code.NotFound, `organization ${orgName} does not exist`, { owner: orgName });
-      }
-    },
-
-    async listMembers(principal, orgName) {
-      const org = await getOrganization(orgName);
-      const user = requireUser(principal, "list members");
-      if (!(await access.roleOf(principal, orgName))) {
-        throw new RegistryError(
-          Code.PermissionDenied,
-          `user ${user.name} is not a member of ${orgName}: only members see its members`,
-        );
-      }
-      return meta.listMembers(org.id);
-    },
-  };
-
-  /** An organization always keeps one owner, or nobody could manage it again. */
-  async function keepAnOwner(org: Organization, leaving: User, orgName: string): Promise<void> {
-    const owners = (await meta.listMembers(org.id)).filter((m) => m.role === "owner");
-    if (owners.length === 1 && owners[0]?.user.id === leaving.id) {
-      throw new RegistryError(
-        Code.FailedPrecondition,
-        `${leaving.name} is the last owner of ${orgName}: make another member owner first`,
-      );
+async function removeMember(
+  d: Deps,
+  ...[principal, orgName, userName]: Parameters<OrganizationService["removeMember"]>
+): ReturnType<OrganizationService["removeMember"]> {
+  const org = await getOrganization(d, orgName);
+  requireUnscoped(principal.scopes, "managing members");
+  await d.access.requireManage(principal, orgName, "manage members");
+  const user = await getUser(d, userName);
+  await keepAnOwner(d, org, user, orgName);
+  const before = await d.meta.getMemberRole(orgName, user.id);
+  await d.meta.transaction(async (tx) => {
+    if (!(await tx.removeMember(org.id, user.id))) {
+      throw new RegistryError(Code.NotFound, `user ${userName} is not a member of ${orgName}`);
     }
+    await appendEvent(d, tx, principal, {
+      action: "member.remove",
+      target: `member ${user.name} of ${orgName}`,
+      owner: orgName,
+      ...(before ? { before: { role: before } } : {}),
+    });
+  });
+}
+
+async function deleteOrganization(
+  d: Deps,
+  ...[principal, orgName]: Parameters<OrganizationService["delete"]>
+): ReturnType<OrganizationService["delete"]> {
+  await getOrganization(d, orgName);
+  await d.access.requireManage(principal, orgName, "delete organizations");
+  const result = await d.meta.deleteOrganization(orgName);
+  if (result === "not-empty") {
+    throw new RegistryError(
+      Code.FailedPrecondition,
+      `organization ${orgName} still owns modules, plugins, templates or bots: only an organization that owns nothing (and never had a bot) is deleted`,
+      { owner: orgName },
+    );
   }
+  if (result === "missing") {
+    throw new RegistryError(Code.NotFound, `organization ${orgName} does not exist`, { owner: orgName });
+  }
+}
+
+async function listMembers(
+  d: Deps,
+  ...[principal, orgName]: Parameters<OrganizationService["listMembers"]>
+): ReturnType<OrganizationService["listMembers"]> {
+  const org = await getOrganization(d, orgName);
+  const user = requireUser(principal, "list members");
+  if (!(await d.access.roleOf(principal, orgName))) {
+    throw new RegistryError(
+      Code.PermissionDenied,
+      `user ${user.name} is not a member of ${orgName}: only members see its members`,
+    );
+  }
+  return d.meta.listMembers(org.id);
+}
+
+export function createOrganizationService(
+  meta: OrganizationStore,
+  options: OrganizationServiceOptions,
+): OrganizationService {
+  const d: Deps = { ...options, meta };
+  return {
+    get: (name) => getOrganization(d, name),
+    create: (principal, name) => createOrganization(d, principal, name),
+    ensure: (owner, name) => ensureOrganization(d.meta, owner, name),
+    list: (principal) => listOrganizations(d, principal),
+    setMember: (principal, orgName, userName, role) => setMember(d, principal, orgName, userName, role),
+    removeMember: (principal, orgName, userName) => removeMember(d, principal, orgName, userName),
+    delete: (principal, orgName) => deleteOrganization(d, principal, orgName),
+    listMembers: (principal, orgName) => listMembers(d, principal, orgName),
+  };
 }
 
 /** A user who owns `max` organizations already may not create another (admins are not counted). */

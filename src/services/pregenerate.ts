@@ -95,8 +95,32 @@ async function pregenerateTemplate(
   }
 }
 
+/**
+ * Replaces a subscription list (a module's or an owner's) with the named templates, each one the caller may read
+ * (nobody subscribes to what they cannot see); a change is audited. Returns the list as stored.
+ */
+async function replaceSubscriptions(
+  opts: PregenerateOptions,
+  principal: Principal,
+  names: readonly string[],
+  target: {
+    list: () => Promise<Template[]>;
+    store: (templateIds: string[]) => Promise<void>;
+    event: { action: string; target: string; owner: string };
+  },
+): Promise<Template[]> {
+  const resolved = await Promise.all(
+    names.map((n) => opts.templates.getTemplate(principal, parseFullName("template", n))),
+  );
+  const before = (await target.list()).map((t) => `${t.owner}/${t.name}`);
+  await target.store(resolved.map((t) => t.id));
+  const after = resolved.map((t) => `${t.owner}/${t.name}`);
+  if (before.join() !== after.join()) await opts.audit?.record(principal, { ...target.event, before, after });
+  return target.list();
+}
+
 export function createPregenerateService(opts: PregenerateOptions): PregenerateService {
-  const { meta, access, modules, templates, log } = opts;
+  const { meta, access, modules, log } = opts;
   const running = new Set<Promise<void>>();
   let closed = false;
 
@@ -117,26 +141,11 @@ export function createPregenerateService(opts: PregenerateOptions): PregenerateS
     async set(principal, module, names) {
       await access.requireWrite(principal, module.owner, "change modules", module.name);
       const mod = await modules.getModule(principal, module);
-      // Each template must be one the caller may read: nobody subscribes to what they cannot see.
-      const resolved = await Promise.all(
-        names.map((n) => templates.getTemplate(principal, parseFullName("template", n))),
-      );
-      const before = (await meta.listPregenerate(mod.id)).map((t) => `${t.owner}/${t.name}`);
-      await meta.setPregenerate(
-        mod.id,
-        resolved.map((t) => t.id),
-      );
-      const after = resolved.map((t) => `${t.owner}/${t.name}`);
-      if (before.join() !== after.join()) {
-        await opts.audit?.record(principal, {
-          action: "module.pregenerate",
-          target: `${mod.owner}/${mod.name}`,
-          owner: mod.owner,
-          before,
-          after,
-        });
-      }
-      return meta.listPregenerate(mod.id);
+      return replaceSubscriptions(opts, principal, names, {
+        list: () => meta.listPregenerate(mod.id),
+        store: (ids) => meta.setPregenerate(mod.id, ids),
+        event: { action: "module.pregenerate", target: `${mod.owner}/${mod.name}`, owner: mod.owner },
+      });
     },
 
     async list(principal, module) {
@@ -146,25 +155,11 @@ export function createPregenerateService(opts: PregenerateOptions): PregenerateS
 
     async setForOwner(principal, owner, names) {
       await access.requireManage(principal, owner, "change the pre-generated templates");
-      const resolved = await Promise.all(
-        names.map((n) => templates.getTemplate(principal, parseFullName("template", n))),
-      );
-      const before = (await meta.listOwnerPregenerate(owner)).map((t) => `${t.owner}/${t.name}`);
-      await meta.setOwnerPregenerate(
-        owner,
-        resolved.map((t) => t.id),
-      );
-      const after = resolved.map((t) => `${t.owner}/${t.name}`);
-      if (before.join() !== after.join()) {
-        await opts.audit?.record(principal, {
-          action: "owner.pregenerate",
-          target: owner,
-          owner,
-          before,
-          after,
-        });
-      }
-      return meta.listOwnerPregenerate(owner);
+      return replaceSubscriptions(opts, principal, names, {
+        list: () => meta.listOwnerPregenerate(owner),
+        store: (ids) => meta.setOwnerPregenerate(owner, ids),
+        event: { action: "owner.pregenerate", target: owner, owner },
+      });
     },
 
     async listForOwner(principal, owner) {

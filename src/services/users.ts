@@ -64,142 +64,171 @@ export type UserServiceStore = Pick<
   ): Promise<T>;
 };
 
+type Deps = Omit<UserServiceOptions, "now"> & {
+  users: UserServiceStore;
+  auth: Pick<AuthService, "listTokens">;
+  now: () => number;
+};
+
+/** Whether the caller manages `user`'s tokens: the user themself (not a bot), admins, its organization's owners. */
+async function managesTokensOf(d: Deps, principal: Principal, caller: User, user: User): Promise<boolean> {
+  if (caller.isAdmin) return true;
+  if (user.botOf) return (await d.access.roleOf(principal, user.botOf)) === "owner";
+  return user.id === caller.id;
+}
+
+/** Token changes are account changes: a token without a scope, and never a bot's own. */
+function requireTokenManager(principal: Principal, op: string): User {
+  const caller = requireUser(principal, op);
+  requireUnscoped(principal.scopes, op);
+  if (caller.botOf) {
+    throw new RegistryError(
+      Code.PermissionDenied,
+      `bot ${caller.name} may not manage tokens: the owners of organization ${caller.botOf} manage its tokens`,
+      { op },
+    );
+  }
+  return caller;
+}
+
+async function createUser(
+  d: Deps,
+  ...[principal, input]: Parameters<UserService["createUser"]>
+): ReturnType<UserService["createUser"]> {
+  requireAdmin(principal, "creating users");
+  requireUnscoped(principal.scopes, "creating users");
+  const name = checkName("user", input.name);
+  return d.users.transaction(async (tx) => {
+    const user = await tx.createUser({ name, isAdmin: input.isAdmin });
+    await tx.appendAudit(
+      d.audit.event(principal, {
+        action: "user.create",
+        target: `user ${user.name}`,
+        after: { isAdmin: user.isAdmin },
+      }),
+    );
+    return user;
+  });
+}
+
+async function listUsers(
+  d: Deps,
+  ...[principal]: Parameters<UserService["listUsers"]>
+): ReturnType<UserService["listUsers"]> {
+  requireAdmin(principal, "listing users");
+  return d.users.listUsers();
+}
+
+async function createToken(
+  d: Deps,
+  ...[principal, input]: Parameters<UserService["createToken"]>
+): ReturnType<UserService["createToken"]> {
+  const caller = requireTokenManager(principal, "creating tokens");
+  let user = caller;
+  if (input.user && input.user !== caller.name) {
+    const found = await d.users.getUserByName(input.user);
+    if (found?.botOf && !found.deletedAt && (await managesTokensOf(d, principal, caller, found))) {
+      user = found;
+    } else {
+      requireAdmin(principal, "creating tokens for other users");
+      if (!found) throw new RegistryError(Code.NotFound, `user ${input.user} does not exist`);
+      if (found.deletedAt) throw new RegistryError(Code.NotFound, `bot ${input.user} was deleted`);
+      user = found;
+    }
+  }
+  const note = checkTokenNote(input.note);
+  const nowMs = d.now();
+  const expiresAt = capTokenExpiry(
+    parseTokenExpiry(input.expireTime, nowMs),
+    d.maxTokenLifetimeDays ?? 0,
+    nowMs,
+  );
+  const scopes = parseScopes(input.scopes ?? []);
+  const secret = newTokenSecret();
+  const token = await d.users.transaction(async (tx) => {
+    const created = await tx.createToken({
+      userId: user.id,
+      hash: hashToken(secret),
+      note,
+      ...(expiresAt ? { expiresAt } : {}),
+      ...(scopes.length ? { scopes } : {}),
+    });
+    await tx.appendAudit(
+      d.audit.event(principal, {
+        action: "token.create",
+        target: `token ${created.id}`,
+        // A person reads their own tokens' events (--owner themself); an organization's owners its bots'.
+        owner: user.botOf ?? user.name,
+        after: {
+          user: user.name,
+          note,
+          ...(expiresAt ? { expiresAt } : {}),
+          ...(scopes.length ? { scopes } : {}),
+        },
+      }),
+    );
+    return created;
+  });
+  return { secret, token, user };
+}
+
+async function listTokens(
+  d: Deps,
+  ...[principal, user]: Parameters<UserService["listTokens"]>
+): ReturnType<UserService["listTokens"]> {
+  const caller = requireUser(principal, "list tokens");
+  const holder = user ? await d.users.getUserByName(user) : undefined;
+  if (holder?.botOf && (await managesTokensOf(d, principal, caller, holder))) {
+    const nowMs = d.now();
+    return {
+      tokens: (await d.users.listTokens(holder.id)).filter((t) => isLive(t, nowMs)),
+      holder: holder.name,
+    };
+  }
+  const tokens = await d.auth.listTokens(principal, user || undefined);
+  return { tokens, holder: user || principal.user?.name || "" };
+}
+
+async function revokeToken(
+  d: Deps,
+  ...[principal, tokenId]: Parameters<UserService["revokeToken"]>
+): ReturnType<UserService["revokeToken"]> {
+  const caller = requireTokenManager(principal, "revoking tokens");
+  const found = await d.users.getToken(tokenId);
+  const holder = found && (await d.users.getUserById(found.userId));
+  // Someone else's token answers as a missing one, unless the caller manages its holder's tokens.
+  if (!found || !holder || !(await managesTokensOf(d, principal, caller, holder))) {
+    throw new RegistryError(Code.NotFound, `you hold no token ${tokenId}: see 'protodepot token list'`);
+  }
+  if (found.revokedAt) return { token: found, holder: holder.name };
+  const at = new Date(d.now()).toISOString();
+  await d.users.transaction(async (tx) => {
+    // A revocation that raced another changes nothing, and appends nothing.
+    if (!(await tx.revokeToken(found.id, at))) return;
+    await tx.appendAudit(
+      d.audit.event(principal, {
+        action: "token.revoke",
+        target: `token ${found.id}`,
+        owner: holder.botOf ?? holder.name,
+        after: { user: holder.name },
+      }),
+    );
+  });
+  return { token: { ...found, revokedAt: at }, holder: holder.name };
+}
+
 export function createUserService(
   users: UserServiceStore,
   auth: Pick<AuthService, "listTokens">,
   opts: UserServiceOptions,
 ): UserService {
-  const now = opts.now ?? Date.now;
-  const { access, audit } = opts;
-
-  /** Whether the caller manages `user`'s tokens: the user themself (not a bot), admins, its organization's owners. */
-  async function managesTokensOf(principal: Principal, caller: User, user: User): Promise<boolean> {
-    if (caller.isAdmin) return true;
-    if (user.botOf) return (await access.roleOf(principal, user.botOf)) === "owner";
-    return user.id === caller.id;
-  }
-
-  /** Token changes are account changes: a token without a scope, and never a bot's own. */
-  function requireTokenManager(principal: Principal, op: string): User {
-    const caller = requireUser(principal, op);
-    requireUnscoped(principal.scopes, op);
-    if (caller.botOf) {
-      throw new RegistryError(
-        Code.PermissionDenied,
-        `bot ${caller.name} may not manage tokens: the owners of organization ${caller.botOf} manage its tokens`,
-        { op },
-      );
-    }
-    return caller;
-  }
-
+  const d: Deps = { ...opts, users, auth, now: opts.now ?? Date.now };
   return {
     whoAmI: (principal) => requireUser(principal, "whoami"),
-    async createUser(principal, input) {
-      requireAdmin(principal, "creating users");
-      requireUnscoped(principal.scopes, "creating users");
-      const name = checkName("user", input.name);
-      return users.transaction(async (tx) => {
-        const user = await tx.createUser({ name, isAdmin: input.isAdmin });
-        await tx.appendAudit(
-          audit.event(principal, {
-            action: "user.create",
-            target: `user ${user.name}`,
-            after: { isAdmin: user.isAdmin },
-          }),
-        );
-        return user;
-      });
-    },
-    async listUsers(principal) {
-      requireAdmin(principal, "listing users");
-      return users.listUsers();
-    },
-    async createToken(principal, input) {
-      const caller = requireTokenManager(principal, "creating tokens");
-      let user = caller;
-      if (input.user && input.user !== caller.name) {
-        const found = await users.getUserByName(input.user);
-        if (found?.botOf && !found.deletedAt && (await managesTokensOf(principal, caller, found))) {
-          user = found;
-        } else {
-          requireAdmin(principal, "creating tokens for other users");
-          if (!found) throw new RegistryError(Code.NotFound, `user ${input.user} does not exist`);
-          if (found.deletedAt) throw new RegistryError(Code.NotFound, `bot ${input.user} was deleted`);
-          user = found;
-        }
-      }
-      const note = checkTokenNote(input.note);
-      const nowMs = now();
-      const expiresAt = capTokenExpiry(
-        parseTokenExpiry(input.expireTime, nowMs),
-        opts.maxTokenLifetimeDays ?? 0,
-        nowMs,
-      );
-      const scopes = parseScopes(input.scopes ?? []);
-      const secret = newTokenSecret();
-      const token = await users.transaction(async (tx) => {
-        const created = await tx.createToken({
-          userId: user.id,
-          hash: hashToken(secret),
-          note,
-          ...(expiresAt ? { expiresAt } : {}),
-          ...(scopes.length ? { scopes } : {}),
-        });
-        await tx.appendAudit(
-          audit.event(principal, {
-            action: "token.create",
-            target: `token ${created.id}`,
-            // A person reads their own tokens' events (--owner themself); an organization's owners its bots'.
-            owner: user.botOf ?? user.name,
-            after: {
-              user: user.name,
-              note,
-              ...(expiresAt ? { expiresAt } : {}),
-              ...(scopes.length ? { scopes } : {}),
-            },
-          }),
-        );
-        return created;
-      });
-      return { secret, token, user };
-    },
-    async listTokens(principal, user) {
-      const caller = requireUser(principal, "list tokens");
-      const holder = user ? await users.getUserByName(user) : undefined;
-      if (holder?.botOf && (await managesTokensOf(principal, caller, holder))) {
-        const nowMs = now();
-        return {
-          tokens: (await users.listTokens(holder.id)).filter((t) => isLive(t, nowMs)),
-          holder: holder.name,
-        };
-      }
-      const tokens = await auth.listTokens(principal, user || undefined);
-      return { tokens, holder: user || principal.user?.name || "" };
-    },
-    async revokeToken(principal, tokenId) {
-      const caller = requireTokenManager(principal, "revoking tokens");
-      const found = await users.getToken(tokenId);
-      const holder = found && (await users.getUserById(found.userId));
-      // Someone else's token answers as a missing one, unless the caller manages its holder's tokens.
-      if (!found || !holder || !(await managesTokensOf(principal, caller, holder))) {
-        throw new RegistryError(Code.NotFound, `you hold no token ${tokenId}: see 'protodepot token list'`);
-      }
-      if (found.revokedAt) return { token: found, holder: holder.name };
-      const at = new Date(now()).toISOString();
-      await users.transaction(async (tx) => {
-        // A revocation that raced another changes nothing, and appends nothing.
-        if (!(await tx.revokeToken(found.id, at))) return;
-        await tx.appendAudit(
-          audit.event(principal, {
-            action: "token.revoke",
-            target: `token ${found.id}`,
-            owner: holder.botOf ?? holder.name,
-            after: { user: holder.name },
-          }),
-        );
-      });
-      return { token: { ...found, revokedAt: at }, holder: holder.name };
-    },
+    createUser: (principal, input) => createUser(d, principal, input),
+    listUsers: (principal) => listUsers(d, principal),
+    createToken: (principal, input) => createToken(d, principal, input),
+    listTokens: (principal, user) => listTokens(d, principal, user),
+    revokeToken: (principal, tokenId) => revokeToken(d, principal, tokenId),
   };
 }

@@ -10,6 +10,16 @@ export function registerBots(program: CliCommand): void {
   const bot = program
     .command("bot")
     .description("manage an organization's bots (service accounts) and their tokens");
+  botCreateCommand(bot);
+  botListCommand(bot);
+  botDeleteCommand(bot);
+  const token = bot.command("token").description("manage a bot's tokens");
+  botTokenCreateCommand(token);
+  botTokenListCommand(token);
+  botTokenRevokeCommand(token);
+}
+
+function botCreateCommand(bot: CliCommand): void {
   bot
     .command("create <org> <name>")
     .description("create a bot of an organization you own")
@@ -20,6 +30,9 @@ export function registerBots(program: CliCommand): void {
       const res = await remote.client(BotService).createBot({ organization: org, name, role: flags.role });
       process.stdout.write(`created bot ${res.bot?.user?.name} of ${org} (${res.bot?.role})\n`);
     });
+}
+
+function botListCommand(bot: CliCommand): void {
   bot
     .command("list <org>")
     .description("list the bots of an organization you own")
@@ -32,6 +45,9 @@ export function registerBots(program: CliCommand): void {
         ...bots.map((b) => [b.user?.name ?? "", b.role, b.user?.createTime ?? ""]),
       ]);
     });
+}
+
+function botDeleteCommand(bot: CliCommand): void {
   bot
     .command("delete <org> <name>")
     .description("delete a bot: its tokens stop working and its name stays taken")
@@ -41,8 +57,9 @@ export function registerBots(program: CliCommand): void {
       await remote.client(BotService).deleteBot({ organization: org, name });
       process.stdout.write(`deleted bot ${name} of ${org}\n`);
     });
+}
 
-  const token = bot.command("token").description("manage a bot's tokens");
+function botTokenCreateCommand(token: CliCommand): void {
   token
     .command("create <bot>")
     .description("create a token for a bot and print its secret once")
@@ -61,6 +78,9 @@ export function registerBots(program: CliCommand): void {
         progress(`token ${res.tokenId} for bot ${res.user}`);
       },
     );
+}
+
+function botTokenListCommand(token: CliCommand): void {
   token
     .command("list <bot>")
     .description("list a bot's tokens that still work")
@@ -80,6 +100,9 @@ export function registerBots(program: CliCommand): void {
         ]),
       ]);
     });
+}
+
+function botTokenRevokeCommand(token: CliCommand): void {
   token
     .command("revoke <id>")
     .description("revoke a bot's token")

@@ -121,85 +121,99 @@ export function registerLogin(program: Command): void {
       "write Yarn 4's scope registry and token, and exempt the scope from its age gate (default ~/.yarnrc.yml)",
     )
     .option("--all", "all of --npmrc, --netrc, --pip, --maven and --yarnrc, each at its default path")
-    .action(async (url: string, given: LoginFlags) => {
-      const flags: LoginFlags = given.all
-        ? {
-            ...given,
-            npmrc: given.npmrc ?? true,
-            netrc: given.netrc ?? true,
-            pip: given.pip ?? true,
-            maven: given.maven ?? true,
-            yarnrc: given.yarnrc ?? true,
-          }
-        : given;
-      const token = await tokenOf(flags);
-      const remote = await openRemote({ remote: url, token });
-      const { user } = await remote.client(UserService).whoAmI({});
-      const name = user?.name ?? "";
-      const settings = await readSettings();
-      const key = normalizeRemote(url);
-      settings.remotes[key] = { token };
-      settings.current = key;
-      await writeSettings(settings);
-      process.stdout.write(`logged in to ${key} as ${name}\n`);
+    .action(login);
+}
 
-      const needsScope = flags.npmrc !== undefined || flags.yarnrc !== undefined;
-      const npmScope = needsScope ? (await remote.client(ServerService).getServerInfo({})).npmScope : "";
-      if (flags.npmrc !== undefined) {
-        const registry = `${key}/npm/`;
-        const path = flags.npmrc === true ? defaultNpmrc() : flags.npmrc;
-        const entries = npmrcEntries({ scope: npmScope, registry, token });
-        const outcome = await editFile(path, (text) => upsertNpmrc(text, entries), 0o600);
-        process.stdout.write(`${said[outcome]} ${path} (@${npmScope} → ${registry})\n`);
+async function login(url: string, given: LoginFlags): Promise<void> {
+  const flags: LoginFlags = given.all
+    ? {
+        ...given,
+        npmrc: given.npmrc ?? true,
+        netrc: given.netrc ?? true,
+        pip: given.pip ?? true,
+        maven: given.maven ?? true,
+        yarnrc: given.yarnrc ?? true,
       }
-      if (flags.netrc !== undefined) {
-        const path = flags.netrc === true ? defaultNetrc() : flags.netrc;
-        const machines = netrcMachines(key);
-        const edit = (text: string) =>
-          machines.reduce((t, machine) => upsertNetrc(t, { machine, login: name, password: token }), text);
-        const outcome = await editFile(path, edit, 0o600);
-        process.stdout.write(`${said[outcome]} ${path} (machine ${machines.join(", machine ")})\n`);
-        if (new URL(key).protocol !== "https:") {
-          process.stderr.write(
-            `protodepot: warning: go sends .netrc credentials over https only; ${key} is http (serve it with --tls-cert/--tls-key)\n`,
-          );
-        }
-      }
-      if (flags.pip !== undefined) {
-        const path = flags.pip === true ? defaultPipConf(process.env, homedir()) : flags.pip;
-        const outcome = await editFile(path, (text) => upsertPipConf(text, pipIndexUrl(key, token)), 0o600);
-        process.stdout.write(`${said[outcome]} ${path} (extra-index-url ${key}/pypi/simple/)\n`);
-      }
-      if (flags.maven !== undefined) {
-        const path = flags.maven === true ? defaultMavenSettings() : flags.maven;
-        const settings = mavenSettingsFor(key, name, token);
-        let foreign = false;
-        const outcome = await editFile(
-          path,
-          (text) => {
-            const next = upsertMavenSettings(text, settings);
-            foreign = next === undefined;
-            return next ?? text;
-          },
-          0o600,
-        );
-        if (foreign) {
-          process.stderr.write(
-            `protodepot: ${path} is a settings.xml of your own, left as it is: add (with your token as the password)\n${mavenSettingsSnippet(settings)}\n`,
-          );
-        } else process.stdout.write(`${said[outcome]} ${path} (repository ${settings.repositoryUrl})\n`);
-      }
-      if (flags.yarnrc !== undefined) {
-        const path = flags.yarnrc === true ? defaultYarnrc() : flags.yarnrc;
-        const registry = `${key}/npm/`;
-        const outcome = await editFile(
-          path,
-          (text) => upsertYarnrc(text, { scope: npmScope, registry, token }),
-          0o600,
-        );
-        process.stdout.write(`${said[outcome]} ${path} (@${npmScope} → ${registry}, no age gate)\n`);
-      }
-    });
+    : given;
+  const token = await tokenOf(flags);
+  const remote = await openRemote({ remote: url, token });
+  const { user } = await remote.client(UserService).whoAmI({});
+  const name = user?.name ?? "";
+  const settings = await readSettings();
+  const key = normalizeRemote(url);
+  settings.remotes[key] = { token };
+  settings.current = key;
+  await writeSettings(settings);
+  process.stdout.write(`logged in to ${key} as ${name}\n`);
+  await writeClientFiles(flags, { remote, key, name, token });
+}
+
+/** The files of each client the flags name, each edited in place (only this server's entries change). */
+async function writeClientFiles(
+  flags: LoginFlags,
+  {
+    remote,
+    key,
+    name,
+    token,
+  }: { remote: Awaited<ReturnType<typeof openRemote>>; key: string; name: string; token: string },
+): Promise<void> {
+  const needsScope = flags.npmrc !== undefined || flags.yarnrc !== undefined;
+  const npmScope = needsScope ? (await remote.client(ServerService).getServerInfo({})).npmScope : "";
+  if (flags.npmrc !== undefined) {
+    const registry = `${key}/npm/`;
+    const path = flags.npmrc === true ? defaultNpmrc() : flags.npmrc;
+    const entries = npmrcEntries({ scope: npmScope, registry, token });
+    const outcome = await editFile(path, (text) => upsertNpmrc(text, entries), 0o600);
+    process.stdout.write(`${said[outcome]} ${path} (@${npmScope} → ${registry})\n`);
+  }
+  if (flags.netrc !== undefined) {
+    const path = flags.netrc === true ? defaultNetrc() : flags.netrc;
+    const machines = netrcMachines(key);
+    const edit = (text: string) =>
+      machines.reduce((t, machine) => upsertNetrc(t, { machine, login: name, password: token }), text);
+    const outcome = await editFile(path, edit, 0o600);
+    process.stdout.write(`${said[outcome]} ${path} (machine ${machines.join(", machine ")})\n`);
+    if (new URL(key).protocol !== "https:") {
+      process.stderr.write(
+        `protodepot: warning: go sends .netrc credentials over https only; ${key} is http (serve it with --tls-cert/--tls-key)\n`,
+      );
+    }
+  }
+  if (flags.pip !== undefined) {
+    const path = flags.pip === true ? defaultPipConf(process.env, homedir()) : flags.pip;
+    const outcome = await editFile(path, (text) => upsertPipConf(text, pipIndexUrl(key, token)), 0o600);
+    process.stdout.write(`${said[outcome]} ${path} (extra-index-url ${key}/pypi/simple/)\n`);
+  }
+  if (flags.maven !== undefined) {
+    const path = flags.maven === true ? defaultMavenSettings() : flags.maven;
+    const settings = mavenSettingsFor(key, name, token);
+    let foreign = false;
+    const outcome = await editFile(
+      path,
+      (text) => {
+        const next = upsertMavenSettings(text, settings);
+        foreign = next === undefined;
+        return next ?? text;
+      },
+      0o600,
+    );
+    if (foreign) {
+      process.stderr.write(
+        `protodepot: ${path} is a settings.xml of your own, left as it is: add (with your token as the password)\n${mavenSettingsSnippet(settings)}\n`,
+      );
+    } else process.stdout.write(`${said[outcome]} ${path} (repository ${settings.repositoryUrl})\n`);
+  }
+  if (flags.yarnrc !== undefined) {
+    const path = flags.yarnrc === true ? defaultYarnrc() : flags.yarnrc;
+    const registry = `${key}/npm/`;
+    const outcome = await editFile(
+      path,
+      (text) => upsertYarnrc(text, { scope: npmScope, registry, token }),
+      0o600,
+    );
+    process.stdout.write(`${said[outcome]} ${path} (@${npmScope} → ${registry}, no age gate)\n`);
+  }
 }
 
 /** `protodepot whoami`: which user the chosen remote and token are, so a wrong login shows before a push fails. */

@@ -32,6 +32,16 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function registerPlugins(program: CliCommand): void {
   const plugin = program.command("plugin").description("manage code generator plugins");
+  pluginCreateCommand(plugin);
+  pluginPushCommand(plugin);
+  pluginUpdateCommand(plugin);
+  pluginListCommand(plugin);
+  const version = plugin.command("version").description("manage plugin versions");
+  versionCreateCommand(version);
+  versionListCommand(version);
+}
+
+function pluginCreateCommand(plugin: CliCommand): void {
   plugin
     .command("create <plugin>")
     .description("create a plugin OWNER/NAME")
@@ -46,6 +56,9 @@ export function registerPlugins(program: CliCommand): void {
         `created ${res.plugin?.visibility} plugin ${res.plugin?.owner}/${res.plugin?.name}\n`,
       );
     });
+}
+
+function pluginPushCommand(plugin: CliCommand): void {
   plugin
     .command("push <plugin>")
     .description(
@@ -60,6 +73,9 @@ export function registerPlugins(program: CliCommand): void {
       const digest = await pushPlugin(ref, flags);
       process.stdout.write(`pushed ${ref} (${digest})\n`);
     });
+}
+
+function pluginUpdateCommand(plugin: CliCommand): void {
   plugin
     .command("update <plugin>")
     .description("change a plugin's visibility")
@@ -72,6 +88,9 @@ export function registerPlugins(program: CliCommand): void {
         .updatePlugin({ plugin: name, visibility: flags.visibility });
       process.stdout.write(`plugin ${res.plugin?.owner}/${res.plugin?.name} is ${res.plugin?.visibility}\n`);
     });
+}
+
+function pluginListCommand(plugin: CliCommand): void {
   plugin
     .command("list [owner]")
     .description("list plugins of every owner, or of one")
@@ -84,8 +103,9 @@ export function registerPlugins(program: CliCommand): void {
         ...plugins.map((p) => [`${p.owner}/${p.name}`, p.visibility, p.createTime]),
       ]);
     });
+}
 
-  const version = plugin.command("version").description("manage plugin versions");
+function versionCreateCommand(version: CliCommand): void {
   version
     .command("create <plugin> <version>")
     .description(
@@ -128,6 +148,9 @@ export function registerPlugins(program: CliCommand): void {
         );
       },
     );
+}
+
+function versionListCommand(version: CliCommand): void {
   version
     .command("list <plugin>")
     .description("list the versions of a plugin")

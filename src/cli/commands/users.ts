@@ -23,6 +23,15 @@ export function collect(value: string, previous: string[]): string[] {
 
 export function registerUsers(program: CliCommand): void {
   const user = program.command("user").description("manage users (admin)");
+  userCreateCommand(user);
+  userListCommand(user);
+  const token = program.command("token").description("manage tokens");
+  tokenCreateCommand(token);
+  tokenListCommand(token);
+  tokenRevokeCommand(token);
+}
+
+function userCreateCommand(user: CliCommand): void {
   user
     .command("create <name>")
     .description("create a user (admin)")
@@ -33,6 +42,9 @@ export function registerUsers(program: CliCommand): void {
       const res = await remote.client(UserService).createUser({ name, isAdmin: flags.admin ?? false });
       process.stdout.write(`created user ${res.user?.name}${res.user?.isAdmin ? " (admin)" : ""}\n`);
     });
+}
+
+function userListCommand(user: CliCommand): void {
   user
     .command("list")
     .description("list users (admin)")
@@ -45,8 +57,9 @@ export function registerUsers(program: CliCommand): void {
         ...users.map((u) => [u.name, u.isAdmin ? "yes" : "no", u.createTime]),
       ]);
     });
+}
 
-  const token = program.command("token").description("manage tokens");
+function tokenCreateCommand(token: CliCommand): void {
   token
     .command("create")
     .description("create a token and print its secret once")
@@ -77,6 +90,9 @@ export function registerUsers(program: CliCommand): void {
         );
       },
     );
+}
+
+function tokenListCommand(token: CliCommand): void {
   token
     .command("list")
     .description("list your tokens that still work: not revoked, not expired (never their secrets)")
@@ -97,6 +113,9 @@ export function registerUsers(program: CliCommand): void {
         ]),
       ]);
     });
+}
+
+function tokenRevokeCommand(token: CliCommand): void {
   token
     .command("revoke <id>")
     .description("revoke a token: it never authenticates again")
