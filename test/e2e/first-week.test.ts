@@ -261,6 +261,10 @@ describe("the first week", () => {
       XDG_CONFIG_HOME: join(home, ".config"),
       PROTODEPOT_REMOTE: "",
       PROTODEPOT_TOKEN: "",
+      // `npm test` hands its own user config to every script (npm_config_userconfig): login honours it as npm
+      // does, so it would edit the runner's ~/.npmrc instead of this home's.
+      npm_config_userconfig: "",
+      NPM_CONFIG_USERCONFIG: "",
     };
     const login = await cliOk(["login", server.url, "--token-stdin", "--all"], env, { stdin: adminToken });
     for (const file of [".npmrc", ".netrc", ".config/pip/pip.conf", ".m2/settings.xml", ".yarnrc.yml"]) {

@@ -184,7 +184,7 @@ describe("remote generation (archive registry)", () => {
       assert.equal(res.status, 404, path);
       assert.match(res.bytes.toString(), message);
     }
-    const bad = await fetchBytes(`${server.url}/v1/protodepot/es/v1/demo/payments/main.zip`);
+    const bad = await fetchBytes(`${server.url}/v1/protodepot/es/v1/demo/payments/main.tar.bz2`);
     assert.equal(bad.status, 400);
   });
 
