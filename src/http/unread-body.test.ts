@@ -45,6 +45,17 @@ test("a response sent before the request body was read says Connection: close an
     assert.match(refused.text, /\r\nconnection: close\r\n/i);
     assert.ok(refused.ended, "the server ended the connection");
 
+    // A client that goes on writing its whole body gets the answer, never a reset (the body is read to its end
+    // before the connection closes), however often it tries.
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(`http://127.0.0.1:${port}/upload`, {
+        method: "POST",
+        body: new Uint8Array(9 << 20),
+      });
+      assert.equal(res.status, 413);
+      assert.deepEqual(await res.json(), { error: "too large" });
+    }
+
     // A body read in full keeps the connection reusable.
     const kept = await fetch(`http://127.0.0.1:${port}/read`, { method: "POST", body: "x" });
     assert.deepEqual(await kept.json(), { got: "x" });
