@@ -1,10 +1,11 @@
 // `protodepot bot …`: an organization's bots and their tokens (for its owners).
+
 import { BotService } from "../../gen/protodepot/v1/bot_pb.js";
 import { UserService } from "../../gen/protodepot/v1/user_pb.js";
 import { openRemote, type RemoteOptions } from "../client.js";
 import type { CliCommand } from "../command.js";
 import { printTable, progress } from "../output.js";
-import { collect, expiryOf } from "./users.js";
+import { collect, expiryOf, printTokens } from "./users.js";
 
 export function registerBots(program: CliCommand): void {
   const bot = program
@@ -88,17 +89,7 @@ function botTokenListCommand(token: CliCommand): void {
     .action(async (name: string, flags: RemoteOptions) => {
       const remote = await openRemote(flags);
       const { tokens } = await remote.client(UserService).listTokens({ user: name });
-      printTable([
-        ["ID", "NOTE", "SCOPES", "CREATED", "LAST USED", "EXPIRES"],
-        ...tokens.map((t) => [
-          t.id,
-          t.note,
-          t.scopes.length ? t.scopes.join(" ") : "all",
-          t.createTime,
-          t.lastUsedTime || "never",
-          t.expireTime || "never",
-        ]),
-      ]);
+      printTokens(tokens);
     });
 }
 

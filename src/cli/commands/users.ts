@@ -101,17 +101,7 @@ function tokenListCommand(token: CliCommand): void {
     .action(async (flags: RemoteOptions & { user?: string }) => {
       const remote = await openRemote(flags);
       const { tokens } = await remote.client(UserService).listTokens({ user: flags.user ?? "" });
-      printTable([
-        ["ID", "NOTE", "SCOPES", "CREATED", "LAST USED", "EXPIRES"],
-        ...tokens.map((t) => [
-          t.id,
-          t.note,
-          t.scopes.length ? t.scopes.join(" ") : "all",
-          t.createTime,
-          t.lastUsedTime || "never",
-          t.expireTime || "never",
-        ]),
-      ]);
+      printTokens(tokens);
     });
 }
 
@@ -125,4 +115,28 @@ function tokenRevokeCommand(token: CliCommand): void {
       const res = await remote.client(UserService).revokeToken({ tokenId: id });
       process.stdout.write(`revoked token ${res.token?.id} of ${res.token?.user}\n`);
     });
+}
+
+/** The TOKEN LIST table, for a user's tokens and a bot's alike. */
+export function printTokens(
+  tokens: readonly {
+    id: string;
+    note: string;
+    scopes: readonly string[];
+    createTime: string;
+    lastUsedTime: string;
+    expireTime: string;
+  }[],
+): void {
+  printTable([
+    ["ID", "NOTE", "SCOPES", "CREATED", "LAST USED", "EXPIRES"],
+    ...tokens.map((t) => [
+      t.id,
+      t.note,
+      t.scopes.length ? t.scopes.join(" ") : "all",
+      t.createTime,
+      t.lastUsedTime || "never",
+      t.expireTime || "never",
+    ]),
+  ]);
 }
