@@ -73,6 +73,11 @@ export interface AuthService {
    */
   openSession(userId: string, note: string, expiresAt: string, scopes?: readonly string[]): Promise<string>;
   /**
+   * Closes the web session the caller signed in with: deletes its token (one with `note`, held by the caller), so
+   * signing out leaves no revoked row behind. False when the caller's token is not such a session.
+   */
+  closeSession(principal: Principal, note: string): Promise<boolean>;
+  /**
    * The caller's tokens that still authenticate (an admin may name another user), oldest first; revoked and expired
    * ones are left out. Never the secrets.
    */
@@ -268,6 +273,12 @@ export function createAuthService(meta: UserStore, opts: AuthServiceOptions = {}
         expiresAt,
         Date.now(),
       );
+    },
+    async closeSession(principal, note) {
+      if (!principal.user || !principal.tokenId) return false;
+      const token = await meta.getToken(principal.tokenId);
+      if (!token || token.userId !== principal.user.id || token.note !== note) return false;
+      return meta.deleteToken(token.id);
     },
     async listTokens(principal, userName) {
       const caller = requireUser(principal, "list tokens");

@@ -92,6 +92,20 @@ export function tokenLifecycleCases(suite: Suite): void {
       const touched = (await store.listTokens(alice.id)).find((t) => t.id === a2.id);
       assert.equal(touched?.lastUsedAt, "2026-02-01T00:00:00.000Z");
     });
+
+    it("deletes a token's row, once", async () => {
+      const alice = await store.createUser({ name: "alice", isAdmin: false });
+      const a1 = await store.createToken({ userId: alice.id, hash: hex(32), note: "web session" });
+      const a2 = await store.createToken({ userId: alice.id, hash: hex(32), note: "laptop" });
+      assert.equal(await store.deleteToken(a1.id), true);
+      assert.equal(await store.deleteToken(a1.id), false);
+      assert.equal(await store.getToken(a1.id), undefined);
+      assert.equal(await store.findToken(a1.hash), undefined);
+      assert.deepEqual(
+        (await store.listTokens(alice.id)).map((t) => t.id),
+        [a2.id],
+      );
+    });
   });
 }
 
