@@ -2,6 +2,10 @@
 import { Code as ConnectCode, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { Code, RegistryError } from "../core/errors.js";
 import { storageRetryAfterSeconds } from "../http/status.js";
+import { quotaReason } from "../services/quotas.js";
+
+/** Marks a quota's resource_exhausted (naming the owner), which guards.ts leaves a 429. */
+export const quotaHeader = "protodepot-quota";
 
 const codes: Record<Code, ConnectCode> = {
   [Code.InvalidArgument]: ConnectCode.InvalidArgument,
@@ -26,8 +30,13 @@ export function toConnectError(reason: unknown): ConnectError {
   const err = RegistryError.from(reason);
   const details = err.fields.details?.length ? `\n${err.fields.details.join("\n")}` : "";
   // Retry-After marks the storage case apart from a request over a size limit (withClientStatuses: 507, not 413).
+  // A quota (services/quotas.ts) is marked too: it keeps Connect's 429, the status of "a quota is used up".
   const metadata =
-    err.code === Code.InsufficientStorage ? { "retry-after": String(storageRetryAfterSeconds) } : {};
+    err.code === Code.InsufficientStorage
+      ? { "retry-after": String(storageRetryAfterSeconds) }
+      : err.code === Code.ResourceExhausted && err.fields.reason === quotaReason
+        ? { [quotaHeader]: err.fields.owner ?? "" }
+        : {};
   return new ConnectError(err.message + details, codes[err.code], metadata, undefined, err);
 }
 

@@ -60,6 +60,12 @@ export const examples: Readonly<Record<string, readonly string[]>> = {
     "protodepot audit list --owner acme --actor acme-ci --json",
     "protodepot audit list --action auth.failed --since 1h",
   ],
+  quota: ["protodepot quota get acme"],
+  "quota get": ["protodepot quota get acme", "protodepot quota get acme --json"],
+  "quota set": [
+    "protodepot quota set acme --modules 50 --commits-per-day 500   # admins",
+    "protodepot quota set acme --modules default                     # back to the server's default",
+  ],
   org: ["protodepot org create acme", "protodepot org member add acme alice --role writer"],
   "org create": ["protodepot org create acme"],
   "org list": ["protodepot org list"],

@@ -48,6 +48,10 @@ export const commands: Readonly<Record<string, { summary: string; load: () => Pr
     summary: "read the audit log",
     load: async () => (await import("./commands/audit.js")).registerAudit,
   },
+  quota: {
+    summary: "show or set an owner's quotas of modules and commits",
+    load: async () => (await import("./commands/quotas.js")).registerQuotas,
+  },
   org: {
     summary: "manage organizations and their members",
     load: async () => (await import("./commands/orgs.js")).registerOrgs,

@@ -13,6 +13,7 @@ import { registerApiGuards, withClientStatuses } from "../api/guards.js";
 import { createModuleServiceImpl } from "../api/module-service.js";
 import { createOrganizationServiceImpl } from "../api/organization-service.js";
 import { createPluginServiceImpl } from "../api/plugin-service.js";
+import { createQuotaServiceImpl } from "../api/quota-service.js";
 import { createServerServiceImpl } from "../api/server-service.js";
 import { createTemplateServiceImpl } from "../api/template-service.js";
 import { createUserServiceImpl } from "../api/user-service.js";
@@ -23,6 +24,7 @@ import { BotService } from "../gen/protodepot/v1/bot_pb.js";
 import { ModuleService } from "../gen/protodepot/v1/module_pb.js";
 import { OrganizationService } from "../gen/protodepot/v1/organization_pb.js";
 import { PluginService } from "../gen/protodepot/v1/plugin_pb.js";
+import { QuotaService } from "../gen/protodepot/v1/quota_pb.js";
 import { ServerService } from "../gen/protodepot/v1/server_pb.js";
 import { TemplateService } from "../gen/protodepot/v1/template_pb.js";
 import { UserService } from "../gen/protodepot/v1/user_pb.js";
@@ -217,8 +219,20 @@ function registerOperations(config: Config, app: FastifyInstance, { services, me
 
 /** The management API (Connect) and buf's Connect services on the same port. */
 async function registerApi(config: Config, app: FastifyInstance, { services }: RouteParts): Promise<void> {
-  const { auth, access, users, bots, audit, orgs, modules, plugins, templates, pregenerate, remotePlugins } =
-    services;
+  const {
+    auth,
+    access,
+    users,
+    bots,
+    audit,
+    quotas,
+    orgs,
+    modules,
+    plugins,
+    templates,
+    pregenerate,
+    remotePlugins,
+  } = services;
   // Connect reads request bodies itself: size and caller are checked before it does.
   const maxBody = config.limits.maxUploadBytes;
   registerApiGuards(app, { auth, maxBodyBytes: maxBody });
@@ -231,6 +245,7 @@ async function registerApi(config: Config, app: FastifyInstance, { services }: R
       router.service(UserService, createUserServiceImpl(users));
       router.service(BotService, createBotServiceImpl(bots));
       router.service(AuditService, createAuditServiceImpl(audit));
+      router.service(QuotaService, createQuotaServiceImpl(quotas));
       router.service(OrganizationService, createOrganizationServiceImpl(orgs, pregenerate));
       router.service(ModuleService, createModuleServiceImpl(modules, pregenerate));
       router.service(PluginService, createPluginServiceImpl(plugins));

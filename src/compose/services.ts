@@ -28,6 +28,7 @@ import { createOrganizationService, type OrganizationService } from "../services
 import { createPayers } from "../services/payers.js";
 import { createPluginService, type PluginService } from "../services/plugins.js";
 import { createPregenerateService, type PregenerateService } from "../services/pregenerate.js";
+import { createQuotas, type Quotas } from "../services/quotas.js";
 import { createRemotePluginService, type RemotePluginService } from "../services/remote-plugins.js";
 import { createTemplateService, type TemplateService } from "../services/templates.js";
 import { createUserService, type UserService } from "../services/users.js";
@@ -40,6 +41,7 @@ export interface Services {
   auth: AuthService;
   access: AccessPolicy;
   audit: AuditTrail;
+  quotas: Quotas;
   users: UserService;
   bots: BotService;
   orgs: OrganizationService;
@@ -76,6 +78,7 @@ export function createServices(config: Config, parts: ServiceParts): Services {
     allowOrgCreation: config.auth.allowOrgCreation,
     maxOrgsPerUser: config.auth.maxOrgsPerUser,
   });
+  const quotas = createQuotas({ meta, access, defaults: config.quotas, audit: trail });
   // Pre-generation reads modules, so it is built after them and hears of new commits through this list.
   const committed: ((principal: Principal, commit: Commit) => void)[] = [];
   const modules = createModuleService({
@@ -87,6 +90,7 @@ export function createServices(config: Config, parts: ServiceParts): Services {
     limits: config.limits,
     defaultVisibility,
     audit: trail,
+    quotas,
     // Every push path (ours, buf's Upload) starts the subscribed generations in the background.
     onCommitted: (principal, commit) => {
       for (const listener of committed) listener(principal, commit);
@@ -126,6 +130,7 @@ export function createServices(config: Config, parts: ServiceParts): Services {
     auth,
     access,
     audit: trail,
+    quotas,
     users,
     bots,
     orgs,

@@ -96,6 +96,14 @@ export const configSchema = z.strictObject({
       failureWindowMs: z.number().int().min(1000).default(60_000),
     })
     .prefault({}),
+  quotas: z
+    .strictObject({
+      /** Modules one owner may have (deleted ones count: their names stay taken); 0: unlimited (docs/quotas.md). */
+      modulesPerOwner: z.number().int().nonnegative().default(0),
+      /** Commits the modules of one owner may take in any 24 hours; 0: unlimited. */
+      commitsPerOwnerPerDay: z.number().int().nonnegative().default(0),
+    })
+    .prefault({}),
   defaults: z
     .strictObject({
       /** Visibility of modules, plugins and templates created without one. */

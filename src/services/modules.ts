@@ -15,6 +15,7 @@ import { createModulePush, type ModulePush, type PushStore } from "./modules/pus
 import { createPushPolicies, createPushPolicyRules, type PushPolicies } from "./modules/push-policies.js";
 import { createModuleReads, type ModuleReads } from "./modules/reads.js";
 import { createModuleSettings, type ModuleSettings } from "./modules/settings.js";
+import type { Quotas } from "./quotas.js";
 
 export type { ModuleFile } from "./modules/files.js";
 export type { PushInput, UploadContent } from "./modules/push.js";
@@ -49,6 +50,8 @@ export interface ModuleServiceOptions {
   onCommitted?: (principal: Principal, commit: Commit) => void;
   /** Where every change is recorded (docs/audit.md). */
   audit?: AuditTrail;
+  /** Per-owner quotas of modules and commits (docs/quotas.md). */
+  quotas?: Quotas;
 }
 
 export function createModuleService(o: ModuleServiceOptions): ModuleService {
@@ -68,6 +71,7 @@ export function createModuleService(o: ModuleServiceOptions): ModuleService {
     defaultVisibility: o.defaultVisibility,
     onCommitted: o.onCommitted,
     ...(o.audit ? { audit: o.audit } : {}),
+    ...(o.quotas ? { quotas: o.quotas } : {}),
   });
   return {
     ...reads,
@@ -81,6 +85,7 @@ export function createModuleService(o: ModuleServiceOptions): ModuleService {
       reads,
       defaultVisibility: o.defaultVisibility,
       ...(o.audit ? { audit: o.audit } : {}),
+      ...(o.quotas ? { quotas: o.quotas } : {}),
     }),
   };
 }

@@ -10,6 +10,7 @@ import type { AuditStore, ModuleStore } from "../../storage/meta/metadata-store.
 import type { AccessPolicy } from "../access.js";
 import type { AuditTrail } from "../audit.js";
 import { type Principal, requireUser } from "../auth.js";
+import type { Quotas } from "../quotas.js";
 import type { DependencyPinning } from "./dependencies.js";
 import type { ModuleDigests } from "./digests.js";
 import type { ModuleFile } from "./files.js";
@@ -96,6 +97,8 @@ export interface ModulePushOptions {
   onCommitted?: ((principal: Principal, commit: Commit) => void) | undefined;
   /** Each stored commit (or label moved to an existing one) is recorded in the push's own transaction. */
   audit?: Pick<AuditTrail, "event">;
+  /** Per-owner quotas (services/quotas.ts): a new module and each new commit, checked before compiling. */
+  quotas?: Pick<Quotas, "checkNewModule" | "checkNewCommits">;
 }
 
 export function createModulePush(o: ModulePushOptions): ModulePush {
@@ -121,6 +124,8 @@ async function push(o: ModulePushOptions, principal: Principal, input: PushInput
   // Re-pushing what the label already points at (a CI job without changes) answers without compiling.
   const head = existing && (await unchangedHead(o, existing, label, input.files, deps));
   if (head) return { commit: head, created: false, warnings: [] };
+  if (!existing) await o.quotas?.checkNewModule(name.owner);
+  await o.quotas?.checkNewCommits(name.owner, 1);
   const prepared = await prepareCommit(o, principal, {
     name,
     user,

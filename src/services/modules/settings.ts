@@ -7,6 +7,7 @@ import type { ModuleChange, ModuleStore } from "../../storage/meta/metadata-stor
 import type { AccessPolicy } from "../access.js";
 import type { AuditTrail } from "../audit.js";
 import type { Principal } from "../auth.js";
+import type { Quotas } from "../quotas.js";
 import type { ModuleReads } from "./reads.js";
 
 export interface ModuleSettings {
@@ -59,6 +60,8 @@ type SettingsDeps = {
   reads: Pick<ModuleReads, "getModule">;
   defaultVisibility: Visibility;
   audit?: Pick<AuditTrail, "record">;
+  /** Per-owner quotas (services/quotas.ts), checked before a module is created. */
+  quotas?: Pick<Quotas, "checkNewModule">;
 };
 
 /** Why the module may not take `visibility`, if it may not: public never depends on private. */
@@ -142,6 +145,7 @@ async function createModule(
   opts: Parameters<ModuleSettings["createModule"]>[2],
 ): Promise<Module> {
   await d.access.requireWrite(principal, name.owner, "create modules", name.name);
+  await d.quotas?.checkNewModule(name.owner);
   const mod = await d.meta.createModule({
     owner: name.owner,
     name: name.name,

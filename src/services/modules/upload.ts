@@ -35,6 +35,7 @@ export async function upload(
     mods.push({ user, mod: existing, empty });
   }
   try {
+    await checkCommitQuotas(o, contents);
     const candidates = await uploadCandidates(o, principal, depCommitIds);
     // Every content is compiled and checked before any is stored; then all are stored in one transaction.
     const prepared: PreparedCommit[] = [];
@@ -147,4 +148,12 @@ async function prepareUploaded(
     after: deps.map((d) => d.commitId),
   });
   return commit;
+}
+
+/** Each owner's commit quota, for as many commits as the Upload holds of its modules, before anything compiles. */
+async function checkCommitQuotas(o: ModulePushOptions, contents: readonly UploadContent[]): Promise<void> {
+  if (!o.quotas) return;
+  const perOwner = new Map<string, number>();
+  for (const c of contents) perOwner.set(c.module.owner, (perOwner.get(c.module.owner) ?? 0) + 1);
+  for (const [owner, count] of perOwner) await o.quotas.checkNewCommits(owner, count);
 }

@@ -114,6 +114,11 @@ export const metadataCachePolicies: { readonly [M in Method]: CachePolicy } = {
   listPregenerate: "harmless",
   setOwnerPregenerate: "write",
   listOwnerPregenerate: "harmless",
+  // quotas are read once per creation or push, never on a download
+  getQuota: "harmless",
+  setQuota: "harmless",
+  countModules: "harmless",
+  countCommitsSince: "harmless",
   // artifacts: a record, once put, never changes; putting one moves nothing cached
   getArtifact: "immutable",
   putArtifact: "harmless",

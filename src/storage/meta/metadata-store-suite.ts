@@ -8,6 +8,7 @@ import { leasesCases, transactionsAcrossStoresCases } from "./contract/leases.js
 import { moduleLifecycleCases, moduleLookupCases, pushCases } from "./contract/modules.js";
 import { ownersAndOrganizationsCases } from "./contract/owners.js";
 import { pluginsCases, templatesCases } from "./contract/plugins.js";
+import { quotaCases } from "./contract/quotas.js";
 import { hex, pushCommit, type Suite } from "./contract/support.js";
 import { tokenLifecycleCases, tokenScopeBotAuditCases, usersAndTokensCases } from "./contract/users.js";
 import type { MetadataStore } from "./metadata-store.js";
@@ -54,6 +55,7 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
     leasesCases(suite);
     artifactsCases(suite);
     preGenerationCases(suite);
+    quotaCases(suite);
 
     it("keeps everything across close and reopen", async () => {
       const alice = await store.createUser({ name: "alice", isAdmin: true });

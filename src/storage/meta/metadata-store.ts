@@ -134,6 +134,22 @@ export interface OwnerStore {
   deleteOrganization(name: string): Promise<"deleted" | "not-empty" | "missing">;
 }
 
+/** What an admin set for one owner; null follows the configured default, 0 means unlimited. */
+export interface OwnerQuota {
+  modules: number | null;
+  commitsPerDay: number | null;
+}
+
+/** Per-owner quotas, and the usage they bound. */
+export interface QuotaStore {
+  getQuota(owner: string): Promise<OwnerQuota | undefined>;
+  setQuota(owner: string, quota: OwnerQuota): Promise<void>;
+  /** Modules of the owner, deleted ones included (their names stay taken). */
+  countModules(owner: string): Promise<number>;
+  /** Commits stored under the owner's modules at or after `since` (ISO time). */
+  countCommitsSince(owner: string, since: string): Promise<number>;
+}
+
 /** Modules, their commits, labels and visibility. */
 export interface ModuleStore {
   /** A deleted module too (with `deletedAt`), so its name can answer 410. */
@@ -302,7 +318,8 @@ export interface MetadataStores
     ArtifactStore,
     PregenerateStore,
     LeaseStore,
-    AuditStore {}
+    AuditStore,
+    QuotaStore {}
 
 /**
  * The metadata seam: the small stores above, composed over one database, with a transaction that spans them.

@@ -10,6 +10,7 @@ import { createKyselyModuleStore } from "./modules.js";
 import { createKyselyOwnerStore } from "./owners.js";
 import { createKyselyPluginStore } from "./plugins.js";
 import { createKyselyPregenerateStore } from "./pregenerate.js";
+import { createKyselyQuotaStore } from "./quotas.js";
 import type { Database } from "./schema.js";
 import { createKyselyTemplateStore } from "./templates.js";
 import { createKyselyUserStore } from "./users.js";
@@ -23,6 +24,7 @@ function composeStores(db: Kysely<Database>, leases: LeaseDialect): MetadataStor
     ...createKyselyTemplateStore(db),
     ...createKyselyArtifactStore(db),
     ...createKyselyPregenerateStore(db),
+    ...createKyselyQuotaStore(db),
     ...createKyselyLeaseStore(db, leases),
     ...createKyselyAuditStore(db),
   };

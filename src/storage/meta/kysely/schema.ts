@@ -7,6 +7,14 @@ export type IntBool = 0 | 1;
 /** Postgres returns bigint columns as strings; read them through `Number()`. */
 export type BigIntColumn = ColumnType<number | string, number, number>;
 
+/** An admin's quotas for one owner; null: the configured default (migration 0015). */
+export interface OwnerQuotasTable {
+  owner: string;
+  max_modules: number | null;
+  max_commits_per_day: number | null;
+  updated_at: string;
+}
+
 export interface OwnerPregenerateTable {
   owner: string;
   template_id: string;
@@ -234,6 +242,7 @@ export interface Database {
   artifacts: ArtifactsTable;
   module_pregenerate: ModulePregenerateTable;
   owner_pregenerate: OwnerPregenerateTable;
+  owner_quotas: OwnerQuotasTable;
   leases: LeasesTable;
   push_policies: PushPoliciesTable;
   audit_events: AuditEventsTable;
