@@ -2,8 +2,8 @@
 // artifacts are generated in the background, so the first `npm install` / `go get` / archive download after a push
 // is a cache hit.
 import { type FullName, parseFullName } from "../core/names.js";
-import type { Commit, Flavour, PluginVersion, Template } from "../core/types.js";
 import { pluginEcosystem } from "../core/plugin-ecosystem.js";
+import type { Commit, Flavour, PluginVersion, Template } from "../core/types.js";
 import { isGoPlugin } from "../generate/plugin-options.js";
 import type { PregenerateStore } from "../storage/meta/metadata-store.js";
 import type { AccessPolicy } from "./access.js";
