@@ -11,8 +11,8 @@ import { promisify } from "node:util";
 import { buildRustProst, cargoMissing, createCargoProject } from "../../test/e2e/support/cargo.js";
 import { cliOk } from "../../test/e2e/support/cli.js";
 import { createRubyHome, gemMissing } from "../../test/e2e/support/gem.js";
-import { repoRoot } from "../../test/e2e/support/server.js";
-import { startNginx } from "../nginx.js";
+import { adminToken, repoRoot } from "../../test/e2e/support/server.js";
+import { type Nginx, startNginx } from "../nginx.js";
 import { type BenchServer, knob, median, pushPaymentsRound, startBenchServer, time } from "../support.js";
 
 const exec = promisify(execFile);
@@ -176,9 +176,15 @@ const root = await mkdtemp(join(tmpdir(), "protodepot-bench-ecosystems-root-"));
 // nginx starts before the mirror is filled: config.json names its URL. Bundler reads an ETag as the body's MD5.
 await writeFile(join(root, "healthz"), "ok\n");
 await exec("chmod", ["a+rx", root]);
-const nginx = await startNginx(root, 1, { etag: false });
+let nginx: Nginx | undefined;
 try {
-  const pushed = await cliOk(["push", join(repoRoot, "examples/money")], bench.env as Record<string, string>);
+  nginx = await startNginx(root, 1, { etag: false });
+  const cliEnv = {
+    PROTODEPOT_REMOTE: bench.server.url,
+    PROTODEPOT_TOKEN: adminToken,
+    XDG_CONFIG_HOME: bench.work,
+  };
+  const pushed = await cliOk(["push", join(repoRoot, "examples/money")], cliEnv);
   const moneySeq = Number(/seq (\d+)/.exec(pushed.stdout)?.[1]);
   const first = await pushPaymentsRound(bench, 0);
   // Money's artifacts first (CMake pins their hashes), so each cold below generates payments only.
@@ -229,7 +235,7 @@ try {
     );
   }
 } finally {
-  await nginx.stop();
+  await nginx?.stop();
   await bench.close();
   await rm(root, { recursive: true, force: true });
 }
