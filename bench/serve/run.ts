@@ -1,13 +1,13 @@
 // bench/serve: cached artifacts (archive, npm tarball, Go zip) requests/s, protodepot vs nginx serving the very same
 // bytes as static files, with wrk, in one run; protodepot with 1 worker and with N, nginx likewise; and 1 worker with
 // and without verify-on-read (storage.blob.verifyReads), alternated. BENCH_VERIFY_ONLY=1 runs only that comparison.
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { adminToken, cliPath, makeDataDir, startTestServer } from "../../test/e2e/support/server.js";
+import { startNginx } from "../nginx.js";
 import { knob, smoke } from "../support.js";
 
 const exec = promisify(execFile);
@@ -25,18 +25,6 @@ const targets = [
   { name: "Go zip", path: "/go/protodepot.local/protodepot/go/demo/payments/@v/v1.1.1.zip" },
 ] as const;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const address = s.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** Requests/s wrk measures for one URL (one thread, `connections` connections); fails on any non-2xx answer. */
 async function wrk(url: string): Promise<number> {
   const { stdout } = await exec("wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, url]);
@@ -44,59 +32,6 @@ async function wrk(url: string): Promise<number> {
   const m = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
   if (!m?.[1]) throw new Error(`wrk printed no rate:\n${stdout}`);
   return Number(m[1]);
-}
-
-async function startNginx(root: string, workers: number): Promise<{ url: string; stop(): Promise<void> }> {
-  const port = await freePort();
-  const prefix = await mkdtemp(join(tmpdir(), "protodepot-bench-nginx-"));
-  const conf = join(prefix, "nginx.conf");
-  // Static files, keep-alive, sendfile: the ceiling for serving these bytes on this machine.
-  await writeFile(
-    conf,
-    `worker_processes ${workers};
-daemon off;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 1000000;
-  default_type application/octet-stream;
-  client_body_temp_path ${prefix}/body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
-  server {
-    listen 127.0.0.1:${port};
-    root ${root};
-    etag on;
-  }
-}
-`,
-  );
-  const child: ChildProcess = spawn("nginx", ["-p", prefix, "-c", conf], { stdio: "inherit" });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    const ok = await fetch(`${url}/healthz`).then(
-      () => true,
-      () => false,
-    );
-    if (ok) break;
-    if (i > 100 || child.exitCode !== null) throw new Error("nginx did not start");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    url,
-    async stop() {
-      const exited = new Promise((r) => child.once("exit", r));
-      if (child.exitCode === null) child.kill("SIGQUIT");
-      await exited;
-      await rm(prefix, { recursive: true, force: true });
-    },
-  };
 }
 
 const data = await makeDataDir("protodepot-bench-serve-data-");

@@ -32,6 +32,11 @@ test("without a declaration, the runtime libraries and then the protoc generator
     pluginEcosystem(version({ source: { kind: "protoc", generator: "python", version: "3.21.12" } })),
     "python",
   );
+  assert.equal(
+    pluginEcosystem(version({ source: { kind: "protoc", generator: "cpp", version: "3.21.12" } })),
+    "cpp",
+  );
+  assert.equal(pluginEcosystem(version({ registryOptions: { ecosystem: "cpp" } })), "cpp");
   assert.equal(pluginEcosystem(version({})), undefined);
 });
 

@@ -3,7 +3,7 @@
 import { Code, RegistryError } from "./errors.js";
 import type { PluginVersion } from "./types.js";
 
-export const pluginEcosystems = ["go", "npm", "python", "maven", "ruby"] as const;
+export const pluginEcosystems = ["go", "npm", "python", "maven", "ruby", "cpp"] as const;
 export type PluginEcosystem = (typeof pluginEcosystems)[number];
 
 /** The image label that declares a pushed plugin's ecosystem (`protodepot plugin push --ecosystem` sets it). */
@@ -38,6 +38,7 @@ export function pluginEcosystem(
     if (plugin.source.generator === "python" || plugin.source.generator === "pyi") return "python";
     if (plugin.source.generator === "java" || plugin.source.generator === "kotlin") return "maven";
     if (plugin.source.generator === "ruby") return "ruby";
+    if (plugin.source.generator === "cpp") return "cpp";
   }
   return undefined;
 }

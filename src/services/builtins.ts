@@ -107,8 +107,8 @@ interface Builtins {
 /**
  * protoc-gen-es from our own dependencies always; Debian's Go plugins when they are on PATH; our prost plugin
  * (protodepot/rust) when plugins/rust-prost/build.sh has built it or it is on PATH; protoc's built-in
- * generators (and the python, java, ruby and cpp templates) when the server has protoc, with Debian's gRPC plugin for Python
- * (and protodepot/python-grpc) when that is installed too.
+ * generators (and the python, java, ruby and cpp templates) when the server has protoc, with Debian's gRPC plugins for
+ * Python, Ruby and C++ (and protodepot/python-grpc, ruby-grpc, cpp-grpc) when those are installed too.
  */
 export async function detectBuiltins(
   opts: { protoc?: Protoc | undefined } = {},
@@ -211,7 +211,7 @@ async function addRust(found: Builtins): Promise<void> {
   }
 }
 
-/** protoc's built-in generators and their templates, with Debian's gRPC plugin for Python when installed. */
+/** protoc's built-in generators and their templates, with Debian's gRPC plugins when installed. */
 async function addProtoc(found: Builtins, protoc: Protoc): Promise<void> {
   const { plugins, templates } = found;
   const v = protoc.version;
@@ -224,35 +224,7 @@ async function addProtoc(found: Builtins, protoc: Protoc): Promise<void> {
       runtimeLibraries: p.runtimeLibraries(v),
     });
   }
-  // Debian's gRPC plugin for Python (protobuf-compiler-grpc) answers no --version: its package's version counts.
-  const grpcPython = tryResolve("grpc_python_plugin");
-  const grpcVersion = grpcPython && (await debianVersion("protobuf-compiler-grpc"));
-  if (grpcPython && grpcVersion) {
-    plugins.push({
-      owner: "grpc",
-      name: "python",
-      version: grpcVersion,
-      run: { command: [grpcPython] },
-      // Its stubs use grpc's Python API as of the plugin's release.
-      runtimeLibraries: {
-        python: [
-          { package: "grpcio", version: `>=${semver.major(grpcVersion)}.${semver.minor(grpcVersion)}` },
-        ],
-      },
-      // Its stubs import protodepot/python's `_pb2` modules: its wheels hold only the stubs and require those
-      // (services/pypi-base.ts), so installing both never puts one file in two distributions.
-      registryOptions: { python: { base: `${builtinTemplateOwner}/python` } },
-    });
-    templates.push({
-      owner: builtinTemplateOwner,
-      name: "python-grpc",
-      plugins: [
-        { owner: "protocolbuffers", name: "python", parameter: "" },
-        { owner: "protocolbuffers", name: "pyi", parameter: "" },
-        { owner: "grpc", name: "python", parameter: "" },
-      ],
-    });
-  }
+  await addGrpc(found);
   templates.push(
     {
       owner: builtinTemplateOwner,
@@ -279,6 +251,80 @@ async function addProtoc(found: Builtins, protoc: Protoc): Promise<void> {
       plugins: [{ owner: "protocolbuffers", name: "cpp", parameter: "" }],
     },
   );
+}
+
+/**
+ * Debian's gRPC plugins (protobuf-compiler-grpc), each with a template that runs protoc's generator for the same
+ * language first. They answer no --version: the package's version counts. Only with protoc (their templates need it).
+ */
+async function addGrpc(found: Builtins): Promise<void> {
+  const { plugins, templates } = found;
+  const version = await debianVersion("protobuf-compiler-grpc");
+  if (!version) return;
+  const minor = `${semver.major(version)}.${semver.minor(version)}`;
+  const python = tryResolve("grpc_python_plugin");
+  if (python) {
+    plugins.push({
+      owner: "grpc",
+      name: "python",
+      version,
+      run: { command: [python] },
+      // Its stubs use grpc's Python API as of the plugin's release.
+      runtimeLibraries: { python: [{ package: "grpcio", version: `>=${minor}` }] },
+      // Its stubs import protodepot/python's `_pb2` modules: its wheels hold only the stubs and require those
+      // (services/pypi-base.ts), so installing both never puts one file in two distributions.
+      registryOptions: { python: { base: `${builtinTemplateOwner}/python` } },
+    });
+    templates.push({
+      owner: builtinTemplateOwner,
+      name: "python-grpc",
+      plugins: [
+        { owner: "protocolbuffers", name: "python", parameter: "" },
+        { owner: "protocolbuffers", name: "pyi", parameter: "" },
+        { owner: "grpc", name: "python", parameter: "" },
+      ],
+    });
+  }
+  const ruby = tryResolve("grpc_ruby_plugin");
+  if (ruby) {
+    // `*_services_pb.rb` requires grpc (Debian's ruby-grpc is the gem of the same release) and the `_pb.rb` beside it:
+    // the gem holds both.
+    plugins.push({
+      owner: "grpc",
+      name: "ruby",
+      version,
+      run: { command: [ruby] },
+      runtimeLibraries: { ruby: [{ package: "grpc", version: `~> ${minor}` }] },
+    });
+    templates.push({
+      owner: builtinTemplateOwner,
+      name: "ruby-grpc",
+      plugins: [
+        { owner: "protocolbuffers", name: "ruby", parameter: "" },
+        { owner: "grpc", name: "ruby", parameter: "" },
+      ],
+    });
+  }
+  const cpp = tryResolve("grpc_cpp_plugin");
+  if (cpp) {
+    // No runtime library list for C++: the CMake archive links gRPC::grpc++ when the output has `.grpc.pb.cc` files.
+    plugins.push({
+      owner: "grpc",
+      name: "cpp",
+      version,
+      run: { command: [cpp] },
+      runtimeLibraries: {},
+      registryOptions: { ecosystem: "cpp" },
+    });
+    templates.push({
+      owner: builtinTemplateOwner,
+      name: "cpp-grpc",
+      plugins: [
+        { owner: "protocolbuffers", name: "cpp", parameter: "" },
+        { owner: "grpc", name: "cpp", parameter: "" },
+      ],
+    });
+  }
 }
 
 /** Our own prost plugin (plugins/rust-prost/, built by its build.sh), on PATH or where build.sh leaves it. */

@@ -29,3 +29,21 @@ it("pre-generates wheels for templates with a Python runtime, archives always", 
   ]);
   assert.deepEqual(flavoursFor([plugin({})]), ["archive"]);
 });
+
+it("pre-generates CMake archives for C++ plugins: protoc's cpp, or a plugin declaring the ecosystem cpp", () => {
+  const cpp = {
+    ...plugin({}),
+    name: "cpp",
+    source: { kind: "protoc", generator: "cpp", version: "3.21.12" },
+  } as const;
+  assert.deepEqual(flavoursFor([cpp]), ["archive", "cmake"]);
+  const grpc: PluginVersion = {
+    ...plugin({}),
+    owner: "grpc",
+    name: "cpp",
+    source: { kind: "host", command: ["grpc_cpp_plugin"] },
+    registryOptions: { ecosystem: "cpp" },
+  };
+  assert.deepEqual(flavoursFor([cpp, grpc]), ["archive", "cmake"]);
+  assert.deepEqual(flavoursFor([{ ...grpc, registryOptions: {} }]), ["archive"]);
+});

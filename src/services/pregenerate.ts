@@ -2,6 +2,7 @@
 // artifacts are generated in the background, so the first `npm install` / `go get` / archive download after a push
 // is a cache hit.
 import { type FullName, parseFullName } from "../core/names.js";
+import { pluginEcosystem } from "../core/plugin-ecosystem.js";
 import type { Commit, Flavour, PluginVersion, Template } from "../core/types.js";
 import { isGoPlugin } from "../generate/plugin-options.js";
 import type { PregenerateStore } from "../storage/meta/metadata-store.js";
@@ -42,8 +43,9 @@ export interface PregenerateOptions {
 }
 
 /**
- * The registries a template's output suits: archives always, Go modules for Go plugins, npm, PyPI, Maven and
- * RubyGems for plugins with runtime libraries there.
+ * The registries a template's output suits: archives always, Go modules for Go plugins, npm, PyPI, Maven, RubyGems
+ * and Cargo for plugins with runtime libraries there, CMake archives for C++ plugins (protoc's cpp, or a plugin
+ * declaring the ecosystem `cpp`, as the gRPC C++ plugin does).
  */
 export function flavoursFor(plugins: readonly PluginVersion[]): Flavour[] {
   const flavours: Flavour[] = ["archive"];
@@ -53,6 +55,7 @@ export function flavoursFor(plugins: readonly PluginVersion[]): Flavour[] {
   if (plugins.some((p) => (p.runtimeLibraries.maven?.length ?? 0) > 0)) flavours.push("maven");
   if (plugins.some((p) => (p.runtimeLibraries.ruby?.length ?? 0) > 0)) flavours.push("rubygems");
   if (plugins.some((p) => (p.runtimeLibraries.rust?.length ?? 0) > 0)) flavours.push("cargo");
+  if (plugins.some((p) => pluginEcosystem(p) === "cpp")) flavours.push("cmake");
   return flavours;
 }
 

@@ -31,6 +31,32 @@ function cmakeMissing(): string | undefined {
   return reason;
 }
 
+/** Why protodepot/cpp-grpc cannot be built here: Debian's grpc_cpp_plugin and gRPC++ (.ci/apt/rust-cmake.txt). */
+function grpcCppMissing(): string | undefined {
+  const needs: [string, string][] = [
+    ["/usr/bin/grpc_cpp_plugin", "protobuf-compiler-grpc"],
+    ["/usr/include/grpcpp/grpcpp.h", "libgrpc++-dev"],
+  ];
+  const missing = needs.filter(([path]) => !existsSync(path)).map(([, pkg]) => pkg);
+  if (missing.length === 0) return undefined;
+  const reason = `apt-get install ${missing.join(" ")} (.ci/apt/rust-cmake.txt)`;
+  if (process.env.CI === "true") throw new Error(reason);
+  return reason;
+}
+
+/** A client stub over a channel that never connects (channels are lazy): links and runs on gRPC++. */
+const grpcMain = `#include <iostream>
+#include <grpcpp/grpcpp.h>
+#include "demo/payments/v1/payments.grpc.pb.h"
+
+int main() {
+  auto channel = grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials());
+  auto stub = demo::payments::v1::PaymentService::NewStub(channel);
+  demo::payments::v1::CreatePaymentRequest request;
+  std::cout << demo::payments::v1::PaymentService::service_full_name() << " " << (stub != nullptr) << std::endl;
+}
+`;
+
 const paymentsMain = `#include <iostream>
 #include "demo/payments/v1/payments.pb.h"
 
@@ -194,5 +220,29 @@ describe("CMake FetchContent with the real cmake", { skip: cmakeMissing() }, () 
       assert.equal(res.status, 404, path);
       assert.match(await res.text(), message, path);
     }
+  });
+  it("protodepot/cpp-grpc's archive links gRPC++ through gRPC's CMake package, and a client stub builds and runs", {
+    skip: grpcCppMissing(),
+  }, async () => {
+    const path = "/cmake/protodepot/cpp-grpc/demo/payments/1.1.1.tar.gz";
+    const sha256 = await sha256Of(path);
+    const entries = await readTarGz(
+      new Uint8Array(await (await fetch(`${server.url}${path}`)).arrayBuffer()),
+    );
+    assert.deepEqual(
+      entries.map((e) => e.path),
+      [
+        "CMakeLists.txt",
+        "demo/payments/v1/payments.grpc.pb.cc",
+        "demo/payments/v1/payments.grpc.pb.h",
+        "demo/payments/v1/payments.pb.cc",
+        "demo/payments/v1/payments.pb.h",
+      ],
+    );
+    const lists = new TextDecoder().decode(entries[0]?.content);
+    assert.match(lists, /find_package\(gRPC CONFIG REQUIRED\)/);
+    assert.match(lists, /PUBLIC protobuf::libprotobuf gRPC::grpc\+\+ protodepot::cpp-grpc_demo_money\)/);
+    const out = await consumer("grpc", "protodepot_cpp-grpc_demo_payments", path, sha256, grpcMain);
+    assert.equal(out, "demo.payments.v1.PaymentService 1");
   });
 });

@@ -2,7 +2,9 @@
 // module's gem comes along, google-protobuf is Debian's, Ruby round-trips a message holding the dependency's type;
 // private gems need a token; a wiped cache regenerates the same .gem bytes, so a frozen Bundler install still works.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,6 +31,17 @@ raise "round trip differs" unless back == p
 puts [data.bytesize, back.amount.class, back.amount.currency_code, back.amount.units, back.memo].join(" ")
 `;
 const roundTripOut = "36 Demo::Money::V1::Money EUR 12 rent";
+
+/** Why protodepot/ruby-grpc cannot be tested here: Debian's grpc_ruby_plugin and grpc gem (.ci/apt/ruby.txt). */
+function grpcRubyMissing(): string | undefined {
+  const missing: string[] = [];
+  if (!existsSync("/usr/bin/grpc_ruby_plugin")) missing.push("protobuf-compiler-grpc");
+  if (spawnSync("ruby", ["-e", 'gem "grpc"']).status !== 0) missing.push("ruby-grpc");
+  if (missing.length === 0) return undefined;
+  const reason = `apt-get install ${missing.join(" ")} (.ci/apt/ruby.txt)`;
+  if (process.env.CI === "true") throw new Error(reason);
+  return reason;
+}
 
 describe("RubyGems source with the real gem and bundle", { skip: await gemMissing() }, () => {
   let data: Awaited<ReturnType<typeof makeDataDir>>;
@@ -244,5 +257,28 @@ describe("RubyGems source with the real gem and bundle", { skip: await gemMissin
     const script =
       'require "demo/payments/v1/payments_pb"; puts Demo::Payments::V1::Refund.new(payment_id: "p-1").payment_id';
     assert.equal((await home.run("bundle", ["exec", "ruby", "-e", script], { cwd: app })).trim(), "p-1");
+  });
+  it("protodepot/ruby-grpc's gem holds the gRPC service stubs beside the messages, and they load on Debian's grpc", {
+    skip: grpcRubyMissing(),
+  }, async () => {
+    const home = await createRubyHome(join(work, "bundle-grpc"));
+    const app = join(home.dir, "app");
+    const gem = "protodepot_ruby-grpc_demo_payments";
+    await gemfile(app, gem);
+    const out = await home.run("bundle", ["install"], { cwd: app });
+    assert.match(out, /Installing protodepot_ruby-grpc_demo_money 1\.1\.1/);
+    assert.match(out, /Using grpc 1\./);
+    const script = `
+require "demo/payments/v1/payments_services_pb"
+Dir.chdir(Gem.loaded_specs["${gem}"].full_gem_path) { puts Dir.glob("**/*").select { |f| File.file?(f) }.sort.join(",") }
+puts Demo::Payments::V1::PaymentService::Service.rpc_descs.keys.join(",")
+puts Demo::Payments::V1::PaymentService::Stub.ancestors.include?(GRPC::ClientStub)
+`;
+    const lines = (await home.run("bundle", ["exec", "ruby", "-e", script], { cwd: app })).trim().split("\n");
+    assert.deepEqual(lines, [
+      "lib/demo/payments/v1/payments_pb.rb,lib/demo/payments/v1/payments_services_pb.rb",
+      "CreatePayment",
+      "true",
+    ]);
   });
 });

@@ -59,6 +59,26 @@ describe("cmake packager", () => {
       (await readTarGz(await createCmakeArchive(files, context({ deps: [] }))))[0]?.content,
     );
     assert.ok(!alone.includes("FetchContent"), alone);
+    assert.ok(!lists.includes("gRPC"), "no gRPC without gRPC stubs");
+  });
+
+  it("links gRPC::grpc++ (found through gRPC's CMake package) when the output has gRPC's C++ stubs", async () => {
+    const grpcFiles = [
+      ...files,
+      { path: "demo/payments/v1/payments.grpc.pb.h", content: encoder.encode("// h\n") },
+      { path: "demo/payments/v1/payments.grpc.pb.cc", content: encoder.encode("// cc\n") },
+    ];
+    const ctx = context({ template: fixtureTemplate("cpp-grpc"), deps: [] });
+    const lists = new TextDecoder().decode(
+      (await readTarGz(await createCmakeArchive(grpcFiles, ctx)))[0]?.content,
+    );
+    for (const line of [
+      "if(NOT TARGET gRPC::grpc++)\n  find_package(gRPC CONFIG REQUIRED)\nendif()",
+      'add_library(protodepot_cpp-grpc_demo_payments\n  "demo/payments/v1/payments.grpc.pb.cc"\n  "demo/payments/v1/payments.pb.cc"\n)',
+      "target_link_libraries(protodepot_cpp-grpc_demo_payments PUBLIC protobuf::libprotobuf gRPC::grpc++)",
+    ]) {
+      assert.ok(lists.includes(line), `${line}\n---\n${lists}`);
+    }
   });
 
   it("gives the same bytes and sha256 every time", async () => {

@@ -15,6 +15,9 @@ import {
 import { createTarGz } from "../../packaging/tar.js";
 import type { GeneratedFile, PackageContext, Packager } from "./packager.js";
 
+/** What grpc_cpp_plugin names the service stubs' sources: an archive holding one links gRPC++. */
+const grpcSourceSuffix = ".grpc.pb.cc";
+
 /** The protobuf runtime protoc 3.21's C++ output needs (its headers refuse any other 3.x). */
 export const protobufMinimum = "3.21";
 
@@ -73,6 +76,9 @@ export function renderCmakeLists(
     `  find_package(Protobuf ${protobufMinimum} REQUIRED)`,
     "endif()",
   ];
+  // gRPC's C++ stubs (`.grpc.pb.cc`) need gRPC++; its CMake package (Debian's libgrpc++-dev) defines the target.
+  const grpc = sources.some((s) => s.endsWith(grpcSourceSuffix));
+  if (grpc) lines.push("if(NOT TARGET gRPC::grpc++)", "  find_package(gRPC CONFIG REQUIRED)", "endif()");
   if (deps.length > 0) {
     lines.push(
       "",
@@ -100,7 +106,7 @@ export function renderCmakeLists(
     ")",
     `add_library(${cmakeAliasTarget(parts)} ALIAS ${name})`,
     `target_include_directories(${name} PUBLIC "\${CMAKE_CURRENT_SOURCE_DIR}")`,
-    `target_link_libraries(${name} PUBLIC protobuf::libprotobuf${deps.map((d) => ` ${d.alias}`).join("")})`,
+    `target_link_libraries(${name} PUBLIC protobuf::libprotobuf${grpc ? " gRPC::grpc++" : ""}${deps.map((d) => ` ${d.alias}`).join("")})`,
     `target_compile_features(${name} PUBLIC cxx_std_11)`,
   );
   return `${lines.join("\n")}\n`;
