@@ -4,8 +4,8 @@
 // module's sources download on the same server. Server time = fastify.inject (no socket) from request to the last
 // byte of the reply.
 import { randomBytes } from "node:crypto";
-import { request as httpRequest } from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.js";

@@ -165,10 +165,10 @@ export async function registerRoutes(
   registerOperations(config, app, parts);
   await registerApi(config, app, parts);
   registerRegistries(config, app, hot, parts);
-  const { auth, modules, plugins, templates, orgs } = parts.services;
+  const { auth, modules, plugins, templates, orgs, outcomes } = parts.services;
   registerWebUi(
     app,
-    { modules, plugins, templates, orgs },
+    { modules, plugins, templates, orgs, outcomes },
     {
       auth,
       audit: parts.services.audit,
