@@ -164,7 +164,7 @@ describe("web UI", () => {
       const owner = await get("/acme", rita);
       for (const n of privateNames) assert.match(owner.body, new RegExp(`acme/${n}`));
       assert.match(owner.body, /<td>rita<\/td><td>reader<\/td>/);
-      const mod = await get("/acme/privmod", rita);
+      const mod = await get("/acme/privmod?use=archive", rita);
       assert.equal(mod.status, 200);
       // The private module's steps set clients up with protodepot login, never with the token itself.
       assert.match(mod.body, /protodepot login http:\/\/127\.0\.0\.1:\d+ --token-stdin --netrc/);
