@@ -209,6 +209,11 @@ for (const scheme of ["http", "https"] as const) {
       assert.ok(before.includes("acme/broken"), before.join(", "));
       assert.equal(await page.locator("nav.ecosystems a").count(), 9);
       assert.equal(await page.locator('nav.ecosystems a[aria-current="page"]').innerText(), "npm / Yarn");
+      // Code blocks scroll sideways rather than wrap mid-token.
+      assert.equal(
+        await page.evaluate("getComputedStyle(document.querySelector('section.use-module pre')).whiteSpace"),
+        "pre",
+      );
       // Only npm's steps are on the page: no go get, no pip, no curl.
       assert.doesNotMatch(await page.locator("main").innerText(), /go get|pip install|curl -fsS/);
 
