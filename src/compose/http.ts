@@ -167,10 +167,10 @@ export async function registerRoutes(
   registerOperations(config, app, parts);
   await registerApi(config, app, parts);
   registerRegistries(config, app, hot, parts);
-  const { auth, modules, plugins, templates, orgs, users, pregenerate } = parts.services;
+  const { auth, modules, plugins, templates, orgs, users, pregenerate, outcomes } = parts.services;
   registerWebUi(
     app,
-    { modules, plugins, templates, orgs, users, pregenerate },
+    { modules, plugins, templates, orgs, users, pregenerate, outcomes },
     {
       auth,
       audit: parts.services.audit,

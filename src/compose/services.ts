@@ -21,6 +21,11 @@ import { type AuditTrail, createAuditTrail } from "../services/audit.js";
 import { type AuthService, createAuthService, type Principal } from "../services/auth.js";
 import { type BotService, createBotService } from "../services/bots.js";
 import { createGenerationService, type GenerationService } from "../services/generation.js";
+import {
+  createGenerationOutcomes,
+  type GenerationOutcomeRecorder,
+  type GenerationOutcomes,
+} from "../services/generation-outcomes.js";
 import { createHealthCheck, type HealthCheck } from "../services/health.js";
 import { createImageService, type ImageService } from "../services/images.js";
 import { createModuleService, type ModuleService } from "../services/modules.js";
@@ -50,6 +55,8 @@ export interface Services {
   templates: TemplateService;
   images: ImageService;
   generation: GenerationService;
+  /** What became of the latest generations this process ran (the web UI offers no failing template). */
+  outcomes: GenerationOutcomes;
   remotePlugins: RemotePluginService;
   pregenerate: PregenerateService;
   health: HealthCheck;
@@ -104,7 +111,8 @@ export function createServices(config: Config, parts: ServiceParts): Services {
   });
   const templates = createTemplateService(meta, plugins, { access, defaultVisibility, audit: trail });
   const images = createImageService({ blobs, plugins, limits: config.oci });
-  const generation = generationService(config, { ...parts, modules, templates });
+  const outcomes = createGenerationOutcomes();
+  const generation = generationService(config, { ...parts, modules, templates, outcomes });
   const remotePlugins = remotePluginService(config, { ...parts, plugins });
   const pregenerate = createPregenerateService({
     meta,
@@ -139,6 +147,7 @@ export function createServices(config: Config, parts: ServiceParts): Services {
     templates,
     images,
     generation,
+    outcomes,
     remotePlugins,
     pregenerate,
     health,
@@ -179,7 +188,11 @@ function identityServices(
 
 function generationService(
   config: Config,
-  parts: ServiceParts & { modules: ModuleService; templates: TemplateService },
+  parts: ServiceParts & {
+    modules: ModuleService;
+    templates: TemplateService;
+    outcomes: GenerationOutcomeRecorder;
+  },
 ): GenerationService {
   const { storage, execution, invalidation, metrics, log, modules, templates } = parts;
   const { meta, blobs } = storage;
@@ -194,6 +207,7 @@ function generationService(
       runtime: execution.runtime,
       limits: config.plugins,
       scheduler: execution.scheduler,
+      outcomes: parts.outcomes.wrapper,
       metrics,
       log,
       lease: {

@@ -4,7 +4,13 @@
 import type { Registry } from "prom-client";
 import type { ArtifactKey, ArtifactRecord } from "../core/types.js";
 import { withFailureMemory } from "../generate/failure-memory.js";
-import { compose, createGenerator, type GenerationJob, type Generator } from "../generate/generator.js";
+import {
+  compose,
+  createGenerator,
+  type GenerationJob,
+  type Generator,
+  type Wrapper,
+} from "../generate/generator.js";
 import { createGenerateMetrics } from "../generate/metrics.js";
 import {
   type FairScheduler,
@@ -61,6 +67,8 @@ export interface ArtifactGeneratorOptions {
    * generator makes its own from `limits`.
    */
   scheduler?: FairScheduler;
+  /** Told of every generation's outcome (what the web UI offers depends on it). */
+  outcomes?: Wrapper<ArtifactRecord, ArtifactJob>;
 }
 
 export interface ArtifactLeaseOptions {
@@ -128,7 +136,8 @@ export function createArtifactGenerator(
     minMs: opts.limits.failureMemoryMs ?? 0,
     maxMs: opts.limits.failureMemoryMaxMs ?? opts.limits.failureMemoryMs ?? 0,
   });
-  return compose(leased, withSingleflight<ArtifactRecord, ArtifactJob>(), failures);
+  const outcomes = opts.outcomes ? [opts.outcomes] : [];
+  return compose(leased, withSingleflight<ArtifactRecord, ArtifactJob>(), failures, ...outcomes);
 }
 
 /** plugins.concurrency, plugins.ownerConcurrency and plugins.anonymousConcurrency as scheduler options. */

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { Code, RegistryError } from "../core/errors.js";
 import { type FullName, isValidName } from "../core/names.js";
 import type { Principal } from "../services/auth.js";
+import type { GenerationOutcomes } from "../services/generation-outcomes.js";
 import type { ModuleService } from "../services/modules.js";
 import type { OrganizationService } from "../services/organizations.js";
 import type { PluginService } from "../services/plugins.js";
@@ -20,6 +21,8 @@ export interface WebServices {
   users: UserService;
   /** Which templates a module's pushes pre-generate (module settings). */
   pregenerate: Pick<PregenerateService, "list" | "set">;
+  /** Which templates' latest generations failed; without it every template counts as working. */
+  outcomes?: GenerationOutcomes;
 }
 
 export interface WebOptions {

@@ -242,15 +242,17 @@ function pageRoutes(scope: FastifyInstance, services: WebServices, opts: WebUiOp
   scope.get<{ Params: { owner: string; name: string } }>("/:owner/plugins/:name", async (request, reply) =>
     send(reply, await pluginPage(services, view(request), request.params.owner, request.params.name)),
   );
-  scope.get<{ Params: { owner: string; module: string }; Querystring: { ref?: string; before?: string } }>(
+  scope.get<{ Params: { owner: string; module: string }; Querystring: Record<string, unknown> }>(
     "/:owner/:module",
     async (request, reply) => {
-      const { ref, before } = request.query;
+      const q = (key: string) => (typeof request.query[key] === "string" ? request.query[key] : undefined);
       return send(
         reply,
         await modulePage(services, view(request), opts, request.params.owner, request.params.module, {
-          ref: typeof ref === "string" ? ref : undefined,
-          before: typeof before === "string" ? before : undefined,
+          ref: q("ref"),
+          before: q("before"),
+          use: q("use"),
+          template: q("template"),
         }),
       );
     },

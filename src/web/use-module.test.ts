@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Commit, PluginVersion, Template } from "../core/types.js";
-import { bufDeps, templateUse } from "./use-module.js";
+import {
+  offeredTemplates,
+  type TemplateChoice,
+  templateEcosystems,
+  type UseEcosystem,
+  type UseInput,
+  useSteps,
+} from "./use-module.js";
 
 const commit: Commit = {
   id: "0123456789abcdef0123456789abcdef",
@@ -33,155 +40,162 @@ const plugin = (libs: PluginVersion["runtimeLibraries"]): PluginVersion => ({
   registryOptions: {},
   createdAt: "",
 });
-const input = {
+const http: UseInput = {
   baseUrl: "http://127.0.0.1:8080",
   goHost: "protodepot.local",
   npmScope: "protodepot",
+  mavenGroupId: "protodepot.gen",
   commit,
+  isPrivate: false,
 };
+const https: UseInput = { ...http, baseUrl: "https://registry.example:8443" };
+const npmLibs = { npm: [{ package: "@bufbuild/protobuf", version: "^2" }] };
+const goLibs = { go: [{ module: "x.test/y", version: "v1.0.0" }] };
+const texts = (
+  input: UseInput,
+  eco: UseEcosystem,
+  libs: PluginVersion["runtimeLibraries"] = npmLibs,
+  t = template,
+) => useSteps(input, eco, { template: t, version: 3, plugins: [plugin(libs)] }).map((s) => s.text);
 
-describe("templateUse", () => {
+describe("templateEcosystems", () => {
+  it("offers what the plugins' runtime libraries and generators make, and archives always", () => {
+    assert.deepEqual(templateEcosystems(http, template, [plugin({ ...npmLibs, ...goLibs })]), [
+      "npm",
+      "go",
+      "archive",
+    ]);
+    const java = plugin({ maven: [{ groupId: "g", artifactId: "a", version: "1" }] });
+    assert.deepEqual(templateEcosystems(http, template, [java]), ["maven", "archive"]);
+    // Without a configured Maven group there is no Maven repository to install from.
+    assert.deepEqual(templateEcosystems({ commit }, template, [java]), ["archive"]);
+    const cpp: PluginVersion = { ...plugin({}), source: { kind: "protoc", generator: "cpp", version: "3" } };
+    assert.deepEqual(templateEcosystems(http, template, [cpp]), ["cmake", "archive"]);
+  });
+});
+
+describe("offeredTemplates", () => {
+  const choice = (name: string, ecosystems: UseEcosystem[], extra: Partial<TemplateChoice> = {}) => ({
+    template: { owner: name.split("/")[0] ?? "", name: name.split("/")[1] ?? "" },
+    builtin: name.startsWith("protodepot/"),
+    failed: false,
+    ecosystems,
+    ...extra,
+  });
+  const names = (list: readonly { template: { owner: string; name: string } }[]) =>
+    list.map((c) => `${c.template.owner}/${c.template.name}`);
+  const all = [
+    choice("acme/zeta", ["npm", "archive"]),
+    choice("acme/all", ["npm", "go", "python", "archive"]),
+    choice("acme/alpha", ["npm", "archive"]),
+    choice("protodepot/es", ["npm", "archive"]),
+    choice("acme/broken", ["npm", "archive"], { failed: true }),
+    choice("protodepot/go", ["go", "archive"]),
+    choice("acme/plain", ["archive"]),
+  ];
+  it("offers built-in templates first, then those made for the ecosystem alone, then by name", () => {
+    assert.deepEqual(names(offeredTemplates(all, "npm")), [
+      "protodepot/es",
+      "acme/alpha",
+      "acme/zeta",
+      "acme/all",
+    ]);
+    assert.deepEqual(names(offeredTemplates(all, "go")), ["protodepot/go", "acme/all"]);
+  });
+  it("never offers a template that cannot make the ecosystem, nor one whose generation failed", () => {
+    assert.deepEqual(names(offeredTemplates(all, "python")), ["acme/all"]);
+    assert.ok(!names(offeredTemplates(all, "archive")).includes("acme/broken"));
+    assert.deepEqual(offeredTemplates(all, "cargo"), []);
+    assert.equal(offeredTemplates(all, "archive").length, 6);
+  });
+});
+
+describe("useSteps", () => {
   it("fills in the synthetic version of the template version and the commit seq", () => {
-    const use = templateUse({ ...input, needsToken: false }, template, 3, [
-      plugin({
-        npm: [{ package: "@bufbuild/protobuf", version: "^2" }],
-        go: [{ module: "x.test/y", version: "v1.0.0" }],
-      }),
+    assert.deepEqual(texts(http, "npm"), [
+      "@protodepot:registry=http://127.0.0.1:8080/npm/",
+      "npm install @protodepot/protodepot_es_demo_payments@1.3.7",
+      'npmScopes:\n  protodepot:\n    npmRegistryServer: "http://127.0.0.1:8080/npm/"\nnpmPreapprovedPackages: ["@protodepot/*"]\nunsafeHttpWhitelist: ["127.0.0.1"]',
+      "yarn add @protodepot/protodepot_es_demo_payments@1.3.7",
     ]);
-    assert.equal(use.goVersion, "v1.3.7");
+    assert.deepEqual(texts(http, "go", goLibs), [
+      "GOPROXY=http://127.0.0.1:8080/go GONOSUMDB=protodepot.local go get protodepot.local/protodepot/es/demo/payments@v1.3.7",
+    ]);
+    assert.deepEqual(texts(http, "archive"), [
+      `curl -fsS http://127.0.0.1:8080/v1/protodepot/es/v3/demo/payments/${commit.id}.tar.gz | tar xz`,
+      `curl -fsS http://127.0.0.1:8080/v1/protodepot/es/v3/demo/payments/${commit.id}.include_imports.tar.gz | tar xz`,
+      `curl -fsS http://127.0.0.1:8080/v1/protodepot/es/v3/demo/payments/${commit.id}.include_imports_and_wkt.tar.gz | tar xz`,
+    ]);
+  });
+
+  it("sets a private module's clients up with protodepot login, never with a token on the page", () => {
+    const priv = { ...https, isPrivate: true };
+    const npm = useSteps(priv, "npm", { template, version: 3, plugins: [plugin(npmLibs)] });
     assert.deepEqual(
-      use.commands.map((c) => c.text),
+      npm.map((s) => s.text),
       [
-        "@protodepot:registry=http://127.0.0.1:8080/npm/",
+        "protodepot login https://registry.example:8443 --token-stdin --npmrc",
         "npm install @protodepot/protodepot_es_demo_payments@1.3.7",
-        'npmScopes:\n  protodepot:\n    npmRegistryServer: "http://127.0.0.1:8080/npm/"\nnpmPreapprovedPackages: ["@protodepot/*"]\nunsafeHttpWhitelist: ["127.0.0.1"]',
-        "GOPROXY=http://127.0.0.1:8080/go GONOSUMDB=protodepot.local go get protodepot.local/protodepot/es/demo/payments@v1.3.7",
-        `curl -fsS http://127.0.0.1:8080/v1/protodepot/es/v3/demo/payments/${commit.id}.tar.gz | tar xz`,
-        `curl -fsS http://127.0.0.1:8080/v1/protodepot/es/v3/demo/payments/${commit.id}.include_imports.tar.gz | tar xz`,
-        `curl -fsS http://127.0.0.1:8080/v1/protodepot/es/v3/demo/payments/${commit.id}.include_imports_and_wkt.tar.gz | tar xz`,
+        "protodepot login https://registry.example:8443 --token-stdin --yarnrc",
+        "yarn add @protodepot/protodepot_es_demo_payments@1.3.7",
       ],
     );
-  });
-  it("offers only the ecosystems the plugins have runtime libraries for, and a token placeholder when private", () => {
-    const use = templateUse({ ...input, needsToken: true }, template, 1, [
-      plugin({ npm: [{ package: "a", version: "1" }] }),
+    assert.match(npm[2]?.note ?? "", /npmPreapprovedPackages exempts @protodepot/);
+    assert.deepEqual(texts(priv, "go", goLibs), [
+      "protodepot login https://registry.example:8443 --token-stdin --netrc",
+      "GOPROXY=https://registry.example:8443/go GONOSUMDB=protodepot.local go get protodepot.local/protodepot/es/demo/payments@v1.3.7",
     ]);
-    assert.deepEqual(
-      use.commands.map((c) => c.ecosystem),
-      ["npm", "npm", "npm", "archive", "archive", "archive"],
-    );
+    assert.deepEqual(texts(priv, "python", { python: [{ package: "protobuf", version: ">=3" }] }), [
+      "protodepot login https://registry.example:8443 --token-stdin --netrc",
+      "pip install --index-url https://registry.example:8443/pypi/simple/ protodepot-es-demo-payments==1.3.7",
+    ]);
+    const maven = texts(priv, "maven", { maven: [{ groupId: "g", artifactId: "a", version: "1" }] });
+    assert.equal(maven[0], "protodepot login https://registry.example:8443 --token-stdin --maven");
+    assert.match(maven[1] ?? "", /<artifactId>protodepot_es_demo_payments<\/artifactId>/);
     assert.match(
-      use.commands[0]?.text ?? "",
-      /^\/\/127\.0\.0\.1:8080\/npm\/:_authToken=\$\{PROTODEPOT_TOKEN\}$/m,
+      texts(priv, "archive")[1] ?? "",
+      /^curl -fsS --netrc https:\/\/registry\.example:8443\/v1\//,
     );
-    // Yarn 4 too: the token by reference, and the age gate lifted for our scope.
-    assert.match(use.commands[2]?.text ?? "", /^ {4}npmAuthToken: "\$\{PROTODEPOT_TOKEN\}"$/m);
-    assert.match(use.commands[2]?.text ?? "", /^npmPreapprovedPackages: \["@protodepot\/\*"\]$/m);
-    assert.match(use.commands[3]?.text ?? "", /-H "Authorization: Bearer \$PROTODEPOT_TOKEN"/);
+    for (const eco of ["npm", "go", "python", "maven", "rubygems", "cargo", "archive", "buf"] as const) {
+      for (const text of texts(priv, eco)) assert.doesNotMatch(text, /pd_|_authToken=|<password>/, eco);
+    }
   });
-  it("offers pip install for a template with a Python runtime, the token in the index URL when private", () => {
-    const python = { ...template, name: "python" };
-    const libs = { python: [{ package: "protobuf", version: ">=3.20" }] };
-    const open = templateUse({ ...input, needsToken: false }, python, 2, [plugin(libs)]);
-    assert.equal(
-      open.commands[0]?.text,
-      "pip install --index-url http://127.0.0.1:8080/pypi/simple/ protodepot-python-demo-payments==1.2.7",
-    );
-    const hidden = templateUse({ ...input, needsToken: true }, python, 2, [plugin(libs)]);
-    assert.equal(
-      hidden.commands[0]?.text,
-      "pip install --index-url http://__token__:$PROTODEPOT_TOKEN@127.0.0.1:8080/pypi/simple/ protodepot-python-demo-payments==1.2.7",
-    );
-    assert.deepEqual(
-      hidden.commands.map((c) => c.ecosystem),
-      ["pip", "archive", "archive", "archive"],
-    );
-  });
-  it("shows a Gemfile source block and gem install for Ruby runtimes, the token as gem and Bundler send it", () => {
-    const ruby = { ...template, name: "ruby" };
-    const libs = { ruby: [{ package: "google-protobuf", version: "~> 3.21" }] };
-    const open = templateUse({ ...input, needsToken: false }, ruby, 2, [plugin(libs)]);
-    assert.deepEqual(
-      open.commands.filter((c) => c.ecosystem === "gem").map((c) => c.text),
-      [
-        'source "http://127.0.0.1:8080/gems/" do\n  gem "protodepot_ruby_demo_payments", "1.2.7"\nend',
-        "gem install --source http://127.0.0.1:8080/gems/ protodepot_ruby_demo_payments -v 1.2.7",
-      ],
-    );
-    const hidden = templateUse({ ...input, needsToken: true }, ruby, 2, [plugin(libs)]);
-    assert.match(
-      hidden.commands[0]?.text ?? "",
-      /^# bundle config set --global 127\.0\.0\.1 \$PROTODEPOT_TOKEN\n/,
-    );
-    assert.match(
-      hidden.commands[1]?.text ?? "",
-      /--source http:\/\/\$PROTODEPOT_TOKEN@127\.0\.0\.1:8080\/gems\//,
-    );
-  });
-  it("offers cargo lines for a Rust runtime (the token root when private) and FetchContent for protoc's cpp", () => {
-    const rust = { ...template, name: "rust" };
-    const libs = { rust: [{ crate: "prost", version: "0.11" }] };
-    const open = templateUse({ ...input, needsToken: false }, rust, 2, [plugin(libs)]);
-    assert.deepEqual(
-      open.commands.filter((c) => c.ecosystem === "cargo").map((c) => c.text),
-      [
-        '[registries.protodepot]\nindex = "sparse+http://127.0.0.1:8080/cargo/index/"',
-        '[dependencies]\nprotodepot_rust_demo_payments = { version = "=1.2.7", registry = "protodepot" }',
-      ],
-    );
-    const hidden = templateUse({ ...input, needsToken: true }, rust, 2, [plugin(libs)]);
-    assert.match(
-      hidden.commands[0]?.text ?? "",
-      /cargo\/token\/index\/"\ncredential-provider = "cargo:token"/,
-    );
-    const cpp: PluginVersion = {
-      ...plugin({}),
-      source: { kind: "protoc", generator: "cpp", version: "3.21.12" },
-    };
-    const cmake = templateUse({ ...input, needsToken: false }, { ...template, name: "cpp" }, 2, [cpp]);
-    assert.deepEqual(
-      cmake.commands.map((c) => c.ecosystem),
-      ["cmake", "archive", "archive", "archive"],
-    );
-    assert.match(
-      cmake.commands[0]?.text ?? "",
-      /URL "\$\{PROTODEPOT_URL\}\/cmake\/protodepot\/cpp\/demo\/payments\/1\.2\.7\.tar\.gz"/,
-    );
-  });
-  it("shows a settings.xml and the pom dependency for Maven runtimes, with a <server> token when private", () => {
-    const java = plugin({
-      maven: [{ groupId: "com.google.protobuf", artifactId: "protobuf-java", version: "3.21.12" }],
+
+  it("tells a private module's Go users on plain http that go sends no credentials there, and what works", () => {
+    const steps = useSteps({ ...http, isPrivate: true }, "go", {
+      template,
+      version: 3,
+      plugins: [plugin(goLibs)],
     });
-    const open = templateUse(
-      { ...input, mavenGroupId: "protodepot.gen", needsToken: false },
-      { ...template, name: "java" },
-      2,
-      [java],
-    );
+    const path = "protodepot.local/protodepot/es/demo/payments";
     assert.deepEqual(
-      open.commands.map((c) => c.ecosystem),
-      ["maven", "maven", "archive", "archive", "archive"],
+      steps.map((s) => s.text),
+      [
+        "protodepot login http://127.0.0.1:8080 --token-stdin --netrc",
+        `d="$HOME/.cache/protodepot/goproxy/${path}/@v" && mkdir -p "$d"\n` +
+          `for f in v1.3.7.info v1.3.7.mod v1.3.7.zip; do curl -fsS --netrc -o "$d/$f" http://127.0.0.1:8080/go/${path}/@v/$f; done`,
+        `GOPROXY=file://$HOME/.cache/protodepot/goproxy GONOSUMDB=protodepot.local go get ${path}@v1.3.7`,
+      ],
     );
-    assert.match(open.commands[0]?.text ?? "", /<url>http:\/\/127\.0\.0\.1:8080\/maven\/<\/url>/);
-    assert.doesNotMatch(open.commands[0]?.text ?? "", /<server>/);
-    assert.equal(
-      open.commands[1]?.text,
-      "<dependency>\n  <groupId>protodepot.gen</groupId>\n  <artifactId>protodepot_java_demo_payments</artifactId>\n  <version>1.2.7</version>\n</dependency>",
-    );
-    const closed = templateUse({ ...input, mavenGroupId: "protodepot.gen", needsToken: true }, template, 2, [
-      java,
-    ]);
-    assert.match(
-      closed.commands[0]?.text ?? "",
-      /<server><id>protodepot<\/id><username>token<\/username><password>\$\{env\.PROTODEPOT_TOKEN\}<\/password><\/server>/,
-    );
-    // Without a configured group (an older caller), no Maven lines.
-    assert.deepEqual(
-      templateUse({ ...input, needsToken: false }, template, 2, [java]).commands.map((c) => c.ecosystem),
-      ["archive", "archive", "archive"],
-    );
+    assert.match(steps[1]?.note ?? "", /go sends no credentials over http/);
+    assert.match(steps[1]?.note ?? "", /GOINSECURE does not change that/);
   });
-  it("names the module in buf deps by this server's host", () => {
-    assert.match(bufDeps(input.baseUrl, commit), /^ {2}- 127\.0\.0\.1:8080\/demo\/payments$/m);
+
+  it("asks for buf's tls.use: false on plain http only, and needs no template for buf", () => {
+    const bufHttp = useSteps(http, "buf", undefined);
+    assert.equal(bufHttp[0]?.text, "deps:\n  - 127.0.0.1:8080/demo/payments");
+    assert.match(bufHttp[0]?.note ?? "", /tls\.use: false/);
+    assert.equal(useSteps(https, "buf", undefined)[0]?.note, undefined);
+    assert.deepEqual(useSteps(http, "npm", undefined), []);
+  });
+
+  it("shows Gradle the insecure protocol switch on http only, and a credentials block when private", () => {
+    const libs = { maven: [{ groupId: "g", artifactId: "a", version: "1" }] };
+    assert.match(texts(http, "maven", libs)[2] ?? "", /isAllowInsecureProtocol = true/);
+    assert.doesNotMatch(texts(https, "maven", libs)[2] ?? "", /isAllowInsecureProtocol|credentials/);
+    assert.match(
+      texts({ ...https, isPrivate: true }, "maven", libs)[2] ?? "",
+      /password = providers\.gradleProperty\("protodepotToken"\)\.get\(\)/,
+    );
   });
 });

@@ -164,14 +164,14 @@ describe("web UI", () => {
       const owner = await get("/acme", rita);
       for (const n of privateNames) assert.match(owner.body, new RegExp(`acme/${n}`));
       assert.match(owner.body, /<td>rita<\/td><td>reader<\/td>/);
-      const mod = await get("/acme/privmod", rita);
+      const mod = await get("/acme/privmod?use=archive", rita);
       assert.equal(mod.status, 200);
-      // The private module's install lines say where the token goes, never the token itself.
-      assert.match(mod.body, /Authorization: Bearer \$PROTODEPOT_TOKEN/);
+      // The private module's steps set clients up with protodepot login, never with the token itself.
+      assert.match(mod.body, /protodepot login http:\/\/127\.0\.0\.1:\d+ --token-stdin --netrc/);
       assert.doesNotMatch(mod.body, new RegExp(rita ?? "no-token"));
       // A public module's page offers the private template only to those who may use it.
-      assert.match((await get("/acme/pubmod", rita)).body, /data-template="acme\/privtpl"/);
-      assert.doesNotMatch((await get("/acme/pubmod")).body, /data-template="acme\/privtpl"/);
+      assert.match((await get("/acme/pubmod?use=archive", rita)).body, /<option value="acme\/privtpl"/);
+      assert.doesNotMatch((await get("/acme/pubmod?use=archive")).body, /acme\/privtpl/);
       for (const page of ["/acme/privmod/docs/main", "/acme/templates/privtpl", "/acme/plugins/privplug"]) {
         assert.equal((await get(page, rita)).status, 200, page);
       }
@@ -279,10 +279,9 @@ describe("web UI", () => {
 
         // The default label is the second commit; the first, chosen in the commit list, is seq 1.
         await page.goto(`${server.url}/demo/payments`);
-        const esUse = page.locator('details.use[data-template="protodepot/es"]');
+        const esUse = page.locator('section.use-module[data-ecosystem="npm"][data-template="protodepot/es"]');
         const copyInstall = async () => {
-          if ((await esUse.getAttribute("open")) === null) await esUse.locator("summary").click();
-          await esUse.getByRole("button", { name: "Copy protodepot/es npm install" }).click();
+          await esUse.getByRole("button", { name: "Copy npm install" }).click();
           // A string, so that this file needs no DOM types: it runs in the page.
           return page.evaluate("navigator.clipboard.readText()");
         };

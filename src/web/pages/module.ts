@@ -1,13 +1,23 @@
-// GET /{owner}/{module}[?ref=label-or-commit][&before=seq]: README, files, commits, labels, dependencies,
-// dependents, and "Use this module" for the chosen commit with every template the caller may read.
+// GET /{owner}/{module}[?ref=label-or-commit][&before=seq][&use=npm][&template=owner/name]: README, files, commits, labels, dependencies,
+// dependents, and "Use this module" for the chosen commit: one ecosystem (&use=), one template (&template=).
 import { isRegistryError } from "../../core/errors.js";
-import type { Commit, CommitDep, CommitFile, Label, Module } from "../../core/types.js";
+import type { Commit, CommitDep, CommitFile, Label, Module, TemplateVersion } from "../../core/types.js";
+import { builtinTemplateOwner } from "../../services/builtins.js";
 import type { WebOptions, WebRequest, WebServices } from "../context.js";
 import { nameFrom } from "../context.js";
 import { type Html, html, pathSegs, seg } from "../html.js";
 import { copyable, layout, time } from "../layout.js";
 import { renderMarkdown } from "../markdown.js";
-import { bufDeps, type TemplateUse, templateUse } from "../use-module.js";
+import {
+  isUseEcosystem,
+  offeredTemplates,
+  type TemplateChoice,
+  templateEcosystems,
+  type UseEcosystem,
+  type UseInput,
+  useEcosystems,
+  useSteps,
+} from "../use-module.js";
 import { badge } from "./owner.js";
 
 /** Commits per page, newest first; older ones are a link away. */
@@ -17,6 +27,10 @@ const maxReadmeBytes = 256 << 10;
 export interface ModuleQuery {
   ref?: string | undefined;
   before?: string | undefined;
+  /** The ecosystem of "Use this module" (useEcosystems' ids). */
+  use?: string | undefined;
+  /** Its template, `owner/name`. */
+  template?: string | undefined;
 }
 
 const decoder = new TextDecoder();
@@ -32,31 +46,37 @@ async function readme(
   return entry ? renderMarkdown(decoder.decode(entry.content)) : undefined;
 }
 
-async function uses(web: WebServices, req: WebRequest, opts: WebOptions, mod: Module, commit: Commit) {
+/** Every template the caller may read, with its latest version and what it can make for this commit. */
+async function choices(
+  web: WebServices,
+  req: WebRequest,
+  input: UseInput,
+  commit: Commit,
+): Promise<TemplateChoice[]> {
   const templates = await web.templates.listTemplates(req.principal);
   const found = await Promise.all(
-    templates.map(async (t): Promise<TemplateUse | undefined> => {
+    templates.map(async (template): Promise<TemplateChoice | undefined> => {
       try {
-        const versions = await web.templates.listVersions(req.principal, `${t.owner}/${t.name}`);
-        const latest = versions.reduce(
-          (a, b) => (b.number > a.number ? b : a),
-          versions[0] ?? { number: 0, plugins: [], templateId: t.id, createdAt: "" },
+        const versions = await web.templates.listVersions(
+          req.principal,
+          `${template.owner}/${template.name}`,
         );
-        if (latest.number === 0) return undefined;
-        const plugins = await web.templates.resolvePlugins(req.principal, t, latest);
-        return templateUse(
-          {
-            baseUrl: req.baseUrl,
-            goHost: opts.goHost,
-            npmScope: opts.npmScope,
-            ...(opts.mavenGroupId ? { mavenGroupId: opts.mavenGroupId } : {}),
-            commit,
-            needsToken: mod.visibility === "private",
-          },
-          t,
-          latest.number,
-          plugins.map((p) => p.version),
+        const latest = versions.reduce<TemplateVersion | undefined>(
+          (a, b) => (a === undefined || b.number > a.number ? b : a),
+          undefined,
         );
+        if (!latest) return undefined;
+        const plugins = (await web.templates.resolvePlugins(req.principal, template, latest)).map(
+          (p) => p.version,
+        );
+        return {
+          template,
+          version: latest.number,
+          plugins,
+          builtin: template.owner === builtinTemplateOwner,
+          failed: web.outcomes?.failed(template.id, latest.number, commit.id) ?? false,
+          ecosystems: templateEcosystems(input, template, plugins),
+        };
       } catch (err) {
         // A template whose plugins the caller may not read cannot generate for them: leave it out.
         if (isRegistryError(err)) return undefined;
@@ -64,11 +84,7 @@ async function uses(web: WebServices, req: WebRequest, opts: WebOptions, mod: Mo
       }
     }),
   );
-  // Templates that make installable packages first (the archive lines every template has come last), then by name.
-  const installs = (u: TemplateUse) => u.commands.filter((c) => c.ecosystem !== "archive").length;
-  return found
-    .filter((u): u is TemplateUse => u !== undefined)
-    .sort((a, b) => installs(b) - installs(a) || (a.template < b.template ? -1 : 1));
+  return found.filter((c): c is TemplateChoice => c !== undefined);
 }
 
 function fileTree(mod: Module, ref: string, files: readonly CommitFile[]): Html {
@@ -90,18 +106,50 @@ function commitTable(
   )}</tbody></table>`;
 }
 
-function useSection(list: readonly TemplateUse[], commit: Commit, baseUrl: string, chooser: Html): Html {
-  return html`<section aria-labelledby="use" class="use-module"><h2 id="use">Use this module</h2>
+/**
+ * "Use this module" for one ecosystem and one template, both chosen by query parameters (plain links and a GET
+ * form, no script): the other ecosystems are links, and only the chosen one's steps are on the page.
+ */
+function useSection(
+  input: UseInput,
+  all: readonly TemplateChoice[],
+  query: ModuleQuery,
+  base: string,
+  chooser: Html,
+): Html {
+  const ref = query.ref ? `ref=${encodeURIComponent(query.ref)}&` : "";
+  const offered = (e: UseEcosystem) => (e === "buf" ? [] : offeredTemplates(all, e));
+  const available = (e: UseEcosystem) => e === "buf" || offered(e).length > 0;
+  const chosen: UseEcosystem = isUseEcosystem(query.use)
+    ? query.use
+    : (useEcosystems.find((e) => e.id !== "buf" && available(e.id))?.id ?? "buf");
+  const list = offered(chosen);
+  const choice = list.find((c) => `${c.template.owner}/${c.template.name}` === query.template) ?? list[0];
+  const steps = useSteps(input, chosen, choice);
+  const label = useEcosystems.find((e) => e.id === chosen)?.label ?? chosen;
+  const tabs = html`<nav class="ecosystems" aria-label="Ecosystem"><ul>${useEcosystems.map(
+    (e) =>
+      html`<li><a href="${base}?${ref}use=${e.id}#use"${e.id === chosen ? html` aria-current="page"` : ""}${available(e.id) ? "" : html` class="muted" title="no template makes this for this module"`}>${e.label}</a></li>`,
+  )}</ul></nav>`;
+  const picker = choice
+    ? html`<form class="chooser" action="${base}#use" method="get">${query.ref ? html`<input type="hidden" name="ref" value="${query.ref}">` : ""}<input type="hidden" name="use" value="${chosen}"><label for="template">Template</label>
+<select id="template" name="template">${list.map((c) => {
+        const name = `${c.template.owner}/${c.template.name}`;
+        return html`<option value="${name}"${c === choice ? " selected" : ""}>${name} v${c.version}${c.builtin ? " (built-in)" : ""}</option>`;
+      })}</select> <button type="submit">Show</button></form>`
+    : "";
+  const body =
+    chosen !== "buf" && !choice
+      ? html`<p class="muted">No template here can make ${label} packages of this module.</p>`
+      : html`<ol class="steps">${steps.map(
+          (s) =>
+            html`<li><h3>${s.title}</h3>${copyable(s.text, s.title)}${s.note ? html`<p class="note">${s.note}</p>` : ""}</li>`,
+        )}</ol>`;
+  return html`<section aria-labelledby="use" class="use-module" data-ecosystem="${chosen}"${choice ? html` data-template="${choice.template.owner}/${choice.template.name}"` : ""}><h2 id="use">Use this module</h2>
 ${chooser}
-${list.map(
-  (
-    u,
-    i,
-  ) => html`<details class="use" data-template="${u.template}"${i === 0 ? " open" : ""}><summary><strong>${u.template}</strong> <span class="badge">v${u.templateVersion}</span> <code>${u.goVersion}</code></summary>
-${u.commands.map((c) => html`<h4>${c.label}</h4>${copyable(c.text, `${u.template} ${c.label}`)}`)}
-</details>`,
-)}
-<details class="use" data-template="buf"><summary><strong>buf</strong> <span class="muted">depend on the schema</span></summary>${copyable(bufDeps(baseUrl, commit), "buf deps")}</details>
+${tabs}
+${picker}
+${body}
 </section>`;
 }
 
@@ -160,10 +208,18 @@ export async function modulePage(
   }
   const commit = await web.modules.resolveIn(mod, query.ref);
   const ref = query.ref || mod.defaultLabel;
-  const [files, deps, useList] = await Promise.all([
+  const input: UseInput = {
+    baseUrl: req.baseUrl,
+    goHost: opts.goHost,
+    npmScope: opts.npmScope,
+    ...(opts.mavenGroupId ? { mavenGroupId: opts.mavenGroupId } : {}),
+    commit,
+    isPrivate: mod.visibility === "private",
+  };
+  const [files, deps, templateChoices] = await Promise.all([
     web.modules.listCommitFiles(commit),
     web.modules.commitDeps(commit),
-    uses(web, req, opts, mod, commit),
+    choices(web, req, input, commit),
   ]);
   const readmeBody = await readme(web, commit, files);
   const visibleDeps = await readableDeps(web, req, deps);
@@ -173,13 +229,13 @@ export async function modulePage(
   const base = `/${seg(mod.owner)}/${seg(mod.name)}`;
   const main = html`${heading}
 <p>Showing <strong>${ref}</strong>: commit seq ${commit.seq} <code>${commit.id}</code>, ${time(commit.createdAt)} by ${commit.createdBy}. <a href="${base}/docs/${seg(ref)}">API docs</a> · <a href="${base}/archive/${seg(ref)}.tar.gz">Download sources</a></p>
+${useSection(input, templateChoices, query, base, refChooser(base, labels, commits, commit))}
 <div class="cols"><div>
 ${readmeBody ? html`<section aria-labelledby="readme"><h2 id="readme">README</h2>${readmeBody}</section>` : ""}
 <section aria-labelledby="files"><h2 id="files">Files (${files.length})</h2>${fileTree(mod, ref, files)}</section>
 <section aria-labelledby="commits"><h2 id="commits">Commits</h2>${commitTable(mod, commits, labelsOf, commit.id)}
 ${oldest && oldest.seq > 1 && commits.length === commitsPerPage ? html`<p><a href="${base}?ref=${seg(ref)}&amp;before=${oldest.seq}">Older commits</a></p>` : ""}</section>
 </div><aside>
-${useSection(useList, commit, req.baseUrl, refChooser(base, labels, commits, commit))}
 <section aria-labelledby="labels"><h2 id="labels">Labels</h2>${labelList(base, labels, mod.defaultLabel)}</section>
 <section aria-labelledby="deps"><h2 id="deps">Dependencies</h2>${
     visibleDeps.length

@@ -103,7 +103,7 @@ ${
 }
 <h2>Push a new version</h2>
 <p>Push an image tagged with the version to this registry's <code>/v2/</code> (the tag becomes an immutable version; runtime libraries come from the image labels), or a binary without container tooling:</p>
-${copyable(`skopeo copy --dest-creds you:$PROTODEPOT_TOKEN oci:./layout:vX.Y.Z docker://${new URL(req.baseUrl).host}/${owner}/${name}:vX.Y.Z`, "skopeo push command")}
+${copyable(`skopeo copy${req.baseUrl.startsWith("http:") ? " --dest-tls-verify=false" : ""} --dest-creds you:$PROTODEPOT_TOKEN oci:./layout:vX.Y.Z docker://${new URL(req.baseUrl).host}/${owner}/${name}:vX.Y.Z`, "skopeo push command")}
 ${copyable(`protodepot plugin push ${owner}/${name}:vX.Y.Z --binary ./protoc-gen-${name}`, "protodepot plugin push command")}`;
   return layout(req.page, `${owner}/${name}`, main);
 }
