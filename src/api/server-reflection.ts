@@ -54,10 +54,11 @@ export function createServerReflection(services: readonly DescService[]): {
 }
 
 function createAnswerer(services: readonly DescService[]): (req: ReflectionRequest) => ReflectionAnswer {
+  // Keyed by the file's path (DescFile.name drops the ".proto").
   const files = new Map<string, DescFile>();
   const add = (file: DescFile): void => {
-    if (files.has(file.name)) return;
-    files.set(file.name, file);
+    if (files.has(file.proto.name)) return;
+    files.set(file.proto.name, file);
     for (const dep of file.dependencies) add(dep);
   };
   for (const s of services) add(s.file);

@@ -206,6 +206,17 @@ function sweepUploads(config: Config, app: FastifyInstance, images: ImageService
 /** /healthz, /metrics and the open-connections gauge. */
 function registerOperations(config: Config, app: FastifyInstance, { services, metrics }: RouteParts): void {
   const { health, auth } = services;
+  const answered = new Counter({
+    name: "protodepot_http_requests_total",
+    help: "Requests answered on the main port through routing (answers kept in memory count in protodepot_kept_answers_total)",
+    labelNames: ["method"],
+    registers: [metrics],
+  });
+  app.addHook("onResponse", async (request) => {
+    answered.inc({
+      method: request.method === "GET" || request.method === "POST" ? request.method : "other",
+    });
+  });
   app.get("/healthz", async (_req, reply) => {
     const report = await health.check();
     // Degraded (a full disk) keeps 200: reads still work, and every node sharing the storage would fail together.

@@ -239,6 +239,13 @@ describe("authorization matrix", () => {
           missing: () => get(`/acme/nomod/archive/main.tar.gz`, tokens.get(who)),
           run: (t) => get(`/acme/${mod}/archive/main.tar.gz`, t),
         });
+        cells.push({
+          what: `GET descriptor of ${mv} module`,
+          who,
+          expected: readStatus(who, reads(who, mv)),
+          missing: () => get(`/acme/nomod/descriptor/main`, tokens.get(who)),
+          run: (t) => get(`/acme/${mod}/descriptor/main`, t),
+        });
       }
       // Generated code: template × module, on every generated-code endpoint.
       for (const tv of visibilities) {
