@@ -285,6 +285,9 @@ async function registerApi(config: Config, http: App, parts: RouteParts): Promis
     idleTimeoutMs: config.server.idleTimeoutMs,
     onError: (err) => app.log.error({ err }, "h2c request check failed"),
   });
+  // The total bound of the main port; the per-address one is not applied here (docs/deploy.md).
+  const { maxConnections } = connectionLimits(config.server);
+  if (maxConnections > 0) h2c.server.maxConnections = maxConnections;
   http.h2c = h2c;
   parts.shutdown.add("http", () => h2c.close());
 }
