@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import http2 from "node:http2";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -312,6 +313,36 @@ describe("descriptors, BSR reflection and gRPC over h2c", () => {
       ]) {
         assert.ok(methods.includes(m), `${reflect}: ${m} missing from:\n${listed.stdout}`);
       }
+    }
+  });
+
+  it("the h2c port refuses an oversized body before reading it, as the main port does", async () => {
+    const session = http2.connect(h2cUrl);
+    try {
+      // A gigabyte announced, nothing sent: only a refusal made before reading the body can answer.
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const stream = session.request({
+          ":method": "POST",
+          ":path": "/protodepot.v1.ModuleService/Push",
+          "content-type": "application/json",
+          "content-length": String(1 << 30),
+          authorization: `Bearer ${adminToken}`,
+        });
+        let status = 0;
+        let body = "";
+        stream.on("response", (h) => {
+          status = Number(h[":status"]);
+        });
+        stream.on("data", (d: Buffer) => {
+          body += d.toString();
+        });
+        stream.on("end", () => resolve({ status, body }));
+        stream.on("error", reject);
+      });
+      assert.equal(answer.status, 413);
+      assert.match(answer.body, /request body is 1073741824 bytes; this server accepts at most/);
+    } finally {
+      session.close();
     }
   });
 
