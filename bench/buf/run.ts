@@ -1,11 +1,11 @@
 // bench/buf: the real buf CLI resolving a module with BENCH_BUF_DEPS dependencies from protodepot with an empty
 // buf cache (`buf dep update` + `buf build`), against `buf build` of a local v2 workspace holding the same modules
-// on disk, in the same run; and how many requests buf made of the server for it.
+// on disk, in the same run; and how many requests buf made of the server for it. With 10 dependencies buf 1.74
+// makes 32: one GetCommits, 11 GetGraph, and one Download and one GetModules per dependency module.
 import { execFile } from "node:child_process";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { counter } from "../../test/e2e/support/metrics.js";
 import { adminToken, cliPath, repoRoot } from "../../test/e2e/support/server.js";
 import { knob, median, startBenchServer, time } from "../support.js";
 
@@ -62,10 +62,16 @@ try {
   });
   for (const i of deps) await writeFiles(join(ws, `dep${i}`), depFiles(i));
 
-  /** Requests the server answered so far (the scrape itself included: each call adds one before the next). */
-  const answered = async () =>
-    (await counter(server, "protodepot_http_requests_total")) +
-    (await counter(server, "protodepot_kept_answers_total"));
+  /** Requests the server answered so far, from one scrape (which itself counts once it is answered). */
+  const answered = async () => {
+    const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${adminToken}` } });
+    if (!res.ok) throw new Error(`GET /metrics: ${res.status}`);
+    const counted = ["protodepot_http_requests_total", "protodepot_kept_answers_total"];
+    return (await res.text())
+      .split("\n")
+      .filter((l) => counted.some((name) => l.startsWith(name)))
+      .reduce((n, l) => n + Number(l.split(" ").pop()), 0);
+  };
 
   const remote: number[] = [];
   const local: number[] = [];
