@@ -1,8 +1,6 @@
 // The HTTP side: the Fastify app (kept answers before routing, TLS, connection limits), operations routes
 // (/healthz, /metrics), the management API, every registry with its catalog, and the web UI.
 import { readFileSync } from "node:fs";
-import type { IncomingMessage } from "node:http";
-import type { Http2ServerRequest } from "node:http2";
 import { type ConnectRouter, createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
@@ -36,7 +34,7 @@ import { autoMaxConnections, type ConnectionLimits, readOpenFileLimit } from "..
 import { createH2cServer, type H2cServer } from "../http/h2c.js";
 import { createHotResponses, createServerWith, type HotResponses } from "../http/hot-responses.js";
 import { registerMetricsRoute } from "../http/metrics.js";
-import { principalOf } from "../http/principal.js";
+import { principalOf, principalOfNodeRequest } from "../http/principal.js";
 import { registerRateLimits } from "../http/rate-limits.js";
 import { registerRegistry } from "../http/registry-plugin.js";
 import { closeAfterUnreadBodies } from "../http/unread-body.js";
@@ -53,7 +51,6 @@ import { createProtocols } from "../registries/protocols.js";
 import { pypiRegistry } from "../registries/pypi/routes.js";
 import { rubygemsRegistry } from "../registries/rubygems/routes.js";
 import { sourcesRegistry } from "../registries/sources/routes.js";
-import type { Principal } from "../services/auth.js";
 import type { ImageService } from "../services/images.js";
 import type { Invalidation } from "../storage/meta/invalidation.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
@@ -252,33 +249,20 @@ async function registerApi(config: Config, http: App, parts: RouteParts): Promis
   });
   registerBufOAuthFallback(app);
   if (config.server.h2cPort === undefined) return;
-  const principals = new WeakMap<object, Promise<Principal>>();
-  const principalOfStream = (req: Http2ServerRequest | IncomingMessage): Promise<Principal> => {
-    let p = principals.get(req);
-    if (!p) {
-      const agent = req.headers["user-agent"];
-      const address = req.socket?.remoteAddress;
-      p = auth.authenticate(req.headers.authorization, {
-        ...(address ? { address } : {}),
-        ...(agent ? { userAgent: agent.slice(0, 256) } : {}),
-      });
-      principals.set(req, p);
-    }
-    return p;
-  };
   const h2c = createH2cServer({
     handler: connectNodeAdapter({
       routes,
       interceptors,
       readMaxBytes: maxBody,
-      contextValues: (req) => createContextValues().set(principalKey, () => principalOfStream(req)),
+      contextValues: (req) =>
+        createContextValues().set(principalKey, () => principalOfNodeRequest(auth, req)),
     }),
     refuse: (req) =>
       refuseEarly(
         {
           path: req.url.split("?")[0] ?? "",
           contentLength: req.headers["content-length"],
-          principal: () => principalOfStream(req),
+          principal: () => principalOfNodeRequest(auth, req),
         },
         maxBody,
       ),

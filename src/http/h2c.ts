@@ -4,7 +4,6 @@
 // answers) stays as it is, and each listener is plain Node. Requests pass the same checks as on the main port
 // before a byte of their body is read.
 import http2 from "node:http2";
-import type { Socket } from "node:net";
 
 /** Why a request is refused before its body is read (api/guards.ts decides). */
 export interface H2cRefusal {
@@ -83,9 +82,4 @@ function sendRefusal(
   }
   res.writeHead(refusal?.status ?? 500, { "content-type": "application/json" });
   res.end(JSON.stringify({ code, message }));
-}
-
-/** The peer of a request, for logs and audit. */
-export function peerAddress(req: http2.Http2ServerRequest): string | undefined {
-  return (req.socket as Socket | undefined)?.remoteAddress;
 }
