@@ -18,6 +18,8 @@ export { formatFsckSummary } from "./services/fsck.js";
 export interface RunningServer {
   app: FastifyInstance;
   url: string;
+  /** The h2c (gRPC) listener's URL, when server.h2cPort is set. */
+  h2cUrl?: string;
   /** Set on the first start without PROTODEPOT_ADMIN_TOKEN: the admin's token, shown once. */
   adminToken?: string;
   close(): Promise<void>;
@@ -49,8 +51,14 @@ export async function startServer(config: Config, hooks: ServerRuntimeOptions = 
       (hooks.setup ?? true)
         ? await runSetup(config, hooks, { services, execution, meta: storage.meta, log })
         : {};
-    const url = await listen(config, http);
-    return { app: http.app, url, ...(admin.secret ? { adminToken: admin.secret } : {}), close: shutdown.run };
+    const { url, h2cUrl } = await listen(config, http);
+    return {
+      app: http.app,
+      url,
+      ...(h2cUrl ? { h2cUrl } : {}),
+      ...(admin.secret ? { adminToken: admin.secret } : {}),
+      close: shutdown.run,
+    };
   } catch (err) {
     // A start that fails part-way (a busy port, a database it cannot open) lets go of what it already holds.
     await shutdown

@@ -5,7 +5,7 @@ import type { UniversalHandlerFn } from "@connectrpc/connect/protocol";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { Code, isRegistryError } from "../core/errors.js";
 import { principalOf } from "../http/principal.js";
-import type { AuthService } from "../services/auth.js";
+import type { AuthService, Principal } from "../services/auth.js";
 import { quotaHeader } from "./errors.js";
 
 /**
@@ -21,35 +21,66 @@ const needsToken: ReadonlyMap<string, string> = new Map([
   ],
 ]);
 
-/** Our API and the buf CLI's Connect services (registries/buf), served by the same Connect router. */
-const connectPrefixes = ["/protodepot.v1.", "/buf.registry.", "/buf.alpha.registry."];
+/** Our API, the buf CLI's Connect services (registries/buf) and gRPC reflection, served by one Connect router. */
+export const connectPrefixes = [
+  "/protodepot.v1.",
+  "/buf.registry.",
+  "/buf.alpha.registry.",
+  "/buf.reflect.",
+  "/grpc.reflection.",
+];
 
 export interface ApiGuardOptions {
   auth: AuthService;
   maxBodyBytes: number;
 }
 
+/** Why a request must be refused before its body is read: its size, a wrong token, or no token where one is needed. */
+export interface EarlyRefusal {
+  status: 401 | 413;
+  code: "unauthenticated" | "resource_exhausted";
+  message: string;
+}
+
+/**
+ * The checks every Connect request passes before its body is read, on the HTTP/1.1 port and the h2c port alike.
+ * `principal` authenticates the request (once: it may be asked again later).
+ */
+export async function refuseEarly(
+  request: { path: string; contentLength: string | undefined; principal: () => Promise<Principal> },
+  maxBodyBytes: number,
+): Promise<EarlyRefusal | undefined> {
+  const length = Number(request.contentLength ?? 0);
+  if (length > maxBodyBytes) {
+    return {
+      status: 413,
+      code: "resource_exhausted",
+      message: `request body is ${length} bytes; this server accepts at most ${maxBodyBytes} (limits.maxUploadBytes)`,
+    };
+  }
+  try {
+    const principal = await request.principal();
+    const refusal = needsToken.get(request.path);
+    if (!principal.user && refusal) return { status: 401, code: "unauthenticated", message: refusal };
+  } catch (err) {
+    if (!isRegistryError(err, Code.Unauthenticated)) throw err;
+    return { status: 401, code: "unauthenticated", message: err.message };
+  }
+  return undefined;
+}
+
 export function registerApiGuards(app: FastifyInstance, { auth, maxBodyBytes }: ApiGuardOptions): void {
   app.addHook("onRequest", async (request, reply) => {
     if (request.method !== "POST" || !connectPrefixes.some((p) => request.url.startsWith(p))) return;
-    const length = Number(request.headers["content-length"] ?? 0);
-    if (length > maxBodyBytes) {
-      return sendConnectError(
-        reply,
-        413,
-        "resource_exhausted",
-        `request body is ${length} bytes; this server accepts at most ${maxBodyBytes} (limits.maxUploadBytes)`,
-      );
-    }
-    try {
-      const principal = await principalOf(auth, request);
-      const path = request.url.split("?")[0] ?? "";
-      const refusal = needsToken.get(path);
-      if (!principal.user && refusal) return sendConnectError(reply, 401, "unauthenticated", refusal);
-    } catch (err) {
-      if (!isRegistryError(err, Code.Unauthenticated)) throw err;
-      return sendConnectError(reply, 401, "unauthenticated", err.message);
-    }
+    const refusal = await refuseEarly(
+      {
+        path: request.url.split("?")[0] ?? "",
+        contentLength: request.headers["content-length"],
+        principal: () => principalOf(auth, request),
+      },
+      maxBodyBytes,
+    );
+    if (refusal) return sendConnectError(reply, refusal.status, refusal.code, refusal.message);
   });
 }
 

@@ -1,24 +1,28 @@
 // The HTTP side: the Fastify app (kept answers before routing, TLS, connection limits), operations routes
 // (/healthz, /metrics), the management API, every registry with its catalog, and the web UI.
 import { readFileSync } from "node:fs";
-import { createContextValues } from "@connectrpc/connect";
+import { type ConnectRouter, createContextValues } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { Counter, Gauge, type Registry as MetricsRegistry } from "prom-client";
 import { createAuditServiceImpl } from "../api/audit-service.js";
 import { createBotServiceImpl } from "../api/bot-service.js";
 import { authInterceptor, principalKey } from "../api/context.js";
 import { errorInterceptor } from "../api/errors.js";
-import { registerApiGuards, withClientStatuses } from "../api/guards.js";
+import { refuseEarly, registerApiGuards, withClientStatuses } from "../api/guards.js";
 import { createModuleServiceImpl } from "../api/module-service.js";
 import { createOrganizationServiceImpl } from "../api/organization-service.js";
 import { createPluginServiceImpl } from "../api/plugin-service.js";
 import { createQuotaServiceImpl } from "../api/quota-service.js";
+import { createServerReflection } from "../api/server-reflection.js";
 import { createServerServiceImpl } from "../api/server-service.js";
 import { createTemplateServiceImpl } from "../api/template-service.js";
 import { createUserServiceImpl } from "../api/user-service.js";
 import type { Config } from "../config/schema.js";
 import { Code, RegistryError } from "../core/errors.js";
+import { ServerReflection as ServerReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
+import { ServerReflection as ServerReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { AuditService } from "../gen/protodepot/v1/audit_pb.js";
 import { BotService } from "../gen/protodepot/v1/bot_pb.js";
 import { ModuleService } from "../gen/protodepot/v1/module_pb.js";
@@ -29,9 +33,10 @@ import { ServerService } from "../gen/protodepot/v1/server_pb.js";
 import { TemplateService } from "../gen/protodepot/v1/template_pb.js";
 import { UserService } from "../gen/protodepot/v1/user_pb.js";
 import { autoMaxConnections, type ConnectionLimits, readOpenFileLimit } from "../http/connection-limits.js";
+import { createH2cServer, type H2cServer } from "../http/h2c.js";
 import { createHotResponses, createServerWith, type HotResponses } from "../http/hot-responses.js";
 import { registerMetricsRoute } from "../http/metrics.js";
-import { principalOf } from "../http/principal.js";
+import { principalOf, principalOfNodeRequest } from "../http/principal.js";
 import { registerRateLimits } from "../http/rate-limits.js";
 import { registerRegistry } from "../http/registry-plugin.js";
 import { closeAfterUnreadBodies } from "../http/unread-body.js";
@@ -39,6 +44,7 @@ import { archiveRegistry } from "../registries/archive/routes.js";
 import { registerBufOAuthFallback, registerBufServices } from "../registries/buf/routes.js";
 import { cargoRegistry } from "../registries/cargo/routes.js";
 import { cmakeRegistry } from "../registries/cmake/routes.js";
+import { descriptorsRegistry } from "../registries/descriptors/routes.js";
 import { goproxyRegistry } from "../registries/goproxy/routes.js";
 import { mavenRegistry } from "../registries/maven/routes.js";
 import { npmRegistry } from "../registries/npm/routes.js";
@@ -89,6 +95,8 @@ export interface App {
   hot: HotResponses;
   /** Whether the server speaks TLS itself. */
   https: boolean;
+  /** The h2c listener of server.h2cPort, once the API routes are registered. */
+  h2c?: H2cServer;
 }
 
 /**
@@ -153,11 +161,8 @@ export interface RouteParts {
 }
 
 /** Every route of the server; the listener is the first thing a shutdown closes. */
-export async function registerRoutes(
-  config: Config,
-  { app, hot, https }: App,
-  parts: RouteParts,
-): Promise<void> {
+export async function registerRoutes(config: Config, http: App, parts: RouteParts): Promise<void> {
+  const { app, hot, https } = http;
   const { windowMs, ...requests } = config.rateLimits;
   // App-wide and first, so every protocol's requests are counted before their own hooks run.
   registerRateLimits(app, parts.services.auth, { windowMs, requests });
@@ -165,7 +170,7 @@ export async function registerRoutes(
   parts.shutdown.add("http", () => clearInterval(sweeper));
   parts.shutdown.add("http", () => app.close());
   registerOperations(config, app, parts);
-  await registerApi(config, app, parts);
+  await registerApi(config, http, parts);
   registerRegistries(config, app, hot, parts);
   const { auth, modules, plugins, templates, orgs, users, pregenerate, outcomes } = parts.services;
   registerWebUi(
@@ -200,6 +205,17 @@ function sweepUploads(config: Config, app: FastifyInstance, images: ImageService
 /** /healthz, /metrics and the open-connections gauge. */
 function registerOperations(config: Config, app: FastifyInstance, { services, metrics }: RouteParts): void {
   const { health, auth } = services;
+  const answered = new Counter({
+    name: "protodepot_http_requests_total",
+    help: "Requests answered on the main port through routing (answers kept in memory count in protodepot_kept_answers_total)",
+    labelNames: ["method"],
+    registers: [metrics],
+  });
+  app.addHook("onResponse", async (request) => {
+    answered.inc({
+      method: request.method === "GET" || request.method === "POST" ? request.method : "other",
+    });
+  });
   app.get("/healthz", async (_req, reply) => {
     const report = await health.check();
     // Degraded (a full disk) keeps 200: reads still work, and every node sharing the storage would fail together.
@@ -217,11 +233,54 @@ function registerOperations(config: Config, app: FastifyInstance, { services, me
   registerMetricsRoute(app, { auth, metrics, access: config.server.metrics });
 }
 
-/** The management API (Connect) and buf's Connect services on the same port. */
-async function registerApi(config: Config, app: FastifyInstance, { services }: RouteParts): Promise<void> {
+/** The management API (Connect) and buf's Connect services on the same port, and on server.h2cPort if set. */
+async function registerApi(config: Config, http: App, parts: RouteParts): Promise<void> {
+  const { app } = http;
+  const { auth } = parts.services;
+  // Connect reads request bodies itself: size and caller are checked before it does.
+  const maxBody = config.limits.maxUploadBytes;
+  registerApiGuards(app, { auth, maxBodyBytes: maxBody });
+  const routes = connectRoutes(config, parts.services, maxBody);
+  // Outermost first: every failure, the caller's authentication included, leaves as a Connect error.
+  const interceptors = [errorInterceptor, authInterceptor];
+  await app.register(fastifyConnectPlugin, {
+    interceptors,
+    readMaxBytes: maxBody,
+    contextValues: (request) => createContextValues().set(principalKey, () => principalOf(auth, request)),
+    routes,
+  });
+  registerBufOAuthFallback(app);
+  if (config.server.h2cPort === undefined) return;
+  const h2c = createH2cServer({
+    handler: connectNodeAdapter({
+      routes,
+      interceptors,
+      readMaxBytes: maxBody,
+      contextValues: (req) =>
+        createContextValues().set(principalKey, () => principalOfNodeRequest(auth, req)),
+    }),
+    refuse: (req) =>
+      refuseEarly(
+        {
+          path: req.url.split("?")[0] ?? "",
+          contentLength: req.headers["content-length"],
+          principal: () => principalOfNodeRequest(auth, req),
+        },
+        maxBody,
+      ),
+    idleTimeoutMs: config.server.idleTimeoutMs,
+    onError: (err) => app.log.error({ err }, "h2c request check failed"),
+  });
+  // The total bound of the main port; the per-address one is not applied here (docs/deploy.md).
+  const { maxConnections } = connectionLimits(config.server);
+  if (maxConnections > 0) h2c.server.maxConnections = maxConnections;
+  http.h2c = h2c;
+  parts.shutdown.add("http", () => h2c.close());
+}
+
+/** Every Connect service: our API, buf's services, and gRPC reflection of our API. */
+function connectRoutes(config: Config, services: Services, maxBody: number): (router: ConnectRouter) => void {
   const {
-    auth,
-    access,
     users,
     bots,
     audit,
@@ -232,33 +291,38 @@ async function registerApi(config: Config, app: FastifyInstance, { services }: R
     templates,
     pregenerate,
     remotePlugins,
+    access,
   } = services;
-  // Connect reads request bodies itself: size and caller are checked before it does.
-  const maxBody = config.limits.maxUploadBytes;
-  registerApiGuards(app, { auth, maxBodyBytes: maxBody });
-  await app.register(fastifyConnectPlugin, {
-    // Outermost first: every failure, the caller's authentication included, leaves as a Connect error.
-    interceptors: [errorInterceptor, authInterceptor],
-    readMaxBytes: maxBody,
-    contextValues: (request) => createContextValues().set(principalKey, () => principalOf(auth, request)),
-    routes: (router) => {
-      router.service(UserService, createUserServiceImpl(users));
-      router.service(BotService, createBotServiceImpl(bots));
-      router.service(AuditService, createAuditServiceImpl(audit));
-      router.service(QuotaService, createQuotaServiceImpl(quotas));
-      router.service(OrganizationService, createOrganizationServiceImpl(orgs, pregenerate));
-      router.service(ModuleService, createModuleServiceImpl(modules, pregenerate));
-      router.service(PluginService, createPluginServiceImpl(plugins));
-      router.service(TemplateService, createTemplateServiceImpl(templates));
-      router.service(
-        ServerService,
-        createServerServiceImpl({ npmScope: config.npm.scope, goHost: config.go.host }, access),
-      );
-      registerBufServices(router, { modules, orgs, plugins, templates, remotePlugins });
-      withClientStatuses(router, maxBody);
-    },
-  });
-  registerBufOAuthFallback(app);
+  const ownApi = [
+    UserService,
+    BotService,
+    AuditService,
+    QuotaService,
+    OrganizationService,
+    ModuleService,
+    PluginService,
+    TemplateService,
+    ServerService,
+  ];
+  const reflection = createServerReflection(ownApi);
+  return (router) => {
+    router.service(UserService, createUserServiceImpl(users));
+    router.service(BotService, createBotServiceImpl(bots));
+    router.service(AuditService, createAuditServiceImpl(audit));
+    router.service(QuotaService, createQuotaServiceImpl(quotas));
+    router.service(OrganizationService, createOrganizationServiceImpl(orgs, pregenerate));
+    router.service(ModuleService, createModuleServiceImpl(modules, pregenerate));
+    router.service(PluginService, createPluginServiceImpl(plugins));
+    router.service(TemplateService, createTemplateServiceImpl(templates));
+    router.service(
+      ServerService,
+      createServerServiceImpl({ npmScope: config.npm.scope, goHost: config.go.host }, access),
+    );
+    router.service(ServerReflectionV1, reflection.v1);
+    router.service(ServerReflectionV1alpha, reflection.v1alpha);
+    registerBufServices(router, { modules, orgs, plugins, templates, remotePlugins });
+    withClientStatuses(router, maxBody);
+  };
 }
 
 /** One encapsulated plugin per protocol, each over its protocol object (registries/protocols.ts builds them all). */
@@ -280,6 +344,7 @@ function registerRegistries(
     },
   );
   registerRegistry(app, auth, sourcesRegistry(protocols.sources), { hot });
+  registerRegistry(app, auth, descriptorsRegistry(protocols.descriptors), { hot });
   registerRegistry(app, auth, archiveRegistry(protocols.archive), { hot });
   registerRegistry(app, auth, goproxyRegistry(protocols.goproxy, { goHost: config.go.host }), { hot });
   registerRegistry(app, auth, ociRegistry(images, { maxManifestBytes: config.oci.maxManifestBytes }));
@@ -298,8 +363,14 @@ function registerRegistries(
   registerRegistry(app, auth, cmakeRegistry(protocols.cmake), { hot });
 }
 
+/** Where the server listens: the URL clients are told, and the h2c listener's (server.h2cPort) if any. */
+export interface Listening {
+  url: string;
+  h2cUrl?: string;
+}
+
 /** Listens on server.host and server.port; the URL clients are told (server.publicUrl, else the bound address). */
-export async function listen(config: Config, { app, https }: App): Promise<string> {
+export async function listen(config: Config, { app, https, h2c }: App): Promise<Listening> {
   await app.listen({
     host: config.server.host,
     port: config.server.port,
@@ -312,5 +383,16 @@ export async function listen(config: Config, { app, https }: App): Promise<strin
   const host = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;
   const url = config.server.publicUrl ?? `${https ? "https" : "http"}://${host}:${port}`;
   app.log.info({ url }, "protodepot listening");
-  return url;
+  if (!h2c || config.server.h2cPort === undefined) return { url };
+  await new Promise<void>((resolve, reject) => {
+    h2c.server.once("error", reject);
+    h2c.server.listen(config.server.h2cPort, config.server.host, () => {
+      h2c.server.off("error", reject);
+      resolve();
+    });
+  });
+  const bound = h2c.server.address();
+  const h2cUrl = `http://${host}:${typeof bound === "object" && bound ? bound.port : config.server.h2cPort}`;
+  app.log.info({ url: h2cUrl }, "protodepot h2c listening");
+  return { url, h2cUrl };
 }

@@ -16,6 +16,12 @@ export const configSchema = z.strictObject({
     .strictObject({
       host: z.string().default("127.0.0.1"),
       port: z.number().int().min(0).max(65535).default(8080),
+      /**
+       * A second port speaking cleartext HTTP/2 (h2c, prior knowledge) for gRPC clients and gRPC server reflection
+       * (`buf curl --protocol grpc --http2-prior-knowledge`): the same API, tokens and limits. Off when unset;
+       * 0 picks a free port (docs/deploy.md).
+       */
+      h2cPort: z.number().int().min(0).max(65535).optional(),
       /** The URL clients reach this server at; defaults to http(s)://{host}:{port}. */
       publicUrl: z.url().optional(),
       /** Processes serving requests on the one port (node:cluster); `auto` is one per core. */

@@ -1,4 +1,5 @@
 // The caller of an HTTP request, authenticated once per request and shared by every protocol.
+import type { IncomingHttpHeaders } from "node:http";
 import type { FastifyRequest } from "fastify";
 import type { AuthService, ClientInfo, Principal } from "../services/auth.js";
 
@@ -17,6 +18,29 @@ export function principalOf(auth: AuthService, request: FastifyRequest): Promise
   if (!p) {
     p = auth.authenticate(request.headers.authorization, clientOf(request));
     cache.set(request, p);
+  }
+  return p;
+}
+
+const nodeCache = new WeakMap<object, Promise<Principal>>();
+
+/**
+ * principalOf for a plain Node request (the h2c listener, http/h2c.ts), once per request. Its address is the
+ * socket's: no proxy header is trusted there.
+ */
+export function principalOfNodeRequest(
+  auth: AuthService,
+  request: { headers: IncomingHttpHeaders; socket?: { remoteAddress?: string | undefined } | null },
+): Promise<Principal> {
+  let p = nodeCache.get(request);
+  if (!p) {
+    const agent = request.headers["user-agent"];
+    const address = request.socket?.remoteAddress;
+    p = auth.authenticate(request.headers.authorization, {
+      ...(address ? { address } : {}),
+      ...(agent ? { userAgent: agent.slice(0, 256) } : {}),
+    });
+    nodeCache.set(request, p);
   }
   return p;
 }

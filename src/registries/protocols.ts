@@ -9,6 +9,7 @@ import type { Invalidation } from "../storage/meta/invalidation.js";
 import { type ArchiveProtocol, createArchiveProtocol } from "./archive/protocol.js";
 import { type CargoCatalog, createCargoCatalog } from "./cargo/catalog.js";
 import { type CmakeProtocol, createCmakeProtocol } from "./cmake/protocol.js";
+import { createDescriptorsProtocol, type DescriptorsProtocol } from "./descriptors/protocol.js";
 import { createGoProtocol, type GoProtocol } from "./goproxy/protocol.js";
 import { createCatalog as createMavenCatalog, type Catalog as MavenCatalog } from "./maven/catalog.js";
 import { createCatalog as createNpmCatalog, type Catalog as NpmCatalog } from "./npm/catalog.js";
@@ -18,6 +19,7 @@ import { createSourcesProtocol, type SourcesProtocol } from "./sources/protocol.
 
 export interface Protocols {
   sources: SourcesProtocol;
+  descriptors: DescriptorsProtocol;
   archive: ArchiveProtocol;
   goproxy: GoProtocol;
   npm: NpmCatalog;
@@ -64,6 +66,7 @@ export function createProtocols(services: ProtocolServices, settings: ProtocolSe
   };
   return {
     sources: createSourcesProtocol(modules),
+    descriptors: createDescriptorsProtocol(modules),
     archive: createArchiveProtocol(generation),
     goproxy: createGoProtocol(generation),
     npm: createNpmCatalog({ ...shared("npm"), scope: settings.npmScope }),

@@ -247,6 +247,13 @@ describe("authorization matrix", () => {
         missing: () => get(`/acme/nomod/archive/main.tar.gz`, tokens.get(who)),
         run: (t) => get(`/acme/${mod}/archive/main.tar.gz`, t),
       });
+      cells.push({
+        what: `GET descriptor of ${mv} module`,
+        who,
+        expected: readStatus(who, reads(who, mv)),
+        missing: () => get(`/acme/nomod/descriptor/main`, tokens.get(who)),
+        run: (t) => get(`/acme/${mod}/descriptor/main`, t),
+      });
     }
     return cells;
   }

@@ -206,6 +206,9 @@ describe("buf registry commands against protodepot", () => {
     // A commit reference names that one commit.
     const one = await bufOk(work, ["registry", "module", "commit", "list", `HOST/admin/base:${c2}`]);
     assert.deepEqual(lines(one), [`${host}/admin/base:${c2}`]);
+    // A label lists its commit and the ones before it, newest first.
+    const labelled = await bufOk(work, ["registry", "module", "commit", "list", "HOST/admin/base:v2"]);
+    assert.deepEqual(lines(labelled), [`${host}/admin/base:${c2}`, `${host}/admin/base:${c1}`]);
     const missing = await bufFails(work, ["registry", "module", "commit", "list", "HOST/admin/nope"]);
     assert.match(missing, /nope/);
   });

@@ -71,6 +71,7 @@ export function registerServe(program: Command): void {
           ? await cluster.startPrimary(count, (line) => process.stderr.write(`${line}\n`))
           : await (await import("../../server.js")).startServer(config, hooks).catch(portTaken);
       process.stdout.write(`protodepot serving at ${server.url}${count > 1 ? ` (${count} workers)` : ""}\n`);
+      if ("h2cUrl" in server && server.h2cUrl) process.stdout.write(`  gRPC (h2c) at ${server.h2cUrl}\n`);
       if (server.adminToken) {
         process.stdout.write(
           `  protodepot login ${server.url} --token-stdin < ${config.dataDir}/initial-admin-token\n`,

@@ -1,19 +1,24 @@
-// buf.registry.module.v1.LabelService: `buf registry module label info`, `list`, `archive` and `unarchive`.
+// buf.registry.module.v1.LabelService: `buf registry module label info`, `list`, `archive` and `unarchive`, and
+// the label history behind `buf registry module commit list OWNER/MODULE:LABEL`.
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { principal } from "../../api/context.js";
 import { Code, RegistryError } from "../../core/errors.js";
 import { type FullName, parseFullName } from "../../core/names.js";
 import type { Label } from "../../core/types.js";
 import {
+  CommitCheckStatus,
   type LabelRef,
   type LabelService,
+  ListLabelHistoryRequest_Order,
   ListLabelsRequest_ArchiveFilter,
   ListLabelsRequest_Order,
 } from "../../gen/buf/registry/module/v1/label_pb.js";
 import type { Principal } from "../../services/auth.js";
 import type { ArchiveFilter } from "../../services/modules/labels.js";
 import type { ModuleService } from "../../services/modules.js";
-import { labelMessage } from "./convert.js";
+import type { Page } from "../../storage/meta/metadata-store.js";
+import { commitMessage, labelMessage } from "./convert.js";
 import { decodeToken, encodeToken, pageSize } from "./paging.js";
 import { checkRefCount } from "./resource-ref.js";
 
@@ -61,6 +66,46 @@ export function createLabelService(modules: ModuleService): ServiceImpl<typeof L
         labels: ordered.slice(offset, next).map((l) => labelMessage(l, name.owner)),
         nextPageToken: next < ordered.length ? encodeToken("o", next) : "",
       };
+    },
+
+    /**
+     * protodepot keeps where a label points, not where it pointed: the history is the label's commit and the
+     * module's commits before it, which is the label's history when it only ever moved forward.
+     */
+    async listLabelHistory(req, ctx) {
+      const caller = await principal(ctx);
+      if (!req.labelRef) throw new RegistryError(Code.InvalidArgument, "label_ref is required");
+      const { name, label } = labelOfRef(req.labelRef);
+      const found = (await modules.listLabels(caller, name, "all")).find((l) => l.name === label);
+      if (!found) {
+        throw new RegistryError(Code.NotFound, `module ${name.owner}/${name.name} has no label "${label}"`, {
+          owner: name.owner,
+          module: name.name,
+          ref: label,
+        });
+      }
+      const head = await modules.resolveRef(caller, name, found.commitId);
+      const oldestFirst = req.order === ListLabelHistoryRequest_Order.ASC;
+      const kind = oldestFirst ? "a" : "d";
+      const limit = pageSize(req.pageSize);
+      const after = decodeToken(kind, req.pageToken);
+      const page: Page = { limit: limit + 1, oldestFirst, beforeSeq: head.seq + 1 };
+      if (oldestFirst && after !== undefined) page.afterSeq = after;
+      if (!oldestFirst && after !== undefined) page.beforeSeq = Math.min(after, head.seq + 1);
+      const commits = await modules.listCommits(caller, name, page);
+      const shown = commits.slice(0, limit);
+      const values = [];
+      for (const c of shown) {
+        values.push({
+          commit: commitMessage(c, (await modules.b5Of(c)).digest),
+          commitCheckState: {
+            status: CommitCheckStatus.DISABLED,
+            updateTime: timestampFromDate(new Date(c.createdAt)),
+          },
+        });
+      }
+      const last = shown.at(-1);
+      return { values, nextPageToken: commits.length > limit && last ? encodeToken(kind, last.seq) : "" };
     },
 
     async archiveLabels(req, ctx) {

@@ -8,6 +8,7 @@ import {
   PluginCurationService,
 } from "../../gen/buf/alpha/registry/v1alpha1/plugin_curation_pb.js";
 import { ResolveService } from "../../gen/buf/alpha/registry/v1alpha1/resolve_pb.js";
+import { FileDescriptorSetService } from "../../gen/buf/reflect/v1beta1/file_descriptor_set_pb.js";
 import { CommitService, DownloadService, GraphService } from "../../gen/buf/registry/module/v1/commit_pb.js";
 import { LabelService } from "../../gen/buf/registry/module/v1/label_pb.js";
 import { ModuleService } from "../../gen/buf/registry/module/v1/module_pb.js";
@@ -24,6 +25,7 @@ import {
   ResourceService as PluginResourceService,
   PluginService,
 } from "../../gen/buf/registry/plugin/v1beta1/plugin_pb.js";
+import { createDescriptorService } from "../../services/descriptors.js";
 import type { ModuleService as Modules } from "../../services/modules.js";
 import type { OrganizationService as Organizations } from "../../services/organizations.js";
 import type { PluginService as Plugins } from "../../services/plugins.js";
@@ -37,6 +39,7 @@ import {
   createDownloadServiceV1beta1,
   createGraphServiceV1beta1,
 } from "./commit-service-v1beta1.js";
+import { createFileDescriptorSetService } from "./file-descriptor-set-service.js";
 import { createLabelService } from "./label-service.js";
 import { createModuleService } from "./module-service.js";
 import { createOrganizationService, createOwnerService, createUserService } from "./owner-service.js";
@@ -84,6 +87,8 @@ export function registerBufServices(
   // `buf registry sdk version`: a template version and a commit as the synthetic version our registries serve.
   router.service(PluginCurationService, createPluginCurationService(templates));
   router.service(ResolveService, createResolveService(modules, templates));
+  // BSR's reflection API: a module's schema for runtimes that build dynamic messages.
+  router.service(FileDescriptorSetService, createFileDescriptorSetService(createDescriptorService(modules)));
 }
 
 /**

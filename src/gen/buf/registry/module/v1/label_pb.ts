@@ -7,7 +7,7 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { ResourceRef } from "./commit_pb.js";
+import type { Commit, ResourceRef } from "./commit_pb.js";
 import { file_buf_registry_module_v1_commit } from "./commit_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file buf/registry/module/v1/label.proto.
  */
 export const file_buf_registry_module_v1_label: GenFile = /*@__PURE__*/
-  fileDesc("CiJidWYvcmVnaXN0cnkvbW9kdWxlL3YxL2xhYmVsLnByb3RvEhZidWYucmVnaXN0cnkubW9kdWxlLnYxIkgKEEdldExhYmVsc1JlcXVlc3QSNAoKbGFiZWxfcmVmcxgBIAMoCzIgLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuTGFiZWxSZWYiQgoRR2V0TGFiZWxzUmVzcG9uc2USLQoGbGFiZWxzGAEgAygLMh0uYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5MYWJlbCK5BAoRTGlzdExhYmVsc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgNEhIKCnBhZ2VfdG9rZW4YAiABKAkSOQoMcmVzb3VyY2VfcmVmGAMgASgLMiMuYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5SZXNvdXJjZVJlZhI+CgVvcmRlchgEIAEoDjIvLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuTGlzdExhYmVsc1JlcXVlc3QuT3JkZXISEgoKbmFtZV9xdWVyeRgGIAEoCRJPCg5hcmNoaXZlX2ZpbHRlchgHIAEoDjI3LmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuTGlzdExhYmVsc1JlcXVlc3QuQXJjaGl2ZUZpbHRlciKMAQoFT3JkZXISFQoRT1JERVJfVU5TUEVDSUZJRUQQABIaChZPUkRFUl9DUkVBVEVfVElNRV9ERVNDEAESGQoVT1JERVJfQ1JFQVRFX1RJTUVfQVNDEAISGgoWT1JERVJfVVBEQVRFX1RJTUVfREVTQxADEhkKFU9SREVSX1VQREFURV9USU1FX0FTQxAEIo0BCg1BcmNoaXZlRmlsdGVyEh4KGkFSQ0hJVkVfRklMVEVSX1VOU1BFQ0lGSUVEEAASIgoeQVJDSElWRV9GSUxURVJfVU5BUkNISVZFRF9PTkxZEAESIAocQVJDSElWRV9GSUxURVJfQVJDSElWRURfT05MWRACEhYKEkFSQ0hJVkVfRklMVEVSX0FMTBADIlwKEkxpc3RMYWJlbHNSZXNwb25zZRIXCg9uZXh0X3BhZ2VfdG9rZW4YASABKAkSLQoGbGFiZWxzGAIgAygLMh0uYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5MYWJlbCJMChRBcmNoaXZlTGFiZWxzUmVxdWVzdBI0CgpsYWJlbF9yZWZzGAEgAygLMiAuYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5MYWJlbFJlZiIXChVBcmNoaXZlTGFiZWxzUmVzcG9uc2UiTgoWVW5hcmNoaXZlTGFiZWxzUmVxdWVzdBI0CgpsYWJlbF9yZWZzGAEgAygLMiAuYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5MYWJlbFJlZiIZChdVbmFyY2hpdmVMYWJlbHNSZXNwb25zZSLtAQoFTGFiZWwSCgoCaWQYASABKAkSLwoLY3JlYXRlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxhcmNoaXZlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBG5hbWUYBSABKAkSEAoIb3duZXJfaWQYBiABKAkSEQoJbW9kdWxlX2lkGAcgASgJEhEKCWNvbW1pdF9pZBgIIAEoCSKOAQoITGFiZWxSZWYSDAoCaWQYASABKAlIABI1CgRuYW1lGAIgASgLMiUuYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5MYWJlbFJlZi5OYW1lSAAaNAoETmFtZRINCgVvd25lchgBIAEoCRIOCgZtb2R1bGUYAiABKAkSDQoFbGFiZWwYAyABKAlCBwoFdmFsdWUytwMKDExhYmVsU2VydmljZRJgCglHZXRMYWJlbHMSKC5idWYucmVnaXN0cnkubW9kdWxlLnYxLkdldExhYmVsc1JlcXVlc3QaKS5idWYucmVnaXN0cnkubW9kdWxlLnYxLkdldExhYmVsc1Jlc3BvbnNlEmMKCkxpc3RMYWJlbHMSKS5idWYucmVnaXN0cnkubW9kdWxlLnYxLkxpc3RMYWJlbHNSZXF1ZXN0GiouYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5MaXN0TGFiZWxzUmVzcG9uc2USbAoNQXJjaGl2ZUxhYmVscxIsLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuQXJjaGl2ZUxhYmVsc1JlcXVlc3QaLS5idWYucmVnaXN0cnkubW9kdWxlLnYxLkFyY2hpdmVMYWJlbHNSZXNwb25zZRJyCg9VbmFyY2hpdmVMYWJlbHMSLi5idWYucmVnaXN0cnkubW9kdWxlLnYxLlVuYXJjaGl2ZUxhYmVsc1JlcXVlc3QaLy5idWYucmVnaXN0cnkubW9kdWxlLnYxLlVuYXJjaGl2ZUxhYmVsc1Jlc3BvbnNlYgZwcm90bzM", [file_buf_registry_module_v1_commit, file_google_protobuf_timestamp]);
+  fileDesc("CiJidWYvcmVnaXN0cnkvbW9kdWxlL3YxL2xhYmVsLnByb3RvEhZidWYucmVnaXN0cnkubW9kdWxlLnYxIkgKEEdldExhYmVsc1JlcXVlc3QSNAoKbGFiZWxfcmVmcxgBIAMoCzIgLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuTGFiZWxSZWYiQgoRR2V0TGFiZWxzUmVzcG9uc2USLQoGbGFiZWxzGAEgAygLMh0uYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5MYWJlbCK5BAoRTGlzdExhYmVsc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgNEhIKCnBhZ2VfdG9rZW4YAiABKAkSOQoMcmVzb3VyY2VfcmVmGAMgASgLMiMuYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5SZXNvdXJjZVJlZhI+CgVvcmRlchgEIAEoDjIvLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuTGlzdExhYmVsc1JlcXVlc3QuT3JkZXISEgoKbmFtZV9xdWVyeRgGIAEoCRJPCg5hcmNoaXZlX2ZpbHRlchgHIAEoDjI3LmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuTGlzdExhYmVsc1JlcXVlc3QuQXJjaGl2ZUZpbHRlciKMAQoFT3JkZXISFQoRT1JERVJfVU5TUEVDSUZJRUQQABIaChZPUkRFUl9DUkVBVEVfVElNRV9ERVNDEAESGQoVT1JERVJfQ1JFQVRFX1RJTUVfQVNDEAISGgoWT1JERVJfVVBEQVRFX1RJTUVfREVTQxADEhkKFU9SREVSX1VQREFURV9USU1FX0FTQxAEIo0BCg1BcmNoaXZlRmlsdGVyEh4KGkFSQ0hJVkVfRklMVEVSX1VOU1BFQ0lGSUVEEAASIgoeQVJDSElWRV9GSUxURVJfVU5BUkNISVZFRF9PTkxZEAESIAocQVJDSElWRV9GSUxURVJfQVJDSElWRURfT05MWRACEhYKEkFSQ0hJVkVfRklMVEVSX0FMTBADIlwKEkxpc3RMYWJlbHNSZXNwb25zZRIXCg9uZXh0X3BhZ2VfdG9rZW4YASABKAkSLQoGbGFiZWxzGAIgAygLMh0uYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5MYWJlbCL6AQoXTGlzdExhYmVsSGlzdG9yeVJlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgNEhIKCnBhZ2VfdG9rZW4YAiABKAkSMwoJbGFiZWxfcmVmGAMgASgLMiAuYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5MYWJlbFJlZhJECgVvcmRlchgEIAEoDjI1LmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuTGlzdExhYmVsSGlzdG9yeVJlcXVlc3QuT3JkZXIiPQoFT3JkZXISFQoRT1JERVJfVU5TUEVDSUZJRUQQABIOCgpPUkRFUl9ERVNDEAESDQoJT1JERVJfQVNDEAIi+gEKGExpc3RMYWJlbEhpc3RvcnlSZXNwb25zZRIXCg9uZXh0X3BhZ2VfdG9rZW4YASABKAkSRgoGdmFsdWVzGAIgAygLMjYuYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5MaXN0TGFiZWxIaXN0b3J5UmVzcG9uc2UuVmFsdWUafQoFVmFsdWUSLgoGY29tbWl0GAEgASgLMh4uYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5Db21taXQSRAoSY29tbWl0X2NoZWNrX3N0YXRlGAIgASgLMiguYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5Db21taXRDaGVja1N0YXRlIn4KEENvbW1pdENoZWNrU3RhdGUSOQoGc3RhdHVzGAEgASgOMikuYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5Db21taXRDaGVja1N0YXR1cxIvCgt1cGRhdGVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiTAoUQXJjaGl2ZUxhYmVsc1JlcXVlc3QSNAoKbGFiZWxfcmVmcxgBIAMoCzIgLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuTGFiZWxSZWYiFwoVQXJjaGl2ZUxhYmVsc1Jlc3BvbnNlIk4KFlVuYXJjaGl2ZUxhYmVsc1JlcXVlc3QSNAoKbGFiZWxfcmVmcxgBIAMoCzIgLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuTGFiZWxSZWYiGQoXVW5hcmNoaXZlTGFiZWxzUmVzcG9uc2Ui7QEKBUxhYmVsEgoKAmlkGAEgASgJEi8KC2NyZWF0ZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMYXJjaGl2ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRuYW1lGAUgASgJEhAKCG93bmVyX2lkGAYgASgJEhEKCW1vZHVsZV9pZBgHIAEoCRIRCgljb21taXRfaWQYCCABKAkijgEKCExhYmVsUmVmEgwKAmlkGAEgASgJSAASNQoEbmFtZRgCIAEoCzIlLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuTGFiZWxSZWYuTmFtZUgAGjQKBE5hbWUSDQoFb3duZXIYASABKAkSDgoGbW9kdWxlGAIgASgJEg0KBWxhYmVsGAMgASgJQgcKBXZhbHVlKt8BChFDb21taXRDaGVja1N0YXR1cxIjCh9DT01NSVRfQ0hFQ0tfU1RBVFVTX1VOU1BFQ0lGSUVEEAASIAocQ09NTUlUX0NIRUNLX1NUQVRVU19ESVNBQkxFRBABEh4KGkNPTU1JVF9DSEVDS19TVEFUVVNfUEFTU0VEEAISHwobQ09NTUlUX0NIRUNLX1NUQVRVU19QRU5ESU5HEAMSIAocQ09NTUlUX0NIRUNLX1NUQVRVU19SRUpFQ1RFRBAEEiAKHENPTU1JVF9DSEVDS19TVEFUVVNfQVBQUk9WRUQQBTKuBAoMTGFiZWxTZXJ2aWNlEmAKCUdldExhYmVscxIoLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuR2V0TGFiZWxzUmVxdWVzdBopLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuR2V0TGFiZWxzUmVzcG9uc2USYwoKTGlzdExhYmVscxIpLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuTGlzdExhYmVsc1JlcXVlc3QaKi5idWYucmVnaXN0cnkubW9kdWxlLnYxLkxpc3RMYWJlbHNSZXNwb25zZRJ1ChBMaXN0TGFiZWxIaXN0b3J5Ei8uYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5MaXN0TGFiZWxIaXN0b3J5UmVxdWVzdBowLmJ1Zi5yZWdpc3RyeS5tb2R1bGUudjEuTGlzdExhYmVsSGlzdG9yeVJlc3BvbnNlEmwKDUFyY2hpdmVMYWJlbHMSLC5idWYucmVnaXN0cnkubW9kdWxlLnYxLkFyY2hpdmVMYWJlbHNSZXF1ZXN0Gi0uYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5BcmNoaXZlTGFiZWxzUmVzcG9uc2UScgoPVW5hcmNoaXZlTGFiZWxzEi4uYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5VbmFyY2hpdmVMYWJlbHNSZXF1ZXN0Gi8uYnVmLnJlZ2lzdHJ5Lm1vZHVsZS52MS5VbmFyY2hpdmVMYWJlbHNSZXNwb25zZWIGcHJvdG8z", [file_buf_registry_module_v1_commit, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message buf.registry.module.v1.GetLabelsRequest
@@ -193,6 +193,136 @@ export const ListLabelsResponseSchema: GenMessage<ListLabelsResponse> = /*@__PUR
   messageDesc(file_buf_registry_module_v1_label, 3);
 
 /**
+ * @generated from message buf.registry.module.v1.ListLabelHistoryRequest
+ */
+export type ListLabelHistoryRequest = Message<"buf.registry.module.v1.ListLabelHistoryRequest"> & {
+  /**
+   * @generated from field: uint32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * Opaque: the next_page_token of the previous page.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+
+  /**
+   * @generated from field: buf.registry.module.v1.LabelRef label_ref = 3;
+   */
+  labelRef?: LabelRef | undefined;
+
+  /**
+   * @generated from field: buf.registry.module.v1.ListLabelHistoryRequest.Order order = 4;
+   */
+  order: ListLabelHistoryRequest_Order;
+};
+
+/**
+ * Describes the message buf.registry.module.v1.ListLabelHistoryRequest.
+ * Use `create(ListLabelHistoryRequestSchema)` to create a new message.
+ */
+export const ListLabelHistoryRequestSchema: GenMessage<ListLabelHistoryRequest> = /*@__PURE__*/
+  messageDesc(file_buf_registry_module_v1_label, 4);
+
+/**
+ * @generated from enum buf.registry.module.v1.ListLabelHistoryRequest.Order
+ */
+export enum ListLabelHistoryRequest_Order {
+  /**
+   * @generated from enum value: ORDER_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: ORDER_DESC = 1;
+   */
+  DESC = 1,
+
+  /**
+   * @generated from enum value: ORDER_ASC = 2;
+   */
+  ASC = 2,
+}
+
+/**
+ * Describes the enum buf.registry.module.v1.ListLabelHistoryRequest.Order.
+ */
+export const ListLabelHistoryRequest_OrderSchema: GenEnum<ListLabelHistoryRequest_Order> = /*@__PURE__*/
+  enumDesc(file_buf_registry_module_v1_label, 4, 0);
+
+/**
+ * @generated from message buf.registry.module.v1.ListLabelHistoryResponse
+ */
+export type ListLabelHistoryResponse = Message<"buf.registry.module.v1.ListLabelHistoryResponse"> & {
+  /**
+   * Empty on the last page.
+   *
+   * @generated from field: string next_page_token = 1;
+   */
+  nextPageToken: string;
+
+  /**
+   * @generated from field: repeated buf.registry.module.v1.ListLabelHistoryResponse.Value values = 2;
+   */
+  values: ListLabelHistoryResponse_Value[];
+};
+
+/**
+ * Describes the message buf.registry.module.v1.ListLabelHistoryResponse.
+ * Use `create(ListLabelHistoryResponseSchema)` to create a new message.
+ */
+export const ListLabelHistoryResponseSchema: GenMessage<ListLabelHistoryResponse> = /*@__PURE__*/
+  messageDesc(file_buf_registry_module_v1_label, 5);
+
+/**
+ * @generated from message buf.registry.module.v1.ListLabelHistoryResponse.Value
+ */
+export type ListLabelHistoryResponse_Value = Message<"buf.registry.module.v1.ListLabelHistoryResponse.Value"> & {
+  /**
+   * @generated from field: buf.registry.module.v1.Commit commit = 1;
+   */
+  commit?: Commit | undefined;
+
+  /**
+   * @generated from field: buf.registry.module.v1.CommitCheckState commit_check_state = 2;
+   */
+  commitCheckState?: CommitCheckState | undefined;
+};
+
+/**
+ * Describes the message buf.registry.module.v1.ListLabelHistoryResponse.Value.
+ * Use `create(ListLabelHistoryResponse_ValueSchema)` to create a new message.
+ */
+export const ListLabelHistoryResponse_ValueSchema: GenMessage<ListLabelHistoryResponse_Value> = /*@__PURE__*/
+  messageDesc(file_buf_registry_module_v1_label, 5, 0);
+
+/**
+ * Policy checks of a commit for a label; protodepot's are always DISABLED.
+ *
+ * @generated from message buf.registry.module.v1.CommitCheckState
+ */
+export type CommitCheckState = Message<"buf.registry.module.v1.CommitCheckState"> & {
+  /**
+   * @generated from field: buf.registry.module.v1.CommitCheckStatus status = 1;
+   */
+  status: CommitCheckStatus;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp update_time = 3;
+   */
+  updateTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message buf.registry.module.v1.CommitCheckState.
+ * Use `create(CommitCheckStateSchema)` to create a new message.
+ */
+export const CommitCheckStateSchema: GenMessage<CommitCheckState> = /*@__PURE__*/
+  messageDesc(file_buf_registry_module_v1_label, 6);
+
+/**
  * @generated from message buf.registry.module.v1.ArchiveLabelsRequest
  */
 export type ArchiveLabelsRequest = Message<"buf.registry.module.v1.ArchiveLabelsRequest"> & {
@@ -207,7 +337,7 @@ export type ArchiveLabelsRequest = Message<"buf.registry.module.v1.ArchiveLabels
  * Use `create(ArchiveLabelsRequestSchema)` to create a new message.
  */
 export const ArchiveLabelsRequestSchema: GenMessage<ArchiveLabelsRequest> = /*@__PURE__*/
-  messageDesc(file_buf_registry_module_v1_label, 4);
+  messageDesc(file_buf_registry_module_v1_label, 7);
 
 /**
  * @generated from message buf.registry.module.v1.ArchiveLabelsResponse
@@ -220,7 +350,7 @@ export type ArchiveLabelsResponse = Message<"buf.registry.module.v1.ArchiveLabel
  * Use `create(ArchiveLabelsResponseSchema)` to create a new message.
  */
 export const ArchiveLabelsResponseSchema: GenMessage<ArchiveLabelsResponse> = /*@__PURE__*/
-  messageDesc(file_buf_registry_module_v1_label, 5);
+  messageDesc(file_buf_registry_module_v1_label, 8);
 
 /**
  * @generated from message buf.registry.module.v1.UnarchiveLabelsRequest
@@ -237,7 +367,7 @@ export type UnarchiveLabelsRequest = Message<"buf.registry.module.v1.UnarchiveLa
  * Use `create(UnarchiveLabelsRequestSchema)` to create a new message.
  */
 export const UnarchiveLabelsRequestSchema: GenMessage<UnarchiveLabelsRequest> = /*@__PURE__*/
-  messageDesc(file_buf_registry_module_v1_label, 6);
+  messageDesc(file_buf_registry_module_v1_label, 9);
 
 /**
  * @generated from message buf.registry.module.v1.UnarchiveLabelsResponse
@@ -250,7 +380,7 @@ export type UnarchiveLabelsResponse = Message<"buf.registry.module.v1.UnarchiveL
  * Use `create(UnarchiveLabelsResponseSchema)` to create a new message.
  */
 export const UnarchiveLabelsResponseSchema: GenMessage<UnarchiveLabelsResponse> = /*@__PURE__*/
-  messageDesc(file_buf_registry_module_v1_label, 7);
+  messageDesc(file_buf_registry_module_v1_label, 10);
 
 /**
  * @generated from message buf.registry.module.v1.Label
@@ -304,7 +434,7 @@ export type Label = Message<"buf.registry.module.v1.Label"> & {
  * Use `create(LabelSchema)` to create a new message.
  */
 export const LabelSchema: GenMessage<Label> = /*@__PURE__*/
-  messageDesc(file_buf_registry_module_v1_label, 8);
+  messageDesc(file_buf_registry_module_v1_label, 11);
 
 /**
  * @generated from message buf.registry.module.v1.LabelRef
@@ -333,7 +463,7 @@ export type LabelRef = Message<"buf.registry.module.v1.LabelRef"> & {
  * Use `create(LabelRefSchema)` to create a new message.
  */
 export const LabelRefSchema: GenMessage<LabelRef> = /*@__PURE__*/
-  messageDesc(file_buf_registry_module_v1_label, 9);
+  messageDesc(file_buf_registry_module_v1_label, 12);
 
 /**
  * @generated from message buf.registry.module.v1.LabelRef.Name
@@ -360,7 +490,48 @@ export type LabelRef_Name = Message<"buf.registry.module.v1.LabelRef.Name"> & {
  * Use `create(LabelRef_NameSchema)` to create a new message.
  */
 export const LabelRef_NameSchema: GenMessage<LabelRef_Name> = /*@__PURE__*/
-  messageDesc(file_buf_registry_module_v1_label, 9, 0);
+  messageDesc(file_buf_registry_module_v1_label, 12, 0);
+
+/**
+ * @generated from enum buf.registry.module.v1.CommitCheckStatus
+ */
+export enum CommitCheckStatus {
+  /**
+   * @generated from enum value: COMMIT_CHECK_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: COMMIT_CHECK_STATUS_DISABLED = 1;
+   */
+  DISABLED = 1,
+
+  /**
+   * @generated from enum value: COMMIT_CHECK_STATUS_PASSED = 2;
+   */
+  PASSED = 2,
+
+  /**
+   * @generated from enum value: COMMIT_CHECK_STATUS_PENDING = 3;
+   */
+  PENDING = 3,
+
+  /**
+   * @generated from enum value: COMMIT_CHECK_STATUS_REJECTED = 4;
+   */
+  REJECTED = 4,
+
+  /**
+   * @generated from enum value: COMMIT_CHECK_STATUS_APPROVED = 5;
+   */
+  APPROVED = 5,
+}
+
+/**
+ * Describes the enum buf.registry.module.v1.CommitCheckStatus.
+ */
+export const CommitCheckStatusSchema: GenEnum<CommitCheckStatus> = /*@__PURE__*/
+  enumDesc(file_buf_registry_module_v1_label, 0);
 
 /**
  * @generated from service buf.registry.module.v1.LabelService
@@ -381,6 +552,16 @@ export const LabelService: GenService<{
     methodKind: "unary";
     input: typeof ListLabelsRequestSchema;
     output: typeof ListLabelsResponseSchema;
+  },
+  /**
+   * `buf registry module commit list OWNER/MODULE:LABEL`.
+   *
+   * @generated from rpc buf.registry.module.v1.LabelService.ListLabelHistory
+   */
+  listLabelHistory: {
+    methodKind: "unary";
+    input: typeof ListLabelHistoryRequestSchema;
+    output: typeof ListLabelHistoryResponseSchema;
   },
   /**
    * An archived label leaves listings and keeps resolving; a push to it unarchives it.
