@@ -584,6 +584,26 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
         assert.ok(await store.getCommit(pushed.id));
       });
 
+      it("keeps with each commit its module's deprecation as of its push, never changed after", async () => {
+        const first = await push("acme", "old");
+        const mod = await store.getModuleById(first.moduleId);
+        assert.ok(mod);
+        await store.updateModule(mod.id, { deprecation: "use acme/new" });
+        const second = await push("acme", "old");
+        assert.equal(second.deprecation, "use acme/new");
+        await store.updateModule(mod.id, { deprecation: null });
+        const third = await push("acme", "old");
+        assert.equal(first.deprecation, undefined);
+        assert.equal(third.deprecation, undefined);
+        assert.equal((await store.getCommit(first.id))?.deprecation, undefined);
+        assert.equal((await store.getCommit(second.id))?.deprecation, "use acme/new");
+        assert.equal((await store.getCommitBySeq(mod.id, 2))?.deprecation, "use acme/new");
+        assert.deepEqual(
+          (await store.listCommits(mod.id, { limit: 10 })).map((c) => c.deprecation ?? null),
+          [null, "use acme/new", null],
+        );
+      });
+
       it("deletes a module nothing depends on, keeping its rows, and never hands its name out again", async () => {
         const base = await push("acme", "base");
         await push("acme", "app", { deps: [{ commitId: base.id, direct: true }] });
@@ -758,6 +778,38 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
           store.createPlugin({ owner: "bufbuild", name: "es", visibility: "public" }),
           isCode(Code.AlreadyExists),
         );
+      });
+
+      it("deprecates and undeprecates plugins and templates", async () => {
+        const es = await store.createPlugin({ owner: "bufbuild", name: "es", visibility: "public" });
+        const t = await store.createTemplate({
+          owner: "acme",
+          name: "ts",
+          visibility: "public",
+          plugins: [{ owner: "bufbuild", name: "es", parameter: "" }],
+        });
+        assert.equal(es.deprecation, undefined);
+        await store.setDeprecation("plugin", es.id, "use bufbuild/es2");
+        await store.setDeprecation("template", t.id, "");
+        assert.equal((await store.getPlugin("bufbuild", "es"))?.deprecation, "use bufbuild/es2");
+        assert.equal((await store.listPlugins("bufbuild"))[0]?.deprecation, "use bufbuild/es2");
+        assert.equal((await store.getTemplate("acme", "ts"))?.deprecation, "");
+        await store.setDeprecation("plugin", es.id, null);
+        await store.setDeprecation("template", t.id, null);
+        assert.equal((await store.getPlugin("bufbuild", "es"))?.deprecation, undefined);
+        assert.equal((await store.getTemplate("acme", "ts"))?.deprecation, undefined);
+        const v1 = await store.createTemplateVersion(t.id, [
+          { owner: "bufbuild", name: "es", version: "v1.0.0" },
+        ]);
+        const v2 = await store.createTemplateVersion(
+          t.id,
+          [{ owner: "bufbuild", name: "es", version: "v2.0.0" }],
+          "plugin bufbuild/es is deprecated",
+        );
+        assert.equal(v1.deprecation, undefined);
+        assert.equal(v2.deprecation, "plugin bufbuild/es is deprecated");
+        assert.deepEqual(await store.getTemplateVersion(t.id, 2), v2);
+        assert.deepEqual(await store.listTemplateVersions(t.id), [v1, v2]);
       });
 
       it("creates plugin versions and lists them in creation order", async () => {

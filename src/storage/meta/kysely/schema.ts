@@ -113,6 +113,8 @@ export interface CommitsTable {
   image_blob: string;
   created_by: string;
   created_at: string;
+  /** The module's deprecation when the commit was pushed (null: not deprecated); never changes. */
+  deprecation: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface CommitFilesTable {
@@ -147,6 +149,8 @@ export interface PluginsTable {
   /** How many versions were created; allocates `plugin_versions.position` (creation order without clock ties). */
   version_count: number;
   created_at: string;
+  /** Null while not deprecated; else the deprecation message (possibly empty). */
+  deprecation: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface PluginVersionsTable {
@@ -172,6 +176,8 @@ export interface TemplatesTable {
   /** The number of the newest version; incremented under a row lock to allocate the next one. */
   last_version: number;
   created_at: string;
+  /** Null while not deprecated; else the deprecation message (possibly empty). */
+  deprecation: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface TemplateVersionsTable {
@@ -180,6 +186,8 @@ export interface TemplateVersionsTable {
   /** JSON text of PinnedPlugin[]. */
   plugins: string;
   created_at: string;
+  /** What consumers of the version were told when it was created (null: nothing); never changes. */
+  deprecation: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface ArtifactsTable {
