@@ -1,11 +1,12 @@
 // GET /{owner}/{module}[?ref=label-or-commit][&before=seq]: README, files, commits, labels, dependencies,
 // dependents, and "Use this module" for the chosen commit with every template the caller may read.
+import { deprecationNotice } from "../../core/deprecation.js";
 import { isRegistryError } from "../../core/errors.js";
 import type { Commit, CommitDep, CommitFile, Label, Module } from "../../core/types.js";
 import type { WebOptions, WebRequest, WebServices } from "../context.js";
 import { nameFrom } from "../context.js";
 import { type Html, html, pathSegs, seg } from "../html.js";
-import { copyable, layout, time } from "../layout.js";
+import { copyable, deprecationBanner, layout, time } from "../layout.js";
 import { renderMarkdown } from "../markdown.js";
 import { bufDeps, type TemplateUse, templateUse } from "../use-module.js";
 import { badge } from "./owner.js";
@@ -146,7 +147,9 @@ export async function modulePage(
     web.modules.listDependents(req.principal, full),
   ]);
   const title = `${mod.owner}/${mod.name}`;
-  const heading = html`<h1><a href="/${seg(mod.owner)}">${mod.owner}</a>/${mod.name}${badge(mod.visibility)}</h1>`;
+  const heading = html`<h1><a href="/${seg(mod.owner)}">${mod.owner}</a>/${mod.name}${badge(mod.visibility)}</h1>${deprecationBanner(
+    deprecationNotice([{ kind: "module", owner: mod.owner, name: mod.name, deprecation: mod.deprecation }]),
+  )}`;
   if (labels.length === 0) {
     return layout(
       req.page,
