@@ -86,7 +86,8 @@ export function createPackageDeprecations(
       ]);
       const out = new Map<number, string>();
       if (!mod || !template) return out;
-      const pluginNames = new Set(template.plugins.map((p) => `${p.owner}/${p.name}`));
+      const versions = await meta.listTemplateVersions(template.id);
+      const pluginNames = new Set(versions.flatMap((v) => v.plugins.map((p) => `${p.owner}/${p.name}`)));
       const plugins = await Promise.all(
         [...pluginNames].map((n) => {
           const [owner = "", name = ""] = n.split("/");
@@ -99,7 +100,7 @@ export function createPackageDeprecations(
       const moduleNotice = deprecationNotice([
         { kind: "module", owner: mod.owner, name: mod.name, deprecation: mod.deprecation },
       ]);
-      for (const v of await meta.listTemplateVersions(template.id)) {
+      for (const v of versions) {
         const pinned = v.plugins.flatMap((p) => deprecated.get(`${p.owner}/${p.name}`) ?? []);
         const parts = [moduleNotice, templateNotice(template, pinned)].filter(
           (p): p is string => p !== undefined,
