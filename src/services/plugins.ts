@@ -294,11 +294,11 @@ async function updatePlugin(
   change: PluginChange,
 ): Promise<Plugin> {
   const name = parseFullName("plugin", fullName);
-  checkDeprecation(change.deprecation);
   // Owner decisions; the check precedes the lookup, so a refusal says nothing of existence.
   if (change.visibility || change.deprecation !== undefined)
     await c.access.requireManage(principal, name.owner, pluginChangeOp(change));
   else await c.access.requireWrite(principal, name.owner, "change plugins");
+  checkDeprecation(change.deprecation);
   let plugin = await getPlugin(principal, name);
   if (change.visibility && change.visibility !== plugin.visibility)
     plugin = await changeVisibility(c, principal, plugin, change.visibility);

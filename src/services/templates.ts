@@ -232,7 +232,6 @@ async function updateTemplate(
   change: TemplateChange,
 ): Promise<Template> {
   const name = parseFullName("template", fullName);
-  checkDeprecation(change.deprecation);
   // Owner decisions; the check precedes the lookup, so a refusal says nothing of existence.
   const op = change.visibility
     ? "change the visibility of templates"
@@ -242,6 +241,7 @@ async function updateTemplate(
   if (change.visibility || change.deprecation !== undefined)
     await c.access.requireManage(principal, name.owner, op);
   else await c.access.requireWrite(principal, name.owner, "change templates");
+  checkDeprecation(change.deprecation);
   let template = await getTemplate(principal, name);
   if (change.visibility && change.visibility !== template.visibility) {
     const changed = { ...template, visibility: change.visibility };
