@@ -61,19 +61,18 @@ describe("deprecation in every client", () => {
     const out = await goOk(["list", "-m", "-u", "-json", goMoney], { cwd: consumer, env: go.env });
     return (JSON.parse(out.stdout) as { Deprecated?: string; Update?: { Version: string } }).Deprecated;
   };
-  const bufDepUpdate = async () => {
-    await rm(bufEnv.BUF_CACHE_DIR ?? "", { recursive: true, force: true });
-    const child = spawn(bufBin, ["dep", "update"], {
-      cwd: bufApp,
-      env: bufEnv,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+  const buf = async (args: string[]) => {
+    const child = spawn(bufBin, args, { cwd: bufApp, env: bufEnv, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (out += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
-    assert.equal(code, 0, `buf dep update failed:\n${out}`);
+    assert.equal(code, 0, `buf ${args.join(" ")} failed:\n${out}`);
     return out;
+  };
+  const bufDepUpdate = async () => {
+    await rm(bufEnv.BUF_CACHE_DIR ?? "", { recursive: true, force: true });
+    return buf(["dep", "update"]);
   };
   /** A fresh install of the money package: npm warns while it resolves a deprecated version. */
   const npmInstall = async () => {
