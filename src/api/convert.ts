@@ -95,3 +95,20 @@ export const labelMessage = (l: Label, commitSeq: number) =>
     commitSeq: BigInt(commitSeq),
     updateTime: l.updatedAt,
   });
+
+/** A plugin's or template's update request as a change: visibility and deprecation, each only when asked for. */
+export function settingsChange(req: {
+  visibility: string;
+  deprecationMessage?: string | undefined;
+  undeprecate: boolean;
+}): { visibility?: Visibility; deprecation?: string | null } {
+  if (req.undeprecate && req.deprecationMessage !== undefined) {
+    throw new RegistryError(Code.InvalidArgument, "deprecate or undeprecate, not both");
+  }
+  const visibility = parseVisibility(req.visibility);
+  return {
+    ...(visibility ? { visibility } : {}),
+    ...(req.deprecationMessage !== undefined ? { deprecation: req.deprecationMessage } : {}),
+    ...(req.undeprecate ? { deprecation: null } : {}),
+  };
+}

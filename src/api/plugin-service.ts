@@ -8,7 +8,7 @@ import { PluginSchema, type PluginService, PluginVersionSchema } from "../gen/pr
 import type { Principal } from "../services/auth.js";
 import type { PluginService as Plugins } from "../services/plugins.js";
 import { principal } from "./context.js";
-import { parseVisibility } from "./convert.js";
+import { parseVisibility, settingsChange } from "./convert.js";
 
 export const pluginMessage = (p: Plugin) =>
   create(PluginSchema, {
@@ -17,6 +17,8 @@ export const pluginMessage = (p: Plugin) =>
     name: p.name,
     visibility: p.visibility,
     createTime: p.createdAt,
+    deprecated: p.deprecation !== undefined,
+    deprecationMessage: p.deprecation ?? "",
   });
 
 /**
@@ -78,12 +80,7 @@ export function createPluginServiceImpl(plugins: Plugins): ServiceImpl<typeof Pl
       };
     },
     async updatePlugin(req, ctx) {
-      const visibility = parseVisibility(req.visibility);
-      const plugin = await plugins.updatePlugin(
-        await principal(ctx),
-        req.plugin,
-        visibility ? { visibility } : {},
-      );
+      const plugin = await plugins.updatePlugin(await principal(ctx), req.plugin, settingsChange(req));
       return { plugin: pluginMessage(plugin) };
     },
     async createPluginVersion(req, ctx) {

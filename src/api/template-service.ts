@@ -10,7 +10,7 @@ import {
 } from "../gen/protodepot/v1/template_pb.js";
 import type { TemplateService as Templates } from "../services/templates.js";
 import { principal } from "./context.js";
-import { parseVisibility } from "./convert.js";
+import { parseVisibility, settingsChange } from "./convert.js";
 
 const templateMessage = (t: Template) =>
   create(TemplateSchema, {
@@ -20,6 +20,8 @@ const templateMessage = (t: Template) =>
     visibility: t.visibility,
     plugins: t.plugins,
     createTime: t.createdAt,
+    deprecated: t.deprecation !== undefined,
+    deprecationMessage: t.deprecation ?? "",
   });
 
 const versionMessage = (t: { owner: string; name: string }, v: TemplateVersion) =>
@@ -29,6 +31,7 @@ const versionMessage = (t: { owner: string; name: string }, v: TemplateVersion) 
     number: v.number,
     pluginVersions: v.plugins,
     createTime: v.createdAt,
+    recordedDeprecation: v.deprecation ?? "",
   });
 
 export function createTemplateServiceImpl(templates: Templates): ServiceImpl<typeof TemplateService> {
@@ -54,12 +57,7 @@ export function createTemplateServiceImpl(templates: Templates): ServiceImpl<typ
       return { template: templateMessage(t), versions: versions.map((v) => versionMessage(t, v)) };
     },
     async updateTemplate(req, ctx) {
-      const visibility = parseVisibility(req.visibility);
-      const t = await templates.updateTemplate(
-        await principal(ctx),
-        req.template,
-        visibility ? { visibility } : {},
-      );
+      const t = await templates.updateTemplate(await principal(ctx), req.template, settingsChange(req));
       return { template: templateMessage(t) };
     },
     async createTemplateVersion(req, ctx) {

@@ -92,6 +92,12 @@ export const examples: Readonly<Record<string, readonly string[]>> = {
   ],
   "module deprecate": ['protodepot module deprecate acme/payments --message "use acme/billing"'],
   "module undeprecate": ["protodepot module undeprecate acme/payments"],
+  "module info": ["protodepot module info acme/payments"],
+  "plugin info": ["protodepot plugin info acme/protoc-gen-es"],
+  "plugin deprecate": ['protodepot plugin deprecate acme/protoc-gen-es --message "use bufbuild/es"'],
+  "plugin undeprecate": ["protodepot plugin undeprecate acme/protoc-gen-es"],
+  "template deprecate": ['protodepot template deprecate acme/ts --message "use acme/ts2"'],
+  "template undeprecate": ["protodepot template undeprecate acme/ts"],
   commit: ["protodepot commit list demo/payments --limit 10"],
   "commit list": [
     "protodepot commit list demo/payments",

@@ -332,10 +332,10 @@ function registerRegistries(
   hot: HotResponses,
   { services, invalidation }: RouteParts,
 ): void {
-  const { auth, modules, templates, generation, images } = services;
+  const { auth, modules, templates, generation, images, deprecations } = services;
   const log = app.log;
   const protocols = createProtocols(
-    { generation, modules, templates },
+    { generation, modules, templates, deprecations },
     {
       npmScope: config.npm.scope,
       mavenGroupId: config.maven.groupId,

@@ -20,6 +20,7 @@ import { createArtifactGenerator } from "../services/artifact-generator.js";
 import { type AuditTrail, createAuditTrail } from "../services/audit.js";
 import { type AuthService, createAuthService, type Principal } from "../services/auth.js";
 import { type BotService, createBotService } from "../services/bots.js";
+import { createPackageDeprecations, type PackageDeprecations } from "../services/deprecation.js";
 import { createGenerationService, type GenerationService } from "../services/generation.js";
 import {
   createGenerationOutcomes,
@@ -60,6 +61,8 @@ export interface Services {
   remotePlugins: RemotePluginService;
   pregenerate: PregenerateService;
   health: HealthCheck;
+  /** What a package's consumers are told of deprecated modules, templates and plugins (docs/lifecycle.md). */
+  deprecations: PackageDeprecations;
 }
 
 export interface ServiceParts {
@@ -151,6 +154,7 @@ export function createServices(config: Config, parts: ServiceParts): Services {
     remotePlugins,
     pregenerate,
     health,
+    deprecations: createPackageDeprecations(meta),
   };
 }
 

@@ -120,6 +120,11 @@ export interface Commit {
   imageBlob: string;
   createdBy: string;
   createdAt: string;
+  /**
+   * The module's deprecation message when this commit was pushed (possibly empty), kept with the commit so what its
+   * versions say never changes (Go reads it from the newest version's go.mod); absent when not deprecated then.
+   */
+  deprecation?: string;
 }
 
 /**
@@ -164,6 +169,8 @@ export interface Plugin {
   name: string;
   visibility: Visibility;
   createdAt: string;
+  /** Present while the plugin is deprecated: the message clients show (possibly empty). */
+  deprecation?: string;
 }
 
 export interface GoRuntimeLibrary {
@@ -286,6 +293,8 @@ export interface Template {
   visibility: Visibility;
   plugins: TemplatePlugin[];
   createdAt: string;
+  /** Present while the template is deprecated: the message clients show (possibly empty). */
+  deprecation?: string;
 }
 
 export interface PinnedPlugin {
@@ -301,6 +310,11 @@ export interface TemplateVersion {
   /** One per template plugin, in the template's order. */
   plugins: PinnedPlugin[];
   createdAt: string;
+  /**
+   * What consumers of this version were told when it was created (the template or a pinned plugin deprecated),
+   * kept with it so its go.mod never changes; absent when nothing was deprecated.
+   */
+  deprecation?: string;
 }
 
 /** What a generation covers: the module's files, plus its dependency modules, plus the well-known types. */

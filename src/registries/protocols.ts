@@ -1,6 +1,7 @@
 // Every registry's protocol object (one method per endpoint), built once from the services and the settings that
 // name things on the wire; the composition root registers each registry's routes over its object.
 
+import type { PackageDeprecations } from "../services/deprecation.js";
 import type { GenerationService } from "../services/generation.js";
 import type { ModuleService } from "../services/modules.js";
 import { createPackageDirectory } from "../services/package-directory.js";
@@ -34,6 +35,7 @@ export interface ProtocolServices {
   generation: GenerationService;
   modules: ModuleService;
   templates: TemplateService;
+  deprecations?: PackageDeprecations;
 }
 
 export interface ProtocolSettings {
@@ -53,12 +55,13 @@ export interface ProtocolSettings {
 export type BackgroundRegistry = "npm" | "pypi" | "maven" | "rubygems" | "cargo";
 
 export function createProtocols(services: ProtocolServices, settings: ProtocolSettings): Protocols {
-  const { generation, modules, templates } = services;
+  const { generation, modules, templates, deprecations } = services;
   const shared = (registry: BackgroundRegistry) => {
     const report = settings.onBackgroundError;
     return {
       generation,
       modules,
+      ...(deprecations ? { deprecations } : {}),
       ...(settings.invalidation ? { invalidation: settings.invalidation } : {}),
       ...(settings.cacheTtlMs !== undefined ? { cacheTtlMs: settings.cacheTtlMs } : {}),
       ...(report ? { onBackgroundError: (err: unknown) => report(registry, err) } : {}),

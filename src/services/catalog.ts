@@ -8,6 +8,7 @@ import type { SyntheticVersion } from "../core/synthetic-version.js";
 import type { ArtifactRecord, Commit, Flavour, Label, Module } from "../core/types.js";
 import type { Invalidation } from "../storage/meta/invalidation.js";
 import type { Principal } from "./auth.js";
+import type { PackageDeprecations } from "./deprecation.js";
 import { atVersion, type GenerationService, type ResolvedArtifact } from "./generation.js";
 
 /** One package: a template over a module. */
@@ -33,6 +34,11 @@ export interface CatalogListing {
   versions: CatalogVersion[];
   /** Tag name → the version it points at (the newest template version over the label's head). */
   tags: Map<string, SyntheticVersion>;
+  /**
+   * What consumers are told now, by template version: the versions `1.{t}.*` of a template version here are
+   * deprecated (the module, the template or a plugin it pins is). Absent template versions: nothing.
+   */
+  deprecations: ReadonlyMap<number, string>;
 }
 
 /** One version's artifact: what it was resolved to, its stored record, and how to read its bytes. */
@@ -57,6 +63,8 @@ export interface CatalogOptions {
   isTag(label: string): boolean;
   /** The exact versions of other packages a record pins; they are generated before the record is listed. */
   dependenciesOf(record: ArtifactRecord): PinnedPackage[];
+  /** What a package's consumers are told of deprecations; without it nothing is deprecated. */
+  deprecations?: Pick<PackageDeprecations, "ofPackage">;
   /** Moves on at every write that may move a label or a head: a listing of an older epoch is rebuilt. */
   invalidation?: Pick<Invalidation, "epoch">;
   /** How many not-yet-generated versions of the newest template version one listing warms in the background. */
@@ -260,7 +268,8 @@ async function buildListing(
   }
   const cold = [...commits.values()].filter((c) => !byKey.has(keyOf(newest, c.id))).reverse();
   ctx.warm(principal, pkg, newest, cold);
-  return { versions, tags };
+  const deprecations = (await ctx.opts.deprecations?.ofPackage(pkg)) ?? new Map<number, string>();
+  return { versions, tags, deprecations };
 }
 
 /**

@@ -96,6 +96,11 @@ describe("owner decisions and write refusals", () => {
       "template visibility",
       (p) => templates.updateTemplate(p, "acme/secret-template", { visibility: "private" }),
     ],
+    ["plugin deprecation", (p) => plugins.updatePlugin(p, "acme/secret-plugin", { deprecation: null })],
+    [
+      "template deprecation",
+      (p) => templates.updateTemplate(p, "acme/secret-template", { deprecation: null }),
+    ],
   ];
 
   it("lets the organization's owners and admins make owner decisions, and no writer, reader or outsider", async () => {
@@ -147,6 +152,41 @@ describe("owner decisions and write refusals", () => {
     assert.match(
       await outcome(() => modules.updateModule(as("rita"), secret, {})),
       new RegExp(`^${Code.PermissionDenied}: user rita may not change modules of acme: that needs a writer`),
+    );
+  });
+
+  it("deprecates plugins and templates; a template version keeps what its consumers were told then", async () => {
+    const plugin = await plugins.updatePlugin(as("olivia"), "acme/secret-plugin", { deprecation: "use v2" });
+    assert.equal(plugin.deprecation, "use v2");
+    const template = await templates.updateTemplate(as("olivia"), "acme/secret-template", {
+      deprecation: "",
+    });
+    assert.equal(template.deprecation, "");
+    await plugins.createPluginVersion(as("root"), {
+      plugin: "acme/secret-plugin",
+      version: "v1.2.0",
+      command: [process.execPath],
+      runtimeLibraries: {},
+      registryOptions: {},
+    });
+    const pin = [{ owner: "acme", name: "secret-plugin", version: "v1.2.0" }];
+    const v = await templates.createTemplateVersion(as("walt"), "acme/secret-template", pin);
+    assert.equal(
+      v.deprecation,
+      "template acme/secret-template is deprecated; plugin acme/secret-plugin is deprecated: use v2",
+    );
+    const back = await plugins.updatePlugin(as("olivia"), "acme/secret-plugin", { deprecation: null });
+    assert.equal(back.deprecation, undefined);
+    await templates.updateTemplate(as("olivia"), "acme/secret-template", { deprecation: null });
+    assert.equal((await meta.getTemplate("acme", "secret-template"))?.deprecation, undefined);
+    assert.equal((await meta.getPlugin("acme", "secret-plugin"))?.deprecation, undefined);
+    // The version's record stays as it was.
+    assert.equal((await meta.getTemplateVersion(v.templateId, v.number))?.deprecation, v.deprecation);
+    assert.match(
+      await outcome(() =>
+        plugins.updatePlugin(as("olivia"), "acme/secret-plugin", { deprecation: "x".repeat(1001) }),
+      ),
+      new RegExp(`^${Code.InvalidArgument}: deprecation message is 1001 characters long`),
     );
   });
 

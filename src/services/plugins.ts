@@ -19,6 +19,7 @@ import type { ModuleStore, PluginStore, TemplateStore } from "../storage/meta/me
 import { type AccessPolicy, readable } from "./access.js";
 import type { AuditTrail } from "./audit.js";
 import { type Principal, requireAdmin } from "./auth.js";
+import { applyDeprecation, checkDeprecation } from "./deprecation.js";
 import { ecosystemFromLabels, runtimeLibrariesFromLabels } from "./image-labels.js";
 
 export interface NewPluginVersion {
@@ -100,8 +101,11 @@ export interface PluginService {
     input: NewImageVersion,
   ): Promise<{ version: PluginVersion; created: boolean }>;
   createPlugin(principal: Principal, fullName: string, visibility?: Visibility): Promise<Plugin>;
-  /** Changes visibility; a plugin that public templates use stays public (public never depends on private). */
-  updatePlugin(principal: Principal, fullName: string, change: { visibility?: Visibility }): Promise<Plugin>;
+  /**
+   * Changes visibility (a plugin that public templates use stays public: public never depends on private) and
+   * deprecation (a message, possibly empty, deprecates; null undeprecates); both are owner decisions.
+   */
+  updatePlugin(principal: Principal, fullName: string, change: PluginChange): Promise<Plugin>;
   createPluginVersion(principal: Principal, input: NewPluginVersion): Promise<PluginVersion>;
   getPluginVersion(principal: Principal, name: FullName, version: string): Promise<PluginVersion>;
   /** The plugins the caller may read, of one owner or all. */
@@ -109,10 +113,15 @@ export interface PluginService {
   listPluginVersions(principal: Principal, fullName: string): Promise<PluginVersion[]>;
 }
 
+export interface PluginChange {
+  visibility?: Visibility;
+  deprecation?: string | null;
+}
+
 /** The stores the plugin service uses: plugins, and templates to keep "public never uses private". */
 export type PluginServiceStore = PluginStore &
   Pick<TemplateStore, "listTemplates"> &
-  Pick<ModuleStore, "setVisibility">;
+  Pick<ModuleStore, "setVisibility" | "setDeprecation">;
 
 export interface PluginServiceOptions {
   access: AccessPolicy;
@@ -276,26 +285,49 @@ async function pushImageVersion(
   return { version: created, created: true };
 }
 
-/** Changes visibility; a plugin that public templates use stays public (public never depends on private). */
+/** Changes visibility and deprecation, each an owner decision; the plugin as it reads afterwards. */
 async function updatePlugin(
-  { meta, access, audit }: PluginContext,
+  c: PluginContext,
   getPlugin: PluginService["getPlugin"],
   principal: Principal,
   fullName: string,
-  change: { visibility?: Visibility },
+  change: PluginChange,
 ): Promise<Plugin> {
   const name = parseFullName("plugin", fullName);
-  // Visibility is an owner decision; the check precedes the lookup, so a refusal says nothing of existence.
-  if (change.visibility)
-    await access.requireManage(principal, name.owner, "change the visibility of plugins");
-  else await access.requireWrite(principal, name.owner, "change plugins");
-  const plugin = await getPlugin(principal, name);
-  if (!change.visibility || change.visibility === plugin.visibility) return plugin;
-  if (change.visibility === "private") {
+  // Owner decisions; the check precedes the lookup, so a refusal says nothing of existence.
+  if (change.visibility || change.deprecation !== undefined)
+    await c.access.requireManage(principal, name.owner, pluginChangeOp(change));
+  else await c.access.requireWrite(principal, name.owner, "change plugins");
+  checkDeprecation(change.deprecation);
+  let plugin = await getPlugin(principal, name);
+  if (change.visibility && change.visibility !== plugin.visibility)
+    plugin = await changeVisibility(c, principal, plugin, change.visibility);
+  if (change.deprecation !== undefined)
+    plugin = await applyDeprecation(c, principal, "plugin", plugin, change.deprecation);
+  return plugin;
+}
+
+const pluginChangeOp = (change: PluginChange) =>
+  change.visibility
+    ? "change the visibility of plugins"
+    : change.deprecation === null
+      ? "undeprecate plugins"
+      : "deprecate plugins";
+
+/** A plugin that public templates use stays public (public never depends on private). */
+async function changeVisibility(
+  { meta, audit }: PluginContext,
+  principal: Principal,
+  plugin: Plugin,
+  visibility: Visibility,
+): Promise<Plugin> {
+  const fullName = `${plugin.owner}/${plugin.name}`;
+  if (visibility === "private") {
     const users = (await meta.listTemplates())
       .filter(
         (t) =>
-          t.visibility === "public" && t.plugins.some((p) => p.owner === name.owner && p.name === name.name),
+          t.visibility === "public" &&
+          t.plugins.some((p) => p.owner === plugin.owner && p.name === plugin.name),
       )
       .map((t) => `${t.owner}/${t.name}`);
     if (users.length > 0) {
@@ -306,15 +338,15 @@ async function updatePlugin(
       );
     }
   }
-  await meta.setVisibility("plugin", plugin.id, change.visibility);
+  await meta.setVisibility("plugin", plugin.id, visibility);
   await audit?.record(principal, {
     action: "plugin.visibility",
     target: fullName,
-    owner: name.owner,
+    owner: plugin.owner,
     before: { visibility: plugin.visibility },
-    after: { visibility: change.visibility },
+    after: { visibility },
   });
-  return { ...plugin, visibility: change.visibility };
+  return { ...plugin, visibility };
 }
 
 async function createPluginVersion(

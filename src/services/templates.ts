@@ -4,6 +4,7 @@ import { Code, RegistryError } from "../core/errors.js";
 import { type FullName, parseFullName } from "../core/names.js";
 import type {
   PinnedPlugin,
+  Plugin,
   PluginVersion,
   Template,
   TemplatePlugin,
@@ -14,6 +15,7 @@ import type { ModuleStore, TemplateStore } from "../storage/meta/metadata-store.
 import { type AccessPolicy, readable } from "./access.js";
 import type { AuditTrail } from "./audit.js";
 import type { Principal } from "./auth.js";
+import { applyDeprecation, checkDeprecation, templateNotice } from "./deprecation.js";
 import type { PluginService } from "./plugins.js";
 
 export interface TemplateService {
@@ -29,12 +31,11 @@ export interface TemplateService {
     entries: TemplatePlugin[],
     visibility?: Visibility,
   ): Promise<Template>;
-  /** Changes visibility; a template may become public only when all its plugins are. */
-  updateTemplate(
-    principal: Principal,
-    fullName: string,
-    change: { visibility?: Visibility },
-  ): Promise<Template>;
+  /**
+   * Changes visibility (a template may become public only when all its plugins are) and deprecation (a message,
+   * possibly empty, deprecates; null undeprecates); both are owner decisions.
+   */
+  updateTemplate(principal: Principal, fullName: string, change: TemplateChange): Promise<Template>;
   /** A new version pinning a version of every plugin; one equal to the latest is refused (AlreadyExists). */
   createTemplateVersion(
     principal: Principal,
@@ -55,8 +56,13 @@ export interface TemplateService {
   ): Promise<{ version: PluginVersion; parameter: string }[]>;
 }
 
+export interface TemplateChange {
+  visibility?: Visibility;
+  deprecation?: string | null;
+}
+
 /** The stores the template service uses. */
-export type TemplateServiceStore = TemplateStore & Pick<ModuleStore, "setVisibility">;
+export type TemplateServiceStore = TemplateStore & Pick<ModuleStore, "setVisibility" | "setDeprecation">;
 
 /** `v3` or `3` → 3. */
 export function parseTemplateVersionName(text: string): number {
@@ -233,32 +239,42 @@ async function createTemplate(
   return template;
 }
 
-/** Changes visibility; a template may become public only when all its plugins are. */
+/** Changes visibility (public only when all its plugins are) and deprecation, each an owner decision. */
 async function updateTemplate(
-  { meta, plugins, access, audit }: TemplateDeps,
+  c: TemplateDeps,
   getTemplate: TemplateService["getTemplate"],
   principal: Principal,
   fullName: string,
-  change: { visibility?: Visibility },
+  change: TemplateChange,
 ): Promise<Template> {
   const name = parseFullName("template", fullName);
-  // Visibility is an owner decision; the check precedes the lookup, so a refusal says nothing of existence.
-  if (change.visibility)
-    await access.requireManage(principal, name.owner, "change the visibility of templates");
-  else await access.requireWrite(principal, name.owner, "change templates");
-  const template = await getTemplate(principal, name);
-  if (!change.visibility || change.visibility === template.visibility) return template;
-  const changed = { ...template, visibility: change.visibility };
-  await checkPlugins(plugins, principal, changed, template.plugins);
-  await meta.setVisibility("template", template.id, change.visibility);
-  await audit?.record(principal, {
-    action: "template.visibility",
-    target: fullName,
-    owner: name.owner,
-    before: { visibility: template.visibility },
-    after: { visibility: change.visibility },
-  });
-  return changed;
+  // Owner decisions; the check precedes the lookup, so a refusal says nothing of existence.
+  const op = change.visibility
+    ? "change the visibility of templates"
+    : change.deprecation === null
+      ? "undeprecate templates"
+      : "deprecate templates";
+  if (change.visibility || change.deprecation !== undefined)
+    await c.access.requireManage(principal, name.owner, op);
+  else await c.access.requireWrite(principal, name.owner, "change templates");
+  checkDeprecation(change.deprecation);
+  let template = await getTemplate(principal, name);
+  if (change.visibility && change.visibility !== template.visibility) {
+    const changed = { ...template, visibility: change.visibility };
+    await checkPlugins(c.plugins, principal, changed, template.plugins);
+    await c.meta.setVisibility("template", template.id, change.visibility);
+    await c.audit?.record(principal, {
+      action: "template.visibility",
+      target: fullName,
+      owner: name.owner,
+      before: { visibility: template.visibility },
+      after: { visibility: change.visibility },
+    });
+    template = changed;
+  }
+  if (change.deprecation !== undefined)
+    template = await applyDeprecation(c, principal, "template", template, change.deprecation);
+  return template;
 }
 
 /** A new version pinning a version of every plugin; one equal to the latest is refused (AlreadyExists). */
@@ -281,7 +297,7 @@ async function createTemplateVersion(
       `template ${fullName} has no plugin ${extra.join(", ")} (plugins: ${wanted.join(", ")})`,
     );
   }
-  await checkPlugins(plugins, principal, template, template.plugins);
+  const found = await checkPlugins(plugins, principal, template, template.plugins);
   const ordered: PinnedPlugin[] = [];
   for (const key of wanted) {
     const pin = byName.get(key);
@@ -305,7 +321,8 @@ async function createTemplateVersion(
       { template: fullName },
     );
   }
-  const created = await meta.createTemplateVersion(template.id, ordered);
+  // What its consumers are told now stays with the version: its Go modules' go.mod never changes.
+  const created = await meta.createTemplateVersion(template.id, ordered, templateNotice(template, found));
   await audit?.record(principal, {
     action: "template.version.create",
     target: `${name.owner}/${name.name}:v${created.number}`,
@@ -321,7 +338,7 @@ async function checkPlugins(
   principal: Principal,
   template: { owner: string; name: string; visibility: Visibility },
   entries: readonly { owner: string; name: string }[],
-): Promise<void> {
+): Promise<Plugin[]> {
   const found = await Promise.all(
     entries.map((e) => plugins.getPlugin(principal, parseFullName("plugin", `${e.owner}/${e.name}`))),
   );
@@ -333,4 +350,5 @@ async function checkPlugins(
       { template: `${template.owner}/${template.name}` },
     );
   }
+  return found;
 }

@@ -50,6 +50,13 @@ ${main}
   }`;
 }
 
+/** The banner of a deprecated module, template or plugin: what its consumers are told; nothing when not. */
+export function deprecationBanner(notice: string | undefined): Html | "" {
+  return notice === undefined
+    ? ""
+    : html`<div class="deprecated" role="note"><strong>Deprecated</strong> · ${notice}</div>`;
+}
+
 /** A `<pre>` with a copy button; the button copies the text of the `<code>` beside it. */
 export function copyable(text: string, label: string): Html {
   return html`<div class="copy"><pre><code>${text}</code></pre><button type="button" class="copy-btn" aria-label="Copy ${label}">Copy</button></div>`;

@@ -184,7 +184,7 @@ print(res.payment.id, payments_pb2.Status.Name(res.payment.status))
       ? []
       : ["protodepot-python-grpc-demo-money", "protodepot-python-grpc-demo-payments"];
     assert.deepEqual(root, {
-      meta: { "api-version": "1.1" },
+      meta: { "api-version": "1.4" },
       projects: [money, payments, ...grpcProjects].sort().map((name) => ({ name })),
     });
   });

@@ -1,4 +1,4 @@
-// `protodepot module list|create|update|deprecate|undeprecate`, `commit list`, `label list|create|move`.
+// `protodepot module list|info|create|update|deprecate|undeprecate`, `commit list`, `label list|create|move`.
 import { ModuleService } from "../../gen/protodepot/v1/module_pb.js";
 import { openRemote, type RemoteOptions } from "../client.js";
 import type { CliCommand } from "../command.js";
@@ -40,6 +40,26 @@ function moduleCommands(module: CliCommand): void {
         ["MODULE", "VISIBILITY", "DEFAULT LABEL", "CREATED"],
         ...modules.map((m) => [`${m.owner}/${m.name}`, m.visibility, m.defaultLabel, m.createTime]),
       ]);
+    });
+  module
+    .command("info <module>")
+    .description("show a module: visibility, default label, description, deprecation")
+    .remoteFlags()
+    .action(async (name: string, flags: RemoteOptions) => {
+      const [owner = "", short = ""] = name.split("/");
+      const remote = await openRemote(flags);
+      const { modules } = await remote.client(ModuleService).listModules({ owner });
+      const m = modules.find((x) => x.name === short);
+      if (!m) throw new Error(`module ${name} does not exist`);
+      const lines = [
+        `module ${m.owner}/${m.name}`,
+        `visibility: ${m.visibility}`,
+        `default label: ${m.defaultLabel}`,
+        ...(m.description ? [`description: ${m.description}`] : []),
+        ...(m.deprecated ? [`deprecated${m.deprecationMessage ? `: ${m.deprecationMessage}` : ""}`] : []),
+        `created: ${m.createTime}`,
+      ];
+      process.stdout.write(`${lines.join("\n")}\n`);
     });
   module
     .command("create <module>")

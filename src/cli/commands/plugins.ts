@@ -4,6 +4,7 @@ import { openRemote, type RemoteOptions } from "../client.js";
 import type { CliCommand } from "../command.js";
 import { printTable } from "../output.js";
 import { parseRuntimeLib, runtimeLibHelp, runtimeLibrariesOf } from "../runtime-lib.js";
+import { deprecatedLine, deprecationCommands } from "./deprecation.js";
 import type { PushFlags } from "./plugin-push.js";
 
 function sourceOf(
@@ -36,6 +37,8 @@ export function registerPlugins(program: CliCommand): void {
   pluginPushCommand(plugin);
   pluginUpdateCommand(plugin);
   pluginListCommand(plugin);
+  pluginInfoCommand(plugin);
+  deprecationCommands(plugin, "plugin");
   const version = plugin.command("version").description("manage plugin versions");
   versionCreateCommand(version);
   versionListCommand(version);
@@ -102,6 +105,26 @@ function pluginListCommand(plugin: CliCommand): void {
         ["PLUGIN", "VISIBILITY", "CREATED"],
         ...plugins.map((p) => [`${p.owner}/${p.name}`, p.visibility, p.createTime]),
       ]);
+    });
+}
+
+function pluginInfoCommand(plugin: CliCommand): void {
+  plugin
+    .command("info <plugin>")
+    .description("show a plugin: visibility, creation, deprecation")
+    .remoteFlags()
+    .action(async (name: string, flags: RemoteOptions) => {
+      const [owner = "", short = ""] = name.split("/");
+      const remote = await openRemote(flags);
+      const { plugins } = await remote.client(PluginService).listPlugins({ owner });
+      const p = plugins.find((x) => x.name === short);
+      if (!p) throw new Error(`plugin ${name} does not exist`);
+      process.stdout.write(`plugin ${p.owner}/${p.name}
+visibility: ${p.visibility}
+created: ${p.createTime}
+`);
+      const line = deprecatedLine(p);
+      if (line) process.stdout.write(`${line}\n`);
     });
 }
 

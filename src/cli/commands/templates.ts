@@ -5,6 +5,7 @@ import { openRemote, type RemoteOptions } from "../client.js";
 import type { CliCommand } from "../command.js";
 import { parseConfigArg } from "../config-arg.js";
 import { printTable } from "../output.js";
+import { deprecatedLine, deprecationCommands } from "./deprecation.js";
 
 const templateConfig = z.object({
   plugins: z
@@ -20,6 +21,7 @@ export function registerTemplates(program: CliCommand): void {
   const template = program.command("template").description("manage templates (plugins + parameters)");
   templateWriteCommands(template);
   templateReadCommands(template);
+  deprecationCommands(template, "template");
   versionCommands(template.command("version").description("manage template versions"));
 }
 
@@ -84,11 +86,14 @@ function templateReadCommands(template: CliCommand): void {
     .action(async (name: string, flags: RemoteOptions) => {
       const remote = await openRemote(flags);
       const res = await remote.client(TemplateService).getTemplate({ template: name });
+      const line = deprecatedLine(res.template);
+      if (line) process.stdout.write(`${line}\n`);
       for (const p of res.template?.plugins ?? [])
         process.stdout.write(`plugin ${p.owner}/${p.name} parameter "${p.parameter}"\n`);
       for (const v of res.versions) {
+        const recorded = v.recordedDeprecation ? `  (${v.recordedDeprecation})` : "";
         process.stdout.write(
-          `${v.name}  ${v.pluginVersions.map((p) => `${p.owner}/${p.name}:${p.version}`).join(" ")}\n`,
+          `${v.name}  ${v.pluginVersions.map((p) => `${p.owner}/${p.name}:${p.version}`).join(" ")}${recorded}\n`,
         );
       }
     });

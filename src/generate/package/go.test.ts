@@ -133,6 +133,22 @@ describe("renderGoMod", () => {
     );
   });
 
+  it("says what the commit and the template version recorded as deprecated, and nothing when they did not", () => {
+    const plain = context();
+    assert.ok(renderGoMod(plain).startsWith("module "));
+    const base = context();
+    const deprecated = context({
+      commit: { ...base.commit, deprecation: "use demo/billing" },
+      templateVersion: { ...base.templateVersion, deprecation: "plugin protocolbuffers/go is deprecated" },
+    });
+    const text = renderGoMod(deprecated);
+    assert.equal(
+      text.split("\n")[0],
+      "// Deprecated: module demo/payments is deprecated: use demo/billing; plugin protocolbuffers/go is deprecated",
+    );
+    assert.equal(text.split("\n").slice(1).join("\n"), renderGoMod(plain));
+  });
+
   it("does not depend on the order of plugins or deps", () => {
     const a = plugin("a", [{ module: "example.com/x", version: "v1.10.0" }]);
     const b = plugin("b", [{ module: "example.com/x", version: "v1.9.0" }]);

@@ -2,6 +2,7 @@
 import { Buffer } from "node:buffer";
 import { posix } from "node:path";
 import semver from "semver";
+import { recordedDeprecation } from "../../core/deprecation.js";
 import { Code, RegistryError } from "../../core/errors.js";
 import { goModulePathProblem, goVersionProblem } from "../../core/runtime-libraries.js";
 import { goVersion } from "../../core/synthetic-version.js";
@@ -125,13 +126,20 @@ export function goRequirements(ctx: GoModuleContext): GoRequirement[] {
   return [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-/** go.mod of a generated module, in `go mod tidy`'s layout: direct requirements, then a block of indirect ones. */
+/**
+ * go.mod of a generated module, in `go mod tidy`'s layout: direct requirements, then a block of indirect ones. A
+ * `// Deprecated:` comment says what the commit and the template version recorded when they were made, never the
+ * current state: a served version's bytes never change, and Go reads deprecation from the newest version's go.mod
+ * (docs/lifecycle.md).
+ */
 export function renderGoMod(ctx: GoModuleContext): string {
   const { path } = goModuleOf(ctx);
   const reqs = goRequirements(ctx);
   const block = (list: GoRequirement[], suffix: string) =>
     list.length ? `\nrequire (\n${list.map((r) => `\t${r.path} ${r.version}${suffix}\n`).join("")})\n` : "";
-  return `module ${path}\n\ngo ${minGoVersion(ctx.plugins)}\n${block(
+  const deprecated = recordedDeprecation(ctx.commit, ctx.templateVersion);
+  const comment = deprecated === undefined ? "" : `// Deprecated: ${deprecated}\n`;
+  return `${comment}module ${path}\n\ngo ${minGoVersion(ctx.plugins)}\n${block(
     reqs.filter((r) => !r.indirect),
     "",
   )}${block(

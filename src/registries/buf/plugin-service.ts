@@ -37,7 +37,7 @@ const pluginMessage = (p: Plugin) =>
     name: p.name,
     ownerId: ownerId(p.owner),
     visibility: p.visibility === "private" ? PluginVisibility.PRIVATE : PluginVisibility.PUBLIC,
-    state: PluginState.ACTIVE,
+    state: p.deprecation === undefined ? PluginState.ACTIVE : PluginState.DEPRECATED,
   });
 
 /** A version's commit id: 32 hex digits like every id buf shows, the same for the same version every time. */

@@ -26,6 +26,8 @@ export interface ListedVersion {
   /** What the packager kept beside the tarball: its integrity and shasum. */
   extras: ArtifactExtras["npm"];
   dependencies: Record<string, string>;
+  /** Present while the version is deprecated (its module, template or a pinned plugin): what npm warns with. */
+  deprecated?: string;
 }
 
 export interface PackageListing {
@@ -116,6 +118,7 @@ export function createCatalog(opts: CatalogOptions): Catalog {
         const extras = extrasOf(v.record, "npm");
         if (!extras) return [];
         const { commit, record } = v;
+        const deprecated = listing.deprecations.get(v.version.templateVersion);
         return [
           {
             version: semverVersion(v.version),
@@ -123,6 +126,7 @@ export function createCatalog(opts: CatalogOptions): Catalog {
             record,
             extras,
             dependencies: parseDependencies(record),
+            ...(deprecated !== undefined ? { deprecated } : {}),
           },
         ];
       });

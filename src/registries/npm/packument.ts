@@ -19,6 +19,8 @@ export function renderPackument(listing: PackageListing, base: string): Record<s
       description: npmDescription(listing.parts, v.commit.id, v.record.templateVersion),
       type: "module",
       dependencies: v.dependencies,
+      // npm warns `deprecated NAME@VERSION: …` on install; absent again once undeprecated (nothing else changes).
+      ...(v.deprecated !== undefined ? { deprecated: v.deprecated } : {}),
       dist: {
         tarball: `${base}/${listing.name}/-/${bare}-${v.version}.tgz`,
         integrity: v.extras.integrity,

@@ -42,6 +42,11 @@ export interface ProjectListing {
   project: string;
   /** Oldest first. */
   files: WheelFile[];
+  /**
+   * Present while the project is deprecated (its module, its template, or a plugin its newest template version
+   * pins): PEP 792's project status `deprecated`, with this as its reason.
+   */
+  deprecated?: string;
 }
 
 /** The one call per endpoint each handler of this registry makes. */
@@ -127,7 +132,9 @@ export function createPypiCatalog(opts: PypiCatalogOptions): PypiCatalog {
         const extras = extrasOf(v.record, "pypi");
         return extras ? [wheelFile(project, v, extras)] : [];
       });
-      return { project, files };
+      const newest = listing.versions[listing.versions.length - 1]?.version.templateVersion;
+      const deprecated = newest === undefined ? undefined : listing.deprecations.get(newest);
+      return { project, files, ...(deprecated !== undefined ? { deprecated } : {}) };
     },
 
     async wheel(principal, project, version, signal) {

@@ -2,8 +2,8 @@
 import type { ProjectListing } from "./catalog.js";
 import type { IndexFormat } from "./negotiate.js";
 
-/** PEP 700's api-version: `versions` and `size` are present. */
-const apiVersion = "1.1";
+/** PEP 700's `versions` and `size` (1.1); PEP 792's `project-status` (1.4). */
+const apiVersion = "1.4";
 
 const escapeHtml = (text: string) =>
   text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -38,6 +38,9 @@ export function renderProject(listing: ProjectListing, format: IndexFormat): str
     return JSON.stringify({
       meta: { "api-version": apiVersion },
       name: project,
+      ...(listing.deprecated !== undefined
+        ? { "project-status": { status: "deprecated", reason: listing.deprecated } }
+        : {}),
       versions: [...new Set(files.map((f) => f.version))],
       files: files.map((f) => ({
         filename: f.fileName,
@@ -61,6 +64,10 @@ export function renderProject(listing: ProjectListing, format: IndexFormat): str
   return (
     "<!DOCTYPE html>\n<html>\n  <head>\n" +
     `    <meta name="pypi:repository-version" content="${apiVersion}">\n` +
+    (listing.deprecated !== undefined
+      ? '    <meta name="pypi:project-status" content="deprecated">\n' +
+        `    <meta name="pypi:project-status-reason" content="${escapeHtml(listing.deprecated)}">\n`
+      : "") +
     `    <title>Links for ${escapeHtml(project)}</title>\n  </head>\n  <body>\n` +
     `    <h1>Links for ${escapeHtml(project)}</h1>\n` +
     links +

@@ -119,13 +119,13 @@ describe("PyPI routes", () => {
     const html = await get("/pypi/simple/");
     assert.equal(html.statusCode, 200);
     assert.equal(html.headers["content-type"], "text/html; charset=utf-8");
-    assert.match(html.body, /<meta name="pypi:repository-version" content="1\.1">/);
+    assert.match(html.body, /<meta name="pypi:repository-version" content="1\.4">/);
     assert.match(html.body, new RegExp(`<a href="${project}/">${project}</a>`));
     assert.equal(html.headers.vary, "Accept, Authorization");
     const json = await get("/pypi/simple/", { accept: pip23, ...basic() });
     assert.match(String(json.headers["content-type"]), /^application\/vnd\.pypi\.simple\.v1\+json/);
     assert.deepEqual(json.json(), {
-      meta: { "api-version": "1.1" },
+      meta: { "api-version": "1.4" },
       projects: [{ name: project }, { name: "protodepot-python-acme-ledger" }],
     });
     assert.equal(fake.calls.at(-1)?.principal.user?.name, "alice", "Basic __token__:TOKEN authenticates");
@@ -146,7 +146,7 @@ describe("PyPI routes", () => {
     assert.ok(!html.body.includes("dist-info-metadata"));
     const json = await get(`/pypi/simple/${project}/`, { accept: "application/vnd.pypi.simple.v1+json" });
     assert.deepEqual(json.json(), {
-      meta: { "api-version": "1.1" },
+      meta: { "api-version": "1.4" },
       name: project,
       versions: ["1.1.2"],
       files: [

@@ -73,6 +73,7 @@ export const metadataCachePolicies: { readonly [M in Method]: CachePolicy } = {
   listModules: "harmless",
   createModule: "write",
   setVisibility: "write",
+  setDeprecation: "write",
   updateModule: "write",
   deleteEmptyModule: "write",
   deleteModule: "write",

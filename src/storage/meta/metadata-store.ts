@@ -164,6 +164,8 @@ export interface ModuleStore {
     defaultLabel: string;
   }): Promise<Module>;
   setVisibility(kind: "module" | "plugin" | "template", id: string, visibility: Visibility): Promise<void>;
+  /** Deprecates a plugin or template with a message (possibly empty), or undeprecates it (null). */
+  setDeprecation(kind: "plugin" | "template", id: string, deprecation: string | null): Promise<void>;
   /** Changes only the settings given; `deprecation: null` undeprecates. */
   updateModule(id: string, change: ModuleChange): Promise<void>;
   /**
@@ -243,8 +245,15 @@ export interface TemplateStore {
   createTemplate(input: Omit<Template, "id" | "createdAt">): Promise<Template>;
   getTemplate(owner: string, name: string): Promise<Template | undefined>;
   listTemplates(owner?: string): Promise<Template[]>;
-  /** Allocates the next number (1, 2, …) in one transaction. */
-  createTemplateVersion(templateId: string, plugins: TemplateVersion["plugins"]): Promise<TemplateVersion>;
+  /**
+   * Allocates the next number (1, 2, …) in one transaction; `deprecation` is what its consumers are told, kept with
+   * the version for good (TemplateVersion.deprecation).
+   */
+  createTemplateVersion(
+    templateId: string,
+    plugins: TemplateVersion["plugins"],
+    deprecation?: string,
+  ): Promise<TemplateVersion>;
   getTemplateVersion(templateId: string, number: number): Promise<TemplateVersion | undefined>;
   /** Ascending by number. */
   listTemplateVersions(templateId: string): Promise<TemplateVersion[]>;

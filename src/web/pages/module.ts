@@ -1,12 +1,13 @@
 // GET /{owner}/{module}[?ref=label-or-commit][&before=seq][&use=npm][&template=owner/name]: README, files, commits, labels, dependencies,
 // dependents, and "Use this module" for the chosen commit: one ecosystem (&use=), one template (&template=).
+import { deprecationNotice } from "../../core/deprecation.js";
 import { isRegistryError } from "../../core/errors.js";
 import type { Commit, CommitDep, CommitFile, Label, Module, TemplateVersion } from "../../core/types.js";
 import { builtinTemplateOwner } from "../../services/builtins.js";
 import type { WebOptions, WebRequest, WebServices } from "../context.js";
 import { nameFrom } from "../context.js";
 import { type Html, html, pathSegs, seg } from "../html.js";
-import { copyable, layout, time } from "../layout.js";
+import { copyable, deprecationBanner, layout, time } from "../layout.js";
 import { renderMarkdown } from "../markdown.js";
 import {
   isUseEcosystem,
@@ -198,7 +199,9 @@ export async function modulePage(
     req.page.user
       ? html`<p class="manage"><a href="/${seg(mod.owner)}/${seg(mod.name)}/-/settings">Settings</a></p>`
       : ""
-  }`;
+  }${deprecationBanner(
+    deprecationNotice([{ kind: "module", owner: mod.owner, name: mod.name, deprecation: mod.deprecation }]),
+  )}`;
   if (labels.length === 0) {
     return layout(
       req.page,

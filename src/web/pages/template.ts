@@ -1,10 +1,12 @@
 // GET /{owner}/templates/{name} and /{owner}/plugins/{name}: what a template runs (and a form for its next
 // version), a plugin's versions.
+import { deprecationNotice } from "../../core/deprecation.js";
 import type { Template } from "../../core/types.js";
+import { templateNotice } from "../../services/deprecation.js";
 import type { FormOutcome, WebRequest, WebServices } from "../context.js";
 import { nameFrom } from "../context.js";
 import { type Html, html, seg } from "../html.js";
-import { copyable, csrfInput, layout, time } from "../layout.js";
+import { copyable, csrfInput, deprecationBanner, layout, time } from "../layout.js";
 import { options, outcome } from "./form.js";
 import { badge } from "./owner.js";
 
@@ -18,6 +20,9 @@ export async function templatePage(
   const full = nameFrom("template", owner, name);
   const template = await web.templates.getTemplate(req.principal, full);
   await web.templates.checkPluginsReadable(req.principal, template);
+  const plugins = await Promise.all(
+    template.plugins.map((p) => web.plugins.getPlugin(req.principal, { owner: p.owner, name: p.name })),
+  );
   // The list may be the metadata cache's frozen array: sort a copy.
   const versions = (await web.templates.listVersions(req.principal, `${owner}/${name}`)).toSorted(
     (a, b) => b.number - a.number,
@@ -25,6 +30,7 @@ export async function templatePage(
   const main = html`<nav aria-label="Breadcrumb"><a href="/${seg(owner)}">${owner}</a> / templates</nav>
 <h1>${owner}/${name}${badge(template.visibility)}</h1>
 ${outcome(result)}
+${deprecationBanner(templateNotice(template, plugins))}
 <h2>Plugins</h2>
 <table><thead><tr><th scope="col">#</th><th scope="col">Plugin</th><th scope="col">Parameter</th></tr></thead><tbody>${template.plugins.map(
     (p, i) =>
@@ -73,6 +79,7 @@ export async function pluginPage(
   const versions = (await web.plugins.listPluginVersions(req.principal, `${owner}/${name}`)).toReversed();
   const main = html`<nav aria-label="Breadcrumb"><a href="/${seg(owner)}">${owner}</a> / plugins</nav>
 <h1>${owner}/${name}${badge(plugin.visibility)}</h1>
+${deprecationBanner(deprecationNotice([{ kind: "plugin", owner, name, deprecation: plugin.deprecation }]))}
 <h2>Versions</h2>
 ${
   versions.length

@@ -304,6 +304,26 @@ export function moduleLifecycleCases(suite: Suite): void {
       assert.ok(await store.getCommit(pushed.id));
     });
 
+    it("keeps with each commit its module's deprecation as of its push, never changed after", async () => {
+      const first = await push("acme", "old");
+      const mod = await store.getModuleById(first.moduleId);
+      assert.ok(mod);
+      await store.updateModule(mod.id, { deprecation: "use acme/new" });
+      const second = await push("acme", "old");
+      assert.equal(second.deprecation, "use acme/new");
+      await store.updateModule(mod.id, { deprecation: null });
+      const third = await push("acme", "old");
+      assert.equal(first.deprecation, undefined);
+      assert.equal(third.deprecation, undefined);
+      assert.equal((await store.getCommit(first.id))?.deprecation, undefined);
+      assert.equal((await store.getCommit(second.id))?.deprecation, "use acme/new");
+      assert.equal((await store.getCommitBySeq(mod.id, 2))?.deprecation, "use acme/new");
+      assert.deepEqual(
+        (await store.listCommits(mod.id, { limit: 10 })).map((c) => c.deprecation ?? null),
+        [null, "use acme/new", null],
+      );
+    });
+
     it("deletes a module nothing depends on, keeping its rows, and never hands its name out again", async () => {
       const base = await push("acme", "base");
       await push("acme", "app", { deps: [{ commitId: base.id, direct: true }] });

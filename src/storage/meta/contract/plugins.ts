@@ -37,6 +37,38 @@ export function pluginsCases(suite: Suite): void {
       );
     });
 
+    it("deprecates and undeprecates plugins and templates", async () => {
+      const es = await store.createPlugin({ owner: "bufbuild", name: "es", visibility: "public" });
+      const t = await store.createTemplate({
+        owner: "acme",
+        name: "ts",
+        visibility: "public",
+        plugins: [{ owner: "bufbuild", name: "es", parameter: "" }],
+      });
+      assert.equal(es.deprecation, undefined);
+      await store.setDeprecation("plugin", es.id, "use bufbuild/es2");
+      await store.setDeprecation("template", t.id, "");
+      assert.equal((await store.getPlugin("bufbuild", "es"))?.deprecation, "use bufbuild/es2");
+      assert.equal((await store.listPlugins("bufbuild"))[0]?.deprecation, "use bufbuild/es2");
+      assert.equal((await store.getTemplate("acme", "ts"))?.deprecation, "");
+      await store.setDeprecation("plugin", es.id, null);
+      await store.setDeprecation("template", t.id, null);
+      assert.equal((await store.getPlugin("bufbuild", "es"))?.deprecation, undefined);
+      assert.equal((await store.getTemplate("acme", "ts"))?.deprecation, undefined);
+      const v1 = await store.createTemplateVersion(t.id, [
+        { owner: "bufbuild", name: "es", version: "v1.0.0" },
+      ]);
+      const v2 = await store.createTemplateVersion(
+        t.id,
+        [{ owner: "bufbuild", name: "es", version: "v2.0.0" }],
+        "plugin bufbuild/es is deprecated",
+      );
+      assert.equal(v1.deprecation, undefined);
+      assert.equal(v2.deprecation, "plugin bufbuild/es is deprecated");
+      assert.deepEqual(await store.getTemplateVersion(t.id, 2), v2);
+      assert.deepEqual(await store.listTemplateVersions(t.id), [v1, v2]);
+    });
+
     it("creates plugin versions and lists them in creation order", async () => {
       const es = await store.createPlugin({ owner: "bufbuild", name: "es", visibility: "public" });
       const v2 = await store.createPluginVersion(version("v2.2.0"));

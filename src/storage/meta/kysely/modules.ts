@@ -85,7 +85,7 @@ async function lockModule(trx: Trx, input: NewCommit, visibility: Visibility, cr
     .set((eb) => ({ last_seq: eb.ref("last_seq") }))
     .where("owner", "=", input.owner)
     .where("name", "=", input.module)
-    .returning(["id", "owner", "name", "deleted_at"])
+    .returning(["id", "owner", "name", "deleted_at", "deprecation"])
     .executeTakeFirstOrThrow();
   if (mod.deleted_at) throw deletedModule(mod.owner, mod.name);
   return mod;
@@ -157,7 +157,7 @@ async function checkDepsExist(trx: Trx, input: NewCommit, fields: RegistryError[
 /** The commit's rows: the commit at `seq`, its files and its pinned dependencies. */
 async function writeCommitRows(
   trx: Trx,
-  moduleId: string,
+  mod: { id: string; deprecation: string | null },
   seq: number,
   input: NewCommit,
   createdAt: string,
@@ -168,7 +168,7 @@ async function writeCommitRows(
       .insertInto("commits")
       .values({
         id: input.id,
-        module_id: moduleId,
+        module_id: mod.id,
         seq,
         digest: input.digest,
         b5_digest: input.b5?.digest ?? null,
@@ -177,6 +177,7 @@ async function writeCommitRows(
         image_blob: input.imageBlob,
         created_by: input.createdBy,
         created_at: createdAt,
+        deprecation: mod.deprecation,
       })
       .execute();
   } catch (err) {
@@ -236,7 +237,7 @@ function insertCommit(
       .where("id", "=", mod.id)
       .returning("last_seq")
       .executeTakeFirstOrThrow();
-    await writeCommitRows(trx, mod.id, seq, input, createdAt, fields);
+    await writeCommitRows(trx, mod, seq, input, createdAt, fields);
     await moveLabel(trx, mod.id, input.label, input.id, createdAt);
     const commit: Commit = {
       id: input.id,
@@ -250,6 +251,7 @@ function insertCommit(
       imageBlob: input.imageBlob,
       createdBy: input.createdBy,
       createdAt,
+      ...(mod.deprecation !== null ? { deprecation: mod.deprecation } : {}),
     };
     return { commit, created: true };
   });
@@ -303,6 +305,19 @@ async function setVisibility(
 ): Promise<void> {
   const table = kind === "module" ? "modules" : kind === "plugin" ? "plugins" : "templates";
   await db.updateTable(table).set({ visibility }).where("id", "=", id).execute();
+}
+
+async function setDeprecation(
+  db: Kysely<Database>,
+  kind: "plugin" | "template",
+  id: string,
+  deprecation: string | null,
+): Promise<void> {
+  await db
+    .updateTable(kind === "plugin" ? "plugins" : "templates")
+    .set({ deprecation })
+    .where("id", "=", id)
+    .execute();
 }
 
 async function updateModule(db: Kysely<Database>, id: string, change: ModuleChange): Promise<void> {
@@ -616,6 +631,7 @@ export function createKyselyModuleStore(db: Kysely<Database>): ModuleStore {
     listModules: (owner) => listModules(db, owner),
     createModule: (input) => createModule(db, input),
     setVisibility: (kind, id, visibility) => setVisibility(db, kind, id, visibility),
+    setDeprecation: (kind, id, deprecation) => setDeprecation(db, kind, id, deprecation),
     updateModule: (id, change) => updateModule(db, id, change),
     deleteEmptyModule: (id) => deleteEmptyModule(db, id),
     deleteModule: (id) => deleteModule(db, id),

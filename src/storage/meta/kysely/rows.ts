@@ -92,7 +92,8 @@ export function toModule(r: ModuleRow): Module {
 }
 
 /** A commits row joined with its module's owner and name. */
-export type CommitRow = CommitsTable & { owner: string; module_name: string };
+export type CommitRow = Omit<Selectable<CommitsTable>, "deprecation"> &
+  Partial<Pick<Selectable<CommitsTable>, "deprecation">> & { owner: string; module_name: string };
 
 export function toCommit(r: CommitRow): Commit {
   return {
@@ -109,6 +110,7 @@ export function toCommit(r: CommitRow): Commit {
     imageBlob: r.image_blob,
     createdBy: r.created_by,
     createdAt: r.created_at,
+    ...(r.deprecation !== null && r.deprecation !== undefined ? { deprecation: r.deprecation } : {}),
   };
 }
 
@@ -126,13 +128,20 @@ export function toLabel(r: LabelRow): Label {
   };
 }
 
-export function toPlugin(r: PluginsTable): Plugin {
+/** A row as selected, or as just inserted (deprecation left out: not deprecated). */
+type Deprecatable<T> = Omit<Selectable<T>, "deprecation"> & { deprecation?: string | null };
+
+const deprecationOf = (r: { deprecation?: string | null | undefined }) =>
+  r.deprecation !== null && r.deprecation !== undefined ? { deprecation: r.deprecation } : {};
+
+export function toPlugin(r: Deprecatable<PluginsTable>): Plugin {
   return {
     id: r.id,
     owner: r.owner,
     name: r.name,
     visibility: r.visibility as Visibility,
     createdAt: r.created_at,
+    ...deprecationOf(r),
   };
 }
 
@@ -152,7 +161,7 @@ export function toPluginVersion(r: PluginVersionRow): PluginVersion {
   };
 }
 
-export function toTemplate(r: TemplatesTable): Template {
+export function toTemplate(r: Deprecatable<TemplatesTable>): Template {
   return {
     id: r.id,
     owner: r.owner,
@@ -160,15 +169,17 @@ export function toTemplate(r: TemplatesTable): Template {
     visibility: r.visibility as Visibility,
     plugins: parseJson<TemplatePlugin[]>(r.plugins),
     createdAt: r.created_at,
+    ...deprecationOf(r),
   };
 }
 
-export function toTemplateVersion(r: TemplateVersionsTable): TemplateVersion {
+export function toTemplateVersion(r: Deprecatable<TemplateVersionsTable>): TemplateVersion {
   return {
     templateId: r.template_id,
     number: r.number,
     plugins: parseJson<PinnedPlugin[]>(r.plugins),
     createdAt: r.created_at,
+    ...deprecationOf(r),
   };
 }
 

@@ -121,6 +121,8 @@ export interface CommitsTable {
   image_blob: string;
   created_by: string;
   created_at: string;
+  /** The module's deprecation when the commit was pushed (null: not deprecated); never changes. */
+  deprecation: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface CommitFilesTable {
@@ -155,6 +157,8 @@ export interface PluginsTable {
   /** How many versions were created; allocates `plugin_versions.position` (creation order without clock ties). */
   version_count: number;
   created_at: string;
+  /** Null while not deprecated; else the deprecation message (possibly empty). */
+  deprecation: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface PluginVersionsTable {
@@ -180,6 +184,8 @@ export interface TemplatesTable {
   /** The number of the newest version; incremented under a row lock to allocate the next one. */
   last_version: number;
   created_at: string;
+  /** Null while not deprecated; else the deprecation message (possibly empty). */
+  deprecation: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface TemplateVersionsTable {
@@ -188,6 +194,8 @@ export interface TemplateVersionsTable {
   /** JSON text of PinnedPlugin[]. */
   plugins: string;
   created_at: string;
+  /** What consumers of the version were told when it was created (null: nothing); never changes. */
+  deprecation: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface ArtifactsTable {

@@ -40,6 +40,7 @@ async function createTemplateVersion(
   db: Kysely<Database>,
   templateId: string,
   plugins: TemplateVersion["plugins"],
+  deprecation: string | undefined,
 ): Promise<TemplateVersion> {
   return inTransaction(db, async (trx) => {
     const t = await trx
@@ -58,6 +59,7 @@ async function createTemplateVersion(
       number: t.last_version,
       plugins: JSON.stringify(plugins),
       created_at: now(),
+      deprecation: deprecation ?? null,
     };
     await trx.insertInto("template_versions").values(row).execute();
     return toTemplateVersion(row);
@@ -85,7 +87,8 @@ export function createKyselyTemplateStore(db: Kysely<Database>): TemplateStore {
       return rows.map(toTemplate);
     },
 
-    createTemplateVersion: (templateId, plugins) => createTemplateVersion(db, templateId, plugins),
+    createTemplateVersion: (templateId, plugins, deprecation) =>
+      createTemplateVersion(db, templateId, plugins, deprecation),
 
     async getTemplateVersion(templateId: string, number: number): Promise<TemplateVersion | undefined> {
       const row = await db

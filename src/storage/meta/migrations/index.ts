@@ -9,6 +9,7 @@ import { b5 } from "./0006-b5.js";
 import { ownerPregenerate } from "./0007-owner-pregenerate.js";
 import { moduleLifecycle } from "./0008-module-lifecycle.js";
 import { identity } from "./0009-identity.js";
+import { deprecation } from "./0010-deprecation.js";
 import { quotas } from "./0015-quotas.js";
 
 const migrations: Record<string, Migration> = {
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   "0007-owner-pregenerate": ownerPregenerate,
   "0008-module-lifecycle": moduleLifecycle,
   "0009-identity": identity,
+  "0010-deprecation": deprecation,
   "0015-quotas": quotas,
 };
 
