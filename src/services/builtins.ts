@@ -10,8 +10,8 @@ import type { ProtocGenerator, RuntimeLibraries, TemplateVersion, User } from ".
 import type { Protoc } from "../plugins/protoc/protoc-runtime.js";
 import type { Principal } from "./auth.js";
 import type { OrganizationService } from "./organizations.js";
+import { resolveCommand } from "./plugin-sources.js";
 import type { PluginService } from "./plugins.js";
-import { resolveCommand } from "./plugins.js";
 import type { TemplateService } from "./templates.js";
 
 const exec = promisify(execFile);

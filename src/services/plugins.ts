@@ -1,26 +1,18 @@
 // Plugins and plugin versions. Host-command versions run executables of this machine, so only admins add them.
-import { isAbsolute, join } from "node:path";
 import semver from "semver";
 import { Code, RegistryError } from "../core/errors.js";
 import { type FullName, parseFullName } from "../core/names.js";
 import { checkEcosystemOption } from "../core/plugin-ecosystem.js";
 import { checkRuntimeLibraries } from "../core/runtime-libraries.js";
-import {
-  type Plugin,
-  type PluginSource,
-  type PluginVersion,
-  protocGenerators,
-  type RuntimeLibraries,
-  type Visibility,
-} from "../core/types.js";
-import { resolveCommand as resolveSandboxCommand } from "../plugins/host/command.js";
-import { isProtocGenerator, type Protoc } from "../plugins/protoc/protoc-runtime.js";
+import type { Plugin, PluginSource, PluginVersion, RuntimeLibraries, Visibility } from "../core/types.js";
+import type { Protoc } from "../plugins/protoc/protoc-runtime.js";
 import type { ModuleStore, PluginStore, TemplateStore } from "../storage/meta/metadata-store.js";
 import { type AccessPolicy, readable } from "./access.js";
 import type { AuditTrail } from "./audit.js";
 import { type Principal, requireAdmin } from "./auth.js";
 import { applyDeprecation, checkDeprecation } from "./deprecation.js";
 import { ecosystemFromLabels, runtimeLibrariesFromLabels } from "./image-labels.js";
+import { checkPluginVersion, protocSource, resolveCommand } from "./plugin-sources.js";
 
 export interface NewPluginVersion {
   plugin: string;
@@ -31,45 +23,6 @@ export interface NewPluginVersion {
   protocGenerator?: string;
   runtimeLibraries: RuntimeLibraries;
   registryOptions: Record<string, unknown>;
-}
-
-/** Plugin versions are semver with a leading v: `v2.2.0`, `v1.28.1-1`. */
-export function checkPluginVersion(version: string): string {
-  if (!version.startsWith("v") || semver.valid(version.slice(1)) === null) {
-    throw new RegistryError(
-      Code.InvalidArgument,
-      `invalid plugin version "${version}": use semver with a leading v, e.g. v1.28.1-1`,
-    );
-  }
-  return version;
-}
-
-/**
- * Checks at registration what the runtime will do at every run (argv[0] absolute or on PATH, executable), and
- * stores the absolute path, so a later change of PATH cannot change what a version runs.
- */
-export function resolveCommand(command: readonly string[], path = process.env.PATH ?? ""): string[] {
-  const [exe = "", ...args] = command;
-  if (!exe)
-    throw new RegistryError(
-      Code.InvalidArgument,
-      "a host plugin needs a command, e.g. --command /usr/bin/protoc-gen-go",
-    );
-  try {
-    // The path as given (e.g. node_modules/.bin/x), not the resolved symlink target: the runtime resolves it.
-    const absolute = isAbsolute(exe)
-      ? exe
-      : exe.includes("/")
-        ? join(process.cwd(), exe)
-        : resolveSandboxCommand([exe], path).executable;
-    resolveSandboxCommand([absolute, ...args], path);
-    return [absolute, ...args];
-  } catch (err) {
-    throw new RegistryError(
-      Code.InvalidArgument,
-      `plugin command "${exe}" is not an executable file on this server (${err instanceof Error ? err.message : String(err)})`,
-    );
-  }
 }
 
 export interface NewImageVersion {
@@ -388,21 +341,4 @@ async function createPluginVersion(
     after: { source: created.source.kind },
   });
   return created;
-}
-
-/** protoc's generators are protoc's own code, sandboxed like any plugin: every writer may register one. */
-function protocSource(protoc: Protoc | undefined, generator: string): PluginSource {
-  if (!isProtocGenerator(generator)) {
-    throw new RegistryError(
-      Code.InvalidArgument,
-      `"${generator}" is not one of protoc's built-in generators (${protocGenerators.join(", ")})`,
-    );
-  }
-  if (!protoc) {
-    throw new RegistryError(
-      Code.FailedPrecondition,
-      "this server has no protoc, so protoc generators cannot be registered (apt-get install protobuf-compiler)",
-    );
-  }
-  return { kind: "protoc", generator, version: protoc.version };
 }
