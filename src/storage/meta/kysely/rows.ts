@@ -74,8 +74,11 @@ export function toOrganization(r: OrganizationsTable): Organization {
 }
 
 /** A modules row as selected, or as just inserted (columns with defaults left out). */
-type ModuleRow = Omit<Selectable<ModulesTable>, "description" | "deprecation" | "deleted_at"> &
-  Partial<Pick<Selectable<ModulesTable>, "description" | "deprecation" | "deleted_at">>;
+type ModuleRow = Omit<
+  Selectable<ModulesTable>,
+  "description" | "deprecation" | "deleted_at" | "last_served_on"
+> &
+  Partial<Pick<Selectable<ModulesTable>, "description" | "deprecation" | "deleted_at" | "last_served_on">>;
 
 export function toModule(r: ModuleRow): Module {
   return {
@@ -88,6 +91,7 @@ export function toModule(r: ModuleRow): Module {
     ...(r.description ? { description: r.description } : {}),
     ...(r.deprecation !== null && r.deprecation !== undefined ? { deprecation: r.deprecation } : {}),
     ...(r.deleted_at ? { deletedAt: r.deleted_at } : {}),
+    ...(r.last_served_on ? { lastServedOn: r.last_served_on } : {}),
   };
 }
 
@@ -126,13 +130,17 @@ export function toLabel(r: LabelRow): Label {
   };
 }
 
-export function toPlugin(r: PluginsTable): Plugin {
+/** A plugins row as selected, or as just inserted (deleted_at left out: not deleted). */
+type PluginRow = Omit<PluginsTable, "deleted_at"> & { deleted_at?: string | null };
+
+export function toPlugin(r: PluginRow): Plugin {
   return {
     id: r.id,
     owner: r.owner,
     name: r.name,
     visibility: r.visibility as Visibility,
     createdAt: r.created_at,
+    ...(r.deleted_at ? { deletedAt: r.deleted_at } : {}),
   };
 }
 
@@ -152,7 +160,13 @@ export function toPluginVersion(r: PluginVersionRow): PluginVersion {
   };
 }
 
-export function toTemplate(r: TemplatesTable): Template {
+/** A templates row as selected, or as just inserted (deletion and serving left out). */
+type TemplateRow = Omit<TemplatesTable, "deleted_at" | "last_served_on"> & {
+  deleted_at?: string | null;
+  last_served_on?: string | null;
+};
+
+export function toTemplate(r: TemplateRow): Template {
   return {
     id: r.id,
     owner: r.owner,
@@ -160,6 +174,8 @@ export function toTemplate(r: TemplatesTable): Template {
     visibility: r.visibility as Visibility,
     plugins: parseJson<TemplatePlugin[]>(r.plugins),
     createdAt: r.created_at,
+    ...(r.deleted_at ? { deletedAt: r.deleted_at } : {}),
+    ...(r.last_served_on ? { lastServedOn: r.last_served_on } : {}),
   };
 }
 

@@ -98,6 +98,8 @@ export interface ModulesTable {
   deprecation: ColumnType<string | null, string | null | undefined, string | null>;
   /** Null unless deleted: the row stays, quarantining the name. */
   deleted_at: ColumnType<string | null, string | null | undefined, string | null>;
+  /** YYYY-MM-DD its artifacts were last served, coarse (migration 0011). */
+  last_served_on: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface CommitsTable {
@@ -147,6 +149,8 @@ export interface PluginsTable {
   /** How many versions were created; allocates `plugin_versions.position` (creation order without clock ties). */
   version_count: number;
   created_at: string;
+  /** Null unless deleted: the row stays, quarantining the name (migration 0011). */
+  deleted_at: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface PluginVersionsTable {
@@ -172,6 +176,10 @@ export interface TemplatesTable {
   /** The number of the newest version; incremented under a row lock to allocate the next one. */
   last_version: number;
   created_at: string;
+  /** Null unless deleted: the row stays, quarantining the name (migration 0011). */
+  deleted_at: ColumnType<string | null, string | null | undefined, string | null>;
+  /** YYYY-MM-DD its artifacts were last served, coarse (migration 0011). */
+  last_served_on: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface TemplateVersionsTable {
