@@ -21,13 +21,23 @@ const codes: Record<Code, ConnectCode> = {
   [Code.InsufficientStorage]: ConnectCode.ResourceExhausted,
 };
 
+/**
+ * Marks a Connect error that stands for Gone: Connect has no such code, so withClientStatuses (guards.ts) turns the
+ * marked answer's HTTP status into 410 for plain HTTP clients and drops the mark; Connect clients read the body's code.
+ */
+export const goneMarker = "x-protodepot-gone";
+
 export function toConnectError(reason: unknown): ConnectError {
   if (reason instanceof ConnectError) return reason;
   const err = RegistryError.from(reason);
   const details = err.fields.details?.length ? `\n${err.fields.details.join("\n")}` : "";
   // Retry-After marks the storage case apart from a request over a size limit (withClientStatuses: 507, not 413).
   const metadata =
-    err.code === Code.InsufficientStorage ? { "retry-after": String(storageRetryAfterSeconds) } : {};
+    err.code === Code.InsufficientStorage
+      ? { "retry-after": String(storageRetryAfterSeconds) }
+      : err.code === Code.Gone
+        ? { [goneMarker]: "1" }
+        : {};
   return new ConnectError(err.message + details, codes[err.code], metadata, undefined, err);
 }
 

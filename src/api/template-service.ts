@@ -8,6 +8,7 @@ import {
   type TemplateService,
   TemplateVersionSchema,
 } from "../gen/protodepot/v1/template_pb.js";
+import type { DeletionService } from "../services/lifecycle/deletion.js";
 import type { TemplateService as Templates } from "../services/templates.js";
 import { principal } from "./context.js";
 import { parseVisibility } from "./convert.js";
@@ -31,8 +32,15 @@ const versionMessage = (t: { owner: string; name: string }, v: TemplateVersion) 
     createTime: v.createdAt,
   });
 
-export function createTemplateServiceImpl(templates: Templates): ServiceImpl<typeof TemplateService> {
+export function createTemplateServiceImpl(
+  templates: Templates,
+  deletion: Pick<DeletionService, "deleteTemplate">,
+): ServiceImpl<typeof TemplateService> {
   return {
+    async deleteTemplate(req, ctx) {
+      await deletion.deleteTemplate(await principal(ctx), req.template);
+      return {};
+    },
     async createTemplate(req, ctx) {
       const plugins = req.plugins.map((p) => ({ owner: p.owner, name: p.name, parameter: p.parameter }));
       const t = await templates.createTemplate(

@@ -219,6 +219,7 @@ function registerOperations(config: Config, app: FastifyInstance, { services, me
 async function registerApi(config: Config, app: FastifyInstance, { services }: RouteParts): Promise<void> {
   const { auth, access, users, bots, audit, orgs, modules, plugins, templates, pregenerate, remotePlugins } =
     services;
+  const { deletion } = services;
   // Connect reads request bodies itself: size and caller are checked before it does.
   const maxBody = config.limits.maxUploadBytes;
   registerApiGuards(app, { auth, maxBodyBytes: maxBody });
@@ -233,8 +234,8 @@ async function registerApi(config: Config, app: FastifyInstance, { services }: R
       router.service(AuditService, createAuditServiceImpl(audit));
       router.service(OrganizationService, createOrganizationServiceImpl(orgs, pregenerate));
       router.service(ModuleService, createModuleServiceImpl(modules, pregenerate));
-      router.service(PluginService, createPluginServiceImpl(plugins));
-      router.service(TemplateService, createTemplateServiceImpl(templates));
+      router.service(PluginService, createPluginServiceImpl(plugins, deletion));
+      router.service(TemplateService, createTemplateServiceImpl(templates, deletion));
       router.service(
         ServerService,
         createServerServiceImpl({ npmScope: config.npm.scope, goHost: config.go.host }, access),

@@ -23,6 +23,9 @@ import { type BotService, createBotService } from "../services/bots.js";
 import { createGenerationService, type GenerationService } from "../services/generation.js";
 import { createHealthCheck, type HealthCheck } from "../services/health.js";
 import { createImageService, type ImageService } from "../services/images.js";
+import { createDeletionService, type DeletionService } from "../services/lifecycle/deletion.js";
+import { createServedDays, type ServedDays } from "../services/lifecycle/last-served.js";
+import { createNameQuarantine } from "../services/lifecycle/quarantine.js";
 import { createModuleService, type ModuleService } from "../services/modules.js";
 import { createOrganizationService, type OrganizationService } from "../services/organizations.js";
 import { createPayers } from "../services/payers.js";
@@ -46,6 +49,7 @@ export interface Services {
   modules: ModuleService;
   plugins: PluginService;
   templates: TemplateService;
+  deletion: DeletionService;
   images: ImageService;
   generation: GenerationService;
   remotePlugins: RemotePluginService;
@@ -76,6 +80,7 @@ export function createServices(config: Config, parts: ServiceParts): Services {
     allowOrgCreation: config.auth.allowOrgCreation,
     maxOrgsPerUser: config.auth.maxOrgsPerUser,
   });
+  const lifecycle = lifecycleParts(config, parts);
   // Pre-generation reads modules, so it is built after them and hears of new commits through this list.
   const committed: ((principal: Principal, commit: Commit) => void)[] = [];
   const modules = createModuleService({
@@ -91,16 +96,37 @@ export function createServices(config: Config, parts: ServiceParts): Services {
     onCommitted: (principal, commit) => {
       for (const listener of committed) listener(principal, commit);
     },
+    lifecycle,
   });
+  const { quarantine } = lifecycle;
   const plugins = createPluginService(meta, {
     access,
     defaultVisibility,
     protoc: execution.protoc,
     audit: trail,
+    quarantine,
   });
-  const templates = createTemplateService(meta, plugins, { access, defaultVisibility, audit: trail });
+  const templates = createTemplateService(meta, plugins, {
+    access,
+    defaultVisibility,
+    audit: trail,
+    quarantine,
+  });
+  const deletion = createDeletionService({
+    meta,
+    access,
+    quarantine: config.lifecycle.quarantineDays,
+    refuseIfServedWithinDays: lifecycle.refuseDeleteIfServedWithinDays,
+    servedDays: lifecycle.servedDays,
+    audit: trail,
+  });
   const images = createImageService({ blobs, plugins, limits: config.oci });
-  const generation = generationService(config, { ...parts, modules, templates });
+  const generation = generationService(config, {
+    ...parts,
+    modules,
+    templates,
+    servedDays: lifecycle.servedDays,
+  });
   const remotePlugins = remotePluginService(config, { ...parts, plugins });
   const pregenerate = createPregenerateService({
     meta,
@@ -132,11 +158,31 @@ export function createServices(config: Config, parts: ServiceParts): Services {
     modules,
     plugins,
     templates,
+    deletion,
     images,
     generation,
     remotePlugins,
     pregenerate,
     health,
+  };
+}
+
+/** Deletion rules (docs/lifecycle.md): quarantined names, and the last-served day, noted only when it is checked. */
+function lifecycleParts(config: Config, parts: ServiceParts) {
+  const { meta } = parts.storage;
+  const days = config.lifecycle.refuseDeleteIfServedWithinDays;
+  const servedDays =
+    days > 0
+      ? createServedDays({
+          meta,
+          onError: (err) => parts.log.warn({ err }, "recording served days failed"),
+        })
+      : undefined;
+  if (servedDays) parts.shutdown.add("services", () => servedDays.close());
+  return {
+    quarantine: createNameQuarantine({ meta, policy: config.lifecycle.quarantineDays }),
+    refuseDeleteIfServedWithinDays: days,
+    servedDays,
   };
 }
 
@@ -174,9 +220,13 @@ function identityServices(
 
 function generationService(
   config: Config,
-  parts: ServiceParts & { modules: ModuleService; templates: TemplateService },
+  parts: ServiceParts & {
+    modules: ModuleService;
+    templates: TemplateService;
+    servedDays: ServedDays | undefined;
+  },
 ): GenerationService {
-  const { storage, execution, invalidation, metrics, log, modules, templates } = parts;
+  const { storage, execution, invalidation, metrics, log, modules, templates, servedDays } = parts;
   const { meta, blobs } = storage;
   return createGenerationService({
     meta,
@@ -218,6 +268,7 @@ function generationService(
     invalidation,
     resolutionTtlMs: config.storage.meta.cacheTtlMs,
     payers: createPayers(meta),
+    onServed: servedDays && ((record) => servedDays.served(record)),
   });
 }
 

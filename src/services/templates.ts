@@ -14,6 +14,7 @@ import type { ModuleStore, TemplateStore } from "../storage/meta/metadata-store.
 import { type AccessPolicy, readable } from "./access.js";
 import type { AuditTrail } from "./audit.js";
 import type { Principal } from "./auth.js";
+import { keepNamesForever, type NameQuarantine, refuseDeletedThing } from "./lifecycle/quarantine.js";
 import type { PluginService } from "./plugins.js";
 
 export interface TemplateService {
@@ -115,6 +116,8 @@ export interface TemplateServiceOptions {
   defaultVisibility: Visibility;
   /** Where every change is recorded (docs/audit.md). */
   audit?: Pick<AuditTrail, "record"> | undefined;
+  /** Whether a deleted template's name may be created again (default: never). */
+  quarantine?: NameQuarantine | undefined;
 }
 
 const missingTemplate = (name: FullName) => () =>
@@ -125,11 +128,12 @@ const missingTemplate = (name: FullName) => () =>
 export function createTemplateService(
   meta: TemplateServiceStore,
   plugins: Pick<PluginService, "getPlugin" | "findVersion" | "getPluginVersion">,
-  { access, defaultVisibility, audit }: TemplateServiceOptions,
+  { access, defaultVisibility, audit, quarantine }: TemplateServiceOptions,
 ): TemplateService {
   /** The template if the caller may read it; hidden templates fail exactly as missing ones. */
   async function getTemplate(principal: Principal, name: FullName): Promise<Template> {
-    return access.readOwned(principal, await meta.getTemplate(name.owner, name.name), missingTemplate(name));
+    const found = await meta.getTemplate(name.owner, name.name);
+    return refuseDeletedThing("template", await access.readOwned(principal, found, missingTemplate(name)));
   }
 
   async function getVersion(template: Template, number: number): Promise<TemplateVersion> {
@@ -166,6 +170,10 @@ export function createTemplateService(
       const name = parseFullName("template", fullName);
       await access.requireWrite(principal, name.owner, "create templates");
       checkTemplatePlugins(entries);
+      await (quarantine ?? keepNamesForever).reclaim(
+        "template",
+        await meta.getTemplate(name.owner, name.name),
+      );
       const wanted = { owner: name.owner, name: name.name, visibility: visibility ?? defaultVisibility };
       await checkPlugins(plugins, principal, wanted, entries);
       const template = await meta.createTemplate({ ...wanted, plugins: entries });

@@ -4,6 +4,7 @@ import { TemplateService } from "../../gen/protodepot/v1/template_pb.js";
 import { openRemote, type RemoteOptions } from "../client.js";
 import type { CliCommand } from "../command.js";
 import { parseConfigArg } from "../config-arg.js";
+import { deleteCommand } from "../delete-command.js";
 import { printTable } from "../output.js";
 
 const templateConfig = z.object({
@@ -20,6 +21,9 @@ export function registerTemplates(program: CliCommand): void {
   const template = program.command("template").description("manage templates (plugins + parameters)");
   templateWriteCommands(template);
   templateReadCommands(template);
+  deleteCommand(template, "template", (remote, name) =>
+    remote.client(TemplateService).deleteTemplate({ template: name }),
+  );
   versionCommands(template.command("version").description("manage template versions"));
 }
 

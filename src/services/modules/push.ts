@@ -19,6 +19,7 @@ import type {
 import type { AccessPolicy } from "../access.js";
 import type { AuditTrail } from "../audit.js";
 import { type Principal, requireUser } from "../auth.js";
+import { keepNamesForever, type NameQuarantine } from "../lifecycle/quarantine.js";
 import { type DependencyPinning, dependencyOrder } from "./dependencies.js";
 import type { ModuleDigests } from "./digests.js";
 import { type ModuleFile, missingModule, protoFiles, refuseDeleted, toDep } from "./files.js";
@@ -103,6 +104,8 @@ export interface ModulePushOptions {
   onCommitted?: ((principal: Principal, commit: Commit) => void) | undefined;
   /** Each stored commit (or label moved to an existing one) is recorded in the push's own transaction. */
   audit?: Pick<AuditTrail, "event">;
+  /** Whether a deleted module's name may be pushed to again (default: never). */
+  quarantine?: NameQuarantine | undefined;
 }
 
 /** A dependency of a commit being prepared: stored already, or prepared earlier in the same batch. */
@@ -251,10 +254,14 @@ interface UploadTarget {
  */
 async function authorizePush(o: ModulePushOptions, principal: Principal, name: FullName) {
   const user = await o.access.requireWrite(principal, name.owner, "push to modules", name.name);
-  const existing = await o.meta.getModule(name.owner, name.name);
+  let existing = await o.meta.getModule(name.owner, name.name);
   if (existing) {
     await o.access.checkRead(principal, existing, missingModule(name));
-    refuseDeleted(existing);
+    if (existing.deletedAt !== undefined) {
+      // Refused while the name is quarantined; after that the push creates the module anew.
+      await (o.quarantine ?? keepNamesForever).reclaim("module", existing);
+      existing = undefined;
+    }
   }
   return { user, existing };
 }
