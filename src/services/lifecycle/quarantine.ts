@@ -63,7 +63,10 @@ export function reservedName(
  * A thing the caller may read, refused with Gone (410 everywhere) once deleted; the caller hides it first from
  * those who may not read it, as every hidden thing (404).
  */
-export function refuseDeletedThing<T extends DeletableThing>(kind: DeletedKind, thing: T): T {
+export function refuseDeletedThing<T extends Pick<DeletableThing, "owner" | "name" | "deletedAt">>(
+  kind: DeletedKind,
+  thing: T,
+): T {
   if (thing.deletedAt === undefined) return thing;
   const full = `${thing.owner}/${thing.name}`;
   throw new RegistryError(
