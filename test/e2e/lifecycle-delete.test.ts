@@ -28,6 +28,33 @@ describe("deleting modules, plugins and templates", () => {
   let work: string;
   let cli: Record<string, string>;
   const tokens = new Map<string, string>();
+  let hiddenDeleted = { before: 0, after: 0 };
+
+  /**
+   * Creates a name whose deletion was asked at `deleted.before` and answered at `deleted.after` (this side's clock):
+   * an attempt answered before `before` + quarantine must be refused, one after `after` + quarantine must succeed.
+   * On a slow machine the first attempt may come too late to prove the refusal; the unit tests hold the rule to an
+   * injected clock.
+   */
+  const reservedThenFree = async (
+    create: () => Promise<{ status: number; body: string }>,
+    deleted: { before: number; after: number },
+    reserved: RegExp,
+  ) => {
+    const quarantineMs = privateQuarantineSeconds * 1000;
+    const early = await create();
+    if (Date.now() < deleted.before + quarantineMs) {
+      assert.equal(early.status, 410, early.body);
+      assert.match(early.body, reserved);
+    } else if (early.status === 200) {
+      return;
+    }
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, deleted.after + quarantineMs + 100 - Date.now())),
+    );
+    const late = await create();
+    assert.equal(late.status, 200, late.body);
+  };
 
   const api = async (method: string, body: unknown, token: string | undefined = adminToken) => {
     const res = await callApi(server.url, method, body, token);
@@ -204,7 +231,9 @@ describe("deleting modules, plugins and templates", () => {
     assert.deepEqual(wrong, []);
 
     // A private module deleted: 410 to its owners, 404 (as for anything hidden) to a stranger.
+    const before = Date.now();
     await cliOk(["module", "delete", "acme/hidden", "--force"], cli);
+    hiddenDeleted = { before, after: Date.now() };
     assert.equal((await get("/acme/hidden/archive/main.tar.gz")).status, 410);
     const npmHidden = "/npm/@protodepot%2fprotodepot_es_acme_hidden";
     assert.equal((await get(npmHidden)).status, 410);
@@ -250,14 +279,12 @@ describe("deleting modules, plugins and templates", () => {
     assert.notEqual(pushed.code, 0);
     assert.match(pushed.stderr, /acme\/gone was deleted; its name stays reserved/);
 
-    // acme/hidden was private: reserved until its quarantine ends, then free.
-    const early = await api("ModuleService/CreateModule", { module: "acme/hidden", visibility: "private" });
-    if (early.status !== 200) {
-      assert.equal(early.status, 410, early.body);
-      assert.match(early.body, /acme\/hidden was deleted; its name stays reserved until/);
-      await new Promise((resolve) => setTimeout(resolve, privateQuarantineSeconds * 1000 + 200));
-      await ok("ModuleService/CreateModule", { module: "acme/hidden", visibility: "private" });
-    }
+    // acme/hidden was private (deleted in an earlier step): reserved until its quarantine ends, then free.
+    await reservedThenFree(
+      () => api("ModuleService/CreateModule", { module: "acme/hidden", visibility: "private" }),
+      hiddenDeleted,
+      /module acme\/hidden was deleted; its name stays reserved until/,
+    );
     await push("hidden", [], "private");
     assert.equal((await get("/acme/hidden/archive/main.tar.gz")).status, 200);
   });
@@ -315,15 +342,20 @@ describe("deleting modules, plugins and templates", () => {
 
     // A private plugin's name comes back after its quarantine.
     await ok("PluginService/CreatePlugin", { plugin: "acme/secret-gen", visibility: "private" });
+    const before = Date.now();
     await ok("PluginService/DeletePlugin", { plugin: "acme/secret-gen" }, tokens.get("olivia"));
+    const secretDeleted = { before, after: Date.now() };
     const hidden = await api(
       "PluginService/ListPluginVersions",
       { plugin: "acme/secret-gen" },
       tokens.get("mallory"),
     );
     assert.equal(hidden.status, 404, hidden.body);
-    await new Promise((resolve) => setTimeout(resolve, privateQuarantineSeconds * 1000 + 200));
-    await ok("PluginService/CreatePlugin", { plugin: "acme/secret-gen", visibility: "private" });
+    await reservedThenFree(
+      () => api("PluginService/CreatePlugin", { plugin: "acme/secret-gen", visibility: "private" }),
+      secretDeleted,
+      /plugin acme\/secret-gen was deleted; its name stays reserved until/,
+    );
 
     const { events } = (await ok("AuditService/ListAuditEvents", { owner: "acme", limit: 1000 })) as {
       events: { action: string; target: string }[];
