@@ -36,16 +36,20 @@ export function servedWithin(lastServedOn: string | undefined, days: number, now
 export function createServedDays(opts: ServedDaysOptions): ServedDays {
   const now = opts.now ?? Date.now;
   const maxPending = opts.maxPending ?? 10_000;
+  const dayMs = 24 * 60 * 60 * 1000;
   let day = dayOf(now());
+  // Comparing numbers per download, not formatting a date.
+  let nextDayAt = (Math.floor(now() / dayMs) + 1) * dayMs;
   // Ids written (or being written) today: a repeat download costs one Set lookup.
   let written = { commits: new Set<string>(), templates: new Set<string>() };
   let pending = { commits: new Set<string>(), templates: new Set<string>() };
   let writing: Promise<void> = Promise.resolve();
 
   function rollOver(): void {
-    const today = dayOf(now());
-    if (today === day) return;
-    day = today;
+    const at = now();
+    if (at < nextDayAt) return;
+    day = dayOf(at);
+    nextDayAt = (Math.floor(at / dayMs) + 1) * dayMs;
     written = { commits: new Set(), templates: new Set() };
   }
 
