@@ -13,7 +13,8 @@ export function createAuditServiceImpl(audit: Pick<AuditTrail, "list">): Service
         owner: req.owner,
         action: req.action,
         before: req.before,
-        limit: req.limit,
+        // 0 (unset) means the default page, not one event.
+        ...(req.limit ? { limit: req.limit } : {}),
       });
       return {
         events: events.map((e) => ({

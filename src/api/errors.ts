@@ -25,6 +25,12 @@ const codes: Record<Code, ConnectCode> = {
   [Code.InsufficientStorage]: ConnectCode.ResourceExhausted,
 };
 
+/**
+ * Marks a Connect error that stands for Gone: Connect has no such code, so withClientStatuses (guards.ts) turns the
+ * marked answer's HTTP status into 410 for plain HTTP clients and drops the mark; Connect clients read the body's code.
+ */
+export const goneMarker = "x-protodepot-gone";
+
 export function toConnectError(reason: unknown): ConnectError {
   if (reason instanceof ConnectError) return reason;
   const err = RegistryError.from(reason);
@@ -36,7 +42,9 @@ export function toConnectError(reason: unknown): ConnectError {
       ? { "retry-after": String(storageRetryAfterSeconds) }
       : err.code === Code.ResourceExhausted && err.fields.reason === quotaReason
         ? { [quotaHeader]: err.fields.owner ?? "" }
-        : {};
+        : err.code === Code.Gone
+          ? { [goneMarker]: "1" }
+          : {};
   return new ConnectError(err.message + details, codes[err.code], metadata, undefined, err);
 }
 

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import { Code, isRegistryError } from "../core/errors.js";
 import { principalOf } from "../http/principal.js";
 import type { AuthService, Principal } from "../services/auth.js";
-import { quotaHeader } from "./errors.js";
+import { goneMarker, quotaHeader } from "./errors.js";
 
 /**
  * RPCs that no anonymous caller may make, and what to tell one: their bodies are large (and GenerateCode runs
@@ -94,13 +94,19 @@ function sendConnectError(reply: FastifyReply, status: number, code: string, mes
  * size or count limit (a chunked body past limits.maxUploadBytes, too many files), so it becomes 413. A binary
  * body that does not decode is Connect's "internal" (500); it is the caller's fault, so it becomes 400. A full
  * disk is resource_exhausted too, sent with Retry-After: it becomes 507 Insufficient Storage. An owner's quota
- * (marked by api/errors.ts) stays 429.
+ * (marked by api/errors.ts) stays 429. A deleted thing's name (failed_precondition marked by errors.ts) becomes
+ * 410 Gone, as on every other registry.
  * Call after every service is registered.
  */
 export function withClientStatuses(router: ConnectRouter, maxBodyBytes: number): void {
   router.handlers.forEach((handler, i) => {
     const wrapped: UniversalHandlerFn = async (request) => {
       const response = await handler(request);
+      if (response.header?.has(goneMarker)) {
+        const header = new Headers(response.header);
+        header.delete(goneMarker);
+        return { ...response, status: 410, header };
+      }
       if ((response.status !== 429 && response.status !== 500) || !response.body) return response;
       const body = await collect(response.body);
       const error = parseErrorBody(body);

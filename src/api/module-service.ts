@@ -185,6 +185,10 @@ export function createModuleServiceImpl(modules: Modules, pregenerate?: Pregener
     listModules: (req, ctx) => listModules(d, req, ctx),
     createModule: (req, ctx) => createModule(d, req, ctx),
     updateModule: (req, ctx) => updateModule(d, req, ctx),
+    deleteModule: async (req, ctx) => {
+      await d.modules.deleteModule(await principal(ctx), moduleName(req.module));
+      return {};
+    },
     listCommits: (req, ctx) => listCommits(d, req, ctx),
     getCommit: (req, ctx) => getCommit(d, req, ctx),
     listCommitFiles: (req, ctx) => listCommitFiles(d, req, ctx),

@@ -6,6 +6,7 @@ import { Code, RegistryError } from "../core/errors.js";
 import type { Plugin, PluginVersion } from "../core/types.js";
 import { PluginSchema, type PluginService, PluginVersionSchema } from "../gen/protodepot/v1/plugin_pb.js";
 import type { Principal } from "../services/auth.js";
+import type { DeletionService } from "../services/lifecycle/deletion.js";
 import type { PluginService as Plugins } from "../services/plugins.js";
 import { principal } from "./context.js";
 import { parseVisibility, settingsChange } from "./convert.js";
@@ -65,8 +66,15 @@ function parseOptions(json: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-export function createPluginServiceImpl(plugins: Plugins): ServiceImpl<typeof PluginService> {
+export function createPluginServiceImpl(
+  plugins: Plugins,
+  deletion: Pick<DeletionService, "deletePlugin">,
+): ServiceImpl<typeof PluginService> {
   return {
+    async deletePlugin(req, ctx) {
+      await deletion.deletePlugin(await principal(ctx), req.plugin);
+      return {};
+    },
     async createPlugin(req, ctx) {
       return {
         plugin: pluginMessage(

@@ -8,6 +8,7 @@ import {
   type TemplateService,
   TemplateVersionSchema,
 } from "../gen/protodepot/v1/template_pb.js";
+import type { DeletionService } from "../services/lifecycle/deletion.js";
 import type { TemplateService as Templates } from "../services/templates.js";
 import { principal } from "./context.js";
 import { parseVisibility, settingsChange } from "./convert.js";
@@ -34,8 +35,15 @@ const versionMessage = (t: { owner: string; name: string }, v: TemplateVersion) 
     recordedDeprecation: v.deprecation ?? "",
   });
 
-export function createTemplateServiceImpl(templates: Templates): ServiceImpl<typeof TemplateService> {
+export function createTemplateServiceImpl(
+  templates: Templates,
+  deletion: Pick<DeletionService, "deleteTemplate">,
+): ServiceImpl<typeof TemplateService> {
   return {
+    async deleteTemplate(req, ctx) {
+      await deletion.deleteTemplate(await principal(ctx), req.template);
+      return {};
+    },
     async createTemplate(req, ctx) {
       const plugins = req.plugins.map((p) => ({ owner: p.owner, name: p.name, parameter: p.parameter }));
       const t = await templates.createTemplate(

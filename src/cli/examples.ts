@@ -90,6 +90,9 @@ export const examples: Readonly<Record<string, readonly string[]>> = {
     "protodepot module update acme/payments --lint warn --lint-category STANDARD --label main",
     'protodepot module update acme/payments --description "Payment messages" --default-label stable',
   ],
+  "module delete": [
+    "protodepot module delete acme/payments --force   # refused while anything depends on it",
+  ],
   "module deprecate": ['protodepot module deprecate acme/payments --message "use acme/billing"'],
   "module undeprecate": ["protodepot module undeprecate acme/payments"],
   "module info": ["protodepot module info acme/payments"],
@@ -116,6 +119,7 @@ export const examples: Readonly<Record<string, readonly string[]>> = {
     "protodepot plugin push acme/go:v1.28.1 --binary /usr/bin/protoc-gen-go \\",
     "  --runtime-lib go:google.golang.org/protobuf@v1.28.1   # a static binary; no docker needed",
   ],
+  "plugin delete": ["protodepot plugin delete acme/es --force   # refused while a template runs it"],
   "plugin update": ["protodepot plugin update acme/es --visibility private"],
   "plugin list": ["protodepot plugin list", "protodepot plugin list protocolbuffers"],
   "plugin version": ["protodepot plugin version list protocolbuffers/go"],
@@ -128,6 +132,9 @@ export const examples: Readonly<Record<string, readonly string[]>> = {
   "template create": [
     `protodepot template create acme/ts --config '{"plugins":[{"owner":"acme","name":"es","parameter":"target=ts"}]}'`,
     "protodepot template create acme/ts --config template.yaml",
+  ],
+  "template delete": [
+    "protodepot template delete acme/ts --force   # refused while modules pre-generate with it",
   ],
   "template update": ["protodepot template update acme/ts --visibility public"],
   "template list": ["protodepot template list", "protodepot template list protodepot"],

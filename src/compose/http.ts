@@ -292,6 +292,7 @@ function connectRoutes(config: Config, services: Services, maxBody: number): (ro
     pregenerate,
     remotePlugins,
     access,
+    deletion,
   } = services;
   const ownApi = [
     UserService,
@@ -312,8 +313,8 @@ function connectRoutes(config: Config, services: Services, maxBody: number): (ro
     router.service(QuotaService, createQuotaServiceImpl(quotas));
     router.service(OrganizationService, createOrganizationServiceImpl(orgs, pregenerate));
     router.service(ModuleService, createModuleServiceImpl(modules, pregenerate));
-    router.service(PluginService, createPluginServiceImpl(plugins));
-    router.service(TemplateService, createTemplateServiceImpl(templates));
+    router.service(PluginService, createPluginServiceImpl(plugins, deletion));
+    router.service(TemplateService, createTemplateServiceImpl(templates, deletion));
     router.service(
       ServerService,
       createServerServiceImpl({ npmScope: config.npm.scope, goHost: config.go.host }, access),

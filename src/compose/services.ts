@@ -29,6 +29,9 @@ import {
 } from "../services/generation-outcomes.js";
 import { createHealthCheck, type HealthCheck } from "../services/health.js";
 import { createImageService, type ImageService } from "../services/images.js";
+import { createDeletionService, type DeletionService } from "../services/lifecycle/deletion.js";
+import { createServedDays, type ServedDays } from "../services/lifecycle/last-served.js";
+import { createNameQuarantine } from "../services/lifecycle/quarantine.js";
 import { createModuleService, type ModuleService } from "../services/modules.js";
 import { createOrganizationService, type OrganizationService } from "../services/organizations.js";
 import { createPayers } from "../services/payers.js";
@@ -54,6 +57,7 @@ export interface Services {
   modules: ModuleService;
   plugins: PluginService;
   templates: TemplateService;
+  deletion: DeletionService;
   images: ImageService;
   generation: GenerationService;
   /** What became of the latest generations this process ran (the web UI offers no failing template). */
@@ -89,6 +93,7 @@ export function createServices(config: Config, parts: ServiceParts): Services {
     maxOrgsPerUser: config.auth.maxOrgsPerUser,
   });
   const quotas = createQuotas({ meta, access, defaults: config.quotas, audit: trail });
+  const lifecycle = lifecycleParts(config, parts);
   // Pre-generation reads modules, so it is built after them and hears of new commits through this list.
   const committed: ((principal: Principal, commit: Commit) => void)[] = [];
   const modules = createModuleService({
@@ -105,17 +110,39 @@ export function createServices(config: Config, parts: ServiceParts): Services {
     onCommitted: (principal, commit) => {
       for (const listener of committed) listener(principal, commit);
     },
+    lifecycle,
   });
+  const { quarantine } = lifecycle;
   const plugins = createPluginService(meta, {
     access,
     defaultVisibility,
     protoc: execution.protoc,
     audit: trail,
+    quarantine,
   });
-  const templates = createTemplateService(meta, plugins, { access, defaultVisibility, audit: trail });
+  const templates = createTemplateService(meta, plugins, {
+    access,
+    defaultVisibility,
+    audit: trail,
+    quarantine,
+  });
+  const deletion = createDeletionService({
+    meta,
+    access,
+    quarantine: config.lifecycle.quarantineDays,
+    refuseIfServedWithinDays: lifecycle.refuseDeleteIfServedWithinDays,
+    servedDays: lifecycle.servedDays,
+    audit: trail,
+  });
   const images = createImageService({ blobs, plugins, limits: config.oci });
   const outcomes = createGenerationOutcomes();
-  const generation = generationService(config, { ...parts, modules, templates, outcomes });
+  const generation = generationService(config, {
+    ...parts,
+    modules,
+    templates,
+    outcomes,
+    servedDays: lifecycle.servedDays,
+  });
   const remotePlugins = remotePluginService(config, { ...parts, plugins });
   const pregenerate = createPregenerateService({
     meta,
@@ -148,6 +175,7 @@ export function createServices(config: Config, parts: ServiceParts): Services {
     modules,
     plugins,
     templates,
+    deletion,
     images,
     generation,
     outcomes,
@@ -155,6 +183,25 @@ export function createServices(config: Config, parts: ServiceParts): Services {
     pregenerate,
     health,
     deprecations: createPackageDeprecations(meta),
+  };
+}
+
+/** Deletion rules (docs/lifecycle.md): quarantined names, and the last-served day, noted only when it is checked. */
+function lifecycleParts(config: Config, parts: ServiceParts) {
+  const { meta } = parts.storage;
+  const days = config.lifecycle.refuseDeleteIfServedWithinDays;
+  const servedDays =
+    days > 0
+      ? createServedDays({
+          meta,
+          onError: (err) => parts.log.warn({ err }, "recording served days failed"),
+        })
+      : undefined;
+  if (servedDays) parts.shutdown.add("services", () => servedDays.close());
+  return {
+    quarantine: createNameQuarantine({ meta, policy: config.lifecycle.quarantineDays }),
+    refuseDeleteIfServedWithinDays: days,
+    servedDays,
   };
 }
 
@@ -196,9 +243,10 @@ function generationService(
     modules: ModuleService;
     templates: TemplateService;
     outcomes: GenerationOutcomeRecorder;
+    servedDays: ServedDays | undefined;
   },
 ): GenerationService {
-  const { storage, execution, invalidation, metrics, log, modules, templates } = parts;
+  const { storage, execution, invalidation, metrics, log, modules, templates, servedDays } = parts;
   const { meta, blobs } = storage;
   return createGenerationService({
     meta,
@@ -241,6 +289,7 @@ function generationService(
     invalidation,
     resolutionTtlMs: config.storage.meta.cacheTtlMs,
     payers: createPayers(meta),
+    onServed: servedDays && ((record) => servedDays.served(record)),
   });
 }
 

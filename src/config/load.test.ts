@@ -164,4 +164,23 @@ describe("examples/", () => {
     assert.ok(c.storage.meta.postgres.url);
     assert.ok(c.storage.blob.s3.bucket);
   });
+
+  it("quarantines deleted public names forever and private ones for 30 days unless configured", () => {
+    assert.deepEqual(loadConfig({ env: {} }).lifecycle, {
+      quarantineDays: { public: "forever", private: 30 },
+      refuseDeleteIfServedWithinDays: 0,
+    });
+    const c = loadConfig({
+      env: {
+        PROTODEPOT_LIFECYCLE_QUARANTINE_DAYS_PUBLIC: "365",
+        PROTODEPOT_LIFECYCLE_QUARANTINE_DAYS_PRIVATE: "forever",
+        PROTODEPOT_LIFECYCLE_REFUSE_DELETE_IF_SERVED_WITHIN_DAYS: "7",
+      },
+    });
+    assert.deepEqual(c.lifecycle, {
+      quarantineDays: { public: 365, private: "forever" },
+      refuseDeleteIfServedWithinDays: 7,
+    });
+    assert.throws(() => loadConfig({ env: { PROTODEPOT_LIFECYCLE_QUARANTINE_DAYS_PRIVATE: "soon" } }));
+  });
 });

@@ -110,6 +110,27 @@ export const configSchema = z.strictObject({
       commitsPerOwnerPerDay: z.number().int().nonnegative().default(0),
     })
     .prefault({}),
+  /** Deleting modules, plugins and templates (docs/lifecycle.md, "Deletion"). */
+  lifecycle: z
+    .strictObject({
+      /**
+       * How long a deleted thing's name stays reserved, in days (fractions allowed), before it may be created again:
+       * `forever` for public things by default (clients cached what it served under its versions), 30 days for
+       * private ones (only their owner's clients ever saw them).
+       */
+      quarantineDays: z
+        .strictObject({
+          public: z.union([z.number().nonnegative(), z.literal("forever")]).default("forever"),
+          private: z.union([z.number().nonnegative(), z.literal("forever")]).default(30),
+        })
+        .prefault({}),
+      /**
+       * Refuse deleting a module or template whose generated artifacts were served in the last this many days
+       * (someone still installs them); 0 turns the check off.
+       */
+      refuseDeleteIfServedWithinDays: z.number().int().nonnegative().default(0),
+    })
+    .prefault({}),
   defaults: z
     .strictObject({
       /** Visibility of modules, plugins and templates created without one. */

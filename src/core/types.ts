@@ -98,8 +98,10 @@ export interface Module {
   description?: string;
   /** Present while the module is deprecated: the message clients show (possibly empty). */
   deprecation?: string;
-  /** Set once the module is deleted: its name answers 410 and is never taken again. */
+  /** Set once the module is deleted: its name answers 410 and stays quarantined (docs/lifecycle.md). */
   deletedAt?: string;
+  /** YYYY-MM-DD its artifacts were last served (coarse: recorded at most once a day per node). */
+  lastServedOn?: string;
 }
 
 export interface Commit {
@@ -171,6 +173,8 @@ export interface Plugin {
   createdAt: string;
   /** Present while the plugin is deprecated: the message clients show (possibly empty). */
   deprecation?: string;
+  /** Set once the plugin is deleted: its name answers 410 and stays quarantined (docs/lifecycle.md). */
+  deletedAt?: string;
 }
 
 export interface GoRuntimeLibrary {
@@ -295,6 +299,10 @@ export interface Template {
   createdAt: string;
   /** Present while the template is deprecated: the message clients show (possibly empty). */
   deprecation?: string;
+  /** Set once the template is deleted: its name answers 410 and stays quarantined (docs/lifecycle.md). */
+  deletedAt?: string;
+  /** YYYY-MM-DD its artifacts were last served (coarse: recorded at most once a day per node). */
+  lastServedOn?: string;
 }
 
 export interface PinnedPlugin {

@@ -24,6 +24,8 @@ export interface ArtifactReaderOptions {
   blobs: Pick<BlobStore, "get" | "delete">;
   /** Small artifacts held in memory, so a hot download is one write. */
   smallBlobs?: Pick<ContentCache, "getBuffer"> | undefined;
+  /** Hears of each artifact opened for a client; must not wait or throw (services/lifecycle/last-served.ts). */
+  onServed?: ((record: ArtifactRecord) => void) | undefined;
 }
 
 export function createArtifactReader(opts: ArtifactReaderOptions): ArtifactReader {
@@ -82,6 +84,7 @@ export function createArtifactReader(opts: ArtifactReaderOptions): ArtifactReade
     },
 
     async open(record, signal) {
+      opts.onServed?.(record);
       let found: Buffer | Readable | undefined;
       try {
         found = await openStored(record, signal);

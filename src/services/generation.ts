@@ -91,11 +91,18 @@ export interface GenerationServiceOptions {
   resolutionTtlMs?: number;
   /** Who a generation's plugin slots are charged to (services/payers.ts). */
   payers: Payers;
+  /** Hears of each artifact served (the coarse last-served day, services/lifecycle/last-served.ts). */
+  onServed?: ((record: ArtifactRecord) => void) | undefined;
 }
 
 export function createGenerationService(opts: GenerationServiceOptions): GenerationService {
   const { meta, modules, templates, payers } = opts;
-  const reader = createArtifactReader({ meta, blobs: opts.blobs, smallBlobs: opts.smallBlobs });
+  const reader = createArtifactReader({
+    meta,
+    blobs: opts.blobs,
+    smallBlobs: opts.smallBlobs,
+    onServed: opts.onServed,
+  });
   const { invalidation } = opts;
   const resolver = createArtifactResolver({
     meta,

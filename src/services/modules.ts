@@ -8,6 +8,8 @@ import type { ModuleStore, OwnerStore } from "../storage/meta/metadata-store.js"
 import type { AccessPolicy } from "./access.js";
 import type { AuditTrail } from "./audit.js";
 import type { Principal } from "./auth.js";
+import type { ServedDays } from "./lifecycle/last-served.js";
+import type { NameQuarantine } from "./lifecycle/quarantine.js";
 import { createDependencyPinning } from "./modules/dependencies.js";
 import { createModuleDigests, type ModuleDigests } from "./modules/digests.js";
 import { createModuleLabels, type ModuleLabels } from "./modules/labels.js";
@@ -52,6 +54,12 @@ export interface ModuleServiceOptions {
   audit?: AuditTrail;
   /** Per-owner quotas of modules and commits (docs/quotas.md). */
   quotas?: Quotas;
+  /** Deletion rules (docs/lifecycle.md): when a deleted name may be taken again, when a module may not go. */
+  lifecycle?: {
+    quarantine: NameQuarantine;
+    refuseDeleteIfServedWithinDays: number;
+    servedDays?: Pick<ServedDays, "flush"> | undefined;
+  };
 }
 
 export function createModuleService(o: ModuleServiceOptions): ModuleService {
@@ -72,6 +80,7 @@ export function createModuleService(o: ModuleServiceOptions): ModuleService {
     onCommitted: o.onCommitted,
     ...(o.audit ? { audit: o.audit } : {}),
     ...(o.quotas ? { quotas: o.quotas } : {}),
+    quarantine: o.lifecycle?.quarantine,
   });
   return {
     ...reads,
@@ -86,6 +95,9 @@ export function createModuleService(o: ModuleServiceOptions): ModuleService {
       defaultVisibility: o.defaultVisibility,
       ...(o.audit ? { audit: o.audit } : {}),
       ...(o.quotas ? { quotas: o.quotas } : {}),
+      quarantine: o.lifecycle?.quarantine,
+      refuseDeleteIfServedWithinDays: o.lifecycle?.refuseDeleteIfServedWithinDays,
+      servedDays: o.lifecycle?.servedDays,
     }),
   };
 }

@@ -12,6 +12,7 @@ import type { AuditTrail } from "./audit.js";
 import { type Principal, requireAdmin } from "./auth.js";
 import { applyDeprecation, checkDeprecation } from "./deprecation.js";
 import { ecosystemFromLabels, runtimeLibrariesFromLabels } from "./image-labels.js";
+import { keepNamesForever, type NameQuarantine, refuseDeletedThing } from "./lifecycle/quarantine.js";
 import { checkPluginVersion, protocSource, resolveCommand } from "./plugin-sources.js";
 
 export interface NewPluginVersion {
@@ -84,6 +85,8 @@ export interface PluginServiceOptions {
   defaultVisibility: Visibility;
   /** Where every change is recorded (docs/audit.md). */
   audit?: Pick<AuditTrail, "record"> | undefined;
+  /** Whether a deleted plugin's name may be created again (default: never). */
+  quarantine?: NameQuarantine | undefined;
 }
 
 const missingPlugin = (name: FullName) => () =>
@@ -97,17 +100,25 @@ interface PluginContext {
   access: AccessPolicy;
   defaultVisibility: Visibility;
   audit?: Pick<AuditTrail, "record"> | undefined;
+  quarantine: NameQuarantine;
 }
 
 export function createPluginService(
   meta: PluginServiceStore,
-  { access, defaultVisibility, protoc, audit }: PluginServiceOptions,
+  { access, defaultVisibility, protoc, audit, quarantine }: PluginServiceOptions,
 ): PluginService {
-  const c: PluginContext = { meta, access, defaultVisibility, audit };
+  const c: PluginContext = {
+    meta,
+    access,
+    defaultVisibility,
+    audit,
+    quarantine: quarantine ?? keepNamesForever,
+  };
 
   /** The plugin if the caller may read it; hidden plugins fail exactly as missing ones. */
   async function getPlugin(principal: Principal, name: FullName): Promise<Plugin> {
-    return access.readOwned(principal, await meta.getPlugin(name.owner, name.name), missingPlugin(name));
+    const found = await meta.getPlugin(name.owner, name.name);
+    return refuseDeletedThing("plugin", await access.readOwned(principal, found, missingPlugin(name)));
   }
 
   /** A version of a plugin already known to be readable (or checked by the caller). */
@@ -144,6 +155,7 @@ export function createPluginService(
     async createPlugin(principal: Principal, fullName: string, visibility?: Visibility): Promise<Plugin> {
       const name = parseFullName("plugin", fullName);
       await access.requireWrite(principal, name.owner, "create plugins");
+      await (quarantine ?? keepNamesForever).reclaim("plugin", await meta.getPlugin(name.owner, name.name));
       const plugin = await meta.createPlugin({
         owner: name.owner,
         name: name.name,
@@ -184,7 +196,7 @@ export function createPluginService(
  * semver, and a version is immutable: the same digest again is accepted, another digest is refused.
  */
 async function pushImageVersion(
-  { meta, access, defaultVisibility, audit }: PluginContext,
+  { meta, access, defaultVisibility, audit, quarantine }: PluginContext,
   principal: Principal,
   input: NewImageVersion,
 ): Promise<{ version: PluginVersion; created: boolean }> {
@@ -201,7 +213,10 @@ async function pushImageVersion(
   }
   const runtimeLibraries = runtimeLibrariesFromLabels(input.labels);
   const ecosystem = ecosystemFromLabels(input.labels);
-  if (!(await meta.getPlugin(name.owner, name.name))) {
+  const before = await meta.getPlugin(name.owner, name.name);
+  // A push to a deleted plugin creates it anew once its name's quarantine is over (refused with Gone before).
+  await quarantine.reclaim("plugin", before);
+  if (!before || before.deletedAt !== undefined) {
     try {
       await meta.createPlugin({ owner: name.owner, name: name.name, visibility: defaultVisibility });
     } catch (err) {

@@ -16,6 +16,7 @@ import { type AccessPolicy, readable } from "./access.js";
 import type { AuditTrail } from "./audit.js";
 import type { Principal } from "./auth.js";
 import { applyDeprecation, checkDeprecation, templateNotice } from "./deprecation.js";
+import { keepNamesForever, type NameQuarantine, refuseDeletedThing } from "./lifecycle/quarantine.js";
 import type { PluginService } from "./plugins.js";
 
 export interface TemplateService {
@@ -121,6 +122,8 @@ export interface TemplateServiceOptions {
   defaultVisibility: Visibility;
   /** Where every change is recorded (docs/audit.md). */
   audit?: Pick<AuditTrail, "record"> | undefined;
+  /** Whether a deleted template's name may be created again (default: never). */
+  quarantine?: NameQuarantine | undefined;
 }
 
 /** What the service's operations outside its factory use. */
@@ -139,11 +142,12 @@ const missingTemplate = (name: FullName) => () =>
 export function createTemplateService(
   meta: TemplateServiceStore,
   plugins: Pick<PluginService, "getPlugin" | "findVersion" | "getPluginVersion">,
-  { access, defaultVisibility, audit }: TemplateServiceOptions,
+  { access, defaultVisibility, audit, quarantine }: TemplateServiceOptions,
 ): TemplateService {
   /** The template if the caller may read it; hidden templates fail exactly as missing ones. */
   async function getTemplate(principal: Principal, name: FullName): Promise<Template> {
-    return access.readOwned(principal, await meta.getTemplate(name.owner, name.name), missingTemplate(name));
+    const found = await meta.getTemplate(name.owner, name.name);
+    return refuseDeletedThing("template", await access.readOwned(principal, found, missingTemplate(name)));
   }
 
   async function getVersion(template: Template, number: number): Promise<TemplateVersion> {
@@ -173,7 +177,7 @@ export function createTemplateService(
 
     createTemplate: (principal, fullName, entries, visibility) =>
       createTemplate(
-        { meta, plugins, access, audit },
+        { meta, plugins, access, audit, quarantine },
         defaultVisibility,
         principal,
         fullName,
@@ -217,7 +221,7 @@ export function createTemplateService(
 
 /** Creates a template; every plugin it names must exist and be readable, and public if it is. */
 async function createTemplate(
-  { meta, plugins, access, audit }: TemplateDeps,
+  { meta, plugins, access, audit, quarantine }: TemplateDeps & { quarantine?: NameQuarantine | undefined },
   defaultVisibility: Visibility,
   principal: Principal,
   fullName: string,
@@ -227,6 +231,7 @@ async function createTemplate(
   const name = parseFullName("template", fullName);
   await access.requireWrite(principal, name.owner, "create templates");
   checkTemplatePlugins(entries);
+  await (quarantine ?? keepNamesForever).reclaim("template", await meta.getTemplate(name.owner, name.name));
   const wanted = { owner: name.owner, name: name.name, visibility: visibility ?? defaultVisibility };
   await checkPlugins(plugins, principal, wanted, entries);
   const template = await meta.createTemplate({ ...wanted, plugins: entries });

@@ -220,6 +220,14 @@ describe("authorization matrix", () => {
     // One private module, plugin and template per caller that the cells below really make public and back.
     for (let i = 0; i < everyone.length; i++) {
       await ok("ModuleService/CreateModule", { module: `acme/flip-mod-${i}`, visibility: "private" });
+      // …and one of each that the delete cells really delete (owners and admins) or must leave alone.
+      await ok("ModuleService/CreateModule", { module: `acme/del-mod-${i}`, visibility: "private" });
+      await ok("PluginService/CreatePlugin", { plugin: `acme/del-plug-${i}`, visibility: "private" });
+      await ok("TemplateService/CreateTemplate", {
+        template: `acme/del-tpl-${i}`,
+        visibility: "private",
+        plugins: [{ owner: "acme", name: "pubplug" }],
+      });
       await ok("PluginService/CreatePlugin", { plugin: `acme/flip-plug-${i}`, visibility: "private" });
       await ok("TemplateService/CreateTemplate", {
         template: `acme/flip-tpl-${i}`,
@@ -625,6 +633,22 @@ describe("authorization matrix", () => {
       ["plugin", "PluginService/UpdatePlugin", "plugin", `acme/flip-plug-${i}`],
       ["template", "TemplateService/UpdateTemplate", "template", `acme/flip-tpl-${i}`],
     ];
+    // Deletion is an owner decision, refused before the lookup (a hidden thing answers as a missing one).
+    const deletions: [string, string, string, string][] = [
+      ["module", "ModuleService/DeleteModule", "module", `acme/del-mod-${i}`],
+      ["plugin", "PluginService/DeletePlugin", "plugin", `acme/del-plug-${i}`],
+      ["template", "TemplateService/DeleteTemplate", "template", `acme/del-tpl-${i}`],
+    ];
+    for (const [kind, method, field, name] of deletions) {
+      cells.push({
+        what: `delete a private ${kind}`,
+        who,
+        expected: manageStatus(who),
+        hidden: !badToken(who) && !reads(who, "private"),
+        missing: () => api(method, { [field]: `acme/no${kind}` }, tokens.get(who)),
+        run: (t) => api(method, { [field]: name }, t),
+      });
+    }
     for (const [kind, method, field, name] of flips) {
       const flip = async (target: string, t: string | undefined) => {
         const res = await api(method, { [field]: target, visibility: "public" }, t);

@@ -1,7 +1,8 @@
-// `protodepot module list|info|create|update|deprecate|undeprecate`, `commit list`, `label list|create|move`.
+// `protodepot module list|info|create|update|deprecate|undeprecate|delete`, `commit list`, `label list|create|move`.
 import { ModuleService } from "../../gen/protodepot/v1/module_pb.js";
 import { openRemote, type RemoteOptions } from "../client.js";
 import type { CliCommand } from "../command.js";
+import { deleteCommand } from "../delete-command.js";
 import { printTable } from "../output.js";
 
 interface UpdateFlags {
@@ -23,6 +24,9 @@ export function registerModules(program: CliCommand): void {
   moduleCommands(module);
   updateCommand(module);
   deprecationCommands(module);
+  deleteCommand(module, "module", (remote, name) =>
+    remote.client(ModuleService).deleteModule({ module: name }),
+  );
   commitCommands(program);
   labelCommands(program.command("label").description("list, create and move labels"));
 }

@@ -2,6 +2,7 @@
 import { PluginService } from "../../gen/protodepot/v1/plugin_pb.js";
 import { openRemote, type RemoteOptions } from "../client.js";
 import type { CliCommand } from "../command.js";
+import { deleteCommand } from "../delete-command.js";
 import { printTable } from "../output.js";
 import { parseRuntimeLib, runtimeLibHelp, runtimeLibrariesOf } from "../runtime-lib.js";
 import { deprecatedLine, deprecationCommands } from "./deprecation.js";
@@ -39,6 +40,9 @@ export function registerPlugins(program: CliCommand): void {
   pluginListCommand(plugin);
   pluginInfoCommand(plugin);
   deprecationCommands(plugin, "plugin");
+  deleteCommand(plugin, "plugin", (remote, name) =>
+    remote.client(PluginService).deletePlugin({ plugin: name }),
+  );
   const version = plugin.command("version").description("manage plugin versions");
   versionCreateCommand(version);
   versionListCommand(version);

@@ -4,6 +4,7 @@ import { TemplateService } from "../../gen/protodepot/v1/template_pb.js";
 import { openRemote, type RemoteOptions } from "../client.js";
 import type { CliCommand } from "../command.js";
 import { parseConfigArg } from "../config-arg.js";
+import { deleteCommand } from "../delete-command.js";
 import { printTable } from "../output.js";
 import { deprecatedLine, deprecationCommands } from "./deprecation.js";
 
@@ -22,6 +23,9 @@ export function registerTemplates(program: CliCommand): void {
   templateWriteCommands(template);
   templateReadCommands(template);
   deprecationCommands(template, "template");
+  deleteCommand(template, "template", (remote, name) =>
+    remote.client(TemplateService).deleteTemplate({ template: name }),
+  );
   versionCommands(template.command("version").description("manage template versions"));
 }
 

@@ -3,6 +3,7 @@ import { Code, RegistryError } from "../../core/errors.js";
 import type { FullName } from "../../core/names.js";
 import { protoImports } from "../../core/proto-imports.js";
 import type { Commit, CommitDep } from "../../core/types.js";
+import { refuseDeletedThing } from "../lifecycle/quarantine.js";
 
 export interface ModuleFile {
   path: string;
@@ -17,15 +18,10 @@ export const missingModule = (name: FullName) => () =>
 
 /**
  * A deleted module, to a caller who may read it (others get missingModule, as for every hidden thing): its name
- * answers 410 and is never taken again.
+ * answers 410 and stays quarantined (docs/lifecycle.md).
  */
 export function refuseDeleted<T extends { deletedAt?: string; owner: string; name: string }>(mod: T): T {
-  if (mod.deletedAt === undefined) return mod;
-  throw new RegistryError(
-    Code.Gone,
-    `module ${mod.owner}/${mod.name} was deleted on ${mod.deletedAt.slice(0, 10)}; its name stays reserved`,
-    { owner: mod.owner, module: mod.name },
-  );
+  return refuseDeletedThing("module", mod);
 }
 
 export function protoFiles<T extends { path: string }>(files: readonly T[]): T[] {

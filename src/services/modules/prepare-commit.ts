@@ -10,7 +10,8 @@ import { createTarGz } from "../../packaging/tar.js";
 import { putContent } from "../../storage/blob/content.js";
 import type { InsertCommitResult, NewCommit } from "../../storage/meta/metadata-store.js";
 import type { Principal } from "../auth.js";
-import { type ModuleFile, missingModule, protoFiles, refuseDeleted } from "./files.js";
+import { keepNamesForever } from "../lifecycle/quarantine.js";
+import { type ModuleFile, missingModule, protoFiles } from "./files.js";
 import type { ModulePushOptions, PushWriteStore } from "./push.js";
 
 /** A dependency of a commit being prepared: stored already, or prepared earlier in the same batch. */
@@ -51,10 +52,14 @@ export interface CommitPlan {
  */
 export async function authorizePush(o: ModulePushOptions, principal: Principal, name: FullName) {
   const user = await o.access.requireWrite(principal, name.owner, "push to modules", name.name);
-  const existing = await o.meta.getModule(name.owner, name.name);
+  let existing = await o.meta.getModule(name.owner, name.name);
   if (existing) {
     await o.access.checkRead(principal, existing, missingModule(name));
-    refuseDeleted(existing);
+    if (existing.deletedAt !== undefined) {
+      // Refused while the name is quarantined; after that the push creates the module anew.
+      await (o.quarantine ?? keepNamesForever).reclaim("module", existing);
+      existing = undefined;
+    }
   }
   return { user, existing };
 }

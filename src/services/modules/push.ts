@@ -10,6 +10,7 @@ import type { AuditStore, ModuleStore } from "../../storage/meta/metadata-store.
 import type { AccessPolicy } from "../access.js";
 import type { AuditTrail } from "../audit.js";
 import { type Principal, requireUser } from "../auth.js";
+import type { NameQuarantine } from "../lifecycle/quarantine.js";
 import type { Quotas } from "../quotas.js";
 import type { DependencyPinning } from "./dependencies.js";
 import type { ModuleDigests } from "./digests.js";
@@ -99,6 +100,8 @@ export interface ModulePushOptions {
   audit?: Pick<AuditTrail, "event">;
   /** Per-owner quotas (services/quotas.ts): a new module and each new commit, checked before compiling. */
   quotas?: Pick<Quotas, "checkNewModule" | "checkNewCommits">;
+  /** Whether a deleted module's name may be pushed to again (default: never). */
+  quarantine?: NameQuarantine | undefined;
 }
 
 export function createModulePush(o: ModulePushOptions): ModulePush {

@@ -6,6 +6,7 @@ import type { Module, User, Visibility } from "../../core/types.js";
 import type { ModuleChange } from "../../storage/meta/metadata-store.js";
 import type { AccessPolicy } from "../access.js";
 import type { Principal } from "../auth.js";
+import { createNameQuarantine } from "../lifecycle/quarantine.js";
 import { createModuleSettings } from "./settings.js";
 
 const olivia: User = { id: "u1", name: "olivia", isAdmin: false, createdAt: "" };
@@ -20,7 +21,10 @@ const mod = (name: string, visibility: Visibility): Module => ({
   createdAt: "",
 });
 
-function fixture(graph: { dependents?: Module[]; dependencies?: Module[]; labels?: string[] } = {}) {
+function fixture(
+  graph: { dependents?: Module[]; dependencies?: Module[]; labels?: string[] } = {},
+  lifecycle: Partial<Parameters<typeof createModuleSettings>[0]> = {},
+) {
   const changes: [string, Visibility][] = [];
   const updates: [string, ModuleChange][] = [];
   const modules = new Map<string, Module>();
@@ -65,6 +69,8 @@ function fixture(graph: { dependents?: Module[]; dependencies?: Module[]; labels
       },
       listLabels: async (moduleId) =>
         (graph.labels ?? []).map((name) => ({ moduleId, name, commitId: "c", updatedAt: "" })),
+      getModule: async (_owner, name) => modules.get(name),
+      getModuleById: async (id) => [...modules.values()].find((m) => m.id === id),
     },
     access,
     reads: {
@@ -75,6 +81,7 @@ function fixture(graph: { dependents?: Module[]; dependencies?: Module[]; labels
       },
     },
     defaultVisibility: "public",
+    ...lifecycle,
   });
   return { settings, modules, changes, updates, deleted };
 }
@@ -215,5 +222,74 @@ describe("module settings", () => {
     free.modules.set("app", mod("app", "private"));
     await free.settings.deleteModule(as(olivia), app);
     assert.deepEqual(free.deleted, ["app"]);
+  });
+
+  it("refuses deleting a module downloaded within the configured days, reading the day after a flush", async () => {
+    const today = Date.parse("2026-05-10T12:00:00Z");
+    let flushed = 0;
+    const { settings, modules, deleted } = fixture(
+      {},
+      {
+        refuseDeleteIfServedWithinDays: 7,
+        servedDays: {
+          flush: async () => {
+            flushed++;
+          },
+        },
+        now: () => today,
+      },
+    );
+    modules.set("app", { ...mod("app", "public"), lastServedOn: "2026-05-03" });
+    await assert.rejects(settings.deleteModule(as(olivia), app), (e) => {
+      assert.ok(isRegistryError(e, Code.FailedPrecondition));
+      assert.match(
+        e.message,
+        /acme\/app cannot be deleted: .* downloaded on 2026-05-03, within the last 7 days/,
+      );
+      return true;
+    });
+    assert.equal(flushed, 1);
+    assert.deepEqual(deleted, []);
+    // A day older than the window no longer counts.
+    modules.set("app", { ...mod("app", "public"), lastServedOn: "2026-05-02" });
+    await settings.deleteModule(as(olivia), app);
+    assert.deepEqual(deleted, ["app"]);
+  });
+
+  it("creates a deleted module's name again only once its quarantine is over", async () => {
+    let now = Date.parse("2026-05-10T00:00:00Z");
+    const released: string[] = [];
+    const quarantine = createNameQuarantine({
+      meta: {
+        releaseName: async (_kind, id) => {
+          released.push(id);
+          modules.delete("app");
+          return true;
+        },
+      },
+      policy: { public: "forever", private: 30 },
+      now: () => now,
+    });
+    const { settings, modules } = fixture({}, { quarantine });
+    modules.set("app", { ...mod("app", "private"), deletedAt: "2026-05-01T00:00:00.000Z" });
+    await assert.rejects(settings.createModule(as(walt), app, {}), (e) => {
+      assert.ok(isRegistryError(e, Code.Gone));
+      assert.match(
+        e.message,
+        /module acme\/app was deleted; its name stays reserved until 2026-05-31 00:00 UTC/,
+      );
+      return true;
+    });
+    now = Date.parse("2026-05-31T00:00:01Z");
+    const made = await settings.createModule(as(walt), app, { visibility: "public" });
+    assert.equal(made.visibility, "public");
+    assert.deepEqual(released, ["app"]);
+    // A public module's name never comes back.
+    modules.set("lib", { ...mod("lib", "public"), deletedAt: "2020-01-01T00:00:00.000Z" });
+    await assert.rejects(settings.createModule(as(walt), { owner: "acme", name: "lib" }, {}), (e) => {
+      assert.ok(isRegistryError(e, Code.Gone));
+      assert.match(e.message, /stays reserved for good/);
+      return true;
+    });
   });
 });

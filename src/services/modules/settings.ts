@@ -7,6 +7,9 @@ import type { ModuleChange, ModuleStore } from "../../storage/meta/metadata-stor
 import type { AccessPolicy } from "../access.js";
 import type { AuditTrail } from "../audit.js";
 import type { Principal } from "../auth.js";
+import { nameDependents } from "../lifecycle/deletion.js";
+import { type ServedDays, servedWithin } from "../lifecycle/last-served.js";
+import { keepNamesForever, type NameQuarantine } from "../lifecycle/quarantine.js";
 import type { Quotas } from "../quotas.js";
 import type { ModuleReads } from "./reads.js";
 
@@ -24,7 +27,8 @@ export interface ModuleSettings {
   updateModule(principal: Principal, name: FullName, change: ModuleUpdate): Promise<Module>;
   /**
    * Deletes a module (an owner decision), refused while another module depends on one of its commits (naming the
-   * ones the caller may see). Its commits and bytes stay; its name answers 410 and is never taken again.
+   * ones the caller may see) or, when configured, while its packages are being downloaded. Its commits and bytes
+   * stay; its name answers 410 and is quarantined (docs/lifecycle.md).
    */
   deleteModule(principal: Principal, name: FullName): Promise<void>;
 }
@@ -55,11 +59,19 @@ type SettingsDeps = {
     | "updateModule"
     | "listLabels"
     | "deleteModule"
+    | "getModule"
+    | "getModuleById"
   >;
   access: Pick<AccessPolicy, "requireWrite" | "requireManage" | "canRead">;
   reads: Pick<ModuleReads, "getModule">;
   defaultVisibility: Visibility;
   audit?: Pick<AuditTrail, "record">;
+  /** Whether a deleted module's name may be created again (default: never). */
+  quarantine?: NameQuarantine | undefined;
+  /** Refuse deleting a module whose artifacts were served within this many days; 0 or absent: no such check. */
+  refuseDeleteIfServedWithinDays?: number | undefined;
+  servedDays?: Pick<ServedDays, "flush"> | undefined;
+  now?: () => number;
   /** Per-owner quotas (services/quotas.ts), checked before a module is created. */
   quotas?: Pick<Quotas, "checkNewModule">;
 };
@@ -146,6 +158,7 @@ async function createModule(
 ): Promise<Module> {
   await d.access.requireWrite(principal, name.owner, "create modules", name.name);
   await d.quotas?.checkNewModule(name.owner);
+  await (d.quarantine ?? keepNamesForever).reclaim("module", await d.meta.getModule(name.owner, name.name));
   const mod = await d.meta.createModule({
     owner: name.owner,
     name: name.name,
@@ -206,29 +219,42 @@ async function updateModule(
   return withSettings({ ...mod, ...(visibility ? { visibility } : {}) }, settings);
 }
 
+/** Refuses deleting a module whose artifacts someone downloaded recently (lifecycle.refuseDeleteIfServedWithinDays). */
+async function refuseIfServed(d: SettingsDeps, mod: Module): Promise<void> {
+  const days = d.refuseDeleteIfServedWithinDays ?? 0;
+  if (days <= 0) return;
+  await d.servedDays?.flush();
+  // Uncached: the day is recorded without moving any cached module.
+  const lastServedOn = (await d.meta.getModuleById(mod.id))?.lastServedOn;
+  if (!servedWithin(lastServedOn, days, (d.now ?? Date.now)())) return;
+  throw new RegistryError(
+    Code.FailedPrecondition,
+    `module ${mod.owner}/${mod.name} cannot be deleted: packages generated from it were downloaded on ${lastServedOn}, within the last ${days} days (lifecycle.refuseDeleteIfServedWithinDays); someone still installs them`,
+    { owner: mod.owner, module: mod.name },
+  );
+}
+
 async function deleteModule(d: SettingsDeps, principal: Principal, name: FullName): Promise<void> {
   await d.access.requireManage(principal, name.owner, "delete modules", name.name);
   const mod = await d.reads.getModule(principal, name);
-  const refuse = async () => {
+  await refuseIfServed(d, mod);
+  const result = await d.meta.deleteModule(mod.id);
+  if (result === "has-dependents") {
     const dependents = (await d.meta.listDependents(mod.id)).filter((m) => m.deletedAt === undefined);
-    const seen = [];
-    for (const m of dependents) if (await d.access.canRead(principal, m)) seen.push(`${m.owner}/${m.name}`);
-    const hidden = dependents.length - seen.length;
-    const named = [...seen, ...(hidden > 0 ? [`${hidden} you cannot see`] : [])].join(", ");
-    return new RegistryError(
+    const named = await nameDependents(d.access, principal, dependents);
+    throw new RegistryError(
       Code.FailedPrecondition,
       `module ${name.owner}/${name.name} cannot be deleted: other modules depend on its commits (${named}); nothing installed may break, so delete those first`,
       { owner: name.owner, module: name.name },
     );
-  };
-  const result = await d.meta.deleteModule(mod.id);
-  if (result === "has-dependents") throw await refuse();
+  }
   if (result === "missing")
     throw new RegistryError(Code.NotFound, `module ${name.owner}/${name.name} does not exist`);
   await d.audit?.record(principal, {
     action: "module.delete",
     target: `${mod.owner}/${mod.name}`,
     owner: mod.owner,
+    before: { visibility: mod.visibility },
   });
 }
 

@@ -77,6 +77,13 @@ export const metadataCachePolicies: { readonly [M in Method]: CachePolicy } = {
   updateModule: "write",
   deleteEmptyModule: "write",
   deleteModule: "write",
+  // deletion: marks and renames move cached records; the served day is read only by a deletion's check
+  deletePlugin: "write",
+  listPluginUsers: "harmless",
+  deleteTemplate: "write",
+  listTemplateSubscribers: "harmless",
+  releaseName: "write",
+  recordServed: "harmless",
   listDependents: "harmless",
   listDependencies: "harmless",
   insertCommit: "write",

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import type { ArtifactKey } from "../../core/types.js";
 import { artifactsCases, preGenerationCases } from "./contract/artifacts.js";
+import { deletionCases } from "./contract/deletion.js";
 import { labelsCases } from "./contract/labels.js";
 import { leasesCases, transactionsAcrossStoresCases } from "./contract/leases.js";
 import { moduleLifecycleCases, moduleLookupCases, pushCases } from "./contract/modules.js";
@@ -55,6 +56,7 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
     leasesCases(suite);
     artifactsCases(suite);
     preGenerationCases(suite);
+    deletionCases(suite);
     quotaCases(suite);
 
     it("keeps everything across close and reopen", async () => {

@@ -156,7 +156,7 @@ export interface ModuleStore {
   getModule(owner: string, name: string): Promise<Module | undefined>;
   /** All modules, or those of one owner, ordered by owner then name; deleted ones are left out. */
   listModules(owner?: string): Promise<Module[]>;
-  /** AlreadyExists when the module exists; Gone when it was deleted (the name is never taken again). */
+  /** AlreadyExists when the module exists; Gone when it was deleted (until releaseName frees the name). */
   createModule(input: {
     owner: string;
     name: string;
@@ -231,9 +231,13 @@ export interface ModuleChange {
 
 /** Plugins and their versions. */
 export interface PluginStore {
+  /** AlreadyExists when the plugin exists; Gone when it was deleted (until releaseName frees the name). */
   createPlugin(input: { owner: string; name: string; visibility: Visibility }): Promise<Plugin>;
+  /** A deleted plugin too (with `deletedAt`), so its name can answer 410. */
   getPlugin(owner: string, name: string): Promise<Plugin | undefined>;
+  /** Deleted ones are left out. */
   listPlugins(owner?: string): Promise<Plugin[]>;
+  /** Gone when the plugin was deleted. */
   createPluginVersion(input: Omit<PluginVersion, "pluginId" | "createdAt">): Promise<PluginVersion>;
   getPluginVersion(owner: string, name: string, version: string): Promise<PluginVersion | undefined>;
   /** In creation order. */
@@ -242,12 +246,15 @@ export interface PluginStore {
 
 /** Templates and their versions. */
 export interface TemplateStore {
-  createTemplate(input: Omit<Template, "id" | "createdAt">): Promise<Template>;
+  /** AlreadyExists when the template exists; Gone when it was deleted (until releaseName frees the name). */
+  createTemplate(input: Omit<Template, "id" | "createdAt" | "deletedAt" | "lastServedOn">): Promise<Template>;
+  /** A deleted template too (with `deletedAt`), so its name can answer 410. */
   getTemplate(owner: string, name: string): Promise<Template | undefined>;
+  /** Deleted ones are left out. */
   listTemplates(owner?: string): Promise<Template[]>;
   /**
-   * Allocates the next number (1, 2, …) in one transaction; `deprecation` is what its consumers are told, kept with
-   * the version for good (TemplateVersion.deprecation).
+   * Allocates the next number (1, 2, …) in one transaction; Gone when the template was deleted. `deprecation` is
+   * what its consumers are told, kept with the version for good (TemplateVersion.deprecation).
    */
   createTemplateVersion(
     templateId: string,
@@ -317,9 +324,41 @@ export interface LeaseStore {
   pruneLeases(expiredForMs: number): Promise<number>;
 }
 
+/** What a thing's deletion checks and leaves behind (docs/lifecycle.md, "Deletion"). */
+export interface DeletionStore {
+  /**
+   * Marks the plugin deleted (its rows and versions stay), unless a template that is not deleted runs it or has a
+   * version pinning it: checked in the same transaction as the mark.
+   */
+  deletePlugin(id: string): Promise<"deleted" | "has-dependents" | "missing">;
+  /** Templates (not deleted) that run the plugin or have a version pinning it, by owner and name. */
+  listPluginUsers(owner: string, name: string): Promise<Template[]>;
+  /**
+   * Marks the template deleted (its rows, versions and artifacts stay), unless a module (not deleted) or an owner
+   * pre-generates with it: checked in the same transaction as the mark.
+   */
+  deleteTemplate(id: string): Promise<"deleted" | "has-dependents" | "missing">;
+  /** The modules (not deleted) and owners whose pre-generation lists name the template. */
+  listTemplateSubscribers(templateId: string): Promise<{ modules: Module[]; owners: string[] }>;
+  /**
+   * Moves a deleted thing's row out of its name's way (renamed to `{name}~{id}`, which no name rule accepts), so the
+   * name may be taken again once its quarantine ended; false when the row is not deleted (nothing changes).
+   */
+  releaseName(kind: "module" | "plugin" | "template", id: string): Promise<boolean>;
+  /**
+   * Records that artifacts of these commits' modules and of these templates were served on `day` (YYYY-MM-DD); a
+   * later day already recorded stays. One statement per kind, whatever the number of ids.
+   */
+  recordServed(
+    day: string,
+    served: { commitIds: readonly string[]; templateIds: readonly string[] },
+  ): Promise<void>;
+}
+
 /** Every store over one connection (or one transaction). */
 export interface MetadataStores
   extends UserStore,
+    DeletionStore,
     OwnerStore,
     ModuleStore,
     PluginStore,

@@ -69,3 +69,15 @@ export function inTransaction<T>(
 ): Promise<T> {
   return db.isTransaction ? fn(db as Transaction<Database>) : db.transaction().execute(fn);
 }
+
+/** A deleted thing's name: it stays reserved (quarantined) until releaseName frees it. */
+export const deletedName = (kind: "module" | "plugin" | "template", owner: string, name: string) =>
+  new RegistryError(
+    Code.Gone,
+    `${kind} ${owner}/${name} was deleted; its name stays reserved and cannot be used again`,
+    kind === "module"
+      ? { owner, module: name }
+      : kind === "plugin"
+        ? { plugin: `${owner}/${name}` }
+        : { template: `${owner}/${name}` },
+  );

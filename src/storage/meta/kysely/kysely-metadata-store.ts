@@ -5,6 +5,7 @@ import type { MetadataStore, MetadataStores } from "../metadata-store.js";
 import { migrateToLatest } from "../migrations/index.js";
 import { createKyselyArtifactStore } from "./artifacts.js";
 import { createKyselyAuditStore } from "./audit.js";
+import { createKyselyDeletionStore } from "./deletion.js";
 import { createKyselyLeaseStore, type LeaseDialect } from "./leases.js";
 import { createKyselyModuleStore } from "./modules.js";
 import { createKyselyOwnerStore } from "./owners.js";
@@ -27,6 +28,7 @@ function composeStores(db: Kysely<Database>, leases: LeaseDialect): MetadataStor
     ...createKyselyQuotaStore(db),
     ...createKyselyLeaseStore(db, leases),
     ...createKyselyAuditStore(db),
+    ...createKyselyDeletionStore(db),
   };
 }
 

@@ -3,7 +3,7 @@ import type { Kysely } from "kysely";
 import { Code, RegistryError } from "../../../core/errors.js";
 import type { Plugin, PluginVersion, Visibility } from "../../../core/types.js";
 import type { PluginStore } from "../metadata-store.js";
-import { inTransaction, newId, now, selectPluginVersions } from "./common.js";
+import { deletedName, inTransaction, newId, now, selectPluginVersions } from "./common.js";
 import { toPlugin, toPluginVersion } from "./rows.js";
 import type { Database } from "./schema.js";
 import { isUniqueViolation } from "./sql-errors.js";
@@ -24,6 +24,13 @@ async function createPlugin(
     await db.insertInto("plugins").values(row).execute();
   } catch (err) {
     if (isUniqueViolation(err)) {
+      const existing = await db
+        .selectFrom("plugins")
+        .select("deleted_at")
+        .where("owner", "=", input.owner)
+        .where("name", "=", input.name)
+        .executeTakeFirst();
+      if (existing?.deleted_at) throw deletedName("plugin", input.owner, input.name);
       throw new RegistryError(Code.AlreadyExists, `plugin ${input.owner}/${input.name} already exists`, {
         op: "createPlugin",
         plugin: `${input.owner}/${input.name}`,
@@ -48,10 +55,11 @@ async function createPluginVersion(
       .set((eb) => ({ version_count: eb("version_count", "+", 1) }))
       .where("owner", "=", input.owner)
       .where("name", "=", input.name)
-      .returning(["id", "version_count"])
+      .returning(["id", "version_count", "deleted_at"])
       .executeTakeFirst();
     if (!p)
       throw new RegistryError(Code.NotFound, `plugin ${plugin} not found; create the plugin first`, fields);
+    if (p.deleted_at) throw deletedName("plugin", input.owner, input.name);
     const exists = await trx
       .selectFrom("plugin_versions")
       .select("version")
@@ -94,7 +102,7 @@ export function createKyselyPluginStore(db: Kysely<Database>): PluginStore {
     },
 
     async listPlugins(owner?: string): Promise<Plugin[]> {
-      let q = db.selectFrom("plugins").selectAll();
+      let q = db.selectFrom("plugins").selectAll().where("deleted_at", "is", null);
       if (owner !== undefined) q = q.where("owner", "=", owner);
       const rows = await q.orderBy("owner").orderBy("name").execute();
       return rows.map(toPlugin);

@@ -74,8 +74,11 @@ export function toOrganization(r: OrganizationsTable): Organization {
 }
 
 /** A modules row as selected, or as just inserted (columns with defaults left out). */
-type ModuleRow = Omit<Selectable<ModulesTable>, "description" | "deprecation" | "deleted_at"> &
-  Partial<Pick<Selectable<ModulesTable>, "description" | "deprecation" | "deleted_at">>;
+type ModuleRow = Omit<
+  Selectable<ModulesTable>,
+  "description" | "deprecation" | "deleted_at" | "last_served_on"
+> &
+  Partial<Pick<Selectable<ModulesTable>, "description" | "deprecation" | "deleted_at" | "last_served_on">>;
 
 export function toModule(r: ModuleRow): Module {
   return {
@@ -88,6 +91,7 @@ export function toModule(r: ModuleRow): Module {
     ...(r.description ? { description: r.description } : {}),
     ...(r.deprecation !== null && r.deprecation !== undefined ? { deprecation: r.deprecation } : {}),
     ...(r.deleted_at ? { deletedAt: r.deleted_at } : {}),
+    ...(r.last_served_on ? { lastServedOn: r.last_served_on } : {}),
   };
 }
 
@@ -134,7 +138,10 @@ type Deprecatable<T> = Omit<Selectable<T>, "deprecation"> & { deprecation?: stri
 const deprecationOf = (r: { deprecation?: string | null | undefined }) =>
   r.deprecation !== null && r.deprecation !== undefined ? { deprecation: r.deprecation } : {};
 
-export function toPlugin(r: Deprecatable<PluginsTable>): Plugin {
+/** A plugins row as selected, or as just inserted (deleted_at left out: not deleted). */
+type PluginRow = Omit<Deprecatable<PluginsTable>, "deleted_at"> & { deleted_at?: string | null };
+
+export function toPlugin(r: PluginRow): Plugin {
   return {
     id: r.id,
     owner: r.owner,
@@ -142,6 +149,7 @@ export function toPlugin(r: Deprecatable<PluginsTable>): Plugin {
     visibility: r.visibility as Visibility,
     createdAt: r.created_at,
     ...deprecationOf(r),
+    ...(r.deleted_at ? { deletedAt: r.deleted_at } : {}),
   };
 }
 
@@ -161,7 +169,13 @@ export function toPluginVersion(r: PluginVersionRow): PluginVersion {
   };
 }
 
-export function toTemplate(r: Deprecatable<TemplatesTable>): Template {
+/** A templates row as selected, or as just inserted (deletion and serving left out). */
+type TemplateRow = Omit<Deprecatable<TemplatesTable>, "deleted_at" | "last_served_on"> & {
+  deleted_at?: string | null;
+  last_served_on?: string | null;
+};
+
+export function toTemplate(r: TemplateRow): Template {
   return {
     id: r.id,
     owner: r.owner,
@@ -170,6 +184,8 @@ export function toTemplate(r: Deprecatable<TemplatesTable>): Template {
     plugins: parseJson<TemplatePlugin[]>(r.plugins),
     createdAt: r.created_at,
     ...deprecationOf(r),
+    ...(r.deleted_at ? { deletedAt: r.deleted_at } : {}),
+    ...(r.last_served_on ? { lastServedOn: r.last_served_on } : {}),
   };
 }
 

@@ -106,6 +106,8 @@ export interface ModulesTable {
   deprecation: ColumnType<string | null, string | null | undefined, string | null>;
   /** Null unless deleted: the row stays, quarantining the name. */
   deleted_at: ColumnType<string | null, string | null | undefined, string | null>;
+  /** YYYY-MM-DD its artifacts were last served, coarse (migration 0011). */
+  last_served_on: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface CommitsTable {
@@ -159,6 +161,8 @@ export interface PluginsTable {
   created_at: string;
   /** Null while not deprecated; else the deprecation message (possibly empty). */
   deprecation: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Null unless deleted: the row stays, quarantining the name (migration 0011). */
+  deleted_at: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface PluginVersionsTable {
@@ -186,6 +190,10 @@ export interface TemplatesTable {
   created_at: string;
   /** Null while not deprecated; else the deprecation message (possibly empty). */
   deprecation: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Null unless deleted: the row stays, quarantining the name (migration 0011). */
+  deleted_at: ColumnType<string | null, string | null | undefined, string | null>;
+  /** YYYY-MM-DD its artifacts were last served, coarse (migration 0011). */
+  last_served_on: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface TemplateVersionsTable {

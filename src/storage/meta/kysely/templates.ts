@@ -3,14 +3,14 @@ import type { Kysely } from "kysely";
 import { Code, RegistryError } from "../../../core/errors.js";
 import type { Template, TemplateVersion } from "../../../core/types.js";
 import type { TemplateStore } from "../metadata-store.js";
-import { inTransaction, newId, now } from "./common.js";
+import { deletedName, inTransaction, newId, now } from "./common.js";
 import { toTemplate, toTemplateVersion } from "./rows.js";
 import type { Database } from "./schema.js";
 import { isUniqueViolation } from "./sql-errors.js";
 
 async function createTemplate(
   db: Kysely<Database>,
-  input: Omit<Template, "id" | "createdAt">,
+  input: Omit<Template, "id" | "createdAt" | "deletedAt" | "lastServedOn">,
 ): Promise<Template> {
   const row = {
     id: newId(),
@@ -25,6 +25,13 @@ async function createTemplate(
     await db.insertInto("templates").values(row).execute();
   } catch (err) {
     if (isUniqueViolation(err)) {
+      const existing = await db
+        .selectFrom("templates")
+        .select("deleted_at")
+        .where("owner", "=", input.owner)
+        .where("name", "=", input.name)
+        .executeTakeFirst();
+      if (existing?.deleted_at) throw deletedName("template", input.owner, input.name);
       throw new RegistryError(Code.AlreadyExists, `template ${input.owner}/${input.name} already exists`, {
         op: "createTemplate",
         template: `${input.owner}/${input.name}`,
@@ -47,13 +54,14 @@ async function createTemplateVersion(
       .updateTable("templates")
       .set((eb) => ({ last_version: eb("last_version", "+", 1) }))
       .where("id", "=", templateId)
-      .returning("last_version")
+      .returning(["last_version", "owner", "name", "deleted_at"])
       .executeTakeFirst();
     if (!t) {
       throw new RegistryError(Code.NotFound, `template id ${templateId} not found`, {
         op: "createTemplateVersion",
       });
     }
+    if (t.deleted_at) throw deletedName("template", t.owner, t.name);
     const row = {
       template_id: templateId,
       number: t.last_version,
@@ -81,7 +89,7 @@ export function createKyselyTemplateStore(db: Kysely<Database>): TemplateStore {
     },
 
     async listTemplates(owner?: string): Promise<Template[]> {
-      let q = db.selectFrom("templates").selectAll();
+      let q = db.selectFrom("templates").selectAll().where("deleted_at", "is", null);
       if (owner !== undefined) q = q.where("owner", "=", owner);
       const rows = await q.orderBy("owner").orderBy("name").execute();
       return rows.map(toTemplate);

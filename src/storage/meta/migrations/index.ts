@@ -10,6 +10,7 @@ import { ownerPregenerate } from "./0007-owner-pregenerate.js";
 import { moduleLifecycle } from "./0008-module-lifecycle.js";
 import { identity } from "./0009-identity.js";
 import { deprecation } from "./0010-deprecation.js";
+import { deletion } from "./0011-deletion.js";
 import { quotas } from "./0015-quotas.js";
 
 const migrations: Record<string, Migration> = {
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   "0008-module-lifecycle": moduleLifecycle,
   "0009-identity": identity,
   "0010-deprecation": deprecation,
+  "0011-deletion": deletion,
   "0015-quotas": quotas,
 };
 
