@@ -5,6 +5,7 @@ import type { MetadataStore, MetadataStores } from "../metadata-store.js";
 import { migrateToLatest } from "../migrations/index.js";
 import { createKyselyArtifactStore } from "./artifacts.js";
 import { createKyselyAuditStore } from "./audit.js";
+import { createKyselyIdentityStore } from "./identities.js";
 import { createKyselyLeaseStore, type LeaseDialect } from "./leases.js";
 import { createKyselyModuleStore } from "./modules.js";
 import { createKyselyOwnerStore } from "./owners.js";
@@ -25,6 +26,7 @@ function composeStores(db: Kysely<Database>, leases: LeaseDialect): MetadataStor
     ...createKyselyPregenerateStore(db),
     ...createKyselyLeaseStore(db, leases),
     ...createKyselyAuditStore(db),
+    ...createKyselyIdentityStore(db),
   };
 }
 
