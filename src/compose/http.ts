@@ -172,6 +172,8 @@ export async function registerRoutes(
     {
       auth,
       audit: parts.services.audit,
+      sso: parts.services.sso,
+      localSignIn: config.auth.localSignIn,
       goHost: config.go.host,
       npmScope: config.npm.scope,
       mavenGroupId: config.maven.groupId,
