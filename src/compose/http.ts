@@ -14,6 +14,7 @@ import { createModuleServiceImpl } from "../api/module-service.js";
 import { createOrganizationServiceImpl } from "../api/organization-service.js";
 import { createPluginServiceImpl } from "../api/plugin-service.js";
 import { createServerServiceImpl } from "../api/server-service.js";
+import { createSignInServiceImpl } from "../api/sign-in-service.js";
 import { createTemplateServiceImpl } from "../api/template-service.js";
 import { createUserServiceImpl } from "../api/user-service.js";
 import type { Config } from "../config/schema.js";
@@ -24,6 +25,7 @@ import { ModuleService } from "../gen/protodepot/v1/module_pb.js";
 import { OrganizationService } from "../gen/protodepot/v1/organization_pb.js";
 import { PluginService } from "../gen/protodepot/v1/plugin_pb.js";
 import { ServerService } from "../gen/protodepot/v1/server_pb.js";
+import { SignInService } from "../gen/protodepot/v1/sign_in_pb.js";
 import { TemplateService } from "../gen/protodepot/v1/template_pb.js";
 import { UserService } from "../gen/protodepot/v1/user_pb.js";
 import { autoMaxConnections, type ConnectionLimits, readOpenFileLimit } from "../http/connection-limits.js";
@@ -219,8 +221,8 @@ function registerOperations(config: Config, app: FastifyInstance, { services, me
 
 /** The management API (Connect) and buf's Connect services on the same port. */
 async function registerApi(config: Config, app: FastifyInstance, { services }: RouteParts): Promise<void> {
-  const { auth, access, users, bots, audit, orgs, modules, plugins, templates, pregenerate, remotePlugins } =
-    services;
+  const { auth, sso, access, users, bots, audit, orgs, modules, plugins, templates, pregenerate } = services;
+  const { remotePlugins } = services;
   // Connect reads request bodies itself: size and caller are checked before it does.
   const maxBody = config.limits.maxUploadBytes;
   registerApiGuards(app, { auth, maxBodyBytes: maxBody });
@@ -231,6 +233,7 @@ async function registerApi(config: Config, app: FastifyInstance, { services }: R
     contextValues: (request) => createContextValues().set(principalKey, () => principalOf(auth, request)),
     routes: (router) => {
       router.service(UserService, createUserServiceImpl(users));
+      router.service(SignInService, createSignInServiceImpl(sso));
       router.service(BotService, createBotServiceImpl(bots));
       router.service(AuditService, createAuditServiceImpl(audit));
       router.service(OrganizationService, createOrganizationServiceImpl(orgs, pregenerate));

@@ -41,7 +41,10 @@ export interface AccountLog {
 const rank: Record<Role, number> = { reader: 1, writer: 2, owner: 3 };
 
 /** The role per organization the groups give: the highest when several groups name one organization. */
-export function mappedRoles(rules: Pick<ProviderRules, "orgMapping">, groups: readonly string[]): Map<string, Role> {
+export function mappedRoles(
+  rules: Pick<ProviderRules, "orgMapping">,
+  groups: readonly string[],
+): Map<string, Role> {
   const out = new Map<string, Role>();
   for (const group of groups) {
     if (!Object.hasOwn(rules.orgMapping, group)) continue;
@@ -63,7 +66,11 @@ export function groupsOf(claims: Record<string, unknown>, claim: string): string
 
 export interface SsoAccounts {
   /** `claims` are the ID token's (with the userinfo answer's beside them); `sub` names the account. */
-  signIn(rules: ProviderRules, claims: Record<string, unknown>, client: ClientInfo | undefined): Promise<SignedIn>;
+  signIn(
+    rules: ProviderRules,
+    claims: Record<string, unknown>,
+    client: ClientInfo | undefined,
+  ): Promise<SignedIn>;
 }
 
 export function createSsoAccounts(deps: {
@@ -103,7 +110,11 @@ export function createSsoAccounts(deps: {
         await tx.appendAudit(
           audit.event(
             { ...principal, user: created },
-            { action: "user.create", target: `user ${name}`, after: { isAdmin: false, provider: rules.name } },
+            {
+              action: "user.create",
+              target: `user ${name}`,
+              after: { isAdmin: false, provider: rules.name },
+            },
           ),
         );
         return created;

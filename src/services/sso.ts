@@ -128,7 +128,12 @@ export function createSsoService(opts: SsoOptions): SsoService {
       const p = provider(name);
       const config = await configOf(p);
       const verifier = oidc.randomPKCECodeVerifier();
-      const flow: WebFlow = { provider: p.name, state: oidc.randomState(), nonce: oidc.randomNonce(), verifier };
+      const flow: WebFlow = {
+        provider: p.name,
+        state: oidc.randomState(),
+        nonce: oidc.randomNonce(),
+        verifier,
+      };
       const url = oidc.buildAuthorizationUrl(config, {
         redirect_uri: redirectUri,
         scope: scopeOf(p),
@@ -196,7 +201,10 @@ export function createSsoService(opts: SsoOptions): SsoService {
         throw refused(p, err, client);
       }
       const { user } = await signIn(p, tokens, "cli", client);
-      const days = opts.maxTokenLifetimeDays > 0 ? Math.min(p.cliTokenLifetimeDays, opts.maxTokenLifetimeDays) : p.cliTokenLifetimeDays;
+      const days =
+        opts.maxTokenLifetimeDays > 0
+          ? Math.min(p.cliTokenLifetimeDays, opts.maxTokenLifetimeDays)
+          : p.cliTokenLifetimeDays;
       const expiresAt = new Date(now() + days * dayMs).toISOString();
       const { secret } = await opts.auth.issueToken(user.id, `signed in with ${p.name}`, expiresAt);
       return { status: "done", user, token: secret, expiresAt };
@@ -242,7 +250,10 @@ function providerError(p: OidcIssuerConfig, err: unknown): RegistryError {
     p.issuer.startsWith("http:") && !p.allowInsecureIssuer
       ? " (an http:// issuer needs allowInsecureIssuer: true)"
       : "";
-  return new RegistryError(Code.Unavailable, `sign-in provider ${p.name} (${p.issuer}) failed: ${reason}${hint}`);
+  return new RegistryError(
+    Code.Unavailable,
+    `sign-in provider ${p.name} (${p.issuer}) failed: ${reason}${hint}`,
+  );
 }
 
 function scopeOf(p: OidcIssuerConfig): string {

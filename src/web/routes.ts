@@ -14,10 +14,10 @@ import type { SsoService } from "../services/sso.js";
 import { baseUrlOf, type WebOptions, type WebRequest, type WebServices } from "./context.js";
 import { html } from "./html.js";
 import { layout, type PageContext } from "./layout.js";
+import { oidcRoutes } from "./oidc-routes.js";
 import { docsPage } from "./pages/docs.js";
 import { filePage } from "./pages/file.js";
 import { homePage } from "./pages/home.js";
-import { oidcRoutes } from "./oidc-routes.js";
 import { type LoginOptions, loginPage } from "./pages/login.js";
 import { modulePage } from "./pages/module.js";
 import { ownerPage } from "./pages/owner.js";
@@ -145,7 +145,10 @@ function renderError(error: unknown, request: FastifyRequest, reply: FastifyRepl
 /** Sign-in with a token (a session cookie that never outlives it) and sign-out. */
 function sessionRoutes(scope: FastifyInstance, opts: WebUiOptions, send: Send): void {
   const { auth } = opts;
-  const login: LoginOptions = { providers: opts.sso?.providers() ?? [], localSignIn: opts.localSignIn ?? true };
+  const login: LoginOptions = {
+    providers: opts.sso?.providers() ?? [],
+    localSignIn: opts.localSignIn ?? true,
+  };
   scope.get("/login", async (request, reply) => send(reply, loginPage(pageOf(request), login)));
   scope.post<{ Body: { token?: string } }>("/login", async (request, reply) => {
     checkSameOrigin(request);
