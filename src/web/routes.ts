@@ -128,7 +128,9 @@ function renderError(error: unknown, request: FastifyRequest, reply: FastifyRepl
                 ? 413
                 : err.code === Code.InsufficientStorage
                   ? 507
-                  : 500;
+                  : err.code === Code.Unavailable
+                    ? 503
+                    : 500;
   if (status === 500) request.log.error({ err: error, registry: "web" }, "request failed");
   const message = status === 500 ? "Something went wrong on the server." : err.message;
   const title = status === 404 ? "Not found" : status === 401 ? "Sign in needed" : "Error";
