@@ -1,5 +1,6 @@
 // `protodepot login URL --token-stdin [--npmrc] [--netrc] [--pip] [--maven] [--yarnrc] [--all]`: check a token, store
-// it for later commands, and on request write what npm, go/buf, pip, Maven and Yarn 4 read to use it.
+// it for later commands, and on request write what npm, go/buf, pip, Maven and Yarn 4 read to use it. With `--sso`
+// the token comes from a single sign-on through the server (device flow, docs/sso.md) instead.
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline/promises";
@@ -129,7 +130,7 @@ export function registerLogin(program: Command): void {
   program
     .command("login <url>")
     .description(
-      "check a token against a remote, store it for later commands, and optionally set up npm, go, buf, pip, Maven and Yarn",
+      "check a token against a remote (or sign in with --sso), store it for later commands, and optionally set up npm, go, buf, pip, Maven and Yarn",
     )
     .option("--sso", "sign in through the server's single sign-on provider in any browser (device code)")
     .option("--provider <name>", "with --sso: which provider, when the server has several (auth.oidc[].name)")
