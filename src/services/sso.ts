@@ -9,6 +9,8 @@ import type { AuditTrail } from "./audit.js";
 import type { AuthService, ClientInfo } from "./auth.js";
 import type { SignedIn, SsoAccounts } from "./sso-accounts.js";
 
+type Tokens = oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
+
 /** What a web sign-in keeps between leaving for the provider and coming back (in a short-lived cookie). */
 export interface WebFlow {
   provider: string;
@@ -60,66 +62,54 @@ const dayMs = 24 * 60 * 60 * 1000;
 const providerTimeoutSeconds = 10;
 const deviceGrant = "urn:ietf:params:oauth:grant-type:device_code";
 
+/** The configured providers by name, each with its discovered configuration (read once, again after a failure). */
+function providerDirectory(providers: readonly OidcIssuerConfig[]) {
+  const byName = new Map(providers.map((p) => [p.name, p]));
+  const configs = new Map<string, Promise<oidc.Configuration>>();
+  const names = () => providers.map((p) => p.name).join(", ");
+  return {
+    /** The named provider; without a name, the only one. */
+    provider(name: string | undefined): OidcIssuerConfig {
+      if (name === undefined || name === "") {
+        const [only, ...more] = providers;
+        if (only && more.length === 0) return only;
+        throw new RegistryError(
+          Code.InvalidArgument,
+          providers.length === 0
+            ? "this server has no single sign-on provider (auth.oidc)"
+            : `name a provider: ${names()}`,
+        );
+      }
+      const found = byName.get(name);
+      if (!found) {
+        throw new RegistryError(
+          Code.NotFound,
+          `no sign-in provider ${name} (configured: ${names() || "none"})`,
+        );
+      }
+      return found;
+    },
+    configOf(p: OidcIssuerConfig): Promise<oidc.Configuration> {
+      let config = configs.get(p.name);
+      if (!config) {
+        config = discover(p);
+        configs.set(p.name, config);
+        // The provider may have been down: the next sign-in asks again.
+        config.catch(() => configs.delete(p.name));
+      }
+      return config;
+    },
+  };
+}
+
 export function createSsoService(opts: SsoOptions): SsoService {
   const now = opts.now ?? Date.now;
-  const byName = new Map(opts.providers.map((p) => [p.name, p]));
-  // Discovery once per provider; a failed one is asked again next time (the provider may have been down).
-  const configs = new Map<string, Promise<oidc.Configuration>>();
+  const { provider, configOf } = providerDirectory(opts.providers);
+  const refused = (p: OidcIssuerConfig, err: unknown, client: ClientInfo | undefined) =>
+    refusal(opts.audit, p, err, client);
 
-  function provider(name: string | undefined): OidcIssuerConfig {
-    if (name === undefined || name === "") {
-      const [only, ...more] = opts.providers;
-      if (only && more.length === 0) return only;
-      throw new RegistryError(
-        Code.InvalidArgument,
-        opts.providers.length === 0
-          ? "this server has no single sign-on provider (auth.oidc)"
-          : `name a provider: ${opts.providers.map((p) => p.name).join(", ")}`,
-      );
-    }
-    const found = byName.get(name);
-    if (!found) {
-      const known = opts.providers.map((p) => p.name).join(", ") || "none";
-      throw new RegistryError(Code.NotFound, `no sign-in provider ${name} (configured: ${known})`);
-    }
-    return found;
-  }
-
-  function configOf(p: OidcIssuerConfig): Promise<oidc.Configuration> {
-    let config = configs.get(p.name);
-    if (!config) {
-      config = discover(p);
-      configs.set(p.name, config);
-      config.catch(() => configs.delete(p.name));
-    }
-    return config;
-  }
-
-  /** Signs the account in and records it; a refusal is a failed sign-in (audit) and an Unauthenticated error. */
-  async function signIn(
-    p: OidcIssuerConfig,
-    tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers,
-    via: "web" | "cli",
-    client: ClientInfo | undefined,
-  ): Promise<SignedIn> {
-    const claims = await claimsOf(await configOf(p), p, tokens);
-    try {
-      const signedIn = await opts.accounts.signIn(p, claims, client);
-      await opts.audit.record(
-        { user: signedIn.user, ...(client ? { client } : {}) },
-        {
-          action: "sso.sign-in",
-          target: `user ${signedIn.user.name}`,
-          owner: signedIn.user.name,
-          after: { provider: p.name, via, created: signedIn.created },
-        },
-      );
-      return signedIn;
-    } catch (err) {
-      if (client && isRegistryError(err)) opts.audit.failedAuth(client, `${p.name}: ${err.message}`);
-      throw err;
-    }
-  }
+  const signIn = (p: OidcIssuerConfig, tokens: Tokens, via: "web" | "cli", client: ClientInfo | undefined) =>
+    completeSignIn(opts, p, configOf(p), tokens, via, client);
 
   return {
     providers: () => opts.providers.map((p) => ({ name: p.name, displayName: p.displayName ?? p.name })),
@@ -191,7 +181,7 @@ export function createSsoService(opts: SsoOptions): SsoService {
     async pollDeviceSignIn(name, handle, client) {
       const p = provider(name);
       const config = await configOf(p);
-      let tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
+      let tokens: Tokens;
       try {
         tokens = await oidc.genericGrantRequest(config, deviceGrant, { device_code: handle });
       } catch (err) {
@@ -201,29 +191,64 @@ export function createSsoService(opts: SsoOptions): SsoService {
         throw refused(p, err, client);
       }
       const { user } = await signIn(p, tokens, "cli", client);
-      const days =
-        opts.maxTokenLifetimeDays > 0
-          ? Math.min(p.cliTokenLifetimeDays, opts.maxTokenLifetimeDays)
-          : p.cliTokenLifetimeDays;
-      const expiresAt = new Date(now() + days * dayMs).toISOString();
+      const expiresAt = cliTokenExpiry(p, opts.maxTokenLifetimeDays, now());
       const { secret } = await opts.auth.issueToken(user.id, `signed in with ${p.name}`, expiresAt);
       return { status: "done", user, token: secret, expiresAt };
     },
   };
+}
 
-  /** The provider said no (or its answer did not check out): a failed sign-in, recorded. */
-  function refused(p: OidcIssuerConfig, err: unknown, client: ClientInfo | undefined): RegistryError {
-    if (isRegistryError(err)) return err;
-    const reason = err instanceof oidc.ResponseBodyError ? err.error : undefined;
-    const message =
-      reason === "expired_token"
-        ? `the code expired before it was approved at ${p.name}: sign in again`
-        : reason === "access_denied"
-          ? `the sign-in was denied at ${p.name}`
-          : `sign-in with ${p.name} failed: ${err instanceof Error ? err.message : String(err)}`;
-    if (client) opts.audit.failedAuth(client, `${p.name}: ${message}`);
-    return new RegistryError(Code.Unauthenticated, message);
+/** Signs the account in and records it; a refusal is a failed sign-in (audit) and rethrown. */
+async function completeSignIn(
+  opts: Pick<SsoOptions, "accounts" | "audit">,
+  p: OidcIssuerConfig,
+  config: Promise<oidc.Configuration>,
+  tokens: Tokens,
+  via: "web" | "cli",
+  client: ClientInfo | undefined,
+): Promise<SignedIn> {
+  const claims = await claimsOf(await config, p, tokens);
+  try {
+    const signedIn = await opts.accounts.signIn(p, claims, client);
+    await opts.audit.record(
+      { user: signedIn.user, ...(client ? { client } : {}) },
+      {
+        action: "sso.sign-in",
+        target: `user ${signedIn.user.name}`,
+        owner: signedIn.user.name,
+        after: { provider: p.name, via, created: signedIn.created },
+      },
+    );
+    return signedIn;
+  } catch (err) {
+    if (client && isRegistryError(err)) opts.audit.failedAuth(client, `${p.name}: ${err.message}`);
+    throw err;
   }
+}
+
+/** The CLI's token lives cliTokenLifetimeDays, never past auth.maxTokenLifetimeDays (0: no maximum). */
+function cliTokenExpiry(p: OidcIssuerConfig, maxDays: number, nowMs: number): string {
+  const days = maxDays > 0 ? Math.min(p.cliTokenLifetimeDays, maxDays) : p.cliTokenLifetimeDays;
+  return new Date(nowMs + days * dayMs).toISOString();
+}
+
+/** The provider said no (or its answer did not check out): a failed sign-in, recorded. */
+function refusal(
+  audit: Pick<AuditTrail, "failedAuth">,
+  p: OidcIssuerConfig,
+  err: unknown,
+  client: ClientInfo | undefined,
+): RegistryError {
+  if (isRegistryError(err)) return err;
+  const reason = err instanceof oidc.ResponseBodyError ? err.error : undefined;
+  const message =
+    reason === "expired_token"
+      ? `the code expired before it was approved at ${p.name}: sign in again`
+      : reason === "access_denied"
+        ? `the sign-in was denied at ${p.name}`
+        : `sign-in with ${p.name} failed: ${err instanceof Error ? err.message : String(err)}`;
+  if (client) audit.failedAuth(client, `${p.name}: ${message}`);
+  return new RegistryError(Code.Unauthenticated, message);
 }
 
 async function discover(p: OidcIssuerConfig): Promise<oidc.Configuration> {
@@ -264,7 +289,7 @@ function scopeOf(p: OidcIssuerConfig): string {
 async function claimsOf(
   config: oidc.Configuration,
   p: OidcIssuerConfig,
-  tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers,
+  tokens: Tokens,
 ): Promise<Record<string, unknown>> {
   const idClaims = tokens.claims();
   if (!idClaims) throw new RegistryError(Code.Unauthenticated, `${p.name} answered without an ID token`);
