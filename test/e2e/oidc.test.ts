@@ -97,6 +97,30 @@ describe("sign-in with OpenID Connect", { skip }, () => {
     }
   };
 
+  /** Runs `protodepot login URL --sso` until it prints the URL to approve its code at. */
+  const startSsoLogin = async (configHome: string) => {
+    const child = spawn(process.execPath, [cliPath, "login", server.url, "--sso"], {
+      cwd: repoRoot,
+      env: { ...process.env, XDG_CONFIG_HOME: configHome },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((done) =>
+      child.once("exit", (code) => done({ code, stdout, stderr })),
+    );
+    const complete = await new Promise<string>((resolve, reject) => {
+      child.stderr.on("data", (d: Buffer) => {
+        stderr += d.toString();
+        const m = /\(or open (\S+)\)/.exec(stderr);
+        if (m?.[1]) resolve(m[1]);
+      });
+      child.once("exit", () => reject(new Error(`login --sso exited early:\n${stderr}${stdout}`)));
+    });
+    return { complete, exited, stderr: () => stderr };
+  };
+
   before(async () => {
     idp = await startTestIdp({
       accounts: {
@@ -123,7 +147,8 @@ describe("sign-in with OpenID Connect", { skip }, () => {
     ];
     server = await startTestServer({
       dataDir: data.dir,
-      env: { PROTODEPOT_AUTH_OIDC: JSON.stringify(oidc) },
+      // Failed sign-ins of one address are folded per window: a short one keeps each test's failure its own event.
+      env: { PROTODEPOT_AUTH_OIDC: JSON.stringify(oidc), PROTODEPOT_AUDIT_FAILURE_WINDOW_MS: "1000" },
       orgs: ["acme", "tools"],
     });
     idp.register([`${server.url}/auth/oidc/corp/callback`]);
@@ -165,29 +190,13 @@ describe("sign-in with OpenID Connect", { skip }, () => {
 
   it("signs the CLI in with the device flow, the code approved in a browser", async () => {
     const config = await makeDataDir("protodepot-oidc-cli-");
-    const child = spawn(process.execPath, [cliPath, "login", server.url, "--sso"], {
-      cwd: repoRoot,
-      env: { ...process.env, XDG_CONFIG_HOME: config.dir },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
-    const complete = await new Promise<string>((resolve, reject) => {
-      child.stderr.on("data", (d: Buffer) => {
-        stderr += d.toString();
-        const m = /\(or open (\S+)\)/.exec(stderr);
-        if (m?.[1]) resolve(m[1]);
-      });
-      child.once("exit", () => reject(new Error(`login --sso exited early:\n${stderr}${stdout}`)));
-    });
-    assert.match(stderr, /enter the code [A-Z-]+/);
+    const cli = await startSsoLogin(config.dir);
+    assert.match(cli.stderr(), /enter the code [A-Z-]+/);
     const context = await loopbackContext(browser);
     const page = await context.newPage();
     try {
       await withScreenshot(page, "oidc-device-approval", async () => {
-        await page.goto(complete);
+        await page.goto(cli.complete);
         await page.getByRole("button", { name: "Continue" }).first().click();
         await signInAtProvider(page, "bob-sub");
         await page.getByText(/Sign-in Success/i).waitFor({ timeout: 30_000 });
@@ -195,7 +204,8 @@ describe("sign-in with OpenID Connect", { skip }, () => {
     } finally {
       await context.close();
     }
-    assert.equal(await exited, 0, stderr + stdout);
+    const { code, stdout, stderr } = await cli.exited;
+    assert.equal(code, 0, stderr + stdout);
     assert.match(stdout, /logged in to .* as bob/);
     const settings = JSON.parse(await readFile(join(config.dir, "protodepot", "config.json"), "utf8")) as {
       remotes: Record<string, { token: string }>;
@@ -206,6 +216,32 @@ describe("sign-in with OpenID Connect", { skip }, () => {
     assert.deepEqual(await rolesOf("bob"), { tools: "writer" });
     assert.ok(
       (await events("sso.sign-in")).some((e) => e.actor === "bob" && JSON.parse(e.after).via === "cli"),
+    );
+    await config.remove();
+  });
+
+  it("fails login --sso clearly when the person aborts at the provider, storing nothing", async () => {
+    const config = await makeDataDir("protodepot-oidc-cli-");
+    const cli = await startSsoLogin(config.dir);
+    const context = await loopbackContext(browser);
+    const page = await context.newPage();
+    try {
+      await withScreenshot(page, "oidc-device-abort", async () => {
+        await page.goto(cli.complete);
+        await page.getByRole("button", { name: "[ Abort ]" }).click();
+        await page.waitForLoadState("load");
+      });
+    } finally {
+      await context.close();
+    }
+    const { code, stderr } = await cli.exited;
+    assert.notEqual(code, 0);
+    assert.match(stderr, /the sign-in was denied at corp/);
+    await assert.rejects(readFile(join(config.dir, "protodepot", "config.json")), { code: "ENOENT" });
+    const failed = await events("auth.failed");
+    assert.ok(
+      failed.some((e) => JSON.parse(e.after).reason.includes("denied at corp")),
+      JSON.stringify(failed),
     );
     await config.remove();
   });
