@@ -167,10 +167,10 @@ export async function registerRoutes(
   registerOperations(config, app, parts);
   await registerApi(config, app, parts);
   registerRegistries(config, app, hot, parts);
-  const { auth, modules, plugins, templates, orgs } = parts.services;
+  const { auth, modules, plugins, templates, orgs, users, pregenerate } = parts.services;
   registerWebUi(
     app,
-    { modules, plugins, templates, orgs },
+    { modules, plugins, templates, orgs, users, pregenerate },
     {
       auth,
       audit: parts.services.audit,

@@ -16,6 +16,7 @@ const anonymousOnly: AuthService = {
   revokeToken: unused,
   ensureAdmin: unused,
   openSession: unused,
+  closeSession: unused,
 };
 
 test("ENOSPC from a store becomes 507 + Retry-After with the storage-full message, in each wire format", async () => {

@@ -62,14 +62,26 @@ export function includesRole(held: Role | undefined, needed: Role): boolean {
 /** What the policy reads: owners and memberships. */
 export type AccessStore = Pick<OwnerStore, "getOwner" | "getMemberRole">;
 
-export function createAccessPolicy(meta: AccessStore, options: AccessOptions): AccessPolicy {
-  function unauthenticatedRead(): RegistryError {
-    return new RegistryError(
-      Code.Unauthenticated,
-      "this registry needs a token for every read: pass --token, run 'protodepot login', or configure your client's credentials",
-    );
-  }
+function unauthenticatedRead(): RegistryError {
+  return new RegistryError(
+    Code.Unauthenticated,
+    "this registry needs a token for every read: pass --token, run 'protodepot login', or configure your client's credentials",
+  );
+}
 
+/** The same words whatever the thing is and whether it exists: they name only the owner and the role. */
+function refusedRole(user: User, kind: "user" | "organization", owner: string, needed: Role, op: string) {
+  const what = needed === "owner" ? "an owner" : "a writer";
+  return new RegistryError(
+    Code.PermissionDenied,
+    kind === "user"
+      ? `user ${user.name} may not ${op} of ${owner}: only ${owner} and admins may`
+      : `user ${user.name} may not ${op} of ${owner}: that needs ${what} of ${owner} (ask an owner of the organization)`,
+    { op, owner },
+  );
+}
+
+export function createAccessPolicy(meta: AccessStore, options: AccessOptions): AccessPolicy {
   async function roleOf(principal: Principal, owner: string): Promise<Role | undefined> {
     const user = principal.user;
     if (!user) return undefined;
@@ -104,15 +116,7 @@ export function createAccessPolicy(meta: AccessStore, options: AccessOptions): A
       );
     }
     if (!includesRole(await roleOf(principal, owner), needed)) {
-      // The same words whatever the thing is and whether it exists: they name only the owner and the role.
-      const what = needed === "owner" ? "an owner" : "a writer";
-      throw new RegistryError(
-        Code.PermissionDenied,
-        found.kind === "user"
-          ? `user ${user.name} may not ${op} of ${owner}: only ${owner} and admins may`
-          : `user ${user.name} may not ${op} of ${owner}: that needs ${what} of ${owner} (ask an owner of the organization)`,
-        { op, owner },
-      );
+      throw refusedRole(user, found.kind, owner, needed, op);
     }
     return user;
   }

@@ -169,6 +169,28 @@ async function listEvents(
   return opts.store.listAudit(filter);
 }
 
+/** Appends an event; a failure is logged, never thrown: the change it records has happened. */
+async function appendOrLog(opts: AuditOptions, event: Omit<AuditEvent, "id">): Promise<void> {
+  try {
+    await opts.store.appendAudit(event);
+  } catch (err) {
+    opts.log?.error({ err, audit: event }, "audit event not recorded");
+  }
+}
+
+/** One failed sign-in record: `count` failures of one client folded into one event. */
+function failureEvent(at: number, bucket: FailureBucket, count: number): Omit<AuditEvent, "id"> {
+  return {
+    at: new Date(at).toISOString(),
+    action: "auth.failed",
+    actor: "",
+    target: "sign-in",
+    after: JSON.stringify({ reason: bucket.reason.slice(0, 256) }),
+    ...clientFields(bucket.client),
+    count,
+  };
+}
+
 export function createAuditTrail(opts: AuditOptions): AuditTrail {
   const now = opts.now ?? Date.now;
   const windowMs = opts.failureWindowMs ?? 60_000;
@@ -178,23 +200,7 @@ export function createAuditTrail(opts: AuditOptions): AuditTrail {
   // Failed sign-ins are appended in the background, one after another; flush() waits for them.
   let pending: Promise<void> = Promise.resolve();
 
-  const append = async (event: Omit<AuditEvent, "id">): Promise<void> => {
-    try {
-      await opts.store.appendAudit(event);
-    } catch (err) {
-      opts.log?.error({ err, audit: event }, "audit event not recorded");
-    }
-  };
-
-  const failureEvent = (bucket: FailureBucket, count: number): Omit<AuditEvent, "id"> => ({
-    at: new Date(now()).toISOString(),
-    action: "auth.failed",
-    actor: "",
-    target: "sign-in",
-    after: JSON.stringify({ reason: bucket.reason.slice(0, 256) }),
-    ...clientFields(bucket.client),
-    count,
-  });
+  const append = (event: Omit<AuditEvent, "id">) => appendOrLog(opts, event);
 
   /** Appends the folded counts of windows that have ended (all of them with `all`). */
   const drain = async (all: boolean): Promise<void> => {
@@ -206,7 +212,7 @@ export function createAuditTrail(opts: AuditOptions): AuditTrail {
         if (bucket.folded > 0) ended.push(bucket);
       }
     }
-    for (const bucket of ended) await append(failureEvent(bucket, bucket.folded));
+    for (const bucket of ended) await append(failureEvent(now(), bucket, bucket.folded));
   };
 
   const prune = async (): Promise<void> => {
@@ -231,8 +237,8 @@ export function createAuditTrail(opts: AuditOptions): AuditTrail {
       if (!folded) return;
       const { fresh, previous } = folded;
       pending = pending.then(async () => {
-        if (previous && previous.folded > 0) await append(failureEvent(previous, previous.folded));
-        await append(failureEvent(fresh, 1));
+        if (previous && previous.folded > 0) await append(failureEvent(now(), previous, previous.folded));
+        await append(failureEvent(now(), fresh, 1));
         await drain(false);
       });
     },

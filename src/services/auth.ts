@@ -73,6 +73,11 @@ export interface AuthService {
    */
   openSession(userId: string, note: string, expiresAt: string, scopes?: readonly string[]): Promise<string>;
   /**
+   * Closes the web session the caller signed in with: deletes its token (one with `note`, held by the caller), so
+   * signing out leaves no revoked row behind. False when the caller's token is not such a session.
+   */
+  closeSession(principal: Principal, note: string): Promise<boolean>;
+  /**
    * The caller's tokens that still authenticate (an admin may name another user), oldest first; revoked and expired
    * ones are left out. Never the secrets.
    */
@@ -186,6 +191,31 @@ async function ensureAdmin(
   return { created, secret: issued.secret };
 }
 
+/** Revokes one of the caller's tokens (any token, for an admin); someone else's answers as a missing one. */
+async function revokeToken(meta: UserStore, principal: Principal, tokenId: string): Promise<TokenRecord> {
+  const caller = requireUser(principal, "revoke tokens");
+  const found = await meta.getToken(tokenId);
+  const token = found && (caller.isAdmin || found.userId === caller.id) ? found : undefined;
+  if (!token) {
+    throw new RegistryError(Code.NotFound, `you hold no token ${tokenId}: see 'protodepot token list'`);
+  }
+  if (token.revokedAt) return token;
+  const at = new Date().toISOString();
+  await meta.revokeToken(token.id, at);
+  return { ...token, revokedAt: at };
+}
+
+/** Whose tokens a caller asks for: their own, or (admins only) a named user's. */
+async function tokenHolder(meta: UserStore, caller: User, userName: string | undefined): Promise<User> {
+  if (!userName || userName === caller.name) return caller;
+  if (!caller.isAdmin) {
+    throw new RegistryError(Code.PermissionDenied, `only admins may see the tokens of user ${userName}`);
+  }
+  const user = await meta.getUserByName(userName);
+  if (!user) throw new RegistryError(Code.NotFound, `user ${userName} does not exist`);
+  return user;
+}
+
 export function createAuthService(meta: UserStore, opts: AuthServiceOptions = {}): AuthService {
   const now = opts.now ?? Date.now;
   // After a failed write (a full disk fails them all) no token is touched for a while: one warning, not one per read.
@@ -244,37 +274,22 @@ export function createAuthService(meta: UserStore, opts: AuthServiceOptions = {}
         Date.now(),
       );
     },
+    async closeSession(principal, note) {
+      if (!principal.user || !principal.tokenId) return false;
+      const token = await meta.getToken(principal.tokenId);
+      if (!token || token.userId !== principal.user.id || token.note !== note) return false;
+      return meta.deleteToken(token.id);
+    },
     async listTokens(principal, userName) {
       const caller = requireUser(principal, "list tokens");
-      const user = await tokenHolder(caller, userName);
+      const user = await tokenHolder(meta, caller, userName);
       const nowMs = Date.now();
       return (await meta.listTokens(user.id)).filter((t) => isLive(t, nowMs));
     },
-    async revokeToken(principal, tokenId) {
-      const caller = requireUser(principal, "revoke tokens");
-      const found = await meta.getToken(tokenId);
-      // Someone else's token answers as a missing one, unless the caller is an admin.
-      const token = found && (caller.isAdmin || found.userId === caller.id) ? found : undefined;
-      if (!token) {
-        throw new RegistryError(Code.NotFound, `you hold no token ${tokenId}: see 'protodepot token list'`);
-      }
-      if (token.revokedAt) return token;
-      const at = new Date().toISOString();
-      await meta.revokeToken(token.id, at);
-      return { ...token, revokedAt: at };
-    },
+    revokeToken: (principal, tokenId) => revokeToken(meta, principal, tokenId),
     ensureAdmin: (secret) => ensureAdmin(meta, service.issueToken, secret),
   };
 
-  async function tokenHolder(caller: User, userName: string | undefined): Promise<User> {
-    if (!userName || userName === caller.name) return caller;
-    if (!caller.isAdmin) {
-      throw new RegistryError(Code.PermissionDenied, `only admins may see the tokens of user ${userName}`);
-    }
-    const user = await meta.getUserByName(userName);
-    if (!user) throw new RegistryError(Code.NotFound, `user ${userName} does not exist`);
-    return user;
-  }
   return service;
 }
 

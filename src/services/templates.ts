@@ -117,6 +117,14 @@ export interface TemplateServiceOptions {
   audit?: Pick<AuditTrail, "record"> | undefined;
 }
 
+/** What the service's operations outside its factory use. */
+interface TemplateDeps {
+  meta: TemplateServiceStore;
+  plugins: Pick<PluginService, "getPlugin" | "findVersion" | "getPluginVersion">;
+  access: AccessPolicy;
+  audit?: Pick<AuditTrail, "record"> | undefined;
+}
+
 const missingTemplate = (name: FullName) => () =>
   new RegistryError(Code.NotFound, `template ${name.owner}/${name.name} does not exist`, {
     template: `${name.owner}/${name.name}`,
@@ -157,26 +165,15 @@ export function createTemplateService(
       );
     },
 
-    async createTemplate(
-      principal: Principal,
-      fullName: string,
-      entries: TemplatePlugin[],
-      visibility?: Visibility,
-    ): Promise<Template> {
-      const name = parseFullName("template", fullName);
-      await access.requireWrite(principal, name.owner, "create templates");
-      checkTemplatePlugins(entries);
-      const wanted = { owner: name.owner, name: name.name, visibility: visibility ?? defaultVisibility };
-      await checkPlugins(plugins, principal, wanted, entries);
-      const template = await meta.createTemplate({ ...wanted, plugins: entries });
-      await audit?.record(principal, {
-        action: "template.create",
-        target: `${template.owner}/${template.name}`,
-        owner: template.owner,
-        after: { visibility: template.visibility, plugins: entries },
-      });
-      return template;
-    },
+    createTemplate: (principal, fullName, entries, visibility) =>
+      createTemplate(
+        { meta, plugins, access, audit },
+        defaultVisibility,
+        principal,
+        fullName,
+        entries,
+        visibility,
+      ),
 
     updateTemplate: (principal, fullName, change) =>
       updateTemplate({ meta, plugins, access, audit }, getTemplate, principal, fullName, change),
@@ -212,19 +209,33 @@ export function createTemplateService(
   };
 }
 
+/** Creates a template; every plugin it names must exist and be readable, and public if it is. */
+async function createTemplate(
+  { meta, plugins, access, audit }: TemplateDeps,
+  defaultVisibility: Visibility,
+  principal: Principal,
+  fullName: string,
+  entries: TemplatePlugin[],
+  visibility?: Visibility,
+): Promise<Template> {
+  const name = parseFullName("template", fullName);
+  await access.requireWrite(principal, name.owner, "create templates");
+  checkTemplatePlugins(entries);
+  const wanted = { owner: name.owner, name: name.name, visibility: visibility ?? defaultVisibility };
+  await checkPlugins(plugins, principal, wanted, entries);
+  const template = await meta.createTemplate({ ...wanted, plugins: entries });
+  await audit?.record(principal, {
+    action: "template.create",
+    target: `${template.owner}/${template.name}`,
+    owner: template.owner,
+    after: { visibility: template.visibility, plugins: entries },
+  });
+  return template;
+}
+
 /** Changes visibility; a template may become public only when all its plugins are. */
 async function updateTemplate(
-  {
-    meta,
-    plugins,
-    access,
-    audit,
-  }: {
-    meta: TemplateServiceStore;
-    plugins: Pick<PluginService, "getPlugin">;
-    access: AccessPolicy;
-    audit?: Pick<AuditTrail, "record"> | undefined;
-  },
+  { meta, plugins, access, audit }: TemplateDeps,
   getTemplate: TemplateService["getTemplate"],
   principal: Principal,
   fullName: string,
@@ -252,17 +263,7 @@ async function updateTemplate(
 
 /** A new version pinning a version of every plugin; one equal to the latest is refused (AlreadyExists). */
 async function createTemplateVersion(
-  {
-    meta,
-    plugins,
-    access,
-    audit,
-  }: {
-    meta: TemplateServiceStore;
-    plugins: Pick<PluginService, "getPlugin" | "findVersion">;
-    access: AccessPolicy;
-    audit?: Pick<AuditTrail, "record"> | undefined;
-  },
+  { meta, plugins, access, audit }: TemplateDeps,
   getTemplate: TemplateService["getTemplate"],
   principal: Principal,
   fullName: string,

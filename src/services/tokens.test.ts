@@ -9,7 +9,7 @@ import {
   maxWebSessions,
   openSession,
   parseTokenExpiry,
-  sessionsToRevoke,
+  sessionsToClose,
 } from "./tokens.js";
 
 const now = Date.parse("2026-12-07T00:00:00Z");
@@ -78,24 +78,24 @@ describe("token rules", () => {
     // Newest first in the input: the rule sorts by creation.
     const all = [...sessions].reverse().concat(others);
     assert.deepEqual(
-      sessionsToRevoke(all, "web session", now).map((t) => t.id),
+      sessionsToClose(all, "web session", now).map((t) => t.id),
       ["s1", "s2"],
     );
-    assert.deepEqual(sessionsToRevoke(sessions.slice(0, maxWebSessions - 1), "web session", now), []);
+    assert.deepEqual(sessionsToClose(sessions.slice(0, maxWebSessions - 1), "web session", now), []);
   });
 
-  it("opens a session after revoking what the cap asks, through the narrow store it is given", async () => {
+  it("opens a session after deleting what the cap asks, through the narrow store it is given", async () => {
     const stored = Array.from({ length: maxWebSessions }, (_, i) =>
       token(`s${i}`, `2026-11-${String(i + 10)}T00:00:00Z`),
     );
-    const revoked: string[] = [];
+    const deleted: string[] = [];
     const issued: string[] = [];
     const secret = await openSession(
       {
         tokens: {
           listTokens: async () => stored,
-          revokeToken: async (id) => {
-            revoked.push(id);
+          deleteToken: async (id) => {
+            deleted.push(id);
             return true;
           },
         },
@@ -110,7 +110,7 @@ describe("token rules", () => {
       now,
     );
     assert.equal(secret, "pd_new");
-    assert.deepEqual(revoked, ["s0"]);
+    assert.deepEqual(deleted, ["s0"]);
     assert.deepEqual(issued, ["web session until 2026-12-07T12:00:00.000Z"]);
   });
 });

@@ -8,7 +8,7 @@ import type { UserStore } from "../storage/meta/metadata-store.js";
 export const maxTokenNoteChars = 256;
 /** The longest lifetime a token may be given; tokens without an expiry are asked for by giving none. */
 export const maxTokenLifetimeDays = 3650;
-/** Live web sessions a user keeps: signing in once more revokes the oldest beyond this. */
+/** Live web sessions a user keeps: signing in once more closes (deletes) the oldest beyond this. */
 export const maxWebSessions = 10;
 
 const dayMs = 24 * 60 * 60 * 1000;
@@ -92,10 +92,10 @@ export function isLive(token: TokenRecord, nowMs: number): boolean {
 }
 
 /**
- * The live sessions (tokens with `note`) to revoke before one more is opened, so that at most `max` stay live:
+ * The live sessions (tokens with `note`) to close before one more is opened, so that at most `max` stay live:
  * the oldest first.
  */
-export function sessionsToRevoke(
+export function sessionsToClose(
   tokens: readonly TokenRecord[],
   note: string,
   nowMs: number,
@@ -107,10 +107,13 @@ export function sessionsToRevoke(
   return live.slice(0, Math.max(0, live.length - (max - 1)));
 }
 
-/** Opens a web session for a user: a new token, after revoking the oldest live sessions beyond the cap. */
+/**
+ * Opens a web session for a user: a new token, after deleting the oldest live sessions beyond the cap (a session
+ * is the server's own token, so a closed one leaves no row behind in `token list`).
+ */
 export async function openSession(
   deps: {
-    tokens: Pick<UserStore, "listTokens" | "revokeToken">;
+    tokens: Pick<UserStore, "listTokens" | "deleteToken">;
     issueToken(userId: string, note: string, expiresAt: string): Promise<{ secret: string }>;
   },
   userId: string,
@@ -118,9 +121,8 @@ export async function openSession(
   expiresAt: string,
   nowMs: number,
 ): Promise<string> {
-  const at = new Date(nowMs).toISOString();
-  for (const old of sessionsToRevoke(await deps.tokens.listTokens(userId), note, nowMs)) {
-    await deps.tokens.revokeToken(old.id, at);
+  for (const old of sessionsToClose(await deps.tokens.listTokens(userId), note, nowMs)) {
+    await deps.tokens.deleteToken(old.id);
   }
   return (await deps.issueToken(userId, note, expiresAt)).secret;
 }

@@ -1,12 +1,14 @@
 // What every web page needs: the services (read with the caller's principal), and where clients reach us.
-import type { FastifyRequest } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import { Code, RegistryError } from "../core/errors.js";
 import { type FullName, isValidName } from "../core/names.js";
 import type { Principal } from "../services/auth.js";
 import type { ModuleService } from "../services/modules.js";
 import type { OrganizationService } from "../services/organizations.js";
 import type { PluginService } from "../services/plugins.js";
+import type { PregenerateService } from "../services/pregenerate.js";
 import type { TemplateService } from "../services/templates.js";
+import type { UserService } from "../services/users.js";
 import type { PageContext } from "./layout.js";
 
 export interface WebServices {
@@ -14,6 +16,10 @@ export interface WebServices {
   plugins: PluginService;
   templates: TemplateService;
   orgs: OrganizationService;
+  /** The caller's tokens (the settings pages). */
+  users: UserService;
+  /** Which templates a module's pushes pre-generate (module settings). */
+  pregenerate: Pick<PregenerateService, "list" | "set">;
 }
 
 export interface WebOptions {
@@ -31,6 +37,12 @@ export interface WebRequest {
   baseUrl: string;
 }
 
+/** What a management page shows after a form: the service's refusal, or what changed. */
+export interface FormOutcome {
+  error?: string;
+  notice?: string;
+}
+
 export function baseUrlOf(request: FastifyRequest, publicUrl: string | undefined): string {
   if (publicUrl) return publicUrl.replace(/\/+$/, "");
   return `${request.protocol}://${request.host}`;
@@ -42,4 +54,26 @@ export const notFound = (message: string) => new RegistryError(Code.NotFound, me
 export function nameFrom(kind: string, owner: string, name: string): FullName {
   if (!isValidName(owner) || !isValidName(name)) throw notFound(`${kind} ${owner}/${name} does not exist`);
   return { owner, name };
+}
+
+/** Sends a rendered page as HTML. */
+export type Send = (reply: FastifyReply, body: string) => FastifyReply;
+
+const statuses: Partial<Record<Code, number>> = {
+  [Code.NotFound]: 404,
+  [Code.Gone]: 410,
+  [Code.Unauthenticated]: 401,
+  [Code.PermissionDenied]: 403,
+  [Code.InvalidArgument]: 400,
+  [Code.FailedPrecondition]: 400,
+  [Code.AlreadyExists]: 409,
+  [Code.ResourceExhausted]: 413,
+  [Code.InsufficientStorage]: 507,
+  // A sign-in provider that cannot be reached (docs/sso.md).
+  [Code.Unavailable]: 503,
+};
+
+/** The HTTP status of an error code, for pages and forms alike. */
+export function statusOf(code: Code): number {
+  return statuses[code] ?? 500;
 }

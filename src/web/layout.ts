@@ -1,4 +1,5 @@
 // The page shell every web page shares: header with search and sign-in state, main content, footer.
+import { csrfField } from "./csrf.js";
 import { type Html, html } from "./html.js";
 
 export interface PageContext {
@@ -6,6 +7,13 @@ export interface PageContext {
   user?: string;
   /** Whether the sign-in came from the session cookie (then a sign-out form is shown). */
   session: boolean;
+  /** The session's form token (csrf.ts): every form of a signed-in page carries it. */
+  csrf?: string;
+}
+
+/** The hidden field that lets a form through the server's CSRF check. */
+export function csrfInput(ctx: PageContext): Html {
+  return html`<input type="hidden" name="${csrfField}" value="${ctx.csrf ?? ""}">`;
 }
 
 export function layout(ctx: PageContext, title: string, main: Html): string {
@@ -24,9 +32,9 @@ export function layout(ctx: PageContext, title: string, main: Html): string {
 <form class="search" role="search" action="/" method="get"><label for="q" class="sr-only">Search modules</label><input id="q" name="q" type="search" placeholder="Search modules"></form>
 <nav aria-label="Account">${
       ctx.user
-        ? html`<span class="who">Signed in as <strong>${ctx.user}</strong></span>${
+        ? html`<span class="who">Signed in as <strong>${ctx.user}</strong></span> <a href="/-/settings/tokens">Settings</a>${
             ctx.session
-              ? html` <form class="inline" action="/logout" method="post"><button type="submit">Sign out</button></form>`
+              ? html` <form class="inline" action="/logout" method="post">${csrfInput(ctx)}<button type="submit">Sign out</button></form>`
               : ""
           }`
         : html`<a href="/login">Sign in</a>`

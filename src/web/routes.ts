@@ -11,9 +11,18 @@ import { toRegistryError } from "../http/registry-plugin.js";
 import type { AuditTrail } from "../services/audit.js";
 import { type AuthService, anonymous, type Principal } from "../services/auth.js";
 import type { SsoService } from "../services/sso.js";
-import { baseUrlOf, type WebOptions, type WebRequest, type WebServices } from "./context.js";
+import {
+  baseUrlOf,
+  type Send,
+  statusOf,
+  type WebOptions,
+  type WebRequest,
+  type WebServices,
+} from "./context.js";
+import { checkFormPost, csrfToken } from "./csrf.js";
 import { html } from "./html.js";
 import { layout, type PageContext } from "./layout.js";
+import { manageRoutes } from "./manage-routes.js";
 import { oidcRoutes } from "./oidc-routes.js";
 import { docsPage } from "./pages/docs.js";
 import { filePage } from "./pages/file.js";
@@ -22,7 +31,7 @@ import { type LoginOptions, loginPage } from "./pages/login.js";
 import { modulePage } from "./pages/module.js";
 import { ownerPage } from "./pages/owner.js";
 import { pluginPage, templatePage } from "./pages/template.js";
-import { openWebSession, sessionCookie } from "./session.js";
+import { openWebSession, sessionCookie, sessionNote } from "./session.js";
 
 export { sessionCookie, sessionNote } from "./session.js";
 
@@ -40,6 +49,8 @@ const csp =
 interface WebState {
   principal: Principal;
   session: boolean;
+  /** The session's form token (csrf.ts), present with a live session. */
+  csrf?: string;
 }
 
 declare module "fastify" {
@@ -60,8 +71,6 @@ export interface WebUiOptions extends WebOptions {
   localSignIn?: boolean;
 }
 
-type Send = (reply: FastifyReply, body: string) => FastifyReply;
-
 export function registerWebUi(app: FastifyInstance, services: WebServices, opts: WebUiOptions): void {
   app.register(async (scope) => {
     await scope.register(fastifyCookie);
@@ -72,6 +81,7 @@ export function registerWebUi(app: FastifyInstance, services: WebServices, opts:
     sessionRoutes(scope, opts, send);
     if (opts.sso) oidcRoutes(scope, { ...opts, sso: opts.sso });
     pageRoutes(scope, services, opts, send);
+    manageRoutes(scope, services, { view: viewOf(opts), send });
   });
 }
 
@@ -88,12 +98,24 @@ function webHooks(scope: FastifyInstance, auth: WebUiOptions["auth"]): void {
       return;
     }
     try {
-      request.web = { principal: await auth.authenticate(`Bearer ${secret}`), session: true };
+      const principal = await auth.authenticate(`Bearer ${secret}`);
+      request.web = {
+        principal,
+        session: true,
+        ...(principal.tokenId ? { csrf: csrfToken(secret, principal.tokenId) } : {}),
+      };
     } catch {
       // An expired or revoked session is simply signed out.
       reply.clearCookie(sessionCookie, { path: "/" });
       request.web = { principal: anonymous, session: false };
     }
+  });
+  // Every form post but the sign-in (which has no session yet, and checks its origin) carries the session's form
+  // token, checked here so that no route can forget it.
+  scope.addHook("preHandler", async (request) => {
+    if (request.method !== "POST" || request.routeOptions.url === "/login") return;
+    if (request.routeOptions.url === "/logout" && !request.web.session) return;
+    checkFormPost({ csrf: request.web.csrf, body: request.body });
   });
   scope.addHook("onSend", async (request, reply, payload) => {
     reply.header("content-security-policy", csp);
@@ -113,27 +135,11 @@ function webHooks(scope: FastifyInstance, auth: WebUiOptions["auth"]): void {
 /** Errors as pages: the status the code maps to, the message (hidden for a 500), a sign-in hint for a 401. */
 function renderError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
   const err = toRegistryError(error);
-  const status =
-    err.code === Code.NotFound
-      ? 404
-      : err.code === Code.Gone
-        ? 410
-        : err.code === Code.Unauthenticated
-          ? 401
-          : err.code === Code.PermissionDenied
-            ? 403
-            : err.code === Code.InvalidArgument || err.code === Code.FailedPrecondition
-              ? 400
-              : err.code === Code.ResourceExhausted
-                ? 413
-                : err.code === Code.InsufficientStorage
-                  ? 507
-                  : err.code === Code.Unavailable
-                    ? 503
-                    : 500;
+  const status = statusOf(err.code);
   if (status === 500) request.log.error({ err: error, registry: "web" }, "request failed");
   const message = status === 500 ? "Something went wrong on the server." : err.message;
-  const title = status === 404 ? "Not found" : status === 401 ? "Sign in needed" : "Error";
+  const title =
+    status === 404 ? "Not found" : status === 401 ? "Sign in needed" : status === 403 ? "Refused" : "Error";
   const hint =
     status === 401 && request.headers.authorization === undefined
       ? html`<p><a href="/login">Sign in</a> with a token to see this page.</p>`
@@ -193,8 +199,8 @@ function sessionRoutes(scope: FastifyInstance, opts: WebUiOptions, send: Send): 
   scope.post("/logout", async (request, reply) => {
     checkSameOrigin(request);
     const { principal, session } = request.web;
-    if (session && principal.tokenId) {
-      await auth.revokeToken(principal, principal.tokenId);
+    // The session's token is the server's own: deleted, it leaves no revoked row in `token list`.
+    if (session && (await auth.closeSession(principal, sessionNote))) {
       await opts.audit?.record(
         { ...principal, client: clientOf(request) },
         {
@@ -211,11 +217,7 @@ function sessionRoutes(scope: FastifyInstance, opts: WebUiOptions, send: Send): 
 
 /** Assets, the home page, and the pages of owners, templates, plugins and modules. */
 function pageRoutes(scope: FastifyInstance, services: WebServices, opts: WebUiOptions, send: Send): void {
-  const view = (request: FastifyRequest): WebRequest => ({
-    principal: request.web.principal,
-    page: pageOf(request),
-    baseUrl: baseUrlOf(request, opts.publicUrl),
-  });
+  const view = viewOf(opts);
 
   scope.get<{ Params: { file: string } }>("/-/:file", async (request, reply) => {
     const { file } = request.params;
@@ -269,7 +271,20 @@ function pageRoutes(scope: FastifyInstance, services: WebServices, opts: WebUiOp
 function pageOf(request: FastifyRequest): PageContext {
   const state = request.web as WebState | undefined;
   const user = state?.principal.user?.name;
-  return { ...(user ? { user } : {}), session: state?.session ?? false };
+  return {
+    ...(user ? { user } : {}),
+    session: state?.session ?? false,
+    ...(state?.csrf ? { csrf: state.csrf } : {}),
+  };
+}
+
+/** What a page is rendered for: the caller, the page shell's state, and where clients reach us. */
+function viewOf(opts: WebUiOptions): (request: FastifyRequest) => WebRequest {
+  return (request) => ({
+    principal: request.web.principal,
+    page: pageOf(request),
+    baseUrl: baseUrlOf(request, opts.publicUrl),
+  });
 }
 
 /** Forms post from our own pages only: SameSite=Strict keeps the cookie off cross-site posts, this refuses them outright. */

@@ -27,8 +27,10 @@ const mib = 2 ** 20;
 const memoryBytes = 160 * mib;
 const concurrency = 2;
 const users = ["alice", "bob", "carol"];
-// The kernel charges a cgroup in per-CPU batches of 64 pages and may pass its limit by one batch per CPU before
-// reclaiming or killing (seen: 296 KiB over on 2 CPUs).
+// Both measurements may read above the limit by up to a batch of 64 pages per CPU without the limit failing: the
+// kernel charges a cgroup in per-CPU batches and may pass its limit by one batch per CPU before reclaiming or
+// killing (seen: 296 KiB over on 2 CPUs), and a process's RSS is kept in per-CPU counters whose /proc reading is
+// approximate (seen: buf's RssAnon 148 KiB over, once in four CI runs). A broken limit shows as gigabytes.
 const slack = 64 * 4096 * availableParallelism();
 
 /** 7 files of `message M%d { string a = 1; M%d b = 2; repeated int32 c = 3; }`, ~3.9 MB each (under maxFileBytes). */
@@ -187,36 +189,36 @@ describe("hostile pushes", () => {
 
   it("compiles or refuses a 27 MB hostile module within compile.memoryBytes, measured from outside", async (t) => {
     const { result, seen } = await watched(server, () => push("alice"));
+    watchedPushes.push(seen); // before the checks below, so the /healthz test judges this push whatever they say
     t.diagnostic(figures(seen));
     t.diagnostic(await eventLoopLag(server));
     assertCompiledOrRefused(result);
     // buf ran and was seen: the figures below are measurements, not zeros.
     assert.ok(seen.bufPeakBytes > 20 * mib, `buf peak ${seen.bufPeakBytes} bytes`);
-    assert.ok(seen.bufPeakBytes <= memoryBytes, `buf peaked at ${seen.bufPeakBytes} bytes`);
+    assert.ok(seen.bufPeakBytes <= memoryBytes + slack, `buf peaked at ${seen.bufPeakBytes} bytes`);
     assert.ok(seen.groupPeakBytes > 20 * mib, `the compile cgroup peaked at ${seen.groupPeakBytes} bytes`);
     assert.ok(
       seen.groupPeakBytes <= memoryBytes + slack,
       `a compile cgroup peaked at ${seen.groupPeakBytes} bytes`,
     );
-    watchedPushes.push(seen);
   });
 
   it("keeps three hostile pushes at once within compile.memoryBytes × compile.concurrency", async (t) => {
     const { result, seen } = await watched(server, () => Promise.all(users.map(push)));
+    watchedPushes.push(seen);
     t.diagnostic(figures(seen));
     t.diagnostic(await eventLoopLag(server));
     for (const res of result) assertCompiledOrRefused(res);
     assert.ok(seen.bufAtOnce >= 1 && seen.bufAtOnce <= concurrency, `${seen.bufAtOnce} buf runs at once`);
     assert.ok(seen.bufPeakBytes > 20 * mib, `buf peak ${seen.bufPeakBytes} bytes`);
     assert.ok(
-      seen.bufTotalBytes <= memoryBytes * concurrency,
+      seen.bufTotalBytes <= (memoryBytes + slack) * concurrency,
       `buf runs held ${seen.bufTotalBytes} bytes at once`,
     );
     assert.ok(
       seen.groupTotalBytes <= (memoryBytes + slack) * concurrency,
       `compile cgroups held ${seen.groupTotalBytes} bytes at once`,
     );
-    watchedPushes.push(seen);
   });
 
   // The acceptance bar is one hostile push. Three at once on a 2-core machine (three 27 MB bodies hashed and packed

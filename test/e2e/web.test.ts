@@ -320,7 +320,7 @@ describe("web UI", () => {
         assert.doesNotMatch(await page.locator("main").innerText(), /privmod/);
         await page.goto(`${server.url}/acme/privmod`);
         assert.match(await page.locator("main").innerText(), /does not exist/);
-        // Signing out revoked the session's token: the old cookie value no longer authenticates anywhere.
+        // Signing out deleted the session's token: the old cookie value no longer authenticates anywhere.
         assert.equal((await get("/acme/privmod/archive/main.tar.gz", cookie?.value)).status, 401);
       });
       await context.close();

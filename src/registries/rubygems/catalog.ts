@@ -13,6 +13,7 @@ import type { GemPin } from "../../generate/package/rubygems.js";
 import { extrasOf } from "../../services/artifact-extras.js";
 import type { Principal } from "../../services/auth.js";
 import {
+  type Catalog,
   type CatalogSettings,
   createCatalog,
   type PackageRef,
@@ -109,6 +110,52 @@ async function mapLimited<T, R>(
   return out;
 }
 
+/** A NotFound from below, reworded to name the gem the client asked for; any other error unchanged. */
+function reworded(err: unknown, say: (message: string) => string): unknown {
+  return isRegistryError(err, Code.NotFound)
+    ? new RegistryError(Code.NotFound, say(err.message), err.fields)
+    : err;
+}
+
+/** One gem's listing: its name and the versions the catalog lists. */
+async function gemListing(catalog: Catalog, principal: Principal, parts: GemParts): Promise<GemListing> {
+  const found = await catalog.list(principal, refOf(parts));
+  return { name: gemName(parts), versions: found.versions.flatMap(gemVersionOf) };
+}
+
+/** Every gem the caller may see with at least one version, by name; a gem that fails is left out and reported. */
+async function allGems(
+  d: {
+    catalog: Catalog;
+    directory: RubygemsCatalogOptions["directory"];
+    listConcurrency: number;
+    report: (err: unknown) => void;
+  },
+  principal: Principal,
+): Promise<GemListing[]> {
+  const refs = await d.directory.list(principal, (plugins) =>
+    plugins.some((p) => (p.runtimeLibraries.ruby?.length ?? 0) > 0),
+  );
+  const parts = refs.map((r) => ({
+    templateOwner: r.template.owner,
+    templateName: r.template.name,
+    moduleOwner: r.module.owner,
+    moduleName: r.module.name,
+  }));
+  const listings = await mapLimited(parts, d.listConcurrency, async (p) => {
+    try {
+      return await gemListing(d.catalog, principal, p);
+    } catch (err) {
+      // A module without commits has no versions; any other failure leaves one gem out, not the whole index.
+      if (!isRegistryError(err, Code.NotFound)) d.report(err);
+      return undefined;
+    }
+  });
+  return listings
+    .filter((l): l is GemListing => l !== undefined && l.versions.length > 0)
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
 export function createRubygemsCatalog(opts: RubygemsCatalogOptions): RubygemsCatalog {
   const { directory, listConcurrency = 4, ...settings } = opts;
   const report = opts.onBackgroundError ?? (() => {});
@@ -124,34 +171,9 @@ export function createRubygemsCatalog(opts: RubygemsCatalogOptions): RubygemsCat
   const epoch = () => opts.invalidation?.epoch() ?? 0;
   const everything = createCache<GemListing[]>({ bound: { maxEntries: 1000 }, ttlMs: ttl, epoch });
 
-  async function listing(principal: Principal, parts: GemParts): Promise<GemListing> {
-    const found = await catalog.list(principal, refOf(parts));
-    return { name: gemName(parts), versions: found.versions.flatMap(gemVersionOf) };
-  }
-
-  async function buildAll(principal: Principal): Promise<GemListing[]> {
-    const refs = await directory.list(principal, (plugins) =>
-      plugins.some((p) => (p.runtimeLibraries.ruby?.length ?? 0) > 0),
-    );
-    const parts = refs.map((r) => ({
-      templateOwner: r.template.owner,
-      templateName: r.template.name,
-      moduleOwner: r.module.owner,
-      moduleName: r.module.name,
-    }));
-    const listings = await mapLimited(parts, listConcurrency, async (p) => {
-      try {
-        return await listing(principal, p);
-      } catch (err) {
-        // A module without commits has no versions; any other failure leaves one gem out, not the whole index.
-        if (!isRegistryError(err, Code.NotFound)) report(err);
-        return undefined;
-      }
-    });
-    return listings
-      .filter((l): l is GemListing => l !== undefined && l.versions.length > 0)
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  }
+  const listing = (principal: Principal, parts: GemParts) => gemListing(catalog, principal, parts);
+  const buildAll = (principal: Principal) =>
+    allGems({ catalog, directory, listConcurrency, report }, principal);
 
   return {
     gems(principal) {
@@ -164,14 +186,11 @@ export function createRubygemsCatalog(opts: RubygemsCatalogOptions): RubygemsCat
       try {
         return await listing(principal, parsed.parts);
       } catch (err) {
-        if (isRegistryError(err, Code.NotFound)) {
-          throw new RegistryError(
-            Code.NotFound,
-            `gem ${name} does not exist: no template and module it names exist or are visible to you (${err.message})`,
-            err.fields,
-          );
-        }
-        throw err;
+        throw reworded(
+          err,
+          (m) =>
+            `gem ${name} does not exist: no template and module it names exist or are visible to you (${m})`,
+        );
       }
     },
 
@@ -188,14 +207,7 @@ export function createRubygemsCatalog(opts: RubygemsCatalogOptions): RubygemsCat
         const { record, open } = await catalog.artifact(principal, refOf(parsed.parts), v, signal);
         return { record, open };
       } catch (err) {
-        if (isRegistryError(err, Code.NotFound)) {
-          throw new RegistryError(
-            Code.NotFound,
-            `gem ${name} has no version ${version}: ${err.message}`,
-            err.fields,
-          );
-        }
-        throw err;
+        throw reworded(err, (m) => `gem ${name} has no version ${version}: ${m}`);
       }
     },
 

@@ -50,6 +50,7 @@ export const metadataCachePolicies: { readonly [M in Method]: CachePolicy } = {
   listTokens: "harmless",
   getToken: "harmless",
   revokeToken: "write",
+  deleteToken: "write",
   touchToken: "harmless",
   listBots: "harmless",
   deleteBot: "write",

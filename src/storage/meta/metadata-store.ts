@@ -84,6 +84,8 @@ export interface UserStore {
   getToken(id: string): Promise<TokenRecord | undefined>;
   /** False when there is no such token or it was already revoked. */
   revokeToken(id: string, at: string): Promise<boolean>;
+  /** Removes a token's row (a closed web session leaves nothing behind); false when there is no such token. */
+  deleteToken(id: string): Promise<boolean>;
   touchToken(id: string, at: string): Promise<void>;
   /** The bots of an organization that are not deleted, by name. */
   listBots(org: string): Promise<User[]>;

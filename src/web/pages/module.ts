@@ -146,7 +146,11 @@ export async function modulePage(
     web.modules.listDependents(req.principal, full),
   ]);
   const title = `${mod.owner}/${mod.name}`;
-  const heading = html`<h1><a href="/${seg(mod.owner)}">${mod.owner}</a>/${mod.name}${badge(mod.visibility)}</h1>`;
+  const heading = html`<h1><a href="/${seg(mod.owner)}">${mod.owner}</a>/${mod.name}${badge(mod.visibility)}</h1>${
+    req.page.user
+      ? html`<p class="manage"><a href="/${seg(mod.owner)}/${seg(mod.name)}/-/settings">Settings</a></p>`
+      : ""
+  }`;
   if (labels.length === 0) {
     return layout(
       req.page,

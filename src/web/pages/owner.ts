@@ -53,7 +53,7 @@ ${list(
 )}
 ${
   members
-    ? html`<h2>Members</h2><table><thead><tr><th scope="col">User</th><th scope="col">Role</th></tr></thead><tbody>${members.map(
+    ? html`<h2>Members</h2><p><a href="/${seg(owner)}/-/members">Manage members</a></p><table><thead><tr><th scope="col">User</th><th scope="col">Role</th></tr></thead><tbody>${members.map(
         (m) => html`<tr><td>${m.user.name}</td><td>${m.role}</td></tr>`,
       )}</tbody></table>`
     : ""

@@ -1,8 +1,11 @@
-// GET /{owner}/templates/{name} and /{owner}/plugins/{name}: what a template runs, a plugin's versions.
-import type { WebRequest, WebServices } from "../context.js";
+// GET /{owner}/templates/{name} and /{owner}/plugins/{name}: what a template runs (and a form for its next
+// version), a plugin's versions.
+import type { Template } from "../../core/types.js";
+import type { FormOutcome, WebRequest, WebServices } from "../context.js";
 import { nameFrom } from "../context.js";
-import { html, seg } from "../html.js";
-import { copyable, layout, time } from "../layout.js";
+import { type Html, html, seg } from "../html.js";
+import { copyable, csrfInput, layout, time } from "../layout.js";
+import { options, outcome } from "./form.js";
 import { badge } from "./owner.js";
 
 export async function templatePage(
@@ -10,6 +13,7 @@ export async function templatePage(
   req: WebRequest,
   owner: string,
   name: string,
+  result: FormOutcome = {},
 ): Promise<string> {
   const full = nameFrom("template", owner, name);
   const template = await web.templates.getTemplate(req.principal, full);
@@ -20,6 +24,7 @@ export async function templatePage(
   );
   const main = html`<nav aria-label="Breadcrumb"><a href="/${seg(owner)}">${owner}</a> / templates</nav>
 <h1>${owner}/${name}${badge(template.visibility)}</h1>
+${outcome(result)}
 <h2>Plugins</h2>
 <table><thead><tr><th scope="col">#</th><th scope="col">Plugin</th><th scope="col">Parameter</th></tr></thead><tbody>${template.plugins.map(
     (p, i) =>
@@ -33,8 +38,28 @@ ${
           html`<tr><td>v${v.number}</td><td>${v.plugins.map((p, i) => html`${i ? ", " : ""}<code>${p.owner}/${p.name}:${p.version}</code>`)}</td><td>${time(v.createdAt)}</td></tr>`,
       )}</tbody></table>`
     : html`<p class="muted">No versions yet.</p>`
-}`;
+}
+${req.page.session ? await versionForm(web, req, template) : ""}`;
   return layout(req.page, `${owner}/${name}`, main);
+}
+
+/** The next version's pins: one version of each plugin, the newest preselected. Writers of the owner may send it. */
+async function versionForm(web: WebServices, req: WebRequest, template: Template): Promise<Html> {
+  const choices = await Promise.all(
+    template.plugins.map(async (p) =>
+      (await web.plugins.listPluginVersions(req.principal, `${p.owner}/${p.name}`))
+        .map((v) => v.version)
+        .toReversed(),
+    ),
+  );
+  return html`<h2 id="new-version">Create a version</h2>
+<form class="stack" action="/${seg(template.owner)}/templates/${seg(template.name)}/versions" method="post">${csrfInput(req.page)}
+${template.plugins.map(
+  (p, i) =>
+    html`<label class="block" for="pin-${i}">${i + 1}. ${p.owner}/${p.name}</label><select id="pin-${i}" name="pin${i}">${options(choices[i] ?? [], choices[i]?.[0] ?? "")}</select>`,
+)}
+<button type="submit">Create version</button>
+</form>`;
 }
 
 export async function pluginPage(

@@ -120,6 +120,11 @@ async function revokeToken(db: Kysely<Database>, id: string, at: string): Promis
   return Number(result.numUpdatedRows) > 0;
 }
 
+async function deleteToken(db: Kysely<Database>, id: string): Promise<boolean> {
+  const result = await db.deleteFrom("tokens").where("id", "=", id).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
 async function listBots(db: Kysely<Database>, org: string): Promise<User[]> {
   const rows = await db
     .selectFrom("users")
@@ -182,6 +187,8 @@ export function createKyselyUserStore(db: Kysely<Database>): UserStore {
     },
 
     revokeToken: (id, at) => revokeToken(db, id, at),
+
+    deleteToken: (id) => deleteToken(db, id),
 
     async touchToken(id: string, at: string): Promise<void> {
       await db.updateTable("tokens").set({ last_used_at: at }).where("id", "=", id).execute();

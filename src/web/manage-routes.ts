@@ -1,0 +1,241 @@
+// The management forms: the caller's tokens, an organization's members, a module's settings, a template's next
+// version. Each form calls the same service method as the management API, with the caller's principal; the
+// web plugin has checked its form token before any of these runs (csrf.ts). A refusal is shown on the form.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { Code, isRegistryError, RegistryError } from "../core/errors.js";
+import { parseBreakingCategory, parseLintCategories, parsePolicyAction } from "../core/push-policy.js";
+import type { Visibility } from "../core/types.js";
+import { clientOf } from "../http/principal.js";
+import type { ModuleUpdate } from "../services/modules/settings.js";
+import type { PushPolicyChange } from "../services/modules.js";
+import {
+  type FormOutcome,
+  nameFrom,
+  type Send,
+  statusOf,
+  type WebRequest,
+  type WebServices,
+} from "./context.js";
+import { seg } from "./html.js";
+import { type FormBody, field, fields } from "./pages/form.js";
+import { moduleSettingsPage } from "./pages/module-settings.js";
+import { membersPage } from "./pages/org-members.js";
+import { tokensPage } from "./pages/settings-tokens.js";
+import { templatePage } from "./pages/template.js";
+
+export interface ManageDeps {
+  view: (request: FastifyRequest) => WebRequest;
+  send: Send;
+}
+
+type Params<K extends string> = { Params: Record<K, string>; Body: FormBody };
+
+/**
+ * Runs a form's change as the caller (with where the request came from, for the audit log) and redirects to
+ * `back` with a 303, or shows the page again with the service's refusal. A page the caller may not see still
+ * answers as missing: rendering it again throws, and the error page takes over.
+ */
+async function submit(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  d: ManageDeps,
+  change: (req: WebRequest) => Promise<string>,
+  page: (req: WebRequest, result: FormOutcome) => Promise<string>,
+): Promise<FastifyReply> {
+  const req = d.view(request);
+  const caller = { ...req, principal: { ...req.principal, client: clientOf(request) } };
+  try {
+    return reply.redirect(await change(caller), 303);
+  } catch (err) {
+    if (!isRegistryError(err) || statusOf(err.code) >= 500) throw err;
+    const body = await page(req, { error: err.message });
+    return d.send(reply.status(statusOf(err.code)), body);
+  }
+}
+
+/** A date from `<input type="date">` as the last second of that day, UTC; anything else as typed. */
+function endOfDay(text: string): string {
+  return /^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T23:59:59Z` : text;
+}
+
+function visibilityOf(text: string): Visibility | undefined {
+  if (text === "") return undefined;
+  if (text === "public" || text === "private") return text;
+  throw new RegistryError(Code.InvalidArgument, `invalid visibility "${text}": choose public or private`);
+}
+
+export function manageRoutes(scope: FastifyInstance, web: WebServices, d: ManageDeps): void {
+  tokenRoutes(scope, web, d);
+  memberRoutes(scope, web, d);
+  moduleRoutes(scope, web, d);
+  scope.post<Params<"owner" | "name">>("/:owner/templates/:name/versions", async (request, reply) => {
+    const { owner, name } = request.params;
+    const body = request.body;
+    return submit(
+      request,
+      reply,
+      d,
+      async (req) => {
+        const template = await web.templates.getTemplate(req.principal, nameFrom("template", owner, name));
+        const pins = template.plugins.map((p, i) => ({
+          owner: p.owner,
+          name: p.name,
+          version: field(body, `pin${i}`),
+        }));
+        await web.templates.createTemplateVersion(req.principal, `${owner}/${name}`, pins);
+        return `/${seg(owner)}/templates/${seg(name)}`;
+      },
+      (req, result) => templatePage(web, req, owner, name, result),
+    );
+  });
+}
+
+function tokenRoutes(scope: FastifyInstance, web: WebServices, d: ManageDeps): void {
+  const page = "/-/settings/tokens";
+  scope.get(page, async (request, reply) => d.send(reply, await tokensPage(web, d.view(request))));
+  // Not a redirect: the new secret is shown on this answer alone (the page is never cached).
+  scope.post<{ Body: FormBody }>(page, async (request, reply) => {
+    const req = d.view(request);
+    const body = request.body;
+    try {
+      const issued = await web.users.createToken(
+        { ...req.principal, client: clientOf(request) },
+        {
+          user: "",
+          note: field(body, "note"),
+          expireTime: endOfDay(field(body, "expires")),
+          scopes: fields(body, "scope"),
+        },
+      );
+      const created = { id: issued.token.id, secret: issued.secret };
+      return d.send(reply, await tokensPage(web, req, { created }));
+    } catch (err) {
+      if (!isRegistryError(err) || statusOf(err.code) >= 500) throw err;
+      return d.send(reply.status(statusOf(err.code)), await tokensPage(web, req, { error: err.message }));
+    }
+  });
+  scope.post<Params<"id">>(`${page}/:id/revoke`, async (request, reply) =>
+    submit(
+      request,
+      reply,
+      d,
+      async (req) => {
+        await web.users.revokeToken(req.principal, request.params.id);
+        // Revoking the session's own token signs out: the next page is anonymous.
+        return page;
+      },
+      (req, result) => tokensPage(web, req, result),
+    ),
+  );
+}
+
+function memberRoutes(scope: FastifyInstance, web: WebServices, d: ManageDeps): void {
+  scope.get<Params<"owner">>("/:owner/-/members", async (request, reply) =>
+    d.send(reply, await membersPage(web, d.view(request), request.params.owner)),
+  );
+  const back = (org: string) => `/${seg(org)}/-/members`;
+  scope.post<Params<"owner">>("/:owner/-/members", async (request, reply) => {
+    const org = request.params.owner;
+    const body = request.body;
+    return submit(
+      request,
+      reply,
+      d,
+      async (req) => {
+        const role = field(body, "role");
+        if (role !== "owner" && role !== "writer" && role !== "reader") {
+          throw new RegistryError(
+            Code.InvalidArgument,
+            `invalid role "${role}": choose owner, writer or reader`,
+          );
+        }
+        await web.orgs.setMember(req.principal, org, field(body, "user"), role);
+        return back(org);
+      },
+      (req, result) => membersPage(web, req, org, result),
+    );
+  });
+  scope.post<Params<"owner">>("/:owner/-/members/remove", async (request, reply) => {
+    const org = request.params.owner;
+    return submit(
+      request,
+      reply,
+      d,
+      async (req) => {
+        await web.orgs.removeMember(req.principal, org, field(request.body, "user"));
+        return back(org);
+      },
+      (req, result) => membersPage(web, req, org, result),
+    );
+  });
+}
+
+function moduleRoutes(scope: FastifyInstance, web: WebServices, d: ManageDeps): void {
+  const path = "/:owner/:module/-/settings";
+  const back = (owner: string, name: string, anchor: string) =>
+    `/${seg(owner)}/${seg(name)}/-/settings#${anchor}`;
+  scope.get<Params<"owner" | "module">>(path, async (request, reply) => {
+    const { owner, module } = request.params;
+    return d.send(reply, await moduleSettingsPage(web, d.view(request), owner, module));
+  });
+  const form = (
+    suffix: string,
+    anchor: string,
+    change: (req: WebRequest, owner: string, name: string, body: FormBody) => Promise<void>,
+  ) =>
+    scope.post<Params<"owner" | "module">>(`${path}${suffix}`, async (request, reply) => {
+      const { owner, module } = request.params;
+      return submit(
+        request,
+        reply,
+        d,
+        async (req) => {
+          await change(req, owner, module, request.body);
+          return back(owner, module, anchor);
+        },
+        (req, result) => moduleSettingsPage(web, req, owner, module, result),
+      );
+    });
+  form("", "general", async (req, owner, name, body) => {
+    const full = nameFrom("module", owner, name);
+    const mod = await web.modules.getModule(req.principal, full);
+    await web.modules.updateModule(req.principal, full, moduleUpdate(mod, body));
+  });
+  form("/push-policy", "push-policy", async (req, owner, name, body) => {
+    await web.modules.setPushPolicy(req.principal, nameFrom("module", owner, name), field(body, "label"), {
+      breaking: parsePolicyAction(field(body, "breaking"), "breaking"),
+      breakingCategory: parseBreakingCategory(field(body, "breakingCategory")),
+      lint: parsePolicyAction(field(body, "lint"), "lint"),
+      lintCategories: parseLintCategories(fields(body, "lintCategories")),
+    } satisfies PushPolicyChange);
+  });
+  form("/pregenerate", "pregenerate", async (req, owner, name, body) => {
+    const templates = field(body, "templates")
+      .split(/[\s,]+/)
+      .filter((t) => t !== "");
+    await web.pregenerate.set(req.principal, nameFrom("module", owner, name), templates);
+  });
+}
+
+/**
+ * The settings the form changes, and only those: a writer who edits the description sends the visibility back
+ * unchanged, and must not be refused for an owner decision they did not make.
+ */
+function moduleUpdate(
+  mod: { visibility: Visibility; description?: string; defaultLabel: string; deprecation?: string },
+  body: FormBody,
+): ModuleUpdate {
+  const visibility = visibilityOf(field(body, "visibility"));
+  const description = field(body, "description");
+  const defaultLabel = field(body, "defaultLabel");
+  const deprecated = field(body, "deprecated") === "yes";
+  const message = field(body, "deprecation");
+  const deprecation = deprecated ? message : null;
+  const wasDeprecation = mod.deprecation ?? null;
+  return {
+    ...(visibility && visibility !== mod.visibility ? { visibility } : {}),
+    ...(description !== (mod.description ?? "") ? { description } : {}),
+    ...(defaultLabel && defaultLabel !== mod.defaultLabel ? { defaultLabel } : {}),
+    ...(deprecation !== wasDeprecation ? { deprecation } : {}),
+  };
+}
