@@ -14,6 +14,7 @@ export const examples: Readonly<Record<string, readonly string[]>> = {
   ],
   login: [
     `protodepot login ${R} --token-stdin < token.txt   # stored in ~/.config/protodepot/config.json`,
+    `protodepot login ${R} --sso   # company sign-in: approve the printed code in any browser`,
     `protodepot login ${R} --token-stdin --npmrc --netrc   # also set up npm and go for this registry`,
     `protodepot login ${R} --token-stdin --all   # npm, go, pip, Maven and Yarn 4 for this registry`,
   ],

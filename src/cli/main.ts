@@ -24,7 +24,7 @@ export const commands: Readonly<Record<string, { summary: string; load: () => Pr
   },
   login: {
     summary:
-      "check a token against a remote, store it for later commands, and optionally set up npm, go, buf, pip, Maven and Yarn",
+      "check a token against a remote (or sign in with --sso), store it for later commands, and optionally set up npm, go, buf, pip, Maven and Yarn",
     load: async () => (await import("./commands/login.js")).registerLogin,
   },
   whoami: {

@@ -17,6 +17,7 @@ import { createPluginServiceImpl } from "../api/plugin-service.js";
 import { createQuotaServiceImpl } from "../api/quota-service.js";
 import { createServerReflection } from "../api/server-reflection.js";
 import { createServerServiceImpl } from "../api/server-service.js";
+import { createSignInServiceImpl } from "../api/sign-in-service.js";
 import { createTemplateServiceImpl } from "../api/template-service.js";
 import { createUserServiceImpl } from "../api/user-service.js";
 import type { Config } from "../config/schema.js";
@@ -30,6 +31,7 @@ import { OrganizationService } from "../gen/protodepot/v1/organization_pb.js";
 import { PluginService } from "../gen/protodepot/v1/plugin_pb.js";
 import { QuotaService } from "../gen/protodepot/v1/quota_pb.js";
 import { ServerService } from "../gen/protodepot/v1/server_pb.js";
+import { SignInService } from "../gen/protodepot/v1/sign_in_pb.js";
 import { TemplateService } from "../gen/protodepot/v1/template_pb.js";
 import { UserService } from "../gen/protodepot/v1/user_pb.js";
 import { autoMaxConnections, type ConnectionLimits, readOpenFileLimit } from "../http/connection-limits.js";
@@ -179,6 +181,8 @@ export async function registerRoutes(config: Config, http: App, parts: RoutePart
     {
       auth,
       audit: parts.services.audit,
+      sso: parts.services.sso,
+      localSignIn: config.auth.localSignIn,
       goHost: config.go.host,
       npmScope: config.npm.scope,
       mavenGroupId: config.maven.groupId,
@@ -293,9 +297,11 @@ function connectRoutes(config: Config, services: Services, maxBody: number): (ro
     remotePlugins,
     access,
     deletion,
+    sso,
   } = services;
   const ownApi = [
     UserService,
+    SignInService,
     BotService,
     AuditService,
     QuotaService,
@@ -308,6 +314,7 @@ function connectRoutes(config: Config, services: Services, maxBody: number): (ro
   const reflection = createServerReflection(ownApi);
   return (router) => {
     router.service(UserService, createUserServiceImpl(users));
+    router.service(SignInService, createSignInServiceImpl(sso));
     router.service(BotService, createBotServiceImpl(bots));
     router.service(AuditService, createAuditServiceImpl(audit));
     router.service(QuotaService, createQuotaServiceImpl(quotas));

@@ -39,6 +39,8 @@ import { createPluginService, type PluginService } from "../services/plugins.js"
 import { createPregenerateService, type PregenerateService } from "../services/pregenerate.js";
 import { createQuotas, type Quotas } from "../services/quotas.js";
 import { createRemotePluginService, type RemotePluginService } from "../services/remote-plugins.js";
+import { createSsoService, type SsoService } from "../services/sso.js";
+import { createSsoAccounts } from "../services/sso-accounts.js";
 import { createTemplateService, type TemplateService } from "../services/templates.js";
 import { createUserService, type UserService } from "../services/users.js";
 import type { LocalInvalidation } from "../storage/meta/invalidation.js";
@@ -48,6 +50,8 @@ import { type Storage, storageProbe } from "./storage.js";
 
 export interface Services {
   auth: AuthService;
+  /** Sign-in through the auth.oidc providers (docs/sso.md). */
+  sso: SsoService;
   access: AccessPolicy;
   audit: AuditTrail;
   quotas: Quotas;
@@ -84,7 +88,7 @@ const maxRemotePluginsPerCall = 32;
 export function createServices(config: Config, parts: ServiceParts): Services {
   const { storage, execution, log, shutdown } = parts;
   const { meta, blobs } = storage;
-  const { auth, access, audit: trail, users, bots } = identityServices(config, parts);
+  const { auth, sso, access, audit: trail, users, bots } = identityServices(config, parts);
   const defaultVisibility = config.defaults.visibility;
   const orgs = createOrganizationService(meta, {
     access,
@@ -166,6 +170,7 @@ export function createServices(config: Config, parts: ServiceParts): Services {
   });
   return {
     auth,
+    sso,
     access,
     audit: trail,
     quotas,
@@ -209,7 +214,7 @@ function lifecycleParts(config: Config, parts: ServiceParts) {
 function identityServices(
   config: Config,
   parts: ServiceParts,
-): Pick<Services, "auth" | "access" | "audit" | "users" | "bots"> {
+): Pick<Services, "auth" | "sso" | "access" | "audit" | "users" | "bots"> {
   const { storage, log, shutdown } = parts;
   const { meta } = storage;
   // Failed sign-ins reach the audit trail, which needs the access policy, which needs nothing from auth.
@@ -234,7 +239,14 @@ function identityServices(
     maxTokenLifetimeDays: config.auth.maxTokenLifetimeDays,
   });
   const bots = createBotService({ meta, access, audit: trail });
-  return { auth, access, audit: trail, users, bots };
+  const sso = createSsoService({
+    providers: config.auth.oidc,
+    accounts: createSsoAccounts({ store: meta, audit: trail, log }),
+    auth,
+    audit: trail,
+    maxTokenLifetimeDays: config.auth.maxTokenLifetimeDays,
+  });
+  return { auth, sso, access, audit: trail, users, bots };
 }
 
 function generationService(

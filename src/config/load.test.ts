@@ -35,6 +35,30 @@ describe("config", () => {
     assert.equal(c.npm.scope, "over");
   });
 
+  it("reads auth.oidc from PROTODEPOT_AUTH_OIDC as JSON, with defaults per provider", () => {
+    const oidc = [{ name: "corp", issuer: "https://idp.example.com", clientId: "protodepot" }];
+    const c = loadConfig({
+      env: { PROTODEPOT_AUTH_OIDC: JSON.stringify(oidc), PROTODEPOT_AUTH_LOCAL_SIGN_IN: "false" },
+    });
+    assert.equal(c.auth.localSignIn, false);
+    assert.equal(c.auth.oidc[0]?.usernameClaim, "preferred_username");
+    assert.equal(c.auth.oidc[0]?.groupsClaim, "groups");
+    assert.equal(c.auth.oidc[0]?.allowInsecureIssuer, false);
+    assert.throws(
+      () => loadConfig({ env: { PROTODEPOT_AUTH_OIDC: "[{" } }),
+      /PROTODEPOT_AUTH_OIDC must hold JSON/,
+    );
+  });
+
+  it("refuses turning local sign-in off without a provider, and two providers of one name", () => {
+    assert.throws(
+      () => loadConfig({ env: { PROTODEPOT_AUTH_LOCAL_SIGN_IN: "false" } }),
+      /needs at least one auth.oidc/,
+    );
+    const one = { name: "corp", issuer: "https://idp.example.com", clientId: "a" };
+    assert.throws(() => loadConfig({ overrides: { auth: { oidc: [one, one] } }, env: {} }), /its own name/);
+  });
+
   it("refuses invalid configuration at start, listing each problem", () => {
     assert.throws(
       () => loadConfig({ env: { PROTODEPOT_GO_HOST: "localhost:8080", PROTODEPOT_SERVER_PORT: "70000" } }),

@@ -18,6 +18,8 @@ interface Leaf {
   path: string[];
   /** Text settings (names, URLs, secrets) keep digits and "true" as written. */
   text: boolean;
+  /** Lists (auth.oidc) are given as JSON. */
+  json?: boolean;
 }
 
 /** Every leaf key of the schema, found by walking its shape. */
@@ -36,6 +38,7 @@ function leaves(schema: z.ZodType, prefix: string[] = []): Leaf[] {
       leaves(v, [...prefix, k]),
     );
   }
+  if (s instanceof z.ZodArray) return [{ path: prefix, text: false, json: true }];
   const text = s instanceof z.ZodString || s instanceof z.ZodStringFormat || s instanceof z.ZodEnum;
   return [{ path: prefix, text }];
 }
@@ -67,16 +70,28 @@ function merge(base: Tree, over: Tree): Tree {
 
 function envTree(env: NodeJS.ProcessEnv): Tree {
   const tree: Tree = {};
-  for (const { path, text } of leaves(configSchema)) {
+  for (const { path, text, json } of leaves(configSchema)) {
     const raw = env[envName(path)];
     if (raw === undefined || raw === "") continue;
     let value: unknown = raw;
-    if (text) value = raw;
+    if (json) value = parseJsonEnv(envName(path), raw);
+    else if (text) value = raw;
     else if (raw === "true" || raw === "false") value = raw === "true";
     else if (/^-?\d+$/.test(raw)) value = Number(raw);
     setPath(tree, path, value);
   }
   return tree;
+}
+
+function parseJsonEnv(name: string, raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch (err) {
+    throw new RegistryError(
+      Code.InvalidArgument,
+      `${name} must hold JSON (a list): ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
 }
 
 export interface LoadOptions {

@@ -3,6 +3,38 @@ import { z } from "zod";
 
 const mib = 1024 * 1024;
 
+const orgRole = z.strictObject({ org: z.string().min(1), role: z.enum(["owner", "writer", "reader"]) });
+
+/** One OpenID Connect provider people sign in with (docs/sso.md). */
+export const oidcIssuerSchema = z.strictObject({
+  /** Names the provider in URLs (/auth/oidc/{name}/…) and for `login --sso --issuer`: lowercase letters, digits, `-`. */
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "use 1-32 lowercase letters, digits and '-', e.g. 'okta'"),
+  /** What the login page says: "Sign in with {displayName}". Default: the name. */
+  displayName: z.string().min(1).max(64).optional(),
+  /** The issuer URL; its /.well-known/openid-configuration is read at the first sign-in. */
+  issuer: z.url(),
+  clientId: z.string().min(1),
+  /** Absent: a public client (PKCE alone). Keep it out of files: PROTODEPOT_AUTH_OIDC takes the whole list as JSON. */
+  clientSecret: z.string().min(1).optional(),
+  /** Scopes asked for beside `openid`. */
+  scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/)).default(["profile", "email"]),
+  /** The claim that names the user (validated by the owner-name rules). */
+  usernameClaim: z.string().min(1).default("preferred_username"),
+  /** The claim that lists the user's groups (an array of strings). */
+  groupsClaim: z.string().min(1).default("groups"),
+  /** Group → the organization role(s) its members get; leaving the group takes them back at the next sign-in. */
+  orgMapping: z.record(z.string(), z.union([orgRole, z.array(orgRole)])).default({}),
+  /** A username that is already a local person's links the account to that user at its first sign-in. */
+  linkExistingUsers: z.boolean().default(false),
+  /** Lifetime of the token `protodepot login --sso` gets, in days (auth.maxTokenLifetimeDays caps it too). */
+  cliTokenLifetimeDays: z.number().int().min(1).max(3650).default(30),
+  /** Allow an http:// issuer (tests, a provider on loopback). Never on for a provider across a network. */
+  allowInsecureIssuer: z.boolean().default(false),
+});
+export type OidcIssuerConfig = z.infer<typeof oidcIssuerSchema>;
+
 export const configSchema = z.strictObject({
   /** Where the embedded drivers keep their files. */
   dataDir: z.string().min(1).default(".protodepot"),
@@ -75,6 +107,23 @@ export const configSchema = z.strictObject({
        * maximum (tokens may never expire). Web sessions live 12 hours whatever this says (docs/tokens.md).
        */
       maxTokenLifetimeDays: z.number().int().nonnegative().max(3650).default(0),
+      /**
+       * People may sign in to the web UI with a token. False: only through auth.oidc providers; tokens still work
+       * for the API, the CLI and package clients.
+       */
+      localSignIn: z.boolean().default(true),
+      /** OpenID Connect providers people sign in with (docs/sso.md); env: PROTODEPOT_AUTH_OIDC as a JSON array. */
+      oidc: z
+        .array(oidcIssuerSchema)
+        .max(16)
+        .refine((list) => new Set(list.map((i) => i.name)).size === list.length, {
+          message: "every auth.oidc entry needs its own name",
+        })
+        .default([]),
+    })
+    .refine((a) => a.localSignIn || a.oidc.length > 0, {
+      message:
+        "auth.localSignIn: false needs at least one auth.oidc provider, or nobody could sign in to the web UI",
     })
     .prefault({}),
   rateLimits: z

@@ -72,6 +72,8 @@ const statuses: Partial<Record<Code, number>> = {
   [Code.AlreadyExists]: 409,
   [Code.ResourceExhausted]: 413,
   [Code.InsufficientStorage]: 507,
+  // A sign-in provider that cannot be reached (docs/sso.md).
+  [Code.Unavailable]: 503,
 };
 
 /** The HTTP status of an error code, for pages and forms alike. */

@@ -10,6 +10,7 @@ import { clientOf, principalOf } from "../http/principal.js";
 import { toRegistryError } from "../http/registry-plugin.js";
 import type { AuditTrail } from "../services/audit.js";
 import { type AuthService, anonymous, type Principal } from "../services/auth.js";
+import type { SsoService } from "../services/sso.js";
 import {
   baseUrlOf,
   type Send,
@@ -22,18 +23,17 @@ import { checkFormPost, csrfToken } from "./csrf.js";
 import { html } from "./html.js";
 import { layout, type PageContext } from "./layout.js";
 import { manageRoutes } from "./manage-routes.js";
+import { oidcRoutes } from "./oidc-routes.js";
 import { docsPage } from "./pages/docs.js";
 import { filePage } from "./pages/file.js";
 import { homePage } from "./pages/home.js";
-import { loginPage } from "./pages/login.js";
+import { type LoginOptions, loginPage } from "./pages/login.js";
 import { modulePage } from "./pages/module.js";
 import { ownerPage } from "./pages/owner.js";
 import { pluginPage, templatePage } from "./pages/template.js";
+import { openWebSession, sessionCookie, sessionNote } from "./session.js";
 
-export const sessionCookie = "pd_session";
-/** A session is a token of its own with this lifetime; signing out deletes it. */
-const sessionMs = 12 * 60 * 60 * 1000;
-export const sessionNote = "web session";
+export { sessionCookie, sessionNote } from "./session.js";
 
 // From src/web or dist/web alike: the assets stay in the source tree, two levels below the package root.
 const assetsDir = new URL("../../src/web/assets/", import.meta.url);
@@ -65,6 +65,10 @@ export interface WebUiOptions extends WebOptions {
   secureCookie: boolean;
   /** Where sign-ins and sign-outs are recorded (docs/audit.md). */
   audit?: Pick<AuditTrail, "record">;
+  /** Sign-in through the auth.oidc providers (/auth/oidc/…). */
+  sso?: SsoService;
+  /** config auth.localSignIn: false refuses the token form (tokens still authenticate requests). */
+  localSignIn?: boolean;
 }
 
 export function registerWebUi(app: FastifyInstance, services: WebServices, opts: WebUiOptions): void {
@@ -75,6 +79,7 @@ export function registerWebUi(app: FastifyInstance, services: WebServices, opts:
     scope.setErrorHandler(renderError);
     const send: Send = (reply, body) => reply.type("text/html; charset=utf-8").send(body);
     sessionRoutes(scope, opts, send);
+    if (opts.sso) oidcRoutes(scope, { ...opts, sso: opts.sso });
     pageRoutes(scope, services, opts, send);
     manageRoutes(scope, services, { view: viewOf(opts), send });
   });
@@ -148,9 +153,23 @@ function renderError(error: unknown, request: FastifyRequest, reply: FastifyRepl
 /** Sign-in with a token (a session cookie that never outlives it) and sign-out. */
 function sessionRoutes(scope: FastifyInstance, opts: WebUiOptions, send: Send): void {
   const { auth } = opts;
-  scope.get("/login", async (request, reply) => send(reply, loginPage(pageOf(request))));
+  const login: LoginOptions = {
+    providers: opts.sso?.providers() ?? [],
+    localSignIn: opts.localSignIn ?? true,
+  };
+  scope.get("/login", async (request, reply) => send(reply, loginPage(pageOf(request), login)));
   scope.post<{ Body: { token?: string } }>("/login", async (request, reply) => {
     checkSameOrigin(request);
+    if (!login.localSignIn) {
+      return send(
+        reply.status(403),
+        loginPage(
+          pageOf(request),
+          login,
+          "Signing in with a token is turned off on this server (auth.localSignIn): use your company sign-in above. Tokens still work for the API, the CLI and package clients.",
+        ),
+      );
+    }
     const token = typeof request.body?.token === "string" ? request.body.token.trim() : "";
     let principal: Principal;
     try {
@@ -161,7 +180,7 @@ function sessionRoutes(scope: FastifyInstance, opts: WebUiOptions, send: Send): 
     if (!principal.user) {
       return send(
         reply.status(401),
-        loginPage(pageOf(request), "That token is not valid: it may be mistyped, revoked or expired."),
+        loginPage(pageOf(request), login, "That token is not valid: it may be mistyped, revoked or expired."),
       );
     }
     if (principal.user.botOf) {
@@ -169,34 +188,12 @@ function sessionRoutes(scope: FastifyInstance, opts: WebUiOptions, send: Send): 
         reply.status(403),
         loginPage(
           pageOf(request),
+          login,
           `${principal.user.name} is a bot of ${principal.user.botOf}: bots do not sign in to the web UI.`,
         ),
       );
     }
-    // A session never outlives, nor does more than, the token that opened it.
-    const tokenEnd = principal.tokenExpiresAt
-      ? Date.parse(principal.tokenExpiresAt)
-      : Number.POSITIVE_INFINITY;
-    const expires = new Date(Math.min(Date.now() + sessionMs, tokenEnd));
-    const secret = await auth.openSession(
-      principal.user.id,
-      sessionNote,
-      expires.toISOString(),
-      principal.scopes,
-    );
-    await opts.audit?.record(principal, {
-      action: "session.open",
-      target: `user ${principal.user.name}`,
-      owner: principal.user.name,
-      after: { expiresAt: expires.toISOString() },
-    });
-    reply.setCookie(sessionCookie, secret, {
-      path: "/",
-      httpOnly: true,
-      sameSite: "strict",
-      secure: opts.secureCookie,
-      expires,
-    });
+    await openWebSession(reply, opts, { ...principal, user: principal.user });
     return reply.redirect("/", 303);
   });
   scope.post("/logout", async (request, reply) => {

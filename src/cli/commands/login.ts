@@ -1,11 +1,13 @@
 // `protodepot login URL --token-stdin [--npmrc] [--netrc] [--pip] [--maven] [--yarnrc] [--all]`: check a token, store
-// it for later commands, and on request write what npm, go/buf, pip, Maven and Yarn 4 read to use it.
+// it for later commands, and on request write what npm, go/buf, pip, Maven and Yarn 4 read to use it. With `--sso`
+// the token comes from a single sign-on through the server (device flow, docs/sso.md) instead.
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { Writable } from "node:stream";
 import type { Command } from "commander";
 import { ServerService } from "../../gen/protodepot/v1/server_pb.js";
+import { PollDeviceSignInResponse_Status, SignInService } from "../../gen/protodepot/v1/sign_in_pb.js";
 import { UserService } from "../../gen/protodepot/v1/user_pb.js";
 import { openRemote, type RemoteOptions } from "../client.js";
 import { editFile } from "../client-config/edit-file.js";
@@ -22,6 +24,8 @@ import type { CliCommand } from "../command.js";
 import { normalizeRemote, readSettings, writeSettings } from "../settings.js";
 
 interface LoginFlags {
+  sso?: boolean;
+  provider?: string;
   token?: string;
   tokenStdin?: boolean;
   npmrc?: string | true;
@@ -79,6 +83,36 @@ async function tokenOf(flags: LoginFlags): Promise<string> {
   return token;
 }
 
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/**
+ * `--sso`: the server asks its provider for a user code (RFC 8628); the user approves it in any browser while this
+ * polls the server, which answers with a token of its own once the provider says yes.
+ */
+async function deviceSignIn(url: string, flags: LoginFlags): Promise<string> {
+  if (flags.token !== undefined || flags.tokenStdin)
+    throw new Error("pass either --sso or a token, not both");
+  const signIn = (await openRemote({ remote: url, token: "" })).client(SignInService);
+  const started = await signIn.startDeviceSignIn({ provider: flags.provider ?? "" });
+  process.stderr.write(
+    `To sign in with ${started.provider}, open ${started.verificationUri} and enter the code ${started.userCode}\n` +
+      (started.verificationUriComplete ? `(or open ${started.verificationUriComplete})\n` : "") +
+      "Waiting for approval...\n",
+  );
+  let interval = Math.max(1, started.intervalSeconds) * 1000;
+  const deadline = Date.now() + started.expiresInSeconds * 1000;
+  while (Date.now() < deadline) {
+    await sleep(interval);
+    const polled = await signIn.pollDeviceSignIn({ provider: started.provider, handle: started.handle });
+    if (polled.status === PollDeviceSignInResponse_Status.DONE) return polled.token;
+    // RFC 8628 3.5: slow_down adds five seconds to the interval for good.
+    if (polled.status === PollDeviceSignInResponse_Status.SLOW_DOWN) interval += 5000;
+  }
+  throw new Error(
+    `the code ${started.userCode} expired before it was approved: run 'protodepot login ${url} --sso' again`,
+  );
+}
+
 /** Where npm reads the user's configuration: $NPM_CONFIG_USERCONFIG, else ~/.npmrc. */
 const defaultNpmrc = () =>
   process.env.NPM_CONFIG_USERCONFIG || process.env.npm_config_userconfig || join(homedir(), ".npmrc");
@@ -96,8 +130,10 @@ export function registerLogin(program: Command): void {
   program
     .command("login <url>")
     .description(
-      "check a token against a remote, store it for later commands, and optionally set up npm, go, buf, pip, Maven and Yarn",
+      "check a token against a remote (or sign in with --sso), store it for later commands, and optionally set up npm, go, buf, pip, Maven and Yarn",
     )
+    .option("--sso", "sign in through the server's single sign-on provider in any browser (device code)")
+    .option("--provider <name>", "with --sso: which provider, when the server has several (auth.oidc[].name)")
     .option("--token-stdin", "read the token from standard input (prompts without echo at a terminal)")
     .option("--token <token>", "the token (visible in shell history: prefer --token-stdin)")
     .option(
@@ -135,7 +171,7 @@ async function login(url: string, given: LoginFlags): Promise<void> {
         yarnrc: given.yarnrc ?? true,
       }
     : given;
-  const token = await tokenOf(flags);
+  const token = flags.sso ? await deviceSignIn(url, flags) : await tokenOf(flags);
   const remote = await openRemote({ remote: url, token });
   const { user } = await remote.client(UserService).whoAmI({});
   const name = user?.name ?? "";

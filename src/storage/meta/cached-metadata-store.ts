@@ -67,6 +67,12 @@ export const metadataCachePolicies: { readonly [M in Method]: CachePolicy } = {
   removeMember: "write",
   listMembers: "harmless",
   getMemberRole: "mutable",
+  // provider accounts (read at sign-in only) and the roles group mappings grant (memberships: writes)
+  findIdentity: "harmless",
+  linkIdentity: "harmless",
+  listMappedRoles: "harmless",
+  setMappedRole: "write",
+  removeMappedRole: "write",
   // modules, commits, labels
   getModule: "mutable",
   getModuleById: "harmless",

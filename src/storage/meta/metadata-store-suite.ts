@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import type { ArtifactKey } from "../../core/types.js";
 import { artifactsCases, preGenerationCases } from "./contract/artifacts.js";
 import { deletionCases } from "./contract/deletion.js";
+import { identitiesCases } from "./contract/identities.js";
 import { labelsCases } from "./contract/labels.js";
 import { leasesCases, transactionsAcrossStoresCases } from "./contract/leases.js";
 import { moduleLifecycleCases, moduleLookupCases, pushCases } from "./contract/modules.js";
@@ -46,6 +47,7 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
     tokenLifecycleCases(suite);
     tokenScopeBotAuditCases(suite);
     ownersAndOrganizationsCases(suite);
+    identitiesCases(suite);
     pushCases(suite);
     moduleLookupCases(suite);
     moduleLifecycleCases(suite);

@@ -93,6 +93,33 @@ export interface UserStore {
   deleteBot(userId: string, at: string): Promise<boolean>;
 }
 
+/** A role a provider's group mapping granted (docs/sso.md). */
+export interface MappedRole {
+  orgId: string;
+  org: string;
+  role: Role;
+}
+
+/**
+ * Accounts at OpenID Connect providers (issuer + subject) linked to users, and the organization roles a provider's
+ * group mapping granted, kept apart from roles given by hand (which no mapping changes).
+ */
+export interface IdentityStore {
+  /** The user linked to the provider's account, deleted or not. */
+  findIdentity(issuer: string, subject: string): Promise<User | undefined>;
+  /** Links the account to the user; AlreadyExists when the account is linked already. */
+  linkIdentity(input: { issuer: string; subject: string; userId: string }): Promise<void>;
+  /** The roles `grantedBy` (an issuer) granted the user, by organization name. */
+  listMappedRoles(userId: string, grantedBy: string): Promise<MappedRole[]>;
+  /**
+   * Gives the user `role` in the organization as granted by `grantedBy`, unless the user holds a role there given by
+   * hand or by another issuer (then nothing changes, and the answer is false).
+   */
+  setMappedRole(orgId: string, userId: string, role: Role, grantedBy: string): Promise<boolean>;
+  /** Removes the user's membership if `grantedBy` granted it; false otherwise. */
+  removeMappedRole(orgId: string, userId: string, grantedBy: string): Promise<boolean>;
+}
+
 /** What an audit listing selects; newest first. */
 export interface AuditFilter {
   /** Events at or after this ISO instant. */
@@ -367,7 +394,8 @@ export interface MetadataStores
     PregenerateStore,
     LeaseStore,
     AuditStore,
-    QuotaStore {}
+    QuotaStore,
+    IdentityStore {}
 
 /**
  * The metadata seam: the small stores above, composed over one database, with a transaction that spans them.

@@ -6,6 +6,7 @@ import { migrateToLatest } from "../migrations/index.js";
 import { createKyselyArtifactStore } from "./artifacts.js";
 import { createKyselyAuditStore } from "./audit.js";
 import { createKyselyDeletionStore } from "./deletion.js";
+import { createKyselyIdentityStore } from "./identities.js";
 import { createKyselyLeaseStore, type LeaseDialect } from "./leases.js";
 import { createKyselyModuleStore } from "./modules.js";
 import { createKyselyOwnerStore } from "./owners.js";
@@ -29,6 +30,7 @@ function composeStores(db: Kysely<Database>, leases: LeaseDialect): MetadataStor
     ...createKyselyLeaseStore(db, leases),
     ...createKyselyAuditStore(db),
     ...createKyselyDeletionStore(db),
+    ...createKyselyIdentityStore(db),
   };
 }
 

@@ -51,8 +51,9 @@ async function deleteOrganization(
 async function setMember(db: Kysely<Database>, orgId: string, userId: string, role: Role): Promise<void> {
   await db
     .insertInto("org_members")
-    .values({ org_id: orgId, user_id: userId, role, created_at: now() })
-    .onConflict((oc) => oc.columns(["org_id", "user_id"]).doUpdateSet({ role }))
+    .values({ org_id: orgId, user_id: userId, role, created_at: now(), granted_by: null })
+    // A role given by hand is the hand's from now on: no group mapping takes it back.
+    .onConflict((oc) => oc.columns(["org_id", "user_id"]).doUpdateSet({ role, granted_by: null }))
     .execute();
 }
 

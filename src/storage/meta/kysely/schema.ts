@@ -90,6 +90,15 @@ export interface OrgMembersTable {
   /** "owner", "writer" or "reader". */
   role: string;
   created_at: string;
+  /** Null: given by hand; else the issuer whose group mapping granted the role (migration 0012). */
+  granted_by: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export interface IdentitiesTable {
+  issuer: string;
+  subject: string;
+  user_id: string;
+  created_at: string;
 }
 
 export interface ModulesTable {
@@ -262,4 +271,5 @@ export interface Database {
   leases: LeasesTable;
   push_policies: PushPoliciesTable;
   audit_events: AuditEventsTable;
+  identities: IdentitiesTable;
 }

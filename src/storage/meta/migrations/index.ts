@@ -11,6 +11,7 @@ import { moduleLifecycle } from "./0008-module-lifecycle.js";
 import { identity } from "./0009-identity.js";
 import { deprecation } from "./0010-deprecation.js";
 import { deletion } from "./0011-deletion.js";
+import { oidc } from "./0012-oidc.js";
 import { quotas } from "./0015-quotas.js";
 
 const migrations: Record<string, Migration> = {
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   "0009-identity": identity,
   "0010-deprecation": deprecation,
   "0011-deletion": deletion,
+  "0012-oidc": oidc,
   "0015-quotas": quotas,
 };
 
