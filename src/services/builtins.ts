@@ -254,74 +254,65 @@ async function addProtoc(found: Builtins, protoc: Protoc): Promise<void> {
 }
 
 /**
- * Debian's gRPC plugins (protobuf-compiler-grpc), each with a template that runs protoc's generator for the same
- * language first. They answer no --version: the package's version counts. Only with protoc (their templates need it).
+ * Debian's gRPC plugins (protobuf-compiler-grpc): the binary, the runtime its stubs need as of the plugin's release,
+ * and the protoc generators its template runs first (`protodepot/{lang}-grpc`).
  */
+const grpcPlugins: {
+  lang: string;
+  binary: string;
+  protoc: string[];
+  runtimeLibraries: (minor: string) => RuntimeLibraries;
+  registryOptions?: Record<string, unknown>;
+}[] = [
+  {
+    lang: "python",
+    binary: "grpc_python_plugin",
+    protoc: ["python", "pyi"],
+    runtimeLibraries: (minor) => ({ python: [{ package: "grpcio", version: `>=${minor}` }] }),
+    // Its stubs import protodepot/python's `_pb2` modules: its wheels hold only the stubs and require those
+    // (services/pypi-base.ts), so installing both never puts one file in two distributions.
+    registryOptions: { python: { base: `${builtinTemplateOwner}/python` } },
+  },
+  {
+    // `*_services_pb.rb` requires grpc (Debian's ruby-grpc is the gem of the same release) and the `_pb.rb` beside
+    // it: the gem holds both.
+    lang: "ruby",
+    binary: "grpc_ruby_plugin",
+    protoc: ["ruby"],
+    runtimeLibraries: (minor) => ({ ruby: [{ package: "grpc", version: `~> ${minor}` }] }),
+  },
+  {
+    // No runtime library list for C++: the CMake archive links gRPC::grpc++ when the output has `.grpc.pb.cc` files.
+    lang: "cpp",
+    binary: "grpc_cpp_plugin",
+    protoc: ["cpp"],
+    runtimeLibraries: () => ({}),
+    registryOptions: { ecosystem: "cpp" },
+  },
+];
+
+/** The gRPC plugins installed. They answer no --version: the package's version counts. Only with protoc. */
 async function addGrpc(found: Builtins): Promise<void> {
-  const { plugins, templates } = found;
   const version = await debianVersion("protobuf-compiler-grpc");
   if (!version) return;
   const minor = `${semver.major(version)}.${semver.minor(version)}`;
-  const python = tryResolve("grpc_python_plugin");
-  if (python) {
-    plugins.push({
+  for (const g of grpcPlugins) {
+    const command = tryResolve(g.binary);
+    if (!command) continue;
+    found.plugins.push({
       owner: "grpc",
-      name: "python",
+      name: g.lang,
       version,
-      run: { command: [python] },
-      // Its stubs use grpc's Python API as of the plugin's release.
-      runtimeLibraries: { python: [{ package: "grpcio", version: `>=${minor}` }] },
-      // Its stubs import protodepot/python's `_pb2` modules: its wheels hold only the stubs and require those
-      // (services/pypi-base.ts), so installing both never puts one file in two distributions.
-      registryOptions: { python: { base: `${builtinTemplateOwner}/python` } },
+      run: { command: [command] },
+      runtimeLibraries: g.runtimeLibraries(minor),
+      ...(g.registryOptions ? { registryOptions: g.registryOptions } : {}),
     });
-    templates.push({
+    found.templates.push({
       owner: builtinTemplateOwner,
-      name: "python-grpc",
+      name: `${g.lang}-grpc`,
       plugins: [
-        { owner: "protocolbuffers", name: "python", parameter: "" },
-        { owner: "protocolbuffers", name: "pyi", parameter: "" },
-        { owner: "grpc", name: "python", parameter: "" },
-      ],
-    });
-  }
-  const ruby = tryResolve("grpc_ruby_plugin");
-  if (ruby) {
-    // `*_services_pb.rb` requires grpc (Debian's ruby-grpc is the gem of the same release) and the `_pb.rb` beside it:
-    // the gem holds both.
-    plugins.push({
-      owner: "grpc",
-      name: "ruby",
-      version,
-      run: { command: [ruby] },
-      runtimeLibraries: { ruby: [{ package: "grpc", version: `~> ${minor}` }] },
-    });
-    templates.push({
-      owner: builtinTemplateOwner,
-      name: "ruby-grpc",
-      plugins: [
-        { owner: "protocolbuffers", name: "ruby", parameter: "" },
-        { owner: "grpc", name: "ruby", parameter: "" },
-      ],
-    });
-  }
-  const cpp = tryResolve("grpc_cpp_plugin");
-  if (cpp) {
-    // No runtime library list for C++: the CMake archive links gRPC::grpc++ when the output has `.grpc.pb.cc` files.
-    plugins.push({
-      owner: "grpc",
-      name: "cpp",
-      version,
-      run: { command: [cpp] },
-      runtimeLibraries: {},
-      registryOptions: { ecosystem: "cpp" },
-    });
-    templates.push({
-      owner: builtinTemplateOwner,
-      name: "cpp-grpc",
-      plugins: [
-        { owner: "protocolbuffers", name: "cpp", parameter: "" },
-        { owner: "grpc", name: "cpp", parameter: "" },
+        ...g.protoc.map((name) => ({ owner: "protocolbuffers", name, parameter: "" })),
+        { owner: "grpc", name: g.lang, parameter: "" },
       ],
     });
   }

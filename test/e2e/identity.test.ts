@@ -317,9 +317,14 @@ describe("token scopes, bots and the audit log", () => {
     const listed = await callApi(server.url, "UserService/ListTokens", {}, walt);
     const { tokens } = (await listed.json()) as { tokens: { note: string; scopes: string[] }[] };
     assert.deepEqual(tokens.find((t) => t.note === "web session")?.scopes, ["read"]);
+    // Sign out as the page's button does: with the session's form token (web/csrf.ts).
+    const home = await (await fetch(`${server.url}/`, { headers: { cookie } })).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(home)?.[1];
+    assert.ok(csrf, "the signed-in page has a sign-out form with its form token");
     const logout = await fetch(`${server.url}/logout`, {
       method: "POST",
-      headers: { cookie },
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ csrf }).toString(),
       redirect: "manual",
     });
     assert.equal(logout.status, 303);
