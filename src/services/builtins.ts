@@ -1,20 +1,18 @@
 // Built-in plugins and templates of the embedded default: whatever code generators this machine has.
-import { execFile } from "node:child_process";
 import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import semver from "semver";
 import { Code, isRegistryError } from "../core/errors.js";
 import type { ProtocGenerator, RuntimeLibraries, TemplateVersion, User } from "../core/types.js";
 import type { Protoc } from "../plugins/protoc/protoc-runtime.js";
 import type { Principal } from "./auth.js";
+import { debianVersion, hostVersion, revisionVersion } from "./host-versions.js";
 import type { OrganizationService } from "./organizations.js";
 import { resolveCommand } from "./plugin-sources.js";
 import type { PluginService } from "./plugins.js";
 import type { TemplateService } from "./templates.js";
 
-const exec = promisify(execFile);
 const require = createRequire(import.meta.url);
 
 export interface BuiltinPlugin {
@@ -35,27 +33,6 @@ export interface BuiltinTemplate {
 
 /** The owner of the built-in templates: `protodepot/es`, `protodepot/go`, `protodepot/go-grpc`. */
 export const builtinTemplateOwner = "protodepot";
-
-async function hostVersion(command: string): Promise<string | undefined> {
-  try {
-    const { stdout } = await exec(command, ["--version"], { timeout: 5000 });
-    const v = semver.coerce(stdout.trim().split(/\s+/).pop() ?? "");
-    return v ? `v${v.version}` : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A `--version` line ending in `X.Y.Z-N` (a revision of upstream X.Y.Z, BSR's form) as `vX.Y.Z-N`. */
-async function revisionVersion(command: string): Promise<string | undefined> {
-  try {
-    const { stdout } = await exec(command, ["--version"], { timeout: 5000 });
-    const v = semver.valid(stdout.trim().split(/\s+/).pop() ?? "");
-    return v ? `v${v}` : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** protoc's built-in generators registered as protocolbuffers/{generator}, and the runtime each one's output needs. */
 const protocPlugins: { generator: ProtocGenerator; runtimeLibraries: (v: string) => RuntimeLibraries }[] = [
@@ -85,18 +62,6 @@ const protocPlugins: { generator: ProtocGenerator; runtimeLibraries: (v: string)
   // Its output embeds descriptors as raw bytes (not UTF-8): generation carries file content as bytes.
   { generator: "php", runtimeLibraries: () => ({}) },
 ];
-
-/** A Debian package's installed version as a plugin version (`1.51.1-3+b1` → `v1.51.1`), if installed. */
-async function debianVersion(pkg: string): Promise<string | undefined> {
-  try {
-    // `{package}\t{version}`; an epoch (`1:`) is not part of the upstream version.
-    const { stdout } = await exec("dpkg-query", ["-W", pkg], { timeout: 5000 });
-    const v = semver.coerce((stdout.trim().split("\t")[1] ?? "").replace(/^\d+:/, ""));
-    return v ? `v${v.version}` : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** What detection finds, filled in by one function per source. */
 interface Builtins {
