@@ -73,124 +73,127 @@ export interface SsoAccounts {
   ): Promise<SignedIn>;
 }
 
-export function createSsoAccounts(deps: {
+/** What signing in through a provider reads and writes. */
+interface AccountDeps {
   store: AccountStores;
   audit: Pick<AuditTrail, "event" | "record">;
   log?: AccountLog;
-}): SsoAccounts {
-  const { store, audit } = deps;
+}
 
-  /** The linked user, or one provisioned (or linked by name) now; refused with a message that says what to fix. */
-  async function userFor(
-    rules: ProviderRules,
-    subject: string,
-    claims: Record<string, unknown>,
-    client: ClientInfo | undefined,
-  ): Promise<{ user: User; created: boolean }> {
-    const linked = await store.findIdentity(rules.issuer, subject);
-    if (linked) return { user: usable(linked, rules), created: false };
-    const name = usernameOf(rules, claims);
-    const local = await store.getUserByName(name);
-    if (local) {
-      if (!rules.linkExistingUsers || local.botOf || local.deletedAt || local.isAdmin) {
-        throw new RegistryError(
-          Code.FailedPrecondition,
-          `user name ${name} (claim ${rules.usernameClaim} of ${rules.name}) belongs to an existing user of this server: ` +
-            "an admin may allow linking people by name (auth.oidc[].linkExistingUsers), or map another claim (usernameClaim)",
-        );
-      }
-      await store.linkIdentity({ issuer: rules.issuer, subject, userId: local.id });
-      return { user: local, created: false };
-    }
-    const principal: Principal = client ? { client } : {};
-    try {
-      const user = await store.transaction(async (tx) => {
-        const created = await tx.createUser({ name, isAdmin: false });
-        await tx.linkIdentity({ issuer: rules.issuer, subject, userId: created.id });
-        await tx.appendAudit(
-          audit.event(
-            { ...principal, user: created },
-            {
-              action: "user.create",
-              target: `user ${name}`,
-              after: { isAdmin: false, provider: rules.name },
-            },
-          ),
-        );
-        return created;
-      });
-      return { user, created: true };
-    } catch (err) {
-      // The same account signing in twice at once: the other sign-in linked it first.
-      const raced = isRegistryError(err, Code.AlreadyExists)
-        ? await store.findIdentity(rules.issuer, subject)
-        : undefined;
-      if (raced) return { user: usable(raced, rules), created: false };
-      if (isRegistryError(err, Code.AlreadyExists)) {
-        throw new RegistryError(
-          Code.FailedPrecondition,
-          `user name ${name} (claim ${rules.usernameClaim} of ${rules.name}) is taken by an organization: map another claim (usernameClaim)`,
-        );
-      }
-      throw err;
-    }
-  }
-
-  /** Grants what the groups give and takes back what the mapping granted before and the groups no longer give. */
-  async function syncRoles(
-    rules: ProviderRules,
-    user: User,
-    groups: readonly string[],
-    client: ClientInfo | undefined,
-  ): Promise<Pick<SignedIn, "granted" | "removed">> {
-    const wanted = mappedRoles(rules, groups);
-    const held = new Map((await store.listMappedRoles(user.id, rules.issuer)).map((r) => [r.org, r]));
-    const principal: Principal = { user, ...(client ? { client } : {}) };
-    const granted: SignedIn["granted"] = [];
-    for (const [orgName, role] of wanted) {
-      if (held.get(orgName)?.role === role) continue;
-      const org = await store.getOrganization(orgName);
-      if (!org) {
-        deps.log?.warn({ provider: rules.name, org: orgName }, "group mapping names a missing organization");
-        continue;
-      }
-      // False: the user holds a role there given by hand, which the mapping leaves alone.
-      if (!(await store.setMappedRole(org.id, user.id, role, rules.issuer))) continue;
-      granted.push({ org: orgName, role });
-      await audit.record(principal, {
-        action: "member.set",
-        target: `member ${user.name} of ${orgName}`,
-        owner: orgName,
-        before: { role: held.get(orgName)?.role ?? null },
-        after: { role, grantedBy: rules.name },
-      });
-    }
-    const removed: string[] = [];
-    for (const [orgName, mapped] of held) {
-      if (wanted.has(orgName)) continue;
-      if (!(await store.removeMappedRole(mapped.orgId, user.id, rules.issuer))) continue;
-      removed.push(orgName);
-      await audit.record(principal, {
-        action: "member.remove",
-        target: `member ${user.name} of ${orgName}`,
-        owner: orgName,
-        before: { role: mapped.role, grantedBy: rules.name },
-      });
-    }
-    return { granted, removed };
-  }
-
+export function createSsoAccounts(deps: AccountDeps): SsoAccounts {
   return {
     async signIn(rules, claims, client) {
       const subject = claims.sub;
       if (typeof subject !== "string" || subject === "") {
         throw new RegistryError(Code.Unauthenticated, `${rules.name} sent no subject (sub) for the account`);
       }
-      const { user, created } = await userFor(rules, subject, claims, client);
-      const roles = await syncRoles(rules, user, groupsOf(claims, rules.groupsClaim), client);
+      const { user, created } = await userFor(deps, rules, subject, claims, client);
+      const roles = await syncRoles(deps, rules, user, groupsOf(claims, rules.groupsClaim), client);
       return { user, created, ...roles };
     },
   };
+}
+
+/** The linked user, or one provisioned (or linked by name) now; refused with a message that says what to fix. */
+async function userFor(
+  deps: AccountDeps,
+  rules: ProviderRules,
+  subject: string,
+  claims: Record<string, unknown>,
+  client: ClientInfo | undefined,
+): Promise<{ user: User; created: boolean }> {
+  const linked = await deps.store.findIdentity(rules.issuer, subject);
+  if (linked) return { user: usable(linked, rules), created: false };
+  const name = usernameOf(rules, claims);
+  const local = await deps.store.getUserByName(name);
+  if (local) {
+    if (!rules.linkExistingUsers || local.botOf || local.deletedAt || local.isAdmin) {
+      throw new RegistryError(
+        Code.FailedPrecondition,
+        `user name ${name} (claim ${rules.usernameClaim} of ${rules.name}) belongs to an existing user of this server: ` +
+          "an admin may allow linking people by name (auth.oidc[].linkExistingUsers), or map another claim (usernameClaim)",
+      );
+    }
+    await deps.store.linkIdentity({ issuer: rules.issuer, subject, userId: local.id });
+    return { user: local, created: false };
+  }
+  const principal: Principal = client ? { client } : {};
+  try {
+    const user = await deps.store.transaction(async (tx) => {
+      const created = await tx.createUser({ name, isAdmin: false });
+      await tx.linkIdentity({ issuer: rules.issuer, subject, userId: created.id });
+      await tx.appendAudit(
+        deps.audit.event(
+          { ...principal, user: created },
+          {
+            action: "user.create",
+            target: `user ${name}`,
+            after: { isAdmin: false, provider: rules.name },
+          },
+        ),
+      );
+      return created;
+    });
+    return { user, created: true };
+  } catch (err) {
+    // The same account signing in twice at once: the other sign-in linked it first.
+    const raced = isRegistryError(err, Code.AlreadyExists)
+      ? await deps.store.findIdentity(rules.issuer, subject)
+      : undefined;
+    if (raced) return { user: usable(raced, rules), created: false };
+    if (isRegistryError(err, Code.AlreadyExists)) {
+      throw new RegistryError(
+        Code.FailedPrecondition,
+        `user name ${name} (claim ${rules.usernameClaim} of ${rules.name}) is taken by an organization: map another claim (usernameClaim)`,
+      );
+    }
+    throw err;
+  }
+}
+
+/** Grants what the groups give and takes back what the mapping granted before and the groups no longer give. */
+async function syncRoles(
+  deps: AccountDeps,
+  rules: ProviderRules,
+  user: User,
+  groups: readonly string[],
+  client: ClientInfo | undefined,
+): Promise<Pick<SignedIn, "granted" | "removed">> {
+  const wanted = mappedRoles(rules, groups);
+  const held = new Map((await deps.store.listMappedRoles(user.id, rules.issuer)).map((r) => [r.org, r]));
+  const principal: Principal = { user, ...(client ? { client } : {}) };
+  const granted: SignedIn["granted"] = [];
+  for (const [orgName, role] of wanted) {
+    if (held.get(orgName)?.role === role) continue;
+    const org = await deps.store.getOrganization(orgName);
+    if (!org) {
+      deps.log?.warn({ provider: rules.name, org: orgName }, "group mapping names a missing organization");
+      continue;
+    }
+    // False: the user holds a role there given by hand, which the mapping leaves alone.
+    if (!(await deps.store.setMappedRole(org.id, user.id, role, rules.issuer))) continue;
+    granted.push({ org: orgName, role });
+    await deps.audit.record(principal, {
+      action: "member.set",
+      target: `member ${user.name} of ${orgName}`,
+      owner: orgName,
+      before: { role: held.get(orgName)?.role ?? null },
+      after: { role, grantedBy: rules.name },
+    });
+  }
+  const removed: string[] = [];
+  for (const [orgName, mapped] of held) {
+    if (wanted.has(orgName)) continue;
+    if (!(await deps.store.removeMappedRole(mapped.orgId, user.id, rules.issuer))) continue;
+    removed.push(orgName);
+    await deps.audit.record(principal, {
+      action: "member.remove",
+      target: `member ${user.name} of ${orgName}`,
+      owner: orgName,
+      before: { role: mapped.role, grantedBy: rules.name },
+    });
+  }
+  return { granted, removed };
 }
 
 function usernameOf(rules: ProviderRules, claims: Record<string, unknown>): string {

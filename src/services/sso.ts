@@ -116,23 +116,7 @@ export function createSsoService(opts: SsoOptions): SsoService {
 
     async startWebSignIn(name, redirectUri) {
       const p = provider(name);
-      const config = await configOf(p);
-      const verifier = oidc.randomPKCECodeVerifier();
-      const flow: WebFlow = {
-        provider: p.name,
-        state: oidc.randomState(),
-        nonce: oidc.randomNonce(),
-        verifier,
-      };
-      const url = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: redirectUri,
-        scope: scopeOf(p),
-        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: "S256",
-        state: flow.state,
-        nonce: flow.nonce,
-      });
-      return { url: url.href, flow };
+      return webAuthorization(p, await configOf(p), redirectUri);
     },
 
     async finishWebSignIn(flow, callbackUrl, client) {
@@ -153,29 +137,7 @@ export function createSsoService(opts: SsoOptions): SsoService {
 
     async startDeviceSignIn(name) {
       const p = provider(name);
-      const config = await configOf(p);
-      if (!config.serverMetadata().device_authorization_endpoint) {
-        throw new RegistryError(
-          Code.FailedPrecondition,
-          `${p.name} offers no device authorization endpoint: enable the device flow for this client at the provider`,
-        );
-      }
-      const answer = await oidc
-        .initiateDeviceAuthorization(config, { scope: scopeOf(p) })
-        .catch((err: unknown) => {
-          throw providerError(p, err);
-        });
-      return {
-        provider: p.name,
-        handle: answer.device_code,
-        userCode: answer.user_code,
-        verificationUri: answer.verification_uri,
-        ...(answer.verification_uri_complete
-          ? { verificationUriComplete: answer.verification_uri_complete }
-          : {}),
-        intervalSeconds: answer.interval ?? 5,
-        expiresInSeconds: answer.expires_in,
-      };
+      return deviceAuthorization(p, await configOf(p));
     },
 
     async pollDeviceSignIn(name, handle, client) {
@@ -195,6 +157,52 @@ export function createSsoService(opts: SsoOptions): SsoService {
       const { secret } = await opts.auth.issueToken(user.id, `signed in with ${p.name}`, expiresAt);
       return { status: "done", user, token: secret, expiresAt };
     },
+  };
+}
+
+/** The provider's authorization URL for a web sign-in (code flow + PKCE), and the flow to check its callback by. */
+async function webAuthorization(p: OidcIssuerConfig, config: oidc.Configuration, redirectUri: string) {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const flow: WebFlow = {
+    provider: p.name,
+    state: oidc.randomState(),
+    nonce: oidc.randomNonce(),
+    verifier,
+  };
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope: scopeOf(p),
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: "S256",
+    state: flow.state,
+    nonce: flow.nonce,
+  });
+  return { url: url.href, flow };
+}
+
+/** Starts the device flow at the provider (RFC 8628): the code the user confirms, and how to poll. */
+async function deviceAuthorization(p: OidcIssuerConfig, config: oidc.Configuration) {
+  if (!config.serverMetadata().device_authorization_endpoint) {
+    throw new RegistryError(
+      Code.FailedPrecondition,
+      `${p.name} offers no device authorization endpoint: enable the device flow for this client at the provider`,
+    );
+  }
+  const answer = await oidc
+    .initiateDeviceAuthorization(config, { scope: scopeOf(p) })
+    .catch((err: unknown) => {
+      throw providerError(p, err);
+    });
+  return {
+    provider: p.name,
+    handle: answer.device_code,
+    userCode: answer.user_code,
+    verificationUri: answer.verification_uri,
+    ...(answer.verification_uri_complete
+      ? { verificationUriComplete: answer.verification_uri_complete }
+      : {}),
+    intervalSeconds: answer.interval ?? 5,
+    expiresInSeconds: answer.expires_in,
   };
 }
 

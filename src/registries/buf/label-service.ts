@@ -10,6 +10,7 @@ import {
   CommitCheckStatus,
   type LabelRef,
   type LabelService,
+  type ListLabelHistoryRequest,
   ListLabelHistoryRequest_Order,
   ListLabelsRequest_ArchiveFilter,
   ListLabelsRequest_Order,
@@ -30,16 +31,7 @@ export function createLabelService(modules: ModuleService): ServiceImpl<typeof L
       const labels = [];
       for (const ref of req.labelRefs) {
         const { name, label } = labelOfRef(ref);
-        // An archived label is still a label: info shows it, with its archive time.
-        const found = (await modules.listLabels(caller, name, "all")).find((l) => l.name === label);
-        if (!found) {
-          throw new RegistryError(
-            Code.NotFound,
-            `module ${name.owner}/${name.name} has no label "${label}"`,
-            { owner: name.owner, module: name.name, ref: label },
-          );
-        }
-        labels.push(labelMessage(found, name.owner));
+        labels.push(labelMessage(await findLabel(modules, caller, name, label), name.owner));
       }
       return { labels };
     },
@@ -68,44 +60,8 @@ export function createLabelService(modules: ModuleService): ServiceImpl<typeof L
       };
     },
 
-    /**
-     * protodepot keeps where a label points, not where it pointed: the history is the label's commit and the
-     * module's commits before it, which is the label's history when it only ever moved forward.
-     */
     async listLabelHistory(req, ctx) {
-      const caller = await principal(ctx);
-      if (!req.labelRef) throw new RegistryError(Code.InvalidArgument, "label_ref is required");
-      const { name, label } = labelOfRef(req.labelRef);
-      const found = (await modules.listLabels(caller, name, "all")).find((l) => l.name === label);
-      if (!found) {
-        throw new RegistryError(Code.NotFound, `module ${name.owner}/${name.name} has no label "${label}"`, {
-          owner: name.owner,
-          module: name.name,
-          ref: label,
-        });
-      }
-      const head = await modules.resolveRef(caller, name, found.commitId);
-      const oldestFirst = req.order === ListLabelHistoryRequest_Order.ASC;
-      const kind = oldestFirst ? "a" : "d";
-      const limit = pageSize(req.pageSize);
-      const after = decodeToken(kind, req.pageToken);
-      const page: Page = { limit: limit + 1, oldestFirst, beforeSeq: head.seq + 1 };
-      if (oldestFirst && after !== undefined) page.afterSeq = after;
-      if (!oldestFirst && after !== undefined) page.beforeSeq = Math.min(after, head.seq + 1);
-      const commits = await modules.listCommits(caller, name, page);
-      const shown = commits.slice(0, limit);
-      const values = [];
-      for (const c of shown) {
-        values.push({
-          commit: commitMessage(c, (await modules.b5Of(c)).digest),
-          commitCheckState: {
-            status: CommitCheckStatus.DISABLED,
-            updateTime: timestampFromDate(new Date(c.createdAt)),
-          },
-        });
-      }
-      const last = shown.at(-1);
-      return { values, nextPageToken: commits.length > limit && last ? encodeToken(kind, last.seq) : "" };
+      return labelHistory(modules, await principal(ctx), req);
     },
 
     async archiveLabels(req, ctx) {
@@ -118,6 +74,51 @@ export function createLabelService(modules: ModuleService): ServiceImpl<typeof L
       return {};
     },
   };
+}
+
+/**
+ * protodepot keeps where a label points, not where it pointed: the history is the label's commit and the module's
+ * commits before it, which is the label's history when it only ever moved forward.
+ */
+async function labelHistory(modules: ModuleService, caller: Principal, req: ListLabelHistoryRequest) {
+  if (!req.labelRef) throw new RegistryError(Code.InvalidArgument, "label_ref is required");
+  const { name, label } = labelOfRef(req.labelRef);
+  const found = await findLabel(modules, caller, name, label);
+  const head = await modules.resolveRef(caller, name, found.commitId);
+  const oldestFirst = req.order === ListLabelHistoryRequest_Order.ASC;
+  const kind = oldestFirst ? "a" : "d";
+  const limit = pageSize(req.pageSize);
+  const after = decodeToken(kind, req.pageToken);
+  const page: Page = { limit: limit + 1, oldestFirst, beforeSeq: head.seq + 1 };
+  if (oldestFirst && after !== undefined) page.afterSeq = after;
+  if (!oldestFirst && after !== undefined) page.beforeSeq = Math.min(after, head.seq + 1);
+  const commits = await modules.listCommits(caller, name, page);
+  const shown = commits.slice(0, limit);
+  const values = [];
+  for (const c of shown) {
+    values.push({
+      commit: commitMessage(c, (await modules.b5Of(c)).digest),
+      commitCheckState: {
+        status: CommitCheckStatus.DISABLED,
+        updateTime: timestampFromDate(new Date(c.createdAt)),
+      },
+    });
+  }
+  const last = shown.at(-1);
+  return { values, nextPageToken: commits.length > limit && last ? encodeToken(kind, last.seq) : "" };
+}
+
+/** A label of a module the caller may read; an archived label is still a label (info shows its archive time). */
+async function findLabel(modules: ModuleService, caller: Principal, name: FullName, label: string) {
+  const found = (await modules.listLabels(caller, name, "all")).find((l) => l.name === label);
+  if (!found) {
+    throw new RegistryError(Code.NotFound, `module ${name.owner}/${name.name} has no label "${label}"`, {
+      owner: name.owner,
+      module: name.name,
+      ref: label,
+    });
+  }
+  return found;
 }
 
 async function archive(
