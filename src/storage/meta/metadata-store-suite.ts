@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import { Code, isRegistryError } from "../../core/errors.js";
 import type { ArtifactKey, Commit, PluginVersion } from "../../core/types.js";
 import type { MetadataStore, NewCommit } from "./metadata-store.js";
+import { runWebhookStoreSuite } from "./webhook-store-suite.js";
 
 /** One empty database made by a driver for one test. */
 export interface MetadataStoreHarness {
@@ -55,6 +56,8 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
       assert.equal(created, true);
       return commit;
     }
+
+    runWebhookStoreSuite(() => store);
 
     describe("users and tokens", () => {
       it("creates users and finds them by name and id", async () => {

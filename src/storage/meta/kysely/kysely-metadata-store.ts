@@ -10,9 +10,11 @@ import { createKyselyModuleStore } from "./modules.js";
 import { createKyselyOwnerStore } from "./owners.js";
 import { createKyselyPluginStore } from "./plugins.js";
 import { createKyselyPregenerateStore } from "./pregenerate.js";
+import { createKyselyRateCounterStore } from "./rate-counters.js";
 import type { Database } from "./schema.js";
 import { createKyselyTemplateStore } from "./templates.js";
 import { createKyselyUserStore } from "./users.js";
+import { createKyselyWebhookStore } from "./webhooks.js";
 
 function composeStores(db: Kysely<Database>, leases: LeaseDialect): MetadataStores {
   return {
@@ -25,6 +27,8 @@ function composeStores(db: Kysely<Database>, leases: LeaseDialect): MetadataStor
     ...createKyselyPregenerateStore(db),
     ...createKyselyLeaseStore(db, leases),
     ...createKyselyAuditStore(db),
+    ...createKyselyWebhookStore(db, leases.nowMs),
+    ...createKyselyRateCounterStore(db),
   };
 }
 

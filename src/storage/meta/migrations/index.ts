@@ -9,6 +9,7 @@ import { b5 } from "./0006-b5.js";
 import { ownerPregenerate } from "./0007-owner-pregenerate.js";
 import { moduleLifecycle } from "./0008-module-lifecycle.js";
 import { identity } from "./0009-identity.js";
+import { webhooks } from "./0013-webhooks.js";
 
 const migrations: Record<string, Migration> = {
   "0001-initial": initial,
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   "0007-owner-pregenerate": ownerPregenerate,
   "0008-module-lifecycle": moduleLifecycle,
   "0009-identity": identity,
+  "0013-webhooks": webhooks,
 };
 
 /** Brings the database to the newest schema; throws if any migration fails (nothing of it is applied). */
