@@ -48,6 +48,10 @@ export const commands: Readonly<Record<string, { summary: string; load: () => Pr
     summary: "read the audit log",
     load: async () => (await import("./commands/audit.js")).registerAudit,
   },
+  webhook: {
+    summary: "manage webhooks: events POSTed to a URL, signed",
+    load: async () => (await import("./commands/webhooks.js")).registerWebhooks,
+  },
   org: {
     summary: "manage organizations and their members",
     load: async () => (await import("./commands/orgs.js")).registerOrgs,

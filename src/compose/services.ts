@@ -20,6 +20,7 @@ import { createArtifactGenerator } from "../services/artifact-generator.js";
 import { type AuditTrail, createAuditTrail } from "../services/audit.js";
 import { type AuthService, createAuthService, type Principal } from "../services/auth.js";
 import { type BotService, createBotService } from "../services/bots.js";
+import { createEvents, type Events, withEvents } from "../services/events.js";
 import { createGenerationService, type GenerationService } from "../services/generation.js";
 import { createHealthCheck, type HealthCheck } from "../services/health.js";
 import { createImageService, type ImageService } from "../services/images.js";
@@ -31,6 +32,10 @@ import { createPregenerateService, type PregenerateService } from "../services/p
 import { createRemotePluginService, type RemotePluginService } from "../services/remote-plugins.js";
 import { createTemplateService, type TemplateService } from "../services/templates.js";
 import { createUserService, type UserService } from "../services/users.js";
+import { startWebhookDispatcher, type WebhookDispatcher } from "../services/webhooks/dispatcher.js";
+import { sendDelivery } from "../services/webhooks/send.js";
+import { createTargetPolicy } from "../services/webhooks/targets.js";
+import { createWebhookService, type WebhookService } from "../services/webhooks.js";
 import type { LocalInvalidation } from "../storage/meta/invalidation.js";
 import type { Execution } from "./execution.js";
 import type { Shutdown } from "./shutdown.js";
@@ -51,6 +56,9 @@ export interface Services {
   remotePlugins: RemotePluginService;
   pregenerate: PregenerateService;
   health: HealthCheck;
+  /** Where changes write their events (docs/webhooks.md); other services call `events.emit`. */
+  events: Events;
+  webhooks: WebhookService;
 }
 
 export interface ServiceParts {
@@ -69,6 +77,9 @@ export function createServices(config: Config, parts: ServiceParts): Services {
   const { storage, execution, log, shutdown } = parts;
   const { meta, blobs } = storage;
   const { auth, access, audit: trail, users, bots } = identityServices(config, parts);
+  const { events, webhooks } = webhookServices(config, parts, access, trail);
+  // Changes recorded after they are made also write their events (labels, visibility, versions, deprecation).
+  const changes = withEvents(trail, events);
   const defaultVisibility = config.defaults.visibility;
   const orgs = createOrganizationService(meta, {
     access,
@@ -86,7 +97,8 @@ export function createServices(config: Config, parts: ServiceParts): Services {
     access,
     limits: config.limits,
     defaultVisibility,
-    audit: trail,
+    audit: changes,
+    events,
     // Every push path (ours, buf's Upload) starts the subscribed generations in the background.
     onCommitted: (principal, commit) => {
       for (const listener of committed) listener(principal, commit);
@@ -96,11 +108,11 @@ export function createServices(config: Config, parts: ServiceParts): Services {
     access,
     defaultVisibility,
     protoc: execution.protoc,
-    audit: trail,
+    audit: changes,
   });
-  const templates = createTemplateService(meta, plugins, { access, defaultVisibility, audit: trail });
+  const templates = createTemplateService(meta, plugins, { access, defaultVisibility, audit: changes });
   const images = createImageService({ blobs, plugins, limits: config.oci });
-  const generation = generationService(config, { ...parts, modules, templates });
+  const generation = generationService(config, { ...parts, modules, templates, events });
   const remotePlugins = remotePluginService(config, { ...parts, plugins });
   const pregenerate = createPregenerateService({
     meta,
@@ -137,7 +149,44 @@ export function createServices(config: Config, parts: ServiceParts): Services {
     remotePlugins,
     pregenerate,
     health,
+    events,
+    webhooks,
   };
+}
+
+/** Events, the subscriptions, and this node's dispatcher of their deliveries (stopped with the services). */
+function webhookServices(
+  config: Config,
+  parts: ServiceParts,
+  access: AccessPolicy,
+  audit: AuditTrail,
+): { events: Events; webhooks: WebhookService } {
+  const { storage, log, shutdown } = parts;
+  const { meta } = storage;
+  const w = config.webhooks;
+  const targets = createTargetPolicy({
+    allowPrivateTargets: w.allowPrivateTargets,
+    allowedTargets: w.allowedTargets,
+  });
+  let dispatcher: WebhookDispatcher | undefined;
+  const events = createEvents({ store: meta, log, onEmitted: () => dispatcher?.wake() });
+  dispatcher = startWebhookDispatcher({
+    store: meta,
+    holder: `${hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`,
+    send: (d) =>
+      sendDelivery(d, { policy: targets, timeoutMs: w.timeoutMs, userAgent: "protodepot-webhooks/1" }),
+    timeoutMs: w.timeoutMs,
+    maxAttempts: w.maxAttempts,
+    retryBaseMs: w.retryBaseMs,
+    retryMaxMs: w.retryMaxMs,
+    pollMs: w.pollMs,
+    concurrency: w.concurrency,
+    log,
+  });
+  const started = dispatcher;
+  shutdown.add("services", () => started.close());
+  const webhooks = createWebhookService({ store: meta, access, targets, audit });
+  return { events, webhooks };
 }
 
 /** Who asks and what they may do: authentication, the access policy, the audit trail, users and bots. */
@@ -174,9 +223,9 @@ function identityServices(
 
 function generationService(
   config: Config,
-  parts: ServiceParts & { modules: ModuleService; templates: TemplateService },
+  parts: ServiceParts & { modules: ModuleService; templates: TemplateService; events: Events },
 ): GenerationService {
-  const { storage, execution, invalidation, metrics, log, modules, templates } = parts;
+  const { storage, execution, invalidation, metrics, log, modules, templates, events } = parts;
   const { meta, blobs } = storage;
   return createGenerationService({
     meta,
@@ -195,6 +244,7 @@ function generationService(
         holder: `${hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`,
         ttlMs: config.storage.meta.leaseTtlMs,
       },
+      events,
     }),
     packagers: [
       archivePackager,

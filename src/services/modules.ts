@@ -8,6 +8,7 @@ import type { ModuleStore, OwnerStore } from "../storage/meta/metadata-store.js"
 import type { AccessPolicy } from "./access.js";
 import type { AuditTrail } from "./audit.js";
 import type { Principal } from "./auth.js";
+import type { Events } from "./events.js";
 import { createDependencyPinning } from "./modules/dependencies.js";
 import { createModuleDigests, type ModuleDigests } from "./modules/digests.js";
 import { createModuleLabels, type ModuleLabels } from "./modules/labels.js";
@@ -49,6 +50,8 @@ export interface ModuleServiceOptions {
   onCommitted?: (principal: Principal, commit: Commit) => void;
   /** Where every change is recorded (docs/audit.md). */
   audit?: AuditTrail;
+  /** Where pushes write their events (docs/webhooks.md). */
+  events?: Events;
 }
 
 export function createModuleService(o: ModuleServiceOptions): ModuleService {
@@ -68,6 +71,7 @@ export function createModuleService(o: ModuleServiceOptions): ModuleService {
     defaultVisibility: o.defaultVisibility,
     onCommitted: o.onCommitted,
     ...(o.audit ? { audit: o.audit } : {}),
+    ...(o.events ? { events: o.events } : {}),
   });
   return {
     ...reads,

@@ -15,10 +15,12 @@ import type {
   InsertCommitResult,
   ModuleStore,
   NewCommit,
+  WebhookStore,
 } from "../../storage/meta/metadata-store.js";
 import type { AccessPolicy } from "../access.js";
 import type { AuditTrail } from "../audit.js";
 import { type Principal, requireUser } from "../auth.js";
+import type { Events } from "../events.js";
 import { type DependencyPinning, dependencyOrder } from "./dependencies.js";
 import type { ModuleDigests } from "./digests.js";
 import { type ModuleFile, missingModule, protoFiles, refuseDeleted, toDep } from "./files.js";
@@ -68,7 +70,8 @@ export interface ModulePush {
 /** What a push writes inside its transaction. */
 /** The audit log's append is optional so that fakes need not have it; the real store always does. */
 export type PushWriteStore = Pick<ModuleStore, "insertCommit" | "setLabel"> &
-  Partial<Pick<AuditStore, "appendAudit">>;
+  Partial<Pick<AuditStore, "appendAudit">> &
+  Partial<Pick<WebhookStore, "enqueueWebhookEvent">>;
 
 /** The lookups a push makes, and the transaction its writes share. */
 export type PushStore = Pick<
@@ -103,6 +106,8 @@ export interface ModulePushOptions {
   onCommitted?: ((principal: Principal, commit: Commit) => void) | undefined;
   /** Each stored commit (or label moved to an existing one) is recorded in the push's own transaction. */
   audit?: Pick<AuditTrail, "event">;
+  /** Each stored commit (or label moved) is an event (docs/webhooks.md), written in the push's own transaction. */
+  events?: Events;
 }
 
 /** A dependency of a commit being prepared: stored already, or prepared earlier in the same batch. */
@@ -444,16 +449,32 @@ async function auditPush(
   prepared: PreparedCommit,
   { commit, created }: InsertCommitResult,
 ): Promise<void> {
-  if (!o.audit || !tx.appendAudit) return;
   const labels = [prepared.input.label, ...prepared.moreLabels];
-  await tx.appendAudit(
-    o.audit.event(principal, {
-      action: created ? "commit.push" : "label.move",
-      target: `${commit.owner}/${commit.module}`,
-      owner: commit.owner,
-      after: { commit: commit.id, seq: commit.seq, labels },
-    }),
-  );
+  const target = `${commit.owner}/${commit.module}`;
+  const after = { commit: commit.id, seq: commit.seq, labels };
+  if (o.audit && tx.appendAudit) {
+    await tx.appendAudit(
+      o.audit.event(principal, {
+        action: created ? "commit.push" : "label.move",
+        target,
+        owner: commit.owner,
+        after,
+      }),
+    );
+  }
+  if (o.events && tx.enqueueWebhookEvent) {
+    const { enqueueWebhookEvent } = tx;
+    await o.events.emit(
+      created ? "commit.pushed" : "label.moved",
+      {
+        owner: commit.owner,
+        ...(principal.user ? { actor: principal.user.name } : {}),
+        target,
+        data: { ...after, digest: commit.digest },
+      },
+      { enqueueWebhookEvent },
+    );
+  }
 }
 
 async function insertPrepared(

@@ -1,7 +1,6 @@
 // Webhook subscriptions and deliveries over Kysely. Deliveries are the outbox: written in the change's transaction,
 // claimed by one node at a time with one conditional UPDATE (a claim expires by the database clock, so a node that
 // died mid-send leaves its deliveries to the others), finished only by the node that holds the claim.
-import { randomBytes } from "node:crypto";
 import { type InsertObject, type Kysely, type RawBuilder, type Selectable, sql } from "kysely";
 import type { Webhook, WebhookDelivery, WebhookDeliveryState } from "../../../core/types.js";
 import type { ClaimedDelivery, DeliveryOutcome, WebhookStore } from "../metadata-store.js";
@@ -231,9 +230,4 @@ export function createKyselyWebhookStore(db: Kysely<Database>, nowMs: RawBuilder
       return toDelivery(stored);
     },
   };
-}
-
-/** A random id for a subscription or an event: 24 hex digits. */
-export function newWebhookId(): string {
-  return randomBytes(12).toString("hex");
 }
