@@ -158,9 +158,14 @@ export async function registerRoutes(
   { app, hot, https }: App,
   parts: RouteParts,
 ): Promise<void> {
-  const { windowMs, ...requests } = config.rateLimits;
+  const { windowMs, anonymous, user, bot, admin } = config.rateLimits;
+  const { rateLimiter } = parts.services;
   // App-wide and first, so every protocol's requests are counted before their own hooks run.
-  registerRateLimits(app, parts.services.auth, { windowMs, requests });
+  registerRateLimits(app, parts.services.auth, {
+    windowMs,
+    requests: { anonymous, user, bot, admin },
+    ...(rateLimiter ? { limiter: rateLimiter } : {}),
+  });
   const sweeper = sweepUploads(config, app, parts.services.images);
   parts.shutdown.add("http", () => clearInterval(sweeper));
   parts.shutdown.add("http", () => app.close());

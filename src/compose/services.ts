@@ -29,6 +29,12 @@ import { createOrganizationService, type OrganizationService } from "../services
 import { createPayers } from "../services/payers.js";
 import { createPluginService, type PluginService } from "../services/plugins.js";
 import { createPregenerateService, type PregenerateService } from "../services/pregenerate.js";
+import {
+  createGenerationBudget,
+  createRateLimiter,
+  createSharedRateLimiter,
+  type RateLimiter,
+} from "../services/rate-limiter.js";
 import { createRemotePluginService, type RemotePluginService } from "../services/remote-plugins.js";
 import { createTemplateService, type TemplateService } from "../services/templates.js";
 import { createUserService, type UserService } from "../services/users.js";
@@ -59,6 +65,8 @@ export interface Services {
   /** Where changes write their events (docs/webhooks.md); other services call `events.emit`. */
   events: Events;
   webhooks: WebhookService;
+  /** Where rate limits count (shared by the nodes, or this node's memory); absent when every limit is off. */
+  rateLimiter?: RateLimiter;
 }
 
 export interface ServiceParts {
@@ -112,7 +120,8 @@ export function createServices(config: Config, parts: ServiceParts): Services {
   });
   const templates = createTemplateService(meta, plugins, { access, defaultVisibility, audit: changes });
   const images = createImageService({ blobs, plugins, limits: config.oci });
-  const generation = generationService(config, { ...parts, modules, templates, events });
+  const rateLimiter = rateLimiterOf(config, parts);
+  const generation = generationService(config, { ...parts, modules, templates, events, rateLimiter });
   const remotePlugins = remotePluginService(config, { ...parts, plugins });
   const pregenerate = createPregenerateService({
     meta,
@@ -151,7 +160,26 @@ export function createServices(config: Config, parts: ServiceParts): Services {
     health,
     events,
     webhooks,
+    ...(rateLimiter ? { rateLimiter } : {}),
   };
+}
+
+/**
+ * The counter of rate limits (docs/tokens.md): in the metadata store when rateLimits.shared says so (by default
+ * when the metadata is PostgreSQL, which nodes share), else in memory; none when every limit is 0.
+ */
+function rateLimiterOf(config: Config, parts: ServiceParts): RateLimiter | undefined {
+  const { windowMs, generations, shared, sharedSlackPercent, ...requests } = config.rateLimits;
+  if ([...Object.values(requests), ...Object.values(generations)].every((n) => n <= 0)) return undefined;
+  if (!(shared ?? config.storage.meta.driver === "postgres")) return createRateLimiter({ windowMs });
+  const limiter = createSharedRateLimiter({
+    windowMs,
+    store: parts.storage.meta,
+    slackPercent: sharedSlackPercent,
+    log: parts.log,
+  });
+  parts.shutdown.add("services", () => limiter.close?.());
+  return limiter;
 }
 
 /** Events, the subscriptions, and this node's dispatcher of their deliveries (stopped with the services). */
@@ -223,9 +251,14 @@ function identityServices(
 
 function generationService(
   config: Config,
-  parts: ServiceParts & { modules: ModuleService; templates: TemplateService; events: Events },
+  parts: ServiceParts & {
+    modules: ModuleService;
+    templates: TemplateService;
+    events: Events;
+    rateLimiter: RateLimiter | undefined;
+  },
 ): GenerationService {
-  const { storage, execution, invalidation, metrics, log, modules, templates, events } = parts;
+  const { storage, execution, invalidation, metrics, log, modules, templates, events, rateLimiter } = parts;
   const { meta, blobs } = storage;
   return createGenerationService({
     meta,
@@ -268,6 +301,13 @@ function generationService(
     invalidation,
     resolutionTtlMs: config.storage.meta.cacheTtlMs,
     payers: createPayers(meta),
+    budget:
+      rateLimiter &&
+      createGenerationBudget({
+        limiter: rateLimiter,
+        windowMs: config.rateLimits.windowMs,
+        generations: config.rateLimits.generations,
+      }),
   });
 }
 
