@@ -209,6 +209,7 @@ function webhookServices(
     retryMaxMs: w.retryMaxMs,
     pollMs: w.pollMs,
     concurrency: w.concurrency,
+    retentionDays: w.retentionDays,
     log,
   });
   const started = dispatcher;

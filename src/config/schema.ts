@@ -137,6 +137,8 @@ export const configSchema = z.strictObject({
       pollMs: z.number().int().min(10).default(1000),
       /** Deliveries a node sends at once. */
       concurrency: z.number().int().min(1).max(256).default(8),
+      /** Finished deliveries (succeeded or failed) are removed after this many days; 0 keeps them. */
+      retentionDays: z.number().int().nonnegative().default(30),
     })
     .prefault({}),
   audit: z

@@ -46,6 +46,7 @@ describe("webhook dispatcher", () => {
         retryMaxMs: 0,
         pollMs: 10,
         concurrency: 2,
+        retentionDays: 0,
         log: { warn() {} },
       });
       await done;

@@ -6,7 +6,7 @@ import type { ClaimedDelivery, DeliveryOutcome, WebhookStore } from "../../stora
 import type { DeliveryRequest } from "./send.js";
 
 export interface DispatcherOptions {
-  store: Pick<WebhookStore, "claimWebhookDeliveries" | "finishWebhookDelivery">;
+  store: Pick<WebhookStore, "claimWebhookDeliveries" | "finishWebhookDelivery" | "pruneWebhookDeliveries">;
   /** Unique per process, like a lease holder. */
   holder: string;
   send(d: DeliveryRequest): Promise<Omit<DeliveryOutcome, "retryInMs">>;
@@ -17,6 +17,8 @@ export interface DispatcherOptions {
   retryMaxMs: number;
   pollMs: number;
   concurrency: number;
+  /** Finished deliveries are removed after this many days (at most once an hour); 0 keeps them. */
+  retentionDays: number;
   log: { warn(fields: object, message: string): void };
 }
 
@@ -96,8 +98,20 @@ export function startWebhookDispatcher(o: DispatcherOptions): WebhookDispatcher 
       });
   };
 
+  let prunedAt = 0;
+  const prune = (): void => {
+    const at = Date.now();
+    if (o.retentionDays <= 0 || at - prunedAt < 3_600_000) return;
+    prunedAt = at;
+    const before = new Date(at - o.retentionDays * 86_400_000).toISOString();
+    o.store.pruneWebhookDeliveries(before).catch((err: unknown) => {
+      o.log.warn({ err }, "old webhook deliveries not removed");
+    });
+  };
+
   const tick = (): void => {
     wake();
+    prune();
     timer = setTimeout(tick, o.pollMs);
     timer.unref();
   };

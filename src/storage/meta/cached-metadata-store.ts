@@ -67,6 +67,7 @@ export const metadataCachePolicies: { readonly [M in Method]: CachePolicy } = {
   listWebhookDeliveries: "harmless",
   getWebhookDelivery: "harmless",
   redeliverWebhook: "harmless",
+  pruneWebhookDeliveries: "harmless",
   addRateCount: "harmless",
   pruneRateCounts: "harmless",
   // owners and organizations; memberships: the access policy still decides on every request, from this record

@@ -343,6 +343,8 @@ export interface WebhookStore {
   getWebhookDelivery(id: string): Promise<WebhookDelivery | undefined>;
   /** A new pending delivery of the same event to the same subscription (the old one stays as it was). */
   redeliverWebhook(deliveryId: string): Promise<WebhookDelivery | undefined>;
+  /** Removes finished (succeeded or failed) deliveries created before `before` (ISO time); answers how many. */
+  pruneWebhookDeliveries(before: string): Promise<number>;
 }
 
 /** Fixed-window request counters shared by every node (docs/tokens.md, "Rate limits"). */

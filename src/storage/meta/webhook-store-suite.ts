@@ -207,6 +207,13 @@ export function runWebhookStoreSuite(store: () => MetadataStore): void {
         listed.map((x) => x.id),
         [again?.id, d.id],
       );
+      // Pruning removes finished deliveries only: the pending redelivery stays.
+      assert.equal(await s.pruneWebhookDeliveries("9999-01-01T00:00:00.000Z"), 1);
+      assert.deepEqual(
+        (await s.listWebhookDeliveries("w", 10)).map((x) => x.id),
+        [again?.id],
+      );
+      assert.equal(await s.pruneWebhookDeliveries("2000-01-01T00:00:00.000Z"), 0);
     });
   });
 

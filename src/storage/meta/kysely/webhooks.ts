@@ -229,5 +229,14 @@ export function createKyselyWebhookStore(db: Kysely<Database>, nowMs: RawBuilder
         .executeTakeFirstOrThrow();
       return toDelivery(stored);
     },
+
+    async pruneWebhookDeliveries(before) {
+      const res = await db
+        .deleteFrom("webhook_deliveries")
+        .where("state", "!=", "pending")
+        .where("created_at", "<", before)
+        .executeTakeFirst();
+      return Number(res.numDeletedRows);
+    },
   };
 }
