@@ -1,6 +1,8 @@
 // bench/serve: cached artifacts (archive, npm tarball, Go zip) requests/s, protodepot vs nginx serving the very same
 // bytes as static files, with wrk, in one run; protodepot with 1 worker and with N, nginx likewise; and 1 worker with
-// and without verify-on-read (storage.blob.verifyReads), alternated. BENCH_VERIFY_ONLY=1 runs only that comparison.
+// and without verify-on-read (storage.blob.verifyReads), alternated; and 1 worker with rate limits off, counted in
+// memory, and shared through the metadata store (rateLimits.shared), alternated. BENCH_VERIFY_ONLY=1 and
+// BENCH_RATE_ONLY=1 run only that comparison.
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
@@ -72,7 +74,8 @@ try {
   // artifacts over storage.blob.cacheItemBytes): every request hashes the whole blob.
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   // The smoke run (numbers unread) takes one mode in one order: each server start here costs seconds.
-  for (const mode of smoke ? (["cached"] as const) : (["cached", "streamed"] as const)) {
+  const verifyModes = smoke ? (["cached"] as const) : (["cached", "streamed"] as const);
+  for (const mode of process.env.BENCH_RATE_ONLY ? [] : verifyModes) {
     const verifyRates = { on: [] as number[], off: [] as number[] };
     // Both orders, so a drift in the machine's load favours neither.
     const orders = [
@@ -101,7 +104,49 @@ try {
         `cost ${((1 - sum(verifyRates.on) / sum(verifyRates.off)) * 100).toFixed(1)} %${mode === "cached" ? " (goal ≤ 5 %)" : ""}`,
     );
   }
-  if (!process.env.BENCH_VERIFY_ONLY) await compareWithNginx();
+  if (!process.env.BENCH_VERIFY_ONLY) await compareRateLimits();
+  if (!process.env.BENCH_VERIFY_ONLY && !process.env.BENCH_RATE_ONLY) await compareWithNginx();
+
+  // Rate limits on the hot path: limits far above what wrk sends (no 429), so only the counting is measured.
+  // "kept": repeat downloads answered from memory before routing (the default; the limiter is not asked).
+  // "routed": no answers kept (storage.meta.cacheTtlMs 0, which also turns the metadata caches off), so every
+  // download passes the limiter's hook.
+  async function compareRateLimits() {
+    const variants = {
+      off: {},
+      memory: { PROTODEPOT_RATE_LIMITS_ANONYMOUS: "1000000000", PROTODEPOT_RATE_LIMITS_SHARED: "false" },
+      shared: { PROTODEPOT_RATE_LIMITS_ANONYMOUS: "1000000000", PROTODEPOT_RATE_LIMITS_SHARED: "true" },
+    } as const;
+    type Variant = keyof typeof variants;
+    const orders: Variant[][] = [
+      ["off", "memory", "shared"],
+      ["shared", "memory", "off"],
+    ];
+    for (const mode of smoke ? (["routed"] as const) : (["kept", "routed"] as const)) {
+      const rates: Record<Variant, number[]> = { off: [], memory: [], shared: [] };
+      for (const order of smoke ? orders.slice(0, 1) : orders) {
+        for (const variant of order) {
+          server = await startTestServer({
+            dataDir: data.dir,
+            args: ["--workers", "1"],
+            env: {
+              ...variants[variant],
+              ...(mode === "routed" ? { PROTODEPOT_STORAGE_META_CACHE_TTL_MS: "0" } : {}),
+            },
+          });
+          servers.push(server);
+          for (const t of targets) rates[variant].push(await wrk(server.url + t.path));
+          await server.stop();
+        }
+      }
+      const cost = (v: Variant) => ((1 - sum(rates[v]) / sum(rates.off)) * 100).toFixed(1);
+      console.log(
+        `rate limits, 1 worker, ${mode} downloads (${targets.length} targets × ${smoke ? 1 : 2} rounds, requests/s summed): ` +
+          `off ${sum(rates.off).toFixed(0)}, in memory ${sum(rates.memory).toFixed(0)} (cost ${cost("memory")} %), ` +
+          `shared ${sum(rates.shared).toFixed(0)} (cost ${cost("shared")} %) (goal ≤ 3 %)`,
+      );
+    }
+  }
   async function compareWithNginx() {
     server = await startTestServer({ dataDir: data.dir, args: ["--workers", String(many)] });
     servers.push(server);

@@ -23,6 +23,8 @@ const codes: Record<Code, ConnectCode> = {
   [Code.Internal]: ConnectCode.Internal,
   // gRPC's own example of resource_exhausted is "the entire file system is out of space"; guards.ts answers 507.
   [Code.InsufficientStorage]: ConnectCode.ResourceExhausted,
+  // Connect answers resource_exhausted with HTTP 429.
+  [Code.TooManyRequests]: ConnectCode.ResourceExhausted,
 };
 
 /**

@@ -55,6 +55,17 @@ export const examples: Readonly<Record<string, readonly string[]>> = {
   ],
   "bot token list": ["protodepot bot token list acme-ci"],
   "bot token revoke": ["protodepot bot token revoke ID   # an ID from 'protodepot bot token list'"],
+  webhook: [
+    "protodepot webhook create --owner acme --url https://ci.acme.example/protodepot --events commit.pushed",
+  ],
+  "webhook create": [
+    "protodepot webhook create --owner acme --url https://ci.acme.example/hook --events commit.pushed,label.moved",
+    "protodepot webhook create --url https://ops.example/all-events     # admins: every event of the server",
+  ],
+  "webhook list": ["protodepot webhook list --owner acme"],
+  "webhook delete": ["protodepot webhook delete 5f0c…"],
+  "webhook deliveries": ["protodepot webhook deliveries 5f0c… --limit 20"],
+  "webhook redeliver": ["protodepot webhook redeliver 0190…"],
   audit: ["protodepot audit list --since 7d"],
   "audit list": [
     "protodepot audit list --since 7d                  # admins: everything",

@@ -52,6 +52,10 @@ export const commands: Readonly<Record<string, { summary: string; load: () => Pr
     summary: "show or set an owner's quotas of modules and commits",
     load: async () => (await import("./commands/quotas.js")).registerQuotas,
   },
+  webhook: {
+    summary: "manage webhooks: events POSTed to a URL, signed",
+    load: async () => (await import("./commands/webhooks.js")).registerWebhooks,
+  },
   org: {
     summary: "manage organizations and their members",
     load: async () => (await import("./commands/orgs.js")).registerOrgs,

@@ -20,6 +20,7 @@ import { createServerServiceImpl } from "../api/server-service.js";
 import { createSignInServiceImpl } from "../api/sign-in-service.js";
 import { createTemplateServiceImpl } from "../api/template-service.js";
 import { createUserServiceImpl } from "../api/user-service.js";
+import { createWebhookServiceImpl } from "../api/webhook-service.js";
 import type { Config } from "../config/schema.js";
 import { Code, RegistryError } from "../core/errors.js";
 import { ServerReflection as ServerReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
@@ -34,6 +35,7 @@ import { ServerService } from "../gen/protodepot/v1/server_pb.js";
 import { SignInService } from "../gen/protodepot/v1/sign_in_pb.js";
 import { TemplateService } from "../gen/protodepot/v1/template_pb.js";
 import { UserService } from "../gen/protodepot/v1/user_pb.js";
+import { WebhookService } from "../gen/protodepot/v1/webhook_pb.js";
 import { autoMaxConnections, type ConnectionLimits, readOpenFileLimit } from "../http/connection-limits.js";
 import { createH2cServer, type H2cServer } from "../http/h2c.js";
 import { createHotResponses, createServerWith, type HotResponses } from "../http/hot-responses.js";
@@ -165,9 +167,14 @@ export interface RouteParts {
 /** Every route of the server; the listener is the first thing a shutdown closes. */
 export async function registerRoutes(config: Config, http: App, parts: RouteParts): Promise<void> {
   const { app, hot, https } = http;
-  const { windowMs, ...requests } = config.rateLimits;
+  const { windowMs, anonymous, user, bot, admin } = config.rateLimits;
+  const { rateLimiter } = parts.services;
   // App-wide and first, so every protocol's requests are counted before their own hooks run.
-  registerRateLimits(app, parts.services.auth, { windowMs, requests });
+  registerRateLimits(app, parts.services.auth, {
+    windowMs,
+    requests: { anonymous, user, bot, admin },
+    ...(rateLimiter ? { limiter: rateLimiter } : {}),
+  });
   const sweeper = sweepUploads(config, app, parts.services.images);
   parts.shutdown.add("http", () => clearInterval(sweeper));
   parts.shutdown.add("http", () => app.close());
@@ -305,6 +312,7 @@ function connectRoutes(config: Config, services: Services, maxBody: number): (ro
     BotService,
     AuditService,
     QuotaService,
+    WebhookService,
     OrganizationService,
     ModuleService,
     PluginService,
@@ -318,6 +326,7 @@ function connectRoutes(config: Config, services: Services, maxBody: number): (ro
     router.service(BotService, createBotServiceImpl(bots));
     router.service(AuditService, createAuditServiceImpl(audit));
     router.service(QuotaService, createQuotaServiceImpl(quotas));
+    router.service(WebhookService, createWebhookServiceImpl(services.webhooks));
     router.service(OrganizationService, createOrganizationServiceImpl(orgs, pregenerate));
     router.service(ModuleService, createModuleServiceImpl(modules, pregenerate));
     router.service(PluginService, createPluginServiceImpl(plugins, deletion));

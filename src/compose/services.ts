@@ -21,6 +21,7 @@ import { type AuditTrail, createAuditTrail } from "../services/audit.js";
 import { type AuthService, createAuthService, type Principal } from "../services/auth.js";
 import { type BotService, createBotService } from "../services/bots.js";
 import { createPackageDeprecations, type PackageDeprecations } from "../services/deprecation.js";
+import { createEvents, type Events, withEvents } from "../services/events.js";
 import { createGenerationService, type GenerationService } from "../services/generation.js";
 import {
   createGenerationOutcomes,
@@ -38,11 +39,21 @@ import { createPayers } from "../services/payers.js";
 import { createPluginService, type PluginService } from "../services/plugins.js";
 import { createPregenerateService, type PregenerateService } from "../services/pregenerate.js";
 import { createQuotas, type Quotas } from "../services/quotas.js";
+import {
+  createGenerationBudget,
+  createRateLimiter,
+  createSharedRateLimiter,
+  type RateLimiter,
+} from "../services/rate-limiter.js";
 import { createRemotePluginService, type RemotePluginService } from "../services/remote-plugins.js";
 import { createSsoService, type SsoService } from "../services/sso.js";
 import { createSsoAccounts } from "../services/sso-accounts.js";
 import { createTemplateService, type TemplateService } from "../services/templates.js";
 import { createUserService, type UserService } from "../services/users.js";
+import { startWebhookDispatcher, type WebhookDispatcher } from "../services/webhooks/dispatcher.js";
+import { sendDelivery } from "../services/webhooks/send.js";
+import { createTargetPolicy } from "../services/webhooks/targets.js";
+import { createWebhookService, type WebhookService } from "../services/webhooks.js";
 import type { LocalInvalidation } from "../storage/meta/invalidation.js";
 import type { Execution } from "./execution.js";
 import type { Shutdown } from "./shutdown.js";
@@ -69,6 +80,11 @@ export interface Services {
   remotePlugins: RemotePluginService;
   pregenerate: PregenerateService;
   health: HealthCheck;
+  /** Where changes write their events (docs/webhooks.md); other services call `events.emit`. */
+  events: Events;
+  webhooks: WebhookService;
+  /** Where rate limits count (shared by the nodes, or this node's memory); absent when every limit is off. */
+  rateLimiter?: RateLimiter;
   /** What a package's consumers are told of deprecated modules, templates and plugins (docs/lifecycle.md). */
   deprecations: PackageDeprecations;
 }
@@ -89,6 +105,9 @@ export function createServices(config: Config, parts: ServiceParts): Services {
   const { storage, execution, log, shutdown } = parts;
   const { meta, blobs } = storage;
   const { auth, sso, access, audit: trail, users, bots } = identityServices(config, parts);
+  const { events, webhooks } = webhookServices(config, parts, access, trail);
+  // Changes recorded after they are made also write their events (labels, visibility, versions, deprecation).
+  const changes = withEvents(trail, events);
   const defaultVisibility = config.defaults.visibility;
   const orgs = createOrganizationService(meta, {
     access,
@@ -108,7 +127,8 @@ export function createServices(config: Config, parts: ServiceParts): Services {
     access,
     limits: config.limits,
     defaultVisibility,
-    audit: trail,
+    audit: changes,
+    events,
     quotas,
     // Every push path (ours, buf's Upload) starts the subscribed generations in the background.
     onCommitted: (principal, commit) => {
@@ -121,13 +141,13 @@ export function createServices(config: Config, parts: ServiceParts): Services {
     access,
     defaultVisibility,
     protoc: execution.protoc,
-    audit: trail,
+    audit: changes,
     quarantine,
   });
   const templates = createTemplateService(meta, plugins, {
     access,
     defaultVisibility,
-    audit: trail,
+    audit: changes,
     quarantine,
   });
   const deletion = createDeletionService({
@@ -140,12 +160,15 @@ export function createServices(config: Config, parts: ServiceParts): Services {
   });
   const images = createImageService({ blobs, plugins, limits: config.oci });
   const outcomes = createGenerationOutcomes();
+  const rateLimiter = rateLimiterOf(config, parts);
   const generation = generationService(config, {
     ...parts,
     modules,
     templates,
     outcomes,
     servedDays: lifecycle.servedDays,
+    events,
+    rateLimiter,
   });
   const remotePlugins = remotePluginService(config, { ...parts, plugins });
   const pregenerate = createPregenerateService({
@@ -188,6 +211,9 @@ export function createServices(config: Config, parts: ServiceParts): Services {
     pregenerate,
     health,
     deprecations: createPackageDeprecations(meta),
+    events,
+    webhooks,
+    ...(rateLimiter ? { rateLimiter } : {}),
   };
 }
 
@@ -208,6 +234,60 @@ function lifecycleParts(config: Config, parts: ServiceParts) {
     refuseDeleteIfServedWithinDays: days,
     servedDays,
   };
+}
+
+/**
+ * The counter of rate limits (docs/tokens.md): in the metadata store when rateLimits.shared says so (by default
+ * when the metadata is PostgreSQL, which nodes share), else in memory; none when every limit is 0.
+ */
+function rateLimiterOf(config: Config, parts: ServiceParts): RateLimiter | undefined {
+  const { windowMs, generations, shared, sharedSlackPercent, ...requests } = config.rateLimits;
+  if ([...Object.values(requests), ...Object.values(generations)].every((n) => n <= 0)) return undefined;
+  if (!(shared ?? config.storage.meta.driver === "postgres")) return createRateLimiter({ windowMs });
+  const limiter = createSharedRateLimiter({
+    windowMs,
+    store: parts.storage.meta,
+    slackPercent: sharedSlackPercent,
+    log: parts.log,
+  });
+  parts.shutdown.add("services", () => limiter.close?.());
+  return limiter;
+}
+
+/** Events, the subscriptions, and this node's dispatcher of their deliveries (stopped with the services). */
+function webhookServices(
+  config: Config,
+  parts: ServiceParts,
+  access: AccessPolicy,
+  audit: AuditTrail,
+): { events: Events; webhooks: WebhookService } {
+  const { storage, log, shutdown } = parts;
+  const { meta } = storage;
+  const w = config.webhooks;
+  const targets = createTargetPolicy({
+    allowPrivateTargets: w.allowPrivateTargets,
+    allowedTargets: w.allowedTargets,
+  });
+  let dispatcher: WebhookDispatcher | undefined;
+  const events = createEvents({ store: meta, log, onEmitted: () => dispatcher?.wake() });
+  dispatcher = startWebhookDispatcher({
+    store: meta,
+    holder: `${hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`,
+    send: (d) =>
+      sendDelivery(d, { policy: targets, timeoutMs: w.timeoutMs, userAgent: "protodepot-webhooks/1" }),
+    timeoutMs: w.timeoutMs,
+    maxAttempts: w.maxAttempts,
+    retryBaseMs: w.retryBaseMs,
+    retryMaxMs: w.retryMaxMs,
+    pollMs: w.pollMs,
+    concurrency: w.concurrency,
+    retentionDays: w.retentionDays,
+    log,
+  });
+  const started = dispatcher;
+  shutdown.add("services", () => started.close());
+  const webhooks = createWebhookService({ store: meta, access, targets, audit });
+  return { events, webhooks };
 }
 
 /** Who asks and what they may do: authentication, the access policy, the audit trail, users and bots. */
@@ -256,9 +336,22 @@ function generationService(
     templates: TemplateService;
     outcomes: GenerationOutcomeRecorder;
     servedDays: ServedDays | undefined;
+    events: Events;
+    rateLimiter: RateLimiter | undefined;
   },
 ): GenerationService {
-  const { storage, execution, invalidation, metrics, log, modules, templates, servedDays } = parts;
+  const {
+    storage,
+    execution,
+    invalidation,
+    metrics,
+    log,
+    modules,
+    templates,
+    servedDays,
+    events,
+    rateLimiter,
+  } = parts;
   const { meta, blobs } = storage;
   return createGenerationService({
     meta,
@@ -278,6 +371,7 @@ function generationService(
         holder: `${hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`,
         ttlMs: config.storage.meta.leaseTtlMs,
       },
+      events,
     }),
     packagers: [
       archivePackager,
@@ -302,6 +396,13 @@ function generationService(
     resolutionTtlMs: config.storage.meta.cacheTtlMs,
     payers: createPayers(meta),
     onServed: servedDays && ((record) => servedDays.served(record)),
+    budget:
+      rateLimiter &&
+      createGenerationBudget({
+        limiter: rateLimiter,
+        windowMs: config.rateLimits.windowMs,
+        generations: config.rateLimits.generations,
+      }),
   });
 }
 

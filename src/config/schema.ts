@@ -141,6 +141,59 @@ export const configSchema = z.strictObject({
       bot: z.number().int().nonnegative().default(0),
       /** Requests per window of one token of an admin; 0: unlimited. */
       admin: z.number().int().nonnegative().default(0),
+      /**
+       * Counts in the metadata store, so the limits hold across every node sharing it; absent: on when the
+       * metadata driver is postgres (docs/tokens.md).
+       */
+      shared: z.boolean().optional(),
+      /**
+       * With shared counts: requests a node may admit before it adds them to the shared count, as a percentage of
+       * the limit (at least 1 request). The nodes together may admit up to that many per other node past a limit.
+       */
+      sharedSlackPercent: z.number().min(0).max(50).default(5),
+      /** Cold generations (a download that had to generate its artifact) per window, by role; 0: unlimited. */
+      generations: z
+        .strictObject({
+          anonymous: z.number().int().nonnegative().default(0),
+          user: z.number().int().nonnegative().default(0),
+          bot: z.number().int().nonnegative().default(0),
+          admin: z.number().int().nonnegative().default(0),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  webhooks: z
+    .strictObject({
+      /**
+       * Lets subscriptions target loopback, link-local, private and multicast addresses (docs/webhooks.md). Off:
+       * such targets are refused at creation and at every delivery.
+       */
+      allowPrivateTargets: z.boolean().default(false),
+      /** Host names, addresses or CIDR ranges allowed even though private (`hooks.internal`, `10.1.0.0/16`). */
+      allowedTargets: z
+        .union([z.array(z.string().min(1)), z.string()])
+        .default([])
+        .transform((v) =>
+          typeof v === "string"
+            ? v
+                .split(",")
+                .map((x) => x.trim())
+                .filter(Boolean)
+            : v,
+        ),
+      /** One attempt's deadline: connecting, sending and the response's headers. */
+      timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+      /** Attempts per delivery before it is marked failed. */
+      maxAttempts: z.number().int().min(1).max(50).default(8),
+      /** The wait after the first failed attempt; doubled after each further one, up to retryMaxMs. */
+      retryBaseMs: z.number().int().min(0).default(10_000),
+      retryMaxMs: z.number().int().min(0).default(3_600_000),
+      /** How often a node looks for due deliveries (a node also looks right after its own changes). */
+      pollMs: z.number().int().min(10).default(1000),
+      /** Deliveries a node sends at once. */
+      concurrency: z.number().int().min(1).max(256).default(8),
+      /** Finished deliveries (succeeded or failed) are removed after this many days; 0 keeps them. */
+      retentionDays: z.number().int().nonnegative().default(30),
     })
     .prefault({}),
   audit: z

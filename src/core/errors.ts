@@ -17,6 +17,8 @@ export enum Code {
   InsufficientStorage = "insufficient_storage",
   /** The thing was deleted; its name stays reserved (quarantined) so nobody else can take it. */
   Gone = "gone",
+  /** The caller is over a rate limit (docs/tokens.md): retry after the window, `retryAfterSeconds` in `fields`. */
+  TooManyRequests = "too_many_requests",
 }
 
 export interface ErrorFields {
@@ -33,6 +35,8 @@ export interface ErrorFields {
   reason?: string;
   /** Extra lines of detail (e.g. compiler errors, one per line). */
   details?: readonly string[];
+  /** With TooManyRequests: seconds until the caller may try again (the Retry-After header). */
+  retryAfterSeconds?: number;
 }
 
 const errorName = "RegistryError";

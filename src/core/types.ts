@@ -62,6 +62,37 @@ export interface AuditEvent {
   count: number;
 }
 
+/** A subscription of a URL to events (docs/webhooks.md). */
+export interface Webhook {
+  id: string;
+  /** Whose events it receives; absent: every event of the server (an admin's). */
+  owner?: string;
+  url: string;
+  /** Event kinds (`commit.pushed`, …), or `["*"]` for all. */
+  events: string[];
+  createdBy: string;
+  createdAt: string;
+}
+
+export type WebhookDeliveryState = "pending" | "succeeded" | "failed";
+
+/** One event sent (or to be sent) to one subscription, with the outcome of its last attempt. */
+export interface WebhookDelivery {
+  id: string;
+  webhookId: string;
+  eventId: string;
+  kind: string;
+  /** The JSON body every attempt sends. */
+  body: string;
+  createdAt: string;
+  state: WebhookDeliveryState;
+  attempts: number;
+  lastStatus?: number;
+  lastError?: string;
+  lastLatencyMs?: number;
+  finishedAt?: string;
+}
+
 /** Users and organizations share one namespace of owner names. */
 export type OwnerKind = "user" | "organization";
 

@@ -61,6 +61,9 @@ export function registerRegistry(
         request.log.warn({ err: error, registry: plugin.name }, "write failed: storage full");
         reply.header("retry-after", String(storageRetryAfterSeconds));
       }
+      if (err.code === Code.TooManyRequests && err.fields.retryAfterSeconds) {
+        reply.header("retry-after", String(err.fields.retryAfterSeconds));
+      }
       return plugin.renderError(reply, err);
     });
     plugin.routes(scope);

@@ -18,6 +18,8 @@ export const httpStatus: Record<Code, number> = {
   [Code.DeadlineExceeded]: 504,
   // The server's disk (or database) is full: the request was fine and may be repeated once space is freed.
   [Code.InsufficientStorage]: 507,
+  // Over a rate limit (docs/tokens.md): Retry-After says when the window ends.
+  [Code.TooManyRequests]: 429,
 };
 
 /** Retry-After sent with 507: a full disk is not freed in a second; a minute lets an administrator act. */

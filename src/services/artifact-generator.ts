@@ -8,6 +8,7 @@ import {
   compose,
   createGenerator,
   type GenerationJob,
+  type GenerationResult,
   type Generator,
   type Wrapper,
 } from "../generate/generator.js";
@@ -24,11 +25,14 @@ import {
 import type { PluginRuntime } from "../plugins/runtime.js";
 import type { BlobStore } from "../storage/blob/blob-store.js";
 import { putContent } from "../storage/blob/content.js";
-import type { ArtifactStore, Lease, LeaseStore } from "../storage/meta/metadata-store.js";
+import type { ArtifactStore, Lease, LeaseStore, WebhookStore } from "../storage/meta/metadata-store.js";
+import type { Events } from "./events.js";
 
 /** One artifact's generation: the engine's job plus the artifact's typed key, which the lease publishes under. */
 export interface ArtifactJob extends GenerationJob {
   artifact: ArtifactKey;
+  /** What its `artifact.generated` / `artifact.failed` event names (docs/webhooks.md). */
+  event?: { owner: string; target: string; data: Record<string, unknown> };
 }
 
 /** The engine's flights and failure memory key on a string: one per artifact (ids never contain "/"). */
@@ -37,7 +41,11 @@ export const artifactId = (k: ArtifactKey): string =>
 
 /** Artifact records and the leases that make one generation per artifact, with a transaction over both. */
 export type ArtifactLeaseStore = ArtifactStore &
-  LeaseStore & { transaction<T>(fn: (tx: ArtifactStore & LeaseStore) => Promise<T>): Promise<T> };
+  LeaseStore & {
+    transaction<T>(
+      fn: (tx: ArtifactStore & LeaseStore & Partial<Pick<WebhookStore, "enqueueWebhookEvent">>) => Promise<T>,
+    ): Promise<T>;
+  };
 
 export interface ArtifactGeneratorOptions {
   meta: ArtifactLeaseStore;
@@ -69,6 +77,8 @@ export interface ArtifactGeneratorOptions {
   scheduler?: FairScheduler;
   /** Told of every generation's outcome (what the web UI offers depends on it). */
   outcomes?: Wrapper<ArtifactRecord, ArtifactJob>;
+  /** Where generations and failures are told (once per artifact and run, by the node that ran it). */
+  events?: Events;
 }
 
 export interface ArtifactLeaseOptions {
@@ -86,7 +96,7 @@ export interface ArtifactLeaseOptions {
 export function createArtifactLeases(
   meta: ArtifactLeaseStore,
   blobs: BlobStore,
-  opts: ArtifactLeaseOptions,
+  opts: ArtifactLeaseOptions & { events?: Events | undefined },
 ): LeaseCoordinator<ArtifactRecord, Lease, ArtifactJob> {
   const leaseKey = (job: ArtifactJob) => `artifact:${artifactId(job.artifact)}`;
   return {
@@ -97,13 +107,25 @@ export function createArtifactLeases(
       const stored = await putContent(blobs, result.bytes);
       return meta.transaction(async (tx) => {
         if (!(await tx.releaseLease(lease))) return undefined;
-        return tx.putArtifact({
+        const record = await tx.putArtifact({
           ...job.artifact,
           blob: stored.key,
           digest: stored.digest,
           size: stored.size,
           extra: result.extra,
         });
+        // With the record, in its transaction: one event per artifact, whichever node generated it.
+        if (opts.events && job.event && tx.enqueueWebhookEvent) {
+          const { enqueueWebhookEvent } = tx;
+          const { owner, target, data } = job.event;
+          const published = { ...data, digest: stored.digest, size: stored.size };
+          await opts.events.emit(
+            "artifact.generated",
+            { owner, target, data: published },
+            { enqueueWebhookEvent },
+          );
+        }
+        return record;
       });
     },
     async release(lease) {
@@ -128,9 +150,19 @@ export function createArtifactGenerator(
   });
   // Singleflight outermost so concurrent first requests in this process share one flight and one lease; the
   // lease inside it so only one node generates, and a request arriving just after a flight lands reads the record.
-  const leased = withLease(createArtifactLeases(opts.meta, opts.blobs, opts.lease), {
-    heartbeatMs: Math.max(50, Math.floor(opts.lease.ttlMs / 3)),
-  })(compose(engine, withLogging(opts.log), withFairScheduling(opts.scheduler ?? pluginSlots(opts.limits))));
+  const leased = withLease(
+    createArtifactLeases(opts.meta, opts.blobs, { ...opts.lease, events: opts.events }),
+    {
+      heartbeatMs: Math.max(50, Math.floor(opts.lease.ttlMs / 3)),
+    },
+  )(
+    compose(
+      engine,
+      withFailureEvents(opts.events),
+      withLogging(opts.log),
+      withFairScheduling(opts.scheduler ?? pluginSlots(opts.limits)),
+    ),
+  );
   // Outside the flight: a remembered failure touches neither the lease nor the database.
   const failures = withFailureMemory<ArtifactRecord, ArtifactJob>({
     minMs: opts.limits.failureMemoryMs ?? 0,
@@ -138,6 +170,24 @@ export function createArtifactGenerator(
   });
   const outcomes = opts.outcomes ? [opts.outcomes] : [];
   return compose(leased, withSingleflight<ArtifactRecord, ArtifactJob>(), failures, ...outcomes);
+}
+
+/** A run that failed (not one its callers gave up on) is an `artifact.failed` event, written after it. */
+function withFailureEvents(events: Events | undefined): Wrapper<GenerationResult, ArtifactJob> {
+  return (g) => ({
+    async generate(job, signal) {
+      try {
+        return await g.generate(job, signal);
+      } catch (err) {
+        if (events && job.event && !signal?.aborted) {
+          const { owner, target, data } = job.event;
+          const error = err instanceof Error ? err.message.slice(0, 2000) : String(err);
+          await events.emit("artifact.failed", { owner, target, data: { ...data, error } });
+        }
+        throw err;
+      }
+    },
+  });
 }
 
 /** plugins.concurrency, plugins.ownerConcurrency and plugins.anonymousConcurrency as scheduler options. */

@@ -51,6 +51,23 @@ export interface JobBuilder {
   describe(resolved: ResolvedArtifact): Promise<PackageContext>;
 }
 
+/** What the artifact's events name: the module's owner hears of its SDKs. */
+function artifactEvent(r: ResolvedArtifact): NonNullable<ArtifactJob["event"]> {
+  const { template, templateVersion, commit } = r;
+  return {
+    owner: commit.owner,
+    target: `${commit.owner}/${commit.module}`,
+    data: {
+      template: `${template.owner}/${template.name}`,
+      templateVersion: templateVersion.number,
+      commit: commit.id,
+      seq: commit.seq,
+      scope: r.scope,
+      flavour: r.flavour,
+    },
+  };
+}
+
 export function createJobBuilder(opts: JobBuilderOptions): JobBuilder {
   async function describe(resolved: ResolvedArtifact): Promise<PackageContext> {
     const { principal, template, templateVersion } = resolved;
@@ -108,6 +125,7 @@ export function createJobBuilder(opts: JobBuilderOptions): JobBuilder {
         artifact: resolved.key,
         owner: resolved.template.owner,
         payers,
+        event: artifactEvent(resolved),
         ...(options.background ? { background: true } : {}),
         prepare: async () => {
           const ctx = await describe(resolved);

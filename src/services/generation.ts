@@ -23,6 +23,7 @@ import {
 import type { Principal } from "./auth.js";
 import { createJobBuilder } from "./generation-job.js";
 import type { Payers } from "./payers.js";
+import type { GenerationBudget } from "./rate-limiter.js";
 import { createResolutionCache } from "./resolution-cache.js";
 
 export {
@@ -93,6 +94,8 @@ export interface GenerationServiceOptions {
   payers: Payers;
   /** Hears of each artifact served (the coarse last-served day, services/lifecycle/last-served.ts). */
   onServed?: ((record: ArtifactRecord) => void) | undefined;
+  /** Cold generations a caller may start per window (rateLimits.generations); absent: unlimited. */
+  budget?: GenerationBudget | undefined;
 }
 
 export function createGenerationService(opts: GenerationServiceOptions): GenerationService {
@@ -148,7 +151,12 @@ export function createGenerationService(opts: GenerationServiceOptions): Generat
 
     async generate(resolved, options = {}) {
       // The hot path: one indexed lookup, no plugin, no image read.
-      const record = (await meta.getArtifact(resolved.key)) ?? (await generateNow(resolved, options));
+      let record = await meta.getArtifact(resolved.key);
+      if (!record) {
+        // A miss costs the caller one cold generation (background work is the server's own).
+        if (!options.background) await opts.budget?.charge(resolved.principal);
+        record = await generateNow(resolved, options);
+      }
       // Every record handed out knows how to make itself again, should its blob turn out corrupt or missing.
       reader.remember(record, () => generateNow(resolved, {}));
       return record;

@@ -8,6 +8,7 @@ import type { ModuleStore, OwnerStore } from "../storage/meta/metadata-store.js"
 import type { AccessPolicy } from "./access.js";
 import type { AuditTrail } from "./audit.js";
 import type { Principal } from "./auth.js";
+import type { Events } from "./events.js";
 import type { ServedDays } from "./lifecycle/last-served.js";
 import type { NameQuarantine } from "./lifecycle/quarantine.js";
 import { createDependencyPinning } from "./modules/dependencies.js";
@@ -60,6 +61,8 @@ export interface ModuleServiceOptions {
     refuseDeleteIfServedWithinDays: number;
     servedDays?: Pick<ServedDays, "flush"> | undefined;
   };
+  /** Where pushes write their events (docs/webhooks.md). */
+  events?: Events;
 }
 
 export function createModuleService(o: ModuleServiceOptions): ModuleService {
@@ -81,6 +84,7 @@ export function createModuleService(o: ModuleServiceOptions): ModuleService {
     ...(o.audit ? { audit: o.audit } : {}),
     ...(o.quotas ? { quotas: o.quotas } : {}),
     quarantine: o.lifecycle?.quarantine,
+    ...(o.events ? { events: o.events } : {}),
   });
   return {
     ...reads,

@@ -157,23 +157,34 @@ export async function auditPush(
   prepared: PreparedCommit,
   { commit, created }: InsertCommitResult,
 ): Promise<void> {
-  if (!o.audit || !tx.appendAudit) return;
   const labels = [prepared.input.label, ...prepared.moreLabels];
-  await tx.appendAudit(
-    o.audit.event(principal, {
-      action: created ? "commit.push" : "label.move",
-      target: `${commit.owner}/${commit.module}`,
-      owner: commit.owner,
-      after: { commit: commit.id, seq: commit.seq, labels },
-    }),
-  );
+  const target = `${commit.owner}/${commit.module}`;
+  const after = { commit: commit.id, seq: commit.seq, labels };
+  if (o.audit && tx.appendAudit) {
+    await tx.appendAudit(
+      o.audit.event(principal, {
+        action: created ? "commit.push" : "label.move",
+        target,
+        owner: commit.owner,
+        after,
+      }),
+    );
+  }
+  if (o.events && tx.enqueueWebhookEvent) {
+    const { enqueueWebhookEvent } = tx;
+    await o.events.emit(
+      created ? "commit.pushed" : "label.moved",
+      {
+        owner: commit.owner,
+        ...(principal.user ? { actor: principal.user.name } : {}),
+        target,
+        data: { ...after, digest: commit.digest },
+      },
+      { enqueueWebhookEvent },
+    );
+  }
 }
 
-/**
- * Inserts a prepared commit inside a transaction. `ids` maps the fresh ids of commits prepared in the same
- * batch to the commits they became (a new one, or an existing one with the same content), so a commit that
- * depends on an earlier one of the batch points at the stored one.
- */
 export async function insertPrepared(
   tx: PushWriteStore,
   prepared: PreparedCommit,

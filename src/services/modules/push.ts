@@ -6,10 +6,11 @@ import { fileDigests, manifestDigestOf, validateModuleFiles } from "../../compil
 import { checkLabel, type FullName, parseFullName } from "../../core/names.js";
 import type { Commit, CommitDep, Module, Visibility } from "../../core/types.js";
 import type { BlobStore } from "../../storage/blob/blob-store.js";
-import type { AuditStore, ModuleStore } from "../../storage/meta/metadata-store.js";
+import type { AuditStore, ModuleStore, WebhookStore } from "../../storage/meta/metadata-store.js";
 import type { AccessPolicy } from "../access.js";
 import type { AuditTrail } from "../audit.js";
 import { type Principal, requireUser } from "../auth.js";
+import type { Events } from "../events.js";
 import type { NameQuarantine } from "../lifecycle/quarantine.js";
 import type { Quotas } from "../quotas.js";
 import type { DependencyPinning } from "./dependencies.js";
@@ -63,7 +64,8 @@ export interface ModulePush {
 /** What a push writes inside its transaction. */
 /** The audit log's append is optional so that fakes need not have it; the real store always does. */
 export type PushWriteStore = Pick<ModuleStore, "insertCommit" | "setLabel"> &
-  Partial<Pick<AuditStore, "appendAudit">>;
+  Partial<Pick<AuditStore, "appendAudit">> &
+  Partial<Pick<WebhookStore, "enqueueWebhookEvent">>;
 
 /** The lookups a push makes, and the transaction its writes share. */
 export type PushStore = Pick<
@@ -102,6 +104,8 @@ export interface ModulePushOptions {
   quotas?: Pick<Quotas, "checkNewModule" | "checkNewCommits">;
   /** Whether a deleted module's name may be pushed to again (default: never). */
   quarantine?: NameQuarantine | undefined;
+  /** Each stored commit (or label moved) is an event (docs/webhooks.md), written in the push's own transaction. */
+  events?: Events;
 }
 
 export function createModulePush(o: ModulePushOptions): ModulePush {

@@ -14,6 +14,7 @@ import { quotaCases } from "./contract/quotas.js";
 import { hex, pushCommit, type Suite } from "./contract/support.js";
 import { tokenLifecycleCases, tokenScopeBotAuditCases, usersAndTokensCases } from "./contract/users.js";
 import type { MetadataStore } from "./metadata-store.js";
+import { runWebhookStoreSuite } from "./webhook-store-suite.js";
 
 /** One empty database made by a driver for one test. */
 export interface MetadataStoreHarness {
@@ -43,6 +44,7 @@ export function runMetadataStoreSuite(driverName: string, make: () => Promise<Me
     };
     const push = suite.push;
 
+    runWebhookStoreSuite(() => store);
     usersAndTokensCases(suite);
     tokenLifecycleCases(suite);
     tokenScopeBotAuditCases(suite);

@@ -21,6 +21,8 @@ import type {
   TokenRecord,
   User,
   Visibility,
+  Webhook,
+  WebhookDelivery,
 } from "../../core/types.js";
 import type { InvalidationBus } from "./invalidation.js";
 
@@ -382,6 +384,69 @@ export interface DeletionStore {
   ): Promise<void>;
 }
 
+/** An event as the outbox takes it: one delivery per subscription that wants it. */
+export interface WebhookEvent {
+  id: string;
+  kind: string;
+  /** Subscriptions of this owner get it, and the server-wide ones. */
+  owner?: string;
+  body: string;
+  at: string;
+}
+
+/** A delivery one node claimed, with what sending it needs. */
+export interface ClaimedDelivery extends WebhookDelivery {
+  url: string;
+  secret: string;
+}
+
+/** How one attempt ended. */
+export interface DeliveryOutcome {
+  ok: boolean;
+  status?: number;
+  error?: string;
+  latencyMs: number;
+  /** Try again after this long; absent: no more tries (done, or failed for good). */
+  retryInMs?: number;
+}
+
+/** Webhook subscriptions and their deliveries: the outbox of events (docs/webhooks.md). */
+export interface WebhookStore {
+  createWebhook(hook: Omit<Webhook, "createdAt"> & { secret: string }): Promise<Webhook>;
+  getWebhook(id: string): Promise<Webhook | undefined>;
+  /** Subscriptions of one owner; `null`: the server-wide ones; absent: all. */
+  listWebhooks(owner?: string | null): Promise<Webhook[]>;
+  /** Removes a subscription and its deliveries; false when there was none. */
+  deleteWebhook(id: string): Promise<boolean>;
+  /**
+   * Writes one pending delivery per subscription the event matches (its owner's and the server-wide ones, by kind);
+   * answers how many. Called in the change's transaction, it is the outbox: the event commits with the change.
+   */
+  enqueueWebhookEvent(event: WebhookEvent): Promise<number>;
+  /**
+   * Claims up to `limit` due deliveries for `holder` until `leaseMs` passes (database clock), counting one attempt
+   * each. Two nodes never claim one delivery at once: the claim is one conditional UPDATE.
+   */
+  claimWebhookDeliveries(holder: string, limit: number, leaseMs: number): Promise<ClaimedDelivery[]>;
+  /** Records an attempt of a delivery `holder` still claims; false when its claim was lost. */
+  finishWebhookDelivery(id: string, holder: string, outcome: DeliveryOutcome): Promise<boolean>;
+  /** Deliveries of one subscription, newest first. */
+  listWebhookDeliveries(webhookId: string, limit: number): Promise<WebhookDelivery[]>;
+  getWebhookDelivery(id: string): Promise<WebhookDelivery | undefined>;
+  /** A new pending delivery of the same event to the same subscription (the old one stays as it was). */
+  redeliverWebhook(deliveryId: string): Promise<WebhookDelivery | undefined>;
+  /** Removes finished (succeeded or failed) deliveries created before `before` (ISO time); answers how many. */
+  pruneWebhookDeliveries(before: string): Promise<number>;
+}
+
+/** Fixed-window request counters shared by every node (docs/tokens.md, "Rate limits"). */
+export interface RateCounterStore {
+  /** Adds `n` to the counter of `key` in the window starting at `windowStart`; answers its new total. */
+  addRateCount(key: string, windowStart: number, n: number): Promise<number>;
+  /** Removes the counters of windows that started before `windowStart`; answers how many. */
+  pruneRateCounts(windowStart: number): Promise<number>;
+}
+
 /** Every store over one connection (or one transaction). */
 export interface MetadataStores
   extends UserStore,
@@ -395,7 +460,9 @@ export interface MetadataStores
     LeaseStore,
     AuditStore,
     QuotaStore,
-    IdentityStore {}
+    IdentityStore,
+    WebhookStore,
+    RateCounterStore {}
 
 /**
  * The metadata seam: the small stores above, composed over one database, with a transaction that spans them.

@@ -13,9 +13,11 @@ import { createKyselyOwnerStore } from "./owners.js";
 import { createKyselyPluginStore } from "./plugins.js";
 import { createKyselyPregenerateStore } from "./pregenerate.js";
 import { createKyselyQuotaStore } from "./quotas.js";
+import { createKyselyRateCounterStore } from "./rate-counters.js";
 import type { Database } from "./schema.js";
 import { createKyselyTemplateStore } from "./templates.js";
 import { createKyselyUserStore } from "./users.js";
+import { createKyselyWebhookStore } from "./webhooks.js";
 
 function composeStores(db: Kysely<Database>, leases: LeaseDialect): MetadataStores {
   return {
@@ -31,6 +33,8 @@ function composeStores(db: Kysely<Database>, leases: LeaseDialect): MetadataStor
     ...createKyselyAuditStore(db),
     ...createKyselyDeletionStore(db),
     ...createKyselyIdentityStore(db),
+    ...createKyselyWebhookStore(db, leases.nowMs),
+    ...createKyselyRateCounterStore(db),
   };
 }
 

@@ -249,6 +249,44 @@ export interface PushPoliciesTable {
   updated_at: string;
 }
 
+export interface WebhooksTable {
+  id: string;
+  /** null: every event of the server (an admin's subscription). */
+  owner: string | null;
+  url: string;
+  secret: string;
+  /** Space-separated kinds, or "*". */
+  events: string;
+  created_by: string;
+  created_at: string;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  kind: string;
+  body: string;
+  created_at: string;
+  /** pending, succeeded, failed */
+  state: string;
+  attempts: number;
+  /** Milliseconds since the epoch by the database clock. */
+  next_attempt_at: BigIntColumn;
+  claimed_by: string | null;
+  claim_expires_at: ColumnType<number | string | null, number | null, number | null>;
+  last_status: number | null;
+  last_error: string | null;
+  last_latency_ms: number | null;
+  finished_at: string | null;
+}
+
+export interface RateCountersTable {
+  key: string;
+  window_start: BigIntColumn;
+  count: BigIntColumn;
+}
+
 export interface Database {
   users: UsersTable;
   tokens: TokensTable;
@@ -272,4 +310,7 @@ export interface Database {
   push_policies: PushPoliciesTable;
   audit_events: AuditEventsTable;
   identities: IdentitiesTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  rate_counters: RateCountersTable;
 }

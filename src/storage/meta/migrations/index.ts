@@ -12,6 +12,7 @@ import { identity } from "./0009-identity.js";
 import { deprecation } from "./0010-deprecation.js";
 import { deletion } from "./0011-deletion.js";
 import { oidc } from "./0012-oidc.js";
+import { webhooks } from "./0013-webhooks.js";
 import { quotas } from "./0015-quotas.js";
 
 const migrations: Record<string, Migration> = {
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   "0010-deprecation": deprecation,
   "0011-deletion": deletion,
   "0012-oidc": oidc,
+  "0013-webhooks": webhooks,
   "0015-quotas": quotas,
 };
 
