@@ -4,8 +4,11 @@ import { Code, RegistryError } from "../core/errors.js";
 import { storageRetryAfterSeconds } from "../http/status.js";
 import { quotaReason } from "../services/quotas.js";
 
-/** Marks a quota's resource_exhausted (naming the owner), which guards.ts leaves a 429. */
-export const quotaHeader = "protodepot-quota";
+/**
+ * Marks a resource_exhausted that means "used up, for now or for good" (an owner's quota, a rate limit): guards.ts
+ * leaves it Connect's 429 (the API's other resource_exhausted are size limits, 413) and drops the mark.
+ */
+export const limitMarker = "x-protodepot-limit";
 
 const codes: Record<Code, ConnectCode> = {
   [Code.InvalidArgument]: ConnectCode.InvalidArgument,
@@ -38,15 +41,22 @@ export function toConnectError(reason: unknown): ConnectError {
   const err = RegistryError.from(reason);
   const details = err.fields.details?.length ? `\n${err.fields.details.join("\n")}` : "";
   // Retry-After marks the storage case apart from a request over a size limit (withClientStatuses: 507, not 413).
-  // A quota (services/quotas.ts) is marked too: it keeps Connect's 429, the status of "a quota is used up".
-  const metadata =
+  // Quotas and rate limits are marked to keep Connect's 429, a rate limit with its own Retry-After.
+  const metadata: Record<string, string> =
     err.code === Code.InsufficientStorage
       ? { "retry-after": String(storageRetryAfterSeconds) }
       : err.code === Code.ResourceExhausted && err.fields.reason === quotaReason
-        ? { [quotaHeader]: err.fields.owner ?? "" }
-        : err.code === Code.Gone
-          ? { [goneMarker]: "1" }
-          : {};
+        ? { [limitMarker]: "quota" }
+        : err.code === Code.TooManyRequests
+          ? {
+              [limitMarker]: "rate",
+              ...(err.fields.retryAfterSeconds
+                ? { "retry-after": String(err.fields.retryAfterSeconds) }
+                : {}),
+            }
+          : err.code === Code.Gone
+            ? { [goneMarker]: "1" }
+            : {};
   return new ConnectError(err.message + details, codes[err.code], metadata, undefined, err);
 }
 

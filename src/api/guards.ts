@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import { Code, isRegistryError } from "../core/errors.js";
 import { principalOf } from "../http/principal.js";
 import type { AuthService, Principal } from "../services/auth.js";
-import { goneMarker, quotaHeader } from "./errors.js";
+import { goneMarker, limitMarker } from "./errors.js";
 
 /**
  * RPCs that no anonymous caller may make, and what to tell one: their bodies are large (and GenerateCode runs
@@ -94,7 +94,7 @@ function sendConnectError(reply: FastifyReply, status: number, code: string, mes
  * size or count limit (a chunked body past limits.maxUploadBytes, too many files), so it becomes 413. A binary
  * body that does not decode is Connect's "internal" (500); it is the caller's fault, so it becomes 400. A full
  * disk is resource_exhausted too, sent with Retry-After: it becomes 507 Insufficient Storage. An owner's quota
- * (marked by api/errors.ts) stays 429. A deleted thing's name (failed_precondition marked by errors.ts) becomes
+ * or a rate limit (marked by api/errors.ts) stays 429. A deleted thing's name (failed_precondition marked by errors.ts) becomes
  * 410 Gone, as on every other registry.
  * Call after every service is registered.
  */
@@ -125,8 +125,12 @@ export function withClientStatuses(router: ConnectRouter, maxBodyBytes: number):
             `request body is larger than ${maxBodyBytes} bytes, the most this server accepts (limits.maxUploadBytes)`,
           );
         }
-        // An owner's quota is used up: Connect's 429 says just that.
-        if (response.header?.has(quotaHeader)) return { ...response, body: once(body) };
+        // An owner's quota or a rate limit is used up: Connect's 429 says just that.
+        if (response.header?.has(limitMarker)) {
+          const header = new Headers(response.header);
+          header.delete(limitMarker);
+          return { ...response, header, body: once(body) };
+        }
         // resource_exhausted with Retry-After is a full disk (api/errors.ts), which the caller may retry.
         if (response.header?.has("retry-after")) return { ...response, status: 507, body: once(body) };
         return { ...response, status: 413, body: once(body) };
