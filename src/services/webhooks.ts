@@ -3,7 +3,7 @@
 // once, at creation. Deliveries are listed and redelivered by whoever may manage the subscription; a subscription
 // the caller may not manage answers as a missing one.
 import { randomBytes } from "node:crypto";
-import { Code, RegistryError } from "../core/errors.js";
+import { Code, isRegistryError, RegistryError } from "../core/errors.js";
 import { checkName } from "../core/names.js";
 import type { Webhook, WebhookDelivery } from "../core/types.js";
 import type { WebhookStore } from "../storage/meta/metadata-store.js";
@@ -59,72 +59,89 @@ function checkEvents(events: readonly string[]): string[] {
   return kinds;
 }
 
+const defaultMaxPerOwner = 25;
+
+/** Who may manage a subscription of `owner` (undefined: a server-wide one): its owners, or admins. */
+async function requireManager(
+  o: WebhookServiceOptions,
+  principal: Principal,
+  owner: string | undefined,
+  op: string,
+) {
+  requireUser(principal, op);
+  requireUnscoped(principal.scopes, op);
+  if (owner === undefined) return requireAdmin(principal, op);
+  return o.access.requireManage(principal, owner, op);
+}
+
+/** The subscription, when the caller may manage it; else NotFound, as for one that does not exist. */
+async function managed(
+  o: WebhookServiceOptions,
+  principal: Principal,
+  id: string,
+  op: string,
+): Promise<Webhook> {
+  requireUser(principal, op);
+  const hook = /^[0-9a-f]{24}$/.test(id) ? await o.store.getWebhook(id) : undefined;
+  const missing = new RegistryError(Code.NotFound, `webhook ${id.slice(0, 64)} does not exist`, { op });
+  if (!hook) throw missing;
+  try {
+    await requireManager(o, principal, hook.owner, op);
+  } catch (err) {
+    if (isRegistryError(err, Code.PermissionDenied)) throw missing;
+    throw err;
+  }
+  return hook;
+}
+
+/** A subscription of an owner (its owners) or of the server (admins); the secret is shown only here. */
+async function createWebhook(
+  o: WebhookServiceOptions,
+  ...[principal, input]: Parameters<WebhookService["create"]>
+): ReturnType<WebhookService["create"]> {
+  const maxPerOwner = o.maxPerOwner ?? defaultMaxPerOwner;
+  const op = "creating a webhook";
+  const owner = input.owner ? checkName("owner", input.owner) : undefined;
+  const user = await requireManager(o, principal, owner, op);
+  const events = checkEvents(input.events);
+  await o.targets.check(input.url);
+  if ((await o.store.listWebhooks(owner ?? null)).length >= maxPerOwner) {
+    throw new RegistryError(
+      Code.ResourceExhausted,
+      `${owner ?? "the server"} has ${maxPerOwner} webhooks already: delete one first ('protodepot webhook list')`,
+      { op },
+    );
+  }
+  const secret = `whsec_${randomBytes(24).toString("hex")}`;
+  const webhook = await o.store.createWebhook({
+    id: randomBytes(12).toString("hex"),
+    ...(owner ? { owner } : {}),
+    url: input.url,
+    secret,
+    events,
+    createdBy: user.name,
+  });
+  await o.audit?.record(principal, {
+    action: "webhook.create",
+    target: `webhook ${webhook.id}`,
+    ...(owner ? { owner } : {}),
+    after: { url: webhook.url, events },
+  });
+  return { webhook, secret };
+}
+
 export function createWebhookService(o: WebhookServiceOptions): WebhookService {
-  const maxPerOwner = o.maxPerOwner ?? 25;
-
-  /** Who may manage a subscription of `owner` (undefined: a server-wide one): its owners, or admins. */
-  const requireManager = async (principal: Principal, owner: string | undefined, op: string) => {
-    requireUser(principal, op);
-    requireUnscoped(principal.scopes, op);
-    if (owner === undefined) return requireAdmin(principal, op);
-    return o.access.requireManage(principal, owner, op);
-  };
-
-  /** The subscription, when the caller may manage it; else NotFound, as for one that does not exist. */
-  const managed = async (principal: Principal, id: string, op: string): Promise<Webhook> => {
-    requireUser(principal, op);
-    const hook = /^[0-9a-f]{24}$/.test(id) ? await o.store.getWebhook(id) : undefined;
-    const missing = new RegistryError(Code.NotFound, `webhook ${id.slice(0, 64)} does not exist`, { op });
-    if (!hook) throw missing;
-    try {
-      await requireManager(principal, hook.owner, op);
-    } catch (err) {
-      if (err instanceof RegistryError && err.code === Code.PermissionDenied) throw missing;
-      throw err;
-    }
-    return hook;
-  };
-
   return {
-    async create(principal, input) {
-      const op = "creating a webhook";
-      const owner = input.owner ? checkName("owner", input.owner) : undefined;
-      const user = await requireManager(principal, owner, op);
-      const events = checkEvents(input.events);
-      await o.targets.check(input.url);
-      if ((await o.store.listWebhooks(owner ?? null)).length >= maxPerOwner) {
-        throw new RegistryError(
-          Code.ResourceExhausted,
-          `${owner ?? "the server"} has ${maxPerOwner} webhooks already: delete one first ('protodepot webhook list')`,
-          { op },
-        );
-      }
-      const secret = `whsec_${randomBytes(24).toString("hex")}`;
-      const webhook = await o.store.createWebhook({
-        id: randomBytes(12).toString("hex"),
-        ...(owner ? { owner } : {}),
-        url: input.url,
-        secret,
-        events,
-        createdBy: user.name,
-      });
-      await o.audit?.record(principal, {
-        action: "webhook.create",
-        target: `webhook ${webhook.id}`,
-        ...(owner ? { owner } : {}),
-        after: { url: webhook.url, events },
-      });
-      return { webhook, secret };
-    },
+    create: (principal, input) => createWebhook(o, principal, input),
 
     async list(principal, owner) {
       const name = owner ? checkName("owner", owner) : undefined;
-      await requireManager(principal, name, "listing webhooks");
+      await requireManager(o, principal, name, "listing webhooks");
       return o.store.listWebhooks(name ?? null);
     },
 
     async delete(principal, id) {
-      const hook = await managed(principal, id, "deleting a webhook");
+      const hook = await managed(o, principal, id, "deleting a webhook");
       await o.store.deleteWebhook(hook.id);
       await o.audit?.record(principal, {
         action: "webhook.delete",
@@ -135,7 +152,7 @@ export function createWebhookService(o: WebhookServiceOptions): WebhookService {
     },
 
     async deliveries(principal, id, limit) {
-      const hook = await managed(principal, id, "listing webhook deliveries");
+      const hook = await managed(o, principal, id, "listing webhook deliveries");
       const n = Math.min(maxDeliveriesPage, Math.max(1, limit || 50));
       return o.store.listWebhookDeliveries(hook.id, n);
     },
@@ -147,7 +164,7 @@ export function createWebhookService(o: WebhookServiceOptions): WebhookService {
       });
       const old = deliveryId.length <= 64 ? await o.store.getWebhookDelivery(deliveryId) : undefined;
       if (!old) throw missing;
-      await managed(principal, old.webhookId, op);
+      await managed(o, principal, old.webhookId, op);
       const again = await o.store.redeliverWebhook(deliveryId);
       if (!again) throw missing;
       return again;

@@ -13,8 +13,8 @@ import { pluginsCases, templatesCases } from "./contract/plugins.js";
 import { quotaCases } from "./contract/quotas.js";
 import { hex, pushCommit, type Suite } from "./contract/support.js";
 import { tokenLifecycleCases, tokenScopeBotAuditCases, usersAndTokensCases } from "./contract/users.js";
+import { runWebhookStoreSuite } from "./contract/webhooks.js";
 import type { MetadataStore } from "./metadata-store.js";
-import { runWebhookStoreSuite } from "./webhook-store-suite.js";
 
 /** One empty database made by a driver for one test. */
 export interface MetadataStoreHarness {

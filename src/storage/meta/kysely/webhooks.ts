@@ -114,6 +114,78 @@ function finishedState(outcome: DeliveryOutcome): WebhookDeliveryState {
   return outcome.retryInMs === undefined ? "failed" : "pending";
 }
 
+async function enqueueWebhookEvent(
+  db: Kysely<Database>,
+  nowMs: RawBuilder<number>,
+  ...[event]: Parameters<WebhookStore["enqueueWebhookEvent"]>
+): ReturnType<WebhookStore["enqueueWebhookEvent"]> {
+  const owner = event.owner;
+  const hooks = await db
+    .selectFrom("webhooks")
+    .selectAll()
+    .where((eb) =>
+      owner === undefined
+        ? eb("owner", "is", null)
+        : eb.or([eb("owner", "is", null), eb("owner", "=", owner)]),
+    )
+    .execute();
+  const matching = hooks.filter((h) => wants(h, event.kind));
+  if (matching.length === 0) return 0;
+  await db
+    .insertInto("webhook_deliveries")
+    .values(matching.map((h) => pendingRow(newAuditId(Date.now()), h.id, event, nowMs)))
+    .execute();
+  return matching.length;
+}
+
+async function finishWebhookDelivery(
+  db: Kysely<Database>,
+  nowMs: RawBuilder<number>,
+  ...[id, holder, outcome]: Parameters<WebhookStore["finishWebhookDelivery"]>
+): ReturnType<WebhookStore["finishWebhookDelivery"]> {
+  const res = await db
+    .updateTable("webhook_deliveries")
+    .set({
+      state: finishedState(outcome),
+      next_attempt_at: sql<number>`${nowMs} + ${Math.ceil(outcome.retryInMs ?? 0)}`,
+      claimed_by: null,
+      claim_expires_at: null,
+      last_status: outcome.status ?? null,
+      last_error: outcome.error?.slice(0, 500) ?? null,
+      last_latency_ms: Math.round(outcome.latencyMs),
+      finished_at: finishedState(outcome) === "pending" ? null : new Date().toISOString(),
+    })
+    .where("id", "=", id)
+    .where("claimed_by", "=", holder)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
+async function redeliverWebhook(
+  db: Kysely<Database>,
+  nowMs: RawBuilder<number>,
+  ...[deliveryId]: Parameters<WebhookStore["redeliverWebhook"]>
+): ReturnType<WebhookStore["redeliverWebhook"]> {
+  const old = await db
+    .selectFrom("webhook_deliveries")
+    .selectAll()
+    .where("id", "=", deliveryId)
+    .executeTakeFirst();
+  if (!old) return undefined;
+  const id = newAuditId(Date.now());
+  const event = { id: old.event_id, kind: old.kind, body: old.body };
+  await db
+    .insertInto("webhook_deliveries")
+    .values(pendingRow(id, old.webhook_id, event, nowMs))
+    .execute();
+  const stored = await db
+    .selectFrom("webhook_deliveries")
+    .selectAll()
+    .where("id", "=", id)
+    .executeTakeFirstOrThrow();
+  return toDelivery(stored);
+}
+
 export function createKyselyWebhookStore(db: Kysely<Database>, nowMs: RawBuilder<number>): WebhookStore {
   return {
     async createWebhook(hook) {
@@ -148,46 +220,11 @@ export function createKyselyWebhookStore(db: Kysely<Database>, nowMs: RawBuilder
       return Number(res.numDeletedRows) === 1;
     },
 
-    async enqueueWebhookEvent(event) {
-      const owner = event.owner;
-      const hooks = await db
-        .selectFrom("webhooks")
-        .selectAll()
-        .where((eb) =>
-          owner === undefined
-            ? eb("owner", "is", null)
-            : eb.or([eb("owner", "is", null), eb("owner", "=", owner)]),
-        )
-        .execute();
-      const matching = hooks.filter((h) => wants(h, event.kind));
-      if (matching.length === 0) return 0;
-      await db
-        .insertInto("webhook_deliveries")
-        .values(matching.map((h) => pendingRow(newAuditId(Date.now()), h.id, event, nowMs)))
-        .execute();
-      return matching.length;
-    },
+    enqueueWebhookEvent: (event) => enqueueWebhookEvent(db, nowMs, event),
 
     claimWebhookDeliveries: (holder, limit, leaseMs) => claim(db, nowMs, holder, limit, leaseMs),
 
-    async finishWebhookDelivery(id, holder, outcome) {
-      const res = await db
-        .updateTable("webhook_deliveries")
-        .set({
-          state: finishedState(outcome),
-          next_attempt_at: sql<number>`${nowMs} + ${Math.ceil(outcome.retryInMs ?? 0)}`,
-          claimed_by: null,
-          claim_expires_at: null,
-          last_status: outcome.status ?? null,
-          last_error: outcome.error?.slice(0, 500) ?? null,
-          last_latency_ms: Math.round(outcome.latencyMs),
-          finished_at: finishedState(outcome) === "pending" ? null : new Date().toISOString(),
-        })
-        .where("id", "=", id)
-        .where("claimed_by", "=", holder)
-        .executeTakeFirst();
-      return Number(res.numUpdatedRows) === 1;
-    },
+    finishWebhookDelivery: (id, holder, outcome) => finishWebhookDelivery(db, nowMs, id, holder, outcome),
 
     async listWebhookDeliveries(webhookId, limit) {
       const rows = await db
@@ -209,26 +246,7 @@ export function createKyselyWebhookStore(db: Kysely<Database>, nowMs: RawBuilder
       return row && toDelivery(row);
     },
 
-    async redeliverWebhook(deliveryId) {
-      const old = await db
-        .selectFrom("webhook_deliveries")
-        .selectAll()
-        .where("id", "=", deliveryId)
-        .executeTakeFirst();
-      if (!old) return undefined;
-      const id = newAuditId(Date.now());
-      const event = { id: old.event_id, kind: old.kind, body: old.body };
-      await db
-        .insertInto("webhook_deliveries")
-        .values(pendingRow(id, old.webhook_id, event, nowMs))
-        .execute();
-      const stored = await db
-        .selectFrom("webhook_deliveries")
-        .selectAll()
-        .where("id", "=", id)
-        .executeTakeFirstOrThrow();
-      return toDelivery(stored);
-    },
+    redeliverWebhook: (deliveryId) => redeliverWebhook(db, nowMs, deliveryId),
 
     async pruneWebhookDeliveries(before) {
       const res = await db

@@ -1,7 +1,7 @@
 // The contract of the webhook outbox and the shared rate counters, part of runMetadataStoreSuite on every driver.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { MetadataStore, WebhookEvent } from "./metadata-store.js";
+import type { MetadataStore, WebhookEvent } from "../metadata-store.js";
 
 const event = (id: string, kind: string, owner?: string): WebhookEvent => ({
   id,
@@ -11,8 +11,8 @@ const event = (id: string, kind: string, owner?: string): WebhookEvent => ({
   at: "2026-03-01T10:00:00.000Z",
 });
 
-export function runWebhookStoreSuite(store: () => MetadataStore): void {
-  describe("webhooks", () => {
+function webhookCases1(store: () => MetadataStore): void {
+  describe("webhooks (1 of 3)", () => {
     it("creates, lists by owner and deletes subscriptions with their deliveries", async () => {
       const s = store();
       const a = await s.createWebhook({
@@ -97,7 +97,11 @@ export function runWebhookStoreSuite(store: () => MetadataStore): void {
         ["kept"],
       );
     });
+  });
+}
 
+function webhookCases2(store: () => MetadataStore): void {
+  describe("webhooks (2 of 3)", () => {
     it("lets one holder claim a due delivery; others see nothing until it is finished or its claim expires", async () => {
       const s = store();
       await s.createWebhook({
@@ -180,7 +184,11 @@ export function runWebhookStoreSuite(store: () => MetadataStore): void {
       assert.equal(taken?.id, lost.id);
       assert.equal(await s.finishWebhookDelivery(lost.id, "dead", { ok: true, latencyMs: 1 }), false);
     });
+  });
+}
 
+function webhookCases3(store: () => MetadataStore): void {
+  describe("webhooks (3 of 3)", () => {
     it("redelivers as a new pending delivery of the same event", async () => {
       const s = store();
       await s.createWebhook({
@@ -235,4 +243,11 @@ export function runWebhookStoreSuite(store: () => MetadataStore): void {
       assert.equal(await s.addRateCount("token:a", 60_000, 1), 1);
     });
   });
+}
+
+/** The webhook outbox and the shared rate counters, part of runMetadataStoreSuite on every driver. */
+export function runWebhookStoreSuite(store: () => MetadataStore): void {
+  webhookCases1(store);
+  webhookCases2(store);
+  webhookCases3(store);
 }
