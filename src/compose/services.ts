@@ -102,13 +102,12 @@ export interface ServiceParts {
 const maxRemotePluginsPerCall = 32;
 
 export function createServices(config: Config, parts: ServiceParts): Services {
-  const { storage, execution, log, shutdown } = parts;
+  const { storage, log, shutdown } = parts;
   const { meta, blobs } = storage;
   const { auth, sso, access, audit: trail, users, bots } = identityServices(config, parts);
   const { events, webhooks } = webhookServices(config, parts, access, trail);
   // Changes recorded after they are made also write their events (labels, visibility, versions, deprecation).
   const changes = withEvents(trail, events);
-  const defaultVisibility = config.defaults.visibility;
   const orgs = createOrganizationService(meta, {
     access,
     audit: trail,
@@ -119,44 +118,17 @@ export function createServices(config: Config, parts: ServiceParts): Services {
   const lifecycle = lifecycleParts(config, parts);
   // Pre-generation reads modules, so it is built after them and hears of new commits through this list.
   const committed: ((principal: Principal, commit: Commit) => void)[] = [];
-  const modules = createModuleService({
-    meta,
-    blobs,
-    compiler: execution.compiler,
-    checker: execution.checker,
+  const { modules, plugins, templates, deletion } = schemaServices(config, parts, {
     access,
-    limits: config.limits,
-    defaultVisibility,
-    audit: changes,
+    trail,
+    changes,
     events,
     quotas,
+    lifecycle,
     // Every push path (ours, buf's Upload) starts the subscribed generations in the background.
     onCommitted: (principal, commit) => {
       for (const listener of committed) listener(principal, commit);
     },
-    lifecycle,
-  });
-  const { quarantine } = lifecycle;
-  const plugins = createPluginService(meta, {
-    access,
-    defaultVisibility,
-    protoc: execution.protoc,
-    audit: changes,
-    quarantine,
-  });
-  const templates = createTemplateService(meta, plugins, {
-    access,
-    defaultVisibility,
-    audit: changes,
-    quarantine,
-  });
-  const deletion = createDeletionService({
-    meta,
-    access,
-    quarantine: config.lifecycle.quarantineDays,
-    refuseIfServedWithinDays: lifecycle.refuseDeleteIfServedWithinDays,
-    servedDays: lifecycle.servedDays,
-    audit: trail,
   });
   const images = createImageService({ blobs, plugins, limits: config.oci });
   const outcomes = createGenerationOutcomes();
@@ -182,15 +154,7 @@ export function createServices(config: Config, parts: ServiceParts): Services {
   });
   committed.push((principal, commit) => pregenerate.afterPush(principal, commit));
   shutdown.add("services", () => pregenerate.close());
-  const health = createHealthCheck({
-    meta,
-    blobs,
-    timeoutMs: 2000,
-    log,
-    sandbox: execution.sandbox,
-    storage: storageProbe(config),
-    probeIntervalMs: config.health.probeIntervalMs,
-  });
+  const health = healthOf(config, parts);
   return {
     auth,
     sso,
@@ -234,6 +198,78 @@ function lifecycleParts(config: Config, parts: ServiceParts) {
     refuseDeleteIfServedWithinDays: days,
     servedDays,
   };
+}
+
+/** /healthz: the stores, the sandbox and the storage probe, answered within its own deadline. */
+function healthOf(config: Config, parts: ServiceParts): HealthCheck {
+  const { storage, execution, log } = parts;
+  const { meta, blobs } = storage;
+  return createHealthCheck({
+    meta,
+    blobs,
+    timeoutMs: 2000,
+    log,
+    sandbox: execution.sandbox,
+    storage: storageProbe(config),
+    probeIntervalMs: config.health.probeIntervalMs,
+  });
+}
+
+/** Modules, plugins, templates and their deletion: what owners push and consumers generate from. */
+function schemaServices(
+  config: Config,
+  parts: ServiceParts,
+  shared: {
+    access: AccessPolicy;
+    trail: AuditTrail;
+    changes: AuditTrail;
+    events: Events;
+    quotas: Quotas;
+    lifecycle: ReturnType<typeof lifecycleParts>;
+    onCommitted: (principal: Principal, commit: Commit) => void;
+  },
+) {
+  const { meta, blobs } = parts.storage;
+  const { execution } = parts;
+  const { access, trail, changes, events, quotas, lifecycle } = shared;
+  const defaultVisibility = config.defaults.visibility;
+  const modules = createModuleService({
+    meta,
+    blobs,
+    compiler: execution.compiler,
+    checker: execution.checker,
+    access,
+    limits: config.limits,
+    defaultVisibility,
+    audit: changes,
+    events,
+    quotas,
+    onCommitted: shared.onCommitted,
+    lifecycle,
+  });
+  const { quarantine } = lifecycle;
+  const plugins = createPluginService(meta, {
+    access,
+    defaultVisibility,
+    protoc: execution.protoc,
+    audit: changes,
+    quarantine,
+  });
+  const templates = createTemplateService(meta, plugins, {
+    access,
+    defaultVisibility,
+    audit: changes,
+    quarantine,
+  });
+  const deletion = createDeletionService({
+    meta,
+    access,
+    quarantine: config.lifecycle.quarantineDays,
+    refuseIfServedWithinDays: lifecycle.refuseDeleteIfServedWithinDays,
+    servedDays: lifecycle.servedDays,
+    audit: trail,
+  });
+  return { modules, plugins, templates, deletion };
 }
 
 /**

@@ -98,6 +98,21 @@ export interface GenerationServiceOptions {
   budget?: GenerationBudget | undefined;
 }
 
+/** Resolves requests once; only what moves is remembered (which commit a label names, a template's newest version). */
+function resolverOf(opts: GenerationServiceOptions) {
+  const { meta, modules, templates, invalidation } = opts;
+  return createArtifactResolver({
+    meta,
+    modules,
+    templates,
+    packagers: opts.packagers,
+    resolutions: createResolutionCache({
+      epoch: () => invalidation?.epoch() ?? 0,
+      ttlMs: invalidation ? (opts.resolutionTtlMs ?? 0) : 0,
+    }),
+  });
+}
+
 export function createGenerationService(opts: GenerationServiceOptions): GenerationService {
   const { meta, modules, templates, payers } = opts;
   const reader = createArtifactReader({
@@ -106,18 +121,7 @@ export function createGenerationService(opts: GenerationServiceOptions): Generat
     smallBlobs: opts.smallBlobs,
     onServed: opts.onServed,
   });
-  const { invalidation } = opts;
-  const resolver = createArtifactResolver({
-    meta,
-    modules,
-    templates,
-    packagers: opts.packagers,
-    // Only what moves is remembered: which commit a label names, which version is a template's newest.
-    resolutions: createResolutionCache({
-      epoch: () => invalidation?.epoch() ?? 0,
-      ttlMs: invalidation ? (opts.resolutionTtlMs ?? 0) : 0,
-    }),
-  });
+  const resolver = resolverOf(opts);
   const { readableTemplate, packagerOf } = resolver;
 
   const jobs = createJobBuilder({

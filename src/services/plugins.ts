@@ -152,23 +152,7 @@ export function createPluginService(
 
     pushImageVersion: (principal, input) => pushImageVersion(c, principal, input),
 
-    async createPlugin(principal: Principal, fullName: string, visibility?: Visibility): Promise<Plugin> {
-      const name = parseFullName("plugin", fullName);
-      await access.requireWrite(principal, name.owner, "create plugins");
-      await (quarantine ?? keepNamesForever).reclaim("plugin", await meta.getPlugin(name.owner, name.name));
-      const plugin = await meta.createPlugin({
-        owner: name.owner,
-        name: name.name,
-        visibility: visibility ?? defaultVisibility,
-      });
-      await audit?.record(principal, {
-        action: "plugin.create",
-        target: `${plugin.owner}/${plugin.name}`,
-        owner: plugin.owner,
-        after: { visibility: plugin.visibility },
-      });
-      return plugin;
-    },
+    createPlugin: (principal, fullName, visibility) => createPlugin(c, principal, fullName, visibility),
 
     updatePlugin: (principal, fullName, change) => updatePlugin(c, getPlugin, principal, fullName, change),
 
@@ -189,6 +173,29 @@ export function createPluginService(
       return meta.listPluginVersions(name.owner, name.name);
     },
   };
+}
+
+/** Creates a plugin (writers); a deleted one's name only once its quarantine ended. */
+async function createPlugin(
+  c: PluginContext,
+  ...[principal, fullName, visibility]: Parameters<PluginService["createPlugin"]>
+): ReturnType<PluginService["createPlugin"]> {
+  const { meta, access, defaultVisibility, audit, quarantine } = c;
+  const name = parseFullName("plugin", fullName);
+  await access.requireWrite(principal, name.owner, "create plugins");
+  await (quarantine ?? keepNamesForever).reclaim("plugin", await meta.getPlugin(name.owner, name.name));
+  const plugin = await meta.createPlugin({
+    owner: name.owner,
+    name: name.name,
+    visibility: visibility ?? defaultVisibility,
+  });
+  await audit?.record(principal, {
+    action: "plugin.create",
+    target: `${plugin.owner}/${plugin.name}`,
+    owner: plugin.owner,
+    after: { visibility: plugin.visibility },
+  });
+  return plugin;
 }
 
 /**

@@ -20,6 +20,51 @@ interface DeliveryFlags extends RemoteOptions {
   json?: boolean;
 }
 
+/** `webhook list`: a table, or one JSON object per line. */
+async function listWebhooks(flags: ListFlags): Promise<void> {
+  const remote = await openRemote(flags);
+  const { webhooks } = await remote.client(WebhookService).listWebhooks({ owner: flags.owner ?? "" });
+  if (flags.json) {
+    for (const w of webhooks) {
+      const { id, owner, url, events, createdBy, createTime } = w;
+      process.stdout.write(`${JSON.stringify({ id, owner, url, events, createdBy, createTime })}\n`);
+    }
+    return;
+  }
+  printTable([
+    ["ID", "OWNER", "EVENTS", "URL", "CREATED BY"],
+    ...webhooks.map((w) => [w.id, w.owner || "(server)", w.events.join(","), w.url, w.createdBy]),
+  ]);
+}
+
+/** `webhook deliveries`: a table, or one JSON object per line. */
+async function listDeliveries(id: string, flags: DeliveryFlags): Promise<void> {
+  const remote = await openRemote(flags);
+  const { deliveries } = await remote
+    .client(WebhookService)
+    .listWebhookDeliveries({ webhookId: id, limit: Number(flags.limit) || 0 });
+  if (flags.json) {
+    for (const d of deliveries) {
+      const { id: did, eventId, kind, state, attempts, lastStatus, lastError, lastLatencyMs } = d;
+      const line = { id: did, eventId, kind, state, attempts, lastStatus, lastError, lastLatencyMs };
+      process.stdout.write(`${JSON.stringify({ ...line, createTime: d.createTime, body: d.body })}\n`);
+    }
+    return;
+  }
+  printTable([
+    ["ID", "KIND", "STATE", "ATTEMPTS", "STATUS", "LATENCY", "ERROR"],
+    ...deliveries.map((d) => [
+      d.id,
+      d.kind,
+      d.state,
+      String(d.attempts),
+      d.lastStatus ? String(d.lastStatus) : "-",
+      d.attempts ? `${d.lastLatencyMs} ms` : "-",
+      d.lastError,
+    ]),
+  ]);
+}
+
 export function registerWebhooks(program: CliCommand): void {
   const webhook = program.command("webhook").description("manage webhooks: events POSTed to a URL, signed");
   webhook
@@ -45,21 +90,7 @@ export function registerWebhooks(program: CliCommand): void {
     .option("--owner <owner>", "the organization (or user)")
     .option("--json", "one JSON object per line")
     .remoteFlags()
-    .action(async (flags: ListFlags) => {
-      const remote = await openRemote(flags);
-      const { webhooks } = await remote.client(WebhookService).listWebhooks({ owner: flags.owner ?? "" });
-      if (flags.json) {
-        for (const w of webhooks) {
-          const { id, owner, url, events, createdBy, createTime } = w;
-          process.stdout.write(`${JSON.stringify({ id, owner, url, events, createdBy, createTime })}\n`);
-        }
-        return;
-      }
-      printTable([
-        ["ID", "OWNER", "EVENTS", "URL", "CREATED BY"],
-        ...webhooks.map((w) => [w.id, w.owner || "(server)", w.events.join(","), w.url, w.createdBy]),
-      ]);
-    });
+    .action((flags) => listWebhooks(flags));
   webhook
     .command("delete <id>")
     .description("delete a webhook and its deliveries")
@@ -75,32 +106,7 @@ export function registerWebhooks(program: CliCommand): void {
     .option("--limit <n>", "at most this many (up to 200)", "50")
     .option("--json", "one JSON object per line")
     .remoteFlags()
-    .action(async (id: string, flags: DeliveryFlags) => {
-      const remote = await openRemote(flags);
-      const { deliveries } = await remote
-        .client(WebhookService)
-        .listWebhookDeliveries({ webhookId: id, limit: Number(flags.limit) || 0 });
-      if (flags.json) {
-        for (const d of deliveries) {
-          const { id: did, eventId, kind, state, attempts, lastStatus, lastError, lastLatencyMs } = d;
-          const line = { id: did, eventId, kind, state, attempts, lastStatus, lastError, lastLatencyMs };
-          process.stdout.write(`${JSON.stringify({ ...line, createTime: d.createTime, body: d.body })}\n`);
-        }
-        return;
-      }
-      printTable([
-        ["ID", "KIND", "STATE", "ATTEMPTS", "STATUS", "LATENCY", "ERROR"],
-        ...deliveries.map((d) => [
-          d.id,
-          d.kind,
-          d.state,
-          String(d.attempts),
-          d.lastStatus ? String(d.lastStatus) : "-",
-          d.attempts ? `${d.lastLatencyMs} ms` : "-",
-          d.lastError,
-        ]),
-      ]);
-    });
+    .action((id, flags) => listDeliveries(id, flags));
   webhook
     .command("redeliver <delivery-id>")
     .description("send a delivery's event again (as a new delivery)")

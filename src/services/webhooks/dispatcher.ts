@@ -38,6 +38,34 @@ export function retryDelay(
   return Math.min(o.retryMaxMs, o.retryBaseMs * 2 ** Math.max(0, attempts - 1));
 }
 
+/** Sends one claimed delivery and records how it went; true when a retry is due at once. */
+async function attemptDelivery(o: DispatcherOptions, d: ClaimedDelivery): Promise<boolean> {
+  const sent = await o.send({
+    url: d.url,
+    secret: d.secret,
+    body: d.body,
+    deliveryId: d.id,
+    eventId: d.eventId,
+    kind: d.kind,
+  });
+  const retryInMs = sent.ok ? undefined : retryDelay(d.attempts, o);
+  const outcome: DeliveryOutcome = { ...sent, ...(retryInMs !== undefined ? { retryInMs } : {}) };
+  const kept = await o.store.finishWebhookDelivery(d.id, o.holder, outcome);
+  if (!kept) o.log.warn({ delivery: d.id }, "webhook delivery claim lost before its attempt was recorded");
+  return !sent.ok && retryInMs === 0;
+}
+
+/** Removes finished deliveries past the retention, at most once an hour; answers when it last did. */
+function pruneDeliveries(o: DispatcherOptions, prunedAt: number): number {
+  const at = Date.now();
+  if (o.retentionDays <= 0 || at - prunedAt < 3_600_000) return prunedAt;
+  const before = new Date(at - o.retentionDays * 86_400_000).toISOString();
+  o.store.pruneWebhookDeliveries(before).catch((err: unknown) => {
+    o.log.warn({ err }, "old webhook deliveries not removed");
+  });
+  return at;
+}
+
 export function startWebhookDispatcher(o: DispatcherOptions): WebhookDispatcher {
   const leaseMs = o.timeoutMs * 2 + 5000;
   const inFlight = new Set<Promise<void>>();
@@ -47,20 +75,8 @@ export function startWebhookDispatcher(o: DispatcherOptions): WebhookDispatcher 
   let closed = false;
 
   const attempt = async (d: ClaimedDelivery): Promise<void> => {
-    const sent = await o.send({
-      url: d.url,
-      secret: d.secret,
-      body: d.body,
-      deliveryId: d.id,
-      eventId: d.eventId,
-      kind: d.kind,
-    });
-    const retryInMs = sent.ok ? undefined : retryDelay(d.attempts, o);
-    const outcome: DeliveryOutcome = { ...sent, ...(retryInMs !== undefined ? { retryInMs } : {}) };
-    const kept = await o.store.finishWebhookDelivery(d.id, o.holder, outcome);
-    if (!kept) o.log.warn({ delivery: d.id }, "webhook delivery claim lost before its attempt was recorded");
     // A retry due at once, or room for more: look again.
-    if (!sent.ok && retryInMs === 0) wake();
+    if (await attemptDelivery(o, d)) wake();
   };
 
   const look = async (): Promise<void> => {
@@ -99,19 +115,10 @@ export function startWebhookDispatcher(o: DispatcherOptions): WebhookDispatcher 
   };
 
   let prunedAt = 0;
-  const prune = (): void => {
-    const at = Date.now();
-    if (o.retentionDays <= 0 || at - prunedAt < 3_600_000) return;
-    prunedAt = at;
-    const before = new Date(at - o.retentionDays * 86_400_000).toISOString();
-    o.store.pruneWebhookDeliveries(before).catch((err: unknown) => {
-      o.log.warn({ err }, "old webhook deliveries not removed");
-    });
-  };
 
   const tick = (): void => {
     wake();
-    prune();
+    prunedAt = pruneDeliveries(o, prunedAt);
     timer = setTimeout(tick, o.pollMs);
     timer.unref();
   };
