@@ -2,12 +2,12 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import autocannon from "autocannon";
 import { cliOk } from "../../test/e2e/support/cli.js";
 import { adminToken, makeDataDir, repoRoot, startTestServer } from "../../test/e2e/support/server.js";
+import { freePort } from "../nginx.js";
 import { knob } from "../support.js";
 
 const exec = promisify(execFile);
@@ -30,18 +30,6 @@ async function installVerdaccio(): Promise<void> {
   process.stdout.write("installing verdaccio@6 into bench/.work…\n");
   await exec("npm", ["install", "--prefix", workDir, "--no-audit", "--no-fund", "verdaccio@6"], {
     maxBuffer: 64 << 20,
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const address = s.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      s.close(() => resolve(port));
-    });
   });
 }
 
