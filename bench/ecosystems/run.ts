@@ -13,7 +13,7 @@ import { cliOk } from "../../test/e2e/support/cli.js";
 import { createRubyHome, gemMissing } from "../../test/e2e/support/gem.js";
 import { adminToken, repoRoot } from "../../test/e2e/support/server.js";
 import { type Nginx, startNginx } from "../nginx.js";
-import { type BenchServer, knob, median, pushPaymentsRound, startBenchServer, time } from "../support.js";
+import { type BenchServer, knob, median, pushPaymentsRound, smoke, startBenchServer, time } from "../support.js";
 
 const exec = promisify(execFile);
 const rounds = knob("BENCH_ROUNDS", 5, 1);
@@ -207,10 +207,11 @@ try {
   const targetDir = join(bench.work, "cargo-target");
   const list = consumers(targetDir);
   // Warm-up against each server, not counted: Debian's prost compiles once into the shared target dir, and
-  // both sources' builds of our crates are cached, so every counted build compiles the same things.
-  for (const c of list) await c.run(bench.server.url, join(bench.work, `warm-${c.name}`), seq);
+  // both sources' builds of our crates are cached, so every counted build compiles the same things. The smoke run
+  // (numbers not judged) skips it: it only has to show the benchmark still runs.
+  if (!smoke) for (const c of list) await c.run(bench.server.url, join(bench.work, `warm-${c.name}`), seq);
   await mirror(bench.server.url, root, nginx.url, { money: moneySeq, payments: seq });
-  for (const c of list) await c.run(nginx.url, join(bench.work, `warm-nginx-${c.name}`), seq);
+  if (!smoke) for (const c of list) await c.run(nginx.url, join(bench.work, `warm-nginx-${c.name}`), seq);
 
   console.log(
     `\nconsumers of payments@${version(seq)}, fresh client caches, median of ${consumerRounds}, ms (ratio to nginx; registry's share = 1 - 1/ratio):`,
