@@ -13,7 +13,15 @@ import { cliOk } from "../../test/e2e/support/cli.js";
 import { createRubyHome, gemMissing } from "../../test/e2e/support/gem.js";
 import { adminToken, repoRoot } from "../../test/e2e/support/server.js";
 import { type Nginx, startNginx } from "../nginx.js";
-import { type BenchServer, knob, median, pushPaymentsRound, smoke, startBenchServer, time } from "../support.js";
+import {
+  type BenchServer,
+  knob,
+  median,
+  pushPaymentsRound,
+  smoke,
+  startBenchServer,
+  time,
+} from "../support.js";
 
 const exec = promisify(execFile);
 const rounds = knob("BENCH_ROUNDS", 5, 1);
