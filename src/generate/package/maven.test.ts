@@ -5,8 +5,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { Code, isRegistryError } from "../../core/errors.js";
-import type { Commit, PluginVersion, Template, TemplateVersion } from "../../core/types.js";
+import type { PluginVersion, Template, TemplateVersion } from "../../core/types.js";
 import type { JavaCompileInput, JavaCompiler } from "../java/javac.js";
+import { fixtureCommit } from "../testing/package-fixtures.js";
 import {
   createMavenPackager,
   mavenChecksums,
@@ -50,18 +51,7 @@ const template: Template = {
   createdAt: "2024-01-01T00:00:00Z",
 };
 const templateVersion: TemplateVersion = { templateId: "t1", number: 3, plugins: [], createdAt: "" };
-const commit: Commit = {
-  id: "c".repeat(32),
-  moduleId: "m1",
-  owner: "demo",
-  module: "payments",
-  seq: 7,
-  digest: "sha256:00",
-  sourcesBlob: "s",
-  imageBlob: "i",
-  createdBy: "admin",
-  createdAt: "2024-01-01T00:00:00Z",
-};
+const commit = fixtureCommit;
 const money = "a".repeat(32);
 const base = "b".repeat(32);
 

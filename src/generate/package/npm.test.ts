@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { describe, it } from "node:test";
-import type { Commit, PluginVersion, Template, TemplateVersion } from "../../core/types.js";
+import type { PluginVersion, Template, TemplateVersion } from "../../core/types.js";
 import { readTarGz } from "../../packaging/tar.js";
+import { fixtureCommit } from "../testing/package-fixtures.js";
 import {
   isProtopluginPlugin,
   npmDependencies,
@@ -45,18 +46,7 @@ const templateVersion: TemplateVersion = {
   plugins: [],
   createdAt: "2024-01-01T00:00:00Z",
 };
-const commit: Commit = {
-  id: "c".repeat(32),
-  moduleId: "m1",
-  owner: "demo",
-  module: "payments",
-  seq: 7,
-  digest: "sha256:00",
-  sourcesBlob: "s",
-  imageBlob: "i",
-  createdBy: "admin",
-  createdAt: "2024-01-01T00:00:00Z",
-};
+const commit = fixtureCommit;
 const moneyCommit = "a".repeat(32);
 
 function context(over: Partial<PackageContext> = {}): PackageContext {
