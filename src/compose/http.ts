@@ -36,12 +36,13 @@ import { SignInService } from "../gen/protodepot/v1/sign_in_pb.js";
 import { TemplateService } from "../gen/protodepot/v1/template_pb.js";
 import { UserService } from "../gen/protodepot/v1/user_pb.js";
 import { WebhookService } from "../gen/protodepot/v1/webhook_pb.js";
+import { createClientAddress } from "../http/client-address.js";
 import { autoMaxConnections, type ConnectionLimits, readOpenFileLimit } from "../http/connection-limits.js";
 import { createH2cServer, type H2cServer } from "../http/h2c.js";
 import { createHotResponses, createServerWith, type HotResponses } from "../http/hot-responses.js";
 import { registerMetricsRoute } from "../http/metrics.js";
 import { principalOf, principalOfNodeRequest } from "../http/principal.js";
-import { registerRateLimits } from "../http/rate-limits.js";
+import { createKeptAdmission, registerRateLimits } from "../http/rate-limits.js";
 import { registerRegistry } from "../http/registry-plugin.js";
 import { closeAfterUnreadBodies } from "../http/unread-body.js";
 import { archiveRegistry } from "../registries/archive/routes.js";
@@ -169,12 +170,17 @@ export async function registerRoutes(config: Config, http: App, parts: RoutePart
   const { app, hot, https } = http;
   const { windowMs, anonymous, user, bot, admin } = config.rateLimits;
   const { rateLimiter } = parts.services;
-  // App-wide and first, so every protocol's requests are counted before their own hooks run.
+  const limits = { windowMs, requests: { anonymous, user, bot, admin } };
+  // App-wide and first, so every protocol's requests are counted before their own hooks run; kept answers are
+  // counted by the same limiter before they are sent.
   registerRateLimits(app, parts.services.auth, {
-    windowMs,
-    requests: { anonymous, user, bot, admin },
+    ...limits,
     ...(rateLimiter ? { limiter: rateLimiter } : {}),
   });
+  if (rateLimiter)
+    hot.limit(
+      createKeptAdmission({ ...limits, limiter: rateLimiter }, createClientAddress(config.server.trustProxy)),
+    );
   const sweeper = sweepUploads(config, app, parts.services.images);
   parts.shutdown.add("http", () => clearInterval(sweeper));
   parts.shutdown.add("http", () => app.close());

@@ -7,7 +7,8 @@
 // follows here (core/cache.ts): no write since it was made (the invalidation epoch, bumped in every worker by any
 // write that can move a label, a head, a template's versions, a visibility, a membership or a token), never past
 // the mutable-metadata TTL (another node's writes), never past the token's expiry. Conditional and range requests
-// always go to Fastify.
+// always go to Fastify. A kept answer is counted by the rate limits like a routed one (`limit`): under the token it
+// was made for, or the address of the request it answers.
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -18,6 +19,7 @@ import {
 import { createServer as createHttpsServer } from "node:https";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { createCache } from "../core/cache.js";
+import { type RateRole, rateKeyOf } from "../services/rate-limiter.js";
 import {
   type ConnectionLimits,
   type GuardedServer,
@@ -33,7 +35,26 @@ export interface HotResponses {
   started(req: IncomingMessage): void;
   /** Keeps the answer a route marked with `keepHot`; called by the registry's onSend hook with the final payload. */
   offer(request: FastifyRequest, reply: FastifyReply, payload: unknown): void;
+  /** Counts every kept answer's request from now on (the rate limits, known once the services are composed). */
+  limit(admission: KeptAdmission | undefined): void;
 }
+
+/** Who a kept answer was made for, as the rate limits count callers (an anonymous caller by each request's address). */
+export interface KeptCaller {
+  key: string;
+  role: RateRole;
+}
+
+/** What a kept answer passes before it is sent: headers to add, or a refusal to send instead; nothing when unlimited. */
+export interface Admitted {
+  headers: string[];
+  refusal?: { status: number; body: string };
+}
+
+export type KeptAdmission = (
+  req: IncomingMessage,
+  caller: KeptCaller,
+) => Admitted | undefined | Promise<Admitted | undefined>;
 
 export interface HotResponseOptions {
   /** The epoch of mutable metadata (src/storage/meta/invalidation.ts). */
@@ -53,6 +74,7 @@ interface Entry {
   /** Alternating names and values, ready for writeHead. */
   headers: string[];
   body: Uint8Array;
+  caller: KeptCaller;
 }
 
 const marked = new WeakSet<FastifyReply>();
@@ -73,8 +95,35 @@ const conditional = [
   "if-range",
 ];
 
-/** Node writes these per response (or per connection) itself. */
-const perResponse = new Set(["date", "connection", "keep-alive", "transfer-encoding"]);
+/** Node writes these per response (or per connection) itself; the rate limits' own are written per request. */
+const perResponse = new Set([
+  "date",
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "ratelimit-limit",
+  "ratelimit-remaining",
+  "ratelimit-reset",
+  "ratelimit-policy",
+]);
+
+function send(req: IncomingMessage, res: ServerResponse, hit: Entry, admitted: Admitted | undefined): void {
+  if (admitted?.refusal) {
+    const body = Buffer.from(admitted.refusal.body);
+    res.writeHead(admitted.refusal.status, [
+      ...admitted.headers,
+      "content-type",
+      "text/plain; charset=utf-8",
+      "content-length",
+      String(body.byteLength),
+    ]);
+    res.end(req.method === "HEAD" ? undefined : body);
+    return;
+  }
+  res.writeHead(200, admitted ? [...hit.headers, ...admitted.headers] : hit.headers);
+  if (req.method === "HEAD") res.end();
+  else res.end(hit.body);
+}
 
 const keyOf = (req: IncomingMessage) => `${req.headers.authorization ?? ""}\0${req.url ?? ""}`;
 
@@ -82,8 +131,9 @@ export function createHotResponses(opts: HotResponseOptions): HotResponses {
   const now = opts.now ?? Date.now;
   const begun = new WeakMap<IncomingMessage, number>();
   if (opts.ttlMs <= 0 || opts.maxBytes <= 0) {
-    return { serve: () => false, started() {}, offer() {} };
+    return { serve: () => false, started() {}, offer() {}, limit() {} };
   }
+  let admission: KeptAdmission | undefined;
   // An entry is read under the epoch its request started in, and lives until the TTL or the caller's token expiry.
   const entries = createCache<Entry>({
     bound: { maxSize: opts.maxBytes, sizeOf: (e, key) => e.body.byteLength + key.length + 256 },
@@ -99,9 +149,13 @@ export function createHotResponses(opts: HotResponseOptions): HotResponses {
       const hit = entries.get(keyOf(req));
       if (!hit) return false;
       opts.onHit?.();
-      res.writeHead(200, hit.headers);
-      if (req.method === "HEAD") res.end();
-      else res.end(hit.body);
+      const admitted = admission?.(req, hit.caller);
+      if (!(admitted instanceof Promise)) send(req, res, hit, admitted);
+      else
+        admitted.then(
+          (a) => send(req, res, hit, a),
+          () => res.destroy(),
+        );
       return true;
     },
     started(req) {
@@ -125,7 +179,11 @@ export function createHotResponses(opts: HotResponseOptions): HotResponses {
       }
       if (reply.getHeader("content-length") === undefined)
         headers.push("content-length", String(body.byteLength));
-      entries.set(keyOf(request.raw), { headers, body }, { epoch, ttlMs });
+      const { key, role } = rateKeyOf(request.principal, "");
+      entries.set(keyOf(request.raw), { headers, body, caller: { key, role } }, { epoch, ttlMs });
+    },
+    limit(a) {
+      admission = a;
     },
   };
 }

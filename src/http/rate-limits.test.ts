@@ -4,7 +4,10 @@ import { describe, it } from "node:test";
 import Fastify from "fastify";
 import { Code, RegistryError } from "../core/errors.js";
 import type { AuthService, Principal } from "../services/auth.js";
-import { createRateLimiter, rateKeyOf, registerRateLimits } from "./rate-limits.js";
+import { createClientAddress } from "./client-address.js";
+import { createHotResponses, createServerWith, keepHot } from "./hot-responses.js";
+import { principalOf } from "./principal.js";
+import { createKeptAdmission, createRateLimiter, rateKeyOf, registerRateLimits } from "./rate-limits.js";
 
 const user = (name: string, extra: object = {}) => ({
   id: `u-${name}`,
@@ -13,6 +16,14 @@ const user = (name: string, extra: object = {}) => ({
   createdAt: "",
   ...extra,
 });
+
+const auth: Pick<AuthService, "authenticate"> = {
+  async authenticate(header) {
+    if (!header) return {};
+    if (header === "Bearer good") return { user: user("ann"), tokenId: "t-ann" };
+    throw new RegistryError(Code.Unauthenticated, "invalid token");
+  },
+};
 
 describe("rate limits", () => {
   it("allows `limit` requests per key and window, then refuses until the window ends", () => {
@@ -51,13 +62,6 @@ describe("rate limits", () => {
   });
 
   it("answers 429 with Retry-After and RateLimit headers past the limit; other callers and /healthz go on", async () => {
-    const auth: Pick<AuthService, "authenticate"> = {
-      async authenticate(header) {
-        if (!header) return {};
-        if (header === "Bearer good") return { user: user("ann"), tokenId: "t-ann" };
-        throw new RegistryError(Code.Unauthenticated, "invalid token");
-      },
-    };
     const app = Fastify();
     registerRateLimits(app, auth as AuthService, {
       windowMs: 60_000,
@@ -91,5 +95,81 @@ describe("rate limits", () => {
     );
     assert.equal((await get("/healthz")).statusCode, 200);
     await app.close();
+  });
+
+  it("counts downloads answered from memory like routed ones, by token or by each request's address", async () => {
+    const limiter = createRateLimiter({ windowMs: 60_000, now: () => 0 });
+    const limits = { windowMs: 60_000, requests: { anonymous: 3, user: 4, bot: 0, admin: 0 }, limiter };
+    const hot = createHotResponses({
+      epoch: () => 0,
+      ttlMs: 60_000,
+      maxBytes: 1 << 20,
+      maxItemBytes: 1 << 16,
+    });
+    hot.limit(createKeptAdmission(limits, createClientAddress(true)));
+    const app = Fastify({ serverFactory: createServerWith(hot, undefined), trustProxy: true });
+    registerRateLimits(app, auth as AuthService, limits);
+    app.addHook("onRequest", async (request) => {
+      request.principal = await principalOf(auth as AuthService, request);
+    });
+    app.addHook("onSend", (request, reply, payload, done) => {
+      hot.offer(request, reply, payload);
+      done(null, payload);
+    });
+    let runs = 0;
+    app.get("/artifact", async (_request, reply) => {
+      runs++;
+      return keepHot(reply).type("application/octet-stream").send(Buffer.from("bytes"));
+    });
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    const address = app.server.address();
+    const url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/artifact`;
+    const get = async (headers: Record<string, string>) => {
+      const res = await fetch(url, { headers });
+      return {
+        status: res.status,
+        remaining: res.headers.get("ratelimit-remaining"),
+        res,
+        body: await res.text(),
+      };
+    };
+    try {
+      const from = (ip: string) => ({ "x-forwarded-for": ip });
+      const first = [];
+      for (let i = 0; i < 5; i++) first.push(await get(from("10.0.0.1")));
+      assert.equal(runs, 1, "the route ran once: the other answers were kept");
+      assert.deepEqual(
+        first.map((r) => [r.status, r.remaining]),
+        [
+          [200, "2"],
+          [200, "1"],
+          [200, "0"],
+          [429, "0"],
+          [429, "0"],
+        ],
+      );
+      const refused = first[3];
+      assert.equal(refused?.res.headers.get("retry-after"), "60");
+      assert.match(refused?.body ?? "", /rateLimits\.anonymous/);
+      // The same kept answer for another address: its own count.
+      assert.deepEqual([(await get(from("10.0.0.2"))).status, runs], [200, 1]);
+      // A token's kept answer is counted under the token, whatever address it comes from.
+      const ann = [];
+      for (const ip of ["10.0.0.1", "10.0.0.3", "10.0.0.4", "10.0.0.5", "10.0.0.6"])
+        ann.push(await get({ ...from(ip), authorization: "Bearer good" }));
+      assert.deepEqual(
+        ann.map((r) => [r.status, r.remaining]),
+        [
+          [200, "3"],
+          [200, "2"],
+          [200, "1"],
+          [200, "0"],
+          [429, "0"],
+        ],
+      );
+      assert.equal(runs, 2);
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -63,6 +63,24 @@ describe("shared rate limits", () => {
     await Promise.all([one.close?.(), two.close?.()]);
   });
 
+  it("decides within a node's batch at once, and asks the store only for the batch's last request", async () => {
+    const one = node(5);
+    const batch = 5; // 5 % of 100
+    const answers = Array.from({ length: batch * 2 }, () => one.take("token:sync", 100));
+    // A decision made on the node's own estimate is not a promise: a kept answer can be counted in its own turn.
+    assert.deepEqual(
+      answers.map((a) => a instanceof Promise),
+      [false, false, false, false, true, false, false, false, false, true],
+    );
+    const settled = await Promise.all(answers);
+    assert.deepEqual(
+      settled.map((d) => d?.remaining),
+      [99, 98, 97, 96, 95, 94, 93, 92, 91, 90],
+    );
+    await one.close?.();
+    assert.equal(await meta.addRateCount("token:sync", 120_000, 0), 10);
+  });
+
   it("starts afresh in the next window, and flushes what is pending at close", async () => {
     const one = node(50);
     for (let i = 0; i < 3; i++) await one.take("token:w", 100);

@@ -5,7 +5,8 @@
 // the same start. Each node adds its requests to the shared row of the key and window with one atomic upsert
 // (RateCounterStore.addRateCount) and decides on the total it answers; to spare a database round trip per cached
 // download, a node may admit up to `batch − 1` requests on its own estimate (the last total it read plus what it
-// admitted since) before it adds them. So with N nodes at most limit + (N − 1) × (batch − 1) requests are admitted in
+// admitted since) before it adds them. Those are decided at once, without a promise, so a download answered from
+// memory (http/hot-responses.ts) is counted without leaving its turn of the event loop. So with N nodes at most limit + (N − 1) × (batch − 1) requests are admitted in
 // a window, where batch = max(1, ⌊limit × slackPercent / 100⌋): exact for small limits, at most `slackPercent`
 // over per other node for large ones. Unadded counts also go to the store every flush interval.
 import { Code, RegistryError } from "../core/errors.js";
@@ -23,7 +24,10 @@ export interface RateDecision {
 }
 
 export interface RateLimiter {
-  /** Counts one request of `key` under `limit` (0: unlimited, never refused). */
+  /**
+   * Counts one request of `key` under `limit` (0: unlimited, never refused). A decision the limiter can make on
+   * what it holds is returned as such; only one that needs the store is a promise.
+   */
   take(key: string, limit: number): RateDecision | undefined | Promise<RateDecision | undefined>;
   /** Adds what is still only counted here to the shared counts and stops the timer (shared limiters). */
   close?(): Promise<void>;
@@ -91,6 +95,8 @@ interface SharedWindow {
   known: number;
   /** Requests this node counted and has not added yet. */
   pending: number;
+  /** Requests being added right now: counted in the estimate until the store's total includes them. */
+  adding: number;
 }
 
 /** Counts in the metadata store, so limits hold across nodes (precision: the header comment). */
@@ -104,12 +110,15 @@ export function createSharedRateLimiter(opts: SharedRateLimiterOptions): RateLim
     const n = w.pending;
     if (n === 0) return w.known;
     w.pending = 0;
+    w.adding += n;
     try {
       const total = await opts.store.addRateCount(key, w.start, n);
+      w.adding -= n;
       w.known = Math.max(w.known, total);
       return total;
     } catch (err) {
       // The database is away: count locally until it is back (a node alone keeps its own limit).
+      w.adding -= n;
       w.known += n;
       if (!warned) opts.log.warn({ err }, "shared rate counts not written; counting on this node meanwhile");
       warned = true;
@@ -140,13 +149,13 @@ export function createSharedRateLimiter(opts: SharedRateLimiterOptions): RateLim
       const oldest = windows.keys().next().value;
       if (oldest !== undefined) windows.delete(oldest);
     }
-    w = { start, known: 0, pending: 0 };
+    w = { start, known: 0, pending: 0, adding: 0 };
     windows.set(key, w);
     return w;
   };
 
   return {
-    async take(key, limit) {
+    take(key, limit) {
       if (limit <= 0) return undefined;
       const at = now();
       const start = Math.floor(at / opts.windowMs) * opts.windowMs;
@@ -154,9 +163,8 @@ export function createSharedRateLimiter(opts: SharedRateLimiterOptions): RateLim
       const batch = Math.max(1, Math.floor((limit * opts.slackPercent) / 100));
       w.pending++;
       const resetMs = start + opts.windowMs - at;
-      if (w.pending < batch) return decide(w.known + w.pending, limit, resetMs);
-      const total = await add(key, w);
-      return decide(total ?? w.known, limit, resetMs);
+      if (w.pending < batch) return decide(w.known + w.adding + w.pending, limit, resetMs);
+      return add(key, w).then((total) => decide(total ?? w.known, limit, resetMs));
     },
     async close() {
       clearInterval(timer);

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createTestDatabase, pgVariable, skipWithout } from "../../src/storage/testing/services.js";
 import { cliOk } from "./support/cli.js";
+import { counter } from "./support/metrics.js";
 import {
   adminToken,
   callApi,
@@ -102,6 +103,7 @@ describe("cold generation limits", () => {
       env: {
         PROTODEPOT_RATE_LIMITS_WINDOW_MS: "3600000",
         PROTODEPOT_RATE_LIMITS_GENERATIONS_USER: "1",
+        PROTODEPOT_RATE_LIMITS_ANONYMOUS: "5",
       },
     });
     const env = {
@@ -149,6 +151,27 @@ describe("cold generation limits", () => {
     assert.equal(byAdmin.status, 200);
     await byAdmin.arrayBuffer();
     assert.equal((await get("payments")).status, 200);
+  });
+
+  it("counts repeat downloads answered from memory against the caller's limit", async () => {
+    const url = `${server.url}/v1/protodepot/es/v1/demo/money/main.tar.gz`;
+    const kept = await counter(server, "protodepot_kept_answers_total");
+    const answers: [number, string | null][] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await fetch(url);
+      answers.push([res.status, res.headers.get("ratelimit-remaining")]);
+      await res.arrayBuffer();
+    }
+    assert.deepEqual(answers, [
+      [200, "4"],
+      [200, "3"],
+      [200, "2"],
+      [200, "1"],
+      [200, "0"],
+      [429, "0"],
+    ]);
+    // Every answer after the first came from memory, and the limit held there too.
+    assert.ok((await counter(server, "protodepot_kept_answers_total")) >= kept + 5);
   });
 });
 
