@@ -1,4 +1,6 @@
-// bench/push: `protodepot push` of a ~500-file module vs `buf build` of the same directory, side by side.
+// bench/push: `protodepot push` of a ~500-file module vs `buf build` of the same directory, side by side; then the
+// cost of the audit log and rate limits on pushes: API pushes to a server with both off and one with both on
+// (limits far above what the benchmark sends, so only the counting and the audit event are measured), alternated.
 import { execFile } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -105,4 +107,46 @@ try {
   console.log(`ratio --help / node -e 0: ${(help / bare).toFixed(2)}`);
 } finally {
   await bench.close();
+}
+await compareGovernance();
+
+async function compareGovernance(): Promise<void> {
+  const variants = {
+    off: { PROTODEPOT_AUDIT_ENABLED: "false" },
+    on: {
+      PROTODEPOT_AUDIT_ENABLED: "true",
+      PROTODEPOT_RATE_LIMITS_ADMIN: "1000000000",
+      PROTODEPOT_RATE_LIMITS_ANONYMOUS: "1000000000",
+    },
+  } as const;
+  const servers = {
+    off: await startBenchServer("push-off", variants.off),
+    on: await startBenchServer("push-on", variants.on),
+  };
+  try {
+    const times: Record<keyof typeof variants, number[]> = { off: [], on: [] };
+    const dir = join(servers.off.work, "governance");
+    await mkdir(dir);
+    for (let round = 0; round <= rounds * 2; round++) {
+      // Alternate which server goes first, so neither always pushes on a warmer machine.
+      for (const name of round % 2 ? (["on", "off"] as const) : (["off", "on"] as const)) {
+        const api = (await openRemote({ remote: servers[name].server.url, token: adminToken }, {})).client(
+          ModuleService,
+        );
+        await writeModule(dir, 2000 + round);
+        const files = await readModuleDir(dir);
+        const t = await time(() => api.push({ files }));
+        if (round > 0) times[name].push(t);
+      }
+    }
+    const off = median(times.off);
+    const on = median(times.on);
+    console.log(
+      `audit log + rate limits on API pushes (${files} files, ${times.on.length} rounds each, alternated): ` +
+        `off median ${off.toFixed(0)} ms, on median ${on.toFixed(0)} ms, cost ${((on / off - 1) * 100).toFixed(1)} %`,
+    );
+  } finally {
+    await servers.off.close();
+    await servers.on.close();
+  }
 }

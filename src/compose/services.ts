@@ -344,6 +344,7 @@ function identityServices(
     store: meta,
     access,
     log,
+    enabled: config.audit.enabled,
     retentionDays: config.audit.retentionDays,
     failureWindowMs: config.audit.failureWindowMs,
   });

@@ -198,6 +198,11 @@ export const configSchema = z.strictObject({
     .prefault({}),
   audit: z
     .strictObject({
+      /**
+       * false turns the audit log off: nothing is appended and reading it is refused (docs/audit.md). For throwaway
+       * servers and for measuring what the log costs.
+       */
+      enabled: z.boolean().default(true),
       /** Audit events older than this many days are removed (docs/audit.md); 0 keeps them forever. */
       retentionDays: z.number().int().nonnegative().default(365),
       /** Failed sign-ins from one client address are folded into one event per this window. */

@@ -38,7 +38,7 @@ const user = (name: string, extra: Partial<User> = {}): User => ({
   ...extra,
 });
 
-function setup(opts: { maxFailureAddresses?: number } = {}) {
+function setup(opts: { maxFailureAddresses?: number; enabled?: boolean } = {}) {
   const fake = fakeStore();
   let clock = Date.parse("2026-05-01T12:00:00Z");
   const trail = createAuditTrail({
@@ -171,5 +171,30 @@ describe("audit trail", () => {
     });
     await trail.record({ user: user("root") }, { action: "user.create", target: "user a" });
     assert.equal(logged.length, 1);
+  });
+
+  it("appends in the change's transaction, and nothing at all when the log is off", async () => {
+    const on = setup();
+    const tx = fakeStore();
+    const ann: Principal = { user: user("ann"), tokenId: "t1" };
+    await on.trail.appendIn(tx.store, ann, { action: "user.create", target: "user bob" });
+    assert.deepEqual(
+      tx.events.map((e) => [e.action, e.actor, e.tokenId]),
+      [["user.create", "ann", "t1"]],
+    );
+    assert.equal(on.events.length, 0, "the transaction's store, not the trail's own");
+
+    const off = setup({ enabled: false });
+    await off.trail.appendIn(tx.store, ann, { action: "user.create", target: "user carl" });
+    await off.trail.record(ann, { action: "module.create", target: "acme/x", owner: "acme" });
+    off.trail.failedAuth({ address: "10.0.0.1" }, "invalid token");
+    await off.trail.flush();
+    assert.equal(tx.events.length, 1);
+    assert.equal(off.events.length, 0);
+    await assert.rejects(off.trail.list({ user: user("root", { isAdmin: true }) }, {}), (err: unknown) => {
+      assert.ok(isRegistryError(err, Code.FailedPrecondition));
+      assert.match(err.message, /audit\.enabled/);
+      return true;
+    });
   });
 });

@@ -32,8 +32,10 @@ export interface AuditQuery {
 }
 
 export interface AuditTrail {
-  /** The event a change by `principal` appends; for a service that appends it in the change's own transaction. */
+  /** The event a change by `principal` appends. */
   event(principal: Principal, change: AuditChange): Omit<AuditEvent, "id">;
+  /** Appends the event of a change in the change's own transaction `tx` (nothing when the log is off). */
+  appendIn(tx: Pick<AuditStore, "appendAudit">, principal: Principal, change: AuditChange): Promise<void>;
   /**
    * Appends the event of a change already made. A failed append never fails the change: the event goes to the
    * server's log instead, at error level.
@@ -53,6 +55,8 @@ export interface AuditLog {
 
 export interface AuditOptions {
   store: AuditStore;
+  /** false: nothing is appended and reading the log is refused (config audit.enabled, docs/audit.md). */
+  enabled?: boolean;
   access: Pick<AccessPolicy, "requireManage">;
   log?: AuditLog;
   /** Events older than this many days are pruned (at most once an hour); 0 keeps them forever. */
@@ -226,8 +230,12 @@ export function createAuditTrail(opts: AuditOptions): AuditTrail {
     }
   };
 
+  if (opts.enabled === false) return disabledTrail(now);
   const trail: AuditTrail = {
     event: (principal, change) => eventAt(now(), principal, change),
+    async appendIn(tx, principal, change) {
+      await tx.appendAudit(trail.event(principal, change));
+    },
     async record(principal, change) {
       await append(trail.event(principal, change));
       await prune();
@@ -256,6 +264,23 @@ export function createAuditTrail(opts: AuditOptions): AuditTrail {
     },
   };
   return trail;
+}
+
+/** audit.enabled: false — for throwaway servers and for measuring what the log costs (bench/push). */
+function disabledTrail(now: () => number): AuditTrail {
+  return {
+    event: (principal, change) => eventAt(now(), principal, change),
+    async appendIn() {},
+    async record() {},
+    failedAuth() {},
+    async list() {
+      throw new RegistryError(
+        Code.FailedPrecondition,
+        "the audit log is off on this server (audit.enabled: false): an admin turns it on in the server's config",
+      );
+    },
+    async flush() {},
+  };
 }
 
 function clientFields(client: ClientInfo): Pick<AuditEvent, "clientAddress" | "userAgent" | "requestId"> {

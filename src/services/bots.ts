@@ -28,7 +28,7 @@ export type BotStore = Pick<UserStore, "createUser" | "getUserByName" | "listBot
 export interface BotServiceOptions {
   meta: BotStore & { transaction<T>(fn: (tx: MetadataStores) => Promise<T>): Promise<T> };
   access: Pick<AccessPolicy, "requireManage">;
-  audit: Pick<AuditTrail, "event">;
+  audit: Pick<AuditTrail, "appendIn">;
 }
 
 /** Bots are managed by their organization's owners (and admins), with a token without a scope. */
@@ -68,14 +68,12 @@ export function createBotService({ meta, access, audit }: BotServiceOptions): Bo
       return meta.transaction(async (tx) => {
         const user = await tx.createUser({ name, isAdmin: false, botOf: orgName });
         await tx.setMember(org.id, user.id, role);
-        await tx.appendAudit(
-          audit.event(principal, {
-            action: "bot.create",
-            target: `bot ${name}`,
-            owner: orgName,
-            after: { role },
-          }),
-        );
+        await audit.appendIn(tx, principal, {
+          action: "bot.create",
+          target: `bot ${name}`,
+          owner: orgName,
+          after: { role },
+        });
         return { user, role };
       });
     },
@@ -93,9 +91,7 @@ export function createBotService({ meta, access, audit }: BotServiceOptions): Bo
         const at = new Date().toISOString();
         await tx.deleteBot(bot.id, at);
         await tx.removeMember(org.id, bot.id);
-        await tx.appendAudit(
-          audit.event(principal, { action: "bot.delete", target: `bot ${name}`, owner: orgName }),
-        );
+        await audit.appendIn(tx, principal, { action: "bot.delete", target: `bot ${name}`, owner: orgName });
       });
     },
   };

@@ -18,7 +18,7 @@ export interface OrganizationServiceOptions {
    */
   maxOrgsPerUser?: number | undefined;
   /** Where creations and membership changes are recorded (docs/audit.md), in the change's own transaction. */
-  audit?: Pick<AuditTrail, "event">;
+  audit?: Pick<AuditTrail, "appendIn">;
 }
 
 export interface OrganizationService {
@@ -82,7 +82,7 @@ async function appendEvent(
   principal: Principal,
   change: AuditChange,
 ) {
-  if (d.audit) await tx.appendAudit(d.audit.event(principal, change));
+  if (d.audit) await d.audit.appendIn(tx, principal, change);
 }
 
 /** An organization always keeps one owner, or nobody could manage it again. */

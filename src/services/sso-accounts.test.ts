@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import { Code, isRegistryError } from "../core/errors.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import { createSqliteMetadataStore } from "../storage/meta/sqlite/sqlite-metadata-store.js";
-import type { AuditChange } from "./audit.js";
+import type { AuditChange, AuditTrail } from "./audit.js";
 import {
   createSsoAccounts,
   groupsOf,
@@ -47,16 +47,17 @@ describe("sso accounts", () => {
     meta = await createSqliteMetadataStore({ path: join(dir, "m.sqlite") });
     recorded = [];
     warnings = [];
-    const audit = {
-      event: (_p: unknown, c: AuditChange) => ({
-        at: new Date().toISOString(),
-        action: c.action,
-        actor: "",
-        bot: false,
-        target: c.target,
-        count: 1,
-      }),
-      record: async (_p: unknown, c: AuditChange) => {
+    const audit: Pick<AuditTrail, "appendIn" | "record"> = {
+      appendIn: async (tx, _p, c) => {
+        await tx.appendAudit({
+          at: new Date().toISOString(),
+          action: c.action,
+          actor: "",
+          target: c.target,
+          count: 1,
+        });
+      },
+      record: async (_p, c) => {
         recorded.push(c);
       },
     };

@@ -76,7 +76,7 @@ export interface SsoAccounts {
 /** What signing in through a provider reads and writes. */
 interface AccountDeps {
   store: AccountStores;
-  audit: Pick<AuditTrail, "event" | "record">;
+  audit: Pick<AuditTrail, "appendIn" | "record">;
   log?: AccountLog;
 }
 
@@ -122,15 +122,10 @@ async function userFor(
     const user = await deps.store.transaction(async (tx) => {
       const created = await tx.createUser({ name, isAdmin: false });
       await tx.linkIdentity({ issuer: rules.issuer, subject, userId: created.id });
-      await tx.appendAudit(
-        deps.audit.event(
-          { ...principal, user: created },
-          {
-            action: "user.create",
-            target: `user ${name}`,
-            after: { isAdmin: false, provider: rules.name },
-          },
-        ),
+      await deps.audit.appendIn(
+        tx,
+        { ...principal, user: created },
+        { action: "user.create", target: `user ${name}`, after: { isAdmin: false, provider: rules.name } },
       );
       return created;
     });

@@ -67,14 +67,16 @@ function fixture(maxTokenLifetimeDays = 0) {
           owner === "acme" ? ({ ann: "owner", bob: "writer" } as const)[p.user?.name ?? ""] : undefined,
       },
       audit: {
-        event: (p, change) => ({
-          at: "",
-          action: change.action,
-          actor: p.user?.name ?? "",
-          target: change.target,
-          ...(change.owner ? { owner: change.owner } : {}),
-          count: 1,
-        }),
+        appendIn: async (tx, p, change) => {
+          await tx.appendAudit({
+            at: "",
+            action: change.action,
+            actor: p.user?.name ?? "",
+            target: change.target,
+            ...(change.owner ? { owner: change.owner } : {}),
+            count: 1,
+          });
+        },
       },
       maxTokenLifetimeDays,
       now: () => Date.parse("2026-01-01T00:00:00Z"),

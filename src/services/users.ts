@@ -31,7 +31,7 @@ export interface UserServiceOptions {
   /** Decides who manages a bot's tokens: its organization's owners. */
   access: Pick<AccessPolicy, "roleOf">;
   /** Each change appends its event in the change's own transaction. */
-  audit: Pick<AuditTrail, "event">;
+  audit: Pick<AuditTrail, "appendIn">;
   /** The longest lifetime of a token (config auth.maxTokenLifetimeDays); 0: no limit, tokens may never expire. */
   maxTokenLifetimeDays?: number;
   now?: () => number;
@@ -100,13 +100,11 @@ async function createUser(
   const name = checkName("user", input.name);
   return d.users.transaction(async (tx) => {
     const user = await tx.createUser({ name, isAdmin: input.isAdmin });
-    await tx.appendAudit(
-      d.audit.event(principal, {
-        action: "user.create",
-        target: `user ${user.name}`,
-        after: { isAdmin: user.isAdmin },
-      }),
-    );
+    await d.audit.appendIn(tx, principal, {
+      action: "user.create",
+      target: `user ${user.name}`,
+      after: { isAdmin: user.isAdmin },
+    });
     return user;
   });
 }
@@ -153,20 +151,18 @@ async function createToken(
       ...(expiresAt ? { expiresAt } : {}),
       ...(scopes.length ? { scopes } : {}),
     });
-    await tx.appendAudit(
-      d.audit.event(principal, {
-        action: "token.create",
-        target: `token ${created.id}`,
-        // A person reads their own tokens' events (--owner themself); an organization's owners its bots'.
-        owner: user.botOf ?? user.name,
-        after: {
-          user: user.name,
-          note,
-          ...(expiresAt ? { expiresAt } : {}),
-          ...(scopes.length ? { scopes } : {}),
-        },
-      }),
-    );
+    await d.audit.appendIn(tx, principal, {
+      action: "token.create",
+      target: `token ${created.id}`,
+      // A person reads their own tokens' events (--owner themself); an organization's owners its bots'.
+      owner: user.botOf ?? user.name,
+      after: {
+        user: user.name,
+        note,
+        ...(expiresAt ? { expiresAt } : {}),
+        ...(scopes.length ? { scopes } : {}),
+      },
+    });
     return created;
   });
   return { secret, token, user };
@@ -205,14 +201,12 @@ async function revokeToken(
   await d.users.transaction(async (tx) => {
     // A revocation that raced another changes nothing, and appends nothing.
     if (!(await tx.revokeToken(found.id, at))) return;
-    await tx.appendAudit(
-      d.audit.event(principal, {
-        action: "token.revoke",
-        target: `token ${found.id}`,
-        owner: holder.botOf ?? holder.name,
-        after: { user: holder.name },
-      }),
-    );
+    await d.audit.appendIn(tx, principal, {
+      action: "token.revoke",
+      target: `token ${found.id}`,
+      owner: holder.botOf ?? holder.name,
+      after: { user: holder.name },
+    });
   });
   return { token: { ...found, revokedAt: at }, holder: holder.name };
 }

@@ -161,14 +161,12 @@ export async function auditPush(
   const target = `${commit.owner}/${commit.module}`;
   const after = { commit: commit.id, seq: commit.seq, labels };
   if (o.audit && tx.appendAudit) {
-    await tx.appendAudit(
-      o.audit.event(principal, {
-        action: created ? "commit.push" : "label.move",
-        target,
-        owner: commit.owner,
-        after,
-      }),
-    );
+    await o.audit.appendIn({ appendAudit: tx.appendAudit }, principal, {
+      action: created ? "commit.push" : "label.move",
+      target,
+      owner: commit.owner,
+      after,
+    });
   }
   if (o.events && tx.enqueueWebhookEvent) {
     const { enqueueWebhookEvent } = tx;

@@ -99,7 +99,7 @@ export interface ModulePushOptions {
    */
   onCommitted?: ((principal: Principal, commit: Commit) => void) | undefined;
   /** Each stored commit (or label moved to an existing one) is recorded in the push's own transaction. */
-  audit?: Pick<AuditTrail, "event">;
+  audit?: Pick<AuditTrail, "appendIn">;
   /** Per-owner quotas (services/quotas.ts): a new module and each new commit, checked before compiling. */
   quotas?: Pick<Quotas, "checkNewModule" | "checkNewCommits">;
   /** Whether a deleted module's name may be pushed to again (default: never). */
