@@ -37,12 +37,22 @@ import { TemplateService } from "../gen/protodepot/v1/template_pb.js";
 import { UserService } from "../gen/protodepot/v1/user_pb.js";
 import { WebhookService } from "../gen/protodepot/v1/webhook_pb.js";
 import { createClientAddress } from "../http/client-address.js";
-import { autoMaxConnections, type ConnectionLimits, readOpenFileLimit } from "../http/connection-limits.js";
+import {
+  autoMaxConnections,
+  type ConnectionLimits,
+  gateConnections,
+  readOpenFileLimit,
+} from "../http/connection-limits.js";
 import { createH2cServer, type H2cServer } from "../http/h2c.js";
 import { createHotResponses, createServerWith, type HotResponses } from "../http/hot-responses.js";
 import { registerMetricsRoute } from "../http/metrics.js";
 import { principalOf, principalOfNodeRequest } from "../http/principal.js";
-import { createKeptAdmission, registerRateLimits } from "../http/rate-limits.js";
+import {
+  createH2cRateCheck,
+  createKeptAdmission,
+  type RateLimitOptions,
+  registerRateLimits,
+} from "../http/rate-limits.js";
 import { registerRegistry } from "../http/registry-plugin.js";
 import { closeAfterUnreadBodies } from "../http/unread-body.js";
 import { archiveRegistry } from "../registries/archive/routes.js";
@@ -170,13 +180,14 @@ export async function registerRoutes(config: Config, http: App, parts: RoutePart
   const { app, hot, https } = http;
   const { windowMs, anonymous, user, bot, admin } = config.rateLimits;
   const { rateLimiter } = parts.services;
-  const limits = { windowMs, requests: { anonymous, user, bot, admin } };
+  const limits: RateLimitOptions = {
+    windowMs,
+    requests: { anonymous, user, bot, admin },
+    ...(rateLimiter ? { limiter: rateLimiter } : {}),
+  };
   // App-wide and first, so every protocol's requests are counted before their own hooks run; kept answers are
   // counted by the same limiter before they are sent.
-  registerRateLimits(app, parts.services.auth, {
-    ...limits,
-    ...(rateLimiter ? { limiter: rateLimiter } : {}),
-  });
+  registerRateLimits(app, parts.services.auth, limits);
   if (rateLimiter)
     hot.limit(
       createKeptAdmission({ ...limits, limiter: rateLimiter }, createClientAddress(config.server.trustProxy)),
@@ -185,7 +196,7 @@ export async function registerRoutes(config: Config, http: App, parts: RoutePart
   parts.shutdown.add("http", () => clearInterval(sweeper));
   parts.shutdown.add("http", () => app.close());
   registerOperations(config, app, parts);
-  await registerApi(config, http, parts);
+  await registerApi(config, http, parts, limits);
   registerRegistries(config, app, hot, parts);
   const { auth, modules, plugins, templates, orgs, users, pregenerate, outcomes } = parts.services;
   registerWebUi(
@@ -251,7 +262,12 @@ function registerOperations(config: Config, app: FastifyInstance, { services, me
 }
 
 /** The management API (Connect) and buf's Connect services on the same port, and on server.h2cPort if set. */
-async function registerApi(config: Config, http: App, parts: RouteParts): Promise<void> {
+async function registerApi(
+  config: Config,
+  http: App,
+  parts: RouteParts,
+  limits: RateLimitOptions,
+): Promise<void> {
   const { app } = http;
   const { auth } = parts.services;
   // Connect reads request bodies itself: size and caller are checked before it does.
@@ -268,6 +284,10 @@ async function registerApi(config: Config, http: App, parts: RouteParts): Promis
   });
   registerBufOAuthFallback(app);
   if (config.server.h2cPort === undefined) return;
+  // Counted like the main port's requests, before anything else is checked.
+  const rateCheck =
+    limits.limiter &&
+    createH2cRateCheck({ ...limits, limiter: limits.limiter }, (req) => principalOfNodeRequest(auth, req));
   const h2c = createH2cServer({
     handler: connectNodeAdapter({
       routes,
@@ -276,7 +296,8 @@ async function registerApi(config: Config, http: App, parts: RouteParts): Promis
       contextValues: (req) =>
         createContextValues().set(principalKey, () => principalOfNodeRequest(auth, req)),
     }),
-    refuse: (req) =>
+    refuse: async (req) =>
+      (await rateCheck?.(req)) ??
       refuseEarly(
         {
           path: req.url.split("?")[0] ?? "",
@@ -288,9 +309,8 @@ async function registerApi(config: Config, http: App, parts: RouteParts): Promis
     idleTimeoutMs: config.server.idleTimeoutMs,
     onError: (err) => app.log.error({ err }, "h2c request check failed"),
   });
-  // The total bound of the main port; the per-address one is not applied here (docs/deploy.md).
-  const { maxConnections } = connectionLimits(config.server);
-  if (maxConnections > 0) h2c.server.maxConnections = maxConnections;
+  // The main port's bounds, counted for this port apart.
+  gateConnections(h2c.server, connectionLimits(config.server));
   http.h2c = h2c;
   parts.shutdown.add("http", () => h2c.close());
 }

@@ -3,7 +3,7 @@
 // sockets every other client needs (docs/deploy.md, "Connections").
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import { isIPv6, type Socket } from "node:net";
+import { isIPv6, type Server as NetServer, type Socket } from "node:net";
 
 export interface ConnectionLimits {
   /** Connections held at once by this process; the next one is closed at once. 0: no limit. */
@@ -132,19 +132,31 @@ export interface GuardedServer {
  * handshake starts), and the idle timeout, which closes a connection whose client is silent while it owes bytes
  * (a request body, or reading the response) and leaves alone one whose request the server is still working on.
  */
-export function guardServer(
-  server: Server,
-  limits: ConnectionLimits,
+/**
+ * Closes a connection past the limits the moment it is accepted: before node:http, node:http2 or node:tls sees the
+ * socket, so a refused one costs no parser and no handshake. The h2c port (http/h2c.ts) uses this alone.
+ */
+export function gateConnections(
+  server: NetServer,
+  limits: Pick<ConnectionLimits, "maxConnections" | "maxConnectionsPerAddress">,
   onRefused?: (reason: RefusedReason) => void,
-): GuardedServer {
+): ConnectionGate {
   const gate = createConnectionGate(limits);
-  // Runs before node:http (or node:tls) sees the socket, so a refused one costs no parser and no handshake.
   server.prependListener("connection", (socket: Socket) => {
     const refused = gate.admit(socket);
     if (refused === undefined) return;
     onRefused?.(refused);
     socket.destroy();
   });
+  return gate;
+}
+
+export function guardServer(
+  server: Server,
+  limits: ConnectionLimits,
+  onRefused?: (reason: RefusedReason) => void,
+): GuardedServer {
+  const gate = gateConnections(server, limits, onRefused);
   const inFlight = new WeakMap<Socket, { req: IncomingMessage; res: ServerResponse }>();
   if (limits.idleTimeoutMs > 0) {
     server.setTimeout(limits.idleTimeoutMs);

@@ -2,14 +2,16 @@
 // --http2-prior-knowledge` and bidi streams (gRPC server reflection) reach the Connect router here. It is a
 // second port, not a sniff of the main one: the main port's HTTP/1.1 path (Fastify, connection limits, kept
 // answers) stays as it is, and each listener is plain Node. Requests pass the same checks as on the main port
-// before a byte of their body is read.
+// before a byte of their body is read, the rate limits among them.
 import http2 from "node:http2";
 
 /** Why a request is refused before its body is read (api/guards.ts decides). */
 export interface H2cRefusal {
-  status: 401 | 413;
+  status: 401 | 413 | 429;
   code: "unauthenticated" | "resource_exhausted";
   message: string;
+  /** Rate limits: seconds until the caller may ask again (a Retry-After header). */
+  retryAfterSeconds?: number;
 }
 
 export interface H2cOptions {
@@ -71,15 +73,17 @@ function sendRefusal(
 ): void {
   const code = refusal?.code ?? "internal";
   const message = refusal?.message ?? "the request could not be checked; try again";
+  const retry = refusal?.retryAfterSeconds ? { "retry-after": String(refusal.retryAfterSeconds) } : {};
   if ((req.headers["content-type"] ?? "").startsWith("application/grpc")) {
     res.writeHead(200, {
       "content-type": req.headers["content-type"],
       "grpc-status": String(refusal ? grpcStatus[refusal.code] : 13),
       "grpc-message": encodeURIComponent(message),
+      ...retry,
     });
     res.end();
     return;
   }
-  res.writeHead(refusal?.status ?? 500, { "content-type": "application/json" });
+  res.writeHead(refusal?.status ?? 500, { "content-type": "application/json", ...retry });
   res.end(JSON.stringify({ code, message }));
 }

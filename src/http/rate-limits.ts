@@ -4,8 +4,9 @@
 // (services/rate-limiter.ts). Routed requests are counted by an app-wide hook; repeat downloads answered from memory
 // before routing (http/hot-responses.ts) by the same rules through `createKeptAdmission`.
 import type { IncomingMessage } from "node:http";
+import type { Http2ServerRequest } from "node:http2";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { AuthService } from "../services/auth.js";
+import type { AuthService, Principal } from "../services/auth.js";
 import {
   createRateLimiter,
   type RateDecision,
@@ -14,6 +15,7 @@ import {
   rateKeyOf,
 } from "../services/rate-limiter.js";
 import type { ClientAddress } from "./client-address.js";
+import type { H2cRefusal } from "./h2c.js";
 import type { KeptAdmission, KeptCaller } from "./hot-responses.js";
 import { principalOf } from "./principal.js";
 
@@ -78,6 +80,29 @@ export function registerRateLimits(app: FastifyInstance, auth: AuthService, opts
       .type("text/plain; charset=utf-8")
       .send(refusalText(decision, role, opts.windowMs));
   });
+}
+
+/**
+ * The same count for a request of the h2c port (http/h2c.ts), answered as a refusal there: by token, or by the
+ * socket's address (no proxy header is trusted on that port). A refused credential counts against its address.
+ */
+export function createH2cRateCheck(
+  opts: RateLimitOptions & { limiter: RateLimiter },
+  principal: (req: Http2ServerRequest) => Promise<Principal>,
+): ((req: Http2ServerRequest) => Promise<H2cRefusal | undefined>) | undefined {
+  if (rateLimitsOff(opts)) return undefined;
+  return async (req) => {
+    const caller = await principal(req).catch(() => undefined);
+    const { key, role } = rateKeyOf(caller, req.socket?.remoteAddress ?? "");
+    const decision = await opts.limiter.take(key, opts.requests[role]);
+    if (!decision || decision.allowed) return undefined;
+    return {
+      status: 429,
+      code: "resource_exhausted",
+      message: refusalText(decision, role, opts.windowMs).trimEnd(),
+      retryAfterSeconds: decision.resetSeconds,
+    };
+  };
 }
 
 /**
