@@ -363,7 +363,7 @@ function connectRoutes(config: Config, services: Services, maxBody: number): (ro
     );
     router.service(ServerReflectionV1, reflection.v1);
     router.service(ServerReflectionV1alpha, reflection.v1alpha);
-    registerBufServices(router, { modules, orgs, plugins, templates, remotePlugins });
+    registerBufServices(router, { modules, orgs, plugins, templates, remotePlugins, deletion });
     withClientStatuses(router, maxBody);
   };
 }

@@ -600,4 +600,27 @@ describe("buf registry commands against protodepot", () => {
     // Its only dependent gone, acme/money may go too.
     await bufOk(work, ["registry", "module", "delete", "HOST/acme/money", "--force"]);
   });
+
+  it("deletes a plugin no template uses (owners only): its name then answers 410", async () => {
+    // admin/echo is pinned by template admin/gosdk (above); admin/hidden is private and unused.
+    const used = await bufFails(work, ["registry", "plugin", "delete", "HOST/admin/echo", "--force"]);
+    assert.match(used, /plugin admin\/echo cannot be deleted: .*admin\/gosdk/);
+    // A stranger learns nothing of a private plugin by trying to delete it: the same answer as for no plugin.
+    const strangerOf = async (name: string) =>
+      bufFails(work, ["registry", "plugin", "delete", `HOST/admin/${name}`, "--force"], "mallory");
+    const hidden = await strangerOf("hidden");
+    assert.match(hidden, /permission_denied: user mallory may not delete plugins of admin/);
+    assert.equal(hidden, await strangerOf("nosuchplugin"));
+    const deleted = await bufOk(work, ["registry", "plugin", "delete", "HOST/admin/hidden", "--force"]);
+    assert.match(deleted.stdout, /Deleted .*\/admin\/hidden\./);
+    const info = await bufFails(work, ["registry", "plugin", "info", "HOST/admin/hidden"]);
+    assert.match(info, /plugin admin\/hidden was deleted/);
+    const ours = await callApi(
+      server.url,
+      "PluginService/ListPluginVersions",
+      { plugin: "admin/hidden" },
+      adminToken,
+    );
+    assert.equal(ours.status, 410, await ours.text());
+  });
 });

@@ -14,6 +14,7 @@ import {
   type CommitService,
   DigestType,
   ListCommitsRequest_Order,
+  type PluginRef,
   PluginSchema,
   type PluginService,
   PluginState,
@@ -22,6 +23,7 @@ import {
   type ResourceService,
 } from "../../gen/buf/registry/plugin/v1beta1/plugin_pb.js";
 import type { Principal } from "../../services/auth.js";
+import type { DeletionService } from "../../services/lifecycle/deletion.js";
 import type { PluginService as Plugins } from "../../services/plugins.js";
 import { ownerId } from "./convert.js";
 import { decodeToken, encodeToken, pageSize } from "./paging.js";
@@ -57,19 +59,35 @@ const commitMessage = (v: PluginVersion) =>
     digest: { type: DigestType.P1, value: versionDigest(v) },
   });
 
-export function createPluginServiceV1beta1(plugins: Plugins): ServiceImpl<typeof PluginService> {
+/** A plugin_ref by name (ids are never shown to buf for lookups). */
+function nameOfPluginRef(ref: PluginRef): FullName {
+  if (ref.value.case !== "name")
+    throw new RegistryError(Code.InvalidArgument, "plugin_ref needs an owner and plugin name");
+  return parseFullName("plugin", `${ref.value.value.owner}/${ref.value.value.plugin}`);
+}
+
+export function createPluginServiceV1beta1(
+  plugins: Plugins,
+  deletion: Pick<DeletionService, "deletePlugin">,
+): ServiceImpl<typeof PluginService> {
   return {
     async getPlugins(req, ctx) {
       checkRefCount(req.pluginRefs.length);
       const caller = await principal(ctx);
       const found = [];
-      for (const ref of req.pluginRefs) {
-        if (ref.value.case !== "name")
-          throw new RegistryError(Code.InvalidArgument, "plugin_ref needs an owner and plugin name");
-        const name = parseFullName("plugin", `${ref.value.value.owner}/${ref.value.value.plugin}`);
-        found.push(pluginMessage(await plugins.getPlugin(caller, name)));
-      }
+      for (const ref of req.pluginRefs)
+        found.push(pluginMessage(await plugins.getPlugin(caller, nameOfPluginRef(ref))));
       return { plugins: found };
+    },
+    // The same deletion as `protodepot plugin delete`: refused while a template uses the plugin, then 410 Gone.
+    async deletePlugins(req, ctx) {
+      checkRefCount(req.pluginRefs.length);
+      const caller = await principal(ctx);
+      for (const ref of req.pluginRefs) {
+        const name = nameOfPluginRef(ref);
+        await deletion.deletePlugin(caller, `${name.owner}/${name.name}`);
+      }
+      return {};
     },
   };
 }

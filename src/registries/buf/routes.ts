@@ -26,6 +26,7 @@ import {
   PluginService,
 } from "../../gen/buf/registry/plugin/v1beta1/plugin_pb.js";
 import { createDescriptorService } from "../../services/descriptors.js";
+import type { DeletionService } from "../../services/lifecycle/deletion.js";
 import type { ModuleService as Modules } from "../../services/modules.js";
 import type { OrganizationService as Organizations } from "../../services/organizations.js";
 import type { PluginService as Plugins } from "../../services/plugins.js";
@@ -58,11 +59,12 @@ export interface BufServices {
   plugins: Plugins;
   templates: TemplateService;
   remotePlugins: RemotePluginService;
+  deletion: Pick<DeletionService, "deletePlugin">;
 }
 
 export function registerBufServices(
   router: ConnectRouter,
-  { modules, orgs, plugins, templates, remotePlugins }: BufServices,
+  { modules, orgs, plugins, templates, remotePlugins, deletion }: BufServices,
 ): void {
   router.service(AuthnService, createAuthnService());
   router.service(UserService, createUserService());
@@ -80,8 +82,8 @@ export function registerBufServices(
   router.service(GraphServiceV1beta1, createGraphServiceV1beta1(modules));
   router.service(DownloadServiceV1beta1, createDownloadServiceV1beta1(modules));
   router.service(CodeGenerationService, createCodeGenerationService(remotePlugins));
-  // `buf registry plugin info` and `plugin commit list`: our plugin versions as buf's plugin commits.
-  router.service(PluginService, createPluginServiceV1beta1(plugins));
+  // `buf registry plugin info|delete` and `plugin commit list`: our plugin versions as buf's plugin commits.
+  router.service(PluginService, createPluginServiceV1beta1(plugins, deletion));
   router.service(PluginResourceService, createPluginResourceService(plugins));
   router.service(PluginCommitService, createPluginCommitService(plugins));
   // `buf registry sdk version`: a template version and a commit as the synthetic version our registries serve.
