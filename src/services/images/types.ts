@@ -8,10 +8,6 @@ export interface ImageLimits {
   maxManifestBytes: number;
   /** Uploads untouched for this long are removed. */
   uploadTtlMs: number;
-  /** Bytes one owner's repositories may hold: distinct blobs and manifests, plus its open uploads. */
-  ownerQuotaBytes?: number;
-  /** Image plugin versions (pushed tags) one owner may hold. */
-  ownerQuotaImages?: number;
   /** Uploads one user may have open at once. */
   maxOpenUploadsPerUser?: number;
   /** Bytes of all open uploads of one user. */
