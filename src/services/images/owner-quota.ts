@@ -2,7 +2,7 @@
 // owner, else oci.ownerQuotaBytes / oci.ownerQuotaImages), refusals that say where the limit comes from.
 import type { RegistryError } from "../../core/errors.js";
 import type { QuotaLimit, Quotas } from "../quotas.js";
-import { quotaExceeded } from "./uploads.js";
+import { quotaExceeded } from "./failures.js";
 
 /** What the image service asks of the quota service. */
 export type ImageQuotas = Pick<Quotas, "imageLimits">;

@@ -34,5 +34,5 @@ export interface ManifestContent {
 /** What the image service asks of plugins: who may read and push, and tags as plugin versions. */
 export type ImagePlugins = Pick<
   PluginService,
-  "findReadablePlugin" | "requireImageWrite" | "listPlugins" | "listPluginVersions" | "pushImageVersion"
+  "findReadablePlugin" | "requireImageWrite" | "listPluginVersions" | "pushImageVersion"
 >;

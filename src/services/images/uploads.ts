@@ -8,7 +8,7 @@ import type { FullName } from "../../core/names.js";
 import type { BlobStore } from "../../storage/blob/blob-store.js";
 import { contentKey, ociUploadChunkKey } from "../../storage/blob/paths.js";
 import type { Principal } from "../auth.js";
-import { hexOf, ImageFailure, imageError } from "./failures.js";
+import { hexOf, ImageFailure, imageError, quotaExceeded } from "./failures.js";
 import { type ImageQuotas, overImageBytes } from "./owner-quota.js";
 import { type ImageStorage, repositoryName, type UploadInfo } from "./storage.js";
 import type { ImageLimits, StoredBlob, UploadState } from "./types.js";
@@ -58,10 +58,6 @@ function capped(cap: Cap): Transform {
     },
   });
 }
-
-/** A quota refusal, naming the quota and its config key. */
-export const quotaExceeded = (message: string) =>
-  imageError(Code.ResourceExhausted, ImageFailure.OverQuota, message);
 
 /** One operation per key at a time (clients send chunks in order; this keeps offsets consistent). */
 function createKeyedLock() {
