@@ -16,6 +16,8 @@ export function createQuotaServiceImpl(
       const report = await quotas.set(await principal(ctx), req.owner, {
         modules: req.modules ?? null,
         commitsPerDay: req.commitsPerDay ?? null,
+        imageBytes: req.imageBytes === undefined ? null : Number(req.imageBytes),
+        images: req.images ?? null,
       });
       return { quota: toQuota(report) };
     },
@@ -27,5 +29,7 @@ function toQuota(r: QuotaReport): MessageInitShape<typeof QuotaSchema> {
     owner: r.owner,
     modules: { ...r.modules },
     commitsPerDay: { ...r.commitsPerDay },
+    imageBytes: { ...r.imageBytes, limit: BigInt(r.imageBytes.limit), used: BigInt(r.imageBytes.used) },
+    images: { ...r.images },
   };
 }

@@ -49,7 +49,7 @@ export const commands: Readonly<Record<string, { summary: string; load: () => Pr
     load: async () => (await import("./commands/audit.js")).registerAudit,
   },
   quota: {
-    summary: "show or set an owner's quotas of modules and commits",
+    summary: "show or set an owner's quotas of modules, commits and plugin images",
     load: async () => (await import("./commands/quotas.js")).registerQuotas,
   },
   webhook: {

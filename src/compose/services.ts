@@ -29,7 +29,7 @@ import {
   type GenerationOutcomes,
 } from "../services/generation-outcomes.js";
 import { createHealthCheck, type HealthCheck } from "../services/health.js";
-import { createImageService, type ImageService } from "../services/images.js";
+import { createImageService, createImageUsage, type ImageService } from "../services/images.js";
 import { createDeletionService, type DeletionService } from "../services/lifecycle/deletion.js";
 import { createServedDays, type ServedDays } from "../services/lifecycle/last-served.js";
 import { createNameQuarantine } from "../services/lifecycle/quarantine.js";
@@ -114,7 +114,8 @@ export function createServices(config: Config, parts: ServiceParts): Services {
     allowOrgCreation: config.auth.allowOrgCreation,
     maxOrgsPerUser: config.auth.maxOrgsPerUser,
   });
-  const quotas = createQuotas({ meta, access, defaults: config.quotas, audit: trail });
+  const imageUsage = createImageUsage({ blobs, meta });
+  const quotas = createQuotas({ meta, access, defaults: quotaDefaults(config), imageUsage, audit: trail });
   const lifecycle = lifecycleParts(config, parts);
   // Pre-generation reads modules, so it is built after them and hears of new commits through this list.
   const committed: ((principal: Principal, commit: Commit) => void)[] = [];
@@ -130,7 +131,7 @@ export function createServices(config: Config, parts: ServiceParts): Services {
       for (const listener of committed) listener(principal, commit);
     },
   });
-  const images = createImageService({ blobs, plugins, limits: config.oci });
+  const images = createImageService({ blobs, plugins, limits: config.oci, quotas, usage: imageUsage });
   const outcomes = createGenerationOutcomes();
   const rateLimiter = rateLimiterOf(config, parts);
   const generation = generationService(config, {
@@ -179,6 +180,12 @@ export function createServices(config: Config, parts: ServiceParts): Services {
     webhooks,
     ...(rateLimiter ? { rateLimiter } : {}),
   };
+}
+
+/** quotas.* and the plugin image quotas of oci.* (docs/quotas.md). */
+function quotaDefaults(config: Config) {
+  const { ownerQuotaBytes, ownerQuotaImages } = config.oci;
+  return { ...config.quotas, imageBytesPerOwner: ownerQuotaBytes, imagesPerOwner: ownerQuotaImages };
 }
 
 /** Deletion rules (docs/lifecycle.md): quarantined names, and the last-served day, noted only when it is checked. */

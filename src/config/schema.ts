@@ -513,14 +513,17 @@ export const configSchema = z.strictObject({
       maxLayerEntries: z.number().int().positive().default(200_000),
       /** Time to unpack one image's layers (a cold run waits for it, on top of plugins.timeoutMs). */
       unpackTimeoutMs: z.number().int().positive().default(60_000),
-      /** Bytes one owner's plugin images may hold (distinct blobs and manifests, plus its open uploads). */
+      /**
+       * Bytes one owner's plugin images may hold (distinct blobs and manifests, plus its open uploads); 0: unlimited.
+       * The default: an admin may set an owner's own (docs/quotas.md).
+       */
       ownerQuotaBytes: z
         .number()
         .int()
-        .positive()
+        .nonnegative()
         .default(8192 * mib),
-      /** Image plugin versions (pushed tags) one owner may hold. */
-      ownerQuotaImages: z.number().int().positive().default(200),
+      /** Image plugin versions (pushed tags) one owner may hold; 0: unlimited. The default, as above. */
+      ownerQuotaImages: z.number().int().nonnegative().default(200),
       /** Uploads one user may have open at once. */
       maxOpenUploadsPerUser: z.number().int().positive().default(8),
       /** Bytes of one user's open uploads together. */

@@ -9,12 +9,16 @@ import { contentKey } from "../storage/blob/paths.js";
 import type { Principal } from "./auth.js";
 import { hexOf, ImageFailure, imageError } from "./images/failures.js";
 import { createImageManifests, type ImageManifests } from "./images/manifests.js";
+import { type ImageQuotas, overImageBytes } from "./images/owner-quota.js";
 import { createImageStorage, type ImageStorage, repositoryName } from "./images/storage.js";
 import type { ImageLimits, ImagePlugins, StoredBlob } from "./images/types.js";
-import { createImageUploads, type ImageUploads, quotaExceeded } from "./images/uploads.js";
+import { createImageUploads, type ImageUploads } from "./images/uploads.js";
+import type { ImageUsage } from "./images/usage.js";
 
 export { ImageFailure, isImageFailure } from "./images/failures.js";
+export type { ImageQuotas } from "./images/owner-quota.js";
 export type { ImageLimits, ImagePlugins, ManifestContent, StoredBlob, UploadState } from "./images/types.js";
+export { createImageUsage, type ImageUsage } from "./images/usage.js";
 
 /** Plugin images as the OCI Distribution API needs them: repositories, blobs, uploads, manifests and tags. */
 export interface ImageService extends ImageUploads, ImageManifests {
@@ -38,8 +42,12 @@ export function createImageService(opts: {
   blobs: BlobStore;
   plugins: ImagePlugins;
   limits: ImageLimits;
+  /** The owner's limits of image bytes and images (services/quotas.ts). */
+  quotas: ImageQuotas;
+  /** What the owner's images hold, counted as `protodepot quota get` reports it. */
+  usage: Pick<ImageUsage, "images">;
 }): ImageService {
-  const { blobs, plugins, limits } = opts;
+  const { blobs, plugins, limits, quotas, usage } = opts;
   const storage = createImageStorage(blobs);
 
   async function mayRead(principal: Principal, repo: FullName): Promise<boolean> {
@@ -65,8 +73,16 @@ export function createImageService(opts: {
 
   const requireWrite = (principal: Principal, repo: FullName) =>
     plugins.requireImageWrite(principal, repo.owner);
-  const uploads: ImageUploads = createImageUploads({ blobs, storage, limits, requireWrite });
-  const manifests: ImageManifests = createImageManifests({ blobs, storage, plugins, limits, requireRead });
+  const uploads: ImageUploads = createImageUploads({ blobs, storage, limits, quotas, requireWrite });
+  const manifests: ImageManifests = createImageManifests({
+    blobs,
+    storage,
+    plugins,
+    limits,
+    quotas,
+    usage,
+    requireRead,
+  });
 
   return {
     ...uploads,
@@ -104,7 +120,7 @@ export function createImageService(opts: {
     },
 
     mountBlob: (principal, repo, digest, from) =>
-      mountBlob({ blobs, storage, limits, plugins, mayRead }, principal, repo, digest, from),
+      mountBlob({ blobs, storage, quotas, plugins, mayRead }, principal, repo, digest, from),
   };
 }
 
@@ -113,7 +129,7 @@ async function mountBlob(
   c: {
     blobs: BlobStore;
     storage: ImageStorage;
-    limits: ImageLimits;
+    quotas: ImageQuotas;
     plugins: ImagePlugins;
     mayRead: (principal: Principal, repo: FullName) => Promise<boolean>;
   },
@@ -122,7 +138,7 @@ async function mountBlob(
   digest: string,
   from: string,
 ): Promise<boolean> {
-  const { blobs, storage, limits, plugins } = c;
+  const { blobs, storage, plugins } = c;
   await plugins.requireImageWrite(principal, repo.owner);
   const hex = hexOf(digest);
   // A source the caller may not read is answered like a missing blob: upload it instead.
@@ -131,13 +147,11 @@ async function mountBlob(
   const stat = await blobs.stat(contentKey(hex));
   if (!stat) return false;
   // A mount is free for the pusher but not for the disk: it counts toward the owner's quota like an upload.
-  if (limits.ownerQuotaBytes !== undefined && !(await storage.linkedByOwner(repo.owner, hex))) {
+  const { bytes } = await c.quotas.imageLimits(repo.owner);
+  if (bytes.limit > 0 && !(await storage.linkedByOwner(repo.owner, hex))) {
     const used = await storage.ownerBytes(repo.owner, await storage.openUploads());
-    if (used + stat.size > limits.ownerQuotaBytes) {
-      throw quotaExceeded(
-        `owner ${repo.owner} would exceed its image storage quota of ${limits.ownerQuotaBytes} bytes ` +
-          `(oci.ownerQuotaBytes; ${used} in use) by mounting ${digest} (${stat.size} bytes)`,
-      );
+    if (used + stat.size > bytes.limit) {
+      throw overImageBytes(repo.owner, bytes, used, { mounting: `${digest} (${stat.size} bytes)` });
     }
   }
   await storage.link(repo, hex);

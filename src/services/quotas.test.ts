@@ -5,18 +5,26 @@ import type { Role, User } from "../core/types.js";
 import type { OwnerQuota } from "../storage/meta/metadata-store.js";
 import type { AuditChange } from "./audit.js";
 import type { Principal } from "./auth.js";
-import { createQuotas, type QuotaOptions } from "./quotas.js";
+import { createQuotas, type QuotaDefaults, type QuotaOptions } from "./quotas.js";
 
 const user = (name: string, isAdmin = false): User => ({ id: name, name, isAdmin, createdAt: "" });
 const as = (u: User): Principal => ({ user: u });
 const admin = as(user("root", true));
 const alice = as(user("alice"));
 const otto = as(user("otto"));
+const none = { modules: null, commitsPerDay: null, imageBytes: null, images: null };
+const unlimited: QuotaDefaults = {
+  modulesPerOwner: 0,
+  commitsPerOwnerPerDay: 0,
+  imageBytesPerOwner: 0,
+  imagesPerOwner: 0,
+};
 
 /** Owners acme (alice a reader) and alice, with counts the test sets. */
-function world(defaults = { modulesPerOwner: 0, commitsPerOwnerPerDay: 0 }) {
+function world(defaults: Partial<QuotaDefaults> = {}) {
   const quotas = new Map<string, OwnerQuota>();
-  const counts = { modules: 0, commits: 0 };
+  const counts = { modules: 0, commits: 0, imageBytes: 0, images: 0 };
+  const imagesAsked: string[] = [];
   const sinceAsked: string[] = [];
   const audited: AuditChange[] = [];
   const roles: Record<string, Record<string, Role>> = {
@@ -37,11 +45,19 @@ function world(defaults = { modulesPerOwner: 0, commitsPerOwnerPerDay: 0 }) {
     access: {
       roleOf: async (p, owner) => (p.user?.isAdmin ? "owner" : roles[owner]?.[p.user?.name ?? ""]),
     },
-    defaults,
+    defaults: { ...unlimited, ...defaults },
+    imageUsage: {
+      bytes: async (owner) => {
+        imagesAsked.push(owner);
+        return counts.imageBytes;
+      },
+      images: async (owner) =>
+        Array.from({ length: counts.images }, (_, i) => ({ plugin: `${owner}-p`, version: `v0.0.${i}` })),
+    },
     audit: { record: async (_p, change) => void audited.push(change) },
     now: () => Date.parse("2026-12-07T12:00:00Z"),
   };
-  return { quotas: createQuotas(opts), counts, sinceAsked, audited };
+  return { quotas: createQuotas(opts), counts, sinceAsked, audited, imagesAsked };
 }
 
 const exhausted = (pattern: RegExp) => (err: unknown) => {
@@ -86,22 +102,57 @@ describe("quotas", () => {
   it("lets an admin's quota of one owner win over the default, 0 meaning unlimited, null the default again", async () => {
     const w = world({ modulesPerOwner: 1, commitsPerOwnerPerDay: 0 });
     w.counts.modules = 5;
-    await w.quotas.set(admin, "acme", { modules: 0, commitsPerDay: null });
+    await w.quotas.set(admin, "acme", { ...none, modules: 0, commitsPerDay: null });
     await w.quotas.checkNewModule("acme");
     await assert.rejects(w.quotas.checkNewModule("alice"), exhausted(/alice has 5 modules/));
-    const report = await w.quotas.set(admin, "acme", { modules: 6, commitsPerDay: 3 });
+    const report = await w.quotas.set(admin, "acme", { ...none, modules: 6, commitsPerDay: 3 });
     assert.deepEqual(report.modules, { limit: 6, source: "owner", used: 5 });
     assert.deepEqual(report.commitsPerDay, { limit: 3, source: "owner", used: 0 });
     w.counts.modules = 6;
     await assert.rejects(w.quotas.checkNewModule("acme"), exhausted(/set by an admin/));
-    await w.quotas.set(admin, "acme", { modules: null, commitsPerDay: null });
+    await w.quotas.set(admin, "acme", { ...none, modules: null, commitsPerDay: null });
     await assert.rejects(w.quotas.checkNewModule("acme"), exhausted(/server's default/));
     assert.deepEqual(
       w.audited.map((a) => [a.action, a.after]),
       [
-        ["quota.set", { modules: 0, commitsPerDay: null }],
-        ["quota.set", { modules: 6, commitsPerDay: 3 }],
-        ["quota.set", { modules: null, commitsPerDay: null }],
+        ["quota.set", { ...none, modules: 0, commitsPerDay: null }],
+        ["quota.set", { ...none, modules: 6, commitsPerDay: 3 }],
+        ["quota.set", { ...none, modules: null, commitsPerDay: null }],
+      ],
+    );
+  });
+
+  it("gives the plugin image limits of an owner: the oci.* defaults, or the owner's own; reports their usage", async () => {
+    const w = world({ imageBytesPerOwner: 8_000, imagesPerOwner: 20 });
+    assert.deepEqual(await w.quotas.imageLimits("acme"), {
+      bytes: { limit: 8_000, source: "default" },
+      images: { limit: 20, source: "default" },
+    });
+    // A bigger quota than 32 bits holds, 0 is unlimited and the owner's own; null still follows the default.
+    const big = 64 * 1024 ** 3;
+    w.counts.imageBytes = 7_000;
+    w.counts.images = 4;
+    const report = await w.quotas.set(admin, "acme", { ...none, imageBytes: big, images: 0 });
+    assert.deepEqual(report.imageBytes, { limit: big, source: "owner", used: 7_000 });
+    assert.deepEqual(report.images, { limit: 0, source: "owner", used: 4 });
+    assert.deepEqual(report.modules, { limit: 0, source: "default", used: 0 });
+    assert.deepEqual(await w.quotas.imageLimits("acme"), {
+      bytes: { limit: big, source: "owner" },
+      images: { limit: 0, source: "owner" },
+    });
+    // Other owners keep the defaults.
+    assert.deepEqual((await w.quotas.imageLimits("alice")).bytes, { limit: 8_000, source: "default" });
+    await w.quotas.set(admin, "acme", { ...none, images: 5 });
+    assert.deepEqual(await w.quotas.imageLimits("acme"), {
+      bytes: { limit: 8_000, source: "default" },
+      images: { limit: 5, source: "owner" },
+    });
+    assert.deepEqual(w.imagesAsked, ["acme", "acme"], "usage is counted for reports, not for limits");
+    assert.deepEqual(
+      w.audited.map((a) => [a.action, a.before, a.after]),
+      [
+        ["quota.set", none, { ...none, imageBytes: big, images: 0 }],
+        ["quota.set", { ...none, imageBytes: big, images: 0 }, { ...none, images: 5 }],
       ],
     );
   });
@@ -109,14 +160,16 @@ describe("quotas", () => {
   it("lets only admins set quotas, and only of owners that exist", async () => {
     const w = world();
     await assert.rejects(
-      w.quotas.set(alice, "alice", { modules: 100, commitsPerDay: null }),
+      w.quotas.set(alice, "alice", { ...none, modules: 100, commitsPerDay: null }),
       (err: unknown) => isRegistryError(err, Code.PermissionDenied),
     );
-    await assert.rejects(w.quotas.set({}, "acme", { modules: 1, commitsPerDay: null }), (err: unknown) =>
-      isRegistryError(err, Code.Unauthenticated),
+    await assert.rejects(
+      w.quotas.set({}, "acme", { ...none, modules: 1, commitsPerDay: null }),
+      (err: unknown) => isRegistryError(err, Code.Unauthenticated),
     );
-    await assert.rejects(w.quotas.set(admin, "nobody", { modules: 1, commitsPerDay: null }), (err: unknown) =>
-      isRegistryError(err, Code.NotFound),
+    await assert.rejects(
+      w.quotas.set(admin, "nobody", { ...none, modules: 1, commitsPerDay: null }),
+      (err: unknown) => isRegistryError(err, Code.NotFound),
     );
     assert.equal(w.audited.length, 0);
   });

@@ -1,22 +1,28 @@
-// Per-owner quotas: modules per owner and commits per owner per day, each the configured default unless an admin
-// set the owner's own. Checked before the work they bound (a push is refused before it is compiled); concurrent
-// creations or pushes that each pass the check may together exceed a quota by their number.
+// Per-owner quotas: modules per owner, commits per owner per day, and plugin image bytes and images per owner, each
+// the configured default unless an admin set the owner's own. Checked before the work they bound (a push is refused
+// before it is compiled; the image bounds by the /v2/ push, services/images/); concurrent creations or pushes that
+// each pass the check may together exceed a quota by their number.
 import { Code, RegistryError } from "../core/errors.js";
 import { checkName } from "../core/names.js";
 import type { OwnerQuota, OwnerStore, QuotaStore } from "../storage/meta/metadata-store.js";
 import { type AccessPolicy, includesRole } from "./access.js";
 import type { AuditTrail } from "./audit.js";
 import { type Principal, requireUser } from "./auth.js";
+import type { ImageUsage } from "./images/usage.js";
 
 const dayMs = 24 * 60 * 60 * 1000;
 
 /** The `reason` of a refusal for a quota (RegistryError fields). */
 export const quotaReason = "quota";
 
-/** One bound: its limit (0: unlimited), whether the owner has its own, and what is used now. */
-export interface QuotaBound {
+/** A limit (0: unlimited) and whether it is the configured default or the owner's own, set by an admin. */
+export interface QuotaLimit {
   limit: number;
   source: "default" | "owner";
+}
+
+/** One bound: its limit, where it comes from, and what is used now. */
+export interface QuotaBound extends QuotaLimit {
   used: number;
 }
 
@@ -24,11 +30,26 @@ export interface QuotaReport {
   owner: string;
   modules: QuotaBound;
   commitsPerDay: QuotaBound;
+  /** What the owner's plugin images hold (blobs, manifests, open uploads). */
+  imageBytes: QuotaBound;
+  /** The owner's image plugin versions (pushed tags). */
+  images: QuotaBound;
 }
 
+/** The limits the /v2/ push checks itself, against the usage it computes as it goes. */
+export interface ImageQuotaLimits {
+  bytes: QuotaLimit;
+  images: QuotaLimit;
+}
+
+/** The configured defaults, 0: unlimited. */
 export interface QuotaDefaults {
   modulesPerOwner: number;
   commitsPerOwnerPerDay: number;
+  /** oci.ownerQuotaBytes */
+  imageBytesPerOwner: number;
+  /** oci.ownerQuotaImages */
+  imagesPerOwner: number;
 }
 
 export interface Quotas {
@@ -36,6 +57,8 @@ export interface Quotas {
   checkNewModule(owner: string): Promise<void>;
   /** ResourceExhausted when `count` more commits would pass the owner's commits in the last 24 hours. */
   checkNewCommits(owner: string, count: number): Promise<void>;
+  /** The owner's plugin image limits: its own where an admin set them, else the configured defaults. */
+  imageLimits(owner: string): Promise<ImageQuotaLimits>;
   /** The owner's quotas and usage: admins, the user themself, an organization's members. */
   get(principal: Principal, owner: string): Promise<QuotaReport>;
   /** Admins only; a null bound follows the configured default again. */
@@ -46,6 +69,8 @@ export interface QuotaOptions {
   meta: QuotaStore & Pick<OwnerStore, "getOwner">;
   access: Pick<AccessPolicy, "roleOf">;
   defaults: QuotaDefaults;
+  /** What the owner's plugin images use, for the report. */
+  imageUsage: Pick<ImageUsage, "bytes" | "images">;
   audit?: Pick<AuditTrail, "record"> | undefined;
   now?: () => number;
 }
@@ -78,6 +103,11 @@ export function createQuotas(o: QuotaOptions): Quotas {
       }
     },
 
+    async imageLimits(owner) {
+      const { imageBytes, images } = await limitsOf(o, owner);
+      return { bytes: imageBytes, images };
+    },
+
     async get(principal, owner) {
       await requireReader(o, principal, owner);
       return report(o, owner, since());
@@ -101,7 +131,7 @@ export function createQuotas(o: QuotaOptions): Quotas {
         action: "quota.set",
         target: owner,
         owner,
-        before: before ?? { modules: null, commitsPerDay: null },
+        before: before ?? { modules: null, commitsPerDay: null, imageBytes: null, images: null },
         after: quota,
       });
       return report(o, owner, since());
@@ -112,26 +142,32 @@ export function createQuotas(o: QuotaOptions): Quotas {
 /** The limits that apply to an owner: its own where an admin set them, else the configured defaults. */
 async function limitsOf(o: QuotaOptions, owner: string) {
   const own = await o.meta.getQuota(owner);
-  const bound = (mine: number | null | undefined, fallback: number) =>
+  const bound = (mine: number | null | undefined, fallback: number): QuotaLimit =>
     mine === null || mine === undefined
-      ? { limit: fallback, source: "default" as const }
-      : { limit: mine, source: "owner" as const };
+      ? { limit: fallback, source: "default" }
+      : { limit: mine, source: "owner" };
   return {
     modules: bound(own?.modules, o.defaults.modulesPerOwner),
     commitsPerDay: bound(own?.commitsPerDay, o.defaults.commitsPerOwnerPerDay),
+    imageBytes: bound(own?.imageBytes, o.defaults.imageBytesPerOwner),
+    images: bound(own?.images, o.defaults.imagesPerOwner),
   };
 }
 
 async function report(o: QuotaOptions, owner: string, since: string): Promise<QuotaReport> {
   const limits = await limitsOf(o, owner);
-  const [modules, commits] = await Promise.all([
+  const [modules, commits, imageBytes, images] = await Promise.all([
     o.meta.countModules(owner),
     o.meta.countCommitsSince(owner, since),
+    o.imageUsage.bytes(owner),
+    o.imageUsage.images(owner),
   ]);
   return {
     owner,
     modules: { ...limits.modules, used: modules },
     commitsPerDay: { ...limits.commitsPerDay, used: commits },
+    imageBytes: { ...limits.imageBytes, used: imageBytes },
+    images: { ...limits.images, used: images.length },
   };
 }
 

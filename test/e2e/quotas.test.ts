@@ -1,13 +1,19 @@
-// Per-owner quotas on a real server, through the real CLI and buf's Upload: a push past an owner's module or daily
-// commit quota is refused before anything is stored, an admin's own quota for the owner wins over the server's
-// default, and only admins set them. Counts only, no clock.
+// Per-owner quotas on a real server, through the real CLI, buf's Upload and skopeo: a push past an owner's module,
+// daily commit or plugin image quota is refused before anything is stored, an admin's own quota for the owner wins
+// over the server's default, and only admins set them. Counts only, no clock.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { isDeepStrictEqual, promisify } from "node:util";
 import { cliOk, runCli } from "./support/cli.js";
+import { type BuiltImage, buildImage, writeLayout } from "./support/oci-image.js";
 import { adminToken, makeDataDir, startTestServer, type TestServer } from "./support/server.js";
+
+const exec = promisify(execFile);
 
 describe("quotas", () => {
   let data: Awaited<ReturnType<typeof makeDataDir>>;
@@ -35,6 +41,8 @@ describe("quotas", () => {
     JSON.parse((await cliOk(["quota", "get", "alice", "--json"], env)).stdout) as {
       modules: { limit: number; source: string; used: number };
       commitsPerDay: { limit: number; source: string; used: number };
+      imageBytes: { limit: number; source: string; used: number };
+      images: { limit: number; source: string; used: number };
     };
 
   before(async () => {
@@ -137,5 +145,85 @@ describe("quotas", () => {
       .trim()
       .split("\n");
     assert.equal(events.length, 2);
+  });
+
+  /** skopeo copies `image` to `repo:tag` as `user`; resolves to skopeo's exit code and stderr. */
+  const skopeoCopy = async (image: BuiltImage, user: string, token: string, repo: string, tag: string) => {
+    const layout = join(work, `layout-${repo.replace("/", "-")}-${tag}`);
+    await writeLayout(layout, image, tag);
+    const dest = `docker://${new URL(server.url).host}/${repo}:${tag}`;
+    const args = ["copy", "--dest-tls-verify=false", "--dest-creds", `${user}:${token}`];
+    return exec("skopeo", [...args, `oci:${layout}:${tag}`, dest]).then(
+      () => ({ code: 0, stderr: "" }),
+      (err: { code?: number; stderr?: string }) => ({ code: err.code ?? 1, stderr: err.stderr ?? "" }),
+    );
+  };
+
+  it("plugin images: an admin's own image quotas for alice refuse skopeo's push, raising them lets it in", async () => {
+    // An incompressible layer of 32 KiB: the image is its layer, its config and its manifest.
+    const image = await buildImage({
+      layers: [[{ name: "usr/bin/protoc-gen-noise", content: randomBytes(32 << 10), mode: 0o755 }]],
+      entrypoint: ["/usr/bin/protoc-gen-noise"],
+    });
+    const imageBytes = [...image.blobs.values()].reduce((n, b) => n + b.length, image.manifest.length);
+    const ottoToken = otto.PROTODEPOT_TOKEN ?? "";
+    const aliceToken = alice.PROTODEPOT_TOKEN ?? "";
+    const before = await quotaOf(alice);
+    assert.equal(before.imageBytes.source, "default");
+    assert.equal(before.imageBytes.limit, 8192 * 1024 * 1024, "oci.ownerQuotaBytes' default");
+    assert.deepEqual(before.images, { limit: 200, source: "default", used: 0 });
+
+    await cliOk(["quota", "set", "alice", "--image-bytes", "100"], admin);
+    const refused = await skopeoCopy(image, "alice", aliceToken, "alice/noise", "v1.0.0");
+    assert.notEqual(refused.code, 0);
+    assert.match(
+      refused.stderr,
+      /owner alice would exceed its image storage quota of 100 bytes \(set for alice by an admin; 0 in use/,
+    );
+    assert.match(refused.stderr, /protodepot quota set alice --image-bytes N/);
+    const kept = await quotaOf(alice);
+    assert.deepEqual(kept.imageBytes, { limit: 100, source: "owner", used: 0 }, "nothing of it was kept");
+    assert.equal(kept.images.used, 0);
+
+    // Another owner keeps the server's default: the same image goes in.
+    assert.equal((await skopeoCopy(image, "otto", ottoToken, "otto/noise", "v1.0.0")).code, 0);
+
+    await cliOk(["quota", "set", "alice", "--image-bytes", String(10 << 20), "--images", "1"], admin);
+    const pushed = await skopeoCopy(image, "alice", aliceToken, "alice/noise", "v1.0.0");
+    assert.equal(pushed.code, 0, pushed.stderr);
+    const listed = (await cliOk(["plugin", "version", "list", "alice/noise"], alice)).stdout;
+    assert.match(listed, /v1\.0\.0\s+image sha256:/);
+    const after = await quotaOf(alice);
+    assert.deepEqual(after.imageBytes, { limit: 10 << 20, source: "owner", used: imageBytes });
+    assert.deepEqual(after.images, { limit: 1, source: "owner", used: 1 });
+    assert.deepEqual(after.modules.limit, 2, "the other bounds stay as they were");
+
+    // One image is alice's own limit now: a second tag is refused, the same tag again is not.
+    const second = await skopeoCopy(image, "alice", aliceToken, "alice/noise", "v1.0.1");
+    assert.notEqual(second.code, 0);
+    assert.match(
+      second.stderr,
+      /alice already holds 1 plugin images, its quota \(1, set for alice by an admin\)/,
+    );
+    assert.equal((await skopeoCopy(image, "alice", aliceToken, "alice/noise", "v1.0.0")).code, 0);
+
+    // Back to the defaults; the table shows the bounds and where they come from.
+    await cliOk(["quota", "set", "alice", "--image-bytes", "default", "--images", "default"], admin);
+    assert.equal((await skopeoCopy(image, "alice", aliceToken, "alice/noise", "v1.0.1")).code, 0);
+    const table = (await cliOk(["quota", "get", "alice"], alice)).stdout;
+    assert.match(table, /plugin image bytes\s+\S+ KiB \(\d+\)\s+8192\.0 MiB \(8589934592\)\s+default/);
+    assert.match(table, /plugin images\s+2\s+200\s+default/);
+    const events = (await cliOk(["audit", "list", "--action", "quota.set", "--json"], admin)).stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(JSON.parse(line).after as string) as unknown);
+    assert.equal(events.length, 5);
+    // Each keeps the bounds left out as they were (alice's own unlimited commits per day).
+    assert.ok(
+      events.some((e) =>
+        isDeepStrictEqual(e, { modules: null, commitsPerDay: 0, imageBytes: 100, images: null }),
+      ),
+      JSON.stringify(events),
+    );
   });
 });

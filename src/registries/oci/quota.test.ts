@@ -1,5 +1,6 @@
-// Owner quotas and per-user upload bounds over the /v2/ handlers (fastify.inject, real stores): refused before the
-// bytes are kept, with 413 DENIED naming the quota; cross-repository mounts count too.
+// Owner quotas and per-user upload bounds over the /v2/ handlers (fastify.inject, real stores and quota service):
+// refused before the bytes are kept, with 413 DENIED naming the quota and where it comes from (the oci.* default or
+// the owner's own, set by an admin); cross-repository mounts count too.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -9,9 +10,11 @@ import { after, before, describe, it } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
 import { registerRegistry } from "../../http/registry-plugin.js";
 import { createAccessPolicy } from "../../services/access.js";
+import type { Principal } from "../../services/auth.js";
 import { createAuthService } from "../../services/auth.js";
-import { createImageService, type ImageService } from "../../services/images.js";
+import { createImageService, createImageUsage, type ImageService } from "../../services/images.js";
 import { createPluginService } from "../../services/plugins.js";
+import { createQuotas, type Quotas } from "../../services/quotas.js";
 import { createFsBlobStore } from "../../storage/blob/fs/fs-blob-store.js";
 import type { MetadataStore } from "../../storage/meta/metadata-store.js";
 import { createSqliteMetadataStore } from "../../storage/meta/sqlite/sqlite-metadata-store.js";
@@ -19,12 +22,15 @@ import { ociRegistry } from "./routes.js";
 
 const digestOf = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 const ttlMs = 60_000;
+const root: Principal = { user: { id: "root", name: "root", isAdmin: true, createdAt: "" } };
+const none = { modules: null, commitsPerDay: null, imageBytes: null, images: null };
 
 describe("/v2/ quotas and upload bounds", () => {
   let dir: string;
   let meta: MetadataStore;
   let app: FastifyInstance;
   let images: ImageService;
+  let quotas: Quotas;
   const auth: Record<string, string> = {};
 
   before(async () => {
@@ -33,6 +39,18 @@ describe("/v2/ quotas and upload bounds", () => {
     const blobs = await createFsBlobStore({ root: join(dir, "blobs"), fsync: false });
     const access = createAccessPolicy(meta, { anonymousRead: true });
     const plugins = createPluginService(meta, { access, defaultVisibility: "public" });
+    const usage = createImageUsage({ blobs, meta });
+    quotas = createQuotas({
+      meta,
+      access,
+      defaults: {
+        modulesPerOwner: 0,
+        commitsPerOwnerPerDay: 0,
+        imageBytesPerOwner: 10_000,
+        imagesPerOwner: 2,
+      },
+      imageUsage: usage,
+    });
     images = createImageService({
       blobs,
       plugins,
@@ -40,11 +58,11 @@ describe("/v2/ quotas and upload bounds", () => {
         maxBlobBytes: 1 << 20,
         maxManifestBytes: 64 << 10,
         uploadTtlMs: ttlMs,
-        ownerQuotaBytes: 10_000,
-        ownerQuotaImages: 2,
         maxOpenUploadsPerUser: 2,
         maxOpenUploadBytesPerUser: 7_000,
       },
+      quotas,
+      usage,
     });
     const authService = createAuthService(meta);
     for (const name of ["bob", "carol", "dave"]) {
@@ -162,6 +180,63 @@ describe("/v2/ quotas and upload bounds", () => {
     const third = await put("v1.0.2");
     assert.equal(third.statusCode, 413, third.body);
     assert.equal(code(third), "DENIED");
-    assert.match(third.body, /dave already holds 2 plugin images, its quota \(oci\.ownerQuotaImages = 2\)/);
+    assert.match(
+      third.body,
+      /dave already holds 2 plugin images, its quota \(oci\.ownerQuotaImages = 2, the server's default\)/,
+    );
+
+    // An admin's own quota for dave wins: one more fits, the next is refused naming it.
+    await quotas.set(root, "dave", { ...none, images: 3 });
+    assert.equal((await put("v1.0.2")).statusCode, 201);
+    const fourth = await put("v1.0.3");
+    assert.equal(fourth.statusCode, 413, fourth.body);
+    assert.match(
+      fourth.body,
+      /dave already holds 3 plugin images, its quota \(3, set for dave by an admin\)/,
+    );
+    assert.match(fourth.body, /protodepot quota set dave --images N/);
+    const report = await quotas.get(root, "dave");
+    assert.deepEqual(report.images, { limit: 3, source: "owner", used: 3 });
+    assert.equal(report.imageBytes.source, "default");
+    assert.ok(report.imageBytes.used > 0, "dave's blobs and manifests count");
+    // 0: unlimited.
+    await quotas.set(root, "dave", { ...none, images: 0 });
+    assert.equal((await put("v1.0.3")).statusCode, 201);
+  });
+
+  it("owner bytes: an admin's own quota for an owner wins over oci.ownerQuotaBytes, null follows it again", async () => {
+    const used = (await quotas.get(root, "bob")).imageBytes;
+    assert.deepEqual(used, { limit: 10_000, source: "default", used: 6_000 });
+    await quotas.set(root, "bob", { ...none, imageBytes: 6_050 });
+    const blob = Buffer.alloc(100, 7);
+    const refused = await push("bob", "bob/src", blob);
+    assert.equal(refused.statusCode, 413, refused.body);
+    assert.equal(code(refused), "DENIED");
+    assert.match(
+      refused.body,
+      /owner bob would exceed its image storage quota of 6050 bytes \(set for bob by an admin; 6000 in use/,
+    );
+    assert.match(refused.body, /protodepot quota set bob --image-bytes N/);
+    assert.equal((await req("bob", "HEAD", `/v2/bob/src/blobs/${digestOf(blob)}`)).statusCode, 404);
+    // Another owner still has the default.
+    assert.equal((await push("carol", "carol/one", blob)).statusCode, 201);
+    // Raised past the default: bob's refused blob and a mount the default would refuse both fit.
+    await quotas.set(root, "bob", { ...none, imageBytes: 20_000 });
+    assert.equal((await push("bob", "bob/src", blob)).statusCode, 201);
+    const big = Buffer.alloc(6_000, 1);
+    const mount = await req(
+      "bob",
+      "POST",
+      `/v2/bob/src/blobs/uploads/?mount=${digestOf(big)}&from=carol/one`,
+    );
+    assert.equal(mount.statusCode, 201, mount.body);
+    // Back to the default: 12100 in use, over it, so the next blob is refused as the default's.
+    await quotas.set(root, "bob", none);
+    const over = await push("bob", "bob/src", Buffer.alloc(10, 8));
+    assert.equal(over.statusCode, 413, over.body);
+    assert.match(
+      over.body,
+      /quota of 10000 bytes \(oci\.ownerQuotaBytes, the server's default; 12100 in use/,
+    );
   });
 });

@@ -9,8 +9,9 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { registerRegistry } from "../../http/registry-plugin.js";
 import { createAccessPolicy } from "../../services/access.js";
 import { createAuthService } from "../../services/auth.js";
-import { createImageService, type ImageService } from "../../services/images.js";
+import { createImageService, createImageUsage, type ImageService } from "../../services/images.js";
 import { createPluginService } from "../../services/plugins.js";
+import type { QuotaLimit } from "../../services/quotas.js";
 import { createFsBlobStore } from "../../storage/blob/fs/fs-blob-store.js";
 import type { MetadataStore } from "../../storage/meta/metadata-store.js";
 import { createSqliteMetadataStore } from "../../storage/meta/sqlite/sqlite-metadata-store.js";
@@ -18,6 +19,7 @@ import { ociRegistry } from "./routes.js";
 
 const digestOf = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 const ttlMs = 60_000;
+const unlimited: QuotaLimit = { limit: 0, source: "default" };
 
 describe("/v2/ handlers", () => {
   let dir: string;
@@ -37,6 +39,8 @@ describe("/v2/ handlers", () => {
       blobs,
       plugins,
       limits: { maxBlobBytes: 1 << 20, maxManifestBytes: 64 << 10, uploadTtlMs: ttlMs },
+      quotas: { imageLimits: async () => ({ bytes: unlimited, images: unlimited }) },
+      usage: createImageUsage({ blobs, meta }),
     });
     const authService = createAuthService(meta);
     for (const name of ["acme", "eve"]) {

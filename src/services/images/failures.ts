@@ -42,6 +42,10 @@ export function isImageFailure(reason: string | undefined): reason is ImageFailu
 export const imageError = (code: Code, failure: ImageFailure, message: string) =>
   new RegistryError(code, message, { reason: failure });
 
+/** A quota or budget refusal; the message names the limit and where it comes from. */
+export const quotaExceeded = (message: string) =>
+  imageError(Code.ResourceExhausted, ImageFailure.OverQuota, message);
+
 /** The hex of a `sha256:` digest; InvalidDigest for anything else. */
 export function hexOf(digest: string): string {
   if (!digestPattern.test(digest)) {

@@ -1,5 +1,5 @@
 // Manifests and tags: a manifest is stored once every blob it names is in the repository; a tag becomes a plugin
-// version (semver, immutable), after the image's labels are read and the owner's quota is checked.
+// version (semver, immutable), after the image's labels are read and the owner's quotas (owner-quota.ts) are checked.
 import { createHash } from "node:crypto";
 import { Code, RegistryError } from "../../core/errors.js";
 import type { FullName } from "../../core/names.js";
@@ -9,9 +9,10 @@ import { readContent } from "../../storage/blob/content.js";
 import { contentKey } from "../../storage/blob/paths.js";
 import type { Principal } from "../auth.js";
 import { hexOf, ImageFailure, imageError } from "./failures.js";
+import { type ImageQuotas, overImageBytes, overImages } from "./owner-quota.js";
 import { type ImageStorage, repositoryName } from "./storage.js";
 import type { ImageLimits, ImagePlugins, ManifestContent } from "./types.js";
-import { quotaExceeded } from "./uploads.js";
+import type { ImageUsage } from "./usage.js";
 
 export interface ImageManifests {
   putManifest(
@@ -34,6 +35,8 @@ interface ManifestContext {
   storage: ImageStorage;
   plugins: ImagePlugins;
   limits: ImageLimits;
+  quotas: ImageQuotas;
+  usage: Pick<ImageUsage, "images">;
   requireRead: (principal: Principal, repo: FullName) => Promise<void>;
 }
 
@@ -149,28 +152,20 @@ async function checkManifest(
 }
 
 async function checkOwnerBytes(c: ManifestContext, repo: FullName, adding: number) {
-  if (c.limits.ownerQuotaBytes === undefined) return;
+  const { bytes } = await c.quotas.imageLimits(repo.owner);
+  if (bytes.limit === 0) return;
   const used = await c.storage.ownerBytes(repo.owner, await c.storage.openUploads());
-  if (used + adding > c.limits.ownerQuotaBytes) {
-    throw quotaExceeded(
-      `owner ${repo.owner} would exceed its image storage quota of ${c.limits.ownerQuotaBytes} bytes ` +
-        `(oci.ownerQuotaBytes; ${used} in use): remove unused plugin images or ask an admin for more`,
-    );
-  }
+  if (used + adding > bytes.limit) throw overImageBytes(repo.owner, bytes, used);
 }
 
-/** Image plugin versions (pushed tags) under the repository's owner, and whether `tag` is one of them. */
-async function ownerImages(c: ManifestContext, principal: Principal, repo: FullName, tag: string) {
-  let held = 0;
-  let exists = false;
-  for (const p of await c.plugins.listPlugins(principal, repo.owner)) {
-    if (p.owner !== repo.owner) continue;
-    const versions = await c.plugins.listPluginVersions(principal, `${p.owner}/${p.name}`);
-    const images = versions.filter((v) => v.source.kind === "oci");
-    held += images.length;
-    if (p.name === repo.name && images.some((v) => v.version === tag)) exists = true;
-  }
-  return { held, exists };
+/** A new tag must fit the owner's quota of images; pushing an existing tag again adds nothing. */
+async function checkOwnerImages(c: ManifestContext, repo: FullName, tag: string) {
+  const { images } = await c.quotas.imageLimits(repo.owner);
+  if (images.limit === 0) return;
+  // The same digest again is accepted, another one refused later as the tag's version is immutable.
+  const held = await c.usage.images(repo.owner);
+  const exists = held.some((i) => i.plugin === repo.name && i.version === tag);
+  if (!exists && held.length >= images.limit) throw overImages(repo.owner, images, held.length);
 }
 
 /** The labels of the image a tag will run: the manifest's config, or for an index its linux/amd64 image's. */
@@ -205,16 +200,7 @@ async function pushTag(
   contentType: string | undefined,
   digest: string,
 ) {
-  if (c.limits.ownerQuotaImages !== undefined) {
-    // Pushing an existing tag again (the same digest is accepted, another one refused later) adds nothing.
-    const { held, exists } = await ownerImages(c, principal, repo, tag);
-    if (!exists && held >= c.limits.ownerQuotaImages) {
-      throw quotaExceeded(
-        `owner ${repo.owner} already holds ${held} plugin images, its quota (oci.ownerQuotaImages = ` +
-          `${c.limits.ownerQuotaImages}): remove unused plugin versions or ask an admin for more`,
-      );
-    }
-  }
+  await checkOwnerImages(c, repo, tag);
   let labels: Record<string, string>;
   try {
     labels = await labelsOf(c, bytes, contentType);

@@ -8,10 +8,6 @@ export interface ImageLimits {
   maxManifestBytes: number;
   /** Uploads untouched for this long are removed. */
   uploadTtlMs: number;
-  /** Bytes one owner's repositories may hold: distinct blobs and manifests, plus its open uploads. */
-  ownerQuotaBytes?: number;
-  /** Image plugin versions (pushed tags) one owner may hold. */
-  ownerQuotaImages?: number;
   /** Uploads one user may have open at once. */
   maxOpenUploadsPerUser?: number;
   /** Bytes of all open uploads of one user. */
@@ -38,5 +34,5 @@ export interface ManifestContent {
 /** What the image service asks of plugins: who may read and push, and tags as plugin versions. */
 export type ImagePlugins = Pick<
   PluginService,
-  "findReadablePlugin" | "requireImageWrite" | "listPlugins" | "listPluginVersions" | "pushImageVersion"
+  "findReadablePlugin" | "requireImageWrite" | "listPluginVersions" | "pushImageVersion"
 >;

@@ -11,6 +11,7 @@ import type { BlobStore } from "../../storage/blob/blob-store.js";
 import { createFsBlobStore } from "../../storage/blob/fs/fs-blob-store.js";
 import { contentKey } from "../../storage/blob/paths.js";
 import type { Principal } from "../auth.js";
+import type { QuotaLimit } from "../quotas.js";
 import { ImageFailure } from "./failures.js";
 import { createImageStorage } from "./storage.js";
 import type { ImageLimits } from "./types.js";
@@ -30,11 +31,17 @@ const failsWith = (failure: ImageFailure) => (e: unknown) => {
 describe("image uploads", () => {
   let dir: string;
   let blobs: BlobStore;
-  const make = (limits: Partial<ImageLimits> = {}, writers: readonly string[] = ["ann"]) =>
+  const unlimited: QuotaLimit = { limit: 0, source: "default" };
+  const make = (
+    limits: Partial<ImageLimits> = {},
+    writers: readonly string[] = ["ann"],
+    ownerBytes: () => QuotaLimit = () => unlimited,
+  ) =>
     createImageUploads({
       blobs,
       storage: createImageStorage(blobs),
       limits: { maxBlobBytes: 1 << 20, maxManifestBytes: 1 << 16, uploadTtlMs: 60_000, ...limits },
+      quotas: { imageLimits: async () => ({ bytes: ownerBytes(), images: unlimited }) },
       requireWrite: async (principal) => {
         if (!writers.includes(principal.user?.name ?? "")) {
           throw new RegistryError(Code.PermissionDenied, "may not push plugin images");
@@ -128,5 +135,36 @@ describe("image uploads", () => {
     assert.equal((await uploads.uploadStatus(ann, repo, id)).offset, 0);
     assert.equal(await uploads.sweepUploads(Date.now() + 61_000), 1);
     await assert.rejects(uploads.uploadStatus(ann, repo, id), failsWith(ImageFailure.UnknownUpload));
+  });
+
+  it("caps chunks by the owner's image bytes as the quota service gives them, asked again for each chunk", async () => {
+    let bytesLimit: QuotaLimit = { limit: 0, source: "default" };
+    const uploads = make({}, ["ann"], () => bytesLimit);
+    await uploads.sweepUploads(Date.now() + 120_000);
+    const { id } = await uploads.startUpload(ann, { owner: "quota", name: "gen" });
+    const quotaRepo = { owner: "quota", name: "gen" };
+    bytesLimit = { limit: 4, source: "owner" };
+    await assert.rejects(uploads.appendUpload(ann, quotaRepo, id, bytes("12345")), (e) => {
+      assert.ok(isRegistryError(e, Code.ResourceExhausted));
+      assert.equal(e.fields.reason, ImageFailure.OverQuota);
+      assert.match(
+        e.message,
+        /owner quota would exceed its image storage quota of 4 bytes \(set for quota by an admin; 0 in use, open uploads included\).*protodepot quota set quota --image-bytes N/,
+      );
+      return true;
+    });
+    assert.equal(
+      (await uploads.uploadStatus(ann, quotaRepo, id)).offset,
+      0,
+      "the refused chunk was not kept",
+    );
+    bytesLimit = { limit: 8, source: "default" };
+    assert.equal((await uploads.appendUpload(ann, quotaRepo, id, bytes("12345"))).offset, 5);
+    await assert.rejects(uploads.appendUpload(ann, quotaRepo, id, bytes("6789")), (e) => {
+      assert.match(String(e), /quota of 8 bytes \(oci\.ownerQuotaBytes, the server's default; 5 in use/);
+      return true;
+    });
+    bytesLimit = { limit: 0, source: "owner" };
+    assert.equal((await uploads.appendUpload(ann, quotaRepo, id, bytes("6789"))).offset, 9, "0: unlimited");
   });
 });

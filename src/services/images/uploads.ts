@@ -8,7 +8,8 @@ import type { FullName } from "../../core/names.js";
 import type { BlobStore } from "../../storage/blob/blob-store.js";
 import { contentKey, ociUploadChunkKey } from "../../storage/blob/paths.js";
 import type { Principal } from "../auth.js";
-import { hexOf, ImageFailure, imageError } from "./failures.js";
+import { hexOf, ImageFailure, imageError, quotaExceeded } from "./failures.js";
+import { type ImageQuotas, overImageBytes } from "./owner-quota.js";
 import { type ImageStorage, repositoryName, type UploadInfo } from "./storage.js";
 import type { ImageLimits, StoredBlob, UploadState } from "./types.js";
 
@@ -58,10 +59,6 @@ function capped(cap: Cap): Transform {
   });
 }
 
-/** A quota refusal, naming the quota and its config key. */
-export const quotaExceeded = (message: string) =>
-  imageError(Code.ResourceExhausted, ImageFailure.OverQuota, message);
-
 /** One operation per key at a time (clients send chunks in order; this keeps offsets consistent). */
 function createKeyedLock() {
   const locks = new Map<string, Promise<unknown>>();
@@ -85,6 +82,7 @@ interface UploadContext {
   blobs: BlobStore;
   storage: ImageStorage;
   limits: ImageLimits;
+  quotas: ImageQuotas;
 }
 
 export function createImageUploads({
@@ -201,17 +199,15 @@ async function readInfo(c: UploadContext, repo: FullName, id: string): Promise<U
 /** The owner's quota and the user's open-upload budget, where configured. */
 async function quotaCaps(c: UploadContext, repo: FullName, info: UploadInfo): Promise<Cap[]> {
   const caps: Cap[] = [];
+  const { bytes } = await c.quotas.imageLimits(repo.owner);
+  const perUser = c.limits.maxOpenUploadBytesPerUser !== undefined && info.user !== undefined;
+  if (bytes.limit === 0 && !perUser) return caps;
   const uploads = await c.storage.openUploads();
-  if (c.limits.ownerQuotaBytes !== undefined) {
+  if (bytes.limit > 0) {
     const used = await c.storage.ownerBytes(repo.owner, uploads);
-    const quota = c.limits.ownerQuotaBytes;
     caps.push({
-      max: quota - used,
-      error: () =>
-        quotaExceeded(
-          `owner ${repo.owner} would exceed its image storage quota of ${quota} bytes (oci.ownerQuotaBytes; ` +
-            `${used} in use, open uploads included): remove unused plugin images or ask an admin for more`,
-        ),
+      max: bytes.limit - used,
+      error: () => overImageBytes(repo.owner, bytes, used, { openUploads: true }),
     });
   }
   if (c.limits.maxOpenUploadBytesPerUser !== undefined && info.user !== undefined) {
@@ -243,9 +239,7 @@ async function chunkCap(c: UploadContext, repo: FullName, id: string, info: Uplo
         ),
     },
   ];
-  if (c.limits.ownerQuotaBytes !== undefined || c.limits.maxOpenUploadBytesPerUser !== undefined) {
-    caps.push(...(await quotaCaps(c, repo, info)));
-  }
+  caps.push(...(await quotaCaps(c, repo, info)));
   const tightest = caps.reduce((a, b) => (b.max < a.max ? b : a));
   if (tightest.max < 0) throw tightest.error();
   return tightest;

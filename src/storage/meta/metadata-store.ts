@@ -167,6 +167,10 @@ export interface OwnerStore {
 export interface OwnerQuota {
   modules: number | null;
   commitsPerDay: number | null;
+  /** Bytes of the owner's plugin images (migration 0016). */
+  imageBytes: number | null;
+  /** Image plugin versions (pushed tags) of the owner. */
+  images: number | null;
 }
 
 /** Per-owner quotas, and the usage they bound. */

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file protodepot/v1/quota.proto.
  */
 export const file_protodepot_v1_quota: GenFile = /*@__PURE__*/
-  fileDesc("Chlwcm90b2RlcG90L3YxL3F1b3RhLnByb3RvEg1wcm90b2RlcG90LnYxIjkKClF1b3RhQm91bmQSDQoFbGltaXQYASABKA0SDgoGc291cmNlGAIgASgJEgwKBHVzZWQYAyABKA0idgoFUXVvdGESDQoFb3duZXIYASABKAkSKgoHbW9kdWxlcxgCIAEoCzIZLnByb3RvZGVwb3QudjEuUXVvdGFCb3VuZBIyCg9jb21taXRzX3Blcl9kYXkYAyABKAsyGS5wcm90b2RlcG90LnYxLlF1b3RhQm91bmQiIAoPR2V0UXVvdGFSZXF1ZXN0Eg0KBW93bmVyGAEgASgJIjcKEEdldFF1b3RhUmVzcG9uc2USIwoFcXVvdGEYASABKAsyFC5wcm90b2RlcG90LnYxLlF1b3RhInQKD1NldFF1b3RhUmVxdWVzdBINCgVvd25lchgBIAEoCRIUCgdtb2R1bGVzGAIgASgNSACIAQESHAoPY29tbWl0c19wZXJfZGF5GAMgASgNSAGIAQFCCgoIX21vZHVsZXNCEgoQX2NvbW1pdHNfcGVyX2RheSI3ChBTZXRRdW90YVJlc3BvbnNlEiMKBXF1b3RhGAEgASgLMhQucHJvdG9kZXBvdC52MS5RdW90YTKoAQoMUXVvdGFTZXJ2aWNlEksKCEdldFF1b3RhEh4ucHJvdG9kZXBvdC52MS5HZXRRdW90YVJlcXVlc3QaHy5wcm90b2RlcG90LnYxLkdldFF1b3RhUmVzcG9uc2USSwoIU2V0UXVvdGESHi5wcm90b2RlcG90LnYxLlNldFF1b3RhUmVxdWVzdBofLnByb3RvZGVwb3QudjEuU2V0UXVvdGFSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("Chlwcm90b2RlcG90L3YxL3F1b3RhLnByb3RvEg1wcm90b2RlcG90LnYxIjkKClF1b3RhQm91bmQSDQoFbGltaXQYASABKA0SDgoGc291cmNlGAIgASgJEgwKBHVzZWQYAyABKA0iPQoOQnl0ZVF1b3RhQm91bmQSDQoFbGltaXQYASABKAQSDgoGc291cmNlGAIgASgJEgwKBHVzZWQYAyABKAQi1QEKBVF1b3RhEg0KBW93bmVyGAEgASgJEioKB21vZHVsZXMYAiABKAsyGS5wcm90b2RlcG90LnYxLlF1b3RhQm91bmQSMgoPY29tbWl0c19wZXJfZGF5GAMgASgLMhkucHJvdG9kZXBvdC52MS5RdW90YUJvdW5kEjIKC2ltYWdlX2J5dGVzGAQgASgLMh0ucHJvdG9kZXBvdC52MS5CeXRlUXVvdGFCb3VuZBIpCgZpbWFnZXMYBSABKAsyGS5wcm90b2RlcG90LnYxLlF1b3RhQm91bmQiIAoPR2V0UXVvdGFSZXF1ZXN0Eg0KBW93bmVyGAEgASgJIjcKEEdldFF1b3RhUmVzcG9uc2USIwoFcXVvdGEYASABKAsyFC5wcm90b2RlcG90LnYxLlF1b3RhIr4BCg9TZXRRdW90YVJlcXVlc3QSDQoFb3duZXIYASABKAkSFAoHbW9kdWxlcxgCIAEoDUgAiAEBEhwKD2NvbW1pdHNfcGVyX2RheRgDIAEoDUgBiAEBEhgKC2ltYWdlX2J5dGVzGAQgASgESAKIAQESEwoGaW1hZ2VzGAUgASgNSAOIAQFCCgoIX21vZHVsZXNCEgoQX2NvbW1pdHNfcGVyX2RheUIOCgxfaW1hZ2VfYnl0ZXNCCQoHX2ltYWdlcyI3ChBTZXRRdW90YVJlc3BvbnNlEiMKBXF1b3RhGAEgASgLMhQucHJvdG9kZXBvdC52MS5RdW90YTKoAQoMUXVvdGFTZXJ2aWNlEksKCEdldFF1b3RhEh4ucHJvdG9kZXBvdC52MS5HZXRRdW90YVJlcXVlc3QaHy5wcm90b2RlcG90LnYxLkdldFF1b3RhUmVzcG9uc2USSwoIU2V0UXVvdGESHi5wcm90b2RlcG90LnYxLlNldFF1b3RhUmVxdWVzdBofLnByb3RvZGVwb3QudjEuU2V0UXVvdGFSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * One bound: its limit (0: unlimited), where the limit comes from, and what is used of it now.
@@ -44,6 +44,35 @@ export const QuotaBoundSchema: GenMessage<QuotaBound> = /*@__PURE__*/
   messageDesc(file_protodepot_v1_quota, 0);
 
 /**
+ * A bound in bytes: QuotaBound's fields, past 32 bits.
+ *
+ * @generated from message protodepot.v1.ByteQuotaBound
+ */
+export type ByteQuotaBound = Message<"protodepot.v1.ByteQuotaBound"> & {
+  /**
+   * @generated from field: uint64 limit = 1;
+   */
+  limit: bigint;
+
+  /**
+   * @generated from field: string source = 2;
+   */
+  source: string;
+
+  /**
+   * @generated from field: uint64 used = 3;
+   */
+  used: bigint;
+};
+
+/**
+ * Describes the message protodepot.v1.ByteQuotaBound.
+ * Use `create(ByteQuotaBoundSchema)` to create a new message.
+ */
+export const ByteQuotaBoundSchema: GenMessage<ByteQuotaBound> = /*@__PURE__*/
+  messageDesc(file_protodepot_v1_quota, 1);
+
+/**
  * @generated from message protodepot.v1.Quota
  */
 export type Quota = Message<"protodepot.v1.Quota"> & {
@@ -63,6 +92,20 @@ export type Quota = Message<"protodepot.v1.Quota"> & {
    * @generated from field: protodepot.v1.QuotaBound commits_per_day = 3;
    */
   commitsPerDay?: QuotaBound | undefined;
+
+  /**
+   * Distinct blobs and manifests linked into the owner's plugin image repositories, plus its open uploads.
+   *
+   * @generated from field: protodepot.v1.ByteQuotaBound image_bytes = 4;
+   */
+  imageBytes?: ByteQuotaBound | undefined;
+
+  /**
+   * Image plugin versions (pushed tags) of the owner.
+   *
+   * @generated from field: protodepot.v1.QuotaBound images = 5;
+   */
+  images?: QuotaBound | undefined;
 };
 
 /**
@@ -70,7 +113,7 @@ export type Quota = Message<"protodepot.v1.Quota"> & {
  * Use `create(QuotaSchema)` to create a new message.
  */
 export const QuotaSchema: GenMessage<Quota> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_quota, 1);
+  messageDesc(file_protodepot_v1_quota, 2);
 
 /**
  * @generated from message protodepot.v1.GetQuotaRequest
@@ -87,7 +130,7 @@ export type GetQuotaRequest = Message<"protodepot.v1.GetQuotaRequest"> & {
  * Use `create(GetQuotaRequestSchema)` to create a new message.
  */
 export const GetQuotaRequestSchema: GenMessage<GetQuotaRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_quota, 2);
+  messageDesc(file_protodepot_v1_quota, 3);
 
 /**
  * @generated from message protodepot.v1.GetQuotaResponse
@@ -104,7 +147,7 @@ export type GetQuotaResponse = Message<"protodepot.v1.GetQuotaResponse"> & {
  * Use `create(GetQuotaResponseSchema)` to create a new message.
  */
 export const GetQuotaResponseSchema: GenMessage<GetQuotaResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_quota, 3);
+  messageDesc(file_protodepot_v1_quota, 4);
 
 /**
  * @generated from message protodepot.v1.SetQuotaRequest
@@ -126,6 +169,16 @@ export type SetQuotaRequest = Message<"protodepot.v1.SetQuotaRequest"> & {
    * @generated from field: optional uint32 commits_per_day = 3;
    */
   commitsPerDay?: number | undefined;
+
+  /**
+   * @generated from field: optional uint64 image_bytes = 4;
+   */
+  imageBytes?: bigint | undefined;
+
+  /**
+   * @generated from field: optional uint32 images = 5;
+   */
+  images?: number | undefined;
 };
 
 /**
@@ -133,7 +186,7 @@ export type SetQuotaRequest = Message<"protodepot.v1.SetQuotaRequest"> & {
  * Use `create(SetQuotaRequestSchema)` to create a new message.
  */
 export const SetQuotaRequestSchema: GenMessage<SetQuotaRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_quota, 4);
+  messageDesc(file_protodepot_v1_quota, 5);
 
 /**
  * @generated from message protodepot.v1.SetQuotaResponse
@@ -150,11 +203,12 @@ export type SetQuotaResponse = Message<"protodepot.v1.SetQuotaResponse"> & {
  * Use `create(SetQuotaResponseSchema)` to create a new message.
  */
 export const SetQuotaResponseSchema: GenMessage<SetQuotaResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_quota, 5);
+  messageDesc(file_protodepot_v1_quota, 6);
 
 /**
- * Per-owner quotas: how many modules an owner may have and how many commits its modules may take per day. The
- * configured defaults (quotas.* in the config) apply unless an admin set a quota of the owner's own. Admins read
+ * Per-owner quotas: how many modules an owner may have, how many commits its modules may take per day, and how many
+ * bytes and images its plugin images may hold. The configured defaults (quotas.*, oci.ownerQuotaBytes and
+ * oci.ownerQuotaImages in the config) apply unless an admin set a quota of the owner's own. Admins read
  * and set every owner's; a user reads their own, an organization's members read the organization's.
  *
  * @generated from service protodepot.v1.QuotaService

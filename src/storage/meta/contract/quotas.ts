@@ -14,11 +14,31 @@ export function quotaCases(suite: Suite): void {
     it("keeps an owner's quota, replacing it whole, and none for others", async () => {
       await store.createUser({ name: "alice", isAdmin: false });
       assert.equal(await store.getQuota("alice"), undefined);
-      await store.setQuota("alice", { modules: 3, commitsPerDay: null });
-      assert.deepEqual(await store.getQuota("alice"), { modules: 3, commitsPerDay: null });
-      await store.setQuota("alice", { modules: null, commitsPerDay: 50 });
-      assert.deepEqual(await store.getQuota("alice"), { modules: null, commitsPerDay: 50 });
+      const none = { modules: null, commitsPerDay: null, imageBytes: null, images: null };
+      await store.setQuota("alice", { ...none, modules: 3 });
+      assert.deepEqual(await store.getQuota("alice"), { ...none, modules: 3 });
+      await store.setQuota("alice", { ...none, commitsPerDay: 50 });
+      assert.deepEqual(await store.getQuota("alice"), { ...none, commitsPerDay: 50 });
       assert.equal(await store.getQuota("bob"), undefined);
+    });
+
+    it("keeps image quotas past 32 bits as numbers, 0 apart from null", async () => {
+      await store.createUser({ name: "alice", isAdmin: false });
+      const big = 64 * 1024 ** 3;
+      await store.setQuota("alice", { modules: null, commitsPerDay: 7, imageBytes: big, images: 0 });
+      assert.deepEqual(await store.getQuota("alice"), {
+        modules: null,
+        commitsPerDay: 7,
+        imageBytes: big,
+        images: 0,
+      });
+      await store.setQuota("alice", { modules: null, commitsPerDay: 7, imageBytes: 0, images: null });
+      assert.deepEqual(await store.getQuota("alice"), {
+        modules: null,
+        commitsPerDay: 7,
+        imageBytes: 0,
+        images: null,
+      });
     });
 
     it("counts an owner's modules, deleted ones too, and its commits since a time", async () => {

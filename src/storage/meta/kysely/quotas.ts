@@ -12,13 +12,22 @@ export function createKyselyQuotaStore(db: Kysely<Database>): QuotaStore {
         .selectAll()
         .where("owner", "=", owner)
         .executeTakeFirst();
-      return row && { modules: row.max_modules, commitsPerDay: row.max_commits_per_day };
+      return (
+        row && {
+          modules: row.max_modules,
+          commitsPerDay: row.max_commits_per_day,
+          imageBytes: row.max_image_bytes === null ? null : Number(row.max_image_bytes),
+          images: row.max_images,
+        }
+      );
     },
 
     async setQuota(owner: string, quota: OwnerQuota): Promise<void> {
       const values = {
         max_modules: quota.modules,
         max_commits_per_day: quota.commitsPerDay,
+        max_image_bytes: quota.imageBytes,
+        max_images: quota.images,
         updated_at: now(),
       };
       await db

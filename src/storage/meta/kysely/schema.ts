@@ -7,11 +7,14 @@ export type IntBool = 0 | 1;
 /** Postgres returns bigint columns as strings; read them through `Number()`. */
 export type BigIntColumn = ColumnType<number | string, number, number>;
 
-/** An admin's quotas for one owner; null: the configured default (migration 0015). */
+/** An admin's quotas for one owner; null: the configured default (migrations 0015, 0016). */
 export interface OwnerQuotasTable {
   owner: string;
   max_modules: number | null;
   max_commits_per_day: number | null;
+  /** Bigint: past 2 GiB; Postgres returns it as a string. */
+  max_image_bytes: ColumnType<number | string | null, number | null | undefined, number | null>;
+  max_images: ColumnType<number | null, number | null | undefined, number | null>;
   updated_at: string;
 }
 
