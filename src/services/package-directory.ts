@@ -25,8 +25,8 @@ export interface PackageDirectory {
 }
 
 export function createPackageDirectory(opts: {
-  modules: ModuleService;
-  templates: TemplateService;
+  modules: Pick<ModuleService, "getModule" | "listModules">;
+  templates: Pick<TemplateService, "listTemplates" | "getTemplate" | "listVersions" | "resolvePlugins">;
 }): PackageDirectory {
   const { modules, templates } = opts;
   const missingIsUndefined = async <T>(p: Promise<T>): Promise<T | undefined> => {
@@ -35,6 +35,23 @@ export function createPackageDirectory(opts: {
     } catch (err) {
       if (isRegistryError(err, Code.NotFound)) return undefined;
       throw err;
+    }
+  };
+  /**
+   * A name nothing else reads as, whose template was deleted (listings leave deleted templates out): Gone, as on
+   * every registry, when the caller may see that template and the module exists.
+   */
+  const refuseDeletedTemplateOf = async (
+    principal: Principal,
+    unlisted: readonly PackageRef[],
+    moduleExists: (c: PackageRef) => Promise<unknown>,
+  ): Promise<void> => {
+    for (const c of unlisted) {
+      try {
+        await templates.getTemplate(principal, c.template);
+      } catch (err) {
+        if (isRegistryError(err, Code.Gone) && (await moduleExists(c)) !== undefined) throw err;
+      }
     }
   };
   return {
@@ -49,7 +66,14 @@ export function createPackageDirectory(opts: {
         }
         return p;
       };
+      const moduleSinceOf = (c: PackageRef) =>
+        memo(
+          modulesCreated,
+          `${c.module.owner}/${c.module.name}`,
+          async () => (await missingIsUndefined(modules.getModule(principal, c.module)))?.createdAt,
+        );
       const found: (PackageRef & { since: string })[] = [];
+      const unlisted: PackageRef[] = [];
       for (const c of candidates) {
         const owner = c.template.owner;
         const created = await memo(
@@ -59,16 +83,15 @@ export function createPackageDirectory(opts: {
             new Map((await templates.listTemplates(principal, owner)).map((t) => [t.name, t.createdAt])),
         );
         const templateSince = created.get(c.template.name);
-        if (templateSince === undefined) continue;
-        const mod = `${c.module.owner}/${c.module.name}`;
-        const moduleSince = await memo(
-          modulesCreated,
-          mod,
-          async () => (await missingIsUndefined(modules.getModule(principal, c.module)))?.createdAt,
-        );
+        if (templateSince === undefined) {
+          unlisted.push(c);
+          continue;
+        }
+        const moduleSince = await moduleSinceOf(c);
         if (moduleSince === undefined) continue;
         found.push({ ...c, since: templateSince > moduleSince ? templateSince : moduleSince });
       }
+      if (found.length === 0) await refuseDeletedTemplateOf(principal, unlisted, moduleSinceOf);
       return found;
     },
 

@@ -317,6 +317,11 @@ describe("deleting modules, plugins and templates", () => {
       "/v1/acme/ts/v1/acme/base/main.tar.gz",
       "/npm/@protodepot%2facme_ts_acme_base",
       `/go/${goHost}/acme/ts/acme/base/@v/list`,
+      "/pypi/simple/acme-ts-acme-base/",
+      "/maven/protodepot/gen/acme_ts_acme_base/maven-metadata.xml",
+      "/gems/info/acme_ts_acme_base",
+      "/cargo/index/ac/me/acme_ts_acme_base",
+      "/cmake/acme/ts/acme/base/1.1.1.tar.gz",
       "/acme/templates/ts",
     ]) {
       const res = await get(url);
