@@ -198,10 +198,10 @@ export async function registerRoutes(config: Config, http: App, parts: RoutePart
   registerOperations(config, app, parts);
   await registerApi(config, http, parts, limits);
   registerRegistries(config, app, hot, parts);
-  const { auth, modules, plugins, templates, orgs, users, pregenerate, outcomes } = parts.services;
+  const { auth, modules, plugins, templates, orgs, users, bots, pregenerate, outcomes } = parts.services;
   registerWebUi(
     app,
-    { modules, plugins, templates, orgs, users, pregenerate, outcomes },
+    { modules, plugins, templates, orgs, users, bots, pregenerate, outcomes },
     {
       auth,
       audit: parts.services.audit,

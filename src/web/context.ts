@@ -1,8 +1,10 @@
 // What every web page needs: the services (read with the caller's principal), and where clients reach us.
+
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Code, RegistryError } from "../core/errors.js";
 import { type FullName, isValidName } from "../core/names.js";
 import type { Principal } from "../services/auth.js";
+import type { BotService } from "../services/bots.js";
 import type { GenerationOutcomes } from "../services/generation-outcomes.js";
 import type { ModuleService } from "../services/modules.js";
 import type { OrganizationService } from "../services/organizations.js";
@@ -17,8 +19,10 @@ export interface WebServices {
   plugins: PluginService;
   templates: TemplateService;
   orgs: OrganizationService;
-  /** The caller's tokens (the settings pages). */
+  /** The caller's tokens (the settings pages), and an organization's bots' tokens (its bots page). */
   users: UserService;
+  /** An organization's bots (its bots page). */
+  bots: Pick<BotService, "create" | "list" | "delete">;
   /** Which templates a module's pushes pre-generate (module settings). */
   pregenerate: Pick<PregenerateService, "list" | "set">;
   /** Which templates' latest generations failed; without it every template counts as working. */

@@ -9,6 +9,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { createAccessPolicy } from "../services/access.js";
 import { createAuditTrail } from "../services/audit.js";
 import { type AuthService, createAuthService } from "../services/auth.js";
+import { createBotService } from "../services/bots.js";
 import { createOrganizationService } from "../services/organizations.js";
 import { createUserService } from "../services/users.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
@@ -54,6 +55,7 @@ describe("web forms", () => {
       pregenerate: unused("pregenerate"),
       orgs,
       users,
+      bots: createBotService({ meta, access, audit }),
     };
     app = Fastify();
     registerWebUi(app, services, { auth, goHost: "go.test", npmScope: "test", secureCookie: false });
@@ -205,5 +207,51 @@ describe("web forms", () => {
     assert.equal(await sessions(), count - 1);
     const after = await app.inject({ url: "/-/settings/tokens", headers: { cookie } });
     assert.equal(after.statusCode, 401, "the old cookie reads as signed out");
+  });
+
+  it("lets an organization's owners create a bot, issue it a token shown once, revoke it and delete the bot", async () => {
+    const { cookie, csrf } = await session("olga");
+    const post = (url: string, fields: Record<string, string>, as = { cookie, csrf }) =>
+      app.inject({
+        method: "POST",
+        url,
+        headers: { ...formType, cookie: as.cookie },
+        payload: form({ ...fields, csrf: as.csrf }),
+      });
+    const created = await post("/acme/-/bots", { bot: "acme-ci", role: "writer" });
+    assert.equal(created.statusCode, 303, created.body);
+    assert.equal(created.headers.location, "/acme/-/bots");
+    assert.ok((await members()).includes("acme-ci:writer"));
+
+    const issued = await post("/acme/-/bots/acme-ci/tokens", { note: "release", scope: "read" });
+    assert.equal(issued.statusCode, 200, issued.body);
+    assert.match(issued.body, /New token \S+ of acme-ci/);
+    const secret = /<code>(pd_[^<]+)<\/code>/.exec(issued.body)?.[1] ?? "";
+    const bot = await auth.authenticate(`Bearer ${secret}`);
+    assert.equal(bot.user?.name, "acme-ci");
+    assert.equal(bot.user?.botOf, "acme");
+    assert.deepEqual(bot.scopes, ["read"]);
+    const page = await app.inject({ url: "/acme/-/bots", headers: { cookie } });
+    assert.match(page.body, new RegExp(`data-token="${bot.tokenId}"`));
+    assert.doesNotMatch(page.body, new RegExp(secret), "shown once");
+
+    // A writer of the organization is refused on the form; a token of someone else is not this bot's to revoke.
+    const walt = await session("walt");
+    const byWriter = await post("/acme/-/bots/acme-ci/tokens", { note: "mine" }, walt);
+    assert.equal(byWriter.statusCode, 403, byWriter.body);
+    assert.match(byWriter.body, /user walt may not manage bots of acme/);
+    const olgasOwn = (await auth.authenticate(`Bearer ${secrets.get("olga")}`)).tokenId ?? "";
+    const wrongToken = await post(`/acme/-/bots/acme-ci/tokens/${olgasOwn}/revoke`, {});
+    assert.equal(wrongToken.statusCode, 404, wrongToken.body);
+    assert.match(wrongToken.body, /bot acme-ci holds no token/);
+
+    const revoked = await post(`/acme/-/bots/acme-ci/tokens/${bot.tokenId}/revoke`, {});
+    assert.equal(revoked.statusCode, 303, revoked.body);
+    await assert.rejects(auth.authenticate(`Bearer ${secret}`), /was revoked/);
+    const deleted = await post("/acme/-/bots/acme-ci/delete", {});
+    assert.equal(deleted.statusCode, 303, deleted.body);
+    assert.ok(!(await members()).includes("acme-ci:writer"));
+    const after = await app.inject({ url: "/acme/-/bots", headers: { cookie } });
+    assert.match(after.body, /No bots\./);
   });
 });

@@ -1,5 +1,5 @@
-// The management forms: the caller's tokens, an organization's members, a module's settings, a template's next
-// version. Each form calls the same service method as the management API, with the caller's principal; the
+// The management forms: the caller's tokens, an organization's members and bots, a module's settings, a template's
+// next version. Each form calls the same service method as the management API, with the caller's principal; the
 // web plugin has checked its form token before any of these runs (csrf.ts). A refusal is shown on the form.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
@@ -19,6 +19,7 @@ import {
 import { seg } from "./html.js";
 import { type FormBody, field, fields } from "./pages/form.js";
 import { moduleSettingsPage } from "./pages/module-settings.js";
+import { botsPage } from "./pages/org-bots.js";
 import { membersPage } from "./pages/org-members.js";
 import { tokensPage } from "./pages/settings-tokens.js";
 import { templatePage } from "./pages/template.js";
@@ -67,6 +68,7 @@ function visibilityOf(text: string): Visibility | undefined {
 export function manageRoutes(scope: FastifyInstance, web: WebServices, d: ManageDeps): void {
   tokenRoutes(scope, web, d);
   memberRoutes(scope, web, d);
+  botRoutes(scope, web, d);
   moduleRoutes(scope, web, d);
   scope.post<Params<"owner" | "name">>("/:owner/templates/:name/versions", async (request, reply) => {
     const { owner, name } = request.params;
@@ -168,6 +170,94 @@ function memberRoutes(scope: FastifyInstance, web: WebServices, d: ManageDeps): 
       (req, result) => membersPage(web, req, org, result),
     );
   });
+}
+
+function botRoutes(scope: FastifyInstance, web: WebServices, d: ManageDeps): void {
+  const page = "/:owner/-/bots";
+  const back = (org: string) => `/${seg(org)}/-/bots`;
+  scope.get<Params<"owner">>(page, async (request, reply) =>
+    d.send(reply, await botsPage(web, d.view(request), request.params.owner)),
+  );
+  scope.post<Params<"owner">>(page, async (request, reply) => {
+    const org = request.params.owner;
+    return submit(
+      request,
+      reply,
+      d,
+      async (req) => {
+        const role = field(request.body, "role");
+        if (role !== "writer" && role !== "reader") {
+          throw new RegistryError(Code.InvalidArgument, `invalid role "${role}": choose writer or reader`);
+        }
+        await web.bots.create(req.principal, org, field(request.body, "bot"), role);
+        return back(org);
+      },
+      (req, result) => botsPage(web, req, org, result),
+    );
+  });
+  // Not a redirect: the new secret is shown on this answer alone.
+  scope.post<Params<"owner" | "bot">>(`${page}/:bot/tokens`, async (request, reply) => {
+    const { owner: org, bot } = request.params;
+    const req = d.view(request);
+    const body = request.body;
+    try {
+      await requireBotOf(web, req, org, bot);
+      const issued = await web.users.createToken(
+        { ...req.principal, client: clientOf(request) },
+        {
+          user: bot,
+          note: field(body, "note"),
+          expireTime: endOfDay(field(body, "expires")),
+          scopes: fields(body, "scope"),
+        },
+      );
+      const created = { id: issued.token.id, secret: issued.secret, bot };
+      return d.send(reply, await botsPage(web, req, org, { created }));
+    } catch (err) {
+      if (!isRegistryError(err) || statusOf(err.code) >= 500) throw err;
+      return d.send(reply.status(statusOf(err.code)), await botsPage(web, req, org, { error: err.message }));
+    }
+  });
+  scope.post<Params<"owner" | "bot" | "id">>(`${page}/:bot/tokens/:id/revoke`, async (request, reply) => {
+    const { owner: org, bot, id } = request.params;
+    return submit(
+      request,
+      reply,
+      d,
+      async (req) => {
+        await requireBotOf(web, req, org, bot);
+        // Only a token of this bot: the URL names it.
+        const { tokens } = await web.users.listTokens(req.principal, bot);
+        if (!tokens.some((t) => t.id === id)) {
+          throw new RegistryError(Code.NotFound, `bot ${bot} holds no token ${id}`);
+        }
+        await web.users.revokeToken(req.principal, id);
+        return back(org);
+      },
+      (req, result) => botsPage(web, req, org, result),
+    );
+  });
+  scope.post<Params<"owner" | "bot">>(`${page}/:bot/delete`, async (request, reply) => {
+    const { owner: org, bot } = request.params;
+    return submit(
+      request,
+      reply,
+      d,
+      async (req) => {
+        await web.bots.delete(req.principal, org, bot);
+        return back(org);
+      },
+      (req, result) => botsPage(web, req, org, result),
+    );
+  });
+}
+
+/** The page names a bot of the organization: listing them is an owner's right, and a bot elsewhere is missing. */
+async function requireBotOf(web: WebServices, req: WebRequest, org: string, bot: string): Promise<void> {
+  const bots = await web.bots.list(req.principal, org);
+  if (!bots.some((b) => b.user.name === bot)) {
+    throw new RegistryError(Code.NotFound, `organization ${org} has no bot ${bot}`);
+  }
 }
 
 function moduleRoutes(scope: FastifyInstance, web: WebServices, d: ManageDeps): void {
