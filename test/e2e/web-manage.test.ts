@@ -1,5 +1,5 @@
 // Management in the browser: real headless Chromium creates and revokes a token, manages an organization's
-// members, changes a module's visibility and push policy and creates a template version, each checked afterwards
+// members and bots, changes a module's visibility and push policy and creates a template version, each checked afterwards
 // through the real CLI; a form posted without its form token is refused; signing out leaves no token row behind.
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -189,6 +189,43 @@ describe("web management", { skip: browserMissing() }, () => {
       assert.match(await members(), /olga\s+owner/);
     });
     await writer.context.close();
+  });
+
+  it("creates a bot, issues it a token shown once, revokes it and deletes the bot", async () => {
+    const { context, page } = await signedIn("olga");
+    await withScreenshot(page, "web-manage-bots", async () => {
+      await page.goto(`${server.url}/acme/-/members`);
+      await page.getByRole("link", { name: "bots" }).click();
+      await page.waitForURL(`${server.url}/acme/-/bots`);
+      await page.getByLabel(/^Name/).fill("acme-release");
+      await page.getByLabel("Role").selectOption("writer");
+      await page.getByRole("button", { name: "Create bot" }).click();
+      await page.waitForURL(`${server.url}/acme/-/bots`);
+      assert.match(await cli("olga", "bot", "list", "acme"), /acme-release\s+writer/);
+
+      await page.getByLabel("Note of a new token of acme-release").fill("release job");
+      await page.getByRole("button", { name: "Create a token for acme-release" }).click();
+      const secret = (await page.locator(".new-token code").innerText()).trim();
+      assert.match(secret, /^pd_/);
+      const whoami = await cliOk(["whoami"], { ...as("olga"), PROTODEPOT_TOKEN: secret });
+      assert.match(whoami.stdout, /acme-release/);
+      const id =
+        (await page.locator('section[data-bot="acme-release"] tr[data-token]').getAttribute("data-token")) ??
+        "";
+      assert.match(
+        await cli("olga", "bot", "token", "list", "acme-release"),
+        new RegExp(`${id}.*release job`),
+      );
+
+      await page.getByRole("button", { name: `Revoke token ${id} of acme-release` }).click();
+      await page.waitForURL(`${server.url}/acme/-/bots`);
+      const revoked = await runCli(["whoami"], { ...as("olga"), PROTODEPOT_TOKEN: secret });
+      assert.match(revoked.stderr, /revoked/);
+      await page.getByRole("button", { name: "Delete bot acme-release" }).click();
+      await page.waitForURL(`${server.url}/acme/-/bots`);
+      assert.doesNotMatch(await cli("olga", "bot", "list", "acme"), /acme-release/);
+    });
+    await context.close();
   });
 
   it("changes a module's visibility and push policy; a writer may not change visibility", async () => {
