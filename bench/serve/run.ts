@@ -4,7 +4,7 @@
 // memory, and shared through the metadata store (rateLimits.shared), alternated. BENCH_VERIFY_ONLY=1 and
 // BENCH_RATE_ONLY=1 run only that comparison.
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -29,11 +29,42 @@ const targets = [
 
 /** Requests/s wrk measures for one URL (one thread, `connections` connections); fails on any non-2xx answer. */
 async function wrk(url: string): Promise<number> {
-  const { stdout } = await exec("wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, url]);
+  return (await wrkRun(url, seconds)).rate;
+}
+
+async function wrkRun(url: string, duration: number): Promise<{ rate: number; requests: number }> {
+  const { stdout } = await exec("wrk", ["-t1", `-c${connections}`, `-d${duration}s`, url]);
   if (/Non-2xx or 3xx responses/.test(stdout)) throw new Error(`wrk saw errors for ${url}:\n${stdout}`);
   const m = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
-  if (!m?.[1]) throw new Error(`wrk printed no rate:\n${stdout}`);
-  return Number(m[1]);
+  const n = /(\d+) requests in/.exec(stdout);
+  if (!m?.[1] || !n?.[1]) throw new Error(`wrk printed no rate:\n${stdout}`);
+  return { rate: Number(m[1]), requests: Number(n[1]) };
+}
+
+/**
+ * CPU seconds (user + system) the process `pid` and its descendants have used (Linux /proc). Per request, this
+ * is what a feature costs the server whatever else the machine is doing, unlike requests/s on a shared machine.
+ */
+async function cpuSecondsOfTree(pid: number): Promise<number> {
+  const ticks = 100; // USER_HZ: 100 on Linux
+  let total = 0;
+  const pending = [pid];
+  while (pending.length) {
+    const p = pending.pop() as number;
+    try {
+      const stat = await readFile(`/proc/${p}/stat`, "utf8");
+      // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      total += (Number(fields[11]) + Number(fields[12])) / ticks;
+      for (const task of await readdir(`/proc/${p}/task`)) {
+        const children = await readFile(`/proc/${p}/task/${task}/children`, "utf8").catch(() => "");
+        for (const c of children.split(" ")) if (c.trim()) pending.push(Number(c));
+      }
+    } catch {
+      // A process that ended meanwhile.
+    }
+  }
+  return total;
 }
 
 const data = await makeDataDir("protodepot-bench-serve-data-");
@@ -110,7 +141,9 @@ try {
   // Rate limits on the hot path: limits far above what wrk sends (no 429), so only the counting is measured.
   // "kept": repeat downloads answered from memory before routing (the default), each counted before it is sent.
   // "routed": no answers kept (storage.meta.cacheTtlMs 0, which also turns the metadata caches off), so every
-  // download passes the limiter's hook. Rounds alternate the order; the cost is each round's, then the median.
+  // download passes the limiter's hook. The three servers run side by side and take turns in short bursts, in an
+  // order that alternates, so a change in the machine's load hits all three alike; each rotation gives a cost, and
+  // the median of them is the result. Requests/s and the servers' own CPU time per request are both reported.
   async function compareRateLimits() {
     const variants = {
       off: {},
@@ -118,38 +151,68 @@ try {
       shared: { PROTODEPOT_RATE_LIMITS_ANONYMOUS: "1000000000", PROTODEPOT_RATE_LIMITS_SHARED: "true" },
     } as const;
     type Variant = keyof typeof variants;
-    const orders: Variant[][] = [
-      ["off", "memory", "shared"],
-      ["shared", "memory", "off"],
-    ];
-    const rounds = knob("BENCH_RATE_ROUNDS", 4, 1);
+    const names = Object.keys(variants) as Variant[];
+    const rotations = knob("BENCH_RATE_ROUNDS", 6, 1);
+    const burst = knob("BENCH_RATE_SECONDS", 2, 1);
     for (const mode of smoke ? (["routed"] as const) : (["kept", "routed"] as const)) {
-      const costs: Record<"memory" | "shared", number[]> = { memory: [], shared: [] };
-      const totals: Record<Variant, number> = { off: 0, memory: 0, shared: 0 };
-      for (let round = 0; round < rounds; round++) {
-        const rates: Record<Variant, number> = { off: 0, memory: 0, shared: 0 };
-        for (const variant of orders[round % 2] ?? []) {
-          server = await startTestServer({
-            dataDir: data.dir,
-            args: ["--workers", "1"],
-            env: {
-              ...variants[variant],
-              ...(mode === "routed" ? { PROTODEPOT_STORAGE_META_CACHE_TTL_MS: "0" } : {}),
-            },
-          });
-          servers.push(server);
-          for (const t of targets) rates[variant] += await wrk(server.url + t.path);
-          await server.stop();
-        }
-        for (const v of ["memory", "shared"] as const) costs[v].push((1 - rates[v] / rates.off) * 100);
-        for (const v of Object.keys(totals) as Variant[]) totals[v] += rates[v] / rounds;
+      const started = {} as Record<Variant, Awaited<ReturnType<typeof startTestServer>>>;
+      for (const v of names) {
+        started[v] = await startTestServer({
+          dataDir: data.dir,
+          args: ["--workers", "1"],
+          env: {
+            ...variants[v],
+            ...(mode === "routed" ? { PROTODEPOT_STORAGE_META_CACHE_TTL_MS: "0" } : {}),
+          },
+        });
+        servers.push(started[v]);
+        for (const t of targets) await (await fetch(started[v].url + t.path)).arrayBuffer();
       }
+      const rateCosts: Record<"memory" | "shared", number[]> = { memory: [], shared: [] };
+      const cpuCosts: Record<"memory" | "shared", number[]> = { memory: [], shared: [] };
+      const sums = Object.fromEntries(names.map((v) => [v, { rate: 0, cpu: 0, requests: 0 }])) as Record<
+        Variant,
+        { rate: number; cpu: number; requests: number }
+      >;
+      for (let r = 0; r < rotations; r++) {
+        const turn = Object.fromEntries(
+          names.map((v) => [v, { rate: 0, cpu: 0, requests: 0 }]),
+        ) as typeof sums;
+        for (const t of targets) {
+          for (const v of r % 2 ? [...names].reverse() : names) {
+            const pid = started[v].child.pid ?? 0;
+            const before = await cpuSecondsOfTree(pid);
+            const run = await wrkRun(started[v].url + t.path, burst);
+            turn[v].rate += run.rate;
+            turn[v].requests += run.requests;
+            turn[v].cpu += (await cpuSecondsOfTree(pid)) - before;
+          }
+        }
+        for (const v of names) {
+          sums[v].rate += turn[v].rate / rotations;
+          sums[v].cpu += turn[v].cpu;
+          sums[v].requests += turn[v].requests;
+        }
+        const perRequest = (v: Variant) => turn[v].cpu / turn[v].requests;
+        for (const v of ["memory", "shared"] as const) {
+          rateCosts[v].push((1 - turn[v].rate / turn.off.rate) * 100);
+          cpuCosts[v].push((perRequest(v) / perRequest("off") - 1) * 100);
+        }
+      }
+      for (const v of names) await started[v].stop();
       const spread = (xs: number[]) =>
-        `median ${median(xs).toFixed(1)} %, rounds ${Math.min(...xs).toFixed(1)} … ${Math.max(...xs).toFixed(1)} %`;
+        `median ${median(xs).toFixed(1)} %, ${Math.min(...xs).toFixed(1)} … ${Math.max(...xs).toFixed(1)} %`;
+      const us = (v: Variant) => ((sums[v].cpu / sums[v].requests) * 1e6).toFixed(1);
       console.log(
-        `rate limits, 1 worker, ${mode} downloads (${targets.length} targets summed, ${rounds} rounds, orders alternated): ` +
-          `off ${totals.off.toFixed(0)} req/s, in memory ${totals.memory.toFixed(0)} (cost ${spread(costs.memory)}), ` +
-          `shared ${totals.shared.toFixed(0)} (cost ${spread(costs.shared)}) (goal ≤ 3 %)`,
+        `rate limits, 1 worker, ${mode} downloads (${targets.length} targets summed, ${rotations} rotations of ${burst} s bursts): ` +
+          `off ${sums.off.rate.toFixed(0)} req/s, in memory ${sums.memory.rate.toFixed(0)} (cost ${spread(rateCosts.memory)}), ` +
+          `shared ${sums.shared.rate.toFixed(0)} (cost ${spread(rateCosts.shared)}) (goal ≤ 3 %)`,
+      );
+      // The servers' own CPU time per request: what the counting costs, less sensitive to the machine's other load.
+      console.log(
+        `rate limits, 1 worker, ${mode} downloads, server CPU per request: off ${us("off")} µs, ` +
+          `in memory ${us("memory")} µs (cost ${spread(cpuCosts.memory)}), ` +
+          `shared ${us("shared")} µs (cost ${spread(cpuCosts.shared)}) (goal ≤ 3 %)`,
       );
     }
   }
