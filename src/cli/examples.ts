@@ -64,6 +64,10 @@ export const examples: Readonly<Record<string, readonly string[]>> = {
   ],
   "webhook list": ["protodepot webhook list --owner acme"],
   "webhook delete": ["protodepot webhook delete 5f0c…"],
+  "webhook rotate-secret": [
+    "protodepot webhook rotate-secret 5f0c…               # the old secret signs too for 24 hours",
+    "protodepot webhook rotate-secret 5f0c… --grace 0     # the old secret stops at once (it leaked)",
+  ],
   "webhook deliveries": ["protodepot webhook deliveries 5f0c… --limit 20"],
   "webhook redeliver": ["protodepot webhook redeliver 0190…"],
   audit: ["protodepot audit list --since 7d"],

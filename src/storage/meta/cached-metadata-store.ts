@@ -62,6 +62,7 @@ export const metadataCachePolicies: { readonly [M in Method]: CachePolicy } = {
   getWebhook: "harmless",
   listWebhooks: "harmless",
   deleteWebhook: "harmless",
+  rotateWebhookSecret: "harmless",
   enqueueWebhookEvent: "harmless",
   claimWebhookDeliveries: "harmless",
   finishWebhookDelivery: "harmless",

@@ -398,6 +398,8 @@ export interface WebhookEvent {
 export interface ClaimedDelivery extends WebhookDelivery {
   url: string;
   secret: string;
+  /** The secret a rotation replaced, while its grace period lasts (database clock): it signs too. */
+  previousSecret?: string;
 }
 
 /** How one attempt ended. */
@@ -418,6 +420,11 @@ export interface WebhookStore {
   listWebhooks(owner?: string | null): Promise<Webhook[]>;
   /** Removes a subscription and its deliveries; false when there was none. */
   deleteWebhook(id: string): Promise<boolean>;
+  /**
+   * Replaces the secret; the replaced one keeps signing for `graceMs` (database clock; 0: not at all). A rotation
+   * within a grace period drops the secret before it. Answers the subscription, or undefined when there is none.
+   */
+  rotateWebhookSecret(id: string, secret: string, graceMs: number): Promise<Webhook | undefined>;
   /**
    * Writes one pending delivery per subscription the event matches (its owner's and the server-wide ones, by kind);
    * answers how many. Called in the change's transaction, it is the outbox: the event commits with the change.

@@ -259,6 +259,11 @@ export interface WebhooksTable {
   events: string;
   created_by: string;
   created_at: string;
+  /** The secret before the last rotation, still signing until previous_secret_until (migration 0017). */
+  previous_secret: string | null;
+  /** Milliseconds since the epoch, by the database clock. */
+  previous_secret_until: number | null;
+  secret_rotated_at: string | null;
 }
 
 export interface WebhookDeliveriesTable {
