@@ -263,6 +263,42 @@ describe("sign-in with OpenID Connect", { skip }, () => {
     assert.deepEqual(await rolesOf("rita"), {});
   });
 
+  it("audits each refused web sign-in once: cancelled at the provider, a callback without its flow", async () => {
+    // Failed sign-ins of one address fold per window (1 s here): each refusal below starts a window of its own,
+    // and a second record of one refusal would show as one more event once the window ends.
+    const waitOutWindow = () => new Promise((r) => setTimeout(r, 1_100));
+    const reasons = async (text: string) =>
+      (await events("auth.failed")).filter((e) => JSON.parse(e.after).reason.includes(text)).length;
+    await waitOutWindow();
+    const deniedBefore = await reasons("denied at corp");
+    const context = await loopbackContext(browser);
+    const page = await context.newPage();
+    let status: number | undefined;
+    try {
+      await withScreenshot(page, "oidc-web-cancel", async () => {
+        page.on("response", (r) => {
+          if (r.url().includes("/auth/oidc/corp/callback")) status = r.status();
+        });
+        await page.goto(`${server.url}/login`);
+        await page.getByRole("link", { name: "Sign in with Corp SSO" }).click();
+        await page.getByRole("link", { name: "[ Cancel ]" }).click();
+        await page.waitForURL((url) => url.href.startsWith(server.url), { timeout: 30_000 });
+        await page.waitForLoadState("load");
+        assert.match(await page.locator("body").innerText(), /the sign-in was denied at corp/);
+      });
+    } finally {
+      await context.close();
+    }
+    assert.equal(status, 401);
+    await waitOutWindow();
+    const forged = await fetch(`${server.url}/auth/oidc/corp/callback?code=stolen&state=guessed`);
+    assert.equal(forged.status, 400);
+    assert.match(await forged.text(), /start again from the sign-in page/);
+    await waitOutWindow();
+    assert.equal(await reasons("denied at corp"), deniedBefore + 1);
+    assert.equal(await reasons("a callback without the flow"), 1);
+  });
+
   it("with auth.localSignIn false, refuses the web's token form while tokens keep working", async () => {
     const localData = await makeDataDir();
     const oidc = [
@@ -285,6 +321,19 @@ describe("sign-in with OpenID Connect", { skip }, () => {
       assert.equal(res.status, 403);
       assert.match(await res.text(), /turned off on this server \(auth.localSignIn\)/);
       assert.equal(res.headers.get("set-cookie"), null);
+      const listed = await callApi(
+        strict.url,
+        "AuditService/ListAuditEvents",
+        { action: "auth.failed" },
+        adminToken,
+      );
+      const failed = ((await listed.json()) as { events?: { after: string }[] }).events ?? [];
+      assert.deepEqual(
+        failed.map((e) => JSON.parse(e.after).reason),
+        [
+          "web sign-in: a token was posted, but signing in with a token is turned off (auth.localSignIn: false)",
+        ],
+      );
       const who = await callApi(strict.url, "UserService/WhoAmI", {}, adminToken);
       assert.equal(who.status, 200);
       const home = await fetch(`${strict.url}/`, { headers: { authorization: `Bearer ${adminToken}` } });
