@@ -1,9 +1,11 @@
 // What every web page needs: the services (read with the caller's principal), and where clients reach us.
+
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Code, RegistryError } from "../core/errors.js";
 import { type FullName, isValidName } from "../core/names.js";
 import type { Principal } from "../services/auth.js";
 import type { GenerationOutcomes } from "../services/generation-outcomes.js";
+import type { IdentityService } from "../services/identities.js";
 import type { ModuleService } from "../services/modules.js";
 import type { OrganizationService } from "../services/organizations.js";
 import type { PluginService } from "../services/plugins.js";
@@ -23,6 +25,8 @@ export interface WebServices {
   pregenerate: Pick<PregenerateService, "list" | "set">;
   /** Which templates' latest generations failed; without it every template counts as working. */
   outcomes?: GenerationOutcomes;
+  /** The caller's linked provider accounts (the settings page); without it the section is left out. */
+  identities?: IdentityService;
 }
 
 export interface WebOptions {

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { browserMissing, launchChromium, withScreenshot } from "./support/browser.js";
+import { cliOk } from "./support/cli.js";
 import { startTestIdp, type TestIdp } from "./support/oidc-provider.js";
 import {
   adminToken,
@@ -297,6 +298,60 @@ describe("sign-in with OpenID Connect", { skip }, () => {
     await waitOutWindow();
     assert.equal(await reasons("denied at corp"), deniedBefore + 1);
     assert.equal(await reasons("a callback without the flow"), 1);
+  });
+
+  it("lists and unlinks linked accounts: a person on the settings page, an admin through the CLI", async () => {
+    const context = await loopbackContext(browser);
+    const page = await context.newPage();
+    try {
+      await withScreenshot(page, "oidc-unlink", async () => {
+        await page.goto(`${server.url}/login`);
+        await page.getByRole("link", { name: "Sign in with Corp SSO" }).click();
+        await signInAtProvider(page, "alice-sub");
+        await page.waitForURL(`${server.url}/`, { timeout: 30_000 });
+        await page.goto(`${server.url}/-/settings/tokens`);
+        const row = page.locator(`tr[data-identity="${idp.issuer}"]`);
+        assert.match(await row.innerText(), /corp\s+.*alice-sub/s);
+        assert.doesNotMatch(await row.innerText(), /never/, "the sign-in just made is its last");
+        // A form post without the page's form token is refused (src/web/csrf.ts), and unlinks nothing.
+        const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
+        const forged = await fetch(`${server.url}/-/settings/identities/unlink`, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded", cookie, origin: server.url },
+          body: new URLSearchParams({ issuer: idp.issuer }).toString(),
+          redirect: "manual",
+        });
+        assert.equal(forged.status, 403);
+        assert.equal(await row.count(), 1);
+        await page.getByRole("button", { name: "Unlink corp" }).click();
+        await page.waitForURL(/\/-\/settings\/tokens/);
+        await page.getByText("Linked sign-ins (0)").waitFor();
+      });
+    } finally {
+      await context.close();
+    }
+    const unlinked = await events("identity.unlink");
+    assert.ok(
+      unlinked.some((e) => e.actor === "alice" && e.target === "user alice"),
+      JSON.stringify(unlinked),
+    );
+    // An admin, for another user (bob signed in with the device flow above).
+    const env = { PROTODEPOT_REMOTE: server.url, PROTODEPOT_TOKEN: adminToken };
+    const listed = (await cliOk(["account", "identities", "--user", "bob", "--json"], env)).stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { provider: string; subject: string; lastSignInTime: string });
+    assert.deepEqual(
+      listed.map((i) => [i.provider, i.subject]),
+      [["corp", "bob-sub"]],
+    );
+    assert.ok(listed[0]?.lastSignInTime);
+    assert.match(
+      (await cliOk(["account", "unlink", "corp", "--user", "bob"], env)).stdout,
+      /unlinked corp account bob-sub/,
+    );
+    assert.equal((await cliOk(["account", "identities", "--user", "bob", "--json"], env)).stdout, "");
+    assert.ok((await events("identity.unlink")).some((e) => e.actor === "admin" && e.target === "user bob"));
   });
 
   it("with auth.localSignIn false, refuses the web's token form while tokens keep working", async () => {

@@ -85,6 +85,9 @@ export const metadataCachePolicies: { readonly [M in Method]: CachePolicy } = {
   // provider accounts (read at sign-in only) and the roles group mappings grant (memberships: writes)
   findIdentity: "harmless",
   linkIdentity: "harmless",
+  listIdentities: "harmless",
+  touchIdentity: "harmless",
+  unlinkIdentity: "harmless",
   listMappedRoles: "harmless",
   setMappedRole: "write",
   removeMappedRole: "write",

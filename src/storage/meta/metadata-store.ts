@@ -106,11 +106,25 @@ export interface MappedRole {
  * Accounts at OpenID Connect providers (issuer + subject) linked to users, and the organization roles a provider's
  * group mapping granted, kept apart from roles given by hand (which no mapping changes).
  */
+/** A provider account linked to a user (docs/sso.md, "Linked accounts"). */
+export interface LinkedIdentity {
+  issuer: string;
+  subject: string;
+  linkedAt: string;
+  lastSignInAt?: string;
+}
+
 export interface IdentityStore {
   /** The user linked to the provider's account, deleted or not. */
   findIdentity(issuer: string, subject: string): Promise<User | undefined>;
   /** Links the account to the user; AlreadyExists when the account is linked already. */
   linkIdentity(input: { issuer: string; subject: string; userId: string }): Promise<void>;
+  /** The provider accounts linked to the user, by issuer and subject. */
+  listIdentities(userId: string): Promise<LinkedIdentity[]>;
+  /** Records a sign-in of the account now. */
+  touchIdentity(issuer: string, subject: string): Promise<void>;
+  /** Unlinks the account from the user; false when it was not linked to that user. */
+  unlinkIdentity(userId: string, issuer: string, subject: string): Promise<boolean>;
   /** The roles `grantedBy` (an issuer) granted the user, by organization name. */
   listMappedRoles(userId: string, grantedBy: string): Promise<MappedRole[]>;
   /**

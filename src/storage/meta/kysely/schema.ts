@@ -99,6 +99,8 @@ export interface IdentitiesTable {
   subject: string;
   user_id: string;
   created_at: string;
+  /** Migration 0017; null: no sign-in recorded since. */
+  last_sign_in_at: string | null;
 }
 
 export interface ModulesTable {
