@@ -292,6 +292,8 @@ describe("webhooks on one node", () => {
       const second = await rotate();
       assert.match(second.secret, /^whsec_[0-9a-f]{48}$/);
       assert.match(second.stdout, /the old secret signs too \(a second v1\) until \S+/);
+      const table = (await cliOk(["webhook", "list", "--owner", "demo"], env)).stdout;
+      assert.match(table, new RegExp(`${id} .* \\d{4}-\\d{2}-\\d{2}T\\S+Z`), "the table says until when");
       await push(server, "demo/epsilon", "E1");
       await settled(server, id, 1);
       const during = receiver.received.filter((r) => r.path === path);

@@ -72,9 +72,17 @@ async function listWebhooks(flags: ListFlags): Promise<void> {
     }
     return;
   }
+  const now = new Date().toISOString();
   printTable([
-    ["ID", "OWNER", "EVENTS", "URL", "CREATED BY"],
-    ...webhooks.map((w) => [w.id, w.owner || "(server)", w.events.join(","), w.url, w.createdBy]),
+    ["ID", "OWNER", "EVENTS", "URL", "CREATED BY", "OLD SECRET SIGNS UNTIL"],
+    ...webhooks.map((w) => [
+      w.id,
+      w.owner || "(server)",
+      w.events.join(","),
+      w.url,
+      w.createdBy,
+      w.previousSecretExpireTime > now ? w.previousSecretExpireTime : "-",
+    ]),
   ]);
 }
 
