@@ -324,8 +324,10 @@ describe("sign-in with OpenID Connect", { skip }, () => {
         assert.equal(forged.status, 403);
         assert.equal(await row.count(), 1);
         await page.getByRole("button", { name: "Unlink corp" }).click();
-        await page.waitForURL(/\/-\/settings\/tokens/);
-        await page.getByText("Linked sign-ins (0)").waitFor();
+        await page.waitForURL(/\/-\/settings\/tokens#identities/);
+        await page.getByRole("heading", { name: "Your tokens" }).waitFor();
+        assert.equal(await row.count(), 0);
+        assert.doesNotMatch(await page.locator("body").innerText(), /Linked sign-ins/);
       });
     } finally {
       await context.close();
