@@ -1,11 +1,31 @@
 // SignInService: `protodepot login --sso`, the device authorization grant through the server (services/sso.ts).
 import type { ServiceImpl } from "@connectrpc/connect";
 import { PollDeviceSignInResponse_Status, type SignInService } from "../gen/protodepot/v1/sign_in_pb.js";
+import type { Identity, IdentityService } from "../services/identities.js";
 import type { SsoService } from "../services/sso.js";
 import { principal } from "./context.js";
 
-export function createSignInServiceImpl(sso: SsoService): ServiceImpl<typeof SignInService> {
+const toIdentity = (i: Identity) => ({
+  issuer: i.issuer,
+  provider: i.provider ?? "",
+  subject: i.subject,
+  linkTime: i.linkedAt,
+  lastSignInTime: i.lastSignInAt ?? "",
+});
+
+export function createSignInServiceImpl(
+  sso: SsoService,
+  identities: IdentityService,
+): ServiceImpl<typeof SignInService> {
   return {
+    async listIdentities(req, ctx) {
+      const list = await identities.list(await principal(ctx), req.user || undefined);
+      return { identities: list.map(toIdentity) };
+    },
+    async unlinkIdentity(req, ctx) {
+      const gone = await identities.unlink(await principal(ctx), req.provider, req.user || undefined);
+      return { unlinked: gone.map(toIdentity) };
+    },
     async startDeviceSignIn(req, ctx) {
       // Anyone may start one (a wrong token is still refused by the interceptor): signing in is what it is for.
       await principal(ctx);

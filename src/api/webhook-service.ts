@@ -12,6 +12,8 @@ const toWebhook = (w: Webhook) => ({
   events: w.events,
   createdBy: w.createdBy,
   createTime: w.createdAt,
+  secretRotateTime: w.secretRotatedAt ?? "",
+  previousSecretExpireTime: w.previousSecretUntil ?? "",
 });
 
 const toDelivery = (d: WebhookDelivery) => ({
@@ -46,6 +48,10 @@ export function createWebhookServiceImpl(webhooks: Webhooks): ServiceImpl<typeof
     async deleteWebhook(req, ctx) {
       await webhooks.delete(await principal(ctx), req.id);
       return {};
+    },
+    async rotateWebhookSecret(req, ctx) {
+      const { webhook, secret } = await webhooks.rotateSecret(await principal(ctx), req.id, req.graceSeconds);
+      return { webhook: toWebhook(webhook), secret };
     },
     async listWebhookDeliveries(req, ctx) {
       const list = await webhooks.deliveries(await principal(ctx), req.webhookId, req.limit);

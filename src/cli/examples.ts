@@ -62,8 +62,21 @@ export const examples: Readonly<Record<string, readonly string[]>> = {
     "protodepot webhook create --owner acme --url https://ci.acme.example/hook --events commit.pushed,label.moved",
     "protodepot webhook create --url https://ops.example/all-events     # admins: every event of the server",
   ],
+  account: ["protodepot account identities", "protodepot account unlink corp"],
+  "account identities": [
+    "protodepot account identities --json",
+    "protodepot account identities --user ann   # admins",
+  ],
+  "account unlink": [
+    "protodepot account unlink corp",
+    "protodepot account unlink https://idp.example.com --user ann   # admins",
+  ],
   "webhook list": ["protodepot webhook list --owner acme"],
   "webhook delete": ["protodepot webhook delete 5f0c…"],
+  "webhook rotate-secret": [
+    "protodepot webhook rotate-secret 5f0c…               # the old secret signs too for 24 hours",
+    "protodepot webhook rotate-secret 5f0c… --grace 0     # the old secret stops at once (it leaked)",
+  ],
   "webhook deliveries": ["protodepot webhook deliveries 5f0c… --limit 20"],
   "webhook redeliver": ["protodepot webhook redeliver 0190…"],
   audit: ["protodepot audit list --since 7d"],

@@ -27,6 +27,10 @@ export const commands: Readonly<Record<string, { summary: string; load: () => Pr
       "check a token against a remote (or sign in with --sso), store it for later commands, and optionally set up npm, go, buf, pip, Maven and Yarn",
     load: async () => (await import("./commands/login.js")).registerLogin,
   },
+  account: {
+    summary: "list or unlink your linked sign-in accounts (OpenID Connect)",
+    load: async () => (await import("./commands/account.js")).registerAccount,
+  },
   whoami: {
     summary: "print the user the token belongs to, and the remote it was checked against",
     load: async () => (await import("./commands/login.js")).registerWhoami,

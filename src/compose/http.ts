@@ -198,10 +198,11 @@ export async function registerRoutes(config: Config, http: App, parts: RoutePart
   registerOperations(config, app, parts);
   await registerApi(config, http, parts, limits);
   registerRegistries(config, app, hot, parts);
-  const { auth, modules, plugins, templates, orgs, users, bots, pregenerate, outcomes } = parts.services;
+  const { auth, modules, plugins, templates, orgs, users, bots, pregenerate, outcomes, identities } =
+    parts.services;
   registerWebUi(
     app,
-    { modules, plugins, templates, orgs, users, bots, pregenerate, outcomes },
+    { modules, plugins, templates, orgs, users, bots, pregenerate, outcomes, identities },
     {
       auth,
       audit: parts.services.audit,
@@ -348,7 +349,7 @@ function connectRoutes(config: Config, services: Services, maxBody: number): (ro
   const reflection = createServerReflection(ownApi);
   return (router) => {
     router.service(UserService, createUserServiceImpl(users));
-    router.service(SignInService, createSignInServiceImpl(sso));
+    router.service(SignInService, createSignInServiceImpl(sso, services.identities));
     router.service(BotService, createBotServiceImpl(bots));
     router.service(AuditService, createAuditServiceImpl(audit));
     router.service(QuotaService, createQuotaServiceImpl(quotas));

@@ -29,6 +29,7 @@ import {
   type GenerationOutcomes,
 } from "../services/generation-outcomes.js";
 import { createHealthCheck, type HealthCheck } from "../services/health.js";
+import { createIdentityService, type IdentityService } from "../services/identities.js";
 import { createImageService, createImageUsage, type ImageService } from "../services/images.js";
 import { createDeletionService, type DeletionService } from "../services/lifecycle/deletion.js";
 import { createServedDays, type ServedDays } from "../services/lifecycle/last-served.js";
@@ -63,6 +64,8 @@ export interface Services {
   auth: AuthService;
   /** Sign-in through the auth.oidc providers (docs/sso.md). */
   sso: SsoService;
+  /** Linked provider accounts, self-service (docs/sso.md). */
+  identities: IdentityService;
   access: AccessPolicy;
   audit: AuditTrail;
   quotas: Quotas;
@@ -104,7 +107,7 @@ const maxRemotePluginsPerCall = 32;
 export function createServices(config: Config, parts: ServiceParts): Services {
   const { storage, log, shutdown } = parts;
   const { meta, blobs } = storage;
-  const { auth, sso, access, audit: trail, users, bots } = identityServices(config, parts);
+  const { auth, sso, identities, access, audit: trail, users, bots } = identityServices(config, parts);
   const { events, webhooks } = webhookServices(config, parts, access, trail);
   // Changes recorded after they are made also write their events (labels, visibility, versions, deprecation).
   const changes = withEvents(trail, events);
@@ -159,6 +162,7 @@ export function createServices(config: Config, parts: ServiceParts): Services {
   return {
     auth,
     sso,
+    identities,
     access,
     audit: trail,
     quotas,
@@ -337,7 +341,7 @@ function webhookServices(
 function identityServices(
   config: Config,
   parts: ServiceParts,
-): Pick<Services, "auth" | "sso" | "access" | "audit" | "users" | "bots"> {
+): Pick<Services, "auth" | "sso" | "identities" | "access" | "audit" | "users" | "bots"> {
   const { storage, log, shutdown } = parts;
   const { meta } = storage;
   // Failed sign-ins reach the audit trail, which needs the access policy, which needs nothing from auth.
@@ -370,7 +374,13 @@ function identityServices(
     audit: trail,
     maxTokenLifetimeDays: config.auth.maxTokenLifetimeDays,
   });
-  return { auth, sso, access, audit: trail, users, bots };
+  const identities = createIdentityService({
+    store: meta,
+    audit: trail,
+    providers: config.auth.oidc,
+    localSignIn: config.auth.localSignIn,
+  });
+  return { auth, sso, identities, access, audit: trail, users, bots };
 }
 
 function generationService(

@@ -72,6 +72,10 @@ export interface Webhook {
   events: string[];
   createdBy: string;
   createdAt: string;
+  /** When the secret was last rotated. */
+  secretRotatedAt?: string;
+  /** Until when the secret replaced by that rotation still signs deliveries, beside the new one. */
+  previousSecretUntil?: string;
 }
 
 export type WebhookDeliveryState = "pending" | "succeeded" | "failed";

@@ -88,6 +88,7 @@ export function createSsoAccounts(deps: AccountDeps): SsoAccounts {
         throw new RegistryError(Code.Unauthenticated, `${rules.name} sent no subject (sub) for the account`);
       }
       const { user, created } = await userFor(deps, rules, subject, claims, client);
+      await deps.store.touchIdentity(rules.issuer, subject);
       const roles = await syncRoles(deps, rules, user, groupsOf(claims, rules.groupsClaim), client);
       return { user, created, ...roles };
     },

@@ -215,8 +215,9 @@ async function completeSignIn(
   via: "web" | "cli",
   client: ClientInfo | undefined,
 ): Promise<SignedIn> {
-  const claims = await claimsOf(await config, p, tokens);
   try {
+    // Inside: a provider's answer without an ID token (or whose userinfo fails) is a refused sign-in too.
+    const claims = await claimsOf(await config, p, tokens);
     const signedIn = await opts.accounts.signIn(p, claims, client);
     await opts.audit.record(
       { user: signedIn.user, ...(client ? { client } : {}) },
@@ -248,7 +249,11 @@ function refusal(
   client: ClientInfo | undefined,
 ): RegistryError {
   if (isRegistryError(err)) return err;
-  const reason = err instanceof oidc.ResponseBodyError ? err.error : undefined;
+  // The token endpoint's error (device flow, code exchange), or the one the provider sent back to the callback.
+  const reason =
+    err instanceof oidc.ResponseBodyError || err instanceof oidc.AuthorizationResponseError
+      ? err.error
+      : undefined;
   const message =
     reason === "expired_token"
       ? `the code expired before it was approved at ${p.name}: sign in again`

@@ -97,4 +97,54 @@ describe("webhook service", () => {
     await service.delete(as("olivia"), hook.id);
     await assert.rejects(service.deliveries(as("olivia"), hook.id), is(Code.NotFound));
   });
+
+  it("rotates a secret for those who manage the subscription, audited; the old one signs during the grace", async () => {
+    const recorded: { action: string; target: string; owner?: string; after?: unknown }[] = [];
+    const audited = createWebhookService({
+      store: meta,
+      access: createAccessPolicy(meta, { anonymousRead: true }),
+      targets: createTargetPolicy({ allowPrivateTargets: true, allowedTargets: [] }),
+      audit: { record: async (_p, change) => void recorded.push(change) },
+    });
+    const { webhook, secret: first } = await audited.create(as("olivia"), {
+      owner: "acme",
+      url: "http://127.0.0.1:9/rotate",
+      events: [],
+    });
+    await assert.rejects(audited.rotateSecret(as("walt"), webhook.id), is(Code.NotFound));
+    await assert.rejects(
+      audited.rotateSecret(as("olivia", { scopes: ["write:acme"] }), webhook.id),
+      is(Code.NotFound),
+    );
+    await assert.rejects(audited.rotateSecret(as("olivia"), webhook.id, -1), is(Code.InvalidArgument));
+    await assert.rejects(
+      audited.rotateSecret(as("olivia"), webhook.id, 31 * 86_400),
+      is(Code.InvalidArgument),
+    );
+    const { webhook: rotated, secret } = await audited.rotateSecret(as("olivia"), webhook.id);
+    assert.match(secret, /^whsec_[0-9a-f]{48}$/);
+    assert.notEqual(secret, first);
+    const until = Date.parse(rotated.previousSecretUntil ?? "");
+    const rotatedAt = Date.parse(rotated.secretRotatedAt ?? "");
+    assert.ok(Math.abs(until - rotatedAt - 86_400_000) < 60_000, "a day's grace by default");
+    assert.deepEqual(recorded.at(-1), {
+      action: "webhook.secret.rotate",
+      target: `webhook ${webhook.id}`,
+      owner: "acme",
+      after: { graceSeconds: 86_400, previousSecretUntil: rotated.previousSecretUntil },
+    });
+    const events = createEvents({ store: meta, log: { error() {} } });
+    await events.emit("commit.pushed", { owner: "acme", target: "acme/app", data: {} });
+    const claimed = (await meta.claimWebhookDeliveries("n", 10, 60_000)).find(
+      (d) => d.webhookId === webhook.id,
+    );
+    assert.deepEqual([claimed?.secret, claimed?.previousSecret], [secret, first]);
+    // An admin may rotate any subscription; no grace: the old secret stops at once.
+    const { secret: third, webhook: now } = await audited.rotateSecret(as("root"), webhook.id, 0);
+    assert.equal(now.previousSecretUntil, undefined);
+    await events.emit("commit.pushed", { owner: "acme", target: "acme/app", data: {} });
+    const next = (await meta.claimWebhookDeliveries("n", 10, 60_000)).find((d) => d.webhookId === webhook.id);
+    assert.deepEqual([next?.secret, next?.previousSecret], [third, undefined]);
+    assert.equal(recorded.length, 3);
+  });
 });

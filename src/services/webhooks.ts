@@ -28,6 +28,15 @@ export interface WebhookService {
   /** An owner's subscriptions (its managers), or with no owner the server-wide ones (admins). */
   list(principal: Principal, owner?: string): Promise<Webhook[]>;
   delete(principal: Principal, id: string): Promise<void>;
+  /**
+   * A new secret, answered only here; the replaced one keeps signing beside it for `graceSeconds` (default a day,
+   * 0: stops at once), so receivers can switch without refusing a delivery.
+   */
+  rotateSecret(
+    principal: Principal,
+    id: string,
+    graceSeconds?: number,
+  ): Promise<{ webhook: Webhook; secret: string }>;
   deliveries(principal: Principal, id: string, limit?: number): Promise<WebhookDelivery[]>;
   /** Sends a delivery's event again, as a new delivery. */
   redeliver(principal: Principal, deliveryId: string): Promise<WebhookDelivery>;
@@ -60,6 +69,12 @@ function checkEvents(events: readonly string[]): string[] {
 }
 
 const defaultMaxPerOwner = 25;
+/** How long a replaced secret signs when the caller does not say: a day. */
+export const defaultGraceSeconds = 24 * 60 * 60;
+/** The longest grace period: a rotation is meant to end. */
+export const maxGraceSeconds = 30 * 24 * 60 * 60;
+
+const newSecret = () => `whsec_${randomBytes(24).toString("hex")}`;
 
 /** Who may manage a subscription of `owner` (undefined: a server-wide one): its owners, or admins. */
 async function requireManager(
@@ -112,7 +127,7 @@ async function createWebhook(
       { op },
     );
   }
-  const secret = `whsec_${randomBytes(24).toString("hex")}`;
+  const secret = newSecret();
   const webhook = await o.store.createWebhook({
     id: randomBytes(12).toString("hex"),
     ...(owner ? { owner } : {}),
@@ -126,6 +141,36 @@ async function createWebhook(
     target: `webhook ${webhook.id}`,
     ...(owner ? { owner } : {}),
     after: { url: webhook.url, events },
+  });
+  return { webhook, secret };
+}
+
+/** Replaces a subscription's secret; the old one signs beside it until the grace period ends. */
+async function rotateSecret(
+  o: WebhookServiceOptions,
+  ...[principal, id, graceSeconds]: Parameters<WebhookService["rotateSecret"]>
+): ReturnType<WebhookService["rotateSecret"]> {
+  const op = "rotating a webhook's secret";
+  const hook = await managed(o, principal, id, op);
+  const grace = graceSeconds ?? defaultGraceSeconds;
+  if (!Number.isInteger(grace) || grace < 0 || grace > maxGraceSeconds) {
+    throw new RegistryError(
+      Code.InvalidArgument,
+      `a grace period is 0 to ${maxGraceSeconds} seconds (30 days), not ${String(grace).slice(0, 32)}`,
+      { op },
+    );
+  }
+  const secret = newSecret();
+  const webhook = await o.store.rotateWebhookSecret(hook.id, secret, grace * 1000);
+  if (!webhook) throw new RegistryError(Code.NotFound, `webhook ${hook.id} does not exist`, { op });
+  await o.audit?.record(principal, {
+    action: "webhook.secret.rotate",
+    target: `webhook ${webhook.id}`,
+    ...(webhook.owner ? { owner: webhook.owner } : {}),
+    after: {
+      graceSeconds: grace,
+      ...(webhook.previousSecretUntil ? { previousSecretUntil: webhook.previousSecretUntil } : {}),
+    },
   });
   return { webhook, secret };
 }
@@ -150,6 +195,8 @@ export function createWebhookService(o: WebhookServiceOptions): WebhookService {
         before: { url: hook.url },
       });
     },
+
+    rotateSecret: (principal, id, graceSeconds) => rotateSecret(o, principal, id, graceSeconds),
 
     async deliveries(principal, id, limit) {
       const hook = await managed(o, principal, id, "listing webhook deliveries");

@@ -6,6 +6,7 @@ import { type FullName, isValidName } from "../core/names.js";
 import type { Principal } from "../services/auth.js";
 import type { BotService } from "../services/bots.js";
 import type { GenerationOutcomes } from "../services/generation-outcomes.js";
+import type { IdentityService } from "../services/identities.js";
 import type { ModuleService } from "../services/modules.js";
 import type { OrganizationService } from "../services/organizations.js";
 import type { PluginService } from "../services/plugins.js";
@@ -27,6 +28,8 @@ export interface WebServices {
   pregenerate: Pick<PregenerateService, "list" | "set">;
   /** Which templates' latest generations failed; without it every template counts as working. */
   outcomes?: GenerationOutcomes;
+  /** The caller's linked provider accounts (the settings page); without it the section is left out. */
+  identities?: IdentityService;
 }
 
 export interface WebOptions {

@@ -10,6 +10,7 @@ import { createAccessPolicy } from "../services/access.js";
 import { createAuditTrail } from "../services/audit.js";
 import { type AuthService, createAuthService } from "../services/auth.js";
 import { createBotService } from "../services/bots.js";
+import { createIdentityService } from "../services/identities.js";
 import { createOrganizationService } from "../services/organizations.js";
 import { createUserService } from "../services/users.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
@@ -56,6 +57,12 @@ describe("web forms", () => {
       orgs,
       users,
       bots: createBotService({ meta, access, audit }),
+      identities: createIdentityService({
+        store: meta,
+        audit,
+        providers: [{ name: "corp", issuer: "https://corp.example" }],
+        localSignIn: false,
+      }),
     };
     app = Fastify();
     registerWebUi(app, services, { auth, goHost: "go.test", npmScope: "test", secureCookie: false });
@@ -253,5 +260,35 @@ describe("web forms", () => {
     assert.ok(!(await members()).includes("acme-ci:writer"));
     const after = await app.inject({ url: "/acme/-/bots", headers: { cookie } });
     assert.match(after.body, /No bots\./);
+  });
+
+  it("lists linked sign-ins on the settings page and unlinks one, keeping the last while local sign-in is off", async () => {
+    const nina = await meta.getUserByName("nina");
+    for (const issuer of ["https://corp.example", "https://old.example"]) {
+      await meta.linkIdentity({ issuer, subject: `nina@${issuer.slice(8)}`, userId: nina?.id ?? "" });
+    }
+    const { cookie, csrf } = await session("nina");
+    const page = await app.inject({ url: "/-/settings/tokens", headers: { cookie } });
+    assert.match(page.body, /Linked sign-ins \(2\)/);
+    assert.match(page.body, /<tr data-identity="https:\/\/corp.example"><td>corp<\/td>/);
+    const unlink = (issuer: string, token?: string) =>
+      app.inject({
+        method: "POST",
+        url: "/-/settings/identities/unlink",
+        headers: { ...formType, cookie },
+        payload: form({ issuer, ...(token ? { csrf: token } : {}) }),
+      });
+    assert.equal((await unlink("https://old.example")).statusCode, 403, "no form token");
+    const done = await unlink("https://old.example", csrf);
+    assert.equal(done.statusCode, 303, done.body);
+    assert.equal(done.headers.location, "/-/settings/tokens#identities");
+    const last = await unlink("corp", csrf);
+    assert.equal(last.statusCode, 400, last.body);
+    assert.match(last.body, /only way to sign in.*auth\.localSignIn: false/);
+    assert.match(last.body, /Linked sign-ins \(1\)/);
+    assert.deepEqual(
+      (await meta.listIdentities(nina?.id ?? "")).map((i) => i.issuer),
+      ["https://corp.example"],
+    );
   });
 });

@@ -21,6 +21,7 @@ import { type FormBody, field, fields } from "./pages/form.js";
 import { moduleSettingsPage } from "./pages/module-settings.js";
 import { botsPage } from "./pages/org-bots.js";
 import { membersPage } from "./pages/org-members.js";
+import { unlinkPath } from "./pages/settings-identities.js";
 import { tokensPage } from "./pages/settings-tokens.js";
 import { templatePage } from "./pages/template.js";
 
@@ -116,6 +117,19 @@ function tokenRoutes(scope: FastifyInstance, web: WebServices, d: ManageDeps): v
       return d.send(reply.status(statusOf(err.code)), await tokensPage(web, req, { error: err.message }));
     }
   });
+  scope.post<{ Body: FormBody }>(unlinkPath, async (request, reply) =>
+    submit(
+      request,
+      reply,
+      d,
+      async (req) => {
+        if (!web.identities) throw new RegistryError(Code.NotFound, "this server links no sign-in accounts");
+        await web.identities.unlink(req.principal, field(request.body, "issuer"));
+        return `${page}#identities`;
+      },
+      (req, result) => tokensPage(web, req, result),
+    ),
+  );
   scope.post<Params<"id">>(`${page}/:id/revoke`, async (request, reply) =>
     submit(
       request,

@@ -14,6 +14,7 @@ const ann: User = { id: "u-ann", name: "ann", isAdmin: false, createdAt: "" };
 async function app() {
   const calls: { flow: WebFlow; url: string }[] = [];
   const sessions: string[] = [];
+  const failures: string[] = [];
   const sso: SsoService = {
     providers: () => [{ name: "corp", displayName: "Corp" }],
     async startWebSignIn(provider, redirectUri) {
@@ -49,8 +50,12 @@ async function app() {
       return "pd_session-secret";
     },
   };
-  oidcRoutes(server, { sso, auth, secureCookie: false });
-  return { server, calls, sessions };
+  const audit = {
+    record: async () => {},
+    failedAuth: (_c: unknown, reason: string) => void failures.push(reason),
+  };
+  oidcRoutes(server, { sso, auth, secureCookie: false, audit });
+  return { server, calls, sessions, failures };
 }
 
 describe("web sign-in through a provider", () => {
@@ -71,7 +76,7 @@ describe("web sign-in through a provider", () => {
   });
 
   it("opens a session only when the provider's answer checks out against the cookie's flow", async () => {
-    const { server, calls, sessions } = await app();
+    const { server, calls, sessions, failures } = await app();
     const started = await server.inject({ url: "/auth/oidc/corp/start", headers: { host: "registry.test" } });
     const flowCookie = String(started.headers["set-cookie"]).split(";")[0] ?? "";
     const done = await server.inject({
@@ -99,5 +104,12 @@ describe("web sign-in through a provider", () => {
     });
     assert.equal(garbled.statusCode, 400);
     assert.deepEqual(sessions, ["u-ann"], "no session from a refused answer");
+    // A callback without its flow is a failed sign-in, recorded here once each; the provider's checks (the forged
+    // state) are the service's to record.
+    assert.equal(failures.length, 2);
+    assert.ok(
+      failures.every((f) => /^corp: a callback without the flow/.test(f)),
+      JSON.stringify(failures),
+    );
   });
 });

@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { Code, RegistryError } from "../core/errors.js";
 import { clientOf } from "../http/principal.js";
+import type { AuditTrail } from "../services/audit.js";
 import type { SsoService, WebFlow } from "../services/sso.js";
 import { baseUrlOf } from "./context.js";
 import { html } from "./html.js";
@@ -17,6 +18,8 @@ const flowSeconds = 10 * 60;
 
 export interface OidcRouteOptions extends SessionOptions {
   sso: SsoService;
+  /** Where a callback without its flow is recorded as a failed sign-in (the service records the others). */
+  audit?: Pick<AuditTrail, "record" | "failedAuth">;
   publicUrl?: string | undefined;
 }
 
@@ -41,15 +44,19 @@ export function oidcRoutes(scope: FastifyInstance, opts: OidcRouteOptions): void
   scope.get<{ Params: { provider: string } }>("/auth/oidc/:provider/callback", async (request, reply) => {
     const { provider } = request.params;
     const flow = flowOf(request);
+    const client = clientOf(request);
     reply.clearCookie(flowCookie, { path: flowPath });
     if (!flow || flow.provider !== provider) {
+      opts.audit?.failedAuth(
+        client,
+        `${provider.slice(0, 64)}: a callback without the flow it began with (expired, another browser, or forged)`,
+      );
       throw new RegistryError(
         Code.FailedPrecondition,
         "this sign-in expired or began in another browser: start again from the sign-in page",
       );
     }
     const query = request.url.slice(request.url.indexOf("?"));
-    const client = clientOf(request);
     const { user } = await opts.sso.finishWebSignIn(
       flow,
       new URL(`${callbackOf(request, provider)}${request.url.includes("?") ? query : ""}`),

@@ -63,8 +63,8 @@ export interface WebUiOptions extends WebOptions {
   auth: AuthService;
   /** Mark the cookie Secure: the server itself serves TLS. */
   secureCookie: boolean;
-  /** Where sign-ins and sign-outs are recorded (docs/audit.md). */
-  audit?: Pick<AuditTrail, "record">;
+  /** Where sign-ins and sign-outs are recorded, and refused sign-ins (docs/audit.md). */
+  audit?: Pick<AuditTrail, "record" | "failedAuth">;
   /** Sign-in through the auth.oidc providers (/auth/oidc/…). */
   sso?: SsoService;
   /** config auth.localSignIn: false refuses the token form (tokens still authenticate requests). */
@@ -160,7 +160,10 @@ function sessionRoutes(scope: FastifyInstance, opts: WebUiOptions, send: Send): 
   scope.get("/login", async (request, reply) => send(reply, loginPage(pageOf(request), login)));
   scope.post<{ Body: { token?: string } }>("/login", async (request, reply) => {
     checkSameOrigin(request);
+    // A refused sign-in is a failed authentication (docs/audit.md); a wrong token is recorded by auth itself.
+    const refuse = (reason: string) => opts.audit?.failedAuth(clientOf(request), `web sign-in: ${reason}`);
     if (!login.localSignIn) {
+      refuse("a token was posted, but signing in with a token is turned off (auth.localSignIn: false)");
       return send(
         reply.status(403),
         loginPage(
@@ -178,12 +181,14 @@ function sessionRoutes(scope: FastifyInstance, opts: WebUiOptions, send: Send): 
       principal = anonymous;
     }
     if (!principal.user) {
+      if (!token) refuse("no token given");
       return send(
         reply.status(401),
         loginPage(pageOf(request), login, "That token is not valid: it may be mistyped, revoked or expired."),
       );
     }
     if (principal.user.botOf) {
+      refuse(`${principal.user.name} is a bot of ${principal.user.botOf}: bots do not sign in to the web UI`);
       return send(
         reply.status(403),
         loginPage(

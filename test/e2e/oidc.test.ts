@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { browserMissing, launchChromium, withScreenshot } from "./support/browser.js";
+import { cliOk } from "./support/cli.js";
 import { startTestIdp, type TestIdp } from "./support/oidc-provider.js";
 import {
   adminToken,
@@ -263,6 +264,98 @@ describe("sign-in with OpenID Connect", { skip }, () => {
     assert.deepEqual(await rolesOf("rita"), {});
   });
 
+  it("audits each refused web sign-in once: cancelled at the provider, a callback without its flow", async () => {
+    // Failed sign-ins of one address fold per window (1 s here): each refusal below starts a window of its own,
+    // and a second record of one refusal would show as one more event once the window ends.
+    const waitOutWindow = () => new Promise((r) => setTimeout(r, 1_100));
+    const reasons = async (text: string) =>
+      (await events("auth.failed")).filter((e) => JSON.parse(e.after).reason.includes(text)).length;
+    await waitOutWindow();
+    const deniedBefore = await reasons("denied at corp");
+    const context = await loopbackContext(browser);
+    const page = await context.newPage();
+    let status: number | undefined;
+    try {
+      await withScreenshot(page, "oidc-web-cancel", async () => {
+        page.on("response", (r) => {
+          if (r.url().includes("/auth/oidc/corp/callback")) status = r.status();
+        });
+        await page.goto(`${server.url}/login`);
+        await page.getByRole("link", { name: "Sign in with Corp SSO" }).click();
+        await page.getByRole("link", { name: "[ Cancel ]" }).click();
+        await page.waitForURL((url) => url.href.startsWith(server.url), { timeout: 30_000 });
+        await page.waitForLoadState("load");
+        assert.match(await page.locator("body").innerText(), /the sign-in was denied at corp/);
+      });
+    } finally {
+      await context.close();
+    }
+    assert.equal(status, 401);
+    await waitOutWindow();
+    const forged = await fetch(`${server.url}/auth/oidc/corp/callback?code=stolen&state=guessed`);
+    assert.equal(forged.status, 400);
+    assert.match(await forged.text(), /start again from the sign-in page/);
+    await waitOutWindow();
+    assert.equal(await reasons("denied at corp"), deniedBefore + 1);
+    assert.equal(await reasons("a callback without the flow"), 1);
+  });
+
+  it("lists and unlinks linked accounts: a person on the settings page, an admin through the CLI", async () => {
+    const context = await loopbackContext(browser);
+    const page = await context.newPage();
+    try {
+      await withScreenshot(page, "oidc-unlink", async () => {
+        await page.goto(`${server.url}/login`);
+        await page.getByRole("link", { name: "Sign in with Corp SSO" }).click();
+        await signInAtProvider(page, "alice-sub");
+        await page.waitForURL(`${server.url}/`, { timeout: 30_000 });
+        await page.goto(`${server.url}/-/settings/tokens`);
+        const row = page.locator(`tr[data-identity="${idp.issuer}"]`);
+        assert.match(await row.innerText(), /corp\s+.*alice-sub/s);
+        assert.doesNotMatch(await row.innerText(), /never/, "the sign-in just made is its last");
+        // A form post without the page's form token is refused (src/web/csrf.ts), and unlinks nothing.
+        const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
+        const forged = await fetch(`${server.url}/-/settings/identities/unlink`, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded", cookie, origin: server.url },
+          body: new URLSearchParams({ issuer: idp.issuer }).toString(),
+          redirect: "manual",
+        });
+        assert.equal(forged.status, 403);
+        assert.equal(await row.count(), 1);
+        await page.getByRole("button", { name: "Unlink corp" }).click();
+        await page.waitForURL(/\/-\/settings\/tokens#identities/);
+        await page.getByRole("heading", { name: "Your tokens" }).waitFor();
+        assert.equal(await row.count(), 0);
+        assert.doesNotMatch(await page.locator("body").innerText(), /Linked sign-ins/);
+      });
+    } finally {
+      await context.close();
+    }
+    const unlinked = await events("identity.unlink");
+    assert.ok(
+      unlinked.some((e) => e.actor === "alice" && e.target === "user alice"),
+      JSON.stringify(unlinked),
+    );
+    // An admin, for another user (bob signed in with the device flow above).
+    const env = { PROTODEPOT_REMOTE: server.url, PROTODEPOT_TOKEN: adminToken };
+    const listed = (await cliOk(["account", "identities", "--user", "bob", "--json"], env)).stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { provider: string; subject: string; lastSignInTime: string });
+    assert.deepEqual(
+      listed.map((i) => [i.provider, i.subject]),
+      [["corp", "bob-sub"]],
+    );
+    assert.ok(listed[0]?.lastSignInTime);
+    assert.match(
+      (await cliOk(["account", "unlink", "corp", "--user", "bob"], env)).stdout,
+      /unlinked corp account bob-sub/,
+    );
+    assert.equal((await cliOk(["account", "identities", "--user", "bob", "--json"], env)).stdout, "");
+    assert.ok((await events("identity.unlink")).some((e) => e.actor === "admin" && e.target === "user bob"));
+  });
+
   it("with auth.localSignIn false, refuses the web's token form while tokens keep working", async () => {
     const localData = await makeDataDir();
     const oidc = [
@@ -285,6 +378,19 @@ describe("sign-in with OpenID Connect", { skip }, () => {
       assert.equal(res.status, 403);
       assert.match(await res.text(), /turned off on this server \(auth.localSignIn\)/);
       assert.equal(res.headers.get("set-cookie"), null);
+      const listed = await callApi(
+        strict.url,
+        "AuditService/ListAuditEvents",
+        { action: "auth.failed" },
+        adminToken,
+      );
+      const failed = ((await listed.json()) as { events?: { after: string }[] }).events ?? [];
+      assert.deepEqual(
+        failed.map((e) => JSON.parse(e.after).reason),
+        [
+          "web sign-in: a token was posted, but signing in with a token is turned off (auth.localSignIn: false)",
+        ],
+      );
       const who = await callApi(strict.url, "UserService/WhoAmI", {}, adminToken);
       assert.equal(who.status, 200);
       const home = await fetch(`${strict.url}/`, { headers: { authorization: `Bearer ${adminToken}` } });

@@ -23,16 +23,24 @@ interface Received {
   kind: string;
   body: { id: string; kind: string; owner?: string; target: string; data: Record<string, unknown> };
   signed: boolean;
+  /** The Protodepot-Signature header and the raw body, to check against other secrets. */
+  signature: string;
+  raw: string;
 }
 
-/** The receiver's own check of `Protodepot-Signature: t=…,v1=…` (HMAC-SHA256 over "t.body"), as docs/webhooks.md tells. */
+/**
+ * The receiver's own check of `Protodepot-Signature: t=…,v1=…[,v1=…]` (HMAC-SHA256 over "t.body"), as
+ * docs/webhooks.md tells: any v1 may match (after a rotation, the old secret's comes second).
+ */
 function verify(secret: string, header: string | undefined, body: string): boolean {
-  const fields = Object.fromEntries((header ?? "").split(",").map((kv) => kv.split("=", 2)));
-  const t = Number(fields.t);
+  const fields = (header ?? "").split(",").map((kv) => kv.split("=", 2));
+  const t = Number(fields.find(([k]) => k === "t")?.[1]);
   if (!Number.isInteger(t) || Math.abs(Date.now() / 1000 - t) > 300) return false;
   const expected = createHmac("sha256", secret).update(`${t}.${body}`).digest();
-  const given = Buffer.from(String(fields.v1 ?? ""), "hex");
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return fields.some(([k, v]) => {
+    const given = Buffer.from(k === "v1" ? (v ?? "") : "", "hex");
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  });
 }
 
 /**
@@ -68,6 +76,8 @@ class Receiver {
       kind: header("protodepot-event"),
       body: JSON.parse(text) as Received["body"],
       signed: verify(this.secrets.get(path) ?? "", header("protodepot-signature") || undefined, text),
+      signature: header("protodepot-signature"),
+      raw: text,
     });
     for (const wake of this.waiters.splice(0)) wake();
     if (path.startsWith("/hang/")) {
@@ -259,6 +269,67 @@ describe("webhooks on one node", () => {
       assert.ok(got.every((r) => r.signed && r.kind === "label.moved"));
       await cliOk(["webhook", "delete", id], env);
       assert.doesNotMatch((await cliOk(["webhook", "list", "--owner", "demo"], env)).stdout, new RegExp(id));
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+
+  it("rotates the secret through the CLI: the old one verifies during the grace period, not after it", async () => {
+    const work = await mkdtemp(join(tmpdir(), "protodepot-webhooks-"));
+    const env = { PROTODEPOT_REMOTE: server.url, PROTODEPOT_TOKEN: adminToken, XDG_CONFIG_HOME: work };
+    const path = "/ok/rotate";
+    const verifies = (r: Received | undefined, secret: string) => verify(secret, r?.signature, r?.raw ?? "");
+    const rotate = async (...args: string[]) => {
+      const { stdout } = await cliOk(["webhook", "rotate-secret", id, ...args], env);
+      const secret = /secret[^:]*: (\S+)/.exec(stdout)?.[1] ?? "";
+      receiver.secrets.set(path, secret);
+      return { secret, stdout };
+    };
+    const id = await subscribe(server, receiver, path, ["commit.pushed"]);
+    const first = receiver.secrets.get(path) ?? "";
+    try {
+      // Right after a rotation with the default grace: the new secret verifies, and so does the old one.
+      const second = await rotate();
+      assert.match(second.secret, /^whsec_[0-9a-f]{48}$/);
+      assert.match(second.stdout, /the old secret signs too \(a second v1\) until \S+/);
+      const table = (await cliOk(["webhook", "list", "--owner", "demo"], env)).stdout;
+      assert.match(table, new RegExp(`${id} .* \\d{4}-\\d{2}-\\d{2}T\\S+Z`), "the table says until when");
+      await push(server, "demo/epsilon", "E1");
+      await settled(server, id, 1);
+      const during = receiver.received.filter((r) => r.path === path);
+      assert.equal(during.length, 1);
+      assert.ok(verifies(during[0], second.secret), "the new secret verifies");
+      assert.ok(verifies(during[0], first), "the old secret verifies during the grace period");
+      // A short grace, waited out (its end as the server reports it): only the newest secret verifies.
+      const third = await rotate("--grace", "1s");
+      const listed = (await cliOk(["webhook", "list", "--owner", "demo", "--json"], env)).stdout
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { id: string; previousSecretExpireTime: string });
+      const graceEnds = Date.parse(listed.find((w) => w.id === id)?.previousSecretExpireTime ?? "");
+      assert.ok(Number.isFinite(graceEnds));
+      while (Date.now() <= graceEnds + 100) await new Promise((r) => setTimeout(r, 100));
+      await push(server, "demo/epsilon", "E2");
+      await settled(server, id, 2);
+      const ended = receiver.received.filter((r) => r.path === path)[1];
+      assert.ok(verifies(ended, third.secret), "the newest secret verifies");
+      assert.equal(
+        verifies(ended, second.secret),
+        false,
+        "the old secret no longer verifies after the grace",
+      );
+      assert.equal(verifies(ended, first), false);
+      assert.equal(ended?.signature.split(",").length, 2, "t and one v1");
+      const audit = (
+        await api(server.url, "AuditService/ListAuditEvents", { action: "webhook.secret.rotate" })
+      ).events as { target: string; owner: string }[];
+      assert.deepEqual(
+        audit.map((e) => [e.target, e.owner]),
+        [
+          [`webhook ${id}`, "demo"],
+          [`webhook ${id}`, "demo"],
+        ],
+      );
     } finally {
       await rm(work, { recursive: true, force: true });
     }

@@ -1,4 +1,4 @@
-// `protodepot webhook create|list|delete|deliveries|redeliver`: an owner's webhook subscriptions (docs/webhooks.md).
+// `protodepot webhook create|list|delete|rotate-secret|deliveries|redeliver`: an owner's webhook subscriptions (docs/webhooks.md).
 import { WebhookService } from "../../gen/protodepot/v1/webhook_pb.js";
 import { openRemote, type RemoteOptions } from "../client.js";
 import type { CliCommand } from "../command.js";
@@ -15,6 +15,37 @@ interface ListFlags extends RemoteOptions {
   json?: boolean;
 }
 
+interface RotateFlags extends RemoteOptions {
+  grace: string;
+}
+
+const graceUnits: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** `24h`, `90m`, `7d`, `30s`, or `0`, in seconds. */
+export function graceSecondsOf(text: string): number {
+  if (text.trim() === "0") return 0;
+  const m = /^([1-9][0-9]{0,6})([smhd])$/.exec(text.trim());
+  if (!m)
+    throw new Error(`--grace takes a duration such as 24h, 90m, 7d, 30s, or 0 (not "${text.slice(0, 32)}")`);
+  return Number(m[1]) * (graceUnits[m[2] ?? "s"] ?? 1);
+}
+
+/** `webhook rotate-secret`: the new secret, shown once, and until when the old one still signs. */
+async function rotateSecret(id: string, flags: RotateFlags): Promise<void> {
+  const graceSeconds = graceSecondsOf(flags.grace);
+  const remote = await openRemote(flags);
+  const { webhook: hook, secret } = await remote
+    .client(WebhookService)
+    .rotateWebhookSecret({ id, graceSeconds });
+  process.stdout.write(`rotated the secret of webhook ${hook?.id} → ${hook?.url}\n`);
+  process.stdout.write(`secret (shown once; receivers verify Protodepot-Signature with it): ${secret}\n`);
+  process.stdout.write(
+    hook?.previousSecretExpireTime
+      ? `the old secret signs too (a second v1) until ${hook.previousSecretExpireTime}\n`
+      : "the old secret no longer signs\n",
+  );
+}
+
 interface DeliveryFlags extends RemoteOptions {
   limit: string;
   json?: boolean;
@@ -26,14 +57,32 @@ async function listWebhooks(flags: ListFlags): Promise<void> {
   const { webhooks } = await remote.client(WebhookService).listWebhooks({ owner: flags.owner ?? "" });
   if (flags.json) {
     for (const w of webhooks) {
-      const { id, owner, url, events, createdBy, createTime } = w;
-      process.stdout.write(`${JSON.stringify({ id, owner, url, events, createdBy, createTime })}\n`);
+      const { id, owner, url, events, createdBy, createTime, secretRotateTime, previousSecretExpireTime } = w;
+      const line = {
+        id,
+        owner,
+        url,
+        events,
+        createdBy,
+        createTime,
+        secretRotateTime,
+        previousSecretExpireTime,
+      };
+      process.stdout.write(`${JSON.stringify(line)}\n`);
     }
     return;
   }
+  const now = new Date().toISOString();
   printTable([
-    ["ID", "OWNER", "EVENTS", "URL", "CREATED BY"],
-    ...webhooks.map((w) => [w.id, w.owner || "(server)", w.events.join(","), w.url, w.createdBy]),
+    ["ID", "OWNER", "EVENTS", "URL", "CREATED BY", "OLD SECRET SIGNS UNTIL"],
+    ...webhooks.map((w) => [
+      w.id,
+      w.owner || "(server)",
+      w.events.join(","),
+      w.url,
+      w.createdBy,
+      w.previousSecretExpireTime > now ? w.previousSecretExpireTime : "-",
+    ]),
   ]);
 }
 
@@ -100,6 +149,16 @@ export function registerWebhooks(program: CliCommand): void {
       await remote.client(WebhookService).deleteWebhook({ id });
       process.stdout.write(`deleted webhook ${id}\n`);
     });
+  webhook
+    .command("rotate-secret <id>")
+    .description("replace a webhook's secret; the old one keeps signing beside it during the grace period")
+    .option(
+      "--grace <duration>",
+      "how long the old secret still signs: 24h, 90m, 7d, 30s, or 0 for not at all",
+      "24h",
+    )
+    .remoteFlags()
+    .action((id: string, flags: RotateFlags) => rotateSecret(id, flags));
   webhook
     .command("deliveries <id>")
     .description("a webhook's deliveries, newest first: state, attempts, last status and latency")

@@ -43,6 +43,7 @@ async function attemptDelivery(o: DispatcherOptions, d: ClaimedDelivery): Promis
   const sent = await o.send({
     url: d.url,
     secret: d.secret,
+    ...(d.previousSecret !== undefined ? { previousSecret: d.previousSecret } : {}),
     body: d.body,
     deliveryId: d.id,
     eventId: d.eventId,

@@ -12,6 +12,8 @@ export const maxResponseBytes = 4096;
 export interface DeliveryRequest {
   url: string;
   secret: string;
+  /** The secret a rotation replaced, while its grace period lasts: it signs too. */
+  previousSecret?: string;
   body: string;
   deliveryId: string;
   eventId: string;
@@ -65,6 +67,9 @@ function post(
   });
 }
 
+const secretsOf = (d: DeliveryRequest): string[] =>
+  d.previousSecret === undefined ? [d.secret] : [d.secret, d.previousSecret];
+
 /** Sends once; never throws: the outcome says what happened (retryInMs is the dispatcher's to decide). */
 export async function sendDelivery(
   d: DeliveryRequest,
@@ -83,7 +88,7 @@ export async function sendDelivery(
       "protodepot-event": d.kind,
       "protodepot-event-id": d.eventId,
       "protodepot-delivery": d.deliveryId,
-      [signatureHeader]: signDelivery(d.secret, d.body, Math.floor(now() / 1000)),
+      [signatureHeader]: signDelivery(secretsOf(d), d.body, Math.floor(now() / 1000)),
     };
     const status = await post(url, headers, d.body, opts);
     const ok = status >= 200 && status < 300;

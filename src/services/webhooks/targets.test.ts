@@ -127,6 +127,7 @@ describe("webhook targets", () => {
         { url, secret: "whsec_1", body: '{"a":1}', deliveryId: "d1", eventId: "e1", kind: "commit.pushed" },
         { policy: open, timeoutMs: 10_000, userAgent: "t", now: () => 1_700_000_000_000 },
       );
+
       assert.deepEqual([sent.ok, sent.status], [false, 500]);
       assert.equal(seen[0]?.body, '{"a":1}');
       assert.match(seen[0]?.signature ?? "", /^t=1700000000,v1=[0-9a-f]{64}$/);
@@ -140,6 +141,38 @@ describe("webhook targets", () => {
       );
     } finally {
       server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it("signs with the replaced secret too while a rotation's grace lasts", async () => {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(String(req.headers["protodepot-signature"]));
+      req.resume().on("end", () => res.writeHead(204).end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      const open = createTargetPolicy({ allowPrivateTargets: true, allowedTargets: [] });
+      const sent = await sendDelivery(
+        {
+          url,
+          secret: "whsec_3",
+          previousSecret: "whsec_1",
+          body: "{}",
+          deliveryId: "d",
+          eventId: "e",
+          kind: "k",
+        },
+        { policy: open, timeoutMs: 10_000, userAgent: "t", now: () => 1_700_000_000_000 },
+      );
+      assert.equal(sent.ok, true);
+      assert.match(seen[0] ?? "", /^t=1700000000,v1=[0-9a-f]{64},v1=[0-9a-f]{64}$/);
+      for (const secret of ["whsec_3", "whsec_1"]) {
+        assert.equal(verifyDelivery(secret, seen[0] ?? "", "{}", 1_700_000_010), true);
+      }
+    } finally {
       server.close();
     }
   });

@@ -62,6 +62,7 @@ export const metadataCachePolicies: { readonly [M in Method]: CachePolicy } = {
   getWebhook: "harmless",
   listWebhooks: "harmless",
   deleteWebhook: "harmless",
+  rotateWebhookSecret: "harmless",
   enqueueWebhookEvent: "harmless",
   claimWebhookDeliveries: "harmless",
   finishWebhookDelivery: "harmless",
@@ -84,6 +85,9 @@ export const metadataCachePolicies: { readonly [M in Method]: CachePolicy } = {
   // provider accounts (read at sign-in only) and the roles group mappings grant (memberships: writes)
   findIdentity: "harmless",
   linkIdentity: "harmless",
+  listIdentities: "harmless",
+  touchIdentity: "harmless",
+  unlinkIdentity: "harmless",
   listMappedRoles: "harmless",
   setMappedRole: "write",
   removeMappedRole: "write",

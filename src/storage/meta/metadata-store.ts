@@ -106,11 +106,25 @@ export interface MappedRole {
  * Accounts at OpenID Connect providers (issuer + subject) linked to users, and the organization roles a provider's
  * group mapping granted, kept apart from roles given by hand (which no mapping changes).
  */
+/** A provider account linked to a user (docs/sso.md, "Linked accounts"). */
+export interface LinkedIdentity {
+  issuer: string;
+  subject: string;
+  linkedAt: string;
+  lastSignInAt?: string;
+}
+
 export interface IdentityStore {
   /** The user linked to the provider's account, deleted or not. */
   findIdentity(issuer: string, subject: string): Promise<User | undefined>;
   /** Links the account to the user; AlreadyExists when the account is linked already. */
   linkIdentity(input: { issuer: string; subject: string; userId: string }): Promise<void>;
+  /** The provider accounts linked to the user, by issuer and subject. */
+  listIdentities(userId: string): Promise<LinkedIdentity[]>;
+  /** Records a sign-in of the account now. */
+  touchIdentity(issuer: string, subject: string): Promise<void>;
+  /** Unlinks the account from the user; false when it was not linked to that user. */
+  unlinkIdentity(userId: string, issuer: string, subject: string): Promise<boolean>;
   /** The roles `grantedBy` (an issuer) granted the user, by organization name. */
   listMappedRoles(userId: string, grantedBy: string): Promise<MappedRole[]>;
   /**
@@ -402,6 +416,8 @@ export interface WebhookEvent {
 export interface ClaimedDelivery extends WebhookDelivery {
   url: string;
   secret: string;
+  /** The secret a rotation replaced, while its grace period lasts (database clock): it signs too. */
+  previousSecret?: string;
 }
 
 /** How one attempt ended. */
@@ -422,6 +438,11 @@ export interface WebhookStore {
   listWebhooks(owner?: string | null): Promise<Webhook[]>;
   /** Removes a subscription and its deliveries; false when there was none. */
   deleteWebhook(id: string): Promise<boolean>;
+  /**
+   * Replaces the secret; the replaced one keeps signing for `graceMs` (database clock; 0: not at all). A rotation
+   * within a grace period drops the secret before it. Answers the subscription, or undefined when there is none.
+   */
+  rotateWebhookSecret(id: string, secret: string, graceMs: number): Promise<Webhook | undefined>;
   /**
    * Writes one pending delivery per subscription the event matches (its owner's and the server-wide ones, by kind);
    * answers how many. Called in the change's transaction, it is the outbox: the event commits with the change.

@@ -1,8 +1,10 @@
-// GET /-/settings/tokens: the signed-in user's tokens: create one (shown once), list them, revoke one.
+// GET /-/settings/tokens: the signed-in user's tokens: create one (shown once), list them, revoke one; and the
+// provider accounts linked to the user (settings-identities.ts).
 import type { FormOutcome, WebRequest, WebServices } from "../context.js";
 import { html, seg } from "../html.js";
 import { copyable, csrfInput, layout, time } from "../layout.js";
 import { outcome } from "./form.js";
+import { identitiesSection } from "./settings-identities.js";
 
 /** A token just created: its secret is shown on this one answer and never again. */
 export interface NewToken {
@@ -47,6 +49,7 @@ ${
           html`<tr data-token="${t.id}"><td><code>${t.id}</code>${t.id === req.principal.tokenId ? html` <span class="badge">this session</span>` : ""}</td><td>${t.note}</td><td>${t.scopes?.join(", ") ?? "all"}</td><td>${time(t.createdAt)}</td><td>${t.expiresAt ? day(t.expiresAt) : "never"}</td><td>${t.lastUsedAt ? time(t.lastUsedAt) : "never"}</td><td><form class="inline" action="/-/settings/tokens/${seg(t.id)}/revoke" method="post">${csrfInput(req.page)}<button type="submit" aria-label="Revoke token ${t.id}">Revoke</button></form></td></tr>`,
       )}</tbody></table>`
     : html`<p class="muted">No tokens.</p>`
-}`;
+}
+${await identitiesSection(web, req)}`;
   return layout(req.page, "Your tokens", main);
 }

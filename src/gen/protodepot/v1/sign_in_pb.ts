@@ -10,7 +10,127 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file protodepot/v1/sign_in.proto.
  */
 export const file_protodepot_v1_sign_in: GenFile = /*@__PURE__*/
-  fileDesc("Chtwcm90b2RlcG90L3YxL3NpZ25faW4ucHJvdG8SDXByb3RvZGVwb3QudjEiLAoYU3RhcnREZXZpY2VTaWduSW5SZXF1ZXN0EhAKCHByb3ZpZGVyGAEgASgJIsMBChlTdGFydERldmljZVNpZ25JblJlc3BvbnNlEhAKCHByb3ZpZGVyGAEgASgJEg4KBmhhbmRsZRgCIAEoCRIRCgl1c2VyX2NvZGUYAyABKAkSGAoQdmVyaWZpY2F0aW9uX3VyaRgEIAEoCRIhChl2ZXJpZmljYXRpb25fdXJpX2NvbXBsZXRlGAUgASgJEhgKEGludGVydmFsX3NlY29uZHMYBiABKA0SGgoSZXhwaXJlc19pbl9zZWNvbmRzGAcgASgNIjsKF1BvbGxEZXZpY2VTaWduSW5SZXF1ZXN0EhAKCHByb3ZpZGVyGAEgASgJEg4KBmhhbmRsZRgCIAEoCSLpAQoYUG9sbERldmljZVNpZ25JblJlc3BvbnNlEj4KBnN0YXR1cxgBIAEoDjIuLnByb3RvZGVwb3QudjEuUG9sbERldmljZVNpZ25JblJlc3BvbnNlLlN0YXR1cxINCgV0b2tlbhgCIAEoCRIMCgR1c2VyGAMgASgJEhMKC2V4cGlyZV90aW1lGAQgASgJIlsKBlN0YXR1cxIWChJTVEFUVVNfVU5TUEVDSUZJRUQQABISCg5TVEFUVVNfUEVORElORxABEhQKEFNUQVRVU19TTE9XX0RPV04QAhIPCgtTVEFUVVNfRE9ORRADMtwBCg1TaWduSW5TZXJ2aWNlEmYKEVN0YXJ0RGV2aWNlU2lnbkluEicucHJvdG9kZXBvdC52MS5TdGFydERldmljZVNpZ25JblJlcXVlc3QaKC5wcm90b2RlcG90LnYxLlN0YXJ0RGV2aWNlU2lnbkluUmVzcG9uc2USYwoQUG9sbERldmljZVNpZ25JbhImLnByb3RvZGVwb3QudjEuUG9sbERldmljZVNpZ25JblJlcXVlc3QaJy5wcm90b2RlcG90LnYxLlBvbGxEZXZpY2VTaWduSW5SZXNwb25zZWIGcHJvdG8z");
+  fileDesc("Chtwcm90b2RlcG90L3YxL3NpZ25faW4ucHJvdG8SDXByb3RvZGVwb3QudjEiawoISWRlbnRpdHkSDgoGaXNzdWVyGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEg8KB3N1YmplY3QYAyABKAkSEQoJbGlua190aW1lGAQgASgJEhkKEWxhc3Rfc2lnbl9pbl90aW1lGAUgASgJIiUKFUxpc3RJZGVudGl0aWVzUmVxdWVzdBIMCgR1c2VyGAEgASgJIkUKFkxpc3RJZGVudGl0aWVzUmVzcG9uc2USKwoKaWRlbnRpdGllcxgBIAMoCzIXLnByb3RvZGVwb3QudjEuSWRlbnRpdHkiNwoVVW5saW5rSWRlbnRpdHlSZXF1ZXN0EgwKBHVzZXIYASABKAkSEAoIcHJvdmlkZXIYAiABKAkiQwoWVW5saW5rSWRlbnRpdHlSZXNwb25zZRIpCgh1bmxpbmtlZBgBIAMoCzIXLnByb3RvZGVwb3QudjEuSWRlbnRpdHkiLAoYU3RhcnREZXZpY2VTaWduSW5SZXF1ZXN0EhAKCHByb3ZpZGVyGAEgASgJIsMBChlTdGFydERldmljZVNpZ25JblJlc3BvbnNlEhAKCHByb3ZpZGVyGAEgASgJEg4KBmhhbmRsZRgCIAEoCRIRCgl1c2VyX2NvZGUYAyABKAkSGAoQdmVyaWZpY2F0aW9uX3VyaRgEIAEoCRIhChl2ZXJpZmljYXRpb25fdXJpX2NvbXBsZXRlGAUgASgJEhgKEGludGVydmFsX3NlY29uZHMYBiABKA0SGgoSZXhwaXJlc19pbl9zZWNvbmRzGAcgASgNIjsKF1BvbGxEZXZpY2VTaWduSW5SZXF1ZXN0EhAKCHByb3ZpZGVyGAEgASgJEg4KBmhhbmRsZRgCIAEoCSLpAQoYUG9sbERldmljZVNpZ25JblJlc3BvbnNlEj4KBnN0YXR1cxgBIAEoDjIuLnByb3RvZGVwb3QudjEuUG9sbERldmljZVNpZ25JblJlc3BvbnNlLlN0YXR1cxINCgV0b2tlbhgCIAEoCRIMCgR1c2VyGAMgASgJEhMKC2V4cGlyZV90aW1lGAQgASgJIlsKBlN0YXR1cxIWChJTVEFUVVNfVU5TUEVDSUZJRUQQABISCg5TVEFUVVNfUEVORElORxABEhQKEFNUQVRVU19TTE9XX0RPV04QAhIPCgtTVEFUVVNfRE9ORRADMpoDCg1TaWduSW5TZXJ2aWNlEmYKEVN0YXJ0RGV2aWNlU2lnbkluEicucHJvdG9kZXBvdC52MS5TdGFydERldmljZVNpZ25JblJlcXVlc3QaKC5wcm90b2RlcG90LnYxLlN0YXJ0RGV2aWNlU2lnbkluUmVzcG9uc2USYwoQUG9sbERldmljZVNpZ25JbhImLnByb3RvZGVwb3QudjEuUG9sbERldmljZVNpZ25JblJlcXVlc3QaJy5wcm90b2RlcG90LnYxLlBvbGxEZXZpY2VTaWduSW5SZXNwb25zZRJdCg5MaXN0SWRlbnRpdGllcxIkLnByb3RvZGVwb3QudjEuTGlzdElkZW50aXRpZXNSZXF1ZXN0GiUucHJvdG9kZXBvdC52MS5MaXN0SWRlbnRpdGllc1Jlc3BvbnNlEl0KDlVubGlua0lkZW50aXR5EiQucHJvdG9kZXBvdC52MS5VbmxpbmtJZGVudGl0eVJlcXVlc3QaJS5wcm90b2RlcG90LnYxLlVubGlua0lkZW50aXR5UmVzcG9uc2ViBnByb3RvMw");
+
+/**
+ * @generated from message protodepot.v1.Identity
+ */
+export type Identity = Message<"protodepot.v1.Identity"> & {
+  /**
+   * @generated from field: string issuer = 1;
+   */
+  issuer: string;
+
+  /**
+   * The configured provider of the issuer; empty when none is configured now.
+   *
+   * @generated from field: string provider = 2;
+   */
+  provider: string;
+
+  /**
+   * @generated from field: string subject = 3;
+   */
+  subject: string;
+
+  /**
+   * @generated from field: string link_time = 4;
+   */
+  linkTime: string;
+
+  /**
+   * Empty: no sign-in recorded since it was linked.
+   *
+   * @generated from field: string last_sign_in_time = 5;
+   */
+  lastSignInTime: string;
+};
+
+/**
+ * Describes the message protodepot.v1.Identity.
+ * Use `create(IdentitySchema)` to create a new message.
+ */
+export const IdentitySchema: GenMessage<Identity> = /*@__PURE__*/
+  messageDesc(file_protodepot_v1_sign_in, 0);
+
+/**
+ * @generated from message protodepot.v1.ListIdentitiesRequest
+ */
+export type ListIdentitiesRequest = Message<"protodepot.v1.ListIdentitiesRequest"> & {
+  /**
+   * Empty: the caller.
+   *
+   * @generated from field: string user = 1;
+   */
+  user: string;
+};
+
+/**
+ * Describes the message protodepot.v1.ListIdentitiesRequest.
+ * Use `create(ListIdentitiesRequestSchema)` to create a new message.
+ */
+export const ListIdentitiesRequestSchema: GenMessage<ListIdentitiesRequest> = /*@__PURE__*/
+  messageDesc(file_protodepot_v1_sign_in, 1);
+
+/**
+ * @generated from message protodepot.v1.ListIdentitiesResponse
+ */
+export type ListIdentitiesResponse = Message<"protodepot.v1.ListIdentitiesResponse"> & {
+  /**
+   * @generated from field: repeated protodepot.v1.Identity identities = 1;
+   */
+  identities: Identity[];
+};
+
+/**
+ * Describes the message protodepot.v1.ListIdentitiesResponse.
+ * Use `create(ListIdentitiesResponseSchema)` to create a new message.
+ */
+export const ListIdentitiesResponseSchema: GenMessage<ListIdentitiesResponse> = /*@__PURE__*/
+  messageDesc(file_protodepot_v1_sign_in, 2);
+
+/**
+ * @generated from message protodepot.v1.UnlinkIdentityRequest
+ */
+export type UnlinkIdentityRequest = Message<"protodepot.v1.UnlinkIdentityRequest"> & {
+  /**
+   * Empty: the caller.
+   *
+   * @generated from field: string user = 1;
+   */
+  user: string;
+
+  /**
+   * The provider's name or its issuer URL.
+   *
+   * @generated from field: string provider = 2;
+   */
+  provider: string;
+};
+
+/**
+ * Describes the message protodepot.v1.UnlinkIdentityRequest.
+ * Use `create(UnlinkIdentityRequestSchema)` to create a new message.
+ */
+export const UnlinkIdentityRequestSchema: GenMessage<UnlinkIdentityRequest> = /*@__PURE__*/
+  messageDesc(file_protodepot_v1_sign_in, 3);
+
+/**
+ * @generated from message protodepot.v1.UnlinkIdentityResponse
+ */
+export type UnlinkIdentityResponse = Message<"protodepot.v1.UnlinkIdentityResponse"> & {
+  /**
+   * @generated from field: repeated protodepot.v1.Identity unlinked = 1;
+   */
+  unlinked: Identity[];
+};
+
+/**
+ * Describes the message protodepot.v1.UnlinkIdentityResponse.
+ * Use `create(UnlinkIdentityResponseSchema)` to create a new message.
+ */
+export const UnlinkIdentityResponseSchema: GenMessage<UnlinkIdentityResponse> = /*@__PURE__*/
+  messageDesc(file_protodepot_v1_sign_in, 4);
 
 /**
  * @generated from message protodepot.v1.StartDeviceSignInRequest
@@ -29,7 +149,7 @@ export type StartDeviceSignInRequest = Message<"protodepot.v1.StartDeviceSignInR
  * Use `create(StartDeviceSignInRequestSchema)` to create a new message.
  */
 export const StartDeviceSignInRequestSchema: GenMessage<StartDeviceSignInRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_sign_in, 0);
+  messageDesc(file_protodepot_v1_sign_in, 5);
 
 /**
  * @generated from message protodepot.v1.StartDeviceSignInResponse
@@ -86,7 +206,7 @@ export type StartDeviceSignInResponse = Message<"protodepot.v1.StartDeviceSignIn
  * Use `create(StartDeviceSignInResponseSchema)` to create a new message.
  */
 export const StartDeviceSignInResponseSchema: GenMessage<StartDeviceSignInResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_sign_in, 1);
+  messageDesc(file_protodepot_v1_sign_in, 6);
 
 /**
  * @generated from message protodepot.v1.PollDeviceSignInRequest
@@ -108,7 +228,7 @@ export type PollDeviceSignInRequest = Message<"protodepot.v1.PollDeviceSignInReq
  * Use `create(PollDeviceSignInRequestSchema)` to create a new message.
  */
 export const PollDeviceSignInRequestSchema: GenMessage<PollDeviceSignInRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_sign_in, 2);
+  messageDesc(file_protodepot_v1_sign_in, 7);
 
 /**
  * @generated from message protodepot.v1.PollDeviceSignInResponse
@@ -142,7 +262,7 @@ export type PollDeviceSignInResponse = Message<"protodepot.v1.PollDeviceSignInRe
  * Use `create(PollDeviceSignInResponseSchema)` to create a new message.
  */
 export const PollDeviceSignInResponseSchema: GenMessage<PollDeviceSignInResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_sign_in, 3);
+  messageDesc(file_protodepot_v1_sign_in, 8);
 
 /**
  * @generated from enum protodepot.v1.PollDeviceSignInResponse.Status
@@ -179,7 +299,7 @@ export enum PollDeviceSignInResponse_Status {
  * Describes the enum protodepot.v1.PollDeviceSignInResponse.Status.
  */
 export const PollDeviceSignInResponse_StatusSchema: GenEnum<PollDeviceSignInResponse_Status> = /*@__PURE__*/
-  enumDesc(file_protodepot_v1_sign_in, 3, 0);
+  enumDesc(file_protodepot_v1_sign_in, 8, 0);
 
 /**
  * Signing in through the server's single sign-on providers (auth.oidc, docs/sso.md) from a terminal: the device
@@ -208,6 +328,26 @@ export const SignInService: GenService<{
     methodKind: "unary";
     input: typeof PollDeviceSignInRequestSchema;
     output: typeof PollDeviceSignInResponseSchema;
+  },
+  /**
+   * The provider accounts linked to a user (yours; admins: anyone's).
+   *
+   * @generated from rpc protodepot.v1.SignInService.ListIdentities
+   */
+  listIdentities: {
+    methodKind: "unary";
+    input: typeof ListIdentitiesRequestSchema;
+    output: typeof ListIdentitiesResponseSchema;
+  },
+  /**
+   * Unlinks a user's accounts of one provider; refused for the last one while auth.localSignIn is false.
+   *
+   * @generated from rpc protodepot.v1.SignInService.UnlinkIdentity
+   */
+  unlinkIdentity: {
+    methodKind: "unary";
+    input: typeof UnlinkIdentityRequestSchema;
+    output: typeof UnlinkIdentityResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_protodepot_v1_sign_in, 0);

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file protodepot/v1/webhook.proto.
  */
 export const file_protodepot_v1_webhook: GenFile = /*@__PURE__*/
-  fileDesc("Chtwcm90b2RlcG90L3YxL3dlYmhvb2sucHJvdG8SDXByb3RvZGVwb3QudjEiagoHV2ViaG9vaxIKCgJpZBgBIAEoCRINCgVvd25lchgCIAEoCRILCgN1cmwYAyABKAkSDgoGZXZlbnRzGAQgAygJEhIKCmNyZWF0ZWRfYnkYBSABKAkSEwoLY3JlYXRlX3RpbWUYBiABKAki7AEKD1dlYmhvb2tEZWxpdmVyeRIKCgJpZBgBIAEoCRISCgp3ZWJob29rX2lkGAIgASgJEhAKCGV2ZW50X2lkGAMgASgJEgwKBGtpbmQYBCABKAkSDQoFc3RhdGUYBSABKAkSEAoIYXR0ZW1wdHMYBiABKA0SEwoLbGFzdF9zdGF0dXMYByABKA0SEgoKbGFzdF9lcnJvchgIIAEoCRIXCg9sYXN0X2xhdGVuY3lfbXMYCSABKA0SEwoLY3JlYXRlX3RpbWUYCiABKAkSEwoLZmluaXNoX3RpbWUYCyABKAkSDAoEYm9keRgMIAEoCSJCChRDcmVhdGVXZWJob29rUmVxdWVzdBINCgVvd25lchgBIAEoCRILCgN1cmwYAiABKAkSDgoGZXZlbnRzGAMgAygJIlAKFUNyZWF0ZVdlYmhvb2tSZXNwb25zZRInCgd3ZWJob29rGAEgASgLMhYucHJvdG9kZXBvdC52MS5XZWJob29rEg4KBnNlY3JldBgCIAEoCSIkChNMaXN0V2ViaG9va3NSZXF1ZXN0Eg0KBW93bmVyGAEgASgJIkAKFExpc3RXZWJob29rc1Jlc3BvbnNlEigKCHdlYmhvb2tzGAEgAygLMhYucHJvdG9kZXBvdC52MS5XZWJob29rIiIKFERlbGV0ZVdlYmhvb2tSZXF1ZXN0EgoKAmlkGAEgASgJIhcKFURlbGV0ZVdlYmhvb2tSZXNwb25zZSJBChxMaXN0V2ViaG9va0RlbGl2ZXJpZXNSZXF1ZXN0EhIKCndlYmhvb2tfaWQYASABKAkSDQoFbGltaXQYAiABKA0iUwodTGlzdFdlYmhvb2tEZWxpdmVyaWVzUmVzcG9uc2USMgoKZGVsaXZlcmllcxgBIAMoCzIeLnByb3RvZGVwb3QudjEuV2ViaG9va0RlbGl2ZXJ5Ii4KF1JlZGVsaXZlcldlYmhvb2tSZXF1ZXN0EhMKC2RlbGl2ZXJ5X2lkGAEgASgJIkwKGFJlZGVsaXZlcldlYmhvb2tSZXNwb25zZRIwCghkZWxpdmVyeRgBIAEoCzIeLnByb3RvZGVwb3QudjEuV2ViaG9va0RlbGl2ZXJ5MvoDCg5XZWJob29rU2VydmljZRJaCg1DcmVhdGVXZWJob29rEiMucHJvdG9kZXBvdC52MS5DcmVhdGVXZWJob29rUmVxdWVzdBokLnByb3RvZGVwb3QudjEuQ3JlYXRlV2ViaG9va1Jlc3BvbnNlElcKDExpc3RXZWJob29rcxIiLnByb3RvZGVwb3QudjEuTGlzdFdlYmhvb2tzUmVxdWVzdBojLnByb3RvZGVwb3QudjEuTGlzdFdlYmhvb2tzUmVzcG9uc2USWgoNRGVsZXRlV2ViaG9vaxIjLnByb3RvZGVwb3QudjEuRGVsZXRlV2ViaG9va1JlcXVlc3QaJC5wcm90b2RlcG90LnYxLkRlbGV0ZVdlYmhvb2tSZXNwb25zZRJyChVMaXN0V2ViaG9va0RlbGl2ZXJpZXMSKy5wcm90b2RlcG90LnYxLkxpc3RXZWJob29rRGVsaXZlcmllc1JlcXVlc3QaLC5wcm90b2RlcG90LnYxLkxpc3RXZWJob29rRGVsaXZlcmllc1Jlc3BvbnNlEmMKEFJlZGVsaXZlcldlYmhvb2sSJi5wcm90b2RlcG90LnYxLlJlZGVsaXZlcldlYmhvb2tSZXF1ZXN0GicucHJvdG9kZXBvdC52MS5SZWRlbGl2ZXJXZWJob29rUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("Chtwcm90b2RlcG90L3YxL3dlYmhvb2sucHJvdG8SDXByb3RvZGVwb3QudjEiqwEKB1dlYmhvb2sSCgoCaWQYASABKAkSDQoFb3duZXIYAiABKAkSCwoDdXJsGAMgASgJEg4KBmV2ZW50cxgEIAMoCRISCgpjcmVhdGVkX2J5GAUgASgJEhMKC2NyZWF0ZV90aW1lGAYgASgJEhoKEnNlY3JldF9yb3RhdGVfdGltZRgHIAEoCRIjChtwcmV2aW91c19zZWNyZXRfZXhwaXJlX3RpbWUYCCABKAki7AEKD1dlYmhvb2tEZWxpdmVyeRIKCgJpZBgBIAEoCRISCgp3ZWJob29rX2lkGAIgASgJEhAKCGV2ZW50X2lkGAMgASgJEgwKBGtpbmQYBCABKAkSDQoFc3RhdGUYBSABKAkSEAoIYXR0ZW1wdHMYBiABKA0SEwoLbGFzdF9zdGF0dXMYByABKA0SEgoKbGFzdF9lcnJvchgIIAEoCRIXCg9sYXN0X2xhdGVuY3lfbXMYCSABKA0SEwoLY3JlYXRlX3RpbWUYCiABKAkSEwoLZmluaXNoX3RpbWUYCyABKAkSDAoEYm9keRgMIAEoCSJCChRDcmVhdGVXZWJob29rUmVxdWVzdBINCgVvd25lchgBIAEoCRILCgN1cmwYAiABKAkSDgoGZXZlbnRzGAMgAygJIlAKFUNyZWF0ZVdlYmhvb2tSZXNwb25zZRInCgd3ZWJob29rGAEgASgLMhYucHJvdG9kZXBvdC52MS5XZWJob29rEg4KBnNlY3JldBgCIAEoCSIkChNMaXN0V2ViaG9va3NSZXF1ZXN0Eg0KBW93bmVyGAEgASgJIkAKFExpc3RXZWJob29rc1Jlc3BvbnNlEigKCHdlYmhvb2tzGAEgAygLMhYucHJvdG9kZXBvdC52MS5XZWJob29rIiIKFERlbGV0ZVdlYmhvb2tSZXF1ZXN0EgoKAmlkGAEgASgJIhcKFURlbGV0ZVdlYmhvb2tSZXNwb25zZSJWChpSb3RhdGVXZWJob29rU2VjcmV0UmVxdWVzdBIKCgJpZBgBIAEoCRIaCg1ncmFjZV9zZWNvbmRzGAIgASgNSACIAQFCEAoOX2dyYWNlX3NlY29uZHMiVgobUm90YXRlV2ViaG9va1NlY3JldFJlc3BvbnNlEicKB3dlYmhvb2sYASABKAsyFi5wcm90b2RlcG90LnYxLldlYmhvb2sSDgoGc2VjcmV0GAIgASgJIkEKHExpc3RXZWJob29rRGVsaXZlcmllc1JlcXVlc3QSEgoKd2ViaG9va19pZBgBIAEoCRINCgVsaW1pdBgCIAEoDSJTCh1MaXN0V2ViaG9va0RlbGl2ZXJpZXNSZXNwb25zZRIyCgpkZWxpdmVyaWVzGAEgAygLMh4ucHJvdG9kZXBvdC52MS5XZWJob29rRGVsaXZlcnkiLgoXUmVkZWxpdmVyV2ViaG9va1JlcXVlc3QSEwoLZGVsaXZlcnlfaWQYASABKAkiTAoYUmVkZWxpdmVyV2ViaG9va1Jlc3BvbnNlEjAKCGRlbGl2ZXJ5GAEgASgLMh4ucHJvdG9kZXBvdC52MS5XZWJob29rRGVsaXZlcnky6AQKDldlYmhvb2tTZXJ2aWNlEloKDUNyZWF0ZVdlYmhvb2sSIy5wcm90b2RlcG90LnYxLkNyZWF0ZVdlYmhvb2tSZXF1ZXN0GiQucHJvdG9kZXBvdC52MS5DcmVhdGVXZWJob29rUmVzcG9uc2USVwoMTGlzdFdlYmhvb2tzEiIucHJvdG9kZXBvdC52MS5MaXN0V2ViaG9va3NSZXF1ZXN0GiMucHJvdG9kZXBvdC52MS5MaXN0V2ViaG9va3NSZXNwb25zZRJaCg1EZWxldGVXZWJob29rEiMucHJvdG9kZXBvdC52MS5EZWxldGVXZWJob29rUmVxdWVzdBokLnByb3RvZGVwb3QudjEuRGVsZXRlV2ViaG9va1Jlc3BvbnNlEmwKE1JvdGF0ZVdlYmhvb2tTZWNyZXQSKS5wcm90b2RlcG90LnYxLlJvdGF0ZVdlYmhvb2tTZWNyZXRSZXF1ZXN0GioucHJvdG9kZXBvdC52MS5Sb3RhdGVXZWJob29rU2VjcmV0UmVzcG9uc2UScgoVTGlzdFdlYmhvb2tEZWxpdmVyaWVzEisucHJvdG9kZXBvdC52MS5MaXN0V2ViaG9va0RlbGl2ZXJpZXNSZXF1ZXN0GiwucHJvdG9kZXBvdC52MS5MaXN0V2ViaG9va0RlbGl2ZXJpZXNSZXNwb25zZRJjChBSZWRlbGl2ZXJXZWJob29rEiYucHJvdG9kZXBvdC52MS5SZWRlbGl2ZXJXZWJob29rUmVxdWVzdBonLnByb3RvZGVwb3QudjEuUmVkZWxpdmVyV2ViaG9va1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message protodepot.v1.Webhook
@@ -49,6 +49,20 @@ export type Webhook = Message<"protodepot.v1.Webhook"> & {
    * @generated from field: string create_time = 6;
    */
   createTime: string;
+
+  /**
+   * When the secret was last rotated; empty: never.
+   *
+   * @generated from field: string secret_rotate_time = 7;
+   */
+  secretRotateTime: string;
+
+  /**
+   * Until when the secret that rotation replaced still signs deliveries (a second v1); empty: it does not.
+   *
+   * @generated from field: string previous_secret_expire_time = 8;
+   */
+  previousSecretExpireTime: string;
 };
 
 /**
@@ -258,6 +272,54 @@ export const DeleteWebhookResponseSchema: GenMessage<DeleteWebhookResponse> = /*
   messageDesc(file_protodepot_v1_webhook, 7);
 
 /**
+ * @generated from message protodepot.v1.RotateWebhookSecretRequest
+ */
+export type RotateWebhookSecretRequest = Message<"protodepot.v1.RotateWebhookSecretRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * How long the replaced secret keeps signing, beside the new one: at most 30 days; 0: stops at once. Absent: a day.
+   *
+   * @generated from field: optional uint32 grace_seconds = 2;
+   */
+  graceSeconds?: number | undefined;
+};
+
+/**
+ * Describes the message protodepot.v1.RotateWebhookSecretRequest.
+ * Use `create(RotateWebhookSecretRequestSchema)` to create a new message.
+ */
+export const RotateWebhookSecretRequestSchema: GenMessage<RotateWebhookSecretRequest> = /*@__PURE__*/
+  messageDesc(file_protodepot_v1_webhook, 8);
+
+/**
+ * @generated from message protodepot.v1.RotateWebhookSecretResponse
+ */
+export type RotateWebhookSecretResponse = Message<"protodepot.v1.RotateWebhookSecretResponse"> & {
+  /**
+   * @generated from field: protodepot.v1.Webhook webhook = 1;
+   */
+  webhook?: Webhook | undefined;
+
+  /**
+   * The new HMAC key of the signatures: shown once.
+   *
+   * @generated from field: string secret = 2;
+   */
+  secret: string;
+};
+
+/**
+ * Describes the message protodepot.v1.RotateWebhookSecretResponse.
+ * Use `create(RotateWebhookSecretResponseSchema)` to create a new message.
+ */
+export const RotateWebhookSecretResponseSchema: GenMessage<RotateWebhookSecretResponse> = /*@__PURE__*/
+  messageDesc(file_protodepot_v1_webhook, 9);
+
+/**
  * @generated from message protodepot.v1.ListWebhookDeliveriesRequest
  */
 export type ListWebhookDeliveriesRequest = Message<"protodepot.v1.ListWebhookDeliveriesRequest"> & {
@@ -279,7 +341,7 @@ export type ListWebhookDeliveriesRequest = Message<"protodepot.v1.ListWebhookDel
  * Use `create(ListWebhookDeliveriesRequestSchema)` to create a new message.
  */
 export const ListWebhookDeliveriesRequestSchema: GenMessage<ListWebhookDeliveriesRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_webhook, 8);
+  messageDesc(file_protodepot_v1_webhook, 10);
 
 /**
  * @generated from message protodepot.v1.ListWebhookDeliveriesResponse
@@ -298,7 +360,7 @@ export type ListWebhookDeliveriesResponse = Message<"protodepot.v1.ListWebhookDe
  * Use `create(ListWebhookDeliveriesResponseSchema)` to create a new message.
  */
 export const ListWebhookDeliveriesResponseSchema: GenMessage<ListWebhookDeliveriesResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_webhook, 9);
+  messageDesc(file_protodepot_v1_webhook, 11);
 
 /**
  * @generated from message protodepot.v1.RedeliverWebhookRequest
@@ -315,7 +377,7 @@ export type RedeliverWebhookRequest = Message<"protodepot.v1.RedeliverWebhookReq
  * Use `create(RedeliverWebhookRequestSchema)` to create a new message.
  */
 export const RedeliverWebhookRequestSchema: GenMessage<RedeliverWebhookRequest> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_webhook, 10);
+  messageDesc(file_protodepot_v1_webhook, 12);
 
 /**
  * @generated from message protodepot.v1.RedeliverWebhookResponse
@@ -332,7 +394,7 @@ export type RedeliverWebhookResponse = Message<"protodepot.v1.RedeliverWebhookRe
  * Use `create(RedeliverWebhookResponseSchema)` to create a new message.
  */
 export const RedeliverWebhookResponseSchema: GenMessage<RedeliverWebhookResponse> = /*@__PURE__*/
-  messageDesc(file_protodepot_v1_webhook, 11);
+  messageDesc(file_protodepot_v1_webhook, 13);
 
 /**
  * Webhooks: an owner's (or, for admins, the server's) events POSTed to a URL, signed (docs/webhooks.md). An
@@ -366,6 +428,16 @@ export const WebhookService: GenService<{
     methodKind: "unary";
     input: typeof DeleteWebhookRequestSchema;
     output: typeof DeleteWebhookResponseSchema;
+  },
+  /**
+   * A new secret, answered here only; the replaced one keeps signing beside it for the grace period.
+   *
+   * @generated from rpc protodepot.v1.WebhookService.RotateWebhookSecret
+   */
+  rotateWebhookSecret: {
+    methodKind: "unary";
+    input: typeof RotateWebhookSecretRequestSchema;
+    output: typeof RotateWebhookSecretResponseSchema;
   },
   /**
    * @generated from rpc protodepot.v1.WebhookService.ListWebhookDeliveries

@@ -27,6 +27,34 @@ export function identitiesCases(suite: Suite): void {
       assert.equal((await store.findIdentity(idp, "sub-1"))?.name, "alice");
     });
 
+    it("lists a user's linked accounts with their last sign-in, and unlinks one of that user only", async () => {
+      const alice = await store.createUser({ name: "alice", isAdmin: false });
+      const bob = await store.createUser({ name: "bob", isAdmin: false });
+      await store.linkIdentity({ issuer: idp, subject: "sub-a", userId: alice.id });
+      await store.linkIdentity({ issuer: "https://b.example.com", subject: "sub-b", userId: alice.id });
+      const listed = await store.listIdentities(alice.id);
+      assert.deepEqual(
+        listed.map((i) => [i.issuer, i.subject, i.lastSignInAt]),
+        [
+          ["https://b.example.com", "sub-b", undefined],
+          [idp, "sub-a", undefined],
+        ],
+      );
+      assert.ok(listed.every((i) => i.linkedAt));
+      await store.touchIdentity(idp, "sub-a");
+      const touched = (await store.listIdentities(alice.id)).find((i) => i.subject === "sub-a");
+      assert.ok(touched?.lastSignInAt && touched.lastSignInAt >= touched.linkedAt);
+      assert.equal(await store.unlinkIdentity(bob.id, idp, "sub-a"), false, "not bob's");
+      assert.equal(await store.unlinkIdentity(alice.id, idp, "sub-a"), true);
+      assert.equal(await store.unlinkIdentity(alice.id, idp, "sub-a"), false);
+      assert.equal(await store.findIdentity(idp, "sub-a"), undefined);
+      assert.deepEqual(
+        (await store.listIdentities(alice.id)).map((i) => i.subject),
+        ["sub-b"],
+      );
+      assert.deepEqual(await store.listIdentities(bob.id), []);
+    });
+
     it("grants and takes back only the roles its issuer granted, never those given by hand", async () => {
       const alice = await store.createUser({ name: "alice", isAdmin: false });
       const bob = await store.createUser({ name: "bob", isAdmin: false });

@@ -225,6 +225,43 @@ function webhookCases3(store: () => MetadataStore): void {
     });
   });
 
+  describe("webhook secret rotation", () => {
+    it("signs with the replaced secret too while its grace lasts, by the database clock, then only the new", async () => {
+      const s = store();
+      const base = { owner: "acme", url: "https://x/", events: ["*"], createdBy: "a" };
+      await s.createWebhook({ ...base, id: "w", secret: "k1" });
+      const claimOne = async (holder: string) => {
+        await s.enqueueWebhookEvent(event(`e-${holder}`, "commit.pushed", "acme"));
+        const [d] = await s.claimWebhookDeliveries(holder, 1, 60_000);
+        assert.ok(d);
+        await s.finishWebhookDelivery(d.id, holder, { ok: true, latencyMs: 1 });
+        return d;
+      };
+      const rotated = await s.rotateWebhookSecret("w", "k2", 3_600_000);
+      assert.ok(rotated?.secretRotatedAt);
+      assert.ok(rotated.previousSecretUntil && rotated.previousSecretUntil > rotated.secretRotatedAt);
+      assert.equal("secret" in rotated, false);
+      const during = await claimOne("n1");
+      assert.equal(during.secret, "k2");
+      assert.equal(during.previousSecret, "k1");
+      // Rotated again within the grace period: the secret before it is dropped, the one just replaced signs.
+      await s.rotateWebhookSecret("w", "k3", 3_600_000);
+      const again = await claimOne("n2");
+      assert.deepEqual([again.secret, again.previousSecret], ["k3", "k2"]);
+      // A grace period that has ended (a millisecond, waited out) leaves the new secret alone.
+      await s.rotateWebhookSecret("w", "k4", 1);
+      await new Promise((r) => setTimeout(r, 20));
+      const ended = await claimOne("n3");
+      assert.deepEqual([ended.secret, ended.previousSecret], ["k4", undefined]);
+      // No grace period: the old secret stops at once, and nothing says it lasts.
+      const now = await s.rotateWebhookSecret("w", "k5", 0);
+      assert.equal(now?.previousSecretUntil, undefined);
+      const after = await claimOne("n4");
+      assert.deepEqual([after.secret, after.previousSecret], ["k5", undefined]);
+      assert.equal(await s.rotateWebhookSecret("missing", "k", 0), undefined);
+    });
+  });
+
   describe("rate counters", () => {
     it("adds to a key's window atomically and answers the total; windows and keys are apart", async () => {
       const s = store();

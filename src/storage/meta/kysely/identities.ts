@@ -24,7 +24,7 @@ export function createKyselyIdentityStore(db: Kysely<Database>): IdentityStore {
     async linkIdentity({ issuer, subject, userId }) {
       await db
         .insertInto("identities")
-        .values({ issuer, subject, user_id: userId, created_at: now() })
+        .values({ issuer, subject, user_id: userId, created_at: now(), last_sign_in_at: null })
         .execute()
         .catch((err: unknown) => {
           if (!isUniqueViolation(err)) throw err;
@@ -32,6 +32,41 @@ export function createKyselyIdentityStore(db: Kysely<Database>): IdentityStore {
             op: "linkIdentity",
           });
         });
+    },
+
+    async listIdentities(userId) {
+      const rows = await db
+        .selectFrom("identities")
+        .selectAll()
+        .where("user_id", "=", userId)
+        .orderBy("issuer")
+        .orderBy("subject")
+        .execute();
+      return rows.map((r) => ({
+        issuer: r.issuer,
+        subject: r.subject,
+        linkedAt: r.created_at,
+        ...(r.last_sign_in_at !== null ? { lastSignInAt: r.last_sign_in_at } : {}),
+      }));
+    },
+
+    async touchIdentity(issuer, subject) {
+      await db
+        .updateTable("identities")
+        .set({ last_sign_in_at: now() })
+        .where("issuer", "=", issuer)
+        .where("subject", "=", subject)
+        .execute();
+    },
+
+    async unlinkIdentity(userId, issuer, subject) {
+      const res = await db
+        .deleteFrom("identities")
+        .where("user_id", "=", userId)
+        .where("issuer", "=", issuer)
+        .where("subject", "=", subject)
+        .executeTakeFirst();
+      return Number(res.numDeletedRows) > 0;
     },
 
     async listMappedRoles(userId, grantedBy): Promise<MappedRole[]> {

@@ -102,6 +102,8 @@ export interface IdentitiesTable {
   subject: string;
   user_id: string;
   created_at: string;
+  /** Migration 0017; null: no sign-in recorded since. */
+  last_sign_in_at: string | null;
 }
 
 export interface ModulesTable {
@@ -262,6 +264,11 @@ export interface WebhooksTable {
   events: string;
   created_by: string;
   created_at: string;
+  /** The secret before the last rotation, still signing until previous_secret_until (migration 0017). */
+  previous_secret: string | null;
+  /** Milliseconds since the epoch, by the database clock. */
+  previous_secret_until: number | null;
+  secret_rotated_at: string | null;
 }
 
 export interface WebhookDeliveriesTable {

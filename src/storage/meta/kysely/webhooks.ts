@@ -17,6 +17,10 @@ function toWebhook(r: WebhooksTable): Webhook {
     events: r.events.split(" ").filter(Boolean),
     createdBy: r.created_by,
     createdAt: r.created_at,
+    ...(r.secret_rotated_at !== null ? { secretRotatedAt: r.secret_rotated_at } : {}),
+    ...(r.previous_secret !== null && r.previous_secret_until !== null
+      ? { previousSecretUntil: new Date(Number(r.previous_secret_until)).toISOString() }
+      : {}),
   };
 }
 
@@ -100,13 +104,47 @@ async function claim(
   const hooks = await db
     .selectFrom("webhooks")
     .selectAll()
+    // The grace period of a rotated secret ends by the database clock, as it was set.
+    .select(sql<number>`${nowMs}`.as("now_ms"))
     .where("id", "in", [...new Set(rows.map((r) => r.webhook_id))])
     .execute();
   const byId = new Map(hooks.map((h) => [h.id, h]));
   return rows.flatMap((r) => {
     const hook = byId.get(r.webhook_id);
-    return hook ? [{ ...toDelivery(r), url: hook.url, secret: hook.secret }] : [];
+    if (!hook) return [];
+    const graceLasts =
+      hook.previous_secret !== null && Number(hook.previous_secret_until ?? 0) > Number(hook.now_ms);
+    return [
+      {
+        ...toDelivery(r),
+        url: hook.url,
+        secret: hook.secret,
+        ...(graceLasts && hook.previous_secret !== null ? { previousSecret: hook.previous_secret } : {}),
+      },
+    ];
   });
+}
+
+async function rotateWebhookSecret(
+  db: Kysely<Database>,
+  nowMs: RawBuilder<number>,
+  ...[id, secret, graceMs]: Parameters<WebhookStore["rotateWebhookSecret"]>
+): ReturnType<WebhookStore["rotateWebhookSecret"]> {
+  const grace = Math.max(0, Math.ceil(graceMs));
+  // The right-hand sides read the row as it was: the old secret becomes the previous one.
+  const res = await db
+    .updateTable("webhooks")
+    .set({
+      previous_secret: grace > 0 ? sql<string>`secret` : null,
+      previous_secret_until: grace > 0 ? sql<number>`${nowMs} + ${grace}` : null,
+      secret,
+      secret_rotated_at: new Date().toISOString(),
+    })
+    .where("id", "=", id)
+    .executeTakeFirst();
+  if (Number(res.numUpdatedRows) !== 1) return undefined;
+  const row = await db.selectFrom("webhooks").selectAll().where("id", "=", id).executeTakeFirst();
+  return row && toWebhook(row);
 }
 
 function finishedState(outcome: DeliveryOutcome): WebhookDeliveryState {
@@ -197,6 +235,9 @@ export function createKyselyWebhookStore(db: Kysely<Database>, nowMs: RawBuilder
         events: hook.events.join(" "),
         created_by: hook.createdBy,
         created_at: new Date().toISOString(),
+        previous_secret: null,
+        previous_secret_until: null,
+        secret_rotated_at: null,
       };
       await db.insertInto("webhooks").values(row).execute();
       return toWebhook(row);
@@ -219,6 +260,8 @@ export function createKyselyWebhookStore(db: Kysely<Database>, nowMs: RawBuilder
       const res = await db.deleteFrom("webhooks").where("id", "=", id).executeTakeFirst();
       return Number(res.numDeletedRows) === 1;
     },
+
+    rotateWebhookSecret: (id, secret, graceMs) => rotateWebhookSecret(db, nowMs, id, secret, graceMs),
 
     enqueueWebhookEvent: (event) => enqueueWebhookEvent(db, nowMs, event),
 

@@ -15,6 +15,7 @@ import { oidc } from "./0012-oidc.js";
 import { webhooks } from "./0013-webhooks.js";
 import { quotas } from "./0015-quotas.js";
 import { imageQuotas } from "./0016-image-quotas.js";
+import { webhookSecretRotation } from "./0017-webhook-secret-rotation.js";
 
 const migrations: Record<string, Migration> = {
   "0001-initial": initial,
@@ -32,6 +33,7 @@ const migrations: Record<string, Migration> = {
   "0013-webhooks": webhooks,
   "0015-quotas": quotas,
   "0016-image-quotas": imageQuotas,
+  "0017-webhook-secret-rotation": webhookSecretRotation,
 };
 
 /** Brings the database to the newest schema; throws if any migration fails (nothing of it is applied). */
