@@ -46,7 +46,9 @@ function shares(
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const time = new Map<number, number>();
-  p.samples.forEach((id, i) => time.set(id, (time.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
+  p.samples.forEach((id, i) => {
+    time.set(id, (time.get(id) ?? 0) + (p.timeDeltas[i] ?? 0));
+  });
   const inside = Object.fromEntries(Object.keys(picks).map((k) => [k, 0]));
   let busy = 0;
   for (const [id, t] of time) {
