@@ -16,20 +16,13 @@ import {
   startTestServer,
 } from "../../test/e2e/support/server.js";
 import { knob } from "../support.js";
+import { targets as downloads, type RateVariant, rateVariants } from "./downloads.js";
 
 const exec = promisify(execFile);
 const seconds = knob("BENCH_SECONDS", 8, 1);
-const targets = [
-  "/v1/protodepot/es/v1/demo/payments/main.tar.gz",
-  "/npm/@protodepot/protodepot_es_demo_payments/-/protodepot_es_demo_payments-1.1.1.tgz",
-  "/go/protodepot.local/protodepot/go/demo/payments/@v/v1.1.1.zip",
-];
-const variants = {
-  off: {},
-  memory: { PROTODEPOT_RATE_LIMITS_ANONYMOUS: "1000000000", PROTODEPOT_RATE_LIMITS_SHARED: "false" },
-  shared: { PROTODEPOT_RATE_LIMITS_ANONYMOUS: "1000000000", PROTODEPOT_RATE_LIMITS_SHARED: "true" },
-} as const;
-type Variant = keyof typeof variants;
+const targets = downloads.map((t) => t.path);
+const variants = rateVariants;
+type Variant = RateVariant;
 
 interface Profile {
   nodes: { id: number; callFrame: { functionName: string; url: string }; children?: number[] }[];

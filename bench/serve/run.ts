@@ -11,21 +11,12 @@ import { promisify } from "node:util";
 import { adminToken, cliPath, makeDataDir, startTestServer } from "../../test/e2e/support/server.js";
 import { startNginx } from "../nginx.js";
 import { knob, median, smoke } from "../support.js";
+import { type RateVariant, rateVariants, targets } from "./downloads.js";
 
 const exec = promisify(execFile);
 const seconds = knob("BENCH_SECONDS", 8, 1);
 const connections = knob("BENCH_CONNECTIONS", 64, 8);
 const many = knob("BENCH_WORKERS", availableParallelism(), 2);
-
-/** The three cached downloads every CI job repeats, by path (the same path on both servers). */
-const targets = [
-  { name: "archive .tar.gz (label main)", path: "/v1/protodepot/es/v1/demo/payments/main.tar.gz" },
-  {
-    name: "npm tarball",
-    path: "/npm/@protodepot/protodepot_es_demo_payments/-/protodepot_es_demo_payments-1.1.1.tgz",
-  },
-  { name: "Go zip", path: "/go/protodepot.local/protodepot/go/demo/payments/@v/v1.1.1.zip" },
-] as const;
 
 /** Requests/s wrk measures for one URL (one thread, `connections` connections); fails on any non-2xx answer. */
 async function wrk(url: string): Promise<number> {
@@ -145,12 +136,8 @@ try {
   // order that alternates, so a change in the machine's load hits all three alike; each rotation gives a cost, and
   // the median of them is the result. Requests/s and the servers' own CPU time per request are both reported.
   async function compareRateLimits() {
-    const variants = {
-      off: {},
-      memory: { PROTODEPOT_RATE_LIMITS_ANONYMOUS: "1000000000", PROTODEPOT_RATE_LIMITS_SHARED: "false" },
-      shared: { PROTODEPOT_RATE_LIMITS_ANONYMOUS: "1000000000", PROTODEPOT_RATE_LIMITS_SHARED: "true" },
-    } as const;
-    type Variant = keyof typeof variants;
+    const variants = rateVariants;
+    type Variant = RateVariant;
     const names = Object.keys(variants) as Variant[];
     const rotations = knob("BENCH_RATE_ROUNDS", 6, 1);
     const burst = knob("BENCH_RATE_SECONDS", 2, 1);
