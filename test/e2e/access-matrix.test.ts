@@ -837,8 +837,7 @@ describe("authorization matrix", () => {
 
   it("answers every caller on every endpoint as the access policy says, and hides exactly as it misses", async () => {
     // Every caller's reads before anyone's changes: a writer's push or template version would otherwise make the
-    // next caller's downloads cold generations again, and reads cannot change
-    // what a later cell meets.
+    // next caller's downloads cold generations again; reads change nothing a later cell meets.
     const readCells: Cell[] = [];
     const changeCells: Cell[] = [];
     for (const who of everyone) {
