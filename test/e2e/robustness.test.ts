@@ -1,3 +1,4 @@
+// e2e: exclusive — flaked when paired: writing curl's stdin failed with an uncaught EPIPE in "answers bad input"
 // Robustness: concurrent pushes, a crash mid-push, and bad input — against the real server.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
