@@ -1,3 +1,4 @@
+// e2e: exclusive — times a client's download against thousands of slow-loris connections
 // Slow loris: thousands of idle and trickling connections from one address (a separate process) do not keep a
 // client on another address from its download, and the server closes what the attacker holds.
 import assert from "node:assert/strict";

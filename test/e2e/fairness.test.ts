@@ -1,3 +1,4 @@
+// e2e: exclusive — counts the plugin slots each template owner holds
 // One owner's slow generations cannot starve another owner's cold generation (docs/serving.md, *Plugin slots*).
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";

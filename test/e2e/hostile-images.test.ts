@@ -1,3 +1,4 @@
+// e2e: exclusive — times /healthz (under 100 ms) while hostile images unpack
 // Hostile plugin images pushed by an ordinary user, used by his public template and triggered anonymously: each
 // is refused at push or contained at unpack with a clear 4xx naming the plugin, nothing of a failure is cached,
 // the counted disk use of what is unpacked matches du, and /healthz (polled from another process) stays fast.

@@ -1,3 +1,4 @@
+// e2e: exclusive — bounds by the clock how long refusing a stranger's input takes
 // Issue 14, hostile input: what a stranger sends is refused before it costs anything, with a 4xx that says why.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";

@@ -1,3 +1,4 @@
+// e2e: exclusive — times /healthz and bounds the server's memory while a plugin floods its output
 // Hostile plugin OUTPUT (docs/serving.md, "Merging plugin output"): a stranger's public plugin, run through a public
 // template by an anonymous download, can neither stall the server, grow its memory past the budget, nor flood a
 // response or the log. The plugin is a static Go program built here and pushed by an ordinary user as an image.

@@ -1,3 +1,4 @@
+// e2e: exclusive — times /healthz (under 1 s) during fork and memory bombs
 // Issue 3: hostile plugins give clear errors through the archive registry, nothing is cached, the server serves on.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";

@@ -1,3 +1,4 @@
+// e2e: exclusive — times /healthz and bounds buf's memory × compile.concurrency during huge compilations
 // Hostile pushes against the real server: a 27 MB module whose compilation would take gigabytes is refused or
 // compiled within compile.memoryBytes (measured from outside: the buf processes' peak RSS and their cgroups), while
 // /healthz keeps answering; three at once stay within the limit × compile.concurrency; deeply nested messages are

@@ -1,3 +1,4 @@
+// e2e: exclusive — fork and memory bombs counted by uid in /proc while /healthz must answer
 // Plugin limits on a host without usable cgroups: with sandbox.cgroups off, a fork bomb and a memory bomb run by a
 // public template are still bounded (counted from outside, by the run's uid in /proc), and the server answers on.
 import assert from "node:assert/strict";

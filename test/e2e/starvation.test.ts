@@ -1,3 +1,4 @@
+// e2e: exclusive — counts the plugin slots each payer holds while strangers flood cold generations
 // Strangers cannot starve the registry's plugin slots (docs/serving.md, *Plugin slots*): a user and their
 // organization flood anonymous cold generations of slow pushed plugins, and a signed-in user's cold generation
 // still runs at once; a failing URL, repeated, is answered from memory without running its plugin.
