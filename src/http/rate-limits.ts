@@ -38,7 +38,11 @@ export const rateLimitsOff = (opts: Pick<RateLimitOptions, "requests">): boolean
 
 const exempt = new Set(["/healthz"]);
 
-/** The RateLimit-* headers of a decision, as alternating names and values; Retry-After too on a refusal. */
+/**
+ * The RateLimit-* headers of a decision, as alternating names and values: limit, remaining and reset on every
+ * answer; the policy and Retry-After only on a refusal (they say nothing new to a caller under its limit, and each
+ * header is paid on every download, kept ones included).
+ */
 function rateHeaders(decision: RateDecision, windowMs: number): string[] {
   const headers = [
     "ratelimit-limit",
@@ -47,10 +51,11 @@ function rateHeaders(decision: RateDecision, windowMs: number): string[] {
     String(decision.remaining),
     "ratelimit-reset",
     String(decision.resetSeconds),
-    "ratelimit-policy",
-    `${decision.limit};w=${Math.ceil(windowMs / 1000)}`,
   ];
-  if (!decision.allowed) headers.push("retry-after", String(decision.resetSeconds));
+  if (!decision.allowed) {
+    headers.push("ratelimit-policy", `${decision.limit};w=${Math.ceil(windowMs / 1000)}`);
+    headers.push("retry-after", String(decision.resetSeconds));
+  }
   return headers;
 }
 
