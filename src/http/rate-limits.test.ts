@@ -82,7 +82,11 @@ describe("rate limits", () => {
     assert.equal(refused?.headers["ratelimit-limit"], "2");
     assert.equal(refused?.headers["ratelimit-remaining"], "0");
     assert.equal(refused?.headers["ratelimit-policy"], "2;w=60");
-    assert.equal(anonymous[0]?.headers["ratelimit-policy"], undefined, "the policy comes with a refusal only");
+    assert.equal(
+      anonymous[0]?.headers["ratelimit-policy"],
+      undefined,
+      "the policy comes with a refusal only",
+    );
     assert.match(refused?.body ?? "", /rateLimits.anonymous/);
     // A wrong token counts against its address.
     assert.equal((await get("/x", "Bearer wrong")).statusCode, 429);
