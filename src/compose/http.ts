@@ -198,11 +198,22 @@ export async function registerRoutes(config: Config, http: App, parts: RoutePart
   registerOperations(config, app, parts);
   await registerApi(config, http, parts, limits);
   registerRegistries(config, app, hot, parts);
-  const { auth, modules, plugins, templates, orgs, users, bots, pregenerate, outcomes, identities } =
-    parts.services;
+  const {
+    auth,
+    modules,
+    plugins,
+    templates,
+    orgs,
+    users,
+    bots,
+    webhooks,
+    pregenerate,
+    outcomes,
+    identities,
+  } = parts.services;
   registerWebUi(
     app,
-    { modules, plugins, templates, orgs, users, bots, pregenerate, outcomes, identities },
+    { modules, plugins, templates, orgs, users, bots, webhooks, pregenerate, outcomes, identities },
     {
       auth,
       audit: parts.services.audit,

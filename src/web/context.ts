@@ -13,6 +13,7 @@ import type { PluginService } from "../services/plugins.js";
 import type { PregenerateService } from "../services/pregenerate.js";
 import type { TemplateService } from "../services/templates.js";
 import type { UserService } from "../services/users.js";
+import type { WebhookService } from "../services/webhooks.js";
 import type { PageContext } from "./layout.js";
 
 export interface WebServices {
@@ -24,6 +25,8 @@ export interface WebServices {
   users: UserService;
   /** An organization's bots (its bots page). */
   bots: Pick<BotService, "create" | "list" | "delete">;
+  /** An owner's webhook subscriptions (its webhooks page). */
+  webhooks: Pick<WebhookService, "create" | "list" | "delete" | "rotateSecret" | "deliveries" | "redeliver">;
   /** Which templates a module's pushes pre-generate (module settings). */
   pregenerate: Pick<PregenerateService, "list" | "set">;
   /** Which templates' latest generations failed; without it every template counts as working. */

@@ -10,9 +10,12 @@ import { createAccessPolicy } from "../services/access.js";
 import { createAuditTrail } from "../services/audit.js";
 import { type AuthService, createAuthService } from "../services/auth.js";
 import { createBotService } from "../services/bots.js";
+import { createEvents } from "../services/events.js";
 import { createIdentityService } from "../services/identities.js";
 import { createOrganizationService } from "../services/organizations.js";
 import { createUserService } from "../services/users.js";
+import { createTargetPolicy } from "../services/webhooks/targets.js";
+import { createWebhookService } from "../services/webhooks.js";
 import type { MetadataStore } from "../storage/meta/metadata-store.js";
 import { createSqliteMetadataStore } from "../storage/meta/sqlite/sqlite-metadata-store.js";
 import type { WebServices } from "./context.js";
@@ -57,6 +60,12 @@ describe("web forms", () => {
       orgs,
       users,
       bots: createBotService({ meta, access, audit }),
+      webhooks: createWebhookService({
+        store: meta,
+        access,
+        audit,
+        targets: createTargetPolicy({ allowPrivateTargets: true, allowedTargets: [] }),
+      }),
       identities: createIdentityService({
         store: meta,
         audit,
@@ -290,5 +299,63 @@ describe("web forms", () => {
       (await meta.listIdentities(nina?.id ?? "")).map((i) => i.issuer),
       ["https://corp.example"],
     );
+  });
+
+  it("lets an owner subscribe a URL (secret shown once), rotate its secret, redeliver and delete; a writer may not", async () => {
+    const { cookie, csrf } = await session("olga");
+    const post = (url: string, fields: Record<string, string | string[]>, as = { cookie, csrf }) => {
+      const body = new URLSearchParams();
+      for (const [k, v] of Object.entries({ ...fields, csrf: as.csrf }))
+        for (const one of Array.isArray(v) ? v : [v]) body.append(k, one);
+      return app.inject({
+        method: "POST",
+        url,
+        headers: { ...formType, cookie: as.cookie },
+        payload: body.toString(),
+      });
+    };
+    const created = await post("/acme/-/webhooks", {
+      url: "http://127.0.0.1:9/hook",
+      event: ["commit.pushed", "label.moved"],
+    });
+    assert.equal(created.statusCode, 200, created.body);
+    const secret = /<code>(whsec_[^<]+)<\/code>/.exec(created.body)?.[1] ?? "";
+    assert.match(secret, /^whsec_/);
+    const [hook] = await meta.listWebhooks("acme");
+    assert.deepEqual(hook?.events, ["commit.pushed", "label.moved"]);
+    const page = await app.inject({ url: "/acme/-/webhooks", headers: { cookie } });
+    assert.match(page.body, new RegExp(`data-webhook="${hook?.id}"`));
+    assert.doesNotMatch(page.body, new RegExp(secret), "shown once");
+
+    // A writer of the organization manages no subscription of it: the form says so, and nothing changes.
+    const walt = await session("walt");
+    const byWriter = await post("/acme/-/webhooks", { url: "http://127.0.0.1:9/other" }, walt);
+    assert.equal(byWriter.statusCode, 403, byWriter.body);
+    assert.equal((await meta.listWebhooks("acme")).length, 1);
+
+    const rotated = await post(`/acme/-/webhooks/${hook?.id}/rotate`, {});
+    assert.equal(rotated.statusCode, 200, rotated.body);
+    const next = /<code>(whsec_[^<]+)<\/code>/.exec(rotated.body)?.[1] ?? "";
+    assert.match(next, /^whsec_/);
+    assert.notEqual(next, secret);
+    assert.match(rotated.body, /the previous secret signs until/);
+
+    // An event makes a delivery; the page lists it and sends it again as a new one.
+    await createEvents({ store: meta, log: { error() {} } }).emit("commit.pushed", {
+      owner: "acme",
+      target: "acme/app",
+      data: { seq: 1 },
+    });
+    const [delivery] = await meta.listWebhookDeliveries(hook?.id ?? "", 10);
+    assert.ok(delivery);
+    const listed = await app.inject({ url: "/acme/-/webhooks", headers: { cookie } });
+    assert.match(listed.body, new RegExp(`data-delivery="${delivery.id}"`));
+    const again = await post(`/acme/-/webhooks/deliveries/${delivery.id}/redeliver`, {});
+    assert.equal(again.statusCode, 303, again.body);
+    assert.equal((await meta.listWebhookDeliveries(hook?.id ?? "", 10)).length, 2);
+
+    const deleted = await post(`/acme/-/webhooks/${hook?.id}/delete`, {});
+    assert.equal(deleted.statusCode, 303, deleted.body);
+    assert.deepEqual(await meta.listWebhooks("acme"), []);
   });
 });

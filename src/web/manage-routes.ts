@@ -1,5 +1,5 @@
-// The management forms: the caller's tokens, an organization's members and bots, a module's settings, a template's
-// next version. Each form calls the same service method as the management API, with the caller's principal; the
+// The management forms: the caller's tokens, an organization's members and bots, an owner's webhooks, a module's
+// settings, a template's next version. Each form calls the same service method as the management API, with the caller's principal; the
 // web plugin has checked its form token before any of these runs (csrf.ts). A refusal is shown on the form.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Code, isRegistryError, RegistryError } from "../core/errors.js";
@@ -21,6 +21,7 @@ import { type FormBody, field, fields } from "./pages/form.js";
 import { moduleSettingsPage } from "./pages/module-settings.js";
 import { botsPage } from "./pages/org-bots.js";
 import { membersPage } from "./pages/org-members.js";
+import { type NewSecret, webhooksPage } from "./pages/owner-webhooks.js";
 import { unlinkPath } from "./pages/settings-identities.js";
 import { tokensPage } from "./pages/settings-tokens.js";
 import { templatePage } from "./pages/template.js";
@@ -70,6 +71,7 @@ export function manageRoutes(scope: FastifyInstance, web: WebServices, d: Manage
   tokenRoutes(scope, web, d);
   memberRoutes(scope, web, d);
   botRoutes(scope, web, d);
+  webhookRoutes(scope, web, d);
   moduleRoutes(scope, web, d);
   scope.post<Params<"owner" | "name">>("/:owner/templates/:name/versions", async (request, reply) => {
     const { owner, name } = request.params;
@@ -264,6 +266,85 @@ function botRoutes(scope: FastifyInstance, web: WebServices, d: ManageDeps): voi
       (req, result) => botsPage(web, req, org, result),
     );
   });
+}
+
+function webhookRoutes(scope: FastifyInstance, web: WebServices, d: ManageDeps): void {
+  const page = "/:owner/-/webhooks";
+  const back = (owner: string) => `/${seg(owner)}/-/webhooks`;
+  scope.get<Params<"owner">>(page, async (request, reply) =>
+    d.send(reply, await webhooksPage(web, d.view(request), request.params.owner)),
+  );
+  /** A change that answers a secret: shown on this answer, not behind a redirect. */
+  const withSecret = (
+    path: string,
+    make: (
+      req: WebRequest,
+      owner: string,
+      request: FastifyRequest<Params<"owner" | "id">>,
+    ) => Promise<NewSecret>,
+  ) =>
+    scope.post<Params<"owner" | "id">>(path, async (request, reply) => {
+      const owner = request.params.owner;
+      const req = d.view(request);
+      try {
+        const secret = await make(
+          { ...req, principal: { ...req.principal, client: clientOf(request) } },
+          owner,
+          request,
+        );
+        return d.send(reply, await webhooksPage(web, req, owner, { secret }));
+      } catch (err) {
+        if (!isRegistryError(err) || statusOf(err.code) >= 500) throw err;
+        return d.send(
+          reply.status(statusOf(err.code)),
+          await webhooksPage(web, req, owner, { error: err.message }),
+        );
+      }
+    });
+  withSecret(page, async (req, owner, request) => {
+    const created = await web.webhooks.create(req.principal, {
+      owner,
+      url: field(request.body, "url"),
+      events: fields(request.body, "event"),
+    });
+    return { webhook: created.webhook.id, secret: created.secret, rotated: false };
+  });
+  withSecret(`${page}/:id/rotate`, async (req, owner, request) => {
+    const hook = await ownedHook(web, req, owner, request.params.id);
+    const rotated = await web.webhooks.rotateSecret(req.principal, hook);
+    return { webhook: rotated.webhook.id, secret: rotated.secret, rotated: true };
+  });
+  const change = (path: string, run: (req: WebRequest, owner: string, id: string) => Promise<void>) =>
+    scope.post<Params<"owner" | "id">>(path, async (request, reply) => {
+      const { owner, id } = request.params;
+      return submit(
+        request,
+        reply,
+        d,
+        async (req) => {
+          await run(req, owner, id);
+          return back(owner);
+        },
+        (req, result) => webhooksPage(web, req, owner, result),
+      );
+    });
+  change(`${page}/:id/delete`, async (req, owner, id) =>
+    web.webhooks.delete(req.principal, await ownedHook(web, req, owner, id)),
+  );
+  change(`${page}/deliveries/:id/redeliver`, async (req, owner, id) => {
+    const hooks = new Set((await web.webhooks.list(req.principal, owner)).map((h) => h.id));
+    const again = await web.webhooks.redeliver(req.principal, id);
+    // The service checked the caller manages the delivery's subscription; the page is this owner's.
+    if (!hooks.has(again.webhookId)) throw new RegistryError(Code.NotFound, `${owner} has no delivery ${id}`);
+  });
+}
+
+/** The page names one of the owner's subscriptions: one of another owner's is missing here. */
+async function ownedHook(web: WebServices, req: WebRequest, owner: string, id: string): Promise<string> {
+  const hooks = await web.webhooks.list(req.principal, owner);
+  if (!hooks.some((h) => h.id === id))
+    throw new RegistryError(Code.NotFound, `${owner} has no webhook ${id}`);
+  return id;
 }
 
 /** The page names a bot of the organization: listing them is an owner's right, and a bot elsewhere is missing. */

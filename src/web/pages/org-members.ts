@@ -19,7 +19,7 @@ export async function membersPage(
   const action = `/${seg(org)}/-/members`;
   const main = html`<nav aria-label="Breadcrumb"><a href="/${seg(org)}">${org}</a> / members</nav>
 <h1>Members of ${org}</h1>
-<p class="muted">Owners manage the organization (members, visibility, push policies); writers push and create plugins and templates; readers read its private things. Only owners change this list, and manage its <a href="/${seg(org)}/-/bots">bots</a>.</p>
+<p class="muted">Owners manage the organization (members, visibility, push policies); writers push and create plugins and templates; readers read its private things. Only owners change this list, and manage its <a href="/${seg(org)}/-/bots">bots</a> and <a href="/${seg(org)}/-/webhooks">webhooks</a>.</p>
 ${outcome(result)}
 <table><thead><tr><th scope="col">User</th><th scope="col">Role</th><th scope="col"><span class="sr-only">Remove</span></th></tr></thead><tbody>${members.map(
     (m) =>
