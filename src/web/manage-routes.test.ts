@@ -350,7 +350,9 @@ describe("web forms", () => {
     assert.ok(delivery);
     const listed = await app.inject({ url: "/acme/-/webhooks", headers: { cookie } });
     assert.match(listed.body, new RegExp(`data-delivery="${delivery.id}"`));
-    const again = await post(`/acme/-/webhooks/deliveries/${delivery.id}/redeliver`, {});
+    const elsewhere = await post(`/acme/-/webhooks/${hook?.id}/deliveries/not-a-delivery/redeliver`, {});
+    assert.equal(elsewhere.statusCode, 404, elsewhere.body);
+    const again = await post(`/acme/-/webhooks/${hook?.id}/deliveries/${delivery.id}/redeliver`, {});
     assert.equal(again.statusCode, 303, again.body);
     assert.equal((await meta.listWebhookDeliveries(hook?.id ?? "", 10)).length, 2);
 

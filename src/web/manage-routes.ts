@@ -331,12 +331,28 @@ function webhookRoutes(scope: FastifyInstance, web: WebServices, d: ManageDeps):
   change(`${page}/:id/delete`, async (req, owner, id) =>
     web.webhooks.delete(req.principal, await ownedHook(web, req, owner, id)),
   );
-  change(`${page}/deliveries/:id/redeliver`, async (req, owner, id) => {
-    const hooks = new Set((await web.webhooks.list(req.principal, owner)).map((h) => h.id));
-    const again = await web.webhooks.redeliver(req.principal, id);
-    // The service checked the caller manages the delivery's subscription; the page is this owner's.
-    if (!hooks.has(again.webhookId)) throw new RegistryError(Code.NotFound, `${owner} has no delivery ${id}`);
-  });
+  scope.post<Params<"owner" | "hook" | "id">>(
+    `${page}/:hook/deliveries/:id/redeliver`,
+    async (request, reply) => {
+      const { owner, hook, id } = request.params;
+      return submit(
+        request,
+        reply,
+        d,
+        async (req) => {
+          // Only a delivery of this owner's subscription, among the latest the page can show.
+          await ownedHook(web, req, owner, hook);
+          const latest = await web.webhooks.deliveries(req.principal, hook, 100);
+          if (!latest.some((x) => x.id === id)) {
+            throw new RegistryError(Code.NotFound, `webhook ${hook} has no recent delivery ${id}`);
+          }
+          await web.webhooks.redeliver(req.principal, id);
+          return back(owner);
+        },
+        (req, result) => webhooksPage(web, req, owner, result),
+      );
+    },
+  );
 }
 
 /** The page names one of the owner's subscriptions: one of another owner's is missing here. */

@@ -66,7 +66,7 @@ ${
   deliveries.length
     ? html`<table><thead><tr><th scope="col">Event</th><th scope="col">State</th><th scope="col">Attempts</th><th scope="col">Last status</th><th scope="col">Created</th><th scope="col"><span class="sr-only">Redeliver</span></th></tr></thead><tbody>${deliveries.map(
         (d) =>
-          html`<tr data-delivery="${d.id}"><td>${d.kind}</td><td>${d.state}</td><td>${d.attempts}</td><td>${d.lastStatus ?? d.lastError ?? ""}</td><td>${time(d.createdAt)}</td><td><form class="inline" action="${action}/deliveries/${seg(d.id)}/redeliver" method="post">${csrfInput(req.page)}<button type="submit" aria-label="Redeliver ${d.id}">Redeliver</button></form></td></tr>`,
+          html`<tr data-delivery="${d.id}"><td>${d.kind}</td><td>${d.state}</td><td>${d.attempts}</td><td>${d.lastStatus ?? d.lastError ?? ""}</td><td>${time(d.createdAt)}</td><td><form class="inline" action="${action}/${seg(h.id)}/deliveries/${seg(d.id)}/redeliver" method="post">${csrfInput(req.page)}<button type="submit" aria-label="Redeliver ${d.id}">Redeliver</button></form></td></tr>`,
       )}</tbody></table>`
     : html`<p class="muted">No deliveries yet.</p>`
 }
