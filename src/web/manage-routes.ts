@@ -314,23 +314,19 @@ function webhookRoutes(scope: FastifyInstance, web: WebServices, d: ManageDeps):
     const rotated = await web.webhooks.rotateSecret(req.principal, hook);
     return { webhook: rotated.webhook.id, secret: rotated.secret, rotated: true };
   });
-  const change = (path: string, run: (req: WebRequest, owner: string, id: string) => Promise<void>) =>
-    scope.post<Params<"owner" | "id">>(path, async (request, reply) => {
-      const { owner, id } = request.params;
-      return submit(
-        request,
-        reply,
-        d,
-        async (req) => {
-          await run(req, owner, id);
-          return back(owner);
-        },
-        (req, result) => webhooksPage(web, req, owner, result),
-      );
-    });
-  change(`${page}/:id/delete`, async (req, owner, id) =>
-    web.webhooks.delete(req.principal, await ownedHook(web, req, owner, id)),
-  );
+  scope.post<Params<"owner" | "id">>(`${page}/:id/delete`, async (request, reply) => {
+    const { owner, id } = request.params;
+    return submit(
+      request,
+      reply,
+      d,
+      async (req) => {
+        await web.webhooks.delete(req.principal, await ownedHook(web, req, owner, id));
+        return back(owner);
+      },
+      (req, result) => webhooksPage(web, req, owner, result),
+    );
+  });
   scope.post<Params<"owner" | "hook" | "id">>(
     `${page}/:hook/deliveries/:id/redeliver`,
     async (request, reply) => {

@@ -3,6 +3,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { MetadataStore, WebhookEvent } from "../metadata-store.js";
 
+/** Subscription "w": every event of acme. */
+const subscribeToAcme = (s: MetadataStore) =>
+  s.createWebhook({ id: "w", owner: "acme", url: "https://x/", secret: "k", events: ["*"], createdBy: "a" });
+
 const event = (id: string, kind: string, owner?: string): WebhookEvent => ({
   id,
   kind,
@@ -74,14 +78,7 @@ function webhookCases1(store: () => MetadataStore): void {
 
     it("commits deliveries with the transaction that wrote them, and not at all when it rolls back", async () => {
       const s = store();
-      await s.createWebhook({
-        id: "w",
-        owner: "acme",
-        url: "https://x/",
-        secret: "k",
-        events: ["*"],
-        createdBy: "a",
-      });
+      await subscribeToAcme(s);
       await s.transaction(async (tx) => {
         await tx.enqueueWebhookEvent(event("kept", "commit.pushed", "acme"));
       });
@@ -104,14 +101,7 @@ function webhookCases2(store: () => MetadataStore): void {
   describe("webhooks (2 of 3)", () => {
     it("lets one holder claim a due delivery; others see nothing until it is finished or its claim expires", async () => {
       const s = store();
-      await s.createWebhook({
-        id: "w",
-        owner: "acme",
-        url: "https://x/",
-        secret: "k",
-        events: ["*"],
-        createdBy: "a",
-      });
+      await subscribeToAcme(s);
       for (let i = 0; i < 5; i++) await s.enqueueWebhookEvent(event(`e${i}`, "commit.pushed", "acme"));
       // Racing claimers (on PostgreSQL, each on its own pooled connection): every delivery goes to exactly one.
       const claims = await Promise.all(
@@ -145,14 +135,7 @@ function webhookCases2(store: () => MetadataStore): void {
 
     it("retries a failed attempt when due, gives up when told, and takes back an expired claim", async () => {
       const s = store();
-      await s.createWebhook({
-        id: "w",
-        owner: "acme",
-        url: "https://x/",
-        secret: "k",
-        events: ["*"],
-        createdBy: "a",
-      });
+      await subscribeToAcme(s);
       await s.enqueueWebhookEvent(event("e1", "commit.pushed", "acme"));
       const [d] = await s.claimWebhookDeliveries("n1", 1, 60_000);
       assert.ok(d);
@@ -191,14 +174,7 @@ function webhookCases3(store: () => MetadataStore): void {
   describe("webhooks (3 of 3)", () => {
     it("redelivers as a new pending delivery of the same event", async () => {
       const s = store();
-      await s.createWebhook({
-        id: "w",
-        owner: "acme",
-        url: "https://x/",
-        secret: "k",
-        events: ["*"],
-        createdBy: "a",
-      });
+      await subscribeToAcme(s);
       await s.enqueueWebhookEvent(event("e1", "commit.pushed", "acme"));
       const [d] = await s.claimWebhookDeliveries("n1", 1, 60_000);
       assert.ok(d);
